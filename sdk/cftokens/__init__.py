@@ -1,0 +1,152 @@
+"""cftokens: design, issue and audit Cloudflare API tokens with least privilege.
+
+The curated public API. Heavy parts (the HTTP client, the sandbox, the audit, pandas) load on
+first use, so ``import cftokens`` stays fast::
+
+    import cftokens as cft
+    cft.permission_groups.get("DNS Write")
+    spec = cft.templates["Edit zone DNS"].build(zones=[zone_id], name="ci-dns")
+    cft.evaluate(spec, "DNS Write", zone=zone_id)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .catalog import (
+    Level,
+    Operation,
+    OperationMatch,
+    PermissionGroup,
+    Template,
+    operations,
+    permission_groups,
+    risk_families,
+    templates,
+)
+from .errors import (
+    AmbiguousPermissionGroup,
+    APIError,
+    AuthenticationError,
+    BadRequest,
+    ClientClosed,
+    CloudflareError,
+    ConnectError,
+    InvalidInput,
+    MaybeCreated,
+    MaybeRolled,
+    NotEmulated,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ScopeMismatch,
+    ServerError,
+    Timeout,
+    TransportError,
+    UnexpectedResponse,
+    UnknownOperation,
+    UnknownPermissionGroup,
+    UnknownTemplate,
+)
+from .model import (
+    Account,
+    Condition,
+    CreatedToken,
+    Directory,
+    Effect,
+    PermissionGroupRef,
+    Policy,
+    Resource,
+    ResourceKind,
+    Scope,
+    Secret,
+    SpecSummary,
+    Token,
+    TokenSpec,
+    TokenStatus,
+    User,
+    VerifyResult,
+    Zone,
+)
+from .policy import Decision, EffectiveGrant, effective_grants, evaluate, evaluate_request
+
+__version__ = "0.1.0"
+
+# name -> module that defines it; imported on first attribute access.
+_LAZY: dict[str, str] = {}
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cftokens' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "APIError",
+    "Account",
+    "AmbiguousPermissionGroup",
+    "AuthenticationError",
+    "BadRequest",
+    "ClientClosed",
+    "CloudflareError",
+    "Condition",
+    "ConnectError",
+    "CreatedToken",
+    "Decision",
+    "Directory",
+    "Effect",
+    "EffectiveGrant",
+    "InvalidInput",
+    "Level",
+    "MaybeCreated",
+    "MaybeRolled",
+    "NotEmulated",
+    "NotFound",
+    "Operation",
+    "OperationMatch",
+    "PermissionDenied",
+    "PermissionGroup",
+    "PermissionGroupRef",
+    "Policy",
+    "RateLimited",
+    "Resource",
+    "ResourceKind",
+    "Scope",
+    "ScopeMismatch",
+    "Secret",
+    "ServerError",
+    "SpecSummary",
+    "Template",
+    "Timeout",
+    "Token",
+    "TokenSpec",
+    "TokenStatus",
+    "TransportError",
+    "UnexpectedResponse",
+    "UnknownOperation",
+    "UnknownPermissionGroup",
+    "UnknownTemplate",
+    "User",
+    "VerifyResult",
+    "Zone",
+    "__version__",
+    "effective_grants",
+    "evaluate",
+    "evaluate_request",
+    "operations",
+    "permission_groups",
+    "risk_families",
+    "templates",
+]

@@ -1,0 +1,322 @@
+"""The permission-group catalogue: every API-token permission group Cloudflare lists."""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import json
+import re
+import threading
+from collections.abc import Iterator
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from attrs import frozen
+
+from ..errors import AmbiguousPermissionGroup, UnknownPermissionGroup
+from ..model._util import is_id
+from ..model.resources import Scope
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Level", "PermissionGroup", "PermissionGroupCatalog", "load_json"]
+
+
+def load_json(name: str) -> Any:
+    """Read one of the package's data files."""
+    with resources.files("cftokens.catalog").joinpath("data", name).open("rb") as handle:
+        return json.load(handle)
+
+
+class Level(enum.StrEnum):
+    """How much a group can change: ``read``, ``write`` (incl. purge, revoke, admin), ``other``."""
+
+    READ = "read"
+    WRITE = "write"
+    OTHER = "other"
+
+
+@frozen(kw_only=True)
+class PermissionGroup:
+    """One permission group: ``id``, ``name``, ``scope``, ``description`` and ``level``.
+
+    Names are not unique across scopes ("Logs Read" exists for accounts and for zones); the
+    pair (name, scope) and the id are.
+    """
+
+    id: str
+    name: str
+    scope: Scope
+    description: str = ""
+    level: Level = Level.OTHER
+
+    @property
+    def is_write(self) -> bool:
+        """True for write-level groups (the audit's W(T))."""
+        return self.level is Level.WRITE
+
+    @property
+    def families(self) -> frozenset[str]:
+        """The audit risk families this group belongs to (PE, HIJACK, EXFIL, CRED, EVASION)."""
+        from . import risk_families
+
+        return risk_families.of(self.id)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().lower())
+
+
+class PermissionGroupCatalog:
+    """All permission groups, loaded on first use from the package data.
+
+    >>> from cftokens import permission_groups
+    >>> permission_groups.get("DNS Edit").name
+    'DNS Write'
+    >>> permission_groups.get("Logs Read", scope="zone").scope.label
+    'zone'
+    """
+
+    def __init__(self, groups: list[PermissionGroup] | None = None):
+        self._groups: list[PermissionGroup] | None = groups
+        self._by_id: dict[str, PermissionGroup] = {}
+        self._by_name: dict[str, list[PermissionGroup]] = {}
+        self._lock = threading.Lock()
+        if groups is not None:
+            self._index(groups)
+
+    # -- loading ------------------------------------------------------------------------
+    def _load(self) -> list[PermissionGroup]:
+        groups = self._groups
+        if groups is None:
+            with self._lock:
+                if self._groups is None:
+                    data = load_json("permission_groups.json")["groups"]
+                    loaded = [
+                        PermissionGroup(
+                            id=g["id"],
+                            name=g["name"],
+                            scope=Scope(g["scope"]),
+                            description=g["description"],
+                            level=Level(g["level"]),
+                        )
+                        for g in data
+                    ]
+                    self._index(loaded)
+                    self._groups = loaded
+                groups = self._groups
+        return groups
+
+    def _index(self, groups: list[PermissionGroup]) -> None:
+        by_name: dict[str, list[PermissionGroup]] = {}
+        for g in groups:
+            by_name.setdefault(_normalise(g.name), []).append(g)
+        self._by_id = {g.id: g for g in groups}
+        self._by_name = by_name
+
+    # -- lookups --------------------------------------------------------------------------
+    def by_id(self, group_id: str) -> PermissionGroup | None:
+        """The group with this id, or None."""
+        self._load()
+        return self._by_id.get(group_id)
+
+    def lookup(self, query: str | PermissionGroup) -> list[PermissionGroup]:
+        """Every group matching a name or id, one per scope. Raises with suggestions on a miss.
+
+        Accepts API names ("DNS Write"), dashboard wording ("DNS Edit", "Zone / DNS / Edit"),
+        any letter case, and ids.
+        """
+        if isinstance(query, PermissionGroup):
+            return [query]
+        if not isinstance(query, str):
+            raise UnknownPermissionGroup(
+                f"a permission group is named by a string or id, got {type(query).__name__}",
+                query=str(query),
+            )
+        self._load()
+        if is_id(query):
+            group = self._by_id.get(query)
+            if group is None:
+                raise UnknownPermissionGroup(
+                    f"no permission group has id {query}; it may be new or retired. "
+                    "List current groups with client.permission_groups.list()",
+                    query=query,
+                )
+            return [group]
+        found = self._find_by_name(query)
+        if found:
+            return list(found)
+        suggestions = self.suggest(query)
+        hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        raise UnknownPermissionGroup(
+            f"no permission group is called {query!r}{hint} "
+            "(search with cftokens.permission_groups.search(text))",
+            query=query,
+            suggestions=suggestions,
+        )
+
+    def _find_by_name(self, query: str) -> list[PermissionGroup]:
+        key = _normalise(query)
+        scope: Scope | None = None
+        if key.count("/") == 2:  # dashboard style "Zone / DNS / Edit"
+            scope_text, name, level = (p.strip() for p in key.split("/"))
+            try:
+                scope = Scope.parse(scope_text)
+            except ValueError:
+                scope = None
+            key = f"{name} {'write' if level == 'edit' else level}"
+        found = self._by_name.get(key)
+        if not found and key.endswith(" edit"):
+            found = self._by_name.get(key[: -len(" edit")] + " write")
+        if found and scope is not None:
+            found = [g for g in found if g.scope is scope] or found
+        return list(found or [])
+
+    def get(
+        self,
+        query: str | PermissionGroup | tuple[str, str | Scope],
+        scope: str | Scope | None = None,
+    ) -> PermissionGroup:
+        """The one group for a name, id, or ``(name, scope)`` pair.
+
+        A name that exists in several scopes ("Logs Read") needs ``scope="zone"`` or
+        ``scope="account"``; without it :class:`AmbiguousPermissionGroup` is raised.
+        """
+        if isinstance(query, tuple):
+            query, scope = query
+        candidates = self.lookup(query)
+        if scope is not None:
+            wanted = Scope.parse(scope)
+            fitting = [g for g in candidates if g.scope is wanted]
+            if not fitting:
+                have = ", ".join(g.scope.label for g in candidates)
+                raise UnknownPermissionGroup(
+                    f"{candidates[0].name} exists only with scope {have}, not {wanted.label}",
+                    query=str(query),
+                )
+            return fitting[0]
+        if len(candidates) > 1:
+            scopes = [g.scope.label for g in candidates]
+            raise AmbiguousPermissionGroup(
+                f"{candidates[0].name!r} exists for {' and '.join(scopes)} resources; "
+                f"pass scope={scopes[0]!r} or scope={scopes[1]!r}",
+                query=str(query),
+                scopes=scopes,
+            )
+        return candidates[0]
+
+    def suggest(self, query: str, limit: int = 5) -> list[str]:
+        """The closest group names to ``query``."""
+        groups = self._load()
+        names = sorted({g.name for g in groups})
+        key = _normalise(query)
+        lowered = {n.lower(): n for n in names}
+        close = difflib.get_close_matches(key, list(lowered), n=limit, cutoff=0.55)
+        result = [lowered[c] for c in close]
+        words = [w for w in re.split(r"\W+", key) if len(w) > 1]
+        for name in names:
+            if len(result) >= limit:
+                break
+            if name not in result and words and all(w in name.lower() for w in words[:2]):
+                result.append(name)
+        return result[:limit]
+
+    def search(self, text: str, *, scope: str | Scope | None = None) -> list[PermissionGroup]:
+        """Groups whose name (first) or description mention every word of ``text``.
+
+        A search that finds nothing raises :class:`UnknownPermissionGroup` with suggestions.
+        """
+        groups = self._load()
+        wanted = Scope.parse(scope) if scope is not None else None
+        words = [w for w in re.split(r"\s+", _normalise(text)) if w]
+        ranked: list[tuple[int, str, str, PermissionGroup]] = []
+        for g in groups:
+            if wanted is not None and g.scope is not wanted:
+                continue
+            name = g.name.lower()
+            haystack = name + " " + g.description.lower()
+            if not all(w in haystack for w in words):
+                continue
+            if name == " ".join(words):
+                rank = 0
+            elif name.startswith(words[0] if words else ""):
+                rank = 1
+            elif all(w in name for w in words):
+                rank = 2
+            else:
+                rank = 3
+            ranked.append((rank, name, g.scope.value, g))
+        if not ranked:
+            suggestions = self.suggest(text)
+            hint = f"; close names: {', '.join(suggestions)}" if suggestions else ""
+            raise UnknownPermissionGroup(
+                f"no permission group matches {text!r}{hint}", query=text, suggestions=suggestions
+            )
+        return [entry[3] for entry in sorted(ranked, key=lambda e: e[:3])]
+
+    def twin(self, group: PermissionGroup, level: Level | str) -> PermissionGroup | None:
+        """The same group at another level in the same scope (``DNS Write`` → ``DNS Read``)."""
+        self._load()
+        wanted = Level(level)
+        base = re.sub(r" (read|write|edit)$", "", group.name.lower())
+        suffix = {Level.READ: " read", Level.WRITE: " write"}.get(wanted)
+        if suffix is None:
+            return None
+        for candidate in self._by_name.get(base + suffix, []):
+            if candidate.scope is group.scope:
+                return candidate
+        return None
+
+    def in_scope(self, scope: str | Scope) -> list[PermissionGroup]:
+        """Every group of one scope."""
+        wanted = Scope.parse(scope)
+        return [g for g in self._load() if g.scope is wanted]
+
+    # -- collection protocol --------------------------------------------------------------
+    def __getitem__(self, query: str) -> PermissionGroup:
+        return self.get(query)
+
+    def __contains__(self, query: object) -> bool:
+        if isinstance(query, PermissionGroup):
+            return self.by_id(query.id) == query
+        if not isinstance(query, str):
+            return False
+        try:
+            self.lookup(query)
+        except UnknownPermissionGroup:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[PermissionGroup]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:
+        if self._groups is None:
+            return "<PermissionGroupCatalog (not loaded yet)>"
+        return f"<PermissionGroupCatalog of {len(self._groups)} permission groups>"
+
+    def as_frame(self) -> pd.DataFrame:
+        """A DataFrame: id, name, scope (category), level (category), families, description."""
+        import pandas as pd
+
+        groups = self._load()
+        frame = pd.DataFrame(
+            {
+                "id": [g.id for g in groups],
+                "name": [g.name for g in groups],
+                "scope": pd.Categorical([g.scope.label for g in groups]),
+                "level": pd.Categorical(
+                    [g.level.value for g in groups], categories=["read", "write", "other"]
+                ),
+                "families": [",".join(sorted(g.families)) for g in groups],
+                "description": [g.description for g in groups],
+            }
+        )
+        return frame

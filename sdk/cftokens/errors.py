@@ -1,0 +1,299 @@
+"""Every error cftokens raises, in one tree rooted at :class:`CloudflareError`.
+
+::
+
+    CloudflareError
+    ├── InvalidInput (ValueError)          a caller's argument is wrong; the message says the fix
+    │   ├── UnknownPermissionGroup (LookupError)   no such group; suggests the closest names
+    │   ├── AmbiguousPermissionGroup       the name exists in several scopes; pass scope=
+    │   ├── ScopeMismatch                  a group cannot apply to the chosen resources
+    │   ├── UnknownOperation (LookupError) no API operation matches a method and path
+    │   └── UnknownTemplate (LookupError)  no dashboard template of that name
+    ├── ClientClosed (RuntimeError)        a closed client was used again
+    ├── TransportError                     the request never got an HTTP answer
+    │   ├── Timeout
+    │   └── ConnectError
+    ├── MaybeCreated                       POST /tokens failed ambiguously: a token may exist
+    ├── MaybeRolled                        PUT …/value failed ambiguously: a new secret may exist
+    └── APIError                           an HTTP answer that is not a success
+        ├── BadRequest                     400, 405, 409, 413, 415, 422
+        ├── AuthenticationError            9106, 6003/6111, 9109, 1000, 1001 (401, 400 or 403)
+        ├── PermissionDenied               10000: valid token, missing permission or resource
+        ├── NotFound                       404 (7003: no route; 7000/1003: no such object)
+        ├── RateLimited                    429; ``retry_after`` in seconds
+        ├── ServerError                    5xx except the sandbox's 501
+        ├── NotEmulated                    the sandbox authorised the call but does not emulate it
+        └── UnexpectedResponse             not Cloudflare's envelope: proxy HTML, truncated JSON…
+
+Every message says what happened and what to do. No message, repr or attribute ever holds a
+token secret or an ``Authorization`` header: error bodies are redacted before they are stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AmbiguousPermissionGroup",
+    "AuthenticationError",
+    "BadRequest",
+    "ClientClosed",
+    "CloudflareError",
+    "ConnectError",
+    "ErrorDetail",
+    "InvalidInput",
+    "MaybeCreated",
+    "MaybeRolled",
+    "NotEmulated",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "ScopeMismatch",
+    "ServerError",
+    "Timeout",
+    "TransportError",
+    "UnexpectedResponse",
+    "UnknownOperation",
+    "UnknownPermissionGroup",
+    "UnknownTemplate",
+    "redact",
+]
+
+# Shapes that may be a credential: prefixed token secrets, 37-character global API keys,
+# legacy 40-character token secrets, and bearer headers. Used to scrub any text we store.
+_SECRET_PATTERNS = (
+    re.compile(r"(?i)(authorization\s*[:=]\s*)(bearer\s+)?\S+"),
+    re.compile(r"(?i)(bearer\s+)\S+"),
+    re.compile(r"(?i)(x-auth-key\s*[:=]\s*)\S+"),
+    re.compile(r"cf(?:ut|at|k)_[A-Za-z0-9]{20,}"),
+    re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])"),
+    re.compile(r"(?<![0-9a-f])[0-9a-f]{37}(?![0-9a-f])"),
+)
+
+
+def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
+    """Return ``text`` with anything shaped like a credential replaced by ``[redacted]``.
+
+    ``secrets`` are exact values to remove as well (for example the client's own token).
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    for pattern in _SECRET_PATTERNS:
+        if pattern.groups:
+            text = pattern.sub(lambda m: (m.group(1) or "") + "[redacted]", text)
+        else:
+            text = pattern.sub("[redacted]", text)
+    return text
+
+
+class CloudflareError(Exception):
+    """Root of every error cftokens raises."""
+
+
+class InvalidInput(CloudflareError, ValueError):
+    """An argument given to cftokens is invalid; the message names it and says what to give."""
+
+
+class UnknownPermissionGroup(InvalidInput, LookupError):
+    """No permission group has this name or id.
+
+    ``suggestions`` holds the closest names in the catalogue.
+    """
+
+    def __init__(self, message: str, *, query: str = "", suggestions: Sequence[str] = ()):
+        super().__init__(message)
+        self.query = query
+        self.suggestions = tuple(suggestions)
+
+
+class AmbiguousPermissionGroup(InvalidInput, LookupError):
+    """A permission-group name exists in several scopes and no scope was given."""
+
+    def __init__(self, message: str, *, query: str = "", scopes: Sequence[str] = ()):
+        super().__init__(message)
+        self.query = query
+        self.scopes = tuple(scopes)
+
+
+class ScopeMismatch(InvalidInput):
+    """A permission group was put on resources of another scope (for example a zone group on
+    an account)."""
+
+
+class UnknownOperation(InvalidInput, LookupError):
+    """No API operation in the catalogue matches a method and path."""
+
+
+class UnknownTemplate(InvalidInput, LookupError):
+    """No dashboard token template has this name."""
+
+
+class ClientClosed(CloudflareError, RuntimeError):
+    """A client was used after ``close()``; create a new client."""
+
+
+class TransportError(CloudflareError):
+    """The request did not get an HTTP response (network, DNS, TLS, timeout)."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = ""):
+        super().__init__(message)
+        self.method = method
+        self.url = url
+
+
+class Timeout(TransportError):
+    """The request timed out; raise ``timeout=`` or retry later."""
+
+
+class ConnectError(TransportError):
+    """The connection failed or was dropped before a response arrived."""
+
+
+class MaybeCreated(CloudflareError):
+    """Creating a token failed in a way that leaves it unknown whether the token exists.
+
+    cftokens never retries a create blindly (that is how duplicate tokens are born). Look for
+    it with ``tokens.list()`` and compare names; delete any duplicate.
+    """
+
+    def __init__(self, message: str, *, name: str):
+        super().__init__(message)
+        self.name = name
+
+
+class MaybeRolled(CloudflareError):
+    """Rolling a token failed ambiguously: a new secret may have been issued and lost.
+
+    The old secret may already be invalid. Roll the token again to get a secret you hold.
+    """
+
+    def __init__(self, message: str, *, token_id: str):
+        super().__init__(message)
+        self.token_id = token_id
+
+
+class ErrorDetail:
+    """One entry of the envelope's ``errors``: ``code``, ``message`` and ``error_chain``."""
+
+    __slots__ = ("code", "error_chain", "message")
+
+    def __init__(self, code: int | None, message: str, error_chain: Sequence[ErrorDetail] = ()):
+        self.code = code
+        self.message = message
+        self.error_chain = tuple(error_chain)
+
+    @classmethod
+    def from_api(cls, payload: Any) -> ErrorDetail:
+        """Read one error entry, tolerating missing or odd fields."""
+        if not isinstance(payload, Mapping):
+            return cls(None, redact(str(payload))[:200])
+        code = payload.get("code")
+        chain = payload.get("error_chain") or ()
+        return cls(
+            code if isinstance(code, int) else None,
+            redact(str(payload.get("message", ""))),
+            [cls.from_api(c) for c in chain] if isinstance(chain, list) else (),
+        )
+
+    def codes(self) -> tuple[int, ...]:
+        """This error's code followed by the codes of its chain."""
+        own = (self.code,) if self.code is not None else ()
+        return own + tuple(c for e in self.error_chain for c in e.codes())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ErrorDetail):
+            return NotImplemented
+        return (self.code, self.message, self.error_chain) == (
+            other.code,
+            other.message,
+            other.error_chain,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.message, self.error_chain))
+
+    def __repr__(self) -> str:
+        chain = f", error_chain={list(self.error_chain)!r}" if self.error_chain else ""
+        return f"ErrorDetail(code={self.code!r}, message={self.message!r}{chain})"
+
+
+class APIError(CloudflareError):
+    """Cloudflare (or the sandbox) answered with an error.
+
+    Attributes: ``status`` (HTTP status), ``method``, ``url`` (without query secrets),
+    ``errors`` (tuple of :class:`ErrorDetail`), ``request_id`` (the ``cf-ray`` header).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        method: str = "",
+        url: str = "",
+        errors: Sequence[ErrorDetail] = (),
+        request_id: str | None = None,
+    ):
+        super().__init__(message)
+        self.status = status
+        self.method = method
+        self.url = url
+        self.errors = tuple(errors)
+        self.request_id = request_id
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        """Every Cloudflare error code in the response, chains included."""
+        return tuple(c for e in self.errors for c in e.codes())
+
+
+class BadRequest(APIError):
+    """The request was refused as invalid (400 and similar); the message names the field."""
+
+
+class AuthenticationError(APIError):
+    """The credentials were missing, malformed, invalid, expired, or used from a refused IP."""
+
+
+class PermissionDenied(APIError):
+    """The token is valid but lacks the permission group or the resource this call needs.
+
+    ``needed`` lists the permission groups any one of which would allow the call.
+    """
+
+    def __init__(self, message: str, *, needed: Sequence[str] = (), **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.needed = tuple(needed)
+
+
+class NotFound(APIError):
+    """No route, or no object with that id (or the token may not see it)."""
+
+
+class RateLimited(APIError):
+    """Too many requests (429). ``retry_after`` is the server's advice in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """Cloudflare failed (5xx). Safe calls are retried before this is raised."""
+
+
+class NotEmulated(APIError):
+    """The sandbox authorised the call but does not emulate this endpoint (HTTP 501)."""
+
+
+class UnexpectedResponse(APIError):
+    """The response is not Cloudflare's JSON envelope (a proxy's HTML page, a truncated body,
+    missing fields, a server that ignores pagination). ``excerpt`` is a short redacted sample."""
+
+    def __init__(self, message: str, *, excerpt: str = "", **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.excerpt = excerpt

@@ -1,0 +1,161 @@
+"""Small helpers shared by the models: ids, datetimes, frozen mappings of unknown keys."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import InvalidInput
+
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+
+
+def check_id(value: object, what: str) -> str:
+    """Return ``value`` if it is a Cloudflare identifier (32 lower-case hex characters)."""
+    if not isinstance(value, str) or not _HEX32.fullmatch(value):
+        raise InvalidInput(
+            f"{what} must be a Cloudflare identifier of 32 lower-case hex characters, "
+            f"got {value!r}; copy it from the dashboard or from the API's `id` field"
+        )
+    return value
+
+
+def token_id(value: object) -> str:
+    """attrs converter: a token id."""
+    return check_id(value, "token id")
+
+
+def account_id(value: object) -> str:
+    """attrs converter: an account id."""
+    return check_id(value, "account id")
+
+
+def zone_id(value: object) -> str:
+    """attrs converter: a zone id."""
+    return check_id(value, "zone id")
+
+
+def user_id(value: object) -> str:
+    """attrs converter: a user id (tag)."""
+    return check_id(value, "user id")
+
+
+def group_id(value: object) -> str:
+    """attrs converter: a permission group id."""
+    return check_id(value, "permission group id")
+
+
+def is_id(value: object) -> bool:
+    """True when ``value`` looks like a Cloudflare identifier."""
+    return isinstance(value, str) and _HEX32.fullmatch(value) is not None
+
+
+def parse_datetime(value: object, what: str) -> datetime | None:
+    """Parse an API timestamp (RFC 3339, ``Z`` or offset) into an aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return aware(value, what)
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be an RFC 3339 timestamp string, got {value!r}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{what} is not a valid timestamp: {value!r}; use RFC 3339, e.g. 2026-01-31T00:00:00Z"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def aware(value: datetime, what: str) -> datetime:
+    """Return ``value`` in UTC; refuse naive datetimes, whose meaning is ambiguous."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(
+            f"{what} must be timezone-aware, got the naive {value.isoformat()}; "
+            "use datetime(..., tzinfo=timezone.utc)"
+        )
+    return value.astimezone(UTC)
+
+
+def optional_aware(value: datetime | None) -> datetime | None:
+    """attrs converter: None stays None, datetimes must be aware and become UTC."""
+    return None if value is None else aware(value, "a timestamp")
+
+
+def format_datetime(value: datetime | None) -> str | None:
+    """Format a UTC datetime the way the API does: ``2026-01-31T00:00:00Z``."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    spec = "%Y-%m-%dT%H:%M:%S.%fZ" if value.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    return value.strftime(spec)
+
+
+class FrozenDict(Mapping[str, Any]):
+    """An immutable, hashable mapping holding JSON values: the unknown keys of a payload.
+
+    Kept on models so that ``to_api(from_api(payload))`` loses nothing Cloudflare adds later.
+    """
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, data: Mapping[str, Any] | None = None):
+        self._data: dict[str, Any] = dict(data or {})
+        self._hash: int | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(json.dumps(self._data, sort_keys=True, default=str))
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenDict):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (self._data,))
+
+    def thaw(self) -> dict[str, Any]:
+        """A deep, mutable copy for building payloads."""
+        result: dict[str, Any] = json.loads(json.dumps(self._data))
+        return result
+
+
+def frozen_extra(value: Mapping[str, Any] | None) -> FrozenDict:
+    """attrs converter for ``extra`` fields."""
+    return value if isinstance(value, FrozenDict) else FrozenDict(value)
+
+
+def split_known(payload: Mapping[str, Any], known: frozenset[str]) -> FrozenDict:
+    """The entries of ``payload`` whose keys are not in ``known``."""
+    return FrozenDict({k: v for k, v in payload.items() if k not in known})
+
+
+def require_mapping(payload: object, what: str) -> Mapping[str, Any]:
+    """Check that an API payload is a JSON object."""
+    if not isinstance(payload, Mapping):
+        raise InvalidInput(f"{what} must be a JSON object, got {type(payload).__name__}")
+    return payload

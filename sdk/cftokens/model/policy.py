@@ -1,0 +1,284 @@
+"""``Policy``: one allow or deny statement of a token (permission groups × resources)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from attrs import evolve, field, frozen
+
+from ..errors import InvalidInput, ScopeMismatch
+from ._util import FrozenDict, frozen_extra, group_id, require_mapping, split_known
+from .resources import Resource, Scope
+
+if TYPE_CHECKING:
+    from ..catalog.groups import PermissionGroup
+
+__all__ = ["Effect", "PermissionGroupRef", "Policy"]
+
+
+class Effect(enum.StrEnum):
+    """Whether a policy grants (``allow``) or removes (``deny``) access."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+@frozen(kw_only=True)
+class PermissionGroupRef:
+    """A permission group as a token's policy names it: ``id`` and the ``name`` the API showed.
+
+    ``meta`` and other keys the API returns are kept in ``extra`` for the round trip. Use
+    :meth:`resolve` to get the catalogue entry (scope, description, level).
+    """
+
+    id: str = field(converter=group_id)
+    name: str | None = None
+    extra: FrozenDict = field(factory=FrozenDict, converter=frozen_extra, repr=False)
+
+    _KNOWN = frozenset({"id", "name"})
+
+    @classmethod
+    def from_api(cls, payload: Mapping[str, Any]) -> PermissionGroupRef:
+        """Read ``{"id": …, "name": …, "meta": …}``."""
+        payload = require_mapping(payload, "a permission group")
+        name = payload.get("name")
+        return cls(
+            id=payload.get("id"),
+            name=name if isinstance(name, str) else None,
+            extra=split_known(payload, cls._KNOWN),
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        """The wire form (``id``, plus ``name`` and any kept keys)."""
+        result: dict[str, Any] = {"id": self.id}
+        if self.name is not None:
+            result["name"] = self.name
+        result.update(self.extra.thaw())
+        return result
+
+    def resolve(self) -> PermissionGroup | None:
+        """The catalogue's entry for this id, or None when the catalogue does not know it."""
+        from ..catalog import permission_groups
+
+        return permission_groups.by_id(self.id)
+
+    @property
+    def label(self) -> str:
+        """The catalogue name, else the name the API gave, else the id."""
+        group = self.resolve()
+        if group is not None:
+            return group.name
+        return self.name or self.id
+
+    @classmethod
+    def of(cls, group: PermissionGroup) -> PermissionGroupRef:
+        """A reference to a catalogue entry."""
+        return cls(id=group.id, name=group.name)
+
+
+def _groups(values: Iterable[PermissionGroupRef]) -> tuple[PermissionGroupRef, ...]:
+    return tuple(values)
+
+
+def _resources(values: Iterable[Resource]) -> tuple[Resource, ...]:
+    return tuple(values)
+
+
+@frozen(kw_only=True)
+class Policy:
+    """One policy: an ``effect``, the permission groups it names, the resources it names.
+
+    Build with :meth:`allow` or :meth:`deny`, which resolve group names through the catalogue
+    and refuse a group whose scope fits none of the resources::
+
+        Policy.allow(["DNS Write"], zones=[zone_id])
+        Policy.deny(["DNS Write"], all_zones_of=production_account_id)
+
+    ``id`` is the server's policy id (None on policies not yet sent).
+    """
+
+    effect: Effect = field(converter=Effect)
+    permission_groups: tuple[PermissionGroupRef, ...] = field(converter=_groups)
+    resources: tuple[Resource, ...] = field(converter=_resources)
+    id: str | None = None
+    extra: FrozenDict = field(factory=FrozenDict, converter=frozen_extra, repr=False)
+
+    _KNOWN = frozenset({"id", "effect", "permission_groups", "resources"})
+
+    # -- building -----------------------------------------------------------------------
+    @classmethod
+    def allow(
+        cls,
+        groups: str | PermissionGroup | Iterable[str | PermissionGroup],
+        *,
+        zones: Iterable[str] = (),
+        accounts: Iterable[str] = (),
+        all_zones_of: str | Iterable[str] = (),
+        all_zones: bool = False,
+        all_accounts: bool = False,
+        user: str | None = None,
+    ) -> Policy:
+        """An allow policy. ``groups``: names (``"DNS Write"``, ``"DNS Edit"``), ids or
+        catalogue entries. Resources: zone ids, account ids, ``all_zones_of`` account ids,
+        the wildcards, and/or the ``user`` tag. Each group must fit some chosen resource."""
+        return cls._build(
+            Effect.ALLOW, groups, zones, accounts, all_zones_of, all_zones, all_accounts, user
+        )
+
+    @classmethod
+    def deny(
+        cls,
+        groups: str | PermissionGroup | Iterable[str | PermissionGroup],
+        *,
+        zones: Iterable[str] = (),
+        accounts: Iterable[str] = (),
+        all_zones_of: str | Iterable[str] = (),
+        all_zones: bool = False,
+        all_accounts: bool = False,
+        user: str | None = None,
+    ) -> Policy:
+        """A deny policy (same arguments as :meth:`allow`): removes access an allow gives."""
+        return cls._build(
+            Effect.DENY, groups, zones, accounts, all_zones_of, all_zones, all_accounts, user
+        )
+
+    @classmethod
+    def _build(
+        cls,
+        effect: Effect,
+        groups: str | PermissionGroup | Iterable[str | PermissionGroup],
+        zones: Iterable[str],
+        accounts: Iterable[str],
+        all_zones_of: str | Iterable[str],
+        all_zones: bool,
+        all_accounts: bool,
+        user: str | None,
+    ) -> Policy:
+        from ..catalog import permission_groups
+        from ..catalog.groups import PermissionGroup
+
+        if isinstance(groups, str | PermissionGroup):
+            groups = [groups]
+        zones = [zones] if isinstance(zones, str) else list(zones)
+        accounts = [accounts] if isinstance(accounts, str) else list(accounts)
+        nested = [all_zones_of] if isinstance(all_zones_of, str) else list(all_zones_of)
+        atoms: list[Resource] = []
+        atoms += [Resource.zone(z) for z in zones]
+        atoms += [Resource.all_zones_of(a) for a in nested]
+        if all_zones:
+            atoms.append(Resource.all_zones())
+        atoms += [Resource.account(a) for a in accounts]
+        if all_accounts:
+            atoms.append(Resource.all_accounts())
+        if user is not None:
+            atoms.append(Resource.user(user))
+        if not atoms:
+            raise InvalidInput(
+                "a policy needs at least one resource: pass zones=, accounts=, all_zones_of=, "
+                "all_zones=True, all_accounts=True or user="
+            )
+        scopes = {a.scope for a in atoms}
+        resolved: list[PermissionGroup] = []
+        for item in groups:
+            if isinstance(item, PermissionGroup):
+                resolved.append(item)
+                continue
+            candidates = permission_groups.lookup(item)
+            fitting = [g for g in candidates if g.scope in scopes]
+            if not fitting:
+                where = ", ".join(sorted(a.describe() for a in atoms))
+                kinds = " or ".join(sorted({g.scope.label for g in candidates}))
+                raise ScopeMismatch(
+                    f"{candidates[0].name} is a {kinds} permission and cannot apply to {where}; "
+                    f"choose {kinds} resources for it (for example "
+                    f"{_example_argument(candidates[0].scope)}) or put it in another policy"
+                )
+            resolved.append(fitting[0])
+        if not resolved:
+            raise InvalidInput("a policy needs at least one permission group")
+        for group in resolved:
+            if group.scope not in scopes:
+                where = ", ".join(sorted(a.describe() for a in atoms))
+                raise ScopeMismatch(
+                    f"{group.name} is a {group.scope.label} permission and cannot apply to "
+                    f"{where}; choose {group.scope.label} resources for it "
+                    f"(for example {_example_argument(group.scope)})"
+                )
+        unique = list(dict.fromkeys(resolved))
+        return cls(
+            effect=effect,
+            permission_groups=[PermissionGroupRef.of(g) for g in unique],
+            resources=list(dict.fromkeys(atoms)),
+        )
+
+    # -- reading ------------------------------------------------------------------------
+    @property
+    def allows(self) -> bool:
+        """True for an allow policy."""
+        return self.effect is Effect.ALLOW
+
+    def group_ids(self) -> tuple[str, ...]:
+        """The permission-group ids, in order."""
+        return tuple(g.id for g in self.permission_groups)
+
+    def with_resources(self, resources: Sequence[Resource]) -> Policy:
+        """A copy with other resources (the policy id is dropped: it is a new policy)."""
+        return evolve(self, resources=tuple(resources), id=None)
+
+    def describe(self, directory: Any = None) -> str:
+        """One sentence: ``allows DNS Write on zone example.com``."""
+        verb = "allows" if self.allows else "denies"
+        groups = ", ".join(g.label for g in self.permission_groups) or "no permission group"
+        where = _join(r.describe(directory) for r in self.resources) or "no resource"
+        return f"{verb} {groups} on {where}"
+
+    @classmethod
+    def from_api(cls, payload: Mapping[str, Any]) -> Policy:
+        """Read one policy of a token payload; unknown keys are kept."""
+        payload = require_mapping(payload, "a policy")
+        effect = payload.get("effect")
+        if effect not in ("allow", "deny"):
+            raise InvalidInput(f'a policy\'s effect must be "allow" or "deny", got {effect!r}')
+        groups = payload.get("permission_groups")
+        if not isinstance(groups, list):
+            raise InvalidInput("a policy's permission_groups must be a list of {id: …} objects")
+        resources = payload.get("resources")
+        if resources is None:
+            resources = {}
+        policy_id = payload.get("id")
+        return cls(
+            effect=Effect(effect),
+            permission_groups=[PermissionGroupRef.from_api(g) for g in groups],
+            resources=Resource.from_api(resources),
+            id=policy_id if isinstance(policy_id, str) else None,
+            extra=split_known(payload, cls._KNOWN),
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        """The wire form: ``{"id"?, "effect", "permission_groups", "resources"}``."""
+        result: dict[str, Any] = {}
+        if self.id is not None:
+            result["id"] = self.id
+        result["effect"] = self.effect.value
+        result["permission_groups"] = [g.to_api() for g in self.permission_groups]
+        result["resources"] = Resource.to_api(self.resources)
+        result.update(self.extra.thaw())
+        return result
+
+
+def _example_argument(scope: Scope) -> str:
+    return {
+        Scope.ZONE: "zones=[zone_id] or all_zones_of=account_id",
+        Scope.ACCOUNT: "accounts=[account_id]",
+        Scope.USER: "user=user_tag",
+        Scope.R2_BUCKET: "an R2 bucket resource",
+    }[scope]
+
+
+def _join(parts: Iterable[str]) -> str:
+    items = list(parts)
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
