@@ -430,17 +430,21 @@ def _superset(deny: Resource, allow: Resource) -> bool:
     return False
 
 
-def _overlaps(deny: Resource, allow: Resource) -> bool:
-    """True when the deny atom removes some (maybe not all) of what the allow atom names."""
+def _overlaps(deny: Resource, allow: Resource, directory: Directory | None = None) -> bool:
+    """True when the deny atom removes some of what the allow atom names. A flat zone deny
+    counts against "all zones of A" when the zone is in A, or when its account is unknown."""
     if _superset(deny, allow):
         return True
     d, a = deny.kind, allow.kind
     if a is ResourceKind.ALL_ZONES:
         return d in (ResourceKind.ZONE, ResourceKind.ALL_ZONES_IN)
     if a is ResourceKind.ALL_ZONES_IN:
-        return (d is ResourceKind.ZONE and deny.account_id in (None, allow.account_id)) or (
-            d is ResourceKind.ALL_ZONES_IN and deny.account_id == allow.account_id
-        )
+        if d is ResourceKind.ZONE:
+            account = deny.account_id
+            if account is None and directory is not None:
+                account = directory.zone_account(str(deny.id))
+            return account in (None, allow.account_id)
+        return d is ResourceKind.ALL_ZONES_IN and deny.account_id == allow.account_id
     if a is ResourceKind.ALL_ACCOUNTS:
         return d is ResourceKind.ACCOUNT
     if a is ResourceKind.ZONE and d is ResourceKind.ZONE:
@@ -690,12 +694,16 @@ def _needed(op: Operation, target: RequestTarget, directory: Directory | None) -
     return " or ".join(parts) if parts else "a permission group the schema does not list"
 
 
-def effective_grants(token: Subject) -> tuple[EffectiveGrant, ...]:
+def effective_grants(
+    token: Subject, *, directory: Directory | None = None
+) -> tuple[EffectiveGrant, ...]:
     """E(T): every (group, resource atom) an allow grants that no deny removes entirely.
 
     Grants whose atom is of another scope than the group (a zone group on an account key)
     are not effective and are left out; denies that remove part of a wildcard are listed in
-    ``narrowed_by``. Token-level state (status, window, IPs) is not considered here.
+    ``narrowed_by`` (a zone deny whose account is unknown counts against every "all zones of
+    an account" grant; a ``directory`` makes that exact). Token-level state (status, window,
+    IPs) is not considered here.
     """
     compiled = _compiled(token)
     result: list[EffectiveGrant] = []
@@ -713,7 +721,7 @@ def effective_grants(token: Subject) -> tuple[EffectiveGrant, ...]:
                     continue
                 if any(_superset(d_atom, atom) for _, d_atom in denies):
                     continue
-                partial = tuple((i, d) for i, d in denies if _overlaps(d, atom))
+                partial = tuple((i, d) for i, d in denies if _overlaps(d, atom, directory))
                 result.append(
                     EffectiveGrant(
                         group_id=group_id,

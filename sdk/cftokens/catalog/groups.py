@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import enum
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
@@ -23,9 +22,12 @@ if TYPE_CHECKING:
 __all__ = ["Level", "PermissionGroup", "PermissionGroupCatalog", "load_json"]
 
 
+_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
 def load_json(name: str) -> Any:
-    """Read one of the package's data files."""
-    with resources.files("cftokens.catalog").joinpath("data", name).open("rb") as handle:
+    """Read one of the package's data files (shipped inside the package)."""
+    with open(os.path.join(_DATA, name), "rb") as handle:
         return json.load(handle)
 
 
@@ -211,6 +213,8 @@ class PermissionGroupCatalog:
 
     def suggest(self, query: str, limit: int = 5) -> list[str]:
         """The closest group names to ``query``."""
+        import difflib
+
         groups = self._load()
         names = sorted({g.name for g in groups})
         key = _normalise(query)

@@ -55,6 +55,8 @@ class Operation:
     group_names: tuple[str, ...] | None = None
     _account_index: int | None = field(default=None, eq=False, repr=False)
     _zone_index: int | None = field(default=None, eq=False, repr=False)
+    _slots: tuple[tuple[int, str], ...] = field(default=(), eq=False, repr=False)
+    _patterns: bool = field(default=False, eq=False, repr=False)
 
     @property
     def mapped(self) -> bool:
@@ -121,6 +123,9 @@ class OperationMatch:
 
 def normalise_path(path: str) -> str:
     """Strip scheme and host, query string, the ``/client/v4`` prefix and a trailing slash."""
+    if path.startswith("/client/v4/") and "?" not in path and "#" not in path:
+        path = path[10:]
+        return path.rstrip("/") or "/" if path.endswith("/") else path
     if "://" in path:
         path = urlsplit(path).path
     path = path.split("?", 1)[0].split("#", 1)[0]
@@ -213,10 +218,12 @@ class OperationCatalog:
             return None
         clean = normalise_path(path)
         segments = _segments(clean)
-        op = _walk(root, segments, 0)
+        op = _greedy(root, segments) or _walk(root, segments, 0)
         if op is None:
             return None
-        params = _params(op.path, segments)
+        params = {name: segments[i] for i, name in op._slots}
+        if op._patterns:
+            params.update(_params(op.path, segments))
         zone_id = segments[op._zone_index] if op._zone_index is not None else None
         account_id = segments[op._account_index] if op._account_index is not None else None
         return OperationMatch(
@@ -299,7 +306,22 @@ class OperationCatalog:
 
 
 def _segments(path: str) -> list[str]:
-    return [s for s in path.split("/") if s]
+    parts = path.split("/")
+    if "" in parts[1:]:
+        return [s for s in parts if s]
+    return parts[1:] if parts[0] == "" else parts
+
+
+def _greedy(node: _Node, segments: list[str]) -> Operation | None:
+    """The common case in one pass: literal if any, else the parameter; None if stuck."""
+    for segment in segments:
+        child = node.literal.get(segment)
+        if child is None:
+            child = node.param
+            if child is None or node.patterns:
+                return None
+        node = child
+    return node.operation
 
 
 def _walk(node: _Node, segments: list[str], index: int) -> Operation | None:
@@ -323,14 +345,12 @@ def _walk(node: _Node, segments: list[str], index: int) -> Operation | None:
 
 
 def _params(template: str, segments: list[str]) -> dict[str, str]:
-    """The template's parameter names bound to the concrete segments."""
+    """The template's mid-segment parameters (``{scan_id}.png``) bound to the segments."""
     params: dict[str, str] = {}
     for pattern_segment, value in zip(_segments(template), segments, strict=True):
         if "{" not in pattern_segment:
             continue
-        whole = _PARAM.fullmatch(pattern_segment)
-        if whole:
-            params[whole.group(1)] = value
+        if _PARAM.fullmatch(pattern_segment):
             continue
         parts = _PARAM.split(pattern_segment)
         regex = "".join("(.+?)" if i % 2 else re.escape(p) for i, p in enumerate(parts))
@@ -351,6 +371,8 @@ def _make_operation(data: dict[str, Any]) -> Operation:
         elif segments[0] == "zones":
             zone_index = 1
     groups = data["groups"]
+    slots = tuple((i, m.group(1)) for i, seg in enumerate(segments) if (m := _PARAM.fullmatch(seg)))
+    patterns = any("{" in seg and not _PARAM.fullmatch(seg) for seg in segments)
     return Operation(
         method=data["method"],
         path=path,
@@ -361,4 +383,6 @@ def _make_operation(data: dict[str, Any]) -> Operation:
         group_names=None if groups is None else tuple(groups),
         account_index=account_index,
         zone_index=zone_index,
+        slots=slots,
+        patterns=patterns,
     )

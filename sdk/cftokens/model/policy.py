@@ -10,7 +10,7 @@ from attrs import evolve, field, frozen
 
 from ..errors import InvalidInput, ScopeMismatch
 from ._util import FrozenDict, frozen_extra, group_id, require_mapping, split_known
-from .resources import Resource, Scope
+from .resources import Resource, ResourceKind, Scope
 
 if TYPE_CHECKING:
     from ..catalog.groups import PermissionGroup
@@ -106,6 +106,22 @@ class Policy:
     extra: FrozenDict = field(factory=FrozenDict, converter=frozen_extra, repr=False)
 
     _KNOWN = frozenset({"id", "effect", "permission_groups", "resources"})
+
+    def __attrs_post_init__(self) -> None:
+        flat: set[str] = set()
+        nested: set[str] = set()
+        for atom in self.resources:
+            is_nested = atom.kind is ResourceKind.ALL_ZONES_IN or (
+                atom.kind is ResourceKind.ZONE and atom.account_id is not None
+            )
+            (nested if is_nested else flat).add(atom.wire_key)
+        clash = flat & nested
+        if clash:
+            key = sorted(clash)[0]
+            raise InvalidInput(
+                f"one policy cannot name {key} both as an account and as zones nested under it "
+                "(the wire format has one value per key); put them in separate policies"
+            )
 
     # -- building -----------------------------------------------------------------------
     @classmethod

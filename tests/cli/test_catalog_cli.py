@@ -1,0 +1,80 @@
+"""`cftokens catalog`: groups, operations and templates from the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from cftokens.cli import main
+
+ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
+
+
+def test_search_prints_matching_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    """--search prints the matching groups with scope, level and id."""
+    assert main(["catalog", "--search", "dns write"]) == 0
+    out = capsys.readouterr().out
+    assert "DNS Write" in out and "4755a26eedb94da69e1066d98aa820be" in out
+    assert "permission group(s)" in out
+
+
+def test_scope_filter_prints_only_that_scope(capsys: pytest.CaptureFixture[str]) -> None:
+    """--scope user prints the six user groups only."""
+    assert main(["catalog", "--scope", "user"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if " user " in line]
+    assert len(lines) == 6
+
+
+def test_operations_match_prints_accepted_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    """operations --match prints the operation, its zone and the groups that allow it."""
+    assert main(["catalog", "operations", "--match", f"GET /zones/{ZONE}/dns_records"]) == 0
+    out = capsys.readouterr().out
+    assert "GET /zones/{zone_id}/dns_records" in out
+    assert f"zone: {ZONE}" in out
+    assert "DNS Read" in out and "DNS Write" in out
+
+
+def test_unmapped_operations_say_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """An operation without permission annotations is reported as undocumented."""
+    assert main(["catalog", "--match", "GET /user/tokens/verify"]) == 0
+    assert "not documented" in capsys.readouterr().out
+
+
+def test_templates_are_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    """catalog templates lists the eight templates, marking the inferred one."""
+    assert main(["catalog", "templates"]) == 0
+    out = capsys.readouterr().out
+    assert "Edit Zone DNS" in out and "Read All Resources (inferred)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["catalog", "--search", "zzqq"], "no permission group matches"),
+        (["catalog", "operations"], "needs --match"),
+        (["catalog", "--match", "GET"], "takes 'METHOD PATH'"),
+        (["catalog", "--match", "GET /nope"], "no API operation matches"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Unknown names and malformed arguments print a clear message and exit with code 2."""
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_console_script_runs() -> None:
+    """The installed `cftokens` entry point runs and exits 2 on an unknown choice."""
+    ok = subprocess.run(
+        [sys.executable, "-m", "cftokens.cli", "catalog", "--search", "Cache Purge"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ok.returncode == 0 and "Cache Purge" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "cftokens.cli", "catalog", "--scope", "galaxy"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
