@@ -54,6 +54,7 @@ __all__ = [
     "Decision",
     "EffectiveGrant",
     "RequestTarget",
+    "check_token",
     "effective_grants",
     "evaluate",
     "evaluate_request",
@@ -673,6 +674,19 @@ def evaluate_request(
     held = [d.reason.split("; ", 1)[1] for d in refusals if "; it has " in d.reason]
     extra = f"; {held[0]}" if held else ""
     return Decision(allowed=False, reason=f"denied: {op} needs {needed}{extra}", operation=op)
+
+
+def check_token(token: Subject, *, at: datetime | None = None, ip: Any = None) -> Decision:
+    """Only the token-level checks of :func:`evaluate`: status, validity window and (when
+    ``ip`` is given) the client-IP condition. ``allowed`` when the token is usable at ``at``.
+
+    The sandbox uses it to tell an unusable token (status or window: "Invalid access token")
+    from one refused at this IP ("Cannot use the access token from location").
+    """
+    refusal = _token_refusal(token, _compiled(token), at, ip)
+    if refusal is not None:
+        return Decision(allowed=False, reason=refusal)
+    return Decision(allowed=True, reason="allowed: the token is usable")
 
 
 def _needed(op: Operation, target: RequestTarget, directory: Directory | None) -> str:
