@@ -74,10 +74,15 @@ from .policy import Decision, EffectiveGrant, effective_grants, evaluate, evalua
 __version__ = "0.1.0"
 
 # name -> module that defines it; imported on first attribute access.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "AsyncClient": ".client",
+    "AuditLogRecord": ".client",
+    "Client": ".client",
+    "DnsRecord": ".client",
+}
 
 if TYPE_CHECKING:  # pragma: no cover
-    pass
+    from .client import AsyncClient, AuditLogRecord, Client, DnsRecord
 
 
 def __getattr__(name: str) -> Any:
@@ -97,8 +102,11 @@ __all__ = [
     "APIError",
     "Account",
     "AmbiguousPermissionGroup",
+    "AsyncClient",
+    "AuditLogRecord",
     "AuthenticationError",
     "BadRequest",
+    "Client",
     "ClientClosed",
     "CloudflareError",
     "Condition",
@@ -106,6 +114,7 @@ __all__ = [
     "CreatedToken",
     "Decision",
     "Directory",
+    "DnsRecord",
     "Effect",
     "EffectiveGrant",
     "InvalidInput",

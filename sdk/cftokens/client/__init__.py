@@ -1,0 +1,62 @@
+"""Typed sync and async clients for Cloudflare's token API (and the cftokens sandbox).
+
+::
+
+    import cftokens as cft
+
+    with cft.Client.from_env() as client:                  # or cft.Client(token=secret)
+        client.tokens.verify()
+        for token in client.tokens.list():                  # lazy; pages fetched as needed
+            print(token.name, token.status)
+        created = client.tokens.create(spec)                # CreatedToken, secret shown once
+        client.tokens.update(created.id, name="renamed")    # keeps policies: read, change, PUT
+        client.account(account_id).tokens.list()            # account-owned tokens
+
+    async with cft.AsyncClient(token=secret) as client:
+        tokens = await client.tokens.list().collect()       # pages fetched concurrently
+        by_account = await client.tokens_by_account()       # many accounts at once
+
+Architecture (as httpx): one sans-I/O core (``_core``: requests, envelopes, error mapping,
+pagination state, retry decisions; ``_limits``: backoff and rate limiting; ``_calls``: the
+endpoints) shared by :class:`Client` (``_sync``) and :class:`AsyncClient` (``_async``), which
+only send, sleep and await.
+
+Behaviour worth knowing:
+
+- Every method returns a typed model (:class:`~cftokens.Token`, :class:`DnsRecord`,
+  :class:`AuditLogRecord`…) or a lazy :class:`Pager`/:class:`AsyncPager` of them.
+  ``request(method, path)`` returns the envelope's ``result`` for any other endpoint.
+- Listings stop at ``total_count`` (or the first short page) without an empty extra request;
+  a server that ignores ``page`` raises :class:`~cftokens.UnexpectedResponse`.
+- GET, DELETE and whole-object PUTs are retried (exponential backoff, full jitter, honouring
+  ``retry-after``) on connection errors, timeouts, 429 and 5xx. Creates and rolls are retried
+  only when the server surely did not act (429, refused connection); otherwise they raise
+  :class:`~cftokens.MaybeCreated` / :class:`~cftokens.MaybeRolled`.
+- One rate limiter per client (default 1,200 requests per 300 s, Cloudflare's limit), which
+  also reads ``x-ratelimit-remaining`` and pauses every call after a 429.
+- Logging under ``cftokens.client``: method, path, status, elapsed time and retry decisions
+  (DEBUG/INFO); never headers, bodies or secrets.
+"""
+
+from __future__ import annotations
+
+from ._async import AsyncAccountScope, AsyncClient, AsyncTokens
+from ._base import AsyncPager, Pager
+from ._limits import RateLimit, Retry
+from ._sync import AccountScope, Client, Tokens
+from .models import AuditLogRecord, DnsRecord
+
+__all__ = [
+    "AccountScope",
+    "AsyncAccountScope",
+    "AsyncClient",
+    "AsyncPager",
+    "AsyncTokens",
+    "AuditLogRecord",
+    "Client",
+    "DnsRecord",
+    "Pager",
+    "RateLimit",
+    "Retry",
+    "Tokens",
+]

@@ -1,0 +1,273 @@
+"""What :class:`~cftokens.Client` and :class:`~cftokens.AsyncClient` share besides the core:
+constructor checks, ``from_env``, the time source, and the lazy pagers they return."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import warnings
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any, Generic, Self, TypeVar
+
+import httpx
+
+from ..errors import ClientClosed, InvalidInput
+from ..model import Secret
+from ..model._util import check_id
+from ._core import DEFAULT_BASE_URL, Core, logger
+from ._limits import RateLimit, RateLimiter, Retry
+
+__all__ = ["AsyncPager", "ClientBase", "Pager", "SystemTime"]
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 4
+
+
+class SystemTime:
+    """The clock and sleeps a client uses; tests swap in a fake that advances instantly."""
+
+    def monotonic(self) -> float:
+        """Seconds on a monotonic clock."""
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """Block for ``seconds``."""
+        if seconds > 0:
+            time.sleep(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        """Wait ``seconds`` without blocking the event loop."""
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+
+
+def _secret(value: Secret | str | None, what: str) -> Secret | None:
+    if value is None or isinstance(value, Secret):
+        return value
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be a str or a cftokens.Secret, got {type(value).__name__}")
+    try:
+        return Secret(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{what}: {exc}") from None
+
+
+def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
+    if isinstance(value, httpx.Timeout):
+        return value
+    if value is None:
+        return httpx.Timeout(None)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise InvalidInput(
+            f"timeout must be a number of seconds > 0, an httpx.Timeout or None, got {value!r}"
+        )
+    return httpx.Timeout(float(value))
+
+
+class ClientBase:
+    """Constructor and configuration shared by both clients (keyword-only, like httpx)."""
+
+    def __init__(
+        self,
+        *,
+        token: Secret | str | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        account_id: str | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int | Retry = DEFAULT_RETRIES,
+        rate_limit: RateLimit | tuple[int, float] | None = RateLimit(),  # noqa: B008 - frozen
+        api_key: Secret | str | None = None,
+        email: str | None = None,
+    ):
+        secret = _secret(token, "token")
+        key = _secret(api_key, "api_key")
+        if secret is not None and key is not None:
+            raise InvalidInput(
+                "pass either token= (an API token) or api_key= with email= (a legacy Global "
+                "API Key), not both; API tokens are scoped and safer"
+            )
+        if (key is None) != (email is None):
+            raise InvalidInput(
+                "a Global API Key needs both api_key= and email= (the account's login e-mail)"
+            )
+        if email is not None and (not isinstance(email, str) or "@" not in email):
+            raise InvalidInput(f"email must be an e-mail address, got {email!r}")
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise InvalidInput(
+                f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {base_url!r}"
+            )
+        if account_id is not None:
+            account_id = check_id(account_id, "account_id")
+        from .. import __version__
+
+        self._core = Core(
+            base_url=base_url,
+            token=secret,
+            api_key=key,
+            email=email,
+            account_id=account_id,
+            retry=Retry.of(max_retries),
+            user_agent=f"cftokens/{__version__} httpx/{httpx.__version__}",
+        )
+        self._timeout = _timeout(timeout)
+        self._limiter = RateLimiter(RateLimit.of(rate_limit))
+        self._time = SystemTime()
+        self._closed = False
+
+    # -- construction from the environment --------------------------------------------------
+    @classmethod
+    def from_env(cls, *, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Self:
+        """A client configured from environment variables (keyword arguments win).
+
+        ``CLOUDFLARE_API_TOKEN`` (the token), ``CLOUDFLARE_BASE_URL``, ``CLOUDFLARE_ACCOUNT_ID``;
+        ``CLOUDFLARE_API_KEY`` + ``CLOUDFLARE_EMAIL`` (a legacy Global API Key) only when no
+        token is set. When both are set the token wins and a warning says so: unlike other
+        tools, an e-mail variable never silently replaces your scoped token.
+        """
+        env = os.environ if environ is None else environ
+
+        def read(name: str) -> str | None:
+            value = env.get(name)
+            if value is None:
+                return None
+            value = value.strip()
+            return value or None
+
+        token = read("CLOUDFLARE_API_TOKEN")
+        api_key = read("CLOUDFLARE_API_KEY")
+        email = read("CLOUDFLARE_EMAIL")
+        options: dict[str, Any] = {}
+        if "token" not in kwargs and "api_key" not in kwargs:
+            if token is not None:
+                options["token"] = token
+                if api_key is not None or email is not None:
+                    message = (
+                        "CLOUDFLARE_API_TOKEN and CLOUDFLARE_API_KEY/CLOUDFLARE_EMAIL are all "
+                        "set: using the API token and ignoring the Global API Key"
+                    )
+                    warnings.warn(message, UserWarning, stacklevel=2)
+                    logger.warning(message)
+            elif api_key is not None or email is not None:
+                if api_key is None or email is None:
+                    raise InvalidInput(
+                        "CLOUDFLARE_API_KEY and CLOUDFLARE_EMAIL must be set together (or set "
+                        "CLOUDFLARE_API_TOKEN instead, which is safer)"
+                    )
+                options["api_key"] = api_key
+                options["email"] = email
+            else:
+                raise InvalidInput(
+                    "no credentials in the environment: set CLOUDFLARE_API_TOKEN (create a token "
+                    "at dash.cloudflare.com → My Profile → API Tokens)"
+                )
+        base_url = read("CLOUDFLARE_BASE_URL")
+        if base_url is not None:
+            options["base_url"] = base_url
+        account = read("CLOUDFLARE_ACCOUNT_ID")
+        if account is not None:
+            options["account_id"] = account
+        options.update(kwargs)
+        return cls(**options)
+
+    # -- facts ------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """The API base URL, e.g. ``https://api.cloudflare.com/client/v4``."""
+        return self._core.base_url
+
+    @property
+    def account_id(self) -> str | None:
+        """The default account id (used by ``verify()`` of account-owned tokens)."""
+        return self._core.account_id
+
+    @property
+    def closed(self) -> bool:
+        """True once the client is closed."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosed(
+                f"this {type(self).__name__} is closed (by close() or by leaving its `with` "
+                f"block); create a new {type(self).__name__}"
+            )
+
+    def _account(self, account_id: str | None) -> str:
+        if account_id is None:
+            if self._core.account_id is None:
+                raise InvalidInput(
+                    "account() needs an account id: pass it, or create the client with "
+                    "account_id= (or CLOUDFLARE_ACCOUNT_ID)"
+                )
+            return self._core.account_id
+        return check_id(account_id, "account id")
+
+    def __repr__(self) -> str:
+        core = self._core
+        if core.token is not None:
+            auth = f"token={core.token!r}"
+        elif core.api_key is not None:
+            auth = f"api_key={core.api_key!r}, email={core.email!r}"
+        else:
+            auth = "no credentials"
+        state = ", closed" if self._closed else ""
+        account = f", account_id={core.account_id!r}" if core.account_id else ""
+        return f"{type(self).__name__}(base_url={core.base_url!r}, {auth}{account}{state})"
+
+
+class Pager(Generic[T], Iterator[T]):
+    """A lazy iterator over every item of a listing: pages are fetched as you iterate.
+
+    ``list(pager)`` or :meth:`collect` gives them all; breaking out early stops fetching.
+    """
+
+    def __init__(self, items: Iterator[T], what: str):
+        self._items = items
+        self._what = what
+
+    def __iter__(self) -> Pager[T]:
+        return self
+
+    def __next__(self) -> T:
+        return next(self._items)
+
+    def collect(self) -> list[T]:
+        """Every remaining item, as a list."""
+        return list(self._items)
+
+    def __repr__(self) -> str:
+        return f"<Pager over {self._what}>"
+
+
+class AsyncPager(Generic[T], AsyncIterator[T]):
+    """A lazy async iterator over every item of a listing (``async for``).
+
+    ``await pager.collect()`` gives them all. Pages are fetched concurrently once the first
+    page reveals the total, in a bounded number of requests at a time.
+    """
+
+    def __init__(self, items: AsyncIterator[T], what: str):
+        self._items = items
+        self._what = what
+
+    def __aiter__(self) -> AsyncPager[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        return await self._items.__anext__()
+
+    async def collect(self) -> list[T]:
+        """Every remaining item, as a list."""
+        return [item async for item in self._items]
+
+    async def aclose(self) -> None:
+        """Stop fetching (cancels pages still in flight)."""
+        closer = getattr(self._items, "aclose", None)
+        if closer is not None:
+            await closer()
+
+    def __repr__(self) -> str:
+        return f"<AsyncPager over {self._what}>"

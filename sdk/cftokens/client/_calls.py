@@ -1,0 +1,703 @@
+"""Endpoint knowledge shared by the sync and async resources: paths, parameters, bodies,
+result parsing, safety. Each function returns a :class:`~._core.Call` or a pagination walker;
+the resources in ``_sync`` and ``_async`` only execute them."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CloudflareError, InvalidInput, MaybeCreated, MaybeRolled
+from ..model import (
+    Account,
+    CreatedToken,
+    Scope,
+    Secret,
+    Token,
+    TokenSpec,
+    User,
+    VerifyResult,
+    Zone,
+)
+from ..model._util import check_id, format_datetime, require_mapping
+from ._core import Call, Core, CursorWalker, Envelope, PageWalker, Safety, logger
+from .models import AuditLogRecord, DnsRecord
+
+if TYPE_CHECKING:
+    from ..catalog import PermissionGroup
+
+__all__ = [
+    "AUDIT_FILTERS",
+    "DNS_CHANGES",
+    "TOKEN_CHANGES",
+    "TokenCalls",
+    "account_get",
+    "accounts_walker",
+    "audit_log_walker",
+    "dns_body",
+    "dns_changes",
+    "dns_create",
+    "dns_delete",
+    "dns_get",
+    "dns_update",
+    "dns_walker",
+    "generic_call",
+    "merge_token",
+    "token_changes",
+    "user_get",
+    "zone_get",
+    "zones_walker",
+]
+
+#: The fields ``tokens.update(id, **changes)`` accepts (those of :class:`~cftokens.TokenSpec`).
+TOKEN_CHANGES = frozenset(
+    {"name", "policies", "allow_ips", "deny_ips", "not_before", "expires_on", "status"}
+)
+
+#: Filters of ``audit_logs.list`` (Audit Logs v2 query parameters).
+AUDIT_FILTERS = frozenset(
+    {
+        "id",
+        "action_result",
+        "action_type",
+        "actor_context",
+        "actor_email",
+        "actor_id",
+        "actor_ip_address",
+        "actor_token_id",
+        "actor_token_name",
+        "actor_type",
+        "raw_cf_ray_id",
+        "raw_method",
+        "raw_status_code",
+        "raw_uri",
+        "resource_id",
+        "resource_product",
+        "resource_scope",
+        "resource_type",
+        "zone_id",
+        "zone_name",
+    }
+)
+
+
+def _per_page(value: int, low: int, high: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(
+            f"per_page for {what} must be a whole number from {low} to {high}, got {value!r}"
+        )
+    return value
+
+
+def _direction(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value not in ("asc", "desc"):
+        raise InvalidInput(f"direction must be 'asc' or 'desc', got {value!r}")
+    return value
+
+
+def _expect_mapping(envelope: Envelope, what: str) -> Mapping[str, Any]:
+    return require_mapping(envelope.result, what)
+
+
+def _token_key(token: Token) -> str:
+    return token.id
+
+
+class TokenCalls:
+    """Calls on user-owned tokens (``account_id=None``) or one account's tokens."""
+
+    def __init__(self, core: Core, account_id: str | None):
+        self.core = core
+        self.account_id = account_id
+        if account_id is None:
+            self.prefix = "/user/tokens"
+            self.owner = "your user"
+            self.where = "client.tokens"
+        else:
+            self.prefix = f"/accounts/{account_id}/tokens"
+            self.owner = f"account {account_id}"
+            self.where = f"client.account({account_id!r}).tokens"
+
+    def verify(self) -> Call[VerifyResult]:
+        """``GET …/tokens/verify`` on the right path for the client's token."""
+        core = self.core
+        if core.token is None:
+            raise InvalidInput(
+                "verify() checks an API token, and this client has none"
+                + (" (it uses a Global API Key)" if core.api_key is not None else "")
+                + "; create the client with token=..."
+            )
+        path = f"{self.prefix}/verify"
+        if self.account_id is None:
+            kind = core.token.kind
+            if kind == "account" and core.account_id is None:
+                raise InvalidInput(
+                    "this is an account-owned token (cfat_…): it verifies at "
+                    "/accounts/{account_id}/tokens/verify. Pass account_id= to the client "
+                    "(or set CLOUDFLARE_ACCOUNT_ID), or call "
+                    "client.account(account_id).tokens.verify()."
+                )
+            if kind == "account" or (kind == "legacy" and core.account_id is not None):
+                path = f"/accounts/{core.account_id}/tokens/verify"
+        return Call(
+            method="GET",
+            path=path,
+            parse=lambda e: VerifyResult.from_api(
+                _expect_mapping(e, "a verify result"), e.messages
+            ),
+            what="the verify result",
+        )
+
+    def list(
+        self, *, per_page: int = 50, direction: str | None = None, include_expired: bool = False
+    ) -> PageWalker[Token]:
+        """Every token, page by page."""
+        params: dict[str, str | int] = {}
+        if direction := _direction(direction):
+            params["direction"] = direction
+        if include_expired:
+            params["include_expired"] = "true"
+        return PageWalker(
+            self.core,
+            path=self.prefix,
+            per_page=_per_page(per_page, 5, 50, "tokens"),
+            item=Token.from_api,
+            key=_token_key,
+            params=params,
+            what=f"tokens of {self.owner}",
+        )
+
+    def get(self, token_id: str) -> Call[Token]:
+        """``GET …/tokens/{id}``."""
+        token_id = check_id(token_id, "token id")
+        return Call(
+            method="GET",
+            path=f"{self.prefix}/{token_id}",
+            parse=lambda e: Token.from_api(_expect_mapping(e, "a token")),
+            what=f"token {token_id} of {self.owner}",
+        )
+
+    def create(self, spec: TokenSpec) -> Call[CreatedToken]:
+        """``POST …/tokens``: never repeated after an unclear failure."""
+        if not isinstance(spec, TokenSpec):
+            raise InvalidInput(
+                f"create() takes a TokenSpec, got {type(spec).__name__}; build one with "
+                "TokenSpec(name=..., policies=[Policy.allow(...)]) or a template's build()"
+            )
+        name = spec.name
+        where = self.where
+
+        def ambiguous(error: CloudflareError) -> CloudflareError:
+            return MaybeCreated(
+                f"creating token {name!r} failed without a clear answer ({_cause(error)}), so "
+                "the token may or may not exist now. cftokens does not retry a create (that "
+                f"makes duplicates). Look for it: [t for t in {where}.list() if t.name == "
+                f"{name!r}]; if it exists its secret is lost, so roll it (or delete it and "
+                "create again).",
+                name=name,
+            )
+
+        return Call(
+            method="POST",
+            path=self.prefix,
+            json=spec.to_api(),
+            parse=lambda e: CreatedToken.from_api(_expect_mapping(e, "a created token")),
+            safety=Safety.CREATE,
+            on_ambiguous=ambiguous,
+            what="the created token",
+        )
+
+    def update(self, token_id: str, spec: TokenSpec) -> Call[Token]:
+        """``PUT …/tokens/{id}`` with the whole token (idempotent)."""
+        token_id = check_id(token_id, "token id")
+        return Call(
+            method="PUT",
+            path=f"{self.prefix}/{token_id}",
+            json=spec.to_api(),
+            parse=lambda e: Token.from_api(_expect_mapping(e, "a token")),
+            what=f"token {token_id} of {self.owner}",
+        )
+
+    def delete(self, token_id: str) -> Call[None]:
+        """``DELETE …/tokens/{id}``; a 404 on a retry after an unclear attempt is success."""
+        token_id = check_id(token_id, "token id")
+        return Call(
+            method="DELETE",
+            path=f"{self.prefix}/{token_id}",
+            parse=lambda e: None,
+            gone_is_done=True,
+            what=f"token {token_id} of {self.owner}",
+        )
+
+    def roll(self, token_id: str) -> Call[Secret]:
+        """``PUT …/tokens/{id}/value``: never repeated after an unclear failure."""
+        token_id = check_id(token_id, "token id")
+        where = self.where
+
+        def ambiguous(error: CloudflareError) -> CloudflareError:
+            return MaybeRolled(
+                f"rolling token {token_id} failed without a clear answer ({_cause(error)}): a "
+                "new secret may have been issued and lost, and the old secret may no longer "
+                f"work. Roll it again with {where}.roll({token_id!r}) to get a secret you hold.",
+                token_id=token_id,
+            )
+
+        def parse(envelope: Envelope) -> Secret:
+            value = envelope.result
+            if not isinstance(value, str) or not value:
+                raise InvalidInput("the roll response carries no token value")
+            return Secret(value)
+
+        return Call(
+            method="PUT",
+            path=f"{self.prefix}/{token_id}/value",
+            json={},
+            parse=parse,
+            safety=Safety.ROLL,
+            on_ambiguous=ambiguous,
+            what="the new secret",
+        )
+
+    def permission_groups(
+        self, *, name: str | None = None, scope: str | Scope | None = None
+    ) -> Call[builtins.list[PermissionGroup]]:
+        """``GET …/tokens/permission_groups`` (one response holds them all)."""
+        params: dict[str, str | int] = {}
+        if name is not None:
+            params["name"] = name
+        if scope is not None:
+            params["scope"] = Scope.parse(scope).value
+        return Call(
+            method="GET",
+            path=f"{self.prefix}/permission_groups",
+            params=params or None,
+            parse=_permission_groups,
+            what="permission groups",
+        )
+
+
+def _cause(error: CloudflareError) -> str:
+    status = getattr(error, "status", None)
+    return f"{type(error).__name__}, HTTP {status}" if status else type(error).__name__
+
+
+def token_changes(
+    spec_or_changes: TokenSpec | Mapping[str, Any] | None, changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Check the changes given to ``tokens.update`` before any request is made."""
+    merged: dict[str, Any] = {}
+    if isinstance(spec_or_changes, Mapping):
+        merged.update(spec_or_changes)
+    elif spec_or_changes is not None and not isinstance(spec_or_changes, TokenSpec):
+        raise InvalidInput(
+            f"update() takes a TokenSpec or changes such as name='x', got "
+            f"{type(spec_or_changes).__name__}"
+        )
+    merged.update(changes)
+    unknown = sorted(set(merged) - TOKEN_CHANGES)
+    if unknown:
+        raise InvalidInput(
+            f"update() cannot change {', '.join(unknown)}; changeable fields: "
+            + ", ".join(sorted(TOKEN_CHANGES))
+        )
+    if not merged and not isinstance(spec_or_changes, TokenSpec):
+        raise InvalidInput("update() needs changes, e.g. update(token_id, name='new-name')")
+    return merged
+
+
+def merge_token(
+    current: Token | None,
+    spec_or_changes: TokenSpec | Mapping[str, Any] | None,
+    merged: Mapping[str, Any],
+) -> TokenSpec:
+    """The whole token to PUT: a given spec, or the current token with the changes applied.
+
+    PUT replaces the whole token, so ``update(id, name="x")`` must carry the current policies,
+    condition and dates: this is where they are kept.
+    """
+    if isinstance(spec_or_changes, TokenSpec):
+        return spec_or_changes.replace(**merged) if merged else spec_or_changes
+    if current is None:
+        raise InvalidInput("update() needs the current token to apply changes to")
+    return current.to_spec().replace(**merged)
+
+
+def _level(name: str) -> Any:
+    from ..catalog import Level
+
+    lowered = name.lower()
+    if lowered.endswith(("write", "edit")) or "purge" in lowered or "revoke" in lowered:
+        return Level.WRITE
+    if lowered.endswith("read"):
+        return Level.READ
+    return Level.OTHER
+
+
+def _permission_groups(envelope: Envelope) -> list[PermissionGroup]:
+    from ..catalog import PermissionGroup, permission_groups
+
+    if not isinstance(envelope.result, list):
+        raise InvalidInput("a list of permission groups was expected")
+    groups: list[PermissionGroup] = []
+    for entry in envelope.result:
+        entry = require_mapping(entry, "a permission group")
+        group_id = check_id(entry.get("id"), "permission group id")
+        name = entry.get("name")
+        if not isinstance(name, str):
+            raise InvalidInput(f"permission group {group_id} has no name")
+        known = permission_groups.by_id(group_id)
+        scopes = entry.get("scopes") or ([known.scope.value] if known else [])
+        if not isinstance(scopes, list):
+            raise InvalidInput(f"permission group {name!r}: scopes must be a list")
+        description = entry.get("description")
+        for scope_text in scopes:
+            try:
+                scope = Scope(scope_text)
+            except ValueError:
+                logger.warning(
+                    "permission group %r has an unknown scope %r: skipped", name, scope_text
+                )
+                continue
+            groups.append(
+                PermissionGroup(
+                    id=group_id,
+                    name=name,
+                    scope=scope,
+                    description=description
+                    if isinstance(description, str)
+                    else (known.description if known else ""),
+                    level=known.level if known else _level(name),
+                )
+            )
+    return groups
+
+
+def accounts_walker(
+    core: Core, *, name: str | None = None, per_page: int = 50
+) -> PageWalker[Account]:
+    """``GET /accounts``, page by page."""
+    params: dict[str, str | int] = {}
+    if name is not None:
+        params["name"] = name
+    return PageWalker(
+        core,
+        path="/accounts",
+        per_page=_per_page(per_page, 5, 50, "accounts"),
+        item=Account.from_api,
+        key=lambda a: a.id,
+        params=params,
+        what="accounts",
+    )
+
+
+def account_get(account_id: str) -> Call[Account]:
+    """``GET /accounts/{id}``."""
+    account_id = check_id(account_id, "account id")
+    return Call(
+        method="GET",
+        path=f"/accounts/{account_id}",
+        parse=lambda e: Account.from_api(_expect_mapping(e, "an account")),
+        what=f"account {account_id}",
+    )
+
+
+def zones_walker(
+    core: Core,
+    *,
+    name: str | None = None,
+    account_id: str | None = None,
+    status: str | None = None,
+    per_page: int = 50,
+) -> PageWalker[Zone]:
+    """``GET /zones`` filtered by domain name, account and status."""
+    params: dict[str, str | int] = {}
+    if name is not None:
+        params["name"] = name
+    if account_id is not None:
+        params["account.id"] = check_id(account_id, "account id")
+    if status is not None:
+        params["status"] = status
+    return PageWalker(
+        core,
+        path="/zones",
+        per_page=_per_page(per_page, 5, 50, "zones"),
+        item=Zone.from_api,
+        key=lambda z: z.id,
+        params=params,
+        what="zones",
+    )
+
+
+def zone_get(zone_id: str) -> Call[Zone]:
+    """``GET /zones/{id}``."""
+    zone_id = check_id(zone_id, "zone id")
+    return Call(
+        method="GET",
+        path=f"/zones/{zone_id}",
+        parse=lambda e: Zone.from_api(_expect_mapping(e, "a zone")),
+        what=f"zone {zone_id}",
+    )
+
+
+def user_get() -> Call[User]:
+    """``GET /user``."""
+    return Call(
+        method="GET",
+        path="/user",
+        parse=lambda e: User.from_api(_expect_mapping(e, "the user")),
+        what="the user",
+    )
+
+
+def _record_id(value: str) -> str:
+    if not isinstance(value, str) or not value or "/" in value:
+        raise InvalidInput(f"a DNS record id must be a non-empty string, got {value!r}")
+    return value
+
+
+def dns_walker(
+    core: Core,
+    zone_id: str,
+    *,
+    type: str | None = None,
+    name: str | None = None,
+    content: str | None = None,
+    per_page: int = 100,
+) -> PageWalker[DnsRecord]:
+    """``GET /zones/{zone_id}/dns_records``."""
+    zone_id = check_id(zone_id, "zone id")
+    params: dict[str, str | int] = {}
+    for key, value in (("type", type), ("name", name), ("content", content)):
+        if value is not None:
+            params[key] = value
+    return PageWalker(
+        core,
+        path=f"/zones/{zone_id}/dns_records",
+        per_page=_per_page(per_page, 5, 5000, "DNS records"),
+        item=DnsRecord.from_api,
+        key=lambda r: r.id,
+        params=params,
+        what=f"DNS records of zone {zone_id}",
+    )
+
+
+def dns_get(zone_id: str, record_id: str) -> Call[DnsRecord]:
+    """``GET /zones/{zone_id}/dns_records/{id}``."""
+    zone_id = check_id(zone_id, "zone id")
+    record_id = _record_id(record_id)
+    return Call(
+        method="GET",
+        path=f"/zones/{zone_id}/dns_records/{record_id}",
+        parse=lambda e: DnsRecord.from_api(_expect_mapping(e, "a DNS record")),
+        what=f"DNS record {record_id} of zone {zone_id}",
+    )
+
+
+def dns_body(
+    *,
+    type: str,
+    name: str,
+    content: str | None,
+    ttl: int,
+    proxied: bool | None,
+    comment: str | None,
+    tags: tuple[str, ...] | list[str],
+    priority: int | None,
+) -> dict[str, Any]:
+    """The create body of a DNS record, checked."""
+    if not isinstance(type, str) or not type:
+        raise InvalidInput("a DNS record needs a type, e.g. type='A'")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput("a DNS record needs a name, e.g. name='www.example.com'")
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not (ttl == 1 or 30 <= ttl <= 86400):
+        raise InvalidInput(f"ttl must be 1 (automatic) or 30–86400 seconds, got {ttl!r}")
+    body: dict[str, Any] = {"type": type.upper(), "name": name, "ttl": ttl}
+    if content is not None:
+        body["content"] = content
+    if proxied is not None:
+        body["proxied"] = proxied
+    if comment is not None:
+        body["comment"] = comment
+    if tags:
+        body["tags"] = list(tags)
+    if priority is not None:
+        body["priority"] = priority
+    return body
+
+
+def dns_create(zone_id: str, body: dict[str, Any], where: str) -> Call[DnsRecord]:
+    """``POST /zones/{zone_id}/dns_records``: never repeated after an unclear failure."""
+    zone_id = check_id(zone_id, "zone id")
+    name = str(body.get("name"))
+
+    def ambiguous(error: CloudflareError) -> CloudflareError:
+        return MaybeCreated(
+            f"creating DNS record {name!r} failed without a clear answer ({_cause(error)}), so "
+            "it may or may not exist now; cftokens does not retry a create (that makes "
+            f"duplicate records). Look for it: list({where}.list({zone_id!r}, name={name!r})).",
+            name=name,
+        )
+
+    return Call(
+        method="POST",
+        path=f"/zones/{zone_id}/dns_records",
+        json=body,
+        parse=lambda e: DnsRecord.from_api(_expect_mapping(e, "a DNS record")),
+        safety=Safety.CREATE,
+        on_ambiguous=ambiguous,
+        what="the created DNS record",
+    )
+
+
+DNS_CHANGES = frozenset(
+    {"type", "name", "content", "ttl", "proxied", "comment", "tags", "priority"}
+)
+
+
+def dns_changes(zone_id: str, record_id: str, changes: Mapping[str, Any]) -> None:
+    """Check ``dns_records.update`` arguments before any request is made."""
+    check_id(zone_id, "zone id")
+    _record_id(record_id)
+    unknown = sorted(set(changes) - DNS_CHANGES)
+    if unknown:
+        raise InvalidInput(
+            f"dns_records.update() cannot change {', '.join(unknown)}; changeable fields: "
+            + ", ".join(sorted(DNS_CHANGES))
+        )
+    if not changes:
+        raise InvalidInput("dns_records.update() needs changes, e.g. content='203.0.113.9'")
+
+
+def dns_update(
+    zone_id: str, record_id: str, current: DnsRecord, changes: Mapping[str, Any]
+) -> Call[DnsRecord]:
+    """``PUT /zones/{zone_id}/dns_records/{id}`` with the current record and ``changes``."""
+    dns_changes(zone_id, record_id, changes)
+    body = current.to_body()
+    body.update({k: (list(v) if k == "tags" else v) for k, v in changes.items()})
+    return Call(
+        method="PUT",
+        path=f"/zones/{zone_id}/dns_records/{record_id}",
+        json=body,
+        parse=lambda e: DnsRecord.from_api(_expect_mapping(e, "a DNS record")),
+        what=f"DNS record {record_id} of zone {zone_id}",
+    )
+
+
+def dns_delete(zone_id: str, record_id: str) -> Call[None]:
+    """``DELETE /zones/{zone_id}/dns_records/{id}``."""
+    zone_id = check_id(zone_id, "zone id")
+    record_id = _record_id(record_id)
+    return Call(
+        method="DELETE",
+        path=f"/zones/{zone_id}/dns_records/{record_id}",
+        parse=lambda e: None,
+        gone_is_done=True,
+        what=f"DNS record {record_id} of zone {zone_id}",
+    )
+
+
+def _when(value: datetime | date | str, what: str) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidInput(
+                f"{what} must be timezone-aware, e.g. datetime(2026, 1, 1, tzinfo=timezone.utc)"
+            )
+        text = format_datetime(value.astimezone(UTC))
+        assert text is not None
+        return text
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and value:
+        return value
+    raise InvalidInput(f"{what} must be a datetime, a date or an RFC 3339 string, got {value!r}")
+
+
+def audit_log_walker(
+    core: Core,
+    account_id: str,
+    *,
+    since: datetime | date | str,
+    before: datetime | date | str | None = None,
+    direction: str | None = None,
+    limit: int = 100,
+    filters: Mapping[str, str | int],
+) -> CursorWalker[AuditLogRecord]:
+    """``GET /accounts/{account_id}/logs/audit`` (Audit Logs v2), cursor by cursor."""
+    account_id = check_id(account_id, "account id")
+    unknown = sorted(set(filters) - AUDIT_FILTERS)
+    if unknown:
+        raise InvalidInput(
+            f"audit_logs.list() has no filter {', '.join(unknown)}; filters: "
+            + ", ".join(sorted(AUDIT_FILTERS))
+        )
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise InvalidInput(f"limit must be a whole number from 1 to 1000, got {limit!r}")
+    params: dict[str, str | int] = {
+        "since": _when(since, "since"),
+        "before": _when(before if before is not None else datetime.now(UTC), "before"),
+        "limit": limit,
+    }
+    if direction := _direction(direction):
+        params["direction"] = direction
+    for key, value in filters.items():
+        params[key] = value
+    return CursorWalker(
+        core,
+        path=f"/accounts/{account_id}/logs/audit",
+        params=params,
+        item=AuditLogRecord.from_api,
+        what=f"audit log records of account {account_id}",
+    )
+
+
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "PUT", "OPTIONS"})
+
+
+def generic_call(
+    method: str,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None,
+    json: Any,
+    idempotent: bool | None,
+) -> Call[Any]:
+    """Any endpoint with Cloudflare's envelope; returns the envelope's ``result``.
+
+    GET, HEAD, DELETE and PUT are retried (except ``PUT …/value``, a roll); POST and PATCH are
+    retried only when the server surely did not act, unless ``idempotent=True``.
+    """
+    if not isinstance(method, str) or not method.isalpha():
+        raise InvalidInput(f"method must be an HTTP method such as 'GET', got {method!r}")
+    method = method.upper()
+    if not isinstance(path, str) or not path.startswith("/") or "://" in path:
+        raise InvalidInput(
+            f"path must be relative to the base URL and start with '/', e.g. '/zones', got {path!r}"
+        )
+    if idempotent is None:
+        idempotent = method in _IDEMPOTENT_METHODS and not (
+            method == "PUT" and path.rstrip("/").endswith("/value")
+        )
+    query: dict[str, str | int] = {}
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            query[key] = "true" if value else "false"
+        elif isinstance(value, int | str):
+            query[key] = value
+        else:
+            query[key] = str(value)
+    return Call(
+        method=method,
+        path=path,
+        params=query or None,
+        json=json,
+        parse=lambda e: e.result,
+        safety=Safety.IDEMPOTENT if idempotent else Safety.UNSAFE,
+        what="the result",
+    )
