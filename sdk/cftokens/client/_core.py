@@ -288,7 +288,11 @@ class Core:
                 "the body is an HTML page, not Cloudflare's JSON: a proxy, firewall or load "
                 "balancer between you and the API answered instead of the API"
             )
-        if isinstance(exc, json.JSONDecodeError) and exc.pos >= len(response.content.rstrip()):
+        stripped = response.content.strip()
+        if isinstance(exc, json.JSONDecodeError) and (
+            exc.pos >= len(stripped)
+            or (stripped[:1] in (b"{", b"[") and stripped[-1:] not in (b"}", b"]"))
+        ):
             return "the JSON body is cut off (truncated): the connection ended early"
         detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
         return f"the body is not valid JSON ({detail})"
@@ -501,6 +505,20 @@ class Core:
             + _cloudflare_said(details)
         )
 
+    def paused(self, call: Call[Any], pause: float) -> RateLimited | None:
+        """The error to raise instead of waiting when the server asked every call of this
+        client to pause longer than ``max_retry_after``; None when waiting is fine."""
+        if pause <= self.retry.max_retry_after:
+            return None
+        return RateLimited(
+            f"{call.target()} was not sent: Cloudflare asked this client to pause for "
+            f"{pause:.0f} s more (after a 429 or an exhausted rate-limit window), longer than "
+            f"max_retry_after ({self.retry.max_retry_after:g} s). Try again later.",
+            retry_after=pause,
+            method=call.method,
+            url=self.url(call.path),
+        )
+
     def transport_failure(self, call: Call[Any], exc: BaseException, elapsed: float) -> Failure:
         """Map an exception from the transport (no HTTP answer) to a :class:`Failure`."""
         name = type(exc).__name__
@@ -588,12 +606,12 @@ class Core:
                 call.target(),
                 delay,
             )
-        if (
-            failure.transient
-            and not failure.unsent
-            and call.safety in (Safety.CREATE, Safety.ROLL)
-            and call.on_ambiguous is not None
-        ):
+        # Unclear: the server may have acted (a dropped answer, a 5xx, a garbled 2xx body).
+        unclear = (failure.transient and not failure.unsent) or isinstance(
+            error, UnexpectedResponse
+        )
+        once_only = call.safety in (Safety.CREATE, Safety.ROLL)
+        if unclear and once_only and call.on_ambiguous is not None:
             logger.warning("%s failed ambiguously (%s); not retried", call.target(), _short(error))
             return GiveUp(call.on_ambiguous(error))
         if failure.transient and retries_done:

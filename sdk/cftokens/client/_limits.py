@@ -177,8 +177,9 @@ class RateLimiter:
         reset = _header_int(headers, "x-ratelimit-reset")
         with self._lock:
             if status == 429:
-                pause = retry_after if retry_after is not None else window
-                self._pause_until = max(self._pause_until, now + pause)
+                # Without retry-after the retry's own backoff decides; no global pause.
+                if retry_after is not None:
+                    self._pause_until = max(self._pause_until, now + retry_after)
                 return
             remaining = _header_int(headers, "x-ratelimit-remaining")
             if remaining is None:
@@ -187,7 +188,10 @@ class RateLimiter:
             self._server_budget = max(0, remaining)
             self._server_reset_at = now + (wait if wait is not None else window)
 
-    @property
-    def paused_until(self) -> float:
-        """The monotonic time before which no request is sent (after a 429)."""
-        return self._pause_until
+    def server_pause(self, now: float) -> float:
+        """Seconds the server asked every call to wait from ``now`` (429 or no budget left)."""
+        with self._lock:
+            pause = self._pause_until - now
+            if self._server_budget is not None and self._server_budget <= 0:
+                pause = max(pause, self._server_reset_at - now)
+            return max(0.0, pause)

@@ -180,6 +180,9 @@ class Client(ClientBase):
         retries = 0
         ambiguous = False
         while True:
+            refused = core.paused(call, self._limiter.server_pause(clock.monotonic()))
+            if refused is not None:
+                raise refused
             wait = self._limiter.reserve(clock.monotonic())
             if wait > 0:
                 logger.debug("rate limit: %s waits %.2f s", call.target(), wait)

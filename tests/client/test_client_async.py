@@ -1,0 +1,148 @@
+"""The AsyncClient: same behaviour as Client, concurrent pages under a bound, gathering."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from client_fakes import ACCOUNT, ACCOUNT_TOKEN, FakeCloudflare, envelope, error, token_payload
+
+import cftokens as cft
+
+TOKEN_ID = f"{1:032x}"
+
+# anyio (installed with httpx) runs the coroutine tests on asyncio.
+pytestmark = pytest.mark.anyio
+
+
+class Concurrent:
+    """An async handler over FakeCloudflare that takes time and measures requests in flight."""
+
+    def __init__(self, cloudflare: FakeCloudflare, delay: float = 0.005):
+        self.cloudflare = cloudflare
+        self.delay = delay
+        self.in_flight = 0
+        self.peak = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+            return self.cloudflare.handle(request)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_async_listing_fetches_pages_concurrently_and_in_order(make_async_client):
+    """After page 1, the other pages are fetched at once (bounded); items keep page order."""
+    cloudflare = FakeCloudflare(tokens=1000)
+    handler = Concurrent(cloudflare)
+    async with make_async_client(httpx.MockTransport(handler)) as client:
+        tokens = await client.tokens.list(concurrency=6).collect()
+    assert [t.id for t in tokens] == list(cloudflare.tokens)
+    assert len(cloudflare.requests) == 20
+    assert handler.peak == 6
+
+
+async def test_async_and_sync_clients_agree(make_async_client, make_client):
+    """The same listing through Client and AsyncClient yields the same tokens."""
+    cloudflare = FakeCloudflare(tokens=137)
+    sync_ids = [t.id for t in make_client(cloudflare).tokens.list(per_page=20)]
+    async with make_async_client(cloudflare) as client:
+        async_ids = [t.id async for t in client.tokens.list(per_page=20)]
+    assert sync_ids == async_ids == list(cloudflare.tokens)
+
+
+async def test_async_pages_are_retried(make_async_client, fake_time):
+    """A 503 on a concurrently fetched page is retried; the listing still completes once."""
+    cloudflare = FakeCloudflare(tokens=120)
+    cloudflare.script(lambda r: None, lambda r: error(503, 0, "unavailable"))
+    async with make_async_client(cloudflare) as client:
+        tokens = await client.tokens.list().collect()
+    assert len(tokens) == 120 == len({t.id for t in tokens})
+    assert len(cloudflare.requests) == 4
+    assert len(fake_time.sleeps) == 1
+
+
+async def test_a_failing_page_cancels_the_rest(make_async_client):
+    """A final error on one page raises it and cancels the pages still in flight."""
+    cloudflare = FakeCloudflare(tokens=500)
+    handler = Concurrent(cloudflare, delay=0.01)
+
+    async def failing(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("page") == "3":
+            return error(403, 10000, "Authentication error")
+        return await handler(request)
+
+    async with make_async_client(httpx.MockTransport(failing)) as client:
+        with pytest.raises(cft.PermissionDenied):
+            await client.tokens.list(concurrency=2).collect()
+    await asyncio.sleep(0.05)
+    assert handler.in_flight == 0
+    assert len(cloudflare.requests) < 10
+
+
+async def test_a_server_ignoring_page_raises_in_async_listing(make_async_client):
+    """The async listing refuses a server that answers page 1 to every page."""
+    items = [token_payload(i) for i in range(1, 51)]
+    info = {"page": 1, "per_page": 50, "count": 50, "total_count": 150}
+    transport = httpx.MockTransport(
+        lambda r: httpx.Response(200, json=envelope(items, result_info=info))
+    )
+    async with make_async_client(transport) as client:
+        with pytest.raises(cft.UnexpectedResponse, match="ignores `page`"):
+            await client.tokens.list().collect()
+
+
+async def test_tokens_by_account_gathers_under_one_bound(make_async_client):
+    """tokens_by_account() lists many accounts concurrently, never above `concurrency`."""
+    cloudflare = FakeCloudflare(tokens=120)
+    handler = Concurrent(cloudflare)
+    accounts = [f"{n:032x}" for n in range(1, 7)]
+    async with make_async_client(httpx.MockTransport(handler), token=ACCOUNT_TOKEN) as client:
+        result = await client.tokens_by_account(accounts, concurrency=5)
+    assert list(result) == accounts
+    assert all(len(tokens) == 120 for tokens in result.values())
+    assert len(cloudflare.requests) == 6 * 3
+    assert handler.peak == 5
+    paths = {r.url.path for r in cloudflare.requests}
+    assert paths == {f"/client/v4/accounts/{a}/tokens" for a in accounts}
+
+
+async def test_async_lifecycle_and_closed_client(make_async_client):
+    """create/get/update/roll/delete work awaited; a closed AsyncClient raises ClientClosed."""
+    cloudflare = FakeCloudflare()
+    client = make_async_client(cloudflare)
+    tokens = client.account(ACCOUNT).tokens
+    spec = cft.TokenSpec(name="bot", policies=[cft.Policy.allow(["DNS Read"], zones=["f" * 32])])
+    async with client:
+        created = await tokens.create(spec)
+        assert (await tokens.get(created.id)).name == "bot"
+        assert (await tokens.update(created.id, name="bot-2")).name == "bot-2"
+        assert isinstance(await tokens.roll(created.id), cft.Secret)
+        await tokens.delete(created.id)
+        assert await tokens.list().collect() == []
+    with pytest.raises(cft.ClientClosed, match="create a new AsyncClient"):
+        await tokens.get(created.id)
+
+
+async def test_async_create_is_not_retried_after_ambiguity(make_async_client):
+    """The async create raises MaybeCreated after one POST on a 500."""
+    cloudflare = FakeCloudflare()
+    cloudflare.script(lambda r: error(500, 0, "internal"))
+    async with make_async_client(cloudflare) as client:
+        spec = cft.TokenSpec(
+            name="bot", policies=[cft.Policy.allow(["DNS Read"], zones=["f" * 32])]
+        )
+        with pytest.raises(cft.MaybeCreated):
+            await client.tokens.create(spec)
+    assert len(cloudflare.requests) == 1
+
+
+async def test_async_concurrency_is_checked(make_async_client):
+    """A concurrency outside 1..64 raises InvalidInput."""
+    async with make_async_client(FakeCloudflare()) as client:
+        with pytest.raises(cft.InvalidInput, match="concurrency"):
+            client.tokens.list(concurrency=0)

@@ -1,0 +1,175 @@
+"""No secret ever appears in a repr, str, DEBUG log line or error message of a client object."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import string
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from client_fakes import ZONE, FakeTime, envelope, token_payload
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import cftokens as cft
+
+ALNUM = string.ascii_letters + string.digits
+prefixed = st.builds(
+    lambda prefix, body: prefix + body,
+    st.sampled_from(["cfut_", "cfat_"]),
+    st.text(alphabet=ALNUM, min_size=43, max_size=43),
+)
+legacy = st.text(alphabet=ALNUM + "_-", min_size=40, max_size=40)
+secrets_ = st.one_of(prefixed, legacy)
+TOKEN_ID = f"{1:032x}"
+BASELINE = " ".join([TOKEN_ID, ZONE, "https://api.cloudflare.com/client/v4/user/tokens"])
+
+
+@contextmanager
+def captured_logs() -> Iterator[io.StringIO]:
+    """Every log record of every logger at DEBUG, formatted with its arguments."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    old = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old)
+
+
+def texts_of(error: BaseException) -> list[str]:
+    """Everything an error shows: str, repr, args, attributes, details and excerpt."""
+    out = [str(error), repr(error), repr(error.args), repr(vars(error))]
+    for detail in getattr(error, "errors", ()):
+        out.append(repr(detail))
+    out.append(str(getattr(error, "excerpt", "")))
+    return out
+
+
+def scenarios(
+    secret: str, other: str
+) -> list[tuple[str, Callable[[httpx.Request], httpx.Response]]]:
+    """Server answers that echo the client's secret, or carry another secret."""
+
+    def raise_with(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"cannot send Authorization: Bearer {secret}", request=request)
+
+    echo = {
+        "code": 6003,
+        "message": f"Invalid header 'Bearer {secret}'",
+        "error_chain": [{"code": 6111, "message": f"bad token {secret}"}],
+    }
+    return [
+        ("6003 echo", lambda r: httpx.Response(400, json=envelope(success=False, errors=[echo]))),
+        (
+            "9109 echo",
+            lambda r: httpx.Response(
+                401,
+                json=envelope(
+                    success=False,
+                    errors=[{"code": 9109, "message": f"Invalid access token {secret}"}],
+                ),
+            ),
+        ),
+        ("html", lambda r: httpx.Response(502, text=f"<html>token={secret}</html>")),
+        (
+            "truncated",
+            lambda r: httpx.Response(
+                200, content=f'{{"success": true, "result": "{secret}'.encode()
+            ),
+        ),
+        (
+            "other secret",
+            lambda r: httpx.Response(
+                403,
+                json=envelope(
+                    success=False,
+                    errors=[{"code": 10000, "message": f"token {other} lacks rights"}],
+                ),
+            ),
+        ),
+        (
+            "wrong shape",
+            lambda r: httpx.Response(
+                200, json=envelope({"id": 5, "value": other, "token": secret})
+            ),
+        ),
+        ("transport", raise_with),
+    ]
+
+
+def client_for(secret: str, handler: Any, *, key: bool = False) -> cft.Client:
+    kwargs: dict[str, Any] = (
+        {"api_key": secret, "email": "ana@example.com"} if key else {"token": secret}
+    )
+    client = cft.Client(transport=httpx.MockTransport(handler), max_retries=1, **kwargs)
+    client._time = FakeTime()  # type: ignore[assignment]
+    return client
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(secret=secrets_, other=prefixed, key=st.booleans())
+def test_secrets_never_leak_from_errors_reprs_or_logs(secret: str, other: str, key: bool) -> None:
+    """Generated secrets sent or echoed by a server never show in reprs, errors or DEBUG logs."""
+    assume(secret not in BASELINE and other not in BASELINE)
+    seen: list[str] = []
+    with captured_logs() as logs:
+        for _name, handler in scenarios(secret, other):
+            client = client_for(secret, handler, key=key)
+            seen += [repr(client), str(client), repr(client._http.headers)]
+            with pytest.raises(cft.CloudflareError) as info:
+                client.tokens.get(TOKEN_ID)
+            seen += texts_of(info.value)
+            client.close()
+    seen.append(logs.getvalue())
+    for text in seen:
+        assert secret not in text
+        assert other not in text
+
+
+@settings(max_examples=20, deadline=None)
+@given(secret=secrets_, issued=prefixed)
+def test_secrets_from_responses_stay_masked(secret: str, issued: str) -> None:
+    """The secret returned by create and roll is a masked Secret; it is not logged."""
+    assume(secret not in BASELINE and issued not in BASELINE)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(200, json=envelope({**token_payload(1), "value": issued}))
+        return httpx.Response(200, json=envelope(issued))
+
+    spec = cft.TokenSpec(name="bot", policies=[cft.Policy.allow(["DNS Read"], zones=[ZONE])])
+    with captured_logs() as logs:
+        client = client_for(secret, handler)
+        created = client.tokens.create(spec)
+        rolled = client.tokens.roll(TOKEN_ID)
+        client.close()
+    assert created.secret.reveal() == issued == rolled.reveal()
+    for text in (
+        repr(created),
+        str(created),
+        repr(rolled),
+        f"{rolled}",
+        logs.getvalue(),
+        repr(client),
+    ):
+        assert issued not in text
+        assert secret not in text
+
+
+def test_audit_log_copies_of_secrets_are_redacted() -> None:
+    """A secret inside an audit-log record's response copy is redacted in the record."""
+    issued = "cfut_" + "Q" * 43
+    row = {"id": "x", "resource": {"response": {"value": issued, "nested": [f"Bearer {issued}"]}}}
+    record = cft.AuditLogRecord.from_api(row)
+    assert issued not in repr(record) and issued not in json.dumps(record.to_api())

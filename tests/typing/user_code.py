@@ -1,0 +1,131 @@
+"""Realistic user code against the client, checked by ``mypy --strict`` (never executed).
+
+``tests/client/test_client_typing.py`` runs mypy on this file: every public call must type-check
+without casts, and ``assert_type`` pins what each call returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any, assert_type
+
+import httpx
+
+import cftokens as cft
+from cftokens.client import AsyncPager, AuditLogRecord, DnsRecord, Pager, RateLimit, Retry
+
+
+def rotate_ci_token(account_id: str, zone_id: str) -> cft.Secret:
+    """Create a least-privilege CI token, narrow it, roll it, and return the new secret."""
+    with cft.Client.from_env(account_id=account_id, max_retries=Retry(total=2)) as client:
+        assert_type(client, cft.Client)
+        verified = client.tokens.verify()
+        assert_type(verified, cft.VerifyResult)
+        assert_type(verified.active, bool)
+
+        spec = cft.TokenSpec(
+            name="ci-dns",
+            policies=[cft.Policy.allow(["DNS Write"], zones=[zone_id])],
+            allow_ips=["203.0.113.0/24"],
+            expires_on=datetime.now(UTC) + timedelta(days=30),
+        )
+        try:
+            created = client.account(account_id).tokens.create(spec)
+        except cft.MaybeCreated as unclear:
+            matches = [
+                t for t in client.account(account_id).tokens.list() if t.name == unclear.name
+            ]
+            raise SystemExit(f"check {len(matches)} token(s) named {unclear.name}") from None
+        assert_type(created, cft.CreatedToken)
+        assert_type(created.secret, cft.Secret)
+        assert_type(created.token, cft.Token)
+
+        narrowed = client.account(account_id).tokens.update(
+            created.token.id, allow_ips=["203.0.113.7/32"]
+        )
+        assert_type(narrowed, cft.Token)
+        try:
+            secret = client.account(account_id).tokens.roll(narrowed.id)
+        except cft.MaybeRolled as unclear:
+            secret = client.account(account_id).tokens.roll(unclear.token_id)
+        assert_type(secret, cft.Secret)
+        return secret
+
+
+def inventory(token: cft.Secret) -> dict[str, list[str]]:
+    """Names of every user token and every zone, and the DNS records of one zone."""
+    client = cft.Client(token=token, rate_limit=RateLimit(requests=600, per=300), timeout=10)
+    pager = client.tokens.list(per_page=50, include_expired=True)
+    assert_type(pager, Pager[cft.Token])
+    names = [t.name for t in pager]
+    zones = client.zones.list(name="example.com", status="active").collect()
+    assert_type(zones, list[cft.Zone])
+    records: list[DnsRecord] = []
+    for zone in zones:
+        records += client.dns_records.list(zone.id, type="A")
+        record = client.dns_records.create(zone.id, type="TXT", name="_check", content="ok")
+        client.dns_records.update(zone.id, record.id, ttl=300)
+        client.dns_records.delete(zone.id, record.id)
+    directory = client.directory()
+    assert_type(directory, cft.Directory)
+    assert_type(client.user.get(), cft.User)
+    assert_type(client.accounts.get(zones[0].account_id), cft.Account)
+    groups = client.permission_groups.list(scope="zone").collect()
+    assert_type(groups, list[cft.PermissionGroup])
+    policy = cft.Policy.allow([groups[0]], zones=[zones[0].id])
+    assert_type(policy, cft.Policy)
+    rules: Any = client.request("GET", f"/zones/{zones[0].id}/firewall/rules", params={"page": 1})
+    del rules
+    client.close()
+    return {"tokens": names, "records": [r.name for r in records]}
+
+
+def who_rolled(client: cft.Client, account_id: str) -> list[str]:
+    """Token ids that performed a roll in the last week, from Audit Logs v2."""
+    since = datetime.now(UTC) - timedelta(days=7)
+    rows = client.account(account_id).audit_logs.list(since=since, action_type="roll")
+    assert_type(rows, Pager[AuditLogRecord])
+    return [r.actor_token_id for r in rows if r.actor_token_id is not None]
+
+
+def handle_errors(client: cft.Client, token_id: str) -> str:
+    """The error tree narrows as users expect."""
+    try:
+        client.tokens.delete(token_id)
+    except cft.PermissionDenied as denied:
+        assert_type(denied.needed, tuple[str, ...])
+        return "needs " + ", ".join(denied.needed)
+    except cft.RateLimited as limited:
+        assert_type(limited.retry_after, float | None)
+        return "later"
+    except cft.APIError as failed:
+        assert_type(failed.status, int | None)
+        assert_type(failed.codes, tuple[int, ...])
+        return failed.request_id or "no ray"
+    except cft.TransportError:
+        return "network"
+    return "deleted"
+
+
+async def audit_all_accounts(token: str) -> dict[str, int]:
+    """Count account-owned tokens per account, concurrently."""
+    transport = httpx.AsyncHTTPTransport(retries=0)
+    async with cft.AsyncClient(token=token, transport=transport) as client:
+        assert_type(client, cft.AsyncClient)
+        mine = client.tokens.list(concurrency=4)
+        assert_type(mine, AsyncPager[cft.Token])
+        first = [t async for t in mine][:1]
+        assert_type(first, list[cft.Token])
+        by_account = await client.tokens_by_account(concurrency=8, skip_denied=True)
+        assert_type(by_account, dict[str, list[cft.Token]])
+        verified = await client.account(next(iter(by_account))).tokens.verify()
+        assert_type(verified, cft.VerifyResult)
+        directory = await client.directory()
+        assert_type(directory, cft.Directory)
+        return {account: len(tokens) for account, tokens in by_account.items()}
+
+
+def run() -> None:
+    """Entry point a user would write."""
+    print(asyncio.run(audit_all_accounts("cfut_example")))
