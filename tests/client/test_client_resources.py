@@ -576,3 +576,23 @@ def test_from_env_keyword_arguments_win():
     assert client._core.token == cft.Secret(ACCOUNT_TOKEN)
     assert client.user.get().id == "9" * 32
     client.close()
+
+
+def test_audit_log_filters_repeat_and_exclude(make_client):
+    """A list filter is sent repeated (any of them) and ``.not`` filters pass through."""
+    recorder = Recorder({("GET", f"/accounts/{ACCOUNT}/logs/audit"): ok([], cursor=None)})
+    client = make_client(recorder)
+    client.account(ACCOUNT).audit_logs.list(
+        since="2026-01-01",
+        before="2026-02-01",
+        raw_method=["POST", "PUT"],
+        **{"actor_context.not": "dash"},
+    ).collect()
+    params = recorder.last.url.params
+    assert params.get_list("raw_method") == ["POST", "PUT"]
+    assert params["actor_context.not"] == "dash"
+    assert (params["since"], params["before"], params["limit"]) == (
+        "2026-01-01",
+        "2026-02-01",
+        "100",
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from collections.abc import AsyncIterator, Iterable, Mapping
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -209,7 +210,8 @@ class AsyncClient(ClientBase):
                 raise refused
             wait = self._limiter.reserve(clock.monotonic())
             if wait > 0:
-                logger.debug("rate limit: %s waits %.2f s", call.target(), wait)
+                level = logging.INFO if wait >= 1 else logging.DEBUG
+                logger.log(level, "rate limit: %s waits %.2f s", call.target(), wait)
                 await clock.asleep(wait)
             self._check_open()
             request = core.build_request(call)
@@ -401,7 +403,7 @@ class AsyncAuditLogs(_Resource):
         before: datetime | date | str | None = None,
         direction: str | None = None,
         limit: int = 100,
-        **filters: str | int,
+        **filters: str | int | Sequence[str | int],
     ) -> AsyncPager[AuditLogRecord]:
         """Audit-log records between ``since`` and ``before`` (cursor pages, in order)."""
         walker = _calls.audit_log_walker(

@@ -5,7 +5,7 @@ the resources in ``_sync`` and ``_async`` only execute them."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,9 @@ TOKEN_CHANGES = frozenset(
 AUDIT_FILTERS = frozenset(
     {
         "id",
+        "audit_log_id",
+        "account_name",
+        "action_description",
         "action_result",
         "action_type",
         "actor_context",
@@ -70,9 +73,11 @@ AUDIT_FILTERS = frozenset(
         "actor_token_name",
         "actor_type",
         "raw_cf_ray_id",
+        "raw_cf_rayid",
         "raw_method",
         "raw_status_code",
         "raw_uri",
+        "raw_user_agent",
         "resource_id",
         "resource_product",
         "resource_scope",
@@ -625,11 +630,11 @@ def audit_log_walker(
     before: datetime | date | str | None = None,
     direction: str | None = None,
     limit: int = 100,
-    filters: Mapping[str, str | int],
+    filters: Mapping[str, str | int | Sequence[str | int]],
 ) -> CursorWalker[AuditLogRecord]:
     """``GET /accounts/{account_id}/logs/audit`` (Audit Logs v2), cursor by cursor."""
     account_id = check_id(account_id, "account id")
-    unknown = sorted(set(filters) - AUDIT_FILTERS)
+    unknown = sorted({k for k in filters if k.removesuffix(".not") not in AUDIT_FILTERS})
     if unknown:
         raise InvalidInput(
             f"audit_logs.list() has no filter {', '.join(unknown)}; filters: "
@@ -637,7 +642,7 @@ def audit_log_walker(
         )
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidInput(f"limit must be a whole number from 1 to 1000, got {limit!r}")
-    params: dict[str, str | int] = {
+    params: dict[str, str | int | tuple[str, ...]] = {
         "since": _when(since, "since"),
         "before": _when(before if before is not None else datetime.now(UTC), "before"),
         "limit": limit,
@@ -645,7 +650,10 @@ def audit_log_walker(
     if direction := _direction(direction):
         params["direction"] = direction
     for key, value in filters.items():
-        params[key] = value
+        if isinstance(value, str | int):
+            params[key] = value
+        else:
+            params[key] = tuple(str(v) for v in value)  # repeated: any of them
     return CursorWalker(
         core,
         path=f"/accounts/{account_id}/logs/audit",

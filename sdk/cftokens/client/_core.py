@@ -108,7 +108,7 @@ class Call(Generic[T]):
     method: str
     path: str
     parse: Callable[[Envelope], T]
-    params: Mapping[str, str | int] | None = None
+    params: Mapping[str, str | int | tuple[str, ...]] | None = None
     json: Any = None
     safety: Safety = Safety.IDEMPOTENT
     on_ambiguous: Callable[[CloudflareError], CloudflareError] | None = None
@@ -118,7 +118,11 @@ class Call(Generic[T]):
     def target(self) -> str:
         """``GET /user/tokens?page=2``: the method and relative URL, for logs and messages."""
         if self.params:
-            query = "&".join(f"{k}={v}" for k, v in self.params.items())
+            query = "&".join(
+                f"{k}={item}"
+                for k, v in self.params.items()
+                for item in (v if isinstance(v, tuple) else (v,))
+            )
             return f"{self.method} {self.path}?{query}"
         return f"{self.method} {self.path}"
 
@@ -198,7 +202,9 @@ class Core:
         elif self.api_key is not None and self.email is not None:
             headers["X-Auth-Email"] = self.email
             headers["X-Auth-Key"] = self.api_key.reveal()
-        params = {k: str(v) for k, v in (call.params or {}).items()}
+        params = {
+            k: list(v) if isinstance(v, tuple) else str(v) for k, v in (call.params or {}).items()
+        }
         if call.json is None:
             return httpx.Request(call.method, self.url(call.path), params=params, headers=headers)
         return httpx.Request(
@@ -795,7 +801,7 @@ class CursorWalker(Generic[T]):
         core: Core,
         *,
         path: str,
-        params: Mapping[str, str | int],
+        params: Mapping[str, str | int | tuple[str, ...]],
         item: Callable[[Any], T],
         what: str,
     ):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator, Mapping
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -185,7 +186,8 @@ class Client(ClientBase):
                 raise refused
             wait = self._limiter.reserve(clock.monotonic())
             if wait > 0:
-                logger.debug("rate limit: %s waits %.2f s", call.target(), wait)
+                level = logging.INFO if wait >= 1 else logging.DEBUG
+                logger.log(level, "rate limit: %s waits %.2f s", call.target(), wait)
                 clock.sleep(wait)
             self._check_open()
             request = core.build_request(call)
@@ -352,12 +354,13 @@ class AuditLogs(_Resource):
         before: datetime | date | str | None = None,
         direction: str | None = None,
         limit: int = 100,
-        **filters: str | int,
+        **filters: str | int | Sequence[str | int],
     ) -> Pager[AuditLogRecord]:
         """Audit-log records between ``since`` and ``before`` (default: now), lazily.
 
         Filters are Audit Logs v2 query parameters, e.g. ``actor_token_id=...``,
-        ``action_type="create"``, ``actor_context="api_key"``, ``zone_id=...``.
+        ``action_type="create"``, ``actor_context="api_key"``, ``zone_id=...``; a list means
+        any of its values, and ``**{"actor_context.not": "dash"}`` excludes.
         """
         walker = _calls.audit_log_walker(
             self._client._core,
