@@ -118,12 +118,28 @@ def test_10000_on_an_account_path_names_the_account(make_client):
     assert f"account {ACCOUNT}" in str(info.value)
 
 
+def test_a_long_list_of_accepted_groups_is_abbreviated(make_client):
+    """GET /zones/{id} accepts dozens of groups: the message names five, `needed` has all."""
+    client = make_client(answer(error(403, 10000, "Authentication error")))
+    with pytest.raises(cft.PermissionDenied) as info:
+        client.zones.get(ZONE)
+    assert len(info.value.needed) > 20
+    assert f"one of {len(info.value.needed)} groups" in str(info.value)
+    assert "see the error's `needed`" in str(info.value)
+    assert "Policy.allow(['Zone Read'], zones=" in str(info.value)
+
+
 def test_1000_on_user_verify_explains_account_owned_tokens(make_client):
-    """Verify's 1000 on the user path explains that cfat_ tokens verify on the account path."""
-    client = make_client(answer(error(401, 1000, "Invalid API Token")))
+    """Verify's 1000 on the user path explains account-owned tokens, unless it is a cfut_."""
+    client = make_client(answer(error(401, 1000, "Invalid API Token")), token="L" * 40)
     with pytest.raises(cft.AuthenticationError) as info:
         client.tokens.verify()
     assert "client.account(account_id).tokens.verify()" in str(info.value)
+    client = make_client(answer(error(401, 1000, "Invalid API Token")))
+    with pytest.raises(cft.AuthenticationError) as info:
+        client.tokens.verify()
+    assert "account-owned" not in str(info.value)
+    assert "deleted, rolled or mistyped" in str(info.value)
 
 
 def test_cf_ray_is_kept_as_request_id(make_client):

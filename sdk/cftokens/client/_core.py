@@ -439,7 +439,8 @@ class Core:
                 "a trailing newline."
             )
         if 1000 in codes:
-            if call.path.startswith("/user/tokens/verify"):
+            kind = self.token.kind if self.token is not None else None
+            if call.path.startswith("/user/tokens/verify") and kind != "user":
                 return (
                     f"{target} was refused: Invalid API Token. An account-owned token (cfat_…) "
                     "is only valid at /accounts/{account_id}/tokens/verify: use "
@@ -491,12 +492,21 @@ class Core:
                 (),
             )
         needed = tuple(dict.fromkeys(names))
-        choice = needed[0] if len(needed) == 1 else "one of " + ", ".join(needed)
+        if len(needed) == 1:
+            choice = needed[0]
+        elif len(needed) <= 6:
+            choice = "one of " + ", ".join(needed)
+        else:
+            choice = (
+                f"one of {len(needed)} groups ({', '.join(needed[:5])}, … see the error's `needed`)"
+            )
+        suggestion = _suggest(needed, found.operation.path)
         return (
             f"{target} was refused: the token is valid but lacks permission. "
             f"{found.operation} needs {choice} on {where}, and this token holds none of them "
             f"there (or a deny policy removes it). Add an allow policy, e.g. "
-            f"Policy.allow([{needed[0]!r}], {example}), to this token or use a token that has it.",
+            f"Policy.allow([{suggestion!r}], {example}), to this token or use a token that has "
+            "it.",
             needed,
         )
 
@@ -624,6 +634,19 @@ class Core:
             error.args = (f"{error.args[0]} (gave up after {retries_done + 1} attempts)",)
         logger.debug("%s: giving up with %s", call.target(), type(error).__name__)
         return GiveUp(error)
+
+
+def _suggest(needed: Sequence[str], template: str) -> str:
+    """The group to show in an example: the least privilege that fits the path's object.
+
+    Read groups before others; among them, the shortest whose name mentions the last literal
+    segment of the path (``/zones/{zone_id}`` -> Zone Read, ``…/dns_records`` -> DNS Read).
+    """
+    reads = [n for n in needed if n.endswith("Read")] or list(needed)
+    literals = [s for s in template.split("/") if s and not s.startswith("{")]
+    words = [w.rstrip("s") for w in (literals[-1].split("_") if literals else []) if len(w) > 2]
+    fitting = [n for n in reads if any(w in n.lower() for w in words)]
+    return min(fitting, key=len) if fitting else reads[0]
 
 
 def _final(error: CloudflareError) -> Failure:
