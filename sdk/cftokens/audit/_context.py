@@ -1,0 +1,306 @@
+"""Everything the rules read, computed once per audit as numpy arrays (no per-token objects)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..model.directory import Directory
+from ._inventory import (
+    K_ACCOUNT,
+    K_ALL_ACCOUNTS,
+    K_ALL_ZONES,
+    K_ALL_ZONES_IN,
+    K_USER,
+    K_ZONE,
+    L_WRITE,
+    S_ACCOUNT,
+    Inventory,
+    parse_cidr,
+    parse_dates,
+)
+from .profiles import Profile
+
+if TYPE_CHECKING:
+    from .usage import UsageIndex
+
+__all__ = ["Ctx", "DirectoryIndex"]
+
+NS_PER_DAY = 86_400 * 10**9
+
+
+class DirectoryIndex:
+    """Names and zone → account lookups as plain dicts (fast in loops)."""
+
+    def __init__(self, directory: Directory, user: Any = None):
+        self.directory = directory
+        self.account_names: dict[str, str] = {a.id: a.name for a in directory.accounts}
+        self.zone_names: dict[str, str] = {z.id: z.name for z in directory.zones}
+        self.zone_account: dict[str, str] = {z.id: z.account.id for z in directory.zones}
+        self.zones_of: dict[str, list[str]] = {}
+        for z in directory.zones:
+            self.zones_of.setdefault(z.account.id, []).append(z.id)
+        self.user = user
+
+    @property
+    def has_zones(self) -> bool:
+        """True when the zone list is known (so a missing zone id means something)."""
+        return bool(self.zone_names)
+
+    @property
+    def has_accounts(self) -> bool:
+        """True when the account list is known."""
+        return bool(self.account_names)
+
+    def account(self, ident: str | None) -> str:
+        """An account's name, else its id."""
+        if ident is None:
+            return "an unknown account"
+        return self.account_names.get(ident, ident)
+
+    def zone(self, ident: str | None) -> str:
+        """A zone's name, else its id."""
+        if ident is None:
+            return "an unknown zone"
+        return self.zone_names.get(ident, ident)
+
+
+class Ctx:
+    """Token-level and grant-level arrays shared by every rule."""
+
+    def __init__(
+        self,
+        inv: Inventory,
+        directory: DirectoryIndex,
+        profile: Profile,
+        now: datetime,
+        usage: UsageIndex | None,
+    ):
+        self.inv = inv
+        self.dir = directory
+        self.profile = profile
+        self.th = profile.thresholds
+        self.now_dt = now.astimezone(UTC)
+        self.now = np.datetime64(self.now_dt.replace(tzinfo=None), "ns")
+        self.usage = usage
+        self.date_gaps: list[tuple[str, str]] = []
+        a = inv.arrays
+        n = inv.n
+        self.n = n
+        self.token_index: dict[str, int] = {tid: i for i, tid in enumerate(inv.ids)}
+        dates: dict[str, npt.NDArray[np.datetime64]] = {}
+        for key, values in inv.dates.items():
+            parsed, bad = parse_dates(values)
+            dates[key] = parsed
+            for i in bad:
+                self.date_gaps.append(
+                    (inv.ids[i], f"{key} {values[i]!r} is not a timestamp; read as unknown")
+                )
+        self.dates = dates
+        nb, exp = dates["not_before"], dates["expires_on"]
+        status = a["status"]
+        self.active = status == 0
+        self.live = (
+            self.active & (np.isnat(nb) | (nb <= self.now)) & (np.isnat(exp) | (self.now < exp))
+        )
+        self.has_expiry = ~np.isnat(exp)
+        soon = self.now + np.timedelta64(self.th.expiring_soon_days, "D")
+        self.expiring_soon = self.has_expiry & (exp <= soon)
+        self._ip_arrays()
+        # grants
+        self.tok = a["g_tok"]
+        self.grp = a["g_group"]
+        self.kind = a["g_kind"]
+        self.pol = a["g_pol"]
+        self.deny = a["g_deny"]
+        self.eff = a["g_effective"]
+        self.scope_ok = a["g_scope_ok"]
+        self.g_level = a["grp_level"]
+        self.g_scope = a["grp_scope"]
+        self.g_fam = a["grp_families"]
+        self.g_known = a["grp_known"]
+        self.row_level = self.g_level[self.grp] if inv.m else np.zeros(0, np.int8)
+        self.row_scope = self.g_scope[self.grp] if inv.m else np.zeros(0, np.int8)
+        self.row_fam = self.g_fam[self.grp] if inv.m else np.zeros(0, np.int16)
+        self.write_row = self.eff & (self.row_level == L_WRITE)
+        k = self.kind
+        self.wide_row = (
+            (k == K_ALL_ZONES_IN)
+            | (k == K_ALL_ZONES)
+            | (k == K_ALL_ACCOUNTS)
+            | ((k == K_ACCOUNT) & (self.row_scope == S_ACCOUNT))
+            | (k == K_USER)
+        )
+        self.widest_row = (k == K_ALL_ZONES) | (k == K_ALL_ACCOUNTS)
+        # per-token group sets
+        self.n_groups = self._count_pairs(self.eff)
+        self.n_write = self._count_pairs(self.write_row)
+        self.has_write = self.n_write > 0
+        fam_tok = np.zeros(n, dtype=np.int16)
+        if inv.m:
+            np.bitwise_or.at(fam_tok, self.tok[self.write_row], self.row_fam[self.write_row])
+        self.write_families = fam_tok
+        all_fam = np.zeros(n, dtype=np.int16)
+        if inv.m:
+            np.bitwise_or.at(all_fam, self.tok[self.eff], self.row_fam[self.eff])
+        self.families = all_fam
+
+    # -- helpers ------------------------------------------------------------------------
+    def _count_pairs(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        counts = np.zeros(self.n, dtype=np.int64)
+        if not mask.any():
+            return counts
+        pairs = np.unique(self.tok[mask].astype(np.int64) * 1_000_000 + self.grp[mask])
+        np.add.at(counts, pairs // 1_000_000, 1)
+        return counts
+
+    def tokens_with(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """Per token: True when any grant row in ``mask`` belongs to it."""
+        out = np.zeros(self.n, dtype=bool)
+        out[self.tok[mask]] = True
+        return out
+
+    def days_since(self, key: str) -> npt.NDArray[np.float64]:
+        """Days from a date column to now (NaN where unknown)."""
+        values = self.dates[key]
+        delta = (self.now - values).astype("timedelta64[ns]").astype(np.int64)
+        out = delta / NS_PER_DAY
+        out[np.isnat(values)] = np.nan
+        return np.asarray(out, dtype=np.float64)
+
+    def iso_in(self, days: int) -> str:
+        """``now + days`` as an RFC 3339 string (for fixes)."""
+        when = (self.now_dt + timedelta(days=days)).replace(microsecond=0)
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _ip_arrays(self) -> None:
+        inv = self.inv
+        n = inv.n
+        th = self.th
+        has_in = np.zeros(n, bool)
+        zero = np.zeros(n, bool)
+        open_ = np.zeros(n, bool)
+        tight = np.zeros(n, bool)
+        private = np.zeros(n, bool)
+        deny_only = np.zeros(n, bool)
+        cancels = np.zeros(n, bool)
+        for t in range(n):
+            ins = inv.ip_in[t]
+            outs = inv.ip_out[t]
+            if not ins:
+                if outs:
+                    deny_only[t] = True
+                continue
+            nets = [parse_cidr(v) for v in ins]
+            if any(net.prefixlen == 0 for net in nets):
+                zero[t] = True
+            real = [net for net in nets if net.prefixlen > 0]
+            if not real or zero[t]:
+                continue  # a /0 in the allowlist makes it no allowlist at all
+            has_in[t] = True
+            open_[t] = any(
+                (net.version == 4 and net.prefixlen <= th.open_v4_prefix)
+                or (net.version == 6 and net.prefixlen <= th.open_v6_prefix)
+                for net in real
+            )
+            tight[t] = not zero[t] and all(
+                (net.version == 4 and net.prefixlen >= th.tight_v4_prefix)
+                or (net.version == 6 and net.prefixlen >= th.tight_v6_prefix)
+                for net in real
+            )
+            private[t] = any(net.is_private or net.is_loopback or net.is_link_local for net in real)
+            if outs:
+                denies = [parse_cidr(v) for v in outs]
+                cancels[t] = any(
+                    d.version == net.version and net.subnet_of(d)  # type: ignore[arg-type]
+                    for net in real
+                    for d in denies
+                )
+        self.has_ip_in = has_in  # an allowlist without /0
+        self.ip_zero = zero
+        self.ip_open = open_
+        self.ip_tight = tight
+        self.ip_private = private
+        self.ip_deny_only = deny_only
+        self.ip_cancels = cancels
+
+    # -- labels -------------------------------------------------------------------------
+    def group_name(self, code: int) -> str:
+        """The catalogue name of a group code (or the name/id the token gave)."""
+        return self.inv.groups.names[code]
+
+    def group_id(self, code: int) -> str:
+        """The id of a group code."""
+        return self.inv.groups.ids[code]
+
+    def resource_label(self, row: int) -> str:
+        """The resource of a grant row in words, with names."""
+        inv = self.inv
+        kind = inv.g_kind[row]
+        ident = inv.g_rid[row]
+        acct = inv.g_racct[row]
+        if kind == K_USER:
+            return "the user"
+        if kind == K_ACCOUNT:
+            return f"account {self.dir.account(ident)}"
+        if kind == K_ALL_ACCOUNTS:
+            return "all accounts"
+        if kind == K_ZONE:
+            return f"zone {self.dir.zone(ident)}"
+        if kind == K_ALL_ZONES_IN:
+            return f"all zones of account {self.dir.account(acct)}"
+        if kind == K_ALL_ZONES:
+            return "all zones of all accounts"
+        return f"the unrecognised resource {inv.g_rkey[row]!r}"
+
+    def row_zone(self, row: int) -> str | None:
+        """The zone id a grant row names (None for non-zone rows)."""
+        return self.inv.g_rid[row] if self.inv.g_kind[row] == K_ZONE else None
+
+    def row_account(self, row: int) -> str | None:
+        """The account id a grant row names or nests under (or the zone's account)."""
+        inv = self.inv
+        kind = inv.g_kind[row]
+        if kind == K_ACCOUNT:
+            return inv.g_rid[row]
+        if kind in (K_ALL_ZONES_IN, K_ZONE):
+            acct = inv.g_racct[row]
+            if acct is None and kind == K_ZONE:
+                return self.dir.zone_account.get(str(inv.g_rid[row]))
+            return acct
+        return None
+
+    def evidence(self, row: int) -> str:
+        """``policy 2 allows DNS Write on all zones of account Acme``."""
+        inv = self.inv
+        verb = "denies" if inv.g_deny[row] else "allows"
+        return (
+            f"policy {inv.g_pol[row]} {verb} {self.group_name(inv.g_group[row])} on "
+            f"{self.resource_label(row)}"
+        )
+
+    def token_rows(self, t: int) -> range:
+        """The grant rows of token ``t``."""
+        return range(self.inv.row_start[t], self.inv.row_end[t])
+
+    def group_names_of(self, t: int, mask: npt.NDArray[np.bool_]) -> list[str]:
+        """Distinct group names of token ``t`` among rows in ``mask`` (in order)."""
+        names: dict[str, None] = {}
+        for row in self.token_rows(t):
+            if mask[row]:
+                names[self.group_name(self.inv.g_group[row])] = None
+        return list(names)
+
+
+def join_names(names: Iterable[str], limit: int = 6) -> str:
+    """``a, b and c`` (``… and N more`` past ``limit``)."""
+    items = list(names)
+    if len(items) > limit:
+        return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

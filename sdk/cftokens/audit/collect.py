@@ -1,0 +1,343 @@
+"""Collecting an audit from the API: ``cftokens.audit(client)``.
+
+Gathers the user's own tokens, the account-owned tokens of every visible account (or those
+named), the accounts and zones, and optionally usage (Audit Logs v2), concurrently. A call the
+auditing credential may not make (e.g. no "Account API Tokens Read" on one account) becomes a
+row of ``audit.gaps`` and an :class:`AuditGapWarning`, never a crash or a silently smaller
+audit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import warnings
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..errors import CloudflareError, InvalidInput
+
+if TYPE_CHECKING:
+    from .core import Audit
+    from .profiles import Profile
+
+__all__ = ["AuditGapWarning", "audit", "audit_async", "collect_records"]
+
+T = TypeVar("T")
+_DENIED_HINT = {
+    "user": "needs a user-owned token (account-owned tokens cannot read /user)",
+    "accounts": "needs Account Settings Read or membership of the accounts",
+    "zones": "needs Zone Read on the zones",
+    "user_tokens": "needs API Tokens Read (user permission)",
+    "account_tokens": "needs Account API Tokens Read on this account",
+    "audit_logs": "needs Access: Audit Logs Read on this account",
+}
+
+
+class AuditGapWarning(UserWarning):
+    """Part of the inventory could not be collected; see ``audit.gaps``."""
+
+
+class _Progress:
+    def __init__(self, enabled: bool, total: int):
+        self.bar: Any = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc="cftokens audit", unit="step", leave=False)
+
+    def step(self, label: str, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(label, refresh=False)
+            self.bar.update(n)
+
+    def grow(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.total += n
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _gap(
+    gaps: list[dict[str, Any]], what: str, subject: str | None, step: str, exc: Exception
+) -> None:
+    hint = _DENIED_HINT.get(step, "")
+    reason = f"{type(exc).__name__}: {exc}"
+    if hint and type(exc).__name__ in ("PermissionDenied", "AuthenticationError", "NotFound"):
+        reason += f" ({hint})"
+    gaps.append({"kind": "collection", "subject": subject, "what": what, "reason": reason})
+    warnings.warn(
+        f"cftokens audit: could not collect {what}: {reason}; the audit lists it in audit.gaps",
+        AuditGapWarning,
+        stacklevel=4,
+    )
+
+
+def _is_async(client: Any) -> bool:
+    from ..client import AsyncClient
+
+    return isinstance(client, AsyncClient)
+
+
+async def collect_records(
+    client: Any,
+    *,
+    accounts: Iterable[str] | None = None,
+    include_user: bool = True,
+    usage: Any = None,
+    now: datetime | None = None,
+    usage_days: int = 30,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Everything :meth:`Audit.from_records` needs, fetched concurrently through ``client``
+    (an :class:`~cftokens.AsyncClient`; a sync :class:`~cftokens.Client` is driven from worker
+    threads). ``usage=True`` fetches Audit Logs v2 of each account for the last ``usage_days``.
+    """
+    gaps: list[dict[str, Any]] = []
+    is_async = _is_async(client)
+    pool = ThreadPoolExecutor(max_workers=8) if not is_async else None
+    loop = asyncio.get_running_loop()
+
+    async def call(fn: Callable[[], Any]) -> Any:
+        if is_async:
+            result = fn()
+            if hasattr(result, "collect"):
+                return await result.collect()
+            return await result
+        from ..client import Pager
+
+        def run() -> Any:
+            value = fn()
+            return list(value) if isinstance(value, Pager) else value
+
+        return await loop.run_in_executor(pool, run)
+
+    wanted = list(dict.fromkeys(accounts)) if accounts is not None else None
+    bar = _Progress(progress, 4)
+    try:
+        user_task = asyncio.ensure_future(_try(call(lambda: client.user.get())))
+        acct_task = asyncio.ensure_future(_try(call(lambda: client.accounts.list())))
+        zone_task = asyncio.ensure_future(_try(call(lambda: client.zones.list())))
+        user_tokens_task = (
+            asyncio.ensure_future(_try(call(lambda: client.tokens.list(include_expired=True))))
+            if include_user
+            else None
+        )
+        user, user_exc = await user_task
+        bar.step("user")
+        listed, acct_exc = await acct_task
+        bar.step("accounts")
+        zones, zone_exc = await zone_task
+        bar.step("zones")
+        if user_exc is not None:
+            _gap(gaps, "the user (owner of user tokens)", None, "user", user_exc)
+        if acct_exc is not None:
+            _gap(gaps, "the account list", None, "accounts", acct_exc)
+            listed = []
+        if zone_exc is not None:
+            _gap(gaps, "the zone list", None, "zones", zone_exc)
+            zones = []
+        account_models = {a.id: a for a in listed or []}
+        ids = wanted if wanted is not None else list(account_models)
+        for account_id in ids:
+            if account_id not in account_models:
+                found, exc = await _try(call(_getter(client, account_id)))
+                if found is not None:
+                    account_models[account_id] = found
+                elif exc is not None and wanted is not None:
+                    _gap(gaps, f"account {account_id}", account_id, "accounts", exc)
+        user_tokens: list[Any] = []
+        if user_tokens_task is not None:
+            found_tokens, exc = await user_tokens_task
+            if exc is not None:
+                _gap(gaps, "the user's own tokens", user.id if user else None, "user_tokens", exc)
+            else:
+                user_tokens = list(found_tokens or [])
+        bar.step("user tokens")
+        bar.grow(len(ids) * (2 if usage is True else 1))
+
+        async def account_tokens(account_id: str) -> tuple[str, list[Any] | None]:
+            found, exc = await _try(
+                call(lambda: client.account(account_id).tokens.list(include_expired=True))
+            )
+            name = account_models[account_id].name if account_id in account_models else account_id
+            bar.step(f"tokens of {name}")
+            if exc is not None:
+                _gap(gaps, f"account-owned tokens of {name}", account_id, "account_tokens", exc)
+                return account_id, None
+            return account_id, list(found or [])
+
+        by_account = dict(await asyncio.gather(*(account_tokens(a) for a in ids)))
+        usage_rows: Any = None
+        if usage is True:
+            since = (now or datetime.now(UTC)) - timedelta(days=usage_days)
+
+            async def logs(account_id: str) -> list[Any]:
+                found, exc = await _try(
+                    call(lambda: client.account(account_id).audit_logs.list(since=since))
+                )
+                bar.step(f"audit logs of {account_id}")
+                if exc is not None:
+                    _gap(
+                        gaps,
+                        f"Audit Logs v2 of account {account_id}",
+                        account_id,
+                        "audit_logs",
+                        exc,
+                    )
+                    return []
+                return list(found or [])
+
+            chunks = await asyncio.gather(*(logs(a) for a in ids))
+            usage_rows = [_log_row(r) for chunk in chunks for r in chunk]
+        elif usage is not None and usage is not False:
+            usage_rows = usage
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(wait=False)
+    return {
+        "tokens": [t.to_api() for t in user_tokens],
+        "account_tokens": {
+            a: [t.to_api() for t in items] for a, items in by_account.items() if items is not None
+        },
+        "accounts": list(account_models.values()),
+        "zones": list(zones or []),
+        "user": user.to_api() if user is not None else None,
+        "usage": usage_rows,
+        "gaps": gaps,
+    }
+
+
+def _getter(client: Any, account_id: str) -> Callable[[], Any]:
+    return lambda: client.account(account_id).get()
+
+
+def _log_row(record: Any) -> dict[str, Any]:
+    """An Audit Logs v2 record (the client's flattened model or the raw dict) as a usage row."""
+    if isinstance(record, Mapping):
+        from .usage import _from_audit_logs
+
+        return _from_audit_logs([record])[0]
+    context = getattr(record, "actor_context", None)
+    return {
+        "time": record.time.isoformat() if getattr(record, "time", None) else None,
+        "token_id": getattr(record, "actor_token_id", None),
+        "method": getattr(record, "raw_method", None),
+        "path": getattr(record, "raw_uri", None),
+        "status": getattr(record, "raw_status_code", None),
+        "ip": getattr(record, "actor_ip", None),
+        "user_agent": getattr(record, "raw_user_agent", None),
+        "auth": context if context in ("api_key", "api_token") else "other",
+        "zone_id": getattr(record, "zone_id", None),
+        "account_id": getattr(record, "account_id", None),
+        "actor": getattr(record, "actor_email", None) or getattr(record, "actor_id", None),
+    }
+
+
+async def _try(awaitable: Awaitable[T]) -> tuple[T | None, Exception | None]:
+    try:
+        return await awaitable, None
+    except CloudflareError as exc:
+        return None, exc
+
+
+async def audit_async(
+    client: Any,
+    *,
+    accounts: Iterable[str] | None = None,
+    include_user: bool = True,
+    usage: Any = None,
+    now: datetime | None = None,
+    progress: bool = True,
+    profile: str | Profile = "baseline",
+    suppressions: Any = None,
+) -> Audit:
+    """``await``-able :func:`audit` (for code already inside an event loop)."""
+    from .core import Audit
+
+    collected = await collect_records(
+        client,
+        accounts=accounts,
+        include_user=include_user,
+        usage=usage,
+        now=now,
+        progress=progress,
+    )
+    return Audit.from_records(
+        tokens=collected["tokens"],
+        account_tokens=collected["account_tokens"],
+        accounts=collected["accounts"],
+        zones=collected["zones"],
+        user=collected["user"],
+        usage=collected["usage"],
+        gaps=collected["gaps"],
+        now=now,
+        profile=profile,
+        suppressions=suppressions,
+    )
+
+
+def audit(
+    client: Any,
+    *,
+    accounts: Iterable[str] | None = None,
+    include_user: bool = True,
+    usage: Any = None,
+    now: datetime | None = None,
+    progress: bool = True,
+    profile: str | Profile = "baseline",
+    suppressions: Any = None,
+) -> Audit:
+    """Audit every token ``client`` can see.
+
+    ``client``: a :class:`~cftokens.AsyncClient` (collected concurrently) or a
+    :class:`~cftokens.Client`. ``accounts``: account ids to audit (default: every visible
+    account). ``include_user``: also the user's own tokens. ``usage``: None (usage rules are
+    reported as not evaluated), ``True`` (fetch Audit Logs v2 for the last 30 days), or a
+    usage source (the sandbox journal, Audit Logs v2 records, a usage table). ``now``: the
+    audit's clock. ``progress``: a tqdm progress bar (a widget in Jupyter). Works inside
+    Jupyter's running event loop too (the collection then runs in a worker thread).
+    """
+    from ..client import AsyncClient, Client
+
+    if not isinstance(client, AsyncClient | Client):
+        raise InvalidInput(
+            f"audit() takes a cftokens.Client or AsyncClient, got {type(client).__name__}; "
+            "for offline data use cftokens.Audit.from_records(...)"
+        )
+    coro = audit_async(
+        client,
+        accounts=accounts,
+        include_user=include_user,
+        usage=usage,
+        now=now,
+        progress=progress,
+        profile=profile,
+        suppressions=suppressions,
+    )
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # inside a running loop (Jupyter): run in a worker thread with its own loop
+    result: dict[str, Any] = {}
+
+    def runner() -> None:
+        try:
+            result["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=runner, name="cftokens-audit")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    value: Audit = result["value"]
+    return value

@@ -1,0 +1,237 @@
+"""Suppressions: accepted findings, each with a reason, an owner and an expiry.
+
+A YAML or JSON file holds a list of entries (or ``{"suppressions": [...]}``)::
+
+    - rule: CFT-NW-01            # a rule id or a glob (CFT-LC-*)
+      match:                     # keys AND together; a list value means any of them
+        token_name: "ci-*"       # glob
+        zone_id: [0123…, 4567…]
+      reason: CI runners have no fixed egress IPs yet (INFRA-231)
+      owner: platform-team
+      expires: 2027-03-31        # at most 180 days ahead
+
+Match keys: ``token_id``, ``token_name`` (glob), ``owner`` (the token owner's id or name),
+``account_id``, ``zone_id``, ``group`` (permission group name or id). A suppressed finding
+stays in ``audit.findings`` with ``suppressed=True``. A suppression past its ``expires`` stops
+applying and is reported as an info finding (CFT-SUP-01).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attrs import field, frozen
+
+from ..errors import InvalidInput
+from ._compat import pandas
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["MAX_DAYS", "Suppression", "load_suppressions", "parse_suppressions"]
+
+MAX_DAYS = 180
+MATCH_KEYS = ("token_id", "token_name", "owner", "account_id", "zone_id", "group")
+
+
+def _tuple_map(value: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple(
+        (k, tuple(str(x) for x in (v if isinstance(v, list | tuple) else [v])))
+        for k, v in value.items()
+    )
+
+
+@frozen(kw_only=True)
+class Suppression:
+    """One accepted finding pattern (see the module docstring)."""
+
+    rule: str
+    match: tuple[tuple[str, tuple[str, ...]], ...] = field(converter=_tuple_map, factory=dict)
+    reason: str
+    owner: str
+    expires: datetime
+    index: int = 0  # 1-based position in the file, for messages
+
+    def lapsed(self, now: datetime) -> bool:
+        """True once ``expires`` has passed."""
+        return self.expires <= now
+
+    def label(self) -> str:
+        """``suppression 2 (CFT-NW-01, owner platform-team, until 2027-03-31)``."""
+        return (
+            f"suppression {self.index} ({self.rule}, owner {self.owner}, "
+            f"until {self.expires:%Y-%m-%d})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "rule": self.rule,
+            "match": {k: list(v) for k, v in self.match},
+            "reason": self.reason,
+            "owner": self.owner,
+            "expires": self.expires.strftime("%Y-%m-%d"),
+        }
+
+    def mask(self, findings: pd.DataFrame) -> Any:
+        """The findings this suppression covers (a boolean Series)."""
+        pd = pandas()
+
+        mask = (
+            findings["rule_id"]
+            .astype(str)
+            .map(lambda r: fnmatch.fnmatchcase(r, self.rule))
+            .astype(bool)
+        )
+        for key, values in self.match:
+            if key == "token_name":
+                pattern = "|".join(fnmatch.translate(v) for v in values)
+                col = findings["token_name"].fillna("").astype(str)
+                part = col.str.match(pattern)
+            elif key == "owner":
+                part = findings["owner_id"].isin(values) | findings["owner_name"].isin(values)
+            elif key == "group":
+                lowered = {v.lower() for v in values}
+                part = findings["group"].fillna("").astype(str).str.lower().isin(
+                    lowered
+                ) | findings["group_id"].isin(values)
+            else:
+                part = findings[key].isin(values)
+            mask &= pd.Series(part, index=findings.index).fillna(False).astype(bool)
+        return mask
+
+
+def _parse_date(value: Any, where: str) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                parsed = datetime.fromisoformat(text).replace(tzinfo=UTC)
+            else:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                if parsed.tzinfo is None:
+                    parsed = parsed.replace(tzinfo=UTC)
+            return parsed
+        except ValueError:
+            pass
+    raise InvalidInput(f"{where}: expires must be a date like 2027-03-31, got {value!r}")
+
+
+def parse_suppressions(
+    data: Any, *, now: datetime, source: str = "suppressions"
+) -> list[Suppression]:
+    """Validate suppression entries; every error says which entry and what to change."""
+    from .rules import RULES
+
+    if isinstance(data, Mapping) and "suppressions" in data:
+        data = data["suppressions"]
+    if data is None:
+        return []
+    if not isinstance(data, Sequence) or isinstance(data, str | bytes):
+        raise InvalidInput(
+            f"{source}: expected a list of suppression entries (or {{suppressions: [...]}}), "
+            f"got {type(data).__name__}"
+        )
+    result: list[Suppression] = []
+    limit = now + timedelta(days=MAX_DAYS)
+    for i, entry in enumerate(data, start=1):
+        where = f"{source}: entry {i}"
+        if not isinstance(entry, Mapping):
+            raise InvalidInput(f"{where} must be a mapping with rule, reason, owner and expires")
+        unknown = sorted(set(entry) - {"rule", "match", "reason", "owner", "expires"})
+        if unknown:
+            raise InvalidInput(
+                f"{where}: unknown key(s) {', '.join(unknown)}; allowed: rule, match, reason, "
+                "owner, expires"
+            )
+        rule = entry.get("rule")
+        if not isinstance(rule, str) or not rule.strip():
+            raise InvalidInput(
+                f"{where}: 'rule' is required (a rule id such as CFT-NW-01 or a glob)"
+            )
+        rule = rule.strip().upper()
+        if not any(ch in rule for ch in "*?[") and rule not in RULES:
+            close = [r for r in RULES if r.startswith(rule[:6])][:5]
+            hint = f"; rules starting alike: {', '.join(close)}" if close else ""
+            raise InvalidInput(f"{where}: unknown rule {rule!r}{hint}")
+        if any(ch in rule for ch in "*?[") and not any(fnmatch.fnmatchcase(r, rule) for r in RULES):
+            raise InvalidInput(f"{where}: the glob {rule!r} matches no rule id")
+        for key in ("reason", "owner"):
+            value = entry.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidInput(
+                    f"{where} ({rule}): {key!r} is required and must be non-empty text"
+                )
+        if "expires" not in entry:
+            raise InvalidInput(
+                f"{where} ({rule}): 'expires' is required (a date at most {MAX_DAYS} days ahead)"
+            )
+        expires = _parse_date(entry["expires"], f"{where} ({rule})")
+        if expires > limit:
+            raise InvalidInput(
+                f"{where} ({rule}): expires {expires:%Y-%m-%d} is more than {MAX_DAYS} days "
+                f"ahead; choose {limit:%Y-%m-%d} or earlier and review it then"
+            )
+        match = entry.get("match") or {}
+        if not isinstance(match, Mapping):
+            raise InvalidInput(
+                f"{where} ({rule}): 'match' must be a mapping of {', '.join(MATCH_KEYS)}"
+            )
+        bad = sorted(set(match) - set(MATCH_KEYS))
+        if bad:
+            raise InvalidInput(
+                f"{where} ({rule}): unknown match key(s) {', '.join(bad)}; use "
+                + ", ".join(MATCH_KEYS)
+            )
+        for key, value in match.items():
+            values = value if isinstance(value, list) else [value]
+            if not values or not all(isinstance(v, str | int) and str(v) for v in values):
+                raise InvalidInput(
+                    f"{where} ({rule}): match.{key} must be text or a non-empty list of text"
+                )
+        result.append(
+            Suppression(
+                rule=rule,
+                match=dict(match),
+                reason=entry["reason"].strip(),
+                owner=entry["owner"].strip(),
+                expires=expires,
+                index=i,
+            )
+        )
+    return result
+
+
+def load_suppressions(path: str | Path, *, now: datetime | None = None) -> list[Suppression]:
+    """Read and validate a suppressions file (``.yaml``/``.yml`` or ``.json``)."""
+    file = Path(path)
+    if not file.is_file():
+        raise InvalidInput(f"suppressions file {str(file)!r} does not exist")
+    text = file.read_text(encoding="utf-8")
+    if file.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(
+                f"{file}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            ) from None
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise InvalidInput(f"{file}: not valid YAML{where}: {exc}") from None
+    return parse_suppressions(data, now=now or datetime.now(UTC), source=str(file))

@@ -1,0 +1,477 @@
+"""Observed usage: one normalised table from the sandbox journal or Cloudflare Audit Logs v2.
+
+The usage table (:func:`normalise_usage`) has one row per request, with these columns:
+
+=============  =============================================================================
+time           when (datetime64[ns, UTC])
+token_id       the API token that authenticated it (NA for the Global API Key)
+method         HTTP method (category)
+path           request path relative to ``/client/v4``
+operation_id   the catalogue operation it matched (NA when none matched)
+status         HTTP status (Int64)
+ip             client IP
+user_agent     the client's User-Agent
+auth           ``api_token``, ``api_key`` or ``other`` (category)
+zone_id        the zone the path names (or the audit log's zone)
+account_id     the account the path names (or the zone's account, or the audit log's account)
+actor          who acted, when known (an email for audit-log rows)
+=============  =============================================================================
+
+Usage rules (CFT-SC-03, SC-05, SC-06, ID-01, ID-02 and the roll dates of LC-03) read it through
+:class:`UsageIndex`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..catalog import operations
+from ..catalog.operations import Operation, OperationMatch, Target
+from ..errors import InvalidInput
+from ._compat import as_frame, pandas
+from ._inventory import K_ALL_ZONES, K_ALL_ZONES_IN, K_ZONE, S_ACCOUNT, S_USER, S_ZONE
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._context import Ctx, DirectoryIndex
+
+__all__ = ["USAGE_COLUMNS", "UsageIndex", "normalise_usage"]
+
+USAGE_COLUMNS = (
+    "time",
+    "token_id",
+    "method",
+    "path",
+    "operation_id",
+    "status",
+    "ip",
+    "user_agent",
+    "auth",
+    "zone_id",
+    "account_id",
+    "actor",
+)
+_ALIASES = {
+    "time": ("time", "timestamp", "at", "when", "ts"),
+    "token_id": ("token_id", "token", "tokenid"),
+    "method": ("method", "http_method"),
+    "path": ("path", "uri", "url", "route"),
+    "status": ("status", "status_code", "code"),
+    "ip": ("ip", "client_ip", "ip_address", "remote_ip"),
+    "user_agent": ("user_agent", "ua", "useragent"),
+    "auth": ("auth", "auth_kind", "credential", "auth_type"),
+    "zone_id": ("zone_id",),
+    "account_id": ("account_id",),
+    "actor": ("actor", "email", "actor_email"),
+    "operation_id": ("operation_id",),
+}
+_ROLL_OPS = {
+    ("PUT", "/user/tokens/{token_id}/value"),
+    ("PUT", "/accounts/{account_id}/tokens/{token_id}/value"),
+}
+
+
+def _match(method: str, path: str, cache: dict[tuple[str, str], OperationMatch | None]) -> Any:
+    key = (method, path)
+    if key not in cache:
+        try:
+            cache[key] = operations.find(method, path)
+        except Exception:
+            cache[key] = None
+    return cache[key]
+
+
+def _auth(value: Any) -> str:
+    text = str(value or "").lower()
+    if text in ("api_key", "global_api_key", "key", "x-auth-key"):
+        return "api_key"
+    if text in ("api_token", "token", "bearer", ""):
+        return "api_token"
+    return "other"
+
+
+def _from_audit_logs(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for rec in records:
+        actor = rec.get("actor") or {}
+        raw = rec.get("raw") or {}
+        action = rec.get("action") or {}
+        zone = rec.get("zone") or {}
+        account = rec.get("account") or {}
+        context = actor.get("context")
+        rows.append(
+            {
+                "time": action.get("time"),
+                "token_id": actor.get("token_id"),
+                "method": raw.get("method"),
+                "path": raw.get("uri"),
+                "status": raw.get("status_code"),
+                "ip": actor.get("ip_address"),
+                "user_agent": raw.get("user_agent"),
+                "auth": context if context in ("api_key", "api_token") else "other",
+                "zone_id": zone.get("id"),
+                "account_id": account.get("id"),
+                "actor": actor.get("email") or actor.get("id"),
+            }
+        )
+    return rows
+
+
+def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.DataFrame:
+    """The usage table from a journal DataFrame, Audit Logs v2 records, or rows of dicts.
+
+    Accepts: a DataFrame (the sandbox journal or an already normalised table; common column
+    names such as ``timestamp``, ``status_code``, ``client_ip`` are understood), a list of
+    Cloudflare Audit Logs v2 records (``{"action", "actor", "raw", …}``), or a list of flat
+    dicts. Rows whose path matches no operation keep ``operation_id`` NA.
+    """
+    pd = pandas()
+
+    if source is None:
+        raise InvalidInput("usage is None; pass a DataFrame or a list of records")
+    if isinstance(source, pd.DataFrame):
+        frame = source
+    else:
+        records = list(source)
+        if (
+            records
+            and isinstance(records[0], Mapping)
+            and ("actor" in records[0] or "raw" in records[0] or "action" in records[0])
+        ):
+            frame = pd.DataFrame(_from_audit_logs(records))
+        else:
+            for rec in records:
+                if not isinstance(rec, Mapping):
+                    raise InvalidInput(
+                        "usage records must be objects (journal rows or Audit Logs v2 records), "
+                        f"got {type(rec).__name__}"
+                    )
+            frame = pd.DataFrame(records)
+    lower = {str(c).lower(): c for c in frame.columns}
+    data: dict[str, Any] = {}
+    for column, aliases in _ALIASES.items():
+        found = next((lower[a] for a in aliases if a in lower), None)
+        data[column] = frame[found].tolist() if found is not None else [None] * len(frame)
+    if len(frame) and all(v is None for v in data["path"]):
+        raise InvalidInput(
+            "usage rows need a request path (a 'path' or 'uri' column); got columns "
+            + ", ".join(map(str, frame.columns))
+        )
+    cache: dict[tuple[str, str], OperationMatch | None] = {}
+    op_ids: list[Any] = []
+    zones: list[Any] = []
+    accounts: list[Any] = []
+    methods: list[Any] = []
+    paths: list[Any] = []
+    zone_account = directory.zone_account if directory is not None else {}
+    for method, path, zone, account, op_id in zip(
+        data["method"],
+        data["path"],
+        data["zone_id"],
+        data["account_id"],
+        data["operation_id"],
+        strict=True,
+    ):
+        method = str(method).upper() if method else None
+        methods.append(method)
+        match = _match(method, str(path), cache) if method and path else None
+        paths.append(match.path if match is not None else path)
+        op_ids.append(op_id if op_id else (match.operation.operation_id if match else None))
+        zone = zone if _present(zone) else (match.zone_id if match else None)
+        account = account if _present(account) else (match.account_id if match else None)
+        if account is None and zone is not None:
+            account = zone_account.get(zone)
+        zones.append(zone)
+        accounts.append(account)
+    out = pd.DataFrame(
+        {
+            "time": pd.to_datetime(
+                pd.Series(data["time"], dtype=object), utc=True, format="ISO8601"
+            )
+            if len(frame)
+            else pd.Series([], dtype="datetime64[ns, UTC]"),
+            "token_id": pd.array(
+                [t if _present(t) else None for t in data["token_id"]], dtype="string"
+            ),
+            "method": pd.Categorical(methods, categories=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            "path": pd.array(paths, dtype="string"),
+            "operation_id": pd.array(op_ids, dtype="string"),
+            "status": pd.array(
+                [int(s) if _present(s) else None for s in data["status"]], dtype="Int64"
+            ),
+            "ip": pd.array([str(i) if _present(i) else None for i in data["ip"]], dtype="string"),
+            "user_agent": pd.array(
+                [str(u) if _present(u) else None for u in data["user_agent"]], dtype="string"
+            ),
+            "auth": pd.Categorical(
+                [_auth(a) for a in data["auth"]], categories=["api_token", "api_key", "other"]
+            ),
+            "zone_id": pd.array(zones, dtype="string"),
+            "account_id": pd.array(accounts, dtype="string"),
+            "actor": pd.array(
+                [str(a) if _present(a) else None for a in data["actor"]], dtype="string"
+            ),
+        }
+    )
+    if out["time"].dt.tz is None:
+        out["time"] = out["time"].dt.tz_localize("UTC")
+    return as_frame(out.sort_values("time", kind="stable").reset_index(drop=True))
+
+
+def _present(value: Any) -> bool:
+    if value is None:
+        return False
+    try:
+        pd = pandas()
+
+        if pd.isna(value):
+            return False
+    except (TypeError, ValueError):
+        pass
+    return str(value) != ""
+
+
+def _network(ip: str) -> str | None:
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    prefix = 24 if addr.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+class UsageIndex:
+    """Per-token views of the usage table, windowed at ``window_days`` before ``now``."""
+
+    def __init__(self, frame: pd.DataFrame, now: datetime, window_days: int, directory: Any):
+        pd = pandas()
+
+        self.frame = frame
+        self.directory = directory
+        start = pd.Timestamp(now) - pd.Timedelta(days=window_days)
+        recent = frame[(frame["time"] >= start) & (frame["time"] <= pd.Timestamp(now))]
+        self.recent = recent
+        ok = recent[recent["status"].fillna(0) < 400]
+        self._ok = ok
+        self._by_token: dict[str, Any] = {
+            str(k): g for k, g in recent.groupby("token_id", observed=True, dropna=True)
+        }
+        self._ok_by_token: dict[str, Any] = {
+            str(k): g for k, g in ok.groupby("token_id", observed=True, dropna=True)
+        }
+        self._served: list[tuple[int, int, dict[str, Operation]]] | None = None
+
+    def has_rows(self, token_id: str) -> bool:
+        """True when the token made any request in the window."""
+        return token_id in self._by_token
+
+    def zones(self, token_id: str) -> list[str]:
+        """Zones the token acted on successfully in the window (most used first)."""
+        rows = self._ok_by_token.get(token_id)
+        if rows is None:
+            return []
+        return [str(z) for z in rows["zone_id"].dropna().value_counts().index]
+
+    def accounts(self, token_id: str) -> list[str]:
+        """Accounts the token acted on (directly or through a zone) in the window."""
+        rows = self._ok_by_token.get(token_id)
+        if rows is None:
+            return []
+        return [str(a) for a in rows["account_id"].dropna().value_counts().index]
+
+    def main_account(self, token_id: str) -> str | None:
+        """The account the token acted on most."""
+        found = self.accounts(token_id)
+        return found[0] if found else None
+
+    def cidrs(self, token_id: str) -> list[str]:
+        """An allowlist proposal: the exact addresses seen (as /32 or /128), or their /24 (/48)
+        networks when there are more than 8 of them."""
+        rows = self._by_token.get(token_id)
+        if rows is None:
+            return []
+        ips = sorted({str(i) for i in rows["ip"].dropna()})
+        valid = []
+        for ip in ips:
+            try:
+                addr = ipaddress.ip_address(ip)
+            except ValueError:
+                continue
+            valid.append(f"{addr}/{32 if addr.version == 4 else 128}")
+        if len(valid) > 8:
+            return sorted({n for ip in ips if (n := _network(ip))})
+        return valid
+
+    def clients(self, token_id: str) -> tuple[set[str], set[str]]:
+        """(user agents, source networks) seen for the token in the window."""
+        rows = self._by_token.get(token_id)
+        if rows is None:
+            return set(), set()
+        agents = {str(a) for a in rows["user_agent"].dropna()}
+        networks = {n for ip in rows["ip"].dropna() if (n := _network(str(ip)))}
+        return agents, networks
+
+    def last_rolls(self) -> dict[str, np.datetime64]:
+        """Token id → time of its last successful roll seen in the usage (whole table)."""
+        frame = self.frame
+        out: dict[str, np.datetime64] = {}
+        puts = frame[(frame["method"] == "PUT") & (frame["status"].fillna(0) < 400)]
+        for path, when in zip(puts["path"], puts["time"], strict=True):
+            if not isinstance(path, str) or not path.endswith("/value"):
+                continue
+            match = operations.find("PUT", path)
+            if match is None or (match.operation.method, match.operation.path) not in _ROLL_OPS:
+                continue
+            tid = match.params.get("token_id")
+            if tid:
+                value = np.datetime64(when.tz_convert(None).to_datetime64(), "ns")
+                if tid not in out or value > out[tid]:
+                    out[tid] = value
+        return out
+
+    def api_key_use(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(actor, summary, proposed token spec body) per actor that used the Global API Key."""
+        frame = self.recent
+        rows = frame[frame["auth"] == "api_key"]
+        out = []
+        for actor, group in rows.groupby(rows["actor"].fillna("unknown actor"), observed=True):
+            ops = Counter(f"{m} {p}" for m, p in zip(group["method"], group["path"], strict=True))
+            first, last = group["time"].min(), group["time"].max()
+            summary = (
+                f"{len(group)} request(s) with the Global API Key between {first:%Y-%m-%d} and "
+                f"{last:%Y-%m-%d}, e.g. {', '.join(o for o, _ in ops.most_common(3))}"
+            )
+            out.append((str(actor), summary, self._spec_for(group, str(actor))))
+        return out
+
+    def _spec_for(self, group: Any, actor: str) -> dict[str, Any]:
+        """A least-privilege create body covering the calls in ``group`` (read groups for reads)."""
+        from ..catalog import permission_groups
+
+        policies: dict[tuple[str, str], set[str]] = {}
+        for method, path in zip(group["method"], group["path"], strict=True):
+            match = operations.find(str(method), str(path)) if method and path else None
+            if match is None or not match.operation.mapped:
+                continue
+            accepted = match.operation.accepted_groups
+            resource = None
+            scope = None
+            if match.zone_id:
+                resource, scope = f"com.cloudflare.api.account.zone.{match.zone_id}", "zone"
+            elif match.account_id:
+                resource, scope = f"com.cloudflare.api.account.{match.account_id}", "account"
+            fitting = [g for g in accepted if scope is None or g.scope.label == scope]
+            if not fitting or resource is None:
+                continue
+            reads = [g for g in fitting if g.level.value == "read"]
+            choice = reads[0] if (match.operation.is_read and reads) else fitting[0]
+            policies.setdefault((scope or "", resource), set()).add(choice.id)
+        body_policies = []
+        for (_scope, resource), ids in sorted(policies.items()):
+            body_policies.append(
+                {
+                    "effect": "allow",
+                    "permission_groups": [
+                        {"id": gid, "name": g.name if (g := permission_groups.by_id(gid)) else gid}
+                        for gid in sorted(ids)
+                    ],
+                    "resources": {resource: "*"},
+                }
+            )
+        return {"name": f"replaces Global API Key of {actor}", "policies": body_policies}
+
+    def zone_grants(self, ctx: Ctx) -> list[tuple[int, set[str], list[str]]]:
+        """(token, concrete zones granted by zone groups, explicitly named zones) per token
+        with usage."""
+        out = []
+        for tid in self._by_token:
+            t = ctx.token_index.get(tid)
+            if t is None:
+                continue
+            granted: set[str] = set()
+            explicit: list[str] = []
+            for row in ctx.token_rows(t):
+                if not ctx.eff[row] or ctx.row_scope[row] != S_ZONE:
+                    continue
+                kind = ctx.inv.g_kind[row]
+                if kind == K_ZONE:
+                    zid = str(ctx.inv.g_rid[row])
+                    granted.add(zid)
+                    explicit.append(zid)
+                elif kind == K_ALL_ZONES_IN:
+                    granted.update(ctx.dir.zones_of.get(str(ctx.inv.g_racct[row]), ()))
+                elif kind == K_ALL_ZONES:
+                    granted.update(ctx.dir.zone_names)
+            out.append((t, granted, list(dict.fromkeys(explicit))))
+        return out
+
+    def served_groups(self, ctx: Ctx) -> list[tuple[int, int, dict[str, Operation]]]:
+        """(token, group code, {operation: Operation}) for every group that allowed at least one
+        successful observed request in the window, decided by the policy engine."""
+        if self._served is not None:
+            return self._served
+        from ..model.token import Token
+        from ..policy import evaluate
+
+        out: list[tuple[int, int, dict[str, Operation]]] = []
+        cache: dict[tuple[str, str], OperationMatch | None] = {}
+        directory = ctx.dir.directory
+        for tid, rows in self._ok_by_token.items():
+            t = ctx.token_index.get(tid)
+            if t is None:
+                continue
+            token = Token.from_api(ctx.inv.records[t].payload)
+            held = {int(ctx.grp[r]): int(ctx.row_scope[r]) for r in ctx.token_rows(t) if ctx.eff[r]}
+            served: dict[int, dict[str, Operation]] = {}
+            seen: set[tuple[str, str, str | None, str | None]] = set()
+            for method, path, zone, account in zip(
+                rows["method"], rows["path"], rows["zone_id"], rows["account_id"], strict=True
+            ):
+                zone = zone if _present(zone) else None
+                account = account if _present(account) else None
+                key = (str(method), str(path), zone, account)
+                if key in seen:
+                    continue
+                seen.add(key)
+                match = _match(str(method), str(path), cache)
+                if match is None or not match.operation.mapped:
+                    continue
+                op = match.operation
+                for group in op.accepted_groups:
+                    code = ctx.inv.groups.code.get(group.id)
+                    if code is None or code not in held:
+                        continue
+                    scope = held[code]
+                    if scope == S_USER or op.target in (Target.NONE, Target.USER):
+                        ok = True
+                    elif scope == S_ZONE:
+                        if zone is None:
+                            continue
+                        ok = evaluate(
+                            token,
+                            group,
+                            zone=zone,
+                            account=account,
+                            directory=directory,
+                            at=ctx.now_dt,
+                        ).allowed
+                    elif scope == S_ACCOUNT:
+                        if account is None:
+                            continue
+                        ok = evaluate(
+                            token, group, account=account, directory=directory, at=ctx.now_dt
+                        ).allowed
+                    else:
+                        continue
+                    if ok:
+                        served.setdefault(code, {})[op.operation_id or str(op)] = op
+            out.extend((t, code, ops) for code, ops in served.items())
+        self._served = out
+        return out

@@ -1,0 +1,144 @@
+"""Builders for hand-written token inventories used by the audit tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cftokens.audit import Audit
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+ACCT = "a1" * 16
+ACCT2 = "a2" * 16
+ZONE = "b1" * 16
+ZONE2 = "b2" * 16
+ZONE3 = "b3" * 16  # in ACCT2
+USER = "c1" * 16
+PUBLIC = "34.120.1.0/24"  # a real public /24: tight, not private
+
+ACCOUNTS = [{"id": ACCT, "name": "Acme Production"}, {"id": ACCT2, "name": "Acme Staging"}]
+ZONES = [
+    {"id": ZONE, "name": "example.com", "account": {"id": ACCT}},
+    {"id": ZONE2, "name": "shop.example.com", "account": {"id": ACCT}},
+    {"id": ZONE3, "name": "staging.example.com", "account": {"id": ACCT2}},
+]
+
+_counter = [0]
+
+
+def iso(days: float) -> str:
+    """``NOW + days`` in the API's format."""
+    return (NOW + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def zone(z: str) -> dict[str, Any]:
+    return {f"com.cloudflare.api.account.zone.{z}": "*"}
+
+
+def account(a: str) -> dict[str, Any]:
+    return {f"com.cloudflare.api.account.{a}": "*"}
+
+
+def zones_of(a: str) -> dict[str, Any]:
+    return {f"com.cloudflare.api.account.{a}": {"com.cloudflare.api.account.zone.*": "*"}}
+
+
+ALL_ZONES = {"com.cloudflare.api.account.zone.*": "*"}
+ALL_ACCOUNTS = {"com.cloudflare.api.account.*": "*"}
+USER_RES = {f"com.cloudflare.api.user.{USER}": "*"}
+
+
+def policy(effect: str, groups: list[str], *resources: dict[str, Any]) -> dict[str, Any]:
+    """A wire policy; groups by catalogue name (``("Logs Read", "zone")`` for ambiguous ones)."""
+    import cftokens as cft
+
+    refs = []
+    for g in groups:
+        if isinstance(g, tuple):
+            group = cft.permission_groups.get(g[0], scope=g[1])
+        elif len(g) == 32 and all(c in "0123456789abcdef" for c in g):
+            refs.append({"id": g})
+            continue
+        else:
+            group = cft.permission_groups.lookup(g)[0]
+        refs.append({"id": group.id, "name": group.name})
+    merged: dict[str, Any] = {}
+    for r in resources:
+        merged.update(r)
+    return {"effect": effect, "permission_groups": refs, "resources": merged}
+
+
+def allow(groups: list[Any], *resources: dict[str, Any]) -> dict[str, Any]:
+    return policy("allow", groups, *resources)
+
+
+def deny(groups: list[Any], *resources: dict[str, Any]) -> dict[str, Any]:
+    return policy("deny", groups, *resources)
+
+
+def token(
+    name: str,
+    *policies: dict[str, Any],
+    status: str = "active",
+    issued: float | None = -10,
+    modified: float | None = None,
+    last_used: float | None = -1,
+    expires: float | None = 20,
+    not_before: float | None = None,
+    ip_in: list[str] | None = None,
+    ip_out: list[str] | None = None,
+    token_id: str | None = None,
+) -> dict[str, Any]:
+    """A token dict; times are days relative to ``NOW``; IPs default to a tight public /24."""
+    _counter[0] += 1
+    tid = token_id or f"{_counter[0]:032x}"
+    result: dict[str, Any] = {"id": tid, "name": name, "status": status, "policies": list(policies)}
+    for key, value in (
+        ("issued_on", issued),
+        ("modified_on", modified),
+        ("last_used_on", last_used),
+        ("expires_on", expires),
+        ("not_before", not_before),
+    ):
+        if value is not None:
+            result[key] = iso(value)
+    ips = [PUBLIC] if ip_in is None else ip_in
+    cond: dict[str, Any] = {}
+    if ips:
+        cond["in"] = ips
+    if ip_out:
+        cond["not_in"] = ip_out
+    if cond:
+        result["condition"] = {"request.ip": cond}
+    return result
+
+
+def good(name: str = "good", **kw: Any) -> dict[str, Any]:
+    """A least-privilege token: DNS Write on one zone, tight IPs, expires in 20 days, in use."""
+    return token(name, allow(["DNS Write"], zone(ZONE)), **kw)
+
+
+def run(
+    *tokens: dict[str, Any],
+    account_tokens: dict[str, list[dict[str, Any]]] | None = None,
+    **kwargs: Any,
+) -> Audit:
+    """Audit user tokens (owned by USER) and account tokens at ``NOW``."""
+    kwargs.setdefault("now", NOW)
+    return Audit.from_records(
+        tokens=list(tokens),
+        account_tokens=account_tokens,
+        accounts=ACCOUNTS,
+        zones=ZONES,
+        user={"id": USER, "email": "owner@example.com"},
+        **kwargs,
+    )
+
+
+def hits(audit: Audit, rule: str, name: str | None = None) -> Any:
+    """Findings of ``rule`` (on the token called ``name``)."""
+    f = audit.findings
+    mask = f["rule_id"] == rule
+    if name is not None:
+        mask &= f["token_name"] == name
+    return f[mask.fillna(False)]
