@@ -76,12 +76,17 @@ __version__ = "0.1.0"
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
     "AsyncClient": ".client",
+    "Audit": ".audit",
     "AuditLogRecord": ".client",
     "Client": ".client",
     "DnsRecord": ".client",
+    "Finding": ".audit",
+    "Severity": ".audit",
+    "audit": ".audit",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .audit import Audit, Finding, Severity, audit
     from .client import AsyncClient, AuditLogRecord, Client, DnsRecord
 
 
@@ -103,6 +108,7 @@ __all__ = [
     "Account",
     "AmbiguousPermissionGroup",
     "AsyncClient",
+    "Audit",
     "AuditLogRecord",
     "AuthenticationError",
     "BadRequest",
@@ -117,6 +123,7 @@ __all__ = [
     "DnsRecord",
     "Effect",
     "EffectiveGrant",
+    "Finding",
     "InvalidInput",
     "Level",
     "MaybeCreated",
@@ -136,6 +143,7 @@ __all__ = [
     "ScopeMismatch",
     "Secret",
     "ServerError",
+    "Severity",
     "SpecSummary",
     "Template",
     "Timeout",
@@ -151,6 +159,7 @@ __all__ = [
     "VerifyResult",
     "Zone",
     "__version__",
+    "audit",
     "effective_grants",
     "evaluate",
     "evaluate_request",
