@@ -1,0 +1,201 @@
+"""The objects a request passes through: :class:`Request`, :class:`Principal`, :class:`Call`
+(what a handler sees) and :class:`Response`. Transport-neutral: the httpx transport and the
+ASGI app both build a :class:`Request` and send back a :class:`Response`."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..catalog.operations import OperationMatch
+from ..model.token import Token
+from .errors import SandboxError
+from .store import TokenRow
+from .validate import parse_json
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .store import Store
+
+__all__ = ["Call", "Principal", "PrincipalKind", "Request", "Response"]
+
+
+class Request:
+    """A request as the sandbox sees it. ``headers`` has lower-case names."""
+
+    __slots__ = ("body", "headers", "ip", "method", "path", "query", "raw_query")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        *,
+        raw_query: str = "",
+        query: list[tuple[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+        ip: str = "127.0.0.1",
+    ):
+        self.method = method.upper()
+        self.path = path
+        self.raw_query = raw_query
+        if query is None:
+            from urllib.parse import parse_qsl
+
+            query = parse_qsl(raw_query, keep_blank_values=True)
+        self.query = query
+        self.headers: Mapping[str, str] = headers or {}
+        self.body = body
+        self.ip = ip
+
+
+class Response:
+    """What the sandbox answers: status, headers, JSON body bytes; ``drop`` = no answer."""
+
+    __slots__ = ("body", "drop", "headers", "latency", "status")
+
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        headers: list[tuple[str, str]],
+        *,
+        drop: bool = False,
+        latency: float = 0.0,
+    ):
+        self.status = status
+        self.body = body
+        self.headers = headers
+        self.drop = drop
+        self.latency = latency
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+
+class PrincipalKind(enum.StrEnum):
+    """Who is calling: a user-owned token, an account-owned token, or a Global API Key."""
+
+    USER_TOKEN = "user"
+    ACCOUNT_TOKEN = "account"
+    API_KEY = "api_key"
+
+
+class Principal:
+    """The authenticated caller.
+
+    ``model`` is what the policy engine evaluates (the token, or for a Global API Key the
+    user's rights); ``ceiling`` bounds a token by its owner's rights (None for an API key).
+    ``refusal`` is None for a usable token, ``"invalid"`` (status or validity window) or
+    ``"location"`` (client IP), with ``reason`` from the engine.
+    """
+
+    __slots__ = (
+        "account_id",
+        "ceiling",
+        "email",
+        "kind",
+        "model",
+        "reason",
+        "refusal",
+        "token",
+        "user_id",
+    )
+
+    def __init__(
+        self,
+        kind: PrincipalKind,
+        *,
+        model: Token,
+        ceiling: Token | None,
+        token: TokenRow | None = None,
+        user_id: str | None = None,
+        account_id: str | None = None,
+        email: str | None = None,
+    ):
+        self.kind = kind
+        self.model = model
+        self.ceiling = ceiling
+        self.token = token
+        self.user_id = user_id
+        self.account_id = account_id
+        self.email = email
+        self.refusal: str | None = None
+        self.reason = ""
+
+    @property
+    def auth(self) -> str:
+        """How the caller authenticated, in Audit Logs terms: ``api_token`` or ``api_key``."""
+        return "api_key" if self.kind is PrincipalKind.API_KEY else "api_token"
+
+    @property
+    def owner_type(self) -> str:
+        """``user`` or ``account``."""
+        return "account" if self.kind is PrincipalKind.ACCOUNT_TOKEN else "user"
+
+    @property
+    def owner_id(self) -> str | None:
+        """The owning user or account id."""
+        return self.account_id if self.kind is PrincipalKind.ACCOUNT_TOKEN else self.user_id
+
+
+class Call:
+    """What a handler sees: the request, its match, the caller, the time, the store."""
+
+    __slots__ = (
+        "_query",
+        "engine",
+        "match",
+        "now",
+        "now_ts",
+        "params",
+        "principal",
+        "request",
+        "store",
+    )
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        request: Request,
+        match: OperationMatch,
+        principal: Principal,
+        now: datetime,
+        now_ts: str,
+    ):
+        self.engine = engine
+        self.store: Store = engine.store
+        self.request = request
+        self.match = match
+        self.params = match.params
+        self.principal = principal
+        self.now = now
+        self.now_ts = now_ts
+        self._query: dict[str, str] | None = None
+
+    @property
+    def query(self) -> dict[str, str]:
+        """Query parameters (the first value of each name)."""
+        if self._query is None:
+            query: dict[str, str] = {}
+            for key, value in self.request.query:
+                query.setdefault(key, value)
+            self._query = query
+        return self._query
+
+    def query_all(self, name: str) -> list[str]:
+        """Every value of a repeated query parameter."""
+        return [v for k, v in self.request.query if k == name]
+
+    def json(self) -> Any:
+        """The request body as JSON (400 envelope when it is not)."""
+        return parse_json(self.request.body)
+
+    def not_found(self) -> SandboxError:
+        """404 for the object the path names."""
+        return SandboxError.not_found(self.match.path)

@@ -1,0 +1,668 @@
+"""``Sandbox``: the in-process face of the emulator, and its admin API for seeding."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..catalog import permission_groups, templates
+from ..errors import InvalidInput
+from ..model._util import is_id
+from ..model.directory import Account, AccountRef, Directory, User, Zone
+from ..model.policy import Policy
+from ..model.secret import Secret
+from ..model.token import CreatedToken, Token, TokenSpec
+from .clock import Clock
+from .credentials import Generator
+from .engine import PREFIX, Engine
+from .errors import SandboxError
+from .faults import Faults, RateLimit
+from .store import JournalRow, Role, Store, parse_ts, ts
+from .transport import SandboxTransport
+from .validate import parse_token_body
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from starlette.applications import Starlette
+
+    from ..client import AsyncClient, Client
+
+__all__ = ["DEFAULT_BASE_URL", "Sandbox"]
+
+DEFAULT_BASE_URL = "https://sandbox.cftokens.invalid" + PREFIX
+
+_DEFAULT = object()
+
+
+def _role(value: Role | str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        aliases = {
+            "super administrator": Role.SUPER_ADMIN,
+            "super_admin": Role.SUPER_ADMIN,
+            "administrator": Role.ADMIN,
+            "admin": Role.ADMIN,
+            "read-only": Role.READ_ONLY,
+            "read_only": Role.READ_ONLY,
+            "readonly": Role.READ_ONLY,
+        }
+        role = aliases.get(str(value).lower())
+        if role is None:
+            raise InvalidInput(
+                f"unknown role {value!r}; use {', '.join(r.value for r in Role)}"
+            ) from None
+        return role
+
+
+class Sandbox:
+    """A local, permission-enforcing emulator of Cloudflare's token API.
+
+    ``Sandbox()`` holds one user (``analyst@example.com``), their account "Example Account" with
+    the zone ``example.com``, and a bootstrap token made from the "Create Additional Tokens"
+    template (:attr:`bootstrap_token`). :meth:`demo` seeds the demo company instead.
+
+    Deterministic: the same ``seed`` gives the same ids, times and secrets; the clock reads
+    ``now`` (default 2026-11-02T09:00:00Z) until moved (:attr:`clock`). ``db=PATH`` keeps the
+    state in an SQLite file (reopened on the next run); ``faults`` injects failures (a SPEC
+    string or :class:`~cftokens.sandbox.Faults`); ``rate_limit`` is 1,200 requests per 5
+    minutes per user unless given (``None`` turns it off).
+    """
+
+    def __init__(
+        self,
+        *,
+        now: datetime | None = None,
+        seed: int = 0,
+        faults: Faults | str | Mapping[str, Any] | None = None,
+        rate_limit: RateLimit | str | int | object | None = _DEFAULT,
+        db: str | os.PathLike[str] | None = None,
+        tick: timedelta | None = None,
+        clock: Clock | None = None,
+        secure_secrets: bool = False,
+        keep_secrets: bool = True,
+        base_url: str = DEFAULT_BASE_URL,
+        content: str = "empty",
+    ):
+        if content not in ("empty", "demo", "none"):
+            raise InvalidInput("content must be 'empty', 'demo' or 'none'")
+        self.clock = clock or Clock(now, tick=tick or timedelta(0))
+        self.store = Store(db, seed=seed)
+        self.seed = self.store.seed
+        limit = RateLimit() if rate_limit is _DEFAULT else RateLimit.of(rate_limit)  # type: ignore[arg-type]
+        self.engine = Engine(
+            store=self.store,
+            clock=self.clock,
+            generator=Generator(self.seed, secure=secure_secrets),
+            faults=Faults.of(faults),
+            rate_limit=limit,
+            keep_secrets=keep_secrets,
+        )
+        self.base_url = base_url.rstrip("/")
+        self._bootstrap: Secret | None = None
+        self._api_key: Secret | None = None
+        self.extras: dict[str, Any] = {}
+        if self.store.fresh and content != "none":
+            if content == "demo":
+                from .demo import seed_demo
+
+                seed_demo(self)
+            else:
+                self._seed_empty()
+
+    # -- construction --------------------------------------------------------------------
+    @classmethod
+    def demo(cls, **kwargs: Any) -> Sandbox:
+        """A sandbox holding the demo company (see :mod:`cftokens.sandbox.demo`)."""
+        return cls(content="demo", **kwargs)
+
+    def _seed_empty(self) -> None:
+        now = self.clock.now()
+        with self.store.transaction():
+            user = self.add_user(
+                "analyst@example.com", first_name="Ada", last_name="Analyst", created=now
+            )
+            account = self.add_account("Example Account", owner=user.id, created=now)
+            self.add_zone("example.com", account=account.id, created=now)
+            spec = templates["Create Additional Tokens"].build(
+                name="cftokens-bootstrap", user=user.id
+            )
+            created = self.create_token(spec, user=user.id, issued=now)
+            self.set_bootstrap(created)
+            self._api_key = self.issue_api_key(user.id)
+
+    def set_bootstrap(self, created: CreatedToken) -> None:
+        """Make ``created`` the token :meth:`client` uses by default."""
+        self._bootstrap = created.secret
+        self.store.set_meta("bootstrap_token_id", created.id)
+        self.store.set_meta("main_user_id", self._owner_of(created.id))
+
+    def _owner_of(self, token_id: str) -> str:
+        row = self.store.token(token_id)
+        if row is None:
+            raise InvalidInput(f"no token {token_id}")
+        return row.owner_id
+
+    # -- properties ----------------------------------------------------------------------
+    @property
+    def bootstrap_token(self) -> Secret:
+        """The bootstrap token's secret (a :class:`~cftokens.Secret`)."""
+        if self._bootstrap is None:
+            raise InvalidInput(
+                "this sandbox's bootstrap secret is not known (a reopened database keeps only "
+                "hashes); call sb.roll_bootstrap() for a new one"
+            )
+        return self._bootstrap
+
+    @property
+    def bootstrap_token_id(self) -> str | None:
+        """The bootstrap token's id."""
+        return self.store.get_meta("bootstrap_token_id")
+
+    @property
+    def user_id(self) -> str:
+        """The id (tag) of the sandbox's main user (the bootstrap token's owner)."""
+        value = self.store.get_meta("main_user_id")
+        if value is None:
+            raise InvalidInput("this sandbox has no main user yet")
+        return value
+
+    @property
+    def user(self) -> User:
+        """The main user."""
+        return self._user_model(self.user_id)
+
+    @property
+    def global_api_key(self) -> Secret:
+        """The main user's Global API Key (use with ``X-Auth-Email``/``X-Auth-Key``)."""
+        if self._api_key is None:
+            raise InvalidInput("the Global API Key is not known; call sb.issue_api_key(user_id)")
+        return self._api_key
+
+    def roll_bootstrap(self) -> Secret:
+        """Give the bootstrap token a new secret (e.g. after reopening a database)."""
+        token_id = self.bootstrap_token_id
+        if token_id is None:
+            raise InvalidInput("this sandbox has no bootstrap token")
+        with self.store.transaction():
+            row = self.store.token(token_id)
+            if row is None:
+                raise InvalidInput("the bootstrap token was deleted")
+            self._bootstrap = Secret(self.engine.roll_secret(row, self.clock.now()))
+        return self._bootstrap
+
+    # -- faces ---------------------------------------------------------------------------
+    def transport(self, ip: str | None = None) -> SandboxTransport:
+        """An ``httpx.MockTransport`` into this sandbox (sync and async clients).
+
+        ``ip`` is the client address the sandbox sees (default 127.0.0.1), so IP conditions
+        can be shown: ``sb.transport(ip="198.51.100.4")``.
+        """
+        return SandboxTransport(self.engine, ip=ip or "127.0.0.1")
+
+    def client(
+        self, token: Secret | str | None = None, ip: str | None = None, **client_kwargs: Any
+    ) -> Client:
+        """A :class:`cftokens.Client` wired to this sandbox (the bootstrap token by default)."""
+        from ..client import Client
+
+        client_kwargs.setdefault("base_url", self.base_url)
+        return Client(
+            token=token if token is not None else self.bootstrap_token,
+            transport=self.transport(ip),
+            **client_kwargs,
+        )
+
+    def async_client(
+        self, token: Secret | str | None = None, ip: str | None = None, **client_kwargs: Any
+    ) -> AsyncClient:
+        """A :class:`cftokens.AsyncClient` wired to this sandbox."""
+        from ..client import AsyncClient
+
+        client_kwargs.setdefault("base_url", self.base_url)
+        return AsyncClient(
+            token=token if token is not None else self.bootstrap_token,
+            transport=self.transport(ip),
+            **client_kwargs,
+        )
+
+    def asgi_app(self) -> Starlette:
+        """The Starlette ASGI app serving this sandbox (for uvicorn or Starlette's TestClient)."""
+        from .asgi import create_app
+
+        return create_app(self.engine)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.store.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        with self.store.lock:
+            counts = self.store.conn.execute(
+                "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM accounts), "
+                "(SELECT count(*) FROM zones), (SELECT count(*) FROM tokens)"
+            ).fetchone()
+        return (
+            f"<Sandbox seed={self.seed} now={self.clock.now():%Y-%m-%dT%H:%M:%SZ} "
+            f"users={counts[0]} accounts={counts[1]} zones={counts[2]} tokens={counts[3]}>"
+        )
+
+    # -- inspection ----------------------------------------------------------------------
+    @property
+    def journal(self) -> pd.DataFrame:
+        """Every request the sandbox answered, one row each (a pandas DataFrame).
+
+        Columns: time (UTC), token_id, token_name, owner_type, owner_id, owner (email or
+        account name), user_id, auth (``api_token``/``api_key``; missing when unauthenticated),
+        method, path, query, operation_id, account_id, zone_id, status, error_code, reason (the
+        policy engine's sentence), ip, user_agent, ray_id, fault. Never a secret or header.
+        """
+        import pandas as pd
+
+        with self.store.lock:
+            rows = self.store.journal()
+            emails = {u.id: u.email for u in self.store.users()}
+            names = {a.id: a.name for a in self.store.accounts()}
+        columns = list(JournalRow.COLUMNS)
+        data = {c: [r[c] for r in rows] for c in columns}
+        frame = pd.DataFrame(data, columns=columns)
+        frame["time"] = pd.to_datetime(frame["time"], utc=True, format="ISO8601")
+        frame["status"] = frame["status"].astype("int64")
+        frame["error_code"] = frame["error_code"].astype("Int64")
+        owners = [
+            emails.get(o) if t == "user" else names.get(o) if t == "account" else None
+            for t, o in zip(frame["owner_type"], frame["owner_id"], strict=True)
+        ]
+        frame.insert(5, "owner", pd.Series(owners, dtype="string"))
+        for column in ("method", "auth", "owner_type", "fault"):
+            frame[column] = frame[column].astype("category")
+        for column in (
+            "token_id",
+            "token_name",
+            "owner_id",
+            "user_id",
+            "path",
+            "query",
+            "operation_id",
+            "account_id",
+            "zone_id",
+            "reason",
+            "ip",
+            "user_agent",
+            "ray_id",
+        ):
+            frame[column] = frame[column].astype("string")
+        return frame
+
+    def issued_secrets(self) -> list[Secret]:
+        """Every secret this Sandbox object issued (tokens, rolls, API keys), as Secrets.
+
+        Kept in memory only (never in the database), for tests and leak scans; empty when the
+        sandbox was made with ``keep_secrets=False`` (the HTTP server's default).
+        """
+        return list(self.engine.issued)
+
+    def directory(self, user: str | None = None) -> Directory:
+        """Accounts and zones (all of them, or those a user is a member of)."""
+        with self.store.lock:
+            if user is None:
+                accounts = self.store.accounts()
+            else:
+                accounts = self.store.accounts(a for a, _ in self.store.memberships(user))
+            zones = self.store.zones(a.id for a in accounts)
+        return Directory(
+            accounts=[
+                Account(id=a.id, name=a.name, type=a.type, created_on=parse_ts(a.created_on))
+                for a in accounts
+            ],
+            zones=[
+                Zone(
+                    id=z.id,
+                    name=z.name,
+                    status=z.status,
+                    account=AccountRef(id=z.account_id, name=z.account_name),
+                )
+                for z in zones
+            ],
+        )
+
+    def token(self, token_id: str) -> Token:
+        """A stored token as a :class:`~cftokens.Token` (as GET would return it)."""
+        with self.store.lock:
+            row = self.store.token(token_id)
+            if row is None:
+                raise InvalidInput(f"no token {token_id} in the sandbox")
+            return Token.from_api(row.to_api(ts(self.clock.now())))
+
+    def tokens(self, *, owner: str | None = None) -> list[Token]:
+        """Every stored token (or those of one user or account id), in creation order."""
+        now = ts(self.clock.now())
+        with self.store.lock:
+            rows = self.store.all_tokens()
+        return [Token.from_api(r.to_api(now)) for r in rows if owner in (None, r.owner_id)]
+
+    def _user_model(self, user_id: str) -> User:
+        row = self.store.user(user_id)
+        if row is None:
+            raise InvalidInput(f"no user {user_id} in the sandbox")
+        return User(id=row.id, email=row.email, first_name=row.first_name, last_name=row.last_name)
+
+    def users(self) -> list[User]:
+        """Every user."""
+        with self.store.lock:
+            return [self._user_model(u.id) for u in self.store.users()]
+
+    # -- admin API (seeding; bypasses authorisation, validates input) ----------------------
+    def add_user(
+        self,
+        email: str,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        created: datetime | None = None,
+    ) -> User:
+        """Add a user; returns it (its ``id`` is the user tag used in resource keys)."""
+        if not isinstance(email, str) or "@" not in email:
+            raise InvalidInput(f"a user needs an email address, got {email!r}")
+        with self.store.transaction():
+            if self.store.user_by_email(email) is not None:
+                raise InvalidInput(f"a user with email {email!r} already exists")
+            user_id = self.engine.new_id()
+            self.store.insert_user(
+                id=user_id,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                created_on=created or self.clock.now(),
+            )
+        return User(id=user_id, email=email, first_name=first_name, last_name=last_name)
+
+    def issue_api_key(self, user_id: str) -> Secret:
+        """Give a user a (new) Global API Key and return it; the old one stops working."""
+        with self.store.transaction():
+            if self.store.user(user_id) is None:
+                raise InvalidInput(f"no user {user_id}")
+            key = self.engine.generator.api_key(self.store.next_counter())
+            self.store.set_api_key(user_id, self.store.hash(key))
+        self.engine.remember(key)
+        secret = Secret(key)
+        if self.store.get_meta("main_user_id") == user_id:
+            self._api_key = secret
+        return secret
+
+    def add_account(
+        self,
+        name: str,
+        *,
+        owner: str | None = None,
+        role: Role | str = Role.SUPER_ADMIN,
+        type: str = "standard",
+        created: datetime | None = None,
+    ) -> Account:
+        """Add an account; ``owner`` (a user id) becomes a member with ``role``."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInput("an account needs a name")
+        when = created or self.clock.now()
+        with self.store.transaction():
+            account_id = self.engine.new_id()
+            self.store.insert_account(id=account_id, name=name, type=type, created_on=when)
+            if owner is not None:
+                self.add_member(owner, account_id, role)
+        return Account(id=account_id, name=name, type=type, created_on=when)
+
+    def add_member(self, user_id: str, account_id: str, role: Role | str) -> None:
+        """Make a user a member of an account with a role (or change their role)."""
+        with self.store.transaction():
+            if self.store.user(user_id) is None:
+                raise InvalidInput(f"no user {user_id}")
+            if self.store.account(account_id) is None:
+                raise InvalidInput(f"no account {account_id}")
+            self.store.insert_membership(user_id, account_id, _role(role))
+        self.engine.invalidate_roles()
+
+    def add_zone(
+        self,
+        name: str,
+        *,
+        account: str,
+        status: str = "active",
+        plan: str = "free",
+        created: datetime | None = None,
+    ) -> Zone:
+        """Add a zone (a domain) to an account."""
+        if not isinstance(name, str) or "." not in name:
+            raise InvalidInput(f"a zone needs a domain name such as example.com, got {name!r}")
+        with self.store.transaction():
+            row = self.store.account(account)
+            if row is None:
+                raise InvalidInput(f"no account {account}")
+            zone_id = self.engine.new_id()
+            self.store.insert_zone(
+                id=zone_id,
+                name=name.lower(),
+                account_id=account,
+                status=status,
+                plan=plan,
+                created_on=created or self.clock.now(),
+            )
+        return Zone(
+            id=zone_id,
+            name=name.lower(),
+            status=status,
+            account=AccountRef(id=account, name=row.name),
+        )
+
+    def add_dns_record(
+        self,
+        zone: str,
+        *,
+        type: str,
+        name: str,
+        content: str,
+        ttl: int = 1,
+        proxied: bool = False,
+        priority: int | None = None,
+        comment: str | None = None,
+        tags: Sequence[str] = (),
+        created: datetime | None = None,
+    ) -> str:
+        """Add a DNS record to a zone; returns its id."""
+        with self.store.transaction():
+            zone_row = self.store.zone(zone)
+            if zone_row is None:
+                raise InvalidInput(f"no zone {zone}")
+            record_id = self.engine.new_id()
+            full = (
+                name
+                if name == zone_row.name or name.endswith("." + zone_row.name)
+                else (zone_row.name if name == "@" else f"{name}.{zone_row.name}")
+            )
+            self.store.insert_dns(
+                id=record_id,
+                zone_id=zone,
+                type=type,
+                name=full,
+                content=content,
+                ttl=ttl,
+                proxied=proxied,
+                priority=priority,
+                comment=comment,
+                tags=tags,
+                when=created or self.clock.now(),
+            )
+        return record_id
+
+    def create_token(
+        self,
+        spec: TokenSpec | Mapping[str, Any],
+        *,
+        user: str | None = None,
+        account: str | None = None,
+        status: str = "active",
+        issued: datetime | None = None,
+        modified: datetime | None = None,
+        last_used: datetime | None = None,
+        legacy_secret: bool = False,
+        check: bool = True,
+    ) -> CreatedToken:
+        """Create a token directly (no HTTP, no authorisation): for seeding and tests.
+
+        Owned by ``user`` (a user id; default the main user) or by ``account``. The body is
+        validated like the API's (``check=False`` stores it as given, to plant malformed
+        tokens: unknown groups, unparsed keys, never-valid windows). ``legacy_secret`` issues
+        a pre-2025 40-character secret.
+        """
+        payload = spec.to_api() if isinstance(spec, TokenSpec) else dict(spec)
+        if account is not None and user is not None:
+            raise InvalidInput("a token is owned by a user or by an account, not both")
+        owner_kind = "account" if account is not None else "user"
+        owner_id = account if account is not None else (user or self.user_id)
+        when = issued or self.clock.now()
+        with self.store.transaction():
+            if owner_kind == "user" and self.store.user(owner_id) is None:
+                raise InvalidInput(f"no user {owner_id}")
+            if owner_kind == "account" and self.store.account(owner_id) is None:
+                raise InvalidInput(f"no account {owner_id}")
+            if check:
+                try:
+                    parsed = parse_token_body(payload, update=False)
+                except SandboxError as exc:
+                    raise InvalidInput(exc.message) from None
+                policies = [{"id": self.engine.new_id(), **p.wire} for p in parsed.policies]
+                condition = parsed.condition
+                not_before, expires_on = parsed.not_before, parsed.expires_on
+                name = parsed.name
+            else:
+                policies = [
+                    {
+                        "id": p.get("id") or self.engine.new_id(),
+                        **{k: v for k, v in p.items() if k != "id"},
+                    }
+                    for p in payload.get("policies", [])
+                ]
+                condition = payload.get("condition") or None
+                not_before = _opt_time(payload.get("not_before"))
+                expires_on = _opt_time(payload.get("expires_on"))
+                name = str(payload.get("name", ""))
+            secret = None
+            if legacy_secret:
+                secret = self.engine.generator.legacy_secret(self.store.next_counter())
+            row, value = self.engine.issue_token(
+                owner_kind=owner_kind,
+                owner_id=owner_id,
+                name=name,
+                policies=policies,
+                condition=condition,
+                not_before=not_before,
+                expires_on=expires_on,
+                when=when,
+                status=status,
+                secret=secret,
+                issued_on=when,
+                modified_on=modified,
+                last_used_on=last_used,
+                created_by="sandbox-admin",
+            )
+            token = Token.from_api(row.to_api(ts(self.clock.now())))
+        return CreatedToken(token=token, secret=Secret(value))
+
+    def seed_tokens(
+        self,
+        account: str,
+        n: int,
+        *,
+        name: str = "bulk-{i:04d}",
+        groups: Iterable[str] = ("DNS Read",),
+        owner: str = "account",
+    ) -> list[str]:
+        """Bulk-create ``n`` tokens fast (for benchmarks): account-owned by ``account`` (or,
+        with ``owner="user"``, owned by the main user and scoped to ``account``), each with
+        ``groups`` on all zones of the account (account groups on the account). Returns their
+        ids; the secrets are not kept (roll one to use it). Quotas are not enforced here.
+        """
+        if not is_id(account):
+            raise InvalidInput(f"account must be an account id, got {account!r}")
+        if owner not in ("account", "user"):
+            raise InvalidInput("owner must be 'account' or 'user'")
+        resolved = [
+            permission_groups.get(g) if not is_id(g) else permission_groups.by_id(g) for g in groups
+        ]
+        zone_groups = [g for g in resolved if g is not None and g.scope.label == "zone"]
+        account_groups = [g for g in resolved if g is not None and g.scope.label == "account"]
+        policies: list[Policy] = []
+        if zone_groups:
+            policies.append(Policy.allow(zone_groups, all_zones_of=account))
+        if account_groups:
+            policies.append(Policy.allow(account_groups, accounts=[account]))
+        if not policies:
+            raise InvalidInput("seed_tokens needs zone or account permission groups")
+        wire = [p.to_api() for p in policies]
+        now = self.clock.now()
+        stamp = ts(now)
+        owner_kind = owner
+        owner_id = account if owner == "account" else self.user_id
+        prefix = "cfat_" if owner == "account" else "cfut_"
+        rows = []
+        ids = []
+        engine = self.engine
+        with self.store.transaction():
+            if self.store.account(account) is None:
+                raise InvalidInput(f"no account {account}")
+            for i in range(n):
+                token_id = engine.new_id()
+                secret = engine.generator.token_secret(prefix, self.store.next_counter())
+                ids.append(token_id)
+                rows.append(
+                    {
+                        "id": token_id,
+                        "owner_kind": owner_kind,
+                        "owner_id": owner_id,
+                        "name": name.format(i=i, n=n),
+                        "status": "active",
+                        "policies": json.dumps([{"id": engine.new_id(), **p} for p in wire]),
+                        "condition": None,
+                        "not_before": None,
+                        "expires_on": None,
+                        "issued_on": stamp,
+                        "modified_on": stamp,
+                        "secret_hash": self.store.hash(secret),
+                        "secret_changed_on": stamp,
+                        "created_by": "sandbox-admin",
+                    }
+                )
+            self.store.insert_tokens(rows)
+        return ids
+
+    def add_journal(self, entries: Iterable[Mapping[str, Any]]) -> int:
+        """Append historical journal entries (usage history) directly; returns how many.
+
+        Each entry is a mapping of journal columns (time as a datetime; see :attr:`journal`).
+        """
+        rows = []
+        for entry in entries:
+            values = dict(entry)
+            when = values.get("time")
+            if isinstance(when, datetime):
+                values["time"] = ts(when)
+            rows.append(JournalRow(**values))
+        with self.store.transaction():
+            for row in rows:
+                if row.ray_id is None:
+                    row.ray_id = self.engine.generator.ray(self.store.next_counter())
+            self.store.insert_journal(rows)
+        return len(rows)
+
+
+def _opt_time(value: Any) -> datetime | None:
+    from ..model._util import parse_datetime
+
+    return parse_datetime(value, "time") if value else None

@@ -1,0 +1,828 @@
+"""The sandbox's typed backend: users, accounts, memberships, zones, DNS records, tokens and the
+request journal, in SQLite (stdlib ``sqlite3``).
+
+In memory by default; ``Store(path)`` uses a file in WAL mode (it survives restarts: the HMAC key,
+the id counter and the seed live in the ``meta`` table). Every API call runs in one transaction
+(:meth:`Store.transaction`), so a failed call leaves nothing behind. All access is serialised
+by one re-entrant lock, so one store may serve threads and an event loop at once.
+
+Rows come back as small typed objects (:class:`TokenRow`, :class:`ZoneRow` …); the token model
+the policy engine evaluates is built once per token version and cached (:meth:`Store.model`).
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from ..model.condition import Condition
+from ..model.policy import Policy
+from ..model.token import Token
+from .credentials import keyed_hash
+
+__all__ = [
+    "AccountRow",
+    "DnsRow",
+    "JournalRow",
+    "Role",
+    "Store",
+    "TokenRow",
+    "UserRow",
+    "ZoneRow",
+    "parse_ts",
+    "ts",
+]
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, first_name TEXT, last_name TEXT,
+    created_on TEXT NOT NULL, api_key_hash TEXT UNIQUE, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, created_on TEXT NOT NULL,
+    seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS memberships (
+    user_id TEXT NOT NULL REFERENCES users(id), account_id TEXT NOT NULL REFERENCES accounts(id),
+    role TEXT NOT NULL, PRIMARY KEY (user_id, account_id));
+CREATE TABLE IF NOT EXISTS zones (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, account_id TEXT NOT NULL REFERENCES accounts(id),
+    status TEXT NOT NULL, plan TEXT NOT NULL, created_on TEXT NOT NULL, modified_on TEXT NOT NULL,
+    activated_on TEXT, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS zones_account ON zones(account_id);
+CREATE TABLE IF NOT EXISTS dns_records (
+    id TEXT PRIMARY KEY, zone_id TEXT NOT NULL REFERENCES zones(id), type TEXT NOT NULL,
+    name TEXT NOT NULL, content TEXT NOT NULL, ttl INTEGER NOT NULL, proxied INTEGER NOT NULL,
+    priority INTEGER, comment TEXT, tags TEXT NOT NULL, created_on TEXT NOT NULL,
+    modified_on TEXT NOT NULL, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS dns_zone ON dns_records(zone_id, seq);
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY, owner_kind TEXT NOT NULL, owner_id TEXT NOT NULL, name TEXT NOT NULL,
+    status TEXT NOT NULL, policies TEXT NOT NULL, condition TEXT, not_before TEXT,
+    expires_on TEXT, issued_on TEXT NOT NULL, modified_on TEXT NOT NULL, last_used_on TEXT,
+    secret_hash TEXT NOT NULL UNIQUE, secret_changed_on TEXT NOT NULL, created_by TEXT,
+    version INTEGER NOT NULL, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS tokens_owner ON tokens(owner_kind, owner_id, seq);
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, token_id TEXT, token_name TEXT,
+    owner_type TEXT, owner_id TEXT, user_id TEXT, auth TEXT, method TEXT NOT NULL,
+    path TEXT NOT NULL, query TEXT, operation_id TEXT, account_id TEXT, zone_id TEXT,
+    status INTEGER NOT NULL, error_code INTEGER, reason TEXT, ip TEXT, user_agent TEXT,
+    ray_id TEXT, fault TEXT);
+CREATE INDEX IF NOT EXISTS journal_account ON journal(account_id, time);
+CREATE INDEX IF NOT EXISTS journal_token ON journal(token_id);
+"""
+
+
+def ts(value: datetime) -> str:
+    """Stored form of a time: fixed-width UTC text, so text order is time order."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(value: str) -> datetime:
+    """Read a stored time."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def api_time(value: str | None) -> str | None:
+    """A stored time as the API writes it (``2026-11-02T09:00:00Z``; fractions when present)."""
+    if value is None:
+        return None
+    if value.endswith(".000000Z"):
+        return value[:-8] + "Z"
+    return value
+
+
+class Role(enum.StrEnum):
+    """A member's role in an account (the three roles the sandbox models)."""
+
+    SUPER_ADMIN = "Super Administrator - All Privileges"
+    ADMIN = "Administrator"
+    READ_ONLY = "Administrator Read Only"
+
+
+class UserRow:
+    """A user: ``id`` (the user tag), ``email``, names, ``created_on``."""
+
+    __slots__ = ("created_on", "email", "first_name", "id", "last_name")
+
+    def __init__(self, row: sqlite3.Row):
+        self.id: str = row["id"]
+        self.email: str = row["email"]
+        self.first_name: str | None = row["first_name"]
+        self.last_name: str | None = row["last_name"]
+        self.created_on: str = row["created_on"]
+
+
+class AccountRow:
+    """An account: ``id``, ``name``, ``type``, ``created_on``."""
+
+    __slots__ = ("created_on", "id", "name", "type")
+
+    def __init__(self, row: sqlite3.Row):
+        self.id: str = row["id"]
+        self.name: str = row["name"]
+        self.type: str = row["type"]
+        self.created_on: str = row["created_on"]
+
+
+class ZoneRow:
+    """A zone and its owning account."""
+
+    __slots__ = (
+        "account_id",
+        "account_name",
+        "activated_on",
+        "created_on",
+        "id",
+        "modified_on",
+        "name",
+        "plan",
+        "status",
+    )
+
+    def __init__(self, row: sqlite3.Row):
+        self.id: str = row["id"]
+        self.name: str = row["name"]
+        self.account_id: str = row["account_id"]
+        self.account_name: str = row["account_name"]
+        self.status: str = row["status"]
+        self.plan: str = row["plan"]
+        self.created_on: str = row["created_on"]
+        self.modified_on: str = row["modified_on"]
+        self.activated_on: str | None = row["activated_on"]
+
+
+class DnsRow:
+    """A DNS record."""
+
+    __slots__ = (
+        "comment",
+        "content",
+        "created_on",
+        "id",
+        "modified_on",
+        "name",
+        "priority",
+        "proxied",
+        "tags",
+        "ttl",
+        "type",
+        "zone_id",
+    )
+
+    def __init__(self, row: sqlite3.Row):
+        self.id: str = row["id"]
+        self.zone_id: str = row["zone_id"]
+        self.type: str = row["type"]
+        self.name: str = row["name"]
+        self.content: str = row["content"]
+        self.ttl: int = row["ttl"]
+        self.proxied: bool = bool(row["proxied"])
+        self.priority: int | None = row["priority"]
+        self.comment: str | None = row["comment"]
+        self.tags: list[str] = json.loads(row["tags"])
+        self.created_on: str = row["created_on"]
+        self.modified_on: str = row["modified_on"]
+
+
+class TokenRow:
+    """A stored token (never its secret; only the keyed hash stays in the database)."""
+
+    __slots__ = (
+        "condition",
+        "created_by",
+        "expires_on",
+        "id",
+        "issued_on",
+        "last_used_on",
+        "modified_on",
+        "name",
+        "not_before",
+        "owner_id",
+        "owner_kind",
+        "policies",
+        "secret_changed_on",
+        "status",
+        "version",
+    )
+
+    def __init__(self, row: sqlite3.Row):
+        self.id: str = row["id"]
+        self.owner_kind: str = row["owner_kind"]
+        self.owner_id: str = row["owner_id"]
+        self.name: str = row["name"]
+        self.status: str = row["status"]
+        self.policies: str = row["policies"]
+        self.condition: str | None = row["condition"]
+        self.not_before: str | None = row["not_before"]
+        self.expires_on: str | None = row["expires_on"]
+        self.issued_on: str = row["issued_on"]
+        self.modified_on: str = row["modified_on"]
+        self.last_used_on: str | None = row["last_used_on"]
+        self.secret_changed_on: str = row["secret_changed_on"]
+        self.created_by: str | None = row["created_by"]
+        self.version: int = row["version"]
+
+    def effective_status(self, now: str) -> str:
+        """``expired`` once ``expires_on`` has passed, else the stored status."""
+        if self.status == "active" and self.expires_on is not None and self.expires_on <= now:
+            return "expired"
+        return self.status
+
+    def to_api(self, now: str) -> dict[str, Any]:
+        """The token object as the API returns it (no secret)."""
+        result: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "status": self.effective_status(now),
+            "issued_on": api_time(self.issued_on),
+            "modified_on": api_time(self.modified_on),
+        }
+        if self.last_used_on is not None:
+            result["last_used_on"] = api_time(self.last_used_on)
+        if self.not_before is not None:
+            result["not_before"] = api_time(self.not_before)
+        if self.expires_on is not None:
+            result["expires_on"] = api_time(self.expires_on)
+        result["policies"] = json.loads(self.policies)
+        if self.condition is not None:
+            result["condition"] = json.loads(self.condition)
+        return result
+
+
+class JournalRow:
+    """Fields of one journal entry (a request the sandbox answered)."""
+
+    __slots__ = (
+        "account_id",
+        "auth",
+        "error_code",
+        "fault",
+        "ip",
+        "method",
+        "operation_id",
+        "owner_id",
+        "owner_type",
+        "path",
+        "query",
+        "ray_id",
+        "reason",
+        "status",
+        "time",
+        "token_id",
+        "token_name",
+        "user_agent",
+        "user_id",
+        "zone_id",
+    )
+
+    COLUMNS = (
+        "time",
+        "token_id",
+        "token_name",
+        "owner_type",
+        "owner_id",
+        "user_id",
+        "auth",
+        "method",
+        "path",
+        "query",
+        "operation_id",
+        "account_id",
+        "zone_id",
+        "status",
+        "error_code",
+        "reason",
+        "ip",
+        "user_agent",
+        "ray_id",
+        "fault",
+    )
+
+    def __init__(self, **values: Any):
+        unknown = set(values) - set(self.COLUMNS)
+        if unknown:
+            raise TypeError(f"unknown journal columns: {', '.join(sorted(unknown))}")
+        get = values.get
+        self.time: str = get("time") or ""
+        self.token_id: str | None = get("token_id")
+        self.token_name: str | None = get("token_name")
+        self.owner_type: str | None = get("owner_type")
+        self.owner_id: str | None = get("owner_id")
+        self.user_id: str | None = get("user_id")
+        self.auth: str | None = get("auth")
+        self.method: str = get("method") or ""
+        self.path: str = get("path") or ""
+        self.query: str | None = get("query")
+        self.operation_id: str | None = get("operation_id")
+        self.account_id: str | None = get("account_id")
+        self.zone_id: str | None = get("zone_id")
+        self.status: int = get("status", 0)
+        self.error_code: int | None = get("error_code")
+        self.reason: str | None = get("reason")
+        self.ip: str | None = get("ip")
+        self.user_agent: str | None = get("user_agent")
+        self.ray_id: str | None = get("ray_id")
+        self.fault: str | None = get("fault")
+
+    def values(self) -> tuple[Any, ...]:
+        """The values in :attr:`COLUMNS` order."""
+        return tuple(getattr(self, name) for name in self.COLUMNS)
+
+
+class Store:
+    """The SQLite backend. ``path=None`` keeps everything in memory."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, seed: int | str = 0):
+        self.path = None if path is None else os.fspath(path)
+        self.lock = threading.RLock()
+        self.conn = sqlite3.connect(
+            ":memory:" if self.path is None else self.path,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        self.conn.row_factory = sqlite3.Row
+        if self.path is not None:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.executescript(_SCHEMA)
+        meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        self.fresh = "hmac_key" not in meta
+        if self.fresh:
+            key = os.urandom(32).hex()
+            self.conn.execute("BEGIN")
+            self.conn.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?)",
+                [
+                    ("schema", SCHEMA_VERSION),
+                    ("hmac_key", key),
+                    ("seed", str(seed)),
+                    ("counter", "0"),
+                ],
+            )
+            self.conn.execute("COMMIT")
+            meta = {"hmac_key": key, "seed": str(seed), "counter": "0"}
+        self.key = bytes.fromhex(meta["hmac_key"])
+        self.seed = meta["seed"]
+        self._counter = int(meta["counter"])
+        self._saved_counter = self._counter
+        self._depth = 0
+        self._models: dict[str, tuple[int, Token]] = {}
+        self._zone_accounts: dict[str, str] | None = None
+
+    # -- transactions --------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction (re-entrant: nested calls join the outer one)."""
+        with self.lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.conn
+                finally:
+                    self._depth -= 1
+                return
+            self.conn.execute("BEGIN IMMEDIATE" if self.path is not None else "BEGIN")
+            self._depth = 1
+            try:
+                yield self.conn
+                if self._counter != self._saved_counter:
+                    self.conn.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'counter'", (str(self._counter),)
+                    )
+                self.conn.execute("COMMIT")
+                self._saved_counter = self._counter
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                self._models.clear()
+                self._zone_accounts = None
+                raise
+            finally:
+                self._depth = 0
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A savepoint inside the current transaction: rolled back alone on error."""
+        self.conn.execute("SAVEPOINT call")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK TO call")
+            self.conn.execute("RELEASE call")
+            self._models.clear()
+            self._zone_accounts = None
+            raise
+        self.conn.execute("RELEASE call")
+
+    def next_counter(self) -> int:
+        """The next value of the id counter (persisted with the transaction)."""
+        self._counter += 1
+        return self._counter
+
+    def get_meta(self, key: str) -> str | None:
+        """A value of the ``meta`` table."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the ``meta`` table."""
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def hash(self, secret: str) -> str:
+        """The keyed hash under which a secret is stored."""
+        return keyed_hash(self.key, secret)
+
+    def close(self) -> None:
+        """Close the database."""
+        with self.lock:
+            self.conn.close()
+
+    # -- users, accounts, memberships ---------------------------------------------------
+    def insert_user(
+        self,
+        *,
+        id: str,
+        email: str,
+        first_name: str | None,
+        last_name: str | None,
+        created_on: datetime,
+    ) -> None:
+        """Add a user."""
+        self.conn.execute(
+            "INSERT INTO users(id, email, first_name, last_name, created_on, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (id, email, first_name, last_name, ts(created_on), self.next_counter()),
+        )
+
+    def set_api_key(self, user_id: str, key_hash: str) -> None:
+        """Store the keyed hash of a user's Global API Key."""
+        self.conn.execute("UPDATE users SET api_key_hash = ? WHERE id = ?", (key_hash, user_id))
+
+    def user(self, user_id: str) -> UserRow | None:
+        """A user by id."""
+        row = self.conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+        return None if row is None else UserRow(row)
+
+    def user_by_email(self, email: str) -> UserRow | None:
+        """A user by email (case-insensitive)."""
+        row = self.conn.execute(
+            "SELECT * FROM users WHERE lower(email) = lower(?)", (email,)
+        ).fetchone()
+        return None if row is None else UserRow(row)
+
+    def api_key_hash(self, user_id: str) -> str | None:
+        """The stored hash of a user's Global API Key."""
+        row = self.conn.execute(
+            "SELECT api_key_hash FROM users WHERE id = ?", (user_id,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def users(self) -> list[UserRow]:
+        """Every user, in creation order."""
+        return [UserRow(r) for r in self.conn.execute("SELECT * FROM users ORDER BY seq")]
+
+    def insert_account(self, *, id: str, name: str, type: str, created_on: datetime) -> None:
+        """Add an account."""
+        self.conn.execute(
+            "INSERT INTO accounts(id, name, type, created_on, seq) VALUES (?, ?, ?, ?, ?)",
+            (id, name, type, ts(created_on), self.next_counter()),
+        )
+
+    def account(self, account_id: str) -> AccountRow | None:
+        """An account by id."""
+        row = self.conn.execute("SELECT * FROM accounts WHERE id = ?", (account_id,)).fetchone()
+        return None if row is None else AccountRow(row)
+
+    def accounts(self, ids: Iterable[str] | None = None) -> list[AccountRow]:
+        """Accounts (all, or those with the given ids), in creation order."""
+        rows = self.conn.execute("SELECT * FROM accounts ORDER BY seq").fetchall()
+        if ids is not None:
+            wanted = set(ids)
+            rows = [r for r in rows if r["id"] in wanted]
+        return [AccountRow(r) for r in rows]
+
+    def insert_membership(self, user_id: str, account_id: str, role: Role) -> None:
+        """Make a user a member of an account with a role (replacing an earlier role)."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO memberships(user_id, account_id, role) VALUES (?, ?, ?)",
+            (user_id, account_id, Role(role).value),
+        )
+
+    def memberships(self, user_id: str) -> list[tuple[str, Role]]:
+        """``(account_id, role)`` of a user's accounts, in account creation order."""
+        rows = self.conn.execute(
+            "SELECT m.account_id, m.role FROM memberships m JOIN accounts a ON a.id = m.account_id "
+            "WHERE m.user_id = ? ORDER BY a.seq",
+            (user_id,),
+        ).fetchall()
+        return [(r[0], Role(r[1])) for r in rows]
+
+    def members(self, account_id: str) -> list[tuple[str, Role]]:
+        """``(user_id, role)`` of an account's members."""
+        rows = self.conn.execute(
+            "SELECT user_id, role FROM memberships WHERE account_id = ?", (account_id,)
+        ).fetchall()
+        return [(r[0], Role(r[1])) for r in rows]
+
+    # -- zones and DNS records ----------------------------------------------------------
+    def insert_zone(
+        self,
+        *,
+        id: str,
+        name: str,
+        account_id: str,
+        status: str,
+        plan: str,
+        created_on: datetime,
+    ) -> None:
+        """Add a zone."""
+        when = ts(created_on)
+        self.conn.execute(
+            "INSERT INTO zones(id, name, account_id, status, plan, created_on, modified_on, "
+            "activated_on, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                id,
+                name,
+                account_id,
+                status,
+                plan,
+                when,
+                when,
+                when if status == "active" else None,
+                self.next_counter(),
+            ),
+        )
+        self._zone_accounts = None
+
+    _ZONE_SELECT = (
+        "SELECT z.*, a.name AS account_name FROM zones z JOIN accounts a ON a.id = z.account_id "
+    )
+
+    def zone(self, zone_id: str) -> ZoneRow | None:
+        """A zone by id."""
+        row = self.conn.execute(self._ZONE_SELECT + "WHERE z.id = ?", (zone_id,)).fetchone()
+        return None if row is None else ZoneRow(row)
+
+    def zones(self, account_ids: Iterable[str] | None = None) -> list[ZoneRow]:
+        """Zones (all, or of the given accounts), in creation order."""
+        rows = self.conn.execute(self._ZONE_SELECT + "ORDER BY z.seq").fetchall()
+        result = [ZoneRow(r) for r in rows]
+        if account_ids is not None:
+            wanted = set(account_ids)
+            result = [z for z in result if z.account_id in wanted]
+        return result
+
+    def zone_account(self, zone_id: str) -> str | None:
+        """The account owning a zone (cached), or None for an unknown zone."""
+        table = self._zone_accounts
+        if table is None:
+            table = dict(self.conn.execute("SELECT id, account_id FROM zones").fetchall())
+            self._zone_accounts = table
+        return table.get(zone_id)
+
+    def insert_dns(
+        self,
+        *,
+        id: str,
+        zone_id: str,
+        type: str,
+        name: str,
+        content: str,
+        ttl: int,
+        proxied: bool,
+        priority: int | None,
+        comment: str | None,
+        tags: Sequence[str],
+        when: datetime,
+    ) -> None:
+        """Add a DNS record."""
+        stamp = ts(when)
+        self.conn.execute(
+            "INSERT INTO dns_records(id, zone_id, type, name, content, ttl, proxied, priority, "
+            "comment, tags, created_on, modified_on, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                id,
+                zone_id,
+                type,
+                name,
+                content,
+                ttl,
+                int(proxied),
+                priority,
+                comment,
+                json.dumps(list(tags)),
+                stamp,
+                stamp,
+                self.next_counter(),
+            ),
+        )
+
+    def update_dns(self, row: DnsRow, when: datetime) -> None:
+        """Write a changed DNS record back."""
+        self.conn.execute(
+            "UPDATE dns_records SET type=?, name=?, content=?, ttl=?, proxied=?, priority=?, "
+            "comment=?, tags=?, modified_on=? WHERE id=?",
+            (
+                row.type,
+                row.name,
+                row.content,
+                row.ttl,
+                int(row.proxied),
+                row.priority,
+                row.comment,
+                json.dumps(row.tags),
+                ts(when),
+                row.id,
+            ),
+        )
+
+    def dns(self, zone_id: str, record_id: str) -> DnsRow | None:
+        """One DNS record of a zone."""
+        row = self.conn.execute(
+            "SELECT * FROM dns_records WHERE zone_id = ? AND id = ?", (zone_id, record_id)
+        ).fetchone()
+        return None if row is None else DnsRow(row)
+
+    def dns_records(self, zone_id: str) -> list[DnsRow]:
+        """Every DNS record of a zone, in creation order."""
+        rows = self.conn.execute(
+            "SELECT * FROM dns_records WHERE zone_id = ? ORDER BY seq", (zone_id,)
+        ).fetchall()
+        return [DnsRow(r) for r in rows]
+
+    def delete_dns(self, record_id: str) -> None:
+        """Remove a DNS record."""
+        self.conn.execute("DELETE FROM dns_records WHERE id = ?", (record_id,))
+
+    # -- tokens -------------------------------------------------------------------------
+    _TOKEN_COLUMNS = (
+        "id",
+        "owner_kind",
+        "owner_id",
+        "name",
+        "status",
+        "policies",
+        "condition",
+        "not_before",
+        "expires_on",
+        "issued_on",
+        "modified_on",
+        "last_used_on",
+        "secret_hash",
+        "secret_changed_on",
+        "created_by",
+        "version",
+        "seq",
+    )
+
+    def insert_tokens(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert token rows (dicts with the table's columns; ``seq`` is assigned here)."""
+        columns = self._TOKEN_COLUMNS
+        values = []
+        for row in rows:
+            row = dict(row)
+            row.setdefault("version", 1)
+            row.setdefault("created_by", None)
+            row.setdefault("last_used_on", None)
+            row["seq"] = self.next_counter()
+            values.append(tuple(row.get(c) for c in columns))
+        self.conn.executemany(
+            f"INSERT INTO tokens({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            values,
+        )
+
+    def token(self, token_id: str) -> TokenRow | None:
+        """A token by id."""
+        row = self.conn.execute("SELECT * FROM tokens WHERE id = ?", (token_id,)).fetchone()
+        return None if row is None else TokenRow(row)
+
+    def token_by_hash(self, secret_hash: str) -> TokenRow | None:
+        """The token whose secret has this keyed hash (an index lookup, then a constant-time
+        comparison of the stored hash)."""
+        row = self.conn.execute(
+            "SELECT * FROM tokens WHERE secret_hash = ?", (secret_hash,)
+        ).fetchone()
+        if row is None or not hmac.compare_digest(row["secret_hash"], secret_hash):
+            return None
+        return TokenRow(row)
+
+    def count_tokens(self, owner_kind: str, owner_id: str) -> int:
+        """How many tokens an owner has."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM tokens WHERE owner_kind = ? AND owner_id = ?",
+            (owner_kind, owner_id),
+        ).fetchone()
+        return int(row[0])
+
+    def list_tokens(
+        self,
+        owner_kind: str,
+        owner_id: str,
+        *,
+        now: str,
+        include_expired: bool,
+        descending: bool,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[TokenRow], int]:
+        """One page of an owner's tokens (creation order) and the total count."""
+        where = "owner_kind = ? AND owner_id = ?"
+        params: list[Any] = [owner_kind, owner_id]
+        if not include_expired:
+            where += " AND NOT (status = 'active' AND expires_on IS NOT NULL AND expires_on <= ?)"
+            params.append(now)
+        total = self.conn.execute(f"SELECT count(*) FROM tokens WHERE {where}", params).fetchone()
+        order = "DESC" if descending else "ASC"
+        rows = self.conn.execute(
+            f"SELECT * FROM tokens WHERE {where} ORDER BY seq {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+        return [TokenRow(r) for r in rows], int(total[0])
+
+    def all_tokens(self) -> list[TokenRow]:
+        """Every token, in creation order."""
+        return [TokenRow(r) for r in self.conn.execute("SELECT * FROM tokens ORDER BY seq")]
+
+    def update_token(
+        self,
+        token_id: str,
+        *,
+        name: str,
+        status: str,
+        policies: str,
+        condition: str | None,
+        not_before: str | None,
+        expires_on: str | None,
+        modified_on: str,
+    ) -> None:
+        """Replace a token's editable fields (PUT) and bump its version."""
+        self.conn.execute(
+            "UPDATE tokens SET name=?, status=?, policies=?, condition=?, not_before=?, "
+            "expires_on=?, modified_on=?, version = version + 1 WHERE id=?",
+            (name, status, policies, condition, not_before, expires_on, modified_on, token_id),
+        )
+        self._models.pop(token_id, None)
+
+    def set_secret(self, token_id: str, secret_hash: str, when: str) -> None:
+        """Replace a token's secret (roll): the old one stops working at once."""
+        self.conn.execute(
+            "UPDATE tokens SET secret_hash = ?, secret_changed_on = ? WHERE id = ?",
+            (secret_hash, when, token_id),
+        )
+
+    def touch(self, token_id: str, when: str) -> None:
+        """Record a use of a token (``last_used_on``)."""
+        self.conn.execute("UPDATE tokens SET last_used_on = ? WHERE id = ?", (when, token_id))
+
+    def delete_token(self, token_id: str) -> None:
+        """Remove a token (its secret stops working at once)."""
+        self.conn.execute("DELETE FROM tokens WHERE id = ?", (token_id,))
+        self._models.pop(token_id, None)
+
+    def model(self, row: TokenRow) -> Token:
+        """The :class:`~cftokens.Token` the policy engine evaluates, cached per version.
+
+        The engine caches its compiled form on this object, so repeated requests with one
+        token compile its policies once.
+        """
+        cached = self._models.get(row.id)
+        if cached is not None and cached[0] == row.version:
+            return cached[1]
+        model = Token(
+            id=row.id,
+            name=row.name,
+            status=row.status,
+            policies=[Policy.from_api(p) for p in json.loads(row.policies)],
+            condition=Condition.from_api(json.loads(row.condition) if row.condition else None),
+            not_before=None if row.not_before is None else parse_ts(row.not_before),
+            expires_on=None if row.expires_on is None else parse_ts(row.expires_on),
+        )
+        self._models[row.id] = (row.version, model)
+        return model
+
+    # -- journal ------------------------------------------------------------------------
+    def insert_journal(self, rows: Sequence[JournalRow]) -> None:
+        """Append journal entries."""
+        columns = JournalRow.COLUMNS
+        self.conn.executemany(
+            f"INSERT INTO journal({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [r.values() for r in rows],
+        )
+
+    def journal(self, where: str = "", params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Journal rows (``where`` is an SQL condition over the journal's columns)."""
+        sql = "SELECT * FROM journal"
+        if where:
+            sql += " WHERE " + where
+        return self.conn.execute(sql + " ORDER BY time, seq", params).fetchall()
