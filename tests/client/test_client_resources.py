@@ -451,6 +451,12 @@ def test_request_returns_the_envelope_result(make_client):
     assert handler.last.url.params["paused"] == "false"
     with pytest.raises(cft.InvalidInput, match="start with '/'"):
         client.request("GET", "https://evil.example/zones")
+    client.request("GET", f"/zones/{ZONE}/firewall/rules", params={"id": ["a", "b"], "x": None})
+    assert (
+        handler.last.url.params.get_list("id") == ["a", "b"] and "x" not in handler.last.url.params
+    )
+    with pytest.raises(cft.InvalidInput, match="not JSON-serialisable"):
+        client.request("POST", f"/zones/{ZONE}/firewall/rules", json={"when": object()})
 
 
 def test_token_string_is_wrapped_in_a_secret_and_sent_as_bearer(make_client):

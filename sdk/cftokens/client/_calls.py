@@ -690,7 +690,7 @@ def generic_call(
         idempotent = method in _IDEMPOTENT_METHODS and not (
             method == "PUT" and path.rstrip("/").endswith("/value")
         )
-    query: dict[str, str | int] = {}
+    query: dict[str, str | int | tuple[str, ...]] = {}
     for key, value in (params or {}).items():
         if value is None:
             continue
@@ -698,6 +698,8 @@ def generic_call(
             query[key] = "true" if value else "false"
         elif isinstance(value, int | str):
             query[key] = value
+        elif isinstance(value, list | tuple | set | frozenset):
+            query[key] = tuple(str(v) for v in value)  # sent repeated: key=a&key=b
         else:
             query[key] = str(value)
     return Call(

@@ -207,9 +207,15 @@ class Core:
         }
         if call.json is None:
             return httpx.Request(call.method, self.url(call.path), params=params, headers=headers)
-        return httpx.Request(
-            call.method, self.url(call.path), params=params, headers=headers, json=call.json
-        )
+        try:
+            return httpx.Request(
+                call.method, self.url(call.path), params=params, headers=headers, json=call.json
+            )
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(
+                f"the body of {call.target()} is not JSON-serialisable ({exc}); pass dicts, "
+                "lists, strings, numbers, booleans and None (e.g. spec.to_api(), not the spec)"
+            ) from None
 
     def scrub(self, text: str) -> str:
         """``text`` without this client's credentials or anything shaped like one."""
