@@ -81,6 +81,7 @@ _LAZY: dict[str, str] = {
     "Client": ".client",
     "DnsRecord": ".client",
     "Finding": ".audit",
+    "Sandbox": ".sandbox",
     "Severity": ".audit",
     "audit": ".audit",
 }
@@ -88,6 +89,7 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:  # pragma: no cover
     from .audit import Audit, Finding, Severity, audit
     from .client import AsyncClient, AuditLogRecord, Client, DnsRecord
+    from .sandbox import Sandbox
 
 
 def __getattr__(name: str) -> Any:
@@ -139,6 +141,7 @@ __all__ = [
     "RateLimited",
     "Resource",
     "ResourceKind",
+    "Sandbox",
     "Scope",
     "ScopeMismatch",
     "Secret",
