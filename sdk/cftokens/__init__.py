@@ -75,6 +75,7 @@ __version__ = "0.1.0"
 
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
+    "Advice": ".advisor",
     "AsyncClient": ".client",
     "Audit": ".audit",
     "AuditLogRecord": ".client",
@@ -84,9 +85,11 @@ _LAZY: dict[str, str] = {
     "Sandbox": ".sandbox",
     "Severity": ".audit",
     "audit": ".audit",
+    "least_privilege": ".advisor",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .advisor import Advice, least_privilege
     from .audit import Audit, Finding, Severity, audit
     from .client import AsyncClient, AuditLogRecord, Client, DnsRecord
     from .sandbox import Sandbox
@@ -108,6 +111,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "APIError",
     "Account",
+    "Advice",
     "AmbiguousPermissionGroup",
     "AsyncClient",
     "Audit",
@@ -166,6 +170,7 @@ __all__ = [
     "effective_grants",
     "evaluate",
     "evaluate_request",
+    "least_privilege",
     "operations",
     "permission_groups",
     "risk_families",

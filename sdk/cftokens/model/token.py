@@ -335,6 +335,22 @@ class TokenSpec:
             raise InvalidInput(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
         return cls.from_api(payload)
 
+    def to_terraform(
+        self,
+        resource_name: str | None = None,
+        *,
+        account_id: str | None = None,
+        comments: bool = True,
+    ) -> str:
+        """Terraform HCL for the Cloudflare provider v5: ``cloudflare_api_token``, or
+        ``cloudflare_account_token`` when ``account_id`` is given (an account-owned token).
+        See :func:`cftokens.advisor.terraform.to_terraform`."""
+        from ..advisor.terraform import to_terraform
+
+        return to_terraform(
+            self, resource_name=resource_name, account_id=account_id, comments=comments
+        )
+
     # -- review ---------------------------------------------------------------------------
     def summary(self, directory: Directory | None = None) -> SpecSummary:
         """The review shown before creating: what each policy allows or denies, where, from

@@ -1,0 +1,33 @@
+"""The least-privilege advisor: from "what does this service need to do" to the smallest token.
+
+- :func:`least_privilege` turns intents (``"POST /zones/{zone_id}/dns_records"``, operationIds,
+  client methods) into an :class:`Advice`: the :class:`~cftokens.TokenSpec`, a justification
+  per grant, and the intents it could not map.
+- :func:`least_privilege_from_usage` does the same from observed requests (the sandbox
+  journal, Audit Logs v2 rows).
+- :func:`rightsize` shrinks an existing token to what it needs: grants to remove and keep, the
+  new spec and the PUT body.
+- :func:`to_terraform` exports a spec as Terraform (provider v5).
+
+The grants are an exact minimum-cost hitting set (:mod:`cftokens.advisor.solver`) under the
+costs of :mod:`cftokens.advisor.costs`, decided with the policy engine's semantics.
+"""
+
+from .core import DEFAULT_TTL, Advice, Grant, least_privilege
+from .intents import Intent, IntentKind, Overrides, Unmapped, resolve_intents
+from .solver import Solution, brute_force, solve
+
+__all__ = [
+    "DEFAULT_TTL",
+    "Advice",
+    "Grant",
+    "Intent",
+    "IntentKind",
+    "Overrides",
+    "Solution",
+    "Unmapped",
+    "brute_force",
+    "least_privilege",
+    "resolve_intents",
+    "solve",
+]
