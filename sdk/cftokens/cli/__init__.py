@@ -17,6 +17,7 @@ from ..errors import CloudflareError, InvalidInput
 # sub-command -> module in this package defining ``register(subparsers)`` and ``run(args)``.
 COMMANDS: dict[str, str] = {
     "catalog": ".catalog",
+    "sandbox": ".sandbox",
 }
 
 

@@ -2,7 +2,7 @@
 
 ``Clock()`` reads 2026-11-02T09:00:00Z until told otherwise: ``clock.advance(timedelta(days=1))``
 or ``clock.set(datetime(...))``. ``Clock(tick=timedelta(seconds=1))`` also moves it by ``tick``
-on every API request. ``Clock.real()`` follows the wall clock (the HTTP server's default), and
+on every API request. ``Clock.real()`` follows the wall clock in whole seconds (the HTTP server's default), and
 ``advance``/``set`` shift it by an offset.
 """
 
@@ -61,7 +61,7 @@ class Clock:
     def now(self) -> datetime:
         """The current sandbox time."""
         if self._real:
-            return datetime.now(UTC) + self._offset
+            return (datetime.now(UTC) + self._offset).replace(microsecond=0)
         return self._now
 
     def advance(self, delta: timedelta) -> datetime:

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from attrs import field, frozen
+
 from ..catalog import permission_groups, templates
 from ..errors import InvalidInput
 from ..model._util import is_id
@@ -30,11 +32,21 @@ if TYPE_CHECKING:
 
     from ..client import AsyncClient, Client
 
-__all__ = ["DEFAULT_BASE_URL", "Sandbox"]
+__all__ = ["DEFAULT_BASE_URL", "Attendee", "Sandbox"]
 
 DEFAULT_BASE_URL = "https://sandbox.cftokens.invalid" + PREFIX
 
 _DEFAULT = object()
+
+
+@frozen(kw_only=True)
+class Attendee:
+    """A workshop attendee: their own copy of the demo company and bootstrap token."""
+
+    number: int
+    email: str
+    user_id: str
+    token: Secret = field(repr=lambda s: repr(s))
 
 
 def _role(value: Role | str) -> Role:
@@ -133,6 +145,29 @@ class Sandbox:
             created = self.create_token(spec, user=user.id, issued=now)
             self.set_bootstrap(created)
             self._api_key = self.issue_api_key(user.id)
+
+    def add_attendees(self, n: int) -> list[Attendee]:
+        """Add ``n`` workshop attendees, each an isolated user with their own copy of the demo
+        company (accounts, zones, tokens, history) and bootstrap token. Attendees cannot see
+        each other's accounts or tokens (they are members of their own accounts only)."""
+        from .demo import seed_demo
+
+        if not isinstance(n, int) or n < 1:
+            raise InvalidInput("the number of attendees must be a positive integer")
+        first = int(self.store.get_meta("attendees") or 0) + 1
+        attendees = []
+        for number in range(first, first + n):
+            info = seed_demo(self, tag=f"attendee{number:02d}")
+            attendees.append(
+                Attendee(
+                    number=number,
+                    email=info["email"],
+                    user_id=info["user_id"],
+                    token=info["bootstrap"],
+                )
+            )
+            self.store.set_meta("attendees", str(number))
+        return attendees
 
     def set_bootstrap(self, created: CreatedToken) -> None:
         """Make ``created`` the token :meth:`client` uses by default."""

@@ -1,0 +1,204 @@
+"""``cftokens sandbox``: run the permission-enforcing emulator over HTTP.
+
+::
+
+    cftokens sandbox serve [--host 127.0.0.1] [--port 8787] [--db FILE] [--seed demo|empty]
+                           [--token-file FILE] [--attendees N --attendee-file FILE.csv]
+                           [--faults SPEC] [--rate-limit 1200/5m|off] [--now ISO-TIME]
+
+It prints the base URL and, once, the bootstrap token (or writes it to ``--token-file`` with
+mode 0600 and prints only the path). ``--attendees N`` adds N workshop attendees, each with
+their own copy of the demo company and bootstrap token, listed in ``--attendee-file`` (CSV,
+mode 0600). ``--db FILE`` keeps the state in SQLite (WAL); reopening an existing file keeps
+its tokens, and ``--roll-bootstrap`` issues a new bootstrap secret (only hashes are stored).
+The server's clock is the wall clock unless ``--now`` fixes it; its secrets come from the OS
+random generator (not from the seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import ipaddress
+import os
+import sys
+from typing import Any
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sandbox`` sub-command."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "sandbox",
+        help="run the local, permission-enforcing emulator of Cloudflare's token API",
+        description="Run the sandbox: Cloudflare's token API, emulated locally.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    serve = actions.add_parser(
+        "serve",
+        help="serve the sandbox over HTTP (loopback by default)",
+        description="Serve the sandbox over HTTP with uvicorn (one worker).",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8787, help="port (default 8787)")
+    serve.add_argument("--db", metavar="FILE", help="keep the state in this SQLite file (WAL)")
+    serve.add_argument(
+        "--seed",
+        choices=["demo", "empty"],
+        default="demo",
+        help="initial content: the demo company (default) or one user and a bootstrap token",
+    )
+    serve.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="write the bootstrap token to FILE (mode 0600) instead of printing it",
+    )
+    serve.add_argument("--attendees", type=int, metavar="N", help="add N workshop attendees")
+    serve.add_argument(
+        "--attendee-file", metavar="FILE.csv", help="CSV of the attendees' tokens (mode 0600)"
+    )
+    serve.add_argument(
+        "--faults",
+        metavar="SPEC",
+        help="inject faults, e.g. 'rate=0.3,kinds=500+502+503+429+drop,latency=50ms,seed=1'",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        metavar="LIMIT",
+        default="1200/5m",
+        help="requests per period per user, e.g. 1200/5m (default) or off",
+    )
+    serve.add_argument(
+        "--now", metavar="ISO-TIME", help="fix the sandbox clock (default: the wall clock)"
+    )
+    serve.add_argument(
+        "--roll-bootstrap",
+        action="store_true",
+        help="with an existing --db: issue a new bootstrap secret and show it",
+    )
+    serve.add_argument(
+        "--random-seed", type=int, default=0, help="seed for ids of a new sandbox (default 0)"
+    )
+    parser.set_defaults(run=run)
+    serve.set_defaults(run=run)
+
+
+def _write_private(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` readable by the owner only (0600), replacing it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``cftokens sandbox ACTION``."""
+    from . import UsageError
+
+    if getattr(args, "action", None) != "serve":
+        raise UsageError("choose an action: cftokens sandbox serve [--port 8787] …")
+    if args.attendees is not None and args.attendees < 1:
+        raise UsageError("--attendees needs a positive number")
+    if args.attendees and not args.attendee_file:
+        raise UsageError("--attendees needs --attendee-file FILE.csv for the attendees' tokens")
+    if args.attendee_file and not args.attendees:
+        raise UsageError("--attendee-file goes with --attendees N")
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
+
+    from ..sandbox import Clock, Faults, RateLimit, Sandbox
+    from ..sandbox.server import make_server
+
+    faults = Faults.parse(args.faults) if args.faults else None
+    rate_limit = RateLimit.parse(args.rate_limit)
+    if args.now:
+        from ..model._util import parse_datetime
+
+        start = parse_datetime(args.now, "--now")
+        assert start is not None
+        clock = Clock(start)
+    else:
+        clock = Clock.real()
+    reopened = bool(args.db) and os.path.exists(args.db) and os.path.getsize(args.db) > 0
+    sb = Sandbox(
+        content=args.seed,
+        db=args.db,
+        seed=args.random_seed,
+        faults=faults,
+        rate_limit=rate_limit,
+        clock=clock,
+        secure_secrets=True,
+        keep_secrets=False,
+        base_url=f"http://{_url_host(args.host)}:{args.port}/client/v4",
+    )
+    out = sys.stdout
+    print(
+        f"cftokens sandbox: {args.seed} content, clock {clock.now():%Y-%m-%dT%H:%M:%SZ}", file=out
+    )
+    if reopened:
+        print(f"  reopened {args.db} (existing tokens and history kept)", file=out)
+    if not _is_loopback(args.host):
+        print(
+            f"  warning: listening on {args.host}, not loopback: anyone who can reach this "
+            "address can use the sandbox",
+            file=sys.stderr,
+        )
+    secret = None
+    if reopened and args.roll_bootstrap:
+        secret = sb.roll_bootstrap()
+    elif not reopened:
+        secret = sb.bootstrap_token
+    if secret is not None:
+        if args.token_file:
+            _write_private(args.token_file, secret.reveal() + "\n")
+            print(f"  bootstrap token written to {args.token_file} (mode 0600)", file=out)
+        else:
+            print(f"  bootstrap token (shown once, keep it): {secret.reveal()}", file=out)
+    elif reopened:
+        print(
+            "  bootstrap token: as shown when the database was created "
+            "(--roll-bootstrap issues a new one)",
+            file=out,
+        )
+    if args.attendees:
+        attendees = sb.add_attendees(args.attendees)
+        rows = [["attendee", "email", "user_id", "base_url", "token"]]
+        rows += [
+            [str(a.number), a.email, a.user_id, sb.base_url, a.token.reveal()] for a in attendees
+        ]
+        import io
+
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(rows)
+        _write_private(args.attendee_file, buffer.getvalue())
+        print(f"  {len(attendees)} attendees, tokens in {args.attendee_file} (mode 0600)", file=out)
+    if faults is not None:
+        print(f"  faults: {args.faults}", file=out)
+    print(f"  serving {sb.base_url}  (Ctrl-C to stop)", file=out, flush=True)
+    server = make_server(sb, host=args.host, port=args.port)
+    try:
+        server.run()
+    finally:
+        sb.close()
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            return f"[{host}]"
+    except ValueError:
+        pass
+    return host

@@ -1,0 +1,109 @@
+"""Serving a sandbox over HTTP with uvicorn: in the foreground (the CLI) or in a background
+thread (tests, benchmarks, notebooks that want a real URL for curl or other SDKs).
+
+::
+
+    with BackgroundServer(Sandbox.demo()) as server:
+        print(server.base_url)          # http://127.0.0.1:<free port>/client/v4
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidInput
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from .core import Sandbox
+
+__all__ = ["BackgroundServer", "make_server", "quiet_dropped_connections"]
+
+
+class _DropFilter(logging.Filter):
+    """Hide uvicorn's traceback for connections the fault injector drops on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .asgi import DroppedConnection
+
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DroppedConnection)
+
+
+def quiet_dropped_connections() -> None:
+    """Install the filter on uvicorn's error logger (idempotent)."""
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _DropFilter) for f in logger.filters):
+        logger.addFilter(_DropFilter())
+
+
+def make_server(
+    sb: Sandbox, *, host: str = "127.0.0.1", port: int = 8787, log_level: str = "warning"
+) -> uvicorn.Server:
+    """A uvicorn server (one worker, no access log) for ``sb``'s ASGI app."""
+    try:
+        import uvicorn
+    except ImportError:  # pragma: no cover - the server extra
+        raise InvalidInput(
+            "serving over HTTP needs uvicorn and starlette: pip install 'cftokens[server]'"
+        ) from None
+    quiet_dropped_connections()
+    config = uvicorn.Config(
+        sb.asgi_app(),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+        date_header=False,
+    )
+    return uvicorn.Server(config)
+
+
+class BackgroundServer:
+    """Serve a sandbox from a daemon thread on a free loopback port until :meth:`stop`."""
+
+    def __init__(self, sb: Sandbox, *, host: str = "127.0.0.1", port: int = 0):
+        self.sb = sb
+        self.host = host
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.port: int = self._socket.getsockname()[1]
+        self.server = make_server(sb, host=host, port=self.port)
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port/client/v4``."""
+        return f"http://{self.host}:{self.port}/client/v4"
+
+    def start(self, timeout: float = 10.0) -> BackgroundServer:
+        """Start serving and wait until the server accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the sandbox server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        self.server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
