@@ -307,3 +307,28 @@ def test_every_failure_under_faults_is_typed(sandbox: Sandbox) -> None:
     assert outcomes["ok"] > 0
     assert {"ServerError", "ConnectError", "RateLimited"} <= set(outcomes)
     assert sum(outcomes.values()) == 120
+
+
+def test_no_secret_in_debug_logs_over_real_http(caplog: pytest.LogCaptureFixture) -> None:
+    """Over real HTTP (httpx, httpcore, uvicorn), DEBUG logs of every logger hold no secret."""
+    import logging
+
+    from cftokens.sandbox.server import BackgroundServer
+
+    with Sandbox() as sb, BackgroundServer(sb) as server, caplog.at_level(logging.DEBUG):
+        token = sb.bootstrap_token
+        with cft.Client(token=token, base_url=server.base_url) as client:
+            client.tokens.verify()
+            zone = sb.directory().zones[0].id
+            created = client.tokens.create(dns_spec("http", zone))
+            rolled = client.tokens.roll(created.id)
+            with pytest.raises(cft.PermissionDenied) as denied:
+                client.zones.list().collect()
+        stranger = cft.Client(token="cfut_" + "W" * 43, base_url=server.base_url)
+        with stranger, pytest.raises(cft.AuthenticationError) as refused:
+            stranger.tokens.verify()
+    text = caplog.text + str(denied.value) + str(refused.value)
+    assert "GET /user/tokens/verify -> 200" in caplog.text
+    assert any(r.name.startswith("httpcore") for r in caplog.records)  # the real stack logged
+    for secret in (token, created.secret, rolled, cft.Secret("cfut_" + "W" * 43)):
+        assert secret.reveal() not in text
