@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
+# Text columns use pandas' StringDtype with Python storage: a real string dtype that is built
+# without copying into Arrow (an order of magnitude faster for the audit's large frames).
+STR = "string[python]"
+
 
 def pandas() -> Any:
     """The pandas module."""

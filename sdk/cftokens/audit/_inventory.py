@@ -323,76 +323,112 @@ def _check_id(value: Any, what: str) -> str:
     return value
 
 
+_valid_ids: set[str] = set()
+
+
+def _gid(value: Any, where: str) -> str:
+    if type(value) is str and value in _valid_ids:
+        return value
+    checked = _check_id(value, where)
+    if len(_valid_ids) < 100_000:
+        _valid_ids.add(checked)
+    return checked
+
+
+def _is_map(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _add_token(inv: Inventory, record: TokenRecord) -> None:
     payload = record.payload
-    if not isinstance(payload, Mapping):
+    if not _is_map(payload):
         raise InvalidToken(f"a token must be a JSON object, got {type(payload).__name__}")
     tid = _check_id(payload.get("id"), "token id")
     status = payload.get("status", "active") or "active"
     if status not in STATUSES:
         raise InvalidToken(f"status must be one of active, disabled, expired; got {status!r}")
     policies = payload.get("policies") or []
-    if not isinstance(policies, list):
+    if type(policies) is not list:
         raise InvalidToken("policies must be a list")
     ip_in, ip_out = _condition(payload)
     groups = inv.groups
-    rows: list[tuple[int, bool, int, Atom, str | None, bool]] = []
-    nofit: list[tuple[int, int]] = []
+    code_of = groups.code
+    scopes = groups.scope
+    known = groups.known
+    names = groups.names
+    kind_scope = _KIND_SCOPE_LIST
+    t = inv.n
+    start = inv.m
+    c_pol: list[int] = []
+    c_deny: list[bool] = []
+    c_group: list[int] = []
+    c_atoms: list[Atom] = []
+    c_pid: list[str | None] = []
+    c_mis: list[bool] = []
+    nofit: list[tuple[int, int, int]] = []
     has_deny = False
     for index, policy in enumerate(policies, start=1):
-        if not isinstance(policy, Mapping):
+        if not _is_map(policy):
             raise InvalidToken(f"policy {index} must be a JSON object")
         effect = policy.get("effect")
-        if effect not in ("allow", "deny"):
+        if effect == "allow":
+            deny = False
+        elif effect == "deny":
+            deny = has_deny = True
+        else:
             raise InvalidToken(f'policy {index}: effect must be "allow" or "deny", got {effect!r}')
-        deny = effect == "deny"
-        has_deny = has_deny or deny
         pgroups = policy.get("permission_groups")
-        if not isinstance(pgroups, list):
+        if type(pgroups) is not list:
             raise InvalidToken(f"policy {index}: permission_groups must be a list")
         atoms = parse_resources(policy.get("resources"))
-        policy_id = policy.get("id") if isinstance(policy.get("id"), str) else None
+        atom_scopes = [kind_scope[a[0]] for a in atoms]
+        pid = policy.get("id")
+        policy_id = pid if type(pid) is str else None
         seen: set[int] = set()
         for entry in pgroups:
-            if not isinstance(entry, Mapping):
+            if not _is_map(entry):
                 raise InvalidToken(f"policy {index}: each permission group must be an object")
-            gid = _check_id(entry.get("id"), f"policy {index}: permission group id")
+            gid = _gid(entry.get("id"), f"policy {index}: permission group id")
             name = entry.get("name")
-            code = groups.intern(gid, name if isinstance(name, str) else None)
+            code = code_of.get(gid)
+            if code is None:
+                code = groups.intern(gid, name if type(name) is str else None)
             if code in seen:
                 continue
             seen.add(code)
             mismatch = (
-                isinstance(name, str)
-                and groups.known[code]
-                and _norm_name(name) != _norm_name(groups.names[code])
+                type(name) is str
+                and name != names[code]
+                and known[code]
+                and _norm_name(name) != _norm_name(names[code])
             )
-            scope = groups.scope[code]
-            fits = False
-            for atom in atoms:
-                if KIND_SCOPE[atom[0]] == scope:
-                    fits = True
-                rows.append((index, deny, code, atom, policy_id, mismatch))
-            if not fits and scope != S_R2:
-                nofit.append((index, code))
-    t = inv.n
-    start = inv.m
-    for index, deny, code, atom, policy_id, mismatch in rows:
-        inv.g_tok.append(t)
-        inv.g_pol.append(index)
-        inv.g_deny.append(deny)
-        inv.g_group.append(code)
-        inv.g_kind.append(atom[0])
-        inv.g_rid.append(atom[1])
-        inv.g_racct.append(atom[2])
-        inv.g_rkey.append(atom[3])
-        inv.g_policy_id.append(policy_id)
-        inv.g_name_mismatch.append(mismatch)
-    inv.nofit.extend((t, p, c) for p, c in nofit)
+            scope = scopes[code]
+            n_atoms = len(atoms)
+            if n_atoms:
+                c_pol.extend([index] * n_atoms)
+                c_deny.extend([deny] * n_atoms)
+                c_group.extend([code] * n_atoms)
+                c_atoms.extend(atoms)
+                c_pid.extend([policy_id] * n_atoms)
+                c_mis.extend([mismatch] * n_atoms)
+            if scope not in atom_scopes and scope != S_R2:
+                nofit.append((t, index, code))
+    n_rows = len(c_pol)
+    inv.g_tok.extend([t] * n_rows)
+    inv.g_pol.extend(c_pol)
+    inv.g_deny.extend(c_deny)
+    inv.g_group.extend(c_group)
+    inv.g_kind.extend([a[0] for a in c_atoms])
+    inv.g_rid.extend([a[1] for a in c_atoms])
+    inv.g_racct.extend([a[2] for a in c_atoms])
+    inv.g_rkey.extend([a[3] for a in c_atoms])
+    inv.g_policy_id.extend(c_pid)
+    inv.g_name_mismatch.extend(c_mis)
+    inv.nofit.extend(nofit)
     inv.records.append(record)
     inv.ids.append(tid)
     name = payload.get("name")
-    inv.names.append(name if isinstance(name, str) else "")
+    inv.names.append(name if type(name) is str else "")
     inv.kinds.append(record.kind)
     inv.owner_ids.append(record.owner_id)
     inv.owner_names.append(record.owner_name)
@@ -404,12 +440,16 @@ def _add_token(inv: Inventory, record: TokenRecord) -> None:
     inv.n_policies.append(len(policies))
     inv.has_deny.append(has_deny)
     inv.row_start.append(start)
-    inv.row_end.append(inv.m)
+    inv.row_end.append(start + n_rows)
+
+
+_KIND_SCOPE_LIST = [0, 1, 1, 2, 2, 2, -1]
 
 
 def _norm_name(name: str) -> str:
-    text = " ".join(name.lower().split())
-    return text[: -len(" edit")] + " write" if text.endswith(" edit") else text
+    """Names compare exactly but for surrounding/repeated whitespace: "DNS Edit" stored for
+    "DNS Write" is the old name and is reported (CFT-LN-01)."""
+    return " ".join(name.split())
 
 
 def build_inventory(records: Sequence[TokenRecord]) -> Inventory:
@@ -510,17 +550,34 @@ def _engine_effective(
 
 
 def parse_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]]:
-    """RFC 3339 strings (or datetimes) as UTC datetime64[ns]; positions that failed to parse."""
-    pd = pandas()
+    """RFC 3339 strings (or datetimes) as UTC datetime64[ns]; positions that failed to parse.
 
+    The common API form (``…Z``, no offset) goes through numpy's C parser; anything else falls
+    back to pandas for that value.
+    """
+    pd = pandas()
     cleaned: list[Any] = []
-    for v in values:
-        if isinstance(v, datetime):
-            cleaned.append(v.isoformat())
+    slow: list[int] = []
+    for i, v in enumerate(values):
+        if v is None or v == "":
+            cleaned.append(None)
+        elif type(v) is str and v.endswith("Z") and "+" not in v:
+            cleaned.append(v[:-1])
         else:
-            cleaned.append(v if v not in ("",) else None)
-    series = pd.to_datetime(
-        pd.Series(cleaned, dtype=object), utc=True, errors="coerce", format="ISO8601"
-    )
-    bad = [i for i, (v, p) in enumerate(zip(cleaned, series.isna(), strict=True)) if p and v]
-    return series.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]"), bad
+            cleaned.append(None)
+            slow.append(i)
+    try:
+        out = np.array(cleaned, dtype="datetime64[ns]")
+    except ValueError:
+        out = np.array([None] * len(values), dtype="datetime64[ns]")
+        slow = [i for i, v in enumerate(values) if v not in (None, "")]
+    bad: list[int] = []
+    for i in slow:
+        v = values[i]
+        text = v.isoformat() if isinstance(v, datetime) else v
+        parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+        if parsed is pd.NaT or parsed is None or (isinstance(parsed, float)):
+            bad.append(i)
+            continue
+        out[i] = np.datetime64(parsed.tz_convert(None).to_datetime64(), "ns")
+    return out, bad

@@ -27,7 +27,6 @@ __all__ = ["AuditGapWarning", "audit", "audit_async", "collect_records"]
 
 T = TypeVar("T")
 _DENIED_HINT = {
-    "user": "needs a user-owned token (account-owned tokens cannot read /user)",
     "accounts": "needs Account Settings Read or membership of the accounts",
     "zones": "needs Zone Read on the zones",
     "user_tokens": "needs API Tokens Read (user permission)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +21,7 @@ from attrs import frozen
 from ..errors import InvalidInput, ScopeMismatch
 from ..model._util import is_id
 from ..model.directory import Account, Directory, Zone
-from ._compat import as_frame, pandas
+from ._compat import STR, as_frame, pandas
 from ._context import Ctx, DirectoryIndex
 from ._inventory import (
     FAMILY_BITS,
@@ -366,7 +366,7 @@ class Audit:
                 active.append(s)
         frame = pd.DataFrame(
             {
-                "finding_id": pd.array(fid, dtype="string"),
+                "finding_id": pd.array(fid, dtype=STR),
                 "rule_id": pd.Categorical(rule_ids, categories=[*RULES, SUPPRESSION_RULE.id]),
                 "severity": pd.Categorical.from_codes(sev.astype(np.int64), dtype=severity_dtype())
                 if len(sev)
@@ -374,28 +374,28 @@ class Audit:
                 "family": pd.Categorical(
                     list(fam), categories=["PE", "SC", "RK", "LC", "NW", "LN", "ID", "SUP"]
                 ),
-                "title": pd.array([titles[r] for r in rule_ids], dtype="string"),
-                "token_id": pd.array(token_id, dtype="string"),
-                "token_name": pd.array(token_name, dtype="string"),
+                "title": pd.array([titles[r] for r in rule_ids], dtype=STR),
+                "token_id": pd.array(token_id, dtype=STR),
+                "token_name": pd.array(token_name, dtype=STR),
                 "kind": pd.Categorical(kinds, categories=["user", "account"]),
-                "owner_id": pd.array(owner_id, dtype="string"),
-                "owner_name": pd.array(owner_name, dtype="string"),
+                "owner_id": pd.array(owner_id, dtype=STR),
+                "owner_name": pd.array(owner_name, dtype=STR),
                 "policy": pd.array([p if p else None for p in pol], dtype="Int64"),
-                "group": pd.array(group, dtype="string"),
-                "group_id": pd.array(group_id, dtype="string"),
-                "resource": pd.array(resource, dtype="string"),
-                "zone_id": pd.array(zone, dtype="string"),
-                "account_id": pd.array(account, dtype="string"),
-                "evidence": pd.array(evidence, dtype="string"),
-                "detail": pd.array(detail, dtype="string"),
-                "remediation": pd.array(remediation, dtype="string"),
+                "group": pd.array(group, dtype=STR),
+                "group_id": pd.array(group_id, dtype=STR),
+                "resource": pd.array(resource, dtype=STR),
+                "zone_id": pd.array(zone, dtype=STR),
+                "account_id": pd.array(account, dtype=STR),
+                "evidence": pd.array(evidence, dtype=STR),
+                "detail": pd.array(detail, dtype=STR),
+                "remediation": pd.array(remediation, dtype=STR),
                 "suppressed": pd.array([False] * len(rule_ids), dtype="boolean"),
-                "suppression": pd.array([None] * len(rule_ids), dtype="string"),
+                "suppression": pd.array([None] * len(rule_ids), dtype=STR),
             }
         )
         frame["zone_name"] = pd.array(
             [self._dir.zone_names.get(z) if isinstance(z, str) else None for z in zone],
-            dtype="string",
+            dtype=STR,
         )
         for s in active:
             mask = s.mask(frame) & ~frame["suppressed"].astype(bool)
@@ -441,11 +441,11 @@ class Audit:
         self.tokens = as_frame(
             pd.DataFrame(
                 {
-                    "token_id": pd.array(inv.ids, dtype="string"),
-                    "name": pd.array(inv.names, dtype="string"),
+                    "token_id": pd.array(inv.ids, dtype=STR),
+                    "name": pd.array(inv.names, dtype=STR),
                     "kind": pd.Categorical(inv.kinds, categories=["user", "account"]),
-                    "owner_id": pd.array(inv.owner_ids, dtype="string"),
-                    "owner_name": pd.array(inv.owner_names, dtype="string"),
+                    "owner_id": pd.array(inv.owner_ids, dtype=STR),
+                    "owner_name": pd.array(inv.owner_names, dtype=STR),
                     "status": pd.Categorical.from_codes(
                         inv.arrays["status"].astype(np.int64), categories=list(STATUSES)
                     ),
@@ -457,15 +457,13 @@ class Audit:
                     "expires_on": dates["expires_on"],
                     "age_days": pd.array(age, dtype="Int64"),
                     "days_since_used": pd.array(used, dtype="Int64"),
-                    "ip_allow": pd.array([", ".join(v) for v in inv.ip_in], dtype="string"),
-                    "ip_deny": pd.array([", ".join(v) for v in inv.ip_out], dtype="string"),
+                    "ip_allow": pd.array([", ".join(v) for v in inv.ip_in], dtype=STR),
+                    "ip_deny": pd.array([", ".join(v) for v in inv.ip_out], dtype=STR),
                     "n_policies": pd.array(inv.arrays["n_policies"], dtype="Int64"),
                     "n_groups": pd.array(ctx.n_groups, dtype="Int64"),
                     "n_write_groups": pd.array(ctx.n_write, dtype="Int64"),
-                    "write_groups": pd.array([", ".join(w) for w in write_names], dtype="string"),
-                    "risk_families": pd.array(
-                        [fam_names[int(b)] for b in ctx.families], dtype="string"
-                    ),
+                    "write_groups": pd.array([", ".join(w) for w in write_names], dtype=STR),
+                    "risk_families": pd.array([fam_names[int(b)] for b in ctx.families], dtype=STR),
                     "n_findings": pd.array(counts, dtype="Int64"),
                     "max_severity": pd.Categorical.from_codes(max_rank, dtype=severity_dtype()),
                     "risk_score": pd.array(risk_score(ctx), dtype="Float64"),
@@ -510,7 +508,7 @@ class Audit:
                     if inv.n
                     else pd.Categorical([]),
                     "policy": pd.array(ctx.pol, dtype="Int64"),
-                    "policy_id": pd.array(inv.g_policy_id, dtype="string"),
+                    "policy_id": pd.array(inv.g_policy_id, dtype=STR),
                     "effect": pd.Categorical.from_codes(
                         ctx.deny.astype(np.int64), categories=["allow", "deny"]
                     ),
@@ -527,9 +525,9 @@ class Audit:
                     "resource_kind": pd.Categorical.from_codes(
                         ctx.kind.astype(np.int64), categories=[k.value for k in KINDS]
                     ),
-                    "resource_id": pd.array(inv.g_rid, dtype="string"),
-                    "resource_account_id": pd.array(inv.g_racct, dtype="string"),
-                    "resource_key": pd.array(inv.g_rkey, dtype="string"),
+                    "resource_id": pd.array(inv.g_rid, dtype=STR),
+                    "resource_account_id": pd.array(inv.g_racct, dtype=STR),
+                    "resource_key": pd.array(inv.g_rkey, dtype=STR),
                     "resource": pd.Categorical(label_col),
                     "risk_families": pd.Categorical(
                         [fam_names[int(b)] for b in ctx.row_fam.tolist()]
@@ -588,7 +586,7 @@ class Audit:
             frame["kind"], categories=["collection", "evaluation", "input"]
         )
         for column in ("subject", "what", "reason"):
-            frame[column] = frame[column].astype("string")
+            frame[column] = frame[column].astype(STR)
         return as_frame(frame)
 
     @cached_property
@@ -685,21 +683,19 @@ class Audit:
         ]
         frame = pd.DataFrame(
             {
-                "token_id": pd.array([inv.ids[t] for t in toks], dtype="string"),
-                "token_name": pd.array([inv.names[t] for t in toks], dtype="string"),
-                "group": pd.array([inv.groups.names[inv.g_group[r]] for r in rows], dtype="string"),
-                "group_id": pd.array(
-                    [inv.groups.ids[inv.g_group[r]] for r in rows], dtype="string"
-                ),
+                "token_id": pd.array([inv.ids[t] for t in toks], dtype=STR),
+                "token_name": pd.array([inv.names[t] for t in toks], dtype=STR),
+                "group": pd.array([inv.groups.names[inv.g_group[r]] for r in rows], dtype=STR),
+                "group_id": pd.array([inv.groups.ids[inv.g_group[r]] for r in rows], dtype=STR),
                 "level": pd.Categorical(
                     [LEVELS[int(ctx.row_level[r])] for r in rows], categories=list(LEVELS)
                 ),
                 "resource_kind": pd.Categorical(kinds, categories=["zone", "account", "user"]),
-                "resource_id": pd.array(rids, dtype="string"),
-                "resource_name": pd.array(names, dtype="string"),
-                "account_id": pd.array(zone_account, dtype="string"),
+                "resource_id": pd.array(rids, dtype=STR),
+                "resource_name": pd.array(names, dtype=STR),
+                "account_id": pd.array(zone_account, dtype=STR),
                 "policy": pd.array([int(ctx.pol[r]) for r in rows], dtype="Int64"),
-                "via": pd.array([ctx.resource_label(int(r)) for r in rows], dtype="string"),
+                "via": pd.array([ctx.resource_label(int(r)) for r in rows], dtype=STR),
                 "live": pd.array([bool(ctx.live[t]) for t in toks], dtype="boolean"),
             }
         )
@@ -838,13 +834,13 @@ class Audit:
                 "status": t["status"].to_numpy(),
                 "live": t["live"].to_numpy(),
                 "policy": pd.array(self._ctx.pol[rows], dtype="Int64"),
-                "via": pd.array([self._ctx.resource_label(int(r)) for r in rows], dtype="string"),
+                "via": pd.array([self._ctx.resource_label(int(r)) for r in rows], dtype=STR),
                 "ip_allow": t["ip_allow"].to_numpy(),
                 "expires_on": t["expires_on"].to_numpy(),
             }
         )
         for column in ("token_id", "name", "owner_name", "ip_allow"):
-            out[column] = out[column].astype("string")
+            out[column] = out[column].astype(STR)
         out["live"] = out["live"].astype("boolean")
         out["kind"] = pd.Categorical(out["kind"], categories=["user", "account"])
         if live_only:
@@ -985,7 +981,7 @@ class Audit:
             categories=["new", "removed", "widened", "narrowed", "changed", "modified"],
         )
         for column in ("token_id", "name", "gained", "lost", "new_findings", "resolved_findings"):
-            frame[column] = frame[column].astype("string")
+            frame[column] = frame[column].astype(STR)
         return as_frame(frame)
 
     def fix(self, token_id: str, rule: str | None = None) -> Remediation:
@@ -1190,15 +1186,21 @@ class Audit:
 
         return to_sarif(self, path)
 
-    def scan_secrets(self, *paths: str | Path) -> Audit:
-        """CFT-ID-03 over files (env files, notebooks, configs): legacy 40-character secrets.
+    def scan_secrets(
+        self,
+        *sources: str | Path | Mapping[str, str],
+        verify: Callable[[Any], str | None] | None = None,
+    ) -> Audit:
+        """CFT-ID-03 over files, folders or ``{name: text}`` mappings (env files, notebooks,
+        configs): secrets in the legacy 40-character format.
 
         Returns a new audit with the hits as findings; values never appear (only a
-        fingerprint, the file and the line).
+        fingerprint, the file and the line). ``verify`` maps a found :class:`~cftokens.Secret`
+        to its token id (e.g. through ``tokens.verify()``) to tie the finding to the token.
         """
         from .secrets import scan
 
-        return scan(self, paths)
+        return scan(self, sources, verify)
 
 
 @frozen(kw_only=True)

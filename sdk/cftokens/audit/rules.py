@@ -306,7 +306,7 @@ def _narrow_accounts(ctx: Ctx, t: int, row: int) -> tuple[tuple[Any, ...], str]:
 
 def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[tuple[Any, ...], str]:
     pol = int(ctx.pol[row])
-    others = ctx.group_names_of(t, ctx.eff & ~np.isin(ctx.grp, _token_api_codes(ctx)))
+    others = ctx.group_names_of(t, _non_token_api_rows(ctx))
     if others:
         return ("remove_group", pol, gid), (
             f"remove {ctx.group_name(int(ctx.grp[row]))} from policy {pol}; if the job must "
@@ -318,6 +318,14 @@ def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[tuple[Any, ...],
         f"keep it as a dedicated minting token but make it expire within "
         f"{ctx.th.mint_max_days} days and restrict it to the callers' IP ranges"
     )
+
+
+def _non_token_api_rows(ctx: Ctx) -> npt.NDArray[np.bool_]:
+    cached: npt.NDArray[np.bool_] | None = getattr(ctx, "_non_token_api", None)
+    if cached is None:
+        cached = ctx.eff & ~np.isin(ctx.grp, _token_api_codes(ctx))
+        ctx._non_token_api = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _token_api_codes(ctx: Ctx) -> npt.NDArray[np.int64]:
@@ -412,8 +420,7 @@ def pe_03(ctx: Ctx, r: Rule) -> Hits:
         | ((ctx.grp == acct_code) & ((ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS)))
     )
     rows, _, _ = _best_rows(ctx, mint_rows, CRITICAL, key="token")
-    api_codes = _token_api_codes(ctx)
-    other_rows = ctx.eff & ~np.isin(ctx.grp, api_codes)
+    other_rows = _non_token_api_rows(ctx)
     limit = ctx.now + np.timedelta64(ctx.th.mint_max_days, "D")
     exp = ctx.dates["expires_on"]
     for row in rows:
@@ -1399,8 +1406,16 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
     inv = ctx.inv
     d = ctx.dir
     flagged_zone_on_account: set[tuple[int, int, int]] = set()
-    for row in range(inv.m):
-        kind = inv.g_kind[row]
+    has_deny = inv.arrays["has_deny"][ctx.tok] if inv.m else np.zeros(0, dtype=bool)
+    kind = ctx.kind
+    candidates = (
+        (kind == K_UNPARSED)
+        | ((ctx.row_scope == S_ZONE) & (kind == K_ACCOUNT))
+        | has_deny
+        | (ctx.scope_ok & _missing_mask(ctx))
+    )
+    for row in np.flatnonzero(candidates).tolist():
+        row_kind = inv.g_kind[row]
         t = int(ctx.tok[row])
         code = int(ctx.grp[row])
         pol = int(ctx.pol[row])
@@ -1409,7 +1424,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
         problem = None
         fix: tuple[Any, ...] | None = None
         sev = LOW
-        if kind == K_UNPARSED:
+        if row_kind == K_UNPARSED:
             if key.startswith(R2_PREFIX):
                 continue
             problem = (
@@ -1417,7 +1432,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
                 "it covers nothing"
             )
             fix = ("remove_resource", pol, key)
-        elif ctx.row_scope[row] == S_ZONE and kind == K_ACCOUNT:
+        elif ctx.row_scope[row] == S_ZONE and row_kind == K_ACCOUNT:
             flagged_zone_on_account.add((t, pol, code))
             acct = str(inv.g_rid[row])
             problem = (
@@ -1500,6 +1515,25 @@ def _denied_zone(ctx: Ctx, t: int, row: int) -> bool:
         directory=ctx.dir.directory,
     )
     return not decision.allowed and decision.policy is not None
+
+
+def _missing_mask(ctx: Ctx) -> npt.NDArray[np.bool_]:
+    """Rows naming a zone or account id the directory does not list (set look-ups)."""
+    inv = ctx.inv
+    d = ctx.dir
+    zones = d.zone_names if d.has_zones else None
+    accounts = d.account_names if d.has_accounts else None
+    user = d.user
+    flags = [
+        (
+            (k == K_ZONE and zones is not None and rid not in zones)
+            or (k == K_ACCOUNT and accounts is not None and rid not in accounts)
+            or (k == K_ALL_ZONES_IN and accounts is not None and acct not in accounts)
+            or (k == K_USER and user is not None and rid != user)
+        )
+        for k, rid, acct in zip(inv.g_kind, inv.g_rid, inv.g_racct, strict=True)
+    ]
+    return np.array(flags, dtype=bool)
 
 
 def _missing(ctx: Ctx, row: int) -> str | None:
@@ -1637,6 +1671,13 @@ _AUTOMATION = (
     "ansible",
     "pulumi",
     "cftokens",
+    "cert-manager",
+    "external-dns",
+    "kube",
+    "argo",
+    "jenkins",
+    "circleci",
+    "buildkite",
 )
 
 

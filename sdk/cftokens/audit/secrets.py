@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput
+from ..model.secret import Secret
 
 if TYPE_CHECKING:
     from .core import Audit
@@ -29,40 +30,72 @@ _ASSIGN = re.compile(
 _LEGACY = re.compile(r"[A-Za-z0-9_-]{40}")
 
 
-def find_legacy_secrets(paths: Iterable[str | Path]) -> list[tuple[str, int, str]]:
-    """(file, line number, fingerprint) of every legacy-format token value found."""
-    hits = []
-    for raw in paths:
+def _texts(sources: Iterable[str | Path | Mapping[str, str]]) -> Iterator[tuple[str, str]]:
+    for raw in sources:
+        if isinstance(raw, Mapping):
+            yield from ((str(k), str(v)) for k, v in raw.items())
+            continue
         path = Path(raw)
-        files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
         if not path.exists():
             raise InvalidInput(f"{path} does not exist")
+        files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [path]
         for file in files:
             try:
-                text = file.read_text(encoding="utf-8", errors="ignore")
+                yield str(file), file.read_text(encoding="utf-8", errors="ignore")
             except OSError:
                 continue
-            for number, line in enumerate(text.splitlines(), start=1):
-                for match in _ASSIGN.finditer(line):
-                    value = match.group("value")
-                    if value.startswith(("cfut_", "cfat_", "cfk_")) or not _LEGACY.fullmatch(value):
-                        continue
-                    fingerprint = hashlib.sha256(value.encode()).hexdigest()[:12]
-                    hits.append((str(file), number, fingerprint))
+
+
+def find_legacy_secrets(
+    sources: Iterable[str | Path | Mapping[str, str]],
+) -> list[tuple[str, int, Secret]]:
+    """(file, line number, the value as a masked :class:`~cftokens.Secret`) of every
+    legacy-format token value in files, folders or ``{name: text}`` mappings."""
+    hits = []
+    for name, text in _texts(sources):
+        for number, line in enumerate(text.splitlines(), start=1):
+            for match in _ASSIGN.finditer(line):
+                value = match.group("value")
+                if value.startswith(("cfut_", "cfat_", "cfk_")) or not _LEGACY.fullmatch(value):
+                    continue
+                hits.append((name, number, Secret(value)))
     return hits
 
 
-def scan(audit: Audit, paths: Iterable[str | Path]) -> Audit:
-    """A copy of ``audit`` whose findings include CFT-ID-03 hits from ``paths``."""
+def scan(
+    audit: Audit,
+    sources: Iterable[str | Path | Mapping[str, str]],
+    verify: Callable[[Secret], str | None] | None = None,
+) -> Audit:
+    """A copy of ``audit`` whose findings include CFT-ID-03 hits from ``sources``.
+
+    ``verify`` (optional) maps a found secret to its token id, e.g.
+    ``lambda s: client_for(s).tokens.verify().id``; the finding is then tied to that token.
+    """
     from .rules import RULES
 
-    hits = find_legacy_secrets(paths)
+    hits = find_legacy_secrets(sources)
     new = audit.rerun()
     pd: Any = __import__("pandas")
     rows = []
-    for file, line, fingerprint in hits:
+    index = new._ctx.token_index
+    for file, line, secret in hits:
+        fingerprint = secret.fingerprint()
+        token_id = None
+        if verify is not None:
+            try:
+                token_id = verify(secret)
+            except Exception:  # an unknown or revoked secret: keep the finding untied
+                token_id = None
+        t = index.get(token_id) if token_id else None
+        inv = new._inv
         rows.append(
             {
+                "token_id": inv.ids[t] if t is not None else None,
+                "token_name": inv.names[t] if t is not None else None,
+                "kind": inv.kinds[t] if t is not None else None,
+                "owner_id": inv.owner_ids[t] if t is not None else None,
+                "owner_name": inv.owner_names[t] if t is not None else None,
                 "finding_id": hashlib.blake2b(
                     f"ID03|{file}|{line}|{fingerprint}".encode(), digest_size=8
                 ).hexdigest(),
@@ -85,5 +118,6 @@ def scan(audit: Audit, paths: Iterable[str | Path]) -> Audit:
         for column, dtype in new.findings.dtypes.items():
             frame[column] = frame[column].astype(dtype)
         new.findings = frame
-        new._fixes = [*new._fixes, *([None] * len(rows))]
+        new._fixes = [*new._fixes, *[("roll",) if r["token_id"] else None for r in rows]]
+        new._build_tokens()
     return new

@@ -34,7 +34,7 @@ import numpy as np
 from ..catalog import operations
 from ..catalog.operations import Operation, OperationMatch, Target
 from ..errors import InvalidInput
-from ._compat import as_frame, pandas
+from ._compat import STR, as_frame, pandas
 from ._inventory import K_ALL_ZONES, K_ALL_ZONES_IN, K_ZONE, S_ACCOUNT, S_USER, S_ZONE
 
 if TYPE_CHECKING:
@@ -197,27 +197,23 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
             )
             if len(frame)
             else pd.Series([], dtype="datetime64[ns, UTC]"),
-            "token_id": pd.array(
-                [t if _present(t) else None for t in data["token_id"]], dtype="string"
-            ),
+            "token_id": pd.array([t if _present(t) else None for t in data["token_id"]], dtype=STR),
             "method": pd.Categorical(methods, categories=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-            "path": pd.array(paths, dtype="string"),
-            "operation_id": pd.array(op_ids, dtype="string"),
+            "path": pd.array(paths, dtype=STR),
+            "operation_id": pd.array(op_ids, dtype=STR),
             "status": pd.array(
                 [int(s) if _present(s) else None for s in data["status"]], dtype="Int64"
             ),
-            "ip": pd.array([str(i) if _present(i) else None for i in data["ip"]], dtype="string"),
+            "ip": pd.array([str(i) if _present(i) else None for i in data["ip"]], dtype=STR),
             "user_agent": pd.array(
-                [str(u) if _present(u) else None for u in data["user_agent"]], dtype="string"
+                [str(u) if _present(u) else None for u in data["user_agent"]], dtype=STR
             ),
             "auth": pd.Categorical(
                 [_auth(a) for a in data["auth"]], categories=["api_token", "api_key", "other"]
             ),
-            "zone_id": pd.array(zones, dtype="string"),
-            "account_id": pd.array(accounts, dtype="string"),
-            "actor": pd.array(
-                [str(a) if _present(a) else None for a in data["actor"]], dtype="string"
-            ),
+            "zone_id": pd.array(zones, dtype=STR),
+            "account_id": pd.array(accounts, dtype=STR),
+            "actor": pd.array([str(a) if _present(a) else None for a in data["actor"]], dtype=STR),
         }
     )
     if out["time"].dt.tz is None:

