@@ -57,7 +57,7 @@ def run_cftokens(n: int) -> dict[str, Any]:
         "seconds": elapsed,
         "who_can_ms": who * 1000,
         "findings": len(audit.findings),
-        "grants": len(grant_frame),
+        "grants": len(grants),
         "gaps": len(gaps),
     }
 

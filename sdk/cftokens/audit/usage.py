@@ -143,7 +143,7 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
         if (
             records
             and isinstance(records[0], Mapping)
-            and ("actor" in records[0] or "raw" in records[0] or "action" in records[0])
+            and any(isinstance(records[0].get(k), Mapping) for k in ("actor", "raw", "action"))
         ):
             frame = pd.DataFrame(_from_audit_logs(records))
         else:
