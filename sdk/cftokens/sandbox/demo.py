@@ -62,7 +62,7 @@ RK-01      cert-manager (Dana)             DNS Write on all zones (critical)
 RK-01      wp-legacy-deploy (Dana)         DNS Write on acme.example without IP list (high)
 RK-02      log-shipper (Production)        Logs Read on Acme Production, no IP list (high)
 RK-03      tunnel-operator (Production)    Cloudflare Tunnel Write (returns tunnel tokens)
-RK-04      waf-tuner (Production)          Zone WAF Write on acme.example
+RK-04      waf-tuner (Production)          Zone WAF Write on acme.example, no IP list
 LC-01      wordpress-plugin (Dana)         live, no expires_on, writes (high)
 LC-02      partner-reporting-2y (Dana)     read-only, lifetime 730 days (> 366)
 LC-02      workers-deploy-all (Dana)       writes, lifetime 200 days (> 90)
@@ -945,7 +945,6 @@ TOKENS: list[TokenDef] = [
         owner=f"account:{P}",
         issued=20,
         expires=40,
-        allow_ips=("81.2.69.0/24",),
         policies=(allow(["Zone WAF Write"], "zone:acme.example"),),
         usage=(
             Usage(
@@ -959,7 +958,7 @@ TOKENS: list[TokenDef] = [
                 ips=(OFFICE_IP,),
             ),
         ),
-        rules="RK-04",
+        rules="RK-04 NW-01",
     ),
     TokenDef(
         name="deny-list-only",
