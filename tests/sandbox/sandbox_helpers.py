@@ -1,0 +1,60 @@
+"""Helpers for the sandbox tests: raw httpx access with a token, and small specs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from cftokens.sandbox import Sandbox
+
+DNS_WRITE = "4755a26eedb94da69e1066d98aa820be"
+DNS_READ = "82e64a83756745bbbb1c9c2701bf816b"
+ZONE_READ = "c8fed203ed3043cba015a93ad1616f1f"
+API_TOKENS_WRITE = "686d18d5ac6c441c867cbf6771e58a0a"
+API_TOKENS_READ = "0cc3a61731504c89b99ec1be78b77aa0"
+ACCOUNT_TOKENS_WRITE = "5bc3f8b21c554832afc660159ab75fa4"
+ACCOUNT_SETTINGS_READ = "c1fde68c7bcc44588cbb6ddbc16d6480"
+ACCOUNT_SETTINGS_WRITE = "1af1fa2adc104452b74a9a3364202f20"
+
+
+class Api:
+    """A raw httpx client into a sandbox, authenticated with one secret (or none)."""
+
+    def __init__(self, sb: Sandbox, token: Any = None, *, ip: str | None = None):
+        self.sb = sb
+        headers = {}
+        if token is not None:
+            value = token.reveal() if hasattr(token, "reveal") else str(token)
+            headers["Authorization"] = f"Bearer {value}"
+        self.http = httpx.Client(
+            transport=sb.transport(ip=ip), base_url=sb.base_url, headers=headers
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.http, name)
+
+
+def zone_policy(zone_id: str, *groups: str, effect: str = "allow") -> dict[str, Any]:
+    """A wire policy granting ``groups`` (ids) on one zone."""
+    return {
+        "effect": effect,
+        "permission_groups": [{"id": g} for g in groups or (DNS_WRITE,)],
+        "resources": {f"com.cloudflare.api.account.zone.{zone_id}": "*"},
+    }
+
+
+def token_body(zone_id: str, name: str = "ci-dns", **extra: Any) -> dict[str, Any]:
+    """A valid create body: DNS Write on one zone."""
+    body: dict[str, Any] = {"name": name, "policies": [zone_policy(zone_id)]}
+    body.update(extra)
+    return body
+
+
+def error_codes(response: httpx.Response) -> list[int]:
+    """The envelope's error codes (chains included)."""
+    codes = []
+    for error in response.json()["errors"]:
+        codes.append(error["code"])
+        codes.extend(e["code"] for e in error.get("error_chain", []))
+    return codes
