@@ -76,6 +76,7 @@ __version__ = "0.1.0"
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
     "Advice": ".advisor",
+    "RightSize": ".advisor",
     "AsyncClient": ".client",
     "Audit": ".audit",
     "AuditLogRecord": ".client",
@@ -86,10 +87,12 @@ _LAZY: dict[str, str] = {
     "Severity": ".audit",
     "audit": ".audit",
     "least_privilege": ".advisor",
+    "least_privilege_from_usage": ".advisor",
+    "rightsize": ".advisor",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .advisor import Advice, least_privilege
+    from .advisor import Advice, RightSize, least_privilege, least_privilege_from_usage, rightsize
     from .audit import Audit, Finding, Severity, audit
     from .client import AsyncClient, AuditLogRecord, Client, DnsRecord
     from .sandbox import Sandbox
@@ -145,6 +148,7 @@ __all__ = [
     "RateLimited",
     "Resource",
     "ResourceKind",
+    "RightSize",
     "Sandbox",
     "Scope",
     "ScopeMismatch",
@@ -171,8 +175,10 @@ __all__ = [
     "evaluate",
     "evaluate_request",
     "least_privilege",
+    "least_privilege_from_usage",
     "operations",
     "permission_groups",
+    "rightsize",
     "risk_families",
     "templates",
 ]

@@ -15,7 +15,10 @@ costs of :mod:`cftokens.advisor.costs`, decided with the policy engine's semanti
 
 from .core import DEFAULT_TTL, Advice, Grant, least_privilege
 from .intents import Intent, IntentKind, Overrides, Unmapped, resolve_intents
+from .rightsize import PUT_WARNING, RightSize, rightsize
 from .solver import Solution, brute_force, solve
+from .terraform import to_terraform
+from .usage import Usage, least_privilege_from_usage, usage_requests
 
 __all__ = [
     "DEFAULT_TTL",
@@ -24,10 +27,17 @@ __all__ = [
     "Intent",
     "IntentKind",
     "Overrides",
+    "PUT_WARNING",
+    "RightSize",
     "Solution",
     "Unmapped",
+    "Usage",
     "brute_force",
     "least_privilege",
+    "least_privilege_from_usage",
     "resolve_intents",
+    "rightsize",
     "solve",
+    "to_terraform",
+    "usage_requests",
 ]

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from ..catalog import permission_groups
 from ..catalog.groups import Level, PermissionGroup
@@ -161,6 +161,11 @@ class Advice:
     requirements: tuple[tuple[Intent, frozenset[tuple[PermissionGroup, Resource]]], ...] = field(
         default=(), converter=_tuple, repr=False, eq=False
     )
+
+    def with_note(self, note: str, *, first: bool = False) -> Advice:
+        """A copy with one more note (at the front with ``first=True``)."""
+        notes = (note, *self.notes) if first else (*self.notes, note)
+        return evolve(self, notes=notes)
 
     @property
     def covered(self) -> tuple[Intent, ...]:
@@ -647,76 +652,13 @@ def least_privilege(
             "these grants are valid but may not be minimal (raise max_nodes=)"
         )
 
-    # Grants, then broad compaction, then policies.
-    served: dict[Element, list[tuple[int, Intent]]] = {e: [] for e in chosen}
-    for intent, opts in sorted(
-        zip(needing, requirements, strict=True), key=lambda pair: len(pair[1])
-    ):
-        for element in opts & chosen:
-            served[element].append((len(opts), intent))
-    by_group: dict[str, list[Resource]] = {}
-    for gid, resource in sorted(chosen, key=_element_key):
-        by_group.setdefault(gid, []).append(resource)
-    merged_from: dict[tuple[str, Resource], list[Element]] = {
-        (gid, r): [(gid, r)] for gid, r in chosen
-    }
-    if allow_broad_scope and directory is not None:
-        for gid, resources in by_group.items():
-            zone_ids = {r.id for r in resources if r.kind is ResourceKind.ZONE}
-            for acct in directory.accounts:
-                own = {z.id for z in directory.zones_of(acct.id)}
-                if own and own <= zone_ids:
-                    atoms = [r for r in resources if r.kind is ResourceKind.ZONE and r.id in own]
-                    wide = Resource.all_zones_of(acct.id)
-                    merged_from[(gid, wide)] = [e for a in atoms for e in merged_from.pop((gid, a))]
-                    resources[:] = [r for r in resources if r not in atoms] + [wide]
-                    group = permission_groups.by_id(gid)
-                    notes.append(
-                        f"allow_broad_scope: {group.name if group else gid} is granted on all "
-                        f"zones of account {acct.name}, since the intents touch every one of "
-                        "them; this includes zones added later"
-                    )
-    by_resources: dict[tuple[Resource, ...], list[str]] = {}
-    for gid, resources in by_group.items():
-        key = tuple(sorted(set(resources), key=resource_key))
-        by_resources.setdefault(key, []).append(gid)
-
-    def _policy_order(item: tuple[tuple[Resource, ...], list[str]]) -> tuple[Any, ...]:
-        resources, gids = item
-        groups = [permission_groups.by_id(g) for g in gids]
-        scope = min(_SCOPE_ORDER[g.scope] for g in groups if g is not None)
-        return (scope, [resource_key(r) for r in resources])
-
-    policies: list[Policy] = []
-    grants: list[Grant] = []
-    for index, (policy_atoms, gids) in enumerate(
-        sorted(by_resources.items(), key=_policy_order), start=1
-    ):
-        groups = sorted(
-            (g for g in (permission_groups.by_id(x) for x in gids) if g is not None),
-            key=lambda g: (g.name, g.id),
-        )
-        policies.append(
-            Policy(
-                effect=Effect.ALLOW,
-                permission_groups=[PermissionGroupRef.of(g) for g in groups],
-                resources=policy_atoms,
-            )
-        )
-        for group in groups:
-            for resource in policy_atoms:
-                origins = merged_from.get((group.id, resource), [(group.id, resource)])
-                pairs = sorted((p for e in origins for p in served.get(e, [])), key=lambda p: p[0])
-                grants.append(
-                    Grant(
-                        group=group,
-                        resource=resource,
-                        intents=tuple(dict.fromkeys(i for _, i in pairs)),
-                        policy_index=index,
-                        only_for=tuple(dict.fromkeys(i for n, i in pairs if n == 1)),
-                        options=max((n for n, _ in pairs), default=1),
-                    )
-                )
+    policies, grants = assemble(
+        chosen,
+        needing,
+        requirements,
+        directory=directory if allow_broad_scope else None,
+        notes=notes,
+    )
 
     # Lifetime, IPs and the audit rules the token would still trip.
     held = [g.group for g in grants]
@@ -807,6 +749,95 @@ def least_privilege(
             for intent, opts in zip(needing, requirements, strict=True)
         ),
     )
+
+
+def assemble(
+    chosen: set[Element],
+    needing: Sequence[Intent],
+    requirements: Sequence[frozenset[Element]],
+    *,
+    directory: Directory | None = None,
+    notes: list[str] | None = None,
+) -> tuple[list[Policy], list[Grant]]:
+    """Policies and grants from the chosen (group, resource) elements.
+
+    Groups with identical resource sets share a policy. With a ``directory`` (broad scope
+    allowed), a group granted on every zone of an account gets "all zones of the account"
+    instead, and ``notes`` says so.
+    """
+    if notes is None:
+        notes = []
+    served: dict[Element, list[tuple[int, Intent]]] = {e: [] for e in chosen}
+    for intent, opts in sorted(
+        zip(needing, requirements, strict=True), key=lambda pair: len(pair[1])
+    ):
+        for element in opts & chosen:
+            served[element].append((len(opts), intent))
+    by_group: dict[str, list[Resource]] = {}
+    for gid, resource in sorted(chosen, key=_element_key):
+        by_group.setdefault(gid, []).append(resource)
+    merged_from: dict[tuple[str, Resource], list[Element]] = {
+        (gid, r): [(gid, r)] for gid, r in chosen
+    }
+    if directory is not None:
+        for gid, resources in by_group.items():
+            zone_ids = {r.id for r in resources if r.kind is ResourceKind.ZONE}
+            for acct in directory.accounts:
+                own = {z.id for z in directory.zones_of(acct.id)}
+                if own and own <= zone_ids:
+                    atoms = [r for r in resources if r.kind is ResourceKind.ZONE and r.id in own]
+                    wide = Resource.all_zones_of(acct.id)
+                    merged_from[(gid, wide)] = [e for a in atoms for e in merged_from.pop((gid, a))]
+                    resources[:] = [r for r in resources if r not in atoms] + [wide]
+                    group = permission_groups.by_id(gid)
+                    notes.append(
+                        f"allow_broad_scope: {group.name if group else gid} is granted on all "
+                        f"zones of account {acct.name}, since the intents touch every one of "
+                        "them; this includes zones added later"
+                    )
+    by_resources: dict[tuple[Resource, ...], list[str]] = {}
+    for gid, resources in by_group.items():
+        key = tuple(sorted(set(resources), key=resource_key))
+        by_resources.setdefault(key, []).append(gid)
+
+    def _policy_order(item: tuple[tuple[Resource, ...], list[str]]) -> tuple[Any, ...]:
+        resources, gids = item
+        groups = [permission_groups.by_id(g) for g in gids]
+        scope = min(_SCOPE_ORDER[g.scope] for g in groups if g is not None)
+        return (scope, [resource_key(r) for r in resources])
+
+    policies: list[Policy] = []
+    grants: list[Grant] = []
+    for index, (policy_atoms, gids) in enumerate(
+        sorted(by_resources.items(), key=_policy_order), start=1
+    ):
+        groups = sorted(
+            (g for g in (permission_groups.by_id(x) for x in gids) if g is not None),
+            key=lambda g: (g.name, g.id),
+        )
+        policies.append(
+            Policy(
+                effect=Effect.ALLOW,
+                permission_groups=[PermissionGroupRef.of(g) for g in groups],
+                resources=policy_atoms,
+            )
+        )
+        for group in groups:
+            for resource in policy_atoms:
+                origins = merged_from.get((group.id, resource), [(group.id, resource)])
+                pairs = sorted((p for e in origins for p in served.get(e, [])), key=lambda p: p[0])
+                grants.append(
+                    Grant(
+                        group=group,
+                        resource=resource,
+                        intents=tuple(dict.fromkeys(i for _, i in pairs)),
+                        policy_index=index,
+                        only_for=tuple(dict.fromkeys(i for n, i in pairs if n == 1)),
+                        options=max((n for n, _ in pairs), default=1),
+                    )
+                )
+
+    return policies, grants
 
 
 def _group(group_id: str) -> PermissionGroup:
