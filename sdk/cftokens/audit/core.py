@@ -910,12 +910,18 @@ class Audit:
         pd = pandas()
 
         def grants(a: Audit) -> dict[str, set[tuple[str, str]]]:
+            # concrete access (after wildcards and denies), so "all zones of A" instead of one
+            # zone of A is a widening, not a change
             out: dict[str, set[tuple[str, str]]] = {}
-            ctx, inv = a._ctx, a._inv
-            for row in np.flatnonzero(ctx.eff).tolist():
-                out.setdefault(inv.ids[int(ctx.tok[row])], set()).add(
-                    (inv.groups.names[inv.g_group[row]], ctx.resource_label(row))
-                )
+            acc = a.access
+            for tid, group, kind, name in zip(
+                acc["token_id"],
+                acc["group"],
+                acc["resource_kind"],
+                acc["resource_name"],
+                strict=True,
+            ):
+                out.setdefault(str(tid), set()).add((str(group), f"{kind} {name}"))
             return out
 
         def findings(a: Audit) -> dict[str, set[str]]:
