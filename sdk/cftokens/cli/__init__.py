@@ -16,6 +16,7 @@ from ..errors import CloudflareError, InvalidInput
 
 # sub-command -> module in this package defining ``register(subparsers)`` and ``run(args)``.
 COMMANDS: dict[str, str] = {
+    "audit": ".audit",
     "catalog": ".catalog",
     "sandbox": ".sandbox",
 }
