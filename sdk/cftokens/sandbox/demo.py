@@ -1,4 +1,4 @@
-"""The demo company: Acme, its three accounts, twelve zones, two users and 45 tokens.
+"""The demo company: Acme, its three accounts, twelve zones, two users and 47 tokens.
 
 ``Sandbox.demo()`` (and ``cftokens sandbox serve --seed demo``) seed it. Everything is declared
 in the lists below (:data:`ACCOUNTS`, :data:`ZONES`, :data:`USERS`, :data:`TOKENS`,
@@ -16,7 +16,7 @@ People and accounts
   tokens are only listed to their owner); ``sb.extras["colleague_token"]`` reads them.
 
 The bootstrap token (``sb.bootstrap_token``, "dana-audit-notebooks") can read Dana's user
-tokens and create tokens (API Tokens Write), read account-owned tokens and audit logs of Acme
+and user tokens and create tokens (User Details Read, API Tokens Write), read account-owned tokens and audit logs of Acme
 Production and Acme Staging (Account API Tokens Read, Account Settings Read), read Acme Web's
 audit logs (Account Settings Read) and list every zone (Zone Read on all zones of the three
 accounts). **Deliberate gap: no Account API Tokens Read on Acme Web (managed by Pixel
@@ -375,7 +375,7 @@ TOKENS: list[TokenDef] = [
         issued=0,
         expires=30,
         policies=(
-            allow(["API Tokens Write"], "user"),
+            allow(["API Tokens Write", "User Details Read"], "user"),
             allow(
                 ["Account API Tokens Read", "Account Settings Read"], f"account:{P}", f"account:{S}"
             ),

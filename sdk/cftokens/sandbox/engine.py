@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from ..catalog import operations
+from ..errors import redact
 from ..model.secret import Secret
 from ..model.token import Token
 from ..policy import check_token, evaluate_request
@@ -338,13 +339,14 @@ class Engine:
         store = self.store
         with store.transaction():
             ray = self.generator.ray(store.next_counter())
+            agent = request.headers.get("user-agent")
             entry = JournalRow(
                 time=now_ts,
                 method=request.method,
                 path=relative,
-                query=request.raw_query or None,
+                query=redact(request.raw_query) if request.raw_query else None,
                 ip=request.ip,
-                user_agent=request.headers.get("user-agent"),
+                user_agent=redact(agent) if agent else None,
                 ray_id=ray,
             )
             headers = [_JSON_HEADERS, ("cf-ray", ray + "-SBX")]

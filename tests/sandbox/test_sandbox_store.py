@@ -1,0 +1,102 @@
+"""Storage: SQLite file with WAL that survives restarts, secrets kept only as keyed hashes,
+and no secret in the journal, the DataFrame or a repr."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sandbox_helpers import Api, token_body
+
+from cftokens.errors import InvalidInput
+from cftokens.sandbox import Sandbox
+
+
+def test_db_file_survives_restart(tmp_path: Path) -> None:
+    """Tokens written to a --db file are there after reopening; the counter continues, the
+    bootstrap secret is unknown until rolled, and the rolled one works."""
+    path = tmp_path / "sandbox.db"
+    first = Sandbox(db=path)
+    zone = first.directory().zones[0].id
+    created = Api(first, first.bootstrap_token).post("/user/tokens", json=token_body(zone))
+    token = created.json()["result"]
+    first.close()
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    second = Sandbox(db=path)
+    assert token["id"] in {t.id for t in second.tokens()}
+    assert Api(second, token["value"]).get("/user/tokens/verify").status_code == 200
+    with pytest.raises(InvalidInput, match="roll_bootstrap"):
+        _ = second.bootstrap_token
+    new_secret = second.roll_bootstrap()
+    client = Api(second, new_secret)
+    again = client.post("/user/tokens", json=token_body(zone, "after-restart")).json()["result"]
+    assert again["id"] not in {token["id"], second.bootstrap_token_id}
+    assert len(second.journal) == 3  # create, verify, create: all kept across the restart
+    second.close()
+
+
+def test_secrets_are_stored_only_as_keyed_hashes(tmp_path: Path) -> None:
+    """No issued secret (tokens, rolls, API key) appears anywhere in the database files."""
+    path = tmp_path / "s.db"
+    sb = Sandbox.demo(db=path, rate_limit=None)
+    client = Api(sb, sb.bootstrap_token)
+    zone = sb.directory().zones[0].id
+    created = client.post("/user/tokens", json=token_body(zone)).json()["result"]
+    client.put(f"/user/tokens/{created['id']}/value", json={})
+    secrets = sb.issued_secrets()
+    assert len(secrets) >= 50
+    sb.close()
+    blob = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    for secret in secrets:
+        assert secret.reveal().encode() not in blob
+
+
+def test_no_secret_in_journal_dataframe_or_reprs(sb: Sandbox, api: Api) -> None:
+    """The journal DataFrame, the sandbox repr and issued-secret reprs never hold a secret,
+    even when a client puts one in the query string or user agent."""
+    zone = sb.directory().zones[0].id
+    created = api.post("/user/tokens", json=token_body(zone)).json()["result"]
+    value = created["value"]
+    api.get("/zones", params={"token": value}, headers={"User-Agent": f"bot Bearer {value}"})
+    text = sb.journal.to_csv()
+    for secret in sb.issued_secrets():
+        assert secret.reveal() not in text
+        assert secret.reveal() not in repr(secret)
+    assert value not in repr(sb) and value not in str(sb.token(created["id"]))
+    assert "[redacted]" in text
+
+
+def test_issued_secrets_can_be_turned_off() -> None:
+    """keep_secrets=False keeps no issued secret in memory."""
+    sb = Sandbox(keep_secrets=False)
+    assert sb.issued_secrets() == []
+    assert Api(sb, sb.bootstrap_token).get("/user/tokens/verify").status_code == 200
+
+
+def test_admin_api_validates_input(sb: Sandbox) -> None:
+    """The seeding API refuses bad input with messages that say what to give."""
+    with pytest.raises(InvalidInput, match="email"):
+        sb.add_user("nobody")
+    with pytest.raises(InvalidInput, match="already exists"):
+        sb.add_user("analyst@example.com")
+    with pytest.raises(InvalidInput, match="no account"):
+        sb.add_zone("x.example", account="0" * 32)
+    with pytest.raises(InvalidInput, match="role"):
+        sb.add_member(sb.user_id, sb.directory().accounts[0].id, "owner")
+    with pytest.raises(InvalidInput, match="name"):
+        sb.create_token({"name": "", "policies": []})
+
+
+def test_seed_tokens_is_fast_and_usable(sb: Sandbox) -> None:
+    """seed_tokens bulk-creates account tokens visible through the API."""
+    import time
+
+    account = sb.directory().accounts[0].id
+    start = time.perf_counter()
+    ids = sb.seed_tokens(account, 500)
+    assert time.perf_counter() - start < 5
+    assert len(set(ids)) == 500
+    key = {"X-Auth-Email": "analyst@example.com", "X-Auth-Key": sb.global_api_key.reveal()}
+    body = Api(sb).get(f"/accounts/{account}/tokens", params={"per_page": 50}, headers=key).json()
+    assert body["result_info"]["total_count"] == 500
