@@ -2,8 +2,8 @@
 
 ``Clock()`` reads 2026-11-02T09:00:00Z until told otherwise: ``clock.advance(timedelta(days=1))``
 or ``clock.set(datetime(...))``. ``Clock(tick=timedelta(seconds=1))`` also moves it by ``tick``
-on every API request. ``Clock.real()`` follows the wall clock in whole seconds (the HTTP server's default), and
-``advance``/``set`` shift it by an offset.
+on every API request. ``Clock.real()`` follows the wall clock in whole seconds (the HTTP
+server's default), and ``advance``/``set`` shift it by an offset.
 """
 
 from __future__ import annotations

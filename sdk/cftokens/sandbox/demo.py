@@ -15,13 +15,14 @@ People and accounts
   Super Administrator of Acme Staging. His user tokens are invisible to Dana's API view (user
   tokens are only listed to their owner); ``sb.extras["colleague_token"]`` reads them.
 
-The bootstrap token (``sb.bootstrap_token``, "dana-audit-notebooks") can read Dana's user
-and user tokens and create tokens (User Details Read, API Tokens Write), read account-owned tokens and audit logs of Acme
-Production and Acme Staging (Account API Tokens Read, Account Settings Read), read Acme Web's
-audit logs (Account Settings Read) and list every zone (Zone Read on all zones of the three
-accounts). **Deliberate gap: no Account API Tokens Read on Acme Web (managed by Pixel
-Agency)**, so an audit through the bootstrap token cannot list that account's tokens and must
-report it. The bootstrap token itself mints tokens, so it trips PE-01/PE-03/PE-06/RK-03.
+The bootstrap token (``sb.bootstrap_token``, "dana-audit-notebooks") can read Dana's user and
+her user tokens and create tokens (User Details Read, API Tokens Write), read account-owned
+tokens and audit logs of Acme Production and Acme Staging (Account API Tokens Read, Account
+Settings Read), read Acme Web's audit logs (Account Settings Read) and list every zone (Zone
+Read on all zones of the three accounts). **Deliberate gap: no Account API Tokens Read on Acme
+Web (managed by Pixel Agency)**, so an audit through the bootstrap token cannot list that
+account's tokens and must report it. The bootstrap token itself mints tokens, so it trips
+PE-01/PE-03/PE-06/RK-03.
 
 Files in scope for secret scanning: ``sb.extras["files"]`` maps paths to text. ``deploy/.env``
 holds the *legacy 40-character* secret of "wp-legacy-deploy" (ID-03); ``ci/staging.env`` holds
