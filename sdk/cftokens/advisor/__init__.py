@@ -22,12 +22,12 @@ from .usage import Usage, least_privilege_from_usage, usage_requests
 
 __all__ = [
     "DEFAULT_TTL",
+    "PUT_WARNING",
     "Advice",
     "Grant",
     "Intent",
     "IntentKind",
     "Overrides",
-    "PUT_WARNING",
     "RightSize",
     "Solution",
     "Unmapped",

@@ -275,6 +275,14 @@ class Advice:
         )
 
     # -- exports and proofs ------------------------------------------------------------------
+    def verify(self, sandbox: Any, **kwargs: Any) -> pd.DataFrame:
+        """Create the token in a sandbox, replay every intent (expected allowed) and a sample
+        of near misses (expected denied); a DataFrame of outcomes.
+        See :func:`cftokens.advisor.verify.verify`."""
+        from .verify import verify
+
+        return verify(self, sandbox, **kwargs)
+
     def to_terraform(self, resource_name: str | None = None, **kwargs: Any) -> str:
         """The token as Terraform HCL (``cloudflare_api_token``, or
         ``cloudflare_account_token`` for account-owned advice)."""
