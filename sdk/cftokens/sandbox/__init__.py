@@ -4,8 +4,8 @@
 """
 
 from .clock import Clock
-from .core import Sandbox
+from .core import Sandbox, issued_secrets_everywhere
 from .faults import Faults, RateLimit
 from .store import Role
 
-__all__ = ["Clock", "Faults", "RateLimit", "Role", "Sandbox"]
+__all__ = ["Clock", "Faults", "RateLimit", "Role", "Sandbox", "issued_secrets_everywhere"]

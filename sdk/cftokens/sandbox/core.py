@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,9 +33,12 @@ if TYPE_CHECKING:
 
     from ..client import AsyncClient, Client
 
-__all__ = ["DEFAULT_BASE_URL", "Attendee", "Sandbox"]
+__all__ = ["DEFAULT_BASE_URL", "Attendee", "Sandbox", "issued_secrets_everywhere"]
 
 DEFAULT_BASE_URL = "https://sandbox.cftokens.invalid" + PREFIX
+
+# Every Sandbox alive in this process (weakly held), for leak scans across a whole kernel.
+_LIVE: weakref.WeakSet[Sandbox] = weakref.WeakSet()
 
 _DEFAULT = object()
 
@@ -117,6 +121,7 @@ class Sandbox:
         self._bootstrap: Secret | None = None
         self._api_key: Secret | None = None
         self.extras: dict[str, Any] = {}
+        _LIVE.add(self)
         if self.store.fresh and content != "none":
             if content == "demo":
                 from .demo import seed_demo
@@ -695,6 +700,15 @@ class Sandbox:
                     row.ray_id = self.engine.generator.ray(self.store.next_counter())
             self.store.insert_journal(rows)
         return len(rows)
+
+
+def issued_secrets_everywhere() -> list[Secret]:
+    """Every secret issued by every :class:`Sandbox` still alive in this process.
+
+    The notebooks' leak scan runs this in the kernel after the notebook (sandboxes are held
+    weakly: one already garbage-collected is not counted). See :meth:`Sandbox.issued_secrets`.
+    """
+    return [secret for sandbox in list(_LIVE) for secret in sandbox.issued_secrets()]
 
 
 def _opt_time(value: Any) -> datetime | None:
