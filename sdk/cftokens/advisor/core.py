@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 DEFAULT_TTL = timedelta(days=90)
+# The id the advised token carries in its own audit (it does not exist yet).
+ADVISED_TOKEN_ID = "0000000000000000000000000000ad71"
 MINTING_TTL = timedelta(days=30)
 Owner = Literal["user", "account"]
 
@@ -145,6 +147,9 @@ class Advice:
       (:mod:`cftokens.advisor.costs`).
     - ``requirements``: for each intent needing a grant, the (group, resource) grants any one
       of which would allow it: the problem the advice solves, for review or re-checking.
+    - ``issued_at``: the time the lifetime counts from (``not_before`` or ``now``).
+    - ``findings``: the audit rules run on the advised token itself (:meth:`audit`), each with
+      the note that explains it (``why``).
     """
 
     spec: TokenSpec
@@ -161,6 +166,7 @@ class Advice:
     requirements: tuple[tuple[Intent, frozenset[tuple[PermissionGroup, Resource]]], ...] = field(
         default=(), converter=_tuple, repr=False, eq=False
     )
+    issued_at: datetime | None = field(default=None, eq=False)
 
     def with_note(self, note: str, *, first: bool = False) -> Advice:
         """A copy with one more note (at the front with ``first=True``)."""
@@ -273,6 +279,54 @@ class Advice:
             + (f"<p><strong>Not covered</strong></p><ul>{missing}</ul>" if missing else "")
             + "</div>"
         )
+
+    # -- the audit rules on the advice ---------------------------------------------------------
+    def audit(self, **kwargs: Any) -> Any:
+        """An :class:`~cftokens.Audit` of the advised token as if created at ``issued_at``
+        (the directory's accounts and zones give it names). Keyword arguments go to
+        :meth:`cftokens.Audit.from_records` (``profile="strict"``…)."""
+        from ..audit import Audit
+
+        payload = self.spec.to_api()
+        payload.update(id=ADVISED_TOKEN_ID, status="active")
+        when = self.issued_at or datetime.now(UTC)
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        payload.update(issued_on=stamp, modified_on=stamp)
+        directory = self.directory
+        kwargs.setdefault("now", when)
+        kwargs.setdefault("accounts", list(directory.accounts) if directory else [])
+        kwargs.setdefault("zones", list(directory.zones) if directory else [])
+        if self.owner == "account" and self.account_id is not None:
+            return Audit.from_records(account_tokens={self.account_id: [payload]}, **kwargs)
+        user = {"id": self.user} if self.user else None
+        return Audit.from_records(tokens=[payload], user=user, **kwargs)
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """The audit's findings on the advised token, with ``why``: the advice note that
+        explains a finding the caller's choices (or intents) make unavoidable; missing when no
+        note does. The advisor itself never trips PE, LC-01 or NW-01 unless told to."""
+        import pandas as pd
+
+        findings: pd.DataFrame = self.audit().findings.copy()
+        findings["why"] = pd.array(
+            [self._why(str(rule)) for rule in findings["rule_id"]], dtype="string"
+        )
+        return findings
+
+    def _why(self, rule_id: str) -> str | None:
+        family = rule_id.rsplit("-", 1)[0]  # CFT-PE-03 -> CFT-PE
+        for note in self.notes:
+            if note.startswith(rule_id) or f"({rule_id})" in note:
+                return note
+        heads = [(note.split(":", 1)[0], note) for note in self.notes]
+        for head, note in heads:
+            if head == family:
+                return note
+        for head, note in heads:
+            if head.startswith(family + "-") and family != "CFT-LC":
+                return note
+        return None
 
     # -- exports and proofs ------------------------------------------------------------------
     def verify(self, sandbox: Any, **kwargs: Any) -> pd.DataFrame:
@@ -712,11 +766,27 @@ def least_privilege(
             f"{rule}: no IP allowlist because allow_ips was not given; the token works from any "
             "address if it leaks (pass allow_ips=['203.0.113.0/24', …])"
         )
+        risky = [g for g in dict.fromkeys(held) if g.families & {"HIJACK", "EXFIL"}]
+        if risky:
+            notes.append(
+                f"CFT-RK: without an IP allowlist the risky group(s) {_names(risky)} count as "
+                "exposed (the RK rules exempt named zones behind an allowlist); pass allow_ips="
+            )
+    for group in dict.fromkeys(held):
+        if group.families & {"CRED", "EVASION"} and "PE" not in group.families:
+            needers = sorted({i.request for g in grants if g.group == group for i in g.intents})
+            family = "returns secrets" if "CRED" in group.families else "can weaken defences"
+            notes.append(
+                f"CFT-RK: {group.name} {family}; it is granted because "
+                f"{', '.join(needers[:3])}{' …' if len(needers) > 3 else ''} accept no "
+                "less-risky group"
+            )
     for group in escalating:
         needers = sorted({i.request for g in grants if g.group == group for i in g.intents})
+        returns = " and returns secrets (CFT-RK-03)" if "CRED" in group.families else ""
         notes.append(
-            f"CFT-PE: {group.name} lets the token escalate privilege; it is granted because "
-            f"{', '.join(needers[:3])}{' …' if len(needers) > 3 else ''} accept no "
+            f"CFT-PE: {group.name} lets the token escalate privilege{returns}; it is granted "
+            f"because {', '.join(needers[:3])}{' …' if len(needers) > 3 else ''} accept no "
             "less-privileged group"
         )
     if minting and len(set(held)) > len(minting):
@@ -756,6 +826,7 @@ def least_privilege(
             (intent, frozenset((_group(gid), r) for gid, r in opts))
             for intent, opts in zip(needing, requirements, strict=True)
         ),
+        issued_at=start,
     )
 
 
