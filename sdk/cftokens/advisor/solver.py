@@ -34,7 +34,7 @@ from attrs import frozen
 
 from ..errors import InvalidInput
 
-__all__ = ["Solution", "brute_force", "solve"]
+__all__ = ["Solution", "brute_force", "greedy", "solve"]
 
 E = TypeVar("E", bound=Hashable)
 
@@ -421,6 +421,24 @@ def _greedy(options: list[int], hits: list[int], costs: list[int]) -> int:
         chosen |= 1 << best_i
         uncovered &= ~hits[best_i]
     return chosen
+
+
+def greedy(requirements: Sequence[Collection[E]], cost: Callable[[E], int]) -> Solution[E]:
+    """The classic greedy cover (cheapest cost per newly met requirement): fast, not minimal.
+
+    The baseline the benchmark compares :func:`solve` with (how much greedy overpays).
+    """
+    universe = sorted({e for req in requirements for e in req}, key=lambda e: (cost(e), repr(e)))
+    position = {e: i for i, e in enumerate(universe)}
+    masks = sorted({sum(1 << position[e] for e in req) for req in requirements})
+    hits = [0] * len(universe)
+    for s, mask in enumerate(masks):
+        for i in _bits(mask):
+            hits[i] |= 1 << s
+    costs = [cost(e) for e in universe]
+    chosen = _greedy(masks, hits, costs)
+    picked = tuple(universe[i] for i in _bits(chosen))
+    return Solution(chosen=picked, cost=sum(costs[i] for i in _bits(chosen)), optimal=False)
 
 
 def brute_force(
