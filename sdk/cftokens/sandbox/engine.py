@@ -449,7 +449,7 @@ class Engine:
             limit = self.limiter.config.limit
             if not allowed:
                 entry.reason = "rate limited"
-                raise SandboxError.rate_limited(limit, retry)
+                raise SandboxError.rate_limited(limit, retry, self.limiter.config.period)
             extra = [("x-ratelimit-limit", str(limit)), ("x-ratelimit-remaining", str(remaining))]
         if mode == "policy":
             if not op.mapped and route is None:

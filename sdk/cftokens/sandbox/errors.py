@@ -162,12 +162,13 @@ class SandboxError(Exception):
         )
 
     @classmethod
-    def rate_limited(cls, limit: int, retry_after: int) -> SandboxError:
+    def rate_limited(cls, limit: int, retry_after: int, period: float = 300) -> SandboxError:
         """Over the request rate limit (971, HTTP 429, with ``retry-after``)."""
         return cls(
             429,
             CODE_RATE_LIMITED,
-            "Please wait and consider throttling your request speed",
+            f"More than {limit} requests per {period:g} seconds reached. Please wait and "
+            "consider throttling your request speed",
             headers={
                 "retry-after": str(retry_after),
                 "x-ratelimit-limit": str(limit),

@@ -327,8 +327,9 @@ def _condition(condition: Any) -> dict[str, Any] | None:
 def _time(value: Any, field: str) -> datetime | None:
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise _bad(f"{field}: must be an RFC 3339 timestamp string, got {_kind(value)}")
+    if not isinstance(value, str) or not value.strip():
+        shown = "an empty string" if isinstance(value, str) else _kind(value)
+        raise _bad(f"{field}: must be an RFC 3339 timestamp string, got {shown}")
     try:
         return parse_datetime(value, field)
     except ValueError:

@@ -1,0 +1,124 @@
+"""``cftokens sandbox serve``: a real server process on a free loopback port, the bootstrap
+token printed once or written 0600, the attendee CSV 0600, bad flags refused."""
+
+from __future__ import annotations
+
+import csv
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cftokens.cli import main
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(*args: str) -> Iterator[tuple[str, list[str]]]:
+    """Run ``cftokens sandbox serve ARGS`` until its URL is printed; yield (url, output)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cftokens", "sandbox", "serve", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "serving" in line:
+                break
+        url = f"http://127.0.0.1:{port}/client/v4"
+        for _ in range(200):
+            try:
+                httpx.get(url + "/user/tokens/verify", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url, lines
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_serve_prints_url_and_token_once(tmp_path: Path) -> None:
+    """Without --token-file the bootstrap token is printed once and works against the URL."""
+    with serve("--seed", "empty") as (url, lines):
+        printed = [line for line in lines if "bootstrap token" in line]
+        assert len(printed) == 1
+        token = printed[0].rsplit(" ", 1)[1].strip()
+        assert token.startswith("cfut_")
+        assert any(url in line for line in lines)
+        r = httpx.get(url + "/user/tokens/verify", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.json()["result"]["status"] == "active"
+
+
+def test_serve_writes_private_files_and_keeps_secrets_off_stdout(tmp_path: Path) -> None:
+    """--token-file and --attendee-file are written with mode 0600; stdout names the files but
+    holds no secret; each attendee's token works."""
+    token_file = tmp_path / "token"
+    roster = tmp_path / "attendees.csv"
+    args = ["--seed", "demo", "--token-file", str(token_file)]
+    args += ["--attendees", "2", "--attendee-file", str(roster)]
+    with serve(*args) as (url, lines):
+        output = "".join(lines)
+        assert str(token_file) in output and str(roster) in output
+        assert "cfut_" not in output
+        for path in (token_file, roster):
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        token = token_file.read_text().strip()
+        assert (
+            httpx.get(
+                url + "/user/tokens/verify", headers={"Authorization": f"Bearer {token}"}
+            ).status_code
+            == 200
+        )
+        rows = list(csv.DictReader(roster.open()))
+        assert [r["attendee"] for r in rows] == ["1", "2"]
+        for row in rows:
+            assert row["base_url"] == url
+            r = httpx.get(url + "/accounts", headers={"Authorization": f"Bearer {row['token']}"})
+            assert r.status_code == 200 and r.json()["result_info"]["total_count"] == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--attendees", "3"], "--attendee-file"),
+        (["--attendee-file", "x.csv"], "--attendees"),
+        (["--port", "0"], "--port"),
+        (["--faults", "rate=7"], "rate"),
+        (["--rate-limit", "fast"], "rate limit"),
+    ],
+)
+def test_bad_flags_exit_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Inconsistent or invalid flags exit with code 2 and a message naming the flag."""
+    assert main(["sandbox", "serve", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_sandbox_without_action_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """``cftokens sandbox`` alone says which action to choose."""
+    assert main(["sandbox"]) == 2
+    assert "serve" in capsys.readouterr().err

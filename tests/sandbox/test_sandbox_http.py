@@ -1,0 +1,168 @@
+"""Fidelity over HTTP: the official ``cloudflare`` SDK runs the whole token lifecycle against
+a served sandbox, curl gets the documented verify body, and injected drops close the
+connection."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import cloudflare
+import httpx
+import pytest
+from sandbox_helpers import ACCOUNT_TOKENS_WRITE, DNS_READ, DNS_WRITE
+
+from cftokens.sandbox import Sandbox
+from cftokens.sandbox.server import BackgroundServer
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[Sandbox, BackgroundServer]]:
+    sb = Sandbox(rate_limit=None)
+    with BackgroundServer(sb) as server:
+        yield sb, server
+
+
+def policy(group: str, key: str) -> dict[str, Any]:
+    return {"effect": "allow", "permission_groups": [{"id": group}], "resources": {key: "*"}}
+
+
+def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -> None:
+    """cloudflare.Cloudflare pointed at the server verifies, lists permission groups, creates,
+    auto-paginates, gets, updates, rolls and deletes user- and account-owned tokens."""
+    sb, server = served
+    zone = sb.directory().zones[0].id
+    account = sb.directory().accounts[0].id
+    cf = cloudflare.Cloudflare(
+        api_token=sb.bootstrap_token.reveal(), base_url=server.base_url, max_retries=0
+    )
+    assert cf.user.tokens.verify().status == "active"
+    groups = list(cf.user.tokens.permission_groups.list(name="DNS Write"))
+    assert [g.id for g in groups] == [DNS_WRITE]
+    zone_key = f"com.cloudflare.api.account.zone.{zone}"
+    created = cf.user.tokens.create(name="sdk-dns", policies=[policy(DNS_WRITE, zone_key)])
+    assert created is not None and created.value and created.value.startswith("cfut_")
+    for i in range(11):
+        cf.user.tokens.create(name=f"sdk-{i:02d}", policies=[policy(DNS_READ, zone_key)])
+    names = [t.name for t in cf.user.tokens.list(per_page=5)]
+    assert len(names) == 13 and names[1:3] == ["sdk-dns", "sdk-00"]
+    fetched = cf.user.tokens.get(created.id)  # type: ignore[arg-type]
+    assert fetched is not None and fetched.name == "sdk-dns"
+    updated = cf.user.tokens.update(
+        created.id,  # type: ignore[arg-type]
+        name="sdk-dns-renamed",
+        policies=[policy(DNS_READ, zone_key)],
+        condition={"request_ip": {"in": ["127.0.0.0/8"]}},  # type: ignore[dict-item]
+        status="active",
+    )
+    assert updated is not None and updated.name == "sdk-dns-renamed"
+    new_value = cf.user.tokens.value.update(created.id)  # type: ignore[arg-type]
+    assert new_value.startswith("cfut_") and new_value != created.value
+    rolled = cloudflare.Cloudflare(api_token=new_value, base_url=server.base_url, max_retries=0)
+    assert rolled.user.tokens.verify().id == created.id
+    with pytest.raises(cloudflare.AuthenticationError):
+        cloudflare.Cloudflare(
+            api_token=created.value, base_url=server.base_url, max_retries=0
+        ).user.tokens.verify()
+    deleted = cf.user.tokens.delete(created.id)  # type: ignore[arg-type]
+    assert deleted is not None and deleted.id == created.id
+    with pytest.raises(cloudflare.NotFoundError):
+        cf.user.tokens.get(created.id)  # type: ignore[arg-type]
+
+    admin = cf.user.tokens.create(
+        name="sdk-account-admin",
+        policies=[policy(ACCOUNT_TOKENS_WRITE, f"com.cloudflare.api.account.{account}")],
+    )
+    acf = cloudflare.Cloudflare(api_token=admin.value, base_url=server.base_url, max_retries=0)  # type: ignore[union-attr]
+    owned = acf.accounts.tokens.create(
+        account_id=account, name="sdk-owned", policies=[policy(DNS_READ, zone_key)]
+    )
+    assert owned is not None and owned.value and owned.value.startswith("cfat_")
+    assert [t.name for t in acf.accounts.tokens.list(account_id=account)] == ["sdk-owned"]
+    assert acf.accounts.tokens.get(owned.id, account_id=account).name == "sdk-owned"  # type: ignore[arg-type, union-attr]
+    acf.accounts.tokens.update(
+        owned.id,
+        account_id=account,
+        name="sdk-owned-2",
+        policies=[policy(DNS_READ, zone_key)],  # type: ignore[arg-type]
+    )
+    value = acf.accounts.tokens.value.update(owned.id, account_id=account)  # type: ignore[arg-type]
+    own = cloudflare.Cloudflare(api_token=value, base_url=server.base_url, max_retries=0)
+    assert own.accounts.tokens.verify(account_id=account).id == owned.id  # type: ignore[union-attr]
+    groups = list(acf.accounts.tokens.permission_groups.list(account_id=account, name="DNS Read"))
+    assert [g.id for g in groups] == [DNS_READ]
+    acf.accounts.tokens.delete(owned.id, account_id=account)  # type: ignore[arg-type]
+    assert list(acf.accounts.tokens.list(account_id=account)) == []
+    with pytest.raises(cloudflare.PermissionDeniedError):
+        cf.accounts.tokens.list(account_id=account).result  # noqa: B018
+
+
+def test_official_sdk_zones_and_dns(served: tuple[Sandbox, BackgroundServer]) -> None:
+    """The SDK lists zones and manages DNS records with the Global API Key."""
+    sb, server = served
+    cf = cloudflare.Cloudflare(
+        api_email="analyst@example.com",
+        api_key=sb.global_api_key.reveal(),
+        base_url=server.base_url,
+        max_retries=0,
+    )
+    zone = next(iter(cf.zones.list()))
+    assert zone.name == "example.com"
+    record = cf.dns.records.create(
+        zone_id=zone.id, type="A", name="sdk", content="192.0.2.5", ttl=1
+    )
+    assert record is not None and record.name == "sdk.example.com"
+    assert "sdk.example.com" in [r.name for r in cf.dns.records.list(zone_id=zone.id)]
+    cf.dns.records.delete(record.id, zone_id=zone.id)  # type: ignore[arg-type]
+    assert cf.user.get() is not None
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_verify_returns_documented_body(served: tuple[Sandbox, BackgroundServer]) -> None:
+    """curl with a Bearer token gets the documented verify body."""
+    sb, server = served
+    out = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-H",
+            f"Authorization: Bearer {sb.bootstrap_token.reveal()}",
+            f"{server.base_url}/user/tokens/verify",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=20,
+    )
+    assert json.loads(out.stdout) == {
+        "result": {"id": sb.bootstrap_token_id, "status": "active"},
+        "success": True,
+        "errors": [],
+        "messages": [
+            {"code": 10000, "message": "This API Token is valid and active", "type": None}
+        ],
+    }
+
+
+def test_peer_address_is_the_client_ip(served: tuple[Sandbox, BackgroundServer]) -> None:
+    """Over HTTP the journal records the peer address as the client IP."""
+    sb, server = served
+    httpx.get(f"{server.base_url}/user/tokens/verify")
+    assert sb.journal.iloc[-1]["ip"] == "127.0.0.1"
+
+
+def test_dropped_connection_over_http() -> None:
+    """A drop fault closes the connection without an answer; the next request works."""
+    sb = Sandbox(faults="schedule=1:drop", rate_limit=None)
+    headers = {"Authorization": f"Bearer {sb.bootstrap_token.reveal()}"}
+    with (
+        BackgroundServer(sb) as server,
+        httpx.Client(base_url=server.base_url, headers=headers) as http,
+    ):
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get("/user/tokens/verify")
+        assert http.get("/user/tokens/verify").status_code == 200
