@@ -115,7 +115,9 @@ def test_sandbox_refusals_explain_themselves(sandbox: Sandbox) -> None:
     narrow = admin.tokens.create(dns_spec("narrow", zone))
 
     outside = sandbox.client(token=narrow.secret, ip="198.51.100.4")
-    with pytest.raises(cft.AuthenticationError, match=r"this request came from 198\.51\.100\.4"):
+    with pytest.raises(
+        cft.AuthenticationError, match=r"IP condition does not accept 198\.51\.100\.4"
+    ):
         outside.dns_records.list(zone).collect()
 
     inside = sandbox.client(token=narrow.secret)

@@ -418,10 +418,11 @@ class Core:
             if found or "location" in text.lower():
                 ip = found.group(1) if found else "an address outside them"
                 return (
-                    f"{target} was refused: this token only accepts requests from its allowed "
-                    f"IP ranges; this request came from {ip}. Call from an allowed address, or "
-                    f"add {ip} (or its range) to the token's allow_ips with "
-                    "tokens.update(token_id, allow_ips=[...])."
+                    f"{target} was refused: the token's IP condition does not accept {ip} "
+                    "(requests must come from its allowed ranges and not from its denied ones). "
+                    f"Call from an allowed address, or add {ip} (or its range) to the token's "
+                    "allow_ips (and remove it from deny_ips) with "
+                    "tokens.update(token_id, allow_ips=[...], deny_ips=[...])."
                 )
             return (
                 f"{target} was refused: the token is not valid. It may be mistyped, deleted, "
