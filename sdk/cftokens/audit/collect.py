@@ -10,6 +10,8 @@ audit.
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -320,23 +322,39 @@ def audit(
         profile=profile,
         suppressions=suppressions,
     )
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    # inside a running loop (Jupyter): run in a worker thread with its own loop
+    # Gap warnings are recorded while collecting (in an event loop, perhaps a worker thread)
+    # and issued again here, so they point at the caller's line rather than asyncio's.
+    stacklevel = _caller_stacklevel()
     result: dict[str, Any] = {}
 
     def runner() -> None:
-        try:
-            result["value"] = asyncio.run(coro)
-        except BaseException as exc:  # re-raised in the caller's thread
-            result["error"] = exc
+        with warnings.catch_warnings(record=True) as caught:
+            try:
+                result["value"] = asyncio.run(coro)
+            except BaseException as exc:  # re-raised in the caller's thread
+                result["error"] = exc
+        result["warnings"] = caught
 
-    thread = threading.Thread(target=runner, name="cftokens-audit")
-    thread.start()
-    thread.join()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        runner()
+    else:  # inside a running loop (Jupyter): run in a worker thread with its own loop
+        thread = threading.Thread(target=runner, name="cftokens-audit")
+        thread.start()
+        thread.join()
+    for caught in result["warnings"]:
+        warnings.warn(caught.message, caught.category, stacklevel=stacklevel)
     if "error" in result:
         raise result["error"]
     value: Audit = result["value"]
     return value
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` (from :func:`audit`) of the first frame outside this package."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    level, frame = 1, sys._getframe(2)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level + 1
