@@ -13,6 +13,7 @@ import asyncio
 import os
 import sys
 import threading
+import types
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -354,7 +355,8 @@ def audit(
 def _caller_stacklevel() -> int:
     """The ``stacklevel`` (from :func:`audit`) of the first frame outside this package."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    level, frame = 1, sys._getframe(2)
+    level = 2
+    frame: types.FrameType | None = sys._getframe(2)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame, level = frame.f_back, level + 1
-    return level + 1
+    return level
