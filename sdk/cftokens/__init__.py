@@ -76,6 +76,7 @@ __version__ = "0.1.0"
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
     "Advice": ".advisor",
+    "AuditExplorer": ".widgets",
     "RightSize": ".advisor",
     "AsyncClient": ".client",
     "Audit": ".audit",
@@ -89,6 +90,7 @@ _LAZY: dict[str, str] = {
     "least_privilege": ".advisor",
     "least_privilege_from_usage": ".advisor",
     "rightsize": ".advisor",
+    "TokenBuilder": ".widgets",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,6 +98,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .audit import Audit, Finding, Severity, audit
     from .client import AsyncClient, AuditLogRecord, Client, DnsRecord
     from .sandbox import Sandbox
+    from .widgets import AuditExplorer, TokenBuilder
 
 
 def __getattr__(name: str) -> Any:
@@ -118,6 +121,7 @@ __all__ = [
     "AmbiguousPermissionGroup",
     "AsyncClient",
     "Audit",
+    "AuditExplorer",
     "AuditLogRecord",
     "AuthenticationError",
     "BadRequest",
@@ -159,6 +163,7 @@ __all__ = [
     "Template",
     "Timeout",
     "Token",
+    "TokenBuilder",
     "TokenSpec",
     "TokenStatus",
     "TransportError",

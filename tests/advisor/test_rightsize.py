@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import cftokens as cft
 from cftokens.advisor import least_privilege
-from cftokens.advisor.rightsize import PUT_WARNING, rightsize
+from cftokens.advisor.rightsizing import PUT_WARNING, rightsize
 
 TOKEN_ID = "ed17574386854bf78a67040be0a770b0"
 EXPIRES = datetime(2027, 1, 1, tzinfo=UTC)

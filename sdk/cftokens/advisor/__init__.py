@@ -15,7 +15,7 @@ costs of :mod:`cftokens.advisor.costs`, decided with the policy engine's semanti
 
 from .core import DEFAULT_TTL, Advice, Grant, least_privilege
 from .intents import Intent, IntentKind, Overrides, Unmapped, resolve_intents
-from .rightsize import PUT_WARNING, RightSize, rightsize
+from .rightsizing import PUT_WARNING, RightSize, rightsize
 from .solver import Solution, brute_force, solve
 from .terraform import to_terraform
 from .usage import Usage, least_privilege_from_usage, usage_requests

@@ -285,21 +285,15 @@ class Advice:
         """An :class:`~cftokens.Audit` of the advised token as if created at ``issued_at``
         (the directory's accounts and zones give it names). Keyword arguments go to
         :meth:`cftokens.Audit.from_records` (``profile="strict"``…)."""
-        from ..audit import Audit
-
-        payload = self.spec.to_api()
-        payload.update(id=ADVISED_TOKEN_ID, status="active")
-        when = self.issued_at or datetime.now(UTC)
-        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-        payload.update(issued_on=stamp, modified_on=stamp)
-        directory = self.directory
-        kwargs.setdefault("now", when)
-        kwargs.setdefault("accounts", list(directory.accounts) if directory else [])
-        kwargs.setdefault("zones", list(directory.zones) if directory else [])
-        if self.owner == "account" and self.account_id is not None:
-            return Audit.from_records(account_tokens={self.account_id: [payload]}, **kwargs)
-        user = {"id": self.user} if self.user else None
-        return Audit.from_records(tokens=[payload], user=user, **kwargs)
+        return audit_spec(
+            self.spec,
+            owner=self.owner,
+            account_id=self.account_id,
+            user=self.user,
+            directory=self.directory,
+            at=self.issued_at,
+            **kwargs,
+        )
 
     @property
     def findings(self) -> pd.DataFrame:
@@ -348,6 +342,34 @@ class Advice:
             account_id=self.account_id if self.owner == "account" else None,
             **kwargs,
         )
+
+
+def audit_spec(
+    spec: TokenSpec,
+    *,
+    owner: str = "user",
+    account_id: str | None = None,
+    user: str | None = None,
+    directory: Directory | None = None,
+    at: datetime | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Run the audit's rules on a token that does not exist yet: ``spec`` as if created at
+    ``at`` (default now), user-owned or owned by ``account_id``. Returns an
+    :class:`~cftokens.Audit`; the token's id there is :data:`ADVISED_TOKEN_ID`."""
+    from ..audit import Audit
+
+    payload = spec.to_api()
+    payload.update(id=ADVISED_TOKEN_ID, status="active")
+    when = at or datetime.now(UTC)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    payload.update(issued_on=stamp, modified_on=stamp)
+    kwargs.setdefault("now", when)
+    kwargs.setdefault("accounts", list(directory.accounts) if directory else [])
+    kwargs.setdefault("zones", list(directory.zones) if directory else [])
+    if owner == "account" and account_id is not None:
+        return Audit.from_records(account_tokens={account_id: [payload]}, **kwargs)
+    return Audit.from_records(tokens=[payload], user={"id": user} if user else None, **kwargs)
 
 
 def _resource_wire(resource: Resource) -> str:

@@ -1,0 +1,24 @@
+"""Notebook widgets (ipywidgets 8): design tokens by clicking, explore an audit.
+
+- :class:`TokenBuilder` (``cftokens.TokenBuilder``): template or scratch, permission-group
+  search, zone/account pickers from the directory, allow/deny policies, IP allowlist, validity
+  window, a live review and risk warnings, **Create** with the secret shown once in a masked
+  field (:class:`SecretField`), *Copy* and *Save to .env* (mode 0600).
+- :class:`AuditExplorer` (``cftokens.AuditExplorer``): filter an audit's findings by severity,
+  rule, owner and zone; select a token to read its explanation and remediation.
+
+No secret ever becomes widget state a saved notebook would keep.
+"""
+
+from .builder import PolicyEditor, TokenBuilder, group_label
+from .explorer import AuditExplorer
+from .secret import SecretField, save_env
+
+__all__ = [
+    "AuditExplorer",
+    "PolicyEditor",
+    "SecretField",
+    "TokenBuilder",
+    "group_label",
+    "save_env",
+]

@@ -1,0 +1,112 @@
+"""AuditExplorer, driven headlessly: filters narrow the findings; a token shows its story."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from widget_helpers import all_widget_state
+
+import cftokens as cft
+from cftokens.widgets import AuditExplorer
+
+SEVERITIES = ["critical", "high", "medium", "low", "info"]
+
+
+@pytest.fixture(scope="module")
+def audited() -> Iterator[tuple[cft.Sandbox, cft.Audit]]:
+    """The demo company's audit (collection gaps are expected and silenced)."""
+    with cft.Sandbox.demo() as sb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with sb.client() as client:
+            audit = cft.audit(client, progress=False)
+        yield sb, audit
+
+
+def test_all_findings_show_by_default(audited: tuple[cft.Sandbox, cft.Audit]) -> None:
+    """Without filters every unsuppressed finding is listed, most severe first."""
+    _sb, audit = audited
+    explorer = AuditExplorer(audit)
+    findings = audit.findings
+    expected = int((~findings["suppressed"].fillna(False).astype(bool)).sum())
+    assert len(explorer.filtered) == expected
+    order = [SEVERITIES.index(str(s)) for s in explorer.filtered["severity"]]
+    assert order == sorted(order)
+    assert f"<b>{expected}</b>" in explorer.count.value
+    assert "<table" in explorer.table.value
+
+
+def test_filters_narrow_by_severity_rule_owner_and_zone(
+    audited: tuple[cft.Sandbox, cft.Audit],
+) -> None:
+    """Each filter keeps only matching findings, and the table and token picker follow."""
+    sb, audit = audited
+    explorer = AuditExplorer(audit)
+    explorer.severity.value = "high"
+    assert set(explorer.filtered["severity"].astype(str)) <= {"critical", "high"}
+    rule = str(explorer.filtered["rule_id"].iloc[0])
+    explorer.rule.value = rule
+    assert set(explorer.filtered["rule_id"].astype(str)) == {rule}
+    assert rule in explorer.table.value
+    explorer.rule.value = "(all)"
+    explorer.severity.value = "info"
+    owner = str(audit.findings["owner_name"].dropna().iloc[0])
+    explorer.owner.value = owner
+    assert set(explorer.filtered["owner_name"]) == {owner}
+    explorer.owner.value = "(all)"
+    zone = sb.directory().zone("acme.example")
+    explorer.zone.value = zone.id
+    tokens = set(explorer.filtered["token_id"])
+    access = audit.access
+    reaching = set(
+        access[
+            (access["resource_kind"].astype(str) == "zone") & (access["resource_id"] == zone.id)
+        ]["token_id"]
+    )
+    assert tokens and tokens <= reaching | set(
+        explorer.filtered.loc[explorer.filtered["zone_id"] == zone.id, "token_id"]
+    )
+    picker_ids = {value for _label, value in explorer.token.options if value is not None}
+    assert picker_ids == tokens
+    explorer.search.value = "zzz-no-such-token"
+    assert len(explorer.filtered) == 0
+    assert "No finding matches" in explorer.table.value
+
+
+def test_selecting_a_token_shows_explain_and_remediation(
+    audited: tuple[cft.Sandbox, cft.Audit],
+) -> None:
+    """Choosing a token renders audit.explain(token) and one remediation per finding."""
+    _sb, audit = audited
+    explorer = AuditExplorer(audit)
+    token_id = next(v for _l, v in explorer.token.options if v is not None)
+    explorer.token.value = token_id
+    assert explorer.selected == token_id
+    name = str(audit.findings.loc[audit.findings["token_id"] == token_id, "token_name"].iloc[0])
+    assert name in explorer.detail.value
+    assert "Remediation" in explorer.detail.value
+    mine = explorer.filtered[explorer.filtered["token_id"] == token_id]
+    assert explorer.detail.value.count("<li><b>[") == len(mine)
+    explorer.rule.value = next(
+        r for _l, r in explorer.rule.options[1:] if r not in set(mine["rule_id"].astype(str))
+    )
+    assert token_id not in set(explorer.filtered["token_id"])
+    assert explorer.selected is None  # a token filtered away is deselected
+    assert explorer.detail.value == ""
+
+
+def test_no_secret_reaches_the_explorer(audited: tuple[cft.Sandbox, cft.Audit]) -> None:
+    """No secret the sandbox issued appears in any widget state of the explorer."""
+    sb, audit = audited
+    explorer = AuditExplorer(audit)
+    explorer.token.value = next(v for _l, v in explorer.token.options if v is not None)
+    state = all_widget_state()
+    for secret in sb.issued_secrets():
+        assert secret.reveal() not in state
+
+
+def test_explorer_refuses_non_audits() -> None:
+    """Anything but an Audit is refused with what to pass."""
+    with pytest.raises(cft.InvalidInput, match=r"cftokens\.audit"):
+        AuditExplorer(object())
