@@ -1,0 +1,100 @@
+"""Execute the course notebooks in place, so their committed outputs are current.
+
+    python scripts/run_notebooks.py                  # every notebooks/NN-*.ipynb
+    python scripts/run_notebooks.py notebooks/01-first-token.ipynb
+    python scripts/run_notebooks.py --check          # run, compare nothing, write nothing
+
+Each notebook runs top to bottom in a fresh kernel of this Python environment, with its
+directory as the working directory (as nbval runs it). Outputs are written back with the
+volatile metadata (execution timestamps, the exact Python version) removed, so a re-run of
+an unchanged notebook changes nothing in git. nbval (``python -m pytest``) then compares every
+cell's output with the committed one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+TIMEOUT = 300  # seconds per cell
+
+
+def course() -> list[Path]:
+    """The course notebooks, in order (``NN-topic.ipynb``)."""
+    return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+
+
+def normalise(nb: Any) -> Any:
+    """Drop metadata that changes from run to run or machine to machine."""
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("collapsed", None)
+        if cell.cell_type != "code":
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": "python3",
+    }
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    return nb
+
+
+def execute(path: Path, *, extra_cells: list[str] | None = None) -> tuple[Any, float]:
+    """Run one notebook in a fresh kernel; return it (with outputs) and the seconds it took.
+
+    ``extra_cells`` are appended (and run) after the notebook's own cells, e.g. to ask the
+    kernel for what the notebook left behind; they are not part of the returned timing.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    own = len(nb.cells)
+    for source in extra_cells or []:
+        nb.cells.append(nbformat.v4.new_code_cell(source))
+    client = NotebookClient(
+        nb,
+        timeout=TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        record_timing=False,
+    )
+    with client.setup_kernel():
+        start = time.perf_counter()
+        for index, cell in enumerate(nb.cells[:own]):
+            client.execute_cell(cell, index)
+        seconds = time.perf_counter() - start
+        for index, cell in enumerate(nb.cells[own:], start=own):
+            client.execute_cell(cell, index)
+        client.set_widgets_metadata()
+    return nb, seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: the whole course")
+    parser.add_argument("--check", action="store_true", help="run only; write nothing")
+    args = parser.parse_args(argv)
+    import nbformat
+
+    paths = [p.resolve() for p in args.notebooks] or course()
+    total = 0.0
+    for path in paths:
+        nb, seconds = execute(path)
+        total += seconds
+        if not args.check:
+            nbformat.write(normalise(nb), path)
+        print(f"{path.name:45} {seconds:6.1f} s", flush=True)
+    print(f"{'total':45} {total:6.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
