@@ -222,6 +222,8 @@ def test_builder_refuses_other_sources() -> None:
         cft.InvalidInput, match=r"Client, a cftokens\.Sandbox or a cftokens\.Directory"
     ):
         TokenBuilder(object())
+    with pytest.raises(cft.InvalidInput, match="synchronous"):
+        TokenBuilder(cft.AsyncClient(token="cfut_" + "a" * 43))
     builder = TokenBuilder(cft.Directory())
     with pytest.raises(cft.InvalidInput, match="no client"):
         builder.create()

@@ -579,6 +579,13 @@ def _resolve_source(source: Any) -> tuple[Directory, Any, str | None, datetime |
         return source.directory(user), source.client(), user, source.clock.now()
     if hasattr(source, "tokens") and hasattr(source, "directory"):
         directory = source.directory()
+        if not isinstance(directory, Directory):
+            if hasattr(directory, "close"):
+                directory.close()  # an un-awaited coroutine from an AsyncClient
+            raise InvalidInput(
+                "TokenBuilder needs a synchronous cftokens.Client (or a Sandbox or Directory); "
+                "an AsyncClient's calls must be awaited: pass await client.directory() instead"
+            )
         tag: str | None
         try:
             tag = source.user.get().id
