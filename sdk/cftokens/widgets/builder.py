@@ -320,7 +320,10 @@ class TokenBuilder:
 
     # -- display ------------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):  # a one-line plain-text fallback, not the widget tree
+            bundle["text/plain"] = repr(self)
+        return bundle
 
     def __repr__(self) -> str:
         state = "ready" if self._spec is not None else "incomplete"

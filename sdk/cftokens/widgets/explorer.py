@@ -108,7 +108,10 @@ class AuditExplorer:
         self._refresh()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):  # a one-line plain-text fallback, not the widget tree
+            bundle["text/plain"] = repr(self)
+        return bundle
 
     def __repr__(self) -> str:
         return f"<AuditExplorer: {len(self.filtered)} of {len(self._findings)} findings>"
