@@ -19,6 +19,7 @@ How an advice is made:
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -74,6 +75,7 @@ _KIND_ORDER = {
 }
 
 Element = tuple[str, Resource]  # (permission group id, resource atom)
+GroupOnResource = tuple[PermissionGroup, Resource]
 
 
 def resource_key(resource: Resource) -> tuple[int, str, str]:
@@ -81,10 +83,15 @@ def resource_key(resource: Resource) -> tuple[int, str, str]:
     return (_KIND_ORDER[resource.kind], resource.account_id or "", resource.id or "")
 
 
-def _element_key(element: Element) -> tuple[Any, ...]:
-    group = permission_groups.by_id(element[0])
+@functools.cache
+def _group_key(group_id: str) -> tuple[str, str]:
+    group = permission_groups.by_id(group_id)
     assert group is not None
-    return (group.name, group.id, resource_key(element[1]))
+    return (group.name, group.id)
+
+
+def _element_key(element: Element) -> tuple[Any, ...]:
+    return (*_group_key(element[0]), resource_key(element[1]))
 
 
 def _element_label(element: Element) -> tuple[str, ResourceKind]:
@@ -163,10 +170,21 @@ class Advice:
     directory: Directory | None = field(default=None, repr=False, eq=False)
     optimal: bool = True
     cost: Mapping[str, int] = field(factory=dict, eq=False)
-    requirements: tuple[tuple[Intent, frozenset[tuple[PermissionGroup, Resource]]], ...] = field(
+    raw_requirements: tuple[tuple[Intent, frozenset[Element]], ...] = field(
         default=(), converter=_tuple, repr=False, eq=False
     )
     issued_at: datetime | None = field(default=None, eq=False)
+
+    @property
+    def requirements(
+        self,
+    ) -> tuple[tuple[Intent, frozenset[tuple[PermissionGroup, Resource]]], ...]:
+        """For each intent needing a grant, the (group, resource) pairs any one of which
+        allows it (``raw_requirements`` holds group ids instead of catalogue entries)."""
+        return tuple(
+            (intent, frozenset((_group(gid), r) for gid, r in opts))
+            for intent, opts in self.raw_requirements
+        )
 
     def with_note(self, note: str, *, first: bool = False) -> Advice:
         """A copy with one more note (at the front with ``first=True``)."""
@@ -176,7 +194,7 @@ class Advice:
     @property
     def covered(self) -> tuple[Intent, ...]:
         """The intents a grant of the advice allows (not the free or unmapped ones)."""
-        return tuple(intent for intent, _ in self.requirements)
+        return tuple(intent for intent, _ in self.raw_requirements)
 
     @property
     def free(self) -> tuple[Intent, ...]:
@@ -409,6 +427,16 @@ class _Context:
         self.allow_broad_scope = allow_broad_scope
 
 
+@functools.lru_cache(maxsize=65536)
+def _zone_atom(zone_id: str) -> Resource:
+    return Resource.zone(zone_id)
+
+
+@functools.lru_cache(maxsize=65536)
+def _account_atom(account_id: str) -> Resource:
+    return Resource.account(account_id)
+
+
 def _names(groups: Iterable[PermissionGroup]) -> str:
     return ", ".join(dict.fromkeys(g.name for g in groups))
 
@@ -444,9 +472,9 @@ def _options(intent: Intent, ctx: _Context) -> tuple[frozenset[Element], str]:
                 wrong_account = True
                 continue
             if scope is Scope.ZONE:
-                options.add((group.id, Resource.zone(zone)))
+                options.add((group.id, _zone_atom(zone)))
             elif account is not None:
-                options.add((group.id, Resource.account(account)))
+                options.add((group.id, _account_atom(account)))
             else:
                 needs_account.append(group)
             continue
@@ -459,12 +487,12 @@ def _options(intent: Intent, ctx: _Context) -> tuple[frozenset[Element], str]:
             if account_token and account != ctx.owner_account:
                 wrong_account = True
                 continue
-            options.add((group.id, Resource.account(account)))
+            options.add((group.id, _account_atom(account)))
             continue
         # A path naming no zone or account: the group on any resource of its scope.
         if scope is Scope.ZONE:
             if ctx.zones:
-                options.update((group.id, Resource.zone(z)) for z in ctx.zones)
+                options.update((group.id, _zone_atom(z)) for z in ctx.zones)
             elif ctx.allow_broad_scope:
                 if account_token and ctx.owner_account is not None:
                     options.add((group.id, Resource.all_zones_of(ctx.owner_account)))
@@ -474,7 +502,7 @@ def _options(intent: Intent, ctx: _Context) -> tuple[frozenset[Element], str]:
                 anywhere.append(group)
         elif scope is Scope.ACCOUNT:
             if ctx.accounts:
-                options.update((group.id, Resource.account(a)) for a in ctx.accounts)
+                options.update((group.id, _account_atom(a)) for a in ctx.accounts)
             elif ctx.allow_broad_scope and not account_token:
                 options.add((group.id, Resource.all_accounts()))
             else:
@@ -844,10 +872,7 @@ def least_privilege(
         directory=directory,
         optimal=solution.optimal,
         cost=costs.decode(solution.cost),
-        requirements=tuple(
-            (intent, frozenset((_group(gid), r) for gid, r in opts))
-            for intent, opts in zip(needing, requirements, strict=True)
-        ),
+        raw_requirements=tuple(zip(needing, requirements, strict=True)),
         issued_at=start,
     )
 

@@ -24,6 +24,7 @@ operationId to the permission groups any one of which allows it::
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -486,7 +487,13 @@ class _Resolver:
                 )
             )
             return
-        self.resolved.append(Intent(**common, groups=op.accepted_groups, source="catalogue"))
+        self.resolved.append(Intent(**common, groups=_accepted(op), source="catalogue"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _accepted(op: Operation) -> tuple[PermissionGroup, ...]:
+    """An operation's accepted groups (resolved once per operation)."""
+    return op.accepted_groups
 
 
 def resolve_intents(
