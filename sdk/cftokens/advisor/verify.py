@@ -201,8 +201,14 @@ def verify(
     near_misses: int = 20,
     seed: int = 0,
     keep: bool = False,
+    token: Any = None,
 ) -> pd.DataFrame:
     """Create ``advice.spec`` in ``sandbox`` and replay intents and near misses.
+
+    ``token``: the credential (a :class:`~cftokens.Secret`) that creates and deletes the trial
+    token; default the sandbox's bootstrap token. An account-owned advice needs one holding
+    Account API Tokens Write on its account (the bootstrap tokens of ``Sandbox()`` and
+    ``Sandbox.demo()`` can create user tokens only).
 
     Returns a DataFrame: kind (``intent``, ``other zone``, ``other account``, ``write instead
     of read``, ``outside allowlist``), intent, method, path, expected, outcome (``allowed``,
@@ -253,7 +259,7 @@ def verify(
             }
         )
 
-    with sandbox.client(max_retries=0, rate_limit=None) as admin:
+    with sandbox.client(token=token, max_retries=0, rate_limit=None) as admin:
         tokens = admin.account(advice.account_id).tokens if advice.account_id else admin.tokens
         try:
             created = tokens.create(spec)
