@@ -12,7 +12,8 @@ groups may serve zone paths. Measured side by side in one run:
   account scope, write, risk, count, reach);
 - **minimality proof**: on 300 small random cases (catalogue operations on 3 zones in 2
   accounts, at most 16 candidate grants) the advised cost equals a brute-force search over
-  every subset of grants.
+  every subset of grants on every cost tier above reach (reach is traded for the group that
+  names the operation's subject; see ``cftokens.advisor.costs``).
 
 Prints tables and writes the ``advisor`` section of BENCHMARKS.md.
 Run: ``.venv/bin/python bench/bench_advisor.py`` (about 30 s).
@@ -186,14 +187,16 @@ def minimality() -> tuple[list[list[object]], int, int]:
         start = time.perf_counter()
         best = brute_force(requirements, element_cost)
         brute_s += time.perf_counter() - start
-        if exact_cost != best:
+        # Tiers above reach must equal the brute-force minimum; reach is where the advisor
+        # prefers the group naming the operation's subject (see advisor.costs).
+        if exact_cost >> 24 != best >> 24:
             raise SystemExit(f"NOT MINIMAL: {intents}: {exact_cost} != {best}")
         if greedy(requirements, element_cost).cost > best:
             greedy_worse += 1
         biggest = max(biggest, len(universe))
         checked += 1
     rows = [
-        ["cases checked (advice cost == brute-force minimum)", checked],
+        ["cases checked (advice cost == brute-force minimum above reach)", checked],
         ["largest candidate-grant set", biggest],
         ["cases where greedy grants more", greedy_worse],
         ["advisor total s (end to end)", round(exact_s, 3)],

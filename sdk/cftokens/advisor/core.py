@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,6 +89,63 @@ def _group_key(group_id: str) -> tuple[str, str]:
     group = permission_groups.by_id(group_id)
     assert group is not None
     return (group.name, group.id)
+
+
+def _relevance(group_id: str, intent: Intent) -> int:
+    """How naturally a group names what an operation is about, 0 to 100: 100 when the group's
+    subject ("Zone" of "Zone Read") is the operation's tag, else the share of the subject's
+    words found in the tag or the path's literal segments."""
+    group = permission_groups.by_id(group_id)
+    op = intent.operation
+    if group is None or op is None:
+        return 0
+    subject = re.sub(r"\s+(read|write|edit)$", "", group.name.lower())
+    tag = op.tag.lower()
+    if subject == tag:
+        return 100
+    seen = {seg.rstrip("s") for seg in re.split(r"[^a-z0-9]+", op.path.lower() + " " + tag)}
+    words = [w.rstrip("s") for w in re.split(r"[^a-z0-9]+", subject) if len(w) > 2]
+    if not words:
+        return 0
+    return 99 * sum(1 for w in words if w in seen) // len(words)
+
+
+def _prefer_natural(
+    chosen: set[Element], requirements: Sequence[frozenset[Element]], needing: Sequence[Intent]
+) -> set[Element]:
+    """Among grants of equal cost on every tier but *reach*, prefer the group that names what
+    the operation is about: ``GET /zones/{zone_id}`` gets "Zone Read", not one of the ~40
+    other groups the schema also accepts there. A swap keeps the number of grants, the
+    resources and every cost tier above reach, and still covers every intent."""
+    result = set(chosen)
+    for element in sorted(chosen, key=_element_key):
+        if element not in result:
+            continue
+        others = result - {element}
+        relied = [
+            i
+            for i, options in enumerate(requirements)
+            if element in options and not (options & others)
+        ]
+        if not relied:
+            continue
+        current = min(_relevance(element[0], needing[i]) for i in relied)
+        upper = costs.tiers_of(element[0])[:4]
+        candidates = set.intersection(*(set(requirements[i]) for i in relied)) - result
+        best: tuple[Any, ...] | None = None
+        for candidate in candidates:
+            if candidate[1] != element[1] or costs.tiers_of(candidate[0])[:4] != upper:
+                continue
+            score = min(_relevance(candidate[0], needing[i]) for i in relied)
+            if score <= current:
+                continue
+            key = (-score, costs.tiers_of(candidate[0])[5], _element_key(candidate))
+            if best is None or key < best[0]:
+                best = (key, candidate)
+        if best is not None:
+            result.discard(element)
+            result.add(best[1])
+    return result
 
 
 def _element_key(element: Element) -> tuple[Any, ...]:
@@ -757,7 +815,7 @@ def least_privilege(
         label=_element_label,
         max_nodes=max_nodes,
     )
-    chosen = set(solution.chosen)
+    chosen = _prefer_natural(set(solution.chosen), requirements, needing)
     if not solution.optimal:
         notes.append(
             f"the search for the provably cheapest grants stopped after {solution.nodes:,} steps; "

@@ -14,7 +14,12 @@ lexicographically (encoded as one integer so the solver can add costs up):
 6. **reach**: how many API operations accept the group: among otherwise equal groups, the one
    that unlocks the fewest other operations.
 
-Remaining ties are broken by group name, then id, then resource: deterministic.
+Remaining ties are broken by group name, then id, then resource: deterministic. After the
+exact search, one pass trades reach for meaning: a chosen grant is replaced by one of equal
+cost on tiers 1–5, on the same resource, covering the same intents, whose group names what the
+operation is about (``GET /zones/{zone_id}`` gets "Zone Read", not "Load Balancers Read",
+which the schema also accepts there). So the advice is minimal on tiers 1–5 and on reach only
+among groups equally natural for the intents.
 """
 
 from __future__ import annotations
