@@ -499,3 +499,23 @@ def test_advice_is_minimal_and_allowed(pairs: list[tuple[cft.Operation, str]]) -
     assert len(chosen) == len(advice.grants)
     assert advice.optimal
     allowed_everywhere(advice, directory)
+
+
+@pytest.mark.parametrize(
+    ("intents", "expected"),
+    [
+        ([f"GET /zones/{EXAMPLE_COM}"], ["Zone Read"]),
+        ([f"GET /accounts/{PROD}"], ["Account Settings Read"]),
+        (
+            [f"GET /zones/{EXAMPLE_COM}", f"GET /zones/{EXAMPLE_COM}/load_balancers"],
+            ["Load Balancers Read"],
+        ),
+    ],
+)
+def test_equal_cost_grants_prefer_the_group_naming_the_subject(
+    intents: list[str], expected: list[str]
+) -> None:
+    """Among equally cheap groups the advisor picks the one naming what the call is about,
+    unless another group covers more of the intents with fewer grants."""
+    advice = least_privilege(intents, now=NOW)
+    assert sorted(g.group.name for g in advice.grants) == expected
