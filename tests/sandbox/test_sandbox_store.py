@@ -100,3 +100,43 @@ def test_seed_tokens_is_fast_and_usable(sb: Sandbox) -> None:
     key = {"X-Auth-Email": "analyst@example.com", "X-Auth-Key": sb.global_api_key.reveal()}
     body = Api(sb).get(f"/accounts/{account}/tokens", params={"per_page": 50}, headers=key).json()
     assert body["result_info"]["total_count"] == 500
+
+
+def test_read_caches_follow_writes(sb: Sandbox) -> None:
+    """Cached reads (zones, token lookups, DNS pages) reflect every write at once: a zone
+    added after a refused lookup, a DNS record added after a listing, a rolled secret."""
+    key = {"X-Auth-Email": "analyst@example.com", "X-Auth-Key": sb.global_api_key.reveal()}
+    client = Api(sb)
+    client.http.headers.update(key)
+    zone = sb.directory().zones[0].id
+    base = f"/zones/{zone}/dns_records"
+    assert client.get(base).json()["result_info"]["total_count"] == 0
+    client.post(base, json={"type": "TXT", "name": "a", "content": "x"})
+    assert client.get(base).json()["result_info"]["total_count"] == 1
+    sb.add_dns_record(zone, type="TXT", name="b", content="y")
+    assert client.get(base).json()["result_info"]["total_count"] == 2
+    bootstrap = Api(sb, sb.bootstrap_token)
+    assert bootstrap.get("/user/tokens/verify").status_code == 200
+    rolled = bootstrap.put(f"/user/tokens/{sb.bootstrap_token_id}/value", json={})
+    assert bootstrap.get("/user/tokens/verify").status_code == 401
+    assert Api(sb, rolled.json()["result"]).get("/user/tokens/verify").status_code == 200
+
+
+def test_journal_of_reads_reaches_the_file_without_a_read(tmp_path: Path) -> None:
+    """Journal entries of GET requests are written in batches, at the latest about half a
+    second later, even when nothing reads them."""
+    import time
+
+    path = tmp_path / "j.db"
+    sb = Sandbox(db=path)
+    client = Api(sb, sb.bootstrap_token)
+    for _ in range(3):
+        client.get("/user/tokens/verify")
+    deadline = time.monotonic() + 5
+    count = 0
+    while time.monotonic() < deadline and count < 3:
+        time.sleep(0.1)
+        with sqlite3.connect(path) as other:
+            count = other.execute("SELECT count(*) FROM journal").fetchone()[0]
+    assert count == 3
+    sb.close()

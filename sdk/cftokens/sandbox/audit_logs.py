@@ -268,6 +268,7 @@ def list_audit_logs(call: Call) -> dict[str, Any]:
         op = ">" if direction == "asc" else "<"
         where += f" AND (time {op} ? OR (time = ? AND seq {op} ?))"
         params += [c_time, c_time, c_seq]
+    store.flush_journal()
     rows = store.conn.execute(
         f"SELECT * FROM journal WHERE {where} ORDER BY time {order}, seq {order}", params
     )

@@ -16,6 +16,7 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +27,10 @@ from ..model.token import Token
 from ..policy import check_token, evaluate_request
 from .clock import Clock
 from .context import Call, Principal, PrincipalKind, Request, Response
-from .credentials import Generator, is_sandbox_secret
+from .credentials import Generator
 from .errors import SandboxError
 from .faults import FaultInjector, Faults, RateLimit, RateLimiter
+from .handlers import RawJSON
 from .roles import account_ceiling, user_ceiling
 from .routes import ROUTES
 from .store import JournalRow, Store, TokenRow, ZoneRow, ts
@@ -44,6 +46,12 @@ _JSON_HEADERS = ("content-type", "application/json")
 
 
 def _dumps(envelope: dict[str, Any]) -> bytes:
+    result = envelope.get("result")
+    if isinstance(result, RawJSON):  # a cached, already serialised result
+        head = json.dumps(
+            {k: v for k, v in envelope.items() if k != "result"}, separators=(",", ":")
+        )
+        return (head[:-1] + ',"result":' + result + "}").encode()
     return json.dumps(envelope, separators=(",", ":")).encode()
 
 
@@ -74,7 +82,13 @@ class Engine:
         self.account_token_quota = account_token_quota
         self.issued: list[Secret] = []
         self._ceilings: dict[str, Token] = {}
+        self._decisions: dict[tuple[Any, ...], tuple[bool, str]] = {}
         self._lock = threading.Lock()
+        self._last_now: datetime | None = None
+        self._last_ts = ""
+        # Requests are numbered (for Ray ids) from the journal's length, so a reopened
+        # database continues the sequence.
+        self._requests = store.journal_length()
 
     # -- ids, secrets, ceilings -----------------------------------------------------------
     def new_id(self) -> str:
@@ -170,13 +184,12 @@ class Engine:
         return ceiling
 
     def invalidate_roles(self) -> None:
-        """Forget cached rights (after memberships change)."""
+        """Forget cached rights and decisions (after memberships change)."""
         self._ceilings.clear()
+        self._decisions.clear()
 
     # -- authentication ----------------------------------------------------------------
     def _lookup(self, secret: str) -> TokenRow | None:
-        if secret.startswith(("cfut_", "cfat_")) and not is_sandbox_secret(secret):
-            return None
         return self.store.token_by_hash(self.store.hash(secret))
 
     def authenticate(self, request: Request, now: datetime, *, verify: bool) -> Principal:
@@ -249,12 +262,63 @@ class Engine:
         ip: str,
         at: datetime,
         zone_account: str | None = None,
+        cache: bool = False,
     ) -> tuple[bool, str]:
-        """May ``principal`` call ``METHOD path``? ``(allowed, the engine's reason)``."""
+        """May ``principal`` call ``METHOD path``? ``(allowed, the engine's reason)``.
+
+        ``cache=True`` only for a principal that passed the token-level checks at ``at``."""
         match = operations.find(method, path)
         if match is None:
             return False, f"denied: no operation matches {method} {path}"
-        return self._authorise(principal, match, ip=ip, at=at, zone_account=zone_account)
+        return self._authorise(
+            principal, match, ip=ip, at=at, zone_account=zone_account, cache=cache
+        )
+
+    def _decide(
+        self,
+        subject: Token,
+        key: tuple[Any, ...] | None,
+        match: Any,
+        *,
+        user: str | None,
+        ip: str,
+        at: datetime,
+        zone_account: str | None,
+    ) -> tuple[bool, str]:
+        """The policy engine's decision, memoised per (subject version, operation, target).
+
+        Only requests whose token already passed the token-level checks (status, window, IP)
+        use the memo, so a memoised decision depends on the policies alone.
+        """
+        full: tuple[Any, ...] = ()
+        if key is not None:
+            full = (
+                *key,
+                match.operation.method,
+                match.operation.path,
+                match.zone_id,
+                match.account_id,
+                zone_account,
+            )
+            found = self._decisions.get(full)
+            if found is not None:
+                return found
+        decision = evaluate_request(
+            subject,
+            match.operation.method,
+            match.path,
+            zone_account=zone_account,
+            user=user,
+            ip=ip,
+            at=at,
+            match=match,
+        )
+        result = (decision.allowed, decision.reason)
+        if key is not None:
+            if len(self._decisions) > 50_000:
+                self._decisions.clear()
+            self._decisions[full] = result
+        return result
 
     def _authorise(
         self,
@@ -264,39 +328,37 @@ class Engine:
         ip: str,
         at: datetime,
         zone_account: str | None,
+        cache: bool = True,
     ) -> tuple[bool, str]:
         user = principal.user_id
-        decision = evaluate_request(
-            principal.model,
-            match.operation.method,
-            match.path,
-            zone_account=zone_account,
-            user=user,
-            ip=ip,
-            at=at,
-            match=match,
+        token = principal.token
+        key: tuple[Any, ...] | None
+        ceiling_key: tuple[Any, ...] | None
+        if not cache:
+            key = ceiling_key = None
+        elif token is not None:
+            key = ("token", token.id, token.version)
+            ceiling_key = ("ceiling", principal.owner_type, principal.owner_id)
+        else:
+            key = ("api_key", user)
+            ceiling_key = None
+        allowed, reason = self._decide(
+            principal.model, key, match, user=user, ip=ip, at=at, zone_account=zone_account
         )
-        if not decision.allowed:
-            return False, decision.reason
+        if not allowed:
+            return False, reason
         ceiling = principal.ceiling
         if ceiling is not None:
-            bound = evaluate_request(
-                ceiling,
-                match.operation.method,
-                match.path,
-                zone_account=zone_account,
-                user=user,
-                ip=ip,
-                at=at,
-                match=match,
+            bound_allowed, bound_reason = self._decide(
+                ceiling, ceiling_key, match, user=user, ip=ip, at=at, zone_account=zone_account
             )
-            if not bound.allowed:
+            if not bound_allowed:
                 owner = "account" if principal.kind is PrincipalKind.ACCOUNT_TOKEN else "user"
                 return False, (
-                    f"denied: the token allows it ({decision.reason[len('allowed: ') :]}), but "
-                    f"its {owner} may not: {bound.reason[len('denied: ') :]}"
+                    f"denied: the token allows it ({reason[len('allowed: ') :]}), but "
+                    f"its {owner} may not: {bound_reason[len('denied: ') :]}"
                 )
-        return True, decision.reason
+        return True, reason
 
     def visible_zones(self, call: Call) -> list[ZoneRow]:
         """Zones the caller may read (GET /zones/{id} would be allowed), in creation order."""
@@ -310,7 +372,13 @@ class Engine:
             z
             for z in self.store.zones(accounts)
             if self.allowed(
-                principal, "GET", f"/zones/{z.id}", ip=ip, at=at, zone_account=z.account_id
+                principal,
+                "GET",
+                f"/zones/{z.id}",
+                ip=ip,
+                at=at,
+                zone_account=z.account_id,
+                cache=True,
             )[0]
         ]
 
@@ -323,22 +391,29 @@ class Engine:
         return [
             a
             for a in accounts
-            if a in with_zones or self.allowed(principal, "GET", f"/accounts/{a}", ip=ip, at=at)[0]
+            if a in with_zones
+            or self.allowed(principal, "GET", f"/accounts/{a}", ip=ip, at=at, cache=True)[0]
         ]
 
     # -- the pipeline ------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         """Answer one request (never raises for a bad request: errors are envelopes)."""
         now = self.clock.on_request()
-        now_ts = ts(now)
+        if now != self._last_now:
+            self._last_now, self._last_ts = now, ts(now)
+        now_ts = self._last_ts
         path = request.path
         relative = path[len(PREFIX) :] if path.startswith(PREFIX + "/") else path
         fault = self.injector.next(relative) if self.injector is not None else None
         latency = fault.latency if fault is not None else 0.0
         kind = fault.kind if fault is not None else None
         store = self.store
-        with store.transaction():
-            ray = self.generator.ray(store.next_counter())
+        # GET handlers only read: their one write (the journal entry, and last_used_on once
+        # per second and token) commits on its own, so the read caches stay valid.
+        writes = request.method != "GET"
+        with store.lock, store.transaction() if writes else nullcontext():
+            self._requests += 1
+            ray = self.generator.ray(self._requests)
             agent = request.headers.get("user-agent")
             entry = JournalRow(
                 time=now_ts,
@@ -380,7 +455,10 @@ class Engine:
             entry.status = status
             if kind == "lost":
                 entry.fault = "lost"
-            store.insert_journal([entry])
+            if writes:
+                store.insert_journal([entry])
+            else:
+                store.defer_journal(entry)
             body = _dumps(envelope)
         if kind == "lost":
             return Response(status, b"", [], drop=True, latency=latency)
@@ -420,8 +498,10 @@ class Engine:
             )
             return principal, envelope, extra
         finally:
-            if principal.refusal is None and principal.token is not None:
-                store.touch(principal.token.id, now_ts)
+            token = principal.token
+            if principal.refusal is None and token is not None and token.last_used_on != now_ts:
+                store.touch(token.id, now_ts)
+                token.last_used_on = now_ts
 
     def _authorised(
         self,
@@ -477,6 +557,8 @@ class Engine:
             now=now,
             now_ts=now_ts,
         )
+        if request.method == "GET":  # read-only handlers: nothing to roll back
+            return route.handler(call), extra
         with self.store.savepoint():
             envelope = route.handler(call)
         return envelope, extra

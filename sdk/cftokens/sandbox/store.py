@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -190,7 +191,8 @@ class DnsRow:
         self.proxied: bool = bool(row["proxied"])
         self.priority: int | None = row["priority"]
         self.comment: str | None = row["comment"]
-        self.tags: list[str] = json.loads(row["tags"])
+        tags = row["tags"]
+        self.tags: list[str] = [] if tags == "[]" else json.loads(tags)
         self.created_on: str = row["created_on"]
         self.modified_on: str = row["modified_on"]
 
@@ -337,7 +339,28 @@ class JournalRow:
 
     def values(self) -> tuple[Any, ...]:
         """The values in :attr:`COLUMNS` order."""
-        return tuple(getattr(self, name) for name in self.COLUMNS)
+        return (
+            self.time,
+            self.token_id,
+            self.token_name,
+            self.owner_type,
+            self.owner_id,
+            self.user_id,
+            self.auth,
+            self.method,
+            self.path,
+            self.query,
+            self.operation_id,
+            self.account_id,
+            self.zone_id,
+            self.status,
+            self.error_code,
+            self.reason,
+            self.ip,
+            self.user_agent,
+            self.ray_id,
+            self.fault,
+        )
 
 
 class Store:
@@ -380,6 +403,29 @@ class Store:
         self._depth = 0
         self._models: dict[str, tuple[int, Token]] = {}
         self._zone_accounts: dict[str, str] | None = None
+        # Read caches for the request path, valid while no write transaction commits or
+        # rolls back (``generation`` counts those); GET requests write only the journal.
+        self.generation = 0
+        self._cache_generation = 0
+        self._by_hash: dict[str, TokenRow] = {}
+        self._zone_rows: dict[str, ZoneRow | None] = {}
+        self.responses: dict[tuple[Any, ...], Any] = {}
+        self._pending: list[tuple[Any, ...]] = []
+        self._closed = False
+        self._pending_since = 0.0
+
+    def _caches(self) -> None:
+        """Drop the read caches if anything was written since they were filled."""
+        if self._cache_generation != self.generation:
+            self._by_hash.clear()
+            self._zone_rows.clear()
+            self.responses.clear()
+            self._zone_accounts = None
+            self._cache_generation = self.generation
+
+    def _written(self) -> None:
+        self.generation += 1
+        self._zone_accounts = None
 
     # -- transactions --------------------------------------------------------------------
     @contextmanager
@@ -393,6 +439,7 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
+            self.flush_journal()
             self.conn.execute("BEGIN IMMEDIATE" if self.path is not None else "BEGIN")
             self._depth = 1
             try:
@@ -406,10 +453,10 @@ class Store:
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 self._models.clear()
-                self._zone_accounts = None
                 raise
             finally:
                 self._depth = 0
+                self._written()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -421,7 +468,7 @@ class Store:
             self.conn.execute("ROLLBACK TO call")
             self.conn.execute("RELEASE call")
             self._models.clear()
-            self._zone_accounts = None
+            self._written()
             raise
         self.conn.execute("RELEASE call")
 
@@ -444,9 +491,13 @@ class Store:
         return keyed_hash(self.key, secret)
 
     def close(self) -> None:
-        """Close the database."""
+        """Write deferred journal entries and close the database."""
         with self.lock:
+            if self._closed:
+                return
+            self.flush_journal()
             self.conn.close()
+            self._closed = True
 
     # -- users, accounts, memberships ---------------------------------------------------
     def insert_user(
@@ -570,9 +621,15 @@ class Store:
     )
 
     def zone(self, zone_id: str) -> ZoneRow | None:
-        """A zone by id."""
+        """A zone by id (cached between writes)."""
+        self._caches()
+        if zone_id in self._zone_rows:
+            return self._zone_rows[zone_id]
         row = self.conn.execute(self._ZONE_SELECT + "WHERE z.id = ?", (zone_id,)).fetchone()
-        return None if row is None else ZoneRow(row)
+        zone = None if row is None else ZoneRow(row)
+        if len(self._zone_rows) < 10_000:
+            self._zone_rows[zone_id] = zone
+        return zone
 
     def zones(self, account_ids: Iterable[str] | None = None) -> list[ZoneRow]:
         """Zones (all, or of the given accounts), in creation order."""
@@ -585,6 +642,7 @@ class Store:
 
     def zone_account(self, zone_id: str) -> str | None:
         """The account owning a zone (cached), or None for an unknown zone."""
+        self._caches()
         table = self._zone_accounts
         if table is None:
             table = dict(self.conn.execute("SELECT id, account_id FROM zones").fetchall())
@@ -709,13 +767,20 @@ class Store:
 
     def token_by_hash(self, secret_hash: str) -> TokenRow | None:
         """The token whose secret has this keyed hash (an index lookup, then a constant-time
-        comparison of the stored hash)."""
+        comparison of the stored hash); cached between writes."""
+        self._caches()
+        cached = self._by_hash.get(secret_hash)
+        if cached is not None:
+            return cached
         row = self.conn.execute(
             "SELECT * FROM tokens WHERE secret_hash = ?", (secret_hash,)
         ).fetchone()
         if row is None or not hmac.compare_digest(row["secret_hash"], secret_hash):
             return None
-        return TokenRow(row)
+        token = TokenRow(row)
+        if len(self._by_hash) < 100_000:
+            self._by_hash[secret_hash] = token
+        return token
 
     def count_tokens(self, owner_kind: str, owner_id: str) -> int:
         """How many tokens an owner has."""
@@ -782,7 +847,7 @@ class Store:
         )
 
     def touch(self, token_id: str, when: str) -> None:
-        """Record a use of a token (``last_used_on``)."""
+        """Record a use of a token (``last_used_on``); the caller updates its row object."""
         self.conn.execute("UPDATE tokens SET last_used_on = ? WHERE id = ?", (when, token_id))
 
     def delete_token(self, token_id: str) -> None:
@@ -812,16 +877,65 @@ class Store:
         return model
 
     # -- journal ------------------------------------------------------------------------
+    _JOURNAL_INSERT = (
+        f"INSERT INTO journal({', '.join(JournalRow.COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(JournalRow.COLUMNS))})"
+    )
+
     def insert_journal(self, rows: Sequence[JournalRow]) -> None:
-        """Append journal entries."""
-        columns = JournalRow.COLUMNS
-        self.conn.executemany(
-            f"INSERT INTO journal({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [r.values() for r in rows],
-        )
+        """Append journal entries (after any deferred ones, keeping their order)."""
+        self.flush_journal()
+        if len(rows) == 1:
+            self.conn.execute(self._JOURNAL_INSERT, rows[0].values())
+        else:
+            self.conn.executemany(self._JOURNAL_INSERT, [r.values() for r in rows])
+
+    def defer_journal(self, row: JournalRow) -> None:
+        """Append a journal entry of a read-only request, written in a batch: when 64 are
+        pending, half a second after the first, before any write transaction and before
+        anything reads the journal (:meth:`flush_journal`)."""
+        pending = self._pending
+        if not pending:
+            self._pending_since = time.monotonic()
+            timer = threading.Timer(0.5, self._flush_later)
+            timer.daemon = True
+            timer.start()
+        pending.append(row.values())
+        if len(pending) >= 64 or time.monotonic() - self._pending_since > 0.5:
+            self.flush_journal()
+
+    def _flush_later(self) -> None:
+        with self.lock:
+            if not self._closed:
+                self.flush_journal()
+
+    def flush_journal(self) -> None:
+        """Write deferred journal entries now (one transaction)."""
+        pending = self._pending
+        if not pending:
+            return
+        with self.lock:
+            self._pending = []
+            if self._depth:
+                self.conn.executemany(self._JOURNAL_INSERT, pending)
+            else:
+                self.conn.execute("BEGIN")
+                try:
+                    self.conn.executemany(self._JOURNAL_INSERT, pending)
+                    self.conn.execute("COMMIT")
+                except BaseException:  # pragma: no cover - disk full and the like
+                    self.conn.execute("ROLLBACK")
+                    raise
+
+    def journal_length(self) -> int:
+        """The number of journal entries ever written (the last sequence number)."""
+        self.flush_journal()
+        row = self.conn.execute("SELECT max(seq) FROM journal").fetchone()
+        return int(row[0] or 0)
 
     def journal(self, where: str = "", params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Journal rows (``where`` is an SQL condition over the journal's columns)."""
+        self.flush_journal()
         sql = "SELECT * FROM journal"
         if where:
             sql += " WHERE " + where
