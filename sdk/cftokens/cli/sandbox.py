@@ -146,6 +146,11 @@ def run(args: argparse.Namespace) -> int:
             "address can use the sandbox",
             file=sys.stderr,
         )
+        if args.host in ("0.0.0.0", "::"):
+            print(
+                f"  note: attendees reach it at this machine's address instead of {args.host}",
+                file=sys.stderr,
+            )
     secret = None
     if reopened and args.roll_bootstrap:
         secret = sb.roll_bootstrap()
