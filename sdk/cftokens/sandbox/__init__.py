@@ -162,7 +162,7 @@ Faults and rate limits: :mod:`.faults` (the SPEC syntax). Bulk seeding for bench
 """
 
 from .clock import Clock
-from .core import Attendee, Sandbox
+from .core import Attendee, Sandbox, issued_secrets_everywhere
 from .credentials import is_sandbox_secret
 from .faults import Faults, RateLimit
 from .store import Role
@@ -175,4 +175,5 @@ __all__ = [
     "Role",
     "Sandbox",
     "is_sandbox_secret",
+    "issued_secrets_everywhere",
 ]
