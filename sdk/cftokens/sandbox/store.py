@@ -19,6 +19,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -363,6 +364,17 @@ class JournalRow:
         )
 
 
+def _flush_periodically(ref: weakref.ref[Store]) -> None:
+    """A file-backed store's flusher thread: writes deferred journal entries that are due, so
+    other readers of the file see them; ends when the store is closed or collected."""
+    while True:
+        time.sleep(0.25)
+        store = ref()
+        if store is None or not store.flush_if_due():
+            return
+        del store
+
+
 class Store:
     """The SQLite backend. ``path=None`` keeps everything in memory."""
 
@@ -412,6 +424,7 @@ class Store:
         self.responses: dict[tuple[Any, ...], Any] = {}
         self._pending: list[tuple[Any, ...]] = []
         self._closed = False
+        self._flusher: threading.Thread | None = None
         self._pending_since = 0.0
 
     def _caches(self) -> None:
@@ -892,22 +905,28 @@ class Store:
 
     def defer_journal(self, row: JournalRow) -> None:
         """Append a journal entry of a read-only request, written in a batch: when 64 are
-        pending, half a second after the first, before any write transaction and before
-        anything reads the journal (:meth:`flush_journal`)."""
+        pending, half a second after the first (a background thread sees to it for database
+        files), before any write transaction and before anything reads the journal."""
         pending = self._pending
         if not pending:
             self._pending_since = time.monotonic()
-            timer = threading.Timer(0.5, self._flush_later)
-            timer.daemon = True
-            timer.start()
+            if self.path is not None and self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=_flush_periodically, args=(weakref.ref(self),), daemon=True
+                )
+                self._flusher.start()
         pending.append(row.values())
         if len(pending) >= 64 or time.monotonic() - self._pending_since > 0.5:
             self.flush_journal()
 
-    def _flush_later(self) -> None:
+    def flush_if_due(self) -> bool:
+        """Flush deferred entries older than half a second; False once the store is closed."""
         with self.lock:
-            if not self._closed:
+            if self._closed:
+                return False
+            if self._pending and time.monotonic() - self._pending_since > 0.5:
                 self.flush_journal()
+            return True
 
     def flush_journal(self) -> None:
         """Write deferred journal entries now (one transaction)."""
