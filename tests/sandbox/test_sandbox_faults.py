@@ -130,3 +130,24 @@ def test_rate_limit_default_and_parsing() -> None:
     assert RateLimit.parse("off") is None
     with pytest.raises(InvalidInput):
         RateLimit.parse("fast")
+
+
+def test_clock_is_fixed_unless_told_or_ticking() -> None:
+    """The default clock stands still; tick= moves it per request; advance/set move it."""
+    from datetime import UTC, datetime
+
+    fixed = Sandbox(rate_limit=None)
+    Api(fixed, fixed.bootstrap_token).get("/user/tokens/verify")
+    assert fixed.clock.now() == datetime(2026, 11, 2, 9, tzinfo=UTC)
+    ticking = Sandbox(rate_limit=None, tick=timedelta(seconds=2))
+    client = Api(ticking, ticking.bootstrap_token)
+    for _ in range(3):
+        client.get("/user/tokens/verify")
+    times = list(ticking.journal["time"])
+    assert [t.second for t in times] == [2, 4, 6]
+    ticking.clock.set(datetime(2027, 1, 1, tzinfo=UTC))
+    assert ticking.clock.advance(timedelta(days=1)) == datetime(2027, 1, 2, tzinfo=UTC)
+    with pytest.raises(InvalidInput):
+        ticking.clock.advance(timedelta(seconds=-1))
+    with pytest.raises(InvalidInput):
+        Sandbox(now=datetime(2026, 1, 1))
