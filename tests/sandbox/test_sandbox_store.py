@@ -140,3 +140,11 @@ def test_journal_of_reads_reaches_the_file_without_a_read(tmp_path: Path) -> Non
             count = other.execute("SELECT count(*) FROM journal").fetchone()[0]
     assert count == 3
     sb.close()
+
+
+def test_not_a_sandbox_database_is_a_clear_error(tmp_path: Path) -> None:
+    """A --db file that is not SQLite is refused with a message naming the file."""
+    path = tmp_path / "notes.txt"
+    path.write_text("these are not the droids " * 100)
+    with pytest.raises(InvalidInput, match="not a sandbox database"):
+        Sandbox(db=path)

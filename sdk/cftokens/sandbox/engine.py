@@ -434,7 +434,8 @@ class Engine:
                 error = SandboxError.server_error(int(kind)) if kind != "429" else None
                 if error is None:
                     assert self.faults is not None
-                    error = SandboxError.rate_limited(1200, self.faults.retry_after)
+                    limit = self.rate_limit.limit if self.rate_limit is not None else 1200
+                    error = SandboxError.rate_limited(limit, self.faults.retry_after)
                 entry.status, entry.error_code = error.status, error.code
                 store.insert_journal([entry])
                 headers.extend(error.headers.items())

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from ..errors import InvalidInput
 from ..model.condition import Condition
 from ..model.policy import Policy
 from ..model.token import Token
@@ -387,12 +388,25 @@ class Store:
             check_same_thread=False,
         )
         self.conn.row_factory = sqlite3.Row
-        if self.path is not None:
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.executescript(_SCHEMA)
-        meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        try:
+            if self.path is not None:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.executescript(_SCHEMA)
+            meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise InvalidInput(
+                f"{self.path} is not a sandbox database ({exc}); give a new file name or "
+                "one a sandbox created"
+            ) from None
+        if meta.get("schema", SCHEMA_VERSION) != SCHEMA_VERSION:
+            self.conn.close()
+            raise InvalidInput(
+                f"{self.path} was written by another version of the sandbox (schema "
+                f"{meta['schema']}, this one reads {SCHEMA_VERSION}); use a new file"
+            )
         self.fresh = "hmac_key" not in meta
         if self.fresh:
             key = os.urandom(32).hex()
