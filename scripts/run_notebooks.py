@@ -14,6 +14,8 @@ cell's output with the committed one.
 from __future__ import annotations
 
 import argparse
+import configparser
+import re
 import sys
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+SANITIZE = NOTEBOOKS / "nbval-sanitize.cfg"
 TIMEOUT = 300  # seconds per cell
 
 
@@ -29,14 +32,37 @@ def course() -> list[Path]:
     return sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 
 
+def sanitizers() -> list[tuple[re.Pattern[str], str]]:
+    """The (regex, replacement) pairs of notebooks/nbval-sanitize.cfg."""
+    parser = configparser.ConfigParser()
+    parser.read(SANITIZE)
+    return [(re.compile(parser[s]["regex"]), parser[s]["replace"]) for s in parser.sections()]
+
+
 def normalise(nb: Any) -> Any:
-    """Drop metadata that changes from run to run or machine to machine."""
+    """Drop metadata that changes from run to run or machine to machine, and write the
+    outputs through nbval's sanitizers, so a re-run of an unchanged notebook is identical."""
+    patterns = sanitizers()
+
+    def clean(text: Any) -> Any:
+        if isinstance(text, str):
+            for regex, replacement in patterns:
+                text = regex.sub(replacement, text)
+        return text
+
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("collapsed", None)
         if cell.cell_type != "code":
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
+            continue
+        for output in cell.outputs:
+            if "text" in output:
+                output["text"] = clean(output["text"])
+            for mime in ("text/plain", "text/html"):
+                if mime in output.get("data", {}):
+                    output["data"][mime] = clean(output["data"][mime])
     nb.metadata["kernelspec"] = {
         "display_name": "Python 3 (ipykernel)",
         "language": "python",

@@ -34,7 +34,7 @@ SECRETS_CELL = (
 _BINARY = ("image/png", "image/jpeg", "image/gif")
 
 
-def _runner() -> Any:
+def runner() -> Any:
     spec = importlib.util.spec_from_file_location(
         "run_notebooks", ROOT / "scripts" / "run_notebooks.py"
     )
@@ -47,7 +47,7 @@ def _runner() -> Any:
 def run_with_secrets(path: Path) -> tuple[Any, list[str], float]:
     """Run a notebook in a fresh kernel; return it (own cells only), every secret its
     sandboxes issued, and the seconds its own cells took."""
-    nb, seconds = _runner().execute(path, extra_cells=[SECRETS_CELL])
+    nb, seconds = runner().execute(path, extra_cells=[SECRETS_CELL])
     extra = nb.cells.pop()
     text = "".join(o.get("text", "") for o in extra.outputs if o.output_type == "stream")
     return nb, json.loads(text.strip().splitlines()[-1]), seconds

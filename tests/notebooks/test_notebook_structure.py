@@ -44,10 +44,9 @@ def _headings(nb: Any) -> list[str]:
 ids = [p.stem for p in COURSE]
 
 
-def test_the_course_has_only_known_lessons() -> None:
-    """notebooks/ holds only the course's lessons (the rest land as their APIs do)."""
-    stems = [p.stem for p in COURSE]
-    assert stems and set(stems) <= set(EXPECTED)
+def test_the_course_is_complete() -> None:
+    """notebooks/ holds exactly the seven lessons and the exercises' solutions."""
+    assert sorted(p.stem for p in COURSE) == sorted(EXPECTED)
 
 
 @pytest.mark.parametrize("path", COURSE, ids=ids)
