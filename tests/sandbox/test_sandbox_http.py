@@ -166,3 +166,12 @@ def test_dropped_connection_over_http() -> None:
         with pytest.raises(httpx.RemoteProtocolError):
             http.get("/user/tokens/verify")
         assert http.get("/user/tokens/verify").status_code == 200
+
+
+def test_background_server_disables_nagle(served: tuple[Sandbox, BackgroundServer]) -> None:
+    """The listening socket sets TCP_NODELAY, so keep-alive requests do not stall ~40 ms on
+    Nagle's algorithm meeting the client's delayed ACK."""
+    import socket
+
+    _sb, server = served
+    assert server._socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
