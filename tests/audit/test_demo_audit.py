@@ -123,3 +123,10 @@ def test_who_can_and_explain_on_demo(live: Audit) -> None:
     assert writers["live"].dtype == "boolean"
     text = str(live.explain(writers["token_id"].iloc[0]))
     assert "DNS" in text and "Can change" in text
+
+
+def test_explain_states_the_validity_window_in_utc(live: Audit) -> None:
+    """explain states an expiring token's window with the UTC zone name intact."""
+    row = live.tokens[live.tokens["name"] == "ci-dns-acme-status"].iloc[0]
+    text = str(live.explain(row["token_id"]))
+    assert "Until 2027-01-01 09:00 UTC" in text

@@ -34,7 +34,8 @@ def explain(audit: Audit, t: int) -> Explanation:
     if nb is not None and str(nb) != "NaT":
         when.append(f"valid from {nb:%Y-%m-%d %H:%M} UTC")
     when.append(f"until {exp:%Y-%m-%d %H:%M} UTC" if str(exp) != "NaT" else "with no expiry")
-    facts.append(" ".join(when).capitalize())
+    sentence = " ".join(when)
+    facts.append(sentence[:1].upper() + sentence[1:])
     if inv.ip_in[t]:
         facts.append(f"Usable only from {', '.join(inv.ip_in[t])}")
     else:
