@@ -35,21 +35,28 @@ def demo_audit() -> tuple[Any, Any]:
     sb = cft.Sandbox.demo()
     client = sb.client()
     directory = client.directory()
-    accounts = [a.id for a in directory.accounts]
-    now = sb.clock.now()
-    spec = cft.TokenSpec(
-        name="auditor-readonly",
-        policies=[
-            cft.Policy.allow(["API Tokens Read", "User Details Read"], user=client.user.get().id),
-            cft.Policy.allow(
-                ["Account API Tokens Read", "Account Settings Read", "Access: Audit Logs Read"],
-                accounts=accounts,
-            ),
-            cft.Policy.allow(["Zone Read"], all_zones_of=accounts),
+    advice = cft.least_privilege(
+        [
+            "GET /user",
+            "GET /user/tokens",
+            "GET /accounts",
+            "GET /accounts/{account_id}/tokens",
+            "GET /accounts/{account_id}/logs/audit",
+            "GET /zones",
+            "GET /zones/{zone_id}",
         ],
+        account=[a.id for a in directory.accounts],
+        zone=[z.id for z in directory.zones],
+        user=client.user.get().id,
+        directory=directory,
         allow_ips=["203.0.113.0/24"],
-        expires_on=now + timedelta(days=7),
+        ttl=timedelta(days=7),
+        allow_broad_scope=True,
+        name="auditor-readonly",
+        now=sb.clock.now(),
     )
+    now = sb.clock.now()
+    spec = advice.spec
     auditor = client.tokens.create(spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
