@@ -130,3 +130,15 @@ def test_explain_states_the_validity_window_in_utc(live: Audit) -> None:
     row = live.tokens[live.tokens["name"] == "ci-dns-acme-status"].iloc[0]
     text = str(live.explain(row["token_id"]))
     assert "Until 2027-01-01 09:00 UTC" in text
+
+
+def test_audit_of_a_sandbox_uses_its_clock() -> None:
+    """cft.audit(sandbox) audits through its bootstrap token at the sandbox's time, not the
+    wall clock, so ages and last-use figures match the sandbox's story."""
+    sb = cft.Sandbox.demo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = cft.audit(sb, progress=False)
+    assert result.now == sb.clock.now()
+    with pytest.raises(cft.InvalidInput, match="Client, AsyncClient or Sandbox"):
+        cft.audit(object(), progress=False)

@@ -298,20 +298,28 @@ def audit(
 ) -> Audit:
     """Audit every token ``client`` can see.
 
-    ``client``: a :class:`~cftokens.AsyncClient` (collected concurrently) or a
-    :class:`~cftokens.Client`. ``accounts``: account ids to audit (default: every visible
-    account). ``include_user``: also the user's own tokens. ``usage``: None (usage rules are
-    reported as not evaluated), ``True`` (fetch Audit Logs v2 for the last 30 days), or a
-    usage source (the sandbox journal, Audit Logs v2 records, a usage table). ``now``: the
-    audit's clock. ``progress``: a tqdm progress bar (a widget in Jupyter). Works inside
-    Jupyter's running event loop too (the collection then runs in a worker thread).
+    ``client``: a :class:`~cftokens.AsyncClient` (collected concurrently), a
+    :class:`~cftokens.Client`, or a :class:`~cftokens.Sandbox` (its bootstrap token, and its
+    clock as ``now`` unless given: a sandbox's clock is not the wall clock).
+    ``accounts``: account ids to audit (default: every visible account).
+    ``include_user``: also the user's own tokens.
+    ``usage``: None (usage rules are reported as not evaluated), ``True`` (fetch Audit Logs
+    v2 for the last 30 days), or a usage source (the sandbox journal, Audit Logs v2 records,
+    a usage table).
+    ``now``: the audit's clock. ``progress``: a tqdm progress bar (a widget in Jupyter).
+    Works inside Jupyter's running event loop too (the collection then runs in a worker
+    thread).
     """
     from ..client import AsyncClient, Client
+    from ..sandbox import Sandbox
 
+    if isinstance(client, Sandbox):
+        now = client.clock.now() if now is None else now
+        client = client.async_client()
     if not isinstance(client, AsyncClient | Client):
         raise InvalidInput(
-            f"audit() takes a cftokens.Client or AsyncClient, got {type(client).__name__}; "
-            "for offline data use cftokens.Audit.from_records(...)"
+            f"audit() takes a cftokens.Client, AsyncClient or Sandbox, got "
+            f"{type(client).__name__}; for offline data use cftokens.Audit.from_records(...)"
         )
     coro = audit_async(
         client,
