@@ -32,7 +32,9 @@ def register(subparsers: Any) -> None:
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
-        "--sandbox", action="store_true", help="audit the sandbox's demo company, in-process"
+        "--sandbox",
+        action="store_true",
+        help="audit the sandbox's demo company, in-process, with its 60-day journal as usage",
     )
     source.add_argument(
         "--terraform", metavar="FILE", help="lint tokens in `terraform show -json` output"
@@ -44,7 +46,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--usage",
         action="store_true",
-        help="evaluate the usage rules (sandbox journal, or Audit Logs v2 of the last 30 days)",
+        help="evaluate the usage rules from Audit Logs v2 of the last 30 days (always on with "
+        "--sandbox, whose journal is the usage)",
     )
     parser.add_argument("--suppressions", metavar="FILE", help="YAML or JSON suppressions file")
     parser.add_argument(
@@ -81,6 +84,11 @@ def _format(args: argparse.Namespace) -> str:
     raise UsageError(f"cannot tell the report format from {args.output!r}; add --format")
 
 
+def _progress(args: argparse.Namespace) -> bool:
+    """A progress bar only for a person watching a terminal (not in CI logs or pipes)."""
+    return not args.no_progress and sys.stderr.isatty()
+
+
 def _collect(args: argparse.Namespace) -> Any:
     from ..audit import Audit
     from . import UsageError
@@ -103,9 +111,9 @@ def _collect(args: argparse.Namespace) -> Any:
         result = run_audit(
             client,
             accounts=args.account,
-            usage=sb.journal if args.usage else None,
+            usage=sb.journal,
             now=sb.clock.now(),
-            progress=not args.no_progress,
+            progress=_progress(args),
             profile=args.profile,
             suppressions=args.suppressions,
         )
@@ -134,7 +142,7 @@ def _collect(args: argparse.Namespace) -> Any:
         client,
         accounts=args.account,
         usage=True if args.usage else None,
-        progress=not args.no_progress,
+        progress=_progress(args),
         profile=args.profile,
         suppressions=args.suppressions,
     )
