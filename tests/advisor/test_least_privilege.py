@@ -519,3 +519,23 @@ def test_equal_cost_grants_prefer_the_group_naming_the_subject(
     unless another group covers more of the intents with fewer grants."""
     advice = least_privilege(intents, now=NOW)
     assert sorted(g.group.name for g in advice.grants) == expected
+
+
+def test_the_zone_prefix_does_not_make_a_zone_group_look_natural() -> None:
+    """Every zone path starts with /zones/{zone_id}: that prefix does not count as the subject,
+    so "Zone Settings Read" (reach 51) does not replace "SSL and Certificates Read" on the
+    automatic SSL/TLS setting, nor does "Zone WAF Read" take URL normalization."""
+    ssl = least_privilege([f"GET /zones/{EXAMPLE_COM}/settings/ssl_automatic_mode"], now=NOW)
+    assert group_names(ssl) == {"SSL and Certificates Read"}
+    url = least_privilege([f"GET /zones/{EXAMPLE_COM}/url_normalization"], now=NOW)
+    assert not any(name.startswith("Zone") for name in group_names(url)), group_names(url)
+
+
+def test_cost_is_the_cost_of_the_grants_given() -> None:
+    """advice.cost describes the grants in the spec, after the natural-group pass swapped
+    Load Balancers Read for Zone Read on GET /zones/{zone_id}."""
+    advice = least_privilege([f"GET /zones/{EXAMPLE_COM}"], now=NOW)
+    (grant,) = advice.grants
+    assert grant.group.name == "Zone Read"
+    assert advice.cost == costs.decode(costs.cost_of(grant.group.id))
+    assert advice.cost["reach"] == costs.reach(grant.group)

@@ -91,10 +91,33 @@ def _group_key(group_id: str) -> tuple[str, str]:
     return (group.name, group.id)
 
 
+_STOPWORDS = frozenset({"and", "for", "the", "with"})
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words of three letters or more, plural "s" dropped, stopwords left out."""
+    return [
+        w.rstrip("s")
+        for w in re.split(r"[^a-z0-9]+", text.lower())
+        if len(w) > 2 and w not in _STOPWORDS
+    ]
+
+
+def _subject_text(path: str) -> str:
+    """The literal segments of a path template that say what it is about: placeholders and
+    the resource prefix (``/zones/{zone_id}``, ``/accounts/{account_id}``) left out, since
+    every zone or account path has them."""
+    segments = [s for s in path.split("/") if s]
+    if len(segments) > 1 and segments[0] in ("zones", "accounts") and "{" in segments[1]:
+        segments = segments[2:]
+    return " ".join(s for s in segments if "{" not in s)
+
+
 def _relevance(group_id: str, intent: Intent) -> int:
     """How naturally a group names what an operation is about, 0 to 100: 100 when the group's
     subject ("Zone" of "Zone Read") is the operation's tag, else the share of the subject's
-    words found in the tag or the path's literal segments."""
+    words found in the tag or the path's literal segments after the zone or account prefix
+    (so "Zone WAF Read" does not look natural on every ``/zones/{zone_id}/…`` path)."""
     group = permission_groups.by_id(group_id)
     op = intent.operation
     if group is None or op is None:
@@ -103,8 +126,8 @@ def _relevance(group_id: str, intent: Intent) -> int:
     tag = op.tag.lower()
     if subject == tag:
         return 100
-    seen = {seg.rstrip("s") for seg in re.split(r"[^a-z0-9]+", op.path.lower() + " " + tag)}
-    words = [w.rstrip("s") for w in re.split(r"[^a-z0-9]+", subject) if len(w) > 2]
+    seen = set(_words(_subject_text(op.path) + " " + tag))
+    words = _words(subject)
     if not words:
         return 0
     return 99 * sum(1 for w in words if w in seen) // len(words)
@@ -929,7 +952,7 @@ def least_privilege(
         user=user,
         directory=directory,
         optimal=solution.optimal,
-        cost=costs.decode(solution.cost),
+        cost=costs.decode(sum(costs.cost_of(gid) for gid, _ in chosen)),
         raw_requirements=tuple(zip(needing, requirements, strict=True)),
         issued_at=start,
     )
