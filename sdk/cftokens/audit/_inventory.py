@@ -7,8 +7,13 @@ group ids and CIDRs are cached, since they repeat across tokens) and then into n
 Semantics stay the engine's: for a token without deny policies, E(T) is exactly its allow
 (group, atom) pairs whose atom has the group's scope (what :func:`cftokens.effective_grants`
 computes); a token with any deny policy is handed to :func:`cftokens.effective_grants` itself.
-``tests/audit/test_inventory.py`` checks row for row that both paths agree on generated
-inventories. Resource keys are parsed with the same rules as :meth:`cftokens.Resource.from_api`.
+One case needs the directory, which :func:`cftokens.effective_grants` does not use to drop
+grants: a flat zone allow (``account.zone.<id>``) that a deny on all zones of the zone's account,
+or on the zone in its nested form, removes. :func:`cftokens.evaluate` refuses every request such
+a grant could serve, so it is not in E(T) either (when the zone's account is unknown the grant
+stays in E(T): the audit does not assume away a risk). ``tests/audit/test_outputs.py`` checks
+row for row that the columnar path agrees with the engine on generated inventories. Resource
+keys are parsed with the same rules as :meth:`cftokens.Resource.from_api`.
 """
 
 from __future__ import annotations
@@ -452,8 +457,14 @@ def _norm_name(name: str) -> str:
     return " ".join(name.split())
 
 
-def build_inventory(records: Sequence[TokenRecord]) -> Inventory:
-    """Parse token records into an :class:`Inventory` (invalid tokens are listed, not raised)."""
+def build_inventory(
+    records: Sequence[TokenRecord], zone_account: Mapping[str, str] | None = None
+) -> Inventory:
+    """Parse token records into an :class:`Inventory` (invalid tokens are listed, not raised).
+
+    ``zone_account`` (zone id → account id, from the directory) lets E(T) drop flat zone
+    grants that a deny on the zone's account removes (see the module docstring).
+    """
     inv = Inventory()
     seen: set[str] = set()
     for position, record in enumerate(records):
@@ -475,7 +486,7 @@ def build_inventory(records: Sequence[TokenRecord]) -> Inventory:
             continue
         if isinstance(tid, str):
             seen.add(tid)
-    _finish(inv)
+    _finish(inv, zone_account or {})
     return inv
 
 
@@ -493,7 +504,7 @@ _GRANT_COLUMNS = (
 )
 
 
-def _finish(inv: Inventory) -> None:
+def _finish(inv: Inventory, zone_account: Mapping[str, str]) -> None:
     """Turn the lists into arrays and compute E(T)."""
     a = inv.arrays
     a["g_tok"] = np.array(inv.g_tok, dtype=np.int32)
@@ -517,15 +528,20 @@ def _finish(inv: Inventory) -> None:
     effective = scope_ok & ~a["g_deny"]
     narrowed = np.zeros(inv.m, dtype=bool)
     for t in np.flatnonzero(a["has_deny"]):
-        _engine_effective(inv, int(t), effective, narrowed)
+        _engine_effective(inv, int(t), effective, narrowed, zone_account)
     a["g_effective"] = effective
     a["g_narrowed"] = narrowed
 
 
 def _engine_effective(
-    inv: Inventory, t: int, effective: npt.NDArray[np.bool_], narrowed: npt.NDArray[np.bool_]
+    inv: Inventory,
+    t: int,
+    effective: npt.NDArray[np.bool_],
+    narrowed: npt.NDArray[np.bool_],
+    zone_account: Mapping[str, str],
 ) -> None:
-    """E(T) of a token with deny policies, from :func:`cftokens.effective_grants` itself."""
+    """E(T) of a token with deny policies, from :func:`cftokens.effective_grants` itself, less
+    the flat zone grants a deny on the zone's account (or nested zone) removes."""
     from ..model.token import Token
     from ..policy import effective_grants
 
@@ -547,6 +563,27 @@ def _engine_effective(
         hit = granted.get(key)
         effective[row] = hit is not None
         narrowed[row] = bool(hit)
+        if hit is not None and inv.g_kind[row] == K_ZONE and inv.g_racct[row] is None:
+            account = zone_account.get(str(inv.g_rid[row]))
+            if account is not None and _nested_deny_covers(
+                inv, start, end, inv.g_group[row], str(inv.g_rid[row]), account
+            ):
+                effective[row] = False
+                narrowed[row] = False
+
+
+def _nested_deny_covers(
+    inv: Inventory, start: int, end: int, group: int, zone: str, account: str
+) -> bool:
+    """True when a deny row of the token (rows ``start:end``) names ``group`` on all zones of
+    ``account`` or on ``zone`` nested under ``account`` (the engine's evaluate refuses then)."""
+    for row in range(start, end):
+        if not inv.g_deny[row] or inv.g_group[row] != group or inv.g_racct[row] != account:
+            continue
+        kind = inv.g_kind[row]
+        if kind == K_ALL_ZONES_IN or (kind == K_ZONE and inv.g_rid[row] == zone):
+            return True
+    return False
 
 
 def parse_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]]:

@@ -255,7 +255,7 @@ class Audit:
 
     # -- the run ------------------------------------------------------------------------------
     def _run(self) -> None:
-        self._inv = build_inventory(self._records)
+        self._inv = build_inventory(self._records, self._dir.zone_account)
         usage_index = (
             UsageIndex(self.usage, self.now, self.profile.thresholds.usage_window_days, self._dir)
             if self.usage is not None

@@ -1442,7 +1442,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
             fix = ("replace_pair", pol, gid, key, ("all_zones_of", (acct,)))
         elif not ctx.scope_ok[row]:
             continue  # reported per (policy, group) below
-        elif not inv.g_deny[row] and (not ctx.eff[row] or _denied_zone(ctx, t, row)):
+        elif not inv.g_deny[row] and not ctx.eff[row]:
             problem = f"{ctx.evidence(row)}, but a deny policy removes all of it"
             fix = ("remove_pair", pol, gid, key)
         elif inv.g_deny[row]:
@@ -1492,29 +1492,6 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
             grp=code,
         )
     return hits
-
-
-def _denied_zone(ctx: Ctx, t: int, row: int) -> bool:
-    """A flat zone grant that a deny on all zones of the zone's account removes (the engine
-    decides it with the directory; :func:`cftokens.effective_grants` alone cannot know)."""
-    inv = ctx.inv
-    if not inv.arrays["has_deny"][t] or inv.g_kind[row] != K_ZONE:
-        return False
-    zone_id = str(inv.g_rid[row])
-    account = ctx.dir.zone_account.get(zone_id)
-    if account is None:
-        return False
-    from ..policy import evaluate
-    from .core import _timeless
-
-    decision = evaluate(
-        _timeless(inv.records[t].payload),
-        ctx.group_id(int(ctx.grp[row])),
-        zone=zone_id,
-        account=account,
-        directory=ctx.dir.directory,
-    )
-    return not decision.allowed and decision.policy is not None
 
 
 def _missing_mask(ctx: Ctx) -> npt.NDArray[np.bool_]:

@@ -1,0 +1,126 @@
+"""Rule semantics pinned down in review: each test fails on the behaviour it replaced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit_helpers import (
+    ACCT,
+    ACCT2,
+    ZONE,
+    allow,
+    deny,
+    hits,
+    run,
+    token,
+    zone,
+    zones_of,
+)
+
+
+def _nested_zone(a: str, z: str) -> dict[str, Any]:
+    return {f"com.cloudflare.api.account.{a}": {f"com.cloudflare.api.account.zone.{z}": "*"}}
+
+
+def test_flat_zone_grant_removed_by_a_deny_on_its_account_is_not_in_e_t() -> None:
+    """A flat zone allow that a deny on all zones of the zone's account removes is not
+    effective: no RK-01, no write for NW-01, and the grants frame agrees with who_can."""
+    shadowed = token(
+        "shadowed", allow(["DNS Write"], zone(ZONE)), deny(["DNS Write"], zones_of(ACCT)), ip_in=[]
+    )
+    audit = run(shadowed)
+    assert hits(audit, "CFT-RK-01").empty
+    assert list(hits(audit, "CFT-NW-01")["severity"].astype(str)) == ["low"]
+    grants = audit.grants
+    allow_row = grants[(grants["policy"] == 1)]
+    assert not allow_row["effective"].any()
+    assert audit.who_can("DNS Write", zone="example.com").empty
+    assert "removes all of it" in hits(audit, "CFT-LN-02")["evidence"].iloc[0]
+
+
+def test_flat_zone_grant_removed_by_a_nested_deny_of_the_same_zone() -> None:
+    """A deny naming the zone in its nested form removes the flat allow of that zone."""
+    t = token(
+        "t",
+        allow(["DNS Write"], zone(ZONE)),
+        deny(["DNS Write"], _nested_zone(ACCT, ZONE)),
+        ip_in=[],
+    )
+    assert hits(run(t), "CFT-RK-01").empty
+
+
+def test_deny_on_another_account_leaves_the_flat_zone_grant_effective() -> None:
+    """A deny on all zones of another account does not touch the zone: RK-01 still fires."""
+    t = token("t", allow(["DNS Write"], zone(ZONE)), deny(["DNS Write"], zones_of(ACCT2)), ip_in=[])
+    audit = run(t)
+    assert not hits(audit, "CFT-RK-01").empty
+    assert list(hits(audit, "CFT-NW-01")["severity"].astype(str)) == ["medium"]
+
+
+def test_e_t_agrees_with_evaluate_on_random_allow_deny_mixes() -> None:
+    """On random mixes of flat, nested and wildcard allows and denies, every zone the engine
+    allows is covered by an effective grant, and every effective grant of a named zone is one
+    the engine allows (no wholly removed grant stays in E(T))."""
+    import random
+
+    from audit_helpers import ACCOUNTS, NOW, ZONE2, ZONE3, ZONES
+
+    import cftokens as cft
+    from cftokens.audit import Audit
+
+    directory = cft.Directory(
+        accounts=[cft.Account.from_api(a) for a in ACCOUNTS],
+        zones=[cft.Zone.from_api(z) for z in ZONES],
+    )
+    owner = {z["id"]: z["account"]["id"] for z in ZONES}
+    atoms: list[dict[str, Any]] = [
+        zone(ZONE),
+        zone(ZONE3),
+        _nested_zone(ACCT, ZONE),
+        _nested_zone(ACCT, ZONE2),
+        _nested_zone(ACCT2, ZONE3),
+        zones_of(ACCT),
+        zones_of(ACCT2),
+        {"com.cloudflare.api.account.zone.*": "*"},
+    ]
+    rng = random.Random(7)
+    tokens = []
+    for i in range(300):
+        policies = []
+        for _ in range(rng.randint(1, 3)):
+            effect = allow if not policies or rng.random() < 0.5 else deny
+            chosen: dict[str, Any] = {}
+            for a in rng.sample(atoms, rng.randint(1, 2)):
+                for key, value in a.items():
+                    if isinstance(value, dict) and isinstance(chosen.get(key), dict):
+                        chosen[key] = {**chosen[key], **value}
+                    else:
+                        chosen[key] = value
+            policies.append(effect(["DNS Write"], chosen))
+        tokens.append(token(f"r{i}", *policies))
+    audit = Audit.from_records(tokens=tokens, accounts=ACCOUNTS, zones=ZONES, now=NOW)
+    g = audit.grants
+    g = g[g["effective"].astype(bool)]
+    for payload in tokens:
+        subject = cft.Token.from_api(payload)
+        allowed = {
+            z
+            for z in owner
+            if cft.evaluate(subject, "DNS Write", zone=z, directory=directory, at=NOW).allowed
+        }
+        rows = g[g["token_id"] == payload["id"]]
+        reach: set[str] = set()
+        for kind, rid, racct in zip(
+            rows["resource_kind"].astype(str),
+            rows["resource_id"],
+            rows["resource_account_id"],
+            strict=True,
+        ):
+            if kind == "zone":
+                assert rid in allowed, (payload["policies"], rid, allowed)
+                reach.add(rid)
+            elif kind == "all_zones_in":
+                reach |= {z for z, a in owner.items() if a == racct}
+            else:
+                reach |= set(owner)
+        assert allowed <= reach, (payload["policies"], allowed, reach)
