@@ -74,7 +74,38 @@ def test_minting_intents_explain_every_escalation_finding() -> None:
     mixed_findings = mixed.findings
     assert "CFT-PE-03" in set(mixed_findings["rule_id"])
     pe03 = mixed_findings[mixed_findings["rule_id"] == "CFT-PE-03"]["why"].iloc[0]
-    assert "token of its own" in pe03 or "CFT-PE" in pe03
+    assert "token of its own" in pe03
+    assert "lifetime is cut" not in pe03  # the 30-day cut is why PE-03 does *not* fire on it
+
+
+def test_pe03_why_names_each_reason_it_trips() -> None:
+    """A minting token without an allowlist that also holds other groups trips PE-03 for both
+    reasons, and its why names both (not the note about the 30-day lifetime)."""
+    advice = least_privilege(
+        ["POST /user/tokens", "GET /zones/{zone_id}/dns_records"],
+        zone=EXAMPLE_COM,
+        user=USER,
+        now=NOW,
+    )
+    findings = advice.findings
+    why = findings[findings["rule_id"] == "CFT-PE-03"]["why"].iloc[0]
+    assert "no IP allowlist" in why and "token of its own" in why
+    assert "lifetime is cut" not in why
+
+
+def test_ip_condition_findings_say_it_is_the_callers_choice() -> None:
+    """An allowlist in documentation space trips NW-03; its why says the condition is the
+    caller's allow_ips, kept as given."""
+    advice = least_privilege(
+        ["GET /zones/{zone_id}/dns_records"],
+        zone=EXAMPLE_COM,
+        allow_ips="198.51.100.0/24",
+        now=NOW,
+    )
+    assert advice.spec.allow_ips == ("198.51.100.0/24",)
+    findings = advice.findings
+    why = findings[findings["rule_id"] == "CFT-NW-03"]["why"].iloc[0]
+    assert "allow_ips=['198.51.100.0/24']" in why
 
 
 def test_account_owned_advice_is_audited_as_account_owned(directory: cft.Directory) -> None:

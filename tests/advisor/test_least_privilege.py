@@ -539,3 +539,36 @@ def test_cost_is_the_cost_of_the_grants_given() -> None:
     assert grant.group.name == "Zone Read"
     assert advice.cost == costs.decode(costs.cost_of(grant.group.id))
     assert advice.cost["reach"] == costs.reach(grant.group)
+
+
+def test_one_ip_range_may_be_a_plain_string() -> None:
+    """allow_ips="203.0.113.7" is one range (not eleven characters), as is deny_ips."""
+    advice = least_privilege(
+        ["GET /zones/{zone_id}/dns_records"],
+        zone=EXAMPLE_COM,
+        allow_ips="203.0.113.0/24",
+        deny_ips="203.0.113.7",
+        now=NOW,
+    )
+    assert advice.spec.allow_ips == ("203.0.113.0/24",)
+    assert advice.spec.deny_ips == ("203.0.113.7",)
+
+
+def test_reasons_do_not_repeat_the_request() -> None:
+    """An intent written as its own request is not repeated in front of the reason; a template
+    still shows the request it was bound to."""
+    with pytest.raises(cft.InvalidInput) as caught:
+        least_privilege(["GET /user/tokens"], now=NOW)
+    assert "GET /user/tokens: GET /user/tokens" not in str(caught.value)
+    advice = least_privilege(
+        ["GET /user/tokens", "GET /zones/{zone_id}/dns_records"], zone=EXAMPLE_COM, now=NOW
+    )
+    (missing,) = advice.unmapped
+    assert missing.intent == "GET /user/tokens"
+    assert missing.reason.startswith("it needs API Tokens")
+
+
+def test_notes_agree_in_number() -> None:
+    """One request "accepts" no less-privileged group; several "accept"."""
+    one = least_privilege(["POST /user/tokens"], user=USER, now=NOW)
+    assert any("POST /user/tokens accepts no less-privileged group" in n for n in one.notes)

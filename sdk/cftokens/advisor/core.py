@@ -409,9 +409,19 @@ class Advice:
 
     def _why(self, rule_id: str) -> str | None:
         family = rule_id.rsplit("-", 1)[0]  # CFT-PE-03 -> CFT-PE
-        for note in self.notes:
-            if note.startswith(rule_id) or f"({rule_id})" in note:
-                return note
+        exact = [n for n in self.notes if n.startswith(rule_id) or f"({rule_id})" in n]
+        if exact:  # a rule may trip for several reasons (PE-03: no allowlist, other groups)
+            return "; ".join(exact)
+        if family == "CFT-NW" and (self.spec.allow_ips or self.spec.deny_ips):
+            given = ", ".join(
+                f"{name}={list(value)}"
+                for name, value in (
+                    ("allow_ips", self.spec.allow_ips),
+                    ("deny_ips", self.spec.deny_ips),
+                )
+                if value
+            )
+            return f"CFT-NW: the IP condition is the caller's choice ({given}), kept as given"
         heads = [(note.split(":", 1)[0], note) for note in self.notes]
         for head, note in heads:
             if head == family:
@@ -632,6 +642,28 @@ def _options(intent: Intent, ctx: _Context) -> tuple[frozenset[Element], str]:
     return frozenset(), "; ".join(reasons)
 
 
+def _with_request(intent: Intent, why: str) -> str:
+    """``why``, led by the concrete request when the intent was written otherwise (a
+    template, an operationId, a client method)."""
+    return why if intent.text == intent.request else f"{intent.request}: {why}"
+
+
+def _needed_by(group: PermissionGroup, grants: Sequence[Grant]) -> str:
+    """``"POST /user/tokens accepts"`` / ``"A, B, C … accept"``: the requests a granted
+    group serves, for the notes."""
+    needers = sorted({i.request for g in grants if g.group == group for i in g.intents})
+    more = " …" if len(needers) > 3 else ""
+    verb = "accepts" if len(needers) == 1 else "accept"
+    return f"{', '.join(needers[:3])}{more} {verb}"
+
+
+def _cidrs(values: str | Iterable[str] | None) -> tuple[str, ...]:
+    """IP ranges as given: one string is one range (not its characters)."""
+    if values is None:
+        return ()
+    return (values,) if isinstance(values, str) else tuple(values)
+
+
 def _label(ctx: _Context, kind: str, ident: str | None) -> str:
     if ident is None:
         return "its account"
@@ -823,7 +855,7 @@ def least_privilege(
             continue
         opts, why = _options(intent, ctx)
         if not opts:
-            unmapped.append(Unmapped(intent=intent.text, reason=f"{intent.request}: {why}"))
+            unmapped.append(Unmapped(intent=intent.text, reason=_with_request(intent, why)))
             continue
         requirements.append(opts)
         needing.append(intent)
@@ -869,8 +901,8 @@ def least_privilege(
         if minting and ttl is DEFAULT_TTL:
             lifetime = MINTING_TTL
             notes.append(
-                "CFT-PE-03: the token can mint tokens, so its lifetime is cut to 30 days (pass "
-                "ttl= to choose another)"
+                "the token can mint tokens, so its lifetime is cut to 30 days, as CFT-PE-03 asks "
+                "(pass ttl= to choose another)"
             )
         elif minting and ttl > MINTING_TTL:
             notes.append(
@@ -890,7 +922,7 @@ def least_privilege(
             "CFT-LC-01: no expiry because ttl=None; the token works until revoked (pass ttl= "
             "to bound it)"
         )
-    ips = tuple(allow_ips or ())
+    ips = _cidrs(allow_ips)
     if not ips:
         rule = "CFT-PE-03" if minting else "CFT-NW-01"
         notes.append(
@@ -905,20 +937,16 @@ def least_privilege(
             )
     for group in dict.fromkeys(held):
         if group.families & {"CRED", "EVASION"} and "PE" not in group.families:
-            needers = sorted({i.request for g in grants if g.group == group for i in g.intents})
             family = "returns secrets" if "CRED" in group.families else "can weaken defences"
             notes.append(
                 f"CFT-RK: {group.name} {family}; it is granted because "
-                f"{', '.join(needers[:3])}{' …' if len(needers) > 3 else ''} accept no "
-                "less-risky group"
+                f"{_needed_by(group, grants)} no less-risky group"
             )
     for group in escalating:
-        needers = sorted({i.request for g in grants if g.group == group for i in g.intents})
         returns = " and returns secrets (CFT-RK-03)" if "CRED" in group.families else ""
         notes.append(
             f"CFT-PE: {group.name} lets the token escalate privilege{returns}; it is granted "
-            f"because {', '.join(needers[:3])}{' …' if len(needers) > 3 else ''} accept no "
-            "less-privileged group"
+            f"because {_needed_by(group, grants)} no less-privileged group"
         )
     if minting and len(set(held)) > len(minting):
         notes.append(
@@ -937,7 +965,7 @@ def least_privilege(
         name=name,
         policies=policies,
         allow_ips=ips,
-        deny_ips=tuple(deny_ips),
+        deny_ips=_cidrs(deny_ips),
         not_before=not_before,
         expires_on=expires_on,
     )

@@ -38,8 +38,11 @@ from .core import (
     _Context,
     _element_key,
     _element_label,
+    _group,
     _options,
     _resource_wire,
+    _tuple,
+    _with_request,
     assemble,
 )
 from .costs import cost_of
@@ -57,10 +60,6 @@ PUT_WARNING = (
     "of the current token (result.before) to roll back, then apply it with "
     "result.apply(client) or client.tokens.update(token_id, result.spec)."
 )
-
-
-def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
-    return tuple(values)
 
 
 @frozen(kw_only=True)
@@ -402,7 +401,7 @@ def rightsize(
                         "; the token grants on all zones of an account, and the zone's account "
                         "is unknown: pass directory="
                     )
-            missing.append(Unmapped(intent=intent.text, reason=f"{intent.request}: {reason}"))
+            missing.append(Unmapped(intent=intent.text, reason=_with_request(intent, reason)))
             continue
         requirements.append(frozenset(usable))
         needing.append(intent)
@@ -521,9 +520,3 @@ def rightsize(
         account_id=account_id,
         directory=directory,
     )
-
-
-def _group(group_id: str) -> PermissionGroup:
-    group = permission_groups.by_id(group_id)
-    assert group is not None
-    return group
