@@ -124,3 +124,40 @@ def test_e_t_agrees_with_evaluate_on_random_allow_deny_mixes() -> None:
             else:
                 reach |= set(owner)
         assert allowed <= reach, (payload["policies"], allowed, reach)
+
+
+def _every_account_write(*resources: dict[str, Any]) -> dict[str, Any]:
+    import cftokens as cft
+
+    groups = [
+        {"id": g.id, "name": g.name}
+        for g in cft.permission_groups
+        if g.scope is cft.Scope.ACCOUNT and g.level is cft.Level.WRITE
+    ]
+    merged: dict[str, Any] = {}
+    for r in resources:
+        merged.update(r)
+    return {"effect": "allow", "permission_groups": groups, "resources": merged}
+
+
+def test_pe_06_admin_on_one_account_still_escalates_to_another() -> None:
+    """Holding every account write group on one account does not hide a minting path to
+    another account: PE-06 fires for the account it does not already hold."""
+    from audit_helpers import account
+
+    t = token(
+        "t",
+        _every_account_write(account(ACCT)),
+        allow(["Account API Tokens Write"], account(ACCT2)),
+    )
+    found = hits(run(t), "CFT-PE-06")
+    assert list(found["severity"].astype(str)) == ["critical"]
+    assert "Acme Staging" in found["evidence"].iloc[0]
+
+
+def test_pe_06_not_raised_when_the_target_is_already_held() -> None:
+    """A token already administrator-equivalent where its paths lead has nothing to reach."""
+    from audit_helpers import ALL_ACCOUNTS, account
+
+    assert hits(run(token("t", _every_account_write(account(ACCT)))), "CFT-PE-06").empty
+    assert hits(run(token("t", _every_account_write(ALL_ACCOUNTS))), "CFT-PE-06").empty

@@ -541,6 +541,34 @@ def pe_05(ctx: Ctx, r: Rule) -> Hits:
     return hits
 
 
+class _AdminHeld:
+    """Where a token already holds administrator-equivalent access (every account write group
+    of the catalogue): on one account, or on all accounts."""
+
+    def __init__(
+        self,
+        on_all: set[int],
+        by_account: dict[str, set[int]],
+        needed: int,
+        directory_accounts: list[str],
+    ):
+        self.on_all = on_all
+        self.by_account = by_account
+        self.needed = needed
+        self.directory_accounts = directory_accounts
+
+    def on(self, account: str | None) -> bool:
+        """True when the token is administrator-equivalent on ``account`` (None: on all
+        accounts, or on every account of the directory)."""
+        if account is None:
+            if len(self.on_all) >= self.needed:
+                return True
+            return bool(self.directory_accounts) and all(
+                self.on(a) for a in self.directory_accounts
+            )
+        return len(self.on_all | self.by_account.get(account, set())) >= self.needed
+
+
 @rule(
     "CFT-PE-06",
     "Escalation path to admin-equivalent",
@@ -554,7 +582,13 @@ def pe_05(ctx: Ctx, r: Rule) -> Hits:
 def pe_06(ctx: Ctx, r: Rule) -> Hits:
     """Escalation is about reach, not the permission list: a token that can mint or roll
     tokens, or change members, reaches administrator-equivalent access in one or two steps,
-    even when every permission it holds looks narrow. The path is the evidence."""
+    even when every permission it holds looks narrow. The path is the evidence.
+
+    Administrator-equivalent on an account means every account-scoped write group of the
+    catalogue on it. "Already held" is judged per target: a path to account A is dropped only
+    when the token holds all of them on A (or on all accounts); a user-token mint reaches every
+    account of the user, so it is dropped only when the token holds them on all accounts (or on
+    every account of the directory)."""
     hits = Hits(r.id)
     user_mint = ctx.eff & (ctx.grp == _code(ctx, API_TOKENS_WRITE))
     on_account = (ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS)
@@ -569,20 +603,24 @@ def pe_06(ctx: Ctx, r: Rule) -> Hits:
     n_account_writes = int(
         np.sum((ctx.g_scope == S_ACCOUNT) & (ctx.g_level == L_WRITE) & ctx.g_known)
     )
+    directory_accounts = list(ctx.dir.account_names)
     for t in candidates:
         paths: list[tuple[int, str, int]] = []  # (length, sentence, row)
         rows = ctx.token_rows(int(t))
-        held_account_writes = len(
-            {
-                int(ctx.grp[i])
-                for i in rows
-                if ctx.write_row[i] and ctx.row_scope[i] == S_ACCOUNT and on_account[i]
-            }
-        )
-        if held_account_writes >= n_account_writes:
-            continue  # already administrator-equivalent: nothing to escalate to
+        on_all: set[int] = set()
+        by_account: dict[str, set[int]] = {}
         for i in rows:
+            if ctx.write_row[i] and ctx.row_scope[i] == S_ACCOUNT:
+                if ctx.kind[i] == K_ALL_ACCOUNTS:
+                    on_all.add(int(ctx.grp[i]))
+                elif ctx.kind[i] == K_ACCOUNT:
+                    by_account.setdefault(str(ctx.inv.g_rid[i]), set()).add(int(ctx.grp[i]))
+        held = _AdminHeld(on_all, by_account, n_account_writes, directory_accounts)
+        for i in rows:
+            target = str(ctx.inv.g_rid[i]) if ctx.kind[i] == K_ACCOUNT else None
             if user_mint[i]:
+                if held.on(None):
+                    continue  # already administrator-equivalent everywhere it could reach
                 paths.append(
                     (
                         1,
@@ -592,6 +630,8 @@ def pe_06(ctx: Ctx, r: Rule) -> Hits:
                     )
                 )
             elif acct_mint[i]:
+                if held.on(target):
+                    continue
                 paths.append(
                     (
                         1,
@@ -601,6 +641,8 @@ def pe_06(ctx: Ctx, r: Rule) -> Hits:
                     )
                 )
             elif members[i]:
+                if held.on(target):
+                    continue
                 paths.append(
                     (
                         2,
