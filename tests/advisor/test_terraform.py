@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from typing import Any
 
@@ -147,3 +150,57 @@ def test_tokens_export_through_their_spec() -> None:
     assert unquote(body["status"]) == "disabled"
     with pytest.raises(cft.InvalidInput):
         to_terraform({"name": "x"})  # type: ignore[arg-type]
+
+
+def test_a_line_break_in_the_name_cannot_inject_configuration() -> None:
+    """A token name with line breaks (a listed token's name is anyone's text) stays inside the
+    header comment and the name string: the file still holds exactly one resource."""
+    name = 'x\nresource "cloudflare_api_token" "evil" {}\n# y'
+    spec = cft.TokenSpec(name=name, policies=[cft.Policy.allow(["DNS Read"], zones=[EXAMPLE_COM])])
+    text = to_terraform(spec)
+    assert [line for line in text.splitlines() if line.startswith("resource")] == [
+        'resource "cloudflare_api_token" "x_resource_cloudflare_api_token_evil_y" {'
+    ]
+    _kind, _ident, body = parse(text)
+    assert unquote(body["name"]) == name
+
+
+def _variants() -> list[str]:
+    base = cft.TokenSpec(name="c", policies=[cft.Policy.allow(["DNS Read"], zones=[EXAMPLE_COM])])
+    return [
+        to_terraform(base),
+        to_terraform(base.replace(allow_ips=["203.0.113.0/24"])),
+        to_terraform(base.replace(deny_ips=["203.0.113.7"]), account_id=PROD),
+        to_terraform(
+            base.replace(
+                allow_ips=["203.0.113.0/24"],
+                deny_ips=["203.0.113.7"],
+                expires_on=datetime(2026, 4, 1, tzinfo=UTC),
+                status=cft.TokenStatus.DISABLED,
+            )
+        ),
+    ]
+
+
+def test_attributes_are_aligned_as_terraform_fmt_writes_them() -> None:
+    """Each run of attributes is aligned to its own longest key: a lone name is 'name = ',
+    a lone 'in' list is 'in = '."""
+    plain, allow_only, _account, _full = _variants()
+    assert '  name = "c"' in plain.splitlines()
+    assert '      in = ["203.0.113.0/24"]' in allow_only.splitlines()
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_terraform_fmt_leaves_the_export_unchanged() -> None:
+    """`terraform fmt` (the CI gate many repositories run) changes nothing in the export."""
+    for text in _variants():
+        done = subprocess.run(
+            ["terraform", "fmt", "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+            env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+        )
+        assert done.stdout == text
