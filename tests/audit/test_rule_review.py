@@ -161,3 +161,34 @@ def test_pe_06_not_raised_when_the_target_is_already_held() -> None:
 
     assert hits(run(token("t", _every_account_write(account(ACCT)))), "CFT-PE-06").empty
     assert hits(run(token("t", _every_account_write(ALL_ACCOUNTS))), "CFT-PE-06").empty
+
+
+def test_minting_fixes_never_loosen_an_existing_allowlist_or_expiry() -> None:
+    """The PE-01/PE-03 fixes keep a token's own allowlist and an expiry already sooner than
+    the 30-day limit; they set only what is missing."""
+    from audit_helpers import PUBLIC, USER_RES, iso
+
+    isolated = token("isolated", allow(["API Tokens Write"], USER_RES), expires=10)
+    audit = run(isolated)
+    found = hits(audit, "CFT-PE-01")
+    fix = audit.finding_fix(found["finding_id"].iloc[0])
+    body = fix.body or {}
+    assert body.get("expires_on", iso(10)) == iso(10)
+    assert body.get("condition", isolated["condition"]) == isolated["condition"]
+    assert (
+        "within 30 days" not in found["remediation"].iloc[0]
+        or "already" in (found["remediation"].iloc[0])
+    )
+    mixed = token(
+        "mixed",
+        allow(["API Tokens Write"], USER_RES),
+        allow(["DNS Write"], zone(ZONE)),
+        expires=10,
+    )
+    audit = run(mixed)
+    body = audit.finding_fix(hits(audit, "CFT-PE-03")["finding_id"].iloc[0]).body
+    assert body["expires_on"] == iso(10)
+    assert body["condition"]["request.ip"]["in"] == [PUBLIC]
+    assert [g["name"] for p in body["policies"] for g in p["permission_groups"]] == [
+        "API Tokens Write"
+    ]

@@ -216,20 +216,30 @@ def _apply(body: dict[str, Any], fix: tuple[Any, ...], kind: str) -> tuple[str, 
         body["condition"] = {"request.ip": ip}
         return "", f"set the IP allowlist to {', '.join(allow)}"
     if op == "restrict":
+        # expiry or allow None: the token already has it (kept, never loosened)
         _, expiry, allow = fix
-        body["expires_on"] = expiry
-        body["condition"] = {"request.ip": {"in": list(allow)}}
-        return "", f"expire on {expiry} and allow only {', '.join(allow)}"
+        done = []
+        if expiry:
+            body["expires_on"] = expiry
+            done.append(f"expire on {expiry}")
+        if allow:
+            body["condition"] = {"request.ip": {"in": list(allow)}}
+            done.append(f"allow only {', '.join(allow)}")
+        return "", " and ".join(done) or "no change"
     if op == "isolate_minting":
         _, keep, expiry, allow = fix
         for policy in body.get("policies") or []:
             policy["permission_groups"] = [
                 g for g in policy.get("permission_groups") or [] if g.get("id") in keep
             ]
-        body["expires_on"] = expiry
+        done = ["keep only the token-API groups"]
+        if expiry:
+            body["expires_on"] = expiry
+            done.append(f"expire on {expiry}")
         if allow:
             body["condition"] = {"request.ip": {"in": list(allow)}}
-        return "", "keep only the token-API groups, expire within 30 days, add an IP allowlist"
+            done.append("add an IP allowlist")
+        return "", ", ".join(done)
     if op == "disable":
         body["status"] = "disabled"
         return "", "set status to disabled"

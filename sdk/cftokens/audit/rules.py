@@ -304,7 +304,10 @@ def _narrow_accounts(ctx: Ctx, t: int, row: int) -> tuple[tuple[Any, ...], str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[tuple[Any, ...], str]:
+def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[tuple[Any, ...] | None, str]:
+    """The fix for a token that can mint: drop the minting group when the token does other
+    work; else keep it as a dedicated minting token and add only the restriction it lacks (its
+    own allowlist and an expiry already within the limit are kept, never loosened)."""
     pol = int(ctx.pol[row])
     others = ctx.group_names_of(t, _non_token_api_rows(ctx))
     if others:
@@ -313,11 +316,26 @@ def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[tuple[Any, ...],
             "create tokens, give that job its own minting token, IP-restricted and expiring "
             f"within {ctx.th.mint_max_days} days"
         )
-    ip_fix, _ = _ip_fix(ctx, t)
-    return ("restrict", ctx.iso_in(ctx.th.mint_max_days), ip_fix[1]), (
-        f"keep it as a dedicated minting token but make it expire within "
-        f"{ctx.th.mint_max_days} days and restrict it to the callers' IP ranges"
+    days = ctx.th.mint_max_days
+    expiry = ctx.iso_in(days) if _mint_expiry_too_late(ctx, t) else None
+    ips = None if ctx.has_ip_in[t] else _ip_fix(ctx, t)[0][1]
+    if expiry is None and ips is None:
+        return None, (
+            "it is already a dedicated minting token with an IP allowlist and an expiry within "
+            f"{days} days: keep it so, use it for one job only and revoke it when the job ends"
+        )
+    wanted = [f"make it expire within {days} days"] if expiry else []
+    if ips is not None:
+        wanted.append("restrict it to the callers' IP ranges")
+    return ("restrict", expiry, ips), (
+        f"keep it as a dedicated minting token but {' and '.join(wanted)}"
     )
+
+
+def _mint_expiry_too_late(ctx: Ctx, t: int) -> bool:
+    """True when the token never expires or expires more than ``mint_max_days`` from now."""
+    exp = ctx.dates["expires_on"][t]
+    return bool(np.isnat(exp) or exp > ctx.now + np.timedelta64(ctx.th.mint_max_days, "D"))
 
 
 def _non_token_api_rows(ctx: Ctx) -> npt.NDArray[np.bool_]:
@@ -452,7 +470,7 @@ def pe_03(ctx: Ctx, r: Rule) -> Hits:
             (
                 "isolate_minting",
                 keep,
-                ctx.iso_in(ctx.th.mint_max_days),
+                ctx.iso_in(ctx.th.mint_max_days) if _mint_expiry_too_late(ctx, t) else None,
                 ip_fix[1] if not ctx.has_ip_in[t] else None,
             ),
             row=int(row),
