@@ -248,3 +248,33 @@ def test_permission_denied_is_not_retried(make_client):
     with pytest.raises(cft.PermissionDenied):
         client.user.get()
     assert len(cloudflare.requests) == 1
+
+
+def test_1000_on_account_verify_explains_user_owned_tokens(make_client):
+    """Verify's 1000 on the account path with a cfut_ token points to the user path."""
+    client = make_client(answer(error(401, 1000, "Invalid API Token")))
+    with pytest.raises(cft.AuthenticationError) as info:
+        client.account(ACCOUNT).tokens.verify()
+    assert "user-owned token (cfut_…)" in str(info.value)
+    assert "client.tokens.verify()" in str(info.value)
+
+
+def test_9103_names_the_global_api_key(make_client):
+    """9103 (wrong Global API Key or e-mail) says which credentials to check."""
+    response = error(403, 9103, "Unknown X-Auth-Key or X-Auth-Email")
+    client = make_client(answer(response), token=None, api_key="k" * 37, email="a@b.c")
+    with pytest.raises(cft.AuthenticationError) as info:
+        client.user.get()
+    assert "Global API Key" in str(info.value) and "CLOUDFLARE_EMAIL" in str(info.value)
+
+
+def test_7003_for_an_unknown_object_id_is_not_called_a_missing_route(make_client):
+    """Cloudflare's 7003 "perhaps your object identifier is invalid" says the object is missing."""
+    message = (
+        f"Could not route to /user/tokens/{TOKEN_ID}, perhaps your object identifier is invalid?"
+    )
+    client = make_client(answer(error(404, 7003, message)))
+    with pytest.raises(cft.NotFound) as info:
+        client.tokens.get(TOKEN_ID)
+    assert "was not found" in str(info.value) and "no such route" not in str(info.value)
+    assert "invalid?." not in str(info.value)

@@ -62,6 +62,26 @@ def test_the_same_page_twice_raises_even_without_page_numbers(make_client):
     assert len(requests) == 2
 
 
+def test_pages_alternating_between_two_sets_raise_instead_of_looping(make_client):
+    """Without total_count, a full page holding only items already listed stops the listing."""
+    requests = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        if len(requests) > 10:
+            return httpx.Response(200, json=envelope([], result_info={"per_page": 50}))
+        page = int(request.url.params["page"])
+        first = 1 if page % 2 else 51
+        items = [token_payload(i) for i in range(first, first + 50)]
+        info = {"page": page, "per_page": 50, "count": 50}
+        return httpx.Response(200, json=envelope(items, result_info=info))
+
+    client = make_client(handler)
+    with pytest.raises(cft.UnexpectedResponse, match="only items already listed"):
+        client.tokens.list().collect()
+    assert len(requests) == 3
+
+
 def test_listing_is_lazy_and_stops_when_the_caller_stops(make_client):
     """No request is made until iteration, and breaking early fetches no further page."""
     cloudflare = FakeCloudflare(tokens=500)

@@ -602,3 +602,45 @@ def test_audit_log_filters_repeat_and_exclude(make_client):
         "2026-02-01",
         "100",
     )
+
+
+def test_request_keeps_a_query_written_in_the_path(make_client):
+    """A query written in request()'s path is sent (merged with params=, which win)."""
+    handler = Recorder({("GET", "/zones"): ok([])})
+    client = make_client(handler)
+    client.request("GET", "/zones?name=example.com&status=active", params={"status": "pending"})
+    assert handler.last.url.params["name"] == "example.com"
+    assert handler.last.url.params.get_list("status") == ["pending"]
+
+
+def test_request_refuses_the_clients_own_secret_in_the_url(make_client, caplog):
+    """A path or parameter holding the client's own secret is refused before any log or send."""
+    handler = Recorder({})
+    client = make_client(handler)
+    caplog.set_level("DEBUG", logger="cftokens")
+    for path, params in ((f"/user/tokens/{USER_TOKEN}", None), ("/zones", {"name": USER_TOKEN})):
+        with pytest.raises(cft.InvalidInput, match="never put a secret in a URL") as info:
+            client.request("GET", path, params=params)
+        assert USER_TOKEN not in str(info.value)
+    assert handler.requests == []
+    assert USER_TOKEN not in caplog.text
+
+
+def test_updating_an_expired_token_does_not_send_its_computed_status(make_client):
+    """update(id, expires_on=…) on an expired token PUTs no status (expired cannot be set)."""
+    expired = {**token_payload(1), "status": "expired"}
+    handler = Recorder(
+        {
+            ("GET", f"/user/tokens/{TOKEN_ID}"): ok(expired),
+            ("PUT", f"/user/tokens/{TOKEN_ID}"): lambda r: ok(
+                {**json.loads(r.content), "id": TOKEN_ID, "status": "active"}
+            ),
+        }
+    )
+    client = make_client(handler)
+    later = datetime(2030, 1, 1, tzinfo=UTC)
+    client.tokens.update(TOKEN_ID, expires_on=later)
+    body = json.loads(handler.last.content)
+    assert "status" not in body and body["expires_on"] == "2030-01-01T00:00:00Z"
+    client.tokens.update(TOKEN_ID, status="disabled")
+    assert json.loads(handler.last.content)["status"] == "disabled"

@@ -194,7 +194,9 @@ class AsyncClient(ClientBase):
         Same rules as :meth:`cftokens.Client.request`.
         """
         return await self._execute(
-            _calls.generic_call(method, path, params=params, json=json, idempotent=idempotent)
+            _calls.generic_call(
+                self._core, method, path, params=params, json=json, idempotent=idempotent
+            )
         )
 
     # -- machinery --------------------------------------------------------------------------

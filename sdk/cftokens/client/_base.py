@@ -190,8 +190,9 @@ class ClientBase:
 
     def _check_open(self) -> None:
         if self._closed:
+            closer = "aclose()" if hasattr(self, "aclose") else "close()"
             raise ClientClosed(
-                f"this {type(self).__name__} is closed (by close() or by leaving its `with` "
+                f"this {type(self).__name__} is closed (by {closer} or by leaving its `with` "
                 f"block); create a new {type(self).__name__}"
             )
 

@@ -8,6 +8,7 @@ import builtins
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from ..errors import CloudflareError, InvalidInput, MaybeCreated, MaybeRolled
 from ..model import (
@@ -17,6 +18,7 @@ from ..model import (
     Secret,
     Token,
     TokenSpec,
+    TokenStatus,
     User,
     VerifyResult,
     Zone,
@@ -328,7 +330,12 @@ def merge_token(
         return spec_or_changes.replace(**merged) if merged else spec_or_changes
     if current is None:
         raise InvalidInput("update() needs the current token to apply changes to")
-    return current.to_spec().replace(**merged)
+    spec = current.to_spec()
+    if spec.status is TokenStatus.EXPIRED and "status" not in merged:
+        # "expired" is computed from expires_on and cannot be set: send no status, so the
+        # token keeps its stored one (and a new expires_on brings it back to life).
+        spec = spec.replace(status=None)
+    return spec.replace(**merged)
 
 
 def _level(name: str) -> Any:
@@ -666,7 +673,12 @@ def audit_log_walker(
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "PUT", "OPTIONS"})
 
 
+def _as_tuple(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return value if isinstance(value, tuple) else (value,)
+
+
 def generic_call(
+    core: Core,
     method: str,
     path: str,
     *,
@@ -676,22 +688,36 @@ def generic_call(
 ) -> Call[Any]:
     """Any endpoint with Cloudflare's envelope; returns the envelope's ``result``.
 
-    GET, HEAD, DELETE and PUT are retried (except ``PUT …/value``, a roll); POST and PATCH are
-    retried only when the server surely did not act, unless ``idempotent=True``.
+    A query written in ``path`` (``/zones?name=x``) is kept, merged with ``params`` (which
+    win). GET, HEAD, DELETE and PUT are retried (except ``PUT …/value``, a roll); POST and
+    PATCH are retried only when the server surely did not act, unless ``idempotent=True``.
     """
     if not isinstance(method, str) or not method.isalpha():
         raise InvalidInput(f"method must be an HTTP method such as 'GET', got {method!r}")
     method = method.upper()
     if not isinstance(path, str) or not path.startswith("/") or "://" in path:
         raise InvalidInput(
-            f"path must be relative to the base URL and start with '/', e.g. '/zones', got {path!r}"
+            f"path must be relative to the base URL and start with '/', e.g. '/zones', "
+            f"got {core.scrub(repr(path))}"
+        )
+    path, _, written = path.partition("?")
+    combined: dict[str, Any] = {}
+    for key, text in parse_qsl(written, keep_blank_values=True):
+        before = combined.get(key)
+        combined[key] = text if before is None else (*_as_tuple(before), text)
+    combined.update(params or {})
+    if core.holds_secret(path) or any(core.holds_secret(str(v)) for v in combined.values()):
+        raise InvalidInput(
+            f"{method} request(): the path or params hold this client's own secret; never put a "
+            "secret in a URL (URLs end up in logs, proxies and browser history). The client "
+            "sends its token in the Authorization header by itself."
         )
     if idempotent is None:
         idempotent = method in _IDEMPOTENT_METHODS and not (
             method == "PUT" and path.rstrip("/").endswith("/value")
         )
     query: dict[str, str | int | tuple[str, ...]] = {}
-    for key, value in (params or {}).items():
+    for key, value in combined.items():
         if value is None:
             continue
         if isinstance(value, bool):

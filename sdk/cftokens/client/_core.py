@@ -221,6 +221,10 @@ class Core:
         """``text`` without this client's credentials or anything shaped like one."""
         return redact(text, secrets=self._secrets)
 
+    def holds_secret(self, text: str) -> bool:
+        """True when ``text`` contains one of this client's own credentials."""
+        return any(secret in text for secret in self._secrets)
+
     # -- reading ----------------------------------------------------------------------------
     def read(self, call: Call[Any], response: httpx.Response, elapsed: float) -> Envelope | Failure:
         """Read a response into an :class:`Envelope`, or a :class:`Failure` saying why not."""
@@ -367,7 +371,11 @@ class Core:
                 )
             )
         if status == 404 or codes & _NOT_FOUND_CODES:
-            if 7003 in codes:
+            # Cloudflare answers 7003 both for a path that does not exist ("No route for the
+            # URI") and for an unknown id in a real path ("… perhaps your object identifier is
+            # invalid?").
+            unknown_id = any("object identifier" in d.message for d in details)
+            if 7003 in codes and not unknown_id:
                 message = (
                     f"{call.target()} failed: no such route. The path does not exist in the API; "
                     "check its spelling, the ids in it, and that base_url ends in /client/v4."
@@ -434,6 +442,13 @@ class Core:
                 f"{target} was refused: no credentials were sent. Pass token= to the client "
                 "(or set CLOUDFLARE_API_TOKEN and use Client.from_env())."
             )
+        if 9103 in codes:
+            return (
+                f"{target} was refused: the Global API Key or the e-mail was not accepted. "
+                "Check api_key= and email= (CLOUDFLARE_API_KEY and CLOUDFLARE_EMAIL: the key "
+                "of that user's profile and its login e-mail), or better, use a scoped API "
+                "token (token=)."
+            )
         if codes & {6003, 6111, 6100, 6101, 6102, 6103}:
             if self.token is None and self.api_key is not None:
                 return (
@@ -447,6 +462,13 @@ class Core:
             )
         if 1000 in codes:
             kind = self.token.kind if self.token is not None else None
+            on_account = call.path.startswith("/accounts/")
+            if on_account and call.path.endswith("/tokens/verify") and kind == "user":
+                return (
+                    f"{target} was refused: Invalid API Token. A user-owned token (cfut_…) "
+                    "is only valid at /user/tokens/verify: use client.tokens.verify() "
+                    "(not client.account(…).tokens.verify())."
+                )
             if call.path.startswith("/user/tokens/verify") and kind != "user":
                 return (
                     f"{target} was refused: Invalid API Token. An account-owned token (cfat_…) "
@@ -682,7 +704,8 @@ def _cloudflare_said(details: Sequence[ErrorDetail]) -> str:
             for c in detail.error_chain
         )
         parts.append(f"{code}{detail.message}{chain}")
-    return " Cloudflare said: " + "; ".join(parts) + "."
+    said = "; ".join(parts)
+    return " Cloudflare said: " + said + ("" if said.endswith((".", "?", "!")) else ".")
 
 
 def _scrub_detail(detail: ErrorDetail, secrets: Sequence[str]) -> ErrorDetail:
@@ -802,6 +825,15 @@ class PageWalker(Generic[T]):
             if key not in self._seen:
                 self._seen.add(key)
                 fresh.append(item)
+        if page > 1 and items and not fresh and self.total_pages is None:
+            # Without a total the walk ends only at a short page: a server cycling through
+            # pages it already sent (1, 2, 1, 2 …) would keep it going for ever.
+            raise self._unexpected(
+                call,
+                envelope,
+                f"page {page} holds only items already listed: the server ignores `page`, "
+                "and listing would never end",
+            )
         return fresh
 
     def next_page(self) -> int | None:

@@ -170,7 +170,9 @@ class Client(ClientBase):
         ``idempotent=True``.
         """
         return self._execute(
-            _calls.generic_call(method, path, params=params, json=json, idempotent=idempotent)
+            _calls.generic_call(
+                self._core, method, path, params=params, json=json, idempotent=idempotent
+            )
         )
 
     # -- machinery --------------------------------------------------------------------------
@@ -273,8 +275,9 @@ class Tokens(_Resource):
     def verify(self) -> VerifyResult:
         """Check the client's own token: its id and status.
 
-        A ``cfat_`` token (or a client with ``account_id``) verifies at
-        ``/accounts/{account_id}/tokens/verify``; a ``cfut_`` token at ``/user/tokens/verify``.
+        A ``cfat_`` token (or a legacy 40-character token on a client with ``account_id``)
+        verifies at ``/accounts/{account_id}/tokens/verify``; a ``cfut_`` token at
+        ``/user/tokens/verify``, even on a client with ``account_id``.
         """
         return self._client._execute(self._calls.verify())
 
