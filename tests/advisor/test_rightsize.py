@@ -240,3 +240,22 @@ def test_rightsizing_never_adds_power(
             assert cft.evaluate(token, write, zone=grant.resource.id, directory=directory).allowed
     for intent in met:
         assert cft.evaluate_request(result.spec, *intent.split(" ", 1), directory=directory)
+
+
+def test_usage_may_be_any_iterable_of_audit_log_records(directory: cft.Directory) -> None:
+    """Audit-log records read lazily (a paginator or a generator, not a list) count as usage
+    rows, exactly like the same records in a list."""
+    record = {
+        "actor": {"token_id": TOKEN_ID},
+        "raw": {"method": "POST", "uri": f"/client/v4/zones/{EXAMPLE_COM}/dns_records"},
+    }
+    as_list = rightsize(wide_token(), [record], directory=directory)
+    lazily = rightsize(wide_token(), (r for r in [record]), directory=directory)
+    assert lazily.spec == as_list.spec
+    assert lazily.spec.policies == (cft.Policy.allow(["DNS Write"], zones=[EXAMPLE_COM]),)
+
+
+def test_nothing_understood_says_why() -> None:
+    """When no needed intent is understood, the error carries the reasons."""
+    with pytest.raises(cft.InvalidInput, match="not an operationId"):
+        rightsize(wide_token(), ["no-such-operation"])

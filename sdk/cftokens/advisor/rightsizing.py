@@ -289,6 +289,12 @@ def _needed_intents(
 ) -> tuple[list[Intent], list[Unmapped]]:
     if isinstance(needed, Advice):
         return list(needed.intents), list(needed.unmapped)
+    if (
+        not isinstance(needed, str | list | tuple | Mapping)
+        and not hasattr(needed, "columns")
+        and isinstance(needed, Iterable)
+    ):
+        needed = list(needed)  # a paginator of audit-log records, a generator, a set
     rows_like = hasattr(needed, "columns") or (
         isinstance(needed, list | tuple)
         and needed
@@ -321,8 +327,9 @@ def rightsize(
     """Shrink ``token`` to what ``needed`` requires, from grants it already has.
 
     ``needed``: intents (as for :func:`~cftokens.least_privilege`), an
-    :class:`~cftokens.Advice`, or usage rows (the sandbox journal or Audit Logs v2 records;
-    for a :class:`~cftokens.Token` only its own rows count). ``zone``/``account`` bind
+    :class:`~cftokens.Advice`, or usage rows (the sandbox journal, or Audit Logs v2 records in
+    a list or straight from ``client.account(a).audit_logs.list(…)``; for a
+    :class:`~cftokens.Token` only its own rows count). ``zone``/``account`` bind
     placeholders; ``directory`` knows zones' accounts (needed to narrow "all zones of account
     A" and to let account groups serve zone paths). ``account_id``: the owning account of an
     account-owned token (for the PUT path and the scope rules). ``user``: your user tag (read
@@ -409,7 +416,11 @@ def rightsize(
         raise InvalidInput(
             f"token {token.name!r} allows none of the needed intents, so nothing would be "
             "kept; delete it, or create a new token with cftokens.least_privilege(...)"
-            + ("; " + "; ".join(str(m) for m in (missing + unmapped)[:5]) if missing else "")
+            + (
+                "; " + "; ".join(str(m) for m in (missing + unmapped)[:5])
+                if missing or unmapped
+                else ""
+            )
         )
     solution = solve(
         requirements,
