@@ -192,3 +192,14 @@ def test_minting_fixes_never_loosen_an_existing_allowlist_or_expiry() -> None:
     assert [g["name"] for p in body["policies"] for g in p["permission_groups"]] == [
         "API Tokens Write"
     ]
+
+
+def test_combined_fix_that_would_empty_a_token_says_so() -> None:
+    """When a token's fixes together remove every permission, the remediation is not offered as
+    a complete PUT with no policies: it says to delete the token or keep what the job needs."""
+    from audit_helpers import USER_RES
+
+    isolated = token("isolated", allow(["API Tokens Write"], USER_RES), expires=10)
+    fix = run(isolated).fix(isolated["id"])
+    assert not (fix.method == "PUT" and fix.body and not fix.body["policies"] and fix.complete)
+    assert "no permission" in fix.summary

@@ -324,7 +324,19 @@ def apply_fixes(
             method = "ROLL"
     if method == "ROLL" and len(fixes) == 1:
         return Remediation(method="PUT", path=path + "/value", body={}, summary=summaries[0])
+    had_policies = bool(payload.get("policies"))
     _drop_empty(body)
+    if had_policies and not body["policies"]:
+        # Cloudflare refuses a token without policies; say what the edits amount to instead
+        return Remediation(
+            method="PUT",
+            path=path,
+            body=body,
+            summary="; ".join(summaries)
+            + "; this leaves the token no permission at all: delete it instead, or keep the "
+            "groups its job needs",
+            complete=False,
+        )
     return Remediation(
         method="PUT",
         path=path,
