@@ -110,3 +110,17 @@ def test_explorer_refuses_non_audits() -> None:
     """Anything but an Audit is refused with what to pass."""
     with pytest.raises(cft.InvalidInput, match=r"cftokens\.audit"):
         AuditExplorer(object())
+
+
+def test_zone_picker_lists_names_first_and_marks_unknown_ids(
+    audited: tuple[cft.Sandbox, cft.Audit],
+) -> None:
+    """The zone picker lists the directory's zones by name, then ids the directory does not
+    know (the demo's token on a deleted zone), each labelled "not in the directory"."""
+    _sb, audit = audited
+    options = AuditExplorer(audit).zone.options[1:]
+    names = [z.name for z in audit.directory.zones]
+    assert [label for label, _ in options[: len(names)]] == sorted(names)
+    unknown = options[len(names) :]
+    assert unknown, "the demo has a finding on a zone outside the directory"
+    assert all(label == f"{ident} (not in the directory)" for label, ident in unknown)

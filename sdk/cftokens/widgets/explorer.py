@@ -118,13 +118,15 @@ class AuditExplorer:
 
     # -- filters --------------------------------------------------------------------------
     def _zone_options(self) -> list[tuple[str, str]]:
+        """The directory's zones by name, then zone ids findings name that the directory does
+        not know (e.g. a deleted zone a token still names), labelled as such."""
         directory = getattr(self.audit, "directory", None)
         zones = getattr(directory, "zones", ()) if directory is not None else ()
         seen = {str(z) for z in self._findings["zone_id"].dropna()}
-        options = [(z.name, z.id) for z in zones]
         known = {z.id for z in zones}
-        options += [(z, z) for z in sorted(seen - known)]
-        return sorted(options)
+        options = sorted((z.name, z.id) for z in zones)
+        options += [(f"{z} (not in the directory)", z) for z in sorted(seen - known)]
+        return options
 
     def _tokens_reaching(self, zone_id: str) -> set[str]:
         try:
