@@ -203,3 +203,38 @@ def test_combined_fix_that_would_empty_a_token_says_so() -> None:
     fix = run(isolated).fix(isolated["id"])
     assert not (fix.method == "PUT" and fix.body and not fix.body["policies"] and fix.complete)
     assert "no permission" in fix.summary
+
+
+WIDE = "34.0.0.0/20"  # neither tight nor open: no severity modifier
+
+
+def _use(t: dict[str, Any], path: str, method: str = "GET") -> dict[str, Any]:
+    from audit_helpers import iso
+
+    return {
+        "time": iso(-1),
+        "token_id": t["id"],
+        "method": method,
+        "path": path,
+        "status": 200,
+        "ip": "34.0.1.5",
+        "user_agent": "Mozilla/5.0",
+    }
+
+
+def test_sc_03_severity_follows_the_zone_grants_not_other_writes() -> None:
+    """SC-03 is low when the token's zone grants are read-only, even if it writes elsewhere
+    (an account group), and medium when it can write to the zones it does not use."""
+    from audit_helpers import account
+
+    reader = token(
+        "reader",
+        allow(["Zone Read"], zones_of(ACCT)),
+        allow(["Workers Scripts Write"], account(ACCT)),
+        ip_in=[WIDE],
+    )
+    writer = token("writer", allow(["DNS Write"], zones_of(ACCT)), ip_in=[WIDE])
+    usage = [_use(reader, f"/zones/{ZONE}"), _use(writer, f"/zones/{ZONE}/dns_records")]
+    audit = run(reader, writer, usage=usage)
+    assert list(hits(audit, "CFT-SC-03", "reader")["severity"].astype(str)) == ["low"]
+    assert list(hits(audit, "CFT-SC-03", "writer")["severity"].astype(str)) == ["medium"]

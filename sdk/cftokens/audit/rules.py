@@ -778,11 +778,17 @@ def sc_02(ctx: Ctx, r: Rule) -> Hits:
 )
 def sc_03(ctx: Ctx, r: Rule) -> Hits:
     """Every zone a token may touch but does not is exposure without benefit; observed usage
-    shows which zones the job really needs."""
+    shows which zones the job really needs.
+
+    Readings of the catalogue: "read-only" is judged on the token's zone grants (the exposure
+    this rule is about), so a token that writes only at account level but reads the zones is
+    low. A token with no request at all in the window is not judged here (nothing shows what
+    it needs; LC-04/LC-05 cover tokens nobody uses)."""
     hits = Hits(r.id)
     usage = ctx.usage
     if usage is None:
         return hits
+    zone_write = ctx.tokens_with(ctx.write_row & (ctx.row_scope == S_ZONE))
     for t, granted, explicit in usage.zone_grants(ctx):
         tid = ctx.inv.ids[t]
         if not usage.has_rows(tid):
@@ -794,7 +800,7 @@ def sc_03(ctx: Ctx, r: Rule) -> Hits:
         share = len(used & granted) / len(granted)
         if share > ctx.th.zone_use_share and not unused_explicit:
             continue
-        sev = MEDIUM if ctx.has_write[t] else LOW
+        sev = MEDIUM if zone_write[t] else LOW
         kept = sorted(used & granted)
         evidence = (
             f"granted {len(granted)} zone(s), used {len(used & granted)} in the last "
