@@ -572,3 +572,19 @@ def test_notes_agree_in_number() -> None:
     """One request "accepts" no less-privileged group; several "accept"."""
     one = least_privilege(["POST /user/tokens"], user=USER, now=NOW)
     assert any("POST /user/tokens accepts no less-privileged group" in n for n in one.notes)
+
+
+def test_default_name_says_where_broad_grants_reach(directory: cft.Directory) -> None:
+    """A name chosen by the advisor counts "all zones of N accounts" and wildcards too, not
+    only single zones and accounts."""
+    zones = [z.id for z in directory.zones_of(PROD)]
+    wide = least_privilege(
+        ["GET /zones/{zone_id}/dns_records"],
+        zone=zones,
+        directory=directory,
+        allow_broad_scope=True,
+        now=NOW,
+    )
+    assert wide.spec.name == "least-privilege: DNS Read on all zones of 1 account"
+    anywhere = least_privilege(["GET /zones"], allow_broad_scope=True, now=NOW)
+    assert anywhere.spec.name == "least-privilege: Zone Read on all zones"

@@ -720,13 +720,21 @@ def _ids(values: str | Iterable[str] | None, what: str, directory: Directory | N
 
 def _default_name(grants: Sequence[tuple[PermissionGroup, Resource]]) -> str:
     groups = list(dict.fromkeys(g.name for g, _ in grants))
+    kinds = {r.kind for _, r in grants}
     zones = {r.id for _, r in grants if r.kind is ResourceKind.ZONE}
+    wide = {r.account_id for _, r in grants if r.kind is ResourceKind.ALL_ZONES_IN}
     accounts = {r.id for _, r in grants if r.kind is ResourceKind.ACCOUNT}
     where = []
     if zones:
         where.append(f"{len(zones)} zone{'s' if len(zones) > 1 else ''}")
+    if wide:
+        where.append(f"all zones of {len(wide)} account{'s' if len(wide) > 1 else ''}")
+    if ResourceKind.ALL_ZONES in kinds:
+        where.append("all zones")
     if accounts:
         where.append(f"{len(accounts)} account{'s' if len(accounts) > 1 else ''}")
+    if ResourceKind.ALL_ACCOUNTS in kinds:
+        where.append("all accounts")
     head = ", ".join(groups[:3]) + (f" +{len(groups) - 3}" if len(groups) > 3 else "")
     name = f"least-privilege: {head}" + (f" on {' and '.join(where)}" if where else "")
     return name[:MAX_NAME_LENGTH]
