@@ -238,3 +238,16 @@ def test_sc_03_severity_follows_the_zone_grants_not_other_writes() -> None:
     audit = run(reader, writer, usage=usage)
     assert list(hits(audit, "CFT-SC-03", "reader")["severity"].astype(str)) == ["low"]
     assert list(hits(audit, "CFT-SC-03", "writer")["severity"].astype(str)) == ["medium"]
+
+
+def test_nw_03_a_slash_zero_allow_with_a_deny_list_is_only_a_deny_list() -> None:
+    """An allow list holding a /0 counts as empty, so /0 plus not_in is "only a deny list"."""
+    zero = token(
+        "zero", allow(["DNS Read"], zone(ZONE)), ip_in=["0.0.0.0/0"], ip_out=["34.1.2.0/24"]
+    )
+    real = token("real", allow(["DNS Read"], zone(ZONE)), ip_in=[WIDE], ip_out=["34.1.2.0/24"])
+    audit = run(zero, real)
+    found = hits(audit, "CFT-NW-03", "zero")
+    assert list(found["severity"].astype(str)) == ["low"]
+    assert "only a deny list" in found["evidence"].iloc[0]
+    assert hits(audit, "CFT-NW-03", "real").empty

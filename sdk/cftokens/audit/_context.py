@@ -200,7 +200,10 @@ class Ctx:
                 zero[t] = True
             real = [net for net in nets if net.prefixlen > 0]
             if not real or zero[t]:
-                continue  # a /0 in the allowlist makes it no allowlist at all
+                # a /0 in the allowlist makes it no allowlist at all: with not_in ranges the
+                # condition is only a deny list (CFT-NW-03)
+                deny_only[t] = bool(outs)
+                continue
             has_in[t] = True
             open_[t] = any(
                 (net.version == 4 and net.prefixlen <= th.open_v4_prefix)

@@ -1335,12 +1335,16 @@ def nw_02(ctx: Ctx, r: Rule) -> Hits:
 def nw_03(ctx: Ctx, r: Rule) -> Hits:
     """Deny-only conditions let every other address in; private or documentation ranges never
     reach Cloudflare's API (the token cannot work, or the allowlist is a typo); a not_in that
-    cancels a whole in range is a mistake."""
+    cancels a whole in range is a mistake. An allow list holding a /0 counts as empty (as in
+    CFT-NW-01), so a /0 plus not_in ranges is "only a deny list"."""
     hits = Hits(r.id)
     for t in np.flatnonzero(ctx.ip_deny_only | ctx.ip_private | ctx.ip_cancels).tolist():
         problems = []
         if ctx.ip_deny_only[t]:
-            problems.append(f"only a deny list ({', '.join(ctx.inv.ip_out[t])})")
+            problems.append(
+                f"only a deny list ({', '.join(ctx.inv.ip_out[t])})"
+                + ("; the allow list's /0 admits every other address" if ctx.ip_zero[t] else "")
+            )
         if ctx.ip_private[t]:
             private = [
                 v
