@@ -251,3 +251,21 @@ def test_nw_03_a_slash_zero_allow_with_a_deny_list_is_only_a_deny_list() -> None
     assert list(found["severity"].astype(str)) == ["low"]
     assert "only a deny list" in found["evidence"].iloc[0]
     assert hits(audit, "CFT-NW-03", "real").empty
+
+
+def test_usage_rules_not_evaluated_when_the_usage_holds_no_request_in_the_window() -> None:
+    """Empty usage (e.g. every Audit Logs call failed), or usage older than the window, is no
+    usage data: the usage rules say "not evaluated" instead of passing silently."""
+    from audit_helpers import good
+
+    from cftokens.audit import RULES
+
+    usage_rules = {r for r, meta in RULES.items() if meta.usage}
+    t = good()
+    old = dict(_use(t, f"/zones/{ZONE}/dns_records"), time="2025-01-01T00:00:00Z")
+    for usage in ([], [old]):
+        gaps = run(t, usage=usage).gaps
+        evaluated = set(gaps.loc[gaps["reason"] == "not evaluated: no usage data", "subject"])
+        assert evaluated == usage_rules, usage
+    gaps = run(t, usage=[_use(t, f"/zones/{ZONE}/dns_records")]).gaps
+    assert not (gaps["reason"] == "not evaluated: no usage data").any()

@@ -1812,7 +1812,8 @@ def run_rules(ctx: Ctx) -> tuple[list[Hits], list[tuple[str, str]]]:
             continue
         if rule_id == "CFT-ID-03":
             continue  # runs only over files (Audit.scan_secrets)
-        if meta.usage and ctx.usage is None:
+        if meta.usage and (ctx.usage is None or ctx.usage.empty):
+            # no usage at all, or none in the window (e.g. every Audit Logs call failed)
             gaps.append((rule_id, UNEVALUATED))
             continue
         results.append(meta.fn(ctx, meta))

@@ -264,6 +264,11 @@ class UsageIndex:
         }
         self._served: list[tuple[int, int, dict[str, Operation]]] | None = None
 
+    @property
+    def empty(self) -> bool:
+        """True when no request falls in the window: the usage rules have nothing to judge."""
+        return len(self.recent) == 0
+
     def has_rows(self, token_id: str) -> bool:
         """True when the token made any request in the window."""
         return token_id in self._by_token
