@@ -269,3 +269,41 @@ def test_usage_rules_not_evaluated_when_the_usage_holds_no_request_in_the_window
         assert evaluated == usage_rules, usage
     gaps = run(t, usage=[_use(t, f"/zones/{ZONE}/dns_records")]).gaps
     assert not (gaps["reason"] == "not evaluated: no usage data").any()
+
+
+def test_suppression_by_account_covers_token_level_findings_of_that_accounts_tokens() -> None:
+    """match.account_id covers the findings of the account's own tokens (NW-01 names no
+    resource) and not the same finding on another account's token."""
+    from audit_helpers import NOW
+
+    from cftokens.audit.suppressions import parse_suppressions
+
+    mine = token("mine", allow(["DNS Write"], zone(ZONE)), ip_in=[])
+    theirs = token("theirs", allow(["DNS Write"], zone(ZONE)), ip_in=[])
+    entry = {
+        "rule": "CFT-NW-01",
+        "match": {"account_id": ACCT},
+        "reason": "egress IPs pending",
+        "owner": "platform",
+        "expires": "2026-12-30",
+    }
+    sup = parse_suppressions([entry], now=NOW)
+    audit = run(account_tokens={ACCT: [mine], ACCT2: [theirs]}, suppressions=sup)
+    assert bool(hits(audit, "CFT-NW-01", "mine")["suppressed"].iloc[0])
+    assert not bool(hits(audit, "CFT-NW-01", "theirs")["suppressed"].iloc[0])
+
+
+def test_suppressions_given_as_dicts_are_validated_like_a_file() -> None:
+    """A list of suppression dicts is parsed with the file's rules (not an AttributeError)."""
+    import pytest
+
+    import cftokens as cft
+
+    t = token("t", allow(["DNS Write"], zone(ZONE)), ip_in=[])
+    entry = {"rule": "CFT-NW-01", "reason": "r", "owner": "o", "expires": "2026-12-30"}
+    audit = run(t, suppressions=[entry])
+    assert bool(hits(audit, "CFT-NW-01")["suppressed"].iloc[0])
+    with pytest.raises(cft.InvalidInput, match="180 days"):
+        run(t, suppressions=[dict(entry, expires="2028-01-01")])
+    with pytest.raises(cft.InvalidInput, match="suppression"):
+        run(t, suppressions=[42])

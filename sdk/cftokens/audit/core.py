@@ -42,7 +42,7 @@ from .profiles import Profile
 from .remediation import Remediation, apply_fixes
 from .rules import RULES, SUPPRESSION_RULE, Hits, run_rules
 from .severity import SEVERITY_ORDER, Severity, severity_dtype
-from .suppressions import Suppression, load_suppressions
+from .suppressions import Suppression, load_suppressions, parse_suppressions
 from .usage import UsageIndex, normalise_usage
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ class Audit:
         self._collection_gaps = [dict(g) for g in gaps]
         if isinstance(suppressions, str | Path):
             suppressions = load_suppressions(suppressions, now=self.now)
-        self.suppressions: list[Suppression] = list(suppressions or [])
+        self.suppressions: list[Suppression] = _suppression_list(suppressions, self.now)
         self._usage_source = usage
         self.usage: pd.DataFrame | None = (
             normalise_usage(usage, self._dir) if usage is not None else None
@@ -1242,6 +1242,26 @@ def _opt(value: Any) -> Any:
         if value is None or value is pd.NA or (isinstance(value, float) and value != value)
         else value
     )
+
+
+def _suppression_list(value: Any, now: datetime) -> list[Suppression]:
+    """Suppressions given in code: :class:`Suppression` objects, or dicts validated like a
+    suppressions file (required fields, at most 180 days ahead of the audit's clock)."""
+    items = list(value or [])
+    if items and all(isinstance(item, Mapping) for item in items):
+        return parse_suppressions(items, now=now, source="suppressions")
+    out: list[Suppression] = []
+    for i, item in enumerate(items, start=1):
+        if isinstance(item, Suppression):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            out.extend(parse_suppressions([item], now=now, source=f"suppression {i}"))
+        else:
+            raise InvalidInput(
+                f"suppression {i} is a {type(item).__name__}; pass Suppression objects, dicts "
+                "with rule, match, reason, owner and expires, or a YAML/JSON file path"
+            )
+    return out
 
 
 def _timeless(payload: Mapping[str, Any]) -> Any:

@@ -11,9 +11,12 @@ A YAML or JSON file holds a list of entries (or ``{"suppressions": [...]}``)::
       expires: 2027-03-31        # at most 180 days ahead
 
 Match keys: ``token_id``, ``token_name`` (glob), ``owner`` (the token owner's id or name),
-``account_id``, ``zone_id``, ``group`` (permission group name or id). A suppressed finding
-stays in ``audit.findings`` with ``suppressed=True``. A suppression past its ``expires`` stops
-applying and is reported as an info finding (CFT-SUP-01).
+``account_id`` (the account the finding is about, or the account owning the token, so that
+findings about a whole token such as CFT-NW-01 match too), ``zone_id``, ``group`` (permission
+group name or id). A list of entries given in code (dicts) is validated the same way.
+
+A suppressed finding stays in ``audit.findings`` with ``suppressed=True``. A suppression past
+its ``expires`` stops applying and is reported as an info finding (CFT-SUP-01).
 """
 
 from __future__ import annotations
@@ -96,6 +99,13 @@ class Suppression:
                 part = col.str.match(pattern)
             elif key == "owner":
                 part = findings["owner_id"].isin(values) | findings["owner_name"].isin(values)
+            elif key == "account_id":
+                # the account a finding is about, or the account owning the token (findings
+                # on a token's whole (NW-01, LC-01 …) name no resource)
+                owned = (findings["kind"].astype(str) == "account") & findings["owner_id"].isin(
+                    values
+                )
+                part = findings["account_id"].isin(values) | owned
             elif key == "group":
                 lowered = {v.lower() for v in values}
                 part = findings["group"].fillna("").astype(str).str.lower().isin(
