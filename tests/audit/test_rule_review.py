@@ -307,3 +307,44 @@ def test_suppressions_given_as_dicts_are_validated_like_a_file() -> None:
         run(t, suppressions=[dict(entry, expires="2028-01-01")])
     with pytest.raises(cft.InvalidInput, match="suppression"):
         run(t, suppressions=[42])
+
+
+LEGACY = "Ab3" * 13 + "x"  # 40 characters, no cfut_/cfat_ prefix
+
+
+def test_id_03_finds_legacy_secrets_in_notebooks_code_and_json() -> None:
+    """The scanner sees the forms notebooks and code use (os.environ[...] = "...", JSON-escaped
+    in an .ipynb, "api_token": "..."), not only KEY=value lines; prefixed values are skipped."""
+    from cftokens.audit.secrets import find_legacy_secrets
+
+    notebook = '{"source": ["os.environ[\\"CLOUDFLARE_API_TOKEN\\"] = \\"' + LEGACY + '\\"\\n"]}'
+    files = {
+        "lesson.ipynb": notebook,
+        "job.py": f'os.environ["CLOUDFLARE_API_TOKEN"] = "{LEGACY}"',
+        "getenv.py": f'token = os.getenv("CF_API_TOKEN", "{LEGACY}")',
+        "config.json": f'{{"api_token": "{LEGACY}"}}',
+        "provider.tf": f'api_token = "{LEGACY}"',
+        "new.env": "CLOUDFLARE_API_TOKEN=cfut_" + LEGACY,
+        "long.env": f"CLOUDFLARE_API_TOKEN={LEGACY}yz",
+    }
+    found = {name for name, _, _ in find_legacy_secrets([files])}
+    assert found == {"lesson.ipynb", "job.py", "getenv.py", "config.json", "provider.tf"}
+
+
+def test_id_03_findings_honour_suppressions_and_the_profile() -> None:
+    """scan_secrets findings are suppressed like any other, and a profile without CFT-ID-03
+    (ci) adds none."""
+    from audit_helpers import good
+
+    files = {"deploy/.env": f"CLOUDFLARE_API_TOKEN={LEGACY}"}
+    entry = {
+        "rule": "CFT-ID-03",
+        "reason": "rolling in INFRA-9",
+        "owner": "o",
+        "expires": "2026-12-30",
+    }
+    audit = run(good(), suppressions=[entry]).scan_secrets(files)
+    found = hits(audit, "CFT-ID-03")
+    assert len(found) == 1 and bool(found["suppressed"].iloc[0])
+    assert "INFRA-9" in found["suppression"].iloc[0]
+    assert hits(run(good(), profile="ci").scan_secrets(files), "CFT-ID-03").empty

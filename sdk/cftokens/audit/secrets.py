@@ -1,9 +1,12 @@
 """CFT-ID-03 over files: secrets in the legacy (unprefixed, 40-character) format.
 
 Looks for values assigned to Cloudflare token variables (``CLOUDFLARE_API_TOKEN=…``,
-``"api_token": "…"``, ``CF_API_TOKEN: …``) in env files, configs and notebooks. A value is
-legacy when it is exactly 40 characters of ``[A-Za-z0-9_-]`` without the ``cfut_``/``cfat_``
-prefix. Findings show the file, the line and a short SHA-256 fingerprint, never the value.
+``"api_token": "…"``, ``CF_API_TOKEN: …``, ``os.environ["CLOUDFLARE_API_TOKEN"] = "…"``, also
+JSON-escaped inside a notebook, ``os.getenv("CF_API_TOKEN", "…")``) in env files, configs, code
+and notebooks. The audit's profile decides whether CFT-ID-03 runs, and its suppressions apply.
+A value is legacy when it is exactly 40 characters of ``[A-Za-z0-9_-]`` without the
+``cfut_``/``cfat_`` prefix. Findings show the file, the line and a short SHA-256 fingerprint,
+never the value.
 """
 
 from __future__ import annotations
@@ -24,9 +27,15 @@ __all__ = ["find_legacy_secrets", "scan"]
 
 _ASSIGN = re.compile(
     r"""(?ix)
-    (?:cloudflare|cf)[a-z_]*?(?:api)?_?token["']?\s*[:=]\s*["']?
+    (?:(?:cloudflare|cf)[a-z_]*?(?:api)?_?token|\bapi_token)
+    (?:\\?["'])?\]?
+    \s*[:=,]\s*
+    (?:\\?["'])?
     (?P<value>[A-Za-z0-9_-]{20,})"""
 )
+# the variable or key (CLOUDFLARE_API_TOKEN, CF_API_TOKEN, api_token), its closing quote and
+# bracket as code writes them (os.environ["…"], also JSON-escaped inside an .ipynb), then
+# = : or , (a getenv default) and the value
 _LEGACY = re.compile(r"[A-Za-z0-9_-]{40}")
 
 
@@ -73,9 +82,12 @@ def scan(
     ``lambda s: client_for(s).tokens.verify().id``; the finding is then tied to that token.
     """
     from .rules import RULES
+    from .severity import SEVERITY_ORDER
 
-    hits = find_legacy_secrets(sources)
     new = audit.rerun()
+    if not new.profile.enabled("CFT-ID-03"):
+        return new
+    hits = find_legacy_secrets(sources)
     pd: Any = __import__("pandas")
     rows = []
     index = new._ctx.token_index
@@ -117,7 +129,19 @@ def scan(
         frame = pd.concat([new.findings, extra], ignore_index=True)
         for column, dtype in new.findings.dtypes.items():
             frame[column] = frame[column].astype(dtype)
-        new.findings = frame
-        new._fixes = [*new._fixes, *[("roll",) if r["token_id"] else None for r in rows]]
+        added = pd.Series([False] * len(new.findings) + [True] * len(rows), index=frame.index)
+        for sup in new.suppressions:
+            if sup.lapsed(new.now):
+                continue
+            mask = sup.mask(frame) & added & ~frame["suppressed"].astype(bool)
+            if mask.any():
+                frame.loc[mask, "suppressed"] = True
+                frame.loc[mask, "suppression"] = f"{sup.label()}: {sup.reason}"
+        fixes = [*new._fixes, *[("roll",) if r["token_id"] else None for r in rows]]
+        # keep the findings worst first, as the audit orders them
+        rank = frame["severity"].astype(str).map(SEVERITY_ORDER.index).to_numpy()
+        order = sorted(range(len(frame)), key=lambda i: -rank[i])
+        new.findings = frame.iloc[order].reset_index(drop=True)
+        new._fixes = [fixes[i] for i in order]
         new._build_tokens()
     return new
