@@ -118,6 +118,35 @@ def test_bad_flags_exit_2(
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flag", ["--token-file", "--attendee-file"])
+def test_an_unwritable_output_file_is_refused_before_anything_is_created(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A --token-file or --attendee-file in a missing folder exits 2 before the --db file is
+    created, so no database is left behind with a bootstrap secret nobody saw."""
+    db = tmp_path / "sandbox.db"
+    target = str(tmp_path / "missing" / "out")
+    args = ["--db", str(db), flag, target]
+    if flag == "--attendee-file":
+        args += ["--attendees", "1"]
+    assert main(["sandbox", "serve", "--port", str(free_port()), *args]) == 2
+    assert flag in capsys.readouterr().err
+    assert not db.exists()
+
+
+def test_a_port_in_use_is_refused_before_anything_is_printed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A port another process listens on exits 2 naming --port, and prints no token."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["sandbox", "serve", "--seed", "empty", "--port", str(port)]) == 2
+    out, err = capsys.readouterr()
+    assert "--port" in err and "cfut_" not in out + err
+
+
 def test_sandbox_without_action_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     """``cftokens sandbox`` alone says which action to choose."""
     assert main(["sandbox"]) == 2

@@ -42,6 +42,25 @@ def test_client_with_other_token_and_ip(sb: Sandbox) -> None:
         list(outside.dns_records.list(zone))
 
 
+def test_a_bad_client_ip_is_refused_up_front(sb: Sandbox) -> None:
+    """sb.client(ip=…) and sb.transport(ip=…) refuse what is not an IP address."""
+    with pytest.raises(cft.InvalidInput, match="not an IP address"):
+        sb.client(ip="not-an-ip")
+    with pytest.raises(cft.InvalidInput, match="not an IP address"):
+        sb.transport(ip="203.0.113")
+
+
+def test_clients_of_a_sandbox_without_rate_limit_do_not_throttle() -> None:
+    """Without a sandbox rate limit, sb.client() has no client-side limit either (no stall
+    after 1,200 requests); with one, the client keeps its default limiter."""
+    with Sandbox(rate_limit=None) as open_sb:
+        assert open_sb.client()._limiter.limit is None
+        assert open_sb.async_client()._limiter.limit is None
+        assert open_sb.client(rate_limit=(10, 1.0))._limiter.limit is not None
+    with Sandbox() as limited:
+        assert limited.client()._limiter.limit is not None
+
+
 def test_async_client(sb: Sandbox) -> None:
     """sb.async_client() runs the same calls under asyncio."""
 

@@ -27,6 +27,13 @@ def test_spec_parsing() -> None:
             Faults.parse(bad)
 
 
+def test_a_bad_faults_mapping_is_invalid_input() -> None:
+    """Sandbox(faults={...}) with an unknown key or a wrong type says so (no TypeError)."""
+    for bad in ({"speed": 1}, {"rate": "0.3"}, {"every": "3"}):
+        with pytest.raises(InvalidInput, match="faults"):
+            Faults.of(bad)
+
+
 def test_rate_faults_are_seeded_and_mixed() -> None:
     """With rate=0.3 about 30% of requests fail, with every kind, identically per seed."""
 

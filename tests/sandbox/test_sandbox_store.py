@@ -148,3 +148,21 @@ def test_not_a_sandbox_database_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("these are not the droids " * 100)
     with pytest.raises(InvalidInput, match="not a sandbox database"):
         Sandbox(db=path)
+
+
+def test_a_db_path_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    """A --db path in a missing folder (or a folder itself) is refused naming the path."""
+    for path in (tmp_path / "missing" / "sandbox.db", tmp_path):
+        with pytest.raises(InvalidInput, match="cannot open") as info:
+            Sandbox(db=path)
+        assert str(path) in str(info.value)
+
+
+def test_the_journal_never_holds_a_secret_sent_in_a_path(sb: Sandbox, api: Api) -> None:
+    """A secret pasted into a URL path is redacted in the journal, like the query string."""
+    secret = sb.bootstrap_token.reveal()
+    assert api.get(f"/user/tokens/{secret}").status_code == 404
+    assert api.get(f"/{secret}/x").status_code == 404
+    journal = sb.journal
+    assert secret not in journal.to_csv()
+    assert list(journal["path"].tail(2)) == ["/user/tokens/[redacted]", "/[redacted]/x"]

@@ -92,6 +92,14 @@ def test_bad_list_parameters_are_400(api: Api, params: dict[str, object], field:
     assert r.json()["errors"][0]["message"].startswith(f"{field}:")
 
 
+def test_a_page_far_past_the_end_is_an_empty_list(api: Api) -> None:
+    """A page number too large for SQLite's integers is an empty page, not a 500."""
+    for page in ("999999999999999999999", str(2**63 - 1)):
+        r = api.get("/user/tokens", params={"page": page, "per_page": 5})
+        assert r.status_code == 200, r.text
+        assert r.json()["result"] == [] and r.json()["result_info"]["total_count"] == 1
+
+
 def test_include_expired(sb: Sandbox, api: Api, zone: str) -> None:
     """Expired tokens are listed only with include_expired=true, with status expired."""
     api.post("/user/tokens", json=token_body(zone, "soon", expires_on="2026-11-02T10:00:00Z"))

@@ -21,6 +21,7 @@ import argparse
 import csv
 import ipaddress
 import os
+import socket
 import sys
 from typing import Any
 
@@ -108,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--attendee-file goes with --attendees N")
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
+    # Refuse what would fail later before anything is created: a fresh --db whose bootstrap
+    # secret could not be written nowhere would be left with a token nobody holds.
+    for flag, path in (("--token-file", args.token_file), ("--attendee-file", args.attendee_file)):
+        if path:
+            _check_writable(flag, path)
+    _check_port(args.host, args.port)
 
     from ..sandbox import Clock, Faults, RateLimit, Sandbox
     from ..sandbox.server import make_server
@@ -189,6 +196,38 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sb.close()
     return 0
+
+
+def _check_writable(flag: str, path: str) -> None:
+    """Raise UsageError unless ``path`` can be created or replaced."""
+    from . import UsageError as error
+
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise error(f"{flag} {path} is a folder; give a file name")
+    if not os.path.isdir(folder):
+        raise error(f"{flag} {path}: the folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise error(f"{flag} {path}: not writable; choose a path you may write to")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Raise UsageError when ``host:port`` cannot be listened on (in use, not permitted…)."""
+    from . import UsageError as error
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise error(f"--host {host}: {exc.strerror}; give an address such as 127.0.0.1") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise error(
+                f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); choose another "
+                "--port or stop the program using it"
+            ) from None
 
 
 def _is_loopback(host: str) -> bool:

@@ -14,6 +14,7 @@ from attrs import field, frozen
 from ..catalog import permission_groups, templates
 from ..errors import InvalidInput
 from ..model._util import is_id
+from ..model.condition import parse_address
 from ..model.directory import Account, AccountRef, Directory, User, Zone
 from ..model.policy import Policy
 from ..model.secret import Secret
@@ -241,19 +242,30 @@ class Sandbox:
         ``ip`` is the client address the sandbox sees (default 127.0.0.1), so IP conditions
         can be shown: ``sb.transport(ip="198.51.100.4")``.
         """
-        return SandboxTransport(self.engine, ip=ip or "127.0.0.1")
+        address = "127.0.0.1" if not ip else str(parse_address(ip))
+        return SandboxTransport(self.engine, ip=address)
+
+    def _client_defaults(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        kwargs.setdefault("base_url", self.base_url)
+        if self.engine.rate_limit is None:
+            # Nothing to protect: a client-side limit would only stall after 1,200 requests.
+            kwargs.setdefault("rate_limit", None)
+        return kwargs
 
     def client(
         self, token: Secret | str | None = None, ip: str | None = None, **client_kwargs: Any
     ) -> Client:
-        """A :class:`cftokens.Client` wired to this sandbox (the bootstrap token by default)."""
+        """A :class:`cftokens.Client` wired to this sandbox (the bootstrap token by default).
+
+        ``client_kwargs`` go to the client; a sandbox without a rate limit gives clients
+        without a client-side limit (``rate_limit=None``) unless one is passed.
+        """
         from ..client import Client
 
-        client_kwargs.setdefault("base_url", self.base_url)
         return Client(
             token=token if token is not None else self.bootstrap_token,
             transport=self.transport(ip),
-            **client_kwargs,
+            **self._client_defaults(client_kwargs),
         )
 
     def async_client(
@@ -262,11 +274,10 @@ class Sandbox:
         """A :class:`cftokens.AsyncClient` wired to this sandbox."""
         from ..client import AsyncClient
 
-        client_kwargs.setdefault("base_url", self.base_url)
         return AsyncClient(
             token=token if token is not None else self.bootstrap_token,
             transport=self.transport(ip),
-            **client_kwargs,
+            **self._client_defaults(client_kwargs),
         )
 
     def asgi_app(self) -> Starlette:

@@ -418,7 +418,7 @@ class Engine:
             entry = JournalRow(
                 time=now_ts,
                 method=request.method,
-                path=relative,
+                path=redact(relative),  # a secret pasted into a URL stays out of the journal
                 query=redact(request.raw_query) if request.raw_query else None,
                 ip=request.ip,
                 user_agent=redact(agent) if agent else None,

@@ -178,7 +178,13 @@ class Faults:
         if isinstance(value, str):
             return cls.parse(value)
         if isinstance(value, Mapping):
-            return cls(**value)
+            try:
+                return cls(**value)
+            except TypeError as exc:
+                raise InvalidInput(
+                    f"faults: {exc}; the keys are rate (a number 0-1), kinds, every (an int), "
+                    "schedule, latency, match, retry_after and seed"
+                ) from None
         raise InvalidInput(f"faults must be a SPEC string or Faults, got {type(value).__name__}")
 
 

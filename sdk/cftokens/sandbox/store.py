@@ -382,11 +382,17 @@ class Store:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, seed: int | str = 0):
         self.path = None if path is None else os.fspath(path)
         self.lock = threading.RLock()
-        self.conn = sqlite3.connect(
-            ":memory:" if self.path is None else self.path,
-            isolation_level=None,
-            check_same_thread=False,
-        )
+        try:
+            self.conn = sqlite3.connect(
+                ":memory:" if self.path is None else self.path,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise InvalidInput(
+                f"cannot open {self.path} as a database ({exc}); give a file path in a folder "
+                "that exists and that you may write to"
+            ) from None
         self.conn.row_factory = sqlite3.Row
         try:
             if self.path is not None:
@@ -834,13 +840,17 @@ class Store:
         if not include_expired:
             where += " AND NOT (status = 'active' AND expires_on IS NOT NULL AND expires_on <= ?)"
             params.append(now)
-        total = self.conn.execute(f"SELECT count(*) FROM tokens WHERE {where}", params).fetchone()
+        total = int(
+            self.conn.execute(f"SELECT count(*) FROM tokens WHERE {where}", params).fetchone()[0]
+        )
+        if offset >= total:  # past the end (also offsets beyond SQLite's 64-bit integers)
+            return [], total
         order = "DESC" if descending else "ASC"
         rows = self.conn.execute(
             f"SELECT * FROM tokens WHERE {where} ORDER BY seq {order} LIMIT ? OFFSET ?",
             [*params, limit, offset],
         ).fetchall()
-        return [TokenRow(r) for r in rows], int(total[0])
+        return [TokenRow(r) for r in rows], total
 
     def all_tokens(self) -> list[TokenRow]:
         """Every token, in creation order."""
