@@ -8,6 +8,7 @@ from audit_helpers import (
     ACCT,
     ACCT2,
     ZONE,
+    account,
     allow,
     deny,
     hits,
@@ -348,3 +349,29 @@ def test_id_03_findings_honour_suppressions_and_the_profile() -> None:
     assert len(found) == 1 and bool(found["suppressed"].iloc[0])
     assert "INFRA-9" in found["suppression"].iloc[0]
     assert hits(run(good(), profile="ci").scan_secrets(files), "CFT-ID-03").empty
+
+
+def test_nw_01_covers_minting_tokens_when_pe_03_does_not_run() -> None:
+    """Minting tokens are left to PE-03 only while PE-03 runs; a profile without it still
+    reports their missing allowlist under NW-01."""
+    from audit_helpers import USER_RES
+
+    from cftokens.audit import Profile
+
+    mint = token("mint", allow(["API Tokens Write"], USER_RES), ip_in=[])
+    assert hits(run(mint), "CFT-NW-01").empty
+    only_nw = Profile.named("baseline").replace(include=("CFT-NW-*",))
+    found = hits(run(mint, profile=only_nw), "CFT-NW-01")
+    assert list(found["severity"].astype(str)) == ["medium"]
+
+
+def test_rk_scope_treats_an_effectively_open_allowlist_as_none() -> None:
+    """A risky group on a named zone behind an allowlist NW-02 calls open (a /16) is not the
+    least-privilege design: RK-01 fires, as it does without an allowlist; a real one is clean."""
+    open_ = token("open", allow(["DNS Write"], zone(ZONE)), ip_in=["34.0.0.0/16"])
+    real = token("real", allow(["DNS Write"], zone(ZONE)), ip_in=[WIDE])
+    audit = run(open_, real)
+    assert list(hits(audit, "CFT-RK-01", "open")["severity"].astype(str)) == ["high"]
+    assert hits(audit, "CFT-RK-01", "real").empty
+    logs = token("logs", allow(["Logs Read"], account(ACCT)), ip_in=["34.0.0.0/16"])
+    assert list(hits(run(logs), "CFT-RK-02")["severity"].astype(str)) == ["high"]

@@ -977,10 +977,25 @@ def sc_06(ctx: Ctx, r: Rule) -> Hits:
 
 
 def _rk_scope(ctx: Ctx) -> npt.NDArray[np.bool_]:
+    """Grant rows the RK rules judge ("Scope of the RK rules" in the catalogue).
+
+    Baseline: rows on a wildcard (all zones of an account, all zones, all accounts), account
+    groups on an account, user groups on the user (like account groups on an account, they
+    have no narrower resource), and every row of a token without a real allowlist. Readings:
+    "no IP allowlist" includes an allowlist holding a /0 (it counts as empty, as in NW-01) and
+    one that CFT-NW-02 calls effectively open (an IPv4 range of /16 or wider, IPv6 /32 or
+    wider): neither is the "behind an allowlist" design that exempts named-zone grants. The
+    ``strict`` profile (``flag_all_risky``) judges every row."""
     if ctx.profile.flag_all_risky:
         return np.ones(ctx.inv.m, dtype=bool)
-    scoped: npt.NDArray[np.bool_] = ctx.wide_row | ~ctx.has_ip_in[ctx.tok]
+    scoped: npt.NDArray[np.bool_] = ctx.wide_row | ~_real_allowlist(ctx)[ctx.tok]
     return scoped
+
+
+def _real_allowlist(ctx: Ctx) -> npt.NDArray[np.bool_]:
+    """Per token: an allowlist without a /0 and with no effectively open range (NW-02)."""
+    real: npt.NDArray[np.bool_] = ctx.has_ip_in & ~ctx.ip_open
+    return real
 
 
 def _rk_hits(
@@ -992,8 +1007,10 @@ def _rk_hits(
         t = int(ctx.tok[row])
         row = int(row)
         gname = ctx.group_name(int(ctx.grp[row]))
-        if not ctx.has_ip_in[t]:
+        if not ctx.has_ip_in[t] or ctx.ip_open[t]:
             fix, text = _ip_fix(ctx, t)
+            if ctx.has_ip_in[t]:
+                text = "replace its effectively open allow range(s): " + text
             text = f"{text}; then also name single zones or accounts where it uses wildcards"
         elif ctx.kind[row] in (K_ALL_ZONES_IN, K_ALL_ZONES):
             fix, text, _ = _narrow_zones(ctx, t, row)
@@ -1051,7 +1068,8 @@ def rk_02(ctx: Ctx, r: Rule) -> Hits:
     if ctx.profile.flag_all_risky:
         wide = np.ones(ctx.inv.m, dtype=bool)
     mask = ctx.eff & ((ctx.row_fam & _fam("EXFIL")) != 0) & wide & _rk_scope(ctx)
-    sev = np.where(ctx.has_ip_in[ctx.tok], MEDIUM, HIGH)
+    # "without IPin": no allowlist, a /0, or one NW-02 calls effectively open
+    sev = np.where(_real_allowlist(ctx)[ctx.tok], MEDIUM, HIGH)
     return _rk_hits(ctx, r, mask, sev, "can read bulk data")
 
 
@@ -1264,11 +1282,16 @@ def lc_05(ctx: Ctx, r: Rule) -> Hits:
     "Without an allowlist a leaked secret works from anywhere.",
 )
 def nw_01(ctx: Ctx, r: Rule) -> Hits:
-    """An allowlist turns a leaked secret into a useless string outside your networks."""
+    """An allowlist turns a leaked secret into a useless string outside your networks.
+
+    Minting tokens are left to CFT-PE-03 (which names the missing allowlist among its problems)
+    only while the profile runs PE-03; otherwise NW-01 reports them too."""
     hits = Hits(r.id)
     minting = ctx.tokens_with(
         ctx.eff & np.isin(ctx.grp, [_code(ctx, API_TOKENS_WRITE), _code(ctx, ACCOUNT_TOKENS_WRITE)])
     )
+    if not ctx.profile.enabled("CFT-PE-03"):
+        minting[:] = False  # nobody else reports their missing allowlist
     for t in np.flatnonzero(ctx.live & ~ctx.has_ip_in & ~minting).tolist():
         fix, text = _ip_fix(ctx, t)
         hits.add(
