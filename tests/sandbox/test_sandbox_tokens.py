@@ -3,6 +3,8 @@ permission groups, quotas, account-owned tokens, and one transaction per call.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sandbox_helpers import (
     ACCOUNT_TOKENS_WRITE,
@@ -308,3 +310,15 @@ def test_error_codes_of_bad_json(api: Api) -> None:
     assert r.status_code == 400 and error_codes(r) == [6007]
     big = api.post("/user/tokens", content=b"[" + b"0," * 40000 + b"0]")
     assert big.status_code == 413
+
+
+def test_a_lone_surrogate_in_a_json_string_is_400(sb: Sandbox, api: Api, zone: str) -> None:
+    """A name like "\\ud800" (valid JSON, not Unicode) is refused as malformed, never a 500;
+    a proper surrogate pair (an emoji) is fine."""
+    body = json.dumps(token_body(zone)).replace('"ci-dns"', '"\\ud800"')
+    r = api.post("/user/tokens", content=body.encode())
+    assert r.status_code == 400 and error_codes(r) == [6007]
+    assert "surrogate" in r.json()["errors"][0]["message"]
+    emoji = json.dumps(token_body(zone)).replace('"ci-dns"', '"\\ud83d\\ude80 ci"')
+    created = api.post("/user/tokens", content=emoji.encode())
+    assert created.status_code == 200 and created.json()["result"]["name"] == "\U0001f680 ci"

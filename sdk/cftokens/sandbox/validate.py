@@ -64,13 +64,22 @@ def parse_json(body: bytes) -> Any:
     except UnicodeDecodeError:
         raise SandboxError.malformed_json("the request body is not UTF-8") from None
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SandboxError.malformed_json(
             f"{exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     except RecursionError:
         raise SandboxError.malformed_json("the JSON is nested too deeply") from None
+    if "\\u" in text:  # only a \u escape can smuggle in a lone surrogate (not Unicode)
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise SandboxError.malformed_json(
+                "a string holds a lone surrogate escape (\\ud800-\\udfff) that is not "
+                "Unicode; send UTF-8 text"
+            ) from None
+    return value
 
 
 @frozen(kw_only=True)
