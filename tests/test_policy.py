@@ -357,6 +357,18 @@ def test_effective_grants_drop_shadowed_and_misscoped_grants() -> None:
     assert nested.narrowed_by == ((3, cft.Resource.zone(Z3)),)
 
 
+def test_a_zone_denied_through_its_account_is_not_effective() -> None:
+    """A zone granted by id and denied through "all zones of its account" is removed from E(T)
+    when a directory places the zone, and listed as possibly narrowed without one."""
+    subject = token(allow(DNS, zones=[Z1, Z3]), deny(DNS, all_zones_of=A))
+    placed = {g.resource for g in cft.effective_grants(subject, directory=DIRECTORY)}
+    assert placed == {cft.Resource.zone(Z3)}
+    unplaced = {g.resource: g.narrowed_by for g in cft.effective_grants(subject)}
+    assert unplaced[cft.Resource.zone(Z1)] == ((2, cft.Resource.all_zones_of(A)),)
+    assert not cft.evaluate(subject, "DNS Write", zone=Z1, directory=DIRECTORY, at=NOW).allowed
+    assert cft.evaluate(subject, "DNS Write", zone=Z3, directory=DIRECTORY, at=NOW).allowed
+
+
 # ---------------------------------------------------------------------------------------------
 # Properties
 # ---------------------------------------------------------------------------------------------
@@ -538,3 +550,28 @@ def test_requests_are_monotonic_in_allows_and_denies(
         assert after
     if not extra.allows and after:
         assert before
+
+
+@PROPS
+@given(token_policies, st.sampled_from(ZONE_GROUPS))
+def test_effective_grants_agree_with_evaluate_on_every_zone(
+    policies_: list[cft.Policy], group_name: str
+) -> None:
+    """With a directory, a zone group is allowed on a zone exactly when an effective grant
+    covers the zone and none of the denies narrowing that grant covers it."""
+    from cftokens.policy import RequestTarget, _atom_covers
+
+    subject = token(*policies_)
+    group = cft.permission_groups.get(group_name)
+    grants = [
+        g for g in cft.effective_grants(subject, directory=DIRECTORY) if g.group_id == group.id
+    ]
+    for zone, account in ZONES.items():
+        target = RequestTarget(zone=zone, account=account)
+        expected = any(
+            _atom_covers(g.resource, target)
+            and not any(_atom_covers(d, target) is not False for _, d in g.narrowed_by)
+            for g in grants
+        )
+        decision = cft.evaluate(subject, group, zone=zone, account=account, at=NOW)
+        assert decision.allowed is expected, (zone, decision.reason, grants)

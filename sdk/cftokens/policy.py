@@ -450,7 +450,8 @@ def _overlaps(deny: Resource, allow: Resource, directory: Directory | None = Non
         return d is ResourceKind.ACCOUNT
     if a is ResourceKind.ZONE and d is ResourceKind.ZONE:
         return allow.id == deny.id
-    return False
+    # A zone whose account is unknown may be removed by "all zones of" some account.
+    return a is ResourceKind.ZONE and allow.account_id is None and d is ResourceKind.ALL_ZONES_IN
 
 
 def _decide_anywhere(
@@ -459,7 +460,7 @@ def _decide_anywhere(
     """A group asked about no particular resource: allowed if some grant survives the denies."""
     scope = group.scope
     denies = [
-        (entry, atom)
+        (entry, atom, _placed(atom, directory))
         for entry in compiled.deny.get(group.id, ())
         for atom in entry.atoms
         if atom.scope is scope
@@ -468,7 +469,8 @@ def _decide_anywhere(
         for atom in entry.atoms:
             if atom.scope is not scope:
                 continue
-            if not any(_superset(d_atom, atom) for _, d_atom in denies):
+            placed = _placed(atom, directory)
+            if not any(_superset(d_placed, placed) for _, _, d_placed in denies):
                 return Decision(
                     allowed=True,
                     reason=(
@@ -481,7 +483,7 @@ def _decide_anywhere(
                     resource=atom,
                 )
     if denies and compiled.allow.get(group.id):
-        entry, atom = denies[0]
+        entry, atom, _ = denies[0]
         return Decision(
             allowed=False,
             reason=(
@@ -714,17 +716,19 @@ def effective_grants(
     """E(T): every (group, resource atom) an allow grants that no deny removes entirely.
 
     Grants whose atom is of another scope than the group (a zone group on an account key)
-    are not effective and are left out; denies that remove part of a wildcard are listed in
-    ``narrowed_by`` (a zone deny whose account is unknown counts against every "all zones of
-    an account" grant; a ``directory`` makes that exact). Token-level state (status, window,
-    IPs) is not considered here.
+    are not effective and are left out; denies that remove part of a grant are listed in
+    ``narrowed_by``. A ``directory`` places zones in their accounts, as :func:`evaluate` does
+    with ``account=``: a zone granted by id and denied through "all zones of its account" is
+    then removed. Without one, such a deny may or may not apply, and is listed in
+    ``narrowed_by`` (``evaluate`` without the zone's account refuses: fail closed).
+    Token-level state (status, window, IPs) is not considered here.
     """
     compiled = _compiled(token)
     result: list[EffectiveGrant] = []
     for group_id, entries in compiled.allow.items():
         group = permission_groups.by_id(group_id)
         denies = [
-            (d.index, atom)
+            (d.index, atom, _placed(atom, directory))
             for d in compiled.deny.get(group_id, ())
             for atom in d.atoms
             if group is None or atom.scope is group.scope
@@ -733,9 +737,12 @@ def effective_grants(
             for atom in entry.atoms:
                 if group is None or atom.scope is not group.scope:
                     continue
-                if any(_superset(d_atom, atom) for _, d_atom in denies):
+                placed = _placed(atom, directory)
+                if any(_superset(d_placed, placed) for _, _, d_placed in denies):
                     continue
-                partial = tuple((i, d) for i, d in denies if _overlaps(d, atom, directory))
+                partial = tuple(
+                    (i, d) for i, d, d_placed in denies if _overlaps(d_placed, placed, directory)
+                )
                 result.append(
                     EffectiveGrant(
                         group_id=group_id,
@@ -745,6 +752,15 @@ def effective_grants(
                     )
                 )
     return tuple(result)
+
+
+def _placed(atom: Resource, directory: Directory | None) -> Resource:
+    """A zone given by id, with its account from the directory (for comparisons only)."""
+    if atom.kind is ResourceKind.ZONE and atom.account_id is None and directory is not None:
+        account = directory.zone_account(str(atom.id))
+        if account is not None:
+            return Resource(kind=ResourceKind.ZONE, id=atom.id, account_id=account)
+    return atom
 
 
 def _label(directory: Directory | None, kind: str, ident: str) -> str:
