@@ -375,3 +375,21 @@ def test_rk_scope_treats_an_effectively_open_allowlist_as_none() -> None:
     assert hits(audit, "CFT-RK-01", "real").empty
     logs = token("logs", allow(["Logs Read"], account(ACCT)), ip_in=["34.0.0.0/16"])
     assert list(hits(run(logs), "CFT-RK-02")["severity"].astype(str)) == ["high"]
+
+
+def test_ln_01_reports_an_unknown_group_even_in_a_policy_without_resources() -> None:
+    """An unknown group id is LN-01's whether or not its policy names resources."""
+    bare = {"effect": "allow", "permission_groups": [{"id": "f" * 32}], "resources": {}}
+    t = token("t", bare, allow(["DNS Read"], zone(ZONE)))
+    found = hits(run(t), "CFT-LN-01")
+    assert len(found) == 1 and "f" * 32 in found["evidence"].iloc[0]
+    assert hits(run(token("t", allow(["DNS Read"], zone(ZONE)))), "CFT-LN-01").empty
+
+
+def test_an_unknown_group_is_ln_01_only_not_also_a_scope_misfit() -> None:
+    """An unknown id has no known scope, so LN-02 does not call it a group without a resource
+    of its scope; LN-01 reports it once."""
+    t = token("t", allow(["f" * 32], zone(ZONE)))
+    audit = run(t)
+    assert len(hits(audit, "CFT-LN-01")) == 1
+    assert hits(audit, "CFT-LN-02").empty

@@ -1446,6 +1446,24 @@ def ln_01(ctx: Ctx, r: Rule) -> Hits:
                 row=row,
                 ctx=ctx,
             )
+    # unknown ids in a policy that names no resource have no grant row; report them too
+    reported = {(int(ctx.tok[row]), int(ctx.grp[row])) for row in rows.tolist()}
+    for t, pol, code in ctx.inv.nofit:
+        if ctx.g_known[code] or (t, code) in reported:
+            continue
+        reported.add((t, code))
+        gid = ctx.group_id(code)
+        hits.add(
+            t,
+            LOW,
+            f"policy {pol} names permission group {gid}, which the catalogue does not know",
+            "The audit cannot judge a group it does not know.",
+            f"Look the id up with client.permission_groups.list(); remove it from policy "
+            f"{pol} if it is retired.",
+            ("remove_group", pol, gid),
+            pol=pol,
+            grp=code,
+        )
     return hits
 
 
@@ -1569,10 +1587,10 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
             ctx=ctx,
         )
     for t, pol, code in inv.nofit:
-        if (t, pol, code) in flagged_zone_on_account:
-            continue
+        if (t, pol, code) in flagged_zone_on_account or not ctx.g_known[code]:
+            continue  # an unknown group has no known scope: it is CFT-LN-01's
         gid = ctx.group_id(code)
-        scope = ("user", "account", "zone", "r2 bucket", "matching")[int(ctx.g_scope[code])]
+        scope = ("user", "account", "zone", "r2 bucket")[int(ctx.g_scope[code])]
         hits.add(
             t,
             LOW,
