@@ -833,7 +833,11 @@ def sc_03(ctx: Ctx, r: Rule) -> Hits:
 )
 def sc_04(ctx: Ctx, r: Rule) -> Hits:
     """A token that does many jobs has to live wherever each job runs, so its exposure is the
-    sum of all of them; one token per job keeps each leak small."""
+    sum of all of them; one token per job keeps each leak small.
+
+    Readings: "one scope's groups" means the account or the zone groups of the catalogue (the
+    user scope has six small groups and R2 buckets two, so half of them is no kitchen sink;
+    their powers are the PE rules'). A group in two risk families counts for both."""
     hits = Hits(r.id)
     th = ctx.th
     n_fams = _popcount(ctx.write_families)
@@ -897,7 +901,8 @@ def _split_plan(ctx: Ctx, t: int) -> list[tuple[str, list[str], tuple[str, ...]]
 )
 def sc_05(ctx: Ctx, r: Rule) -> Hits:
     """Observed usage shows whether a write permission ever wrote anything; when every call it
-    served also accepts the read twin, the write power is unused risk."""
+    served also accepts the read twin, the write power is unused risk. A write group that
+    served nothing is CFT-SC-06's."""
     hits = Hits(r.id)
     if ctx.usage is None:
         return hits
@@ -940,7 +945,12 @@ def sc_05(ctx: Ctx, r: Rule) -> Hits:
 )
 def sc_06(ctx: Ctx, r: Rule) -> Hits:
     """Permissions a token never exercises add exposure and no value; usage over the window
-    tells which ones the job does not need."""
+    tells which ones the job does not need.
+
+    Readings: a group "served" a request when the request's operation accepts it and the
+    engine allows it on the request's resource (so a group that could have served a call
+    counts as used). Only live tokens with at least one request in the window are judged: a
+    token with none shows nothing about its groups (LC-04/LC-05 cover unused tokens)."""
     hits = Hits(r.id)
     usage = ctx.usage
     if usage is None:
