@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from client_fakes import ZONE, FakeTime, envelope, token_payload
+from client_fakes import USER_TOKEN, ZONE, FakeTime, envelope, token_payload
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -173,3 +173,18 @@ def test_audit_log_copies_of_secrets_are_redacted() -> None:
     row = {"id": "x", "resource": {"response": {"value": issued, "nested": [f"Bearer {issued}"]}}}
     record = cft.AuditLogRecord.from_api(row)
     assert issued not in repr(record) and issued not in json.dumps(record.to_api())
+
+
+@pytest.mark.parametrize("offset", [120, 140, 150, 155])
+def test_an_excerpt_cut_inside_a_secret_shows_no_part_of_it(offset: int) -> None:
+    """The short body excerpt of an error is redacted before it is cut, so a secret that
+    straddles the cut shows no prefix of itself."""
+    issued = "cfut_" + "Kq7" * 13 + "Zx9abc"
+    body = "<html>" + "x" * (offset - 6) + issued + "</html>"
+
+    client = client_for(USER_TOKEN, lambda r: httpx.Response(502, text=body))
+    with pytest.raises(cft.UnexpectedResponse) as info:
+        client.tokens.get(TOKEN_ID)
+    client.close()
+    for text in texts_of(info.value):
+        assert "cfut_Kq7" not in text

@@ -161,9 +161,11 @@ Decision = RetryAfter | GiveUp | Accept
 
 
 def _excerpt(text: str, secrets: Sequence[str], limit: int = 160) -> str:
-    flat = " ".join(text.split())
-    cut = flat[:limit] + ("…" if len(flat) > limit else "")
-    return redact(cut, secrets=secrets)
+    """The first ``limit`` characters of ``text`` (whitespace folded), redacted BEFORE the cut
+    so a secret straddling it shows no prefix of itself; reads only the start of ``text``."""
+    flat = " ".join(text[: limit * 8].split())
+    clean = redact(flat, secrets=secrets)
+    return clean[:limit] + ("…" if len(clean) > limit or len(text) > limit * 8 else "")
 
 
 class Core:
@@ -254,7 +256,7 @@ class Core:
             problem = "the envelope has no boolean `success` field"
         if problem is None and not isinstance(data.get("errors", []), list):
             problem = "the envelope's `errors` is not a list"
-        excerpt = _excerpt(body.decode("utf-8", "replace"), self._secrets) if body else ""
+        excerpt = _excerpt(body[:2048].decode("utf-8", "replace"), self._secrets) if body else ""
 
         if status == 429:
             details = self._details(data) if problem is None else ()
