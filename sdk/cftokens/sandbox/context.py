@@ -188,10 +188,6 @@ class Call:
             self._query = query
         return self._query
 
-    def query_all(self, name: str) -> list[str]:
-        """Every value of a repeated query parameter."""
-        return [v for k, v in self.request.query if k == name]
-
     def json(self) -> Any:
         """The request body as JSON (400 envelope when it is not)."""
         return parse_json(self.request.body)

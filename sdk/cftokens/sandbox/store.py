@@ -612,13 +612,6 @@ class Store:
         ).fetchall()
         return [(r[0], Role(r[1])) for r in rows]
 
-    def members(self, account_id: str) -> list[tuple[str, Role]]:
-        """``(user_id, role)`` of an account's members."""
-        rows = self.conn.execute(
-            "SELECT user_id, role FROM memberships WHERE account_id = ?", (account_id,)
-        ).fetchall()
-        return [(r[0], Role(r[1])) for r in rows]
-
     # -- zones and DNS records ----------------------------------------------------------
     def insert_zone(
         self,
