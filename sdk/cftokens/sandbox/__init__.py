@@ -142,9 +142,10 @@ Determinism and time
 ``Sandbox(seed=…)``: ids, secrets and the demo's history derive from the seed and a persistent
 counter, so the same seed gives the same values. The clock (:class:`Clock`) reads
 2026-11-02T09:00:00Z until moved (``sb.clock.advance``/``set``, or ``tick=`` per request);
-the HTTP server follows the wall clock and draws secrets from the OS unless ``--now`` is
-given. The rate limit counts on the wall clock by default (``RateLimit(clock="sandbox")`` for
-notebooks that show a 429 and then ``advance`` past it).
+the HTTP server follows the wall clock (unless ``--now`` is given) and always draws secrets
+from the OS. The rate limit counts on the wall clock by default (``RateLimit(clock="sandbox")``
+for notebooks that show a 429 and then ``advance`` past it); without a rate limit
+(``rate_limit=None``), ``sb.client()`` has no client-side limit either.
 
 Storage
 -------
