@@ -393,3 +393,21 @@ def test_an_unknown_group_is_ln_01_only_not_also_a_scope_misfit() -> None:
     audit = run(t)
     assert len(hits(audit, "CFT-LN-01")) == 1
     assert hits(audit, "CFT-LN-02").empty
+
+
+def test_a_read_request_a_read_group_serves_does_not_use_the_write_groups() -> None:
+    """GET /zones/{id} accepts almost every zone group; when the token's Zone Read serves it,
+    its write groups served nothing (SC-06, remove them), not "served only a read" (SC-05)."""
+    t = token(
+        "t",
+        allow(["Zone Read", "DNS Write", ("Zone Settings Write", "zone")], zone(ZONE)),
+        ip_in=[WIDE],
+    )
+    audit = run(t, usage=[_use(t, f"/zones/{ZONE}")])
+    assert hits(audit, "CFT-SC-05").empty, hits(audit, "CFT-SC-05")["evidence"].tolist()
+    unused = set(hits(audit, "CFT-SC-06")["group"])
+    assert unused == {"DNS Write", "Zone Settings Write"}
+    only_write = token("w", allow(["DNS Write"], zone(ZONE)), ip_in=[WIDE])
+    audit = run(only_write, usage=[_use(only_write, f"/zones/{ZONE}/dns_records")])
+    assert list(hits(audit, "CFT-SC-05")["group"]) == ["DNS Write"]
+    assert hits(audit, "CFT-SC-06").empty

@@ -924,7 +924,9 @@ def sc_05(ctx: Ctx, r: Rule) -> Hits:
         hits.add(
             t,
             MEDIUM,
-            f"{group.name} served only {join_names(sorted(ops), 4)}, which {twin.name} also allows",
+            f"{group.name} served only "
+            f"{join_names(sorted({f'{op.method} {op.path}' for op in ops.values()}), 4)}, "
+            f"which {twin.name} also allows",
             f"The token never used {group.name} for anything {twin.name} cannot do.",
             f"Replace {group.name} with {twin.name} in policy {ctx.pol[row]}.",
             ("replace_group", int(ctx.pol[row]), group.id, twin.id, twin.name),
@@ -947,10 +949,12 @@ def sc_06(ctx: Ctx, r: Rule) -> Hits:
     """Permissions a token never exercises add exposure and no value; usage over the window
     tells which ones the job does not need.
 
-    Readings: a group "served" a request when the request's operation accepts it and the
-    engine allows it on the request's resource (so a group that could have served a call
-    counts as used). Only live tokens with at least one request in the window are judged: a
-    token with none shows nothing about its groups (LC-04/LC-05 cover unused tokens)."""
+    Readings: a group "served" a request when the request's operation accepts it, the engine
+    allows it on the request's resource, and no less powerful group of the token could serve
+    it instead (a read request that the token's Zone Read serves does not use its DNS Write;
+    see :meth:`UsageIndex.served_groups`). Only live tokens with at least one request in the
+    window are judged: a token with none shows nothing about its groups (LC-04/LC-05 cover
+    unused tokens)."""
     hits = Hits(r.id)
     usage = ctx.usage
     if usage is None:

@@ -35,7 +35,7 @@ from ..catalog import operations
 from ..catalog.operations import Operation, OperationMatch, Target
 from ..errors import InvalidInput
 from ._compat import STR, as_frame, pandas
-from ._inventory import K_ALL_ZONES, K_ALL_ZONES_IN, K_ZONE, S_ACCOUNT, S_USER, S_ZONE
+from ._inventory import K_ALL_ZONES, K_ALL_ZONES_IN, K_ZONE, L_READ, S_ACCOUNT, S_USER, S_ZONE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -414,8 +414,14 @@ class UsageIndex:
         return out
 
     def served_groups(self, ctx: Ctx) -> list[tuple[int, int, dict[str, Operation]]]:
-        """(token, group code, {operation: Operation}) for every group that allowed at least one
-        successful observed request in the window, decided by the policy engine."""
+        """(token, group code, {operation: Operation}) for every group that served at least one
+        successful observed request in the window.
+
+        A group could serve a request when the operation accepts it and the policy engine allows
+        it on the request's resource. Operations such as ``GET /zones/{id}`` accept almost every
+        zone group, so a request is credited to the least powerful groups that could serve it:
+        the read groups among them when there are any, else all of them. A write group is thus
+        "used" only by requests no read group of the token could serve."""
         if self._served is not None:
             return self._served
         from ..model.token import Token
@@ -445,6 +451,7 @@ class UsageIndex:
                 if match is None or not match.operation.mapped:
                     continue
                 op = match.operation
+                allowed: list[int] = []
                 for group in op.accepted_groups:
                     code = ctx.inv.groups.code.get(group.id)
                     if code is None or code not in held:
@@ -471,8 +478,13 @@ class UsageIndex:
                         ).allowed
                     else:
                         continue
-                    if ok:
-                        served.setdefault(code, {})[op.operation_id or str(op)] = op
+                    if ok and code not in allowed:
+                        allowed.append(code)
+                # credit the request to the least powerful groups that could serve it: read
+                # groups when the token holds one that the operation accepts, else every group
+                reads = [c for c in allowed if ctx.g_level[c] == L_READ]
+                for code in reads or allowed:
+                    served.setdefault(code, {})[op.operation_id or str(op)] = op
             out.extend((t, code, ops) for code, ops in served.items())
         self._served = out
         return out
