@@ -4,8 +4,10 @@ and no secret in the journal, the DataFrame or a repr."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sandbox_helpers import Api, token_body
 
@@ -166,3 +168,23 @@ def test_the_journal_never_holds_a_secret_sent_in_a_path(sb: Sandbox, api: Api) 
     journal = sb.journal
     assert secret not in journal.to_csv()
     assert list(journal["path"].tail(2)) == ["/user/tokens/[redacted]", "/[redacted]/x"]
+
+
+def test_add_journal_refuses_entries_that_would_break_the_journal(sb: Sandbox) -> None:
+    """add_journal() refuses an entry without a tz-aware time, method or path, a non-integer
+    status or an unknown column, and writes none of the batch."""
+    good = {"time": datetime(2026, 11, 1, tzinfo=UTC), "method": "GET", "path": "/zones"}
+    for bad, phrase in (
+        ({**good, "time": "yesterday"}, "time"),
+        ({**good, "time": datetime(2026, 11, 1)}, "time"),
+        ({k: v for k, v in good.items() if k != "time"}, "time"),
+        ({**good, "method": None}, "method"),
+        ({**good, "status": "ok"}, "status"),
+        ({**good, "colour": "red"}, "colour"),
+    ):
+        before = len(sb.journal)
+        with pytest.raises(InvalidInput, match=phrase):
+            sb.add_journal([good, bad])
+        assert len(sb.journal) == before
+    assert sb.add_journal([{**good, "status": 200}]) == 1
+    assert sb.journal["time"].iloc[-1] == pd.Timestamp("2026-11-01", tz="UTC")

@@ -86,7 +86,9 @@ class Sandbox:
     ``now`` (default 2026-11-02T09:00:00Z) until moved (:attr:`clock`). ``db=PATH`` keeps the
     state in an SQLite file (reopened on the next run); ``faults`` injects failures (a SPEC
     string or :class:`~cftokens.sandbox.Faults`); ``rate_limit`` is 1,200 requests per 5
-    minutes per user unless given (``None`` turns it off).
+    minutes per user unless given (``None`` turns it off). ``content`` is ``"empty"`` (the
+    default above), ``"demo"`` (as :meth:`demo`) or ``"none"`` (no user at all, e.g. before
+    :meth:`add_attendees`).
     """
 
     def __init__(
@@ -696,14 +698,31 @@ class Sandbox:
     def add_journal(self, entries: Iterable[Mapping[str, Any]]) -> int:
         """Append historical journal entries (usage history) directly; returns how many.
 
-        Each entry is a mapping of journal columns (time as a datetime; see :attr:`journal`).
+        Each entry is a mapping of journal columns (see :attr:`journal`): ``time`` (a
+        timezone-aware datetime), ``method`` and ``path`` are required, ``status`` is an int.
+        A bad entry raises :class:`~cftokens.InvalidInput` and none of the batch is written.
         """
         rows = []
-        for entry in entries:
+        for i, entry in enumerate(entries):
             values = dict(entry)
+            unknown = sorted(set(values) - set(JournalRow.COLUMNS))
+            if unknown:
+                raise InvalidInput(
+                    f"journal entry {i}: unknown column {', '.join(unknown)}; the columns are "
+                    + ", ".join(JournalRow.COLUMNS)
+                )
             when = values.get("time")
-            if isinstance(when, datetime):
-                values["time"] = ts(when)
+            if not isinstance(when, datetime) or when.utcoffset() is None:
+                raise InvalidInput(
+                    f"journal entry {i}: time must be a timezone-aware datetime, got {when!r}"
+                )
+            values["time"] = ts(when)
+            for key in ("method", "path"):
+                if not isinstance(values.get(key), str) or not values[key]:
+                    raise InvalidInput(f"journal entry {i}: {key} must be a non-empty string")
+            status = values.get("status", 0)
+            if isinstance(status, bool) or not isinstance(status, int):
+                raise InvalidInput(f"journal entry {i}: status must be an int, got {status!r}")
             rows.append(JournalRow(**values))
         with self.store.transaction():
             for row in rows:
