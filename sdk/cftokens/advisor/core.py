@@ -774,8 +774,9 @@ def least_privilege(
 
     ``owner``: ``"user"`` (default) or ``"account"`` (an account-owned token: one account, no
     user-scoped groups). ``user``: your user tag, needed only for user-scoped groups.
-    ``allow_ips``/``deny_ips``: the client-IP condition. ``ttl``: lifetime from ``not_before``
-    (or ``now``), 90 days by default (30 for tokens that can mint tokens); ``None`` for no
+    ``allow_ips``/``deny_ips``: the client-IP condition, CIDR ranges (one range may be a plain
+    string); none by default, which the notes flag. ``ttl``: lifetime from ``not_before`` (or
+    ``now``), 90 days by default (30 for tokens that can mint tokens); ``None`` for no
     expiry. ``allow_broad_scope=True`` allows "all zones of account A" where the grant would
     name every zone of A, and wildcards where an intent names no resource.
     ``overrides``: a JSON/YAML file or mapping giving permission groups for unmapped intents.
