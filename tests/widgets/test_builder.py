@@ -229,3 +229,24 @@ def test_builder_refuses_other_sources() -> None:
         builder.create()
     with pytest.raises(cft.InvalidInput, match="no token was created"):
         builder.save_env()
+
+
+def test_create_waits_for_a_change_before_another_token(sandbox: cft.Sandbox) -> None:
+    """After Create the button is disabled until the form changes (a second click would make a
+    second token and replace the secret on screen); the earlier secret field is closed."""
+    builder = TokenBuilder(sandbox)
+    editor = builder.policies[0]
+    editor.groups.value = ["Zone Read (zone)"]
+    editor.zones.value = (zone_named(builder.directory, "acme.example"),)
+    builder.create_button.click()
+    first, field = builder.created, builder.secret
+    assert first is not None
+    assert builder.create_button.disabled
+    assert "change the form" in builder.create_button.tooltip
+    builder.create_button.click()  # a stray click on the disabled button changes nothing
+    assert builder.created.id == first.id and builder.secret is field
+    builder.name.value = "second"
+    assert not builder.create_button.disabled
+    builder.create_button.click()
+    assert builder.created is not None and builder.created.id != first.id
+    assert builder.secret is not field and field.comm is None

@@ -238,6 +238,7 @@ class TokenBuilder:
         self._errors: list[str] = []
         self._warnings: list[str] = []
         self.created: Token | None = None
+        self._created_spec: TokenSpec | None = None  # what Create last sent
         self._secret: Secret | None = None
 
         self.template = w.Dropdown(
@@ -500,15 +501,23 @@ class TokenBuilder:
             )
         else:
             self.warnings_html.value = "" if self._spec is None else "<i>No risk warnings.</i>"
-        self.create_button.disabled = self._spec is None or self.client is None
-        self.create_button.tooltip = (
-            "connect a Client or Sandbox to create tokens" if self.client is None else ""
-        )
+        # After a create, the button waits for a change: a second click would make a second
+        # token and replace the secret on screen before it was copied.
+        done = self._spec is not None and self._spec == self._created_spec
+        self.create_button.disabled = self._spec is None or self.client is None or done
+        if self.client is None:
+            self.create_button.tooltip = "connect a Client or Sandbox to create tokens"
+        elif done:
+            self.create_button.tooltip = "created: change the form to create another token"
+        else:
+            self.create_button.tooltip = ""
 
     # -- creating -------------------------------------------------------------------------------
     def create(self) -> Token:
         """Create the token (what the button does); returns it. The secret goes to the masked
-        field only (``builder.secret``), never to the return value or the output."""
+        field only (``builder.secret``), never to the return value or the output. The button
+        then stays disabled until the form changes, so a second click cannot make a second
+        token and replace the secret before it was copied."""
         if self.client is None:
             raise InvalidInput(
                 "this builder has no client: pass a Client or Sandbox to TokenBuilder to create"
@@ -520,23 +529,28 @@ class TokenBuilder:
             tokens = self.client.tokens
         created: CreatedToken = tokens.create(spec)
         self.created = created.token
+        self._created_spec = spec
         self._secret = created.secret
         field = SecretField(created.secret)
-        self.secret = field
+        previous, self.secret = self.secret, field
         self.secret_box.children = (
             self.secret_box.children[0],
             field,
             *self.secret_box.children[2:],
         )
+        previous.close()  # the earlier token's field leaves the page and the comm
         self.secret_box.layout.display = None
         self.status.value = (
             f"Created token <b>{html.escape(created.token.name)}</b> "
             f"(id {html.escape(created.token.id)}). Its secret is shown once below: copy it or "
             "save it to a .env file now."
         )
+        self._render()
         return created.token
 
     def _create_clicked(self) -> None:
+        if self.create_button.disabled:  # a click that raced the button being disabled
+            return
         try:
             self.create()
         except CloudflareError as exc:
