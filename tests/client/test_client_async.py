@@ -46,6 +46,20 @@ async def test_async_listing_fetches_pages_concurrently_and_in_order(make_async_
     assert handler.peak == 6
 
 
+async def test_breaking_out_early_does_not_fetch_every_remaining_page(make_async_client):
+    """Pages are scheduled a bounded window ahead of the reader: leaving `async for` early
+    (without aclose) leaves at most two windows of requests, not the whole listing."""
+    cloudflare = FakeCloudflare(tokens=2500)
+    async with make_async_client(httpx.MockTransport(Concurrent(cloudflare))) as client:
+        pager = client.tokens.list(concurrency=4)  # held: not finalised on `break`
+        async for token in pager:
+            if token.name == "token-60":  # on page 2
+                break
+        await asyncio.sleep(0.1)  # what was scheduled has run by now
+        assert len(cloudflare.requests) <= 2 + 2 * 4  # page 1, the window, the next one
+        await pager.aclose()
+
+
 async def test_async_and_sync_clients_agree(make_async_client, make_client):
     """The same listing through Client and AsyncClient yields the same tokens."""
     cloudflare = FakeCloudflare(tokens=137)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
@@ -152,7 +153,8 @@ class AsyncClient(ClientBase):
         accounts whose tokens this credential may not list are left out (and logged) instead
         of raising :class:`~cftokens.PermissionDenied`.
         """
-        bound = asyncio.Semaphore(_concurrency(concurrency))
+        size = _concurrency(concurrency)
+        bound = asyncio.Semaphore(size)
         if account_ids is None:
             ids = [a.id for a in await self.accounts.list().collect()]
         else:
@@ -161,7 +163,7 @@ class AsyncClient(ClientBase):
         async def one(account_id: str) -> tuple[str, list[Token] | None]:
             walker = _calls.TokenCalls(self._core, account_id).list()
             try:
-                return account_id, [t async for t in self._iterate(walker, bound)]
+                return account_id, [t async for t in self._iterate(walker, bound, 2 * size)]
             except (PermissionDenied, AuthenticationError) as exc:
                 if not skip_denied:
                     raise
@@ -243,8 +245,14 @@ class AsyncClient(ClientBase):
     async def _execute(self, call: Call[T]) -> T:
         return self._core.parse(call, await self._send(call))
 
-    async def _iterate(self, walker: PageWalker[T], bound: asyncio.Semaphore) -> AsyncIterator[T]:
-        """Page 1, then every other page concurrently under ``bound``, items in page order."""
+    async def _iterate(
+        self, walker: PageWalker[T], bound: asyncio.Semaphore, window: int
+    ) -> AsyncIterator[T]:
+        """Page 1, then the other pages concurrently under ``bound``, items in page order.
+
+        At most ``window`` pages are scheduled ahead of the page being read, so a reader that
+        stops early (even without ``aclose()``) leaves a few requests, not the whole listing.
+        """
 
         async def fetch(page: int) -> Envelope:
             async with bound:
@@ -264,25 +272,36 @@ class AsyncClient(ClientBase):
             return
         if walker.next_page() is None:
             return
-        pages = range(2, total + 1)
-        tasks = [asyncio.ensure_future(fetch(p)) for p in pages]
+        pages = iter(range(2, total + 1))
+        ahead: deque[tuple[int, asyncio.Future[Envelope]]] = deque()
+
+        def schedule() -> None:
+            while len(ahead) < window:
+                page = next(pages, None)
+                if page is None:
+                    return
+                ahead.append((page, asyncio.ensure_future(fetch(page))))
+
         try:
-            for page, task in zip(pages, tasks, strict=True):
+            schedule()
+            while ahead:
+                page, task = ahead.popleft()
                 envelope = await task
+                schedule()
                 for item in walker.accept(page, envelope):
                     yield item
                 if walker.next_page() is None:
                     break
         finally:
-            pending = [t for t in tasks if not t.done()]
-            for task in pending:
+            tasks = [task for _, task in ahead]
+            for task in tasks:
                 task.cancel()
             # Collect outcomes so no exception is left unretrieved.
             await asyncio.gather(*tasks, return_exceptions=True)
 
     def _walk(self, walker: PageWalker[T], concurrency: int) -> AsyncPager[T]:
-        bound = asyncio.Semaphore(_concurrency(concurrency))
-        return AsyncPager(self._iterate(walker, bound), walker.what)
+        size = _concurrency(concurrency)
+        return AsyncPager(self._iterate(walker, asyncio.Semaphore(size), 2 * size), walker.what)
 
 
 class _Resource:
