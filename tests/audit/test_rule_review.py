@@ -411,3 +411,24 @@ def test_a_read_request_a_read_group_serves_does_not_use_the_write_groups() -> N
     audit = run(only_write, usage=[_use(only_write, f"/zones/{ZONE}/dns_records")])
     assert list(hits(audit, "CFT-SC-05")["group"]) == ["DNS Write"]
     assert hits(audit, "CFT-SC-06").empty
+
+
+def test_sc_03_counts_only_zones_the_denies_leave_granted() -> None:
+    """A zone a deny removes from "all zones of the account" is not granted: using the only
+    zone left is full use (no SC-03); without the deny, half the zones are unused."""
+    from audit_helpers import ZONE2
+
+    narrowed = token(
+        "narrowed",
+        allow(["DNS Write"], zones_of(ACCT)),
+        deny(["DNS Write"], zone(ZONE2)),
+        ip_in=[WIDE],
+    )
+    wide = token("wide", allow(["DNS Write"], zones_of(ACCT)), ip_in=[WIDE])
+    usage = [
+        _use(narrowed, f"/zones/{ZONE}/dns_records"),
+        _use(wide, f"/zones/{ZONE}/dns_records"),
+    ]
+    audit = run(narrowed, wide, usage=usage)
+    assert hits(audit, "CFT-SC-03", "narrowed").empty, hits(audit, "CFT-SC-03")["evidence"]
+    assert not hits(audit, "CFT-SC-03", "wide").empty

@@ -221,6 +221,31 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
     return as_frame(out.sort_values("time", kind="stable").reset_index(drop=True))
 
 
+def _still_granted(ctx: Ctx, t: int, zones: set[str]) -> set[str]:
+    """The zones of ``zones`` that some effective zone group of token ``t`` is allowed on,
+    after its denies (status, window and IPs aside)."""
+    from ..catalog import permission_groups
+    from ..policy import evaluate
+    from .core import _timeless
+
+    token = _timeless(ctx.inv.records[t].payload)
+    groups = {
+        int(ctx.grp[r]) for r in ctx.token_rows(t) if ctx.eff[r] and ctx.row_scope[r] == S_ZONE
+    }
+    resolved = [g for c in groups if (g := permission_groups.by_id(ctx.group_id(c))) is not None]
+    directory = ctx.dir.directory
+    return {
+        z
+        for z in zones
+        if any(
+            evaluate(
+                token, g, zone=z, account=ctx.dir.zone_account.get(z), directory=directory
+            ).allowed
+            for g in resolved
+        )
+    }
+
+
 def _present(value: Any) -> bool:
     if value is None:
         return False
@@ -410,6 +435,11 @@ class UsageIndex:
                     granted.update(ctx.dir.zones_of.get(str(ctx.inv.g_racct[row]), ()))
                 elif kind == K_ALL_ZONES:
                     granted.update(ctx.dir.zone_names)
+            if ctx.inv.arrays["has_deny"][t] and granted:
+                # a deny may remove single zones from a wildcard: keep the zones some zone group
+                # of the token is still allowed on (the policy engine decides)
+                granted = _still_granted(ctx, t, granted)
+                explicit = [z for z in explicit if z in granted]
             out.append((t, granted, list(dict.fromkeys(explicit))))
         return out
 
