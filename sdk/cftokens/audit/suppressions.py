@@ -16,7 +16,9 @@ findings about a whole token such as CFT-NW-01 match too), ``zone_id``, ``group`
 group name or id). A list of entries given in code (dicts) is validated the same way.
 
 A suppressed finding stays in ``audit.findings`` with ``suppressed=True``. A suppression past
-its ``expires`` stops applying and is reported as an info finding (CFT-SUP-01).
+its ``expires`` stops applying and is reported as an info finding (CFT-SUP-01). A bare date
+means 00:00 UTC of that day: ``expires: 2027-03-31`` applies up to the end of 2027-03-30. The
+180-day limit is checked against the audit's clock when the entries are read.
 """
 
 from __future__ import annotations
