@@ -1060,7 +1060,11 @@ def _rk_hits(
 )
 def rk_01(ctx: Ctx, r: Rule) -> Hits:
     """Writing DNS, certificates, Workers, routes or tunnels can send a site's visitors
-    anywhere or serve them anything; on a wildcard, or from any IP, a leak hijacks many sites."""
+    anywhere or serve them anything; on a wildcard, or from any IP, a leak hijacks many sites.
+
+    Scope (baseline): grants on wildcards, account groups on an account, user groups on the
+    user, and any grant of a token without a real allowlist (none, a /0, or one NW-02 calls
+    effectively open); ``strict`` judges every grant. See ``_rk_scope``."""
     mask = ctx.write_row & ((ctx.row_fam & _fam("HIJACK")) != 0) & _rk_scope(ctx)
     sev = np.where(ctx.widest_row, CRITICAL, HIGH)
     return _rk_hits(ctx, r, mask, sev, "can redirect or impersonate traffic")
@@ -1076,7 +1080,11 @@ def rk_01(ctx: Ctx, r: Rule) -> Hits:
 )
 def rk_02(ctx: Ctx, r: Rule) -> Hits:
     """Storage, databases and logs at account level hold bulk data; from an unrestricted
-    network a leaked token can copy all of it."""
+    network a leaked token can copy all of it.
+
+    Fires on account-level resources or wider (all zones of an account, all zones, all
+    accounts; every grant under ``strict``). "Without IPin" (high) includes a /0 and an
+    allowlist NW-02 calls effectively open."""
     k = ctx.kind
     wide = (k == K_ACCOUNT) | (k == K_ALL_ACCOUNTS) | (k == K_ALL_ZONES_IN) | (k == K_ALL_ZONES)
     if ctx.profile.flag_all_risky:
@@ -1098,7 +1106,11 @@ def rk_02(ctx: Ctx, r: Rule) -> Hits:
 )
 def rk_03(ctx: Ctx, r: Rule) -> Hits:
     """Operations that return secrets turn one leaked token into more credentials, which the
-    owner may not know exist and cannot revoke by revoking this token."""
+    owner may not know exist and cannot revoke by revoking this token.
+
+    Scope (baseline): grants on wildcards, account groups on an account, user groups on the
+    user, and any grant of a token without a real allowlist (none, a /0, or one NW-02 calls
+    effectively open); ``strict`` judges every grant. See ``_rk_scope``."""
     mask = ctx.eff & ((ctx.row_fam & _fam("CRED")) != 0) & _rk_scope(ctx)
     return _rk_hits(ctx, r, mask, np.full(ctx.inv.m, HIGH), "can obtain new secrets")
 
@@ -1114,7 +1126,11 @@ def rk_03(ctx: Ctx, r: Rule) -> Hits:
 )
 def rk_04(ctx: Ctx, r: Rule) -> Hits:
     """Whoever can change WAF, DDoS, bot or notification settings can open the door and
-    silence the alarm at once."""
+    silence the alarm at once.
+
+    Scope (baseline): grants on wildcards, account groups on an account, user groups on the
+    user, and any grant of a token without a real allowlist (none, a /0, or one NW-02 calls
+    effectively open); ``strict`` judges every grant. See ``_rk_scope``."""
     mask = ctx.write_row & ((ctx.row_fam & _fam("EVASION")) != 0) & _rk_scope(ctx)
     return _rk_hits(ctx, r, mask, np.full(ctx.inv.m, MEDIUM), "can weaken defences or visibility")
 
