@@ -432,3 +432,22 @@ def test_sc_03_counts_only_zones_the_denies_leave_granted() -> None:
     audit = run(narrowed, wide, usage=usage)
     assert hits(audit, "CFT-SC-03", "narrowed").empty, hits(audit, "CFT-SC-03")["evidence"]
     assert not hits(audit, "CFT-SC-03", "wide").empty
+
+
+def test_usage_accepts_the_clients_audit_log_records() -> None:
+    """Audit Logs v2 rows as the client returns them (AuditLogRecord models) are usage data:
+    a Global API Key row becomes an ID-01 finding, as the raw dicts do."""
+    from audit_helpers import good, iso
+
+    from cftokens.client.models import AuditLogRecord
+
+    raw = {
+        "id": "r1",
+        "action": {"time": iso(-2), "type": "list"},
+        "actor": {"context": "api_key", "email": "dana@acme.example", "ip_address": "34.0.1.9"},
+        "raw": {"method": "GET", "uri": f"/zones/{ZONE}/dns_records", "status_code": 200},
+        "zone": {"id": ZONE},
+    }
+    for usage in ([raw], [AuditLogRecord.from_api(raw)]):
+        found = hits(run(good(), usage=usage), "CFT-ID-01")
+        assert len(found) == 1 and "dana@acme.example" in found["evidence"].iloc[0]

@@ -129,8 +129,9 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
 
     Accepts: a DataFrame (the sandbox journal or an already normalised table; common column
     names such as ``timestamp``, ``status_code``, ``client_ip`` are understood), a list of
-    Cloudflare Audit Logs v2 records (``{"action", "actor", "raw", …}``), or a list of flat
-    dicts. Rows whose path matches no operation keep ``operation_id`` NA.
+    Cloudflare Audit Logs v2 records (``{"action", "actor", "raw", …}``, or the client's
+    :class:`~cftokens.client.models.AuditLogRecord` models), or a list of flat dicts. Rows
+    whose path matches no operation keep ``operation_id`` NA.
     """
     pd = pandas()
 
@@ -140,6 +141,11 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
         frame = source
     else:
         records = list(source)
+        if records and not isinstance(records[0], Mapping) and hasattr(records[0], "raw_uri"):
+            # the client's AuditLogRecord models (client.account(id).audit_logs.list())
+            from .collect import _log_row
+
+            records = [_log_row(r) for r in records]
         if (
             records
             and isinstance(records[0], Mapping)
