@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
+import pytest
 from audit_helpers import (
+    ACCOUNTS,
     ACCT,
     ACCT2,
+    ALL_ACCOUNTS,
+    NOW,
+    PUBLIC,
+    USER_RES,
     ZONE,
+    ZONE2,
+    ZONE3,
+    ZONES,
     account,
     allow,
     deny,
+    good,
     hits,
+    iso,
     run,
     token,
     zone,
     zones_of,
 )
+
+import cftokens as cft
+from cftokens.audit import RULES, Audit, Profile
+from cftokens.audit.secrets import find_legacy_secrets
+from cftokens.audit.suppressions import parse_suppressions
+from cftokens.client.models import AuditLogRecord
 
 
 def _nested_zone(a: str, z: str) -> dict[str, Any]:
@@ -62,12 +80,6 @@ def test_e_t_agrees_with_evaluate_on_random_allow_deny_mixes() -> None:
     """On random mixes of flat, nested and wildcard allows and denies, every zone the engine
     allows is covered by an effective grant, and every effective grant of a named zone is one
     the engine allows (no wholly removed grant stays in E(T))."""
-    import random
-
-    from audit_helpers import ACCOUNTS, NOW, ZONE2, ZONE3, ZONES
-
-    import cftokens as cft
-    from cftokens.audit import Audit
 
     directory = cft.Directory(
         accounts=[cft.Account.from_api(a) for a in ACCOUNTS],
@@ -128,7 +140,6 @@ def test_e_t_agrees_with_evaluate_on_random_allow_deny_mixes() -> None:
 
 
 def _every_account_write(*resources: dict[str, Any]) -> dict[str, Any]:
-    import cftokens as cft
 
     groups = [
         {"id": g.id, "name": g.name}
@@ -144,8 +155,6 @@ def _every_account_write(*resources: dict[str, Any]) -> dict[str, Any]:
 def test_pe_06_admin_on_one_account_still_escalates_to_another() -> None:
     """Holding every account write group on one account does not hide a minting path to
     another account: PE-06 fires for the account it does not already hold."""
-    from audit_helpers import account
-
     t = token(
         "t",
         _every_account_write(account(ACCT)),
@@ -158,8 +167,6 @@ def test_pe_06_admin_on_one_account_still_escalates_to_another() -> None:
 
 def test_pe_06_not_raised_when_the_target_is_already_held() -> None:
     """A token already administrator-equivalent where its paths lead has nothing to reach."""
-    from audit_helpers import ALL_ACCOUNTS, account
-
     assert hits(run(token("t", _every_account_write(account(ACCT)))), "CFT-PE-06").empty
     assert hits(run(token("t", _every_account_write(ALL_ACCOUNTS))), "CFT-PE-06").empty
 
@@ -167,8 +174,6 @@ def test_pe_06_not_raised_when_the_target_is_already_held() -> None:
 def test_minting_fixes_never_loosen_an_existing_allowlist_or_expiry() -> None:
     """The PE-01/PE-03 fixes keep a token's own allowlist and an expiry already sooner than
     the 30-day limit; they set only what is missing."""
-    from audit_helpers import PUBLIC, USER_RES, iso
-
     isolated = token("isolated", allow(["API Tokens Write"], USER_RES), expires=10)
     audit = run(isolated)
     found = hits(audit, "CFT-PE-01")
@@ -198,8 +203,6 @@ def test_minting_fixes_never_loosen_an_existing_allowlist_or_expiry() -> None:
 def test_combined_fix_that_would_empty_a_token_says_so() -> None:
     """When a token's fixes together remove every permission, the remediation is not offered as
     a complete PUT with no policies: it says to delete the token or keep what the job needs."""
-    from audit_helpers import USER_RES
-
     isolated = token("isolated", allow(["API Tokens Write"], USER_RES), expires=10)
     fix = run(isolated).fix(isolated["id"])
     assert not (fix.method == "PUT" and fix.body and not fix.body["policies"] and fix.complete)
@@ -210,8 +213,6 @@ WIDE = "34.0.0.0/20"  # neither tight nor open: no severity modifier
 
 
 def _use(t: dict[str, Any], path: str, method: str = "GET") -> dict[str, Any]:
-    from audit_helpers import iso
-
     return {
         "time": iso(-1),
         "token_id": t["id"],
@@ -226,8 +227,6 @@ def _use(t: dict[str, Any], path: str, method: str = "GET") -> dict[str, Any]:
 def test_sc_03_severity_follows_the_zone_grants_not_other_writes() -> None:
     """SC-03 is low when the token's zone grants are read-only, even if it writes elsewhere
     (an account group), and medium when it can write to the zones it does not use."""
-    from audit_helpers import account
-
     reader = token(
         "reader",
         allow(["Zone Read"], zones_of(ACCT)),
@@ -257,9 +256,6 @@ def test_nw_03_a_slash_zero_allow_with_a_deny_list_is_only_a_deny_list() -> None
 def test_usage_rules_not_evaluated_when_the_usage_holds_no_request_in_the_window() -> None:
     """Empty usage (e.g. every Audit Logs call failed), or usage older than the window, is no
     usage data: the usage rules say "not evaluated" instead of passing silently."""
-    from audit_helpers import good
-
-    from cftokens.audit import RULES
 
     usage_rules = {r for r, meta in RULES.items() if meta.usage}
     t = good()
@@ -275,9 +271,6 @@ def test_usage_rules_not_evaluated_when_the_usage_holds_no_request_in_the_window
 def test_suppression_by_account_covers_token_level_findings_of_that_accounts_tokens() -> None:
     """match.account_id covers the findings of the account's own tokens (NW-01 names no
     resource) and not the same finding on another account's token."""
-    from audit_helpers import NOW
-
-    from cftokens.audit.suppressions import parse_suppressions
 
     mine = token("mine", allow(["DNS Write"], zone(ZONE)), ip_in=[])
     theirs = token("theirs", allow(["DNS Write"], zone(ZONE)), ip_in=[])
@@ -296,9 +289,6 @@ def test_suppression_by_account_covers_token_level_findings_of_that_accounts_tok
 
 def test_suppressions_given_as_dicts_are_validated_like_a_file() -> None:
     """A list of suppression dicts is parsed with the file's rules (not an AttributeError)."""
-    import pytest
-
-    import cftokens as cft
 
     t = token("t", allow(["DNS Write"], zone(ZONE)), ip_in=[])
     entry = {"rule": "CFT-NW-01", "reason": "r", "owner": "o", "expires": "2026-12-30"}
@@ -316,8 +306,6 @@ LEGACY = "Ab3" * 13 + "x"  # 40 characters, no cfut_/cfat_ prefix
 def test_id_03_finds_legacy_secrets_in_notebooks_code_and_json() -> None:
     """The scanner sees the forms notebooks and code use (os.environ[...] = "...", JSON-escaped
     in an .ipynb, "api_token": "..."), not only KEY=value lines; prefixed values are skipped."""
-    from cftokens.audit.secrets import find_legacy_secrets
-
     notebook = '{"source": ["os.environ[\\"CLOUDFLARE_API_TOKEN\\"] = \\"' + LEGACY + '\\"\\n"]}'
     files = {
         "lesson.ipynb": notebook,
@@ -335,8 +323,6 @@ def test_id_03_finds_legacy_secrets_in_notebooks_code_and_json() -> None:
 def test_id_03_findings_honour_suppressions_and_the_profile() -> None:
     """scan_secrets findings are suppressed like any other, and a profile without CFT-ID-03
     (ci) adds none."""
-    from audit_helpers import good
-
     files = {"deploy/.env": f"CLOUDFLARE_API_TOKEN={LEGACY}"}
     entry = {
         "rule": "CFT-ID-03",
@@ -354,9 +340,6 @@ def test_id_03_findings_honour_suppressions_and_the_profile() -> None:
 def test_nw_01_covers_minting_tokens_when_pe_03_does_not_run() -> None:
     """Minting tokens are left to PE-03 only while PE-03 runs; a profile without it still
     reports their missing allowlist under NW-01."""
-    from audit_helpers import USER_RES
-
-    from cftokens.audit import Profile
 
     mint = token("mint", allow(["API Tokens Write"], USER_RES), ip_in=[])
     assert hits(run(mint), "CFT-NW-01").empty
@@ -416,8 +399,6 @@ def test_a_read_request_a_read_group_serves_does_not_use_the_write_groups() -> N
 def test_sc_03_counts_only_zones_the_denies_leave_granted() -> None:
     """A zone a deny removes from "all zones of the account" is not granted: using the only
     zone left is full use (no SC-03); without the deny, half the zones are unused."""
-    from audit_helpers import ZONE2
-
     narrowed = token(
         "narrowed",
         allow(["DNS Write"], zones_of(ACCT)),
@@ -437,9 +418,6 @@ def test_sc_03_counts_only_zones_the_denies_leave_granted() -> None:
 def test_usage_accepts_the_clients_audit_log_records() -> None:
     """Audit Logs v2 rows as the client returns them (AuditLogRecord models) are usage data:
     a Global API Key row becomes an ID-01 finding, as the raw dicts do."""
-    from audit_helpers import good, iso
-
-    from cftokens.client.models import AuditLogRecord
 
     raw = {
         "id": "r1",
