@@ -1,4 +1,5 @@
-"""Rule semantics pinned down in review: each test fails on the behaviour it replaced."""
+"""Rule semantics pinned down in review: fire/not-fire cases for each fix (the firing or
+refusing half failed on the behaviour it replaced)."""
 
 from __future__ import annotations
 
