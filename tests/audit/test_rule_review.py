@@ -430,3 +430,21 @@ def test_usage_accepts_the_clients_audit_log_records() -> None:
     for usage in ([raw], [AuditLogRecord.from_api(raw)]):
         found = hits(run(good(), usage=usage), "CFT-ID-01")
         assert len(found) == 1 and "dana@acme.example" in found["evidence"].iloc[0]
+
+
+def test_id_02_and_lc_03_read_the_usage() -> None:
+    """ID-02 fires on a user token used by a CI agent, not on an account token doing the same;
+    LC-03 takes a roll seen in the usage as the last secret change."""
+    laptop = good("laptop")
+    service = good("service")
+    rolled = token("rolled", allow(["DNS Read"], zone(ZONE)), issued=-200)
+    roll = dict(_use(laptop, f"/user/tokens/{rolled['id']}/value", "PUT"), time=iso(-10))
+    usage = [
+        dict(_use(laptop, f"/zones/{ZONE}/dns_records"), user_agent="GitHub-Actions/2.3"),
+        dict(_use(service, f"/zones/{ZONE}/dns_records"), user_agent="GitHub-Actions/2.3"),
+        roll,
+    ]
+    audit = run(laptop, rolled, account_tokens={ACCT: [service]}, usage=usage)
+    assert list(hits(audit, "CFT-ID-02")["token_name"]) == ["laptop"]
+    assert hits(audit, "CFT-LC-03", "rolled").empty
+    assert not hits(run(rolled), "CFT-LC-03").empty
