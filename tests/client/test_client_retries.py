@@ -254,6 +254,15 @@ def test_rate_limiter_reads_remaining_and_pauses_after_429():
     assert limiter.reserve(6.0) == pytest.approx(11.0)
 
 
+def test_rate_limiter_ignores_remaining_without_a_reset_time():
+    """A remaining count of 0 without x-ratelimit-reset or retry-after does not hold calls back
+    for a guessed window: the client sends, and a 429's retry-after would decide."""
+    limiter = RateLimiter(RateLimit())
+    limiter.observe(200, {"x-ratelimit-remaining": "0"}, now=0.0)
+    assert limiter.reserve(0.0) == 0.0
+    assert limiter.server_pause(0.0) == 0.0
+
+
 def test_default_rate_limit_is_cloudflares_and_shared_by_all_calls(make_client, fake_time):
     """One limiter per client: 1,200 requests in 300 s across resources, then the next waits."""
     cloudflare = FakeCloudflare(tokens=1)

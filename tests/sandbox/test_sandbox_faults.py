@@ -114,14 +114,15 @@ def test_match_limits_faults_to_paths() -> None:
 
 
 def test_rate_limit_on_sandbox_clock() -> None:
-    """Over the limit a user gets 429 with retry-after and x-ratelimit headers; the next
-    window (sandbox clock) lets requests through again."""
+    """Over the limit a user gets 429 with retry-after and x-ratelimit headers (successes carry
+    limit, remaining and reset); the next window (sandbox clock) lets requests through again."""
     sb = Sandbox(rate_limit=RateLimit(limit=3, period=60, clock="sandbox"))
     client = Api(sb, sb.bootstrap_token)
     responses = [client.get("/user/tokens/verify") for _ in range(4)]
     assert [r.status_code for r in responses] == [200, 200, 200, 429]
     assert responses[0].headers["x-ratelimit-limit"] == "3"
     assert responses[2].headers["x-ratelimit-remaining"] == "0"
+    assert 1 <= int(responses[2].headers["x-ratelimit-reset"]) <= 60
     limited = responses[3]
     assert limited.headers["x-ratelimit-remaining"] == "0"
     assert 1 <= int(limited.headers["retry-after"]) <= 60

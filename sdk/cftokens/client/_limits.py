@@ -131,8 +131,9 @@ class RateLimiter:
     """A sliding-window limiter shared by every call of one client (threads and tasks alike).
 
     :meth:`reserve` books a send time for one request and returns how long to wait for it.
-    :meth:`observe` reads the server's ``x-ratelimit-remaining`` (and ``x-ratelimit-reset`` or
-    ``retry-after``) so the client slows down before the server starts answering 429, and a 429
+    :meth:`observe` reads the server's ``x-ratelimit-remaining`` together with
+    ``x-ratelimit-reset`` or ``retry-after`` (a remaining count without a reset time is
+    ignored) so the client slows down before the server starts answering 429, and a 429
     pauses every call of the client until its ``retry-after`` has passed.
     """
 
@@ -172,7 +173,6 @@ class RateLimiter:
 
     def observe(self, status: int, headers: Mapping[str, str], now: float) -> None:
         """Take the server's view into account after a response."""
-        window = self.limit.per if self.limit is not None else 300.0
         retry_after = parse_retry_after(headers)
         reset = _header_int(headers, "x-ratelimit-reset")
         with self._lock:
@@ -182,11 +182,13 @@ class RateLimiter:
                     self._pause_until = max(self._pause_until, now + retry_after)
                 return
             remaining = _header_int(headers, "x-ratelimit-remaining")
-            if remaining is None:
+            wait = reset if reset is not None else retry_after
+            if remaining is None or wait is None:
+                # Without knowing when the server's window resets, holding calls back could
+                # stall the client for a whole window: send, and let a 429's retry-after decide.
                 return
-            wait = reset if reset is not None else retry_after if retry_after is not None else None
             self._server_budget = max(0, remaining)
-            self._server_reset_at = now + (wait if wait is not None else window)
+            self._server_reset_at = now + wait
 
     def server_pause(self, now: float) -> float:
         """Seconds the server asked every call to wait from ``now`` (429 or no budget left)."""

@@ -82,7 +82,9 @@ rate limit exceeded                         429, code 971 "More than 1200 reques
                                             throttling your request speed", headers
                                             ``retry-after``, ``x-ratelimit-limit``,
                                             ``x-ratelimit-remaining`` (the last two also
-                                            on successful answers while the limit is on)
+                                            on successful answers while the limit is on,
+                                            with ``x-ratelimit-reset``: seconds until the
+                                            window resets, a sandbox choice)
 unknown object id in a path                 404, code 7003 "Could not route to <path>,
                                             perhaps your object identifier is invalid?"
                                             (tokens of another owner look unknown too);

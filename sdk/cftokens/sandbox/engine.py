@@ -546,7 +546,11 @@ class Engine:
             if not allowed:
                 entry.reason = "rate limited"
                 raise SandboxError.rate_limited(limit, retry, self.limiter.config.period)
-            extra = [("x-ratelimit-limit", str(limit)), ("x-ratelimit-remaining", str(remaining))]
+            extra = [
+                ("x-ratelimit-limit", str(limit)),
+                ("x-ratelimit-remaining", str(remaining)),
+                ("x-ratelimit-reset", str(retry)),
+            ]
         if mode == "policy":
             if not op.mapped and route is None:
                 entry.reason = "Cloudflare's schema names no permission group for this operation"

@@ -272,17 +272,18 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def hit(self, key: str, sandbox_seconds: float) -> tuple[bool, int, int]:
-        """Count one request: ``(allowed, remaining, retry_after_seconds)``."""
+        """Count one request: ``(allowed, remaining, reset_seconds)``, where ``reset_seconds``
+        is how long until the window resets (the ``retry-after`` of a refusal)."""
         config = self.config
         now = time.time() if config.clock == "real" else sandbox_seconds
         window = int(now // config.period)
+        reset = max(1, math.ceil((window + 1) * config.period - now))
         with self._lock:
             start, count = self._windows.get(key, (window, 0))
             if start != window:
                 start, count = window, 0
             if count >= config.limit:
-                retry = max(1, math.ceil((window + 1) * config.period - now))
-                return False, 0, retry
+                return False, 0, reset
             count += 1
             self._windows[key] = (start, count)
-            return True, config.limit - count, 0
+            return True, config.limit - count, reset
