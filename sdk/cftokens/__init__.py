@@ -12,6 +12,7 @@ first use, so ``import cftokens`` stays fast::
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from .catalog import (
@@ -72,6 +73,9 @@ from .model import (
 from .policy import Decision, EffectiveGrant, effective_grants, evaluate, evaluate_request
 
 __version__ = "0.1.0"
+
+# A library logs; the application decides where to: without configuration nothing is printed.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # name -> module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {

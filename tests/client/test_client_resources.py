@@ -644,3 +644,20 @@ def test_updating_an_expired_token_does_not_send_its_computed_status(make_client
     assert "status" not in body and body["expires_on"] == "2030-01-01T00:00:00Z"
     client.tokens.update(TOKEN_ID, status="disabled")
     assert json.loads(handler.last.content)["status"] == "disabled"
+
+
+def test_from_env_warning_is_printed_once_without_logging_configured() -> None:
+    """With token and key both set, an unconfigured program sees the precedence warning once
+    (the cftokens logger has a NullHandler, so no second copy through logging's last resort)."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import cftokens\ncftokens.Client.from_env()\n"
+    env = dict(os.environ, CLOUDFLARE_API_TOKEN="t" * 40, CLOUDFLARE_API_KEY="k" * 37,
+               CLOUDFLARE_EMAIL="a@example.com")  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stderr.count("CLOUDFLARE_API_TOKEN") == 1, result.stderr
+    assert "k" * 37 not in result.stderr
