@@ -151,3 +151,35 @@ def test_sandbox_without_action_exits_2(capsys: pytest.CaptureFixture[str]) -> N
     """``cftokens sandbox`` alone says which action to choose."""
     assert main(["sandbox"]) == 2
     assert "serve" in capsys.readouterr().err
+
+
+def test_more_attendees_on_a_reopened_db_keep_the_earlier_rows(tmp_path: Path) -> None:
+    """Adding attendees to a reopened --db appends them to the attendee file: the tokens
+    handed out before stay listed, numbering continues, and every token still works."""
+    db, roster = tmp_path / "workshop.db", tmp_path / "attendees.csv"
+    base = ["--seed", "empty", "--db", str(db), "--token-file", str(tmp_path / "token")]
+    with serve(*base, "--attendees", "2", "--attendee-file", str(roster)):
+        pass
+    with serve(*base, "--attendees", "1", "--attendee-file", str(roster)) as (url, lines):
+        rows = list(csv.DictReader(roster.open()))
+        assert [r["attendee"] for r in rows] == ["1", "2", "3"]
+        assert stat.S_IMODE(os.stat(roster).st_mode) == 0o600
+        assert any("after its 2 earlier rows" in line for line in lines)
+        for row in rows:
+            auth = {"Authorization": f"Bearer {row['token']}"}
+            assert httpx.get(url + "/user/tokens/verify", headers=auth).status_code == 200
+
+
+def test_a_wildcard_host_gives_attendees_a_reachable_url(tmp_path: Path) -> None:
+    """With --host 0.0.0.0 the attendee file and the banner name this machine's address,
+    never 0.0.0.0, which attendees cannot connect to."""
+    from cftokens.cli.sandbox import _reachable_host
+
+    assert _reachable_host("127.0.0.1") == "127.0.0.1"
+    assert _reachable_host("0.0.0.0") not in ("0.0.0.0", "")
+    roster = tmp_path / "attendees.csv"
+    args = ["--seed", "empty", "--host", "0.0.0.0", "--token-file", str(tmp_path / "token")]
+    with serve(*args, "--attendees", "1", "--attendee-file", str(roster)) as (_url, lines):
+        rows = list(csv.DictReader(roster.open()))
+        assert "0.0.0.0" not in rows[0]["base_url"]
+        assert not any("serving http://0.0.0.0" in line for line in lines)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import ipaddress
 import os
 import socket
@@ -175,21 +176,22 @@ def run(args: argparse.Namespace) -> int:
             "(--roll-bootstrap issues a new one)",
             file=out,
         )
+    public_url = f"http://{_url_host(_reachable_host(args.host))}:{args.port}/client/v4"
     if args.attendees:
         attendees = sb.add_attendees(args.attendees)
-        rows = [["attendee", "email", "user_id", "base_url", "token"]]
-        rows += [
-            [str(a.number), a.email, a.user_id, sb.base_url, a.token.reveal()] for a in attendees
+        rows = [
+            [str(a.number), a.email, a.user_id, public_url, a.token.reveal()] for a in attendees
         ]
-        import io
-
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
-        _write_private(args.attendee_file, buffer.getvalue())
-        print(f"  {len(attendees)} attendees, tokens in {args.attendee_file} (mode 0600)", file=out)
+        kept = _append_attendees(args.attendee_file, rows)
+        numbers = f"{attendees[0].number}-{attendees[-1].number}"
+        print(
+            f"  {len(attendees)} attendees ({numbers}), tokens in {args.attendee_file} "
+            f"(mode 0600{f', after its {kept} earlier rows' if kept else ''})",
+            file=out,
+        )
     if faults is not None:
         print(f"  faults: {args.faults}", file=out)
-    print(f"  serving {sb.base_url}  (Ctrl-C to stop)", file=out, flush=True)
+    print(f"  serving {public_url}  (Ctrl-C to stop)", file=out, flush=True)
     server = make_server(sb, host=args.host, port=args.port)
     try:
         server.run()
@@ -237,6 +239,48 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+ATTENDEE_HEADER = ["attendee", "email", "user_id", "base_url", "token"]
+
+
+def _append_attendees(path: str, rows: list[list[str]]) -> int:
+    """Write the attendee CSV (0600): earlier rows of the same file are kept, so adding
+    attendees to a reopened ``--db`` never loses the tokens handed out before. Returns how many
+    earlier rows were kept."""
+    from . import UsageError
+
+    earlier: list[list[str]] = []
+    if os.path.exists(path) and os.path.getsize(path) > 0:
+        with open(path, newline="") as handle:
+            existing = list(csv.reader(handle))
+        if not existing or existing[0] != ATTENDEE_HEADER:
+            raise UsageError(
+                f"--attendee-file {path} exists and is not an attendee list; choose a new file name"
+            )
+        earlier = existing[1:]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([ATTENDEE_HEADER, *earlier, *rows])
+    tmp = f"{path}.tmp"
+    _write_private(tmp, buffer.getvalue())
+    os.replace(tmp, path)
+    return len(earlier)
+
+
+def _reachable_host(host: str) -> str:
+    """The address attendees use: ``host`` itself, or for a wildcard (0.0.0.0, ::) this
+    machine's outward address (no packet is sent), else its host name."""
+    if host not in ("0.0.0.0", "::", ""):
+        return host
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # documentation address: only picks a route
+        address = str(probe.getsockname()[0])
+    except OSError:
+        address = ""
+    finally:
+        probe.close()
+    return address if address and address != "0.0.0.0" else socket.gethostname()
 
 
 def _url_host(host: str) -> str:
