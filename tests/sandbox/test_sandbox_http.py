@@ -175,3 +175,48 @@ def test_background_server_disables_nagle(served: tuple[Sandbox, BackgroundServe
 
     _sb, server = served
     assert server._socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+def test_an_oversized_body_is_refused_without_being_held_in_memory() -> None:
+    """The ASGI app keeps at most one byte over the 64 KiB limit of a body, drains the rest,
+    and answers 413 (code 1005)."""
+    import asyncio
+
+    from cftokens.sandbox.asgi import _Endpoint
+    from cftokens.sandbox.validate import MAX_BODY_BYTES
+
+    sb = Sandbox(rate_limit=None)
+    endpoint = _Endpoint(sb.engine)
+    seen: list[int] = []
+    handle = sb.engine.handle
+
+    def spy(request: Any) -> Any:
+        seen.append(len(request.body))
+        return handle(request)
+
+    sb.engine.handle = spy  # type: ignore[method-assign]
+    chunk = b"x" * (1 << 20)
+    messages = [{"body": chunk, "more_body": True} for _ in range(20)]
+    messages.append({"body": b"", "more_body": False})
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    token = sb.bootstrap_token.reveal()
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/client/v4/user/tokens",
+        "query_string": b"",
+        "headers": [(b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 5000),
+    }
+    asyncio.run(endpoint(scope, receive, send))
+    assert messages == []  # the whole body was drained
+    assert seen == [MAX_BODY_BYTES + 1]
+    assert sent[0]["status"] == 413
+    assert b"1005" in sent[1]["body"]

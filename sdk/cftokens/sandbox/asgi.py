@@ -13,6 +13,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from .context import Request
+from .validate import MAX_BODY_BYTES
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -33,11 +34,18 @@ class _Endpoint:
         self.engine = engine
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        chunks = []
+        # Keep at most one byte more than the limit (enough for the engine's 413), draining
+        # the rest: an oversized body never sits in memory.
+        cap = MAX_BODY_BYTES + 1
+        chunks: list[bytes] = []
+        kept = 0
         more = True
         while more:
             message = await receive()
-            chunks.append(message.get("body", b""))
+            chunk = message.get("body", b"")
+            if kept < cap:
+                chunks.append(chunk[: cap - kept])
+                kept += len(chunks[-1])
             more = message.get("more_body", False)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         client = scope.get("client")
