@@ -35,7 +35,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from attrs import frozen
 
@@ -54,6 +54,7 @@ __all__ = [
     "Decision",
     "EffectiveGrant",
     "RequestTarget",
+    "ZoneAccounts",
     "check_token",
     "effective_grants",
     "evaluate",
@@ -61,6 +62,14 @@ __all__ = [
 ]
 
 Subject = Token | TokenSpec
+
+
+class ZoneAccounts(Protocol):
+    """Anything that tells a zone's account: a :class:`~cftokens.Directory`, or a light
+    lookup built from one (the audit's columnar inventory)."""
+
+    def zone_account(self, zone_id: str) -> str | None:
+        """The account id owning ``zone_id``, or None when unknown."""
 
 
 @frozen(kw_only=True)
@@ -431,7 +440,7 @@ def _superset(deny: Resource, allow: Resource) -> bool:
     return False
 
 
-def _overlaps(deny: Resource, allow: Resource, directory: Directory | None = None) -> bool:
+def _overlaps(deny: Resource, allow: Resource, directory: ZoneAccounts | None = None) -> bool:
     """True when the deny atom removes some of what the allow atom names. A flat zone deny
     counts against "all zones of A" when the zone is in A, or when its account is unknown."""
     if _superset(deny, allow):
@@ -711,7 +720,7 @@ def _needed(op: Operation, target: RequestTarget, directory: Directory | None) -
 
 
 def effective_grants(
-    token: Subject, *, directory: Directory | None = None
+    token: Subject, *, directory: ZoneAccounts | None = None
 ) -> tuple[EffectiveGrant, ...]:
     """E(T): every (group, resource atom) an allow grants that no deny removes entirely.
 
@@ -754,7 +763,7 @@ def effective_grants(
     return tuple(result)
 
 
-def _placed(atom: Resource, directory: Directory | None) -> Resource:
+def _placed(atom: Resource, directory: ZoneAccounts | None) -> Resource:
     """A zone given by id, with its account from the directory (for comparisons only)."""
     if atom.kind is ResourceKind.ZONE and atom.account_id is None and directory is not None:
         account = directory.zone_account(str(atom.id))

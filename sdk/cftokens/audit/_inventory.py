@@ -7,11 +7,11 @@ group ids and CIDRs are cached, since they repeat across tokens) and then into n
 Semantics stay the engine's: for a token without deny policies, E(T) is exactly its allow
 (group, atom) pairs whose atom has the group's scope (what :func:`cftokens.effective_grants`
 computes); a token with any deny policy is handed to :func:`cftokens.effective_grants` itself.
-One case needs the directory, which :func:`cftokens.effective_grants` does not use to drop
-grants: a flat zone allow (``account.zone.<id>``) that a deny on all zones of the zone's account,
-or on the zone in its nested form, removes. :func:`cftokens.evaluate` refuses every request such
-a grant could serve, so it is not in E(T) either (when the zone's account is unknown the grant
-stays in E(T): the audit does not assume away a risk). ``tests/audit/test_outputs.py`` checks
+Zones are placed in their accounts from the directory (``effective_grants(directory=…)``): a
+flat zone allow (``account.zone.<id>``) that a deny on all zones of the zone's account, or on
+the zone in its nested form, removes is not in E(T), as :func:`cftokens.evaluate` refuses every
+request it could serve (when the zone's account is unknown the grant stays in E(T), marked
+narrowed: the audit does not assume away a risk). ``tests/audit/test_outputs.py`` checks
 row for row that the columnar path agrees with the engine on generated inventories. Resource
 keys are parsed with the same rules as :meth:`cftokens.Resource.from_api`.
 """
@@ -540,14 +540,15 @@ def _engine_effective(
     narrowed: npt.NDArray[np.bool_],
     zone_account: Mapping[str, str],
 ) -> None:
-    """E(T) of a token with deny policies, from :func:`cftokens.effective_grants` itself, less
-    the flat zone grants a deny on the zone's account (or nested zone) removes."""
+    """E(T) of a token with deny policies, from :func:`cftokens.effective_grants` itself, with
+    zones placed in their accounts (a flat zone grant that a deny on all zones of its account
+    removes is not effective, as :func:`cftokens.evaluate` decides)."""
     from ..model.token import Token
     from ..policy import effective_grants
 
     token = Token.from_api(inv.records[t].payload)
     granted: dict[tuple[int, str, Resource], bool] = {}
-    for grant in effective_grants(token):
+    for grant in effective_grants(token, directory=_ZoneAccounts(zone_account)):
         granted[(grant.policy_index, grant.group_id, grant.resource)] = bool(grant.narrowed_by)
     start, end = inv.row_start[t], inv.row_end[t]
     groups = inv.groups.ids
@@ -563,27 +564,18 @@ def _engine_effective(
         hit = granted.get(key)
         effective[row] = hit is not None
         narrowed[row] = bool(hit)
-        if hit is not None and inv.g_kind[row] == K_ZONE and inv.g_racct[row] is None:
-            account = zone_account.get(str(inv.g_rid[row]))
-            if account is not None and _nested_deny_covers(
-                inv, start, end, inv.g_group[row], str(inv.g_rid[row]), account
-            ):
-                effective[row] = False
-                narrowed[row] = False
 
 
-def _nested_deny_covers(
-    inv: Inventory, start: int, end: int, group: int, zone: str, account: str
-) -> bool:
-    """True when a deny row of the token (rows ``start:end``) names ``group`` on all zones of
-    ``account`` or on ``zone`` nested under ``account`` (the engine's evaluate refuses then)."""
-    for row in range(start, end):
-        if not inv.g_deny[row] or inv.g_group[row] != group or inv.g_racct[row] != account:
-            continue
-        kind = inv.g_kind[row]
-        if kind == K_ALL_ZONES_IN or (kind == K_ZONE and inv.g_rid[row] == zone):
-            return True
-    return False
+class _ZoneAccounts:
+    """The zone → account mapping in the shape :func:`cftokens.effective_grants` reads."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping: Mapping[str, str]):
+        self._mapping = mapping
+
+    def zone_account(self, zone_id: str) -> str | None:
+        return self._mapping.get(zone_id)
 
 
 def parse_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]]:
