@@ -77,7 +77,7 @@ def test_429_without_retry_after_backs_off(make_client, fake_time):
         client.tokens.get(TOKEN_ID)
     assert info.value.retry_after is None
     assert len(cloudflare.requests) == 3
-    assert "1,200 requests per 5 minutes" in str(info.value)
+    assert "1,200 per 5 minutes" in str(info.value)
     assert "gave up after 3 attempts" in str(info.value)
 
 

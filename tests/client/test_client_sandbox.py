@@ -11,7 +11,7 @@ import pytest
 from client_fakes import FakeTime
 
 import cftokens as cft
-from cftokens.sandbox import Sandbox
+from cftokens.sandbox import RateLimit, Sandbox
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -190,8 +190,10 @@ def test_tokens_by_account_across_many_accounts() -> None:
 
 
 def test_remaining_header_stops_the_client_before_a_429() -> None:
-    """After the sandbox reports 0 remaining, the client refuses locally: the server sees no 429."""
-    with Sandbox(rate_limit="10/5m") as sb:
+    """After the sandbox reports 0 remaining and a reset 300 s away (longer than the client
+    waits by itself), the client refuses locally: the server sees no 429. The limit counts on
+    the sandbox's fixed clock, so the reset time does not depend on the wall clock."""
+    with Sandbox(rate_limit=RateLimit(limit=10, period=300, clock="sandbox")) as sb:
         client = sb.client()
         fake_time(client)
         for _ in range(10):

@@ -546,9 +546,9 @@ class Core:
     ) -> str:
         wait = f"retry after {retry_after:g} s" if retry_after is not None else "wait a while"
         return (
-            f"{call.target()} was rate limited (HTTP 429): Cloudflare allows 1,200 requests per "
-            f"5 minutes per user; {wait}. cftokens retries safe calls itself and spaces "
-            "requests with rate_limit=; lower it if other tools share this user."
+            f"{call.target()} was rate limited (HTTP 429): the API limits requests per user "
+            f"(Cloudflare: 1,200 per 5 minutes); {wait}. cftokens retries safe calls itself and "
+            "spaces requests with rate_limit=; lower it if other tools share this user."
             + _cloudflare_said(details)
         )
 
