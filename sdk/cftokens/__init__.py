@@ -88,6 +88,7 @@ _LAZY: dict[str, str] = {
     "Client": ".client",
     "DnsRecord": ".client",
     "Finding": ".audit",
+    "Recorder": ".client",
     "Sandbox": ".sandbox",
     "Severity": ".audit",
     "audit": ".audit",
@@ -100,7 +101,7 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:  # pragma: no cover
     from .advisor import Advice, RightSize, least_privilege, least_privilege_from_usage, rightsize
     from .audit import Audit, Finding, Severity, audit
-    from .client import AsyncClient, AuditLogRecord, Client, DnsRecord
+    from .client import AsyncClient, AuditLogRecord, Client, DnsRecord, Recorder
     from .sandbox import Sandbox
     from .widgets import AuditExplorer, TokenBuilder
 
@@ -154,6 +155,7 @@ __all__ = [
     "PermissionGroupRef",
     "Policy",
     "RateLimited",
+    "Recorder",
     "Resource",
     "ResourceKind",
     "RightSize",

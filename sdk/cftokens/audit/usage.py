@@ -130,7 +130,8 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
     Accepts: a DataFrame (the sandbox journal or an already normalised table; common column
     names such as ``timestamp``, ``status_code``, ``client_ip`` are understood), a list of
     Cloudflare Audit Logs v2 records (``{"action", "actor", "raw", …}``, or the client's
-    :class:`~cftokens.client.models.AuditLogRecord` models), or a list of flat dicts. Rows
+    :class:`~cftokens.client.models.AuditLogRecord` models), a :class:`~cftokens.Recorder`
+    (the requests a client sent), or a list of flat dicts. Rows
     whose path matches no operation keep ``operation_id`` NA.
     """
     pd = pandas()

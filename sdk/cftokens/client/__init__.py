@@ -45,6 +45,7 @@ from ._base import AsyncPager, Pager
 from ._limits import RateLimit, Retry
 from ._sync import AccountScope, Client, Tokens
 from .models import AuditLogRecord, DnsRecord
+from .recorder import Recorder
 
 __all__ = [
     "AccountScope",
@@ -57,6 +58,7 @@ __all__ = [
     "DnsRecord",
     "Pager",
     "RateLimit",
+    "Recorder",
     "Retry",
     "Tokens",
 ]

@@ -32,6 +32,7 @@ from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AsyncPager, ClientBase
 from ._core import DEFAULT_BASE_URL, Accept, Call, Envelope, Failure, GiveUp, PageWalker, logger
 from ._limits import RateLimit, Retry
 from .models import AuditLogRecord, DnsRecord
+from .recorder import Recorder
 
 if TYPE_CHECKING:
     from ..catalog import PermissionGroup
@@ -84,6 +85,7 @@ class AsyncClient(ClientBase):
         transport: httpx.AsyncBaseTransport | None = None,
         api_key: Secret | str | None = None,
         email: str | None = None,
+        recorder: Recorder | None = None,
     ):
         super().__init__(
             token=token,
@@ -94,6 +96,7 @@ class AsyncClient(ClientBase):
             rate_limit=rate_limit,
             api_key=api_key,
             email=email,
+            recorder=recorder,
         )
         self._http = httpx.AsyncClient(
             transport=transport,

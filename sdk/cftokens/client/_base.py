@@ -17,6 +17,7 @@ from ..model import Secret
 from ..model._util import check_id
 from ._core import DEFAULT_BASE_URL, Core, logger
 from ._limits import RateLimit, RateLimiter, Retry
+from .recorder import Recorder
 
 __all__ = ["AsyncPager", "ClientBase", "Pager", "SystemTime"]
 
@@ -81,6 +82,7 @@ class ClientBase:
         rate_limit: RateLimit | tuple[int, float] | None = RateLimit(),  # noqa: B008 - frozen
         api_key: Secret | str | None = None,
         email: str | None = None,
+        recorder: Recorder | None = None,
     ):
         secret = _secret(token, "token")
         key = _secret(api_key, "api_key")
@@ -112,6 +114,11 @@ class ClientBase:
             retry=Retry.of(max_retries),
             user_agent=f"cftokens/{__version__} httpx/{httpx.__version__}",
         )
+        if recorder is not None and not isinstance(recorder, Recorder):
+            raise InvalidInput(
+                f"recorder must be a cftokens.Recorder, got {type(recorder).__name__}"
+            )
+        self._core.recorder = recorder
         self._timeout = _timeout(timeout)
         self._limiter = RateLimiter(RateLimit.of(rate_limit))
         self._time = SystemTime()

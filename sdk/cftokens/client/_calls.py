@@ -150,14 +150,16 @@ class TokenCalls:
                 )
             if kind == "account" or (kind == "legacy" and core.account_id is not None):
                 path = f"/accounts/{core.account_id}/tokens/verify"
-        return Call(
-            method="GET",
-            path=path,
-            parse=lambda e: VerifyResult.from_api(
-                _expect_mapping(e, "a verify result"), e.messages
-            ),
-            what="the verify result",
-        )
+
+        def parse(envelope: Envelope) -> VerifyResult:
+            result = VerifyResult.from_api(
+                _expect_mapping(envelope, "a verify result"), envelope.messages
+            )
+            if core.recorder is not None:
+                core.recorder.learn_token(result.id)
+            return result
+
+        return Call(method="GET", path=path, parse=parse, what="the verify result")
 
     def list(
         self, *, per_page: int = 50, direction: str | None = None, include_expired: bool = False

@@ -44,6 +44,7 @@ from ..errors import (
 )
 from ..model import Secret
 from ._limits import Retry, parse_retry_after
+from .recorder import Recorder
 
 __all__ = [
     "Accept",
@@ -189,6 +190,7 @@ class Core:
         self.account_id = account_id
         self.retry = retry
         self.user_agent = user_agent
+        self.recorder: Recorder | None = None
         self._secrets = tuple(s.reveal() for s in (token, api_key) if s is not None)
 
     # -- building ---------------------------------------------------------------------------
@@ -232,6 +234,14 @@ class Core:
         """Read a response into an :class:`Envelope`, or a :class:`Failure` saying why not."""
         status = response.status_code
         logger.debug("%s -> %s in %.1f ms", call.target(), status, elapsed * 1000)
+        if self.recorder is not None:
+            self.recorder.record(
+                call.method,
+                call.path,
+                status,
+                auth="api_token" if self.token is not None else "api_key",
+                user_agent=self.user_agent,
+            )
         headers = response.headers
         context = {
             "status": status,

@@ -29,6 +29,7 @@ from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ClientBase, Pager
 from ._core import DEFAULT_BASE_URL, Accept, Call, Envelope, Failure, GiveUp, PageWalker, logger
 from ._limits import RateLimit, Retry
 from .models import AuditLogRecord, DnsRecord
+from .recorder import Recorder
 
 if TYPE_CHECKING:
     from ..catalog import PermissionGroup
@@ -80,6 +81,7 @@ class Client(ClientBase):
         transport: httpx.BaseTransport | None = None,
         api_key: Secret | str | None = None,
         email: str | None = None,
+        recorder: Recorder | None = None,
     ):
         super().__init__(
             token=token,
@@ -90,6 +92,7 @@ class Client(ClientBase):
             rate_limit=rate_limit,
             api_key=api_key,
             email=email,
+            recorder=recorder,
         )
         self._http = httpx.Client(transport=transport, timeout=self._timeout)
         self.tokens = Tokens(self, None)
