@@ -442,7 +442,9 @@ def charts(audit: Audit) -> dict[str, str]:
         bottom += counts
     ax.set_ylabel("open findings")
     ax.set_title("Findings by rule family and severity")
-    ax.legend(fontsize=8, ncol=5, loc="upper right")
+    ax.set_ylim(0, max(1.0, float(bottom.max())) * 1.08)
+    # Outside the axes, so no bar hides behind it.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     out["severity"] = _png(fig)
 
     t = audit.tokens
@@ -458,7 +460,11 @@ def charts(audit: Audit) -> dict[str, str]:
     ]
     ax.scatter(age, used_plot, c=colours, s=28, alpha=0.8, edgecolors="none")
     ax.axhline(top * 1.04, color="#999", lw=0.6, ls=":")
-    ax.text(0, top * 1.1, "never used", fontsize=8, color="#555")
+    ax.set_ylim(bottom=-top * 0.03, top=top * 1.16)
+    ax.text(
+        1.0, top * 1.12, "never used ", fontsize=8, color="#555", ha="right", va="center",
+        transform=ax.get_yaxis_transform(),
+    )  # fmt: skip
     ax.set_xlabel("token age (days since issued)")
     ax.set_ylabel("days since last use")
     ax.set_title("Token age vs last use (colour: worst open severity)")
