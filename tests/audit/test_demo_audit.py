@@ -142,3 +142,17 @@ def test_audit_of_a_sandbox_uses_its_clock() -> None:
     assert result.now == sb.clock.now()
     with pytest.raises(cft.InvalidInput, match="Client, AsyncClient or Sandbox"):
         cft.audit(object(), progress=False)
+
+
+def test_audit_async_takes_a_sandbox_too() -> None:
+    """The await-able audit accepts a Sandbox like audit() does, at the sandbox's time."""
+    import asyncio
+
+    from cftokens.audit.collect import audit_async
+
+    sb = cft.Sandbox.demo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = asyncio.run(audit_async(sb, progress=False))
+    assert result.now == sb.clock.now()
+    assert len(result.tokens) > 0

@@ -263,6 +263,7 @@ async def audit_async(
     """``await``-able :func:`audit` (for code already inside an event loop)."""
     from .core import Audit
 
+    client, now = _source(client, now)
     collected = await collect_records(
         client,
         accounts=accounts,
@@ -283,6 +284,23 @@ async def audit_async(
         profile=profile,
         suppressions=suppressions,
     )
+
+
+def _source(client: Any, now: datetime | None) -> tuple[Any, datetime | None]:
+    """The client to collect with, and the audit's clock: a Sandbox gives its bootstrap
+    client and its own clock (unless ``now`` is given)."""
+    from ..client import AsyncClient, Client
+    from ..sandbox import Sandbox
+
+    if isinstance(client, Sandbox):
+        now = client.clock.now() if now is None else now
+        client = client.async_client()
+    if not isinstance(client, AsyncClient | Client):
+        raise InvalidInput(
+            f"audit() takes a cftokens.Client, AsyncClient or Sandbox, got "
+            f"{type(client).__name__}; for offline data use cftokens.Audit.from_records(...)"
+        )
+    return client, now
 
 
 def audit(
@@ -310,17 +328,7 @@ def audit(
     Works inside Jupyter's running event loop too (the collection then runs in a worker
     thread).
     """
-    from ..client import AsyncClient, Client
-    from ..sandbox import Sandbox
-
-    if isinstance(client, Sandbox):
-        now = client.clock.now() if now is None else now
-        client = client.async_client()
-    if not isinstance(client, AsyncClient | Client):
-        raise InvalidInput(
-            f"audit() takes a cftokens.Client, AsyncClient or Sandbox, got "
-            f"{type(client).__name__}; for offline data use cftokens.Audit.from_records(...)"
-        )
+    client, now = _source(client, now)
     coro = audit_async(
         client,
         accounts=accounts,
