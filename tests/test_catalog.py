@@ -47,6 +47,86 @@ def test_get_accepts_api_and_dashboard_names(query: str, name: str) -> None:
     assert cft.permission_groups.get(query).name == name
 
 
+SPELLINGS = [
+    ("Zone:DNS:Edit", "DNS Write", "zone"),
+    ("Zone / DNS / Edit", "DNS Write", "zone"),
+    ("Zone - DNS - Edit", "DNS Write", "zone"),
+    ("Zone \u2013 DNS \u2013 Edit", "DNS Write", "zone"),  # en dash
+    ("Zone \u2014 DNS \u2014 Edit", "DNS Write", "zone"),  # em dash
+    ("Zone\u2014DNS\u2014Edit", "DNS Write", "zone"),
+    ("Zone.DNS:Edit", "DNS Write", "zone"),
+    ("DNS:Edit", "DNS Write", "zone"),
+    ("Zone:Zone:Read", "Zone Read", "zone"),
+    ("Zone:Zone:Edit", "Zone Write", "zone"),
+    ("Account:Cloudflare Pages:Edit", "Pages Write", "account"),
+    ("User:API Tokens:Edit", "API Tokens Write", "user"),
+    ("Account:API Tokens:Edit", "Account API Tokens Write", "account"),
+    ("Zone:Cache Purge:Purge", "Cache Purge", "zone"),
+    ("Account Filter Lists Edit", "Account Rule Lists Write", "account"),
+    ("Account Filter Lists Read", "Account Rule Lists Read", "account"),
+    ("Zone Zone Read", "Zone Read", "zone"),
+    ("Zone DNS Edit", "DNS Write", "zone"),
+    ("Account:Access: Apps and Policies:Edit", "Access: Apps and Policies Write", "account"),
+    ("Zone:Logs:Read", "Logs Read", "zone"),
+    ("Account:Workers R2 Storage:Edit", "Workers R2 Storage Write", "account"),
+    (
+        "Magic Firewall Packet Captures - Write PCAPs API",
+        "Magic Firewall Packet Captures - Write PCAPs API",
+        "account",
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "name", "scope"), SPELLINGS)
+def test_get_accepts_the_names_people_write(query: str, name: str, scope: str) -> None:
+    """Dashboard, README and old schema spellings resolve to the one group they mean."""
+    group = cft.permission_groups.get(query)
+    assert (group.name, group.scope.label) == (name, scope)
+    assert cft.permission_groups.search(query)[0] == group
+    assert cft.permission_groups.resolve(query) == group
+
+
+def test_zone_dns_edit_never_suggests_dns_settings() -> None:
+    """'Zone:DNS:Edit' is DNS Write; it used to miss and suggest Zone DNS Settings Write."""
+    assert cft.permission_groups.get("Zone:DNS:Edit").name == "DNS Write"
+    assert "Zone:DNS:Edit" in cft.permission_groups
+
+
+def test_every_group_resolves_from_its_dashboard_spelling() -> None:
+    """Scope:Product:Edit/Read with every separator gives back exactly that group, for all
+    read and write groups of the catalogue (never a different group, never a miss)."""
+    separators = [":", " / ", " - ", " \u2013 ", " \u2014 "]
+    checked = 0
+    for group in cft.permission_groups:
+        found = re.fullmatch(r"(.*?):? (Read|Write)", group.name)
+        if not found or group.scope is cft.Scope.R2_BUCKET:
+            continue
+        base, level = found.groups()
+        for sep in separators:
+            query = f"{group.scope.label.title()}{sep}{base}{sep}{'Edit' if level == 'Write' else level}"
+            assert cft.permission_groups.get(query) == group, query
+            checked += 1
+    assert checked > 1000
+
+
+def test_a_stated_scope_is_never_loosened() -> None:
+    """A spelling naming a scope the group lacks is a miss, not another scope's group; a
+    scope passed to get() picks the account twin of a user group."""
+    with pytest.raises(cft.UnknownPermissionGroup):
+        cft.permission_groups.get("Account:DNS:Edit")
+    assert cft.permission_groups.resolve("Account:DNS:Edit") is None
+    assert cft.permission_groups.get("API Tokens:Edit", scope="account").name == (
+        "Account API Tokens Write"
+    )
+    assert cft.permission_groups.resolve("DNS Write", scope="account") is None
+
+
+def test_search_finds_renamed_groups_by_their_old_name() -> None:
+    """The schema's old names (Filter Lists) find the renamed groups (Rule Lists)."""
+    names = {g.name for g in cft.permission_groups.search("filter lists")}
+    assert names == {"Account Rule Lists Read", "Account Rule Lists Write"}
+
+
 def test_ambiguous_names_need_a_scope() -> None:
     """A name existing for accounts and zones raises unless a scope or (name, scope) is given."""
     with pytest.raises(cft.AmbiguousPermissionGroup, match="scope='account' or scope='zone'"):
@@ -304,3 +384,18 @@ def test_public_api_is_sorted_and_complete() -> None:
     assert list(cft.__all__) == sorted(cft.__all__)
     for name in cft.__all__:
         assert getattr(cft, name) is not None
+
+
+def test_callers_taking_group_names_share_the_resolver() -> None:
+    """Policies, advisor overrides and operations read the spellings people write."""
+    from cftokens.advisor.intents import Overrides
+
+    dns_write = cft.permission_groups.get("DNS Write")
+    policy = cft.Policy.allow(["Zone:DNS:Edit"], zones=["0" * 31 + "1"])
+    assert [g.id for g in policy.permission_groups] == [dns_write.id]
+    rules = Overrides.from_mapping(
+        {"POST /zones/{zone_id}/custom_thing": ["Zone \u2013 DNS \u2013 Edit"]}, origin="test"
+    )
+    assert len(rules) == 1
+    with pytest.raises(cft.InvalidInput, match="Zone:DNS:Writ"):
+        Overrides.from_mapping({"GET /x": ["Zone:DNS:Writ"]}, origin="test")

@@ -7,7 +7,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
@@ -73,6 +73,77 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
 
 
+_SCOPE_WORDS = {"zone": Scope.ZONE, "account": Scope.ACCOUNT, "user": Scope.USER}
+# Separators people put between scope, product and level: "Zone:DNS:Edit", "Zone / DNS / Edit",
+# "Zone - DNS - Edit" (hyphen with spaces, en and em dashes), "Zone.DNS:Edit".
+_SEPARATORS = re.compile(r"\s*(?::|/|\.|\s-\s|[\u2013\u2014])\s*")
+_LEVEL_WORDS = {"edit": "write", "write": "write", "read": "read"}
+
+
+def spellings(
+    query: str, aliases: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, Scope | None]]:
+    """The catalogue names a written group name may mean, most literal first, each with the
+    scope the text states (``None`` when it states none). Names are normalised (lower case).
+
+    Covers the API name ("DNS Write"), the dashboard's "Edit" for "Write", the dashboard and
+    README forms ``Zone:DNS:Edit``, ``Zone / DNS / Edit``, ``Zone - DNS - Edit`` (hyphen, en
+    and em dashes), ``Zone.DNS:Edit``, ``DNS:Edit``, ``Zone:Zone:Read`` (→ Zone Read),
+    ``Account:Cloudflare Pages:Edit`` (→ Pages Write), ``Zone:Cache Purge:Purge`` (→ Cache
+    Purge), a scope word in front ("Account API Tokens Edit"), and the old names of
+    Cloudflare's schema (``aliases``: "Account Filter Lists Edit" → Account Rule Lists Write).
+    """
+    aliases = aliases or {}
+    key = _normalise(query)
+    seen: set[tuple[str, Scope | None]] = set()
+
+    def emit(name: str, scope: Scope | None) -> Iterator[tuple[str, Scope | None]]:
+        name = _normalise(name)
+        for candidate in (name, aliases.get(name)):
+            if not candidate:
+                continue
+            forms = [candidate]
+            if candidate.endswith(" edit"):
+                forms.append(candidate[: -len(" edit")] + " write")
+            for form in forms:
+                if (form, scope) not in seen:
+                    seen.add((form, scope))
+                    yield form, scope
+
+    yield from emit(key, None)
+    parts = [p for p in _SEPARATORS.split(key) if p]
+    words = key.split()
+    if len(parts) < 2 and len(words) >= 2 and words[0] in _SCOPE_WORDS:
+        # "Zone DNS Write", "Account API Tokens Edit": a scope word in front of a name
+        yield from emit(" ".join(words[1:]), _SCOPE_WORDS[words[0]])
+        yield from emit(key, _SCOPE_WORDS[words[0]])
+        return
+    if len(parts) < 2:
+        return
+    scope = _SCOPE_WORDS.get(parts[0]) if len(parts) >= 3 or parts[0] in _SCOPE_WORDS else None
+    if scope is not None:
+        parts = parts[1:]
+    level_word = parts[-1] if len(parts) >= 2 and " " not in parts[-1] else ""
+    products = parts[:-1] if level_word else parts
+    product_forms = [" ".join(products), ": ".join(products)]
+    for product in list(product_forms):
+        if product.startswith("cloudflare "):
+            product_forms.append(product[len("cloudflare ") :])
+    level = _LEVEL_WORDS.get(level_word, level_word)
+    for product in product_forms:
+        if level:
+            yield from emit(f"{product} {level}", scope)
+            yield from emit(f"{product}: {level}", scope)  # "Cloud Email Security: Read"
+            if product.split()[-1] == level_word:  # "Cache Purge" : "Purge"
+                yield from emit(product, scope)
+        else:
+            yield from emit(product, scope)
+        if scope is not None:  # "Account:API Tokens:Edit" → "Account API Tokens Write"
+            prefix = scope.label
+            if not product.startswith(prefix + " "):
+                yield from emit(f"{prefix} {product} {level}".strip(), scope)
+
+
 class PermissionGroupCatalog:
     """All permission groups, loaded on first use from the package data.
 
@@ -88,6 +159,7 @@ class PermissionGroupCatalog:
         self._by_id: dict[str, PermissionGroup] = {}
         self._by_name: dict[str, list[PermissionGroup]] = {}
         self._lock = threading.Lock()
+        self._aliases: dict[str, str] = {}
         if groups is not None:
             self._index(groups)
 
@@ -97,7 +169,12 @@ class PermissionGroupCatalog:
         if groups is None:
             with self._lock:
                 if self._groups is None:
-                    data = load_json("permission_groups.json")["groups"]
+                    raw = load_json("permission_groups.json")
+                    data = raw["groups"]
+                    self._aliases = {
+                        _normalise(old): _normalise(new)
+                        for old, new in (raw.get("meta") or {}).get("name_overrides", {}).items()
+                    }
                     loaded = [
                         PermissionGroup(
                             id=g["id"],
@@ -161,22 +238,43 @@ class PermissionGroupCatalog:
             suggestions=suggestions,
         )
 
-    def _find_by_name(self, query: str) -> list[PermissionGroup]:
-        key = _normalise(query)
-        scope: Scope | None = None
-        if key.count("/") == 2:  # dashboard style "Zone / DNS / Edit"
-            scope_text, name, level = (p.strip() for p in key.split("/"))
-            try:
-                scope = Scope.parse(scope_text)
-            except ValueError:
-                scope = None
-            key = f"{name} {'write' if level == 'edit' else level}"
-        found = self._by_name.get(key)
-        if not found and key.endswith(" edit"):
-            found = self._by_name.get(key[: -len(" edit")] + " write")
-        if found and scope is not None:
-            found = [g for g in found if g.scope is scope] or found
-        return list(found or [])
+    def _find_by_name(self, query: str, scope: Scope | None = None) -> list[PermissionGroup]:
+        """The groups a written name means (see :func:`spellings`), optionally in one scope.
+
+        The first spelling that names a group wins; a scope written in the name ("Zone:…")
+        or passed in must match, never loosened to another scope's group.
+        """
+        self._load()
+        for name, implied in spellings(query, self._aliases):
+            wanted = scope or implied
+            found = self._by_name.get(name)
+            if not found:
+                continue
+            if wanted is not None:
+                found = [g for g in found if g.scope is wanted]
+                if not found:
+                    continue
+            return list(found)
+        if scope is not None and scope is not Scope.R2_BUCKET:
+            prefixed = f"{scope.label} {_normalise(query)}"  # "API Tokens:Edit" of an account
+            if not _normalise(query).startswith(scope.label + " "):
+                return self._find_by_name(prefixed, scope)
+        return []
+
+    def resolve(self, query: str, scope: str | Scope | None = None) -> PermissionGroup | None:
+        """The one group a written name means in ``scope`` (or without one), else None.
+
+        Never raises for a name: use it where a miss is an answer (readers of other people's
+        files), :meth:`get` where a miss is a mistake.
+        """
+        if not isinstance(query, str):
+            return None
+        wanted = Scope.parse(scope) if scope is not None else None
+        if is_id(query):
+            group = self.by_id(query)
+            return group if group and (wanted is None or group.scope is wanted) else None
+        found = self._find_by_name(query, wanted)
+        return found[0] if len(found) == 1 else None
 
     def get(
         self,
@@ -190,6 +288,12 @@ class PermissionGroupCatalog:
         """
         if isinstance(query, tuple):
             query, scope = query
+        if scope is not None and isinstance(query, str) and not is_id(query):
+            # the scope picks among the spellings ("API Tokens:Edit" for an account is
+            # Account API Tokens Write), never loosened to another scope's group
+            in_scope = self._find_by_name(query, Scope.parse(scope))
+            if len(in_scope) == 1:
+                return in_scope[0]
         candidates = self.lookup(query)
         if scope is not None:
             wanted = Scope.parse(scope)
@@ -217,10 +321,14 @@ class PermissionGroupCatalog:
 
         groups = self._load()
         names = sorted({g.name for g in groups})
-        key = _normalise(query)
         lowered = {n.lower(): n for n in names}
-        close = difflib.get_close_matches(key, list(lowered), n=limit, cutoff=0.55)
-        result = [lowered[c] for c in close]
+        forms = [name for name, _ in spellings(query, self._aliases)]
+        key = forms[-1] if len(forms) > 1 else _normalise(query)  # "account dns write"
+        result: list[str] = []
+        for form in dict.fromkeys([key, _normalise(query)]):
+            for c in difflib.get_close_matches(form, list(lowered), n=limit, cutoff=0.55):
+                if lowered[c] not in result:
+                    result.append(lowered[c])
         words = [w for w in re.split(r"\W+", key) if len(w) > 1]
         for name in names:
             if len(result) >= limit:
@@ -230,19 +338,28 @@ class PermissionGroupCatalog:
         return result[:limit]
 
     def search(self, text: str, *, scope: str | Scope | None = None) -> list[PermissionGroup]:
-        """Groups whose name (first) or description mention every word of ``text``.
+        """Groups whose name (first), former name or description mention every word of
+        ``text``; a name written as people write it ("Zone:DNS:Edit", "Account Filter Lists
+        Edit") puts the group it means first.
 
         A search that finds nothing raises :class:`UnknownPermissionGroup` with suggestions.
         """
         groups = self._load()
         wanted = Scope.parse(scope) if scope is not None else None
+        exact = {g.id for g in self._find_by_name(text, wanted)}
         words = [w for w in re.split(r"\s+", _normalise(text)) if w]
+        former: dict[str, list[str]] = {}
+        for old, new in self._aliases.items():
+            former.setdefault(new, []).append(old)
         ranked: list[tuple[int, str, str, PermissionGroup]] = []
         for g in groups:
             if wanted is not None and g.scope is not wanted:
                 continue
             name = g.name.lower()
-            haystack = name + " " + g.description.lower()
+            haystack = " ".join([name, *former.get(name, ()), g.description.lower()])
+            if g.id in exact:
+                ranked.append((-1, name, g.scope.value, g))
+                continue
             if not all(w in haystack for w in words):
                 continue
             if name == " ".join(words):
