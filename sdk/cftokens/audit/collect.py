@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._text import printable
 from ..errors import CloudflareError, InvalidInput
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ class _Progress:
 
     def step(self, label: str, n: int = 1) -> None:
         if self.bar is not None:
-            self.bar.set_postfix_str(label, refresh=False)
+            # Names come from the server: never let one write escapes to the terminal.
+            self.bar.set_postfix_str(printable(label), refresh=False)
             self.bar.update(n)
 
     def grow(self, n: int) -> None:

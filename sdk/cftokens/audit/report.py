@@ -15,11 +15,13 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._text import chart_label, csv_frame
 from ..errors import InvalidInput
 from ._compat import pandas
 from ._inventory import TokenRecord
@@ -267,11 +269,7 @@ def to_folder(audit: Audit, folder: str | Path, fmt: str) -> Path:
             if frame is None:
                 continue
             if fmt == "csv":
-                out = frame.copy()
-                for column in out.columns:
-                    if str(out[column].dtype).startswith("datetime64"):
-                        out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-                out.to_csv(tmp / f"{name}.csv", index=False)
+                csv_frame(frame).to_csv(tmp / f"{name}.csv", index=False)
             else:
                 frame.to_parquet(tmp / f"{name}.parquet", index=False)
         backup = None
@@ -422,10 +420,21 @@ def _png(fig: Any) -> str:
 
 
 def charts(audit: Audit) -> dict[str, str]:
-    """The report's charts as data URIs: severity by family, age vs last use, access heatmap."""
+    """The report's charts as data URIs: severity by family, age vs last use, access heatmap.
+
+    Labels are plain text: names are drawn with ``parse_math=False`` (a ``$`` is never
+    mathtext), LaTeX rendering is off whatever the user's rcParams say, control characters are
+    shown as escapes and long names are cut."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
+    with matplotlib.rc_context({"text.usetex": False}), warnings.catch_warnings():
+        # A name in a script the font lacks draws boxes; one warning per glyph helps nobody.
+        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from", UserWarning)
+        return _charts(audit)
+
+
+def _charts(audit: Audit) -> dict[str, str]:
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -480,12 +489,18 @@ def charts(audit: Audit) -> dict[str, str]:
         image = ax.imshow(matrix.to_numpy(), cmap="Reds", aspect="auto")
         ax.set_xticks(
             range(len(matrix.columns)),
-            [str(c) for c in matrix.columns],
+            [chart_label(c) for c in matrix.columns],
             rotation=60,
             ha="right",
             fontsize=7,
+            parse_math=False,
         )
-        ax.set_yticks(range(len(matrix.index)), [str(i) for i in matrix.index], fontsize=7)
+        ax.set_yticks(
+            range(len(matrix.index)),
+            [chart_label(i) for i in matrix.index],
+            fontsize=7,
+            parse_math=False,
+        )
         fig.colorbar(image, ax=ax, label="permission groups")
         ax.set_title("Access: permission groups per token and zone")
         out["heatmap"] = _png(fig)
@@ -523,7 +538,14 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
     findings and remediation, gaps and the rule catalogue. No network assets."""
     esc = html.escape
     s = audit.summary()
-    images = charts(audit)
+    try:
+        images = charts(audit)
+    except Exception as exc:  # a chart is never worth losing the report
+        images = {}
+        chart_note = f"charts not drawn ({type(exc).__name__}: {exc})"
+        warnings.warn(f"cftokens audit report: {chart_note}", RuntimeWarning, stacklevel=3)
+    else:
+        chart_note = ""
     worst = audit.worst_tokens(len(audit.tokens))
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
@@ -538,6 +560,8 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
         + f" · {s['suppressed']} suppressed · {s['gaps']} gap(s)</div>",
         "<h2>Summary</h2>",
     ]
+    if chart_note:
+        parts.append(f"<p class='muted'>{esc(chart_note)}</p>")
     if images.get("severity"):
         parts.append(f"<img alt='findings by rule family and severity' src='{images['severity']}'>")
     if images.get("age"):

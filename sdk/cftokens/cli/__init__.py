@@ -3,6 +3,11 @@
 Each sub-command lives in its own module of this package and registers itself through
 ``COMMANDS`` (module name -> one-line help). Exit codes: 0 success, 1 a finding or failure the
 command reports (e.g. ``audit --fail-on``), 2 bad input (unknown names, bad flags, bad files).
+
+Everything the commands print goes through :func:`emit`, and every value that came from input
+(a token or account name, a gap's reason, an error message) through :func:`field`: control
+characters (ANSI escapes, a carriage return, a newline) are shown as ``\\xNN`` escapes, so no
+name can erase, hide or forge a row of the output.
 """
 
 from __future__ import annotations
@@ -10,8 +15,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
+from .._text import printable
 from ..errors import CloudflareError, InvalidInput
 
 # sub-command -> module in this package defining ``register(subparsers)`` and ``run(args)``.
@@ -24,6 +32,16 @@ COMMANDS: dict[str, str] = {
 
 class UsageError(Exception):
     """Bad input on the command line: printed without a traceback, exit code 2."""
+
+
+def field(value: object) -> str:
+    """A value from input, safe inside a line of output (no control character, no newline)."""
+    return printable(value)
+
+
+def emit(text: str = "", *, file: TextIO | None = None, flush: bool = False) -> None:
+    """Print a line the command composed: control characters other than newlines escaped."""
+    print(printable(text, newlines=True), file=file or sys.stdout, flush=flush)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Warnings raised while a command runs, printed as one escaped line each."""
+    emit(f"warning: {category.__name__}: {field(message)}", file=file or sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cftokens`` console script."""
     parser = build_parser()
@@ -50,12 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        result: int = args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            result: int = args.run(args)
     except (UsageError, InvalidInput) as exc:
-        print(f"cftokens {args.command}: {exc}", file=sys.stderr)
+        emit(f"cftokens {args.command}: {field(exc)}", file=sys.stderr)
         return 2
     except CloudflareError as exc:
-        print(f"cftokens {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        emit(f"cftokens {args.command}: {type(exc).__name__}: {field(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

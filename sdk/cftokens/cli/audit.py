@@ -19,6 +19,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from . import emit, field
+
 FORMATS = ("html", "json", "csv", "sarif", "parquet")
 
 
@@ -175,47 +177,47 @@ def run(args: argparse.Namespace) -> int:
             audit.to_csv(path)
         else:
             audit.to_parquet(path)
-        print(f"\nwrote {fmt} report: {path}")
+        emit(f"\nwrote {fmt} report: {field(path)}")
     if fail_on is not None and audit.failed(fail_on):
         worst = audit.max_severity()
-        print(f"failing: open findings at {worst} (--fail-on {fail_on})", file=sys.stderr)
+        emit(f"failing: open findings at {worst} (--fail-on {fail_on})", file=sys.stderr)
         return 1
     return 0
 
 
 def _print_summary(audit: Any) -> None:
     s = audit.summary()
-    print(
+    emit(
         f"Audited {s['tokens']} tokens ({s['live_tokens']} live; {s['user_tokens']} user-owned, "
-        f"{s['account_tokens']} account-owned), profile {audit.profile.name}"
+        f"{s['account_tokens']} account-owned), profile {field(audit.profile.name)}"
     )
-    print(
+    emit(
         "  "
-        + "  ".join(f"{k}: {v}" for k, v in s["findings"].items())
+        + "  ".join(f"{field(k)}: {field(v)}" for k, v in s["findings"].items())
         + f"  suppressed: {s['suppressed']}"
     )
     worst = audit.worst_tokens(10)
     worst = worst[worst["n_findings"].fillna(0) > 0]
     if len(worst):
-        print(f"\n{'token':<34} {'kind':<8} {'worst':<9} {'findings':>8} {'risk':>8}")
+        emit(f"\n{'token':<34} {'kind':<8} {'worst':<9} {'findings':>8} {'risk':>8}")
         for r in worst.itertuples():
-            print(
-                f"{str(r.name)[:34]:<34} {r.kind!s:<8} {r.max_severity!s:<9} "
+            emit(
+                f"{field(r.name)[:34]:<34} {field(r.kind):<8} {field(r.max_severity):<9} "
                 f"{int(r.n_findings):>8} {float(r.risk_score):>8.1f}"
             )
     counts = audit.findings[~audit.findings["suppressed"].astype(bool)]["rule_id"].value_counts()
     counts = counts[counts > 0]
     if len(counts):
-        print("\nby rule: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        emit("\nby rule: " + ", ".join(f"{field(k)} {v}" for k, v in counts.items()))
     gaps = audit.gaps
     collection = gaps[gaps["kind"] != "evaluation"]
     if len(collection):
-        print(f"\n{len(collection)} gap(s) in what could be collected:")
+        emit(f"\n{len(collection)} gap(s) in what could be collected:")
         for g in collection.itertuples():
-            print(f"  - {g.what}: {g.reason}")
+            emit(f"  - {field(g.what)}: {field(g.reason)}")
     evaluation = gaps[gaps["kind"] == "evaluation"]
     if len(evaluation):
-        print(
+        emit(
             f"{len(evaluation)} rule(s)/item(s) not evaluated (see audit.gaps), e.g. "
-            f"{evaluation['subject'].iloc[0]}: {evaluation['reason'].iloc[0]}"
+            f"{field(evaluation['subject'].iloc[0])}: {field(evaluation['reason'].iloc[0])}"
         )

@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 from ..catalog import operations, permission_groups, templates
+from . import emit
 
 
 def register(subparsers: Any) -> None:
@@ -58,35 +59,35 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--match takes 'METHOD PATH', got {args.match!r}")
         found = operations.match(parts[0], parts[1])
         op = found.operation
-        print(f"{op.method} {op.path}  ({op.operation_id})")
-        print(f"  {op.summary}")
+        emit(f"{op.method} {op.path}  ({op.operation_id})")
+        emit(f"  {op.summary}")
         if found.zone_id:
-            print(f"  zone: {found.zone_id}")
+            emit(f"  zone: {found.zone_id}")
         if found.account_id:
-            print(f"  account: {found.account_id}")
+            emit(f"  account: {found.account_id}")
         if not op.mapped:
-            print("  accepted permission groups: not documented by Cloudflare's schema")
+            emit("  accepted permission groups: not documented by Cloudflare's schema")
             return 0
-        print("  accepted permission groups (any one is enough):")
+        emit("  accepted permission groups (any one is enough):")
         for group in found.accepted_groups:
-            print(f"    {group.name:<50} {group.scope.label:<8} {group.id}")
+            emit(f"    {group.name:<50} {group.scope.label:<8} {group.id}")
         return 0
     if args.what == "templates":
         for template in templates.values():
             mark = " (inferred)" if template.inferred else ""
-            print(f"{template.name}{mark}")
+            emit(f"{template.name}{mark}")
             for group in template.groups[:12]:
-                print(f"    {group.name:<50} {group.scope.label}")
+                emit(f"    {group.name:<50} {group.scope.label}")
             if len(template.groups) > 12:
-                print(f"    … and {len(template.groups) - 12} more")
+                emit(f"    … and {len(template.groups) - 12} more")
         return 0
     groups = (
         permission_groups.search(args.search, scope=args.scope)
         if args.search
         else (permission_groups.in_scope(args.scope) if args.scope else list(permission_groups))
     )
-    print(f"{'name':<58} {'scope':<8} {'level':<6} id")
+    emit(f"{'name':<58} {'scope':<8} {'level':<6} id")
     for group in groups:
-        print(f"{group.name:<58} {group.scope.label:<8} {group.level.value:<6} {group.id}")
-    print(f"\n{len(groups)} permission group(s)")
+        emit(f"{group.name:<58} {group.scope.label:<8} {group.level.value:<6} {group.id}")
+    emit(f"\n{len(groups)} permission group(s)")
     return 0

@@ -26,6 +26,9 @@ import socket
 import sys
 from typing import Any
 
+from .._text import csv_rows
+from . import emit
+
 __all__ = ["register", "run"]
 
 
@@ -143,19 +146,17 @@ def run(args: argparse.Namespace) -> int:
         base_url=f"http://{_url_host(args.host)}:{args.port}/client/v4",
     )
     out = sys.stdout
-    print(
-        f"cftokens sandbox: {args.seed} content, clock {clock.now():%Y-%m-%dT%H:%M:%SZ}", file=out
-    )
+    emit(f"cftokens sandbox: {args.seed} content, clock {clock.now():%Y-%m-%dT%H:%M:%SZ}", file=out)
     if reopened:
-        print(f"  reopened {args.db} (existing tokens and history kept)", file=out)
+        emit(f"  reopened {args.db} (existing tokens and history kept)", file=out)
     if not _is_loopback(args.host):
-        print(
+        emit(
             f"  warning: listening on {args.host}, not loopback: anyone who can reach this "
             "address can use the sandbox",
             file=sys.stderr,
         )
         if args.host in ("0.0.0.0", "::"):
-            print(
+            emit(
                 f"  note: attendees reach it at this machine's address instead of {args.host}",
                 file=sys.stderr,
             )
@@ -167,11 +168,11 @@ def run(args: argparse.Namespace) -> int:
     if secret is not None:
         if args.token_file:
             _write_private(args.token_file, secret.reveal() + "\n")
-            print(f"  bootstrap token written to {args.token_file} (mode 0600)", file=out)
+            emit(f"  bootstrap token written to {args.token_file} (mode 0600)", file=out)
         else:
-            print(f"  bootstrap token (shown once, keep it): {secret.reveal()}", file=out)
+            emit(f"  bootstrap token (shown once, keep it): {secret.reveal()}", file=out)
     elif reopened:
-        print(
+        emit(
             "  bootstrap token: as shown when the database was created "
             "(--roll-bootstrap issues a new one)",
             file=out,
@@ -184,14 +185,14 @@ def run(args: argparse.Namespace) -> int:
         ]
         kept = _append_attendees(args.attendee_file, rows)
         numbers = f"{attendees[0].number}-{attendees[-1].number}"
-        print(
+        emit(
             f"  {len(attendees)} attendees ({numbers}), tokens in {args.attendee_file} "
             f"(mode 0600{f', after its {kept} earlier rows' if kept else ''})",
             file=out,
         )
     if faults is not None:
-        print(f"  faults: {args.faults}", file=out)
-    print(f"  serving {public_url}  (Ctrl-C to stop)", file=out, flush=True)
+        emit(f"  faults: {args.faults}", file=out)
+    emit(f"  serving {public_url}  (Ctrl-C to stop)", file=out, flush=True)
     server = make_server(sb, host=args.host, port=args.port)
     try:
         server.run()
@@ -260,7 +261,7 @@ def _append_attendees(path: str, rows: list[list[str]]) -> int:
             )
         earlier = existing[1:]
     buffer = io.StringIO()
-    csv.writer(buffer).writerows([ATTENDEE_HEADER, *earlier, *rows])
+    csv.writer(buffer).writerows(csv_rows([ATTENDEE_HEADER, *earlier, *rows]))
     tmp = f"{path}.tmp"
     _write_private(tmp, buffer.getvalue())
     os.replace(tmp, path)

