@@ -100,6 +100,15 @@ class Ctx:
                 self.date_gaps.append(
                     (inv.ids[i], f"{key} {values[i]!r} is not a timestamp; read as unknown")
                 )
+        # A token without issued_on has not been created yet (a Terraform definition, a JSON
+        # creation body): it would be issued now, so the lifetime and never-used rules judge
+        # it from the audit's clock rather than skipping it. An unreadable date stays unknown.
+        unreadable = {tid for tid, why in self.date_gaps if why.startswith("issued_on")}
+        pending = np.isnat(dates["issued_on"]) & np.array(
+            [tid not in unreadable for tid in inv.ids], dtype=bool
+        )
+        dates["issued_on"] = np.where(pending, self.now, dates["issued_on"])
+        self.not_created = pending
         self.dates = dates
         nb, exp = dates["not_before"], dates["expires_on"]
         status = a["status"]

@@ -1172,7 +1172,8 @@ def lc_01(ctx: Ctx, r: Rule) -> Hits:
     "Lifetime exceeds policy",
     "low",
     Severity.LOW,
-    "expires_on − (not_before or issued_on) > 366 days (90 with writes)",
+    "expires_on − (not_before or issued_on; the audit's now for a token not created yet) > "
+    "366 days (90 with writes)",
     "Long lifetimes make expiry a formality.",
 )
 def lc_02(ctx: Ctx, r: Rule) -> Hits:
@@ -1188,10 +1189,16 @@ def lc_02(ctx: Ctx, r: Rule) -> Hits:
     limit = np.where(ctx.has_write, ctx.th.lifetime_write_days, ctx.th.lifetime_days)
     for t in np.flatnonzero(valid & (days > limit)).tolist():
         lim = int(limit[t])
+        since = (
+            "from its creation, taken as the audit's now "
+            if ctx.not_created[t] and np.isnat(ctx.dates["not_before"][t])
+            else ""
+        )
+        span = f"({str(start[t])[:10]} to {str(exp[t])[:10]})"
         hits.add(
             t,
             LOW,
-            f"valid for {days[t]:.0f} days ({str(start[t])[:10]} to {str(exp[t])[:10]}); the "
+            f"valid for {days[t]:.0f} days {since}{span}; the "
             f"limit is {lim}" + (" for tokens that can write" if ctx.has_write[t] else ""),
             "The token's lifetime is longer than policy allows.",
             f"Shorten expires_on to at most {lim} days after it became valid, or to "
