@@ -311,7 +311,7 @@ def test_catalog_built_from_a_custom_list() -> None:
 def test_templates_are_found_case_insensitively() -> None:
     """The 8 dashboard templates load and are found whatever the case."""
     assert len(cft.templates) == 8
-    assert cft.templates["edit zone dns"].name == "Edit Zone DNS"
+    assert cft.templates["edit zone dns"].name == "Edit zone DNS"  # as in the how-to, not the table
     assert cft.templates["Read all resources"].inferred
     assert not cft.templates["Edit zone DNS"].inferred
     with pytest.raises(cft.UnknownTemplate, match="templates:"):

@@ -9,6 +9,7 @@
     │   ├── ScopeMismatch                  a group cannot apply to the chosen resources
     │   ├── UnknownOperation (LookupError) no API operation matches a method and path
     │   └── UnknownTemplate (LookupError)  no dashboard template of that name
+    ├── MissingExtra (ImportError)         a feature's optional dependencies are not installed
     ├── ClientClosed (RuntimeError)        a closed client was used again
     ├── TransportError                     the request never got an HTTP answer
     │   ├── Timeout
@@ -47,6 +48,7 @@ __all__ = [
     "InvalidInput",
     "MaybeCreated",
     "MaybeRolled",
+    "MissingExtra",
     "NotEmulated",
     "NotFound",
     "PermissionDenied",
@@ -60,6 +62,7 @@ __all__ = [
     "UnknownPermissionGroup",
     "UnknownTemplate",
     "redact",
+    "require_extra",
 ]
 
 # Shapes that may be a credential: prefixed token secrets, 37-character global API keys,
@@ -130,6 +133,33 @@ class UnknownOperation(InvalidInput, LookupError):
 
 class UnknownTemplate(InvalidInput, LookupError):
     """No dashboard token template has this name."""
+
+
+class MissingExtra(CloudflareError, ImportError):
+    """A feature needs packages of an optional extra that is not installed; the message names
+    the feature, the missing module and the ``pip install 'cftokens[extra]'`` that adds it."""
+
+    def __init__(self, message: str, *, extra: str, module: str):
+        super().__init__(message)
+        self.extra = extra
+        self.module = module
+
+
+def require_extra(extra: str, feature: str, *modules: str) -> None:
+    """Import ``modules``; if one is missing, raise :class:`MissingExtra` naming ``extra``."""
+    import importlib
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise MissingExtra(
+                f"{feature} needs {module}, which is not installed: "
+                f"pip install 'cftokens[{extra}]' (or add the [{extra}] extra to your "
+                "requirements)",
+                extra=extra,
+                module=module,
+            ) from exc
 
 
 class ClientClosed(CloudflareError, RuntimeError):

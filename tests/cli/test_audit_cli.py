@@ -40,3 +40,27 @@ def test_readme_main_job_writes_the_demo_report(
         assert not re.search(r"cf(ut|at|k)_[A-Za-z0-9]{40}", text)
         assert "Bearer " not in text
     assert "%|" not in captured.err  # no progress bar when nobody watches a terminal
+
+
+def test_the_demo_gap_is_said_to_be_planted_for_notebook_04(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Auditing the demo, the gap message says the gap is planted for notebook 04."""
+    assert main(["audit", "--sandbox", "--output", str(tmp_path / "r.html")]) == 0
+    out = capsys.readouterr().out
+    gap = out[out.index("gap(s) in what could be collected") :]
+    assert "This gap is planted" in gap and "notebook 04" in gap
+
+
+def test_readme_token_counts_match_what_the_commands_print(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The README's "47 tokens" and "Audited 42 tokens" are what the sandbox and CLI say."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    sb = Sandbox.demo()
+    assert f"tokens={len(sb.extras['tokens'])}" in repr(sb)
+    assert f"{len(sb.extras['tokens'])} tokens, 60 days of history" in readme
+    assert main(["audit", "--sandbox", "--output", str(tmp_path / "r.html")]) == 0
+    audited = re.search(r"Audited (\d+) tokens", capsys.readouterr().out)
+    assert audited is not None and f'"Audited {audited.group(1)} tokens"' in readme
+    assert f"the demo company holds {len(sb.extras['tokens'])}" in readme

@@ -46,7 +46,7 @@ def test_templates_are_listed(capsys: pytest.CaptureFixture[str]) -> None:
     """catalog templates lists the eight templates, marking the inferred one."""
     assert main(["catalog", "templates"]) == 0
     out = capsys.readouterr().out
-    assert "Edit Zone DNS" in out and "Read All Resources (inferred)" in out
+    assert "Edit zone DNS" in out and "Read All Resources (inferred)" in out
 
 
 @pytest.mark.parametrize(
@@ -78,3 +78,19 @@ def test_console_script_runs() -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_templates_piped_into_head_end_without_a_traceback() -> None:
+    """`cftokens catalog templates | head -2`: the closed pipe ends the command quietly."""
+    # Printed 200 times over, so the output surely outgrows the pipe's buffer.
+    command = (
+        f"{sys.executable} -c 'import sys; from cftokens.cli import main; "
+        'codes = (main(["catalog", "templates"]) for _ in range(200)); '
+        "sys.exit(next((c for c in codes if c), 0))' | head -2"
+    )
+    run = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=120
+    )
+    assert run.stdout.splitlines() == ["Edit zone DNS", "    DNS Write" + " " * 42 + "zone"]
+    assert "Traceback" not in run.stderr and "BrokenPipeError" not in run.stderr, run.stderr
+    assert run.returncode == 141  # 128 + SIGPIPE, as a shell reports it

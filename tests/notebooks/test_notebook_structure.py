@@ -101,3 +101,10 @@ def test_pytest_runs_the_notebooks_strictly() -> None:
     for section in parser.sections():
         re.compile(parser[section]["regex"])
     assert (NOTEBOOKS / Path(sanitize).name).exists()
+
+
+def test_notebook_01_says_how_to_install_before_a_release() -> None:
+    """Notebook 01 sends learners to the repository or a wheel, with the notebook extra."""
+    first = _load(NOTEBOOKS / "01-first-token.ipynb").cells[0].source
+    assert "`pip install cftokens`" not in first
+    assert 'pip install -e ".[notebook]"' in first and ".whl[notebook]" in first

@@ -85,7 +85,7 @@ def test_templates_start_policies_and_deny_policies_work(directory: cft.Director
     """A template fills the groups (one policy per scope); an added deny policy becomes a deny
     in the spec; removing it renumbers."""
     builder = TokenBuilder(directory, template="edit zone dns")
-    assert builder.template.value == "Edit Zone DNS"
+    assert builder.template.value == "Edit zone DNS"
     assert [p.groups.value for p in builder.policies] == [["DNS Write (zone)"]]
     assert builder.name.value == "edit-zone-dns"
     account = directory.account("Acme Production").id

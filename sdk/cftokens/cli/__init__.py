@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 from collections.abc import Sequence
 from typing import TextIO
 
 from .._text import printable
-from ..errors import CloudflareError, InvalidInput
+from ..errors import CloudflareError, InvalidInput, MissingExtra
 
 # sub-command -> module in this package defining ``register(subparsers)`` and ``run(args)``.
 COMMANDS: dict[str, str] = {
@@ -83,7 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             result: int = args.run(args)
-    except (UsageError, InvalidInput) as exc:
+    except BrokenPipeError:  # the reader went away (`cftokens … | head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush is silent
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
+    except (UsageError, InvalidInput, MissingExtra) as exc:
         emit(f"cftokens {args.command}: {field(exc)}", file=sys.stderr)
         return 2
     except CloudflareError as exc:

@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditGapWarning)  # gaps are printed below
         audit = _collect(args)
-    _print_summary(audit)
+    _print_summary(audit, demo=bool(args.sandbox))
     if args.output:
         path = Path(args.output)
         if fmt == "html":
@@ -185,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_summary(audit: Any) -> None:
+def _print_summary(audit: Any, *, demo: bool = False) -> None:
     s = audit.summary()
     emit(
         f"Audited {s['tokens']} tokens ({s['live_tokens']} live; {s['user_tokens']} user-owned, "
@@ -215,6 +215,12 @@ def _print_summary(audit: Any) -> None:
         emit(f"\n{len(collection)} gap(s) in what could be collected:")
         for g in collection.itertuples():
             emit(f"  - {field(g.what)}: {field(g.reason)}")
+        if demo:
+            emit(
+                "  This gap is planted: the demo's notebook token deliberately lacks Account API "
+                "Tokens Read on Acme Web, so notebook 04 can show how to find a blind spot and "
+                "close it. In a real audit, a gap means tokens the audit did not see."
+            )
     evaluation = gaps[gaps["kind"] == "evaluation"]
     if len(evaluation):
         emit(

@@ -27,6 +27,7 @@ import sys
 from typing import Any
 
 from .._text import csv_rows
+from ..errors import require_extra
 from . import emit
 
 __all__ = ["register", "run"]
@@ -105,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
 
     if getattr(args, "action", None) != "serve":
         raise UsageError("choose an action: cftokens sandbox serve [--port 8787] …")
+    # Before anything is printed, created or written: without the server extra there is no
+    # server, so no URL to print and no token worth writing.
+    require_extra("server", "cftokens sandbox serve", "uvicorn", "starlette")
     if args.attendees is not None and args.attendees < 1:
         raise UsageError("--attendees needs a positive number")
     if args.attendees and not args.attendee_file:

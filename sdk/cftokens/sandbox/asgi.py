@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from ..errors import require_extra
 from .context import Request
 from .validate import MAX_BODY_BYTES
 
@@ -71,6 +72,7 @@ class _Endpoint:
 
 def create_app(engine: Engine) -> Starlette:
     """A Starlette app serving ``engine`` under ``/client/v4``."""
+    require_extra("server", "the sandbox's ASGI app", "starlette")
     from starlette.applications import Starlette
     from starlette.routing import Route
 

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidInput
+from ..errors import require_extra
 
 if TYPE_CHECKING:
     import uvicorn
@@ -46,12 +46,9 @@ def make_server(
     sb: Sandbox, *, host: str = "127.0.0.1", port: int = 8787, log_level: str = "warning"
 ) -> uvicorn.Server:
     """A uvicorn server (one worker, no access log) for ``sb``'s ASGI app."""
-    try:
-        import uvicorn
-    except ImportError:  # pragma: no cover - the server extra
-        raise InvalidInput(
-            "serving over HTTP needs uvicorn and starlette: pip install 'cftokens[server]'"
-        ) from None
+    require_extra("server", "serving the sandbox over HTTP", "uvicorn", "starlette")
+    import uvicorn
+
     quiet_dropped_connections()
     config = uvicorn.Config(
         sb.asgi_app(),

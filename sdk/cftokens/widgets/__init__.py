@@ -10,9 +10,13 @@
 No secret ever becomes widget state a saved notebook would keep.
 """
 
-from .builder import PolicyEditor, TokenBuilder, group_label
-from .explorer import AuditExplorer
-from .secret import SecretField, save_env
+from ..errors import require_extra
+
+require_extra("notebook", "cftokens' notebook widgets", "ipywidgets", "anywidget")
+
+from .builder import PolicyEditor, TokenBuilder, group_label  # noqa: E402
+from .explorer import AuditExplorer  # noqa: E402
+from .secret import SecretField, save_env  # noqa: E402
 
 __all__ = [
     "AuditExplorer",
