@@ -313,5 +313,5 @@ def test_ci_profile_leaves_out_state_rules() -> None:
 def test_other_account_zone_not_covered_by_nested_grant() -> None:
     """All zones of one account do not reach the other account's zone in the access frame."""
     t = token("t", allow(["DNS Read"], zones_of(ACCT2)))
-    access = run(t).access
+    access = run(t).access.expand()
     assert set(access["resource_name"]) == {"staging.example.com"}

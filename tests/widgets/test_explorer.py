@@ -58,12 +58,7 @@ def test_filters_narrow_by_severity_rule_owner_and_zone(
     zone = sb.directory().zone("acme.example")
     explorer.zone.value = zone.id
     tokens = set(explorer.filtered["token_id"])
-    access = audit.access
-    reaching = set(
-        access[
-            (access["resource_kind"].astype(str) == "zone") & (access["resource_id"] == zone.id)
-        ]["token_id"]
-    )
+    reaching = set(audit.access.expand(zone=zone.id)["token_id"])
     assert tokens and tokens <= reaching | set(
         explorer.filtered.loc[explorer.filtered["zone_id"] == zone.id, "token_id"]
     )

@@ -7,6 +7,7 @@
     audit = cft.Audit.from_records(tokens=[...], accounts=[...], zones=[...])   # offline
     audit = cft.Audit.from_terraform("plan.json")  # lint tokens before they exist
     audit.tokens; audit.grants; audit.access; audit.findings; audit.gaps
+    audit.access.expand(zone="example.com")        # wildcards stay symbolic in audit.access
     audit.who_can("DNS Write", zone="example.com"); audit.explain(token_id)
     audit.to_html("audit-report.html"); audit.to_sarif("audit.sarif")
 

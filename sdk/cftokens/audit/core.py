@@ -19,18 +19,15 @@ import numpy as np
 from attrs import frozen
 
 from ..errors import InvalidInput, ScopeMismatch
-from ..model._util import is_id
 from ..model.directory import Account, Directory, Zone
 from ._compat import STR, as_frame, pandas
 from ._context import Ctx, DirectoryIndex
 from ._inventory import (
     FAMILY_BITS,
-    K_ACCOUNT,
     K_ALL_ACCOUNTS,
     K_ALL_ZONES,
     K_ALL_ZONES_IN,
     K_USER,
-    K_ZONE,
     KINDS,
     LEVELS,
     SCOPES,
@@ -47,6 +44,8 @@ from .usage import UsageIndex, normalise_usage
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .access import AccessFrame, AccessIndex
 
 __all__ = ["Audit", "Finding", "risk_score"]
 
@@ -124,7 +123,8 @@ class Audit:
     IP ranges, counts, write groups, risk families, max_severity, ``risk_score``: the blast
     radius documented in :func:`cftokens.audit.core.risk_score`). ``grants``: one row per
     (token, policy, effect, permission group, resource atom). ``access``: effective access
-    expanded to concrete zones and accounts after denies (built on first use). ``findings``:
+    after denies, one row per grant with wildcards kept symbolic; ``access.expand(zone=…)``
+    gives concrete rows (built on first use). ``findings``:
     one row per rule hit with evidence and remediation. ``gaps``: what could not be collected
     or evaluated. ``usage``: the normalised usage table (or None).
 
@@ -590,137 +590,22 @@ class Audit:
         return as_frame(frame)
 
     @cached_property
-    def access(self) -> pd.DataFrame:
-        """Effective access per (token, permission group, concrete zone/account/user).
+    def access(self) -> AccessFrame:
+        """Effective access, one row per grant, wildcards kept symbolic (built on first use).
 
-        Wildcards are expanded over the directory's zones and accounts; denies are applied by
-        the policy engine (:func:`cftokens.evaluate`) for tokens that have deny policies.
-        Built on first use (it can be large: a token on all zones has a row per zone).
+        A grant on "all zones" is one row with ``scope`` "all zones" and ``n_resources`` the
+        directory's zone count, so the frame grows with tokens × grants, not tokens × zones.
+        ``audit.access.expand(zone=…)`` / ``expand(account=…)`` / ``expand(token=…)`` gives
+        concrete (token, group, zone/account/user) rows after denies, as
+        :func:`cftokens.evaluate` decides. Columns: see :class:`cftokens.audit.access.AccessFrame`.
         """
-        return self._build_access()
+        return self._access_index.symbolic()
 
-    def _build_access(self) -> pd.DataFrame:
-        pd = pandas()
-
-        from ..policy import evaluate
-
-        ctx = self._ctx
-        inv = self._inv
-        d = self._dir
-        zones = list(d.zone_names)
-        accounts = list(d.account_names)
-        targets: dict[tuple[int, str | None, str | None], list[tuple[str, str]]] = {}
-        tok_col: list[int] = []
-        row_col: list[int] = []
-        kind_col: list[str] = []
-        rid_col: list[str] = []
-        for row in np.flatnonzero(ctx.eff).tolist():
-            kind = inv.g_kind[row]
-            key = (kind, inv.g_rid[row], inv.g_racct[row])
-            found = targets.get(key)
-            if found is None:
-                if kind == K_ZONE:
-                    found = [("zone", str(inv.g_rid[row]))]
-                elif kind == K_ALL_ZONES_IN:
-                    found = [("zone", z) for z in d.zones_of.get(str(inv.g_racct[row]), [])]
-                elif kind == K_ALL_ZONES:
-                    found = [("zone", z) for z in zones]
-                elif kind == K_ACCOUNT:
-                    found = [("account", str(inv.g_rid[row]))]
-                elif kind == K_ALL_ACCOUNTS:
-                    found = [("account", a) for a in accounts]
-                elif kind == K_USER:
-                    found = [("user", str(inv.g_rid[row]))]
-                else:
-                    found = []
-                targets[key] = found
-            t = int(ctx.tok[row])
-            for rk, rid in found:
-                tok_col.append(t)
-                row_col.append(row)
-                kind_col.append(rk)
-                rid_col.append(rid)
-        keep = np.ones(len(tok_col), dtype=bool)
-        has_deny = inv.arrays["has_deny"]
-        tokens: dict[int, Any] = {}
-        for i, t in enumerate(tok_col):
-            if not has_deny[t] or kind_col[i] == "user":
-                continue
-            token = tokens.get(t)
-            if token is None:
-                token = tokens[t] = _timeless(inv.records[t].payload)
-            group = inv.groups.ids[inv.g_group[row_col[i]]]
-            if kind_col[i] == "zone":
-                decision = evaluate(
-                    token,
-                    group,
-                    zone=rid_col[i],
-                    account=d.zone_account.get(rid_col[i]),
-                    directory=d.directory,
-                    at=self.now,
-                )
-            else:
-                decision = evaluate(
-                    token, group, account=rid_col[i], at=self.now, directory=d.directory
-                )
-            keep[i] = decision.allowed
-        idx = np.flatnonzero(keep)
-        rows = np.array(row_col, dtype=np.int64)[idx]
-        toks = np.array(tok_col, dtype=np.int64)[idx]
-        kinds = [kind_col[i] for i in idx]
-        rids = [rid_col[i] for i in idx]
-        names = [
-            d.zone_names.get(r, r)
-            if k == "zone"
-            else d.account_names.get(r, r)
-            if k == "account"
-            else "the user"
-            for k, r in zip(kinds, rids, strict=True)
-        ]
-        zone_account = [
-            d.zone_account.get(r) if k == "zone" else (r if k == "account" else None)
-            for k, r in zip(kinds, rids, strict=True)
-        ]
-        frame = pd.DataFrame(
-            {
-                "token_id": pd.array([inv.ids[t] for t in toks], dtype=STR),
-                "token_name": pd.array([inv.names[t] for t in toks], dtype=STR),
-                "group": pd.array([inv.groups.names[inv.g_group[r]] for r in rows], dtype=STR),
-                "group_id": pd.array([inv.groups.ids[inv.g_group[r]] for r in rows], dtype=STR),
-                "level": pd.Categorical(
-                    [LEVELS[int(ctx.row_level[r])] for r in rows], categories=list(LEVELS)
-                ),
-                "resource_kind": pd.Categorical(kinds, categories=["zone", "account", "user"]),
-                "resource_id": pd.array(rids, dtype=STR),
-                "resource_name": pd.array(names, dtype=STR),
-                "account_id": pd.array(zone_account, dtype=STR),
-                "policy": pd.array([int(ctx.pol[r]) for r in rows], dtype="Int64"),
-                "via": pd.array([ctx.resource_label(int(r)) for r in rows], dtype=STR),
-                "live": pd.array([bool(ctx.live[t]) for t in toks], dtype="boolean"),
-            }
-        )
-        return as_frame(
-            frame.drop_duplicates(
-                subset=["token_id", "group_id", "resource_kind", "resource_id"]
-            ).reset_index(drop=True)
-        )
-
-    # -- queries --------------------------------------------------------------------------------
     @cached_property
-    def _who_index(self) -> dict[int, np.ndarray[Any, np.dtype[np.int64]]]:
-        ctx = self._ctx
-        rows = np.flatnonzero(ctx.eff)
-        order = np.argsort(ctx.grp[rows], kind="stable")
-        rows = rows[order]
-        groups = ctx.grp[rows]
-        bounds = np.flatnonzero(np.diff(groups)) + 1
-        index: dict[int, np.ndarray[Any, np.dtype[np.int64]]] = {}
-        for chunk in np.split(rows, bounds):
-            if len(chunk):
-                index[int(ctx.grp[chunk[0]])] = chunk
-        self._rid = np.array(self._inv.g_rid, dtype=object)
-        self._racct = np.array(self._inv.g_racct, dtype=object)
-        return index
+    def _access_index(self) -> AccessIndex:
+        from .access import AccessIndex
+
+        return AccessIndex(self)
 
     def who_can(
         self,
@@ -739,39 +624,12 @@ class Audit:
         pd = pandas()
 
         from ..catalog import permission_groups
-        from ..policy import evaluate
 
         if zone is not None and account is not None:
             raise InvalidInput("who_can takes zone= or account=, not both")
         candidates = permission_groups.lookup(permission)
-        d = self._dir
-        zone_id = account_id = None
-        if zone is not None:
-            found_zone = self.directory.find_zone(zone)
-            if found_zone is not None:
-                zone_id, account_id = found_zone.id, found_zone.account.id
-            elif is_id(zone):
-                zone_id = zone
-            else:
-                raise InvalidInput(
-                    f"no zone {zone!r} in the audit's directory; give a zone id or one of: "
-                    + ", ".join(sorted(d.zone_names.values())[:10])
-                )
-            wanted = "zone"
-        elif account is not None:
-            found_account = self.directory.find_account(account)
-            if found_account is not None:
-                account_id = found_account.id
-            elif is_id(account):
-                account_id = account
-            else:
-                raise InvalidInput(
-                    f"no account {account!r} in the audit's directory; give an account id or "
-                    "one of: " + ", ".join(sorted(d.account_names.values())[:10])
-                )
-            wanted = "account"
-        else:
-            wanted = "user"
+        index = self._access_index
+        wanted = "zone" if zone is not None else "account" if account is not None else "user"
         fitting = [g for g in candidates if g.scope.label == wanted]
         if not fitting:
             scopes = ", ".join(sorted({g.scope.label for g in candidates}))
@@ -786,44 +644,19 @@ class Audit:
                 )
             )
         group = fitting[0]
-        index = self._who_index
-        rows = index.get(self._inv.groups.code.get(group.id, -1), np.zeros(0, dtype=np.int64))
-        kind = self._ctx.kind[rows]
-        rid = self._rid[rows]
-        racct = self._racct[rows]
-        if wanted == "zone":
-            match = (
-                ((kind == K_ZONE) & (rid == zone_id) & ((racct == None) | (racct == account_id)))  # noqa: E711
-                | ((kind == K_ALL_ZONES_IN) & (racct == account_id) & (account_id is not None))
-                | (kind == K_ALL_ZONES)
-            )
-        elif wanted == "account":
-            match = ((kind == K_ACCOUNT) & (rid == account_id)) | (kind == K_ALL_ACCOUNTS)
+        sel = index.group_rows(self._inv.groups.code.get(group.id, -1))
+        if zone is not None:
+            found, _ = index.after_denies(*index.zone_pairs(sel, index.zone_codes(zone)), "zone")
+        elif account is not None:
+            codes = index.account_codes(account)
+            found, _ = index.after_denies(*index.account_pairs(sel, codes), "account")
         else:
-            match = kind == K_USER
-        rows = rows[match.astype(bool)]
-        toks = self._ctx.tok[rows]
+            user_rows = sel[index.kind[sel] == K_USER]
+            found, _ = index.after_denies(user_rows, np.zeros_like(user_rows), "user")
+        found = np.sort(found)
+        toks = index.tok[found]
         _, first = np.unique(toks, return_index=True)
-        rows, toks = rows[first], toks[first]
-        has_deny = self._inv.arrays["has_deny"]
-        keep = np.ones(len(rows), dtype=bool)
-        for i in np.flatnonzero(has_deny[toks]):
-            token = _timeless(self._inv.records[int(toks[i])].payload)
-            if wanted == "zone":
-                decision = evaluate(
-                    token,
-                    group,
-                    zone=zone_id,
-                    account=account_id,
-                    directory=self.directory,
-                    at=self.now,
-                )
-            elif wanted == "account":
-                decision = evaluate(token, group, account=account_id, at=self.now)
-            else:
-                decision = evaluate(token, group, at=self.now)
-            keep[i] = decision.allowed
-        rows, toks = rows[keep], toks[keep]
+        rows, toks = index.rows[found[first]], toks[first]
         t = self.tokens.iloc[toks]
         out = pd.DataFrame(
             {
@@ -868,37 +701,25 @@ class Audit:
             )
         return t
 
-    def access_matrix(self, level: str | None = None, *, by: str = "name") -> pd.DataFrame:
-        """Tokens × zones: how many permission groups each token holds on each zone.
+    def access_matrix(
+        self,
+        level: str | None = None,
+        *,
+        by: str = "name",
+        columns: str = "zone",
+        limit: int | None = 40,
+    ) -> pd.DataFrame:
+        """Tokens × zones (or × accounts): how many permission groups each token holds there.
 
-        ``level``: ``"write"`` or ``"read"`` to count only those groups (None: all). Rows are
-        tokens (labelled ``name`` or ``token_id`` via ``by``), columns zone names; 0 = none.
+        ``level``: ``"write"``, ``"read"`` or ``"other"`` to count only those groups (None:
+        all). Rows are tokens (labelled ``name`` or ``token_id`` via ``by``) with access to a
+        column drawn; 0 = none. ``columns="zone"``: one column per zone, by name;
+        ``columns="account"``: one per account, counting the groups a token holds on the
+        account or on at least one of its zones. ``limit``: at most that many columns, those
+        the most grants reach (None: all, which can be very wide); ``matrix.attrs["note"]``
+        says how many were left out. Wildcards and denies count as the policy engine decides.
         """
-        pd = pandas()
-
-        if level is not None and level not in ("read", "write", "other"):
-            raise InvalidInput("level must be 'read', 'write', 'other' or None")
-        access = self.access
-        z = access[access["resource_kind"] == "zone"]
-        if level is not None:
-            z = z[z["level"] == level]
-        if by not in ("name", "token_id"):
-            raise InvalidInput("by must be 'name' or 'token_id'")
-        label: list[str] = [str(x) for x in (z["token_name"] if by == "name" else z["token_id"])]
-        if by == "name":
-            dup = self.tokens["name"].duplicated(keep=False)
-            dups = set(self.tokens.loc[dup, "name"].dropna())
-            label = [
-                f"{n} ({i[:6]})" if n in dups else n
-                for n, i in zip(z["token_name"], z["token_id"], strict=True)
-            ]
-        if not len(z):
-            return as_frame(pd.DataFrame(dtype="int64"))
-        matrix = pd.crosstab(
-            pd.Series(list(label), name="token"),
-            pd.Series(z["resource_name"].to_numpy(), name="zone"),
-        )
-        return as_frame(matrix.astype("int64"))
+        return self._access_index.matrix(level, by, columns, limit)
 
     def diff(self, before: Audit) -> pd.DataFrame:
         """What changed since an earlier audit (``before``): one row per changed token.
@@ -909,11 +730,30 @@ class Audit:
         """
         pd = pandas()
 
-        def grants(a: Audit) -> dict[str, set[tuple[str, str]]]:
-            # concrete access (after wildcards and denies), so "all zones of A" instead of one
-            # zone of A is a widening, not a change
-            out: dict[str, set[tuple[str, str]]] = {}
+        def symbolic(a: Audit) -> dict[str, set[tuple[str, ...]]]:
+            out: dict[str, set[tuple[str, ...]]] = {}
             acc = a.access
+            for row in zip(
+                acc["token_id"],
+                acc["group"],
+                acc["scope"].astype(str),
+                acc["resource_id"].fillna(""),
+                acc["account_id"].fillna(""),
+                acc["denied"].fillna(""),
+                strict=True,
+            ):
+                out.setdefault(str(row[0]), set()).add(tuple(str(v) for v in row[1:]))
+            return out
+
+        def concrete(a: Audit, ids: list[str]) -> dict[str, set[tuple[str, str]]]:
+            # concrete access (after wildcards and denies), so "all zones of A" instead of one
+            # zone of A is a widening, not a change; expanded only for tokens whose grants
+            # differ between the two audits
+            out: dict[str, set[tuple[str, str]]] = {tid: set() for tid in ids}
+            known = [tid for tid in ids if tid in a._ctx.token_index]
+            if not known:
+                return out
+            acc = a.access.expand(token=known)
             for tid, group, kind, name in zip(
                 acc["token_id"],
                 acc["group"],
@@ -921,7 +761,7 @@ class Audit:
                 acc["resource_name"],
                 strict=True,
             ):
-                out.setdefault(str(tid), set()).add((str(group), f"{kind} {name}"))
+                out[str(tid)].add((str(group), f"{kind} {name}"))
             return out
 
         def findings(a: Audit) -> dict[str, set[str]]:
@@ -931,7 +771,22 @@ class Audit:
                 out.setdefault(str(tid), set()).add(str(rule))
             return out
 
-        now_g, old_g = grants(self), grants(before)
+        now_s, old_s = symbolic(self), symbolic(before)
+        moved = sorted(
+            tid
+            for tid in set(now_s) | set(old_s) | set(self._inv.ids) ^ set(before._inv.ids)
+            if now_s.get(tid, set()) != old_s.get(tid, set())
+        )
+        if (self._dir.zone_account, self._dir.account_names) != (
+            before._dir.zone_account,
+            before._dir.account_names,
+        ):
+            # the same wildcard reaches other zones when the directory changed
+            wide = {"all zones of account", "all zones", "all accounts"}
+            moved = sorted(
+                set(moved) | {tid for tid, rows in now_s.items() if any(r[1] in wide for r in rows)}
+            )
+        now_g, old_g = concrete(self, moved), concrete(before, moved)
         now_f, old_f = findings(self), findings(before)
         now_ids = dict(zip(self._inv.ids, self._inv.names, strict=True))
         old_ids = dict(zip(before._inv.ids, before._inv.names, strict=True))

@@ -61,6 +61,7 @@ _SECURITY_SEVERITY = {
 }
 HTML_TOKEN_LIMIT = 500
 HTML_CARD_LIMIT = 200
+HEATMAP_LIMIT = 40  # zones (the most reached) and tokens drawn in the access heatmap
 
 
 def write_atomic(path: str | Path, text: str) -> Path:
@@ -479,10 +480,14 @@ def _charts(audit: Audit) -> dict[str, str]:
     ax.set_title("Token age vs last use (colour: worst open severity)")
     out["age"] = _png(fig)
 
-    matrix = audit.access_matrix()
+    matrix = audit.access_matrix(limit=HEATMAP_LIMIT)
+    note = str(matrix.attrs.get("note", ""))
+    if len(matrix) > HEATMAP_LIMIT:
+        note += f"; the {HEATMAP_LIMIT} of {len(matrix):,} tokens with the most groups there drawn"
+    out["heatmap_note"] = note
     if len(matrix):
-        matrix = matrix.loc[matrix.sum(axis=1).sort_values(ascending=False).index[:40]]
-        matrix = matrix[matrix.sum(axis=0).sort_values(ascending=False).index[:40]]
+        matrix = matrix.loc[matrix.sum(axis=1).sort_values(ascending=False).index[:HEATMAP_LIMIT]]
+        matrix = matrix[matrix.sum(axis=0).sort_values(ascending=False).index]
         height = max(2.5, 0.28 * len(matrix) + 1.2)
         width = max(5.0, 0.32 * len(matrix.columns) + 3)
         fig, ax = plt.subplots(figsize=(min(width, 14), min(height, 14)))
@@ -589,6 +594,7 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
     if images.get("heatmap"):
         parts.append("<h2>Access matrix</h2>")
         parts.append(f"<img alt='access heatmap of tokens by zone' src='{images['heatmap']}'>")
+        parts.append(f"<p class='muted'>{esc(images.get('heatmap_note', ''))}.</p>")
     parts.append("<h2>Tokens with findings</h2>")
     f = audit.findings
     with_findings = worst[worst["n_findings"].fillna(0) > 0]

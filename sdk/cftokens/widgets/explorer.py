@@ -130,12 +130,9 @@ class AuditExplorer:
 
     def _tokens_reaching(self, zone_id: str) -> set[str]:
         try:
-            access = self.audit.access
+            hits = self.audit.access.expand(zone=zone_id)
         except (AttributeError, InvalidInput):
             return set()
-        hits = access[
-            (access["resource_kind"].astype(str) == "zone") & (access["resource_id"] == zone_id)
-        ]
         return {str(t) for t in hits["token_id"].dropna()}
 
     @property

@@ -1,0 +1,726 @@
+"""``audit.access``: effective access kept symbolic, expanded only where a query asks.
+
+A grant on "all zones" is one row, not one row per zone: the view grows with tokens × grants,
+never with tokens × zones, so an inventory of 100,000 tokens over 30,000 zones stays small.
+:meth:`AccessFrame.expand` turns the rows into concrete (token, group, zone/account/user) rows
+for the zones, accounts or tokens asked for; :class:`AccessIndex` holds the matching that
+``who_can``, ``expand`` and ``access_matrix`` share.
+
+Semantics are the policy engine's: a zone grant reaches a zone when it names the zone (flat,
+or nested under the zone's own account), when it is "all zones of" the zone's account, or
+"all zones"; an account grant reaches its account or every account; tokens with deny policies
+are decided by :func:`cftokens.evaluate` itself for each concrete resource (denies never stay
+symbolic). ``tests/audit/test_access.py`` checks every answer against :func:`cftokens.evaluate`.
+
+This module imports pandas; :mod:`cftokens.audit.core` imports it on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ..errors import InvalidInput
+from ..model._util import is_id
+from ._compat import STR, as_frame
+from ._inventory import (
+    K_ACCOUNT,
+    K_ALL_ACCOUNTS,
+    K_ALL_ZONES,
+    K_ALL_ZONES_IN,
+    K_USER,
+    K_ZONE,
+    LEVELS,
+)
+
+if TYPE_CHECKING:
+    from .core import Audit
+
+# pandas, typed loosely for the column builders (see _compat); ``pd`` types the frames
+_pd: Any = pd
+
+__all__ = ["SCOPE_NAMES", "AccessFrame", "AccessIndex"]
+
+# The ``scope`` column: what one symbolic row reaches.
+SCOPE_NAMES: dict[int, str] = {
+    K_ZONE: "zone",
+    K_ALL_ZONES_IN: "all zones of account",
+    K_ALL_ZONES: "all zones",
+    K_ACCOUNT: "account",
+    K_ALL_ACCOUNTS: "all accounts",
+    K_USER: "user",
+}
+_RESOURCE_KIND = {
+    K_ZONE: "zone",
+    K_ALL_ZONES_IN: "zone",
+    K_ALL_ZONES: "zone",
+    K_ACCOUNT: "account",
+    K_ALL_ACCOUNTS: "account",
+    K_USER: "user",
+}
+_ZONE_KINDS = (K_ZONE, K_ALL_ZONES_IN, K_ALL_ZONES)
+_ACCOUNT_KINDS = (K_ACCOUNT, K_ALL_ACCOUNTS)
+CONCRETE_COLUMNS = (
+    "token_id",
+    "token_name",
+    "group",
+    "group_id",
+    "level",
+    "resource_kind",
+    "resource_id",
+    "resource_name",
+    "account_id",
+    "policy",
+    "via",
+    "live",
+)
+
+IntArray = npt.NDArray[np.int64]
+
+
+class AccessIndex:
+    """The effective grant rows of an audit with integer codes for zones and accounts.
+
+    Zones: the directory's, then zone ids grants name that the directory does not know (their
+    account is unknown: -1). Accounts: the directory's, then ids grants name.
+    """
+
+    def __init__(self, audit: Audit):
+        self.audit = audit
+        ctx = audit._ctx
+        inv = audit._inv
+        d = audit._dir
+        self.rows: IntArray = np.flatnonzero(ctx.eff).astype(np.int64)
+        rows = self.rows
+        self.kind = ctx.kind[rows].astype(np.int64)
+        self.tok = ctx.tok[rows].astype(np.int64)
+        self.grp = ctx.grp[rows].astype(np.int64)
+        self.zone_ids: list[str] = list(d.zone_names)
+        self.account_ids: list[str] = list(d.account_names)
+        self.zone_code: dict[str, int] = {z: i for i, z in enumerate(self.zone_ids)}
+        self.account_code: dict[str, int] = {a: i for i, a in enumerate(self.account_ids)}
+        self.n_directory_zones = len(self.zone_ids)
+        self.n_directory_accounts = len(self.account_ids)
+        # zones' accounts the account list lacks come next, so zone_acct is always known
+        zone_acct = [self._account(d.zone_account[z]) for z in self.zone_ids]
+        g_rid, g_racct = inv.g_rid, inv.g_racct
+        rid = np.full(len(rows), -1, dtype=np.int64)
+        racct = np.full(len(rows), -1, dtype=np.int64)
+        for i, (row, kind) in enumerate(zip(rows.tolist(), self.kind.tolist(), strict=True)):
+            if kind == K_ZONE:
+                rid[i] = self._zone(str(g_rid[row]))
+                if g_racct[row] is not None:
+                    racct[i] = self._account(str(g_racct[row]))
+            elif kind == K_ACCOUNT:
+                rid[i] = self._account(str(g_rid[row]))
+            elif kind == K_ALL_ZONES_IN:
+                racct[i] = self._account(str(g_racct[row]))
+        self.rid = rid
+        self.racct = racct
+        # zones grants name that the directory does not know: account unknown
+        zone_acct += [-1] * (len(self.zone_ids) - len(zone_acct))
+        self.zone_acct: IntArray = np.array(zone_acct, dtype=np.int64)
+        # rows the engine decides resource by resource: a deny policy removes part of them
+        # (a grant no deny overlaps reaches every resource it names)
+        self.engine = inv.arrays["has_deny"][self.tok] & inv.arrays["g_narrowed"][rows]
+        self._tokens: dict[int, Any] = {}
+        self._by_group: dict[int, IntArray] | None = None
+
+    def _zone(self, ident: str) -> int:
+        code = self.zone_code.get(ident)
+        if code is None:
+            code = self.zone_code[ident] = len(self.zone_ids)
+            self.zone_ids.append(ident)
+        return code
+
+    def _account(self, ident: str) -> int:
+        code = self.account_code.get(ident)
+        if code is None:
+            code = self.account_code[ident] = len(self.account_ids)
+            self.account_ids.append(ident)
+        return code
+
+    # -- matching ------------------------------------------------------------------------
+    def group_rows(self, group_code: int) -> IntArray:
+        """Indices (into ``self.rows``) of the effective rows of one permission group."""
+        if self._by_group is None:
+            order = np.argsort(self.grp, kind="stable")
+            groups = self.grp[order]
+            bounds = np.flatnonzero(np.diff(groups)) + 1
+            self._by_group = {
+                int(groups[chunk[0]]): order[chunk]
+                for chunk in np.split(np.arange(len(order)), bounds)
+                if len(chunk)
+            }
+        return self._by_group.get(group_code, np.zeros(0, np.int64))
+
+    def _zone_accounts(self, zones: IntArray) -> IntArray:
+        known = len(self.zone_acct)
+        if not known:
+            return np.full(len(zones), -1, dtype=np.int64)
+        inside = zones < known
+        return np.where(inside, self.zone_acct[np.where(inside, zones, 0)], -1).astype(np.int64)
+
+    def zone_pairs(self, sel: IntArray, zones: IntArray) -> tuple[IntArray, IntArray]:
+        """(index into ``self.rows``, zone code) for every row of ``sel`` that reaches one of
+        ``zones`` (codes), before denies."""
+        out_i: list[IntArray] = []
+        out_z: list[IntArray] = []
+        zones = np.unique(zones)
+        if not len(sel) or not len(zones):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        kind = self.kind[sel]
+        zacct = self._zone_accounts(zones)
+        # one zone named (flat, or nested under the zone's own account)
+        direct = sel[kind == K_ZONE]
+        if len(direct):
+            rid = self.rid[direct]
+            j = np.minimum(np.searchsorted(zones, rid), len(zones) - 1)
+            hit = zones[j] == rid
+            direct, j = direct[hit], j[hit]
+            nested = self.racct[direct]
+            ok = (nested == -1) | ((nested == zacct[j]) & (zacct[j] >= 0))
+            out_i.append(direct[ok])
+            out_z.append(zones[j[ok]])
+        # all zones of an account
+        inacct = sel[kind == K_ALL_ZONES_IN]
+        if len(inacct):
+            order = np.argsort(zacct, kind="stable")
+            by_acct = zacct[order]
+            acct = self.racct[inacct]
+            lo = np.searchsorted(by_acct, acct, "left")
+            count = np.searchsorted(by_acct, acct, "right") - lo
+            count[acct < 0] = 0
+            total = int(count.sum())
+            if total:
+                start = np.repeat(np.cumsum(count) - count, count)
+                pos = np.arange(total) - start + np.repeat(lo, count)
+                out_i.append(np.repeat(inacct, count))
+                out_z.append(zones[order[pos]])
+        # all zones: every zone asked about (the directory's, or one a grant names)
+        everywhere = sel[kind == K_ALL_ZONES]
+        if len(everywhere):
+            out_i.append(np.repeat(everywhere, len(zones)))
+            out_z.append(np.tile(zones, len(everywhere)))
+        if not out_i:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(out_i), np.concatenate(out_z)
+
+    def account_pairs(self, sel: IntArray, accounts: IntArray) -> tuple[IntArray, IntArray]:
+        """(index into ``self.rows``, account code) for account-level rows of ``sel`` that
+        reach one of ``accounts``, before denies."""
+        out_i: list[IntArray] = []
+        out_a: list[IntArray] = []
+        accounts = np.unique(accounts)
+        if not len(sel) or not len(accounts):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        kind = self.kind[sel]
+        direct = sel[kind == K_ACCOUNT]
+        if len(direct):
+            rid = self.rid[direct]
+            j = np.minimum(np.searchsorted(accounts, rid), len(accounts) - 1)
+            hit = accounts[j] == rid
+            out_i.append(direct[hit])
+            out_a.append(accounts[j[hit]])
+        everywhere = sel[kind == K_ALL_ACCOUNTS]
+        if len(everywhere):
+            out_i.append(np.repeat(everywhere, len(accounts)))
+            out_a.append(np.tile(accounts, len(everywhere)))
+        if not out_i:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(out_i), np.concatenate(out_a)
+
+    def allowed(self, i: int, *, zone: int | None = None, account: int | None = None) -> bool:
+        """The policy engine's decision for row ``i`` (index into ``self.rows``) on a zone or
+        account code (only called for tokens with deny policies)."""
+        from ..policy import evaluate
+        from .core import _timeless
+
+        audit = self.audit
+        t = int(self.tok[i])
+        token = self._tokens.get(t)
+        if token is None:
+            token = self._tokens[t] = _timeless(audit._inv.records[t].payload)
+        group = audit._inv.groups.ids[int(self.grp[i])]
+        d = audit._dir
+        if zone is not None:
+            zone_id = self.zone_ids[zone]
+            decision = evaluate(
+                token,
+                group,
+                zone=zone_id,
+                account=d.zone_account.get(zone_id),
+                directory=d.directory,
+                at=audit.now,
+            )
+        elif account is not None:
+            decision = evaluate(
+                token, group, account=self.account_ids[account], at=audit.now, directory=d.directory
+            )
+        else:
+            decision = evaluate(token, group, at=audit.now)
+        return decision.allowed
+
+    def after_denies(self, i: IntArray, target: IntArray, what: str) -> tuple[IntArray, IntArray]:
+        """Drop the (row, target) pairs the engine refuses (tokens with deny policies only)."""
+        if not len(i):
+            return i, target
+        check = np.flatnonzero(self.engine[i])
+        if not len(check):
+            return i, target
+        keep = np.ones(len(i), dtype=bool)
+        cache: dict[tuple[int, int, int], bool] = {}
+        for k in check.tolist():
+            row, code = int(i[k]), int(target[k])
+            key = (int(self.tok[row]), int(self.grp[row]), code)
+            verdict = cache.get(key)
+            if verdict is None:
+                if what == "zone":
+                    verdict = self.allowed(row, zone=code)
+                elif what == "account":
+                    verdict = self.allowed(row, account=code)
+                else:
+                    verdict = self.allowed(row)
+                cache[key] = verdict
+            keep[k] = verdict
+        return i[keep], target[keep]
+
+    # -- resolution ----------------------------------------------------------------------
+    def zone_codes(self, zones: str | Iterable[str]) -> IntArray:
+        """Codes of zones given by name or id (a name not in the directory raises)."""
+        d = self.audit.directory
+        out = []
+        for z in [zones] if isinstance(zones, str) else list(zones):
+            found = d.find_zone(z)
+            if found is not None:
+                out.append(self.zone_code[found.id])
+            elif is_id(z):
+                out.append(self._zone(z))
+            else:
+                raise InvalidInput(
+                    f"no zone {z!r} in the audit's directory; give a zone id or one of: "
+                    + ", ".join(sorted(self.audit._dir.zone_names.values())[:10])
+                )
+        return np.array(out, dtype=np.int64)
+
+    def account_codes(self, accounts: str | Iterable[str]) -> IntArray:
+        """Codes of accounts given by name or id (a name not in the directory raises)."""
+        d = self.audit.directory
+        out = []
+        for a in [accounts] if isinstance(accounts, str) else list(accounts):
+            found = d.find_account(a)
+            if found is not None:
+                out.append(self.account_code[found.id])
+            elif is_id(a):
+                out.append(self._account(a))
+            else:
+                raise InvalidInput(
+                    f"no account {a!r} in the audit's directory; give an account id or one "
+                    "of: " + ", ".join(sorted(self.audit._dir.account_names.values())[:10])
+                )
+        return np.array(out, dtype=np.int64)
+
+    def zones_of_accounts(self, accounts: IntArray) -> IntArray:
+        """Codes of the directory zones that belong to ``accounts``."""
+        if not len(self.zone_acct):
+            return np.zeros(0, np.int64)
+        return np.flatnonzero(np.isin(self.zone_acct, accounts)).astype(np.int64)
+
+    # -- expansion -----------------------------------------------------------------------
+    def expand(
+        self,
+        *,
+        zone: str | Sequence[str] | None = None,
+        account: str | Sequence[str] | None = None,
+        token: str | Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Concrete rows (see :meth:`AccessFrame.expand`)."""
+        audit = self.audit
+        sel = np.arange(len(self.rows), dtype=np.int64)
+        if token is not None:
+            wanted = [audit._token(t) for t in ([token] if isinstance(token, str) else token)]
+            sel = sel[np.isin(self.tok, np.array(wanted, dtype=np.int64))]
+        user = zone is None and account is None
+        if zone is None and account is None:
+            # every zone and account known: the directory's and those grants name
+            zones = np.arange(len(self.zone_ids), dtype=np.int64)
+            accounts = np.arange(len(self.account_ids), dtype=np.int64)
+        else:
+            zones = np.zeros(0, np.int64)
+            accounts = np.zeros(0, np.int64)
+            if zone is not None:
+                zones = self.zone_codes(zone)
+            if account is not None:
+                accounts = self.account_codes(account)
+                zones = np.union1d(zones, self.zones_of_accounts(accounts)).astype(np.int64)
+        zi, zt = self.after_denies(*self.zone_pairs(sel, zones), "zone")
+        ai, at = self.after_denies(*self.account_pairs(sel, accounts), "account")
+        ui = sel[self.kind[sel] == K_USER] if user else np.zeros(0, np.int64)
+        return self.concrete(zi, zt, ai, at, ui)
+
+    def concrete(
+        self, zi: IntArray, zt: IntArray, ai: IntArray, at: IntArray, ui: IntArray
+    ) -> pd.DataFrame:
+        """The concrete frame of zone, account and user pairs (deduplicated per token, group
+        and resource: the first grant in policy order is the one shown in ``via``)."""
+        audit = self.audit
+        ctx = audit._ctx
+        inv = audit._inv
+        d = audit._dir
+        n_z, n_a = len(zi), len(ai)
+        idx = np.concatenate([zi, ai, ui]).astype(np.int64)
+        kind_code = np.concatenate(
+            [np.zeros(n_z, np.int64), np.ones(n_a, np.int64), np.full(len(ui), 2, np.int64)]
+        )
+        target = np.concatenate([zt, at, np.zeros(len(ui), np.int64)]).astype(np.int64)
+        if len(idx):
+            order = np.lexsort((idx, target, self.grp[idx], kind_code, self.tok[idx]))
+            idx, kind_code, target = idx[order], kind_code[order], target[order]
+            key = np.stack([self.tok[idx], self.grp[idx], kind_code, target])
+            first = np.ones(len(idx), dtype=bool)
+            first[1:] = (key[:, 1:] != key[:, :-1]).any(axis=0)
+            idx, kind_code, target = idx[first], kind_code[first], target[first]
+            order = np.argsort(idx, kind="stable")
+            idx, kind_code, target = idx[order], kind_code[order], target[order]
+        rows = self.rows[idx]
+        toks = self.tok[idx]
+        grps = self.grp[idx]
+        zone_names = np.array([d.zone_names.get(z, z) for z in self.zone_ids], dtype=object)
+        zone_acct = np.array([d.zone_account.get(z) for z in self.zone_ids], dtype=object)
+        account_names = np.array(
+            [d.account_names.get(a, a) for a in self.account_ids], dtype=object
+        )
+        account_ids = np.array(self.account_ids, dtype=object)
+        zone_ids = np.array(self.zone_ids, dtype=object)
+        is_zone, is_account = kind_code == 0, kind_code == 1
+        rid = np.full(len(idx), None, dtype=object)
+        name = np.full(len(idx), "the user", dtype=object)
+        acct = np.full(len(idx), None, dtype=object)
+        if len(zone_ids):
+            rid[is_zone] = zone_ids[target[is_zone]]
+            name[is_zone] = zone_names[target[is_zone]]
+            acct[is_zone] = zone_acct[target[is_zone]]
+        if len(account_ids):
+            rid[is_account] = account_ids[target[is_account]]
+            name[is_account] = account_names[target[is_account]]
+            acct[is_account] = account_ids[target[is_account]]
+        user_rows = kind_code == 2
+        if user_rows.any():
+            rid[user_rows] = np.array(inv.g_rid, dtype=object)[rows[user_rows]]
+        labels = _labels(ctx.resource_label, rows)
+        ids = np.array(inv.ids, dtype=object)
+        names = np.array(inv.names, dtype=object)
+        group_names = np.array(inv.groups.names, dtype=object)
+        group_ids = np.array(inv.groups.ids, dtype=object)
+        return as_frame(
+            pd.DataFrame(
+                {
+                    "token_id": _pd.array(ids[toks] if len(ids) else [], dtype=STR),
+                    "token_name": _pd.array(names[toks] if len(ids) else [], dtype=STR),
+                    "group": _pd.array(group_names[grps], dtype=STR),
+                    "group_id": _pd.array(group_ids[grps], dtype=STR),
+                    "level": _pd.Categorical.from_codes(
+                        ctx.row_level[rows].astype(np.int64), categories=list(LEVELS)
+                    ),
+                    "resource_kind": _pd.Categorical.from_codes(
+                        kind_code, categories=["zone", "account", "user"]
+                    ),
+                    "resource_id": _pd.array(rid, dtype=STR),
+                    "resource_name": _pd.array(name, dtype=STR),
+                    "account_id": _pd.array(acct, dtype=STR),
+                    "policy": _pd.array(ctx.pol[rows], dtype="Int64"),
+                    "via": _pd.array(labels, dtype=STR),
+                    "live": _pd.array(ctx.live[toks], dtype="boolean"),
+                }
+            )
+        )
+
+    # -- the matrix ----------------------------------------------------------------------
+    def matrix(self, level: str | None, by: str, columns: str, limit: int | None) -> pd.DataFrame:
+        """See :meth:`cftokens.audit.Audit.access_matrix`."""
+        if level is not None and level not in ("read", "write", "other"):
+            raise InvalidInput("level must be 'read', 'write', 'other' or None")
+        if by not in ("name", "token_id"):
+            raise InvalidInput("by must be 'name' or 'token_id'")
+        if columns not in ("zone", "account"):
+            raise InvalidInput("columns must be 'zone' or 'account'")
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise InvalidInput("limit must be a positive number of columns, or None for all")
+        sel = np.arange(len(self.rows), dtype=np.int64)
+        if level is not None:
+            row_level = self.audit._ctx.row_level[self.rows]
+            sel = sel[row_level == LEVELS.index(level)]
+        if columns == "zone":
+            reach = self._zone_reach(sel)
+            names = [self.audit._dir.zone_names.get(z, z) for z in self.zone_ids]
+        else:
+            reach = self._account_reach(sel)
+            names = [self.audit._dir.account_names.get(a, a) for a in self.account_ids]
+        reached = np.flatnonzero(reach > 0)
+        ranked = sorted(reached.tolist(), key=lambda c: (-int(reach[c]), names[c]))
+        shown = np.array(ranked if limit is None else ranked[:limit], dtype=np.int64)
+        if columns == "zone":
+            i, target = self.after_denies(*self.zone_pairs(sel, shown), "zone")
+        else:
+            i, target = self._account_cells(sel, shown)
+        frame = self._crosstab(i, target, names, by, columns)
+        what = "zones" if columns == "zone" else "accounts"
+        left = len(ranked) - len(shown)
+        frame.attrs["columns_total"] = len(ranked)
+        frame.attrs["columns_shown"] = len(shown)
+        frame.attrs["note"] = (
+            f"{len(shown)} of {len(ranked)} {what} drawn (those the most grants reach); "
+            f"{left:,} more not drawn: raise limit= or use access.expand({columns}=...)"
+            if left
+            else f"all {len(ranked)} {what} with access drawn"
+        )
+        return frame
+
+    def _zone_reach(self, sel: IntArray) -> IntArray:
+        """Grants (before denies) reaching each zone code: a ranking, not an answer."""
+        n = len(self.zone_ids)
+        kind = self.kind[sel]
+        reach = np.bincount(self.rid[sel][kind == K_ZONE], minlength=n)[:n].astype(np.int64)
+        per_account = np.bincount(
+            self.racct[sel][kind == K_ALL_ZONES_IN], minlength=len(self.account_ids)
+        )
+        known = self.zone_acct >= 0
+        reach[known] += per_account[self.zone_acct[known]]
+        reach += int((kind == K_ALL_ZONES).sum())
+        return reach
+
+    def _account_reach(self, sel: IntArray) -> IntArray:
+        """Grants (before denies) reaching each account or one of its zones."""
+        n = len(self.account_ids)
+        kind = self.kind[sel]
+        reach = np.bincount(self.rid[sel][kind == K_ACCOUNT], minlength=n)[:n].astype(np.int64)
+        reach += np.bincount(self.racct[sel][kind == K_ALL_ZONES_IN], minlength=n)[:n]
+        direct = sel[kind == K_ZONE]
+        nested = self.racct[direct]
+        acct = np.where(nested >= 0, nested, self._zone_accounts(self.rid[direct]))
+        reach += np.bincount(acct[acct >= 0], minlength=n)[:n]
+        reach += int((kind == K_ALL_ACCOUNTS).sum())
+        with_zones = np.zeros(n, dtype=bool)
+        with_zones[self.zone_acct[self.zone_acct >= 0]] = True
+        reach[with_zones] += int((kind == K_ALL_ZONES).sum())
+        return reach
+
+    def _account_cells(self, sel: IntArray, accounts: IntArray) -> tuple[IntArray, IntArray]:
+        """(row, account) pairs: account rows on the account, zone rows on at least one of its
+        zones (after denies: for tokens with deny policies, one zone the engine allows)."""
+        i_acc, t_acc = self.after_denies(*self.account_pairs(sel, accounts), "account")
+        out_i, out_a = [i_acc], [t_acc]
+        kind = self.kind[sel]
+        zone_sel = sel[np.isin(kind, _ZONE_KINDS)]
+        zones_of: dict[int, IntArray] = {}
+        for a in accounts.tolist():
+            zones_of[a] = np.flatnonzero(self.zone_acct == a).astype(np.int64)
+        plain = zone_sel[~self.engine[zone_sel]]
+        k = self.kind[plain]
+        # a row without denies reaches an account when it reaches one of its zones
+        direct = plain[k == K_ZONE]
+        if len(direct):
+            zi, zt = self.zone_pairs(direct, np.unique(self.rid[direct]))
+            acct = self.zone_acct[zt] if len(zt) else zt
+            hit = np.isin(acct, accounts)
+            out_i.append(zi[hit])
+            out_a.append(acct[hit])
+        has_zones = np.array([len(zones_of[a]) > 0 for a in accounts.tolist()], dtype=bool)
+        inacct = plain[k == K_ALL_ZONES_IN]
+        if len(inacct):
+            hit = np.isin(self.racct[inacct], accounts[has_zones])
+            out_i.append(inacct[hit])
+            out_a.append(self.racct[inacct][hit])
+        everywhere = plain[k == K_ALL_ZONES]
+        with_zones = accounts[has_zones]
+        out_i.append(np.repeat(everywhere, len(with_zones)))
+        out_a.append(np.tile(with_zones, len(everywhere)))
+        # rows a deny narrows: the engine, zone by zone, until one zone of the account is allowed
+        for row in zone_sel[self.engine[zone_sel]].tolist():
+            one = np.array([row], dtype=np.int64)
+            for a in accounts.tolist():
+                _, zt = self.zone_pairs(one, zones_of[a])
+                if any(self.allowed(row, zone=int(z)) for z in zt.tolist()):
+                    out_i.append(one)
+                    out_a.append(np.array([a], dtype=np.int64))
+        return np.concatenate(out_i).astype(np.int64), np.concatenate(out_a).astype(np.int64)
+
+    def _crosstab(
+        self, i: IntArray, target: IntArray, names: list[str], by: str, axis: str
+    ) -> pd.DataFrame:
+        """Distinct permission groups per (token, column), labelled; rows and columns sorted."""
+        inv = self.audit._inv
+        if not len(i):
+            return as_frame(_pd.DataFrame(dtype="int64"))
+        toks, grps = self.tok[i], self.grp[i]
+        cells = np.unique(np.stack([toks, target, grps]), axis=1)
+        if by == "name":
+            seen: dict[str, int] = {}
+            for n in inv.names:
+                seen[n] = seen.get(n, 0) + 1
+            labels = [
+                f"{n} ({t[:6]})" if seen[n] > 1 else n
+                for n, t in zip(inv.names, inv.ids, strict=True)
+            ]
+        else:
+            labels = list(inv.ids)
+        label = np.array(labels, dtype=object)
+        col_names = np.array(names, dtype=object)
+        matrix = _pd.crosstab(
+            _pd.Series(label[cells[0]], name="token"),
+            _pd.Series(col_names[cells[1]], name=axis),
+        )
+        return as_frame(matrix.astype("int64"))
+
+    # -- the symbolic view ---------------------------------------------------------------
+    def symbolic(self) -> AccessFrame:
+        """One row per effective grant (see :attr:`cftokens.audit.Audit.access`)."""
+        audit = self.audit
+        ctx = audit._ctx
+        inv = audit._inv
+        d = audit._dir
+        idx = np.arange(len(self.rows), dtype=np.int64)
+        kind = self.kind
+        keyed = np.stack([self.tok, self.grp, kind, self.rid, self.racct])
+        if len(idx):
+            order = np.lexsort(keyed[::-1])
+            sorted_keys = keyed[:, order]
+            first = np.ones(len(idx), dtype=bool)
+            first[1:] = (sorted_keys[:, 1:] != sorted_keys[:, :-1]).any(axis=0)
+            idx = np.sort(order[first])
+        rows = self.rows[idx]
+        toks, grps, kinds = self.tok[idx], self.grp[idx], kind[idx]
+        n_zones_of = np.zeros(len(self.account_ids) + 1, dtype=np.int64)
+        if len(self.zone_acct):
+            known = self.zone_acct[self.zone_acct >= 0]
+            n_zones_of[: len(self.account_ids)] = np.bincount(
+                known, minlength=len(self.account_ids)
+            )[: len(self.account_ids)]
+        breadth = np.ones(len(idx), dtype=np.int64)
+        breadth[kinds == K_ALL_ZONES] = self.n_directory_zones
+        breadth[kinds == K_ALL_ACCOUNTS] = self.n_directory_accounts
+        inacct = kinds == K_ALL_ZONES_IN
+        breadth[inacct] = n_zones_of[self.racct[idx][inacct]]
+        labels = _labels(ctx.resource_label, rows)
+        scope_names = [SCOPE_NAMES[k] for k in range(max(SCOPE_NAMES) + 1)]
+        resource_kind = ["zone", "account", "user"]
+        rk = np.array([resource_kind.index(_RESOURCE_KIND[k]) for k in range(len(scope_names))])
+        rid = np.array(inv.g_rid, dtype=object)[rows] if len(rows) else np.zeros(0, object)
+        rid[np.isin(kinds, (K_ALL_ZONES, K_ALL_ACCOUNTS, K_ALL_ZONES_IN))] = None
+        acct = np.full(len(rows), None, dtype=object)
+        account_ids = np.array(self.account_ids + [None], dtype=object)
+        zacct = np.array([d.zone_account.get(z) for z in self.zone_ids] + [None], dtype=object)
+        z_rows = kinds == K_ZONE
+        nested = self.racct[idx]
+        acct[z_rows] = np.where(
+            nested[z_rows] >= 0, account_ids[nested[z_rows]], zacct[self.rid[idx][z_rows]]
+        )
+        acct[inacct] = account_ids[nested[inacct]]
+        a_rows = kinds == K_ACCOUNT
+        acct[a_rows] = account_ids[self.rid[idx][a_rows]]
+        ids = np.array(inv.ids, dtype=object)
+        names = np.array(inv.names, dtype=object)
+        denied = _deny_notes(audit, toks, grps)
+        frame = AccessFrame(
+            {
+                "token_id": _pd.array(ids[toks] if len(ids) else [], dtype=STR),
+                "token_name": _pd.array(names[toks] if len(ids) else [], dtype=STR),
+                "group": _pd.array(np.array(inv.groups.names, dtype=object)[grps], dtype=STR),
+                "group_id": _pd.array(np.array(inv.groups.ids, dtype=object)[grps], dtype=STR),
+                "level": _pd.Categorical.from_codes(
+                    ctx.row_level[rows].astype(np.int64), categories=list(LEVELS)
+                ),
+                "resource_kind": _pd.Categorical.from_codes(rk[kinds], categories=resource_kind),
+                "scope": _pd.Categorical.from_codes(kinds, categories=scope_names),
+                "resource_id": _pd.array(rid, dtype=STR),
+                "resource_name": _pd.array(
+                    [_short(label) for label in labels] if len(labels) else [], dtype=STR
+                ),
+                "account_id": _pd.array(acct, dtype=STR),
+                "n_resources": _pd.array(breadth, dtype="Int64"),
+                "narrowed": _pd.array(inv.arrays["g_narrowed"][rows], dtype="boolean"),
+                "denied": _pd.array(denied, dtype=STR),
+                "policy": _pd.array(ctx.pol[rows], dtype="Int64"),
+                "via": _pd.array(labels, dtype=STR),
+                "live": _pd.array(ctx.live[toks], dtype="boolean"),
+            }
+        )
+        frame._access_index = self
+        return frame
+
+
+def _labels(label: Callable[[int], str], rows: IntArray) -> list[str]:
+    """``label(row)`` for each row, computed once per distinct row."""
+    if not len(rows):
+        return []
+    unique, inverse = np.unique(rows, return_inverse=True)
+    texts = [label(int(r)) for r in unique.tolist()]
+    return [texts[i] for i in inverse.tolist()]
+
+
+def _short(label: str) -> str:
+    """The resource in ``via`` without its kind word for single resources."""
+    for prefix in ("zone ", "account "):
+        if label.startswith(prefix):
+            return label[len(prefix) :]
+    return label
+
+
+def _deny_notes(audit: Audit, toks: IntArray, grps: IntArray) -> list[str | None]:
+    """For each (token, group) row: the denies of that group in the token, in words."""
+    ctx = audit._ctx
+    inv = audit._inv
+    out: list[str | None] = [None] * len(toks)
+    has_deny = inv.arrays["has_deny"]
+    if not len(toks) or not has_deny[toks].any():
+        return out
+    notes: dict[tuple[int, int], str | None] = {}
+    for k in np.flatnonzero(has_deny[toks]).tolist():
+        key = (int(toks[k]), int(grps[k]))
+        if key not in notes:
+            texts = [
+                f"policy {ctx.pol[row]} denies {ctx.resource_label(row)}"
+                for row in ctx.token_rows(key[0])
+                if inv.g_deny[row] and int(ctx.grp[row]) == key[1]
+            ]
+            notes[key] = "; ".join(texts) or None
+        out[k] = notes[key]
+    return out
+
+
+class AccessFrame(pd.DataFrame):
+    """``audit.access``: one row per effective grant, wildcards kept symbolic.
+
+    Columns: token_id, token_name, group, group_id, level; ``resource_kind`` (zone, account,
+    user: what the row reaches); ``scope`` (zone, all zones of account, all zones, account,
+    all accounts, user); resource_id (None for wildcards), resource_name, account_id (the
+    zone's or the account's); ``n_resources`` (how many of the directory's zones or accounts
+    the row covers, before denies); ``narrowed`` and ``denied`` (a deny policy removes part of
+    it, and which); policy, via (the grant in words), live. :meth:`expand` gives concrete rows.
+    A filtered or transformed copy is a plain DataFrame.
+    """
+
+    _metadata: ClassVar[list[str]] = ["_access_index"]
+    _access_index: AccessIndex
+
+    def expand(
+        self,
+        *,
+        zone: str | Sequence[str] | None = None,
+        account: str | Sequence[str] | None = None,
+        token: str | Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Concrete access: one row per (token, permission group, zone/account/user), after
+        denies (the policy engine decides tokens with deny policies), as
+        :func:`cftokens.evaluate` would answer.
+
+        ``zone``: zone name(s) or id(s); ``account``: account name(s) or id(s): the account
+        itself and each of its zones; ``token``: token id(s) or name(s), alone or with the
+        others. With no argument, everything: as many rows as tokens × the zones they reach,
+        which can be very large (filter with ``zone``/``account``/``token`` first).
+        """
+        return self._access_index.expand(zone=zone, account=account, token=token)
