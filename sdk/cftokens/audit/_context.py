@@ -45,6 +45,8 @@ class DirectoryIndex:
         for z in directory.zones:
             self.zones_of.setdefault(z.account.id, []).append(z.id)
         self.user = user
+        # placeholder ids of resources known only after apply (Terraform) -> what they are
+        self.pending: dict[str, str] = {}
 
     @property
     def has_zones(self) -> bool:
@@ -60,12 +62,16 @@ class DirectoryIndex:
         """An account's name, else its id."""
         if ident is None:
             return "an unknown account"
+        if ident in self.pending:
+            return f"{self.pending[ident]}, resource known only after apply"
         return self.account_names.get(ident, ident)
 
     def zone(self, ident: str | None) -> str:
         """A zone's name, else its id."""
         if ident is None:
             return "an unknown zone"
+        if ident in self.pending:
+            return f"{self.pending[ident]}, resource known only after apply"
         return self.zone_names.get(ident, ident)
 
 

@@ -40,6 +40,7 @@ from .remediation import Remediation, apply_fixes
 from .rules import RULES, SUPPRESSION_RULE, Hits, run_rules
 from .severity import SEVERITY_ORDER, Severity, severity_dtype
 from .suppressions import Suppression, load_suppressions, parse_suppressions
+from .terraform import PENDING_KEY
 from .usage import UsageIndex, normalise_usage
 
 if TYPE_CHECKING:
@@ -157,6 +158,12 @@ class Audit:
         self.user = dict(user) if user else None
         self.directory = Directory(accounts=accounts, zones=zones)
         self._dir = DirectoryIndex(self.directory, user=self.user.get("id") if self.user else None)
+        for record in records:
+            pending = (
+                record.payload.get(PENDING_KEY) if isinstance(record.payload, Mapping) else None
+            )
+            if isinstance(pending, Mapping):
+                self._dir.pending.update({str(k): str(v) for k, v in pending.items()})
         self._records = list(records)
         self._collection_gaps = [dict(g) for g in gaps]
         if isinstance(suppressions, str | Path):
@@ -224,9 +231,13 @@ class Audit:
     @classmethod
     def from_terraform(cls, path: str | Path, **kwargs: Any) -> Audit:
         """Lint tokens declared in Terraform: ``cloudflare_api_token`` and
-        ``cloudflare_account_token`` in ``terraform show -json`` output (plan or state) or a
-        ``terraform.tfstate`` file. Keyword arguments go to :meth:`from_records` (e.g.
-        ``profile="ci"``, ``accounts=``, ``zones=``)."""
+        ``cloudflare_account_token`` in a ``.tf`` file or a directory of them (HCL; needs
+        ``pip install 'cftokens[terraform]'``), in ``terraform show -json`` output (plan or
+        state) or a ``terraform.tfstate`` file. ``var_files=[...]`` adds ``.tfvars`` files to
+        a configuration's own ``terraform.tfvars``/``*.auto.tfvars``. Values known only after
+        apply are judged at their worst (see :mod:`cftokens.audit.terraform`). Other keyword
+        arguments go to :meth:`from_records` (e.g. ``profile="ci"``, ``accounts=``,
+        ``zones=``, ``now=``)."""
         from .terraform import read_terraform
 
         return read_terraform(cls, path, kwargs)

@@ -1649,8 +1649,11 @@ def _missing_mask(ctx: Ctx) -> npt.NDArray[np.bool_]:
     zones = d.zone_names if d.has_zones else None
     accounts = d.account_names if d.has_accounts else None
     user = d.user
+    pending = d.pending
     flags = [
-        (
+        rid not in pending
+        and acct not in pending
+        and (
             (k == K_ZONE and zones is not None and rid not in zones)
             or (k == K_ACCOUNT and accounts is not None and rid not in accounts)
             or (k == K_ALL_ZONES_IN and accounts is not None and acct not in accounts)

@@ -1,18 +1,34 @@
 """Tokens declared in Terraform: ``cloudflare_api_token`` and ``cloudflare_account_token``.
 
-Reads the JSON of ``terraform show -json <plan>`` (``planned_values``), ``terraform show -json``
-on a state (``values``), or a raw ``terraform.tfstate`` (``resources[].instances[]``), from the
-root module and every child module. Attribute shapes of the Cloudflare provider v5:
+Reads, from the root module and every child module:
 
-- ``policies``: a list of ``{effect, permission_groups: [{id, meta?}], resources}``, where
-  ``resources`` is a map of resource keys to ``"*"`` or to a JSON-encoded nested map (as
-  written with ``jsonencode``), or the whole map JSON-encoded as one string;
-- ``condition``: ``{request_ip: {in: [...], not_in: [...]}}``;
-- ``cloudflare_account_token`` carries ``account_id`` (its owner).
+- ``.tf`` files and directories (HCL, see :mod:`cftokens.audit.hcl`; needs the ``terraform``
+  extra), with ``terraform.tfvars``, ``*.auto.tfvars`` and any ``var_files``;
+- the JSON of ``terraform show -json <plan>`` (``planned_values``, with ``resource_changes``'
+  ``after_unknown`` marking values known only after apply), of ``terraform show -json`` on a
+  state (``values``), or a raw ``terraform.tfstate`` (``resources[].instances[]``).
 
-Provider v4's ``policy`` blocks (``permission_groups`` as a list of ids) are read too. Tokens
-not created yet have no id: a stable one is derived from the resource address. The secret
-``value`` attribute of a state is never read.
+Attribute shapes of the Cloudflare provider: v5 ``policies`` (a list of ``{effect,
+permission_groups: [{id}], resources}``, ``resources`` a map of keys to ``"*"`` or to a nested
+map, either part possibly JSON-encoded with ``jsonencode``), v4 ``policy {}`` blocks
+(``permission_groups`` a list of ids), ``condition`` (``{request_ip: {in, not_in}}`` or v4
+blocks), ``expires_on``, ``not_before``, ``status``; ``cloudflare_account_token`` carries
+``account_id`` (its owner).
+
+**Unknown values are judged at their worst, never as "no grant".** A resource id known only
+after apply (``com.cloudflare.api.account.zone.${cloudflare_zone.x.id}``, a whole ``resources``
+map unknown in a plan, ``var.zone_id`` without a value) stands for one concrete resource of
+its scope: every rule sees one zone (or account, or user), and findings name it "…, resource
+known only after apply". A key that is unknown as a whole is read as the widest key of the
+policy's scopes (all zones, all accounts), a nested value that is unknown as all zones of that
+account: never narrower than the text allows. An unknown IP range, expiry or start is left
+out (no allowlist, no expiry: the worst reading). Permission groups that cannot be known
+offline make the token a gap (it is not judged, and a gate must not pass on it).
+
+Tokens not created yet have no id: a stable one is derived from the resource address, and no
+``issued_on``: the audit's now stands in (:class:`~cftokens.audit.core.Audit`). The secret
+``value`` attribute of a state is never read. Every malformed value raises
+:class:`InvalidInput` naming its place in the document.
 """
 
 from __future__ import annotations
@@ -20,48 +36,135 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput
+from ..model.resources import (
+    ACCOUNT_PREFIX,
+    ALL_ACCOUNTS_KEY,
+    ALL_ZONES_KEY,
+    USER_PREFIX,
+    ZONE_PREFIX,
+)
+from ._hclexpr import Template, Unknown, has_unknown
 from ._inventory import TokenRecord
 
 if TYPE_CHECKING:
     from .core import Audit
 
-__all__ = ["read_terraform", "token_records"]
+__all__ = ["PENDING_KEY", "read_terraform", "to_token", "token_records"]
 
 TYPES = ("cloudflare_api_token", "cloudflare_account_token")
+PENDING_KEY = "terraform_pending"  # token dict key: placeholder id -> what it stands for
+_PREFIXES = ((ZONE_PREFIX, "zone"), (ACCOUNT_PREFIX, "account"), (USER_PREFIX, "user"))
 
 
-def _module_resources(module: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
-    for res in module.get("resources") or []:
-        if res.get("mode", "managed") == "managed" and res.get("type") in TYPES:
-            yield (
-                res.get("address") or f"{res['type']}.{res.get('name')}",
-                res["type"],
-                res.get("values") or {},
-            )
-    for child in module.get("child_modules") or []:
-        yield from _module_resources(child)
+class Unjudgeable(Exception):
+    """A token whose permissions cannot be known offline: reported as a gap."""
 
 
-def _resources(data: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+def _type(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return type(value).__name__
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> Any:
+    if not isinstance(value, kind):
+        raise InvalidInput(f"{where}: expected {what}, got {_type(value)}")
+    return value
+
+
+# -------------------------------------------------------------------------------------------
+# JSON documents
+# -------------------------------------------------------------------------------------------
+
+
+def _module_resources(
+    module: Any, where: str, unknown: Mapping[str, Any]
+) -> Iterator[tuple[str, str, Any]]:
+    _expect(module, Mapping, where, "an object")
+    resources = _expect(module.get("resources") or [], list, f"{where}.resources", "a list")
+    for i, res in enumerate(resources):
+        at = f"{where}.resources[{i}]"
+        _expect(res, Mapping, at, "an object")
+        if res.get("mode", "managed") != "managed" or res.get("type") not in TYPES:
+            continue
+        address = res.get("address") or f"{res['type']}.{res.get('name')}"
+        _expect(address, str, f"{at}.address", "a string")
+        values = _expect(res.get("values") or {}, Mapping, f"{at}.values", "an object")
+        yield address, res["type"], _with_unknowns(values, unknown.get(address), address)
+    children = _expect(module.get("child_modules") or [], list, f"{where}.child_modules", "a list")
+    for i, child in enumerate(children):
+        yield from _module_resources(child, f"{where}.child_modules[{i}]", unknown)
+
+
+def _with_unknowns(value: Any, marks: Any, path: str) -> Any:
+    """``after`` values with ``after_unknown`` leaves replaced by :class:`Unknown`."""
+    if marks is True:
+        return Unknown(path)
+    if isinstance(marks, Mapping):
+        base = dict(value) if isinstance(value, Mapping) else {}
+        for key, mark in marks.items():
+            base[key] = _with_unknowns(base.get(key), mark, f"{path}.{key}")
+        return base
+    if isinstance(marks, list) and isinstance(value, list | type(None)):
+        items = list(value or [])
+        items += [None] * (len(marks) - len(items))
+        return [
+            _with_unknowns(v, marks[i] if i < len(marks) else None, f"{path}[{i}]")
+            for i, v in enumerate(items)
+        ]
+    return value
+
+
+def _unknown_marks(data: Mapping[str, Any]) -> dict[str, Any]:
+    changes = _expect(data.get("resource_changes") or [], list, "resource_changes", "a list")
+    marks: dict[str, Any] = {}
+    for i, change in enumerate(changes):
+        at = f"resource_changes[{i}]"
+        _expect(change, Mapping, at, "an object")
+        body = _expect(change.get("change") or {}, Mapping, f"{at}.change", "an object")
+        after_unknown = body.get("after_unknown")
+        if after_unknown and isinstance(change.get("address"), str):
+            marks[change["address"]] = after_unknown
+    return marks
+
+
+def _resources(data: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
     if "planned_values" in data:
-        yield from _module_resources((data.get("planned_values") or {}).get("root_module") or {})
+        planned = _expect(data.get("planned_values") or {}, Mapping, "planned_values", "an object")
+        yield from _module_resources(
+            planned.get("root_module") or {}, "planned_values.root_module", _unknown_marks(data)
+        )
     elif "values" in data and isinstance(data.get("values"), Mapping):
-        yield from _module_resources(data["values"].get("root_module") or {})
+        yield from _module_resources(
+            data["values"].get("root_module") or {}, "values.root_module", {}
+        )
     elif "resources" in data and "version" in data:  # raw terraform.tfstate
-        for res in data.get("resources") or []:
+        resources = _expect(data.get("resources") or [], list, "resources", "a list")
+        for i, res in enumerate(resources):
+            at = f"resources[{i}]"
+            _expect(res, Mapping, at, "an object")
             if res.get("mode", "managed") != "managed" or res.get("type") not in TYPES:
                 continue
             base = f"{res['type']}.{res.get('name')}"
             if res.get("module"):
                 base = f"{res['module']}.{base}"
-            for inst in res.get("instances") or []:
+            instances = _expect(res.get("instances") or [], list, f"{at}.instances", "a list")
+            for j, inst in enumerate(instances):
+                _expect(inst, Mapping, f"{at}.instances[{j}]", "an object")
                 key = inst.get("index_key")
                 address = base if key is None else f"{base}[{json.dumps(key)}]"
-                yield address, res["type"], inst.get("attributes") or {}
+                attrs = inst.get("attributes") or {}
+                _expect(attrs, Mapping, f"{at}.instances[{j}].attributes", "an object")
+                yield address, res["type"], attrs
     else:
         raise InvalidInput(
             "not Terraform JSON: expected the output of `terraform show -json` (a plan with "
@@ -69,86 +172,207 @@ def _resources(data: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str,
         )
 
 
-def _resources_map(value: Any, where: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise InvalidInput(f"{where}: resources is a string but not JSON") from None
-    if not isinstance(value, Mapping):
-        raise InvalidInput(f"{where}: resources must be a map")
-    out: dict[str, Any] = {}
-    for key, inner in value.items():
-        if isinstance(inner, str) and inner.strip().startswith("{"):
+# -------------------------------------------------------------------------------------------
+# One token
+# -------------------------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, address: str):
+        self.address = address
+        self.pending: dict[str, str] = {}
+
+    def placeholder(self, what: str) -> str:
+        ident = hashlib.sha256(f"pending:{what}".encode()).hexdigest()[:32]
+        self.pending[ident] = what
+        return ident
+
+    def key(self, key: Any, scopes: set[str], where: str) -> str:
+        """A resource key; an unknown id becomes a placeholder, an unknown key the widest."""
+        if isinstance(key, str):
+            return key
+        if isinstance(key, Template):
+            parts = key.parts
+            if len(parts) == 2 and isinstance(parts[0], str) and isinstance(parts[1], Unknown):
+                for prefix, _ in _PREFIXES:
+                    if parts[0] == prefix:
+                        return prefix + self.placeholder(parts[1].what)
+        if isinstance(key, Unknown | Template):
+            if "zone" in scopes:
+                return ALL_ZONES_KEY
+            if "account" in scopes:
+                return ALL_ACCOUNTS_KEY
+            return USER_PREFIX + self.placeholder(key.what)
+        raise InvalidInput(f"{where}: a resource key must be a string, got {_type(key)}")
+
+    def resources(self, value: Any, scopes: set[str], where: str) -> Any:
+        if value is None:
+            return {}
+        if isinstance(value, Unknown | Template):
+            # the whole map is known only after apply: one concrete resource per scope
+            out: dict[str, Any] = {}
+            what = value.what
+            for prefix, scope in _PREFIXES:
+                if scope in scopes:
+                    out[prefix + self.placeholder(f"{what} ({scope})")] = "*"
+            return out
+        if isinstance(value, str):
             try:
-                inner = json.loads(inner)
+                value = json.loads(value)
             except json.JSONDecodeError:
-                raise InvalidInput(f"{where}: resources[{key!r}] is not valid JSON") from None
-        out[str(key)] = inner
-    return out
+                raise InvalidInput(f"{where}: a string but not JSON") from None
+        _expect(value, Mapping, where, "a map of resource keys")
+        result: dict[str, Any] = {}
+        for raw_key, inner in value.items():
+            key = self.key(raw_key, scopes, where)
+            at = f"{where}[{key!r}]"
+            if isinstance(inner, str) and inner.strip().startswith("{"):
+                try:
+                    inner = json.loads(inner)
+                except json.JSONDecodeError:
+                    raise InvalidInput(f"{at}: not valid JSON") from None
+            if isinstance(inner, Unknown | Template):
+                nested = key.startswith(ACCOUNT_PREFIX) and key != ALL_ACCOUNTS_KEY
+                inner = {ALL_ZONES_KEY: "*"} if nested and "zone" in scopes else "*"
+            elif isinstance(inner, Mapping):
+                inner = {
+                    self.key(k, {"zone"}, at): ("*" if has_unknown(v) else v)
+                    for k, v in inner.items()
+                }
+            result[key] = inner
+        return result
 
+    def groups(self, value: Any, where: str) -> tuple[list[dict[str, Any]], set[str]]:
+        from ..catalog import permission_groups
 
-def _policy(policy: Mapping[str, Any], where: str) -> dict[str, Any]:
-    groups = policy.get("permission_groups") or []
-    refs: list[dict[str, Any]] = []
-    for g in groups:
-        if isinstance(g, str):
-            refs.append({"id": g})
-        elif isinstance(g, Mapping):
-            ref: dict[str, Any] = {"id": g.get("id")}
-            if g.get("name"):
-                ref["name"] = g["name"]
+        if isinstance(value, Unknown | Template):
+            raise Unjudgeable(f"{where} cannot be known offline")
+        _expect(value, list, where, "a list")
+        refs: list[dict[str, Any]] = []
+        scopes: set[str] = set()
+        for i, g in enumerate(value):
+            at = f"{where}[{i}]"
+            if isinstance(g, Mapping):
+                gid = g.get("id")
+                ref: dict[str, Any] = {"id": gid}
+                if isinstance(g.get("name"), str):
+                    ref["name"] = g["name"]
+            else:
+                gid = g
+                ref = {"id": gid}
+            if isinstance(gid, Unknown | Template):
+                raise Unjudgeable(f"{at} ({gid.what}) cannot be known offline")
+            _expect(gid, str, f"{at}.id" if isinstance(g, Mapping) else at, "a permission group id")
+            group = permission_groups.by_id(str(gid))
+            if group is not None:
+                scopes.add(group.scope.label)
             refs.append(ref)
-    return {
-        "effect": policy.get("effect", "allow"),
-        "permission_groups": refs,
-        "resources": _resources_map(policy.get("resources"), where),
-    }
+        return refs, scopes
+
+    def policy(self, policy: Any, where: str) -> dict[str, Any]:
+        if isinstance(policy, Unknown | Template):
+            raise Unjudgeable(f"{where} cannot be known offline")
+        _expect(policy, Mapping, where, "an object")
+        effect = policy.get("effect", "allow")
+        if isinstance(effect, Unknown | Template):
+            effect = "allow"  # the worst reading of an unknown effect
+        refs, scopes = self.groups(
+            policy.get("permission_groups") or [], f"{where}.permission_groups"
+        )
+        out: dict[str, Any] = {"effect": effect, "permission_groups": refs}
+        out["resources"] = self.resources(
+            policy.get("resources"), scopes or {"zone", "account"}, f"{where}.resources"
+        )
+        for extra in ("condition", "id"):
+            if extra in policy and policy[extra] is not None and not has_unknown(policy[extra]):
+                out[extra] = policy[extra]
+        return out
+
+    def condition(self, value: Any, where: str) -> dict[str, Any] | None:
+        if isinstance(value, list):  # provider v4 blocks
+            value = value[0] if value else None
+        if value is None or isinstance(value, Unknown | Template):
+            return None
+        _expect(value, Mapping, where, "an object")
+        ip = value.get("request_ip", value.get("request.ip"))
+        if isinstance(ip, list):
+            ip = ip[0] if ip else None
+        if ip is None or isinstance(ip, Unknown | Template):
+            return None
+        _expect(ip, Mapping, f"{where}.request_ip", "an object")
+        cond: dict[str, Any] = {}
+        for key in ("in", "not_in"):
+            ranges = ip.get(key)
+            if ranges is None or isinstance(ranges, Unknown | Template):
+                continue
+            _expect(ranges, list, f"{where}.request_ip.{key}", "a list of CIDRs")
+            known = [r for r in ranges if not isinstance(r, Unknown | Template)]
+            for j, r in enumerate(known):
+                _expect(r, str, f"{where}.request_ip.{key}[{j}]", "a CIDR string")
+            if known:
+                cond[key] = known
+        return {"request.ip": cond} if cond else None
 
 
-def to_token(address: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    """A token API dict from one resource's attribute values."""
+def to_token(address: str, values: Any) -> dict[str, Any]:
+    """A token API dict from one resource's attribute values (raises :class:`Unjudgeable`
+    when its permissions cannot be known offline, :class:`InvalidInput` when malformed)."""
+    _expect(values, Mapping, address, "an object of attributes")
+    builder = _Builder(address)
     policies = values.get("policies")
+    label = "policies"
     if policies is None:
-        policies = values.get("policy") or []
+        policies, label = values.get("policy") or [], "policy"
+    if isinstance(policies, Unknown | Template):
+        raise Unjudgeable(f"{address}.{label} cannot be known offline")
+    _expect(policies, list, f"{address}.{label}", "a list")
     token_id = values.get("id")
     if not isinstance(token_id, str) or len(token_id) != 32:
         token_id = hashlib.sha256(address.encode()).hexdigest()[:32]
+    name = values.get("name")
+    if isinstance(name, Unknown | Template):
+        name = name.what
     token: dict[str, Any] = {
         "id": token_id,
-        "name": values.get("name") or address,
-        "status": values.get("status") or "active",
-        "policies": [_policy(p, f"{address} policy {i}") for i, p in enumerate(policies, start=1)],
+        "name": name if isinstance(name, str) and name else address,
+        "status": values.get("status") if isinstance(values.get("status"), str) else "active",
+        "policies": [builder.policy(p, f"{address}.{label}[{i}]") for i, p in enumerate(policies)],
         "terraform_address": address,
     }
-    condition = values.get("condition")
-    if isinstance(condition, list):  # provider v4 blocks
-        condition = condition[0] if condition else None
-    if isinstance(condition, Mapping):
-        ip = condition.get("request_ip") or condition.get("request.ip")
-        if isinstance(ip, list):
-            ip = ip[0] if ip else None
-        if isinstance(ip, Mapping):
-            cond: dict[str, Any] = {}
-            if ip.get("in"):
-                cond["in"] = list(ip["in"])
-            if ip.get("not_in"):
-                cond["not_in"] = list(ip["not_in"])
-            if cond:
-                token["condition"] = {"request.ip": cond}
+    condition = builder.condition(values.get("condition"), f"{address}.condition")
+    if condition:
+        token["condition"] = condition
     for key in ("expires_on", "not_before", "issued_on", "modified_on", "last_used_on"):
-        if values.get(key):
-            token[key] = values[key]
+        value = values.get(key)
+        if value is None or value == "" or isinstance(value, Unknown | Template):
+            continue
+        _expect(value, str, f"{address}.{key}", "an RFC 3339 timestamp")
+        token[key] = value
+    if builder.pending:
+        token[PENDING_KEY] = builder.pending
     return token
 
 
-def token_records(data: Mapping[str, Any]) -> list[TokenRecord]:
-    """Token records (owner: the account for account tokens, unknown for user tokens)."""
-    records = []
-    for address, rtype, values in _resources(data):
-        token = to_token(address, values)
+def token_records(
+    resources: Iterator[tuple[str, str, Any]] | list[tuple[str, str, Any]],
+) -> tuple[list[TokenRecord], list[dict[str, Any]]]:
+    """Token records (owner: the account for account tokens, unknown for user tokens) and
+    gap rows for tokens whose permissions cannot be known offline."""
+    records: list[TokenRecord] = []
+    gaps: list[dict[str, Any]] = []
+    for address, rtype, values in resources:
+        try:
+            token = to_token(address, values)
+        except Unjudgeable as why:
+            gaps.append(
+                {
+                    "kind": "input",
+                    "subject": address,
+                    "what": f"token {address}",
+                    "reason": f"not judged: {why}; audit the plan after the values are known",
+                }
+            )
+            continue
         if rtype == "cloudflare_account_token":
             account = values.get("account_id")
             records.append(
@@ -156,19 +380,10 @@ def token_records(data: Mapping[str, Any]) -> list[TokenRecord]:
             )
         else:
             records.append(TokenRecord(token, "user", None, None))
-    return records
+    return records, gaps
 
 
-def read_terraform(cls: type[Audit], path: str | Path, kwargs: dict[str, Any]) -> Audit:
-    """Build an audit of the tokens a Terraform plan or state declares."""
-    from ..model.directory import Account, Zone
-
-    file = Path(path)
-    if not file.is_file():
-        raise InvalidInput(
-            f"no Terraform JSON at {file}; create it with "
-            "`terraform show -json plan.out > plan.json`"
-        )
+def _read_json(file: Path) -> Mapping[str, Any]:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -176,11 +391,48 @@ def read_terraform(cls: type[Audit], path: str | Path, kwargs: dict[str, Any]) -
             f"{file}: not JSON ({exc.msg} at line {exc.lineno}); a binary plan must be "
             "converted with `terraform show -json plan.out`"
         ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{file}: cannot read it ({exc})") from None
     if not isinstance(data, Mapping):
         raise InvalidInput(f"{file}: expected a JSON object")
-    records = token_records(data)
+    return data
+
+
+def read_terraform(cls: type[Audit], path: str | Path, kwargs: dict[str, Any]) -> Audit:
+    """Build an audit of the tokens a Terraform configuration, plan or state declares."""
+    from ..model.directory import Account, Zone
+
+    file = Path(path)
+    var_files = [Path(v) for v in kwargs.pop("var_files", None) or []]
+    now = kwargs.get("now") or datetime.now(UTC)
+    if file.is_dir() or file.suffix == ".tf":
+        if not file.exists():
+            raise InvalidInput(f"no Terraform configuration at {file}")
+        from .hcl import read_configuration
+
+        resources = read_configuration(file, now=now, var_files=var_files)
+    elif not file.is_file():
+        raise InvalidInput(
+            f"no Terraform input at {file}: give a .tf file, a directory of them, or the JSON "
+            "of `terraform show -json plan.out > plan.json`"
+        )
+    else:
+        if var_files:
+            raise InvalidInput("var_files apply to .tf configurations, not to plan or state JSON")
+        data = _read_json(file)
+        try:
+            resources = list(_resources(data))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{file}: {exc}") from None
+    try:
+        records, gaps = token_records(resources)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{file}: {exc}") from None
     accounts = [
         a if isinstance(a, Account) else Account.from_api(a) for a in kwargs.pop("accounts", ())
     ]
     zones = [z if isinstance(z, Zone) else Zone.from_api(z) for z in kwargs.pop("zones", ())]
-    return cls(records, accounts=accounts, zones=zones, source=f"terraform:{file}", **kwargs)
+    gaps = [*kwargs.pop("gaps", ()), *gaps]
+    return cls(
+        records, accounts=accounts, zones=zones, gaps=gaps, source=f"terraform:{file}", **kwargs
+    )

@@ -5,6 +5,7 @@
     cftokens audit --sandbox --output audit-report.html          # the demo company, offline
     cftokens audit --format sarif --output audit.sarif --fail-on high   # CLOUDFLARE_API_TOKEN
     cftokens audit --terraform plan.json --profile ci --fail-on high    # lint before apply
+    cftokens audit --terraform infra/ --var-file prod.tfvars --fail-on high   # .tf files
 
 Exit codes: 0 no open finding at or above ``--fail-on``; 1 findings at or above it (or an API
 failure); 2 bad input (flags, files, a missing token).
@@ -39,7 +40,17 @@ def register(subparsers: Any) -> None:
         help="audit the sandbox's demo company, in-process, with its 60-day journal as usage",
     )
     source.add_argument(
-        "--terraform", metavar="FILE", help="lint tokens in `terraform show -json` output"
+        "--terraform",
+        metavar="PATH",
+        help="lint tokens in .tf files, a directory of them, or `terraform show -json` output "
+        "(plan or state)",
+    )
+    parser.add_argument(
+        "--var-file",
+        metavar="FILE",
+        action="append",
+        help="a .tfvars file applied to --terraform .tf input (repeatable; terraform.tfvars "
+        "and *.auto.tfvars are read by themselves)",
     )
     source.add_argument("--input", metavar="FILE", help="re-run an audit exported as JSON")
     parser.add_argument(
@@ -97,8 +108,13 @@ def _collect(args: argparse.Namespace) -> Any:
 
     if args.terraform:
         return Audit.from_terraform(
-            args.terraform, profile=args.profile, suppressions=args.suppressions
+            args.terraform,
+            profile=args.profile,
+            suppressions=args.suppressions,
+            var_files=args.var_file,
         )
+    if args.var_file:
+        raise UsageError("--var-file goes with --terraform")
     if args.input:
         return Audit.from_json(
             Path(args.input), profile=args.profile, suppressions=args.suppressions

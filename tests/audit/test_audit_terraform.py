@@ -1,0 +1,296 @@
+"""Terraform as people write it: plans, state, HCL files and directories, unknown values."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from audit_helpers import ACCT, NOW, ZONE, iso
+from definitions import CORPUS, audit_case, cases, expected, gaps
+from definitions import findings as corpus_findings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cftokens as cft
+from cftokens.advisor.terraform import to_terraform
+from cftokens.audit import Audit
+from cftokens.cli import main
+
+DNS_WRITE = "4755a26eedb94da69e1066d98aa820be"
+
+
+def plan_file(tmp_path: Path, values: dict[str, Any], *, unknown: Any = None) -> Path:
+    """A `terraform show -json` plan creating one cloudflare_api_token."""
+    address = "cloudflare_api_token.t"
+    resource = {
+        "address": address,
+        "mode": "managed",
+        "type": "cloudflare_api_token",
+        "name": "t",
+        "values": values,
+    }
+    plan: dict[str, Any] = {
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": [resource]}},
+        "resource_changes": [
+            {
+                "address": address,
+                "mode": "managed",
+                "type": "cloudflare_api_token",
+                "name": "t",
+                "change": {
+                    "actions": ["create"],
+                    "after": values,
+                    "after_unknown": unknown if unknown is not None else {},
+                },
+            }
+        ],
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    return path
+
+
+def test_a_definition_is_issued_at_the_audits_now(tmp_path: Path) -> None:
+    """A planned token has no issued_on: its lifetime counts from the audit's now, so a
+    364-day write token breaks the 90-day write limit (CFT-LC-02 used to stay silent)."""
+    values = {
+        "name": "long-dns",
+        "policies": [
+            {
+                "effect": "allow",
+                "permission_groups": [{"id": DNS_WRITE}],
+                "resources": {f"com.cloudflare.api.account.zone.{ZONE}": "*"},
+            }
+        ],
+        "condition": {"request_ip": {"in": ["34.120.1.0/24"]}},
+        "expires_on": iso(364),
+    }
+    audit = Audit.from_terraform(plan_file(tmp_path, values), now=NOW)
+    lc02 = audit.findings[audit.findings["rule_id"] == "CFT-LC-02"]
+    assert list(lc02["token_name"]) == ["long-dns"]
+    assert "from its creation, taken as the audit's now" in lc02["evidence"].iloc[0]
+    assert audit.tokens["issued_on"].iloc[0] == NOW
+
+
+# -- the corpus ------------------------------------------------------------------------------
+
+CASES = cases()
+
+
+def test_the_corpus_has_thirty_definitions() -> None:
+    """At least 30 realistic definitions, each with its expected findings written down."""
+    assert len(CASES) >= 30
+    assert all((case / "expected.yaml").is_file() for case in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_corpus_definition_gets_the_findings_an_analyst_expects(case: Path) -> None:
+    """Each definition's findings (rule id, token) and gaps are exactly the expected ones."""
+    audit = audit_case(case)
+    want = expected(case)
+    assert corpus_findings(audit) == want["findings"]
+    assert gaps(audit) == want["gaps"]
+
+
+# -- unknown values ----------------------------------------------------------------------------
+
+
+def test_a_zone_known_only_after_apply_is_one_zone_and_fails_the_gate(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """DNS Write on a zone created in the same plan is judged on one zone (RK-01 high, not
+    LN-02 'names no zone'), says so, and a --fail-on high gate fails."""
+    plan = CORPUS / "plan-zone-after-apply" / "plan.json"
+    audit = Audit.from_terraform(plan, now=NOW)
+    rk = audit.findings[audit.findings["rule_id"] == "CFT-RK-01"]
+    assert list(rk["severity"].astype(str)) == ["high"]
+    assert "resource known only after apply" in rk["evidence"].iloc[0]
+    assert "CFT-LN-02" not in set(audit.findings["rule_id"])
+    assert audit.grants["resource_kind"].astype(str).tolist() == ["zone"]
+    code = main(["audit", "--terraform", str(plan), "--fail-on", "high", "--no-progress"])
+    assert code == 1
+    capsys.readouterr()
+
+
+def test_unknown_keys_are_never_read_narrower_than_written(tmp_path: Path) -> None:
+    """A whole key unknown is the widest key of the policy's scope; a nested value unknown
+    under an account is all zones of that account."""
+    (tmp_path / "main.tf").write_text(
+        """
+variable "key" {}
+resource "cloudflare_api_token" "t" {
+  name = "wide"
+  policies = [{
+    effect = "allow"
+    permission_groups = [{ id = "4755a26eedb94da69e1066d98aa820be" }]
+    resources = { (var.key) = "*" }
+  }]
+}
+"""
+    )
+    audit = Audit.from_terraform(tmp_path, now=NOW)
+    assert audit.grants["resource_kind"].astype(str).tolist() == ["all_zones"]
+    plan = CORPUS / "plan-nested-value-after-apply" / "plan.json"
+    kinds = Audit.from_terraform(plan, now=NOW).grants["resource_kind"].astype(str).tolist()
+    assert kinds == ["all_zones_in"]
+
+
+def test_permission_groups_unknown_offline_make_a_gap_not_a_pass(capsys: Any) -> None:
+    """A token whose groups cannot be known is a gap row naming it, never a clean token."""
+    plan = CORPUS / "plan-group-after-apply" / "plan.json"
+    audit = Audit.from_terraform(plan, now=NOW)
+    assert list(audit.tokens["name"]) == ["zone-reader"]
+    row = audit.gaps[audit.gaps["subject"] == "cloudflare_api_token.unknown_groups"]
+    assert "cannot be known offline" in row["reason"].iloc[0]
+
+
+# -- HCL --------------------------------------------------------------------------------------
+
+
+def test_hcl_written_by_to_terraform_reads_back_to_the_same_grants(tmp_path: Path) -> None:
+    """The exporter's HCL, read by the HCL reader, grants exactly what the spec grants."""
+    spec = cft.TokenSpec(
+        name="round-trip",
+        policies=[
+            cft.Policy.allow(["DNS Write", "Zone Read"], zones=[ZONE]),
+            cft.Policy.allow(["Workers Scripts Write"], accounts=[ACCT]),
+            cft.Policy.deny(["DNS Write"], all_zones_of=[ACCT]),
+        ],
+        allow_ips=["34.120.1.0/24"],
+        expires_on=NOW + timedelta(days=20),
+    )
+    (tmp_path / "main.tf").write_text(to_terraform(spec))
+    from_hcl = Audit.from_terraform(tmp_path, now=NOW)
+    direct = Audit.from_records(tokens=[{**spec.to_api(), "id": "e" * 32}], now=NOW)
+    columns = ["policy", "effect", "group", "resource_key", "effective"]
+    assert from_hcl.grants[columns].to_dict("records") == direct.grants[columns].to_dict("records")
+    assert corpus_findings(from_hcl) == corpus_findings(direct)
+
+
+def test_a_data_source_key_the_catalogue_lacks_is_an_error(tmp_path: Path) -> None:
+    """zone["DNS Wrte"] raises InvalidInput naming the key (Terraform would fail too)."""
+    (tmp_path / "main.tf").write_text(
+        """
+data "cloudflare_api_token_permission_groups" "all" {}
+resource "cloudflare_api_token" "t" {
+  name = "typo"
+  policy {
+    permission_groups = [data.cloudflare_api_token_permission_groups.all.zone["DNS Wrte"]]
+    resources = { "com.cloudflare.api.account.zone.*" = "*" }
+  }
+}
+"""
+    )
+    with pytest.raises(cft.InvalidInput, match="DNS Wrte"):
+        Audit.from_terraform(tmp_path, now=NOW)
+
+
+def test_a_missing_terraform_extra_names_it(tmp_path: Path, monkeypatch: Any) -> None:
+    """Without python-hcl2 a .tf input raises MissingExtra naming the terraform extra."""
+    import sys
+
+    (tmp_path / "main.tf").write_text('resource "x" "y" {}\n')
+    monkeypatch.setitem(sys.modules, "hcl2", None)
+    with pytest.raises(cft.MissingExtra, match=r"cftokens\[terraform\]"):
+        Audit.from_terraform(tmp_path / "main.tf", now=NOW)
+
+
+def test_state_secrets_never_reach_any_output(tmp_path: Path) -> None:
+    """The value attribute of a state is dropped before the audit sees the token."""
+    audit = Audit.from_terraform(CORPUS / "state-old-token" / "terraform.tfstate", now=NOW)
+    secret = "cfut_" + "x" * 40
+    assert secret not in audit.to_json() and secret not in audit.findings.to_string()
+
+
+# -- robustness -------------------------------------------------------------------------------
+
+_JUNK = [None, 0, -1, 1.5, True, "", "x", "*", [], {}, [1], {"a": 1}, ["x"], {"id": 3}]
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _paths(value, (*path, i))
+    return out
+
+
+def _replace(node: Any, path: tuple[Any, ...], value: Any) -> Any:
+    if not path:
+        return value
+    copy = dict(node) if isinstance(node, dict) else list(node)
+    copy[path[0]] = _replace(node[path[0]], path[1:], value)
+    return copy
+
+
+_DOCS = [
+    json.loads((case / name).read_text())
+    for case in CASES
+    for name in ("plan.json", "terraform.tfstate")
+    if (case / name).is_file()
+]
+
+
+def test_a_type_error_names_its_place_in_the_document(tmp_path: Path) -> None:
+    """A list where an object belongs raises InvalidInput with the JSON path, not TypeError."""
+    doc = _replace(
+        _DOCS[0], ("planned_values", "root_module", "resources", 0, "values", "policies", 0), []
+    )
+    file = tmp_path / "plan.json"
+    file.write_text(json.dumps(doc))
+    with pytest.raises(cft.InvalidInput, match=r"policies\[0\]: expected an object, got a list"):
+        Audit.from_terraform(file, now=NOW)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_mutated_terraform_json_raises_only_invalid_input(tmp_path: Path, data: Any) -> None:
+    """Any value anywhere in a plan or state replaced by junk: an audit or InvalidInput."""
+    doc = data.draw(st.sampled_from(_DOCS))
+    path = data.draw(st.sampled_from(_paths(doc)))
+    doc = _replace(doc, path, data.draw(st.sampled_from(_JUNK)))
+    file = tmp_path / "doc.json"
+    file.write_text(json.dumps(doc))
+    with contextlib.suppress(cft.InvalidInput):
+        Audit.from_terraform(file, now=NOW)
+
+
+_TF = [
+    (case / "main.tf").read_text()
+    for case in CASES
+    if (case / "main.tf").is_file() and not (case / "modules").exists()
+]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_mutated_hcl_raises_only_invalid_input(tmp_path: Path, data: Any) -> None:
+    """A .tf file with characters deleted, doubled or replaced: an audit or InvalidInput."""
+    text = data.draw(st.sampled_from(_TF))
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(text) - 1))
+        how = data.draw(st.sampled_from(["delete", "double", "replace"]))
+        char = data.draw(st.sampled_from(list('{}[]()"=,.:$*\\\n x0#<>?!-')))
+        if how == "delete":
+            text = text[:at] + text[at + 1 :]
+        elif how == "double":
+            text = text[:at] + text[at] + text[at:]
+        else:
+            text = text[:at] + char + text[at + 1 :]
+    folder = tmp_path / "cfg"
+    folder.mkdir(exist_ok=True)
+    (folder / "main.tf").write_text(text)
+    with contextlib.suppress(cft.InvalidInput):
+        Audit.from_terraform(folder, now=NOW)

@@ -1,0 +1,2 @@
+token_name = "prod-zone-reader"
+ttl = "9600h"
