@@ -27,7 +27,10 @@
         └── UnexpectedResponse             not Cloudflare's envelope: proxy HTML, truncated JSON…
 
 Every message says what happened and what to do. No message, repr or attribute ever holds a
-token secret or an ``Authorization`` header: error bodies are redacted before they are stored.
+token secret or an ``Authorization`` header: error bodies are redacted before they are stored,
+a value echoed from input is shown through :func:`shown` (redacted, then cut), and every
+message and ``url`` passes through :func:`redact` when the error is built, so a secret given in
+the wrong place (an id, an e-mail, a base URL) is never printed back.
 """
 
 from __future__ import annotations
@@ -62,14 +65,18 @@ __all__ = [
     "UnknownPermissionGroup",
     "UnknownTemplate",
     "redact",
+    "redact_uri",
     "require_extra",
+    "shown",
 ]
 
 # Shapes that may be a credential: prefixed token secrets, 37-character global API keys,
 # legacy 40-character token secrets, and bearer headers. Used to scrub any text we store.
+# A placeholder in angle brackets ("Bearer <token>", in our own advice) is not a credential.
+_PLACEHOLDER = r"(?!(?:bearer\s+)?<[\w .-]*>)"
 _SECRET_PATTERNS = (
-    re.compile(r"(?i)(authorization\s*[:=]\s*)(bearer\s+)?\S+"),
-    re.compile(r"(?i)(bearer\s+)\S+"),
+    re.compile(rf"(?i)(authorization\s*[:=]\s*){_PLACEHOLDER}(bearer\s+)?\S+"),
+    re.compile(rf"(?i)(bearer\s+){_PLACEHOLDER}\S+"),
     re.compile(r"(?i)(x-auth-key\s*[:=]\s*)\S+"),
     re.compile(r"cf(?:ut|at|k)_[A-Za-z0-9]{20,}"),
     re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])"),
@@ -93,8 +100,66 @@ def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
     return text
 
 
+def _hides_secret(part: str, secrets: Sequence[str], plus: bool) -> bool:
+    """True when ``part`` (a URI component), decoded up to three times, holds a credential."""
+    from urllib.parse import unquote, unquote_plus
+
+    decode = unquote_plus if plus else unquote
+    text = part
+    for _ in range(4):
+        if redact(text, secrets=secrets) != text:
+            return True
+        decoded = decode(text)
+        if decoded == text:
+            return False
+        text = decoded
+    return "%" in text  # still encoded after three rounds: nobody writes that by accident
+
+
+def redact_uri(text: str, *, secrets: Sequence[str] = ()) -> str:
+    """A path or query (``/user/tokens/x?note=cfut%5F…``) with every segment, key or value
+    that holds a credential once percent-decoded replaced by ``[redacted]``; the rest is kept
+    exactly as sent."""
+    if "?" in text:
+        path, query = text.split("?", 1)
+        return redact_uri(path, secrets=secrets) + "?" + _redact_query(query, secrets)
+    return "/".join(
+        "[redacted]" if _hides_secret(segment, secrets, plus=False) else segment
+        for segment in text.split("/")
+    )
+
+
+def _redact_query(query: str, secrets: Sequence[str]) -> str:
+    parts = []
+    for pair in query.split("&"):
+        key, sep, value = pair.partition("=")
+        if _hides_secret(key, secrets, plus=True):
+            key = "[redacted]"
+        if sep and _hides_secret(value, secrets, plus=True):
+            value = "[redacted]"
+        parts.append(key + sep + value)
+    return "&".join(parts)
+
+
+def shown(value: object, *, secrets: Sequence[str] = (), limit: int = 80) -> str:
+    """``repr(value)`` for an error message: redacted first (so no prefix of a secret survives
+    the cut), then cut to about ``limit`` characters. Reads only the start of a huge value."""
+    if isinstance(value, str | bytes) and len(value) > limit * 4:
+        value = value[: limit * 4]
+        text = repr(value)[:-1] + "…" + repr(value)[-1]
+    else:
+        text = repr(value)[: limit * 4]
+    clean = redact(text, secrets=secrets)
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
 class CloudflareError(Exception):
-    """Root of every error cftokens raises."""
+    """Root of every error cftokens raises. Its message is redacted when it is built."""
+
+    def __init__(self, *args: object):
+        if args and isinstance(args[0], str):
+            args = (redact(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class InvalidInput(CloudflareError, ValueError):
@@ -172,7 +237,7 @@ class TransportError(CloudflareError):
     def __init__(self, message: str, *, method: str = "", url: str = ""):
         super().__init__(message)
         self.method = method
-        self.url = url
+        self.url = redact(url)
 
 
 class Timeout(TransportError):
@@ -271,7 +336,7 @@ class APIError(CloudflareError):
         super().__init__(message)
         self.status = status
         self.method = method
-        self.url = url
+        self.url = redact(url)
         self.errors = tuple(errors)
         self.request_id = request_id
 

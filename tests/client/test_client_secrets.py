@@ -188,3 +188,45 @@ def test_an_excerpt_cut_inside_a_secret_shows_no_part_of_it(offset: int) -> None
     client.close()
     for text in texts_of(info.value):
         assert "cfut_Kq7" not in text
+
+
+def _refusal(make: Callable[[], Any]) -> str:
+    with pytest.raises(cft.InvalidInput) as info:
+        make()
+    return f"{info.value} {info.value!r} {info.value.args!r}"
+
+
+@settings(max_examples=10, deadline=None)
+@given(secret=secrets_, plain=st.text(alphabet=ALNUM, min_size=8, max_size=30))
+def test_a_secret_in_the_wrong_argument_is_never_echoed(secret: str, plain: str) -> None:
+    """A secret given as base URL, account id, e-mail, token id or account id of a call is
+    refused with a message that names the argument but not the secret; an unshaped key given
+    as the e-mail is hidden too (the client knows its own credentials)."""
+    key37 = "0123456789abcdef0123456789abcdef01234"
+    cases: list[tuple[Callable[[], Any], tuple[str, ...]]] = [
+        (lambda: cft.Client.from_env(environ={"CLOUDFLARE_API_TOKEN": "t" * 8,
+                                              "CLOUDFLARE_BASE_URL": secret}), ("base_url",)),
+        (lambda: cft.Client.from_env(environ={"CLOUDFLARE_API_TOKEN": "t" * 8,
+                                              "CLOUDFLARE_BASE_URL": "https://h/" + secret}),
+         ("base_url",)),
+        (lambda: cft.Client.from_env(environ={"CLOUDFLARE_API_TOKEN": "t" * 8,
+                                              "CLOUDFLARE_ACCOUNT_ID": secret}), ("account_id",)),
+        (lambda: cft.Client(api_key=key37, email=key37), ("email",)),
+        (lambda: cft.Client(api_key=plain, email=plain), ("email",)),
+        (lambda: cft.Client(token=plain, account_id=plain), ("account_id",)),
+        (lambda: cft.Client(token="t" * 8).tokens.get(secret), ("token id",)),
+        (lambda: cft.Client(token="t" * 8).account(secret), ("account id",)),
+    ]  # fmt: skip
+    for make, words in cases:
+        text = _refusal(make)
+        assert all(word in text for word in words), text
+        for hidden in (secret, secret[:24], key37, plain):
+            assert hidden not in text, text
+
+
+def test_error_messages_and_urls_are_redacted_when_built() -> None:
+    """Any error of the tree, whoever builds it, holds no credential-shaped text."""
+    leaked = "cfut_" + "x" * 43
+    error = cft.APIError(f"refused {leaked}", url=f"https://h/{leaked}")
+    assert leaked not in str(error) and leaked not in error.url
+    assert leaked not in str(cft.InvalidInput(f"bad value {leaked!r}"))

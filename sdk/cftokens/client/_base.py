@@ -12,7 +12,7 @@ from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
-from ..errors import ClientClosed, InvalidInput
+from ..errors import ClientClosed, InvalidInput, redact, shown
 from ..model import Secret
 from ..model._util import check_id
 from ._core import DEFAULT_BASE_URL, Core, logger
@@ -95,14 +95,22 @@ class ClientBase:
             raise InvalidInput(
                 "a Global API Key needs both api_key= and email= (the account's login e-mail)"
             )
+        held = tuple(s.reveal() for s in (secret, key) if s is not None)
         if email is not None and (not isinstance(email, str) or "@" not in email):
-            raise InvalidInput(f"email must be an e-mail address, got {email!r}")
+            raise InvalidInput(f"email must be an e-mail address, got {shown(email, secrets=held)}")
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise InvalidInput(
-                f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {base_url!r}"
+                f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got "
+                f"{shown(base_url, secrets=held)}"
+            )
+        if redact(base_url, secrets=held) != base_url:
+            raise InvalidInput(
+                f"base_url holds a credential ({shown(base_url, secrets=held)}): it would be "
+                "sent in every URL and end up in logs. Give the API's address only (e.g. "
+                f"{DEFAULT_BASE_URL!r}); the token goes in token= or CLOUDFLARE_API_TOKEN"
             )
         if account_id is not None:
-            account_id = check_id(account_id, "account_id")
+            account_id = check_id(account_id, "account_id", secrets=held)
         from .. import __version__
 
         self._core = Core(

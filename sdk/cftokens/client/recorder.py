@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import operations
-from ..errors import InvalidInput, redact
+from ..errors import InvalidInput, redact_uri
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,7 +74,7 @@ class Recorder:
     # -- fed by the client ------------------------------------------------------------------
     def record(self, method: str, path: str, status: int, *, auth: str, user_agent: str) -> None:
         """Add one row (called by the client for every HTTP answer, retries included)."""
-        clean = redact(path.split("?", 1)[0])
+        clean = redact_uri(path.split("?", 1)[0])
         found = operations.find(method, clean)
         at = self._clock()
         if at.tzinfo is None:

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, shown
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 
 
-def check_id(value: object, what: str) -> str:
-    """Return ``value`` if it is a Cloudflare identifier (32 lower-case hex characters)."""
+def check_id(value: object, what: str, *, secrets: Sequence[str] = ()) -> str:
+    """Return ``value`` if it is a Cloudflare identifier (32 lower-case hex characters).
+    The refusal never echoes a credential (``secrets``: exact values to hide as well)."""
     if not isinstance(value, str) or not _HEX32.fullmatch(value):
         raise InvalidInput(
             f"{what} must be a Cloudflare identifier of 32 lower-case hex characters, "
-            f"got {value!r}; copy it from the dashboard or from the API's `id` field"
+            f"got {shown(value, secrets=secrets)}; copy it from the dashboard or from the API's "
+            "`id` field"
         )
     return value
 
@@ -60,7 +62,7 @@ def parse_datetime(value: object, what: str) -> datetime | None:
     if isinstance(value, datetime):
         return aware(value, what)
     if not isinstance(value, str):
-        raise InvalidInput(f"{what} must be an RFC 3339 timestamp string, got {value!r}")
+        raise InvalidInput(f"{what} must be an RFC 3339 timestamp string, got {shown(value)}")
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -68,7 +70,8 @@ def parse_datetime(value: object, what: str) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(
-            f"{what} is not a valid timestamp: {value!r}; use RFC 3339, e.g. 2026-01-31T00:00:00Z"
+            f"{what} is not a valid timestamp: {shown(value)}; use RFC 3339, e.g. "
+            "2026-01-31T00:00:00Z"
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ..catalog import operations
-from ..errors import redact
+from ..errors import redact, redact_uri
 from ..model.secret import Secret
 from ..model.token import Token
 from ..policy import check_token, evaluate_request
@@ -56,18 +56,26 @@ def _dumps(envelope: dict[str, Any]) -> bytes:
 
 
 def _journal_path(path: str) -> str:
-    """``path`` with any secret pasted into it redacted, for the journal. The cheap test first
-    (on the hot path): only a segment longer than an id, a ``cf…_`` prefix, whitespace, ``:``
-    or ``=`` can hold something :func:`~cftokens.errors.redact` would remove."""
+    """``path`` with any secret pasted into it redacted, for the journal (and the Audit Logs
+    built from it), also when percent-encoded. The cheap test first (on the hot path): only a
+    segment longer than an id, a ``cf…_`` prefix, whitespace, ``:``, ``=`` or ``%`` can hold
+    something :func:`~cftokens.errors.redact_uri` would remove."""
     if (
         "cf" in path
         or ":" in path
         or "=" in path
+        or "%" in path
         or len(path.split()) > 1
         or any(len(segment) > 32 for segment in path.split("/"))
     ):
-        return redact(path)
+        return redact_uri(path)
     return path
+
+
+def _journal_query(query: str) -> str:
+    """The query string for the journal: every key or value holding a credential, decoded or
+    not, redacted."""
+    return redact_uri("?" + query)[1:]
 
 
 class Engine:
@@ -434,7 +442,7 @@ class Engine:
                 time=now_ts,
                 method=request.method,
                 path=_journal_path(relative),
-                query=redact(request.raw_query) if request.raw_query else None,
+                query=_journal_query(request.raw_query) if request.raw_query else None,
                 ip=request.ip,
                 user_agent=redact(agent) if agent else None,
                 ray_id=ray,
