@@ -570,10 +570,11 @@ class AccessIndex:
             labels = list(inv.ids)
         label = np.array(labels, dtype=object)
         col_names = np.array(names, dtype=object)
-        matrix = _pd.crosstab(
-            _pd.Series(label[cells[0]], name="token"),
-            _pd.Series(col_names[cells[1]], name=axis),
+        pairs, counts = np.unique(cells[:2], axis=1, return_counts=True)
+        frame = _pd.DataFrame(
+            {"token": label[pairs[0]], axis: col_names[pairs[1]], "n": counts.astype(np.int64)}
         )
+        matrix = frame.groupby(["token", axis], sort=True)["n"].sum().unstack(fill_value=0)
         return as_frame(matrix.astype("int64"))
 
     # -- the symbolic view ---------------------------------------------------------------

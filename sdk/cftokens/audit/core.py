@@ -856,6 +856,18 @@ class Audit:
             frame[column] = frame[column].astype(STR)
         return as_frame(frame)
 
+    @cached_property
+    def _findings_by_token(self) -> dict[str, np.ndarray[Any, np.dtype[np.int64]]]:
+        ids = self.findings["token_id"]
+        return {
+            str(k): np.asarray(v, dtype=np.int64)
+            for k, v in ids.groupby(ids, sort=False, observed=True).indices.items()
+        }
+
+    def _finding_positions(self, token_id: str) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Row positions in :attr:`findings` of one token's findings (in the frame's order)."""
+        return self._findings_by_token.get(token_id, np.zeros(0, dtype=np.int64))
+
     def fix(self, token_id: str, rule: str | None = None) -> Remediation:
         """The request that fixes a token's open findings (or only those of ``rule``).
 
@@ -864,10 +876,11 @@ class Audit:
         t = self._token(token_id)
         tid = self._inv.ids[t]
         f = self.findings
-        mask = (f["token_id"] == tid) & ~f["suppressed"].astype(bool)
+        positions = self._finding_positions(tid)
+        keep = ~f["suppressed"].to_numpy(dtype=bool, na_value=False)[positions]
         if rule is not None:
-            mask &= f["rule_id"] == rule
-        positions = np.flatnonzero(mask.fillna(False).to_numpy())
+            keep &= f["rule_id"].astype(str).to_numpy()[positions] == rule
+        positions = positions[keep]
         fixes = [self._fixes[i] for i in positions if self._fixes[i] is not None]
         fixes = [x for x in fixes if x is not None]
         if rule is None:

@@ -86,7 +86,7 @@ def explain(audit: Audit, t: int) -> Explanation:
     for product, sentences in sorted(denies.items()):
         sections.append((product, sentences))
     f = audit.findings
-    mine = f[(f["token_id"] == inv.ids[t]).fillna(False)]
+    mine = f.iloc[audit._finding_positions(inv.ids[t])]
     findings = [
         f"[{r.severity}] {r.rule_id} {r.title}: {r.evidence}"
         + (" (suppressed)" if r.suppressed else "")

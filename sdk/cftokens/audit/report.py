@@ -600,7 +600,7 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
     with_findings = worst[worst["n_findings"].fillna(0) > 0]
     for r in with_findings.head(HTML_CARD_LIMIT).itertuples():
         tid = str(r.token_id)
-        mine = f[(f["token_id"] == tid).fillna(False)]
+        mine = f.iloc[audit._finding_positions(tid)]
         parts.append(
             f"<div class='card' id='t-{esc(tid)}'><h3>{_cell(r.name)} {_sev(r.max_severity)}</h3>"
             f"<p class='muted'><code>{esc(tid)}</code> · {_cell(r.kind)}-owned by "

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..catalog import permission_groups
 
-__all__ = ["NOW", "synthetic_inventory"]
+__all__ = ["NOW", "msp_inventory", "synthetic_inventory"]
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -60,9 +60,15 @@ def _pick(
     chosen = dict.fromkeys(rng.choices(names, weights=weights, k=k))
     out = []
     for name in chosen:
-        group = permission_groups.get(name, scope=scope)
-        out.append({"id": group.id, "name": group.name})
+        ref = _REFS.get((name, scope))
+        if ref is None:
+            group = permission_groups.get(name, scope=scope)
+            ref = _REFS[(name, scope)] = (group.id, group.name)
+        out.append({"id": ref[0], "name": ref[1]})
     return out
+
+
+_REFS: dict[tuple[str, str], tuple[str, str]] = {}  # (name, scope) -> (id, catalogue name)
 
 
 def _iso(when: datetime) -> str:
@@ -150,28 +156,162 @@ def synthetic_inventory(
                     "resources": {f"com.cloudflare.api.user.{user['id']}": "*"},
                 }
             )
-        age = min(rng.lognormvariate(5.3, 1.0), 2000)
-        issued = now - timedelta(days=age)
-        token: dict[str, Any] = {
-            "id": _hex(rng),
-            "name": f"token-{rng.getrandbits(24):06x}",
-            "status": rng.choices(["active", "disabled", "expired"], weights=[92, 5, 3])[0],
-            "issued_on": _iso(issued),
-            "modified_on": _iso(issued + timedelta(days=rng.random() * age)),
-            "policies": policies,
-        }
-        if rng.random() < 0.8:
-            token["last_used_on"] = _iso(now - timedelta(days=rng.random() * min(age, 120)))
-        if rng.random() < 0.45:
-            token["expires_on"] = _iso(issued + timedelta(days=rng.choice([7, 30, 90, 365, 730])))
-        if rng.random() < 0.45:
-            prefix = rng.choices([24, 28, 32, 16, 20], weights=[40, 20, 20, 10, 10])[0]
-            base = f"{rng.randint(11, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.0"
-            token["condition"] = {"request.ip": {"in": [f"{base}/{prefix}"]}}
+        token = _token(rng, now, policies)
         if is_account:
             account_tokens.setdefault(owner_account, []).append(token)
         else:
             user_tokens.append(token)
+    return {
+        "tokens": user_tokens,
+        "account_tokens": account_tokens,
+        "accounts": accounts,
+        "zones": zones,
+        "user": user,
+        "now": now,
+    }
+
+
+def _token(rng: random.Random, now: datetime, policies: list[dict[str, Any]]) -> dict[str, Any]:
+    """A token around ``policies``: status, dates, last use, expiry and IP allowlist drawn
+    with the module's distributions."""
+    age = min(rng.lognormvariate(5.3, 1.0), 2000)
+    issued = now - timedelta(days=age)
+    token: dict[str, Any] = {
+        "id": _hex(rng),
+        "name": f"token-{rng.getrandbits(24):06x}",
+        "status": rng.choices(["active", "disabled", "expired"], weights=[92, 5, 3])[0],
+        "issued_on": _iso(issued),
+        "modified_on": _iso(issued + timedelta(days=rng.random() * age)),
+        "policies": policies,
+    }
+    if rng.random() < 0.8:
+        token["last_used_on"] = _iso(now - timedelta(days=rng.random() * min(age, 120)))
+    if rng.random() < 0.45:
+        token["expires_on"] = _iso(issued + timedelta(days=rng.choice([7, 30, 90, 365, 730])))
+    if rng.random() < 0.45:
+        prefix = rng.choices([24, 28, 32, 16, 20], weights=[40, 20, 20, 10, 10])[0]
+        base = f"{rng.randint(11, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.0"
+        token["condition"] = {"request.ip": {"in": [f"{base}/{prefix}"]}}
+    return token
+
+
+USER_TOKEN_QUOTA = 50  # Cloudflare: user-owned tokens per user
+ACCOUNT_TOKEN_QUOTA = 500  # Cloudflare: account-owned tokens per account
+
+
+def msp_inventory(
+    n_tokens: int = 100_000,
+    *,
+    n_accounts: int = 300,
+    n_zones: int = 30_000,
+    all_zones: float = 0.06,
+    account_zones: float = 0.15,
+    deny: float = 0.02,
+    seed: int = 13,
+    now: datetime = NOW,
+) -> dict[str, Any]:
+    """A managed-service provider's inventory (keyword arguments for
+    :meth:`Audit.from_records`), within Cloudflare's quotas.
+
+    Zones per account are heavy-tailed (Zipf, exponent 1.1: the largest client holds ~19% of
+    the zones, the median one ~25); every account has at least one zone. 50 user-owned tokens
+    (the per-user quota); the rest are account-owned, more in larger accounts (in proportion
+    to the square root of their zone count), at most 500 per account. Per token: a share
+    ``all_zones`` holds a zone policy on all zones, ``account_zones`` one on all zones of its
+    account, the rest on 1–6 named zones of its account; ~40% add an account-level policy on
+    their account; a share ``deny`` carries a deny policy that narrows a wildcard.
+    """
+    if n_tokens > USER_TOKEN_QUOTA + ACCOUNT_TOKEN_QUOTA * n_accounts:
+        raise ValueError(
+            f"{n_tokens} tokens exceed the quotas of {n_accounts} accounts "
+            f"({ACCOUNT_TOKEN_QUOTA} account tokens each, {USER_TOKEN_QUOTA} user tokens)"
+        )
+    rng = random.Random(seed)
+    accounts = [{"id": _hex(rng), "name": f"Client {i:03d}"} for i in range(n_accounts)]
+    weights = [1.0 / (i + 1) ** 1.1 for i in range(n_accounts)]
+    homes = list(range(n_accounts)) + rng.choices(
+        range(n_accounts), weights=weights, k=max(n_zones - n_accounts, 0)
+    )
+    zones: list[dict[str, Any]] = []
+    zones_of: dict[str, list[str]] = {}
+    for i, home in enumerate(homes[:n_zones]):
+        zid = _hex(rng)
+        acct = accounts[home]["id"]
+        zones.append(
+            {"id": zid, "name": f"site{i:05d}.client{home:03d}.example", "account": {"id": acct}}
+        )
+        zones_of.setdefault(acct, []).append(zid)
+    # account tokens per account: ∝ sqrt(zones), capped at the quota (water-filling)
+    n_user = min(USER_TOKEN_QUOTA, n_tokens)
+    left = n_tokens - n_user
+    share = [len(zones_of.get(a["id"], ())) ** 0.5 for a in accounts]
+    counts = [0] * n_accounts
+    open_ = set(range(n_accounts))
+    while left > 0 and open_:
+        total = sum(share[i] for i in open_)
+        given = 0
+        for i in sorted(open_):
+            want = max(1, round(left * share[i] / total))
+            take = min(want, ACCOUNT_TOKEN_QUOTA - counts[i], left - given)
+            counts[i] += take
+            given += take
+            if counts[i] >= ACCOUNT_TOKEN_QUOTA:
+                open_.discard(i)
+            if given >= left:
+                break
+        left -= given
+    user = {"id": _hex(rng), "email": "msp-admin@example.com"}
+    owners: list[int | None] = [None] * n_user + [i for i, c in enumerate(counts) for _ in range(c)]
+    user_tokens: list[dict[str, Any]] = []
+    account_tokens: dict[str, list[dict[str, Any]]] = {}
+    for owner in owners:
+        acct_id = accounts[owner if owner is not None else rng.randrange(n_accounts)]["id"]
+        roll = rng.random()
+        if roll < all_zones:
+            resources: dict[str, Any] = {"com.cloudflare.api.account.zone.*": "*"}
+        elif roll < all_zones + account_zones:
+            resources = {
+                f"com.cloudflare.api.account.{acct_id}": {"com.cloudflare.api.account.zone.*": "*"}
+            }
+        else:
+            pool = zones_of[acct_id]
+            picked = rng.sample(pool, min(len(pool), 1 + int(rng.expovariate(0.8))))
+            resources = {f"com.cloudflare.api.account.zone.{z}": "*" for z in picked[:6]}
+        zone_groups = _pick(rng, _POPULAR_ZONE, "zone", min(int(rng.expovariate(0.45)) + 1, 8))
+        policies: list[dict[str, Any]] = [
+            {
+                "id": _hex(rng),
+                "effect": "allow",
+                "permission_groups": zone_groups,
+                "resources": resources,
+            }
+        ]
+        if rng.random() < 0.4:
+            policies.append(
+                {
+                    "id": _hex(rng),
+                    "effect": "allow",
+                    "permission_groups": _pick(
+                        rng, _POPULAR_ACCOUNT, "account", 1 + int(rng.expovariate(0.8))
+                    ),
+                    "resources": {f"com.cloudflare.api.account.{acct_id}": "*"},
+                }
+            )
+        if roll < all_zones + account_zones and rng.random() < deny / (all_zones + account_zones):
+            victim = rng.choice(zones_of[acct_id])
+            policies.append(
+                {
+                    "id": _hex(rng),
+                    "effect": "deny",
+                    "permission_groups": zone_groups[:1],
+                    "resources": {f"com.cloudflare.api.account.zone.{victim}": "*"},
+                }
+            )
+        token = _token(rng, now, policies)
+        if owner is None:
+            user_tokens.append(token)
+        else:
+            account_tokens.setdefault(acct_id, []).append(token)
     return {
         "tokens": user_tokens,
         "account_tokens": account_tokens,
