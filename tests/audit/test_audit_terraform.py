@@ -294,3 +294,50 @@ def test_mutated_hcl_raises_only_invalid_input(tmp_path: Path, data: Any) -> Non
     (folder / "main.tf").write_text(text)
     with contextlib.suppress(cft.InvalidInput):
         Audit.from_terraform(folder, now=NOW)
+
+
+def test_a_tf_file_is_read_with_its_directory_and_audits_only_its_tokens(tmp_path: Path) -> None:
+    """tokens.tf uses a variable declared in variables.tf; auditing tokens.tf alone reads the
+    variable (and the tfvars) but not the tokens of other.tf."""
+    (tmp_path / "variables.tf").write_text('variable "zone_id" {}\n')
+    (tmp_path / "terraform.tfvars").write_text(f'zone_id = "{ZONE}"\n')
+    token = """
+resource "cloudflare_api_token" "%s" {
+  name = "%s"
+  policies = [{
+    effect            = "allow"
+    permission_groups = [{ id = "c8fed203ed3043cba015a93ad1616f1f" }]
+    resources         = { "com.cloudflare.api.account.zone.${var.zone_id}" = "*" }
+  }]
+}
+"""
+    (tmp_path / "tokens.tf").write_text(token % ("a", "wanted"))
+    (tmp_path / "other.tf").write_text(token % ("b", "other"))
+    audit = Audit.from_terraform(tmp_path / "tokens.tf", now=NOW)
+    assert list(audit.tokens["name"]) == ["wanted"]
+    assert list(audit.grants["resource_id"]) == [ZONE]
+    both = Audit.from_terraform([tmp_path / "tokens.tf", tmp_path], now=NOW)
+    assert sorted(both.tokens["name"]) == ["other", "wanted"]  # the file's token once
+
+
+def test_several_inputs_make_one_audit_and_sarif_points_at_the_declaring_file(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """The CLI takes several --terraform paths (as pre-commit passes them); SARIF results
+    name the .tf file that declares each token."""
+    first = CORPUS / "zone-created-in-config" / "main.tf"
+    second = CORPUS / "v4-user-map-minter" / "main.tf"
+    out = tmp_path / "tf.sarif"
+    code = main(
+        ["audit", "--no-progress", "--output", str(out), "--terraform", str(first), str(second)]
+    )
+    assert code == 0
+    capsys.readouterr()
+    results = json.loads(out.read_text())["runs"][0]["results"]
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in results
+        if "site-dns" in r["message"]["text"]
+    }
+    assert uris == {str(first)}
+    assert {r["ruleId"] for r in results} >= {"CFT-RK-01", "CFT-PE-01"}

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -158,7 +158,7 @@ class _Module:
         for block in data.get("module") or []:
             for name, body in block.items():
                 if isinstance(body, dict):
-                    self.modules[_label(name)] = body
+                    self.modules[_label(name)] = {**body, "__file__": str(file)}
 
     # -- evaluation ----------------------------------------------------------------------
     def eval(self, node: Any, scope: Mapping[str, Any] | None = None) -> Any:
@@ -229,16 +229,20 @@ class _Module:
         return Unknown(source)
 
     # -- tokens --------------------------------------------------------------------------
-    def tokens(self) -> Iterator[tuple[str, str, Any]]:
-        """(address, type, values) of every token resource instance, child modules too."""
+    def tokens(self, only: set[str] | None = None) -> Iterator[tuple[str, str, Any]]:
+        """(address, type, values) of every token resource instance, child modules too;
+        ``only``: the files whose declarations are wanted (None: all of them)."""
         for (rtype, name), body in self.resources.items():
-            if rtype not in TOKEN_TYPES:
+            if rtype not in TOKEN_TYPES or (only is not None and body["__file__"] not in only):
                 continue
             for suffix, scope in self._instances(body):
                 address = f"{self.prefix}{rtype}.{name}{suffix}"
-                yield address, rtype, self._body(body, scope, address)
+                values = self._body(body, scope, address)
+                values["__file__"] = body["__file__"]
+                yield address, rtype, values
         for name, body in self.modules.items():
-            yield from self._child(name, body)
+            if only is None or body["__file__"] in only:
+                yield from self._child(name, body)
 
     def _instances(self, body: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         if "for_each" in body:
@@ -328,6 +332,7 @@ class _Module:
                 "count",
                 "for_each",
                 "__is_block__",
+                "__file__",
             )
         }
         child = _Module(
@@ -435,7 +440,7 @@ def _tfvars(file: Path) -> dict[str, Any]:
         return data
     raw = _load(file)
     out: dict[str, Any] = {}
-    empty = _Module([], prefix="", inputs={}, now=datetime.now(), where=str(file))
+    empty = _Module([], prefix="", inputs={}, now=datetime.now(UTC), where=str(file))
     for key, value in raw.items():
         if key == "__is_block__":
             continue
@@ -448,15 +453,21 @@ def _tfvars(file: Path) -> dict[str, Any]:
 def read_configuration(
     path: Path, *, now: datetime, var_files: list[Path] | None = None
 ) -> list[tuple[str, str, Any]]:
-    """(address, type, values) of every token a ``.tf`` file or a directory declares."""
+    """(address, type, values) of every token a directory or a ``.tf`` file declares.
+
+    A file is read as Terraform reads it: with the other ``.tf`` files of its directory
+    (variables, locals, data sources and resources they declare) and that directory's tfvars;
+    only the tokens declared in the file itself are returned.
+    """
     if path.is_dir():
-        files = sorted(path.glob("*.tf"))
-        folder = path
-        if not files:
-            raise InvalidInput(f"{path}: no .tf files in this directory")
+        folder, only = path, None
     else:
-        files = [path]
-        folder = path.parent
+        folder, only = path.parent, {str(path)}
+    files = sorted(folder.glob("*.tf"))
+    if path.is_file() and path not in files:
+        files.append(path)  # a file not named *.tf, given explicitly
+    if not files:
+        raise InvalidInput(f"{path}: no .tf files in this directory")
     inputs: dict[str, Any] = {}
     auto = [folder / "terraform.tfvars", folder / "terraform.tfvars.json"]
     auto += sorted(folder.glob("*.auto.tfvars")) + sorted(folder.glob("*.auto.tfvars.json"))
@@ -465,4 +476,4 @@ def read_configuration(
             raise InvalidInput(f"no variables file at {file}")
         inputs.update(_tfvars(file))
     module = _Module(files, prefix="", inputs=inputs, now=now, where=str(path))
-    return list(module.tokens())
+    return list(module.tokens(only))

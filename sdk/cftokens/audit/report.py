@@ -335,13 +335,19 @@ def to_sarif(audit: Audit, path: str | Path | None) -> str:
     results = []
     f = audit.findings
     artifact = audit.source[len("terraform:") :] if audit.source.startswith("terraform:") else None
+    declared_in = {  # Terraform: the file that declares each token
+        str(r.payload.get("id")): str(r.payload["terraform_file"])
+        for r in audit._records
+        if isinstance(r.payload, Mapping) and isinstance(r.payload.get("terraform_file"), str)
+    }
     for row in f.itertuples(index=False):
         sev = str(row.severity)
         tid = row.token_id if isinstance(row.token_id, str) else None
         kind = row.kind if isinstance(row.kind, str) else "user"
         owner = row.owner_id if isinstance(row.owner_id, str) else None
         logical = token_path(tid, kind, owner) if tid else "cloudflare/account"
-        uri = artifact or ("cloudflare" + logical if tid else "cloudflare/credentials")
+        uri = (declared_in.get(tid) if tid else None) or artifact
+        uri = uri or ("cloudflare" + logical if tid else "cloudflare/credentials")
         message = f"{row.title}: {row.evidence}. {row.remediation}"
         if tid:
             message = f"Token {row.token_name!r} ({tid}): " + message

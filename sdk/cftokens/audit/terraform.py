@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -314,9 +314,11 @@ class _Builder:
         return {"request.ip": cond} if cond else None
 
 
-def to_token(address: str, values: Any) -> dict[str, Any]:
+def to_token(address: str, values: Any, origin: str = "") -> dict[str, Any]:
     """A token API dict from one resource's attribute values (raises :class:`Unjudgeable`
-    when its permissions cannot be known offline, :class:`InvalidInput` when malformed)."""
+    when its permissions cannot be known offline, :class:`InvalidInput` when malformed).
+    A token not created yet gets an id derived from ``origin`` (the input it came from, when
+    several are audited together) and its address."""
     _expect(values, Mapping, address, "an object of attributes")
     builder = _Builder(address)
     policies = values.get("policies")
@@ -328,7 +330,7 @@ def to_token(address: str, values: Any) -> dict[str, Any]:
     _expect(policies, list, f"{address}.{label}", "a list")
     token_id = values.get("id")
     if not isinstance(token_id, str) or len(token_id) != 32:
-        token_id = hashlib.sha256(address.encode()).hexdigest()[:32]
+        token_id = hashlib.sha256(f"{origin}{address}".encode()).hexdigest()[:32]
     name = values.get("name")
     if isinstance(name, Unknown | Template):
         name = name.what
@@ -339,6 +341,8 @@ def to_token(address: str, values: Any) -> dict[str, Any]:
         "policies": [builder.policy(p, f"{address}.{label}[{i}]") for i, p in enumerate(policies)],
         "terraform_address": address,
     }
+    if isinstance(values.get("__file__"), str):
+        token["terraform_file"] = values["__file__"]
     condition = builder.condition(values.get("condition"), f"{address}.condition")
     if condition:
         token["condition"] = condition
@@ -355,6 +359,7 @@ def to_token(address: str, values: Any) -> dict[str, Any]:
 
 def token_records(
     resources: Iterator[tuple[str, str, Any]] | list[tuple[str, str, Any]],
+    origin: str = "",
 ) -> tuple[list[TokenRecord], list[dict[str, Any]]]:
     """Token records (owner: the account for account tokens, unknown for user tokens) and
     gap rows for tokens whose permissions cannot be known offline."""
@@ -362,7 +367,7 @@ def token_records(
     gaps: list[dict[str, Any]] = []
     for address, rtype, values in resources:
         try:
-            token = to_token(address, values)
+            token = to_token(address, values, origin)
         except Unjudgeable as why:
             gaps.append(
                 {
@@ -398,13 +403,9 @@ def _read_json(file: Path) -> Mapping[str, Any]:
     return data
 
 
-def read_terraform(cls: type[Audit], path: str | Path, kwargs: dict[str, Any]) -> Audit:
-    """Build an audit of the tokens a Terraform configuration, plan or state declares."""
-    from ..model.directory import Account, Zone
-
-    file = Path(path)
-    var_files = [Path(v) for v in kwargs.pop("var_files", None) or []]
-    now = kwargs.get("now") or datetime.now(UTC)
+def _read_one(
+    file: Path, now: datetime, var_files: list[Path], origin: str
+) -> tuple[list[TokenRecord], list[dict[str, Any]]]:
     if file.is_dir() or file.suffix == ".tf":
         if not file.exists():
             raise InvalidInput(f"no Terraform configuration at {file}")
@@ -417,22 +418,51 @@ def read_terraform(cls: type[Audit], path: str | Path, kwargs: dict[str, Any]) -
             "of `terraform show -json plan.out > plan.json`"
         )
     else:
-        if var_files:
-            raise InvalidInput("var_files apply to .tf configurations, not to plan or state JSON")
         data = _read_json(file)
         try:
             resources = list(_resources(data))
         except InvalidInput as exc:
             raise InvalidInput(f"{file}: {exc}") from None
     try:
-        records, gaps = token_records(resources)
+        records, gaps = token_records(resources, origin)
     except InvalidInput as exc:
         raise InvalidInput(f"{file}: {exc}") from None
+    for record in records:
+        if isinstance(record.payload, dict):
+            record.payload.setdefault("terraform_file", str(file))
+    return records, gaps
+
+
+def read_terraform(
+    cls: type[Audit], path: str | Path | Sequence[str | Path], kwargs: dict[str, Any]
+) -> Audit:
+    """Build an audit of the tokens Terraform configurations, plans or states declare."""
+    from ..model.directory import Account, Zone
+
+    paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
+    if not paths:
+        raise InvalidInput("give at least one Terraform input (.tf file, directory, plan JSON)")
+    var_files = [Path(v) for v in kwargs.pop("var_files", None) or []]
+    if var_files and not any(p.is_dir() or p.suffix == ".tf" for p in paths):
+        raise InvalidInput("var_files apply to .tf configurations, not to plan or state JSON")
+    now = kwargs.get("now") or datetime.now(UTC)
+    records: list[TokenRecord] = []
+    gaps: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for file in paths:
+        base = file.parent if file.suffix == ".tf" else file
+        origin = f"{base.resolve()}:" if len(paths) > 1 else ""
+        found, missing = _read_one(file, now, var_files, origin)
+        for record in found:
+            key = str(record.payload.get("id"))
+            if key not in seen:  # a file given with its directory is read once
+                seen.add(key)
+                records.append(record)
+        gaps += missing
     accounts = [
         a if isinstance(a, Account) else Account.from_api(a) for a in kwargs.pop("accounts", ())
     ]
     zones = [z if isinstance(z, Zone) else Zone.from_api(z) for z in kwargs.pop("zones", ())]
     gaps = [*kwargs.pop("gaps", ()), *gaps]
-    return cls(
-        records, accounts=accounts, zones=zones, gaps=gaps, source=f"terraform:{file}", **kwargs
-    )
+    source = "terraform:" + ", ".join(str(p) for p in paths)
+    return cls(records, accounts=accounts, zones=zones, gaps=gaps, source=source, **kwargs)

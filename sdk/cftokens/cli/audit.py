@@ -42,8 +42,10 @@ def register(subparsers: Any) -> None:
     source.add_argument(
         "--terraform",
         metavar="PATH",
-        help="lint tokens in .tf files, a directory of them, or `terraform show -json` output "
-        "(plan or state)",
+        nargs="+",
+        help="lint tokens in .tf files, directories of them, or `terraform show -json` output "
+        "(plan or state); several paths make one audit (the pre-commit hook passes the "
+        "changed .tf files)",
     )
     parser.add_argument(
         "--var-file",
