@@ -96,6 +96,8 @@ _LAZY: dict[str, str] = {
     "least_privilege": ".advisor",
     "least_privilege_from_usage": ".advisor",
     "rightsize": ".advisor",
+    "scan": ".leak",
+    "ScanResult": ".leak",
     "TokenBuilder": ".widgets",
 }
 
@@ -103,6 +105,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .advisor import Advice, RightSize, least_privilege, least_privilege_from_usage, rightsize
     from .audit import Audit, Finding, Severity, audit
     from .client import AsyncClient, AuditLogRecord, Client, DnsRecord, Recorder
+    from .leak import ScanResult, scan
     from .sandbox import Sandbox
     from .widgets import AuditExplorer, TokenBuilder
 
@@ -162,6 +165,7 @@ __all__ = [
     "ResourceKind",
     "RightSize",
     "Sandbox",
+    "ScanResult",
     "Scope",
     "ScopeMismatch",
     "Secret",
@@ -193,5 +197,6 @@ __all__ = [
     "permission_groups",
     "rightsize",
     "risk_families",
+    "scan",
     "templates",
 ]

@@ -328,8 +328,6 @@ def sarif_rules() -> list[dict[str, Any]]:
 
 def to_sarif(audit: Audit, path: str | Path | None) -> str:
     """SARIF 2.1.0: one result per finding (suppressed ones carry a SARIF suppression)."""
-    from .. import __version__
-
     rules = sarif_rules()
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
@@ -382,7 +380,20 @@ def to_sarif(audit: Audit, path: str | Path | None) -> str:
         if bool(row.suppressed):
             result["suppressions"] = [{"kind": "external", "justification": str(row.suppression)}]
         results.append(result)
-    doc = {
+    doc = sarif_log(rules, results, {"profile": audit.profile.name, "summary": audit.summary()})
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    if path is not None:
+        write_atomic(path, text)
+    return text
+
+
+def sarif_log(
+    rules: list[dict[str, Any]], results: list[dict[str, Any]], properties: dict[str, Any]
+) -> dict[str, Any]:
+    """A SARIF 2.1.0 log of one cftokens run (the envelope shared by the audit and the scan)."""
+    from .. import __version__
+
+    return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [
@@ -402,14 +413,10 @@ def to_sarif(audit: Audit, path: str | Path | None) -> str:
                     }
                 ],
                 "results": results,
-                "properties": {"profile": audit.profile.name, "summary": audit.summary()},
+                "properties": properties,
             }
         ],
     }
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
-    if path is not None:
-        write_atomic(path, text)
-    return text
 
 
 # -----------------------------------------------------------------------------------------------

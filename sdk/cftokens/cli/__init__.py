@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "audit": ".audit",
     "catalog": ".catalog",
     "sandbox": ".sandbox",
+    "scan": ".scan",
 }
 
 

@@ -1,0 +1,23 @@
+"""Leaked-token response: find Cloudflare credentials, verify them, triage a leak.
+
+``cft.scan(paths, verify=...)`` finds credentials (:mod:`.scanner`, rules in :mod:`.detect`);
+:class:`Verifier` asks the API whether each is live (:mod:`.verify`).
+"""
+
+from __future__ import annotations
+
+from .detect import KINDS, fingerprint_of
+from .scanner import DEFAULT_MAX_SIZE, Hit, ScanResult, Skipped, scan
+from .verify import Verification, Verifier
+
+__all__ = [
+    "DEFAULT_MAX_SIZE",
+    "KINDS",
+    "Hit",
+    "ScanResult",
+    "Skipped",
+    "Verification",
+    "Verifier",
+    "fingerprint_of",
+    "scan",
+]

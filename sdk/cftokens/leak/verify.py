@@ -1,0 +1,235 @@
+"""Is a found secret live? One ``verify`` call per distinct secret, never a retry storm.
+
+A token is checked at ``GET /user/tokens/verify``; an account-owned one (``cfat_``, or a legacy
+token the user path refuses) then at ``GET /accounts/{account_id}/tokens/verify`` when an
+account id is known (``CLOUDFLARE_ACCOUNT_ID=`` in the same file, or ``account=``). A Global API
+Key is checked with ``GET /user`` and its e-mail (``X-Auth-Email``) when one sits in the same
+file. Answers:
+
+==================  ==========================================================================
+``live``            the API accepts it (an IP condition refusing this machine still means live)
+``expired/disabled``the token exists but is expired, disabled or not valid yet
+``invalid``         every path that applies answered "Invalid API Token" (or unknown key)
+``unknown``         no answer (network, 5xx, 429) or no way to ask (an account token without
+                    an account id, a key without its e-mail): treat it as live
+==================  ==========================================================================
+
+Every request goes through one shared client-side rate limiter (Cloudflare's 1,200 requests
+per 5 minutes by default) and none is retried: a failure is ``unknown``, not a loop. Results
+are cached per secret, so a secret found in a hundred files costs one verify.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from attrs import frozen
+
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    CloudflareError,
+    InvalidInput,
+    RateLimited,
+    TransportError,
+)
+from ..model.secret import Secret
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["Verification", "Verifier", "verifier_of"]
+
+
+@frozen(kw_only=True)
+class Verification:
+    """The answer for one secret: ``status``, the token id and owner kind when known, a note."""
+
+    status: str
+    token_id: str | None = None
+    owner: str | None = None  # "user", "account" or "key"
+    account_id: str | None = None
+    note: str = ""
+    expires_on: str | None = None
+    not_before: str | None = None
+    token_status: str | None = None
+
+
+class Verifier:
+    """Asks the API (or a sandbox) about secrets; ``calls`` counts the requests it sent.
+
+    ``Verifier()`` uses ``CLOUDFLARE_BASE_URL`` (default: the real API);
+    ``Verifier(sandbox=sb)`` an in-process sandbox; ``transport=`` any httpx transport.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        sandbox: Any = None,
+        transport: httpx.BaseTransport | None = None,
+        ip: str | None = None,
+        rate_limit: Any = None,
+        timeout: float = 10.0,
+        environ: Mapping[str, str] | None = None,
+    ):
+        from ..client._core import DEFAULT_BASE_URL
+        from ..client._limits import RateLimit, RateLimiter
+
+        env = os.environ if environ is None else environ
+        if sandbox is not None:
+            transport = sandbox.transport(ip)
+            base_url = base_url or sandbox.base_url
+        self.base_url = base_url or env.get("CLOUDFLARE_BASE_URL") or DEFAULT_BASE_URL
+        self.transport = transport
+        self.timeout = timeout
+        self.limiter = RateLimiter(RateLimit.of(rate_limit) if rate_limit else RateLimit())
+        self.calls = 0
+        self._cache: dict[str, Verification] = {}
+
+    def _client(self, **auth: Any) -> Any:
+        from ..client import Client
+
+        client = Client(
+            base_url=self.base_url,
+            transport=self.transport,
+            max_retries=0,
+            timeout=self.timeout,
+            **auth,
+        )
+        client._limiter = self.limiter  # one limiter for every secret checked
+        return client
+
+    def check(
+        self, secret: Secret, *, account_id: str | None = None, email: str | None = None
+    ) -> Verification:
+        """Verify one secret (cached: the same secret is never asked twice)."""
+        key = hashlib.sha256(secret.reveal().encode()).hexdigest()
+        if key not in self._cache:
+            self._cache[key] = self._check(secret, account_id, email)
+        return self._cache[key]
+
+    def _check(self, secret: Secret, account_id: str | None, email: str | None) -> Verification:
+        value = secret.reveal()
+        if value.startswith("cfk_") or (len(value) < 46 and _is_hex(value)):
+            return self._key(secret, email)
+        account_path_only = value.startswith("cfat_")
+        if not account_path_only:
+            answer = self._verify(secret, None)
+            if answer is not None:
+                return answer
+            if value.startswith("cfut_"):
+                return Verification(status="invalid", note="the API does not know this token")
+        if account_id is None:
+            if account_path_only:
+                return Verification(
+                    status="unknown",
+                    owner="account",
+                    note="an account-owned token verifies on /accounts/{account_id}/tokens/"
+                    "verify: no account id was found next to it; pass account= (--account)",
+                )
+            return Verification(
+                status="invalid",
+                note="refused on the user path; if it may be an account-owned token, pass "
+                "account= (--account) to try the account path",
+            )
+        answer = self._verify(secret, account_id)
+        if answer is not None:
+            return answer
+        return Verification(
+            status="invalid",
+            note=f"refused on the user path and on account {account_id}"
+            if not account_path_only
+            else f"refused on account {account_id}",
+        )
+
+    def _verify(self, secret: Secret, account_id: str | None) -> Verification | None:
+        """The answer of one verify path, or None when that path says "Invalid API Token"."""
+        owner = "account" if account_id else "user"
+        try:
+            with self._client(token=secret, account_id=account_id) as client:
+                self.calls += 1
+                tokens = client.account(account_id).tokens if account_id else client.tokens
+                result = tokens.verify()
+        except AuthenticationError as exc:
+            if 9109 in exc.codes and "location" in str(exc).lower():
+                return Verification(
+                    status="live",
+                    owner=owner,
+                    account_id=account_id,
+                    note="valid, but its IP condition refuses the address that asked",
+                )
+            return None
+        except (TransportError, RateLimited) as exc:
+            return Verification(status="unknown", note=f"no answer: {type(exc).__name__}")
+        except APIError as exc:
+            return Verification(status="unknown", note=f"the API answered HTTP {exc.status}")
+        except CloudflareError as exc:
+            return Verification(status="unknown", note=f"{type(exc).__name__}")
+        status = result.status.value
+        expires_on = result.expires_on.isoformat() if result.expires_on else None
+        not_before = result.not_before.isoformat() if result.not_before else None
+        pending = status == "active" and "not valid yet" in (result.message or "")
+        if status == "active" and not pending:
+            return Verification(
+                status="live",
+                token_id=result.id,
+                owner=owner,
+                account_id=account_id,
+                token_status=status,
+                expires_on=expires_on,
+                not_before=not_before,
+            )
+        return Verification(
+            status="expired/disabled",
+            token_id=result.id,
+            owner=owner,
+            account_id=account_id,
+            token_status=status if status != "active" else "not yet valid",
+            note=f"the token exists but is {status if status != 'active' else 'not valid yet'}",
+            expires_on=expires_on,
+            not_before=not_before,
+        )
+
+    def _key(self, secret: Secret, email: str | None) -> Verification:
+        if email is None:
+            return Verification(
+                status="unknown",
+                owner="key",
+                note="a Global API Key is checked together with its account e-mail "
+                "(X-Auth-Email); none was found next to it",
+            )
+        try:
+            with self._client(api_key=secret, email=email) as client:
+                self.calls += 1
+                user = client.user.get()
+        except AuthenticationError:
+            return Verification(status="invalid", owner="key", note=f"refused for {email}")
+        except (TransportError, RateLimited) as exc:
+            return Verification(
+                status="unknown", owner="key", note=f"no answer: {type(exc).__name__}"
+            )
+        except CloudflareError as exc:
+            return Verification(status="unknown", owner="key", note=f"{type(exc).__name__}")
+        return Verification(status="live", owner="key", note=f"the Global API Key of {user.email}")
+
+
+def _is_hex(value: str) -> bool:
+    return all(c in "0123456789abcdef" for c in value)
+
+
+def verifier_of(value: Any) -> Verifier:
+    """A :class:`Verifier` from ``scan(verify=...)``: True, a Verifier or a Sandbox."""
+    if isinstance(value, Verifier):
+        return value
+    if value is True:
+        return Verifier()
+    if hasattr(value, "transport") and hasattr(value, "base_url"):
+        return Verifier(sandbox=value)
+    raise InvalidInput(
+        "verify= takes True (the API in CLOUDFLARE_BASE_URL), a cftokens.leak.Verifier or a "
+        f"Sandbox, not {type(value).__name__}"
+    )
