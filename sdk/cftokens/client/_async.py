@@ -29,7 +29,18 @@ from ..model import (
 )
 from . import _calls
 from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AsyncPager, ClientBase
-from ._core import DEFAULT_BASE_URL, Accept, Call, Envelope, Failure, GiveUp, PageWalker, logger
+from ._core import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Accept,
+    Call,
+    Envelope,
+    Failure,
+    GiveUp,
+    PageWalker,
+    logger,
+)
 from ._limits import RateLimit, Retry
 from .models import AuditLogRecord, DnsRecord
 from .recorder import Recorder
@@ -86,6 +97,8 @@ class AsyncClient(ClientBase):
         api_key: Secret | str | None = None,
         email: str | None = None,
         recorder: Recorder | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_pages: int = DEFAULT_MAX_PAGES,
     ):
         super().__init__(
             token=token,
@@ -97,6 +110,8 @@ class AsyncClient(ClientBase):
             api_key=api_key,
             email=email,
             recorder=recorder,
+            max_response_bytes=max_response_bytes,
+            max_pages=max_pages,
         )
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -225,13 +240,27 @@ class AsyncClient(ClientBase):
             start = clock.monotonic()
             outcome: Envelope | Failure
             try:
-                response = await self._http.send(request)
+                response = await self._http.send(request, stream=True)
+                try:
+                    body = bytearray()
+                    fits = not core.announced_too_large(response)
+                    if fits:
+                        async for chunk in response.aiter_bytes():
+                            if not core.take(body, chunk):
+                                fits = False
+                                break
+                finally:
+                    await response.aclose()
             except (httpx.HTTPError, OSError) as exc:
                 outcome = core.transport_failure(call, exc, clock.monotonic() - start)
             else:
                 now = clock.monotonic()
                 self._limiter.observe(response.status_code, response.headers, now)
-                outcome = core.read(call, response, now - start)
+                if fits:
+                    outcome = core.read(call, response, now - start, bytes(body))
+                else:
+                    outcome = core.too_large(call, response, now - start)
+                del body
             finally:
                 del request
             if isinstance(outcome, Envelope):

@@ -15,7 +15,13 @@ import httpx
 from ..errors import ClientClosed, InvalidInput, redact, shown
 from ..model import Secret
 from ..model._util import check_id
-from ._core import DEFAULT_BASE_URL, Core, logger
+from ._core import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Core,
+    logger,
+)
 from ._limits import RateLimit, RateLimiter, Retry
 from .recorder import Recorder
 
@@ -68,6 +74,12 @@ def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
     return httpx.Timeout(float(value))
 
 
+def _cap(value: object, name: str, unit: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"{name} must be a whole number of {unit} >= 1, got {shown(value)}")
+    return value
+
+
 class ClientBase:
     """Constructor and configuration shared by both clients (keyword-only, like httpx)."""
 
@@ -83,6 +95,8 @@ class ClientBase:
         api_key: Secret | str | None = None,
         email: str | None = None,
         recorder: Recorder | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_pages: int = DEFAULT_MAX_PAGES,
     ):
         secret = _secret(token, "token")
         key = _secret(api_key, "api_key")
@@ -121,6 +135,8 @@ class ClientBase:
             account_id=account_id,
             retry=Retry.of(max_retries),
             user_agent=f"cftokens/{__version__} httpx/{httpx.__version__}",
+            max_response_bytes=_cap(max_response_bytes, "max_response_bytes", "bytes"),
+            max_pages=_cap(max_pages, "max_pages", "pages per listing"),
         )
         if recorder is not None and not isinstance(recorder, Recorder):
             raise InvalidInput(

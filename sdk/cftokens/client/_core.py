@@ -41,6 +41,7 @@ from ..errors import (
     TransportError,
     UnexpectedResponse,
     redact,
+    shown,
 )
 from ..model import Secret
 from ._limits import Retry, parse_retry_after
@@ -64,6 +65,12 @@ logger = logging.getLogger("cftokens.client")
 T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+#: The largest response body a client reads (decoded bytes): Cloudflare's biggest answers
+#: (5,000 DNS records a page, the permission-group list) are well under 1 MiB per page.
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+#: The most pages one listing fetches: 10,000 pages of 50 is far above any Cloudflare quota
+#: (tokens, zones, DNS records), so only a broken or hostile server reaches it.
+DEFAULT_MAX_PAGES = 10_000
 
 # Codes that mean "who you are" failed rather than "what you may do".
 _AUTH_CODES = frozenset({9106, 6003, 6100, 6101, 6102, 6103, 6111, 9103, 9109, 1000, 1001})
@@ -182,8 +189,12 @@ class Core:
         account_id: str | None,
         retry: Retry,
         user_agent: str,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_pages: int = DEFAULT_MAX_PAGES,
     ):
         self.base_url = base_url.rstrip("/")
+        self.max_response_bytes = max_response_bytes
+        self.max_pages = max_pages
         self.token = token
         self.api_key = api_key
         self.email = email
@@ -229,9 +240,53 @@ class Core:
         """True when ``text`` contains one of this client's own credentials."""
         return any(secret in text for secret in self._secrets)
 
+    # -- the body cap -----------------------------------------------------------------------
+    def announced_too_large(self, response: httpx.Response) -> bool:
+        """True when the response's ``Content-Length`` already exceeds the body cap."""
+        length = response.headers.get("content-length", "")
+        return length.strip().isdigit() and int(length) > self.max_response_bytes
+
+    def take(self, buffer: bytearray, chunk: bytes) -> bool:
+        """Add a chunk of the body to ``buffer``; False once the body exceeds the cap (the
+        caller stops reading and reports :meth:`too_large`)."""
+        buffer += chunk
+        return len(buffer) <= self.max_response_bytes
+
+    def too_large(self, call: Call[Any], response: httpx.Response, elapsed: float) -> Failure:
+        """The failure for a body over ``max_response_bytes`` (reading stopped at the cap)."""
+        status = response.status_code
+        logger.debug(
+            "%s -> %s, body over the cap, in %.1f ms", call.target(), status, elapsed * 1000
+        )
+        limit = self.max_response_bytes
+        message = (
+            f"{call.target()} got an unexpected response (HTTP {status}): the body is larger "
+            f"than max_response_bytes ({limit:,} bytes), so cftokens stopped reading it. "
+            "Cloudflare's answers are far smaller: check base_url, or ask for fewer items per "
+            "page; raise max_response_bytes= on the client only if the server is trusted."
+        )
+        context = {
+            "status": status,
+            "method": call.method,
+            "url": self.url(call.path),
+            "request_id": response.headers.get("cf-ray"),
+        }
+        message += _ray(context)
+        error = UnexpectedResponse(message, **context)
+        return Failure(error=error, transient=False, unsent=False)
+
     # -- reading ----------------------------------------------------------------------------
-    def read(self, call: Call[Any], response: httpx.Response, elapsed: float) -> Envelope | Failure:
-        """Read a response into an :class:`Envelope`, or a :class:`Failure` saying why not."""
+    def read(
+        self,
+        call: Call[Any],
+        response: httpx.Response,
+        elapsed: float,
+        body: bytes | None = None,
+    ) -> Envelope | Failure:
+        """Read a response (its ``body`` when the client read it itself) into an
+        :class:`Envelope`, or a :class:`Failure` saying why not."""
+        if body is None:
+            body = response.content
         status = response.status_code
         logger.debug("%s -> %s in %.1f ms", call.target(), status, elapsed * 1000)
         if self.recorder is not None:
@@ -250,16 +305,17 @@ class Core:
             "request_id": headers.get("cf-ray"),
         }
         retry_after = parse_retry_after(headers)
-        body = response.content
         data: Any = None
         problem: str | None = None
         if not body.strip():
             problem = "the body is empty"
         else:
             try:
-                data = json.loads(body)
+                data = json.loads(body, parse_constant=_no_constant)
             except (ValueError, UnicodeDecodeError) as exc:
-                problem = self._undecodable(response, exc)
+                problem = self._undecodable(response, body, exc)
+            except RecursionError:
+                problem = "the JSON is nested too deeply to be Cloudflare's envelope"
         if problem is None and not isinstance(data, dict):
             problem = f"the body is a JSON {type(data).__name__}, not Cloudflare's envelope object"
         if problem is None and not isinstance(data.get("success"), bool):
@@ -308,21 +364,26 @@ class Core:
             headers=headers,
         )
 
-    def _undecodable(self, response: httpx.Response, exc: Exception) -> str:
+    def _undecodable(self, response: httpx.Response, body: bytes, exc: Exception) -> str:
         kind = response.headers.get("content-type", "")
-        text = response.content[:512].decode("utf-8", "replace").lstrip().lower()
+        text = body[:512].decode("utf-8", "replace").lstrip().lower()
         if "html" in kind or text.startswith(("<!doctype", "<html", "<")):
             return (
                 "the body is an HTML page, not Cloudflare's JSON: a proxy, firewall or load "
                 "balancer between you and the API answered instead of the API"
             )
-        stripped = response.content.strip()
+        stripped = body.strip()
         if isinstance(exc, json.JSONDecodeError) and (
             exc.pos >= len(stripped)
             or (stripped[:1] in (b"{", b"[") and stripped[-1:] not in (b"}", b"]"))
         ):
             return "the JSON body is cut off (truncated): the connection ended early"
-        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+        if isinstance(exc, json.JSONDecodeError):
+            detail = exc.msg
+        elif isinstance(exc, UnicodeDecodeError):
+            detail = "not UTF-8"
+        else:
+            detail = str(exc)
         return f"the body is not valid JSON ({detail})"
 
     def _unexpected_failure(
@@ -616,10 +677,15 @@ class Core:
         :class:`~cftokens.UnexpectedResponse` (or the call's ambiguity error for create/roll)."""
         try:
             return call.parse(envelope)
-        except (InvalidInput, KeyError, TypeError, ValueError) as exc:
+        except (InvalidInput, KeyError, TypeError, ValueError, RecursionError) as exc:
+            problem = (
+                "it is nested too deeply"
+                if isinstance(exc, RecursionError)
+                else self.scrub(str(exc))[:300]
+            )
             message = (
                 f"{call.target()} returned {call.what} in an unexpected shape: "
-                f"{self.scrub(str(exc))}. The API may have changed; please report it."
+                f"{problem}. The API may have changed; please report it."
             )
             error = UnexpectedResponse(
                 message,
@@ -675,6 +741,11 @@ class Core:
             error.args = (f"{error.args[0]} (gave up after {retries_done + 1} attempts)",)
         logger.debug("%s: giving up with %s", call.target(), type(error).__name__)
         return GiveUp(error)
+
+
+def _no_constant(name: str) -> Any:
+    """``json.loads`` hook: NaN and Infinity are not JSON (and overflow any count)."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _suggest(needed: Sequence[str], template: str) -> str:
@@ -735,9 +806,22 @@ def _info_int(info: Mapping[str, Any], key: str) -> int | None:
     value = info.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise InvalidInput(f"result_info.{key} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"result_info.{key} must be a number, got {shown(value)}")
     return int(value)
+
+
+def _page_cap(core: Core, path: str, what: str, total_pages: int | None) -> UnexpectedResponse:
+    """The error that stops a listing at the client's ``max_pages``."""
+    announced = f" (the server announces {total_pages:,} pages)" if total_pages else ""
+    return UnexpectedResponse(
+        f"GET {path}: stopped listing {what} after max_pages ({core.max_pages:,}) pages"
+        f"{announced}. The server keeps sending more, far beyond any Cloudflare quota: check "
+        "base_url points at Cloudflare's API; raise max_pages= on the client only if this "
+        "listing really is that long.",
+        method="GET",
+        url=core.url(path),
+    )
 
 
 class PageWalker(Generic[T]):
@@ -776,8 +860,11 @@ class PageWalker(Generic[T]):
         self._last_page = 0
 
     def call(self, page: int) -> Call[list[T]]:
-        """The call fetching page ``page`` (1-based)."""
+        """The call fetching page ``page`` (1-based); past the client's ``max_pages`` it
+        raises :class:`~cftokens.UnexpectedResponse` instead (nothing is sent)."""
         params: dict[str, str | int] = {**self._params, "page": page, "per_page": self.per_page}
+        if page > self._core.max_pages:
+            raise _page_cap(self._core, self.path, self.what, self.total_pages)
         return Call(
             method="GET",
             path=self.path,
@@ -889,7 +976,10 @@ class CursorWalker(Generic[T]):
         self._done = False
 
     def call(self) -> Call[list[T]]:
-        """The call fetching the next batch."""
+        """The call fetching the next batch (past ``max_pages`` batches it raises
+        :class:`~cftokens.UnexpectedResponse`: the cursor never ends)."""
+        if len(self._cursors) >= self._core.max_pages:
+            raise _page_cap(self._core, self.path, self.what, None)
         params = dict(self._params)
         if self._cursor:
             params["cursor"] = self._cursor

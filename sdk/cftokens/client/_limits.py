@@ -118,13 +118,22 @@ def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    """A whole number from a rate-limit header; None when absent or not a usable number
+    (``inf``, ``nan``, ``1e400``, text or more digits than any real header holds: these are
+    hints, so a broken one is ignored rather than trusted or raised)."""
     value = headers.get(name)
     if value is None:
         return None
+    text = value.strip()
+    if len(text) > 32:
+        return None
     try:
-        return int(float(value.strip()))
+        number = float(text)
     except ValueError:
         return None
+    if not math.isfinite(number):
+        return None
+    return int(number)
 
 
 class RateLimiter:

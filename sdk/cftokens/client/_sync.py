@@ -26,7 +26,18 @@ from ..model import (
 )
 from . import _calls
 from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ClientBase, Pager
-from ._core import DEFAULT_BASE_URL, Accept, Call, Envelope, Failure, GiveUp, PageWalker, logger
+from ._core import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Accept,
+    Call,
+    Envelope,
+    Failure,
+    GiveUp,
+    PageWalker,
+    logger,
+)
 from ._limits import RateLimit, Retry
 from .models import AuditLogRecord, DnsRecord
 from .recorder import Recorder
@@ -62,7 +73,11 @@ class Client(ClientBase):
     (seconds or an ``httpx.Timeout``), ``max_retries`` (an int or a
     :class:`~cftokens.client.Retry`), ``rate_limit`` (a :class:`~cftokens.client.RateLimit`,
     ``(requests, seconds)`` or None), ``transport`` (any httpx transport: the sandbox's, a
-    ``MockTransport``…), ``api_key`` + ``email`` (a legacy Global API Key).
+    ``MockTransport``…), ``api_key`` + ``email`` (a legacy Global API Key),
+    ``max_response_bytes`` (the largest response body read, default 8 MiB, enforced while
+    streaming) and ``max_pages`` (the most pages one listing fetches, default 10,000): a
+    broken or hostile server that passes either gets :class:`~cftokens.UnexpectedResponse`
+    naming the cap.
 
     Safe calls (GET, DELETE, PUT updates) are retried with exponential backoff and full
     jitter on connection errors, timeouts, 429 and 5xx; a create or roll never is after an
@@ -82,6 +97,8 @@ class Client(ClientBase):
         api_key: Secret | str | None = None,
         email: str | None = None,
         recorder: Recorder | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_pages: int = DEFAULT_MAX_PAGES,
     ):
         super().__init__(
             token=token,
@@ -93,6 +110,8 @@ class Client(ClientBase):
             api_key=api_key,
             email=email,
             recorder=recorder,
+            max_response_bytes=max_response_bytes,
+            max_pages=max_pages,
         )
         self._http = httpx.Client(transport=transport, timeout=self._timeout)
         self.tokens = Tokens(self, None)
@@ -199,13 +218,24 @@ class Client(ClientBase):
             start = clock.monotonic()
             outcome: Envelope | Failure
             try:
-                response = self._http.send(request)
+                response = self._http.send(request, stream=True)
+                try:
+                    body = bytearray()
+                    fits = not core.announced_too_large(response) and all(
+                        core.take(body, chunk) for chunk in response.iter_bytes()
+                    )
+                finally:
+                    response.close()
             except (httpx.HTTPError, OSError) as exc:
                 outcome = core.transport_failure(call, exc, clock.monotonic() - start)
             else:
                 now = clock.monotonic()
                 self._limiter.observe(response.status_code, response.headers, now)
-                outcome = core.read(call, response, now - start)
+                if fits:
+                    outcome = core.read(call, response, now - start, bytes(body))
+                else:
+                    outcome = core.too_large(call, response, now - start)
+                del body
             finally:
                 del request
             if isinstance(outcome, Envelope):
