@@ -17,10 +17,11 @@ from cftokens._text import chart_label, csv_cell, csv_frame, csv_rows, printable
     [
         ("\x1b[1A\x1b[2Kworst", "\\x1b[1A\\x1b[2Kworst"),
         ("\x1b[8mhidden", "\\x1b[8mhidden"),
-        ("a\nforged row", "a\\x0aforged row"),
+        ("a\nforged row", "a\\nforged row"),
         ("carriage\rreturn", "carriage\\x0dreturn"),
-        ("del\x7f", "del\\x7f"),
-        ("c1\x9bcsi", "c1\\x9bcsi"),
+        ("del\x7f", "del\\u007f"),
+        ("c1\x9bcsi", "c1\\u009bcsi"),
+        ("\u202etxt.exe", "\\u202etxt.exe"),
         ("plain ünïcode 🙂", "plain ünïcode 🙂"),
     ],
 )
@@ -39,7 +40,18 @@ def test_printable_keeps_newlines_only_when_asked() -> None:
 def test_printable_output_never_holds_a_control_character(text: str) -> None:
     """Whatever the input, nothing a terminal interprets survives."""
     out = printable(text)
-    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in out)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u202e\u2066" for c in out)
+
+
+@given(st.text())
+@settings(max_examples=200)
+def test_printed_json_stays_the_same_json(text: str) -> None:
+    """JSON printed through the helper (as ``cftokens scan --format json`` is) still parses
+    to the same value."""
+    import json
+
+    dumped = json.dumps({"name": text}, ensure_ascii=False)
+    assert json.loads(printable(dumped, newlines=True)) == {"name": text}
 
 
 @pytest.mark.parametrize(

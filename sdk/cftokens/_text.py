@@ -3,9 +3,9 @@
 Token names, account names, DNS records and server answers are written by whoever holds a
 token. Before cftokens shows such text it goes through one of these helpers:
 
-* :func:`printable` for a terminal: C0 and C1 control characters and DEL become visible
-  ``\\x1b``-style escapes, so ANSI sequences cannot move the cursor, erase or hide rows, and a
-  newline cannot forge one.
+* :func:`printable` for a terminal: C0 and C1 control characters, DEL and bidirectional
+  overrides become visible ``\\x1b``/``\\n``/``\\u202e`` escapes, so ANSI sequences cannot
+  move the cursor, erase or hide rows, a newline cannot forge one and no text is reordered.
 * :func:`csv_cell` / :func:`csv_rows` for a CSV file: OWASP's CSV-injection rule, a text cell
   starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so
   a spreadsheet shows it as text instead of running it as a formula. Numbers stay numbers.
@@ -21,21 +21,29 @@ from typing import Any
 
 __all__ = ["chart_label", "csv_cell", "csv_frame", "csv_rows", "printable"]
 
-# C0 controls, DEL and C1 controls.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_NOT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# C0 controls, DEL, C1 controls, and the bidirectional overrides and isolates that reorder
+# what a terminal shows ("Trojan Source").
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+_CONTROL_NOT_NEWLINE = re.compile(rf"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _escape(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group(0)):02x}"
+    code = ord(match.group(0))
+    if code == 0x0A:
+        return "\\n"
+    # DEL, C1 and bidi as \\uNNNN: the same escape JSON uses, so JSON printed through this
+    # helper stays valid JSON with the same value.
+    return f"\\x{code:02x}" if code < 0x20 else f"\\u{code:04x}"
 
 
 def printable(text: object, *, newlines: bool = False) -> str:
-    """``text`` safe to print on a terminal: every C0/C1 control character and DEL replaced by
-    its visible ``\\xNN`` escape. ``newlines=True`` keeps ``\\n`` (for a message cftokens wrote
-    itself, never for a value that came from input)."""
+    """``text`` safe to print on a terminal: every C0/C1 control character, DEL and bidi
+    override replaced by its visible escape (``\\x1b``, ``\\n``, ``\\u009b``, ``\\u202e``).
+    ``newlines=True`` keeps ``\\n`` (for a message cftokens wrote itself, never for a value
+    that came from input)."""
     value = text if isinstance(text, str) else str(text)
     pattern = _CONTROL_NOT_NEWLINE if newlines else _CONTROL
     return pattern.sub(_escape, value)

@@ -43,7 +43,7 @@ def test_audit_table_shows_escapes_instead_of_running_them(
     assert not CONTROL.search(out) and not CONTROL.search(err)
     assert "\\x1b[1A\\x1b[2Kworst" in out and "\\x1b[8mhidden" in out
     rows = [line for line in out.splitlines() if "forged" in line]
-    assert len(rows) == 1 and rows[0].startswith("ci\\x0aforged")
+    assert len(rows) == 1 and rows[0].startswith("ci\\nforged")
 
 
 def test_cli_errors_and_warnings_are_escaped(
@@ -62,7 +62,7 @@ def test_cli_errors_and_warnings_are_escaped(
     monkeypatch.setattr("cftokens.cli.audit.run", noisy)
     assert main(["audit", "--sandbox"]) == 0
     err = capsys.readouterr().err
-    assert "\\x1b[2Kgone\\x0aforged" in err and not CONTROL.search(err)
+    assert "\\x1b[2Kgone\\nforged" in err and not CONTROL.search(err)
 
 
 def test_attendee_file_holds_no_formula_cell(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import emit
+
 FORMATS = ("table", "json", "sarif")
 
 
@@ -114,23 +116,23 @@ def run(args: argparse.Namespace) -> int:
 
             write_atomic(args.output, text + "\n")
         else:
-            print(text)
+            emit(text)
     elif fmt == "json":
         text = result.to_json(args.output)
         if not args.output:
-            print(text)
+            emit(text)
     else:
         text = result.to_sarif(args.output)
         if not args.output:
-            print(text)
+            emit(text)
     if args.output:
-        print(
+        emit(
             f"wrote {fmt}: {plain(args.output)} ({len(result.hits)} hit(s), "
             f"{len(result.distinct())} distinct secret(s))",
             file=sys.stderr,
         )
     if result.failed(args.fail_on):
         why = {"any": "credentials found", "live": "a live or unverifiable credential"}
-        print(f"failing: {why[args.fail_on]} (--fail-on {args.fail_on})", file=sys.stderr)
+        emit(f"failing: {why[args.fail_on]} (--fail-on {args.fail_on})", file=sys.stderr)
         return 1
     return 0
