@@ -379,6 +379,25 @@ def test_import_is_light() -> None:
     assert out.stdout.strip() == "[] True"
 
 
+def test_a_client_loads_httpx_and_asyncio_only_when_used() -> None:
+    """Building a Client and looking up a group loads neither httpx nor asyncio (nor the
+    models or the policy engine); the first request loads httpx, AsyncClient asyncio."""
+    code = (
+        "import sys, cftokens\n"
+        "client = cftokens.Client(token='x' * 40)\n"
+        "cftokens.permission_groups.get('DNS Write')\n"
+        "print(sorted(m for m in ('httpx', 'asyncio', 'cftokens.policy', 'cftokens.client._async')"
+        " if m in sys.modules))\n"
+        "sb = cftokens.Sandbox.demo()\n"
+        "sb.client().tokens.verify()\n"
+        "print('httpx' in sys.modules, 'asyncio' in sys.modules)\n"
+        "cftokens.AsyncClient(token='x' * 40)\n"
+        "print('asyncio' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:3] == ["[]", "True False", "True"], out.stdout
+
+
 def test_public_api_is_sorted_and_complete() -> None:
     """__all__ is sorted and every name in it resolves."""
     assert list(cft.__all__) == sorted(cft.__all__)

@@ -15,17 +15,6 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from .catalog import (
-    Level,
-    Operation,
-    OperationMatch,
-    PermissionGroup,
-    Template,
-    operations,
-    permission_groups,
-    risk_families,
-    templates,
-)
 from .errors import (
     AmbiguousPermissionGroup,
     APIError,
@@ -51,35 +40,56 @@ from .errors import (
     UnknownPermissionGroup,
     UnknownTemplate,
 )
-from .model import (
-    Account,
-    Condition,
-    CreatedToken,
-    Directory,
-    Effect,
-    PermissionGroupRef,
-    Policy,
-    Resource,
-    ResourceKind,
-    Scope,
-    Secret,
-    SpecSummary,
-    Token,
-    TokenSpec,
-    TokenStatus,
-    User,
-    VerifyResult,
-    Zone,
-)
-from .policy import Decision, EffectiveGrant, effective_grants, evaluate, evaluate_request
 
 __version__ = "0.1.0"
 
 # A library logs; the application decides where to: without configuration nothing is printed.
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-# name -> module that defines it; imported on first attribute access.
+# name -> module that defines it; imported on first attribute access (the catalogue, the
+# models and the policy engine too: a script that only builds a client never loads them).
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "Level",
+            "Operation",
+            "OperationMatch",
+            "PermissionGroup",
+            "Template",
+            "operations",
+            "permission_groups",
+            "risk_families",
+            "templates",
+        ),
+        ".catalog",
+    ),
+    **dict.fromkeys(
+        (
+            "Account",
+            "Condition",
+            "CreatedToken",
+            "Directory",
+            "Effect",
+            "PermissionGroupRef",
+            "Policy",
+            "Resource",
+            "ResourceKind",
+            "Scope",
+            "Secret",
+            "SpecSummary",
+            "Token",
+            "TokenSpec",
+            "TokenStatus",
+            "User",
+            "VerifyResult",
+            "Zone",
+        ),
+        ".model",
+    ),
+    **dict.fromkeys(
+        ("Decision", "EffectiveGrant", "effective_grants", "evaluate", "evaluate_request"),
+        ".policy",
+    ),
     "Advice": ".advisor",
     "AuditExplorer": ".widgets",
     "RightSize": ".advisor",
@@ -101,11 +111,47 @@ _LAZY: dict[str, str] = {
     "TokenBuilder": ".widgets",
 }
 
+_SUBMODULES = frozenset(
+    ("advisor", "audit", "catalog", "cli", "client", "model", "policy", "sandbox", "widgets")
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from .advisor import Advice, RightSize, least_privilege, least_privilege_from_usage, rightsize
     from .audit import Audit, Finding, Severity, audit
+    from .catalog import (
+        Level,
+        Operation,
+        OperationMatch,
+        PermissionGroup,
+        Template,
+        operations,
+        permission_groups,
+        risk_families,
+        templates,
+    )
     from .client import AsyncClient, AuditLogRecord, Client, DnsRecord, Recorder
     from .leak import ScanResult, scan
+    from .model import (
+        Account,
+        Condition,
+        CreatedToken,
+        Directory,
+        Effect,
+        PermissionGroupRef,
+        Policy,
+        Resource,
+        ResourceKind,
+        Scope,
+        Secret,
+        SpecSummary,
+        Token,
+        TokenSpec,
+        TokenStatus,
+        User,
+        VerifyResult,
+        Zone,
+    )
+    from .policy import Decision, EffectiveGrant, effective_grants, evaluate, evaluate_request
     from .sandbox import Sandbox
     from .widgets import AuditExplorer, TokenBuilder
 
@@ -113,6 +159,8 @@ if TYPE_CHECKING:  # pragma: no cover
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        if name in _SUBMODULES:  # cftokens.model etc. before anything imported them
+            return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'cftokens' has no attribute {name!r}")
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value

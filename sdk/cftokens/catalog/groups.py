@@ -31,6 +31,13 @@ def load_json(name: str) -> Any:
         return json.load(handle)
 
 
+def records(columns: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
+    """The records of a column layout (``{"field": [values…], …}``, as the data files store
+    them: scripts/build_catalog.py writes that layout because it parses several times faster)."""
+    keys = list(columns)
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
 class Level(enum.StrEnum):
     """How much a group can change: ``read``, ``write`` (incl. purge, revoke, admin), ``other``."""
 
@@ -170,7 +177,7 @@ class PermissionGroupCatalog:
             with self._lock:
                 if self._groups is None:
                     raw = load_json("permission_groups.json")
-                    data = raw["groups"]
+                    data = records(raw["groups"])
                     self._aliases = {
                         _normalise(old): _normalise(new)
                         for old, new in (raw.get("meta") or {}).get("name_overrides", {}).items()

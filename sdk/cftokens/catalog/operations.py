@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from attrs import field, frozen
 
 from ..errors import UnknownOperation
-from .groups import PermissionGroup, load_json
+from .groups import PermissionGroup, load_json, records
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -169,7 +169,7 @@ class OperationCatalog:
         if operations is None:
             with self._lock:
                 if self._operations is None:
-                    data = load_json("operations.json")["operations"]
+                    data = records(load_json("operations.json")["operations"])
                     loaded = [_make_operation(o) for o in data]
                     self._index(loaded)
                     self._operations = loaded

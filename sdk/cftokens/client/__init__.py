@@ -40,12 +40,30 @@ Behaviour worth knowing:
 
 from __future__ import annotations
 
-from ._async import AsyncAccountScope, AsyncClient, AsyncTokens
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._base import AsyncPager, Pager
 from ._limits import RateLimit, Retry
 from ._sync import AccountScope, Client, Tokens
 from .models import AuditLogRecord, DnsRecord
 from .recorder import Recorder
+
+# The async client (and asyncio) load on first use: a sync-only program never pays for them.
+_LAZY = {"AsyncAccountScope": "._async", "AsyncClient": "._async", "AsyncTokens": "._async"}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._async import AsyncAccountScope, AsyncClient, AsyncTokens
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cftokens.client' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AccountScope",

@@ -28,7 +28,7 @@ from ..model import (
     Zone,
 )
 from . import _calls
-from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AsyncPager, ClientBase
+from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AsyncPager, ClientBase, http_timeout
 from ._core import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_PAGES,
@@ -115,7 +115,7 @@ class AsyncClient(ClientBase):
         )
         self._http = httpx.AsyncClient(
             transport=transport,
-            timeout=self._timeout,
+            timeout=http_timeout(self._timeout),
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
         )
         self.tokens = AsyncTokens(self, None)

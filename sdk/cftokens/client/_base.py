@@ -3,14 +3,11 @@ constructor checks, ``from_env``, the time source, and the lazy pagers they retu
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any, Generic, Self, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from ..errors import ClientClosed, InvalidInput, redact, shown
 from ..model import Secret
@@ -24,6 +21,9 @@ from ._core import (
 )
 from ._limits import RateLimit, RateLimiter, Retry
 from .recorder import Recorder
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["AsyncPager", "ClientBase", "Pager", "SystemTime"]
 
@@ -48,6 +48,8 @@ class SystemTime:
     async def asleep(self, seconds: float) -> None:
         """Wait ``seconds`` without blocking the event loop."""
         if seconds > 0:
+            import asyncio
+
             await asyncio.sleep(seconds)
 
 
@@ -62,16 +64,29 @@ def _secret(value: Secret | str | None, what: str) -> Secret | None:
         raise InvalidInput(f"{what}: {exc}") from None
 
 
-def _timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
-    if isinstance(value, httpx.Timeout):
-        return value
+def _timeout(value: float | httpx.Timeout | None) -> float | httpx.Timeout | None:
+    """``value`` checked: seconds > 0, None (no timeout) or an ``httpx.Timeout`` (httpx itself
+    is imported with the first request, or here when one is passed)."""
     if value is None:
-        return httpx.Timeout(None)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise InvalidInput(
-            f"timeout must be a number of seconds > 0, an httpx.Timeout or None, got {value!r}"
-        )
-    return httpx.Timeout(float(value))
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        if type(value).__module__.split(".")[0] == "httpx":
+            import httpx
+
+            if isinstance(value, httpx.Timeout):
+                return value
+    elif value > 0:
+        return float(value)
+    raise InvalidInput(
+        f"timeout must be a number of seconds > 0, an httpx.Timeout or None, got {value!r}"
+    )
+
+
+def http_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
+    """The ``httpx.Timeout`` of a checked timeout value."""
+    import httpx
+
+    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
 
 
 def _cap(value: object, name: str, unit: str) -> int:
@@ -134,7 +149,7 @@ class ClientBase:
             email=email,
             account_id=account_id,
             retry=Retry.of(max_retries),
-            user_agent=f"cftokens/{__version__} httpx/{httpx.__version__}",
+            user_agent=f"cftokens/{__version__}",
             max_response_bytes=_cap(max_response_bytes, "max_response_bytes", "bytes"),
             max_pages=_cap(max_pages, "max_pages", "pages per listing"),
         )

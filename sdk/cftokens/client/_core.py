@@ -19,9 +19,8 @@ import logging
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import httpx
 from attrs import field, frozen
 
 from ..errors import (
@@ -46,6 +45,9 @@ from ..errors import (
 from ..model import Secret
 from ._limits import Retry, parse_retry_after
 from .recorder import Recorder
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "Accept",
@@ -211,7 +213,12 @@ class Core:
 
     def build_request(self, call: Call[Any]) -> httpx.Request:
         """The HTTP request for a call, credentials included (built per attempt)."""
-        headers = {"Accept": "application/json", "User-Agent": self.user_agent}
+        import httpx  # loaded with the first request, not with the client
+
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": f"{self.user_agent} httpx/{httpx.__version__}",
+        }
         if self.token is not None:
             headers["Authorization"] = "Bearer " + self.token.reveal()
         elif self.api_key is not None and self.email is not None:
@@ -642,6 +649,8 @@ class Core:
         name = type(exc).__name__
         detail = self.scrub(str(exc))[:200] or name
         logger.debug("%s -> %s after %.1f ms", call.target(), name, elapsed * 1000)
+        import httpx
+
         unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
         url = self.url(call.path)
         if isinstance(exc, httpx.TimeoutException):

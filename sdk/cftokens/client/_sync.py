@@ -9,8 +9,6 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
-
 from ..errors import AuthenticationError, PermissionDenied
 from ..model import (
     Account,
@@ -25,7 +23,7 @@ from ..model import (
     Zone,
 )
 from . import _calls
-from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ClientBase, Pager
+from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ClientBase, Pager, http_timeout
 from ._core import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_PAGES,
@@ -43,6 +41,8 @@ from .models import AuditLogRecord, DnsRecord
 from .recorder import Recorder
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..catalog import PermissionGroup
 
 __all__ = [
@@ -113,7 +113,8 @@ class Client(ClientBase):
             max_response_bytes=max_response_bytes,
             max_pages=max_pages,
         )
-        self._http = httpx.Client(transport=transport, timeout=self._timeout)
+        self._transport = transport
+        self._http_client: httpx.Client | None = None
         self.tokens = Tokens(self, None)
         self.accounts = Accounts(self)
         self.zones = Zones(self)
@@ -122,12 +123,24 @@ class Client(ClientBase):
         #: The permission groups tokens may use (same as ``client.tokens.permission_groups``).
         self.permission_groups = self.tokens.permission_groups
 
+    @property
+    def _http(self) -> httpx.Client:
+        """The httpx client, made (and httpx imported) with the first request."""
+        if self._http_client is None:
+            import httpx
+
+            self._http_client = httpx.Client(
+                transport=self._transport, timeout=http_timeout(self._timeout)
+            )
+        return self._http_client
+
     # -- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
         """Close the connections. The client cannot be used afterwards."""
         if not self._closed:
             self._closed = True
-            self._http.close()
+            if self._http_client is not None:
+                self._http_client.close()
 
     def __enter__(self) -> Client:
         self._check_open()
@@ -199,6 +212,8 @@ class Client(ClientBase):
 
     # -- machinery --------------------------------------------------------------------------
     def _send(self, call: Call[Any]) -> Envelope:
+        import httpx  # already loaded by the first request's build
+
         self._check_open()
         core = self._core
         clock = self._time
