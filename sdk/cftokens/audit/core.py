@@ -36,7 +36,7 @@ from ._inventory import (
     build_inventory,
 )
 from .profiles import Profile
-from .remediation import Remediation, apply_fixes
+from .remediation import Remediation, apply_fixes, plan_fix
 from .rules import RULES, SUPPRESSION_RULE, Hits, run_rules
 from .severity import SEVERITY_ORDER, Severity, severity_dtype
 from .suppressions import Suppression, load_suppressions, parse_suppressions
@@ -869,9 +869,13 @@ class Audit:
         return self._findings_by_token.get(token_id, np.zeros(0, dtype=np.int64))
 
     def fix(self, token_id: str, rule: str | None = None) -> Remediation:
-        """The request that fixes a token's open findings (or only those of ``rule``).
+        """One fix for a token's open findings (or only those of ``rule``).
 
-        Fixes are applied in order to the token's PUT body; a delete wins over edits.
+        ``str(fix)`` is a short numbered list of typed steps (``fix.steps``), each once;
+        ``fix.put_body`` is what ``client.tokens.update(token_id, …)`` accepts. With usage data
+        the token keeps exactly the grants it used in the usage window (the evidence of
+        :func:`~cftokens.rightsize`), so what it did keeps working; a delete wins over edits,
+        and a fix that would leave no policy is a delete (with the token's last use) instead.
         """
         t = self._token(token_id)
         tid = self._inv.ids[t]
@@ -881,12 +885,39 @@ class Audit:
         if rule is not None:
             keep &= f["rule_id"].astype(str).to_numpy()[positions] == rule
         positions = positions[keep]
-        fixes = [self._fixes[i] for i in positions if self._fixes[i] is not None]
-        fixes = [x for x in fixes if x is not None]
-        if rule is None:
-            fixes = _compatible(fixes)
+        fixes = [x for x in (self._fixes[i] for i in positions) if x is not None]
         record = self._inv.records[t]
-        return apply_fixes(record.payload, fixes, kind=record.kind, owner_id=record.owner_id)
+        usage = self._ctx.usage
+        rows = usage.ok_rows(tid) if usage is not None and rule is None else None
+        rightsized = self._rightsize(record, rows) if rows is not None and fixes else None
+        return plan_fix(
+            record.payload,
+            fixes,
+            kind=record.kind,
+            owner_id=record.owner_id,
+            directory=self.directory,
+            rightsized=rightsized,
+            usage_days=self.profile.thresholds.usage_window_days,
+            used_requests=0 if rows is None else len(rows),
+            used_cidrs=usage.cidrs(tid) if usage is not None else (),
+        )
+
+    def _rightsize(self, record: TokenRecord, rows: pd.DataFrame) -> Any:
+        """The token right-sized to its successful requests (None when that keeps nothing or
+        the token cannot be read as a model)."""
+        from ..advisor import rightsize
+        from ..model.token import Token
+
+        try:
+            token = Token.from_api(record.payload)
+            return rightsize(
+                token,
+                rows,
+                directory=self.directory,
+                account_id=record.owner_id if record.kind == "account" else None,
+            )
+        except InvalidInput:
+            return None
 
     def finding(self, finding_id: str) -> Finding:
         """One finding as a :class:`Finding` object."""
@@ -943,7 +974,11 @@ class Audit:
         if isinstance(tid, str):
             record = self._inv.records[self._ctx.token_index[tid]]
             return apply_fixes(
-                record.payload, [fix] if fix else [], kind=record.kind, owner_id=record.owner_id
+                record.payload,
+                [fix] if fix else [],
+                kind=record.kind,
+                owner_id=record.owner_id,
+                directory=self.directory,
             )
         if fix is not None:
             return apply_fixes({"id": "", "name": ""}, [fix], kind="user", owner_id=None)
@@ -1158,20 +1193,6 @@ def _timeless(payload: Mapping[str, Any]) -> Any:
 
 def _comparable(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k not in ("last_used_on", "modified_on")}
-
-
-def _compatible(fixes: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Order fixes so one PUT applies them: a delete alone; else edits, without whole-token
-    replacements (split, move, create) that cannot be combined."""
-    if any(f[0] == "delete" for f in fixes):
-        return [("delete",)]
-    if any(f[0] == "disable" for f in fixes):
-        return [("disable",)]
-    edits = [f for f in fixes if f[0] not in ("split", "move_to_account", "create_token", "roll")]
-    if edits:
-        order = {"remove_pair": 0, "replace_pair": 0, "remove_resource": 1, "remove_group": 2}
-        return sorted(edits, key=lambda f: order.get(f[0], 3))
-    return fixes[:1]
 
 
 class Explanation:

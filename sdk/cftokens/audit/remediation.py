@@ -1,37 +1,76 @@
-"""Remediation: a finding's fix as the concrete API request (method, path, body) to apply.
+"""Remediation: a token's fix as typed steps and the one API request that applies them.
 
 Rules describe fixes as small tuples (``("remove_group", 2, group_id)``, ``("set_expiry",
-"2027-01-01T00:00:00Z")`` …); :func:`apply_fixes` turns them into the PUT body of the token with
-the change applied, which :class:`Remediation` pairs with the path and, where the body is a
-valid spec, a :class:`~cftokens.TokenSpec`. Values that cannot be known from the inventory
-(your callers' IP ranges, the zone a job needs) are written as ``REPLACE-WITH-…`` placeholders
-and the remediation says it is ``complete=False``.
+"2027-01-01T00:00:00Z")`` …). :func:`plan_fix` merges a token's tuples into typed
+:mod:`steps <cftokens.audit.steps>` (each group, resource and edit once; one expiry, one
+allowlist; groups and resources by name) and, when the audit has the token's usage, keeps
+exactly the grants it used (the evidence :func:`~cftokens.rightsize` works from). The result
+is a :class:`Remediation`: the steps, and the request (a PUT of the whole token that always
+keeps at least one policy, else a DELETE). Values that cannot be known from the inventory
+(your callers' IP ranges, the zone a job needs) are ``REPLACE-WITH-…`` placeholders, listed
+in ``placeholders``; the remediation is then ``complete=False``.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from attrs import frozen
 
-from ..model.resources import ACCOUNT_PREFIX, ALL_ZONES_KEY, ZONE_PREFIX
+from ..model._util import is_id
+from ..model.resources import ZONE_PREFIX, Resource
 from ..model.token import TokenSpec
+from .steps import (
+    PLACEHOLDER_PREFIX,
+    BodyStep,
+    DeleteToken,
+    Disable,
+    Downgrade,
+    DowngradeGroups,
+    EditPolicy,
+    GroupRef,
+    KeepOnlyGroups,
+    NarrowGroups,
+    Narrowing,
+    NarrowResources,
+    Recreate,
+    RemoveGroups,
+    ResourceNarrowing,
+    RollSecret,
+    SetAllowlist,
+    SetExpiry,
+    Step,
+    drop_empty,
+    join,
+    placeholders_in,
+    resources_for,
+)
 
-__all__ = ["Remediation", "apply_fixes"]
+__all__ = ["MINTING_GROUPS", "Remediation", "apply_fixes", "plan_fix"]
+
+# API Tokens Write (user) and Account API Tokens Write: a token holding one can mint tokens
+MINTING_GROUPS = frozenset({"686d18d5ac6c441c867cbf6771e58a0a", "5bc3f8b21c554832afc660159ab75fa4"})
 
 _SERVER_FIELDS = ("id", "issued_on", "modified_on", "last_used_on", "value", "terraform_address")
 
 
 @frozen(kw_only=True)
 class Remediation:
-    """The request that applies a fix: ``method``, ``path``, ``body`` (JSON-ready or None).
+    """A token's fix: the ordered :mod:`steps <cftokens.audit.steps>` and the request that
+    applies them.
 
-    ``spec`` is the body as a :class:`~cftokens.TokenSpec` when it is one (None for deletes,
-    rolls and bodies with placeholders); ``complete`` is False when the body holds
-    ``REPLACE-WITH-…`` placeholders you must fill in; ``summary`` says what changes.
+    - ``steps``: typed steps, each once (``str(fix)`` numbers their ``describe()`` lines);
+    - ``method``/``path``/``body``: the request (``PUT`` with the whole token, ``DELETE`` when
+      nothing the token holds would remain, ``POST`` to create replacements); a roll step is a
+      separate request after it (``PUT …/value``);
+    - ``put_body``: the body for ``client.tokens.update(token_id, fix.put_body)`` (None when the
+      fix is not a PUT of the token); it always holds at least one policy;
+    - ``placeholders``: the ``REPLACE-WITH-…`` values you must fill in (``complete`` is False
+      while there are any); ``spec``: the body as a :class:`~cftokens.TokenSpec` when complete;
+    - ``evidence``: what the plan is built from (usage, or the findings' rules);
+    - ``summary``: the steps in one line.
     """
 
     method: str
@@ -40,6 +79,25 @@ class Remediation:
     summary: str
     complete: bool = True
     spec: TokenSpec | None = None
+    steps: tuple[Step, ...] = ()
+    token_name: str | None = None
+    evidence: str = ""
+
+    @property
+    def put_body(self) -> dict[str, Any] | None:
+        """The PUT body of the token (None for deletes, rolls alone and creations)."""
+        if self.method != "PUT" or self.path.endswith("/value") or not isinstance(self.body, dict):
+            return None
+        return self.body
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """The ``REPLACE-WITH-…`` values to replace before applying."""
+        return tuple(
+            dict.fromkeys(
+                [p for s in self.steps for p in s.placeholders] + list(placeholders_in(self.body))
+            )
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (reports)."""
@@ -48,12 +106,28 @@ class Remediation:
             "path": self.path,
             "body": self.body,
             "summary": self.summary,
+            "steps": [s.describe() for s in self.steps],
+            "placeholders": list(self.placeholders),
             "complete": self.complete,
         }
 
+    def lines(self) -> list[str]:
+        """The numbered steps."""
+        return [f"{i}. {s.describe()}" for i, s in enumerate(self.steps, start=1)]
+
     def __str__(self) -> str:
-        body = "" if self.body is None else "\n" + json.dumps(self.body, indent=2)
-        return f"{self.method} {self.path}{body}"
+        if not self.steps:
+            return self.summary
+        who = f"Fix for {self.token_name!r}" if self.token_name else "Fix"
+        request = f"{self.method} {self.path}" if self.path else self.method
+        head = f"{who} ({request}" + (f"; {self.evidence}" if self.evidence else "") + "):"
+        out = [head, *self.lines()]
+        if self.placeholders:
+            out.append("Fill in first: " + ", ".join(self.placeholders))
+        return "\n".join(out)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
 
 
 def token_path(token_id: str, kind: str, owner_id: str | None) -> str:
@@ -70,17 +144,6 @@ def _body(payload: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _resources_for(spec: tuple[str, tuple[str, ...]]) -> dict[str, Any]:
-    what, ids = spec
-    if what == "zones":
-        return {ZONE_PREFIX + z: "*" for z in ids}
-    if what == "accounts":
-        return {ACCOUNT_PREFIX + a: "*" for a in ids}
-    if what == "all_zones_of":
-        return {ACCOUNT_PREFIX + a: {ALL_ZONES_KEY: "*"} for a in ids}
-    raise ValueError(what)
-
-
 def _policy(body: dict[str, Any], index: int) -> dict[str, Any] | None:
     policies = body.get("policies") or []
     if 1 <= index <= len(policies):
@@ -89,169 +152,565 @@ def _policy(body: dict[str, Any], index: int) -> dict[str, Any] | None:
     return None
 
 
-def _drop_empty(body: dict[str, Any]) -> None:
-    body["policies"] = [
-        p for p in body.get("policies") or [] if p.get("permission_groups") and p.get("resources")
-    ]
-
-
-def _remove_group(body: dict[str, Any], index: int, gid: str) -> None:
-    policy = _policy(body, index)
-    if policy is not None:
-        policy["permission_groups"] = [
-            g for g in policy.get("permission_groups") or [] if g.get("id") != gid
-        ]
-
-
-def _remove_pair(body: dict[str, Any], index: int, gid: str, key: str) -> dict[str, Any] | None:
-    """Remove group ``gid`` on resource ``key`` from a policy, keeping the rest; returns the
-    policy split off for the group's other resources (already appended)."""
+def _remove_pair(body: dict[str, Any], index: int, gid: str, key: str) -> None:
+    """Remove group ``gid`` on resource ``key`` from a policy, keeping the rest (the group's
+    other resources move to a policy of their own)."""
     policy = _policy(body, index)
     if policy is None:
-        return None
+        return
     groups = policy.get("permission_groups") or []
     resources = dict(policy.get("resources") or {})
     if len(groups) <= 1:
         resources.pop(key, None)
         policy["resources"] = resources
-        return None
+        return
     policy["permission_groups"] = [g for g in groups if g.get("id") != gid]
     rest = {k: v for k, v in resources.items() if k != key}
     moved = [g for g in groups if g.get("id") == gid]
     if rest and moved:
-        extra = {
-            "effect": policy.get("effect", "allow"),
-            "permission_groups": moved,
-            "resources": rest,
+        body["policies"].append(
+            {"effect": policy.get("effect", "allow"), "permission_groups": moved, "resources": rest}
+        )
+
+
+def _restrict_zones(body: dict[str, Any], zones: tuple[str, ...]) -> None:
+    for policy in body.get("policies") or []:
+        resources = policy.get("resources") or {}
+        if policy.get("effect") != "allow":
+            continue
+        zone_keys = [
+            k
+            for k, v in resources.items()
+            if k.startswith(ZONE_PREFIX)
+            or (isinstance(v, Mapping) and any(i.startswith(ZONE_PREFIX) for i in v))
+        ]
+        if not zone_keys:
+            continue
+        kept = {k: v for k, v in resources.items() if k not in zone_keys}
+        kept.update({ZONE_PREFIX + z: "*" for z in zones})
+        policy["resources"] = kept
+
+
+def _remove_resource(body: dict[str, Any], index: int, key: str) -> None:
+    policy = _policy(body, index)
+    if policy is not None:
+        policy["resources"] = {k: v for k, v in (policy.get("resources") or {}).items() if k != key}
+
+
+def _rename(body: dict[str, Any], index: int, gid: str, name: str) -> None:
+    policy = _policy(body, index)
+    if policy is not None:
+        for g in policy.get("permission_groups") or []:
+            if g.get("id") == gid:
+                g["name"] = name
+
+
+def _replace_pair(
+    body: dict[str, Any], index: int, gid: str, key: str, spec: tuple[str, tuple[str, ...]]
+) -> None:
+    policy = _policy(body, index)
+    effect = policy.get("effect", "allow") if policy is not None else "allow"
+    groups = [g for g in (policy or {}).get("permission_groups") or [] if g.get("id") == gid]
+    _remove_pair(body, index, gid, key)
+    body["policies"].append(
+        {
+            "effect": effect,
+            "permission_groups": groups or [{"id": gid}],
+            "resources": resources_for(spec),
         }
-        body["policies"].append(extra)
-        return extra
-    return None
+    )
 
 
-def _apply(body: dict[str, Any], fix: tuple[Any, ...], kind: str) -> tuple[str, str]:
-    """Apply one fix to ``body``; returns (method override or '', summary)."""
-    op = fix[0]
-    if op == "remove_group":
-        _, index, gid = fix
-        _remove_group(body, index, gid)
-        return "", f"remove group {gid} from policy {index}"
-    if op == "replace_group":
-        _, index, old, new, name = fix
-        policy = _policy(body, index)
-        if policy is not None:
-            policy["permission_groups"] = [
-                {"id": new, "name": name} if g.get("id") == old else g
-                for g in policy.get("permission_groups") or []
-            ]
-        return "", f"replace group {old} with {name} in policy {index}"
-    if op == "rename_group":
-        _, index, gid, name = fix
-        policy = _policy(body, index)
-        if policy is not None:
+class _Names:
+    """Names for a token's groups and resources (the catalogue, the token, the directory)."""
+
+    def __init__(self, payload: Mapping[str, Any], directory: Any):
+        self.directory = directory
+        self.known: dict[str, str] = {}
+        for policy in payload.get("policies") or []:
+            if not isinstance(policy, Mapping):
+                continue
             for g in policy.get("permission_groups") or []:
-                if g.get("id") == gid:
-                    g["name"] = name
-        return "", f"rename group {gid} to {name!r} in policy {index}"
-    if op == "narrow":
-        _, index, key, spec = fix
-        policy = _policy(body, index)
-        if policy is not None:
-            resources = {k: v for k, v in (policy.get("resources") or {}).items() if k != key}
-            resources.update(_resources_for(spec))
-            policy["resources"] = resources
-        return "", f"replace {key} in policy {index} with {', '.join(spec[1])}"
+                if isinstance(g, Mapping) and g.get("id") and g.get("name"):
+                    self.known[str(g["id"])] = str(g["name"])
+
+    def group(self, gid: str, name: str | None = None) -> GroupRef:
+        from ..catalog import permission_groups
+
+        found = permission_groups.by_id(gid)
+        label = name or (found.name if found else None) or self.known.get(gid)
+        return GroupRef(gid, label or f"the unknown group {gid}")
+
+    def resources(self, resources: Mapping[str, Any]) -> str:
+        try:
+            atoms = Resource.from_api(resources)
+        except Exception:
+            return ", ".join(resources)
+        return self.atoms(atoms)
+
+    def atoms(self, atoms: Iterable[Resource]) -> str:
+        labels = [a.describe(self.directory) for a in atoms]
+        zones = [x[len("zone ") :] for x in labels if x.startswith("zone ")]
+        if len(zones) > 1 and len(zones) == len(labels):
+            return "zones " + join(zones, 4)
+        accounts = [x[len("account ") :] for x in labels if x.startswith("account ")]
+        if len(accounts) > 1 and len(accounts) == len(labels):
+            return "accounts " + join(accounts, 4)
+        return join(labels, 4)
+
+    def key(self, key: str) -> str:
+        return self.resources({key: "*"})
+
+    def account(self, ident: str) -> str:
+        return Resource.account(ident).describe(self.directory) if is_id(ident) else ident
+
+
+def _is_minting(body: Mapping[str, Any]) -> bool:
+    return any(
+        g.get("id") in MINTING_GROUPS
+        for p in body.get("policies") or []
+        if p.get("effect", "allow") == "allow"
+        for g in p.get("permission_groups") or []
+    )
+
+
+@frozen
+class _Who:
+    """The token's name and what its plan is built from."""
+
+    name: str | None
+    evidence: str
+
+
+@frozen(kw_only=True)
+class _Plan:
+    """Steps gathered from the findings' fixes, before they become one request."""
+
+    grant_steps: list[BodyStep]
+    expiries: list[tuple[str, bool]]  # (date, only while the token can mint)
+    allowlists: list[tuple[tuple[str, ...], tuple[str, ...]]]
+    roll: bool
+    disable: bool
+    delete: bool
+    recreate: tuple[Any, ...] | None
+
+
+def _gather(fixes: Sequence[tuple[Any, ...]], names: _Names, *, grants_from_usage: bool) -> _Plan:
+    """Merge the findings' fixes: each group, resource and edit once; every expiry and
+    allowlist proposal kept for :func:`_one_expiry` and :func:`_one_allowlist`."""
+    removals: dict[str, set[int] | None] = {}
+    downgrades: dict[tuple[int, str], Downgrade] = {}
+    narrowings: dict[tuple[int, str], ResourceNarrowing] = {}
+    edits: dict[tuple[Any, ...], EditPolicy] = {}
+    keep_only: tuple[str, ...] | None = None
+    expiries: list[tuple[str, bool]] = []
+    allowlists: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    roll = disable = delete = False
+    recreate: tuple[Any, ...] | None = None
+    for fix in fixes:
+        op = fix[0]
+        if op == "delete":
+            delete = True
+        elif op == "disable":
+            disable = True
+        elif op == "roll":
+            roll = True
+        elif op in ("split", "create_token", "move_to_account"):
+            recreate = recreate or fix
+        elif op == "set_expiry":
+            expiries.append((fix[1], False))
+        elif op == "set_ip":
+            allowlists.append((tuple(fix[1]), tuple(fix[2])))
+        elif op == "restrict":
+            if fix[1]:
+                expiries.append((fix[1], True))
+            if fix[2]:
+                allowlists.append((tuple(fix[2]), ()))
+        elif op == "isolate_minting":
+            _, keep, expiry, allow = fix
+            if not grants_from_usage:
+                keep_only = tuple(keep)
+            if expiry:
+                expiries.append((expiry, True))
+            if allow:
+                allowlists.append((tuple(allow), ()))
+        elif grants_from_usage:
+            continue  # the groups it used decide what stays (see plan)
+        elif op == "remove_group":
+            _, index, gid = fix
+            if gid in removals and removals[gid] is not None:
+                removals[gid].add(index)  # type: ignore[union-attr]
+            else:
+                removals.setdefault(gid, {index})
+        elif op == "replace_group":
+            _, index, old, new, name = fix
+            downgrades[(index, old)] = Downgrade(
+                frm=names.group(old), to=names.group(new, name), where="", policy=index
+            )
+        elif op == "narrow":
+            _, index, key, spec = fix
+            narrowings[(index, key)] = ResourceNarrowing(
+                policy=index,
+                key=key,
+                target=spec,
+                before=names.key(key),
+                after=names.resources(resources_for(spec))
+                if not any(PLACEHOLDER_PREFIX in i for i in spec[1])
+                else "the " + spec[0] + " it needs",
+            )
+        elif op in (
+            "restrict_zones",
+            "remove_resource",
+            "remove_pair",
+            "replace_pair",
+            "rename_group",
+        ):
+            edits.setdefault(fix, _edit(fix, names))
+        else:
+            raise ValueError(f"unknown fix {op!r}")
+    grant_steps: list[BodyStep] = []
+    # a downgrade keeps the job working where a removal of the same group would not
+    downgraded = {old for (_, old) in downgrades}
+    removals = {g: p for g, p in removals.items() if g not in downgraded}
+    if keep_only is not None and not (set(removals) & set(keep_only)):
+        grant_steps.append(KeepOnlyGroups(groups=tuple(names.group(g) for g in keep_only)))
+    if downgrades:
+        grant_steps.append(
+            DowngradeGroups(items=tuple(downgrades.values()), reason="it only reads")
+        )
+    if narrowings:
+        grant_steps.append(NarrowResources(items=tuple(narrowings.values())))
+    grant_steps.extend(edits.values())
+    if removals:
+        grant_steps.append(
+            RemoveGroups(
+                groups=tuple(names.group(g) for g in removals),
+                policies=tuple(tuple(sorted(p)) if p else None for p in removals.values()),
+            )
+        )
+    return _Plan(
+        grant_steps=grant_steps,
+        expiries=expiries,
+        allowlists=allowlists,
+        roll=roll,
+        disable=disable,
+        delete=delete,
+        recreate=recreate,
+    )
+
+
+def _edit(fix: tuple[Any, ...], names: _Names) -> EditPolicy:
+    op = fix[0]
     if op == "restrict_zones":
-        zones = fix[1]
-        for policy in body.get("policies") or []:
-            resources = policy.get("resources") or {}
-            if policy.get("effect") != "allow":
-                continue
-            zone_keys = [
-                k
-                for k, v in resources.items()
-                if k.startswith(ZONE_PREFIX)
-                or (isinstance(v, Mapping) and any(i.startswith(ZONE_PREFIX) for i in v))
-            ]
-            if not zone_keys:
-                continue
-            kept = {k: v for k, v in resources.items() if k not in zone_keys}
-            kept.update({ZONE_PREFIX + z: "*" for z in zones})
-            policy["resources"] = kept
-        return "", f"limit zone grants to {', '.join(zones)}"
+        zones = tuple(fix[1])
+        where = names.resources({ZONE_PREFIX + z: "*" for z in zones})
+        return EditPolicy(
+            text=f"limit its zone grants to {where}",
+            edit=lambda body: _restrict_zones(body, zones),
+        )
     if op == "remove_resource":
         _, index, key = fix
-        policy = _policy(body, index)
-        if policy is not None:
-            policy["resources"] = {
-                k: v for k, v in (policy.get("resources") or {}).items() if k != key
-            }
-        return "", f"remove resource {key} from policy {index}"
+        return EditPolicy(
+            text=f"remove {names.key(key)} from policy {index}",
+            edit=lambda body: _remove_resource(body, index, key),
+        )
     if op == "remove_pair":
         _, index, gid, key = fix
-        _remove_pair(body, index, gid, key)
-        return "", f"remove group {gid} on {key} from policy {index}"
-    if op == "replace_pair":
-        _, index, gid, key, spec = fix
-        policy = _policy(body, index)
-        effect = policy.get("effect", "allow") if policy is not None else "allow"
-        groups = [g for g in (policy or {}).get("permission_groups") or [] if g.get("id") == gid]
-        _remove_pair(body, index, gid, key)
-        body["policies"].append(
-            {
-                "effect": effect,
-                "permission_groups": groups or [{"id": gid}],
-                "resources": _resources_for(spec),
-            }
+        return EditPolicy(
+            text=f"remove {names.group(gid).name} on {names.key(key)} (policy {index})",
+            edit=lambda body: _remove_pair(body, index, gid, key),
         )
-        return "", f"grant group {gid} on {', '.join(spec[1])} (nested form) instead of {key}"
-    if op == "set_expiry":
-        body["expires_on"] = fix[1]
-        return "", f"set expires_on to {fix[1]}"
-    if op == "set_ip":
-        _, allow, deny = fix
-        ip: dict[str, Any] = {"in": list(allow)}
-        if deny:
-            ip["not_in"] = list(deny)
-        body["condition"] = {"request.ip": ip}
-        return "", f"set the IP allowlist to {', '.join(allow)}"
-    if op == "restrict":
-        # expiry or allow None: the token already has it (kept, never loosened)
-        _, expiry, allow = fix
-        done = []
-        if expiry:
-            body["expires_on"] = expiry
-            done.append(f"expire on {expiry}")
-        if allow:
-            body["condition"] = {"request.ip": {"in": list(allow)}}
-            done.append(f"allow only {', '.join(allow)}")
-        return "", " and ".join(done) or "no change"
-    if op == "isolate_minting":
-        _, keep, expiry, allow = fix
-        for policy in body.get("policies") or []:
-            policy["permission_groups"] = [
-                g for g in policy.get("permission_groups") or [] if g.get("id") in keep
-            ]
-        done = ["keep only the token-API groups"]
-        if expiry:
-            body["expires_on"] = expiry
-            done.append(f"expire on {expiry}")
-        if allow:
-            body["condition"] = {"request.ip": {"in": list(allow)}}
-            done.append("add an IP allowlist")
-        return "", ", ".join(done)
-    if op == "disable":
-        body["status"] = "disabled"
-        return "", "set status to disabled"
-    if op == "roll":
-        return "ROLL", "roll the secret"
-    if op == "delete":
-        return "DELETE", "delete the token"
-    raise ValueError(f"unknown fix {op!r}")
+    if op == "rename_group":
+        _, index, gid, name = fix
+        return EditPolicy(
+            text=f"write the group {gid} in policy {index} under its current name {name!r}",
+            edit=lambda body: _rename(body, index, gid, name),
+        )
+    _, index, gid, key, spec = fix
+    return EditPolicy(
+        text=f"grant {names.group(gid).name} on {names.resources(resources_for(spec))} instead "
+        f"of {names.key(key)} (policy {index})",
+        edit=lambda body: _replace_pair(body, index, gid, key, spec),
+    )
 
 
-def _complete(value: Any) -> bool:
-    return "REPLACE-WITH-" not in json.dumps(value)
+def _usage_steps(rightsized: Any, names: _Names, days: int) -> list[BodyStep]:
+    """The grant steps of a :class:`~cftokens.RightSize`: what the token used stays; the rest
+    goes, each group named once."""
+    from ..catalog import permission_groups
+    from ..catalog.groups import Level
+
+    kept: dict[str, list[Resource]] = {}
+    for grant in rightsized.grants:
+        kept.setdefault(grant.group.id, []).append(grant.resource)
+    held = {
+        ref.id
+        for policy in rightsized.before.policies
+        if policy.effect.value == "allow"
+        for ref in policy.permission_groups
+    }
+    touched: list[str] = []
+    for _index, effect, _action, group, _resource, _why in rightsized.removed:
+        if effect == "allow" and group is not None and group.id not in touched:
+            touched.append(group.id)
+    downgrades: dict[str, Downgrade] = {}
+    narrowings: list[Narrowing] = []
+    removals: list[GroupRef] = []
+    for gid, atoms in kept.items():
+        if gid in held:
+            continue
+        group = permission_groups.by_id(gid)
+        write = permission_groups.twin(group, Level.WRITE) if group is not None else None
+        if write is not None and write.id in held:
+            downgrades[gid] = Downgrade(
+                frm=names.group(write.id),
+                to=names.group(gid),
+                where=names.atoms(atoms),
+                resources=tuple(atoms),
+            )
+    downgraded_from = {d.frm.id for d in downgrades.values()}
+    for gid in touched:
+        if gid in kept:
+            narrowings.append(
+                Narrowing(
+                    group=names.group(gid), resources=tuple(kept[gid]), where=names.atoms(kept[gid])
+                )
+            )
+        elif gid not in downgraded_from:
+            removals.append(names.group(gid))
+    steps: list[BodyStep] = []
+    if downgrades:
+        steps.append(
+            DowngradeGroups(items=tuple(downgrades.values()), reason="it only read with them")
+        )
+    if narrowings:
+        steps.append(NarrowGroups(items=tuple(narrowings), reason="the only ones it used"))
+    if removals:
+        steps.append(
+            RemoveGroups(
+                groups=tuple(removals),
+                policies=(None,) * len(removals),
+                reason=f"not used in the last {days} days",
+            )
+        )
+    return steps
+
+
+def _one_expiry(plan: _Plan, body: Mapping[str, Any]) -> SetExpiry | None:
+    """The earliest proposed expiry (a minting token's 30-day limit only while it can mint)."""
+    minting = _is_minting(body)
+    dates = [(d, m) for d, m in plan.expiries if minting or not m]
+    if not dates:
+        return None
+    date, mint = min(dates)
+    return SetExpiry(expires_on=date, reason="it can create tokens" if mint else "")
+
+
+def _one_allowlist(plan: _Plan, used: Sequence[str]) -> SetAllowlist | None:
+    """One allowlist: the real ranges proposed (the addresses it was used from), else the
+    placeholder for your callers' ranges."""
+    if not plan.allowlists:
+        return None
+    real = [c for allow, _ in plan.allowlists for c in allow if PLACEHOLDER_PREFIX not in c]
+    deny = [c for _, d in plan.allowlists for c in d]
+    allow = list(dict.fromkeys(real)) or [next(c for allow, _ in plan.allowlists for c in allow)]
+    source = "the addresses it was used from" if real and set(real) <= set(used) else ""
+    return SetAllowlist(allow=tuple(allow), deny=tuple(dict.fromkeys(deny)), source=source)
+
+
+def plan_fix(
+    payload: Mapping[str, Any],
+    fixes: Sequence[tuple[Any, ...]],
+    *,
+    kind: str,
+    owner_id: str | None,
+    directory: Any = None,
+    rightsized: Any = None,
+    usage_days: int = 30,
+    used_requests: int = 0,
+    used_cidrs: Sequence[str] = (),
+) -> Remediation:
+    """One fix for a token: its findings' ``fixes`` merged into typed steps, each once.
+
+    With ``rightsized`` (a :class:`~cftokens.RightSize` built from the token's usage), the
+    groups it keeps are exactly what it used (the rules' grant edits give way to that evidence);
+    the expiry, allowlist, roll and status steps still come from the findings. When nothing the
+    token holds would remain, the fix is to delete the token (with its last use), never a PUT
+    with no policy (Cloudflare refuses it, and it would break what uses the token).
+    """
+    names = _Names(payload, directory)
+    token_id = str(payload.get("id"))
+    path = token_path(token_id, kind, owner_id)
+    name = str(payload["name"]) if payload.get("name") else None
+    evidence = (
+        f"from its {used_requests} requests of the last {usage_days} days"
+        if rightsized is not None
+        else "from its findings"
+    )
+    common = _Who(name=name, evidence=evidence)
+    last_used = payload.get("last_used_on")
+    last = str(last_used) if last_used else None
+    if not fixes:
+        return Remediation(
+            method="GET",
+            path=path,
+            body=None,
+            summary="no change",
+            token_name=common.name,
+            evidence=common.evidence,
+        )
+    plan = _gather(fixes, names, grants_from_usage=rightsized is not None)
+    if plan.delete:
+        delete = DeleteToken(last_used=last)
+        return Remediation(
+            method="DELETE",
+            path=path,
+            body=None,
+            summary=delete.describe(),
+            steps=(delete,),
+            token_name=common.name,
+            evidence=common.evidence,
+        )
+    if plan.disable:
+        body = _body(payload)
+        disable = Disable(last_used=last)
+        disable.apply(body)
+        return _put(path, body, (disable,), common)
+    grant_steps = (
+        _usage_steps(rightsized, names, usage_days) if rightsized is not None else []
+    ) + plan.grant_steps
+    if plan.recreate is not None and not grant_steps and not plan.expiries and not plan.allowlists:
+        return _recreate(
+            payload,
+            plan.recreate,
+            kind=kind,
+            owner_id=owner_id,
+            path=path,
+            names=names,
+            common=common,
+        )
+    body = _body(payload)
+    had_policies = bool(body["policies"])
+    for step in grant_steps:
+        step.apply(body)
+    drop_empty(body)
+    steps: list[Step] = list(grant_steps)
+    if had_policies and not body["policies"]:
+        gone = DeleteToken(last_used=last, reason="its fixes leave it no permission at all")
+        return Remediation(
+            method="DELETE",
+            path=path,
+            body=None,
+            summary=gone.describe(),
+            steps=(gone,),
+            token_name=common.name,
+            evidence=common.evidence,
+        )
+    for extra in (_one_allowlist(plan, used_cidrs), _one_expiry(plan, body)):
+        if extra is not None:
+            extra.apply(body)
+            steps.append(extra)
+    roll = RollSecret(path=path) if plan.roll else None
+    if not steps and roll is not None:
+        return Remediation(
+            method="PUT",
+            path=path + "/value",
+            body={},
+            summary=roll.describe(),
+            steps=(roll,),
+            token_name=common.name,
+            evidence=common.evidence,
+        )
+    if roll is not None:
+        steps.append(roll)
+    return _put(path, body, tuple(steps), common)
+
+
+def _put(path: str, body: dict[str, Any], steps: tuple[Step, ...], common: _Who) -> Remediation:
+    complete = not placeholders_in(body)
+    return Remediation(
+        method="PUT",
+        path=path,
+        body=body,
+        summary="; ".join(s.describe() for s in steps) or "no change",
+        complete=complete,
+        spec=_spec(body) if complete else None,
+        steps=steps,
+        token_name=common.name,
+        evidence=common.evidence,
+    )
+
+
+def _recreate(
+    payload: Mapping[str, Any],
+    fix: tuple[Any, ...],
+    *,
+    kind: str,
+    owner_id: str | None,
+    path: str,
+    names: _Names,
+    common: _Who,
+) -> Remediation:
+    """Whole-token replacements: split per job, a scoped token for Global API Key calls, an
+    account-owned copy."""
+    op = fix[0]
+    if op == "split":
+        base = _body(payload)
+        bodies = []
+        for label, gids in fix[1]:
+            part = copy.deepcopy(base)
+            part["name"] = f"{payload.get('name', 'token')} ({label})"[:120]
+            for policy in part["policies"]:
+                policy["permission_groups"] = [
+                    g for g in policy.get("permission_groups") or [] if g.get("id") in gids
+                ]
+            drop_empty(part)
+            bodies.append(part)
+        create = (
+            f"/accounts/{owner_id}/tokens" if kind == "account" and owner_id else "/user/tokens"
+        )
+        step = Recreate(text=f"create {len(bodies)} tokens (one per job), then DELETE {path}")
+        return Remediation(
+            method="POST",
+            path=create,
+            body=bodies,
+            summary=step.describe(),
+            complete=not placeholders_in(bodies),
+            steps=(step,),
+            token_name=common.name,
+            evidence=common.evidence,
+        )
+    if op == "create_token":
+        body = fix[1]
+        step = Recreate(text="create a scoped token for the calls made with the Global API Key")
+        return Remediation(
+            method="POST",
+            path="/user/tokens",
+            body=body,
+            summary=step.describe(),
+            complete=not placeholders_in(body),
+            spec=_spec(body),
+            steps=(step,),
+            token_name=common.name,
+            evidence=common.evidence,
+        )
+    account = fix[1]
+    body = _body(payload)
+    body.pop("status", None)
+    step = Recreate(
+        text=f"create an account-owned copy on {names.account(account)}, then DELETE {path}"
+    )
+    return Remediation(
+        method="POST",
+        path=f"/accounts/{account}/tokens",
+        body=body,
+        summary=step.describe(),
+        complete=not placeholders_in(body),
+        spec=_spec(body),
+        steps=(step,),
+        token_name=common.name,
+        evidence=common.evidence,
+    )
 
 
 def apply_fixes(
@@ -260,95 +719,14 @@ def apply_fixes(
     *,
     kind: str,
     owner_id: str | None,
+    directory: Any = None,
 ) -> Remediation:
-    """The request that applies ``fixes`` to a token (given as its API dict)."""
-    token_id = str(payload.get("id"))
-    path = token_path(token_id, kind, owner_id)
-    if not fixes:
-        return Remediation(method="GET", path=path, body=None, summary="no change")
-    first = fixes[0][0]
-    if first == "split":
-        parts = fixes[0][1]
-        base = _body(payload)
-        bodies = []
-        for label, gids in parts:
-            part = copy.deepcopy(base)
-            part["name"] = f"{payload.get('name', 'token')} ({label})"[:120]
-            for policy in part["policies"]:
-                policy["permission_groups"] = [
-                    g for g in policy.get("permission_groups") or [] if g.get("id") in gids
-                ]
-            _drop_empty(part)
-            bodies.append(part)
-        create = (
-            f"/accounts/{owner_id}/tokens" if kind == "account" and owner_id else ("/user/tokens")
-        )
-        return Remediation(
-            method="POST",
-            path=create,
-            body=bodies,
-            summary=f"create {len(bodies)} tokens (one per job), then DELETE {path}",
-            complete=_complete(bodies),
-        )
-    if first == "create_token":
-        body = fixes[0][1]
-        return Remediation(
-            method="POST",
-            path="/user/tokens",
-            body=body,
-            summary="create a scoped token for the calls made with the Global API Key",
-            complete=_complete(body),
-            spec=_spec(body),
-        )
-    if first == "move_to_account":
-        account = fixes[0][1]
-        body = _body(payload)
-        body.pop("status", None)
-        return Remediation(
-            method="POST",
-            path=f"/accounts/{account}/tokens",
-            body=body,
-            summary=f"create an account-owned copy on account {account}, then DELETE {path}",
-            complete=_complete(body),
-            spec=_spec(body),
-        )
-    body = _body(payload)
-    summaries = []
-    method = "PUT"
-    for fix in fixes:
-        override, summary = _apply(body, fix, kind)
-        summaries.append(summary)
-        if override == "DELETE":
-            return Remediation(method="DELETE", path=path, body=None, summary=summary)
-        if override == "ROLL":
-            method = "ROLL"
-    if method == "ROLL" and len(fixes) == 1:
-        return Remediation(method="PUT", path=path + "/value", body={}, summary=summaries[0])
-    had_policies = bool(payload.get("policies"))
-    _drop_empty(body)
-    if had_policies and not body["policies"]:
-        # Cloudflare refuses a token without policies; say what the edits amount to instead
-        return Remediation(
-            method="PUT",
-            path=path,
-            body=body,
-            summary="; ".join(summaries)
-            + "; this leaves the token no permission at all: delete it instead, or keep the "
-            "groups its job needs",
-            complete=False,
-        )
-    return Remediation(
-        method="PUT",
-        path=path,
-        body=body,
-        summary="; ".join(summaries),
-        complete=_complete(body),
-        spec=_spec(body),
-    )
+    """The request that applies ``fixes`` (rule fix tuples) to a token given as its API dict."""
+    return plan_fix(payload, fixes, kind=kind, owner_id=owner_id, directory=directory)
 
 
 def _spec(body: Any) -> TokenSpec | None:
-    if not isinstance(body, Mapping) or not _complete(body):
+    if not isinstance(body, Mapping) or placeholders_in(body):
         return None
     try:
         return TokenSpec.from_api(body)

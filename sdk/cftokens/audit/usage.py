@@ -301,6 +301,11 @@ class UsageIndex:
         """True when no request falls in the window: the usage rules have nothing to judge."""
         return len(self.recent) == 0
 
+    def ok_rows(self, token_id: str) -> pd.DataFrame | None:
+        """The token's successful requests in the window (None when it made none)."""
+        rows = self._ok_by_token.get(token_id)
+        return rows if rows is not None and len(rows) else None
+
     def has_rows(self, token_id: str) -> bool:
         """True when the token made any request in the window."""
         return token_id in self._by_token

@@ -412,6 +412,7 @@ class AsyncTokens(_Resource):
         **changes: Any,
     ) -> Token:
         """Change a token, keeping what the changes do not name (see ``Client``)."""
+        spec_or_changes = _calls.whole_token(spec_or_changes)
         merged = _calls.token_changes(spec_or_changes, changes)
         current = None if isinstance(spec_or_changes, TokenSpec) else await self.get(token_id)
         spec = _calls.merge_token(current, spec_or_changes, merged)

@@ -49,6 +49,7 @@ __all__ = [
     "merge_token",
     "token_changes",
     "user_get",
+    "whole_token",
     "zone_get",
     "zones_walker",
 ]
@@ -292,6 +293,24 @@ class TokenCalls:
 def _cause(error: CloudflareError) -> str:
     status = getattr(error, "status", None)
     return f"{type(error).__name__}, HTTP {status}" if status else type(error).__name__
+
+
+def whole_token(
+    spec_or_changes: TokenSpec | Mapping[str, Any] | None,
+) -> TokenSpec | Mapping[str, Any] | None:
+    """A whole token body as the API writes it (``name`` and wire ``policies``, as in a GET
+    result or an audit fix's ``put_body``) as a :class:`TokenSpec`; anything else unchanged."""
+    if not isinstance(spec_or_changes, Mapping):
+        return spec_or_changes
+    policies = spec_or_changes.get("policies")
+    if (
+        "name" in spec_or_changes
+        and isinstance(policies, list)
+        and policies
+        and all(isinstance(p, Mapping) and "permission_groups" in p for p in policies)
+    ):
+        return TokenSpec.from_api(spec_or_changes)
+    return spec_or_changes
 
 
 def token_changes(

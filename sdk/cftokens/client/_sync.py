@@ -359,7 +359,9 @@ class Tokens(_Resource):
     ) -> Token:
         """Change a token. PUT replaces the whole token, so with changes (``name="x"``,
         ``allow_ips=[...]``, ``status="disabled"``…) the current token is read first and kept
-        as it is apart from them; with a :class:`~cftokens.TokenSpec` that spec replaces it."""
+        as it is apart from them; with a :class:`~cftokens.TokenSpec`, or a whole token body as
+        the API writes it (a GET result, an audit fix's ``put_body``), that token replaces it."""
+        spec_or_changes = _calls.whole_token(spec_or_changes)
         merged = _calls.token_changes(spec_or_changes, changes)
         current = None if isinstance(spec_or_changes, TokenSpec) else self.get(token_id)
         spec = _calls.merge_token(current, spec_or_changes, merged)
