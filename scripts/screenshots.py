@@ -3,6 +3,7 @@
     npm install --prefix /tmp/cft-npm @jupyter-widgets/html-manager@^1.0.1   # once
     python scripts/screenshots.py \
         --html-manager /tmp/cft-npm/node_modules/@jupyter-widgets/html-manager/dist
+    python scripts/screenshots.py --only report     # the audit report alone: no npm needed
 
 Needs a Chromium (``apt-get install chromium``), run headless with no network use. The report
 is the one notebook 04 writes (the demo company, audited with a read-only auditor token, with
@@ -144,30 +145,49 @@ def screenshot(chromium: str, page: Path, out: Path, size: tuple[int, int], prof
     print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size:,} bytes)")
 
 
+SHOTS = ("report", "builder", "explorer")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--html-manager",
         type=Path,
-        required=True,
-        help="the dist/ folder of an npm install of @jupyter-widgets/html-manager",
+        help="the dist/ folder of an npm install of @jupyter-widgets/html-manager (for the "
+        "widget screenshots)",
     )
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    parser.add_argument(
+        "--only",
+        choices=SHOTS,
+        action="append",
+        help="take only this screenshot (repeatable; default all); 'report' needs no npm",
+    )
     args = parser.parse_args()
-    if not (args.html_manager / "embed.js").exists():
-        parser.error(f"no embed.js in {args.html_manager}: npm install the html-manager first")
+    shots = args.only or list(SHOTS)
+    widgets = [s for s in shots if s != "report"]
+    if widgets and (args.html_manager is None or not (args.html_manager / "embed.js").exists()):
+        parser.error(
+            f"the {' and '.join(widgets)} screenshot(s) need --html-manager: the dist/ folder of "
+            "an npm install of @jupyter-widgets/html-manager (or pass --only report)"
+        )
     DOCS.mkdir(exist_ok=True)
     audit, sb = demo_audit()
     with tempfile.TemporaryDirectory(prefix="cft-shots-") as tmp:
         folder = Path(tmp)
         profile = folder / "profile"
-        report = folder / "audit-report.html"
-        audit.to_html(report)
-        screenshot(args.chromium, report, DOCS / "audit-report.png", (1280, 1700), profile)
-        builder = widget_page(token_builder(sb), folder, args.html_manager, "token builder")
-        screenshot(args.chromium, builder, DOCS / "token-builder.png", (1100, 1120), profile)
-        explorer = widget_page(audit_explorer(audit), folder, args.html_manager, "audit explorer")
-        screenshot(args.chromium, explorer, DOCS / "audit-explorer.png", (1280, 1500), profile)
+        if "report" in shots:
+            report = folder / "audit-report.html"
+            audit.to_html(report)
+            screenshot(args.chromium, report, DOCS / "audit-report.png", (1280, 1700), profile)
+        if "builder" in shots:
+            builder = widget_page(token_builder(sb), folder, args.html_manager, "token builder")
+            screenshot(args.chromium, builder, DOCS / "token-builder.png", (1100, 1120), profile)
+        if "explorer" in shots:
+            explorer = widget_page(
+                audit_explorer(audit), folder, args.html_manager, "audit explorer"
+            )
+            screenshot(args.chromium, explorer, DOCS / "audit-explorer.png", (1280, 1500), profile)
     return 0
 
 

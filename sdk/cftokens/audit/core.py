@@ -1084,7 +1084,7 @@ class Audit:
 
     def to_html(self, path: str | Path | None = None) -> str:
         """One self-contained HTML report (charts embedded, no network assets)."""
-        from .report import to_html
+        from .report_html import to_html
 
         return to_html(self, path)
 

@@ -111,6 +111,12 @@ class Remediation:
             "complete": self.complete,
         }
 
+    @property
+    def headline(self) -> str:
+        """The fix in one short line (each step in a few words)."""
+        text = ", ".join(s.brief() for s in self.steps) or self.summary
+        return text[:1].upper() + text[1:]
+
     def lines(self) -> list[str]:
         """The numbered steps."""
         return [f"{i}. {s.describe()}" for i, s in enumerate(self.steps, start=1)]

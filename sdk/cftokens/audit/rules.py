@@ -35,7 +35,7 @@ from ._inventory import (
 )
 from .severity import Severity
 
-__all__ = ["RULES", "Hits", "Rule", "run_rules"]
+__all__ = ["RULES", "RULE_FAMILIES", "Hits", "Rule", "run_rules"]
 
 INFO, LOW, MEDIUM, HIGH, CRITICAL = range(5)
 
@@ -50,6 +50,18 @@ TOKEN_API_GROUPS = frozenset(
     {API_TOKENS_WRITE, API_TOKENS_READ, ACCOUNT_TOKENS_WRITE, ACCOUNT_TOKENS_READ}
 )
 PLACEHOLDER_CIDR = "REPLACE-WITH-YOUR-CALLERS-CIDR"
+
+#: The rule families (the middle part of a rule id), spelled out for people.
+RULE_FAMILIES = {
+    "PE": "privilege escalation",
+    "SC": "scope wider than needed",
+    "RK": "risky capabilities",
+    "LC": "lifecycle (expiry, rotation, use)",
+    "NW": "network (IP allowlists)",
+    "LN": "lint (unknown or ineffective grants)",
+    "ID": "identity and credentials",
+    "SUP": "suppressions",
+}
 
 
 class Hits:

@@ -66,6 +66,10 @@ class Step:
     def describe(self) -> str:
         raise NotImplementedError
 
+    def brief(self) -> str:
+        """A few words for a one-line summary of the fix."""
+        return self.describe()
+
     @property
     def placeholders(self) -> tuple[str, ...]:
         """``REPLACE-WITH-…`` values this step needs from you."""
@@ -164,6 +168,11 @@ class DowngradeGroups(BodyStep):
         why = f" ({self.reason})" if self.reason else ""
         return "replace " + "; ".join(pairs) + why
 
+    def brief(self) -> str:
+        if len(self.items) == 1:
+            return f"{self.items[0].frm.name} → {self.items[0].to.name}"
+        return f"downgrade {len(self.items)} groups to read"
+
     def apply(self, body: dict[str, Any]) -> None:
         for d in self.items:
             if d.policy is not None:
@@ -197,6 +206,11 @@ class NarrowGroups(BodyStep):
         parts = [f"{n.group.name} to {n.where}" for n in self.items]
         return "limit " + "; ".join(parts) + (f" ({self.reason})" if self.reason else "")
 
+    def brief(self) -> str:
+        if len(self.items) == 1:
+            return f"limit {self.items[0].group.name} to {self.items[0].where}"
+        return f"limit {len(self.items)} groups to what they used"
+
     def apply(self, body: dict[str, Any]) -> None:
         for n in self.items:
             _strip(body, n.group.id)
@@ -222,6 +236,9 @@ class NarrowResources(BodyStep):
 
     def describe(self) -> str:
         return "name " + "; ".join(f"{n.after} instead of {n.before}" for n in self.items)
+
+    def brief(self) -> str:
+        return "name resources instead of wildcards"
 
     @property
     def placeholders(self) -> tuple[str, ...]:
@@ -249,6 +266,11 @@ class RemoveGroups(BodyStep):
         names = [g.name for g in self.groups]
         return "remove " + join(names) + (f" ({self.reason})" if self.reason else "")
 
+    def brief(self) -> str:
+        if len(self.groups) <= 2:
+            return "remove " + join([g.name for g in self.groups])
+        return f"remove {len(self.groups)} groups"
+
     def apply(self, body: dict[str, Any]) -> None:
         for group, policies in zip(self.groups, self.policies, strict=True):
             _strip(body, group.id, policies)
@@ -262,6 +284,9 @@ class KeepOnlyGroups(BodyStep):
 
     def describe(self) -> str:
         return "keep only " + join([g.name for g in self.groups]) + " (a token for minting only)"
+
+    def brief(self) -> str:
+        return "keep only the token-API groups"
 
     def apply(self, body: dict[str, Any]) -> None:
         keep = {g.id for g in self.groups}
@@ -313,6 +338,11 @@ class SetAllowlist(BodyStep):
             )
         return "allow only " + join(list(self.allow)) + (f" ({self.source})" if self.source else "")
 
+    def brief(self) -> str:
+        if self.placeholders:
+            return "add an IP allowlist (your CIDRs)"
+        return f"allow only {len(self.allow)} address range{'s' if len(self.allow) > 1 else ''}"
+
     def apply(self, body: dict[str, Any]) -> None:
         ip: dict[str, Any] = {"in": list(self.allow)}
         if self.deny:
@@ -329,6 +359,9 @@ class SetExpiry(BodyStep):
 
     def describe(self) -> str:
         return f"expire on {self.expires_on[:10]}" + (f" ({self.reason})" if self.reason else "")
+
+    def brief(self) -> str:
+        return f"expire on {self.expires_on[:10]}"
 
     def apply(self, body: dict[str, Any]) -> None:
         body["expires_on"] = self.expires_on
@@ -359,6 +392,9 @@ class RollSecret(Step):
 
     def describe(self) -> str:
         return f"roll the secret (PUT {self.path}/value) and update where it is stored"
+
+    def brief(self) -> str:
+        return "roll the secret"
 
 
 @frozen(kw_only=True)

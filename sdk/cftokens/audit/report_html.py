@@ -1,0 +1,665 @@
+"""The HTML report: one self-contained file that leads with what to do.
+
+First screen: a banner when the audit is incomplete (what was not seen, and the permission that
+would see it), then "fix first": the few tokens whose fixes remove the most risk, each with its
+fix in one line. Then the charts (rule families spelled out, empty families left out; tokens by
+age and last use), the token table, the access heatmap, one card per token with findings
+(repeated findings of a rule grouped into one row with a count, the fix as numbered steps and
+its request folded away), findings not tied to a token, the gaps and the rule catalogue.
+
+No network asset: charts are embedded PNGs and there is no script.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attrs import frozen
+
+from .._text import chart_label
+from ._inventory import TokenRecord
+from .remediation import Remediation
+from .report import jsonable, write_atomic
+from .rules import RULE_FAMILIES, RULES
+from .severity import SEVERITY_ORDER
+from .steps import PLACEHOLDER_PREFIX
+
+if TYPE_CHECKING:
+    from .core import Audit
+
+__all__ = ["FIX_FIRST", "FixFirst", "charts", "fix_first", "to_html"]
+
+COLOURS = {
+    "critical": "#7f0000",
+    "high": "#c62828",
+    "medium": "#ef6c00",
+    "low": "#f9a825",
+    "info": "#607d8b",
+}
+HTML_TOKEN_LIMIT = 500
+HTML_CARD_LIMIT = 200
+HEATMAP_LIMIT = 40  # zones (the most reached) and tokens drawn in the access heatmap
+FIX_FIRST = 5  # tokens in "fix first"
+_CANDIDATES = 15  # tokens whose fixes are weighed for "fix first" (by severity, by risk)
+_FILLED_CIDR = "198.51.100.0/24"  # stands for your callers' ranges when weighing a fix
+
+#: Bands of the age chart (days since issued) and of last use (days since used).
+AGE_BANDS = ((30, "under 30 days"), (90, "30–90 days"), (365, "3–12 months"), (730, "1–2 years"))
+USE_BANDS = (
+    (7, "used in the last 7 days", "#2e7d32"),
+    (30, "used 8–30 days ago", "#9ccc65"),
+    (90, "used 31–90 days ago", "#ffb300"),
+    (None, "used over 90 days ago", "#e64a19"),
+)
+NEVER_USED = ("never used", "#9e9e9e")
+
+
+# -- fix first -----------------------------------------------------------------------------------
+
+
+@frozen(kw_only=True)
+class FixFirst:
+    """A token worth fixing first: its fix and the risk score before and after it."""
+
+    token_id: str
+    name: str
+    severity: str
+    n_findings: int
+    risk_before: float
+    risk_after: float
+    fix: Remediation
+
+    @property
+    def removed(self) -> float:
+        """How much of the risk score the fix removes."""
+        return round(self.risk_before - self.risk_after, 1)
+
+
+def _weighed_payload(record: TokenRecord, fix: Remediation) -> dict[str, Any] | None:
+    """The token as its fix leaves it (placeholders counted as filled in), None if deleted."""
+    body = fix.put_body
+    if body is None:
+        return None
+    text = json.dumps(body).replace(f'"{PLACEHOLDER_PREFIX}YOUR-CALLERS-CIDR"', f'"{_FILLED_CIDR}"')
+    payload = dict(record.payload)
+    payload.update(json.loads(text))
+    return payload
+
+
+def fix_first(audit: Audit, n: int = FIX_FIRST) -> list[FixFirst]:
+    """The ``n`` tokens whose fixes remove the most risk score (ties: worst severity).
+
+    The candidates are the tokens with open findings that are worst by severity or by risk
+    score; each one's fix is applied to a copy of the token and the copies are audited again
+    (with the same directory, clock and profile) to score them after it. A delete leaves 0; a
+    fix that replaces the token by new ones (split, move) is counted as leaving the risk as it
+    is.
+    """
+    from .core import Audit as AuditClass
+
+    worst = audit.worst_tokens(len(audit.tokens))
+    open_ = worst[worst["n_findings"].fillna(0) > 0]
+    if not len(open_):
+        return []
+    by_risk = open_.sort_values("risk_score", ascending=False, kind="stable")
+    ids = list(
+        dict.fromkeys([*open_["token_id"][:_CANDIDATES], *by_risk["token_id"][:_CANDIDATES]])
+    )
+    rows = {str(r["token_id"]): r for r in open_.to_dict("records")}
+    fixes: dict[str, Remediation] = {}
+    after: dict[str, float] = {}
+    copies: list[TokenRecord] = []
+    for tid in ids:
+        fix = audit.fix(str(tid))
+        fixes[str(tid)] = fix
+        record = audit._inv.records[audit._token(str(tid))]
+        if fix.method == "DELETE":
+            after[str(tid)] = 0.0
+            continue
+        payload = _weighed_payload(record, fix)
+        if payload is None:
+            after[str(tid)] = float(rows[str(tid)]["risk_score"])
+            continue
+        copies.append(TokenRecord(payload, record.kind, record.owner_id, record.owner_name))
+    if copies:
+        again = AuditClass(
+            copies,
+            accounts=audit.directory.accounts,
+            zones=audit.directory.zones,
+            user=audit.user,
+            now=audit.now,
+            profile=audit.profile,
+        )
+        scored = again.tokens
+        after.update(
+            zip(scored["token_id"].astype(str), scored["risk_score"].astype(float), strict=True)
+        )
+    entries = [
+        FixFirst(
+            token_id=tid,
+            name=str(rows[tid]["name"]),
+            severity=str(rows[tid]["max_severity"]),
+            n_findings=int(rows[tid]["n_findings"]),
+            risk_before=float(rows[tid]["risk_score"]),
+            risk_after=min(after.get(tid, 0.0), float(rows[tid]["risk_score"])),
+            fix=fixes[tid],
+        )
+        for tid in map(str, ids)
+    ]
+    rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+    entries.sort(key=lambda e: (-e.removed, rank.get(e.severity, 99)))
+    return entries[:n]
+
+
+# -- charts --------------------------------------------------------------------------------------
+
+
+def _png(fig: Any) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def charts(audit: Audit) -> dict[str, str]:
+    """The report's charts as data URIs: open findings by rule family and severity, tokens by
+    age and last use, the access heatmap.
+
+    Labels are plain text: names are drawn with ``parse_math=False`` (a ``$`` is never
+    mathtext), LaTeX rendering is off whatever the user's rcParams say, control characters are
+    shown as escapes and long names are cut."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    with matplotlib.rc_context({"text.usetex": False}), warnings.catch_warnings():
+        # A name in a script the font lacks draws boxes; one warning per glyph helps nobody.
+        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from", UserWarning)
+        return _charts(audit)
+
+
+def family_label(family: str) -> str:
+    """``privilege escalation (PE)``."""
+    name = RULE_FAMILIES.get(family)
+    return f"{name} ({family})" if name else family
+
+
+def family_counts(audit: Audit) -> Any:
+    """Open findings by rule family (rows, spelled out) and severity (columns, worst first);
+    families and severities without any are left out."""
+    import pandas as pd
+
+    f = audit.findings[~audit.findings["suppressed"].astype(bool)]
+    families = [fam for fam in RULE_FAMILIES if int((f["family"] == fam).sum())]
+    severities = [sev for sev in reversed(SEVERITY_ORDER) if int((f["severity"] == sev).sum())]
+    frame = pd.DataFrame(
+        [
+            [int(((f["family"] == fam) & (f["severity"] == sev)).sum()) for sev in severities]
+            for fam in families
+        ],
+        index=pd.Index([family_label(fam) for fam in families], name="rule family"),
+        columns=pd.Index(severities, name="severity"),
+    )
+    return frame
+
+
+def age_use_table(audit: Audit) -> Any:
+    """Live and other tokens counted by age band (rows) and last-use band (columns); empty
+    rows and columns are left out."""
+    import pandas as pd
+
+    t = audit.tokens
+    age = t["age_days"].astype("Float64")
+    used = t["days_since_used"].astype("Float64")
+
+    def age_band(days: Any) -> str:
+        if pd.isna(days):
+            return "issue date unknown"
+        for limit, label in AGE_BANDS:
+            if days < limit:
+                return label
+        return "over 2 years"
+
+    def use_band(days: Any) -> str:
+        if pd.isna(days):
+            return NEVER_USED[0]
+        for limit, label, _ in USE_BANDS:
+            if limit is None or days <= limit:
+                return label
+        return USE_BANDS[-1][1]
+
+    rows = [label for _, label in AGE_BANDS] + ["over 2 years", "issue date unknown"]
+    columns = [label for _, label, _ in USE_BANDS] + [NEVER_USED[0]]
+    frame = pd.crosstab(
+        pd.Categorical([age_band(d) for d in age], categories=rows),
+        pd.Categorical([use_band(d) for d in used], categories=columns),
+        dropna=False,
+    )
+    frame = frame.loc[frame.sum(axis=1) > 0, frame.sum(axis=0) > 0]
+    frame.index.name = "age"
+    frame.columns.name = "last use"
+    return frame
+
+
+def _charts(audit: Audit) -> dict[str, str]:
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
+
+    out: dict[str, str] = {}
+    counts = family_counts(audit)
+    if counts.size:
+        labels = list(counts.index)[::-1]
+        fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(counts) + 1.1))
+        left = np.zeros(len(counts))
+        for sev in counts.columns:
+            values = counts[sev].to_numpy()[::-1].astype(float)
+            ax.barh(labels, values, left=left, color=COLOURS[sev], label=sev)
+            left += values
+        for y, total in enumerate(left):
+            ax.text(total, y, f" {int(total)}", va="center", fontsize=8)
+        ax.set_xlim(0, float(left.max()) * 1.12)
+        ax.set_xlabel("open findings")
+        ax.set_title("Open findings by rule family and severity")
+        ax.legend(fontsize=8, title="severity", title_fontsize=8, loc="lower right", frameon=False)
+        ax.spines[["top", "right"]].set_visible(False)
+        out["severity"] = _png(fig)
+
+    table = age_use_table(audit)
+    if table.size:
+        fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(table) + 1.4))
+        labels = list(table.index)[::-1]
+        left = np.zeros(len(table))
+        colours = {label: colour for _, label, colour in USE_BANDS}
+        colours[NEVER_USED[0]] = NEVER_USED[1]
+        light = {USE_BANDS[1][1], USE_BANDS[2][1]}  # labels drawn dark on these
+        for column in table.columns:
+            counts = table[column].to_numpy()[::-1].astype(float)
+            ax.barh(labels, counts, left=left, color=colours[column], label=column)
+            ink = "#222" if column in light else "white"
+            for y, (start, count) in enumerate(zip(left, counts, strict=True)):
+                if count:
+                    ax.text(
+                        start + count / 2, y, str(int(count)), ha="center", va="center",
+                        fontsize=8, color=ink,
+                    )  # fmt: skip
+            left += counts
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("tokens")
+        ax.set_ylabel("age (since issued)")
+        ax.set_title("Tokens by age and last use")
+        ax.legend(
+            fontsize=8, title="last use", title_fontsize=8, loc="upper left",
+            bbox_to_anchor=(1.01, 1.0), frameon=False,
+        )  # fmt: skip
+        ax.spines[["top", "right"]].set_visible(False)
+        out["age"] = _png(fig)
+
+    matrix = audit.access_matrix(limit=HEATMAP_LIMIT)
+    note = str(matrix.attrs.get("note", ""))
+    if len(matrix) > HEATMAP_LIMIT:
+        note += f"; the {HEATMAP_LIMIT} of {len(matrix):,} tokens with the most groups there drawn"
+    out["heatmap_note"] = note
+    if len(matrix):
+        matrix = matrix.loc[matrix.sum(axis=1).sort_values(ascending=False).index[:HEATMAP_LIMIT]]
+        matrix = matrix[matrix.sum(axis=0).sort_values(ascending=False).index]
+        height = max(2.5, 0.28 * len(matrix) + 1.2)
+        width = max(5.0, 0.32 * len(matrix.columns) + 3)
+        fig, ax = plt.subplots(figsize=(min(width, 14), min(height, 14)))
+        image = ax.imshow(matrix.to_numpy(), cmap="Reds", aspect="auto")
+        ax.set_xticks(
+            range(len(matrix.columns)),
+            [chart_label(c) for c in matrix.columns],
+            rotation=60,
+            ha="right",
+            fontsize=7,
+            parse_math=False,
+        )
+        ax.set_yticks(
+            range(len(matrix.index)),
+            [chart_label(i) for i in matrix.index],
+            fontsize=7,
+            parse_math=False,
+        )
+        fig.colorbar(image, ax=ax, label="permission groups")
+        ax.set_title("Access: permission groups per token and zone")
+        out["heatmap"] = _png(fig)
+    return out
+
+
+# -- HTML ----------------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.2em auto;
+max-width:1200px;color:#222;padding:0 1em}
+h1{margin:0 0 .1em;font-size:1.6em}h2{border-bottom:2px solid #eee;padding-bottom:.2em;
+margin-top:1.4em}
+table{border-collapse:collapse;width:100%;font-size:13px;margin:.5em 0}
+th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#f5f5f5}
+.sev{color:#fff;padding:1px 7px;border-radius:3px;font-size:12px;white-space:nowrap}
+.card{border:1px solid #ddd;border-radius:6px;padding:.5em 1em;margin:.8em 0}
+.card h3{margin:.2em 0}.muted{color:#666;font-size:13px}pre{background:#f7f7f7;padding:.6em;
+overflow-x:auto;font-size:12px;margin:.3em 0}.badges{margin:.3em 0}img{max-width:100%}
+.supp{opacity:.6}code{font-size:12px}
+.banner{background:#fff4e5;border:2px solid #ef6c00;border-radius:6px;padding:.5em 1em;
+margin:.6em 0}.banner strong{color:#b34700}.banner ul{margin:.3em 0 .1em;padding-left:1.3em}
+.fixfirst{border:2px solid #c62828;border-radius:6px;padding:.4em 1em;margin:.6em 0}
+.fixfirst h2{border:0;margin:.1em 0 .2em;font-size:1.25em}
+.fixfirst ol{margin:.2em 0;padding-left:1.4em}.fixfirst li{margin:.35em 0}
+.fixline{font-size:14px}.charts{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
+.charts img{max-width:590px}details summary{cursor:pointer;color:#444;font-size:13px}
+.count{background:#eee;border-radius:8px;padding:0 6px;font-size:12px;margin-left:4px}
+ol.steps{margin:.2em 0;padding-left:1.5em;font-size:14px}
+"""
+
+
+def _sev(value: Any) -> str:
+    text = str(value) if isinstance(value, str) else "none"
+    colour = COLOURS.get(text, "#2e7d32")
+    return f"<span class='sev' style='background:{colour}'>{html.escape(text)}</span>"
+
+
+def _cell(value: Any) -> str:
+    value = jsonable(value)
+    return "" if value is None else html.escape(str(value))
+
+
+def _groups_cell(value: Any) -> str:
+    """A comma-separated list of groups, the first few shown and the rest counted."""
+    text = _cell(value)
+    names = [n for n in text.split(", ") if n]
+    if len(names) <= 4:
+        return text
+    return ", ".join(names[:4]) + f" <span class='muted'>and {len(names) - 4} more</span>"
+
+
+_NEEDS = re.compile(r"\(needs ([^()]+)\)\s*$")
+
+
+def _needed_permission(reason: str) -> str:
+    found = _NEEDS.search(reason)
+    if found:
+        return found.group(1)
+    first = reason.split(". ")[0]
+    return first[:200]
+
+
+def _usage_permission() -> str:
+    from ..catalog import operations
+
+    match = operations.match("GET", "/accounts/" + "0" * 32 + "/logs/audit")
+    groups = [g.name for g in match.accepted_groups] if match is not None else []
+    read = [g for g in groups if g.endswith("Read")] or groups
+    return read[0] if read else "Audit Logs access"
+
+
+def _banner(audit: Audit) -> str:
+    """What the audit did not see, and what would see it (empty when it is complete)."""
+    esc = html.escape
+    gaps = audit.gaps
+    if not len(gaps):
+        return ""
+    items = []
+    for g in gaps[gaps["kind"] == "collection"].itertuples():
+        items.append(
+            f"<li>{_cell(g.what)}: not seen; needs <strong>"
+            f"{esc(_needed_permission(str(g.reason)))}</strong></li>"
+        )
+    evaluation = gaps[gaps["kind"] == "evaluation"]
+    no_usage = evaluation[evaluation["reason"].str.contains("no usage data", na=False)]
+    if len(no_usage):
+        rules = ", ".join(str(s) for s in no_usage["subject"])
+        items.append(
+            f"<li>{len(no_usage)} usage rule(s) not evaluated ({esc(rules)}): no usage data; "
+            "pass <code>usage=</code> (Audit Logs v2 needs <strong>"
+            f"{esc(_usage_permission())}</strong> on each account)</li>"
+        )
+    for g in evaluation.drop(no_usage.index).itertuples():
+        items.append(f"<li>{_cell(g.what)}: {_cell(g.reason)}</li>")
+    inputs = gaps[gaps["kind"] == "input"]
+    if len(inputs):
+        items.append(
+            f"<li>{len(inputs)} token(s) could not be fully read: "
+            + "; ".join(f"{_cell(g.what)}: {_cell(g.reason)}" for g in inputs.head(3).itertuples())
+            + ("; …" if len(inputs) > 3 else "")
+            + "</li>"
+        )
+    return (
+        "<div class='banner' id='incomplete' role='alert'><strong>This audit is incomplete"
+        "</strong>: what is below leaves out what it could not see or judge."
+        f"<ul>{''.join(items)}</ul></div>"
+    )
+
+
+def _fix_first_html(audit: Audit, entries: list[FixFirst]) -> str:
+    esc = html.escape
+    f = audit.findings
+    other = f[f["token_id"].isna() & ~f["suppressed"].astype(bool)]
+    items = []
+    for e in entries:
+        fix = e.fix
+        line = fix.headline if fix.steps else _first_remediation(audit, e.token_id)
+        risk = (
+            f"risk score {e.risk_before:,.0f} → {e.risk_after:,.0f}"
+            if e.removed > 0
+            else f"risk score {e.risk_before:,.0f}"
+        )
+        fill = " <em>(fill in your callers' CIDRs first)</em>" if fix.placeholders else ""
+        items.append(
+            f"<li id='ff-{esc(e.token_id)}'>{_sev(e.severity)} <a href='#t-{esc(e.token_id)}'>"
+            f"<strong>{esc(e.name)}</strong></a> <span class='muted'>· {e.n_findings} findings · "
+            f"{risk}</span><div class='fixline'>{esc(line)}{fill}</div></li>"
+        )
+    for x in other.head(3).itertuples():
+        if str(x.severity) not in ("critical", "high"):
+            continue
+        items.append(
+            f"<li>{_sev(x.severity)} <strong>{_cell(x.title)}</strong> <span class='muted'>· "
+            f"{_cell(x.rule_id)}</span><div class='fixline'>{_cell(x.remediation)}</div></li>"
+        )
+    if not items:
+        return ""
+    return (
+        "<section class='fixfirst' id='fix-first'><h2>Fix first</h2><p class='muted' "
+        "style='margin:0'>The tokens whose fixes remove the most risk (risk score: what a leak "
+        "of the secret would expose). Each card below has the fix step by step and its request."
+        f"</p><ol>{''.join(items)}</ol></section>"
+    )
+
+
+def _first_remediation(audit: Audit, token_id: str) -> str:
+    mine = audit.findings.iloc[audit._finding_positions(token_id)]
+    mine = mine[~mine["suppressed"].astype(bool)]
+    return str(mine["remediation"].iloc[0]) if len(mine) else "no change"
+
+
+def _grouped_rows(mine: Any) -> Iterable[str]:
+    """One row per rule (and suppression state), worst first, with a count and the other
+    findings' evidence folded away."""
+    esc = html.escape
+    for (rule, suppressed), rows in mine.groupby(
+        ["rule_id", "suppressed"], sort=False, observed=True
+    ):
+        first = rows.iloc[0]
+        count = len(rows)
+        cls = " class='supp'" if bool(suppressed) else ""
+        note = f"<br><em>suppressed: {_cell(first['suppression'])}</em>" if bool(suppressed) else ""
+        evidence = _cell(first["evidence"])
+        if count > 1:
+            more = "".join(f"<li>{_cell(e)}</li>" for e in rows["evidence"].iloc[1:])
+            evidence += f"<details><summary>and {count - 1} more</summary><ul>{more}</ul></details>"
+        badge = f"<span class='count'>×{count}</span>" if count > 1 else ""
+        yield (
+            f"<tr{cls}><td>{_sev(first['severity'])}</td><td><code>{esc(str(rule))}</code>"
+            f"{badge}<br>{_cell(first['title'])}</td><td>{evidence}{note}</td>"
+            f"<td>{_cell(first['remediation'])}</td></tr>"
+        )
+
+
+def _fix_html(fix: Remediation) -> str:
+    esc = html.escape
+    if not fix.steps:
+        return ""
+    steps = "".join(f"<li>{esc(s.describe())}</li>" for s in fix.steps)
+    fill = (
+        "<p class='muted'>Fill in first: " + ", ".join(esc(p) for p in fix.placeholders) + "</p>"
+        if fix.placeholders
+        else ""
+    )
+    request = ""
+    if fix.body is not None or fix.method == "DELETE":
+        body = "" if fix.body is None else json.dumps(fix.body, indent=2)
+        request = (
+            f"<details><summary>the request: {esc(fix.method)} {esc(fix.path)}</summary>"
+            f"<pre>{esc(fix.method)} {esc(fix.path)}\n{esc(body)}</pre></details>"
+        )
+    return (
+        f"<p style='margin:.4em 0 0'><strong>Fix</strong> <span class='muted'>"
+        f"({esc(fix.evidence)})</span></p><ol class='steps'>{steps}</ol>{fill}{request}"
+    )
+
+
+def to_html(audit: Audit, path: str | Path | None) -> str:
+    """One self-contained HTML file that leads: the incompleteness banner and "fix first" on
+    the first screen, then charts, tokens, per-token cards, gaps and the rule catalogue."""
+    esc = html.escape
+    s = audit.summary()
+    try:
+        images = charts(audit)
+    except Exception as exc:  # a chart is never worth losing the report
+        images = {}
+        chart_note = f"charts not drawn ({type(exc).__name__}: {exc})"
+        warnings.warn(f"cftokens audit report: {chart_note}", RuntimeWarning, stacklevel=3)
+    else:
+        chart_note = ""
+    worst = audit.worst_tokens(len(audit.tokens))
+    first = fix_first(audit)
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>cftokens audit, {audit.now:%Y-%m-%d}</title><style>{_CSS}</style></head><body>",
+        "<h1>Cloudflare API token audit</h1>",
+        f"<p class='muted' style='margin:0'>{s['tokens']} tokens ({s['live_tokens']} live; "
+        f"{s['user_tokens']} user-owned, {s['account_tokens']} account-owned) · profile "
+        f"{esc(audit.profile.name)} · as of {audit.now:%Y-%m-%d %H:%M} UTC · source "
+        f"{esc(audit.source)}</p>",
+        "<div class='badges'>Open findings: "
+        + " ".join(f"{_sev(k)} {v} &nbsp;" for k, v in s["findings"].items())
+        + f" · {s['suppressed']} suppressed</div>",
+        _banner(audit),
+        _fix_first_html(audit, first),
+        "<h2>Overview</h2>",
+    ]
+    if chart_note:
+        parts.append(f"<p class='muted'>{esc(chart_note)}</p>")
+    parts.append("<div class='charts'>")
+    if images.get("severity"):
+        parts.append(
+            f"<img alt='open findings by rule family and severity' src='{images['severity']}'>"
+        )
+    if images.get("age"):
+        parts.append(f"<img alt='tokens by age and last use' src='{images['age']}'>")
+    parts.append("</div>")
+    families = " · ".join(f"<strong>{esc(k)}</strong> {esc(v)}" for k, v in RULE_FAMILIES.items())
+    parts.append(f"<p class='muted'>Rule families: {families}.</p>")
+    parts.append(
+        "<h2>Tokens</h2><table><thead><tr><th>name</th><th>kind</th><th>owner</th>"
+        "<th>status</th><th>worst</th><th>findings</th><th>risk score</th>"
+        "<th>write groups</th><th>expires</th><th>IP allowlist</th></tr></thead><tbody>"
+    )
+    for r in worst.head(HTML_TOKEN_LIMIT).itertuples():
+        parts.append(
+            f"<tr><td><a href='#t-{esc(str(r.token_id))}'>{_cell(r.name)}</a><br>"
+            f"<code>{_cell(r.token_id)}</code></td><td>{_cell(r.kind)}</td>"
+            f"<td>{_cell(r.owner_name)}</td><td>{_cell(r.status)}</td>"
+            f"<td>{_sev(r.max_severity)}</td><td>{_cell(r.n_findings)}</td>"
+            f"<td>{_cell(r.risk_score)}</td><td>{_groups_cell(r.write_groups)}</td>"
+            f"<td>{_cell(r.expires_on) or 'never'}</td><td>{_cell(r.ip_allow) or 'any'}</td></tr>"
+        )
+    parts.append("</tbody></table>")
+    if len(worst) > HTML_TOKEN_LIMIT:
+        parts.append(
+            f"<p class='muted'>Showing the {HTML_TOKEN_LIMIT} worst of {len(worst)} tokens; "
+            "the JSON, CSV and Parquet reports hold all of them.</p>"
+        )
+    if images.get("heatmap"):
+        parts.append("<h2>Access matrix</h2>")
+        parts.append(f"<img alt='access heatmap of tokens by zone' src='{images['heatmap']}'>")
+        parts.append(f"<p class='muted'>{esc(images.get('heatmap_note', ''))}.</p>")
+    parts.append("<h2>Tokens with findings</h2>")
+    f = audit.findings
+    with_findings = worst[worst["n_findings"].fillna(0) > 0]
+    for r in with_findings.head(HTML_CARD_LIMIT).itertuples():
+        tid = str(r.token_id)
+        mine = f.iloc[audit._finding_positions(tid)]
+        parts.append(
+            f"<div class='card' id='t-{esc(tid)}'><h3>{_cell(r.name)} {_sev(r.max_severity)}</h3>"
+            f"<p class='muted'><code>{esc(tid)}</code> · {_cell(r.kind)}-owned by "
+            f"{_cell(r.owner_name)} · {_cell(r.status)} · expires {_cell(r.expires_on) or 'never'}"
+            f" · IPs {_cell(r.ip_allow) or 'any'} · risk score {_cell(r.risk_score)} · "
+            f"{len(mine)} findings</p>"
+            "<table><thead><tr><th>severity</th><th>rule</th><th>evidence</th>"
+            "<th>remediation</th></tr></thead><tbody>"
+        )
+        parts.extend(_grouped_rows(mine))
+        parts.append("</tbody></table>")
+        parts.append(_fix_html(audit.fix(tid)))
+        parts.append("</div>")
+    if len(with_findings) > HTML_CARD_LIMIT:
+        parts.append(
+            f"<p class='muted'>{len(with_findings) - HTML_CARD_LIMIT} more tokens have findings: "
+            "see the JSON or CSV report.</p>"
+        )
+    other = f[f["token_id"].isna()]
+    if len(other):
+        parts.append(
+            "<h2 id='not-tied'>Findings not tied to a token</h2><table><thead><tr>"
+            "<th>severity</th><th>rule</th><th>evidence</th><th>remediation</th></tr></thead><tbody>"
+        )
+        parts.extend(_grouped_rows(other))
+        parts.append("</tbody></table>")
+    gaps = audit.gaps
+    parts.append("<h2 id='gaps'>Gaps</h2>")
+    if len(gaps):
+        parts.append(
+            "<table><thead><tr><th>kind</th><th>what</th><th>reason</th></tr></thead><tbody>"
+        )
+        for g in gaps.itertuples():
+            parts.append(
+                f"<tr><td>{_cell(g.kind)}</td><td>{_cell(g.what)}</td><td>{_cell(g.reason)}</td></tr>"
+            )
+        parts.append("</tbody></table>")
+    else:
+        parts.append("<p>Everything was collected and every rule was evaluated.</p>")
+    parts.append(
+        "<h2 id='rules'>Rules</h2><details><summary>the rule catalogue "
+        f"({len(RULES)} rules)</summary><table><thead><tr><th>id</th><th>family</th>"
+        "<th>title</th><th>severity</th><th>fires when</th><th>why</th></tr></thead><tbody>"
+    )
+    for meta in RULES.values():
+        enabled = "" if audit.profile.enabled(meta.id) else " (off in this profile)"
+        parts.append(
+            f"<tr><td><code>{esc(meta.id)}</code></td><td>{esc(family_label(meta.family))}</td>"
+            f"<td>{esc(meta.title)}{esc(enabled)}</td>"
+            f"<td>{esc(meta.severity)}</td><td>{esc(meta.fires_when)}</td>"
+            f"<td>{esc(meta.rationale)}</td></tr>"
+        )
+    parts.append("</tbody></table></details>")
+    parts.append(
+        "<p class='muted'>Generated by cftokens. Secrets are never collected: the inventory "
+        "holds token metadata only.</p></body></html>"
+    )
+    text = "\n".join(p for p in parts if p)
+    if path is not None:
+        write_atomic(path, text)
+    return text

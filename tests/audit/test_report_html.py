@@ -1,0 +1,210 @@
+"""The HTML report leads: the incompleteness banner and "fix first" come first; families are
+spelled out; repeated findings of a rule are one row with a count; the age chart is bands.
+One test renders it in headless Chromium and checks the first viewport."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from audit_helpers import NOW, ZONE, allow, good, run, token, zone
+
+import cftokens as cft
+from cftokens.audit import Audit
+from cftokens.audit.collect import AuditGapWarning
+from cftokens.audit.report_html import age_use_table, family_counts, fix_first
+from cftokens.audit.rules import RULE_FAMILIES
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+VIEWPORT = (1280, 800)  # a laptop screen
+
+
+@pytest.fixture(scope="module")
+def demo() -> Audit:
+    """The demo company audited as the README's main job does: usage, one planted gap."""
+    sb = cft.Sandbox.demo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AuditGapWarning)
+        return cft.audit(sb.client(), usage=sb.journal, now=sb.clock.now(), progress=False)
+
+
+@pytest.fixture(scope="module")
+def page(demo: Audit) -> str:
+    return demo.to_html()
+
+
+def test_banner_and_fix_first_lead_the_report(demo: Audit, page: str) -> None:
+    """The banner (what was not seen, the permission that sees it) and "fix first" come
+    before the charts and the tables; the gap is no longer only a grey count."""
+    banner = page.index("id='incomplete'")
+    first = page.index("id='fix-first'")
+    assert banner < first < page.index("<img") < page.index("<h2>Tokens</h2>")
+    block = page[banner : page.index("</div>", banner)]
+    assert "account-owned tokens of Acme Web" in block
+    assert "Account API Tokens Read" in block
+    assert "gap(s)" not in page
+
+
+def test_no_banner_when_the_audit_is_complete() -> None:
+    """A complete audit (usage given, nothing refused) has no banner; without usage, the
+    banner names the usage rules left out and the permission Audit Logs v2 needs."""
+    usage = [{"time": NOW, "token_id": "x", "method": "GET", "path": "/user", "status": 200}]
+    complete = run(good(), usage=usage)
+    assert complete.gaps.empty
+    assert "id='incomplete'" not in complete.to_html()
+    text = run(good()).to_html()
+    banner = text[
+        text.index("id='incomplete'") : text.index("</div>", text.index("id='incomplete'"))
+    ]
+    assert "usage rule(s) not evaluated" in banner and "Account Settings Read" in banner
+
+
+def test_fix_first_ranks_by_risk_removed_with_one_line_fixes(demo: Audit, page: str) -> None:
+    """The few tokens whose fixes remove the most risk, each with its fix on one line; the
+    high-severity Global API Key finding is there too, not only at the bottom."""
+    entries = fix_first(demo)
+    assert 1 <= len(entries) <= 5
+    removed = [e.removed for e in entries]
+    assert removed == sorted(removed, reverse=True) and removed[0] > 0
+    assert entries[0].name == "dana-full-access-2023"
+    assert all(e.risk_after < e.risk_before for e in entries)
+    section = page[page.index("id='fix-first'") : page.index("</section>")]
+    for e in entries:
+        assert e.name in section and e.fix.headline in section
+        assert "\n" not in e.fix.headline
+    assert "Global API Key" in section
+
+
+def test_families_spelled_out_and_empty_ones_dropped(demo: Audit, page: str) -> None:
+    """Legends and headings name families in words; families and severities without open
+    findings have no bar."""
+    counts = family_counts(demo)
+    assert "privilege escalation (PE)" in counts.index
+    assert (counts.sum(axis=1) > 0).all() and (counts.sum(axis=0) > 0).all()
+    assert "SUP" not in " ".join(counts.index)  # no suppression in the demo
+    for code, name in RULE_FAMILIES.items():
+        assert f"<strong>{code}</strong> {name}" in page
+
+
+def test_age_and_last_use_are_bands_with_a_legend(demo: Audit) -> None:
+    """The scatter is replaced by counts per age band and last-use band (no empty band)."""
+    table = age_use_table(demo)
+    assert int(table.to_numpy().sum()) == len(demo.tokens)
+    assert "never used" in table.columns
+    assert (table.sum(axis=1) > 0).all() and (table.sum(axis=0) > 0).all()
+
+
+def test_repeated_findings_of_a_rule_are_one_row_with_a_count() -> None:
+    """Six RK-01 findings on one token are one row marked ×6, the others folded away."""
+    groups = ["DNS Write", "Zone Write", "Zone Settings Write", "SSL and Certificates Write"]
+    wide = token("wide", allow(groups, {"com.cloudflare.api.account.zone.*": "*"}), ip_in=[])
+    audit = run(wide, good())
+    f = audit.findings
+    per_rule = f[f["token_id"] == wide["id"]]["rule_id"].value_counts()
+    rule, count = str(per_rule.index[0]), int(per_rule.iloc[0])
+    assert count > 1
+    text = audit.to_html()
+    card = text[text.index(f"id='t-{wide['id']}'") :]
+    card = card[: card.index("</table>")]
+    assert card.count(f"<code>{rule}</code>") == 1
+    assert f"×{count}" in card and f"and {count - 1} more" in card
+
+
+def test_fix_in_a_card_is_numbered_steps_with_the_request_folded(demo: Audit, page: str) -> None:
+    """Each card shows the fix as numbered steps; the PUT body is in a closed <details>."""
+    t = demo.tokens
+    tid = str(t.loc[t["name"] == "terraform-cloud", "token_id"].item())
+    card = page[page.index(f"id='t-{tid}'") :]
+    card = card[: card.index("<div class='card'", 10)]
+    fix = demo.fix(tid)
+    assert "<ol class='steps'>" in card
+    assert card.count("<li>") >= len(fix.steps)
+    assert "<details><summary>the request: PUT" in card
+    assert '"policies": []' not in page
+
+
+def _in_browser(html_path: Path, tmp_path: Path) -> dict[str, Any]:
+    """Render ``html_path`` in headless Chromium at VIEWPORT; return the positions of the
+    banner and the first fix, measured by a script added to a copy of the page."""
+    probe = """<script>
+addEventListener('load', () => {
+  const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, height: r.height}; };
+  const out = {
+    viewport: innerHeight, width: innerWidth,
+    page: document.documentElement.scrollHeight,
+    banner: box(document.getElementById('incomplete')),
+    first_fix: box(document.querySelector('#fix-first li')),
+  };
+  const pre = document.createElement('pre'); pre.id = 'probe';
+  pre.textContent = 'PROBE' + JSON.stringify(out) + 'PROBE';
+  document.body.appendChild(pre);
+});
+</script>"""
+    copy = tmp_path / "probe.html"
+    copy.write_text(
+        html_path.read_text(encoding="utf-8").replace("</body>", probe + "</body>"),
+        encoding="utf-8",
+    )
+    assert CHROMIUM is not None
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            copy.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    found = re.search(r"PROBE(\{.*?\})PROBE", done.stdout)
+    assert found, f"chromium gave no measurement (exit {done.returncode}): {done.stderr[-800:]}"
+    result: dict[str, Any] = json.loads(found.group(1))
+    return result
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed (apt-get install -y chromium); .ci/run installs it",
+)
+def test_banner_and_first_fix_are_in_the_first_viewport_in_chromium(
+    demo: Audit, tmp_path: Path
+) -> None:
+    """Rendered headless in a 1280×800 window, the banner and the first "fix first" entry are
+    wholly on the first screen; the offline page loads."""
+    report = demo.to_html(tmp_path / "audit-report.html")
+    assert "src='http" not in report
+    seen = _in_browser(tmp_path / "audit-report.html", tmp_path)
+    # the page's own viewport (the window less what the browser keeps for itself)
+    assert 600 <= seen["viewport"] <= VIEWPORT[1] and seen["width"] <= VIEWPORT[0]
+    assert seen["banner"] is not None and seen["first_fix"] is not None
+    assert 0 <= seen["banner"]["top"] < seen["banner"]["bottom"] <= seen["viewport"]
+    assert seen["banner"]["bottom"] <= seen["first_fix"]["top"]
+    assert seen["first_fix"]["bottom"] <= seen["viewport"]
+    assert seen["page"] > seen["viewport"]  # the rest follows below
+
+
+def test_single_zone_audit_still_renders(tmp_path: Path) -> None:
+    """A tiny inventory (one family, one age band) renders without empty charts or errors."""
+    audit = run(token("t", allow(["DNS Write"], zone(ZONE)), ip_in=[]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        text = audit.to_html(tmp_path / "r.html")
+    assert "charts not drawn" not in text and "id='fix-first'" in text
