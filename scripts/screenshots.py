@@ -121,24 +121,32 @@ def widget_page(widget: Any, folder: Path, manager: Path, title: str) -> Path:
     return page
 
 
+def headless(
+    chromium: str, page: Path, size: tuple[int, int], profile: Path, action: str
+) -> list[str]:
+    """The command that renders ``page`` in headless Chromium, offline, in a window of
+    ``size``, then does ``action`` (``--screenshot=…`` or ``--dump-dom``)."""
+    return [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        f"--window-size={size[0]},{size[1]}",
+        "--virtual-time-budget=15000",
+        action,
+        page.as_uri(),
+    ]
+
+
 def screenshot(chromium: str, page: Path, out: Path, size: tuple[int, int], profile: Path) -> None:
     """Render ``page`` headless and write a PNG."""
     subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--hide-scrollbars",
-            f"--user-data-dir={profile}",
-            f"--window-size={size[0]},{size[1]}",
-            "--virtual-time-budget=15000",
-            f"--screenshot={out}",
-            page.as_uri(),
-        ],
+        headless(chromium, page, size, profile, f"--screenshot={out}"),
         check=True,
         capture_output=True,
     )

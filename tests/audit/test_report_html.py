@@ -4,6 +4,7 @@ One test renders it in headless Chromium and checks the first viewport."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -22,6 +23,19 @@ from cftokens.audit.report_html import age_use_table, family_counts, fix_first
 from cftokens.audit.rules import RULE_FAMILIES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _screenshots_module() -> Any:
+    """scripts/screenshots.py: the headless-Chromium command the docs' screenshots use."""
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "scripts/screenshots.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SCREENSHOTS = _screenshots_module()
 VIEWPORT = (1280, 800)  # a laptop screen
 
 
@@ -154,21 +168,7 @@ addEventListener('load', () => {
     )
     assert CHROMIUM is not None
     done = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-            copy.as_uri(),
-        ],
+        SCREENSHOTS.headless(CHROMIUM, copy, VIEWPORT, tmp_path / "profile", "--dump-dom"),
         capture_output=True,
         text=True,
         timeout=180,

@@ -169,6 +169,32 @@ def test_update_with_a_spec_replaces_without_reading(make_client):
     assert cloudflare.bodies[-1]["expires_on"] == "2030-01-01T00:00:00Z"
 
 
+def test_update_accepts_a_whole_token_body_as_the_api_writes_it(make_client):
+    """A whole body (a GET result, an audit fix's put_body: wire policies, condition, string
+    dates) replaces the token with no GET first, exactly as given."""
+    cloudflare = FakeCloudflare(tokens=1)
+    client = make_client(cloudflare)
+    body = {
+        "name": "narrowed",
+        "status": "active",
+        "policies": [
+            {
+                "effect": "allow",
+                "permission_groups": [{"id": DNS_WRITE, "name": "DNS Write"}],
+                "resources": {f"com.cloudflare.api.account.zone.{ZONE}": "*"},
+            }
+        ],
+        "condition": {"request.ip": {"in": ["198.51.100.7/32"]}},
+        "expires_on": "2030-01-01T00:00:00Z",
+    }
+    token = client.tokens.update(TOKEN_ID, body)
+    assert [r.method for r in cloudflare.requests] == ["PUT"]
+    put = cloudflare.bodies[-1]
+    assert put["condition"] == body["condition"] and put["expires_on"] == body["expires_on"]
+    assert put["policies"][0]["resources"] == body["policies"][0]["resources"]
+    assert token.name == "narrowed"
+
+
 @pytest.mark.parametrize(
     ("args", "kwargs", "phrase"),
     [

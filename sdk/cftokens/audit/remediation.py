@@ -567,16 +567,7 @@ def plan_fix(
         )
     plan = _gather(fixes, names, grants_from_usage=rightsized is not None)
     if plan.delete:
-        delete = DeleteToken(last_used=last)
-        return Remediation(
-            method="DELETE",
-            path=path,
-            body=None,
-            summary=delete.describe(),
-            steps=(delete,),
-            token_name=common.name,
-            evidence=common.evidence,
-        )
+        return _delete(path, DeleteToken(last_used=last), common)
     if plan.disable:
         body = _body(payload)
         disable = Disable(last_used=last)
@@ -603,15 +594,7 @@ def plan_fix(
     steps: list[Step] = list(grant_steps)
     if had_policies and not body["policies"]:
         gone = DeleteToken(last_used=last, reason="its fixes leave it no permission at all")
-        return Remediation(
-            method="DELETE",
-            path=path,
-            body=None,
-            summary=gone.describe(),
-            steps=(gone,),
-            token_name=common.name,
-            evidence=common.evidence,
-        )
+        return _delete(path, gone, common)
     for extra in (_one_allowlist(plan, used_cidrs), _one_expiry(plan, body)):
         if extra is not None:
             extra.apply(body)
@@ -630,6 +613,18 @@ def plan_fix(
     if roll is not None:
         steps.append(roll)
     return _put(path, body, tuple(steps), common)
+
+
+def _delete(path: str, step: DeleteToken, common: _Who) -> Remediation:
+    return Remediation(
+        method="DELETE",
+        path=path,
+        body=None,
+        summary=step.describe(),
+        steps=(step,),
+        token_name=common.name,
+        evidence=common.evidence,
+    )
 
 
 def _put(path: str, body: dict[str, Any], steps: tuple[Step, ...], common: _Who) -> Remediation:
