@@ -13,7 +13,9 @@ It writes:
   (as columns: one list per field, read without a dict per record);
 - operations.json (columns too): every operation (method, path, operationId, summary, tag)
   with its accepted permission-group names normalised through ``NAME_OVERRIDES``; unannotated
-  operations are kept with ``groups: null`` (listed as unmapped, never guessed);
+  operations are kept with ``groups: null`` (listed as unmapped, never guessed), plus the deploy
+  tools' operations the schema lacks (``DEPLOY_OPERATIONS``), each unmapped one the deploy tools
+  call with its ``unmapped_reason`` (``UNMAPPED_REASONS``);
 - templates.json: the dashboard templates with group ids and default resources;
 - risk_families.json: the audit catalogue's risk families as group ids, each family member
   checked against the catalogue and against the operations that name it.
@@ -38,6 +40,86 @@ NAME_OVERRIDES = {
     "Zone DNS Edit": "DNS Write",
     "Account Filter Lists Edit": "Account Rule Lists Write",
     "Account Filter Lists Read": "Account Rule Lists Read",
+}
+
+# Operations the Pages and Workers deploy tools call (wrangler `pages deploy` and `deploy`, as
+# run by cloudflare/pages-action and cloudflare/wrangler-action; Cloudflare's "Direct Upload"
+# docs for Pages and Workers static assets) that the reference schema does not annotate or does
+# not carry. None is guessed: each stays unmapped, with the reason an analyst needs. If the
+# reference data gains one with x-api-token-group, the schema's groups win.
+DEPLOY_OPERATIONS: list[tuple[str, str, str, str, str]] = [
+    # (method, path, operationId, summary, tag)
+    (
+        "GET",
+        "/accounts/{account_id}/pages/projects/{project_name}/upload-token",
+        "pages-project-get-upload-token",
+        "Get the short-lived JWT that uploads a Pages deployment's assets",
+        "Pages Project",
+    ),
+    (
+        "POST",
+        "/pages/assets/check-missing",
+        "pages-assets-check-missing",
+        "Which asset hashes are not uploaded yet (Pages direct upload)",
+        "Pages Assets",
+    ),
+    (
+        "POST",
+        "/pages/assets/upload",
+        "pages-assets-upload",
+        "Upload a bucket of assets (Pages direct upload)",
+        "Pages Assets",
+    ),
+    (
+        "POST",
+        "/pages/assets/upsert-hashes",
+        "pages-assets-upsert-hashes",
+        "Mark uploaded asset hashes as current (Pages direct upload)",
+        "Pages Assets",
+    ),
+    (
+        "GET",
+        "/accounts/{account_id}/workers/services/{service_name}",
+        "worker-service-get",
+        "Get a Worker service (wrangler deploy checks whether the Worker exists)",
+        "Worker Script",
+    ),
+]
+_UPLOAD_JWT = (
+    "authenticated by the upload JWT that {source} returns, not by an API token: no permission "
+    "group applies; the token needs {group} for {source}"
+)
+UNMAPPED_REASONS: dict[tuple[str, str], str] = {
+    ("GET", "/accounts/{account_id}/pages/projects/{project_name}/upload-token"): (
+        "not in the reference copy of Cloudflare's schema, so no permission group is confirmed; "
+        "wrangler pages deploy calls it with the deploying token, for which Cloudflare's Pages "
+        "docs ask Account / Cloudflare Pages / Edit (Pages Write) as a whole"
+    ),
+    ("POST", "/pages/assets/check-missing"): _UPLOAD_JWT.format(
+        source="GET …/pages/projects/{project_name}/upload-token", group="Pages Write"
+    ),
+    ("POST", "/pages/assets/upload"): _UPLOAD_JWT.format(
+        source="GET …/pages/projects/{project_name}/upload-token", group="Pages Write"
+    ),
+    ("POST", "/pages/assets/upsert-hashes"): _UPLOAD_JWT.format(
+        source="GET …/pages/projects/{project_name}/upload-token", group="Pages Write"
+    ),
+    ("POST", "/accounts/{account_id}/workers/assets/upload"): _UPLOAD_JWT.format(
+        source="POST …/workers/scripts/{script_name}/assets-upload-session",
+        group="Workers Scripts Write",
+    ),
+    ("GET", "/accounts/{account_id}/workers/services/{service_name}"): (
+        "not in the reference copy of Cloudflare's schema, so no permission group is confirmed; "
+        "wrangler deploy calls it before uploading (the deploy itself needs Workers Scripts Write)"
+    ),
+    ("GET", "/accounts"): (
+        "the schema names no group: any valid token may list the accounts it can reach; wrangler "
+        "calls it when CLOUDFLARE_ACCOUNT_ID is not set"
+    ),
+    ("GET", "/accounts/{account_id}/workers/deployments/by-script/{script_id}"): (
+        "deprecated (Worker Deployments); the schema names no group; current wrangler uses "
+        "…/workers/scripts/{script_name}/deployments (Workers Scripts Write/Read)"
+    ),
 }
 
 # Groups whose name does not end in Read/Write but which change state (the audit's W(T)).
@@ -203,6 +285,27 @@ def build(shared: Path) -> dict[str, Any]:
             }
         )
 
+    present = {(o["method"], o["path"]) for o in operations}
+    for method, path, operation_id, summary, tag in DEPLOY_OPERATIONS:
+        if (method, path) not in present:
+            operations.append(
+                {
+                    "method": method,
+                    "path": path,
+                    "operation_id": operation_id,
+                    "summary": summary,
+                    "tag": tag,
+                    "deprecated": False,
+                    "groups": None,
+                }
+            )
+    operations.sort(key=lambda o: (o["path"], o["method"]))
+    for o in operations:  # every record has the field (the data is stored as columns)
+        reason = UNMAPPED_REASONS.get((o["method"], o["path"]), "")
+        o["unmapped_reason"] = reason if o["groups"] is None else ""
+    missing = set(UNMAPPED_REASONS) - {(o["method"], o["path"]) for o in operations}
+    if missing:
+        raise SystemExit(f"UNMAPPED_REASONS names operations that do not exist: {missing}")
     op_index = {(o["method"], o["path"]): o for o in operations}
     families: dict[str, list[str]] = {}
     family_notes: list[str] = []

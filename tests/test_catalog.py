@@ -205,7 +205,7 @@ def test_every_annotated_operation_resolves_to_groups() -> None:
     """Every x-api-token-group name resolves, after the override table, to catalogue groups."""
     mapped = [op for op in cft.operations if op.mapped]
     assert len(mapped) == 2294
-    assert len(cft.operations) == 2959
+    assert len(cft.operations) == 2959 + 5  # the reference schema + the deploy tools' extras
     for op in mapped:
         assert op.accepted_groups, op
 
@@ -221,7 +221,7 @@ def test_spec_quirks_are_normalised() -> None:
 def test_unannotated_operations_are_listed_not_guessed() -> None:
     """Operations without x-api-token-group are unmapped and accept no group."""
     unmapped = cft.operations.unmapped()
-    assert len(unmapped) == 2959 - 2294
+    assert len(unmapped) == 2959 + 5 - 2294
     verify = cft.operations.match("GET", "/user/tokens/verify").operation
     assert not verify.mapped and verify.accepted_groups == ()
 
@@ -418,3 +418,44 @@ def test_callers_taking_group_names_share_the_resolver() -> None:
     assert len(rules) == 1
     with pytest.raises(cft.InvalidInput, match="Zone:DNS:Writ"):
         Overrides.from_mapping({"GET /x": ["Zone:DNS:Writ"]}, origin="test")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "why"),
+    [
+        ("GET", "/accounts/0123/pages/projects/site/upload-token", "not in the reference copy"),
+        ("POST", "/pages/assets/upload", "upload JWT"),
+        ("POST", "/pages/assets/check-missing", "upload JWT"),
+        ("POST", "/pages/assets/upsert-hashes", "upload JWT"),
+        ("POST", "/accounts/0123/workers/assets/upload", "assets-upload-session"),
+        ("GET", "/accounts/0123/workers/services/api", "wrangler deploy"),
+        ("GET", "/accounts", "any valid token"),
+    ],
+)
+def test_deploy_tool_operations_are_listed_with_why_they_are_unmapped(
+    method: str, path: str, why: str
+) -> None:
+    """Operations the Pages and Workers deploy actions call are in the catalogue: the schema
+    names no group for them, so they are unmapped with the reason, never guessed."""
+    op = cft.operations.match(method, path).operation
+    assert not op.mapped and op.accepted_groups == ()
+    assert why in op.why_unmapped
+    frame = cft.operations.as_frame()
+    row = frame[(frame["method"] == method) & (frame["path"] == op.path)]
+    assert why in row["unmapped_reason"].iloc[0]
+    from cftokens.policy import evaluate_request
+
+    spec = cft.TokenSpec(
+        name="t", policies=[cft.Policy.allow(["Pages Write"], accounts=["a1" * 16])]
+    )
+    decision = evaluate_request(spec, method, path)
+    assert not decision.allowed and why in decision.reason
+
+
+def test_the_deploy_flows_other_operations_stay_mapped_by_the_schema() -> None:
+    """The deploy calls the schema annotates keep their groups (Pages Write, Workers Scripts
+    Write); the reasons table adds nothing to them."""
+    deploy = cft.operations.match("POST", "/accounts/0123/pages/projects/site/deployments")
+    assert [g.name for g in deploy.accepted_groups] == ["Pages Write"]
+    script = cft.operations.match("PUT", "/accounts/0123/workers/scripts/api").operation
+    assert script.mapped and script.why_unmapped == ""

@@ -637,8 +637,8 @@ def evaluate_request(
         return Decision(
             allowed=False,
             reason=(
-                f"denied: Cloudflare's schema names no permission group for {op}, so cftokens "
-                "cannot decide it"
+                f"denied: no permission group is known for {op} ({op.why_unmapped}), so "
+                "cftokens cannot decide it"
             ),
             operation=op,
         )

@@ -259,3 +259,21 @@ def test_nothing_understood_says_why() -> None:
     """When no needed intent is understood, the error carries the reasons."""
     with pytest.raises(cft.InvalidInput, match="not an operationId"):
         rightsize(wide_token(), ["no-such-operation"])
+
+
+def test_a_token_given_as_its_api_dict_is_rightsized_like_the_token(
+    directory: cft.Directory,
+) -> None:
+    """rightsize() accepts GET /user/tokens/{id}'s result (and a creation body) as a dict and
+    gives the same answer as for the Token."""
+    needed = ["POST /zones/{zone_id}/dns_records"]
+    from_token = rightsize(wide_token(), needed, zone="example.com", directory=directory)
+    payload = wide_token().to_api()
+    from_dict = rightsize(payload, needed, zone="example.com", directory=directory)
+    assert from_dict.spec == from_token.spec
+    assert from_dict.put_path == from_token.put_path
+    body = {k: v for k, v in payload.items() if k != "id"}
+    from_body = rightsize(body, needed, zone="example.com", directory=directory)
+    assert from_body.spec == from_token.spec
+    with pytest.raises(cft.InvalidInput, match="policies"):
+        rightsize({"id": TOKEN_ID, "name": "x", "policies": "all"}, needed, zone="example.com")

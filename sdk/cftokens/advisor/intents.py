@@ -480,8 +480,8 @@ class _Resolver:
                 Unmapped(
                     intent=text,
                     reason=(
-                        f"Cloudflare's schema names no permission group for {op} "
-                        f"({op.operation_id}); cftokens does not guess: map it in an overrides "
+                        f"no permission group is known for {op} ({op.operation_id}): "
+                        f"{op.why_unmapped}; cftokens does not guess: map it in an overrides "
                         "file"
                     ),
                 )

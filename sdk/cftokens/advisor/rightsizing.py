@@ -313,7 +313,7 @@ def _needed_intents(
 
 
 def rightsize(
-    token: Token | TokenSpec | CreatedToken,
+    token: Token | TokenSpec | CreatedToken | Mapping[str, Any],
     needed: Any,
     *,
     zone: str | Iterable[str] | None = None,
@@ -325,6 +325,10 @@ def rightsize(
     max_nodes: int = 500_000,
 ) -> RightSize:
     """Shrink ``token`` to what ``needed`` requires, from grants it already has.
+
+    ``token``: a :class:`~cftokens.Token`, a :class:`~cftokens.TokenSpec`, a created token,
+    or the API's dict for one (``GET /user/tokens/{id}``'s ``result``, or a creation body
+    without an id).
 
     ``needed``: intents (as for :func:`~cftokens.least_privilege`), an
     :class:`~cftokens.Advice`, or usage rows (the sandbox journal, or Audit Logs v2 records in
@@ -341,10 +345,12 @@ def rightsize(
 
     if isinstance(token, CreatedToken):
         token = token.token
+    if isinstance(token, Mapping):
+        token = Token.from_api(token) if "id" in token else TokenSpec.from_api(token)
     if not isinstance(token, Token | TokenSpec):
         raise InvalidInput(
-            f"rightsize() takes a Token or TokenSpec, got {type(token).__name__}; read the "
-            "token first with client.tokens.get(token_id)"
+            f"rightsize() takes a Token, a TokenSpec or a token's API dict, got "
+            f"{type(token).__name__}; read the token first with client.tokens.get(token_id)"
         )
     if account_id is not None and not is_id(account_id):
         raise InvalidInput(

@@ -53,6 +53,7 @@ class Operation:
     tag: str = ""
     deprecated: bool = False
     group_names: tuple[str, ...] | None = None
+    unmapped_reason: str = ""
     _account_index: int | None = field(default=None, eq=False, repr=False)
     _zone_index: int | None = field(default=None, eq=False, repr=False)
     _slots: tuple[tuple[int, str], ...] = field(default=(), eq=False, repr=False)
@@ -62,6 +63,13 @@ class Operation:
     def mapped(self) -> bool:
         """True when the spec says which permission groups this operation accepts."""
         return self.group_names is not None
+
+    @property
+    def why_unmapped(self) -> str:
+        """Why cftokens names no group for an unmapped operation ('' for mapped ones)."""
+        if self.mapped:
+            return ""
+        return self.unmapped_reason or "Cloudflare's schema names no permission group for it"
 
     @property
     def accepted_groups(self) -> tuple[PermissionGroup, ...]:
@@ -287,7 +295,8 @@ class OperationCatalog:
         return f"<OperationCatalog of {len(self._operations)} operations>"
 
     def as_frame(self) -> pd.DataFrame:
-        """A DataFrame: method, path, operation_id, summary, tag, target, mapped, groups."""
+        """A DataFrame: method, path, operation_id, summary, tag, target, mapped, groups,
+        unmapped_reason."""
         import pandas as pd
 
         ops = self._load()
@@ -301,6 +310,7 @@ class OperationCatalog:
                 "target": pd.Categorical([o.target.value for o in ops]),
                 "mapped": pd.array([o.mapped for o in ops], dtype="boolean"),
                 "groups": [", ".join(o.group_names or ()) for o in ops],
+                "unmapped_reason": [o.why_unmapped for o in ops],
             }
         )
 
@@ -381,6 +391,7 @@ def _make_operation(data: dict[str, Any]) -> Operation:
         tag=data["tag"],
         deprecated=data["deprecated"],
         group_names=None if groups is None else tuple(groups),
+        unmapped_reason=data.get("unmapped_reason", ""),
         account_index=account_index,
         zone_index=zone_index,
         slots=slots,

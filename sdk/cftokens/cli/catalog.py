@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         if found.account_id:
             emit(f"  account: {found.account_id}")
         if not op.mapped:
-            emit("  accepted permission groups: not documented by Cloudflare's schema")
+            emit(f"  accepted permission groups: none known ({op.why_unmapped})")
             return 0
         emit("  accepted permission groups (any one is enough):")
         for group in found.accepted_groups:
