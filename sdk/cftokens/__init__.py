@@ -108,11 +108,24 @@ _LAZY: dict[str, str] = {
     "rightsize": ".advisor",
     "scan": ".leak",
     "ScanResult": ".leak",
+    "Triage": ".leak",
+    "triage": ".leak",
     "TokenBuilder": ".widgets",
 }
 
 _SUBMODULES = frozenset(
-    ("advisor", "audit", "catalog", "cli", "client", "model", "policy", "sandbox", "widgets")
+    (
+        "advisor",
+        "audit",
+        "catalog",
+        "cli",
+        "client",
+        "leak",
+        "model",
+        "policy",
+        "sandbox",
+        "widgets",
+    )
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -130,7 +143,7 @@ if TYPE_CHECKING:  # pragma: no cover
         templates,
     )
     from .client import AsyncClient, AuditLogRecord, Client, DnsRecord, Recorder
-    from .leak import ScanResult, scan
+    from .leak import ScanResult, Triage, scan, triage
     from .model import (
         Account,
         Condition,
@@ -227,6 +240,7 @@ __all__ = [
     "TokenSpec",
     "TokenStatus",
     "TransportError",
+    "Triage",
     "UnexpectedResponse",
     "UnknownOperation",
     "UnknownPermissionGroup",
@@ -247,4 +261,5 @@ __all__ = [
     "risk_families",
     "scan",
     "templates",
+    "triage",
 ]

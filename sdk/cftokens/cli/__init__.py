@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "catalog": ".catalog",
     "sandbox": ".sandbox",
     "scan": ".scan",
+    "triage": ".triage",
 }
 
 

@@ -135,9 +135,22 @@ class Sandbox:
 
     # -- construction --------------------------------------------------------------------
     @classmethod
-    def demo(cls, **kwargs: Any) -> Sandbox:
-        """A sandbox holding the demo company (see :mod:`cftokens.sandbox.demo`)."""
-        return cls(content="demo", **kwargs)
+    def demo(cls, *, leak: bool = False, **kwargs: Any) -> Sandbox:
+        """A sandbox holding the demo company (see :mod:`cftokens.sandbox.demo`).
+
+        ``leak=True`` adds the leak scenario (:mod:`cftokens.sandbox.leak`): a repository in
+        ``sb.extras["repository"]`` with a committed secret, and its abuse in Audit Logs v2.
+        """
+        sb = cls(content="demo", **kwargs)
+        if leak:
+            sb.stage_leak()
+        return sb
+
+    def stage_leak(self) -> dict[str, Any]:
+        """Add the demo's leak scenario (once); returns its facts, also in ``extras["leak"]``."""
+        from .leak import stage_leak
+
+        return stage_leak(self)
 
     def _seed_empty(self) -> None:
         now = self.clock.now()

@@ -1,0 +1,149 @@
+"""Triage end to end on the demo's leak scenario: blast radius, activity, gaps, containment."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from pathlib import Path
+
+import pytest
+
+import cftokens as cft
+from cftokens.sandbox import Sandbox
+
+
+@pytest.fixture
+def leak() -> Sandbox:
+    return Sandbox.demo(leak=True, rate_limit=None)
+
+
+def leaked_secret(sb: Sandbox) -> cft.Secret:
+    text = sb.extras["repository"][sb.extras["leak"]["file"]]
+    return cft.Secret(re.search(r"cfut_\w+", text).group())  # type: ignore[union-attr]
+
+
+def test_the_scenario_leaves_the_plain_demo_unchanged() -> None:
+    """Same tokens, ids and history as Sandbox.demo(); the leak only adds rows after them."""
+    plain, leaky = Sandbox.demo(), Sandbox.demo(leak=True)
+    assert plain.extras["tokens"] == leaky.extras["tokens"]
+    before, after = plain.journal, leaky.journal
+    key = ["time", "path", "ray_id", "ip"]
+    old = set(before[key].itertuples(index=False, name=None))
+    new = set(after[key].itertuples(index=False, name=None))
+    assert old <= new and len(new - old) == 13
+    assert {row[3] for row in new - old} == {leaky.extras["leak"]["attacker_ip"]}
+    assert "repository" not in plain.extras
+
+
+def test_triage_of_the_leaked_plugin_token(leak: Sandbox, tmp_path: Path) -> None:
+    """Live, Dana's wordpress-plugin token; Zone Settings Write and Cache Purge on the shop
+    zone from any IP with no expiry; 13 requests from the attacker's IP flagged; the plugin
+    is the dependent; the replacement is bound to the plugin's address."""
+    facts = leak.extras["leak"]
+    t = cft.triage(leaked_secret(leak), admin=leak, since=facts["committed"])
+    assert (t.verification.status, t.token_id, t.owner_kind) == ("live", facts["token_id"], "user")
+    radius = t.blast_radius
+    writes = set(radius[radius["level"] == "write"]["permission"])
+    assert writes == {"Zone Settings Write", "Cache Purge"}
+    assert set(radius["from_ips"]) == {"any IP address"} and set(radius["until"]) == {"no expiry"}
+    assert {"CFT-RK-01", "CFT-LC-01", "CFT-NW-01"} <= set(t.findings["rule_id"])
+    flagged = t.activity[t.activity["flagged"]]
+    assert set(flagged["ip"]) == {facts["attacker_ip"]} and len(flagged) == 13
+    assert not t.activity[~t.activity["flagged"]]["ip"].eq(facts["attacker_ip"]).any()
+    assert list(t.dependents["ip"]) == ["185.199.108.20"]
+    assert t.replacement is not None
+    assert t.replacement.spec.allow_ips == ("185.199.108.20/32",)
+    text = str(t)
+    assert "198.18.77.66" in text and "Zone Settings Write" in text
+    assert [g.part for g in t.gaps] == ["similar"]  # Acme Web's tokens: named, not hidden
+    assert "INCOMPLETE" not in text  # the token itself was fully read
+
+
+def test_roll_writes_the_new_secret_once_to_a_0600_file(leak: Sandbox, tmp_path: Path) -> None:
+    """Roll: the leaked secret dies, the new one (in a new 0600 file) works, neither is in
+    the report; an existing file is refused before anything changes."""
+    secret = leaked_secret(leak)
+    t = cft.triage(secret, admin=leak, since=leak.extras["leak"]["committed"])
+    with pytest.raises(cft.InvalidInput, match="confirm=True"):
+        t.roll(tmp_path / "new.txt")
+    existing = tmp_path / "exists.txt"
+    existing.write_text("keep me\n")
+    with pytest.raises(cft.InvalidInput, match="exists"):
+        t.roll(existing, confirm=True)
+    assert leak.client(token=secret).tokens.verify().active  # nothing rolled yet
+    path = t.roll(tmp_path / "new.txt", confirm=True)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    new = cft.Secret(path.read_text().strip())
+    assert cft.scan(tmp_path / "new.txt", verify=leak).hits[0].status == "live"
+    with pytest.raises(cft.AuthenticationError):
+        leak.client(token=secret).tokens.verify()
+    report = t.to_html() + t.to_json()
+    assert secret.reveal() not in report and new.reveal() not in report
+    assert [a.action for a in t.actions] == ["roll"]
+    assert json.loads(t.to_json())["actions"][0]["action"] == "roll"
+
+
+def test_disable_keeps_the_policies(leak: Sandbox) -> None:
+    """Disable is a PUT with status disabled: the policies are unchanged."""
+    t = cft.triage(leaked_secret(leak), admin=leak)
+    before = leak.token(t.token_id).policies  # type: ignore[arg-type]
+    t.disable(confirm=True)
+    after = leak.token(t.token_id)  # type: ignore[arg-type]
+    assert after.status.value == "disabled" and after.policies == before
+    assert cft.scan("-", stdin=__import__("io").BytesIO(leaked_secret(leak).reveal().encode()),
+                    verify=leak).hits[0].status == "expired/disabled"  # fmt: skip
+
+
+def test_delete_needs_confirmation(leak: Sandbox) -> None:
+    """delete() without confirm=True changes nothing."""
+    t = cft.triage(leaked_secret(leak), admin=leak)
+    with pytest.raises(cft.InvalidInput):
+        t.delete()
+    t.delete(confirm=True)
+    assert t.token_id not in {x.id for x in leak.tokens()}
+
+
+def test_a_token_the_admin_cannot_list_is_a_named_gap_not_a_small_radius(leak: Sandbox) -> None:
+    """An Acme Web account token (the bootstrap lacks Account API Tokens Read there): live,
+    but its blast radius is reported as unknown with the missing permission named."""
+    web = leak.extras["gap_account"]
+    spec = cft.TokenSpec(
+        name="agency-ci", policies=[cft.Policy.allow(["Account Settings Read"], accounts=[web])]
+    )
+    created = leak.create_token(spec, account=web)
+    t = cft.triage(created.secret, admin=leak, account=web)
+    assert t.verification.status == "live" and t.token_id == created.id
+    assert not t.complete and t.blast_radius.empty
+    parts = {g.part for g in t.gaps}
+    assert "blast radius" in parts
+    assert any("Account API Tokens Read" in g.needs for g in t.gaps)
+    assert str(t).startswith("INCOMPLETE")
+
+
+def test_missing_audit_log_permission_is_an_activity_gap(leak: Sandbox) -> None:
+    """An admin that can list tokens but not read audit logs: the activity is a named gap."""
+    user = leak.user_id
+    production = leak.extras["accounts"]["production"]
+    admin_spec = cft.TokenSpec(
+        name="triage-admin",
+        policies=[
+            cft.Policy.allow(["API Tokens Read"], user=user),
+            cft.Policy.allow(["Zone Read"], zones=[leak.extras["zones"]["acme-shop.example"]]),
+        ],
+    )
+    admin = leak.create_token(admin_spec, user=user)
+    with leak.client(token=admin.secret) as client:
+        t = cft.triage(leaked_secret(leak), admin=client, now=leak.clock.now())
+    assert t.token_id == leak.extras["leak"]["token_id"]
+    activity_gaps = [g for g in t.gaps if g.part == "activity"]
+    assert activity_gaps and all("Account Settings Read" in g.needs for g in activity_gaps)
+    assert any(production in g.what for g in activity_gaps)
+    assert str(t).startswith("INCOMPLETE")
+
+
+def test_the_secret_alone_gives_the_verify_answer_and_a_gap(leak: Sandbox) -> None:
+    """Without admin=, the triage is the verify answer, with the rest named as a gap."""
+    t = cft.triage(leaked_secret(leak), verifier=cft.leak.Verifier(sandbox=leak))
+    assert t.verification.status == "live" and t.blast_radius.empty and not t.complete
+    assert "no admin credential" in str(t)
