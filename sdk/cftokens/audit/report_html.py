@@ -113,7 +113,10 @@ def fix_first(audit: Audit, n: int = FIX_FIRST) -> list[FixFirst]:
     ids = list(
         dict.fromkeys([*open_["token_id"][:_CANDIDATES], *by_risk["token_id"][:_CANDIDATES]])
     )
-    rows = {str(r["token_id"]): r for r in open_.to_dict("records")}
+    picked = open_[open_["token_id"].isin(ids)][
+        ["token_id", "name", "max_severity", "n_findings", "risk_score"]
+    ]
+    rows = {str(r["token_id"]): r for r in picked.astype(object).to_dict("records")}
     fixes: dict[str, Remediation] = {}
     after: dict[str, float] = {}
     copies: list[TokenRecord] = []
