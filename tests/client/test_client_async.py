@@ -160,3 +160,41 @@ async def test_async_concurrency_is_checked(make_async_client):
     async with make_async_client(FakeCloudflare()) as client:
         with pytest.raises(cft.InvalidInput, match="concurrency"):
             client.tokens.list(concurrency=0)
+
+
+async def test_default_concurrency_grows_while_latency_stays_flat(make_async_client):
+    """Without concurrency=, a listing starts at 8 in flight and raises the bound while the
+    server answers as fast as at first: more than 8 at once, each page still fetched once."""
+    cloudflare = FakeCloudflare(tokens=4000)
+    handler = Concurrent(cloudflare, delay=0.05)
+    async with make_async_client(httpx.MockTransport(handler)) as client:
+        tokens = await client.tokens.list().collect()
+    assert [t.id for t in tokens] == list(cloudflare.tokens)
+    assert len(cloudflare.requests) == 80
+    assert handler.peak > 8
+
+
+def test_adaptive_bound_backs_off_on_queueing_429_and_the_rate_window() -> None:
+    """The adaptive bound drops by one when latency inflates, halves on a 429, and never
+    exceeds what the rate limiter can still send in its window."""
+    import time
+
+    from cftokens.client._adaptive import AdaptiveBound
+    from cftokens.client._limits import RateLimit, RateLimiter
+
+    limiter = RateLimiter(RateLimit(requests=1000, per=300))
+    bound = AdaptiveBound(limiter, start=8)
+    now = time.monotonic()
+    for _ in range(8):  # flat latency: +1 each
+        bound.observe(now - 0.05, True)
+    assert bound.size == 16
+    bound.observe(time.monotonic() - 1.0, True)  # 20x slower: queueing
+    assert bound.size == 15
+    limiter.observe(429, {"retry-after": "0"}, time.monotonic())
+    bound.observe(time.monotonic() - 0.05, True)
+    assert bound.size == 7
+    tight = RateLimiter(RateLimit(requests=10, per=300))
+    for _ in range(7):
+        tight.reserve(time.monotonic())
+    capped = AdaptiveBound(tight, start=8)
+    assert capped.size == 3

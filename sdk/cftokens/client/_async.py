@@ -28,6 +28,7 @@ from ..model import (
     Zone,
 )
 from . import _calls
+from ._adaptive import CEILING, AdaptiveBound, Bound, FixedBound
 from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AsyncPager, ClientBase, http_timeout
 from ._core import (
     DEFAULT_BASE_URL,
@@ -62,13 +63,19 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Requests in flight at once for one listing (or one ``tokens_by_account`` gathering).
-DEFAULT_CONCURRENCY = 8
+#: Requests in flight at once for one listing (or one ``tokens_by_account`` gathering):
+#: None adapts to the latency and rate-limit headers observed (see ``_adaptive``).
+DEFAULT_CONCURRENCY: int | None = None
 
 
-def _concurrency(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64:
-        raise InvalidInput(f"concurrency must be a whole number from 1 to 64, got {value!r}")
+def _concurrency(value: int | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= CEILING:
+        raise InvalidInput(
+            f"concurrency must be a whole number from 1 to {CEILING}, or None to adapt, "
+            f"got {value!r}"
+        )
     return value
 
 
@@ -80,8 +87,10 @@ class AsyncClient(ClientBase):
     ...     tokens = await client.tokens.list().collect()
     ...     by_account = await client.tokens_by_account()
 
-    Listings fetch page 1, then the other pages concurrently (``concurrency=`` requests in
-    flight at most), yielding items in order. All calls share one rate limiter.
+    Listings fetch page 1, then the other pages concurrently, yielding items in order. By
+    default the number in flight adapts (from 8 up to 64) to the latency and the rate-limit
+    headers the server shows, and halves on a 429; ``concurrency=N`` fixes it. All calls
+    share one rate limiter.
     """
 
     def __init__(
@@ -161,18 +170,18 @@ class AsyncClient(ClientBase):
         self,
         account_ids: Iterable[str] | None = None,
         *,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int | None = DEFAULT_CONCURRENCY,
         skip_denied: bool = False,
     ) -> dict[str, list[Token]]:
         """The account-owned tokens of many accounts, gathered concurrently.
 
-        ``account_ids`` defaults to every visible account. At most ``concurrency`` requests are
-        in flight in total (every account's pages share the bound). With ``skip_denied=True``
+        ``account_ids`` defaults to every visible account. Every account's pages share one
+        bound on the requests in flight: adaptive by default, at most ``concurrency`` when
+        given. With ``skip_denied=True``
         accounts whose tokens this credential may not list are left out (and logged) instead
         of raising :class:`~cftokens.PermissionDenied`.
         """
-        size = _concurrency(concurrency)
-        bound = asyncio.Semaphore(size)
+        bound = self._bound(concurrency)
         if account_ids is None:
             ids = [a.id for a in await self.accounts.list().collect()]
         else:
@@ -181,7 +190,7 @@ class AsyncClient(ClientBase):
         async def one(account_id: str) -> tuple[str, list[Token] | None]:
             walker = _calls.TokenCalls(self._core, account_id).list()
             try:
-                return account_id, [t async for t in self._iterate(walker, bound, 2 * size)]
+                return account_id, [t async for t in self._iterate(walker, bound)]
             except (PermissionDenied, AuthenticationError) as exc:
                 if not skip_denied:
                     raise
@@ -277,18 +286,27 @@ class AsyncClient(ClientBase):
     async def _execute(self, call: Call[T]) -> T:
         return self._core.parse(call, await self._send(call))
 
-    async def _iterate(
-        self, walker: PageWalker[T], bound: asyncio.Semaphore, window: int
-    ) -> AsyncIterator[T]:
+    def _bound(self, concurrency: int | None) -> Bound:
+        size = _concurrency(concurrency)
+        return AdaptiveBound(self._limiter) if size is None else FixedBound(size)
+
+    async def _iterate(self, walker: PageWalker[T], bound: Bound) -> AsyncIterator[T]:
         """Page 1, then the other pages concurrently under ``bound``, items in page order.
 
-        At most ``window`` pages are scheduled ahead of the page being read, so a reader that
-        stops early (even without ``aclose()``) leaves a few requests, not the whole listing.
+        At most twice the bound's size of pages are scheduled ahead of the page being read,
+        so a reader that stops early (even without ``aclose()``) leaves a few requests, not
+        the whole listing.
         """
 
         async def fetch(page: int) -> Envelope:
-            async with bound:
-                return await self._send(walker.call(page))
+            async with bound as started:
+                try:
+                    envelope = await self._send(walker.call(page))
+                except BaseException:
+                    bound.observe(started, False)
+                    raise
+                bound.observe(started, True)
+                return envelope
 
         first = await fetch(1)
         for item in walker.accept(1, first):
@@ -308,7 +326,7 @@ class AsyncClient(ClientBase):
         ahead: deque[tuple[int, asyncio.Future[Envelope]]] = deque()
 
         def schedule() -> None:
-            while len(ahead) < window:
+            while len(ahead) < 2 * bound.size:
                 page = next(pages, None)
                 if page is None:
                     return
@@ -331,9 +349,8 @@ class AsyncClient(ClientBase):
             # Collect outcomes so no exception is left unretrieved.
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _walk(self, walker: PageWalker[T], concurrency: int) -> AsyncPager[T]:
-        size = _concurrency(concurrency)
-        return AsyncPager(self._iterate(walker, asyncio.Semaphore(size), 2 * size), walker.what)
+    def _walk(self, walker: PageWalker[T], concurrency: int | None) -> AsyncPager[T]:
+        return AsyncPager(self._iterate(walker, self._bound(concurrency)), walker.what)
 
 
 class _Resource:
@@ -386,7 +403,7 @@ class AsyncTokens(_Resource):
         per_page: int = 50,
         direction: str | None = None,
         include_expired: bool = False,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int | None = DEFAULT_CONCURRENCY,
     ) -> AsyncPager[Token]:
         """Every token: page 1, then the rest concurrently; items in order, each once."""
         return self._client._walk(
@@ -431,7 +448,11 @@ class AsyncAccounts(_Resource):
     """``client.accounts``: the accounts this credential can see."""
 
     def list(
-        self, *, name: str | None = None, per_page: int = 50, concurrency: int = DEFAULT_CONCURRENCY
+        self,
+        *,
+        name: str | None = None,
+        per_page: int = 50,
+        concurrency: int | None = DEFAULT_CONCURRENCY,
     ) -> AsyncPager[Account]:
         """Every account."""
         return self._client._walk(
@@ -506,7 +527,7 @@ class AsyncZones(_Resource):
         account_id: str | None = None,
         status: str | None = None,
         per_page: int = 50,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int | None = DEFAULT_CONCURRENCY,
     ) -> AsyncPager[Zone]:
         """Every zone; filter by domain ``name``, owning ``account_id`` or ``status``."""
         return self._client._walk(
@@ -536,7 +557,7 @@ class AsyncDnsRecords(_Resource):
         name: str | None = None,
         content: str | None = None,
         per_page: int = 100,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int | None = DEFAULT_CONCURRENCY,
     ) -> AsyncPager[DnsRecord]:
         """The zone's records; filter by ``type``, ``name`` or ``content``."""
         return self._client._walk(

@@ -153,6 +153,24 @@ class RateLimiter:
         self._pause_until = 0.0
         self._server_budget: int | None = None
         self._server_reset_at = 0.0
+        #: 429 answers seen (adaptive concurrency halves on each new one).
+        self.throttled = 0
+
+    def headroom(self, now: float) -> int | None:
+        """Requests that can be sent now without waiting: what is left of the client's window
+        and of the server's announced budget (None when neither limits)."""
+        with self._lock:
+            room: int | None = None
+            limit = self.limit
+            if limit is not None:
+                recent = sum(1 for at in self._sent if at > now - limit.per)
+                room = max(0, limit.requests - recent)
+            if self._server_budget is not None and now < self._server_reset_at:
+                budget = max(0, self._server_budget)
+                room = budget if room is None else min(room, budget)
+            if now < self._pause_until:
+                room = 0
+            return room
 
     def reserve(self, now: float) -> float:
         """Book the next request's slot; return the seconds to wait before sending it."""
@@ -186,6 +204,7 @@ class RateLimiter:
         reset = _header_int(headers, "x-ratelimit-reset")
         with self._lock:
             if status == 429:
+                self.throttled += 1
                 # Without retry-after the retry's own backoff decides; no global pause.
                 if retry_after is not None:
                     self._pause_until = max(self._pause_until, now + retry_after)

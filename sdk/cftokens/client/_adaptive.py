@@ -1,0 +1,127 @@
+"""How many requests one async listing keeps in flight: fixed, or adapted as it goes.
+
+The adaptive bound (the default) starts at :data:`START` and is an AIMD controller on what
+the responses show, in the spirit of TCP Vegas:
+
+- each response that comes back within ``SLACK`` × the fastest of the last :data:`RECENT`
+  latencies (no queueing at the server) raises the bound by one, so it doubles every round
+  trip while latency stays flat (50 ms of latency and 200 pages: 8, 16, 32, 64 in flight
+  within four round trips);
+- a response slower than that (the server or the network is queueing) lowers it by one, but
+  not below :data:`FLOOR` (latency alone is a noisy signal on a busy machine);
+- a 429 halves it (and the client's rate limiter pauses every call for its ``retry-after``);
+- it never exceeds :data:`CEILING` (the connection pool) nor the requests the rate limiter
+  can still send in its window (the client's budget, and the server's ``x-ratelimit-remaining``
+  when it sends one), so a burst never spends more than the budget allows.
+
+Nothing here sends more requests than the listing needs: it only decides when each one goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from types import TracebackType
+
+from ._limits import RateLimiter
+
+__all__ = ["CEILING", "FLOOR", "START", "AdaptiveBound", "Bound", "FixedBound"]
+
+START = 8
+FLOOR = 4
+CEILING = 64
+RECENT = 32  # latencies the baseline is the fastest of
+SLACK = 1.5
+NOISE = 0.005  # seconds of jitter never read as queueing
+
+
+class Bound:
+    """An async context manager admitting at most :attr:`size` holders at once."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._held = 0
+        self._waiters: asyncio.Condition | None = None
+
+    @property
+    def size(self) -> int:
+        """Requests allowed in flight now."""
+        return self._size
+
+    @property
+    def held(self) -> int:
+        """Requests in flight now."""
+        return self._held
+
+    def _cond(self) -> asyncio.Condition:
+        if self._waiters is None:
+            self._waiters = asyncio.Condition()
+        return self._waiters
+
+    async def __aenter__(self) -> float:
+        cond = self._cond()
+        async with cond:
+            while self._held >= max(1, self.size):
+                await cond.wait()
+            self._held += 1
+        return time.monotonic()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        cond = self._cond()
+        async with cond:
+            self._held -= 1
+            cond.notify_all()
+
+    def observe(self, started: float, ok: bool) -> None:
+        """One request held since ``started`` finished (``ok``: it got an answer)."""
+
+
+class FixedBound(Bound):
+    """``concurrency=N``: exactly N in flight at most."""
+
+
+class AdaptiveBound(Bound):
+    """The default: see the module docstring."""
+
+    def __init__(self, limiter: RateLimiter, *, start: int = START, ceiling: int = CEILING):
+        super().__init__(start)
+        self._limiter = limiter
+        self._ceiling = ceiling
+        self._limit = float(start)
+        self._recent: deque[float] = deque(maxlen=RECENT)
+        self._throttled = limiter.throttled
+        #: The largest bound reached (for logs and benchmarks).
+        self.peak = start
+
+    @property
+    def size(self) -> int:
+        limit = int(self._limit)
+        room = self._limiter.headroom(time.monotonic())
+        if room is not None:
+            # never more in flight than the window can still send (at least one: the
+            # limiter makes that one wait for its slot)
+            limit = min(limit, max(1, room + self._held))
+        return max(1, min(self._ceiling, limit))
+
+    def observe(self, started: float, ok: bool) -> None:
+        latency = time.monotonic() - started
+        throttled = self._limiter.throttled
+        if throttled != self._throttled:
+            self._throttled = throttled
+            self._limit = max(1.0, self._limit / 2)
+            return
+        if not ok:
+            self._limit = max(min(float(FLOOR), self._limit), self._limit - 1)
+            return
+        self._recent.append(latency)
+        if latency <= min(self._recent) * SLACK + NOISE:
+            self._limit = min(float(self._ceiling), self._limit + 1)
+        else:
+            self._limit = max(min(float(FLOOR), self._limit), self._limit - 1)
+        self.peak = max(self.peak, int(self._limit))
