@@ -180,6 +180,12 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         token("t", allow(["DNS Read"], zone(ZONE)), not_before=30, expires=20),
         token("t", allow(["DNS Read"], zone(ZONE)), not_before=-1, expires=20),
     ),
+    (
+        "CFT-LN-04",
+        "medium",
+        token("t", allow(["DNS Read"], {"com.cloudflare.api.account.zone.<ZONE_ID>": "*"})),
+        token("t", allow(["DNS Read"], zone(ZONE))),
+    ),
 ]
 
 
@@ -244,13 +250,14 @@ def test_nw_01_skips_minting_tokens() -> None:
 
 
 def test_ln_02_variants() -> None:
-    """LN-02 reports shadowed allows, no-op denies (info), unknown ids and group-scope misfits."""
+    """LN-02 reports shadowed allows, no-op denies (info), unknown ids and a group that fits
+    none of its policy's resources (a policy where no group fits is CFT-LN-04's)."""
     shadowed = token(
         "shadowed", allow(["DNS Write"], zone(ZONE)), deny(["DNS Write"], zones_of(ACCT))
     )
     noop = token("noop", allow(["DNS Write"], zone(ZONE)), deny(["DNS Write"], zone(ZONE2)))
     missing = token("missing", allow(["DNS Read"], zone("9" * 32)))
-    misfit = token("misfit", allow(["Workers Scripts Write"], zone(ZONE)))
+    misfit = token("misfit", allow(["DNS Write", "Workers Scripts Write"], zone(ZONE)))
     audit = run(shadowed, noop, missing, misfit)
     assert "removes all of it" in hits(audit, "CFT-LN-02", "shadowed")["evidence"].iloc[0]
     assert list(hits(audit, "CFT-LN-02", "noop")["severity"].astype(str)) == ["info"]

@@ -132,6 +132,10 @@ def test_sandbox_refusals_explain_themselves(sandbox: Sandbox) -> None:
     assert f"on zone {other_zone}" in str(denied.value)
 
     account_token = admin.account(account).tokens.create(dns_spec("acct", zone))
+    # the client nests flat zone keys under the owning account (Cloudflare refuses them flat)
+    assert account_token.policies[0].to_api()["resources"] == {
+        f"com.cloudflare.api.account.{account}": {f"com.cloudflare.api.account.zone.{zone}": "*"}
+    }
     with pytest.raises(cft.AuthenticationError, match="Invalid API Token"):
         sandbox.client(token="L" * 40).tokens.verify()
     with pytest.raises(cft.InvalidInput, match="account-owned token"):

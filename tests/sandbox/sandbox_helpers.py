@@ -51,6 +51,18 @@ def token_body(zone_id: str, name: str = "ci-dns", **extra: Any) -> dict[str, An
     return body
 
 
+def account_token_body(account_id: str, zone_id: str, name: str = "ci-dns") -> dict[str, Any]:
+    """A valid account-owned create body: DNS Write on one zone, nested under the account (the
+    only form Cloudflare accepts for account-owned tokens)."""
+    body = token_body(zone_id, name)
+    body["policies"][0]["resources"] = {
+        f"com.cloudflare.api.account.{account_id}": {
+            f"com.cloudflare.api.account.zone.{zone_id}": "*"
+        }
+    }
+    return body
+
+
 def error_codes(response: httpx.Response) -> list[int]:
     """The envelope's error codes (chains included)."""
     codes = []

@@ -21,7 +21,7 @@ RULE_IDS = [
     *(f"RK-0{i}" for i in range(1, 5)),
     *(f"LC-0{i}" for i in range(1, 6)),
     *(f"NW-0{i}" for i in range(1, 4)),
-    *(f"LN-0{i}" for i in range(1, 4)),
+    *(f"LN-0{i}" for i in range(1, 5)),
     *(f"ID-0{i}" for i in range(1, 4)),
 ]
 

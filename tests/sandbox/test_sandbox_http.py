@@ -79,9 +79,12 @@ def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -
         policies=[policy(ACCOUNT_TOKENS_WRITE, f"com.cloudflare.api.account.{account}")],
     )
     acf = cloudflare.Cloudflare(api_token=admin.value, base_url=server.base_url, max_retries=0)  # type: ignore[union-attr]
-    owned = acf.accounts.tokens.create(
-        account_id=account, name="sdk-owned", policies=[policy(DNS_READ, zone_key)]
-    )
+    nested = {
+        "effect": "allow",
+        "permission_groups": [{"id": DNS_READ}],
+        "resources": {f"com.cloudflare.api.account.{account}": {zone_key: "*"}},
+    }
+    owned = acf.accounts.tokens.create(account_id=account, name="sdk-owned", policies=[nested])  # type: ignore[list-item]
     assert owned is not None and owned.value and owned.value.startswith("cfat_")
     assert [t.name for t in acf.accounts.tokens.list(account_id=account)] == ["sdk-owned"]
     assert acf.accounts.tokens.get(owned.id, account_id=account).name == "sdk-owned"  # type: ignore[arg-type, union-attr]
@@ -89,7 +92,7 @@ def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -
         owned.id,
         account_id=account,
         name="sdk-owned-2",
-        policies=[policy(DNS_READ, zone_key)],  # type: ignore[arg-type]
+        policies=[nested],  # type: ignore[list-item]
     )
     value = acf.accounts.tokens.value.update(owned.id, account_id=account)  # type: ignore[arg-type]
     own = cloudflare.Cloudflare(api_token=value, base_url=server.base_url, max_retries=0)

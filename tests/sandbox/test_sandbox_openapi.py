@@ -13,7 +13,7 @@ import httpx
 import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
-from sandbox_helpers import ACCOUNT_TOKENS_WRITE, DNS_READ, token_body
+from sandbox_helpers import ACCOUNT_TOKENS_WRITE, DNS_READ, account_token_body, token_body
 
 import cftokens as cft
 from cftokens.sandbox import Sandbox
@@ -102,12 +102,14 @@ def exercise(sb: Sandbox) -> Iterator[tuple[httpx.Request, httpx.Response]]:
             },
         ).json()["result"]["value"]
         acct = {"Authorization": f"Bearer {admin}"}
-        owned = post(base, headers=acct, json=token_body(zone)).json()["result"]
+        owned = post(base, headers=acct, json=account_token_body(account, zone)).json()["result"]
         get(base, headers=acct)
         get(base, headers=bearer)
         get(f"{base}/permission_groups", headers=acct, params={"name": "DNS Read"})
         get(f"{base}/{owned['id']}", headers=acct)
-        put(f"{base}/{owned['id']}", headers=acct, json=token_body(zone, "acct-renamed"))
+        put(
+            f"{base}/{owned['id']}", headers=acct, json=account_token_body(account, zone, "renamed")
+        )
         rolled = put(f"{base}/{owned['id']}/value", headers=acct, json={}).json()["result"]
         get(f"{base}/verify", headers={"Authorization": f"Bearer {rolled}"})
         get(f"{base}/verify", headers=bearer)

@@ -191,7 +191,15 @@ def test_account_owned_token_lifecycle(sb: Sandbox, api: Api, account: str, zone
     admin_secret = api.post("/user/tokens", json=admin).json()["result"]["value"]
     client = Api(sb, admin_secret)
     base = f"/accounts/{account}/tokens"
-    created = client.post(base, json=token_body(zone)).json()["result"]
+    flat = client.post(base, json=token_body(zone))
+    assert flat.status_code == 400  # Cloudflare refuses flat zone keys on account tokens
+    message = flat.json()["errors"][0]["message"]
+    assert message.startswith("policies[0].resources[") and "nested" in message
+    nested = token_body(zone)
+    nested["policies"][0]["resources"] = {
+        f"com.cloudflare.api.account.{account}": {f"com.cloudflare.api.account.zone.{zone}": "*"}
+    }
+    created = client.post(base, json=nested).json()["result"]
     assert created["value"].startswith("cfat_")
     assert Api(sb, created["value"]).get(f"/zones/{zone}/dns_records").status_code == 200
     listed = client.get(base).json()
@@ -199,6 +207,8 @@ def test_account_owned_token_lifecycle(sb: Sandbox, api: Api, account: str, zone
     assert client.get(f"{base}/{created['id']}").status_code == 200
     put = client.put(f"{base}/{created['id']}", json={"name": "n", "policies": created["policies"]})
     assert put.json()["result"]["name"] == "n"
+    refused_put = client.put(f"{base}/{created['id']}", json=token_body(zone))
+    assert refused_put.status_code == 400 and "policies[0]" in refused_put.text
     rolled = client.put(f"{base}/{created['id']}/value", json={}).json()["result"]
     assert Api(sb, rolled).get(f"{base}/verify").json()["result"]["id"] == created["id"]
     assert client.delete(f"{base}/{created['id']}").json()["result"]["id"] == created["id"]
@@ -206,6 +216,7 @@ def test_account_owned_token_lifecycle(sb: Sandbox, api: Api, account: str, zone
     wildcard["policies"][0]["resources"] = {"com.cloudflare.api.account.zone.*": "*"}
     refused = client.post(base, json=wildcard)
     assert refused.status_code == 400 and "wildcard" in refused.json()["errors"][0]["message"]
+    assert refused.json()["errors"][0]["message"].startswith("policies[0].resources[")
     assert api.get(base).status_code == 403  # the bootstrap lacks Account API Tokens Read
 
 
@@ -241,7 +252,11 @@ def test_account_token_quota_is_500(sb: Sandbox, account: str, zone: str) -> Non
     """An account with 500 tokens refuses the next one (quota 500)."""
     sb.seed_tokens(account, 500)
     key = {"X-Auth-Email": "analyst@example.com", "X-Auth-Key": sb.global_api_key.reveal()}
-    r = Api(sb).post(f"/accounts/{account}/tokens", json=token_body(zone), headers=key)
+    body = token_body(zone)
+    body["policies"][0]["resources"] = {
+        f"com.cloudflare.api.account.{account}": {f"com.cloudflare.api.account.zone.{zone}": "*"}
+    }
+    r = Api(sb).post(f"/accounts/{account}/tokens", json=body, headers=key)
     assert r.status_code == 400 and "maximum of 500" in r.json()["errors"][0]["message"]
 
 

@@ -18,7 +18,9 @@ keys are parsed with the same rules as :meth:`cftokens.Resource.from_api`.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -40,8 +42,9 @@ from ..model.resources import (
     Scope,
 )
 from ._compat import pandas
+from ._definition import AWS_FIELDS, HIGH, MEDIUM, DefinitionIssue, bad_id_key, placeholder
 
-__all__ = ["FAMILY_BITS", "KINDS", "Inventory", "TokenRecord", "build_inventory"]
+__all__ = ["DUPLICATE", "FAMILY_BITS", "KINDS", "Inventory", "TokenRecord", "build_inventory"]
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -68,6 +71,7 @@ _LEVEL_CODE = {Level.READ: 0, Level.WRITE: 1, Level.OTHER: 2}
 FAMILY_BITS: dict[str, int] = {"PE": 1, "HIJACK": 2, "EXFIL": 4, "CRED": 8, "EVASION": 16}
 STATUSES: tuple[str, ...] = ("active", "disabled", "expired")
 R2_PREFIX = "com.cloudflare.edge.r2.bucket."
+DUPLICATE = "listed twice; the second copy was left out"
 
 Atom = tuple[int, str | None, str | None, str]  # (kind code, id, account id, wire key)
 
@@ -295,6 +299,9 @@ class Inventory:
         self.row_start: list[int] = []
         self.row_end: list[int] = []
         self.invalid: list[tuple[str, str]] = []  # (token id or position, why)
+        # CFT-LN-04: parts of a definition Cloudflare rejects or ignores, read leniently
+        self.ln04: list[DefinitionIssue] = []
+        self.mismatched_policies: set[tuple[int, int]] = set()  # (token, policy): LN-04's
         # grant rows
         self.g_tok: list[int] = []
         self.g_pol: list[int] = []
@@ -331,24 +338,24 @@ def _check_id(value: Any, what: str) -> str:
 _valid_ids: set[str] = set()
 
 
-def _gid(value: Any, where: str) -> str:
-    if type(value) is str and value in _valid_ids:
-        return value
-    checked = _check_id(value, where)
-    if len(_valid_ids) < 100_000:
-        _valid_ids.add(checked)
-    return checked
-
-
 def _is_map(value: Any) -> bool:
     return type(value) is dict or isinstance(value, Mapping)
+
+
+def _token_id(payload: Mapping[str, Any]) -> str:
+    """The token's id; a definition not created yet (no id) gets a stable one from its text."""
+    tid = payload.get("id")
+    if tid is None:
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return _check_id(tid, "token id")
 
 
 def _add_token(inv: Inventory, record: TokenRecord) -> None:
     payload = record.payload
     if not _is_map(payload):
         raise InvalidToken(f"a token must be a JSON object, got {type(payload).__name__}")
-    tid = _check_id(payload.get("id"), "token id")
+    tid = _token_id(payload)
     status = payload.get("status", "active") or "active"
     if status not in STATUSES:
         raise InvalidToken(f"status must be one of active, disabled, expired; got {status!r}")
@@ -357,7 +364,6 @@ def _add_token(inv: Inventory, record: TokenRecord) -> None:
         raise InvalidToken("policies must be a list")
     ip_in, ip_out = _condition(payload)
     groups = inv.groups
-    code_of = groups.code
     scopes = groups.scope
     known = groups.known
     names = groups.names
@@ -371,41 +377,29 @@ def _add_token(inv: Inventory, record: TokenRecord) -> None:
     c_pid: list[str | None] = []
     c_mis: list[bool] = []
     nofit: list[tuple[int, int, int]] = []
+    issues: list[DefinitionIssue] = []
     has_deny = False
     for index, policy in enumerate(policies, start=1):
         if not _is_map(policy):
             raise InvalidToken(f"policy {index} must be a JSON object")
-        effect = policy.get("effect")
-        if effect == "allow":
-            deny = False
-        elif effect == "deny":
-            deny = has_deny = True
-        else:
-            raise InvalidToken(f'policy {index}: effect must be "allow" or "deny", got {effect!r}')
-        pgroups = policy.get("permission_groups")
-        if type(pgroups) is not list:
-            raise InvalidToken(f"policy {index}: permission_groups must be a list")
-        atoms = parse_resources(policy.get("resources"))
+        deny = _effect(policy, index, t, issues)
+        has_deny = has_deny or deny
+        _policy_condition(policy, index, t, issues)
+        resources = _policy_resources(policy, index, t, issues)
+        atoms = _owned_atoms(parse_resources(resources), record, index, t, issues)
         atom_scopes = [kind_scope[a[0]] for a in atoms]
         pid = policy.get("id")
         policy_id = pid if type(pid) is str else None
         seen: set[int] = set()
-        for entry in pgroups:
-            if not _is_map(entry):
-                raise InvalidToken(f"policy {index}: each permission group must be an object")
-            gid = _gid(entry.get("id"), f"policy {index}: permission group id")
-            name = entry.get("name")
-            code = code_of.get(gid)
-            if code is None:
-                code = groups.intern(gid, name if type(name) is str else None)
+        for code, given in _group_codes(inv, policy, index, t, atom_scopes, issues):
             if code in seen:
                 continue
             seen.add(code)
             mismatch = (
-                type(name) is str
-                and name != names[code]
+                given is not None
+                and given != names[code]
                 and known[code]
-                and _norm_name(name) != _norm_name(names[code])
+                and _norm_name(given) != _norm_name(names[code])
             )
             scope = scopes[code]
             n_atoms = len(atoms)
@@ -418,6 +412,7 @@ def _add_token(inv: Inventory, record: TokenRecord) -> None:
                 c_mis.extend([mismatch] * n_atoms)
             if scope not in atom_scopes and scope != S_R2:
                 nofit.append((t, index, code))
+        _policy_fits(inv, seen, atoms, index, t, issues)
     n_rows = len(c_pol)
     inv.g_tok.extend([t] * n_rows)
     inv.g_pol.extend(c_pol)
@@ -430,6 +425,7 @@ def _add_token(inv: Inventory, record: TokenRecord) -> None:
     inv.g_policy_id.extend(c_pid)
     inv.g_name_mismatch.extend(c_mis)
     inv.nofit.extend(nofit)
+    inv.ln04.extend(issues)
     inv.records.append(record)
     inv.ids.append(tid)
     name = payload.get("name")
@@ -446,6 +442,378 @@ def _add_token(inv: Inventory, record: TokenRecord) -> None:
     inv.has_deny.append(has_deny)
     inv.row_start.append(start)
     inv.row_end.append(start + n_rows)
+
+
+# -- lenient reading of definitions (each slip is a CFT-LN-04 issue) ------------------------
+
+
+def _effect(policy: Mapping[str, Any], index: int, t: int, issues: list[DefinitionIssue]) -> bool:
+    """True for a deny policy. Cloudflare takes exactly "allow" or "deny"; other spellings are
+    read by meaning, and anything else as allow (the widest reading)."""
+    effect = policy.get("effect")
+    if effect is None and "Effect" in policy:
+        effect = policy.get("Effect")  # AWS-style, reported with the other AWS fields
+    if effect == "allow":
+        return False
+    if effect == "deny":
+        return True
+    text = effect.strip().lower() if isinstance(effect, str) else None
+    if text in ("allow", "deny"):
+        if "Effect" not in policy:
+            issues.append(
+                DefinitionIssue(
+                    t,
+                    index,
+                    MEDIUM,
+                    f"policy {index} has effect {effect!r}; Cloudflare accepts only "
+                    '"allow" or "deny"',
+                    "Cloudflare refuses the definition as written.",
+                    f'Write "effect": "{text}" in policy {index}.',
+                )
+            )
+        return text == "deny"
+    issues.append(
+        DefinitionIssue(
+            t,
+            index,
+            MEDIUM,
+            f"policy {index} has effect {effect!r}, neither allow nor deny; read as allow",
+            "Cloudflare refuses the definition as written; the audit reads the policy as an "
+            "allow (the widest reading).",
+            f'Set "effect" to "allow" or "deny" in policy {index}.',
+        )
+    )
+    return False
+
+
+def _policy_condition(
+    policy: Mapping[str, Any], index: int, t: int, issues: list[DefinitionIssue]
+) -> None:
+    """A condition inside a policy: Cloudflare reads conditions on the token only."""
+    condition = policy.get("condition")
+    if condition is None:
+        condition = policy.get("conditions")
+    if not condition:
+        return
+    ranges = _condition_ranges(condition)
+    what = f"the IP restriction {ranges}" if ranges else "its restriction"
+    issues.append(
+        DefinitionIssue(
+            t,
+            index,
+            HIGH,
+            f"policy {index} carries a condition ({what}); Cloudflare reads conditions on the "
+            "token, not inside a policy",
+            f"The author's restriction is silently dropped: {what} has no effect.",
+            'Move the condition to the token: {"condition": {"request.ip": {"in": [...]}}} '
+            f"next to name and policies, and remove it from policy {index}.",
+            ("move_condition", index),
+        )
+    )
+
+
+def _condition_ranges(condition: Any) -> str:
+    if not isinstance(condition, Mapping):
+        return ""
+    ip = condition.get("request.ip") or condition.get("request_ip")
+    if not isinstance(ip, Mapping):
+        return ""
+    parts = []
+    for field, label in (("in", "allow"), ("not_in", "deny")):
+        values = ip.get(field)
+        if isinstance(values, list) and values:
+            parts.append(f"{label} {', '.join(str(v) for v in values[:4])}")
+    return "; ".join(parts)
+
+
+def _policy_resources(
+    policy: Mapping[str, Any], index: int, t: int, issues: list[DefinitionIssue]
+) -> Any:
+    """The policy's resources map (a JSON-encoded string is decoded), with placeholders and
+    malformed ids reported; AWS-style fields are reported here too."""
+    aws = [k for k in policy if isinstance(k, str) and k.lower() in AWS_FIELDS]
+    if aws or "Effect" in policy:
+        written = ", ".join(repr(k) for k in [*aws, *(["Effect"] if "Effect" in policy else [])])
+        issues.append(
+            DefinitionIssue(
+                t,
+                index,
+                MEDIUM,
+                f"policy {index} uses AWS IAM-style fields ({written})",
+                "Cloudflare policies have effect, permission_groups and resources; it refuses "
+                "or ignores these fields.",
+                f"Rewrite policy {index} with permission_groups ([{{'id': …}}]) and resources "
+                "(Cloudflare resource keys).",
+            )
+        )
+    resources = policy.get("resources")
+    if isinstance(resources, str):
+        try:
+            decoded = json.loads(resources)
+        except json.JSONDecodeError:
+            raise InvalidToken(f"policy {index}: resources is a string but not JSON") from None
+        issues.append(
+            DefinitionIssue(
+                t,
+                index,
+                MEDIUM,
+                f"policy {index} gives resources as a JSON-encoded string",
+                "Cloudflare wants resources as an object; it refuses a string.",
+                f"Write policy {index}'s resources as an object, not as encoded JSON.",
+            )
+        )
+        resources = decoded
+    if not isinstance(resources, Mapping):
+        return resources  # parse_resources says what is wrong
+    for key, value in resources.items():
+        keys = [key] + (list(value) if isinstance(value, Mapping) else [])
+        for k in keys:
+            if isinstance(k, str):
+                _check_key(k, index, t, issues)
+    return resources
+
+
+def _check_key(key: str, index: int, t: int, issues: list[DefinitionIssue]) -> None:
+    hole = placeholder(key)
+    if hole is not None:
+        issues.append(
+            DefinitionIssue(
+                t,
+                index,
+                MEDIUM,
+                f"policy {index} names {key!r}: the placeholder {hole} was never filled in",
+                "Cloudflare refuses the key; the audit reads it as covering nothing.",
+                f"Replace {hole} with the real id (32 lower-case hex characters).",
+                key=key,
+            )
+        )
+        return
+    bad = bad_id_key(key)
+    if bad is not None:
+        issues.append(
+            DefinitionIssue(
+                t,
+                index,
+                MEDIUM,
+                f"policy {index} names {key!r}: {bad!r} is not an id (32 lower-case hex "
+                "characters)",
+                "Cloudflare refuses the key; the audit reads it as covering nothing.",
+                "Use the zone's or account's id (from the dashboard's overview page or the "
+                "API), not its name.",
+                key=key,
+            )
+        )
+
+
+def _owned_atoms(
+    atoms: list[Atom], record: TokenRecord, index: int, t: int, issues: list[DefinitionIssue]
+) -> list[Atom]:
+    """An account-owned token reaches only its own account and that account's zones, named
+    nested under the account: Cloudflare refuses other keys. Wildcards across accounts are read
+    as the most such a token can reach (its own account, all its zones), never wider."""
+    if record.kind != "account":
+        return atoms
+    owner = record.owner_id if isinstance(record.owner_id, str) else None
+    nest = (
+        f"{{'{ACCOUNT_PREFIX}{owner}': {{'{ZONE_PREFIX}<zone id>': '*'}}}}"
+        if owner
+        else "under the owning account's key"
+    )
+    out: list[Atom] = []
+    for atom in atoms:
+        kind, ident, acct, key = atom
+        problem = None
+        if kind == K_ALL_ZONES:
+            problem = "all zones of every account"
+            if owner:
+                atom = (K_ALL_ZONES_IN, None, owner, key)
+        elif kind == K_ALL_ACCOUNTS:
+            problem = "every account"  # CFT-SC-01 proposes its own account
+        elif kind == K_ZONE and acct is None:
+            problem = "a zone not nested under its own account"
+        elif kind == K_USER:
+            problem = "a user"
+        elif owner and kind in (K_ZONE, K_ALL_ZONES_IN) and acct != owner:
+            problem = f"zones of another account ({acct})"
+        elif owner and kind == K_ACCOUNT and ident != owner:
+            problem = f"another account ({ident})"
+        if problem is not None:
+            read = (
+                f"; read as {'all zones of' if atom[0] == K_ALL_ZONES_IN else 'its own'} "
+                f"account {owner}, the most it could reach"
+                if atom is not None and atom[3] == key and atom[0] != kind
+                else ""
+            )
+            issues.append(
+                DefinitionIssue(
+                    t,
+                    index,
+                    MEDIUM,
+                    f"policy {index} of an account-owned token names {key!r} ({problem})" + read,
+                    "Cloudflare refuses resources outside the owning account for account-owned "
+                    "tokens, and wants its zones nested under the account's key.",
+                    f"Name zones nested under the account: {nest}.",
+                    key=key,
+                )
+            )
+        out.append(atom)
+    return out
+
+
+def _group_codes(
+    inv: Inventory,
+    policy: Mapping[str, Any],
+    index: int,
+    t: int,
+    atom_scopes: list[int],
+    issues: list[DefinitionIssue],
+) -> list[tuple[int, str | None]]:
+    """(group code, name as written) of each permission group a policy lists; names given as
+    strings and malformed ids are read through the catalogue and reported."""
+    pgroups = policy.get("permission_groups")
+    if pgroups is None:
+        if not any(isinstance(k, str) and k.lower() in AWS_FIELDS for k in policy):
+            issues.append(
+                DefinitionIssue(
+                    t,
+                    index,
+                    MEDIUM,
+                    f"policy {index} lists no permission_groups",
+                    "Cloudflare refuses a policy without permission groups; it grants nothing.",
+                    f"Add the permission groups to policy {index}, or remove the policy.",
+                )
+            )
+        return []
+    if isinstance(pgroups, str | Mapping):
+        pgroups = [pgroups]
+    if type(pgroups) is not list:
+        raise InvalidToken(f"policy {index}: permission_groups must be a list")
+    out: list[tuple[int, str | None]] = []
+    groups = inv.groups
+    for entry in pgroups:
+        if isinstance(entry, str):
+            codes = _resolve(inv, entry, atom_scopes)
+            issues.append(
+                _group_issue(
+                    inv, index, t, codes, f"names the group {entry!r} as a string", "a string"
+                )
+            )
+            out.extend((c, None) for c in codes)
+            continue
+        if not _is_map(entry):
+            raise InvalidToken(f"policy {index}: each permission group must be an object")
+        gid = entry.get("id")
+        name = entry.get("name")
+        given = name if type(name) is str else None
+        if type(gid) is str and gid in _valid_ids:
+            code = groups.code.get(gid)
+            out.append((code if code is not None else groups.intern(gid, given), given))
+            continue
+        if type(gid) is str and _HEX32.fullmatch(gid):
+            _valid_ids.add(gid)
+            code = groups.code.get(gid)
+            out.append((code if code is not None else groups.intern(gid, given), given))
+            continue
+        text = gid if isinstance(gid, str) and gid.strip() else given
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidToken(
+                f"policy {index}: permission group id must be 32 lower-case hex characters, "
+                f"got {gid!r}"
+            )
+        codes = _resolve(inv, text, atom_scopes)
+        what = (
+            f"gives permission group id {gid!r}, which is not 32 lower-case hex characters"
+            if gid is not None
+            else f"names the group {given!r} without its id"
+        )
+        issues.append(_group_issue(inv, index, t, codes, what, "a malformed id"))
+        out.extend((c, None) for c in codes)
+    return out
+
+
+def _group_issue(
+    inv: Inventory, index: int, t: int, codes: list[int], what: str, shape: str
+) -> DefinitionIssue:
+    groups = inv.groups
+    resolved = [c for c in codes if groups.known[c]]
+    if resolved:
+        read = " and ".join(f"{groups.names[c]} ({groups.ids[c]})" for c in resolved)
+        fix = f'Write {{"id": "{groups.ids[resolved[0]]}"}} for {groups.names[resolved[0]]}.'
+        detail = (
+            f'Cloudflare wants permission groups as {{"id": …}} objects and refuses {shape}; '
+            f"the audit reads it as {read}."
+        )
+    else:
+        fix = "Look the group up with cftokens.permission_groups.search(...) and write its id."
+        detail = (
+            f'Cloudflare wants permission groups as {{"id": …}} objects and refuses {shape}; '
+            "the catalogue knows no group by that name."
+        )
+    return DefinitionIssue(t, index, MEDIUM, f"policy {index} {what}", detail, fix)
+
+
+def _resolve(inv: Inventory, text: str, atom_scopes: list[int]) -> list[int]:
+    """Group codes for a name or id as people write it (catalogue look-up; the groups whose
+    scope fits the policy's resources when the name exists in several scopes)."""
+    from ..errors import CloudflareError
+
+    groups = inv.groups
+    lowered = text.strip().lower()
+    if _HEX32.fullmatch(lowered):
+        code = groups.code.get(lowered)
+        return [code if code is not None else groups.intern(lowered, None)]
+    found = []
+    for spelling in dict.fromkeys((text, " ".join(text.replace("_", " ").split()))):
+        try:
+            found = permission_groups.lookup(spelling)
+            break
+        except (CloudflareError, ValueError):
+            continue
+    if not found:
+        return [groups.intern(text, text)]
+    codes = [groups.code[g.id] for g in found if g.id in groups.code]
+    fitting = [c for c in codes if groups.scope[c] in atom_scopes]
+    return fitting or codes or [groups.intern(text, text)]
+
+
+def _policy_fits(
+    inv: Inventory,
+    codes: set[int],
+    atoms: list[Atom],
+    index: int,
+    t: int,
+    issues: list[DefinitionIssue],
+) -> None:
+    """A policy none of whose groups fits any of its resources grants nothing."""
+    groups = inv.groups
+    known = [c for c in codes if groups.known[c]]
+    if not known or not atoms or len(known) != len(codes):
+        return
+    atom_kinds = {a[0] for a in atoms}
+    if K_UNPARSED in atom_kinds:
+        return  # a key the audit cannot read: LN-02 or the key's own issue says so
+    atom_scopes = {_KIND_SCOPE_LIST[k] for k in atom_kinds}
+    group_scopes = {groups.scope[c] for c in known}
+    if group_scopes & atom_scopes or S_R2 in group_scopes:
+        return
+    if S_ZONE in group_scopes and K_ACCOUNT in atom_kinds:
+        return  # a zone group on a bare account key: CFT-LN-02's reading
+    labels = {S_USER: "user", S_ACCOUNT: "account", S_ZONE: "zone"}
+    have = " and ".join(sorted(labels[s] for s in group_scopes if s in labels))
+    named = " and ".join(sorted(labels[s] for s in atom_scopes if s in labels))
+    issues.append(
+        DefinitionIssue(
+            t,
+            index,
+            MEDIUM,
+            f"policy {index} lists {have} permission groups but names only {named} resources",
+            "A permission group applies only to resources of its own scope: this policy grants "
+            "nothing (Cloudflare refuses it).",
+            f"Name the {have} resources the groups are meant for in policy {index}, or move "
+            "the groups to a policy that does.",
+        )
+    )
+    inv.mismatched_policies.add((t, index))
 
 
 _KIND_SCOPE_LIST = [0, 1, 1, 2, 2, 2, -1]
@@ -472,7 +840,7 @@ def build_inventory(
         tid = payload.get("id") if isinstance(payload, Mapping) else None
         label = tid if isinstance(tid, str) else f"#{position + 1}"
         if isinstance(tid, str) and tid in seen:
-            inv.invalid.append((label, "listed twice; the second copy was left out"))
+            inv.invalid.append((label, DUPLICATE))
             continue
         mark = inv.m, len(inv.nofit)
         try:
@@ -482,6 +850,7 @@ def build_inventory(
             for column in _GRANT_COLUMNS:
                 del getattr(inv, column)[mark[0] :]
             del inv.nofit[mark[1] :]
+            inv.mismatched_policies = {p for p in inv.mismatched_policies if p[0] < inv.n}
             inv.invalid.append((label, str(exc)))
             continue
         if isinstance(tid, str):
@@ -556,14 +925,19 @@ def _engine_effective(
         if inv.g_deny[row]:
             effective[row] = False
             continue
-        key = (
-            inv.g_pol[row],
-            groups[inv.g_group[row]],
-            _resource(inv.g_kind[row], inv.g_rid[row], inv.g_racct[row], inv.g_rkey[row]),
-        )
+        key = (inv.g_pol[row], groups[inv.g_group[row]], _wire_resource(inv, row))
         hit = granted.get(key)
         effective[row] = hit is not None
         narrowed[row] = bool(hit)
+
+
+def _wire_resource(inv: Inventory, row: int) -> Resource:
+    """The resource as the engine parses the wire key (an account-owned token's zone wildcard is
+    read as its own account's zones in the inventory: see ``_owned_atoms``)."""
+    key = inv.g_rkey[row]
+    if key == ALL_ZONES_KEY:
+        return Resource.all_zones()
+    return _resource(inv.g_kind[row], inv.g_rid[row], inv.g_racct[row], key)
 
 
 class _ZoneAccounts:
@@ -578,11 +952,17 @@ class _ZoneAccounts:
         return self._mapping.get(zone_id)
 
 
+_RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+
+
 def parse_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]]:
     """RFC 3339 strings (or datetimes) as UTC datetime64[ns]; positions that failed to parse.
 
     The common API form (``…Z``, no offset) goes through numpy's C parser; anything else falls
-    back to pandas for that value.
+    back to pandas for that value. A text that is not RFC 3339 (``1-01-01T00:00:00Z``) is not
+    read. Dates beyond what nanoseconds hold (``0001-01-01``, ``9999-12-31``) are clamped to
+    1677/2262, which compare with any audit clock as the originals do; numpy would silently
+    wrap them into other centuries.
     """
     pd = pandas()
     cleaned: list[Any] = []
@@ -590,23 +970,34 @@ def parse_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int
     for i, v in enumerate(values):
         if v is None or v == "":
             cleaned.append(None)
-        elif type(v) is str and v.endswith("Z") and "+" not in v:
+        elif type(v) is str and _RFC3339_UTC.fullmatch(v):
             cleaned.append(v[:-1])
         else:
             cleaned.append(None)
             slow.append(i)
     try:
-        out = np.array(cleaned, dtype="datetime64[ns]")
+        wide = np.array(cleaned, dtype="datetime64[us]")
     except ValueError:
-        out = np.array([None] * len(values), dtype="datetime64[ns]")
+        wide = np.array([None] * len(values), dtype="datetime64[us]")
         slow = [i for i, v in enumerate(values) if v not in (None, "")]
+    out = np.clip(wide, _MIN_US, _MAX_US).astype("datetime64[ns]")
     bad: list[int] = []
     for i in slow:
         v = values[i]
-        text = v.isoformat() if isinstance(v, datetime) else v
+        if isinstance(v, datetime):
+            text = v.isoformat()
+        elif type(v) is str and re.match(r"\d{4}-\d{2}-\d{2}", v):
+            text = v
+        else:
+            bad.append(i)
+            continue
         parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
         if parsed is pd.NaT or parsed is None or (isinstance(parsed, float)):
             bad.append(i)
             continue
         out[i] = np.datetime64(parsed.tz_convert(None).to_datetime64(), "ns")
     return out, bad
+
+
+_MIN_US = np.datetime64("1677-09-22T00:00:00", "us")
+_MAX_US = np.datetime64("2262-04-10T00:00:00", "us")

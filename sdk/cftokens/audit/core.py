@@ -304,7 +304,8 @@ class Audit:
         rows = [r for h in all_hits for r in h.row]
         fixes = [f for h in all_hits for f in h.fix]
         ids = inv.ids
-        token_id = [ids[t] if t >= 0 else None for t in tok]
+        named = [x for h in all_hits for x in h.token_id]
+        token_id = [ids[t] if t >= 0 else n for t, n in zip(tok, named, strict=True)]
         token_name = [inv.names[t] if t >= 0 else None for t in tok]
         kinds = [inv.kinds[t] if t >= 0 else None for t in tok]
         owner_id = [inv.owner_ids[t] if t >= 0 else None for t in tok]
@@ -425,7 +426,7 @@ class Audit:
         inv = self._inv
         n = inv.n
         f = self.findings
-        open_f = f[~f["suppressed"].astype(bool) & f["token_id"].notna()]
+        open_f = f[~f["suppressed"].astype(bool) & f["token_id"].isin(list(ctx.token_index))]
         max_rank = np.full(n, -1, dtype=np.int64)
         counts = np.zeros(n, dtype=np.int64)
         if len(open_f):

@@ -211,6 +211,17 @@ def _rename(body: dict[str, Any], index: int, gid: str, name: str) -> None:
                 g["name"] = name
 
 
+def _move_condition(body: dict[str, Any], index: int) -> None:
+    """A condition written inside a policy goes to the token (kept there if the token has
+    one already: the token's own condition is what Cloudflare applies)."""
+    policy = _policy(body, index)
+    if policy is None:
+        return
+    moved = policy.pop("condition", None) or policy.pop("conditions", None)
+    if moved and not body.get("condition"):
+        body["condition"] = moved
+
+
 def _replace_pair(
     body: dict[str, Any], index: int, gid: str, key: str, spec: tuple[str, tuple[str, ...]]
 ) -> None:
@@ -370,6 +381,7 @@ def _gather(fixes: Sequence[tuple[Any, ...]], names: _Names, *, grants_from_usag
             "remove_pair",
             "replace_pair",
             "rename_group",
+            "move_condition",
         ):
             edits.setdefault(fix, _edit(fix, names))
         else:
@@ -425,6 +437,12 @@ def _edit(fix: tuple[Any, ...], names: _Names) -> EditPolicy:
         return EditPolicy(
             text=f"remove {names.group(gid).name} on {names.key(key)} (policy {index})",
             edit=lambda body: _remove_pair(body, index, gid, key),
+        )
+    if op == "move_condition":
+        index = fix[1]
+        return EditPolicy(
+            text=f"move policy {index}'s condition to the token, where Cloudflare reads it",
+            edit=lambda body: _move_condition(body, index),
         )
     if op == "rename_group":
         _, index, gid, name = fix

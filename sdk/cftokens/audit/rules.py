@@ -20,6 +20,7 @@ from attrs import frozen
 
 from ._context import Ctx, join_names
 from ._inventory import (
+    DUPLICATE,
     FAMILY_BITS,
     K_ACCOUNT,
     K_ALL_ACCOUNTS,
@@ -80,6 +81,7 @@ class Hits:
         self.detail: list[str] = []
         self.remediation: list[str] = []
         self.fix: list[tuple[Any, ...] | None] = []
+        self.token_id: list[str | None] = []  # for findings on a token not in the inventory
 
     def __len__(self) -> int:
         return len(self.tok)
@@ -99,8 +101,10 @@ class Hits:
         grp: int = -1,
         zone: str | None = None,
         account: str | None = None,
+        token_id: str | None = None,
     ) -> None:
-        """Record one finding; with a grant ``row`` the policy/group/resource come from it."""
+        """Record one finding; with a grant ``row`` the policy/group/resource come from it.
+        ``tok`` is -1 for a token the audit could not read (``token_id`` then names it)."""
         if row >= 0 and ctx is not None:
             pol = pol or int(ctx.pol[row])
             grp = grp if grp >= 0 else int(ctx.grp[row])
@@ -117,6 +121,7 @@ class Hits:
         self.detail.append(detail)
         self.remediation.append(remediation)
         self.fix.append(fix)
+        self.token_id.append(token_id)
 
 
 RuleFn = Callable[[Ctx, "Rule"], Hits]
@@ -1566,6 +1571,8 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
     inv = ctx.inv
     d = ctx.dir
     flagged_zone_on_account: set[tuple[int, int, int]] = set()
+    ln04_keys = {(i.tok, i.key) for i in inv.ln04 if i.key is not None}  # CFT-LN-04's
+    ln04_policies = {(i.tok, i.pol) for i in inv.ln04 if i.key is not None}
     has_deny = inv.arrays["has_deny"][ctx.tok] if inv.m else np.zeros(0, dtype=bool)
     kind = ctx.kind
     candidates = (
@@ -1585,7 +1592,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
         fix: tuple[Any, ...] | None = None
         sev = LOW
         if row_kind == K_UNPARSED:
-            if key.startswith(R2_PREFIX):
+            if key.startswith(R2_PREFIX) or (t, key) in ln04_keys:
                 continue
             problem = (
                 f"policy {pol} names {key!r}, a resource key cftokens cannot read; "
@@ -1638,6 +1645,8 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
     for t, pol, code in inv.nofit:
         if (t, pol, code) in flagged_zone_on_account or not ctx.g_known[code]:
             continue  # an unknown group has no known scope: it is CFT-LN-01's
+        if (t, pol) in inv.mismatched_policies or (t, pol) in ln04_policies:
+            continue  # the whole policy grants nothing: CFT-LN-04's
         gid = ctx.group_id(code)
         scope = ("user", "account", "zone", "r2 bucket")[int(ctx.g_scope[code])]
         hits.add(
@@ -1755,6 +1764,65 @@ def ln_03(ctx: Ctx, r: Rule) -> Hits:
                 "Delete it.",
                 ("delete",),
             )
+    return hits
+
+
+@rule(
+    "CFT-LN-04",
+    "Definition Cloudflare rejects or ignores",
+    "medium; high when a restriction the author wrote is silently dropped",
+    Severity.MEDIUM,
+    "an account-owned token naming zones not nested under its own account (or other "
+    "accounts); a condition inside a policy; a policy whose groups fit none of its resources; "
+    "a placeholder or a non-hex id in a resource key; a group given as a string or by a "
+    "malformed id; AWS-style fields (action, resource); a token or field the audit cannot read",
+    "Cloudflare refuses such a definition, or accepts it and ignores the part the author "
+    "relied on; either way the token does not do what its text says.",
+)
+def ln_04(ctx: Ctx, r: Rule) -> Hits:
+    """What a definition says and what Cloudflare does with it must agree: a body Cloudflare
+    refuses breaks the deployment that sends it, and a part it ignores (an IP condition inside
+    a policy) leaves the token wider than its author believes. The audit reads such definitions
+    leniently, judges what they grant, and reports each slip here. A token (or a date of one)
+    the audit cannot read at all is reported here too, with its row in ``audit.gaps``."""
+    hits = Hits(r.id)
+    for issue in ctx.inv.ln04:
+        hits.add(
+            issue.tok,
+            issue.severity,
+            issue.evidence,
+            issue.detail,
+            issue.remediation,
+            issue.fix,
+            pol=issue.pol,
+        )
+    for label, reason in ctx.inv.invalid:
+        if reason.startswith(DUPLICATE):
+            continue
+        named = label if not label.startswith("#") else None
+        hits.add(
+            -1,
+            MEDIUM,
+            f"token {label} could not be read: {reason}",
+            "The audit could not read this token's definition, so none of its grants were "
+            "judged (it is listed in audit.gaps).",
+            "Fix the definition (Cloudflare would refuse it as written), or audit the token "
+            "by hand.",
+            None,
+            token_id=named,
+        )
+    for tid, reason in ctx.date_gaps:
+        t = ctx.token_index[tid]
+        hits.add(
+            t,
+            MEDIUM,
+            f"token {tid}: {reason}",
+            "A date the audit cannot read is judged at its worst (no limit), so rules about "
+            "the token's validity window may be wrong.",
+            "Set the date in RFC 3339 form (e.g. 2026-01-31T00:00:00Z) with a PUT, or check "
+            "what the API returns for this token.",
+            None,
+        )
     return hits
 
 

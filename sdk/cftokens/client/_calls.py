@@ -214,7 +214,7 @@ class TokenCalls:
         return Call(
             method="POST",
             path=self.prefix,
-            json=spec.to_api(),
+            json=self._body(spec),
             parse=lambda e: CreatedToken.from_api(_expect_mapping(e, "a created token")),
             safety=Safety.CREATE,
             on_ambiguous=ambiguous,
@@ -227,10 +227,41 @@ class TokenCalls:
         return Call(
             method="PUT",
             path=f"{self.prefix}/{token_id}",
-            json=spec.to_api(),
+            json=self._body(spec),
             parse=lambda e: Token.from_api(_expect_mapping(e, "a token")),
             what=f"token {token_id} of {self.owner}",
         )
+
+    def _body(self, spec: TokenSpec) -> dict[str, Any]:
+        """The wire body; for an account-owned token, zones named flat are nested under the
+        owning account, the only form Cloudflare accepts for account-owned tokens (such a
+        token can reach only its own account's zones, so nothing is widened)."""
+        body = spec.to_api()
+        account = self.account_id
+        if account is None:
+            return body
+        outer = f"com.cloudflare.api.account.{account}"
+        extra: list[dict[str, Any]] = []
+        for policy in body.get("policies") or []:
+            resources = policy.get("resources")
+            if not isinstance(resources, dict):
+                continue
+            nested = {
+                key: resources.pop(key)
+                for key, value in list(resources.items())
+                if key.startswith("com.cloudflare.api.account.zone.") and value == "*"
+            }
+            if not nested:
+                continue
+            inner = resources.get(outer)
+            if inner is None:
+                resources[outer] = nested
+            elif isinstance(inner, dict):
+                inner.update(nested)
+            else:  # the bare account key is named too: the zones go in a policy of their own
+                extra.append({**policy, "resources": {outer: nested}})
+        body["policies"] = [*(body.get("policies") or []), *extra]
+        return body
 
     def delete(self, token_id: str) -> Call[None]:
         """``DELETE …/tokens/{id}``; a 404 on a retry after an unclear attempt is success."""

@@ -80,16 +80,16 @@ NW-03      misconfigured-allowlist (Dana)  not_in 198.51.0.0/16 cancels in 198.5
 LN-01      legacy-analytics (Dana)         group id 0f0e0d0c… not in the catalogue
 LN-01      renamed-group-token (Dana)      DNS Write's id stored with the old name "DNS Edit"
 LN-02      dns-on-account-key (Production) DNS Write on a bare account key (zone group)
-LN-02      workers-read-on-zone (Dana)     Workers Scripts Read (account) with only a zone
 LN-02      deleted-zone-token (Dana)       a zone id missing from the inventory
 LN-02      shadowed-allow (Production)     allow DNS Write on acme-shop.example fully
                                            removed by a deny on all Production zones
 LN-02      noop-deny (Dana)                deny Workers Scripts Write that overlaps no allow
-LN-02      unparsed-key-token (Dana)       resource key com.cloudflare.api.account.zone.
-                                           acme-legacy (not an id)
 LN-03      never-valid-window (Staging)    not_before (in 10 days) ≥ expires_on (in 5 days)
 LN-03      contractor-2025-disabled (Dana) disabled 120 days ago, still present
 LN-03      q3-campaign-expired (Prod.)     expired 60 days ago, still present
+LN-04      workers-read-on-zone (Dana)     Workers Scripts Read (account) with only a zone
+LN-04      unparsed-key-token (Dana)       resource key com.cloudflare.api.account.zone.
+                                           acme-legacy (not an id)
 ID-01      (Global API Key of Dana)        curl cron job with X-Auth-Key on acme.example
 ID-02      dana-laptop-cli (Dana)          CI user agents from 14 networks
 ID-02      cert-manager (Dana)             cert-manager user agent from cluster IPs
@@ -633,7 +633,7 @@ TOKENS: list[TokenDef] = [
         expires=40,
         check=False,
         policies=(allow(["Workers Scripts Read"], "zone:acme.example"),),
-        rules="LN-02",
+        rules="LN-04",
     ),
     TokenDef(
         name="deleted-zone-token",
@@ -676,7 +676,7 @@ TOKENS: list[TokenDef] = [
                 "zone:acme-mail.example",
             ),
         ),
-        rules="LN-02",
+        rules="LN-04",
     ),
     TokenDef(
         name="contractor-2025-disabled",
@@ -1377,7 +1377,11 @@ class _Builder:
                         (ts(self.ago(definition.rolled)), token_id),
                     )
 
-    def resources(self, specs: Sequence[str], owner_user: str | None) -> dict[str, Any]:
+    def resources(
+        self, specs: Sequence[str], owner_user: str | None, owner_account: str | None = None
+    ) -> dict[str, Any]:
+        """The wire resources of a demo policy; an account-owned token's zones are nested
+        under its account, the only form Cloudflare accepts for account-owned tokens."""
         atoms: list[Resource] = []
         raw: dict[str, Any] = {}
         for spec in specs:
@@ -1389,7 +1393,7 @@ class _Builder:
             elif kind == "zones_of":
                 atoms.append(Resource.all_zones_of(self.accounts[arg]))
             elif kind == "zone":
-                atoms.append(Resource.zone(self.zones[arg]))
+                atoms.append(Resource.zone(self.zones[arg], account_id=owner_account))
             elif kind == "all_accounts":
                 atoms.append(Resource.all_accounts())
             elif kind == "all_zones":
@@ -1414,7 +1418,11 @@ class _Builder:
             policies.append(
                 {
                     "effect": policy.effect,
-                    "resources": self.resources(policy.resources, owner_user),
+                    "resources": self.resources(
+                        policy.resources,
+                        owner_user,
+                        self.accounts[key] if kind == "account" else None,
+                    ),
                     "permission_groups": [{"id": i, "name": n} for i, n in groups],
                 }
             )

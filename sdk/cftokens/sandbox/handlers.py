@@ -310,13 +310,22 @@ def _atom_account(
         if atom.id != owner_id:
             raise _bad(f"{key}: a user token can only name its own user ({owner_id})")
         return None
+    nested = (
+        f'{{"com.cloudflare.api.account.{owner_id}": '
+        '{"com.cloudflare.api.account.zone.<zone id>": "*"}}'
+    )
     if kind in (ResourceKind.ALL_ACCOUNTS, ResourceKind.ALL_ZONES):
         if owner_kind == "account":
             raise _bad(
                 f"{key}: an account-owned token cannot use a wildcard across accounts; name "
-                f"com.cloudflare.api.account.{owner_id} or its zones instead"
+                f"com.cloudflare.api.account.{owner_id} or its zones, nested: {nested}"
             )
         return None
+    if kind is ResourceKind.ZONE and owner_kind == "account" and atom.account_id is None:
+        raise _bad(
+            f"{key}: an account-owned token names zones nested under its own account, as in "
+            f"{nested}; a flat zone key is refused"
+        )
     if kind is ResourceKind.ZONE:
         zone_account = store.zone_account(str(atom.id))
         if zone_account is None:
