@@ -176,3 +176,10 @@ def test_unreadable_date_is_judged_at_worst_and_reported() -> None:
     assert live == {"odd": True, "far": True}
     assert "not_before '1-01-01T00:00:00Z' is not a timestamp" in _ln04(audit, "odd")[0][1]
     assert _ln04(audit, "far") == []
+
+
+def test_an_inventory_of_only_unreadable_tokens_is_audited() -> None:
+    """When no token can be read the audit still runs: one gap and one finding per token."""
+    audit = run({"id": "1" * 32, "name": "x", "policies": {"not": "a list"}})
+    assert audit.tokens.empty and audit.gaps["subject"].tolist()[-1] == "1" * 32
+    assert hits(audit, "CFT-LN-04")["token_id"].tolist() == ["1" * 32]

@@ -292,8 +292,9 @@ class Audit:
         # severity modifiers: RK and SC one step lower with a tight allowlist or an expiry
         # within days; never below low; PE never lowered
         if len(tok):
-            safe = np.where(tok >= 0, tok, 0)
-            eased = (ctx.ip_tight[safe] | ctx.expiring_soon[safe]) & (tok >= 0)
+            valid = tok >= 0  # -1: a finding on a token the audit could not read
+            eased = np.zeros(len(tok), dtype=bool)
+            eased[valid] = ctx.ip_tight[tok[valid]] | ctx.expiring_soon[tok[valid]]
             lowerable = ((fam == "RK") | (fam == "SC")) & eased & (sev > 1)
             sev = np.where(lowerable, sev - 1, sev)
             self._lowered = lowerable
