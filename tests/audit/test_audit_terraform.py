@@ -341,3 +341,31 @@ def test_several_inputs_make_one_audit_and_sarif_points_at_the_declaring_file(
     }
     assert uris == {str(first)}
     assert {r["ruleId"] for r in results} >= {"CFT-RK-01", "CFT-PE-01"}
+
+
+def test_restrictions_known_only_after_apply_are_read_as_absent_and_said_so(
+    tmp_path: Path,
+) -> None:
+    """An expiry from timestamp() in a plan and an allowlist from a variable without a value
+    are read as none (the worst), and the findings say why."""
+    plan = CORPUS / "plan-expiry-after-apply" / "plan.json"
+    lc01 = Audit.from_terraform(plan, now=NOW).findings.set_index("rule_id").loc["CFT-LC-01"]
+    assert "expires_on is known only after apply, read as never expiring" in lc01["evidence"]
+    (tmp_path / "main.tf").write_text(
+        """
+variable "ips" { type = list(string) }
+resource "cloudflare_api_token" "t" {
+  name = "ips-later"
+  policies = [{
+    effect            = "allow"
+    permission_groups = [{ id = "c8fed203ed3043cba015a93ad1616f1f" }]
+    resources         = { "com.cloudflare.api.account.zone.b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1" = "*" }
+  }]
+  condition  = { request_ip = { in = var.ips } }
+  expires_on = "2026-12-20T00:00:00Z"
+}
+"""
+    )
+    audit = Audit.from_terraform(tmp_path, now=NOW)
+    nw01 = audit.findings.set_index("rule_id").loc["CFT-NW-01"]
+    assert "condition is known only after apply, read as no allowlist" in nw01["evidence"]

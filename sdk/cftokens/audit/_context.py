@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +115,13 @@ class Ctx:
         )
         dates["issued_on"] = np.where(pending, self.now, dates["issued_on"])
         self.not_created = pending
+        # Terraform restrictions known only after apply (read at their worst: absent)
+        self.after_apply: list[frozenset[str]] = [
+            frozenset(r.payload.get("terraform_unknown") or ())
+            if isinstance(r.payload, Mapping)
+            else frozenset()
+            for r in inv.records
+        ]
         self.dates = dates
         nb, exp = dates["not_before"], dates["expires_on"]
         status = a["status"]
@@ -254,6 +261,12 @@ class Ctx:
     def group_id(self, code: int) -> str:
         """The id of a group code."""
         return self.inv.groups.ids[code]
+
+    def after_apply_note(self, t: int, attr: str, reading: str) -> str:
+        """'; <attr> is known only after apply, read as <reading>' for Terraform tokens."""
+        if attr not in self.after_apply[t]:
+            return ""
+        return f"; {attr} is known only after apply, read as {reading}"
 
     def resource_label(self, row: int) -> str:
         """The resource of a grant row in words, with names."""

@@ -1175,7 +1175,9 @@ def lc_01(ctx: Ctx, r: Rule) -> Hits:
         hits.add(
             t,
             HIGH if write else MEDIUM,
-            "expires_on is not set" + (" and the token can write" if write else ""),
+            "expires_on is not set"
+            + (" and the token can write" if write else "")
+            + ctx.after_apply_note(t, "expires_on", "never expiring"),
             "The token never expires.",
             f"Set expires_on (e.g. {ctx.iso_in(days)}, {days} days from now) and rotate "
             "before then.",
@@ -1352,7 +1354,8 @@ def nw_01(ctx: Ctx, r: Rule) -> Hits:
             t,
             MEDIUM if ctx.has_write[t] else LOW,
             "condition request.ip has no allow ranges"
-            + (" (a /0 range allows every address)" if ctx.ip_zero[t] else ""),
+            + (" (a /0 range allows every address)" if ctx.ip_zero[t] else "")
+            + ctx.after_apply_note(t, "condition", "no allowlist"),
             "The token works from any IP address.",
             text[0].upper() + text[1:] + ".",
             fix,

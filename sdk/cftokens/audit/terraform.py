@@ -54,10 +54,11 @@ from ._inventory import TokenRecord
 if TYPE_CHECKING:
     from .core import Audit
 
-__all__ = ["PENDING_KEY", "read_terraform", "to_token", "token_records"]
+__all__ = ["PENDING_KEY", "UNKNOWN_KEY", "read_terraform", "to_token", "token_records"]
 
 TYPES = ("cloudflare_api_token", "cloudflare_account_token")
 PENDING_KEY = "terraform_pending"  # token dict key: placeholder id -> what it stands for
+UNKNOWN_KEY = "terraform_unknown"  # token dict key: restrictions known only after apply
 _PREFIXES = ((ZONE_PREFIX, "zone"), (ACCOUNT_PREFIX, "account"), (USER_PREFIX, "user"))
 
 
@@ -314,6 +315,23 @@ class _Builder:
         return {"request.ip": cond} if cond else None
 
 
+def _unknown_restrictions(values: Mapping[str, Any]) -> list[str]:
+    """The restrictions (expiry, start, allowlist) known only after apply."""
+    out = [k for k in ("expires_on", "not_before") if isinstance(values.get(k), Unknown | Template)]
+    cond = values.get("condition")
+    if isinstance(cond, list):
+        cond = cond[0] if cond else None
+    ip = cond.get("request_ip", cond.get("request.ip")) if isinstance(cond, Mapping) else cond
+    if isinstance(ip, list):
+        ip = ip[0] if ip else None
+    ranges = ip.get("in") if isinstance(ip, Mapping) else ip
+    if isinstance(ranges, Unknown | Template) or (
+        isinstance(ranges, list) and any(isinstance(r, Unknown | Template) for r in ranges)
+    ):
+        out.append("condition")
+    return out
+
+
 def to_token(address: str, values: Any, origin: str = "") -> dict[str, Any]:
     """A token API dict from one resource's attribute values (raises :class:`Unjudgeable`
     when its permissions cannot be known offline, :class:`InvalidInput` when malformed).
@@ -343,6 +361,9 @@ def to_token(address: str, values: Any, origin: str = "") -> dict[str, Any]:
     }
     if isinstance(values.get("__file__"), str):
         token["terraform_file"] = values["__file__"]
+    unknown = _unknown_restrictions(values)
+    if unknown:
+        token[UNKNOWN_KEY] = unknown
     condition = builder.condition(values.get("condition"), f"{address}.condition")
     if condition:
         token["condition"] = condition
