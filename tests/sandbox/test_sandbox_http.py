@@ -182,14 +182,14 @@ def test_background_server_disables_nagle(served: tuple[Sandbox, BackgroundServe
 
 def test_an_oversized_body_is_refused_without_being_held_in_memory() -> None:
     """The ASGI app keeps at most one byte over the 64 KiB limit of a body, drains the rest,
-    and answers 413 (code 1005)."""
+    and answers 413 (code 1005) stating the body's real size."""
     import asyncio
 
-    from cftokens.sandbox.asgi import _Endpoint
+    from cftokens.sandbox.asgi import SandboxApp
     from cftokens.sandbox.validate import MAX_BODY_BYTES
 
     sb = Sandbox(rate_limit=None)
-    endpoint = _Endpoint(sb.engine)
+    endpoint = SandboxApp(sb.engine)
     seen: list[int] = []
     handle = sb.engine.handle
 
@@ -223,3 +223,4 @@ def test_an_oversized_body_is_refused_without_being_held_in_memory() -> None:
     assert seen == [MAX_BODY_BYTES + 1]
     assert sent[0]["status"] == 413
     assert b"1005" in sent[1]["body"]
+    assert f"request body is {20 << 20} bytes".encode() in sent[1]["body"]

@@ -5,6 +5,7 @@
     cftokens sandbox serve [--host 127.0.0.1] [--port 8787] [--db FILE] [--seed demo|empty]
                            [--token-file FILE] [--attendees N --attendee-file FILE.csv]
                            [--faults SPEC] [--rate-limit 1200/5m|off] [--now ISO-TIME]
+                           [--trusted-proxy CIDR …]
 
 It prints the base URL and, once, the bootstrap token (or writes it to ``--token-file`` with
 mode 0600 and prints only the path). ``--attendees N`` adds N workshop attendees, each with
@@ -13,21 +14,30 @@ mode 0600). ``--db FILE`` keeps the state in SQLite (WAL); reopening an existing
 its tokens, and ``--roll-bootstrap`` issues a new bootstrap secret (only hashes are stored).
 The server's clock is the wall clock unless ``--now`` fixes it; its secrets come from the OS
 random generator (not from the seed).
+
+The client address (for IP conditions, the journal and Audit Logs) is the TCP peer's;
+``X-Forwarded-For`` counts only from a reverse proxy named with ``--trusted-proxy CIDR``
+(repeatable). The database and its ``-wal``/``-shm`` files are created 0600 (they hold the
+HMAC key and the journal); the token and attendee files are written 0600 through a temporary
+file in their folder and an atomic rename, and a symbolic link at their path is refused.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import errno
 import io
 import ipaddress
 import os
 import socket
 import sys
+import tempfile
 from typing import Any
 
 from .._text import csv_rows
-from ..errors import require_extra
+from ..errors import InvalidInput, require_extra
 from . import emit
 
 __all__ = ["register", "run"]
@@ -79,6 +89,14 @@ def register(subparsers: Any) -> None:
         "--now", metavar="ISO-TIME", help="fix the sandbox clock (default: the wall clock)"
     )
     serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="believe X-Forwarded-For from this reverse proxy (address or CIDR; repeatable); "
+        "by default the client address is the TCP peer's",
+    )
+    serve.add_argument(
         "--roll-bootstrap",
         action="store_true",
         help="with an existing --db: issue a new bootstrap secret and show it",
@@ -91,13 +109,43 @@ def register(subparsers: Any) -> None:
 
 
 def _write_private(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` readable by the owner only (0600), replacing it."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write ``text`` to ``path`` readable by the owner only (0600), replacing it atomically:
+    a temporary file made with ``mkstemp`` (0600, ``O_EXCL``) in the same folder, then
+    ``os.replace``, which replaces a symbolic link planted at ``path`` instead of following
+    it. Nothing is left behind on failure."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".cftokens-", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, text.encode())
-    finally:
-        os.close(fd)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(text.encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _read_private(path: str) -> str | None:
+    """The text of ``path`` (None when it does not exist), opened with ``O_NOFOLLOW``: a
+    symbolic link is refused, never read through."""
+    from . import UsageError
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(
+                f"{path} is a symbolic link; refusing to read or write through it: remove "
+                "the link or choose another file name"
+            ) from None
+        raise UsageError(f"cannot read {path} ({exc.strerror})") from None
+    with os.fdopen(fd, encoding="utf-8", newline="") as handle:
+        return handle.read()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -122,6 +170,16 @@ def run(args: argparse.Namespace) -> int:
     for flag, path in (("--token-file", args.token_file), ("--attendee-file", args.attendee_file)):
         if path:
             _check_writable(flag, path)
+    if args.db and os.path.islink(args.db):
+        raise UsageError(
+            f"--db {args.db} is a symbolic link; give the database file's real path"
+        )
+    from ..sandbox.asgi import parse_proxies
+
+    try:
+        parse_proxies(args.trusted_proxy)
+    except InvalidInput as exc:
+        raise UsageError(f"--trusted-proxy: {exc}") from None
     _check_port(args.host, args.port)
 
     from ..sandbox import Clock, Faults, RateLimit, Sandbox
@@ -196,8 +254,11 @@ def run(args: argparse.Namespace) -> int:
         )
     if faults is not None:
         emit(f"  faults: {args.faults}", file=out)
+    if args.trusted_proxy:
+        proxies = ", ".join(args.trusted_proxy)
+        emit(f"  client addresses: X-Forwarded-For believed from {proxies} only", file=out)
     emit(f"  serving {public_url}  (Ctrl-C to stop)", file=out, flush=True)
-    server = make_server(sb, host=args.host, port=args.port)
+    server = make_server(sb, host=args.host, port=args.port, trusted_proxies=args.trusted_proxy)
     try:
         server.run()
     finally:
@@ -210,6 +271,11 @@ def _check_writable(flag: str, path: str) -> None:
     from . import UsageError as error
 
     folder = os.path.dirname(os.path.abspath(path))
+    if os.path.islink(path):
+        raise error(
+            f"{flag} {path} is a symbolic link; refusing to write through it: remove the link "
+            "or choose another file name"
+        )
     if os.path.isdir(path):
         raise error(f"{flag} {path} is a folder; give a file name")
     if not os.path.isdir(folder):
@@ -256,9 +322,9 @@ def _append_attendees(path: str, rows: list[list[str]]) -> int:
     from . import UsageError
 
     earlier: list[list[str]] = []
-    if os.path.exists(path) and os.path.getsize(path) > 0:
-        with open(path, newline="") as handle:
-            existing = list(csv.reader(handle))
+    text = _read_private(path)
+    if text:
+        existing = list(csv.reader(io.StringIO(text)))
         if not existing or existing[0] != ATTENDEE_HEADER:
             raise UsageError(
                 f"--attendee-file {path} exists and is not an attendee list; choose a new file name"
@@ -266,9 +332,7 @@ def _append_attendees(path: str, rows: list[list[str]]) -> int:
         earlier = existing[1:]
     buffer = io.StringIO()
     csv.writer(buffer).writerows(csv_rows([ATTENDEE_HEADER, *earlier, *rows]))
-    tmp = f"{path}.tmp"
-    _write_private(tmp, buffer.getvalue())
-    os.replace(tmp, path)
+    _write_private(path, buffer.getvalue())
     return len(earlier)
 
 

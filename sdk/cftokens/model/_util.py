@@ -75,7 +75,13 @@ def parse_datetime(value: object, what: str) -> datetime | None:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(
+            f"{what} is out of range: {value!r} falls outside the years 0001-9999 once converted "
+            "to UTC; use a time between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
+        ) from None
 
 
 def aware(value: datetime, what: str) -> datetime:
@@ -94,12 +100,21 @@ def optional_aware(value: datetime | None) -> datetime | None:
 
 
 def format_datetime(value: datetime | None) -> str | None:
-    """Format a UTC datetime the way the API does: ``2026-01-31T00:00:00Z``."""
+    """Format a UTC datetime the way the API does: ``2026-01-31T00:00:00Z`` (fractions only
+    when present)."""
     if value is None:
         return None
-    value = value.astimezone(UTC)
-    spec = "%Y-%m-%dT%H:%M:%S.%fZ" if value.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return value.strftime(spec)
+    return utc_text(value, fraction=bool(value.microsecond))
+
+
+def utc_text(value: datetime, *, fraction: bool) -> str:
+    """RFC 3339 text in UTC with a four-digit year (``0999-01-01T00:00:00Z``: ``strftime``'s
+    ``%Y`` would write ``999``, which no RFC 3339 reader accepts)."""
+    v = value.astimezone(UTC)
+    text = (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+    )
+    return f"{text}.{v.microsecond:06d}Z" if fraction else text + "Z"
 
 
 class FrozenDict(Mapping[str, Any]):

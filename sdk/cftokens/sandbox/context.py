@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +20,26 @@ if TYPE_CHECKING:
     from .engine import Engine
     from .store import Store
 
-__all__ = ["Call", "Principal", "PrincipalKind", "Request", "Response"]
+__all__ = ["Call", "Principal", "PrincipalKind", "Request", "Response", "header_map"]
+
+
+def header_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers by lower-case name; a repeated header's values are joined with ``", "`` (how
+    HTTP combines repeated fields), so two ``Authorization`` headers never pass for one."""
+    headers: dict[str, str] = {}
+    for name, value in pairs:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
 
 
 class Request:
-    """A request as the sandbox sees it. ``headers`` has lower-case names."""
+    """A request as the sandbox sees it. ``path`` is the path as sent (percent-encoded, never
+    decoded: the router matches it raw), ``headers`` has lower-case names (see
+    :func:`header_map`), ``size`` the body's real length when ``body`` holds only its start.
+    """
 
-    __slots__ = ("body", "headers", "ip", "method", "path", "query", "raw_query")
+    __slots__ = ("body", "headers", "ip", "method", "path", "query", "raw_query", "size")
 
     def __init__(
         self,
@@ -38,6 +51,7 @@ class Request:
         headers: Mapping[str, str] | None = None,
         body: bytes = b"",
         ip: str = "127.0.0.1",
+        size: int | None = None,
     ):
         self.method = method.upper()
         self.path = path
@@ -50,6 +64,12 @@ class Request:
         self.headers: Mapping[str, str] = headers or {}
         self.body = body
         self.ip = ip
+        self.size = len(body) if size is None else size
+
+    @property
+    def verb(self) -> str:
+        """The method the request is routed and authorised as: HEAD is GET without a body."""
+        return "GET" if self.method == "HEAD" else self.method
 
 
 class Response:
@@ -190,7 +210,7 @@ class Call:
 
     def json(self) -> Any:
         """The request body as JSON (400 envelope when it is not)."""
-        return parse_json(self.request.body)
+        return parse_json(self.request.body, self.request.size)
 
     def not_found(self) -> SandboxError:
         """404 for the object the path names."""

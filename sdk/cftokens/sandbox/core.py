@@ -30,7 +30,7 @@ from .validate import parse_token_body
 
 if TYPE_CHECKING:
     import pandas as pd
-    from starlette.applications import Starlette
+    from .asgi import SandboxApp
 
     from ..client import AsyncClient, Client
 
@@ -295,11 +295,14 @@ class Sandbox:
             **self._client_defaults(client_kwargs),
         )
 
-    def asgi_app(self) -> Starlette:
-        """The Starlette ASGI app serving this sandbox (for uvicorn or Starlette's TestClient)."""
+    def asgi_app(self, *, trusted_proxies: Iterable[str] = ()) -> SandboxApp:
+        """The ASGI app serving this sandbox (for uvicorn or Starlette's TestClient).
+
+        The client address is the TCP peer's; ``trusted_proxies`` (addresses or CIDRs of a
+        reverse proxy in front of the sandbox) makes their ``X-Forwarded-For`` count."""
         from .asgi import create_app
 
-        return create_app(self.engine)
+        return create_app(self.engine, trusted_proxies=trusted_proxies)
 
     def close(self) -> None:
         """Close the database."""

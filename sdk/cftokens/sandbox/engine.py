@@ -43,6 +43,7 @@ PREFIX = "/client/v4"
 _BEARER = re.compile(r"Bearer ([!-~]+)", re.IGNORECASE)
 _PRE_FAULTS = frozenset({"500", "502", "503", "429", "drop"})
 _JSON_HEADERS = ("content-type", "application/json")
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
 
 def _dumps(envelope: dict[str, Any]) -> bytes:
@@ -224,7 +225,8 @@ class Engine:
         headers = request.headers
         auth = headers.get("authorization")
         if auth is not None:
-            m = _BEARER.fullmatch(auth.strip())
+            # Two Authorization headers arrive joined by ", " (context.header_map): refused.
+            m = _BEARER.fullmatch(auth.strip()) if "," not in auth else None
             if m is None:
                 raise SandboxError.malformed_authorization()
             row = self._lookup(m.group(1))
@@ -433,7 +435,7 @@ class Engine:
         store = self.store
         # GET handlers only read: their one write (the journal entry, and last_used_on once
         # per second and token) commits on its own, so the read caches stay valid.
-        writes = request.method != "GET"
+        writes = request.verb != "GET"
         with store.lock, store.transaction() if writes else nullcontext():
             self._requests += 1
             ray = self.generator.ray(self._requests)
@@ -472,7 +474,12 @@ class Engine:
                 entry.error_code = error.code
                 headers.extend(error.headers.items())
             except Exception:  # a sandbox bug must still answer with an envelope
-                log.exception("sandbox: unexpected error handling %s %s", request.method, relative)
+                log.exception(
+                    "sandbox: unexpected error handling %s %s (request %s-SBX, answered 500)",
+                    request.method,
+                    entry.path,
+                    ray,
+                )
                 failure = SandboxError.server_error(500)
                 status, envelope = 500, failure.envelope()
                 entry.error_code = failure.code
@@ -494,7 +501,9 @@ class Engine:
         store = self.store
         if not (path == PREFIX or path.startswith(PREFIX + "/")):
             raise SandboxError.no_route()
-        match = operations.find(request.method, path)
+        if request.verb not in _METHODS:
+            raise SandboxError.method_not_allowed(request.method)
+        match = operations.find(request.verb, path)
         if match is None:
             raise SandboxError.no_route()
         op = match.operation
@@ -585,7 +594,7 @@ class Engine:
             now=now,
             now_ts=now_ts,
         )
-        if request.method == "GET":  # read-only handlers: nothing to roll back
+        if request.verb == "GET":  # read-only handlers: nothing to roll back
             return route.handler(call), extra
         with self.store.savepoint():
             envelope = route.handler(call)

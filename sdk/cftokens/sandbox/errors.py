@@ -117,6 +117,17 @@ class SandboxError(Exception):
         return cls(404, 7003, "No route for the URI")
 
     @classmethod
+    def method_not_allowed(cls, method: str) -> SandboxError:
+        """A method Cloudflare's API has no operation for, such as TRACE (7001, HTTP 405)."""
+        return cls(
+            405,
+            7001,
+            f"Method {method[:16]} not allowed for the URI; the API answers GET, POST, PUT, "
+            "PATCH and DELETE (HEAD as GET)",
+            headers={"allow": "GET, HEAD, POST, PUT, PATCH, DELETE"},
+        )
+
+    @classmethod
     def not_found(cls, path: str) -> SandboxError:
         """An object named in the path does not exist or is not visible (7003, HTTP 404)."""
         return cls(
@@ -139,7 +150,8 @@ class SandboxError(Exception):
         return cls(
             413,
             CODE_BODY_TOO_LARGE,
-            f"request body is {size} bytes; the sandbox accepts at most {limit} bytes",
+            f"request body is {size} bytes; the sandbox accepts at most {limit} bytes "
+            f"({limit // 1024} KiB): send a smaller body",
         )
 
     @classmethod

@@ -13,6 +13,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import require_extra
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from .core import Sandbox
 
-__all__ = ["BackgroundServer", "make_server", "quiet_dropped_connections"]
+__all__ = ["BackgroundServer", "console_errors", "make_server", "quiet_dropped_connections"]
 
 
 class _DropFilter(logging.Filter):
@@ -42,16 +43,38 @@ def quiet_dropped_connections() -> None:
         logger.addFilter(_DropFilter())
 
 
+def console_errors() -> None:
+    """Send the sandbox's error log (every 500, with its request id) to the server's console
+    (stderr), unless the application configured the ``cftokens.sandbox`` logger itself."""
+    logger = logging.getLogger("cftokens.sandbox")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.addHandler(handler)
+
+
 def make_server(
-    sb: Sandbox, *, host: str = "127.0.0.1", port: int = 8787, log_level: str = "warning"
+    sb: Sandbox,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8787,
+    log_level: str = "warning",
+    trusted_proxies: Sequence[str] = (),
 ) -> uvicorn.Server:
-    """A uvicorn server (one worker, no access log) for ``sb``'s ASGI app."""
-    require_extra("server", "serving the sandbox over HTTP", "uvicorn", "starlette")
+    """A uvicorn server (one worker, no access log) for ``sb``'s ASGI app.
+
+    The client address is the TCP peer's: uvicorn's proxy headers are off (by default it
+    believes ``X-Forwarded-For`` from loopback). ``trusted_proxies`` names the reverse
+    proxies whose ``X-Forwarded-For`` the sandbox believes (see :mod:`.asgi`)."""
+    require_extra("server", "serving the sandbox over HTTP", "uvicorn")
     import uvicorn
 
+    app = sb.asgi_app(trusted_proxies=trusted_proxies)
     quiet_dropped_connections()
+    console_errors()
     config = uvicorn.Config(
-        sb.asgi_app(),
+        app,
         host=host,
         port=port,
         log_level=log_level,
@@ -59,6 +82,7 @@ def make_server(
         lifespan="off",
         server_header=False,
         date_header=False,
+        proxy_headers=False,
     )
     return uvicorn.Server(config)
 
@@ -66,7 +90,14 @@ def make_server(
 class BackgroundServer:
     """Serve a sandbox from a daemon thread on a free loopback port until :meth:`stop`."""
 
-    def __init__(self, sb: Sandbox, *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        sb: Sandbox,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        trusted_proxies: Sequence[str] = (),
+    ):
         self.sb = sb
         self.host = host
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -76,7 +107,13 @@ class BackgroundServer:
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
-        self.server = make_server(sb, host=host, port=self.port)
+        try:
+            self.server = make_server(
+                sb, host=host, port=self.port, trusted_proxies=trusted_proxies
+            )
+        except BaseException:
+            self._socket.close()
+            raise
         self._thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )

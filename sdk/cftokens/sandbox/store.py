@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import InvalidInput
+from ..model._util import utc_text
 from ..model.condition import Condition
 from ..model.policy import Policy
 from ..model.token import Token
@@ -87,8 +88,9 @@ CREATE INDEX IF NOT EXISTS journal_token ON journal(token_id);
 
 
 def ts(value: datetime) -> str:
-    """Stored form of a time: fixed-width UTC text, so text order is time order."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Stored form of a time: fixed-width UTC text (four-digit year, microseconds), so text
+    order is time order."""
+    return utc_text(value, fraction=True)
 
 
 def parse_ts(value: str) -> datetime:
@@ -376,12 +378,37 @@ def _flush_periodically(ref: weakref.ref[Store]) -> None:
         del store
 
 
+def _create_private(path: str) -> None:
+    """Create a new database file readable by its owner only (0600) before SQLite opens it:
+    SQLite gives the ``-wal`` and ``-shm`` files the database file's permissions, and all
+    three hold the HMAC key or the journal. ``O_NOFOLLOW``: a symbolic link planted at the
+    path is refused, not followed."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        if os.path.islink(path):
+            raise InvalidInput(
+                f"{path} is a symbolic link; give the database file's real path"
+            ) from None
+        return  # an existing database: reopened as it is
+    except OSError as exc:
+        raise InvalidInput(
+            f"cannot open {path} as a database ({exc.strerror}); give a file path in a folder that exists "
+            "and that you may write to"
+        ) from None
+    os.close(fd)
+
+
 class Store:
-    """The SQLite backend. ``path=None`` keeps everything in memory."""
+    """The SQLite backend. ``path=None`` keeps everything in memory; a new database file is
+    created 0600 (so are its ``-wal`` and ``-shm`` files)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, seed: int | str = 0):
         self.path = None if path is None else os.fspath(path)
         self.lock = threading.RLock()
+        if self.path is not None:
+            _create_private(self.path)
         try:
             self.conn = sqlite3.connect(
                 ":memory:" if self.path is None else self.path,

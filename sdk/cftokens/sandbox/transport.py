@@ -11,19 +11,21 @@ import time
 
 import httpx
 
-from .context import Request, Response
+from .context import Request, Response, header_map
 from .engine import Engine
 
 __all__ = ["SandboxTransport"]
 
 
 def _request(request: httpx.Request, ip: str) -> Request:
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    # The path as sent (``raw_path`` without its query), never percent-decoded: the sandbox
+    # routes on it as Cloudflare does, so ``…/tokens/<id>%2Fvalue`` is not a roll.
+    raw_path = request.url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
     return Request(
         request.method,
-        request.url.path,
+        raw_path,
         raw_query=request.url.query.decode("ascii", "replace"),
-        headers=headers,
+        headers=header_map(request.headers.multi_items()),
         body=request.content,
         ip=ip,
     )
@@ -34,9 +36,8 @@ def _response(answer: Response, request: httpx.Request) -> httpx.Response:
         raise httpx.RemoteProtocolError(
             "Server disconnected without sending a response.", request=request
         )
-    return httpx.Response(
-        answer.status, headers=answer.headers, content=answer.body, request=request
-    )
+    body = b"" if request.method == "HEAD" else answer.body
+    return httpx.Response(answer.status, headers=answer.headers, content=body, request=request)
 
 
 class SandboxTransport(httpx.MockTransport):

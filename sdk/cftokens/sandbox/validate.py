@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -53,10 +54,21 @@ def _bad(message: str) -> SandboxError:
     return SandboxError.bad_request(message)
 
 
-def parse_json(body: bytes) -> Any:
-    """The request body as JSON (6007 when it is not JSON, 413 when too large)."""
-    if len(body) > MAX_BODY_BYTES:
-        raise SandboxError.body_too_large(len(body), MAX_BODY_BYTES)
+def _json_int(text: str) -> int | float:
+    """A JSON integer literal: a Python int, unless it has more digits than any field takes
+    (Python refuses to convert over 4,300 digits): then a float (``inf`` beyond 1e308), as
+    JSON's own number model reads it, so the field's check refuses it with its name."""
+    if len(text) > 300:
+        return float(text)
+    return int(text)
+
+
+def parse_json(body: bytes, size: int | None = None) -> Any:
+    """The request body as JSON (6007 when it is not JSON, 413 when too large). ``size`` is
+    the body's real length when the server kept only the start of it."""
+    total = len(body) if size is None else max(size, len(body))
+    if total > MAX_BODY_BYTES:
+        raise SandboxError.body_too_large(total, MAX_BODY_BYTES)
     if not body.strip():
         raise SandboxError.malformed_json("the request body is empty; send a JSON object")
     try:
@@ -64,7 +76,7 @@ def parse_json(body: bytes) -> Any:
     except UnicodeDecodeError:
         raise SandboxError.malformed_json("the request body is not UTF-8") from None
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as exc:
         raise SandboxError.malformed_json(
             f"{exc.msg} at line {exc.lineno} column {exc.colno}"
@@ -341,27 +353,31 @@ def _time(value: Any, field: str) -> datetime | None:
         raise _bad(f"{field}: must be an RFC 3339 timestamp string, got {shown}")
     try:
         return parse_datetime(value, field)
-    except ValueError:
+    except ValueError as exc:
+        if "out of range" in str(exc):  # a real time that leaves 0001-9999 in UTC
+            raise _bad(str(exc).replace(f"{field} is out of range", f"{field}: out of range")) from None
         raise _bad(
-            f"{field}: {value!r} is not an RFC 3339 timestamp (e.g. 2027-01-31T00:00:00Z)"
+            f"{field}: {value[:64]!r} is not an RFC 3339 timestamp (e.g. 2027-01-31T00:00:00Z)"
         ) from None
 
 
+_PLAIN_INT = re.compile(r"([0-9]{1,30})(?:\.0*)?")
+
+
 def query_int(query: Mapping[str, str], name: str, default: int, low: int, high: int | None) -> int:
-    """An integer query parameter within bounds (400 naming it otherwise)."""
+    """An integer query parameter within bounds (400 naming it otherwise).
+
+    Only plain ASCII digits (``20``; ``20.0`` too, the schema's type being number): Python's
+    ``int`` would also take ``1_0``, full-width digits and thousands of digits."""
     raw = query.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        try:
-            number = float(raw)
-        except ValueError:
-            number = float("nan")
-        if not number.is_integer():
-            raise _bad(f"{name}: must be an integer, got {raw!r}") from None
-        value = int(number)
+    plain = _PLAIN_INT.fullmatch(raw)
+    if plain is None:
+        if raw.isascii() and raw.isdigit():
+            raise _bad(f"{name}: must be a number below 10^30, got {len(raw)} digits")
+        raise _bad(f"{name}: must be a plain integer such as 20, got {raw[:40]!r}")
+    value = int(plain.group(1))
     if value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise _bad(f"{name}: must be {bounds}, got {value}")
