@@ -171,9 +171,7 @@ def run(args: argparse.Namespace) -> int:
         if path:
             _check_writable(flag, path)
     if args.db and os.path.islink(args.db):
-        raise UsageError(
-            f"--db {args.db} is a symbolic link; give the database file's real path"
-        )
+        raise UsageError(f"--db {args.db} is a symbolic link; give the database file's real path")
     from ..sandbox.asgi import parse_proxies
 
     try:

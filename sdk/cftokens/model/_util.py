@@ -111,9 +111,7 @@ def utc_text(value: datetime, *, fraction: bool) -> str:
     """RFC 3339 text in UTC with a four-digit year (``0999-01-01T00:00:00Z``: ``strftime``'s
     ``%Y`` would write ``999``, which no RFC 3339 reader accepts)."""
     v = value.astimezone(UTC)
-    text = (
-        f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
-    )
+    text = f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
     return f"{text}.{v.microsecond:06d}Z" if fraction else text + "Z"
 
 

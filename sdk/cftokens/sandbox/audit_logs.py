@@ -2,7 +2,9 @@
 
 ``GET /accounts/{account_id}/logs/audit?since=…&before=…`` (both required, as on Cloudflare;
 a date ``2026-10-01`` or an RFC 3339 time) returns the authenticated requests whose target is
-the account (its own paths, or a zone of the account), newest first (``direction=asc`` for
+the account (its own paths, or a zone of the account) and whose actor belongs to it (a member
+user, or one of its account-owned tokens: another account's refused attempts stay out of this
+account's log, with their email, token, address and User-Agent), newest first (``direction=asc`` for
 oldest first), ``limit`` records per page (default 100, at most 1000) and an opaque ``cursor``.
 ``result_info`` carries ``count`` and the next cursor both as ``cursor`` and as
 ``cursors.after`` (the two shapes Cloudflare's SDKs read); no cursor on the last page.
@@ -260,8 +262,15 @@ def list_audit_logs(call: Call) -> dict[str, Any]:
     limit = query_int(query, "limit", 100, 1, 1000)
     tests = _filters(call)
     order = "ASC" if direction == "asc" else "DESC"
-    params: list[Any] = [account_id, since, before]
-    where = "account_id = ? AND auth IS NOT NULL AND time >= ? AND time < ?"
+    # An entry belongs to the account of its actor: a request another account's member
+    # made (refused, since they hold no rights here) is not in this account's log, and their
+    # email, user id, token, address and User-Agent never reach this account's readers.
+    params: list[Any] = [account_id, since, before, account_id, account_id]
+    where = (
+        "account_id = ? AND auth IS NOT NULL AND time >= ? AND time < ? AND ("
+        "(owner_type = 'account' AND owner_id = ?) OR (owner_type = 'user' AND user_id IN "
+        "(SELECT user_id FROM memberships WHERE account_id = ?)))"
+    )
     cursor = query.get("cursor")
     if cursor:
         c_time, c_seq = _decode_cursor(cursor)

@@ -30,9 +30,9 @@ from .validate import parse_token_body
 
 if TYPE_CHECKING:
     import pandas as pd
-    from .asgi import SandboxApp
 
     from ..client import AsyncClient, Client
+    from .asgi import SandboxApp
 
 __all__ = ["DEFAULT_BASE_URL", "Attendee", "Sandbox", "issued_secrets_everywhere"]
 

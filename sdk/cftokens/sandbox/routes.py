@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from . import dns
 from . import handlers as h
 from .audit_logs import list_audit_logs
 from .context import Call
@@ -62,12 +63,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/zones"): Route(h.list_zones),
     ("GET", "/zones/{zone_id}"): Route(h.get_zone),
     # DNS records
-    ("GET", _DNS): Route(h.list_dns),
-    ("POST", _DNS): Route(h.create_dns),
-    ("GET", _DNS + "/{dns_record_id}"): Route(h.get_dns),
-    ("PUT", _DNS + "/{dns_record_id}"): Route(h.update_dns),
-    ("PATCH", _DNS + "/{dns_record_id}"): Route(h.patch_dns),
-    ("DELETE", _DNS + "/{dns_record_id}"): Route(h.delete_dns),
+    ("GET", _DNS): Route(dns.list_dns),
+    ("POST", _DNS): Route(dns.create_dns),
+    ("GET", _DNS + "/{dns_record_id}"): Route(dns.get_dns),
+    ("PUT", _DNS + "/{dns_record_id}"): Route(dns.update_dns),
+    ("PATCH", _DNS + "/{dns_record_id}"): Route(dns.patch_dns),
+    ("DELETE", _DNS + "/{dns_record_id}"): Route(dns.delete_dns),
     # Audit Logs v2
     ("GET", "/accounts/{account_id}/logs/audit"): Route(list_audit_logs),
 }

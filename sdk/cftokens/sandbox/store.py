@@ -20,7 +20,8 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "AccountRow",
     "DnsRow",
     "JournalRow",
+    "PageCache",
     "Role",
     "Store",
     "TokenRow",
@@ -67,8 +69,9 @@ CREATE TABLE IF NOT EXISTS dns_records (
     id TEXT PRIMARY KEY, zone_id TEXT NOT NULL REFERENCES zones(id), type TEXT NOT NULL,
     name TEXT NOT NULL, content TEXT NOT NULL, ttl INTEGER NOT NULL, proxied INTEGER NOT NULL,
     priority INTEGER, comment TEXT, tags TEXT NOT NULL, created_on TEXT NOT NULL,
-    modified_on TEXT NOT NULL, seq INTEGER NOT NULL);
+    modified_on TEXT NOT NULL, seq INTEGER NOT NULL, settings TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS dns_zone ON dns_records(zone_id, seq);
+CREATE INDEX IF NOT EXISTS dns_zone_name ON dns_records(zone_id, name);
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY, owner_kind TEXT NOT NULL, owner_id TEXT NOT NULL, name TEXT NOT NULL,
     status TEXT NOT NULL, policies TEXT NOT NULL, condition TEXT, not_before TEXT,
@@ -179,6 +182,7 @@ class DnsRow:
         "name",
         "priority",
         "proxied",
+        "settings",
         "tags",
         "ttl",
         "type",
@@ -188,6 +192,8 @@ class DnsRow:
     def __init__(self, row: sqlite3.Row):
         self.id: str = row["id"]
         self.zone_id: str = row["zone_id"]
+        settings = row["settings"]
+        self.settings: dict[str, Any] = {} if settings == "{}" else json.loads(settings)
         self.type: str = row["type"]
         self.name: str = row["name"]
         self.content: str = row["content"]
@@ -367,6 +373,49 @@ class JournalRow:
         )
 
 
+class PageCache:
+    """Serialised list pages, kept between writes (the store clears it on every write).
+
+    Keyed by the parameters the handler reads (never the raw query, so junk parameters
+    cannot mint entries) and bounded by bytes: at most ``max_bytes`` in all, least recently
+    used first out; a page over ``max_entry`` bytes is served but never kept."""
+
+    def __init__(self, max_bytes: int = 8 << 20, max_entry: int = 1 << 20):
+        self.max_bytes = max_bytes
+        self.max_entry = max_entry
+        self.bytes = 0
+        self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable) -> Any:
+        """The cached value, or None."""
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        self._entries.move_to_end(key)
+        return found[1]
+
+    def put(self, key: Hashable, value: Any, size: int) -> None:
+        """Keep ``value`` (``size`` bytes) unless it is too large; evict to stay in bounds."""
+        if size > self.max_entry:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old[0]
+        self._entries[key] = (size, value)
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            _, (dropped, _) = self._entries.popitem(last=False)
+            self.bytes -= dropped
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._entries.clear()
+        self.bytes = 0
+
+
 def _flush_periodically(ref: weakref.ref[Store]) -> None:
     """A file-backed store's flusher thread: writes deferred journal entries that are due, so
     other readers of the file see them; ends when the store is closed or collected."""
@@ -394,8 +443,8 @@ def _create_private(path: str) -> None:
         return  # an existing database: reopened as it is
     except OSError as exc:
         raise InvalidInput(
-            f"cannot open {path} as a database ({exc.strerror}); give a file path in a folder that exists "
-            "and that you may write to"
+            f"cannot open {path} as a database ({exc.strerror}); give a file path in a folder "
+            "that exists and that you may write to"
         ) from None
     os.close(fd)
 
@@ -427,6 +476,7 @@ class Store:
                 self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.executescript(_SCHEMA)
+            self._migrate()
             meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
             self.conn.close()
@@ -468,11 +518,19 @@ class Store:
         self._cache_generation = 0
         self._by_hash: dict[str, TokenRow] = {}
         self._zone_rows: dict[str, ZoneRow | None] = {}
-        self.responses: dict[tuple[Any, ...], Any] = {}
+        self.responses = PageCache()
         self._pending: list[tuple[Any, ...]] = []
         self._closed = False
         self._flusher: threading.Thread | None = None
         self._pending_since = 0.0
+
+    def _migrate(self) -> None:
+        """Add the columns later versions introduced to a database an earlier one wrote."""
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(dns_records)")}
+        if "settings" not in columns:
+            self.conn.execute(
+                "ALTER TABLE dns_records ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'"
+            )
 
     def _caches(self) -> None:
         """Drop the read caches if anything was written since they were filled."""
@@ -716,12 +774,14 @@ class Store:
         comment: str | None,
         tags: Sequence[str],
         when: datetime,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         """Add a DNS record."""
         stamp = ts(when)
         self.conn.execute(
             "INSERT INTO dns_records(id, zone_id, type, name, content, ttl, proxied, priority, "
-            "comment, tags, created_on, modified_on, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "comment, tags, created_on, modified_on, seq, settings) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 id,
                 zone_id,
@@ -736,6 +796,7 @@ class Store:
                 stamp,
                 stamp,
                 self.next_counter(),
+                json.dumps(settings or {}),
             ),
         )
 
@@ -743,7 +804,7 @@ class Store:
         """Write a changed DNS record back."""
         self.conn.execute(
             "UPDATE dns_records SET type=?, name=?, content=?, ttl=?, proxied=?, priority=?, "
-            "comment=?, tags=?, modified_on=? WHERE id=?",
+            "comment=?, tags=?, settings=?, modified_on=? WHERE id=?",
             (
                 row.type,
                 row.name,
@@ -753,6 +814,7 @@ class Store:
                 row.priority,
                 row.comment,
                 json.dumps(row.tags),
+                json.dumps(row.settings),
                 ts(when),
                 row.id,
             ),
@@ -771,6 +833,20 @@ class Store:
             "SELECT * FROM dns_records WHERE zone_id = ? ORDER BY seq", (zone_id,)
         ).fetchall()
         return [DnsRow(r) for r in rows]
+
+    def dns_named(self, zone_id: str, name: str) -> list[DnsRow]:
+        """The DNS records of a zone with this (full) name."""
+        rows = self.conn.execute(
+            "SELECT * FROM dns_records WHERE zone_id = ? AND name = ? ORDER BY seq", (zone_id, name)
+        ).fetchall()
+        return [DnsRow(r) for r in rows]
+
+    def count_dns(self, zone_id: str) -> int:
+        """How many DNS records a zone holds."""
+        row = self.conn.execute(
+            "SELECT count(*) FROM dns_records WHERE zone_id = ?", (zone_id,)
+        ).fetchone()
+        return int(row[0])
 
     def delete_dns(self, record_id: str) -> None:
         """Remove a DNS record."""

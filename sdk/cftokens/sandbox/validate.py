@@ -355,7 +355,9 @@ def _time(value: Any, field: str) -> datetime | None:
         return parse_datetime(value, field)
     except ValueError as exc:
         if "out of range" in str(exc):  # a real time that leaves 0001-9999 in UTC
-            raise _bad(str(exc).replace(f"{field} is out of range", f"{field}: out of range")) from None
+            raise _bad(
+                str(exc).replace(f"{field} is out of range", f"{field}: out of range")
+            ) from None
         raise _bad(
             f"{field}: {value[:64]!r} is not an RFC 3339 timestamp (e.g. 2027-01-31T00:00:00Z)"
         ) from None
