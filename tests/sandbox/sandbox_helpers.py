@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -70,3 +76,47 @@ def error_codes(response: httpx.Response) -> list[int]:
         codes.append(error["code"])
         codes.extend(e["code"] for e in error.get("error_chain", []))
     return codes
+
+
+def free_port() -> int:
+    """A free loopback TCP port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_process(
+    *args: str, timeout: float = 30
+) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    """Run ``cftokens sandbox serve ARGS`` on a free port until it answers; yield (process,
+    base URL, the output lines up to "serving"); stop it afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cftokens", "sandbox", "serve", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "serving" in line:
+                break
+        url = f"http://127.0.0.1:{port}/client/v4"
+        for _ in range(200):
+            try:
+                httpx.get(url + "/user/tokens/verify", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield process, url, lines
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

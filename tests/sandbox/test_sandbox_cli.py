@@ -7,57 +7,22 @@ import csv
 import os
 import socket
 import stat
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from sandbox_helpers import free_port, serve_process
 
 from cftokens.cli import main
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
 def serve(*args: str) -> Iterator[tuple[str, list[str]]]:
     """Run ``cftokens sandbox serve ARGS`` until its URL is printed; yield (url, output)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cftokens", "sandbox", "serve", "--port", str(port), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if "serving" in line:
-                break
-        url = f"http://127.0.0.1:{port}/client/v4"
-        for _ in range(200):
-            try:
-                httpx.get(url + "/user/tokens/verify", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with serve_process(*args) as (_process, url, lines):
         yield url, lines
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_serve_prints_url_and_token_once(tmp_path: Path) -> None:

@@ -25,7 +25,8 @@ Not emulated
   sandbox". Operations the schema does not annotate with permission groups answer 501 saying
   the sandbox cannot decide them. Paths outside the catalogue: 404 code 7003.
 - DNS record types other than A, AAAA, CNAME, MX, NS, PTR, TXT (400 naming ``type``); record
-  ``data`` objects, DNSSEC, batch and import/export endpoints.
+  ``data`` objects, DNSSEC, batch and import/export endpoints. The DNS records' rules,
+  filters, limits and codes: :mod:`.dns`.
 - Origin CA keys (``X-Auth-User-Service-Key``), OAuth, the dashboard, 2FA, SSO, member
   invitations and other account-membership endpoints (memberships are seeded, not managed).
 - R2 bucket-scoped permission groups on the wire (accepted in the catalogue, never granted).
@@ -39,7 +40,8 @@ All 16 token operations, user-owned (``/user/tokens…``) and account-owned
 (``/accounts/{account_id}/tokens…``): list, create, get, update (PUT), delete, roll
 (``PUT …/value``), verify and permission_groups; GET /user, GET /accounts, GET
 /accounts/{id}, GET /zones, GET /zones/{id}, DNS records list/create/get/update/patch/delete;
-Audit Logs v2, ``GET /accounts/{account_id}/logs/audit`` (:mod:`.audit_logs`).
+Audit Logs v2, ``GET /accounts/{account_id}/logs/audit`` (:mod:`.audit_logs`). HEAD answers
+as GET without a body.
 
 Choices where Cloudflare's behaviour is not documented
 ------------------------------------------------------
@@ -48,8 +50,8 @@ situation                                   the sandbox answers
 ==========================================  ================================================
 no credentials                              400, code 9106 "Missing X-Auth-Key, X-Auth-Email
                                             or Authorization headers"
-Authorization not ``Bearer <token>``        400, code 6003 "Invalid request headers",
-                                            error_chain [6111 "Invalid format for
+Authorization not ``Bearer <token>``, or    400, code 6003 "Invalid request headers",
+two Authorization headers                   error_chain [6111 "Invalid format for
                                             Authorization header"]
 unknown, rolled-away, deleted, disabled,    401, code 9109 "Invalid access token"
 expired or not-yet-valid token
@@ -72,11 +74,24 @@ token quota (50 per user, 500 per account)  400, code 1002 "… already has the 
                                             API tokens; delete unused tokens …"
 ``per_page`` outside 5-50, ``page`` < 1,    400, code 1004, the message starting with the
 bad ``direction``/``include_expired``        parameter's name; a page past the end is an empty
-                                            list (SDKs rely on it to stop)
+                                            list (SDKs rely on it to stop). GET /zones takes
+                                            ``per_page`` from 1 (Cloudflare's legacy client
+                                            finds a zone by name with ``per_page=1``); DNS
+                                            records 1 to 5,000,000 (the schema's bounds)
+a query number that is not plain ASCII      400, code 1004 naming the parameter (``1_0``,
+digits (``20`` or ``20.0``)                 full-width digits, ``1e3``, over 30 digits)
 invalid body field                          400, code 1004, message starting with the field
-                                            path (``policies[0].resources['…']: …``)
+                                            path (``policies[0].resources['…']: …``); an
+                                            integer of over 300 digits is read as a number
+                                            (``inf``), refused by its field's check; a time
+                                            that leaves the years 0001-9999 in UTC is out of
+                                            range. Times are written RFC 3339 with a
+                                            four-digit year (``0999-01-01T00:00:00Z``)
 body that is not JSON                       400, code 6007 "Malformed JSON in request body: …"
-body over 64 KiB                            413, code 1005
+body over 64 KiB                            413, code 1005, stating the body's real size
+                                            (the server keeps only its first 64 KiB)
+a method the API does not have (TRACE,      405, code 7001, ``allow`` header
+OPTIONS, …)
 rate limit exceeded                         429, code 971 "More than 1200 requests per 300
                                             seconds reached. Please wait and consider
                                             throttling your request speed", headers
@@ -89,7 +104,10 @@ unknown object id in a path                 404, code 7003 "Could not route to <
                                             perhaps your object identifier is invalid?"
                                             (tokens of another owner look unknown too);
                                             unknown zone or account ids are refused first
-                                            (403, 10000): nobody holds rights on them
+                                            (403, 10000): nobody holds rights on them.
+                                            Paths are routed as sent, never percent-decoded:
+                                            an id holding ``%2F``, ``%3F`` or ``%23`` is an
+                                            unknown id (so ``…/<id>%2Fvalue`` is no roll)
 token list order                            creation order; ``direction=desc`` reverses it;
                                             expired tokens only with include_expired=true
 PUT without ``status``                      keeps the current status (``status`` may be set
@@ -111,9 +129,26 @@ GET /accounts                               the member accounts where the token 
 GET /zones                                  needs Zone Read (as catalogued); lists the zones
                                             where GET /zones/{id} would be allowed
 audit logs                                  account-targeted authenticated requests (also
-                                            refused ones, ``action.result`` "failure");
-                                            user-level paths (/user/…) have no account and
-                                            are not in any account's log
+                                            refused ones, ``action.result`` "failure") whose
+                                            actor belongs to the account (a member, or one
+                                            of its account-owned tokens): another account's
+                                            attempts never show there; user-level paths
+                                            (/user/…) have no account and are not in any
+                                            account's log
+DNS list parameter the sandbox does not     400, code 1004 "<param>: filter not emulated …"
+apply (anything but the schema's filters)   (never the whole zone, silently)
+DNS record limits Cloudflare does not       content of non-TXT records at most 255
+publish                                     characters, comment 500, at most 20 tags of 100
+                                            characters (400 naming the field); Cloudflare's
+                                            own: TXT 2,048 characters, 200 records per free
+                                            zone and 3,500 on other plans (81045)
+the client address                          the TCP peer's; ``X-Forwarded-For`` only from a
+                                            proxy named with ``--trusted-proxy CIDR``
+                                            (``BackgroundServer(trusted_proxies=…)``)
+an unexpected failure                       500, code 10001; logged with its traceback and
+                                            request id (``cf-ray``) on the
+                                            ``cftokens.sandbox`` logger (the server's
+                                            console)
 ==========================================  ================================================
 
 Owners bound their tokens (child-token bounds)
@@ -152,11 +187,15 @@ for notebooks that show a 429 and then ``advance`` past it); without a rate limi
 Storage
 -------
 SQLite: in memory by default, a WAL file with ``db=PATH``/``--db`` (reopened on the next run;
-the bootstrap secret is then unknown, ``sb.roll_bootstrap()`` issues a new one). Every API call
+the bootstrap secret is then unknown, ``sb.roll_bootstrap()`` issues a new one). A new file is
+created 0600, and SQLite gives its ``-wal``/``-shm`` files the same mode (they hold the HMAC
+key and the journal); a symbolic link at the path is refused. Every API call
 that writes runs in one transaction: a failed call leaves nothing behind but its journal entry.
 Read-only (GET) calls write only their journal entry, in batches (64 entries or half a second,
 and always before anything reads the journal) and ``last_used_on`` (at most once per second
-and token). One process per database file.
+and token). One process per database file. Serialised DNS list pages are cached between
+writes, keyed by the parsed parameters and bounded to 8 MiB (a page over 1 MiB is not kept):
+junk parameters cannot grow the server.
 
 Faults and rate limits: :mod:`.faults` (the SPEC syntax). Bulk seeding for benchmarks:
 :meth:`Sandbox.seed_tokens` (500 account tokens in about 10 ms). Workshops:
