@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("choose an action: cftokens sandbox serve [--port 8787] …")
     # Before anything is printed, created or written: without the server extra there is no
     # server, so no URL to print and no token worth writing.
-    require_extra("server", "cftokens sandbox serve", "uvicorn", "starlette")
+    require_extra("server", "cftokens sandbox serve", "uvicorn")
     if args.attendees is not None and args.attendees < 1:
         raise UsageError("--attendees needs a positive number")
     if args.attendees and not args.attendee_file:
