@@ -25,6 +25,7 @@ EXPECTED = [
     "06-from-global-api-key-to-tokens",
     "07-workshop-exercises",
     "07-workshop-exercises-solutions",
+    "08-leaked-token-response",
 ]
 MAX_CODE_CELLS = 25
 
@@ -45,7 +46,7 @@ ids = [p.stem for p in COURSE]
 
 
 def test_the_course_is_complete() -> None:
-    """notebooks/ holds exactly the seven lessons and the exercises' solutions."""
+    """notebooks/ holds exactly the eight lessons and the exercises' solutions."""
     assert sorted(p.stem for p in COURSE) == sorted(EXPECTED)
 
 

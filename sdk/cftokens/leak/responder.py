@@ -235,7 +235,7 @@ class Triage:
                 self.gaps.append(
                     Gap(
                         what=str(row.what),
-                        reason=_short(str(row.reason)),
+                        reason="the admin credential cannot list them",
                         needs=_needs(str(row.reason)),
                         part="similar" if not found.empty else "blast radius",
                     )
@@ -778,12 +778,8 @@ def _fingerprint(secret: Secret) -> str:
     return fingerprint_of(secret.reveal())
 
 
-def _short(text: str) -> str:
-    return text.split(" was refused")[0] if " was refused" in text else text[:160]
-
-
 def _needs(text: str) -> str:
     import re
 
-    m = re.search(r"needs (?:one of )?(.+?) on (account|zone) ", text)
-    return m.group(1) if m else ""
+    m = re.search(r"needs (one of )?(.+?) on (account|zone) ", text)
+    return (m.group(1) or "") + m.group(2) if m else ""

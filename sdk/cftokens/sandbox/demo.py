@@ -28,6 +28,10 @@ Files in scope for secret scanning: ``sb.extras["files"]`` maps paths to text. `
 holds the *legacy 40-character* secret of "wp-legacy-deploy" (ID-03); ``ci/staging.env`` holds
 the current prefixed secret of "staging-preview-dns" (a leaked live secret, not ID-03).
 
+The leak scenario (``Sandbox.demo(leak=True)``, :mod:`cftokens.sandbox.leak`) adds, on top of
+all this and without changing it, a repository in ``sb.extras["repository"]`` holding the live
+secret of "wordpress-plugin" and that token's later use from an unknown address.
+
 Planted problems (rule → token → why). "visible" = listed through the bootstrap token.
 
 =========  ==============================  =================================================
