@@ -369,3 +369,16 @@ resource "cloudflare_api_token" "t" {
     audit = Audit.from_terraform(tmp_path, now=NOW)
     nw01 = audit.findings.set_index("rule_id").loc["CFT-NW-01"]
     assert "condition is known only after apply, read as no allowlist" in nw01["evidence"]
+
+
+def test_tf_var_environment_variables_give_values_below_tfvars(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """TF_VAR_zone_id makes the zone known (Terraform reads it); a tfvars file wins over it."""
+    case = CORPUS / "variable-without-value"
+    monkeypatch.setenv("TF_VAR_zone_id", ZONE)
+    audit = Audit.from_terraform(case, now=NOW)
+    assert list(audit.grants["resource_id"]) == [ZONE]
+    (tmp_path / "main.tf").write_text((case / "main.tf").read_text())
+    (tmp_path / "terraform.tfvars").write_text('zone_id = "' + "b2" * 16 + '"\n')
+    assert list(Audit.from_terraform(tmp_path, now=NOW).grants["resource_id"]) == ["b2" * 16]

@@ -5,7 +5,7 @@ reads a module: every ``*.tf`` file in it, ``terraform.tfvars`` and ``*.auto.tfv
 ``var_files`` given), local child modules (``source = "./…"``) with their inputs. Values are
 evaluated by :mod:`cftokens.audit._hclexpr`:
 
-- ``var.x`` is its tfvars value, else its default, else unknown;
+- ``var.x`` is its tfvars value, else ``TF_VAR_x``, else its default, else unknown;
 - the permission-group data sources resolve against the bundled catalogue: provider v4
   ``data.cloudflare_api_token_permission_groups.<n>.zone["DNS Write"]`` (also ``.account``,
   ``.user``, ``.r2``, ``.permissions``; keys in any spelling the catalogue accepts, see
@@ -22,6 +22,7 @@ would fail too), never a silently missing grant.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -450,14 +451,38 @@ def _tfvars(file: Path) -> dict[str, Any]:
     return out
 
 
+def _env_vars(env: Mapping[str, str]) -> dict[str, Any]:
+    """``TF_VAR_name`` environment variables, as Terraform reads them (below any tfvars): a
+    value written as a list or object is parsed as HCL, anything else is a string."""
+    out: dict[str, Any] = {}
+    reader = _Module([], prefix="", inputs={}, now=datetime.now(UTC), where="TF_VAR_*")
+    for key, value in env.items():
+        if not key.startswith("TF_VAR_") or len(key) == len("TF_VAR_"):
+            continue
+        text = value.strip()
+        if text[:1] in ("[", "{"):
+            parsed = reader.eval(parse(text))
+            if has_unknown(parsed):
+                raise InvalidInput(f"{key} must be a literal value")
+            out[key[len("TF_VAR_") :]] = parsed
+        else:
+            out[key[len("TF_VAR_") :]] = value
+    return out
+
+
 def read_configuration(
-    path: Path, *, now: datetime, var_files: list[Path] | None = None
+    path: Path,
+    *,
+    now: datetime,
+    var_files: list[Path] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[tuple[str, str, Any]]:
     """(address, type, values) of every token a directory or a ``.tf`` file declares.
 
     A file is read as Terraform reads it: with the other ``.tf`` files of its directory
     (variables, locals, data sources and resources they declare) and that directory's tfvars;
-    only the tokens declared in the file itself are returned.
+    only the tokens declared in the file itself are returned. Variables take, lowest first,
+    their default, ``TF_VAR_*`` from ``env`` (default: the process environment), tfvars files.
     """
     if path.is_dir():
         folder, only = path, None
@@ -468,7 +493,7 @@ def read_configuration(
         files.append(path)  # a file not named *.tf, given explicitly
     if not files:
         raise InvalidInput(f"{path}: no .tf files in this directory")
-    inputs: dict[str, Any] = {}
+    inputs: dict[str, Any] = _env_vars(os.environ if env is None else env)
     auto = [folder / "terraform.tfvars", folder / "terraform.tfvars.json"]
     auto += sorted(folder.glob("*.auto.tfvars")) + sorted(folder.glob("*.auto.tfvars.json"))
     for file in [f for f in auto if f.is_file()] + list(var_files or []):
