@@ -107,18 +107,17 @@ class AccessIndex:
         self.n_directory_accounts = len(self.account_ids)
         # zones' accounts the account list lacks come next, so zone_acct is always known
         zone_acct = [self._account(d.zone_account[z]) for z in self.zone_ids]
-        g_rid, g_racct = inv.g_rid, inv.g_racct
+        rid_text = _pd.Series(np.array(inv.g_rid, dtype=object)[rows], dtype=object)
+        racct_text = _pd.Series(np.array(inv.g_racct, dtype=object)[rows], dtype=object)
+        kind = self.kind
         rid = np.full(len(rows), -1, dtype=np.int64)
         racct = np.full(len(rows), -1, dtype=np.int64)
-        for i, (row, kind) in enumerate(zip(rows.tolist(), self.kind.tolist(), strict=True)):
-            if kind == K_ZONE:
-                rid[i] = self._zone(str(g_rid[row]))
-                if g_racct[row] is not None:
-                    racct[i] = self._account(str(g_racct[row]))
-            elif kind == K_ACCOUNT:
-                rid[i] = self._account(str(g_rid[row]))
-            elif kind == K_ALL_ZONES_IN:
-                racct[i] = self._account(str(g_racct[row]))
+        zone_rows = kind == K_ZONE
+        rid[zone_rows] = self._codes(rid_text[zone_rows], self._zone)
+        account_rows = kind == K_ACCOUNT
+        rid[account_rows] = self._codes(rid_text[account_rows], self._account)
+        nested = (zone_rows | (kind == K_ALL_ZONES_IN)) & racct_text.notna().to_numpy()
+        racct[nested] = self._codes(racct_text[nested], self._account)
         self.rid = rid
         self.racct = racct
         # zones grants name that the directory does not know: account unknown
@@ -129,6 +128,27 @@ class AccessIndex:
         self.engine = inv.arrays["has_deny"][self.tok] & inv.arrays["g_narrowed"][rows]
         self._tokens: dict[int, Any] = {}
         self._by_group: dict[int, IntArray] | None = None
+
+    @staticmethod
+    def _codes(values: Any, intern: Callable[[str], int]) -> IntArray:
+        """Codes of ``values`` (a Series of ids), each distinct id interned once."""
+        if not len(values):
+            return np.zeros(0, dtype=np.int64)
+        labels, uniques = _pd.factorize(values)
+        codes = np.array([intern(str(u)) for u in uniques], dtype=np.int64)
+        return np.asarray(codes[labels], dtype=np.int64)
+
+    def labels(self, idx: IntArray) -> list[str]:
+        """``ctx.resource_label`` of the rows at ``idx`` (index positions), computed once per
+        distinct resource atom: the same "all zones" grant in 6,000 tokens is one string."""
+        if not len(idx):
+            return []
+        key = np.stack([self.kind[idx], self.rid[idx], self.racct[idx]])
+        _, first, inverse = np.unique(key, axis=1, return_index=True, return_inverse=True)
+        label = self.audit._ctx.resource_label
+        texts = [label(int(r)) for r in self.rows[idx[first]].tolist()]
+        inverse = np.asarray(inverse).reshape(-1)
+        return [texts[i] for i in inverse.tolist()]
 
     def _zone(self, ident: str) -> int:
         code = self.zone_code.get(ident)
@@ -411,7 +431,7 @@ class AccessIndex:
         user_rows = kind_code == 2
         if user_rows.any():
             rid[user_rows] = np.array(inv.g_rid, dtype=object)[rows[user_rows]]
-        labels = _labels(ctx.resource_label, rows)
+        labels = self.labels(idx)
         ids = np.array(inv.ids, dtype=object)
         names = np.array(inv.names, dtype=object)
         group_names = np.array(inv.groups.names, dtype=object)
@@ -606,7 +626,8 @@ class AccessIndex:
         breadth[kinds == K_ALL_ACCOUNTS] = self.n_directory_accounts
         inacct = kinds == K_ALL_ZONES_IN
         breadth[inacct] = n_zones_of[self.racct[idx][inacct]]
-        labels = _labels(ctx.resource_label, rows)
+        labels = self.labels(idx)
+        short = {text: _short(text) for text in set(labels)}
         scope_names = [SCOPE_NAMES[k] for k in range(max(SCOPE_NAMES) + 1)]
         resource_kind = ["zone", "account", "user"]
         rk = np.array([resource_kind.index(_RESOURCE_KIND[k]) for k in range(len(scope_names))])
@@ -638,9 +659,7 @@ class AccessIndex:
                 "resource_kind": _pd.Categorical.from_codes(rk[kinds], categories=resource_kind),
                 "scope": _pd.Categorical.from_codes(kinds, categories=scope_names),
                 "resource_id": _pd.array(rid, dtype=STR),
-                "resource_name": _pd.array(
-                    [_short(label) for label in labels] if len(labels) else [], dtype=STR
-                ),
+                "resource_name": _pd.array([short[text] for text in labels], dtype=STR),
                 "account_id": _pd.array(acct, dtype=STR),
                 "n_resources": _pd.array(breadth, dtype="Int64"),
                 "narrowed": _pd.array(inv.arrays["g_narrowed"][rows], dtype="boolean"),
@@ -652,15 +671,6 @@ class AccessIndex:
         )
         frame._access_index = self
         return frame
-
-
-def _labels(label: Callable[[int], str], rows: IntArray) -> list[str]:
-    """``label(row)`` for each row, computed once per distinct row."""
-    if not len(rows):
-        return []
-    unique, inverse = np.unique(rows, return_inverse=True)
-    texts = [label(int(r)) for r in unique.tolist()]
-    return [texts[i] for i in inverse.tolist()]
 
 
 def _short(label: str) -> str:

@@ -670,6 +670,7 @@ class Audit:
         toks = index.tok[found]
         _, first = np.unique(toks, return_index=True)
         rows, toks = index.rows[found[first]], toks[first]
+        via = index.labels(found[first])
         t = self.tokens.iloc[toks]
         out = pd.DataFrame(
             {
@@ -680,7 +681,7 @@ class Audit:
                 "status": t["status"].to_numpy(),
                 "live": t["live"].to_numpy(),
                 "policy": pd.array(self._ctx.pol[rows], dtype="Int64"),
-                "via": pd.array([self._ctx.resource_label(int(r)) for r in rows], dtype=STR),
+                "via": pd.array(via, dtype=STR),
                 "ip_allow": t["ip_allow"].to_numpy(),
                 "expires_on": t["expires_on"].to_numpy(),
             }
