@@ -382,3 +382,22 @@ def test_tf_var_environment_variables_give_values_below_tfvars(
     (tmp_path / "main.tf").write_text((case / "main.tf").read_text())
     (tmp_path / "terraform.tfvars").write_text('zone_id = "' + "b2" * 16 + '"\n')
     assert list(Audit.from_terraform(tmp_path, now=NOW).grants["resource_id"]) == ["b2" * 16]
+
+
+def test_a_bare_name_in_an_interpolation_is_an_invalid_reference(tmp_path: Path) -> None:
+    """`${ZONE_ID}` in HCL is not a value Terraform knows (a shell placeholder left in):
+    InvalidInput says so, rather than an unknown zone."""
+    (tmp_path / "main.tf").write_text(
+        """
+resource "cloudflare_api_token" "t" {
+  name = "shell-placeholder"
+  policies = [{
+    effect            = "allow"
+    permission_groups = [{ id = "4755a26eedb94da69e1066d98aa820be" }]
+    resources         = { "com.cloudflare.api.account.zone.${ZONE_ID}" = "*" }
+  }]
+}
+"""
+    )
+    with pytest.raises(cft.InvalidInput, match="'ZONE_ID' is not a valid reference"):
+        Audit.from_terraform(tmp_path, now=NOW)

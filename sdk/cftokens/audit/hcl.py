@@ -189,6 +189,11 @@ class _Module:
             return apply_steps(self._local(steps[0][1]), steps[1:], source)
         if root == "data" and len(names) >= 2 and steps[0][0] == steps[1][0] == "attr":
             return self._data(names[0], names[1], steps[2:], source)
+        if not steps:
+            raise InvalidInput(
+                f"{self.where}: {source!r} is not a valid reference (Terraform names a value "
+                "as var.x, local.x, data.TYPE.NAME.x or TYPE.NAME.x)"
+            )
         if root in ("path", "terraform", "module", "self", "each", "count"):
             return Unknown(source)
         if steps and steps[0][0] == "attr" and (root, steps[0][1]) in self.resources:

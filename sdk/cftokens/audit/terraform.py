@@ -243,13 +243,15 @@ class _Builder:
             result[key] = inner
         return result
 
-    def groups(self, value: Any, where: str) -> tuple[list[dict[str, Any]], set[str]]:
+    def groups(self, value: Any, where: str) -> tuple[list[Any], set[str]]:
+        """The policy's group references: ``{id}`` objects; a name written where an id belongs
+        stays a bare string (the audit's CFT-LN-04 reports it and resolves it leniently)."""
         from ..catalog import permission_groups
 
         if isinstance(value, Unknown | Template):
             raise Unjudgeable(f"{where} cannot be known offline")
         _expect(value, list, where, "a list")
-        refs: list[dict[str, Any]] = []
+        refs: list[Any] = []
         scopes: set[str] = set()
         for i, g in enumerate(value):
             at = f"{where}[{i}]"
@@ -265,9 +267,13 @@ class _Builder:
                 raise Unjudgeable(f"{at} ({gid.what}) cannot be known offline")
             _expect(gid, str, f"{at}.id" if isinstance(g, Mapping) else at, "a permission group id")
             group = permission_groups.by_id(str(gid))
+            if group is None and not isinstance(g, Mapping):
+                group = permission_groups.resolve(str(gid))  # a name, as people write them
+                refs.append(g)
+            else:
+                refs.append(ref)
             if group is not None:
                 scopes.add(group.scope.label)
-            refs.append(ref)
         return refs, scopes
 
     def policy(self, policy: Any, where: str) -> dict[str, Any]:
@@ -284,9 +290,9 @@ class _Builder:
         out["resources"] = self.resources(
             policy.get("resources"), scopes or {"zone", "account"}, f"{where}.resources"
         )
-        for extra in ("condition", "id"):
-            if extra in policy and policy[extra] is not None and not has_unknown(policy[extra]):
-                out[extra] = policy[extra]
+        for key, extra in policy.items():  # kept for CFT-LN-04 (a condition, AWS-style fields)
+            if key not in out and extra is not None and not has_unknown(extra):
+                out[key] = extra
         return out
 
     def condition(self, value: Any, where: str) -> dict[str, Any] | None:
