@@ -402,6 +402,7 @@ def token_records(
                     "subject": address,
                     "what": f"token {address}",
                     "reason": f"not judged: {why}; audit the plan after the values are known",
+                    "hides_tokens": True,  # an unjudged token: the audit is incomplete
                 }
             )
             continue
