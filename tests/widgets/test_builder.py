@@ -250,3 +250,20 @@ def test_create_waits_for_a_change_before_another_token(sandbox: cft.Sandbox) ->
     builder.create_button.click()
     assert builder.created is not None and builder.created.id != first.id
     assert builder.secret is not field and field.comm is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [
+        ("Zone:DNS:Edit", "DNS Write (zone)"),
+        ("Account \u2013 Cloudflare Pages \u2013 Edit", "Pages Write (account)"),
+        ("Account Filter Lists Edit", "Account Rule Lists Write (account)"),
+    ],
+)
+def test_search_reads_the_names_people_write(
+    directory: cft.Directory, typed: str, first: str
+) -> None:
+    """The builder's search box puts the group a dashboard or README spelling means first."""
+    editor = TokenBuilder(directory).policies[0]
+    editor.search.value = typed
+    assert editor.results.options[0][0] == first
