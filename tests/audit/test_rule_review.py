@@ -301,7 +301,7 @@ def test_suppressions_given_as_dicts_are_validated_like_a_file() -> None:
         run(t, suppressions=[42])
 
 
-LEGACY = "Ab3" * 13 + "x"  # 40 characters, no cfut_/cfat_ prefix
+LEGACY = "Zq8Lm2Np4Rs6Tu8Vw0Xy2Za4Bc6De8Fg0Hi2Jk4L"  # 40 random-looking characters, no prefix
 
 
 def test_id_03_finds_legacy_secrets_in_notebooks_code_and_json() -> None:

@@ -3,16 +3,16 @@
 Looks for values assigned to Cloudflare token variables (``CLOUDFLARE_API_TOKEN=…``,
 ``"api_token": "…"``, ``CF_API_TOKEN: …``, ``os.environ["CLOUDFLARE_API_TOKEN"] = "…"``, also
 JSON-escaped inside a notebook, ``os.getenv("CF_API_TOKEN", "…")``) in env files, configs, code
-and notebooks. The audit's profile decides whether CFT-ID-03 runs, and its suppressions apply.
-A value is legacy when it is exactly 40 characters of ``[A-Za-z0-9_-]`` without the
-``cfut_``/``cfat_`` prefix. Findings show the file, the line and a short SHA-256 fingerprint,
-never the value.
+and notebooks, with the scanner's detector (:mod:`cftokens.leak.detect`). The audit's profile
+decides whether CFT-ID-03 runs, and its suppressions apply. A value is legacy when it is
+exactly 40 characters of ``[A-Za-z0-9_-]`` without the ``cfut_``/``cfat_`` prefix (and not a
+placeholder). Findings show the file, the line and a short SHA-256 fingerprint, never the
+value.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,19 +24,6 @@ if TYPE_CHECKING:
     from .core import Audit
 
 __all__ = ["find_legacy_secrets", "scan"]
-
-_ASSIGN = re.compile(
-    r"""(?ix)
-    (?:(?:cloudflare|cf)[a-z_]*?(?:api)?_?token|\bapi_token)
-    (?:\\?["'])?\]?
-    \s*[:=,]\s*
-    (?:\\?["'])?
-    (?P<value>[A-Za-z0-9_-]{20,})"""
-)
-# the variable or key (CLOUDFLARE_API_TOKEN, CF_API_TOKEN, api_token), its closing quote and
-# bracket as code writes them (os.environ["…"], also JSON-escaped inside an .ipynb), then
-# = : or , (a getenv default) and the value
-_LEGACY = re.compile(r"[A-Za-z0-9_-]{40}")
 
 
 def _texts(sources: Iterable[str | Path | Mapping[str, str]]) -> Iterator[tuple[str, str]]:
@@ -59,15 +46,19 @@ def find_legacy_secrets(
     sources: Iterable[str | Path | Mapping[str, str]],
 ) -> list[tuple[str, int, Secret]]:
     """(file, line number, the value as a masked :class:`~cftokens.Secret`) of every
-    legacy-format token value in files, folders or ``{name: text}`` mappings."""
+    legacy-format token value in files, folders or ``{name: text}`` mappings.
+
+    The detection is the scanner's (:mod:`cftokens.leak.detect`, kind ``legacy_token``): a
+    40-character value after a name that says it is a Cloudflare token, placeholders excluded.
+    """
+    from ..leak.detect import detect
+
     hits = []
     for name, text in _texts(sources):
-        for number, line in enumerate(text.splitlines(), start=1):
-            for match in _ASSIGN.finditer(line):
-                value = match.group("value")
-                if value.startswith(("cfut_", "cfat_", "cfk_")) or not _LEGACY.fullmatch(value):
-                    continue
-                hits.append((name, number, Secret(value)))
+        data = text.encode("utf-8", "surrogateescape")
+        for hit in detect(data):
+            if hit.kind == "legacy_token":
+                hits.append((name, data.count(b"\n", 0, hit.start) + 1, Secret(hit.value)))
     return hits
 
 

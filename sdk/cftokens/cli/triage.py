@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import emit
+
 
 def register(subparsers: Any) -> None:
     """Add the ``triage`` sub-command."""
@@ -130,40 +132,40 @@ def run(args: argparse.Namespace) -> int:
     admin = _admin(args)
     result = triage(secret, admin=admin, since=args.since, account=args.account)
     for sentence in result.sentences:
-        print(plain(sentence))
+        emit(plain(sentence))
     if result.audit is not None and not result.blast_radius.empty:
-        print("\nblast radius:")
-        print(_table(result.blast_radius, ["level", "permission", "resource_kind", "resource"]))
-        print("\nactivity since the window start (flagged first):")
-        print(_table(result.activity_summary, ["flagged", "action", "resource", "result",
+        emit("\nblast radius:")
+        emit(_table(result.blast_radius, ["level", "permission", "resource_kind", "resource"]))
+        emit("\nactivity since the window start (flagged first):")
+        emit(_table(result.activity_summary, ["flagged", "action", "resource", "result",
                                                "requests"]))  # fmt: skip
-        print("\nwhat depends on it (before the window):")
-        print(_table(result.dependents, ["ip", "user_agent", "requests", "last"]))
-        print("\ncontainment options:")
+        emit("\nwhat depends on it (before the window):")
+        emit(_table(result.dependents, ["ip", "user_agent", "requests", "last"]))
+        emit("\ncontainment options:")
         for step in result.plan:
-            print(plain(f"  {step.action}: {step.does}. Breaks {step.breaks}."))
+            emit(plain(f"  {step.action}: {step.does}. Breaks {step.breaks}."))
     contained = False
     if args.roll:
         path = result.roll(args.roll, confirm=True)
-        print()
-        print(plain(f"rolled: the new secret is in {path} (mode 0600); it was not printed"))
+        emit()
+        emit(plain(f"rolled: the new secret is in {path} (mode 0600); it was not printed"))
         contained = True
     elif args.disable:
         result.disable(confirm=True)
-        print("\ndisabled (policies kept; re-enable with a PUT status active)")
+        emit("\ndisabled (policies kept; re-enable with a PUT status active)")
         contained = True
     elif args.delete:
         result.delete(confirm=True)
-        print("\ndeleted")
+        emit("\ndeleted")
         contained = True
     if args.report:
         result.to_html(args.report)
-        print(plain(f"wrote the incident report: {args.report}"), file=sys.stderr)
+        emit(plain(f"wrote the incident report: {args.report}"), file=sys.stderr)
     if args.json:
         result.to_json(args.json)
-        print(plain(f"wrote the incident report (JSON): {args.json}"), file=sys.stderr)
+        emit(plain(f"wrote the incident report (JSON): {args.json}"), file=sys.stderr)
     if result.verification.status in ("live", "unknown") and not contained:
-        print(
+        emit(
             f"the secret is {result.verification.status} and was not contained "
             "(--roll FILE, --disable or --delete, with --yes)",
             file=sys.stderr,
