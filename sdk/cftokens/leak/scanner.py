@@ -129,6 +129,10 @@ def _secret_id(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:12]
 
 
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
 class _Lines:
     """Byte offset -> (line, column) for one block, for offsets given in increasing order."""
 
@@ -278,7 +282,7 @@ class _Scanner:
         )
 
     # -- files ------------------------------------------------------------------------------
-    def file(self, path: Path, display: str) -> None:
+    def file(self, path: str | Path, display: str) -> None:
         try:
             with open(path, "rb") as handle:
                 info = os.fstat(handle.fileno())
@@ -303,7 +307,7 @@ class _Scanner:
             self.skip(display, "binary (a NUL byte in its first 8 KiB)")
             return
         self.files += 1
-        self.block(data, display, notebook=path.suffix == ".ipynb")
+        self.block(data, display, notebook=os.fspath(path).endswith(".ipynb"))
 
     def stream(self, handle: IO[bytes], display: str) -> None:
         """A stream (stdin) in blocks cut at line ends."""
@@ -328,39 +332,43 @@ class _Scanner:
             line += block.count(b"\n")
 
     def tree(self, root: Path, display_root: str) -> None:
+        """Walk a folder: regular files and folders are told apart by their inode (no path
+        resolution per file); links are resolved, and followed only inside the tree, once."""
         try:
             root_real = root.resolve(strict=True)
+            info = os.stat(root)
         except (OSError, RuntimeError) as exc:
             self.skip(display_root, f"unreadable: {exc}")
             return
-        seen_dirs = {root_real}
-        seen_files: set[Path] = set()
-        stack: list[tuple[Path, str]] = [(root, display_root)]
+        seen_dirs: set[tuple[int, int]] = {(info.st_dev, info.st_ino)}
+        seen_files: set[tuple[int, int]] = set()
+        stack: list[tuple[str, str, int]] = [(os.fspath(root), display_root, info.st_dev)]
         while stack:
-            folder, shown = stack.pop()
+            folder, shown, device = stack.pop()
             try:
                 with os.scandir(folder) as it:
-                    entries = sorted(it, key=lambda e: e.name)
+                    entries = sorted(it, key=_entry_name)
             except OSError as exc:
                 self.skip(shown, f"unreadable folder: {exc.strerror or exc}")
                 continue
-            subfolders: list[tuple[Path, str]] = []
+            subfolders: list[tuple[str, str, int]] = []
             for entry in entries:
-                path = Path(entry.path)
                 name = os.path.join(shown, entry.name) if shown != "." else entry.name
                 try:
                     if entry.is_symlink():
-                        self._link(path, name, root_real, seen_dirs, seen_files, subfolders)
+                        self._link(Path(entry.path), name, root_real, seen_dirs, seen_files,
+                                   subfolders)  # fmt: skip
                     elif entry.is_dir(follow_symlinks=False):
                         if entry.name == ".git":
                             continue
-                        seen_dirs.add(path.resolve())
-                        subfolders.append((path, name))
+                        sub = entry.stat(follow_symlinks=False)
+                        seen_dirs.add((sub.st_dev, sub.st_ino))
+                        subfolders.append((entry.path, name, sub.st_dev))
                     elif entry.is_file(follow_symlinks=False):
-                        real = path.resolve()
-                        if real not in seen_files:
-                            seen_files.add(real)
-                            self.file(path, name)
+                        key = (device, entry.inode())
+                        if key not in seen_files:
+                            seen_files.add(key)
+                            self.file(entry.path, name)
                     else:
                         self.skip(name, "not a regular file (a FIFO, socket or device)")
                 except OSError as exc:
@@ -372,12 +380,13 @@ class _Scanner:
         path: Path,
         name: str,
         root_real: Path,
-        seen_dirs: set[Path],
-        seen_files: set[Path],
-        subfolders: list[tuple[Path, str]],
+        seen_dirs: set[tuple[int, int]],
+        seen_files: set[tuple[int, int]],
+        subfolders: list[tuple[str, str, int]],
     ) -> None:
         try:
             target = path.resolve(strict=True)
+            info = os.stat(target)
         except RuntimeError:
             self.skip(name, "a symbolic link loop: not followed")
             return
@@ -387,15 +396,16 @@ class _Scanner:
         if not target.is_relative_to(root_real):
             self.skip(name, f"a symbolic link out of the tree (to {target}): not followed")
             return
-        if target.is_dir():
-            if target in seen_dirs:
+        key = (info.st_dev, info.st_ino)
+        if stat.S_ISDIR(info.st_mode):
+            if key in seen_dirs:
                 self.skip(name, "a symbolic link loop (to a folder already walked): not followed")
                 return
-            seen_dirs.add(target)
-            subfolders.append((path, name))
-        elif target.is_file():
-            if target not in seen_files:
-                seen_files.add(target)
+            seen_dirs.add(key)
+            subfolders.append((os.fspath(path), name, info.st_dev))
+        elif stat.S_ISREG(info.st_mode):
+            if key not in seen_files:
+                seen_files.add(key)
                 self.file(path, name)
         else:
             self.skip(name, "a symbolic link to a special file: not followed")
