@@ -58,6 +58,8 @@ def test_triage_of_the_leaked_plugin_token(leak: Sandbox, tmp_path: Path) -> Non
     assert "198.18.77.66" in text and "Zone Settings Write" in text
     assert [g.part for g in t.gaps] == ["similar"]  # Acme Web's tokens: named, not hidden
     assert "INCOMPLETE" not in text  # the token itself was fully read
+    html = t.to_html()
+    assert "cannot see may hold this power" in html and "lower bound" not in html
 
 
 def test_roll_writes_the_new_secret_once_to_a_0600_file(leak: Sandbox, tmp_path: Path) -> None:
@@ -119,6 +121,7 @@ def test_a_token_the_admin_cannot_list_is_a_named_gap_not_a_small_radius(leak: S
     assert "blast radius" in parts
     assert any("Account API Tokens Read" in g.needs for g in t.gaps)
     assert str(t).startswith("INCOMPLETE")
+    assert "lower bound" in t.to_html() and t.to_dict()["complete"] is False
 
 
 def test_missing_audit_log_permission_is_an_activity_gap(leak: Sandbox) -> None:

@@ -150,16 +150,29 @@ def report_html(t: Triage, path: str | os.PathLike[str] | None = None) -> str:
     d = report_dict(t)
     e = html.escape
     v = d["verification"]
-    gaps = (
-        "<div class='gap'><b>Incomplete:</b><ul>"
-        + "".join(
+
+    def gap_items(gaps: list[dict[str, Any]]) -> str:
+        return "".join(
             f"<li>{e(g['what'])}: {e(g['reason'])}"
             + (f" <i>(needs {e(g['needs'])})</i>" if g["needs"] else "")
             + "</li>"
-            for g in d["gaps"]
+            for g in gaps
         )
-        + "</ul>The blast radius below is a lower bound.</div>"
-        if d["gaps"]
+
+    major = [g for g in d["gaps"] if g["part"] != "similar"]
+    minor = [g for g in d["gaps"] if g["part"] == "similar"]
+    gaps = (
+        "<div class='gap'><b>Incomplete:</b><ul>"
+        + gap_items(major)
+        + "</ul>The blast radius and activity below are a lower bound.</div>"
+        if major
+        else ""
+    )
+    similar_note = (
+        "<div class='gap'>Tokens the admin credential cannot see may hold this power too:<ul>"
+        + gap_items(minor)
+        + "</ul></div>"
+        if minor
         else ""
     )
     replacement = d["replacement"]
@@ -179,7 +192,7 @@ def report_html(t: Triage, path: str | os.PathLike[str] | None = None) -> str:
         "<h2>Timeline</h2>" + _table(d["timeline"]),
         "<h2>Blast radius</h2>" + _table(d["blast_radius"]),
         "<h2>Audit findings</h2>" + _table(d["findings"]),
-        "<h2>Other tokens with the same power</h2>" + _table(d["similar"]),
+        "<h2>Other tokens with the same power</h2>" + similar_note + _table(d["similar"]),
         f"<h2>Activity since {e(str(d['window']['since']))} ({e(d['window']['reason'])})</h2>"
         + _table(d["activity_summary"])
         + "<h3>Requests (flagged rows highlighted)</h3>"
