@@ -97,3 +97,29 @@ def test_pre_commit_hook_entry() -> None:
     assert hook["entry"].split()[:2] == ["cftokens", "scan"]
     assert "--fail-on any" in hook["entry"] and hook["language"] == "system"
     assert "cftokens-terraform" in hooks
+
+
+def test_git_flag_scans_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--git reads the history: a secret committed then deleted is still reported."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": "/usr/bin:/bin"}  # fmt: skip
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True,
+                       env=env)  # fmt: skip
+
+    git("init", "-q")
+    (tmp_path / "deploy.env").write_text(f"CLOUDFLARE_API_TOKEN={TOKEN}\n")
+    git("add", "deploy.env")
+    git("commit", "-qm", "add deploy env")
+    git("rm", "-q", "deploy.env")
+    git("commit", "-qm", "oops, remove it")
+    assert main(["scan", str(tmp_path)]) == 0  # the working tree is clean
+    assert main(["scan", "--git", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "deploy.env:1 (commit " in out and TOKEN not in out

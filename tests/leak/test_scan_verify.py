@@ -118,3 +118,22 @@ def test_global_api_key_needs_its_email(demo: Sandbox, tmp_path: Path) -> None:
     status = {Path(h.path).name: h.status for h in result.hits}
     assert status == {"key.env": "live", "alone.env": "live"}
     assert [h.status for h in scan(tmp_path / "alone.env", verify=demo).hits] == ["unknown"]
+
+
+def test_every_verify_shares_one_rate_limiter(demo: Sandbox) -> None:
+    """Three distinct secrets under a limit of 2 requests per 0.6 s: the third waits for the
+    window (one limiter for every secret checked, not one per secret)."""
+    import time
+
+    admin = demo.client()
+    zone = demo.extras["zones"]["acme.example"]
+    secrets = [
+        admin.tokens.create(cft.templates["Edit zone DNS"].build(zones=[zone], name=f"t{i}"))
+        for i in range(3)
+    ]
+    text = "\n".join(f"T{i}={c.secret.reveal()}" for i, c in enumerate(secrets))
+    verifier = Verifier(sandbox=demo, rate_limit=(2, 0.6))
+    start = time.monotonic()
+    result = scan("-", stdin=io.BytesIO(text.encode()), verify=verifier)
+    assert time.monotonic() - start >= 0.5
+    assert [h.status for h in result.hits] == ["live"] * 3 and verifier.calls == 3
