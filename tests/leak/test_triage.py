@@ -150,3 +150,30 @@ def test_the_secret_alone_gives_the_verify_answer_and_a_gap(leak: Sandbox) -> No
     t = cft.triage(leaked_secret(leak), verifier=cft.leak.Verifier(sandbox=leak))
     assert t.verification.status == "live" and t.blast_radius.empty and not t.complete
     assert "no admin credential" in str(t)
+
+
+def test_default_window_starts_at_the_last_roll_of_an_account_token(leak: Sandbox) -> None:
+    """An account token rolled 3 days ago (by another credential): since defaults to that
+    roll, found in the account's Audit Logs v2 by resource; without a roll, 30 days."""
+    from datetime import timedelta
+
+    production = leak.extras["accounts"]["production"]
+    zone = leak.extras["zones"]["acme-shop.example"]
+    spec = cft.TokenSpec(name="shop-purge", policies=[cft.Policy.allow(["Cache Purge"],
+                                                                       zones=[zone])])  # fmt: skip
+    token = leak.create_token(spec, account=production)
+    first = cft.triage(token.secret, admin=leak, account=production)
+    assert first.since == leak.clock.now() - timedelta(days=30)
+    assert "no roll" in first.since_reason
+    minting = cft.TokenSpec(
+        name="minter",
+        policies=[cft.Policy.allow(["Account API Tokens Write"], accounts=[production])],
+    )
+    minter = leak.create_token(minting, user=leak.user_id)
+    rolled_at = leak.clock.now()
+    with leak.client(token=minter.secret) as admin:
+        new = admin.account(production).tokens.roll(token.token.id)
+    leak.clock.advance(timedelta(days=3))
+    t = cft.triage(new, admin=leak, account=production)
+    assert t.since is not None and abs((t.since - rolled_at).total_seconds()) < 1
+    assert t.since_reason == "its last roll (Audit Logs v2)"

@@ -8,8 +8,9 @@ account-owned). With an admin credential (a :class:`~cftokens.Client` or a
   and zones, from which IPs, until when, from the audit's access view and the policy engine;
   ``findings``: the audit's rules on it; ``similar``: other live tokens holding the same
   permissions on the same resources (``Audit.who_can``).
-- ``activity``: its Audit Logs v2 records since ``since`` (default: its last roll seen in the
-  logs, else 30 days), each source IP outside its allowlist or never seen before ``since``
+- ``activity``: its Audit Logs v2 records since ``since`` (default: its last roll in its
+  account's Audit Logs within 90 days, else 30 days; a user token's rolls are not in account
+  logs), each source IP outside its allowlist or never seen before ``since``
   flagged; ``activity_summary`` by action and resource.
 - ``dependents``: who used it before ``since`` (source IP and user agent): what breaks when it
   is rolled; ``replacement``: :func:`~cftokens.least_privilege_from_usage` over that usage.
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["Action", "Gap", "Step", "Triage", "triage"]
 
 DEFAULT_WINDOW = timedelta(days=30)
+ROLL_LOOKBACK = timedelta(days=90)
 
 
 @frozen(kw_only=True)
@@ -267,8 +269,42 @@ class Triage:
             accounts |= {str(a) for a in self.audit.access["account_id"].dropna()}
         return sorted(accounts)
 
+    def _last_roll(self, tid: str) -> datetime | None:
+        """When the token was last rolled, from its owning account's Audit Logs v2 (the roll
+        is made by another credential, so it is looked up by resource, not by actor). A user
+        token's roll is not in any account's logs: None."""
+        if self.owner_kind != "account" or not self.owner_id:
+            return None
+        try:
+            rolls = [
+                r.time
+                for r in self._client.account(self.owner_id).audit_logs.list(
+                    since=self.now - ROLL_LOOKBACK,
+                    before=self.now,
+                    resource_id=tid,
+                    raw_method="PUT",
+                    limit=1000,
+                )
+                if r.time is not None and (r.raw_uri or "").split("?")[0].endswith("/value")
+            ]
+        except CloudflareError:
+            return None  # the activity read below names the gap
+        return max(rolls) if rolls else None
+
     def _collect_activity(self, tid: str) -> None:
-        window_start = (self.since or self.now - DEFAULT_WINDOW) - DEFAULT_WINDOW
+        if self.since is None:
+            rolled = self._last_roll(tid)
+            if rolled is not None:
+                self.since, self.since_reason = rolled, "its last roll (Audit Logs v2)"
+            else:
+                self.since = self.now - DEFAULT_WINDOW
+                self.since_reason = (
+                    "30 days: no roll in the last 90 days of its account's Audit Logs"
+                    if self.owner_kind == "account"
+                    else "30 days: a user token's rolls are not in account Audit Logs"
+                )
+        since = self.since
+        window_start = since - DEFAULT_WINDOW  # the usage before it: dependents, baseline
         records: list[Any] = []
         for account_id in self._accounts(tid):
             try:
@@ -296,18 +332,6 @@ class Triage:
                     )
                 )
         records.sort(key=lambda r: r.time or self.now)
-        if self.since is None:
-            rolls = [
-                r.time
-                for r in records
-                if r.raw_method == "PUT" and (r.raw_uri or "").rstrip("/").endswith("/value")
-            ]
-            if rolls:
-                self.since, self.since_reason = max(rolls), "its last roll (Audit Logs)"
-            else:
-                self.since = self.now - DEFAULT_WINDOW
-                self.since_reason = "30 days (no roll in the logs)"
-        since = self.since
         self._baseline = [r for r in records if r.time is not None and r.time < since]
         self._records = [r for r in records if r.time is None or r.time >= since]
 
