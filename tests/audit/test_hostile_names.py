@@ -189,3 +189,22 @@ def test_generated_hostile_names_keep_the_invariants(
     audit = cft.audit(client, now=sb.clock.now(), progress=False)
     check_reports(audit, names, tmp_path_factory.mktemp("hostile"))
     check_cli(names, sb, monkeypatch, capsys)
+
+
+def test_carriage_return_inside_a_name_forges_no_csv_row(tmp_path: Path) -> None:
+    """A bare carriage return inside a name ends the row for Excel and for csv readers unless
+    the cell is quoted: ``ci\\r=HYPERLINK(…)`` would start a forged row with a formula cell."""
+    from audit_helpers import good, run
+
+    names = ['ci\r=HYPERLINK("http://evil","x")', "ok\r\n@SUM(1)", "cr\r"]
+    audit = run(*(good(name) for name in names))
+    audit.to_csv(tmp_path / "csv")
+    for path in (tmp_path / "csv").glob("*.csv"):
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        assert all(len(row) == len(rows[0]) for row in rows), path.name
+        for row in rows:
+            for cell in row:
+                assert not cell.startswith(FORMULA_START) or NUMBER.fullmatch(cell), cell
+    with (tmp_path / "csv" / "tokens.csv").open(newline="", encoding="utf-8") as handle:
+        assert {r["name"] for r in csv.DictReader(handle)} == set(names)

@@ -256,7 +256,9 @@ def to_folder(audit: Audit, folder: str | Path, fmt: str) -> Path:
             if frame is None:
                 continue
             if fmt == "csv":
-                csv_frame(frame).to_csv(tmp / f"{name}.csv", index=False)
+                # RFC 4180 line ends: a cell holding a bare \r is then quoted (with pandas'
+                # "\n" it is not, and Excel or a csv reader would start a forged row there)
+                csv_frame(frame).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\r\n")
             else:
                 frame.to_parquet(tmp / f"{name}.parquet", index=False)
         backup = None
