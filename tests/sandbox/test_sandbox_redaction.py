@@ -61,3 +61,72 @@ def test_redact_uri_keeps_what_holds_no_secret() -> None:
     assert redact_uri("/zones/abc?name=a%20b&page=2") == "/zones/abc?name=a%20b&page=2"
     assert redact_uri("/x/" + LEAKED + "?q=1") == "/x/[redacted]?q=1"
     assert redact_uri("/x?100%25=done") == "/x?100%25=done"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/zones/{secret}",
+        "/zones/{secret}/dns_records",
+        "/accounts/{secret}/tokens",
+        "/accounts/{secret}",
+        "/zones/{encoded}/dns_records",
+    ],
+)
+def test_secret_pasted_as_an_account_or_zone_id_is_in_no_journal_column(
+    sb: Sandbox, path: str
+) -> None:
+    """The path was redacted, but the journal's account_id, zone_id and reason (the policy
+    engine's sentence names the target) kept the secret; so did the Audit Logs built on it."""
+    url = path.format(secret=LEAKED, encoded=LEAKED.replace("_", "%5F"))
+    Api(sb, sb.bootstrap_token).get(url)
+    journal = sb.journal
+    last = journal.iloc[-1]
+    assert "[redacted]" in last["path"]
+    cells = [str(c) for c in journal.to_numpy().ravel()]
+    assert not [c for c in cells if MARK in c]
+    key = {"X-Auth-Email": "analyst@example.com", "X-Auth-Key": sb.global_api_key.reveal()}
+    for account in sb.directory().accounts:
+        body = Api(sb).get(
+            f"/accounts/{account.id}/logs/audit",
+            params={"since": "2026-11-01", "before": "2026-11-03T00:00:00Z"},
+            headers=key,
+        )
+        assert MARK not in body.text
+
+
+def test_a_failure_outside_the_engine_logs_no_secret_from_the_path(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The ASGI layer's own 500 is logged on the server's console with the path redacted."""
+    import asyncio
+    import logging
+
+    app = sb.asgi_app()
+
+    def broken(request: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app.engine, "handle", broken)
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/client/v4/user/tokens/" + LEAKED,
+        "raw_path": b"/client/v4/user/tokens/" + LEAKED.replace("_", "%5F").encode(),
+        "query_string": b"",
+        "headers": [],
+        "client": ("127.0.0.1", 5000),
+    }
+    with caplog.at_level(logging.ERROR, logger="cftokens.sandbox"):
+        asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 500
+    logged = [rec.getMessage() for rec in caplog.records if rec.name == "cftokens.sandbox"]
+    assert logged and not [m for m in logged if MARK in m]

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, redact_uri
 from .context import Request, header_map
 from .validate import MAX_BODY_BYTES
 
@@ -122,7 +122,7 @@ class SandboxApp:
             log.exception(
                 "sandbox: unexpected error serving %s %s (answered 500)",
                 scope.get("method"),
-                scope.get("path"),
+                redact_uri(str(scope.get("path"))),
             )
             await _send(send, 500, [(b"content-type", b"application/json")], _FAILURE, True)
 

@@ -73,6 +73,17 @@ def _journal_path(path: str) -> str:
     return path
 
 
+def _scrub_ids(entry: JournalRow) -> None:
+    """A secret pasted where an account or zone id goes: the path is already redacted; so are
+    the ids taken from it and the policy engine's sentence that names them."""
+    for name in ("account_id", "zone_id"):
+        value = getattr(entry, name)
+        if value and redact_uri(value) != value:
+            setattr(entry, name, "[redacted]")
+            if entry.reason:
+                entry.reason = entry.reason.replace(value, "[redacted]")
+
+
 def _journal_query(query: str) -> str:
     """The query string for the journal: every key or value holding a credential, decoded or
     not, redacted."""
@@ -484,6 +495,8 @@ class Engine:
                 status, envelope = 500, failure.envelope()
                 entry.error_code = failure.code
             entry.status = status
+            if entry.path != relative:  # something in the path was redacted
+                _scrub_ids(entry)
             if kind == "lost":
                 entry.fault = "lost"
             if writes:
