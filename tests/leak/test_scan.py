@@ -168,7 +168,11 @@ def test_sarif_is_2_1_0_with_locations_and_one_rule_per_kind(tmp_path: Path) -> 
     doc = json.loads(scan(tmp_path).to_sarif())
     assert doc["version"] == "2.1.0"
     run = doc["runs"][0]
-    assert len(run["tool"]["driver"]["rules"]) == 5
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert len(rules) == 5
+    precision = {r["name"]: r["properties"]["precision"] for r in rules.values()}
+    assert precision["UserTokenInSource"] == "high"
+    assert precision["LegacyTokenInSource"] == "medium"
     (result,) = run["results"]
     region = result["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 3, "startColumn": 7}

@@ -40,7 +40,8 @@ def _rules() -> list[dict[str, Any]]:
                 "properties": {
                     "tags": ["security", "secret", "cloudflare"],
                     "security-severity": "9.0",
-                    "precision": "high" if kind.endswith(("_token", "_key")) else "medium",
+                    # a prefix is unambiguous; a legacy value is found by its name alone
+                    "precision": "medium" if kind.startswith("legacy_") else "high",
                 },
             }
         )
