@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from pre_commit_helpers import ROOT, git, try_repo, try_repo_env
 
-ROOT = Path(__file__).resolve().parents[2]
 BAD = """
 resource "cloudflare_api_token" "dns" {
   name = "site-dns"
@@ -48,10 +44,6 @@ def test_the_hook_is_declared_for_tf_files() -> None:
     assert "--fail-on high" in hook["entry"] and hook["args"] == ["--terraform"]
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is needed by pre-commit")
 @pytest.mark.skipif(
     not (ROOT / ".git").exists(), reason="try-repo needs the project's git checkout"
@@ -62,38 +54,18 @@ def test_pre_commit_try_repo_fails_a_bad_token_and_passes_a_fixed_one(tmp_path: 
     pytest.importorskip("pre_commit")
     repo = tmp_path / "infra"
     (repo / "dns").mkdir(parents=True)
-    _git(repo, "init", "-q")
+    git(repo, "init", "-q")
     (repo / "dns" / "main.tf").write_text(BAD)
     (repo / "README.md").write_text("not terraform\n")
-    _git(repo, "add", "-A")
+    git(repo, "add", "-A")
     # the hook runs `cftokens` from PATH: point it at this interpreter and this source tree
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    shim = bin_dir / "cftokens"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m cftokens "$@"\n')
-    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PYTHONPATH": str(ROOT / "sdk"),
-        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "NO_COLOR": "1",
-    }
-    command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "cftokens-terraform"]
-    failed = subprocess.run(
-        [*command, "--all-files"], cwd=repo, env=env, capture_output=True, text=True, timeout=300
-    )
+    env = try_repo_env(tmp_path)
+    failed = try_repo("cftokens-terraform", repo, env)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "site-dns" in failed.stdout and "CFT-RK-01" in failed.stdout
     assert "failing: open findings at high" in failed.stdout
     (repo / "dns" / "main.tf").write_text(GOOD)
-    _git(repo, "add", "-A")
-    passed = subprocess.run(
-        [*command, "--all-files"], cwd=repo, env=env, capture_output=True, text=True, timeout=300
-    )
+    git(repo, "add", "-A")
+    passed = try_repo("cftokens-terraform", repo, env)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout

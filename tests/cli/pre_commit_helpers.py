@@ -1,0 +1,42 @@
+"""Running this repository's pre-commit hooks with `pre-commit try-repo`, offline."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def try_repo_env(tmp_path: Path) -> dict[str, str]:
+    """An environment in which the `language: system` hooks run this source tree: a
+    `cftokens` shim on PATH for this interpreter, and a private pre-commit cache."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    shim = bin_dir / "cftokens"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m cftokens "$@"\n')
+    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    return {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(ROOT / "sdk"),
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "NO_COLOR": "1",
+    }
+
+
+def try_repo(hook: str, repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`pre-commit try-repo <this repository> HOOK --all-files` in ``repo``."""
+    command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--all-files"]
+    return subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
