@@ -196,3 +196,31 @@ def test_single_rule_fix_is_a_typed_step_too() -> None:
     assert [type(s) for s in fix.steps] == [SetExpiry]
     assert fix.put_body is not None and fix.put_body["expires_on"]
     assert str(fix).startswith("Fix for 'wide' (PUT /user/tokens/")
+
+
+def test_every_fix_built_from_usage_is_a_body_cloudflare_accepts(with_usage: Audit) -> None:
+    """Each complete PUT built from usage is accepted by the sandbox as it is: legacy-analytics
+    kept its unknown group ("Analytics Read (legacy)", which it never used and which grants
+    nothing), and Cloudflare refuses a body naming an unknown group."""
+    sandbox = cft.Sandbox.demo()
+    admin = cft.Client(
+        api_key=sandbox.global_api_key,
+        email=sandbox.user.email,
+        transport=sandbox.transport(),
+        rate_limit=None,
+    )
+    refused, applied = [], 0
+    for row in with_usage.tokens.itertuples():
+        fix = with_usage.fix(str(row.token_id))
+        if fix.put_body is None or not fix.complete or "requests" not in fix.evidence:
+            continue
+        tokens = admin.account(str(row.owner_id)).tokens if row.kind == "account" else admin.tokens
+        try:
+            tokens.update(str(row.token_id), fix.put_body)
+            applied += 1
+        except cft.BadRequest as exc:
+            refused.append(f"{row.name}: {exc}")
+    assert not refused, refused
+    assert applied >= 10
+    fix = with_usage.fix(_id(with_usage, "legacy-analytics"))
+    assert "Analytics Read (legacy)" in str(fix)

@@ -477,6 +477,13 @@ def _usage_steps(rightsized: Any, names: _Names, days: int) -> list[BodyStep]:
     for _index, effect, _action, group, _resource, _why in rightsized.removed:
         if effect == "allow" and group is not None and group.id not in touched:
             touched.append(group.id)
+    # Groups the catalogue does not know (rightsize's removals name them None): they grant
+    # nothing the token used, and Cloudflare refuses a body that names them.
+    for policy in rightsized.before.policies:
+        if policy.effect.value == "allow":
+            for ref in policy.permission_groups:
+                if permission_groups.by_id(ref.id) is None and ref.id not in touched:
+                    touched.append(ref.id)
     downgrades: dict[str, Downgrade] = {}
     narrowings: list[Narrowing] = []
     removals: list[GroupRef] = []
