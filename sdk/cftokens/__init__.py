@@ -103,6 +103,7 @@ _LAZY: dict[str, str] = {
     "Sandbox": ".sandbox",
     "Severity": ".audit",
     "audit": ".audit",
+    "audit_async": ".audit",
     "least_privilege": ".advisor",
     "least_privilege_from_usage": ".advisor",
     "rightsize": ".advisor",
@@ -130,7 +131,7 @@ _SUBMODULES = frozenset(
 
 if TYPE_CHECKING:  # pragma: no cover
     from .advisor import Advice, RightSize, least_privilege, least_privilege_from_usage, rightsize
-    from .audit import Audit, Finding, Severity, audit
+    from .audit import Audit, Finding, Severity, audit, audit_async
     from .catalog import (
         Level,
         Operation,
@@ -250,6 +251,7 @@ __all__ = [
     "Zone",
     "__version__",
     "audit",
+    "audit_async",
     "effective_grants",
     "evaluate",
     "evaluate_request",

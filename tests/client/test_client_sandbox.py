@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -153,7 +154,10 @@ def test_audit_logs_from_the_sandbox(sandbox: Sandbox) -> None:
         record = client.dns_records.create(zone, type="A", name="www", content="192.0.2.1")
         client.dns_records.delete(zone, record.id)
         logs = client.account(account).audit_logs.list(
-            since="2026-01-01", before="2027-01-01", raw_method=["POST", "DELETE"], limit=1
+            since=sandbox.clock.now() - timedelta(days=1),
+            before="2027-01-01",
+            raw_method=["POST", "DELETE"],
+            limit=1,
         )
         rows = logs.collect()
     assert [r.raw_method for r in rows] == ["DELETE", "POST"]

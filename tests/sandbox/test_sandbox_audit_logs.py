@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sandbox_helpers import Api, error_codes
 
 from cftokens.sandbox import Sandbox
 
-# Ends at the sandbox's (fixed) now, so the tests' own requests stay out of the window.
-WINDOW = {"since": "2026-09-01", "before": "2026-11-02T09:00:00Z"}
+# The whole 30 days Audit Logs v2 keeps, ending at the sandbox's (fixed) now, so the tests' own
+# requests stay out of the window.
+WINDOW = {"since": "2026-10-03", "before": "2026-11-02T09:00:00Z"}
 
 
 def logs(demo: Sandbox, **params: Any) -> Any:
@@ -111,3 +113,22 @@ def test_new_requests_appear_in_audit_logs(sb: Sandbox) -> None:
     assert created[0]["actor"]["ip_address"] == "198.51.100.7"
     assert created[0]["raw"]["user_agent"] == "test-agent/1"
     assert created[0]["actor"]["context"] == "api_key"
+
+
+@pytest.mark.parametrize(
+    "since", ["2026-10-02", "2026-10-02T23:59:59Z", "2026-09-03T09:00:00Z", "2025-01-01"]
+)
+def test_since_older_than_the_30_days_kept_is_refused(demo: Sandbox, since: str) -> None:
+    """Audit Logs v2 keeps 30 days: a since before that window is a 400 naming the oldest day."""
+    r = logs(demo, since=since)
+    assert r.status_code == 400
+    error = r.json()["errors"][0]
+    assert error["code"] == 1004
+    assert error["message"].startswith("since: Audit Logs v2 keeps 30 days of history")
+    assert "not be earlier than 2026-10-03" in error["message"]
+
+
+def test_the_whole_30_days_are_served(demo: Sandbox) -> None:
+    """since = now - 30 days (the audit's usage window) and midnight that day both answer 200."""
+    for since in ("2026-10-03T09:00:00Z", "2026-10-03"):
+        assert logs(demo, since=since, limit=1).status_code == 200

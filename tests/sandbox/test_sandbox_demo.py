@@ -89,7 +89,7 @@ def test_bootstrap_token_reads_everything_but_one_gap(demo: Sandbox) -> None:
     assert client.get(f"/accounts/{accounts['agency']}/tokens").status_code == 403
     assert demo.extras["gap_account"] == accounts["agency"]
     assert client.get("/zones", params={"per_page": 50}).json()["result_info"]["total_count"] == 12
-    window = {"since": "2026-10-01", "before": "2026-11-02T09:00:00Z"}
+    window = {"since": "2026-10-03", "before": "2026-11-02T09:00:00Z"}
     for account in accounts.values():
         assert client.get(f"/accounts/{account}/logs/audit", params=window).status_code == 200
 

@@ -20,7 +20,7 @@ import sys
 import types
 from typing import Any
 
-from .collect import audit, collect_records
+from .collect import audit, audit_async, collect_records
 from .core import Audit, Explanation, Finding, risk_score
 from .profiles import PROFILES, Profile, Thresholds
 from .remediation import Remediation
@@ -41,6 +41,7 @@ __all__ = [
     "Suppression",
     "Thresholds",
     "audit",
+    "audit_async",
     "collect_records",
     "load_suppressions",
     "risk_score",

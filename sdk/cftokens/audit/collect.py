@@ -5,6 +5,11 @@ named), the accounts and zones, and optionally usage (Audit Logs v2), concurrent
 auditing credential may not make (e.g. no "Account API Tokens Read" on one account) becomes a
 row of ``audit.gaps`` and an :class:`AuditGapWarning`, never a crash or a silently smaller
 audit.
+
+Where threads cannot start (JupyterLite and other Pyodide builds, or a host that forbids
+them), a sync :class:`~cftokens.Client` or a :class:`~cftokens.Sandbox` is collected one call
+after the other in the caller's thread, by :func:`audit` and by :func:`audit_async` alike;
+an :class:`~cftokens.AsyncClient` then needs ``await audit_async(...)``.
 """
 
 from __future__ import annotations
@@ -88,6 +93,29 @@ def _is_async(client: Any) -> bool:
     return isinstance(client, AsyncClient)
 
 
+def threads_available() -> bool:
+    """Whether this interpreter can start a thread (not in Pyodide, nor where it is forbidden)."""
+    if sys.platform == "emscripten":
+        return False
+    probe = threading.Thread(target=lambda: None, name="cftokens-probe", daemon=True)
+    try:
+        probe.start()
+    except RuntimeError:
+        return False
+    probe.join()
+    return True
+
+
+async def _in_turn(*awaitables: Awaitable[T]) -> list[T]:
+    """``asyncio.gather`` without a loop: each awaited in turn."""
+    return [await a for a in awaitables]
+
+
+def _now_or_later(awaitable: Awaitable[T]) -> Awaitable[T]:
+    """``asyncio.ensure_future`` without a loop: awaited when its result is needed."""
+    return awaitable
+
+
 async def collect_records(
     client: Any,
     *,
@@ -104,8 +132,14 @@ async def collect_records(
     """
     gaps: list[dict[str, Any]] = []
     is_async = _is_async(client)
-    pool = ThreadPoolExecutor(max_workers=8) if not is_async else None
-    loop = asyncio.get_running_loop()
+    # A sync client runs in a pool of worker threads, or in turn in this thread where threads
+    # cannot start (then nothing here suspends, so no event loop is needed either).
+    inline = not is_async and not threads_available()
+    pool = ThreadPoolExecutor(max_workers=8) if not is_async and not inline else None
+    spawn: Callable[[Awaitable[Any]], Awaitable[Any]] = (
+        _now_or_later if inline else asyncio.ensure_future
+    )
+    gather: Callable[..., Awaitable[list[Any]]] = _in_turn if inline else asyncio.gather
 
     async def call(fn: Callable[[], Any]) -> Any:
         if is_async:
@@ -119,16 +153,18 @@ async def collect_records(
             value = fn()
             return list(value) if isinstance(value, Pager) else value
 
-        return await loop.run_in_executor(pool, run)
+        if pool is None:
+            return run()
+        return await asyncio.get_running_loop().run_in_executor(pool, run)
 
     wanted = list(dict.fromkeys(accounts)) if accounts is not None else None
     bar = _Progress(progress, 4)
     try:
-        user_task = asyncio.ensure_future(_try(call(lambda: client.user.get())))
-        acct_task = asyncio.ensure_future(_try(call(lambda: client.accounts.list())))
-        zone_task = asyncio.ensure_future(_try(call(lambda: client.zones.list())))
+        user_task = spawn(_try(call(lambda: client.user.get())))
+        acct_task = spawn(_try(call(lambda: client.accounts.list())))
+        zone_task = spawn(_try(call(lambda: client.zones.list())))
         user_tokens_task = (
-            asyncio.ensure_future(_try(call(lambda: client.tokens.list(include_expired=True))))
+            spawn(_try(call(lambda: client.tokens.list(include_expired=True))))
             if include_user
             else None
         )
@@ -176,7 +212,7 @@ async def collect_records(
                 return account_id, None
             return account_id, list(found or [])
 
-        by_account = dict(await asyncio.gather(*(account_tokens(a) for a in ids)))
+        by_account = dict(await gather(*(account_tokens(a) for a in ids)))
         usage_rows: Any = None
         if usage is True:
             since = (now or datetime.now(UTC)) - timedelta(days=usage_days)
@@ -197,7 +233,7 @@ async def collect_records(
                     return []
                 return list(found or [])
 
-            chunks = await asyncio.gather(*(logs(a) for a in ids))
+            chunks = await gather(*(logs(a) for a in ids))
             usage_rows = [_log_row(r) for chunk in chunks for r in chunk]
         elif usage is not None and usage is not False:
             usage_rows = usage
@@ -262,10 +298,16 @@ async def audit_async(
     profile: str | Profile = "baseline",
     suppressions: Any = None,
 ) -> Audit:
-    """``await``-able :func:`audit` (for code already inside an event loop)."""
+    """``await``-able :func:`audit`, for code already inside an event loop (Jupyter,
+    JupyterLite): ``audit = await cft.audit_async(client, usage=..., now=...)``.
+
+    Takes what :func:`audit` takes. With an :class:`~cftokens.AsyncClient` (or a Sandbox) the
+    calls run concurrently on the running loop; a sync :class:`~cftokens.Client` runs in
+    worker threads, or one call after the other where threads cannot start.
+    """
     from .core import Audit
 
-    client, now = _source(client, now)
+    client, now = _source(client, now, sync=not threads_available())
     collected = await collect_records(
         client,
         accounts=accounts,
@@ -288,15 +330,17 @@ async def audit_async(
     )
 
 
-def _source(client: Any, now: datetime | None) -> tuple[Any, datetime | None]:
+def _source(
+    client: Any, now: datetime | None, *, sync: bool = False
+) -> tuple[Any, datetime | None]:
     """The client to collect with, and the audit's clock: a Sandbox gives its bootstrap
-    client and its own clock (unless ``now`` is given)."""
+    client (a sync one when ``sync``) and its own clock (unless ``now`` is given)."""
     from ..client import AsyncClient, Client
     from ..sandbox import Sandbox
 
     if isinstance(client, Sandbox):
         now = client.clock.now() if now is None else now
-        client = client.async_client()
+        client = client.client() if sync else client.async_client()
     if not isinstance(client, AsyncClient | Client):
         raise InvalidInput(
             f"audit() takes a cftokens.Client, AsyncClient or Sandbox, got "
@@ -327,10 +371,26 @@ def audit(
     v2 for the last 30 days), or a usage source (the sandbox journal, Audit Logs v2 records,
     a usage table).
     ``now``: the audit's clock. ``progress``: a tqdm progress bar (a widget in Jupyter).
-    Works inside Jupyter's running event loop too (the collection then runs in a worker
-    thread).
+    Works inside a running event loop too (Jupyter): the collection then runs in a worker
+    thread with its own loop, or, where threads cannot start (JupyterLite, Pyodide), one call
+    after the other in this thread with a sync Client or a Sandbox (an AsyncClient there needs
+    ``await cft.audit_async(...)``).
     """
-    client, now = _source(client, now)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        in_loop = False
+    else:
+        in_loop = True
+    threads = threads_available()
+    client, now = _source(client, now, sync=not threads)
+    if in_loop and not threads and _is_async(client):
+        raise InvalidInput(
+            "cftokens.audit() cannot run an AsyncClient here: an event loop is running and "
+            "threads cannot start (JupyterLite, Pyodide). Use "
+            "`audit = await cft.audit_async(client, ...)`, or pass a sync cft.Client or the "
+            "Sandbox itself"
+        )
     coro = audit_async(
         client,
         accounts=accounts,
@@ -354,20 +414,35 @@ def audit(
                 result["error"] = exc
         result["warnings"] = caught
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
+    if not in_loop:
         runner()
-    else:  # inside a running loop (Jupyter): run in a worker thread with its own loop
+    elif threads:  # inside a running loop (Jupyter): a worker thread with its own loop
         thread = threading.Thread(target=runner, name="cftokens-audit")
         thread.start()
         thread.join()
+    else:  # a running loop and no threads: a sync client's collection never suspends
+        with warnings.catch_warnings(record=True) as caught:
+            try:
+                result["value"] = _run_without_loop(coro)
+            except BaseException as exc:
+                result["error"] = exc
+        result["warnings"] = caught
     for caught in result["warnings"]:
         warnings.warn(caught.message, caught.category, stacklevel=stacklevel)
     if "error" in result:
         raise result["error"]
     value: Audit = result["value"]
     return value
+
+
+def _run_without_loop(coro: Any) -> Any:
+    """Run a coroutine that never suspends (a sync client collected in turn) to its end."""
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coro.close()
+    raise RuntimeError("cftokens audit: the collection waited on the event loop; report this")
 
 
 def _caller_stacklevel() -> int:

@@ -30,8 +30,9 @@ Not emulated
 - Origin CA keys (``X-Auth-User-Service-Key``), OAuth, the dashboard, 2FA, SSO, member
   invitations and other account-membership endpoints (memberships are seeded, not managed).
 - R2 bucket-scoped permission groups on the wire (accepted in the catalogue, never granted).
-- Per-IP limits (200 requests per second per IP), Cloudflare's audit log retention (the
-  journal keeps everything), the Audit Logs v2 ``product_category`` filter and ``/history``.
+- Per-IP limits (200 requests per second per IP), the Audit Logs v2 ``product_category``
+  filter and ``/history``. (Retention is emulated: the journal keeps everything, and the Audit
+  Logs v2 API refuses a ``since`` older than its 30 days.)
 - Zone plans, settings, activation checks, name-server verification.
 
 Emulated (paths under ``/client/v4``; envelopes and fields as Cloudflare's OpenAPI schema)

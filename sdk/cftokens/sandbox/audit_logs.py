@@ -1,11 +1,14 @@
 """Cloudflare Audit Logs (version 2) served from the request journal.
 
 ``GET /accounts/{account_id}/logs/audit?since=…&before=…`` (both required, as on Cloudflare;
-a date ``2026-10-01`` or an RFC 3339 time) returns the authenticated requests whose target is
-the account (its own paths, or a zone of the account) and whose actor belongs to it (a member
-user, or one of its account-owned tokens: another account's refused attempts stay out of this
-account's log, with their email, token, address and User-Agent), newest first (``direction=asc`` for
-oldest first), ``limit`` records per page (default 100, at most 1000) and an opaque ``cursor``.
+a date ``2026-10-01`` or an RFC 3339 time; Audit Logs v2 keeps 30 days, so a ``since`` before
+the first day of that window, midnight UTC 30 days before the sandbox's clock, is refused with a
+400 that names the oldest date allowed: the journal keeps everything, the API serves 30 days)
+returns the authenticated requests whose target is the account (its own paths, or a zone of
+the account) and whose actor belongs to it (a member user, or one of its account-owned tokens:
+another account's refused attempts stay out of this account's log, with their email, token,
+address and User-Agent), newest first (``direction=asc`` for oldest first), ``limit`` records
+per page (default 100, at most 1000) and an opaque ``cursor``.
 ``result_info`` carries ``count`` and the next cursor both as ``cursor`` and as
 ``cursors.after`` (the two shapes Cloudflare's SDKs read); no cursor on the last page.
 
@@ -27,7 +30,7 @@ import hashlib
 import re
 import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -48,6 +51,9 @@ _ACTION_TYPES = {
     "PATCH": "update",
     "DELETE": "delete",
 }
+#: Audit Logs v2 retention, in days (Cloudflare keeps 30 days of audit logs).
+RETENTION_DAYS = 30
+
 _PAGING = {"since", "before", "cursor", "limit", "direction", "per_page", "page"}
 
 # Emulated products: operationId prefix -> (product, resource type).
@@ -256,6 +262,15 @@ def list_audit_logs(call: Call) -> dict[str, Any]:
     query = call.query
     since = _time(query.get("since"), "since")
     before = _time(query.get("before"), "before")
+    oldest = (call.now - timedelta(days=RETENTION_DAYS)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    if since < ts(oldest):
+        raise SandboxError.bad_request(
+            f"since: Audit Logs v2 keeps {RETENTION_DAYS} days of history, so since may not be "
+            f"earlier than {oldest:%Y-%m-%d} (the API's clock reads "
+            f"{call.now:%Y-%m-%dT%H:%M:%SZ}); for older activity use a Logpush job's copies"
+        )
     if since >= before:
         raise SandboxError.bad_request("since: must be earlier than before")
     direction = query_choice(query, "direction", ("asc", "desc"), "desc")
