@@ -81,11 +81,20 @@ def execute(path: Path, *, extra_cells: list[str] | None = None) -> tuple[Any, f
     import nbformat
     from nbclient import NotebookClient
 
+    class Client(NotebookClient):  # type: ignore[misc]
+        def handle_comm_msg(self, outs: Any, msg: dict[str, Any], cell_index: int) -> None:
+            """A closed widget is gone, as JupyterLab saves the state: keep none of it."""
+            if msg["msg_type"] == "comm_close":
+                self.widget_state.pop(msg["content"]["comm_id"], None)
+                self.widget_buffers.pop(msg["content"]["comm_id"], None)
+                return
+            super().handle_comm_msg(outs, msg, cell_index)
+
     nb = nbformat.read(path, as_version=4)
     own = len(nb.cells)
     for source in extra_cells or []:
         nb.cells.append(nbformat.v4.new_code_cell(source))
-    client = NotebookClient(
+    client = Client(
         nb,
         timeout=TIMEOUT,
         kernel_name="python3",

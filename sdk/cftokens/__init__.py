@@ -130,6 +130,7 @@ _SUBMODULES = frozenset(
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from . import course
     from .advisor import Advice, RightSize, least_privilege, least_privilege_from_usage, rightsize
     from .audit import Audit, Finding, Severity, audit, audit_async
     from .catalog import (
@@ -170,7 +171,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .widgets import AuditExplorer, TokenBuilder
 
 
+# Sub-modules offered as attributes (``cft.course.lesson(3, sb)``), imported on first use.
+_SUBMODULES = {"course"}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         if name in _SUBMODULES:  # cftokens.model etc. before anything imported them
@@ -182,7 +191,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
 
 
 __all__ = [
@@ -252,6 +261,7 @@ __all__ = [
     "__version__",
     "audit",
     "audit_async",
+    "course",
     "effective_grants",
     "evaluate",
     "evaluate_request",

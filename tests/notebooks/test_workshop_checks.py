@@ -16,39 +16,59 @@ WRONG = {
     "spec1": (
         'spec1 = cft.TokenSpec(name="x", policies=[cft.Policy.allow(["DNS Write"], '
         'zones=[zone["acme-shop.example"]])], expires_on=now + timedelta(days=7))',
-        "refuse requests from outside 45.83.12.0/28",
+        "It works from 45.83.12.16, 45.83.11.255, 198.51.100.4, 2001:db8::1: allow only 45.83.12.0/28",
     ),
     "spec2": (
         'spec2 = cft.TokenSpec(name="x", policies=[cft.Policy.allow(["DNS Write"], zones=['
         'zone[z.name] for z in directory.zones_of(production.id) if z.name != "acme.example"])])',
-        "also cover production zones added later",
+        "It lacks what the web team needs: DNS Write on zones added later to Acme Production.",
     ),
     "created3": (
         'created3 = client.tokens.create(cft.TokenSpec(name="dns-maintenance", policies=['
         'cft.Policy.allow(["DNS Read"], zones=[zone["acme-status.example"]])], '
         "expires_on=now + timedelta(days=2)))",
-        "be unusable now UTC",
+        "It is usable now (2026-11-02 09:00 UTC)",
     ),
-    "names4": ('names4 = {"cert-manager", "ci-deploy-shop"}', "not in the answer: ci-deploy-shop"),
+    "names4": (
+        'names4 = {"cert-manager", "ci-deploy-shop"}',
+        "ci-deploy-shop should not be in the answer: it cannot change the DNS of acme.example",
+    ),
     "spec5": (
         "spec5 = grafana.to_spec()",
-        "remove DNS Write: the dashboard only reads",
+        "It allows more than the dashboard (by its requests) needs: DNS Write on acme-shop.example and acme.example.",
     ),
     "ip6": ('ip6 = "203.0.113.9"', "203.0.113.9 did not use the Global API Key"),
 }
 
+# Over-privileged answers the checks once called correct (issue 12), and answers of the wrong type.
+OVER = {
+    "spec2": (
+        'spec2 = spec2.replace(policies=spec2.policies + (cft.Policy.allow(["Account API Tokens Write"], accounts=[production.id]),))',
+        "It allows more than the web team needs: Account API Tokens Write on the account Acme Production.",
+    ),
+    "created3": ("created3 = created3.token.to_spec()", "created3 holds a cft.TokenSpec, a design"),
+    "names4": ('names4 = "cert-manager"', "names4 is one string ('cert-manager')"),
+    "spec5": (
+        'spec5 = spec5.replace(policies=spec5.policies + (cft.Policy.allow(["DNS Write", "Zone Settings Write"], all_zones=True),))',
+        "It allows more than the dashboard (by its requests) needs: DNS Write on every zone of every account",
+    ),
+}
+
 
 @pytest.mark.slow
-def test_each_check_reports_a_wrong_answer(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wrong", [WRONG, OVER], ids=["wrong", "over-privileged-or-mistyped"])
+def test_each_check_reports_a_wrong_answer(
+    tmp_path: Path, wrong: dict[str, tuple[str, str]]
+) -> None:
     """With a wrong answer in every exercise, every check prints "not yet" and the reason."""
     nb = nbformat.read(SOLUTIONS, as_version=4)
     answered: dict[str, int] = {}
     for index, cell in enumerate(nb.cells):
-        for variable in WRONG:
+        for variable in wrong:
             if cell.cell_type == "code" and re.search(rf"^{variable} = ", cell.source, re.M):
                 answered[variable] = index
-                cell.source += "\n" + WRONG[variable][0]
-    assert set(answered) == set(WRONG)
+                cell.source += "\n" + wrong[variable][0]
+    assert set(answered) == set(wrong)
     path = tmp_path / "mutated-solutions.ipynb"
     nbformat.write(nb, path)
     ran, _ = runner().execute(path)
@@ -56,4 +76,5 @@ def test_each_check_reports_a_wrong_answer(tmp_path: Path) -> None:
         check = ran.cells[index + 1]
         text = "".join(o.get("text", "") for o in check.outputs)
         assert check.source.startswith("check_"), check.source
-        assert "not yet" in text and WRONG[variable][1] in text, (variable, text)
+        flat = " ".join(text.split())  # messages are wrapped at 96 columns
+        assert "not yet" in text and wrong[variable][1] in flat, (variable, text)

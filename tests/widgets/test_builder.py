@@ -267,3 +267,20 @@ def test_search_reads_the_names_people_write(
     editor = TokenBuilder(directory).policies[0]
     editor.search.value = typed
     assert editor.results.options[0][0] == first
+
+
+def test_close_frees_every_widget_of_the_form(directory: cft.Directory) -> None:
+    """close() closes the whole form, so no state of it is kept (e.g. in a saved notebook)."""
+    import ipywidgets.widgets.widget as widget_module
+
+    builder = TokenBuilder(directory, name="closing")
+    builder.policies[0].search.value = "dns"
+    ids = set()
+    stack: list[Any] = [builder.widget]
+    while stack:
+        widget = stack.pop()
+        stack.extend(getattr(widget, "children", ()))
+        ids.add(widget.model_id)
+    assert ids <= set(widget_module._instances)
+    builder.close()
+    assert not ids & set(widget_module._instances)

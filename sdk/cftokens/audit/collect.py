@@ -308,14 +308,20 @@ async def audit_async(
     from .core import Audit
 
     client, now = _source(client, now, sync=not threads_available())
-    collected = await collect_records(
-        client,
-        accounts=accounts,
-        include_user=include_user,
-        usage=usage,
-        now=now,
-        progress=progress,
-    )
+    # Gap warnings are issued again at the caller's line (a notebook cell), not asyncio's.
+    stacklevel = _caller_stacklevel()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AuditGapWarning)
+        collected = await collect_records(
+            client,
+            accounts=accounts,
+            include_user=include_user,
+            usage=usage,
+            now=now,
+            progress=progress,
+        )
+    for warning in caught:
+        warnings.warn(warning.message, warning.category, stacklevel=stacklevel)
     return Audit.from_records(
         tokens=collected["tokens"],
         account_tokens=collected["account_tokens"],

@@ -326,6 +326,21 @@ class TokenBuilder:
             bundle["text/plain"] = repr(self)
         return bundle
 
+    def close(self) -> None:
+        """Close every widget of the form: the kernel frees them, and a saved notebook keeps
+        no state of a form that was only driven in code."""
+        stack: list[Any] = [self.widget, *(e.box for e in self.policies)]
+        seen: set[int] = set()
+        while stack:
+            widget = stack.pop()
+            if id(widget) in seen or not isinstance(widget, w.Widget):
+                continue
+            seen.add(id(widget))
+            for key in widget.keys:  # children, layout, style: every widget it refers to
+                value = getattr(widget, key, None)
+                stack.extend(value if isinstance(value, list | tuple) else [value])
+            widget.close()
+
     def __repr__(self) -> str:
         state = "ready" if self._spec is not None else "incomplete"
         return f"<TokenBuilder {self.name.value!r} ({state}, {len(self.policies)} policies)>"
