@@ -121,6 +121,7 @@ _SUBMODULES = frozenset(
         "catalog",
         "cli",
         "client",
+        "course",
         "leak",
         "model",
         "policy",
@@ -171,15 +172,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .widgets import AuditExplorer, TokenBuilder
 
 
-# Sub-modules offered as attributes (``cft.course.lesson(3, sb)``), imported on first use.
-_SUBMODULES = {"course"}
-
-
 def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
-        globals()[name] = value
-        return value
     module = _LAZY.get(name)
     if module is None:
         if name in _SUBMODULES:  # cftokens.model etc. before anything imported them
@@ -191,7 +184,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

@@ -9,9 +9,8 @@ account-owned). With an admin credential (a :class:`~cftokens.Client` or a
   ``findings``: the audit's rules on it; ``similar``: other live tokens holding the same
   permissions on the same resources (``Audit.who_can``).
 - ``activity``: its Audit Logs v2 records since ``since`` (default: its last roll in its
-  account's Audit Logs within 90 days, else 30 days; a user token's rolls are not in account
-  logs), each source IP outside its allowlist or never seen before ``since``
-  flagged; ``activity_summary`` by action and resource.
+  account's Audit Logs v2, which keep 30 days, else 30 days; a user token's rolls are not in
+  account logs), each source IP outside its allowlist or never seen before ``since`` flagged; ``activity_summary`` by action and resource.
 - ``dependents``: who used it before ``since`` (source IP and user agent): what breaks when it
   is rolled; ``replacement``: :func:`~cftokens.least_privilege_from_usage` over that usage.
 - ``plan``: roll (the new secret written once to a new 0600 file, never printed), disable (a
@@ -44,7 +43,13 @@ if TYPE_CHECKING:
 __all__ = ["Action", "Gap", "Step", "Triage", "triage"]
 
 DEFAULT_WINDOW = timedelta(days=30)
-ROLL_LOOKBACK = timedelta(days=90)
+# Audit Logs v2 keeps 30 days: Cloudflare (and the sandbox) refuse an older ``since``.
+AUDIT_LOGS_KEPT = timedelta(days=30)
+
+
+def _oldest_kept(now: datetime) -> datetime:
+    """The oldest ``since`` Audit Logs v2 serves: midnight UTC, 30 days before ``now``."""
+    return (now - AUDIT_LOGS_KEPT).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @frozen(kw_only=True)
@@ -279,7 +284,7 @@ class Triage:
             rolls = [
                 r.time
                 for r in self._client.account(self.owner_id).audit_logs.list(
-                    since=self.now - ROLL_LOOKBACK,
+                    since=_oldest_kept(self.now),
                     before=self.now,
                     resource_id=tid,
                     raw_method="PUT",
@@ -299,12 +304,13 @@ class Triage:
             else:
                 self.since = self.now - DEFAULT_WINDOW
                 self.since_reason = (
-                    "30 days: no roll in the last 90 days of its account's Audit Logs"
+                    "30 days: no roll in the 30 days its account's Audit Logs v2 keep"
                     if self.owner_kind == "account"
                     else "30 days: a user token's rolls are not in account Audit Logs"
                 )
         since = self.since
         window_start = since - DEFAULT_WINDOW  # the usage before it: dependents, baseline
+        window_start = max(window_start, _oldest_kept(self.now))  # nothing older is served
         records: list[Any] = []
         for account_id in self._accounts(tid):
             try:
