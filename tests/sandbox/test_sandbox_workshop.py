@@ -9,7 +9,7 @@ import logging
 import os
 import stat
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,11 @@ def test_refused_requests_of_another_attendee_stay_out_of_my_audit_log() -> None
     owner.get(f"/zones/{b_zone.id}/dns_records", headers=headers)
     logs = owner.get(
         f"/accounts/{b_account}/logs/audit",
-        params={"since": "2000-01-01", "before": "2100-01-01", "limit": 1000},
+        params={  # the whole 30 days Audit Logs v2 keeps
+            "since": (sb.clock.now() - timedelta(days=30)).strftime("%Y-%m-%d"),
+            "before": "2100-01-01",
+            "limit": 1000,
+        },
         headers=headers,
     )
     assert logs.status_code == 200, logs.text
