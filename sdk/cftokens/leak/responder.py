@@ -10,7 +10,8 @@ account-owned). With an admin credential (a :class:`~cftokens.Client` or a
   permissions on the same resources (``Audit.who_can``).
 - ``activity``: its Audit Logs v2 records since ``since`` (default: its last roll in its
   account's Audit Logs v2, which keep 30 days, else 30 days; a user token's rolls are not in
-  account logs), each source IP outside its allowlist or never seen before ``since`` flagged; ``activity_summary`` by action and resource.
+  account logs), each source IP outside its allowlist or never seen before ``since`` flagged;
+  ``activity_summary`` by action and resource.
 - ``dependents``: who used it before ``since`` (source IP and user agent): what breaks when it
   is rolled; ``replacement``: :func:`~cftokens.least_privilege_from_usage` over that usage.
 - ``plan``: roll (the new secret written once to a new 0600 file, never printed), disable (a
