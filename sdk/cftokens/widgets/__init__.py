@@ -12,7 +12,7 @@ No secret ever becomes widget state a saved notebook would keep.
 
 from ..errors import require_extra
 
-require_extra("notebook", "cftokens' notebook widgets", "ipywidgets", "anywidget")
+require_extra("notebook", "cftokens.widgets (the notebook widgets)", "ipywidgets", "anywidget")
 
 from .builder import PolicyEditor, TokenBuilder, group_label  # noqa: E402
 from .explorer import AuditExplorer  # noqa: E402
