@@ -224,3 +224,46 @@ def test_every_fix_built_from_usage_is_a_body_cloudflare_accepts(with_usage: Aud
     assert applied >= 10
     fix = with_usage.fix(_id(with_usage, "legacy-analytics"))
     assert "Analytics Read (legacy)" in str(fix)
+
+
+def test_account_owned_copy_is_accepted_and_keeps_the_job_working(with_usage: Audit) -> None:
+    """CFT-ID-02's fix (an account-owned copy of a personal token doing automation) copied the
+    user token verbatim: flat zone keys, which an account-owned token must nest under its
+    account, and grants on the user, which it cannot hold at all; every such POST was refused.
+    Now the copy nests the zones, is accepted, and replays what the token used; a token that
+    needs grants on the user gets no request, and the fix says why."""
+    sandbox = cft.Sandbox.demo()
+    admin = cft.Client(
+        api_key=sandbox.global_api_key,
+        email=sandbox.user.email,
+        transport=sandbox.transport(),
+        rate_limit=None,
+    )
+    copies = []
+    for row in with_usage.tokens.itertuples():
+        tid = str(row.token_id)
+        fix = with_usage.fix(tid)
+        if "account-owned" not in str(fix):
+            continue
+        if fix.method != "POST":
+            assert fix.body is None and "on the user" in str(fix), str(fix)
+            copies.append((row.name, None))
+            continue
+        created = admin.request("POST", fix.path, json=fix.body)
+        secret = created["value"]
+        refused = []
+        for (method, path, ip), _ in _used(with_usage, tid).groupby(
+            ["method", "path", "ip"], observed=True
+        ):
+            client = sandbox.client(token=secret, ip=str(ip), max_retries=0, rate_limit=None)
+            try:
+                client.request(str(method), str(path))
+            except (PermissionDenied, AuthenticationError) as exc:
+                refused.append(f"{method} {path}: {exc}")
+            except cft.APIError:
+                pass
+        assert not refused, (row.name, refused[:2])
+        copies.append((row.name, fix.method))
+    named = dict(copies)
+    assert named.get("noop-deny") == "POST" and named.get("renamed-group-token") == "POST"
+    assert named.get("token-inventory-readonly", "missing") is None

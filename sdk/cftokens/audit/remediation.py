@@ -20,7 +20,14 @@ from typing import Any
 from attrs import frozen
 
 from ..model._util import is_id
-from ..model.resources import ZONE_PREFIX, Resource
+from ..model.resources import (
+    ACCOUNT_PREFIX,
+    ALL_ACCOUNTS_KEY,
+    ALL_ZONES_KEY,
+    USER_PREFIX,
+    ZONE_PREFIX,
+    Resource,
+)
 from ..model.token import TokenSpec
 from .steps import (
     PLACEHOLDER_PREFIX,
@@ -723,6 +730,20 @@ def _recreate(
     account = fix[1]
     body = _body(payload)
     body.pop("status", None)
+    blocker = _as_account_owned(body, account, names.directory)
+    if blocker is not None:
+        return Remediation(
+            method="GET",
+            path=path,
+            body=None,
+            summary=(
+                f"no request: an account-owned copy on {names.account(account)} cannot hold "
+                f"{blocker}; create an account-owned token for the job "
+                "(cftokens.least_privilege), switch the job to it, then delete this one"
+            ),
+            token_name=common.name,
+            evidence=common.evidence,
+        )
     step = Recreate(
         text=f"create an account-owned copy on {names.account(account)}, then DELETE {path}"
     )
@@ -737,6 +758,49 @@ def _recreate(
         token_name=common.name,
         evidence=common.evidence,
     )
+
+
+def _as_account_owned(body: dict[str, Any], account: str, directory: Any) -> str | None:
+    """Rewrite a user token's policies for an account-owned copy on ``account``: zone keys
+    nested under the account, as Cloudflare requires of account-owned tokens. Returns what the
+    copy cannot hold (grants on the user, other accounts, zones of other accounts), else None."""
+    own = ACCOUNT_PREFIX + account
+    extra: list[dict[str, Any]] = []
+    for policy in body.get("policies") or []:
+        nested: dict[str, Any] = {}
+        kept: dict[str, Any] = {}
+        for key, value in (policy.get("resources") or {}).items():
+            if key.startswith(USER_PREFIX):
+                return "grants on the user (the tokens API of a person)"
+            if key in (ALL_ZONES_KEY, ALL_ACCOUNTS_KEY):
+                return "grants on every account"
+            if key.startswith(ZONE_PREFIX):
+                zone = key[len(ZONE_PREFIX) :]
+                found = directory.zone_account(zone) if directory is not None else None
+                if found != account:
+                    return f"{_describe_key(key, directory)} of another account"
+                nested[key] = value
+            elif key == own and isinstance(value, Mapping):
+                nested.update(value)
+            elif key == own:
+                kept[key] = value
+            else:
+                return f"{_describe_key(key, directory)} (another account)"
+        if nested and own in kept:  # an account grant and zone grants: two policies
+            extra.append({**policy, "resources": {own: nested}})
+            extra[-1].pop("id", None)
+        elif nested:
+            kept[own] = nested
+        policy["resources"] = kept
+    body["policies"].extend(extra)
+    return None
+
+
+def _describe_key(key: str, directory: Any) -> str:
+    try:
+        return " ".join(a.describe(directory) for a in Resource.from_api({key: "*"}))
+    except Exception:
+        return key
 
 
 def apply_fixes(
