@@ -211,20 +211,26 @@ def msp_inventory(
     now: datetime = NOW,
 ) -> dict[str, Any]:
     """A managed-service provider's inventory (keyword arguments for
-    :meth:`Audit.from_records`), within Cloudflare's quotas.
+    :meth:`Audit.from_records`).
 
     Zones per account are heavy-tailed (Zipf, exponent 1.1: the largest client holds ~19% of
-    the zones, the median one ~25); every account has at least one zone. 50 user-owned tokens
-    (the per-user quota); the rest are account-owned, more in larger accounts (in proportion
-    to the square root of their zone count), at most 500 per account. Per token: a share
-    ``all_zones`` holds a zone policy on all zones, ``account_zones`` one on all zones of its
-    account, the rest on 1–6 named zones of its account; ~40% add an account-level policy on
-    their account; a share ``deny`` carries a deny policy that narrows a wildcard.
+    the zones, the median one ~25); every account has at least one zone. A share
+    ``all_zones`` of the tokens holds a zone policy on all zones: those are user-owned (an
+    account-owned token reaches only its own account), the staff's tokens collected into one
+    audit (at 50 user tokens per user, ~120 staff for 6,000 tokens), plus 50 more user tokens
+    on named zones. The rest are account-owned, more in larger accounts (in proportion to the
+    square root of their zone count), at most 500 per account (the quota); a share
+    ``account_zones`` of all tokens holds all zones of its account, the others 1–6 named
+    zones of it, nested under the account as Cloudflare requires. ~40% add an account-level
+    policy on their account; a share ``deny`` carries a deny policy narrowing a wildcard.
     """
-    if n_tokens > USER_TOKEN_QUOTA + ACCOUNT_TOKEN_QUOTA * n_accounts:
+    n_all = round(n_tokens * all_zones)
+    n_user = min(n_tokens, n_all + USER_TOKEN_QUOTA)
+    n_account = n_tokens - n_user
+    if n_account > ACCOUNT_TOKEN_QUOTA * n_accounts:
         raise ValueError(
-            f"{n_tokens} tokens exceed the quotas of {n_accounts} accounts "
-            f"({ACCOUNT_TOKEN_QUOTA} account tokens each, {USER_TOKEN_QUOTA} user tokens)"
+            f"{n_account} account-owned tokens exceed the quota of {n_accounts} accounts "
+            f"({ACCOUNT_TOKEN_QUOTA} each)"
         )
     rng = random.Random(seed)
     accounts = [{"id": _hex(rng), "name": f"Client {i:03d}"} for i in range(n_accounts)]
@@ -242,8 +248,7 @@ def msp_inventory(
         )
         zones_of.setdefault(acct, []).append(zid)
     # account tokens per account: ∝ sqrt(zones), capped at the quota (water-filling)
-    n_user = min(USER_TOKEN_QUOTA, n_tokens)
-    left = n_tokens - n_user
+    left = n_account
     share = [len(zones_of.get(a["id"], ())) ** 0.5 for a in accounts]
     counts = [0] * n_accounts
     open_ = set(range(n_accounts))
@@ -261,22 +266,27 @@ def msp_inventory(
                 break
         left -= given
     user = {"id": _hex(rng), "email": "msp-admin@example.com"}
-    owners: list[int | None] = [None] * n_user + [i for i, c in enumerate(counts) for _ in range(c)]
+    # (owning account or None for a user token, holds all zones)
+    owners: list[tuple[int | None, bool]] = [(None, i < n_all) for i in range(n_user)]
+    owners += [(i, False) for i, c in enumerate(counts) for _ in range(c)]
+    p_account_zones = account_zones * n_tokens / max(n_account, 1)
+    p_deny = deny / max(all_zones + account_zones, 1e-9)
     user_tokens: list[dict[str, Any]] = []
     account_tokens: dict[str, list[dict[str, Any]]] = {}
-    for owner in owners:
+    for owner, everywhere in owners:
         acct_id = accounts[owner if owner is not None else rng.randrange(n_accounts)]["id"]
-        roll = rng.random()
-        if roll < all_zones:
+        wildcard = everywhere or (owner is not None and rng.random() < p_account_zones)
+        if everywhere:
             resources: dict[str, Any] = {"com.cloudflare.api.account.zone.*": "*"}
-        elif roll < all_zones + account_zones:
+        elif wildcard:
             resources = {
                 f"com.cloudflare.api.account.{acct_id}": {"com.cloudflare.api.account.zone.*": "*"}
             }
         else:
             pool = zones_of[acct_id]
-            picked = rng.sample(pool, min(len(pool), 1 + int(rng.expovariate(0.8))))
-            resources = {f"com.cloudflare.api.account.zone.{z}": "*" for z in picked[:6]}
+            picked = rng.sample(pool, min(len(pool), 1 + int(rng.expovariate(0.8))))[:6]
+            named = {f"com.cloudflare.api.account.zone.{z}": "*" for z in picked}
+            resources = named if owner is None else {f"com.cloudflare.api.account.{acct_id}": named}
         zone_groups = _pick(rng, _POPULAR_ZONE, "zone", min(int(rng.expovariate(0.45)) + 1, 8))
         policies: list[dict[str, Any]] = [
             {
@@ -297,14 +307,18 @@ def msp_inventory(
                     "resources": {f"com.cloudflare.api.account.{acct_id}": "*"},
                 }
             )
-        if roll < all_zones + account_zones and rng.random() < deny / (all_zones + account_zones):
+        if wildcard and rng.random() < p_deny:
             victim = rng.choice(zones_of[acct_id])
             policies.append(
                 {
                     "id": _hex(rng),
                     "effect": "deny",
                     "permission_groups": zone_groups[:1],
-                    "resources": {f"com.cloudflare.api.account.zone.{victim}": "*"},
+                    "resources": {
+                        f"com.cloudflare.api.account.{acct_id}": {
+                            f"com.cloudflare.api.account.zone.{victim}": "*"
+                        }
+                    },
                 }
             )
         token = _token(rng, now, policies)
