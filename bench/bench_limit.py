@@ -127,7 +127,7 @@ def main() -> None:
             f"At Cloudflare's {CLOUDFLARE_LIMIT:,} requests per 5 minutes those {total:,} "
             f"requests take at least {floor / 60:.0f} minutes ({math.ceil(total / 1200)} "
             "windows): collection, not computation, bounds a real audit of this size (the "
-            "audit itself, frames and rules, takes seconds: see the MSP section). An "
+            "audit's own computation is far shorter: see the MSP section). An "
             "account's own tokens could be listed by several users (each has its own "
             "budget; Cloudflare counts the limit per user), which is the only way to go faster.",
             "",
