@@ -137,3 +137,48 @@ def test_every_verify_shares_one_rate_limiter(demo: Sandbox) -> None:
     result = scan("-", stdin=io.BytesIO(text.encode()), verify=verifier)
     assert time.monotonic() - start >= 0.5
     assert [h.status for h in result.hits] == ["live"] * 3 and verifier.calls == 3
+
+
+def _answering(status: int, body: bytes, content_type: str = "application/json") -> Verifier:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers={"content-type": content_type})
+
+    return Verifier(base_url="http://127.0.0.1:9/client/v4", transport=httpx.MockTransport(answer))
+
+
+def test_only_cloudflares_invalid_token_answer_is_invalid() -> None:
+    """A 401/403 that is not Cloudflare's "Invalid API Token" (a proxy, another service, an
+    unknown code) says nothing about the secret: unknown, so --fail-on live fails closed."""
+    text = f"x {FAKE}\n".encode()
+    proxy = _answering(403, b"<html>Access denied by the corporate proxy</html>", "text/html")
+    other = _answering(
+        401, b'{"success":false,"errors":[{"code":9999,"message":"nope"}],"result":null}'
+    )
+    for verifier in (proxy, other):
+        result = scan("-", stdin=io.BytesIO(text), verify=verifier)
+        assert [h.status for h in result.hits] == ["unknown"]
+        assert result.failed("live")
+    invalid = _answering(
+        401, b'{"success":false,"errors":[{"code":1000,"message":"Invalid API Token"}]}'
+    )
+    assert [h.status for h in scan("-", stdin=io.BytesIO(text), verify=invalid).hits] == ["invalid"]
+
+
+def test_a_token_not_valid_yet_is_live_for_the_gate(demo: Sandbox, tmp_path: Path) -> None:
+    """A leaked token whose not_before is in the future will work then: live (with a note),
+    never passed by --fail-on live as expired/disabled."""
+    from datetime import timedelta
+
+    admin = demo.client()
+    spec = cft.templates["Edit zone DNS"].build(
+        zones=[demo.extras["zones"]["acme.example"]],
+        name="leak-later",
+        not_before=demo.clock.now() + timedelta(days=3),
+    )
+    later = admin.tokens.create(spec)
+    (tmp_path / "a.env").write_text(f"T={later.secret.reveal()}\n")
+    result = scan(tmp_path, verify=demo)
+    (hit,) = result.hits
+    assert (hit.status, hit.token_id) == ("live", later.id)
+    assert "not valid yet" in hit.note
+    assert result.failed("live")

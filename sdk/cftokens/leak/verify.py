@@ -7,9 +7,11 @@ Key is checked with ``GET /user`` and its e-mail (``X-Auth-Email``) when one sit
 file. Answers:
 
 ==================  ==========================================================================
-``live``            the API accepts it (an IP condition refusing this machine still means live)
-``expired/disabled``the token exists but is expired, disabled or not valid yet
-``invalid``         every path that applies answered "Invalid API Token" (or unknown key)
+``live``            the API accepts it (an IP condition refusing this machine still means live;
+                    a token not valid yet works from its ``not_before``: live, with a note)
+``expired/disabled``the token exists but is expired or disabled
+``invalid``         every path that applies answered "Invalid API Token" (code 1000, or 9109
+                    "Invalid access token"; 9103 for a key); any other refusal is ``unknown``
 ``unknown``         no answer (network, 5xx, 429) or no way to ask (an account token without
                     an account id, a key without its e-mail): treat it as live
 ==================  ==========================================================================
@@ -162,7 +164,11 @@ class Verifier:
                     account_id=account_id,
                     note="valid, but its IP condition refuses the address that asked",
                 )
-            return None
+            if _INVALID_TOKEN.intersection(exc.codes):
+                return None
+            # not Cloudflare's answer for a bad token (a proxy, another service, a new code):
+            # it says nothing about the secret
+            return Verification(status="unknown", note=_unexpected(exc))
         except (TransportError, RateLimited) as exc:
             return Verification(status="unknown", note=f"no answer: {type(exc).__name__}")
         except APIError as exc:
@@ -173,13 +179,17 @@ class Verifier:
         expires_on = result.expires_on.isoformat() if result.expires_on else None
         not_before = result.not_before.isoformat() if result.not_before else None
         pending = status == "active" and "not valid yet" in (result.message or "")
-        if status == "active" and not pending:
+        if status == "active":
+            # a token not valid yet works from its not_before: live for the gate and triage
             return Verification(
                 status="live",
                 token_id=result.id,
                 owner=owner,
                 account_id=account_id,
-                token_status=status,
+                token_status="not yet valid" if pending else status,
+                note=f"not valid yet: it works from {not_before or 'its not_before'}"
+                if pending
+                else "",
                 expires_on=expires_on,
                 not_before=not_before,
             )
@@ -188,8 +198,8 @@ class Verifier:
             token_id=result.id,
             owner=owner,
             account_id=account_id,
-            token_status=status if status != "active" else "not yet valid",
-            note=f"the token exists but is {status if status != 'active' else 'not valid yet'}",
+            token_status=status,
+            note=f"the token exists but is {status}",
             expires_on=expires_on,
             not_before=not_before,
         )
@@ -206,8 +216,10 @@ class Verifier:
             with self._client(api_key=secret, email=email) as client:
                 self.calls += 1
                 user = client.user.get()
-        except AuthenticationError:
-            return Verification(status="invalid", owner="key", note=f"refused for {email}")
+        except AuthenticationError as exc:
+            if _INVALID_KEY.intersection(exc.codes):
+                return Verification(status="invalid", owner="key", note=f"refused for {email}")
+            return Verification(status="unknown", owner="key", note=_unexpected(exc))
         except (TransportError, RateLimited) as exc:
             return Verification(
                 status="unknown", owner="key", note=f"no answer: {type(exc).__name__}"
@@ -215,6 +227,18 @@ class Verifier:
         except CloudflareError as exc:
             return Verification(status="unknown", owner="key", note=f"{type(exc).__name__}")
         return Verification(status="live", owner="key", note=f"the Global API Key of {user.email}")
+
+
+# Cloudflare's answers for a secret it does not accept: 1000 "Invalid API Token" (verify),
+# 9109 "Invalid access token"; 9103 "Unknown X-Auth-Key or X-Auth-Email" for a key.
+_INVALID_TOKEN = frozenset({1000, 9109})
+_INVALID_KEY = frozenset({9103})
+
+
+def _unexpected(exc: CloudflareError) -> str:
+    codes = ", ".join(str(c) for c in sorted(getattr(exc, "codes", ()))) or "none"
+    status = getattr(exc, "status", "?")
+    return f"the API answered HTTP {status} (codes: {codes}), not an 'invalid secret' answer"
 
 
 def _is_hex(value: str) -> bool:
