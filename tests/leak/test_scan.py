@@ -249,3 +249,32 @@ def test_hit_repr_has_no_secret() -> None:
     """A Hit's repr leaves the secret out."""
     hit = scan("-", stdin=io.BytesIO(TOKEN.encode())).hits[0]
     assert isinstance(hit, Hit) and TOKEN not in repr(hit) and BODY not in repr(hit)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_attributes_cannot_hide_a_committed_secret(tmp_path: Path) -> None:
+    """A repository's .gitattributes (-diff, binary) would make git log print "Binary files
+    differ" instead of the lines: the history is read as text, so the secret is still found;
+    a file holding a NUL byte is skipped with a note, as in a folder scan; a path with a
+    space (git ends its diff header with a tab) or a quote (git C-quotes it) is shown as it
+    is."""
+    _git(tmp_path, "init", "-q")
+    (tmp_path / ".gitattributes").write_text("*.env -diff\n*.cfg binary\n")
+    (tmp_path / "app.env").write_text(f"CLOUDFLARE_API_TOKEN={LEGACY}\n")
+    (tmp_path / "b.cfg").write_text(f"CLOUDFLARE_API_TOKEN={LEGACY}\n")
+    (tmp_path / "with space.txt").write_text(f"CLOUDFLARE_API_TOKEN={LEGACY}\n")
+    (tmp_path / 'quo"té.txt').write_text(f"CLOUDFLARE_API_TOKEN={LEGACY}\n")
+    (tmp_path / "nul.txt").write_bytes(f"CLOUDFLARE_API_TOKEN={LEGACY}\n\0\n".encode())
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-qm", "add")
+    _git(tmp_path, "rm", "-q", "app.env", "b.cfg", "with space.txt", 'quo"té.txt', "nul.txt")
+    _git(tmp_path, "commit", "-qm", "remove")
+    result = scan(tmp_path, git=True)
+    assert sorted(h.path for h in result.hits) == [
+        "app.env",
+        "b.cfg",
+        'quo"té.txt',
+        "with space.txt",
+    ]
+    (skipped,) = result.skipped
+    assert skipped.path.startswith("nul.txt @ ") and "binary" in skipped.reason

@@ -11,7 +11,9 @@ What is read:
   strings), and each hit says which cell and whether it sat in the source or an output.
 - **git history** (``git=True``, the path being a repository): every line any commit on any
   ref added, streamed from ``git log -p`` one line at a time, so a long history is never held
-  in memory. Each hit names the commit. Uncommitted changes are not history: scan the folder
+  in memory, read as text whatever the repository's ``.gitattributes`` say (``-diff`` or
+  ``binary`` cannot hide a line; what holds a NUL byte is skipped with a note). Each hit names
+  the commit. Uncommitted changes are not history: scan the folder
   too for those.
 - **stdin** (the path ``-``), read in blocks.
 
@@ -435,6 +437,7 @@ class _Scanner:
             "--no-color",
             "--no-ext-diff",
             "--no-textconv",
+            "--text",  # a repository's .gitattributes (-diff, binary) must not hide lines
             "--no-renames",
             "--unified=0",
             "--format=%x00commit %H %aI",
@@ -471,6 +474,10 @@ class _Scanner:
             if path is not None and added and not too_big:
                 data = b"".join(added)
                 lines = numbers
+                if b"\0" in data[:_SNIFF]:
+                    self.skip(f"{path} @ {commit[:12]}", "binary (a NUL byte in its first 8 KiB)")
+                    added, numbers, size = [], [], 0
+                    return
 
                 self.block(
                     data,
@@ -498,8 +505,7 @@ class _Scanner:
                 flush()
                 path = None
             elif raw.startswith(b"+++ "):
-                name = raw[4:].rstrip(b"\n").decode("utf-8", "replace")
-                path = None if name == "/dev/null" else name[2:] if name[:2] == "b/" else name
+                path = _diff_path(raw[4:])
             elif raw.startswith(b"@@ "):
                 m = re.match(rb"@@ -\d+(?:,\d+)? \+(\d+)", raw)
                 next_line = int(m.group(1)) if m else 0
@@ -516,6 +522,22 @@ class _Scanner:
                 next_line += 1
         flush()
         self.files += commits
+
+
+def _diff_path(raw: bytes) -> str | None:
+    """The file name of a ``+++`` line: git ends it with a tab when it holds a space, and
+    C-quotes it when it holds a quote, a backslash or a control character."""
+    name = raw.rstrip(b"\n")
+    if name.endswith(b"\t"):
+        name = name[:-1]
+    if name == b"/dev/null":
+        return None
+    if name.startswith(b'"') and name.endswith(b'"'):
+        import codecs
+
+        name = codecs.escape_decode(name[1:-1])[0]
+    text = name.decode("utf-8", "replace")
+    return text[2:] if text.startswith("b/") else text
 
 
 def scan(
