@@ -177,3 +177,20 @@ def test_default_window_starts_at_the_last_roll_of_an_account_token(leak: Sandbo
     t = cft.triage(new, admin=leak, account=production)
     assert t.since is not None and abs((t.since - rolled_at).total_seconds()) < 1
     assert t.since_reason == "its last roll (Audit Logs v2)"
+
+
+def test_without_usage_before_the_window_no_address_is_called_unexpected(leak: Sandbox) -> None:
+    """The default window (30 days) of the demo has no usage before it: "never seen before"
+    means nothing then. The plugin's own address is not flagged as the attacker, the plan says
+    the plugin breaks on a roll (not "no caller"), the summary says why nothing is flagged, and
+    no replacement is designed from usage that may be the attacker's."""
+    facts = leak.extras["leak"]
+    t = cft.triage(leaked_secret(leak), admin=leak)
+    assert not t._baseline and len(t.activity) > 13
+    assert not t.activity["flagged"].any()
+    assert {"185.199.108.20", facts["attacker_ip"]} <= set(t.dependents["ip"])
+    assert "185.199.108.20" in t.plan[0].breaks
+    text = str(t)
+    assert "no usage before" in text and "since=" in text
+    assert not any("unexpected use" in event for _, event in t.timeline())
+    assert t.replacement is None and "before the window" in (t.replacement_error or "")

@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         emit("\nactivity since the window start (flagged first):")
         emit(_table(result.activity_summary, ["flagged", "action", "resource", "result",
                                                "requests"]))  # fmt: skip
-        emit("\nwhat depends on it (before the window):")
+        emit("\nwhat depends on it (its callers before the window, else in it):")
         emit(_table(result.dependents, ["ip", "user_agent", "requests", "last"]))
         emit("\ncontainment options:")
         for step in result.plan:

@@ -465,7 +465,15 @@ class Triage:
                 + "; ".join(str(g) for g in minor)
                 + "."
             )
-        if self._records:
+        if self._records and not self._baseline and not self.activity["flagged"].any():
+            ips = ", ".join(sorted(self.activity["ip"].dropna().unique()))
+            out.append(
+                f"Since {self.since:%Y-%m-%d %H:%M} UTC ({self.since_reason}) it made "
+                f"{len(self._records)} request(s), from {ips}; there is no usage before the "
+                "window to tell expected addresses from unexpected ones: give since= "
+                "(--since) the time of the leak."
+            )
+        elif self._records:
             flagged = self.activity[self.activity["flagged"]]
             out.append(
                 f"Since {self.since:%Y-%m-%d %H:%M} UTC ({self.since_reason}) it made "
@@ -550,7 +558,7 @@ class Triage:
                 address = ipaddress.ip_address(ip)
                 if allow and not any(address in n for n in allow):
                     reasons.append("outside the allowlist")
-                if ip not in known:
+                if known and ip not in known:  # without earlier usage, nothing to compare
                     reasons.append("never seen before the window")
             path = (r.raw_uri or "").split("?")[0].removeprefix("/client/v4")
             rows.append(
@@ -617,8 +625,9 @@ class Triage:
 
     @property
     def dependents(self) -> pd.DataFrame:
-        """Who used the token before ``since``: requests by source IP and user agent, first
-        and last seen. These break when it is rolled, disabled or deleted."""
+        """Who used the token before ``since`` (without such usage: every caller not flagged
+        in the window): requests by source IP and user agent, first and last seen. These break
+        when it is rolled, disabled or deleted."""
         frame = self._frame(self._baseline, flag=False)
         if frame.empty:
             frame = self.activity
@@ -654,11 +663,7 @@ class Triage:
     def _design(self) -> None:
         from ..advisor import least_privilege_from_usage
 
-        usage = self._baseline or [
-            r
-            for r, flagged in zip(self._records, self.activity["flagged"], strict=True)
-            if not flagged
-        ]
+        usage = self._baseline  # not the window's: it may be the attacker's
         if not usage or self.token_id is None:
             self._replacement_error = "no usage before the window to design a replacement from"
             return
