@@ -153,6 +153,7 @@ addEventListener('load', () => {
   const out = {
     viewport: innerHeight, width: innerWidth,
     page: document.documentElement.scrollHeight,
+    scroll_width: document.documentElement.scrollWidth,
     banner: box(document.getElementById('incomplete')),
     first_fix: box(document.querySelector('#fix-first li')),
   };
@@ -199,6 +200,21 @@ def test_banner_and_first_fix_are_in_the_first_viewport_in_chromium(
     assert seen["banner"]["bottom"] <= seen["first_fix"]["top"]
     assert seen["first_fix"]["bottom"] <= seen["viewport"]
     assert seen["page"] > seen["viewport"]  # the rest follows below
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed (apt-get install -y chromium); .ci/run installs it",
+)
+def test_a_long_unbroken_name_does_not_widen_the_page(tmp_path: Path) -> None:
+    """A 120-character name without spaces (token names are anyone's) stretched the tokens
+    table past the window: the whole report scrolled sideways."""
+    from audit_helpers import good, run
+
+    audit = run(good("x" * 120), good("\U0001f600" * 60), good("a-" * 60))
+    audit.to_html(tmp_path / "report.html")
+    seen = _in_browser(tmp_path / "report.html", tmp_path)
+    assert seen["scroll_width"] <= seen["width"], seen
 
 
 def test_single_zone_audit_still_renders(tmp_path: Path) -> None:

@@ -348,6 +348,7 @@ h1{margin:0 0 .1em;font-size:1.6em}h2{border-bottom:2px solid #eee;padding-botto
 margin-top:1.4em}
 table{border-collapse:collapse;width:100%;font-size:13px;margin:.5em 0}
 th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
+td a,h3,li{overflow-wrap:anywhere}
 th{background:#f5f5f5}
 .sev{color:#fff;padding:1px 7px;border-radius:3px;font-size:12px;white-space:nowrap}
 .card{border:1px solid #ddd;border-radius:6px;padding:.5em 1em;margin:.8em 0}
