@@ -64,6 +64,7 @@ __all__ = [
     "UnknownOperation",
     "UnknownPermissionGroup",
     "UnknownTemplate",
+    "describe",
     "redact",
     "redact_uri",
     "require_extra",
@@ -143,14 +144,39 @@ def _redact_query(query: str, secrets: Sequence[str]) -> str:
 
 def shown(value: object, *, secrets: Sequence[str] = (), limit: int = 80) -> str:
     """``repr(value)`` for an error message: redacted first (so no prefix of a secret survives
-    the cut), then cut to about ``limit`` characters. Reads only the start of a huge value."""
+    the cut), then cut to about ``limit`` characters. Reads only the start of a huge string;
+    a container or a huge number is described, never formatted (a YAML alias bomb holds
+    billions of items)."""
     if isinstance(value, str | bytes) and len(value) > limit * 4:
         value = value[: limit * 4]
         text = repr(value)[:-1] + "…" + repr(value)[-1]
+    elif isinstance(value, bool | float | str | bytes) or value is None:
+        text = repr(value)
+    elif isinstance(value, int):
+        digits = int(abs(value).bit_length() * 0.30103) + 1
+        text = repr(value) if digits < 80 else f"an integer of about {digits:,} digits"
     else:
-        text = repr(value)[: limit * 4]
+        text = describe(value)
     clean = redact(text, secrets=secrets)
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+def describe(value: object) -> str:
+    """What a value from a document is, in words, without formatting it: ``a list of 3
+    items``, ``an object with 2 keys``, ``text``, ``a number``, ``true``, ``null``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, Mapping):
+        return f"an object with {len(value)} key{'s' if len(value) != 1 else ''}"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    return f"a {type(value).__name__}"
 
 
 class CloudflareError(Exception):

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -33,10 +32,11 @@ from typing import Any
 
 from attrs import field, frozen
 
+from .._doc import load_document
 from ..catalog import operations, permission_groups
 from ..catalog.groups import PermissionGroup
 from ..catalog.operations import Operation, OperationMatch, Target, normalise_path
-from ..errors import InvalidInput, UnknownPermissionGroup
+from ..errors import InvalidInput, UnknownPermissionGroup, describe, shown
 from ..model._util import is_id
 from ..model.directory import Directory
 
@@ -166,29 +166,11 @@ class Overrides:
         path = Path(source)
         if not path.exists():
             raise InvalidInput(
-                f"overrides file {str(path)!r} does not exist; give a JSON or YAML file mapping "
-                "'METHOD /path/template' (or an operationId) to a list of permission groups"
+                f"overrides file {shown(str(path))} does not exist; give a JSON or YAML file "
+                "mapping 'METHOD /path/template' (or an operationId) to a list of permission "
+                "groups"
             )
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() in (".yaml", ".yml"):
-            try:
-                import yaml
-            except ImportError:  # pragma: no cover - PyYAML ships with the dev extra
-                raise InvalidInput(
-                    "reading a YAML overrides file needs PyYAML (pip install pyyaml); "
-                    "or write the file as JSON"
-                ) from None
-            try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                raise InvalidInput(f"overrides file {path.name} is not valid YAML: {exc}") from None
-        else:
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InvalidInput(
-                    f"overrides file {path.name} is not valid JSON: {exc.msg} at line {exc.lineno}"
-                ) from None
+        data = load_document(path, what="overrides file")
         if not isinstance(data, Mapping):
             raise InvalidInput(
                 f"overrides file {path.name} must hold an object mapping intents to lists of "
@@ -206,17 +188,25 @@ class Overrides:
         for key, value in data.items():
             if not isinstance(key, str) or not key.strip():
                 raise InvalidInput(f"{origin}: every key must be 'METHOD /path' or an operationId")
+            label = shown(key, limit=80)
             names = [value] if isinstance(value, str) else value
             if not isinstance(names, list) or not names:
                 raise InvalidInput(
-                    f"{origin}: {key!r} must map to a non-empty list of permission group names"
+                    f"{origin}: {label} must map to a non-empty list of permission group names, "
+                    f"got {describe(value)}"
                 )
             groups: list[PermissionGroup] = []
-            for name in names:
+            for j, name in enumerate(names):
+                if not isinstance(name, str):
+                    # Checked before anything formats it: a YAML alias bomb is billions of items.
+                    raise InvalidInput(
+                        f"{origin}: {label}[{j}] must be a permission group name (text), got "
+                        f"{describe(name)}"
+                    )
                 try:
-                    groups.extend(permission_groups.lookup(str(name)))
+                    groups.extend(permission_groups.lookup(name))
                 except UnknownPermissionGroup as exc:
-                    raise InvalidInput(f"{origin}: {key!r}: {exc}") from None
+                    raise InvalidInput(f"{origin}: {label}: {exc}") from None
             text = key.strip()
             parts = text.split(None, 1)
             if len(parts) == 2 and parts[0].upper() in METHODS:
@@ -245,7 +235,7 @@ class Overrides:
                 )
             else:
                 raise InvalidInput(
-                    f"{origin}: {key!r} is neither 'METHOD /path' (METHOD one of "
+                    f"{origin}: {label} is neither 'METHOD /path' (METHOD one of "
                     f"{', '.join(METHODS)}) nor an operationId"
                 )
         return cls(rules)

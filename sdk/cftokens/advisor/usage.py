@@ -25,6 +25,7 @@ from typing import Any
 
 from attrs import frozen
 
+from .._doc import http_status
 from ..catalog import operations
 from ..catalog.operations import normalise_path
 from ..errors import InvalidInput
@@ -147,7 +148,7 @@ def usage_requests(
     matched = denied = 0
     first: datetime | None = None
     last: datetime | None = None
-    for row in _rows(rows):
+    for number, row in enumerate(_rows(rows), start=1):
         row_token = None if _missing(row["token_id"]) else str(row["token_id"])
         if token_id is not None and row_token != token_id:
             continue
@@ -169,7 +170,11 @@ def usage_requests(
                 "a usage row has no method or path; rows need method and path (journal) or "
                 "raw.method and raw.uri (Audit Logs v2)"
             )
-        status = None if _missing(row["status"]) else int(row["status"])
+        status = (
+            None
+            if _missing(row["status"])
+            else http_status(row["status"], f"usage[{number}].status")
+        )
         if status in DENIED_STATUSES and not include_denied:
             denied += 1
             continue

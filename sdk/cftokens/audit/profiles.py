@@ -15,34 +15,69 @@ from typing import Any
 
 from attrs import evolve, field, fields, frozen
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, shown
 
 __all__ = ["PROFILES", "Profile", "Thresholds"]
 
 
+def _within(low: float, high: float, whole: bool = True) -> Any:
+    """attrs validator: a number (a whole one when ``whole``) from ``low`` to ``high``."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        kind = int if whole else (int, float)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, kind)
+            or not low <= value <= high  # also refuses NaN
+        ):
+            what = "a whole number" if whole else "a number"
+            raise InvalidInput(
+                f"threshold {attribute.name} must be {what} from {low:g} to {high:g}, got "
+                f"{shown(value, limit=40)}"
+            )
+
+    return check
+
+
+_DAYS = _within(0, 36_500)  # up to a century: beyond it a date overflows
+_COUNT = _within(0, 1_000_000)
+_SHARE = _within(0, 1, whole=False)
+
+
 @frozen(kw_only=True)
 class Thresholds:
-    """The numbers the rules compare against (defaults from the rule catalogue)."""
+    """The numbers the rules compare against (defaults from the rule catalogue). Each is
+    checked: days from 0 to 36,500, prefixes within their address family, shares from 0 to
+    1, counts from 0 to 1,000,000."""
 
-    mint_max_days: int = 30  # CFT-PE-03: a minting token should expire within this many days
-    kitchen_write_groups: int = 10  # CFT-SC-04
-    kitchen_families: int = 3  # CFT-SC-04
-    kitchen_scope_share: float = 0.5  # CFT-SC-04
-    zone_use_share: float = 0.5  # CFT-SC-03: used zones / granted zones at or below this fires
-    usage_window_days: int = 30  # CFT-SC-03, SC-05, SC-06, ID-02
-    lifetime_days: int = 366  # CFT-LC-02
-    lifetime_write_days: int = 90  # CFT-LC-02 for tokens with write groups
-    rotation_days: int = 90  # CFT-LC-03
-    stale_days: int = 45  # CFT-LC-04
-    never_used_grace_days: int = 7  # CFT-LC-05
-    lapsed_days: int = 30  # CFT-LN-03: expired/disabled and still present this long
-    open_v4_prefix: int = 16  # CFT-NW-02: an IPv4 allow range this wide or wider is open
-    open_v6_prefix: int = 32  # CFT-NW-02
-    tight_v4_prefix: int = 24  # severity modifier: every IPv4 allow range this narrow or narrower
-    tight_v6_prefix: int = 48  # severity modifier
-    expiring_soon_days: int = 7  # severity modifier: expires within this many days
-    automation_networks: int = 5  # CFT-ID-02: distinct source networks that suggest automation
-    fix_expiry_days: int = 90  # remediation: the expires_on proposed by fixes
+    # CFT-PE-03: a minting token should expire within this many days
+    mint_max_days: int = field(default=30, validator=_DAYS)
+    kitchen_write_groups: int = field(default=10, validator=_COUNT)  # CFT-SC-04
+    kitchen_families: int = field(default=3, validator=_COUNT)  # CFT-SC-04
+    kitchen_scope_share: float = field(default=0.5, validator=_SHARE)  # CFT-SC-04
+    # CFT-SC-03: used zones / granted zones at or below this fires
+    zone_use_share: float = field(default=0.5, validator=_SHARE)
+    usage_window_days: int = field(default=30, validator=_DAYS)  # CFT-SC-03, SC-05, SC-06, ID-02
+    lifetime_days: int = field(default=366, validator=_DAYS)  # CFT-LC-02
+    # CFT-LC-02 for tokens with write groups
+    lifetime_write_days: int = field(default=90, validator=_DAYS)
+    rotation_days: int = field(default=90, validator=_DAYS)  # CFT-LC-03
+    stale_days: int = field(default=45, validator=_DAYS)  # CFT-LC-04
+    never_used_grace_days: int = field(default=7, validator=_DAYS)  # CFT-LC-05
+    # CFT-LN-03: expired/disabled and still present this long
+    lapsed_days: int = field(default=30, validator=_DAYS)
+    # CFT-NW-02: an IPv4 allow range this wide or wider is open
+    open_v4_prefix: int = field(default=16, validator=_within(0, 32))
+    open_v6_prefix: int = field(default=32, validator=_within(0, 128))  # CFT-NW-02
+    # severity modifier: every IPv4 allow range this narrow or narrower
+    tight_v4_prefix: int = field(default=24, validator=_within(0, 32))
+    tight_v6_prefix: int = field(default=48, validator=_within(0, 128))  # severity modifier
+    # severity modifier: expires within this many days
+    expiring_soon_days: int = field(default=7, validator=_DAYS)
+    # CFT-ID-02: distinct source networks that suggest automation
+    automation_networks: int = field(default=5, validator=_COUNT)
+    # remediation: the expires_on proposed by fixes
+    fix_expiry_days: int = field(default=90, validator=_DAYS)
 
     def replace(self, **changes: Any) -> Thresholds:
         """A copy with some thresholds changed; unknown names are refused with the list."""
@@ -119,16 +154,41 @@ class Profile:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Profile:
-        """Read :meth:`to_dict` output."""
-        thresholds = Thresholds().replace(**dict(data.get("thresholds") or {}))
+    def from_dict(cls, data: Mapping[str, Any], *, where: str = "profile") -> Profile:
+        """Read :meth:`to_dict` output (from a report someone may have edited: every field is
+        checked, and an error names it, e.g. ``profile.thresholds``)."""
+        from .._doc import expect, optional_text
+
+        expect(data, Mapping, where, "an object")
+        thresholds = expect(
+            data.get("thresholds") or {}, Mapping, f"{where}.thresholds", "an object"
+        )
+        if not all(isinstance(k, str) for k in thresholds):
+            raise InvalidInput(f"{where}.thresholds: every key must be a threshold name")
+        try:
+            parsed = Thresholds().replace(**dict(thresholds))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{where}.thresholds: {exc}") from None
+        rules: dict[str, Any] = {}
+        for key in ("include", "exclude"):
+            value = data.get(key)
+            if value is not None:
+                expect(value, list, f"{where}.{key}", "a list of rule ids or globs")
+                for i, item in enumerate(value):
+                    expect(item, str, f"{where}.{key}[{i}]", "a rule id or glob (text)")
+            rules[key] = value
+        flag = expect(
+            data.get("flag_all_risky", False), bool, f"{where}.flag_all_risky", "true or false"
+        )
+        fail_on = optional_text(data.get("fail_on", "high"), f"{where}.fail_on") or "high"
+        name = optional_text(data.get("name", "custom"), f"{where}.name") or "custom"
         return cls(
-            name=str(data.get("name", "custom")),
-            include=data.get("include"),
-            exclude=data.get("exclude") or (),
-            flag_all_risky=bool(data.get("flag_all_risky", False)),
-            fail_on=str(data.get("fail_on", "high")),
-            thresholds=thresholds,
+            name=name,
+            include=rules["include"],
+            exclude=rules["exclude"] or (),
+            flag_all_risky=flag,
+            fail_on=fail_on,
+            thresholds=parsed,
         )
 
 

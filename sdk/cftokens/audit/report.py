@@ -18,8 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._doc import expect, optional_text, parse_text
 from .._text import csv_frame
-from ..errors import InvalidInput
+from ..errors import InvalidInput, shown
+from ..model._util import parse_datetime
 from ._compat import pandas
 from ._inventory import TokenRecord
 from .profiles import Profile
@@ -164,42 +166,59 @@ def read_json(
             path = Path(text)
             if not path.is_file():
                 raise InvalidInput(f"no audit JSON file at {path}")
-            text = path.read_text(encoding="utf-8")
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise InvalidInput(f"the audit report {path.name} is not UTF-8 text") from None
+        data = parse_text(text, yaml=False, what="audit report")
     if not isinstance(data, Mapping):
         raise InvalidInput("an audit JSON report is an object with a 'schema' key")
     schema = data.get("schema")
     if not isinstance(schema, str) or not schema.startswith("cftokens.audit/"):
         raise InvalidInput(
-            f"not a cftokens audit report (schema {schema!r}); export one with audit.to_json()"
+            f"not a cftokens audit report (schema {shown(schema, limit=60)}); export one with "
+            "audit.to_json()"
         )
     if schema != SCHEMA:
         raise InvalidInput(
             f"audit report schema {schema} is not supported by this version (it reads {SCHEMA}); "
             "upgrade cftokens or re-export"
         )
-    inventory = data.get("inventory") or {}
+    inventory = expect(data.get("inventory") or {}, Mapping, "inventory", "an object")
     records = []
-    for i, entry in enumerate(inventory.get("tokens") or [], start=1):
+    tokens = expect(inventory.get("tokens") or [], list, "inventory.tokens", "a list")
+    for i, entry in enumerate(tokens, start=1):
         if not isinstance(entry, Mapping) or not isinstance(entry.get("token"), Mapping):
             raise InvalidInput(f"inventory.tokens[{i}] must be an object with a 'token' object")
         kind = entry.get("kind", "user")
         if kind not in ("user", "account"):
             raise InvalidInput(f"inventory.tokens[{i}].kind must be 'user' or 'account'")
-        records.append(
-            TokenRecord(entry["token"], kind, entry.get("owner_id"), entry.get("owner_name"))
-        )
+        owner_id = optional_text(entry.get("owner_id"), f"inventory.tokens[{i}].owner_id")
+        owner_name = optional_text(entry.get("owner_name"), f"inventory.tokens[{i}].owner_name")
+        records.append(TokenRecord(entry["token"], kind, owner_id, owner_name))
     from ..model.directory import Account, Zone
 
-    now_text = overrides.pop("now", None) or data.get("now")
+    directory: dict[str, list[Any]] = {}
+    for key, model in (("accounts", Account), ("zones", Zone)):
+        entries = expect(inventory.get(key) or [], list, f"inventory.{key}", "a list")
+        directory[key] = []
+        for i, entry in enumerate(entries, start=1):
+            at = f"inventory.{key}[{i}]"
+            expect(entry, Mapping, at, "an object")
+            try:
+                directory[key].append(model.from_api(entry))
+            except InvalidInput as exc:
+                raise InvalidInput(f"{at}: {exc}") from None
+    user = inventory.get("user")
+    if user is not None:
+        expect(user, Mapping, "inventory.user", "an object")
+
+    now_value = overrides.pop("now", None) or data.get("now")
     now = (
-        now_text
-        if isinstance(now_text, datetime)
-        else datetime.fromisoformat(str(now_text).replace("Z", "+00:00"))
-        if now_text
+        now_value
+        if isinstance(now_value, datetime)
+        else parse_datetime(expect(now_value, str, "now", "an RFC 3339 timestamp"), "now")
+        if now_value
         else None
     )
     profile = overrides.pop("profile", None) or Profile.from_dict(data.get("profile") or {})
@@ -212,19 +231,27 @@ def read_json(
     usage = overrides.pop("usage", None)
     if usage is None:
         usage = data.get("usage")
+        if usage is not None:
+            expect(usage, list, "usage", "a list of usage rows")
+    gaps = expect(data.get("collection_gaps") or [], list, "collection_gaps", "a list")
+    for i, gap in enumerate(gaps, start=1):
+        expect(gap, Mapping, f"collection_gaps[{i}]", "an object")
+        for key in ("kind", "subject", "what", "reason"):
+            optional_text(gap.get(key), f"collection_gaps[{i}].{key}")
+    source = optional_text(data.get("source", "records"), "source") or "records"
     if overrides:
         raise InvalidInput(f"unknown argument(s) to from_json: {', '.join(overrides)}")
     return cls(
         records,
-        accounts=[Account.from_api(a) for a in inventory.get("accounts") or []],
-        zones=[Zone.from_api(z) for z in inventory.get("zones") or []],
-        user=inventory.get("user"),
+        accounts=directory["accounts"],
+        zones=directory["zones"],
+        user=user,
         usage=usage if usage else None,
         now=now,
         profile=profile,
         suppressions=suppressions,
-        gaps=data.get("collection_gaps") or [],
-        source=f"json ({data.get('source', 'records')})",
+        gaps=gaps,
+        source=f"json ({source})",
     )
 
 

@@ -24,7 +24,6 @@ means 00:00 UTC of that day: ``expires: 2027-03-31`` applies up to the end of 20
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -33,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
-from ..errors import InvalidInput
+from .._doc import load_document
+from ..errors import InvalidInput, describe, shown
 from ._compat import pandas
 
 if TYPE_CHECKING:
@@ -136,7 +136,14 @@ def _parse_date(value: Any, where: str) -> datetime:
             return parsed
         except ValueError:
             pass
-    raise InvalidInput(f"{where}: expires must be a date like 2027-03-31, got {value!r}")
+    raise InvalidInput(f"{where}: expires must be a date like 2027-03-31, got {_got(value)}")
+
+
+def _got(value: Any) -> str:
+    """A value of the file, described: scalars shown (cut), containers only counted."""
+    if isinstance(value, str | int | float | date) and not isinstance(value, bool):
+        return shown(value if not isinstance(value, date) else str(value), limit=60)
+    return describe(value)
 
 
 def parse_suppressions(
@@ -160,7 +167,7 @@ def parse_suppressions(
         where = f"{source}: entry {i}"
         if not isinstance(entry, Mapping):
             raise InvalidInput(f"{where} must be a mapping with rule, reason, owner and expires")
-        unknown = sorted(set(entry) - {"rule", "match", "reason", "owner", "expires"})
+        unknown = sorted(_shown_keys(set(entry) - {"rule", "match", "reason", "owner", "expires"}))
         if unknown:
             raise InvalidInput(
                 f"{where}: unknown key(s) {', '.join(unknown)}; allowed: rule, match, reason, "
@@ -168,21 +175,23 @@ def parse_suppressions(
             )
         rule = entry.get("rule")
         if not isinstance(rule, str) or not rule.strip():
+            got = "" if rule is None else f", got {_got(rule)}"
             raise InvalidInput(
-                f"{where}: 'rule' is required (a rule id such as CFT-NW-01 or a glob)"
+                f"{where}: 'rule' is required (a rule id such as CFT-NW-01 or a glob){got}"
             )
         rule = rule.strip().upper()
         if not any(ch in rule for ch in "*?[") and rule not in RULES:
             close = [r for r in RULES if r.startswith(rule[:6])][:5]
             hint = f"; rules starting alike: {', '.join(close)}" if close else ""
-            raise InvalidInput(f"{where}: unknown rule {rule!r}{hint}")
+            raise InvalidInput(f"{where}: unknown rule {shown(rule, limit=60)}{hint}")
         if any(ch in rule for ch in "*?[") and not any(fnmatch.fnmatchcase(r, rule) for r in RULES):
-            raise InvalidInput(f"{where}: the glob {rule!r} matches no rule id")
+            raise InvalidInput(f"{where}: the glob {shown(rule, limit=60)} matches no rule id")
         for key in ("reason", "owner"):
             value = entry.get(key)
             if not isinstance(value, str) or not value.strip():
+                got = "" if value is None else f", got {_got(value)}"
                 raise InvalidInput(
-                    f"{where} ({rule}): {key!r} is required and must be non-empty text"
+                    f"{where} ({rule}): {key!r} is required and must be non-empty text{got}"
                 )
         if "expires" not in entry:
             raise InvalidInput(
@@ -199,7 +208,7 @@ def parse_suppressions(
             raise InvalidInput(
                 f"{where} ({rule}): 'match' must be a mapping of {', '.join(MATCH_KEYS)}"
             )
-        bad = sorted(set(match) - set(MATCH_KEYS))
+        bad = sorted(_shown_keys(set(match) - set(MATCH_KEYS)))
         if bad:
             raise InvalidInput(
                 f"{where} ({rule}): unknown match key(s) {', '.join(bad)}; use "
@@ -207,9 +216,11 @@ def parse_suppressions(
             )
         for key, value in match.items():
             values = value if isinstance(value, list) else [value]
-            if not values or not all(isinstance(v, str | int) and str(v) for v in values):
+            if not values or not all(_match_value(v) for v in values):
+                odd = next((v for v in values if not _match_value(v)), values)
                 raise InvalidInput(
-                    f"{where} ({rule}): match.{key} must be text or a non-empty list of text"
+                    f"{where} ({rule}): match.{key} must be text or a non-empty list of text, "
+                    f"got {_got(odd)}"
                 )
         result.append(
             Suppression(
@@ -224,26 +235,19 @@ def parse_suppressions(
     return result
 
 
-def load_suppressions(path: str | Path, *, now: datetime | None = None) -> list[Suppression]:
-    """Read and validate a suppressions file (``.yaml``/``.yml`` or ``.json``)."""
-    file = Path(path)
-    if not file.is_file():
-        raise InvalidInput(f"suppressions file {str(file)!r} does not exist")
-    text = file.read_text(encoding="utf-8")
-    if file.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(
-                f"{file}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-            ) from None
-    else:
-        import yaml
+def _shown_keys(keys: set[Any]) -> list[str]:
+    return [k if isinstance(k, str) and len(k) <= 60 else _got(k) for k in keys]
 
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark is not None else ""
-            raise InvalidInput(f"{file}: not valid YAML{where}: {exc}") from None
+
+def _match_value(value: Any) -> bool:
+    """Text, or a whole number of ordinary size (an id written without quotes)."""
+    if isinstance(value, str):
+        return bool(value)
+    return isinstance(value, int) and not isinstance(value, bool) and value.bit_length() < 200
+
+
+def load_suppressions(path: str | Path, *, now: datetime | None = None) -> list[Suppression]:
+    """Read and validate a suppressions file (``.json``; YAML otherwise)."""
+    file = Path(path)
+    data = load_document(file, what="suppressions file", yaml=file.suffix.lower() != ".json")
     return parse_suppressions(data, now=now or datetime.now(UTC), source=str(file))

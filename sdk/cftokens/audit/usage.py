@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._doc import expect, http_status
 from ..catalog import operations
 from ..catalog.operations import Operation, OperationMatch, Target
-from ..errors import InvalidInput
+from ..errors import InvalidInput, describe, shown
 from ._compat import STR, as_frame, pandas
 from ._inventory import K_ALL_ZONES, K_ALL_ZONES_IN, K_ZONE, L_READ, S_ACCOUNT, S_USER, S_ZONE
 
@@ -99,12 +100,12 @@ def _auth(value: Any) -> str:
 
 def _from_audit_logs(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows = []
-    for rec in records:
-        actor = rec.get("actor") or {}
-        raw = rec.get("raw") or {}
-        action = rec.get("action") or {}
-        zone = rec.get("zone") or {}
-        account = rec.get("account") or {}
+    for i, rec in enumerate(records, start=1):
+        expect(rec, Mapping, f"usage[{i}]", "an Audit Logs v2 record (an object)")
+        actor, raw, action, zone, account = (
+            expect(rec.get(key) or {}, Mapping, f"usage[{i}].{key}", "an object")
+            for key in ("actor", "raw", "action", "zone", "account")
+        )
         context = actor.get("context")
         rows.append(
             {
@@ -166,6 +167,7 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
     for column, aliases in _ALIASES.items():
         found = next((lower[a] for a in aliases if a in lower), None)
         data[column] = frame[found].tolist() if found is not None else [None] * len(frame)
+    _check_usage(data)
     if len(frame) and all(v is None for v in data["path"]):
         raise InvalidInput(
             "usage rows need a request path (a 'path' or 'uri' column); got columns "
@@ -199,9 +201,7 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
         accounts.append(account)
     out = pd.DataFrame(
         {
-            "time": pd.to_datetime(
-                pd.Series(data["time"], dtype=object), utc=True, format="ISO8601"
-            )
+            "time": _times(data["time"])
             if len(frame)
             else pd.Series([], dtype="datetime64[ns, UTC]"),
             "token_id": pd.array([t if _present(t) else None for t in data["token_id"]], dtype=STR),
@@ -209,7 +209,8 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
             "path": pd.array(paths, dtype=STR),
             "operation_id": pd.array(op_ids, dtype=STR),
             "status": pd.array(
-                [int(s) if _present(s) else None for s in data["status"]], dtype="Int64"
+                [http_status(s, "status") if _present(s) else None for s in data["status"]],
+                dtype="Int64",
             ),
             "ip": pd.array([str(i) if _present(i) else None for i in data["ip"]], dtype=STR),
             "user_agent": pd.array(
@@ -226,6 +227,49 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
     if out["time"].dt.tz is None:
         out["time"] = out["time"].dt.tz_localize("UTC")
     return as_frame(out.sort_values("time", kind="stable").reset_index(drop=True))
+
+
+_TEXT_COLUMNS = (
+    "token_id", "method", "path", "ip", "user_agent", "auth", "zone_id", "account_id", "actor",
+    "operation_id",
+)  # fmt: skip
+
+
+def _check_usage(data: Mapping[str, list[Any]]) -> None:
+    """Usage rows come from files someone else wrote: a value of the wrong type is
+    :class:`InvalidInput` naming its row and column (``usage[3].status``), never a TypeError
+    from deep inside the rules."""
+    for column in _TEXT_COLUMNS:
+        for i, value in enumerate(data[column], start=1):
+            if isinstance(value, Mapping | list | tuple | set | dict):
+                raise InvalidInput(f"usage[{i}].{column} must be text, got {describe(value)}")
+    for i, value in enumerate(data["status"], start=1):
+        if _present(value):
+            http_status(value, f"usage[{i}].status")
+
+
+def _times(values: list[Any]) -> Any:
+    """The ``time`` column as UTC datetimes; a value that is not a timestamp is
+    :class:`InvalidInput` naming its row."""
+    pd = pandas()
+    for i, value in enumerate(values, start=1):
+        if _present(value) and not isinstance(value, str | datetime | np.datetime64):
+            raise InvalidInput(
+                f"usage[{i}].time must be an RFC 3339 timestamp, got {shown(value, limit=40)}"
+            )
+    try:
+        return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
+        parsed = pd.to_datetime(
+            pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce"
+        )
+        for i, (value, when) in enumerate(zip(values, parsed, strict=True), start=1):
+            if _present(value) and when is pd.NaT:
+                raise InvalidInput(
+                    f"usage[{i}].time is not a timestamp: {shown(value, limit=40)}; use RFC "
+                    "3339, e.g. 2026-11-20T09:00:00Z"
+                ) from None
+        raise
 
 
 def _still_granted(ctx: Ctx, t: int, zones: set[str]) -> set[str]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import evolve, field, frozen
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, shown
 from ._util import (
     FrozenDict,
     check_id,
@@ -110,9 +110,9 @@ class Token:
         """Read a token object. A ``value`` key (a secret) is never kept."""
         payload = require_mapping(payload, "a token")
         status = payload.get("status", "active")
-        if status not in TokenStatus._value2member_map_:
+        if not isinstance(status, str) or status not in TokenStatus._value2member_map_:
             raise InvalidInput(
-                f"token status must be one of active, disabled, expired; got {status!r}"
+                f"token status must be one of active, disabled, expired; got {shown(status)}"
             )
         policies = payload.get("policies") or []
         if not isinstance(policies, list):
@@ -237,7 +237,11 @@ def _ips(values: Iterable[Any]) -> tuple[str, ...]:
 
 
 def _opt_status(value: Any) -> TokenStatus | None:
-    return None if value is None else TokenStatus(value)
+    if value is None or isinstance(value, TokenStatus):
+        return value
+    if not isinstance(value, str) or value not in TokenStatus._value2member_map_:
+        raise InvalidInput(f"status must be one of active, disabled, expired; got {shown(value)}")
+    return TokenStatus(value)
 
 
 @frozen(kw_only=True)
