@@ -32,6 +32,15 @@ def found(text: str) -> list[tuple[str, str]]:
         (f"CLOUDFLARE_API_KEY={HEX}\n", "legacy_api_key", "medium"),
         (f'api_key = "{HEX}"  # cloudflare', "legacy_api_key", "medium"),
         (f'os.environ[\\"CLOUDFLARE_API_TOKEN\\"] = \\"{BODY}\\"', "legacy_token", "medium"),
+        # after an escape: a JSON string, a Python repr, a URL-encoded query
+        (f'{{"text": "the token is\\ncfut_{BODY}Xy12Ab"}}', "user_token", "high"),
+        (f"'a=1\\tcfat_{BODY}Zz9Kq1'", "account_token", "high"),
+        (f"https://example.com/hook?t%3Dcfut_{BODY}Xy12Ab", "user_token", "high"),
+        # names spelled with hyphens: cert-manager's secret key, CLI flags, YAML keys
+        (f"stringData:\n  api-token: {BODY}  # cloudflare\n", "legacy_token", "medium"),
+        (f"flarectl --cloudflare-api-token {BODY}\n", "legacy_token", "medium"),
+        (f"cloudflare-api-token: {BODY}\n", "legacy_token", "medium"),
+        (f"cf-api-key: {HEX}\n", "legacy_api_key", "medium"),
     ],
 )  # fmt: skip
 def test_true_positives(text: str, kind: str, confidence: str) -> None:
@@ -54,6 +63,11 @@ def test_true_positives(text: str, kind: str, confidence: str) -> None:
         f"CLOUDFLARE_API_TOKEN={BODY}extra\n",  # 46 characters: not a legacy token
         f"X-Auth-Key: {BODY}\n",  # not hex
         "the token = a word; the key: another word\n",
+        # hex digests and git shas are not legacy tokens (a random 40-character token is
+        # almost never lower-case hex), even next to a token's name
+        "CLOUDFLARE_API_TOKEN: da39a3ee5e6b4b0d3255bfef95601890afd80709\n",
+        "Authorization: Bearer 4b825dc642cb6eb9a060e54bf8d69288fbee4904 # cloudflare\n",
+        "api_token: 123e4567e89b12d3a456426614174000abcd1234  # cloudflare\n",
     ],
 )
 def test_false_positives(text: str) -> None:

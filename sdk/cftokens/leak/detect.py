@@ -21,8 +21,11 @@ alone: a 40-character string is reported only after a name that says what it is
 ``"api_token"``, ``Authorization: Bearer …``) and a hex key only after ``X-Auth-Key``,
 ``CF_API_KEY``, ``CLOUDFLARE_API_KEY``, ``api_key``/``global_api_key``. Names that say
 Cloudflare give ``medium`` confidence; generic names (``api_token``, ``Bearer``) give
-``medium`` when the same file mentions Cloudflare, else ``low``. Quotes may be JSON-escaped
-(``\\"``), as inside a notebook's source or output.
+``medium`` when the same file mentions Cloudflare, else ``low``. Names may be spelled with
+``-`` (``api-token``, ``--cloudflare-api-token VALUE``); quotes may be JSON-escaped (``\\"``),
+as inside a notebook's source or output. A prefixed secret may follow an escape (``\\n`` in a
+JSON string or a repr, ``%3D`` in a URL); a legacy value that is all hex (a git sha, a SHA-1
+digest) is not a token.
 
 Placeholders are not credentials: a value with few distinct characters (``cfut_XXXX…``,
 ``aaaa…``) or, for legacy values, with fewer than two of upper case, lower case and digits
@@ -67,11 +70,13 @@ _WINDOW = 256  # how far before a value its name may start
 _NAMES = (b"token", b"key", b"bearer")
 _CLOUDFLARE = (b"cloudflare", b"Cloudflare", b"CLOUDFLARE", b"CloudFlare")
 _Q = r"""\\?["']?"""  # an optional quote, maybe JSON-escaped
-_SEP = rf"""{_Q}\]?\s*(?::=|=>|[:=,])\s*{_Q}"""  # the end of the name, then = : , or =>
-_CF_TOKEN = r"(?:cloudflare|\bcf)[a-z0-9_]*?_?(?:api_?)?token"
-_CF_KEY = r"(?:cloudflare|\bcf)[a-z0-9_]*?_?(?:api|auth|global)_?key|x-auth-key"
-_GENERIC_TOKEN = r"\bapi_?token"
-_GENERIC_KEY = r"\b(?:global_?)?api_?key"
+# the end of the name, then = : , or => (or only spaces: ``--api-token VALUE``, fish's ``set``)
+_SEP = rf"""{_Q}\]?(?:\s*(?::=|=>|[:=,])\s*|\s+){_Q}"""
+# names are spelled with _ or - (``CF_API_TOKEN``, cert-manager's ``api-token``, CLI flags)
+_CF_TOKEN = r"(?:cloudflare|\bcf)[a-z0-9_-]*?[_-]?(?:api[_-]?)?token"
+_CF_KEY = r"(?:cloudflare|\bcf)[a-z0-9_-]*?[_-]?(?:api|auth|global)[_-]?key|x-auth-key"
+_GENERIC_TOKEN = r"\bapi[_-]?token"
+_GENERIC_KEY = r"\b(?:global[_-]?)?api[_-]?key"
 _CONTEXT = re.compile(
     rf"""(?ix)
     (?:
@@ -85,6 +90,9 @@ _CONTEXT = re.compile(
     """
 )
 _LEGACY = re.compile(r"[A-Za-z0-9_-]{40}")
+# a git sha, a SHA-1 digest, a GitHub classic token: a random legacy token is almost never hex
+_HEX_40 = re.compile(r"[0-9a-f]{40}|[0-9A-F]{40}")
+_HEX = frozenset(b"0123456789abcdefABCDEF")
 _HEX_KEY = re.compile(r"[0-9a-f]{37,45}")
 
 
@@ -162,9 +170,18 @@ def detect(data: bytes) -> list[RawHit]:
     return hits
 
 
+def _escaped(data: bytes, start: int) -> bool:
+    """True when the word character before ``start`` ends an escape: ``\\n``, ``\\t``,
+    ``\\r`` (a JSON string, a Python repr) or ``%3D`` (a URL-encoded query)."""
+    if start >= 2 and data[start - 2] == 0x5C and data[start - 1] in b"ntr":
+        return True
+    percent = start >= 3 and data[start - 3] == 0x25
+    return percent and all(c in _HEX for c in data[start - 2 : start])
+
+
 def _prefixed(data: bytes, start: int, end: int) -> Iterator[RawHit]:
     for m in _PREFIXED.finditer(data, start, end):
-        if m.start() and data[m.start() - 1] in _WORD:
+        if m.start() and data[m.start() - 1] in _WORD and not _escaped(data, m.start()):
             continue
         body = m.group(1).decode("ascii")
         if _placeholder(body, 10):
@@ -184,6 +201,8 @@ def _legacy(m: re.Match[str], start: int) -> RawHit | None:
     name = next(g for g in ("cftoken", "cfkey", "token", "key", "bearer") if m.group(g))
     if name in ("cftoken", "token", "bearer"):
         if not _LEGACY.fullmatch(value) or _placeholder(value, 12) or not _mixed(value):
+            return None
+        if _HEX_40.fullmatch(value):
             return None
         kind = "legacy_token"
     else:
