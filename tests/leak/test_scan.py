@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tracemalloc
@@ -278,3 +279,16 @@ def test_git_attributes_cannot_hide_a_committed_secret(tmp_path: Path) -> None:
     ]
     (skipped,) = result.skipped
     assert skipped.path.startswith("nul.txt @ ") and "binary" in skipped.reason
+
+
+def test_sarif_uris_are_percent_encoded_uri_references(tmp_path: Path) -> None:
+    """A path with a space, '#', '%' or a non-ASCII letter is a valid URI reference in SARIF
+    (a raw '#' would make the rest a fragment: code scanning would point at another file)."""
+    from urllib.parse import unquote
+
+    name = "my secrets#1 100% é.env"
+    (tmp_path / name).write_text(f"CLOUDFLARE_API_TOKEN={LEGACY}\n")
+    run = json.loads(scan(tmp_path / name).to_sarif())["runs"][0]
+    uri = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert re.fullmatch(r"[A-Za-z0-9/._~%-]+", uri), uri
+    assert unquote(uri) == (tmp_path / name).as_posix()

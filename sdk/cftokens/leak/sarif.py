@@ -48,6 +48,14 @@ def _rules() -> list[dict[str, Any]]:
     return rules
 
 
+def _uri(path: str) -> str:
+    """A path as a SARIF URI reference: ``/`` separators, the rest percent-encoded (a space,
+    ``#``, ``?``, ``%`` or a non-ASCII letter would make it invalid or point elsewhere)."""
+    from urllib.parse import quote
+
+    return quote(path.replace("\\", "/"), safe="/")
+
+
 def scan_sarif(result: ScanResult) -> str:
     """SARIF text of ``result``: locations (file, line, column), fingerprints, status."""
     rules = _rules()
@@ -70,7 +78,7 @@ def scan_sarif(result: ScanResult) -> str:
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": hit.path.replace("\\", "/")},
+                            "artifactLocation": {"uri": _uri(hit.path)},
                             "region": {"startLine": hit.line, "startColumn": hit.column},
                         }
                     }
