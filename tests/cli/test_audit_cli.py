@@ -26,7 +26,7 @@ def test_readme_main_job_writes_the_demo_report(
 
     monkeypatch.setattr(Sandbox, "demo", classmethod(demo))
     report = tmp_path / "audit-report.html"
-    assert main(["audit", "--sandbox", "--output", str(report)]) == 0
+    assert main(["audit", "--sandbox", "--output", str(report)]) == 3  # the planted gap
     captured = capsys.readouterr()
     issued = {s.reveal() for sb in made for s in sb.issued_secrets()}
     assert issued, "the CLI's sandbox should have issued its bootstrap secret"
@@ -46,7 +46,7 @@ def test_the_demo_gap_is_said_to_be_planted_for_notebook_04(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Auditing the demo, the gap message says the gap is planted for notebook 04."""
-    assert main(["audit", "--sandbox", "--output", str(tmp_path / "r.html")]) == 0
+    assert main(["audit", "--sandbox", "--output", str(tmp_path / "r.html")]) == 3
     out = capsys.readouterr().out
     gap = out[out.index("gap(s) in what could be collected") :]
     assert "This gap is planted" in gap and "notebook 04" in gap
@@ -60,7 +60,7 @@ def test_readme_token_counts_match_what_the_commands_print(
     sb = Sandbox.demo()
     assert f"tokens={len(sb.extras['tokens'])}" in repr(sb)
     assert f"{len(sb.extras['tokens'])} tokens, 60 days of history" in readme
-    assert main(["audit", "--sandbox", "--output", str(tmp_path / "r.html")]) == 0
+    assert main(["audit", "--sandbox", "--output", str(tmp_path / "r.html")]) == 3
     audited = re.search(r"Audited (\d+) tokens", capsys.readouterr().out)
     assert audited is not None and f'"Audited {audited.group(1)} tokens"' in readme
     assert f"the demo company holds {len(sb.extras['tokens'])}" in readme

@@ -72,14 +72,32 @@ class _Progress:
             self.bar.close()
 
 
+# Steps whose failure hides tokens from the audit (the audit is then incomplete: CLI exit 3).
+HIDING_STEPS = frozenset({"user_tokens", "account_tokens", "accounts", "tokens"})
+
+
 def _gap(
-    gaps: list[dict[str, Any]], what: str, subject: str | None, step: str, exc: Exception
+    gaps: list[dict[str, Any]],
+    what: str,
+    subject: str | None,
+    step: str,
+    exc: Exception | str,
+    *,
+    hides: bool | None = None,
 ) -> None:
     hint = _DENIED_HINT.get(step, "")
-    reason = f"{type(exc).__name__}: {exc}"
+    reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
     if hint and type(exc).__name__ in ("PermissionDenied", "AuthenticationError", "NotFound"):
         reason += f" ({hint})"
-    gaps.append({"kind": "collection", "subject": subject, "what": what, "reason": reason})
+    gaps.append(
+        {
+            "kind": "collection",
+            "subject": subject,
+            "what": what,
+            "reason": reason,
+            "hides_tokens": step in HIDING_STEPS if hides is None else hides,
+        }
+    )
     warnings.warn(
         f"cftokens audit: could not collect {what}: {reason}; the audit lists it in audit.gaps",
         AuditGapWarning,
@@ -157,6 +175,18 @@ async def collect_records(
             return run()
         return await asyncio.get_running_loop().run_in_executor(pool, run)
 
+    async def token_listing(fn: Callable[[], Any]) -> list[Any]:
+        """A token listing: the tokens the client read, plus the payload of each it could
+        not read (the audit reads those on its own, so one odd token hides nothing)."""
+        pager = fn()
+        if is_async:
+            items = await pager.collect()
+        elif pool is None:
+            items = list(pager)
+        else:
+            items = await asyncio.get_running_loop().run_in_executor(pool, lambda: list(pager))
+        return [*items, *(u.payload for u in pager.unreadable)]
+
     wanted = list(dict.fromkeys(accounts)) if accounts is not None else None
     bar = _Progress(progress, 4)
     try:
@@ -164,7 +194,7 @@ async def collect_records(
         acct_task = spawn(_try(call(lambda: client.accounts.list())))
         zone_task = spawn(_try(call(lambda: client.zones.list())))
         user_tokens_task = (
-            spawn(_try(call(lambda: client.tokens.list(include_expired=True))))
+            spawn(_try(token_listing(lambda: client.tokens.list(include_expired=True))))
             if include_user
             else None
         )
@@ -177,7 +207,8 @@ async def collect_records(
         if user_exc is not None:
             _gap(gaps, "the user (owner of user tokens)", None, "user", user_exc)
         if acct_exc is not None:
-            _gap(gaps, "the account list", None, "accounts", acct_exc)
+            # without the list, the tokens of accounts not named are not seen
+            _gap(gaps, "the account list", None, "accounts", acct_exc, hides=wanted is None)
             listed = []
         if zone_exc is not None:
             _gap(gaps, "the zone list", None, "zones", zone_exc)
@@ -190,7 +221,7 @@ async def collect_records(
                 if found is not None:
                     account_models[account_id] = found
                 elif exc is not None and wanted is not None:
-                    _gap(gaps, f"account {account_id}", account_id, "accounts", exc)
+                    _gap(gaps, f"account {account_id}", account_id, "accounts", exc, hides=False)
         user_tokens: list[Any] = []
         if user_tokens_task is not None:
             found_tokens, exc = await user_tokens_task
@@ -203,7 +234,7 @@ async def collect_records(
 
         async def account_tokens(account_id: str) -> tuple[str, list[Any] | None]:
             found, exc = await _try(
-                call(lambda: client.account(account_id).tokens.list(include_expired=True))
+                token_listing(lambda: client.account(account_id).tokens.list(include_expired=True))
             )
             name = account_models[account_id].name if account_id in account_models else account_id
             bar.step(f"tokens of {name}")
@@ -241,10 +272,26 @@ async def collect_records(
         bar.close()
         if pool is not None:
             pool.shutdown(wait=False)
+    if (
+        wanted is None
+        and include_user
+        and not any(g.get("hides_tokens") for g in gaps)
+        and not user_tokens
+        and not any(by_account.values())
+    ):
+        _gap(
+            gaps,
+            "every token",
+            None,
+            "tokens",
+            "the API listed no token at all, not even the auditing token itself: the "
+            "auditing token cannot see the tokens (use one with API Tokens Read and Account "
+            "API Tokens Read, owned by the user or account to audit)",
+        )
     return {
-        "tokens": [t.to_api() for t in user_tokens],
+        "tokens": [_wire(t) for t in user_tokens],
         "account_tokens": {
-            a: [t.to_api() for t in items] for a, items in by_account.items() if items is not None
+            a: [_wire(t) for t in items] for a, items in by_account.items() if items is not None
         },
         "accounts": list(account_models.values()),
         "zones": list(zones or []),
@@ -252,6 +299,11 @@ async def collect_records(
         "usage": usage_rows,
         "gaps": gaps,
     }
+
+
+def _wire(token: Any) -> Any:
+    """A listed token as a wire dict (an unreadable one is its payload already)."""
+    return token if isinstance(token, Mapping) else token.to_api()
 
 
 def _getter(client: Any, account_id: str) -> Callable[[], Any]:

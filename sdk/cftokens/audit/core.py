@@ -23,6 +23,7 @@ from ..model.directory import Account, Directory, Zone
 from ._compat import STR, as_frame, pandas
 from ._context import Ctx, DirectoryIndex
 from ._inventory import (
+    DUPLICATE,
     FAMILY_BITS,
     K_ALL_ACCOUNTS,
     K_ALL_ZONES,
@@ -48,7 +49,10 @@ if TYPE_CHECKING:
 
     from .access import AccessFrame, AccessIndex
 
-__all__ = ["Audit", "Finding", "risk_score"]
+__all__ = ["EXIT_FINDINGS", "EXIT_INCOMPLETE", "EXIT_PASS", "Audit", "Finding", "risk_score"]
+
+# The CI gate's exit codes (``cftokens audit``; 2 is the CLI's own: bad flags or input).
+EXIT_PASS, EXIT_FINDINGS, EXIT_INCOMPLETE = 0, 1, 3
 
 SCHEMA = "cftokens.audit/1"
 _FAMILY_WEIGHT = {"PE": 4.0, "CRED": 3.0, "HIJACK": 2.0, "EXFIL": 2.0, "EVASION": 1.0}
@@ -555,7 +559,9 @@ class Audit:
     @property
     def gaps(self) -> pd.DataFrame:
         """What could not be collected or evaluated: ``kind`` (collection, evaluation, input),
-        ``subject`` (an account, rule or token id), ``what`` and ``reason``."""
+        ``subject`` (an account, rule or token id), ``what``, ``reason`` and ``hides_tokens``
+        (True when tokens may be missing from the audit because of it: a token listing that
+        failed, a token that could not be read; such a gap makes the audit incomplete)."""
         pd = pandas()
 
         rows = [
@@ -564,6 +570,10 @@ class Audit:
                 "subject": g.get("subject"),
                 "what": g.get("what"),
                 "reason": g.get("reason"),
+                # a collection gap of an older export, without the flag, is assumed to hide
+                "hides_tokens": bool(
+                    g.get("hides_tokens", g.get("kind", "collection") != "evaluation")
+                ),
             }
             for g in self._collection_gaps
         ]
@@ -574,12 +584,29 @@ class Audit:
                     "subject": rule_id,
                     "what": f"rule {rule_id} {RULES[rule_id].title}",
                     "reason": reason,
+                    "hides_tokens": False,
                 }
             )
         for tid, reason in self._inv.invalid:
-            rows.append({"kind": "input", "subject": tid, "what": f"token {tid}", "reason": reason})
+            rows.append(
+                {
+                    "kind": "input",
+                    "subject": tid,
+                    "what": f"token {tid}",
+                    "reason": reason,
+                    "hides_tokens": reason != DUPLICATE,
+                }
+            )
         for tid, reason in self._ctx.date_gaps:
-            rows.append({"kind": "input", "subject": tid, "what": f"token {tid}", "reason": reason})
+            rows.append(
+                {
+                    "kind": "input",
+                    "subject": tid,
+                    "what": f"token {tid}",
+                    "reason": reason,
+                    "hides_tokens": False,
+                }
+            )
         r2 = {
             self._inv.ids[t]
             for t, key in zip(self._inv.g_tok, self._inv.g_rkey, strict=True)
@@ -592,15 +619,30 @@ class Audit:
                     "subject": tid,
                     "what": f"token {tid}",
                     "reason": "R2 bucket-scoped grants are listed but not evaluated by the rules",
+                    "hides_tokens": False,
                 }
             )
-        frame = pd.DataFrame(rows, columns=["kind", "subject", "what", "reason"])
+        columns = ["kind", "subject", "what", "reason", "hides_tokens"]
+        frame = pd.DataFrame(rows, columns=columns)
         frame["kind"] = pd.Categorical(
             frame["kind"], categories=["collection", "evaluation", "input"]
         )
         for column in ("subject", "what", "reason"):
             frame[column] = frame[column].astype(STR)
+        frame["hides_tokens"] = frame["hides_tokens"].astype(bool)
         return as_frame(frame)
+
+    @property
+    def incomplete(self) -> bool:
+        """True when tokens may be missing from this audit (a row of :attr:`gaps` with
+        ``hides_tokens``): a gate must not pass it (see :meth:`gate`)."""
+        return bool(self.gaps["hides_tokens"].any())
+
+    def not_seen(self) -> list[str]:
+        """What this audit did not see, one sentence each (empty when it is complete)."""
+        g = self.gaps
+        g = g[g["hides_tokens"]]
+        return [f"{w}: {r}" for w, r in zip(g["what"], g["reason"], strict=True)]
 
     @cached_property
     def access(self) -> AccessFrame:
@@ -1000,6 +1042,7 @@ class Audit:
             "findings": {s: int((open_f["severity"] == s).sum()) for s in reversed(SEVERITY_ORDER)},
             "suppressed": int(f["suppressed"].astype(bool).sum()),
             "gaps": len(self.gaps),
+            "incomplete": self.incomplete,
         }
 
     def max_severity(self) -> Severity | None:
@@ -1010,10 +1053,22 @@ class Audit:
             return None
         return Severity.of_rank(int(open_f["severity"].cat.codes.max()))
 
-    def failed(self, fail_on: str | Severity) -> bool:
-        """True when an open finding is at or above ``fail_on`` (the CI gate)."""
-        worst = self.max_severity()
-        return worst is not None and worst.rank >= Severity.parse(fail_on).rank
+    def gate(self, fail_on: str | Severity | None = None, *, allow_gaps: bool = False) -> int:
+        """The CI gate's exit code, as ``cftokens audit`` returns it: 3 when the audit is
+        :attr:`incomplete` (unless ``allow_gaps``), else 1 when an open finding is at or above
+        ``fail_on``, else 0. An audit that could not see every token never passes."""
+        if self.incomplete and not allow_gaps:
+            return EXIT_INCOMPLETE
+        if fail_on is not None:
+            worst = self.max_severity()
+            if worst is not None and worst.rank >= Severity.parse(fail_on).rank:
+                return EXIT_FINDINGS
+        return EXIT_PASS
+
+    def failed(self, fail_on: str | Severity, *, allow_gaps: bool = False) -> bool:
+        """True when the CI gate fails: an open finding at or above ``fail_on``, or an
+        incomplete audit (unless ``allow_gaps``); see :meth:`gate`."""
+        return self.gate(fail_on, allow_gaps=allow_gaps) != EXIT_PASS
 
     def worst_tokens(self, n: int = 5) -> pd.DataFrame:
         """The ``n`` tokens to look at first: worst open severity, then blast radius."""

@@ -2,7 +2,8 @@
 
 Each sub-command lives in its own module of this package and registers itself through
 ``COMMANDS`` (module name -> one-line help). Exit codes: 0 success, 1 a finding or failure the
-command reports (e.g. ``audit --fail-on``), 2 bad input (unknown names, bad flags, bad files).
+command reports (e.g. ``audit --fail-on``), 2 bad input (unknown names, bad flags, bad files),
+3 an incomplete audit (``audit``: tokens were not seen; see ``cftokens audit --help``).
 
 Everything the commands print goes through :func:`emit`, and every value that came from input
 (a token or account name, a gap's reason, an error message) through :func:`field`: control

@@ -7,8 +7,10 @@
     cftokens audit --terraform plan.json --profile ci --fail-on high    # lint before apply
     cftokens audit --terraform infra/ --var-file prod.tfvars --fail-on high   # .tf files
 
-Exit codes: 0 no open finding at or above ``--fail-on``; 1 findings at or above it (or an API
-failure); 2 bad input (flags, files, a missing token).
+Exit codes (see ``EXIT_CODES``): 0 pass; 1 open findings at or above ``--fail-on``; 2 usage or
+input error; 3 the audit is incomplete (a token listing failed, the API was unreachable, the
+auditing token was refused or saw no token, a token could not be read). ``--allow-gaps`` accepts
+an incomplete audit explicitly; the summary then says what was not seen.
 """
 
 from __future__ import annotations
@@ -23,6 +25,16 @@ from typing import Any
 from . import emit, field
 
 FORMATS = ("html", "json", "csv", "sarif", "parquet")
+EXIT_CODES = """\
+exit codes:
+  0  pass: the audit is complete and no open finding is at or above --fail-on
+  1  open findings at or above --fail-on
+  2  usage or input error (bad flags, unreadable files, no CLOUDFLARE_API_TOKEN)
+  3  the audit is incomplete: tokens were not seen (a listing refused or failed, the API
+     unreachable, the auditing token refused or expired, no token visible at all, a token
+     that could not be read); --allow-gaps passes such an audit and the summary lists what
+     was not seen
+"""
 
 
 def register(subparsers: Any) -> None:
@@ -32,6 +44,8 @@ def register(subparsers: Any) -> None:
         help="audit every API token: findings, a report, a CI gate",
         description="Audit the API tokens CLOUDFLARE_API_TOKEN can see (or the sandbox's demo "
         "company, or a Terraform plan), print a summary and write a report.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
@@ -74,6 +88,11 @@ def register(subparsers: Any) -> None:
         "--fail-on",
         metavar="SEVERITY",
         help="exit 1 when an open finding is at or above: critical, high, medium, low, info",
+    )
+    parser.add_argument(
+        "--allow-gaps",
+        action="store_true",
+        help="pass an incomplete audit (exit 0/1 instead of 3); the summary says what was not seen",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -169,9 +188,11 @@ def _collect(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Collect, print the summary, write the report, apply the gate."""
+    """Collect, print the summary, write the report, apply the gate (``Audit.gate``)."""
     from ..audit import Severity
     from ..audit.collect import AuditGapWarning
+    from ..audit.core import EXIT_FINDINGS, EXIT_INCOMPLETE
+    from ..errors import CloudflareError, InvalidInput
 
     fmt = _format(args)
     fail_on = Severity.parse(args.fail_on) if args.fail_on else None
@@ -181,7 +202,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--suppressions {args.suppressions}: no such file")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditGapWarning)  # gaps are printed below
-        audit = _collect(args)
+        try:
+            audit = _collect(args)
+        except InvalidInput:
+            raise  # bad input: exit 2 (cli.main)
+        except CloudflareError as exc:
+            emit(
+                f"cftokens audit: incomplete, nothing was audited: {type(exc).__name__}: "
+                f"{field(exc)}",
+                file=sys.stderr,
+            )
+            return EXIT_INCOMPLETE
     _print_summary(audit, demo=bool(args.sandbox))
     if args.output:
         path = Path(args.output)
@@ -196,11 +227,26 @@ def run(args: argparse.Namespace) -> int:
         else:
             audit.to_parquet(path)
         emit(f"\nwrote {fmt} report: {field(path)}")
-    if fail_on is not None and audit.failed(fail_on):
+    code: int = audit.gate(fail_on, allow_gaps=args.allow_gaps)
+    unseen = audit.not_seen()
+    if unseen and args.allow_gaps:
+        emit(
+            f"\n--allow-gaps: passing an incomplete audit; not seen ({len(unseen)}):",
+            file=sys.stderr,
+        )
+        for line in unseen:
+            emit(f"  - {field(line)}", file=sys.stderr)
+    if code == EXIT_INCOMPLETE:
+        emit(
+            f"failing: the audit is incomplete ({len(unseen)} gap(s) hide tokens, listed above); "
+            "fix the auditing token's access, or pass --allow-gaps to accept it",
+            file=sys.stderr,
+        )
+    if fail_on is not None and audit.failed(fail_on, allow_gaps=True):
         worst = audit.max_severity()
         emit(f"failing: open findings at {worst} (--fail-on {fail_on})", file=sys.stderr)
-        return 1
-    return 0
+        code = code or EXIT_FINDINGS
+    return code
 
 
 def _print_summary(audit: Any, *, demo: bool = False) -> None:
@@ -228,11 +274,14 @@ def _print_summary(audit: Any, *, demo: bool = False) -> None:
     if len(counts):
         emit("\nby rule: " + ", ".join(f"{field(k)} {v}" for k, v in counts.items()))
     gaps = audit.gaps
+    if audit.incomplete:
+        emit("\nINCOMPLETE: tokens may be missing from this audit (see below)")
     collection = gaps[gaps["kind"] != "evaluation"]
     if len(collection):
         emit(f"\n{len(collection)} gap(s) in what could be collected:")
         for g in collection.itertuples():
-            emit(f"  - {field(g.what)}: {field(g.reason)}")
+            mark = " [tokens not seen]" if g.hides_tokens else ""
+            emit(f"  - {field(g.what)}{mark}: {field(g.reason)}")
         if demo:
             emit(
                 "  This gap is planted: the demo's notebook token deliberately lacks Account API "

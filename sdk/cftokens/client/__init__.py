@@ -26,6 +26,8 @@ Behaviour worth knowing:
 - Every method returns a typed model (:class:`~cftokens.Token`, :class:`DnsRecord`,
   :class:`AuditLogRecord`…) or a lazy :class:`Pager`/:class:`AsyncPager` of them.
   ``request(method, path)`` returns the envelope's ``result`` for any other endpoint.
+- A listed item the client cannot read is left out with an :class:`UnreadableItemWarning`
+  and kept in ``pager.unreadable`` (id, reason, payload): one odd token never hides a page.
 - Listings stop at ``total_count`` (or the first short page) without an empty extra request;
   a server that ignores ``page`` raises :class:`~cftokens.UnexpectedResponse`.
 - GET, DELETE and whole-object PUTs are retried (exponential backoff, full jitter, honouring
@@ -44,6 +46,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._base import AsyncPager, Pager
+from ._core import Unreadable, UnreadableItemWarning
 from ._limits import RateLimit, Retry
 from ._sync import AccountScope, Client, Tokens
 from .models import AuditLogRecord, DnsRecord
@@ -79,4 +82,6 @@ __all__ = [
     "Recorder",
     "Retry",
     "Tokens",
+    "Unreadable",
+    "UnreadableItemWarning",
 ]

@@ -350,7 +350,9 @@ class AsyncClient(ClientBase):
             await asyncio.gather(*tasks, return_exceptions=True)
 
     def _walk(self, walker: PageWalker[T], concurrency: int | None) -> AsyncPager[T]:
-        return AsyncPager(self._iterate(walker, self._bound(concurrency)), walker.what)
+        return AsyncPager(
+            self._iterate(walker, self._bound(concurrency)), walker.what, walker.unreadable
+        )
 
 
 class _Resource:
@@ -497,7 +499,7 @@ class AsyncAuditLogs(_Resource):
                 for record in walker.accept(await client._send(walker.call())):
                     yield record
 
-        return AsyncPager(items(), walker.what)
+        return AsyncPager(items(), walker.what, walker.unreadable)
 
 
 class AsyncAccountScope(_Resource):

@@ -17,6 +17,7 @@ from ._core import (
     DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RESPONSE_BYTES,
     Core,
+    Unreadable,
     logger,
 )
 from ._limits import RateLimit, RateLimiter, Retry
@@ -269,11 +270,15 @@ class Pager(Generic[T], Iterator[T]):
     """A lazy iterator over every item of a listing: pages are fetched as you iterate.
 
     ``list(pager)`` or :meth:`collect` gives them all; breaking out early stops fetching.
+    An item the client cannot read (a field in a shape it does not know) does not hide the
+    others: it is left out, warned about (:class:`UnreadableItemWarning`) and listed in
+    :attr:`unreadable` with its id, the reason and the payload as sent.
     """
 
-    def __init__(self, items: Iterator[T], what: str):
+    def __init__(self, items: Iterator[T], what: str, unreadable: list[Unreadable] | None = None):
         self._items = items
         self._what = what
+        self.unreadable: list[Unreadable] = unreadable if unreadable is not None else []
 
     def __iter__(self) -> Pager[T]:
         return self
@@ -293,12 +298,16 @@ class AsyncPager(Generic[T], AsyncIterator[T]):
     """A lazy async iterator over every item of a listing (``async for``).
 
     ``await pager.collect()`` gives them all. Pages are fetched concurrently once the first
-    page reveals the total, in a bounded number of requests at a time.
+    page reveals the total, in a bounded number of requests at a time. Unreadable items are
+    set aside in :attr:`unreadable`, as with :class:`Pager`.
     """
 
-    def __init__(self, items: AsyncIterator[T], what: str):
+    def __init__(
+        self, items: AsyncIterator[T], what: str, unreadable: list[Unreadable] | None = None
+    ):
         self._items = items
         self._what = what
+        self.unreadable: list[Unreadable] = unreadable if unreadable is not None else []
 
     def __aiter__(self) -> AsyncPager[T]:
         return self

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -833,6 +834,48 @@ def _page_cap(core: Core, path: str, what: str, total_pages: int | None) -> Unex
     )
 
 
+class UnreadableItemWarning(UserWarning):
+    """An item of a listing could not be read; it is left out and kept in ``pager.unreadable``."""
+
+
+@frozen(kw_only=True)
+class Unreadable:
+    """One item of a listing the client could not read: its ``id`` (when it has one), why,
+    and the ``payload`` as the server sent it (a token's secret ``value``, if any, removed)."""
+
+    id: str | None
+    reason: str
+    payload: Any = field(repr=False)
+
+
+def read_items(
+    entries: list[Any], item: Callable[[Any], T], what: str, unreadable: list[Unreadable]
+) -> list[T]:
+    """Read each entry of a page on its own: one unreadable entry is set aside in
+    ``unreadable`` (with an :class:`UnreadableItemWarning`) and never hides the others."""
+    out: list[T] = []
+    for entry in entries:
+        try:
+            out.append(item(entry))
+        except (InvalidInput, KeyError, TypeError, ValueError, AttributeError) as exc:
+            ident = entry.get("id") if isinstance(entry, Mapping) else None
+            ident = ident if isinstance(ident, str) else None
+            payload = (
+                {k: v for k, v in entry.items() if k != "value"}
+                if isinstance(entry, Mapping)
+                else entry
+            )
+            reason = f"{type(exc).__name__}: {exc}"
+            unreadable.append(Unreadable(id=ident, reason=reason, payload=payload))
+            warnings.warn(
+                f"cftokens: one of the {what} ({ident or 'without an id'}) could not be read "
+                f"({reason}); it is left out of the listing and kept in pager.unreadable",
+                UnreadableItemWarning,
+                stacklevel=2,
+            )
+    return out
+
+
 class PageWalker(Generic[T]):
     """Page-number pagination state (``page``/``per_page``, ``result_info``).
 
@@ -867,6 +910,7 @@ class PageWalker(Generic[T]):
         self._last_keys: tuple[str, ...] | None = None
         self._done = False
         self._last_page = 0
+        self.unreadable: list[Unreadable] = []
 
     def call(self, page: int) -> Call[list[T]]:
         """The call fetching page ``page`` (1-based); past the client's ``max_pages`` it
@@ -887,7 +931,7 @@ class PageWalker(Generic[T]):
             raise InvalidInput(
                 f"a list of {self.what} was expected, got {type(envelope.result).__name__}"
             )
-        return [self._item(entry) for entry in envelope.result]
+        return read_items(envelope.result, self._item, self.what, self.unreadable)
 
     def accept(self, page: int, envelope: Envelope) -> list[T]:
         """Read page ``page`` (pages must be accepted in order); return its new items."""
@@ -983,6 +1027,7 @@ class CursorWalker(Generic[T]):
         self._cursor: str | None = None
         self._cursors: set[str] = set()
         self._done = False
+        self.unreadable: list[Unreadable] = []
 
     def call(self) -> Call[list[T]]:
         """The call fetching the next batch (past ``max_pages`` batches it raises
@@ -999,7 +1044,7 @@ class CursorWalker(Generic[T]):
             raise InvalidInput(
                 f"a list of {self.what} was expected, got {type(envelope.result).__name__}"
             )
-        return [self._item(entry) for entry in envelope.result]
+        return read_items(envelope.result, self._item, self.what, self.unreadable)
 
     @property
     def done(self) -> bool:

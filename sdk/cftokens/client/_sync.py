@@ -275,7 +275,7 @@ class Client(ClientBase):
                 yield from walker.accept(page, envelope)
                 page = walker.next_page()
 
-        return Pager(items(), walker.what)
+        return Pager(items(), walker.what, walker.unreadable)
 
 
 class _Resource:
@@ -430,7 +430,7 @@ class AuditLogs(_Resource):
             while not walker.done:
                 yield from walker.accept(client._send(walker.call()))
 
-        return Pager(items(), walker.what)
+        return Pager(items(), walker.what, walker.unreadable)
 
 
 class AccountScope(_Resource):

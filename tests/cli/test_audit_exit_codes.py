@@ -1,0 +1,192 @@
+"""`python -m cftokens audit` end to end, as CI runs it: every exit code, over HTTP against a
+served sandbox (loopback) or an unreachable address. An audit that could not see every token
+never passes (exit 3) unless --allow-gaps says so, and then the summary says what was missed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cftokens as cft
+from cftokens.audit.collect import AuditGapWarning
+from cftokens.sandbox import Sandbox
+from cftokens.sandbox.server import BackgroundServer
+
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+SDK = str(Path(cft.__file__).resolve().parent.parent)
+
+
+def _policy(groups: list[str], resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "effect": "allow",
+        "permission_groups": [{"id": cft.permission_groups.get(g).id} for g in groups],
+        "resources": resources,
+    }
+
+
+def _auditor(sb: Sandbox, *, account_tokens: bool = True, **extra: Any) -> str:
+    """A read-only auditing token of the main user: its own tokens, the account's tokens
+    (unless ``account_tokens`` is False), accounts and zones."""
+    directory = sb.directory()
+    account = directory.accounts[0].id
+    user = sb.user_id
+    account_groups = ["Account Settings Read"] + (
+        ["Account API Tokens Read"] if account_tokens else []
+    )
+    body = {
+        "name": "auditor",
+        "policies": [
+            _policy(
+                ["API Tokens Read", "User Details Read"], {f"com.cloudflare.api.user.{user}": "*"}
+            ),
+            _policy(account_groups, {f"com.cloudflare.api.account.{account}": "*"}),
+            _policy(
+                ["Zone Read"],
+                {
+                    f"com.cloudflare.api.account.{account}": {
+                        "com.cloudflare.api.account.zone.*": "*"
+                    }
+                },
+            ),
+        ],
+        **extra,
+    }
+    return sb.create_token(body, check=not extra).secret.reveal()
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[Sandbox, BackgroundServer]]:
+    sb = Sandbox(rate_limit=None)
+    directory = sb.directory()
+    account, zone = directory.accounts[0].id, directory.zones[0].id
+    sb.create_token(
+        {
+            "name": "acct-dns-read",
+            "policies": [
+                _policy(
+                    ["DNS Read"],
+                    {
+                        f"com.cloudflare.api.account.{account}": {
+                            f"com.cloudflare.api.account.zone.{zone}": "*"
+                        }
+                    },
+                )
+            ],
+        },
+        account=account,
+    )
+    with BackgroundServer(sb) as server:
+        yield sb, server
+
+
+def cli(*args: str, token: str | None, base_url: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
+    env["PYTHONPATH"] = SDK
+    if token is not None:
+        env["CLOUDFLARE_API_TOKEN"] = token
+    if base_url is not None:
+        env["CLOUDFLARE_BASE_URL"] = base_url
+    return subprocess.run(
+        [sys.executable, "-m", "cftokens", "audit", "--no-progress", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_exit_0_complete_audit_below_the_threshold(
+    served: tuple[Sandbox, BackgroundServer],
+) -> None:
+    """A complete audit with no gate, or no finding at the gate, exits 0."""
+    sb, server = served
+    done = cli(token=_auditor(sb), base_url=server.base_url)
+    assert done.returncode == 0, done.stderr
+    assert "INCOMPLETE" not in done.stdout and "tokens not seen" not in done.stdout
+    assert "account-owned" in done.stdout
+
+
+def test_exit_1_findings_at_or_above_fail_on(served: tuple[Sandbox, BackgroundServer]) -> None:
+    """The sandbox's bootstrap token can mint tokens (critical): --fail-on critical exits 1."""
+    sb, server = served
+    done = cli("--fail-on", "critical", token=_auditor(sb), base_url=server.base_url)
+    assert done.returncode == 1, done.stderr
+    assert "failing: open findings at critical" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "token", "message"),
+    [
+        (["--fail-on", "catastrophic"], "x", "catastrophic"),
+        ([], None, "CLOUDFLARE_API_TOKEN"),
+        (["--terraform", "/nonexistent/plan.json"], "x", "/nonexistent/plan.json"),
+    ],
+)
+def test_exit_2_usage_or_input_error(args: list[str], token: str | None, message: str) -> None:
+    """Bad flags, a missing token or a missing file exit 2 with a message, before any call."""
+    done = cli(*args, token=token, base_url="http://127.0.0.1:1/client/v4")
+    assert done.returncode == 2 and message in done.stderr
+
+
+def test_exit_3_unreachable_api() -> None:
+    """Nothing listening: every call fails, 'Audited 0 tokens' must not pass a gate."""
+    done = cli("--fail-on", "high", token="x" * 40, base_url="http://127.0.0.1:1/client/v4")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Audited 0 tokens" in done.stdout and "INCOMPLETE" in done.stdout
+    assert "the user's own tokens [tokens not seen]: ConnectError" in done.stdout
+    assert "failing: the audit is incomplete" in done.stderr
+
+
+def test_exit_3_refused_token(served: tuple[Sandbox, BackgroundServer]) -> None:
+    """A token the API does not know (revoked, mistyped) is refused on every call: exit 3."""
+    sb, server = served
+    revoked = _auditor(sb)
+    sb.client().tokens.delete(sb.client(token=revoked).tokens.verify().id)
+    done = cli("--fail-on", "high", token=revoked, base_url=server.base_url)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "tokens not seen" in done.stdout and revoked not in done.stdout + done.stderr
+
+
+def test_exit_3_expired_token(served: tuple[Sandbox, BackgroundServer]) -> None:
+    """An auditing token past its expires_on sees nothing: exit 3, never a pass."""
+    sb, server = served
+    past = (sb.clock.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expired = _auditor(sb, expires_on=past)
+    done = cli("--fail-on", "critical", token=expired, base_url=server.base_url)
+    assert done.returncode == 3, done.stdout + done.stderr
+
+
+def test_exit_3_permission_gap_and_allow_gaps(served: tuple[Sandbox, BackgroundServer]) -> None:
+    """Without Account API Tokens Read the account's tokens are not seen: exit 3; with
+    --allow-gaps the gate passes and says what was not seen."""
+    sb, server = served
+    blind = _auditor(sb, account_tokens=False)
+    done = cli("--fail-on", "high", token=blind, base_url=server.base_url)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "account-owned tokens of" in done.stdout and "[tokens not seen]" in done.stdout
+    allowed = cli("--allow-gaps", token=blind, base_url=server.base_url)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "--allow-gaps: passing an incomplete audit; not seen (1):" in allowed.stderr
+    assert "account-owned tokens of" in allowed.stderr
+
+
+def test_gate_agrees_with_the_cli(served: tuple[Sandbox, BackgroundServer]) -> None:
+    """Audit.gate / Audit.failed give the CLI's answer for the same audit."""
+    sb, _ = served
+    blind = sb.client(token=_auditor(sb, account_tokens=False))
+    with pytest.warns(AuditGapWarning):
+        audit = cft.audit(blind, progress=False)
+    assert audit.incomplete and audit.gate() == 3 and audit.gate("critical") == 3
+    assert audit.failed("critical") and audit.failed("critical", allow_gaps=True)
+    assert audit.gate("critical", allow_gaps=True) == 1
+    assert audit.not_seen()[0].startswith("account-owned tokens of")
+    complete = cft.audit(sb.client(token=_auditor(sb)), progress=False)
+    assert not complete.incomplete and complete.gate() == 0 and complete.gate("critical") == 1
