@@ -177,6 +177,9 @@ FAMILIES: dict[str, list[str]] = {
     "EXFIL": [
         "Workers R2 Storage Read",
         "Workers R2 Storage Write",
+        # the same objects, granted bucket by bucket (com.cloudflare.edge.r2.bucket.… keys)
+        "Workers R2 Storage Bucket Item Read",
+        "Workers R2 Storage Bucket Item Write",
         "Workers KV Storage Read",
         "Workers KV Storage Write",
         "D1 Read",

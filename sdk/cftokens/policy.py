@@ -47,7 +47,7 @@ from .model._util import aware, format_datetime
 from .model.condition import Condition
 from .model.directory import Directory
 from .model.policy import Effect, Policy
-from .model.resources import Resource, ResourceKind, Scope
+from .model.resources import Resource, ResourceKind, Scope, r2_label
 from .model.token import Token, TokenSpec, TokenStatus
 
 __all__ = [
@@ -104,9 +104,15 @@ class RequestTarget:
     zone: str | None = None
     account: str | None = None
     user: str | None = None
+    bucket: str | None = None
+    jurisdiction: str = "default"
 
     def describe(self, scope: Scope, directory: Directory | None) -> str:
         """The resource a group of ``scope`` would need, in words."""
+        if scope is Scope.R2_BUCKET and self.bucket is not None:
+            return r2_label(
+                self.bucket, self.jurisdiction, _label(directory, "account", str(self.account))
+            )
         if scope is Scope.ZONE and self.zone is not None:
             return f"zone {_label(directory, 'zone', self.zone)}"
         if scope is Scope.ACCOUNT and self.account is not None:
@@ -143,6 +149,7 @@ class _Entry:
         "all_accounts",
         "all_zones",
         "atoms",
+        "buckets",
         "index",
         "nested_zone",
         "policy",
@@ -160,6 +167,7 @@ class _Entry:
         zone_accounts: set[str] = set()
         account_ids: set[str] = set()
         users: set[str] = set()
+        buckets: set[tuple[str | None, str | None, str | None]] = set()
         self.all_zones = False
         self.all_accounts = False
         for atom in policy.resources:
@@ -179,6 +187,9 @@ class _Entry:
                 self.all_accounts = True
             elif kind is ResourceKind.USER:
                 users.add(str(atom.id))
+            elif kind is ResourceKind.R2_BUCKET:
+                buckets.add((atom.account_id, atom.jurisdiction, atom.id))
+        self.buckets = frozenset(buckets)
         self.zone_ids = frozenset(zone_ids)
         self.nested_zone = {k: frozenset(v) for k, v in nested_zone.items()}
         self.zone_accounts = frozenset(zone_accounts)
@@ -217,6 +228,8 @@ class _Entry:
             if not self.users:
                 return False
             return target.user is None or target.user in self.users
+        if scope is Scope.R2_BUCKET:
+            return (target.account, target.jurisdiction, target.bucket) in self.buckets
         return False
 
     def matching_atom(self, scope: Scope, target: RequestTarget) -> Resource | None:
@@ -236,6 +249,8 @@ class _Entry:
             return self.all_accounts or bool(self.account_ids)
         if scope is Scope.USER:
             return bool(self.users)
+        if scope is Scope.R2_BUCKET:
+            return bool(self.buckets)
         return False
 
 
@@ -259,6 +274,12 @@ def _atom_covers(atom: Resource, target: RequestTarget) -> bool | None:
         return target.account == atom.id
     if kind is ResourceKind.USER:
         return target.user is None or target.user == atom.id
+    if kind is ResourceKind.R2_BUCKET:
+        return (target.account, target.jurisdiction, target.bucket) == (
+            atom.account_id,
+            atom.jurisdiction,
+            atom.id,
+        )
     return False
 
 
@@ -437,6 +458,12 @@ def _superset(deny: Resource, allow: Resource) -> bool:
         return a is ResourceKind.ACCOUNT and allow.id == deny.id
     if d is ResourceKind.USER:
         return a is ResourceKind.USER and allow.id == deny.id
+    if d is ResourceKind.R2_BUCKET:
+        return a is ResourceKind.R2_BUCKET and (
+            allow.account_id,
+            allow.jurisdiction,
+            allow.id,
+        ) == (deny.account_id, deny.jurisdiction, deny.id)
     return False
 
 
@@ -573,13 +600,16 @@ def evaluate(
     ip: Any = None,
     at: datetime | None = None,
     directory: Directory | None = None,
+    bucket: str | None = None,
+    jurisdiction: str = "default",
 ) -> Decision:
     """May ``token`` use ``permission`` on a resource, from ``ip``, at time ``at``?
 
     ``permission``: a group name ("DNS Write", "DNS Edit"), id, or catalogue entry.
     The resource: ``zone`` (with ``account``, or a ``directory`` to find it, for nested
     grants), ``account`` for account groups, ``user`` for user groups (None: the token's own
-    user). With a ``directory``, zones and accounts may be given by name.
+    user). With a ``directory``, zones and accounts may be given by name. ``bucket`` (with
+    ``account`` and ``jurisdiction``, default "default") for the R2 bucket-scoped groups.
 
     >>> import cftokens as cft
     >>> zid, other = "0" * 31 + "1", "0" * 31 + "2"
@@ -590,6 +620,14 @@ def evaluate(
     'the token does not have this permission'
     """
     target = _target(zone, account, user, directory)
+    if bucket is not None:
+        target = RequestTarget(
+            zone=target.zone,
+            account=target.account,
+            user=target.user,
+            bucket=bucket,
+            jurisdiction=jurisdiction,
+        )
     group = _resolve_group(permission, target.zone, target.account, user)
     scope = group.scope
     if scope is Scope.ZONE and target.zone is None:
@@ -599,8 +637,11 @@ def evaluate(
         )
     if scope is Scope.ACCOUNT and target.account is None:
         raise ScopeMismatch(f"{group.name} is an account permission; pass account=<account id>")
-    if scope is Scope.R2_BUCKET:
-        raise ScopeMismatch(f"{group.name} applies to R2 buckets, which evaluate() does not model")
+    if scope is Scope.R2_BUCKET and (target.bucket is None or target.account is None):
+        raise ScopeMismatch(
+            f"{group.name} is an R2 bucket permission; pass bucket=<bucket name> and "
+            "account=<account id> (and jurisdiction= when not default)"
+        )
     compiled = _compiled(token)
     refusal = _token_refusal(token, compiled, at, ip)
     if refusal is not None:

@@ -10,11 +10,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ..model.directory import Directory
+from ..model.resources import parse_r2_key, r2_label
 from ._inventory import (
     K_ACCOUNT,
     K_ALL_ACCOUNTS,
     K_ALL_ZONES,
     K_ALL_ZONES_IN,
+    K_R2,
     K_USER,
     K_ZONE,
     L_WRITE,
@@ -130,6 +132,9 @@ class Ctx:
             self.active & (np.isnat(nb) | (nb <= self.now)) & (np.isnat(exp) | (self.now < exp))
         )
         self.has_expiry = ~np.isnat(exp)
+        # expired or disabled (not merely not valid yet): it works again only if someone
+        # re-enables or extends it
+        self.dead = ~self.active | (self.has_expiry & (exp <= self.now))
         soon = self.now + np.timedelta64(self.th.expiring_soon_days, "D")
         self.expiring_soon = self.has_expiry & (exp <= soon)
         self._ip_arrays()
@@ -286,6 +291,9 @@ class Ctx:
             return f"all zones of account {self.dir.account(acct)}"
         if kind == K_ALL_ZONES:
             return "all zones of all accounts"
+        if kind == K_R2:
+            parsed = parse_r2_key(inv.g_rkey[row])
+            return r2_label(str(ident), parsed[1] if parsed else None, self.dir.account(acct))
         return f"the unrecognised resource {inv.g_rkey[row]!r}"
 
     def row_zone(self, row: int) -> str | None:
@@ -298,6 +306,8 @@ class Ctx:
         kind = inv.g_kind[row]
         if kind == K_ACCOUNT:
             return inv.g_rid[row]
+        if kind == K_R2:
+            return inv.g_racct[row]
         if kind in (K_ALL_ZONES_IN, K_ZONE):
             acct = inv.g_racct[row]
             if acct is None and kind == K_ZONE:

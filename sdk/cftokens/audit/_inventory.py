@@ -40,11 +40,20 @@ from ..model.resources import (
     Resource,
     ResourceKind,
     Scope,
+    parse_r2_key,
 )
 from ._compat import pandas
 from ._definition import AWS_FIELDS, HIGH, MEDIUM, DefinitionIssue, bad_id_key, placeholder
 
-__all__ = ["DUPLICATE", "FAMILY_BITS", "KINDS", "Inventory", "TokenRecord", "build_inventory"]
+__all__ = [
+    "DUPLICATE",
+    "FAMILY_BITS",
+    "KINDS",
+    "K_R2",
+    "Inventory",
+    "TokenRecord",
+    "build_inventory",
+]
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -57,13 +66,14 @@ KINDS: tuple[ResourceKind, ...] = (
     ResourceKind.ALL_ZONES_IN,
     ResourceKind.ALL_ZONES,
     ResourceKind.UNPARSED,
+    ResourceKind.R2_BUCKET,
 )
-K_USER, K_ACCOUNT, K_ALL_ACCOUNTS, K_ZONE, K_ALL_ZONES_IN, K_ALL_ZONES, K_UNPARSED = range(7)
+K_USER, K_ACCOUNT, K_ALL_ACCOUNTS, K_ZONE, K_ALL_ZONES_IN, K_ALL_ZONES, K_UNPARSED, K_R2 = range(8)
 # Scope codes: 0 user, 1 account, 2 zone, 3 r2 bucket, 4 unknown (group not in the catalogue).
 SCOPES: tuple[str, ...] = ("user", "account", "zone", "r2 bucket", "unknown")
 S_USER, S_ACCOUNT, S_ZONE, S_R2, S_UNKNOWN = range(5)
 _SCOPE_CODE = {Scope.USER: 0, Scope.ACCOUNT: 1, Scope.ZONE: 2, Scope.R2_BUCKET: 3}
-KIND_SCOPE = np.array([0, 1, 1, 2, 2, 2, -1], dtype=np.int8)
+KIND_SCOPE = np.array([0, 1, 1, 2, 2, 2, -1, 3], dtype=np.int8)
 # Level codes: 0 read, 1 write, 2 other, 3 unknown.
 LEVELS: tuple[str, ...] = ("read", "write", "other", "unknown")
 L_READ, L_WRITE, L_OTHER, L_UNKNOWN = range(4)
@@ -168,6 +178,8 @@ def _flat(key: str, value: Any) -> Atom:
         atom = (
             (K_USER, tail, None, key) if _HEX32.fullmatch(tail) else (K_UNPARSED, None, None, key)
         )
+    elif (r2 := parse_r2_key(key)) is not None:
+        atom = (K_R2, r2[2], r2[0], key)  # the bucket's name, its account
     else:
         atom = (K_UNPARSED, None, None, key)
     if len(_flat_cache) < 500_000:
@@ -228,6 +240,8 @@ def _resource(kind: int, ident: str | None, account: str | None, key: str) -> Re
     rk = KINDS[kind]
     if rk is ResourceKind.UNPARSED:
         return Resource.unparsed(key)
+    if rk is ResourceKind.R2_BUCKET:
+        return Resource.from_api({key: "*"})[0]
     return Resource(kind=rk, id=ident, account_id=account)
 
 
@@ -410,7 +424,7 @@ def _add_token(inv: Inventory, record: TokenRecord) -> None:
                 c_atoms.extend(atoms)
                 c_pid.extend([policy_id] * n_atoms)
                 c_mis.extend([mismatch] * n_atoms)
-            if scope not in atom_scopes and scope != S_R2:
+            if scope not in atom_scopes:
                 nofit.append((t, index, code))
         _policy_fits(inv, seen, atoms, index, t, issues)
     n_rows = len(c_pol)
@@ -794,11 +808,11 @@ def _policy_fits(
         return  # a key the audit cannot read: LN-02 or the key's own issue says so
     atom_scopes = {_KIND_SCOPE_LIST[k] for k in atom_kinds}
     group_scopes = {groups.scope[c] for c in known}
-    if group_scopes & atom_scopes or S_R2 in group_scopes:
+    if group_scopes & atom_scopes:
         return
     if S_ZONE in group_scopes and K_ACCOUNT in atom_kinds:
         return  # a zone group on a bare account key: CFT-LN-02's reading
-    labels = {S_USER: "user", S_ACCOUNT: "account", S_ZONE: "zone"}
+    labels = {S_USER: "user", S_ACCOUNT: "account", S_ZONE: "zone", S_R2: "R2 bucket"}
     have = " and ".join(sorted(labels[s] for s in group_scopes if s in labels))
     named = " and ".join(sorted(labels[s] for s in atom_scopes if s in labels))
     issues.append(
@@ -816,7 +830,7 @@ def _policy_fits(
     inv.mismatched_policies.add((t, index))
 
 
-_KIND_SCOPE_LIST = [0, 1, 1, 2, 2, 2, -1]
+_KIND_SCOPE_LIST = [0, 1, 1, 2, 2, 2, -1, 3]
 
 
 def _norm_name(name: str) -> str:

@@ -32,6 +32,8 @@ from ._inventory import (
     K_ALL_ACCOUNTS,
     K_ALL_ZONES,
     K_ALL_ZONES_IN,
+    K_R2,
+    K_UNPARSED,
     K_USER,
     K_ZONE,
     LEVELS,
@@ -53,6 +55,8 @@ SCOPE_NAMES: dict[int, str] = {
     K_ACCOUNT: "account",
     K_ALL_ACCOUNTS: "all accounts",
     K_USER: "user",
+    K_UNPARSED: "unparsed",  # never effective
+    K_R2: "r2 bucket",
 }
 _RESOURCE_KIND = {
     K_ZONE: "zone",
@@ -61,6 +65,8 @@ _RESOURCE_KIND = {
     K_ACCOUNT: "account",
     K_ALL_ACCOUNTS: "account",
     K_USER: "user",
+    K_UNPARSED: "user",  # never effective: no row has it
+    K_R2: "r2 bucket",
 }
 _ZONE_KINDS = (K_ZONE, K_ALL_ZONES_IN, K_ALL_ZONES)
 _ACCOUNT_KINDS = (K_ACCOUNT, K_ALL_ACCOUNTS)
@@ -118,6 +124,13 @@ class AccessIndex:
         rid[account_rows] = self._codes(rid_text[account_rows], self._account)
         nested = (zone_rows | (kind == K_ALL_ZONES_IN)) & racct_text.notna().to_numpy()
         racct[nested] = self._codes(racct_text[nested], self._account)
+        # an R2 bucket is one resource: its own code (by wire key), in its account
+        bucket_rows = kind == K_R2
+        if bucket_rows.any():
+            buckets: dict[str, int] = {}
+            keys = _pd.Series(np.array(inv.g_rkey, dtype=object)[rows][bucket_rows], dtype=object)
+            rid[bucket_rows] = self._codes(keys, lambda k: buckets.setdefault(k, len(buckets)))
+            racct[bucket_rows] = self._codes(racct_text[bucket_rows], self._account)
         self.rid = rid
         self.racct = racct
         # zones grants name that the directory does not know: account unknown
@@ -380,23 +393,43 @@ class AccessIndex:
         zi, zt = self.after_denies(*self.zone_pairs(sel, zones), "zone")
         ai, at = self.after_denies(*self.account_pairs(sel, accounts), "account")
         ui = sel[self.kind[sel] == K_USER] if user else np.zeros(0, np.int64)
-        return self.concrete(zi, zt, ai, at, ui)
+        # R2 buckets: every bucket grant is one bucket (no wildcard), shown by its name
+        bi = sel[self.kind[sel] == K_R2] if zone is None else np.zeros(0, np.int64)
+        if len(bi) and account is not None:
+            wanted_accounts = {self.account_ids[a] for a in accounts.tolist()}
+            bi = bi[[self.audit._inv.g_racct[int(r)] in wanted_accounts for r in self.rows[bi]]]
+        return self.concrete(zi, zt, ai, at, ui, bi)
 
     def concrete(
-        self, zi: IntArray, zt: IntArray, ai: IntArray, at: IntArray, ui: IntArray
+        self,
+        zi: IntArray,
+        zt: IntArray,
+        ai: IntArray,
+        at: IntArray,
+        ui: IntArray,
+        bi: IntArray | None = None,
     ) -> pd.DataFrame:
-        """The concrete frame of zone, account and user pairs (deduplicated per token, group
-        and resource: the first grant in policy order is the one shown in ``via``)."""
+        """The concrete frame of zone, account, user and R2 bucket pairs (deduplicated per
+        token, group and resource: the first grant in policy order is the one shown in
+        ``via``)."""
+        bi = np.zeros(0, np.int64) if bi is None else bi
         audit = self.audit
         ctx = audit._ctx
         inv = audit._inv
         d = audit._dir
         n_z, n_a = len(zi), len(ai)
-        idx = np.concatenate([zi, ai, ui]).astype(np.int64)
+        idx = np.concatenate([zi, ai, ui, bi]).astype(np.int64)
         kind_code = np.concatenate(
-            [np.zeros(n_z, np.int64), np.ones(n_a, np.int64), np.full(len(ui), 2, np.int64)]
+            [
+                np.zeros(n_z, np.int64),
+                np.ones(n_a, np.int64),
+                np.full(len(ui), 2, np.int64),
+                np.full(len(bi), 3, np.int64),
+            ]
         )
-        target = np.concatenate([zt, at, np.zeros(len(ui), np.int64)]).astype(np.int64)
+        target = np.concatenate(
+            [zt, at, np.zeros(len(ui), np.int64), self.rid[bi]]  # a bucket: its own code
+        ).astype(np.int64)
         if len(idx):
             order = np.lexsort((idx, target, self.grp[idx], kind_code, self.tok[idx]))
             idx, kind_code, target = idx[order], kind_code[order], target[order]
@@ -431,6 +464,12 @@ class AccessIndex:
         user_rows = kind_code == 2
         if user_rows.any():
             rid[user_rows] = np.array(inv.g_rid, dtype=object)[rows[user_rows]]
+        bucket_rows = np.flatnonzero(kind_code == 3)
+        for i in bucket_rows.tolist():
+            row = int(rows[i])
+            rid[i] = inv.g_rid[row]  # the bucket's name
+            name[i] = ctx.resource_label(row)
+            acct[i] = inv.g_racct[row]
         labels = self.labels(idx)
         ids = np.array(inv.ids, dtype=object)
         names = np.array(inv.names, dtype=object)
@@ -447,7 +486,7 @@ class AccessIndex:
                         ctx.row_level[rows].astype(np.int64), categories=list(LEVELS)
                     ),
                     "resource_kind": _pd.Categorical.from_codes(
-                        kind_code, categories=["zone", "account", "user"]
+                        kind_code, categories=["zone", "account", "user", "r2 bucket"]
                     ),
                     "resource_id": _pd.array(rid, dtype=STR),
                     "resource_name": _pd.array(name, dtype=STR),
@@ -629,7 +668,7 @@ class AccessIndex:
         labels = self.labels(idx)
         short = {text: _short(text) for text in set(labels)}
         scope_names = [SCOPE_NAMES[k] for k in range(max(SCOPE_NAMES) + 1)]
-        resource_kind = ["zone", "account", "user"]
+        resource_kind = ["zone", "account", "user", "r2 bucket"]
         rk = np.array([resource_kind.index(_RESOURCE_KIND[k]) for k in range(len(scope_names))])
         rid = np.array(inv.g_rid, dtype=object)[rows] if len(rows) else np.zeros(0, object)
         rid[np.isin(kinds, (K_ALL_ZONES, K_ALL_ACCOUNTS, K_ALL_ZONES_IN))] = None

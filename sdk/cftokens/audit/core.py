@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EXIT_FINDINGS", "EXIT_INCOMPLETE", "EXIT_PASS", "Audit", "Finding", "risk_score"]
 
+_MEDIUM = 2  # the severity code non-live tokens' PE/RK/SC findings are capped at
 # The CI gate's exit codes (``cftokens audit``; 2 is the CLI's own: bad flags or input).
 EXIT_PASS, EXIT_FINDINGS, EXIT_INCOMPLETE = 0, 1, 3
 
@@ -302,8 +303,16 @@ class Audit:
             lowerable = ((fam == "RK") | (fam == "SC")) & eased & (sev > 1)
             sev = np.where(lowerable, sev - 1, sev)
             self._lowered = lowerable
+            # a token that is expired or disabled grants nothing until re-enabled or extended:
+            # its PE, RK and SC findings are at most medium
+            dead = np.zeros(len(tok), dtype=bool)
+            dead[valid] = ctx.dead[tok[valid]]
+            capped = dead & ((fam == "PE") | (fam == "RK") | (fam == "SC")) & (sev > _MEDIUM)
+            sev = np.where(capped, _MEDIUM, sev)
+            self._capped = capped
         else:
             self._lowered = np.zeros(0, dtype=bool)
+            self._capped = np.zeros(0, dtype=bool)
         grp = [g for h in all_hits for g in h.grp]
         pol = [p for h in all_hits for p in h.pol]
         rows = [r for h in all_hits for r in h.row]
@@ -330,9 +339,18 @@ class Audit:
             else ""
             for low in self._lowered
         ]
+        capped_note = [
+            " Capped at medium: the token is expired or disabled, so it grants nothing unless "
+            "someone re-enables or extends it (delete it to be sure)."
+            if cap
+            else ""
+            for cap in self._capped
+        ]
         detail = [
-            d + note
-            for d, note in zip((d for h in all_hits for d in h.detail), lowered_note, strict=True)
+            d + note + cap
+            for d, note, cap in zip(
+                (d for h in all_hits for d in h.detail), lowered_note, capped_note, strict=True
+            )
         ]
         remediation = [x for h in all_hits for x in h.remediation]
         titles = {rid: meta.title for rid, meta in RULES.items()}
@@ -604,21 +622,6 @@ class Audit:
                     "subject": tid,
                     "what": f"token {tid}",
                     "reason": reason,
-                    "hides_tokens": False,
-                }
-            )
-        r2 = {
-            self._inv.ids[t]
-            for t, key in zip(self._inv.g_tok, self._inv.g_rkey, strict=True)
-            if key.startswith("com.cloudflare.edge.r2.bucket.")
-        }
-        for tid in sorted(r2):
-            rows.append(
-                {
-                    "kind": "evaluation",
-                    "subject": tid,
-                    "what": f"token {tid}",
-                    "reason": "R2 bucket-scoped grants are listed but not evaluated by the rules",
                     "hides_tokens": False,
                 }
             )

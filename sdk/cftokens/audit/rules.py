@@ -26,11 +26,11 @@ from ._inventory import (
     K_ALL_ACCOUNTS,
     K_ALL_ZONES,
     K_ALL_ZONES_IN,
+    K_R2,
     K_UNPARSED,
     K_USER,
     K_ZONE,
     L_WRITE,
-    R2_PREFIX,
     S_ACCOUNT,
     S_ZONE,
 )
@@ -239,13 +239,6 @@ def _ip_fix(ctx: Ctx, t: int) -> tuple[tuple[Any, ...], str]:
 
 def _more(count: int) -> str:
     return f" (and {count - 1} more grant{'s' if count > 2 else ''})" if count > 1 else ""
-
-
-def _popcount(values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
-    out = np.zeros(values.shape, dtype=np.int64)
-    for bit in FAMILY_BITS.values():
-        out += (values & bit) != 0
-    return out
 
 
 def _family_names(bits: int) -> list[str]:
@@ -854,10 +847,12 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
 
     Readings: "one scope's groups" means the account or the zone groups of the catalogue (the
     user scope has six small groups and R2 buckets two, so half of them is no kitchen sink;
-    their powers are the PE rules'). A group in two risk families counts for both."""
+    their powers are the PE rules'). Each write group counts in exactly one risk family: the
+    number of families is the fewest that cover every write group (Logs Write, in EXFIL and
+    EVASION, next to a WAF group is one family, EVASION, not two)."""
     hits = Hits(r.id)
     th = ctx.th
-    n_fams = _popcount(ctx.write_families)
+    n_fams, cover = _family_cover(ctx)
     catalogue_scope = ctx.g_scope[: ctx.inv.groups.n_catalogue]
     share_hit = np.zeros(ctx.n, dtype=bool)
     shares: dict[int, npt.NDArray[np.float64]] = {}
@@ -874,12 +869,13 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
         if n_fams[t] >= th.kitchen_families:
             reasons.append(
                 "write groups in the risk families "
-                + ", ".join(_family_names(int(ctx.write_families[t])))
+                + ", ".join(_family_names(int(cover[t])))
+                + " (each group counted in one family)"
             )
         for scope, label in ((S_ACCOUNT, "account"), (S_ZONE, "zone")):
             if shares[scope][t] >= th.kitchen_scope_share:
                 reasons.append(f"{shares[scope][t]:.0%} of all {label} permission groups")
-        parts = _split_plan(ctx, t)
+        parts = _split_plan(ctx, t, int(cover[t]))
         hits.add(
             t,
             HIGH,
@@ -893,15 +889,42 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
     return hits
 
 
-def _split_plan(ctx: Ctx, t: int) -> list[tuple[str, list[str], tuple[str, ...]]]:
-    """Group a token's allowed groups by risk family (first family) for a split proposal."""
+def _family_cover(ctx: Ctx) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Per token: the fewest risk families that hold each of its write groups (every group
+    counted in exactly one family), and one such set of families as bits."""
+    bits = sorted(FAMILY_BITS.values())
+    best = np.zeros(ctx.n, dtype=np.int64)
+    cover = np.zeros(ctx.n, dtype=np.int64)
+    rows = ctx.write_row & (ctx.row_fam != 0)
+    if not rows.any():
+        return best, cover
+    fam = ctx.row_fam[rows].astype(np.int64)
+    tok = ctx.tok[rows]
+    has = ctx.tokens_with(rows)
+    best[:] = len(bits) + 1
+    subsets = sorted(range(1, 1 << len(bits)), key=lambda k: bin(k).count("1"))
+    for k in subsets:
+        mask = sum(b for i, b in enumerate(bits) if k >> i & 1)
+        missed = np.zeros(ctx.n, dtype=bool)
+        missed[tok[(fam & mask) == 0]] = True
+        fits = has & ~missed & (best > len(bits))
+        best[fits] = bin(k).count("1")
+        cover[fits] = mask
+    best[~has] = 0
+    return best, cover
+
+
+def _split_plan(ctx: Ctx, t: int, cover: int = 0) -> list[tuple[str, list[str], tuple[str, ...]]]:
+    """Group a token's allowed groups by risk family for a split proposal: a group in several
+    families goes with the first of them in ``cover`` (the families SC-04 counted)."""
     plan: dict[str, dict[str, str]] = {}
     for row in ctx.token_rows(t):
         if not ctx.eff[row]:
             continue
         code = int(ctx.grp[row])
         fams = _family_names(int(ctx.g_fam[code]))
-        label = fams[0] if fams else "other"
+        counted = [f for f in fams if FAMILY_BITS[f] & cover]
+        label = (counted or fams or ["other"])[0]
         plan.setdefault(label, {})[ctx.group_id(code)] = ctx.group_name(code)
     return [(label, list(groups.values()), tuple(groups)) for label, groups in plan.items()]
 
@@ -1100,10 +1123,17 @@ def rk_02(ctx: Ctx, r: Rule) -> Hits:
     network a leaked token can copy all of it.
 
     Fires on account-level resources or wider (all zones of an account, all zones, all
-    accounts; every grant under ``strict``). "Without IPin" (high) includes a /0 and an
-    allowlist NW-02 calls effectively open."""
+    accounts; every grant under ``strict``), and on R2 buckets: a bucket is the bulk store
+    itself (under the RK scope, a named bucket behind a real allowlist raises nothing).
+    "Without IPin" (high) includes a /0 and an allowlist NW-02 calls effectively open."""
     k = ctx.kind
-    wide = (k == K_ACCOUNT) | (k == K_ALL_ACCOUNTS) | (k == K_ALL_ZONES_IN) | (k == K_ALL_ZONES)
+    wide = (
+        (k == K_ACCOUNT)
+        | (k == K_ALL_ACCOUNTS)
+        | (k == K_ALL_ZONES_IN)
+        | (k == K_ALL_ZONES)
+        | (k == K_R2)
+    )
     if ctx.profile.flag_all_risky:
         wide = np.ones(ctx.inv.m, dtype=bool)
     mask = ctx.eff & ((ctx.row_fam & _fam("EXFIL")) != 0) & wide & _rk_scope(ctx)
@@ -1594,8 +1624,9 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
         problem = None
         fix: tuple[Any, ...] | None = None
         sev = LOW
+        detail = "This part of the token grants nothing."
         if row_kind == K_UNPARSED:
-            if key.startswith(R2_PREFIX) or (t, key) in ln04_keys:
+            if (t, key) in ln04_keys:
                 continue
             problem = (
                 f"policy {pol} names {key!r}, a resource key cftokens cannot read; "
@@ -1607,9 +1638,14 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
             acct = str(inv.g_rid[row])
             problem = (
                 f"policy {pol} grants the zone permission {ctx.group_name(code)} on the bare key "
-                f"of account {d.account(acct)}; that does not cover the account's zones"
+                f"of account {d.account(acct)}; Cloudflare's documentation does not confirm "
+                "that this covers the account's zones (cftokens reads it as covering none)"
             )
             fix = ("replace_pair", pol, gid, key, ("all_zones_of", (acct,)))
+            detail = (
+                "Unconfirmed reading: cftokens (and its sandbox) treat this grant as covering "
+                "no zone; Cloudflare may read it otherwise. The nested form says it for sure."
+            )
         elif not ctx.scope_ok[row]:
             continue  # reported per (policy, group) below
         elif not inv.g_deny[row] and not ctx.eff[row]:
@@ -1639,7 +1675,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
             t,
             sev,
             problem,
-            "This part of the token grants nothing.",
+            detail,
             _ln02_text(fix),
             fix,
             row=row,
@@ -1682,6 +1718,7 @@ def _missing_mask(ctx: Ctx) -> npt.NDArray[np.bool_]:
             or (k == K_ACCOUNT and accounts is not None and rid not in accounts)
             or (k == K_ALL_ZONES_IN and accounts is not None and acct not in accounts)
             or (k == K_USER and user is not None and rid != user)
+            or (k == K_R2 and accounts is not None and acct not in accounts)
         )
         for k, rid, acct in zip(inv.g_kind, inv.g_rid, inv.g_racct, strict=True)
     ]
@@ -1700,6 +1737,8 @@ def _missing(ctx: Ctx, row: int) -> str | None:
         return f"account {inv.g_racct[row]}"
     if kind == K_USER and d.user is not None and inv.g_rid[row] != d.user:
         return f"user {inv.g_rid[row]}"
+    if kind == K_R2 and d.has_accounts and inv.g_racct[row] not in d.account_names:
+        return f"account {inv.g_racct[row]} (of the R2 bucket {inv.g_rid[row]})"
     return None
 
 

@@ -16,6 +16,7 @@ Keys cftokens does not understand are kept verbatim as ``UNPARSED`` atoms (they 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -31,6 +32,11 @@ ACCOUNT_PREFIX = "com.cloudflare.api.account."
 ZONE_PREFIX = "com.cloudflare.api.account.zone."
 ALL_ACCOUNTS_KEY = "com.cloudflare.api.account.*"
 ALL_ZONES_KEY = "com.cloudflare.api.account.zone.*"
+# R2 bucket keys: com.cloudflare.edge.r2.bucket.<account id>_<jurisdiction>_<bucket name> (the
+# form Cloudflare's dashboard writes for bucket-scoped R2 tokens; jurisdiction "default", "eu",
+# "fedramp"; bucket names are lower-case letters, digits and hyphens, so "_" separates).
+R2_BUCKET_PREFIX = "com.cloudflare.edge.r2.bucket."
+_R2_KEY = re.compile(r"([0-9a-f]{32})_([a-z0-9]+)_([a-z0-9][a-z0-9-]{1,61}[a-z0-9])")
 
 
 class Scope(enum.StrEnum):
@@ -79,6 +85,7 @@ class ResourceKind(enum.StrEnum):
     ALL_ZONES_IN = "all_zones_in"  # ALL_ZONES_IN(a)
     ALL_ZONES = "all_zones"  # ALL_ZONES
     UNPARSED = "unparsed"  # UNPARSED(key)
+    R2_BUCKET = "r2_bucket"  # BUCKET(a, j, b): one R2 bucket of account a, jurisdiction j
 
     @property
     def scope(self) -> Scope | None:
@@ -105,6 +112,7 @@ _KIND_SCOPE = {
     ResourceKind.ZONE: Scope.ZONE,
     ResourceKind.ALL_ZONES_IN: Scope.ZONE,
     ResourceKind.ALL_ZONES: Scope.ZONE,
+    ResourceKind.R2_BUCKET: Scope.R2_BUCKET,
 }
 
 
@@ -118,7 +126,9 @@ class Resource:
 
     ``id`` is the user tag, account id or zone id (None for wildcards); ``account_id`` is the
     enclosing account for nested forms (``ALL_ZONES_IN`` always, ``ZONE`` when written nested);
-    ``key``/``value`` keep an ``UNPARSED`` entry verbatim. Build atoms with the class methods.
+    ``key``/``value`` keep an ``UNPARSED`` entry verbatim. An ``R2_BUCKET`` atom has the
+    bucket's name as ``id``, its ``account_id`` and ``jurisdiction``. Build atoms with the
+    class methods.
     """
 
     kind: ResourceKind
@@ -126,6 +136,7 @@ class Resource:
     account_id: str | None = None
     key: str | None = None
     value: Any = field(default="*", converter=_freeze_value)
+    jurisdiction: str | None = field(default=None, repr=False)
 
     # -- constructors -------------------------------------------------------------------
     @classmethod
@@ -163,6 +174,20 @@ class Resource:
         return cls(kind=ResourceKind.ALL_ZONES)
 
     @classmethod
+    def r2_bucket(cls, account_id: str, bucket: str, jurisdiction: str = "default") -> Resource:
+        """One R2 bucket (``com.cloudflare.edge.r2.bucket.<account>_<jurisdiction>_<bucket>``),
+        for the bucket-scoped groups (Workers R2 Storage Bucket Item Read/Write)."""
+        key = f"{_check(account_id, 'account id')}_{jurisdiction}_{bucket}"
+        if not _R2_KEY.fullmatch(key):
+            raise InvalidInput(
+                f"R2 bucket {bucket!r} (jurisdiction {jurisdiction!r}) is not a valid bucket: "
+                "names are 3-63 lower-case letters, digits and hyphens"
+            )
+        return cls(
+            kind=ResourceKind.R2_BUCKET, id=bucket, account_id=account_id, jurisdiction=jurisdiction
+        )
+
+    @classmethod
     def unparsed(cls, key: str, value: Any = "*") -> Resource:
         """A resource key cftokens does not understand, kept verbatim; it covers nothing."""
         return cls(kind=ResourceKind.UNPARSED, key=key, value=value)
@@ -196,6 +221,8 @@ class Resource:
             if self.account_id is not None:
                 return ACCOUNT_PREFIX + self.account_id
             return ZONE_PREFIX + str(self.id)
+        if kind is ResourceKind.R2_BUCKET:
+            return f"{R2_BUCKET_PREFIX}{self.account_id}_{self.jurisdiction}_{self.id}"
         return str(self.key)
 
     def describe(self, directory: Any = None) -> str:
@@ -213,6 +240,10 @@ class Resource:
             return f"all zones of account {_name(directory, 'account', self.account_id)}"
         if kind is ResourceKind.ZONE:
             return f"zone {_name(directory, 'zone', self.id)}"
+        if kind is ResourceKind.R2_BUCKET:
+            return r2_label(
+                str(self.id), self.jurisdiction, _name(directory, "account", self.account_id)
+            )
         return f"the unrecognised resource {self.key!r}"
 
     def __str__(self) -> str:
@@ -273,9 +304,28 @@ def _check(value: str, what: str) -> str:
     return value
 
 
+def r2_label(bucket: str, jurisdiction: str | None, account: str) -> str:
+    """``R2 bucket logs (jurisdiction eu) of account Acme``: a bucket shown by its name."""
+    where = f" (jurisdiction {jurisdiction})" if jurisdiction not in (None, "default") else ""
+    return f"R2 bucket {bucket}{where} of account {account}"
+
+
+def parse_r2_key(key: str) -> tuple[str, str, str] | None:
+    """(account id, jurisdiction, bucket) of an R2 bucket key, or None if it is not one."""
+    if not key.startswith(R2_BUCKET_PREFIX):
+        return None
+    found = _R2_KEY.fullmatch(key[len(R2_BUCKET_PREFIX) :])
+    if found is None:
+        return None
+    return found.group(1), found.group(2), found.group(3)
+
+
 def _parse_flat(key: str, value: Any) -> Resource:
     if value != "*":
         return Resource.unparsed(key, value)
+    r2 = parse_r2_key(key)
+    if r2 is not None:
+        return Resource.r2_bucket(r2[0], r2[2], r2[1])
     if key == ALL_ACCOUNTS_KEY:
         return Resource.all_accounts()
     if key == ALL_ZONES_KEY:
