@@ -796,7 +796,7 @@ TOKENS: list[TokenDef] = [
                 agents=(TERRAFORM,),
             ),
         ),
-        rules="PE-02 PE-03 RK-01 RK-03 SC-04 LC-01 LC-03",
+        rules="PE-02 PE-03 RK-01 RK-03 LC-01 LC-03",  # 8 write groups in 2 families: no SC-04
     ),
     TokenDef(
         name="okta-scim",
