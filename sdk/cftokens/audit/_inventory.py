@@ -654,7 +654,7 @@ def _owned_atoms(
         if problem is not None:
             read = (
                 f"; read as {'all zones of' if atom[0] == K_ALL_ZONES_IN else 'its own'} "
-                f"account {owner}, the most it could reach"
+                f"account {record.owner_name or owner}, the most it could reach"
                 if atom is not None and atom[3] == key and atom[0] != kind
                 else ""
             )
