@@ -4,6 +4,7 @@ never passes (exit 3) unless --allow-gaps says so, and then the summary says wha
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -190,3 +191,31 @@ def test_gate_agrees_with_the_cli(served: tuple[Sandbox, BackgroundServer]) -> N
     assert audit.not_seen()[0].startswith("account-owned tokens of")
     complete = cft.audit(sb.client(token=_auditor(sb)), progress=False)
     assert not complete.incomplete and complete.gate() == 0 and complete.gate("critical") == 1
+
+
+def test_ln04_findings_reach_the_cli_gate(tmp_path: Path) -> None:
+    """A plan whose token puts its IP condition inside a policy (Cloudflare ignores it) is
+    kept and judged: CFT-LN-04 high fails --fail-on high (exit 1), never only a gap row."""
+    policy = {
+        "effect": "allow",
+        "permission_groups": [{"id": cft.permission_groups.get("DNS Read").id}],
+        "resources": {"com.cloudflare.api.account.zone." + "b1" * 16: "*"},
+        "condition": {"request_ip": {"in": ["203.0.113.0/24"]}},
+    }
+    values = {"name": "ip-in-policy", "policies": [policy], "expires_on": "2026-12-01T00:00:00Z"}
+    resource = {
+        "address": "cloudflare_api_token.ci",
+        "mode": "managed",
+        "type": "cloudflare_api_token",
+        "name": "ci",
+        "values": values,
+    }
+    plan = tmp_path / "plan.json"
+    plan.write_text(
+        json.dumps(
+            {"format_version": "1.2", "planned_values": {"root_module": {"resources": [resource]}}}
+        )
+    )
+    done = cli("--terraform", str(plan), "--fail-on", "high", token=None, base_url=None)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "CFT-LN-04" in done.stdout and "failing: open findings at high" in done.stderr
