@@ -194,3 +194,21 @@ def test_without_usage_before_the_window_no_address_is_called_unexpected(leak: S
     assert "no usage before" in text and "since=" in text
     assert not any("unexpected use" in event for _, event in t.timeline())
     assert t.replacement is None and "before the window" in (t.replacement_error or "")
+
+
+def test_what_a_weak_admin_cannot_name_is_not_printed_as_na(leak: Sandbox) -> None:
+    """An admin that cannot read the owner's e-mail or account names: the owner's name is
+    unknown (None), never the text '<NA>', and an account without a name is shown once by id."""
+    user = leak.user_id
+    admin_spec = cft.TokenSpec(
+        name="triage-admin", policies=[cft.Policy.allow(["API Tokens Read"], user=user)]
+    )
+    admin = leak.create_token(admin_spec, user=user)
+    with leak.client(token=admin.secret) as client:
+        t = cft.triage(leaked_secret(leak), admin=client, now=leak.clock.now())
+    assert t.token_id == leak.extras["leak"]["token_id"]
+    assert t.owner_name is None and t.to_dict()["verification"]["owner_name"] is None
+    production = leak.extras["accounts"]["production"]
+    for text in (str(t), t.to_html(), t.to_json()):
+        assert "<NA>" not in text and "&lt;NA&gt;" not in text
+        assert f"{production} ({production})" not in text

@@ -261,8 +261,8 @@ class Triage:
             return
         row = found.iloc[0]
         self.owner_kind = str(row["kind"])
-        self.owner_id = str(row["owner_id"])
-        self.owner_name = str(row["owner_name"])
+        self.owner_id = _text(row["owner_id"])
+        self.owner_name = _text(row["owner_name"])  # None when the admin cannot read it
         self._collect_activity(tid)
 
     def _accounts(self, tid: str) -> list[str]:
@@ -346,8 +346,9 @@ class Triage:
         if self.audit is not None:
             names = self.audit.access.dropna(subset=["account_id"])
             for row in names.itertuples(index=False):
+                name = _text(row.resource_name)
                 if row.account_id == account_id and row.resource_kind == "account":
-                    return f"{row.resource_name} ({account_id})"
+                    return f"{name} ({account_id})" if name and name != account_id else account_id
         return account_id
 
     # -- what it can do -----------------------------------------------------------------------
@@ -802,6 +803,13 @@ class Triage:
         from .incident import report_html
 
         return report_html(self, path)
+
+
+def _text(value: Any) -> str | None:
+    """A frame cell as text, or None for a missing value (pandas' NA, NaN, None)."""
+    import pandas as pd
+
+    return None if value is None or pd.isna(value) else str(value)
 
 
 def _py(value: Any) -> datetime:
