@@ -1150,7 +1150,11 @@ class Audit:
         return to_html(self, path)
 
     def to_csv(self, folder: str | Path) -> Path:
-        """tokens.csv, grants.csv, access.csv, findings.csv, gaps.csv (and usage.csv)."""
+        """tokens.csv, grants.csv, access.csv, findings.csv, gaps.csv (and usage.csv).
+
+        Safe to open in a spreadsheet: a text cell starting with ``= + - @``, a tab or a
+        carriage return (a token name such as ``=HYPERLINK(…)``) is written with a leading
+        ``'`` (OWASP's CSV-injection rule); numbers stay numbers."""
         from .report import to_folder
 
         return to_folder(self, folder, "csv")
