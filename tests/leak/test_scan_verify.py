@@ -182,3 +182,18 @@ def test_a_token_not_valid_yet_is_live_for_the_gate(demo: Sandbox, tmp_path: Pat
     assert (hit.status, hit.token_id) == ("live", later.id)
     assert "not valid yet" in hit.note
     assert result.failed("live")
+
+
+def test_a_legacy_token_refused_on_the_user_path_alone_is_unknown() -> None:
+    """A legacy (40-character) token may be account-owned: refused on the user path with no
+    account id to try the other path, it is unknown (the gate fails closed), not invalid;
+    refused on both paths it is invalid."""
+    legacy = "Zq8Lm2Np4Rs6Tu8Vw0Xy2Za4Bc6De8Fg0Hi2Jk4L"
+    text = f"CLOUDFLARE_API_TOKEN={legacy}\n".encode()
+    refuse = b'{"success":false,"errors":[{"code":1000,"message":"Invalid API Token"}]}'
+    alone = scan("-", stdin=io.BytesIO(text), verify=_answering(401, refuse)).hits[0]
+    assert alone.status == "unknown" and "--account" in alone.note
+    both = scan("-", stdin=io.BytesIO(text), verify=_answering(401, refuse), account="a" * 32).hits[
+        0
+    ]
+    assert both.status == "invalid"

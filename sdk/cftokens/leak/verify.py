@@ -12,8 +12,9 @@ file. Answers:
 ``expired/disabled``the token exists but is expired or disabled
 ``invalid``         every path that applies answered "Invalid API Token" (code 1000, or 9109
                     "Invalid access token"; 9103 for a key); any other refusal is ``unknown``
-``unknown``         no answer (network, 5xx, 429) or no way to ask (an account token without
-                    an account id, a key without its e-mail): treat it as live
+``unknown``         no answer (network, 5xx, 429) or no way to ask (an account token, or a
+                    legacy token the user path refuses, without an account id; a key without
+                    its e-mail): treat it as live
 ==================  ==========================================================================
 
 Every request goes through one shared client-side rate limiter (Cloudflare's 1,200 requests
@@ -133,10 +134,11 @@ class Verifier:
                     note="an account-owned token verifies on /accounts/{account_id}/tokens/"
                     "verify: no account id was found next to it; pass account= (--account)",
                 )
+            # a legacy token may be account-owned: one path refused is not every path
             return Verification(
-                status="invalid",
-                note="refused on the user path; if it may be an account-owned token, pass "
-                "account= (--account) to try the account path",
+                status="unknown",
+                note="refused on the user path; it may be an account-owned token, which "
+                "verifies on /accounts/{account_id}/tokens/verify: pass account= (--account)",
             )
         answer = self._verify(secret, account_id)
         if answer is not None:
