@@ -4,6 +4,7 @@ the field and write nothing."""
 
 from __future__ import annotations
 
+import ipaddress
 import string
 from typing import Any
 
@@ -178,8 +179,19 @@ NOT_LIST = st.one_of(
 NOT_OBJECT = st.one_of(
     st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2), st.booleans()
 )
+
+
+def _not_an_address(text: str) -> bool:
+    """True when `text` is not an IP address or network at all ("::" and "1.2.3.4" are)."""
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return True
+    return False
+
+
 BAD_CIDR = st.one_of(
-    st.text(max_size=12).filter(lambda t: "/" not in t or not t[:1].isdigit()),
+    st.text(max_size=12).filter(_not_an_address),
     st.sampled_from(["10.0.0.0/33", "300.1.1.1/8", "2001:db8::/129", "10.0.0.0/8 ", ""]),
 )
 
