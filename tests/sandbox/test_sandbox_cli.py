@@ -78,8 +78,10 @@ def test_serve_writes_private_files_and_keeps_secrets_off_stdout(tmp_path: Path)
 def test_bad_flags_exit_2(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Inconsistent or invalid flags exit with code 2 and a message naming the flag."""
-    assert main(["sandbox", "serve", *args]) == 2
+    """Inconsistent or invalid flags exit with code 2 and a message naming the flag (on a free
+    port: the default 8787 may be taken on the machine running the tests)."""
+    port = [] if "--port" in args else ["--port", str(free_port())]
+    assert main(["sandbox", "serve", *port, *args]) == 2
     assert message in capsys.readouterr().err
 
 
