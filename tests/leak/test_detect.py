@@ -41,6 +41,10 @@ def found(text: str) -> list[tuple[str, str]]:
         (f"flarectl --cloudflare-api-token {BODY}\n", "legacy_token", "medium"),
         (f"cloudflare-api-token: {BODY}\n", "legacy_token", "medium"),
         (f"cf-api-key: {HEX}\n", "legacy_api_key", "medium"),
+        # a name/value pair: Kubernetes env, ECS task definitions, Terraform lists
+        (f"- name: CLOUDFLARE_API_TOKEN\n  value: \"{BODY}\"\n", "legacy_token", "medium"),
+        (f'{{"name": "CLOUDFLARE_API_TOKEN", "value": "{BODY}"}}', "legacy_token", "medium"),
+        (f'{{ name = "CF_API_KEY", value = "{HEX}" }}', "legacy_api_key", "medium"),
     ],
 )  # fmt: skip
 def test_true_positives(text: str, kind: str, confidence: str) -> None:
@@ -68,6 +72,9 @@ def test_true_positives(text: str, kind: str, confidence: str) -> None:
         "CLOUDFLARE_API_TOKEN: da39a3ee5e6b4b0d3255bfef95601890afd80709\n",
         "Authorization: Bearer 4b825dc642cb6eb9a060e54bf8d69288fbee4904 # cloudflare\n",
         "api_token: 123e4567e89b12d3a456426614174000abcd1234  # cloudflare\n",
+        # a value two lines below a name, or beside another name, is not that name's
+        f"- name: CLOUDFLARE_API_TOKEN\n  other: 1\n  value: {BODY}\n",
+        f"- name: CLOUDFLARE_API_TOKEN\n- name: SENTRY_DSN\n  value: {BODY}\n",
     ],
 )
 def test_false_positives(text: str) -> None:

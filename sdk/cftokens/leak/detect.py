@@ -21,7 +21,9 @@ alone: a 40-character string is reported only after a name that says what it is
 ``"api_token"``, ``Authorization: Bearer …``) and a hex key only after ``X-Auth-Key``,
 ``CF_API_KEY``, ``CLOUDFLARE_API_KEY``, ``api_key``/``global_api_key``. Names that say
 Cloudflare give ``medium`` confidence; generic names (``api_token``, ``Bearer``) give
-``medium`` when the same file mentions Cloudflare, else ``low``. Names may be spelled with
+``medium`` when the same file mentions Cloudflare, else ``low``. A Cloudflare name may also
+be the ``name`` of a name/value pair (``- name: CLOUDFLARE_API_TOKEN`` then ``value: …`` on
+the next line, ``{"name": …, "value": …}``). Names may be spelled with
 ``-`` (``api-token``, ``--cloudflare-api-token VALUE``); quotes may be JSON-escaped (``\\"``),
 as inside a notebook's source or output. A prefixed secret may follow an escape (``\\n`` in a
 JSON string or a repr, ``%3D`` in a URL); a legacy value that is all hex (a git sha, a SHA-1
@@ -75,13 +77,16 @@ _SEP = rf"""{_Q}\]?(?:\s*(?::=|=>|[:=,])\s*|\s+){_Q}"""
 # names are spelled with _ or - (``CF_API_TOKEN``, cert-manager's ``api-token``, CLI flags)
 _CF_TOKEN = r"(?:cloudflare|\bcf)[a-z0-9_-]*?[_-]?(?:api[_-]?)?token"
 _CF_KEY = r"(?:cloudflare|\bcf)[a-z0-9_-]*?[_-]?(?:api|auth|global)[_-]?key|x-auth-key"
+# a name/value pair (Kubernetes env, ECS, Terraform): ``name: X`` then ``value: …`` on the
+# same line or the next
+_PAIR = rf"""{_Q}\s*,?\s*{_Q}value"""
 _GENERIC_TOKEN = r"\bapi[_-]?token"
 _GENERIC_KEY = r"\b(?:global[_-]?)?api[_-]?key"
 _CONTEXT = re.compile(
     rf"""(?ix)
     (?:
-        (?P<cftoken>{_CF_TOKEN}) {_SEP} (?:bearer\s+)?
-      | (?P<cfkey>{_CF_KEY}) {_SEP}
+        (?P<cftoken>{_CF_TOKEN}) (?:{_PAIR})? {_SEP} (?:bearer\s+)?
+      | (?P<cfkey>{_CF_KEY}) (?:{_PAIR})? {_SEP}
       | (?P<token>{_GENERIC_TOKEN}) {_SEP} (?:bearer\s+)?
       | (?P<key>{_GENERIC_KEY}) {_SEP}
       | (?P<bearer>authorization {_SEP} \s* bearer \s+ | \bbearer \s+)
@@ -149,6 +154,8 @@ def detect(data: bytes) -> list[RawHit]:
         if b"cf" in data[pos:end]:
             hits.extend(_prefixed(data, pos, end))
         line = data.rfind(b"\n", 0, pos) + 1
+        if line and b"value" in data[line:pos].lower():  # the name may be on the line above
+            line = data.rfind(b"\n", 0, line - 1) + 1
         before = max(line, pos - _WINDOW)
         head = data[before:pos].lower()
         if any(name in head for name in _NAMES):
