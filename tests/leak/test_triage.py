@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
 
 import cftokens as cft
 from cftokens.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -212,3 +217,42 @@ def test_what_a_weak_admin_cannot_name_is_not_printed_as_na(leak: Sandbox) -> No
     for text in (str(t), t.to_html(), t.to_json()):
         assert "<NA>" not in text and "&lt;NA&gt;" not in text
         assert f"{production} ({production})" not in text
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed (apt-get install -y chromium); .ci/run installs it",
+)
+def test_the_incident_report_does_not_scroll_sideways_in_chromium(
+    leak: Sandbox, tmp_path: Path
+) -> None:
+    """Rendered in a 1280-pixel window, the requests table (long paths, user agents) stays in
+    the page: the 'flagged' and 'why' columns were past the right edge, behind a sideways
+    scroll."""
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "scripts/screenshots.py")
+    assert spec is not None and spec.loader is not None
+    screenshots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshots)
+    t = cft.triage(leaked_secret(leak), admin=leak, since=leak.extras["leak"]["committed"])
+    probe = (
+        "<script>addEventListener('load', () => { const p = document.createElement('pre');"
+        " p.textContent = 'PROBE' + JSON.stringify({width: innerWidth,"
+        " scroll: document.documentElement.scrollWidth}) + 'PROBE';"
+        " document.body.appendChild(p); });</script>"
+    )
+    page = tmp_path / "incident.html"
+    page.write_text(t.to_html().replace("</body>", probe + "</body>"), encoding="utf-8")
+    done = subprocess.run(
+        screenshots.headless(CHROMIUM, page, (1280, 800), tmp_path / "profile", "--dump-dom"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    found = re.search(r"PROBE(\{.*?\})PROBE", done.stdout)
+    assert found, f"chromium gave no measurement (exit {done.returncode}): {done.stderr[-800:]}"
+    seen = json.loads(found.group(1))
+    assert seen["scroll"] <= seen["width"], seen

@@ -119,6 +119,13 @@ def report_json(t: Triage, path: str | os.PathLike[str] | None = None) -> str:
     return text
 
 
+def _cell(text: str) -> str:
+    # a long value (a path, a user agent, an id) may wrap anywhere, so a wide table stays in
+    # the page; short words and headers stay whole
+    long = " class='long'" if len(text) > 20 else ""
+    return f"<td{long}>{html.escape(text)}</td>"
+
+
 def _table(rows: list[dict[str, Any]], limit: int = 200) -> str:
     if not rows:
         return "<p class='none'>none</p>"
@@ -127,7 +134,7 @@ def _table(rows: list[dict[str, Any]], limit: int = 200) -> str:
         "<tr"
         + (" class='flag'" if row.get("flagged") else "")
         + ">"
-        + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row.values())
+        + "".join(_cell("" if v is None else str(v)) for v in row.values())
         + "</tr>"
         for row in rows[:limit]
     )
@@ -140,6 +147,7 @@ body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}
 h1{margin-bottom:.2em} h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;font-size:.85em} td,th{border:1px solid #ddd;padding:3px 6px;
 text-align:left;vertical-align:top} th{background:#f4f4f4} tr.flag td{background:#fde8e8}
+td.long{overflow-wrap:anywhere}
 .gap{background:#fff3cd;border:1px solid #e0c36a;padding:.6em 1em} .none{color:#777}
 pre{background:#f7f7f7;padding:.8em;white-space:pre-wrap}
 """
