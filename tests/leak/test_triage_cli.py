@@ -84,3 +84,19 @@ def test_bad_secret_file_is_a_clear_error(
     assert main(["triage", "--sandbox", "--secret-file", str(tmp_path / "two.txt")]) == 2
     err = capsys.readouterr().err
     assert "No such file" in err and "exactly one secret" in err
+
+
+def test_a_report_path_that_cannot_be_written_stops_before_any_containment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--report or --json into a missing folder is refused before the roll (it was found only
+    after rolling: the token changed and the report of it was lost)."""
+    (tmp_path / "s.txt").write_text(_secret())
+    for option in ("--report", "--json"):
+        code = main(["triage", "--sandbox", "--secret-file", str(tmp_path / "s.txt"), "--roll",
+                     str(tmp_path / "new.txt"), "--yes", option,
+                     str(tmp_path / "missing" / "r.out")])  # fmt: skip
+        assert code == 2
+        assert not (tmp_path / "new.txt").exists()
+        captured = capsys.readouterr()
+        assert "rolled" not in captured.out and "missing" in captured.err

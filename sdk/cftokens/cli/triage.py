@@ -128,6 +128,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("a containment step changes the token for every caller: add --yes")
     if args.roll and Path(args.roll).exists():
         raise UsageError(f"--roll {args.roll}: the file exists; give a new file")
+    for option, name in (("--roll", args.roll), ("--report", args.report), ("--json", args.json)):
+        # refused before anything changes: a report lost after a roll is the roll's record lost
+        if name and not Path(name).resolve().parent.is_dir():
+            raise UsageError(
+                f"{option} {name}: the folder {Path(name).parent} does not exist; create it "
+                "or choose another path"
+            )
     secret = _read_secret(args.secret_file)
     admin = _admin(args)
     result = triage(secret, admin=admin, since=args.since, account=args.account)
