@@ -401,3 +401,16 @@ resource "cloudflare_api_token" "t" {
     )
     with pytest.raises(cft.InvalidInput, match="'ZONE_ID' is not a valid reference"):
         Audit.from_terraform(tmp_path, now=NOW)
+
+
+def test_an_unjudged_terraform_token_makes_the_gate_incomplete(capsys: Any) -> None:
+    """A plan whose token's groups are known only after apply exits 3 (incomplete), never 0;
+    --allow-gaps accepts it explicitly."""
+    plan = str(CORPUS / "plan-group-after-apply" / "plan.json")
+    code = main(["audit", "--no-progress", "--fail-on", "high", "--terraform", plan])
+    out = capsys.readouterr()
+    assert code == 3
+    assert "cloudflare_api_token.unknown_groups" in out.out + out.err
+    allowed = ["audit", "--no-progress", "--fail-on", "high", "--allow-gaps", "--terraform", plan]
+    assert main(allowed) == 0
+    capsys.readouterr()
