@@ -256,3 +256,21 @@ def test_the_incident_report_does_not_scroll_sideways_in_chromium(
     assert found, f"chromium gave no measurement (exit {done.returncode}): {done.stderr[-800:]}"
     seen = json.loads(found.group(1))
     assert seen["scroll"] <= seen["width"], seen
+
+
+def test_audit_findings_are_named_once_each_in_the_summary(leak: Sandbox) -> None:
+    """A token with nine CFT-RK-01 findings: the summary names the rule once, with a count,
+    not nine times."""
+    tid = leak.extras["tokens"]["dana-full-access-2023"]
+    secret = next(
+        s
+        for s in leak.issued_secrets()
+        if (row := leak.store.token_by_hash(leak.store.hash(s.reveal()))) is not None
+        and row.id == tid
+    )
+    t = cft.triage(secret, admin=leak)
+    counts = t.findings["rule_id"].value_counts()
+    assert counts["CFT-RK-01"] > 1
+    (line,) = [s for s in t.sentences if s.startswith("Audit findings:")]
+    assert line.count("CFT-RK-01") == 1
+    assert f"CFT-RK-01 ×{counts['CFT-RK-01']} (critical)" in line

@@ -455,8 +455,14 @@ class Triage:
         if self.audit is not None and self.token_id is not None:
             findings = self.findings
             if not findings.empty:
+                # each rule once per severity, with a count (a rule fires once per policy)
+                counts: dict[tuple[str, str], int] = {}
+                for r in findings.itertuples(index=False):
+                    key = (str(r.rule_id), str(r.severity))
+                    counts[key] = counts.get(key, 0) + 1
                 worst = ", ".join(
-                    f"{r.rule_id} ({r.severity})" for r in findings.itertuples(index=False)
+                    f"{rule}{f' ×{n}' if n > 1 else ''} ({severity})"
+                    for (rule, severity), n in counts.items()
                 )
                 out.append(f"Audit findings: {worst}.")
         minor = [g for g in self.gaps if g.part == "similar"]
