@@ -414,3 +414,14 @@ def test_an_unjudged_terraform_token_makes_the_gate_incomplete(capsys: Any) -> N
     allowed = ["audit", "--no-progress", "--fail-on", "high", "--allow-gaps", "--terraform", plan]
     assert main(allowed) == 0
     capsys.readouterr()
+
+
+def test_a_wrong_type_under_after_unknown_is_reported_as_itself(tmp_path: Path) -> None:
+    """A policy that is a string in planned values is reported as such, even where
+    after_unknown marks parts of it (not as a missing id inside an invented object)."""
+    doc = json.loads((CORPUS / "plan-zone-after-apply" / "plan.json").read_text())
+    doc["planned_values"]["root_module"]["resources"][0]["values"]["policies"][0] = "x"
+    file = tmp_path / "plan.json"
+    file.write_text(json.dumps(doc))
+    with pytest.raises(cft.InvalidInput, match=r"policies\[0\]: expected an object, got a string"):
+        Audit.from_terraform(file, now=NOW)

@@ -111,6 +111,8 @@ def _with_unknowns(value: Any, marks: Any, path: str) -> Any:
     if marks is True:
         return Unknown(path)
     if isinstance(marks, Mapping):
+        if value is not None and not isinstance(value, Mapping):
+            return value  # a type error, reported where it is read
         base = dict(value) if isinstance(value, Mapping) else {}
         for key, mark in marks.items():
             base[key] = _with_unknowns(base.get(key), mark, f"{path}.{key}")
