@@ -86,6 +86,17 @@ def test_bad_secret_file_is_a_clear_error(
     assert "No such file" in err and "exactly one secret" in err
 
 
+def test_an_endless_or_huge_secret_file_is_refused_without_reading_it_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--secret-file /dev/zero (endless) or a 10 MB file: exit 2 saying it is too large; only
+    the first few KiB are read."""
+    (tmp_path / "big.txt").write_bytes(b"x" * 10_000_000)
+    for name in ("/dev/zero", str(tmp_path / "big.txt")):
+        assert main(["triage", "--sandbox", "--secret-file", name]) == 2
+        assert "more than 4,096 characters" in capsys.readouterr().err
+
+
 def test_a_report_path_that_cannot_be_written_stops_before_any_containment(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

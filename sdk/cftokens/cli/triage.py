@@ -62,12 +62,25 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+_SECRET_FILE_MAX = 4096  # a secret (or one NAME=value line) is far shorter
+
+
 def _read_secret(name: str) -> Any:
     from ..model.secret import Secret
     from . import UsageError
 
     try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        # read no further than the limit: --secret-file /dev/zero or an endless pipe stops here
+        if name == "-":
+            text = sys.stdin.read(_SECRET_FILE_MAX + 1)
+        else:
+            with open(name, encoding="utf-8") as handle:
+                text = handle.read(_SECRET_FILE_MAX + 1)
+        if len(text) > _SECRET_FILE_MAX:
+            raise UsageError(
+                f"--secret-file {name}: more than {_SECRET_FILE_MAX:,} characters; a secret "
+                "file holds one secret on one line"
+            )
     except OSError as exc:
         raise UsageError(f"--secret-file {name}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
