@@ -130,3 +130,25 @@ def test_a_failure_outside_the_engine_logs_no_secret_from_the_path(
     assert sent[0]["status"] == 500
     logged = [rec.getMessage() for rec in caplog.records if rec.name == "cftokens.sandbox"]
     assert logged and not [m for m in logged if MARK in m]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/user/tokens/{secret}",
+        "/user/tokens/{encoded}",
+        "/zones/{secret}",
+        "/accounts/{secret}/tokens",
+        "/zones/{zone}/dns_records?match={secret}",
+        "/zones/{zone}/dns_records?per_page={secret}",
+        "/zones/{zone}/dns_records?{secret}=1",
+    ],
+)
+def test_error_answers_do_not_echo_a_secret_back(sb: Sandbox, url: str) -> None:
+    """A 4xx message quotes the path or value it refuses; a credential pasted there comes back
+    as [redacted], so another SDK that prints the error prints no secret."""
+    zone = sb.directory().zones[0].id
+    target = url.format(secret=LEAKED, encoded=LEAKED.replace("_", "%5F"), zone=zone)
+    r = Api(sb, sb.bootstrap_token).get(target)
+    assert r.status_code >= 400
+    assert MARK not in r.text and LEAKED not in r.text

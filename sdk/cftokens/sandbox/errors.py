@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..errors import redact, redact_uri
+
 __all__ = [
     "CODE_BAD_REQUEST",
     "CODE_MALFORMED_JSON",
@@ -44,11 +46,14 @@ class SandboxError(Exception):
         chain: Sequence[tuple[int, str]] = (),
         headers: Mapping[str, str] | None = None,
     ):
+        # A message may quote what the caller sent (a path, a value): a credential pasted
+        # there is not echoed back to the caller's logs or SDK errors.
+        message = redact(message)
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
-        self.chain = tuple(chain)
+        self.chain = tuple((c, redact(m)) for c, m in chain)
         self.headers = dict(headers or {})
 
     def envelope(self) -> dict[str, Any]:
@@ -131,7 +136,9 @@ class SandboxError(Exception):
     def not_found(cls, path: str) -> SandboxError:
         """An object named in the path does not exist or is not visible (7003, HTTP 404)."""
         return cls(
-            404, 7003, f"Could not route to {path}, perhaps your object identifier is invalid?"
+            404,
+            7003,
+            f"Could not route to {redact_uri(path)}, perhaps your object identifier is invalid?",
         )
 
     @classmethod
@@ -170,7 +177,7 @@ class SandboxError(Exception):
         return cls(
             501,
             CODE_NOT_EMULATED,
-            f"authorized, but {method} {path} is not emulated by the sandbox",
+            f"authorized, but {method} {redact_uri(path)} is not emulated by the sandbox",
         )
 
     @classmethod
