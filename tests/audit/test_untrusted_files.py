@@ -54,7 +54,7 @@ def _entry(**fields: str) -> str:
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("rule", BOMB, "'rule' is required"),
+        ("rule", BOMB, "'rule' must be one rule id as text"),
         ("reason", BOMB, "'reason' is required"),
         ("owner", BOMB, "'owner' is required"),
         ("expires", BOMB, "expires must be a date"),

@@ -227,6 +227,17 @@ def test_txt_content_is_at_most_2048_characters(admin: Api, zone: str) -> None:
     assert r.status_code == 400 and r.json()["errors"][0]["message"].startswith("content:")
 
 
+@pytest.mark.parametrize("name", ["a\x00b", "www\nevil", "\x1b[2Kx", "a b", "x\x85y"])
+def test_a_record_name_with_control_characters_or_spaces_is_refused(
+    admin: Api, zone: str, name: str
+) -> None:
+    """NUL, newline, escape, NEL and spaces are no part of a DNS name: 400 naming name."""
+    r = admin.post(
+        f"/zones/{zone}/dns_records", json={"type": "A", "name": name, "content": "192.0.2.1"}
+    )
+    assert r.status_code == 400 and r.json()["errors"][0]["message"].startswith("name:")
+
+
 def test_a_free_zone_holds_at_most_200_records(sb: Sandbox, admin: Api, zone: str) -> None:
     """The 201st record of a free zone is refused with 81045 and writes nothing."""
     for i in range(199):

@@ -175,9 +175,11 @@ def parse_suppressions(
             )
         rule = entry.get("rule")
         if not isinstance(rule, str) or not rule.strip():
+            what = "is required" if rule is None else "must be one rule id as text"
             got = "" if rule is None else f", got {_got(rule)}"
             raise InvalidInput(
-                f"{where}: 'rule' is required (a rule id such as CFT-NW-01 or a glob){got}"
+                f"{where}: 'rule' {what} (a rule id such as CFT-NW-01 or a glob such as "
+                f"CFT-NW-*; one entry per rule){got}"
             )
         rule = rule.strip().upper()
         if not any(ch in rule for ch in "*?[") and rule not in RULES:

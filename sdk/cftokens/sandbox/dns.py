@@ -190,6 +190,11 @@ def _dns_fields(payload: Any, zone: ZoneRow, base: DnsRow | None) -> dict[str, A
         name = payload["name"]
         if not isinstance(name, str) or not name.strip() or len(name) > 255:
             raise _bad("name: must be a record name of 1 to 255 characters (or @ for the apex)")
+        if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 or ch.isspace() for ch in name):
+            raise _bad(
+                "name: a record name holds no spaces or control characters (NUL, newline, "
+                "escape …); write the name as in the zone file, e.g. www or _acme-challenge"
+            )
         fields["name"] = _fqdn(name, zone)
     if "content" in payload:
         content = payload["content"]
