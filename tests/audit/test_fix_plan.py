@@ -198,10 +198,16 @@ def test_single_rule_fix_is_a_typed_step_too() -> None:
     assert str(fix).startswith("Fix for 'wide' (PUT /user/tokens/")
 
 
-def test_every_fix_built_from_usage_is_a_body_cloudflare_accepts(with_usage: Audit) -> None:
-    """Each complete PUT built from usage is accepted by the sandbox as it is: legacy-analytics
-    kept its unknown group ("Analytics Read (legacy)", which it never used and which grants
-    nothing), and Cloudflare refuses a body naming an unknown group."""
+@pytest.mark.parametrize("usage", [True, False], ids=["from-usage", "from-findings"])
+def test_every_fix_built_from_usage_is_a_body_cloudflare_accepts(
+    usage: bool, with_usage: Audit, without_usage: Audit
+) -> None:
+    """Each complete PUT is accepted by the sandbox as it is, with and without usage data:
+    legacy-analytics kept its unknown group ("Analytics Read (legacy)", which it never used and
+    which grants nothing), and Cloudflare refuses a body naming an unknown group. A disable
+    kept the parts Cloudflare refuses (a misfit policy, a deleted zone, an unparsed key), so
+    applying it answered 400: now they go first, and a token left with nothing is deleted."""
+    audit = with_usage if usage else without_usage
     sandbox = cft.Sandbox.demo()
     admin = cft.Client(
         api_key=sandbox.global_api_key,
@@ -210,9 +216,9 @@ def test_every_fix_built_from_usage_is_a_body_cloudflare_accepts(with_usage: Aud
         rate_limit=None,
     )
     refused, applied = [], 0
-    for row in with_usage.tokens.itertuples():
-        fix = with_usage.fix(str(row.token_id))
-        if fix.put_body is None or not fix.complete or "requests" not in fix.evidence:
+    for row in audit.tokens.itertuples():
+        fix = audit.fix(str(row.token_id))
+        if fix.put_body is None or not fix.complete:
             continue
         tokens = admin.account(str(row.owner_id)).tokens if row.kind == "account" else admin.tokens
         try:
@@ -221,9 +227,19 @@ def test_every_fix_built_from_usage_is_a_body_cloudflare_accepts(with_usage: Aud
         except cft.BadRequest as exc:
             refused.append(f"{row.name}: {exc}")
     assert not refused, refused
-    assert applied >= 10
-    fix = with_usage.fix(_id(with_usage, "legacy-analytics"))
-    assert "Analytics Read (legacy)" in str(fix)
+    assert applied >= (10 if usage else 6)  # without usage, most need your CIDRs first
+    for name in ("workers-read-on-zone", "deleted-zone-token"):
+        fix = audit.fix(_id(audit, name))
+        assert fix.method == "DELETE" and fix.put_body is None, str(fix)
+        assert [type(s) for s in fix.steps] == [DeleteToken], str(fix)
+        assert "never used" in str(fix)
+    fix = audit.fix(_id(audit, "unparsed-key-token"))
+    assert fix.put_body is not None and fix.put_body["status"] == "disabled", str(fix)
+    assert any(isinstance(s, Disable) for s in fix.steps)
+    assert "acme-legacy" not in str(fix.put_body)
+    if usage:
+        fix = audit.fix(_id(audit, "legacy-analytics"))
+        assert "Analytics Read (legacy)" in str(fix)
 
 
 def test_account_owned_copy_is_accepted_and_keeps_the_job_working(with_usage: Audit) -> None:

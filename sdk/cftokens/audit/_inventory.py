@@ -598,6 +598,7 @@ def _check_key(key: str, index: int, t: int, issues: list[DefinitionIssue]) -> N
                 f"policy {index} names {key!r}: the placeholder {hole} was never filled in",
                 "Cloudflare refuses the key; the audit reads it as covering nothing.",
                 f"Replace {hole} with the real id (32 lower-case hex characters).",
+                fix=("remove_resource", index, key),
                 key=key,
             )
         )
@@ -614,6 +615,7 @@ def _check_key(key: str, index: int, t: int, issues: list[DefinitionIssue]) -> N
                 "Cloudflare refuses the key; the audit reads it as covering nothing.",
                 "Use the zone's or account's id (from the dashboard's overview page or the "
                 "API), not its name.",
+                fix=("remove_resource", index, key),
                 key=key,
             )
         )
@@ -825,6 +827,7 @@ def _policy_fits(
             "nothing (Cloudflare refuses it).",
             f"Name the {have} resources the groups are meant for in policy {index}, or move "
             "the groups to a policy that does.",
+            fix=("remove_policy", index),
         )
     )
     inv.mismatched_policies.add((t, index))

@@ -210,6 +210,13 @@ def _remove_resource(body: dict[str, Any], index: int, key: str) -> None:
         policy["resources"] = {k: v for k, v in (policy.get("resources") or {}).items() if k != key}
 
 
+def _remove_policy(body: dict[str, Any], index: int) -> None:
+    """Empty a policy (:func:`drop_empty` removes it, after the other edits by index)."""
+    policy = _policy(body, index)
+    if policy is not None:
+        policy["permission_groups"] = []
+
+
 def _rename(body: dict[str, Any], index: int, gid: str, name: str) -> None:
     policy = _policy(body, index)
     if policy is not None:
@@ -314,9 +321,14 @@ class _Plan:
     expiries: list[tuple[str, bool]]  # (date, only while the token can mint)
     allowlists: list[tuple[tuple[str, ...], tuple[str, ...]]]
     roll: bool
+    repairs: list[BodyStep]  # what Cloudflare refuses goes, even from a disabled token
     disable: bool
     delete: bool
     recreate: tuple[Any, ...] | None
+
+
+# fixes that drop what Cloudflare refuses (a deleted or unreadable key, a misfit policy)
+_REPAIRS = ("remove_resource", "remove_policy")
 
 
 def _gather(fixes: Sequence[tuple[Any, ...]], names: _Names, *, grants_from_usage: bool) -> _Plan:
@@ -331,8 +343,11 @@ def _gather(fixes: Sequence[tuple[Any, ...]], names: _Names, *, grants_from_usag
     allowlists: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
     roll = disable = delete = False
     recreate: tuple[Any, ...] | None = None
+    repairs: dict[tuple[Any, ...], EditPolicy] = {}
     for fix in fixes:
         op = fix[0]
+        if op in _REPAIRS:
+            repairs.setdefault(fix, _edit(fix, names))
         if op == "delete":
             delete = True
         elif op == "disable":
@@ -385,6 +400,7 @@ def _gather(fixes: Sequence[tuple[Any, ...]], names: _Names, *, grants_from_usag
         elif op in (
             "restrict_zones",
             "remove_resource",
+            "remove_policy",
             "remove_pair",
             "replace_pair",
             "rename_group",
@@ -418,6 +434,7 @@ def _gather(fixes: Sequence[tuple[Any, ...]], names: _Names, *, grants_from_usag
         expiries=expiries,
         allowlists=allowlists,
         roll=roll,
+        repairs=list(repairs.values()),
         disable=disable,
         delete=delete,
         recreate=recreate,
@@ -444,6 +461,12 @@ def _edit(fix: tuple[Any, ...], names: _Names) -> EditPolicy:
         return EditPolicy(
             text=f"remove {names.group(gid).name} on {names.key(key)} (policy {index})",
             edit=lambda body: _remove_pair(body, index, gid, key),
+        )
+    if op == "remove_policy":
+        index = fix[1]
+        return EditPolicy(
+            text=f"remove policy {index} (its groups fit none of its resources)",
+            edit=lambda body: _remove_policy(body, index),
         )
     if op == "move_condition":
         index = fix[1]
@@ -574,7 +597,9 @@ def plan_fix(
     groups it keeps are exactly what it used (the rules' grant edits give way to that evidence);
     the expiry, allowlist, roll and status steps still come from the findings. When nothing the
     token holds would remain, the fix is to delete the token (with its last use), never a PUT
-    with no policy (Cloudflare refuses it, and it would break what uses the token).
+    with no policy (Cloudflare refuses it, and it would break what uses the token). A disable
+    first drops what Cloudflare refuses (a deleted or unreadable key, a misfit policy), so the
+    PUT is accepted; a token left with no policy by that is deleted instead.
     """
     names = _Names(payload, directory)
     token_id = str(payload.get("id"))
@@ -602,9 +627,16 @@ def plan_fix(
         return _delete(path, DeleteToken(last_used=last), common)
     if plan.disable:
         body = _body(payload)
+        had_policies = bool(body["policies"])
+        for repair in plan.repairs:
+            repair.apply(body)
+        drop_empty(body)
+        if had_policies and not body["policies"]:
+            refused = DeleteToken(last_used=last, reason="Cloudflare refuses every policy it holds")
+            return _delete(path, refused, common)
         disable = Disable(last_used=last)
         disable.apply(body)
-        return _put(path, body, (disable,), common)
+        return _put(path, body, (*plan.repairs, disable), common)
     grant_steps = (
         _usage_steps(rightsized, names, usage_days) if rightsized is not None else []
     ) + plan.grant_steps
