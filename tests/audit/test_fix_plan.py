@@ -20,6 +20,7 @@ from cftokens.audit.steps import (
     DeleteToken,
     Disable,
     RemoveGroups,
+    ReplaceFirst,
     SetAllowlist,
     SetExpiry,
 )
@@ -172,14 +173,19 @@ def test_fix_without_usage_names_the_placeholder_and_keeps_a_policy(without_usag
     assert "Account API Tokens Write" not in groups and "DNS Write" in groups
 
 
-def test_fix_that_leaves_nothing_is_a_delete_with_the_last_use() -> None:
-    """When no permission would remain, the fix deletes the token and says when it was last
-    used, instead of a PUT Cloudflare refuses."""
-    lone = token("lone", allow(["API Tokens Write"], USER_RES), expires=10, last_used=-3)
-    fix = run(lone).fix(lone["id"])
-    assert fix.method == "DELETE" and fix.put_body is None and fix.body is None
-    assert [type(s) for s in fix.steps] == [DeleteToken]
-    assert "last used 2026-11-24" in str(fix)
+def test_fix_that_would_leave_nothing_never_breaks_a_token_in_use() -> None:
+    """A fix never PUTs a token with no policy. A token its findings would empty is disabled
+    when unused (saying its last use); one used within the usage window is never emptied or
+    deleted on its findings alone (its callers would break): it keeps its grants until a
+    replacement exists, and the other steps still apply."""
+    stale = token("stale", allow(["API Tokens Write"], USER_RES), expires=10, last_used=-45)
+    fix = run(stale).fix(stale["id"])  # unused for 45 days: CFT-LC-04 disables it first
+    assert [type(s) for s in fix.steps] == [Disable] and "last used 2026-10-13" in str(fix)
+    busy = token("busy", allow(["API Tokens Write"], USER_RES), expires=None, last_used=-3)
+    fix = run(busy).fix(busy["id"])
+    assert [type(s) for s in fix.steps] == [ReplaceFirst, SetExpiry]
+    assert fix.put_body is not None and fix.put_body["policies"] == busy["policies"]
+    assert "last used 2026-11-24" in str(fix) and "API Tokens Write" in str(fix)
     assert "never used" in DeleteToken(last_used=None).describe()
     never = token("never", allow(["API Tokens Write"], USER_RES), expires=10, last_used=None)
     fix = run(never).fix(never["id"])

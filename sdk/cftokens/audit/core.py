@@ -948,6 +948,7 @@ class Audit:
             usage_days=self.profile.thresholds.usage_window_days,
             used_requests=0 if rows is None else len(rows),
             used_cidrs=usage.cidrs(tid) if usage is not None else (),
+            now=self.now,
         )
 
     def _rightsize(self, record: TokenRecord, rows: pd.DataFrame) -> Any:

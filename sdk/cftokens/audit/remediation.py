@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from attrs import frozen
@@ -44,6 +45,7 @@ from .steps import (
     NarrowResources,
     Recreate,
     RemoveGroups,
+    ReplaceFirst,
     ResourceNarrowing,
     RollSecret,
     SetAllowlist,
@@ -590,6 +592,7 @@ def plan_fix(
     usage_days: int = 30,
     used_requests: int = 0,
     used_cidrs: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> Remediation:
     """One fix for a token: its findings' ``fixes`` merged into typed steps, each once.
 
@@ -657,13 +660,49 @@ def plan_fix(
     drop_empty(body)
     steps: list[Step] = list(grant_steps)
     if had_policies and not body["policies"]:
-        gone = DeleteToken(last_used=last, reason="its fixes leave it no permission at all")
-        return _delete(path, gone, common)
+        if rightsized is not None or not _used_lately(last, now, usage_days):
+            gone = DeleteToken(last_used=last, reason="its fixes leave it no permission at all")
+            return _delete(path, gone, common)
+        # In use, and no usage evidence says what it needs: emptying or deleting it would break
+        # its callers. Keep its grants; the other steps (allowlist, expiry, roll) still apply.
+        body = _body(payload)
+        held = [
+            names.group(str(g.get("id"))).name
+            for policy in body["policies"]
+            for g in policy.get("permission_groups") or []
+            if isinstance(g, Mapping)
+        ]
+        steps = [
+            ReplaceFirst(
+                last_used=last or "", groups=tuple(dict.fromkeys(held)), usage_days=usage_days
+            )
+        ]
     for extra in (_one_allowlist(plan, used_cidrs), _one_expiry(plan, body)):
         if extra is not None:
             extra.apply(body)
             steps.append(extra)
     roll = RollSecret(path=path) if plan.roll else None
+    if not any(isinstance(step, BodyStep) for step in steps) and roll is not None:
+        steps.append(roll)
+        return Remediation(
+            method="PUT",
+            path=path + "/value",
+            body={},
+            summary="; ".join(s.describe() for s in steps),
+            steps=tuple(steps),
+            token_name=common.name,
+            evidence=common.evidence,
+        )
+    if steps and not any(isinstance(step, BodyStep) for step in steps):
+        return Remediation(
+            method="GET",
+            path=path,
+            body=None,
+            summary="; ".join(s.describe() for s in steps),
+            steps=tuple(steps),
+            token_name=common.name,
+            evidence=common.evidence,
+        )
     if not steps and roll is not None:
         return Remediation(
             method="PUT",
@@ -677,6 +716,22 @@ def plan_fix(
     if roll is not None:
         steps.append(roll)
     return _put(path, body, tuple(steps), common)
+
+
+def _used_lately(last_used: str | None, now: datetime | None, days: int) -> bool:
+    """True when the token was used within ``days`` of ``now`` (or when its last use cannot be
+    read: an unknown date is never taken as "not in use")."""
+    if not last_used:
+        return False
+    if now is None:
+        return True
+    try:
+        when = datetime.fromisoformat(last_used.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when >= now - timedelta(days=days)
 
 
 def _delete(path: str, step: DeleteToken, common: _Who) -> Remediation:

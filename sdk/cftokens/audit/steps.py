@@ -29,6 +29,7 @@ __all__ = [
     "NarrowResources",
     "Recreate",
     "RemoveGroups",
+    "ReplaceFirst",
     "RollSecret",
     "SetAllowlist",
     "SetExpiry",
@@ -407,6 +408,28 @@ class DeleteToken(Step):
     def describe(self) -> str:
         why = f"{self.reason}; " if self.reason else ""
         return f"delete the token ({why}{_last_use(self.last_used)})"
+
+
+@frozen(kw_only=True)
+class ReplaceFirst(Step):
+    """Keep a token in use whole until a replacement exists: its findings alone would take
+    every permission it holds, and nothing says which of them its callers need."""
+
+    last_used: str
+    groups: tuple[str, ...]
+    usage_days: int
+
+    def describe(self) -> str:
+        return (
+            f"keep its permissions for now: its findings would remove all of them "
+            f"({join(list(self.groups))}), but it was {_last_use(self.last_used)}, within the "
+            f"last {self.usage_days} days; audit with usage data (cft.audit(..., usage=True)) "
+            "or right-size it (cft.rightsize) to learn what its callers need, create that "
+            "replacement, then delete this token"
+        )
+
+    def brief(self) -> str:
+        return f"in use ({_last_use(self.last_used)}): replace it before removing anything"
 
 
 @frozen(kw_only=True)
