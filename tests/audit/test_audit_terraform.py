@@ -425,3 +425,56 @@ def test_a_wrong_type_under_after_unknown_is_reported_as_itself(tmp_path: Path) 
     file.write_text(json.dumps(doc))
     with pytest.raises(cft.InvalidInput, match=r"policies\[0\]: expected an object, got a string"):
         Audit.from_terraform(file, now=NOW)
+
+
+_DNS_TOKEN_TF = """
+data "cloudflare_api_token_permission_groups" "all" {}
+resource "cloudflare_api_token" "t" {
+  name = "x"
+  policy {
+    permission_groups = [data.cloudflare_api_token_permission_groups.all.zone["DNS Write"]]
+    resources = { "com.cloudflare.api.account.zone.*" = "*" }
+  }
+}
+"""
+
+
+def test_a_tf_json_file_in_a_directory_is_never_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token written in Terraform's JSON syntax (main.tf.json) next to .tf files used to be
+    skipped silently: "Audited 0 tokens" and a --fail-on high gate passed."""
+    (tmp_path / "vars.tf").write_text('variable "a" {\n  default = 1\n}\n')
+    body = {"resource": {"cloudflare_api_token": {"t": {"name": "x"}}}}
+    (tmp_path / "main.tf.json").write_text(json.dumps(body))
+    code = main(["audit", "--no-progress", "--fail-on", "high", "--terraform", str(tmp_path)])
+    assert code == 2
+    assert "main.tf.json" in capsys.readouterr().err
+
+
+def test_a_module_read_from_elsewhere_is_a_gap_that_hides_tokens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A registry or git module may declare tokens the audit cannot read offline: it is a gap
+    that hides tokens (exit 3), not an empty audit that passes a gate."""
+    (tmp_path / "main.tf").write_text(
+        'module "tok" {\n  source = "git::https://example.com/tok.git"\n}\n'
+    )
+    code = main(["audit", "--no-progress", "--fail-on", "high", "--terraform", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 3
+    assert "module.tok" in out and "git::https://example.com/tok.git" in out
+    allowed = main(
+        [
+            "audit",
+            "--no-progress",
+            "--fail-on",
+            "high",
+            "--allow-gaps",
+            "--terraform",
+            str(tmp_path),
+        ]
+    )
+    assert allowed == 0
+    (tmp_path / "main.tf").write_text(_DNS_TOKEN_TF)
+    assert main(["audit", "--no-progress", "--terraform", str(tmp_path)]) == 0

@@ -2,8 +2,9 @@
 
 Needs python-hcl2 (``pip install 'cftokens[terraform]'``). A directory is read as Terraform
 reads a module: every ``*.tf`` file in it, ``terraform.tfvars`` and ``*.auto.tfvars`` (plus any
-``var_files`` given), local child modules (``source = "./…"``) with their inputs. Values are
-evaluated by :mod:`cftokens.audit._hclexpr`:
+``var_files`` given), local child modules (``source = "./…"``) with their inputs. A
+``*.tf.json`` file raises :class:`InvalidInput`; a registry or remote module is returned as
+one :data:`UNREAD_MODULE` entry (a gap: it may declare tokens). Values are evaluated by :mod:`cftokens.audit._hclexpr`:
 
 - ``var.x`` is its tfvars value, else ``TF_VAR_x``, else its default, else unknown;
 - the permission-group data sources resolve against the bundled catalogue: provider v4
@@ -32,7 +33,7 @@ from urllib.parse import unquote
 from ..errors import InvalidInput
 from ._hclexpr import Template, Unknown, apply_steps, evaluate, has_unknown, parse
 
-__all__ = ["read_configuration"]
+__all__ = ["UNREAD_MODULE", "read_configuration"]
 
 TOKEN_TYPES = ("cloudflare_api_token", "cloudflare_account_token")
 _V4_MAPS = {"zone": "zone", "account": "account", "user": "user", "r2": "r2 bucket"}
@@ -40,6 +41,11 @@ _LIST_SOURCES = (
     "cloudflare_api_token_permission_groups_list",
     "cloudflare_account_api_token_permission_groups_list",
 )
+
+
+UNREAD_MODULE = "module"
+"""The type :meth:`_Module.tokens` gives a child module it cannot read offline (its values
+name the ``source``): a gap, since it may declare tokens."""
 
 
 def _hcl2() -> Any:
@@ -65,6 +71,18 @@ def _load(file: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput(f"{file}: not a Terraform configuration")
     return data
+
+
+def _tf_files(folder: Path) -> list[Path]:
+    """The ``.tf`` files of a module folder; JSON-syntax files (``*.tf.json``) are refused,
+    never skipped: a token they declare would go unjudged."""
+    json_files = sorted(folder.glob("*.tf.json"))
+    if json_files:
+        raise InvalidInput(
+            f"{json_files[0]}: Terraform JSON syntax (.tf.json) is not read offline; audit "
+            "`terraform show -json plan.out > plan.json` instead, or rewrite it as .tf"
+        )
+    return sorted(folder.glob("*.tf"))
 
 
 def _label(text: str) -> str:
@@ -319,11 +337,13 @@ class _Module:
     def _child(self, name: str, body: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
         source = self.eval(_raw(body.get("source", '""')))
         if not isinstance(source, str) or not source.startswith(("./", "../")):
-            return  # registry and remote modules are not read offline
+            # registry and remote modules are not read offline: they may declare tokens
+            yield f"{self.prefix}module.{name}", UNREAD_MODULE, {"source": source}
+            return
         if self.depth > 8:
             raise InvalidInput(f"{self.where}: modules nested more than 8 deep")
         folder = (self.dir / source).resolve()
-        files = sorted(folder.glob("*.tf"))
+        files = _tf_files(folder)
         if not files:
             raise InvalidInput(f"{self.where}: module {name!r} source {source} has no .tf files")
         inputs = {
@@ -493,7 +513,7 @@ def read_configuration(
         folder, only = path, None
     else:
         folder, only = path.parent, {str(path)}
-    files = sorted(folder.glob("*.tf"))
+    files = _tf_files(folder)
     if path.is_file() and path not in files:
         files.append(path)  # a file not named *.tf, given explicitly
     if not files:

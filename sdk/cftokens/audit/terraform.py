@@ -50,6 +50,7 @@ from ..model.resources import (
 )
 from ._hclexpr import Template, Unknown, has_unknown
 from ._inventory import TokenRecord
+from .hcl import UNREAD_MODULE
 
 if TYPE_CHECKING:
     from .core import Audit
@@ -395,6 +396,18 @@ def token_records(
     records: list[TokenRecord] = []
     gaps: list[dict[str, Any]] = []
     for address, rtype, values in resources:
+        if rtype == UNREAD_MODULE:
+            gaps.append(
+                {
+                    "kind": "input",
+                    "subject": address,
+                    "what": f"{address} (source {values['source']})",
+                    "reason": "not read: a registry or remote module is not read offline and "
+                    "may declare tokens; audit `terraform show -json plan.out` instead",
+                    "hides_tokens": True,
+                }
+            )
+            continue
         try:
             token = to_token(address, values, origin)
         except Unjudgeable as why:
