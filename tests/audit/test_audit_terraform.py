@@ -478,3 +478,56 @@ def test_a_module_read_from_elsewhere_is_a_gap_that_hides_tokens(
     assert allowed == 0
     (tmp_path / "main.tf").write_text(_DNS_TOKEN_TF)
     assert main(["audit", "--no-progress", "--terraform", str(tmp_path)]) == 0
+
+
+def _dns_token(zone: str = "*", group: str = "DNS Write") -> str:
+    return _DNS_TOKEN_TF.replace("DNS Write", group).replace("zone.*", f"zone.{zone}")
+
+
+def _gate(path: Path, *files: Path) -> int:
+    targets = [str(f) for f in files] or [str(path)]
+    return main(["audit", "--no-progress", "--fail-on", "high", "--terraform", *targets])
+
+
+def test_override_files_are_merged_as_terraform_merges_them(tmp_path: Path) -> None:
+    """Terraform applies *_override.tf files after the others, attribute by attribute. The
+    reader let the file sorted last replace the whole resource: an override named
+    a_override.tf widening the grant was ignored, one that only renames the token dropped its
+    policies, and a gate passed on a token that reaches every zone."""
+    narrow = _dns_token(ZONE, "DNS Read")
+    (tmp_path / "main.tf").write_text(narrow)
+    assert _gate(tmp_path) == 0
+    widen = (
+        'resource "cloudflare_api_token" "t" {\n  policy {\n'
+        + _DNS_TOKEN_TF.split("policy {\n", 1)[1].split("  }\n}", 1)[0]
+        + "  }\n}\n"
+    )
+    (tmp_path / "a_override.tf").write_text(widen)
+    assert _gate(tmp_path) == 1
+    # pre-commit passes only the changed override file: its token is still audited
+    assert _gate(tmp_path, tmp_path / "a_override.tf") == 1
+    dynamic = widen.replace(
+        "  policy {\n", '  dynamic "policy" {\n    for_each = [1]\n    content {\n'
+    )
+    (tmp_path / "a_override.tf").write_text(dynamic.replace("  }\n}", "  }\n  }\n}"))
+    assert _gate(tmp_path) == 1  # a dynamic "policy" override replaces the policy blocks
+    (tmp_path / "a_override.tf").unlink()
+    (tmp_path / "main.tf").write_text(_dns_token())
+    (tmp_path / "main_override.tf").write_text(
+        'resource "cloudflare_api_token" "t" {\n  name = "renamed"\n}\n'
+    )
+    assert _gate(tmp_path) == 1
+    (tmp_path / "override.tf").write_text('resource "cloudflare_api_token" "nope" {\n}\n')
+    assert _gate(tmp_path) == 2  # Terraform: missing base resource for override
+
+
+def test_a_resource_declared_twice_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Terraform refuses a resource declared twice; the reader kept the last one read, so a
+    wide token shadowed by a narrow copy in a later file passed the gate."""
+    (tmp_path / "b.tf").write_text(_dns_token())
+    (tmp_path / "c.tf").write_text(_dns_token(ZONE, "DNS Read").split("}\n", 1)[1])
+    assert _gate(tmp_path) == 2
+    err = capsys.readouterr().err
+    assert "cloudflare_api_token.t" in err and "b.tf" in err and "c.tf" in err

@@ -4,7 +4,9 @@ Needs python-hcl2 (``pip install 'cftokens[terraform]'``). A directory is read a
 reads a module: every ``*.tf`` file in it, ``terraform.tfvars`` and ``*.auto.tfvars`` (plus any
 ``var_files`` given), local child modules (``source = "./…"``) with their inputs. A
 ``*.tf.json`` file raises :class:`InvalidInput`; a registry or remote module is returned as
-one :data:`UNREAD_MODULE` entry (a gap: it may declare tokens). Values are evaluated by :mod:`cftokens.audit._hclexpr`:
+one :data:`UNREAD_MODULE` entry (a gap: it may declare tokens). Override files are merged as
+Terraform merges them; a block declared twice raises. Values are evaluated by
+:mod:`cftokens.audit._hclexpr`:
 
 - ``var.x`` is its tfvars value, else ``TF_VAR_x``, else its default, else unknown;
 - the permission-group data sources resolve against the bundled catalogue: provider v4
@@ -144,8 +146,9 @@ class _Module:
         self.modules: dict[str, dict[str, Any]] = {}
         self._local_values: dict[str, Any] = {}
         self._busy: set[str] = set()
-        for file in files:
-            self._collect(_load(file), file)
+        # Terraform reads override files (override.tf, *_override.tf) after all the others
+        for file in sorted(files, key=_is_override):
+            self._collect(_load(file), file, override=_is_override(file))
         self.values: dict[str, Any] = {}
         for name, block in self.variables.items():
             if name in inputs:
@@ -155,10 +158,13 @@ class _Module:
             else:
                 self.values[name] = Unknown(f"var.{name}")
 
-    def _collect(self, data: Mapping[str, Any], file: Path) -> None:
+    def _collect(self, data: Mapping[str, Any], file: Path, *, override: bool) -> None:
         for block in data.get("variable") or []:
             for name, body in block.items():
-                self.variables[_label(name)] = body if isinstance(body, dict) else {}
+                body = body if isinstance(body, dict) else {}
+                if override:
+                    body = {**self.variables.get(_label(name), {}), **body}
+                self.variables[_label(name)] = body
         for block in data.get("locals") or []:
             for name, value in block.items():
                 if name != "__is_block__":
@@ -171,13 +177,13 @@ class _Module:
                     for name, body in named.items():
                         if name == "__is_block__" or not isinstance(body, dict):
                             continue
-                        body = dict(body)
-                        body["__file__"] = str(file)
-                        target[(_label(rtype), _label(name))] = body
+                        key = (_label(rtype), _label(name))
+                        _declare(target, key, f"{kind} {key[0]}.{key[1]}", body, file, override)
         for block in data.get("module") or []:
             for name, body in block.items():
                 if isinstance(body, dict):
-                    self.modules[_label(name)] = {**body, "__file__": str(file)}
+                    label = _label(name)
+                    _declare(self.modules, label, f"module {label}", body, file, override)
 
     # -- evaluation ----------------------------------------------------------------------
     def eval(self, node: Any, scope: Mapping[str, Any] | None = None) -> Any:
@@ -257,7 +263,7 @@ class _Module:
         """(address, type, values) of every token resource instance, child modules too;
         ``only``: the files whose declarations are wanted (None: all of them)."""
         for (rtype, name), body in self.resources.items():
-            if rtype not in TOKEN_TYPES or (only is not None and body["__file__"] not in only):
+            if rtype not in TOKEN_TYPES or not _declared_in(body, only):
                 continue
             for suffix, scope in self._instances(body):
                 address = f"{self.prefix}{rtype}.{name}{suffix}"
@@ -265,7 +271,7 @@ class _Module:
                 values["__file__"] = body["__file__"]
                 yield address, rtype, values
         for name, body in self.modules.items():
-            if only is None or body["__file__"] in only:
+            if _declared_in(body, only):
                 yield from self._child(name, body)
 
     def _instances(self, body: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -298,6 +304,7 @@ class _Module:
             if key in (
                 "__is_block__",
                 "__file__",
+                "__overrides__",
                 "for_each",
                 "count",
                 "lifecycle",
@@ -359,6 +366,7 @@ class _Module:
                 "for_each",
                 "__is_block__",
                 "__file__",
+                "__overrides__",
             )
         }
         child = _Module(
@@ -370,6 +378,48 @@ class _Module:
             depth=self.depth + 1,
         )
         yield from child.tokens()
+
+
+def _is_override(file: Path) -> bool:
+    return file.name == "override.tf" or file.name.endswith("_override.tf")
+
+
+def _declare(
+    target: dict[Any, dict[str, Any]],
+    key: Any,
+    what: str,
+    body: Mapping[str, Any],
+    file: Path,
+    override: bool,
+) -> None:
+    """Record one resource, data source or module block, as Terraform does: declared once;
+    an override file replaces the attributes and block types it names (same-type ``dynamic``
+    blocks included) and keeps the others."""
+    old = target.get(key)
+    if not override:
+        if old is not None:
+            raise InvalidInput(f"{what} is declared twice ({old['__file__']} and {file})")
+        target[key] = {**body, "__file__": str(file)}
+        return
+    if old is None:
+        raise InvalidInput(f"{file}: overrides {what}, which no other file declares")
+    merged = {k: v for k, v in old.items() if k not in body}
+    blocks = {k for k, v in body.items() if _is_blocks(v)}
+    dynamic = {_label(label) for b in body.get("dynamic") or [] for label in b}
+    if "dynamic" in merged:  # an override of block type T replaces dynamic "T" blocks too
+        kept = [{k: v for k, v in b.items() if _label(k) not in blocks} for b in merged["dynamic"]]
+        merged["dynamic"] = [b for b in kept if b]
+    for label in dynamic:
+        merged.pop(label, None)
+    merged.update(body)
+    merged["__overrides__"] = [*old.get("__overrides__", []), str(file)]
+    target[key] = merged
+
+
+def _declared_in(body: Mapping[str, Any], only: set[str] | None) -> bool:
+    return only is None or any(
+        f in only for f in [body["__file__"], *body.get("__overrides__", [])]
+    )
 
 
 def has_meta(body: Mapping[str, Any]) -> bool:
