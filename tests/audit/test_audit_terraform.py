@@ -450,6 +450,12 @@ def test_a_tf_json_file_in_a_directory_is_never_skipped(
     code = main(["audit", "--no-progress", "--fail-on", "high", "--terraform", str(tmp_path)])
     assert code == 2
     assert "main.tf.json" in capsys.readouterr().err
+    # OpenTofu reads *.tofu files (main.tofu replaces main.tf): never skipped either
+    (tmp_path / "main.tf.json").unlink()
+    (tmp_path / "main.tofu").write_text(_DNS_TOKEN_TF)
+    code = main(["audit", "--no-progress", "--fail-on", "high", "--terraform", str(tmp_path)])
+    assert code == 2
+    assert "main.tofu" in capsys.readouterr().err
 
 
 def test_a_module_read_from_elsewhere_is_a_gap_that_hides_tokens(

@@ -3,9 +3,9 @@
 Needs python-hcl2 (``pip install 'cftokens[terraform]'``). A directory is read as Terraform
 reads a module: every ``*.tf`` file in it, ``terraform.tfvars`` and ``*.auto.tfvars`` (plus any
 ``var_files`` given), local child modules (``source = "./…"``) with their inputs. A
-``*.tf.json`` file raises :class:`InvalidInput`; a registry or remote module is returned as
-one :data:`UNREAD_MODULE` entry (a gap: it may declare tokens). Override files are merged as
-Terraform merges them; a block declared twice raises. Values are evaluated by
+``*.tf.json`` or ``*.tofu`` file raises :class:`InvalidInput`; a registry or remote module is
+returned as one :data:`UNREAD_MODULE` entry (a gap: it may declare tokens). Override files are
+merged as Terraform merges them; a block declared twice raises. Values are evaluated by
 :mod:`cftokens.audit._hclexpr`:
 
 - ``var.x`` is its tfvars value, else ``TF_VAR_x``, else its default, else unknown;
@@ -76,13 +76,14 @@ def _load(file: Path) -> dict[str, Any]:
 
 
 def _tf_files(folder: Path) -> list[Path]:
-    """The ``.tf`` files of a module folder; JSON-syntax files (``*.tf.json``) are refused,
-    never skipped: a token they declare would go unjudged."""
-    json_files = sorted(folder.glob("*.tf.json"))
-    if json_files:
+    """The ``.tf`` files of a module folder; JSON-syntax files (``*.tf.json``) and OpenTofu's
+    ``*.tofu`` files are refused, never skipped: a token they declare would go unjudged."""
+    unread = sorted(p for glob in ("*.tf.json", "*.tofu", "*.tofu.json") for p in folder.glob(glob))
+    if unread:
         raise InvalidInput(
-            f"{json_files[0]}: Terraform JSON syntax (.tf.json) is not read offline; audit "
-            "`terraform show -json plan.out > plan.json` instead, or rewrite it as .tf"
+            f"{unread[0]}: JSON-syntax (.tf.json) and OpenTofu (.tofu) files are not read "
+            "offline; audit `terraform show -json plan.out > plan.json` (or `tofu show "
+            "-json`) instead, or rewrite it as .tf"
         )
     return sorted(folder.glob("*.tf"))
 
