@@ -537,3 +537,34 @@ def test_a_resource_declared_twice_is_an_input_error(
     assert _gate(tmp_path) == 2
     err = capsys.readouterr().err
     assert "cloudflare_api_token.t" in err and "b.tf" in err and "c.tf" in err
+
+
+def test_a_plan_that_does_not_show_every_token_it_changes_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token that resource_changes creates but planned_values omits (an errored or edited
+    plan) was never judged: "Audited 0 tokens" passed a --fail-on high gate."""
+    wide = {
+        "name": "x",
+        "policy": [
+            {
+                "effect": "allow",
+                "permission_groups": [DNS_WRITE],
+                "resources": {"com.cloudflare.api.account.zone.*": "*"},
+            }
+        ],
+    }
+    plan = json.loads(plan_file(tmp_path, wide).read_text())
+    plan["planned_values"]["root_module"]["resources"] = []
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    assert _gate(path) == 2
+    assert "cloudflare_api_token.t" in capsys.readouterr().err
+    plan["resource_changes"][0]["change"]["actions"] = ["delete"]  # gone after apply: fine
+    path.write_text(json.dumps(plan))
+    assert _gate(path) == 0
+    plan = json.loads(plan_file(tmp_path, wide).read_text())
+    plan["errored"] = True
+    path.write_text(json.dumps(plan))
+    assert _gate(path) == 2
+    assert "errored" in capsys.readouterr().err

@@ -128,6 +128,23 @@ def _with_unknowns(value: Any, marks: Any, path: str) -> Any:
     return value
 
 
+def _check_changes_shown(data: Mapping[str, Any], shown: set[str]) -> None:
+    """Every token the plan keeps, creates or updates is in its planned values: one that is
+    not (an edited or partial plan) would go unjudged."""
+    for change in data.get("resource_changes") or []:
+        if not isinstance(change, Mapping) or change.get("type") not in TYPES:
+            continue
+        if change.get("mode", "managed") != "managed" or change.get("address") in shown:
+            continue
+        actions = (change.get("change") or {}).get("actions") or []
+        if isinstance(actions, list) and actions and set(actions) <= {"delete", "forget"}:
+            continue  # no longer managed after apply
+        raise InvalidInput(
+            f"resource_changes plans {actions} for {change.get('address')} but planned_values "
+            "does not show it; audit the unedited output of `terraform show -json plan.out`"
+        )
+
+
 def _unknown_marks(data: Mapping[str, Any]) -> dict[str, Any]:
     changes = _expect(data.get("resource_changes") or [], list, "resource_changes", "a list")
     marks: dict[str, Any] = {}
@@ -143,10 +160,19 @@ def _unknown_marks(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def _resources(data: Mapping[str, Any]) -> Iterator[tuple[str, str, Any]]:
     if "planned_values" in data:
+        if data.get("errored"):
+            raise InvalidInput(
+                "the plan errored (errored: true), its planned values are incomplete; fix the "
+                "errors and audit a plan that succeeds"
+            )
         planned = _expect(data.get("planned_values") or {}, Mapping, "planned_values", "an object")
-        yield from _module_resources(
-            planned.get("root_module") or {}, "planned_values.root_module", _unknown_marks(data)
+        found = list(
+            _module_resources(
+                planned.get("root_module") or {}, "planned_values.root_module", _unknown_marks(data)
+            )
         )
+        _check_changes_shown(data, {address for address, _, _ in found})
+        yield from found
     elif "values" in data and isinstance(data.get("values"), Mapping):
         yield from _module_resources(
             data["values"].get("root_module") or {}, "values.root_module", {}
