@@ -296,9 +296,13 @@ def test_mutated_hcl_raises_only_invalid_input(tmp_path: Path, data: Any) -> Non
         Audit.from_terraform(folder, now=NOW)
 
 
-def test_a_tf_file_is_read_with_its_directory_and_audits_only_its_tokens(tmp_path: Path) -> None:
-    """tokens.tf uses a variable declared in variables.tf; auditing tokens.tf alone reads the
-    variable (and the tfvars) but not the tokens of other.tf."""
+def test_a_tf_file_is_read_with_its_directory_and_audits_its_whole_module(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """tokens.tf uses a variable declared in variables.tf; auditing any one file of the
+    directory (as the pre-commit hook passes the changed ones) reads the variables and tfvars
+    and judges every token of the module: a change to variables.tf or to a tfvars file alone
+    widens tokens declared elsewhere, and must fail the gate."""
     (tmp_path / "variables.tf").write_text('variable "zone_id" {}\n')
     (tmp_path / "terraform.tfvars").write_text(f'zone_id = "{ZONE}"\n')
     token = """
@@ -314,10 +318,25 @@ resource "cloudflare_api_token" "%s" {
     (tmp_path / "tokens.tf").write_text(token % ("a", "wanted"))
     (tmp_path / "other.tf").write_text(token % ("b", "other"))
     audit = Audit.from_terraform(tmp_path / "tokens.tf", now=NOW)
-    assert list(audit.tokens["name"]) == ["wanted"]
-    assert list(audit.grants["resource_id"]) == [ZONE]
-    both = Audit.from_terraform([tmp_path / "tokens.tf", tmp_path], now=NOW)
-    assert sorted(both.tokens["name"]) == ["other", "wanted"]  # the file's token once
+    assert sorted(audit.tokens["name"]) == ["other", "wanted"]
+    assert set(audit.grants["resource_id"]) == {ZONE}
+    both = Audit.from_terraform([tmp_path / "tokens.tf", tmp_path / "other.tf"], now=NOW)
+    assert sorted(both.tokens["name"]) == ["other", "wanted"]  # each token once
+
+    def rules(path: Path) -> set[str]:
+        return set(Audit.from_terraform(path, now=NOW).findings["rule_id"])
+
+    gate = ["audit", "--no-progress", "--fail-on", "medium", "--terraform"]
+    assert main([*gate, str(tmp_path / "variables.tf")]) == 1  # both tokens judged (NW-01)
+    capsys.readouterr()
+    assert "CFT-SC-02" not in rules(tmp_path / "variables.tf")  # one zone each
+    (tmp_path / "terraform.tfvars").write_text('zone_id = "*"\n')  # every zone
+    assert "CFT-SC-02" in rules(tmp_path / "variables.tf")
+    assert "CFT-SC-02" in rules(tmp_path / "terraform.tfvars")
+    (tmp_path / "terraform.tfvars").write_text(f'zone_id = "{ZONE}"\n')
+    (tmp_path / "prod.tfvars").write_text('zone_id = "*"\n')  # applied only as a -var-file
+    assert "CFT-SC-02" not in rules(tmp_path)
+    assert "CFT-SC-02" in rules(tmp_path / "prod.tfvars")
 
 
 def test_several_inputs_make_one_audit_and_sarif_points_at_the_declaring_file(
@@ -411,6 +430,7 @@ def test_an_unjudged_terraform_token_makes_the_gate_incomplete(capsys: Any) -> N
     out = capsys.readouterr()
     assert code == 3
     assert "cloudflare_api_token.unknown_groups" in out.out + out.err
+    assert "--var-file" in out.err and "auditing token's access" not in out.err
     allowed = ["audit", "--no-progress", "--fail-on", "high", "--allow-gaps", "--terraform", plan]
     assert main(allowed) == 0
     capsys.readouterr()

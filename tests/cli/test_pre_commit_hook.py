@@ -36,11 +36,12 @@ resource "cloudflare_api_token" "dns" {
 """
 
 
-def test_the_hook_is_declared_for_tf_files() -> None:
-    """.pre-commit-hooks.yaml offers cftokens-terraform on .tf files, gating at high."""
+def test_the_hook_is_declared_for_tf_and_tfvars_files() -> None:
+    """.pre-commit-hooks.yaml offers cftokens-terraform on .tf and .tfvars files, gating at
+    high."""
     hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     hook = hooks["cftokens-terraform"]
-    assert hook["files"] == r"\.tf$" and hook["language"] == "system"
+    assert hook["files"] == r"\.(tf|tfvars)$" and hook["language"] == "system"
     assert "--fail-on high" in hook["entry"] and hook["args"] == ["--terraform"]
 
 

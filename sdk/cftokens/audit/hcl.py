@@ -260,11 +260,10 @@ class _Module:
         return Unknown(source)
 
     # -- tokens --------------------------------------------------------------------------
-    def tokens(self, only: set[str] | None = None) -> Iterator[tuple[str, str, Any]]:
-        """(address, type, values) of every token resource instance, child modules too;
-        ``only``: the files whose declarations are wanted (None: all of them)."""
+    def tokens(self) -> Iterator[tuple[str, str, Any]]:
+        """(address, type, values) of every token resource instance, child modules too."""
         for (rtype, name), body in self.resources.items():
-            if rtype not in TOKEN_TYPES or not _declared_in(body, only):
+            if rtype not in TOKEN_TYPES:
                 continue
             for suffix, scope in self._instances(body):
                 address = f"{self.prefix}{rtype}.{name}{suffix}"
@@ -272,8 +271,7 @@ class _Module:
                 values["__file__"] = body["__file__"]
                 yield address, rtype, values
         for name, body in self.modules.items():
-            if _declared_in(body, only):
-                yield from self._child(name, body)
+            yield from self._child(name, body)
 
     def _instances(self, body: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         if "for_each" in body:
@@ -417,12 +415,6 @@ def _declare(
     target[key] = merged
 
 
-def _declared_in(body: Mapping[str, Any], only: set[str] | None) -> bool:
-    return only is None or any(
-        f in only for f in [body["__file__"], *body.get("__overrides__", [])]
-    )
-
-
 def has_meta(body: Mapping[str, Any]) -> bool:
     """True for resources with count/for_each (their attributes differ per instance)."""
     return "count" in body or "for_each" in body
@@ -553,28 +545,35 @@ def read_configuration(
     var_files: list[Path] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> list[tuple[str, str, Any]]:
-    """(address, type, values) of every token a directory or a ``.tf`` file declares.
+    """(address, type, values) of every token of a directory's module, given the directory,
+    one of its ``.tf`` files or one of its ``*.tfvars`` files.
 
-    A file is read as Terraform reads it: with the other ``.tf`` files of its directory
-    (variables, locals, data sources and resources they declare) and that directory's tfvars;
-    only the tokens declared in the file itself are returned. Variables take, lowest first,
-    their default, ``TF_VAR_*`` from ``env`` (default: the process environment), tfvars files.
+    A file is read as Terraform reads it: with the other ``.tf`` files of its directory and that
+    directory's tfvars, and every token of the module is returned, not only those the file
+    declares: a change to ``variables.tf``, a local, a data source or a tfvars value widens
+    tokens declared elsewhere (a pre-commit hook passes only the changed files). A ``*.tfvars``
+    file that Terraform does not load by itself (``prod.tfvars``) is applied as a
+    ``-var-file``. Variables take, lowest first, their default, ``TF_VAR_*`` from ``env``
+    (default: the process environment), tfvars files.
     """
-    if path.is_dir():
-        folder, only = path, None
-    else:
-        folder, only = path.parent, {str(path)}
+    from .terraform import is_tfvars
+
+    folder = path if path.is_dir() else path.parent
+    var_files = list(var_files or [])
+    if path.is_file() and is_tfvars(path) and path not in var_files:
+        var_files.append(path)
     files = _tf_files(folder)
-    if path.is_file() and path not in files:
+    if path.is_file() and not is_tfvars(path) and path not in files:
         files.append(path)  # a file not named *.tf, given explicitly
     if not files:
         raise InvalidInput(f"{path}: no .tf files in this directory")
     inputs: dict[str, Any] = _env_vars(os.environ if env is None else env)
     auto = [folder / "terraform.tfvars", folder / "terraform.tfvars.json"]
     auto += sorted(folder.glob("*.auto.tfvars")) + sorted(folder.glob("*.auto.tfvars.json"))
-    for file in [f for f in auto if f.is_file()] + list(var_files or []):
+    auto = [f for f in auto if f.is_file()]
+    for file in auto + [f for f in var_files if f not in auto]:
         if not file.is_file():
             raise InvalidInput(f"no variables file at {file}")
         inputs.update(_tfvars(file))
     module = _Module(files, prefix="", inputs=inputs, now=now, where=str(path))
-    return list(module.tokens(only))
+    return list(module.tokens())

@@ -131,13 +131,27 @@ def _with_unknowns(value: Any, marks: Any, path: str) -> Any:
 def _check_changes_shown(data: Mapping[str, Any], shown: set[str]) -> None:
     """Every token the plan keeps, creates or updates is in its planned values: one that is
     not (an edited or partial plan) would go unjudged."""
-    for change in data.get("resource_changes") or []:
-        if not isinstance(change, Mapping) or change.get("type") not in TYPES:
+    changes = data.get("resource_changes") or []
+    if not isinstance(changes, list):
+        raise InvalidInput("resource_changes: expected a list")
+    for i, change in enumerate(changes):
+        if not isinstance(change, Mapping):
             continue
-        if change.get("mode", "managed") != "managed" or change.get("address") in shown:
+        rtype, address = change.get("type"), change.get("address")
+        if not isinstance(rtype, str) or not isinstance(address, str | None):
+            raise InvalidInput(f"resource_changes[{i}]: type and address must be strings")
+        if rtype not in TYPES:
             continue
-        actions = (change.get("change") or {}).get("actions") or []
-        if isinstance(actions, list) and actions and set(actions) <= {"delete", "forget"}:
+        if change.get("mode", "managed") != "managed" or address in shown:
+            continue
+        body = change.get("change")
+        actions = body.get("actions") if isinstance(body, Mapping) else None
+        if (
+            isinstance(actions, list)
+            and actions
+            and all(isinstance(a, str) for a in actions)
+            and set(actions) <= {"delete", "forget"}
+        ):
             continue  # no longer managed after apply
         raise InvalidInput(
             f"resource_changes plans {actions} for {change.get('address')} but planned_values "
@@ -472,10 +486,15 @@ def _read_json(file: Path) -> Mapping[str, Any]:
     return data
 
 
+def is_tfvars(path: Path) -> bool:
+    """A Terraform variables file (``*.tfvars``, ``*.tfvars.json``)."""
+    return path.name.endswith((".tfvars", ".tfvars.json"))
+
+
 def _read_one(
     file: Path, now: datetime, var_files: list[Path], origin: str
 ) -> tuple[list[TokenRecord], list[dict[str, Any]]]:
-    if file.is_dir() or file.suffix == ".tf":
+    if file.is_dir() or file.suffix == ".tf" or is_tfvars(file):
         if not file.exists():
             raise InvalidInput(f"no Terraform configuration at {file}")
         from .hcl import read_configuration
@@ -512,14 +531,14 @@ def read_terraform(
     if not paths:
         raise InvalidInput("give at least one Terraform input (.tf file, directory, plan JSON)")
     var_files = [Path(v) for v in kwargs.pop("var_files", None) or []]
-    if var_files and not any(p.is_dir() or p.suffix == ".tf" for p in paths):
+    if var_files and not any(p.is_dir() or p.suffix == ".tf" or is_tfvars(p) for p in paths):
         raise InvalidInput("var_files apply to .tf configurations, not to plan or state JSON")
     now = kwargs.get("now") or datetime.now(UTC)
     records: list[TokenRecord] = []
     gaps: list[dict[str, Any]] = []
     seen: set[str] = set()
     for file in paths:
-        base = file.parent if file.suffix == ".tf" else file
+        base = file.parent if file.suffix == ".tf" or is_tfvars(file) else file
         origin = f"{base.resolve()}:" if len(paths) > 1 else ""
         found, missing = _read_one(file, now, var_files, origin)
         for record in found:

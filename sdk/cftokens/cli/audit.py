@@ -237,9 +237,15 @@ def run(args: argparse.Namespace) -> int:
         for line in unseen:
             emit(f"  - {field(line)}", file=sys.stderr)
     if code == EXIT_INCOMPLETE:
+        remedy = (
+            "make those definitions readable offline (give the variables a value, a tfvars "
+            "file or --var-file; vendor remote modules)"
+            if args.terraform
+            else "fix the auditing token's access"
+        )
         emit(
             f"failing: the audit is incomplete ({len(unseen)} gap(s) hide tokens, listed above); "
-            "fix the auditing token's access, or pass --allow-gaps to accept it",
+            f"{remedy}, or pass --allow-gaps to accept it",
             file=sys.stderr,
         )
     if fail_on is not None and audit.failed(fail_on, allow_gaps=True):
