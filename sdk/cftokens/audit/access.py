@@ -17,7 +17,7 @@ This module imports pandas; :mod:`cftokens.audit.core` imports it on first use.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -326,34 +326,39 @@ class AccessIndex:
     def zone_codes(self, zones: str | Iterable[str]) -> IntArray:
         """Codes of zones given by name or id (a name not in the directory raises)."""
         d = self.audit.directory
-        out = []
-        for z in [zones] if isinstance(zones, str) else list(zones):
-            found = d.find_zone(z)
-            if found is not None:
-                out.append(self.zone_code[found.id])
-            elif is_id(z):
-                out.append(self._zone(z))
-            else:
-                raise InvalidInput(
-                    f"no zone {z!r} in the audit's directory; give a zone id or one of: "
-                    + ", ".join(sorted(self.audit._dir.zone_names.values())[:10])
-                )
-        return np.array(out, dtype=np.int64)
+        return self._resolve(
+            zones, d.find_zone, self.zone_code, self._zone, "zone", self.audit._dir.zone_names
+        )
 
     def account_codes(self, accounts: str | Iterable[str]) -> IntArray:
         """Codes of accounts given by name or id (a name not in the directory raises)."""
         d = self.audit.directory
+        names = self.audit._dir.account_names
+        return self._resolve(
+            accounts, d.find_account, self.account_code, self._account, "account", names
+        )
+
+    @staticmethod
+    def _resolve(
+        given: str | Iterable[str],
+        find: Callable[[str], Any],
+        known: Mapping[str, int],
+        new: Callable[[str], int],
+        what: str,
+        names: Mapping[str, str],
+    ) -> IntArray:
+        article = "an" if what == "account" else "a"
         out = []
-        for a in [accounts] if isinstance(accounts, str) else list(accounts):
-            found = d.find_account(a)
+        for item in [given] if isinstance(given, str) else list(given):
+            found = find(item)
             if found is not None:
-                out.append(self.account_code[found.id])
-            elif is_id(a):
-                out.append(self._account(a))
+                out.append(known[found.id])
+            elif is_id(item):
+                out.append(new(item))
             else:
                 raise InvalidInput(
-                    f"no account {a!r} in the audit's directory; give an account id or one "
-                    "of: " + ", ".join(sorted(self.audit._dir.account_names.values())[:10])
+                    f"no {what} {item!r} in the audit's directory; give {article} {what} id or "
+                    "one of: " + ", ".join(sorted(names.values())[:10])
                 )
         return np.array(out, dtype=np.int64)
 
