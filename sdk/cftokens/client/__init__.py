@@ -16,10 +16,10 @@
         tokens = await client.tokens.list().collect()       # pages fetched concurrently
         by_account = await client.tokens_by_account()       # many accounts at once
 
-Architecture (as httpx): one sans-I/O core (``_core``: requests, envelopes, error mapping,
-pagination state, retry decisions; ``_limits``: backoff and rate limiting; ``_calls``: the
-endpoints) shared by :class:`Client` (``_sync``) and :class:`AsyncClient` (``_async``), which
-only send, sleep and await.
+Architecture (as httpx): one sans-I/O core (``_protocol``: requests, envelopes, error
+mapping, retry decisions; ``_messages``: what each error says; ``_paging``: pagination state;
+``_limits``: backoff and rate limiting; ``_calls``: the endpoints) shared by :class:`Client`
+(``_sync``) and :class:`AsyncClient` (``_async``), which only send, sleep and await.
 
 Behaviour worth knowing:
 
@@ -46,8 +46,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._base import AsyncPager, Pager
-from ._core import Unreadable, UnreadableItemWarning
 from ._limits import RateLimit, Retry
+from ._paging import Unreadable, UnreadableItemWarning
 from ._sync import AccountScope, Client, Tokens
 from .models import AuditLogRecord, DnsRecord
 from .recorder import Recorder

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 from ..errors import ClientClosed, InvalidInput, redact, shown
 from ..model import Secret
 from ..model._util import check_id
-from ._core import (
+from ._limits import RateLimit, RateLimiter, Retry
+from ._paging import Unreadable
+from ._protocol import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RESPONSE_BYTES,
     Core,
-    Unreadable,
     logger,
 )
-from ._limits import RateLimit, RateLimiter, Retry
 from .recorder import Recorder
 
 if TYPE_CHECKING:

@@ -1,5 +1,5 @@
 """Endpoint knowledge shared by the sync and async resources: paths, parameters, bodies,
-result parsing, safety. Each function returns a :class:`~._core.Call` or a pagination walker;
+result parsing, safety. Each function returns a :class:`~._protocol.Call` or a pagination walker;
 the resources in ``_sync`` and ``_async`` only execute them."""
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from ..model import (
     Zone,
 )
 from ..model._util import check_id, format_datetime, require_mapping
-from ._core import Call, Core, CursorWalker, Envelope, PageWalker, Safety, logger
+from ._paging import CursorWalker, PageWalker
+from ._protocol import Call, Core, Envelope, Safety, logger
 from .models import AuditLogRecord, DnsRecord
 
 if TYPE_CHECKING:

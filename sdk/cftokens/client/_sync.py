@@ -24,7 +24,9 @@ from ..model import (
 )
 from . import _calls
 from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ClientBase, Pager, http_timeout
-from ._core import (
+from ._limits import RateLimit, Retry
+from ._paging import PageWalker
+from ._protocol import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_PAGES,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -33,10 +35,8 @@ from ._core import (
     Envelope,
     Failure,
     GiveUp,
-    PageWalker,
     logger,
 )
-from ._limits import RateLimit, Retry
 from .models import AuditLogRecord, DnsRecord
 from .recorder import Recorder
 
