@@ -79,7 +79,7 @@ class Verifier:
         timeout: float = 10.0,
         environ: Mapping[str, str] | None = None,
     ):
-        from ..client._core import DEFAULT_BASE_URL
+        from ..client._protocol import DEFAULT_BASE_URL
         from ..client._limits import RateLimit, RateLimiter
 
         env = os.environ if environ is None else environ
