@@ -1,0 +1,311 @@
+"""The rule machinery: :class:`Hits`, :class:`Rule`, the registry :data:`RULES`,
+:func:`run_rules` and the helpers the rule families share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from attrs import frozen
+
+from .._context import Ctx, join_names
+from .._inventory import (
+    FAMILY_BITS,
+    K_ALL_ZONES,
+    K_ALL_ZONES_IN,
+)
+from ..severity import Severity
+
+__all__ = ["RULES", "RULE_FAMILIES", "Hits", "Rule", "run_rules"]
+
+INFO, LOW, MEDIUM, HIGH, CRITICAL = range(5)
+
+API_TOKENS_WRITE = "686d18d5ac6c441c867cbf6771e58a0a"
+API_TOKENS_READ = "0cc3a61731504c89b99ec1be78b77aa0"
+ACCOUNT_TOKENS_WRITE = "5bc3f8b21c554832afc660159ab75fa4"
+ACCOUNT_TOKENS_READ = "eb56a6953c034b9d97dd838155666f06"
+ACCOUNT_SETTINGS_WRITE = "1af1fa2adc104452b74a9a3364202f20"
+SCIM_PROVISIONING = "d5812c023a5048b4882175a28952362d"
+MEMBERSHIPS_WRITE = "9201bc6f42d440968aaab0c6f17ebb1d"
+TOKEN_API_GROUPS = frozenset(
+    {API_TOKENS_WRITE, API_TOKENS_READ, ACCOUNT_TOKENS_WRITE, ACCOUNT_TOKENS_READ}
+)
+PLACEHOLDER_CIDR = "REPLACE-WITH-YOUR-CALLERS-CIDR"
+
+#: The rule families (the middle part of a rule id), spelled out for people.
+RULE_FAMILIES = {
+    "PE": "privilege escalation",
+    "SC": "scope wider than needed",
+    "RK": "risky capabilities",
+    "LC": "lifecycle (expiry, rotation, use)",
+    "NW": "network (IP allowlists)",
+    "LN": "lint (unknown or ineffective grants)",
+    "ID": "identity and credentials",
+    "SUP": "suppressions",
+}
+
+
+class Hits:
+    """The findings one rule produced (parallel lists; ``row`` is the evidence grant row)."""
+
+    def __init__(self, rule_id: str):
+        self.rule_id = rule_id
+        self.tok: list[int] = []
+        self.sev: list[int] = []
+        self.row: list[int] = []
+        self.pol: list[int] = []
+        self.grp: list[int] = []
+        self.zone: list[str | None] = []
+        self.account: list[str | None] = []
+        self.evidence: list[str] = []
+        self.detail: list[str] = []
+        self.remediation: list[str] = []
+        self.fix: list[tuple[Any, ...] | None] = []
+        self.token_id: list[str | None] = []  # for findings on a token not in the inventory
+
+    def __len__(self) -> int:
+        return len(self.tok)
+
+    def add(
+        self,
+        tok: int,
+        sev: int,
+        evidence: str,
+        detail: str,
+        remediation: str,
+        fix: tuple[Any, ...] | None,
+        *,
+        row: int = -1,
+        ctx: Ctx | None = None,
+        pol: int = 0,
+        grp: int = -1,
+        zone: str | None = None,
+        account: str | None = None,
+        token_id: str | None = None,
+    ) -> None:
+        """Record one finding; with a grant ``row`` the policy/group/resource come from it.
+        ``tok`` is -1 for a token the audit could not read (``token_id`` then names it)."""
+        if row >= 0 and ctx is not None:
+            pol = pol or int(ctx.pol[row])
+            grp = grp if grp >= 0 else int(ctx.grp[row])
+            zone = zone or ctx.row_zone(row)
+            account = account or ctx.row_account(row)
+        self.tok.append(tok)
+        self.sev.append(sev)
+        self.row.append(row)
+        self.pol.append(pol)
+        self.grp.append(grp)
+        self.zone.append(zone)
+        self.account.append(account)
+        self.evidence.append(evidence)
+        self.detail.append(detail)
+        self.remediation.append(remediation)
+        self.fix.append(fix)
+        self.token_id.append(token_id)
+
+
+RuleFn = Callable[[Ctx, "Rule"], Hits]
+
+
+@frozen(kw_only=True)
+class Rule:
+    """One rule of the catalogue: metadata plus the function that evaluates it."""
+
+    id: str
+    title: str
+    severity: str  # the catalogue's wording, e.g. "high; critical on ALL_ZONES"
+    default: Severity  # the usual severity (SARIF default level)
+    family: str  # PE, SC, RK, LC, NW, LN, ID, SUP
+    usage: bool
+    fires_when: str
+    help: str
+    fn: RuleFn | None = None
+
+    @property
+    def rationale(self) -> str:
+        """Why the rule exists (the rule function's docstring)."""
+        doc = self.fn.__doc__ if self.fn is not None else None
+        return " ".join((doc or self.help).split())
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    rule_id: str,
+    title: str,
+    severity: str,
+    default: Severity,
+    fires_when: str,
+    help: str,
+    *,
+    usage: bool = False,
+) -> Callable[[RuleFn], RuleFn]:
+    """Register a rule function under its stable id."""
+
+    def register(fn: RuleFn) -> RuleFn:
+        RULES[rule_id] = Rule(
+            id=rule_id,
+            title=title,
+            severity=severity,
+            default=default,
+            family=rule_id.split("-")[1],
+            usage=usage,
+            fires_when=fires_when,
+            help=help,
+            fn=fn,
+        )
+        return fn
+
+    return register
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def best_rows(
+    ctx: Ctx, mask: npt.NDArray[np.bool_], sev: npt.NDArray[Any] | int, key: str = "group"
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """One evidence row per (token, group) (or ``key="token"``/``"policy"``): the most severe.
+
+    Returns (rows, severities, number of matching rows per key).
+    """
+    rows = np.flatnonzero(mask)
+    sev_rows = np.broadcast_to(np.asarray(sev), mask.shape)[rows].astype(np.int64)
+    if not len(rows):
+        return rows, sev_rows, rows
+    tok = ctx.tok[rows].astype(np.int64)
+    if key == "group":
+        k = tok * 1_000_000 + ctx.grp[rows]
+    elif key == "policy":
+        k = tok * 100_000 + ctx.pol[rows]
+    else:
+        k = tok
+    order = np.lexsort((rows, -sev_rows, k))
+    rows, sev_rows, k = rows[order], sev_rows[order], k[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = k[1:] != k[:-1]
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, len(rows)))
+    return rows[first], sev_rows[first], counts
+
+
+def family_bit(name: str) -> int:
+    return FAMILY_BITS[name]
+
+
+def group_code(ctx: Ctx, gid: str) -> int:
+    return ctx.inv.groups.code.get(gid, -1)
+
+
+def ips_for(ctx: Ctx, t: int) -> list[str] | None:
+    if ctx.usage is None:
+        return None
+    return ctx.usage.cidrs(ctx.inv.ids[t]) or None
+
+
+def allowlist_fix(ctx: Ctx, t: int) -> tuple[tuple[Any, ...], str]:
+    ips = ips_for(ctx, t)
+    if ips:
+        return ("set_ip", tuple(ips), ()), (
+            f"restrict it to the networks it is used from ({', '.join(ips)})"
+        )
+    return ("set_ip", (PLACEHOLDER_CIDR,), ()), (
+        "add an IP allowlist (condition request.ip in) with your callers' ranges"
+    )
+
+
+def more_grants(count: int) -> str:
+    return f" (and {count - 1} more grant{'s' if count > 2 else ''})" if count > 1 else ""
+
+
+def family_names(bits: int) -> list[str]:
+    return [name for name, bit in FAMILY_BITS.items() if bits & bit]
+
+
+def narrow_zones(ctx: Ctx, t: int, row: int) -> tuple[tuple[Any, ...], str, bool]:
+    """A fix replacing a zone wildcard: used zones, else the owner account's zones."""
+    inv = ctx.inv
+    key = inv.g_rkey[row]
+    pol = int(ctx.pol[row])
+    kind = inv.g_kind[row]
+    used = ctx.usage.zones(inv.ids[t]) if ctx.usage is not None else []
+    if kind == K_ALL_ZONES_IN:
+        acct = inv.g_racct[row]
+        used = [z for z in used if ctx.dir.zone_account.get(z) in (acct, None)]
+    if used:
+        names = join_names(ctx.dir.zone(z) for z in used)
+        return (
+            ("narrow", pol, key, ("zones", tuple(used))),
+            f"name only the zones it uses ({names})",
+            True,
+        )
+    if kind == K_ALL_ZONES:
+        if inv.kinds[t] == "account" and inv.owner_ids[t]:
+            owner = str(inv.owner_ids[t])
+            return (
+                ("narrow", pol, key, ("all_zones_of", (owner,))),
+                f"limit it to the zones of its own account {ctx.dir.account(owner)}",
+                True,
+            )
+        accounts = list(ctx.dir.account_names)
+        if accounts:
+            return (
+                ("narrow", pol, key, ("all_zones_of", tuple(accounts))),
+                "name the accounts whose zones it needs (this keeps out accounts added later; "
+                "name single zones where you can)",
+                True,
+            )
+    return (
+        ("narrow", pol, key, ("zones", ("REPLACE-WITH-ZONE-ID",))),
+        "name the zones it needs instead of a wildcard",
+        False,
+    )
+
+
+def narrow_accounts(ctx: Ctx, t: int, row: int) -> tuple[tuple[Any, ...], str]:
+    inv = ctx.inv
+    key = inv.g_rkey[row]
+    pol = int(ctx.pol[row])
+    used = ctx.usage.accounts(inv.ids[t]) if ctx.usage is not None else []
+    if used:
+        return ("narrow", pol, key, ("accounts", tuple(used))), (
+            f"name only the accounts it uses ({join_names(ctx.dir.account(a) for a in used)})"
+        )
+    if inv.kinds[t] == "account" and inv.owner_ids[t]:
+        owner = str(inv.owner_ids[t])
+        return ("narrow", pol, key, ("accounts", (owner,))), (
+            f"name its own account {ctx.dir.account(owner)} instead of all accounts"
+        )
+    accounts = list(ctx.dir.account_names)
+    if accounts:
+        return ("narrow", pol, key, ("accounts", tuple(accounts))), (
+            "name the accounts it needs (this keeps out accounts added later)"
+        )
+    return ("narrow", pol, key, ("accounts", ("REPLACE-WITH-ACCOUNT-ID",))), (
+        "name the accounts it needs instead of all accounts"
+    )
+
+
+UNEVALUATED = "not evaluated: no usage data"
+
+
+def run_rules(ctx: Ctx) -> tuple[list[Hits], list[tuple[str, str]]]:
+    """Run every rule the profile enables; return the hits and (rule id, reason) gaps."""
+    results: list[Hits] = []
+    gaps: list[tuple[str, str]] = []
+    for rule_id, meta in RULES.items():
+        if not ctx.profile.enabled(rule_id) or meta.fn is None:
+            continue
+        if rule_id == "CFT-ID-03":
+            continue  # runs only over files (Audit.scan_secrets)
+        if meta.usage and (ctx.usage is None or ctx.usage.empty):
+            # no usage at all, or none in the window (e.g. every Audit Logs call failed)
+            gaps.append((rule_id, UNEVALUATED))
+            continue
+        results.append(meta.fn(ctx, meta))
+    return results, gaps

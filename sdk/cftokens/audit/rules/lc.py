@@ -1,0 +1,187 @@
+"""The ``CFT-LC-xx`` rules: lifecycle (expiry, rotation, use)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._context import Ctx
+from ..severity import Severity
+from .base import (
+    HIGH,
+    LOW,
+    MEDIUM,
+    Hits,
+    Rule,
+    rule,
+)
+
+# ---------------------------------------------------------------------------------------------
+# LC: lifecycle
+# ---------------------------------------------------------------------------------------------
+
+
+@rule(
+    "CFT-LC-01",
+    "No expiration",
+    "medium; high with W(T) non-empty",
+    Severity.MEDIUM,
+    "live and expires_on is null",
+    "A token without expires_on works until someone remembers to revoke it.",
+)
+def lc_01(ctx: Ctx, r: Rule) -> Hits:
+    """Forgotten tokens are the common leak: an expiry makes a forgotten token stop working on
+    its own."""
+    hits = Hits(r.id)
+    for t in np.flatnonzero(ctx.live & ~ctx.has_expiry).tolist():
+        write = bool(ctx.has_write[t])
+        days = ctx.th.fix_expiry_days
+        hits.add(
+            t,
+            HIGH if write else MEDIUM,
+            "expires_on is not set"
+            + (" and the token can write" if write else "")
+            + ctx.after_apply_note(t, "expires_on", "never expiring"),
+            "The token never expires.",
+            f"Set expires_on (e.g. {ctx.iso_in(days)}, {days} days from now) and rotate "
+            "before then.",
+            ("set_expiry", ctx.iso_in(days)),
+        )
+    return hits
+
+
+@rule(
+    "CFT-LC-02",
+    "Lifetime exceeds policy",
+    "low",
+    Severity.LOW,
+    "expires_on − (not_before or issued_on; the audit's now for a token not created yet) > "
+    "366 days (90 with writes)",
+    "Long lifetimes make expiry a formality.",
+)
+def lc_02(ctx: Ctx, r: Rule) -> Hits:
+    """A lifetime of years makes expiry a formality; shorter lifetimes force rotation."""
+    hits = Hits(r.id)
+    exp = ctx.dates["expires_on"]
+    start = np.where(
+        np.isnat(ctx.dates["not_before"]), ctx.dates["issued_on"], ctx.dates["not_before"]
+    )
+    valid = ~np.isnat(exp) & ~np.isnat(start)
+    days = np.full(ctx.n, np.nan)
+    days[valid] = (exp[valid] - start[valid]).astype("timedelta64[s]").astype(np.int64) / 86_400
+    limit = np.where(ctx.has_write, ctx.th.lifetime_write_days, ctx.th.lifetime_days)
+    for t in np.flatnonzero(valid & (days > limit)).tolist():
+        lim = int(limit[t])
+        since = (
+            "from its creation, taken as the audit's now "
+            if ctx.not_created[t] and np.isnat(ctx.dates["not_before"][t])
+            else ""
+        )
+        span = f"({str(start[t])[:10]} to {str(exp[t])[:10]})"
+        hits.add(
+            t,
+            LOW,
+            f"valid for {days[t]:.0f} days {since}{span}; the "
+            f"limit is {lim}" + (" for tokens that can write" if ctx.has_write[t] else ""),
+            "The token's lifetime is longer than policy allows.",
+            f"Shorten expires_on to at most {lim} days after it became valid, or to "
+            f"{ctx.iso_in(lim)} at the latest.",
+            ("set_expiry", ctx.iso_in(lim)),
+        )
+    return hits
+
+
+@rule(
+    "CFT-LC-03",
+    "Rotation overdue",
+    "medium",
+    Severity.MEDIUM,
+    "live and now − last secret change > 90 days (last roll seen in usage/audit logs, else "
+    "issued_on, else modified_on labelled approximate)",
+    "A secret that never changes has had the longest time to leak.",
+)
+def lc_03(ctx: Ctx, r: Rule) -> Hits:
+    """The older a secret, the more places it has been copied to; rolling it regularly bounds
+    how long a copied secret stays useful."""
+    hits = Hits(r.id)
+    issued = ctx.dates["issued_on"]
+    modified = ctx.dates["modified_on"]
+    rolls = ctx.usage.last_rolls() if ctx.usage is not None else {}
+    limit = ctx.th.rotation_days
+    for t in np.flatnonzero(ctx.live).tolist():
+        tid = ctx.inv.ids[t]
+        roll = rolls.get(tid)
+        if roll is not None:
+            since, basis = roll, "last roll seen in usage"
+        elif not np.isnat(issued[t]):
+            since, basis = issued[t], "issued_on"
+        elif not np.isnat(modified[t]):
+            since, basis = modified[t], "modified_on (approximate: any change counts)"
+        else:
+            continue
+        age = (ctx.now - since).astype("timedelta64[s]").astype(np.int64) / 86_400
+        if age <= limit:
+            continue
+        hits.add(
+            t,
+            MEDIUM,
+            f"secret unchanged for {age:.0f} days (since {str(since)[:10]}, from {basis})",
+            f"The secret is older than {limit} days.",
+            "Roll the secret (PUT …/tokens/{id}/value) and update where it is stored.",
+            ("roll",),
+        )
+    return hits
+
+
+@rule(
+    "CFT-LC-04",
+    "Stale token",
+    "medium",
+    Severity.MEDIUM,
+    "live, last_used_on set and ≥ 45 days ago",
+    "A live token nobody has used for weeks is probably forgotten, but still works.",
+)
+def lc_04(ctx: Ctx, r: Rule) -> Hits:
+    """A token unused for weeks is probably forgotten, yet still works for whoever finds it."""
+    hits = Hits(r.id)
+    since = ctx.days_since("last_used_on")
+    fire = ctx.live & ~np.isnan(since) & (since >= ctx.th.stale_days)
+    for t in np.flatnonzero(fire).tolist():
+        hits.add(
+            t,
+            MEDIUM,
+            f"last used {since[t]:.0f} days ago ({str(ctx.dates['last_used_on'][t])[:10]})",
+            f"The token has not been used for {ctx.th.stale_days} days or more.",
+            "Disable it now and delete it after a grace period if nothing breaks.",
+            ("disable",),
+        )
+    return hits
+
+
+@rule(
+    "CFT-LC-05",
+    "Never used",
+    "medium; low without writes",
+    Severity.MEDIUM,
+    "live, last_used_on null, issued ≥ 7 days ago",
+    "A token never used since it was created is probably not needed.",
+)
+def lc_05(ctx: Ctx, r: Rule) -> Hits:
+    """A token created and never used is usually a leftover; it is exposure with no job."""
+    hits = Hits(r.id)
+    issued_days = ctx.days_since("issued_on")
+    fire = (
+        ctx.live
+        & np.isnat(ctx.dates["last_used_on"])
+        & ~np.isnan(issued_days)
+        & (issued_days >= ctx.th.never_used_grace_days)
+    )
+    for t in np.flatnonzero(fire).tolist():
+        hits.add(
+            t,
+            MEDIUM if ctx.has_write[t] else LOW,
+            f"issued {issued_days[t]:.0f} days ago and never used",
+            "The token has never been used.",
+            "Disable it; delete it if nobody asks for it back.",
+            ("disable",),
+        )
+    return hits

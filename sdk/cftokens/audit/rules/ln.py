@@ -1,0 +1,417 @@
+"""The ``CFT-LN-xx`` rules: lint (unknown, ineffective or rejected grants)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._context import Ctx
+from .._inventory import (
+    DUPLICATE,
+    K_ACCOUNT,
+    K_ALL_ACCOUNTS,
+    K_ALL_ZONES,
+    K_ALL_ZONES_IN,
+    K_R2,
+    K_UNPARSED,
+    K_USER,
+    K_ZONE,
+    S_ZONE,
+)
+from ..severity import Severity
+from .base import (
+    INFO,
+    LOW,
+    MEDIUM,
+    Hits,
+    Rule,
+    best_rows,
+    rule,
+)
+
+# ---------------------------------------------------------------------------------------------
+# LN: lint
+# ---------------------------------------------------------------------------------------------
+
+
+@rule(
+    "CFT-LN-01",
+    "Unknown or renamed permission group",
+    "low",
+    Severity.LOW,
+    "a group id not in the catalogue, or its name differs from the catalogue's",
+    "Unknown ids may be retired or new groups the audit cannot judge; renamed ones confuse "
+    "reviewers.",
+)
+def ln_01(ctx: Ctx, r: Rule) -> Hits:
+    """An id the catalogue does not know cannot be judged by any rule, and a name that
+    differs from the catalogue's misleads whoever reviews the token."""
+    hits = Hits(r.id)
+    mismatch = ctx.inv.arrays["g_name_mismatch"]
+    mask = ~ctx.g_known[ctx.grp] | mismatch
+    rows, _, _ = best_rows(ctx, mask, LOW)
+    for row in rows.tolist():
+        t = int(ctx.tok[row])
+        code = int(ctx.grp[row])
+        gid = ctx.group_id(code)
+        pol = int(ctx.pol[row])
+        if not ctx.g_known[code]:
+            hits.add(
+                t,
+                LOW,
+                f"policy {pol} names permission group {gid}, which the catalogue does not know",
+                "The audit cannot judge a group it does not know.",
+                f"Look the id up with client.permission_groups.list(); remove it from policy "
+                f"{pol} if it is retired.",
+                ("remove_group", pol, gid),
+                row=row,
+                ctx=ctx,
+            )
+        else:
+            given = _given_name(ctx, t, pol, gid)
+            name = ctx.group_name(code)
+            hits.add(
+                t,
+                LOW,
+                f"policy {pol} calls {gid} {given!r}; the catalogue calls it {name!r}",
+                "The group's name differs from the catalogue's.",
+                f"Use the catalogue's name {name!r} so reviewers see the right permission.",
+                ("rename_group", pol, gid, name),
+                row=row,
+                ctx=ctx,
+            )
+    # unknown ids in a policy that names no resource have no grant row; report them too
+    reported = {(int(ctx.tok[row]), int(ctx.grp[row])) for row in rows.tolist()}
+    for t, pol, code in ctx.inv.nofit:
+        if ctx.g_known[code] or (t, code) in reported:
+            continue
+        reported.add((t, code))
+        gid = ctx.group_id(code)
+        hits.add(
+            t,
+            LOW,
+            f"policy {pol} names permission group {gid}, which the catalogue does not know",
+            "The audit cannot judge a group it does not know.",
+            f"Look the id up with client.permission_groups.list(); remove it from policy "
+            f"{pol} if it is retired.",
+            ("remove_group", pol, gid),
+            pol=pol,
+            grp=code,
+        )
+    return hits
+
+
+def _given_name(ctx: Ctx, t: int, pol: int, gid: str) -> str:
+    policies = ctx.inv.records[t].payload.get("policies") or []
+    for entry in policies[pol - 1].get("permission_groups") or []:
+        if entry.get("id") == gid:
+            return str(entry.get("name"))
+    return ""
+
+
+def _intersects(ctx: Ctx, deny: int, allow: int) -> bool:
+    """True when the deny row's atom may remove part of what the allow row's atom grants."""
+    inv = ctx.inv
+    dk, ak = inv.g_kind[deny], inv.g_kind[allow]
+    if dk in (K_ALL_ZONES, K_ALL_ACCOUNTS) or ak in (K_ALL_ZONES, K_ALL_ACCOUNTS):
+        return True
+    if dk in (K_USER, K_ACCOUNT):
+        return inv.g_rid[deny] == inv.g_rid[allow]
+
+    def account_of(row: int) -> str | None:
+        if inv.g_kind[row] == K_ALL_ZONES_IN:
+            return inv.g_racct[row]
+        return inv.g_racct[row] or ctx.dir.zone_account.get(str(inv.g_rid[row]))
+
+    if dk == K_ZONE and ak == K_ZONE:
+        return inv.g_rid[deny] == inv.g_rid[allow]
+    d_acct, a_acct = account_of(deny), account_of(allow)
+    if d_acct is None or a_acct is None:
+        return True  # the zone's account is unknown: it may overlap
+    return d_acct == a_acct
+
+
+@rule(
+    "CFT-LN-02",
+    "Ineffective grant",
+    "low (info for a no-op deny)",
+    Severity.LOW,
+    "a group with no resource of its scope in its policy; a resource id missing from the "
+    "inventory; an allow fully shadowed by a deny; a deny that overlaps no allow; an unparsed "
+    "resource key; a zone group on a bare account key",
+    "Grants that do nothing hide what the token really does and often mean the author "
+    "intended something else.",
+)
+def ln_02(ctx: Ctx, r: Rule) -> Hits:
+    """A grant that does nothing is usually a mistake: the author meant something else, and
+    reviewers read a permission that is not there. A zone group on a bare account key is the
+    classic case: Cloudflare does not document that it covers the account's zones, and
+    cftokens treats it as covering nothing."""
+    hits = Hits(r.id)
+    inv = ctx.inv
+    d = ctx.dir
+    flagged_zone_on_account: set[tuple[int, int, int]] = set()
+    ln04_keys = {(i.tok, i.key) for i in inv.ln04 if i.key is not None}  # CFT-LN-04's
+    ln04_policies = {(i.tok, i.pol) for i in inv.ln04 if i.key is not None}
+    has_deny = inv.arrays["has_deny"][ctx.tok] if inv.m else np.zeros(0, dtype=bool)
+    kind = ctx.kind
+    candidates = (
+        (kind == K_UNPARSED)
+        | ((ctx.row_scope == S_ZONE) & (kind == K_ACCOUNT))
+        | has_deny
+        | (ctx.scope_ok & _missing_mask(ctx))
+    )
+    for row in np.flatnonzero(candidates).tolist():
+        row_kind = inv.g_kind[row]
+        t = int(ctx.tok[row])
+        code = int(ctx.grp[row])
+        pol = int(ctx.pol[row])
+        gid = ctx.group_id(code)
+        key = inv.g_rkey[row]
+        problem = None
+        fix: tuple[Any, ...] | None = None
+        sev = LOW
+        detail = "This part of the token grants nothing."
+        if row_kind == K_UNPARSED:
+            if (t, key) in ln04_keys:
+                continue
+            problem = (
+                f"policy {pol} names {key!r}, a resource key cftokens cannot read; "
+                "it covers nothing"
+            )
+            fix = ("remove_resource", pol, key)
+        elif ctx.row_scope[row] == S_ZONE and row_kind == K_ACCOUNT:
+            flagged_zone_on_account.add((t, pol, code))
+            acct = str(inv.g_rid[row])
+            problem = (
+                f"policy {pol} grants the zone permission {ctx.group_name(code)} on the bare key "
+                f"of account {d.account(acct)}; Cloudflare's documentation does not confirm "
+                "that this covers the account's zones (cftokens reads it as covering none)"
+            )
+            fix = ("replace_pair", pol, gid, key, ("all_zones_of", (acct,)))
+            detail = (
+                "Unconfirmed reading: cftokens (and its sandbox) treat this grant as covering "
+                "no zone; Cloudflare may read it otherwise. The nested form says it for sure."
+            )
+        elif not ctx.scope_ok[row]:
+            continue  # reported per (policy, group) below
+        elif not inv.g_deny[row] and not ctx.eff[row]:
+            problem = f"{ctx.evidence(row)}, but a deny policy removes all of it"
+            fix = ("remove_pair", pol, gid, key)
+        elif inv.g_deny[row]:
+            allows = [
+                i
+                for i in ctx.token_rows(t)
+                if not inv.g_deny[i] and ctx.scope_ok[i] and ctx.grp[i] == code
+            ]
+            if not any(_intersects(ctx, row, i) for i in allows):
+                problem = (
+                    f"{ctx.evidence(row)}, but no allow policy grants it there: "
+                    "the deny does nothing"
+                )
+                fix = ("remove_pair", pol, gid, key)
+                sev = INFO
+        if problem is None and ctx.scope_ok[row]:
+            missing = _missing(ctx, row)
+            if missing:
+                problem = f"{ctx.evidence(row)}, but {missing} is not in the inventory"
+                fix = ("remove_resource", pol, key)
+        if problem is None:
+            continue
+        hits.add(
+            t,
+            sev,
+            problem,
+            detail,
+            _ln02_text(fix),
+            fix,
+            row=row,
+            ctx=ctx,
+        )
+    for t, pol, code in inv.nofit:
+        if (t, pol, code) in flagged_zone_on_account or not ctx.g_known[code]:
+            continue  # an unknown group has no known scope: it is CFT-LN-01's
+        if (t, pol) in inv.mismatched_policies or (t, pol) in ln04_policies:
+            continue  # the whole policy grants nothing: CFT-LN-04's
+        gid = ctx.group_id(code)
+        scope = ("user", "account", "zone", "r2 bucket")[int(ctx.g_scope[code])]
+        hits.add(
+            t,
+            LOW,
+            f"policy {pol} lists {ctx.group_name(code)}, but names no {scope} resource for it",
+            "A permission group applies only to resources of its own scope.",
+            f"Move {ctx.group_name(code)} to a policy that names the {scope} resources it "
+            f"needs, or remove it from policy {pol}.",
+            ("remove_group", pol, gid),
+            pol=pol,
+            grp=code,
+        )
+    return hits
+
+
+def _missing_mask(ctx: Ctx) -> npt.NDArray[np.bool_]:
+    """Rows naming a zone or account id the directory does not list (set look-ups)."""
+    inv = ctx.inv
+    d = ctx.dir
+    zones = d.zone_names if d.has_zones else None
+    accounts = d.account_names if d.has_accounts else None
+    user = d.user
+    pending = d.pending
+    flags = [
+        rid not in pending
+        and acct not in pending
+        and (
+            (k == K_ZONE and zones is not None and rid not in zones)
+            or (k == K_ACCOUNT and accounts is not None and rid not in accounts)
+            or (k == K_ALL_ZONES_IN and accounts is not None and acct not in accounts)
+            or (k == K_USER and user is not None and rid != user)
+            or (k == K_R2 and accounts is not None and acct not in accounts)
+        )
+        for k, rid, acct in zip(inv.g_kind, inv.g_rid, inv.g_racct, strict=True)
+    ]
+    return np.array(flags, dtype=bool)
+
+
+def _missing(ctx: Ctx, row: int) -> str | None:
+    inv = ctx.inv
+    kind = inv.g_kind[row]
+    d = ctx.dir
+    if kind == K_ZONE and d.has_zones and inv.g_rid[row] not in d.zone_names:
+        return f"zone {inv.g_rid[row]}"
+    if kind == K_ACCOUNT and d.has_accounts and inv.g_rid[row] not in d.account_names:
+        return f"account {inv.g_rid[row]}"
+    if kind == K_ALL_ZONES_IN and d.has_accounts and inv.g_racct[row] not in d.account_names:
+        return f"account {inv.g_racct[row]}"
+    if kind == K_USER and d.user is not None and inv.g_rid[row] != d.user:
+        return f"user {inv.g_rid[row]}"
+    if kind == K_R2 and d.has_accounts and inv.g_racct[row] not in d.account_names:
+        return f"account {inv.g_racct[row]} (of the R2 bucket {inv.g_rid[row]})"
+    return None
+
+
+def _ln02_text(fix: tuple[Any, ...] | None) -> str:
+    if fix is None:
+        return "Remove the ineffective part."
+    op = fix[0]
+    if op == "remove_resource":
+        return f"Remove the resource {fix[2]!r} from policy {fix[1]}."
+    if op == "replace_pair":
+        return (
+            f"Grant it on all zones of the account instead (the nested form "
+            f"{{'{fix[3]}': {{'com.cloudflare.api.account.zone.*': '*'}}}})."
+        )
+    return f"Remove that permission group from that resource in policy {fix[1]}."
+
+
+@rule(
+    "CFT-LN-03",
+    "Invalid or lapsed validity window",
+    "medium / low",
+    Severity.MEDIUM,
+    "not_before ≥ expires_on (never valid); or expired/disabled and still present 30 days on",
+    "A token that can never be valid is a mistake; expired or disabled tokens left for weeks "
+    "clutter the inventory and can be re-enabled.",
+)
+def ln_03(ctx: Ctx, r: Rule) -> Hits:
+    """A window that never opens is a mistake; disabled or expired tokens kept for weeks can be
+    re-enabled or extended by anyone with token rights, and clutter every review."""
+    hits = Hits(r.id)
+    nb, exp = ctx.dates["not_before"], ctx.dates["expires_on"]
+    never = ~np.isnat(nb) & ~np.isnat(exp) & (nb >= exp)
+    status = ctx.inv.arrays["status"]
+    expired = (status == 2) | (~np.isnat(exp) & (exp <= ctx.now))
+    disabled = status == 1
+    exp_days = ctx.days_since("expires_on")
+    mod_days = ctx.days_since("modified_on")
+    issued_days = ctx.days_since("issued_on")
+    lapse = ctx.th.lapsed_days
+    for t in range(ctx.n):
+        if never[t]:
+            hits.add(
+                t,
+                MEDIUM,
+                f"not_before {str(nb[t])[:19]} is not before expires_on {str(exp[t])[:19]}",
+                "The token can never be valid.",
+                "Delete it, or fix not_before/expires_on.",
+                ("delete",),
+            )
+            continue
+        since = np.nan
+        what = ""
+        if expired[t]:
+            since = exp_days[t] if not np.isnan(exp_days[t]) else mod_days[t]
+            what = "expired"
+        elif disabled[t]:
+            since = mod_days[t] if not np.isnan(mod_days[t]) else issued_days[t]
+            what = "disabled"
+        if what and not np.isnan(since) and since >= lapse:
+            hits.add(
+                t,
+                LOW,
+                f"{what} {since:.0f} days ago and still present",
+                f"The token has been {what} for {lapse} days or more.",
+                "Delete it.",
+                ("delete",),
+            )
+    return hits
+
+
+@rule(
+    "CFT-LN-04",
+    "Definition Cloudflare rejects or ignores",
+    "medium; high when a restriction the author wrote is silently dropped",
+    Severity.MEDIUM,
+    "an account-owned token naming zones not nested under its own account (or other "
+    "accounts); a condition inside a policy; a policy whose groups fit none of its resources; "
+    "a placeholder or a non-hex id in a resource key; a group given as a string or by a "
+    "malformed id; AWS-style fields (action, resource); a token or field the audit cannot read",
+    "Cloudflare refuses such a definition, or accepts it and ignores the part the author "
+    "relied on; either way the token does not do what its text says.",
+)
+def ln_04(ctx: Ctx, r: Rule) -> Hits:
+    """What a definition says and what Cloudflare does with it must agree: a body Cloudflare
+    refuses breaks the deployment that sends it, and a part it ignores (an IP condition inside
+    a policy) leaves the token wider than its author believes. The audit reads such definitions
+    leniently, judges what they grant, and reports each slip here. A token (or a date of one)
+    the audit cannot read at all is reported here too, with its row in ``audit.gaps``."""
+    hits = Hits(r.id)
+    for issue in ctx.inv.ln04:
+        hits.add(
+            issue.tok,
+            issue.severity,
+            issue.evidence,
+            issue.detail,
+            issue.remediation,
+            issue.fix,
+            pol=issue.pol,
+        )
+    for label, reason in ctx.inv.invalid:
+        if reason.startswith(DUPLICATE):
+            continue
+        named = label if not label.startswith("#") else None
+        hits.add(
+            -1,
+            MEDIUM,
+            f"token {label} could not be read: {reason}",
+            "The audit could not read this token's definition, so none of its grants were "
+            "judged (it is listed in audit.gaps).",
+            "Fix the definition (Cloudflare would refuse it as written), or audit the token "
+            "by hand.",
+            None,
+            token_id=named,
+        )
+    for tid, reason in ctx.date_gaps:
+        t = ctx.token_index[tid]
+        hits.add(
+            t,
+            MEDIUM,
+            f"token {tid}: {reason}",
+            "A date the audit cannot read is judged at its worst (no limit), so rules about "
+            "the token's validity window may be wrong.",
+            "Set the date in RFC 3339 form (e.g. 2026-01-31T00:00:00Z) with a PUT, or check "
+            "what the API returns for this token.",
+            None,
+        )
+    return hits

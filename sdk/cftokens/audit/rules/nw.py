@@ -1,0 +1,153 @@
+"""The ``CFT-NW-xx`` rules: network (IP allowlists)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import numpy as np
+
+from .._context import Ctx
+from ..severity import Severity
+from .base import (
+    ACCOUNT_TOKENS_WRITE,
+    API_TOKENS_WRITE,
+    LOW,
+    MEDIUM,
+    PLACEHOLDER_CIDR,
+    Hits,
+    Rule,
+    allowlist_fix,
+    group_code,
+    ips_for,
+    rule,
+)
+
+# ---------------------------------------------------------------------------------------------
+# NW: network restrictions
+# ---------------------------------------------------------------------------------------------
+
+
+@rule(
+    "CFT-NW-01",
+    "No client-IP allowlist",
+    "medium with writes, else low",
+    Severity.MEDIUM,
+    "live and IPin empty (a /0 counts as empty); minting tokens are PE-03's",
+    "Without an allowlist a leaked secret works from anywhere.",
+)
+def nw_01(ctx: Ctx, r: Rule) -> Hits:
+    """An allowlist turns a leaked secret into a useless string outside your networks.
+
+    Minting tokens are left to CFT-PE-03 (which names the missing allowlist among its problems)
+    only while the profile runs PE-03; otherwise NW-01 reports them too."""
+    hits = Hits(r.id)
+    minting = ctx.tokens_with(
+        ctx.eff
+        & np.isin(
+            ctx.grp, [group_code(ctx, API_TOKENS_WRITE), group_code(ctx, ACCOUNT_TOKENS_WRITE)]
+        )
+    )
+    if not ctx.profile.enabled("CFT-PE-03"):
+        minting[:] = False  # nobody else reports their missing allowlist
+    for t in np.flatnonzero(ctx.live & ~ctx.has_ip_in & ~minting).tolist():
+        fix, text = allowlist_fix(ctx, t)
+        hits.add(
+            t,
+            MEDIUM if ctx.has_write[t] else LOW,
+            "condition request.ip has no allow ranges"
+            + (" (a /0 range allows every address)" if ctx.ip_zero[t] else "")
+            + ctx.after_apply_note(t, "condition", "no allowlist"),
+            "The token works from any IP address.",
+            text[0].upper() + text[1:] + ".",
+            fix,
+        )
+    return hits
+
+
+@rule(
+    "CFT-NW-02",
+    "Allowlist effectively open",
+    "medium",
+    Severity.MEDIUM,
+    "an IPin range of IPv4 prefix ≤ /16 or IPv6 prefix ≤ /32",
+    "A /16 (65,536 addresses) or wider is a whole provider's network, not your callers.",
+)
+def nw_02(ctx: Ctx, r: Rule) -> Hits:
+    """Huge ranges include networks you do not control (a cloud region, an ISP), so the
+    allowlist stops few attackers."""
+    hits = Hits(r.id)
+    th = ctx.th
+    for t in np.flatnonzero(ctx.ip_open & ctx.has_ip_in).tolist():
+        wide = [
+            v
+            for v in ctx.inv.ip_in[t]
+            if (net := ipaddress.ip_network(v.strip(), strict=False)).prefixlen > 0
+            and (
+                (net.version == 4 and net.prefixlen <= th.open_v4_prefix)
+                or (net.version == 6 and net.prefixlen <= th.open_v6_prefix)
+            )
+        ]
+        ips = ips_for(ctx, t)
+        hits.add(
+            t,
+            MEDIUM,
+            f"allow range(s) {', '.join(wide)}",
+            "The IP allowlist is so wide it barely restricts.",
+            (
+                f"Replace the wide range(s) with the networks it is used from ({', '.join(ips)})."
+                if ips
+                else "Replace the wide range(s) with your callers' exact ranges."
+            ),
+            ("set_ip", tuple(ips) if ips else (PLACEHOLDER_CIDR,), tuple(ctx.inv.ip_out[t])),
+        )
+    return hits
+
+
+@rule(
+    "CFT-NW-03",
+    "IP condition weak or misconfigured",
+    "low",
+    Severity.LOW,
+    "only a deny list; an allow range wholly private/loopback/documentation space; a not_in "
+    "range that cancels a whole in range",
+    "Deny lists are easy to get around; private ranges never reach Cloudflare's API; a deny "
+    "that cancels an allow is a mistake.",
+)
+def nw_03(ctx: Ctx, r: Rule) -> Hits:
+    """Deny-only conditions let every other address in; private or documentation ranges never
+    reach Cloudflare's API (the token cannot work, or the allowlist is a typo); a not_in that
+    cancels a whole in range is a mistake. An allow list holding a /0 counts as empty (as in
+    CFT-NW-01), so a /0 plus not_in ranges is "only a deny list"."""
+    hits = Hits(r.id)
+    for t in np.flatnonzero(ctx.ip_deny_only | ctx.ip_private | ctx.ip_cancels).tolist():
+        problems = []
+        if ctx.ip_deny_only[t]:
+            problems.append(
+                f"only a deny list ({', '.join(ctx.inv.ip_out[t])})"
+                + ("; the allow list's /0 admits every other address" if ctx.ip_zero[t] else "")
+            )
+        if ctx.ip_private[t]:
+            private = [
+                v
+                for v in ctx.inv.ip_in[t]
+                if (n := ipaddress.ip_network(v.strip(), strict=False)).is_private
+                or n.is_loopback
+                or n.is_link_local
+            ]
+            problems.append(
+                f"allow range(s) in private, loopback or documentation space ({', '.join(private)})"
+            )
+        if ctx.ip_cancels[t]:
+            problems.append("a not_in range removes a whole in range")
+        ips = ips_for(ctx, t)
+        hits.add(
+            t,
+            LOW,
+            "; ".join(problems),
+            "The IP condition does not do what it seems to.",
+            "Use an allow list of the public ranges the token is used from"
+            + (f" ({', '.join(ips)})" if ips else "")
+            + ", and drop deny ranges that cancel it.",
+            ("set_ip", tuple(ips) if ips else (PLACEHOLDER_CIDR,), ()),
+        )
+    return hits

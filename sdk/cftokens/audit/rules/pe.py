@@ -1,0 +1,435 @@
+"""The ``CFT-PE-xx`` rules: privilege escalation (minting tokens, membership, Access)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._context import Ctx, join_names
+from .._inventory import (
+    K_ACCOUNT,
+    K_ALL_ACCOUNTS,
+    L_WRITE,
+    S_ACCOUNT,
+)
+from ..severity import Severity
+from .base import (
+    ACCOUNT_SETTINGS_WRITE,
+    ACCOUNT_TOKENS_WRITE,
+    API_TOKENS_WRITE,
+    CRITICAL,
+    HIGH,
+    LOW,
+    MEMBERSHIPS_WRITE,
+    SCIM_PROVISIONING,
+    TOKEN_API_GROUPS,
+    Hits,
+    Rule,
+    allowlist_fix,
+    best_rows,
+    family_bit,
+    group_code,
+    more_grants,
+    rule,
+)
+
+# ---------------------------------------------------------------------------------------------
+# PE: privilege escalation
+# ---------------------------------------------------------------------------------------------
+
+
+def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[tuple[Any, ...] | None, str]:
+    """The fix for a token that can mint: drop the minting group when the token does other
+    work; else keep it as a dedicated minting token and add only the restriction it lacks (its
+    own allowlist and an expiry already within the limit are kept, never loosened)."""
+    pol = int(ctx.pol[row])
+    others = ctx.group_names_of(t, _non_token_api_rows(ctx))
+    if others:
+        return ("remove_group", pol, gid), (
+            f"remove {ctx.group_name(int(ctx.grp[row]))} from policy {pol}; if the job must "
+            "create tokens, give that job its own minting token, IP-restricted and expiring "
+            f"within {ctx.th.mint_max_days} days"
+        )
+    days = ctx.th.mint_max_days
+    expiry = ctx.iso_in(days) if _mint_expiry_too_late(ctx, t) else None
+    ips = None if ctx.has_ip_in[t] else allowlist_fix(ctx, t)[0][1]
+    if expiry is None and ips is None:
+        return None, (
+            "it is already a dedicated minting token with an IP allowlist and an expiry within "
+            f"{days} days: keep it so, use it for one job only and revoke it when the job ends"
+        )
+    wanted = [f"make it expire within {days} days"] if expiry else []
+    if ips is not None:
+        wanted.append("restrict it to the callers' IP ranges")
+    return ("restrict", expiry, ips), (
+        f"keep it as a dedicated minting token but {' and '.join(wanted)}"
+    )
+
+
+def _mint_expiry_too_late(ctx: Ctx, t: int) -> bool:
+    """True when the token never expires or expires more than ``mint_max_days`` from now."""
+    exp = ctx.dates["expires_on"][t]
+    return bool(np.isnat(exp) or exp > ctx.now + np.timedelta64(ctx.th.mint_max_days, "D"))
+
+
+def _non_token_api_rows(ctx: Ctx) -> npt.NDArray[np.bool_]:
+    cached: npt.NDArray[np.bool_] | None = getattr(ctx, "_non_token_api", None)
+    if cached is None:
+        cached = ctx.eff & ~np.isin(ctx.grp, _token_api_codes(ctx))
+        ctx._non_token_api = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _token_api_codes(ctx: Ctx) -> npt.NDArray[np.int64]:
+    return np.array([c for g in TOKEN_API_GROUPS if (c := group_code(ctx, g)) >= 0], dtype=np.int64)
+
+
+@rule(
+    "CFT-PE-01",
+    "Token can mint user API tokens",
+    "critical",
+    Severity.CRITICAL,
+    "API Tokens Write ∈ G(T)",
+    "API Tokens Write lets the token create new user tokens with any permission the user "
+    "holds, on every account the user belongs to: one leaked secret becomes full control.",
+)
+def pe_01(ctx: Ctx, r: Rule) -> Hits:
+    """A token that can create tokens is as powerful as its user: it can mint a new token
+    with any permission on every account the user belongs to, and that new token outlives any
+    revocation of the first one."""
+    hits = Hits(r.id)
+    code = group_code(ctx, API_TOKENS_WRITE)
+    rows, _, _ = best_rows(ctx, ctx.eff & (ctx.grp == code), CRITICAL)
+    for row in rows:
+        t = int(ctx.tok[row])
+        fix, text = _minting_fix(ctx, t, int(row), API_TOKENS_WRITE)
+        hits.add(
+            t,
+            CRITICAL,
+            ctx.evidence(row),
+            "The token holds API Tokens Write: it can create user tokens with any of the "
+            "user's permissions.",
+            text[0].upper() + text[1:] + ".",
+            fix,
+            row=int(row),
+            ctx=ctx,
+        )
+    return hits
+
+
+@rule(
+    "CFT-PE-02",
+    "Token can mint account-owned tokens",
+    "critical",
+    Severity.CRITICAL,
+    "Account API Tokens Write on ACCOUNT(a) or ALL_ACCOUNTS ∈ E(T)",
+    "Account API Tokens Write lets the token create account-owned tokens with any "
+    "permission on the account.",
+)
+def pe_02(ctx: Ctx, r: Rule) -> Hits:
+    """Account API Tokens Write on an account lets the token create account-owned tokens with
+    any permission on that account, which survive the original token's revocation."""
+    hits = Hits(r.id)
+    code = group_code(ctx, ACCOUNT_TOKENS_WRITE)
+    mask = ctx.eff & (ctx.grp == code) & ((ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS))
+    rows, _, counts = best_rows(ctx, mask, CRITICAL)
+    for row, count in zip(rows, counts, strict=True):
+        t = int(ctx.tok[row])
+        fix, text = _minting_fix(ctx, t, int(row), ACCOUNT_TOKENS_WRITE)
+        hits.add(
+            t,
+            CRITICAL,
+            ctx.evidence(row) + more_grants(int(count)),
+            f"The token can create account-owned tokens on {ctx.resource_label(int(row))}.",
+            text[0].upper() + text[1:] + ".",
+            fix,
+            row=int(row),
+            ctx=ctx,
+        )
+    return hits
+
+
+@rule(
+    "CFT-PE-03",
+    "Minting token not isolated or not restricted",
+    "critical",
+    Severity.CRITICAL,
+    "PE-01 or PE-02, and any of: another group besides the token-API groups; IPin empty; no "
+    "expires_on; expires_on more than 30 days ahead",
+    "A token that can create tokens must do nothing else, be usable only from known IP ranges "
+    "and expire within 30 days (Cloudflare's own recommendation for the Create Additional "
+    "Tokens template).",
+)
+def pe_03(ctx: Ctx, r: Rule) -> Hits:
+    """Cloudflare recommends that a token able to create tokens holds no other permission and
+    is limited by client IP and TTL: a minting token that also does daily work is exposed
+    wherever that work runs, and an unrestricted one is usable by anyone who copies it."""
+    hits = Hits(r.id)
+    user_code = group_code(ctx, API_TOKENS_WRITE)
+    acct_code = group_code(ctx, ACCOUNT_TOKENS_WRITE)
+    mint_rows = ctx.eff & (
+        (ctx.grp == user_code)
+        | ((ctx.grp == acct_code) & ((ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS)))
+    )
+    rows, _, _ = best_rows(ctx, mint_rows, CRITICAL, key="token")
+    other_rows = _non_token_api_rows(ctx)
+    limit = ctx.now + np.timedelta64(ctx.th.mint_max_days, "D")
+    exp = ctx.dates["expires_on"]
+    for row in rows:
+        t = int(ctx.tok[row])
+        problems: list[str] = []
+        others = ctx.group_names_of(t, other_rows)
+        if others:
+            problems.append(f"it also holds {join_names(others)}")
+        if not ctx.has_ip_in[t]:
+            problems.append("it has no IP allowlist")
+        if np.isnat(exp[t]):
+            problems.append("it never expires")
+        elif exp[t] > limit:
+            problems.append(
+                f"it expires on {str(exp[t])[:10]}, more than {ctx.th.mint_max_days} days ahead"
+            )
+        if not problems:
+            continue
+        ip_fix, _ = allowlist_fix(ctx, t)
+        keep = tuple(sorted(TOKEN_API_GROUPS))
+        hits.add(
+            t,
+            CRITICAL,
+            ctx.evidence(row) + "; " + "; ".join(problems),
+            "A minting token should hold only the token-API groups, an IP allowlist and an "
+            f"expiry within {ctx.th.mint_max_days} days: " + "; ".join(problems) + ".",
+            "Move every other permission to separate tokens, then set an IP allowlist and "
+            f"expires_on within {ctx.th.mint_max_days} days on this one.",
+            (
+                "isolate_minting",
+                keep,
+                ctx.iso_in(ctx.th.mint_max_days) if _mint_expiry_too_late(ctx, t) else None,
+                ip_fix[1] if not ctx.has_ip_in[t] else None,
+            ),
+            row=int(row),
+            ctx=ctx,
+        )
+    return hits
+
+
+@rule(
+    "CFT-PE-04",
+    "Token can manage account membership",
+    "high (Memberships Write, user scope: low)",
+    Severity.HIGH,
+    "Account Settings Write or SCIM Provisioning on an account (Memberships Write, user scope: "
+    "low)",
+    "Managing members means inviting an attacker-controlled user or raising a member to "
+    "Administrator: a path to everything the account holds.",
+)
+def pe_04(ctx: Ctx, r: Rule) -> Hits:
+    """Whoever manages account membership can invite a user they control or raise a member's
+    role to Administrator, and from there do anything on the account."""
+    hits = Hits(r.id)
+    codes = [group_code(ctx, ACCOUNT_SETTINGS_WRITE), group_code(ctx, SCIM_PROVISIONING)]
+    on_account = (ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS)
+    high = ctx.eff & np.isin(ctx.grp, codes) & on_account
+    low = ctx.eff & (ctx.grp == group_code(ctx, MEMBERSHIPS_WRITE))
+    sev = np.where(high, HIGH, LOW)
+    rows, sevs, counts = best_rows(ctx, high | low, sev)
+    for row, s, count in zip(rows, sevs, counts, strict=True):
+        t = int(ctx.tok[row])
+        gid = ctx.group_id(int(ctx.grp[row]))
+        detail = (
+            "The token can change account members and their roles."
+            if s == HIGH
+            else "The token can accept or leave account memberships of its user."
+        )
+        hits.add(
+            t,
+            int(s),
+            ctx.evidence(row) + more_grants(int(count)),
+            detail,
+            f"Remove {ctx.group_name(int(ctx.grp[row]))} from policy {ctx.pol[row]}; manage "
+            "members in the dashboard or with a separate short-lived, IP-restricted token.",
+            ("remove_group", int(ctx.pol[row]), gid),
+            row=int(row),
+            ctx=ctx,
+        )
+    return hits
+
+
+@rule(
+    "CFT-PE-05",
+    "Token can change Zero Trust access control",
+    "high",
+    Severity.HIGH,
+    "any Access/Zero Trust write group of the PE family in W(T)",
+    "Writing Access applications, identity providers, groups or service tokens decides who "
+    "gets into protected applications.",
+)
+def pe_05(ctx: Ctx, r: Rule) -> Hits:
+    """Access policies, identity providers and service tokens decide who reaches protected
+    applications; a token that can write them can let itself (or anyone) in."""
+    hits = Hits(r.id)
+    names = ctx.inv.groups.names
+    zt = np.array(
+        [n.startswith(("Access", "Zero Trust")) for n in names[: ctx.inv.groups.n_catalogue]]
+        + [False] * (len(names) - ctx.inv.groups.n_catalogue),
+        dtype=bool,
+    )
+    mask = ctx.write_row & ((ctx.row_fam & family_bit("PE")) != 0) & zt[ctx.grp]
+    rows, _, counts = best_rows(ctx, mask, HIGH)
+    for row, count in zip(rows, counts, strict=True):
+        t = int(ctx.tok[row])
+        gname = ctx.group_name(int(ctx.grp[row]))
+        hits.add(
+            t,
+            HIGH,
+            ctx.evidence(row) + more_grants(int(count)),
+            f"{gname} lets the token change who may reach applications behind Access.",
+            f"Remove {gname} from policy {ctx.pol[row]} unless this token's job is managing "
+            "Zero Trust; then restrict it by IP and expiry.",
+            ("remove_group", int(ctx.pol[row]), ctx.group_id(int(ctx.grp[row]))),
+            row=int(row),
+            ctx=ctx,
+        )
+    return hits
+
+
+class _AdminHeld:
+    """Where a token already holds administrator-equivalent access (every account write group
+    of the catalogue): on one account, or on all accounts."""
+
+    def __init__(
+        self,
+        on_all: set[int],
+        by_account: dict[str, set[int]],
+        needed: int,
+        directory_accounts: list[str],
+    ):
+        self.on_all = on_all
+        self.by_account = by_account
+        self.needed = needed
+        self.directory_accounts = directory_accounts
+
+    def on(self, account: str | None) -> bool:
+        """True when the token is administrator-equivalent on ``account`` (None: on all
+        accounts, or on every account of the directory)."""
+        if account is None:
+            if len(self.on_all) >= self.needed:
+                return True
+            return bool(self.directory_accounts) and all(
+                self.on(a) for a in self.directory_accounts
+            )
+        return len(self.on_all | self.by_account.get(account, set())) >= self.needed
+
+
+@rule(
+    "CFT-PE-06",
+    "Escalation path to admin-equivalent",
+    "high (critical at path length 1)",
+    Severity.HIGH,
+    "the escalation graph (mint, roll other tokens, manage members) reaches an "
+    "admin-equivalent node the token does not already hold; evidence is the path",
+    "Following what the token can do (create tokens, roll other tokens, change members) reaches "
+    "administrator-equivalent access it does not hold today.",
+)
+def pe_06(ctx: Ctx, r: Rule) -> Hits:
+    """Escalation is about reach, not the permission list: a token that can mint or roll
+    tokens, or change members, reaches administrator-equivalent access in one or two steps,
+    even when every permission it holds looks narrow. The path is the evidence.
+
+    Administrator-equivalent on an account means every account-scoped write group of the
+    catalogue on it. "Already held" is judged per target: a path to account A is dropped only
+    when the token holds all of them on A (or on all accounts); a user-token mint reaches every
+    account of the user, so it is dropped only when the token holds them on all accounts (or on
+    every account of the directory)."""
+    hits = Hits(r.id)
+    user_mint = ctx.eff & (ctx.grp == group_code(ctx, API_TOKENS_WRITE))
+    on_account = (ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS)
+    acct_mint = ctx.eff & (ctx.grp == group_code(ctx, ACCOUNT_TOKENS_WRITE)) & on_account
+    members = (
+        ctx.eff
+        & np.isin(
+            ctx.grp, [group_code(ctx, ACCOUNT_SETTINGS_WRITE), group_code(ctx, SCIM_PROVISIONING)]
+        )
+        & on_account
+    )
+    candidates = np.flatnonzero(ctx.tokens_with(user_mint | acct_mint | members))
+    # admin-equivalent on an account = every account-scoped write group on it
+    n_account_writes = int(
+        np.sum((ctx.g_scope == S_ACCOUNT) & (ctx.g_level == L_WRITE) & ctx.g_known)
+    )
+    directory_accounts = list(ctx.dir.account_names)
+    for t in candidates:
+        paths: list[tuple[int, str, int]] = []  # (length, sentence, row)
+        rows = ctx.token_rows(int(t))
+        on_all: set[int] = set()
+        by_account: dict[str, set[int]] = {}
+        for i in rows:
+            if ctx.write_row[i] and ctx.row_scope[i] == S_ACCOUNT:
+                if ctx.kind[i] == K_ALL_ACCOUNTS:
+                    on_all.add(int(ctx.grp[i]))
+                elif ctx.kind[i] == K_ACCOUNT:
+                    by_account.setdefault(str(ctx.inv.g_rid[i]), set()).add(int(ctx.grp[i]))
+        held = _AdminHeld(on_all, by_account, n_account_writes, directory_accounts)
+        for i in rows:
+            target = str(ctx.inv.g_rid[i]) if ctx.kind[i] == K_ACCOUNT else None
+            if user_mint[i]:
+                if held.on(None):
+                    continue  # already administrator-equivalent everywhere it could reach
+                paths.append(
+                    (
+                        1,
+                        f"{ctx.evidence(i)} → create a user token with any permission of the "
+                        "user → administrator-equivalent on every account the user belongs to",
+                        i,
+                    )
+                )
+            elif acct_mint[i]:
+                if held.on(target):
+                    continue
+                paths.append(
+                    (
+                        1,
+                        f"{ctx.evidence(i)} → create (or roll) an account token with every "
+                        f"permission → administrator-equivalent on {ctx.resource_label(i)}",
+                        i,
+                    )
+                )
+            elif members[i]:
+                if held.on(target):
+                    continue
+                paths.append(
+                    (
+                        2,
+                        f"{ctx.evidence(i)} → give a member it controls the Administrator role "
+                        f"→ that member creates any token → administrator-equivalent on "
+                        f"{ctx.resource_label(i)}",
+                        i,
+                    )
+                )
+        if not paths:
+            continue
+        paths.sort(key=lambda p: p[0])
+        length, sentence, row = paths[0]
+        gid = ctx.group_id(int(ctx.grp[row]))
+        fix, text = (
+            _minting_fix(ctx, int(t), row, gid)
+            if length == 1
+            else (
+                ("remove_group", int(ctx.pol[row]), gid),
+                f"remove {ctx.group_name(int(ctx.grp[row]))} from policy {ctx.pol[row]}",
+            )
+        )
+        hits.add(
+            int(t),
+            CRITICAL if length == 1 else HIGH,
+            f"path of length {length}: {sentence}"
+            + (f" (and {len(paths) - 1} more path(s))" if len(paths) > 1 else ""),
+            f"The token reaches administrator-equivalent access in {length} step(s).",
+            text[0].upper() + text[1:] + ".",
+            fix,
+            row=row,
+            ctx=ctx,
+        )
+    return hits
