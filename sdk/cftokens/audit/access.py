@@ -271,13 +271,13 @@ class AccessIndex:
         """The policy engine's decision for row ``i`` (index into ``self.rows``) on a zone or
         account code (only called for tokens with deny policies)."""
         from ..policy import evaluate
-        from .core import _timeless
+        from .records import timeless_token
 
         audit = self.audit
         t = int(self.tok[i])
         token = self._tokens.get(t)
         if token is None:
-            token = self._tokens[t] = _timeless(audit._inv.records[t].payload)
+            token = self._tokens[t] = timeless_token(audit._inv.records[t].payload)
         group = audit._inv.groups.ids[int(self.grp[i])]
         d = audit._dir
         if zone is not None:

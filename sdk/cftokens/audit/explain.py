@@ -1,8 +1,11 @@
-"""``audit.explain(token_id)``: what a token can do, in sentences grouped by product."""
+"""``audit.explain(token_id)``: what a token can do, in sentences grouped by product (an
+:class:`Explanation`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import html
+import re
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import permission_groups
 from ._context import join_names
@@ -10,13 +13,11 @@ from ._inventory import L_WRITE
 
 if TYPE_CHECKING:
     from ._context import Ctx
-    from .core import Audit, Explanation
+    from .core import Audit
 
 
 def explain(audit: Audit, t: int) -> Explanation:
     """Build the explanation of token ``t`` (an index into ``audit.tokens``)."""
-    from .core import Explanation, product_of
-
     ctx = audit._ctx
     inv = audit._inv
     row = audit.tokens.iloc[t]
@@ -99,3 +100,62 @@ def explain(audit: Audit, t: int) -> Explanation:
 def _scope_word(ctx: Ctx, code: int) -> str:
     scope = int(ctx.g_scope[code])
     return ("user", "account", "zone", "R2 bucket", "unknown")[scope]
+
+
+class Explanation:
+    """What a token can do, in sentences (``str()``; notebooks render HTML)."""
+
+    def __init__(
+        self,
+        title: str,
+        facts: list[str],
+        sections: list[tuple[str, list[str]]],
+        findings: list[str],
+    ):
+        self.title = title
+        self.facts = facts
+        self.sections = sections
+        self.findings = findings
+
+    def __str__(self) -> str:
+        lines = [self.title]
+        lines += [f"  {f}" for f in self.facts]
+        for product, sentences in self.sections:
+            lines.append(f"{product}:")
+            lines += [f"  - {s}" for s in sentences]
+        if self.findings:
+            lines.append("Findings:")
+            lines += [f"  ! {f}" for f in self.findings]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        parts = [f"<div class='cftokens-explain'><strong>{esc(self.title)}</strong><ul>"]
+        parts += [f"<li>{esc(f)}</li>" for f in self.facts]
+        parts.append("</ul>")
+        for product, sentences in self.sections:
+            parts.append(f"<p><strong>{esc(product)}</strong></p><ul>")
+            parts += [f"<li>{esc(s)}</li>" for s in sentences]
+            parts.append("</ul>")
+        if self.findings:
+            parts.append("<p><strong>Findings</strong></p><ul>")
+            parts += [f"<li>{esc(f)}</li>" for f in self.findings]
+            parts.append("</ul>")
+        parts.append("</div>")
+        return "".join(parts)
+
+
+_PRODUCT = re.compile(r"^(.*?)(?:\s+(?:Read|Write|Edit|Revoke|Admin|Purge|Report))+$")
+
+
+def product_of(group_name: str) -> str:
+    """``DNS Write`` → ``DNS``; ``Access: Apps and Policies Write`` → ``Access``."""
+    name = group_name.split(":")[0].strip() if ":" in group_name else group_name
+    match = _PRODUCT.match(name)
+    return (match.group(1) if match else name).strip() or group_name

@@ -35,7 +35,7 @@ from .steps import PLACEHOLDER_PREFIX
 if TYPE_CHECKING:
     from .core import Audit
 
-__all__ = ["FIX_FIRST", "FixFirst", "charts", "fix_first", "to_html"]
+__all__ = ["FIX_FIRST", "FixFirst", "charts", "fix_first", "summary_html", "to_html"]
 
 COLOURS = {
     "critical": "#7f0000",
@@ -530,6 +530,49 @@ def _fix_html(fix: Remediation) -> str:
     return (
         f"<p style='margin:.4em 0 0'><strong>Fix</strong> <span class='muted'>"
         f"({esc(fix.evidence)})</span></p><ol class='steps'>{steps}</ol>{fill}{request}"
+    )
+
+
+def summary_html(audit: Audit) -> str:
+    """The audit's summary in a notebook: finding counts, the worst tokens, where to look next."""
+    esc = html.escape
+    s = audit.summary()
+    badges = "".join(
+        f"<span style='background:{COLOURS[k]};color:white;padding:2px 8px;margin-right:4px;"
+        f"border-radius:3px'>{v} {k}</span>"
+        for k, v in s["findings"].items()
+    )
+    worst = audit.worst_tokens(5)
+    rows = "".join(
+        f"<tr><td>{esc(str(r.name))}</td><td>{esc(str(r.kind))}</td>"
+        f"<td>{esc(str(r.max_severity) if isinstance(r.max_severity, str) else '-')}</td>"
+        f"<td>{r.n_findings}</td><td>{r.risk_score}</td><td><code>{esc(str(r.token_id))}</code></td></tr>"
+        for r in worst.itertuples()
+    )
+    hints = [
+        "audit.findings[audit.findings.severity >= 'high']",
+        f"audit.explain('{worst['token_id'].iloc[0]}')" if len(worst) else "audit.tokens",
+        "audit.who_can('DNS Write', zone='example.com')",
+        "audit.to_html('audit-report.html')",
+    ]
+    gaps = (
+        f"<p>{s['gaps']} gap(s): see <code>audit.gaps</code> for what was not collected or "
+        "evaluated.</p>"
+        if s["gaps"]
+        else ""
+    )
+    return (
+        "<div class='cftokens-audit'>"
+        f"<p><strong>Audit of {s['tokens']} tokens</strong> ({s['live_tokens']} live; "
+        f"{s['user_tokens']} user-owned, {s['account_tokens']} account-owned), profile "
+        f"{esc(audit.profile.name)}, {audit.now:%Y-%m-%d %H:%M} UTC</p>"
+        f"<p>{badges} &nbsp; {s['suppressed']} suppressed</p>"
+        "<table><thead><tr><th>worst tokens</th><th>kind</th><th>max severity</th>"
+        "<th>findings</th><th>risk score</th><th>id</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>{gaps}"
+        "<p>Where to look next: "
+        + " · ".join(f"<code>{esc(h)}</code>" for h in hints)
+        + "</p></div>"
     )
 
 

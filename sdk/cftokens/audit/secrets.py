@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput
 from ..model.secret import Secret
+from .frames import tokens_frame
 
 if TYPE_CHECKING:
     from .core import Audit
@@ -134,5 +135,5 @@ def scan(
         order = sorted(range(len(frame)), key=lambda i: -rank[i])
         new.findings = frame.iloc[order].reset_index(drop=True)
         new._fixes = [fixes[i] for i in order]
-        new._build_tokens()
+        new.tokens = tokens_frame(new)
     return new

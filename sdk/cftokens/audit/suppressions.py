@@ -39,7 +39,13 @@ from ._compat import pandas
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MAX_DAYS", "Suppression", "load_suppressions", "parse_suppressions"]
+__all__ = [
+    "MAX_DAYS",
+    "Suppression",
+    "load_suppressions",
+    "parse_suppressions",
+    "suppression_list",
+]
 
 MAX_DAYS = 180
 MATCH_KEYS = ("token_id", "token_name", "owner", "account_id", "zone_id", "group")
@@ -253,3 +259,23 @@ def load_suppressions(path: str | Path, *, now: datetime | None = None) -> list[
     file = Path(path)
     data = load_document(file, what="suppressions file", yaml=file.suffix.lower() != ".json")
     return parse_suppressions(data, now=now or datetime.now(UTC), source=str(file))
+
+
+def suppression_list(value: Any, now: datetime) -> list[Suppression]:
+    """Suppressions given in code: :class:`Suppression` objects, or dicts validated like a
+    suppressions file (required fields, at most 180 days ahead of the audit's clock)."""
+    items = list(value or [])
+    if items and all(isinstance(item, Mapping) for item in items):
+        return parse_suppressions(items, now=now, source="suppressions")
+    out: list[Suppression] = []
+    for i, item in enumerate(items, start=1):
+        if isinstance(item, Suppression):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            out.extend(parse_suppressions([item], now=now, source=f"suppression {i}"))
+        else:
+            raise InvalidInput(
+                f"suppression {i} is a {type(item).__name__}; pass Suppression objects, dicts "
+                "with rule, match, reason, owner and expires, or a YAML/JSON file path"
+            )
+    return out

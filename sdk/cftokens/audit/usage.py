@@ -37,6 +37,7 @@ from ..catalog.operations import Operation, OperationMatch, Target
 from ..errors import InvalidInput, describe, shown
 from ._compat import STR, as_frame, pandas
 from ._inventory import K_ALL_ZONES, K_ALL_ZONES_IN, K_ZONE, L_READ, S_ACCOUNT, S_USER, S_ZONE
+from .records import timeless_token
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -277,9 +278,8 @@ def _still_granted(ctx: Ctx, t: int, zones: set[str]) -> set[str]:
     after its denies (status, window and IPs aside)."""
     from ..catalog import permission_groups
     from ..policy import evaluate
-    from .core import _timeless
 
-    token = _timeless(ctx.inv.records[t].payload)
+    token = timeless_token(ctx.inv.records[t].payload)
     groups = {
         int(ctx.grp[r]) for r in ctx.token_rows(t) if ctx.eff[r] and ctx.row_scope[r] == S_ZONE
     }
