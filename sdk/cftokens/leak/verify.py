@@ -79,8 +79,8 @@ class Verifier:
         timeout: float = 10.0,
         environ: Mapping[str, str] | None = None,
     ):
-        from ..client._protocol import DEFAULT_BASE_URL
         from ..client._limits import RateLimit, RateLimiter
+        from ..client._protocol import DEFAULT_BASE_URL
 
         env = os.environ if environ is None else environ
         if sandbox is not None:
