@@ -20,20 +20,17 @@ engine still answers a JSON 500 and is logged on the ``cftokens.sandbox`` logger
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from ..errors import InvalidInput, redact_uri
 from .context import Request, header_map
+from .engine import Engine
 from .validate import MAX_BODY_BYTES
-
-if TYPE_CHECKING:
-    from .engine import Engine
 
 __all__ = ["DroppedConnection", "SandboxApp", "create_app", "parse_proxies"]
 
@@ -164,6 +161,8 @@ class SandboxApp:
         )
         answer = self.engine.handle(request)
         if answer.latency:
+            import asyncio  # only injected latency needs it; importing the sandbox stays fast
+
             await asyncio.sleep(answer.latency)
         if answer.drop:
             await send({"type": "http.response.start", "status": 200, "headers": []})

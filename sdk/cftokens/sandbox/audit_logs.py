@@ -37,7 +37,7 @@ from typing import Any
 from ..catalog import operations
 from ..errors import InvalidInput
 from ..model._util import parse_datetime
-from .context import Call
+from .context import Call, ok
 from .errors import SandboxError
 from .store import api_time, ts
 from .validate import query_choice, query_int
@@ -329,6 +329,4 @@ def list_audit_logs(call: Call) -> dict[str, Any]:
         next_cursor = _encode_cursor(*last)
         info["cursor"] = next_cursor
         info["cursors"] = {"after": next_cursor}
-    from .handlers import ok
-
     return ok(result, result_info=info)

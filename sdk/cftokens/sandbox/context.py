@@ -1,26 +1,38 @@
 """The objects a request passes through: :class:`Request`, :class:`Principal`, :class:`Call`
-(what a handler sees) and :class:`Response`. Transport-neutral: the httpx transport and the
-ASGI app both build a :class:`Request` and send back a :class:`Response`."""
+(what a handler sees) and :class:`Response`, plus the success envelope handlers return
+(:func:`ok`, :func:`page_info`, :class:`RawJSON`). Transport-neutral: the httpx transport and
+the ASGI app both build a :class:`Request` and send back a :class:`Response`.
+
+A :class:`Call` reaches the engine only through :class:`Services` (what a handler may ask of
+it), so this module and the handlers sit below the engine: the engine imports them, never the
+reverse."""
 
 from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..catalog.operations import OperationMatch
 from ..model.token import Token
 from .errors import SandboxError
-from .store import TokenRow
+from .store import Store, TokenRow, ZoneRow
 from .validate import parse_json
 
-if TYPE_CHECKING:
-    from .engine import Engine
-    from .store import Store
-
-__all__ = ["Call", "Principal", "PrincipalKind", "Request", "Response", "header_map"]
+__all__ = [
+    "Call",
+    "Principal",
+    "PrincipalKind",
+    "RawJSON",
+    "Request",
+    "Response",
+    "Services",
+    "header_map",
+    "ok",
+    "page_info",
+]
 
 
 def header_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -163,6 +175,36 @@ class Principal:
         return self.account_id if self.kind is PrincipalKind.ACCOUNT_TOKEN else self.user_id
 
 
+class Services(Protocol):
+    """What a handler may ask of the engine (:class:`~.engine.Engine` provides it)."""
+
+    store: Store
+    user_token_quota: int
+    account_token_quota: int
+
+    def new_id(self) -> str: ...
+
+    def issue_token(
+        self,
+        *,
+        owner_kind: str,
+        owner_id: str,
+        name: str,
+        policies: list[dict[str, Any]],
+        condition: dict[str, Any] | None,
+        not_before: datetime | None,
+        expires_on: datetime | None,
+        when: datetime,
+        created_by: str | None = None,
+    ) -> tuple[TokenRow, str]: ...
+
+    def roll_secret(self, row: TokenRow, when: datetime) -> str: ...
+
+    def visible_zones(self, call: Call) -> list[ZoneRow]: ...
+
+    def visible_accounts(self, call: Call) -> list[str]: ...
+
+
 class Call:
     """What a handler sees: the request, its match, the caller, the time, the store."""
 
@@ -181,7 +223,7 @@ class Call:
     def __init__(
         self,
         *,
-        engine: Engine,
+        engine: Services,
         request: Request,
         match: OperationMatch,
         principal: Principal,
@@ -215,3 +257,40 @@ class Call:
     def not_found(self) -> SandboxError:
         """404 for the object the path names."""
         return SandboxError.not_found(self.match.path)
+
+
+class RawJSON(str):
+    """An already serialised JSON value, spliced into the envelope as is (cached results)."""
+
+
+def ok(
+    result: Any,
+    *,
+    result_info: dict[str, Any] | None = None,
+    messages: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """Cloudflare's success envelope."""
+    envelope: dict[str, Any] = {
+        "success": True,
+        "errors": [],
+        "messages": list(messages),
+        "result": result,
+    }
+    if result_info is not None:
+        envelope["result_info"] = result_info
+    return envelope
+
+
+def page_info(
+    page: int, per_page: int, count: int, total: int, *, pages: bool = False
+) -> dict[str, Any]:
+    """``result_info`` of a paged list (``total_pages`` for zones and DNS records)."""
+    info: dict[str, Any] = {
+        "page": page,
+        "per_page": per_page,
+        "count": count,
+        "total_count": total,
+    }
+    if pages:
+        info["total_pages"] = (total + per_page - 1) // per_page if per_page else 0
+    return info

@@ -12,18 +12,22 @@ from typing import TYPE_CHECKING, Any
 from attrs import field, frozen
 
 from ..catalog import permission_groups, templates
+from ..client import Client
 from ..errors import InvalidInput
-from ..model._util import is_id
+from ..model._util import is_id, parse_datetime
 from ..model.condition import parse_address
 from ..model.directory import Account, AccountRef, Directory, User, Zone
 from ..model.policy import Policy
 from ..model.secret import Secret
 from ..model.token import CreatedToken, Token, TokenSpec
+from .asgi import SandboxApp, create_app
 from .clock import Clock
 from .credentials import Generator
+from .demo import seed_demo
 from .engine import PREFIX, Engine
 from .errors import SandboxError
 from .faults import Faults, RateLimit
+from .leak import stage_leak
 from .store import JournalRow, Role, Store, parse_ts, ts
 from .transport import SandboxTransport
 from .validate import parse_token_body
@@ -31,8 +35,7 @@ from .validate import parse_token_body
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..client import AsyncClient, Client
-    from .asgi import SandboxApp
+    from ..client import AsyncClient
 
 __all__ = ["DEFAULT_BASE_URL", "Attendee", "Sandbox", "issued_secrets_everywhere"]
 
@@ -127,8 +130,6 @@ class Sandbox:
         _LIVE.add(self)
         if self.store.fresh and content != "none":
             if content == "demo":
-                from .demo import seed_demo
-
                 seed_demo(self)
             else:
                 self._seed_empty()
@@ -148,8 +149,6 @@ class Sandbox:
 
     def stage_leak(self) -> dict[str, Any]:
         """Add the demo's leak scenario (once); returns its facts, also in ``extras["leak"]``."""
-        from .leak import stage_leak
-
         return stage_leak(self)
 
     def _seed_empty(self) -> None:
@@ -171,8 +170,6 @@ class Sandbox:
         """Add ``n`` workshop attendees, each an isolated user with their own copy of the demo
         company (accounts, zones, tokens, history) and bootstrap token. Attendees cannot see
         each other's accounts or tokens (they are members of their own accounts only)."""
-        from .demo import seed_demo
-
         if not isinstance(n, int) or n < 1:
             raise InvalidInput("the number of attendees must be a positive integer")
         first = int(self.store.get_meta("attendees") or 0) + 1
@@ -275,8 +272,6 @@ class Sandbox:
         ``client_kwargs`` go to the client; a sandbox without a rate limit gives clients
         without a client-side limit (``rate_limit=None``) unless one is passed.
         """
-        from ..client import Client
-
         return Client(
             token=token if token is not None else self.bootstrap_token,
             transport=self.transport(ip),
@@ -287,7 +282,7 @@ class Sandbox:
         self, token: Secret | str | None = None, ip: str | None = None, **client_kwargs: Any
     ) -> AsyncClient:
         """A :class:`cftokens.AsyncClient` wired to this sandbox."""
-        from ..client import AsyncClient
+        from ..client import AsyncClient  # lazy like cftokens.AsyncClient: it imports asyncio
 
         return AsyncClient(
             token=token if token is not None else self.bootstrap_token,
@@ -300,8 +295,6 @@ class Sandbox:
 
         The client address is the TCP peer's; ``trusted_proxies`` (addresses or CIDRs of a
         reverse proxy in front of the sandbox) makes their ``X-Forwarded-For`` count."""
-        from .asgi import create_app
-
         return create_app(self.engine, trusted_proxies=trusted_proxies)
 
     def close(self) -> None:
@@ -758,6 +751,4 @@ def issued_secrets_everywhere() -> list[Secret]:
 
 
 def _opt_time(value: Any) -> datetime | None:
-    from ..model._util import parse_datetime
-
     return parse_datetime(value, "time") if value else None

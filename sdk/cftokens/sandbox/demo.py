@@ -119,7 +119,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from attrs import field, frozen
 
@@ -128,10 +128,9 @@ from ..catalog.groups import PermissionGroup
 from ..model.resources import Resource
 from ..model.secret import Secret
 from ..model.token import Token
+from .admin import SandboxAdmin
+from .context import Principal, PrincipalKind
 from .store import JournalRow, Role, ts
-
-if TYPE_CHECKING:
-    from .core import Sandbox
 
 __all__ = [
     "ACCOUNTS",
@@ -1283,7 +1282,7 @@ def _group(spec: str) -> tuple[str, str]:
 class _Builder:
     """Seeds one copy of the demo company into a sandbox."""
 
-    def __init__(self, sb: Sandbox, tag: str, validate: bool):
+    def __init__(self, sb: SandboxAdmin, tag: str, validate: bool):
         self.sb = sb
         self.tag = tag
         self.validate = validate
@@ -1462,9 +1461,7 @@ class _Builder:
         if definition.bootstrap and not self.tag:
             sb.set_bootstrap(created)
 
-    def _principal(self, definition: TokenDef | None) -> Any:
-        from .context import Principal, PrincipalKind
-
+    def _principal(self, definition: TokenDef | None) -> Principal:
         engine = self.sb.engine
         store = self.sb.store
         if definition is None:
@@ -1582,7 +1579,7 @@ class _Builder:
         return path
 
 
-def seed_demo(sb: Sandbox, *, tag: str = "", validate: bool = False) -> dict[str, Any]:
+def seed_demo(sb: SandboxAdmin, *, tag: str = "", validate: bool = False) -> dict[str, Any]:
     """Seed one copy of the demo company into ``sb``.
 
     ``tag`` makes a separate copy for a workshop attendee (emails get ``+tag``); the untagged
@@ -1618,7 +1615,6 @@ def seed_demo(sb: Sandbox, *, tag: str = "", validate: bool = False) -> dict[str
         "files": files,
     }
     if not tag:
-        sb._api_key = builder.secrets["api_key"]
         sb.extras.update(
             {
                 "files": files,

@@ -33,9 +33,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .context import Call
+from .context import Call, RawJSON, ok, page_info
 from .errors import SandboxError
-from .handlers import RawJSON, ok, page_info
 from .store import DnsRow, ZoneRow, api_time
 from .validate import query_bool, query_choice, query_int
 

@@ -26,11 +26,10 @@ from ..model.secret import Secret
 from ..model.token import Token
 from ..policy import check_token, evaluate_request
 from .clock import Clock
-from .context import Call, Principal, PrincipalKind, Request, Response
+from .context import Call, Principal, PrincipalKind, RawJSON, Request, Response
 from .credentials import Generator
 from .errors import SandboxError
 from .faults import FaultInjector, Faults, RateLimit, RateLimiter
-from .handlers import RawJSON
 from .roles import account_ceiling, user_ceiling
 from .routes import ROUTES
 from .store import JournalRow, Store, TokenRow, ZoneRow, ts

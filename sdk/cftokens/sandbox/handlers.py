@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..catalog import permission_groups
 from ..model.resources import ResourceKind, Scope
-from .context import Call, PrincipalKind
+from .context import Call, PrincipalKind, ok, page_info
 from .errors import SandboxError
 from .roles import role_allows
 from .store import TokenRow, ZoneRow, api_time, ts
@@ -23,13 +23,6 @@ from .validate import (
     query_int,
 )
 
-__all__ = ["RawJSON", "ok", "page_info"]
-
-
-class RawJSON(str):
-    """An already serialised JSON value, spliced into the envelope as is (cached results)."""
-
-
 Handler = Callable[[Call], dict[str, Any]]
 
 VERIFY_MESSAGES = {
@@ -38,39 +31,6 @@ VERIFY_MESSAGES = {
     "expired": "This API Token has expired",
     "pending": "This API Token is not valid yet",
 }
-
-
-def ok(
-    result: Any,
-    *,
-    result_info: dict[str, Any] | None = None,
-    messages: Sequence[dict[str, Any]] = (),
-) -> dict[str, Any]:
-    """Cloudflare's success envelope."""
-    envelope: dict[str, Any] = {
-        "success": True,
-        "errors": [],
-        "messages": list(messages),
-        "result": result,
-    }
-    if result_info is not None:
-        envelope["result_info"] = result_info
-    return envelope
-
-
-def page_info(
-    page: int, per_page: int, count: int, total: int, *, pages: bool = False
-) -> dict[str, Any]:
-    """``result_info`` of a paged list (``total_pages`` for zones and DNS records)."""
-    info: dict[str, Any] = {
-        "page": page,
-        "per_page": per_page,
-        "count": count,
-        "total_count": total,
-    }
-    if pages:
-        info["total_pages"] = (total + per_page - 1) // per_page if per_page else 0
-    return info
 
 
 def _bad(message: str) -> SandboxError:

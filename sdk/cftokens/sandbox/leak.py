@@ -24,12 +24,11 @@ the others, so no existing Ray id moves):
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..catalog import operations
-
-if TYPE_CHECKING:
-    from .core import Sandbox
+from ..errors import InvalidInput
+from .admin import SandboxAdmin
 
 __all__ = ["ATTACKER_AGENT", "ATTACKER_IP", "LEAKED_TOKEN", "stage_leak"]
 
@@ -98,14 +97,12 @@ def _repository(secret: str, zone_id: str) -> dict[str, str | bytes]:
     }
 
 
-def stage_leak(sb: Sandbox) -> dict[str, Any]:
+def stage_leak(sb: SandboxAdmin) -> dict[str, Any]:
     """Add the leak scenario to a demo sandbox (once); returns ``sb.extras["leak"]``."""
     if "leak" in sb.extras:
         return dict(sb.extras["leak"])
     tokens = sb.extras.get("tokens", {})
     if LEAKED_TOKEN not in tokens:
-        from ..errors import InvalidInput
-
         raise InvalidInput("the leak scenario needs the demo company: use Sandbox.demo(leak=True)")
     token_id = tokens[LEAKED_TOKEN]
     row = sb.store.token(token_id)
@@ -120,8 +117,6 @@ def stage_leak(sb: Sandbox) -> dict[str, Any]:
         None,
     )
     if secret is None:
-        from ..errors import InvalidInput
-
         raise InvalidInput(
             "the leak scenario needs the sandbox to keep its issued secrets (keep_secrets=True)"
         )

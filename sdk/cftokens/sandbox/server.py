@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import require_extra
+from .asgi import DroppedConnection
+from .core import Sandbox
 
 if TYPE_CHECKING:
     import uvicorn
-
-    from .core import Sandbox
 
 __all__ = ["BackgroundServer", "console_errors", "make_server", "quiet_dropped_connections"]
 
@@ -30,8 +30,6 @@ class _DropFilter(logging.Filter):
     """Hide uvicorn's traceback for connections the fault injector drops on purpose."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from .asgi import DroppedConnection
-
         exc = record.exc_info[1] if record.exc_info else None
         return not isinstance(exc, DroppedConnection)
 
