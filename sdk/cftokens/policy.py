@@ -1,6 +1,6 @@
 """The policy engine: the one place that decides whether a token may do something.
 
-Semantics (the sandbox enforces exactly these; see DESIGN.md):
+Semantics (the sandbox enforces exactly these):
 
 1. A token is usable when its status is ``active``, ``not_before <= at < expires_on`` (each
    optional) and the client IP passes its condition: with an ``in`` list the IP must be in one
@@ -33,6 +33,7 @@ of account Acme Production"``, ``"denied: 198.51.100.4 is not in the token's all
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -300,12 +301,26 @@ class _Compiled:
         self.groups = frozenset(allow) | frozenset(deny)
 
 
+# The compiled form of each token or spec lives here, beside it and not on it (the model does
+# not know the policy engine): keyed by the subject's identity, checked through a weak
+# reference (an id can be reused once its object is gone), dropped when the subject is collected.
+_COMPILED: dict[int, tuple[weakref.ref[Any], _Compiled]] = {}
+
+
+def _forget(key: int, ref: weakref.ref[Any]) -> None:
+    entry = _COMPILED.get(key)
+    if entry is not None and entry[0] is ref:
+        _COMPILED.pop(key, None)
+
+
 def _compiled(subject: Subject) -> _Compiled:
-    compiled: _Compiled | None = getattr(subject, "_compiled", None)
-    if compiled is None:
-        check_subject(subject)
-        compiled = _Compiled(subject.policies, subject.condition)
-        object.__setattr__(subject, "_compiled", compiled)
+    key = id(subject)
+    entry = _COMPILED.get(key)
+    if entry is not None and entry[0]() is subject:
+        return entry[1]
+    check_subject(subject)
+    compiled = _Compiled(subject.policies, subject.condition)
+    _COMPILED[key] = (weakref.ref(subject, functools.partial(_forget, key)), compiled)
     return compiled
 
 

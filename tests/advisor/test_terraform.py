@@ -15,7 +15,7 @@ import pytest
 from advisor_helpers import EXAMPLE_COM, PROD, USER
 
 import cftokens as cft
-from cftokens.advisor.terraform import hcl_string, terraform_name, to_terraform
+from cftokens.model.terraform import hcl_string, terraform_name, to_terraform
 
 
 def unquote(value: Any) -> Any:

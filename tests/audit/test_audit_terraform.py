@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cftokens as cft
-from cftokens.advisor.terraform import to_terraform
 from cftokens.audit import Audit
 from cftokens.cli import main
+from cftokens.model.terraform import to_terraform
 
 DNS_WRITE = "4755a26eedb94da69e1066d98aa820be"
 

@@ -7,17 +7,18 @@
   journal, Audit Logs v2 rows).
 - :func:`rightsize` shrinks an existing token to what it needs: grants to remove and keep, the
   new spec and the PUT body.
-- :func:`to_terraform` exports a spec as Terraform (provider v5).
+- :func:`to_terraform` exports a spec as Terraform (provider v5; the writer is
+  :mod:`cftokens.model.terraform`).
 
 The grants are an exact minimum-cost hitting set (:mod:`cftokens.advisor.solver`) under the
 costs of :mod:`cftokens.advisor.costs`, decided with the policy engine's semantics.
 """
 
+from ..model.terraform import to_terraform
 from .core import DEFAULT_TTL, Advice, Grant, least_privilege
 from .intents import Intent, IntentKind, Overrides, Unmapped, resolve_intents
 from .rightsizing import PUT_WARNING, RightSize, rightsize
 from .solver import Solution, brute_force, solve
-from .terraform import to_terraform
 from .usage import Usage, least_privilege_from_usage, usage_requests
 
 __all__ = [

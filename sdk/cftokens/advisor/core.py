@@ -37,6 +37,7 @@ from ..model._util import aware, is_id
 from ..model.directory import Directory
 from ..model.policy import Effect, PermissionGroupRef, Policy
 from ..model.resources import Resource, ResourceKind, Scope
+from ..model.terraform import to_terraform
 from ..model.token import MAX_NAME_LENGTH, TokenSpec
 from . import costs
 from .intents import Intent, Overrides, Unmapped, resolve_intents
@@ -443,8 +444,6 @@ class Advice:
     def to_terraform(self, resource_name: str | None = None, **kwargs: Any) -> str:
         """The token as Terraform HCL (``cloudflare_api_token``, or
         ``cloudflare_account_token`` for account-owned advice)."""
-        from .terraform import to_terraform
-
         return to_terraform(
             self.spec,
             resource_name=resource_name,

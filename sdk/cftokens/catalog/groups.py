@@ -3,39 +3,22 @@
 from __future__ import annotations
 
 import enum
-import json
-import os
 import re
 import threading
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
+from .._ids import Scope, is_id
 from ..errors import AmbiguousPermissionGroup, UnknownPermissionGroup
-from ..model._util import is_id
-from ..model.resources import Scope
+from ._data import load_json, records
+from .risk import risk_families
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Level", "PermissionGroup", "PermissionGroupCatalog", "load_json"]
-
-
-_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-
-
-def load_json(name: str) -> Any:
-    """Read one of the package's data files (shipped inside the package)."""
-    with open(os.path.join(_DATA, name), "rb") as handle:
-        return json.load(handle)
-
-
-def records(columns: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
-    """The records of a column layout (``{"field": [values…], …}``, as the data files store
-    them: scripts/build_catalog.py writes that layout because it parses several times faster)."""
-    keys = list(columns)
-    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+__all__ = ["Level", "PermissionGroup", "PermissionGroupCatalog", "permission_groups"]
 
 
 class Level(enum.StrEnum):
@@ -68,8 +51,6 @@ class PermissionGroup:
     @property
     def families(self) -> frozenset[str]:
         """The audit risk families this group belongs to (PE, HIJACK, EXFIL, CRED, EVASION)."""
-        from . import risk_families
-
         return risk_families.of(self.id)
 
     def __str__(self) -> str:
@@ -448,3 +429,7 @@ class PermissionGroupCatalog:
             }
         )
         return frame
+
+
+permission_groups = PermissionGroupCatalog()
+"""The catalogue of every API-token permission group (``cftokens.permission_groups``)."""

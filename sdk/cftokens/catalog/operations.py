@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from attrs import field, frozen
 
 from ..errors import UnknownOperation
-from .groups import PermissionGroup, load_json, records
+from ._data import load_json, records
+from .groups import PermissionGroup, permission_groups
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,8 +75,6 @@ class Operation:
     @property
     def accepted_groups(self) -> tuple[PermissionGroup, ...]:
         """The catalogue groups any one of which allows the call (all scopes of each name)."""
-        from . import permission_groups
-
         if not self.group_names:
             return ()
         groups: list[PermissionGroup] = []

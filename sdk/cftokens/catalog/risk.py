@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from .groups import load_json
+from ._data import load_json
 
-__all__ = ["FAMILIES", "RiskFamilies"]
+__all__ = ["FAMILIES", "RiskFamilies", "risk_families"]
 
 FAMILIES = {
     "PE": "privilege escalation",
@@ -50,3 +50,7 @@ class RiskFamilies:
         if family not in self._members:
             raise KeyError(f"no risk family {family!r}; families: {', '.join(FAMILIES)}")
         return self._members[family]
+
+
+risk_families = RiskFamilies()
+"""Which risk families each permission group belongs to (``cftokens.risk_families``)."""

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from .._ids import check_id as check_id
+from .._ids import is_id as is_id  # re-exported: the model's users import the id helpers here
 from ..errors import InvalidInput, shown
-
-_HEX32 = re.compile(r"[0-9a-f]{32}")
-
-
-def check_id(value: object, what: str, *, secrets: Sequence[str] = ()) -> str:
-    """Return ``value`` if it is a Cloudflare identifier (32 lower-case hex characters).
-    The refusal never echoes a credential (``secrets``: exact values to hide as well)."""
-    if not isinstance(value, str) or not _HEX32.fullmatch(value):
-        raise InvalidInput(
-            f"{what} must be a Cloudflare identifier of 32 lower-case hex characters, "
-            f"got {shown(value, secrets=secrets)}; copy it from the dashboard or from the API's "
-            "`id` field"
-        )
-    return value
 
 
 def token_id(value: object) -> str:
@@ -48,11 +35,6 @@ def user_id(value: object) -> str:
 def group_id(value: object) -> str:
     """attrs converter: a permission group id."""
     return check_id(value, "permission group id")
-
-
-def is_id(value: object) -> bool:
-    """True when ``value`` looks like a Cloudflare identifier."""
-    return isinstance(value, str) and _HEX32.fullmatch(value) is not None
 
 
 def parse_datetime(value: object, what: str) -> datetime | None:

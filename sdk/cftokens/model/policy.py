@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from attrs import evolve, field, frozen
 
+from ..catalog.groups import PermissionGroup, permission_groups
 from ..errors import InvalidInput, ScopeMismatch
 from ._util import FrozenDict, frozen_extra, group_id, require_mapping, split_known
 from .resources import Resource, ResourceKind, Scope
-
-if TYPE_CHECKING:
-    from ..catalog.groups import PermissionGroup
 
 __all__ = ["Effect", "PermissionGroupRef", "Policy"]
 
@@ -60,8 +58,6 @@ class PermissionGroupRef:
 
     def resolve(self) -> PermissionGroup | None:
         """The catalogue's entry for this id, or None when the catalogue does not know it."""
-        from ..catalog import permission_groups
-
         return permission_groups.by_id(self.id)
 
     @property
@@ -172,9 +168,6 @@ class Policy:
         all_accounts: bool,
         user: str | None,
     ) -> Policy:
-        from ..catalog import permission_groups
-        from ..catalog.groups import PermissionGroup
-
         if isinstance(groups, str | PermissionGroup):
             groups = [groups]
         zones = [zones] if isinstance(zones, str) else list(zones)

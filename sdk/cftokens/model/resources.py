@@ -22,8 +22,9 @@ from typing import Any
 
 from attrs import field, frozen
 
+from .._ids import Scope, is_id
 from ..errors import InvalidInput
-from ._util import FrozenDict, is_id
+from ._util import FrozenDict
 
 __all__ = ["Resource", "ResourceKind", "Scope"]
 
@@ -37,42 +38,6 @@ ALL_ZONES_KEY = "com.cloudflare.api.account.zone.*"
 # "fedramp"; bucket names are lower-case letters, digits and hyphens, so "_" separates).
 R2_BUCKET_PREFIX = "com.cloudflare.edge.r2.bucket."
 _R2_KEY = re.compile(r"([0-9a-f]{32})_([a-z0-9]+)_([a-z0-9][a-z0-9-]{1,61}[a-z0-9])")
-
-
-class Scope(enum.StrEnum):
-    """The scope of a permission group: the kind of resource it can be granted on."""
-
-    USER = "com.cloudflare.api.user"
-    ACCOUNT = "com.cloudflare.api.account"
-    ZONE = "com.cloudflare.api.account.zone"
-    R2_BUCKET = "com.cloudflare.edge.r2.bucket"
-
-    @property
-    def label(self) -> str:
-        """``user``, ``account``, ``zone`` or ``r2 bucket``."""
-        return _SCOPE_LABELS[self]
-
-    @classmethod
-    def parse(cls, value: str | Scope) -> Scope:
-        """Accept a full scope string or a short label (``zone``, ``account``, ``user``)."""
-        if isinstance(value, Scope):
-            return value
-        text = str(value).strip().lower()
-        for scope in cls:
-            if text in (scope.value, scope.label, scope.name.lower()):
-                return scope
-        raise InvalidInput(
-            f"unknown scope {value!r}; use one of: user, account, zone, r2 bucket "
-            "(or the full com.cloudflare.api… scope string)"
-        )
-
-
-_SCOPE_LABELS = {
-    Scope.USER: "user",
-    Scope.ACCOUNT: "account",
-    Scope.ZONE: "zone",
-    Scope.R2_BUCKET: "r2 bucket",
-}
 
 
 class ResourceKind(enum.StrEnum):

@@ -28,6 +28,7 @@ from .condition import Condition, IPNetwork, parse_network
 from .policy import Effect, Policy
 from .resources import ResourceKind
 from .secret import Secret
+from .terraform import write as write_terraform
 
 if TYPE_CHECKING:
     from .directory import Directory
@@ -86,8 +87,6 @@ class Token:
     modified_on: datetime | None = field(default=None, converter=optional_aware)
     last_used_on: datetime | None = field(default=None, converter=optional_aware)
     extra: FrozenDict = field(factory=FrozenDict, converter=frozen_extra, repr=False)
-    # Filled lazily by cftokens.policy: the compiled form used for fast decisions.
-    _compiled: Any = field(default=None, init=False, eq=False, repr=False, hash=False)
 
     _KNOWN = frozenset(
         {
@@ -262,7 +261,6 @@ class TokenSpec:
     not_before: datetime | None = field(default=None, converter=optional_aware)
     expires_on: datetime | None = field(default=None, converter=optional_aware)
     status: TokenStatus | None = field(default=None, converter=_opt_status)
-    _compiled: Any = field(default=None, init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.policies:
@@ -348,10 +346,8 @@ class TokenSpec:
     ) -> str:
         """Terraform HCL for the Cloudflare provider v5: ``cloudflare_api_token``, or
         ``cloudflare_account_token`` when ``account_id`` is given (an account-owned token).
-        See :func:`cftokens.advisor.terraform.to_terraform`."""
-        from ..advisor.terraform import to_terraform
-
-        return to_terraform(
+        See :func:`cftokens.model.terraform.to_terraform`."""
+        return write_terraform(
             self, resource_name=resource_name, account_id=account_id, comments=comments
         )
 

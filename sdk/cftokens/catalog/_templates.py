@@ -15,13 +15,14 @@ from typing import Any
 
 from attrs import frozen
 
+from .._ids import Scope
 from ..errors import InvalidInput, UnknownTemplate
 from ..model.policy import Policy
-from ..model.resources import Scope
 from ..model.token import TokenSpec
-from .groups import PermissionGroup, load_json
+from ._data import load_json
+from .groups import PermissionGroup, permission_groups
 
-__all__ = ["Template", "TemplateCatalog"]
+__all__ = ["Template", "TemplateCatalog", "templates"]
 
 
 @frozen(kw_only=True)
@@ -127,8 +128,6 @@ class TemplateCatalog(Mapping[str, Template]):
     def _load(self) -> dict[str, Template]:
         templates = self._templates
         if templates is None:
-            from . import permission_groups
-
             with self._lock:
                 if self._templates is None:
                     loaded: dict[str, Template] = {}
@@ -181,3 +180,7 @@ class TemplateCatalog(Mapping[str, Template]):
                 "inferred": [t.inferred for t in self._load().values()],
             }
         )
+
+
+templates = TemplateCatalog()
+"""The dashboard's token templates by name (``cftokens.templates``)."""

@@ -1,0 +1,127 @@
+"""The layers below the analysis: the model, the catalogue and the policy engine import only
+downward (the full contract is import-linter's, in pyproject.toml; `lint-imports` in CI)."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import subprocess
+import sys
+import weakref
+from collections.abc import Iterator
+
+import attrs
+import grimp
+import pytest
+
+import cftokens as cft
+from cftokens import policy
+from cftokens.model import Token
+
+DNS_READ = "82e64a83756745bbbb1c9c2701bf816b"
+ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return grimp.build_graph("cftokens", cache_dir=None)
+
+
+def _imports_of(graph: grimp.ImportGraph, package: str) -> Iterator[tuple[str, str]]:
+    for module in sorted(graph.find_descendants(package) | {package}):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            yield module, imported
+
+
+def _inside(module: str, *packages: str) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def test_the_model_imports_only_the_catalogue_data_and_leaf_helpers(
+    graph: grimp.ImportGraph,
+) -> None:
+    """Before: model.token imported the advisor's Terraform writer; model.policy imported the
+    catalogue package (whose templates build model objects)."""
+    allowed = (
+        "cftokens.model",
+        "cftokens.catalog.groups",
+        "cftokens.catalog.risk",
+        "cftokens.catalog._data",
+        "cftokens._ids",
+        "cftokens.errors",
+    )
+    upward = [(m, i) for m, i in _imports_of(graph, "cftokens.model") if not _inside(i, *allowed)]
+    assert upward == []
+
+
+def test_the_catalogue_data_does_not_import_the_model(graph: grimp.ImportGraph) -> None:
+    """Before: catalog.groups imported Scope and is_id from the model (and the model the
+    catalogue: a cycle). Only the templates, which build specs, sit above the model."""
+    for package in ("cftokens.catalog.groups", "cftokens.catalog.operations"):
+        found = [i for _, i in _imports_of(graph, package) if _inside(i, "cftokens.model")]
+        assert found == [], package
+
+
+def test_the_model_does_not_carry_the_policy_engines_cache() -> None:
+    """Before: Token and TokenSpec had a `_compiled` attribute the policy engine filled."""
+    token = Token.from_api(
+        {
+            "id": "ed17574386854bf78a67040be0a770b0",
+            "name": "t",
+            "status": "active",
+            "policies": [
+                {
+                    "effect": "allow",
+                    "permission_groups": [{"id": DNS_READ}],
+                    "resources": {f"com.cloudflare.api.account.zone.{ZONE}": "*"},
+                }
+            ],
+        }
+    )
+    assert policy.check_token(token).allowed
+    assert "_compiled" not in attrs.asdict(token)
+    assert "_compiled" not in {f.name for f in attrs.fields(cft.TokenSpec)}
+    # evaluating a token does not keep it alive
+    ref = weakref.ref(token)
+    del token
+    gc.collect()
+    assert ref() is None
+
+
+def test_decisions_follow_each_token_when_objects_come_and_go() -> None:
+    """The engine's cache is keyed by identity: a new token at a recycled address must get
+    its own decision, never the one of the token that lived there before."""
+    for round_ in range(200):
+        effect = "allow" if round_ % 2 == 0 else "deny"
+        spec = cft.TokenSpec(
+            name="t",
+            policies=[cft.Policy.allow(["DNS Read"], zones=[ZONE])]
+            + ([cft.Policy.deny(["DNS Read"], zones=[ZONE])] if effect == "deny" else []),
+        )
+        decision = policy.evaluate(spec, "DNS Read", zone=ZONE)
+        assert decision.allowed is (effect == "allow"), round_
+        del spec
+
+
+def test_the_terraform_writer_moved_into_the_model_and_the_old_path_warns() -> None:
+    from cftokens.model import terraform
+
+    sys.modules.pop("cftokens.advisor.terraform", None)
+    with pytest.warns(DeprecationWarning, match=r"cftokens\.model\.terraform"):
+        old = importlib.import_module("cftokens.advisor.terraform")
+    assert old.to_terraform is terraform.to_terraform
+    assert cft.advisor.to_terraform is terraform.to_terraform
+
+
+def test_the_templates_load_on_first_use_and_keep_their_public_names() -> None:
+    code = (
+        "import sys, cftokens.model, cftokens.catalog as c\n"
+        "assert 'cftokens.catalog._templates' not in sys.modules\n"
+        "assert 'templates' in dir(c)\n"
+        "assert c.templates['Edit zone DNS'].name == 'Edit zone DNS'\n"
+        "assert isinstance(c.templates, c.TemplateCatalog) and c.Template.__name__ == 'Template'\n"
+        "from cftokens.catalog import templates\n"
+        "assert templates is c.templates\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
