@@ -3,7 +3,8 @@
 Handlers raise :class:`SandboxError`; the dispatcher turns it into Cloudflare's failure
 envelope ``{"success": false, "errors": [{"code", "message", "error_chain"?}], "messages": [],
 "result": null}``. The constructors below are the only place codes and statuses are chosen;
-the package docstring lists them (and which ones Cloudflare does not confirm).
+``docs/sandbox.md`` (in the repository) lists them (and which ones Cloudflare does not
+confirm).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ __all__ = [
     "SandboxError",
 ]
 
-# Codes of the sandbox's own choosing where Cloudflare's are unknown (documented in the
-# package docstring).
+# Codes of the sandbox's own choosing where Cloudflare's are unknown (documented in
+# docs/sandbox.md).
 CODE_BAD_REQUEST = 1004  # invalid request body or parameter (the message names the field)
 CODE_MALFORMED_JSON = 6007  # "Malformed JSON in request body"
 CODE_QUOTA = 1002  # token quota reached

@@ -161,7 +161,7 @@ def roll_token(call: Call) -> dict[str, Any]:
 
 
 def verify_token(call: Call) -> dict[str, Any]:
-    """GET …/tokens/verify: the calling token's id and status (see the package docstring)."""
+    """GET …/tokens/verify: the calling token's id and status (see ``docs/sandbox.md``)."""
     principal = call.principal
     token = principal.token
     account_id = call.params.get("account_id")
@@ -359,7 +359,7 @@ def _account_json(account: Any) -> dict[str, Any]:
 
 
 def list_accounts(call: Call) -> dict[str, Any]:
-    """GET /accounts: the accounts the caller can reach (see the package docstring)."""
+    """GET /accounts: the accounts the caller can reach (see ``docs/sandbox.md``)."""
     principal = call.principal
     if principal.kind is PrincipalKind.ACCOUNT_TOKEN:
         raise SandboxError.account_token_on_accounts()
