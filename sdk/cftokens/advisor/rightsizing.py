@@ -30,23 +30,13 @@ from ..model.policy import Effect
 from ..model.resources import Resource, ResourceKind, Scope
 from ..model.token import CreatedToken, Token, TokenSpec
 from ..policy import effective_grants, evaluate, evaluate_request
-from .core import (
-    Advice,
-    Element,
-    Grant,
-    _as_directory,
-    _Context,
-    _element_key,
-    _element_label,
-    _group,
-    _options,
-    _resource_wire,
-    _tuple,
-    _with_request,
-    assemble,
-)
+from .advice import Advice, Grant, _group, _resource_wire, _tuple
+from .assemble import assemble
+from .choose import _element_key, _element_label
 from .costs import cost_of
 from .intents import Intent, Overrides, Unmapped, resolve_intents
+from .requirements import Element, _Context, _options, _with_request
+from .resolve import _as_directory, _ids
 from .solver import solve
 
 if TYPE_CHECKING:
@@ -341,8 +331,6 @@ def rightsize(
 
     The IP condition, validity window, status and name are kept as they are.
     """
-    from .core import _ids
-
     if isinstance(token, CreatedToken):
         token = token.token
     if isinstance(token, Mapping):

@@ -472,7 +472,7 @@ class TokenBuilder:
         self._render()
 
     def _risks(self, spec: TokenSpec) -> list[str]:
-        from ..advisor.core import audit_spec
+        from ..advisor.advice import audit_spec
 
         warnings = list(spec.summary(self.directory).warnings)
         try:
