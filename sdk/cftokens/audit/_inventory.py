@@ -22,8 +22,11 @@ import hashlib
 import ipaddress
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -31,6 +34,7 @@ import numpy.typing as npt
 
 from ..catalog import permission_groups, risk_families
 from ..catalog.groups import Level
+from ..errors import CloudflareError, InvalidInput
 from ..model.resources import (
     ACCOUNT_PREFIX,
     ALL_ACCOUNTS_KEY,
@@ -42,6 +46,8 @@ from ..model.resources import (
     Scope,
     parse_r2_key,
 )
+from ..model.token import Token
+from ..policy import effective_grants
 from ._compat import pandas
 from ._definition import AWS_FIELDS, HIGH, MEDIUM, DefinitionIssue, bad_id_key, placeholder
 
@@ -630,50 +636,69 @@ def _owned_atoms(
     if record.kind != "account":
         return atoms
     owner = record.owner_id if isinstance(record.owner_id, str) else None
+    out: list[Atom] = []
+    for atom in atoms:
+        problem, read_as = _owned_reading(atom, owner)
+        if problem is not None:
+            issues.append(_owned_issue(t, index, atom, read_as, problem, owner, record.owner_name))
+        out.append(read_as)
+    return out
+
+
+def _owned_reading(atom: Atom, owner: str | None) -> tuple[str | None, Atom]:
+    """What is wrong with an atom of a token owned by account ``owner`` (None: nothing), and
+    the atom as the audit reads it (all zones of every account: all zones of ``owner``)."""
+    kind, ident, acct, key = atom
+    problem = None
+    if kind == K_ALL_ZONES:
+        problem = "all zones of every account"
+        if owner:
+            atom = (K_ALL_ZONES_IN, None, owner, key)
+    elif kind == K_ALL_ACCOUNTS:
+        problem = "every account"  # CFT-SC-01 proposes its own account
+    elif kind == K_ZONE and acct is None:
+        problem = "a zone not nested under its own account"
+    elif kind == K_USER:
+        problem = "a user"
+    elif owner and kind in (K_ZONE, K_ALL_ZONES_IN) and acct != owner:
+        problem = f"zones of another account ({acct})"
+    elif owner and kind == K_ACCOUNT and ident != owner:
+        problem = f"another account ({ident})"
+    return problem, atom
+
+
+def _owned_issue(
+    t: int,
+    index: int,
+    atom: Atom,
+    read_as: Atom,
+    problem: str,
+    owner: str | None,
+    owner_name: str | None,
+) -> DefinitionIssue:
+    """The CFT-LN-04 issue of an account-owned token's atom :func:`_owned_reading` faults."""
+    key = atom[3]
     nest = (
         f"{{'{ACCOUNT_PREFIX}{owner}': {{'{ZONE_PREFIX}<zone id>': '*'}}}}"
         if owner
         else "under the owning account's key"
     )
-    out: list[Atom] = []
-    for atom in atoms:
-        kind, ident, acct, key = atom
-        problem = None
-        if kind == K_ALL_ZONES:
-            problem = "all zones of every account"
-            if owner:
-                atom = (K_ALL_ZONES_IN, None, owner, key)
-        elif kind == K_ALL_ACCOUNTS:
-            problem = "every account"  # CFT-SC-01 proposes its own account
-        elif kind == K_ZONE and acct is None:
-            problem = "a zone not nested under its own account"
-        elif kind == K_USER:
-            problem = "a user"
-        elif owner and kind in (K_ZONE, K_ALL_ZONES_IN) and acct != owner:
-            problem = f"zones of another account ({acct})"
-        elif owner and kind == K_ACCOUNT and ident != owner:
-            problem = f"another account ({ident})"
-        if problem is not None:
-            read = (
-                f"; read as {'all zones of' if atom[0] == K_ALL_ZONES_IN else 'its own'} "
-                f"account {record.owner_name or owner}, the most it could reach"
-                if atom is not None and atom[3] == key and atom[0] != kind
-                else ""
-            )
-            issues.append(
-                DefinitionIssue(
-                    t,
-                    index,
-                    MEDIUM,
-                    f"policy {index} of an account-owned token names {key!r} ({problem})" + read,
-                    "Cloudflare refuses resources outside the owning account for account-owned "
-                    "tokens, and wants its zones nested under the account's key.",
-                    f"Name zones nested under the account: {nest}.",
-                    key=key,
-                )
-            )
-        out.append(atom)
-    return out
+    read = (
+        f"; read as {'all zones of' if read_as[0] == K_ALL_ZONES_IN else 'its own'} "
+        f"account {owner_name or owner}, the most it could reach"
+        if read_as[3] == key and read_as[0] != atom[0]
+        else ""
+    )
+    return DefinitionIssue(
+        t,
+        index,
+        MEDIUM,
+        f"policy {index} of an account-owned token names {key!r} ({problem})" + read,
+        "Cloudflare refuses resources outside the owning account for account-owned "
+        "tokens, and wants its zones nested under the account's key.",
+        f"Name zones nested under the account: {nest}.",
+        key=key,
+    )
 
 
 def _group_codes(
@@ -771,8 +796,6 @@ def _group_issue(
 def _resolve(inv: Inventory, text: str, atom_scopes: list[int]) -> list[int]:
     """Group codes for a name or id as people write it (catalogue look-up; the groups whose
     scope fits the policy's resources when the name exists in several scopes)."""
-    from ..errors import CloudflareError
-
     groups = inv.groups
     lowered = text.strip().lower()
     if _HEX32.fullmatch(lowered):
@@ -843,16 +866,26 @@ def _norm_name(name: str) -> str:
 
 
 def build_inventory(
-    records: Sequence[TokenRecord], zone_account: Mapping[str, str] | None = None
+    records: Sequence[TokenRecord],
+    zone_account: Mapping[str, str] | None = None,
+    *,
+    bulk: bool = True,
 ) -> Inventory:
     """Parse token records into an :class:`Inventory` (invalid tokens are listed, not raised).
 
     ``zone_account`` (zone id → account id, from the directory) lets E(T) drop flat zone
-    grants that a deny on the zone's account removes (see the module docstring).
+    grants that a deny on the zone's account removes (see the module docstring). Well-formed
+    tokens go through the bulk path (``bulk=False`` reads every token one by one, the
+    reference the bulk path is tested against); the result is the same.
     """
     inv = Inventory()
+    fast, fast_at = _read_bulk(records, inv.groups) if bulk else (None, [])
+    taken = set(fast_at)
+    slow_at: list[int] = []
     seen: set[str] = set()
     for position, record in enumerate(records):
+        if position in taken:
+            continue
         payload = record.payload
         tid = payload.get("id") if isinstance(payload, Mapping) else None
         label = tid if isinstance(tid, str) else f"#{position + 1}"
@@ -870,8 +903,11 @@ def build_inventory(
             inv.mismatched_policies = {p for p in inv.mismatched_policies if p[0] < inv.n}
             inv.invalid.append((label, str(exc)))
             continue
+        slow_at.append(position)
         if isinstance(tid, str):
             seen.add(tid)
+    if fast is not None:
+        inv = _merge(inv, slow_at, fast, fast_at)
     _finish(inv, zone_account or {})
     return inv
 
@@ -888,6 +924,366 @@ _GRANT_COLUMNS = (
     "g_policy_id",
     "g_name_mismatch",
 )
+
+
+# -- the bulk path: well-formed tokens read column by column -------------------------------
+#
+# Most tokens are written exactly as the API returns them. Their fields are pulled out of the
+# dicts with C-level ``map``/``chain`` calls (no Python code per token or per policy), checked
+# in bulk, and their grant rows built with numpy index arithmetic. A token with anything the
+# lenient reader above would report, repair or reject (an LN-04 slip other than an
+# account-owned token's resource, a malformed field, an unknown group, a duplicate id) is left
+# to that reader, so both paths give the same rows, issues and gaps
+# (tests/audit/test_bulk_inventory.py compares them).
+
+_POLICY_FIELDS = frozenset({"id", "effect", "permission_groups", "resources"})
+_STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
+_EFFECT_CODE = {"allow": 0, "deny": 1}
+_EMPTY_POLICY: dict[str, Any] = {"effect": "allow", "permission_groups": [], "resources": {}}
+_clean_keys: dict[str, bool] = {}
+_nested_cache: dict[tuple[str, ...], tuple[Atom, ...] | None] = {}
+
+
+def _status_code(value: Any) -> int:
+    if not value:
+        return 0  # missing or empty: active, as the token reader reads it
+    return _STATUS_CODE.get(value, -1) if type(value) is str else -1
+
+
+def _key_clean(key: str) -> bool:
+    """True when a resource key has no placeholder and no malformed id (no LN-04 issue)."""
+    clean = _clean_keys.get(key)
+    if clean is None:
+        clean = placeholder(key) is None and bad_id_key(key) is None
+        if len(_clean_keys) < 500_000:
+            _clean_keys[key] = clean
+    return clean
+
+
+def _bulk_atoms(key: Any, value: Any) -> tuple[Atom, ...] | None:
+    """The atoms of one ``resources`` entry; None when the token reader must read it (a key
+    it would report, a value other than ``"*"`` or nested zone keys)."""
+    if type(key) is not str or not _key_clean(key):
+        return None
+    if type(value) is str:
+        if value != "*":
+            return None
+        atom = _flat(key, value)
+        return None if atom[0] == K_UNPARSED else (atom,)
+    if type(value) is not dict or not value:
+        return None
+    inner = list(value.values())
+    if inner.count("*") != len(inner):
+        return None
+    signature = (key, *value)
+    if signature in _nested_cache:
+        return _nested_cache[signature]
+    atoms: tuple[Atom, ...] | None = tuple(_nested(key, value))
+    if atoms is None or atoms[0][0] == K_UNPARSED or not all(map(_key_clean, signature[1:])):
+        atoms = None
+    if len(_nested_cache) < 200_000:
+        _nested_cache[signature] = atoms
+    return atoms
+
+
+_IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_CIDR = re.compile(rf"{_IPV4_OCTET}(?:\.{_IPV4_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?")
+
+
+def _bulk_condition(cond: Any, payload: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """:func:`_condition` for the common shape (``{"request.ip": {"in": [...]}}`` with
+    IPv4 CIDRs, checked by one regular expression); anything else goes through it."""
+    if type(cond) is dict and len(cond) == 1:
+        ip = cond.get("request.ip")
+        if type(ip) is dict and len(ip) == 1:
+            allow = ip.get("in")
+            if (
+                type(allow) is list
+                and allow
+                and all(type(v) is str and _IPV4_CIDR.fullmatch(v) for v in allow)
+            ):
+                return list(allow), []
+    return _condition(payload)
+
+
+def _starts(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The first position of each segment of the given lengths."""
+    return np.cumsum(counts) - counts
+
+
+def _any_by(flags: npt.NDArray[np.bool_], segment: npt.NDArray[np.int64], n: int) -> Any:
+    """Per segment: whether any of its flags is set."""
+    return np.bincount(segment[flags], minlength=n) > 0 if n else np.zeros(0, dtype=bool)
+
+
+def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inventory, list[int]]:
+    """The well-formed tokens of ``records`` as an :class:`Inventory`, and their positions
+    (the others are for the token reader, :func:`_add_token`)."""
+    get = dict.get
+    positions = [i for i, r in enumerate(records) if type(r.payload) is dict]
+    payloads: list[dict[str, Any]] = [records[i].payload for i in positions]  # type: ignore[misc]
+    nc = len(payloads)
+    # -- token fields
+    ids = list(map(get, payloads, repeat("id")))
+    counts = Counter(x for x in ids if type(x) is str)
+    for r in records:  # a duplicate among tokens the token reader reads still counts
+        if type(r.payload) is not dict and isinstance(r.payload, Mapping):
+            other = r.payload.get("id")
+            if isinstance(other, str):
+                counts[other] += 1
+    bad = np.array(
+        [type(x) is not str or counts[x] != 1 or _HEX32.fullmatch(x) is None for x in ids],
+        dtype=bool,
+    )
+    status = np.fromiter(
+        map(_status_code, map(get, payloads, repeat("status"))), dtype=np.int8, count=nc
+    )
+    bad |= status < 0
+    raw = list(map(get, payloads, repeat("policies")))
+    bad |= np.array([type(x) is not list and bool(x) for x in raw], dtype=bool)
+    pol_lists = [x if type(x) is list else [] for x in raw]
+    ip_in: list[list[str]] = [[] for _ in range(nc)]
+    ip_out: list[list[str]] = [[] for _ in range(nc)]
+    for i, cond in enumerate(map(get, payloads, repeat("condition"))):
+        if cond:
+            try:
+                ip_in[i], ip_out[i] = _bulk_condition(cond, payloads[i])
+            except InvalidToken:
+                bad[i] = True
+    # -- policies
+    n_pol = np.fromiter(map(len, pol_lists), dtype=np.int64, count=nc)
+    pols: list[Any] = list(chain.from_iterable(pol_lists))
+    n_p = len(pols)
+    pol_tok = np.repeat(np.arange(nc), n_pol)
+    pol_index = np.arange(n_p) - np.repeat(_starts(n_pol), n_pol) + 1
+    pbad = np.array([type(p) is not dict for p in pols], dtype=bool)
+    if pbad.any():
+        pols = [p if type(p) is dict else _EMPTY_POLICY for p in pols]
+    extra = set(chain.from_iterable(pols)) - _POLICY_FIELDS
+    if extra:
+        pbad |= np.array([not extra.isdisjoint(p) for p in pols], dtype=bool)
+    effect = np.array(
+        [_EFFECT_CODE.get(e, 2) if type(e) is str else 2 for e in map(get, pols, repeat("effect"))],
+        dtype=np.int8,
+    )
+    pbad |= effect == 2
+    deny = effect == 1
+    pids = np.array(
+        [x if type(x) is str else None for x in map(get, pols, repeat("id"))], dtype=object
+    )
+    # -- permission groups (only catalogue groups given by id)
+    raw = list(map(get, pols, repeat("permission_groups")))
+    pbad |= np.array([type(x) is not list for x in raw], dtype=bool)
+    pgs = [x if type(x) is list else [] for x in raw]
+    n_grp = np.fromiter(map(len, pgs), dtype=np.int64, count=n_p)
+    entries: list[Any] = list(chain.from_iterable(pgs))
+    n_e = len(entries)
+    ent_pol = np.repeat(np.arange(n_p), n_grp)
+    ebad = np.array([type(e) is not dict for e in entries], dtype=bool)
+    if ebad.any():
+        entries = [e if type(e) is dict else {} for e in entries]
+    code_of = groups.code.get
+    codes = np.array(
+        [code_of(g, -1) if type(g) is str else -1 for g in map(get, entries, repeat("id"))],
+        dtype=np.int64,
+    )
+    ebad |= (codes < 0) | (codes >= groups.n_catalogue)
+    codes[ebad] = 0
+    given = [x if type(x) is str else None for x in map(get, entries, repeat("name"))]
+    names = groups.names
+    renamed = {
+        (c, g): g is not None and g != names[c] and _norm_name(g) != _norm_name(names[c])
+        for c, g in set(zip(codes.tolist(), given, strict=True))
+    }
+    mismatch = np.fromiter(
+        map(renamed.__getitem__, zip(codes.tolist(), given, strict=True)),
+        dtype=bool,
+        count=n_e,
+    )
+    if n_e:
+        pair = ent_pol * len(groups.ids) + codes
+        order = np.argsort(pair, kind="stable")
+        twice = np.zeros(n_e, dtype=bool)
+        twice[order[1:]] = pair[order[1:]] == pair[order[:-1]]
+        ebad |= twice  # a group listed twice in one policy: the token reader drops the copy
+    pbad |= _any_by(ebad, ent_pol, n_p)
+    # -- resources
+    raw = list(map(get, pols, repeat("resources")))
+    pbad |= np.array([type(x) is not dict for x in raw], dtype=bool)
+    res: list[dict[Any, Any]] = [x if type(x) is dict else {} for x in raw]
+    n_res = np.fromiter(map(len, res), dtype=np.int64, count=n_p)
+    res_pol = np.repeat(np.arange(n_p), n_res)
+    per_entry = list(
+        map(_bulk_atoms, chain.from_iterable(res), chain.from_iterable(map(dict.values, res)))
+    )
+    rbad = np.array([a is None for a in per_entry], dtype=bool)
+    pbad |= _any_by(rbad, res_pol, n_p)
+    entry_atoms = [a if a is not None else () for a in per_entry]
+    atoms: list[Atom] = list(chain.from_iterable(entry_atoms))
+    atom_pol = np.repeat(res_pol, np.fromiter(map(len, entry_atoms), np.int64, len(entry_atoms)))
+    # an account-owned token's resources outside its account: read as the token reader does
+    kinds = [r.kind for r in records]
+    owned_tok = np.array([kinds[i] == "account" for i in positions], dtype=bool)
+    owners = [o if isinstance(o, str) else None for o in (records[i].owner_id for i in positions)]
+    faults: list[tuple[int, Atom, Atom, str]] = []  # (atom, as written, as read, problem)
+    readings: dict[tuple[Atom, str | None], tuple[str | None, Atom]] = {}
+    atom_tok = pol_tok[atom_pol]
+    for j in np.flatnonzero(owned_tok[atom_tok]).tolist():
+        owner = owners[atom_tok[j]]
+        written = atoms[j]
+        found = readings.get((written, owner))
+        if found is None:
+            found = readings[(written, owner)] = _owned_reading(written, owner)
+        problem, read_as = found
+        if problem is not None:
+            faults.append((j, written, read_as, problem))
+            atoms[j] = read_as
+    n_a = len(atoms)
+    akind = np.fromiter(map(itemgetter(0), atoms), dtype=np.int8, count=n_a)
+    # a policy none of whose groups fits any resource: the token reader reports it
+    scope_bit = np.left_shift(1, KIND_SCOPE[akind].astype(np.int64) + 1)
+    amask = np.zeros(n_p, dtype=np.int64)
+    np.bitwise_or.at(amask, atom_pol, scope_bit)
+    kmask = np.zeros(n_p, dtype=np.int64)
+    np.bitwise_or.at(kmask, atom_pol, np.left_shift(1, akind.astype(np.int64)))
+    gscope = np.array(groups.scope, dtype=np.int64)[codes]
+    gbit = np.left_shift(1, gscope + 1)
+    gmask = np.zeros(n_p, dtype=np.int64)
+    np.bitwise_or.at(gmask, ent_pol, gbit)
+    n_atoms = np.bincount(atom_pol, minlength=n_p).astype(np.int64)
+    zone_on_account = ((gmask & (1 << (S_ZONE + 1))) != 0) & ((kmask & (1 << K_ACCOUNT)) != 0)
+    pbad |= (n_grp > 0) & (n_atoms > 0) & ((gmask & amask) == 0) & ~zone_on_account
+    bad |= _any_by(pbad, pol_tok, nc)
+    # -- the good tokens' rows: for each policy, each group × each resource atom
+    good = ~bad
+    local = np.cumsum(good) - 1
+    sizes = np.where(good[pol_tok], n_grp * n_atoms, 0)
+    row_pol = np.repeat(np.arange(n_p), sizes)
+    offset = np.arange(len(row_pol)) - np.repeat(_starts(sizes), sizes)
+    per = n_atoms[row_pol]
+    row_ent = _starts(n_grp)[row_pol] + offset // np.maximum(per, 1)
+    row_atom = _starts(n_atoms)[row_pol] + offset % np.maximum(per, 1)
+    inv = Inventory()
+    inv.groups = groups
+    keep = np.flatnonzero(good).tolist()
+    inv.records = [records[positions[i]] for i in keep]
+    inv.ids = [str(ids[i]) for i in keep]
+    inv.names = [x if type(x) is str else "" for x in (payloads[i].get("name") for i in keep)]
+    inv.kinds = [r.kind for r in inv.records]
+    inv.owner_ids = [r.owner_id for r in inv.records]
+    inv.owner_names = [r.owner_name for r in inv.records]
+    inv.status = status[keep].tolist()
+    kept = [payloads[i] for i in keep]
+    inv.dates = {k: list(map(get, kept, repeat(k))) for k in inv.dates}
+    inv.ip_in = [ip_in[i] for i in keep]
+    inv.ip_out = [ip_out[i] for i in keep]
+    inv.n_policies = n_pol[keep].tolist()
+    inv.has_deny = (np.bincount(pol_tok[deny], minlength=nc) > 0)[keep].tolist()
+    per_tok = np.bincount(pol_tok[row_pol], minlength=nc)[keep]
+    inv.row_end = np.cumsum(per_tok).tolist()
+    inv.row_start = (np.cumsum(per_tok) - per_tok).tolist()
+    inv.g_tok = local[pol_tok[row_pol]].tolist()
+    inv.g_pol = pol_index[row_pol].tolist()
+    inv.g_deny = deny[row_pol].tolist()
+    inv.g_group = codes[row_ent].tolist()
+    inv.g_kind = akind[row_atom].tolist()
+    table = np.empty((n_a, 3), dtype=object)
+    if n_a:
+        table[:, 0] = [a[1] for a in atoms]
+        table[:, 1] = [a[2] for a in atoms]
+        table[:, 2] = [a[3] for a in atoms]
+    inv.g_rid = table[row_atom, 0].tolist()
+    inv.g_racct = table[row_atom, 1].tolist()
+    inv.g_rkey = table[row_atom, 2].tolist()
+    inv.g_policy_id = pids[row_pol].tolist()
+    inv.g_name_mismatch = mismatch[row_ent].tolist()
+    fits = (amask[ent_pol] & gbit) != 0
+    nofit = np.flatnonzero(~fits & good[pol_tok[ent_pol]])
+    inv.nofit = list(
+        zip(
+            local[pol_tok[ent_pol[nofit]]].tolist(),
+            pol_index[ent_pol[nofit]].tolist(),
+            codes[nofit].tolist(),
+            strict=True,
+        )
+    )
+    for j, written, read_as, problem in faults:
+        t = int(atom_tok[j])
+        if good[t]:
+            owner = owners[t]
+            inv.ln04.append(
+                _owned_issue(
+                    int(local[t]),
+                    int(pol_index[atom_pol[j]]),
+                    written,
+                    read_as,
+                    problem,
+                    owner,
+                    records[positions[t]].owner_name,
+                )
+            )
+    return inv, [positions[i] for i in keep]
+
+
+_TOKEN_COLUMNS = (
+    "records",
+    "ids",
+    "names",
+    "kinds",
+    "owner_ids",
+    "owner_names",
+    "status",
+    "ip_in",
+    "ip_out",
+    "n_policies",
+    "has_deny",
+)
+
+
+def _merge(slow: Inventory, slow_at: list[int], fast: Inventory, fast_at: list[int]) -> Inventory:
+    """One inventory from the token reader's and the bulk path's, tokens in record order."""
+    if not fast.n:
+        return slow
+    if not slow.n and not slow.invalid and not slow.ln04:
+        return fast
+    order = np.argsort(np.array(slow_at + fast_at, dtype=np.int64), kind="stable")
+    new = np.empty(len(order), dtype=np.int64)
+    new[order] = np.arange(len(order))
+    pick = order.tolist()
+    out = Inventory()
+    out.groups = slow.groups
+    out.invalid = slow.invalid
+    for column in _TOKEN_COLUMNS:
+        both = getattr(slow, column) + getattr(fast, column)
+        setattr(out, column, [both[i] for i in pick])
+    for key in out.dates:
+        both = slow.dates[key] + fast.dates[key]
+        out.dates[key] = [both[i] for i in pick]
+    tok = np.concatenate(
+        [
+            new[np.array(slow.g_tok, dtype=np.int64)],
+            new[slow.n + np.array(fast.g_tok, dtype=np.int64)],
+        ]
+    )
+    rows = np.argsort(tok, kind="stable")
+    out.g_tok = tok[rows].tolist()
+    take = rows.tolist()
+    for column in _GRANT_COLUMNS[1:]:
+        both = getattr(slow, column) + getattr(fast, column)
+        setattr(out, column, [both[i] for i in take])
+    per_tok = np.bincount(tok, minlength=len(order))
+    out.row_end = np.cumsum(per_tok).tolist()
+    out.row_start = (np.cumsum(per_tok) - per_tok).tolist()
+    shift = [int(x) for x in new[: slow.n]], [int(x) for x in new[slow.n :]]
+    nofit = [(shift[0][t], p, g) for t, p, g in slow.nofit]
+    nofit += [(shift[1][t], p, g) for t, p, g in fast.nofit]
+    out.nofit = sorted(nofit, key=itemgetter(0))
+    for part, issues in ((0, slow.ln04), (1, fast.ln04)):
+        for issue in issues:
+            issue.tok = shift[part][issue.tok] if issue.tok >= 0 else issue.tok
+    out.ln04 = sorted(slow.ln04 + fast.ln04, key=lambda issue: issue.tok)
+    out.mismatched_policies = {(shift[0][t], p) for t, p in slow.mismatched_policies}
+    return out
 
 
 def _finish(inv: Inventory, zone_account: Mapping[str, str]) -> None:
@@ -929,10 +1325,15 @@ def _engine_effective(
     """E(T) of a token with deny policies, from :func:`cftokens.effective_grants` itself, with
     zones placed in their accounts (a flat zone grant that a deny on all zones of its account
     removes is not effective, as :func:`cftokens.evaluate` decides)."""
-    from ..model.token import Token
-    from ..policy import effective_grants
-
-    token = Token.from_api(inv.records[t].payload)
+    payload = inv.records[t].payload
+    if payload.get("id") != inv.ids[t]:  # a definition not created yet: its stable id
+        payload = {**payload, "id": inv.ids[t]}
+    try:
+        token = Token.from_api(payload)
+    except InvalidInput:
+        # a slip the lenient reader accepted (and reports) but the engine refuses: its denies
+        # are not applied, so its allows stay effective (the widest reading, never narrower)
+        return
     granted: dict[tuple[int, str, Resource], bool] = {}
     for grant in effective_grants(token, directory=_ZoneAccounts(zone_account)):
         granted[(grant.policy_index, grant.group_id, grant.resource)] = bool(grant.narrowed_by)

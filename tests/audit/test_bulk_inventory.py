@@ -1,0 +1,336 @@
+"""The bulk inventory path against the token-by-token reader it stands in for.
+
+``build_inventory`` reads well-formed tokens column by column and leaves every other token to
+the lenient token reader (``bulk=False`` reads all of them that way). Both must give the same
+inventory (rows, issues, gaps, E(T)) and so the same audit frames, on generated inventories,
+on the demo company and on malformed tokens mixed among well-formed ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from audit_helpers import ACCT, ACCT2, NOW, USER, ZONE, ZONE3
+
+import cftokens as cft
+from cftokens.audit import Audit, core
+from cftokens.audit._inventory import (
+    Inventory,
+    TokenRecord,
+    _read_bulk,
+    build_inventory,
+)
+from cftokens.audit.collect import AuditGapWarning
+from cftokens.audit.synth import msp_inventory, synthetic_inventory
+
+CORPUS = Path(__file__).resolve().parent.parent / "data" / "definitions"
+DNS_WRITE = cft.permission_groups.get("DNS Write").id
+ZONE_READ = cft.permission_groups.get("Zone Read").id
+WORKERS = cft.permission_groups.get("Workers Scripts Write").id
+
+
+def state(inv: Inventory) -> dict[str, Any]:
+    """Everything an inventory holds, comparable with ==."""
+    out: dict[str, Any] = {}
+    for key, value in vars(inv).items():
+        if key == "arrays":
+            out.update({f"array {k}": v.tolist() for k, v in value.items()})
+        elif key == "ln04":
+            out[key] = [tuple(getattr(i, s) for s in i.__slots__) for i in value]
+        elif key == "records":
+            out[key] = [id(r) for r in value]
+        elif key == "groups":
+            out[key] = (value.ids, value.names, value.scope, value.known)
+        else:
+            out[key] = value
+    return out
+
+
+def assert_same(records: list[TokenRecord], zone_account: dict[str, str] | None = None) -> None:
+    bulk = state(build_inventory(records, zone_account))
+    reference = state(build_inventory(records, zone_account, bulk=False))
+    assert bulk.keys() == reference.keys()
+    for key in reference:
+        assert bulk[key] == reference[key], key
+
+
+def records_of(inv: dict[str, Any]) -> list[TokenRecord]:
+    user = inv["user"]
+    out = [TokenRecord(t, "user", user["id"], user["email"]) for t in inv["tokens"]]
+    for account_id, items in inv["account_tokens"].items():
+        out += [TokenRecord(t, "account", account_id, account_id) for t in items]
+    return out
+
+
+@pytest.mark.parametrize(
+    "inventory",
+    [
+        functools.partial(synthetic_inventory, 1500, n_accounts=8, n_zones=120, seed=11),
+        functools.partial(msp_inventory, 1500, n_accounts=30, n_zones=400, seed=5),
+    ],
+    ids=["synthetic", "msp"],
+)
+def test_generated_inventories_read_the_same(inventory: Any) -> None:
+    inv = inventory()
+    records = records_of(inv)
+    zone_account = {z["id"]: z["account"]["id"] for z in inv["zones"]}
+    assert_same(records, zone_account)
+    # most of these tokens take the bulk path (the comparison above is not vacuous)
+    fast, taken = _read_bulk(records, Inventory().groups)
+    assert len(taken) > 0.9 * len(records)
+    assert fast.n == len(taken)
+
+
+def base_token(i: int) -> dict[str, Any]:
+    return {
+        "id": f"{i:032x}",
+        "name": f"token {i}",
+        "status": "active",
+        "issued_on": "2026-01-01T00:00:00Z",
+        "expires_on": "2027-01-01T00:00:00Z",
+        "condition": {"request.ip": {"in": ["34.120.1.0/24"]}},
+        "policies": [
+            {
+                "id": "f" * 32,
+                "effect": "allow",
+                "permission_groups": [{"id": DNS_WRITE, "name": "DNS Write"}, {"id": ZONE_READ}],
+                "resources": {
+                    f"com.cloudflare.api.account.{ACCT}": {
+                        f"com.cloudflare.api.account.zone.{ZONE}": "*"
+                    }
+                },
+            },
+            {
+                "effect": "deny",
+                "permission_groups": [{"id": ZONE_READ}],
+                "resources": {f"com.cloudflare.api.account.zone.{ZONE}": "*"},
+            },
+        ],
+    }
+
+
+def mutations() -> list[tuple[str, Any]]:
+    """(what, change): one slip each, applied to a copy of a well-formed token."""
+
+    def policy(**fields: Any) -> Any:
+        def change(t: dict[str, Any]) -> None:
+            t["policies"][0].update(fields)
+
+        return change
+
+    def field(name: str, value: Any) -> Any:
+        def change(t: dict[str, Any]) -> None:
+            t[name] = value
+
+        return change
+
+    def drop(name: str) -> Any:
+        def change(t: dict[str, Any]) -> None:
+            t.pop(name, None)
+
+        return change
+
+    zone_key = f"com.cloudflare.api.account.zone.{ZONE}"
+    return [
+        ("no id", drop("id")),
+        ("short id", field("id", "abc")),
+        ("id not a string", field("id", 7)),
+        ("status unknown", field("status", "paused")),
+        ("status empty", field("status", "")),
+        ("status list", field("status", ["active"])),
+        ("policies not a list", field("policies", {"a": 1})),
+        ("policies empty", field("policies", [])),
+        ("policies null", field("policies", None)),
+        ("policy not an object", field("policies", ["allow"])),
+        ("name not a string", field("name", 5)),
+        ("condition v6", field("condition", {"request.ip": {"in": ["2001:db8::/32"]}})),
+        ("condition bad cidr", field("condition", {"request.ip": {"in": ["1.2.3.999/24"]}})),
+        ("condition not_in", field("condition", {"request.ip": {"not_in": ["10.0.0.0/8"]}})),
+        ("condition request_ip", field("condition", {"request_ip": {"in": ["10.0.0.0/8"]}})),
+        ("condition not object", field("condition", "10.0.0.0/8")),
+        ("condition spaces", field("condition", {"request.ip": {"in": [" 10.0.0.1/8 "]}})),
+        ("effect capitalised", policy(effect="Allow")),
+        ("effect missing", policy(effect=None)),
+        ("AWS fields", policy(Action=["dns:*"])),
+        ("condition in policy", policy(condition={"request.ip": {"in": ["10.0.0.0/8"]}})),
+        ("unknown policy field", policy(note="x")),
+        ("groups missing", policy(permission_groups=None)),
+        ("groups empty", policy(permission_groups=[])),
+        ("group as string", policy(permission_groups=["DNS Write"])),
+        ("group name only", policy(permission_groups=[{"name": "DNS Write"}])),
+        ("group id upper", policy(permission_groups=[{"id": DNS_WRITE.upper()}])),
+        ("group unknown", policy(permission_groups=[{"id": "e" * 32, "name": "Mystery"}])),
+        ("group twice", policy(permission_groups=[{"id": DNS_WRITE}, {"id": DNS_WRITE}])),
+        ("group old name", policy(permission_groups=[{"id": DNS_WRITE, "name": "DNS Edit"}])),
+        ("group name spaced", policy(permission_groups=[{"id": DNS_WRITE, "name": " DNS  Write"}])),
+        ("group not object", policy(permission_groups=[5])),
+        ("group one object", policy(permission_groups={"id": DNS_WRITE})),
+        ("resources string", policy(resources=json.dumps({zone_key: "*"}))),
+        ("resources null", policy(resources=None)),
+        ("resources empty", policy(resources={})),
+        ("resources list", policy(resources=[zone_key])),
+        ("resource value not *", policy(resources={zone_key: "read"})),
+        (
+            "resource placeholder",
+            policy(resources={"com.cloudflare.api.account.zone.<ZONE_ID>": "*"}),
+        ),
+        (
+            "resource by name",
+            policy(resources={"com.cloudflare.api.account.zone.example.com": "*"}),
+        ),
+        ("resource unknown key", policy(resources={"com.example.thing": "*"})),
+        ("all zones", policy(resources={"com.cloudflare.api.account.zone.*": "*"})),
+        ("all accounts", policy(resources={"com.cloudflare.api.account.*": "*"})),
+        ("user resource", policy(resources={f"com.cloudflare.api.user.{USER}": "*"})),
+        (
+            "other account zones",
+            policy(
+                resources={
+                    f"com.cloudflare.api.account.{ACCT2}": {
+                        f"com.cloudflare.api.account.zone.{ZONE3}": "*"
+                    }
+                }
+            ),
+        ),
+        ("nested empty", policy(resources={f"com.cloudflare.api.account.{ACCT}": {}})),
+        (
+            "nested value not *",
+            policy(resources={f"com.cloudflare.api.account.{ACCT}": {zone_key: "r"}}),
+        ),
+        (
+            "nested non-zone key",
+            policy(resources={f"com.cloudflare.api.account.{ACCT}": {"x": "*"}}),
+        ),
+        (
+            "nested all zones",
+            policy(
+                resources={
+                    f"com.cloudflare.api.account.{ACCT}": {"com.cloudflare.api.account.zone.*": "*"}
+                }
+            ),
+        ),
+        ("zone group on account", policy(resources={f"com.cloudflare.api.account.{ACCT}": "*"})),
+        ("account group on zone", policy(permission_groups=[{"id": WORKERS}])),
+        (
+            "r2 bucket",
+            policy(resources={f"com.cloudflare.edge.r2.bucket.{ACCT}_default_logs": "*"}),
+        ),
+        ("value kept out", field("value", "secret-value-never-kept")),
+        ("not an object", lambda t: None),
+    ]
+
+
+def test_malformed_tokens_among_well_formed_ones_read_the_same() -> None:
+    """Every slip, on a user- and an account-owned token, between well-formed tokens."""
+    records: list[TokenRecord] = []
+    i = 0
+    for what, change in mutations():
+        for kind, owner in (("user", USER), ("account", ACCT), ("account", None)):
+            i += 1
+            records.append(TokenRecord(base_token(i), kind, owner, "Owner"))
+            i += 1
+            broken = copy.deepcopy(base_token(i))
+            payload: Any = broken
+            if what == "not an object":
+                payload = ["not", "a", "token"]
+            else:
+                change(broken)
+            records.append(TokenRecord(payload, kind, owner, "Owner"))
+    # the same id twice, once well-formed: the second copy is the duplicate
+    records.append(TokenRecord(base_token(1), "user", USER, "Owner"))
+    assert_same(records, {ZONE: ACCT, ZONE3: ACCT2})
+    # the bulk path takes the well-formed ones and leaves the slips to the token reader
+    _, taken = _read_bulk(records, Inventory().groups)
+    assert 0 < len(taken) < len(records)
+    assert 0 not in taken  # its id is listed twice
+
+
+@pytest.mark.parametrize(
+    "case", sorted(p for p in CORPUS.iterdir() if (p / "body.json").is_file()), ids=lambda p: p.name
+)
+def test_definition_corpus_reads_the_same(case: Path) -> None:
+    body = json.loads((case / "body.json").read_text())
+    body.setdefault("id", "d" * 32)
+    records = [TokenRecord(base_token(1), "user", USER, "Owner")]
+    records.append(TokenRecord(body, "user", USER, "Owner"))
+    records.append(TokenRecord(dict(body, id="9" * 32), "account", ACCT, "Acme"))
+    records.append(TokenRecord(base_token(2), "account", ACCT, "Acme"))
+    assert_same(records, {ZONE: ACCT})
+
+
+def frames(audit: Audit) -> dict[str, pd.DataFrame]:
+    access = audit.access
+    return {
+        "tokens": audit.tokens,
+        "findings": audit.findings,
+        "grants": audit.grants,
+        "gaps": audit.gaps,
+        "access": pd.DataFrame(access),
+    }
+
+
+def assert_frames_equal(audit: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
+    ours = frames(audit)
+    with monkeypatch.context() as patch:
+        patch.setattr(core, "build_inventory", functools.partial(build_inventory, bulk=False))
+        reference = frames(audit.rerun())
+    for name, frame in reference.items():
+        pd.testing.assert_frame_equal(ours[name], frame, obj=name)
+    assert np.array_equal(audit.findings["finding_id"], reference["findings"]["finding_id"])
+
+
+def test_audit_frames_are_the_same_on_a_generated_inventory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inv = synthetic_inventory(800, n_accounts=6, n_zones=80, seed=4)
+    assert_frames_equal(Audit.from_records(**inv), monkeypatch)
+
+
+def test_audit_frames_are_the_same_on_the_demo_company(monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox = cft.Sandbox.demo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AuditGapWarning)
+        audit = cft.audit(
+            sandbox.client(), usage=sandbox.journal, now=sandbox.clock.now(), progress=False
+        )
+    assert_frames_equal(audit, monkeypatch)
+
+
+def test_a_definition_without_id_has_its_deny_applied() -> None:
+    """A definition not created yet (no id) with a deny policy used to crash the audit (the
+    engine was handed the id-less payload); its E(T) is that of the same token with an id."""
+    body = base_token(1)
+    named = Audit.from_records(tokens=[body], user={"id": USER}, now=NOW).grants
+    del body["id"]
+    unnamed = Audit.from_records(tokens=[body], user={"id": USER}, now=NOW).grants
+    assert unnamed["effective"].tolist() == named["effective"].tolist()
+    assert not all(named["effective"].tolist())  # the deny removes a grant
+
+
+@pytest.mark.parametrize(
+    "slip",
+    [
+        lambda t: t.update(status=""),
+        lambda t: t["policies"][0].update(effect="Allow"),
+        lambda t: t["policies"][0].update(permission_groups=["DNS Write", "Zone Read"]),
+    ],
+    ids=["empty status", "effect capitalised", "groups by name"],
+)
+def test_a_token_the_engine_refuses_keeps_its_allows_under_a_deny(slip: Any) -> None:
+    """A deny on a token the lenient reader accepts but the policy engine refuses used to
+    crash the audit; its allows now stay effective (the widest reading)."""
+    body = base_token(1)
+    slip(body)
+    audit = Audit.from_records(tokens=[body], user={"id": USER}, now=NOW)
+    g = audit.grants
+    allows = g[(g["effect"] == "allow") & g["scope_ok"].astype(bool)]
+    assert len(allows) == 2
+    assert allows["effective"].astype(bool).all()
