@@ -19,7 +19,10 @@
 Architecture (as httpx): one sans-I/O core (``_protocol``: requests, envelopes, error
 mapping, retry decisions; ``_messages``: what each error says; ``_paging``: pagination state;
 ``_limits``: backoff and rate limiting; ``_calls``: the endpoints) shared by :class:`Client`
-(``_sync``) and :class:`AsyncClient` (``_async``), which only send, sleep and await.
+(``_sync``) and :class:`AsyncClient` (``_async``), which only send, sleep and await. ``_sync``
+is generated from ``_async`` by ``scripts/unasync.py`` (as httpcore does); what the two do
+differently on purpose (concurrent pages under an adaptive bound) is in ``_io_async`` and
+its sequential twin ``_io_sync``.
 
 Behaviour worth knowing:
 

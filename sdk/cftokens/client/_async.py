@@ -1,20 +1,17 @@
-"""The asynchronous client: :class:`AsyncClient` and its resources (same names as the sync
-ones). Listings fetch pages concurrently once the first page tells the total."""
+"""The asynchronous client: :class:`AsyncClient` and its resources."""
+
+# The source of _sync.py (see scripts/unasync.py).  # unasync: async-only
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import logging
-from collections import deque
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
-
-from ..errors import AuthenticationError, InvalidInput, PermissionDenied
+from ..errors import AuthenticationError, PermissionDenied
 from ..model import (
     Account,
     CreatedToken,
@@ -28,8 +25,8 @@ from ..model import (
     Zone,
 )
 from . import _calls
-from ._adaptive import CEILING, AdaptiveBound, Bound, FixedBound
-from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AsyncPager, ClientBase, http_timeout
+from . import _io_async as _io
+from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AsyncPager, ClientBase
 from ._limits import RateLimit, Retry
 from ._paging import PageWalker
 from ._protocol import (
@@ -47,6 +44,8 @@ from .models import AuditLogRecord, DnsRecord
 from .recorder import Recorder
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..catalog import PermissionGroup
 
 __all__ = [
@@ -63,34 +62,35 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Requests in flight at once for one listing (or one ``tokens_by_account`` gathering):
-#: None adapts to the latency and rate-limit headers observed (see ``_adaptive``).
-DEFAULT_CONCURRENCY: int | None = None
-
-
-def _concurrency(value: int | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= CEILING:
-        raise InvalidInput(
-            f"concurrency must be a whole number from 1 to {CEILING}, or None to adapt, "
-            f"got {value!r}"
-        )
-    return value
-
 
 class AsyncClient(ClientBase):
-    """The asynchronous twin of :class:`~cftokens.Client` (same arguments, same resources,
-    ``await``-ed methods, ``async for`` listings, ``async with``/``aclose()``).
+    """The asynchronous client for Cloudflare's token API (and the sandbox).
 
+    >>> import cftokens as cft
     >>> async with cft.AsyncClient(token=secret) as client:          # doctest: +SKIP
-    ...     tokens = await client.tokens.list().collect()
-    ...     by_account = await client.tokens_by_account()
+    ...     async for token in client.tokens.list():
+    ...         print(token.name, token.status)
 
-    Listings fetch page 1, then the other pages concurrently, yielding items in order. By
-    default the number in flight adapts (from 8 up to 64) to the latency and the rate-limit
-    headers the server shows, and halves on a 429; ``concurrency=N`` fixes it. All calls
-    share one rate limiter.
+    Keyword-only arguments: ``token`` (a :class:`~cftokens.Secret` or str), ``base_url``,
+    ``account_id`` (default account, e.g. for verifying an account-owned token), ``timeout``
+    (seconds or an ``httpx.Timeout``), ``max_retries`` (an int or a
+    :class:`~cftokens.client.Retry`), ``rate_limit`` (a :class:`~cftokens.client.RateLimit`,
+    ``(requests, seconds)`` or None), ``transport`` (any httpx transport: the sandbox's, a
+    ``MockTransport``…), ``api_key`` + ``email`` (a legacy Global API Key),
+    ``max_response_bytes`` (the largest response body read, default 8 MiB, enforced while
+    streaming) and ``max_pages`` (the most pages one listing fetches, default 10,000): a
+    broken or hostile server that passes either gets :class:`~cftokens.UnexpectedResponse`
+    naming the cap.
+
+    Listings are lazy pagers. The sync client fetches their pages one by one; the async
+    client fetches page 1, then the other pages concurrently, items in order: by default
+    the number in flight adapts (from 8 up to 64) to the latency and the rate-limit headers
+    the server shows, and halves on a 429; ``concurrency=N`` fixes it. All calls of a
+    client share one rate limiter.
+
+    Safe calls (GET, DELETE, PUT updates) are retried with exponential backoff and full
+    jitter on connection errors, timeouts, 429 and 5xx; a create or roll never is after an
+    unclear failure (:class:`~cftokens.MaybeCreated`, :class:`~cftokens.MaybeRolled`).
     """
 
     def __init__(
@@ -122,11 +122,8 @@ class AsyncClient(ClientBase):
             max_response_bytes=max_response_bytes,
             max_pages=max_pages,
         )
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=http_timeout(self._timeout),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-        )
+        self._transport = transport
+        self._http_client: httpx.AsyncClient | None = None
         self.tokens = AsyncTokens(self, None)
         self.accounts = AsyncAccounts(self)
         self.zones = AsyncZones(self)
@@ -135,12 +132,20 @@ class AsyncClient(ClientBase):
         #: The permission groups tokens may use (same as ``client.tokens.permission_groups``).
         self.permission_groups = self.tokens.permission_groups
 
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The httpx client, made (and httpx imported) with the first request."""
+        if self._http_client is None:
+            self._http_client = _io.new_http(self._transport, self._timeout)
+        return self._http_client
+
     # -- lifecycle --------------------------------------------------------------------------
     async def aclose(self) -> None:
         """Close the connections. The client cannot be used afterwards."""
         if not self._closed:
             self._closed = True
-            await self._http.aclose()
+            if self._http_client is not None:
+                await self._http_client.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         self._check_open()
@@ -160,8 +165,9 @@ class AsyncClient(ClientBase):
         return AsyncAccountScope(self, self._account(account_id))
 
     async def directory(self) -> Directory:
-        """The accounts and zones this token can see (both listed concurrently)."""
-        accounts, zones = await asyncio.gather(
+        """The accounts and zones this token can see, for names and zone → account lookups
+        (the async client lists both at once)."""
+        accounts, zones = await _io.both(
             self.accounts.list().collect(), self.zones.list().collect()
         )
         return Directory(accounts=accounts, zones=zones)
@@ -170,18 +176,20 @@ class AsyncClient(ClientBase):
         self,
         account_ids: Iterable[str] | None = None,
         *,
-        concurrency: int | None = DEFAULT_CONCURRENCY,
         skip_denied: bool = False,
+        concurrency: int | None = _io.DEFAULT_CONCURRENCY,  # unasync: async-only
     ) -> dict[str, list[Token]]:
-        """The account-owned tokens of many accounts, gathered concurrently.
+        """The account-owned tokens of several accounts (default: every visible account).
 
-        ``account_ids`` defaults to every visible account. Every account's pages share one
-        bound on the requests in flight: adaptive by default, at most ``concurrency`` when
-        given. With ``skip_denied=True``
-        accounts whose tokens this credential may not list are left out (and logged) instead
-        of raising :class:`~cftokens.PermissionDenied`.
+        With ``skip_denied=True`` accounts whose tokens this credential may not list are left
+        out (and logged) instead of raising :class:`~cftokens.PermissionDenied`. The async
+        client gathers the accounts concurrently, every account's pages sharing one bound on
+        the requests in flight: adaptive by default, at most ``concurrency`` when given.
         """
-        bound = self._bound(concurrency)
+        lister = _io.Lister(
+            self,
+            concurrency,  # unasync: async-only
+        )
         if account_ids is None:
             ids = [a.id for a in await self.accounts.list().collect()]
         else:
@@ -190,7 +198,7 @@ class AsyncClient(ClientBase):
         async def one(account_id: str) -> tuple[str, list[Token] | None]:
             walker = _calls.TokenCalls(self._core, account_id).list()
             try:
-                return account_id, [t async for t in self._iterate(walker, bound)]
+                return account_id, await lister.pages(walker).collect()
             except (PermissionDenied, AuthenticationError) as exc:
                 if not skip_denied:
                     raise
@@ -199,14 +207,7 @@ class AsyncClient(ClientBase):
                 )
                 return account_id, None
 
-        tasks = [asyncio.ensure_future(one(a)) for a in dict.fromkeys(ids)]
-        try:
-            done = await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        done = await _io.gather([one(a) for a in dict.fromkeys(ids)])
         return {account_id: tokens for account_id, tokens in done if tokens is not None}
 
     async def request(
@@ -220,7 +221,10 @@ class AsyncClient(ClientBase):
     ) -> Any:
         """Call any endpoint that answers with Cloudflare's envelope; return its ``result``.
 
-        Same rules as :meth:`cftokens.Client.request`.
+        ``path`` is relative to ``base_url`` (``"/zones/<id>/firewall/rules"``). Errors,
+        retries and rate limits work as for every other call: GET, HEAD, DELETE and PUT are
+        retried; POST and PATCH only when the server surely did not act, unless you pass
+        ``idempotent=True``.
         """
         return await self._execute(
             _calls.generic_call(
@@ -230,6 +234,8 @@ class AsyncClient(ClientBase):
 
     # -- machinery --------------------------------------------------------------------------
     async def _send(self, call: Call[Any]) -> Envelope:
+        import httpx  # already loaded by the first request's build
+
         self._check_open()
         core = self._core
         clock = self._time
@@ -286,73 +292,15 @@ class AsyncClient(ClientBase):
     async def _execute(self, call: Call[T]) -> T:
         return self._core.parse(call, await self._send(call))
 
-    def _bound(self, concurrency: int | None) -> Bound:
-        size = _concurrency(concurrency)
-        return AdaptiveBound(self._limiter) if size is None else FixedBound(size)
-
-    async def _iterate(self, walker: PageWalker[T], bound: Bound) -> AsyncIterator[T]:
-        """Page 1, then the other pages concurrently under ``bound``, items in page order.
-
-        At most twice the bound's size of pages are scheduled ahead of the page being read,
-        so a reader that stops early (even without ``aclose()``) leaves a few requests, not
-        the whole listing.
-        """
-
-        async def fetch(page: int) -> Envelope:
-            async with bound as started:
-                try:
-                    envelope = await self._send(walker.call(page))
-                except BaseException:
-                    bound.observe(started, False)
-                    raise
-                bound.observe(started, True)
-                return envelope
-
-        first = await fetch(1)
-        for item in walker.accept(1, first):
-            yield item
-        total = walker.total_pages
-        if total is None:
-            page = walker.next_page()
-            while page is not None:
-                envelope = await fetch(page)
-                for item in walker.accept(page, envelope):
-                    yield item
-                page = walker.next_page()
-            return
-        if walker.next_page() is None:
-            return
-        pages = iter(range(2, total + 1))
-        ahead: deque[tuple[int, asyncio.Future[Envelope]]] = deque()
-
-        def schedule() -> None:
-            while len(ahead) < 2 * bound.size:
-                page = next(pages, None)
-                if page is None:
-                    return
-                ahead.append((page, asyncio.ensure_future(fetch(page))))
-
-        try:
-            schedule()
-            while ahead:
-                page, task = ahead.popleft()
-                envelope = await task
-                schedule()
-                for item in walker.accept(page, envelope):
-                    yield item
-                if walker.next_page() is None:
-                    break
-        finally:
-            tasks = [task for _, task in ahead]
-            for task in tasks:
-                task.cancel()
-            # Collect outcomes so no exception is left unretrieved.
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    def _walk(self, walker: PageWalker[T], concurrency: int | None) -> AsyncPager[T]:
-        return AsyncPager(
-            self._iterate(walker, self._bound(concurrency)), walker.what, walker.unreadable
-        )
+    def _walk(
+        self,
+        walker: PageWalker[T],
+        concurrency: int | None,  # unasync: async-only
+    ) -> AsyncPager[T]:
+        return _io.Lister(
+            self,
+            concurrency,  # unasync: async-only
+        ).pages(walker)
 
 
 class _Resource:
@@ -370,15 +318,12 @@ class AsyncPermissionGroups(_Resource):
     def list(
         self, name: str | None = None, scope: str | Scope | None = None
     ) -> AsyncPager[PermissionGroup]:
-        """The permission groups, optionally filtered by ``name`` and ``scope``."""
+        """The permission groups, optionally filtered by ``name`` and ``scope`` (``"zone"``…).
+
+        Each is a catalogue :class:`~cftokens.PermissionGroup`, usable in ``Policy.allow``.
+        """
         call = self._calls.permission_groups(name=name, scope=scope)
-        client = self._client
-
-        async def items() -> AsyncIterator[PermissionGroup]:
-            for group in await client._execute(call):
-                yield group
-
-        return AsyncPager(items(), "permission groups")
+        return _io.call_pager(self._client, call, "permission groups")
 
 
 class AsyncTokens(_Resource):
@@ -396,7 +341,12 @@ class AsyncTokens(_Resource):
         return self._calls.account_id
 
     async def verify(self) -> VerifyResult:
-        """Check the client's own token (path chosen as in :meth:`cftokens.Client`)."""
+        """Check the client's own token: its id and status.
+
+        A ``cfat_`` token (or a legacy 40-character token on a client with ``account_id``)
+        verifies at ``/accounts/{account_id}/tokens/verify``; a ``cfut_`` token at
+        ``/user/tokens/verify``, even on a client with ``account_id``.
+        """
         return await self._client._execute(self._calls.verify())
 
     def list(
@@ -405,14 +355,14 @@ class AsyncTokens(_Resource):
         per_page: int = 50,
         direction: str | None = None,
         include_expired: bool = False,
-        concurrency: int | None = DEFAULT_CONCURRENCY,
+        concurrency: int | None = _io.DEFAULT_CONCURRENCY,  # unasync: async-only
     ) -> AsyncPager[Token]:
-        """Every token: page 1, then the rest concurrently; items in order, each once."""
+        """Every token, lazily, each once and in order (no empty extra page is requested)."""
         return self._client._walk(
             self._calls.list(
                 per_page=per_page, direction=direction, include_expired=include_expired
             ),
-            concurrency,
+            concurrency,  # unasync: async-only
         )
 
     async def get(self, token_id: str) -> Token:
@@ -420,7 +370,10 @@ class AsyncTokens(_Resource):
         return await self._client._execute(self._calls.get(token_id))
 
     async def create(self, spec: TokenSpec) -> CreatedToken:
-        """Create a token (never retried after an unclear failure: :class:`MaybeCreated`)."""
+        """Create a token; the result holds its secret, shown only this once.
+
+        Never retried after an unclear failure: that raises :class:`~cftokens.MaybeCreated`.
+        """
         return await self._client._execute(self._calls.create(spec))
 
     async def update(
@@ -430,7 +383,10 @@ class AsyncTokens(_Resource):
         /,
         **changes: Any,
     ) -> Token:
-        """Change a token, keeping what the changes do not name (see ``Client``)."""
+        """Change a token. PUT replaces the whole token, so with changes (``name="x"``,
+        ``allow_ips=[...]``, ``status="disabled"``…) the current token is read first and kept
+        as it is apart from them; with a :class:`~cftokens.TokenSpec`, or a whole token body as
+        the API writes it (a GET result, an audit fix's ``put_body``), that token replaces it."""
         spec_or_changes = _calls.whole_token(spec_or_changes)
         merged = _calls.token_changes(spec_or_changes, changes)
         current = None if isinstance(spec_or_changes, TokenSpec) else await self.get(token_id)
@@ -438,11 +394,14 @@ class AsyncTokens(_Resource):
         return await self._client._execute(self._calls.update(token_id, spec))
 
     async def delete(self, token_id: str) -> None:
-        """Delete a token."""
+        """Delete a token (its secret stops working at once)."""
         await self._client._execute(self._calls.delete(token_id))
 
     async def roll(self, token_id: str) -> Secret:
-        """Issue a new secret (never retried after an unclear failure: :class:`MaybeRolled`)."""
+        """Issue a new secret for a token; the old one stops working at once.
+
+        Never retried after an unclear failure: that raises :class:`~cftokens.MaybeRolled`.
+        """
         return await self._client._execute(self._calls.roll(token_id))
 
 
@@ -454,11 +413,12 @@ class AsyncAccounts(_Resource):
         *,
         name: str | None = None,
         per_page: int = 50,
-        concurrency: int | None = DEFAULT_CONCURRENCY,
+        concurrency: int | None = _io.DEFAULT_CONCURRENCY,  # unasync: async-only
     ) -> AsyncPager[Account]:
-        """Every account."""
+        """Every account, lazily."""
         return self._client._walk(
-            _calls.accounts_walker(self._client._core, name=name, per_page=per_page), concurrency
+            _calls.accounts_walker(self._client._core, name=name, per_page=per_page),
+            concurrency,  # unasync: async-only
         )
 
     async def get(self, account_id: str) -> Account:
@@ -482,7 +442,12 @@ class AsyncAuditLogs(_Resource):
         limit: int = 100,
         **filters: str | int | Sequence[str | int],
     ) -> AsyncPager[AuditLogRecord]:
-        """Audit-log records between ``since`` and ``before`` (cursor pages, in order)."""
+        """Audit-log records between ``since`` and ``before`` (default: now), lazily.
+
+        Filters are Audit Logs v2 query parameters, e.g. ``actor_token_id=...``,
+        ``action_type="create"``, ``actor_context="api_key"``, ``zone_id=...``; a list means
+        any of its values, and ``**{"actor_context.not": "dash"}`` excludes.
+        """
         walker = _calls.audit_log_walker(
             self._client._core,
             self._account_id,
@@ -492,14 +457,7 @@ class AsyncAuditLogs(_Resource):
             limit=limit,
             filters=filters,
         )
-        client = self._client
-
-        async def items() -> AsyncIterator[AuditLogRecord]:
-            while not walker.done:
-                for record in walker.accept(await client._send(walker.call())):
-                    yield record
-
-        return AsyncPager(items(), walker.what, walker.unreadable)
+        return _io.cursor_pager(self._client, walker)
 
 
 class AsyncAccountScope(_Resource):
@@ -529,9 +487,9 @@ class AsyncZones(_Resource):
         account_id: str | None = None,
         status: str | None = None,
         per_page: int = 50,
-        concurrency: int | None = DEFAULT_CONCURRENCY,
+        concurrency: int | None = _io.DEFAULT_CONCURRENCY,  # unasync: async-only
     ) -> AsyncPager[Zone]:
-        """Every zone; filter by domain ``name``, owning ``account_id`` or ``status``."""
+        """Every zone, lazily; filter by domain ``name``, owning ``account_id`` or ``status``."""
         return self._client._walk(
             _calls.zones_walker(
                 self._client._core,
@@ -540,7 +498,7 @@ class AsyncZones(_Resource):
                 status=status,
                 per_page=per_page,
             ),
-            concurrency,
+            concurrency,  # unasync: async-only
         )
 
     async def get(self, zone_id: str) -> Zone:
@@ -549,7 +507,7 @@ class AsyncZones(_Resource):
 
 
 class AsyncDnsRecords(_Resource):
-    """``client.dns_records``: DNS records of a zone."""
+    """``client.dns_records``: DNS records of a zone (a real product surface for demos)."""
 
     def list(
         self,
@@ -559,9 +517,9 @@ class AsyncDnsRecords(_Resource):
         name: str | None = None,
         content: str | None = None,
         per_page: int = 100,
-        concurrency: int | None = DEFAULT_CONCURRENCY,
+        concurrency: int | None = _io.DEFAULT_CONCURRENCY,  # unasync: async-only
     ) -> AsyncPager[DnsRecord]:
-        """The zone's records; filter by ``type``, ``name`` or ``content``."""
+        """The zone's records, lazily; filter by ``type``, ``name`` or ``content``."""
         return self._client._walk(
             _calls.dns_walker(
                 self._client._core,
@@ -571,7 +529,7 @@ class AsyncDnsRecords(_Resource):
                 content=content,
                 per_page=per_page,
             ),
-            concurrency,
+            concurrency,  # unasync: async-only
         )
 
     async def get(self, zone_id: str, record_id: str) -> DnsRecord:
@@ -591,7 +549,7 @@ class AsyncDnsRecords(_Resource):
         tags: tuple[str, ...] | builtins.list[str] = (),
         priority: int | None = None,
     ) -> DnsRecord:
-        """Create a record (never retried after an unclear failure)."""
+        """Create a record (``ttl=1`` is automatic). Never retried after an unclear failure."""
         body = _calls.dns_body(
             type=type,
             name=name,
@@ -605,7 +563,7 @@ class AsyncDnsRecords(_Resource):
         return await self._client._execute(_calls.dns_create(zone_id, body, "client.dns_records"))
 
     async def update(self, zone_id: str, record_id: str, **changes: Any) -> DnsRecord:
-        """Change fields of a record; the rest is kept."""
+        """Change fields of a record (``content=``, ``ttl=``, ``proxied=``…); the rest is kept."""
         _calls.dns_changes(zone_id, record_id, changes)
         current = await self.get(zone_id, record_id)
         return await self._client._execute(_calls.dns_update(zone_id, record_id, current, changes))
@@ -619,5 +577,5 @@ class AsyncUserResource(_Resource):
     """``client.user``: the user behind the credential."""
 
     async def get(self) -> User:
-        """The user (``GET /user``)."""
+        """The user (``GET /user``); its ``id`` is the tag used in user resource keys."""
         return await self._client._execute(_calls.user_get())
