@@ -125,3 +125,15 @@ def test_the_templates_load_on_first_use_and_keep_their_public_names() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_the_detectors_are_a_leaf_and_the_old_path_warns(graph: grimp.ImportGraph) -> None:
+    """Before: the audit imported cftokens.leak.detect, a module of the layer above it."""
+    from cftokens import detect
+
+    assert [i for _, i in _imports_of(graph, "cftokens.detect") if i.startswith("cftokens")] == []
+    assert not [m for m, i in _imports_of(graph, "cftokens.audit") if _inside(i, "cftokens.leak")]
+    sys.modules.pop("cftokens.leak.detect", None)
+    with pytest.warns(DeprecationWarning, match=r"cftokens\.detect"):
+        old = importlib.import_module("cftokens.leak.detect")
+    assert old.detect is detect.detect and old.fingerprint_of is detect.fingerprint_of

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cftokens.leak.detect import detect, fingerprint_of
+from cftokens.detect import detect, fingerprint_of
 
 BODY = "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kM5oQ7s"  # 40 characters, random-looking
 HEX = "5213fe41a76e83fb02cb41cac80f0c02200eb"  # 37 lower-case hex

@@ -3,7 +3,7 @@
 Looks for values assigned to Cloudflare token variables (``CLOUDFLARE_API_TOKEN=…``,
 ``"api_token": "…"``, ``CF_API_TOKEN: …``, ``os.environ["CLOUDFLARE_API_TOKEN"] = "…"``, also
 JSON-escaped inside a notebook, ``os.getenv("CF_API_TOKEN", "…")``) in env files, configs, code
-and notebooks, with the scanner's detector (:mod:`cftokens.leak.detect`). The audit's profile
+and notebooks, with the scanner's detector (:mod:`cftokens.detect`). The audit's profile
 decides whether CFT-ID-03 runs, and its suppressions apply. A value is legacy when it is
 exactly 40 characters of ``[A-Za-z0-9_-]`` without the ``cfut_``/``cfat_`` prefix (and not a
 placeholder). Findings show the file, the line and a short SHA-256 fingerprint, never the
@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..detect import detect
 from ..errors import InvalidInput
 from ..model.secret import Secret
 from .frames import tokens_frame
@@ -49,11 +50,9 @@ def find_legacy_secrets(
     """(file, line number, the value as a masked :class:`~cftokens.Secret`) of every
     legacy-format token value in files, folders or ``{name: text}`` mappings.
 
-    The detection is the scanner's (:mod:`cftokens.leak.detect`, kind ``legacy_token``): a
+    The detection is the scanner's (:mod:`cftokens.detect`, kind ``legacy_token``): a
     40-character value after a name that says it is a Cloudflare token, placeholders excluded.
     """
-    from ..leak.detect import detect
-
     hits = []
     for name, text in _texts(sources):
         data = text.encode("utf-8", "surrogateescape")

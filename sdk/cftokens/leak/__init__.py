@@ -1,6 +1,7 @@
 """Leaked-token response: find Cloudflare credentials, verify them, triage a leak.
 
-``cft.scan(paths, verify=...)`` finds credentials (:mod:`.scanner`, rules in :mod:`.detect`);
+``cft.scan(paths, verify=...)`` finds credentials (:mod:`.scanner`, rules in
+:mod:`cftokens.detect`);
 :class:`Verifier` asks the API whether each is live (:mod:`.verify`);
 ``cft.triage(secret, admin=client)`` measures a leak and contains it (:mod:`.responder`), and
 writes the incident report (:mod:`.incident`).
@@ -8,7 +9,7 @@ writes the incident report (:mod:`.incident`).
 
 from __future__ import annotations
 
-from .detect import KINDS, fingerprint_of
+from ..detect import KINDS, fingerprint_of
 from .responder import Triage, triage
 from .scanner import DEFAULT_MAX_SIZE, Hit, ScanResult, Skipped, scan
 from .verify import Verification, Verifier

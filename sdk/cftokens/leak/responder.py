@@ -823,7 +823,7 @@ def _py(value: Any) -> datetime:
 
 
 def _fingerprint(secret: Secret) -> str:
-    from .detect import fingerprint_of
+    from ..detect import fingerprint_of
 
     return fingerprint_of(secret.reveal())
 

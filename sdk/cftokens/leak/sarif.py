@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..audit.report import sarif_log
-from .detect import KINDS
+from ..detect import KINDS
 
 if TYPE_CHECKING:
     from .scanner import ScanResult

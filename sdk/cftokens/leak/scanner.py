@@ -20,7 +20,7 @@ What is read:
 Each :class:`Hit` carries the file, line, column, kind, confidence and a fingerprint (the
 prefix and the last four characters: never the secret), and the value itself only as a masked
 :class:`~cftokens.Secret` (for :func:`~cftokens.leak.verify` and triage). Detection rules are in
-:mod:`cftokens.leak.detect`.
+:mod:`cftokens.detect`.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from attrs import evolve, field, frozen
 
+from ..detect import KINDS, RawHit, detect, fingerprint_of
 from ..errors import InvalidInput
 from ..model.secret import Secret
-from .detect import KINDS, RawHit, detect, fingerprint_of
 
 if TYPE_CHECKING:
     import pandas as pd
