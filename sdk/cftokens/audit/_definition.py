@@ -22,7 +22,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .severity import Severity
+
+if TYPE_CHECKING:
+    from .steps import Step
 
 __all__ = [
     "AWS_FIELDS",
@@ -34,7 +39,7 @@ __all__ = [
     "placeholder",
 ]
 
-MEDIUM, HIGH = 2, 3  # severity codes (the rules' INFO=0 … CRITICAL=4)
+MEDIUM, HIGH = Severity.MEDIUM, Severity.HIGH
 
 # Fields of AWS IAM policy statements people paste into Cloudflare policies (compared lower-case).
 AWS_FIELDS = frozenset(
@@ -55,8 +60,9 @@ class DefinitionIssue:
     """One part of a token definition Cloudflare rejects or ignores.
 
     ``tok``: the token's index in the inventory; ``pol``: the policy (1-based, 0 for the token);
-    ``severity``: the rule's severity code; ``evidence``/``detail``/``remediation``: the
-    finding's texts; ``fix``: a remediation tuple or None; ``key``: the resource key concerned.
+    ``severity``: the finding's :class:`Severity`; ``evidence``/``detail``/``remediation``: the
+    finding's texts; ``fix``: the :mod:`step <cftokens.audit.steps>` that fixes it, or None;
+    ``key``: the resource key concerned.
     """
 
     __slots__ = ("detail", "evidence", "fix", "key", "pol", "remediation", "severity", "tok")
@@ -65,11 +71,11 @@ class DefinitionIssue:
         self,
         tok: int,
         pol: int,
-        severity: int,
+        severity: Severity,
         evidence: str,
         detail: str,
         remediation: str,
-        fix: tuple[Any, ...] | None = None,
+        fix: Step | None = None,
         key: str | None = None,
     ):
         self.tok = tok

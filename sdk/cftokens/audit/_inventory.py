@@ -50,6 +50,7 @@ from ..model.token import Token
 from ..policy import effective_grants
 from ._compat import pandas
 from ._definition import AWS_FIELDS, HIGH, MEDIUM, DefinitionIssue, bad_id_key, placeholder
+from .steps import MoveCondition, RemovePolicy, RemoveResource
 
 __all__ = [
     "DUPLICATE",
@@ -527,7 +528,7 @@ def _policy_condition(
             f"The author's restriction is silently dropped: {what} has no effect.",
             'Move the condition to the token: {"condition": {"request.ip": {"in": [...]}}} '
             f"next to name and policies, and remove it from policy {index}.",
-            ("move_condition", index),
+            MoveCondition(policy=index),
         )
     )
 
@@ -604,7 +605,7 @@ def _check_key(key: str, index: int, t: int, issues: list[DefinitionIssue]) -> N
                 f"policy {index} names {key!r}: the placeholder {hole} was never filled in",
                 "Cloudflare refuses the key; the audit reads it as covering nothing.",
                 f"Replace {hole} with the real id (32 lower-case hex characters).",
-                fix=("remove_resource", index, key),
+                fix=RemoveResource(policy=index, key=key),
                 key=key,
             )
         )
@@ -621,7 +622,7 @@ def _check_key(key: str, index: int, t: int, issues: list[DefinitionIssue]) -> N
                 "Cloudflare refuses the key; the audit reads it as covering nothing.",
                 "Use the zone's or account's id (from the dashboard's overview page or the "
                 "API), not its name.",
-                fix=("remove_resource", index, key),
+                fix=RemoveResource(policy=index, key=key),
                 key=key,
             )
         )
@@ -850,7 +851,7 @@ def _policy_fits(
             "nothing (Cloudflare refuses it).",
             f"Name the {have} resources the groups are meant for in policy {index}, or move "
             "the groups to a policy that does.",
-            fix=("remove_policy", index),
+            fix=RemovePolicy(policy=index),
         )
     )
     inv.mismatched_policies.add((t, index))

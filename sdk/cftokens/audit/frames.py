@@ -24,6 +24,7 @@ from ._inventory import (
 )
 from .rules import RULES, SUPPRESSION_RULE, Hits
 from .severity import severity_dtype
+from .steps import Step
 from .suppressions import Suppression
 
 if TYPE_CHECKING:
@@ -84,9 +85,7 @@ def risk_score(ctx: Ctx) -> np.ndarray[Any, np.dtype[np.float64]]:
     return np.asarray(result, dtype=np.float64)
 
 
-def findings_frame(
-    audit: Audit, all_hits: list[Hits]
-) -> tuple[pd.DataFrame, list[tuple[Any, ...] | None]]:
+def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, list[Step | None]]:
     """The findings frame (worst first) and each row's fix, from the rules' hits: severity
     modifiers applied, lapsed suppressions as info findings, active ones marking rows."""
     pd = pandas()

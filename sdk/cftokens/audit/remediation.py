@@ -1,34 +1,29 @@
 """Remediation: a token's fix as typed steps and the one API request that applies them.
 
-Rules describe fixes as small tuples (``("remove_group", 2, group_id)``, ``("set_expiry",
-"2027-01-01T00:00:00Z")`` …). :func:`plan_fix` merges a token's tuples into typed
-:mod:`steps <cftokens.audit.steps>` (each group, resource and edit once; one expiry, one
-allowlist; groups and resources by name) and, when the audit has the token's usage, keeps
-exactly the grants it used (the evidence :func:`~cftokens.rightsize` works from). The result
-is a :class:`Remediation`: the steps, and the request (a PUT of the whole token that always
-keeps at least one policy, else a DELETE). Values that cannot be known from the inventory
+Rules propose fixes as typed :mod:`steps <cftokens.audit.steps>`, one per finding
+(``RemoveGroups.one(2, group)``, ``SetExpiry(expires_on="2027-01-01T00:00:00Z")`` …).
+:func:`plan_fix` merges a token's proposals through each step's ``merge`` into a
+:class:`FixPlan` (each group, resource and edit once; one expiry, one allowlist; groups and
+resources by name) and, when the audit has the token's usage, keeps exactly the grants it
+used (the evidence :func:`~cftokens.rightsize` works from). The result is a
+:class:`Remediation`: the steps, and the request (a PUT of the whole token that always keeps
+at least one policy, else a DELETE). Values that cannot be known from the inventory
 (your callers' IP ranges, the zone a job needs) are ``REPLACE-WITH-…`` placeholders, listed
 in ``placeholders``; the remediation is then ``complete=False``.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from attrs import frozen
+from attrs import Factory, define, frozen
 
+from ..catalog import permission_groups
+from ..catalog.groups import Level
 from ..model._util import is_id
-from ..model.resources import (
-    ACCOUNT_PREFIX,
-    ALL_ACCOUNTS_KEY,
-    ALL_ZONES_KEY,
-    USER_PREFIX,
-    ZONE_PREFIX,
-    Resource,
-)
+from ..model.resources import Resource
 from ..model.token import TokenSpec
 from .steps import (
     PLACEHOLDER_PREFIX,
@@ -37,15 +32,14 @@ from .steps import (
     Disable,
     Downgrade,
     DowngradeGroups,
-    EditPolicy,
     GroupRef,
     KeepOnlyGroups,
     NarrowGroups,
     Narrowing,
     NarrowResources,
-    Recreate,
     RemoveGroups,
     ReplaceFirst,
+    Replacing,
     ResourceNarrowing,
     RollSecret,
     SetAllowlist,
@@ -54,15 +48,13 @@ from .steps import (
     drop_empty,
     join,
     placeholders_in,
-    resources_for,
+    token_body,
 )
 
-__all__ = ["MINTING_GROUPS", "Remediation", "apply_fixes", "plan_fix"]
+__all__ = ["MINTING_GROUPS", "FixPlan", "Remediation", "apply_fixes", "plan_fix"]
 
 # API Tokens Write (user) and Account API Tokens Write: a token holding one can mint tokens
 MINTING_GROUPS = frozenset({"686d18d5ac6c441c867cbf6771e58a0a", "5bc3f8b21c554832afc660159ab75fa4"})
-
-_SERVER_FIELDS = ("id", "issued_on", "modified_on", "last_used_on", "value", "terraform_address")
 
 
 @frozen(kw_only=True)
@@ -152,109 +144,7 @@ def token_path(token_id: str, kind: str, owner_id: str | None) -> str:
     return f"/user/tokens/{token_id}"
 
 
-def _body(payload: Mapping[str, Any]) -> dict[str, Any]:
-    body = {k: copy.deepcopy(v) for k, v in payload.items() if k not in _SERVER_FIELDS}
-    body.setdefault("name", payload.get("name", ""))
-    body.setdefault("policies", [])
-    return body
-
-
-def _policy(body: dict[str, Any], index: int) -> dict[str, Any] | None:
-    policies = body.get("policies") or []
-    if 1 <= index <= len(policies):
-        policy: dict[str, Any] = policies[index - 1]
-        return policy
-    return None
-
-
-def _remove_pair(body: dict[str, Any], index: int, gid: str, key: str) -> None:
-    """Remove group ``gid`` on resource ``key`` from a policy, keeping the rest (the group's
-    other resources move to a policy of their own)."""
-    policy = _policy(body, index)
-    if policy is None:
-        return
-    groups = policy.get("permission_groups") or []
-    resources = dict(policy.get("resources") or {})
-    if len(groups) <= 1:
-        resources.pop(key, None)
-        policy["resources"] = resources
-        return
-    policy["permission_groups"] = [g for g in groups if g.get("id") != gid]
-    rest = {k: v for k, v in resources.items() if k != key}
-    moved = [g for g in groups if g.get("id") == gid]
-    if rest and moved:
-        body["policies"].append(
-            {"effect": policy.get("effect", "allow"), "permission_groups": moved, "resources": rest}
-        )
-
-
-def _restrict_zones(body: dict[str, Any], zones: tuple[str, ...]) -> None:
-    for policy in body.get("policies") or []:
-        resources = policy.get("resources") or {}
-        if policy.get("effect") != "allow":
-            continue
-        zone_keys = [
-            k
-            for k, v in resources.items()
-            if k.startswith(ZONE_PREFIX)
-            or (isinstance(v, Mapping) and any(i.startswith(ZONE_PREFIX) for i in v))
-        ]
-        if not zone_keys:
-            continue
-        kept = {k: v for k, v in resources.items() if k not in zone_keys}
-        kept.update({ZONE_PREFIX + z: "*" for z in zones})
-        policy["resources"] = kept
-
-
-def _remove_resource(body: dict[str, Any], index: int, key: str) -> None:
-    policy = _policy(body, index)
-    if policy is not None:
-        policy["resources"] = {k: v for k, v in (policy.get("resources") or {}).items() if k != key}
-
-
-def _remove_policy(body: dict[str, Any], index: int) -> None:
-    """Empty a policy (:func:`drop_empty` removes it, after the other edits by index)."""
-    policy = _policy(body, index)
-    if policy is not None:
-        policy["permission_groups"] = []
-
-
-def _rename(body: dict[str, Any], index: int, gid: str, name: str) -> None:
-    policy = _policy(body, index)
-    if policy is not None:
-        for g in policy.get("permission_groups") or []:
-            if g.get("id") == gid:
-                g["name"] = name
-
-
-def _move_condition(body: dict[str, Any], index: int) -> None:
-    """A condition written inside a policy goes to the token (kept there if the token has
-    one already: the token's own condition is what Cloudflare applies)."""
-    policy = _policy(body, index)
-    if policy is None:
-        return
-    moved = policy.pop("condition", None) or policy.pop("conditions", None)
-    if moved and not body.get("condition"):
-        body["condition"] = moved
-
-
-def _replace_pair(
-    body: dict[str, Any], index: int, gid: str, key: str, spec: tuple[str, tuple[str, ...]]
-) -> None:
-    policy = _policy(body, index)
-    effect = policy.get("effect", "allow") if policy is not None else "allow"
-    groups = [g for g in (policy or {}).get("permission_groups") or [] if g.get("id") == gid]
-    _remove_pair(body, index, gid, key)
-    body["policies"].append(
-        {
-            "effect": effect,
-            "permission_groups": groups or [{"id": gid}],
-            "resources": resources_for(spec),
-        }
-    )
-
-
-class _Names:
+class Names:
     """Names for a token's groups and resources (the catalogue, the token, the directory)."""
 
     def __init__(self, payload: Mapping[str, Any], directory: Any):
@@ -268,8 +158,6 @@ class _Names:
                     self.known[str(g["id"])] = str(g["name"])
 
     def group(self, gid: str, name: str | None = None) -> GroupRef:
-        from ..catalog import permission_groups
-
         found = permission_groups.by_id(gid)
         label = name or (found.name if found else None) or self.known.get(gid)
         return GroupRef(gid, label or f"the unknown group {gid}")
@@ -315,187 +203,90 @@ class _Who:
     evidence: str
 
 
-@frozen(kw_only=True)
-class _Plan:
-    """Steps gathered from the findings' fixes, before they become one request."""
+@define
+class FixPlan:
+    """A token's proposed fixes being merged (each step's ``merge`` adds itself): each group,
+    resource and edit once; every expiry and allowlist proposal kept for :func:`_one_expiry`
+    and :func:`_one_allowlist`. With ``grants_from_usage`` the groups the token used decide
+    what stays, and the grant edits of the rules are left out."""
 
-    grant_steps: list[BodyStep]
-    expiries: list[tuple[str, bool]]  # (date, only while the token can mint)
-    allowlists: list[tuple[tuple[str, ...], tuple[str, ...]]]
-    roll: bool
-    repairs: list[BodyStep]  # what Cloudflare refuses goes, even from a disabled token
-    disable: bool
-    delete: bool
-    recreate: tuple[Any, ...] | None
-
-
-# fixes that drop what Cloudflare refuses (a deleted or unreadable key, a misfit policy)
-_REPAIRS = ("remove_resource", "remove_policy")
-
-
-def _gather(fixes: Sequence[tuple[Any, ...]], names: _Names, *, grants_from_usage: bool) -> _Plan:
-    """Merge the findings' fixes: each group, resource and edit once; every expiry and
-    allowlist proposal kept for :func:`_one_expiry` and :func:`_one_allowlist`."""
-    removals: dict[str, set[int] | None] = {}
-    downgrades: dict[tuple[int, str], Downgrade] = {}
-    narrowings: dict[tuple[int, str], ResourceNarrowing] = {}
-    edits: dict[tuple[Any, ...], EditPolicy] = {}
+    names: Names
+    grants_from_usage: bool
+    removals: dict[str, set[int] | None] = Factory(dict)
+    downgrades: dict[tuple[int, str], Downgrade] = Factory(dict)
+    narrowings: dict[tuple[int, str], ResourceNarrowing] = Factory(dict)
+    edits: dict[BodyStep, BodyStep] = Factory(dict)
     keep_only: tuple[str, ...] | None = None
-    expiries: list[tuple[str, bool]] = []
-    allowlists: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
-    roll = disable = delete = False
-    recreate: tuple[Any, ...] | None = None
-    repairs: dict[tuple[Any, ...], EditPolicy] = {}
+    expiries: list[tuple[str, bool]] = Factory(list)  # (date, only while the token can mint)
+    allowlists: list[tuple[tuple[str, ...], tuple[str, ...]]] = Factory(list)
+    roll: bool = False
+    # what Cloudflare refuses (a deleted or unreadable key, a misfit policy) goes, even from a
+    # disabled token
+    repairs: dict[BodyStep, BodyStep] = Factory(dict)
+    disable: bool = False
+    delete: bool = False
+    recreate: Replacing | None = None
+
+    def remove(self, gid: str, policies: tuple[int, ...] | None) -> None:
+        """Remove group ``gid`` from ``policies`` (None: from every allow policy)."""
+        if gid not in self.removals:
+            self.removals[gid] = set(policies) if policies is not None else None
+            return
+        held = self.removals[gid]
+        if held is not None and policies is not None:
+            held.update(policies)
+        elif policies is None:
+            self.removals[gid] = None
+
+    def edit(self, step: BodyStep) -> None:
+        """An edit of the token's grants, each once (none when usage decides the grants)."""
+        if not self.grants_from_usage:
+            self.edits.setdefault(step, step.named(self.names))
+
+    def repair(self, step: BodyStep) -> None:
+        """An edit that removes what Cloudflare refuses: made even when the token is
+        disabled."""
+        self.repairs.setdefault(step, step.named(self.names))
+        self.edit(step)
+
+    def grant_steps(self) -> list[BodyStep]:
+        """The merged grant edits, in order: keep-only, downgrades, narrowings, the policy
+        edits, removals."""
+        names = self.names
+        steps: list[BodyStep] = []
+        # a downgrade keeps the job working where a removal of the same group would not
+        downgraded = {old for (_, old) in self.downgrades}
+        removals = {g: p for g, p in self.removals.items() if g not in downgraded}
+        if self.keep_only is not None and not (set(removals) & set(self.keep_only)):
+            steps.append(KeepOnlyGroups(groups=tuple(names.group(g) for g in self.keep_only)))
+        if self.downgrades:
+            steps.append(
+                DowngradeGroups(items=tuple(self.downgrades.values()), reason="it only reads")
+            )
+        if self.narrowings:
+            steps.append(NarrowResources(items=tuple(self.narrowings.values())))
+        steps.extend(self.edits.values())
+        if removals:
+            steps.append(
+                RemoveGroups(
+                    groups=tuple(names.group(g) for g in removals),
+                    policies=tuple(tuple(sorted(p)) if p else None for p in removals.values()),
+                )
+            )
+        return steps
+
+
+def _gather(fixes: Sequence[Step], names: Names, *, grants_from_usage: bool) -> FixPlan:
+    """Merge the findings' fixes into one plan."""
+    plan = FixPlan(names=names, grants_from_usage=grants_from_usage)
     for fix in fixes:
-        op = fix[0]
-        if op in _REPAIRS:
-            repairs.setdefault(fix, _edit(fix, names))
-        if op == "delete":
-            delete = True
-        elif op == "disable":
-            disable = True
-        elif op == "roll":
-            roll = True
-        elif op in ("split", "create_token", "move_to_account"):
-            recreate = recreate or fix
-        elif op == "set_expiry":
-            expiries.append((fix[1], False))
-        elif op == "set_ip":
-            allowlists.append((tuple(fix[1]), tuple(fix[2])))
-        elif op == "restrict":
-            if fix[1]:
-                expiries.append((fix[1], True))
-            if fix[2]:
-                allowlists.append((tuple(fix[2]), ()))
-        elif op == "isolate_minting":
-            _, keep, expiry, allow = fix
-            if not grants_from_usage:
-                keep_only = tuple(keep)
-            if expiry:
-                expiries.append((expiry, True))
-            if allow:
-                allowlists.append((tuple(allow), ()))
-        elif grants_from_usage:
-            continue  # the groups it used decide what stays (see plan)
-        elif op == "remove_group":
-            _, index, gid = fix
-            if gid in removals and removals[gid] is not None:
-                removals[gid].add(index)  # type: ignore[union-attr]
-            else:
-                removals.setdefault(gid, {index})
-        elif op == "replace_group":
-            _, index, old, new, name = fix
-            downgrades[(index, old)] = Downgrade(
-                frm=names.group(old), to=names.group(new, name), where="", policy=index
-            )
-        elif op == "narrow":
-            _, index, key, spec = fix
-            narrowings[(index, key)] = ResourceNarrowing(
-                policy=index,
-                key=key,
-                target=spec,
-                before=names.key(key),
-                after=names.resources(resources_for(spec))
-                if not any(PLACEHOLDER_PREFIX in i for i in spec[1])
-                else "the " + spec[0] + " it needs",
-            )
-        elif op in (
-            "restrict_zones",
-            "remove_resource",
-            "remove_policy",
-            "remove_pair",
-            "replace_pair",
-            "rename_group",
-            "move_condition",
-        ):
-            edits.setdefault(fix, _edit(fix, names))
-        else:
-            raise ValueError(f"unknown fix {op!r}")
-    grant_steps: list[BodyStep] = []
-    # a downgrade keeps the job working where a removal of the same group would not
-    downgraded = {old for (_, old) in downgrades}
-    removals = {g: p for g, p in removals.items() if g not in downgraded}
-    if keep_only is not None and not (set(removals) & set(keep_only)):
-        grant_steps.append(KeepOnlyGroups(groups=tuple(names.group(g) for g in keep_only)))
-    if downgrades:
-        grant_steps.append(
-            DowngradeGroups(items=tuple(downgrades.values()), reason="it only reads")
-        )
-    if narrowings:
-        grant_steps.append(NarrowResources(items=tuple(narrowings.values())))
-    grant_steps.extend(edits.values())
-    if removals:
-        grant_steps.append(
-            RemoveGroups(
-                groups=tuple(names.group(g) for g in removals),
-                policies=tuple(tuple(sorted(p)) if p else None for p in removals.values()),
-            )
-        )
-    return _Plan(
-        grant_steps=grant_steps,
-        expiries=expiries,
-        allowlists=allowlists,
-        roll=roll,
-        repairs=list(repairs.values()),
-        disable=disable,
-        delete=delete,
-        recreate=recreate,
-    )
+        fix.merge(plan)
+    return plan
 
 
-def _edit(fix: tuple[Any, ...], names: _Names) -> EditPolicy:
-    op = fix[0]
-    if op == "restrict_zones":
-        zones = tuple(fix[1])
-        where = names.resources({ZONE_PREFIX + z: "*" for z in zones})
-        return EditPolicy(
-            text=f"limit its zone grants to {where}",
-            edit=lambda body: _restrict_zones(body, zones),
-        )
-    if op == "remove_resource":
-        _, index, key = fix
-        return EditPolicy(
-            text=f"remove {names.key(key)} from policy {index}",
-            edit=lambda body: _remove_resource(body, index, key),
-        )
-    if op == "remove_pair":
-        _, index, gid, key = fix
-        return EditPolicy(
-            text=f"remove {names.group(gid).name} on {names.key(key)} (policy {index})",
-            edit=lambda body: _remove_pair(body, index, gid, key),
-        )
-    if op == "remove_policy":
-        index = fix[1]
-        return EditPolicy(
-            text=f"remove policy {index} (its groups fit none of its resources)",
-            edit=lambda body: _remove_policy(body, index),
-        )
-    if op == "move_condition":
-        index = fix[1]
-        return EditPolicy(
-            text=f"move policy {index}'s condition to the token, where Cloudflare reads it",
-            edit=lambda body: _move_condition(body, index),
-        )
-    if op == "rename_group":
-        _, index, gid, name = fix
-        return EditPolicy(
-            text=f"write the group {gid} in policy {index} under its current name {name!r}",
-            edit=lambda body: _rename(body, index, gid, name),
-        )
-    _, index, gid, key, spec = fix
-    return EditPolicy(
-        text=f"grant {names.group(gid).name} on {names.resources(resources_for(spec))} instead "
-        f"of {names.key(key)} (policy {index})",
-        edit=lambda body: _replace_pair(body, index, gid, key, spec),
-    )
-
-
-def _usage_steps(rightsized: Any, names: _Names, days: int) -> list[BodyStep]:
+def _usage_steps(rightsized: Any, names: Names, days: int) -> list[BodyStep]:
     """The grant steps of a :class:`~cftokens.RightSize`: what the token used stays; the rest
     goes, each group named once."""
-    from ..catalog import permission_groups
-    from ..catalog.groups import Level
-
     kept: dict[str, list[Resource]] = {}
     for grant in rightsized.grants:
         kept.setdefault(grant.group.id, []).append(grant.resource)
@@ -559,7 +350,7 @@ def _usage_steps(rightsized: Any, names: _Names, days: int) -> list[BodyStep]:
     return steps
 
 
-def _one_expiry(plan: _Plan, body: Mapping[str, Any]) -> SetExpiry | None:
+def _one_expiry(plan: FixPlan, body: Mapping[str, Any]) -> SetExpiry | None:
     """The earliest proposed expiry (a minting token's 30-day limit only while it can mint)."""
     minting = _is_minting(body)
     dates = [(d, m) for d, m in plan.expiries if minting or not m]
@@ -569,7 +360,7 @@ def _one_expiry(plan: _Plan, body: Mapping[str, Any]) -> SetExpiry | None:
     return SetExpiry(expires_on=date, reason="it can create tokens" if mint else "")
 
 
-def _one_allowlist(plan: _Plan, used: Sequence[str]) -> SetAllowlist | None:
+def _one_allowlist(plan: FixPlan, used: Sequence[str]) -> SetAllowlist | None:
     """One allowlist: the real ranges proposed (the addresses it was used from), else the
     placeholder for your callers' ranges."""
     if not plan.allowlists:
@@ -583,7 +374,7 @@ def _one_allowlist(plan: _Plan, used: Sequence[str]) -> SetAllowlist | None:
 
 def plan_fix(
     payload: Mapping[str, Any],
-    fixes: Sequence[tuple[Any, ...]],
+    fixes: Sequence[Step],
     *,
     kind: str,
     owner_id: str | None,
@@ -604,7 +395,7 @@ def plan_fix(
     first drops what Cloudflare refuses (a deleted or unreadable key, a misfit policy), so the
     PUT is accepted; a token left with no policy by that is deleted instead.
     """
-    names = _Names(payload, directory)
+    names = Names(payload, directory)
     token_id = str(payload.get("id"))
     path = token_path(token_id, kind, owner_id)
     name = str(payload["name"]) if payload.get("name") else None
@@ -629,9 +420,10 @@ def plan_fix(
     if plan.delete:
         return _delete(path, DeleteToken(last_used=last), common)
     if plan.disable:
-        body = _body(payload)
+        body = token_body(payload)
         had_policies = bool(body["policies"])
-        for repair in plan.repairs:
+        repairs = tuple(plan.repairs.values())
+        for repair in repairs:
             repair.apply(body)
         drop_empty(body)
         if had_policies and not body["policies"]:
@@ -639,10 +431,10 @@ def plan_fix(
             return _delete(path, refused, common)
         disable = Disable(last_used=last)
         disable.apply(body)
-        return _put(path, body, (*plan.repairs, disable), common)
+        return _put(path, body, (*repairs, disable), common)
     grant_steps = (
         _usage_steps(rightsized, names, usage_days) if rightsized is not None else []
-    ) + plan.grant_steps
+    ) + plan.grant_steps()
     if plan.recreate is not None and not grant_steps and not plan.expiries and not plan.allowlists:
         return _recreate(
             payload,
@@ -653,7 +445,7 @@ def plan_fix(
             names=names,
             common=common,
         )
-    body = _body(payload)
+    body = token_body(payload)
     had_policies = bool(body["policies"])
     for step in grant_steps:
         step.apply(body)
@@ -665,7 +457,7 @@ def plan_fix(
             return _delete(path, gone, common)
         # In use, and no usage evidence says what it needs: emptying or deleting it would break
         # its callers. Keep its grants; the other steps (allowlist, expiry, roll) still apply.
-        body = _body(payload)
+        body = token_body(payload)
         held = [
             names.group(str(g.get("id"))).name
             for policy in body["policies"]
@@ -763,142 +555,40 @@ def _put(path: str, body: dict[str, Any], steps: tuple[Step, ...], common: _Who)
 
 def _recreate(
     payload: Mapping[str, Any],
-    fix: tuple[Any, ...],
+    fix: Replacing,
     *,
     kind: str,
     owner_id: str | None,
     path: str,
-    names: _Names,
+    names: Names,
     common: _Who,
 ) -> Remediation:
     """Whole-token replacements: split per job, a scoped token for Global API Key calls, an
     account-owned copy."""
-    op = fix[0]
-    if op == "split":
-        base = _body(payload)
-        bodies = []
-        for label, gids in fix[1]:
-            part = copy.deepcopy(base)
-            part["name"] = f"{payload.get('name', 'token')} ({label})"[:120]
-            for policy in part["policies"]:
-                policy["permission_groups"] = [
-                    g for g in policy.get("permission_groups") or [] if g.get("id") in gids
-                ]
-            drop_empty(part)
-            bodies.append(part)
-        create = (
-            f"/accounts/{owner_id}/tokens" if kind == "account" and owner_id else "/user/tokens"
-        )
-        step = Recreate(text=f"create {len(bodies)} tokens (one per job), then DELETE {path}")
-        return Remediation(
-            method="POST",
-            path=create,
-            body=bodies,
-            summary=step.describe(),
-            complete=not placeholders_in(bodies),
-            steps=(step,),
-            token_name=common.name,
-            evidence=common.evidence,
-        )
-    if op == "create_token":
-        body = fix[1]
-        step = Recreate(text="create a scoped token for the calls made with the Global API Key")
-        return Remediation(
-            method="POST",
-            path="/user/tokens",
-            body=body,
-            summary=step.describe(),
-            complete=not placeholders_in(body),
-            spec=_spec(body),
-            steps=(step,),
-            token_name=common.name,
-            evidence=common.evidence,
-        )
-    account = fix[1]
-    body = _body(payload)
-    body.pop("status", None)
-    blocker = _as_account_owned(body, account, names.directory)
-    if blocker is not None:
-        return Remediation(
-            method="GET",
-            path=path,
-            body=None,
-            summary=(
-                f"no request: an account-owned copy on {names.account(account)} cannot hold "
-                f"{blocker}; create an account-owned token for the job "
-                "(cftokens.least_privilege), switch the job to it, then delete this one"
-            ),
-            token_name=common.name,
-            evidence=common.evidence,
-        )
-    step = Recreate(
-        text=f"create an account-owned copy on {names.account(account)}, then DELETE {path}"
-    )
+    new = fix.replacement(payload, kind=kind, owner_id=owner_id, path=path, names=names)
     return Remediation(
-        method="POST",
-        path=f"/accounts/{account}/tokens",
-        body=body,
-        summary=step.describe(),
-        complete=not placeholders_in(body),
-        spec=_spec(body),
-        steps=(step,),
+        method=new.method,
+        path=new.path,
+        body=new.body,
+        summary=new.step.describe() if new.step is not None else new.summary,
+        complete=not placeholders_in(new.body),
+        spec=_spec(new.body) if new.one_token else None,
+        steps=(new.step,) if new.step is not None else (),
         token_name=common.name,
         evidence=common.evidence,
     )
 
 
-def _as_account_owned(body: dict[str, Any], account: str, directory: Any) -> str | None:
-    """Rewrite a user token's policies for an account-owned copy on ``account``: zone keys
-    nested under the account, as Cloudflare requires of account-owned tokens. Returns what the
-    copy cannot hold (grants on the user, other accounts, zones of other accounts), else None."""
-    own = ACCOUNT_PREFIX + account
-    extra: list[dict[str, Any]] = []
-    for policy in body.get("policies") or []:
-        nested: dict[str, Any] = {}
-        kept: dict[str, Any] = {}
-        for key, value in (policy.get("resources") or {}).items():
-            if key.startswith(USER_PREFIX):
-                return "grants on the user (the tokens API of a person)"
-            if key in (ALL_ZONES_KEY, ALL_ACCOUNTS_KEY):
-                return "grants on every account"
-            if key.startswith(ZONE_PREFIX):
-                zone = key[len(ZONE_PREFIX) :]
-                found = directory.zone_account(zone) if directory is not None else None
-                if found != account:
-                    return f"{_describe_key(key, directory)} of another account"
-                nested[key] = value
-            elif key == own and isinstance(value, Mapping):
-                nested.update(value)
-            elif key == own:
-                kept[key] = value
-            else:
-                return f"{_describe_key(key, directory)} (another account)"
-        if nested and own in kept:  # an account grant and zone grants: two policies
-            extra.append({**policy, "resources": {own: nested}})
-            extra[-1].pop("id", None)
-        elif nested:
-            kept[own] = nested
-        policy["resources"] = kept
-    body["policies"].extend(extra)
-    return None
-
-
-def _describe_key(key: str, directory: Any) -> str:
-    try:
-        return " ".join(a.describe(directory) for a in Resource.from_api({key: "*"}))
-    except Exception:
-        return key
-
-
 def apply_fixes(
     payload: Mapping[str, Any],
-    fixes: Sequence[tuple[Any, ...]],
+    fixes: Sequence[Step],
     *,
     kind: str,
     owner_id: str | None,
     directory: Any = None,
 ) -> Remediation:
-    """The request that applies ``fixes`` (rule fix tuples) to a token given as its API dict."""
+    """The request that applies ``fixes`` (the steps rules propose) to a token given as its API
+    dict."""
     return plan_fix(payload, fixes, kind=kind, owner_id=owner_id, directory=directory)
 
 

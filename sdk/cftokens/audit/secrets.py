@@ -21,6 +21,7 @@ from ..detect import detect
 from ..errors import InvalidInput
 from ..model.secret import Secret
 from .frames import tokens_frame
+from .steps import RollSecret
 
 if TYPE_CHECKING:
     from .core import Audit
@@ -128,7 +129,7 @@ def scan(
             if mask.any():
                 frame.loc[mask, "suppressed"] = True
                 frame.loc[mask, "suppression"] = f"{sup.label()}: {sup.reason}"
-        fixes = [*new._fixes, *[("roll",) if r["token_id"] else None for r in rows]]
+        fixes = [*new._fixes, *[RollSecret() if r["token_id"] else None for r in rows]]
         # keep the findings worst first, as the audit orders them
         rank = frame["severity"].astype(str).map(SEVERITY_ORDER.index).to_numpy()
         order = sorted(range(len(frame)), key=lambda i: -rank[i])

@@ -1,5 +1,13 @@
-"""The steps of a token's fix: typed, each with ``describe()`` (one line for people) and, for the
-steps that change the token, ``apply(body)`` (edits a PUT body in place).
+"""The steps of a token's fix: typed, each with ``describe()`` (one line for people) and
+``apply(body)`` (edits a PUT body in place and returns it; the steps that are requests of their
+own, a roll, a delete, a replacement, return it unchanged).
+
+The rules propose these same classes, one finding at a time (``RemoveGroups`` of one group,
+``SetExpiry``, ``RemovePair`` …). Each knows how it joins a token's other proposals:
+``merge(plan)`` adds it to a :class:`~cftokens.audit.remediation.FixPlan`, which keeps each
+group, resource and edit once, one expiry and one allowlist. A :class:`BodyStep` that defines
+no ``merge`` joins as one more edit of the token's grants, so a new kind of fix is one class
+with ``describe`` and ``apply``.
 
 A fix (:class:`~cftokens.audit.Remediation`) is an ordered tuple of these steps. Steps name
 permission groups and resources by name; the ids only appear in the body. Values only you know
@@ -9,30 +17,53 @@ step says which one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import copy
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
-from ..model.resources import ACCOUNT_PREFIX, ALL_ZONES_KEY, ZONE_PREFIX, Resource
+from ..model.resources import (
+    ACCOUNT_PREFIX,
+    ALL_ACCOUNTS_KEY,
+    ALL_ZONES_KEY,
+    USER_PREFIX,
+    ZONE_PREFIX,
+    Resource,
+)
+
+if TYPE_CHECKING:
+    from .remediation import FixPlan, Names
 
 __all__ = [
     "PLACEHOLDER_PREFIX",
     "BodyStep",
+    "CreateScopedToken",
     "DeleteToken",
     "Disable",
     "DowngradeGroups",
-    "EditPolicy",
     "GroupRef",
     "KeepOnlyGroups",
+    "LimitMinting",
+    "MoveCondition",
+    "MoveToAccount",
     "NarrowGroups",
     "NarrowResources",
     "Recreate",
     "RemoveGroups",
+    "RemovePair",
+    "RemovePolicy",
+    "RemoveResource",
+    "RenameGroup",
     "ReplaceFirst",
+    "ReplacePair",
+    "Replacement",
+    "Replacing",
+    "RestrictZones",
     "RollSecret",
     "SetAllowlist",
     "SetExpiry",
+    "SplitToken",
     "Step",
 ]
 
@@ -67,6 +98,19 @@ class Step:
     def describe(self) -> str:
         raise NotImplementedError
 
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Edit the token's PUT body in place and return it (unchanged here: a step that is a
+        request of its own does not edit the body)."""
+        return body
+
+    def merge(self, plan: FixPlan) -> None:
+        """Join a token's plan as one of the fixes its findings propose."""
+        raise TypeError(f"{type(self).__name__} is a step of a planned fix, not a rule's fix")
+
+    def named(self, names: Names) -> Self:
+        """This step with its groups and resources named for people (ids stay in the body)."""
+        return self
+
     def brief(self) -> str:
         """A few words for a one-line summary of the fix."""
         return self.describe()
@@ -81,10 +125,15 @@ class Step:
 
 
 class BodyStep(Step):
-    """A step that edits the token's PUT body."""
+    """A step that edits the token's PUT body. Unless it says otherwise, it joins a plan as an
+    edit of the token's grants (each equal edit once; left out when usage data decides the
+    grants)."""
 
-    def apply(self, body: dict[str, Any]) -> None:
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
+
+    def merge(self, plan: FixPlan) -> None:
+        plan.edit(self)
 
 
 # -- body editing --------------------------------------------------------------------------------
@@ -140,6 +189,25 @@ def drop_empty(body: dict[str, Any]) -> None:
     ]
 
 
+_SERVER_FIELDS = ("id", "issued_on", "modified_on", "last_used_on", "value", "terraform_address")
+
+
+def token_body(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a token's API dict without the fields the server sets (a PUT or POST body)."""
+    body = {k: copy.deepcopy(v) for k, v in payload.items() if k not in _SERVER_FIELDS}
+    body.setdefault("name", payload.get("name", ""))
+    body.setdefault("policies", [])
+    return body
+
+
+def _policy(body: dict[str, Any], index: int) -> dict[str, Any] | None:
+    policies = body.get("policies") or []
+    if 1 <= index <= len(policies):
+        policy: dict[str, Any] = policies[index - 1]
+        return policy
+    return None
+
+
 # -- grant steps ---------------------------------------------------------------------------------
 
 
@@ -174,7 +242,7 @@ class DowngradeGroups(BodyStep):
             return f"{self.items[0].frm.name} → {self.items[0].to.name}"
         return f"downgrade {len(self.items)} groups to read"
 
-    def apply(self, body: dict[str, Any]) -> None:
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         for d in self.items:
             if d.policy is not None:
                 for policy in _allow_policies(body, (d.policy,)):
@@ -185,6 +253,24 @@ class DowngradeGroups(BodyStep):
                 continue
             _strip(body, d.frm.id)
             _grant(body, d.to, Resource.to_api(d.resources))
+        return body
+
+    @classmethod
+    def one(cls, policy: int, frm: GroupRef, to: GroupRef) -> DowngradeGroups:
+        """A rule's downgrade of one group to its read twin, in place in one policy."""
+        return cls(
+            items=(Downgrade(frm=frm, to=to, where="", policy=policy),), reason="it only reads"
+        )
+
+    def merge(self, plan: FixPlan) -> None:
+        """A rule's downgrades in place (one per policy and group); usage decides otherwise."""
+        if plan.grants_from_usage:
+            return
+        for d in self.items:
+            if d.policy is not None:
+                plan.downgrades[(d.policy, d.frm.id)] = evolve(
+                    d, frm=plan.names.group(d.frm.id), to=plan.names.group(d.to.id, d.to.name)
+                )
 
 
 @frozen
@@ -212,10 +298,11 @@ class NarrowGroups(BodyStep):
             return f"limit {self.items[0].group.name} to {self.items[0].where}"
         return f"limit {len(self.items)} groups to what they used"
 
-    def apply(self, body: dict[str, Any]) -> None:
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         for n in self.items:
             _strip(body, n.group.id)
             _grant(body, n.group, Resource.to_api(n.resources))
+        return body
 
 
 @frozen
@@ -247,12 +334,35 @@ class NarrowResources(BodyStep):
             dict.fromkeys(i for n in self.items for i in n.target[1] if PLACEHOLDER_PREFIX in i)
         )
 
-    def apply(self, body: dict[str, Any]) -> None:
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         for n in self.items:
             for policy in _allow_policies(body, (n.policy,)):
                 resources = {k: v for k, v in (policy.get("resources") or {}).items() if k != n.key}
                 resources.update(resources_for(n.target))
                 policy["resources"] = resources
+        return body
+
+    def merge(self, plan: FixPlan) -> None:
+        """One narrowing per policy and resource key; usage decides otherwise."""
+        if plan.grants_from_usage:
+            return
+        names = plan.names
+        for n in self.items:
+            kind, ids = n.target
+            plan.narrowings[(n.policy, n.key)] = evolve(
+                n,
+                before=names.key(n.key),
+                after=names.resources(resources_for(n.target))
+                if not any(PLACEHOLDER_PREFIX in i for i in ids)
+                else "the " + kind + " it needs",
+            )
+
+    @classmethod
+    def one(cls, policy: int, key: str, target: tuple[str, tuple[str, ...]]) -> NarrowResources:
+        """A rule's narrowing of one resource key (named by id until a plan names it)."""
+        kind, ids = target
+        after = f"{kind} " + join(list(ids))
+        return cls(items=(ResourceNarrowing(policy, key, target, before=key, after=after),))
 
 
 @frozen(kw_only=True)
@@ -272,9 +382,23 @@ class RemoveGroups(BodyStep):
             return "remove " + join([g.name for g in self.groups])
         return f"remove {len(self.groups)} groups"
 
-    def apply(self, body: dict[str, Any]) -> None:
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         for group, policies in zip(self.groups, self.policies, strict=True):
             _strip(body, group.id, policies)
+        return body
+
+    def merge(self, plan: FixPlan) -> None:
+        """Each group removed once, from every policy a finding named; usage decides
+        otherwise."""
+        if plan.grants_from_usage:
+            return
+        for group, policies in zip(self.groups, self.policies, strict=True):
+            plan.remove(group.id, policies)
+
+    @classmethod
+    def one(cls, policy: int, group: GroupRef) -> RemoveGroups:
+        """A rule's removal of one group from one policy."""
+        return cls(groups=(group,), policies=((policy,),))
 
 
 @frozen(kw_only=True)
@@ -289,31 +413,266 @@ class KeepOnlyGroups(BodyStep):
     def brief(self) -> str:
         return "keep only the token-API groups"
 
-    def apply(self, body: dict[str, Any]) -> None:
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         keep = {g.id for g in self.groups}
         for policy in body.get("policies") or []:
             policy["permission_groups"] = [
                 g for g in policy.get("permission_groups") or [] if g.get("id") in keep
             ]
+        return body
+
+    def merge(self, plan: FixPlan) -> None:
+        if not plan.grants_from_usage:
+            plan.keep_only = tuple(g.id for g in self.groups)
 
 
 @frozen(kw_only=True)
-class EditPolicy(BodyStep):
-    """A policy edit of a rule (a resource or a group on one resource), described by name."""
+class LimitMinting(BodyStep):
+    """A minting token kept as one: only the token-API groups (``keep``, when it also does other
+    work), an expiry within the minting limit, an IP allowlist. The expiry applies only while
+    the token can still mint once the other fixes are made."""
 
-    text: str
-    edit: Callable[[dict[str, Any]], None] = field(eq=False, repr=False)
-    needs: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+    expires_on: str | None = None
+    allow: tuple[str, ...] | None = None
 
     def describe(self) -> str:
-        return self.text
+        parts = ["keep only the token-API groups"] if self.keep else []
+        if self.expires_on:
+            parts.append(f"expire on {self.expires_on[:10]}")
+        if self.allow:
+            parts.append("allow only " + join(list(self.allow)))
+        return "; ".join(parts) + " (a token for minting only)"
 
-    @property
-    def placeholders(self) -> tuple[str, ...]:
-        return self.needs
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.keep:
+            KeepOnlyGroups(groups=tuple(GroupRef(g, g) for g in self.keep)).apply(body)
+        if self.allow:
+            SetAllowlist(allow=self.allow).apply(body)
+        if self.expires_on:
+            SetExpiry(expires_on=self.expires_on).apply(body)
+        return body
 
-    def apply(self, body: dict[str, Any]) -> None:
-        self.edit(body)
+    def merge(self, plan: FixPlan) -> None:
+        if self.keep and not plan.grants_from_usage:
+            plan.keep_only = self.keep
+        if self.expires_on:
+            plan.expiries.append((self.expires_on, True))
+        if self.allow:
+            plan.allowlists.append((self.allow, ()))
+
+
+# -- policy edits (a rule's fix of one policy; ``named`` fills in the labels people read) ---------
+
+
+@frozen(kw_only=True)
+class RestrictZones(BodyStep):
+    """Limit every allow policy's zone grants to ``zones`` (the zones the token used)."""
+
+    zones: tuple[str, ...]
+    where: str = field(default="", eq=False)
+
+    def describe(self) -> str:
+        return f"limit its zone grants to {self.where or 'zones ' + join(list(self.zones))}"
+
+    def named(self, names: Names) -> RestrictZones:
+        return evolve(self, where=names.resources({ZONE_PREFIX + z: "*" for z in self.zones}))
+
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        for policy in body.get("policies") or []:
+            resources = policy.get("resources") or {}
+            if policy.get("effect") != "allow":
+                continue
+            zone_keys = [
+                k
+                for k, v in resources.items()
+                if k.startswith(ZONE_PREFIX)
+                or (isinstance(v, Mapping) and any(i.startswith(ZONE_PREFIX) for i in v))
+            ]
+            if not zone_keys:
+                continue
+            kept = {k: v for k, v in resources.items() if k not in zone_keys}
+            kept.update({ZONE_PREFIX + z: "*" for z in self.zones})
+            policy["resources"] = kept
+        return body
+
+
+@frozen(kw_only=True)
+class RemoveResource(BodyStep):
+    """Remove resource ``key`` from a policy. A repair: Cloudflare refuses the key (unreadable,
+    or naming something deleted), so it goes even when the token is only disabled."""
+
+    policy: int
+    key: str
+    label: str = field(default="", eq=False)
+
+    def describe(self) -> str:
+        return f"remove {self.label or self.key} from policy {self.policy}"
+
+    def named(self, names: Names) -> RemoveResource:
+        return evolve(self, label=names.key(self.key))
+
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        policy = _policy(body, self.policy)
+        if policy is not None:
+            resources = policy.get("resources") or {}
+            policy["resources"] = {k: v for k, v in resources.items() if k != self.key}
+        return body
+
+    def merge(self, plan: FixPlan) -> None:
+        plan.repair(self)
+
+
+@frozen(kw_only=True)
+class RemovePolicy(BodyStep):
+    """Empty a policy whose groups fit none of its resources (:func:`drop_empty` removes it,
+    after the other edits by index). A repair, like :class:`RemoveResource`."""
+
+    policy: int
+
+    def describe(self) -> str:
+        return f"remove policy {self.policy} (its groups fit none of its resources)"
+
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        policy = _policy(body, self.policy)
+        if policy is not None:
+            policy["permission_groups"] = []
+        return body
+
+    def merge(self, plan: FixPlan) -> None:
+        plan.repair(self)
+
+
+def _remove_pair(body: dict[str, Any], index: int, gid: str, key: str) -> None:
+    """Remove group ``gid`` on resource ``key`` from a policy, keeping the rest (the group's
+    other resources move to a policy of their own)."""
+    policy = _policy(body, index)
+    if policy is None:
+        return
+    groups = policy.get("permission_groups") or []
+    resources = dict(policy.get("resources") or {})
+    if len(groups) <= 1:
+        resources.pop(key, None)
+        policy["resources"] = resources
+        return
+    policy["permission_groups"] = [g for g in groups if g.get("id") != gid]
+    rest = {k: v for k, v in resources.items() if k != key}
+    moved = [g for g in groups if g.get("id") == gid]
+    if rest and moved:
+        body["policies"].append(
+            {"effect": policy.get("effect", "allow"), "permission_groups": moved, "resources": rest}
+        )
+
+
+@frozen(kw_only=True)
+class RemovePair(BodyStep):
+    """Remove one group on one resource of a policy (the group keeps its other resources)."""
+
+    policy: int
+    group_id: str
+    key: str
+    group: str = field(default="", eq=False)
+    label: str = field(default="", eq=False)
+
+    def describe(self) -> str:
+        return (
+            f"remove {self.group or self.group_id} on {self.label or self.key} "
+            f"(policy {self.policy})"
+        )
+
+    def named(self, names: Names) -> RemovePair:
+        return evolve(self, group=names.group(self.group_id).name, label=names.key(self.key))
+
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        _remove_pair(body, self.policy, self.group_id, self.key)
+        return body
+
+
+@frozen(kw_only=True)
+class ReplacePair(BodyStep):
+    """Grant one group of a policy on ``target`` instead of resource ``key``."""
+
+    policy: int
+    group_id: str
+    key: str
+    target: tuple[str, tuple[str, ...]]
+    group: str = field(default="", eq=False)
+    where: str = field(default="", eq=False)
+    label: str = field(default="", eq=False)
+
+    def describe(self) -> str:
+        where = self.where or f"{self.target[0]} " + join(list(self.target[1]))
+        return (
+            f"grant {self.group or self.group_id} on {where} instead "
+            f"of {self.label or self.key} (policy {self.policy})"
+        )
+
+    def named(self, names: Names) -> ReplacePair:
+        return evolve(
+            self,
+            group=names.group(self.group_id).name,
+            where=names.resources(resources_for(self.target)),
+            label=names.key(self.key),
+        )
+
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        policy = _policy(body, self.policy)
+        effect = policy.get("effect", "allow") if policy is not None else "allow"
+        groups = [
+            g for g in (policy or {}).get("permission_groups") or [] if g.get("id") == self.group_id
+        ]
+        _remove_pair(body, self.policy, self.group_id, self.key)
+        body["policies"].append(
+            {
+                "effect": effect,
+                "permission_groups": groups or [{"id": self.group_id}],
+                "resources": resources_for(self.target),
+            }
+        )
+        return body
+
+
+@frozen(kw_only=True)
+class RenameGroup(BodyStep):
+    """Write a group of a policy under its current catalogue name."""
+
+    policy: int
+    group_id: str
+    name: str
+
+    def describe(self) -> str:
+        return (
+            f"write the group {self.group_id} in policy {self.policy} under its current name "
+            f"{self.name!r}"
+        )
+
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        policy = _policy(body, self.policy)
+        if policy is not None:
+            for g in policy.get("permission_groups") or []:
+                if g.get("id") == self.group_id:
+                    g["name"] = self.name
+        return body
+
+
+@frozen(kw_only=True)
+class MoveCondition(BodyStep):
+    """A condition written inside a policy goes to the token (kept there if the token has one
+    already: the token's own condition is what Cloudflare applies)."""
+
+    policy: int
+
+    def describe(self) -> str:
+        return f"move policy {self.policy}'s condition to the token, where Cloudflare reads it"
+
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        policy = _policy(body, self.policy)
+        if policy is None:
+            return body
+        moved = policy.pop("condition", None) or policy.pop("conditions", None)
+        if moved and not body.get("condition"):
+            body["condition"] = moved
+        return body
 
 
 # -- token-wide steps ----------------------------------------------------------------------------
@@ -344,11 +703,16 @@ class SetAllowlist(BodyStep):
             return "add an IP allowlist (your CIDRs)"
         return f"allow only {len(self.allow)} address range{'s' if len(self.allow) > 1 else ''}"
 
-    def apply(self, body: dict[str, Any]) -> None:
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         ip: dict[str, Any] = {"in": list(self.allow)}
         if self.deny:
             ip["not_in"] = list(self.deny)
         body["condition"] = {"request.ip": ip}
+        return body
+
+    def merge(self, plan: FixPlan) -> None:
+        """Every proposal is kept: the plan sets one allowlist from them."""
+        plan.allowlists.append((self.allow, self.deny))
 
 
 @frozen(kw_only=True)
@@ -364,8 +728,13 @@ class SetExpiry(BodyStep):
     def brief(self) -> str:
         return f"expire on {self.expires_on[:10]}"
 
-    def apply(self, body: dict[str, Any]) -> None:
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         body["expires_on"] = self.expires_on
+        return body
+
+    def merge(self, plan: FixPlan) -> None:
+        """Every proposal is kept: the plan sets the earliest."""
+        plan.expiries.append((self.expires_on, False))
 
 
 def _last_use(last_used: str | None) -> str:
@@ -381,33 +750,44 @@ class Disable(BodyStep):
     def describe(self) -> str:
         return f"disable the token ({_last_use(self.last_used)}; delete it once nothing breaks)"
 
-    def apply(self, body: dict[str, Any]) -> None:
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         body["status"] = "disabled"
+        return body
+
+    def merge(self, plan: FixPlan) -> None:
+        plan.disable = True
 
 
 @frozen(kw_only=True)
 class RollSecret(Step):
     """A separate request after the PUT: a new secret (``PUT …/tokens/{id}/value``)."""
 
-    path: str
+    path: str = ""
 
     def describe(self) -> str:
-        return f"roll the secret (PUT {self.path}/value) and update where it is stored"
+        path = self.path or "…/tokens/{id}"
+        return f"roll the secret (PUT {path}/value) and update where it is stored"
 
     def brief(self) -> str:
         return "roll the secret"
+
+    def merge(self, plan: FixPlan) -> None:
+        plan.roll = True
 
 
 @frozen(kw_only=True)
 class DeleteToken(Step):
     """Delete the token (``DELETE …/tokens/{id}``)."""
 
-    last_used: str | None
+    last_used: str | None = None
     reason: str = ""
 
     def describe(self) -> str:
         why = f"{self.reason}; " if self.reason else ""
         return f"delete the token ({why}{_last_use(self.last_used)})"
+
+    def merge(self, plan: FixPlan) -> None:
+        plan.delete = True
 
 
 @frozen(kw_only=True)
@@ -434,12 +814,192 @@ class ReplaceFirst(Step):
 
 @frozen(kw_only=True)
 class Recreate(Step):
-    """Replace the token by new ones (split per job, a scoped token, an account-owned copy)."""
+    """Replace the token by new ones (split per job, a scoped token, an account-owned copy):
+    the step of a planned :class:`Replacing` fix."""
 
     text: str
 
     def describe(self) -> str:
         return self.text
+
+
+@frozen(kw_only=True)
+class Replacement:
+    """The request that replaces a token: ``method``/``path``/``body``, the step people read
+    (None when no request can do it; ``summary`` then says why) and whether the body is one
+    token spec."""
+
+    method: str
+    path: str
+    body: Any
+    summary: str = ""
+    step: Recreate | None = None
+    one_token: bool = False
+
+
+class Replacing(Step):
+    """A fix that replaces the whole token by new ones. It is planned only when no finding
+    asks for an edit of the token itself (the first replacement proposed wins)."""
+
+    def merge(self, plan: FixPlan) -> None:
+        plan.recreate = plan.recreate or self
+
+    def replacement(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        kind: str,
+        owner_id: str | None,
+        path: str,
+        names: Names,
+    ) -> Replacement:
+        raise NotImplementedError
+
+
+@frozen(kw_only=True)
+class SplitToken(Replacing):
+    """Split the token into one token per job: ``parts`` are (label, group ids)."""
+
+    parts: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def describe(self) -> str:
+        return "split it into one token per job (" + join([p[0] for p in self.parts]) + ")"
+
+    def replacement(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        kind: str,
+        owner_id: str | None,
+        path: str,
+        names: Names,
+    ) -> Replacement:
+        base = token_body(payload)
+        bodies = []
+        for label, gids in self.parts:
+            part = copy.deepcopy(base)
+            part["name"] = f"{payload.get('name', 'token')} ({label})"[:120]
+            for policy in part["policies"]:
+                policy["permission_groups"] = [
+                    g for g in policy.get("permission_groups") or [] if g.get("id") in gids
+                ]
+            drop_empty(part)
+            bodies.append(part)
+        create = (
+            f"/accounts/{owner_id}/tokens" if kind == "account" and owner_id else "/user/tokens"
+        )
+        step = Recreate(text=f"create {len(bodies)} tokens (one per job), then DELETE {path}")
+        return Replacement(method="POST", path=create, body=bodies, step=step)
+
+
+@frozen(kw_only=True)
+class CreateScopedToken(Replacing):
+    """Create a scoped token (``body``) for the calls made with the Global API Key."""
+
+    body: dict[str, Any] = field(eq=False)
+
+    def describe(self) -> str:
+        return "create a scoped token for the calls made with the Global API Key"
+
+    def replacement(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        kind: str,
+        owner_id: str | None,
+        path: str,
+        names: Names,
+    ) -> Replacement:
+        step = Recreate(text=self.describe())
+        return Replacement(
+            method="POST", path="/user/tokens", body=self.body, step=step, one_token=True
+        )
+
+
+@frozen(kw_only=True)
+class MoveToAccount(Replacing):
+    """Replace a user-owned token by an account-owned copy on ``account``."""
+
+    account: str
+
+    def describe(self) -> str:
+        return f"create an account-owned copy on {self.account}, then delete this token"
+
+    def replacement(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        kind: str,
+        owner_id: str | None,
+        path: str,
+        names: Names,
+    ) -> Replacement:
+        body = token_body(payload)
+        body.pop("status", None)
+        blocker = _as_account_owned(body, self.account, names.directory)
+        on = names.account(self.account)
+        if blocker is not None:
+            return Replacement(
+                method="GET",
+                path=path,
+                body=None,
+                summary=(
+                    f"no request: an account-owned copy on {on} cannot hold "
+                    f"{blocker}; create an account-owned token for the job "
+                    "(cftokens.least_privilege), switch the job to it, then delete this one"
+                ),
+            )
+        step = Recreate(text=f"create an account-owned copy on {on}, then DELETE {path}")
+        return Replacement(
+            method="POST",
+            path=f"/accounts/{self.account}/tokens",
+            body=body,
+            step=step,
+            one_token=True,
+        )
+
+
+def _as_account_owned(body: dict[str, Any], account: str, directory: Any) -> str | None:
+    """Rewrite a user token's policies for an account-owned copy on ``account``: zone keys
+    nested under the account, as Cloudflare requires of account-owned tokens. Returns what the
+    copy cannot hold (grants on the user, other accounts, zones of other accounts), else None."""
+    own = ACCOUNT_PREFIX + account
+    extra: list[dict[str, Any]] = []
+    for policy in body.get("policies") or []:
+        nested: dict[str, Any] = {}
+        kept: dict[str, Any] = {}
+        for key, value in (policy.get("resources") or {}).items():
+            if key.startswith(USER_PREFIX):
+                return "grants on the user (the tokens API of a person)"
+            if key in (ALL_ZONES_KEY, ALL_ACCOUNTS_KEY):
+                return "grants on every account"
+            if key.startswith(ZONE_PREFIX):
+                zone = key[len(ZONE_PREFIX) :]
+                found = directory.zone_account(zone) if directory is not None else None
+                if found != account:
+                    return f"{_describe_key(key, directory)} of another account"
+                nested[key] = value
+            elif key == own and isinstance(value, Mapping):
+                nested.update(value)
+            elif key == own:
+                kept[key] = value
+            else:
+                return f"{_describe_key(key, directory)} (another account)"
+        if nested and own in kept:  # an account grant and zone grants: two policies
+            extra.append({**policy, "resources": {own: nested}})
+            extra[-1].pop("id", None)
+        elif nested:
+            kept[own] = nested
+        policy["resources"] = kept
+    body["policies"].extend(extra)
+    return None
+
+
+def _describe_key(key: str, directory: Any) -> str:
+    try:
+        return " ".join(a.describe(directory) for a in Resource.from_api({key: "*"}))
+    except Exception:
+        return key
 
 
 def placeholders_in(value: Any) -> tuple[str, ...]:

@@ -17,10 +17,10 @@ from .._inventory import (
     K_ALL_ZONES_IN,
 )
 from ..severity import Severity
+from ..steps import GroupRef, NarrowResources, RemoveGroups, SetAllowlist, Step
 
 __all__ = ["RULES", "RULE_FAMILIES", "Hits", "Rule", "run_rules"]
 
-INFO, LOW, MEDIUM, HIGH, CRITICAL = range(5)
 
 API_TOKENS_WRITE = "686d18d5ac6c441c867cbf6771e58a0a"
 API_TOKENS_READ = "0cc3a61731504c89b99ec1be78b77aa0"
@@ -48,7 +48,8 @@ RULE_FAMILIES = {
 
 
 class Hits:
-    """The findings one rule produced (parallel lists; ``row`` is the evidence grant row)."""
+    """The findings one rule produced (parallel lists; ``row`` is the evidence grant row,
+    ``sev`` the severities' ranks, 0 info … 4 critical)."""
 
     def __init__(self, rule_id: str):
         self.rule_id = rule_id
@@ -62,7 +63,7 @@ class Hits:
         self.evidence: list[str] = []
         self.detail: list[str] = []
         self.remediation: list[str] = []
-        self.fix: list[tuple[Any, ...] | None] = []
+        self.fix: list[Step | None] = []
         self.token_id: list[str | None] = []  # for findings on a token not in the inventory
 
     def __len__(self) -> int:
@@ -71,11 +72,11 @@ class Hits:
     def add(
         self,
         tok: int,
-        sev: int,
+        sev: Severity,
         evidence: str,
         detail: str,
         remediation: str,
-        fix: tuple[Any, ...] | None,
+        fix: Step | None,
         *,
         row: int = -1,
         ctx: Ctx | None = None,
@@ -85,15 +86,18 @@ class Hits:
         account: str | None = None,
         token_id: str | None = None,
     ) -> None:
-        """Record one finding; with a grant ``row`` the policy/group/resource come from it.
+        """Record one finding of severity ``sev``; with a grant ``row`` the policy, group and
+        resource come from it; ``fix`` is the :mod:`step <cftokens.audit.steps>` a plan merges.
         ``tok`` is -1 for a token the audit could not read (``token_id`` then names it)."""
+        if not isinstance(sev, Severity):
+            raise TypeError(f"Hits.add takes a Severity (e.g. Severity.HIGH), not {sev!r}")
         if row >= 0 and ctx is not None:
             pol = pol or int(ctx.pol[row])
             grp = grp if grp >= 0 else int(ctx.grp[row])
             zone = zone or ctx.row_zone(row)
             account = account or ctx.row_account(row)
         self.tok.append(tok)
-        self.sev.append(sev)
+        self.sev.append(sev.rank)
         self.row.append(row)
         self.pol.append(pol)
         self.grp.append(grp)
@@ -208,13 +212,19 @@ def ips_for(ctx: Ctx, t: int) -> list[str] | None:
     return ctx.usage.cidrs(ctx.inv.ids[t]) or None
 
 
-def allowlist_fix(ctx: Ctx, t: int) -> tuple[tuple[Any, ...], str]:
+def remove_group(ctx: Ctx, pol: int, gid: str) -> RemoveGroups:
+    """The fix removing group ``gid`` from policy ``pol``."""
+    code = group_code(ctx, gid)
+    return RemoveGroups.one(pol, GroupRef(gid, ctx.group_name(code) if code >= 0 else gid))
+
+
+def allowlist_fix(ctx: Ctx, t: int) -> tuple[SetAllowlist, str]:
     ips = ips_for(ctx, t)
     if ips:
-        return ("set_ip", tuple(ips), ()), (
+        return SetAllowlist(allow=tuple(ips)), (
             f"restrict it to the networks it is used from ({', '.join(ips)})"
         )
-    return ("set_ip", (PLACEHOLDER_CIDR,), ()), (
+    return SetAllowlist(allow=(PLACEHOLDER_CIDR,)), (
         "add an IP allowlist (condition request.ip in) with your callers' ranges"
     )
 
@@ -227,7 +237,7 @@ def family_names(bits: int) -> list[str]:
     return [name for name, bit in FAMILY_BITS.items() if bits & bit]
 
 
-def narrow_zones(ctx: Ctx, t: int, row: int) -> tuple[tuple[Any, ...], str, bool]:
+def narrow_zones(ctx: Ctx, t: int, row: int) -> tuple[NarrowResources, str, bool]:
     """A fix replacing a zone wildcard: used zones, else the owner account's zones."""
     inv = ctx.inv
     key = inv.g_rkey[row]
@@ -240,7 +250,7 @@ def narrow_zones(ctx: Ctx, t: int, row: int) -> tuple[tuple[Any, ...], str, bool
     if used:
         names = join_names(ctx.dir.zone(z) for z in used)
         return (
-            ("narrow", pol, key, ("zones", tuple(used))),
+            NarrowResources.one(pol, key, ("zones", tuple(used))),
             f"name only the zones it uses ({names})",
             True,
         )
@@ -248,45 +258,45 @@ def narrow_zones(ctx: Ctx, t: int, row: int) -> tuple[tuple[Any, ...], str, bool
         if inv.kinds[t] == "account" and inv.owner_ids[t]:
             owner = str(inv.owner_ids[t])
             return (
-                ("narrow", pol, key, ("all_zones_of", (owner,))),
+                NarrowResources.one(pol, key, ("all_zones_of", (owner,))),
                 f"limit it to the zones of its own account {ctx.dir.account(owner)}",
                 True,
             )
         accounts = list(ctx.dir.account_names)
         if accounts:
             return (
-                ("narrow", pol, key, ("all_zones_of", tuple(accounts))),
+                NarrowResources.one(pol, key, ("all_zones_of", tuple(accounts))),
                 "name the accounts whose zones it needs (this keeps out accounts added later; "
                 "name single zones where you can)",
                 True,
             )
     return (
-        ("narrow", pol, key, ("zones", ("REPLACE-WITH-ZONE-ID",))),
+        NarrowResources.one(pol, key, ("zones", ("REPLACE-WITH-ZONE-ID",))),
         "name the zones it needs instead of a wildcard",
         False,
     )
 
 
-def narrow_accounts(ctx: Ctx, t: int, row: int) -> tuple[tuple[Any, ...], str]:
+def narrow_accounts(ctx: Ctx, t: int, row: int) -> tuple[NarrowResources, str]:
     inv = ctx.inv
     key = inv.g_rkey[row]
     pol = int(ctx.pol[row])
     used = ctx.usage.accounts(inv.ids[t]) if ctx.usage is not None else []
     if used:
-        return ("narrow", pol, key, ("accounts", tuple(used))), (
+        return NarrowResources.one(pol, key, ("accounts", tuple(used))), (
             f"name only the accounts it uses ({join_names(ctx.dir.account(a) for a in used)})"
         )
     if inv.kinds[t] == "account" and inv.owner_ids[t]:
         owner = str(inv.owner_ids[t])
-        return ("narrow", pol, key, ("accounts", (owner,))), (
+        return NarrowResources.one(pol, key, ("accounts", (owner,))), (
             f"name its own account {ctx.dir.account(owner)} instead of all accounts"
         )
     accounts = list(ctx.dir.account_names)
     if accounts:
-        return ("narrow", pol, key, ("accounts", tuple(accounts))), (
+        return NarrowResources.one(pol, key, ("accounts", tuple(accounts))), (
             "name the accounts it needs (this keeps out accounts added later)"
         )
-    return ("narrow", pol, key, ("accounts", ("REPLACE-WITH-ACCOUNT-ID",))), (
+    return NarrowResources.one(pol, key, ("accounts", ("REPLACE-WITH-ACCOUNT-ID",))), (
         "name the accounts it needs instead of all accounts"
     )
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from .._context import Ctx, join_names
 from ..severity import Severity
+from ..steps import (
+    CreateScopedToken,
+    MoveToAccount,
+)
 from .base import (
-    HIGH,
-    LOW,
     Hits,
     Rule,
     rule,
@@ -36,12 +38,12 @@ def id_01(ctx: Ctx, r: Rule) -> Hits:
     for actor, summary, body in ctx.usage.api_key_use():
         hits.add(
             -1,
-            HIGH,
+            Severity.HIGH,
             f"{actor}: {summary}",
             "Requests were authenticated with the Global API Key.",
             "Create a scoped API token for these calls (the proposed spec below), switch the "
             "caller to it, then stop using the Global API Key.",
-            ("create_token", body),
+            CreateScopedToken(body=body),
         )
     return hits
 
@@ -107,13 +109,13 @@ def id_02(ctx: Ctx, r: Rule) -> Hits:
         account = usage.main_account(tid) or next(iter(ctx.dir.account_names), None)
         hits.add(
             t,
-            LOW,
+            Severity.LOW,
             "usage shows " + " and ".join(evidence),
             "A user-owned token is doing automation.",
             "Create an account-owned token with the same policies"
             + (f" on account {ctx.dir.account(account)}" if account else "")
             + ", switch the job to it, then delete this personal token.",
-            ("move_to_account", account or "REPLACE-WITH-ACCOUNT-ID"),
+            MoveToAccount(account=account or "REPLACE-WITH-ACCOUNT-ID"),
         )
     return hits
 

@@ -6,10 +6,12 @@ import numpy as np
 
 from .._context import Ctx
 from ..severity import Severity
+from ..steps import (
+    Disable,
+    RollSecret,
+    SetExpiry,
+)
 from .base import (
-    HIGH,
-    LOW,
-    MEDIUM,
     Hits,
     Rule,
     rule,
@@ -37,14 +39,14 @@ def lc_01(ctx: Ctx, r: Rule) -> Hits:
         days = ctx.th.fix_expiry_days
         hits.add(
             t,
-            HIGH if write else MEDIUM,
+            Severity.HIGH if write else Severity.MEDIUM,
             "expires_on is not set"
             + (" and the token can write" if write else "")
             + ctx.after_apply_note(t, "expires_on", "never expiring"),
             "The token never expires.",
             f"Set expires_on (e.g. {ctx.iso_in(days)}, {days} days from now) and rotate "
             "before then.",
-            ("set_expiry", ctx.iso_in(days)),
+            SetExpiry(expires_on=ctx.iso_in(days)),
         )
     return hits
 
@@ -79,13 +81,13 @@ def lc_02(ctx: Ctx, r: Rule) -> Hits:
         span = f"({str(start[t])[:10]} to {str(exp[t])[:10]})"
         hits.add(
             t,
-            LOW,
+            Severity.LOW,
             f"valid for {days[t]:.0f} days {since}{span}; the "
             f"limit is {lim}" + (" for tokens that can write" if ctx.has_write[t] else ""),
             "The token's lifetime is longer than policy allows.",
             f"Shorten expires_on to at most {lim} days after it became valid, or to "
             f"{ctx.iso_in(lim)} at the latest.",
-            ("set_expiry", ctx.iso_in(lim)),
+            SetExpiry(expires_on=ctx.iso_in(lim)),
         )
     return hits
 
@@ -123,11 +125,11 @@ def lc_03(ctx: Ctx, r: Rule) -> Hits:
             continue
         hits.add(
             t,
-            MEDIUM,
+            Severity.MEDIUM,
             f"secret unchanged for {age:.0f} days (since {str(since)[:10]}, from {basis})",
             f"The secret is older than {limit} days.",
             "Roll the secret (PUT …/tokens/{id}/value) and update where it is stored.",
-            ("roll",),
+            RollSecret(),
         )
     return hits
 
@@ -148,11 +150,11 @@ def lc_04(ctx: Ctx, r: Rule) -> Hits:
     for t in np.flatnonzero(fire).tolist():
         hits.add(
             t,
-            MEDIUM,
+            Severity.MEDIUM,
             f"last used {since[t]:.0f} days ago ({str(ctx.dates['last_used_on'][t])[:10]})",
             f"The token has not been used for {ctx.th.stale_days} days or more.",
             "Disable it now and delete it after a grace period if nothing breaks.",
-            ("disable",),
+            Disable(),
         )
     return hits
 
@@ -178,10 +180,10 @@ def lc_05(ctx: Ctx, r: Rule) -> Hits:
     for t in np.flatnonzero(fire).tolist():
         hits.add(
             t,
-            MEDIUM if ctx.has_write[t] else LOW,
+            Severity.MEDIUM if ctx.has_write[t] else Severity.LOW,
             f"issued {issued_days[t]:.0f} days ago and never used",
             "The token has never been used.",
             "Disable it; delete it if nobody asks for it back.",
-            ("disable",),
+            Disable(),
         )
     return hits

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
@@ -21,13 +19,19 @@ from .._inventory import (
     S_ZONE,
 )
 from ..severity import Severity
+from ..steps import (
+    DeleteToken,
+    RemovePair,
+    RemoveResource,
+    RenameGroup,
+    ReplacePair,
+    Step,
+)
 from .base import (
-    INFO,
-    LOW,
-    MEDIUM,
     Hits,
     Rule,
     best_rows,
+    remove_group,
     rule,
 )
 
@@ -51,7 +55,7 @@ def ln_01(ctx: Ctx, r: Rule) -> Hits:
     hits = Hits(r.id)
     mismatch = ctx.inv.arrays["g_name_mismatch"]
     mask = ~ctx.g_known[ctx.grp] | mismatch
-    rows, _, _ = best_rows(ctx, mask, LOW)
+    rows, _, _ = best_rows(ctx, mask, Severity.LOW.rank)
     for row in rows.tolist():
         t = int(ctx.tok[row])
         code = int(ctx.grp[row])
@@ -60,12 +64,12 @@ def ln_01(ctx: Ctx, r: Rule) -> Hits:
         if not ctx.g_known[code]:
             hits.add(
                 t,
-                LOW,
+                Severity.LOW,
                 f"policy {pol} names permission group {gid}, which the catalogue does not know",
                 "The audit cannot judge a group it does not know.",
                 f"Look the id up with client.permission_groups.list(); remove it from policy "
                 f"{pol} if it is retired.",
-                ("remove_group", pol, gid),
+                remove_group(ctx, pol, gid),
                 row=row,
                 ctx=ctx,
             )
@@ -74,11 +78,11 @@ def ln_01(ctx: Ctx, r: Rule) -> Hits:
             name = ctx.group_name(code)
             hits.add(
                 t,
-                LOW,
+                Severity.LOW,
                 f"policy {pol} calls {gid} {given!r}; the catalogue calls it {name!r}",
                 "The group's name differs from the catalogue's.",
                 f"Use the catalogue's name {name!r} so reviewers see the right permission.",
-                ("rename_group", pol, gid, name),
+                RenameGroup(policy=pol, group_id=gid, name=name),
                 row=row,
                 ctx=ctx,
             )
@@ -91,12 +95,12 @@ def ln_01(ctx: Ctx, r: Rule) -> Hits:
         gid = ctx.group_id(code)
         hits.add(
             t,
-            LOW,
+            Severity.LOW,
             f"policy {pol} names permission group {gid}, which the catalogue does not know",
             "The audit cannot judge a group it does not know.",
             f"Look the id up with client.permission_groups.list(); remove it from policy "
             f"{pol} if it is retired.",
-            ("remove_group", pol, gid),
+            remove_group(ctx, pol, gid),
             pol=pol,
             grp=code,
         )
@@ -171,8 +175,9 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
         gid = ctx.group_id(code)
         key = inv.g_rkey[row]
         problem = None
-        fix: tuple[Any, ...] | None = None
-        sev = LOW
+        fix: Step | None = None
+        text = ""
+        sev = Severity.LOW
         detail = "This part of the token grants nothing."
         if row_kind == K_UNPARSED:
             if (t, key) in ln04_keys:
@@ -181,7 +186,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
                 f"policy {pol} names {key!r}, a resource key cftokens cannot read; "
                 "it covers nothing"
             )
-            fix = ("remove_resource", pol, key)
+            fix, text = _remove_resource(pol, key)
         elif ctx.row_scope[row] == S_ZONE and row_kind == K_ACCOUNT:
             flagged_zone_on_account.add((t, pol, code))
             acct = str(inv.g_rid[row])
@@ -190,7 +195,11 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
                 f"of account {d.account(acct)}; Cloudflare's documentation does not confirm "
                 "that this covers the account's zones (cftokens reads it as covering none)"
             )
-            fix = ("replace_pair", pol, gid, key, ("all_zones_of", (acct,)))
+            fix = ReplacePair(policy=pol, group_id=gid, key=key, target=("all_zones_of", (acct,)))
+            text = (
+                f"Grant it on all zones of the account instead (the nested form "
+                f"{{'{key}': {{'com.cloudflare.api.account.zone.*': '*'}}}})."
+            )
             detail = (
                 "Unconfirmed reading: cftokens (and its sandbox) treat this grant as covering "
                 "no zone; Cloudflare may read it otherwise. The nested form says it for sure."
@@ -199,7 +208,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
             continue  # reported per (policy, group) below
         elif not inv.g_deny[row] and not ctx.eff[row]:
             problem = f"{ctx.evidence(row)}, but a deny policy removes all of it"
-            fix = ("remove_pair", pol, gid, key)
+            fix, text = _remove_pair(pol, gid, key)
         elif inv.g_deny[row]:
             allows = [
                 i
@@ -211,13 +220,13 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
                     f"{ctx.evidence(row)}, but no allow policy grants it there: "
                     "the deny does nothing"
                 )
-                fix = ("remove_pair", pol, gid, key)
-                sev = INFO
+                fix, text = _remove_pair(pol, gid, key)
+                sev = Severity.INFO
         if problem is None and ctx.scope_ok[row]:
             missing = _missing(ctx, row)
             if missing:
                 problem = f"{ctx.evidence(row)}, but {missing} is not in the inventory"
-                fix = ("remove_resource", pol, key)
+                fix, text = _remove_resource(pol, key)
         if problem is None:
             continue
         hits.add(
@@ -225,7 +234,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
             sev,
             problem,
             detail,
-            _ln02_text(fix),
+            text,
             fix,
             row=row,
             ctx=ctx,
@@ -239,12 +248,12 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
         scope = ("user", "account", "zone", "r2 bucket")[int(ctx.g_scope[code])]
         hits.add(
             t,
-            LOW,
+            Severity.LOW,
             f"policy {pol} lists {ctx.group_name(code)}, but names no {scope} resource for it",
             "A permission group applies only to resources of its own scope.",
             f"Move {ctx.group_name(code)} to a policy that names the {scope} resources it "
             f"needs, or remove it from policy {pol}.",
-            ("remove_group", pol, gid),
+            remove_group(ctx, pol, gid),
             pol=pol,
             grp=code,
         )
@@ -291,18 +300,15 @@ def _missing(ctx: Ctx, row: int) -> str | None:
     return None
 
 
-def _ln02_text(fix: tuple[Any, ...] | None) -> str:
-    if fix is None:
-        return "Remove the ineffective part."
-    op = fix[0]
-    if op == "remove_resource":
-        return f"Remove the resource {fix[2]!r} from policy {fix[1]}."
-    if op == "replace_pair":
-        return (
-            f"Grant it on all zones of the account instead (the nested form "
-            f"{{'{fix[3]}': {{'com.cloudflare.api.account.zone.*': '*'}}}})."
-        )
-    return f"Remove that permission group from that resource in policy {fix[1]}."
+def _remove_resource(pol: int, key: str) -> tuple[RemoveResource, str]:
+    return RemoveResource(policy=pol, key=key), f"Remove the resource {key!r} from policy {pol}."
+
+
+def _remove_pair(pol: int, gid: str, key: str) -> tuple[RemovePair, str]:
+    return (
+        RemovePair(policy=pol, group_id=gid, key=key),
+        f"Remove that permission group from that resource in policy {pol}.",
+    )
 
 
 @rule(
@@ -331,11 +337,11 @@ def ln_03(ctx: Ctx, r: Rule) -> Hits:
         if never[t]:
             hits.add(
                 t,
-                MEDIUM,
+                Severity.MEDIUM,
                 f"not_before {str(nb[t])[:19]} is not before expires_on {str(exp[t])[:19]}",
                 "The token can never be valid.",
                 "Delete it, or fix not_before/expires_on.",
-                ("delete",),
+                DeleteToken(),
             )
             continue
         since = np.nan
@@ -349,11 +355,11 @@ def ln_03(ctx: Ctx, r: Rule) -> Hits:
         if what and not np.isnan(since) and since >= lapse:
             hits.add(
                 t,
-                LOW,
+                Severity.LOW,
                 f"{what} {since:.0f} days ago and still present",
                 f"The token has been {what} for {lapse} days or more.",
                 "Delete it.",
-                ("delete",),
+                DeleteToken(),
             )
     return hits
 
@@ -393,7 +399,7 @@ def ln_04(ctx: Ctx, r: Rule) -> Hits:
         named = label if not label.startswith("#") else None
         hits.add(
             -1,
-            MEDIUM,
+            Severity.MEDIUM,
             f"token {label} could not be read: {reason}",
             "The audit could not read this token's definition, so none of its grants were "
             "judged (it is listed in audit.gaps).",
@@ -406,7 +412,7 @@ def ln_04(ctx: Ctx, r: Rule) -> Hits:
         t = ctx.token_index[tid]
         hits.add(
             t,
-            MEDIUM,
+            Severity.MEDIUM,
             f"token {tid}: {reason}",
             "A date the audit cannot read is judged at its worst (no limit), so rules about "
             "the token's validity window may be wrong.",

@@ -8,11 +8,12 @@ import numpy as np
 
 from .._context import Ctx
 from ..severity import Severity
+from ..steps import (
+    SetAllowlist,
+)
 from .base import (
     ACCOUNT_TOKENS_WRITE,
     API_TOKENS_WRITE,
-    LOW,
-    MEDIUM,
     PLACEHOLDER_CIDR,
     Hits,
     Rule,
@@ -53,7 +54,7 @@ def nw_01(ctx: Ctx, r: Rule) -> Hits:
         fix, text = allowlist_fix(ctx, t)
         hits.add(
             t,
-            MEDIUM if ctx.has_write[t] else LOW,
+            Severity.MEDIUM if ctx.has_write[t] else Severity.LOW,
             "condition request.ip has no allow ranges"
             + (" (a /0 range allows every address)" if ctx.ip_zero[t] else "")
             + ctx.after_apply_note(t, "condition", "no allowlist"),
@@ -90,7 +91,7 @@ def nw_02(ctx: Ctx, r: Rule) -> Hits:
         ips = ips_for(ctx, t)
         hits.add(
             t,
-            MEDIUM,
+            Severity.MEDIUM,
             f"allow range(s) {', '.join(wide)}",
             "The IP allowlist is so wide it barely restricts.",
             (
@@ -98,7 +99,9 @@ def nw_02(ctx: Ctx, r: Rule) -> Hits:
                 if ips
                 else "Replace the wide range(s) with your callers' exact ranges."
             ),
-            ("set_ip", tuple(ips) if ips else (PLACEHOLDER_CIDR,), tuple(ctx.inv.ip_out[t])),
+            SetAllowlist(
+                allow=tuple(ips) if ips else (PLACEHOLDER_CIDR,), deny=tuple(ctx.inv.ip_out[t])
+            ),
         )
     return hits
 
@@ -142,12 +145,12 @@ def nw_03(ctx: Ctx, r: Rule) -> Hits:
         ips = ips_for(ctx, t)
         hits.add(
             t,
-            LOW,
+            Severity.LOW,
             "; ".join(problems),
             "The IP condition does not do what it seems to.",
             "Use an allow list of the public ranges the token is used from"
             + (f" ({', '.join(ips)})" if ips else "")
             + ", and drop deny ranges that cancel it.",
-            ("set_ip", tuple(ips) if ips else (PLACEHOLDER_CIDR,), ()),
+            SetAllowlist(allow=tuple(ips) if ips else (PLACEHOLDER_CIDR,)),
         )
     return hits

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
@@ -15,13 +13,14 @@ from .._inventory import (
     S_ACCOUNT,
 )
 from ..severity import Severity
+from ..steps import (
+    LimitMinting,
+    Step,
+)
 from .base import (
     ACCOUNT_SETTINGS_WRITE,
     ACCOUNT_TOKENS_WRITE,
     API_TOKENS_WRITE,
-    CRITICAL,
-    HIGH,
-    LOW,
     MEMBERSHIPS_WRITE,
     SCIM_PROVISIONING,
     TOKEN_API_GROUPS,
@@ -32,6 +31,7 @@ from .base import (
     family_bit,
     group_code,
     more_grants,
+    remove_group,
     rule,
 )
 
@@ -40,21 +40,21 @@ from .base import (
 # ---------------------------------------------------------------------------------------------
 
 
-def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[tuple[Any, ...] | None, str]:
+def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[Step | None, str]:
     """The fix for a token that can mint: drop the minting group when the token does other
     work; else keep it as a dedicated minting token and add only the restriction it lacks (its
     own allowlist and an expiry already within the limit are kept, never loosened)."""
     pol = int(ctx.pol[row])
     others = ctx.group_names_of(t, _non_token_api_rows(ctx))
     if others:
-        return ("remove_group", pol, gid), (
+        return remove_group(ctx, pol, gid), (
             f"remove {ctx.group_name(int(ctx.grp[row]))} from policy {pol}; if the job must "
             "create tokens, give that job its own minting token, IP-restricted and expiring "
             f"within {ctx.th.mint_max_days} days"
         )
     days = ctx.th.mint_max_days
     expiry = ctx.iso_in(days) if _mint_expiry_too_late(ctx, t) else None
-    ips = None if ctx.has_ip_in[t] else allowlist_fix(ctx, t)[0][1]
+    ips = None if ctx.has_ip_in[t] else allowlist_fix(ctx, t)[0].allow
     if expiry is None and ips is None:
         return None, (
             "it is already a dedicated minting token with an IP allowlist and an expiry within "
@@ -63,7 +63,7 @@ def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[tuple[Any, ...] 
     wanted = [f"make it expire within {days} days"] if expiry else []
     if ips is not None:
         wanted.append("restrict it to the callers' IP ranges")
-    return ("restrict", expiry, ips), (
+    return LimitMinting(expires_on=expiry, allow=ips), (
         f"keep it as a dedicated minting token but {' and '.join(wanted)}"
     )
 
@@ -101,13 +101,13 @@ def pe_01(ctx: Ctx, r: Rule) -> Hits:
     revocation of the first one."""
     hits = Hits(r.id)
     code = group_code(ctx, API_TOKENS_WRITE)
-    rows, _, _ = best_rows(ctx, ctx.eff & (ctx.grp == code), CRITICAL)
+    rows, _, _ = best_rows(ctx, ctx.eff & (ctx.grp == code), Severity.CRITICAL.rank)
     for row in rows:
         t = int(ctx.tok[row])
         fix, text = _minting_fix(ctx, t, int(row), API_TOKENS_WRITE)
         hits.add(
             t,
-            CRITICAL,
+            Severity.CRITICAL,
             ctx.evidence(row),
             "The token holds API Tokens Write: it can create user tokens with any of the "
             "user's permissions.",
@@ -134,13 +134,13 @@ def pe_02(ctx: Ctx, r: Rule) -> Hits:
     hits = Hits(r.id)
     code = group_code(ctx, ACCOUNT_TOKENS_WRITE)
     mask = ctx.eff & (ctx.grp == code) & ((ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS))
-    rows, _, counts = best_rows(ctx, mask, CRITICAL)
+    rows, _, counts = best_rows(ctx, mask, Severity.CRITICAL.rank)
     for row, count in zip(rows, counts, strict=True):
         t = int(ctx.tok[row])
         fix, text = _minting_fix(ctx, t, int(row), ACCOUNT_TOKENS_WRITE)
         hits.add(
             t,
-            CRITICAL,
+            Severity.CRITICAL,
             ctx.evidence(row) + more_grants(int(count)),
             f"The token can create account-owned tokens on {ctx.resource_label(int(row))}.",
             text[0].upper() + text[1:] + ".",
@@ -173,7 +173,7 @@ def pe_03(ctx: Ctx, r: Rule) -> Hits:
         (ctx.grp == user_code)
         | ((ctx.grp == acct_code) & ((ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS)))
     )
-    rows, _, _ = best_rows(ctx, mint_rows, CRITICAL, key="token")
+    rows, _, _ = best_rows(ctx, mint_rows, Severity.CRITICAL.rank, key="token")
     other_rows = _non_token_api_rows(ctx)
     limit = ctx.now + np.timedelta64(ctx.th.mint_max_days, "D")
     exp = ctx.dates["expires_on"]
@@ -197,17 +197,18 @@ def pe_03(ctx: Ctx, r: Rule) -> Hits:
         keep = tuple(sorted(TOKEN_API_GROUPS))
         hits.add(
             t,
-            CRITICAL,
+            Severity.CRITICAL,
             ctx.evidence(row) + "; " + "; ".join(problems),
             "A minting token should hold only the token-API groups, an IP allowlist and an "
             f"expiry within {ctx.th.mint_max_days} days: " + "; ".join(problems) + ".",
             "Move every other permission to separate tokens, then set an IP allowlist and "
             f"expires_on within {ctx.th.mint_max_days} days on this one.",
-            (
-                "isolate_minting",
-                keep,
-                ctx.iso_in(ctx.th.mint_max_days) if _mint_expiry_too_late(ctx, t) else None,
-                ip_fix[1] if not ctx.has_ip_in[t] else None,
+            LimitMinting(
+                keep=keep,
+                expires_on=ctx.iso_in(ctx.th.mint_max_days)
+                if _mint_expiry_too_late(ctx, t)
+                else None,
+                allow=ip_fix.allow if not ctx.has_ip_in[t] else None,
             ),
             row=int(row),
             ctx=ctx,
@@ -233,24 +234,24 @@ def pe_04(ctx: Ctx, r: Rule) -> Hits:
     on_account = (ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS)
     high = ctx.eff & np.isin(ctx.grp, codes) & on_account
     low = ctx.eff & (ctx.grp == group_code(ctx, MEMBERSHIPS_WRITE))
-    sev = np.where(high, HIGH, LOW)
+    sev = np.where(high, Severity.HIGH.rank, Severity.LOW.rank)
     rows, sevs, counts = best_rows(ctx, high | low, sev)
     for row, s, count in zip(rows, sevs, counts, strict=True):
         t = int(ctx.tok[row])
         gid = ctx.group_id(int(ctx.grp[row]))
         detail = (
             "The token can change account members and their roles."
-            if s == HIGH
+            if s == Severity.HIGH.rank
             else "The token can accept or leave account memberships of its user."
         )
         hits.add(
             t,
-            int(s),
+            Severity.of_rank(int(s)),
             ctx.evidence(row) + more_grants(int(count)),
             detail,
             f"Remove {ctx.group_name(int(ctx.grp[row]))} from policy {ctx.pol[row]}; manage "
             "members in the dashboard or with a separate short-lived, IP-restricted token.",
-            ("remove_group", int(ctx.pol[row]), gid),
+            remove_group(ctx, int(ctx.pol[row]), gid),
             row=int(row),
             ctx=ctx,
         )
@@ -277,18 +278,18 @@ def pe_05(ctx: Ctx, r: Rule) -> Hits:
         dtype=bool,
     )
     mask = ctx.write_row & ((ctx.row_fam & family_bit("PE")) != 0) & zt[ctx.grp]
-    rows, _, counts = best_rows(ctx, mask, HIGH)
+    rows, _, counts = best_rows(ctx, mask, Severity.HIGH.rank)
     for row, count in zip(rows, counts, strict=True):
         t = int(ctx.tok[row])
         gname = ctx.group_name(int(ctx.grp[row]))
         hits.add(
             t,
-            HIGH,
+            Severity.HIGH,
             ctx.evidence(row) + more_grants(int(count)),
             f"{gname} lets the token change who may reach applications behind Access.",
             f"Remove {gname} from policy {ctx.pol[row]} unless this token's job is managing "
             "Zero Trust; then restrict it by IP and expiry.",
-            ("remove_group", int(ctx.pol[row]), ctx.group_id(int(ctx.grp[row]))),
+            remove_group(ctx, int(ctx.pol[row]), ctx.group_id(int(ctx.grp[row]))),
             row=int(row),
             ctx=ctx,
         )
@@ -417,13 +418,13 @@ def pe_06(ctx: Ctx, r: Rule) -> Hits:
             _minting_fix(ctx, int(t), row, gid)
             if length == 1
             else (
-                ("remove_group", int(ctx.pol[row]), gid),
+                remove_group(ctx, int(ctx.pol[row]), gid),
                 f"remove {ctx.group_name(int(ctx.grp[row]))} from policy {ctx.pol[row]}",
             )
         )
         hits.add(
             int(t),
-            CRITICAL if length == 1 else HIGH,
+            Severity.CRITICAL if length == 1 else Severity.HIGH,
             f"path of length {length}: {sentence}"
             + (f" (and {len(paths) - 1} more path(s))" if len(paths) > 1 else ""),
             f"The token reaches administrator-equivalent access in {length} step(s).",

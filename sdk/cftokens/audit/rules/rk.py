@@ -16,10 +16,8 @@ from .._inventory import (
     K_R2,
 )
 from ..severity import Severity
+from ..steps import Step
 from .base import (
-    CRITICAL,
-    HIGH,
-    MEDIUM,
     Hits,
     Rule,
     allowlist_fix,
@@ -28,6 +26,7 @@ from .base import (
     more_grants,
     narrow_accounts,
     narrow_zones,
+    remove_group,
     rule,
 )
 
@@ -67,6 +66,7 @@ def _rk_hits(
         t = int(ctx.tok[row])
         row = int(row)
         gname = ctx.group_name(int(ctx.grp[row]))
+        fix: Step
         if not ctx.has_ip_in[t] or ctx.ip_open[t]:
             fix, text = allowlist_fix(ctx, t)
             if ctx.has_ip_in[t]:
@@ -77,14 +77,14 @@ def _rk_hits(
         elif ctx.kind[row] == K_ALL_ACCOUNTS:
             fix, text = narrow_accounts(ctx, t, row)
         else:
-            fix = ("remove_group", int(ctx.pol[row]), ctx.group_id(int(ctx.grp[row])))
+            fix = remove_group(ctx, int(ctx.pol[row]), ctx.group_id(int(ctx.grp[row])))
             text = (
                 f"remove {gname} from policy {ctx.pol[row]} unless the job needs it, and keep "
                 "the token's IP allowlist tight"
             )
         hits.add(
             t,
-            int(s),
+            Severity.of_rank(int(s)),
             ctx.evidence(row) + more_grants(int(count)),
             f"{gname} {what}.",
             text[0].upper() + text[1:] + ".",
@@ -112,7 +112,7 @@ def rk_01(ctx: Ctx, r: Rule) -> Hits:
     user, and any grant of a token without a real allowlist (none, a /0, or one NW-02 calls
     effectively open); ``strict`` judges every grant. See ``_rk_scope``."""
     mask = ctx.write_row & ((ctx.row_fam & family_bit("HIJACK")) != 0) & _rk_scope(ctx)
-    sev = np.where(ctx.widest_row, CRITICAL, HIGH)
+    sev = np.where(ctx.widest_row, Severity.CRITICAL.rank, Severity.HIGH.rank)
     return _rk_hits(ctx, r, mask, sev, "can redirect or impersonate traffic")
 
 
@@ -144,7 +144,7 @@ def rk_02(ctx: Ctx, r: Rule) -> Hits:
         wide = np.ones(ctx.inv.m, dtype=bool)
     mask = ctx.eff & ((ctx.row_fam & family_bit("EXFIL")) != 0) & wide & _rk_scope(ctx)
     # "without IPin": no allowlist, a /0, or one NW-02 calls effectively open
-    sev = np.where(_real_allowlist(ctx)[ctx.tok], MEDIUM, HIGH)
+    sev = np.where(_real_allowlist(ctx)[ctx.tok], Severity.MEDIUM.rank, Severity.HIGH.rank)
     return _rk_hits(ctx, r, mask, sev, "can read bulk data")
 
 
@@ -165,7 +165,7 @@ def rk_03(ctx: Ctx, r: Rule) -> Hits:
     user, and any grant of a token without a real allowlist (none, a /0, or one NW-02 calls
     effectively open); ``strict`` judges every grant. See ``_rk_scope``."""
     mask = ctx.eff & ((ctx.row_fam & family_bit("CRED")) != 0) & _rk_scope(ctx)
-    return _rk_hits(ctx, r, mask, np.full(ctx.inv.m, HIGH), "can obtain new secrets")
+    return _rk_hits(ctx, r, mask, np.full(ctx.inv.m, Severity.HIGH.rank), "can obtain new secrets")
 
 
 @rule(
@@ -185,4 +185,6 @@ def rk_04(ctx: Ctx, r: Rule) -> Hits:
     user, and any grant of a token without a real allowlist (none, a /0, or one NW-02 calls
     effectively open); ``strict`` judges every grant. See ``_rk_scope``."""
     mask = ctx.write_row & ((ctx.row_fam & family_bit("EVASION")) != 0) & _rk_scope(ctx)
-    return _rk_hits(ctx, r, mask, np.full(ctx.inv.m, MEDIUM), "can weaken defences or visibility")
+    return _rk_hits(
+        ctx, r, mask, np.full(ctx.inv.m, Severity.MEDIUM.rank), "can weaken defences or visibility"
+    )

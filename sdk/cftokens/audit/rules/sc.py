@@ -16,10 +16,14 @@ from .._inventory import (
     S_ZONE,
 )
 from ..severity import Severity
+from ..steps import (
+    Disable,
+    DowngradeGroups,
+    GroupRef,
+    RestrictZones,
+    SplitToken,
+)
 from .base import (
-    HIGH,
-    LOW,
-    MEDIUM,
     Hits,
     Rule,
     best_rows,
@@ -27,6 +31,7 @@ from .base import (
     more_grants,
     narrow_accounts,
     narrow_zones,
+    remove_group,
     rule,
 )
 
@@ -49,14 +54,14 @@ def sc_01(ctx: Ctx, r: Rule) -> Hits:
     account they join later; nobody reviewing the token sees that growth."""
     hits = Hits(r.id)
     mask = ctx.eff & (ctx.kind == K_ALL_ACCOUNTS) & (ctx.row_scope == S_ACCOUNT)
-    sev = np.where(ctx.row_level == L_WRITE, HIGH, MEDIUM)
+    sev = np.where(ctx.row_level == L_WRITE, Severity.HIGH.rank, Severity.MEDIUM.rank)
     rows, sevs, counts = best_rows(ctx, mask, sev, key="policy")
     for row, s, count in zip(rows, sevs, counts, strict=True):
         t = int(ctx.tok[row])
         fix, text = narrow_accounts(ctx, t, int(row))
         hits.add(
             t,
-            int(s),
+            Severity.of_rank(int(s)),
             ctx.evidence(row) + more_grants(int(count)),
             f"Policy {ctx.pol[row]} grants account permissions on all accounts.",
             text[0].upper() + text[1:] + ".",
@@ -81,14 +86,14 @@ def sc_02(ctx: Ctx, r: Rule) -> Hits:
     for one site should name that site."""
     hits = Hits(r.id)
     mask = ctx.eff & (ctx.kind == K_ALL_ZONES) & (ctx.row_scope == S_ZONE)
-    sev = np.where(ctx.row_level == L_WRITE, HIGH, MEDIUM)
+    sev = np.where(ctx.row_level == L_WRITE, Severity.HIGH.rank, Severity.MEDIUM.rank)
     rows, sevs, counts = best_rows(ctx, mask, sev, key="policy")
     for row, s, count in zip(rows, sevs, counts, strict=True):
         t = int(ctx.tok[row])
         fix, text, _ = narrow_zones(ctx, t, int(row))
         hits.add(
             t,
-            int(s),
+            Severity.of_rank(int(s)),
             ctx.evidence(row) + more_grants(int(count)),
             f"Policy {ctx.pol[row]} grants zone permissions on all zones of all accounts.",
             text[0].upper() + text[1:] + ".",
@@ -133,7 +138,7 @@ def sc_03(ctx: Ctx, r: Rule) -> Hits:
         share = len(used & granted) / len(granted)
         if share > ctx.th.zone_use_share and not unused_explicit:
             continue
-        sev = MEDIUM if zone_write[t] else LOW
+        sev = Severity.MEDIUM if zone_write[t] else Severity.LOW
         kept = sorted(used & granted)
         evidence = (
             f"granted {len(granted)} zone(s), used {len(used & granted)} in the last "
@@ -151,7 +156,7 @@ def sc_03(ctx: Ctx, r: Rule) -> Hits:
                 if kept
                 else "It used none of its zones: disable it or name the zones it needs."
             ),
-            ("restrict_zones", tuple(kept)) if kept else ("disable",),
+            RestrictZones(zones=tuple(kept)) if kept else Disable(),
         )
     return hits
 
@@ -201,13 +206,13 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
         parts = _split_plan(ctx, t, int(cover[t]))
         hits.add(
             t,
-            HIGH,
+            Severity.HIGH,
             "; ".join(reasons),
             "The token bundles many unrelated powers.",
             "Split it into one token per job ("
             + "; ".join(f"{label}: {join_names(names, 4)}" for label, names, _ in parts)
             + "), then delete this one.",
-            ("split", tuple((label, gids) for label, _, gids in parts)),
+            SplitToken(parts=tuple((label, gids) for label, _, gids in parts)),
         )
     return hits
 
@@ -284,13 +289,15 @@ def sc_05(ctx: Ctx, r: Rule) -> Hits:
         row = rows[0]
         hits.add(
             t,
-            MEDIUM,
+            Severity.MEDIUM,
             f"{group.name} served only "
             f"{join_names(sorted({f'{op.method} {op.path}' for op in ops.values()}), 4)}, "
             f"which {twin.name} also allows",
             f"The token never used {group.name} for anything {twin.name} cannot do.",
             f"Replace {group.name} with {twin.name} in policy {ctx.pol[row]}.",
-            ("replace_group", int(ctx.pol[row]), group.id, twin.id, twin.name),
+            DowngradeGroups.one(
+                int(ctx.pol[row]), GroupRef(group.id, group.name), GroupRef(twin.id, twin.name)
+            ),
             row=row,
             ctx=ctx,
         )
@@ -332,14 +339,14 @@ def sc_06(ctx: Ctx, r: Rule) -> Hits:
             if not ctx.eff[row] or code in seen or code in served.get(t, set()):
                 continue
             seen.add(code)
-            sev = MEDIUM if ctx.g_level[code] == L_WRITE else LOW
+            sev = Severity.MEDIUM if ctx.g_level[code] == L_WRITE else Severity.LOW
             hits.add(
                 t,
                 sev,
                 f"{ctx.evidence(row)}; no call in the last {ctx.th.usage_window_days} days used it",
                 f"{ctx.group_name(code)} served no observed request.",
                 f"Remove {ctx.group_name(code)} from policy {ctx.pol[row]}.",
-                ("remove_group", int(ctx.pol[row]), ctx.group_id(code)),
+                remove_group(ctx, int(ctx.pol[row]), ctx.group_id(code)),
                 row=row,
                 ctx=ctx,
             )
