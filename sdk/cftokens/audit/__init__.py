@@ -11,7 +11,8 @@
     audit.who_can("DNS Write", zone="example.com"); audit.explain(token_id)
     audit.to_html("audit-report.html"); audit.to_sarif("audit.sarif")
 
-Rules and their stable ids: :data:`RULES` (see ``rules.py``); profiles: :data:`PROFILES`.
+Rules and their stable ids: :data:`RULES` (the ``rules`` package, one module per family; listed
+in the repository's ``docs/rules.md``); profiles: :data:`PROFILES`.
 """
 
 from __future__ import annotations
