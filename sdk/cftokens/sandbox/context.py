@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from ..catalog.operations import OperationMatch
 from ..model.token import Token
@@ -69,8 +70,6 @@ class Request:
         self.path = path
         self.raw_query = raw_query
         if query is None:
-            from urllib.parse import parse_qsl
-
             query = parse_qsl(raw_query, keep_blank_values=True)
         self.query = query
         self.headers: Mapping[str, str] = headers or {}
