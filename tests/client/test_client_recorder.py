@@ -93,3 +93,50 @@ def test_no_secret_is_recorded_and_bad_arguments_are_refused(sb: Sandbox) -> Non
         cft.Recorder(max_rows=0)
     with pytest.raises(cft.InvalidInput, match=r"cftokens\.Recorder"):
         cft.Client(token="x" * 40, recorder=[])  # type: ignore[arg-type]
+
+
+def test_rows_follow_the_usage_schema_with_ip_and_actor(sb: Sandbox) -> None:
+    """Recorder rows have the usage table's columns, ip and actor included: the recorder's
+    ``ip=``/``actor=`` reach the audit's usage table, which has the same columns in order."""
+    from cftokens._usage import USAGE_COLUMNS
+    from cftokens.audit.usage import normalise_usage
+
+    created, zone = dns_token(sb)
+    recorder = cft.Recorder(clock=sb.clock.now, ip="198.51.100.7", actor="dns-sync job")
+    client = sb.client(token=created.secret, recorder=recorder)
+    client.dns_records.list(zone).collect()
+    (row,) = list(recorder)
+    assert tuple(row) == USAGE_COLUMNS
+    assert (row["ip"], row["actor"]) == ("198.51.100.7", "dns-sync job")
+    assert tuple(recorder.frame().columns) == USAGE_COLUMNS
+    assert str(recorder.frame()["ip"].dtype) == "string"
+    usage = normalise_usage(recorder)
+    assert tuple(usage.columns) == USAGE_COLUMNS
+    assert (usage["ip"].iloc[0], usage["actor"].iloc[0]) == ("198.51.100.7", "dns-sync job")
+    with pytest.raises(cft.InvalidInput, match="egress"):
+        cft.Recorder(ip="198.51.100.0/24")
+    with pytest.raises(cft.InvalidInput, match="actor must be text"):
+        cft.Recorder(actor=["job"])  # type: ignore[arg-type]
+
+
+def test_global_api_key_rows_name_the_email_that_used_it(sb: Sandbox) -> None:
+    """With the Global API Key the client records its email as each row's actor, so CFT-ID-01
+    names who still uses the key (not "unknown actor"); the key itself is never recorded."""
+    recorder = cft.Recorder(clock=sb.clock.now)
+    email = sb.user.email or ""
+    client = cft.Client(
+        api_key=sb.global_api_key,
+        email=email,
+        transport=sb.transport(),
+        recorder=recorder,
+        rate_limit=None,
+    )
+    client.zones.list().collect()
+    rows = list(recorder)
+    assert rows and {(r["auth"], r["actor"]) for r in rows} == {("api_key", email)}
+    assert sb.global_api_key.reveal() not in repr(rows) + recorder.frame().to_string()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = cft.audit(sb, usage=recorder, progress=False)
+    evidence = result.findings.loc[result.findings["rule_id"] == "CFT-ID-01", "evidence"]
+    assert len(evidence) == 1 and evidence.iloc[0].startswith(f"{email}: ")

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._text import printable
 from ..errors import CloudflareError, InvalidInput
+from .records import log_row
 
 if TYPE_CHECKING:
     from .core import Audit
@@ -265,7 +266,7 @@ async def collect_records(
                 return list(found or [])
 
             chunks = await gather(*(logs(a) for a in ids))
-            usage_rows = [_log_row(r) for chunk in chunks for r in chunk]
+            usage_rows = [log_row(r) for chunk in chunks for r in chunk]
         elif usage is not None and usage is not False:
             usage_rows = usage
     finally:
@@ -308,28 +309,6 @@ def _wire(token: Any) -> Any:
 
 def _getter(client: Any, account_id: str) -> Callable[[], Any]:
     return lambda: client.account(account_id).get()
-
-
-def _log_row(record: Any) -> dict[str, Any]:
-    """An Audit Logs v2 record (the client's flattened model or the raw dict) as a usage row."""
-    if isinstance(record, Mapping):
-        from .usage import _from_audit_logs
-
-        return _from_audit_logs([record])[0]
-    context = getattr(record, "actor_context", None)
-    return {
-        "time": record.time.isoformat() if getattr(record, "time", None) else None,
-        "token_id": getattr(record, "actor_token_id", None),
-        "method": getattr(record, "raw_method", None),
-        "path": getattr(record, "raw_uri", None),
-        "status": getattr(record, "raw_status_code", None),
-        "ip": getattr(record, "actor_ip", None),
-        "user_agent": getattr(record, "raw_user_agent", None),
-        "auth": context if context in ("api_key", "api_token") else "other",
-        "zone_id": getattr(record, "zone_id", None),
-        "account_id": getattr(record, "account_id", None),
-        "actor": getattr(record, "actor_email", None) or getattr(record, "actor_id", None),
-    }
 
 
 async def _try(awaitable: Awaitable[T]) -> tuple[T | None, Exception | None]:

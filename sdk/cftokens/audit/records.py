@@ -1,17 +1,20 @@
-"""Token records shared by the audit's modules: the inventory's rows as the API gave them
-(:func:`token_records`) and a token as the policy engine reads its grants
-(:func:`timeless_token`)."""
+"""Records shared by the audit's modules: the inventory's rows as the API gave them
+(:func:`token_records`), a token as the policy engine reads its grants
+(:func:`timeless_token`), and Audit Logs v2 records as usage rows (:func:`audit_log_rows`,
+:func:`log_row`; the row schema is :class:`cftokens._usage.UsageRow`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .._doc import expect
+from .._usage import UsageRow
 from ..model.directory import Account
 from ..model.token import Token
 from ._inventory import TokenRecord
 
-__all__ = ["timeless_token", "token_records"]
+__all__ = ["audit_log_rows", "log_row", "timeless_token", "token_records"]
 
 
 def token_records(
@@ -41,3 +44,54 @@ def timeless_token(payload: Mapping[str, Any]) -> Token:
         if k not in ("status", "not_before", "expires_on", "condition")
     }
     return Token.from_api(clean)
+
+
+def audit_log_rows(records: Iterable[Mapping[str, Any]]) -> list[UsageRow]:
+    """Cloudflare Audit Logs v2 records (``{"action", "actor", "raw", …}``) as usage rows; a
+    record or part of one that is not an object is :class:`~cftokens.InvalidInput` naming it."""
+    rows: list[UsageRow] = []
+    for i, rec in enumerate(records, start=1):
+        expect(rec, Mapping, f"usage[{i}]", "an Audit Logs v2 record (an object)")
+        actor, raw, action, zone, account = (
+            expect(rec.get(key) or {}, Mapping, f"usage[{i}].{key}", "an object")
+            for key in ("actor", "raw", "action", "zone", "account")
+        )
+        context = actor.get("context")
+        rows.append(
+            {
+                "time": action.get("time"),
+                "token_id": actor.get("token_id"),
+                "method": raw.get("method"),
+                "path": raw.get("uri"),
+                "operation_id": None,
+                "status": raw.get("status_code"),
+                "ip": actor.get("ip_address"),
+                "user_agent": raw.get("user_agent"),
+                "auth": context if context in ("api_key", "api_token") else "other",
+                "zone_id": zone.get("id"),
+                "account_id": account.get("id"),
+                "actor": actor.get("email") or actor.get("id"),
+            }
+        )
+    return rows
+
+
+def log_row(record: Any) -> UsageRow:
+    """An Audit Logs v2 record (the client's flattened model or the raw dict) as a usage row."""
+    if isinstance(record, Mapping):
+        return audit_log_rows([record])[0]
+    context = getattr(record, "actor_context", None)
+    return {
+        "time": record.time.isoformat() if getattr(record, "time", None) else None,
+        "token_id": getattr(record, "actor_token_id", None),
+        "method": getattr(record, "raw_method", None),
+        "path": getattr(record, "raw_uri", None),
+        "operation_id": None,
+        "status": getattr(record, "raw_status_code", None),
+        "ip": getattr(record, "actor_ip", None),
+        "user_agent": getattr(record, "raw_user_agent", None),
+        "auth": context if context in ("api_key", "api_token") else "other",
+        "zone_id": getattr(record, "zone_id", None),
+        "account_id": getattr(record, "account_id", None),
+        "actor": getattr(record, "actor_email", None) or getattr(record, "actor_id", None),
+    }

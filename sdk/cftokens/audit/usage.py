@@ -25,19 +25,20 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._doc import expect, http_status
+from .._doc import http_status
+from .._usage import USAGE_COLUMNS
 from ..catalog import operations
 from ..catalog.operations import Operation, OperationMatch, Target
 from ..errors import InvalidInput, describe, shown
 from ._compat import STR, as_frame, pandas
 from ._inventory import K_ALL_ZONES, K_ALL_ZONES_IN, K_ZONE, L_READ, S_ACCOUNT, S_USER, S_ZONE
-from .records import timeless_token
+from .records import audit_log_rows, log_row, timeless_token
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,20 +47,6 @@ if TYPE_CHECKING:
 
 __all__ = ["USAGE_COLUMNS", "UsageIndex", "normalise_usage"]
 
-USAGE_COLUMNS = (
-    "time",
-    "token_id",
-    "method",
-    "path",
-    "operation_id",
-    "status",
-    "ip",
-    "user_agent",
-    "auth",
-    "zone_id",
-    "account_id",
-    "actor",
-)
 _ALIASES = {
     "time": ("time", "timestamp", "at", "when", "ts"),
     "token_id": ("token_id", "token", "tokenid"),
@@ -99,33 +86,6 @@ def _auth(value: Any) -> str:
     return "other"
 
 
-def _from_audit_logs(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    rows = []
-    for i, rec in enumerate(records, start=1):
-        expect(rec, Mapping, f"usage[{i}]", "an Audit Logs v2 record (an object)")
-        actor, raw, action, zone, account = (
-            expect(rec.get(key) or {}, Mapping, f"usage[{i}].{key}", "an object")
-            for key in ("actor", "raw", "action", "zone", "account")
-        )
-        context = actor.get("context")
-        rows.append(
-            {
-                "time": action.get("time"),
-                "token_id": actor.get("token_id"),
-                "method": raw.get("method"),
-                "path": raw.get("uri"),
-                "status": raw.get("status_code"),
-                "ip": actor.get("ip_address"),
-                "user_agent": raw.get("user_agent"),
-                "auth": context if context in ("api_key", "api_token") else "other",
-                "zone_id": zone.get("id"),
-                "account_id": account.get("id"),
-                "actor": actor.get("email") or actor.get("id"),
-            }
-        )
-    return rows
-
-
 def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.DataFrame:
     """The usage table from a journal DataFrame, Audit Logs v2 records, or rows of dicts.
 
@@ -146,15 +106,13 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
         records = list(source)
         if records and not isinstance(records[0], Mapping) and hasattr(records[0], "raw_uri"):
             # the client's AuditLogRecord models (client.account(id).audit_logs.list())
-            from .collect import _log_row
-
-            records = [_log_row(r) for r in records]
+            records = [log_row(r) for r in records]
         if (
             records
             and isinstance(records[0], Mapping)
             and any(isinstance(records[0].get(k), Mapping) for k in ("actor", "raw", "action"))
         ):
-            frame = pd.DataFrame(_from_audit_logs(records))
+            frame = pd.DataFrame(audit_log_rows(records))
         else:
             for rec in records:
                 if not isinstance(rec, Mapping):

@@ -305,6 +305,7 @@ class Core:
                 status,
                 auth="api_token" if self.token is not None else "api_key",
                 user_agent=self.user_agent,
+                actor=self.email if self.token is None else None,
             )
         headers = response.headers
         context = {

@@ -12,45 +12,39 @@ its test suite), and the recorder holds one row per HTTP answer in the usage tab
     cft.audit(admin_client, usage=recorder)      # usage rules for the recorded token
 
 Rows carry ``token_id`` once it is known: pass ``token_id=`` or call ``client.tokens.verify()``
-(the recorder learns the id from the answer and fills it into earlier rows). Times come from
+(the recorder learns the id from the answer and fills it into earlier rows). ``ip=`` is the
+address the job sends from (its egress IP, when you know it: the audit proposes allowlists from
+it) and ``actor=`` who runs it; a client authenticating with the Global API Key records its
+email as the actor of each of its rows. Times come from
 ``clock`` (default: the wall clock; pass ``sandbox.clock.now`` against a sandbox). Paths are
 redacted like every log line; no header, body or secret is recorded.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._usage import USAGE_COLUMNS, UsageRow
 from ..catalog import operations
-from ..errors import InvalidInput, redact_uri
+from ..errors import InvalidInput, describe, redact_uri, shown
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["Recorder"]
 
-COLUMNS = (
-    "time",
-    "token_id",
-    "method",
-    "path",
-    "operation_id",
-    "status",
-    "user_agent",
-    "auth",
-    "zone_id",
-    "account_id",
-)
-
 
 class Recorder:
     """Records every request a client sends and its HTTP status (see the module docstring).
 
     ``max_rows`` bounds memory (the oldest rows are dropped first, and ``dropped`` counts
-    them). One recorder may serve several clients of the same token.
+    them). One recorder may serve several clients of the same token. Rows follow the usage
+    table's schema (:data:`cftokens.audit.usage.USAGE_COLUMNS`); ``ip`` and ``actor`` fill
+    those columns.
     """
 
     def __init__(
@@ -59,37 +53,62 @@ class Recorder:
         token_id: str | None = None,
         clock: Callable[[], datetime] | None = None,
         max_rows: int = 100_000,
+        ip: str | None = None,
+        actor: str | None = None,
     ):
         if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 1:
             raise InvalidInput(f"max_rows must be a positive integer, got {max_rows!r}")
         if clock is not None and not callable(clock):
             raise InvalidInput("clock must be a function returning an aware datetime")
+        if ip is not None:
+            try:
+                ip = str(ipaddress.ip_address(ip))
+            except ValueError:
+                raise InvalidInput(
+                    f"ip must be one IP address (the job's egress address), got {shown(ip)}"
+                ) from None
+        if actor is not None and not isinstance(actor, str):
+            raise InvalidInput(f"actor must be text (who runs the job), got {describe(actor)}")
         self.token_id = token_id
+        self.ip = ip
+        self.actor = actor
         self.max_rows = max_rows
         self.dropped = 0
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[UsageRow] = []
         self._lock = threading.Lock()
 
     # -- fed by the client ------------------------------------------------------------------
-    def record(self, method: str, path: str, status: int, *, auth: str, user_agent: str) -> None:
-        """Add one row (called by the client for every HTTP answer, retries included)."""
+    def record(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        auth: str,
+        user_agent: str,
+        actor: str | None = None,
+    ) -> None:
+        """Add one row (called by the client for every HTTP answer, retries included);
+        ``actor`` (the client's email with the Global API Key) wins over the recorder's."""
         clean = redact_uri(path.split("?", 1)[0])
         found = operations.find(method, clean)
         at = self._clock()
         if at.tzinfo is None:
             raise InvalidInput("the recorder's clock returned a naive datetime; return UTC times")
-        row = {
+        row: UsageRow = {
             "time": at.astimezone(UTC),
             "token_id": self.token_id,
             "method": method.upper(),
             "path": clean,
             "operation_id": found.operation.operation_id if found else None,
             "status": status,
+            "ip": self.ip,
             "user_agent": user_agent,
             "auth": auth,
             "zone_id": found.zone_id if found else None,
             "account_id": found.account_id if found else None,
+            "actor": actor or self.actor,
         }
         with self._lock:
             self._rows.append(row)
@@ -108,9 +127,9 @@ class Recorder:
                         row["token_id"] = token_id
 
     # -- reading ----------------------------------------------------------------------------
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[UsageRow]:
         with self._lock:
-            rows = [dict(row) for row in self._rows]
+            rows = [row.copy() for row in self._rows]
         return iter(rows)
 
     def __len__(self) -> int:
@@ -127,13 +146,14 @@ class Recorder:
         import pandas as pd
 
         rows = list(self)
-        frame = pd.DataFrame(rows, columns=list(COLUMNS))
+        frame = pd.DataFrame(rows, columns=list(USAGE_COLUMNS))
         frame["time"] = pd.to_datetime(frame["time"], utc=True)
         frame["status"] = frame["status"].astype("Int64")
         for column in ("method", "auth"):
             frame[column] = frame[column].astype("category")
-        for column in ("token_id", "path", "operation_id", "user_agent", "zone_id", "account_id"):
-            frame[column] = frame[column].astype("string")
+        for column in USAGE_COLUMNS:
+            if column not in ("time", "status", "method", "auth"):
+                frame[column] = frame[column].astype("string")
         return frame
 
     def __repr__(self) -> str:
