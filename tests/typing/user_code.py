@@ -129,3 +129,17 @@ async def audit_all_accounts(token: str) -> dict[str, int]:
 def run() -> None:
     """Entry point a user would write."""
     print(asyncio.run(audit_all_accounts("cfut_example")))
+
+
+def audit_the_sandbox_with_recorded_usage() -> cft.Audit:
+    """The audit takes a Sandbox (an AuditSource, without the audit importing the sandbox) and
+    a Recorder as usage; the recorder's rows have the usage table's columns."""
+    sb = cft.Sandbox.demo()
+    recorder = cft.Recorder(clock=sb.clock.now, ip="198.51.100.7", actor="nightly job")
+    sb.client(recorder=recorder).zones.list().collect()
+    for row in recorder:
+        assert_type(row["ip"], str | None)
+    audit = cft.audit(sb, usage=recorder, progress=False)
+    assert_type(audit, cft.Audit)
+    assert_type(audit.iter_findings(), list[cft.Finding])
+    return audit

@@ -23,17 +23,28 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, runtime_checkable
 
 from .._text import printable
+from ..client import AsyncClient, Client, Pager
 from ..errors import CloudflareError, InvalidInput
+from ..model.directory import Account, Zone
 from .records import log_row
 
 if TYPE_CHECKING:
     from .core import Audit
     from .profiles import Profile
+    from .suppressions import SuppressionSource
+    from .usage import UsageSource
 
-__all__ = ["AuditGapWarning", "audit", "audit_async", "collect_records"]
+__all__ = [
+    "AuditGapWarning",
+    "AuditSource",
+    "CollectedRecords",
+    "audit",
+    "audit_async",
+    "collect_records",
+]
 
 T = TypeVar("T")
 _DENIED_HINT = {
@@ -47,6 +58,24 @@ _DENIED_HINT = {
 
 class AuditGapWarning(UserWarning):
     """Part of the inventory could not be collected; see ``audit.gaps``."""
+
+
+class _Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@runtime_checkable
+class AuditSource(Protocol):
+    """What :func:`audit` needs of a source that is not a client (a :class:`~cftokens.Sandbox`):
+    its clock, the audit's ``now``, and a client of either kind for its bootstrap token. The
+    audit recognises one by these members, so it never imports the sandbox."""
+
+    @property
+    def clock(self) -> _Clock: ...
+
+    def client(self) -> Client: ...
+
+    def async_client(self) -> AsyncClient: ...
 
 
 class _Progress:
@@ -106,9 +135,19 @@ def _gap(
     )
 
 
-def _is_async(client: Any) -> bool:
-    from ..client import AsyncClient
+class CollectedRecords(TypedDict):
+    """What :func:`collect_records` gathered: the arguments of :meth:`Audit.from_records`."""
 
+    tokens: list[Mapping[str, Any]]
+    account_tokens: dict[str, list[Mapping[str, Any]]]
+    accounts: list[Account]
+    zones: list[Zone]
+    user: dict[str, Any] | None
+    usage: UsageSource | None
+    gaps: list[dict[str, Any]]
+
+
+def _is_async(client: object) -> bool:
     return isinstance(client, AsyncClient)
 
 
@@ -136,15 +175,15 @@ def _now_or_later(awaitable: Awaitable[T]) -> Awaitable[T]:
 
 
 async def collect_records(
-    client: Any,
+    client: Client | AsyncClient,
     *,
     accounts: Iterable[str] | None = None,
     include_user: bool = True,
-    usage: Any = None,
+    usage: bool | UsageSource | None = None,
     now: datetime | None = None,
     usage_days: int = 30,
     progress: bool = True,
-) -> dict[str, Any]:
+) -> CollectedRecords:
     """Everything :meth:`Audit.from_records` needs, fetched concurrently through ``client``
     (an :class:`~cftokens.AsyncClient`; a sync :class:`~cftokens.Client` is driven from worker
     threads). ``usage=True`` fetches Audit Logs v2 of each account for the last ``usage_days``.
@@ -166,7 +205,6 @@ async def collect_records(
             if hasattr(result, "collect"):
                 return await result.collect()
             return await result
-        from ..client import Pager
 
         def run() -> Any:
             value = fn()
@@ -302,7 +340,7 @@ async def collect_records(
     }
 
 
-def _wire(token: Any) -> Any:
+def _wire(token: Any) -> Mapping[str, Any]:
     """A listed token as a wire dict (an unreadable one is its payload already)."""
     return token if isinstance(token, Mapping) else token.to_api()
 
@@ -319,15 +357,15 @@ async def _try(awaitable: Awaitable[T]) -> tuple[T | None, Exception | None]:
 
 
 async def audit_async(
-    client: Any,
+    client: Client | AsyncClient | AuditSource,
     *,
     accounts: Iterable[str] | None = None,
     include_user: bool = True,
-    usage: Any = None,
+    usage: bool | UsageSource | None = None,
     now: datetime | None = None,
     progress: bool = True,
     profile: str | Profile = "baseline",
-    suppressions: Any = None,
+    suppressions: SuppressionSource | None = None,
 ) -> Audit:
     """``await``-able :func:`audit`, for code already inside an event loop (Jupyter,
     JupyterLite): ``audit = await cft.audit_async(client, usage=..., now=...)``.
@@ -369,13 +407,11 @@ async def audit_async(
 
 def _source(
     client: Any, now: datetime | None, *, sync: bool = False
-) -> tuple[Any, datetime | None]:
-    """The client to collect with, and the audit's clock: a Sandbox gives its bootstrap
-    client (a sync one when ``sync``) and its own clock (unless ``now`` is given)."""
-    from ..client import AsyncClient, Client
-    from ..sandbox import Sandbox
-
-    if isinstance(client, Sandbox):
+) -> tuple[Client | AsyncClient, datetime | None]:
+    """The client to collect with, and the audit's clock: a Sandbox (an :class:`AuditSource`)
+    gives its bootstrap client (a sync one when ``sync``) and its own clock (unless ``now`` is
+    given)."""
+    if isinstance(client, AuditSource) and not isinstance(client, AsyncClient | Client):
         now = client.clock.now() if now is None else now
         client = client.client() if sync else client.async_client()
     if not isinstance(client, AsyncClient | Client):
@@ -387,15 +423,15 @@ def _source(
 
 
 def audit(
-    client: Any,
+    client: Client | AsyncClient | AuditSource,
     *,
     accounts: Iterable[str] | None = None,
     include_user: bool = True,
-    usage: Any = None,
+    usage: bool | UsageSource | None = None,
     now: datetime | None = None,
     progress: bool = True,
     profile: str | Profile = "baseline",
-    suppressions: Any = None,
+    suppressions: SuppressionSource | None = None,
 ) -> Audit:
     """Audit every token ``client`` can see.
 

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .access import AccessFrame, AccessIndex
+    from .suppressions import SuppressionSource
+    from .usage import UsageSource
 
 __all__ = [
     "EXIT_FINDINGS",
@@ -84,10 +86,10 @@ class Audit:
         accounts: Sequence[Account] = (),
         zones: Sequence[Zone] = (),
         user: Mapping[str, Any] | None = None,
-        usage: Any = None,
+        usage: UsageSource | None = None,
         now: datetime | None = None,
         profile: str | Profile = "baseline",
-        suppressions: Sequence[Suppression] | str | Path | None = None,
+        suppressions: SuppressionSource | None = None,
         gaps: Sequence[Mapping[str, Any]] = (),
         source: str = "records",
     ):
@@ -128,10 +130,10 @@ class Audit:
         accounts: Iterable[Mapping[str, Any] | Account] = (),
         zones: Iterable[Mapping[str, Any] | Zone] = (),
         user: Mapping[str, Any] | None = None,
-        usage: Any = None,
+        usage: UsageSource | None = None,
         now: datetime | None = None,
         profile: str | Profile = "baseline",
-        suppressions: Sequence[Suppression] | str | Path | None = None,
+        suppressions: SuppressionSource | None = None,
         gaps: Sequence[Mapping[str, Any]] = (),
     ) -> Audit:
         """An offline audit from API dicts.
@@ -185,8 +187,8 @@ class Audit:
         self,
         *,
         profile: str | Profile | None = None,
-        suppressions: Sequence[Suppression] | str | Path | None = None,
-        usage: Any = None,
+        suppressions: SuppressionSource | None = None,
+        usage: UsageSource | None = None,
         now: datetime | None = None,
     ) -> Audit:
         """The same inventory audited again with another profile, suppressions, usage or clock."""

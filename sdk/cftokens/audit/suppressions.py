@@ -37,7 +37,13 @@ from ..errors import InvalidInput, describe, shown
 from ._compat import pandas
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import pandas as pd
+
+    SuppressionSource: TypeAlias = "Sequence[Suppression | Mapping[str, Any]] | str | Path"
+    """Suppressions given to an audit: :class:`Suppression` objects or dicts (validated like a
+    suppressions file), or the path of a YAML/JSON suppressions file."""
 
 __all__ = [
     "MAX_DAYS",

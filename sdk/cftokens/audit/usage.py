@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +41,15 @@ from ._inventory import K_ALL_ZONES, K_ALL_ZONES_IN, K_ZONE, L_READ, S_ACCOUNT, 
 from .records import audit_log_rows, log_row, timeless_token
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import pandas as pd
+
+    from ..client.models import AuditLogRecord
+
+    UsageSource: TypeAlias = "pd.DataFrame | Iterable[Mapping[str, Any]] | Iterable[AuditLogRecord]"
+    """A usage source: the sandbox journal or a usage table (a DataFrame), Audit Logs v2
+    records (dicts or the client's models), a :class:`~cftokens.Recorder`, or flat row dicts."""
 
     from ._context import Ctx, DirectoryIndex
 
@@ -86,7 +94,7 @@ def _auth(value: Any) -> str:
     return "other"
 
 
-def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.DataFrame:
+def normalise_usage(source: UsageSource, directory: DirectoryIndex | None = None) -> pd.DataFrame:
     """The usage table from a journal DataFrame, Audit Logs v2 records, or rows of dicts.
 
     Accepts: a DataFrame (the sandbox journal or an already normalised table; common column
@@ -103,7 +111,7 @@ def normalise_usage(source: Any, directory: DirectoryIndex | None = None) -> pd.
     if isinstance(source, pd.DataFrame):
         frame = source
     else:
-        records = list(source)
+        records: list[Any] = list(source)
         if records and not isinstance(records[0], Mapping) and hasattr(records[0], "raw_uri"):
             # the client's AuditLogRecord models (client.account(id).audit_logs.list())
             records = [log_row(r) for r in records]
