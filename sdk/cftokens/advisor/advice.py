@@ -18,6 +18,7 @@ from ..model.terraform import to_terraform
 from ..model.token import TokenSpec
 from .intents import Intent, Unmapped
 from .requirements import Element
+from .verify import verify
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -285,7 +286,6 @@ class Advice:
         """Create the token in a sandbox, replay every intent (expected allowed) and a sample
         of near misses (expected denied); a DataFrame of outcomes.
         See :func:`cftokens.advisor.verify.verify`."""
-        from .verify import verify
 
         return verify(self, sandbox, **kwargs)
 

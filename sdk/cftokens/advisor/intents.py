@@ -39,6 +39,7 @@ from ..catalog.operations import Operation, OperationMatch, Target, normalise_pa
 from ..errors import InvalidInput, UnknownPermissionGroup, describe, shown
 from ..model._util import is_id
 from ..model.directory import Directory
+from .clientmap import describe_method, intent_of_method
 
 __all__ = [
     "FREE_OPERATIONS",
@@ -285,8 +286,6 @@ def _display(value: Any) -> str:
     if isinstance(value, OperationMatch):
         return f"{value.method} {value.path}"
     if callable(value):
-        from .clientmap import describe_method
-
         try:
             return describe_method(value)
         except InvalidInput:
@@ -330,8 +329,6 @@ class _Resolver:
         if isinstance(raw, tuple) and len(raw) == 2 and all(isinstance(x, str) for x in raw):
             raw = f"{raw[0]} {raw[1]}"
         if callable(raw) and not isinstance(raw, str):
-            from .clientmap import intent_of_method
-
             return [
                 (IntentKind.CLIENT_METHOD, method, normalise_path(template))
                 for method, template in intent_of_method(raw)

@@ -38,6 +38,7 @@ from .intents import Intent, Overrides, Unmapped, resolve_intents
 from .requirements import Element, _Context, _options, _with_request
 from .resolve import _as_directory, _ids
 from .solver import solve
+from .usage import usage_requests
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -292,8 +293,6 @@ def _needed_intents(
         and (isinstance(needed[0], Mapping) or hasattr(needed[0], "raw_method"))
     )
     if rows_like:
-        from .usage import usage_requests
-
         token_id = token.id if isinstance(token, Token) else None
         usage = usage_requests(needed, token_id=token_id)
         needed = list(usage.intents)

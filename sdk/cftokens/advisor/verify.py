@@ -42,7 +42,7 @@ from .intents import Intent
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .core import Advice
+    from .advice import Advice
 
 __all__ = ["verify"]
 

@@ -22,7 +22,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from . import emit, field
+from ..errors import CloudflareError, InvalidInput
+from . import UsageError, emit, field
 
 FORMATS = ("html", "json", "csv", "sarif", "parquet")
 EXIT_CODES = """\
@@ -99,7 +100,6 @@ def register(subparsers: Any) -> None:
 
 
 def _format(args: argparse.Namespace) -> str:
-    from . import UsageError
 
     if args.format:
         return str(args.format)
@@ -125,7 +125,6 @@ def _progress(args: argparse.Namespace) -> bool:
 
 def _collect(args: argparse.Namespace) -> Any:
     from ..audit import Audit
-    from . import UsageError
 
     if args.terraform:
         return Audit.from_terraform(
@@ -192,13 +191,10 @@ def run(args: argparse.Namespace) -> int:
     from ..audit import Severity
     from ..audit.collect import AuditGapWarning
     from ..audit.core import EXIT_FINDINGS, EXIT_INCOMPLETE
-    from ..errors import CloudflareError, InvalidInput
 
     fmt = _format(args)
     fail_on = Severity.parse(args.fail_on) if args.fail_on else None
     if args.suppressions and not Path(args.suppressions).is_file():
-        from . import UsageError
-
         raise UsageError(f"--suppressions {args.suppressions}: no such file")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditGapWarning)  # gaps are printed below

@@ -13,7 +13,7 @@ import argparse
 from typing import Any
 
 from ..catalog import operations, permission_groups, templates
-from . import emit
+from . import UsageError, emit
 
 
 def register(subparsers: Any) -> None:
@@ -44,7 +44,6 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the chosen catalogue."""
-    from . import UsageError
 
     if args.match and args.what != "operations":
         args.what = "operations"

@@ -38,7 +38,8 @@ from typing import Any
 
 from .._text import csv_rows
 from ..errors import InvalidInput, require_extra
-from . import emit
+from ..model._util import parse_datetime
+from . import UsageError, emit
 
 __all__ = ["register", "run"]
 
@@ -131,7 +132,6 @@ def _write_private(path: str, text: str) -> None:
 def _read_private(path: str) -> str | None:
     """The text of ``path`` (None when it does not exist), opened with ``O_NOFOLLOW``: a
     symbolic link is refused, never read through."""
-    from . import UsageError
 
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -150,7 +150,6 @@ def _read_private(path: str) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``cftokens sandbox ACTION``."""
-    from . import UsageError
 
     if getattr(args, "action", None) != "serve":
         raise UsageError("choose an action: cftokens sandbox serve [--port 8787] …")
@@ -186,8 +185,6 @@ def run(args: argparse.Namespace) -> int:
     faults = Faults.parse(args.faults) if args.faults else None
     rate_limit = RateLimit.parse(args.rate_limit)
     if args.now:
-        from ..model._util import parse_datetime
-
         start = parse_datetime(args.now, "--now")
         assert start is not None
         clock = Clock(start)
@@ -266,36 +263,34 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_writable(flag: str, path: str) -> None:
     """Raise UsageError unless ``path`` can be created or replaced."""
-    from . import UsageError as error
-
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.islink(path):
-        raise error(
+        raise UsageError(
             f"{flag} {path} is a symbolic link; refusing to write through it: remove the link "
             "or choose another file name"
         )
     if os.path.isdir(path):
-        raise error(f"{flag} {path} is a folder; give a file name")
+        raise UsageError(f"{flag} {path} is a folder; give a file name")
     if not os.path.isdir(folder):
-        raise error(f"{flag} {path}: the folder {folder} does not exist; create it first")
+        raise UsageError(f"{flag} {path}: the folder {folder} does not exist; create it first")
     if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise error(f"{flag} {path}: not writable; choose a path you may write to")
+        raise UsageError(f"{flag} {path}: not writable; choose a path you may write to")
 
 
 def _check_port(host: str, port: int) -> None:
     """Raise UsageError when ``host:port`` cannot be listened on (in use, not permitted…)."""
-    from . import UsageError as error
-
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as exc:
-        raise error(f"--host {host}: {exc.strerror}; give an address such as 127.0.0.1") from None
+        raise UsageError(
+            f"--host {host}: {exc.strerror}; give an address such as 127.0.0.1"
+        ) from None
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
             probe.bind(address)
         except OSError as exc:
-            raise error(
+            raise UsageError(
                 f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); choose another "
                 "--port or stop the program using it"
             ) from None
@@ -317,7 +312,6 @@ def _append_attendees(path: str, rows: list[list[str]]) -> int:
     """Write the attendee CSV (0600): earlier rows of the same file are kept, so adding
     attendees to a reopened ``--db`` never loses the tokens handed out before. Returns how many
     earlier rows were kept."""
-    from . import UsageError
 
     earlier: list[list[str]] = []
     text = _read_private(path)

@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import emit
+from .._text import printable as plain
+from . import UsageError, emit
 
 FORMATS = ("table", "json", "sarif")
 
@@ -84,8 +85,6 @@ def _format(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     """Scan, print or write, apply the gate."""
     from ..leak import DEFAULT_MAX_SIZE, scan
-    from ..leak.text import plain
-    from . import UsageError
 
     if args.fail_on == "live" and not args.verify:
         raise UsageError("--fail-on live needs --verify (without it liveness is unknown)")

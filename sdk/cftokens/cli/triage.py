@@ -26,7 +26,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import emit
+from .._text import printable as plain
+from ..model.secret import Secret
+from . import UsageError, emit
 
 
 def register(subparsers: Any) -> None:
@@ -66,8 +68,6 @@ _SECRET_FILE_MAX = 4096  # a secret (or one NAME=value line) is far shorter
 
 
 def _read_secret(name: str) -> Any:
-    from ..model.secret import Secret
-    from . import UsageError
 
     try:
         # read no further than the limit: --secret-file /dev/zero or an endless pipe stops here
@@ -98,7 +98,6 @@ def _read_secret(name: str) -> Any:
 
 
 def _admin(args: argparse.Namespace) -> Any:
-    from . import UsageError
 
     if args.sandbox:
         from ..sandbox import Sandbox
@@ -116,7 +115,6 @@ def _admin(args: argparse.Namespace) -> Any:
 
 
 def _table(frame: Any, columns: list[str], limit: int = 20) -> str:
-    from ..leak.text import plain
 
     if frame.empty:
         return "  (none)"
@@ -134,8 +132,6 @@ def _table(frame: Any, columns: list[str], limit: int = 20) -> str:
 def run(args: argparse.Namespace) -> int:
     """Triage, print, report, contain."""
     from ..leak import triage
-    from ..leak.text import plain
-    from . import UsageError
 
     if (args.roll or args.disable or args.delete) and not args.yes:
         raise UsageError("a containment step changes the token for every caller: add --yes")

@@ -15,9 +15,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..advisor import least_privilege_from_usage
+from ..audit import Audit
+from ..client import Client
 from ..errors import CloudflareError, InvalidInput
 from ..model import CreatedToken, Directory, Token, TokenSpec
 from ..policy import check_token
+from ..sandbox import Sandbox
 from .access import access, compare, inside_window, intended
 
 __all__ = ["Exercise", "lesson", "workshop"]
@@ -82,9 +86,6 @@ class _Context:
     """The API, directory and clock the checks read (a Sandbox, a Client, or an Audit)."""
 
     def __init__(self, source: Any, now: datetime | None, clock: str):
-        from ..audit import Audit
-        from ..client import Client
-        from ..sandbox import Sandbox
 
         self.sandbox: Sandbox | None = source if isinstance(source, Sandbox) else None
         self.audit: Audit | None = source if isinstance(source, Audit) else None
@@ -435,7 +436,6 @@ def _lesson_4(ctx: _Context) -> Exercise:
 
 def _lesson_5(ctx: _Context) -> Exercise:
     def truth() -> tuple[Token, Any]:
-        from ..advisor import least_privilege_from_usage
 
         assert ctx.sandbox is not None
         production = ctx.directory.account("Acme Production")
@@ -527,13 +527,10 @@ def lesson(
     ``now``: the exercise's clock (default: the sandbox's). ``zone``: the zone lessons 1 and 3
     work on (their ``OTHER_ZONE`` and ``ZONE`` parameters).
     """
-    from ..audit import Audit
-    from ..sandbox import Sandbox
 
     if not isinstance(number, int) or not 1 <= number <= 6:
         raise InvalidInput(f"lessons 1 to 6 have an exercise; got {number!r}")
     wants = {4: (Audit,), 5: (Sandbox,), 6: (Sandbox,), 2: (Sandbox,), 3: (Sandbox,)}
-    from ..client import Client
 
     allowed: tuple[type, ...] = wants.get(number, (Sandbox, Client))
     if not isinstance(source, allowed):
@@ -727,7 +724,6 @@ def _workshop_4(ctx: _Context) -> Exercise:
 
 def _workshop_5(ctx: _Context) -> Exercise:
     def truth() -> tuple[Token, Any]:
-        from ..advisor import least_privilege_from_usage
 
         production = ctx.directory.account("Acme Production")
         tokens = ctx.client.account(production.id).tokens
@@ -835,8 +831,6 @@ def workshop(number: int, client: Any, *, now: datetime | None = None) -> Exerci
     Sandbox. ``now``: the notebook's clock (the sandbox's; on a trainer's server, the wall
     clock when the notebook started).
     """
-    from ..client import Client
-    from ..sandbox import Sandbox
 
     if number not in _WORKSHOP:
         raise InvalidInput(f"the workshop has exercises 1 to 6; got {number!r}")

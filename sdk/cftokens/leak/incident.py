@@ -12,12 +12,11 @@ import html
 import json
 import os
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .. import __version__
 from ..audit.report import write_atomic
-
-if TYPE_CHECKING:
-    from .responder import Triage
+from .responder import Triage
 
 __all__ = ["report_dict", "report_html", "report_json"]
 
@@ -55,7 +54,6 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 
 def report_dict(t: Triage) -> dict[str, Any]:
     """Everything in the report, JSON-ready."""
-    from .. import __version__
 
     v = t.verification
     replacement = t.replacement

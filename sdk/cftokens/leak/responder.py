@@ -34,7 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
+from ..detect import fingerprint_of
 from ..errors import CloudflareError, InvalidInput, PermissionDenied
+from ..model._util import parse_datetime
 from ..model.secret import Secret
 from .verify import Verification, Verifier
 
@@ -88,8 +90,6 @@ def _aware(value: datetime | str | None, name: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        from ..model._util import parse_datetime
-
         parsed = parse_datetime(value, name)
         assert parsed is not None
         return parsed
@@ -823,7 +823,6 @@ def _py(value: Any) -> datetime:
 
 
 def _fingerprint(secret: Secret) -> str:
-    from ..detect import fingerprint_of
 
     return fingerprint_of(secret.reveal())
 

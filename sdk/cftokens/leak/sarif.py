@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..audit.report import sarif_log
 from ..detect import KINDS
-
-if TYPE_CHECKING:
-    from .scanner import ScanResult
+from .scanner import ScanResult
 
 __all__ = ["scan_sarif"]
 

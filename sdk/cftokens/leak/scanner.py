@@ -40,14 +40,15 @@ from typing import IO, TYPE_CHECKING, Any
 
 from attrs import evolve, field, frozen
 
+from .. import __version__
+from .._text import printable as plain
 from ..detect import KINDS, RawHit, detect, fingerprint_of
 from ..errors import InvalidInput
 from ..model.secret import Secret
+from .verify import Verifier, verifier_of
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from .verify import Verifier
 
 __all__ = ["DEFAULT_MAX_SIZE", "Hit", "ScanResult", "Skipped", "scan"]
 
@@ -590,8 +591,6 @@ def scan(
         bytes=scanner.bytes,
     )
     if verify is not False and verify is not None:
-        from .verify import verifier_of
-
         result = result.verify(verifier_of(verify), account=account)
     return result
 
@@ -762,7 +761,6 @@ class ScanResult:
 
     def table(self, *, width: int = 100) -> str:
         """A plain-text table for a terminal (control characters in paths are neutralised)."""
-        from .text import plain
 
         headers = ["location", "kind", "confidence", "fingerprint"]
         if self.verified:
@@ -812,7 +810,6 @@ class ScanResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Versioned, JSON-ready: hits, skipped paths and totals (no secret)."""
-        from .. import __version__
 
         return {
             "schema": "cftokens.scan/1",

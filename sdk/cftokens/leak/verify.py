@@ -31,6 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
+from ..client import Client
+from ..client._limits import RateLimit, RateLimiter
+from ..client._protocol import DEFAULT_BASE_URL
 from ..errors import (
     APIError,
     AuthenticationError,
@@ -79,8 +82,6 @@ class Verifier:
         timeout: float = 10.0,
         environ: Mapping[str, str] | None = None,
     ):
-        from ..client._limits import RateLimit, RateLimiter
-        from ..client._protocol import DEFAULT_BASE_URL
 
         env = os.environ if environ is None else environ
         if sandbox is not None:
@@ -94,7 +95,6 @@ class Verifier:
         self._cache: dict[str, Verification] = {}
 
     def _client(self, **auth: Any) -> Any:
-        from ..client import Client
 
         client = Client(
             base_url=self.base_url,

@@ -8,7 +8,7 @@ import html
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from attrs import evolve, field, frozen
 
@@ -25,13 +25,11 @@ from ._util import (
     token_id,
 )
 from .condition import Condition, IPNetwork, parse_network
+from .directory import Directory
 from .policy import Effect, Policy
 from .resources import ResourceKind
 from .secret import Secret
 from .terraform import write as write_terraform
-
-if TYPE_CHECKING:
-    from .directory import Directory
 
 __all__ = ["CreatedToken", "SpecSummary", "Token", "TokenSpec", "TokenStatus", "VerifyResult"]
 

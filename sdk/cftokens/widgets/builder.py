@@ -26,6 +26,7 @@ from typing import Any
 
 import ipywidgets as w  # type: ignore[import-untyped]
 
+from ..advisor.advice import audit_spec
 from ..catalog import permission_groups, templates
 from ..catalog.groups import PermissionGroup
 from ..errors import CloudflareError, InvalidInput, UnknownPermissionGroup
@@ -472,7 +473,6 @@ class TokenBuilder:
         self._render()
 
     def _risks(self, spec: TokenSpec) -> list[str]:
-        from ..advisor.advice import audit_spec
 
         warnings = list(spec.summary(self.directory).warnings)
         try:
