@@ -230,3 +230,51 @@ def test_error_messages_and_urls_are_redacted_when_built() -> None:
     error = cft.APIError(f"refused {leaked}", url=f"https://h/{leaked}")
     assert leaked not in str(error) and leaked not in error.url
     assert leaked not in str(cft.InvalidInput(f"bad value {leaked!r}"))
+
+
+def resources_of(client: cft.Client | cft.AsyncClient, account: str) -> list[object]:
+    """Every resource object a client hands out, for the user and for one account."""
+    scope = client.account(account)
+    return [
+        client.tokens,
+        client.tokens.permission_groups,
+        client.permission_groups,
+        client.accounts,
+        client.zones,
+        client.dns_records,
+        client.user,
+        scope,
+        scope.tokens,
+        scope.tokens.permission_groups,
+        scope.audit_logs,
+    ]
+
+
+@settings(max_examples=20, deadline=None)
+@given(secret=secrets_, key=st.booleans())
+def test_resource_reprs_name_the_resource_and_client_never_a_secret(secret: str, key: bool) -> None:
+    """`client.tokens` shows `<Tokens of Client(base_url='…')>`, an account's resources their
+    account; no repr of a resource (nor of the client, str or repr) holds the credential."""
+    assume(secret not in BASELINE)
+    auth: dict[str, Any] = (
+        {"api_key": secret, "email": "ana@example.com"} if key else {"token": secret}
+    )
+    account = f"{7:032x}"
+    base = "https://api.cloudflare.com/client/v4"
+    for make in (cft.Client, cft.AsyncClient):
+        client = make(**auth)
+        name = make.__name__
+        prefix = "Async" if make is cft.AsyncClient else ""
+        objects = resources_of(client, account)
+        texts = [repr(o) for o in objects] + [str(o) for o in objects]
+        assert texts[0] == f"<{prefix}Tokens of {name}(base_url={base!r})>"
+        assert repr(client.user) == f"<{prefix}UserResource of {name}(base_url={base!r})>"
+        assert repr(client.account(account).tokens) == (
+            f"<{prefix}Tokens of account {account!r} on {name}(base_url={base!r})>"
+        )
+        assert repr(client.account(account)) == (
+            f"<{prefix}AccountScope of account {account!r} on {name}(base_url={base!r})>"
+        )
+        for text in [*texts, repr(client), str(client)]:
+            assert secret not in text
+            assert "object at 0x" not in text

@@ -304,15 +304,25 @@ class AsyncClient(ClientBase):
 
 
 class _Resource:
-    def __init__(self, client: AsyncClient):
+    """A part of the API reached through ``client`` (for one account when ``account_id``)."""
+
+    def __init__(self, client: AsyncClient, account_id: str | None = None):
         self._client = client
+        self._account_id = account_id
+
+    def __repr__(self) -> str:
+        # the client's base_url (checked free of credentials) and the account id, never the
+        # token: ``<Tokens of account '…' on Client(base_url='…')>``
+        client = f"{type(self._client).__name__}(base_url={self._client.base_url!r})"
+        where = f"account {self._account_id!r} on " if self._account_id else ""
+        return f"<{type(self).__name__} of {where}{client}>"
 
 
 class AsyncPermissionGroups(_Resource):
     """``client.tokens.permission_groups``: the groups a token of this owner may use."""
 
     def __init__(self, client: AsyncClient, calls: _calls.TokenCalls):
-        super().__init__(client)
+        super().__init__(client, calls.account_id)
         self._calls = calls
 
     def list(
@@ -331,7 +341,7 @@ class AsyncTokens(_Resource):
     (``client.account(id).tokens``)."""
 
     def __init__(self, client: AsyncClient, account_id: str | None):
-        super().__init__(client)
+        super().__init__(client, account_id)
         self._calls = _calls.TokenCalls(client._core, account_id)
         self.permission_groups = AsyncPermissionGroups(client, self._calls)
 
@@ -430,8 +440,7 @@ class AsyncAuditLogs(_Resource):
     """``client.account(id).audit_logs``: Cloudflare Audit Logs v2 of one account."""
 
     def __init__(self, client: AsyncClient, account_id: str):
-        super().__init__(client)
-        self._account_id = account_id
+        super().__init__(client, account_id)
 
     def list(
         self,
@@ -464,7 +473,7 @@ class AsyncAccountScope(_Resource):
     """``client.account(id)``: the account's tokens and audit logs."""
 
     def __init__(self, client: AsyncClient, account_id: str):
-        super().__init__(client)
+        super().__init__(client, account_id)
         self.id = account_id
         self.tokens = AsyncTokens(client, account_id)
         self.audit_logs = AsyncAuditLogs(client, account_id)
@@ -472,9 +481,6 @@ class AsyncAccountScope(_Resource):
     async def get(self) -> Account:
         """The account itself."""
         return await self._client._execute(_calls.account_get(self.id))
-
-    def __repr__(self) -> str:
-        return f"<AsyncAccountScope {self.id}>"
 
 
 class AsyncZones(_Resource):

@@ -288,15 +288,25 @@ class Client(ClientBase):
 
 
 class _Resource:
-    def __init__(self, client: Client):
+    """A part of the API reached through ``client`` (for one account when ``account_id``)."""
+
+    def __init__(self, client: Client, account_id: str | None = None):
         self._client = client
+        self._account_id = account_id
+
+    def __repr__(self) -> str:
+        # the client's base_url (checked free of credentials) and the account id, never the
+        # token: ``<Tokens of account '…' on Client(base_url='…')>``
+        client = f"{type(self._client).__name__}(base_url={self._client.base_url!r})"
+        where = f"account {self._account_id!r} on " if self._account_id else ""
+        return f"<{type(self).__name__} of {where}{client}>"
 
 
 class PermissionGroups(_Resource):
     """``client.tokens.permission_groups``: the groups a token of this owner may use."""
 
     def __init__(self, client: Client, calls: _calls.TokenCalls):
-        super().__init__(client)
+        super().__init__(client, calls.account_id)
         self._calls = calls
 
     def list(
@@ -315,7 +325,7 @@ class Tokens(_Resource):
     (``client.account(id).tokens``)."""
 
     def __init__(self, client: Client, account_id: str | None):
-        super().__init__(client)
+        super().__init__(client, account_id)
         self._calls = _calls.TokenCalls(client._core, account_id)
         self.permission_groups = PermissionGroups(client, self._calls)
 
@@ -401,8 +411,7 @@ class AuditLogs(_Resource):
     """``client.account(id).audit_logs``: Cloudflare Audit Logs v2 of one account."""
 
     def __init__(self, client: Client, account_id: str):
-        super().__init__(client)
-        self._account_id = account_id
+        super().__init__(client, account_id)
 
     def list(
         self,
@@ -435,7 +444,7 @@ class AccountScope(_Resource):
     """``client.account(id)``: the account's tokens and audit logs."""
 
     def __init__(self, client: Client, account_id: str):
-        super().__init__(client)
+        super().__init__(client, account_id)
         self.id = account_id
         self.tokens = Tokens(client, account_id)
         self.audit_logs = AuditLogs(client, account_id)
@@ -443,9 +452,6 @@ class AccountScope(_Resource):
     def get(self) -> Account:
         """The account itself."""
         return self._client._execute(_calls.account_get(self.id))
-
-    def __repr__(self) -> str:
-        return f"<AccountScope {self.id}>"
 
 
 class Zones(_Resource):
