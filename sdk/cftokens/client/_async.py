@@ -308,13 +308,13 @@ class _Resource:
 
     def __init__(self, client: AsyncClient, account_id: str | None = None):
         self._client = client
-        self._account_id = account_id
+        self._owner = account_id
 
     def __repr__(self) -> str:
         # the client's base_url (checked free of credentials) and the account id, never the
         # token: ``<Tokens of account '…' on Client(base_url='…')>``
         client = f"{type(self._client).__name__}(base_url={self._client.base_url!r})"
-        where = f"account {self._account_id!r} on " if self._account_id else ""
+        where = f"account {self._owner!r} on " if self._owner else ""
         return f"<{type(self).__name__} of {where}{client}>"
 
 
@@ -441,6 +441,7 @@ class AsyncAuditLogs(_Resource):
 
     def __init__(self, client: AsyncClient, account_id: str):
         super().__init__(client, account_id)
+        self._account_id = account_id
 
     def list(
         self,
