@@ -15,6 +15,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from .errors import RENAMED as _RENAMED
 from .errors import (
     AmbiguousPermissionGroup,
     APIError,
@@ -31,15 +32,16 @@ from .errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    RequestTimedOut,
     ScopeMismatch,
     ServerError,
-    Timeout,
     TransportError,
     UnexpectedResponse,
     UnknownOperation,
     UnknownPermissionGroup,
     UnknownTemplate,
 )
+from .errors import renamed as _renamed
 
 __version__ = "0.1.0"
 
@@ -175,6 +177,8 @@ if TYPE_CHECKING:  # pragma: no cover
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        if name in _RENAMED:  # cftokens.Timeout: a deprecated alias (DeprecationWarning)
+            return _renamed(__name__, name)
         if name in _SUBMODULES:  # cftokens.model etc. before anything imported them
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'cftokens' has no attribute {name!r}")
@@ -225,6 +229,7 @@ __all__ = [
     "Policy",
     "RateLimited",
     "Recorder",
+    "RequestTimedOut",
     "Resource",
     "ResourceKind",
     "RightSize",
@@ -237,7 +242,6 @@ __all__ = [
     "Severity",
     "SpecSummary",
     "Template",
-    "Timeout",
     "Token",
     "TokenBuilder",
     "TokenSpec",

@@ -12,7 +12,7 @@
     ├── MissingExtra (ImportError)         a feature's optional dependencies are not installed
     ├── ClientClosed (RuntimeError)        a closed client was used again
     ├── TransportError                     the request never got an HTTP answer
-    │   ├── Timeout
+    │   ├── RequestTimedOut                no answer in time (formerly ``Timeout``)
     │   └── ConnectError
     ├── MaybeCreated                       POST /tokens failed ambiguously: a token may exist
     ├── MaybeRolled                        PUT …/value failed ambiguously: a new secret may exist
@@ -31,11 +31,15 @@ token secret or an ``Authorization`` header: error bodies are redacted before th
 a value echoed from input is shown through :func:`shown` (redacted, then cut), and every
 message and ``url`` passes through :func:`redact` when the error is built, so a secret given in
 the wrong place (an id, an e-mail, a base URL) is never printed back.
+
+Renamed errors keep their old name for one release, as a deprecated alias that warns
+(:class:`DeprecationWarning`) when used: ``Timeout`` is now :class:`RequestTimedOut`.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -56,9 +60,9 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "RateLimited",
+    "RequestTimedOut",
     "ScopeMismatch",
     "ServerError",
-    "Timeout",
     "TransportError",
     "UnexpectedResponse",
     "UnknownOperation",
@@ -266,8 +270,14 @@ class TransportError(CloudflareError):
         self.url = redact(url)
 
 
-class Timeout(TransportError):
-    """The request timed out; raise ``timeout=`` or retry later."""
+class RequestTimedOut(TransportError):
+    """The request got no answer in time; raise ``timeout=`` or retry later.
+
+    Named so that it cannot be confused with ``httpx.Timeout``, the timeout *setting* a
+    client takes as ``timeout=``: this is the *error* raised when that time ran out. It was
+    called ``Timeout``: that name still works for one more release, with a
+    :class:`DeprecationWarning`.
+    """
 
 
 class ConnectError(TransportError):
@@ -418,3 +428,27 @@ class UnexpectedResponse(APIError):
     def __init__(self, message: str, *, excerpt: str = "", **kwargs: Any):
         super().__init__(message, **kwargs)
         self.excerpt = excerpt
+
+
+#: Errors renamed, kept one release under their old name: old name -> new name.
+RENAMED = {"Timeout": "RequestTimedOut"}
+
+
+def renamed(module: str, name: str) -> type[CloudflareError]:
+    """The error an old ``name`` of ``module`` stands for, with a :class:`DeprecationWarning`
+    naming the new one (for the modules' ``__getattr__``); AttributeError for other names."""
+    new = RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    warnings.warn(
+        f"{module}.{name} is deprecated and will be removed in the next release: use "
+        f"{module}.{new} (the same class)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    error: type[CloudflareError] = globals()[new]
+    return error
+
+
+def __getattr__(name: str) -> type[CloudflareError]:
+    return renamed(__name__, name)

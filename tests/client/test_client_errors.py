@@ -278,3 +278,36 @@ def test_7003_for_an_unknown_object_id_is_not_called_a_missing_route(make_client
         client.tokens.get(TOKEN_ID)
     assert "was not found" in str(info.value) and "no such route" not in str(info.value)
     assert "invalid?." not in str(info.value)
+
+
+def test_timeout_is_renamed_request_timed_out_with_deprecated_aliases() -> None:
+    """`cftokens.Timeout` and `cftokens.errors.Timeout` (also via `from … import`) are the
+    renamed RequestTimedOut for one release, each use warning where the user wrote it."""
+    import cftokens.errors
+
+    with pytest.warns(
+        DeprecationWarning, match=r"cftokens\.Timeout is deprecated.*cftokens\.RequestTimedOut"
+    ) as caught:
+        old = cft.Timeout
+    assert old is cft.RequestTimedOut
+    assert caught[0].filename == __file__
+    with pytest.warns(
+        DeprecationWarning, match=r"cftokens\.errors\.Timeout .*cftokens\.errors\.RequestTimedOut"
+    ):
+        assert cftokens.errors.Timeout is cft.RequestTimedOut
+    with pytest.warns(DeprecationWarning, match="RequestTimedOut") as caught:
+        from cftokens.errors import Timeout
+    assert Timeout is cft.RequestTimedOut
+    assert caught[0].filename == __file__
+    assert issubclass(cft.RequestTimedOut, cft.TransportError)
+    assert "Timeout" not in cft.__all__ and "Timeout" not in cftokens.errors.__all__
+    assert "RequestTimedOut" in cft.__all__
+    with pytest.raises(AttributeError, match="no attribute 'Timeouts'"):
+        cftokens.errors.Timeouts  # noqa: B018
+    with pytest.raises(AttributeError, match="no attribute 'Timeouts'"):
+        cft.Timeouts  # noqa: B018
+
+
+def test_the_new_name_warns_nothing(recwarn: pytest.WarningsRecorder) -> None:
+    assert cft.RequestTimedOut.__name__ == "RequestTimedOut"
+    assert not [w for w in recwarn if issubclass(w.category, DeprecationWarning)]

@@ -103,8 +103,12 @@ def test_server_error_after_all_retries_is_a_server_error(make_client):
 
 
 def test_connect_errors_and_timeouts_are_typed(make_client):
-    """Transport failures raise ConnectError or Timeout (TransportError), never httpx errors."""
-    for exc, kind in ((httpx.ConnectError, cft.ConnectError), (httpx.ReadTimeout, cft.Timeout)):
+    """Transport failures raise ConnectError or RequestTimedOut (TransportError), never httpx
+    errors."""
+    for exc, kind in (
+        (httpx.ConnectError, cft.ConnectError),
+        (httpx.ReadTimeout, cft.RequestTimedOut),
+    ):
         client = make_client(fail_with(exc), max_retries=1)
         with pytest.raises(kind) as info:
             client.user.get()

@@ -33,8 +33,8 @@ from ..errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    RequestTimedOut,
     ServerError,
-    Timeout,
     TransportError,
     UnexpectedResponse,
     redact,
@@ -507,7 +507,7 @@ class Core:
         unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
         url = self.url(call.path)
         if isinstance(exc, httpx.TimeoutException):
-            error: TransportError = Timeout(
+            error: TransportError = RequestTimedOut(
                 f"{call.target()} timed out ({name}: {detail}). The API did not answer in time: "
                 "raise timeout= or try again later.",
                 method=call.method,
