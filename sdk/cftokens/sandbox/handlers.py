@@ -23,8 +23,6 @@ from .validate import (
     query_int,
 )
 
-Handler = Callable[[Call], dict[str, Any]]
-
 VERIFY_MESSAGES = {
     "active": "This API Token is valid and active",
     "disabled": "This API Token is disabled",
