@@ -31,9 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from ..client import Client
-from ..client._limits import RateLimit, RateLimiter
-from ..client._protocol import DEFAULT_BASE_URL
 from ..errors import (
     APIError,
     AuthenticationError,
@@ -82,6 +79,10 @@ class Verifier:
         timeout: float = 10.0,
         environ: Mapping[str, str] | None = None,
     ):
+        # The client loads when a secret is first verified: a scan without verification (the
+        # pre-commit hook) does not pay for it.
+        from ..client._limits import RateLimit, RateLimiter
+        from ..client._protocol import DEFAULT_BASE_URL
 
         env = os.environ if environ is None else environ
         if sandbox is not None:
@@ -95,6 +96,7 @@ class Verifier:
         self._cache: dict[str, Verification] = {}
 
     def _client(self, **auth: Any) -> Any:
+        from ..client import Client
 
         client = Client(
             base_url=self.base_url,
