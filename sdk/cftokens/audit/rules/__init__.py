@@ -6,7 +6,7 @@ Rule ids are stable (reports, suppressions and CI gates refer to them). Each rul
 docstring is its rationale; :data:`RULES` holds the metadata (title, default severity, family,
 whether it needs usage data, help text for reports and SARIF), in catalogue order.
 
-Notation (as in the catalogue): E(T) the token's effective grants (from the policy engine's
+Notation (as in docs/rules.md): E(T) the token's effective grants (from the policy engine's
 semantics: allows not removed by a deny), G(T) its groups, W(T) its write-level groups.
 """
 

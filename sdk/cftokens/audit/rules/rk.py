@@ -36,7 +36,7 @@ from .base import (
 
 
 def _rk_scope(ctx: Ctx) -> npt.NDArray[np.bool_]:
-    """Grant rows the RK rules judge ("Scope of the RK rules" in the catalogue).
+    """Grant rows the RK rules judge (their scope; each RK rule in docs/rules.md refers here).
 
     Baseline: rows on a wildcard (all zones of an account, all zones, all accounts), account
     groups on an account, user groups on the user (like account groups on an account, they
