@@ -1,0 +1,185 @@
+"""What every step is (:class:`Step`, :class:`BodyStep`, :class:`GroupRef`) and the helpers
+that edit a token's PUT body."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self
+
+from attrs import frozen
+
+from ...model.resources import (
+    ACCOUNT_PREFIX,
+    ALL_ZONES_KEY,
+    ZONE_PREFIX,
+)
+
+if TYPE_CHECKING:
+    from ..remediation import FixPlan, Names
+
+PLACEHOLDER_PREFIX = "REPLACE-WITH-"
+_LIST_LIMIT = 6
+
+
+def join(items: list[str] | tuple[str, ...], limit: int = _LIST_LIMIT) -> str:
+    """``a, b and c`` (``… and N more`` past ``limit``)."""
+    items = list(dict.fromkeys(items))
+    if len(items) > limit:
+        return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+@frozen
+class GroupRef:
+    """A permission group by id, with the name people read."""
+
+    id: str
+    name: str
+
+    def wire(self) -> dict[str, str]:
+        return {"id": self.id, "name": self.name}
+
+
+class Step:
+    """One step of a fix. ``describe()`` is the line of the numbered list."""
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Edit the token's PUT body in place and return it (unchanged here: a step that is a
+        request of its own does not edit the body)."""
+        return body
+
+    def merge(self, plan: FixPlan) -> None:
+        """Join a token's plan as one of the fixes its findings propose."""
+        raise TypeError(f"{type(self).__name__} is a step of a planned fix, not a rule's fix")
+
+    def named(self, names: Names) -> Self:
+        """This step with its groups and resources named for people (ids stay in the body)."""
+        return self
+
+    def brief(self) -> str:
+        """A few words for a one-line summary of the fix."""
+        return self.describe()
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """``REPLACE-WITH-…`` values this step needs from you."""
+        return ()
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+class BodyStep(Step):
+    """A step that edits the token's PUT body. Unless it says otherwise, it joins a plan as an
+    edit of the token's grants (each equal edit once; left out when usage data decides the
+    grants)."""
+
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def merge(self, plan: FixPlan) -> None:
+        plan.edit(self)
+
+
+# -- body editing --------------------------------------------------------------------------------
+
+
+def allow_policies(body: dict[str, Any], policies: tuple[int, ...] | None) -> list[dict[str, Any]]:
+    out = []
+    for index, policy in enumerate(body.get("policies") or [], start=1):
+        if policies is not None and index not in policies:
+            continue
+        if policy.get("effect", "allow") == "allow":
+            out.append(policy)
+    return out
+
+
+def strip_group(body: dict[str, Any], gid: str, policies: tuple[int, ...] | None = None) -> None:
+    for policy in allow_policies(body, policies):
+        policy["permission_groups"] = [
+            g for g in policy.get("permission_groups") or [] if g.get("id") != gid
+        ]
+
+
+def grant_group(body: dict[str, Any], group: GroupRef, resources: dict[str, Any]) -> None:
+    """Allow ``group`` on ``resources``: in the allow policy naming exactly those resources
+    (appended when there is none)."""
+    for policy in body.setdefault("policies", []):
+        if policy.get("effect", "allow") == "allow" and policy.get("resources") == resources:
+            groups = policy.setdefault("permission_groups", [])
+            if all(g.get("id") != group.id for g in groups):
+                groups.append(group.wire())
+            return
+    body["policies"].append(
+        {"effect": "allow", "permission_groups": [group.wire()], "resources": resources}
+    )
+
+
+def resources_for(spec: tuple[str, tuple[str, ...]]) -> dict[str, Any]:
+    """The wire resources of a rule's narrowing target (``("zones", ids)``, …)."""
+    what, ids = spec
+    if what == "zones":
+        return {ZONE_PREFIX + z: "*" for z in ids}
+    if what == "accounts":
+        return {ACCOUNT_PREFIX + a: "*" for a in ids}
+    if what == "all_zones_of":
+        return {ACCOUNT_PREFIX + a: {ALL_ZONES_KEY: "*"} for a in ids}
+    raise ValueError(what)
+
+
+def drop_empty(body: dict[str, Any]) -> None:
+    """Remove policies left with no group or no resource."""
+    body["policies"] = [
+        p for p in body.get("policies") or [] if p.get("permission_groups") and p.get("resources")
+    ]
+
+
+_SERVER_FIELDS = ("id", "issued_on", "modified_on", "last_used_on", "value", "terraform_address")
+
+
+def token_body(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a token's API dict without the fields the server sets (a PUT or POST body)."""
+    body = {k: copy.deepcopy(v) for k, v in payload.items() if k not in _SERVER_FIELDS}
+    body.setdefault("name", payload.get("name", ""))
+    body.setdefault("policies", [])
+    return body
+
+
+def policy_at(body: dict[str, Any], index: int) -> dict[str, Any] | None:
+    """Policy ``index`` (1-based, as findings number them) of a body, or None."""
+    policies = body.get("policies") or []
+    if 1 <= index <= len(policies):
+        policy: dict[str, Any] = policies[index - 1]
+        return policy
+    return None
+
+
+def last_use(last_used: str | None) -> str:
+    """``last used 2026-11-01`` or ``never used``."""
+    return f"last used {last_used[:10]}" if last_used else "never used"
+
+
+def placeholders_in(value: Any) -> tuple[str, ...]:
+    """Every ``REPLACE-WITH-…`` string inside a JSON-like value."""
+    found: list[str] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, str):
+            if PLACEHOLDER_PREFIX in item:
+                found.append(item)
+        elif isinstance(item, Mapping):
+            for k, v in item.items():
+                walk(k)
+                walk(v)
+        elif isinstance(item, list | tuple):
+            for v in item:
+                walk(v)
+
+    walk(value)
+    return tuple(dict.fromkeys(found))
