@@ -12,11 +12,13 @@ import html
 import json
 import os
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..audit.report import write_atomic
-from .responder import Triage
+
+if TYPE_CHECKING:  # the responder imports this module when it writes a report
+    from .responder import Triage
 
 __all__ = ["report_dict", "report_html", "report_json"]
 

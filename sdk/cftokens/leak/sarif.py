@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..audit.report import sarif_log
 from ..detect import KINDS
-from .scanner import ScanResult
+
+if TYPE_CHECKING:  # the scanner imports this module when it writes SARIF
+    from .scanner import ScanResult
 
 __all__ = ["scan_sarif"]
 

@@ -13,6 +13,7 @@ from typing import Any
 from attrs import evolve, field, frozen
 
 from ..errors import InvalidInput, shown
+from ._terraform import write as write_terraform
 from ._util import (
     FrozenDict,
     check_id,
@@ -29,7 +30,6 @@ from .directory import Directory
 from .policy import Effect, Policy
 from .resources import ResourceKind
 from .secret import Secret
-from .terraform import write as write_terraform
 
 __all__ = ["CreatedToken", "SpecSummary", "Token", "TokenSpec", "TokenStatus", "VerifyResult"]
 
