@@ -15,7 +15,7 @@ window and the status; anything not in it is gone after the update. Review it, k
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ from ..model.directory import Directory
 from ..model.policy import Effect
 from ..model.resources import Resource, ResourceKind, Scope
 from ..model.token import CreatedToken, Token, TokenSpec
-from ..policy import effective_grants, evaluate, evaluate_request
+from ..policy import EffectiveGrant, effective_grants, evaluate, evaluate_request
 from .advice import Advice, Grant, _group, _resource_wire, _tuple
 from .assemble import assemble
 from .choose import _element_key, _element_label
@@ -301,6 +301,173 @@ def _needed_intents(
     )
 
 
+def _as_token(token: Token | TokenSpec | CreatedToken | Mapping[str, Any]) -> Token | TokenSpec:
+    """The token to right-size, from any of the forms :func:`rightsize` accepts."""
+    if isinstance(token, CreatedToken):
+        token = token.token
+    if isinstance(token, Mapping):
+        token = Token.from_api(token) if "id" in token else TokenSpec.from_api(token)
+    if not isinstance(token, Token | TokenSpec):
+        raise InvalidInput(
+            f"rightsize() takes a Token, a TokenSpec or a token's API dict, got "
+            f"{type(token).__name__}; read the token first with client.tokens.get(token_id)"
+        )
+    return token
+
+
+def _not_held_reason(
+    intent: Intent,
+    opts: frozenset[Element],
+    why: str,
+    probe: TokenSpec,
+    grants_now: Sequence[EffectiveGrant],
+    directory: Directory | None,
+    user: str | None,
+) -> str:
+    """Why the token cannot keep a grant for ``intent``: right-sizing never adds one."""
+    reason = why or "the token holds none of the groups it accepts there"
+    if opts:
+        today = evaluate_request(
+            probe, intent.method, intent.path, directory=directory, user=user
+        ).reason
+        reason = (
+            f"the token does not allow it today ({today}); right-sizing never adds a "
+            "grant: use least_privilege for a new token"
+        )
+        nested = any(g.resource.kind is ResourceKind.ALL_ZONES_IN for g in grants_now)
+        if intent.zone_id and intent.account_id is None and nested:
+            reason += (
+                "; the token grants on all zones of an account, and the zone's account "
+                "is unknown: pass directory="
+            )
+    return reason
+
+
+def _held_requirements(
+    resolved: Sequence[Intent],
+    ctx: _Context,
+    probe: TokenSpec,
+    grants_now: Sequence[EffectiveGrant],
+    *,
+    directory: Directory | None,
+    user: str | None,
+) -> tuple[list[frozenset[Element]], list[Intent], list[Unmapped]]:
+    """``(requirements, needing, missing)``: for each intent, the grants the token already
+    holds that allow it; the intents it does not allow today go to ``missing``."""
+    held_atoms: dict[str, list[Resource]] = {}
+    for grant in grants_now:
+        held_atoms.setdefault(grant.group_id, []).append(grant.resource)
+
+    requirements: list[frozenset[Element]] = []
+    needing: list[Intent] = []
+    missing: list[Unmapped] = []
+    for intent in resolved:
+        if intent.source == "free":
+            continue
+        opts, why = _options(intent, ctx)
+        usable = {e for e in opts if _held(probe, _group(e[0]), e[1], directory)}
+        if not usable and intent.target.value in ("none", "user"):
+            # A path naming no resource: any resource the token holds the group on will do.
+            for wanted in intent.groups:
+                if wanted.scope in (Scope.ZONE, Scope.ACCOUNT):
+                    usable.update((wanted.id, atom) for atom in held_atoms.get(wanted.id, ()))
+        if not usable:
+            reason = _not_held_reason(intent, opts, why, probe, grants_now, directory, user)
+            missing.append(Unmapped(intent=intent.text, reason=_with_request(intent, reason)))
+            continue
+        requirements.append(frozenset(usable))
+        needing.append(intent)
+    return requirements, needing, missing
+
+
+Removal = tuple[int, str, str, PermissionGroup | None, Resource, str]
+
+
+def _removed(
+    token: Token | TokenSpec,
+    grants_now: Sequence[EffectiveGrant],
+    grants: Sequence[Grant],
+    directory: Directory | None,
+) -> list[Removal]:
+    """What goes away: (policy, effect, action, group, resource, why) for each grant the
+    right-sized token no longer has, and each deny and dead allow of the old policies."""
+    removed: list[Removal] = []
+    kept = {(g.group.id, g.resource) for g in grants}
+    for grant in grants_now:
+        if (grant.group_id, grant.resource) not in kept:
+            removed.append(_removal(grant, grants, directory))
+    effective = {(g.group_id, g.resource) for g in grants_now}
+    for index, policy in enumerate(token.policies, start=1):
+        for ref in policy.permission_groups:
+            named = permission_groups.by_id(ref.id)
+            for atom in policy.resources:
+                if policy.effect is Effect.DENY:
+                    removed.append(
+                        (
+                            index,
+                            "deny",
+                            "remove",
+                            named,
+                            atom,
+                            "no longer needed: the new grants name exact resources",
+                        )
+                    )
+                elif (ref.id, atom) not in effective:
+                    removed.append(
+                        (index, "allow", "remove", named, atom, "grants nothing effective today")
+                    )
+    return removed
+
+
+def _removal(
+    grant: EffectiveGrant, grants: Sequence[Grant], directory: Directory | None
+) -> Removal:
+    """How one grant the token no longer holds goes: downgraded, narrowed or removed."""
+    group = permission_groups.by_id(grant.group_id)
+    narrowed = [
+        g.resource
+        for g in grants
+        if g.group.id == grant.group_id and _narrower(grant.resource, g.resource, directory)
+    ]
+    read = permission_groups.twin(group, Level.READ) if group is not None else None
+    downgraded = [
+        g.resource
+        for g in grants
+        if read is not None
+        and read != group
+        and g.group.id == read.id
+        and (g.resource == grant.resource or _narrower(grant.resource, g.resource, directory))
+    ]
+    if downgraded and read is not None and group is not None:
+        where = ", ".join(r.describe(directory) for r in downgraded)
+        return (
+            grant.policy_index,
+            "allow",
+            "downgrade",
+            group,
+            grant.resource,
+            f"replaced by {read.name} on {where}: the needed intents only read",
+        )
+    if narrowed:
+        where = ", ".join(r.describe(directory) for r in narrowed)
+        return (
+            grant.policy_index,
+            "allow",
+            "narrow",
+            group,
+            grant.resource,
+            f"narrowed to {where}: the only ones the needed intents touch",
+        )
+    return (
+        grant.policy_index,
+        "allow",
+        "remove",
+        group,
+        grant.resource,
+        "no needed intent requires it",
+    )
+
+
 def rightsize(
     token: Token | TokenSpec | CreatedToken | Mapping[str, Any],
     needed: Any,
@@ -330,15 +497,7 @@ def rightsize(
 
     The IP condition, validity window, status and name are kept as they are.
     """
-    if isinstance(token, CreatedToken):
-        token = token.token
-    if isinstance(token, Mapping):
-        token = Token.from_api(token) if "id" in token else TokenSpec.from_api(token)
-    if not isinstance(token, Token | TokenSpec):
-        raise InvalidInput(
-            f"rightsize() takes a Token, a TokenSpec or a token's API dict, got "
-            f"{type(token).__name__}; read the token first with client.tokens.get(token_id)"
-        )
+    token = _as_token(token)
     if account_id is not None and not is_id(account_id):
         raise InvalidInput(
             f"account_id must be an account id (32 hex characters), got {account_id!r}"
@@ -368,43 +527,9 @@ def rightsize(
         directory=directory,
         allow_broad_scope=False,
     )
-    held_atoms: dict[str, list[Resource]] = {}
-    for grant in grants_now:
-        held_atoms.setdefault(grant.group_id, []).append(grant.resource)
-
-    requirements: list[frozenset[Element]] = []
-    needing: list[Intent] = []
-    missing: list[Unmapped] = []
-    for intent in resolved:
-        if intent.source == "free":
-            continue
-        opts, why = _options(intent, ctx)
-        usable = {e for e in opts if _held(probe, _group(e[0]), e[1], directory)}
-        if not usable and intent.target.value in ("none", "user"):
-            # A path naming no resource: any resource the token holds the group on will do.
-            for wanted in intent.groups:
-                if wanted.scope in (Scope.ZONE, Scope.ACCOUNT):
-                    usable.update((wanted.id, atom) for atom in held_atoms.get(wanted.id, ()))
-        if not usable:
-            reason = why or "the token holds none of the groups it accepts there"
-            if opts:
-                today = evaluate_request(
-                    probe, intent.method, intent.path, directory=directory, user=user
-                ).reason
-                reason = (
-                    f"the token does not allow it today ({today}); right-sizing never adds a "
-                    "grant: use least_privilege for a new token"
-                )
-                nested = any(g.resource.kind is ResourceKind.ALL_ZONES_IN for g in grants_now)
-                if intent.zone_id and intent.account_id is None and nested:
-                    reason += (
-                        "; the token grants on all zones of an account, and the zone's account "
-                        "is unknown: pass directory="
-                    )
-            missing.append(Unmapped(intent=intent.text, reason=_with_request(intent, reason)))
-            continue
-        requirements.append(frozenset(usable))
-        needing.append(intent)
+    requirements, needing, missing = _held_requirements(
+        resolved, ctx, probe, grants_now, directory=directory, user=user
+    )
     if not requirements:
         raise InvalidInput(
             f"token {token.name!r} allows none of the needed intents, so nothing would be "
@@ -425,82 +550,7 @@ def rightsize(
     chosen = set(solution.chosen)
     policies, grants = assemble(chosen, needing, requirements)
 
-    # What goes away.
-    removed: list[tuple[int, str, str, PermissionGroup | None, Resource, str]] = []
-    kept = {(g.group.id, g.resource) for g in grants}
-    for grant in grants_now:
-        if (grant.group_id, grant.resource) in kept:
-            continue
-        group = permission_groups.by_id(grant.group_id)
-        narrowed = [
-            g.resource
-            for g in grants
-            if g.group.id == grant.group_id and _narrower(grant.resource, g.resource, directory)
-        ]
-        read = permission_groups.twin(group, Level.READ) if group is not None else None
-        downgraded = [
-            g.resource
-            for g in grants
-            if read is not None
-            and read != group
-            and g.group.id == read.id
-            and (g.resource == grant.resource or _narrower(grant.resource, g.resource, directory))
-        ]
-        if downgraded and read is not None and group is not None:
-            where = ", ".join(r.describe(directory) for r in downgraded)
-            removed.append(
-                (
-                    grant.policy_index,
-                    "allow",
-                    "downgrade",
-                    group,
-                    grant.resource,
-                    f"replaced by {read.name} on {where}: the needed intents only read",
-                )
-            )
-        elif narrowed:
-            where = ", ".join(r.describe(directory) for r in narrowed)
-            removed.append(
-                (
-                    grant.policy_index,
-                    "allow",
-                    "narrow",
-                    group,
-                    grant.resource,
-                    f"narrowed to {where}: the only ones the needed intents touch",
-                )
-            )
-        else:
-            removed.append(
-                (
-                    grant.policy_index,
-                    "allow",
-                    "remove",
-                    group,
-                    grant.resource,
-                    "no needed intent requires it",
-                )
-            )
-    effective = {(g.group_id, g.resource) for g in grants_now}
-    for index, policy in enumerate(token.policies, start=1):
-        for ref in policy.permission_groups:
-            named = permission_groups.by_id(ref.id)
-            for atom in policy.resources:
-                if policy.effect is Effect.DENY:
-                    removed.append(
-                        (
-                            index,
-                            "deny",
-                            "remove",
-                            named,
-                            atom,
-                            "no longer needed: the new grants name exact resources",
-                        )
-                    )
-                elif (ref.id, atom) not in effective:
-                    removed.append(
-                        (index, "allow", "remove", named, atom, "grants nothing effective today")
-                    )
+    removed = _removed(token, grants_now, grants, directory)
     status = token.status
     spec = TokenSpec(
         name=token.name or "token",
