@@ -12,8 +12,8 @@ import cftokens as cft
 
 
 @pytest.fixture(scope="module")
-def world() -> dict[str, Any]:
-    sb = cft.Sandbox.demo()
+def world(demo_company: cft.Sandbox) -> dict[str, Any]:
+    sb = demo_company.copy()
     client = sb.client()
     directory = client.directory()
     return {

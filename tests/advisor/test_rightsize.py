@@ -158,10 +158,12 @@ def test_user_tag_comes_from_the_token() -> None:
     ]
 
 
-def test_apply_updates_the_token_in_a_sandbox() -> None:
+def test_apply_updates_the_token_in_a_sandbox(
+    demo: cft.Sandbox,
+) -> None:
     """apply() PUTs the new spec through a client; the sandbox then allows the needed call and
     refuses what was removed."""
-    with cft.Sandbox.demo() as sb:
+    with demo as sb:
         directory = sb.directory()
         account = directory.accounts[0]
         zone, other = directory.zones_of(account.id)[:2]

@@ -14,10 +14,10 @@ from cftokens.advisor.usage import least_privilege_from_usage, usage_requests
 
 
 @pytest.fixture(scope="module")
-def used() -> Iterator[tuple[cft.Sandbox, cft.Directory, str, str, str]]:
+def used(demo_company: cft.Sandbox) -> Iterator[tuple[cft.Sandbox, cft.Directory, str, str, str]]:
     """A demo sandbox where a wide DNS token listed, read and created records in one zone,
     listed zones, and was refused a Workers call."""
-    sb = cft.Sandbox.demo()
+    sb = demo_company.copy()
     directory = sb.directory()
     account = directory.accounts[0]
     zone = directory.zones_of(account.id)[0]

@@ -13,9 +13,9 @@ from cftokens.advisor import least_privilege
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[cft.Sandbox]:
+def sandbox(demo_company: cft.Sandbox) -> Iterator[cft.Sandbox]:
     """The demo company."""
-    with cft.Sandbox.demo() as sb:
+    with demo_company.copy() as sb:
         yield sb
 
 

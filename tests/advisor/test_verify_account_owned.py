@@ -33,9 +33,11 @@ def _admin(sb: cft.Sandbox, account_id: str) -> cft.Secret:
         return client.tokens.create(spec).secret
 
 
-def test_account_owned_advice_verifies_with_an_admin_token() -> None:
+def test_account_owned_advice_verifies_with_an_admin_token(
+    demo_company: cft.Sandbox,
+) -> None:
     """With token= holding Account API Tokens Write, the trial token is account-owned."""
-    sb = cft.Sandbox.demo(rate_limit=None)
+    sb = demo_company.copy(rate_limit=None)
     advice, account_id = _account_advice(sb)
     proof = advice.verify(sb, token=_admin(sb, account_id))
     assert proof.attrs["all_ok"]
@@ -46,9 +48,11 @@ def test_account_owned_advice_verifies_with_an_admin_token() -> None:
     assert (journal.loc[journal["token_id"] == created, "owner_type"] == "account").all()
 
 
-def test_without_an_admin_token_the_refusal_says_why() -> None:
+def test_without_an_admin_token_the_refusal_says_why(
+    demo_company: cft.Sandbox,
+) -> None:
     """The demo's bootstrap token cannot create account tokens: a clear InvalidInput."""
-    sb = cft.Sandbox.demo(rate_limit=None)
+    sb = demo_company.copy(rate_limit=None)
     advice, _ = _account_advice(sb)
     with pytest.raises(cft.InvalidInput, match="refused to create the advised token"):
         advice.verify(sb)

@@ -35,8 +35,8 @@ def _summary(audit: Any) -> tuple[Any, ...]:
 
 
 @pytest.fixture(scope="module")
-def expected() -> tuple[Any, ...]:
-    sb = cft.Sandbox.demo()
+def expected(demo_company: cft.Sandbox) -> tuple[Any, ...]:
+    sb = demo_company.copy()
     with pytest.warns(UserWarning, match="could not collect"):
         return _summary(
             cft.audit(sb.client(), usage=sb.journal, now=sb.clock.now(), progress=False)
@@ -49,10 +49,10 @@ def test_the_probe_sees_that_threads_cannot_start(no_threads: list[str]) -> None
 
 
 def test_audit_in_a_running_loop_without_threads(
-    no_threads: list[str], expected: tuple[Any, ...]
+    demo: cft.Sandbox, no_threads: list[str], expected: tuple[Any, ...]
 ) -> None:
     """cft.audit called inside a running event loop collects in turn, in the caller's thread."""
-    sb = cft.Sandbox.demo()
+    sb = demo
 
     async def cell() -> Any:  # a notebook cell: the kernel's loop is running
         return cft.audit(sb.client(), usage=sb.journal, now=sb.clock.now(), progress=False)
@@ -65,11 +65,11 @@ def test_audit_in_a_running_loop_without_threads(
 
 @pytest.mark.parametrize("source", ["client", "sandbox", "async_client"])
 def test_await_audit_async_without_threads(
-    no_threads: list[str], expected: tuple[Any, ...], source: str
+    demo: cft.Sandbox, no_threads: list[str], expected: tuple[Any, ...], source: str
 ) -> None:
     """`await cft.audit_async(...)` gives the same audit from a Client, a Sandbox or an
     AsyncClient, without a thread."""
-    sb = cft.Sandbox.demo()
+    sb = demo
     client = {"client": sb.client, "sandbox": lambda: sb, "async_client": sb.async_client}[source]()
 
     async def cell() -> Any:
@@ -82,20 +82,21 @@ def test_await_audit_async_without_threads(
 
 
 def test_audit_outside_a_loop_without_threads(
-    no_threads: list[str], expected: tuple[Any, ...]
+    demo: cft.Sandbox, no_threads: list[str], expected: tuple[Any, ...]
 ) -> None:
     """A script in Pyodide: cft.audit(sandbox) works without a thread."""
-    sb = cft.Sandbox.demo()
+    sb = demo
     with pytest.warns(UserWarning, match="could not collect"):
         audit = cft.audit(sb, usage=sb.journal, progress=False)
     assert _summary(audit) == expected
 
 
 def test_an_async_client_in_a_running_loop_without_threads_says_to_await(
+    demo: cft.Sandbox,
     no_threads: list[str],
 ) -> None:
     """No thread, a running loop and an AsyncClient: the error says to await audit_async."""
-    sb = cft.Sandbox.demo()
+    sb = demo
 
     async def cell() -> Any:
         return cft.audit(sb.async_client(), progress=False)

@@ -16,17 +16,21 @@ def _audit_here(sb: cft.Sandbox) -> list[warnings.WarningMessage]:
     return [w for w in caught if issubclass(w.category, AuditGapWarning)]
 
 
-def test_gap_warning_names_the_callers_file() -> None:
+def test_gap_warning_names_the_callers_file(
+    demo_company: cft.Sandbox,
+) -> None:
     """A gap in the demo company (Acme Web's tokens) warns at this test file's line."""
-    sb = cft.Sandbox.demo(rate_limit=None)
+    sb = demo_company.copy(rate_limit=None)
     caught = _audit_here(sb)
     assert caught, "the demo company's deliberate gap should warn"
     assert all(w.filename == __file__ for w in caught)
 
 
-def test_gap_warning_names_the_caller_inside_a_running_loop() -> None:
+def test_gap_warning_names_the_caller_inside_a_running_loop(
+    demo_company: cft.Sandbox,
+) -> None:
     """Inside a running event loop (as in Jupyter) the warning still names the caller."""
-    sb = cft.Sandbox.demo(rate_limit=None)
+    sb = demo_company.copy(rate_limit=None)
 
     async def main() -> list[warnings.WarningMessage]:
         return _audit_here(sb)
@@ -35,9 +39,11 @@ def test_gap_warning_names_the_caller_inside_a_running_loop() -> None:
     assert caught and all(w.filename == __file__ for w in caught)
 
 
-def test_ignored_gap_warnings_stay_ignored() -> None:
+def test_ignored_gap_warnings_stay_ignored(
+    demo_company: cft.Sandbox,
+) -> None:
     """A caller's filter that ignores AuditGapWarning still silences it."""
-    sb = cft.Sandbox.demo(rate_limit=None)
+    sb = demo_company.copy(rate_limit=None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("ignore", AuditGapWarning)
         audit = cft.audit(sb.client(), now=sb.clock.now(), progress=False)

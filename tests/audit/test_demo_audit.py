@@ -16,8 +16,8 @@ from cftokens.sandbox import demo
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Any:
-    return cft.Sandbox.demo()
+def sandbox(demo_company: cft.Sandbox) -> Any:
+    return demo_company.copy()
 
 
 @pytest.fixture(scope="module")
@@ -132,10 +132,12 @@ def test_explain_states_the_validity_window_in_utc(live: Audit) -> None:
     assert "Until 2027-01-01 09:00 UTC" in text
 
 
-def test_audit_of_a_sandbox_uses_its_clock() -> None:
+def test_audit_of_a_sandbox_uses_its_clock(
+    demo: cft.Sandbox,
+) -> None:
     """cft.audit(sandbox) audits through its bootstrap token at the sandbox's time, not the
     wall clock, so ages and last-use figures match the sandbox's story."""
-    sb = cft.Sandbox.demo()
+    sb = demo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = cft.audit(sb, progress=False)
@@ -144,13 +146,15 @@ def test_audit_of_a_sandbox_uses_its_clock() -> None:
         cft.audit(object(), progress=False)
 
 
-def test_audit_async_takes_a_sandbox_too() -> None:
+def test_audit_async_takes_a_sandbox_too(
+    demo: cft.Sandbox,
+) -> None:
     """The await-able audit accepts a Sandbox like audit() does, at the sandbox's time."""
     import asyncio
 
     from cftokens.audit.collect import audit_async
 
-    sb = cft.Sandbox.demo()
+    sb = demo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = asyncio.run(audit_async(sb, progress=False))

@@ -32,8 +32,8 @@ BIG = ("terraform-cloud", "dana-full-access-2023")
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Any:
-    return cft.Sandbox.demo()
+def sandbox(demo_company: cft.Sandbox) -> Any:
+    return demo_company.copy()
 
 
 def _audit(sandbox: Any, usage: bool) -> Audit:
@@ -120,10 +120,12 @@ def test_fix_from_usage_keeps_exactly_what_rightsize_keeps(with_usage: Audit, na
 
 
 @pytest.mark.parametrize("name", BIG)
-def test_applied_fix_keeps_what_the_token_used_working(with_usage: Audit, name: str) -> None:
+def test_applied_fix_keeps_what_the_token_used_working(
+    demo: cft.Sandbox, with_usage: Audit, name: str
+) -> None:
     """PUT fix.put_body through client.tokens.update, roll, then replay every request the
     token made successfully in the usage window from its own address: none is refused."""
-    sandbox = cft.Sandbox.demo()  # its own copy: the update must not change the others' tokens
+    sandbox = demo  # its own copy: the update must not change the others' tokens
     tid = _id(with_usage, name)
     assert sandbox.token(tid).name == name
     fix = with_usage.fix(tid)
@@ -206,7 +208,7 @@ def test_single_rule_fix_is_a_typed_step_too() -> None:
 
 @pytest.mark.parametrize("usage", [True, False], ids=["from-usage", "from-findings"])
 def test_every_fix_built_from_usage_is_a_body_cloudflare_accepts(
-    usage: bool, with_usage: Audit, without_usage: Audit
+    demo: cft.Sandbox, usage: bool, with_usage: Audit, without_usage: Audit
 ) -> None:
     """Each complete PUT is accepted by the sandbox as it is, with and without usage data:
     legacy-analytics kept its unknown group ("Analytics Read (legacy)", which it never used and
@@ -214,7 +216,7 @@ def test_every_fix_built_from_usage_is_a_body_cloudflare_accepts(
     kept the parts Cloudflare refuses (a misfit policy, a deleted zone, an unparsed key), so
     applying it answered 400: now they go first, and a token left with nothing is deleted."""
     audit = with_usage if usage else without_usage
-    sandbox = cft.Sandbox.demo()
+    sandbox = demo
     admin = cft.Client(
         api_key=sandbox.global_api_key,
         email=sandbox.user.email,
@@ -248,13 +250,15 @@ def test_every_fix_built_from_usage_is_a_body_cloudflare_accepts(
         assert "Analytics Read (legacy)" in str(fix)
 
 
-def test_account_owned_copy_is_accepted_and_keeps_the_job_working(with_usage: Audit) -> None:
+def test_account_owned_copy_is_accepted_and_keeps_the_job_working(
+    demo: cft.Sandbox, with_usage: Audit
+) -> None:
     """CFT-ID-02's fix (an account-owned copy of a personal token doing automation) copied the
     user token verbatim: flat zone keys, which an account-owned token must nest under its
     account, and grants on the user, which it cannot hold at all; every such POST was refused.
     Now the copy nests the zones, is accepted, and replays what the token used; a token that
     needs grants on the user gets no request, and the fix says why."""
-    sandbox = cft.Sandbox.demo()
+    sandbox = demo
     admin = cft.Client(
         api_key=sandbox.global_api_key,
         email=sandbox.user.email,

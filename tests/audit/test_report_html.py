@@ -40,9 +40,9 @@ VIEWPORT = (1280, 800)  # a laptop screen
 
 
 @pytest.fixture(scope="module")
-def demo() -> Audit:
+def demo(demo_company: cft.Sandbox) -> Audit:
     """The demo company audited as the README's main job does: usage, one planted gap."""
-    sb = cft.Sandbox.demo()
+    sb = demo_company.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditGapWarning)
         return cft.audit(sb.client(), usage=sb.journal, now=sb.clock.now(), progress=False)

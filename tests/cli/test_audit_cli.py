@@ -67,11 +67,11 @@ def test_the_demo_gap_is_said_to_be_planted_for_notebook_04(
 
 
 def test_readme_token_counts_match_what_the_commands_print(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    demo_company: Sandbox, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """The README's "47 tokens" and "Audited 42 tokens" are what the sandbox and CLI say."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    sb = Sandbox.demo()
+    sb = demo_company
     assert f"tokens={len(sb.extras['tokens'])}" in repr(sb)
     assert f"{len(sb.extras['tokens'])} tokens, 60 days of history" in readme
     assert main(["audit", "--sandbox", "--output", str(tmp_path / "r.html")]) == 3

@@ -11,8 +11,8 @@ from cftokens.sandbox import Sandbox
 
 
 @pytest.fixture
-def sb() -> Sandbox:
-    return Sandbox.demo()
+def sb(demo_company: Sandbox) -> Sandbox:
+    return demo_company.copy()
 
 
 def dns_token(sb: Sandbox) -> tuple[cft.CreatedToken, str]:

@@ -10,7 +10,7 @@ from cftokens.sandbox import Sandbox
 
 
 @pytest.fixture
-def demo() -> Iterator[Sandbox]:
-    """A fresh demo company (tests here roll and disable tokens)."""
-    with Sandbox.demo(rate_limit=None) as sandbox:
+def demo(demo_company: Sandbox) -> Iterator[Sandbox]:
+    """A copy of the demo company, this test's own (tests here roll and disable tokens)."""
+    with demo_company.copy(rate_limit=None) as sandbox:
         yield sandbox

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from cftokens.cli import main
+from cftokens.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 BODY = "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kM5oQ7s"
@@ -57,16 +58,14 @@ def test_fail_on_live_needs_verify(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_fail_on_live_passes_dead_secrets_and_fails_live_ones(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], demo_company: Sandbox
 ) -> None:
     """With the demo sandbox: a never-issued token passes --fail-on live, a live one fails."""
-    from cftokens.sandbox import Sandbox
-
     dead = tmp_path / "dead.env"
     dead.write_text(f"T={TOKEN}\n")
     assert main(["scan", str(dead), "--verify", "--sandbox", "--fail-on", "live"]) == 0
     live = tmp_path / "live.env"
-    live.write_text(f"T={Sandbox.demo().bootstrap_token.reveal()}\n")
+    live.write_text(f"T={demo_company.bootstrap_token.reveal()}\n")
     assert main(["scan", str(live), "--verify", "--sandbox", "--fail-on", "live"]) == 1
     out = capsys.readouterr().out
     assert "live" in out and "invalid" in out

@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def leak() -> Sandbox:
-    return Sandbox.demo(leak=True, rate_limit=None)
+def leak(leak_company: Sandbox) -> Sandbox:
+    """The demo company with the leak scenario, this test's own copy."""
+    return leak_company.copy(rate_limit=None)
 
 
 def leaked_secret(sb: Sandbox) -> cft.Secret:
@@ -28,9 +29,11 @@ def leaked_secret(sb: Sandbox) -> cft.Secret:
     return cft.Secret(re.search(r"cfut_\w+", text).group())  # type: ignore[union-attr]
 
 
-def test_the_scenario_leaves_the_plain_demo_unchanged() -> None:
+def test_the_scenario_leaves_the_plain_demo_unchanged(
+    demo_company: Sandbox, leak_company: Sandbox
+) -> None:
     """Same tokens, ids and history as Sandbox.demo(); the leak only adds rows after them."""
-    plain, leaky = Sandbox.demo(), Sandbox.demo(leak=True)
+    plain, leaky = demo_company, leak_company
     assert plain.extras["tokens"] == leaky.extras["tokens"]
     before, after = plain.journal, leaky.journal
     key = ["time", "path", "ray_id", "ip"]

@@ -15,19 +15,21 @@ from cftokens.cli import build_parser, main
 from cftokens.sandbox import Sandbox
 
 
-def _secret() -> str:
-    sb = Sandbox.demo(leak=True)  # same seed as the command's own sandbox: same secrets
+@pytest.fixture
+def leaked(leak_company: Sandbox) -> str:
+    """The leaked secret (the command's own sandbox has the same seed: the same secrets)."""
+    sb = leak_company
     match = re.search(r"cfut_\w+", sb.extras["repository"][sb.extras["leak"]["file"]])
     assert match is not None
     return match.group()
 
 
 def test_triage_roll_and_reports_without_printing_a_secret(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    leaked: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--sandbox triage: sentences and tables printed, roll to a 0600 file, HTML and JSON
     reports written; neither the leaked nor the new secret appears anywhere printed."""
-    secret = _secret()
+    secret = leaked
     (tmp_path / "leaked.txt").write_text(secret + "\n")
     new = tmp_path / "new.txt"
     code = main(["triage", "--sandbox", "--secret-file", str(tmp_path / "leaked.txt"),
@@ -44,19 +46,19 @@ def test_triage_roll_and_reports_without_printing_a_secret(
 
 
 def test_secret_from_stdin_and_live_uncontained_exits_1(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    leaked: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """'-' reads the secret from stdin; a live secret left as it is exits 1."""
-    monkeypatch.setattr(sys, "stdin", io.StringIO(_secret() + "\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(leaked + "\n"))
     assert main(["triage", "--sandbox", "--secret-file", "-"]) == 1
     assert "was not contained" in capsys.readouterr().err
 
 
 def test_containment_needs_yes_and_a_new_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    leaked: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--disable without --yes, or --roll to an existing file: exit 2, nothing changed."""
-    (tmp_path / "s.txt").write_text(_secret())
+    (tmp_path / "s.txt").write_text(leaked)
     assert main(["triage", "--sandbox", "--secret-file", str(tmp_path / "s.txt"), "--disable"]) == 2
     (tmp_path / "exists").write_text("x")
     assert main(["triage", "--sandbox", "--secret-file", str(tmp_path / "s.txt"), "--roll",
@@ -98,11 +100,11 @@ def test_an_endless_or_huge_secret_file_is_refused_without_reading_it_all(
 
 
 def test_a_report_path_that_cannot_be_written_stops_before_any_containment(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    leaked: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--report or --json into a missing folder is refused before the roll (it was found only
     after rolling: the token changed and the report of it was lost)."""
-    (tmp_path / "s.txt").write_text(_secret())
+    (tmp_path / "s.txt").write_text(leaked)
     for option in ("--report", "--json"):
         code = main(["triage", "--sandbox", "--secret-file", str(tmp_path / "s.txt"), "--roll",
                      str(tmp_path / "new.txt"), "--yes", option,

@@ -23,8 +23,8 @@ def api(sb: Sandbox) -> Api:
     return Api(sb, sb.bootstrap_token)
 
 
-@pytest.fixture(scope="module")
-def demo() -> Iterator[Sandbox]:
-    """The demo company (shared by a module's tests; do not mutate it)."""
-    with Sandbox.demo(rate_limit=None) as sandbox:
+@pytest.fixture
+def demo(demo_company: Sandbox) -> Iterator[Sandbox]:
+    """A copy of the demo company, this test's own, rate limit off."""
+    with demo_company.copy(rate_limit=None) as sandbox:
         yield sandbox

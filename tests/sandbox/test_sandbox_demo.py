@@ -8,9 +8,10 @@ import warnings
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sandbox_helpers import Api
 
+import cftokens as cft
+from cftokens.audit.secrets import find_legacy_secrets
 from cftokens.sandbox import Sandbox, demo
 from cftokens.sandbox.demo import API_KEY_USAGE, TOKENS, seed_demo
 
@@ -50,9 +51,9 @@ def test_docstring_table_matches_definitions() -> None:
         assert rule in {r for r, _ in rows} or rule == "ID-01"
 
 
-def test_demo_is_deterministic() -> None:
+def test_demo_is_deterministic(demo_company: Sandbox) -> None:
     """Two demo sandboxes with the same seed have the same ids, secrets and journal."""
-    first, second = Sandbox.demo(), Sandbox.demo()
+    first, second = demo_company, Sandbox.demo()
     assert [t.id for t in first.tokens()] == [t.id for t in second.tokens()]
     assert first.bootstrap_token == second.bootstrap_token
     assert first.journal.equals(second.journal)
@@ -164,15 +165,10 @@ def test_workshop_attendees_are_isolated() -> None:
     assert "Secret('cfut_" in repr(first)
 
 
-def test_audit_finds_every_planted_rule(demo: Sandbox) -> None:
+def test_audit_finds_every_planted_rule(demo_company: Sandbox) -> None:
     """The audit, run through the bootstrap token with usage, reports every planted rule on
     every visible token, the one gap, and nothing above low on the well-designed tokens."""
-    cft = pytest.importorskip("cftokens")
-    try:
-        from cftokens.audit.secrets import find_legacy_secrets
-    except ImportError:  # pragma: no cover - the audit package is another engineer's
-        pytest.skip("cftokens.audit is not available")
-    sb = Sandbox.demo(rate_limit=None)
+    sb = demo_company.copy(rate_limit=None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = cft.audit(sb.client(), usage=True, now=sb.clock.now(), progress=False)

@@ -15,9 +15,9 @@ SEVERITIES = ["critical", "high", "medium", "low", "info"]
 
 
 @pytest.fixture(scope="module")
-def audited() -> Iterator[tuple[cft.Sandbox, cft.Audit]]:
+def audited(demo_company: cft.Sandbox) -> Iterator[tuple[cft.Sandbox, cft.Audit]]:
     """The demo company's audit (collection gaps are expected and silenced)."""
-    with cft.Sandbox.demo() as sb, warnings.catch_warnings():
+    with demo_company.copy() as sb, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with sb.client() as client:
             audit = cft.audit(client, progress=False)

@@ -8,17 +8,21 @@ import cftokens as cft
 from cftokens.widgets import AuditExplorer, TokenBuilder
 
 
-def test_token_builder_plain_text_is_its_repr() -> None:
+def test_token_builder_plain_text_is_its_repr(
+    demo: cft.Sandbox,
+) -> None:
     """TokenBuilder shows '<TokenBuilder …>' as text/plain (saved notebooks stay small)."""
-    builder = TokenBuilder(cft.Sandbox.demo(), template="Edit zone DNS")
+    builder = TokenBuilder(demo, template="Edit zone DNS")
     bundle = builder._repr_mimebundle_()
     assert bundle["text/plain"] == repr(builder)
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
-def test_audit_explorer_plain_text_is_its_repr() -> None:
+def test_audit_explorer_plain_text_is_its_repr(
+    demo: cft.Sandbox,
+) -> None:
     """AuditExplorer shows '<AuditExplorer: n of m findings>' as text/plain."""
-    sb = cft.Sandbox.demo()
+    sb = demo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         audit = cft.audit(sb.client(), now=sb.clock.now(), progress=False)

@@ -87,6 +87,14 @@ class Clock:
                 self._now = value
         return self.now()
 
+    def copy(self) -> Clock:
+        """An independent clock reading the same time, moving the same way (a real clock keeps
+        its offset from the wall clock)."""
+        with self._lock:
+            twin = Clock(tick=self._tick, real=self._real)
+            twin._offset, twin._now = self._offset, self._now
+        return twin
+
     def on_request(self) -> datetime:
         """The time of a new API request (moves a ticking clock first)."""
         if self._tick and not self._real:

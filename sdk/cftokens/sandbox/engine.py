@@ -103,6 +103,7 @@ class Engine:
         keep_secrets: bool = True,
         user_token_quota: int = 50,
         account_token_quota: int = 500,
+        requests: int | None = None,
     ):
         self.store = store
         self.clock = clock
@@ -121,8 +122,13 @@ class Engine:
         self._last_now: datetime | None = None
         self._last_ts = ""
         # Requests are numbered (for Ray ids) from the journal's length, so a reopened
-        # database continues the sequence.
-        self._requests = store.journal_length()
+        # database continues the sequence; a copied sandbox continues its original's.
+        self._requests = store.journal_length() if requests is None else requests
+
+    @property
+    def requests_answered(self) -> int:
+        """How many requests this engine has numbered (Ray ids come from this count)."""
+        return self._requests
 
     # -- ids, secrets, ceilings -----------------------------------------------------------
     def new_id(self) -> str:

@@ -595,6 +595,28 @@ class Store:
         self._counter += 1
         return self._counter
 
+    def copy(self) -> Store:
+        """An independent in-memory store holding everything this one holds (every row, the
+        HMAC key, the seed and the id counter), made with SQLite's backup API: milliseconds,
+        where seeding the demo company takes about a second. Writes to one never reach the
+        other; a copy of a file-backed store lives in memory."""
+        with self.lock:
+            if self._closed:
+                raise InvalidInput("this store is closed; copy it before closing it")
+            if self._depth:
+                raise InvalidInput("a store cannot be copied inside a transaction")
+            self.flush_journal()
+            twin = Store(seed=self.seed)
+            self.conn.backup(twin.conn)
+            counter = self._counter
+        meta = dict(twin.conn.execute("SELECT key, value FROM meta").fetchall())
+        twin.fresh = False
+        twin.key = bytes.fromhex(meta["hmac_key"])
+        twin.seed = meta["seed"]
+        twin._saved_counter = int(meta["counter"])
+        twin._counter = counter
+        return twin
+
     def get_meta(self, key: str) -> str | None:
         """A value of the ``meta`` table."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
