@@ -24,13 +24,6 @@ AUTH_PATTERN = re.compile(
     """
 )
 
-# Run after the notebook's own cells, in the same kernel: every secret any sandbox issued.
-SECRETS_CELL = (
-    "import json as _cft_json\n"
-    "from cftokens.sandbox import issued_secrets_everywhere as _cft_issued\n"
-    "print(_cft_json.dumps(sorted({s.reveal() for s in _cft_issued()})))"
-)
-
 _BINARY = ("image/png", "image/jpeg", "image/gif")
 
 
@@ -44,32 +37,27 @@ def runner() -> Any:
     return module
 
 
-def run_with_secrets(path: Path) -> tuple[Any, list[str], float]:
-    """Run a notebook in a fresh kernel; return it (own cells only), every secret its
-    sandboxes issued, and the seconds its own cells took."""
-    nb, seconds = runner().execute(path, extra_cells=[SECRETS_CELL])
-    extra = nb.cells.pop()
-    text = "".join(o.get("text", "") for o in extra.outputs if o.output_type == "stream")
-    return nb, json.loads(text.strip().splitlines()[-1]), seconds
+def cell_texts(index: int, outputs: Iterable[Any]) -> Iterator[tuple[int, str]]:
+    """(cell index, text) for every textual part of one code cell's outputs (no images)."""
+    for output in outputs:
+        kind = output.get("output_type")
+        if kind == "stream":
+            yield index, str(output.get("text", ""))
+        elif kind == "error":
+            yield index, str(output.get("evalue", ""))
+            yield index, "\n".join(output.get("traceback", []))
+        else:
+            for mime, value in output.get("data", {}).items():
+                if mime in _BINARY:
+                    continue
+                yield index, value if isinstance(value, str) else json.dumps(value)
 
 
 def output_texts(nb: Any) -> Iterator[tuple[int, str]]:
     """(cell index, text) for every textual output of every code cell, and widget state."""
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        for output in cell.get("outputs", []):
-            kind = output.get("output_type")
-            if kind == "stream":
-                yield index, str(output.get("text", ""))
-            elif kind == "error":
-                yield index, str(output.get("evalue", ""))
-                yield index, "\n".join(output.get("traceback", []))
-            else:
-                for mime, value in output.get("data", {}).items():
-                    if mime in _BINARY:
-                        continue
-                    yield index, value if isinstance(value, str) else json.dumps(value)
+        if cell.cell_type == "code":
+            yield from cell_texts(index, cell.get("outputs", []))
     widgets = nb.metadata.get("widgets")
     if widgets:
         yield -1, json.dumps(widgets)

@@ -90,6 +90,7 @@ def test_the_token_builder_is_saved_as_the_learner_first_sees_it() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.notebooks
 @pytest.mark.parametrize("n", sorted(LESSONS), ids=[LESSONS[n].stem for n in sorted(LESSONS)])
 def test_each_lesson_solution_passes_its_check(tmp_path: Path, n: int) -> None:
     """Answered with its own solution, each lesson's check prints "correct"."""
@@ -136,6 +137,7 @@ def _texts(cell: Any) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.notebooks
 @pytest.mark.parametrize(
     "name",
     [

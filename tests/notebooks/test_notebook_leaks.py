@@ -1,31 +1,94 @@
 """The leak scan: no notebook output holds a secret the sandbox issued or an Authorization header.
 
-Each notebook runs top to bottom in a fresh kernel (nbclient); a last cell then asks the kernel
-for every secret any sandbox in it issued (``cftokens.sandbox.issued_secrets_everywhere``), and
-the test scans every output of the notebook's own cells, the fresh ones and the committed ones.
+nbval runs each notebook once; the ``leak scan`` item nbval_leaks.py appends to it then asks the
+same kernel for every secret any sandbox in it issued
+(``cftokens.sandbox.issued_secrets_everywhere``) and scans the fresh outputs, the live widgets'
+state and the committed notebook. These tests prove that scan catches what it should, fails
+closed, and is collected for every notebook of the course.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_scan import COURSE, SECRET_PATTERN, leaks, output_texts, run_with_secrets
+from notebook_scan import COURSE, ROOT, SECRET_PATTERN, leaks, output_texts
 
 import cftokens as cft
 from cftokens.sandbox import issued_secrets_everywhere
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", COURSE, ids=[p.stem for p in COURSE])
-def test_no_secret_or_header_in_any_output(path: Path) -> None:
-    """Running the notebook prints none of the secrets its sandboxes issued, and no header."""
-    nb, secrets, _ = run_with_secrets(path)
-    assert len(secrets) >= 3, "the notebook's sandbox issued no secrets: nothing was scanned"
-    assert leaks(output_texts(nb), secrets) == []
-    committed = nbformat.read(path, as_version=4)
-    assert leaks(output_texts(committed), secrets) == []
+def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "sdk"), str(ROOT / "tests" / "notebooks"), env.get("PYTHONPATH", "")]
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_every_notebook_gets_a_leak_scan_deselected_with_it() -> None:
+    """The README's command collects a leak scan after each notebook's cells, and every one of
+    those items is marked ``notebooks`` (``-m notebooks`` deselects none of them), so
+    ``-m "not notebooks"`` drops the scans with the cells, never one alone."""
+    result = _pytest("--collect-only", "-q", "-m", "notebooks", "notebooks", cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "deselected" not in result.stdout
+    items = [line for line in result.stdout.splitlines() if line.startswith("notebooks/")]
+    for name in [p.name for p in COURSE]:
+        mine = [i for i in items if i.startswith(f"notebooks/{name}::")]
+        assert len(mine) > 1 and mine[-1] == f"notebooks/{name}::leak scan", name
+
+
+def _notebook(path: Path, *sources: str) -> None:
+    cells = [
+        nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\n" + source, execution_count=n)
+        for n, source in enumerate(sources, start=1)
+    ]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+
+
+@pytest.mark.notebooks
+def test_the_scan_catches_a_leak_and_fails_closed(tmp_path: Path) -> None:
+    """Run by nbval: a clean notebook passes its scan; one printing an issued secret and an
+    Authorization header, and holding a secret in a live widget, fails naming all three without
+    printing the secret; one with a cell deselected fails (its output went unscanned)."""
+    sandboxes = "import cftokens as cft\nsb, other = cft.Sandbox(), cft.Sandbox(seed=1)"
+    _notebook(tmp_path / "clean.ipynb", sandboxes, "print(sb.bootstrap_token)")
+    _notebook(
+        tmp_path / "leaky.ipynb",
+        sandboxes,
+        "print('token', sb.bootstrap_token.reveal())",
+        "print({'Authorization': 'Bearer ' + other.bootstrap_token.reveal()[:10] + 'x' * 20})",
+        "import ipywidgets\nfield = ipywidgets.Text(value=other.global_api_key.reveal())",
+    )
+    _notebook(tmp_path / "cut.ipynb", sandboxes, "print('a cell the scan must see')")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    result = _pytest(
+        "-p", "nbval_leaks", "--nbval", "--nbval-current-env", "-p", "no:xdist", "-rA",
+        "--deselect", "cut.ipynb::Cell 1", cwd=tmp_path,
+    )  # fmt: skip
+    out = result.stdout
+    assert "PASSED clean.ipynb::leak scan" in out, out
+    assert "FAILED leaky.ipynb::leak scan" in out and "FAILED cut.ipynb::leak scan" in out, out
+    assert "fresh cell 1: an issued secret" in out
+    assert "fresh cell 2: header" in out
+    assert "fresh widget state: an issued secret" in out
+    assert "cells [1] did not run in this session" in out
+    sb = cft.Sandbox()
+    assert sb.bootstrap_token.reveal() not in out + result.stderr
+    assert sb.bootstrap_token.reveal()[:12] not in out + result.stderr
 
 
 @pytest.mark.parametrize("path", COURSE, ids=[p.stem for p in COURSE])
@@ -69,9 +132,9 @@ def test_scan_finds_a_planted_secret_and_header() -> None:
     assert leaks([(0, "Secret('cfut_…') and sb.bootstrap_token")], [secret]) == []
 
 
-def test_issued_secrets_everywhere_covers_every_live_sandbox() -> None:
+def test_issued_secrets_everywhere_covers_every_live_sandbox(demo: cft.Sandbox, ) -> None:
     """The process-wide list holds the secrets of every sandbox alive, and forgets dropped ones."""
-    first, second = cft.Sandbox(seed=424242), cft.Sandbox.demo()  # seed: secrets of its own
+    first, second = cft.Sandbox(seed=424242), demo  # seed: secrets of its own
     with second.client() as client:
         rolled = client.tokens.roll(str(second.bootstrap_token_id))
     values = {s.reveal() for s in issued_secrets_everywhere()}

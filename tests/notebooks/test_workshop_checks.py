@@ -56,6 +56,7 @@ OVER = {
 
 
 @pytest.mark.slow
+@pytest.mark.notebooks
 @pytest.mark.parametrize("wrong", [WRONG, OVER], ids=["wrong", "over-privileged-or-mistyped"])
 def test_each_check_reports_a_wrong_answer(
     tmp_path: Path, wrong: dict[str, tuple[str, str]]

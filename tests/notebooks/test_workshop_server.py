@@ -25,6 +25,7 @@ def workshop() -> Iterator[tuple[str, cft.Secret, cft.Sandbox]]:
 
 
 @pytest.mark.slow
+@pytest.mark.notebooks
 def test_solutions_pass_on_the_trainers_server(
     workshop: tuple[str, cft.Secret, cft.Sandbox],
     monkeypatch: pytest.MonkeyPatch,
