@@ -1,7 +1,8 @@
-"""Realistic user code against the client, checked by ``mypy --strict`` (never executed).
+"""Realistic user code against the client, checked by ``mypy tests/typing`` (strict, from the
+project's mypy configuration; a step of ``.ci/run``; never executed).
 
-``tests/client/test_client_typing.py`` runs mypy on this file: every public call must type-check
-without casts, and ``assert_type`` pins what each call returns.
+Every public call must type-check without casts, and ``assert_type`` pins what each call
+returns; ``misuse.py`` next to it holds what must not type-check.
 """
 
 from __future__ import annotations
