@@ -29,13 +29,15 @@ from __future__ import annotations
 import ipaddress
 import random
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import operations
-from ..catalog.operations import Target
+from ..catalog.operations import Operation, Target
 from ..errors import APIError, AuthenticationError, CloudflareError, InvalidInput, PermissionDenied
 from ..model.condition import parse_network
 from ..model.resources import ResourceKind
+from ..model.token import TokenSpec
 from ..policy import evaluate_request
 from .intents import Intent
 
@@ -119,11 +121,10 @@ def _replay(client: Any, row: dict[str, Any]) -> None:
         row["status"] = 0
 
 
-def _near_misses(advice: Advice, directory: Any, limit: int, seed: int) -> list[dict[str, Any]]:
-    """Requests the advised token must refuse: other zones/accounts, writes instead of reads."""
-    spec = advice.spec
-    named_zones = set()
-    named_accounts = set()
+def _named(spec: TokenSpec) -> tuple[set[str | None], set[str | None]]:
+    """The zones and accounts the spec's policies name (an account for "all zones of A")."""
+    named_zones: set[str | None] = set()
+    named_accounts: set[str | None] = set()
     for policy in spec.policies:
         for atom in policy.resources:
             if atom.kind is ResourceKind.ZONE:
@@ -132,14 +133,45 @@ def _near_misses(advice: Advice, directory: Any, limit: int, seed: int) -> list[
                 named_accounts.add(atom.id)
             elif atom.kind is ResourceKind.ALL_ZONES_IN:
                 named_accounts.add(atom.account_id)
+    return named_zones, named_accounts
+
+
+def _elsewhere(
+    intent: Intent, others: Sequence[str], named: set[str | None], own: str | None
+) -> str | None:
+    """The intent's path on the first zone or account of ``others`` the token does not name."""
+    segments = intent.path.split("/")
+    for other in others:
+        if other not in named and other != own:
+            segments[2] = other
+            return _concrete("/".join(segments))
+    return None
+
+
+def _unheld_write(op: Operation, held: set[str]) -> str | None:
+    """A write method on the read operation's path whose groups the token holds none of."""
+    for method in _WRITES:
+        write = operations.template(method, op.path)
+        if write is None or not write.mapped:
+            continue
+        if any(g.id in held for g in write.accepted_groups):
+            continue
+        return method
+    return None
+
+
+def _near_misses(advice: Advice, directory: Any, limit: int, seed: int) -> list[dict[str, Any]]:
+    """Requests the advised token must refuse: other zones/accounts, writes instead of reads."""
+    spec = advice.spec
+    named_zones, named_accounts = _named(spec)
     held = {ref.id for p in spec.policies for ref in p.permission_groups}
     zones = sorted(z.id for z in directory.zones) if directory is not None else []
     accounts = sorted(a.id for a in directory.accounts) if directory is not None else []
     candidates: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
 
-    def add(kind: str, intent: Intent, method: str, path: str) -> None:
-        if (method, path) in seen:
+    def add(kind: str, intent: Intent, method: str, path: str | None) -> None:
+        if path is None or (method, path) in seen:
             return
         decision = evaluate_request(spec, method, path, directory=directory)
         if decision.allowed:
@@ -151,28 +183,16 @@ def _near_misses(advice: Advice, directory: Any, limit: int, seed: int) -> list[
         op = intent.operation
         if op is None:
             continue
-        segments = intent.path.split("/")
         if op.target is Target.ZONE:
-            for other in zones:
-                if other not in named_zones and other != intent.zone_id:
-                    segments[2] = other
-                    add("other zone", intent, intent.method, _concrete("/".join(segments)))
-                    break
+            path = _elsewhere(intent, zones, named_zones, intent.zone_id)
+            add("other zone", intent, intent.method, path)
         elif op.target is Target.ACCOUNT:
-            for other in accounts:
-                if other not in named_accounts and other != intent.account_id:
-                    segments[2] = other
-                    add("other account", intent, intent.method, _concrete("/".join(segments)))
-                    break
+            path = _elsewhere(intent, accounts, named_accounts, intent.account_id)
+            add("other account", intent, intent.method, path)
         if op.is_read:
-            for method in _WRITES:
-                write = operations.template(method, op.path)
-                if write is None or not write.mapped:
-                    continue
-                if any(g.id in held for g in write.accepted_groups):
-                    continue
+            method = _unheld_write(op, held)
+            if method is not None:
                 add("write instead of read", intent, method, _concrete(intent.path))
-                break
     rng = random.Random(seed)
     if len(candidates) > limit:
         candidates = rng.sample(candidates, limit)
