@@ -594,3 +594,28 @@ def test_a_plan_that_does_not_show_every_token_it_changes_is_refused(
     path.write_text(json.dumps(plan))
     assert _gate(path) == 2
     assert "errored" in capsys.readouterr().err
+
+
+def test_a_for_each_key_that_is_a_reference_is_an_unknown_instance(tmp_path: Path) -> None:
+    """``for_each`` over a map whose key is a reference (``p.oduction = {…}``, a typo the fuzz
+    test found) crashed the reader with a TypeError; the key is unknown, so the token is read
+    as one instance with an unknown key and judged (never dropped, never a crash)."""
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    (folder / "main.tf").write_text(
+        'variable "environments" {\n'
+        f'  default = {{ p.oduction = {{ zone = "{ZONE}", ips = [] }} }}\n'
+        "}\n"
+        'resource "cloudflare_api_token" "deploy" {\n'
+        "  for_each = var.environments\n"
+        '  name     = "deploy-${each.key}"\n'
+        "  policies = [{\n"
+        '    effect            = "allow"\n'
+        f'    permission_groups = [{{ id = "{DNS_WRITE}" }}]\n'
+        '    resources         = { "com.cloudflare.api.account.zone.${each.value.zone}" = "*" }\n'
+        "  }]\n"
+        "}\n"
+    )
+    audit = Audit.from_terraform(folder, now=NOW)
+    assert list(audit.tokens["name"]) == ["deploy-${each.key}"]
+    assert "CFT-RK-01" in set(audit.findings["rule_id"].astype(str))

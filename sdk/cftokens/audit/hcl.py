@@ -278,7 +278,10 @@ class _Module:
             items = self.eval(_raw(body["for_each"]))
             if isinstance(items, list) and not has_unknown(items):
                 items = {str(i): i for i in items}
-            if isinstance(items, dict) and not any(isinstance(k, Template) for k in items):
+            # a key that is a template or a reference is not known before apply
+            if isinstance(items, dict) and not any(
+                isinstance(k, Template | Unknown) for k in items
+            ):
                 for key, value in items.items():
                     yield f"[{json.dumps(key)}]", {"each": {"key": key, "value": value}}
                 return
