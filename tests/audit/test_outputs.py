@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,29 @@ def test_suppressions_apply_and_lapse(tmp_path: Path) -> None:
     assert bool(nw["suppressed"].iloc[0]) and "platform" in nw["suppression"].iloc[0]
     assert not hits(audit, "CFT-SUP-01").empty
     assert not hits(audit, "CFT-SUP-01")["suppressed"].any()
+
+
+def test_iter_findings_is_an_iterator_of_the_findings_worst_first(tmp_path: Path) -> None:
+    """``iter_findings`` yields :class:`Finding` objects one at a time (it used to build a
+    list), the open ones by default, the suppressed ones too on request, in the frame's order."""
+    t = token("ci-dns", allow(["DNS Write"], zone(ZONE)), ip_in=[])
+    file = tmp_path / "s.yaml"
+    file.write_text(
+        "- rule: CFT-NW-01\n  match: {token_name: 'ci-*'}\n  reason: no fixed egress\n"
+        "  owner: platform\n  expires: 2027-01-31\n"
+    )
+    audit = run(t, suppressions=file)
+    found = audit.iter_findings()
+    assert isinstance(found, Iterator)
+    first = next(found)
+    f = audit.findings
+    assert first == audit.finding(str(f[~f["suppressed"].astype(bool)]["finding_id"].iloc[0]))
+    everything = list(audit.iter_findings(include_suppressed=True))
+    assert [x.finding_id for x in everything] == list(f["finding_id"])
+    assert [x.finding_id for x in audit.iter_findings()] == [
+        x.finding_id for x in everything if not x.suppressed
+    ]
+    assert any(x.suppressed for x in everything)
 
 
 @pytest.mark.parametrize(

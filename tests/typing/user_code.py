@@ -8,6 +8,7 @@ returns; ``misuse.py`` next to it holds what must not type-check.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, assert_type
 
@@ -142,5 +143,5 @@ def audit_the_sandbox_with_recorded_usage() -> cft.Audit:
         assert_type(row["ip"], str | None)
     audit = cft.audit(sb, usage=recorder, progress=False)
     assert_type(audit, cft.Audit)
-    assert_type(audit.iter_findings(), list[cft.Finding])
+    assert_type(audit.iter_findings(), Iterator[cft.Finding])
     return audit

@@ -9,7 +9,7 @@ answered in :mod:`cftokens.audit.queries` and :mod:`cftokens.audit.explain`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -343,9 +343,11 @@ class Audit:
         """One finding as a :class:`Finding` object."""
         return queries.finding_at(self, queries.finding_position(self, finding_id))
 
-    def iter_findings(self, *, include_suppressed: bool = False) -> list[Finding]:
-        """Every finding as a :class:`Finding` (worst first)."""
-        return list(queries.iter_findings(self, include_suppressed=include_suppressed))
+    def iter_findings(self, *, include_suppressed: bool = False) -> Iterator[Finding]:
+        """Every open finding (and the suppressed ones with ``include_suppressed``) as a
+        :class:`Finding`, worst first, built one at a time as you iterate (stop early on a big
+        audit; ``list(audit.iter_findings())`` for all of them)."""
+        return queries.iter_findings(self, include_suppressed=include_suppressed)
 
     def finding_fix(self, finding_id: str) -> Remediation:
         """The request that fixes one finding (by ``finding_id``)."""
