@@ -29,11 +29,11 @@ from .._text import printable
 from ..client import AsyncClient, Client, Pager
 from ..errors import CloudflareError, InvalidInput
 from ..model.directory import Account, Zone
+from .core import Audit
+from .profiles import Profile
 from .records import log_row
 
 if TYPE_CHECKING:
-    from .core import Audit
-    from .profiles import Profile
     from .suppressions import SuppressionSource
     from .usage import UsageSource
 
@@ -374,8 +374,6 @@ async def audit_async(
     calls run concurrently on the running loop; a sync :class:`~cftokens.Client` runs in
     worker threads, or one call after the other where threads cannot start.
     """
-    from .core import Audit
-
     client, now = _source(client, now, sync=not threads_available())
     # Gap warnings are issued again at the caller's line (a notebook cell), not asyncio's.
     stacklevel = _caller_stacklevel()

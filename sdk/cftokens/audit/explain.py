@@ -8,11 +8,10 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import permission_groups
-from ._context import join_names
+from ._context import Ctx, join_names
 from ._inventory import L_WRITE
 
 if TYPE_CHECKING:
-    from ._context import Ctx
     from .core import Audit
 
 

@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from ..errors import InvalidInput
+from ..catalog import permission_groups
+from ..errors import InvalidInput, require_extra
+from ..model.resources import Scope
 from ._hclexpr import Template, Unknown, apply_steps, evaluate, has_unknown, parse
 
 __all__ = ["UNREAD_MODULE", "read_configuration"]
@@ -51,8 +53,6 @@ name the ``source``): a gap, since it may declare tokens."""
 
 
 def _hcl2() -> Any:
-    from ..errors import require_extra
-
     require_extra("terraform", "reading .tf files (or audit `terraform show -json` output)", "hcl2")
     import hcl2
 
@@ -433,8 +433,6 @@ def _is_blocks(value: Any) -> bool:
 
 def _v4_groups(steps: list[Any], source: str) -> Any:
     """``data.cloudflare_api_token_permission_groups.<n>.<map>[key]`` from the catalogue."""
-    from ..catalog import permission_groups
-
     if not steps or steps[0][0] != "attr":
         return Unknown(source)
     attr = steps[0][1]
@@ -463,9 +461,6 @@ def _v4_groups(steps: list[Any], source: str) -> Any:
 
 def _list_groups(args: Mapping[str, Any], where: str) -> Any:
     """The ``result`` list of a v5 permission-groups list data source, from the catalogue."""
-    from ..catalog import permission_groups
-    from ..model.resources import Scope
-
     name, scope = args.get("name"), args.get("scope")
     if has_unknown(name) or has_unknown(scope):
         return Unknown(f"{where}.result")
@@ -541,6 +536,11 @@ def _env_vars(env: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
+def is_tfvars(path: Path) -> bool:
+    """A Terraform variables file (``*.tfvars``, ``*.tfvars.json``)."""
+    return path.name.endswith((".tfvars", ".tfvars.json"))
+
+
 def read_configuration(
     path: Path,
     *,
@@ -559,8 +559,6 @@ def read_configuration(
     ``-var-file``. Variables take, lowest first, their default, ``TF_VAR_*`` from ``env``
     (default: the process environment), tfvars files.
     """
-    from .terraform import is_tfvars
-
     folder = path if path.is_dir() else path.parent
     var_files = list(var_files or [])
     if path.is_file() and is_tfvars(path) and path not in var_files:

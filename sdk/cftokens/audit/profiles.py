@@ -15,6 +15,7 @@ from typing import Any
 
 from attrs import evolve, field, fields, frozen
 
+from .._doc import expect, optional_text
 from ..errors import InvalidInput, shown
 
 __all__ = ["PROFILES", "Profile", "Thresholds"]
@@ -157,8 +158,6 @@ class Profile:
     def from_dict(cls, data: Mapping[str, Any], *, where: str = "profile") -> Profile:
         """Read :meth:`to_dict` output (from a report someone may have edited: every field is
         checked, and an error names it, e.g. ``profile.thresholds``)."""
-        from .._doc import expect, optional_text
-
         expect(data, Mapping, where, "an object")
         thresholds = expect(
             data.get("thresholds") or {}, Mapping, f"{where}.thresholds", "an object"

@@ -18,10 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import __version__
 from .._doc import expect, optional_text, parse_text
 from .._text import csv_frame
 from ..errors import InvalidInput, shown
 from ..model._util import parse_datetime
+from ..model.directory import Account, Zone
 from ._compat import pandas
 from ._inventory import TokenRecord
 from .profiles import Profile
@@ -103,8 +105,6 @@ def _records_of(frame: Any) -> list[dict[str, Any]]:
 
 def to_dict(audit: Audit) -> dict[str, Any]:
     """The JSON report as a dict (see :func:`to_json`)."""
-    from .. import __version__
-
     inv = audit._inv
     tokens = [
         {
@@ -196,7 +196,6 @@ def read_json(
         owner_id = optional_text(entry.get("owner_id"), f"inventory.tokens[{i}].owner_id")
         owner_name = optional_text(entry.get("owner_name"), f"inventory.tokens[{i}].owner_name")
         records.append(TokenRecord(entry["token"], kind, owner_id, owner_name))
-    from ..model.directory import Account, Zone
 
     directory: dict[str, list[Any]] = {}
     for key, model in (("accounts", Account), ("zones", Zone)):
@@ -406,8 +405,6 @@ def sarif_log(
     rules: list[dict[str, Any]], results: list[dict[str, Any]], properties: dict[str, Any]
 ) -> dict[str, Any]:
     """A SARIF 2.1.0 log of one cftokens run (the envelope shared by the audit and the scan)."""
-    from .. import __version__
-
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

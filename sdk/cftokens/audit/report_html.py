@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import frozen
 
 from .._text import chart_label
+from ..catalog import operations
 from ._inventory import TokenRecord
 from .remediation import Remediation
 from .report import jsonable, write_atomic
@@ -103,8 +104,6 @@ def fix_first(audit: Audit, n: int = FIX_FIRST) -> list[FixFirst]:
     fix that replaces the token by new ones (split, move) is counted as leaving the risk as it
     is.
     """
-    from .core import Audit as AuditClass
-
     worst = audit.worst_tokens(len(audit.tokens))
     open_ = worst[worst["n_findings"].fillna(0) > 0]
     if not len(open_):
@@ -133,7 +132,7 @@ def fix_first(audit: Audit, n: int = FIX_FIRST) -> list[FixFirst]:
             continue
         copies.append(TokenRecord(payload, record.kind, record.owner_id, record.owner_name))
     if copies:
-        again = AuditClass(
+        again = type(audit)(
             copies,
             accounts=audit.directory.accounts,
             zones=audit.directory.zones,
@@ -399,7 +398,6 @@ def _needed_permission(reason: str) -> str:
 
 
 def _usage_permission() -> str:
-    from ..catalog import operations
 
     match = operations.match("GET", "/accounts/" + "0" * 32 + "/logs/audit")
     groups = [g.name for g in match.accepted_groups] if match is not None else []

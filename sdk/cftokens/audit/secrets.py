@@ -21,6 +21,8 @@ from ..detect import detect
 from ..errors import InvalidInput
 from ..model.secret import Secret
 from .frames import tokens_frame
+from .rules import RULES
+from .severity import SEVERITY_ORDER
 from .steps import RollSecret
 
 if TYPE_CHECKING:
@@ -73,9 +75,6 @@ def scan(
     ``verify`` (optional) maps a found secret to its token id, e.g.
     ``lambda s: client_for(s).tokens.verify().id``; the finding is then tied to that token.
     """
-    from .rules import RULES
-    from .severity import SEVERITY_ORDER
-
     new = audit.rerun()
     if not new.profile.enabled("CFT-ID-03"):
         return new

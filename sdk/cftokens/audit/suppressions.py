@@ -35,6 +35,7 @@ from attrs import field, frozen
 from .._doc import load_document
 from ..errors import InvalidInput, describe, shown
 from ._compat import pandas
+from .rules import RULES
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -162,8 +163,6 @@ def parse_suppressions(
     data: Any, *, now: datetime, source: str = "suppressions"
 ) -> list[Suppression]:
     """Validate suppression entries; every error says which entry and what to change."""
-    from .rules import RULES
-
     if isinstance(data, Mapping) and "suppressions" in data:
         data = data["suppressions"]
     if data is None:

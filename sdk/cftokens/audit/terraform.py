@@ -40,7 +40,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..catalog import permission_groups
 from ..errors import InvalidInput
+from ..model.directory import Account, Zone
 from ..model.resources import (
     ACCOUNT_PREFIX,
     ALL_ACCOUNTS_KEY,
@@ -50,7 +52,7 @@ from ..model.resources import (
 )
 from ._hclexpr import Template, Unknown, has_unknown
 from ._inventory import TokenRecord
-from .hcl import UNREAD_MODULE
+from .hcl import UNREAD_MODULE, is_tfvars, read_configuration
 
 if TYPE_CHECKING:
     from .core import Audit
@@ -289,8 +291,6 @@ class _Builder:
     def groups(self, value: Any, where: str) -> tuple[list[Any], set[str]]:
         """The policy's group references: ``{id}`` objects; a name written where an id belongs
         stays a bare string (the audit's CFT-LN-04 reports it and resolves it leniently)."""
-        from ..catalog import permission_groups
-
         if isinstance(value, Unknown | Template):
             raise Unjudgeable(f"{where} cannot be known offline")
         _expect(value, list, where, "a list")
@@ -486,18 +486,12 @@ def _read_json(file: Path) -> Mapping[str, Any]:
     return data
 
 
-def is_tfvars(path: Path) -> bool:
-    """A Terraform variables file (``*.tfvars``, ``*.tfvars.json``)."""
-    return path.name.endswith((".tfvars", ".tfvars.json"))
-
-
 def _read_one(
     file: Path, now: datetime, var_files: list[Path], origin: str
 ) -> tuple[list[TokenRecord], list[dict[str, Any]]]:
     if file.is_dir() or file.suffix == ".tf" or is_tfvars(file):
         if not file.exists():
             raise InvalidInput(f"no Terraform configuration at {file}")
-        from .hcl import read_configuration
 
         resources = read_configuration(file, now=now, var_files=var_files)
     elif not file.is_file():
@@ -525,8 +519,6 @@ def read_terraform(
     cls: type[Audit], path: str | Path | Sequence[str | Path], kwargs: dict[str, Any]
 ) -> Audit:
     """Build an audit of the tokens Terraform configurations, plans or states declare."""
-    from ..model.directory import Account, Zone
-
     paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
     if not paths:
         raise InvalidInput("give at least one Terraform input (.tf file, directory, plan JSON)")

@@ -33,10 +33,13 @@ import numpy as np
 
 from .._doc import http_status
 from .._usage import USAGE_COLUMNS
-from ..catalog import operations
+from ..catalog import operations, permission_groups
 from ..catalog.operations import Operation, OperationMatch, Target
 from ..errors import InvalidInput, describe, shown
+from ..model.token import Token
+from ..policy import evaluate
 from ._compat import STR, as_frame, pandas
+from ._context import Ctx, DirectoryIndex
 from ._inventory import K_ALL_ZONES, K_ALL_ZONES_IN, K_ZONE, L_READ, S_ACCOUNT, S_USER, S_ZONE
 from .records import audit_log_rows, log_row, timeless_token
 
@@ -50,8 +53,6 @@ if TYPE_CHECKING:
     UsageSource: TypeAlias = "pd.DataFrame | Iterable[Mapping[str, Any]] | Iterable[AuditLogRecord]"
     """A usage source: the sandbox journal or a usage table (a DataFrame), Audit Logs v2
     records (dicts or the client's models), a :class:`~cftokens.Recorder`, or flat row dicts."""
-
-    from ._context import Ctx, DirectoryIndex
 
 __all__ = ["USAGE_COLUMNS", "UsageIndex", "normalise_usage"]
 
@@ -242,9 +243,6 @@ def _times(values: list[Any]) -> Any:
 def _still_granted(ctx: Ctx, t: int, zones: set[str]) -> set[str]:
     """The zones of ``zones`` that some effective zone group of token ``t`` is allowed on,
     after its denies (status, window and IPs aside)."""
-    from ..catalog import permission_groups
-    from ..policy import evaluate
-
     token = timeless_token(ctx.inv.records[t].payload)
     groups = {
         int(ctx.grp[r]) for r in ctx.token_rows(t) if ctx.eff[r] and ctx.row_scope[r] == S_ZONE
@@ -401,8 +399,6 @@ class UsageIndex:
 
     def _spec_for(self, group: Any, actor: str) -> dict[str, Any]:
         """A least-privilege create body covering the calls in ``group`` (read groups for reads)."""
-        from ..catalog import permission_groups
-
         policies: dict[tuple[str, str], set[str]] = {}
         for method, path in zip(group["method"], group["path"], strict=True):
             match = operations.find(str(method), str(path)) if method and path else None
@@ -476,8 +472,6 @@ class UsageIndex:
         "used" only by requests no read group of the token could serve."""
         if self._served is not None:
             return self._served
-        from ..model.token import Token
-        from ..policy import evaluate
 
         out: list[tuple[int, int, dict[str, Operation]]] = []
         cache: dict[tuple[str, str], OperationMatch | None] = {}
