@@ -34,12 +34,15 @@ import os
 import socket
 import sys
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .._text import csv_rows
 from ..errors import InvalidInput, require_extra
 from ..model._util import parse_datetime
 from . import UsageError, emit
+
+if TYPE_CHECKING:
+    from ..sandbox import Sandbox
 
 __all__ = ["register", "run"]
 
@@ -148,11 +151,8 @@ def _read_private(path: str) -> str | None:
         return handle.read()
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``cftokens sandbox ACTION``."""
-
-    if getattr(args, "action", None) != "serve":
-        raise UsageError("choose an action: cftokens sandbox serve [--port 8787] …")
+def _check_serve_args(args: argparse.Namespace) -> None:
+    """Refuse bad flags (UsageError) before anything is printed, created or written."""
     # Before anything is printed, created or written: without the server extra there is no
     # server, so no URL to print and no token worth writing.
     require_extra("server", "cftokens sandbox serve", "uvicorn")
@@ -178,6 +178,50 @@ def run(args: argparse.Namespace) -> int:
     except InvalidInput as exc:
         raise UsageError(f"--trusted-proxy: {exc}") from None
     _check_port(args.host, args.port)
+
+
+def _warn_host(host: str) -> None:
+    """Warn when the sandbox listens beyond loopback."""
+    if not _is_loopback(host):
+        emit(
+            f"  warning: listening on {host}, not loopback: anyone who can reach this "
+            "address can use the sandbox",
+            file=sys.stderr,
+        )
+        if host in ("0.0.0.0", "::"):
+            emit(
+                f"  note: attendees reach it at this machine's address instead of {host}",
+                file=sys.stderr,
+            )
+
+
+def _show_bootstrap(sb: Sandbox, args: argparse.Namespace, *, reopened: bool, out: TextIO) -> None:
+    """Issue (or roll) the bootstrap token and show it once, or write it to --token-file."""
+    secret = None
+    if reopened and args.roll_bootstrap:
+        secret = sb.roll_bootstrap()
+    elif not reopened:
+        secret = sb.bootstrap_token
+    if secret is not None:
+        if args.token_file:
+            _write_private(args.token_file, secret.reveal() + "\n")
+            emit(f"  bootstrap token written to {args.token_file} (mode 0600)", file=out)
+        else:
+            emit(f"  bootstrap token (shown once, keep it): {secret.reveal()}", file=out)
+    elif reopened:
+        emit(
+            "  bootstrap token: as shown when the database was created "
+            "(--roll-bootstrap issues a new one)",
+            file=out,
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``cftokens sandbox ACTION``."""
+
+    if getattr(args, "action", None) != "serve":
+        raise UsageError("choose an action: cftokens sandbox serve [--port 8787] …")
+    _check_serve_args(args)
 
     from ..sandbox import Clock, Faults, RateLimit, Sandbox
     from ..sandbox.server import make_server
@@ -206,34 +250,8 @@ def run(args: argparse.Namespace) -> int:
     emit(f"cftokens sandbox: {args.seed} content, clock {clock.now():%Y-%m-%dT%H:%M:%SZ}", file=out)
     if reopened:
         emit(f"  reopened {args.db} (existing tokens and history kept)", file=out)
-    if not _is_loopback(args.host):
-        emit(
-            f"  warning: listening on {args.host}, not loopback: anyone who can reach this "
-            "address can use the sandbox",
-            file=sys.stderr,
-        )
-        if args.host in ("0.0.0.0", "::"):
-            emit(
-                f"  note: attendees reach it at this machine's address instead of {args.host}",
-                file=sys.stderr,
-            )
-    secret = None
-    if reopened and args.roll_bootstrap:
-        secret = sb.roll_bootstrap()
-    elif not reopened:
-        secret = sb.bootstrap_token
-    if secret is not None:
-        if args.token_file:
-            _write_private(args.token_file, secret.reveal() + "\n")
-            emit(f"  bootstrap token written to {args.token_file} (mode 0600)", file=out)
-        else:
-            emit(f"  bootstrap token (shown once, keep it): {secret.reveal()}", file=out)
-    elif reopened:
-        emit(
-            "  bootstrap token: as shown when the database was created "
-            "(--roll-bootstrap issues a new one)",
-            file=out,
-        )
+    _warn_host(args.host)
+    _show_bootstrap(sb, args, reopened=reopened, out=out)
     public_url = f"http://{_url_host(_reachable_host(args.host))}:{args.port}/client/v4"
     if args.attendees:
         attendees = sb.add_attendees(args.attendees)
