@@ -48,7 +48,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._base import AsyncPager, Pager
+from ._base import AsyncClientOptions, AsyncPager, ClientOptions, Pager
+from ._calls import DnsChanges, JSONBody, QueryValue, TokenChanges
 from ._limits import RateLimit, Retry
 from ._paging import Unreadable, UnreadableItemWarning
 from ._sync import AccountScope, Client, Tokens
@@ -75,15 +76,21 @@ __all__ = [
     "AccountScope",
     "AsyncAccountScope",
     "AsyncClient",
+    "AsyncClientOptions",
     "AsyncPager",
     "AsyncTokens",
     "AuditLogRecord",
     "Client",
+    "ClientOptions",
+    "DnsChanges",
     "DnsRecord",
+    "JSONBody",
     "Pager",
+    "QueryValue",
     "RateLimit",
     "Recorder",
     "Retry",
+    "TokenChanges",
     "Tokens",
     "Unreadable",
     "UnreadableItemWarning",

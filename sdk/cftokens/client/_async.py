@@ -9,7 +9,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 
 from ..errors import AuthenticationError, PermissionDenied
 from ..model import (
@@ -26,7 +26,7 @@ from ..model import (
 )
 from . import _calls
 from . import _io_async as _io
-from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AsyncPager, ClientBase
+from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AsyncClientOptions, AsyncPager, ClientBase
 from ._limits import RateLimit, Retry
 from ._paging import PageWalker
 from ._protocol import (
@@ -139,6 +139,20 @@ class AsyncClient(ClientBase):
             self._http_client = _io.new_http(self._transport, self._timeout)
         return self._http_client
 
+    @classmethod
+    def from_env(
+        cls, *, environ: Mapping[str, str] | None = None, **options: Unpack[AsyncClientOptions]
+    ) -> Self:
+        """A client configured from environment variables (keyword arguments win).
+
+        ``CLOUDFLARE_API_TOKEN`` (the token), ``CLOUDFLARE_BASE_URL``, ``CLOUDFLARE_ACCOUNT_ID``;
+        ``CLOUDFLARE_API_KEY`` + ``CLOUDFLARE_EMAIL`` (a legacy Global API Key) only when no
+        token is set. When both are set the token wins and a warning says so: unlike other
+        tools, an e-mail variable never silently replaces your scoped token. ``options`` are
+        the client's own keyword arguments (``account_id=``, ``max_retries=``…).
+        """
+        return cls(**cls._env_options(environ, options))
+
     # -- lifecycle --------------------------------------------------------------------------
     async def aclose(self) -> None:
         """Close the connections. The client cannot be used afterwards."""
@@ -215,8 +229,8 @@ class AsyncClient(ClientBase):
         method: str,
         path: str,
         *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
+        params: Mapping[str, _calls.QueryValue] | None = None,
+        json: _calls.JSONBody = None,
         idempotent: bool | None = None,
     ) -> Any:
         """Call any endpoint that answers with Cloudflare's envelope; return its ``result``.
@@ -224,7 +238,9 @@ class AsyncClient(ClientBase):
         ``path`` is relative to ``base_url`` (``"/zones/<id>/firewall/rules"``). Errors,
         retries and rate limits work as for every other call: GET, HEAD, DELETE and PUT are
         retried; POST and PATCH only when the server surely did not act, unless you pass
-        ``idempotent=True``.
+        ``idempotent=True``. ``params`` values are strings, numbers, booleans or lists of them
+        (a list repeats the key); ``json`` is the body (a dict, a list or a scalar). The
+        result is the envelope's ``result`` as the JSON decoder gave it.
         """
         return await self._execute(
             _calls.generic_call(
@@ -389,9 +405,9 @@ class AsyncTokens(_Resource):
     async def update(
         self,
         token_id: str,
-        spec_or_changes: TokenSpec | Mapping[str, Any] | None = None,
+        spec_or_changes: TokenSpec | Mapping[str, object] | None = None,
         /,
-        **changes: Any,
+        **changes: Unpack[_calls.TokenChanges],
     ) -> Token:
         """Change a token. PUT replaces the whole token, so with changes (``name="x"``,
         ``allow_ips=[...]``, ``status="disabled"``…) the current token is read first and kept
@@ -569,7 +585,9 @@ class AsyncDnsRecords(_Resource):
         )
         return await self._client._execute(_calls.dns_create(zone_id, body, "client.dns_records"))
 
-    async def update(self, zone_id: str, record_id: str, **changes: Any) -> DnsRecord:
+    async def update(
+        self, zone_id: str, record_id: str, **changes: Unpack[_calls.DnsChanges]
+    ) -> DnsRecord:
         """Change fields of a record (``content=``, ``ttl=``, ``proxied=``…); the rest is kept."""
         _calls.dns_changes(zone_id, record_id, changes)
         current = await self.get(zone_id, record_id)

@@ -7,7 +7,7 @@ import os
 import time
 import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
 from ..errors import ClientClosed, InvalidInput, redact, shown
 from ..model import Secret
@@ -26,7 +26,7 @@ from .recorder import Recorder
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["AsyncPager", "ClientBase", "Pager", "SystemTime"]
+__all__ = ["AsyncClientOptions", "AsyncPager", "ClientBase", "ClientOptions", "Pager", "SystemTime"]
 
 T = TypeVar("T")
 
@@ -94,6 +94,33 @@ def _cap(value: object, name: str, unit: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidInput(f"{name} must be a whole number of {unit} >= 1, got {shown(value)}")
     return value
+
+
+class _Options(TypedDict, total=False):
+    token: Secret | str | None
+    base_url: str
+    account_id: str | None
+    timeout: float | httpx.Timeout | None
+    max_retries: int | Retry
+    rate_limit: RateLimit | tuple[int, float] | None
+    api_key: Secret | str | None
+    email: str | None
+    recorder: Recorder | None
+    max_response_bytes: int
+    max_pages: int
+
+
+class ClientOptions(_Options, total=False):
+    """The keyword arguments of :class:`~cftokens.Client` (``Client.from_env(**options)``)."""
+
+    transport: httpx.BaseTransport | None
+
+
+class AsyncClientOptions(_Options, total=False):
+    """The keyword arguments of :class:`~cftokens.AsyncClient`
+    (``AsyncClient.from_env(**options)``)."""
+
+    transport: httpx.AsyncBaseTransport | None
 
 
 class ClientBase:
@@ -165,15 +192,12 @@ class ClientBase:
         self._closed = False
 
     # -- construction from the environment --------------------------------------------------
-    @classmethod
-    def from_env(cls, *, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Self:
-        """A client configured from environment variables (keyword arguments win).
-
-        ``CLOUDFLARE_API_TOKEN`` (the token), ``CLOUDFLARE_BASE_URL``, ``CLOUDFLARE_ACCOUNT_ID``;
-        ``CLOUDFLARE_API_KEY`` + ``CLOUDFLARE_EMAIL`` (a legacy Global API Key) only when no
-        token is set. When both are set the token wins and a warning says so: unlike other
-        tools, an e-mail variable never silently replaces your scoped token.
-        """
+    @staticmethod
+    def _env_options(
+        environ: Mapping[str, str] | None, given: Mapping[str, object]
+    ) -> dict[str, Any]:
+        """The client's keyword arguments from environment variables, ``given`` winning (see
+        ``from_env``; called by it, so a warning points at the caller of ``from_env``)."""
         env = os.environ if environ is None else environ
 
         def read(name: str) -> str | None:
@@ -187,7 +211,7 @@ class ClientBase:
         api_key = read("CLOUDFLARE_API_KEY")
         email = read("CLOUDFLARE_EMAIL")
         options: dict[str, Any] = {}
-        if "token" not in kwargs and "api_key" not in kwargs:
+        if "token" not in given and "api_key" not in given:
             if token is not None:
                 options["token"] = token
                 if api_key is not None or email is not None:
@@ -195,7 +219,7 @@ class ClientBase:
                         "CLOUDFLARE_API_TOKEN and CLOUDFLARE_API_KEY/CLOUDFLARE_EMAIL are all "
                         "set: using the API token and ignoring the Global API Key"
                     )
-                    warnings.warn(message, UserWarning, stacklevel=2)
+                    warnings.warn(message, UserWarning, stacklevel=3)
                     logger.warning(message)
             elif api_key is not None or email is not None:
                 if api_key is None or email is None:
@@ -216,8 +240,8 @@ class ClientBase:
         account = read("CLOUDFLARE_ACCOUNT_ID")
         if account is not None:
             options["account_id"] = account
-        options.update(kwargs)
-        return cls(**options)
+        options.update(given)
+        return options
 
     # -- facts ------------------------------------------------------------------------------
     @property

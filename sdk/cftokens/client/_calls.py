@@ -5,15 +5,16 @@ the resources in ``_sync`` and ``_async`` only execute them."""
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from urllib.parse import parse_qsl
 
 from ..errors import CloudflareError, InvalidInput, MaybeCreated, MaybeRolled
 from ..model import (
     Account,
     CreatedToken,
+    Policy,
     Scope,
     Secret,
     Token,
@@ -35,7 +36,11 @@ __all__ = [
     "AUDIT_FILTERS",
     "DNS_CHANGES",
     "TOKEN_CHANGES",
+    "DnsChanges",
+    "JSONBody",
+    "QueryValue",
     "TokenCalls",
+    "TokenChanges",
     "account_get",
     "accounts_walker",
     "audit_log_walker",
@@ -55,10 +60,30 @@ __all__ = [
     "zones_walker",
 ]
 
+
+class TokenChanges(TypedDict, total=False):
+    """What ``tokens.update(token_id, **changes)`` may change (fields of
+    :class:`~cftokens.TokenSpec`); the token keeps the rest as it is."""
+
+    name: str
+    policies: Iterable[Policy]
+    allow_ips: Iterable[str]
+    deny_ips: Iterable[str]
+    not_before: datetime | None
+    expires_on: datetime | None
+    status: TokenStatus | Literal["active", "disabled", "expired"] | None
+
+
 #: The fields ``tokens.update(id, **changes)`` accepts (those of :class:`~cftokens.TokenSpec`).
-TOKEN_CHANGES = frozenset(
-    {"name", "policies", "allow_ips", "deny_ips", "not_before", "expires_on", "status"}
-)
+TOKEN_CHANGES = frozenset(TokenChanges.__annotations__)
+
+#: A value of ``request(params=...)``: a list (or set) is sent as the key repeated, a bool as
+#: ``true``/``false``; None leaves the key out.
+QueryValue = str | int | float | bool | Sequence[str | int | float] | Set[str | int] | None
+
+#: The body ``request(json=...)`` sends: an object, an array or a scalar, as ``json.dumps`` takes
+#: them (what is inside is checked when the request is built).
+JSONBody = Mapping[str, object] | Sequence[object] | str | int | float | bool | None
 
 #: Filters of ``audit_logs.list`` (Audit Logs v2 query parameters).
 AUDIT_FILTERS = frozenset(
@@ -618,9 +643,21 @@ def dns_create(zone_id: str, body: dict[str, Any], where: str) -> Call[DnsRecord
     )
 
 
-DNS_CHANGES = frozenset(
-    {"type", "name", "content", "ttl", "proxied", "comment", "tags", "priority"}
-)
+class DnsChanges(TypedDict, total=False):
+    """What ``dns_records.update(zone_id, record_id, **changes)`` may change; the record keeps
+    the rest as it is."""
+
+    type: str
+    name: str
+    content: str | None
+    ttl: int
+    proxied: bool | None
+    comment: str | None
+    tags: Sequence[str]
+    priority: int | None
+
+
+DNS_CHANGES = frozenset(DnsChanges.__annotations__)
 
 
 def dns_changes(zone_id: str, record_id: str, changes: Mapping[str, Any]) -> None:
@@ -735,8 +772,8 @@ def generic_call(
     method: str,
     path: str,
     *,
-    params: Mapping[str, Any] | None,
-    json: Any,
+    params: Mapping[str, QueryValue] | None,
+    json: JSONBody,
     idempotent: bool | None,
 ) -> Call[Any]:
     """Any endpoint with Cloudflare's envelope; returns the envelope's ``result``.
