@@ -290,40 +290,13 @@ def _usage_steps(rightsized: Any, names: Names, days: int) -> list[BodyStep]:
     kept: dict[str, list[Resource]] = {}
     for grant in rightsized.grants:
         kept.setdefault(grant.group.id, []).append(grant.resource)
-    held = {
-        ref.id
-        for policy in rightsized.before.policies
-        if policy.effect.value == "allow"
-        for ref in policy.permission_groups
-    }
-    touched: list[str] = []
-    for _index, effect, _action, group, _resource, _why in rightsized.removed:
-        if effect == "allow" and group is not None and group.id not in touched:
-            touched.append(group.id)
-    # Groups the catalogue does not know (rightsize's removals name them None): they grant
-    # nothing the token used, and Cloudflare refuses a body that names them.
-    for policy in rightsized.before.policies:
-        if policy.effect.value == "allow":
-            for ref in policy.permission_groups:
-                if permission_groups.by_id(ref.id) is None and ref.id not in touched:
-                    touched.append(ref.id)
-    downgrades: dict[str, Downgrade] = {}
+    allows = [p for p in rightsized.before.policies if p.effect.value == "allow"]
+    held = {ref.id for policy in allows for ref in policy.permission_groups}
+    downgrades = _usage_downgrades(kept, held, names)
+    downgraded_from = {d.frm.id for d in downgrades}
     narrowings: list[Narrowing] = []
     removals: list[GroupRef] = []
-    for gid, atoms in kept.items():
-        if gid in held:
-            continue
-        group = permission_groups.by_id(gid)
-        write = permission_groups.twin(group, Level.WRITE) if group is not None else None
-        if write is not None and write.id in held:
-            downgrades[gid] = Downgrade(
-                frm=names.group(write.id),
-                to=names.group(gid),
-                where=names.atoms(atoms),
-                resources=tuple(atoms),
-            )
-    downgraded_from = {d.frm.id for d in downgrades.values()}
-    for gid in touched:
+    for gid in _touched(rightsized, allows):
         if gid in kept:
             narrowings.append(
                 Narrowing(
@@ -334,9 +307,7 @@ def _usage_steps(rightsized: Any, names: Names, days: int) -> list[BodyStep]:
             removals.append(names.group(gid))
     steps: list[BodyStep] = []
     if downgrades:
-        steps.append(
-            DowngradeGroups(items=tuple(downgrades.values()), reason="it only read with them")
-        )
+        steps.append(DowngradeGroups(items=tuple(downgrades), reason="it only read with them"))
     if narrowings:
         steps.append(NarrowGroups(items=tuple(narrowings), reason="the only ones it used"))
     if removals:
@@ -348,6 +319,44 @@ def _usage_steps(rightsized: Any, names: Names, days: int) -> list[BodyStep]:
             )
         )
     return steps
+
+
+def _touched(rightsized: Any, allows: list[Any]) -> list[str]:
+    """The allowed groups right-sizing takes something from, in order, each once."""
+    touched: list[str] = []
+    for _index, effect, _action, group, _resource, _why in rightsized.removed:
+        if effect == "allow" and group is not None and group.id not in touched:
+            touched.append(group.id)
+    # Groups the catalogue does not know (rightsize's removals name them None): they grant
+    # nothing the token used, and Cloudflare refuses a body that names them.
+    for policy in allows:
+        for ref in policy.permission_groups:
+            if permission_groups.by_id(ref.id) is None and ref.id not in touched:
+                touched.append(ref.id)
+    return touched
+
+
+def _usage_downgrades(
+    kept: dict[str, list[Resource]], held: set[str], names: Names
+) -> list[Downgrade]:
+    """A kept read group the token holds only as its write twin: that write group becomes the
+    read one, on the resources it used."""
+    downgrades: list[Downgrade] = []
+    for gid, atoms in kept.items():
+        if gid in held:
+            continue
+        group = permission_groups.by_id(gid)
+        write = permission_groups.twin(group, Level.WRITE) if group is not None else None
+        if write is not None and write.id in held:
+            downgrades.append(
+                Downgrade(
+                    frm=names.group(write.id),
+                    to=names.group(gid),
+                    where=names.atoms(atoms),
+                    resources=tuple(atoms),
+                )
+            )
+    return downgrades
 
 
 def _one_expiry(plan: FixPlan, body: Mapping[str, Any]) -> SetExpiry | None:
@@ -420,18 +429,7 @@ def plan_fix(
     if plan.delete:
         return _delete(path, DeleteToken(last_used=last), common)
     if plan.disable:
-        body = token_body(payload)
-        had_policies = bool(body["policies"])
-        repairs = tuple(plan.repairs.values())
-        for repair in repairs:
-            repair.apply(body)
-        drop_empty(body)
-        if had_policies and not body["policies"]:
-            refused = DeleteToken(last_used=last, reason="Cloudflare refuses every policy it holds")
-            return _delete(path, refused, common)
-        disable = Disable(last_used=last)
-        disable.apply(body)
-        return _put(path, body, (*repairs, disable), common)
+        return _disable(payload, plan, path, last, common)
     grant_steps = (
         _usage_steps(rightsized, names, usage_days) if rightsized is not None else []
     ) + plan.grant_steps()
@@ -458,56 +456,75 @@ def plan_fix(
         # In use, and no usage evidence says what it needs: emptying or deleting it would break
         # its callers. Keep its grants; the other steps (allowlist, expiry, roll) still apply.
         body = token_body(payload)
-        held = [
-            names.group(str(g.get("id"))).name
-            for policy in body["policies"]
-            for g in policy.get("permission_groups") or []
-            if isinstance(g, Mapping)
-        ]
-        steps = [
-            ReplaceFirst(
-                last_used=last or "", groups=tuple(dict.fromkeys(held)), usage_days=usage_days
-            )
-        ]
+        steps = [_replace_first(body, names, last, usage_days)]
     for extra in (_one_allowlist(plan, used_cidrs), _one_expiry(plan, body)):
         if extra is not None:
             extra.apply(body)
             steps.append(extra)
-    roll = RollSecret(path=path) if plan.roll else None
-    if not any(isinstance(step, BodyStep) for step in steps) and roll is not None:
-        steps.append(roll)
-        return Remediation(
-            method="PUT",
-            path=path + "/value",
-            body={},
-            summary="; ".join(s.describe() for s in steps),
-            steps=tuple(steps),
-            token_name=common.name,
-            evidence=common.evidence,
-        )
-    if steps and not any(isinstance(step, BodyStep) for step in steps):
-        return Remediation(
-            method="GET",
-            path=path,
-            body=None,
-            summary="; ".join(s.describe() for s in steps),
-            steps=tuple(steps),
-            token_name=common.name,
-            evidence=common.evidence,
-        )
-    if not steps and roll is not None:
-        return Remediation(
-            method="PUT",
-            path=path + "/value",
-            body={},
-            summary=roll.describe(),
-            steps=(roll,),
-            token_name=common.name,
-            evidence=common.evidence,
-        )
+    return _request(path, body, steps, RollSecret(path=path) if plan.roll else None, common)
+
+
+def _disable(
+    payload: Mapping[str, Any], plan: FixPlan, path: str, last: str | None, common: _Who
+) -> Remediation:
+    """Disable the token, first dropping what Cloudflare refuses so the PUT is accepted; a
+    token left with no policy by that is deleted instead."""
+    body = token_body(payload)
+    had_policies = bool(body["policies"])
+    repairs = tuple(plan.repairs.values())
+    for repair in repairs:
+        repair.apply(body)
+    drop_empty(body)
+    if had_policies and not body["policies"]:
+        refused = DeleteToken(last_used=last, reason="Cloudflare refuses every policy it holds")
+        return _delete(path, refused, common)
+    disable = Disable(last_used=last)
+    disable.apply(body)
+    return _put(path, body, (*repairs, disable), common)
+
+
+def _replace_first(
+    body: Mapping[str, Any], names: Names, last: str | None, usage_days: int
+) -> ReplaceFirst:
+    """Keep an in-use token's grants until a replacement exists (every group it holds, named)."""
+    held = [
+        names.group(str(g.get("id"))).name
+        for policy in body["policies"]
+        for g in policy.get("permission_groups") or []
+        if isinstance(g, Mapping)
+    ]
+    return ReplaceFirst(
+        last_used=last or "", groups=tuple(dict.fromkeys(held)), usage_days=usage_days
+    )
+
+
+def _request(
+    path: str, body: dict[str, Any], steps: list[Step], roll: RollSecret | None, common: _Who
+) -> Remediation:
+    """The request of the planned steps: a PUT of the token when a step edits its body (the
+    roll after it); else the roll alone; else no request (the steps say what to do)."""
+    if not any(isinstance(step, BodyStep) for step in steps):
+        if roll is not None:
+            return _without_body("PUT", path + "/value", {}, (*steps, roll), common)
+        if steps:
+            return _without_body("GET", path, None, tuple(steps), common)
     if roll is not None:
         steps.append(roll)
     return _put(path, body, tuple(steps), common)
+
+
+def _without_body(
+    method: str, path: str, body: Any, steps: tuple[Step, ...], common: _Who
+) -> Remediation:
+    return Remediation(
+        method=method,
+        path=path,
+        body=body,
+        summary="; ".join(s.describe() for s in steps),
+        steps=steps,
+        token_name=common.name,
+        evidence=common.evidence,
+    )
 
 
 def _used_lately(last_used: str | None, now: datetime | None, days: int) -> bool:
@@ -527,15 +544,7 @@ def _used_lately(last_used: str | None, now: datetime | None, days: int) -> bool
 
 
 def _delete(path: str, step: DeleteToken, common: _Who) -> Remediation:
-    return Remediation(
-        method="DELETE",
-        path=path,
-        body=None,
-        summary=step.describe(),
-        steps=(step,),
-        token_name=common.name,
-        evidence=common.evidence,
-    )
+    return _without_body("DELETE", path, None, (step,), common)
 
 
 def _put(path: str, body: dict[str, Any], steps: tuple[Step, ...], common: _Who) -> Remediation:
