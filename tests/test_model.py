@@ -526,3 +526,150 @@ def test_offsets_other_than_utc_are_normalised() -> None:
         expires_on=datetime(2030, 1, 1, 1, tzinfo=cet),
     )
     assert spec.to_api()["expires_on"] == "2030-01-01T00:00:00Z"
+
+
+# ---------------------------------------------------------------------------------------------
+# from_api assembles models without re-running the converters: the result must be exactly
+# what __init__ builds from the same values (eq=False fields included)
+# ---------------------------------------------------------------------------------------------
+
+
+def _same_everywhere(built: Any, rebuilt: Any) -> None:
+    """Every init field of two attrs objects is equal (recursively for nested models), of the
+    same type, and eq=False fields (CIDR texts) too."""
+    import attrs
+
+    assert type(built) is type(rebuilt)
+    for f in attrs.fields(type(built)):
+        if not f.init:
+            continue
+        a, b = getattr(built, f.name), getattr(rebuilt, f.name)
+        assert type(a) is type(b), f.name
+        if attrs.has(type(a)):
+            _same_everywhere(a, b)
+        elif isinstance(a, tuple):
+            assert len(a) == len(b), f.name
+            for x, y in zip(a, b, strict=True):
+                if attrs.has(type(x)):
+                    _same_everywhere(x, y)
+                else:
+                    assert x == y and type(x) is type(y), f.name
+        else:
+            assert a == b, f.name
+
+
+def _rebuilt(model: Any) -> Any:
+    """The same model built by its classes' own __init__ (every converter and check run)."""
+    import attrs
+
+    values = {}
+    for f in attrs.fields(type(model)):
+        if not f.init:
+            continue
+        value = getattr(model, f.name)
+        if attrs.has(type(value)):
+            value = _rebuilt(value)
+        elif isinstance(value, tuple):
+            value = tuple(_rebuilt(v) if attrs.has(type(v)) else v for v in value)
+        values[f.alias] = value
+    return type(model)(**values)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tokens())
+def test_from_api_builds_what_init_builds(token: cft.Token) -> None:
+    """A token read by from_api equals, field by field, the one __init__ builds."""
+    read = cft.Token.from_api(json.loads(json.dumps(token.to_api())))
+    _same_everywhere(read, _rebuilt(read))
+
+
+@pytest.mark.parametrize("payload", token_examples(), ids=["flat", "nested", "request_ip", "value"])
+def test_spec_examples_build_what_init_builds(payload: dict[str, Any]) -> None:
+    """Cloudflare's own examples (unknown keys, conditions, both resource forms) too."""
+    read = cft.Token.from_api(payload)
+    _same_everywhere(read, _rebuilt(read))
+    assert read.extra == {k: v for k, v in payload.items() if k not in cft.Token._KNOWN}
+
+
+def test_resource_constructors_build_what_init_builds() -> None:
+    """The Resource class methods give what Resource(...) gives, refusals included."""
+    for atom in (
+        cft.Resource.zone(ZONE),
+        cft.Resource.zone(ZONE, account_id=ACCOUNT),
+        cft.Resource.all_zones_of(ACCOUNT),
+        cft.Resource.all_zones(),
+        cft.Resource.account(ACCOUNT),
+        cft.Resource.all_accounts(),
+        cft.Resource.user(USER),
+    ):
+        _same_everywhere(atom, _rebuilt(atom))
+        assert hash(atom) == hash(_rebuilt(atom))
+    with pytest.raises(cft.InvalidInput, match="zone id must be 32 lower-case hex"):
+        cft.Resource.zone("example.com")
+
+
+def test_from_api_still_refuses_what_init_refuses() -> None:
+    """Checks the converters made still happen when from_api assembles the models."""
+    good = {
+        "id": ZONE,
+        "name": "t",
+        "policies": [
+            {
+                "effect": "allow",
+                "permission_groups": [{"id": DNS_WRITE}],
+                "resources": {f"com.cloudflare.api.account.zone.{ZONE}": "*"},
+            }
+        ],
+    }
+    assert cft.Token.from_api(good).policies[0].resources == (cft.Resource.zone(ZONE),)
+    bad_id = {**good, "id": "not-an-id"}
+    with pytest.raises(cft.InvalidInput, match="token id must be a Cloudflare identifier"):
+        cft.Token.from_api(bad_id)
+    bad_group = copy.deepcopy(good)
+    bad_group["policies"][0]["permission_groups"] = [{"id": "DNS Write"}]
+    with pytest.raises(cft.InvalidInput, match="permission group id must be"):
+        cft.Token.from_api(bad_group)
+    status = {**good, "status": "paused"}
+    with pytest.raises(cft.InvalidInput, match="token status must be one of"):
+        cft.Token.from_api(status)
+
+
+def test_api_timestamps_read_as_before() -> None:
+    """The API's own timestamp form is read directly; every other accepted form, and every
+    refusal, is unchanged."""
+    from cftokens.model._util import parse_datetime
+
+    utc = datetime(2026, 1, 31, 12, 30, 5, tzinfo=UTC)
+    assert parse_datetime("2026-01-31T12:30:05Z", "t") == utc
+    assert parse_datetime("2026-01-31T12:30:05Z", "t").tzinfo is UTC  # type: ignore[union-attr]
+    assert parse_datetime("2026-01-31T12:30:05.250Z", "t") == utc.replace(microsecond=250000)
+    assert parse_datetime(" 2026-01-31T13:30:05+01:00 ", "t") == utc
+    assert parse_datetime("2026-01-31T12:30:05z", "t") == utc
+    for bad in ("2026-02-30T00:00:00Z", "2026-01-31T24:00:00Z", "0000-01-01T00:00:00Z"):
+        with pytest.raises(cft.InvalidInput, match="t is not a valid timestamp"):
+            parse_datetime(bad, "t")
+
+
+def test_assembler_takes_fields_by_name_with_defaults() -> None:
+    """The assembler refuses unknown and missing fields as __init__ does, and fills
+    defaults (a fresh one from each factory)."""
+    import attrs
+
+    from cftokens.model._util import assembler
+
+    @attrs.frozen
+    class Model:
+        name: str
+        tags: list[str] = attrs.field(factory=list)
+        size: int = 3
+
+    build = assembler(Model)
+    first, second = build(name="a"), build(name="b", size=4)
+    assert first == Model(name="a") and second == Model(name="b", size=4)
+    assert first.tags is not second.tags
+    with pytest.raises(TypeError):
+        build(name="a", colour="red")
+    with pytest.raises(TypeError):
+        build(size=1)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        first.name = "b"  # type: ignore[misc]

@@ -198,3 +198,26 @@ def test_adaptive_bound_backs_off_on_queueing_429_and_the_rate_window() -> None:
         tight.reserve(time.monotonic())
     capped = AdaptiveBound(tight, start=8)
     assert capped.size == 3
+
+
+async def test_a_cancelled_waiter_passes_its_wake_up_on() -> None:
+    """A release wakes only as many waiters as may enter; one cancelled after being woken
+    hands its turn to the next (a listing cancelled early never stalls the others)."""
+    from cftokens.client._adaptive import FixedBound
+
+    bound = FixedBound(1)
+    entered: list[str] = []
+
+    async def wait_turn(name: str) -> None:
+        async with bound:
+            entered.append(name)
+
+    async with bound:
+        first = asyncio.ensure_future(wait_turn("first"))
+        second = asyncio.ensure_future(wait_turn("second"))
+        await asyncio.sleep(0.01)  # both wait
+    first.cancel()  # woken by the release above, cancelled before it ran
+    await asyncio.wait_for(second, timeout=2)
+    assert entered == ["second"]
+    assert first.cancelled()
+    assert bound.held == 0

@@ -63,8 +63,18 @@ class Bound:
         cond = self._cond()
         async with cond:
             while self._held >= max(1, self.size):
-                await cond.wait()
+                try:
+                    await cond.wait()
+                except asyncio.CancelledError:
+                    # a wake-up this waiter took must not be lost with it
+                    if self._held < max(1, self.size):
+                        cond.notify(1)
+                    raise
             self._held += 1
+            # A release wakes as many waiters as there is room; pass on what is left
+            # (the bound may have grown since).
+            if self._held < self.size:
+                cond.notify(1)
         return time.monotonic()
 
     async def __aexit__(
@@ -76,7 +86,9 @@ class Bound:
         cond = self._cond()
         async with cond:
             self._held -= 1
-            cond.notify_all()
+            # Wake only as many waiters as may enter now: waking them all (then sending most
+            # back to sleep) costs more than the requests themselves with hundreds queued.
+            cond.notify(max(1, self.size - self._held))
 
     def observe(self, started: float, ok: bool) -> None:
         """One request held since ``started`` finished (``ok``: it got an answer)."""

@@ -147,7 +147,8 @@ class Lister:
         ahead: deque[tuple[int, asyncio.Future[Envelope]]] = deque()
 
         def schedule() -> None:
-            while len(ahead) < 2 * bound.size:
+            window = 2 * bound.size
+            while len(ahead) < window:
                 page = next(pages, None)
                 if page is None:
                     return

@@ -332,9 +332,6 @@ class Core:
             problem = "the envelope has no boolean `success` field"
         if problem is None and not isinstance(data.get("errors", []), list):
             problem = "the envelope's `errors` is not a list"
-        excerpt = (
-            body_excerpt(body[:2048].decode("utf-8", "replace"), self._secrets) if body else ""
-        )
 
         if status == 429:
             details = self._details(data) if problem is None else ()
@@ -350,22 +347,22 @@ class Core:
                 retry_after=retry_after,
             )
         if problem is not None:
-            return self._unexpected_failure(call, problem, excerpt, context, retry_after)
+            return self._unexpected_failure(call, problem, body, context, retry_after)
         assert isinstance(data, dict)
         if status >= 400 or data["success"] is False:
             return self._api_failure(call, data, context, retry_after)
         if not 200 <= status < 300:
             return self._unexpected_failure(
-                call, f"HTTP {status} is not a success status", excerpt, context, retry_after
+                call, f"HTTP {status} is not a success status", body, context, retry_after
             )
         if "result" not in data:
             return self._unexpected_failure(
-                call, "the envelope has no `result` field", excerpt, context, retry_after
+                call, "the envelope has no `result` field", body, context, retry_after
             )
         info = data.get("result_info")
         if info is not None and not isinstance(info, dict):
             return self._unexpected_failure(
-                call, "the envelope's `result_info` is not an object", excerpt, context, None
+                call, "the envelope's `result_info` is not an object", body, context, None
             )
         messages = data.get("messages")
         return Envelope(
@@ -380,10 +377,14 @@ class Core:
         self,
         call: Call[Any],
         problem: str,
-        excerpt: str,
+        body: bytes,
         context: dict[str, Any],
         retry_after: float | None,
     ) -> Failure:
+        # the (redacted) excerpt is made for a failure only, not for every page read
+        excerpt = (
+            body_excerpt(body[:2048].decode("utf-8", "replace"), self._secrets) if body else ""
+        )
         status = context["status"]
         message = (
             f"{call.target()} got an unexpected response (HTTP {status}): {problem}. "

@@ -116,7 +116,7 @@ class Condition:
     def from_api(cls, payload: Mapping[str, Any] | None) -> Condition:
         """Read ``{"request.ip": {"in": […], "not_in": […]}}`` (or the SDKs' ``request_ip``)."""
         if not payload:
-            return cls()
+            return _UNRESTRICTED if cls is Condition else cls()
         if not isinstance(payload, Mapping):
             raise InvalidInput(f"condition must be a JSON object, got {type(payload).__name__}")
         ip = payload.get("request.ip")
@@ -158,3 +158,7 @@ class Condition:
             ip["not_in"] = list(self.deny_text) if self.deny_text else [str(n) for n in self.deny]
         result["request.ip"] = ip
         return result
+
+
+#: The condition of most tokens (none): immutable, so every reader shares one.
+_UNRESTRICTED = Condition()

@@ -10,7 +10,7 @@ from attrs import evolve, field, frozen
 
 from ..catalog.groups import PermissionGroup, permission_groups
 from ..errors import InvalidInput, ScopeMismatch
-from ._util import FrozenDict, frozen_extra, group_id, require_mapping, split_known
+from ._util import FrozenDict, assembler, frozen_extra, group_id, require_mapping, split_known
 from .resources import Resource, ResourceKind, Scope
 
 __all__ = ["Effect", "PermissionGroupRef", "Policy"]
@@ -42,10 +42,11 @@ class PermissionGroupRef:
         """Read ``{"id": …, "name": …, "meta": …}``."""
         payload = require_mapping(payload, "a permission group")
         name = payload.get("name")
-        return cls(
-            id=payload.get("id"),
+        extra = split_known(payload, cls._KNOWN)
+        return _assemble_group_ref(
+            id=group_id(payload.get("id")),
             name=name if isinstance(name, str) else None,
-            extra=split_known(payload, cls._KNOWN),
+            extra=extra,
         )
 
     def to_api(self) -> dict[str, Any]:
@@ -104,20 +105,7 @@ class Policy:
     _KNOWN = frozenset({"id", "effect", "permission_groups", "resources"})
 
     def __attrs_post_init__(self) -> None:
-        flat: set[str] = set()
-        nested: set[str] = set()
-        for atom in self.resources:
-            is_nested = atom.kind is ResourceKind.ALL_ZONES_IN or (
-                atom.kind is ResourceKind.ZONE and atom.account_id is not None
-            )
-            (nested if is_nested else flat).add(atom.wire_key)
-        clash = flat & nested
-        if clash:
-            key = sorted(clash)[0]
-            raise InvalidInput(
-                f"one policy cannot name {key} both as an account and as zones nested under it "
-                "(the wire format has one value per key); put them in separate policies"
-            )
+        _check_keys(self.resources)
 
     # -- building -----------------------------------------------------------------------
     @classmethod
@@ -257,12 +245,17 @@ class Policy:
         if resources is None:
             resources = {}
         policy_id = payload.get("id")
-        return cls(
-            effect=Effect(effect),
-            permission_groups=[PermissionGroupRef.from_api(g) for g in groups],
-            resources=Resource.from_api(resources),
+        refs = tuple([PermissionGroupRef.from_api(g) for g in groups])
+        atoms = Resource.from_api(resources)
+        extra = split_known(payload, cls._KNOWN)
+        # checked and converted above: assembled without the converters (see Token.from_api)
+        _check_keys(atoms)
+        return _assemble_policy(
+            effect=Effect.ALLOW if effect == "allow" else Effect.DENY,
+            permission_groups=refs,
+            resources=atoms,
             id=policy_id if isinstance(policy_id, str) else None,
-            extra=split_known(payload, cls._KNOWN),
+            extra=extra,
         )
 
     def to_api(self) -> dict[str, Any]:
@@ -275,6 +268,30 @@ class Policy:
         result["resources"] = Resource.to_api(self.resources)
         result.update(self.extra.thaw())
         return result
+
+
+_assemble_group_ref = assembler(PermissionGroupRef)
+_assemble_policy = assembler(Policy)
+
+
+def _check_keys(resources: Sequence[Resource]) -> None:
+    """Refuse a policy naming one account both flat and with zones nested under it."""
+    if len(resources) < 2:
+        return
+    flat: set[str] = set()
+    nested: set[str] = set()
+    for atom in resources:
+        is_nested = atom.kind is ResourceKind.ALL_ZONES_IN or (
+            atom.kind is ResourceKind.ZONE and atom.account_id is not None
+        )
+        (nested if is_nested else flat).add(atom.wire_key)
+    clash = flat & nested
+    if clash:
+        key = sorted(clash)[0]
+        raise InvalidInput(
+            f"one policy cannot name {key} both as an account and as zones nested under it "
+            "(the wire format has one value per key); put them in separate policies"
+        )
 
 
 def _example_argument(scope: Scope) -> str:

@@ -24,7 +24,7 @@ from attrs import field, frozen
 
 from .._ids import Scope, is_id
 from ..errors import InvalidInput
-from ._util import FrozenDict
+from ._util import FrozenDict, assembler
 
 __all__ = ["Resource", "ResourceKind", "Scope"]
 
@@ -107,22 +107,23 @@ class Resource:
     @classmethod
     def user(cls, user_tag: str) -> Resource:
         """The user with this tag (``com.cloudflare.api.user.<tag>``)."""
-        return cls(kind=ResourceKind.USER, id=_check(user_tag, "user tag"))
+        return _assemble(cls, kind=ResourceKind.USER, id=_check(user_tag, "user tag"))
 
     @classmethod
     def account(cls, account_id: str) -> Resource:
         """One account (``com.cloudflare.api.account.<id>``)."""
-        return cls(kind=ResourceKind.ACCOUNT, id=_check(account_id, "account id"))
+        return _assemble(cls, kind=ResourceKind.ACCOUNT, id=_check(account_id, "account id"))
 
     @classmethod
     def all_accounts(cls) -> Resource:
         """Every account the user can reach (``com.cloudflare.api.account.*``)."""
-        return cls(kind=ResourceKind.ALL_ACCOUNTS)
+        return _assemble(cls, kind=ResourceKind.ALL_ACCOUNTS)
 
     @classmethod
     def zone(cls, zone_id: str, *, account_id: str | None = None) -> Resource:
         """One zone; with ``account_id`` it is written nested under that account."""
-        return cls(
+        return _assemble(
+            cls,
             kind=ResourceKind.ZONE,
             id=_check(zone_id, "zone id"),
             account_id=None if account_id is None else _check(account_id, "account id"),
@@ -131,12 +132,14 @@ class Resource:
     @classmethod
     def all_zones_of(cls, account_id: str) -> Resource:
         """Every zone of one account (the nested form)."""
-        return cls(kind=ResourceKind.ALL_ZONES_IN, account_id=_check(account_id, "account id"))
+        return _assemble(
+            cls, kind=ResourceKind.ALL_ZONES_IN, account_id=_check(account_id, "account id")
+        )
 
     @classmethod
     def all_zones(cls) -> Resource:
         """Every zone of every account (``com.cloudflare.api.account.zone.*``)."""
-        return cls(kind=ResourceKind.ALL_ZONES)
+        return _assemble(cls, kind=ResourceKind.ALL_ZONES)
 
     @classmethod
     def r2_bucket(cls, account_id: str, bucket: str, jurisdiction: str = "default") -> Resource:
@@ -218,7 +221,7 @@ class Resource:
     @classmethod
     def from_api(cls, resources: Mapping[str, Any]) -> tuple[Resource, ...]:
         """Parse a policy's ``resources`` map (flat or nested) into atoms, in wire order."""
-        if not isinstance(resources, Mapping):
+        if type(resources) is not dict and not isinstance(resources, Mapping):
             raise InvalidInput(
                 "a policy's resources must be a JSON object mapping resource keys to '*', "
                 f"got {type(resources).__name__}"
@@ -227,7 +230,7 @@ class Resource:
         for key, value in resources.items():
             if not isinstance(key, str):
                 atoms.append(cls.unparsed(str(key), value))
-            elif isinstance(value, Mapping):
+            elif type(value) is dict or isinstance(value, Mapping):
                 atoms.extend(_parse_nested(key, value))
             else:
                 atoms.append(_parse_flat(key, value))
@@ -258,6 +261,15 @@ class Resource:
                 continue
             result[atom.wire_key] = atom.value
         return result
+
+
+def _assemble(cls: type[Resource], **values: Any) -> Resource:
+    # The constructors above check every value; the only converter (``value``) has nothing
+    # to freeze in them ("*"). Subclasses go through their own __init__.
+    return _assemble_resource(**values) if cls is Resource else cls(**values)
+
+
+_assemble_resource = assembler(Resource)
 
 
 def _check(value: str, what: str) -> str:

@@ -16,6 +16,7 @@ from ..errors import InvalidInput, shown
 from ._terraform import write as write_terraform
 from ._util import (
     FrozenDict,
+    assembler,
     check_id,
     format_datetime,
     frozen_extra,
@@ -115,18 +116,30 @@ class Token:
         if not isinstance(policies, list):
             raise InvalidInput("a token's policies must be a list")
         name = payload.get("name")
-        return cls(
-            id=payload.get("id"),
+        get = payload.get
+        # Every value is checked and converted here (the id last, as __init__ would), so the
+        # token is assembled without running the converters a second time: listings read
+        # thousands of tokens.
+        parsed_policies = tuple([Policy.from_api(p) for p in policies])
+        condition = Condition.from_api(get("condition"))
+        not_before = parse_datetime(get("not_before"), "not_before")
+        expires_on = parse_datetime(get("expires_on"), "expires_on")
+        issued_on = parse_datetime(get("issued_on"), "issued_on")
+        modified_on = parse_datetime(get("modified_on"), "modified_on")
+        last_used_on = parse_datetime(get("last_used_on"), "last_used_on")
+        extra = split_known(payload, cls._KNOWN)
+        return _assemble_token(
+            id=token_id(get("id")),
             name=name if isinstance(name, str) else "",
-            status=status,
-            policies=[Policy.from_api(p) for p in policies],
-            condition=Condition.from_api(payload.get("condition")),
-            not_before=parse_datetime(payload.get("not_before"), "not_before"),
-            expires_on=parse_datetime(payload.get("expires_on"), "expires_on"),
-            issued_on=parse_datetime(payload.get("issued_on"), "issued_on"),
-            modified_on=parse_datetime(payload.get("modified_on"), "modified_on"),
-            last_used_on=parse_datetime(payload.get("last_used_on"), "last_used_on"),
-            extra=split_known(payload, cls._KNOWN),
+            status=TokenStatus._value2member_map_[status],
+            policies=parsed_policies,
+            condition=condition,
+            not_before=not_before,
+            expires_on=expires_on,
+            issued_on=issued_on,
+            modified_on=modified_on,
+            last_used_on=last_used_on,
+            extra=extra,
         )
 
     def to_api(self) -> dict[str, Any]:
@@ -163,6 +176,9 @@ class Token:
             and (self.not_before is None or self.not_before <= now)
             and (self.expires_on is None or now < self.expires_on)
         )
+
+
+_assemble_token = assembler(Token)
 
 
 @frozen(kw_only=True)
