@@ -221,3 +221,26 @@ async def test_a_cancelled_waiter_passes_its_wake_up_on() -> None:
     assert entered == ["second"]
     assert first.cancelled()
     assert bound.held == 0
+
+
+def test_adaptive_bound_is_lowered_once_per_round_trip() -> None:
+    """Slow responses already in flight when the bound was lowered do not lower it again:
+    one cut per round trip, so one slow round trip of 50 responses costs 1, not 50."""
+    import time
+
+    from cftokens.client._adaptive import AdaptiveBound
+    from cftokens.client._limits import RateLimit, RateLimiter
+
+    bound = AdaptiveBound(RateLimiter(RateLimit(requests=1000, per=300)), start=20)
+    bound.observe(time.monotonic(), True)  # answered at once: the baseline, +1
+    assert bound.size == 21
+    sent_before = time.monotonic() - 1.0
+    for _ in range(10):  # one slow round trip: ten answers sent before any cut
+        bound.observe(sent_before, True)
+    assert bound.size == 20
+    sent_after = time.monotonic()
+    time.sleep(0.03)
+    bound.observe(sent_after, True)  # slow, and sent after the cut: the next round trip
+    assert bound.size == 19
+    bound.observe(sent_before, False)  # a failure of the old round trip: no further cut
+    assert bound.size == 19

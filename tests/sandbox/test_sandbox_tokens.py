@@ -337,3 +337,35 @@ def test_a_lone_surrogate_in_a_json_string_is_400(sb: Sandbox, api: Api, zone: s
     emoji = json.dumps(token_body(zone)).replace('"ci-dns"', '"\\ud83d\\ude80 ci"')
     created = api.post("/user/tokens", content=emoji.encode())
     assert created.status_code == 200 and created.json()["result"]["name"] == "\U0001f680 ci"
+
+
+def test_listed_tokens_are_the_tokens_get_returns(sb: Sandbox, api: Api, zone: str) -> None:
+    """A list page (serialised with the stored policies spliced in) holds exactly what GET
+    returns for each token: conditions, non-ASCII names, every time field, expired status."""
+    from datetime import timedelta
+
+    created = [
+        api.post("/user/tokens", json=token_body(zone, "plain")).json()["result"]["id"],
+        api.post(
+            "/user/tokens",
+            json={
+                **token_body(zone, 'café \u2603 "quoted" \\ tab\t'),
+                "condition": {"request.ip": {"in": ["203.0.113.0/24"], "not_in": ["::1/128"]}},
+                "not_before": "2026-11-02T09:30:00Z",
+                "expires_on": "2026-11-02T10:00:00Z",
+            },
+        ).json()["result"]["id"],
+    ]
+    sb.clock.advance(timedelta(hours=2))  # the second one has expired
+    listed = api.get("/user/tokens", params={"include_expired": "true", "per_page": 50})
+    assert listed.status_code == 200, listed.text
+    by_id = {t["id"]: t for t in listed.json()["result"]}
+    assert set(created) <= set(by_id)
+    for token_id in by_id:
+        got = api.get(f"/user/tokens/{token_id}").json()["result"]
+        if token_id == sb.bootstrap_token_id:  # the caller: used again since the listing
+            got.pop("last_used_on"), by_id[token_id].pop("last_used_on")
+        assert by_id[token_id] == got
+    assert by_id[created[1]]["status"] == "expired"
+    assert by_id[created[1]]["condition"]["request.ip"]["in"] == ["203.0.113.0/24"]
+    assert by_id[created[1]]["name"].startswith("café \u2603")

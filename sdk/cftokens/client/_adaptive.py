@@ -8,7 +8,11 @@ the responses show, in the spirit of TCP Vegas:
   trip while latency stays flat (50 ms of latency and 200 pages: 8, 16, 32, 64 in flight
   within four round trips);
 - a response slower than that (the server or the network is queueing) lowers it by one, but
-  not below :data:`FLOOR` (latency alone is a noisy signal on a busy machine);
+  not below :data:`FLOOR`, and only if it was sent after the last cut: the responses already
+  on their way when the bound was lowered say nothing about the lower bound, so it falls by
+  one per round trip, not by one per response (which would collapse a listing of 50 in
+  flight to the floor after one slow round trip). Latency alone is a noisy signal on a busy
+  machine, where the client's own event loop delays what it measures;
 - a 429 halves it (and the client's rate limiter pauses every call for its ``retry-after``);
 - it never exceeds :data:`CEILING` (the connection pool) nor the requests the rate limiter
   can still send in its window (the client's budget, and the server's ``x-ratelimit-remaining``
@@ -32,7 +36,7 @@ START = 8
 FLOOR = 4
 CEILING = 64
 RECENT = 32  # latencies the baseline is the fastest of
-SLACK = 1.5
+SLACK = 2.0
 NOISE = 0.005  # seconds of jitter never read as queueing
 
 
@@ -108,6 +112,7 @@ class AdaptiveBound(Bound):
         self._limit = float(start)
         self._recent: deque[float] = deque(maxlen=RECENT)
         self._throttled = limiter.throttled
+        self._cut_at = float("-inf")  # when the bound was last lowered
         #: The largest bound reached (for logs and benchmarks).
         self.peak = start
 
@@ -128,12 +133,12 @@ class AdaptiveBound(Bound):
             self._throttled = throttled
             self._limit = max(1.0, self._limit / 2)
             return
-        if not ok:
+        if ok:
+            self._recent.append(latency)
+            if latency <= min(self._recent) * SLACK + NOISE:
+                self._limit = min(float(self._ceiling), self._limit + 1)
+                self.peak = max(self.peak, int(self._limit))
+                return
+        if started > self._cut_at:  # sent after the last cut: one cut per round trip
             self._limit = max(min(float(FLOOR), self._limit), self._limit - 1)
-            return
-        self._recent.append(latency)
-        if latency <= min(self._recent) * SLACK + NOISE:
-            self._limit = min(float(self._ceiling), self._limit + 1)
-        else:
-            self._limit = max(min(float(FLOOR), self._limit), self._limit - 1)
-        self.peak = max(self.peak, int(self._limit))
+            self._cut_at = time.monotonic()

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..catalog import permission_groups
 from ..model.resources import ResourceKind, Scope
-from .context import Call, PrincipalKind, ok, page_info
+from .context import Call, PrincipalKind, RawJSON, ok, page_info
 from .errors import SandboxError
 from .roles import role_allows
 from .store import TokenRow, ZoneRow, api_time, ts
@@ -76,8 +76,9 @@ def list_tokens(call: Call) -> dict[str, Any]:
         offset=(page - 1) * per_page,
         limit=per_page,
     )
-    result = [r.to_api(call.now_ts) for r in rows]
-    return ok(result, result_info=page_info(page, per_page, len(result), total))
+    now = call.now_ts
+    result = RawJSON("[" + ",".join([r.to_json(now) for r in rows]) + "]")
+    return ok(result, result_info=page_info(page, per_page, len(rows), total))
 
 
 def get_token(call: Call) -> dict[str, Any]:

@@ -253,6 +253,22 @@ class TokenRow:
 
     def to_api(self, now: str) -> dict[str, Any]:
         """The token object as the API returns it (no secret)."""
+        result = self._scalars(now)
+        result["policies"] = json.loads(self.policies)
+        if self.condition is not None:
+            result["condition"] = json.loads(self.condition)
+        return result
+
+    def to_json(self, now: str) -> str:
+        """:meth:`to_api` serialised: the stored policies and condition (JSON the sandbox
+        wrote) are spliced in as they are, not decoded and encoded again (list pages)."""
+        head = json.dumps(self._scalars(now), separators=(",", ":"))
+        tail = ',"policies":' + self.policies
+        if self.condition is not None:
+            tail += ',"condition":' + self.condition
+        return head[:-1] + tail + "}"
+
+    def _scalars(self, now: str) -> dict[str, Any]:
         result: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
@@ -266,9 +282,6 @@ class TokenRow:
             result["not_before"] = api_time(self.not_before)
         if self.expires_on is not None:
             result["expires_on"] = api_time(self.expires_on)
-        result["policies"] = json.loads(self.policies)
-        if self.condition is not None:
-            result["condition"] = json.loads(self.condition)
         return result
 
 
