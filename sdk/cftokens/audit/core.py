@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InvalidInput
 from ..model.directory import Account, Directory, Zone
 from . import queries
-from ._compat import as_frame
+from ._compat import as_frame, gc_paused
 from ._context import Ctx, DirectoryIndex
 from ._inventory import TokenRecord, build_inventory
 from .explain import Explanation, explain, product_of
@@ -207,17 +207,20 @@ class Audit:
 
     # -- the run ------------------------------------------------------------------------------
     def _run(self) -> None:
-        self._inv = build_inventory(self._records, self._dir.zone_account)
-        usage_index = (
-            UsageIndex(self.usage, self.now, self.profile.thresholds.usage_window_days, self._dir)
-            if self.usage is not None
-            else None
-        )
-        self._ctx = Ctx(self._inv, self._dir, self.profile, self.now, usage_index)
-        hits, rule_gaps = run_rules(self._ctx)
-        self._rule_gaps = rule_gaps
-        self.findings, self._fixes = findings_frame(self, hits)
-        self.tokens = tokens_frame(self)
+        with gc_paused():
+            self._inv = build_inventory(self._records, self._dir.zone_account)
+            usage_index = (
+                UsageIndex(
+                    self.usage, self.now, self.profile.thresholds.usage_window_days, self._dir
+                )
+                if self.usage is not None
+                else None
+            )
+            self._ctx = Ctx(self._inv, self._dir, self.profile, self.now, usage_index)
+            hits, rule_gaps = run_rules(self._ctx)
+            self._rule_gaps = rule_gaps
+            self.findings, self._fixes = findings_frame(self, hits)
+            self.tokens = tokens_frame(self)
 
     # -- frames ---------------------------------------------------------------------------------
     @cached_property
@@ -228,7 +231,8 @@ class Audit:
         False); ``narrowed`` marks allows a deny removes part of; ``scope_ok`` is False where
         the group's scope does not fit the resource (such rows grant nothing).
         """
-        return grants_frame(self)
+        with gc_paused():
+            return grants_frame(self)
 
     @property
     def gaps(self) -> pd.DataFrame:
