@@ -5,6 +5,7 @@ built from its inventory, the rule hits and its suppressions, and each token's
 from __future__ import annotations
 
 import hashlib
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -92,79 +93,92 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
 
     ctx = audit._ctx
     inv = audit._inv
+    # per finding, column by column (one rule's hits are contiguous): numpy takes from the
+    # inventory's columns, labels computed once per distinct grant row
+    lens = [len(h) for h in all_hits]
     rule_ids: list[str] = []
-    for h in all_hits:
-        rule_ids.extend([h.rule_id] * len(h))
-    tok = np.array([t for h in all_hits for t in h.tok], dtype=np.int64)
-    sev = np.array([s for h in all_hits for s in h.sev], dtype=np.int64)
-    fam = np.array([r.split("-")[1] for r in rule_ids], dtype=object)
+    for h, k in zip(all_hits, lens, strict=True):
+        rule_ids.extend([h.rule_id] * k)
+    hit_fam = [h.rule_id.split("-")[1] for h in all_hits]
+    fam = np.repeat(np.array(hit_fam, dtype=object), lens)
+    tok = np.fromiter(chain.from_iterable(h.tok for h in all_hits), np.int64, len(rule_ids))
+    sev = np.fromiter(chain.from_iterable(h.sev for h in all_hits), np.int64, len(rule_ids))
     # severity modifiers: RK and SC one step lower with a tight allowlist or an expiry
     # within days; never below low; PE never lowered
     if len(tok):
         valid = tok >= 0  # -1: a finding on a token the audit could not read
         eased = np.zeros(len(tok), dtype=bool)
         eased[valid] = ctx.ip_tight[tok[valid]] | ctx.expiring_soon[tok[valid]]
-        lowered = ((fam == "RK") | (fam == "SC")) & eased & (sev > 1)
+        rk_sc = np.repeat(np.array([f in ("RK", "SC") for f in hit_fam], dtype=bool), lens)
+        lowered = rk_sc & eased & (sev > 1)
         sev = np.where(lowered, sev - 1, sev)
         # a token that is expired or disabled grants nothing until re-enabled or extended:
         # its PE, RK and SC findings are at most medium
         dead = np.zeros(len(tok), dtype=bool)
         dead[valid] = ctx.dead[tok[valid]]
-        capped = dead & ((fam == "PE") | (fam == "RK") | (fam == "SC")) & (sev > _MEDIUM)
+        pe_rk_sc = np.repeat(np.array([f in ("PE", "RK", "SC") for f in hit_fam], dtype=bool), lens)
+        capped = dead & pe_rk_sc & (sev > _MEDIUM)
         sev = np.where(capped, _MEDIUM, sev)
     else:
         lowered = np.zeros(0, dtype=bool)
         capped = np.zeros(0, dtype=bool)
-    grp = [g for h in all_hits for g in h.grp]
-    pol = [p for h in all_hits for p in h.pol]
-    rows = [r for h in all_hits for r in h.row]
-    fixes = [f for h in all_hits for f in h.fix]
-    ids = inv.ids
-    named = [x for h in all_hits for x in h.token_id]
-    token_id = [ids[t] if t >= 0 else n for t, n in zip(tok, named, strict=True)]
-    token_name = [inv.names[t] if t >= 0 else None for t in tok]
-    kinds = [inv.kinds[t] if t >= 0 else None for t in tok]
-    owner_id = [inv.owner_ids[t] if t >= 0 else None for t in tok]
-    owner_name = [inv.owner_names[t] if t >= 0 else None for t in tok]
-    names = inv.groups.names
-    gids = inv.groups.ids
-    group = [names[g] if g >= 0 else None for g in grp]
-    group_id = [gids[g] if g >= 0 else None for g in grp]
-    resource = [ctx.resource_label(r) if r >= 0 else None for r in rows]
-    zone = [z for h in all_hits for z in h.zone]
-    account = [a for h in all_hits for a in h.account]
-    evidence = [e for h in all_hits for e in h.evidence]
-    lowered_note = [
+    grp = np.fromiter(chain.from_iterable(h.grp for h in all_hits), np.int64, len(rule_ids))
+    pol = list(chain.from_iterable(h.pol for h in all_hits))
+    rows = np.fromiter(chain.from_iterable(h.row for h in all_hits), np.int64, len(rule_ids))
+    fixes = list(chain.from_iterable(h.fix for h in all_hits))
+
+    def take(values: list[Any], at: np.ndarray[Any, np.dtype[np.int64]]) -> list[Any]:
+        """values[i] for each i in ``at``; None where i is -1."""
+        return np.array([*values, None], dtype=object)[at].tolist()  # type: ignore[no-any-return]
+
+    token_id = take(inv.ids, tok)
+    for i in np.flatnonzero(tok < 0).tolist():
+        token_id[i] = all_hits_token_id(all_hits, i, lens)
+    token_name = take(inv.names, tok)
+    kinds = take(inv.kinds, tok)
+    owner_id = take(inv.owner_ids, tok)
+    owner_name = take(inv.owner_names, tok)
+    group = take(inv.groups.names, grp)
+    group_id = take(inv.groups.ids, grp)
+    distinct, where = np.unique(rows, return_inverse=True)
+    labels: list[str | None] = []
+    by_atom: dict[tuple[Any, ...], str] = {}
+    for r in distinct.tolist():
+        if r < 0:
+            labels.append(None)
+            continue
+        atom = (inv.g_kind[r], inv.g_rid[r], inv.g_racct[r], inv.g_rkey[r])
+        label = by_atom.get(atom)
+        if label is None:
+            label = by_atom[atom] = ctx.resource_label(r)
+        labels.append(label)
+    resource = np.array(labels, dtype=object)[where.reshape(-1)].tolist()
+    zone = list(chain.from_iterable(h.zone for h in all_hits))
+    account = list(chain.from_iterable(h.account for h in all_hits))
+    evidence = list(chain.from_iterable(h.evidence for h in all_hits))
+    lowered_note = (
         " Lowered one step: the token has a tight IP allowlist or expires within "
         f"{audit.profile.thresholds.expiring_soon_days} days."
-        if low
-        else ""
-        for low in lowered
-    ]
-    capped_note = [
+    )
+    capped_note = (
         " Capped at medium: the token is expired or disabled, so it grants nothing unless "
         "someone re-enables or extends it (delete it to be sure)."
-        if cap
-        else ""
-        for cap in capped
-    ]
-    detail = [
-        d + note + cap
-        for d, note, cap in zip(
-            (d for h in all_hits for d in h.detail), lowered_note, capped_note, strict=True
+    )
+    detail = list(chain.from_iterable(h.detail for h in all_hits))
+    for i in np.flatnonzero(lowered | capped).tolist():
+        detail[i] = (
+            detail[i] + (lowered_note if lowered[i] else "") + (capped_note if capped[i] else "")
         )
-    ]
-    remediation = [x for h in all_hits for x in h.remediation]
+    remediation = list(chain.from_iterable(h.remediation for h in all_hits))
     titles = {rid: meta.title for rid, meta in RULES.items()}
+    keys = take(inv.g_rkey, rows)
+    blake2b = hashlib.blake2b
     fid = [
-        hashlib.blake2b(
-            f"{r}|{t}|{p}|{g}|{inv.g_rkey[row] if row >= 0 else ''}|"
-            f"{e if t is None else ''}".encode(),
+        blake2b(
+            f"{r}|{t}|{p}|{g}|{k if k is not None else ''}|{e if t is None else ''}".encode(),
             digest_size=8,
         ).hexdigest()
-        for r, t, p, g, row, e in zip(
-            rule_ids, token_id, pol, group_id, rows, evidence, strict=True
-        )
+        for r, t, p, g, k, e in zip(rule_ids, token_id, pol, group_id, keys, evidence, strict=True)
     ]
     # lapsed suppressions become info findings
     active: list[Suppression] = []
@@ -226,10 +240,11 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
             "suppression": pd.array([None] * len(rule_ids), dtype=STR),
         }
     )
-    frame["zone_name"] = pd.array(
-        [audit._dir.zone_names.get(z) if isinstance(z, str) else None for z in zone],
-        dtype=STR,
-    )
+    zone_names = audit._dir.zone_names
+    named_zone: dict[str | None, str | None] = {
+        z: zone_names.get(z) for z in set(zone) if isinstance(z, str)
+    }
+    frame["zone_name"] = pd.array([named_zone.get(z) for z in zone], dtype=STR)
     for s in active:
         mask = s.mask(frame) & ~frame["suppressed"].astype(bool)
         mask &= frame["rule_id"] != SUPPRESSION_RULE.id
@@ -238,6 +253,15 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
             frame.loc[mask, "suppression"] = f"{s.label()}: {s.reason}"
     order = np.lexsort((np.arange(len(frame)), -frame["severity"].cat.codes.to_numpy()))
     return as_frame(frame.iloc[order].reset_index(drop=True)), [fixes[i] for i in order]
+
+
+def all_hits_token_id(all_hits: list[Hits], i: int, lens: list[int]) -> str | None:
+    """The ``token_id`` the rules gave finding ``i`` (a token the audit could not read)."""
+    for h, k in zip(all_hits, lens, strict=True):
+        if i < k:
+            return h.token_id[i]
+        i -= k
+    return None
 
 
 def tokens_frame(audit: Audit) -> pd.DataFrame:
