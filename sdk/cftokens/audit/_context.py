@@ -93,6 +93,7 @@ class Ctx:
         self.profile = profile
         self.th = profile.thresholds
         self.now_dt = now.astimezone(UTC)
+        self._iso: dict[int, str] = {}
         self.now = np.datetime64(self.now_dt.replace(tzinfo=None), "ns")
         self.usage = usage
         self.date_gaps: list[tuple[str, str]] = []
@@ -200,9 +201,12 @@ class Ctx:
         return np.asarray(out, dtype=np.float64)
 
     def iso_in(self, days: int) -> str:
-        """``now + days`` as an RFC 3339 string (for fixes)."""
-        when = (self.now_dt + timedelta(days=days)).replace(microsecond=0)
-        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        """``now + days`` as an RFC 3339 string (for fixes; one per distinct ``days``)."""
+        text = self._iso.get(days)
+        if text is None:
+            when = (self.now_dt + timedelta(days=days)).replace(microsecond=0)
+            text = self._iso[days] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return text
 
     def _ip_arrays(self) -> None:
         inv = self.inv

@@ -5,7 +5,6 @@ built from its inventory, the rule hits and its suppressions, and each token's
 from __future__ import annotations
 
 import hashlib
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from ._inventory import (
     STATUSES,
 )
 from .rules import RULES, SUPPRESSION_RULE, Hits
+from .rules.base import hit_columns
 from .severity import severity_dtype
 from .steps import Step
 from .suppressions import Suppression
@@ -101,8 +101,22 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
         rule_ids.extend([h.rule_id] * k)
     hit_fam = [h.rule_id.split("-")[1] for h in all_hits]
     fam = np.repeat(np.array(hit_fam, dtype=object), lens)
-    tok = np.fromiter(chain.from_iterable(h.tok for h in all_hits), np.int64, len(rule_ids))
-    sev = np.fromiter(chain.from_iterable(h.sev for h in all_hits), np.int64, len(rule_ids))
+    (
+        tok_,
+        sev_,
+        row_,
+        pol_,
+        grp_,
+        zone_,
+        account_,
+        evidence_,
+        detail_,
+        remediation_,
+        fix_,
+        named,
+    ) = hit_columns(all_hits)
+    tok = np.array(tok_, dtype=np.int64)
+    sev = np.array(sev_, dtype=np.int64)
     # severity modifiers: RK and SC one step lower with a tight allowlist or an expiry
     # within days; never below low; PE never lowered
     if len(tok):
@@ -122,10 +136,10 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
     else:
         lowered = np.zeros(0, dtype=bool)
         capped = np.zeros(0, dtype=bool)
-    grp = np.fromiter(chain.from_iterable(h.grp for h in all_hits), np.int64, len(rule_ids))
-    pol = list(chain.from_iterable(h.pol for h in all_hits))
-    rows = np.fromiter(chain.from_iterable(h.row for h in all_hits), np.int64, len(rule_ids))
-    fixes = list(chain.from_iterable(h.fix for h in all_hits))
+    grp = np.array(grp_, dtype=np.int64)
+    pol = list(pol_)
+    rows = np.array(row_, dtype=np.int64)
+    fixes = list(fix_)
 
     def take(values: list[Any], at: np.ndarray[Any, np.dtype[np.int64]]) -> list[Any]:
         """values[i] for each i in ``at``; None where i is -1."""
@@ -133,7 +147,7 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
 
     token_id = take(inv.ids, tok)
     for i in np.flatnonzero(tok < 0).tolist():
-        token_id[i] = all_hits_token_id(all_hits, i, lens)
+        token_id[i] = named[i]
     token_name = take(inv.names, tok)
     kinds = take(inv.kinds, tok)
     owner_id = take(inv.owner_ids, tok)
@@ -153,9 +167,9 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
             label = by_atom[atom] = ctx.resource_label(r)
         labels.append(label)
     resource = np.array(labels, dtype=object)[where.reshape(-1)].tolist()
-    zone = list(chain.from_iterable(h.zone for h in all_hits))
-    account = list(chain.from_iterable(h.account for h in all_hits))
-    evidence = list(chain.from_iterable(h.evidence for h in all_hits))
+    zone = list(zone_)
+    account = list(account_)
+    evidence = list(evidence_)
     lowered_note = (
         " Lowered one step: the token has a tight IP allowlist or expires within "
         f"{audit.profile.thresholds.expiring_soon_days} days."
@@ -164,12 +178,12 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
         " Capped at medium: the token is expired or disabled, so it grants nothing unless "
         "someone re-enables or extends it (delete it to be sure)."
     )
-    detail = list(chain.from_iterable(h.detail for h in all_hits))
+    detail = list(detail_)
     for i in np.flatnonzero(lowered | capped).tolist():
         detail[i] = (
             detail[i] + (lowered_note if lowered[i] else "") + (capped_note if capped[i] else "")
         )
-    remediation = list(chain.from_iterable(h.remediation for h in all_hits))
+    remediation = list(remediation_)
     titles = {rid: meta.title for rid, meta in RULES.items()}
     keys = take(inv.g_rkey, rows)
     blake2b = hashlib.blake2b
@@ -253,15 +267,6 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
             frame.loc[mask, "suppression"] = f"{s.label()}: {s.reason}"
     order = np.lexsort((np.arange(len(frame)), -frame["severity"].cat.codes.to_numpy()))
     return as_frame(frame.iloc[order].reset_index(drop=True)), [fixes[i] for i in order]
-
-
-def all_hits_token_id(all_hits: list[Hits], i: int, lens: list[int]) -> str | None:
-    """The ``token_id`` the rules gave finding ``i`` (a token the audit could not read)."""
-    for h, k in zip(all_hits, lens, strict=True):
-        if i < k:
-            return h.token_id[i]
-        i -= k
-    return None
 
 
 def tokens_frame(audit: Audit) -> pd.DataFrame:

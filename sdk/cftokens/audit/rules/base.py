@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -48,26 +49,80 @@ RULE_FAMILIES = {
 
 
 class Hits:
-    """The findings one rule produced (parallel lists; ``row`` is the evidence grant row,
-    ``sev`` the severities' ranks, 0 info … 4 critical)."""
+    """The findings one rule produced: one tuple per finding, read back as parallel columns
+    (``row`` is the evidence grant row, ``sev`` the severities' ranks, 0 info … 4 critical)."""
 
     def __init__(self, rule_id: str):
         self.rule_id = rule_id
-        self.tok: list[int] = []
-        self.sev: list[int] = []
-        self.row: list[int] = []
-        self.pol: list[int] = []
-        self.grp: list[int] = []
-        self.zone: list[str | None] = []
-        self.account: list[str | None] = []
-        self.evidence: list[str] = []
-        self.detail: list[str] = []
-        self.remediation: list[str] = []
-        self.fix: list[Step | None] = []
-        self.token_id: list[str | None] = []  # for findings on a token not in the inventory
+        # (tok, sev, row, pol, grp, zone, account, evidence, detail, remediation, fix,
+        # token_id): one append per finding, the columns built once when the frame is
+        self._found: list[tuple[Any, ...]] = []
 
     def __len__(self) -> int:
-        return len(self.tok)
+        return len(self._found)
+
+    def _column(self, i: int) -> list[Any]:
+        return [found[i] for found in self._found]
+
+    @property
+    def tok(self) -> list[int]:
+        """The token of each finding (-1: a token the audit could not read)."""
+        return self._column(0)
+
+    @property
+    def sev(self) -> list[int]:
+        """Each finding's severity rank."""
+        return self._column(1)
+
+    @property
+    def row(self) -> list[int]:
+        """Each finding's evidence grant row (-1: none)."""
+        return self._column(2)
+
+    @property
+    def pol(self) -> list[int]:
+        """Each finding's policy index (0: none)."""
+        return self._column(3)
+
+    @property
+    def grp(self) -> list[int]:
+        """Each finding's group code (-1: none)."""
+        return self._column(4)
+
+    @property
+    def zone(self) -> list[str | None]:
+        """Each finding's zone id."""
+        return self._column(5)
+
+    @property
+    def account(self) -> list[str | None]:
+        """Each finding's account id."""
+        return self._column(6)
+
+    @property
+    def evidence(self) -> list[str]:
+        """Each finding's evidence."""
+        return self._column(7)
+
+    @property
+    def detail(self) -> list[str]:
+        """Each finding's detail."""
+        return self._column(8)
+
+    @property
+    def remediation(self) -> list[str]:
+        """Each finding's remediation."""
+        return self._column(9)
+
+    @property
+    def fix(self) -> list[Step | None]:
+        """Each finding's fix step."""
+        return self._column(10)
+
+    @property
+    def token_id(self) -> list[str | None]:
+        """The id the rule named, for findings on a token not in the inventory."""
+        return self._column(11)
 
     def add(
         self,
@@ -96,18 +151,32 @@ class Hits:
             grp = grp if grp >= 0 else int(ctx.grp[row])
             zone = zone or ctx.row_zone(row)
             account = account or ctx.row_account(row)
-        self.tok.append(tok)
-        self.sev.append(sev.rank)
-        self.row.append(row)
-        self.pol.append(pol)
-        self.grp.append(grp)
-        self.zone.append(zone)
-        self.account.append(account)
-        self.evidence.append(evidence)
-        self.detail.append(detail)
-        self.remediation.append(remediation)
-        self.fix.append(fix)
-        self.token_id.append(token_id)
+        self._found.append(
+            (
+                tok,
+                sev.rank,
+                row,
+                pol,
+                grp,
+                zone,
+                account,
+                evidence,
+                detail,
+                remediation,
+                fix,
+                token_id,
+            )
+        )
+
+
+def hit_columns(all_hits: list[Hits]) -> list[tuple[Any, ...]]:
+    """The findings of every rule in order as 12 columns (the order of :class:`Hits`'s
+    tuples: tok, sev, row, pol, grp, zone, account, evidence, detail, remediation, fix,
+    token_id)."""
+    found = list(chain.from_iterable(h._found for h in all_hits))
+    if not found:
+        return [() for _ in range(12)]
+    return list(zip(*found, strict=True))
 
 
 RuleFn = Callable[[Ctx, "Rule"], Hits]
