@@ -9,6 +9,7 @@ import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
+from .. import __version__
 from ..errors import ClientClosed, InvalidInput, redact, shown
 from ..model import Secret
 from ..model._util import check_id
@@ -168,8 +169,6 @@ class ClientBase:
             )
         if account_id is not None:
             account_id = check_id(account_id, "account_id", secrets=held)
-        from .. import __version__
-
         self._core = Core(
             base_url=base_url,
             token=secret,

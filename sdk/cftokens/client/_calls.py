@@ -7,9 +7,10 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Mapping, Sequence, Set
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict
 from urllib.parse import parse_qsl
 
+from ..catalog import Level, PermissionGroup, permission_groups
 from ..errors import CloudflareError, InvalidInput, MaybeCreated, MaybeRolled
 from ..model import (
     Account,
@@ -28,9 +29,6 @@ from ..model._util import check_id, format_datetime, require_mapping
 from ._paging import CursorWalker, PageWalker
 from ._protocol import Call, Core, Envelope, Safety, logger
 from .models import AuditLogRecord, DnsRecord
-
-if TYPE_CHECKING:
-    from ..catalog import PermissionGroup
 
 __all__ = [
     "AUDIT_FILTERS",
@@ -416,9 +414,7 @@ def merge_token(
     return spec.replace(**merged)
 
 
-def _level(name: str) -> Any:
-    from ..catalog import Level
-
+def _level(name: str) -> Level:
     lowered = name.lower()
     if lowered.endswith(("write", "edit")) or "purge" in lowered or "revoke" in lowered:
         return Level.WRITE
@@ -428,8 +424,6 @@ def _level(name: str) -> Any:
 
 
 def _permission_groups(envelope: Envelope) -> list[PermissionGroup]:
-    from ..catalog import PermissionGroup, permission_groups
-
     if not isinstance(envelope.result, list):
         raise InvalidInput("a list of permission groups was expected")
     groups: list[PermissionGroup] = []
