@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sdk"))
 from _report import machine, table, update_section
 
-# The detector's patterns as POSIX ERE, for grep -E -i (see cftokens.leak.detect).
+# The detector's patterns as POSIX ERE, for grep -E -i (see cftokens.detect).
 Q = r"""\\?["']?"""
 SEP = rf"""{Q}\]?[[:space:]]*(:=|=>|[:=,])[[:space:]]*{Q}"""
 GREP_PATTERNS = [
