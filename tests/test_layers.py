@@ -137,3 +137,24 @@ def test_the_detectors_are_a_leaf_and_the_old_path_warns(graph: grimp.ImportGrap
     with pytest.warns(DeprecationWarning, match=r"cftokens\.detect"):
         old = importlib.import_module("cftokens.leak.detect")
     assert old.detect is detect.detect and old.fingerprint_of is detect.fingerprint_of
+
+
+@pytest.mark.parametrize(
+    ("code", "absent"),
+    [
+        # every command's parser is built on each run: the heavy layers load with their command
+        (
+            "import cftokens.cli as c; c.build_parser()",
+            ("cftokens.audit", "cftokens.sandbox", "cftokens.client", "cftokens.leak", "numpy"),
+        ),
+        # a scan without verification (the pre-commit hook) needs neither the audit nor the client
+        ("import cftokens.leak", ("cftokens.audit", "cftokens.client", "numpy", "httpx")),
+        ("import cftokens.advisor", ("cftokens.audit", "numpy", "pandas")),
+        ("import cftokens.model", ("cftokens.catalog._templates", "cftokens.policy")),
+    ],
+)
+def test_lazy_imports_keep_light_entry_points_light(code: str, absent: tuple[str, ...]) -> None:
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {list(absent)!r} if m in sys.modules))"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
