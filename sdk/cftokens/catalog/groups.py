@@ -82,32 +82,47 @@ def spellings(
     Cloudflare's schema (``aliases``: "Account Filter Lists Edit" → Account Rule Lists Write).
     """
     aliases = aliases or {}
-    key = _normalise(query)
     seen: set[tuple[str, Scope | None]] = set()
+    for name, scope in _raw_spellings(_normalise(query)):
+        yield from _forms(name, scope, aliases, seen)
 
-    def emit(name: str, scope: Scope | None) -> Iterator[tuple[str, Scope | None]]:
-        name = _normalise(name)
-        for candidate in (name, aliases.get(name)):
-            if not candidate:
-                continue
-            forms = [candidate]
-            if candidate.endswith(" edit"):
-                forms.append(candidate[: -len(" edit")] + " write")
-            for form in forms:
-                if (form, scope) not in seen:
-                    seen.add((form, scope))
-                    yield form, scope
 
-    yield from emit(key, None)
+def _forms(
+    name: str,
+    scope: Scope | None,
+    aliases: Mapping[str, str],
+    seen: set[tuple[str, Scope | None]],
+) -> Iterator[tuple[str, Scope | None]]:
+    """``name`` normalised, its old-name alias, and "… write" for "… edit"; each once."""
+    name = _normalise(name)
+    for candidate in (name, aliases.get(name)):
+        if not candidate:
+            continue
+        forms = [candidate]
+        if candidate.endswith(" edit"):
+            forms.append(candidate[: -len(" edit")] + " write")
+        for form in forms:
+            if (form, scope) not in seen:
+                seen.add((form, scope))
+                yield form, scope
+
+
+def _raw_spellings(key: str) -> Iterator[tuple[str, Scope | None]]:
+    """The names (not yet normalised) a normalised query may mean, most literal first."""
+    yield key, None
     parts = [p for p in _SEPARATORS.split(key) if p]
     words = key.split()
     if len(parts) < 2 and len(words) >= 2 and words[0] in _SCOPE_WORDS:
         # "Zone DNS Write", "Account API Tokens Edit": a scope word in front of a name
-        yield from emit(" ".join(words[1:]), _SCOPE_WORDS[words[0]])
-        yield from emit(key, _SCOPE_WORDS[words[0]])
+        yield " ".join(words[1:]), _SCOPE_WORDS[words[0]]
+        yield key, _SCOPE_WORDS[words[0]]
         return
-    if len(parts) < 2:
-        return
+    if len(parts) >= 2:
+        yield from _separated(parts)
+
+
+def _separated(parts: list[str]) -> Iterator[tuple[str, Scope | None]]:
+    """``Scope:Product:Level`` and its shorter forms, split at the separators."""
     scope = _SCOPE_WORDS.get(parts[0]) if len(parts) >= 3 or parts[0] in _SCOPE_WORDS else None
     if scope is not None:
         parts = parts[1:]
@@ -120,16 +135,16 @@ def spellings(
     level = _LEVEL_WORDS.get(level_word, level_word)
     for product in product_forms:
         if level:
-            yield from emit(f"{product} {level}", scope)
-            yield from emit(f"{product}: {level}", scope)  # "Cloud Email Security: Read"
+            yield f"{product} {level}", scope
+            yield f"{product}: {level}", scope  # "Cloud Email Security: Read"
             if product.split()[-1] == level_word:  # "Cache Purge" : "Purge"
-                yield from emit(product, scope)
+                yield product, scope
         else:
-            yield from emit(product, scope)
+            yield product, scope
         if scope is not None:  # "Account:API Tokens:Edit" → "Account API Tokens Write"
             prefix = scope.label
             if not product.startswith(prefix + " "):
-                yield from emit(f"{prefix} {product} {level}".strip(), scope)
+                yield f"{prefix} {product} {level}".strip(), scope
 
 
 class PermissionGroupCatalog:
