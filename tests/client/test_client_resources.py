@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -489,7 +491,6 @@ def test_token_string_is_wrapped_in_a_secret_and_sent_as_bearer(make_client):
     """A str token becomes a Secret at once and is sent only in the Authorization header."""
     handler = Recorder({("GET", "/user"): ok({"id": "9" * 32})})
     client = make_client(handler)
-    assert isinstance(client._core.token, cft.Secret)
     client.user.get()
     assert handler.last.headers["authorization"] == "Bearer " + USER_TOKEN
     assert USER_TOKEN not in repr(client)
@@ -558,6 +559,26 @@ def test_a_long_server_pause_refuses_calls_instead_of_hanging(make_client, fake_
 # -- from_env -----------------------------------------------------------------------------------
 
 
+def _credentials(
+    make: Callable[[httpx.MockTransport], cft.Client | cft.AsyncClient],
+) -> dict[str, str]:
+    """The credential headers a client made by ``make(transport)`` sends with a request."""
+    handler = Recorder({("GET", "/user"): ok({"id": "9" * 32})})
+    client = make(httpx.MockTransport(handler))
+    if isinstance(client, cft.AsyncClient):
+
+        async def call(client: cft.AsyncClient) -> None:
+            async with client:
+                await client.user.get()
+
+        asyncio.run(call(client))
+    else:
+        with client:
+            client.user.get()
+    names = ("authorization", "x-auth-key", "x-auth-email")
+    return {k: v for k, v in handler.last.headers.items() if k in names}
+
+
 def test_from_env_reads_token_base_url_and_account():
     """from_env() reads CLOUDFLARE_API_TOKEN, CLOUDFLARE_BASE_URL and CLOUDFLARE_ACCOUNT_ID."""
     env = {
@@ -566,9 +587,10 @@ def test_from_env_reads_token_base_url_and_account():
         "CLOUDFLARE_ACCOUNT_ID": ACCOUNT,
     }
     with cft.Client.from_env(environ=env) as client:
-        assert client._core.token == cft.Secret(USER_TOKEN)
         assert client.base_url == "http://127.0.0.1:8787/client/v4"
         assert client.account_id == ACCOUNT
+    sent = _credentials(lambda transport: cft.Client.from_env(environ=env, transport=transport))
+    assert sent == {"authorization": "Bearer " + USER_TOKEN}
 
 
 def test_from_env_token_wins_over_global_key_with_a_warning(caplog):
@@ -579,20 +601,19 @@ def test_from_env_token_wins_over_global_key_with_a_warning(caplog):
         "CLOUDFLARE_EMAIL": "a@b.c",
     }
     with pytest.warns(UserWarning, match="using the API token"):
-        client = cft.AsyncClient.from_env(environ=env)
-    assert client._core.token is not None and client._core.api_key is None
-    assert isinstance(client, cft.AsyncClient)
+        sent = _credentials(
+            lambda transport: cft.AsyncClient.from_env(environ=env, transport=transport)
+        )
+    assert sent == {"authorization": "Bearer " + USER_TOKEN}
 
 
 def test_from_env_uses_the_global_key_only_without_a_token():
     """Key + e-mail are used when no token is set; half of the pair or nothing is an error."""
+    env = {"CLOUDFLARE_API_KEY": "k" * 37, "CLOUDFLARE_EMAIL": "a@b.c"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        client = cft.Client.from_env(
-            environ={"CLOUDFLARE_API_KEY": "k" * 37, "CLOUDFLARE_EMAIL": "a@b.c"}
-        )
-    assert client._core.api_key is not None and client._core.email == "a@b.c"
-    client.close()
+        sent = _credentials(lambda transport: cft.Client.from_env(environ=env, transport=transport))
+    assert sent == {"x-auth-key": "k" * 37, "x-auth-email": "a@b.c"}
     with pytest.raises(cft.InvalidInput, match="must be set together"):
         cft.Client.from_env(environ={"CLOUDFLARE_EMAIL": "a@b.c"})
     with pytest.raises(cft.InvalidInput, match="set CLOUDFLARE_API_TOKEN"):
@@ -601,13 +622,11 @@ def test_from_env_uses_the_global_key_only_without_a_token():
 
 def test_from_env_keyword_arguments_win():
     """Arguments passed to from_env() override the environment (e.g. a transport or token)."""
-    transport = httpx.MockTransport(lambda r: ok({"id": "9" * 32}))
-    client = cft.Client.from_env(
-        environ={"CLOUDFLARE_API_TOKEN": USER_TOKEN}, token=ACCOUNT_TOKEN, transport=transport
+    env = {"CLOUDFLARE_API_TOKEN": USER_TOKEN}
+    sent = _credentials(
+        lambda transport: cft.Client.from_env(environ=env, token=ACCOUNT_TOKEN, transport=transport)
     )
-    assert client._core.token == cft.Secret(ACCOUNT_TOKEN)
-    assert client.user.get().id == "9" * 32
-    client.close()
+    assert sent == {"authorization": "Bearer " + ACCOUNT_TOKEN}
 
 
 def test_audit_log_filters_repeat_and_exclude(make_client):

@@ -33,7 +33,6 @@ def test_client_with_other_token_and_ip(sb: Sandbox) -> None:
     with sb.client() as client:
         created = client.tokens.create(spec)
     with sb.client(token=created.secret.reveal(), ip="203.0.113.5") as inside:
-        assert inside.dns_records.list(zone) is not None
         assert list(inside.dns_records.list(zone)) == []
     with (
         sb.client(token=created.secret, ip="198.51.100.1") as outside,
