@@ -495,6 +495,7 @@ def tokens(draw: st.DrawFn) -> cft.Token:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(tokens())
 def test_from_api_inverts_to_api(token: cft.Token) -> None:
@@ -503,6 +504,7 @@ def test_from_api_inverts_to_api(token: cft.Token) -> None:
     assert cft.Token.from_api(wire) == token
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(tokens())
 def test_spec_round_trip_through_json(token: cft.Token) -> None:

@@ -449,6 +449,7 @@ def _decide(policies_: list[cft.Policy], query: tuple[str, dict[str, Any]], **kw
     return cft.evaluate(token(*policies_, **kw), group, at=NOW, **where).allowed
 
 
+@pytest.mark.slow
 @PROPS
 @given(token_policies, policies(effect="deny"), queries(), st.integers(0, 5))
 def test_adding_a_deny_never_grants_more(
@@ -460,6 +461,7 @@ def test_adding_a_deny_never_grants_more(
         assert _decide(base, query)
 
 
+@pytest.mark.slow
 @PROPS
 @given(token_policies, policies(effect="allow"), queries(), st.integers(0, 5))
 def test_adding_an_allow_never_removes_access(
@@ -471,6 +473,7 @@ def test_adding_an_allow_never_removes_access(
         assert _decide(more, query)
 
 
+@pytest.mark.slow
 @PROPS
 @given(
     token_policies,
@@ -491,6 +494,7 @@ def test_unusable_tokens_are_never_allowed(
     assert not _decide(policies_, query, **kw)
 
 
+@pytest.mark.slow
 @PROPS
 @given(
     token_policies,
@@ -509,6 +513,7 @@ def test_an_ip_outside_the_allowlist_is_never_allowed(
     assert not cft.evaluate(subject, group, at=NOW, ip=ip, **where).allowed
 
 
+@pytest.mark.slow
 @PROPS
 @given(token_policies, queries())
 def test_allowed_decisions_rest_on_an_effective_grant(
@@ -536,6 +541,7 @@ REQUEST_PATHS: list[tuple[str, str, str | None]] = [
 ]
 
 
+@pytest.mark.slow
 @PROPS
 @given(token_policies, policies(), st.sampled_from(REQUEST_PATHS), st.booleans())
 def test_requests_are_monotonic_in_allows_and_denies(
@@ -552,6 +558,7 @@ def test_requests_are_monotonic_in_allows_and_denies(
         assert before
 
 
+@pytest.mark.slow
 @PROPS
 @given(token_policies, st.sampled_from(ZONE_GROUPS))
 def test_effective_grants_agree_with_evaluate_on_every_zone(

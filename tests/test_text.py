@@ -36,6 +36,7 @@ def test_printable_keeps_newlines_only_when_asked() -> None:
 
 
 @given(st.text())
+@pytest.mark.slow
 @settings(max_examples=200)
 def test_printable_output_never_holds_a_control_character(text: str) -> None:
     """Whatever the input, nothing a terminal interprets survives."""
@@ -44,6 +45,7 @@ def test_printable_output_never_holds_a_control_character(text: str) -> None:
 
 
 @given(st.text())
+@pytest.mark.slow
 @settings(max_examples=200)
 def test_printed_json_stays_the_same_json(text: str) -> None:
     """JSON printed through the helper (as ``cftokens scan --format json`` is) still parses

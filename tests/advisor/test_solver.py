@@ -24,6 +24,7 @@ instances = st.integers(min_value=1, max_value=10).flatmap(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(instances)
 def test_solver_matches_brute_force(instance: tuple[list[int], list[set[int]]]) -> None:

@@ -256,6 +256,7 @@ def test_a_type_error_names_its_place_in_the_document(tmp_path: Path) -> None:
         Audit.from_terraform(file, now=NOW)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -278,6 +279,7 @@ _TF = [
 ]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

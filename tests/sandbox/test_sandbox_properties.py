@@ -9,6 +9,7 @@ import string
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -149,7 +150,7 @@ TokenLifecycle.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-test_token_lifecycle = TokenLifecycle.TestCase
+test_token_lifecycle = pytest.mark.slow(TokenLifecycle.TestCase)
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,6 +283,7 @@ def apply(field: str, value: Any) -> dict[str, Any]:
     return body
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutations())
 def test_bad_bodies_get_400_naming_the_field(mutation: tuple[str, Any]) -> None:
@@ -312,6 +314,7 @@ JSON = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(
     st.one_of(
@@ -336,6 +339,7 @@ def test_arbitrary_json_never_500_never_written(body: Any) -> None:
     assert _SANDBOX.token(str(_SANDBOX.bootstrap_token_id)).name == "cftokens-bootstrap"
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_never_500(raw: bytes) -> None:
