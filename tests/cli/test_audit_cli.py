@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -56,25 +58,35 @@ def test_readme_main_job_writes_the_demo_report(
     assert "%|" not in captured.err  # no progress bar when nobody watches a terminal
 
 
-def test_the_demo_gap_is_said_to_be_planted_for_notebook_04(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str]:
+    """`cftokens audit --sandbox --output r.html` run once for this module: exit code, stdout."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        code = main(
+            ["audit", "--sandbox", "--output", str(tmp_path_factory.mktemp("r") / "r.html")]
+        )
+    return code, out.getvalue()
+
+
+def test_the_demo_gap_is_said_to_be_planted_for_notebook_04(demo_run: tuple[int, str]) -> None:
     """Auditing the demo, the gap message says the gap is planted for notebook 04."""
-    assert main(["audit", "--sandbox", "--output", str(tmp_path / "r.html")]) == 3
-    out = capsys.readouterr().out
+    code, out = demo_run
+    assert code == 3
     gap = out[out.index("gap(s) in what could be collected") :]
     assert "This gap is planted" in gap and "notebook 04" in gap
 
 
 def test_readme_token_counts_match_what_the_commands_print(
-    demo_company: Sandbox, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    demo_company: Sandbox, demo_run: tuple[int, str]
 ) -> None:
     """The README's "47 tokens" and "Audited 42 tokens" are what the sandbox and CLI say."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     sb = demo_company
     assert f"tokens={len(sb.extras['tokens'])}" in repr(sb)
     assert f"{len(sb.extras['tokens'])} tokens, 60 days of history" in readme
-    assert main(["audit", "--sandbox", "--output", str(tmp_path / "r.html")]) == 3
-    audited = re.search(r"Audited (\d+) tokens", capsys.readouterr().out)
+    code, out = demo_run
+    assert code == 3
+    audited = re.search(r"Audited (\d+) tokens", out)
     assert audited is not None and f'"Audited {audited.group(1)} tokens"' in readme
     assert f"the demo company holds {len(sb.extras['tokens'])}" in readme
