@@ -1,4 +1,5 @@
-"""The repository's pytest plugins: nbval's notebooks get their leak scan and the
-``notebooks`` marker (tests/notebooks/nbval_leaks.py; ``pythonpath`` in pyproject.toml)."""
+"""The repository's pytest plugins: after nbval runs a notebook, its exercise's solution check
+and its leak scan run in the same kernel, all marked ``notebooks``
+(tests/notebooks/nbval_course.py; ``pythonpath`` in pyproject.toml)."""
 
-pytest_plugins = ["nbval_leaks"]
+pytest_plugins = ["nbval_course"]

@@ -1,10 +1,11 @@
 """The leak scan: no notebook output holds a secret the sandbox issued or an Authorization header.
 
-nbval runs each notebook once; the ``leak scan`` item nbval_leaks.py appends to it then asks the
+nbval runs each notebook once; the ``leak scan`` item nbval_course.py appends to it then asks the
 same kernel for every secret any sandbox in it issued
 (``cftokens.sandbox.issued_secrets_everywhere``) and scans the fresh outputs, the live widgets'
-state and the committed notebook. These tests prove that scan catches what it should, fails
-closed, and is collected for every notebook of the course.
+state and the committed notebook (and the lessons' ``solution check`` runs each exercise's own
+solution there). These tests prove both catch what they should, fail closed, and are collected
+for every notebook of the course.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_notebook_gets_a_leak_scan_deselected_with_it() -> None:
-    """The README's command collects a leak scan after each notebook's cells, and every one of
-    those items is marked ``notebooks`` (``-m notebooks`` deselects none of them), so
+    """The README's command collects a leak scan after each notebook's cells (after a solution
+    check where the notebook ends in an exercise), and every one of those items is marked ``notebooks`` (``-m notebooks`` deselects none of them), so
     ``-m "not notebooks"`` drops the scans with the cells, never one alone."""
     result = _pytest("--collect-only", "-q", "-m", "notebooks", "notebooks", cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -49,6 +50,11 @@ def test_every_notebook_gets_a_leak_scan_deselected_with_it() -> None:
     for name in [p.name for p in COURSE]:
         mine = [i for i in items if i.startswith(f"notebooks/{name}::")]
         assert len(mine) > 1 and mine[-1] == f"notebooks/{name}::leak scan", name
+        # the lessons and the attendees' workshop end in an exercise's check_N(answer)
+        exercise = name[:2] in {"01", "02", "03", "04", "05", "06"} or name.startswith(
+            "07-workshop-exercises.ipynb"
+        )
+        assert (f"notebooks/{name}::solution check" in mine) is exercise, name
 
 
 def _notebook(path: Path, *sources: str) -> None:
@@ -59,28 +65,47 @@ def _notebook(path: Path, *sources: str) -> None:
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
 
 
+EXERCISE = """\
+class Exercise:
+    solution_code = "answer = {solution}"
+    def check(self, answer):
+        print("correct" if answer == 42 else f"not yet: {{answer}} is not 42")
+check_1, answer = Exercise().check, None"""
+
+
 @pytest.mark.notebooks
 def test_the_scan_catches_a_leak_and_fails_closed(tmp_path: Path) -> None:
     """Run by nbval: a clean notebook passes its scan; one printing an issued secret and an
     Authorization header, and holding a secret in a live widget, fails naming all three without
-    printing the secret; one with a cell deselected fails (its output went unscanned)."""
+    printing the secret; one with a cell deselected fails (its output went unscanned). An
+    exercise whose solution passes its check passes; one whose solution does not, fails."""
     sandboxes = "import cftokens as cft\nsb, other = cft.Sandbox(), cft.Sandbox(seed=1)"
-    _notebook(tmp_path / "clean.ipynb", sandboxes, "print(sb.bootstrap_token)")
+    _notebook(
+        tmp_path / "clean.ipynb",
+        sandboxes,
+        "print(sb.bootstrap_token)",
+        EXERCISE.format(solution=42),
+        "check_1(answer)",
+    )
     _notebook(
         tmp_path / "leaky.ipynb",
         sandboxes,
         "print('token', sb.bootstrap_token.reveal())",
         "print({'Authorization': 'Bearer ' + other.bootstrap_token.reveal()[:10] + 'x' * 20})",
         "import ipywidgets\nfield = ipywidgets.Text(value=other.global_api_key.reveal())",
+        EXERCISE.format(solution=41),
+        "check_1(answer)",
     )
     _notebook(tmp_path / "cut.ipynb", sandboxes, "print('a cell the scan must see')")
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     result = _pytest(
-        "-p", "nbval_leaks", "--nbval", "--nbval-current-env", "-p", "no:xdist", "-rA",
+        "-p", "nbval_course", "--nbval", "--nbval-current-env", "-p", "no:xdist", "-rA",
         "--deselect", "cut.ipynb::Cell 1", cwd=tmp_path,
     )  # fmt: skip
     out = result.stdout
     assert "PASSED clean.ipynb::leak scan" in out, out
+    assert "PASSED clean.ipynb::solution check" in out
+    assert "FAILED leaky.ipynb::solution check" in out and "not yet: 41 is not 42" in out
     assert "FAILED leaky.ipynb::leak scan" in out and "FAILED cut.ipynb::leak scan" in out, out
     assert "fresh cell 1: an issued secret" in out
     assert "fresh cell 2: header" in out
