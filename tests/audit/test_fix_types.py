@@ -24,6 +24,8 @@ from cftokens.audit.steps import (
     LimitMinting,
     MoveCondition,
     MoveToAccount,
+    NamedAccounts,
+    NamedZones,
     NarrowResources,
     Recreate,
     RemoveGroups,
@@ -39,6 +41,7 @@ from cftokens.audit.steps import (
     SetExpiry,
     SplitToken,
     Step,
+    ZonesOfAccounts,
 )
 
 DNS_WRITE = "4755a26eedb94da69e1066d98aa820be"
@@ -122,7 +125,7 @@ def _body() -> dict[str, Any]:
 FIXES: list[Step] = [
     RemoveGroups.one(1, GroupRef(DNS_WRITE, "DNS Write")),
     DowngradeGroups.one(1, GroupRef(DNS_WRITE, "DNS Write"), GroupRef(DNS_READ, "DNS Read")),
-    NarrowResources.one(1, ZONE_KEY, ("zones", (ZONE2,))),
+    NarrowResources.one(1, ZONE_KEY, NamedZones((ZONE2,))),
     SetExpiry(expires_on="2027-01-01T00:00:00Z"),
     SetAllowlist(allow=("34.120.2.0/24",)),
     LimitMinting(expires_on="2027-01-01T00:00:00Z", allow=("34.120.2.0/24",)),
@@ -130,7 +133,7 @@ FIXES: list[Step] = [
     RemoveResource(policy=1, key=ZONE_KEY),
     RemovePolicy(policy=2),
     RemovePair(policy=1, group_id=DNS_WRITE, key=ZONE_KEY),
-    ReplacePair(policy=1, group_id=DNS_WRITE, key=ZONE_KEY, target=("all_zones_of", (ACCT,))),
+    ReplacePair(policy=1, group_id=DNS_WRITE, key=ZONE_KEY, target=ZonesOfAccounts((ACCT,))),
     RenameGroup(policy=1, group_id=DNS_WRITE, name="DNS Edit"),
     MoveCondition(policy=1),
     Disable(),
@@ -197,3 +200,20 @@ def test_hits_add_takes_a_severity() -> None:
     assert hits.sev == [Severity.HIGH.rank]
     with pytest.raises(TypeError, match="takes a Severity"):
         hits.add(0, 3, "e", "d", "r", None)  # type: ignore[arg-type]
+
+
+def test_narrowing_targets_are_typed() -> None:
+    """A rule's narrowing target is a class that knows its wire resources (no tag to read)."""
+    assert NamedZones((ZONE,)).wire() == {ZONE_KEY: "*"}
+    assert NamedAccounts((ACCT,)).wire() == {f"com.cloudflare.api.account.{ACCT}": "*"}
+    assert ZonesOfAccounts((ACCT,)).wire() == {
+        f"com.cloudflare.api.account.{ACCT}": {"com.cloudflare.api.account.zone.*": "*"}
+    }
+    assert NamedZones((ACCT,)) != NamedAccounts((ACCT,))
+    wildcard = "com.cloudflare.api.account.zone.*"
+    payload = token("t", allow(["DNS Write"], {wildcard: "*"}))
+    needs = NarrowResources.one(1, wildcard, NamedZones(("REPLACE-WITH-ZONE-ID",)))
+    fix = plan_fix(payload, [needs], kind="user", owner_id=None)
+    assert fix.steps[0].describe().startswith("name the zones it needs instead of")
+    assert "REPLACE-WITH-ZONE-ID" in fix.placeholders
+    assert not fix.complete

@@ -18,7 +18,16 @@ from .._inventory import (
     K_ALL_ZONES_IN,
 )
 from ..severity import Severity
-from ..steps import GroupRef, NarrowResources, RemoveGroups, SetAllowlist, Step
+from ..steps import (
+    GroupRef,
+    NamedAccounts,
+    NamedZones,
+    NarrowResources,
+    RemoveGroups,
+    SetAllowlist,
+    Step,
+    ZonesOfAccounts,
+)
 
 __all__ = ["RULES", "RULE_FAMILIES", "Hits", "Rule", "run_rules"]
 
@@ -319,7 +328,7 @@ def narrow_zones(ctx: Ctx, t: int, row: int) -> tuple[NarrowResources, str, bool
     if used:
         names = join_names(ctx.dir.zone(z) for z in used)
         return (
-            NarrowResources.one(pol, key, ("zones", tuple(used))),
+            NarrowResources.one(pol, key, NamedZones(tuple(used))),
             f"name only the zones it uses ({names})",
             True,
         )
@@ -327,20 +336,20 @@ def narrow_zones(ctx: Ctx, t: int, row: int) -> tuple[NarrowResources, str, bool
         if inv.kinds[t] == "account" and inv.owner_ids[t]:
             owner = str(inv.owner_ids[t])
             return (
-                NarrowResources.one(pol, key, ("all_zones_of", (owner,))),
+                NarrowResources.one(pol, key, ZonesOfAccounts((owner,))),
                 f"limit it to the zones of its own account {ctx.dir.account(owner)}",
                 True,
             )
         accounts = list(ctx.dir.account_names)
         if accounts:
             return (
-                NarrowResources.one(pol, key, ("all_zones_of", tuple(accounts))),
+                NarrowResources.one(pol, key, ZonesOfAccounts(tuple(accounts))),
                 "name the accounts whose zones it needs (this keeps out accounts added later; "
                 "name single zones where you can)",
                 True,
             )
     return (
-        NarrowResources.one(pol, key, ("zones", ("REPLACE-WITH-ZONE-ID",))),
+        NarrowResources.one(pol, key, NamedZones(("REPLACE-WITH-ZONE-ID",))),
         "name the zones it needs instead of a wildcard",
         False,
     )
@@ -352,20 +361,20 @@ def narrow_accounts(ctx: Ctx, t: int, row: int) -> tuple[NarrowResources, str]:
     pol = int(ctx.pol[row])
     used = ctx.usage.accounts(inv.ids[t]) if ctx.usage is not None else []
     if used:
-        return NarrowResources.one(pol, key, ("accounts", tuple(used))), (
+        return NarrowResources.one(pol, key, NamedAccounts(tuple(used))), (
             f"name only the accounts it uses ({join_names(ctx.dir.account(a) for a in used)})"
         )
     if inv.kinds[t] == "account" and inv.owner_ids[t]:
         owner = str(inv.owner_ids[t])
-        return NarrowResources.one(pol, key, ("accounts", (owner,))), (
+        return NarrowResources.one(pol, key, NamedAccounts((owner,))), (
             f"name its own account {ctx.dir.account(owner)} instead of all accounts"
         )
     accounts = list(ctx.dir.account_names)
     if accounts:
-        return NarrowResources.one(pol, key, ("accounts", tuple(accounts))), (
+        return NarrowResources.one(pol, key, NamedAccounts(tuple(accounts))), (
             "name the accounts it needs (this keeps out accounts added later)"
         )
-    return NarrowResources.one(pol, key, ("accounts", ("REPLACE-WITH-ACCOUNT-ID",))), (
+    return NarrowResources.one(pol, key, NamedAccounts(("REPLACE-WITH-ACCOUNT-ID",))), (
         "name the accounts it needs instead of all accounts"
     )
 

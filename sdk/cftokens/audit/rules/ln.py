@@ -26,6 +26,7 @@ from ..steps import (
     RenameGroup,
     ReplacePair,
     Step,
+    ZonesOfAccounts,
 )
 from .base import (
     Hits,
@@ -195,7 +196,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
                 f"of account {d.account(acct)}; Cloudflare's documentation does not confirm "
                 "that this covers the account's zones (cftokens reads it as covering none)"
             )
-            fix = ReplacePair(policy=pol, group_id=gid, key=key, target=("all_zones_of", (acct,)))
+            fix = ReplacePair(policy=pol, group_id=gid, key=key, target=ZonesOfAccounts((acct,)))
             text = (
                 f"Grant it on all zones of the account instead (the nested form "
                 f"{{'{key}': {{'com.cloudflare.api.account.zone.*': '*'}}}})."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from attrs import frozen
 
@@ -121,16 +121,46 @@ def grant_group(body: dict[str, Any], group: GroupRef, resources: dict[str, Any]
     )
 
 
-def resources_for(spec: tuple[str, tuple[str, ...]]) -> dict[str, Any]:
-    """The wire resources of a rule's narrowing target (``("zones", ids)``, …)."""
-    what, ids = spec
-    if what == "zones":
-        return {ZONE_PREFIX + z: "*" for z in ids}
-    if what == "accounts":
-        return {ACCOUNT_PREFIX + a: "*" for a in ids}
-    if what == "all_zones_of":
-        return {ACCOUNT_PREFIX + a: {ALL_ZONES_KEY: "*"} for a in ids}
-    raise ValueError(what)
+@frozen
+class Target:
+    """Where a narrowed grant goes (a rule's proposal): ``ids`` of zones or accounts;
+    ``wire()`` is the resources it stands for, ``noun`` what people read."""
+
+    ids: tuple[str, ...]
+    noun: ClassVar[str] = "resources"
+
+    def wire(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@frozen
+class NamedZones(Target):
+    """These zones."""
+
+    noun: ClassVar[str] = "zones"
+
+    def wire(self) -> dict[str, Any]:
+        return {ZONE_PREFIX + z: "*" for z in self.ids}
+
+
+@frozen
+class NamedAccounts(Target):
+    """These accounts."""
+
+    noun: ClassVar[str] = "accounts"
+
+    def wire(self) -> dict[str, Any]:
+        return {ACCOUNT_PREFIX + a: "*" for a in self.ids}
+
+
+@frozen
+class ZonesOfAccounts(Target):
+    """Every zone of these accounts (the nested form)."""
+
+    noun: ClassVar[str] = "zones of accounts"
+
+    def wire(self) -> dict[str, Any]:
+        return {ACCOUNT_PREFIX + a: {ALL_ZONES_KEY: "*"} for a in self.ids}
 
 
 def drop_empty(body: dict[str, Any]) -> None:

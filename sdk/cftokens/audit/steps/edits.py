@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
 from .base import (
     BodyStep,
+    Target,
     join,
     policy_at,
-    resources_for,
 )
 
 # -- policy edits (a rule's fix of one policy; ``named`` fills in the labels people read) ---------
@@ -155,13 +155,13 @@ class ReplacePair(BodyStep):
     policy: int
     group_id: str
     key: str
-    target: tuple[str, tuple[str, ...]]
+    target: Target
     group: str = field(default="", eq=False)
     where: str = field(default="", eq=False)
     label: str = field(default="", eq=False)
 
     def describe(self) -> str:
-        where = self.where or f"{self.target[0]} " + join(list(self.target[1]))
+        where = self.where or f"{self.target.noun} " + join(list(self.target.ids))
         return (
             f"grant {self.group or self.group_id} on {where} instead "
             f"of {self.label or self.key} (policy {self.policy})"
@@ -171,7 +171,7 @@ class ReplacePair(BodyStep):
         return evolve(
             self,
             group=names.group(self.group_id).name,
-            where=names.resources(resources_for(self.target)),
+            where=names.resources(self.target.wire()),
             label=names.key(self.key),
         )
 
@@ -186,7 +186,7 @@ class ReplacePair(BodyStep):
             {
                 "effect": effect,
                 "permission_groups": groups or [{"id": self.group_id}],
-                "resources": resources_for(self.target),
+                "resources": self.target.wire(),
             }
         )
         return body

@@ -18,10 +18,10 @@ from .base import (
     PLACEHOLDER_PREFIX,
     BodyStep,
     GroupRef,
+    Target,
     allow_policies,
     grant_group,
     join,
-    resources_for,
     strip_group,
 )
 from .token import SetAllowlist, SetExpiry
@@ -129,7 +129,7 @@ class ResourceNarrowing:
 
     policy: int
     key: str
-    target: tuple[str, tuple[str, ...]]
+    target: Target
     before: str
     after: str
 
@@ -149,14 +149,14 @@ class NarrowResources(BodyStep):
     @property
     def placeholders(self) -> tuple[str, ...]:
         return tuple(
-            dict.fromkeys(i for n in self.items for i in n.target[1] if PLACEHOLDER_PREFIX in i)
+            dict.fromkeys(i for n in self.items for i in n.target.ids if PLACEHOLDER_PREFIX in i)
         )
 
     def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         for n in self.items:
             for policy in allow_policies(body, (n.policy,)):
                 resources = {k: v for k, v in (policy.get("resources") or {}).items() if k != n.key}
-                resources.update(resources_for(n.target))
+                resources.update(n.target.wire())
                 policy["resources"] = resources
         return body
 
@@ -166,20 +166,18 @@ class NarrowResources(BodyStep):
             return
         names = plan.names
         for n in self.items:
-            kind, ids = n.target
             plan.narrowings[(n.policy, n.key)] = evolve(
                 n,
                 before=names.key(n.key),
-                after=names.resources(resources_for(n.target))
-                if not any(PLACEHOLDER_PREFIX in i for i in ids)
-                else "the " + kind + " it needs",
+                after=names.resources(n.target.wire())
+                if not any(PLACEHOLDER_PREFIX in i for i in n.target.ids)
+                else "the " + n.target.noun + " it needs",
             )
 
     @classmethod
-    def one(cls, policy: int, key: str, target: tuple[str, tuple[str, ...]]) -> NarrowResources:
+    def one(cls, policy: int, key: str, target: Target) -> NarrowResources:
         """A rule's narrowing of one resource key (named by id until a plan names it)."""
-        kind, ids = target
-        after = f"{kind} " + join(list(ids))
+        after = f"{target.noun} " + join(list(target.ids))
         return cls(items=(ResourceNarrowing(policy, key, target, before=key, after=after),))
 
 
