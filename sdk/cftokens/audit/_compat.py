@@ -1,8 +1,7 @@
-"""pandas, imported on first use and typed loosely; the garbage collector paused for bulk work.
+"""The audit's text dtype, and the garbage collector paused for bulk work.
 
-The audit builds frames from numpy arrays with many dtype arguments that pandas-stubs cannot
-express precisely; going through this helper keeps ``import cftokens`` fast and ``mypy
---strict`` meaningful for the audit's own logic.
+The audit's modules import pandas inside functions (``import pandas as pd``, typed through
+pandas-stubs under ``TYPE_CHECKING``), so ``import cftokens`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,27 +9,11 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import Final
 
 # Text columns use pandas' StringDtype with Python storage: a real string dtype that is built
 # without copying into Arrow (an order of magnitude faster for the audit's large frames).
-STR = "string[python]"
-
-
-def pandas() -> Any:
-    """The pandas module."""
-    import pandas
-
-    return pandas
-
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-
-def as_frame(value: Any) -> pd.DataFrame:
-    """``value`` (a DataFrame built through :func:`pandas`) with its static type."""
-    return cast("pd.DataFrame", value)
+STR: Final = "string[python]"
 
 
 @contextmanager

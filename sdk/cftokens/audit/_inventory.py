@@ -48,7 +48,6 @@ from ..model.resources import (
 )
 from ..model.token import Token
 from ..policy import effective_grants
-from ._compat import pandas
 from ._definition import AWS_FIELDS, HIGH, MEDIUM, DefinitionIssue, bad_id_key, placeholder
 from .steps import MoveCondition, RemovePolicy, RemoveResource
 
@@ -1383,7 +1382,8 @@ def parse_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int
     1677/2262, which compare with any audit clock as the originals do; numpy would silently
     wrap them into other centuries.
     """
-    pd = pandas()
+    import pandas as pd
+
     cleaned: list[Any] = []
     slow: list[int] = []
     for i, v in enumerate(values):
@@ -1411,10 +1411,10 @@ def parse_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int
             bad.append(i)
             continue
         parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
-        if parsed is pd.NaT or parsed is None or (isinstance(parsed, float)):
+        if not isinstance(parsed, pd.Timestamp):  # NaT: not a date pandas can read
             bad.append(i)
             continue
-        out[i] = np.datetime64(parsed.tz_convert(None).to_datetime64(), "ns")
+        out[i] = parsed.tz_convert(None).to_datetime64().astype("datetime64[ns]")
     return out, bad
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..errors import InvalidInput
 from ..model._util import is_id
-from ._compat import STR, as_frame
+from ._compat import STR
 from ._inventory import (
     K_ACCOUNT,
     K_ALL_ACCOUNTS,
@@ -42,7 +42,7 @@ from ._inventory import (
 if TYPE_CHECKING:
     from .core import Audit
 
-# pandas, typed loosely for the column builders (see _compat); ``pd`` types the frames
+# pandas, typed loosely for the column builders; ``pd`` (pandas-stubs) types the frames
 _pd: Any = pd
 
 __all__ = ["SCOPE_NAMES", "AccessFrame", "AccessIndex"]
@@ -480,27 +480,25 @@ class AccessIndex:
         names = np.array(inv.names, dtype=object)
         group_names = np.array(inv.groups.names, dtype=object)
         group_ids = np.array(inv.groups.ids, dtype=object)
-        return as_frame(
-            pd.DataFrame(
-                {
-                    "token_id": _pd.array(ids[toks] if len(ids) else [], dtype=STR),
-                    "token_name": _pd.array(names[toks] if len(ids) else [], dtype=STR),
-                    "group": _pd.array(group_names[grps], dtype=STR),
-                    "group_id": _pd.array(group_ids[grps], dtype=STR),
-                    "level": _pd.Categorical.from_codes(
-                        ctx.row_level[rows].astype(np.int64), categories=list(LEVELS)
-                    ),
-                    "resource_kind": _pd.Categorical.from_codes(
-                        kind_code, categories=["zone", "account", "user", "r2 bucket"]
-                    ),
-                    "resource_id": _pd.array(rid, dtype=STR),
-                    "resource_name": _pd.array(name, dtype=STR),
-                    "account_id": _pd.array(acct, dtype=STR),
-                    "policy": _pd.array(ctx.pol[rows], dtype="Int64"),
-                    "via": _pd.array(labels, dtype=STR),
-                    "live": _pd.array(ctx.live[toks], dtype="boolean"),
-                }
-            )
+        return pd.DataFrame(
+            {
+                "token_id": _pd.array(ids[toks] if len(ids) else [], dtype=STR),
+                "token_name": _pd.array(names[toks] if len(ids) else [], dtype=STR),
+                "group": _pd.array(group_names[grps], dtype=STR),
+                "group_id": _pd.array(group_ids[grps], dtype=STR),
+                "level": _pd.Categorical.from_codes(
+                    ctx.row_level[rows].astype(np.int64), categories=list(LEVELS)
+                ),
+                "resource_kind": _pd.Categorical.from_codes(
+                    kind_code, categories=["zone", "account", "user", "r2 bucket"]
+                ),
+                "resource_id": _pd.array(rid, dtype=STR),
+                "resource_name": _pd.array(name, dtype=STR),
+                "account_id": _pd.array(acct, dtype=STR),
+                "policy": _pd.array(ctx.pol[rows], dtype="Int64"),
+                "via": _pd.array(labels, dtype=STR),
+                "live": _pd.array(ctx.live[toks], dtype="boolean"),
+            }
         )
 
     # -- the matrix ----------------------------------------------------------------------
@@ -619,7 +617,7 @@ class AccessIndex:
         """Distinct permission groups per (token, column), labelled; rows and columns sorted."""
         inv = self.audit._inv
         if not len(i):
-            return as_frame(_pd.DataFrame(dtype="int64"))
+            return pd.DataFrame(dtype="int64")
         toks, grps = self.tok[i], self.grp[i]
         cells = np.unique(np.stack([toks, target, grps]), axis=1)
         if by == "name":
@@ -638,8 +636,10 @@ class AccessIndex:
         frame = _pd.DataFrame(
             {"token": label[pairs[0]], axis: col_names[pairs[1]], "n": counts.astype(np.int64)}
         )
-        matrix = frame.groupby(["token", axis], sort=True)["n"].sum().unstack(fill_value=0)
-        return as_frame(matrix.astype("int64"))
+        matrix: pd.DataFrame = (
+            frame.groupby(["token", axis], sort=True)["n"].sum().unstack(fill_value=0)
+        )
+        return matrix.astype("int64")
 
     # -- the symbolic view ---------------------------------------------------------------
     def symbolic(self) -> AccessFrame:

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InvalidInput
 from ..model.directory import Account, Directory, Zone
 from . import queries
-from ._compat import as_frame, gc_paused
+from ._compat import gc_paused
 from ._context import Ctx, DirectoryIndex
 from ._inventory import TokenRecord, build_inventory
 from .explain import Explanation, explain, product_of
@@ -402,7 +402,7 @@ class Audit:
         """The ``n`` tokens to look at first: worst open severity, then blast radius."""
         t = self.tokens.assign(_rank=self.tokens["max_severity"].cat.codes)
         t = t.sort_values(["_rank", "risk_score"], ascending=[False, False])
-        return as_frame(t.drop(columns="_rank").head(n).reset_index(drop=True))
+        return t.drop(columns="_rank").head(n).reset_index(drop=True)
 
     def __repr__(self) -> str:
         s = self.summary()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._compat import STR, as_frame, pandas
+from ._compat import STR
 from ._context import Ctx
 from ._inventory import (
     DUPLICATE,
@@ -89,7 +89,7 @@ def risk_score(ctx: Ctx) -> np.ndarray[Any, np.dtype[np.float64]]:
 def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, list[Step | None]]:
     """The findings frame (worst first) and each row's fix, from the rules' hits: severity
     modifiers applied, lapsed suppressions as info findings, active ones marking rows."""
-    pd = pandas()
+    import pandas as pd
 
     ctx = audit._ctx
     inv = audit._inv
@@ -266,12 +266,12 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
             frame.loc[mask, "suppressed"] = True
             frame.loc[mask, "suppression"] = f"{s.label()}: {s.reason}"
     order = np.lexsort((np.arange(len(frame)), -frame["severity"].cat.codes.to_numpy()))
-    return as_frame(frame.iloc[order].reset_index(drop=True)), [fixes[i] for i in order]
+    return frame.iloc[order].reset_index(drop=True), [fixes[i] for i in order]
 
 
 def tokens_frame(audit: Audit) -> pd.DataFrame:
     """The tokens frame: one row per token, with its open findings and risk score."""
-    pd = pandas()
+    import pandas as pd
 
     ctx = audit._ctx
     inv = audit._inv
@@ -299,37 +299,35 @@ def tokens_frame(audit: Audit) -> pd.DataFrame:
     now = pd.Timestamp(audit.now)
     age = (now - dates["issued_on"]).dt.days
     used = (now - dates["last_used_on"]).dt.days
-    return as_frame(
-        pd.DataFrame(
-            {
-                "token_id": pd.array(inv.ids, dtype=STR),
-                "name": pd.array(inv.names, dtype=STR),
-                "kind": pd.Categorical(inv.kinds, categories=["user", "account"]),
-                "owner_id": pd.array(inv.owner_ids, dtype=STR),
-                "owner_name": pd.array(inv.owner_names, dtype=STR),
-                "status": pd.Categorical.from_codes(
-                    inv.arrays["status"].astype(np.int64), categories=list(STATUSES)
-                ),
-                "live": pd.array(ctx.live, dtype="boolean"),
-                "issued_on": dates["issued_on"],
-                "modified_on": dates["modified_on"],
-                "last_used_on": dates["last_used_on"],
-                "not_before": dates["not_before"],
-                "expires_on": dates["expires_on"],
-                "age_days": pd.array(age, dtype="Int64"),
-                "days_since_used": pd.array(used, dtype="Int64"),
-                "ip_allow": pd.array([", ".join(v) for v in inv.ip_in], dtype=STR),
-                "ip_deny": pd.array([", ".join(v) for v in inv.ip_out], dtype=STR),
-                "n_policies": pd.array(inv.arrays["n_policies"], dtype="Int64"),
-                "n_groups": pd.array(ctx.n_groups, dtype="Int64"),
-                "n_write_groups": pd.array(ctx.n_write, dtype="Int64"),
-                "write_groups": pd.array([", ".join(w) for w in write_names], dtype=STR),
-                "risk_families": pd.array([fam_names[int(b)] for b in ctx.families], dtype=STR),
-                "n_findings": pd.array(counts, dtype="Int64"),
-                "max_severity": pd.Categorical.from_codes(max_rank, dtype=severity_dtype()),
-                "risk_score": pd.array(risk_score(ctx), dtype="Float64"),
-            }
-        )
+    return pd.DataFrame(
+        {
+            "token_id": pd.array(inv.ids, dtype=STR),
+            "name": pd.array(inv.names, dtype=STR),
+            "kind": pd.Categorical(inv.kinds, categories=["user", "account"]),
+            "owner_id": pd.array(inv.owner_ids, dtype=STR),
+            "owner_name": pd.array(inv.owner_names, dtype=STR),
+            "status": pd.Categorical.from_codes(
+                inv.arrays["status"].astype(np.int64), categories=pd.Index(list(STATUSES))
+            ),
+            "live": pd.array(ctx.live, dtype="boolean"),
+            "issued_on": dates["issued_on"],
+            "modified_on": dates["modified_on"],
+            "last_used_on": dates["last_used_on"],
+            "not_before": dates["not_before"],
+            "expires_on": dates["expires_on"],
+            "age_days": age.astype("Int64").array,
+            "days_since_used": used.astype("Int64").array,
+            "ip_allow": pd.array([", ".join(v) for v in inv.ip_in], dtype=STR),
+            "ip_deny": pd.array([", ".join(v) for v in inv.ip_out], dtype=STR),
+            "n_policies": pd.array(inv.arrays["n_policies"], dtype="Int64"),
+            "n_groups": pd.array(ctx.n_groups, dtype="Int64"),
+            "n_write_groups": pd.array(ctx.n_write, dtype="Int64"),
+            "write_groups": pd.array([", ".join(w) for w in write_names], dtype=STR),
+            "risk_families": pd.array([fam_names[int(b)] for b in ctx.families], dtype=STR),
+            "n_findings": pd.array(counts, dtype="Int64"),
+            "max_severity": pd.Categorical.from_codes(max_rank, dtype=severity_dtype()),
+            "risk_score": pd.array(risk_score(ctx), dtype="Float64"),
+        }
     )
 
 
@@ -340,7 +338,7 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
     False); ``narrowed`` marks allows a deny removes part of; ``scope_ok`` is False where
     the group's scope does not fit the resource (such rows grant nothing).
     """
-    pd = pandas()
+    import pandas as pd
 
     ctx = audit._ctx
     inv = audit._inv
@@ -359,42 +357,40 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
     }
     n_groups = len(inv.groups.ids)
     group_cat = pd.CategoricalDtype(list(dict.fromkeys(inv.groups.ids)))
-    return as_frame(
-        pd.DataFrame(
-            {
-                "token_id": pd.Categorical.from_codes(
-                    ctx.tok.astype(np.int64), categories=list(inv.ids)
-                )
-                if inv.n
-                else pd.Categorical([]),
-                "policy": pd.array(ctx.pol, dtype="Int64"),
-                "policy_id": pd.array(inv.g_policy_id, dtype=STR),
-                "effect": pd.Categorical.from_codes(
-                    ctx.deny.astype(np.int64), categories=["allow", "deny"]
-                ),
-                "group_id": pd.Categorical.from_codes(ctx.grp.astype(np.int64), dtype=group_cat)
-                if n_groups
-                else pd.Categorical([]),
-                "group": pd.Categorical([inv.groups.names[g] for g in ctx.grp.tolist()]),
-                "scope": pd.Categorical.from_codes(
-                    ctx.row_scope.astype(np.int64), categories=list(SCOPES)
-                ),
-                "level": pd.Categorical.from_codes(
-                    ctx.row_level.astype(np.int64), categories=list(LEVELS)
-                ),
-                "resource_kind": pd.Categorical.from_codes(
-                    ctx.kind.astype(np.int64), categories=[k.value for k in KINDS]
-                ),
-                "resource_id": pd.array(inv.g_rid, dtype=STR),
-                "resource_account_id": pd.array(inv.g_racct, dtype=STR),
-                "resource_key": pd.array(inv.g_rkey, dtype=STR),
-                "resource": pd.Categorical(label_col),
-                "risk_families": pd.Categorical([fam_names[int(b)] for b in ctx.row_fam.tolist()]),
-                "scope_ok": pd.array(ctx.scope_ok, dtype="boolean"),
-                "effective": pd.array(ctx.eff, dtype="boolean"),
-                "narrowed": pd.array(inv.arrays["g_narrowed"], dtype="boolean"),
-            }
-        )
+    return pd.DataFrame(
+        {
+            "token_id": pd.Categorical.from_codes(
+                ctx.tok.astype(np.int64), categories=pd.Index(list(inv.ids))
+            )
+            if inv.n
+            else pd.Categorical([]),
+            "policy": pd.array(ctx.pol, dtype="Int64"),
+            "policy_id": pd.array(inv.g_policy_id, dtype=STR),
+            "effect": pd.Categorical.from_codes(
+                ctx.deny.astype(np.int64), categories=pd.Index(["allow", "deny"])
+            ),
+            "group_id": pd.Categorical.from_codes(ctx.grp.astype(np.int64), dtype=group_cat)
+            if n_groups
+            else pd.Categorical([]),
+            "group": pd.Categorical([inv.groups.names[g] for g in ctx.grp.tolist()]),
+            "scope": pd.Categorical.from_codes(
+                ctx.row_scope.astype(np.int64), categories=pd.Index(list(SCOPES))
+            ),
+            "level": pd.Categorical.from_codes(
+                ctx.row_level.astype(np.int64), categories=pd.Index(list(LEVELS))
+            ),
+            "resource_kind": pd.Categorical.from_codes(
+                ctx.kind.astype(np.int64), categories=pd.Index([k.value for k in KINDS])
+            ),
+            "resource_id": pd.array(inv.g_rid, dtype=STR),
+            "resource_account_id": pd.array(inv.g_racct, dtype=STR),
+            "resource_key": pd.array(inv.g_rkey, dtype=STR),
+            "resource": pd.Categorical(label_col),
+            "risk_families": pd.Categorical([fam_names[int(b)] for b in ctx.row_fam.tolist()]),
+            "scope_ok": pd.array(ctx.scope_ok, dtype="boolean"),
+            "effective": pd.array(ctx.eff, dtype="boolean"),
+            "narrowed": pd.array(inv.arrays["g_narrowed"], dtype="boolean"),
+        }
     )
 
 
@@ -403,7 +399,7 @@ def gaps_frame(audit: Audit) -> pd.DataFrame:
     ``subject`` (an account, rule or token id), ``what``, ``reason`` and ``hides_tokens``
     (True when tokens may be missing from the audit because of it: a token listing that
     failed, a token that could not be read; such a gap makes the audit incomplete)."""
-    pd = pandas()
+    import pandas as pd
 
     rows = [
         {
@@ -454,4 +450,4 @@ def gaps_frame(audit: Audit) -> pd.DataFrame:
     for column in ("subject", "what", "reason"):
         frame[column] = frame[column].astype(STR)
     frame["hides_tokens"] = frame["hides_tokens"].astype(bool)
-    return as_frame(frame)
+    return frame

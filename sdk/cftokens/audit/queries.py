@@ -17,7 +17,7 @@ from ..advisor import rightsize
 from ..catalog import permission_groups
 from ..errors import InvalidInput, ScopeMismatch
 from ..model.token import Token
-from ._compat import STR, as_frame, pandas
+from ._compat import STR
 from ._inventory import K_USER, TokenRecord
 from .remediation import Remediation, apply_fixes, plan_fix
 from .severity import Severity
@@ -39,7 +39,7 @@ def who_can(
     live_only: bool = False,
 ) -> pd.DataFrame:
     """The tokens that can use ``permission`` on a zone or account: :meth:`Audit.who_can`."""
-    pd = pandas()
+    import pandas as pd
 
     if zone is not None and account is not None:
         raise InvalidInput("who_can takes zone= or account=, not both")
@@ -95,9 +95,7 @@ def who_can(
     out["kind"] = pd.Categorical(out["kind"], categories=["user", "account"])
     if live_only:
         out = out[out["live"].fillna(False)]
-    return as_frame(
-        out.sort_values(["live", "name"], ascending=[False, True]).reset_index(drop=True)
-    )
+    return out.sort_values(["live", "name"], ascending=[False, True]).reset_index(drop=True)
 
 
 def token_position(audit: Audit, token_id: str) -> int:
@@ -116,7 +114,7 @@ def token_position(audit: Audit, token_id: str) -> int:
 
 def diff(audit: Audit, before: Audit) -> pd.DataFrame:
     """What changed since ``before``, one row per changed token: :meth:`Audit.diff`."""
-    pd = pandas()
+    import pandas as pd
 
     def symbolic(a: Audit) -> dict[str, set[tuple[str, ...]]]:
         out: dict[str, set[tuple[str, ...]]] = {}
@@ -229,7 +227,7 @@ def diff(audit: Audit, before: Audit) -> pd.DataFrame:
     )
     for column in ("token_id", "name", "gained", "lost", "new_findings", "resolved_findings"):
         frame[column] = frame[column].astype(STR)
-    return as_frame(frame)
+    return frame
 
 
 def findings_by_token(audit: Audit) -> dict[str, np.ndarray[Any, np.dtype[np.int64]]]:
@@ -373,7 +371,8 @@ class Finding:
 
 
 def _opt(value: Any) -> Any:
-    pd = pandas()
+    import pandas as pd
+
     return (
         None
         if value is None or value is pd.NA or (isinstance(value, float) and value != value)

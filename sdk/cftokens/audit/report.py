@@ -24,7 +24,6 @@ from .._text import csv_frame
 from ..errors import InvalidInput, shown
 from ..model._util import parse_datetime
 from ..model.directory import Account, Zone
-from ._compat import pandas
 from ._inventory import TokenRecord
 from .profiles import Profile
 from .remediation import token_path
@@ -79,7 +78,8 @@ def write_atomic(path: str | Path, text: str) -> Path:
 
 
 def jsonable(value: Any) -> Any:
-    pd = pandas()
+    import pandas as pd
+
     if value is None:
         return None
     if isinstance(value, float) and math.isnan(value):

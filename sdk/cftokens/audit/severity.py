@@ -6,7 +6,6 @@ import enum
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidInput
-from ._compat import pandas
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,5 +58,6 @@ SEVERITY_ORDER: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 
 def severity_dtype() -> pd.CategoricalDtype:
     """The ordered categorical dtype of ``severity`` columns."""
-    dtype: pd.CategoricalDtype = pandas().CategoricalDtype(list(SEVERITY_ORDER), ordered=True)
-    return dtype
+    import pandas as pd
+
+    return pd.CategoricalDtype(list(SEVERITY_ORDER), ordered=True)

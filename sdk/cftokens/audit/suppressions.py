@@ -34,7 +34,6 @@ from attrs import field, frozen
 
 from .._doc import load_document
 from ..errors import InvalidInput, describe, shown
-from ._compat import pandas
 from .rules import RULES
 
 if TYPE_CHECKING:
@@ -99,7 +98,7 @@ class Suppression:
 
     def mask(self, findings: pd.DataFrame) -> Any:
         """The findings this suppression covers (a boolean Series)."""
-        pd = pandas()
+        import pandas as pd
 
         mask = (
             findings["rule_id"]

@@ -38,7 +38,7 @@ from ..catalog.operations import Operation, OperationMatch, Target
 from ..errors import InvalidInput, describe, shown
 from ..model.token import Token
 from ..policy import evaluate
-from ._compat import STR, as_frame, pandas
+from ._compat import STR
 from ._context import Ctx, DirectoryIndex
 from ._inventory import K_ALL_ZONES, K_ALL_ZONES_IN, K_ZONE, L_READ, S_ACCOUNT, S_USER, S_ZONE
 from .records import audit_log_rows, log_row, timeless_token
@@ -105,7 +105,7 @@ def normalise_usage(source: UsageSource, directory: DirectoryIndex | None = None
     (the requests a client sent), or a list of flat dicts. Rows
     whose path matches no operation keep ``operation_id`` NA.
     """
-    pd = pandas()
+    import pandas as pd
 
     if source is None:
         raise InvalidInput("usage is None; pass a DataFrame or a list of records")
@@ -194,7 +194,7 @@ def normalise_usage(source: UsageSource, directory: DirectoryIndex | None = None
     )
     if out["time"].dt.tz is None:
         out["time"] = out["time"].dt.tz_localize("UTC")
-    return as_frame(out.sort_values("time", kind="stable").reset_index(drop=True))
+    return out.sort_values("time", kind="stable").reset_index(drop=True)
 
 
 _TEXT_COLUMNS = (
@@ -219,7 +219,8 @@ def _check_usage(data: Mapping[str, list[Any]]) -> None:
 def _times(values: list[Any]) -> Any:
     """The ``time`` column as UTC datetimes; a value that is not a timestamp is
     :class:`InvalidInput` naming its row."""
-    pd = pandas()
+    import pandas as pd
+
     for i, value in enumerate(values, start=1):
         if _present(value) and not isinstance(value, str | datetime | np.datetime64):
             raise InvalidInput(
@@ -232,7 +233,7 @@ def _times(values: list[Any]) -> Any:
             pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce"
         )
         for i, (value, when) in enumerate(zip(values, parsed, strict=True), start=1):
-            if _present(value) and when is pd.NaT:
+            if _present(value) and pd.isna(when):
                 raise InvalidInput(
                     f"usage[{i}].time is not a timestamp: {shown(value, limit=40)}; use RFC "
                     "3339, e.g. 2026-11-20T09:00:00Z"
@@ -265,7 +266,7 @@ def _present(value: Any) -> bool:
     if value is None:
         return False
     try:
-        pd = pandas()
+        import pandas as pd
 
         if pd.isna(value):
             return False
@@ -287,7 +288,7 @@ class UsageIndex:
     """Per-token views of the usage table, windowed at ``window_days`` before ``now``."""
 
     def __init__(self, frame: pd.DataFrame, now: datetime, window_days: int, directory: Any):
-        pd = pandas()
+        import pandas as pd
 
         self.frame = frame
         self.directory = directory
