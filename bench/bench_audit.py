@@ -9,7 +9,13 @@ subprocess and reports wall time and peak memory (``ru_maxrss``):
 - ``baseline``: the official ``cloudflare`` SDK's pydantic ``Token`` model per token, Python
   loops over policies/groups/resources evaluating the same metadata rules token by token, and
   ``pd.json_normalize`` for the frames;
-- ``who_can``: mean time of 20 ``audit.who_can("DNS Write", zone=…)`` queries after the audit.
+- ``who_can``: mean time of 20 ``audit.who_can("DNS Write", zone=…)`` queries after the audit;
+- ``parse``: the inventory parse alone (``build_inventory``) through the bulk path and through
+  the token-by-token reader (``bulk=False``) on the same records, side by side.
+
+Both sides time wall and CPU seconds (``time.process_time``): the machine is shared, and CPU
+time is what the wall time would be on an idle one. ``Audit.from_records`` is the path
+``cft.audit(client)`` takes too (it collects the API's token dicts, then calls it).
 
 Run: ``.venv/bin/python bench/bench_audit.py`` (``--sizes 10000`` for a quick run).
 """
@@ -17,6 +23,7 @@ Run: ``.venv/bin/python bench/bench_audit.py`` (``--sizes 10000`` for a quick ru
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import json
 import os
@@ -43,11 +50,12 @@ def run_cftokens(n: int) -> dict[str, Any]:
     from cftokens.audit import Audit
 
     inv = _inventory(n)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     audit = Audit.from_records(**inv)
     grants = audit.grants
     gaps = audit.gaps
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     zones = [z["name"] for z in inv["zones"][:21]]
     audit.who_can("DNS Write", zone=zones[0])  # builds the index
     q0 = time.perf_counter()
@@ -56,6 +64,7 @@ def run_cftokens(n: int) -> dict[str, Any]:
     who = (time.perf_counter() - q0) / 20
     return {
         "seconds": elapsed,
+        "cpu": cpu,
         "who_can_ms": who * 1000,
         "findings": len(audit.findings),
         "grants": len(grants),
@@ -91,7 +100,7 @@ def run_baseline(n: int) -> dict[str, Any]:
     inv = _inventory(n)
     now = inv["now"]
     catalogue = {g.id: g for g in cft.permission_groups}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     owned = [("user", inv["user"]["id"], t) for t in inv["tokens"]]
     for account_id, items in inv["account_tokens"].items():
         owned += [("account", account_id, t) for t in items]
@@ -199,14 +208,49 @@ def run_baseline(n: int) -> dict[str, Any]:
     elapsed = time.perf_counter() - start
     return {
         "seconds": elapsed,
+        "cpu": time.process_time() - cpu,
         "findings": len(found),
         "grants": len(grant_frame),
         "tokens": len(tokens),
     }
 
 
+def run_parse(n: int) -> dict[str, Any]:
+    from cftokens.audit._compat import gc_paused
+    from cftokens.audit._inventory import build_inventory
+    from cftokens.audit.records import token_records
+    from cftokens.model.directory import Account
+
+    inv = _inventory(n)
+    records = token_records(
+        inv["tokens"],
+        inv["account_tokens"],
+        inv["user"],
+        [Account.from_api(a) for a in inv["accounts"]],
+    )
+    zone_account = {z["id"]: z["account"]["id"] for z in inv["zones"]}
+    out: dict[str, Any] = {}
+    for name, bulk, paused in (
+        ("reader", False, True),
+        ("bulk", True, True),
+        ("bulk_gc", True, False),
+    ):
+        with gc_paused() if paused else contextlib.nullcontext():
+            start, cpu = time.perf_counter(), time.process_time()
+            parsed = build_inventory(records, zone_account, bulk=bulk)
+            out[name] = [time.perf_counter() - start, time.process_time() - cpu]
+        out[f"{name}_rows"] = parsed.m
+        del parsed
+    return out
+
+
 MINTING = {"686d18d5ac6c441c867cbf6771e58a0a", "5bc3f8b21c554832afc660159ab75fa4"}
-CASES = {"cftokens": run_cftokens, "baseline": run_baseline, "access": run_access}
+CASES = {
+    "cftokens": run_cftokens,
+    "baseline": run_baseline,
+    "access": run_access,
+    "parse": run_parse,
+}
 
 
 def _child(case: str, n: int) -> None:
@@ -238,36 +282,34 @@ def main() -> None:
         return
     rows = []
     notes = []
+    headers = [
+        "tokens",
+        "cftokens s (wall / CPU)",
+        "baseline s (wall / CPU)",
+        "speed-up (wall / CPU)",
+        "cftokens peak MiB",
+        "baseline peak MiB",
+        "who_can ms",
+        "findings (ours / baseline)",
+    ]
+    load = [os.getloadavg()[0]]
     for n in args.sizes:
         ours = _measure("cftokens", n)
         base = _measure("baseline", n)
         rows.append(
             [
                 f"{n:,}",
-                ours["seconds"],
-                base["seconds"],
-                f"{base['seconds'] / ours['seconds']:.1f}×",
+                f"{ours['seconds']:.2f} / {ours['cpu']:.2f}",
+                f"{base['seconds']:.2f} / {base['cpu']:.2f}",
+                f"{base['seconds'] / ours['seconds']:.1f}× / {base['cpu'] / ours['cpu']:.1f}×",
                 ours["peak_mib"],
                 base["peak_mib"],
                 ours["who_can_ms"],
                 f"{ours['findings']:,} / {base['findings']:,}",
             ]
         )
-        print(
-            table(
-                [
-                    "tokens",
-                    "cftokens s",
-                    "baseline s",
-                    "speed-up",
-                    "cftokens peak MiB",
-                    "baseline peak MiB",
-                    "who_can ms",
-                    "findings (ours / baseline)",
-                ],
-                rows[-1:],
-            )
-        )
+        print(table(headers, rows[-1:]))
+        load.append(os.getloadavg()[0])
     access = _measure("access", args.sizes[0])
     notes.append(
         f"`audit.access` (one row per effective grant, wildcards kept symbolic; built on "
@@ -275,45 +317,53 @@ def main() -> None:
         f"{access['seconds']:.2f} s, {access['rows']:,} rows, peak {access['peak_mib']:.0f} MiB "
         "(the MSP benchmark, bench/bench_msp.py, measures it at 30,000 zones)."
     )
-    last = rows[-1]
-    ours_s = float(last[1])
-    base_s = float(last[2])
     n_last = args.sizes[-1]
-    speedup = base_s / ours_s
+    parse = _measure("parse", n_last)
+    load.append(os.getloadavg()[0])
+    parse_table = table(
+        ["inventory parse", "wall s", "CPU s", "CPU µs per token", "grant rows"],
+        [
+            [
+                label,
+                *parse[key],
+                parse[key][1] / n_last * 1e6,
+                f"{parse[f'{key}_rows']:,}",
+            ]
+            for label, key in (
+                ("token by token (the lenient reader, bulk=False)", "reader"),
+                ("bulk path (column by column)", "bulk"),
+                ("bulk path, garbage collector left on", "bulk_gc"),
+            )
+        ],
+    )
+    last_ours_wall, last_ours_cpu = (float(x) for x in rows[-1][1].split(" / "))
+    last_base_wall, last_base_cpu = (float(x) for x in rows[-1][2].split(" / "))
+    speed_wall = last_base_wall / last_ours_wall
+    speed_cpu = last_base_cpu / last_ours_cpu
     verdict = (
-        f"Target ≥ 10× the baseline at {n_last:,} tokens: {speedup:.1f}× "
-        f"({'met' if speedup >= 10 else '**missed**'}); cftokens spends "
-        f"{ours_s / n_last * 1e6:.0f} µs per token, the baseline {base_s / n_last * 1e6:.0f} µs "
-        "(pydantic-core validates the baseline's models in Rust; the columnar audit still reads "
-        "each token's policies, groups and resources in a Python loop before the rules run "
-        "vectorised over the arrays). Load average at the end: "
-        f"{os.getloadavg()[0]:.1f}."
+        f"Target ≥ 10× the baseline at {n_last:,} tokens: {speed_wall:.1f}× on wall time, "
+        f"{speed_cpu:.1f}× on CPU time "
+        f"({'met' if min(speed_wall, speed_cpu) >= 10 else '**missed**'}); cftokens spends "
+        f"{last_ours_cpu / n_last * 1e6:.0f} µs of CPU per token, the baseline "
+        f"{last_base_cpu / n_last * 1e6:.0f} µs. Load average (1 min) at the start, after each "
+        f"size and at the end: {', '.join(f'{x:.1f}' for x in load)}."
     )
     body = "\n".join(
         [
             "## Audit (bench/bench_audit.py)",
             "",
-            f"Measured on {machine()}. Each cell is a separate subprocess; time covers building "
-            "the tokens, grants, findings and gaps frames and running every metadata rule; "
-            "peak memory is the process's maximum RSS (including the synthetic inventory). "
-            "The baseline parses each token with the official `cloudflare` SDK's pydantic "
-            "model, evaluates the rules in per-token Python loops and builds frames with "
-            "`pd.json_normalize`. Targets: 100,000 tokens in ≤ 10 s, ≥ 10× the baseline, "
-            "≤ 1.5 GB; `who_can` ≤ 50 ms.",
+            f"`python bench/bench_audit.py` on {machine()}. Each cell is a separate "
+            "subprocess; time covers `Audit.from_records` (the path `cft.audit(client)` takes "
+            "after collecting the API's token dicts) plus the grants and gaps frames: parsing, "
+            "every metadata rule, the tokens and findings frames; wall and CPU seconds "
+            "(`time.process_time`; the machine is shared, so CPU time is what an idle machine's "
+            "wall time would be). Peak memory is the process's maximum RSS (including the "
+            "synthetic inventory). The baseline parses each token with the official "
+            "`cloudflare` SDK's pydantic model, evaluates the rules in per-token Python loops "
+            "and builds frames with `pd.json_normalize`. Targets: 100,000 tokens in ≤ 10 s, "
+            "≥ 10× the baseline, ≤ 1.5 GB; `who_can` ≤ 50 ms.",
             "",
-            table(
-                [
-                    "tokens",
-                    "cftokens s",
-                    "baseline s",
-                    "speed-up",
-                    "cftokens peak MiB",
-                    "baseline peak MiB",
-                    "who_can ms",
-                    "findings (ours / baseline)",
-                ],
-                rows,
-            ),
+            table(headers, rows),
             "",
             *notes,
             "",
@@ -322,6 +372,28 @@ def main() -> None:
             "remediation).",
             "",
             verdict,
+            "",
+            f"### Parsing the inventory ({n_last:,} tokens, one process, same records)",
+            "",
+            parse_table,
+            "",
+            "How the parse reads tokens: both entry points hold the API's token objects as "
+            "Python dicts (the client decodes each page; `from_records` receives them), so the "
+            "bulk path reads those dicts column by column instead of decoding bytes again: "
+            "each field is pulled out of every token with C-level `map`/`chain` calls, checked "
+            "in bulk (types, ids, effects, catalogue groups, resource keys; repeated keys and "
+            "atoms cached), and the grant rows (each group × each resource atom of a policy) "
+            "come from numpy index arithmetic. A token with anything the lenient reader would "
+            "report, repair or reject (other than an account-owned token's resource outside "
+            "its account, which the bulk path reports itself) is left to that reader, so the "
+            "inventory, findings and gaps are the same "
+            "(`tests/audit/test_bulk_inventory.py` compares the two on generated inventories, "
+            "the demo company, the definition corpus and ~50 kinds of malformed token mixed "
+            "among well-formed ones). The audit also pauses the garbage collector while it "
+            "builds (each collection walked the inventory's whole heap). msgspec and orjson "
+            "(decoding page bytes straight into columns) were not measured: neither is "
+            "installed, and the bytes are gone by the time `from_records` runs, so they would "
+            "need the client to keep its pages.",
         ]
     )
     print(body)
