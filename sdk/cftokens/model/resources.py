@@ -321,6 +321,9 @@ def _parse_flat(key: str, value: Any) -> Resource:
 
 def _parse_nested(key: str, inner: Mapping[str, Any]) -> list[Resource]:
     tail = key[len(ACCOUNT_PREFIX) :] if key.startswith(ACCOUNT_PREFIX) else ""
+    if len(inner) == 1 and inner.get(ALL_ZONES_KEY) == "*" and is_id(tail):
+        # the common form, all zones of one account, read directly
+        return [_assemble_resource(kind=ResourceKind.ALL_ZONES_IN, account_id=tail)]
     understood = (
         is_id(tail)
         and bool(inner)

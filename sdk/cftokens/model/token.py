@@ -122,11 +122,11 @@ class Token:
         # thousands of tokens.
         parsed_policies = tuple([Policy.from_api(p) for p in policies])
         condition = Condition.from_api(get("condition"))
-        not_before = parse_datetime(get("not_before"), "not_before")
-        expires_on = parse_datetime(get("expires_on"), "expires_on")
-        issued_on = parse_datetime(get("issued_on"), "issued_on")
-        modified_on = parse_datetime(get("modified_on"), "modified_on")
-        last_used_on = parse_datetime(get("last_used_on"), "last_used_on")
+        times = [
+            None if (value := get(key)) is None else parse_datetime(value, key)
+            for key in _TIME_KEYS
+        ]
+        not_before, expires_on, issued_on, modified_on, last_used_on = times
         extra = split_known(payload, cls._KNOWN)
         return _assemble_token(
             id=token_id(get("id")),
@@ -179,6 +179,7 @@ class Token:
 
 
 _assemble_token = assembler(Token)
+_TIME_KEYS = ("not_before", "expires_on", "issued_on", "modified_on", "last_used_on")
 
 
 @frozen(kw_only=True)
