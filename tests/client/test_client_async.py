@@ -244,3 +244,25 @@ def test_adaptive_bound_is_lowered_once_per_round_trip() -> None:
     assert bound.size == 19
     bound.observe(sent_before, False)  # a failure of the old round trip: no further cut
     assert bound.size == 19
+
+
+def test_adaptive_bound_holds_when_a_few_requests_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound grows while answers come back as fast as the fastest (nothing waits), holds
+    while its estimate of the requests only waiting, bound x (1 - fastest/latency), stays
+    between ALPHA and BETA, and drops past BETA: more in flight would list no faster and
+    costs the client CPU per request."""
+    from cftokens.client import _adaptive
+    from cftokens.client._limits import RateLimit, RateLimiter
+
+    now = 1000.0
+    monkeypatch.setattr(_adaptive.time, "monotonic", lambda: now)
+    bound = _adaptive.AdaptiveBound(RateLimiter(RateLimit(requests=1000, per=300)), start=20)
+    bound.observe(now - 0.050, True)  # the fastest answer: +1
+    assert bound.size == 21
+    for _ in range(5):  # 21 x (1 - 50/55) = 1.9 waiting (60 ms less 5 of noise): hold
+        bound.observe(now - 0.060, True)
+    assert bound.size == 21
+    bound.observe(now - 0.100, True)  # 21 x (1 - 50/95) = 10 waiting: one cut
+    assert bound.size == 20
+    bound.observe(now - 0.052, True)  # as fast as the fastest again: +1
+    assert bound.size == 21

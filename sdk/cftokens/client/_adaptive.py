@@ -1,18 +1,21 @@
 """How many requests one async listing keeps in flight: fixed, or adapted as it goes.
 
-The adaptive bound (the default) starts at :data:`START` and is an AIMD controller on what
-the responses show, in the spirit of TCP Vegas:
+The adaptive bound (the default) starts at :data:`START` and is a delay-based controller in
+the spirit of TCP Vegas. From each answer's latency ``rtt`` and the fastest answer of the
+listing so far ``base`` (no queueing anywhere), ``bound × (1 − base / rtt)`` estimates how many
+of the requests in flight are only waiting (in the server's queue, or in the client's own
+event loop once the client is the busy side):
 
-- each response that comes back within ``SLACK`` × the fastest of the last :data:`RECENT`
-  latencies (no queueing at the server) raises the bound by one, so it doubles every round
-  trip while latency stays flat (50 ms of latency and 200 pages: 8, 16, 32, 64 in flight
+- fewer than :data:`ALPHA` waiting: each answer raises the bound by one, so it doubles every
+  round trip while latency stays flat (50 ms of latency and 200 pages: 8, 16, 32, 64 in flight
   within four round trips);
-- a response slower than that (the server or the network is queueing) lowers it by one, but
-  not below :data:`FLOOR`, and only if it was sent after the last cut: the responses already
-  on their way when the bound was lowered say nothing about the lower bound, so it falls by
-  one per round trip, not by one per response (which would collapse a listing of 50 in
-  flight to the floor after one slow round trip). Latency alone is a noisy signal on a busy
-  machine, where the client's own event loop delays what it measures;
+- more than :data:`BETA` waiting: the bound drops by one, not below :data:`FLOOR`, and only
+  if the answer was sent after the last cut (the answers already on their way when it was
+  lowered say nothing about the lower bound): one cut per round trip, not one per answer;
+- in between, it holds. The bound settles near ``base × throughput + a few``: what keeps the
+  busy side (server or client) working without queueing more. More in flight would not list
+  any faster, and costs the client CPU per request (httpx's pool scans its connections on
+  every request), which is what paces a listing on a loaded machine;
 - a 429 halves it (and the client's rate limiter pauses every call for its ``retry-after``);
 - it never exceeds :data:`CEILING` (the connection pool) nor the requests the rate limiter
   can still send in its window (the client's budget, and the server's ``x-ratelimit-remaining``
@@ -25,19 +28,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from types import TracebackType
 
 from ._limits import RateLimiter
 
-__all__ = ["CEILING", "FLOOR", "START", "AdaptiveBound", "Bound", "FixedBound"]
+__all__ = ["ALPHA", "BETA", "CEILING", "FLOOR", "START", "AdaptiveBound", "Bound", "FixedBound"]
 
 START = 8
 FLOOR = 4
 CEILING = 64
-RECENT = 32  # latencies the baseline is the fastest of
-SLACK = 2.0
-NOISE = 0.005  # seconds of jitter never read as queueing
+ALPHA = 1.0  # fewer requests than this waiting: grow
+BETA = 3.0  # more than this waiting: shrink (one step per round trip)
+NOISE = 0.005  # seconds of jitter never read as waiting
 
 
 class Bound:
@@ -110,7 +112,7 @@ class AdaptiveBound(Bound):
         self._limiter = limiter
         self._ceiling = ceiling
         self._limit = float(start)
-        self._recent: deque[float] = deque(maxlen=RECENT)
+        self._base = float("inf")  # the fastest answer of the listing
         self._throttled = limiter.throttled
         self._cut_at = float("-inf")  # when the bound was last lowered
         #: The largest bound reached (for logs and benchmarks).
@@ -134,10 +136,14 @@ class AdaptiveBound(Bound):
             self._limit = max(1.0, self._limit / 2)
             return
         if ok:
-            self._recent.append(latency)
-            if latency <= min(self._recent) * SLACK + NOISE:
+            self._base = base = min(self._base, latency)
+            rtt = max(base, latency - NOISE)
+            waiting = self._limit * (1 - base / rtt) if rtt > 0 else 0.0
+            if waiting < ALPHA:
                 self._limit = min(float(self._ceiling), self._limit + 1)
                 self.peak = max(self.peak, int(self._limit))
+                return
+            if waiting <= BETA:
                 return
         if started > self._cut_at:  # sent after the last cut: one cut per round trip
             self._limit = max(min(float(FLOOR), self._limit), self._limit - 1)
