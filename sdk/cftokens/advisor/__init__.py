@@ -14,6 +14,9 @@ The grants are an exact minimum-cost hitting set (:mod:`cftokens.advisor.solver`
 costs of :mod:`cftokens.advisor.costs`, decided with the policy engine's semantics.
 """
 
+import importlib
+from types import ModuleType
+
 from ..model.terraform import to_terraform
 from .core import DEFAULT_TTL, Advice, Grant, least_privilege
 from .intents import Intent, IntentKind, Overrides, Unmapped, resolve_intents
@@ -42,3 +45,11 @@ __all__ = [
     "to_terraform",
     "usage_requests",
 ]
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``cftokens.advisor.terraform``, which this package loaded itself in the last release: the
+    deprecated module (importing it warns). AttributeError for other names."""
+    if name != "terraform":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return importlib.import_module(f".{name}", __name__)

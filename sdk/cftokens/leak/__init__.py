@@ -9,6 +9,9 @@ writes the incident report (:mod:`.incident`).
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 from ..detect import KINDS, fingerprint_of
 from .responder import Triage, triage
 from .scanner import DEFAULT_MAX_SIZE, Hit, ScanResult, Skipped, scan
@@ -27,3 +30,11 @@ __all__ = [
     "scan",
     "triage",
 ]
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``cftokens.leak.detect``, which this package loaded itself in the last release: the
+    deprecated module (importing it warns). AttributeError for other names."""
+    if name != "detect":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return importlib.import_module(f".{name}", __name__)

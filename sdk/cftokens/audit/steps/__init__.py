@@ -19,6 +19,9 @@ step says which one.
 
 from __future__ import annotations
 
+import warnings
+
+from ._deprecated import DEPRECATED
 from .base import (
     PLACEHOLDER_PREFIX,
     BodyStep,
@@ -69,6 +72,20 @@ from .token import (
     SetAllowlist,
     SetExpiry,
 )
+
+
+def __getattr__(name: str) -> type[BodyStep]:
+    """A step's old name (``EditPolicy``), kept one release with a :class:`DeprecationWarning`."""
+    if name not in DEPRECATED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    step, instead = DEPRECATED[name]
+    warnings.warn(
+        f"{__name__}.{name} is deprecated and goes in the next release: use {instead}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return step
+
 
 __all__ = [
     "PLACEHOLDER_PREFIX",
