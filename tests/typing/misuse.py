@@ -29,3 +29,14 @@ def changes_are_typed(client: cft.Client, spec: cft.TokenSpec) -> None:
     client.request("POST", "/x", json=spec)  # type: ignore[arg-type]
     client.request("GET", "/x", params={"since": object()})  # type: ignore[dict-item]
     cft.Client.from_env(transport=httpx.AsyncHTTPTransport())  # type: ignore[arg-type]
+
+
+def audit_options_are_typed(audit: cft.Audit, sb: cft.Sandbox) -> None:
+    """The audit's options and results are typed: a misspelt option, a wrong source or usage,
+    an unknown summary key is an error."""
+    cft.Audit.from_json("audit.json", proflie="ci")  # type: ignore[call-arg]
+    cft.Audit.from_terraform("main.tf", var_files=3)  # type: ignore[arg-type]
+    cft.audit(object())  # type: ignore[arg-type]
+    cft.audit(sb, usage=42)  # type: ignore[arg-type]
+    audit.summary()["tokenz"]  # type: ignore[typeddict-item]
+    audit.scan_secrets(".env", verify=len)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, assert_type
 
 import httpx
+import pandas as pd
 
 import cftokens as cft
 from cftokens.client import AsyncPager, AuditLogRecord, DnsRecord, Pager, RateLimit, Retry
@@ -145,3 +146,18 @@ def audit_the_sandbox_with_recorded_usage() -> cft.Audit:
     assert_type(audit, cft.Audit)
     assert_type(audit.iter_findings(), Iterator[cft.Finding])
     return audit
+
+
+def audit_terraform_then_replay(path: str) -> int:
+    """The audit's constructors take typed options (TypedDicts, not **kwargs: Any); summary()
+    and the frames have precise types."""
+    audit = cft.Audit.from_terraform(path, var_files=["prod.tfvars"], profile="ci")
+    again = cft.Audit.from_json(audit.to_json(), profile="strict", now=datetime.now(UTC))
+    summary = again.summary()
+    assert_type(summary["live_tokens"], int)
+    assert_type(summary["findings"], dict[str, int])
+    assert_type(again.grants, pd.DataFrame)
+    assert_type(again.who_can("DNS Write", zone="example.com"), pd.DataFrame)
+    known = {"3f2a…": "ed17574386854bf78a67040be0a770b0"}
+    checked = again.scan_secrets(".env", verify=lambda secret: known.get(secret.fingerprint()))
+    return summary["tokens"] + len(checked.findings)

@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import numpy as np
 
 from ..errors import InvalidInput
 from ..model.directory import Account, Directory, Zone
+from ..model.secret import Secret
 from . import queries
 from ._compat import gc_paused
 from ._context import Ctx, DirectoryIndex
@@ -50,8 +51,11 @@ __all__ = [
     "EXIT_INCOMPLETE",
     "EXIT_PASS",
     "Audit",
+    "AuditSummary",
     "Explanation",
     "Finding",
+    "JsonOptions",
+    "TerraformOptions",
     "product_of",
     "risk_score",
 ]
@@ -60,6 +64,43 @@ __all__ = [
 EXIT_PASS, EXIT_FINDINGS, EXIT_INCOMPLETE = 0, 1, 3
 
 SCHEMA = "cftokens.audit/1"
+
+
+class AuditSummary(TypedDict):
+    """The counts :meth:`Audit.summary` gives (reports and the CLI print them)."""
+
+    tokens: int
+    live_tokens: int
+    user_tokens: int
+    account_tokens: int
+    findings: dict[str, int]
+    """Open findings by severity, worst first."""
+    suppressed: int
+    gaps: int
+    incomplete: bool
+
+
+class JsonOptions(TypedDict, total=False):
+    """What :meth:`Audit.from_json` may change of an exported audit."""
+
+    now: datetime
+    profile: str | Profile
+    suppressions: SuppressionSource
+    usage: UsageSource
+
+
+class TerraformOptions(TypedDict, total=False):
+    """The keyword arguments of :meth:`Audit.from_terraform`."""
+
+    var_files: Sequence[str | Path]
+    accounts: Iterable[Mapping[str, Any] | Account]
+    zones: Iterable[Mapping[str, Any] | Zone]
+    user: Mapping[str, Any] | None
+    usage: UsageSource | None
+    now: datetime | None
+    profile: str | Profile
+    suppressions: SuppressionSource | None
+    gaps: Sequence[Mapping[str, Any]]
 
 
 class Audit:
@@ -163,16 +204,21 @@ class Audit:
         )
 
     @classmethod
-    def from_json(cls, source: str | Path | Mapping[str, Any], **overrides: Any) -> Audit:
+    def from_json(
+        cls, source: str | Path | Mapping[str, Any], **overrides: Unpack[JsonOptions]
+    ) -> Audit:
         """Re-run an audit exported with :meth:`to_json` (a path, JSON text or the dict).
 
         The inventory, directory, usage and collection gaps come from the export; ``now`` and
-        ``profile`` too unless given in ``overrides`` (any :meth:`from_records` argument).
+        ``profile`` too unless given in ``overrides`` (``now``, ``profile``, ``suppressions``,
+        ``usage``: :class:`JsonOptions`).
         """
-        return read_json(cls, source, overrides)
+        return read_json(cls, source, dict(overrides))
 
     @classmethod
-    def from_terraform(cls, path: str | Path, **kwargs: Any) -> Audit:
+    def from_terraform(
+        cls, path: str | Path | Sequence[str | Path], **kwargs: Unpack[TerraformOptions]
+    ) -> Audit:
         """Lint tokens declared in Terraform: ``cloudflare_api_token`` and
         ``cloudflare_account_token`` in a ``.tf`` file or a directory of them (HCL; needs
         ``pip install 'cftokens[terraform]'``), in ``terraform show -json`` output (plan or
@@ -181,7 +227,7 @@ class Audit:
         apply are judged at their worst (see :mod:`cftokens.audit.terraform`). Other keyword
         arguments go to :meth:`from_records` (e.g. ``profile="ci"``, ``accounts=``,
         ``zones=``, ``now=``)."""
-        return read_terraform(cls, path, kwargs)
+        return read_terraform(cls, path, dict(kwargs))
 
     def rerun(
         self,
@@ -358,7 +404,7 @@ class Audit:
         return queries.finding_fix(self, finding_id)
 
     # -- summaries ------------------------------------------------------------------------------
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> AuditSummary:
         """Counts for reports: tokens, live tokens, findings by severity, suppressed, gaps."""
         f = self.findings
         open_f = f[~f["suppressed"].astype(bool)]
@@ -444,7 +490,7 @@ class Audit:
     def scan_secrets(
         self,
         *sources: str | Path | Mapping[str, str],
-        verify: Callable[[Any], str | None] | None = None,
+        verify: Callable[[Secret], str | None] | None = None,
     ) -> Audit:
         """CFT-ID-03 over files, folders or ``{name: text}`` mappings (env files, notebooks,
         configs): secrets in the legacy 40-character format.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from attrs import frozen
 
-from ..advisor import rightsize
+from ..advisor import RightSize, rightsize
 from ..catalog import permission_groups
 from ..errors import InvalidInput, ScopeMismatch
 from ..model.token import Token
@@ -268,7 +268,7 @@ def token_fix(audit: Audit, token_id: str, rule: str | None = None) -> Remediati
     )
 
 
-def _rightsize(audit: Audit, record: TokenRecord, rows: pd.DataFrame) -> Any:
+def _rightsize(audit: Audit, record: TokenRecord, rows: pd.DataFrame) -> RightSize | None:
     """The token right-sized to its successful requests (None when that keeps nothing or
     the token cannot be read as a model)."""
     try:

@@ -34,6 +34,8 @@ from .severity import SEVERITY_ORDER
 from .steps import PLACEHOLDER_PREFIX
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .core import Audit
 
 __all__ = ["FIX_FIRST", "FixFirst", "charts", "fix_first", "summary_html", "to_html"]
@@ -195,7 +197,7 @@ def family_label(family: str) -> str:
     return f"{name} ({family})" if name else family
 
 
-def family_counts(audit: Audit) -> Any:
+def family_counts(audit: Audit) -> pd.DataFrame:
     """Open findings by rule family (rows, spelled out) and severity (columns, worst first);
     families and severities without any are left out."""
     import pandas as pd
@@ -214,7 +216,7 @@ def family_counts(audit: Audit) -> Any:
     return frame
 
 
-def age_use_table(audit: Audit) -> Any:
+def age_use_table(audit: Audit) -> pd.DataFrame:
     """Live and other tokens counted by age band (rows) and last-use band (columns); empty
     rows and columns are left out."""
     import pandas as pd
@@ -285,16 +287,16 @@ def _charts(audit: Audit) -> dict[str, str]:
         colours[NEVER_USED[0]] = NEVER_USED[1]
         light = {USE_BANDS[1][1], USE_BANDS[2][1]}  # labels drawn dark on these
         for column in table.columns:
-            counts = table[column].to_numpy()[::-1].astype(float)
-            ax.barh(labels, counts, left=left, color=colours[column], label=column)
+            widths = table[column].to_numpy()[::-1].astype(float)
+            ax.barh(labels, widths, left=left, color=colours[column], label=column)
             ink = "#222" if column in light else "white"
-            for y, (start, count) in enumerate(zip(left, counts, strict=True)):
+            for y, (start, count) in enumerate(zip(left, widths, strict=True)):
                 if count:
                     ax.text(
                         start + count / 2, y, str(int(count)), ha="center", va="center",
                         fontsize=8, color=ink,
                     )  # fmt: skip
-            left += counts
+            left += widths
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("tokens")
         ax.set_ylabel("age (since issued)")

@@ -96,7 +96,7 @@ class Suppression:
             "expires": self.expires.strftime("%Y-%m-%d"),
         }
 
-    def mask(self, findings: pd.DataFrame) -> Any:
+    def mask(self, findings: pd.DataFrame) -> pd.Series[bool]:
         """The findings this suppression covers (a boolean Series)."""
         import pandas as pd
 
@@ -265,7 +265,9 @@ def load_suppressions(path: str | Path, *, now: datetime | None = None) -> list[
     return parse_suppressions(data, now=now or datetime.now(UTC), source=str(file))
 
 
-def suppression_list(value: Any, now: datetime) -> list[Suppression]:
+def suppression_list(
+    value: Sequence[Suppression | Mapping[str, Any]] | None, now: datetime
+) -> list[Suppression]:
     """Suppressions given in code: :class:`Suppression` objects, or dicts validated like a
     suppressions file (required fields, at most 180 days ahead of the audit's clock)."""
     items = list(value or [])
