@@ -8,15 +8,17 @@ For every notebook nbval collects, items appended after its cells run in the sam
   (``check_N.__self__.solution_code``) and the check again; the check must print ``correct``. The
   check is stateless and no code cell follows it, so this is the state the learner answers in.
 - ``<notebook>::leak scan`` (every notebook): asks the kernel for every secret any sandbox in it
-  issued (``cftokens.sandbox.issued_secrets_everywhere``) and the state of its live widgets,
+  issued (``cftokens.sandbox.issued_secrets_everywhere``; from the first cell's setup on, the
+  kernel keeps every sandbox alive, so a dropped one's secrets count too) and the state of its
+  live widgets,
   then scans every cell's fresh output (as nbval received it), that widget state, and the
   committed notebook (outputs and saved widget state) for those secrets, secret-shaped strings
   and Authorization headers (:func:`notebook_scan.leaks`).
 
 They fail closed: when a cell of the notebook did not run in this session (deselected, or run
-on another worker), when the kernel is gone, or (the scan) when the notebook's sandboxes issued
-fewer than three secrets (nothing would have been scanned). Every nbval item and every item here
-is marked ``notebooks``, so ``-m "not notebooks"`` deselects them together.
+on another worker), when the kernel is gone, or (the scan) when the kernel did not keep its
+sandboxes or they issued fewer than three secrets (nothing would have been scanned). Every nbval
+item and every item here is marked ``notebooks``, so ``-m "not notebooks"`` deselects them together.
 
 Loaded by the repository's root ``conftest.py``; elsewhere ``-p nbval_course`` (with this
 folder on ``sys.path``).
@@ -39,11 +41,20 @@ from notebook_scan import cell_texts, leaks, output_texts
 MIN_SECRETS = 3
 TIMEOUT = 120  # seconds to wait for the kernel's answer
 
+# Run in the notebook's kernel before its first cell: the process-wide registry of sandboxes
+# (weak, so a dropped sandbox's secrets are forgotten) holds them strongly, so a sandbox dropped
+# right after a cell printed its Global API Key (not secret-shaped) is still scanned for.
+RETAIN = """\
+def _cft_retain_sandboxes():
+    from cftokens.sandbox import core
+    core._LIVE = set(core._LIVE)
+    return True
+"""
 # Run in the notebook's kernel after its cells; its value comes back as a user expression.
 LEAK_QUERY = """\
 def _cft_leak_scan():
     import json
-    from cftokens.sandbox import issued_secrets_everywhere
+    from cftokens.sandbox import core, issued_secrets_everywhere
     try:
         import ipywidgets
     except ImportError:
@@ -51,7 +62,8 @@ def _cft_leak_scan():
     else:
         widgets = ipywidgets.Widget.get_manager_state(drop_defaults=True)
     secrets = sorted({s.reveal() for s in issued_secrets_everywhere()})
-    return json.dumps({"secrets": secrets, "widgets": widgets}, default=str)
+    retained = isinstance(core._LIVE, set)
+    return json.dumps({"secrets": secrets, "widgets": widgets, "retained": retained}, default=str)
 """
 CHECK_CELL = re.compile(r"check_(\d+)\((\w+)\)")
 SOLUTION = """\
@@ -65,6 +77,31 @@ with _cft_contextlib.redirect_stdout(_cft_printed):
 
 class NotebookCheckError(Exception):
     """A check found something, or could not run."""
+
+
+def ask(kernel: Any, code: str, expression: str) -> Any:
+    """Run ``code`` silently in ``kernel``; return the (literal) value of ``expression`` after it."""
+    msg_id = kernel.kc.execute(
+        code,
+        silent=True,
+        store_history=False,
+        user_expressions={"value": expression},
+        allow_stdin=False,
+    )
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        msg = kernel.get_message("shell", timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") == msg_id:
+            break
+    content = msg["content"]
+    if content.get("status") != "ok":
+        raise NotebookCheckError(
+            f"the kernel could not run it: {content.get('ename')}: {content.get('evalue')}"
+        )
+    value = content["user_expressions"]["value"]
+    if value.get("status") != "ok":
+        raise NotebookCheckError(f"the kernel could not answer: {value.get('evalue')}")
+    return ast.literal_eval(value["data"]["text/plain"])
 
 
 class AfterCells(pytest.Item):
@@ -91,28 +128,7 @@ class AfterCells(pytest.Item):
 
     def ask(self, code: str, expression: str) -> Any:
         """Run ``code`` silently in the kernel; return the value of ``expression`` after it."""
-        kernel = self.kernel_ready()
-        msg_id = kernel.kc.execute(
-            code,
-            silent=True,
-            store_history=False,
-            user_expressions={"value": expression},
-            allow_stdin=False,
-        )
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            msg = kernel.get_message("shell", timeout=max(0.1, deadline - time.monotonic()))
-            if msg["parent_header"].get("msg_id") == msg_id:
-                break
-        content = msg["content"]
-        if content.get("status") != "ok":
-            raise NotebookCheckError(
-                f"the kernel could not run it: {content.get('ename')}: {content.get('evalue')}"
-            )
-        value = content["user_expressions"]["value"]
-        if value.get("status") != "ok":
-            raise NotebookCheckError(f"the kernel could not answer: {value.get('evalue')}")
-        return ast.literal_eval(value["data"]["text/plain"])
+        return ask(self.kernel_ready(), code, expression)
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> str:
         if isinstance(excinfo.value, NotebookCheckError):
@@ -131,7 +147,9 @@ class SolutionCheck(AfterCells):
         self.check, self.answer = check, answer
 
     def runtest(self) -> None:
-        printed = self.ask(SOLUTION.format(check=self.check, answer=self.answer), "_cft_printed.getvalue()")
+        printed = self.ask(
+            SOLUTION.format(check=self.check, answer=self.answer), "_cft_printed.getvalue()"
+        )
         if printed.strip().rsplit("\n", 1)[-1] != "correct":  # the check prints last
             raise NotebookCheckError(f"the solution of {self.check} does not pass it:\n{printed}")
 
@@ -141,6 +159,11 @@ class LeakScan(AfterCells):
 
     def runtest(self) -> None:
         answer = json.loads(self.ask(LEAK_QUERY, "_cft_leak_scan()"))
+        if not answer["retained"]:
+            raise NotebookCheckError(
+                "the kernel did not keep every sandbox since its first cell (secrets of a "
+                "dropped sandbox would go unscanned): run the whole notebook with this plugin"
+            )
         secrets = answer["secrets"]
         if len(secrets) < MIN_SECRETS:
             raise NotebookCheckError(
@@ -160,6 +183,21 @@ class LeakScan(AfterCells):
             yield from cell_texts(index[id(item.cell)], item.test_outputs or [])
         if answer["widgets"]:
             yield -1, json.dumps(answer["widgets"])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Once a notebook's kernel started (its first cell's setup), keep every sandbox it makes
+    (``RETAIN``) until its leak scan; a kernel that cannot fails that cell."""
+    result = yield
+    notebook = item.parent
+    if isinstance(item, IPyNbCell) and isinstance(notebook, IPyNbFile):
+        kernel = notebook.kernel
+        fresh = not getattr(notebook, "_cft_retaining", False)
+        if fresh and kernel is not None and kernel.is_alive():
+            ask(kernel, RETAIN, "_cft_retain_sandboxes()")
+            notebook._cft_retaining = True  # type: ignore[attr-defined]
+    return result  # type: ignore[no-any-return]
 
 
 @pytest.hookimpl(wrapper=True)

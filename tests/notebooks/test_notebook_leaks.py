@@ -78,7 +78,8 @@ def test_the_scan_catches_a_leak_and_fails_closed(tmp_path: Path) -> None:
     """Run by nbval: a clean notebook passes its scan; one printing an issued secret and an
     Authorization header, and holding a secret in a live widget, fails naming all three without
     printing the secret; one with a cell deselected fails (its output went unscanned). An
-    exercise whose solution passes its check passes; one whose solution does not, fails."""
+    exercise whose solution passes its check passes; one whose solution does not, fails. A sandbox
+    garbage-collected after a cell printed its Global API Key (not secret-shaped) is still caught."""
     sandboxes = "import cftokens as cft\nsb, other = cft.Sandbox(), cft.Sandbox(seed=1)"
     _notebook(
         tmp_path / "clean.ipynb",
@@ -97,6 +98,13 @@ def test_the_scan_catches_a_leak_and_fails_closed(tmp_path: Path) -> None:
         "check_1(answer)",
     )
     _notebook(tmp_path / "cut.ipynb", sandboxes, "print('a cell the scan must see')")
+    # a sandbox dropped right after the cell that printed its key is still scanned for
+    _notebook(
+        tmp_path / "dropped.ipynb",
+        sandboxes,
+        "print(cft.Sandbox(seed=7).global_api_key.reveal())",
+        "import gc\ngc.collect()",
+    )
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     result = _pytest(
         "-p", "nbval_course", "--nbval", "--nbval-current-env", "-p", "no:xdist", "-rA",
@@ -111,6 +119,7 @@ def test_the_scan_catches_a_leak_and_fails_closed(tmp_path: Path) -> None:
     assert "fresh cell 2: header" in out
     assert "fresh widget state: an issued secret" in out
     assert "cells [1] did not run in this session" in out
+    assert "leak scan of dropped.ipynb:\nfresh cell 1: an issued secret" in out
     sb = cft.Sandbox()
     assert sb.bootstrap_token.reveal() not in out + result.stderr
     assert sb.bootstrap_token.reveal()[:12] not in out + result.stderr
@@ -157,7 +166,9 @@ def test_scan_finds_a_planted_secret_and_header() -> None:
     assert leaks([(0, "Secret('cfut_…') and sb.bootstrap_token")], [secret]) == []
 
 
-def test_issued_secrets_everywhere_covers_every_live_sandbox(demo: cft.Sandbox, ) -> None:
+def test_issued_secrets_everywhere_covers_every_live_sandbox(
+    demo: cft.Sandbox,
+) -> None:
     """The process-wide list holds the secrets of every sandbox alive, and forgets dropped ones."""
     first, second = cft.Sandbox(seed=424242), demo  # seed: secrets of its own
     with second.client() as client:
