@@ -4,7 +4,8 @@ Build one from a live account with :func:`cftokens.audit`, or offline with
 :meth:`Audit.from_records`, :meth:`Audit.from_json` or :meth:`Audit.from_terraform`.
 
 This module is the facade: the frames are built in :mod:`cftokens.audit.frames`, the queries
-answered in :mod:`cftokens.audit.queries` and :mod:`cftokens.audit.explain`.
+answered in :mod:`cftokens.audit.queries` and :mod:`cftokens.audit.explain`; the typed
+options and summary are in :mod:`cftokens.audit.options`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from ._context import Ctx, DirectoryIndex
 from ._inventory import TokenRecord, build_inventory
 from .explain import Explanation, explain, product_of
 from .frames import findings_frame, gaps_frame, grants_frame, risk_score, tokens_frame
+from .options import AuditSummary, JsonOptions, TerraformOptions
 from .profiles import Profile
 from .queries import Finding
 from .records import token_records
@@ -64,43 +66,6 @@ __all__ = [
 EXIT_PASS, EXIT_FINDINGS, EXIT_INCOMPLETE = 0, 1, 3
 
 SCHEMA = "cftokens.audit/1"
-
-
-class AuditSummary(TypedDict):
-    """The counts :meth:`Audit.summary` gives (reports and the CLI print them)."""
-
-    tokens: int
-    live_tokens: int
-    user_tokens: int
-    account_tokens: int
-    findings: dict[str, int]
-    """Open findings by severity, worst first."""
-    suppressed: int
-    gaps: int
-    incomplete: bool
-
-
-class JsonOptions(TypedDict, total=False):
-    """What :meth:`Audit.from_json` may change of an exported audit."""
-
-    now: datetime
-    profile: str | Profile
-    suppressions: SuppressionSource
-    usage: UsageSource
-
-
-class TerraformOptions(TypedDict, total=False):
-    """The keyword arguments of :meth:`Audit.from_terraform`."""
-
-    var_files: Sequence[str | Path]
-    accounts: Iterable[Mapping[str, Any] | Account]
-    zones: Iterable[Mapping[str, Any] | Zone]
-    user: Mapping[str, Any] | None
-    usage: UsageSource | None
-    now: datetime | None
-    profile: str | Profile
-    suppressions: SuppressionSource | None
-    gaps: Sequence[Mapping[str, Any]]
 
 
 class Audit:
