@@ -134,3 +134,27 @@ def test_a_substitution_that_no_longer_matches_is_an_error(
     monkeypatch.setattr(unasync, "COMPILED", [(unasync.re.compile(p), r) for p, r in rules])
     with pytest.raises(unasync.UnasyncError, match=r"no longer match anything.*aread"):
         unasync.unasync(SNIPPET)
+
+
+@pytest.mark.parametrize(
+    "construct",
+    [
+        "    def __aiter__(self) -> AsyncIterator[int]: ...",
+        "    async def __anext__(self) -> int: ...",
+        "    return await anext(pages)",
+        "    pages = aiter(listing)",
+        "    except StopAsyncIteration:",
+        "@contextlib.asynccontextmanager",
+        "@asynccontextmanager",
+        "    async  def spaced(self) -> None: ...",
+    ],
+)
+def test_async_only_constructs_outside_the_table_are_an_error(
+    unasync: ModuleType, construct: str
+) -> None:
+    """Async iteration and async context managers the table does not translate (``__aiter__``,
+    ``anext``, ``StopAsyncIteration``, ``asynccontextmanager``) would give a sync client that
+    imports fine and fails when called: generating it is an error naming the line."""
+    source = SNIPPET + "\n" + construct + "\n"
+    with pytest.raises(unasync.UnasyncError, match=rf"line {source.count(chr(10))} of _async.py"):
+        unasync.unasync(source)
