@@ -266,3 +266,35 @@ def test_adaptive_bound_holds_when_a_few_requests_wait(monkeypatch: pytest.Monke
     assert bound.size == 20
     bound.observe(now - 0.052, True)  # as fast as the fastest again: +1
     assert bound.size == 21
+
+
+async def test_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CA bundle is loaded once per process, not once per client (each load costs tens of
+    milliseconds of CPU); a client with its own transport loads none."""
+    from cftokens.client._base import tls_context
+
+    made: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counting(*args: object, **kwargs: object) -> object:
+        made.append(None)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    tls_context.cache_clear()
+    try:
+        for _ in range(2):
+            async with cft.AsyncClient(token="x" * 40) as client:
+                _ = client._http  # the connection pool is made on first use
+        with cft.Client(token="x" * 40) as sync_client:
+            _ = sync_client._http
+        assert len(made) == 1
+        own = httpx.MockTransport(lambda request: httpx.Response(204))
+        async with cft.AsyncClient(token="x" * 40, transport=own) as client:
+            _ = client._http
+        tls_context.cache_clear()
+        async with cft.AsyncClient(token="x" * 40, transport=own) as client:
+            _ = client._http
+        assert len(made) == 1
+    finally:
+        tls_context.cache_clear()

@@ -3,6 +3,7 @@ constructor checks, ``from_env``, the time source, and the lazy pagers they retu
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 import warnings
@@ -25,6 +26,8 @@ from ._protocol import (
 from .recorder import Recorder
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 __all__ = ["AsyncClientOptions", "AsyncPager", "ClientBase", "ClientOptions", "Pager", "SystemTime"]
@@ -82,6 +85,17 @@ def _timeout(value: float | httpx.Timeout | None) -> float | httpx.Timeout | Non
     raise InvalidInput(
         f"timeout must be a number of seconds > 0, an httpx.Timeout or None, got {value!r}"
     )
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings of every client of this process without a transport of its own:
+    httpx's defaults (certifi's CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR`` as set when
+    the first client is made), built once. Loading the CA bundle costs tens of milliseconds
+    of CPU, which each new client paid again; an ``SSLContext`` may be shared by clients."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 def http_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import InvalidInput
 from ._adaptive import CEILING, AdaptiveBound, Bound, FixedBound
-from ._base import AsyncPager, http_timeout
+from ._base import AsyncPager, http_timeout, tls_context
 from ._paging import CursorWalker, PageWalker
 from ._protocol import Call, Envelope
 
@@ -68,6 +68,8 @@ def new_http(
 
     return httpx.AsyncClient(
         transport=transport,
+        # one TLS context per process, not one per client (a transport brings its own)
+        verify=tls_context() if transport is None else True,
         timeout=http_timeout(timeout),
         limits=httpx.Limits(max_connections=CEILING, max_keepalive_connections=CEILING),
     )

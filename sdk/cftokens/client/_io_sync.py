@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TypeVar
 
-from ._base import Pager, http_timeout
+from ._base import Pager, http_timeout, tls_context
 from ._paging import CursorWalker, PageWalker
 from ._protocol import Call
 
@@ -40,7 +40,12 @@ def new_http(
     first request)."""
     import httpx
 
-    return httpx.Client(transport=transport, timeout=http_timeout(timeout))
+    return httpx.Client(
+        transport=transport,
+        # one TLS context per process, not one per client (a transport brings its own)
+        verify=tls_context() if transport is None else True,
+        timeout=http_timeout(timeout),
+    )
 
 
 def both(first: A, second: B) -> tuple[A, B]:
