@@ -298,3 +298,29 @@ async def test_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) ->
         assert len(made) == 1
     finally:
         tls_context.cache_clear()
+
+
+async def test_gathering_sends_every_first_page_in_the_first_round_trip(make_async_client):
+    """tokens_by_account() at the default bound sends each account's first page at once (12
+    accounts: 12 in flight before any answer, beyond the usual start of 8), then adapts."""
+    cloudflare = FakeCloudflare(tokens=120)
+
+    class FirstRound(Concurrent):
+        answered = 0
+        before_any_answer = 0
+
+        async def __call__(self, request: httpx.Request) -> httpx.Response:
+            if self.answered == 0:
+                self.before_any_answer = max(self.before_any_answer, self.in_flight + 1)
+            try:
+                return await super().__call__(request)
+            finally:
+                self.answered += 1
+
+    handler = FirstRound(cloudflare, delay=0.05)
+    accounts = [f"{n:032x}" for n in range(1, 13)]
+    async with make_async_client(httpx.MockTransport(handler), token=ACCOUNT_TOKEN) as client:
+        result = await client.tokens_by_account(accounts)
+    assert all(len(tokens) == 120 for tokens in result.values())
+    assert len(cloudflare.requests) == 12 * 3
+    assert handler.before_any_answer == 12

@@ -1,6 +1,7 @@
 """How many requests one async listing keeps in flight: fixed, or adapted as it goes.
 
-The adaptive bound (the default) starts at :data:`START` and is a delay-based controller in
+The adaptive bound (the default) starts at :data:`START` (or, gathering several listings, at
+their number up to :data:`CEILING`: one first page each) and is a delay-based controller in
 the spirit of TCP Vegas. From each answer's latency ``rtt`` and the fastest answer of the
 listing so far ``base`` (no queueing anywhere), ``bound × (1 − base / rtt)`` estimates how many
 of the requests in flight are only waiting (in the server's queue, or in the client's own
@@ -117,6 +118,14 @@ class AdaptiveBound(Bound):
         self._cut_at = float("-inf")  # when the bound was last lowered
         #: The largest bound reached (for logs and benchmarks).
         self.peak = start
+
+    def widen(self, size: int) -> None:
+        """Raise the bound to ``size`` (not past the ceiling) before the first answer, for
+        that many requests known to start at once (the first page of each of several
+        listings); after the first answer the measurements decide."""
+        if self._base == float("inf"):
+            self._limit = max(self._limit, float(min(size, self._ceiling)))
+            self.peak = max(self.peak, int(self._limit))
 
     @property
     def size(self) -> int:

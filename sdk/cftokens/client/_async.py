@@ -198,7 +198,8 @@ class AsyncClient(ClientBase):
         With ``skip_denied=True`` accounts whose tokens this credential may not list are left
         out (and logged) instead of raising :class:`~cftokens.PermissionDenied`. The async
         client gathers the accounts concurrently, every account's pages sharing one bound on
-        the requests in flight: adaptive by default, at most ``concurrency`` when given.
+        the requests in flight: adaptive by default (every account's first page in the first
+        round trip, up to 64, then adapting), at most ``concurrency`` when given.
         """
         lister = _io.Lister(
             self,
@@ -208,6 +209,7 @@ class AsyncClient(ClientBase):
             ids = [a.id for a in await self.accounts.list().collect()]
         else:
             ids = [self._account(a) for a in account_ids]
+        lister.start_with(len(set(ids)))  # unasync: async-only
 
         async def one(account_id: str) -> tuple[str, list[Token] | None]:
             walker = _calls.TokenCalls(self._core, account_id).list()

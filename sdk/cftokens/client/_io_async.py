@@ -107,6 +107,13 @@ class Lister:
         self._client = client
         self._bound: Bound = AdaptiveBound(client._limiter) if size is None else FixedBound(size)
 
+    def start_with(self, listings: int) -> None:
+        """``listings`` listings are about to start at once, one first page each: an adaptive
+        bound admits them all in its first round trip (up to its ceiling), as one task per
+        listing would, then adapts; nothing is known about the server before that."""
+        if isinstance(self._bound, AdaptiveBound):
+            self._bound.widen(listings)
+
     def pages(self, walker: PageWalker[T]) -> AsyncPager[T]:
         """A lazy pager over every item of ``walker``'s listing."""
         return AsyncPager(self._iterate(walker), walker.what, walker.unreadable)

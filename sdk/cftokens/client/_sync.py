@@ -192,7 +192,8 @@ class Client(ClientBase):
         With ``skip_denied=True`` accounts whose tokens this credential may not list are left
         out (and logged) instead of raising :class:`~cftokens.PermissionDenied`. The async
         client gathers the accounts concurrently, every account's pages sharing one bound on
-        the requests in flight: adaptive by default, at most ``concurrency`` when given.
+        the requests in flight: adaptive by default (every account's first page in the first
+        round trip, up to 64, then adapting), at most ``concurrency`` when given.
         """
         lister = _io.Lister(self)
         if account_ids is None:
