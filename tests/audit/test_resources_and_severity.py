@@ -4,7 +4,21 @@ a zone group on a bare account key is unconfirmed."""
 
 from __future__ import annotations
 
-from audit_helpers import ACCT, PUBLIC, USER_RES, ZONE, account, allow, deny, hits, run, token, zone
+import pytest
+from audit_helpers import (
+    ACCT,
+    ALL_ZONES,
+    PUBLIC,
+    USER_RES,
+    ZONE,
+    account,
+    allow,
+    deny,
+    hits,
+    run,
+    token,
+    zone,
+)
 
 import cftokens as cft
 
@@ -117,3 +131,25 @@ def test_ln02_zone_group_on_bare_account_key_is_an_unconfirmed_reading() -> None
     assert "Cloudflare's documentation does not confirm" in row["evidence"]
     assert "does not cover the account's zones" not in row["evidence"]
     assert row["detail"].startswith("Unconfirmed reading")
+
+
+@pytest.mark.parametrize(
+    ("expires_on", "expired"),
+    [
+        ("9999-12-31T23:59:59-05:00", False),  # wrapped to 1816 before: read as expired
+        ("9999-12-31T23:59:59+05:00", False),
+        ("0001-01-01T00:00:00+05:00", True),  # wrapped to 1754 before
+        ("2026-11-27T13:00:00+02:00", True),  # an hour before NOW, written with an offset
+        ("2026-11-27T13:00:00-02:00", False),
+    ],
+)
+def test_an_expiry_written_with_an_offset_is_read_as_the_same_instant(
+    expires_on: str, expired: bool
+) -> None:
+    """Dates beyond nanoseconds with a UTC offset were converted to datetime64[ns] unclamped and
+    wrapped into another century, so a token valid until 9999 read as long expired (its
+    findings capped at medium)."""
+    t = token("offset", allow(["DNS Write"], ALL_ZONES), expires=None)
+    t["expires_on"] = expires_on
+    row = run(t).tokens.iloc[0]
+    assert bool(row["live"]) is not expired

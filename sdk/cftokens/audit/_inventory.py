@@ -1414,7 +1414,10 @@ def parse_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int
         if not isinstance(parsed, pd.Timestamp):  # NaT: not a date pandas can read
             bad.append(i)
             continue
-        out[i] = parsed.tz_convert(None).to_datetime64().astype("datetime64[ns]")
+        # pandas keeps the text's own resolution: clamp in microseconds before nanoseconds
+        # (an offset on 0001-01-01 or 9999-12-31 would wrap like the fast path's dates).
+        wide_one = parsed.tz_convert(None).to_datetime64().astype("datetime64[us]")
+        out[i] = np.clip(wide_one, _MIN_US, _MAX_US).astype("datetime64[ns]")
     return out, bad
 
 
