@@ -334,3 +334,33 @@ def test_a_token_the_engine_refuses_keeps_its_allows_under_a_deny(slip: Any) -> 
     allows = g[(g["effect"] == "allow") & g["scope_ok"].astype(bool)]
     assert len(allows) == 2
     assert allows["effective"].astype(bool).all()
+
+
+class _Text(str):
+    """A str subclass (a caller's own string type): still the same id."""
+
+
+def test_an_id_given_as_a_str_subclass_is_still_a_duplicate() -> None:
+    """The bulk path counted only exact str ids: a token whose id was a str subclass and a
+    later token with the same id as a plain str were both kept (the reader keeps the first)."""
+    first = base_token(1)
+    first["id"] = _Text(first["id"])
+    records = [TokenRecord(first, "user", USER, "O"), TokenRecord(base_token(1), "user", USER, "O")]
+    assert_same(records)
+    assert len(build_inventory(records).invalid) == 1
+
+
+def test_a_definition_without_id_whose_keys_mix_types_is_read() -> None:
+    """A definition with no id gets a stable id from its text; keys of mixed types (a YAML
+    ``1:`` beside text keys) made that text unsortable and crashed the whole audit."""
+    body: dict[Any, Any] = base_token(1)
+    del body["id"]
+    body["policies"][0]["resources"][1] = "*"
+    records = [TokenRecord(body, "user", USER, "O"), TokenRecord(base_token(2), "user", USER, "O")]
+    assert_same(records)
+    inv = build_inventory(records)
+    again = build_inventory([TokenRecord(copy.deepcopy(body), "user", USER, "O")])
+    assert inv.n + len(inv.invalid) == 2
+    assert (inv.ids + [i for i, _ in inv.invalid])[0] == (
+        again.ids + [i for i, _ in again.invalid]
+    )[0]

@@ -366,9 +366,21 @@ def _token_id(payload: Mapping[str, Any]) -> str:
     """The token's id; a definition not created yet (no id) gets a stable one from its text."""
     tid = payload.get("id")
     if tid is None:
-        text = json.dumps(payload, sort_keys=True, default=str)
+        try:
+            text = json.dumps(payload, sort_keys=True, default=str)
+        except TypeError:  # keys of mixed types (a YAML or Python source): sort them as text
+            text = json.dumps(_text_keys(payload), sort_keys=True, default=str)
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
     return _check_id(tid, "token id")
+
+
+def _text_keys(value: Any) -> Any:
+    """``value`` with every mapping key as its ``repr`` (keys of any type sort as text)."""
+    if isinstance(value, Mapping):
+        return {repr(k): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_text_keys(v) for v in value]
+    return value
 
 
 def _add_token(inv: Inventory, record: TokenRecord) -> None:
@@ -1025,7 +1037,7 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     nc = len(payloads)
     # -- token fields
     ids = list(map(get, payloads, repeat("id")))
-    counts = Counter(x for x in ids if type(x) is str)
+    counts = Counter(x for x in ids if isinstance(x, str))  # a str subclass is a copy too
     for r in records:  # a duplicate among tokens the token reader reads still counts
         if type(r.payload) is not dict and isinstance(r.payload, Mapping):
             other = r.payload.get("id")
