@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -12,6 +13,22 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 COURSE = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+
+
+def all_notebooks(root: Path = ROOT) -> list[Path]:
+    """Every notebook in the checkout at ``root``, wherever it lies (hidden folders, caches and
+    virtual environments left out)."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [
+            d
+            for d in dirs
+            if not d.startswith((".", "__pycache__"))
+            and not (Path(folder, d, "pyvenv.cfg")).exists()
+        ]
+        found += [Path(folder, f) for f in files if f.endswith(".ipynb")]
+    return sorted(found)
+
 
 # What the repository's before-stop hook greps for, and what an Authorization header looks like
 # when printed (a header line, a dict entry, an httpx/requests repr).

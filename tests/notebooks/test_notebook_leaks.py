@@ -17,7 +17,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_scan import COURSE, ROOT, SECRET_PATTERN, leaks, output_texts
+from notebook_scan import (
+    COURSE,
+    NOTEBOOKS,
+    ROOT,
+    SECRET_PATTERN,
+    all_notebooks,
+    leaks,
+    output_texts,
+)
 
 import cftokens as cft
 from cftokens.sandbox import issued_secrets_everywhere
@@ -125,9 +133,25 @@ def test_the_scan_catches_a_leak_and_fails_closed(tmp_path: Path) -> None:
     assert sb.bootstrap_token.reveal()[:12] not in out + result.stderr
 
 
-@pytest.mark.parametrize("path", COURSE, ids=[p.stem for p in COURSE])
+def test_every_notebook_is_where_nbval_runs_and_scans_it(tmp_path: Path) -> None:
+    """A notebook anywhere else in the repository (docs/, examples/, a subfolder pytest's
+    testpaths do not reach) would be neither run nor leak-scanned: there is none."""
+    assert [p for p in all_notebooks() if p.parent != NOTEBOOKS] == []
+    assert set(COURSE) <= set(all_notebooks())
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "demo.ipynb").write_text("{}")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "skipped.ipynb").write_text("{}")
+    assert all_notebooks(tmp_path) == [tmp_path / "docs" / "demo.ipynb"]
+
+
+ALL = all_notebooks()
+
+
+@pytest.mark.parametrize("path", ALL, ids=[str(p.relative_to(ROOT)) for p in ALL])
 def test_committed_file_has_no_secret_shaped_string(path: Path) -> None:
-    """The committed notebook (sources, outputs, metadata) has nothing the repo hook greps for."""
+    """The committed notebook (sources, outputs, metadata) has nothing the repo hook greps for;
+    every notebook in the repository, not only the course's."""
     text = path.read_text()
     assert [m.group(0)[:5] for m in SECRET_PATTERN.finditer(text)] == []
 
