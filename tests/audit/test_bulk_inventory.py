@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from audit_helpers import ACCT, ACCT2, NOW, USER, ZONE, ZONE3
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import cftokens as cft
 from cftokens.audit import Audit, core
@@ -364,3 +366,130 @@ def test_a_definition_without_id_whose_keys_mix_types_is_read() -> None:
     assert (inv.ids + [i for i, _ in inv.invalid])[0] == (
         again.ids + [i for i, _ in again.invalid]
     )[0]
+
+
+# -- hostile tokens, generated: the bulk path against the token reader ---------------------
+# Values a server (or a caller's own dicts) may put anywhere in a token: bools and int
+# subclasses where ints go (True is an int), NaN, huge ints, str subclasses, lookalike
+# effects and statuses, "*" against "**", empty containers, None against a missing key.
+
+
+class _Int(int):
+    pass
+
+
+_ZONE_KEY = f"com.cloudflare.api.account.zone.{ZONE}"
+_ODD = st.sampled_from(
+    [
+        True,
+        False,
+        0,
+        1,
+        _Int(1),
+        1.0,
+        float("nan"),
+        2**70,
+        -1,
+        "",
+        "*",
+        "**",
+        " *",
+        _Text("*"),
+        "allow",
+        "deny",
+        "Allow",
+        "allow ",
+        _Text("allow"),
+        "active",
+        _Text("active"),
+        "disabled",
+        " expired",
+        None,
+        [],
+        {},
+        (),
+        DNS_WRITE,
+        _Text(DNS_WRITE),
+        ZONE_READ,
+        WORKERS,
+        _ZONE_KEY,
+        _Text(_ZONE_KEY),
+        f"com.cloudflare.api.account.{ACCT}",
+        "com.cloudflare.api.account.zone.*",
+        "com.cloudflare.api.account.*",
+        f"com.cloudflare.api.user.{USER}",
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00+02:00",
+        "0001-01-01T00:00:00Z",
+        "10.0.0.1/8",
+        "10.0.0.0/08",
+        "1.2.3.4\n",
+        "2001:db8::/32",
+        "a" * 32,
+        _Text("a" * 32),
+        _Text(f"{1:032x}"),  # the id of base_token(1), as a str subclass
+        "A" * 32,
+        ZONE,
+        ACCT,
+        "\u2028",
+        "\ud800",
+    ]
+)
+_KEYS = st.sampled_from(["id", "name", "in", "not_in", "request_ip", "effect", "meta", "x", 1])
+_VALUES = st.recursive(
+    _ODD,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(_KEYS | _ODD.filter(lambda k: isinstance(k, str)), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _paths(v, (*path, i))
+    return out
+
+
+@st.composite
+def _hostile_token(draw: st.DrawFn, i: int) -> dict[str, Any]:
+    token = base_token(i)
+    for _ in range(draw(st.integers(0, 3))):
+        path = draw(st.sampled_from(_paths(token)[1:]))
+        parent: Any = token
+        for key in path[:-1]:
+            parent = parent[key]
+        how = draw(st.integers(0, 3))
+        if how == 0 and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif how == 1 and isinstance(parent, dict):
+            parent[draw(_KEYS)] = draw(_VALUES)
+        else:
+            parent[path[-1]] = draw(_VALUES)
+    return token
+
+
+@st.composite
+def _hostile_records(draw: st.DrawFn) -> list[TokenRecord]:
+    out = []
+    for i in range(draw(st.integers(1, 5))):
+        number = draw(st.sampled_from([i + 10, 1, 2]))  # some ids repeat
+        kind, owner = draw(st.sampled_from([("user", USER), ("account", ACCT), ("account", None)]))
+        token = draw(_hostile_token(number))
+        if type(token.get("id")) is str and draw(st.integers(0, 3)) == 0:
+            token["id"] = _Text(token["id"])  # a caller's own string type
+        out.append(TokenRecord(token, kind, owner, "Owner"))
+    return out
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_hostile_records())
+def test_hostile_tokens_read_the_same(records: list[TokenRecord]) -> None:
+    assert_same(records, {ZONE: ACCT, ZONE3: ACCT2})
