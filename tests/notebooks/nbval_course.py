@@ -11,7 +11,8 @@ For every notebook nbval collects, items appended after its cells run in the sam
   issued (``cftokens.sandbox.issued_secrets_everywhere``; from the first cell's setup on, the
   kernel keeps every sandbox alive, so a dropped one's secrets count too) and the state of its
   live widgets,
-  then scans every cell's fresh output (as nbval received it), that widget state, and the
+  then scans every cell's fresh output (as nbval received it), the kernel messages nbval drops
+  (a display updated by a later cell, widget messages), that widget state, and the
   committed notebook (outputs and saved widget state) for those secrets, secret-shaped strings
   and Authorization headers (:func:`notebook_scan.leaks`).
 
@@ -36,10 +37,13 @@ from typing import Any
 import nbformat
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
-from notebook_scan import cell_texts, leaks, output_texts
+from notebook_scan import MESSAGES, WIDGETS, cell_texts, leaks, output_texts
 
 MIN_SECRETS = 3
 TIMEOUT = 120  # seconds to wait for the kernel's answer
+# What the kernel publishes that nbval reads and drops: a display a later cell updates, widget
+# (comm) messages. The leak scan reads them too.
+DROPPED = frozenset({"update_display_data", "comm_open", "comm_msg"})
 
 # Run in the notebook's kernel before its first cell: the process-wide registry of sandboxes
 # (weak, so a dropped sandbox's secrets are forgotten) holds them strongly, so a sandbox dropped
@@ -177,12 +181,15 @@ class LeakScan(AfterCells):
             raise NotebookCheckError("\n".join(found))
 
     def _fresh_texts(self, answer: dict[str, Any]) -> Iterator[tuple[int, str]]:
-        """(cell index, text) of every output nbval received, then the live widgets' state."""
+        """(cell index, text) of every output nbval received, the kernel messages it dropped
+        (``DROPPED``), then the live widgets' state."""
         index = {id(cell): i for i, cell in enumerate(self.parent.nb.cells)}
         for item in self.cells:
             yield from cell_texts(index[id(item.cell)], item.test_outputs or [])
+        for msg in getattr(self.parent, "_cft_dropped", []):
+            yield MESSAGES, json.dumps(msg["content"], default=str)
         if answer["widgets"]:
-            yield -1, json.dumps(answer["widgets"])
+            yield WIDGETS, json.dumps(answer["widgets"])
 
 
 @pytest.hookimpl(wrapper=True)
@@ -200,11 +207,28 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     return result  # type: ignore[no-any-return]
 
 
+def _keep_dropped_messages(notebook: IPyNbFile) -> None:
+    """Have ``notebook`` keep, in ``_cft_dropped``, every kernel message nbval reads but drops
+    (``DROPPED``), for its leak scan."""
+    dropped: list[dict[str, Any]] = []
+    read = notebook.get_kernel_message
+
+    def get_kernel_message(*args: Any, **kwargs: Any) -> Any:
+        msg = read(*args, **kwargs)
+        if msg.get("msg_type") in DROPPED:
+            dropped.append(msg)
+        return msg
+
+    notebook.get_kernel_message = get_kernel_message  # type: ignore[method-assign]
+    notebook._cft_dropped = dropped  # type: ignore[attr-defined]
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
     """Append the items above to every notebook nbval collects; mark all of it ``notebooks``."""
     report = yield
     if isinstance(collector, IPyNbFile) and report.passed:
+        _keep_dropped_messages(collector)
         cells = [item for item in report.result if isinstance(item, IPyNbCell)]
         source = cells[-1].cell.source.strip().splitlines() if cells else []
         last = CHECK_CELL.fullmatch(source[-1]) if source else None

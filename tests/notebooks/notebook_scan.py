@@ -43,6 +43,9 @@ AUTH_PATTERN = re.compile(
 
 _BINARY = ("image/png", "image/jpeg", "image/gif")
 
+WIDGETS, MESSAGES = -1, -2  # the "cell index" of the widget state, of other kernel messages
+PLACES = {WIDGETS: "widget state", MESSAGES: "kernel message"}
+
 
 def runner() -> Any:
     spec = importlib.util.spec_from_file_location(
@@ -77,7 +80,7 @@ def output_texts(nb: Any) -> Iterator[tuple[int, str]]:
             yield from cell_texts(index, cell.get("outputs", []))
     widgets = nb.metadata.get("widgets")
     if widgets:
-        yield -1, json.dumps(widgets)
+        yield WIDGETS, json.dumps(widgets)
 
 
 def leaks(texts: Iterable[tuple[int, str]], secrets: Iterable[str]) -> list[str]:
@@ -85,7 +88,7 @@ def leaks(texts: Iterable[tuple[int, str]], secrets: Iterable[str]) -> list[str]
     values = [s for s in secrets if s]
     found = []
     for index, text in texts:
-        where = f"cell {index}" if index >= 0 else "widget state"
+        where = f"cell {index}" if index >= 0 else PLACES[index]
         found.extend(f"{where}: an issued secret ({s[:5]}…)" for s in values if s in text)
         found.extend(
             f"{where}: secret-shaped {m.group(0)[:5]}…" for m in SECRET_PATTERN.finditer(text)

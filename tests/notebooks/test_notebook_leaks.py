@@ -87,7 +87,8 @@ def test_the_scan_catches_a_leak_and_fails_closed(tmp_path: Path) -> None:
     Authorization header, and holding a secret in a live widget, fails naming all three without
     printing the secret; one with a cell deselected fails (its output went unscanned). An
     exercise whose solution passes its check passes; one whose solution does not, fails. A sandbox
-    garbage-collected after a cell printed its Global API Key (not secret-shaped) is still caught."""
+    garbage-collected after a cell printed its Global API Key (not secret-shaped) is still caught,
+    and so is a secret a later cell puts into an earlier display (``update_display_data``)."""
     sandboxes = "import cftokens as cft\nsb, other = cft.Sandbox(), cft.Sandbox(seed=1)"
     _notebook(
         tmp_path / "clean.ipynb",
@@ -113,6 +114,13 @@ def test_the_scan_catches_a_leak_and_fails_closed(tmp_path: Path) -> None:
         "print(cft.Sandbox(seed=7).global_api_key.reveal())",
         "import gc\ngc.collect()",
     )
+    # a display updated later (update_display_data, which nbval does not keep) is scanned too
+    _notebook(
+        tmp_path / "updated.ipynb",
+        sandboxes,
+        "handle = display('waiting', display_id=True)",
+        "handle.update(other.global_api_key.reveal())",
+    )
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     result = _pytest(
         "-p", "nbval_course", "--nbval", "--nbval-current-env", "-p", "no:xdist", "-rA",
@@ -128,6 +136,7 @@ def test_the_scan_catches_a_leak_and_fails_closed(tmp_path: Path) -> None:
     assert "fresh widget state: an issued secret" in out
     assert "cells [1] did not run in this session" in out
     assert "leak scan of dropped.ipynb:\nfresh cell 1: an issued secret" in out
+    assert "leak scan of updated.ipynb:\nfresh kernel message: an issued secret" in out
     sb = cft.Sandbox()
     assert sb.bootstrap_token.reveal() not in out + result.stderr
     assert sb.bootstrap_token.reveal()[:12] not in out + result.stderr
