@@ -1,4 +1,4 @@
-"""The physical limit of a real audit: Cloudflare's rate limit, and how close ``cft.audit`` comes.
+"""The physical limit of a real audit: Cloudflare's rate limit, and how close ``run_audit`` comes.
 
 1. **The MSP inventory** (``cftokens.audit.synth.msp_inventory``: 300 accounts, 30,000 zones,
    100,000 tokens): the requests an audit needs at 50 items per page (user tokens, each
@@ -8,7 +8,7 @@
 2. **Measured on the sandbox with its rate limit on**, scaled 1:10 in count and period (120
    requests per 30 s: the same 4 requests per second sustained, so it runs in about a minute):
    26 accounts × 500 account-owned tokens (260 pages) plus the user's tokens, the account list
-   and the zone list; ``cft.audit`` through an ``AsyncClient`` with the matching client-side
+   and the zone list; ``cft.run_audit`` through an ``AsyncClient`` with the matching client-side
    limit (``rate_limit=(120, 30)``), started on a window boundary. Reported: requests, 429s,
    wall time and the floor the windows allow.
 
@@ -89,7 +89,7 @@ def measured() -> dict[str, float]:
     client = sb.async_client(auditor, rate_limit=(SCALED_LIMIT, SCALED_WINDOW))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        audit = cft.audit(client, progress=False, now=sb.clock.now())
+        audit = cft.run_audit(client, progress=False, now=sb.clock.now())
     elapsed = time.perf_counter() - start
     journal = sb.journal.iloc[before:]
     requests = len(journal)
@@ -133,7 +133,7 @@ def main() -> None:
             "",
             "Measured on the sandbox with its rate limit on, scaled 1:10 (120 requests per "
             f"30 s, the same 4 requests/s sustained): {m['tokens']:,.0f} tokens in "
-            f"{SCALED_ACCOUNTS} accounts, `cft.audit` through an AsyncClient with "
+            f"{SCALED_ACCOUNTS} accounts, `cft.run_audit` through an AsyncClient with "
             "`rate_limit=(120, 30)`, started on a window boundary.",
             "",
             table(
@@ -149,7 +149,7 @@ def main() -> None:
                 ],
             ),
             "",
-            f"`cft.audit` finished {m['seconds'] - m['floor']:.1f} s after the last window "
+            f"`cft.run_audit` finished {m['seconds'] - m['floor']:.1f} s after the last window "
             "opened: it sends each window's budget at once and waits for the next, without "
             "a 429 and without requests beyond one per page.",
         ]

@@ -61,7 +61,7 @@ def demo_audit() -> tuple[Any, Any]:
     auditor = client.tokens.create(spec)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        audit = cft.audit(
+        audit = cft.run_audit(
             sb.client(token=auditor.secret, ip="203.0.113.5"),
             usage=sb.journal,
             now=now,

@@ -15,6 +15,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ._deprecated import warn_renamed as _warn_renamed
 from .errors import RENAMED as _RENAMED
 from .errors import (
     AmbiguousPermissionGroup,
@@ -104,8 +105,8 @@ _LAZY: dict[str, str] = {
     "Recorder": ".client",
     "Sandbox": ".sandbox",
     "Severity": ".audit",
-    "audit": ".audit",
-    "audit_async": ".audit",
+    "run_audit": ".audit",
+    "run_audit_async": ".audit",
     "least_privilege": ".advisor",
     "least_privilege_from_usage": ".advisor",
     "rightsize": ".advisor",
@@ -133,9 +134,9 @@ _SUBMODULES = frozenset(
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import course
+    from . import audit, course
     from .advisor import Advice, RightSize, least_privilege, least_privilege_from_usage, rightsize
-    from .audit import Audit, Finding, Severity, audit, audit_async
+    from .audit import Audit, Finding, Severity, run_audit, run_audit_async
     from .catalog import (
         Level,
         Operation,
@@ -179,6 +180,9 @@ def __getattr__(name: str) -> Any:
     if module is None:
         if name in _RENAMED:  # cftokens.Timeout: a deprecated alias (DeprecationWarning)
             return _renamed(__name__, name)
+        if name == "audit_async":  # renamed run_audit_async (DeprecationWarning)
+            _warn_renamed("cftokens.audit_async", "cftokens.run_audit_async")
+            return importlib.import_module(".audit", __name__).run_audit_async
         if name in _SUBMODULES:  # cftokens.model etc. before anything imported them
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'cftokens' has no attribute {name!r}")
@@ -188,7 +192,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(__all__)
 
 
 __all__ = [
@@ -257,7 +261,6 @@ __all__ = [
     "Zone",
     "__version__",
     "audit",
-    "audit_async",
     "course",
     "effective_grants",
     "evaluate",
@@ -268,6 +271,8 @@ __all__ = [
     "permission_groups",
     "rightsize",
     "risk_families",
+    "run_audit",
+    "run_audit_async",
     "scan",
     "templates",
     "triage",

@@ -39,7 +39,7 @@ def expected(demo_company: cft.Sandbox) -> tuple[Any, ...]:
     sb = demo_company.copy()
     with pytest.warns(UserWarning, match="could not collect"):
         return _summary(
-            cft.audit(sb.client(), usage=sb.journal, now=sb.clock.now(), progress=False)
+            cft.run_audit(sb.client(), usage=sb.journal, now=sb.clock.now(), progress=False)
         )
 
 
@@ -51,11 +51,11 @@ def test_the_probe_sees_that_threads_cannot_start(no_threads: list[str]) -> None
 def test_audit_in_a_running_loop_without_threads(
     demo: cft.Sandbox, no_threads: list[str], expected: tuple[Any, ...]
 ) -> None:
-    """cft.audit called inside a running event loop collects in turn, in the caller's thread."""
+    """cft.run_audit called inside a running event loop collects in turn, in the caller's thread."""
     sb = demo
 
     async def cell() -> Any:  # a notebook cell: the kernel's loop is running
-        return cft.audit(sb.client(), usage=sb.journal, now=sb.clock.now(), progress=False)
+        return cft.run_audit(sb.client(), usage=sb.journal, now=sb.clock.now(), progress=False)
 
     with pytest.warns(UserWarning, match="could not collect"):
         audit = asyncio.run(cell())
@@ -64,16 +64,16 @@ def test_audit_in_a_running_loop_without_threads(
 
 
 @pytest.mark.parametrize("source", ["client", "sandbox", "async_client"])
-def test_await_audit_async_without_threads(
+def test_await_run_audit_async_without_threads(
     demo: cft.Sandbox, no_threads: list[str], expected: tuple[Any, ...], source: str
 ) -> None:
-    """`await cft.audit_async(...)` gives the same audit from a Client, a Sandbox or an
+    """`await cft.run_audit_async(...)` gives the same audit from a Client, a Sandbox or an
     AsyncClient, without a thread."""
     sb = demo
     client = {"client": sb.client, "sandbox": lambda: sb, "async_client": sb.async_client}[source]()
 
     async def cell() -> Any:
-        return await cft.audit_async(client, usage=sb.journal, now=sb.clock.now(), progress=False)
+        return await cft.run_audit_async(client, usage=sb.journal, now=sb.clock.now(), progress=False)
 
     with pytest.warns(UserWarning, match="could not collect"):
         audit = asyncio.run(cell())
@@ -84,10 +84,10 @@ def test_await_audit_async_without_threads(
 def test_audit_outside_a_loop_without_threads(
     demo: cft.Sandbox, no_threads: list[str], expected: tuple[Any, ...]
 ) -> None:
-    """A script in Pyodide: cft.audit(sandbox) works without a thread."""
+    """A script in Pyodide: cft.run_audit(sandbox) works without a thread."""
     sb = demo
     with pytest.warns(UserWarning, match="could not collect"):
-        audit = cft.audit(sb, usage=sb.journal, progress=False)
+        audit = cft.run_audit(sb, usage=sb.journal, progress=False)
     assert _summary(audit) == expected
 
 
@@ -95,17 +95,17 @@ def test_an_async_client_in_a_running_loop_without_threads_says_to_await(
     demo: cft.Sandbox,
     no_threads: list[str],
 ) -> None:
-    """No thread, a running loop and an AsyncClient: the error says to await audit_async."""
+    """No thread, a running loop and an AsyncClient: the error says to await run_audit_async."""
     sb = demo
 
     async def cell() -> Any:
-        return cft.audit(sb.async_client(), progress=False)
+        return cft.run_audit(sb.async_client(), progress=False)
 
-    with pytest.raises(cft.InvalidInput, match=r"await cft\.audit_async\(client"):
+    with pytest.raises(cft.InvalidInput, match=r"await cft\.run_audit_async\(client"):
         asyncio.run(cell())
 
 
-def test_audit_async_is_exported() -> None:
-    """cft.audit_async is public, next to cft.audit."""
-    assert "audit_async" in cft.__all__
-    assert asyncio.iscoroutinefunction(cft.audit_async)
+def test_run_audit_async_is_exported() -> None:
+    """cft.run_audit_async is public, next to cft.audit."""
+    assert "run_audit_async" in cft.__all__
+    assert asyncio.iscoroutinefunction(cft.run_audit_async)

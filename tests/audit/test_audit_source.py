@@ -1,4 +1,4 @@
-"""What ``cft.audit`` accepts besides a client: any :class:`AuditSource` (a clock and a client of
+"""What ``cft.run_audit`` accepts besides a client: any :class:`AuditSource` (a clock and a client of
 either kind), recognised by its members, so the audit does not import the sandbox."""
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def test_a_source_is_audited_through_its_client_and_clock() -> None:
     assert not isinstance(sb.client(), AuditSource)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        via_lab = cft.audit(lab, progress=False)
-        via_sandbox = cft.audit(sb, progress=False)
+        via_lab = cft.run_audit(lab, progress=False)
+        via_sandbox = cft.run_audit(sb, progress=False)
     assert via_lab.now == sb.clock.now()
     assert sorted(via_lab.tokens["token_id"]) == sorted(via_sandbox.tokens["token_id"])
     assert list(via_lab.findings["finding_id"]) == list(via_sandbox.findings["finding_id"])
@@ -51,4 +51,4 @@ def test_a_source_is_audited_through_its_client_and_clock() -> None:
 
 def test_anything_else_is_refused_with_what_to_pass() -> None:
     with pytest.raises(cft.InvalidInput, match=r"Client, AsyncClient or Sandbox.*from_records"):
-        cft.audit(object(), progress=False)  # type: ignore[arg-type]
+        cft.run_audit(object(), progress=False)  # type: ignore[arg-type]

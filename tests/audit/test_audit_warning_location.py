@@ -1,4 +1,4 @@
-"""Gap warnings point at the line that called ``cft.audit``, not at asyncio's internals."""
+"""Gap warnings point at the line that called ``cft.run_audit``, not at asyncio's internals."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from cftokens.audit.collect import AuditGapWarning
 def _audit_here(sb: cft.Sandbox) -> list[warnings.WarningMessage]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AuditGapWarning)
-        cft.audit(sb.client(), now=sb.clock.now(), progress=False)
+        cft.run_audit(sb.client(), now=sb.clock.now(), progress=False)
     return [w for w in caught if issubclass(w.category, AuditGapWarning)]
 
 
@@ -46,6 +46,6 @@ def test_ignored_gap_warnings_stay_ignored(
     sb = demo_company.copy(rate_limit=None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("ignore", AuditGapWarning)
-        audit = cft.audit(sb.client(), now=sb.clock.now(), progress=False)
+        audit = cft.run_audit(sb.client(), now=sb.clock.now(), progress=False)
     assert not [w for w in caught if issubclass(w.category, AuditGapWarning)]
     assert len(audit.gaps) >= 1

@@ -300,7 +300,7 @@ def test_audit_frames_are_the_same_on_the_demo_company(monkeypatch: pytest.Monke
     sandbox = cft.Sandbox.demo()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditGapWarning)
-        audit = cft.audit(
+        audit = cft.run_audit(
             sandbox.client(), usage=sandbox.journal, now=sandbox.clock.now(), progress=False
         )
     assert_frames_equal(audit, monkeypatch)

@@ -24,7 +24,7 @@ def sandbox(demo_company: cft.Sandbox) -> Any:
 def live(sandbox: Any) -> Audit:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditGapWarning)
-        audit = cft.audit(
+        audit = cft.run_audit(
             sandbox.async_client(), usage=sandbox.journal, now=sandbox.clock.now(), progress=False
         )
 
@@ -69,7 +69,7 @@ def test_well_designed_tokens_raise_nothing_above_low(live: Audit) -> None:
 def test_missing_permission_is_a_gap_not_a_crash(sandbox: Any) -> None:
     """The account the bootstrap token cannot list becomes a gap row and a warning."""
     with pytest.warns(AuditGapWarning):
-        audit = cft.audit(sandbox.async_client(), now=sandbox.clock.now(), progress=False)
+        audit = cft.run_audit(sandbox.async_client(), now=sandbox.clock.now(), progress=False)
     gaps = audit.gaps
     collection = gaps[gaps["kind"] == "collection"]
     assert collection["what"].str.contains("Pixel Agency").any()
@@ -135,15 +135,15 @@ def test_explain_states_the_validity_window_in_utc(live: Audit) -> None:
 def test_audit_of_a_sandbox_uses_its_clock(
     demo: cft.Sandbox,
 ) -> None:
-    """cft.audit(sandbox) audits through its bootstrap token at the sandbox's time, not the
+    """cft.run_audit(sandbox) audits through its bootstrap token at the sandbox's time, not the
     wall clock, so ages and last-use figures match the sandbox's story."""
     sb = demo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = cft.audit(sb, progress=False)
+        result = cft.run_audit(sb, progress=False)
     assert result.now == sb.clock.now()
     with pytest.raises(cft.InvalidInput, match="Client, AsyncClient or Sandbox"):
-        cft.audit(object(), progress=False)
+        cft.run_audit(object(), progress=False)
 
 
 def test_audit_async_takes_a_sandbox_too(
@@ -152,11 +152,11 @@ def test_audit_async_takes_a_sandbox_too(
     """The await-able audit accepts a Sandbox like audit() does, at the sandbox's time."""
     import asyncio
 
-    from cftokens.audit.collect import audit_async
+    from cftokens.audit.collect import run_audit_async
 
     sb = demo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = asyncio.run(audit_async(sb, progress=False))
+        result = asyncio.run(run_audit_async(sb, progress=False))
     assert result.now == sb.clock.now()
     assert len(result.tokens) > 0

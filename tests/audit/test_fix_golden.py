@@ -73,7 +73,7 @@ def _current() -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditGapWarning)
         for label, usage in (("usage", sandbox.journal), ("no_usage", None)):
-            audit = cft.audit(
+            audit = cft.run_audit(
                 sandbox.async_client(), usage=usage, now=sandbox.clock.now(), progress=False
             )
             out[label] = _pin(audit)

@@ -39,7 +39,7 @@ def sandbox(demo_company: cft.Sandbox) -> Any:
 def _audit(sandbox: Any, usage: bool) -> Audit:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditGapWarning)
-        return cft.audit(
+        return cft.run_audit(
             sandbox.client(),
             usage=sandbox.journal if usage else None,
             now=sandbox.clock.now(),

@@ -150,7 +150,7 @@ def test_hostile_names_through_every_report_and_the_cli(
 ) -> None:
     """Known attack names: every report is written and none of them acts on its reader."""
     sb, client = hostile_sandbox(EXAMPLES)
-    audit = cft.audit(client, now=sb.clock.now(), progress=False)
+    audit = cft.run_audit(client, now=sb.clock.now(), progress=False)
     assert set(EXAMPLES) <= set(audit.tokens["name"])
     assert not audit.access_matrix().empty
     check_reports(audit, EXAMPLES, tmp_path)
@@ -186,7 +186,7 @@ def test_generated_hostile_names_keep_the_invariants(
     """Any mix of formula prefixes, controls, mathtext, HTML, non-BMP and long text keeps the
     invariants of the known examples."""
     sb, client = hostile_sandbox(names)
-    audit = cft.audit(client, now=sb.clock.now(), progress=False)
+    audit = cft.run_audit(client, now=sb.clock.now(), progress=False)
     check_reports(audit, names, tmp_path_factory.mktemp("hostile"))
     check_cli(names, sb, monkeypatch, capsys)
 

@@ -45,7 +45,7 @@ def demo(demo_company: cft.Sandbox) -> Audit:
     sb = demo_company.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditGapWarning)
-        return cft.audit(sb.client(), usage=sb.journal, now=sb.clock.now(), progress=False)
+        return cft.run_audit(sb.client(), usage=sb.journal, now=sb.clock.now(), progress=False)
 
 
 @pytest.fixture(scope="module")

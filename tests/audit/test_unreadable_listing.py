@@ -75,7 +75,7 @@ def test_the_audit_reads_it_on_its_own() -> None:
     client = cft.Client(token="x" * 40, transport=_server([_token(1), ODD, _token(3)]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        audit = cft.audit(client, progress=False)
+        audit = cft.run_audit(client, progress=False)
     assert sorted(audit.tokens["name"]) == ["token-1", "token-2", "token-3"]
     gap = audit.gaps[audit.gaps["subject"] == ODD["id"]]
     assert len(gap) == 1 and not gap["hides_tokens"].iloc[0]
@@ -99,6 +99,6 @@ def test_no_token_at_all_is_an_incomplete_audit() -> None:
 
     client = cft.Client(token="x" * 40, transport=httpx.MockTransport(empty))
     with pytest.warns(AuditGapWarning, match="not even the auditing token"):
-        audit = cft.audit(client, progress=False)
+        audit = cft.run_audit(client, progress=False)
     assert audit.tokens.empty and audit.incomplete and audit.gate("critical") == 3
     assert "not even the auditing token itself" in audit.not_seen()[0]

@@ -184,12 +184,12 @@ def test_gate_agrees_with_the_cli(served: tuple[Sandbox, BackgroundServer]) -> N
     sb, _ = served
     blind = sb.client(token=_auditor(sb, account_tokens=False))
     with pytest.warns(AuditGapWarning):
-        audit = cft.audit(blind, progress=False)
+        audit = cft.run_audit(blind, progress=False)
     assert audit.incomplete and audit.gate() == 3 and audit.gate("critical") == 3
     assert audit.failed("critical") and audit.failed("critical", allow_gaps=True)
     assert audit.gate("critical", allow_gaps=True) == 1
     assert audit.not_seen()[0].startswith("account-owned tokens of")
-    complete = cft.audit(sb.client(token=_auditor(sb)), progress=False)
+    complete = cft.run_audit(sb.client(token=_auditor(sb)), progress=False)
     assert not complete.incomplete and complete.gate() == 0 and complete.gate("critical") == 1
 
 

@@ -63,7 +63,7 @@ def test_recorded_usage_designs_the_least_privilege_token(sb: Sandbox) -> None:
 
 
 def test_the_audit_reads_a_recorder_as_usage(sb: Sandbox) -> None:
-    """cft.audit(..., usage=recorder) evaluates the usage rules: the recorded token never used
+    """cft.run_audit(..., usage=recorder) evaluates the usage rules: the recorded token never used
     Zone Read, which CFT-SC-06 reports as unused."""
     created, zone = dns_token(sb)
     recorder = cft.Recorder(clock=sb.clock.now)
@@ -72,7 +72,7 @@ def test_the_audit_reads_a_recorder_as_usage(sb: Sandbox) -> None:
     client.dns_records.list(zone).collect()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = cft.audit(sb, usage=recorder, progress=False)
+        result = cft.run_audit(sb, usage=recorder, progress=False)
     mine = result.findings[result.findings["token_id"] == created.id]
     unused = mine[mine["rule_id"] == "CFT-SC-06"]
     assert list(unused["group"]) == ["Zone Read"]
@@ -137,6 +137,6 @@ def test_global_api_key_rows_name_the_email_that_used_it(sb: Sandbox) -> None:
     assert sb.global_api_key.reveal() not in repr(rows) + recorder.frame().to_string()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = cft.audit(sb, usage=recorder, progress=False)
+        result = cft.run_audit(sb, usage=recorder, progress=False)
     evidence = result.findings.loc[result.findings["rule_id"] == "CFT-ID-01", "evidence"]
     assert len(evidence) == 1 and evidence.iloc[0].startswith(f"{email}: ")

@@ -171,7 +171,7 @@ def test_audit_finds_every_planted_rule(demo_company: Sandbox) -> None:
     sb = demo_company.copy(rate_limit=None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = cft.audit(sb.client(), usage=True, now=sb.clock.now(), progress=False)
+        result = cft.run_audit(sb.client(), usage=True, now=sb.clock.now(), progress=False)
     findings = result.findings
     fired: dict[str, set[str]] = {}
     for name, rule in zip(findings["token_name"], findings["rule_id"], strict=True):

@@ -142,7 +142,7 @@ def audit_the_sandbox_with_recorded_usage() -> cft.Audit:
     sb.client(recorder=recorder).zones.list().collect()
     for row in recorder:
         assert_type(row["ip"], str | None)
-    audit = cft.audit(sb, usage=recorder, progress=False)
+    audit = cft.run_audit(sb, usage=recorder, progress=False)
     assert_type(audit, cft.Audit)
     assert_type(audit.iter_findings(), Iterator[cft.Finding])
     return audit

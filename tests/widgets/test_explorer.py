@@ -20,7 +20,7 @@ def audited(demo_company: cft.Sandbox) -> Iterator[tuple[cft.Sandbox, cft.Audit]
     with demo_company.copy() as sb, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with sb.client() as client:
-            audit = cft.audit(client, progress=False)
+            audit = cft.run_audit(client, progress=False)
         yield sb, audit
 
 
@@ -103,7 +103,7 @@ def test_no_secret_reaches_the_explorer(audited: tuple[cft.Sandbox, cft.Audit]) 
 
 def test_explorer_refuses_non_audits() -> None:
     """Anything but an Audit is refused with what to pass."""
-    with pytest.raises(cft.InvalidInput, match=r"cftokens\.audit"):
+    with pytest.raises(cft.InvalidInput, match=r"cftokens\.run_audit\(client\)"):
         AuditExplorer(object())
 
 

@@ -25,7 +25,7 @@ def test_audit_explorer_plain_text_is_its_repr(
     sb = demo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        audit = cft.audit(sb.client(), now=sb.clock.now(), progress=False)
+        audit = cft.run_audit(sb.client(), now=sb.clock.now(), progress=False)
     explorer = AuditExplorer(audit)
     bundle = explorer._repr_mimebundle_()
     assert bundle["text/plain"] == repr(explorer)

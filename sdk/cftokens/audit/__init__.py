@@ -3,7 +3,7 @@
 ::
 
     import cftokens as cft
-    audit = cft.audit(client)                      # live, concurrent, with a progress bar
+    audit = cft.run_audit(client)                  # live, concurrent, with a progress bar
     audit = cft.Audit.from_records(tokens=[...], accounts=[...], zones=[...])   # offline
     audit = cft.Audit.from_terraform("plan.json")  # lint tokens before they exist
     audit.tokens; audit.grants; audit.access; audit.findings; audit.gaps
@@ -13,15 +13,23 @@
 
 Rules and their stable ids: :data:`RULES` (the ``rules`` package, one module per family; listed
 in the repository's ``docs/rules.md``); profiles: :data:`PROFILES`.
+
+``cftokens.audit`` is this package; the function that audits a live account is
+:func:`run_audit` (``cftokens.run_audit``; :func:`run_audit_async` inside an event loop).
+Calling the package, ``cftokens.audit(client)``, and the names ``audit``/``audit_async`` still
+work for one release, with a :class:`DeprecationWarning`.
 """
 
 from __future__ import annotations
 
 import sys
 import types
-from typing import Any
+from collections.abc import Callable
+from typing import Unpack
 
-from .collect import audit, audit_async, collect_records
+from .._deprecated import warn_renamed
+from ..client import AsyncClient, Client
+from .collect import AuditOptions, AuditSource, collect_records, run_audit, run_audit_async
 from .core import Audit, Explanation, Finding, risk_score
 from .profiles import PROFILES, Profile, Thresholds
 from .remediation import Remediation
@@ -41,21 +49,35 @@ __all__ = [
     "Severity",
     "Suppression",
     "Thresholds",
-    "audit",
-    "audit_async",
     "collect_records",
     "load_suppressions",
     "risk_score",
+    "run_audit",
+    "run_audit_async",
 ]
 
 
-class _CallableModule(types.ModuleType):
-    """``cftokens.audit`` is both this package and the :func:`audit` function: once the
-    package is imported, the attribute ``cftokens.audit`` may be the module, so the module
-    itself calls :func:`audit`."""
+# Deprecated names (one release): the functions' old names, here and at the top level.
+RENAMED: dict[str, Callable[..., object]] = {"audit": run_audit, "audit_async": run_audit_async}
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Audit:
-        return audit(*args, **kwargs)
+
+def __getattr__(name: str) -> Callable[..., object]:
+    function = RENAMED.get(name)
+    if function is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warn_renamed(f"{__name__}.{name}", f"cftokens.{function.__name__}")
+    return function
+
+
+class _CallableModule(types.ModuleType):
+    """Calling the package, ``cftokens.audit(client)``, is the deprecated spelling of
+    :func:`run_audit` (the package and the function once shared the name)."""
+
+    def __call__(
+        self, client: Client | AsyncClient | AuditSource, **options: Unpack[AuditOptions]
+    ) -> Audit:
+        warn_renamed("calling the module, cftokens.audit(client)", "cftokens.run_audit(client)")
+        return run_audit(client, **options)
 
 
 sys.modules[__name__].__class__ = _CallableModule

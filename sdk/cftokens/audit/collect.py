@@ -1,4 +1,4 @@
-"""Collecting an audit from the API: ``cftokens.audit(client)``.
+"""Collecting an audit from the API: ``cftokens.run_audit(client)``.
 
 Gathers the user's own tokens, the account-owned tokens of every visible account (or those
 named), the accounts and zones, and optionally usage (Audit Logs v2), concurrently. A call the
@@ -8,8 +8,8 @@ audit.
 
 Where threads cannot start (JupyterLite and other Pyodide builds, or a host that forbids
 them), a sync :class:`~cftokens.Client` or a :class:`~cftokens.Sandbox` is collected one call
-after the other in the caller's thread, by :func:`audit` and by :func:`audit_async` alike;
-an :class:`~cftokens.AsyncClient` then needs ``await audit_async(...)``.
+after the other in the caller's thread, by :func:`run_audit` and by :func:`run_audit_async`
+alike; an :class:`~cftokens.AsyncClient` then needs ``await run_audit_async(...)``.
 """
 
 from __future__ import annotations
@@ -39,11 +39,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuditGapWarning",
+    "AuditOptions",
     "AuditSource",
     "CollectedRecords",
-    "audit",
-    "audit_async",
     "collect_records",
+    "run_audit",
+    "run_audit_async",
 ]
 
 T = TypeVar("T")
@@ -56,6 +57,19 @@ _DENIED_HINT = {
 }
 
 
+class AuditOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`run_audit` after the client (for wrappers that pass them
+    on: ``**options: Unpack[AuditOptions]``)."""
+
+    accounts: Iterable[str] | None
+    include_user: bool
+    usage: bool | UsageSource | None
+    now: datetime | None
+    progress: bool
+    profile: str | Profile
+    suppressions: SuppressionSource | None
+
+
 class AuditGapWarning(UserWarning):
     """Part of the inventory could not be collected; see ``audit.gaps``."""
 
@@ -66,7 +80,7 @@ class _Clock(Protocol):
 
 @runtime_checkable
 class AuditSource(Protocol):
-    """What :func:`audit` needs of a source that is not a client (a :class:`~cftokens.Sandbox`):
+    """What :func:`run_audit` needs of a source that is not a client (a :class:`~cftokens.Sandbox`):
     its clock, the audit's ``now``, and a client of either kind for its bootstrap token. The
     audit recognises one by these members, so it never imports the sandbox."""
 
@@ -356,7 +370,7 @@ async def _try(awaitable: Awaitable[T]) -> tuple[T | None, Exception | None]:
         return None, exc
 
 
-async def audit_async(
+async def run_audit_async(
     client: Client | AsyncClient | AuditSource,
     *,
     accounts: Iterable[str] | None = None,
@@ -367,10 +381,10 @@ async def audit_async(
     profile: str | Profile = "baseline",
     suppressions: SuppressionSource | None = None,
 ) -> Audit:
-    """``await``-able :func:`audit`, for code already inside an event loop (Jupyter,
-    JupyterLite): ``audit = await cft.audit_async(client, usage=..., now=...)``.
+    """``await``-able :func:`run_audit`, for code already inside an event loop (Jupyter,
+    JupyterLite): ``audit = await cft.run_audit_async(client, usage=..., now=...)``.
 
-    Takes what :func:`audit` takes. With an :class:`~cftokens.AsyncClient` (or a Sandbox) the
+    Takes what :func:`run_audit` takes. With an :class:`~cftokens.AsyncClient` (or a Sandbox) the
     calls run concurrently on the running loop; a sync :class:`~cftokens.Client` runs in
     worker threads, or one call after the other where threads cannot start.
     """
@@ -414,13 +428,13 @@ def _source(
         client = client.client() if sync else client.async_client()
     if not isinstance(client, AsyncClient | Client):
         raise InvalidInput(
-            f"audit() takes a cftokens.Client, AsyncClient or Sandbox, got "
+            f"run_audit() takes a cftokens.Client, AsyncClient or Sandbox, got "
             f"{type(client).__name__}; for offline data use cftokens.Audit.from_records(...)"
         )
     return client, now
 
 
-def audit(
+def run_audit(
     client: Client | AsyncClient | AuditSource,
     *,
     accounts: Iterable[str] | None = None,
@@ -445,7 +459,7 @@ def audit(
     Works inside a running event loop too (Jupyter): the collection then runs in a worker
     thread with its own loop, or, where threads cannot start (JupyterLite, Pyodide), one call
     after the other in this thread with a sync Client or a Sandbox (an AsyncClient there needs
-    ``await cft.audit_async(...)``).
+    ``await cft.run_audit_async(...)``).
     """
     try:
         asyncio.get_running_loop()
@@ -457,12 +471,12 @@ def audit(
     client, now = _source(client, now, sync=not threads)
     if in_loop and not threads and _is_async(client):
         raise InvalidInput(
-            "cftokens.audit() cannot run an AsyncClient here: an event loop is running and "
+            "cftokens.run_audit() cannot run an AsyncClient here: an event loop is running and "
             "threads cannot start (JupyterLite, Pyodide). Use "
-            "`audit = await cft.audit_async(client, ...)`, or pass a sync cft.Client or the "
+            "`audit = await cft.run_audit_async(client, ...)`, or pass a sync cft.Client or the "
             "Sandbox itself"
         )
-    coro = audit_async(
+    coro = run_audit_async(
         client,
         accounts=accounts,
         include_user=include_user,
@@ -517,7 +531,7 @@ def _run_without_loop(coro: Any) -> Any:
 
 
 def _caller_stacklevel() -> int:
-    """The ``stacklevel`` (from :func:`audit`) of the first frame outside this package."""
+    """The ``stacklevel`` (from :func:`run_audit`) of the first frame outside this package."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     level = 2
     frame: types.FrameType | None = sys._getframe(2)

@@ -139,7 +139,7 @@ def _collect(args: argparse.Namespace) -> Any:
         return Audit.from_json(
             Path(args.input), profile=args.profile, suppressions=args.suppressions
         )
-    from ..audit import audit as run_audit
+    from ..audit import run_audit
 
     if args.sandbox:
         from ..sandbox import Sandbox

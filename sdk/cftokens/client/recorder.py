@@ -9,7 +9,7 @@ its test suite), and the recorder holds one row per HTTP answer in the usage tab
     client = cft.Client.from_env(recorder=recorder)
     run_my_job(client)
     cft.least_privilege_from_usage(recorder, directory=client.directory())
-    cft.audit(admin_client, usage=recorder)      # usage rules for the recorded token
+    cft.run_audit(admin_client, usage=recorder)    # usage rules for the recorded token
 
 Rows carry ``token_id`` once it is known: pass ``token_id=`` or call ``client.tokens.verify()``
 (the recorder learns the id from the answer and fills it into earlier rows). ``ip=`` is the

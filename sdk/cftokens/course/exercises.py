@@ -682,9 +682,9 @@ def _workshop_3(ctx: _Context) -> Exercise:
 
 def _workshop_4(ctx: _Context) -> Exercise:
     def truth() -> tuple[set[str], dict[str, str]]:
-        from ..audit import audit
+        from ..audit import run_audit
 
-        found = audit(ctx.client, now=ctx.now(), progress=False)
+        found = run_audit(ctx.client, now=ctx.now(), progress=False)
         who = found.who_can("DNS Write", zone="acme.example")
         why = {}
         for name, live, ips in zip(who["name"], who["live"], who["ip_allow"], strict=True):

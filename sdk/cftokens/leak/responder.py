@@ -213,7 +213,7 @@ class Triage:
     def _investigate(self) -> None:
         import warnings
 
-        from ..audit import audit as run_audit
+        from ..audit import run_audit
         from ..audit.collect import AuditGapWarning
 
         tid = self.token_id

@@ -2,7 +2,7 @@
 
 ::
 
-    audit = cft.audit(client)
+    audit = cft.run_audit(client)
     explorer = cft.AuditExplorer(audit)
     explorer                      # filters, the findings table, a token's explanation
 
@@ -50,7 +50,7 @@ class AuditExplorer:
     def __init__(self, audit: Any, *, max_rows: int = 200):
         if not hasattr(audit, "findings") or not hasattr(audit, "explain"):
             raise InvalidInput(
-                f"AuditExplorer takes a cftokens.Audit (cftokens.audit(client)), got "
+                f"AuditExplorer takes a cftokens.Audit (cftokens.run_audit(client)), got "
                 f"{type(audit).__name__}"
             )
         self.audit = audit

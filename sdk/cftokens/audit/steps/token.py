@@ -142,7 +142,7 @@ class ReplaceFirst(Step):
         return (
             f"keep its permissions for now: its findings would remove all of them "
             f"({join(list(self.groups))}), but it was {last_use(self.last_used)}, within the "
-            f"last {self.usage_days} days; audit with usage data (cft.audit(..., usage=True)) "
+            f"last {self.usage_days} days; audit with usage data (cft.run_audit(..., usage=True)) "
             "or right-size it (cft.rightsize) to learn what its callers need, create that "
             "replacement, then delete this token"
         )
