@@ -73,7 +73,9 @@ def test_await_run_audit_async_without_threads(
     client = {"client": sb.client, "sandbox": lambda: sb, "async_client": sb.async_client}[source]()
 
     async def cell() -> Any:
-        return await cft.run_audit_async(client, usage=sb.journal, now=sb.clock.now(), progress=False)
+        return await cft.run_audit_async(
+            client, usage=sb.journal, now=sb.clock.now(), progress=False
+        )
 
     with pytest.warns(UserWarning, match="could not collect"):
         audit = asyncio.run(cell())
