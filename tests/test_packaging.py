@@ -277,6 +277,38 @@ def test_wheel_metadata_declares_license_and_extras(dists: dict[str, Path]) -> N
     assert not [n for n in names if n.startswith(("tests/", "notebooks/"))]
 
 
+def test_the_version_is_written_once_and_everything_agrees() -> None:
+    """pyproject takes the version from ``cftokens.__version__`` (hatchling, at build time);
+    ``cftokens --version`` and the installed metadata say the same."""
+    import cftokens
+
+    assert "version" not in PROJECT and PROJECT["dynamic"] == ["version"]
+    assert PYPROJECT["tool"]["hatch"]["version"]["path"] == "sdk/cftokens/__init__.py"
+    source = (ROOT / "sdk/cftokens/__init__.py").read_text()
+    assert re.findall(r'^__version__ = "([^"]+)"$', source, re.M) == [cftokens.__version__]
+    assert md.version("cftokens") == cftokens.__version__
+    run = subprocess.run(
+        [sys.executable, "-m", "cftokens", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert run.stdout.strip() == f"cftokens {cftokens.__version__}"
+
+
+@pytest.mark.slow
+def test_the_built_distributions_carry_the_package_version(dists: dict[str, Path]) -> None:
+    import cftokens
+
+    assert dists["wheel"].name.startswith(f"cftokens-{cftokens.__version__}-")
+    assert dists["sdist"].name == f"cftokens-{cftokens.__version__}.tar.gz"
+    with zipfile.ZipFile(dists["wheel"]) as wheel:
+        meta_name = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+        meta = wheel.read(meta_name).decode()
+    assert f"\nVersion: {cftokens.__version__}\n" in meta
+
+
 def test_the_asgi_app_needs_no_extra(tmp_path: Path) -> None:
     """The sandbox's ASGI app is plain ASGI: it is built with only the base installed (serving
     it needs uvicorn, the [server] extra)."""
