@@ -133,3 +133,115 @@ def test_calling_the_package_in_process_warns() -> None:
         warnings.simplefilter("always")
         cft.audit(Sandbox(), progress=False)  # type: ignore[operator]
     assert [w.filename for w in caught if w.category is DeprecationWarning] == [__file__]
+
+
+def test_dir_is_the_public_names() -> None:
+    """``dir(cftokens)`` (tab completion) is ``__all__``, sorted, without the module's own
+    helpers; every name in ``__all__`` resolves, and ``import *`` gives them all."""
+    assert dir(cft) == sorted(cft.__all__)
+    assert not {"Any", "TYPE_CHECKING", "importlib", "logging", "annotations"} & set(dir(cft))
+    assert len(set(cft.__all__)) == len(cft.__all__)
+    for name in cft.__all__:
+        assert getattr(cft, name) is not None, name
+    namespace: dict[str, object] = {}
+    exec("from cftokens import *", namespace)
+    assert set(cft.__all__) <= set(namespace)
+
+
+_EXPORTED_CLASSES = [name for name in cft.__all__ if isinstance(getattr(cft, name), type)]
+
+
+def test_exported_classes_report_cftokens_as_their_module() -> None:
+    assert len(_EXPORTED_CLASSES) > 60  # models, catalogue, clients, audit, errors...
+    wrong = {n: getattr(cft, n).__module__ for n in _EXPORTED_CLASSES}
+    assert {n: m for n, m in wrong.items() if m != "cftokens"} == {}
+
+
+def test_exported_classes_report_cftokens_whatever_imported_them() -> None:
+    """Importing a defining module directly (not through ``cftokens.X``) gives the same
+    ``__module__``: it is set when that module loads, not when the top level is asked."""
+    out = _run(
+        """
+        import json
+        from cftokens.model.token import TokenSpec
+        from cftokens.client._async import AsyncClient
+        from cftokens.catalog._templates import Template
+        from cftokens.errors import NotFound
+        from cftokens.sandbox.core import Sandbox
+        from cftokens.audit.core import Audit
+        classes = (TokenSpec, AsyncClient, Template, NotFound, Sandbox, Audit)
+        print(json.dumps({c.__name__: c.__module__ for c in classes}))
+        """
+    )
+    assert set(out.values()) == {"cftokens"}, out
+
+
+def _global_ref(module: str, name: str) -> bytes:
+    """How protocol 4 names a class: two short strings, memoised, before STACK_GLOBAL."""
+    return (
+        b"\x8c"
+        + bytes([len(module)])
+        + module.encode()
+        + b"\x94\x8c"
+        + bytes([len(name)])
+        + name.encode()
+    )
+
+
+def test_models_and_errors_pickle_by_their_public_name() -> None:
+    """Pickles name ``cftokens.X`` (resolvable lazily) and round-trip, errors with keyword-only
+    fields included; attrs reprs are unchanged."""
+    import pickle
+
+    spec = cft.templates["Edit zone DNS"].build(zones=["0" * 32], name="ci-dns")
+    data = pickle.dumps(spec, protocol=4)
+    assert _global_ref("cftokens", "TokenSpec") in data
+    assert pickle.loads(data) == spec
+    assert repr(spec).startswith("TokenSpec(")
+    errors = [
+        cft.PermissionDenied(
+            "no", needed=["DNS Write"], status=403, method="GET", url="https://x/y"
+        ),
+        cft.MissingExtra("install it", extra="notebook", module="ipywidgets"),
+        cft.MaybeCreated("maybe", name="ci-dns"),
+        cft.UnknownPermissionGroup("none", query="DNS Wrte", suggestions=["DNS Write"]),
+    ]
+    for error in errors:
+        data = pickle.dumps(error, protocol=4)
+        assert _global_ref("cftokens", type(error).__name__) in data
+        back = pickle.loads(data)
+        assert type(back) is type(error) and back.args == error.args
+        assert vars(back) == vars(error) and str(back) == str(error)
+
+
+def test_resource_objects_have_reprs_without_secrets(tmp_path: Path) -> None:
+    """The sandbox's parts, the catalogues and the clients' transport show what they are,
+    never ``<... object at 0x...>`` and never a secret the sandbox issued or holds."""
+    from cftokens.sandbox import Sandbox
+
+    sb = Sandbox(db=tmp_path / "lab.db", rate_limit="100/60s", faults="rate=0.5")
+    secret = sb.bootstrap_token.reveal()
+    key = sb.store.key.hex()
+    client = sb.client()
+    objects = [
+        sb,
+        sb.store,
+        sb.engine,
+        sb.engine.generator,
+        sb.engine.limiter,
+        sb.clock,
+        client._transport if hasattr(client, "_transport") else None,
+        cft.permission_groups,
+        cft.operations,
+        cft.templates,
+        cft.risk_families,
+        client,
+        client.tokens,
+    ]
+    for obj in [o for o in objects if o is not None]:
+        text = repr(obj)
+        assert " object at 0x" not in text, text
+        assert secret not in text and key not in text, text
+    assert repr(sb.store) == f"<Store at {str(tmp_path / 'lab.db')!r}>"
+    assert "deterministic" in repr(sb.engine.generator) and "seed" not in repr(sb.engine.generator)
+    sb.close()

@@ -16,6 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ._deprecated import warn_renamed as _warn_renamed
+from ._exports import LAZY as _LAZY
 from .errors import RENAMED as _RENAMED
 from .errors import (
     AmbiguousPermissionGroup,
@@ -48,74 +49,6 @@ __version__ = "0.1.0"
 
 # A library logs; the application decides where to: without configuration nothing is printed.
 logging.getLogger(__name__).addHandler(logging.NullHandler())
-
-# name -> module that defines it; imported on first attribute access (the catalogue, the
-# models and the policy engine too: a script that only builds a client never loads them).
-_LAZY: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "Level",
-            "Operation",
-            "OperationMatch",
-            "PermissionGroup",
-            "Template",
-            "operations",
-            "permission_groups",
-            "risk_families",
-            "templates",
-        ),
-        ".catalog",
-    ),
-    **dict.fromkeys(
-        (
-            "Account",
-            "Condition",
-            "CreatedToken",
-            "Directory",
-            "Effect",
-            "PermissionGroupRef",
-            "Policy",
-            "Resource",
-            "ResourceKind",
-            "Scope",
-            "Secret",
-            "SpecSummary",
-            "Token",
-            "TokenSpec",
-            "TokenStatus",
-            "User",
-            "VerifyResult",
-            "Zone",
-        ),
-        ".model",
-    ),
-    **dict.fromkeys(
-        ("Decision", "EffectiveGrant", "effective_grants", "evaluate", "evaluate_request"),
-        ".policy",
-    ),
-    "Advice": ".advisor",
-    "AuditExplorer": ".widgets",
-    "RightSize": ".advisor",
-    "AsyncClient": ".client",
-    "Audit": ".audit",
-    "AuditLogRecord": ".client",
-    "Client": ".client",
-    "DnsRecord": ".client",
-    "Finding": ".audit",
-    "Recorder": ".client",
-    "Sandbox": ".sandbox",
-    "Severity": ".audit",
-    "run_audit": ".audit",
-    "run_audit_async": ".audit",
-    "least_privilege": ".advisor",
-    "least_privilege_from_usage": ".advisor",
-    "rightsize": ".advisor",
-    "scan": ".leak",
-    "ScanResult": ".leak",
-    "Triage": ".leak",
-    "triage": ".leak",
-    "TokenBuilder": ".widgets",
-}
 
 _SUBMODULES = frozenset(
     (
@@ -277,3 +210,9 @@ __all__ = [
     "templates",
     "triage",
 ]
+
+# The errors are imported above, so they are the only classes here yet (the others: export()).
+for _name in __all__:
+    if isinstance(globals().get(_name), type):
+        globals()[_name].__module__ = __name__
+del _name

@@ -191,6 +191,18 @@ class CloudflareError(Exception):
             args = (redact(args[0]), *args[1:])
         super().__init__(*args)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled as its class, its (already redacted) args and its attributes: Exception's
+        # default calls ``cls(*args)``, which the errors with keyword-only fields refuse.
+        return (_restore, (type(self), self.args), self.__dict__)
+
+
+def _restore(cls: type[CloudflareError], args: tuple[object, ...]) -> CloudflareError:
+    """A pickled error rebuilt without calling its ``__init__`` (its attributes follow)."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
 
 class InvalidInput(CloudflareError, ValueError):
     """An argument given to cftokens is invalid; the message names it and says what to give."""

@@ -40,6 +40,7 @@ from typing import Any, Protocol
 
 from attrs import frozen
 
+from ._exports import export
 from .catalog import operations, permission_groups
 from .catalog.groups import PermissionGroup
 from .catalog.operations import Operation, OperationMatch, Target
@@ -844,3 +845,6 @@ def check_subject(value: object) -> Subject:
             "use Token.from_api(payload) for API dicts"
         )
     return value
+
+
+export(__name__)  # the exported classes report cftokens as their module

@@ -17,6 +17,7 @@ costs of :mod:`cftokens.advisor.costs`, decided with the policy engine's semanti
 import importlib
 from types import ModuleType
 
+from .._exports import export
 from ..model.terraform import to_terraform
 from .core import DEFAULT_TTL, Advice, Grant, least_privilege
 from .intents import Intent, IntentKind, Overrides, Unmapped, resolve_intents
@@ -53,3 +54,6 @@ def __getattr__(name: str) -> ModuleType:
     if name != "terraform":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return importlib.import_module(f".{name}", __name__)
+
+
+export(__name__)  # the exported classes report cftokens as their module

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Unpack
 
 from .._deprecated import warn_renamed
+from .._exports import export
 from ..client import AsyncClient, Client
 from .collect import AuditOptions, AuditSource, collect_records, run_audit, run_audit_async
 from .core import Audit, Explanation, Finding, risk_score
@@ -81,3 +82,5 @@ class _CallableModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallableModule
+
+export(__name__)  # the exported classes report cftokens as their module

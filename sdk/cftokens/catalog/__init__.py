@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._exports import export
 from .groups import Level, PermissionGroup, PermissionGroupCatalog, permission_groups
 from .operations import Operation, OperationCatalog, OperationMatch, Target, normalise_path
 from .risk import FAMILIES, RiskFamilies, risk_families
@@ -61,3 +62,6 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | _LAZY)
+
+
+export(__name__)  # the exported classes report cftokens as their module

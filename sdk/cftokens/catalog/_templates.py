@@ -15,6 +15,7 @@ from typing import Any
 
 from attrs import frozen
 
+from .._exports import export
 from .._ids import Scope
 from ..errors import InvalidInput, UnknownTemplate
 from ..model.policy import Policy
@@ -184,3 +185,5 @@ class TemplateCatalog(Mapping[str, Template]):
 
 templates = TemplateCatalog()
 """The dashboard's token templates by name (``cftokens.templates``)."""
+
+export(__name__)  # the exported classes report cftokens as their module

@@ -44,6 +44,9 @@ class RiskFamilies:
         """The families of one group id (empty when it has none)."""
         return self._load().get(group_id, frozenset())
 
+    def __repr__(self) -> str:
+        return f"<RiskFamilies: {', '.join(FAMILIES)}>"
+
     def members(self, family: str) -> frozenset[str]:
         """The group ids of one family."""
         self._load()

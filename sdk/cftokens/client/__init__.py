@@ -48,6 +48,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .._exports import export
 from ._base import AsyncClientOptions, AsyncPager, ClientOptions, Pager
 from ._calls import DnsChanges, JSONBody, QueryValue, TokenChanges
 from ._limits import RateLimit, Retry
@@ -95,3 +96,5 @@ __all__ = [
     "Unreadable",
     "UnreadableItemWarning",
 ]
+
+export(__name__)  # the exported classes report cftokens as their module

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar, Unpack
 
+from .._exports import export  # unasync: async-only
 from ..errors import AuthenticationError, PermissionDenied
 from ..model import (
     Account,
@@ -606,3 +607,6 @@ class AsyncUserResource(_Resource):
     async def get(self) -> User:
         """The user (``GET /user``); its ``id`` is the tag used in user resource keys."""
         return await self._client._execute(_calls.user_get())
+
+
+export(__name__)  # the exported classes report cftokens as their module  # unasync: async-only

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from .._exports import export
 from ..detect import KINDS, fingerprint_of
 from .responder import Triage, triage
 from .scanner import DEFAULT_MAX_SIZE, Hit, ScanResult, Skipped, scan
@@ -38,3 +39,6 @@ def __getattr__(name: str) -> ModuleType:
     if name != "detect":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return importlib.import_module(f".{name}", __name__)
+
+
+export(__name__)  # the exported classes report cftokens as their module

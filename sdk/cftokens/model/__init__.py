@@ -4,6 +4,7 @@ Wire format appears only at the edges: every model has ``from_api(dict)`` and ``
 tolerates unknown keys (kept and written back) and validates ids and timestamps.
 """
 
+from .._exports import export
 from .condition import Condition, IPNetwork
 from .directory import Account, AccountRef, Directory, User, Zone
 from .policy import Effect, PermissionGroupRef, Policy
@@ -33,3 +34,5 @@ __all__ = [
     "VerifyResult",
     "Zone",
 ]
+
+export(__name__)  # the exported classes report cftokens as their module

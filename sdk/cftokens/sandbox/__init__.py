@@ -26,6 +26,7 @@ emulated operations), :mod:`.faults` (faults and rate limits, the SPEC syntax), 
 :mod:`.server` (serving over HTTP).
 """
 
+from .._exports import export
 from .clock import Clock
 from .core import Attendee, Sandbox, issued_secrets_everywhere
 from .credentials import is_sandbox_secret
@@ -42,3 +43,5 @@ __all__ = [
     "is_sandbox_secret",
     "issued_secrets_everywhere",
 ]
+
+export(__name__)  # the exported classes report cftokens as their module

@@ -73,6 +73,11 @@ class Generator:
         self.seed = str(seed)
         self.secure = secure
 
+    def __repr__(self) -> str:
+        # Not the seed: with deterministic secrets it is the key to every one of them.
+        secrets = "secrets from the OS" if self.secure else "deterministic secrets"
+        return f"<Generator: deterministic ids, {secrets}>"
+
     def _digest(self, label: str, counter: int) -> bytes:
         return hashlib.sha256(f"cftokens-sandbox/{self.seed}/{label}/{counter}".encode()).digest()
 

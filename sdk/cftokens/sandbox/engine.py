@@ -130,6 +130,12 @@ class Engine:
         """How many requests this engine has numbered (Ray ids come from this count)."""
         return self._requests
 
+    def __repr__(self) -> str:
+        # What it serves and how, never what it issued (``issued`` holds the secrets).
+        limit = "no rate limit" if self.rate_limit is None else repr(self.rate_limit)
+        faults = "no faults" if self.faults is None else repr(self.faults)
+        return f"<Engine on {self.store!r}, {self.clock!r}, {limit}, {faults}>"
+
     # -- ids, secrets, ceilings -----------------------------------------------------------
     def new_id(self) -> str:
         """A fresh 32-hex id (deterministic per seed)."""

@@ -271,6 +271,9 @@ class RateLimiter:
         self._windows: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
+    def __repr__(self) -> str:
+        return f"<RateLimiter of {self.config!r}>"
+
     def hit(self, key: str, sandbox_seconds: float) -> tuple[bool, int, int]:
         """Count one request: ``(allowed, remaining, reset_seconds)``, where ``reset_seconds``
         is how long until the window resets (the ``retry-after`` of a refusal)."""

@@ -639,6 +639,10 @@ class Store:
         """Set a value of the ``meta`` table."""
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    def __repr__(self) -> str:
+        # Where it lives; never its key or its rows.
+        return "<Store in memory>" if self.path is None else f"<Store at {self.path!r}>"
+
     def hash(self, secret: str) -> str:
         """The keyed hash under which a secret is stored."""
         return keyed_hash(self.key, secret)

@@ -48,6 +48,9 @@ class SandboxTransport(httpx.MockTransport):
         self.engine = engine
         self.ip = ip
 
+    def __repr__(self) -> str:
+        return f"<SandboxTransport from {self.ip} to {self.engine!r}>"
+
     @staticmethod
     def _unused(request: httpx.Request) -> httpx.Response:  # pragma: no cover
         raise RuntimeError("SandboxTransport handles requests itself")

@@ -10,6 +10,7 @@
 No secret ever becomes widget state a saved notebook would keep.
 """
 
+from .._exports import export
 from ..errors import require_extra
 
 require_extra("notebook", "cftokens.widgets (the notebook widgets)", "ipywidgets", "anywidget")
@@ -26,3 +27,5 @@ __all__ = [
     "group_label",
     "save_env",
 ]
+
+export(__name__)  # the exported classes report cftokens as their module
