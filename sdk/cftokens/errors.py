@@ -41,10 +41,11 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TypedDict, Unpack
 
 __all__ = [
     "APIError",
+    "APIErrorFields",
     "AmbiguousPermissionGroup",
     "AuthenticationError",
     "BadRequest",
@@ -330,7 +331,7 @@ class ErrorDetail:
         self.error_chain = tuple(error_chain)
 
     @classmethod
-    def from_api(cls, payload: Any) -> ErrorDetail:
+    def from_api(cls, payload: object) -> ErrorDetail:
         """Read one error entry, tolerating missing or odd fields."""
         if not isinstance(payload, Mapping):
             return cls(None, redact(str(payload))[:200])
@@ -362,6 +363,16 @@ class ErrorDetail:
     def __repr__(self) -> str:
         chain = f", error_chain={list(self.error_chain)!r}" if self.error_chain else ""
         return f"ErrorDetail(code={self.code!r}, message={self.message!r}{chain})"
+
+
+class APIErrorFields(TypedDict, total=False):
+    """The keyword arguments every :class:`APIError` takes (its subclasses pass them on)."""
+
+    status: int | None
+    method: str
+    url: str
+    errors: Sequence[ErrorDetail]
+    request_id: str | None
 
 
 class APIError(CloudflareError):
@@ -408,8 +419,10 @@ class PermissionDenied(APIError):
     ``needed`` lists the permission groups any one of which would allow the call.
     """
 
-    def __init__(self, message: str, *, needed: Sequence[str] = (), **kwargs: Any):
-        super().__init__(message, **kwargs)
+    def __init__(
+        self, message: str, *, needed: Sequence[str] = (), **fields: Unpack[APIErrorFields]
+    ):
+        super().__init__(message, **fields)
         self.needed = tuple(needed)
 
 
@@ -420,8 +433,14 @@ class NotFound(APIError):
 class RateLimited(APIError):
     """Too many requests (429). ``retry_after`` is the server's advice in seconds, if any."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
-        super().__init__(message, **kwargs)
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        **fields: Unpack[APIErrorFields],
+    ):
+        super().__init__(message, **fields)
         self.retry_after = retry_after
 
 
@@ -437,8 +456,8 @@ class UnexpectedResponse(APIError):
     """The response is not Cloudflare's JSON envelope (a proxy's HTML page, a truncated body,
     missing fields, a server that ignores pagination). ``excerpt`` is a short redacted sample."""
 
-    def __init__(self, message: str, *, excerpt: str = "", **kwargs: Any):
-        super().__init__(message, **kwargs)
+    def __init__(self, message: str, *, excerpt: str = "", **fields: Unpack[APIErrorFields]):
+        super().__init__(message, **fields)
         self.excerpt = excerpt
 
 

@@ -36,7 +36,20 @@ def audit_options_are_typed(audit: cft.Audit, sb: cft.Sandbox) -> None:
     an unknown summary key is an error."""
     cft.Audit.from_json("audit.json", proflie="ci")  # type: ignore[call-arg]
     cft.Audit.from_terraform("main.tf", var_files=3)  # type: ignore[arg-type]
-    cft.audit(object())  # type: ignore[arg-type]
-    cft.audit(sb, usage=42)  # type: ignore[arg-type]
+    cft.run_audit(object())  # type: ignore[arg-type]
+    cft.run_audit(sb, usage=42)  # type: ignore[arg-type]
     audit.summary()["tokenz"]  # type: ignore[typeddict-item]
     audit.scan_secrets(".env", verify=len)  # type: ignore[arg-type]
+
+
+def public_surface_is_typed(spec: cft.TokenSpec, detail: cft.errors.ErrorDetail) -> None:
+    """The public signatures outside the client take typed keyword arguments too: a misspelt
+    or mistyped one is an error (TypedDicts and protocols, not Any)."""
+    spec.replace(nmae="typo")  # type: ignore[call-arg]
+    spec.replace(status=1)  # type: ignore[arg-type]
+    cft.Sandbox.demo(sede=1)  # type: ignore[call-arg]
+    cft.Sandbox.demo(seed="1")  # type: ignore[arg-type]
+    cft.PermissionDenied("no", statsu=403)  # type: ignore[call-arg]
+    cft.RateLimited("slow", errors=["x"])  # type: ignore[list-item]
+    spec.policies[0].describe(directory={"zone": "example.com"})  # type: ignore[arg-type]
+    cft.audit(spec)  # type: ignore[operator]  # the package; the function is run_audit

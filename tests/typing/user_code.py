@@ -145,6 +145,10 @@ def audit_the_sandbox_with_recorded_usage() -> cft.Audit:
     audit = cft.run_audit(sb, usage=recorder, progress=False)
     assert_type(audit, cft.Audit)
     assert_type(audit.iter_findings(), Iterator[cft.Finding])
+    spec = cft.TokenSpec(name="t", policies=[cft.Policy.allow(["DNS Read"], zones=["z" * 32])])
+    assert_type(spec.replace(name="t2", allow_ips=["192.0.2.0/24"], status="active"), cft.TokenSpec)
+    assert_type(spec.policies[0].describe(sb.directory()), str)
+    assert_type(cft.Sandbox.demo(seed=1, rate_limit="100/60s"), cft.Sandbox)
     return audit
 
 

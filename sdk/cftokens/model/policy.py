@@ -11,7 +11,7 @@ from attrs import evolve, field, frozen
 from ..catalog.groups import PermissionGroup, permission_groups
 from ..errors import InvalidInput, ScopeMismatch
 from ._util import FrozenDict, assembler, frozen_extra, group_id, require_mapping, split_known
-from .resources import Resource, ResourceKind, Scope
+from .resources import Names, Resource, ResourceKind, Scope
 
 __all__ = ["Effect", "PermissionGroupRef", "Policy"]
 
@@ -224,7 +224,7 @@ class Policy:
         """A copy with other resources (the policy id is dropped: it is a new policy)."""
         return evolve(self, resources=tuple(resources), id=None)
 
-    def describe(self, directory: Any = None) -> str:
+    def describe(self, directory: Names | None = None) -> str:
         """One sentence: ``allows DNS Write on zone example.com``."""
         verb = "allows" if self.allows else "denies"
         groups = ", ".join(g.label for g in self.permission_groups) or "no permission group"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from attrs import field, frozen
 
@@ -83,6 +83,14 @@ _KIND_SCOPE = {
 
 def _freeze_value(value: Any) -> Any:
     return FrozenDict(value) if isinstance(value, Mapping) else value
+
+
+class Names(Protocol):
+    """What names resources in descriptions: a :class:`~cftokens.Directory` (its ``label``)."""
+
+    def label(self, kind: str, ident: str) -> str | None:
+        """The name of an ``account`` or ``zone`` id, or None when unknown."""
+        ...
 
 
 @frozen(kw_only=True)
@@ -193,7 +201,7 @@ class Resource:
             return f"{R2_BUCKET_PREFIX}{self.account_id}_{self.jurisdiction}_{self.id}"
         return str(self.key)
 
-    def describe(self, directory: Any = None) -> str:
+    def describe(self, directory: Names | None = None) -> str:
         """Plain English, with names from a :class:`~cftokens.Directory` when given."""
         kind = self.kind
         if kind is ResourceKind.USER:
@@ -343,7 +351,7 @@ def _parse_nested(key: str, inner: Mapping[str, Any]) -> list[Resource]:
     return atoms
 
 
-def _name(directory: Any, kind: str, ident: str | None) -> str:
+def _name(directory: Names | None, kind: str, ident: str | None) -> str:
     if directory is not None and ident is not None:
         label: str | None = directory.label(kind, ident)
         if label:

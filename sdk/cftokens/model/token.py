@@ -8,7 +8,7 @@ import html
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from attrs import evolve, field, frozen
 
@@ -32,7 +32,15 @@ from .policy import Effect, Policy
 from .resources import ResourceKind
 from .secret import Secret
 
-__all__ = ["CreatedToken", "SpecSummary", "Token", "TokenSpec", "TokenStatus", "VerifyResult"]
+__all__ = [
+    "CreatedToken",
+    "SpecChanges",
+    "SpecSummary",
+    "Token",
+    "TokenSpec",
+    "TokenStatus",
+    "VerifyResult",
+]
 
 MAX_NAME_LENGTH = 120
 
@@ -258,6 +266,18 @@ def _opt_status(value: Any) -> TokenStatus | None:
     return TokenStatus(value)
 
 
+class SpecChanges(TypedDict, total=False):
+    """The fields :meth:`TokenSpec.replace` may change, as the constructor takes them."""
+
+    name: str
+    policies: Iterable[Policy]
+    allow_ips: str | Iterable[str | IPNetwork]
+    deny_ips: str | Iterable[str | IPNetwork]
+    not_before: datetime | None
+    expires_on: datetime | None
+    status: TokenStatus | str | None
+
+
 @frozen(kw_only=True)
 class TokenSpec:
     """What create and update send: a token before it exists.
@@ -299,7 +319,7 @@ class TokenSpec:
         """The IP condition derived from the allow/deny lists."""
         return Condition.of(self.allow_ips, self.deny_ips)
 
-    def replace(self, **changes: Any) -> TokenSpec:
+    def replace(self, **changes: Unpack[SpecChanges]) -> TokenSpec:
         """A copy with some fields changed (``spec.replace(name="x")``)."""
         return evolve(self, **changes)
 

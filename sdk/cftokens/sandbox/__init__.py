@@ -28,7 +28,7 @@ emulated operations), :mod:`.faults` (faults and rate limits, the SPEC syntax), 
 
 from .._exports import export
 from .clock import Clock
-from .core import Attendee, Sandbox, issued_secrets_everywhere
+from .core import Attendee, Sandbox, SandboxOptions, issued_secrets_everywhere
 from .credentials import is_sandbox_secret
 from .faults import Faults, RateLimit
 from .store import Role
@@ -40,6 +40,7 @@ __all__ = [
     "RateLimit",
     "Role",
     "Sandbox",
+    "SandboxOptions",
     "is_sandbox_secret",
     "issued_secrets_everywhere",
 ]

@@ -8,7 +8,7 @@ import os
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from attrs import field, frozen
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from ..client import AsyncClient
 
-__all__ = ["DEFAULT_BASE_URL", "Attendee", "Sandbox", "issued_secrets_everywhere"]
+__all__ = ["DEFAULT_BASE_URL", "Attendee", "Sandbox", "SandboxOptions", "issued_secrets_everywhere"]
 
 DEFAULT_BASE_URL = "https://sandbox.cftokens.invalid" + PREFIX
 
@@ -77,6 +77,21 @@ def _role(value: Role | str) -> Role:
                 f"unknown role {value!r}; use {', '.join(r.value for r in Role)}"
             ) from None
         return role
+
+
+class SandboxOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`Sandbox` but ``content`` (``Sandbox.demo(**options)``)."""
+
+    now: datetime | None
+    seed: int
+    faults: Faults | str | Mapping[str, Any] | None
+    rate_limit: RateLimit | str | int | None
+    db: str | os.PathLike[str] | None
+    tick: timedelta | None
+    clock: Clock | None
+    secure_secrets: bool
+    keep_secrets: bool
+    base_url: str
 
 
 class Sandbox:
@@ -160,13 +175,13 @@ class Sandbox:
 
     # -- construction --------------------------------------------------------------------
     @classmethod
-    def demo(cls, *, leak: bool = False, **kwargs: Any) -> Sandbox:
+    def demo(cls, *, leak: bool = False, **options: Unpack[SandboxOptions]) -> Sandbox:
         """A sandbox holding the demo company (see :mod:`cftokens.sandbox.demo`).
 
         ``leak=True`` adds the leak scenario (:mod:`cftokens.sandbox.leak`): a repository in
         ``sb.extras["repository"]`` with a committed secret, and its abuse in Audit Logs v2.
         """
-        sb = cls(content="demo", **kwargs)
+        sb = cls(content="demo", **options)
         if leak:
             sb.stage_leak()
         return sb
