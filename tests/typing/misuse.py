@@ -53,3 +53,13 @@ def public_surface_is_typed(spec: cft.TokenSpec, detail: cft.errors.ErrorDetail)
     cft.RateLimited("slow", errors=["x"])  # type: ignore[list-item]
     spec.policies[0].describe(directory={"zone": "example.com"})  # type: ignore[arg-type]
     cft.audit(spec)  # type: ignore[operator]  # the package; the function is run_audit
+
+
+def advice_is_typed(advice: cft.Advice, sb: cft.Sandbox) -> None:
+    """The advice's audit, verification and Terraform take their own keyword arguments, not a
+    pass-through ``**kwargs``; its audit is an Audit, not Any."""
+    advice.audit(profil="strict")  # type: ignore[call-arg]
+    advice.verify(sb, near_miss=3)  # type: ignore[call-arg]
+    advice.verify(object())  # type: ignore[arg-type]
+    advice.to_terraform(comment=False)  # type: ignore[call-arg]
+    advice.audit().nonsense  # type: ignore[attr-defined]  # noqa: B018

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from attrs import evolve, field, frozen
 
@@ -22,6 +22,11 @@ from .verify import verify
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ..audit.core import Audit
+    from ..audit.options import RecordOptions
+    from ..model.secret import Secret
+    from ..sandbox import Sandbox
 
 __all__ = ["ADVISED_TOKEN_ID", "Advice", "Grant", "audit_spec"]
 
@@ -230,7 +235,7 @@ class Advice:
         )
 
     # -- the audit rules on the advice ---------------------------------------------------------
-    def audit(self, **kwargs: Any) -> Any:
+    def audit(self, **options: Unpack[RecordOptions]) -> Audit:
         """An :class:`~cftokens.Audit` of the advised token as if created at ``issued_at``
         (the directory's accounts and zones give it names). Keyword arguments go to
         :meth:`cftokens.Audit.from_records` (``profile="strict"``…)."""
@@ -241,7 +246,7 @@ class Advice:
             user=self.user,
             directory=self.directory,
             at=self.issued_at,
-            **kwargs,
+            **options,
         )
 
     @property
@@ -282,21 +287,29 @@ class Advice:
         return None
 
     # -- exports and proofs ------------------------------------------------------------------
-    def verify(self, sandbox: Any, **kwargs: Any) -> pd.DataFrame:
+    def verify(
+        self,
+        sandbox: Sandbox,
+        *,
+        near_misses: int = 20,
+        seed: int = 0,
+        keep: bool = False,
+        token: Secret | str | None = None,
+    ) -> pd.DataFrame:
         """Create the token in a sandbox, replay every intent (expected allowed) and a sample
         of near misses (expected denied); a DataFrame of outcomes.
         See :func:`cftokens.advisor.verify.verify`."""
 
-        return verify(self, sandbox, **kwargs)
+        return verify(self, sandbox, near_misses=near_misses, seed=seed, keep=keep, token=token)
 
-    def to_terraform(self, resource_name: str | None = None, **kwargs: Any) -> str:
+    def to_terraform(self, resource_name: str | None = None, *, comments: bool = True) -> str:
         """The token as Terraform HCL (``cloudflare_api_token``, or
         ``cloudflare_account_token`` for account-owned advice)."""
         return to_terraform(
             self.spec,
             resource_name=resource_name,
             account_id=self.account_id if self.owner == "account" else None,
-            **kwargs,
+            comments=comments,
         )
 
 
@@ -308,8 +321,8 @@ def audit_spec(
     user: str | None = None,
     directory: Directory | None = None,
     at: datetime | None = None,
-    **kwargs: Any,
-) -> Any:
+    **options: Unpack[RecordOptions],
+) -> Audit:
     """Run the audit's rules on a token that does not exist yet: ``spec`` as if created at
     ``at`` (default now), user-owned or owned by ``account_id``. Returns an
     :class:`~cftokens.Audit`; the token's id there is :data:`ADVISED_TOKEN_ID`."""
@@ -320,12 +333,12 @@ def audit_spec(
     when = at or datetime.now(UTC)
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     payload.update(issued_on=stamp, modified_on=stamp)
-    kwargs.setdefault("now", when)
-    kwargs.setdefault("accounts", list(directory.accounts) if directory else [])
-    kwargs.setdefault("zones", list(directory.zones) if directory else [])
+    options.setdefault("now", when)
+    options.setdefault("accounts", list(directory.accounts) if directory else [])
+    options.setdefault("zones", list(directory.zones) if directory else [])
     if owner == "account" and account_id is not None:
-        return Audit.from_records(account_tokens={account_id: [payload]}, **kwargs)
-    return Audit.from_records(tokens=[payload], user={"id": user} if user else None, **kwargs)
+        return Audit.from_records(account_tokens={account_id: [payload]}, **options)
+    return Audit.from_records(tokens=[payload], user={"id": user} if user else None, **options)
 
 
 def _resource_wire(resource: Resource) -> str:

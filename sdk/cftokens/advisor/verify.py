@@ -44,6 +44,8 @@ from .intents import Intent
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..model.secret import Secret
+    from ..sandbox import Sandbox
     from .advice import Advice
 
 __all__ = ["verify"]
@@ -216,12 +218,12 @@ def _classify(error: BaseException | None, status: int, reason: str | None) -> s
 
 def verify(
     advice: Advice,
-    sandbox: Any,
+    sandbox: Sandbox,
     *,
     near_misses: int = 20,
     seed: int = 0,
     keep: bool = False,
-    token: Any = None,
+    token: Secret | str | None = None,
 ) -> pd.DataFrame:
     """Create ``advice.spec`` in ``sandbox`` and replay intents and near misses.
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .suppressions import SuppressionSource
     from .usage import UsageSource
 
-__all__ = ["AuditSummary", "JsonOptions", "TerraformOptions"]
+__all__ = ["AuditSummary", "JsonOptions", "RecordOptions", "TerraformOptions"]
 
 
 class AuditSummary(TypedDict):
@@ -38,6 +38,19 @@ class JsonOptions(TypedDict, total=False):
     profile: str | Profile
     suppressions: SuppressionSource
     usage: UsageSource
+
+
+class RecordOptions(TypedDict, total=False):
+    """The keyword arguments of :meth:`Audit.from_records` besides the tokens and their owner
+    (for the functions that pass them on, such as ``Advice.audit(**options)``)."""
+
+    accounts: Iterable[Mapping[str, Any] | Account]
+    zones: Iterable[Mapping[str, Any] | Zone]
+    usage: UsageSource | None
+    now: datetime | None
+    profile: str | Profile
+    suppressions: SuppressionSource | None
+    gaps: Sequence[Mapping[str, Any]]
 
 
 class TerraformOptions(TypedDict, total=False):
