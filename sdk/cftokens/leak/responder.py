@@ -43,6 +43,9 @@ from .verify import Verification, Verifier
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..advisor import Advice
+    from ..model.directory import Directory
+
 __all__ = ["Action", "Gap", "Step", "Triage", "triage"]
 
 DEFAULT_WINDOW = timedelta(days=30)
@@ -176,8 +179,8 @@ class Triage:
         self.audit: Any = None
         self._records: list[Any] = []
         self._baseline: list[Any] = []
-        self._replacement: Any = None
-        self._directory: Any = None
+        self._replacement: Advice | None = None
+        self._directory: Directory | None = None
         self._replacement_error: str | None = None
         if admin is None:
             self.gaps.append(
@@ -195,7 +198,7 @@ class Triage:
         return self.verification.token_id
 
     @property
-    def directory(self) -> Any:
+    def directory(self) -> Directory | None:
         """Accounts and zones (names for ids), from the admin credential; None without one."""
         if self._directory is None and (self._admin is not None or self._client is not None):
             source = self._admin if self._admin is not None else self._client
@@ -652,7 +655,7 @@ class Triage:
         )
 
     @property
-    def replacement(self) -> Any:
+    def replacement(self) -> Advice | None:
         """A least-privilege replacement (:class:`~cftokens.Advice`) designed from the usage
         before ``since``, bound to the dependents' addresses, expiring in 90 days; None (with
         ``replacement_error``) when there is no usage to design from."""
