@@ -15,7 +15,7 @@ subprocess and reports wall time and peak memory (``ru_maxrss``):
 
 Both sides time wall and CPU seconds (``time.process_time``): the machine is shared, and CPU
 time is what the wall time would be on an idle one. ``Audit.from_records`` is the path
-``cft.audit(client)`` takes too (it collects the API's token dicts, then calls it).
+``cft.run_audit(client)`` takes too (it collects the API's token dicts, then calls it).
 
 Run: ``.venv/bin/python bench/bench_audit.py`` (``--sizes 10000`` for a quick run).
 """
@@ -353,7 +353,7 @@ def main() -> None:
             "## Audit (bench/bench_audit.py)",
             "",
             f"`python bench/bench_audit.py` on {machine()}. Each cell is a separate "
-            "subprocess; time covers `Audit.from_records` (the path `cft.audit(client)` takes "
+            "subprocess; time covers `Audit.from_records` (the path `cft.run_audit(client)` takes "
             "after collecting the API's token dicts) plus the grants and gaps frames: parsing, "
             "every metadata rule, the tokens and findings frames; wall and CPU seconds "
             "(`time.process_time`; the machine is shared, so CPU time is what an idle machine's "

@@ -15,6 +15,7 @@ import pytest
 
 import cftokens as cft
 import cftokens.audit
+import cftokens.audit.collect
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,6 +90,7 @@ def test_old_names_warn_and_give_the_new_functions() -> None:
         (lambda: cft.audit_async, cft.run_audit_async),  # type: ignore[attr-defined]
         (lambda: cftokens.audit.audit, cft.run_audit),  # type: ignore[attr-defined]
         (lambda: cftokens.audit.audit_async, cft.run_audit_async),  # type: ignore[attr-defined]
+        (lambda: cftokens.audit.collect.audit, cft.run_audit),  # type: ignore[attr-defined]
     ]:
         with pytest.warns(DeprecationWarning, match=rf"use cftokens\.{new.__name__}\b") as rec:
             assert get() is new

@@ -30,7 +30,14 @@ from typing import Unpack
 from .._deprecated import warn_renamed
 from .._exports import export
 from ..client import AsyncClient, Client
-from .collect import AuditOptions, AuditSource, collect_records, run_audit, run_audit_async
+from .collect import (
+    AuditOptions,
+    AuditSource,
+    collect_records,
+    renamed,
+    run_audit,
+    run_audit_async,
+)
 from .core import Audit, Explanation, Finding, risk_score
 from .profiles import PROFILES, Profile, Thresholds
 from .remediation import Remediation
@@ -58,16 +65,8 @@ __all__ = [
 ]
 
 
-# Deprecated names (one release): the functions' old names, here and at the top level.
-RENAMED: dict[str, Callable[..., object]] = {"audit": run_audit, "audit_async": run_audit_async}
-
-
 def __getattr__(name: str) -> Callable[..., object]:
-    function = RENAMED.get(name)
-    if function is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warn_renamed(f"{__name__}.{name}", f"cftokens.{function.__name__}")
-    return function
+    return renamed(__name__, name)  # audit, audit_async: deprecated (DeprecationWarning)
 
 
 class _CallableModule(types.ModuleType):

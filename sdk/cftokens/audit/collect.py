@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, runtime_checkable
 
+from .._deprecated import warn_renamed
 from .._text import printable
 from ..client import AsyncClient, Client, Pager
 from ..errors import CloudflareError, InvalidInput
@@ -538,3 +539,21 @@ def _caller_stacklevel() -> int:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame, level = frame.f_back, level + 1
     return level
+
+
+# The functions' names of the last release (one release more, with a DeprecationWarning).
+RENAMED: dict[str, Callable[..., object]] = {"audit": run_audit, "audit_async": run_audit_async}
+
+
+def renamed(module: str, name: str) -> Callable[..., object]:
+    """The function an old ``name`` of ``module`` stands for, with a DeprecationWarning naming
+    the new one at the caller's line (for the modules' ``__getattr__``)."""
+    function = RENAMED.get(name)
+    if function is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    warn_renamed(f"{module}.{name}", f"cftokens.{function.__name__}", stacklevel=4)
+    return function
+
+
+def __getattr__(name: str) -> Callable[..., object]:
+    return renamed(__name__, name)
