@@ -46,7 +46,7 @@ from .catalog.groups import PermissionGroup
 from .catalog.operations import Operation, OperationMatch, Target
 from .errors import InvalidInput, ScopeMismatch
 from .model._util import aware, format_datetime
-from .model.condition import Condition
+from .model.condition import Condition, IPAddress
 from .model.directory import Directory
 from .model.policy import Effect, Policy
 from .model.resources import Resource, ResourceKind, Scope, r2_label
@@ -339,7 +339,7 @@ def _now(at: datetime | None) -> datetime:
 
 
 def _token_refusal(
-    subject: Subject, compiled: _Compiled, at: datetime | None, ip: Any
+    subject: Subject, compiled: _Compiled, at: datetime | None, ip: str | IPAddress | None
 ) -> str | None:
     status = subject.status if subject.status is not None else TokenStatus.ACTIVE
     if status is TokenStatus.DISABLED:
@@ -613,7 +613,7 @@ def evaluate(
     zone: str | None = None,
     account: str | None = None,
     user: str | None = None,
-    ip: Any = None,
+    ip: str | IPAddress | None = None,
     at: datetime | None = None,
     directory: Directory | None = None,
     bucket: str | None = None,
@@ -672,7 +672,7 @@ def evaluate_request(
     *,
     zone_account: str | None = None,
     user: str | None = None,
-    ip: Any = None,
+    ip: str | IPAddress | None = None,
     at: datetime | None = None,
     directory: Directory | None = None,
     match: OperationMatch | None = None,
@@ -744,7 +744,9 @@ def evaluate_request(
     return Decision(allowed=False, reason=f"denied: {op} needs {needed}{extra}", operation=op)
 
 
-def check_token(token: Subject, *, at: datetime | None = None, ip: Any = None) -> Decision:
+def check_token(
+    token: Subject, *, at: datetime | None = None, ip: str | IPAddress | None = None
+) -> Decision:
     """Only the token-level checks of :func:`evaluate`: status, validity window and (when
     ``ip`` is given) the client-IP condition. ``allowed`` when the token is usable at ``at``.
 

@@ -63,3 +63,9 @@ def advice_is_typed(advice: cft.Advice, sb: cft.Sandbox) -> None:
     advice.verify(object())  # type: ignore[arg-type]
     advice.to_terraform(comment=False)  # type: ignore[call-arg]
     advice.audit().nonsense  # type: ignore[attr-defined]  # noqa: B018
+
+
+def addresses_are_typed(spec: cft.TokenSpec) -> None:
+    """The policy engine's ``ip`` is an address (text or ipaddress), not Any."""
+    cft.evaluate(spec, "DNS Write", ip=3232235777)  # type: ignore[arg-type]
+    spec.condition.check(["192.0.2.1"])  # type: ignore[arg-type]

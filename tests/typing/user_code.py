@@ -8,6 +8,7 @@ returns; ``misuse.py`` next to it holds what must not type-check.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, assert_type
@@ -149,6 +150,7 @@ def audit_the_sandbox_with_recorded_usage() -> cft.Audit:
     assert_type(spec.replace(name="t2", allow_ips=["192.0.2.0/24"], status="active"), cft.TokenSpec)
     assert_type(spec.policies[0].describe(sb.directory()), str)
     assert_type(cft.Sandbox.demo(seed=1, rate_limit="100/60s"), cft.Sandbox)
+    assert_type(cft.evaluate(spec, "DNS Read", ip=ipaddress.ip_address("192.0.2.1")), cft.Decision)
     return audit
 
 

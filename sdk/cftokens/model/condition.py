@@ -99,7 +99,7 @@ class Condition:
         """True when the condition restricts nothing."""
         return not self.allow and not self.deny
 
-    def check(self, ip: Any) -> tuple[bool, str]:
+    def check(self, ip: str | IPAddress) -> tuple[bool, str]:
         """Whether a request from ``ip`` passes, and a sentence saying why not."""
         address = parse_address(ip)
         for net in self.deny:

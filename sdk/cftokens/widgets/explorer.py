@@ -23,6 +23,8 @@ from ..errors import InvalidInput
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..audit.core import Audit
+
 __all__ = ["AuditExplorer"]
 
 ALL = "(all)"
@@ -47,7 +49,7 @@ class AuditExplorer:
     findings DataFrame after the filters; ``selected`` the chosen token id.
     """
 
-    def __init__(self, audit: Any, *, max_rows: int = 200):
+    def __init__(self, audit: Audit, *, max_rows: int = 200):
         if not hasattr(audit, "findings") or not hasattr(audit, "explain"):
             raise InvalidInput(
                 f"AuditExplorer takes a cftokens.Audit (cftokens.run_audit(client)), got "
