@@ -69,3 +69,10 @@ def addresses_are_typed(spec: cft.TokenSpec) -> None:
     """The policy engine's ``ip`` is an address (text or ipaddress), not Any."""
     cft.evaluate(spec, "DNS Write", ip=3232235777)  # type: ignore[arg-type]
     spec.condition.check(["192.0.2.1"])  # type: ignore[arg-type]
+
+
+def profiles_are_typed(profile: cft.audit.Profile) -> None:
+    """A profile's replace takes its fields and the thresholds by name and type."""
+    profile.replace(stale_dayz=30)  # type: ignore[call-arg]
+    profile.replace(stale_days="30")  # type: ignore[arg-type]
+    profile.thresholds.replace(fail_on="high")  # type: ignore[call-arg]

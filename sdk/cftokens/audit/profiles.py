@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack, cast
 
 from attrs import evolve, field, fields, frozen
 
 from .._doc import expect, optional_text
 from ..errors import InvalidInput, shown
 
-__all__ = ["PROFILES", "Profile", "Thresholds"]
+__all__ = ["PROFILES", "Profile", "ProfileChanges", "ThresholdChanges", "Thresholds"]
 
 
 def _within(low: float, high: float, whole: bool = True) -> Any:
@@ -80,7 +80,7 @@ class Thresholds:
     # remediation: the expires_on proposed by fixes
     fix_expiry_days: int = field(default=90, validator=_DAYS)
 
-    def replace(self, **changes: Any) -> Thresholds:
+    def replace(self, **changes: Unpack[ThresholdChanges]) -> Thresholds:
         """A copy with some thresholds changed; unknown names are refused with the list."""
         known = {f.name for f in fields(Thresholds)}
         unknown = sorted(set(changes) - known)
@@ -89,6 +89,42 @@ class Thresholds:
                 f"unknown threshold(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
         return evolve(self, **changes)
+
+
+class ThresholdChanges(TypedDict, total=False):
+    """The thresholds :meth:`Thresholds.replace` (and :meth:`Profile.replace`) may change."""
+
+    mint_max_days: int
+    kitchen_write_groups: int
+    kitchen_families: int
+    kitchen_scope_share: float
+    zone_use_share: float
+    usage_window_days: int
+    lifetime_days: int
+    lifetime_write_days: int
+    rotation_days: int
+    stale_days: int
+    never_used_grace_days: int
+    lapsed_days: int
+    open_v4_prefix: int
+    open_v6_prefix: int
+    tight_v4_prefix: int
+    tight_v6_prefix: int
+    expiring_soon_days: int
+    automation_networks: int
+    fix_expiry_days: int
+
+
+class ProfileChanges(ThresholdChanges, total=False):
+    """What :meth:`Profile.replace` may change: a profile field or a threshold."""
+
+    name: str
+    description: str
+    include: Iterable[str] | None
+    exclude: Iterable[str]
+    thresholds: Thresholds
+    flag_all_risky: bool
+    fail_on: str
 
 
 def _rules(value: Iterable[str] | None) -> tuple[str, ...] | None:
@@ -134,13 +170,13 @@ class Profile:
             return False
         return not any(fnmatch.fnmatchcase(rule_id, p) for p in self.exclude)
 
-    def replace(self, **changes: Any) -> Profile:
+    def replace(self, **changes: Unpack[ProfileChanges]) -> Profile:
         """A copy with profile fields or thresholds changed (threshold names go to thresholds)."""
         own = {f.name for f in fields(Profile)}
-        mine = {k: v for k, v in changes.items() if k in own}
+        mine: dict[str, Any] = {k: v for k, v in changes.items() if k in own}
         rest = {k: v for k, v in changes.items() if k not in own}
         if rest:
-            mine["thresholds"] = self.thresholds.replace(**rest)
+            mine["thresholds"] = self.thresholds.replace(**cast(ThresholdChanges, rest))
         return evolve(self, **mine)
 
     def to_dict(self) -> dict[str, Any]:
