@@ -124,7 +124,7 @@ def test_the_project_uses_the_new_names_only(tmp_path: Path) -> None:
     sources = [ROOT / "README.md", *sorted((ROOT / "notebooks").glob("*.ipynb"))]
     for path in sources:
         text = path.read_text().replace("run_audit", "")
-        assert "cft.audit(" not in text and "audit_async" not in text, path
+        assert "cft.audit(" not in text and "audit_async(" not in text, path  # calls
 
 
 def test_calling_the_package_in_process_warns() -> None:
