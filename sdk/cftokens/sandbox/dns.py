@@ -160,22 +160,33 @@ def _dns_fields(payload: Any, zone: ZoneRow, base: DnsRow | None) -> dict[str, A
     """Validate a DNS body; with ``base`` (PATCH) missing fields keep their values."""
     if not isinstance(payload, Mapping):
         raise _bad("the request body must be a JSON object describing a DNS record")
-    fields: dict[str, Any] = {}
-    if base is not None:
-        fields = {
-            "type": base.type,
-            "name": base.name,
-            "content": base.content,
-            "ttl": base.ttl,
-            "proxied": base.proxied,
-            "priority": base.priority,
-            "comment": base.comment,
-            "tags": list(base.tags),
-            "settings": dict(base.settings),
-        }
+    fields: dict[str, Any] = {} if base is None else _base_fields(base)
     for key in ("type", "name", "content"):
         if key not in payload and base is None:
             raise _bad(f"{key}: required for a DNS record")
+    _identity(payload, zone, fields)
+    _check_content(fields["type"], fields["content"])
+    _options(payload, zone, fields)
+    return fields
+
+
+def _base_fields(base: DnsRow) -> dict[str, Any]:
+    """The fields of the record a PATCH changes."""
+    return {
+        "type": base.type,
+        "name": base.name,
+        "content": base.content,
+        "ttl": base.ttl,
+        "proxied": base.proxied,
+        "priority": base.priority,
+        "comment": base.comment,
+        "tags": list(base.tags),
+        "settings": dict(base.settings),
+    }
+
+
+def _identity(payload: Mapping[str, Any], zone: ZoneRow, fields: dict[str, Any]) -> None:
+    """The record's type, name and content from the body, checked one by one."""
     if "type" in payload:
         kind = payload["type"]
         if kind not in DNS_TYPES:
@@ -200,8 +211,10 @@ def _dns_fields(payload: Any, zone: ZoneRow, base: DnsRow | None) -> dict[str, A
         if not isinstance(content, str) or not content:
             raise _bad("content: must be a non-empty string")
         fields["content"] = content
-    kind = fields["type"]
-    content = fields["content"]
+
+
+def _check_content(kind: str, content: str) -> None:
+    """The content's length for its type, and an address for A and AAAA records."""
     limit = TXT_MAX if kind == "TXT" else CONTENT_MAX
     if len(content) > limit:
         raise _bad(
@@ -218,6 +231,11 @@ def _dns_fields(payload: Any, zone: ZoneRow, base: DnsRow | None) -> dict[str, A
         raise _bad(
             f"content: an {kind} record needs a valid {version} address, got {content!r}"
         ) from None
+
+
+def _options(payload: Mapping[str, Any], zone: ZoneRow, fields: dict[str, Any]) -> None:
+    """TTL, proxying, priority, comment, tags and settings, with their defaults."""
+    kind = fields["type"]
     if "ttl" in payload:
         fields["ttl"] = _ttl(payload["ttl"], zone)
     fields.setdefault("ttl", 1)
@@ -228,6 +246,15 @@ def _dns_fields(payload: Any, zone: ZoneRow, base: DnsRow | None) -> dict[str, A
     fields.setdefault("proxied", False)
     if fields["proxied"] and kind not in PROXIABLE:
         raise _bad(f"proxied: {kind} records cannot be proxied")
+    _priority(payload, fields)
+    _annotations(payload, fields)
+    if "settings" in payload:
+        fields["settings"] = _settings(payload["settings"])
+    fields.setdefault("settings", {})
+
+
+def _priority(payload: Mapping[str, Any], fields: dict[str, Any]) -> None:
+    """An MX record's priority (required); other types hold none."""
     if "priority" in payload:
         raw = payload["priority"]
         priority = _number(raw)
@@ -235,10 +262,14 @@ def _dns_fields(payload: Any, zone: ZoneRow, base: DnsRow | None) -> dict[str, A
             raise _bad("priority: must be an integer between 0 and 65535")
         fields["priority"] = priority
     fields.setdefault("priority", None)
-    if kind == "MX" and fields["priority"] is None:
+    if fields["type"] == "MX" and fields["priority"] is None:
         raise _bad("priority: required for MX records")
-    if kind != "MX":
+    if fields["type"] != "MX":
         fields["priority"] = None
+
+
+def _annotations(payload: Mapping[str, Any], fields: dict[str, Any]) -> None:
+    """The record's comment and tags, within the sandbox's limits."""
     if "comment" in payload:
         comment = payload["comment"]
         if comment is not None and (not isinstance(comment, str) or len(comment) > COMMENT_MAX):
@@ -253,10 +284,6 @@ def _dns_fields(payload: Any, zone: ZoneRow, base: DnsRow | None) -> dict[str, A
             raise _bad(f"tags: at most {TAGS_MAX} tags of at most {TAG_MAX} characters each")
         fields["tags"] = tags
     fields.setdefault("tags", [])
-    if "settings" in payload:
-        fields["settings"] = _settings(payload["settings"])
-    fields.setdefault("settings", {})
-    return fields
 
 
 def _check_rules(call: Call, zone: ZoneRow, fields: dict[str, Any], record_id: str | None) -> None:
