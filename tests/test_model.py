@@ -419,6 +419,47 @@ def test_models_are_frozen_and_hashable() -> None:
     assert len({token, cft.Token.from_api(token_examples()[0])}) == 1
 
 
+def test_unknown_keys_kept_on_a_model_stay_frozen() -> None:
+    """Keys the API adds are kept in ``extra``; their nested values used to be the payload's
+    own lists and dicts: changing the payload after reading, or the value read from
+    ``extra``, changed the "frozen" token (its wire form, its equality, not its hash)."""
+    group = cft.permission_groups.get("DNS Read").id
+    payload: dict[str, Any] = {
+        "id": "a" * 32,
+        "name": "n",
+        "policies": [
+            {
+                "effect": "allow",
+                "permission_groups": [{"id": group, "meta": {"key": "k", "value": ["v"]}}],
+                "resources": {"com.cloudflare.api.account.zone.*": "*"},
+                "later": {"nested": [1]},
+            }
+        ],
+        "condition": {"request.ip": {"in": ["10.0.0.0/8"], "later": [1]}, "other": {"a": 1}},
+        "later": [1, {"a": [2]}],
+    }
+    token = cft.Token.from_api(payload)
+    before = token.to_api()
+    twin = cft.Token.from_api(copy.deepcopy(payload))
+    # through the source payload
+    payload["later"][1]["a"].append("evil")
+    payload["policies"][0]["permission_groups"][0]["meta"]["value"].append("evil")
+    payload["policies"][0]["later"]["nested"].append("evil")
+    payload["condition"]["request.ip"]["later"].append("evil")
+    payload["condition"]["other"]["a"] = "evil"
+    # through what the model hands out
+    token.extra["later"].append("evil")
+    token.policies[0].extra["later"]["nested"].append("evil")
+    token.policies[0].permission_groups[0].extra["meta"]["value"].append("evil")
+    token.condition.extra["other"]["a"] = "evil"
+    for value in token.extra.values():
+        if isinstance(value, list):
+            value.append("evil")
+    assert token.to_api() == before
+    assert token == twin and hash(token) == hash(twin)
+    assert "evil" not in repr(token.extra) + repr(token.policies[0].extra)
+
+
 def test_verify_result_reads_the_documented_body() -> None:
     """VerifyResult reads the documented verify result and message."""
     body = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -116,16 +117,18 @@ class FrozenDict(Mapping[str, Any]):
     """An immutable, hashable mapping holding JSON values: the unknown keys of a payload.
 
     Kept on models so that ``to_api(from_api(payload))`` loses nothing Cloudflare adds later.
+    Nested lists and objects are copied in (the payload read stays the caller's) and handed
+    out as copies, so a frozen model cannot be changed through them.
     """
 
     __slots__ = ("_data", "_hash")
 
     def __init__(self, data: Mapping[str, Any] | None = None):
-        self._data: dict[str, Any] = dict(data or {})
+        self._data: dict[str, Any] = {k: _own(v) for k, v in (data or {}).items()}
         self._hash: int | None = None
 
     def __getitem__(self, key: str) -> Any:
-        return self._data[key]
+        return _own(self._data[key])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
@@ -155,6 +158,18 @@ class FrozenDict(Mapping[str, Any]):
         """A deep, mutable copy for building payloads."""
         result: dict[str, Any] = json.loads(json.dumps(self._data))
         return result
+
+
+def _own(value: Any) -> Any:
+    """``value`` itself when immutable (text, numbers, null, a FrozenDict), else a deep copy."""
+    if value is None or isinstance(value, str | int | float | FrozenDict):
+        return value
+    if type(value) is dict and all(type(v) in _FLAT for v in value.values()):
+        return dict(value)  # the common case (a group's "meta"), without deepcopy's memo
+    return copy.deepcopy(value)
+
+
+_FLAT = frozenset({str, int, float, bool, type(None)})
 
 
 #: The empty ``extra`` of a payload holding only known keys (immutable, so shared).
