@@ -76,3 +76,9 @@ def profiles_are_typed(profile: cft.audit.Profile) -> None:
     profile.replace(stale_dayz=30)  # type: ignore[call-arg]
     profile.replace(stale_days="30")  # type: ignore[arg-type]
     profile.thresholds.replace(fail_on="high")  # type: ignore[call-arg]
+
+
+def usage_advice_is_typed(rows: list[dict[str, object]]) -> None:
+    """least_privilege_from_usage passes least_privilege's own keywords on, typed."""
+    cft.least_privilege_from_usage(rows, zonez=["example.com"])  # type: ignore[call-arg]
+    cft.least_privilege_from_usage(rows, ttl=30)  # type: ignore[arg-type]

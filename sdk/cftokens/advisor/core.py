@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from ..model.token import MAX_NAME_LENGTH as MAX_NAME_LENGTH
 from ..model.token import MINTING_GROUP_IDS as MINTING_GROUP_IDS
@@ -50,11 +50,32 @@ __all__ = [
     "DEFAULT_TTL",
     "MINTING_TTL",
     "Advice",
+    "AdviceOptions",
     "Grant",
     "least_privilege",
 ]
 
 Owner = Literal["user", "account"]
+
+
+class AdviceOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`least_privilege` (for the functions that pass them on,
+    such as :func:`~cftokens.least_privilege_from_usage`)."""
+
+    zone: str | Iterable[str] | None
+    account: str | Iterable[str] | None
+    directory: Any
+    owner: Owner
+    user: str | None
+    allow_ips: Iterable[str] | None
+    deny_ips: Iterable[str]
+    ttl: timedelta | None
+    not_before: datetime | None
+    name: str | None
+    allow_broad_scope: bool
+    overrides: str | Path | Mapping[str, Any] | Overrides | None
+    now: datetime | None
+    max_nodes: int
 
 
 def least_privilege(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from attrs import frozen
 
@@ -30,7 +30,7 @@ from ..catalog import operations
 from ..catalog.operations import normalise_path
 from ..errors import InvalidInput
 from ..model._util import aware, parse_datetime
-from .core import Advice, least_privilege
+from .core import Advice, AdviceOptions, least_privilege
 
 __all__ = ["Usage", "least_privilege_from_usage", "usage_requests"]
 
@@ -218,7 +218,7 @@ def least_privilege_from_usage(
     include_denied: bool = False,
     since: datetime | None = None,
     until: datetime | None = None,
-    **kwargs: Any,
+    **options: Unpack[AdviceOptions],
 ) -> Advice:
     """The smallest token that does what a token was seen doing.
 
@@ -241,5 +241,5 @@ def least_privilege_from_usage(
             f"no usable requests of {who} in the usage rows{refused}; check the token id and "
             "the time window"
         )
-    advice = least_privilege(list(usage.intents), **kwargs)
+    advice = least_privilege(list(usage.intents), **options)
     return advice.with_note(usage.describe(), first=True)
