@@ -14,6 +14,7 @@ from attrs import evolve, field, frozen
 from ..catalog.groups import PermissionGroup, permission_groups
 from ..model.directory import Directory
 from ..model.resources import Resource
+from ..model.secret import Secret
 from ..model.terraform import to_terraform
 from ..model.token import TokenSpec
 from .intents import Intent, Unmapped
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
     from ..audit.core import Audit
     from ..audit.options import RecordOptions
-    from ..model.secret import Secret
     from ..sandbox import Sandbox
 
 __all__ = ["ADVISED_TOKEN_ID", "Advice", "Grant", "audit_spec"]

@@ -37,6 +37,7 @@ from ..catalog.operations import Operation, Target
 from ..errors import APIError, AuthenticationError, CloudflareError, InvalidInput, PermissionDenied
 from ..model.condition import parse_network
 from ..model.resources import ResourceKind
+from ..model.secret import Secret
 from ..model.token import TokenSpec
 from ..policy import evaluate_request
 from .intents import Intent
@@ -44,7 +45,6 @@ from .intents import Intent
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..model.secret import Secret
     from ..sandbox import Sandbox
     from .advice import Advice
 

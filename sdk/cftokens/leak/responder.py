@@ -37,6 +37,7 @@ from attrs import frozen
 from ..detect import fingerprint_of
 from ..errors import CloudflareError, InvalidInput, PermissionDenied
 from ..model._util import parse_datetime
+from ..model.directory import Directory
 from ..model.secret import Secret
 from .verify import Verification, Verifier
 
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..advisor import Advice
-    from ..model.directory import Directory
 
 __all__ = ["Action", "Gap", "Step", "Triage", "triage"]
 
