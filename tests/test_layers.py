@@ -159,3 +159,23 @@ def test_lazy_imports_keep_light_entry_points_light(code: str, absent: tuple[str
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_the_templates_module_path_of_the_last_release_still_imports() -> None:
+    """``cftokens.catalog.templates`` was a module (``from cftokens.catalog.templates import
+    Template``) and is the catalogue object; the module path stays one release, deprecated,
+    and importing it never replaces the catalogue object on the package."""
+    code = (
+        "import warnings, cftokens.catalog as c\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from cftokens.catalog.templates import Template, TemplateCatalog\n"
+        "    import cftokens.catalog.templates\n"
+        "assert Template is c.Template and TemplateCatalog is c.TemplateCatalog\n"
+        "assert isinstance(c.templates, c.TemplateCatalog), type(c.templates)\n"
+        "assert any(issubclass(w.category, DeprecationWarning)\n"
+        "           and 'cftokens.catalog.templates' in str(w.message) for w in seen), seen\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr

@@ -16,8 +16,11 @@ an import cycle.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
+from .._deprecated import warn_renamed
 from .._exports import export
 from .groups import Level, PermissionGroup, PermissionGroupCatalog, permission_groups
 from .operations import Operation, OperationCatalog, OperationMatch, Target, normalise_path
@@ -62,6 +65,23 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | _LAZY)
+
+
+class _TemplatesModulePath(types.ModuleType):
+    """``cftokens.catalog.templates`` as a module path (the last release's
+    ``from cftokens.catalog.templates import Template``), kept one release and deprecated.
+
+    It sits in ``sys.modules`` only, so importing it never replaces the package attribute
+    ``templates``, which is the catalogue object."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("Template", "TemplateCatalog"):
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+        warn_renamed(f"cftokens.catalog.templates.{name}", f"cftokens.catalog.{name}")
+        return __getattr__(name)
+
+
+sys.modules.setdefault(f"{__name__}.templates", _TemplatesModulePath(f"{__name__}.templates"))
 
 
 export(__name__)  # the exported classes report cftokens as their module
