@@ -15,6 +15,7 @@ costs of :mod:`cftokens.advisor.costs`, decided with the policy engine's semanti
 """
 
 import importlib
+import warnings
 from types import ModuleType
 
 from .._exports import export
@@ -53,7 +54,11 @@ def __getattr__(name: str) -> ModuleType:
     deprecated module (importing it warns). AttributeError for other names."""
     if name != "terraform":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return importlib.import_module(f".{name}", __name__)
+    with warnings.catch_warnings():  # its own warning would name importlib's line: hidden
+        warnings.simplefilter("ignore", DeprecationWarning)
+        module = importlib.import_module(f".{name}", __name__)
+    warnings.warn(module.MESSAGE, DeprecationWarning, stacklevel=2)
+    return module
 
 
 export(__name__)  # the exported classes report cftokens as their module

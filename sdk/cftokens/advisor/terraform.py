@@ -11,9 +11,10 @@ from ..model.terraform import hcl_string, terraform_name, to_terraform
 
 __all__ = ["hcl_string", "terraform_name", "to_terraform"]
 
-warnings.warn(
+#: The warning importing this module gives (the package's ``__getattr__`` gives it too).
+MESSAGE = (
     "cftokens.advisor.terraform is deprecated and goes in the next release: import "
-    "to_terraform, hcl_string and terraform_name from cftokens.model.terraform",
-    DeprecationWarning,
-    stacklevel=2,
+    "to_terraform, hcl_string and terraform_name from cftokens.model.terraform"
 )
+
+warnings.warn(MESSAGE, DeprecationWarning, stacklevel=2)

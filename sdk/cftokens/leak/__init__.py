@@ -10,6 +10,7 @@ writes the incident report (:mod:`.incident`).
 from __future__ import annotations
 
 import importlib
+import warnings
 from types import ModuleType
 
 from .._exports import export
@@ -38,7 +39,11 @@ def __getattr__(name: str) -> ModuleType:
     deprecated module (importing it warns). AttributeError for other names."""
     if name != "detect":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return importlib.import_module(f".{name}", __name__)
+    with warnings.catch_warnings():  # its own warning would name importlib's line: hidden
+        warnings.simplefilter("ignore", DeprecationWarning)
+        module = importlib.import_module(f".{name}", __name__)
+    warnings.warn(module.MESSAGE, DeprecationWarning, stacklevel=2)
+    return module
 
 
 export(__name__)  # the exported classes report cftokens as their module

@@ -9,9 +9,10 @@ from ..detect import KINDS, RawHit, detect, fingerprint_of
 
 __all__ = ["KINDS", "RawHit", "detect", "fingerprint_of"]
 
-warnings.warn(
+#: The warning importing this module gives (the package's ``__getattr__`` gives it too).
+MESSAGE = (
     "cftokens.leak.detect is deprecated and goes in the next release: import KINDS, RawHit, "
-    "detect and fingerprint_of from cftokens.detect",
-    DeprecationWarning,
-    stacklevel=2,
+    "detect and fingerprint_of from cftokens.detect"
 )
+
+warnings.warn(MESSAGE, DeprecationWarning, stacklevel=2)
