@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 import cftokens as cft
 from cftokens.audit import Audit, core
 from cftokens.audit._inventory import (
+    DUPLICATE,
     Inventory,
     TokenRecord,
     _read_bulk,
@@ -493,3 +494,37 @@ def _hostile_records(draw: st.DrawFn) -> list[TokenRecord]:
 @given(_hostile_records())
 def test_hostile_tokens_read_the_same(records: list[TokenRecord]) -> None:
     assert_same(records, {ZONE: ACCT, ZONE3: ACCT2})
+
+
+def test_a_definition_listed_twice_without_id_is_a_duplicate() -> None:
+    """Two copies of one definition not created yet (no id) got the same stable id and both
+    were kept: the grants frame then failed on the repeated id and the audit crashed. The
+    second copy is reported as a duplicate, on both paths; so is a token whose id is that
+    stable id, listed after the definition."""
+    body = base_token(1)
+    del body["id"]
+    records = [
+        TokenRecord(body, "user", USER, "O"),
+        TokenRecord(copy.deepcopy(body), "user", USER, "O"),
+        TokenRecord(base_token(2), "user", USER, "O"),
+    ]
+    assert_same(records)
+    inv = build_inventory(records)
+    assert inv.n == 2 and inv.invalid == [("#2", DUPLICATE)]
+    posing = dict(base_token(3), id=inv.ids[0])
+    records.append(TokenRecord(posing, "user", USER, "O"))
+    assert_same(records)
+    assert build_inventory(records).invalid == [("#2", DUPLICATE), (inv.ids[0], DUPLICATE)]
+    audit = Audit.from_records(tokens=[r.payload for r in records], user={"id": USER}, now=NOW)
+    assert audit.tokens["token_id"].tolist() == inv.ids
+    assert len(audit.grants) > 0
+
+
+def test_a_definition_that_refers_to_itself_is_reported_not_raised() -> None:
+    body: dict[str, Any] = base_token(1)
+    del body["id"]
+    body["policies"][0]["loop"] = body
+    records = [TokenRecord(body, "user", USER, "O"), TokenRecord(base_token(2), "user", USER, "O")]
+    assert_same(records)
+    inv = build_inventory(records)
+    assert inv.n == 1 and inv.invalid[0][0] == "#1" and "refers to itself" in inv.invalid[0][1]

@@ -18,6 +18,7 @@ keys are parsed with the same rules as :meth:`cftokens.Resource.from_api`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import json
@@ -367,9 +368,15 @@ def _token_id(payload: Mapping[str, Any]) -> str:
     tid = payload.get("id")
     if tid is None:
         try:
-            text = json.dumps(payload, sort_keys=True, default=str)
-        except TypeError:  # keys of mixed types (a YAML or Python source): sort them as text
-            text = json.dumps(_text_keys(payload), sort_keys=True, default=str)
+            try:
+                text = json.dumps(payload, sort_keys=True, default=str)
+            except TypeError:  # keys of mixed types (a YAML or Python source): sort as text
+                text = json.dumps(_text_keys(payload), sort_keys=True, default=str)
+        except (ValueError, RecursionError):  # a cycle, or nested deeper than JSON goes
+            raise InvalidToken(
+                "a token must be JSON data (objects, lists, text, numbers); this one refers "
+                "to itself or is nested too deep"
+            ) from None
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
     return _check_id(tid, "token id")
 
@@ -901,7 +908,12 @@ def build_inventory(
         payload = record.payload
         tid = payload.get("id") if isinstance(payload, Mapping) else None
         label = tid if isinstance(tid, str) else f"#{position + 1}"
-        if isinstance(tid, str) and tid in seen:
+        try:  # a definition not created yet (no id) is known by its stable id
+            key = _token_id(payload) if tid is None and isinstance(payload, Mapping) else tid
+        except InvalidToken as exc:
+            inv.invalid.append((label, str(exc)))
+            continue
+        if isinstance(key, str) and key in seen:
             inv.invalid.append((label, DUPLICATE))
             continue
         mark = inv.m, len(inv.nofit)
@@ -916,8 +928,8 @@ def build_inventory(
             inv.invalid.append((label, str(exc)))
             continue
         slow_at.append(position)
-        if isinstance(tid, str):
-            seen.add(tid)
+        if isinstance(key, str):
+            seen.add(key)
     if fast is not None:
         inv = _merge(inv, slow_at, fast, fast_at)
     _finish(inv, zone_account or {})
@@ -1038,11 +1050,19 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     # -- token fields
     ids = list(map(get, payloads, repeat("id")))
     counts = Counter(x for x in ids if isinstance(x, str))  # a str subclass is a copy too
-    for r in records:  # a duplicate among tokens the token reader reads still counts
+    # a duplicate among tokens the token reader reads still counts, and so does the stable
+    # id of a definition without one
+    unnamed: list[Mapping[str, Any]] = [p for p, x in zip(payloads, ids, strict=True) if x is None]
+    for r in records:
         if type(r.payload) is not dict and isinstance(r.payload, Mapping):
             other = r.payload.get("id")
             if isinstance(other, str):
                 counts[other] += 1
+            elif other is None:
+                unnamed.append(r.payload)
+    for payload in unnamed:
+        with contextlib.suppress(InvalidToken):  # the token reader reports it
+            counts[_token_id(payload)] += 1
     bad = np.array(
         [type(x) is not str or counts[x] != 1 or _HEX32.fullmatch(x) is None for x in ids],
         dtype=bool,
