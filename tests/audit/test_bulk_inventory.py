@@ -528,3 +528,27 @@ def test_a_definition_that_refers_to_itself_is_reported_not_raised() -> None:
     assert_same(records)
     inv = build_inventory(records)
     assert inv.n == 1 and inv.invalid[0][0] == "#1" and "refers to itself" in inv.invalid[0][1]
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from([1, 2, 7]).flatmap(_hostile_token), min_size=1, max_size=4))
+def test_hostile_tokens_audit_the_same(tokens: list[dict[str, Any]]) -> None:
+    """The whole audit (tokens, findings, grants, gaps, access, who_can) on hostile tokens,
+    bulk path against token reader: it must finish and agree (the inventory test above
+    cannot see a failure in the frames built from an inventory)."""
+
+    def run() -> dict[str, pd.DataFrame]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            audit = Audit.from_records(tokens=tokens, user={"id": USER}, now=NOW)
+            out = frames(audit)
+            out["who_can"] = pd.DataFrame(audit.who_can("DNS Write", zone=ZONE))
+        return out
+
+    ours = run()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(core, "build_inventory", functools.partial(build_inventory, bulk=False))
+        reference = run()
+    for name, frame in reference.items():
+        pd.testing.assert_frame_equal(ours[name], frame, obj=name)
