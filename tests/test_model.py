@@ -618,6 +618,7 @@ def _rebuilt(model: Any) -> Any:
     return type(model)(**values)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(tokens())
 def test_from_api_builds_what_init_builds(token: cft.Token) -> None:
