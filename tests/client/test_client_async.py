@@ -174,6 +174,20 @@ async def test_default_concurrency_grows_while_latency_stays_flat(make_async_cli
     assert handler.peak > 8
 
 
+async def test_default_concurrency_stops_growing_at_the_grow_ceiling(make_async_client):
+    """On a server that never slows down, the adaptive bound grows to GROW_CEILING and no
+    further: past it each request costs the client more CPU (httpx scans its pool) and the
+    listing is no faster (bench/bench_client.py: 64 in flight listed slower than 16-24)."""
+    from cftokens.client._adaptive import GROW_CEILING
+
+    cloudflare = FakeCloudflare(tokens=10000)
+    handler = Concurrent(cloudflare, delay=0.05)
+    async with make_async_client(httpx.MockTransport(handler)) as client:
+        tokens = await client.tokens.list().collect()
+    assert len(tokens) == 10000 and len(cloudflare.requests) == 200
+    assert handler.peak == GROW_CEILING  # reached, never passed
+
+
 def test_adaptive_bound_backs_off_on_queueing_429_and_the_rate_window() -> None:
     """The adaptive bound drops by one when latency inflates, halves on a 429, and never
     exceeds what the rate limiter can still send in its window."""

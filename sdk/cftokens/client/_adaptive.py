@@ -8,8 +8,8 @@ of the requests in flight are only waiting (in the server's queue, or in the cli
 event loop once the client is the busy side):
 
 - fewer than :data:`ALPHA` waiting: each answer raises the bound by one, so it doubles every
-  round trip while latency stays flat (50 ms of latency and 200 pages: 8, 16, 32, 64 in flight
-  within four round trips);
+  round trip while latency stays flat (50 ms of latency and 200 pages: 8, 16, 24 in flight
+  within three round trips), up to :data:`GROW_CEILING`;
 - more than :data:`BETA` waiting: the bound drops by one, not below :data:`FLOOR`, and only
   if the answer was sent after the last cut (the answers already on their way when it was
   lowered say nothing about the lower bound): one cut per round trip, not one per answer;
@@ -18,6 +18,10 @@ event loop once the client is the busy side):
   any faster, and costs the client CPU per request (httpx's pool scans its connections on
   every request), which is what paces a listing on a loaded machine;
 - a 429 halves it (and the client's rate limiter pauses every call for its ``retry-after``);
+- it grows no further than :data:`GROW_CEILING`: past it each request costs the client more
+  CPU (httpx's pool scans its connections on every request) and a listing is no faster, so on
+  an idle machine a growing bound that reached 64 listed slower than one held at 16-24
+  (bench/bench_client.py); the rate limit, not the bound, paces a long listing anyway;
 - it never exceeds :data:`CEILING` (the connection pool) nor the requests the rate limiter
   can still send in its window (the client's budget, and the server's ``x-ratelimit-remaining``
   when it sends one), so a burst never spends more than the budget allows.
@@ -33,11 +37,22 @@ from types import TracebackType
 
 from ._limits import RateLimiter
 
-__all__ = ["ALPHA", "BETA", "CEILING", "FLOOR", "START", "AdaptiveBound", "Bound", "FixedBound"]
+__all__ = [
+    "ALPHA",
+    "BETA",
+    "CEILING",
+    "FLOOR",
+    "GROW_CEILING",
+    "START",
+    "AdaptiveBound",
+    "Bound",
+    "FixedBound",
+]
 
 START = 8
 FLOOR = 4
 CEILING = 64
+GROW_CEILING = 24  # the adaptive bound's own growth stops here (see the module docstring)
 ALPHA = 1.0  # fewer requests than this waiting: grow
 BETA = 3.0  # more than this waiting: shrink (one step per round trip)
 NOISE = 0.005  # seconds of jitter never read as waiting
@@ -108,7 +123,9 @@ class FixedBound(Bound):
 class AdaptiveBound(Bound):
     """The default: see the module docstring."""
 
-    def __init__(self, limiter: RateLimiter, *, start: int = START, ceiling: int = CEILING):
+    def __init__(
+        self, limiter: RateLimiter, *, start: int = START, ceiling: int = GROW_CEILING
+    ) -> None:
         super().__init__(start)
         self._limiter = limiter
         self._ceiling = ceiling
@@ -120,11 +137,11 @@ class AdaptiveBound(Bound):
         self.peak = start
 
     def widen(self, size: int) -> None:
-        """Raise the bound to ``size`` (not past the ceiling) before the first answer, for
-        that many requests known to start at once (the first page of each of several
-        listings); after the first answer the measurements decide."""
+        """Raise the bound to ``size`` (not past the pool's :data:`CEILING`) before the first
+        answer, for that many requests known to start at once (the first page of each of
+        several listings); after the first answer the measurements decide."""
         if self._base == float("inf"):
-            self._limit = max(self._limit, float(min(size, self._ceiling)))
+            self._limit = max(self._limit, float(min(size, CEILING)))
             self.peak = max(self.peak, int(self._limit))
 
     @property
@@ -135,7 +152,7 @@ class AdaptiveBound(Bound):
             # never more in flight than the window can still send (at least one: the
             # limiter makes that one wait for its slot)
             limit = min(limit, max(1, room + self._held))
-        return max(1, min(self._ceiling, limit))
+        return max(1, min(CEILING, limit))
 
     def observe(self, started: float, ok: bool) -> None:
         latency = time.monotonic() - started
@@ -149,7 +166,8 @@ class AdaptiveBound(Bound):
             rtt = max(base, latency - NOISE)
             waiting = self._limit * (1 - base / rtt) if rtt > 0 else 0.0
             if waiting < ALPHA:
-                self._limit = min(float(self._ceiling), self._limit + 1)
+                if self._limit < self._ceiling:  # (a widened start above it stays put)
+                    self._limit = min(float(self._ceiling), self._limit + 1)
                 self.peak = max(self.peak, int(self._limit))
                 return
             if waiting <= BETA:
