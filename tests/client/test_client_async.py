@@ -245,7 +245,7 @@ def test_adaptive_bound_is_lowered_once_per_round_trip() -> None:
     from cftokens.client._adaptive import AdaptiveBound
     from cftokens.client._limits import RateLimit, RateLimiter
 
-    bound = AdaptiveBound(RateLimiter(RateLimit(requests=1000, per=300)), start=20)
+    bound = AdaptiveBound(RateLimiter(RateLimit(requests=1000, per=300)), start=20, ceiling=64)
     bound.observe(time.monotonic(), True)  # answered at once: the baseline, +1
     assert bound.size == 21
     sent_before = time.monotonic() - 1.0
@@ -270,7 +270,9 @@ def test_adaptive_bound_holds_when_a_few_requests_wait(monkeypatch: pytest.Monke
 
     now = 1000.0
     monkeypatch.setattr(_adaptive.time, "monotonic", lambda: now)
-    bound = _adaptive.AdaptiveBound(RateLimiter(RateLimit(requests=1000, per=300)), start=20)
+    bound = _adaptive.AdaptiveBound(
+        RateLimiter(RateLimit(requests=1000, per=300)), start=20, ceiling=64
+    )
     bound.observe(now - 0.050, True)  # the fastest answer: +1
     assert bound.size == 21
     for _ in range(5):  # 21 x (1 - 50/55) = 1.9 waiting (60 ms less 5 of noise): hold

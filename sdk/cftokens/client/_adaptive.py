@@ -8,8 +8,8 @@ of the requests in flight are only waiting (in the server's queue, or in the cli
 event loop once the client is the busy side):
 
 - fewer than :data:`ALPHA` waiting: each answer raises the bound by one, so it doubles every
-  round trip while latency stays flat (50 ms of latency and 200 pages: 8, 16, 24 in flight
-  within three round trips), up to :data:`GROW_CEILING`;
+  round trip while latency stays flat (50 ms of latency and 200 pages: 8, 16 in flight
+  within two round trips), up to :data:`GROW_CEILING`;
 - more than :data:`BETA` waiting: the bound drops by one, not below :data:`FLOOR`, and only
   if the answer was sent after the last cut (the answers already on their way when it was
   lowered say nothing about the lower bound): one cut per round trip, not one per answer;
@@ -20,7 +20,7 @@ event loop once the client is the busy side):
 - a 429 halves it (and the client's rate limiter pauses every call for its ``retry-after``);
 - it grows no further than :data:`GROW_CEILING`: past it each request costs the client more
   CPU (httpx's pool scans its connections on every request) and a listing is no faster, so on
-  an idle machine a growing bound that reached 64 listed slower than one held at 16-24
+  an idle machine a bound that grew to 24-64 listed slower than one held at 16
   (bench/bench_client.py); the rate limit, not the bound, paces a long listing anyway;
 - it never exceeds :data:`CEILING` (the connection pool) nor the requests the rate limiter
   can still send in its window (the client's budget, and the server's ``x-ratelimit-remaining``
@@ -52,7 +52,7 @@ __all__ = [
 START = 8
 FLOOR = 4
 CEILING = 64
-GROW_CEILING = 24  # the adaptive bound's own growth stops here (see the module docstring)
+GROW_CEILING = 16  # the adaptive bound's own growth stops here (see the module docstring)
 ALPHA = 1.0  # fewer requests than this waiting: grow
 BETA = 3.0  # more than this waiting: shrink (one step per round trip)
 NOISE = 0.005  # seconds of jitter never read as waiting
