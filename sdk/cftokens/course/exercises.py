@@ -241,6 +241,17 @@ def _fmt(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
+def _expiry_kept(spec: TokenSpec, token: Token, subject: str) -> Problems:
+    """A right-sized spec keeps the token's expiry (``subject``: how the hint names it)."""
+    if spec.expires_on == token.expires_on:
+        return []
+    kept = _fmt(token.expires_on) if token.expires_on else "none"
+    return [
+        f"Keep the token's expiry ({kept}): right-sizing changes what {subject} may do, not how "
+        "long it lives."
+    ]
+
+
 def _expiry_within(
     ctx: _Context, subject: TokenSpec | Token, days: int, now_name: str = "`now`"
 ) -> Problems:
@@ -459,13 +470,7 @@ def _lesson_5(ctx: _Context) -> Exercise:
                 f"Keep the token's IP condition: allow_ips {list(kept.allow_ips)}, deny_ips "
                 f"{list(kept.deny_ips)} (yours: {list(spec.allow_ips)}, {list(spec.deny_ips)})."
             )
-        if spec.expires_on != token.expires_on:
-            found.append(
-                "Keep the token's expiry ("
-                + (_fmt(token.expires_on) if token.expires_on else "none")
-                + "): right-sizing changes what a token may do, not how long it lives."
-            )
-        return found
+        return found + _expiry_kept(spec, token, "a token")
 
     return Exercise(
         5,
@@ -750,13 +755,7 @@ def _workshop_5(ctx: _Context) -> Exercise:
                 f"Keep the token's IP allowlist ({', '.join(kept)}); yours is "
                 f"{', '.join(spec.allow_ips) or 'empty (any address)'}."
             )
-        if spec.expires_on != grafana.expires_on:
-            found.append(
-                "Keep the token's expiry ("
-                + (_fmt(grafana.expires_on) if grafana.expires_on else "none")
-                + "): right-sizing changes what it may do, not how long it lives."
-            )
-        return found
+        return found + _expiry_kept(spec, grafana, "it")
 
     return Exercise(
         5,
