@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import numpy.typing as npt
 
 from ..model.directory import Directory
 from ..model.resources import parse_r2_key, r2_label
+from ._cidr import cidr_facts
 from ._inventory import (
     K_ACCOUNT,
     K_ALL_ACCOUNTS,
@@ -22,6 +24,7 @@ from ._inventory import (
     L_WRITE,
     S_ACCOUNT,
     Inventory,
+    _any_by,
     parse_cidr,
     parse_dates,
 )
@@ -209,57 +212,43 @@ class Ctx:
         return text
 
     def _ip_arrays(self) -> None:
+        """Per token, from its IP condition: an allowlist without /0 (``has_ip_in``), a /0 in
+        it, an open or tight allowlist, a private range, a deny list only, an allowed range
+        inside a denied one. Each distinct CIDR text is read once (:func:`cidr_facts`)."""
         inv = self.inv
         n = inv.n
         th = self.th
-        has_in = np.zeros(n, bool)
-        zero = np.zeros(n, bool)
-        open_ = np.zeros(n, bool)
-        tight = np.zeros(n, bool)
-        private = np.zeros(n, bool)
-        deny_only = np.zeros(n, bool)
-        cancels = np.zeros(n, bool)
-        for t in range(n):
-            ins = inv.ip_in[t]
-            outs = inv.ip_out[t]
-            if not ins:
-                if outs:
-                    deny_only[t] = True
-                continue
-            nets = [parse_cidr(v) for v in ins]
-            if any(net.prefixlen == 0 for net in nets):
-                zero[t] = True
-            real = [net for net in nets if net.prefixlen > 0]
-            if not real or zero[t]:
-                # a /0 in the allowlist makes it no allowlist at all: with not_in ranges the
-                # condition is only a deny list (CFT-NW-03)
-                deny_only[t] = bool(outs)
-                continue
-            has_in[t] = True
-            open_[t] = any(
-                (net.version == 4 and net.prefixlen <= th.open_v4_prefix)
-                or (net.version == 6 and net.prefixlen <= th.open_v6_prefix)
-                for net in real
-            )
-            tight[t] = not zero[t] and all(
-                (net.version == 4 and net.prefixlen >= th.tight_v4_prefix)
-                or (net.version == 6 and net.prefixlen >= th.tight_v6_prefix)
-                for net in real
-            )
-            private[t] = any(net.is_private or net.is_loopback or net.is_link_local for net in real)
-            if outs:
-                denies = [parse_cidr(v) for v in outs]
-                cancels[t] = any(
-                    d.version == net.version and net.subnet_of(d)  # type: ignore[arg-type]
-                    for net in real
-                    for d in denies
-                )
+        n_in = np.fromiter(map(len, inv.ip_in), dtype=np.int64, count=n)
+        n_out = np.fromiter(map(len, inv.ip_out), dtype=np.int64, count=n)
+        codes: dict[str, int] = {}
+        flat = [codes.setdefault(v, len(codes)) for v in chain.from_iterable(inv.ip_in)]
+        version, prefix, special = cidr_facts(list(codes))
+        code = np.array(flat, dtype=np.int64)
+        owner = np.repeat(np.arange(n), n_in)
+        ver, plen, priv = version[code], prefix[code], special[code]
+        zero = _any_by(plen == 0, owner, n)
+        real = plen > 0
+        # a /0 in the allowlist makes it no allowlist at all: with not_in ranges the
+        # condition is only a deny list (CFT-NW-03)
+        has_in = _any_by(real, owner, n) & ~zero
+        v4, v6 = ver == 4, ver == 6
+        wide = (v4 & (plen <= th.open_v4_prefix)) | (v6 & (plen <= th.open_v6_prefix))
+        narrow = (v4 & (plen >= th.tight_v4_prefix)) | (v6 & (plen >= th.tight_v6_prefix))
         self.has_ip_in = has_in  # an allowlist without /0
         self.ip_zero = zero
-        self.ip_open = open_
-        self.ip_tight = tight
-        self.ip_private = private
-        self.ip_deny_only = deny_only
+        self.ip_open = has_in & _any_by(real & wide, owner, n)
+        self.ip_tight = has_in & ~_any_by(real & ~narrow, owner, n)
+        self.ip_private = has_in & _any_by(real & priv, owner, n)
+        self.ip_deny_only = (n_out > 0) & ~has_in
+        cancels = np.zeros(n, bool)
+        for t in np.flatnonzero(has_in & (n_out > 0)).tolist():
+            real_nets = [net for net in map(parse_cidr, inv.ip_in[t]) if net.prefixlen > 0]
+            denies = [parse_cidr(v) for v in inv.ip_out[t]]
+            cancels[t] = any(
+                d.version == net.version and net.subnet_of(d)  # type: ignore[arg-type]
+                for net in real_nets
+                for d in denies
+            )
         self.ip_cancels = cancels
 
     # -- labels -------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from ..model.resources import (
 )
 from ..model.token import Token
 from ..policy import effective_grants
+from ._cidr import IPV4_CIDR, parse_network
 from ._definition import AWS_FIELDS, HIGH, MEDIUM, DefinitionIssue, bad_id_key, placeholder
 from .steps import MoveCondition, RemovePolicy, RemoveResource
 
@@ -252,23 +253,14 @@ def _resource(kind: int, ident: str | None, account: str | None, key: str) -> Re
     return Resource(kind=rk, id=ident, account_id=account)
 
 
-_net_cache: dict[str, ipaddress.IPv4Network | ipaddress.IPv6Network] = {}
-
-
 def parse_cidr(text: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     """A CIDR (host bits allowed, as Cloudflare allows them); cached."""
-    key = str(text)
-    net = _net_cache.get(key)
-    if net is None:
-        try:
-            net = ipaddress.ip_network(key.strip(), strict=False)
-        except ValueError:
-            raise InvalidToken(
-                f"{text!r} is not a valid IPv4 or IPv6 CIDR in the token's IP condition"
-            ) from None
-        if len(_net_cache) < 200_000:
-            _net_cache[key] = net
-    return net
+    try:
+        return parse_network(text)
+    except ValueError:
+        raise InvalidToken(
+            f"{text!r} is not a valid IPv4 or IPv6 CIDR in the token's IP condition"
+        ) from None
 
 
 def _condition(payload: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -1010,10 +1002,6 @@ def _bulk_atoms(key: Any, value: Any) -> tuple[Atom, ...] | None:
     return atoms
 
 
-_IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_IPV4_CIDR = re.compile(rf"{_IPV4_OCTET}(?:\.{_IPV4_OCTET}){{3}}(?:/(?:3[0-2]|[12]?[0-9]))?")
-
-
 def _bulk_condition(cond: Any, payload: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """:func:`_condition` for the common shape (``{"request.ip": {"in": [...]}}`` with
     IPv4 CIDRs, checked by one regular expression); anything else goes through it."""
@@ -1024,7 +1012,7 @@ def _bulk_condition(cond: Any, payload: Mapping[str, Any]) -> tuple[list[str], l
             if (
                 type(allow) is list
                 and allow
-                and all(type(v) is str and _IPV4_CIDR.fullmatch(v) for v in allow)
+                and all(type(v) is str and IPV4_CIDR.fullmatch(v) for v in allow)
             ):
                 return list(allow), []
     return _condition(payload)
