@@ -246,3 +246,49 @@ def test_resource_objects_have_reprs_without_secrets(tmp_path: Path) -> None:
     assert repr(sb.store) == f"<Store at {str(tmp_path / 'lab.db')!r}>"
     assert "deterministic" in repr(sb.engine.generator) and "seed" not in repr(sb.engine.generator)
     sb.close()
+
+
+def test_exported_classes_show_their_source() -> None:
+    """``inspect.getsource`` of every exported class is its definition in its own module
+    (``__module__`` is ``cftokens``, whose file defines none of them); the signature shown is
+    the class's own, and a subclass or an instance has no ``__wrapped__`` pointing at it."""
+    import inspect
+
+    for name in _EXPORTED_CLASSES:
+        cls = getattr(cft, name)
+        source = inspect.getsource(cls)
+        header = next(line for line in source.splitlines() if not line.startswith("@"))
+        assert header.startswith(f"class {name}"), (name, header)
+        assert cls.__module__ == "cftokens"
+        assert inspect.signature(cls) == inspect.signature(cls, follow_wrapped=False), name
+        assert Path(inspect.getsourcefile(inspect.unwrap(cls)) or "").name != "__init__.py"
+    assert inspect.getdoc(cft.Token) == inspect.getdoc(inspect.unwrap(cft.Token))
+
+    class Mine(cft.NotFound):
+        pass
+
+    assert not hasattr(Mine, "__wrapped__") and inspect.getsource(Mine).startswith("    class Mine")
+    assert not hasattr(cft.NotFound("gone"), "__wrapped__")
+    spec = cft.templates["Edit zone DNS"].build(zones=["0" * 32], name="ci-dns")
+    assert not hasattr(spec, "__wrapped__")
+
+
+def test_ipython_double_question_mark_shows_the_source() -> None:
+    """``cft.Token??`` in IPython shows the class's source and the file that defines it."""
+    pytest.importorskip("IPython")
+    out = _run(
+        """
+        import json
+        from IPython.core.interactiveshell import InteractiveShell
+        shell = InteractiveShell.instance(colors="nocolor")
+        shell.run_cell("import cftokens as cft")
+        found = {}
+        for name in ("Token", "Client", "NotFound"):
+            info = shell.object_inspect_mime(f"cft.{name}", detail_level=1)["text/plain"]
+            found[name] = info
+        print(json.dumps(found))
+        """
+    )
+    for name, info in out.items():
+        assert f"class {name}" in info, info  # type: ignore[operator]
+        assert "Source:" in info and "__init__.py" not in info, info  # type: ignore[operator]

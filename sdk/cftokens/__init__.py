@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._deprecated import warn_renamed as _warn_renamed
 from ._exports import LAZY as _LAZY
+from ._exports import export_class as _export_class
 from .errors import RENAMED as _RENAMED
 from .errors import (
     AmbiguousPermissionGroup,
@@ -214,5 +215,5 @@ __all__ = [
 # The errors are imported above, so they are the only classes here yet (the others: export()).
 for _name in __all__:
     if isinstance(globals().get(_name), type):
-        globals()[_name].__module__ = __name__
+        _export_class(globals()[_name])
 del _name
