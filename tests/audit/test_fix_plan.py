@@ -62,6 +62,12 @@ def _id(audit: Audit, name: str) -> str:
     return str(t.loc[t["name"] == name, "token_id"].item())
 
 
+def _owning_account(audit: Audit, tid: str) -> str | None:
+    """The account that owns the token (None for a user-owned one), from the tokens frame."""
+    row = audit.tokens.set_index("token_id").loc[tid]
+    return str(row["owner_id"]) if row["kind"] == "account" else None
+
+
 def _used(audit: Audit, tid: str) -> Any:
     """The token's successful requests in the audit's usage window."""
     usage = audit.usage
@@ -102,16 +108,17 @@ def test_big_tokens_get_one_fix_each_step_once_by_name(with_usage: Audit, name: 
 
 
 @pytest.mark.parametrize("name", BIG)
-def test_fix_from_usage_keeps_exactly_what_rightsize_keeps(with_usage: Audit, name: str) -> None:
+def test_fix_from_usage_keeps_exactly_what_rightsize_keeps(
+    sandbox: cft.Sandbox, with_usage: Audit, name: str
+) -> None:
     """Built from the same evidence as rightsize: the body's effective grants are the
-    right-sized token's."""
+    right-sized token's (the audited token as the audited sandbox holds it)."""
     tid = _id(with_usage, name)
-    record = with_usage._inv.records[with_usage._token(tid)]
     resized = cft.rightsize(
-        cft.Token.from_api(record.payload),
+        sandbox.token(tid),
         _used(with_usage, tid),
         directory=with_usage.directory,
-        account_id=record.owner_id if record.kind == "account" else None,
+        account_id=_owning_account(with_usage, tid),
     )
     fix = with_usage.fix(tid)
     got = {(g.group_id, g.resource) for g in effective_grants(cft.TokenSpec.from_api(fix.put_body))}
@@ -129,11 +136,10 @@ def test_applied_fix_keeps_what_the_token_used_working(
     tid = _id(with_usage, name)
     assert sandbox.token(tid).name == name
     fix = with_usage.fix(tid)
-    record = with_usage._inv.records[with_usage._token(tid)]
+    account = _owning_account(with_usage, tid)
     now = sandbox.clock.now()
     bootstrap = sandbox.client()
-    if record.kind == "account":
-        account = str(record.owner_id)
+    if account is not None:
         glass = bootstrap.tokens.create(
             cft.TokenSpec(
                 name="break-glass",

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import cftokens as cft
+from cftokens.client import RateLimit
 from cftokens.sandbox import Sandbox
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -51,13 +52,15 @@ def test_a_bad_client_ip_is_refused_up_front(sb: Sandbox) -> None:
 
 def test_clients_of_a_sandbox_without_rate_limit_do_not_throttle() -> None:
     """Without a sandbox rate limit, sb.client() has no client-side limit either (no stall
-    after 1,200 requests); with one, the client keeps its default limiter."""
+    after 1,200 requests); with one, the client keeps its default limit. A limit passed wins."""
     with Sandbox(rate_limit=None) as open_sb:
-        assert open_sb.client()._limiter.limit is None
-        assert open_sb.async_client()._limiter.limit is None
-        assert open_sb.client(rate_limit=(10, 1.0))._limiter.limit is not None
+        assert open_sb.client().rate_limit is None
+        assert open_sb.async_client().rate_limit is None
+        assert open_sb.client(rate_limit=(10, 1.0)).rate_limit == RateLimit(requests=10, per=1.0)
     with Sandbox() as limited:
-        assert limited.client()._limiter.limit is not None
+        assert limited.client().rate_limit == RateLimit() == cft.Client().rate_limit
+        assert limited.async_client().rate_limit == RateLimit()
+        assert limited.client(rate_limit=None).rate_limit is None
 
 
 def test_async_client(sb: Sandbox) -> None:

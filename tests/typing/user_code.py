@@ -60,6 +60,7 @@ def rotate_ci_token(account_id: str, zone_id: str) -> cft.Secret:
 def inventory(token: cft.Secret) -> dict[str, list[str]]:
     """Names of every user token and every zone, and the DNS records of one zone."""
     client = cft.Client(token=token, rate_limit=RateLimit(requests=600, per=300), timeout=10)
+    assert_type(client.rate_limit, RateLimit | None)
     pager = client.tokens.list(per_page=50, include_expired=True)
     assert_type(pager, Pager[cft.Token])
     names = [t.name for t in pager]

@@ -268,6 +268,12 @@ class ClientBase:
         return self._core.account_id
 
     @property
+    def rate_limit(self) -> RateLimit | None:
+        """The client-side rate limit (``rate_limit=`` as a :class:`~cftokens.client.RateLimit`),
+        or None when the client does not throttle itself."""
+        return self._limiter.limit
+
+    @property
     def closed(self) -> bool:
         """True once the client is closed."""
         return self._closed
