@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, runtime_che
 
 from .._deprecated import warn_renamed
 from .._text import printable
+from .._usage import UsageRow
 from ..client import AsyncClient, Client, Pager
 from ..errors import CloudflareError, InvalidInput
 from ..model.directory import Account, Zone
@@ -189,6 +190,229 @@ def _now_or_later(awaitable: Awaitable[T]) -> Awaitable[T]:
     return awaitable
 
 
+class _Calls:
+    """How the collection calls the client: awaiting an :class:`~cftokens.AsyncClient`; a sync
+    :class:`~cftokens.Client` in a pool of worker threads, or in turn in this thread where
+    threads cannot start (then nothing suspends, so no event loop is needed either)."""
+
+    def __init__(self, client: Client | AsyncClient) -> None:
+        self.is_async = _is_async(client)
+        inline = not self.is_async and not threads_available()
+        self.pool = ThreadPoolExecutor(max_workers=8) if not self.is_async and not inline else None
+        self.spawn: Callable[[Awaitable[Any]], Awaitable[Any]] = (
+            _now_or_later if inline else asyncio.ensure_future
+        )
+        self.gather: Callable[..., Awaitable[list[Any]]] = _in_turn if inline else asyncio.gather
+
+    async def call(self, fn: Callable[[], Any]) -> Any:
+        """One call (a listing is collected whole)."""
+        if self.is_async:
+            result = fn()
+            if hasattr(result, "collect"):
+                return await result.collect()
+            return await result
+
+        def run() -> Any:
+            value = fn()
+            return list(value) if isinstance(value, Pager) else value
+
+        if self.pool is None:
+            return run()
+        return await asyncio.get_running_loop().run_in_executor(self.pool, run)
+
+    async def token_listing(self, fn: Callable[[], Any]) -> list[Any]:
+        """A token listing: the tokens the client read, plus the payload of each it could
+        not read (the audit reads those on its own, so one odd token hides nothing)."""
+        pager = fn()
+        if self.is_async:
+            items = await pager.collect()
+        elif self.pool is None:
+            items = list(pager)
+        else:
+            items = await asyncio.get_running_loop().run_in_executor(self.pool, lambda: list(pager))
+        return [*items, *(u.payload for u in pager.unreadable)]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False)
+
+
+class _Collection:
+    """The steps of :func:`collect_records`, in order: the directory (user, accounts, zones),
+    the accounts named but not listed, the user's tokens, each account's tokens, the usage.
+    Each call the credential may not make becomes a gap (:func:`_gap`)."""
+
+    def __init__(
+        self, client: Client | AsyncClient, accounts: Iterable[str] | None, progress: bool
+    ) -> None:
+        self.client: Any = client  # either client: the same calls, awaited or not (_Calls)
+        self.calls = _Calls(client)
+        self.gaps: list[dict[str, Any]] = []
+        self.wanted = list(dict.fromkeys(accounts)) if accounts is not None else None
+        self.bar = _Progress(progress, 4)
+        self.accounts: dict[str, Account] = {}
+        self.ids: list[str] = []
+
+    def close(self) -> None:
+        self.bar.close()
+        self.calls.close()
+
+    async def run(
+        self,
+        *,
+        include_user: bool,
+        usage: bool | UsageSource | None,
+        now: datetime | None,
+        usage_days: int,
+    ) -> CollectedRecords:
+        """Every step; the records as :meth:`Audit.from_records` takes them."""
+        client, spawn = self.client, self.calls.spawn
+        user_task = spawn(_try(self.calls.call(lambda: client.user.get())))
+        acct_task = spawn(_try(self.calls.call(lambda: client.accounts.list())))
+        zone_task = spawn(_try(self.calls.call(lambda: client.zones.list())))
+        user_tokens_task = (
+            spawn(_try(self.calls.token_listing(lambda: client.tokens.list(include_expired=True))))
+            if include_user
+            else None
+        )
+        user = await self._user(user_task)
+        await self._accounts(acct_task)
+        zones = await self._zones(zone_task)
+        await self._named_accounts()
+        user_tokens = await self._user_tokens(user_tokens_task, user)
+        self.bar.grow(len(self.ids) * (2 if usage is True else 1))
+        by_account = await self._account_tokens()
+        usage_rows: Any = None
+        if usage is True:
+            usage_rows = await self._audit_logs(
+                (now or datetime.now(UTC)) - timedelta(days=usage_days)
+            )
+        elif usage is not None and usage is not False:
+            usage_rows = usage  # a usage source given: the audit reads it
+        return {
+            "tokens": [_wire(t) for t in user_tokens],
+            "account_tokens": {
+                a: [_wire(t) for t in items] for a, items in by_account.items() if items is not None
+            },
+            "accounts": list(self.accounts.values()),
+            "zones": zones,
+            "user": user.to_api() if user is not None else None,
+            "usage": usage_rows,
+            "gaps": self.gaps,
+        }
+
+    async def _user(self, task: Awaitable[tuple[Any, Exception | None]]) -> Any:
+        user, exc = await task
+        self.bar.step("user")
+        if exc is not None:
+            _gap(self.gaps, "the user (owner of user tokens)", None, "user", exc)
+        return user
+
+    async def _accounts(self, task: Awaitable[tuple[Any, Exception | None]]) -> None:
+        """The account list; without it, the tokens of accounts not named are not seen."""
+        listed, exc = await task
+        self.bar.step("accounts")
+        if exc is not None:
+            hides = self.wanted is None
+            _gap(self.gaps, "the account list", None, "accounts", exc, hides=hides)
+            listed = []
+        self.accounts = {a.id: a for a in listed or []}
+        self.ids = self.wanted if self.wanted is not None else list(self.accounts)
+
+    async def _zones(self, task: Awaitable[tuple[Any, Exception | None]]) -> list[Zone]:
+        zones, exc = await task
+        self.bar.step("zones")
+        if exc is not None:
+            _gap(self.gaps, "the zone list", None, "zones", exc)
+            return []
+        return list(zones or [])
+
+    async def _named_accounts(self) -> None:
+        """Each account to audit that the list did not give, read by id (a gap only when it
+        was named: an account that is neither listed nor named is not audited)."""
+        for account_id in self.ids:
+            if account_id not in self.accounts:
+                getter = _getter(self.client, account_id)
+                found, exc = await _try(self.calls.call(getter))
+                if found is not None:
+                    self.accounts[account_id] = found
+                elif exc is not None and self.wanted is not None:
+                    what = f"account {account_id}"
+                    _gap(self.gaps, what, account_id, "accounts", exc, hides=False)
+
+    async def _user_tokens(
+        self, task: Awaitable[tuple[Any, Exception | None]] | None, user: Any
+    ) -> list[Any]:
+        tokens: list[Any] = []
+        if task is not None:
+            found, exc = await task
+            if exc is not None:
+                owner = user.id if user else None
+                _gap(self.gaps, "the user's own tokens", owner, "user_tokens", exc)
+            else:
+                tokens = list(found or [])
+        self.bar.step("user tokens")
+        return tokens
+
+    async def _account_tokens(self) -> dict[str, list[Any] | None]:
+        """Each account's tokens, concurrently (None: the account's listing failed)."""
+        client = self.client
+
+        async def listing(account_id: str) -> tuple[str, list[Any] | None]:
+            found, exc = await _try(
+                self.calls.token_listing(
+                    lambda: client.account(account_id).tokens.list(include_expired=True)
+                )
+            )
+            name = self.accounts[account_id].name if account_id in self.accounts else account_id
+            self.bar.step(f"tokens of {name}")
+            if exc is not None:
+                what = f"account-owned tokens of {name}"
+                _gap(self.gaps, what, account_id, "account_tokens", exc)
+                return account_id, None
+            return account_id, list(found or [])
+
+        return dict(await self.calls.gather(*(listing(a) for a in self.ids)))
+
+    async def _audit_logs(self, since: datetime) -> list[UsageRow]:
+        """Audit Logs v2 of each account since ``since``, as usage rows."""
+        client = self.client
+
+        async def logs(account_id: str) -> list[Any]:
+            found, exc = await _try(
+                self.calls.call(lambda: client.account(account_id).audit_logs.list(since=since))
+            )
+            self.bar.step(f"audit logs of {account_id}")
+            if exc is not None:
+                what = f"Audit Logs v2 of account {account_id}"
+                _gap(self.gaps, what, account_id, "audit_logs", exc)
+                return []
+            return list(found or [])
+
+        chunks = await self.calls.gather(*(logs(a) for a in self.ids))
+        return [log_row(r) for chunk in chunks for r in chunk]
+
+    def check_tokens_seen(self, records: CollectedRecords, *, include_user: bool) -> None:
+        """No token listed at all, with nothing named and no gap hiding tokens: the auditing
+        token cannot see the tokens (not even itself), which is a gap, not a clean audit."""
+        if (
+            self.wanted is None
+            and include_user
+            and not any(g.get("hides_tokens") for g in self.gaps)
+            and not records["tokens"]
+            and not any(records["account_tokens"].values())
+        ):
+            _gap(
+                self.gaps,
+                "every token",
+                None,
+                "tokens",
+                "the API listed no token at all, not even the auditing token itself: the "
+                "auditing token cannot see the tokens (use one with API Tokens Read and Account "
+                "API Tokens Read, owned by the user or account to audit)",
+            )
+
+
 async def collect_records(
     client: Client | AsyncClient,
     *,
@@ -203,156 +427,15 @@ async def collect_records(
     (an :class:`~cftokens.AsyncClient`; a sync :class:`~cftokens.Client` is driven from worker
     threads). ``usage=True`` fetches Audit Logs v2 of each account for the last ``usage_days``.
     """
-    gaps: list[dict[str, Any]] = []
-    is_async = _is_async(client)
-    # A sync client runs in a pool of worker threads, or in turn in this thread where threads
-    # cannot start (then nothing here suspends, so no event loop is needed either).
-    inline = not is_async and not threads_available()
-    pool = ThreadPoolExecutor(max_workers=8) if not is_async and not inline else None
-    spawn: Callable[[Awaitable[Any]], Awaitable[Any]] = (
-        _now_or_later if inline else asyncio.ensure_future
-    )
-    gather: Callable[..., Awaitable[list[Any]]] = _in_turn if inline else asyncio.gather
-
-    async def call(fn: Callable[[], Any]) -> Any:
-        if is_async:
-            result = fn()
-            if hasattr(result, "collect"):
-                return await result.collect()
-            return await result
-
-        def run() -> Any:
-            value = fn()
-            return list(value) if isinstance(value, Pager) else value
-
-        if pool is None:
-            return run()
-        return await asyncio.get_running_loop().run_in_executor(pool, run)
-
-    async def token_listing(fn: Callable[[], Any]) -> list[Any]:
-        """A token listing: the tokens the client read, plus the payload of each it could
-        not read (the audit reads those on its own, so one odd token hides nothing)."""
-        pager = fn()
-        if is_async:
-            items = await pager.collect()
-        elif pool is None:
-            items = list(pager)
-        else:
-            items = await asyncio.get_running_loop().run_in_executor(pool, lambda: list(pager))
-        return [*items, *(u.payload for u in pager.unreadable)]
-
-    wanted = list(dict.fromkeys(accounts)) if accounts is not None else None
-    bar = _Progress(progress, 4)
+    collection = _Collection(client, accounts, progress)
     try:
-        user_task = spawn(_try(call(lambda: client.user.get())))
-        acct_task = spawn(_try(call(lambda: client.accounts.list())))
-        zone_task = spawn(_try(call(lambda: client.zones.list())))
-        user_tokens_task = (
-            spawn(_try(token_listing(lambda: client.tokens.list(include_expired=True))))
-            if include_user
-            else None
+        records = await collection.run(
+            include_user=include_user, usage=usage, now=now, usage_days=usage_days
         )
-        user, user_exc = await user_task
-        bar.step("user")
-        listed, acct_exc = await acct_task
-        bar.step("accounts")
-        zones, zone_exc = await zone_task
-        bar.step("zones")
-        if user_exc is not None:
-            _gap(gaps, "the user (owner of user tokens)", None, "user", user_exc)
-        if acct_exc is not None:
-            # without the list, the tokens of accounts not named are not seen
-            _gap(gaps, "the account list", None, "accounts", acct_exc, hides=wanted is None)
-            listed = []
-        if zone_exc is not None:
-            _gap(gaps, "the zone list", None, "zones", zone_exc)
-            zones = []
-        account_models = {a.id: a for a in listed or []}
-        ids = wanted if wanted is not None else list(account_models)
-        for account_id in ids:
-            if account_id not in account_models:
-                found, exc = await _try(call(_getter(client, account_id)))
-                if found is not None:
-                    account_models[account_id] = found
-                elif exc is not None and wanted is not None:
-                    _gap(gaps, f"account {account_id}", account_id, "accounts", exc, hides=False)
-        user_tokens: list[Any] = []
-        if user_tokens_task is not None:
-            found_tokens, exc = await user_tokens_task
-            if exc is not None:
-                _gap(gaps, "the user's own tokens", user.id if user else None, "user_tokens", exc)
-            else:
-                user_tokens = list(found_tokens or [])
-        bar.step("user tokens")
-        bar.grow(len(ids) * (2 if usage is True else 1))
-
-        async def account_tokens(account_id: str) -> tuple[str, list[Any] | None]:
-            found, exc = await _try(
-                token_listing(lambda: client.account(account_id).tokens.list(include_expired=True))
-            )
-            name = account_models[account_id].name if account_id in account_models else account_id
-            bar.step(f"tokens of {name}")
-            if exc is not None:
-                _gap(gaps, f"account-owned tokens of {name}", account_id, "account_tokens", exc)
-                return account_id, None
-            return account_id, list(found or [])
-
-        by_account = dict(await gather(*(account_tokens(a) for a in ids)))
-        usage_rows: Any = None
-        if usage is True:
-            since = (now or datetime.now(UTC)) - timedelta(days=usage_days)
-
-            async def logs(account_id: str) -> list[Any]:
-                found, exc = await _try(
-                    call(lambda: client.account(account_id).audit_logs.list(since=since))
-                )
-                bar.step(f"audit logs of {account_id}")
-                if exc is not None:
-                    _gap(
-                        gaps,
-                        f"Audit Logs v2 of account {account_id}",
-                        account_id,
-                        "audit_logs",
-                        exc,
-                    )
-                    return []
-                return list(found or [])
-
-            chunks = await gather(*(logs(a) for a in ids))
-            usage_rows = [log_row(r) for chunk in chunks for r in chunk]
-        elif usage is not None and usage is not False:
-            usage_rows = usage
     finally:
-        bar.close()
-        if pool is not None:
-            pool.shutdown(wait=False)
-    if (
-        wanted is None
-        and include_user
-        and not any(g.get("hides_tokens") for g in gaps)
-        and not user_tokens
-        and not any(by_account.values())
-    ):
-        _gap(
-            gaps,
-            "every token",
-            None,
-            "tokens",
-            "the API listed no token at all, not even the auditing token itself: the "
-            "auditing token cannot see the tokens (use one with API Tokens Read and Account "
-            "API Tokens Read, owned by the user or account to audit)",
-        )
-    return {
-        "tokens": [_wire(t) for t in user_tokens],
-        "account_tokens": {
-            a: [_wire(t) for t in items] for a, items in by_account.items() if items is not None
-        },
-        "accounts": list(account_models.values()),
-        "zones": list(zones or []),
-        "user": user.to_api() if user is not None else None,
-        "usage": usage_rows,
-        "gaps": gaps,
-    }
+        collection.close()
+    collection.check_tokens_seen(records, include_user=include_user)
+    return records
 
 
 def _wire(token: Any) -> Mapping[str, Any]:

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import __version__
 from .._doc import expect, optional_text, parse_text
@@ -157,9 +157,52 @@ def to_json(audit: Audit, path: str | Path | None, *, indent: int | None = 2) ->
 def read_json(
     cls: type[Audit], source: str | Path | Mapping[str, Any], overrides: dict[str, Any]
 ) -> Audit:
-    """Re-run an exported audit (see :meth:`Audit.from_json`)."""
+    """Re-run an exported audit (see :meth:`Audit.from_json`): ``overrides`` (``now``,
+    ``profile``, ``suppressions``, ``usage``) win over the report's own."""
+    data = _report_data(source)
+    inventory = expect(data.get("inventory") or {}, Mapping, "inventory", "an object")
+    records = _token_records(inventory)
+    accounts = _directory_entries(inventory, "accounts", Account)
+    zones = _directory_entries(inventory, "zones", Zone)
+    user = inventory.get("user")
+    if user is not None:
+        expect(user, Mapping, "inventory.user", "an object")
+    now = _report_now(overrides.pop("now", None) or data.get("now"))
+    profile = overrides.pop("profile", None) or Profile.from_dict(data.get("profile") or {})
+    suppressions = overrides.pop("suppressions", None)
+    if suppressions is None and data.get("suppressions"):
+        suppressions = parse_suppressions(
+            data["suppressions"], now=now or datetime.now(UTC), source="report suppressions"
+        )
+        # lapsed ones are kept: they are reported, not errors
+    usage = overrides.pop("usage", None)
+    if usage is None:
+        usage = data.get("usage")
+        if usage is not None:
+            expect(usage, list, "usage", "a list of usage rows")
+    gaps = _report_gaps(data)
+    origin = optional_text(data.get("source", "records"), "source") or "records"
+    if overrides:
+        raise InvalidInput(f"unknown argument(s) to from_json: {', '.join(overrides)}")
+    return cls(
+        records,
+        accounts=accounts,
+        zones=zones,
+        user=user,
+        usage=usage if usage else None,
+        now=now,
+        profile=profile,
+        suppressions=suppressions,
+        gaps=gaps,
+        source=f"json ({origin})",
+    )
+
+
+def _report_data(source: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
+    """The report's top-level object (from a mapping, JSON text or a file), of this version's
+    schema."""
     if isinstance(source, Mapping):
-        data: Any = source
+        data: object = source
     else:
         text = str(source)
         if isinstance(source, Path) or not text.lstrip().startswith("{"):
@@ -184,7 +227,11 @@ def read_json(
             f"audit report schema {schema} is not supported by this version (it reads {SCHEMA}); "
             "upgrade cftokens or re-export"
         )
-    inventory = expect(data.get("inventory") or {}, Mapping, "inventory", "an object")
+    return data
+
+
+def _token_records(inventory: Mapping[str, Any]) -> list[TokenRecord]:
+    """``inventory.tokens``: each a token object with its owner."""
     records = []
     tokens = expect(inventory.get("tokens") or [], list, "inventory.tokens", "a list")
     for i, entry in enumerate(tokens, start=1):
@@ -196,62 +243,45 @@ def read_json(
         owner_id = optional_text(entry.get("owner_id"), f"inventory.tokens[{i}].owner_id")
         owner_name = optional_text(entry.get("owner_name"), f"inventory.tokens[{i}].owner_name")
         records.append(TokenRecord(entry["token"], kind, owner_id, owner_name))
+    return records
 
-    directory: dict[str, list[Any]] = {}
-    for key, model in (("accounts", Account), ("zones", Zone)):
-        entries = expect(inventory.get(key) or [], list, f"inventory.{key}", "a list")
-        directory[key] = []
-        for i, entry in enumerate(entries, start=1):
-            at = f"inventory.{key}[{i}]"
-            expect(entry, Mapping, at, "an object")
-            try:
-                directory[key].append(model.from_api(entry))
-            except InvalidInput as exc:
-                raise InvalidInput(f"{at}: {exc}") from None
-    user = inventory.get("user")
-    if user is not None:
-        expect(user, Mapping, "inventory.user", "an object")
 
-    now_value = overrides.pop("now", None) or data.get("now")
-    now = (
-        now_value
-        if isinstance(now_value, datetime)
-        else parse_datetime(expect(now_value, str, "now", "an RFC 3339 timestamp"), "now")
-        if now_value
-        else None
+_M = TypeVar("_M", Account, Zone)
+
+
+def _directory_entries(inventory: Mapping[str, Any], key: str, model: type[_M]) -> list[_M]:
+    """``inventory.accounts`` or ``inventory.zones`` as models (an error names the entry)."""
+    entries = expect(inventory.get(key) or [], list, f"inventory.{key}", "a list")
+    found = []
+    for i, entry in enumerate(entries, start=1):
+        at = f"inventory.{key}[{i}]"
+        expect(entry, Mapping, at, "an object")
+        try:
+            found.append(model.from_api(entry))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{at}: {exc}") from None
+    return found
+
+
+def _report_now(value: object) -> datetime | None:
+    """The audit's clock: a datetime given, or the report's RFC 3339 ``now``."""
+    if isinstance(value, datetime):
+        return value
+    if not value:
+        return None
+    return parse_datetime(expect(value, str, "now", "an RFC 3339 timestamp"), "now")
+
+
+def _report_gaps(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """``collection_gaps``: objects whose descriptive fields are text."""
+    gaps: list[Mapping[str, Any]] = expect(
+        data.get("collection_gaps") or [], list, "collection_gaps", "a list"
     )
-    profile = overrides.pop("profile", None) or Profile.from_dict(data.get("profile") or {})
-    suppressions = overrides.pop("suppressions", None)
-    if suppressions is None and data.get("suppressions"):
-        suppressions = parse_suppressions(
-            data["suppressions"], now=now or datetime.now(UTC), source="report suppressions"
-        )
-        # lapsed ones are kept: they are reported, not errors
-    usage = overrides.pop("usage", None)
-    if usage is None:
-        usage = data.get("usage")
-        if usage is not None:
-            expect(usage, list, "usage", "a list of usage rows")
-    gaps = expect(data.get("collection_gaps") or [], list, "collection_gaps", "a list")
     for i, gap in enumerate(gaps, start=1):
         expect(gap, Mapping, f"collection_gaps[{i}]", "an object")
         for key in ("kind", "subject", "what", "reason"):
             optional_text(gap.get(key), f"collection_gaps[{i}].{key}")
-    source = optional_text(data.get("source", "records"), "source") or "records"
-    if overrides:
-        raise InvalidInput(f"unknown argument(s) to from_json: {', '.join(overrides)}")
-    return cls(
-        records,
-        accounts=directory["accounts"],
-        zones=directory["zones"],
-        user=user,
-        usage=usage if usage else None,
-        now=now,
-        profile=profile,
-        suppressions=suppressions,
-        gaps=gaps,
-        source=f"json ({source})",
-    )
+    return gaps
 
 
 # -----------------------------------------------------------------------------------------------
