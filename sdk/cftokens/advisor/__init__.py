@@ -14,10 +14,9 @@ The grants are an exact minimum-cost hitting set (:mod:`cftokens.advisor.solver`
 costs of :mod:`cftokens.advisor.costs`, decided with the policy engine's semantics.
 """
 
-import importlib
-import warnings
 from types import ModuleType
 
+from .._deprecated import moved_submodule
 from .._exports import export
 from ..model.terraform import to_terraform
 from .core import DEFAULT_TTL, Advice, Grant, least_privilege
@@ -54,11 +53,7 @@ def __getattr__(name: str) -> ModuleType:
     deprecated module (importing it warns). AttributeError for other names."""
     if name != "terraform":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with warnings.catch_warnings():  # its own warning would name importlib's line: hidden
-        warnings.simplefilter("ignore", DeprecationWarning)
-        module = importlib.import_module(f".{name}", __name__)
-    warnings.warn(module.MESSAGE, DeprecationWarning, stacklevel=2)
-    return module
+    return moved_submodule(__name__, name)
 
 
 export(__name__)  # the exported classes report cftokens as their module

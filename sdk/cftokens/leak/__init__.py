@@ -9,10 +9,9 @@ writes the incident report (:mod:`.incident`).
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from types import ModuleType
 
+from .._deprecated import moved_submodule
 from .._exports import export
 from ..detect import KINDS, fingerprint_of
 from .responder import Triage, triage
@@ -39,11 +38,7 @@ def __getattr__(name: str) -> ModuleType:
     deprecated module (importing it warns). AttributeError for other names."""
     if name != "detect":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with warnings.catch_warnings():  # its own warning would name importlib's line: hidden
-        warnings.simplefilter("ignore", DeprecationWarning)
-        module = importlib.import_module(f".{name}", __name__)
-    warnings.warn(module.MESSAGE, DeprecationWarning, stacklevel=2)
-    return module
+    return moved_submodule(__name__, name)
 
 
 export(__name__)  # the exported classes report cftokens as their module
