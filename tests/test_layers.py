@@ -9,6 +9,8 @@ import subprocess
 import sys
 import weakref
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import attrs
 import grimp
@@ -150,7 +152,11 @@ def test_the_detectors_are_a_leaf_and_the_old_path_warns(graph: grimp.ImportGrap
         ),
         # a scan without verification (the pre-commit hook) needs neither the audit nor the client
         ("import cftokens.leak", ("cftokens.audit", "cftokens.client", "numpy", "httpx")),
-        ("import cftokens.advisor", ("cftokens.audit", "numpy", "pandas")),
+        # the advisor writes Terraform; only reading it needs the HCL parser
+        (
+            "import cftokens.advisor",
+            ("cftokens.audit", "numpy", "pandas", "cftokens.model._hcl", "cftokens.model._hclexpr"),
+        ),
         ("import cftokens.model", ("cftokens.catalog._templates", "cftokens.policy")),
     ],
 )
@@ -179,3 +185,135 @@ def test_the_templates_module_path_of_the_last_release_still_imports() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
+
+
+def _sibling_cycle(graph: grimp.ImportGraph, package: str) -> list[str]:
+    """A cycle among the children of ``package`` (each child with its descendants), as the
+    children's names, or [] when they import one another in one direction only."""
+    prefix = package + "."
+    children = {m.split(".")[len(package.split("."))] for m in graph.find_descendants(package)}
+    edges: dict[str, set[str]] = {child: set() for child in children}
+    for module, imported in _imports_of(graph, package):
+        if module.startswith(prefix) and imported.startswith(prefix):
+            a, b = (m[len(prefix) :].split(".")[0] for m in (module, imported))
+            if a != b:
+                edges[a].add(b)
+    path: list[str] = []
+    done: set[str] = set()
+
+    def visit(node: str) -> list[str]:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return []
+        path.append(node)
+        for nxt in sorted(edges[node]):
+            if cycle := visit(nxt):
+                return cycle
+        path.pop()
+        done.add(node)
+        return []
+
+    for child in sorted(children):
+        if cycle := visit(child):
+            return cycle
+    return []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path: Path) -> None:
+    """The guard below can fail: two sibling modules importing each other are a cycle."""
+    package = tmp_path / "cyclic_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from . import b\n")
+    (package / "b.py").write_text("from . import c\n")
+    (package / "c.py").write_text("from .a import x\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        cyclic = grimp.build_graph("cyclic_pkg", cache_dir=None)
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert _sibling_cycle(cyclic, "cyclic_pkg") == ["a", "b", "c", "a"]
+
+
+def test_the_audits_modules_import_one_another_in_one_direction() -> None:
+    """Before: the audit package was left out of the acyclic contract (terraform <-> hcl,
+    report_html <-> core). Imports under TYPE_CHECKING (annotations naming the Audit facade)
+    are left out, as import-linter leaves them out."""
+    runtime = grimp.build_graph("cftokens", cache_dir=None, exclude_type_checking_imports=True)
+    for package in ("cftokens.audit", "cftokens.model", "cftokens.advisor"):
+        assert _sibling_cycle(runtime, package) == [], package
+
+
+def test_the_terraform_reader_sits_beside_the_writer_below_the_audit(
+    graph: grimp.ImportGraph,
+) -> None:
+    """Before: the reader (audit.terraform, audit.hcl, audit._hclexpr) was the audit's, the
+    writer the model's. Now both are the model's, so the advisor and the audit share them and
+    nothing of the audit's reaches the reader, not even for annotations."""
+    from cftokens.model import terraform
+
+    reader = ("cftokens.model._terraform_read", "cftokens.model._hcl", "cftokens.model._hclexpr")
+    for module in reader:
+        imported = graph.find_modules_directly_imported_by(module)
+        assert not [i for i in imported if _inside(i, "cftokens.audit", "cftokens.advisor")]
+    # the audit reads Terraform through the model, never through its own deprecated aliases
+    for alias in ("cftokens.audit.terraform", "cftokens.audit.hcl"):
+        assert graph.find_modules_that_directly_import(alias) == set(), alias
+    assert "cftokens.model.terraform" in graph.find_modules_directly_imported_by(
+        "cftokens.audit.core"
+    )
+    assert {"read", "to_terraform", "read_configuration"} <= set(terraform.__all__)
+
+
+@pytest.mark.parametrize(
+    ("old", "names"),
+    [
+        ("cftokens.audit.terraform", ("PENDING_KEY", "UNKNOWN_KEY", "to_token")),
+        ("cftokens.audit.hcl", ("UNREAD_MODULE", "read_configuration")),
+    ],
+)
+def test_the_terraform_readers_old_paths_warn(old: str, names: tuple[str, ...]) -> None:
+    from cftokens.model import terraform
+
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=r"cftokens\.model\.terraform"):
+        module = importlib.import_module(old)
+    for name in names:
+        assert getattr(module, name) is getattr(terraform, name), name
+
+
+def test_the_old_terraform_entry_points_audit_as_before(tmp_path: Path) -> None:
+    """``read_terraform(Audit, path, kwargs)`` and ``token_records`` of the last release give
+    what ``Audit.from_terraform`` and ``declared_tokens`` give now, as the audit's records."""
+    from cftokens.audit.records import declared_records
+    from cftokens.model import terraform
+
+    plan = tmp_path / "main.tf"
+    plan.write_text(
+        'resource "cloudflare_api_token" "ci" {\n'
+        '  name = "ci"\n'
+        "  policies = [{\n"
+        '    effect = "allow"\n'
+        f'    permission_groups = [{{ id = "{DNS_READ}" }}]\n'
+        f'    resources = {{ "com.cloudflare.api.account.zone.{ZONE}" = "*" }}\n'
+        "  }]\n"
+        "}\n"
+    )
+    sys.modules.pop("cftokens.audit.terraform", None)
+    with pytest.warns(DeprecationWarning, match=r"read_terraform is Audit\.from_terraform"):
+        old = importlib.import_module("cftokens.audit.terraform")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    now = cft.Audit.from_terraform(plan, profile="ci", now=at).findings
+    before = old.read_terraform(cft.Audit, plan, {"profile": "ci", "now": at}).findings
+    assert before.equals(now) and len(now) > 0
+    resources = terraform.read_configuration(plan, now=at)
+    records, gaps = old.token_records(resources)
+    declared, declared_gaps = terraform.declared_tokens(resources)
+    assert gaps == declared_gaps == []
+    assert [vars_of(r) for r in records] == [vars_of(r) for r in declared_records(declared)]
+    assert [(r.kind, r.owner_id, r.owner_name) for r in records] == [("user", None, None)]
+
+
+def vars_of(record: object) -> tuple[object, ...]:
+    return tuple(getattr(record, slot) for slot in ("payload", "kind", "owner_id", "owner_name"))

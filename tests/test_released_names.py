@@ -114,6 +114,17 @@ RELEASED: dict[str, tuple[str, ...]] = {
         "load_suppressions",
         "risk_score",
     ),
+    "cftokens.audit.terraform": (
+        "PENDING_KEY",
+        "UNKNOWN_KEY",
+        "read_terraform",
+        "to_token",
+        "token_records",
+    ),
+    "cftokens.audit.hcl": (
+        "UNREAD_MODULE",
+        "read_configuration",
+    ),
     "cftokens.audit.rules": (
         "Hits",
         "RULES",
@@ -344,7 +355,12 @@ RELEASED: dict[str, tuple[str, ...]] = {
 
 #: Submodules the package imported itself, so ``package.submodule`` worked after
 #: ``import package``; they are deprecated aliases now.
-SUBMODULES = [("cftokens.advisor", "terraform"), ("cftokens.leak", "detect")]
+SUBMODULES = [
+    ("cftokens.advisor", "terraform"),
+    ("cftokens.leak", "detect"),
+    ("cftokens.audit", "terraform"),
+    ("cftokens.audit", "hcl"),
+]
 
 
 @pytest.mark.parametrize(("module", "names"), sorted(RELEASED.items()))

@@ -27,7 +27,7 @@ import types
 from collections.abc import Callable
 from typing import Unpack
 
-from .._deprecated import warn_renamed
+from .._deprecated import moved_submodule, warn_renamed
 from .._exports import export
 from ..client import AsyncClient, Client
 from .collect import (
@@ -65,8 +65,13 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Callable[..., object]:
-    return renamed(__name__, name)  # audit, audit_async: deprecated (DeprecationWarning)
+def __getattr__(name: str) -> Callable[..., object] | types.ModuleType:
+    """The deprecated names: ``audit``/``audit_async`` (the functions' old names) and the
+    submodules ``terraform`` and ``hcl``, which this package loaded itself in the last release
+    (the reader moved to :mod:`cftokens.model.terraform`). A DeprecationWarning each."""
+    if name in ("terraform", "hcl"):
+        return moved_submodule(__name__, name)
+    return renamed(__name__, name)
 
 
 class _CallableModule(types.ModuleType):

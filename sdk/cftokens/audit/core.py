@@ -21,6 +21,8 @@ import numpy as np
 from ..errors import InvalidInput
 from ..model.directory import Account, Directory, Zone
 from ..model.secret import Secret
+from ..model.terraform import PENDING_KEY
+from ..model.terraform import read as read_terraform
 from . import queries
 from ._compat import gc_paused
 from ._context import Ctx, DirectoryIndex
@@ -30,7 +32,7 @@ from .frames import findings_frame, gaps_frame, grants_frame, risk_score, tokens
 from .options import AuditSummary, JsonOptions, TerraformOptions
 from .profiles import Profile
 from .queries import Finding
-from .records import token_records
+from .records import declared_records, token_records
 from .remediation import Remediation
 from .report import read_json, to_folder, to_json, to_sarif
 from .report_html import summary_html, to_html
@@ -38,7 +40,6 @@ from .rules import run_rules
 from .secrets import scan
 from .severity import SEVERITY_ORDER, Severity
 from .suppressions import Suppression, load_suppressions, suppression_list
-from .terraform import PENDING_KEY, read_terraform
 from .usage import UsageIndex, normalise_usage
 
 if TYPE_CHECKING:
@@ -189,10 +190,23 @@ class Audit:
         ``pip install 'cftokens[terraform]'``), in ``terraform show -json`` output (plan or
         state) or a ``terraform.tfstate`` file. ``var_files=[...]`` adds ``.tfvars`` files to
         a configuration's own ``terraform.tfvars``/``*.auto.tfvars``. Values known only after
-        apply are judged at their worst (see :mod:`cftokens.audit.terraform`). Other keyword
+        apply are judged at their worst (see :mod:`cftokens.model.terraform`). Other keyword
         arguments go to :meth:`from_records` (e.g. ``profile="ci"``, ``accounts=``,
         ``zones=``, ``now=``)."""
-        return read_terraform(cls, path, dict(kwargs))
+        options: dict[str, Any] = dict(kwargs)
+        paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
+        declared, gaps = read_terraform(
+            paths, now=options.get("now"), var_files=options.pop("var_files", None)
+        )
+        records = declared_records(declared)
+        accounts = [
+            a if isinstance(a, Account) else Account.from_api(a)
+            for a in options.pop("accounts", ())
+        ]
+        zones = [z if isinstance(z, Zone) else Zone.from_api(z) for z in options.pop("zones", ())]
+        gaps = [*options.pop("gaps", ()), *gaps]
+        source = "terraform:" + ", ".join(str(p) for p in paths)
+        return cls(records, accounts=accounts, zones=zones, gaps=gaps, source=source, **options)
 
     def rerun(
         self,

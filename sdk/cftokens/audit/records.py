@@ -1,7 +1,8 @@
 """Records shared by the audit's modules: the inventory's rows as the API gave them
-(:func:`token_records`), a token as the policy engine reads its grants
-(:func:`timeless_token`), and Audit Logs v2 records as usage rows (:func:`audit_log_rows`,
-:func:`log_row`; the row schema is :class:`cftokens._usage.UsageRow`)."""
+(:func:`token_records`) or as Terraform declares them (:func:`declared_records`), a token as
+the policy engine reads its grants (:func:`timeless_token`), and Audit Logs v2 records as usage
+rows (:func:`audit_log_rows`, :func:`log_row`; the row schema is
+:class:`cftokens._usage.UsageRow`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from typing import Any
 from .._doc import expect
 from .._usage import UsageRow
 from ..model.directory import Account
+from ..model.terraform import DeclaredToken
 from ..model.token import Token
 from ._inventory import TokenRecord
 
-__all__ = ["audit_log_rows", "log_row", "timeless_token", "token_records"]
+__all__ = ["audit_log_rows", "declared_records", "log_row", "timeless_token", "token_records"]
 
 
 def token_records(
@@ -33,6 +35,11 @@ def token_records(
             TokenRecord(t, "account", account_id, names.get(account_id, account_id)) for t in items
         )
     return records
+
+
+def declared_records(declared: Iterable[DeclaredToken]) -> list[TokenRecord]:
+    """One record per token a Terraform input declares (an account token's owner by id only)."""
+    return [TokenRecord(d.payload, d.kind, d.owner_id, None) for d in declared]
 
 
 def timeless_token(payload: Mapping[str, Any]) -> Token:

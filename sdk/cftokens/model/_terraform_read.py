@@ -55,9 +55,11 @@ from .resources import (
 __all__ = [
     "PENDING_KEY",
     "UNKNOWN_KEY",
+    "UNREAD_MODULE",
     "DeclaredToken",
     "declared_tokens",
     "read",
+    "read_configuration",
     "to_token",
 ]
 
