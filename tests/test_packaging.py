@@ -74,6 +74,8 @@ def test_pytest_keeps_each_notebook_on_one_worker() -> None:
 
 
 # -- a fresh environment with the base dependencies only -----------------------------------------
+# Fresh interpreters (slow); the in-process tests below check the same errors with the extras'
+# modules hidden from this process.
 
 _BLOCKER = textwrap.dedent(
     """
@@ -131,6 +133,7 @@ def _run_base_only(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.mark.slow
 def test_the_simulated_base_environment_lacks_the_extras(tmp_path: Path) -> None:
     """The simulation is real: ipywidgets, anywidget, uvicorn and starlette cannot be imported."""
     blocked = _blocked_modules(PROJECT["dependencies"])
@@ -140,6 +143,7 @@ def test_the_simulated_base_environment_lacks_the_extras(tmp_path: Path) -> None
     assert "ModuleNotFoundError" in run.stderr
 
 
+@pytest.mark.slow
 def test_readme_main_job_runs_with_the_base_alone(tmp_path: Path) -> None:
     """`cftokens audit --sandbox --allow-gaps --output audit-report.html` (the README's main job)
     works with only the base installed; the demo's planted gap is named, not hidden."""
@@ -159,6 +163,7 @@ def test_readme_main_job_runs_with_the_base_alone(tmp_path: Path) -> None:
     assert "<html" in html.lower() and len(html) > 10_000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("code", "extra", "module"),
     [
@@ -194,6 +199,7 @@ def test_a_missing_extra_names_the_extra_to_install(
     assert f"pip install 'cftokens[{extra}]'" in found["message"]
 
 
+@pytest.mark.slow
 def test_sandbox_serve_without_the_server_extra_stops_before_printing_or_writing(
     tmp_path: Path,
 ) -> None:
@@ -277,24 +283,23 @@ def test_wheel_metadata_declares_license_and_extras(dists: dict[str, Path]) -> N
     assert not [n for n in names if n.startswith(("tests/", "notebooks/"))]
 
 
-def test_the_version_is_written_once_and_everything_agrees() -> None:
+def test_the_version_is_written_once_and_everything_agrees(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """pyproject takes the version from ``cftokens.__version__`` (hatchling, at build time);
     ``cftokens --version`` and the installed metadata say the same."""
     import cftokens
+    from cftokens.cli import main
 
     assert "version" not in PROJECT and PROJECT["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["hatch"]["version"]["path"] == "sdk/cftokens/__init__.py"
     source = (ROOT / "sdk/cftokens/__init__.py").read_text()
     assert re.findall(r'^__version__ = "([^"]+)"$', source, re.M) == [cftokens.__version__]
     assert md.version("cftokens") == cftokens.__version__
-    run = subprocess.run(
-        [sys.executable, "-m", "cftokens", "--version"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert run.stdout.strip() == f"cftokens {cftokens.__version__}"
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"cftokens {cftokens.__version__}"
 
 
 @pytest.mark.slow
@@ -309,6 +314,7 @@ def test_the_built_distributions_carry_the_package_version(dists: dict[str, Path
     assert f"\nVersion: {cftokens.__version__}\n" in meta
 
 
+@pytest.mark.slow
 def test_the_asgi_app_needs_no_extra(tmp_path: Path) -> None:
     """The sandbox's ASGI app is plain ASGI: it is built with only the base installed (serving
     it needs uvicorn, the [server] extra)."""
@@ -317,3 +323,62 @@ def test_the_asgi_app_needs_no_extra(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "SandboxApp"
+
+
+# -- the same errors in this process, the extras' modules hidden ---------------------------------
+
+
+def _hide(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
+    """Make ``import MODULE`` fail in this process (as if not installed) and forget what
+    cftokens loaded from it, so the next use imports again; all undone after the test."""
+    import cftokens
+
+    for name in modules:
+        monkeypatch.setitem(sys.modules, name, None)  # `import name` raises ImportError
+    monkeypatch.delitem(sys.modules, "cftokens.widgets", raising=False)
+    for attribute in ("widgets", "TokenBuilder", "AuditExplorer"):
+        if attribute in vars(cftokens):  # (getattr would import them)
+            monkeypatch.delattr(cftokens, attribute)
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "import cftokens as cft; cft.TokenBuilder",
+        "import cftokens as cft; cft.AuditExplorer",
+        "import cftokens.widgets",
+    ],
+)
+@pytest.mark.parametrize("missing", ["ipywidgets", "anywidget"])
+def test_the_widgets_without_the_notebook_extra_name_it(
+    use: str, missing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The widgets without ipywidgets or anywidget raise MissingExtra naming [notebook]."""
+    import cftokens
+
+    _hide(monkeypatch, missing)
+    with pytest.raises(cftokens.MissingExtra) as raised:
+        exec(use, {})
+    assert raised.value.extra == "notebook" and raised.value.module == missing
+    assert "pip install 'cftokens[notebook]'" in str(raised.value)
+
+
+def test_serving_without_the_server_extra_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without uvicorn: ``make_server`` raises MissingExtra naming [server]; ``cftokens sandbox
+    serve`` exits 2 with that message before printing a URL or writing its token file."""
+    import cftokens as cft
+    from cftokens.cli import main
+    from cftokens.sandbox.server import make_server
+
+    _hide(monkeypatch, "uvicorn")
+    with pytest.raises(cft.MissingExtra) as raised:
+        make_server(cft.Sandbox())
+    assert raised.value.extra == "server" and raised.value.module == "uvicorn"
+    assert "pip install 'cftokens[server]'" in str(raised.value)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sandbox", "serve", "--port", "8799", "--token-file", "t.txt"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "pip install 'cftokens[server]'" in err and "Traceback" not in err
+    assert not (tmp_path / "t.txt").exists()

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _run(code: str) -> dict[str, object]:
     """Run ``code`` in a fresh interpreter (import order matters) and return what it printed as
-    JSON; DeprecationWarnings are errors there unless the code catches them."""
+    JSON; DeprecationWarnings are errors there unless the code catches them. The tests using it
+    are ``slow`` (an interpreter each); in-process tests check the same in this process's
+    import order."""
     done = subprocess.run(
         [sys.executable, "-W", "error::DeprecationWarning", "-c", textwrap.dedent(code)],
         capture_output=True,
@@ -58,6 +60,7 @@ _PROBE = """
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "first",
     [
@@ -158,6 +161,7 @@ def test_exported_classes_report_cftokens_as_their_module() -> None:
     assert {n: m for n, m in wrong.items() if m != "cftokens"} == {}
 
 
+@pytest.mark.slow
 def test_exported_classes_report_cftokens_whatever_imported_them() -> None:
     """Importing a defining module directly (not through ``cftokens.X``) gives the same
     ``__module__``: it is set when that module loads, not when the top level is asked."""

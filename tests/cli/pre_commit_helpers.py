@@ -1,12 +1,16 @@
-"""Running this repository's pre-commit hooks with `pre-commit try-repo`, offline."""
+"""Running this repository's pre-commit hooks: their command in-process (``hook_argv``), or
+through `pre-commit try-repo`, offline (slow: pre-commit and git processes)."""
 
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 import subprocess
 import sys
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,3 +44,12 @@ def try_repo(hook: str, repo: Path, env: dict[str, str]) -> subprocess.Completed
     """`pre-commit try-repo <this repository> HOOK --all-files` in ``repo``."""
     command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--all-files"]
     return subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+
+
+def hook_argv(hook: str, files: list[str]) -> list[str]:
+    """The arguments the hook ``hook`` of .pre-commit-hooks.yaml gives ``cftokens`` for
+    ``files`` (its entry after the command, its args, then the files, as pre-commit does)."""
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    command, *entry = shlex.split(hooks[hook]["entry"])
+    assert command == "cftokens"
+    return [*entry, *hooks[hook].get("args", []), *files]

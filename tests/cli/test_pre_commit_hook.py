@@ -1,4 +1,5 @@
-"""The pre-commit hook cftokens-terraform, run with `pre-commit try-repo` (offline)."""
+"""The pre-commit hook cftokens-terraform: its command in-process, and run with `pre-commit
+try-repo` (offline, slow)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pre_commit_helpers import ROOT, git, try_repo, try_repo_env
+from pre_commit_helpers import ROOT, git, hook_argv, try_repo, try_repo_env
+
+from cftokens.cli import main
 
 BAD = """
 resource "cloudflare_api_token" "dns" {
@@ -45,6 +48,24 @@ def test_the_hook_is_declared_for_tf_and_tfvars_files() -> None:
     assert "--fail-on high" in hook["entry"] and hook["args"] == ["--terraform"]
 
 
+def test_the_hooks_command_fails_a_bad_token_and_passes_a_fixed_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hook's command on the changed .tf file (as pre-commit passes it) fails a DNS Write
+    token on a zone known only after apply (RK-01 high), and passes once it is fixed."""
+    pytest.importorskip("hcl2")
+    (tmp_path / "dns").mkdir()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dns" / "main.tf").write_text(BAD)
+    assert main(hook_argv("cftokens-terraform", ["dns/main.tf"])) == 1
+    out, err = capsys.readouterr()
+    assert "site-dns" in out and "CFT-RK-01" in out
+    assert "failing: open findings at high" in err
+    (tmp_path / "dns" / "main.tf").write_text(GOOD)
+    assert main(hook_argv("cftokens-terraform", ["dns/main.tf"])) == 0, capsys.readouterr()
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is needed by pre-commit")
 @pytest.mark.skipif(
     not (ROOT / ".git").exists(), reason="try-repo needs the project's git checkout"
