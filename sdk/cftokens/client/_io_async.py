@@ -63,13 +63,27 @@ def new_http(
     transport: httpx.AsyncBaseTransport | None, timeout: float | httpx.Timeout | None
 ) -> httpx.AsyncClient:
     """The ``httpx.AsyncClient`` of an :class:`~cftokens.AsyncClient` (httpx imported here,
-    with the first request); its pool holds as many connections as a bound may use."""
+    with the first request); its pool holds as many connections as a bound may use.
+
+    Without a transport of the caller's, requests go through cftokens' own HTTP/1.1
+    transport (``_http11``: a fraction of httpcore's CPU per request), unless the environment
+    names a proxy: httpx's transport honours it."""
     import httpx
 
+    # lazy on purpose: it imports httpx and h11, which `import cftokens` must not load
+    from ._http11 import AsyncHTTP11Transport, env_proxies
+
+    # one TLS context per process, not one per client (a transport brings its own)
+    verify = tls_context() if transport is None else True
+    if transport is None and not env_proxies():
+        transport = AsyncHTTP11Transport(
+            ssl_context=tls_context(),
+            max_connections=CEILING,
+            max_keepalive_connections=CEILING,
+        )
     return httpx.AsyncClient(
         transport=transport,
-        # one TLS context per process, not one per client (a transport brings its own)
-        verify=tls_context() if transport is None else True,
+        verify=verify,
         timeout=http_timeout(timeout),
         limits=httpx.Limits(max_connections=CEILING, max_keepalive_connections=CEILING),
     )
