@@ -1,0 +1,95 @@
+"""The findings frame of a generated inventory, pinned: every column of every finding (ids,
+severities, texts, resources, suppression marks) and each finding's fix, as the per-finding
+implementation produced them before the rules and the frame became columnar.
+
+The fixture (``data/findings_synth.json.gz``) was written by ``_snapshot`` below from the
+per-finding code; regenerate it only for an intended change of the audit's output
+(``python tests/audit/test_findings_differential.py``), and say so in the commit.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cftokens.audit import Audit
+from cftokens.audit.synth import synthetic_inventory
+
+FIXTURE = Path(__file__).parent / "data" / "findings_synth.json.gz"
+N_TOKENS = 1500
+
+
+def _audit(profile: str) -> Audit:
+    inventory = synthetic_inventory(N_TOKENS, n_zones=300, seed=11)
+    now = inventory["now"]
+    suppressions = [
+        # active: marks every RK-04 finding on tokens whose name matches
+        {
+            "rule": "CFT-RK-04",
+            "match": {"token_name": ["token-a*", "token-?0*"]},
+            "reason": "reviewed",
+            "owner": "sec",
+            "expires": (now + timedelta(days=30)).isoformat(),
+        },
+        # active: one owner's LC findings
+        {
+            "rule": "CFT-LC-*",
+            "match": {"owner": [inventory["user"]["id"]]},
+            "reason": "user tokens rotate by hand",
+            "owner": "ops",
+            "expires": (now + timedelta(days=10)).isoformat(),
+        },
+        # lapsed: an info finding of its own
+        {
+            "rule": "CFT-NW-01",
+            "reason": "old exception",
+            "owner": "ops",
+            "expires": (now - timedelta(days=3)).isoformat(),
+        },
+    ]
+    return Audit.from_records(**inventory, profile=profile, suppressions=suppressions)
+
+
+def _snapshot(audit: Audit) -> dict[str, Any]:
+    frame = audit.findings
+    columns = {
+        name: [None if v is None or v is frame[name].dtype.na_value else str(v) for v in values]
+        for name, values in ((c, frame[c].astype(object).tolist()) for c in frame.columns)
+    }
+    return {
+        "dtypes": {c: str(t) for c, t in frame.dtypes.items()},
+        "columns": columns,
+        "fixes": [repr(f) for f in audit._fixes],
+    }
+
+
+def _current() -> dict[str, Any]:
+    return {profile: _snapshot(_audit(profile)) for profile in ("baseline", "strict")}
+
+
+@pytest.mark.parametrize("profile", ["baseline", "strict"])
+def test_findings_frame_matches_the_per_finding_reference(profile: str) -> None:
+    with gzip.open(FIXTURE, "rt", encoding="utf-8") as fh:
+        expected = json.load(fh)[profile]
+    got = _snapshot(_audit(profile))
+    assert got["dtypes"] == expected["dtypes"]
+    assert list(got["columns"]) == list(expected["columns"])
+    n = len(expected["fixes"])
+    assert n > 5000  # the inventory exercises every high-volume rule
+    for name, values in expected["columns"].items():
+        actual = got["columns"][name]
+        assert len(actual) == n, name
+        bad = [i for i in range(n) if actual[i] != values[i]]
+        assert not bad, f"{name}: {len(bad)} rows differ, first {bad[0]}: {actual[bad[0]]!r} != {values[bad[0]]!r}"
+    assert got["fixes"] == expected["fixes"]
+
+
+if __name__ == "__main__":
+    with gzip.open(FIXTURE, "wt", encoding="utf-8", compresslevel=9) as fh:
+        json.dump(_current(), fh, separators=(",", ":"))
+    print(FIXTURE, FIXTURE.stat().st_size)
