@@ -85,7 +85,9 @@ def test_findings_frame_matches_the_per_finding_reference(profile: str) -> None:
         actual = got["columns"][name]
         assert len(actual) == n, name
         bad = [i for i in range(n) if actual[i] != values[i]]
-        assert not bad, f"{name}: {len(bad)} rows differ, first {bad[0]}: {actual[bad[0]]!r} != {values[bad[0]]!r}"
+        assert not bad, (
+            f"{name}: {len(bad)} rows differ, first {bad[0]}: {actual[bad[0]]!r} != {values[bad[0]]!r}"
+        )
     assert got["fixes"] == expected["fixes"]
 
 

@@ -4,10 +4,12 @@ built from its inventory, the rule hits and its suppressions, and each token's
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ._compat import STR
 from ._context import Ctx
@@ -23,7 +25,7 @@ from ._inventory import (
     STATUSES,
 )
 from .rules import RULES, SUPPRESSION_RULE, Hits
-from .rules.base import hit_columns
+from .rules.base import Coded, distinct, object_table
 from .severity import severity_dtype
 from .steps import Step
 from .suppressions import Suppression
@@ -86,78 +88,127 @@ def risk_score(ctx: Ctx) -> np.ndarray[Any, np.dtype[np.float64]]:
     return np.asarray(result, dtype=np.float64)
 
 
+class _Column:
+    """An output text column built as distinct values and one code per finding."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, values: list[Any], codes: npt.NDArray[np.intp]):
+        self.values = values
+        self.codes = codes
+
+    def append(self, value: Any) -> None:
+        self.codes = np.append(self.codes, len(self.values))
+        self.values.append(value)
+
+    def strings(self, order: npt.NDArray[np.intp]) -> Any:
+        """The column in ``order`` as a ``string[python]`` array (texts built once each)."""
+        import pandas as pd
+
+        return pd.array(self.values, dtype=STR).take(self.codes[order])
+
+
+def _joined(parts: list[Coded]) -> _Column:
+    """Coded columns of consecutive batches as one column."""
+    values: list[Any] = []
+    codes: list[npt.NDArray[np.intp]] = []
+    for part in parts:
+        codes.append(part.codes + len(values))
+        values.extend(part.values)
+    return _Column(values, np.concatenate(codes) if codes else np.zeros(0, dtype=np.intp))
+
+
+def _with_none(values: list[Any], at: npt.NDArray[np.int64]) -> _Column:
+    """``values[i]`` for each i in ``at``, None where i is -1."""
+    return _Column([*values, None], np.where(at >= 0, at, len(values)).astype(np.intp))
+
+
 def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, list[Step | None]]:
     """The findings frame (worst first) and each row's fix, from the rules' hits: severity
-    modifiers applied, lapsed suppressions as info findings, active ones marking rows."""
+    modifiers applied, lapsed suppressions as info findings, active ones marking rows.
+
+    Column by column: the rules' batches are concatenated as arrays, and each text is built
+    once per distinct value (a resource label once per resource, a token's name once per
+    token) and taken for every finding that shows it."""
     import pandas as pd
 
     ctx = audit._ctx
     inv = audit._inv
-    # per finding, column by column (one rule's hits are contiguous): numpy takes from the
-    # inventory's columns, labels computed once per distinct grant row
-    lens = [len(h) for h in all_hits]
-    rule_ids: list[str] = []
-    for h, k in zip(all_hits, lens, strict=True):
-        rule_ids.extend([h.rule_id] * k)
-    hit_fam = [h.rule_id.split("-")[1] for h in all_hits]
-    fam = np.repeat(np.array(hit_fam, dtype=object), lens)
-    (
-        tok_,
-        sev_,
-        row_,
-        pol_,
-        grp_,
-        zone_,
-        account_,
-        evidence_,
-        detail_,
-        remediation_,
-        fix_,
-        named,
-    ) = hit_columns(all_hits)
-    tok = np.array(tok_, dtype=np.int64)
-    sev = np.array(sev_, dtype=np.int64)
+    rule_cats = [*RULES, SUPPRESSION_RULE.id]
+    fam_cats = ["PE", "SC", "RK", "LC", "NW", "LN", "ID", "SUP"]
+    rule_pos = {rid: i for i, rid in enumerate(rule_cats)}
+    # the batches of every rule, in order: one rule's findings are contiguous
+    batches = [(h.rule_id, b) for h in all_hits for b in h.batches()]
+    lens = np.array([len(b[0]) for _, b in batches], dtype=np.int64)
+    hit_rules = [rid for rid, _ in batches]
+    hit_fam = [rid.split("-")[1] for rid in hit_rules]
+
+    def ints(i: int) -> npt.NDArray[np.int64]:
+        if not batches:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([b[i] for _, b in batches]).astype(np.int64)
+
+    def per_finding(values: list[Any], dtype: Any) -> npt.NDArray[Any]:
+        return np.repeat(np.array(values, dtype=dtype), lens)
+
+    tok, sev, rows, pol, grp = (ints(i) for i in range(5))
+    zone, account, evidence, detail, remediation, fix_, named = (
+        _joined([b[i] for _, b in batches]) for i in range(5, 12)
+    )
+    rule_code = per_finding([rule_pos.get(rid, -1) for rid in hit_rules], np.int64)
+    fam_code = per_finding([fam_cats.index(f) if f in fam_cats else -1 for f in hit_fam], np.int64)
     # severity modifiers: RK and SC one step lower with a tight allowlist or an expiry
     # within days; never below low; PE never lowered
-    if len(tok):
-        valid = tok >= 0  # -1: a finding on a token the audit could not read
-        eased = np.zeros(len(tok), dtype=bool)
-        eased[valid] = ctx.ip_tight[tok[valid]] | ctx.expiring_soon[tok[valid]]
-        rk_sc = np.repeat(np.array([f in ("RK", "SC") for f in hit_fam], dtype=bool), lens)
-        lowered = rk_sc & eased & (sev > 1)
-        sev = np.where(lowered, sev - 1, sev)
-        # a token that is expired or disabled grants nothing until re-enabled or extended:
-        # its PE, RK and SC findings are at most medium
-        dead = np.zeros(len(tok), dtype=bool)
-        dead[valid] = ctx.dead[tok[valid]]
-        pe_rk_sc = np.repeat(np.array([f in ("PE", "RK", "SC") for f in hit_fam], dtype=bool), lens)
-        capped = dead & pe_rk_sc & (sev > _MEDIUM)
-        sev = np.where(capped, _MEDIUM, sev)
-    else:
-        lowered = np.zeros(0, dtype=bool)
-        capped = np.zeros(0, dtype=bool)
-    grp = np.array(grp_, dtype=np.int64)
-    pol = list(pol_)
-    rows = np.array(row_, dtype=np.int64)
-    fixes = list(fix_)
-
-    def take(values: list[Any], at: np.ndarray[Any, np.dtype[np.int64]]) -> list[Any]:
-        """values[i] for each i in ``at``; None where i is -1."""
-        return np.array([*values, None], dtype=object)[at].tolist()  # type: ignore[no-any-return]
-
-    token_id = take(inv.ids, tok)
-    for i in np.flatnonzero(tok < 0).tolist():
-        token_id[i] = named[i]
-    token_name = take(inv.names, tok)
-    kinds = take(inv.kinds, tok)
-    owner_id = take(inv.owner_ids, tok)
-    owner_name = take(inv.owner_names, tok)
-    group = take(inv.groups.names, grp)
-    group_id = take(inv.groups.ids, grp)
-    distinct, where = np.unique(rows, return_inverse=True)
+    valid = tok >= 0  # -1: a finding on a token the audit could not read
+    eased = np.zeros(len(tok), dtype=bool)
+    eased[valid] = ctx.ip_tight[tok[valid]] | ctx.expiring_soon[tok[valid]]
+    rk_sc = per_finding([f in ("RK", "SC") for f in hit_fam], bool)
+    lowered = rk_sc & eased & (sev > 1)
+    sev = np.where(lowered, sev - 1, sev)
+    # a token that is expired or disabled grants nothing until re-enabled or extended:
+    # its PE, RK and SC findings are at most medium
+    dead = np.zeros(len(tok), dtype=bool)
+    dead[valid] = ctx.dead[tok[valid]]
+    pe_rk_sc = per_finding([f in ("PE", "RK", "SC") for f in hit_fam], bool)
+    capped = dead & pe_rk_sc & (sev > _MEDIUM)
+    sev = np.where(capped, _MEDIUM, sev)
+    # the detail gains a note where a modifier applied (once per distinct detail and notes)
+    noted = np.flatnonzero(lowered | capped)
+    if len(noted):
+        lowered_note = (
+            " Lowered one step: the token has a tight IP allowlist or expires within "
+            f"{audit.profile.thresholds.expiring_soon_days} days."
+        )
+        capped_note = (
+            " Capped at medium: the token is expired or disabled, so it grants nothing unless "
+            "someone re-enables or extends it (delete it to be sure)."
+        )
+        low, cap, old = lowered[noted], capped[noted], detail.codes[noted]
+        first, codes = distinct(old, low, cap)
+        detail.codes[noted] = codes + len(detail.values)
+        detail.values.extend(
+            detail.values[old[i]]
+            + (lowered_note if low[i] else "")
+            + (capped_note if cap[i] else "")
+            for i in first.tolist()
+        )
+    # the token's columns, from the inventory's (a token not in it: the id the rule named)
+    n = inv.n
+    token_id = _Column([*inv.ids, *named.values], np.where(valid, tok, n + named.codes))
+    token_name = _with_none(inv.names, tok)
+    owner_id = _with_none(inv.owner_ids, tok)
+    owner_name = _with_none(inv.owner_names, tok)
+    kind_cats = ["user", "account"]
+    kind_of = {k: i for i, k in enumerate(kind_cats)}
+    kind_code = np.array([*(kind_of.get(k, -1) for k in inv.kinds), -1], dtype=np.int64)
+    kind = kind_code[np.where(valid, tok, n)]
+    group = _with_none(inv.groups.names, grp)
+    group_id = _with_none(inv.groups.ids, grp)
+    # the resource: one label per distinct resource atom among the evidence rows
+    distinct_rows, where = np.unique(rows, return_inverse=True)
     labels: list[str | None] = []
     by_atom: dict[tuple[Any, ...], str] = {}
-    for r in distinct.tolist():
+    for r in distinct_rows.tolist():
         if r < 0:
             labels.append(None)
             continue
@@ -166,107 +217,121 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
         if label is None:
             label = by_atom[atom] = ctx.resource_label(r)
         labels.append(label)
-    resource = np.array(labels, dtype=object)[where.reshape(-1)].tolist()
-    zone = list(zone_)
-    account = list(account_)
-    evidence = list(evidence_)
-    lowered_note = (
-        " Lowered one step: the token has a tight IP allowlist or expires within "
-        f"{audit.profile.thresholds.expiring_soon_days} days."
+    resource = _Column(labels, where.reshape(-1).astype(np.intp))
+    fid = _finding_ids(
+        inv,
+        hit_rules,
+        lens,
+        token_id,
+        pol,
+        group_id,
+        rows,
+        evidence,
     )
-    capped_note = (
-        " Capped at medium: the token is expired or disabled, so it grants nothing unless "
-        "someone re-enables or extends it (delete it to be sure)."
-    )
-    detail = list(detail_)
-    for i in np.flatnonzero(lowered | capped).tolist():
-        detail[i] = (
-            detail[i] + (lowered_note if lowered[i] else "") + (capped_note if capped[i] else "")
-        )
-    remediation = list(remediation_)
     titles = {rid: meta.title for rid, meta in RULES.items()}
-    keys = take(inv.g_rkey, rows)
-    blake2b = hashlib.blake2b
-    fid = [
-        blake2b(
-            f"{r}|{t}|{p}|{g}|{k if k is not None else ''}|{e if t is None else ''}".encode(),
-            digest_size=8,
-        ).hexdigest()
-        for r, t, p, g, k, e in zip(rule_ids, token_id, pol, group_id, keys, evidence, strict=True)
-    ]
+    title = _Column([titles[rid] for rid in hit_rules], np.repeat(np.arange(len(hit_rules)), lens))
+    fixes = fix_.values
+    fix_codes = fix_.codes
     # lapsed suppressions become info findings
     active: list[Suppression] = []
     for s in audit.suppressions:
-        if s.lapsed(audit.now):
-            rule_ids.append(SUPPRESSION_RULE.id)
-            sev = np.append(sev, 0)
-            fid.append(hashlib.blake2b(f"SUP|{s.to_dict()}".encode(), digest_size=8).hexdigest())
-            for column, value in (
-                (token_id, None),
-                (token_name, None),
-                (kinds, None),
-                (owner_id, None),
-                (owner_name, None),
-                (group, None),
-                (group_id, None),
-                (resource, None),
-                (zone, None),
-                (account, None),
-                (fixes, None),
-            ):
-                column.append(value)
-            pol.append(0)
-            fam = np.append(fam, "SUP")
-            evidence.append(f"{s.label()}: {s.reason}")
-            detail.append(f"The suppression expired on {s.expires:%Y-%m-%d} and no longer applies.")
-            remediation.append(
-                "Fix the findings it covered, or renew it with a new expiry and reason."
-            )
-            titles[SUPPRESSION_RULE.id] = SUPPRESSION_RULE.title
-        else:
+        if not s.lapsed(audit.now):
             active.append(s)
+            continue
+        sev = np.append(sev, 0)
+        rule_code = np.append(rule_code, rule_pos[SUPPRESSION_RULE.id])
+        fam_code = np.append(fam_code, fam_cats.index("SUP"))
+        kind = np.append(kind, -1)
+        pol = np.append(pol, 0)
+        fid.append(hashlib.blake2b(f"SUP|{s.to_dict()}".encode(), digest_size=8).hexdigest())
+        for column in (token_id, token_name, owner_id, owner_name, group, group_id, resource):
+            column.append(None)
+        for column in (zone, account):
+            column.append(None)
+        title.append(SUPPRESSION_RULE.title)
+        evidence.append(f"{s.label()}: {s.reason}")
+        detail.append(f"The suppression expired on {s.expires:%Y-%m-%d} and no longer applies.")
+        remediation.append("Fix the findings it covered, or renew it with a new expiry and reason.")
+        fix_codes = np.append(fix_codes, len(fixes))
+        fixes = [*fixes, None]
+    # worst first, in rule order within a severity
+    order = np.argsort(-sev, kind="stable").astype(np.intp)
+    total = len(order)
+    zone_names = audit._dir.zone_names
+    zone_name = _Column(
+        [zone_names.get(z) if isinstance(z, str) else None for z in zone.values], zone.codes
+    )
     frame = pd.DataFrame(
         {
-            "finding_id": pd.array(fid, dtype=STR),
-            "rule_id": pd.Categorical(rule_ids, categories=[*RULES, SUPPRESSION_RULE.id]),
-            "severity": pd.Categorical.from_codes(sev.astype(np.int64), dtype=severity_dtype())
-            if len(sev)
-            else pd.Categorical([], dtype=severity_dtype()),
-            "family": pd.Categorical(
-                list(fam), categories=["PE", "SC", "RK", "LC", "NW", "LN", "ID", "SUP"]
+            "finding_id": pd.array(object_table(fid)[order], dtype=STR),
+            "rule_id": pd.Categorical.from_codes(rule_code[order], categories=pd.Index(rule_cats)),
+            "severity": pd.Categorical.from_codes(sev[order], dtype=severity_dtype()),
+            "family": pd.Categorical.from_codes(fam_code[order], categories=pd.Index(fam_cats)),
+            "title": title.strings(order),
+            "token_id": token_id.strings(order),
+            "token_name": token_name.strings(order),
+            "kind": pd.Categorical.from_codes(kind[order], categories=pd.Index(kind_cats)),
+            "owner_id": owner_id.strings(order),
+            "owner_name": owner_name.strings(order),
+            "policy": pd.arrays.IntegerArray(pol[order], pol[order] == 0),
+            "group": group.strings(order),
+            "group_id": group_id.strings(order),
+            "resource": resource.strings(order),
+            "zone_id": zone.strings(order),
+            "account_id": account.strings(order),
+            "evidence": evidence.strings(order),
+            "detail": detail.strings(order),
+            "remediation": remediation.strings(order),
+            "suppressed": pd.arrays.BooleanArray(
+                np.zeros(total, dtype=bool), np.zeros(total, dtype=bool)
             ),
-            "title": pd.array([titles[r] for r in rule_ids], dtype=STR),
-            "token_id": pd.array(token_id, dtype=STR),
-            "token_name": pd.array(token_name, dtype=STR),
-            "kind": pd.Categorical(kinds, categories=["user", "account"]),
-            "owner_id": pd.array(owner_id, dtype=STR),
-            "owner_name": pd.array(owner_name, dtype=STR),
-            "policy": pd.array([p if p else None for p in pol], dtype="Int64"),
-            "group": pd.array(group, dtype=STR),
-            "group_id": pd.array(group_id, dtype=STR),
-            "resource": pd.array(resource, dtype=STR),
-            "zone_id": pd.array(zone, dtype=STR),
-            "account_id": pd.array(account, dtype=STR),
-            "evidence": pd.array(evidence, dtype=STR),
-            "detail": pd.array(detail, dtype=STR),
-            "remediation": pd.array(remediation, dtype=STR),
-            "suppressed": pd.array([False] * len(rule_ids), dtype="boolean"),
-            "suppression": pd.array([None] * len(rule_ids), dtype=STR),
+            "suppression": pd.array(np.full(total, None, dtype=object), dtype=STR),
+            "zone_name": zone_name.strings(order),
         }
     )
-    zone_names = audit._dir.zone_names
-    named_zone: dict[str | None, str | None] = {
-        z: zone_names.get(z) for z in set(zone) if isinstance(z, str)
-    }
-    frame["zone_name"] = pd.array([named_zone.get(z) for z in zone], dtype=STR)
     for s in active:
         mask = s.mask(frame) & ~frame["suppressed"].astype(bool)
         mask &= frame["rule_id"] != SUPPRESSION_RULE.id
         if mask.any():
             frame.loc[mask, "suppressed"] = True
             frame.loc[mask, "suppression"] = f"{s.label()}: {s.reason}"
-    order = np.lexsort((np.arange(len(frame)), -frame["severity"].cat.codes.to_numpy()))
-    return frame.iloc[order].reset_index(drop=True), [fixes[i] for i in order]
+    return frame, object_table(fixes)[fix_codes[order]].tolist()
+
+
+def _finding_ids(
+    inv: Any,
+    hit_rules: list[str],
+    lens: npt.NDArray[np.int64],
+    token_id: _Column,
+    pol: npt.NDArray[np.int64],
+    group_id: _Column,
+    rows: npt.NDArray[np.int64],
+    evidence: _Column,
+) -> list[str]:
+    """Each finding's stable id: the first 8 bytes of BLAKE2b over ``rule|token|policy|group
+    id|resource key|`` (plus the evidence when the finding names no token), as hex. The
+    parts are texts taken per finding from tables of distinct values; the hashing runs in C
+    (``map``) over the joined texts."""
+    k = len(pol)
+    if not k:
+        return []
+    parts_rule = object_table(hit_rules)[np.repeat(np.arange(len(hit_rules)), lens)]
+    tids = token_id.values
+    parts_tid = object_table([str(t) for t in tids])[token_id.codes]
+    pol_values, pol_codes = np.unique(pol, return_inverse=True)
+    parts_pol = object_table([str(p) for p in pol_values.tolist()])[pol_codes.reshape(-1)]
+    parts_gid = object_table([str(g) for g in group_id.values])[group_id.codes]
+    keys = [*(key if key is not None else "" for key in inv.g_rkey), ""]
+    parts_key = object_table(keys)[np.where(rows >= 0, rows, len(keys) - 1)]
+    parts_e = np.full(k, "", dtype=object)
+    no_token = np.flatnonzero(np.array([t is None for t in tids], dtype=bool)[token_id.codes])
+    if len(no_token):
+        parts_e[no_token] = object_table(evidence.values)[evidence.codes[no_token]]
+    blake2b = functools.partial(hashlib.blake2b, digest_size=8)
+    texts = map(
+        "|".join, zip(parts_rule, parts_tid, parts_pol, parts_gid, parts_key, parts_e, strict=True)
+    )
+    return [h.hexdigest() for h in map(blake2b, map(str.encode, texts))]
 
 
 def tokens_frame(audit: Audit) -> pd.DataFrame:

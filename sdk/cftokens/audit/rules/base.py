@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from itertools import chain
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ from .._inventory import (
     K_ALL_ZONES,
     K_ALL_ZONES_IN,
 )
-from ..severity import Severity
+from ..severity import SEVERITY_ORDER, Severity
 from ..steps import (
     GroupRef,
     NamedAccounts,
@@ -29,7 +28,7 @@ from ..steps import (
     ZonesOfAccounts,
 )
 
-__all__ = ["RULES", "RULE_FAMILIES", "Hits", "Rule", "run_rules"]
+__all__ = ["RULES", "RULE_FAMILIES", "Coded", "Hits", "Rule", "run_rules"]
 
 
 API_TOKENS_WRITE = "686d18d5ac6c441c867cbf6771e58a0a"
@@ -57,21 +56,112 @@ RULE_FAMILIES = {
 }
 
 
+class Coded:
+    """A column given once per distinct value: ``values``, and each finding's code (an index
+    into ``values``), so a text or fix shared by many findings is built and stored once."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, values: Sequence[Any], codes: npt.ArrayLike):
+        self.values: list[Any] = list(values)
+        self.codes: npt.NDArray[np.intp] = np.asarray(codes, dtype=np.intp).reshape(-1)
+        if len(self.codes) and (self.codes.min() < 0 or self.codes.max() >= len(self.values)):
+            raise ValueError("Coded: every code must index one of the values")
+
+    @classmethod
+    def per_key(cls, make: Callable[[int], Any], *keys: npt.ArrayLike) -> Coded:
+        """One value per distinct combination of ``keys`` (parallel integer arrays, one entry
+        per finding), built by ``make(i)`` from ``i``, a finding with that combination."""
+        first, codes = distinct(*keys)
+        return cls([make(i) for i in first.tolist()], codes)
+
+    @classmethod
+    def of(cls, value: Any, k: int) -> Coded:
+        """``value`` as a column of ``k`` findings: a list or tuple gives each finding its
+        own value, any other value (a text, a fix, None) is every finding's."""
+        if isinstance(value, Coded):
+            if len(value) != k:
+                raise ValueError(f"a column of {len(value)} values for {k} findings")
+            return value
+        if isinstance(value, list | tuple):
+            if len(value) != k:
+                raise ValueError(f"a column of {len(value)} values for {k} findings")
+            return cls(value, np.arange(k))
+        return cls([value], np.zeros(k, dtype=np.intp))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def decoded(self) -> list[Any]:
+        """Each finding's value."""
+        return object_table(self.values)[self.codes].tolist()  # type: ignore[no-any-return]
+
+
+def object_table(values: Sequence[Any]) -> npt.NDArray[np.object_]:
+    """``values`` as a 1-d object array (tuples stay whole)."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def distinct(*keys: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The distinct combinations of parallel integer arrays: (a position holding each
+    combination, each position's combination number)."""
+    arrays = [np.asarray(k, dtype=np.int64).reshape(-1) for k in keys]
+    n = len(arrays[0]) if arrays else 0
+    if n == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    combined = np.zeros(n, dtype=np.int64)
+    for a in arrays:
+        _, code = np.unique(a, return_inverse=True)
+        code = code.reshape(-1)
+        combined = combined * (int(code.max()) + 1) + code
+        if len(arrays) > 1:  # renumber densely so the product never overflows
+            _, combined = np.unique(combined, return_inverse=True)
+            combined = combined.reshape(-1)
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    return first.astype(np.intp), inverse.reshape(-1).astype(np.intp)
+
+
 class Hits:
-    """The findings one rule produced: one tuple per finding, read back as parallel columns
-    (``row`` is the evidence grant row, ``sev`` the severities' ranks, 0 info … 4 critical)."""
+    """The findings one rule produced, as batches of columns: integer arrays for the token,
+    severity rank (0 info … 4 critical), evidence grant row, policy and group, and
+    :class:`Coded` columns (values given once per distinct value) for the texts, ids and fixes.
+
+    :meth:`add` records one finding; :meth:`extend` records many at once from arrays."""
 
     def __init__(self, rule_id: str):
         self.rule_id = rule_id
-        # (tok, sev, row, pol, grp, zone, account, evidence, detail, remediation, fix,
-        # token_id): one append per finding, the columns built once when the frame is
+        self._batches: list[tuple[Any, ...]] = []
+        # findings from add(), one tuple each, made into a batch when read or before a batch
         self._found: list[tuple[Any, ...]] = []
 
     def __len__(self) -> int:
-        return len(self._found)
+        return sum(len(b[0]) for b in self._batches) + len(self._found)
+
+    def batches(self) -> list[tuple[Any, ...]]:
+        """Every finding in order, as batches of 12 columns: tok, sev, row, pol, grp (int64
+        arrays), zone, account, evidence, detail, remediation, fix, token_id (:class:`Coded`)."""
+        self._flush()
+        return self._batches
+
+    def _flush(self) -> None:
+        if not self._found:
+            return
+        columns = list(zip(*self._found, strict=True))
+        k = len(self._found)
+        self._found = []
+        self._batches.append(
+            (
+                *(np.array(c, dtype=np.int64) for c in columns[:5]),
+                *(Coded(c, np.arange(k)) for c in columns[5:]),
+            )
+        )
 
     def _column(self, i: int) -> list[Any]:
-        return [found[i] for found in self._found]
+        out: list[Any] = []
+        for batch in self.batches():
+            c = batch[i]
+            out.extend(c.decoded() if isinstance(c, Coded) else c.tolist())
+        return out
 
     @property
     def tok(self) -> list[int]:
@@ -163,7 +253,7 @@ class Hits:
         self._found.append(
             (
                 tok,
-                sev.rank,
+                _RANK[sev],
                 row,
                 pol,
                 grp,
@@ -177,15 +267,75 @@ class Hits:
             )
         )
 
+    def extend(
+        self,
+        tok: npt.ArrayLike,
+        sev: Severity | npt.ArrayLike,
+        evidence: str | Coded | Sequence[str],
+        detail: str | Coded | Sequence[str],
+        remediation: str | Coded | Sequence[str],
+        fix: Step | Coded | Sequence[Step | None] | None,
+        *,
+        rows: npt.ArrayLike | None = None,
+        ctx: Ctx | None = None,
+        pol: npt.ArrayLike | None = None,
+    ) -> None:
+        """Record many findings at once: ``tok`` the tokens (an integer array), ``sev`` one
+        :class:`Severity` for all or an array of ranks (0 info … 4 critical); each text and the
+        fix one value for all, a list (one per finding) or a :class:`Coded` column. With
+        grant ``rows`` and ``ctx``, each finding's policy, group, zone and account come from its
+        row, as in :meth:`add`; ``pol`` gives the policies of findings without a row."""
+        toks = np.asarray(tok, dtype=np.int64).reshape(-1)
+        k = len(toks)
+        if isinstance(sev, Severity):
+            sevs = np.full(k, _RANK[sev], dtype=np.int64)
+        elif isinstance(sev, str):
+            raise TypeError(f"Hits.extend takes a Severity or an array of ranks, not {sev!r}")
+        else:
+            sevs = np.asarray(sev, dtype=np.int64).reshape(-1)
+            if len(sevs) != k or (k and (sevs.min() < 0 or sevs.max() >= len(SEVERITY_ORDER))):
+                raise ValueError(f"Hits.extend: {k} severity ranks from 0 to 4 expected")
+        if not k:
+            return
+        none = Coded.of(None, k)
+        zone = account = none
+        at = np.full(k, -1, dtype=np.int64) if rows is None else _ints(rows, k)
+        pols = np.zeros(k, dtype=np.int64) if pol is None else _ints(pol, k)
+        grp = np.full(k, -1, dtype=np.int64)
+        if rows is not None and ctx is not None:
+            if at.min() < 0:
+                raise ValueError("Hits.extend: every row must be a grant row with ctx")
+            pols = np.where(pols != 0, pols, ctx.pol[at])
+            grp = ctx.grp[at].astype(np.int64)
+            zone = Coded.per_key(lambda i: ctx.row_zone(int(at[i])), at)
+            account = Coded.per_key(lambda i: ctx.row_account(int(at[i])), at)
+        self._flush()
+        self._batches.append(
+            (
+                toks,
+                sevs,
+                at,
+                pols,
+                grp,
+                zone,
+                account,
+                Coded.of(evidence, k),
+                Coded.of(detail, k),
+                Coded.of(remediation, k),
+                Coded.of(fix, k),
+                none,
+            )
+        )
 
-def hit_columns(all_hits: list[Hits]) -> list[tuple[Any, ...]]:
-    """The findings of every rule in order as 12 columns (the order of :class:`Hits`'s
-    tuples: tok, sev, row, pol, grp, zone, account, evidence, detail, remediation, fix,
-    token_id)."""
-    found = list(chain.from_iterable(h._found for h in all_hits))
-    if not found:
-        return [() for _ in range(12)]
-    return list(zip(*found, strict=True))
+
+_RANK = {s: s.rank for s in Severity}
+
+
+def _ints(values: npt.ArrayLike, k: int) -> npt.NDArray[np.int64]:
+    out = np.asarray(values, dtype=np.int64).reshape(-1)
+    if len(out) != k:
+        raise ValueError(f"Hits.extend: {len(out)} values for {k} findings")
+    return out
 
 
 RuleFn = Callable[[Ctx, "Rule"], Hits]

@@ -1,0 +1,84 @@
+"""Hits: findings recorded one by one (``add``) and in batches (``extend``) read back alike."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cftokens.audit import Audit
+from cftokens.audit._context import Ctx
+from cftokens.audit.rules import Hits
+from cftokens.audit.rules.base import Coded, distinct
+from cftokens.audit.severity import Severity
+from cftokens.audit.steps import Disable, RollSecret
+from cftokens.audit.synth import synthetic_inventory
+
+
+def _ctx() -> Ctx:
+    return Audit.from_records(**synthetic_inventory(30, n_zones=40))._ctx
+
+
+def test_extend_reads_back_like_add_in_order() -> None:
+    ctx = _ctx()
+    rows = [0, 5, 0, 7]
+    one = Hits("CFT-RK-01")
+    for t, row in zip([1, 2, 3, 4], rows, strict=True):
+        one.add(int(ctx.tok[row]), Severity.HIGH, f"e{t}", "d", "r", Disable(), row=row, ctx=ctx)
+    many = Hits("CFT-RK-01")
+    many.add(int(ctx.tok[0]), Severity.HIGH, "e1", "d", "r", Disable(), row=0, ctx=ctx)
+    many.extend(
+        ctx.tok[rows[1:]],
+        np.array([3, 3, 3]),
+        Coded(["e2", "e3", "e4"], [0, 1, 2]),
+        "d",
+        ["r", "r", "r"],
+        Disable(),
+        rows=rows[1:],
+        ctx=ctx,
+    )
+    assert len(many) == len(one) == 4
+    for column in ("tok", "sev", "row", "pol", "grp", "zone", "account", "evidence", "detail"):
+        assert getattr(many, column) == getattr(one, column), column
+    assert many.fix == one.fix
+    assert many.token_id == [None] * 4
+
+
+def test_extend_without_rows_names_no_grant() -> None:
+    hits = Hits("CFT-LC-03")
+    hits.extend([4, 9], Severity.MEDIUM, ["a", "b"], "d", "r", RollSecret())
+    assert hits.row == [-1, -1]
+    assert hits.pol == [0, 0]
+    assert hits.grp == [-1, -1]
+    assert hits.zone == [None, None]
+    assert hits.sev == [Severity.MEDIUM.rank] * 2
+
+
+def test_extend_refuses_what_it_cannot_read() -> None:
+    hits = Hits("CFT-LC-03")
+    with pytest.raises(TypeError, match="Severity or an array of ranks"):
+        hits.extend([1], "high", "e", "d", "r", None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="severity ranks from 0 to 4"):
+        hits.extend([1, 2], [3, 7], "e", "d", "r", None)
+    with pytest.raises(ValueError, match="2 values for 1 findings"):
+        hits.extend([1], Severity.LOW, ["a", "b"], "d", "r", None)
+    with pytest.raises(ValueError, match="every code must index"):
+        Coded(["a"], [0, 1])
+    assert len(hits) == 0
+
+
+def test_coded_per_key_builds_each_value_once() -> None:
+    calls: list[int] = []
+    keys_a = np.array([5, 5, 9, 5, 9])
+    keys_b = np.array([1, 2, 1, 1, 1])
+
+    def make(i: int) -> str:
+        calls.append(i)
+        return f"{keys_a[i]}/{keys_b[i]}"
+
+    coded = Coded.per_key(make, keys_a, keys_b)
+    assert coded.decoded() == ["5/1", "5/2", "9/1", "5/1", "9/1"]
+    assert len(calls) == 3
+    first, codes = distinct(keys_a)
+    assert sorted(keys_a[first].tolist()) == [5, 9]
+    assert codes.tolist() == [0, 0, 1, 0, 1]
+    assert distinct(np.zeros(0))[1].tolist() == []
