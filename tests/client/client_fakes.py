@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import selectors
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,51 @@ class FakeTime:
     async def asleep(self, seconds: float) -> None:
         self.sleep(seconds)
         await asyncio.sleep(0)
+
+
+class _JumpingSelector(selectors.DefaultSelector):
+    """A selector that, when nothing is ready, jumps the loop's clock to its next timer
+    instead of waiting for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        ready = super().select(0)
+        if ready or timeout == 0:
+            return ready
+        if timeout is None:  # no timer: only I/O can wake the loop
+            return super().select(None)
+        self.now += timeout
+        return []
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An asyncio loop on virtual time: ``asyncio.sleep(0.05)`` takes exactly 0.05 s of the
+    loop's clock and no real time, whatever the machine's load (a timer fires as soon as
+    nothing else is ready). Pair it with :class:`LoopTime` as the client's clock."""
+
+    def __init__(self) -> None:
+        self._jumping = _JumpingSelector()
+        super().__init__(self._jumping)
+
+    def time(self) -> float:
+        return self._jumping.now
+
+
+class LoopTime:
+    """A client clock reading the running loop's time (virtual on :class:`VirtualTimeLoop`)
+    and sleeping on it."""
+
+    def monotonic(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def sleep(self, seconds: float) -> None:  # pragma: no cover - async clients only
+        raise AssertionError("LoopTime is for async clients")
+
+    async def asleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 def envelope(

@@ -6,14 +6,32 @@ import asyncio
 
 import httpx
 import pytest
-from client_fakes import ACCOUNT, ACCOUNT_TOKEN, FakeCloudflare, envelope, error, token_payload
+from client_fakes import (
+    ACCOUNT,
+    ACCOUNT_TOKEN,
+    FakeCloudflare,
+    LoopTime,
+    VirtualTimeLoop,
+    envelope,
+    error,
+    token_payload,
+)
 
 import cftokens as cft
+from cftokens.client._adaptive import GROW_CEILING, AdaptiveBound, FixedBound
+from cftokens.client._limits import RateLimit, RateLimiter
 
 TOKEN_ID = f"{1:032x}"
 
 # anyio (installed with httpx) runs the coroutine tests on asyncio.
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> tuple[str, dict[str, object]]:
+    """The coroutine tests here run on virtual time: a handler's ``asyncio.sleep(0.05)`` is
+    0.05 s of the loop's clock and no real time, so latencies are exact whatever the load."""
+    return ("asyncio", {"loop_factory": VirtualTimeLoop})
 
 
 class Concurrent:
@@ -165,10 +183,12 @@ async def test_async_concurrency_is_checked(make_async_client):
 async def test_default_concurrency_grows_while_latency_stays_flat(make_async_client):
     """Without concurrency=, a listing starts at 8 in flight and raises the bound while the
     server answers as fast as at first: more than 8 at once, each page still fetched once."""
-    cloudflare = FakeCloudflare(tokens=4000)
+    cloudflare = FakeCloudflare(tokens=400)
     handler = Concurrent(cloudflare, delay=0.05)
     async with make_async_client(httpx.MockTransport(handler)) as client:
-        tokens = await client.tokens.list().collect()
+        client._time = LoopTime()  # the loop's virtual clock: every answer takes 50 ms
+        # 80 pages of 5: the pages in flight are what is tested, not the tokens on them
+        tokens = await client.tokens.list(per_page=5).collect()
     assert [t.id for t in tokens] == list(cloudflare.tokens)
     assert len(cloudflare.requests) == 80
     assert handler.peak > 8
@@ -178,47 +198,49 @@ async def test_default_concurrency_stops_growing_at_the_grow_ceiling(make_async_
     """On a server that never slows down, the adaptive bound grows to GROW_CEILING and no
     further: past it each request costs the client more CPU (httpx scans its pool) and the
     listing is no faster (bench/bench_client.py: 64 in flight listed slower than 16-24)."""
-    from cftokens.client._adaptive import GROW_CEILING
-
-    cloudflare = FakeCloudflare(tokens=10000)
+    cloudflare = FakeCloudflare(tokens=1000)
     handler = Concurrent(cloudflare, delay=0.05)
     async with make_async_client(httpx.MockTransport(handler)) as client:
-        tokens = await client.tokens.list().collect()
-    assert len(tokens) == 10000 and len(cloudflare.requests) == 200
+        client._time = LoopTime()
+        tokens = await client.tokens.list(per_page=5).collect()  # 200 pages
+    assert len(tokens) == 1000 and len(cloudflare.requests) == 200
     assert handler.peak == GROW_CEILING  # reached, never passed
+
+
+class Clock:
+    """A clock the unit tests below set by hand."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def test_adaptive_bound_backs_off_on_queueing_429_and_the_rate_window() -> None:
     """The adaptive bound drops by one when latency inflates, halves on a 429, and never
     exceeds what the rate limiter can still send in its window."""
-    import time
-
-    from cftokens.client._adaptive import AdaptiveBound
-    from cftokens.client._limits import RateLimit, RateLimiter
-
+    now = Clock()
     limiter = RateLimiter(RateLimit(requests=1000, per=300))
-    bound = AdaptiveBound(limiter, start=8)
-    now = time.monotonic()
+    bound = AdaptiveBound(limiter, start=8, clock=now)
     for _ in range(8):  # flat latency: +1 each
-        bound.observe(now - 0.05, True)
+        bound.observe(now() - 0.05, True)
     assert bound.size == 16
-    bound.observe(time.monotonic() - 1.0, True)  # 20x slower: queueing
+    bound.observe(now() - 1.0, True)  # 20x slower: queueing
     assert bound.size == 15
-    limiter.observe(429, {"retry-after": "0"}, time.monotonic())
-    bound.observe(time.monotonic() - 0.05, True)
+    limiter.observe(429, {"retry-after": "0"}, now())
+    bound.observe(now() - 0.05, True)
     assert bound.size == 7
     tight = RateLimiter(RateLimit(requests=10, per=300))
     for _ in range(7):
-        tight.reserve(time.monotonic())
-    capped = AdaptiveBound(tight, start=8)
+        tight.reserve(now())
+    capped = AdaptiveBound(tight, start=8, clock=now)
     assert capped.size == 3
 
 
 async def test_a_cancelled_waiter_passes_its_wake_up_on() -> None:
     """A release wakes only as many waiters as may enter; one cancelled after being woken
     hands its turn to the next (a listing cancelled early never stalls the others)."""
-    from cftokens.client._adaptive import FixedBound
-
     bound = FixedBound(1)
     entered: list[str] = []
 
@@ -240,47 +262,42 @@ async def test_a_cancelled_waiter_passes_its_wake_up_on() -> None:
 def test_adaptive_bound_is_lowered_once_per_round_trip() -> None:
     """Slow responses already in flight when the bound was lowered do not lower it again:
     one cut per round trip, so one slow round trip of 50 responses costs 1, not 50."""
-    import time
-
-    from cftokens.client._adaptive import AdaptiveBound
-    from cftokens.client._limits import RateLimit, RateLimiter
-
-    bound = AdaptiveBound(RateLimiter(RateLimit(requests=1000, per=300)), start=20, ceiling=64)
-    bound.observe(time.monotonic(), True)  # answered at once: the baseline, +1
+    now = Clock()
+    bound = AdaptiveBound(
+        RateLimiter(RateLimit(requests=1000, per=300)), start=20, ceiling=64, clock=now
+    )
+    bound.observe(now(), True)  # answered at once: the baseline, +1
     assert bound.size == 21
-    sent_before = time.monotonic() - 1.0
+    sent_before = now() - 1.0
     for _ in range(10):  # one slow round trip: ten answers sent before any cut
         bound.observe(sent_before, True)
     assert bound.size == 20
-    sent_after = time.monotonic()
-    time.sleep(0.03)
+    now.now += 0.001
+    sent_after = now()  # sent after the cut
+    now.now += 0.03
     bound.observe(sent_after, True)  # slow, and sent after the cut: the next round trip
     assert bound.size == 19
     bound.observe(sent_before, False)  # a failure of the old round trip: no further cut
     assert bound.size == 19
 
 
-def test_adaptive_bound_holds_when_a_few_requests_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_adaptive_bound_holds_when_a_few_requests_wait() -> None:
     """The bound grows while answers come back as fast as the fastest (nothing waits), holds
     while its estimate of the requests only waiting, bound x (1 - fastest/latency), stays
     between ALPHA and BETA, and drops past BETA: more in flight would list no faster and
     costs the client CPU per request."""
-    from cftokens.client import _adaptive
-    from cftokens.client._limits import RateLimit, RateLimiter
-
-    now = 1000.0
-    monkeypatch.setattr(_adaptive.time, "monotonic", lambda: now)
-    bound = _adaptive.AdaptiveBound(
-        RateLimiter(RateLimit(requests=1000, per=300)), start=20, ceiling=64
+    now = Clock()
+    bound = AdaptiveBound(
+        RateLimiter(RateLimit(requests=1000, per=300)), start=20, ceiling=64, clock=now
     )
-    bound.observe(now - 0.050, True)  # the fastest answer: +1
+    bound.observe(now() - 0.050, True)  # the fastest answer: +1
     assert bound.size == 21
     for _ in range(5):  # 21 x (1 - 50/55) = 1.9 waiting (60 ms less 5 of noise): hold
-        bound.observe(now - 0.060, True)
+        bound.observe(now() - 0.060, True)
     assert bound.size == 21
-    bound.observe(now - 0.100, True)  # 21 x (1 - 50/95) = 10 waiting: one cut
+    bound.observe(now() - 0.100, True)  # 21 x (1 - 50/95) = 10 waiting: one cut
     assert bound.size == 20
-    bound.observe(now - 0.052, True)  # as fast as the fastest again: +1
+    bound.observe(now() - 0.052, True)  # as fast as the fastest again: +1
     assert bound.size == 21
 
 
@@ -340,3 +357,26 @@ async def test_gathering_sends_every_first_page_in_the_first_round_trip(make_asy
     assert all(len(tokens) == 120 for tokens in result.values())
     assert len(cloudflare.requests) == 12 * 3
     assert handler.before_any_answer == 12
+
+
+async def test_default_concurrency_backs_off_when_the_server_slows_down(make_async_client):
+    """The latency the adaptive bound reads is on the client's clock (the one its rate limiter
+    reads): when answers go from 50 ms to 1 s after the first round trip, the bound, grown to
+    its ceiling on the fast answers, is cut by one each slow round trip."""
+    cloudflare = FakeCloudflare(tokens=500)
+    handler = Concurrent(cloudflare, delay=0.05)
+    in_flight: list[int] = []  # how many were in flight as each request arrived
+
+    async def slowing(request: httpx.Request) -> httpx.Response:
+        if len(in_flight) == 16:
+            handler.delay = 1.0  # the server got busy
+        in_flight.append(handler.in_flight + 1)
+        return await handler(request)
+
+    async with make_async_client(httpx.MockTransport(slowing)) as client:
+        client._time = LoopTime()  # the loop's virtual clock
+        tokens = await client.tokens.list(per_page=5).collect()  # 100 pages
+    assert len(tokens) == 500 and len(cloudflare.requests) == 100
+    assert max(in_flight[:32]) == GROW_CEILING  # grown on the fast answers
+    # ~6 slow round trips later: a few cuts, one per round trip (not one per slow answer)
+    assert GROW_CEILING - 5 <= max(in_flight[-12:]) <= GROW_CEILING - 3

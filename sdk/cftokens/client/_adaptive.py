@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 from ._limits import RateLimiter
@@ -59,10 +60,15 @@ NOISE = 0.005  # seconds of jitter never read as waiting
 
 
 class Bound:
-    """An async context manager admitting at most :attr:`size` holders at once."""
+    """An async context manager admitting at most :attr:`size` holders at once.
 
-    def __init__(self, size: int) -> None:
+    Entering returns when the holder got in, on ``clock`` (the client's monotonic clock,
+    ``time.monotonic`` unless a test gives a virtual one): what :meth:`observe` takes back.
+    """
+
+    def __init__(self, size: int, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._size = size
+        self._clock = clock
         self._held = 0
         self._waiters: asyncio.Condition | None = None
 
@@ -97,7 +103,7 @@ class Bound:
             # (the bound may have grown since).
             if self._held < self.size:
                 cond.notify(1)
-        return time.monotonic()
+        return self._clock()
 
     async def __aexit__(
         self,
@@ -124,9 +130,14 @@ class AdaptiveBound(Bound):
     """The default: see the module docstring."""
 
     def __init__(
-        self, limiter: RateLimiter, *, start: int = START, ceiling: int = GROW_CEILING
+        self,
+        limiter: RateLimiter,
+        *,
+        start: int = START,
+        ceiling: int = GROW_CEILING,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(start)
+        super().__init__(start, clock=clock)
         self._limiter = limiter
         self._ceiling = ceiling
         self._limit = float(start)
@@ -147,7 +158,7 @@ class AdaptiveBound(Bound):
     @property
     def size(self) -> int:
         limit = int(self._limit)
-        room = self._limiter.headroom(time.monotonic())
+        room = self._limiter.headroom(self._clock())
         if room is not None:
             # never more in flight than the window can still send (at least one: the
             # limiter makes that one wait for its slot)
@@ -155,7 +166,7 @@ class AdaptiveBound(Bound):
         return max(1, min(CEILING, limit))
 
     def observe(self, started: float, ok: bool) -> None:
-        latency = time.monotonic() - started
+        latency = self._clock() - started
         throttled = self._limiter.throttled
         if throttled != self._throttled:
             self._throttled = throttled
@@ -174,4 +185,4 @@ class AdaptiveBound(Bound):
                 return
         if started > self._cut_at:  # sent after the last cut: one cut per round trip
             self._limit = max(min(float(FLOOR), self._limit), self._limit - 1)
-            self._cut_at = time.monotonic()
+            self._cut_at = self._clock()

@@ -119,7 +119,13 @@ class Lister:
     def __init__(self, client: AsyncClient, concurrency: int | None = DEFAULT_CONCURRENCY):
         size = _concurrency(concurrency)
         self._client = client
-        self._bound: Bound = AdaptiveBound(client._limiter) if size is None else FixedBound(size)
+        # the client's clock, which its rate limiter reads too
+        clock = client._time.monotonic
+        self._bound: Bound = (
+            AdaptiveBound(client._limiter, clock=clock)
+            if size is None
+            else FixedBound(size, clock=clock)
+        )
 
     def start_with(self, listings: int) -> None:
         """``listings`` listings are about to start at once, one first page each: an adaptive
