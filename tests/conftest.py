@@ -1,13 +1,18 @@
 """Fixtures shared by every test area: the demo company, seeded once per session (per xdist
 worker) and copied for each test that asks for it (a copy takes milliseconds, seeding about a
-second), so a test may change its copy freely."""
+second), so a test may change its copy freely; and its audits, computed once per session and
+read-only (an audit of the demo company takes about a second)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import pytest
 
+import cftokens as cft
+from cftokens.audit import Audit
+from cftokens.audit.collect import AuditGapWarning
 from cftokens.sandbox import Sandbox
 
 
@@ -32,3 +37,26 @@ def demo(demo_company: Sandbox) -> Iterator[Sandbox]:
     """A fresh copy of the demo company (default rate limit), this test's own."""
     with demo_company.copy() as sandbox:
         yield sandbox
+
+
+def _audit_of(company: Sandbox, *, usage: bool) -> Audit:
+    """The demo company audited as the README's main job does (the bootstrap token, the
+    company's journal as usage when ``usage``, its clock), its one planted gap not warned."""
+    with company.copy() as sb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", AuditGapWarning)
+        return cft.run_audit(
+            sb.client(), usage=sb.journal if usage else None, now=sb.clock.now(), progress=False
+        )
+
+
+@pytest.fixture(scope="session")
+def demo_audit(demo_company: Sandbox) -> Audit:
+    """The demo company's audit with usage, shared by the whole session: read it, never
+    change its frames (a test that needs to change one takes a ``.copy()``)."""
+    return _audit_of(demo_company, usage=True)
+
+
+@pytest.fixture(scope="session")
+def demo_audit_without_usage(demo_company: Sandbox) -> Audit:
+    """The same audit without usage (the usage rules not evaluated); read-only too."""
+    return _audit_of(demo_company, usage=False)

@@ -68,21 +68,23 @@ def _pin(audit: Audit) -> dict[str, Any]:
 
 
 def _current() -> dict[str, Any]:
+    """What ``--write`` pins: the demo company audited as the tests' shared audits are."""
     sandbox = cft.Sandbox.demo()
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AuditGapWarning)
         for label, usage in (("usage", sandbox.journal), ("no_usage", None)):
             audit = cft.run_audit(
-                sandbox.async_client(), usage=usage, now=sandbox.clock.now(), progress=False
+                sandbox.client(), usage=usage, now=sandbox.clock.now(), progress=False
             )
             out[label] = _pin(audit)
     return out
 
 
 @pytest.fixture(scope="module")
-def current() -> dict[str, Any]:
-    return _current()
+def current(demo_audit: Audit, demo_audit_without_usage: Audit) -> dict[str, Any]:
+    """The session's shared audits of the demo company (tests/conftest.py), pinned."""
+    return {"usage": _pin(demo_audit), "no_usage": _pin(demo_audit_without_usage)}
 
 
 @pytest.mark.parametrize("label", ["usage", "no_usage"])

@@ -5,7 +5,6 @@ keeps working."""
 from __future__ import annotations
 
 import re
-import warnings
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +14,6 @@ from audit_helpers import ZONE as HELPER_ZONE
 
 import cftokens as cft
 from cftokens.audit import Audit
-from cftokens.audit.collect import AuditGapWarning
 from cftokens.audit.steps import (
     DeleteToken,
     Disable,
@@ -32,29 +30,13 @@ BIG = ("terraform-cloud", "dana-full-access-2023")
 
 
 @pytest.fixture(scope="module")
-def sandbox(demo_company: cft.Sandbox) -> Any:
-    return demo_company.copy()
-
-
-def _audit(sandbox: Any, usage: bool) -> Audit:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AuditGapWarning)
-        return cft.run_audit(
-            sandbox.client(),
-            usage=sandbox.journal if usage else None,
-            now=sandbox.clock.now(),
-            progress=False,
-        )
+def with_usage(demo_audit: Audit) -> Audit:
+    return demo_audit
 
 
 @pytest.fixture(scope="module")
-def with_usage(sandbox: Any) -> Audit:
-    return _audit(sandbox, usage=True)
-
-
-@pytest.fixture(scope="module")
-def without_usage(sandbox: Any) -> Audit:
-    return _audit(sandbox, usage=False)
+def without_usage(demo_audit_without_usage: Audit) -> Audit:
+    return demo_audit_without_usage
 
 
 def _id(audit: Audit, name: str) -> str:

@@ -1,6 +1,7 @@
 """The HTML report leads: the incompleteness banner and "fix first" come first; families are
 spelled out; repeated findings of a rule are one row with a count; the age chart is bands.
-One test renders it in headless Chromium and checks the first viewport."""
+Two tests render it in headless Chromium (marked ``slow``: a browser start each); their
+in-process twins check the same structure with ``html.parser`` in the inner loop."""
 
 from __future__ import annotations
 
@@ -10,15 +11,14 @@ import re
 import shutil
 import subprocess
 import warnings
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 from audit_helpers import NOW, ZONE, allow, good, run, token, zone
 
-import cftokens as cft
 from cftokens.audit import Audit
-from cftokens.audit.collect import AuditGapWarning
 from cftokens.audit.report_html import age_use_table, family_counts, fix_first
 from cftokens.audit.rules import RULE_FAMILIES
 
@@ -40,12 +40,9 @@ VIEWPORT = (1280, 800)  # a laptop screen
 
 
 @pytest.fixture(scope="module")
-def demo(demo_company: cft.Sandbox) -> Audit:
+def demo(demo_audit: Audit) -> Audit:
     """The demo company audited as the README's main job does: usage, one planted gap."""
-    sb = demo_company.copy()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AuditGapWarning)
-        return cft.run_audit(sb.client(), usage=sb.journal, now=sb.clock.now(), progress=False)
+    return demo_audit
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +140,71 @@ def test_fix_in_a_card_is_numbered_steps_with_the_request_folded(demo: Audit, pa
     assert '"policies": []' not in page
 
 
+class _TextPlaces(HTMLParser):
+    """The chains of open tags around each text of a page that contains ``needle``."""
+
+    VOID = frozenset({"meta", "br", "img", "hr", "input", "link", "wbr"})
+
+    def __init__(self, needle: str) -> None:
+        super().__init__()
+        self.needle = needle
+        self.stack: list[str] = []
+        self.places: list[tuple[str, ...]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.VOID or tag not in self.stack:
+            return
+        while self.stack.pop() != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if self.needle in data:
+            self.places.append(tuple(self.stack))
+
+
+def _selectors_with(page: str, declaration: str) -> list[list[str]]:
+    """The (descendant, tag-only) selectors of the page's stylesheet whose rule holds
+    ``declaration``, each as its list of tags."""
+    css = page[page.index("<style>") : page.index("</style>")]
+    found = []
+    for selectors, body in re.findall(r"([^{}]+)\{([^}]*)\}", css.removeprefix("<style>")):
+        if declaration in body.replace(" ", ""):
+            found += [sel.split() for sel in selectors.split(",")]
+    return found
+
+
+def _inside(chain: tuple[str, ...], selector: list[str]) -> bool:
+    """Whether an element of ``chain`` (outermost first) matches the descendant ``selector``."""
+    for i, tag in enumerate(chain):
+        if tag == selector[-1]:
+            ancestors = iter(chain[:i])
+            if all(any(t == want for t in ancestors) for want in selector[:-1]):
+                return True
+    return False
+
+
+def test_a_long_unbroken_name_is_only_where_the_report_wraps_it() -> None:
+    """The in-process twin of the Chromium test below: each text holding a name of 120
+    characters without a space (in the tokens table, the fix-first list, a card's title, its
+    request) is inside an element the stylesheet wraps anywhere, or a <pre> that scrolls on
+    its own, so no table cell is stretched past the window."""
+    wide = token("y" * 120, allow(["DNS Write"], {"com.cloudflare.api.account.zone.*": "*"}))
+    page = run(good("x" * 120), wide).to_html()
+    wrapping = _selectors_with(page, "overflow-wrap:anywhere")
+    scrolling = _selectors_with(page, "overflow-x:auto")
+    assert wrapping and ["pre"] in scrolling
+    for needle in ("x" * 120, "y" * 120):
+        parser = _TextPlaces(needle)
+        parser.feed(page)
+        assert len(parser.places) >= (1 if needle[0] == "x" else 4), parser.places
+        for chain in parser.places:
+            assert any(_inside(chain, sel) for sel in wrapping + scrolling), chain
+
+
 def _in_browser(html_path: Path, tmp_path: Path) -> dict[str, Any]:
     """Render ``html_path`` in headless Chromium at VIEWPORT; return the positions of the
     banner and the first fix, measured by a script added to a copy of the page."""
@@ -181,6 +243,7 @@ addEventListener('load', () => {
     return result
 
 
+@pytest.mark.slow  # a browser start; its in-process twin: test_banner_and_fix_first_lead...
 @pytest.mark.skipif(
     CHROMIUM is None,
     reason="Debian's chromium is not installed (apt-get install -y chromium); .ci/run installs it",
@@ -202,6 +265,7 @@ def test_banner_and_first_fix_are_in_the_first_viewport_in_chromium(
     assert seen["page"] > seen["viewport"]  # the rest follows below
 
 
+@pytest.mark.slow  # a browser start; its in-process twin: ..._only_where_the_report_wraps_it
 @pytest.mark.skipif(
     CHROMIUM is None,
     reason="Debian's chromium is not installed (apt-get install -y chromium); .ci/run installs it",
