@@ -91,13 +91,13 @@ def test_big_tokens_get_one_fix_each_step_once_by_name(with_usage: Audit, name: 
 
 @pytest.mark.parametrize("name", BIG)
 def test_fix_from_usage_keeps_exactly_what_rightsize_keeps(
-    sandbox: cft.Sandbox, with_usage: Audit, name: str
+    demo_company: cft.Sandbox, with_usage: Audit, name: str
 ) -> None:
     """Built from the same evidence as rightsize: the body's effective grants are the
-    right-sized token's (the audited token as the audited sandbox holds it)."""
+    right-sized token's (the audited token as the audited company holds it; read only)."""
     tid = _id(with_usage, name)
     resized = cft.rightsize(
-        sandbox.token(tid),
+        demo_company.token(tid),
         _used(with_usage, tid),
         directory=with_usage.directory,
         account_id=_owning_account(with_usage, tid),
