@@ -24,6 +24,7 @@ from ._inventory import (
     L_WRITE,
     S_ACCOUNT,
     Inventory,
+    TokenRecord,
     _any_by,
     parse_cidr,
     parse_dates,
@@ -103,8 +104,9 @@ class Ctx:
         a = inv.arrays
         n = inv.n
         self.n = n
-        self.token_index: dict[str, int] = {tid: i for i, tid in enumerate(inv.ids)}
+        self.token_index: dict[str, int] = dict(zip(inv.ids, range(n), strict=True))
         dates: dict[str, npt.NDArray[np.datetime64]] = {}
+        unreadable = np.zeros(n, dtype=bool)
         for key, values in inv.dates.items():
             parsed, bad = parse_dates(values)
             dates[key] = parsed
@@ -112,22 +114,21 @@ class Ctx:
                 self.date_gaps.append(
                     (inv.ids[i], f"{key} {values[i]!r} is not a timestamp; read as unknown")
                 )
+            if key == "issued_on":
+                unreadable[bad] = True
         # A token without issued_on has not been created yet (a Terraform definition, a JSON
         # creation body): it would be issued now, so the lifetime and never-used rules judge
         # it from the audit's clock rather than skipping it. An unreadable date stays unknown.
-        unreadable = {tid for tid, why in self.date_gaps if why.startswith("issued_on")}
-        pending = np.isnat(dates["issued_on"]) & np.array(
-            [tid not in unreadable for tid in inv.ids], dtype=bool
-        )
+        pending = np.isnat(dates["issued_on"]) & ~unreadable
         dates["issued_on"] = np.where(pending, self.now, dates["issued_on"])
         self.not_created = pending
-        # Terraform restrictions known only after apply (read at their worst: absent)
-        self.after_apply: list[frozenset[str]] = [
-            frozenset(r.payload.get("terraform_unknown") or ())
-            if isinstance(r.payload, Mapping)
-            else frozenset()
-            for r in inv.records
-        ]
+        # Terraform restrictions known only after apply (read at their worst: absent), by
+        # token position (only tokens that have some)
+        self.after_apply: dict[int, frozenset[str]] = {
+            t: frozenset(unknown)
+            for t, unknown in enumerate(map(_after_apply, inv.records))
+            if unknown
+        }
         self.dates = dates
         nb, exp = dates["not_before"], dates["expires_on"]
         status = a["status"]
@@ -262,7 +263,7 @@ class Ctx:
 
     def after_apply_note(self, t: int, attr: str, reading: str) -> str:
         """'; <attr> is known only after apply, read as <reading>' for Terraform tokens."""
-        if attr not in self.after_apply[t]:
+        if attr not in self.after_apply.get(t, ()):
             return ""
         return f"; {attr} is known only after apply, read as {reading}"
 
@@ -328,6 +329,14 @@ class Ctx:
             if mask[row]:
                 names[self.group_name(self.inv.g_group[row])] = None
         return list(names)
+
+
+def _after_apply(record: TokenRecord) -> Any:
+    """The attributes of a Terraform token known only after apply (None for other tokens)."""
+    payload = record.payload
+    if type(payload) is dict or isinstance(payload, Mapping):
+        return payload.get("terraform_unknown")
+    return None
 
 
 def join_names(names: Iterable[str], limit: int = 6) -> str:

@@ -1404,21 +1404,8 @@ def parse_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int
     """
     import pandas as pd
 
-    cleaned: list[Any] = []
-    slow: list[int] = []
-    for i, v in enumerate(values):
-        if v is None or v == "":
-            cleaned.append(None)
-        elif type(v) is str and _RFC3339_UTC.fullmatch(v):
-            cleaned.append(v[:-1])
-        else:
-            cleaned.append(None)
-            slow.append(i)
-    try:
-        wide = np.array(cleaned, dtype="datetime64[us]")
-    except ValueError:
-        wide = np.array([None] * len(values), dtype="datetime64[us]")
-        slow = [i for i, v in enumerate(values) if v not in (None, "")]
+    found = _api_dates(values)
+    wide, slow = found if found is not None else _each_date(values)
     out = np.clip(wide, _MIN_US, _MAX_US).astype("datetime64[ns]")
     bad: list[int] = []
     for i in slow:
@@ -1439,6 +1426,135 @@ def parse_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int
         wide_one = parsed.tz_convert(None).to_datetime64().astype("datetime64[us]")
         out[i] = np.clip(wide_one, _MIN_US, _MAX_US).astype("datetime64[ns]")
     return out, bad
+
+
+def _each_date(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]]:
+    """The API's form (``…Z``) read by numpy, value by value (the reference of
+    :func:`_api_dates`); the positions of the other values, for pandas."""
+    cleaned: list[Any] = []
+    slow: list[int] = []
+    for i, v in enumerate(values):
+        if v is None or v == "":
+            cleaned.append(None)
+        elif type(v) is str and _RFC3339_UTC.fullmatch(v):
+            cleaned.append(v[:-1])
+        else:
+            cleaned.append(None)
+            slow.append(i)
+    try:
+        wide = np.array(cleaned, dtype="datetime64[us]")
+    except ValueError:
+        wide = np.array([None] * len(values), dtype="datetime64[us]")
+        slow = [i for i, v in enumerate(values) if v not in (None, "")]
+    return wide, slow
+
+
+_DATE_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
+_DATE_MARK_AT = np.array([4, 7, 10, 13, 16])
+_DATE_MARKS = np.array([ord(c) for c in "--T::"], dtype=np.uint32)
+_LONGEST_DATE = 40  # ``…SS.``, up to 19 fraction digits and ``Z``: longer goes value by value
+_NONE = type(None)
+
+
+def _api_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]] | None:
+    """What :func:`_each_date` gives, with the API's form recognised by numpy on the texts'
+    code points instead of a regular expression per value. None: a column :func:`_each_date`
+    reads itself (values other than text and None, a text longer than the form can be, a value
+    with non-ASCII digits, one numpy refuses)."""
+    n = len(values)
+    wide = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    if not set(map(type, values)) <= {str, _NONE}:
+        return None
+    if None in values:
+        pos = np.flatnonzero(np.array(values, dtype=object) != None)  # noqa: E711
+        texts: list[str] = [values[i] for i in pos.tolist()]
+    else:
+        pos, texts = np.arange(n), values
+    if not texts:
+        return wide, []
+    chars = np.array(texts, dtype=str)
+    width = chars.itemsize // 4
+    if width > _LONGEST_DATE:
+        return None
+    length = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    if width < 20:
+        ok = np.zeros(len(texts), dtype=bool)
+    else:
+        codes = chars.view(np.uint32).reshape(len(texts), width)
+        digit = (codes - np.uint32(48)) <= 9  # unsigned: below "0" wraps around
+        rows = np.arange(len(texts))
+        ok = (
+            digit[:, _DATE_DIGITS].all(axis=1)
+            & (codes[:, _DATE_MARK_AT] == _DATE_MARKS).all(axis=1)
+            & (codes[rows, np.maximum(length, 1) - 1] == ord("Z"))
+            & (length >= 20)
+        )
+        if width > 20:
+            column = np.arange(width)
+            fraction = (column >= 20) & (column[None, :] < (length - 1)[:, None])
+            ok &= (length == 20) | (
+                (length >= 22) & (codes[:, 19] == ord(".")) & (digit | ~fraction).all(axis=1)
+            )
+        else:
+            ok &= length == 20
+        plain = ok & (length == 20)
+        if plain.any():  # whole seconds: read by arithmetic on the digits
+            sure, stamps = _civil_us(codes[plain].astype(np.int64) - 48)
+            wide[pos[plain][sure]] = stamps[sure]
+            ok[np.flatnonzero(plain)[sure]] = False
+            parse = plain.copy()
+            parse[np.flatnonzero(plain)[sure]] = False
+            parse |= ok & (length > 20)
+        else:
+            parse = ok
+        if parse.any():  # fractions, and anything the arithmetic is not sure of: numpy's parser
+            codes[rows[parse], length[parse] - 1] = 0  # the Z
+            try:
+                wide[pos[parse]] = chars[parse].astype("datetime64[us]")
+            except ValueError:
+                return None
+        ok |= plain
+    slow = pos[~ok & (length > 0)].tolist()
+    for i in slow:
+        v = values[i]
+        if _RFC3339_UTC.fullmatch(v):
+            return None  # the form, in digits numpy does not read
+    return wide, slow
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _civil_us(d: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[Any]]:
+    """Digits of ``YYYY-MM-DDTHH:MM:SS`` texts (one row each, code point minus "0") as
+    datetime64[us], and where the date is certainly valid (year 1-9999, a real day, hour
+    below 24, minute and second below 60): the others are left to numpy's parser."""
+    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
+    month = d[:, 5] * 10 + d[:, 6]
+    day = d[:, 8] * 10 + d[:, 9]
+    hour = d[:, 11] * 10 + d[:, 12]
+    minute = d[:, 14] * 10 + d[:, 15]
+    second = d[:, 17] * 10 + d[:, 18]
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    good_month = (month >= 1) & (month <= 12)
+    last_day = _MONTH_DAYS[np.where(good_month, month, 0)] + (leap & (month == 2))
+    sure = (
+        (year >= 1)
+        & good_month
+        & (day >= 1)
+        & (day <= last_day)
+        & (hour < 24)
+        & (minute < 60)
+        & (second < 60)
+    )
+    # days from 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil)
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    seconds = days * 86400 + hour * 3600 + minute * 60 + second
+    return sure, (seconds * 1_000_000).astype("datetime64[us]")
 
 
 _MIN_US = np.datetime64("1677-09-22T00:00:00", "us")

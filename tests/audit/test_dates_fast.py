@@ -1,0 +1,110 @@
+"""The audit's date columns read in bulk (``_api_dates``) against the value-by-value reading
+(``_each_date``) it stands in for, on generated and hostile values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cftokens.audit._inventory import _api_dates, _each_date, parse_dates
+
+
+def same(values: list[Any]) -> None:
+    fast = _api_dates(values)
+    ref = _each_date(values)
+    if fast is None:  # the column is read value by value: nothing to compare
+        return
+    assert fast[1] == ref[1]
+    assert fast[0].view("i8").tolist() == ref[0].view("i8").tolist()
+
+
+stamp = st.builds(
+    lambda y, mo, d, h, mi, s, frac, z: (
+        f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}{frac}{z}"
+    ),
+    st.one_of(st.integers(0, 9999), st.sampled_from([1, 1600, 1900, 2000, 2024, 2100, 9999])),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+    st.sampled_from(
+        ["", "", "", ".", ".5", ".123456", ".123456789", "." + "9" * 19, "." + "1" * 25]
+    ),
+    st.sampled_from(["Z", "Z", "Z", "z", "+00:00", "", "Z ", "ZZ"]),
+)
+mangled = st.builds(
+    lambda text, at, char: text[:at] + char + text[at + 1 :],
+    stamp,
+    st.integers(0, 22),
+    st.sampled_from(["٣", "x", " ", "/", "\x00", "-", ":", "T", "Z", "0", "𝟘"]),
+)
+value = st.one_of(
+    stamp,
+    mangled,
+    st.none(),
+    st.just(""),
+    st.text(max_size=45),
+    st.datetimes(timezones=st.just(UTC)),
+    st.integers(),
+)
+
+
+@given(st.lists(value, max_size=12))
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_bulk_dates_agree_with_value_by_value(values: list[Any]) -> None:
+    same(values)
+
+
+@given(st.lists(st.one_of(stamp, st.none()), max_size=12))
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_bulk_dates_agree_on_api_like_columns(values: list[Any]) -> None:
+    same(values)
+
+
+def test_bulk_dates_read_the_api_form_by_arithmetic() -> None:
+    values = [
+        "2026-12-07T10:15:00Z",
+        None,
+        "2024-02-29T23:59:59Z",
+        "1970-01-01T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "2026-01-01T00:00:00.250Z",
+        "2026-06-30 12:00:00Z",
+        "",
+    ]
+    found = _api_dates(values)
+    assert found is not None
+    wide, slow = found
+    assert slow == [7]
+    assert str(wide[0]) == "2026-12-07T10:15:00.000000"
+    assert np.isnat(wide[1]) and np.isnat(wide[8])
+    assert str(wide[2]) == "2024-02-29T23:59:59.000000"
+    assert wide[3].astype(np.int64) == 0
+    assert str(wide[6]) == "2026-01-01T00:00:00.250000"
+    same(values)
+    parsed, bad = parse_dates(values)
+    assert bad == []
+    assert str(parsed[4]) == "1677-09-22T00:00:00.000000000"  # clamped, not wrapped
+    assert str(parsed[5]) == "2262-04-10T00:00:00.000000000"
+    assert str(parsed[7]) == "2026-06-30T12:00:00.000000000"
+
+
+def test_a_column_with_digits_numpy_cannot_read_goes_value_by_value() -> None:
+    values = ["2026-01-01T00:00:00Z", "٢٠٢٦-01-01T00:00:00Z"]
+    assert _api_dates(values) is None
+    parsed, bad = parse_dates(values)
+    assert str(parsed[0]) == "2026-01-01T00:00:00.000000000"
+    assert bad == [1]
+
+
+def test_datetimes_in_a_column() -> None:
+    values = [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "2026-01-01T00:00:00Z"]
+    parsed, bad = parse_dates(values)
+    assert bad == []
+    assert str(parsed[0]) == "2026-01-02T03:04:05.000000000"
