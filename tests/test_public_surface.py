@@ -105,7 +105,7 @@ def test_old_names_warn_and_give_the_new_functions() -> None:
 
 
 @pytest.mark.filterwarnings("error::DeprecationWarning")
-def test_the_project_uses_the_new_names_only(tmp_path: Path) -> None:
+def test_the_project_uses_the_new_names_only(tmp_path: Path, cli_demo: list[object]) -> None:
     """No DeprecationWarning from the project's own code (here every DeprecationWarning is an
     error; pyproject makes one raised at a line of cftokens an error in every test): the CLI's
     audit runs, and the README and the notebooks spell run_audit."""

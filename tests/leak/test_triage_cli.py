@@ -16,8 +16,9 @@ from cftokens.sandbox import Sandbox
 
 
 @pytest.fixture
-def leaked(leak_company: Sandbox) -> str:
-    """The leaked secret (the command's own sandbox has the same seed: the same secrets)."""
+def leaked(leak_company: Sandbox, cli_demo: list[Sandbox]) -> str:
+    """The leaked secret; the command's own ``--sandbox`` is a copy of ``leak_company``
+    (``cli_demo``), so the same secrets."""
     sb = leak_company
     match = re.search(r"cfut_\w+", sb.extras["repository"][sb.extras["leak"]["file"]])
     assert match is not None
