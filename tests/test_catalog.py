@@ -367,6 +367,7 @@ def test_package_data_is_up_to_date_with_the_reference_data() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_import_is_light() -> None:
     """import cftokens loads neither pandas, httpx, starlette nor ipywidgets, nor catalogue data."""
     code = (
@@ -379,6 +380,7 @@ def test_import_is_light() -> None:
     assert out.stdout.strip() == "[] True"
 
 
+@pytest.mark.slow
 def test_a_client_loads_httpx_and_asyncio_only_when_used() -> None:
     """Building a Client and looking up a group loads neither httpx nor asyncio (nor the
     models or the policy engine); the first request loads httpx, AsyncClient asyncio."""
@@ -388,7 +390,7 @@ def test_a_client_loads_httpx_and_asyncio_only_when_used() -> None:
         "cftokens.permission_groups.get('DNS Write')\n"
         "print(sorted(m for m in ('httpx', 'asyncio', 'cftokens.policy', 'cftokens.client._async')"
         " if m in sys.modules))\n"
-        "sb = cftokens.Sandbox.demo()\n"
+        "sb = cftokens.Sandbox()\n"
         "sb.client().tokens.verify()\n"
         "print('httpx' in sys.modules, 'asyncio' in sys.modules)\n"
         "cftokens.AsyncClient(token='x' * 40)\n"

@@ -116,6 +116,7 @@ def test_the_terraform_writer_moved_into_the_model_and_the_old_path_warns() -> N
     assert cft.advisor.to_terraform is terraform.to_terraform
 
 
+@pytest.mark.slow
 def test_the_templates_load_on_first_use_and_keep_their_public_names() -> None:
     code = (
         "import sys, cftokens.model, cftokens.catalog as c\n"
@@ -142,6 +143,7 @@ def test_the_detectors_are_a_leaf_and_the_old_path_warns(graph: grimp.ImportGrap
     assert old.detect is detect.detect and old.fingerprint_of is detect.fingerprint_of
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("code", "absent"),
     [
@@ -167,6 +169,7 @@ def test_lazy_imports_keep_light_entry_points_light(code: str, absent: tuple[str
     assert run.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_the_templates_module_path_of_the_last_release_still_imports() -> None:
     """``cftokens.catalog.templates`` was a module (``from cftokens.catalog.templates import
     Template``) and is the catalogue object; the module path stays one release, deprecated,

@@ -277,6 +277,7 @@ def test_exported_classes_show_their_source() -> None:
     assert not hasattr(spec, "__wrapped__")
 
 
+@pytest.mark.slow
 def test_ipython_double_question_mark_shows_the_source() -> None:
     """``cft.Token??`` in IPython shows the class's source and the file that defines it."""
     pytest.importorskip("IPython")

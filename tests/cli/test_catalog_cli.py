@@ -66,6 +66,14 @@ def test_bad_input_exits_2_with_a_message(
     assert message in capsys.readouterr().err
 
 
+def test_a_choice_argparse_refuses_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown --scope is refused by the parser: exit 2 naming the bad choice."""
+    with pytest.raises(SystemExit) as done:
+        main(["catalog", "--scope", "galaxy"])
+    assert done.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_console_script_runs() -> None:
     """The installed `cftokens` entry point runs and exits 2 on an unknown choice."""
     ok = subprocess.run(
@@ -80,6 +88,7 @@ def test_console_script_runs() -> None:
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
 
+@pytest.mark.slow
 def test_templates_piped_into_head_end_without_a_traceback() -> None:
     """`cftokens catalog templates | head -2`: the closed pipe ends the command quietly."""
     # Printed 200 times over, so the output surely outgrows the pipe's buffer.

@@ -47,6 +47,7 @@ def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a pytest process collecting every notebook
 def test_every_notebook_gets_a_leak_scan_deselected_with_it() -> None:
     """The README's command collects a leak scan after each notebook's cells (after a solution
     check where the notebook ends in an exercise), and every one of those items is marked ``notebooks`` (``-m notebooks`` deselects none of them), so

@@ -1,5 +1,6 @@
-"""``cftokens sandbox serve``: a real server process on a free loopback port, the bootstrap
-token printed once or written 0600, the attendee CSV 0600, bad flags refused."""
+"""``cftokens sandbox serve``: the command in-process serving on a free loopback port (one real
+server process, slow, checks the command line's own process), the bootstrap token printed once
+or written 0600, the attendee CSV 0600, bad flags refused."""
 
 from __future__ import annotations
 
@@ -7,27 +8,73 @@ import csv
 import os
 import socket
 import stat
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sandbox_helpers import free_port, serve_process
 
+import cftokens.sandbox.server
 from cftokens.cli import main
 
 
 @contextmanager
-def serve(*args: str) -> Iterator[tuple[str, list[str]]]:
-    """Run ``cftokens sandbox serve ARGS`` until its URL is printed; yield (url, output)."""
-    with serve_process(*args) as (_process, url, lines):
-        yield url, lines
+def serve(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> Iterator[tuple[str, list[str]]]:
+    """Run ``cftokens sandbox serve ARGS`` on a free port in this process (a thread) until its
+    server accepts connections; yield (url, the lines printed); stop it afterwards (as Ctrl-C
+    would) and check the command then exits 0."""
+    servers: list[Any] = []
+    make_server = cftokens.sandbox.server.make_server
+
+    def recorded(*a: Any, **kw: Any) -> Any:
+        servers.append(make_server(*a, **kw))
+        return servers[-1]
+
+    monkeypatch.setattr(cftokens.sandbox.server, "make_server", recorded)
+    port = free_port()
+    codes: list[int] = []
+    thread = threading.Thread(
+        target=lambda: codes.append(main(["sandbox", "serve", "--port", str(port), *args]))
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not (servers and servers[0].started):
+            assert thread.is_alive() and time.monotonic() < deadline, capsys.readouterr()
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{port}/client/v4", capsys.readouterr().out.splitlines(True)
+    finally:
+        if servers:
+            servers[0].should_exit = True
+        thread.join(timeout=30)
+    assert codes == [0]
 
 
-def test_serve_prints_url_and_token_once(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_real_serve_process_prints_its_url_and_token_and_stops_on_terminate() -> None:
+    """``python -m cftokens sandbox serve`` as a process: it prints the URL and the bootstrap
+    token once, serves that token, and stops when terminated."""
+    with serve_process("--seed", "empty") as (process, url, lines):
+        printed = [line for line in lines if "bootstrap token" in line]
+        assert len(printed) == 1 and any(url in line for line in lines)
+        token = printed[0].rsplit(" ", 1)[1].strip()
+        r = httpx.get(url + "/user/tokens/verify", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200 and r.json()["result"]["status"] == "active"
+    assert process.returncode is not None
+
+
+def test_serve_prints_url_and_token_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Without --token-file the bootstrap token is printed once and works against the URL."""
-    with serve("--seed", "empty") as (url, lines):
+    with serve(monkeypatch, capsys, "--seed", "empty") as (url, lines):
         printed = [line for line in lines if "bootstrap token" in line]
         assert len(printed) == 1
         token = printed[0].rsplit(" ", 1)[1].strip()
@@ -37,14 +84,16 @@ def test_serve_prints_url_and_token_once(tmp_path: Path) -> None:
         assert r.status_code == 200 and r.json()["result"]["status"] == "active"
 
 
-def test_serve_writes_private_files_and_keeps_secrets_off_stdout(tmp_path: Path) -> None:
+def test_serve_writes_private_files_and_keeps_secrets_off_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--token-file and --attendee-file are written with mode 0600; stdout names the files but
     holds no secret; each attendee's token works."""
     token_file = tmp_path / "token"
     roster = tmp_path / "attendees.csv"
     args = ["--seed", "demo", "--token-file", str(token_file)]
-    args += ["--attendees", "2", "--attendee-file", str(roster)]
-    with serve(*args) as (url, lines):
+    args += ["--attendees", "1", "--attendee-file", str(roster)]
+    with serve(monkeypatch, capsys, *args) as (url, lines):
         output = "".join(lines)
         assert str(token_file) in output and str(roster) in output
         assert "cfut_" not in output
@@ -58,7 +107,7 @@ def test_serve_writes_private_files_and_keeps_secrets_off_stdout(tmp_path: Path)
             == 200
         )
         rows = list(csv.DictReader(roster.open()))
-        assert [r["attendee"] for r in rows] == ["1", "2"]
+        assert [r["attendee"] for r in rows] == ["1"]  # numbering: the reopened-db test
         for row in rows:
             assert row["base_url"] == url
             r = httpx.get(url + "/accounts", headers={"Authorization": f"Bearer {row['token']}"})
@@ -120,14 +169,19 @@ def test_sandbox_without_action_exits_2(capsys: pytest.CaptureFixture[str]) -> N
     assert "serve" in capsys.readouterr().err
 
 
-def test_more_attendees_on_a_reopened_db_keep_the_earlier_rows(tmp_path: Path) -> None:
+def test_more_attendees_on_a_reopened_db_keep_the_earlier_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Adding attendees to a reopened --db appends them to the attendee file: the tokens
     handed out before stay listed, numbering continues, and every token still works."""
     db, roster = tmp_path / "workshop.db", tmp_path / "attendees.csv"
     base = ["--seed", "empty", "--db", str(db), "--token-file", str(tmp_path / "token")]
-    with serve(*base, "--attendees", "2", "--attendee-file", str(roster)):
+    with serve(monkeypatch, capsys, *base, "--attendees", "2", "--attendee-file", str(roster)):
         pass
-    with serve(*base, "--attendees", "1", "--attendee-file", str(roster)) as (url, lines):
+    with serve(monkeypatch, capsys, *base, "--attendees", "1", "--attendee-file", str(roster)) as (
+        url,
+        lines,
+    ):
         rows = list(csv.DictReader(roster.open()))
         assert [r["attendee"] for r in rows] == ["1", "2", "3"]
         assert stat.S_IMODE(os.stat(roster).st_mode) == 0o600
@@ -137,7 +191,9 @@ def test_more_attendees_on_a_reopened_db_keep_the_earlier_rows(tmp_path: Path) -
             assert httpx.get(url + "/user/tokens/verify", headers=auth).status_code == 200
 
 
-def test_a_wildcard_host_gives_attendees_a_reachable_url(tmp_path: Path) -> None:
+def test_a_wildcard_host_gives_attendees_a_reachable_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """With --host 0.0.0.0 the attendee file and the banner name this machine's address,
     never 0.0.0.0, which attendees cannot connect to."""
     from cftokens.cli.sandbox import _reachable_host
@@ -146,7 +202,10 @@ def test_a_wildcard_host_gives_attendees_a_reachable_url(tmp_path: Path) -> None
     assert _reachable_host("0.0.0.0") not in ("0.0.0.0", "")
     roster = tmp_path / "attendees.csv"
     args = ["--seed", "empty", "--host", "0.0.0.0", "--token-file", str(tmp_path / "token")]
-    with serve(*args, "--attendees", "1", "--attendee-file", str(roster)) as (_url, lines):
+    with serve(monkeypatch, capsys, *args, "--attendees", "1", "--attendee-file", str(roster)) as (
+        _url,
+        lines,
+    ):
         rows = list(csv.DictReader(roster.open()))
         assert "0.0.0.0" not in rows[0]["base_url"]
         assert not any("serving http://0.0.0.0" in line for line in lines)
