@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import __version__
 from .._doc import expect, optional_text, parse_text
+from .._files import write_atomic
 from .._text import csv_frame
 from ..errors import InvalidInput, shown
 from ..model._util import parse_datetime
@@ -51,25 +52,6 @@ _SECURITY_SEVERITY = {
     "low": "3.0",
     "info": "1.0",
 }
-
-
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    target = Path(path)
-    if target.is_dir():
-        raise InvalidInput(f"{target} is a folder; give a file path for the report")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.exists():
-        raise InvalidInput(f"the folder {parent} does not exist; create it or choose another path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 # -----------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._files import write_atomic
 from .._text import printable as plain
 from . import UsageError, emit
 
@@ -111,8 +112,6 @@ def run(args: argparse.Namespace) -> int:
     if fmt == "table":
         text = result.table()
         if args.output:
-            from ..audit.report import write_atomic
-
             write_atomic(args.output, text + "\n")
         else:
             emit(text)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..audit.report import write_atomic
+from .._files import write_atomic
 
 if TYPE_CHECKING:  # the responder imports this module when it writes a report
     from .responder import Triage

@@ -39,6 +39,7 @@ from ..errors import CloudflareError, InvalidInput, PermissionDenied
 from ..model._util import parse_datetime
 from ..model.directory import Directory
 from ..model.secret import Secret
+from .incident import report_dict, report_html, report_json
 from .verify import Verification, Verifier
 
 if TYPE_CHECKING:
@@ -797,20 +798,14 @@ class Triage:
 
     def to_dict(self) -> dict[str, Any]:
         """The incident report as JSON-ready data (no secret)."""
-        from .incident import report_dict
-
         return report_dict(self)
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """The incident report as JSON (written atomically to ``path`` when given)."""
-        from .incident import report_json
-
         return report_json(self, path)
 
     def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
         """The incident report as one self-contained HTML page."""
-        from .incident import report_html
-
         return report_html(self, path)
 
 

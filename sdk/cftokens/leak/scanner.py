@@ -41,6 +41,7 @@ from typing import IO, TYPE_CHECKING, Any
 from attrs import evolve, field, frozen
 
 from .. import __version__
+from .._files import write_atomic
 from .._text import printable as plain
 from ..detect import KINDS, RawHit, detect, fingerprint_of
 from ..errors import InvalidInput
@@ -829,8 +830,6 @@ class ScanResult:
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
         """JSON text (written atomically to ``path`` when given)."""
-        from ..audit.report import write_atomic
-
         text = json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
         if path is not None:
             write_atomic(os.fspath(path), text + "\n")
@@ -842,7 +841,5 @@ class ScanResult:
 
         text = scan_sarif(self)
         if path is not None:
-            from ..audit.report import write_atomic
-
             write_atomic(os.fspath(path), text + "\n")
         return text

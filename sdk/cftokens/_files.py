@@ -1,0 +1,31 @@
+"""Writing files: a report replaces its target whole or not at all (a leaf helper, below the
+audit's reports and the leak scanner's and responder's, which all write with it)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import InvalidInput
+
+__all__ = ["write_atomic"]
+
+
+def write_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    target = Path(path)
+    if target.is_dir():
+        raise InvalidInput(f"{target} is a folder; give a file path for the report")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.exists():
+        raise InvalidInput(f"the folder {parent} does not exist; create it or choose another path")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
