@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import InvalidInput
 from ..model._util import is_id
+from ..policy import evaluate
 from ._compat import STR
 from ._inventory import (
     K_ACCOUNT,
@@ -38,6 +39,7 @@ from ._inventory import (
     K_ZONE,
     LEVELS,
 )
+from .records import timeless_token
 
 if TYPE_CHECKING:
     from .core import Audit
@@ -270,9 +272,6 @@ class AccessIndex:
     def allowed(self, i: int, *, zone: int | None = None, account: int | None = None) -> bool:
         """The policy engine's decision for row ``i`` (index into ``self.rows``) on a zone or
         account code (only called for tokens with deny policies)."""
-        from ..policy import evaluate
-        from .records import timeless_token
-
         audit = self.audit
         t = int(self.tok[i])
         token = self._tokens.get(t)

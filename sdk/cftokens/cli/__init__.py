@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Sequence
 from typing import TextIO
 
+from .. import __version__
 from .._text import printable
 from ..errors import CloudflareError, InvalidInput, MissingExtra
 
@@ -54,8 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cftokens",
         description="Design, issue and audit Cloudflare API tokens with least privilege.",
     )
-    from .. import __version__
-
     parser.add_argument("--version", action="version", version=f"cftokens {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in COMMANDS.items():

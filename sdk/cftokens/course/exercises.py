@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..advisor import least_privilege_from_usage
-from ..audit import Audit
+from ..audit import Audit, run_audit
 from ..client import Client
 from ..errors import CloudflareError, InvalidInput
 from ..model import CreatedToken, Directory, Token, TokenSpec
@@ -687,8 +687,6 @@ def _workshop_3(ctx: _Context) -> Exercise:
 
 def _workshop_4(ctx: _Context) -> Exercise:
     def truth() -> tuple[set[str], dict[str, str]]:
-        from ..audit import run_audit
-
         found = run_audit(ctx.client, now=ctx.now(), progress=False)
         who = found.who_can("DNS Write", zone="acme.example")
         why = {}
