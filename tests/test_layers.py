@@ -322,20 +322,29 @@ def vars_of(record: object) -> tuple[object, ...]:
     return tuple(getattr(record, slot) for slot in ("payload", "kind", "owner_id", "owner_name"))
 
 
-def test_reports_are_written_by_a_leaf_not_by_the_audit(graph: grimp.ImportGraph) -> None:
-    """Before: the leak scanner, its incident report and the scan command imported the audit's
-    report module (and so the whole audit) for write_atomic, the scanner and the responder on
-    first use; now it is a leaf helper they import at the top."""
-    from cftokens import _files
+def test_reports_are_written_by_leaves_not_by_the_audit(graph: grimp.ImportGraph) -> None:
+    """Before: the leak scanner, its incident report and SARIF and the scan command imported
+    the audit's report module (and so the whole audit) for write_atomic and the SARIF envelope,
+    the scanner and the responder on first use; now they are leaf helpers imported at the top."""
+    from cftokens import _files, _sarif
     from cftokens.audit import report
 
     assert report.write_atomic is _files.write_atomic  # the audit's name stays
-    imported = {i for _, i in _imports_of(graph, "cftokens._files")}
-    assert {i for i in imported if i.startswith("cftokens")} <= {"cftokens.errors"}
-    for module in ("cftokens.leak.incident", "cftokens.leak.scanner", "cftokens.cli.scan"):
+    assert report.sarif_log is _sarif.sarif_log
+    for leaf in ("cftokens._files", "cftokens._sarif"):
+        imported = {i for _, i in _imports_of(graph, leaf) if i.startswith("cftokens")}
+        assert imported <= {"cftokens", "cftokens.errors"}, leaf
+    uses = {
+        "cftokens.leak.incident": "cftokens._files",
+        "cftokens.leak.scanner": "cftokens._files",
+        "cftokens.cli.scan": "cftokens._files",
+        "cftokens.leak.sarif": "cftokens._sarif",
+    }
+    for module, leaf in uses.items():
         found = graph.find_modules_directly_imported_by(module)
-        assert "cftokens._files" in found, module
+        assert leaf in found, module
         assert not [i for i in found if _inside(i, "cftokens.audit")], module
     assert "cftokens.leak.incident" in graph.find_modules_directly_imported_by(
         "cftokens.leak.responder"
     )
+    assert "cftokens.leak.sarif" in graph.find_modules_directly_imported_by("cftokens.leak.scanner")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .. import __version__
 from .._doc import expect, optional_text, parse_text
 from .._files import write_atomic
+from .._sarif import sarif_log
 from .._text import csv_frame
 from ..errors import InvalidInput, shown
 from ..model._util import parse_datetime
@@ -411,33 +412,3 @@ def to_sarif(audit: Audit, path: str | Path | None) -> str:
     if path is not None:
         write_atomic(path, text)
     return text
-
-
-def sarif_log(
-    rules: list[dict[str, Any]], results: list[dict[str, Any]], properties: dict[str, Any]
-) -> dict[str, Any]:
-    """A SARIF 2.1.0 log of one cftokens run (the envelope shared by the audit and the scan)."""
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "cftokens",
-                        "version": __version__,
-                        "semanticVersion": __version__,
-                        "rules": rules,
-                    }
-                },
-                "invocations": [
-                    {
-                        "executionSuccessful": True,
-                        "endTimeUtc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    }
-                ],
-                "results": results,
-                "properties": properties,
-            }
-        ],
-    }

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..audit.report import sarif_log
+from .._sarif import sarif_log
 from ..detect import KINDS
 
-if TYPE_CHECKING:  # the scanner imports this module when it writes SARIF
+if TYPE_CHECKING:  # the scanner imports this module
     from .scanner import ScanResult
 
 __all__ = ["scan_sarif"]

@@ -46,6 +46,7 @@ from .._text import printable as plain
 from ..detect import KINDS, RawHit, detect, fingerprint_of
 from ..errors import InvalidInput
 from ..model.secret import Secret
+from .sarif import scan_sarif
 from .verify import Verifier, verifier_of
 
 if TYPE_CHECKING:
@@ -837,8 +838,6 @@ class ScanResult:
 
     def to_sarif(self, path: str | os.PathLike[str] | None = None) -> str:
         """SARIF 2.1.0 for code scanning: one result per hit, one rule per kind."""
-        from .sarif import scan_sarif
-
         text = scan_sarif(self)
         if path is not None:
             write_atomic(os.fspath(path), text + "\n")
