@@ -47,6 +47,30 @@ def group_id(value: object) -> str:
     return check_id(value, "permission group id")
 
 
+#: The most entries a reader's memo keeps (it starts over when full): a bound on what a
+#: server sending ever-new values can make it hold.
+MEMO_LIMIT = 4096
+
+K = TypeVar("K")
+
+
+def remember(memo: dict[K, T], key: K, value: T) -> T:
+    """Store ``value`` under ``key`` in a reader's ``memo`` (emptied when it holds
+    :data:`MEMO_LIMIT` entries) and return it.
+
+    Readers memoise what they build from wire values that repeat across a listing (the same
+    timestamps, permission groups and resource maps in thousands of tokens): the values are
+    immutable, so sharing them changes nothing, and only values that were read without error
+    are kept, so every malformed value is still checked and refused each time."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+_TIMES: dict[str, datetime] = {}
+
+
 def parse_datetime(value: object, what: str) -> datetime | None:
     """Parse an API timestamp (RFC 3339, ``Z`` or offset) into an aware UTC datetime."""
     if value is None or value == "":
@@ -55,10 +79,13 @@ def parse_datetime(value: object, what: str) -> datetime | None:
         return aware(value, what)
     if not isinstance(value, str):
         raise InvalidInput(f"{what} must be an RFC 3339 timestamp string, got {shown(value)}")
+    known = _TIMES.get(value)
+    if known is not None:
+        return known
     if _API_TIME.fullmatch(value):
         # the API's own form (2026-01-31T00:00:00Z, optional fraction) is UTC already
         try:
-            return datetime.fromisoformat(value)
+            return remember(_TIMES, value, datetime.fromisoformat(value))
         except ValueError:
             pass  # not a real day or time: the general path below explains
     text = value.strip()

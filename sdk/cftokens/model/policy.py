@@ -10,7 +10,16 @@ from attrs import evolve, field, frozen
 
 from ..catalog.groups import PermissionGroup, permission_groups
 from ..errors import InvalidInput, ScopeMismatch
-from ._util import FrozenDict, assembler, frozen_extra, group_id, require_mapping, split_known
+from ._util import (
+    NO_EXTRA,
+    FrozenDict,
+    assembler,
+    frozen_extra,
+    group_id,
+    remember,
+    require_mapping,
+    split_known,
+)
 from .resources import Names, Resource, ResourceKind, Scope
 
 __all__ = ["Effect", "PermissionGroupRef", "Policy"]
@@ -42,12 +51,24 @@ class PermissionGroupRef:
         """Read ``{"id": …, "name": …, "meta": …}``."""
         payload = require_mapping(payload, "a permission group")
         name = payload.get("name")
+        ident = payload.get("id")
+        # the common form, {"id": …, "name": …} with strings: read once per listing (memo)
+        key: tuple[str, str | None] | None = None
+        if type(ident) is str and (name is None or type(name) is str) and cls is PermissionGroupRef:
+            key = (ident, name)
+            if cls._KNOWN.issuperset(payload):
+                known = _GROUP_REFS.get(key)
+                if known is not None:
+                    return known
         extra = split_known(payload, cls._KNOWN)
-        return _assemble_group_ref(
-            id=group_id(payload.get("id")),
+        ref = _assemble_group_ref(
+            id=group_id(ident),
             name=name if isinstance(name, str) else None,
             extra=extra,
         )
+        if key is not None and extra is NO_EXTRA:
+            remember(_GROUP_REFS, key, ref)
+        return ref
 
     def to_api(self) -> dict[str, Any]:
         """The wire form (``id``, plus ``name`` and any kept keys)."""
@@ -246,10 +267,15 @@ class Policy:
             resources = {}
         policy_id = payload.get("id")
         refs = tuple([PermissionGroupRef.from_api(g) for g in groups])
-        atoms = Resource.from_api(resources)
+        key = _resources_key(resources)
+        atoms = _RESOURCES.get(key) if key is not None else None
+        if atoms is None:
+            atoms = Resource.from_api(resources)
+            _check_keys(atoms)
+            if key is not None:
+                remember(_RESOURCES, key, atoms)
         extra = split_known(payload, cls._KNOWN)
         # checked and converted above: assembled without the converters (see Token.from_api)
-        _check_keys(atoms)
         return _assemble_policy(
             effect=Effect.ALLOW if effect == "allow" else Effect.DENY,
             permission_groups=refs,
@@ -272,6 +298,35 @@ class Policy:
 
 _assemble_group_ref = assembler(PermissionGroupRef)
 _assemble_policy = assembler(Policy)
+
+# What readers built from repeated wire values (see ``_util.remember``).
+_GROUP_REFS: dict[tuple[str, str | None], PermissionGroupRef] = {}
+_RESOURCES: dict[
+    tuple[tuple[str, str | tuple[tuple[str, str], ...]], ...], tuple[Resource, ...]
+] = {}
+
+
+def _resources_key(
+    resources: object,
+) -> tuple[tuple[str, str | tuple[tuple[str, str], ...]], ...] | None:
+    """A memo key for a policy's ``resources`` map made only of strings (flat, or nested one
+    level, in wire order), or None for any other map (read every time)."""
+    if type(resources) is not dict:
+        return None
+    key: list[tuple[str, str | tuple[tuple[str, str], ...]]] = []
+    for outer, value in resources.items():
+        if type(outer) is not str:
+            return None
+        if type(value) is str:
+            key.append((outer, value))
+        elif type(value) is dict:
+            inner = tuple(value.items())
+            if not all(type(k) is str and type(v) is str for k, v in inner):
+                return None
+            key.append((outer, inner))
+        else:
+            return None
+    return tuple(key)
 
 
 def _check_keys(resources: Sequence[Resource]) -> None:
