@@ -8,6 +8,7 @@ import re
 import shutil
 import stat
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,14 @@ def leaked_secret(sb: Sandbox) -> cft.Secret:
     return cft.Secret(re.search(r"cfut_\w+", text).group())  # type: ignore[union-attr]
 
 
+@pytest.fixture(scope="module")
+def triaged(leak_company: Sandbox) -> cft.Triage:
+    """The leaked plugin token triaged from the commit on, as the README does; read-only
+    (tests that roll, disable or delete triage their own copy)."""
+    leak = leak_company.copy(rate_limit=None)
+    return cft.triage(leaked_secret(leak), admin=leak, since=leak.extras["leak"]["committed"])
+
+
 def test_the_scenario_leaves_the_plain_demo_unchanged(
     demo_company: Sandbox, leak_company: Sandbox
 ) -> None:
@@ -44,12 +53,12 @@ def test_the_scenario_leaves_the_plain_demo_unchanged(
     assert "repository" not in plain.extras
 
 
-def test_triage_of_the_leaked_plugin_token(leak: Sandbox, tmp_path: Path) -> None:
+def test_triage_of_the_leaked_plugin_token(leak_company: Sandbox, triaged: cft.Triage) -> None:
     """Live, Dana's wordpress-plugin token; Zone Settings Write and Cache Purge on the shop
     zone from any IP with no expiry; 13 requests from the attacker's IP flagged; the plugin
     is the dependent; the replacement is bound to the plugin's address."""
-    facts = leak.extras["leak"]
-    t = cft.triage(leaked_secret(leak), admin=leak, since=facts["committed"])
+    facts = leak_company.extras["leak"]
+    t = triaged
     assert (t.verification.status, t.token_id, t.owner_kind) == ("live", facts["token_id"], "user")
     radius = t.blast_radius
     writes = set(radius[radius["level"] == "write"]["permission"])
@@ -222,15 +231,55 @@ def test_what_a_weak_admin_cannot_name_is_not_printed_as_na(leak: Sandbox) -> No
         assert f"{production} ({production})" not in text
 
 
+class _Cells(HTMLParser):
+    """Each table cell of a page: its class and its text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[tuple[str, str]] = []
+        self._open: list[str] | None = None
+        self._cls = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "td":
+            self._open, self._cls = [], dict(attrs).get("class") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._open is not None:
+            self.cells.append((self._cls, "".join(self._open)))
+            self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open.append(data)
+
+
+def test_every_long_cell_of_the_incident_report_may_wrap(triaged: cft.Triage) -> None:
+    """The in-process twin of the Chromium test below: each table cell holding a word longer
+    than 20 characters (paths, user agents, ids in the requests table) is of class ``long``,
+    which the stylesheet wraps anywhere, so no column is pushed past the window."""
+    page = triaged.to_html()
+    css = page[page.index("<style>") : page.index("</style>")]
+    assert re.search(r"td\.long\{[^}]*overflow-wrap:anywhere", css)
+    parser = _Cells()
+    parser.feed(page)
+    long_words = [
+        (cls, text) for cls, text in parser.cells if max(map(len, text.split()), default=0) > 20
+    ]
+    assert len(long_words) >= 13  # at least the attacker's requests
+    assert all(cls == "long" for cls, _ in long_words), [w for w in long_words if w[0] != "long"]
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.slow  # a browser start; its in-process twin: ..._of_the_incident_report_may_wrap
 @pytest.mark.skipif(
     CHROMIUM is None,
     reason="Debian's chromium is not installed (apt-get install -y chromium); .ci/run installs it",
 )
 def test_the_incident_report_does_not_scroll_sideways_in_chromium(
-    leak: Sandbox, tmp_path: Path
+    triaged: cft.Triage, tmp_path: Path
 ) -> None:
     """Rendered in a 1280-pixel window, the requests table (long paths, user agents) stays in
     the page: the 'flagged' and 'why' columns were past the right edge, behind a sideways
@@ -239,7 +288,7 @@ def test_the_incident_report_does_not_scroll_sideways_in_chromium(
     assert spec is not None and spec.loader is not None
     screenshots = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(screenshots)
-    t = cft.triage(leaked_secret(leak), admin=leak, since=leak.extras["leak"]["committed"])
+    t = triaged
     probe = (
         "<script>addEventListener('load', () => { const p = document.createElement('pre');"
         " p.textContent = 'PROBE' + JSON.stringify({width: innerWidth,"
