@@ -92,10 +92,16 @@ hostile = st.text(alphabet="0123456789./:abcdefx% \t\n-+", max_size=24)
 any_text = st.one_of(v4_text, v6_text, mapped_text, hostile)
 
 
-@given(any_text)
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_cidr_facts_agree_with_ipaddress(text: str) -> None:
-    assert facts(text) == reference(text)
+# The property runs: a short one in the inner loop (`-m "not slow"`), the long one marked slow
+# (the full command runs both); most of their time is Hypothesis drawing the examples.
+@pytest.mark.parametrize("examples", [200, pytest.param(2000, marks=pytest.mark.slow)])
+def test_cidr_facts_agree_with_ipaddress(examples: int) -> None:
+    @given(any_text)
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def agree(text: str) -> None:
+        assert facts(text) == reference(text)
+
+    agree()
 
 
 @pytest.mark.parametrize(
@@ -181,43 +187,47 @@ def reference_ip_arrays(ctx: Ctx) -> dict[str, list[bool]]:
 valid_text = st.one_of(v4_text, v6_text, mapped_text).filter(lambda t: reference(t) is not None)
 
 
-@given(
-    st.lists(
-        st.tuples(st.lists(valid_text, max_size=4), st.lists(valid_text, max_size=3)),
-        min_size=1,
-        max_size=12,
-    )
-)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_ip_arrays_agree_with_the_per_token_loop(conditions: list[Any]) -> None:
-    tokens = []
-    for i, (ins, outs) in enumerate(conditions):
-        ip: dict[str, Any] = {}
-        if ins:
-            ip["in"] = ins
-        if outs:
-            ip["not_in"] = outs
-        tokens.append(
-            {
-                "id": f"{i:032x}",
-                "name": f"t{i}",
-                "status": "active",
-                "policies": [],
-                **({"condition": {"request.ip": ip}} if ip else {}),
-            }
+@pytest.mark.parametrize("examples", [20, pytest.param(150, marks=pytest.mark.slow)])
+def test_ip_arrays_agree_with_the_per_token_loop(examples: int) -> None:
+    @given(
+        st.lists(
+            st.tuples(st.lists(valid_text, max_size=4), st.lists(valid_text, max_size=3)),
+            min_size=1,
+            max_size=12,
         )
-    audit = Audit.from_records(tokens=tokens, now=NOW)
-    ctx = audit._ctx
-    ref = reference_ip_arrays(ctx)
-    got = {
-        "in": ctx.has_ip_in,
-        "zero": ctx.ip_zero,
-        "open": ctx.ip_open,
-        "tight": ctx.ip_tight,
-        "priv": ctx.ip_private,
-        "deny": ctx.ip_deny_only,
-        "cancel": ctx.ip_cancels,
-    }
-    assert ctx.n == len(tokens)
-    for key, values in ref.items():
-        assert np.asarray(got[key], dtype=bool).tolist() == values, key
+    )
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def agree(conditions: list[Any]) -> None:
+        tokens = []
+        for i, (ins, outs) in enumerate(conditions):
+            ip: dict[str, Any] = {}
+            if ins:
+                ip["in"] = ins
+            if outs:
+                ip["not_in"] = outs
+            tokens.append(
+                {
+                    "id": f"{i:032x}",
+                    "name": f"t{i}",
+                    "status": "active",
+                    "policies": [],
+                    **({"condition": {"request.ip": ip}} if ip else {}),
+                }
+            )
+        audit = Audit.from_records(tokens=tokens, now=NOW)
+        ctx = audit._ctx
+        ref = reference_ip_arrays(ctx)
+        got = {
+            "in": ctx.has_ip_in,
+            "zero": ctx.ip_zero,
+            "open": ctx.ip_open,
+            "tight": ctx.ip_tight,
+            "priv": ctx.ip_private,
+            "deny": ctx.ip_deny_only,
+            "cancel": ctx.ip_cancels,
+        }
+        assert ctx.n == len(tokens)
+        for key, values in ref.items():
+            assert np.asarray(got[key], dtype=bool).tolist() == values, key
+
+    agree()
