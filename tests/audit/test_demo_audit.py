@@ -35,6 +35,12 @@ def live(sandbox: Any) -> Audit:
     return audit.scan_secrets(sandbox.extras["files"], verify=verify)
 
 
+@pytest.fixture(scope="module")
+def live_html(live: Audit, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The live audit's HTML report, written to a file (rendering it takes a second)."""
+    return live.to_html(tmp_path_factory.mktemp("report") / "r.html")
+
+
 def test_every_planted_problem_is_found_by_its_rule(live: Audit) -> None:
     """Each visible demo token trips every rule its definition lists."""
     f = live.findings
@@ -88,12 +94,12 @@ def test_offline_json_equals_live_findings(live: Audit, tmp_path: Path) -> None:
     assert json.loads(path.read_text())["schema"] == "cftokens.audit/1"
 
 
-def test_no_secret_anywhere(live: Audit, sandbox: Any, tmp_path: Path) -> None:
+def test_no_secret_anywhere(live: Audit, live_html: str, sandbox: Any) -> None:
     """No secret the sandbox issued appears in frames, reports, SARIF or CLI output."""
     secrets = [s.reveal() for s in sandbox.issued_secrets()]
     assert secrets
     texts = [
-        live.to_html(),
+        live_html,
         live.to_json(),
         live.to_sarif(),
         repr(live),
@@ -107,9 +113,9 @@ def test_no_secret_anywhere(live: Audit, sandbox: Any, tmp_path: Path) -> None:
     assert not leaked, f"secrets leaked: {leaked}"
 
 
-def test_live_html_report_is_self_contained(live: Audit, tmp_path: Path) -> None:
+def test_live_html_report_is_self_contained(live_html: str) -> None:
     """The HTML report embeds its charts and loads nothing from the network."""
-    text = live.to_html(tmp_path / "r.html")
+    text = live_html
     assert text.count("data:image/png;base64,") >= 3
     assert "http://" not in text.replace("http://www.w3.org", "")
     assert "src='http" not in text and 'src="http' not in text
