@@ -5,6 +5,7 @@ read-only (an audit of the demo company takes about a second)."""
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Iterator
 
@@ -49,14 +50,27 @@ def _audit_of(company: Sandbox, *, usage: bool) -> Audit:
         )
 
 
+def _digest(audit: Audit) -> str:
+    """A digest of the audit's frames, to notice a test that changed a shared one."""
+    frames = (audit.tokens, audit.grants, audit.findings, audit.gaps, audit.usage)
+    return hashlib.sha256("\0".join(f.to_csv() for f in frames).encode()).hexdigest()
+
+
+def _shared(audit: Audit) -> Iterator[Audit]:
+    before = _digest(audit)
+    yield audit
+    assert _digest(audit) == before, "a test changed a shared demo audit: take a .copy()"
+
+
 @pytest.fixture(scope="session")
-def demo_audit(demo_company: Sandbox) -> Audit:
+def demo_audit(demo_company: Sandbox) -> Iterator[Audit]:
     """The demo company's audit with usage, shared by the whole session: read it, never
-    change its frames (a test that needs to change one takes a ``.copy()``)."""
-    return _audit_of(demo_company, usage=True)
+    change its frames (a test that needs to change one takes a ``.copy()``; the session
+    fails at its end if one changed)."""
+    yield from _shared(_audit_of(demo_company, usage=True))
 
 
 @pytest.fixture(scope="session")
-def demo_audit_without_usage(demo_company: Sandbox) -> Audit:
+def demo_audit_without_usage(demo_company: Sandbox) -> Iterator[Audit]:
     """The same audit without usage (the usage rules not evaluated); read-only too."""
-    return _audit_of(demo_company, usage=False)
+    yield from _shared(_audit_of(demo_company, usage=False))

@@ -31,7 +31,6 @@ from cftokens.audit._inventory import (
     _read_bulk,
     build_inventory,
 )
-from cftokens.audit.collect import AuditGapWarning
 from cftokens.audit.synth import msp_inventory, synthetic_inventory
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "definitions"
@@ -297,14 +296,10 @@ def test_audit_frames_are_the_same_on_a_generated_inventory(
     assert_frames_equal(Audit.from_records(**inv), monkeypatch)
 
 
-def test_audit_frames_are_the_same_on_the_demo_company(monkeypatch: pytest.MonkeyPatch) -> None:
-    sandbox = cft.Sandbox.demo()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AuditGapWarning)
-        audit = cft.run_audit(
-            sandbox.client(), usage=sandbox.journal, now=sandbox.clock.now(), progress=False
-        )
-    assert_frames_equal(audit, monkeypatch)
+def test_audit_frames_are_the_same_on_the_demo_company(
+    demo_audit: Audit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert_frames_equal(demo_audit, monkeypatch)
 
 
 def test_a_definition_without_id_has_its_deny_applied() -> None:
