@@ -53,7 +53,8 @@ def _audit_of(company: Sandbox, *, usage: bool) -> Audit:
 def _digest(audit: Audit) -> str:
     """A digest of the audit's frames, to notice a test that changed a shared one."""
     frames = (audit.tokens, audit.grants, audit.findings, audit.gaps, audit.usage)
-    return hashlib.sha256("\0".join(f.to_csv() for f in frames).encode()).hexdigest()
+    texts = ("" if f is None else f.to_csv() for f in frames)  # no usage: None
+    return hashlib.sha256("\0".join(texts).encode()).hexdigest()
 
 
 def _shared(audit: Audit) -> Iterator[Audit]:
