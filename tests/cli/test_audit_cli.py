@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -21,6 +22,7 @@ def readme_main_job() -> list[str]:
     raise AssertionError("the README shows no main-job command")
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning")  # none from any code the job runs
 def test_readme_main_job_writes_the_demo_report(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -50,6 +52,7 @@ def test_readme_main_job_writes_the_demo_report(
     assert "%|" not in captured.err  # no progress bar when nobody watches a terminal
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning")  # none from any code the job runs
 def test_without_allow_gaps_the_demo_exits_3_naming_its_planted_gap(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -62,6 +65,7 @@ def test_without_allow_gaps_the_demo_exits_3_naming_its_planted_gap(
     sandbox and the CLI say."""
     assert main(["audit", "--sandbox", "--output", str(tmp_path / "r.json")]) == 3
     out = capsys.readouterr().out
+    assert json.loads((tmp_path / "r.json").read_text())["findings"]
     gap = out[out.index("gap(s) in what could be collected") :]
     assert "This gap is planted" in gap and "notebook 04" in gap
     readme = README.read_text()

@@ -121,7 +121,7 @@ def test_global_api_key_needs_its_email(demo: Sandbox, tmp_path: Path) -> None:
 
 
 def test_every_verify_shares_one_rate_limiter(demo: Sandbox) -> None:
-    """Three distinct secrets under a limit of 2 requests per 0.6 s: the third waits for the
+    """Three distinct secrets under a limit of 2 requests per 0.2 s: the third waits for the
     window (one limiter for every secret checked, not one per secret)."""
     import time
 
@@ -132,10 +132,10 @@ def test_every_verify_shares_one_rate_limiter(demo: Sandbox) -> None:
         for i in range(3)
     ]
     text = "\n".join(f"T{i}={c.secret.reveal()}" for i, c in enumerate(secrets))
-    verifier = Verifier(sandbox=demo, rate_limit=(2, 0.6))
+    verifier = Verifier(sandbox=demo, rate_limit=(2, 0.2))
     start = time.monotonic()
     result = scan("-", stdin=io.BytesIO(text.encode()), verify=verifier)
-    assert time.monotonic() - start >= 0.5
+    assert time.monotonic() - start >= 0.15  # a lower bound: a loaded machine only adds
     assert [h.status for h in result.hits] == ["live"] * 3 and verifier.calls == 3
 
 
