@@ -307,8 +307,9 @@ class Hits:
                 raise ValueError("Hits.extend: every row must be a grant row with ctx")
             pols = np.where(pols != 0, pols, ctx.pol[at])
             grp = ctx.grp[at].astype(np.int64)
-            zone = Coded.per_key(lambda i: ctx.row_zone(int(at[i])), at)
-            account = Coded.per_key(lambda i: ctx.row_account(int(at[i])), at)
+            atoms = row_atoms(ctx, at)
+            zone = Coded.per_key(lambda i: ctx.row_zone(int(at[i])), atoms)
+            account = Coded.per_key(lambda i: ctx.row_account(int(at[i])), atoms)
         self._flush()
         self._batches.append(
             (
@@ -547,3 +548,73 @@ def run_rules(ctx: Ctx) -> tuple[list[Hits], list[tuple[str, str]]]:
             continue
         results.append(meta.fn(ctx, meta))
     return results, gaps
+
+
+# ---------------------------------------------------------------------------------------------
+# columnar helpers: keys whose distinct values decide a finding's texts
+# ---------------------------------------------------------------------------------------------
+
+
+def row_atoms(ctx: Ctx, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """A number per grant row naming its resource atom (kind, id, account, key): rows with
+    the same number read the same resource label, zone and account."""
+    inv = ctx.inv
+    picked = rows.tolist()
+    kind, rid, racct, rkey = inv.g_kind, inv.g_rid, inv.g_racct, inv.g_rkey
+    atoms = list(
+        zip(
+            [kind[r] for r in picked],
+            [rid[r] for r in picked],
+            [racct[r] for r in picked],
+            [rkey[r] for r in picked],
+            strict=True,
+        )
+    )
+    number = {atom: i for i, atom in enumerate(dict.fromkeys(atoms))}
+    return np.fromiter(map(number.__getitem__, atoms), dtype=np.int64, count=len(atoms))
+
+
+def evidence_texts(
+    ctx: Ctx, rows: npt.NDArray[np.int64], counts: npt.NDArray[np.int64] | None = None
+) -> Coded:
+    """``ctx.evidence(row)`` for each row (plus :func:`more_grants` of ``counts``), built once
+    per distinct policy, effect, group, resource and count."""
+    count = np.ones(len(rows), dtype=np.int64) if counts is None else counts
+    return Coded.per_key(
+        lambda i: ctx.evidence(int(rows[i])) + more_grants(int(count[i])),
+        ctx.pol[rows],
+        ctx.deny[rows],
+        ctx.grp[rows],
+        row_atoms(ctx, rows),
+        count,
+    )
+
+
+def known_after_apply(ctx: Ctx, attr: str) -> npt.NDArray[np.bool_]:
+    """Per token: ``attr`` is known only after apply (a Terraform definition)."""
+    out = np.zeros(ctx.n, dtype=bool)
+    marked = [t for t, attrs in enumerate(ctx.after_apply) if attrs and attr in attrs]
+    out[marked] = True
+    return out
+
+
+def usage_keys(ctx: Ctx, toks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The token of each finding where usage data can make its text differ, else -1."""
+    if ctx.usage is None:
+        return np.full(len(toks), -1, dtype=np.int64)
+    return toks
+
+
+def whole_days(days: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """``f"{d:.0f}"`` of each day count as a number (the same rounding: half to even); NaN
+    reads as a key of its own."""
+    out = np.full(len(days), np.iinfo(np.int64).min, dtype=np.int64)
+    known = ~np.isnan(days)
+    out[known] = np.rint(days[known]).astype(np.int64)
+    return out
+
+
+def day_numbers(values: npt.NDArray[np.datetime64]) -> npt.NDArray[np.int64]:
+    """The calendar day of each timestamp as a number (NaT as a key of its own): timestamps
+    on one day print the same ``str(ts)[:10]``."""
+    return values.astype("datetime64[D]").astype(np.int64)

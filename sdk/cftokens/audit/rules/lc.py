@@ -12,9 +12,13 @@ from ..steps import (
     SetExpiry,
 )
 from .base import (
+    Coded,
     Hits,
     Rule,
+    day_numbers,
+    known_after_apply,
     rule,
+    whole_days,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -34,20 +38,26 @@ def lc_01(ctx: Ctx, r: Rule) -> Hits:
     """Forgotten tokens are the common leak: an expiry makes a forgotten token stop working on
     its own."""
     hits = Hits(r.id)
-    for t in np.flatnonzero(ctx.live & ~ctx.has_expiry).tolist():
-        write = bool(ctx.has_write[t])
-        days = ctx.th.fix_expiry_days
-        hits.add(
-            t,
-            Severity.HIGH if write else Severity.MEDIUM,
-            "expires_on is not set"
-            + (" and the token can write" if write else "")
-            + ctx.after_apply_note(t, "expires_on", "never expiring"),
-            "The token never expires.",
-            f"Set expires_on (e.g. {ctx.iso_in(days)}, {days} days from now) and rotate "
-            "before then.",
-            SetExpiry(expires_on=ctx.iso_in(days)),
-        )
+    toks = np.flatnonzero(ctx.live & ~ctx.has_expiry)
+    write = ctx.has_write[toks]
+    noted = known_after_apply(ctx, "expires_on")[toks]
+    days = ctx.th.fix_expiry_days
+    hits.extend(
+        toks,
+        np.where(write, Severity.HIGH.rank, Severity.MEDIUM.rank),
+        Coded.per_key(
+            lambda i: (
+                "expires_on is not set"
+                + (" and the token can write" if write[i] else "")
+                + ctx.after_apply_note(int(toks[i]), "expires_on", "never expiring")
+            ),
+            write,
+            noted,
+        ),
+        "The token never expires.",
+        f"Set expires_on (e.g. {ctx.iso_in(days)}, {days} days from now) and rotate before then.",
+        SetExpiry(expires_on=ctx.iso_in(days)),
+    )
     return hits
 
 
@@ -109,28 +119,43 @@ def lc_03(ctx: Ctx, r: Rule) -> Hits:
     modified = ctx.dates["modified_on"]
     rolls = ctx.usage.last_rolls() if ctx.usage is not None else {}
     limit = ctx.th.rotation_days
-    for t in np.flatnonzero(ctx.live).tolist():
-        tid = ctx.inv.ids[t]
-        roll = rolls.get(tid)
-        if roll is not None:
-            since, basis = roll, "last roll seen in usage"
-        elif not np.isnat(issued[t]):
-            since, basis = issued[t], "issued_on"
-        elif not np.isnat(modified[t]):
-            since, basis = modified[t], "modified_on (approximate: any change counts)"
-        else:
-            continue
-        age = (ctx.now - since).astype("timedelta64[s]").astype(np.int64) / 86_400
-        if age <= limit:
-            continue
-        hits.add(
-            t,
-            Severity.MEDIUM,
-            f"secret unchanged for {age:.0f} days (since {str(since)[:10]}, from {basis})",
-            f"The secret is older than {limit} days.",
-            "Roll the secret (PUT …/tokens/{id}/value) and update where it is stored.",
-            RollSecret(),
-        )
+    live = np.flatnonzero(ctx.live)
+    # the last secret change: a roll seen in usage, else issued_on, else modified_on
+    rolled = np.full(ctx.n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    index = ctx.token_index
+    for tid, when in rolls.items():
+        t = index.get(tid)
+        if t is not None:
+            rolled[t] = when
+    basis = np.select([~np.isnat(rolled), ~np.isnat(issued), ~np.isnat(modified)], [0, 1, 2], 3)
+    since_all = np.where(basis == 0, rolled, np.where(basis == 1, issued, modified))
+    toks = live[basis[live] < 3]
+    since = since_all[toks]
+    age = (ctx.now - since).astype("timedelta64[s]").astype(np.int64) / 86_400
+    fire = age > limit
+    toks, since, age = toks[fire], since[fire], age[fire]
+    bases = (
+        "last roll seen in usage",
+        "issued_on",
+        "modified_on (approximate: any change counts)",
+    )
+    how = basis[toks]
+    hits.extend(
+        toks,
+        Severity.MEDIUM,
+        Coded.per_key(
+            lambda i: (
+                f"secret unchanged for {age[i]:.0f} days (since {str(since[i])[:10]}, "
+                f"from {bases[how[i]]})"
+            ),
+            whole_days(age),
+            day_numbers(since),
+            how,
+        ),
+        f"The secret is older than {limit} days.",
+        "Roll the secret (PUT …/tokens/{id}/value) and update where it is stored.",
+        RollSecret(),
+    )
     return hits
 
 
@@ -147,15 +172,21 @@ def lc_04(ctx: Ctx, r: Rule) -> Hits:
     hits = Hits(r.id)
     since = ctx.days_since("last_used_on")
     fire = ctx.live & ~np.isnan(since) & (since >= ctx.th.stale_days)
-    for t in np.flatnonzero(fire).tolist():
-        hits.add(
-            t,
-            Severity.MEDIUM,
-            f"last used {since[t]:.0f} days ago ({str(ctx.dates['last_used_on'][t])[:10]})",
-            f"The token has not been used for {ctx.th.stale_days} days or more.",
-            "Disable it now and delete it after a grace period if nothing breaks.",
-            Disable(),
-        )
+    toks = np.flatnonzero(fire)
+    days = since[toks]
+    used = ctx.dates["last_used_on"][toks]
+    hits.extend(
+        toks,
+        Severity.MEDIUM,
+        Coded.per_key(
+            lambda i: f"last used {days[i]:.0f} days ago ({str(used[i])[:10]})",
+            whole_days(days),
+            day_numbers(used),
+        ),
+        f"The token has not been used for {ctx.th.stale_days} days or more.",
+        "Disable it now and delete it after a grace period if nothing breaks.",
+        Disable(),
+    )
     return hits
 
 
@@ -177,13 +208,14 @@ def lc_05(ctx: Ctx, r: Rule) -> Hits:
         & ~np.isnan(issued_days)
         & (issued_days >= ctx.th.never_used_grace_days)
     )
-    for t in np.flatnonzero(fire).tolist():
-        hits.add(
-            t,
-            Severity.MEDIUM if ctx.has_write[t] else Severity.LOW,
-            f"issued {issued_days[t]:.0f} days ago and never used",
-            "The token has never been used.",
-            "Disable it; delete it if nobody asks for it back.",
-            Disable(),
-        )
+    toks = np.flatnonzero(fire)
+    days = issued_days[toks]
+    hits.extend(
+        toks,
+        np.where(ctx.has_write[toks], Severity.MEDIUM.rank, Severity.LOW.rank),
+        Coded.per_key(lambda i: f"issued {days[i]:.0f} days ago and never used", whole_days(days)),
+        "The token has never been used.",
+        "Disable it; delete it if nobody asks for it back.",
+        Disable(),
+    )
     return hits

@@ -29,11 +29,13 @@ from ..steps import (
     ZonesOfAccounts,
 )
 from .base import (
+    Coded,
     Hits,
     Rule,
     best_rows,
     remove_group,
     rule,
+    whole_days,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -334,34 +336,42 @@ def ln_03(ctx: Ctx, r: Rule) -> Hits:
     mod_days = ctx.days_since("modified_on")
     issued_days = ctx.days_since("issued_on")
     lapse = ctx.th.lapsed_days
-    for t in range(ctx.n):
-        if never[t]:
-            hits.add(
-                t,
-                Severity.MEDIUM,
-                f"not_before {str(nb[t])[:19]} is not before expires_on {str(exp[t])[:19]}",
-                "The token can never be valid.",
-                "Delete it, or fix not_before/expires_on.",
-                DeleteToken(),
-            )
-            continue
-        since = np.nan
-        what = ""
-        if expired[t]:
-            since = exp_days[t] if not np.isnan(exp_days[t]) else mod_days[t]
-            what = "expired"
-        elif disabled[t]:
-            since = mod_days[t] if not np.isnan(mod_days[t]) else issued_days[t]
-            what = "disabled"
-        if what and not np.isnan(since) and since >= lapse:
-            hits.add(
-                t,
-                Severity.LOW,
-                f"{what} {since:.0f} days ago and still present",
-                f"The token has been {what} for {lapse} days or more.",
-                "Delete it.",
-                DeleteToken(),
-            )
+    since = np.where(
+        expired,
+        np.where(np.isnan(exp_days), mod_days, exp_days),
+        np.where(np.isnan(mod_days), issued_days, mod_days),
+    )
+    lapsed = ~never & (expired | disabled) & ~np.isnan(since) & (since >= lapse)
+    toks = np.flatnonzero(never | lapsed)
+    never_t = never[toks]
+    what = np.where(expired[toks], 0, 1)
+    days = since[toks]
+    words = ("expired", "disabled")
+
+    def evidence(i: int) -> str:
+        t = int(toks[i])
+        if never_t[i]:
+            return f"not_before {str(nb[t])[:19]} is not before expires_on {str(exp[t])[:19]}"
+        return f"{words[what[i]]} {days[i]:.0f} days ago and still present"
+
+    def detail(i: int) -> str:
+        if never_t[i]:
+            return "The token can never be valid."
+        return f"The token has been {words[what[i]]} for {lapse} days or more."
+
+    # a window that never opens: one text per token; a lapse: one per state and day count
+    own = np.where(never_t, toks, -1)
+    hits.extend(
+        toks,
+        np.where(never_t, Severity.MEDIUM.rank, Severity.LOW.rank),
+        Coded.per_key(evidence, never_t, own, what, whole_days(days)),
+        Coded.per_key(detail, never_t, what),
+        Coded.per_key(
+            lambda i: "Delete it, or fix not_before/expires_on." if never_t[i] else "Delete it.",
+            never_t,
+        ),
+        DeleteToken(),
+    )
     return hits
 
 
@@ -384,16 +394,16 @@ def ln_04(ctx: Ctx, r: Rule) -> Hits:
     leniently, judges what they grant, and reports each slip here. A token (or a date of one)
     the audit cannot read at all is reported here too, with its row in ``audit.gaps``."""
     hits = Hits(r.id)
-    for issue in ctx.inv.ln04:
-        hits.add(
-            issue.tok,
-            issue.severity,
-            issue.evidence,
-            issue.detail,
-            issue.remediation,
-            issue.fix,
-            pol=issue.pol,
-        )
+    issues = ctx.inv.ln04
+    hits.extend(
+        [i.tok for i in issues],
+        [i.severity.rank for i in issues],
+        [i.evidence for i in issues],
+        [i.detail for i in issues],
+        [i.remediation for i in issues],
+        [i.fix for i in issues],
+        pol=[i.pol for i in issues],
+    )
     for label, reason in ctx.inv.invalid:
         if reason.startswith(DUPLICATE):
             continue

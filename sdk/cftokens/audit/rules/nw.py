@@ -15,12 +15,15 @@ from .base import (
     ACCOUNT_TOKENS_WRITE,
     API_TOKENS_WRITE,
     PLACEHOLDER_CIDR,
+    Coded,
     Hits,
     Rule,
     allowlist_fix,
     group_code,
     ips_for,
+    known_after_apply,
     rule,
+    usage_keys,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -50,18 +53,31 @@ def nw_01(ctx: Ctx, r: Rule) -> Hits:
     )
     if not ctx.profile.enabled("CFT-PE-03"):
         minting[:] = False  # nobody else reports their missing allowlist
-    for t in np.flatnonzero(ctx.live & ~ctx.has_ip_in & ~minting).tolist():
-        fix, text = allowlist_fix(ctx, t)
-        hits.add(
-            t,
-            Severity.MEDIUM if ctx.has_write[t] else Severity.LOW,
-            "condition request.ip has no allow ranges"
-            + (" (a /0 range allows every address)" if ctx.ip_zero[t] else "")
-            + ctx.after_apply_note(t, "condition", "no allowlist"),
-            "The token works from any IP address.",
-            text[0].upper() + text[1:] + ".",
-            fix,
-        )
+    toks = np.flatnonzero(ctx.live & ~ctx.has_ip_in & ~minting)
+    zero = ctx.ip_zero[toks]
+    noted = known_after_apply(ctx, "condition")[toks]
+
+    def fix_of(i: int) -> tuple[SetAllowlist, str]:
+        fix, text = allowlist_fix(ctx, int(toks[i]))
+        return fix, text[0].upper() + text[1:] + "."
+
+    fixes = Coded.per_key(fix_of, usage_keys(ctx, toks))
+    hits.extend(
+        toks,
+        np.where(ctx.has_write[toks], Severity.MEDIUM.rank, Severity.LOW.rank),
+        Coded.per_key(
+            lambda i: (
+                "condition request.ip has no allow ranges"
+                + (" (a /0 range allows every address)" if zero[i] else "")
+                + ctx.after_apply_note(int(toks[i]), "condition", "no allowlist")
+            ),
+            zero,
+            noted,
+        ),
+        "The token works from any IP address.",
+        Coded([text for _, text in fixes.values], fixes.codes),
+        Coded([fix for fix, _ in fixes.values], fixes.codes),
+    )
     return hits
 
 

@@ -18,16 +18,18 @@ from .._inventory import (
 from ..severity import Severity
 from ..steps import Step
 from .base import (
+    Coded,
     Hits,
     Rule,
     allowlist_fix,
     best_rows,
+    evidence_texts,
     family_bit,
-    more_grants,
     narrow_accounts,
     narrow_zones,
     remove_group,
     rule,
+    usage_keys,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -62,10 +64,29 @@ def _rk_hits(
 ) -> Hits:
     hits = Hits(r.id)
     rows, sevs, counts = best_rows(ctx, mask, sev)
-    for row, s, count in zip(rows, sevs, counts, strict=True):
-        t = int(ctx.tok[row])
-        row = int(row)
-        gname = ctx.group_name(int(ctx.grp[row]))
+    if not len(rows):
+        return hits
+    toks = ctx.tok[rows].astype(np.int64)
+    has_in = ctx.has_ip_in[toks]
+    unrestricted = ~has_in | ctx.ip_open[toks]
+    kind = ctx.kind[rows]
+    # which fix each finding gets, and what its text depends on: an allowlist (on the
+    # token's usage), a narrower wildcard (on the finding itself), or removing the group
+    case = np.select(
+        [
+            unrestricted,
+            (kind == K_ALL_ZONES_IN) | (kind == K_ALL_ZONES) | (kind == K_ALL_ACCOUNTS),
+        ],
+        [0, 1],
+        2,
+    )
+    own = np.arange(len(rows))
+    key_a = np.select([case == 0, case == 1], [usage_keys(ctx, toks), own], ctx.pol[rows])
+    key_b = np.where(case == 0, has_in, np.where(case == 1, 0, ctx.grp[rows]))
+
+    def fix_of(i: int) -> tuple[Step, str]:
+        t = int(toks[i])
+        row = int(rows[i])
         fix: Step
         if not ctx.has_ip_in[t] or ctx.ip_open[t]:
             fix, text = allowlist_fix(ctx, t)
@@ -79,19 +100,23 @@ def _rk_hits(
         else:
             fix = remove_group(ctx, int(ctx.pol[row]), ctx.group_id(int(ctx.grp[row])))
             text = (
-                f"remove {gname} from policy {ctx.pol[row]} unless the job needs it, and keep "
-                "the token's IP allowlist tight"
+                f"remove {ctx.group_name(int(ctx.grp[row]))} from policy {ctx.pol[row]} unless "
+                "the job needs it, and keep the token's IP allowlist tight"
             )
-        hits.add(
-            t,
-            Severity.of_rank(int(s)),
-            ctx.evidence(row) + more_grants(int(count)),
-            f"{gname} {what}.",
-            text[0].upper() + text[1:] + ".",
-            fix,
-            row=row,
-            ctx=ctx,
-        )
+        return fix, text[0].upper() + text[1:] + "."
+
+    fixes = Coded.per_key(fix_of, case, key_a, key_b)
+    grp = ctx.grp[rows]
+    hits.extend(
+        toks,
+        sevs,
+        evidence_texts(ctx, rows, counts),
+        Coded.per_key(lambda i: f"{ctx.group_name(int(grp[i]))} {what}.", grp),
+        Coded([text for _, text in fixes.values], fixes.codes),
+        Coded([fix for fix, _ in fixes.values], fixes.codes),
+        rows=rows,
+        ctx=ctx,
+    )
     return hits
 
 
