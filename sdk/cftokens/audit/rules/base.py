@@ -593,7 +593,7 @@ def evidence_texts(
 def known_after_apply(ctx: Ctx, attr: str) -> npt.NDArray[np.bool_]:
     """Per token: ``attr`` is known only after apply (a Terraform definition)."""
     out = np.zeros(ctx.n, dtype=bool)
-    marked = [t for t, attrs in enumerate(ctx.after_apply) if attrs and attr in attrs]
+    marked = [t for t, attrs in ctx.after_apply.items() if attr in attrs]
     out[marked] = True
     return out
 
