@@ -133,7 +133,10 @@ def _engine(tokens: list[dict[str, Any]]) -> dict[tuple[str, str, str, str], boo
     return out
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+# one random mix in the inner loop (`-m "not slow"`), two more in the full run
+@pytest.mark.parametrize(
+    "seed", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)]
+)
 def test_expand_who_can_and_matrix_agree_with_evaluate_on_wildcards_and_denies(seed: int) -> None:
     """On random allow/deny mixes of flat, nested and wildcard zone and account grants, every
     concrete answer (expand by zone, by account, by token, in full; who_can; both matrices)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,16 +55,26 @@ value = st.one_of(
 )
 
 
-@given(st.lists(value, max_size=12))
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_bulk_dates_agree_with_value_by_value(values: list[Any]) -> None:
-    same(values)
+# The property runs: a short one in the inner loop (`-m "not slow"`), the long one marked slow
+# (the full command runs both); most of their time is Hypothesis drawing the examples.
+@pytest.mark.parametrize("examples", [150, pytest.param(1500, marks=pytest.mark.slow)])
+def test_bulk_dates_agree_with_value_by_value(examples: int) -> None:
+    @given(st.lists(value, max_size=12))
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def agree(values: list[Any]) -> None:
+        same(values)
+
+    agree()
 
 
-@given(st.lists(st.one_of(stamp, st.none()), max_size=12))
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_bulk_dates_agree_on_api_like_columns(values: list[Any]) -> None:
-    same(values)
+@pytest.mark.parametrize("examples", [100, pytest.param(600, marks=pytest.mark.slow)])
+def test_bulk_dates_agree_on_api_like_columns(examples: int) -> None:
+    @given(st.lists(st.one_of(stamp, st.none()), max_size=12))
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def agree(values: list[Any]) -> None:
+        same(values)
+
+    agree()
 
 
 def test_bulk_dates_read_the_api_form_by_arithmetic() -> None:

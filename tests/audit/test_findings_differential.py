@@ -58,8 +58,10 @@ def _audit(profile: str) -> Audit:
 def _snapshot(audit: Audit) -> dict[str, Any]:
     frame = audit.findings
     columns = {
-        name: [None if v is None or v is frame[name].dtype.na_value else str(v) for v in values]
-        for name, values in ((c, frame[c].astype(object).tolist()) for c in frame.columns)
+        name: [None if v is None or v is na else str(v) for v in values]
+        for name, values, na in (
+            (c, frame[c].astype(object).tolist(), frame[c].dtype.na_value) for c in frame.columns
+        )
     }
     return {
         "dtypes": {c: str(t) for c, t in frame.dtypes.items()},
