@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -27,10 +26,15 @@ def test_readme_main_job_writes_the_demo_report(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    demo_company: Sandbox,
     cli_demo: list[Sandbox],
 ) -> None:
     """The demo audit prints a summary, writes one self-contained HTML report, evaluates the
-    usage rules from the journal, and shows no secret the sandbox issued."""
+    usage rules from the journal, and shows no secret the sandbox issued. The audit is
+    incomplete (so without --allow-gaps it exits 3, as the README says: the CLI's exit 3 for an
+    incomplete audit is tested in test_audit_exit_codes.py), and the gap message says the gap is
+    planted for notebook 04. The README's "47 tokens" and "Audited 42 tokens" are what the
+    sandbox and the CLI say."""
     monkeypatch.chdir(tmp_path)
     report = tmp_path / "audit-report.html"
     args = readme_main_job()
@@ -50,22 +54,8 @@ def test_readme_main_job_writes_the_demo_report(
         assert not re.search(r"cf(ut|at|k)_[A-Za-z0-9]{40}", text)
         assert "Bearer " not in text
     assert "%|" not in captured.err  # no progress bar when nobody watches a terminal
-
-
-@pytest.mark.filterwarnings("error::DeprecationWarning")  # none from any code the job runs
-def test_without_allow_gaps_the_demo_exits_3_naming_its_planted_gap(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    demo_company: Sandbox,
-    cli_demo: list[Sandbox],
-) -> None:
-    """`cftokens audit --sandbox --output …` exits 3 (README; the gate does not depend on the
-    report's format: JSON here, the HTML report is checked above); the gap message says the gap
-    is planted for notebook 04; the README's "47 tokens" and "Audited 42 tokens" are what the
-    sandbox and the CLI say."""
-    assert main(["audit", "--sandbox", "--output", str(tmp_path / "r.json")]) == 3
-    out = capsys.readouterr().out
-    assert json.loads((tmp_path / "r.json").read_text())["findings"]
+    out = captured.out
+    assert "INCOMPLETE: tokens may be missing from this audit" in out
     gap = out[out.index("gap(s) in what could be collected") :]
     assert "This gap is planted" in gap and "notebook 04" in gap
     readme = README.read_text()
