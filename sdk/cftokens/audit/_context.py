@@ -196,13 +196,32 @@ class Ctx:
         out[self.tok[mask]] = True
         return out
 
+    def _since(
+        self, key: str
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """Nanoseconds from a date column to now, whole seconds, and where the nanoseconds
+        do not fit in 64 bits (dates ~292 years or more from now, such as 0001-01-01 read as
+        1677: there the seconds count)."""
+        values = self.dates[key].view(np.int64)
+        now = int(self.now.astype(np.int64))
+        seconds = now // 10**9 - values // 10**9
+        wide = np.abs(seconds) >= 9_000_000_000
+        nanos = now - np.where(wide, now, values)
+        return nanos, seconds, wide
+
     def days_since(self, key: str) -> npt.NDArray[np.float64]:
         """Days from a date column to now (NaN where unknown)."""
-        values = self.dates[key]
-        delta = (self.now - values).astype("timedelta64[ns]").astype(np.int64)
-        out = delta / NS_PER_DAY
-        out[np.isnat(values)] = np.nan
+        nanos, seconds, wide = self._since(key)
+        out = nanos / NS_PER_DAY
+        out[wide] = seconds[wide] / 86_400
+        out[np.isnat(self.dates[key])] = np.nan
         return np.asarray(out, dtype=np.float64)
+
+    def whole_days_since(self, key: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """Whole days from a date column to now (rounded down), and where the date is unknown."""
+        nanos, seconds, wide = self._since(key)
+        days = np.where(wide, seconds // 86_400, nanos // NS_PER_DAY)
+        return days.astype(np.int64), np.isnat(self.dates[key])
 
     def iso_in(self, days: int) -> str:
         """``now + days`` as an RFC 3339 string (for fixes; one per distinct ``days``)."""

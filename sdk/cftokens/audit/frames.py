@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -342,28 +343,23 @@ def tokens_frame(audit: Audit) -> pd.DataFrame:
     inv = audit._inv
     n = inv.n
     f = audit.findings
-    open_f = f[~f["suppressed"].astype(bool) & f["token_id"].isin(list(ctx.token_index))]
+    # open findings per token (a finding of a token not in the inventory counts nowhere)
+    found = map(ctx.token_index.get, f["token_id"].to_numpy(dtype=object), repeat(-1))
+    pos = np.fromiter(found, dtype=np.int64, count=len(f))
+    keep = (pos >= 0) & ~f["suppressed"].to_numpy(dtype=bool, na_value=False)
+    at = pos[keep]
+    rank = f["severity"].cat.codes.to_numpy(dtype=np.int64)[keep]
     max_rank = np.full(n, -1, dtype=np.int64)
-    counts = np.zeros(n, dtype=np.int64)
-    if len(open_f):
-        idx = open_f["token_id"].map(ctx.token_index).to_numpy(dtype=np.int64)
-        np.maximum.at(max_rank, idx, open_f["severity"].cat.codes.to_numpy(dtype=np.int64))
-        np.add.at(counts, idx, 1)
-    write_names: list[list[str]] = [[] for _ in range(n)]
-    if inv.m:
-        pairs = np.unique(
-            ctx.tok[ctx.write_row].astype(np.int64) * 1_000_000 + ctx.grp[ctx.write_row]
-        )
-        names = inv.groups.names
-        for p in pairs.tolist():
-            write_names[p // 1_000_000].append(names[p % 1_000_000])
+    for code in np.unique(rank).tolist():  # ascending: the worst is written last
+        max_rank[at[rank == code]] = code
+    counts = np.bincount(at, minlength=n).astype(np.int64)
+    write_groups = _write_groups(ctx)
     fam_names = {
         bits: ",".join(k for k, b in FAMILY_BITS.items() if bits & b) for bits in range(32)
     }
     dates = {k: pd.Series(pd.to_datetime(v)).dt.tz_localize("UTC") for k, v in ctx.dates.items()}
-    now = pd.Timestamp(audit.now)
-    age = (now - dates["issued_on"]).dt.days
-    used = (now - dates["last_used_on"]).dt.days
+    age = pd.arrays.IntegerArray(*ctx.whole_days_since("issued_on"))
+    used = pd.arrays.IntegerArray(*ctx.whole_days_since("last_used_on"))
     return pd.DataFrame(
         {
             "token_id": pd.array(inv.ids, dtype=STR),
@@ -380,20 +376,37 @@ def tokens_frame(audit: Audit) -> pd.DataFrame:
             "last_used_on": dates["last_used_on"],
             "not_before": dates["not_before"],
             "expires_on": dates["expires_on"],
-            "age_days": age.astype("Int64").array,
-            "days_since_used": used.astype("Int64").array,
+            "age_days": age,
+            "days_since_used": used,
             "ip_allow": pd.array([", ".join(v) for v in inv.ip_in], dtype=STR),
             "ip_deny": pd.array([", ".join(v) for v in inv.ip_out], dtype=STR),
             "n_policies": pd.array(inv.arrays["n_policies"], dtype="Int64"),
             "n_groups": pd.array(ctx.n_groups, dtype="Int64"),
             "n_write_groups": pd.array(ctx.n_write, dtype="Int64"),
-            "write_groups": pd.array([", ".join(w) for w in write_names], dtype=STR),
+            "write_groups": write_groups,
             "risk_families": pd.array([fam_names[int(b)] for b in ctx.families], dtype=STR),
             "n_findings": pd.array(counts, dtype="Int64"),
             "max_severity": pd.Categorical.from_codes(max_rank, dtype=severity_dtype()),
             "risk_score": pd.array(risk_score(ctx), dtype="Float64"),
         }
     )
+
+
+def _write_groups(ctx: Ctx) -> Any:
+    """Per token, the names of its effective write groups (``a, b``), in catalogue order,
+    as a ``string[python]`` array: each distinct set of groups joined once."""
+    import pandas as pd
+
+    pairs = np.unique(ctx.tok[ctx.write_row].astype(np.int64) * 1_000_000 + ctx.grp[ctx.write_row])
+    tok, grp = (pairs // 1_000_000).tolist(), (pairs % 1_000_000).tolist()
+    bounds = (np.flatnonzero(np.diff(pairs // 1_000_000)) + 1).tolist()
+    texts: dict[tuple[int, ...], int] = {(): 0}
+    codes = [0] * ctx.n
+    for a, b in zip([0, *bounds], [*bounds, len(tok)], strict=True) if tok else ():
+        codes[tok[a]] = texts.setdefault(tuple(grp[a:b]), len(texts))
+    names = ctx.inv.groups.names
+    values = [", ".join(names[g] for g in key) for key in texts]
+    return pd.array(values, dtype=STR).take(np.array(codes, dtype=np.intp))
 
 
 def grants_frame(audit: Audit) -> pd.DataFrame:
