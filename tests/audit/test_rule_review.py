@@ -115,6 +115,15 @@ def test_e_t_agrees_with_evaluate_on_random_allow_deny_mixes() -> None:
     audit = Audit.from_records(tokens=tokens, accounts=ACCOUNTS, zones=ZONES, now=NOW)
     g = audit.grants
     g = g[g["effective"].astype(bool)]
+    effective: dict[str, list[tuple[str, Any, Any]]] = {}  # each token's effective grants
+    for tid, kind, rid, racct in zip(
+        g["token_id"],
+        g["resource_kind"].astype(str),
+        g["resource_id"],
+        g["resource_account_id"],
+        strict=True,
+    ):
+        effective.setdefault(tid, []).append((kind, rid, racct))
     for payload in tokens:
         subject = cft.Token.from_api(payload)
         allowed = {
@@ -122,14 +131,8 @@ def test_e_t_agrees_with_evaluate_on_random_allow_deny_mixes() -> None:
             for z in owner
             if cft.evaluate(subject, "DNS Write", zone=z, directory=directory, at=NOW).allowed
         }
-        rows = g[g["token_id"] == payload["id"]]
         reach: set[str] = set()
-        for kind, rid, racct in zip(
-            rows["resource_kind"].astype(str),
-            rows["resource_id"],
-            rows["resource_account_id"],
-            strict=True,
-        ):
+        for kind, rid, racct in effective.get(payload["id"], []):
             if kind == "zone":
                 assert rid in allowed, (payload["policies"], rid, allowed)
                 reach.add(rid)
