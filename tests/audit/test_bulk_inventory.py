@@ -285,7 +285,7 @@ def assert_frames_equal(audit: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
         patch.setattr(core, "build_inventory", functools.partial(build_inventory, bulk=False))
         reference = frames(audit.rerun())
     for name, frame in reference.items():
-        pd.testing.assert_frame_equal(ours[name], frame, obj=name)
+        pd.testing.assert_frame_equal(ours[name], frame, obj=name, check_exact=True)
     assert np.array_equal(audit.findings["finding_id"], reference["findings"]["finding_id"])
 
 
@@ -546,4 +546,4 @@ def test_hostile_tokens_audit_the_same(tokens: list[dict[str, Any]]) -> None:
         patch.setattr(core, "build_inventory", functools.partial(build_inventory, bulk=False))
         reference = run()
     for name, frame in reference.items():
-        pd.testing.assert_frame_equal(ours[name], frame, obj=name)
+        pd.testing.assert_frame_equal(ours[name], frame, obj=name, check_exact=True)
