@@ -5,6 +5,7 @@ the sandbox points outside the repository."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,13 @@ SANDBOX = Path(cftokens.sandbox.__file__).resolve().parent
 DOC = ROOT / "docs" / "sandbox.md"
 
 
-def _docstrings() -> Iterator[tuple[str, str]]:
+@functools.cache
+def _docstrings() -> tuple[tuple[str, str], ...]:
+    """Every docstring of the sandbox's modules, with where it is (parsed once per session)."""
+    return tuple(_each_docstring())
+
+
+def _each_docstring() -> Iterator[tuple[str, str]]:
     for path in sorted(SANDBOX.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
