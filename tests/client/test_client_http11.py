@@ -174,8 +174,10 @@ async def test_unsolicited_bytes_on_an_idle_connection_retire_it() -> None:
         (b"", "dropped before a full response"),
         (b'HTTP/1.1 200 OK\r\ncontent-length: 500\r\n\r\n{"success": tr', "dropped"),
         (b"HTTP/1.1 200 OK\r\n" + b"x-big: " + b"a" * 200_000 + b"\r\n\r\n", "dropped"),
+        (b"HTTP/1.1 102 Processing\r\n\r\n" * 1000, "interim"),
+        (b"HTTP/1.1 101 Switching Protocols\r\nupgrade: h2c\r\n\r\n", "dropped"),
     ],
-    ids=["not-http", "closed-without-answer", "cut-off-body", "huge-head"],
+    ids=["not-http", "closed-without-answer", "cut-off-body", "huge-head", "endless-1xx", "101"],
 )
 async def test_broken_answers_are_connect_errors_and_the_connection_is_dropped(
     reply: bytes, phrase: str

@@ -15,13 +15,14 @@ event loop once the client is the busy side):
   lowered say nothing about the lower bound): one cut per round trip, not one per answer;
 - in between, it holds. The bound settles near ``base × throughput + a few``: what keeps the
   busy side (server or client) working without queueing more. More in flight would not list
-  any faster, and costs the client CPU per request (httpx's pool scans its connections on
-  every request), which is what paces a listing on a loaded machine;
+  any faster, and on a loaded machine the client's CPU is what paces a listing;
 - a 429 halves it (and the client's rate limiter pauses every call for its ``retry-after``);
-- it grows no further than :data:`GROW_CEILING`: past it each request costs the client more
-  CPU (httpx's pool scans its connections on every request) and a listing is no faster, so on
-  an idle machine a bound that grew to 24-64 listed slower than one held at 16
-  (bench/bench_client.py); the rate limit, not the bound, paces a long listing anyway;
+- it grows no further than :data:`GROW_CEILING`: with httpx's pool (still used behind a
+  proxy), which scans its connections on every request, each request past it cost the client
+  more CPU and a bound that grew to 24-64 listed slower than one held at 16; with the client's
+  own transport (``_http11``) the CPU per request stays flat, but 32 or 64 in flight listed no
+  faster either (bench/bench_client.py); the rate limit, not the bound, paces a long listing
+  anyway;
 - it never exceeds :data:`CEILING` (the connection pool) nor the requests the rate limiter
   can still send in its window (the client's budget, and the server's ``x-ratelimit-remaining``
   when it sends one), so a burst never spends more than the budget allows.

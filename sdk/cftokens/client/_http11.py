@@ -43,6 +43,9 @@ __all__ = ["AsyncHTTP11Transport", "env_proxies"]
 
 #: The largest response head (status line and headers) read, as httpcore's.
 MAX_HEAD_BYTES = 100 * 1024
+#: The most interim (1xx) answers read before the response (a server sending them for ever
+#: would hold a request for ever, however short the read timeout).
+MAX_INTERIM = 16
 #: Bytes buffered from a socket before its reading pauses (a body is read chunk by chunk).
 READ_HIGH_WATER = 256 * 1024
 
@@ -376,13 +379,17 @@ class AsyncHTTP11Transport(httpx.AsyncBaseTransport):
             raise httpx.LocalProtocolError(str(exc), request=request) from None
         except OSError as exc:
             raise httpx.WriteError(str(exc) or type(exc).__name__, request=request) from None
-        while True:
+        for _ in range(MAX_INTERIM):
             event = await _next_event(connection, request, read_timeout)
             if isinstance(event, h11.Response):
                 break
             if isinstance(event, h11.ConnectionClosed):
                 _raise_remote(request, "Server disconnected without sending a response.")
-            # h11.InformationalResponse (1xx): the real answer follows
+            if not isinstance(event, h11.InformationalResponse):  # e.g. a protocol switch
+                _raise_remote(request, f"unexpected {type(event).__name__} instead of a response")
+            # a 1xx: the real answer follows
+        else:
+            _raise_remote(request, f"more than {MAX_INTERIM} interim (1xx) answers, no response")
         return httpx.Response(
             event.status_code,
             headers=event.headers.raw_items(),
