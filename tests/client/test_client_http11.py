@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import re
+import socket
 import ssl
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -357,3 +360,55 @@ async def test_tls_verification_fails_closed(tmp_path: Path) -> None:
             assert (await http.get(https)).status_code == 200
             with pytest.raises(httpx.ConnectError, match=r"match|mismatch"):
                 await http.get(f"https://127.0.0.1:{server.port}/client/v4")
+
+
+async def test_body_chunks_are_at_most_64_kib_as_httpcore_reads_them() -> None:
+    """httpx decompresses each chunk the transport yields in one piece before the client's
+    cap is checked: a gzip body inflates ~1000 times, so a chunk of everything buffered (up to
+    ~512 KiB while the reader is busy) made a 500 MB spike where httpcore's 64 KiB reads make
+    64 MB. The transport hands the body over in httpcore's read size."""
+    body = b"a" * 3_000_000
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        await asyncio.sleep(1)
+
+    transport = AsyncHTTP11Transport(
+        ssl_context=tls_context(), max_connections=1, max_keepalive_connections=1
+    )
+    sizes: list[int] = []
+    async with (
+        serving(handler) as server,
+        httpx.AsyncClient(transport=transport) as http,
+        http.stream("GET", server.url) as response,
+    ):
+        async for chunk in response.aiter_raw():
+            sizes.append(len(chunk))
+            await asyncio.sleep(0.005)  # a busy reader: the socket's bytes pile up
+    assert sum(sizes) == len(body)
+    assert max(sizes) <= 64 * 1024
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
+async def test_a_server_that_drops_the_request_is_reported_as_httpcore_does(reset: bool) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        if reset:  # RST instead of FIN
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+
+    transport = AsyncHTTP11Transport(
+        ssl_context=tls_context(), max_connections=1, max_keepalive_connections=1
+    )
+    async with serving(handler) as server, httpx.AsyncClient(transport=transport) as http:
+        if reset:
+            with pytest.raises(httpx.ReadError):
+                await http.get(server.url)
+        else:
+            message = "Server disconnected without sending a response."
+            with pytest.raises(httpx.RemoteProtocolError, match=re.escape(message)):
+                await http.get(server.url)
+        assert transport._active == 0 and not transport._idle

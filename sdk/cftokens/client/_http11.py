@@ -21,8 +21,9 @@ connection (TLS verification included) raises ``httpx.ConnectError`` (nothing wa
 a server that closes or breaks the protocol raises ``httpx.RemoteProtocolError``,
 ``ReadError`` or ``WriteError``. An idle connection is reused only if the server has neither
 closed it nor sent anything on it, and for at most ``keepalive_expiry`` seconds; a response
-body not read to its end closes its connection. Bodies are streamed: the client stops reading
-at its own cap.
+body not read to its end closes its connection. Bodies are streamed, in chunks of at most
+64 KiB as httpcore reads them (httpx inflates a compressed chunk whole before the client's cap
+is checked): the client stops reading at its own cap.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ MAX_HEAD_BYTES = 100 * 1024
 MAX_INTERIM = 16
 #: Bytes buffered from a socket before its reading pauses (a body is read chunk by chunk).
 READ_HIGH_WATER = 256 * 1024
+#: The most bytes one read hands to h11, as httpcore's reads: a body chunk is at most this
+#: long, and httpx inflates each chunk whole (a gzip chunk ~1000 times) before the client
+#: checks its cap.
+READ_CHUNK = 64 * 1024
 
 
 def env_proxies() -> bool:
@@ -68,6 +73,7 @@ class _Connection(asyncio.Protocol):
         self._inbox = bytearray()
         self._eof = False
         self._lost = False
+        self._error: Exception | None = None  # why the connection was lost (a reset...)
         self._reading_paused = False
         self._readable: asyncio.Future[None] | None = None
         self._writable: asyncio.Future[None] | None = None
@@ -92,6 +98,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
+        self._error = exc
         self._eof = True
         self._wake_reader()
         waiter, self._writable = self._writable, None
@@ -135,14 +142,22 @@ class _Connection(asyncio.Protocol):
                 await self._writable
 
     async def read(self, timeout: float | None) -> bytes:
-        """What the socket delivered since the last read (b"" once it is closed)."""
+        """Up to ``READ_CHUNK`` bytes the socket delivered (b"" once the server closed it;
+        the error, such as a reset, that broke it)."""
         if not self._inbox and not self._eof:
             self._readable = asyncio.get_running_loop().create_future()
             async with asyncio.timeout(timeout):
                 await self._readable
-        data = bytes(self._inbox)
-        self._inbox.clear()
-        if self._reading_paused and self.transport is not None:
+        error = self._error
+        if not self._inbox and error is not None:
+            raise error if isinstance(error, OSError) else ConnectionError(repr(error))
+        data = bytes(self._inbox[:READ_CHUNK])
+        del self._inbox[:READ_CHUNK]
+        if (
+            self._reading_paused
+            and len(self._inbox) <= READ_HIGH_WATER
+            and self.transport is not None
+        ):
             self._reading_paused = False
             self.transport.resume_reading()
         return data
@@ -421,7 +436,10 @@ async def _next_event(
             event = http.next_event()
             if event is not h11.NEED_DATA:
                 return event
-            http.receive_data(await connection.read(timeout))
+            data = await connection.read(timeout)
+            if not data and http.their_state is h11.SEND_RESPONSE:
+                _raise_remote(request, "Server disconnected without sending a response.")
+            http.receive_data(data)
     except TimeoutError:
         raise httpx.ReadTimeout("reading the response timed out", request=request) from None
     except h11.RemoteProtocolError as exc:
