@@ -15,9 +15,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from cftokens.audit import Audit
+from cftokens.audit.severity import SEVERITY_ORDER
 from cftokens.audit.synth import synthetic_inventory
 
 FIXTURE = Path(__file__).parent / "data" / "findings_synth.json.gz"
@@ -91,6 +93,34 @@ def test_findings_frame_matches_the_per_finding_reference(profile: str) -> None:
             f"{name}: {len(bad)} rows differ, first {bad[0]}: {actual[bad[0]]!r} != {values[bad[0]]!r}"
         )
     assert got["fixes"] == expected["fixes"]
+
+
+@pytest.mark.parametrize("profile", ["baseline", "strict"])
+def test_tokens_count_their_open_findings(profile: str) -> None:
+    """``n_findings`` and ``max_severity`` of each token: its unsuppressed findings, counted
+    here the plain way (a loop over the findings)."""
+    audit = _audit(profile)
+    counts: dict[str, int] = {}
+    worst: dict[str, int] = {}
+    order = list(SEVERITY_ORDER)
+    for tid, suppressed, sev in zip(
+        audit.findings["token_id"],
+        audit.findings["suppressed"],
+        audit.findings["severity"],
+        strict=True,
+    ):
+        if suppressed or not isinstance(tid, str):
+            continue
+        counts[tid] = counts.get(tid, 0) + 1
+        worst[tid] = max(worst.get(tid, -1), order.index(sev))
+    tokens = audit.tokens
+    assert sum(counts.values()) > 4000
+    for tid, n, sev in zip(
+        tokens["token_id"], tokens["n_findings"], tokens["max_severity"], strict=True
+    ):
+        assert n == counts.get(tid, 0), tid
+        expected = worst.get(tid)
+        assert (None if pd.isna(sev) else order.index(sev)) == expected, tid
 
 
 if __name__ == "__main__":
