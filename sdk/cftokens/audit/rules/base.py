@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -279,12 +280,14 @@ class Hits:
         rows: npt.ArrayLike | None = None,
         ctx: Ctx | None = None,
         pol: npt.ArrayLike | None = None,
+        atoms: npt.NDArray[np.int64] | None = None,
     ) -> None:
         """Record many findings at once: ``tok`` the tokens (an integer array), ``sev`` one
         :class:`Severity` for all or an array of ranks (0 info … 4 critical); each text and the
         fix one value for all, a list (one per finding) or a :class:`Coded` column. With
         grant ``rows`` and ``ctx``, each finding's policy, group, zone and account come from its
-        row, as in :meth:`add`; ``pol`` gives the policies of findings without a row."""
+        row, as in :meth:`add` (``atoms``: the rows' :func:`row_atoms`, when known); ``pol``
+        gives the policies of findings without a row."""
         toks = np.asarray(tok, dtype=np.int64).reshape(-1)
         k = len(toks)
         if isinstance(sev, Severity):
@@ -307,7 +310,7 @@ class Hits:
                 raise ValueError("Hits.extend: every row must be a grant row with ctx")
             pols = np.where(pols != 0, pols, ctx.pol[at])
             grp = ctx.grp[at].astype(np.int64)
-            atoms = row_atoms(ctx, at)
+            atoms = row_atoms(ctx, at) if atoms is None else atoms
             zone = Coded.per_key(lambda i: ctx.row_zone(int(at[i])), atoms)
             account = Coded.per_key(lambda i: ctx.row_account(int(at[i])), atoms)
         self._flush()
@@ -560,32 +563,32 @@ def row_atoms(ctx: Ctx, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     the same number read the same resource label, zone and account."""
     inv = ctx.inv
     picked = rows.tolist()
-    kind, rid, racct, rkey = inv.g_kind, inv.g_rid, inv.g_racct, inv.g_rkey
+    if len(picked) < 2:
+        return np.zeros(len(picked), dtype=np.int64)
+    get = itemgetter(*picked)  # C-level picks from the inventory's lists
     atoms = list(
-        zip(
-            [kind[r] for r in picked],
-            [rid[r] for r in picked],
-            [racct[r] for r in picked],
-            [rkey[r] for r in picked],
-            strict=True,
-        )
+        zip(get(inv.g_kind), get(inv.g_rid), get(inv.g_racct), get(inv.g_rkey), strict=True)
     )
     number = {atom: i for i, atom in enumerate(dict.fromkeys(atoms))}
     return np.fromiter(map(number.__getitem__, atoms), dtype=np.int64, count=len(atoms))
 
 
 def evidence_texts(
-    ctx: Ctx, rows: npt.NDArray[np.int64], counts: npt.NDArray[np.int64] | None = None
+    ctx: Ctx,
+    rows: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.int64] | None = None,
+    atoms: npt.NDArray[np.int64] | None = None,
 ) -> Coded:
     """``ctx.evidence(row)`` for each row (plus :func:`more_grants` of ``counts``), built once
-    per distinct policy, effect, group, resource and count."""
+    per distinct policy, effect, group, resource and count (``atoms``: the rows'
+    :func:`row_atoms`, when known)."""
     count = np.ones(len(rows), dtype=np.int64) if counts is None else counts
     return Coded.per_key(
         lambda i: ctx.evidence(int(rows[i])) + more_grants(int(count[i])),
         ctx.pol[rows],
         ctx.deny[rows],
         ctx.grp[rows],
-        row_atoms(ctx, rows),
+        row_atoms(ctx, rows) if atoms is None else atoms,
         count,
     )
 

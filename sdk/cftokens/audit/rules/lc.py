@@ -81,24 +81,37 @@ def lc_02(ctx: Ctx, r: Rule) -> Hits:
     days = np.full(ctx.n, np.nan)
     days[valid] = (exp[valid] - start[valid]).astype("timedelta64[s]").astype(np.int64) / 86_400
     limit = np.where(ctx.has_write, ctx.th.lifetime_write_days, ctx.th.lifetime_days)
-    for t in np.flatnonzero(valid & (days > limit)).tolist():
-        lim = int(limit[t])
-        since = (
-            "from its creation, taken as the audit's now "
-            if ctx.not_created[t] and np.isnat(ctx.dates["not_before"][t])
-            else ""
+    toks = np.flatnonzero(valid & (days > limit))
+    write = ctx.has_write[toks]
+    lim = limit[toks].astype(np.int64)
+    new = ctx.not_created[toks] & np.isnat(ctx.dates["not_before"][toks])
+    begin, end, span = start[toks], exp[toks], days[toks]
+
+    def evidence(i: int) -> str:
+        since = "from its creation, taken as the audit's now " if new[i] else ""
+        return (
+            f"valid for {span[i]:.0f} days {since}({str(begin[i])[:10]} to {str(end[i])[:10]}); "
+            f"the limit is {lim[i]}" + (" for tokens that can write" if write[i] else "")
         )
-        span = f"({str(start[t])[:10]} to {str(exp[t])[:10]})"
-        hits.add(
-            t,
-            Severity.LOW,
-            f"valid for {days[t]:.0f} days {since}{span}; the "
-            f"limit is {lim}" + (" for tokens that can write" if ctx.has_write[t] else ""),
-            "The token's lifetime is longer than policy allows.",
-            f"Shorten expires_on to at most {lim} days after it became valid, or to "
-            f"{ctx.iso_in(lim)} at the latest.",
-            SetExpiry(expires_on=ctx.iso_in(lim)),
-        )
+
+    fixes = Coded.per_key(
+        lambda i: (
+            f"Shorten expires_on to at most {lim[i]} days after it became valid, or to "
+            f"{ctx.iso_in(int(lim[i]))} at the latest.",
+            SetExpiry(expires_on=ctx.iso_in(int(lim[i]))),
+        ),
+        lim,
+    )
+    hits.extend(
+        toks,
+        Severity.LOW,
+        Coded.per_key(
+            evidence, whole_days(span), new, day_numbers(begin), day_numbers(end), lim, write
+        ),
+        "The token's lifetime is longer than policy allows.",
+        Coded([text for text, _ in fixes.values], fixes.codes),
+        Coded([fix for _, fix in fixes.values], fixes.codes),
+    )
     return hits
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -33,6 +35,7 @@ from .base import (
     Hits,
     Rule,
     best_rows,
+    object_table,
     remove_group,
     rule,
     whole_days,
@@ -264,26 +267,37 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
 
 
 def _missing_mask(ctx: Ctx) -> npt.NDArray[np.bool_]:
-    """Rows naming a zone or account id the directory does not list (set look-ups)."""
+    """Rows naming a zone or account id the directory does not list (set look-ups, kind by
+    kind, in C loops)."""
     inv = ctx.inv
     d = ctx.dir
     zones = d.zone_names if d.has_zones else None
     accounts = d.account_names if d.has_accounts else None
     user = d.user
-    pending = d.pending
-    flags = [
-        rid not in pending
-        and acct not in pending
-        and (
-            (k == K_ZONE and zones is not None and rid not in zones)
-            or (k == K_ACCOUNT and accounts is not None and rid not in accounts)
-            or (k == K_ALL_ZONES_IN and accounts is not None and acct not in accounts)
-            or (k == K_USER and user is not None and rid != user)
-            or (k == K_R2 and accounts is not None and acct not in accounts)
-        )
-        for k, rid, acct in zip(inv.g_kind, inv.g_rid, inv.g_racct, strict=True)
-    ]
-    return np.array(flags, dtype=bool)
+    kind = ctx.kind
+    rid = object_table(inv.g_rid)
+    acct = object_table(inv.g_racct)
+
+    def listed(known: Any, values: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+        return np.fromiter(map(known.__contains__, values), dtype=bool, count=len(values))
+
+    flags = np.zeros(inv.m, dtype=bool)
+    for k, known, ident in (
+        (K_ZONE, zones, rid),
+        (K_ACCOUNT, accounts, rid),
+        (K_ALL_ZONES_IN, accounts, acct),
+        (K_R2, accounts, acct),
+    ):
+        if known is None:
+            continue
+        at = np.flatnonzero(kind == k)
+        flags[at] = ~listed(known, ident[at])
+    if user is not None:
+        at = np.flatnonzero(kind == K_USER)
+        flags[at] = [v != user for v in rid[at].tolist()]
+    if d.pending:
+        flags &= ~listed(d.pending, rid) & ~listed(d.pending, acct)
+    return flags
 
 
 def _missing(ctx: Ctx, row: int) -> str | None:

@@ -94,16 +94,20 @@ def nw_02(ctx: Ctx, r: Rule) -> Hits:
     allowlist stops few attackers."""
     hits = Hits(r.id)
     th = ctx.th
-    for t in np.flatnonzero(ctx.ip_open & ctx.has_ip_in).tolist():
-        wide = [
-            v
-            for v in ctx.inv.ip_in[t]
-            if (net := ipaddress.ip_network(v.strip(), strict=False)).prefixlen > 0
-            and (
+    is_wide: dict[str, bool] = {}  # each distinct range parsed once
+
+    def wide_range(v: str) -> bool:
+        found = is_wide.get(v)
+        if found is None:
+            net = ipaddress.ip_network(v.strip(), strict=False)
+            found = is_wide[v] = net.prefixlen > 0 and (
                 (net.version == 4 and net.prefixlen <= th.open_v4_prefix)
                 or (net.version == 6 and net.prefixlen <= th.open_v6_prefix)
             )
-        ]
+        return found
+
+    for t in np.flatnonzero(ctx.ip_open & ctx.has_ip_in).tolist():
+        wide = [v for v in ctx.inv.ip_in[t] if wide_range(v)]
         ips = ips_for(ctx, t)
         hits.add(
             t,

@@ -28,6 +28,7 @@ from .base import (
     narrow_accounts,
     narrow_zones,
     remove_group,
+    row_atoms,
     rule,
     usage_keys,
 )
@@ -107,15 +108,17 @@ def _rk_hits(
 
     fixes = Coded.per_key(fix_of, case, key_a, key_b)
     grp = ctx.grp[rows]
+    atoms = row_atoms(ctx, rows)
     hits.extend(
         toks,
         sevs,
-        evidence_texts(ctx, rows, counts),
+        evidence_texts(ctx, rows, counts, atoms),
         Coded.per_key(lambda i: f"{ctx.group_name(int(grp[i]))} {what}.", grp),
         Coded([text for _, text in fixes.values], fixes.codes),
         Coded([fix for fix, _ in fixes.values], fixes.codes),
         rows=rows,
         ctx=ctx,
+        atoms=atoms,
     )
     return hits
 
