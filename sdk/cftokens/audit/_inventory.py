@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from itertools import chain, repeat
-from operator import itemgetter
+from operator import is_, itemgetter
 from typing import Any
 
 import numpy as np
@@ -688,6 +688,20 @@ def _owned_issue(
     owner_name: str | None,
 ) -> DefinitionIssue:
     """The CFT-LN-04 issue of an account-owned token's atom :func:`_owned_reading` faults."""
+    return _owned_issue_at(t, index, _owned_texts(atom, read_as, problem, owner, owner_name))
+
+
+_OWNED_DETAIL = (
+    "Cloudflare refuses resources outside the owning account for account-owned "
+    "tokens, and wants its zones nested under the account's key."
+)
+
+
+def _owned_texts(
+    atom: Atom, read_as: Atom, problem: str, owner: str | None, owner_name: str | None
+) -> tuple[str, str, str]:
+    """:func:`_owned_issue`'s evidence after ``policy N``, remediation and key (the same for
+    every token of one account writing the same key)."""
     key = atom[3]
     nest = (
         f"{{'{ACCOUNT_PREFIX}{owner}': {{'{ZONE_PREFIX}<zone id>': '*'}}}}"
@@ -700,15 +714,17 @@ def _owned_issue(
         if read_as[3] == key and read_as[0] != atom[0]
         else ""
     )
-    return DefinitionIssue(
-        t,
-        index,
-        MEDIUM,
-        f"policy {index} of an account-owned token names {key!r} ({problem})" + read,
-        "Cloudflare refuses resources outside the owning account for account-owned "
-        "tokens, and wants its zones nested under the account's key.",
+    return (
+        f"of an account-owned token names {key!r} ({problem})" + read,
         f"Name zones nested under the account: {nest}.",
-        key=key,
+        key,
+    )
+
+
+def _owned_issue_at(t: int, index: int, texts: tuple[str, str, str]) -> DefinitionIssue:
+    evidence, remediation, key = texts
+    return DefinitionIssue(
+        t, index, MEDIUM, f"policy {index} {evidence}", _OWNED_DETAIL, remediation, key=key
     )
 
 
@@ -976,6 +992,10 @@ def _key_clean(key: str) -> bool:
     return clean
 
 
+_star_atoms: dict[str, tuple[Atom, ...] | None] = {}  # _bulk_atoms(key, "*") by key
+_MISSING: Any = object()
+
+
 def _bulk_atoms(key: Any, value: Any) -> tuple[Atom, ...] | None:
     """The atoms of one ``resources`` entry; None when the token reader must read it (a key
     it would report, a value other than ``"*"`` or nested zone keys)."""
@@ -1133,12 +1153,27 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     res: list[dict[Any, Any]] = [x if type(x) is dict else {} for x in raw]
     n_res = np.fromiter(map(len, res), dtype=np.int64, count=n_p)
     res_pol = np.repeat(np.arange(n_p), n_res)
-    per_entry = list(
-        map(_bulk_atoms, chain.from_iterable(res), chain.from_iterable(map(dict.values, res)))
-    )
-    rbad = np.array([a is None for a in per_entry], dtype=bool)
+    keys = list(chain.from_iterable(res))
+    values = list(chain.from_iterable(map(dict.values, res)))
+    if (
+        set(map(type, keys)) <= {str}
+        and set(map(type, values)) <= {str}
+        and (values.count("*") == len(values))
+    ):  # the usual shape: every value "*", read once per distinct key
+        per_entry = list(map(_star_atoms.get, keys, repeat(_MISSING)))
+        for i in [i for i, a in enumerate(per_entry) if a is _MISSING]:
+            per_entry[i] = _star_atoms.get(keys[i], _MISSING)
+            if per_entry[i] is _MISSING:
+                per_entry[i] = _bulk_atoms(keys[i], "*")
+                if len(_star_atoms) < 500_000:
+                    _star_atoms[keys[i]] = per_entry[i]
+    else:
+        per_entry = list(map(_bulk_atoms, keys, values))
+    rbad = np.fromiter(map(is_, per_entry, repeat(None)), dtype=bool, count=len(per_entry))
     pbad |= _any_by(rbad, res_pol, n_p)
-    entry_atoms = [a if a is not None else () for a in per_entry]
+    entry_atoms: list[tuple[Atom, ...]] = (
+        [a if a is not None else () for a in per_entry] if rbad.any() else per_entry  # type: ignore[assignment]
+    )
     atoms: list[Atom] = list(chain.from_iterable(entry_atoms))
     atom_pol = np.repeat(res_pol, np.fromiter(map(len, entry_atoms), np.int64, len(entry_atoms)))
     # an account-owned token's resources outside its account: read as the token reader does
@@ -1227,21 +1262,21 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
             strict=True,
         )
     )
-    for j, written, read_as, problem in faults:
-        t = int(atom_tok[j])
-        if good[t]:
-            owner = owners[t]
-            inv.ln04.append(
-                _owned_issue(
-                    int(local[t]),
-                    int(pol_index[atom_pol[j]]),
-                    written,
-                    read_as,
-                    problem,
-                    owner,
-                    records[positions[t]].owner_name,
-                )
-            )
+    if faults:
+        fault_at = [f[0] for f in faults]
+        fault_tok = atom_tok[fault_at].tolist()
+        fault_pol = pol_index[atom_pol[fault_at]].tolist()
+        good_tok, local_tok = good.tolist(), local.tolist()
+        texts: dict[tuple[Atom, Atom, str, str | None, str | None], tuple[str, str, str]] = {}
+        for (_, written, read_as, problem), t, index in zip(
+            faults, fault_tok, fault_pol, strict=True
+        ):
+            if good_tok[t]:
+                case = (written, read_as, problem, owners[t], records[positions[t]].owner_name)
+                said = texts.get(case)
+                if said is None:
+                    said = texts[case] = _owned_texts(*case)
+                inv.ln04.append(_owned_issue_at(local_tok[t], index, said))
     return inv, [positions[i] for i in keep]
 
 
