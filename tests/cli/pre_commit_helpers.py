@@ -13,6 +13,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# a cfut_ token shape (not a live secret) the scan hook must refuse; its fingerprint: cfut_…12Ab
+COMMITTED_SECRET = "cfut_aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kM5oQ7sXy12Ab"
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -40,9 +42,9 @@ def try_repo_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def try_repo(hook: str, repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`pre-commit try-repo <this repository> HOOK --all-files` in ``repo``."""
-    command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--all-files"]
+def try_repo(repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`pre-commit try-repo <this repository> --all-files` in ``repo``: every hook."""
+    command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "--all-files"]
     return subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
 
 

@@ -1,5 +1,5 @@
-"""The pre-commit hook cftokens-terraform: its command in-process, and run with `pre-commit
-try-repo` (offline, slow)."""
+"""The pre-commit hook cftokens-terraform: its command in-process; and both hooks (this one and
+cftokens-scan) run with `pre-commit try-repo` (offline, slow)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pre_commit_helpers import ROOT, git, hook_argv, try_repo, try_repo_env
+from pre_commit_helpers import COMMITTED_SECRET, ROOT, git, hook_argv, try_repo, try_repo_env
 
 from cftokens.cli import main
 
@@ -70,24 +70,31 @@ def test_the_hooks_command_fails_a_bad_token_and_passes_a_fixed_one(
 @pytest.mark.skipif(
     not (ROOT / ".git").exists(), reason="try-repo needs the project's git checkout"
 )
-def test_pre_commit_try_repo_fails_a_bad_token_and_passes_a_fixed_one(tmp_path: Path) -> None:
-    """`pre-commit try-repo <this repo> cftokens-terraform` fails a commit adding a DNS Write
-    token on a zone known only after apply (RK-01 high), and passes once it is fixed."""
+def test_pre_commit_try_repo_fails_bad_commits_and_passes_fixed_ones(tmp_path: Path) -> None:
+    """`pre-commit try-repo <this repo>` (both hooks) fails a commit adding a DNS Write token on
+    a zone known only after apply (cftokens-terraform: RK-01 high) and a file holding a cfut_
+    token (cftokens-scan: its fingerprint printed, never the value); both pass once fixed."""
     pytest.importorskip("pre_commit")
     repo = tmp_path / "infra"
     (repo / "dns").mkdir(parents=True)
     git(repo, "init", "-q")
     (repo / "dns" / "main.tf").write_text(BAD)
     (repo / "README.md").write_text("not terraform\n")
+    (repo / "deploy.sh").write_text(f"export CLOUDFLARE_API_TOKEN={COMMITTED_SECRET}\n")
+    (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     git(repo, "add", "-A")
-    # the hook runs `cftokens` from PATH: point it at this interpreter and this source tree
+    # the hooks run `cftokens` from PATH: point it at this interpreter and this source tree
     env = try_repo_env(tmp_path)
-    failed = try_repo("cftokens-terraform", repo, env)
+    failed = try_repo(repo, env)
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "site-dns" in failed.stdout and "CFT-RK-01" in failed.stdout
-    assert "failing: open findings at high" in failed.stdout
+    out = failed.stdout
+    assert len([line for line in out.splitlines() if line.endswith("Failed")]) == 2, out
+    assert "site-dns" in out and "CFT-RK-01" in out and "failing: open findings at high" in out
+    assert "cfut_…12Ab" in out and "deploy.sh:1" in out
+    assert COMMITTED_SECRET not in out + failed.stderr
     (repo / "dns" / "main.tf").write_text(GOOD)
+    (repo / "deploy.sh").write_text('export CLOUDFLARE_API_TOKEN="$(vault read -field=t cf)"\n')
     git(repo, "add", "-A")
-    passed = try_repo("cftokens-terraform", repo, env)
+    passed = try_repo(repo, env)
     assert passed.returncode == 0, passed.stdout + passed.stderr
-    assert "Passed" in passed.stdout
+    assert len([line for line in passed.stdout.splitlines() if line.endswith("Passed")]) == 2
