@@ -82,3 +82,40 @@ def usage_advice_is_typed(rows: list[dict[str, object]]) -> None:
     """least_privilege_from_usage passes least_privilege's own keywords on, typed."""
     cft.least_privilege_from_usage(rows, zonez=["example.com"])  # type: ignore[call-arg]
     cft.least_privilege_from_usage(rows, ttl=30)  # type: ignore[arg-type]
+
+
+def sandbox_clients_take_the_client_settings(sb: cft.Sandbox) -> None:
+    """sb.client()/async_client() take the client's settings (a TypedDict shared with the
+    client), not Any: a misspelt or mistyped one, or a transport (the sandbox's own), fails."""
+    sb.client(max_retrys=0)  # type: ignore[call-arg]
+    sb.client(rate_limit="100/60s")  # type: ignore[arg-type]
+    sb.async_client(transport=httpx.AsyncHTTPTransport())  # type: ignore[call-arg]
+
+
+def request_returns_json_to_narrow(client: cft.Client) -> None:
+    """request() returns a JSON value, not Any: it is narrowed before it is indexed."""
+    client.request("GET", "/zones")["result"]  # type: ignore[index, call-overload]
+
+
+def advisor_arguments_are_typed(client: cft.Client, token: cft.Token) -> None:
+    """Intents, directory sources and needed intents have types, not Any."""
+    cft.least_privilege(42)  # type: ignore[arg-type]
+    cft.least_privilege(["GET /zones"], directory="example.com")  # type: ignore[arg-type]
+    cft.rightsize(token, 42)  # type: ignore[arg-type]
+    cft.rightsize(token, ["GET /zones"], directory=42)  # type: ignore[arg-type]
+    cft.rightsize(token, ["GET /zones"]).apply(object())  # type: ignore[arg-type]
+    cft.least_privilege_from_usage(42)  # type: ignore[arg-type]
+
+
+def models_take_typed_values(spec: cft.TokenSpec) -> None:
+    """The models' converters say what they take."""
+    cft.Condition.of(allow=[3232235777])  # type: ignore[list-item]
+    cft.Directory(zones=["example.com"])  # type: ignore[list-item]
+    cft.TokenSpec(name="x", policies=[], allow_ips=[1])  # type: ignore[list-item]
+
+
+def leak_and_widgets_take_typed_sources(secret: cft.Secret) -> None:
+    """triage, scan and the token builder take a client, a sandbox (or a directory), not Any."""
+    cft.triage(secret, admin="token")  # type: ignore[arg-type]
+    cft.scan(".", verify="yes")  # type: ignore[arg-type]
+    cft.TokenBuilder("example.com")  # type: ignore[arg-type]

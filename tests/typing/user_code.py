@@ -17,7 +17,15 @@ import httpx
 import pandas as pd
 
 import cftokens as cft
-from cftokens.client import AsyncPager, AuditLogRecord, DnsRecord, Pager, RateLimit, Retry
+from cftokens.client import (
+    AsyncPager,
+    AuditLogRecord,
+    DnsRecord,
+    JSONValue,
+    Pager,
+    RateLimit,
+    Retry,
+)
 
 
 def rotate_ci_token(account_id: str, zone_id: str) -> cft.Secret:
@@ -80,8 +88,10 @@ def inventory(token: cft.Secret) -> dict[str, list[str]]:
     assert_type(groups, list[cft.PermissionGroup])
     policy = cft.Policy.allow([groups[0]], zones=[zones[0].id])
     assert_type(policy, cft.Policy)
-    rules: Any = client.request("GET", f"/zones/{zones[0].id}/firewall/rules", params={"page": 1})
-    del rules
+    rules = client.request("GET", f"/zones/{zones[0].id}/firewall/rules", params={"page": 1})
+    assert_type(rules, JSONValue)
+    if isinstance(rules, list):  # someone else's JSON: narrowed before use
+        names += [str(r.get("description")) for r in rules if isinstance(r, dict)]
     client.close()
     return {"tokens": names, "records": [r.name for r in records]}
 
@@ -168,3 +178,31 @@ def audit_terraform_then_replay(path: str) -> int:
     known = {"3f2a…": "ed17574386854bf78a67040be0a770b0"}
     checked = again.scan_secrets(".env", verify=lambda secret: known.get(secret.fingerprint()))
     return summary["tokens"] + len(checked.findings)
+
+
+def design_and_shrink_in_the_sandbox(zone: str) -> cft.RightSize:
+    """The sandbox's clients take the client's own settings; the advisor takes intents
+    (strings, client methods, operations) and a directory source (a Directory, a client or a
+    sandbox); right-sizing takes intents, an Advice or usage rows."""
+    sb = cft.Sandbox.demo()
+    client = sb.client(max_retries=0, rate_limit=None, recorder=cft.Recorder())
+    assert_type(client, cft.Client)
+    assert_type(sb.async_client(timeout=5.0), cft.AsyncClient)
+    advice = cft.least_privilege(
+        ["GET /zones", client.dns_records.create, ("GET", "/accounts")],
+        zone=zone,
+        directory=client,
+    )
+    assert_type(advice, cft.Advice)
+    assert_type(cft.least_privilege("GET /zones", directory=sb.directory()), cft.Advice)
+    token = client.tokens.list().collect()[0]
+    assert_type(cft.rightsize(token, advice, directory=sb), cft.RightSize)
+    assert_type(cft.rightsize(token, sb.journal), cft.RightSize)
+    resized = cft.rightsize(token, ["GET /zones"], directory=sb)
+    assert_type(resized.apply(client), cft.Token)
+    assert_type(cft.least_privilege_from_usage(sb.journal, zone=zone), cft.Advice)
+    assert_type(cft.Condition.of(allow="203.0.113.0/24"), cft.Condition)
+    assert_type(cft.Directory(accounts=sb.directory().accounts), cft.Directory)
+    assert_type(cft.triage(cft.Secret("x" * 40), admin=sb), cft.Triage)
+    assert_type(cft.scan(".", verify=sb), cft.ScanResult)
+    return resized

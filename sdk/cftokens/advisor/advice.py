@@ -71,7 +71,26 @@ class Grant:
         )
 
 
-def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+# The converters of the frozen fields: typed, so the constructor's signature says what it takes.
+def _grants(values: Iterable[Grant]) -> tuple[Grant, ...]:
+    return tuple(values)
+
+
+def _intents(values: Iterable[Intent]) -> tuple[Intent, ...]:
+    return tuple(values)
+
+
+def _unmapped(values: Iterable[Unmapped]) -> tuple[Unmapped, ...]:
+    return tuple(values)
+
+
+def _notes(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _requirements(
+    values: Iterable[tuple[Intent, frozenset[Element]]],
+) -> tuple[tuple[Intent, frozenset[Element]], ...]:
     return tuple(values)
 
 
@@ -96,10 +115,10 @@ class Advice:
     """
 
     spec: TokenSpec
-    grants: tuple[Grant, ...] = field(converter=_tuple)
-    intents: tuple[Intent, ...] = field(converter=_tuple)
-    unmapped: tuple[Unmapped, ...] = field(converter=_tuple)
-    notes: tuple[str, ...] = field(converter=_tuple)
+    grants: tuple[Grant, ...] = field(converter=_grants)
+    intents: tuple[Intent, ...] = field(converter=_intents)
+    unmapped: tuple[Unmapped, ...] = field(converter=_unmapped)
+    notes: tuple[str, ...] = field(converter=_notes)
     owner: str = "user"
     account_id: str | None = None
     user: str | None = None
@@ -107,7 +126,7 @@ class Advice:
     optimal: bool = True
     cost: Mapping[str, int] = field(factory=dict, eq=False)
     raw_requirements: tuple[tuple[Intent, frozenset[Element]], ...] = field(
-        default=(), converter=_tuple, repr=False, eq=False
+        default=(), converter=_requirements, repr=False, eq=False
     )
     issued_at: datetime | None = field(default=None, eq=False)
 

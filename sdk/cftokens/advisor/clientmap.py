@@ -12,6 +12,7 @@ against the client's classes and the operations catalogue by the tests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import InvalidInput
@@ -97,7 +98,7 @@ def _prefixes(owner: Any) -> dict[str, str]:
     return values
 
 
-def describe_method(obj: Any) -> str:
+def describe_method(obj: Callable[..., object]) -> str:
     """A readable name: ``client.dns_records.create``, ``client.account('…').tokens.list``."""
     owner, key = _class_key(obj)
     cls_name, method = key.split(".", 1)
@@ -115,7 +116,7 @@ def describe_method(obj: Any) -> str:
     return f"{attribute}.{method}"
 
 
-def intent_of_method(obj: Any) -> list[tuple[str, str]]:
+def intent_of_method(obj: Callable[..., object]) -> list[tuple[str, str]]:
     """The ``(METHOD, path template)`` requests a bound client method sends."""
     owner, key = _class_key(obj)
     requests = CLIENT_METHODS.get(key)

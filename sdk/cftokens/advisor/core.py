@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+from ..model.directory import DirectorySource
 from ..model.token import MAX_NAME_LENGTH as MAX_NAME_LENGTH
 from ..model.token import MINTING_GROUP_IDS as MINTING_GROUP_IDS
 from ..model.token import TokenSpec
@@ -40,7 +41,7 @@ from .assemble import DEFAULT_TTL, MINTING_TTL, _cidrs, _default_name, caution_n
 from .assemble import assemble as assemble
 from .choose import choose
 from .choose import resource_key as resource_key
-from .intents import Overrides
+from .intents import IntentLike, Overrides
 from .requirements import Element as Element
 from .requirements import GroupOnResource as GroupOnResource
 from .requirements import requirements_of
@@ -64,7 +65,7 @@ class AdviceOptions(TypedDict, total=False):
 
     zone: str | Iterable[str] | None
     account: str | Iterable[str] | None
-    directory: Any
+    directory: DirectorySource | None
     owner: Owner
     user: str | None
     allow_ips: Iterable[str] | None
@@ -79,11 +80,11 @@ class AdviceOptions(TypedDict, total=False):
 
 
 def least_privilege(
-    intents: Any,
+    intents: str | Iterable[IntentLike],
     *,
     zone: str | Iterable[str] | None = None,
     account: str | Iterable[str] | None = None,
-    directory: Any = None,
+    directory: DirectorySource | None = None,
     owner: Owner = "user",
     user: str | None = None,
     allow_ips: Iterable[str] | None = None,

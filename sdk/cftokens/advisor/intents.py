@@ -26,9 +26,9 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from attrs import field, frozen
 
@@ -45,10 +45,16 @@ __all__ = [
     "FREE_OPERATIONS",
     "Intent",
     "IntentKind",
+    "IntentLike",
     "Overrides",
     "Unmapped",
     "resolve_intents",
 ]
+
+#: One intent: ``"METHOD /path"`` (a template or a concrete path), a ``("METHOD", "/path")``
+#: pair, an operationId, an :class:`~cftokens.Operation` or
+#: :class:`~cftokens.OperationMatch`, or a bound client method (``client.dns_records.create``).
+IntentLike: TypeAlias = "str | tuple[str, str] | Operation | OperationMatch | Callable[..., object]"
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
@@ -484,7 +490,7 @@ def _accepted(op: Operation) -> tuple[PermissionGroup, ...]:
 
 
 def resolve_intents(
-    intents: Iterable[Any],
+    intents: str | Iterable[IntentLike],
     *,
     zones: Sequence[str] = (),
     accounts: Sequence[str] = (),

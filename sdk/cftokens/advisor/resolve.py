@@ -13,14 +13,14 @@ from attrs import frozen
 
 from ..errors import InvalidInput
 from ..model._util import aware, is_id
-from ..model.directory import Directory
-from .intents import Intent, Overrides, Unmapped, resolve_intents
+from ..model.directory import Directory, DirectorySource
+from .intents import Intent, IntentLike, Overrides, Unmapped, resolve_intents
 from .requirements import _Context
 
 __all__ = ["Resolution", "resolve"]
 
 
-def _as_directory(value: Any) -> Directory | None:
+def _as_directory(value: DirectorySource | None) -> Directory | None:
     if value is None or isinstance(value, Directory):
         return value
     getter = getattr(value, "directory", None)
@@ -75,11 +75,11 @@ class Resolution:
 
 
 def resolve(
-    intents: Any,
+    intents: str | Iterable[IntentLike],
     *,
     zone: str | Iterable[str] | None,
     account: str | Iterable[str] | None,
-    directory: Any,
+    directory: DirectorySource | None,
     owner: str,
     user: str | None,
     allow_broad_scope: bool,

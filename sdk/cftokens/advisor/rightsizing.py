@@ -25,16 +25,16 @@ from ..catalog import permission_groups
 from ..catalog.groups import Level, PermissionGroup
 from ..errors import InvalidInput
 from ..model._util import is_id
-from ..model.directory import Directory
+from ..model.directory import Directory, DirectorySource
 from ..model.policy import Effect
 from ..model.resources import Resource, ResourceKind, Scope
 from ..model.token import CreatedToken, Token, TokenSpec
 from ..policy import EffectiveGrant, effective_grants, evaluate, evaluate_request
-from .advice import Advice, Grant, _group, _resource_wire, _tuple
+from .advice import Advice, Grant, _grants, _group, _resource_wire, _unmapped
 from .assemble import assemble
 from .choose import _element_key, _element_label
 from .costs import cost_of
-from .intents import Intent, Overrides, Unmapped, resolve_intents
+from .intents import Intent, IntentLike, Overrides, Unmapped, resolve_intents
 from .requirements import Element, _Context, _options, _with_request
 from .resolve import _as_directory, _ids
 from .solver import solve
@@ -42,6 +42,9 @@ from .usage import usage_requests
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ..audit.usage import UsageSource
+    from ..client import Client
 
 __all__ = ["PUT_WARNING", "RightSize", "rightsize"]
 
@@ -51,6 +54,14 @@ PUT_WARNING = (
     "of the current token (result.before) to roll back, then apply it with "
     "result.apply(client) or client.tokens.update(token_id, result.spec)."
 )
+
+
+#: One grant removed or narrowed: policy index, effect, action, group, resource, reason.
+Removal = tuple[int, str, str, PermissionGroup | None, Resource, str]
+
+
+def _removals(values: Iterable[Removal]) -> tuple[Removal, ...]:
+    return tuple(values)
 
 
 @frozen(kw_only=True)
@@ -69,12 +80,10 @@ class RightSize:
 
     before: Token | TokenSpec
     spec: TokenSpec
-    grants: tuple[Grant, ...] = field(converter=_tuple)
-    removed: tuple[tuple[int, str, str, PermissionGroup | None, Resource, str], ...] = field(
-        converter=_tuple
-    )
-    missing: tuple[Unmapped, ...] = field(converter=_tuple)
-    unmapped: tuple[Unmapped, ...] = field(converter=_tuple)
+    grants: tuple[Grant, ...] = field(converter=_grants)
+    removed: tuple[Removal, ...] = field(converter=_removals)
+    missing: tuple[Unmapped, ...] = field(converter=_unmapped)
+    unmapped: tuple[Unmapped, ...] = field(converter=_unmapped)
     account_id: str | None = None
     directory: Directory | None = field(default=None, repr=False, eq=False)
     warning: str = PUT_WARNING
@@ -170,7 +179,7 @@ class RightSize:
         frame = self.changes
         return frame[frame["action"] != "keep"].reset_index(drop=True)
 
-    def apply(self, client: Any) -> Token:
+    def apply(self, client: Client) -> Token:
         """Send the PUT with ``client`` (a :class:`~cftokens.Client`); returns the updated
         token. Read :attr:`warning` first."""
         if self.token_id is None:
@@ -270,7 +279,7 @@ def _narrower(atom: Resource, resource: Resource, directory: Directory | None) -
 
 
 def _needed_intents(
-    needed: Any,
+    needed: Any,  # rightsize's needed: told apart at run time
     token: Token | TokenSpec,
     *,
     zones: list[str],
@@ -380,9 +389,6 @@ def _held_requirements(
     return requirements, needing, missing
 
 
-Removal = tuple[int, str, str, PermissionGroup | None, Resource, str]
-
-
 def _removed(
     token: Token | TokenSpec,
     grants_now: Sequence[EffectiveGrant],
@@ -470,11 +476,11 @@ def _removal(
 
 def rightsize(
     token: Token | TokenSpec | CreatedToken | Mapping[str, Any],
-    needed: Any,
+    needed: str | Iterable[IntentLike] | Advice | UsageSource,
     *,
     zone: str | Iterable[str] | None = None,
     account: str | Iterable[str] | None = None,
-    directory: Any = None,
+    directory: DirectorySource | None = None,
     user: str | None = None,
     account_id: str | None = None,
     overrides: str | Path | Mapping[str, Any] | Overrides | None = None,

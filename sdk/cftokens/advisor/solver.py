@@ -28,11 +28,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from itertools import combinations
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from attrs import frozen
 
 from ..errors import InvalidInput
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
 
 __all__ = ["Solution", "brute_force", "greedy", "solve"]
 
@@ -337,7 +340,7 @@ def solve(
     requirements: Sequence[Collection[E]],
     cost: Callable[[E], int],
     *,
-    key: Callable[[E], Any] | None = None,
+    key: Callable[[E], SupportsRichComparison] | None = None,
     label: Callable[[E], Hashable] | None = None,
     max_nodes: int = 500_000,
 ) -> Solution[E]:

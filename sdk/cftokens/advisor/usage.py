@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from attrs import frozen
 
@@ -31,6 +31,9 @@ from ..catalog.operations import normalise_path
 from ..errors import InvalidInput
 from ..model._util import aware, parse_datetime
 from .core import Advice, AdviceOptions, least_privilege
+
+if TYPE_CHECKING:
+    from ..audit.usage import UsageSource
 
 __all__ = ["Usage", "least_privilege_from_usage", "usage_requests"]
 
@@ -130,7 +133,7 @@ def _rows(data: Any) -> Iterator[dict[str, Any]]:
 
 
 def usage_requests(
-    rows: Any,
+    rows: UsageSource,
     *,
     token_id: str | None = None,
     include_denied: bool = False,
@@ -212,7 +215,7 @@ def usage_requests(
 
 
 def least_privilege_from_usage(
-    rows: Any,
+    rows: UsageSource,
     *,
     token_id: str | None = None,
     include_denied: bool = False,

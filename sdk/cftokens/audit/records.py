@@ -7,7 +7,7 @@ rows (:func:`audit_log_rows`, :func:`log_row`; the row schema is
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._doc import expect
 from .._usage import UsageRow
@@ -15,6 +15,9 @@ from ..model.directory import Account
 from ..model.terraform import DeclaredToken
 from ..model.token import Token
 from ._inventory import TokenRecord
+
+if TYPE_CHECKING:
+    from ..client.models import AuditLogRecord
 
 __all__ = ["audit_log_rows", "declared_records", "log_row", "timeless_token", "token_records"]
 
@@ -83,13 +86,14 @@ def audit_log_rows(records: Iterable[Mapping[str, Any]]) -> list[UsageRow]:
     return rows
 
 
-def log_row(record: Any) -> UsageRow:
+def log_row(record: Mapping[str, Any] | AuditLogRecord) -> UsageRow:
     """An Audit Logs v2 record (the client's flattened model or the raw dict) as a usage row."""
     if isinstance(record, Mapping):
         return audit_log_rows([record])[0]
     context = getattr(record, "actor_context", None)
+    when = getattr(record, "time", None)
     return {
-        "time": record.time.isoformat() if getattr(record, "time", None) else None,
+        "time": when.isoformat() if when else None,
         "token_id": getattr(record, "actor_token_id", None),
         "method": getattr(record, "raw_method", None),
         "path": getattr(record, "raw_uri", None),

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import Factory, define, frozen
 
 from ..catalog import permission_groups
 from ..catalog.groups import Level
 from ..model._util import is_id
+from ..model.directory import Directory
 from ..model.resources import Resource
 from ..model.token import TokenSpec
 from .steps import (
@@ -40,6 +41,7 @@ from .steps import (
     RemoveGroups,
     ReplaceFirst,
     Replacing,
+    RequestBody,
     ResourceNarrowing,
     RollSecret,
     SetAllowlist,
@@ -50,6 +52,9 @@ from .steps import (
     placeholders_in,
     token_body,
 )
+
+if TYPE_CHECKING:
+    from ..advisor.rightsizing import RightSize
 
 __all__ = ["MINTING_GROUPS", "FixPlan", "Remediation", "apply_fixes", "plan_fix"]
 
@@ -76,7 +81,7 @@ class Remediation:
 
     method: str
     path: str
-    body: Any
+    body: RequestBody
     summary: str
     complete: bool = True
     spec: TokenSpec | None = None
@@ -147,7 +152,7 @@ def token_path(token_id: str, kind: str, owner_id: str | None) -> str:
 class Names:
     """Names for a token's groups and resources (the catalogue, the token, the directory)."""
 
-    def __init__(self, payload: Mapping[str, Any], directory: Any):
+    def __init__(self, payload: Mapping[str, Any], directory: Directory | None):
         self.directory = directory
         self.known: dict[str, str] = {}
         for policy in payload.get("policies") or []:
@@ -284,7 +289,7 @@ def _gather(fixes: Sequence[Step], names: Names, *, grants_from_usage: bool) -> 
     return plan
 
 
-def _usage_steps(rightsized: Any, names: Names, days: int) -> list[BodyStep]:
+def _usage_steps(rightsized: RightSize, names: Names, days: int) -> list[BodyStep]:
     """The grant steps of a :class:`~cftokens.RightSize`: what the token used stays; the rest
     goes, each group named once."""
     kept: dict[str, list[Resource]] = {}
@@ -387,8 +392,8 @@ def plan_fix(
     *,
     kind: str,
     owner_id: str | None,
-    directory: Any = None,
-    rightsized: Any = None,
+    directory: Directory | None = None,
+    rightsized: RightSize | None = None,
     usage_days: int = 30,
     used_requests: int = 0,
     used_cidrs: Sequence[str] = (),
@@ -514,7 +519,7 @@ def _request(
 
 
 def _without_body(
-    method: str, path: str, body: Any, steps: tuple[Step, ...], common: _Who
+    method: str, path: str, body: RequestBody, steps: tuple[Step, ...], common: _Who
 ) -> Remediation:
     return Remediation(
         method=method,
@@ -594,7 +599,7 @@ def apply_fixes(
     *,
     kind: str,
     owner_id: str | None,
-    directory: Any = None,
+    directory: Directory | None = None,
 ) -> Remediation:
     """The request that applies ``fixes`` (the steps rules propose) to a token given as its API
     dict."""

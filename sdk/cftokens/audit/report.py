@@ -60,7 +60,7 @@ _SECURITY_SEVERITY = {
 # -----------------------------------------------------------------------------------------------
 
 
-def jsonable(value: Any) -> Any:
+def jsonable(value: object) -> object:
     import pandas as pd
 
     if value is None:

@@ -159,7 +159,7 @@ def _got(value: Any) -> str:
 
 
 def parse_suppressions(
-    data: Any, *, now: datetime, source: str = "suppressions"
+    data: object, *, now: datetime, source: str = "suppressions"
 ) -> list[Suppression]:
     """Validate suppression entries; every error says which entry and what to change."""
     if isinstance(data, Mapping) and "suppressions" in data:

@@ -287,7 +287,9 @@ def _network(ip: str) -> str | None:
 class UsageIndex:
     """Per-token views of the usage table, windowed at ``window_days`` before ``now``."""
 
-    def __init__(self, frame: pd.DataFrame, now: datetime, window_days: int, directory: Any):
+    def __init__(
+        self, frame: pd.DataFrame, now: datetime, window_days: int, directory: DirectoryIndex
+    ):
         import pandas as pd
 
         self.frame = frame

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
@@ -22,6 +22,9 @@ from ..model.policy import Policy
 from ..model.token import TokenSpec
 from ._data import load_json
 from .groups import PermissionGroup, permission_groups
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Template", "TemplateCatalog", "templates"]
 
@@ -169,7 +172,7 @@ class TemplateCatalog(Mapping[str, Template]):
     def __repr__(self) -> str:
         return f"<TemplateCatalog: {', '.join(self)}>"
 
-    def describe(self) -> Any:
+    def describe(self) -> pd.DataFrame:
         """A DataFrame: template, groups, scopes, inferred."""
         import pandas as pd
 

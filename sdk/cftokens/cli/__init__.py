@@ -19,7 +19,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TextIO, TypeAlias
 
 from .. import __version__
 from .._text import printable
@@ -33,6 +33,9 @@ COMMANDS: dict[str, str] = {
     "scan": ".scan",
     "triage": ".triage",
 }
+
+#: What ``register(subparsers)`` receives: the sub-command parsers of the ``cftokens`` parser.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class UsageError(Exception):

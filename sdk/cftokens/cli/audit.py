@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CloudflareError, InvalidInput
-from . import UsageError, emit, field
+from . import Subparsers, UsageError, emit, field
 
 FORMATS = ("html", "json", "csv", "sarif", "parquet")
 EXIT_CODES = """\
@@ -38,7 +38,7 @@ exit codes:
 """
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``audit`` sub-command."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "audit",

@@ -10,13 +10,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from ..catalog import operations, permission_groups, templates
-from . import UsageError, emit
+from . import Subparsers, UsageError, emit
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``catalog`` sub-command."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "catalog",

@@ -34,12 +34,12 @@ import os
 import socket
 import sys
 import tempfile
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .._text import csv_rows
 from ..errors import InvalidInput, require_extra
 from ..model._util import parse_datetime
-from . import UsageError, emit
+from . import Subparsers, UsageError, emit
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["register", "run"]
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``sandbox`` sub-command."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sandbox",

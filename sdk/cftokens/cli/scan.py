@@ -21,12 +21,12 @@ from typing import Any
 
 from .._files import write_atomic
 from .._text import printable as plain
-from . import UsageError, emit
+from . import Subparsers, UsageError, emit
 
 FORMATS = ("table", "json", "sarif")
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``scan`` sub-command."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "scan",

@@ -28,10 +28,10 @@ from typing import Any
 
 from .._text import printable as plain
 from ..model.secret import Secret
-from . import UsageError, emit
+from . import Subparsers, UsageError, emit
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the ``triage`` sub-command."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "triage",

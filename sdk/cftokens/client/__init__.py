@@ -49,8 +49,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .._exports import export
-from ._base import AsyncClientOptions, AsyncPager, ClientOptions, Pager
-from ._calls import DnsChanges, JSONBody, QueryValue, TokenChanges
+from ._base import AsyncClientOptions, AsyncPager, ClientOptions, ClientSettings, Pager
+from ._calls import DnsChanges, JSONBody, JSONValue, QueryValue, TokenChanges
 from ._limits import RateLimit, Retry
 from ._paging import Unreadable, UnreadableItemWarning
 from ._sync import AccountScope, Client, Tokens
@@ -83,9 +83,11 @@ __all__ = [
     "AuditLogRecord",
     "Client",
     "ClientOptions",
+    "ClientSettings",
     "DnsChanges",
     "DnsRecord",
     "JSONBody",
+    "JSONValue",
     "Pager",
     "QueryValue",
     "RateLimit",

@@ -30,7 +30,15 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["AsyncClientOptions", "AsyncPager", "ClientBase", "ClientOptions", "Pager", "SystemTime"]
+__all__ = [
+    "AsyncClientOptions",
+    "AsyncPager",
+    "ClientBase",
+    "ClientOptions",
+    "ClientSettings",
+    "Pager",
+    "SystemTime",
+]
 
 T = TypeVar("T")
 
@@ -111,8 +119,10 @@ def _cap(value: object, name: str, unit: str) -> int:
     return value
 
 
-class _Options(TypedDict, total=False):
-    token: Secret | str | None
+class ClientSettings(TypedDict, total=False):
+    """The keyword arguments both clients take, ``token`` and ``transport`` aside: what
+    ``Sandbox.client(token, ip, **settings)`` passes on (the sandbox gives the transport)."""
+
     base_url: str
     account_id: str | None
     timeout: float | httpx.Timeout | None
@@ -123,6 +133,10 @@ class _Options(TypedDict, total=False):
     recorder: Recorder | None
     max_response_bytes: int
     max_pages: int
+
+
+class _Options(ClientSettings, total=False):
+    token: Secret | str | None
 
 
 class ClientOptions(_Options, total=False):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Mapping, Sequence, Set
 from datetime import UTC, date, datetime
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypeAlias, TypedDict
 from urllib.parse import parse_qsl
 
 from ..catalog import Level, PermissionGroup, permission_groups
@@ -36,6 +36,7 @@ __all__ = [
     "TOKEN_CHANGES",
     "DnsChanges",
     "JSONBody",
+    "JSONValue",
     "QueryValue",
     "TokenCalls",
     "TokenChanges",
@@ -82,6 +83,10 @@ QueryValue = str | int | float | bool | Sequence[str | int | float] | Set[str | 
 #: The body ``request(json=...)`` sends: an object, an array or a scalar, as ``json.dumps`` takes
 #: them (what is inside is checked when the request is built).
 JSONBody = Mapping[str, object] | Sequence[object] | str | int | float | bool | None
+
+#: A decoded JSON value: what ``request()`` returns (the envelope's ``result``, as the server
+#: sent it: narrow it with ``isinstance`` before use, it is someone else's data).
+JSONValue: TypeAlias = "dict[str, JSONValue] | list[JSONValue] | str | int | float | bool | None"
 
 #: Filters of ``audit_logs.list`` (Audit Logs v2 query parameters).
 AUDIT_FILTERS = frozenset(
@@ -769,7 +774,7 @@ def generic_call(
     params: Mapping[str, QueryValue] | None,
     json: JSONBody,
     idempotent: bool | None,
-) -> Call[Any]:
+) -> Call[JSONValue]:
     """Any endpoint with Cloudflare's envelope; returns the envelope's ``result``.
 
     A query written in ``path`` (``/zones?name=x``) is kept, merged with ``params`` (which

@@ -11,12 +11,15 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from attrs import field, frozen
 
 from ..errors import InvalidInput, UnexpectedResponse, shown
 from ._protocol import Call, Core, Envelope
+
+if TYPE_CHECKING:
+    from ._calls import JSONValue
 
 __all__ = ["CursorWalker", "PageWalker", "Unreadable", "UnreadableItemWarning", "read_items"]
 
@@ -56,7 +59,7 @@ class Unreadable:
 
     id: str | None
     reason: str
-    payload: Any = field(repr=False)
+    payload: JSONValue = field(repr=False)
 
 
 def read_items(

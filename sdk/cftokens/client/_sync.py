@@ -224,7 +224,7 @@ class Client(ClientBase):
         params: Mapping[str, _calls.QueryValue] | None = None,
         json: _calls.JSONBody = None,
         idempotent: bool | None = None,
-    ) -> Any:
+    ) -> _calls.JSONValue:
         """Call any endpoint that answers with Cloudflare's envelope; return its ``result``.
 
         ``path`` is relative to ``base_url`` (``"/zones/<id>/firewall/rules"``). Errors,
@@ -232,7 +232,8 @@ class Client(ClientBase):
         retried; POST and PATCH only when the server surely did not act, unless you pass
         ``idempotent=True``. ``params`` values are strings, numbers, booleans or lists of them
         (a list repeats the key); ``json`` is the body (a dict, a list or a scalar). The
-        result is the envelope's ``result`` as the JSON decoder gave it.
+        result is the envelope's ``result`` as the JSON decoder gave it (a
+        :data:`~cftokens.client.JSONValue`: check its shape before use).
         """
         return self._execute(
             _calls.generic_call(

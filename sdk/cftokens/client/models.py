@@ -6,7 +6,7 @@ written with ``to_api``; keys cftokens does not know are kept in ``extra``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from ..model._util import (
 __all__ = ["AuditLogRecord", "DnsRecord"]
 
 
-def _tags(value: Any) -> tuple[str, ...]:
+def _tags(value: str | Iterable[object] | None) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):

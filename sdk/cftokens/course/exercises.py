@@ -35,7 +35,7 @@ class Exercise:
     def __init__(
         self,
         number: int,
-        problems: Callable[[Any], Problems],
+        problems: Callable[[object], Problems],
         hint: str,
         solution: str,
     ):
@@ -44,7 +44,7 @@ class Exercise:
         self._hint = hint
         self._solution = solution
 
-    def check(self, answer: Any = None) -> None:
+    def check(self, answer: object = None) -> None:
         """Print ``correct``, or "not yet:" and each thing still wrong."""
         try:
             problems = self.problems(answer)
@@ -524,7 +524,11 @@ def _lesson_6(ctx: _Context) -> Exercise:
 
 
 def lesson(
-    number: int, source: Any, *, now: datetime | None = None, zone: str | None = None
+    number: int,
+    source: Sandbox | Client | Audit,
+    *,
+    now: datetime | None = None,
+    zone: str | None = None,
 ) -> Exercise:
     """The exercise at the end of lesson ``number`` (1–6), reading ``source``.
 
@@ -821,7 +825,7 @@ _WORKSHOP = {
 }
 
 
-def workshop(number: int, client: Any, *, now: datetime | None = None) -> Exercise:
+def workshop(number: int, client: Client | Sandbox, *, now: datetime | None = None) -> Exercise:
     """Exercise ``number`` (1–6) of the workshop notebook (07), reading ``client``.
 
     ``client``: the notebook's Client (its own sandbox's or the trainer's server's), or a

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..advisor import Advice
+    from ..client import Client
+    from ..sandbox import Sandbox
 
 __all__ = ["Action", "Gap", "Step", "Triage", "triage"]
 
@@ -105,7 +107,7 @@ def _aware(value: datetime | str | None, name: str) -> datetime | None:
 def triage(
     secret: Secret | str,
     *,
-    admin: Any = None,
+    admin: Client | Sandbox | None = None,
     since: datetime | str | None = None,
     now: datetime | None = None,
     account: str | None = None,
@@ -123,16 +125,17 @@ def triage(
             raise InvalidInput("triage takes the secret as a cftokens.Secret or a str")
         secret = Secret(secret.strip())
     client = None
-    if admin is not None and hasattr(admin, "transport") and hasattr(admin, "clock"):
-        verifier = verifier or Verifier(sandbox=admin)
-        now = now or admin.clock.now()
-        client = admin.client()
-    elif admin is not None:
-        client = admin
+    given: Any = admin  # a Sandbox is told apart by its members (leak does not load it)
+    if given is not None and hasattr(given, "transport") and hasattr(given, "clock"):
+        verifier = verifier or Verifier(sandbox=given)
+        now = now or given.clock.now()
+        client = given.client()
+    elif given is not None:
+        client = given
         if verifier is None:
             verifier = Verifier(
-                base_url=admin._core.base_url,
-                transport=getattr(admin._http, "_transport", None),
+                base_url=given._core.base_url,
+                transport=getattr(given._http, "_transport", None),
             )
     verifier = verifier or Verifier()
     now = now or datetime.now(UTC)
@@ -161,16 +164,16 @@ class Triage:
         verification: Verification,
         now: datetime,
         since: datetime | None,
-        admin: Any,
-        client: Any,
+        admin: Client | Sandbox | None,
+        client: Client | None,
     ):
         self._secret = secret
         self.verification = verification
         self.now = now
         self.since = since
         self.since_reason = "given" if since is not None else ""
-        self._admin = admin
-        self._client = client
+        self._admin: Any = admin  # either kind: their shared members are used
+        self._client: Any = client
         self.fingerprint = _fingerprint(secret)
         self.owner_kind = verification.owner
         self.owner_id: str | None = None

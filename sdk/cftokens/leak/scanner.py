@@ -52,6 +52,8 @@ from .verify import Verifier, verifier_of
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..sandbox import Sandbox
+
 __all__ = ["DEFAULT_MAX_SIZE", "Hit", "ScanResult", "Skipped", "scan"]
 
 DEFAULT_MAX_SIZE = 50 * 1024 * 1024
@@ -547,7 +549,7 @@ def scan(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
     git: bool = False,
-    verify: bool | Verifier | Any = False,
+    verify: bool | Verifier | Sandbox = False,
     account: str | None = None,
     max_size: int = DEFAULT_MAX_SIZE,
     stdin: IO[bytes] | None = None,

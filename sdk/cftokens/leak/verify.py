@@ -44,6 +44,9 @@ from ..model.secret import Secret
 if TYPE_CHECKING:
     import httpx
 
+    from ..client import RateLimit
+    from ..sandbox import Sandbox
+
 __all__ = ["Verification", "Verifier", "verifier_of"]
 
 
@@ -72,10 +75,10 @@ class Verifier:
         self,
         *,
         base_url: str | None = None,
-        sandbox: Any = None,
+        sandbox: Sandbox | None = None,
         transport: httpx.BaseTransport | None = None,
         ip: str | None = None,
-        rate_limit: Any = None,
+        rate_limit: RateLimit | tuple[int, float] | None = None,
         timeout: float = 10.0,
         environ: Mapping[str, str] | None = None,
     ):
@@ -249,13 +252,13 @@ def _is_hex(value: str) -> bool:
     return all(c in "0123456789abcdef" for c in value)
 
 
-def verifier_of(value: Any) -> Verifier:
+def verifier_of(value: bool | Verifier | Sandbox) -> Verifier:
     """A :class:`Verifier` from ``scan(verify=...)``: True, a Verifier or a Sandbox."""
     if isinstance(value, Verifier):
         return value
     if value is True:
         return Verifier()
-    if hasattr(value, "transport") and hasattr(value, "base_url"):
+    if not isinstance(value, bool) and hasattr(value, "transport") and hasattr(value, "base_url"):
         return Verifier(sandbox=value)
     raise InvalidInput(
         "verify= takes True (the API in CLOUDFLARE_BASE_URL), a cftokens.leak.Verifier or a "

@@ -47,13 +47,13 @@ def parse_address(value: object) -> IPAddress:
         ) from None
 
 
-def _networks(values: Iterable[Any]) -> tuple[IPNetwork, ...]:
+def _networks(values: str | Iterable[str | IPNetwork]) -> tuple[IPNetwork, ...]:
     if isinstance(values, str):
         values = [values]
     return tuple(parse_network(v) for v in values)
 
 
-def _texts(values: Iterable[Any]) -> tuple[str, ...]:
+def _texts(values: str | Iterable[str | IPNetwork]) -> tuple[str, ...]:
     if isinstance(values, str):
         values = [values]
     return tuple(str(v) for v in values)
@@ -83,7 +83,11 @@ class Condition:
             object.__setattr__(self, "deny_text", ())
 
     @classmethod
-    def of(cls, allow: Iterable[Any] = (), deny: Iterable[Any] = ()) -> Condition:
+    def of(
+        cls,
+        allow: str | Iterable[str | IPNetwork] = (),
+        deny: str | Iterable[str | IPNetwork] = (),
+    ) -> Condition:
         """Build from CIDR strings or networks, keeping the text as written."""
         allow = list(allow) if not isinstance(allow, str) else [allow]
         deny = list(deny) if not isinstance(deny, str) else [deny]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeAlias
 
 from attrs import field, frozen
 
@@ -21,7 +21,15 @@ from ._util import (
     zone_id,
 )
 
-__all__ = ["Account", "AccountRef", "Directory", "User", "Zone"]
+__all__ = [
+    "Account",
+    "AccountRef",
+    "Directory",
+    "DirectorySource",
+    "HasDirectory",
+    "User",
+    "Zone",
+]
 
 
 @frozen(kw_only=True)
@@ -151,7 +159,11 @@ class User:
         return result
 
 
-def _tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+def _accounts(values: Iterable[Account]) -> tuple[Account, ...]:
+    return tuple(values)
+
+
+def _zones(values: Iterable[Zone]) -> tuple[Zone, ...]:
     return tuple(values)
 
 
@@ -163,8 +175,8 @@ class Directory:
     >>> d.zone("example.com").id, d.zone_account(zone_id)      # doctest: +SKIP
     """
 
-    accounts: tuple[Account, ...] = field(default=(), converter=_tuple)
-    zones: tuple[Zone, ...] = field(default=(), converter=_tuple)
+    accounts: tuple[Account, ...] = field(default=(), converter=_accounts)
+    zones: tuple[Zone, ...] = field(default=(), converter=_zones)
     _account_index: dict[str, Account] = field(init=False, eq=False, repr=False, hash=False)
     _zone_index: dict[str, Zone] = field(init=False, eq=False, repr=False, hash=False)
 
@@ -239,3 +251,15 @@ class Directory:
 
     def __len__(self) -> int:
         return len(self.accounts) + len(self.zones)
+
+
+class HasDirectory(Protocol):
+    """What lists its own directory: a sync :class:`~cftokens.Client` or a
+    :class:`~cftokens.Sandbox` (``directory=client``: its accounts and zones are listed)."""
+
+    def directory(self) -> Directory: ...
+
+
+#: What a ``directory=`` parameter takes: a :class:`Directory`, or a client or sandbox to list
+#: one from (:class:`HasDirectory`).
+DirectorySource: TypeAlias = "Directory | HasDirectory"

@@ -201,7 +201,7 @@ class VerifyResult:
     message: str | None = None
 
     @classmethod
-    def from_api(cls, result: Mapping[str, Any], messages: Sequence[Any] = ()) -> VerifyResult:
+    def from_api(cls, result: Mapping[str, Any], messages: Sequence[object] = ()) -> VerifyResult:
         """Read the envelope's ``result`` (and its first message)."""
         result = require_mapping(result, "a verify result")
         message = None
@@ -249,7 +249,7 @@ class CreatedToken:
         raise TypeError("a CreatedToken holds a Secret and cannot be pickled; pickle .token")
 
 
-def _ips(values: Iterable[Any]) -> tuple[str, ...]:
+def _ips(values: str | Iterable[str | IPNetwork]) -> tuple[str, ...]:
     if isinstance(values, str):
         values = [values]
     items = tuple(str(v) for v in values)
@@ -258,7 +258,7 @@ def _ips(values: Iterable[Any]) -> tuple[str, ...]:
     return items
 
 
-def _opt_status(value: Any) -> TokenStatus | None:
+def _opt_status(value: TokenStatus | str | None) -> TokenStatus | None:
     if value is None or isinstance(value, TokenStatus):
         return value
     if not isinstance(value, str) or value not in TokenStatus._value2member_map_:

@@ -23,14 +23,20 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any, TypeAlias
 from urllib.parse import quote
 
 from ..errors import InvalidInput, redact_uri
 from .context import Request, header_map
 from .engine import Engine
 from .validate import MAX_BODY_BYTES
+
+# The ASGI interface, as Starlette spells it (messages are dicts of the ASGI specification).
+Scope: TypeAlias = "MutableMapping[str, Any]"
+Message: TypeAlias = "MutableMapping[str, Any]"
+Receive: TypeAlias = "Callable[[], Awaitable[Message]]"
+Send: TypeAlias = "Callable[[Message], Awaitable[None]]"
 
 __all__ = ["DroppedConnection", "SandboxApp", "create_app", "parse_proxies"]
 
@@ -99,7 +105,7 @@ class SandboxApp:
             return False
         return any(address in network for network in self.trusted_proxies)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":  # pragma: no cover - served with lifespan="off"
             while True:
                 kind = (await receive())["type"]

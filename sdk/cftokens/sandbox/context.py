@@ -13,7 +13,7 @@ import enum
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from ..catalog.operations import OperationMatch
@@ -21,6 +21,9 @@ from ..model.token import Token
 from .errors import SandboxError
 from .store import Store, TokenRow, ZoneRow
 from .validate import parse_json
+
+if TYPE_CHECKING:
+    from ..client import JSONValue
 
 __all__ = [
     "Call",
@@ -103,9 +106,10 @@ class Response:
         self.drop = drop
         self.latency = latency
 
-    def json(self) -> Any:
+    def json(self) -> JSONValue:
         """The body parsed as JSON."""
-        return json.loads(self.body)
+        parsed: JSONValue = json.loads(self.body)
+        return parsed
 
 
 class PrincipalKind(enum.StrEnum):
@@ -249,8 +253,9 @@ class Call:
             self._query = query
         return self._query
 
-    def json(self) -> Any:
-        """The request body as JSON (400 envelope when it is not)."""
+    def json(self) -> object:
+        """The request body as JSON (400 envelope when it is not): someone else's, so check
+        its shape before use."""
         return parse_json(self.request.body, self.request.size)
 
     def not_found(self) -> SandboxError:
@@ -263,7 +268,7 @@ class RawJSON(str):
 
 
 def ok(
-    result: Any,
+    result: object,
     *,
     result_info: dict[str, Any] | None = None,
     messages: Sequence[dict[str, Any]] = (),

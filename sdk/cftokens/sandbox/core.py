@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from attrs import field, frozen
 
 from ..catalog import permission_groups, templates
-from ..client import Client
+from ..client import Client, ClientSettings
 from ..errors import InvalidInput
 from ..model._util import is_id, parse_datetime
 from ..model.condition import parse_address
@@ -330,20 +330,24 @@ class Sandbox:
         address = "127.0.0.1" if not ip else str(parse_address(ip))
         return SandboxTransport(self.engine, ip=address)
 
-    def _client_defaults(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        kwargs.setdefault("base_url", self.base_url)
+    def _client_defaults(self, settings: ClientSettings) -> ClientSettings:
+        settings.setdefault("base_url", self.base_url)
         if self.engine.rate_limit is None:
             # Nothing to protect: a client-side limit would only stall after 1,200 requests.
-            kwargs.setdefault("rate_limit", None)
-        return kwargs
+            settings.setdefault("rate_limit", None)
+        return settings
 
     def client(
-        self, token: Secret | str | None = None, ip: str | None = None, **client_kwargs: Any
+        self,
+        token: Secret | str | None = None,
+        ip: str | None = None,
+        **client_kwargs: Unpack[ClientSettings],
     ) -> Client:
         """A :class:`cftokens.Client` wired to this sandbox (the bootstrap token by default).
 
-        ``client_kwargs`` go to the client; a sandbox without a rate limit gives clients
-        without a client-side limit (``rate_limit=None``) unless one is passed.
+        ``client_kwargs`` (:class:`~cftokens.client.ClientSettings`: ``max_retries``,
+        ``rate_limit``, ``recorder``...) go to the client; a sandbox without a rate limit
+        gives clients without a client-side limit (``rate_limit=None``) unless one is passed.
         """
         return Client(
             token=token if token is not None else self.bootstrap_token,
@@ -352,9 +356,13 @@ class Sandbox:
         )
 
     def async_client(
-        self, token: Secret | str | None = None, ip: str | None = None, **client_kwargs: Any
+        self,
+        token: Secret | str | None = None,
+        ip: str | None = None,
+        **client_kwargs: Unpack[ClientSettings],
     ) -> AsyncClient:
-        """A :class:`cftokens.AsyncClient` wired to this sandbox."""
+        """A :class:`cftokens.AsyncClient` wired to this sandbox (``client_kwargs`` as for
+        :meth:`client`)."""
         from ..client import AsyncClient  # lazy like cftokens.AsyncClient: it imports asyncio
 
         return AsyncClient(

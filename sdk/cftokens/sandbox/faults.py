@@ -80,7 +80,7 @@ def _schedule(value: Mapping[int, str]) -> dict[int, str]:
     return result
 
 
-def _latency(value: Any) -> tuple[float, float]:
+def _latency(value: float | tuple[float, float] | None) -> tuple[float, float]:
     if value is None:
         return (0.0, 0.0)
     if isinstance(value, int | float):

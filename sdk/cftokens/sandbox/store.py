@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 from ..errors import InvalidInput
 from ..model._util import utc_text
@@ -37,6 +37,7 @@ __all__ = [
     "AccountRow",
     "DnsRow",
     "JournalRow",
+    "JournalValues",
     "PageCache",
     "Role",
     "Store",
@@ -46,6 +47,8 @@ __all__ = [
     "parse_ts",
     "ts",
 ]
+
+V = TypeVar("V")
 
 SCHEMA_VERSION = "1"
 
@@ -285,6 +288,31 @@ class TokenRow:
         return result
 
 
+class JournalValues(TypedDict, total=False):
+    """The columns of a :class:`JournalRow` (``JournalRow(**values)``), each optional."""
+
+    time: str
+    token_id: str | None
+    token_name: str | None
+    owner_type: str | None
+    owner_id: str | None
+    user_id: str | None
+    auth: str | None
+    method: str
+    path: str
+    query: str | None
+    operation_id: str | None
+    account_id: str | None
+    zone_id: str | None
+    status: int
+    error_code: int | None
+    reason: str | None
+    ip: str | None
+    user_agent: str | None
+    ray_id: str | None
+    fault: str | None
+
+
 class JournalRow:
     """Fields of one journal entry (a request the sandbox answered)."""
 
@@ -334,33 +362,32 @@ class JournalRow:
         "fault",
     )
 
-    def __init__(self, **values: Any):
+    def __init__(self, **values: Unpack[JournalValues]):
         unknown = set(values) - set(self.COLUMNS)
         if unknown:
             raise TypeError(f"unknown journal columns: {', '.join(sorted(unknown))}")
-        get = values.get
-        self.time: str = get("time") or ""
-        self.token_id: str | None = get("token_id")
-        self.token_name: str | None = get("token_name")
-        self.owner_type: str | None = get("owner_type")
-        self.owner_id: str | None = get("owner_id")
-        self.user_id: str | None = get("user_id")
-        self.auth: str | None = get("auth")
-        self.method: str = get("method") or ""
-        self.path: str = get("path") or ""
-        self.query: str | None = get("query")
-        self.operation_id: str | None = get("operation_id")
-        self.account_id: str | None = get("account_id")
-        self.zone_id: str | None = get("zone_id")
-        self.status: int = get("status", 0)
-        self.error_code: int | None = get("error_code")
-        self.reason: str | None = get("reason")
-        self.ip: str | None = get("ip")
-        self.user_agent: str | None = get("user_agent")
-        self.ray_id: str | None = get("ray_id")
-        self.fault: str | None = get("fault")
+        self.time: str = values.get("time") or ""
+        self.token_id: str | None = values.get("token_id")
+        self.token_name: str | None = values.get("token_name")
+        self.owner_type: str | None = values.get("owner_type")
+        self.owner_id: str | None = values.get("owner_id")
+        self.user_id: str | None = values.get("user_id")
+        self.auth: str | None = values.get("auth")
+        self.method: str = values.get("method") or ""
+        self.path: str = values.get("path") or ""
+        self.query: str | None = values.get("query")
+        self.operation_id: str | None = values.get("operation_id")
+        self.account_id: str | None = values.get("account_id")
+        self.zone_id: str | None = values.get("zone_id")
+        self.status: int = values.get("status", 0)
+        self.error_code: int | None = values.get("error_code")
+        self.reason: str | None = values.get("reason")
+        self.ip: str | None = values.get("ip")
+        self.user_agent: str | None = values.get("user_agent")
+        self.ray_id: str | None = values.get("ray_id")
+        self.fault: str | None = values.get("fault")
 
-    def values(self) -> tuple[Any, ...]:
+    def values(self) -> tuple[str | int | None, ...]:
         """The values in :attr:`COLUMNS` order."""
         return (
             self.time,
@@ -386,7 +413,7 @@ class JournalRow:
         )
 
 
-class PageCache:
+class PageCache(Generic[V]):
     """Serialised list pages, kept between writes (the store clears it on every write).
 
     Keyed by the parameters the handler reads (never the raw query, so junk parameters
@@ -397,12 +424,12 @@ class PageCache:
         self.max_bytes = max_bytes
         self.max_entry = max_entry
         self.bytes = 0
-        self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[int, V]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Hashable) -> Any:
+    def get(self, key: Hashable) -> V | None:
         """The cached value, or None."""
         found = self._entries.get(key)
         if found is None:
@@ -410,7 +437,7 @@ class PageCache:
         self._entries.move_to_end(key)
         return found[1]
 
-    def put(self, key: Hashable, value: Any, size: int) -> None:
+    def put(self, key: Hashable, value: V, size: int) -> None:
         """Keep ``value`` (``size`` bytes) unless it is too large; evict to stay in bounds."""
         if size > self.max_entry:
             return
@@ -531,7 +558,7 @@ class Store:
         self._cache_generation = 0
         self._by_hash: dict[str, TokenRow] = {}
         self._zone_rows: dict[str, ZoneRow | None] = {}
-        self.responses = PageCache()
+        self.responses: PageCache[tuple[str, dict[str, Any]]] = PageCache()  # text, info
         self._pending: list[tuple[Any, ...]] = []
         self._closed = False
         self._flusher: threading.Thread | None = None
@@ -1111,7 +1138,9 @@ class Store:
         row = self.conn.execute("SELECT max(seq) FROM journal").fetchone()
         return int(row[0] or 0)
 
-    def journal(self, where: str = "", params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def journal(
+        self, where: str = "", params: Sequence[str | int | float | None] = ()
+    ) -> list[sqlite3.Row]:
         """Journal rows (``where`` is an SQL condition over the journal's columns)."""
         self.flush_journal()
         sql = "SELECT * FROM journal"

@@ -63,7 +63,7 @@ def _json_int(text: str) -> int | float:
     return int(text)
 
 
-def parse_json(body: bytes, size: int | None = None) -> Any:
+def parse_json(body: bytes, size: int | None = None) -> object:
     """The request body as JSON (6007 when it is not JSON, 413 when too large). ``size`` is
     the body's real length when the server kept only the start of it."""
     total = len(body) if size is None else max(size, len(body))
@@ -117,7 +117,7 @@ class ParsedToken:
     status: str | None
 
 
-def parse_token_body(payload: Any, *, update: bool) -> ParsedToken:
+def parse_token_body(payload: object, *, update: bool) -> ParsedToken:
     """Validate a token create (``update=False``) or PUT body; 400 naming the field."""
     if not isinstance(payload, Mapping):
         raise _bad(f"the request body must be a JSON object, got {_kind(payload)}")

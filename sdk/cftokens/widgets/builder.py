@@ -22,7 +22,7 @@ import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w  # type: ignore[import-untyped]
 
@@ -36,6 +36,10 @@ from ..model.resources import Scope
 from ..model.secret import Secret
 from ..model.token import CreatedToken, Token, TokenSpec
 from .secret import SecretField, save_env
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..sandbox import Sandbox
 
 __all__ = ["PolicyEditor", "TokenBuilder", "group_label"]
 
@@ -225,7 +229,7 @@ class TokenBuilder:
 
     def __init__(
         self,
-        source: Any,
+        source: Client | Sandbox | Directory,
         *,
         name: str = "new-token",
         template: str | None = None,

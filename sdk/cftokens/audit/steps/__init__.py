@@ -62,6 +62,7 @@ from .replace import (
     Recreate,
     Replacement,
     Replacing,
+    RequestBody,
     SplitToken,
 )
 from .token import (
@@ -115,6 +116,7 @@ __all__ = [
     "ReplacePair",
     "Replacement",
     "Replacing",
+    "RequestBody",
     "ResourceNarrowing",
     "RestrictZones",
     "RollSecret",

@@ -195,7 +195,7 @@ def last_use(last_used: str | None) -> str:
     return f"last used {last_used[:10]}" if last_used else "never used"
 
 
-def placeholders_in(value: Any) -> tuple[str, ...]:
+def placeholders_in(value: object) -> tuple[str, ...]:
     """Every ``REPLACE-WITH-…`` string inside a JSON-like value."""
     found: list[str] = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from attrs import field, frozen
 
@@ -40,6 +40,11 @@ class Recreate(Step):
         return self.text
 
 
+#: A fix's request body: one token body, the bodies of the tokens a split creates, or None
+#: (a delete, a roll).
+RequestBody: TypeAlias = "dict[str, Any] | list[dict[str, Any]] | None"
+
+
 @frozen(kw_only=True)
 class Replacement:
     """The request that replaces a token: ``method``/``path``/``body``, the step people read
@@ -48,7 +53,7 @@ class Replacement:
 
     method: str
     path: str
-    body: Any
+    body: RequestBody
     summary: str = ""
     step: Recreate | None = None
     one_token: bool = False
