@@ -11,7 +11,7 @@ import asyncio
 import ipaddress
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, assert_type
+from typing import assert_type
 
 import httpx
 import pandas as pd
