@@ -23,7 +23,7 @@ from .store import Store, TokenRow, ZoneRow
 from .validate import parse_json
 
 if TYPE_CHECKING:
-    from ..client import JSONValue
+    from ..client._calls import JSONValue
 
 __all__ = [
     "Call",
