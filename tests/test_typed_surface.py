@@ -27,6 +27,14 @@ _ANY = re.compile(r"\bAny\b")
 _JSON_OBJECT = re.compile(r"\b(?:dict|Mapping)\[str, Any\]")
 
 _IPYTHON = "IPython's display protocol: its keyword arguments and return are IPython's own"
+_COLUMNS = (
+    "the rules' findings as column batches: int64 arrays and coded columns side by side, "
+    "one tuple type per batch layout"
+)
+_CODED = (
+    "a coded column of the rules' findings holds any per-finding value (text, a fix, None); "
+    "the rules' internals, which could make it generic"
+)
 _HCL = (
     "an evaluated HCL value: a string, number, bool, list or object (the Terraform reader, "
     "which another change moves out of the audit)"
@@ -46,6 +54,12 @@ JUSTIFIED: dict[str, str] = {
     "cftokens.Resource.unparsed value": "as the field: any JSON value, kept verbatim",
     "cftokens.audit.risk_score return": "numpy's shape parameter (ndarray[Any, dtype[float64]])",
     "cftokens.audit.hcl.read_configuration return": _HCL,
+    "cftokens.model.terraform.declared_tokens resources": _HCL,
+    "cftokens.audit.rules.Hits.batches return": _COLUMNS,
+    "cftokens.audit.rules.base.Coded.__init__ values": _CODED,
+    "cftokens.audit.rules.base.Coded.decoded return": _CODED,
+    "cftokens.audit.rules.base.Coded.of value": _CODED,
+    "cftokens.audit.rules.base.Coded.per_key make": _CODED,
     "cftokens.audit.terraform.to_token values": _HCL,
     "cftokens.audit.terraform.token_records resources": _HCL,
 }
