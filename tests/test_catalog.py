@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 import cftokens as cft
+from cftokens.advisor.intents import Overrides
 from cftokens.catalog import Level, OperationCatalog, Target
+from cftokens.catalog.operations import _make_operation
+from cftokens.policy import evaluate_request
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
@@ -291,7 +294,6 @@ def test_get_by_operation_id_and_template() -> None:
 
 def test_catalog_built_from_a_custom_list() -> None:
     """An OperationCatalog can be built from given operations (for tests and overrides)."""
-    from cftokens.catalog.operations import _make_operation
 
     catalog = OperationCatalog(
         [
@@ -408,7 +410,6 @@ def test_public_api_is_sorted_and_complete() -> None:
 
 def test_callers_taking_group_names_share_the_resolver() -> None:
     """Policies, advisor overrides and operations read the spellings people write."""
-    from cftokens.advisor.intents import Overrides
 
     dns_write = cft.permission_groups.get("DNS Write")
     policy = cft.Policy.allow(["Zone:DNS:Edit"], zones=["0" * 31 + "1"])
@@ -444,7 +445,6 @@ def test_deploy_tool_operations_are_listed_with_why_they_are_unmapped(
     frame = cft.operations.as_frame()
     row = frame[(frame["method"] == method) & (frame["path"] == op.path)]
     assert why in row["unmapped_reason"].iloc[0]
-    from cftokens.policy import evaluate_request
 
     spec = cft.TokenSpec(
         name="t", policies=[cft.Policy.allow(["Pages Write"], accounts=["a1" * 16])]

@@ -17,8 +17,10 @@ import grimp
 import pytest
 
 import cftokens as cft
-from cftokens import policy
-from cftokens.model import Token
+from cftokens import _files, _sarif, detect, policy
+from cftokens.audit import report
+from cftokens.audit.records import declared_records
+from cftokens.model import Token, terraform
 
 DNS_READ = "82e64a83756745bbbb1c9c2701bf816b"
 ZONE = "023e105f4ecef8ad9ca31a8372d0c353"
@@ -107,7 +109,6 @@ def test_decisions_follow_each_token_when_objects_come_and_go() -> None:
 
 
 def test_the_terraform_writer_moved_into_the_model_and_the_old_path_warns() -> None:
-    from cftokens.model import terraform
 
     sys.modules.pop("cftokens.advisor.terraform", None)
     with pytest.warns(DeprecationWarning, match=r"cftokens\.model\.terraform"):
@@ -133,7 +134,6 @@ def test_the_templates_load_on_first_use_and_keep_their_public_names() -> None:
 
 def test_the_detectors_are_a_leaf_and_the_old_path_warns(graph: grimp.ImportGraph) -> None:
     """Before: the audit imported cftokens.leak.detect, a module of the layer above it."""
-    from cftokens import detect
 
     assert [i for _, i in _imports_of(graph, "cftokens.detect") if i.startswith("cftokens")] == []
     assert not [m for m, i in _imports_of(graph, "cftokens.audit") if _inside(i, "cftokens.leak")]
@@ -254,7 +254,6 @@ def test_the_terraform_reader_sits_beside_the_writer_below_the_audit(
     """Before: the reader (audit.terraform, audit.hcl, audit._hclexpr) was the audit's, the
     writer the model's. Now both are the model's, so the advisor and the audit share them and
     nothing of the audit's reaches the reader, not even for annotations."""
-    from cftokens.model import terraform
 
     reader = ("cftokens.model._terraform_read", "cftokens.model._hcl", "cftokens.model._hclexpr")
     for module in reader:
@@ -277,7 +276,6 @@ def test_the_terraform_reader_sits_beside_the_writer_below_the_audit(
     ],
 )
 def test_the_terraform_readers_old_paths_warn(old: str, names: tuple[str, ...]) -> None:
-    from cftokens.model import terraform
 
     sys.modules.pop(old, None)
     with pytest.warns(DeprecationWarning, match=r"cftokens\.model\.terraform"):
@@ -289,8 +287,6 @@ def test_the_terraform_readers_old_paths_warn(old: str, names: tuple[str, ...]) 
 def test_the_old_terraform_entry_points_audit_as_before(tmp_path: Path) -> None:
     """``read_terraform(Audit, path, kwargs)`` and ``token_records`` of the last release give
     what ``Audit.from_terraform`` and ``declared_tokens`` give now, as the audit's records."""
-    from cftokens.audit.records import declared_records
-    from cftokens.model import terraform
 
     plan = tmp_path / "main.tf"
     plan.write_text(
@@ -326,8 +322,6 @@ def test_reports_are_written_by_leaves_not_by_the_audit(graph: grimp.ImportGraph
     """Before: the leak scanner, its incident report and SARIF and the scan command imported
     the audit's report module (and so the whole audit) for write_atomic and the SARIF envelope,
     the scanner and the responder on first use; now they are leaf helpers imported at the top."""
-    from cftokens import _files, _sarif
-    from cftokens.audit import report
 
     assert report.write_atomic is _files.write_atomic  # the audit's name stays
     assert report.sarif_log is _sarif.sarif_log

@@ -16,6 +16,10 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+import cftokens
+from cftokens.cli import main
+from cftokens.sandbox.server import make_server
+
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 PROJECT = PYPROJECT["project"]
@@ -288,9 +292,6 @@ def test_the_version_is_written_once_and_everything_agrees(
 ) -> None:
     """pyproject takes the version from ``cftokens.__version__`` (hatchling, at build time);
     ``cftokens --version`` and the installed metadata say the same."""
-    import cftokens
-    from cftokens.cli import main
-
     assert "version" not in PROJECT and PROJECT["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["hatch"]["version"]["path"] == "sdk/cftokens/__init__.py"
     source = (ROOT / "sdk/cftokens/__init__.py").read_text()
@@ -304,8 +305,6 @@ def test_the_version_is_written_once_and_everything_agrees(
 
 @pytest.mark.slow
 def test_the_built_distributions_carry_the_package_version(dists: dict[str, Path]) -> None:
-    import cftokens
-
     assert dists["wheel"].name.startswith(f"cftokens-{cftokens.__version__}-")
     assert dists["sdist"].name == f"cftokens-{cftokens.__version__}.tar.gz"
     with zipfile.ZipFile(dists["wheel"]) as wheel:
@@ -331,8 +330,6 @@ def test_the_asgi_app_needs_no_extra(tmp_path: Path) -> None:
 def _hide(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
     """Make ``import MODULE`` fail in this process (as if not installed) and forget what
     cftokens loaded from it, so the next use imports again; all undone after the test."""
-    import cftokens
-
     for name in modules:
         monkeypatch.setitem(sys.modules, name, None)  # `import name` raises ImportError
     monkeypatch.delitem(sys.modules, "cftokens.widgets", raising=False)
@@ -354,8 +351,6 @@ def test_the_widgets_without_the_notebook_extra_name_it(
     use: str, missing: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The widgets without ipywidgets or anywidget raise MissingExtra naming [notebook]."""
-    import cftokens
-
     _hide(monkeypatch, missing)
     with pytest.raises(cftokens.MissingExtra) as raised:
         exec(use, {})
@@ -368,13 +363,9 @@ def test_serving_without_the_server_extra_names_it(
 ) -> None:
     """Without uvicorn: ``make_server`` raises MissingExtra naming [server]; ``cftokens sandbox
     serve`` exits 2 with that message before printing a URL or writing its token file."""
-    import cftokens as cft
-    from cftokens.cli import main
-    from cftokens.sandbox.server import make_server
-
     _hide(monkeypatch, "uvicorn")
-    with pytest.raises(cft.MissingExtra) as raised:
-        make_server(cft.Sandbox())
+    with pytest.raises(cftokens.MissingExtra) as raised:
+        make_server(cftokens.Sandbox())
     assert raised.value.extra == "server" and raised.value.module == "uvicorn"
     assert "pip install 'cftokens[server]'" in str(raised.value)
     monkeypatch.chdir(tmp_path)

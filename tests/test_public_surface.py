@@ -16,6 +16,7 @@ import pytest
 import cftokens as cft
 import cftokens.audit
 import cftokens.audit.collect
+from cftokens.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -117,8 +118,6 @@ def test_the_project_uses_the_new_names_only() -> None:
 
 def test_calling_the_package_in_process_warns() -> None:
     assert isinstance(cft.audit, types.ModuleType)
-    from cftokens.sandbox import Sandbox
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cft.audit(Sandbox(), progress=False)  # type: ignore[operator]
@@ -207,8 +206,6 @@ def test_models_and_errors_pickle_by_their_public_name() -> None:
 def test_resource_objects_have_reprs_without_secrets(tmp_path: Path) -> None:
     """The sandbox's parts, the catalogues and the clients' transport show what they are,
     never ``<... object at 0x...>`` and never a secret the sandbox issued or holds."""
-    from cftokens.sandbox import Sandbox
-
     sb = Sandbox(db=tmp_path / "lab.db", rate_limit="100/60s", faults="rate=0.5")
     secret = sb.bootstrap_token.reveal()
     key = sb.store.key.hex()

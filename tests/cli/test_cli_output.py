@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import cftokens as cft
+from cftokens.audit.collect import _Progress
 from cftokens.cli import main
 from cftokens.cli.sandbox import ATTENDEE_HEADER, _append_attendees
 from cftokens.sandbox import Sandbox
@@ -80,7 +81,6 @@ def test_attendee_file_holds_no_formula_cell(tmp_path: Path) -> None:
 
 def test_progress_description_escapes_server_names(capsys: pytest.CaptureFixture[str]) -> None:
     """The progress bar's label names accounts the server chose: shown escaped."""
-    from cftokens.audit.collect import _Progress
 
     bar = _Progress(True, 2)
     bar.step("tokens of \x1b[2JAcme\r")

@@ -21,6 +21,7 @@ from sandbox_helpers import free_port, serve_process
 
 import cftokens.sandbox.server
 from cftokens.cli import main
+from cftokens.cli.sandbox import _reachable_host
 
 
 @contextmanager
@@ -196,7 +197,6 @@ def test_a_wildcard_host_gives_attendees_a_reachable_url(
 ) -> None:
     """With --host 0.0.0.0 the attendee file and the banner name this machine's address,
     never 0.0.0.0, which attendees cannot connect to."""
-    from cftokens.cli.sandbox import _reachable_host
 
     assert _reachable_host("127.0.0.1") == "127.0.0.1"
     assert _reachable_host("0.0.0.0") not in ("0.0.0.0", "")
