@@ -5,7 +5,6 @@ it."""
 
 from __future__ import annotations
 
-import inspect
 import sys
 
 __all__ = ["LAZY", "export", "export_class"]
@@ -116,9 +115,11 @@ class _DefinedIn:
         if instance is not None or owner is not self._cls:
             raise AttributeError("__wrapped__")
         if self._stand_in is None:
+            import inspect  # only when a source or signature is asked for: import stays fast
+
             cls = self._cls
             try:
-                signature: inspect.Signature | None = inspect.signature(cls, follow_wrapped=False)
+                signature: object = inspect.signature(cls, follow_wrapped=False)
             except (TypeError, ValueError):  # no signature to show (some builtin bases)
                 signature = None
             self._stand_in = type(
