@@ -162,3 +162,26 @@ def test_dates_centuries_away_do_not_overflow() -> None:
     assert row["days_since_used"] == (NOW - datetime(1677, 9, 22, tzinfo=UTC)).days
     assert audit._ctx.days_since("issued_on")[0] > 127_000
     assert audit._ctx.days_since("expires_on")[0] < -85_000
+
+
+def test_grants_label_each_unrecognised_resource_by_its_own_key() -> None:
+    """Two resource keys the audit cannot read are two resources in the grants frame (the
+    labels were once cached by kind and id, so every such key showed the first one's)."""
+    from audit_helpers import NOW
+
+    dns = cft.permission_groups.get("DNS Write").id
+    keys = ["com.cloudflare.api.account.zone.example.com", "com.example.other.thing"]
+    token = {
+        "id": "e2" * 16,
+        "name": "odd keys",
+        "status": "active",
+        "policies": [
+            {"effect": "allow", "permission_groups": [{"id": dns}], "resources": {k: "*"}}
+            for k in keys
+        ],
+    }
+    grants = Audit.from_records(tokens=[token], now=NOW).grants
+    labels = dict(zip(grants["resource_key"], grants["resource"].astype(str), strict=True))
+    assert set(labels) == set(keys)
+    for key in keys:
+        assert repr(key) in labels[key]

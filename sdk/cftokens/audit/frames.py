@@ -384,7 +384,9 @@ def tokens_frame(audit: Audit) -> pd.DataFrame:
             "n_groups": pd.array(ctx.n_groups, dtype="Int64"),
             "n_write_groups": pd.array(ctx.n_write, dtype="Int64"),
             "write_groups": write_groups,
-            "risk_families": pd.array([fam_names[int(b)] for b in ctx.families], dtype=STR),
+            "risk_families": pd.array(list(fam_names.values()), dtype=STR).take(
+                ctx.families.astype(np.intp)
+            ),
             "n_findings": pd.array(counts, dtype="Int64"),
             "max_severity": pd.Categorical.from_codes(max_rank, dtype=severity_dtype()),
             "risk_score": pd.array(risk_score(ctx), dtype="Float64"),
@@ -421,18 +423,19 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
     ctx = audit._ctx
     inv = audit._inv
     m = inv.m
-    labels: dict[tuple[int, str | None, str | None], str] = {}
-    label_col = []
-    for row in range(m):
-        key = (inv.g_kind[row], inv.g_rid[row], inv.g_racct[row])
-        text = labels.get(key)
-        if text is None:
-            text = ctx.resource_label(row)
-            labels[key] = text
-        label_col.append(text)
-    fam_names = {
-        bits: ",".join(k for k, b in FAMILY_BITS.items() if bits & b) for bits in range(32)
-    }
+    # one label per distinct resource (the key too: R2 buckets and unrecognised resources
+    # are told apart by it)
+    seen: dict[tuple[int, str | None, str | None, str], int] = {}
+    resource = np.fromiter(
+        (
+            seen.setdefault(k, len(seen))
+            for k in zip(inv.g_kind, inv.g_rid, inv.g_racct, inv.g_rkey, strict=True)
+        ),
+        dtype=np.int64,
+        count=m,
+    )
+    first = np.unique(resource, return_index=True)[1].tolist()
+    fam_names = [",".join(k for k, b in FAMILY_BITS.items() if bits & b) for bits in range(32)]
     n_groups = len(inv.groups.ids)
     group_cat = pd.CategoricalDtype(list(dict.fromkeys(inv.groups.ids)))
     return pd.DataFrame(
@@ -450,7 +453,7 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
             "group_id": pd.Categorical.from_codes(ctx.grp.astype(np.int64), dtype=group_cat)
             if n_groups
             else pd.Categorical([]),
-            "group": pd.Categorical([inv.groups.names[g] for g in ctx.grp.tolist()]),
+            "group": _categorical(ctx.grp, inv.groups.names),
             "scope": pd.Categorical.from_codes(
                 ctx.row_scope.astype(np.int64), categories=pd.Index(list(SCOPES))
             ),
@@ -463,13 +466,26 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
             "resource_id": pd.array(inv.g_rid, dtype=STR),
             "resource_account_id": pd.array(inv.g_racct, dtype=STR),
             "resource_key": pd.array(inv.g_rkey, dtype=STR),
-            "resource": pd.Categorical(label_col),
-            "risk_families": pd.Categorical([fam_names[int(b)] for b in ctx.row_fam.tolist()]),
+            "resource": _categorical(resource, [ctx.resource_label(row) for row in first]),
+            "risk_families": _categorical(ctx.row_fam, fam_names),
             "scope_ok": pd.array(ctx.scope_ok, dtype="boolean"),
             "effective": pd.array(ctx.eff, dtype="boolean"),
             "narrowed": pd.array(inv.arrays["g_narrowed"], dtype="boolean"),
         }
     )
+
+
+def _categorical(codes: npt.NDArray[Any], labels: list[str]) -> Any:
+    """``pd.Categorical([labels[c] for c in codes])`` without the list of rows: the
+    categories are what pandas chooses for the distinct labels present."""
+    import pandas as pd
+
+    present = np.unique(codes)
+    texts = [labels[c] for c in present.tolist()]
+    categories = pd.Categorical(texts).categories
+    remap = np.zeros(len(labels), dtype=np.int64)
+    remap[present] = categories.get_indexer(texts)
+    return pd.Categorical.from_codes(remap[codes], categories=categories)
 
 
 def gaps_frame(audit: Audit) -> pd.DataFrame:
