@@ -484,7 +484,7 @@ def _categorical(codes: npt.NDArray[Any], labels: list[str]) -> Any:
     texts = [labels[c] for c in present.tolist()]
     categories = pd.Categorical(texts).categories
     remap = np.zeros(len(labels), dtype=np.int64)
-    remap[present] = categories.get_indexer(texts)
+    remap[present] = categories.get_indexer(pd.Index(texts, dtype=categories.dtype))
     return pd.Categorical.from_codes(remap[codes], categories=categories)
 
 
