@@ -3,7 +3,8 @@
 Compares, in one run against the same sandbox served by uvicorn on 127.0.0.1:
 
 (a) ``cftokens.AsyncClient.tokens_by_account`` (pages fetched concurrently: at its default,
-    adaptive concurrency, and at fixed bounds of 8 and 16),
+    adaptive concurrency, at fixed bounds of 8 and 16, and at its default given httpx's
+    default transport instead of its own),
 (b) ``cftokens.Client`` (sequential pages),
 (c) the official ``cloudflare`` SDK's auto-pagination (``accounts.tokens.list``),
 (d) the official SDK's ``AsyncCloudflare`` with one task per account under
@@ -17,8 +18,9 @@ Every client runs with its default retry and rate-limit settings. The async vari
 2 s each) are timed 3 times, round-robin (a, a8, a16, d, a, a8, …: on a shared machine the load
 changes within a minute, and the comparison must see the same load), and the median is
 reported; the sequential ones once. CPU per page: the client's (this process) and the
-server's (the child), per request answered. Prints a table and writes the ``client`` section
-of BENCHMARKS.md.
+server's (the child), per request answered. Then the Python steps of one page (building the
+request, reading the envelope, reading 50 tokens into models) are timed alone. Prints the
+tables and writes the ``client`` section of BENCHMARKS.md.
 
 Run: ``.venv/bin/python bench/bench_client.py`` (about a minute; ``--no-write`` leaves
 BENCHMARKS.md alone).
@@ -51,7 +53,10 @@ ACCOUNTS = 20
 TOKENS_PER_ACCOUNT = 500
 LATENCY = "50ms"
 ASYNC_RUNS = 3
-VARIANTS = ("adaptive", "async8", "async16", "sync", "official", "official_async")
+ROUNDS = 15  # rounds of the per-page step timings
+VARIANTS = (
+    "adaptive", "async8", "async16", "httpcore", "sync", "official", "official_async", "pages",
+)  # fmt: skip
 STATS = "/__bench__/stats"
 
 
@@ -176,6 +181,63 @@ def run_official_async(base_url: str, token: cft.Secret, accounts: list[str]) ->
     return asyncio.run(main())
 
 
+def run_httpcore(base_url: str, token: cft.Secret, accounts: list[str]) -> list[str]:
+    """(a) at its default, sending through httpx's default transport (httpcore on anyio, with
+    the same TLS context and pool size), as the AsyncClient did before its own transport."""
+    from cftokens.client._adaptive import CEILING
+    from cftokens.client._base import tls_context
+
+    async def main() -> list[str]:
+        transport = httpx.AsyncHTTPTransport(
+            verify=tls_context(),
+            limits=httpx.Limits(max_connections=CEILING, max_keepalive_connections=CEILING),
+        )
+        async with cft.AsyncClient(token=token, base_url=base_url, transport=transport) as client:
+            found = await client.tokens_by_account(accounts)
+        return [t.id for tokens in found.values() for t in tokens]
+
+    return asyncio.run(main())
+
+
+def page_costs(base_url: str, token: cft.Secret, account: str) -> list[tuple[str, float]]:
+    """CPU per page of 50 tokens of the steps the client takes in Python, each timed alone
+    in this process on one page fetched from the sandbox (the best of ROUNDS rounds of 100,
+    the steps taking turns)."""
+    from cftokens.client import _calls
+    from cftokens.client._protocol import Envelope
+
+    client = cft.AsyncClient(token=token, base_url=base_url)
+    core = client._core
+    call = _calls.TokenCalls(core, account).list().call(1)
+    response = httpx.get(
+        core.url(call.path),
+        params={"page": 1, "per_page": 50},
+        headers={"Authorization": "Bearer " + token.reveal()},
+    )
+    body = response.content
+    envelope = core.read(call, response, 0.0, body)
+    assert isinstance(envelope, Envelope) and len(envelope.result) == 50
+    page = envelope
+
+    def accept() -> None:
+        _calls.TokenCalls(core, account).list().accept(1, page)
+
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("build the request (headers, URL, query)", lambda: core.build_request(call)),
+        ("decode the JSON body (json.loads)", lambda: json.loads(body)),
+        ("read the envelope (JSON included)", lambda: core.read(call, response, 0.0, body)),
+        ("read 50 tokens into models, paging checks", accept),
+    ]
+    best = [float("inf")] * len(steps)
+    for _ in range(ROUNDS):  # round-robin: every step sees the same load
+        for n, (_, step) in enumerate(steps):
+            cpu = time.process_time()
+            for _ in range(100):
+                step()
+            best[n] = min(best[n], (time.process_time() - cpu) / 100)
+    return [(label, ms * 1000) for (label, _), ms in zip(steps, best, strict=True)]
+
+
 def run_sync(base_url: str, token: cft.Secret, accounts: list[str]) -> list[str]:
     with cft.Client(token=token, base_url=base_url) as client:
         return [t.id for a in accounts for t in client.account(a).tokens.list()]
@@ -226,6 +288,8 @@ def main() -> None:
          lambda t: run_async(base_url, t, accounts, 8)),
         ("(a) cftokens AsyncClient, concurrency 16", "async16", ASYNC_RUNS,
          lambda t: run_async(base_url, t, accounts, 16)),
+        ("(a) cftokens AsyncClient, default, through httpx's default transport", "httpcore",
+         ASYNC_RUNS, lambda t: run_httpcore(base_url, t, accounts)),
         ("(b) cftokens Client (sequential)", "sync", 1, lambda t: run_sync(base_url, t, accounts)),
         ("(c) cloudflare SDK 5.9 auto-pagination", "official", 1,
          lambda t: run_official(base_url, t, accounts)),
@@ -257,6 +321,7 @@ def main() -> None:
             last_cpu = seen["cpu"]
             too_many[i] += seen["statuses"].get("429", 0)
             correct[i] = correct[i] and len(ids) == len(expected) and set(ids) == expected
+        costs = page_costs(base_url, tokens["pages"], accounts[0])
     finally:
         server.terminate()
         server.join(timeout=10)
@@ -265,8 +330,9 @@ def main() -> None:
          statistics.median(client_cpu[i]) * 1000, statistics.median(server_cpu[i]) * 1000)
         for i, (label, *_) in enumerate(variants)
     ]  # fmt: skip
-    official = results[4][3]
-    gathered = results[5][3]
+    row = {key: n for n, (_, key, _, _) in enumerate(variants)}
+    official = results[row["official"]][3]
+    gathered = results[row["official_async"]][3]
     rows = [
         [label, requests, limited, elapsed, "yes" if ok else "NO", official / elapsed,
          gathered / elapsed, client, server]
@@ -279,11 +345,21 @@ def main() -> None:
     table = _report.table(headers, rows)
     print(table)
     minimum = ACCOUNTS * -(-TOKENS_PER_ACCOUNT // 50)
-    default = results[0]
+    default = results[row["adaptive"]]
     verdict_requests = "the minimum" if default[1] == minimum else f"not the minimum {minimum}"
     speedup = official / default[3]
     over_gather = gathered / default[3]
-    gathered_row = results[5]
+    gathered_row = results[row["official_async"]]
+    before = results[row["httpcore"]]
+    build, _, envelope, models = (ms for _, ms in costs)
+    cost_rows = [
+        *costs,
+        ["the three Python steps (build, envelope, models)", build + envelope + models],
+        ["whole request, (a) default (client CPU from the table)", default[5]],
+        ["whole request, (a) through httpx's default transport", before[5]],
+    ]
+    cost_table = _report.table(["step, one page of 50 tokens", "client CPU ms"], cost_rows)
+    print(cost_table)
     cpu_bound = (gathered_row[5] * gathered_row[1]) / (max(default[5], default[6]) * default[1])
     load = os.getloadavg()[0]
     body = (
@@ -313,11 +389,22 @@ def main() -> None:
         f"{default[6]:.2f} ms in the server over {default[1]} (each process gets the same share "
         "of a busy core; the slower of the two paces the listing).\n\n"
         "The AsyncClient sends through its own HTTP/1.1 transport (asyncio and h11, "
-        "`sdk/cftokens/client/_http11.py`) and reads repeated wire values once (the models' "
-        "memos). Before both (commit 6024a45, same command, load average 8.5), the default row "
-        "spent 5.75 ms of client CPU per request and was 1.56x faster than (d), which spent "
-        "8.65 ms; with httpx's default transport (httpcore on anyio), about 2 ms of every "
-        "request went to its connection pool and anyio's cancel scopes.\n"
+        "`sdk/cftokens/client/_http11.py`; httpx still builds the requests and reads the "
+        "responses) and reads repeated wire values once (the models' memos). The row "
+        "'through httpx's default transport' is the same client given httpx's "
+        "`AsyncHTTPTransport` (httpcore on anyio, same TLS context and pool size), as it sent "
+        f"before: {before[5]:.2f} ms of client CPU per request against {default[5]:.2f} "
+        f"(x{before[5] / default[5]:.1f}), {before[3]:.2f} s against {default[3]:.2f} s. "
+        "httpcore's pool checks every connection (polling each idle socket) whenever a request "
+        "starts or ends, and each read and write opens an anyio cancel scope. Before both "
+        "changes (commit 6024a45, same command, load average 8.5), the default row spent 5.75 "
+        "ms of client CPU per request and was 1.56x faster than (d).\n\n"
+        "Where the client's CPU goes, per page: each Python step timed alone in the benchmark's "
+        f"process on one page fetched from the sandbox (the best of {ROUNDS} rounds of 100, the "
+        "steps taking turns; the whole requests are medians under the run's load); the rest of a "
+        "whole request is httpx (request and response objects), the transport, the event loop "
+        "and the garbage collector.\n\n"
+        f"{cost_table}\n"
     )
     print(body)
     if "--no-write" not in sys.argv:
