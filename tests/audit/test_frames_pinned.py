@@ -95,11 +95,10 @@ def _audit() -> Audit:
 
 def _frame(frame: pd.DataFrame) -> dict[str, Any]:
     columns = {
-        name: [
-            None if v is None or v is frame[name].dtype.na_value or v is pd.NaT else str(v)
-            for v in values
-        ]
-        for name, values in ((c, frame[c].astype(object).tolist()) for c in frame.columns)
+        name: [None if v is None or v is na or v is pd.NaT else str(v) for v in values]
+        for name, values, na in (
+            (c, frame[c].astype(object).tolist(), frame[c].dtype.na_value) for c in frame.columns
+        )
     }
     return {"dtypes": {c: str(t) for c, t in frame.dtypes.items()}, "columns": columns}
 
