@@ -47,7 +47,7 @@ SUBS: list[tuple[str, str]] = [
     (r"\bawait ", ""),
     (r"\baclose\b", "close"),
     (r"\basleep\b", "sleep"),
-    (r"\baiter_bytes\b", "iter_bytes"),
+    (r"\baiter_raw\b", "iter_raw"),
     (r"\b__aenter__\b", "__enter__"),
     (r"\b__aexit__\b", "__exit__"),
 ]

@@ -5,7 +5,11 @@ OverflowError, a RecursionError, a process holding hundreds of megabytes or a lo
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import json
+import tracemalloc
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -193,3 +197,123 @@ def test_a_cursor_that_never_ends_stops_at_max_pages(
     with pytest.raises(cft.UnexpectedResponse, match=r"max_pages \(4\)"):
         client.account(ACCOUNT).audit_logs.list(since="2026-01-01").collect()
     assert calls == [None, "c1", "c2", "c3"]
+
+
+def _encoded(coding: str, data: bytes) -> bytes:
+    """``data`` in a content coding (``raw-deflate``: deflate without its zlib header, which
+    some servers send as ``deflate``)."""
+    wbits = {"gzip": 31, "deflate": 15, "raw-deflate": -15}[coding]
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    return packer.compress(data) + packer.flush()
+
+
+def _streamed(kind: str, body: bytes, headers: dict[str, str], size: int = CHUNK) -> httpx.Response:
+    """An answer whose body arrives as a network's does, in chunks of ``size`` bytes (a
+    ``content=bytes`` answer is read, and inflated, by httpx when it is made)."""
+    chunks = [body[i : i + size] for i in range(0, len(body), size)]
+    if kind == "sync":
+        return httpx.Response(200, content=iter(chunks), headers=headers)
+
+    async def stream() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    return httpx.Response(200, content=stream(), headers=headers)
+
+
+@pytest.fixture(scope="module")
+def bombs() -> dict[str, bytes]:
+    """64 MB of zeros in each coding: about 64 KiB on the wire."""
+    zeros = b"\0" * (64 * 1024 * 1024)
+    return {coding: _encoded(coding, zeros) for coding in ("gzip", "deflate", "raw-deflate")}
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate"])
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_compressed_body_is_inflated_only_up_to_the_cap(
+    make_client: Callable[..., cft.Client],
+    make_async_client: Callable[..., cft.AsyncClient],
+    bombs: dict[str, bytes],
+    coding: str,
+    kind: str,
+) -> None:
+    """64 KiB of gzip inflating to 64 MB: the client inflates it only up to max_response_bytes
+    and the process holds about the cap, not the 64 MB httpx made of each chunk at once
+    before the cap was checked. The client asks for the codings it inflates itself."""
+    asked: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.headers.get("accept-encoding"))
+        name = coding.removeprefix("raw-")
+        return _streamed(kind, bombs[coding], {"content-encoding": name})
+
+    def call() -> None:
+        if kind == "sync":
+            make_client(handler, max_response_bytes=1_000_000).request("GET", "/user")
+            return
+
+        async def call_async() -> None:
+            async with make_async_client(handler, max_response_bytes=1_000_000) as c:
+                await c.request("GET", "/user")
+
+        asyncio.run(call_async())
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(cft.UnexpectedResponse, match="max_response_bytes"):
+            call()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16_000_000
+    assert asked == ["gzip, deflate"]
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "identity"])
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_compressed_answer_reads_as_before(
+    make_client: Callable[..., cft.Client],
+    make_async_client: Callable[..., cft.AsyncClient],
+    coding: str,
+    kind: str,
+) -> None:
+    """An answer in any coding the client asks for (or none) reads as its plain JSON, in
+    chunks of any size."""
+    plain = json.dumps(envelope([token_payload(i) for i in range(30)])).encode()
+    wire = plain if coding == "identity" else _encoded(coding, plain)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return _streamed(kind, wire, {"content-encoding": coding.removeprefix("raw-")}, size=7)
+
+    if kind == "sync":
+        tokens = make_client(handler).tokens.list().collect()
+    else:
+
+        async def call() -> list[cft.Token]:
+            async with make_async_client(handler) as c:
+                return await c.tokens.list().collect()
+
+        tokens = asyncio.run(call())
+    assert [t.id for t in tokens] == [token_payload(i)["id"] for i in range(30)]
+
+
+@pytest.mark.parametrize("encoding", ["gzip, gzip", "deflate, gzip"])
+def test_a_body_encoded_twice_is_refused(
+    make_client: Callable[..., cft.Client], encoding: str
+) -> None:
+    """Stacked codings (which no API answer uses, and whose inflation a cap cannot bound
+    step by step) are refused, not inflated."""
+    body = _encoded("gzip", _encoded("gzip", json.dumps(envelope({"id": "1" * 32})).encode()))
+    client = make_client(
+        lambda r: _streamed("sync", body, {"content-encoding": encoding}), max_retries=0
+    )
+    with pytest.raises(cft.TransportError, match="encoded more than once"):
+        client.request("GET", "/user")
+
+
+def test_a_corrupt_compressed_body_fails_as_before(make_client: Callable[..., cft.Client]) -> None:
+    client = make_client(
+        lambda r: _streamed("sync", b"not gzip", {"content-encoding": "gzip"}), max_retries=0
+    )
+    with pytest.raises(cft.TransportError, match="DecodingError"):
+        client.request("GET", "/user")

@@ -79,7 +79,7 @@ async def listing(
     async with client:
         await client.aclose()
         await clock.asleep(1)
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.aiter_raw():
             pass
     return _io_async.walk(
         client,
@@ -104,7 +104,7 @@ def test_the_translation_rules(unasync: ModuleType) -> None:
         "    with client:\n"
         "        client.close()\n"
         "        clock.sleep(1)\n"
-        "        for chunk in response.iter_bytes():\n"
+        "        for chunk in response.iter_raw():\n"
         "            pass\n"
         "    return _io_sync.walk(client)\n"
         "\n\n"

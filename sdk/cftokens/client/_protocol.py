@@ -40,6 +40,7 @@ from ..errors import (
     redact,
 )
 from ..model import Secret
+from ._body import ACCEPT_ENCODING, BodyReader
 from ._limits import Retry, parse_retry_after
 from ._messages import (
     auth_message,
@@ -219,6 +220,7 @@ class Core:
 
         headers = {
             "Accept": "application/json",
+            "Accept-Encoding": ACCEPT_ENCODING,  # the codings BodyReader inflates
             "User-Agent": f"{self.user_agent} httpx/{httpx.__version__}",
         }
         if self.token is not None:
@@ -255,11 +257,11 @@ class Core:
         length = response.headers.get("content-length", "")
         return length.strip().isdigit() and int(length) > self.max_response_bytes
 
-    def take(self, buffer: bytearray, chunk: bytes) -> bool:
-        """Add a chunk of the body to ``buffer``; False once the body exceeds the cap (the
-        caller stops reading and reports :meth:`too_large`)."""
-        buffer += chunk
-        return len(buffer) <= self.max_response_bytes
+    def body_reader(self, response: httpx.Response) -> BodyReader:
+        """The reader of ``response``'s raw body: it inflates it up to the cap, and its
+        ``take``/``finish`` return False once the body exceeds it (the caller stops reading
+        and reports :meth:`too_large`)."""
+        return BodyReader(response, self.max_response_bytes)
 
     def too_large(self, call: Call[Any], response: httpx.Response, elapsed: float) -> Failure:
         """The failure for a body over ``max_response_bytes`` (reading stopped at the cap)."""

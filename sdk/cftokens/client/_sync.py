@@ -78,9 +78,9 @@ class Client(ClientBase):
     ``(requests, seconds)`` or None), ``transport`` (any httpx transport: the sandbox's, a
     ``MockTransport``…), ``api_key`` + ``email`` (a legacy Global API Key),
     ``max_response_bytes`` (the largest response body read, default 8 MiB, enforced while
-    streaming) and ``max_pages`` (the most pages one listing fetches, default 10,000): a
-    broken or hostile server that passes either gets :class:`~cftokens.UnexpectedResponse`
-    naming the cap.
+    streaming; a gzip/deflate body is inflated only up to it) and ``max_pages`` (the most
+    pages one listing fetches, default 10,000): a broken or hostile server that passes
+    either gets :class:`~cftokens.UnexpectedResponse` naming the cap.
 
     Listings are lazy pagers. The sync client fetches their pages one by one; the async
     client fetches page 1, then the other pages concurrently, items in order: by default
@@ -266,13 +266,18 @@ class Client(ClientBase):
             try:
                 response = self._http.send(request, stream=True)
                 try:
-                    body = bytearray()
+                    body = core.body_reader(response)  # inflates it itself, up to the cap
                     fits = not core.announced_too_large(response)
-                    if fits:
-                        for chunk in response.iter_bytes():
-                            if not core.take(body, chunk):
+                    if fits and response.is_stream_consumed:
+                        # an in-process transport's answer, read (and inflated) when made
+                        fits = body.take_inflated(response.content)
+                    elif fits:
+                        for chunk in response.iter_raw():
+                            if not body.take(chunk):
                                 fits = False
                                 break
+                        else:
+                            fits = body.finish()
                 finally:
                     response.close()
             except (httpx.HTTPError, OSError) as exc:
@@ -281,7 +286,7 @@ class Client(ClientBase):
                 now = clock.monotonic()
                 self._limiter.observe(response.status_code, response.headers, now)
                 if fits:
-                    outcome = core.read(call, response, now - start, bytes(body))
+                    outcome = core.read(call, response, now - start, bytes(body.body))
                 else:
                     outcome = core.too_large(call, response, now - start)
                 del body
