@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from itertools import chain, repeat
-from operator import is_, itemgetter
+from operator import is_, is_not, itemgetter
 from typing import Any
 
 import numpy as np
@@ -1038,6 +1038,11 @@ def _bulk_condition(cond: Any, payload: Mapping[str, Any]) -> tuple[list[str], l
     return _condition(payload)
 
 
+def _not_of_type(values: list[Any], kind: type) -> npt.NDArray[np.bool_]:
+    """Per value: whether its type is other than ``kind`` exactly (a subclass counts as other)."""
+    return np.fromiter(map(is_not, map(type, values), repeat(kind)), dtype=bool, count=len(values))
+
+
 def _starts(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """The first position of each segment of the given lengths."""
     return np.cumsum(counts) - counts
@@ -1079,9 +1084,12 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
         map(_status_code, map(get, payloads, repeat("status"))), dtype=np.int8, count=nc
     )
     bad |= status < 0
-    raw = list(map(get, payloads, repeat("policies")))
-    bad |= np.array([type(x) is not list and bool(x) for x in raw], dtype=bool)
-    pol_lists = [x if type(x) is list else [] for x in raw]
+    raw: list[Any] = list(map(get, payloads, repeat("policies")))
+    not_list = _not_of_type(raw, list)
+    if not_list.any():
+        bad |= not_list & np.array([bool(x) for x in raw], dtype=bool)
+        raw = [x if type(x) is list else [] for x in raw]
+    pol_lists: list[list[Any]] = raw
     ip_in: list[list[str]] = [[] for _ in range(nc)]
     ip_out: list[list[str]] = [[] for _ in range(nc)]
     for i, cond in enumerate(map(get, payloads, repeat("condition"))):
@@ -1096,7 +1104,7 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     n_p = len(pols)
     pol_tok = np.repeat(np.arange(nc), n_pol)
     pol_index = np.arange(n_p) - np.repeat(_starts(n_pol), n_pol) + 1
-    pbad = np.array([type(p) is not dict for p in pols], dtype=bool)
+    pbad = _not_of_type(pols, dict)
     if pbad.any():
         pols = [p if type(p) is dict else _EMPTY_POLICY for p in pols]
     extra = set(chain.from_iterable(pols)) - _POLICY_FIELDS
@@ -1113,13 +1121,14 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     )
     # -- permission groups (only catalogue groups given by id)
     raw = list(map(get, pols, repeat("permission_groups")))
-    pbad |= np.array([type(x) is not list for x in raw], dtype=bool)
-    pgs = [x if type(x) is list else [] for x in raw]
+    not_list = _not_of_type(raw, list)
+    pbad |= not_list
+    pgs: list[list[Any]] = [x if type(x) is list else [] for x in raw] if not_list.any() else raw
     n_grp = np.fromiter(map(len, pgs), dtype=np.int64, count=n_p)
     entries: list[Any] = list(chain.from_iterable(pgs))
     n_e = len(entries)
     ent_pol = np.repeat(np.arange(n_p), n_grp)
-    ebad = np.array([type(e) is not dict for e in entries], dtype=bool)
+    ebad = _not_of_type(entries, dict)
     if ebad.any():
         entries = [e if type(e) is dict else {} for e in entries]
     code_of = groups.code.get
@@ -1149,8 +1158,11 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     pbad |= _any_by(ebad, ent_pol, n_p)
     # -- resources
     raw = list(map(get, pols, repeat("resources")))
-    pbad |= np.array([type(x) is not dict for x in raw], dtype=bool)
-    res: list[dict[Any, Any]] = [x if type(x) is dict else {} for x in raw]
+    not_dict = _not_of_type(raw, dict)
+    pbad |= not_dict
+    res: list[dict[Any, Any]] = (
+        [x if type(x) is dict else {} for x in raw] if not_dict.any() else raw
+    )
     n_res = np.fromiter(map(len, res), dtype=np.int64, count=n_p)
     res_pol = np.repeat(np.arange(n_p), n_res)
     keys = list(chain.from_iterable(res))
