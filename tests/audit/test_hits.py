@@ -82,3 +82,19 @@ def test_coded_per_key_builds_each_value_once() -> None:
     assert sorted(keys_a[first].tolist()) == [5, 9]
     assert codes.tolist() == [0, 0, 1, 0, 1]
     assert distinct(np.zeros(0))[1].tolist() == []
+
+
+def test_distinct_keys_of_any_range() -> None:
+    """Keys spanning the whole int64 range (a NaN day count is the smallest int64) combine
+    without overflow: equal combinations share a number, different ones never do."""
+    low, high = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    a = np.array([low, high, low, 0, high, 0])
+    b = np.array([1, 1, 1, 2, 1, 3])
+    c = np.array([high, high, high, low, high, low])
+    first, codes = distinct(a, b, c)
+    triples = list(zip(a.tolist(), b.tolist(), c.tolist(), strict=True))
+    assert len(first) == len(set(triples)) == 4
+    for i in range(len(triples)):
+        for j in range(len(triples)):
+            assert (codes[i] == codes[j]) == (triples[i] == triples[j])
+    assert [triples[int(f)] for f in first] == [triples[i] for i in first.tolist()]

@@ -25,7 +25,7 @@ class Severity(enum.StrEnum):
     @property
     def rank(self) -> int:
         """0 for info … 4 for critical."""
-        return SEVERITY_ORDER.index(self.value)
+        return _RANKS[self._value_]
 
     def lower(self, steps: int = 1, *, floor: Severity | None = None) -> Severity:
         """This severity ``steps`` lower, never below ``floor`` (default: low for low and up)."""
@@ -54,6 +54,7 @@ class Severity(enum.StrEnum):
 # Ordered from least to most severe, so an ordered categorical compares the natural way:
 # ``findings[findings.severity >= "high"]``.
 SEVERITY_ORDER: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+_RANKS = {name: rank for rank, name in enumerate(SEVERITY_ORDER)}
 
 
 def severity_dtype() -> pd.CategoricalDtype:

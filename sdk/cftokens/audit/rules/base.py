@@ -105,21 +105,33 @@ def object_table(values: Sequence[Any]) -> npt.NDArray[np.object_]:
 
 def distinct(*keys: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """The distinct combinations of parallel integer arrays: (a position holding each
-    combination, each position's combination number)."""
+    combination, each position's combination number). Keys are combined arithmetically
+    (renumbered densely only when the product of their ranges would overflow), then sorted
+    once."""
     arrays = [np.asarray(k, dtype=np.int64).reshape(-1) for k in keys]
     n = len(arrays[0]) if arrays else 0
     if n == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
     combined = np.zeros(n, dtype=np.int64)
+    span = 1  # the range of ``combined`` (a Python int: no overflow in the check)
     for a in arrays:
-        _, code = np.unique(a, return_inverse=True)
-        code = code.reshape(-1)
-        combined = combined * (int(code.max()) + 1) + code
-        if len(arrays) > 1:  # renumber densely so the product never overflows
-            _, combined = np.unique(combined, return_inverse=True)
-            combined = combined.reshape(-1)
+        low = int(a.min())
+        width = int(a.max()) - low + 1
+        if span * width >= _COMBINE_LIMIT:
+            _, dense = np.unique(combined, return_inverse=True)
+            combined = dense.reshape(-1).astype(np.int64)
+            span = int(combined.max()) + 1
+            if span * width >= _COMBINE_LIMIT:
+                _, code = np.unique(a, return_inverse=True)
+                a = code.reshape(-1).astype(np.int64)
+                low, width = 0, int(a.max()) + 1
+        combined = combined * width + (a - low)
+        span *= width
     _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
     return first.astype(np.intp), inverse.reshape(-1).astype(np.intp)
+
+
+_COMBINE_LIMIT = 1 << 62
 
 
 class Hits:
