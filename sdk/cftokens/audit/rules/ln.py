@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -163,15 +164,18 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
     inv = ctx.inv
     d = ctx.dir
     flagged_zone_on_account: set[tuple[int, int, int]] = set()
-    ln04_keys = {(i.tok, i.key) for i in inv.ln04 if i.key is not None}  # CFT-LN-04's
-    ln04_policies = {(i.tok, i.pol) for i in inv.ln04 if i.key is not None}
+    keyed = [i for i in inv.ln04 if i.key is not None]  # CFT-LN-04's, by resource key
+    ln04_keys = set(map(attrgetter("tok", "key"), keyed))
+    ln04_policies = set(map(attrgetter("tok", "pol"), keyed))
     has_deny = inv.arrays["has_deny"][ctx.tok] if inv.m else np.zeros(0, dtype=bool)
     kind = ctx.kind
+    # the rows that can raise a problem below: an unreadable key, a zone group on a bare
+    # account, and (where the group fits) a missing resource, or on a token with a deny, a
+    # deny or an allow the deny removes (an effective allow there raises nothing)
     candidates = (
         (kind == K_UNPARSED)
         | ((ctx.row_scope == S_ZONE) & (kind == K_ACCOUNT))
-        | has_deny
-        | (ctx.scope_ok & _missing_mask(ctx))
+        | (ctx.scope_ok & (_missing_mask(ctx) | (has_deny & (ctx.deny | ~ctx.eff))))
     )
     for row in np.flatnonzero(candidates).tolist():
         row_kind = inv.g_kind[row]

@@ -190,6 +190,7 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
         shares[scope] = counts / max(total, 1)
         share_hit |= shares[scope] >= th.kitchen_scope_share
     fire = (ctx.n_write >= th.kitchen_write_groups) | (n_fams >= th.kitchen_families) | share_hit
+    labels: dict[tuple[int, int], str] = {}
     for t in np.flatnonzero(fire).tolist():
         reasons = []
         if ctx.n_write[t] >= th.kitchen_write_groups:
@@ -203,7 +204,7 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
         for scope, label in ((S_ACCOUNT, "account"), (S_ZONE, "zone")):
             if shares[scope][t] >= th.kitchen_scope_share:
                 reasons.append(f"{shares[scope][t]:.0%} of all {label} permission groups")
-        parts = _split_plan(ctx, t, int(cover[t]))
+        parts = _split_plan(ctx, t, int(cover[t]), labels)
         hits.add(
             t,
             Severity.HIGH,
@@ -242,17 +243,22 @@ def _family_cover(ctx: Ctx) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64
     return best, cover
 
 
-def _split_plan(ctx: Ctx, t: int, cover: int = 0) -> list[tuple[str, list[str], tuple[str, ...]]]:
+def _split_plan(
+    ctx: Ctx, t: int, cover: int = 0, labels: dict[tuple[int, int], str] | None = None
+) -> list[tuple[str, list[str], tuple[str, ...]]]:
     """Group a token's allowed groups by risk family for a split proposal: a group in several
-    families goes with the first of them in ``cover`` (the families SC-04 counted)."""
+    families goes with the first of them in ``cover`` (the families SC-04 counted).
+    ``labels`` caches each (group, cover)'s family across calls."""
     plan: dict[str, dict[str, str]] = {}
-    for row in ctx.token_rows(t):
-        if not ctx.eff[row]:
-            continue
-        code = int(ctx.grp[row])
-        fams = family_names(int(ctx.g_fam[code]))
-        counted = [f for f in fams if FAMILY_BITS[f] & cover]
-        label = (counted or fams or ["other"])[0]
+    known = labels if labels is not None else {}
+    start, end = ctx.inv.row_start[t], ctx.inv.row_end[t]
+    eff = ctx.eff[start:end]
+    for code in ctx.grp[start:end][eff].tolist():
+        label = known.get((code, cover))
+        if label is None:
+            fams = family_names(int(ctx.g_fam[code]))
+            counted = [f for f in fams if FAMILY_BITS[f] & cover]
+            label = known[(code, cover)] = (counted or fams or ["other"])[0]
         plan.setdefault(label, {})[ctx.group_id(code)] = ctx.group_name(code)
     return [(label, list(groups.values()), tuple(groups)) for label, groups in plan.items()]
 
