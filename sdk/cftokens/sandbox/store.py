@@ -104,13 +104,17 @@ def parse_ts(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+#: A JSON string literal of a str, as ``json.dumps`` (ensure_ascii) writes it (its C escaper).
+_quote = json.encoder.encode_basestring_ascii
+
+
 def api_time(value: str | None) -> str | None:
     """A stored time as the API writes it (``2026-11-02T09:00:00Z``; fractions when present)."""
-    if value is None:
-        return None
-    if value.endswith(".000000Z"):
-        return value[:-8] + "Z"
-    return value
+    return None if value is None else _api_text(value)
+
+
+def _api_text(value: str) -> str:
+    return value[:-8] + "Z" if value.endswith(".000000Z") else value
 
 
 class Role(enum.StrEnum):
@@ -263,13 +267,32 @@ class TokenRow:
         return result
 
     def to_json(self, now: str) -> str:
-        """:meth:`to_api` serialised: the stored policies and condition (JSON the sandbox
-        wrote) are spliced in as they are, not decoded and encoded again (list pages)."""
-        head = json.dumps(self._scalars(now), separators=(",", ":"))
-        tail = ',"policies":' + self.policies
+        """:meth:`to_api` serialised as ``json.dumps(…, separators=(",", ":"))`` would, for list
+        pages: the stored policies and condition (JSON the sandbox wrote) are spliced in as they
+        are, not decoded and encoded again, and the scalars (all strings) are written by the
+        JSON encoder's own string escaper, without a dict and an encoder per token."""
+        parts = [
+            '{"id":',
+            _quote(self.id),
+            ',"name":',
+            _quote(self.name),
+            ',"status":',
+            _quote(self.effective_status(now)),
+        ]
+        for key, value in (
+            ("issued_on", self.issued_on),
+            ("modified_on", self.modified_on),
+            ("last_used_on", self.last_used_on),
+            ("not_before", self.not_before),
+            ("expires_on", self.expires_on),
+        ):
+            if value is not None:
+                parts += (',"', key, '":', _quote(_api_text(value)))
+        parts += (',"policies":', self.policies)
         if self.condition is not None:
-            tail += ',"condition":' + self.condition
-        return head[:-1] + tail + "}"
+            parts += (',"condition":', self.condition)
+        parts.append("}")
+        return "".join(parts)
 
     def _scalars(self, now: str) -> dict[str, Any]:
         result: dict[str, Any] = {
