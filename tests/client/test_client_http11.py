@@ -412,3 +412,37 @@ async def test_a_server_that_drops_the_request_is_reported_as_httpcore_does(rese
             with pytest.raises(httpx.RemoteProtocolError, match=re.escape(message)):
                 await http.get(server.url)
         assert transport._active == 0 and not transport._idle
+
+
+@pytest.mark.parametrize(
+    ("method", "status"),
+    [("HEAD", b"200 OK"), ("GET", b"204 No Content"), ("GET", b"304 Not Modified")],
+)
+async def test_a_body_sent_where_none_may_be_is_not_read_as_the_next_answer(
+    method: str, status: bytes
+) -> None:
+    """A HEAD, 204 or 304 answer has no body: bytes a server sends after one would be read
+    as the next request's answer on that connection (httpcore's pool does so). Here they
+    retire the connection, and each request gets its own answer."""
+    count = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal count
+        while True:
+            await read_request(reader)
+            count += 1
+            forged = b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nforged"
+            writer.write(b"HTTP/1.1 %s\r\ncontent-length: %d\r\n\r\n" % (status, len(forged)))
+            writer.write(forged)
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nreal%d" % (count % 10))
+            await writer.drain()
+
+    transport = AsyncHTTP11Transport(
+        ssl_context=tls_context(), max_connections=1, max_keepalive_connections=1
+    )
+    async with serving(handler) as server, httpx.AsyncClient(transport=transport) as http:
+        first = await http.request(method, server.url)
+        await asyncio.sleep(0.05)
+        second = await http.request(method, server.url)
+    assert first.content == second.content == b""
+    assert server.connections == 2
