@@ -446,3 +446,24 @@ async def test_a_body_sent_where_none_may_be_is_not_read_as_the_next_answer(
         second = await http.request(method, server.url)
     assert first.content == second.content == b""
     assert server.connections == 2
+
+
+async def test_a_close_delimited_body_cut_by_a_reset_is_an_error_not_its_end() -> None:
+    """An HTTP/1.0 body ends when the server closes: a reset (or a TLS alert) is not that
+    close, and the bytes before it are not the whole body (httpcore: ReadError too)."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b'HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n{"partial": tr')
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    transport = AsyncHTTP11Transport(
+        ssl_context=tls_context(), max_connections=1, max_keepalive_connections=1
+    )
+    async with serving(handler) as server, httpx.AsyncClient(transport=transport) as http:
+        with pytest.raises(httpx.ReadError):
+            await http.get(server.url)
