@@ -22,7 +22,9 @@ mapping, retry decisions; ``_messages``: what each error says; ``_paging``: pagi
 (``_sync``) and :class:`AsyncClient` (``_async``), which only send, sleep and await. ``_sync``
 is generated from ``_async`` by ``scripts/unasync.py`` (as httpcore does); what the two do
 differently on purpose (concurrent pages under an adaptive bound) is in ``_io_async`` and
-its sequential twin ``_io_sync``.
+its sequential twin ``_io_sync``. Without a transport of the caller's, the async client sends
+through ``_http11`` (HTTP/1.1 keep-alive on asyncio, h11 for the protocol: a fraction of
+httpx's default transport's CPU per request), or httpx's own when a proxy is configured.
 
 Behaviour worth knowing:
 
