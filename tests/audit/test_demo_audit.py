@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 
 import cftokens as cft
 from cftokens.audit import Audit
-from cftokens.audit.collect import AuditGapWarning
+from cftokens.audit.collect import AuditGapWarning, run_audit_async
 from cftokens.sandbox import demo
 
 
@@ -138,31 +140,27 @@ def test_explain_states_the_validity_window_in_utc(live: Audit) -> None:
     assert "Until 2027-01-01 09:00 UTC" in text
 
 
-def test_audit_of_a_sandbox_uses_its_clock(
-    demo: cft.Sandbox,
-) -> None:
+# a sandbox whose clock stands years before the wall clock (the demo's audits above run at its
+# own time too; one token is enough to see which clock an audit reads)
+LONG_AGO = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def test_audit_of_a_sandbox_uses_its_clock() -> None:
     """cft.run_audit(sandbox) audits through its bootstrap token at the sandbox's time, not the
     wall clock, so ages and last-use figures match the sandbox's story."""
-    sb = demo
-    with warnings.catch_warnings():
+    with cft.Sandbox(now=LONG_AGO, rate_limit=None) as sb, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = cft.run_audit(sb, progress=False)
-    assert result.now == sb.clock.now()
+        assert result.now == sb.clock.now() == LONG_AGO
+        assert list(result.tokens["token_id"]) == [sb.bootstrap_token_id]
     with pytest.raises(cft.InvalidInput, match="Client, AsyncClient or Sandbox"):
         cft.run_audit(object(), progress=False)
 
 
-def test_audit_async_takes_a_sandbox_too(
-    demo: cft.Sandbox,
-) -> None:
+def test_audit_async_takes_a_sandbox_too() -> None:
     """The await-able audit accepts a Sandbox like audit() does, at the sandbox's time."""
-    import asyncio
-
-    from cftokens.audit.collect import run_audit_async
-
-    sb = demo
-    with warnings.catch_warnings():
+    with cft.Sandbox(now=LONG_AGO, rate_limit=None) as sb, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = asyncio.run(run_audit_async(sb, progress=False))
-    assert result.now == sb.clock.now()
-    assert len(result.tokens) > 0
+        assert result.now == sb.clock.now() == LONG_AGO
+        assert list(result.tokens["token_id"]) == [sb.bootstrap_token_id]
