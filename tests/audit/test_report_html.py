@@ -273,8 +273,6 @@ def test_banner_and_first_fix_are_in_the_first_viewport_in_chromium(
 def test_a_long_unbroken_name_does_not_widen_the_page(tmp_path: Path) -> None:
     """A 120-character name without spaces (token names are anyone's) stretched the tokens
     table past the window: the whole report scrolled sideways."""
-    from audit_helpers import good, run
-
     audit = run(good("x" * 120), good("\U0001f600" * 60), good("a-" * 60))
     audit.to_html(tmp_path / "report.html")
     seen = _in_browser(tmp_path / "report.html", tmp_path)

@@ -19,6 +19,7 @@ from client_fakes import (
 
 import cftokens as cft
 from cftokens.client._adaptive import GROW_CEILING, AdaptiveBound, FixedBound
+from cftokens.client._base import tls_context
 from cftokens.client._limits import RateLimit, RateLimiter
 
 TOKEN_ID = f"{1:032x}"
@@ -304,8 +305,6 @@ def test_adaptive_bound_holds_when_a_few_requests_wait() -> None:
 async def test_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CA bundle is loaded once per process, not once per client (each load costs tens of
     milliseconds of CPU); a client with its own transport loads none."""
-    from cftokens.client._base import tls_context
-
     made: list[object] = []
     real = httpx.create_ssl_context
 
