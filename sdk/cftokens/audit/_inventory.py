@@ -1519,11 +1519,13 @@ def _api_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]
         pos, texts = np.arange(n), values
     if not texts:
         return wide, []
+    # the lengths first: a text array is as wide as its longest text (one hostile 1 MB value
+    # would make a column of 10,000 dates 40 GB)
+    length = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    if length.max() > _LONGEST_DATE:
+        return None
     chars = np.array(texts, dtype=str)
     width = chars.itemsize // 4
-    if width > _LONGEST_DATE:
-        return None
-    length = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     if width < 20:
         ok = np.zeros(len(texts), dtype=bool)
     else:
