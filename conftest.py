@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 
 from cftokens.sandbox import Sandbox  # noqa: E402
 
-pytest_plugins = ["nbval_course"]
+pytest_plugins = ["nbval_course", "pytester"]
 
 
 @pytest.fixture

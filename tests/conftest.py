@@ -6,6 +6,7 @@ read-only (an audit of the demo company takes about a second)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import warnings
 from collections.abc import Iterator
 
@@ -17,20 +18,52 @@ from cftokens.audit.collect import AuditGapWarning
 from cftokens.sandbox import Sandbox
 
 
+def _fingerprint(value: object) -> str:
+    """Secrets by their fingerprint (never revealed), anything else by its repr."""
+    return value.fingerprint if isinstance(value, cft.Secret) else repr(value)
+
+
+def _state(company: Sandbox) -> str:
+    """A digest of a sandbox's state (tokens, users, directory, journal length, clock,
+    secrets' fingerprints, extras), to notice a test that changed a shared one."""
+    parts = (
+        [t.to_api() for t in company.tokens()],
+        [repr(u) for u in company.users()],
+        repr(company.directory()),
+        company.store.journal_length(),  # append-only: a request the sandbox answered adds one
+        company.clock.now().isoformat(),
+        company.bootstrap_token,
+        company.global_api_key,
+        company.issued_secrets(),
+        company.extras,
+    )
+    text = json.dumps(parts, sort_keys=True, default=_fingerprint)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _unchanged(company: Sandbox) -> Iterator[Sandbox]:
+    before = _state(company)
+    yield company
+    assert _state(company) == before, "a test changed the session's demo company: take a .copy()"
+
+
 @pytest.fixture(scope="session")
 def demo_company() -> Iterator[Sandbox]:
-    """The demo company as ``Sandbox.demo()`` seeds it. Never handed to a test: take a copy
-    (the ``demo`` fixture, or ``demo_company.copy()``)."""
+    """The demo company as ``Sandbox.demo()`` seeds it. Never changed by a test: take a copy
+    (the ``demo`` fixture, or ``demo_company.copy()``); the session fails at its end if a
+    test changed it (the shared audits and every copy read it, so a change would make other
+    tests pass or fail depending on their order)."""
     with Sandbox.demo() as sandbox:
-        yield sandbox
+        yield from _unchanged(sandbox)
 
 
 @pytest.fixture(scope="session")
 def leak_company(demo_company: Sandbox) -> Iterator[Sandbox]:
-    """The demo company with the leak scenario (``Sandbox.demo(leak=True)``); copy it too."""
+    """The demo company with the leak scenario (``Sandbox.demo(leak=True)``); copy it too
+    (checked at the session's end like ``demo_company``)."""
     with demo_company.copy() as sandbox:
         sandbox.stage_leak()
-        yield sandbox
+        yield from _unchanged(sandbox)
 
 
 @pytest.fixture

@@ -1,0 +1,36 @@
+"""The session-wide fixtures of tests/conftest.py guard themselves: a test that changes the
+shared demo company fails the session instead of silently changing what later tests (and the
+shared audits, computed from it on first use) see, which would make them pass or fail
+depending on their order."""
+
+from pathlib import Path
+
+import pytest
+
+CONFTEST = Path(__file__).with_name("conftest.py")
+
+
+def test_a_test_changing_the_session_company_fails_the_session(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(CONFTEST.read_text())
+    pytester.makepyfile(
+        test_probe="""
+        from datetime import timedelta
+
+        def test_reads(demo_company, leak_company):
+            assert demo_company.tokens() and leak_company.copy().tokens()
+
+        def test_asks_the_api(leak_company):
+            with leak_company.client() as client:  # journalled: the audits' usage grows
+                client.tokens.verify()
+
+        def test_moves_the_clock(demo_company):
+            demo_company.clock.advance(timedelta(days=400))  # every token a year staler
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=3, errors=1)  # at the session's teardown
+    out = result.stdout.str()
+    assert "in demo_company" in out and "in leak_company" in out  # both noticed
+    assert out.count("AssertionError: a test changed the session's demo company") == 2
