@@ -71,10 +71,10 @@ def test_an_alias_bomb_in_a_suppressions_file_is_refused_at_once(
     path = tmp_path / "suppressions.yaml"
     path.write_text(alias_bomb() + _entry(**{field: value}), encoding="utf-8")
     assert len(alias_bomb()) < 520
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU: other processes' load does not count
     with pytest.raises(InvalidInput, match=message) as info:
         load_suppressions(path, now=NOW)
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
     assert len(str(info.value)) < 400 and "lol" not in str(info.value)
 
 
@@ -83,10 +83,10 @@ def test_an_alias_bomb_in_an_overrides_file_is_refused_at_once(tmp_path: Path, v
     """An overrides file naming a non-text permission group is refused, describing it."""
     path = tmp_path / "overrides.yaml"
     path.write_text(alias_bomb() + f"overrides:\n  'GET /zones': {value}\n", encoding="utf-8")
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(InvalidInput, match="'GET /zones'") as info:
         Overrides.load(path)
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
     assert "list of 9 items" in str(info.value) and "lol" not in str(info.value)
 
 
