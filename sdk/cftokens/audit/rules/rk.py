@@ -72,7 +72,7 @@ def _rk_hits(
     unrestricted = ~has_in | ctx.ip_open[toks]
     kind = ctx.kind[rows]
     # which fix each finding gets, and what its text depends on: an allowlist (on the
-    # token's usage), a narrower wildcard (on the finding itself), or removing the group
+    # token's usage), a narrower wildcard, or removing the group (on the policy and group)
     case = np.select(
         [
             unrestricted,
@@ -81,9 +81,21 @@ def _rk_hits(
         [0, 1],
         2,
     )
-    own = np.arange(len(rows))
-    key_a = np.select([case == 0, case == 1], [usage_keys(ctx, toks), own], ctx.pol[rows])
-    key_b = np.where(case == 0, has_in, np.where(case == 1, 0, ctx.grp[rows]))
+    # a narrower wildcard depends on the policy, the resource, the token's usage and owner
+    atoms = row_atoms(ctx, rows)
+    used = usage_keys(ctx, toks)
+    owners: dict[tuple[str, str | None], int] = {}
+    inv = ctx.inv
+    owner = np.fromiter(
+        (owners.setdefault((inv.kinds[t], inv.owner_ids[t]), len(owners)) for t in toks.tolist()),
+        dtype=np.int64,
+        count=len(toks),
+    )
+    wide = case == 1
+    key_a = np.where(case == 0, used, ctx.pol[rows])
+    key_b = np.select([case == 0, wide], [has_in, atoms], ctx.grp[rows])
+    key_c = np.where(wide, used, 0)
+    key_d = np.where(wide, owner, 0)
 
     def fix_of(i: int) -> tuple[Step, str]:
         t = int(toks[i])
@@ -106,9 +118,8 @@ def _rk_hits(
             )
         return fix, text[0].upper() + text[1:] + "."
 
-    fixes = Coded.per_key(fix_of, case, key_a, key_b)
+    fixes = Coded.per_key(fix_of, case, key_a, key_b, key_c, key_d)
     grp = ctx.grp[rows]
-    atoms = row_atoms(ctx, rows)
     hits.extend(
         toks,
         sevs,
