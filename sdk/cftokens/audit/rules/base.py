@@ -620,6 +620,40 @@ def usage_keys(ctx: Ctx, toks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return toks
 
 
+def owner_keys(ctx: Ctx, toks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """A number per finding naming its token's kind and owner (a narrower-wildcard fix reads
+    them)."""
+    inv = ctx.inv
+    owners: dict[tuple[str, str | None], int] = {}
+    return np.fromiter(
+        (owners.setdefault((inv.kinds[t], inv.owner_ids[t]), len(owners)) for t in toks.tolist()),
+        dtype=np.int64,
+        count=len(toks),
+    )
+
+
+def narrowing_fixes(
+    ctx: Ctx,
+    toks: npt.NDArray[np.int64],
+    rows: npt.NDArray[np.int64],
+    atoms: npt.NDArray[np.int64],
+    make: Callable[[int, int], tuple[Step, str]],
+) -> tuple[Coded, Coded]:
+    """The (remediation, fix) columns of findings whose fix narrows a wildcard:
+    ``make(token, row)`` gives (fix, text), called once per distinct policy, resource, usage
+    and owner; the text is capitalised and ends with a full stop."""
+
+    def build(i: int) -> tuple[Step, str]:
+        fix, text = make(int(toks[i]), int(rows[i]))
+        return fix, text[0].upper() + text[1:] + "."
+
+    fixes = Coded.per_key(build, ctx.pol[rows], atoms, usage_keys(ctx, toks), owner_keys(ctx, toks))
+    return (
+        Coded([text for _, text in fixes.values], fixes.codes),
+        Coded([fix for fix, _ in fixes.values], fixes.codes),
+    )
+
+
 def whole_days(days: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """``f"{d:.0f}"`` of each day count as a number (the same rounding: half to even); NaN
     reads as a key of its own."""

@@ -27,6 +27,7 @@ from .base import (
     family_bit,
     narrow_accounts,
     narrow_zones,
+    owner_keys,
     remove_group,
     row_atoms,
     rule,
@@ -84,13 +85,7 @@ def _rk_hits(
     # a narrower wildcard depends on the policy, the resource, the token's usage and owner
     atoms = row_atoms(ctx, rows)
     used = usage_keys(ctx, toks)
-    owners: dict[tuple[str, str | None], int] = {}
-    inv = ctx.inv
-    owner = np.fromiter(
-        (owners.setdefault((inv.kinds[t], inv.owner_ids[t]), len(owners)) for t in toks.tolist()),
-        dtype=np.int64,
-        count=len(toks),
-    )
+    owner = owner_keys(ctx, toks)
     wide = case == 1
     key_a = np.where(case == 0, used, ctx.pol[rows])
     key_b = np.select([case == 0, wide], [has_in, atoms], ctx.grp[rows])

@@ -24,14 +24,17 @@ from ..steps import (
     SplitToken,
 )
 from .base import (
+    Coded,
     Hits,
     Rule,
     best_rows,
+    evidence_texts,
     family_names,
-    more_grants,
     narrow_accounts,
     narrow_zones,
+    narrowing_fixes,
     remove_group,
+    row_atoms,
     rule,
 )
 
@@ -56,19 +59,25 @@ def sc_01(ctx: Ctx, r: Rule) -> Hits:
     mask = ctx.eff & (ctx.kind == K_ALL_ACCOUNTS) & (ctx.row_scope == S_ACCOUNT)
     sev = np.where(ctx.row_level == L_WRITE, Severity.HIGH.rank, Severity.MEDIUM.rank)
     rows, sevs, counts = best_rows(ctx, mask, sev, key="policy")
-    for row, s, count in zip(rows, sevs, counts, strict=True):
-        t = int(ctx.tok[row])
-        fix, text = narrow_accounts(ctx, t, int(row))
-        hits.add(
-            t,
-            Severity.of_rank(int(s)),
-            ctx.evidence(row) + more_grants(int(count)),
-            f"Policy {ctx.pol[row]} grants account permissions on all accounts.",
-            text[0].upper() + text[1:] + ".",
-            fix,
-            row=int(row),
-            ctx=ctx,
-        )
+    toks = ctx.tok[rows].astype(np.int64)
+    atoms = row_atoms(ctx, rows)
+    pols = ctx.pol[rows]
+    remediation, fixes = narrowing_fixes(
+        ctx, toks, rows, atoms, lambda t, row: narrow_accounts(ctx, t, row)
+    )
+    hits.extend(
+        toks,
+        sevs,
+        evidence_texts(ctx, rows, counts, atoms),
+        Coded.per_key(
+            lambda i: f"Policy {pols[i]} grants account permissions on all accounts.", pols
+        ),
+        remediation,
+        fixes,
+        rows=rows,
+        ctx=ctx,
+        atoms=atoms,
+    )
     return hits
 
 
@@ -88,19 +97,26 @@ def sc_02(ctx: Ctx, r: Rule) -> Hits:
     mask = ctx.eff & (ctx.kind == K_ALL_ZONES) & (ctx.row_scope == S_ZONE)
     sev = np.where(ctx.row_level == L_WRITE, Severity.HIGH.rank, Severity.MEDIUM.rank)
     rows, sevs, counts = best_rows(ctx, mask, sev, key="policy")
-    for row, s, count in zip(rows, sevs, counts, strict=True):
-        t = int(ctx.tok[row])
-        fix, text, _ = narrow_zones(ctx, t, int(row))
-        hits.add(
-            t,
-            Severity.of_rank(int(s)),
-            ctx.evidence(row) + more_grants(int(count)),
-            f"Policy {ctx.pol[row]} grants zone permissions on all zones of all accounts.",
-            text[0].upper() + text[1:] + ".",
-            fix,
-            row=int(row),
-            ctx=ctx,
-        )
+    toks = ctx.tok[rows].astype(np.int64)
+    atoms = row_atoms(ctx, rows)
+    pols = ctx.pol[rows]
+    remediation, fixes = narrowing_fixes(
+        ctx, toks, rows, atoms, lambda t, row: narrow_zones(ctx, t, row)[:2]
+    )
+    hits.extend(
+        toks,
+        sevs,
+        evidence_texts(ctx, rows, counts, atoms),
+        Coded.per_key(
+            lambda i: f"Policy {pols[i]} grants zone permissions on all zones of all accounts.",
+            pols,
+        ),
+        remediation,
+        fixes,
+        rows=rows,
+        ctx=ctx,
+        atoms=atoms,
+    )
     return hits
 
 
