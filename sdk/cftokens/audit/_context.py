@@ -330,12 +330,14 @@ class Ctx:
 
     def evidence(self, row: int) -> str:
         """``policy 2 allows DNS Write on all zones of account Acme``."""
+        return self.evidence_prefix(row) + self.resource_label(row)
+
+    def evidence_prefix(self, row: int) -> str:
+        """The evidence of a grant row up to its resource: ``policy 2 allows DNS Write on ``
+        (it depends on the policy, the effect and the group only)."""
         inv = self.inv
         verb = "denies" if inv.g_deny[row] else "allows"
-        return (
-            f"policy {inv.g_pol[row]} {verb} {self.group_name(inv.g_group[row])} on "
-            f"{self.resource_label(row)}"
-        )
+        return f"policy {inv.g_pol[row]} {verb} {self.group_name(inv.g_group[row])} on "
 
     def token_rows(self, t: int) -> range:
         """The grant rows of token ``t``."""

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
+from operator import add, itemgetter
 from typing import Any
 
 import numpy as np
@@ -591,18 +591,22 @@ def evidence_texts(
     counts: npt.NDArray[np.int64] | None = None,
     atoms: npt.NDArray[np.int64] | None = None,
 ) -> Coded:
-    """``ctx.evidence(row)`` for each row (plus :func:`more_grants` of ``counts``), built once
-    per distinct policy, effect, group, resource and count (``atoms``: the rows'
-    :func:`row_atoms`, when known)."""
+    """``ctx.evidence(row)`` for each row (plus :func:`more_grants` of ``counts``): its three
+    parts built once per distinct policy, effect and group, resource, and count, and joined
+    per finding in C loops (``atoms``: the rows' :func:`row_atoms`, when known)."""
+    if not len(rows):
+        return Coded([], [])
     count = np.ones(len(rows), dtype=np.int64) if counts is None else counts
-    return Coded.per_key(
-        lambda i: ctx.evidence(int(rows[i])) + more_grants(int(count[i])),
-        ctx.pol[rows],
-        ctx.deny[rows],
-        ctx.grp[rows],
-        row_atoms(ctx, rows) if atoms is None else atoms,
-        count,
+    prefix = Coded.per_key(
+        lambda i: ctx.evidence_prefix(int(rows[i])), ctx.pol[rows], ctx.deny[rows], ctx.grp[rows]
     )
+    label = Coded.per_key(
+        lambda i: ctx.resource_label(int(rows[i])),
+        row_atoms(ctx, rows) if atoms is None else atoms,
+    )
+    more = Coded.per_key(lambda i: more_grants(int(count[i])), count)
+    texts = map(add, map(add, prefix.decoded(), label.decoded()), more.decoded())
+    return Coded(list(texts), np.arange(len(rows)))
 
 
 def known_after_apply(ctx: Ctx, attr: str) -> npt.NDArray[np.bool_]:
