@@ -169,8 +169,12 @@ class Ctx:
         )
         self.widest_row = (k == K_ALL_ZONES) | (k == K_ALL_ACCOUNTS)
         # per-token group sets
-        self.n_groups = self._count_pairs(self.eff)
-        self.n_write = self._count_pairs(self.write_row)
+        # the distinct (token, group) pairs of E(T), as token * 1,000,000 + group, sorted
+        self.eff_pairs = np.unique(
+            self.tok[self.eff].astype(np.int64) * 1_000_000 + self.grp[self.eff]
+        )
+        self.n_groups = self.count_groups(np.ones(len(self.g_level), dtype=bool))
+        self.n_write = self.count_groups(self.g_level == L_WRITE)
         self.has_write = self.n_write > 0
         fam_tok = np.zeros(n, dtype=np.int16)
         if inv.m:
@@ -189,6 +193,12 @@ class Ctx:
         pairs = np.unique(self.tok[mask].astype(np.int64) * 1_000_000 + self.grp[mask])
         np.add.at(counts, pairs // 1_000_000, 1)
         return counts
+
+    def count_groups(self, groups: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        """Per token: how many distinct groups among ``groups`` (a flag per group code) it
+        holds in E(T) (what :meth:`_count_pairs` counts for rows of those groups)."""
+        pairs = self.eff_pairs[groups[self.eff_pairs % 1_000_000]]
+        return np.bincount(pairs // 1_000_000, minlength=self.n).astype(np.int64)
 
     def tokens_with(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         """Per token: True when any grant row in ``mask`` belongs to it."""

@@ -21,6 +21,7 @@ from ._inventory import (
     K_ALL_ZONES,
     K_ALL_ZONES_IN,
     KINDS,
+    L_WRITE,
     LEVELS,
     SCOPES,
     STATUSES,
@@ -399,7 +400,7 @@ def _write_groups(ctx: Ctx) -> Any:
     as a ``string[python]`` array: each distinct set of groups joined once."""
     import pandas as pd
 
-    pairs = np.unique(ctx.tok[ctx.write_row].astype(np.int64) * 1_000_000 + ctx.grp[ctx.write_row])
+    pairs = ctx.eff_pairs[ctx.g_level[ctx.eff_pairs % 1_000_000] == L_WRITE]
     tok, grp = (pairs // 1_000_000).tolist(), (pairs % 1_000_000).tolist()
     bounds = (np.flatnonzero(np.diff(pairs // 1_000_000)) + 1).tolist()
     texts: dict[tuple[int, ...], int] = {(): 0}
