@@ -3,22 +3,31 @@ and its leak scan run in the same kernel, all marked ``notebooks``
 (tests/notebooks/nbval_course.py; ``pythonpath`` in pyproject.toml). And ``cli_demo``, which
 lets the CLI's ``--sandbox`` commands copy the session's demo company instead of seeding it.
 
-Bytecode: a test session writes ``__pycache__`` (gitignored) even when the environment sets
-``PYTHONDONTWRITEBYTECODE=1``. Without it every run, and every ``-n auto`` worker, re-compiles
-the package and re-runs pytest's assertion rewriting on every test module (about 6 s of CPU
-per process to collect the suite instead of about 2 s). This must run before the package and
-the test modules are imported, hence at the top of the first conftest pytest loads.
+Bytecode: a test session caches bytecode even when the environment asks for none
+(``PYTHONDONTWRITEBYTECODE=1`` or ``-B``), in the repository's ``.pycache/`` (gitignored) and
+nowhere else: not beside the modules of a shared virtualenv or of a directory on PYTHONPATH,
+which is what the environment's setting protects (``sys.pycache_prefix``; a prefix the
+environment set is kept). Without it every run, and every ``-n auto`` worker, re-compiles the
+package and re-runs pytest's assertion rewriting on every test module (about 6 s of CPU per
+process to collect the suite instead of about 2 s); the first run in a checkout also compiles
+the third-party modules the tests import into ``.pycache/`` once (about 5 s of CPU). This must
+run before the package and the test modules are imported, hence at the top of the first
+conftest pytest loads.
 """
 
 import sys
+from pathlib import Path
 
-sys.dont_write_bytecode = False
+if sys.dont_write_bytecode:
+    if sys.pycache_prefix is None:
+        sys.pycache_prefix = str(Path(__file__).resolve().parent / ".pycache")
+    sys.dont_write_bytecode = False
 
-from typing import Any  # noqa: E402  (after the bytecode switch, on purpose)
+from typing import Any  # after the bytecode switch, on purpose
 
-import pytest  # noqa: E402
+import pytest
 
-from cftokens.sandbox import Sandbox  # noqa: E402
+from cftokens.sandbox import Sandbox
 
 pytest_plugins = ["nbval_course", "pytester"]
 
