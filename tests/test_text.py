@@ -9,7 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cftokens._text import chart_label, csv_cell, csv_frame, csv_rows, printable
+from cftokens._text import (
+    chart_label,
+    csv_cell,
+    csv_frame,
+    csv_rows,
+    lone_surrogate,
+    may_hold_surrogates,
+    printable,
+    unicode_text,
+    unicode_tree,
+)
 
 
 @pytest.mark.parametrize(
@@ -23,6 +33,7 @@ from cftokens._text import chart_label, csv_cell, csv_frame, csv_rows, printable
         ("c1\x9bcsi", "c1\\u009bcsi"),
         ("\u202etxt.exe", "\\u202etxt.exe"),
         ("plain ünïcode 🙂", "plain ünïcode 🙂"),
+        ("lone\ud800surrogate\udfff", "lone\\ud800surrogate\\udfff"),
     ],
 )
 def test_printable_shows_control_characters_as_escapes(raw: str, shown: str) -> None:
@@ -99,3 +110,55 @@ def test_chart_label_is_short_and_printable() -> None:
     """A chart label shows control characters as escapes and is cut to a readable length."""
     label = chart_label("\x1b[2K" + "x" * 500)
     assert label.startswith("\\x1b[2K") and len(label) == 60 and label.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("raw", "fixed"),
+    [
+        ("evil\ud800name", "evil\ufffdname"),
+        ("\udc80", "\ufffd"),
+        ("a\ud83db", "a\ufffdb"),
+        ("\ude00\ud83d", "\ufffd\ufffd"),  # a low then a high surrogate are no pair
+        ("\ud83d\ude00", "\U0001f600"),  # a pair as two code units is the character
+        ("clean ünïcode 🙂", "clean ünïcode 🙂"),
+        ("", ""),
+    ],
+)
+def test_unicode_text_replaces_lone_surrogates(raw: str, fixed: str) -> None:
+    """Each lone surrogate becomes U+FFFD; the result always encodes as UTF-8."""
+    assert unicode_text(raw) == fixed
+    assert unicode_text(raw).encode("utf-8").decode("utf-8") == fixed
+
+
+def test_unicode_tree_reaches_keys_and_nested_values() -> None:
+    """Keys, lists, tuples and nested dicts; non-text values are kept."""
+    value = {"a\ud800": [1, ("x\udfff", None)], "n": {"k": "v\ud800"}, "ok": True}
+    assert unicode_tree(value) == {
+        "a\ufffd": [1, ("x\ufffd", None)],
+        "n": {"k": "v\ufffd"},
+        "ok": True,
+    }
+    assert lone_surrogate(value) is not None
+    assert lone_surrogate(unicode_tree(value)) is None
+    assert lone_surrogate({"k": ["fine", 3]}) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "maybe"),
+    [
+        (b'{"name": "x\\ud800"}', True),
+        (b'{"name": "x\\uDFFF"}', True),
+        (b'{"name": "\\ud83d\\ude00"}', True),  # a pair: decoded clean, but only a walk knows
+        (b'{"name": "caf\\u00e9 \xf0\x9f\x99\x82"}', False),
+        ('{"name": "x\ud800"}', True),  # a str may hold the surrogate itself
+        ('{"name": "x\\ud800"}', True),
+        ('{"name": "caf\u00e9"}', False),
+    ],
+)
+def test_may_hold_surrogates_is_false_only_for_clean_json(raw: str | bytes, maybe: bool) -> None:
+    """``False`` proves the decoded JSON clean; escapes of surrogates answer ``True``."""
+    assert may_hold_surrogates(raw) is maybe
+    if not maybe:
+        import json
+
+        assert lone_surrogate(json.loads(raw)) is None

@@ -7,13 +7,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from ._text import unicode_text
 from .errors import InvalidInput
 
 __all__ = ["write_atomic"]
 
 
 def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    """Write ``text`` to ``path`` (UTF-8) through a temporary file and a rename; a lone
+    surrogate in it (text that came from input) is written as U+FFFD."""
     target = Path(path)
     if target.is_dir():
         raise InvalidInput(f"{target} is a folder; give a file path for the report")
@@ -23,7 +25,7 @@ def write_atomic(path: str | Path, text: str) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.write(unicode_text(text))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

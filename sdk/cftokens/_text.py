@@ -11,6 +11,13 @@ token. Before cftokens shows such text it goes through one of these helpers:
   a spreadsheet shows it as text instead of running it as a formula. Numbers stay numbers.
 * :func:`chart_label` for matplotlib: control characters made visible (tick labels are also
   drawn with ``parse_math=False``, so ``$`` is never read as mathtext).
+
+Text that is not Unicode at all: JSON's ``"\\ud800"`` escape decodes to a lone UTF-16
+surrogate, which no UTF-8 file, terminal, notebook or HTTP body can hold. Where such text enters
+(a server's answer, a document, an audit's records) :func:`unicode_text` / :func:`unicode_tree`
+replace each lone surrogate by U+FFFD (a surrogate pair becomes the character it encodes);
+:func:`lone_surrogate` finds one in a value the user wrote, to refuse it; :func:`printable`
+shows one as its ``\\ud800`` escape.
 """
 
 from __future__ import annotations
@@ -19,13 +26,30 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["chart_label", "csv_cell", "csv_frame", "csv_rows", "printable"]
+__all__ = [
+    "chart_label",
+    "csv_cell",
+    "csv_frame",
+    "csv_rows",
+    "html_text",
+    "lone_surrogate",
+    "may_hold_surrogates",
+    "printable",
+    "unicode_text",
+    "unicode_tree",
+]
 
 # C0 controls, DEL, C1 controls, and the bidirectional overrides and isolates that reorder
 # what a terminal shows ("Trojan Source").
 _BIDI = "\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI}]")
-_CONTROL_NOT_NEWLINE = re.compile(rf"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}]")
+# ...and UTF-16 surrogates, which are not characters (printed as the escape JSON uses).
+_SURROGATES = "\ud800-\udfff"
+_CONTROL = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI}{_SURROGATES}]")
+_CONTROL_NOT_NEWLINE = re.compile(rf"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}{_SURROGATES}]")
+_SURROGATE = re.compile(f"[{_SURROGATES}]")
+# A surrogate escape in JSON text (``\\ud800``…``\\udfff``), or a surrogate itself in a str.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -40,8 +64,9 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def printable(text: object, *, newlines: bool = False) -> str:
-    """``text`` safe to print on a terminal: every C0/C1 control character, DEL and bidi
-    override replaced by its visible escape (``\\x1b``, ``\\n``, ``\\u009b``, ``\\u202e``).
+    """``text`` safe to print on a terminal: every C0/C1 control character, DEL, bidi
+    override and UTF-16 surrogate replaced by its visible escape (``\\x1b``, ``\\n``,
+    ``\\u009b``, ``\\u202e``, ``\\ud800``).
     ``newlines=True`` keeps ``\\n`` (for a message cftokens wrote itself, never for a value
     that came from input)."""
     value = text if isinstance(text, str) else str(text)
@@ -54,8 +79,12 @@ def csv_cell(value: Any) -> Any:
 
     Text starting with ``= + - @``, a tab or a carriage return gets a leading ``'``; text
     that is a plain number (``-3``, ``+1.5e3``) and non-text values are returned unchanged.
+    A lone surrogate in text becomes U+FFFD (a CSV file is UTF-8).
     """
-    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+    if not isinstance(value, str):
+        return value
+    value = unicode_text(value)
+    if not value.startswith(_FORMULA_START):
         return value
     if _NUMBER.fullmatch(value):
         return value
@@ -91,3 +120,63 @@ def chart_label(text: object, limit: int = 60) -> str:
     """A chart label: control characters made visible, cut to ``limit`` characters."""
     label = printable(text)
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def html_text(document: str) -> str:
+    """An HTML document whose text from input can neither hide nor reorder what the reader
+    sees: control characters (newlines aside), bidi overrides and surrogates shown as their
+    escapes, as :func:`printable` shows them on a terminal (markup must already be escaped)."""
+    return printable(document, newlines=True)
+
+
+def unicode_text(text: str) -> str:
+    """``text`` as Unicode that UTF-8 can encode: each lone UTF-16 surrogate becomes U+FFFD
+    (the replacement character), a high/low surrogate pair becomes the character it encodes.
+    Text without surrogates (nearly all of it) is returned as it is, after one C-speed scan."""
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def unicode_tree(value: Any) -> Any:
+    """A JSON-like value (dicts, lists, tuples, text) with every text, keys included, passed
+    through :func:`unicode_text`; other values are returned unchanged."""
+    if isinstance(value, str):
+        return unicode_text(value)
+    if isinstance(value, dict):
+        return {unicode_tree(k): unicode_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unicode_tree(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(unicode_tree(item) for item in value)
+    return value
+
+
+def may_hold_surrogates(raw: str | bytes) -> bool:
+    """Whether JSON text ``raw`` may decode to a surrogate (it holds a ``\\udXXX`` escape,
+    or, as a str, a surrogate itself). ``False`` proves the decoded value clean, so clean
+    input costs one scan of its raw text and no per-string work."""
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return _SURROGATE_ESCAPE_BYTES.search(raw) is not None
+    return _SURROGATE_ESCAPE.search(raw) is not None or (
+        not raw.isascii() and _SURROGATE.search(raw) is not None
+    )
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """The first text inside ``value`` (a text, or dicts/lists/tuples of them, keys included)
+    that holds a UTF-16 surrogate, or ``None``: such text is not Unicode and cannot be sent
+    as UTF-8 JSON."""
+    if isinstance(value, str):
+        return value if not value.isascii() and _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        items: Iterable[Any] = (x for pair in value.items() for x in pair)
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return None
+    for item in items:
+        found = lone_surrogate(item)
+        if found is not None:
+            return found
+    return None

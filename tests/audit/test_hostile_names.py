@@ -208,3 +208,93 @@ def test_carriage_return_inside_a_name_forges_no_csv_row(tmp_path: Path) -> None
                 assert not cell.startswith(FORMULA_START) or NUMBER.fullmatch(cell), cell
     with (tmp_path / "csv" / "tokens.csv").open(newline="", encoding="utf-8") as handle:
         assert {r["name"] for r in csv.DictReader(handle)} == set(names)
+
+
+# Text that is not Unicode: JSON's "\ud800" escape decodes to a lone surrogate (json.loads
+# accepts it), which no UTF-8 file, DataFrame (pyarrow strings), chart or terminal can hold.
+SURROGATE_NAMES = {
+    "evil\ud800name": "evil\ufffdname",
+    "\udfff": "\ufffd",
+    "=cmd\udc80": "=cmd\ufffd",
+    "high alone \ud83d": "high alone \ufffd",
+    "pair \ud83d\ude00 as two code units": "pair \U0001f600 as two code units",
+}
+
+
+def surrogate_audit() -> Any:
+    from cftokens.audit.synth import synthetic_inventory
+
+    inv = synthetic_inventory(20)
+    for token, name in zip(inv["tokens"], SURROGATE_NAMES, strict=False):
+        token["name"] = name
+    inv["tokens"][-1]["policies"][0]["id"] = "policy\ud800id"
+    inv["user"] = {**inv["user"], "email": "who\udc00@example.com"}
+    inv["accounts"][0]["name"] = "Acme \ud800"
+    return cft.Audit.from_records(**inv)
+
+
+def test_lone_surrogates_become_replacement_characters_in_every_report(tmp_path: Path) -> None:
+    """A lone surrogate in a name, a policy id, an owner or an account name: every report
+    is written (charts drawn), the DataFrames render, and each name reads as U+FFFD."""
+    audit = surrogate_audit()
+    fixed = set(SURROGATE_NAMES.values())
+    assert fixed <= set(audit.tokens["name"])
+    assert audit.tokens._repr_html_().encode("utf-8")
+    assert audit.findings._repr_html_().encode("utf-8")
+    assert not audit.access_matrix().empty
+    check_reports(audit, sorted(fixed), tmp_path)
+    for path in [tmp_path / "report.html", tmp_path / "report.sarif", *tmp_path.glob("csv/*")]:
+        text = path.read_text(encoding="utf-8")
+        assert "\ufffd" in text or path.suffix == ".csv", path
+    assert "Acme \ufffd" in (tmp_path / "report.json").read_text(encoding="utf-8")
+    assert audit.to_html().encode("utf-8") and audit.to_sarif().encode("utf-8")
+    assert audit.to_json().encode("utf-8")
+
+
+def test_lone_surrogates_in_an_exported_audit_reach_the_cli_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``cftokens audit --input`` of a JSON export holding ``\\ud800`` escapes: the summary
+    prints (the escape shown) and each format is written."""
+    audit = cft.Audit.from_records(
+        tokens=[{"id": "a" * 32, "name": "SURR", "status": "active", "policies": []}],
+        now=surrogate_audit().now,
+    )
+    export = tmp_path / "in.json"
+    export.write_text(audit.to_json().replace("SURR", "evil\\ud800 \\udfff"), encoding="utf-8")
+    assert "\\ud800" in export.read_text(encoding="utf-8")
+    for fmt in ("html", "json", "csv", "sarif"):
+        out_path = tmp_path / f"out-{fmt}"
+        argv = ["audit", "--input", str(export), "--format", fmt, "--output", str(out_path)]
+        assert main([*argv, "--no-progress"]) == 0
+        out, _ = capsys.readouterr()
+        assert "evil\ufffd \ufffd" in out, out
+        assert out_path.exists()
+
+
+def test_the_cli_prints_on_a_stream_that_cannot_encode_the_text() -> None:
+    """A non-UTF-8 console (``PYTHONIOENCODING=ascii``, Latin-1): a name the stream cannot
+    encode is printed as escapes, not a UnicodeEncodeError."""
+    import io
+
+    from cftokens.cli import emit
+
+    for encoding in ("ascii", "latin-1", "utf-8"):
+        raw = io.BytesIO()
+        stream = io.TextIOWrapper(raw, encoding=encoding)
+        emit("café 🙂 x\ud800 \u202e", file=stream)
+        stream.flush()
+        text = raw.getvalue().decode(encoding)
+        assert "\\ud800" in text and "\\u202e" in text
+        assert ("🙂" in text) == (encoding == "utf-8")
+
+
+def test_control_and_bidi_characters_are_shown_not_obeyed_in_html_reports() -> None:
+    """An escape sequence, a NUL or a right-to-left override in a name cannot reorder or
+    hide the HTML report's text: each is shown as its escape."""
+    from audit_helpers import good, run
+
+    html_text = run(good("a\u202eexe.txt"), good("b\x1b[8mhidden\x00"), good("c\u2066d")).to_html()
+    for raw in ("\u202e", "\x1b", "\x00", "\u2066"):
+        assert raw not in html_text
+    assert "a\\u202eexe.txt" in html_text and "b\\x1b[8mhidden\\x00" in html_text

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
+from .._text import unicode_tree
 from ..errors import InvalidInput
 from ..model.directory import Account, Directory, Zone
 from ..model.secret import Secret
@@ -32,7 +33,7 @@ from .frames import findings_frame, gaps_frame, grants_frame, risk_score, tokens
 from .options import AuditSummary, JsonOptions, TerraformOptions
 from .profiles import Profile
 from .queries import Finding
-from .records import declared_records, token_records
+from .records import declared_records, token_records, unicode_input
 from .remediation import Remediation
 from .report import read_json, to_folder, to_json, to_sarif
 from .report_html import summary_html, to_html
@@ -105,6 +106,7 @@ class Audit:
         elif now.tzinfo is None:
             raise InvalidInput("now must be timezone-aware, e.g. datetime(..., tzinfo=UTC)")
         self.now = now.astimezone(UTC)
+        records, user, gaps = unicode_input(records, user, gaps)
         self.profile = Profile.named(profile)
         self.source = source
         self.user = dict(user) if user else None
@@ -152,8 +154,10 @@ class Audit:
         journal, Audit Logs v2 records or a usage table (see :mod:`cftokens.audit.usage`).
         ``now``: the audit's clock (default: the current time).
         """
-        account_models = [a if isinstance(a, Account) else Account.from_api(a) for a in accounts]
-        zone_models = [z if isinstance(z, Zone) else Zone.from_api(z) for z in zones]
+        account_models = [
+            a if isinstance(a, Account) else Account.from_api(unicode_tree(a)) for a in accounts
+        ]
+        zone_models = [z if isinstance(z, Zone) else Zone.from_api(unicode_tree(z)) for z in zones]
         if isinstance(tokens, Mapping):
             raise InvalidInput("tokens must be a list of token objects, not one object")
         records = token_records(tokens, account_tokens, user, account_models)

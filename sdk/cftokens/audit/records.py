@@ -2,14 +2,16 @@
 (:func:`token_records`) or as Terraform declares them (:func:`declared_records`), a token as
 the policy engine reads its grants (:func:`timeless_token`), and Audit Logs v2 records as usage
 rows (:func:`audit_log_rows`, :func:`log_row`; the row schema is
-:class:`cftokens._usage.UsageRow`)."""
+:class:`cftokens._usage.UsageRow`). :func:`unicode_input` makes an audit's input Unicode."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._doc import expect
+from .._text import unicode_text, unicode_tree
 from .._usage import UsageRow
 from ..model.directory import Account
 from ..model.terraform import DeclaredToken
@@ -19,7 +21,14 @@ from ._inventory import TokenRecord
 if TYPE_CHECKING:
     from ..client.models import AuditLogRecord
 
-__all__ = ["audit_log_rows", "declared_records", "log_row", "timeless_token", "token_records"]
+__all__ = [
+    "audit_log_rows",
+    "declared_records",
+    "log_row",
+    "timeless_token",
+    "token_records",
+    "unicode_input",
+]
 
 
 def token_records(
@@ -38,6 +47,43 @@ def token_records(
             TokenRecord(t, "account", account_id, names.get(account_id, account_id)) for t in items
         )
     return records
+
+
+def _encodable(values: Any) -> bool:
+    """Whether every text in ``values`` is UTF-8-encodable, checked at C speed (the JSON
+    encoder, then one encode); a value the encoder cannot read counts as not proven."""
+    try:
+        json.dumps(values, ensure_ascii=False, default=str).encode("utf-8")
+    except (UnicodeEncodeError, TypeError, ValueError, RecursionError):
+        return False
+    return True
+
+
+def unicode_input(
+    records: Sequence[TokenRecord],
+    user: Mapping[str, Any] | None,
+    gaps: Sequence[Mapping[str, Any]],
+) -> tuple[list[TokenRecord], Mapping[str, Any] | None, list[Mapping[str, Any]]]:
+    """An audit's records, user and gaps with every lone UTF-16 surrogate replaced by U+FFFD.
+
+    JSON's ``"\\ud800"`` escape decodes to one, and no report, CSV, DataFrame (pyarrow
+    strings), chart or notebook can encode it. Clean input (the rule) is proved clean by one
+    C-speed check and returned as it is."""
+    payloads = [(r.payload, r.owner_id, r.owner_name) for r in records]
+    if _encodable([payloads, user, list(gaps)]):
+        return list(records), user, list(gaps)
+    out: list[TokenRecord] = []
+    for record in records:
+        try:
+            payload = unicode_tree(record.payload)
+        except RecursionError:  # the inventory reports such a record as not a token object
+            payload = record.payload
+        owner_id, owner_name = (
+            unicode_text(value) if isinstance(value, str) else value
+            for value in (record.owner_id, record.owner_name)
+        )
+        out.append(TokenRecord(payload, record.kind, owner_id, owner_name))
+    return out, unicode_tree(dict(user)) if user else user, unicode_tree(list(gaps))
 
 
 def declared_records(declared: Iterable[DeclaredToken]) -> list[TokenRecord]:

@@ -22,7 +22,7 @@ from .. import __version__
 from .._doc import expect, optional_text, parse_text
 from .._files import write_atomic
 from .._sarif import sarif_log
-from .._text import csv_frame
+from .._text import csv_frame, unicode_text
 from ..errors import InvalidInput, shown
 from ..model._util import parse_datetime
 from ..model.directory import Account, Zone
@@ -131,7 +131,7 @@ def to_json(audit: Audit, path: str | Path | None, *, indent: int | None = 2) ->
     ``suppressions``, ``profile``, ``now``, plus the results (``summary``, ``findings``,
     ``gaps``, ``tokens``) for readers that do not re-run it.
     """
-    text = json.dumps(to_dict(audit), indent=indent, ensure_ascii=False)
+    text = unicode_text(json.dumps(to_dict(audit), indent=indent, ensure_ascii=False))
     if path is not None:
         write_atomic(path, text)
     return text
@@ -408,7 +408,7 @@ def to_sarif(audit: Audit, path: str | Path | None) -> str:
             result["suppressions"] = [{"kind": "external", "justification": str(row.suppression)}]
         results.append(result)
     doc = sarif_log(rules, results, {"profile": audit.profile.name, "summary": audit.summary()})
-    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    text = unicode_text(json.dumps(doc, indent=2, ensure_ascii=False))
     if path is not None:
         write_atomic(path, text)
     return text

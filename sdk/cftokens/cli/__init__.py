@@ -48,8 +48,19 @@ def field(value: object) -> str:
 
 
 def emit(text: str = "", *, file: TextIO | None = None, flush: bool = False) -> None:
-    """Print a line the command composed: control characters other than newlines escaped."""
-    print(printable(text, newlines=True), file=file or sys.stdout, flush=flush)
+    """Print a line the command composed: control characters other than newlines escaped, and
+    characters the stream's encoding cannot hold (``PYTHONIOENCODING=ascii``, a Latin-1
+    console) written as ``\\u…`` escapes instead of failing."""
+    target = file or sys.stdout
+    line = printable(text, newlines=True)
+    encoding = getattr(target, "encoding", None) or "utf-8"
+    try:
+        line.encode(encoding)
+    except UnicodeEncodeError:
+        line = line.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:  # a stream naming no real codec: leave the text to it
+        pass
+    print(line, file=target, flush=flush)
 
 
 def build_parser() -> argparse.ArgumentParser:

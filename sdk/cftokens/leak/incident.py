@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from .._files import write_atomic
+from .._text import html_text, unicode_text
 
 if TYPE_CHECKING:  # the responder imports this module when it writes a report
     from .responder import Triage
@@ -113,7 +114,7 @@ def report_dict(t: Triage) -> dict[str, Any]:
 
 def report_json(t: Triage, path: str | os.PathLike[str] | None = None) -> str:
     """The report as JSON text (written atomically to ``path`` when given)."""
-    text = json.dumps(report_dict(t), indent=2, ensure_ascii=False, default=str)
+    text = unicode_text(json.dumps(report_dict(t), indent=2, ensure_ascii=False, default=str))
     if path is not None:
         write_atomic(os.fspath(path), text + "\n")
     return text
@@ -216,7 +217,7 @@ def report_html(t: Triage, path: str | os.PathLike[str] | None = None) -> str:
         ),
         "</body></html>",
     ]
-    text = "\n".join(parts)
+    text = html_text("\n".join(parts))
     if path is not None:
         write_atomic(os.fspath(path), text)
     return text

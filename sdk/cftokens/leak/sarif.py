@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .._sarif import sarif_log
+from .._text import unicode_text
 from ..detect import KINDS
 
 if TYPE_CHECKING:  # the scanner imports this module
@@ -96,4 +97,4 @@ def scan_sarif(result: ScanResult) -> str:
             }
         )
     doc = sarif_log(rules, results, {"summary": result.to_dict()["summary"]})
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    return unicode_text(json.dumps(doc, indent=2, ensure_ascii=False))

@@ -43,6 +43,7 @@ from attrs import evolve, field, frozen
 from .. import __version__
 from .._files import write_atomic
 from .._text import printable as plain
+from .._text import unicode_text
 from ..detect import KINDS, RawHit, detect, fingerprint_of
 from ..errors import InvalidInput
 from ..model.secret import Secret
@@ -833,7 +834,7 @@ class ScanResult:
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
         """JSON text (written atomically to ``path`` when given)."""
-        text = json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        text = unicode_text(json.dumps(self.to_dict(), indent=indent, ensure_ascii=False))
         if path is not None:
             write_atomic(os.fspath(path), text + "\n")
         return text
