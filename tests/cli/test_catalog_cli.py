@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -86,6 +87,24 @@ def test_console_script_runs() -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_a_reader_that_went_away_ends_the_command_quietly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In-process twin of the piped test below: stdout is a pipe whose reader is gone (its
+    first line raises BrokenPipeError). The command returns 141 without a traceback, and
+    stdout now writes to /dev/null, so the interpreter's final flush is silent too."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "w", encoding="utf-8", buffering=1) as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        assert main(["catalog", "templates"]) == 141
+        stdout.write("more than a pipe holds\n" * 10_000)
+        stdout.flush()  # /dev/null now: no BrokenPipeError
+        monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
 
 
 @pytest.mark.slow
