@@ -300,6 +300,11 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
     return frame, object_table(fixes)[fix_codes[order]].tolist()
 
 
+def _is_none(values: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+    """Where an object array holds None (compared in C)."""
+    return np.asarray(values == None, dtype=bool)  # noqa: E711  (elementwise, not identity)
+
+
 def _finding_ids(
     inv: Any,
     hit_rules: list[str],
@@ -319,14 +324,17 @@ def _finding_ids(
         return []
     parts_rule = object_table(hit_rules)[np.repeat(np.arange(len(hit_rules)), lens)]
     tids = token_id.values
-    parts_tid = object_table([str(t) for t in tids])[token_id.codes]
+    parts_tid = object_table(list(map(str, tids)))[token_id.codes]
     pol_values, pol_codes = np.unique(pol, return_inverse=True)
     parts_pol = object_table([str(p) for p in pol_values.tolist()])[pol_codes.reshape(-1)]
-    parts_gid = object_table([str(g) for g in group_id.values])[group_id.codes]
-    keys = [*(key if key is not None else "" for key in inv.g_rkey), ""]
-    parts_key = object_table(keys)[np.where(rows >= 0, rows, len(keys) - 1)]
+    parts_gid = object_table(list(map(str, group_id.values)))[group_id.codes]
+    parts_key = np.full(k, "", dtype=object)
+    keyed = np.flatnonzero(rows >= 0)
+    if len(keyed):
+        parts_key[keyed] = object_table(inv.g_rkey)[rows[keyed]]
+        parts_key[_is_none(parts_key)] = ""
     parts_e = np.full(k, "", dtype=object)
-    no_token = np.flatnonzero(np.array([t is None for t in tids], dtype=bool)[token_id.codes])
+    no_token = np.flatnonzero(_is_none(object_table(tids))[token_id.codes])
     if len(no_token):
         parts_e[no_token] = object_table(evidence.values)[evidence.codes[no_token]]
     blake2b = functools.partial(hashlib.blake2b, digest_size=8)
