@@ -84,16 +84,22 @@ def _audit_of(company: Sandbox, *, usage: bool) -> Audit:
 
 
 def _digest(audit: Audit) -> str:
-    """A digest of the audit's frames, to notice a test that changed a shared one."""
+    """A digest of the audit's frames and of what its reports, diffs and reruns read besides
+    (its clock, profile, source, user, directory, suppressions), to notice a test that
+    changed a shared one."""
     frames = (audit.tokens, audit.grants, audit.findings, audit.gaps, audit.usage)
-    texts = ("" if f is None else f.to_csv() for f in frames)  # no usage: None
+    texts = ["" if f is None else f.to_csv() for f in frames]  # no usage: None
+    inputs = (audit.now, audit.profile, audit.source, audit.user, audit.directory)
+    texts.append(repr((*inputs, audit.suppressions)))
     return hashlib.sha256("\0".join(texts).encode()).hexdigest()
 
 
 def _shared(audit: Audit) -> Iterator[Audit]:
     before = _digest(audit)
     yield audit
-    assert _digest(audit) == before, "a test changed a shared demo audit: take a .copy()"
+    assert _digest(audit) == before, (
+        "a test changed a shared demo audit: change a frame's .copy(), or audit.rerun(...)"
+    )
 
 
 @pytest.fixture(scope="session")

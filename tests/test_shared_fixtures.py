@@ -34,3 +34,25 @@ def test_a_test_changing_the_session_company_fails_the_session(
     out = result.stdout.str()
     assert "in demo_company" in out and "in leak_company" in out  # both noticed
     assert out.count("AssertionError: a test changed the session's demo company") == 2
+
+
+def test_a_test_changing_a_shared_audit_fails_the_session(pytester: pytest.Pytester) -> None:
+    """Not only its frames: an audit's clock (what its reports print and its reruns and
+    diffs read) set by a test is noticed too."""
+    pytester.makeconftest(CONFTEST.read_text())
+    pytester.makepyfile(
+        test_probe="""
+        from datetime import timedelta
+
+        def test_reads(demo_audit):
+            assert len(demo_audit.findings) > 0
+
+        def test_moves_the_audit_clock(demo_audit):
+            demo_audit.now += timedelta(days=400)
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=2, errors=1)  # at the session's teardown
+    result.stdout.fnmatch_lines(
+        ["*a test changed a shared demo audit: change a frame's .copy(), or audit.rerun(...)*"]
+    )
