@@ -451,3 +451,26 @@ def test_id_02_and_lc_03_read_the_usage() -> None:
     assert list(hits(audit, "CFT-ID-02")["token_name"]) == ["laptop"]
     assert hits(audit, "CFT-LC-03", "rolled").empty
     assert not hits(run(rolled), "CFT-LC-03").empty
+
+
+def test_suppression_by_token_name_takes_any_glob() -> None:
+    """A token_name pattern with several ``*`` (Python reads it with an atomic group, which
+    the text column's regex engine refuses) matches like fnmatch: whole name, case
+    sensitive, ``?`` one character."""
+
+    ci = token("ci-deploy-prod", allow(["DNS Write"], zone(ZONE)), ip_in=[])
+    other = token("CI-deploy-prod", allow(["DNS Write"], zone(ZONE)), ip_in=[])
+    entry = {
+        "rule": "CFT-NW-01",
+        "match": {"token_name": ["*-deploy-*", "x?"]},
+        "reason": "egress IPs pending",
+        "owner": "platform",
+        "expires": "2026-12-30",
+    }
+    audit = run(ci, other, suppressions=[entry])
+    assert bool(hits(audit, "CFT-NW-01", "ci-deploy-prod")["suppressed"].iloc[0])
+    assert bool(hits(audit, "CFT-NW-01", "CI-deploy-prod")["suppressed"].iloc[0])
+    entry["match"] = {"token_name": ["ci-*-prod*"]}
+    audit = run(ci, other, suppressions=[entry])
+    assert bool(hits(audit, "CFT-NW-01", "ci-deploy-prod")["suppressed"].iloc[0])
+    assert not bool(hits(audit, "CFT-NW-01", "CI-deploy-prod")["suppressed"].iloc[0])

@@ -108,9 +108,15 @@ class Suppression:
         )
         for key, values in self.match:
             if key == "token_name":
-                pattern = "|".join(fnmatch.translate(v) for v in values)
-                col = findings["token_name"].fillna("").astype(str)
-                part = col.str.match(pattern)
+                # fnmatch on each distinct name (a regex from fnmatch.translate may hold atomic
+                # groups, which the Arrow-backed text column's engine refuses)
+                col = findings["token_name"].fillna("").astype(object)
+                matched = [
+                    name
+                    for name in col.unique().tolist()
+                    if any(fnmatch.fnmatchcase(str(name), v) for v in values)
+                ]
+                part = col.isin(matched)
             elif key == "owner":
                 part = findings["owner_id"].isin(values) | findings["owner_name"].isin(values)
             elif key == "account_id":
