@@ -107,9 +107,10 @@ def test_old_names_warn_and_give_the_new_functions() -> None:
 
 def test_the_project_uses_the_new_names_only() -> None:
     """The README and the notebooks spell run_audit. (No DeprecationWarning comes from the
-    project's own code: pyproject makes one raised at a line of cftokens an error in every test,
-    and tests/cli/test_audit_cli.py runs the CLI's demo audit, HTML and JSON, with every
-    DeprecationWarning an error.)"""
+    project's own code: pyproject makes one raised at a line of cftokens an error in every test;
+    tests/cli/test_audit_cli.py runs the CLI's demo audit to HTML, and
+    tests/audit/test_hostile_names.py the CLI's every --format, with every DeprecationWarning
+    an error.)"""
     sources = [ROOT / "README.md", *sorted((ROOT / "notebooks").glob("*.ipynb"))]
     for path in sources:
         text = path.read_text().replace("run_audit", "")

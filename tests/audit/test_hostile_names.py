@@ -251,6 +251,7 @@ def test_lone_surrogates_become_replacement_characters_in_every_report(tmp_path:
     assert audit.to_json().encode("utf-8")
 
 
+@pytest.mark.filterwarnings("error::DeprecationWarning")  # none from any code a format runs
 def test_lone_surrogates_in_an_exported_audit_reach_the_cli_escaped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
