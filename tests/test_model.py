@@ -717,3 +717,23 @@ def test_assembler_takes_fields_by_name_with_defaults() -> None:
         build(size=1)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         first.name = "b"  # type: ignore[misc]
+
+
+def test_a_token_spec_refuses_text_that_is_not_unicode() -> None:
+    """A lone surrogate (what JSON's "\\ud800" escape decodes to) in the name (the spec's one
+    free text; ids, groups and addresses are validated) cannot be sent to Cloudflare as UTF-8
+    JSON: a clear InvalidInput, from Python or JSON."""
+    import cftokens as cft
+
+    with pytest.raises(cft.InvalidInput, match=r"not Unicode \('ci\\ud800'\)"):
+        cft.TokenSpec(name="ci\ud800", policies=[cft.Policy.allow(["DNS Read"], all_zones=True)])
+    with pytest.raises(cft.InvalidInput, match="not Unicode"):
+        cft.TokenSpec.from_json(
+            '{"name": "x\\udfff", "policies": [{"effect": "allow", "resources": '
+            '{"com.cloudflare.api.account.zone.*": "*"}, "permission_groups": '
+            '[{"id": "c8fed203ed3043cba015a93ad1616f1f"}]}]}'
+        )
+    spec = cft.TokenSpec(
+        name="ci \U0001f680", policies=[cft.Policy.allow(["DNS Read"], all_zones=True)]
+    )
+    assert spec.name == "ci \U0001f680"

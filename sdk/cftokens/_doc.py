@@ -1,5 +1,6 @@
 """Reading documents someone else wrote: suppressions and overrides files, audit reports, usage
-exports. Whatever they hold, only :class:`~cftokens.InvalidInput` comes out, naming the place
+exports. Text that is not Unicode (a ``"\\ud800"`` escape decodes to a lone surrogate) comes
+out as U+FFFD. Whatever they hold, only :class:`~cftokens.InvalidInput` comes out, naming the place
 in the document (``entry 2.expires``, ``inventory.tokens[3].token``) and describing a bad value
 instead of formatting it: a YAML alias chain of a few hundred bytes expands to billions of
 items, so a value is formatted only once it is known to be a scalar.
@@ -11,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ._text import may_hold_surrogates, unicode_tree
 from .errors import InvalidInput, describe, shown
 
 __all__ = ["expect", "http_status", "load_document", "optional_text", "parse_text"]
@@ -18,7 +20,17 @@ __all__ = ["expect", "http_status", "load_document", "optional_text", "parse_tex
 
 def parse_text(text: str, *, yaml: bool, what: str) -> Any:
     """Parse JSON (or YAML with ``yaml=True``); every failure is :class:`InvalidInput` naming
-    ``what`` and the line."""
+    ``what`` and the line. Lone surrogates in the text's strings become U+FFFD."""
+    value = _parse(text, yaml=yaml, what=what)
+    if may_hold_surrogates(text):
+        try:
+            return unicode_tree(value)
+        except RecursionError:
+            raise InvalidInput(f"{what}: the document is nested too deeply") from None
+    return value
+
+
+def _parse(text: str, *, yaml: bool, what: str) -> Any:
     if yaml:
         import yaml as pyyaml
 

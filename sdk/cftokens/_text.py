@@ -16,15 +16,18 @@ Text that is not Unicode at all: JSON's ``"\\ud800"`` escape decodes to a lone U
 surrogate, which no UTF-8 file, terminal, notebook or HTTP body can hold. Where such text enters
 (a server's answer, a document, an audit's records) :func:`unicode_text` / :func:`unicode_tree`
 replace each lone surrogate by U+FFFD (a surrogate pair becomes the character it encodes);
-:func:`lone_surrogate` finds one in a value the user wrote, to refuse it; :func:`printable`
-shows one as its ``\\ud800`` escape.
+:func:`require_unicode` refuses one in a value the user wrote (a token spec, a sandbox seed);
+:func:`printable` shows one as its ``\\ud800`` escape.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from .errors import InvalidInput
 
 __all__ = [
     "chart_label",
@@ -35,8 +38,10 @@ __all__ = [
     "lone_surrogate",
     "may_hold_surrogates",
     "printable",
+    "require_unicode",
     "unicode_text",
     "unicode_tree",
+    "utf8_encodable",
 ]
 
 # C0 controls, DEL, C1 controls, and the bidirectional overrides and isolates that reorder
@@ -48,7 +53,7 @@ _CONTROL = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI}{_SURROGATES}]")
 _CONTROL_NOT_NEWLINE = re.compile(rf"[\x00-\x09\x0b-\x1f\x7f-\x9f{_BIDI}{_SURROGATES}]")
 _SURROGATE = re.compile(f"[{_SURROGATES}]")
 # A surrogate escape in JSON text (``\\ud800``…``\\udfff``), or a surrogate itself in a str.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")  # YAML also has \\U0000d800
 _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -138,24 +143,46 @@ def unicode_text(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def unicode_tree(value: Any) -> Any:
+def unicode_tree(value: Any, _seen: dict[int, Any] | None = None) -> Any:
     """A JSON-like value (dicts, lists, tuples, text) with every text, keys included, passed
-    through :func:`unicode_text`; other values are returned unchanged."""
+    through :func:`unicode_text`; other values are returned unchanged. A container shared
+    several times (a YAML alias) is converted once and stays shared, so an alias chain that
+    expands to billions of items costs as much as its few distinct containers."""
     if isinstance(value, str):
         return unicode_text(value)
+    if not isinstance(value, dict | list | tuple):
+        return value
+    seen = {} if _seen is None else _seen
+    done = seen.get(id(value))
+    if done is not None:
+        return done[1]
+    out: Any
     if isinstance(value, dict):
-        return {unicode_tree(k): unicode_tree(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unicode_tree(item) for item in value]
-    if isinstance(value, tuple):
-        return tuple(unicode_tree(item) for item in value)
-    return value
+        out = {unicode_tree(k, seen): unicode_tree(v, seen) for k, v in value.items()}
+    elif isinstance(value, list):
+        out = [unicode_tree(item, seen) for item in value]
+    else:
+        out = tuple(unicode_tree(item, seen) for item in value)
+    seen[id(value)] = (value, out)  # the original kept alive: its id stays its own
+    return out
+
+
+def utf8_encodable(value: Any) -> bool:
+    """Whether every text in ``value`` (nested dicts, lists, any object as its ``str``) is
+    UTF-8-encodable, checked at C speed (the JSON encoder, then one encode), for input that
+    arrives as Python objects rather than text; a value the encoder cannot read counts as
+    not proven."""
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except (UnicodeEncodeError, TypeError, ValueError, RecursionError):
+        return False
+    return True
 
 
 def may_hold_surrogates(raw: str | bytes) -> bool:
-    """Whether JSON text ``raw`` may decode to a surrogate (it holds a ``\\udXXX`` escape,
-    or, as a str, a surrogate itself). ``False`` proves the decoded value clean, so clean
-    input costs one scan of its raw text and no per-string work."""
+    """Whether JSON (or YAML) text ``raw`` may decode to a surrogate (it holds a ``\\udXXX``
+    or ``\\U0000dXXX`` escape, or, as a str, a surrogate itself). ``False`` proves the decoded
+    value clean, so clean input costs one scan of its raw text and no per-string work."""
     if isinstance(raw, bytes | bytearray | memoryview):
         return _SURROGATE_ESCAPE_BYTES.search(raw) is not None
     return _SURROGATE_ESCAPE.search(raw) is not None or (
@@ -180,3 +207,17 @@ def lone_surrogate(value: Any) -> str | None:
         if found is not None:
             return found
     return None
+
+
+def require_unicode(value: Any, what: str) -> None:
+    """Raise :class:`~cftokens.InvalidInput` naming ``what`` if a text inside ``value`` holds
+    a UTF-16 surrogate: it is not Unicode, so it can be neither sent as UTF-8 JSON nor
+    stored."""
+    found = lone_surrogate(value)
+    if found is not None:
+        shown = printable(found if len(found) <= 60 else found[:59] + "…")
+        raise InvalidInput(
+            f"{what} holds text that is not Unicode ('{shown}'): a lone surrogate "
+            '(\\ud800-\\udfff, e.g. from a JSON "\\ud800" escape) cannot be sent as UTF-8; '
+            "remove it or replace it with U+FFFD"
+        )

@@ -299,3 +299,82 @@ def test_control_and_bidi_characters_are_shown_not_obeyed_in_html_reports() -> N
     for raw in ("\u202e", "\x1b", "\x00", "\u2066"):
         assert raw not in html_text
     assert "a\\u202eexe.txt" in html_text and "b\\x1b[8mhidden\\x00" in html_text
+
+
+def test_lone_surrogate_escapes_in_terraform_reach_every_report(tmp_path: Path) -> None:
+    """A ``.tf`` file and a ``terraform show -json`` plan naming a token ``"tf\\ud800"``: the
+    Terraform lint reads it as U+FFFD and writes every report."""
+    resource = """
+resource "cloudflare_api_token" "t" {
+  name = "tf\\ud800 hcl"
+  policies = [{
+    effect = "allow"
+    permission_groups = [{ id = "4755a26eedb94da69e1066d98aa820be" }]
+    resources = { "com.cloudflare.api.account.zone.*" = "*" }
+  }]
+}
+"""
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "tf" / "main.tf").write_text(resource, encoding="utf-8")
+    values = {
+        "name": "tf\ud800 plan",
+        "policies": [
+            {
+                "effect": "allow",
+                "permission_groups": [{"id": "4755a26eedb94da69e1066d98aa820be"}],
+                "resources": {"com.cloudflare.api.account.zone.*": "*"},
+            }
+        ],
+    }
+    change = {"actions": ["create"], "after": values, "after_unknown": {}}
+    address = {"address": "cloudflare_api_token.t", "mode": "managed"}
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    {**address, "type": "cloudflare_api_token", "name": "t", "values": values}
+                ]
+            }
+        },
+        "resource_changes": [
+            {**address, "type": "cloudflare_api_token", "name": "t", "change": change}
+        ],
+    }
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    assert "\\ud800" in (tmp_path / "plan.json").read_text(encoding="utf-8")
+    for source, name in (
+        (tmp_path / "tf", "tf\ufffd hcl"),
+        (tmp_path / "plan.json", "tf\ufffd plan"),
+    ):
+        audit = cft.Audit.from_terraform(source)
+        assert list(audit.tokens["name"]) == [name]
+        (tmp_path / f"out-{source.stem}").mkdir()
+        check_reports(audit, [name], tmp_path / f"out-{source.stem}")
+
+
+def test_lone_surrogates_in_usage_rows_read_as_u_fffd(tmp_path: Path) -> None:
+    """Usage rows (dicts or a DataFrame of objects) whose path and user agent hold lone
+    surrogates: the usage table (pyarrow strings) is built, with U+FFFD, and the report
+    is written."""
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    from cftokens.audit.synth import synthetic_inventory
+
+    inv = synthetic_inventory(5)
+    row = {
+        "time": datetime(2026, 1, 1, tzinfo=UTC),
+        "method": "GET",
+        "path": "/zones/\ud800",
+        "token_id": inv["tokens"][0]["id"],
+        "status": 200,
+        "user_agent": "ua\udc00",
+    }
+    for usage in ([row], pd.DataFrame([row], dtype=object)):
+        audit = cft.Audit.from_records(**inv, usage=usage)
+        assert audit.usage is not None
+        assert list(audit.usage["path"]) == ["/zones/\ufffd"]
+        assert list(audit.usage["user_agent"]) == ["ua\ufffd"]
+        assert "charts not drawn" not in audit.to_html(tmp_path / "report.html")

@@ -304,3 +304,26 @@ def test_a_token_date_that_is_not_text_is_reported_not_raised() -> None:
     bad["issued_on"] = ["2026-01-01"]
     audit = run(bad)
     assert "odd" in set(audit.tokens["name"])
+
+
+def test_a_lone_surrogate_escape_in_a_suppressions_file_reads_as_u_fffd(tmp_path: Path) -> None:
+    """YAML's ``"\\ud800"`` and ``"\\U0000dc00"`` escapes (and JSON's) decode to lone
+    surrogates: read as U+FFFD, also behind an alias bomb (each shared list walked once)."""
+    path = tmp_path / "suppressions.yaml"
+    path.write_text(
+        alias_bomb() + _entry(reason='"accepted \\ud800 \\U0000dc00"', owner=f"[{BOMB}]"),
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput, match="'owner' is required"):
+        load_suppressions(path, now=NOW)
+    path.write_text(_entry(reason='"accepted \\ud800 \\U0000dc00"'), encoding="utf-8")
+    (loaded,) = load_suppressions(path, now=NOW)
+    assert loaded.reason == "accepted \ufffd \ufffd"
+    as_json = tmp_path / "suppressions.json"
+    as_json.write_text(
+        '{"suppressions": [{"rule": "CFT-NW-01", "reason": "ok \\udfff", "owner": "p", '
+        '"expires": "2026-12-20", "match": {"token_name": "ci-*"}}]}',
+        encoding="utf-8",
+    )
+    (loaded,) = load_suppressions(as_json, now=NOW)
+    assert loaded.reason == "ok \ufffd"

@@ -317,3 +317,30 @@ def test_a_corrupt_compressed_body_fails_as_before(make_client: Callable[..., cf
     )
     with pytest.raises(cft.TransportError, match="DecodingError"):
         client.request("GET", "/user")
+
+
+def test_lone_surrogate_escapes_in_a_body_become_replacement_characters(
+    make_client: Callable[..., cft.Client],
+) -> None:
+    """``"name": "evil\\ud800"`` is valid JSON but not Unicode: the client hands back U+FFFD
+    (in results and in error messages), so nothing downstream fails to encode it; a proper
+    pair escape stays the character it encodes."""
+    listing = (
+        json.dumps(envelope([token_payload(1, "evil-SURR"), token_payload(2, "pair-PAIR")]))
+        .replace("SURR", "\\ud800x\\udfff")
+        .replace("PAIR", "\\ud83d\\ude80")
+    )
+    failure = b'{"success":false,"errors":[{"code":1000,"message":"bad \\udc80 key\\ud800"}]}'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/user"):
+            return httpx.Response(400, content=failure)
+        return httpx.Response(200, content=listing.encode())
+
+    client = make_client(handler)
+    names = [t.name for t in client.tokens.list().collect()]
+    assert names == ["evil-\ufffdx\ufffd", "pair-\U0001f680"]
+    with pytest.raises(cft.CloudflareError) as caught:
+        client.request("GET", "/user")
+    assert "bad \ufffd key\ufffd" in str(caught.value)
+    assert str(caught.value).encode("utf-8")

@@ -369,3 +369,31 @@ def test_listed_tokens_are_the_tokens_get_returns(sb: Sandbox, api: Api, zone: s
     assert by_id[created[1]]["status"] == "expired"
     assert by_id[created[1]]["condition"]["request.ip"]["in"] == ["203.0.113.0/24"]
     assert by_id[created[1]]["name"].startswith("café \u2603")
+
+
+def test_the_admin_api_refuses_text_that_is_not_unicode(sb: Sandbox, zone: str) -> None:
+    """Seeding with a lone surrogate (a token spec as a dict, an account, a zone, a DNS
+    record, a user, a journal entry) is a clear InvalidInput, not the store's bare
+    UnicodeEncodeError, and nothing is stored."""
+    from datetime import UTC, datetime
+
+    import cftokens as cft
+
+    before = len(sb.store.all_tokens())
+    spec = {**token_body(zone), "name": "x\ud800"}
+    for seed in (
+        lambda: sb.create_token(spec),
+        lambda: sb.create_token(spec, check=False),
+        lambda: sb.add_account("Acme \udc00"),
+        lambda: sb.add_zone("ex\ud800ample.com", account=sb.store.accounts()[0].id),
+        lambda: sb.add_dns_record(zone, type="TXT", name="t", content="v\ud800"),
+        lambda: sb.add_user("who@example.com", first_name="\udfff"),
+        lambda: sb.add_journal(
+            [{"time": datetime(2026, 1, 1, tzinfo=UTC), "method": "GET", "path": "/u\ud800"}]
+        ),
+    ):
+        with pytest.raises(cft.InvalidInput, match="holds text that is not Unicode") as caught:
+            seed()
+        assert str(caught.value).encode("utf-8")  # the message shows the text escaped
+    assert len(sb.store.all_tokens()) == before
+    assert not [a for a in sb.store.accounts() if a.name.startswith("Acme")]

@@ -6,12 +6,11 @@ rows (:func:`audit_log_rows`, :func:`log_row`; the row schema is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._doc import expect
-from .._text import unicode_text, unicode_tree
+from .._text import unicode_text, unicode_tree, utf8_encodable
 from .._usage import UsageRow
 from ..model.directory import Account
 from ..model.terraform import DeclaredToken
@@ -49,16 +48,6 @@ def token_records(
     return records
 
 
-def _encodable(values: Any) -> bool:
-    """Whether every text in ``values`` is UTF-8-encodable, checked at C speed (the JSON
-    encoder, then one encode); a value the encoder cannot read counts as not proven."""
-    try:
-        json.dumps(values, ensure_ascii=False, default=str).encode("utf-8")
-    except (UnicodeEncodeError, TypeError, ValueError, RecursionError):
-        return False
-    return True
-
-
 def unicode_input(
     records: Sequence[TokenRecord],
     user: Mapping[str, Any] | None,
@@ -70,7 +59,7 @@ def unicode_input(
     strings), chart or notebook can encode it. Clean input (the rule) is proved clean by one
     C-speed check and returned as it is."""
     payloads = [(r.payload, r.owner_id, r.owner_name) for r in records]
-    if _encodable([payloads, user, list(gaps)]):
+    if utf8_encodable([payloads, user, list(gaps)]):
         return list(records), user, list(gaps)
     out: list[TokenRecord] = []
     for record in records:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._doc import http_status
+from .._text import unicode_tree, utf8_encodable
 from .._usage import USAGE_COLUMNS
 from ..catalog import operations, permission_groups
 from ..catalog.operations import Operation, OperationMatch, Target
@@ -113,6 +114,8 @@ def normalise_usage(source: UsageSource, directory: DirectoryIndex | None = None
         frame = source
     else:
         records: list[Any] = list(source)
+        if not utf8_encodable(records):  # a lone surrogate (JSON's "\\ud800") becomes U+FFFD
+            records = [unicode_tree(dict(r)) if isinstance(r, Mapping) else r for r in records]
         if records and not isinstance(records[0], Mapping) and hasattr(records[0], "raw_uri"):
             # the client's AuditLogRecord models (client.account(id).audit_logs.list())
             records = [log_row(r) for r in records]
@@ -135,6 +138,8 @@ def normalise_usage(source: UsageSource, directory: DirectoryIndex | None = None
     for column, aliases in _ALIASES.items():
         found = next((lower[a] for a in aliases if a in lower), None)
         data[column] = frame[found].tolist() if found is not None else [None] * len(frame)
+    if isinstance(source, pd.DataFrame) and not utf8_encodable(data):
+        data = {column: [unicode_tree(v) for v in values] for column, values in data.items()}
     _check_usage(data)
     if len(frame) and all(v is None for v in data["path"]):
         raise InvalidInput(

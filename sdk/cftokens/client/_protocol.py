@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from attrs import field, frozen
 
+from .._text import may_hold_surrogates, unicode_tree
 from ..errors import (
     APIError,
     AuthenticationError,
@@ -324,6 +325,8 @@ class Core:
         else:
             try:
                 data = json.loads(body, parse_constant=_no_constant)
+                if may_hold_surrogates(body):  # "\\ud800" decodes to a lone surrogate
+                    data = unicode_tree(data)
             except (ValueError, UnicodeDecodeError) as exc:
                 problem = undecodable(response, body, exc)
             except RecursionError:

@@ -12,6 +12,7 @@ from typing import Any, TypedDict, Unpack
 
 from attrs import evolve, field, frozen
 
+from .._text import require_unicode
 from ..errors import InvalidInput, shown
 from ._terraform import write as write_terraform
 from ._util import (
@@ -313,6 +314,7 @@ class TokenSpec:
                 f"not_before ({format_datetime(self.not_before)}) must be earlier than "
                 f"expires_on ({format_datetime(self.expires_on)}); the token would never be valid"
             )
+        require_unicode(self.to_api(), "the token spec")
 
     @property
     def condition(self) -> Condition:

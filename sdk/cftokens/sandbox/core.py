@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from attrs import field, frozen
 
+from .._text import require_unicode
 from ..catalog import permission_groups, templates
 from ..client import Client, ClientSettings
 from ..errors import InvalidInput
@@ -516,6 +517,7 @@ class Sandbox:
         """Add a user; returns it (its ``id`` is the user tag used in resource keys)."""
         if not isinstance(email, str) or "@" not in email:
             raise InvalidInput(f"a user needs an email address, got {email!r}")
+        require_unicode([email, first_name, last_name], "the user")
         with self.store.transaction():
             if self.store.user_by_email(email) is not None:
                 raise InvalidInput(f"a user with email {email!r} already exists")
@@ -554,6 +556,7 @@ class Sandbox:
         """Add an account; ``owner`` (a user id) becomes a member with ``role``."""
         if not isinstance(name, str) or not name.strip():
             raise InvalidInput("an account needs a name")
+        require_unicode([name, type], "the account")
         when = created or self.clock.now()
         with self.store.transaction():
             account_id = self.engine.new_id()
@@ -584,6 +587,7 @@ class Sandbox:
         """Add a zone (a domain) to an account."""
         if not isinstance(name, str) or "." not in name:
             raise InvalidInput(f"a zone needs a domain name such as example.com, got {name!r}")
+        require_unicode([name, status, plan], "the zone")
         with self.store.transaction():
             row = self.store.account(account)
             if row is None:
@@ -619,6 +623,7 @@ class Sandbox:
         created: datetime | None = None,
     ) -> str:
         """Add a DNS record to a zone; returns its id."""
+        require_unicode([zone, type, name, content, comment, list(tags)], "the DNS record")
         with self.store.transaction():
             zone_row = self.store.zone(zone)
             if zone_row is None:
@@ -665,6 +670,7 @@ class Sandbox:
         a pre-2025 40-character secret.
         """
         payload = spec.to_api() if isinstance(spec, TokenSpec) else dict(spec)
+        require_unicode(payload, "the token spec")
         if account is not None and user is not None:
             raise InvalidInput("a token is owned by a user or by an account, not both")
         owner_kind = "account" if account is not None else "user"
@@ -795,6 +801,7 @@ class Sandbox:
         rows = []
         for i, entry in enumerate(entries):
             values = dict(entry)
+            require_unicode(values, f"journal entry {i}")
             unknown = sorted(set(values) - set(JournalRow.COLUMNS))
             if unknown:
                 raise InvalidInput(

@@ -17,6 +17,7 @@ from typing import Any
 
 from attrs import frozen
 
+from .._text import lone_surrogate, may_hold_surrogates
 from ..catalog import permission_groups
 from ..catalog.groups import PermissionGroup
 from ..model._util import is_id, parse_datetime
@@ -83,14 +84,11 @@ def parse_json(body: bytes, size: int | None = None) -> object:
         ) from None
     except RecursionError:
         raise SandboxError.malformed_json("the JSON is nested too deeply") from None
-    if "\\u" in text:  # only a \u escape can smuggle in a lone surrogate (not Unicode)
-        try:
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise SandboxError.malformed_json(
-                "a string holds a lone surrogate escape (\\ud800-\\udfff) that is not "
-                "Unicode; send UTF-8 text"
-            ) from None
+    if may_hold_surrogates(text) and lone_surrogate(value) is not None:
+        raise SandboxError.malformed_json(
+            "a string holds a lone surrogate escape (\\ud800-\\udfff) that is not "
+            "Unicode; send UTF-8 text"
+        )
     return value
 
 
