@@ -53,10 +53,13 @@ def test_the_model_imports_only_the_catalogue_data_and_leaf_helpers(
         "cftokens.catalog._data",
         "cftokens._ids",
         "cftokens._exports",  # a leaf: the top level's export table (no import of its own)
+        "cftokens._text",  # a leaf: untrusted text made Unicode (imports only the errors)
         "cftokens.errors",
     )
     upward = [(m, i) for m, i in _imports_of(graph, "cftokens.model") if not _inside(i, *allowed)]
     assert upward == []
+    text = {i for _, i in _imports_of(graph, "cftokens._text") if i.startswith("cftokens")}
+    assert text <= {"cftokens.errors"}
 
 
 def test_the_catalogue_data_does_not_import_the_model(graph: grimp.ImportGraph) -> None:
@@ -327,7 +330,7 @@ def test_reports_are_written_by_leaves_not_by_the_audit(graph: grimp.ImportGraph
     assert report.sarif_log is _sarif.sarif_log
     for leaf in ("cftokens._files", "cftokens._sarif"):
         imported = {i for _, i in _imports_of(graph, leaf) if i.startswith("cftokens")}
-        assert imported <= {"cftokens", "cftokens.errors"}, leaf
+        assert imported <= {"cftokens", "cftokens.errors", "cftokens._text"}, leaf  # leaves
     uses = {
         "cftokens.leak.incident": "cftokens._files",
         "cftokens.leak.scanner": "cftokens._files",
