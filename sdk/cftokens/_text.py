@@ -37,6 +37,7 @@ __all__ = [
     "html_text",
     "lone_surrogate",
     "may_hold_surrogates",
+    "path_text",
     "printable",
     "require_unicode",
     "unicode_text",
@@ -141,6 +142,18 @@ def unicode_text(text: str) -> str:
     if text.isascii() or _SURROGATE.search(text) is None:
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def path_text(path: str) -> str:
+    """A file name from the operating system as Unicode text: bytes that are not UTF-8 (which
+    Python holds as surrogates U+DC80-U+DCFF) shown as ``\\xff`` escapes, so the name stays
+    recognisable in a report; any other lone surrogate becomes U+FFFD."""
+    if path.isascii() or _SURROGATE.search(path) is None:
+        return path
+    try:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return unicode_text(path)
 
 
 def unicode_tree(value: Any, _seen: dict[int, Any] | None = None) -> Any:

@@ -378,3 +378,33 @@ def test_lone_surrogates_in_usage_rows_read_as_u_fffd(tmp_path: Path) -> None:
         assert list(audit.usage["path"]) == ["/zones/\ufffd"]
         assert list(audit.usage["user_agent"]) == ["ua\ufffd"]
         assert "charts not drawn" not in audit.to_html(tmp_path / "report.html")
+
+
+@pytest.mark.slow
+def test_the_cli_process_prints_hostile_names_on_an_ascii_console(tmp_path: Path) -> None:
+    """The process boundary: ``PYTHONIOENCODING=ascii`` and the C locale, an export whose
+    names hold a lone surrogate, an emoji and a bidi override: exit 0, the names escaped."""
+    import os
+    import subprocess
+    import sys
+
+    audit = cft.Audit.from_records(
+        tokens=[{"id": "a" * 32, "name": "SURR", "status": "active", "policies": []}],
+        now=surrogate_audit().now,
+    )
+    export = tmp_path / "in.json"
+    export.write_text(
+        audit.to_json().replace("SURR", "evil\\ud800 \\ud83d\\ude80 \\u202e"), encoding="utf-8"
+    )
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "LC_ALL": "C", "LANG": "C"}
+    argv = ["audit", "--input", str(export), "--format", "json", "--output", str(tmp_path / "o")]
+    done = subprocess.run(
+        [sys.executable, "-m", "cftokens", *argv, "--no-progress"],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode("ascii", "replace")
+    assert b"evil\\ufffd \\U0001f680 \\u202e" in done.stdout
+    assert not done.stderr

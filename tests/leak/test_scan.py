@@ -292,3 +292,32 @@ def test_sarif_uris_are_percent_encoded_uri_references(tmp_path: Path) -> None:
     uri = run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert re.fullmatch(r"[A-Za-z0-9/._~%-]+", uri), uri
     assert unquote(uri) == (tmp_path / name).as_posix()
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_with_escapes(tmp_path: Path) -> None:
+    """Linux file names are bytes: ``bad\\xff.py`` reaches Python as a lone surrogate. Reports
+    name it as ``bad\\xff.py`` (recognisable; SARIF's URI as ``bad%FF.py``) and every
+    rendering encodes as UTF-8."""
+    name = os.fsdecode(b"bad\xff\xfename.py")
+    try:
+        (tmp_path / name).write_text(f"TOKEN = '{TOKEN}'\n", encoding="utf-8")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system refuses a file name that is not UTF-8")
+    result = scan(tmp_path)
+    (hit,) = result.hits
+    assert hit.path.endswith(name)  # the path as the OS gives it: it opens the file
+    assert hit.to_dict()["path"].endswith("bad\\xff\\xfename.py")
+    rendered = [
+        repr(result),
+        result.table(),
+        result.to_json(),
+        result.to_sarif(),
+        result._repr_html_(),
+        result.frame.to_csv(),
+    ]
+    for text in rendered:
+        assert text.encode("utf-8") and TOKEN not in text
+    for text in rendered[1:]:
+        if text is not rendered[3]:
+            assert "bad\\xff\\xfename.py" in text.replace("\\\\", "\\"), text
+    assert "bad%FF%FEname.py" in rendered[3]  # SARIF's URI: the name's own bytes

@@ -51,10 +51,15 @@ def _rules() -> list[dict[str, Any]]:
 
 def _uri(path: str) -> str:
     """A path as a SARIF URI reference: ``/`` separators, the rest percent-encoded (a space,
-    ``#``, ``?``, ``%`` or a non-ASCII letter would make it invalid or point elsewhere)."""
+    ``#``, ``?``, ``%`` or a non-ASCII letter would make it invalid or point elsewhere; a file
+    name that is not UTF-8 as its own bytes, ``%FF``)."""
     from urllib.parse import quote
 
-    return quote(path.replace("\\", "/"), safe="/")
+    try:
+        raw = path.replace("\\", "/").encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to
+        raw = unicode_text(path.replace("\\", "/")).encode("utf-8")
+    return quote(raw, safe="/")
 
 
 def scan_sarif(result: ScanResult) -> str:

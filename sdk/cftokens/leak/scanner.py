@@ -42,8 +42,8 @@ from attrs import evolve, field, frozen
 
 from .. import __version__
 from .._files import write_atomic
+from .._text import path_text, unicode_text
 from .._text import printable as plain
-from .._text import unicode_text
 from ..detect import KINDS, RawHit, detect, fingerprint_of
 from ..errors import InvalidInput
 from ..model.secret import Secret
@@ -104,9 +104,10 @@ class Hit:
         return KINDS[self.kind]
 
     def to_dict(self) -> dict[str, Any]:
-        """The hit as JSON-ready values (no secret)."""
+        """The hit as JSON-ready values (no secret); a file name that is not UTF-8 shown with
+        ``\\xff`` escapes."""
         return {
-            "path": self.path,
+            "path": path_text(self.path),
             "line": self.line,
             "column": self.column,
             "kind": self.kind,
@@ -772,7 +773,7 @@ class ScanResult:
             headers += ["status", "token"]
         rows = []
         for h in self.hits:
-            location = f"{h.path}:{h.line}"
+            location = f"{path_text(h.path)}:{h.line}"
             if h.where:
                 location += f" ({h.where})"
             row = [plain(location), h.kind, h.confidence, h.fingerprint]
@@ -805,7 +806,7 @@ class ScanResult:
                 + ", ".join(f"{n} {r}" for r, n in sorted(reasons.items()))
             )
             for item in self.skipped[:10]:
-                lines.append(f"  {plain(item.path)}: {plain(item.reason)}")
+                lines.append(f"  {plain(path_text(item.path))}: {plain(item.reason)}")
             if len(self.skipped) > 10:
                 lines.append(f"  … and {len(self.skipped) - 10} more (JSON output lists all)")
         for sid, hit in self.distinct().items():
@@ -829,7 +830,7 @@ class ScanResult:
                 "by_status": dict(Counter(h.status for h in self.distinct().values() if h.status)),
             },
             "hits": [h.to_dict() for h in self.hits],
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "skipped": [{"path": path_text(s.path), "reason": s.reason} for s in self.skipped],
         }
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
