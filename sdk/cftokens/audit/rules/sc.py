@@ -202,7 +202,7 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
     shares: dict[int, npt.NDArray[np.float64]] = {}
     for scope in (S_ACCOUNT, S_ZONE):
         total = int(np.sum(catalogue_scope == scope))
-        counts = ctx._count_pairs(ctx.eff & (ctx.row_scope == scope))
+        counts = ctx.count_groups(ctx.g_scope == scope)  # distinct E(T) groups of the scope
         shares[scope] = counts / max(total, 1)
         share_hit |= shares[scope] >= th.kitchen_scope_share
     fire = (ctx.n_write >= th.kitchen_write_groups) | (n_fams >= th.kitchen_families) | share_hit
