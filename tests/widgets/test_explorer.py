@@ -119,3 +119,24 @@ def test_zone_picker_lists_names_first_and_marks_unknown_ids(
     unknown = options[len(names) :]
     assert unknown, "the demo has a finding on a zone outside the directory"
     assert all(label == f"{ident} (not in the directory)" for label, ident in unknown)
+
+
+def test_hostile_names_are_shown_not_obeyed() -> None:
+    """Names with a right-to-left override, an escape sequence or a lone surrogate (read as
+    U+FFFD): the table, the token picker and the detail show escapes, never the raw
+    characters, and every widget value encodes as UTF-8 (what the notebook saves)."""
+    from cftokens.audit.synth import synthetic_inventory
+
+    inv = synthetic_inventory(10)
+    names = ["rlo\u202eexe.txt", "esc\x1b[8mhidden", "evil\ud800"]
+    for token, name in zip(inv["tokens"], names, strict=False):
+        token["name"] = name
+    explorer = AuditExplorer(cft.Audit.from_records(**inv))
+    labels = [label for label, _ in explorer.token.options]
+    assert any("rlo\\u202eexe.txt" in label for label in labels)
+    assert any("evil\ufffd" in label for label in labels)
+    for tid in (v for _, v in explorer.token.options if v is not None):
+        explorer.token.value = tid
+        for text in (explorer.table.value, explorer.detail.value, *labels):
+            assert "\u202e" not in text and "\x1b" not in text
+            assert text.encode("utf-8")

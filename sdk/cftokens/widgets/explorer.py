@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w  # type: ignore[import-untyped]
 
+from .._text import html_text, printable
 from ..errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -177,8 +178,10 @@ class AuditExplorer:
         self.count.value = f"<b>{len(frame)}</b> of {len(self._findings)} findings" + (
             f" (first {self.max_rows} shown)" if len(frame) > self.max_rows else ""
         )
-        self.table.value = (
-            shown.to_html(index=False, escape=True, na_rep="", classes="cftokens-findings")
+        self.table.value = (  # names' control and bidi characters shown as escapes
+            html_text(
+                shown.to_html(index=False, escape=True, na_rep="", classes="cftokens-findings")
+            )
             if len(shown)
             else "<i>No finding matches these filters.</i>"
         )
@@ -186,7 +189,7 @@ class AuditExplorer:
         for tid, name in zip(frame["token_id"], frame["token_name"], strict=True):
             if tid is None or (isinstance(tid, float)) or str(tid) in ("<NA>", "nan"):
                 continue
-            label, count = tokens.get(str(tid), (str(name), 0))
+            label, count = tokens.get(str(tid), (printable(name), 0))
             tokens[str(tid)] = (label, count + 1)
         options: list[tuple[str, str | None]] = [("(choose a token)", None)]
         options += [
@@ -217,4 +220,4 @@ class AuditExplorer:
             for r in mine.itertuples()
         )
         fixes = f"<p><b>Remediation</b></p><ol>{items}</ol>" if items else ""
-        self.detail.value = f"<div class='cftokens-explain'>{body}{fixes}</div>"
+        self.detail.value = html_text(f"<div class='cftokens-explain'>{body}{fixes}</div>")
