@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import tracemalloc
+import warnings
 from datetime import UTC, datetime
 from typing import Any
 
@@ -138,3 +139,29 @@ def test_one_long_text_does_not_widen_the_whole_column() -> None:
     parsed, bad = parse_dates(values)
     assert bad == [2000]
     assert str(parsed[0]) == "2026-01-01T00:00:00.000000000"
+
+
+@pytest.mark.parametrize("digits", [18, 19, 25])
+def test_long_fractions_read_without_a_warning(digits: int) -> None:
+    """numpy's parser takes a 19th fraction digit for a time zone (a UserWarning, then a
+    ValueError): such texts never reach it. Up to 18 digits numpy reads them (truncated to
+    microseconds); longer ones are pandas', which does not read them either (reported as
+    unreadable, as before)."""
+    text = "2026-01-01T00:00:00." + "9" * digits + "Z"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out, bad = parse_dates([text, "2026-01-02T00:00:00Z"])
+        _each_date([text])
+    assert bad == ([] if digits <= 18 else [0])
+    if digits <= 18:
+        assert out[0] == np.datetime64("2026-01-01T00:00:00.999999", "ns")
+    assert str(out[1]) == "2026-01-02T00:00:00.000000000"
+
+
+def test_non_ascii_digits_read_without_a_warning() -> None:
+    """``\\d`` matches ``٠``: such a text must not reach numpy's parser either."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, bad = parse_dates(["0000-01-01T00:00:00.٠Z", "2026-01-02T00:00:00Z"])
+        _each_date(["2026-01-01T00:00:00.٠Z"])
+    assert bad == [0]

@@ -1438,6 +1438,10 @@ class _ZoneAccounts:
 
 
 _RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+#: numpy's parser reads at most 18 fraction digits (a 19th is taken for a time zone: a
+#: UserWarning, then a ValueError); longer fractions are left to pandas, which truncates the
+#: same way: ``…SS.`` + 18 digits + ``Z``
+_NUMPY_LONGEST = 39
 
 
 def parse_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]]:
@@ -1483,7 +1487,12 @@ def _each_date(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]
     for i, v in enumerate(values):
         if v is None or v == "":
             cleaned.append(None)
-        elif type(v) is str and _RFC3339_UTC.fullmatch(v):
+        elif (
+            type(v) is str
+            and len(v) <= _NUMPY_LONGEST
+            and v.isascii()  # numpy takes other digits (\d matches ٠) for a time zone too
+            and _RFC3339_UTC.fullmatch(v)
+        ):
             cleaned.append(v[:-1])
         else:
             cleaned.append(None)
@@ -1499,7 +1508,7 @@ def _each_date(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]
 _DATE_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
 _DATE_MARK_AT = np.array([4, 7, 10, 13, 16])
 _DATE_MARKS = np.array([ord(c) for c in "--T::"], dtype=np.uint32)
-_LONGEST_DATE = 40  # ``…SS.``, up to 19 fraction digits and ``Z``: longer goes value by value
+_LONGEST_DATE = _NUMPY_LONGEST  # longer goes value by value
 _NONE = type(None)
 
 
@@ -1566,7 +1575,7 @@ def _api_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]
     slow = pos[~ok & (length > 0)].tolist()
     for i in slow:
         v = values[i]
-        if _RFC3339_UTC.fullmatch(v):
+        if len(v) <= _NUMPY_LONGEST and _RFC3339_UTC.fullmatch(v):
             return None  # the form, in digits numpy does not read
     return wide, slow
 
