@@ -408,3 +408,15 @@ def test_the_cli_process_prints_hostile_names_on_an_ascii_console(tmp_path: Path
     assert done.returncode == 0, done.stderr.decode("ascii", "replace")
     assert b"evil\\ufffd \\U0001f680 \\u202e" in done.stdout
     assert not done.stderr
+
+
+def test_an_exported_audit_given_as_a_dict_reads_lone_surrogates_as_u_fffd() -> None:
+    """``Audit.from_json(dict)``: Python objects, no raw text to scan; still U+FFFD."""
+    audit = cft.Audit.from_records(
+        tokens=[{"id": "a" * 32, "name": "SURR", "status": "active", "policies": []}],
+        now=surrogate_audit().now,
+    )
+    data = json.loads(audit.to_json().replace("SURR", "evil\\ud800"))
+    again = cft.Audit.from_json(data)
+    assert list(again.tokens["name"]) == ["evil\ufffd"]
+    assert again.to_html().encode("utf-8")

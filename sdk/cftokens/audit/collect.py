@@ -487,7 +487,8 @@ async def run_audit_async(
         )
     for warning in caught:
         warnings.warn(warning.message, warning.category, stacklevel=stacklevel)
-    return Audit.from_records(
+    return Audit._assemble(  # the client's decoding made its answers Unicode
+        decoded=True,
         tokens=collected["tokens"],
         account_tokens=collected["account_tokens"],
         accounts=collected["accounts"],

@@ -106,7 +106,6 @@ class Audit:
         elif now.tzinfo is None:
             raise InvalidInput("now must be timezone-aware, e.g. datetime(..., tzinfo=UTC)")
         self.now = now.astimezone(UTC)
-        records, user, gaps = unicode_input(records, user, gaps)
         self.profile = Profile.named(profile)
         self.source = source
         self.user = dict(user) if user else None
@@ -152,8 +151,41 @@ class Audit:
         objects by owning account id (``GET /accounts/{id}/tokens``). ``accounts``/``zones``:
         API objects (or models) for names and zone → account lookups. ``usage``: the sandbox
         journal, Audit Logs v2 records or a usage table (see :mod:`cftokens.audit.usage`).
-        ``now``: the audit's clock (default: the current time).
+        ``now``: the audit's clock (default: the current time). Text that is not Unicode (a
+        lone surrogate, from JSON's ``"\\ud800"`` escape) reads as U+FFFD.
         """
+        return cls._assemble(
+            tokens=tokens,
+            account_tokens=account_tokens,
+            accounts=accounts,
+            zones=zones,
+            user=user,
+            usage=usage,
+            now=now,
+            profile=profile,
+            suppressions=suppressions,
+            gaps=gaps,
+            decoded=False,
+        )
+
+    @classmethod
+    def _assemble(
+        cls,
+        *,
+        tokens: Iterable[Mapping[str, Any]],
+        account_tokens: Mapping[str, Iterable[Mapping[str, Any]]] | None,
+        accounts: Iterable[Mapping[str, Any] | Account],
+        zones: Iterable[Mapping[str, Any] | Zone],
+        user: Mapping[str, Any] | None,
+        usage: UsageSource | None,
+        now: datetime | None,
+        profile: str | Profile,
+        suppressions: SuppressionSource | None,
+        gaps: Sequence[Mapping[str, Any]],
+        decoded: bool,
+    ) -> Audit:
+        """:meth:`from_records`; ``decoded=True`` for records the client decoded (its bodies'
+        raw bytes were already checked for surrogates), which skips the check on objects."""
         account_models = [
             a if isinstance(a, Account) else Account.from_api(unicode_tree(a)) for a in accounts
         ]
@@ -161,6 +193,8 @@ class Audit:
         if isinstance(tokens, Mapping):
             raise InvalidInput("tokens must be a list of token objects, not one object")
         records = token_records(tokens, account_tokens, user, account_models)
+        if not decoded:
+            records, user, gaps = unicode_input(records, user, gaps)
         return cls(
             records,
             accounts=account_models,
@@ -199,16 +233,16 @@ class Audit:
         ``zones=``, ``now=``)."""
         options: dict[str, Any] = dict(kwargs)
         paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
-        declared, gaps = read_terraform(
+        declared, read_gaps = read_terraform(
             paths, now=options.get("now"), var_files=options.pop("var_files", None)
         )
-        records = declared_records(declared)
+        records, _, found = unicode_input(declared_records(declared), None, read_gaps)
         accounts = [
             a if isinstance(a, Account) else Account.from_api(a)
             for a in options.pop("accounts", ())
         ]
         zones = [z if isinstance(z, Zone) else Zone.from_api(z) for z in options.pop("zones", ())]
-        gaps = [*options.pop("gaps", ()), *gaps]
+        gaps = [*options.pop("gaps", ()), *found]
         source = "terraform:" + ", ".join(str(p) for p in paths)
         return cls(records, accounts=accounts, zones=zones, gaps=gaps, source=source, **options)
 

@@ -22,7 +22,7 @@ from .. import __version__
 from .._doc import expect, optional_text, parse_text
 from .._files import write_atomic
 from .._sarif import sarif_log
-from .._text import csv_frame, unicode_text
+from .._text import csv_frame, unicode_text, unicode_tree, utf8_encodable
 from ..errors import InvalidInput, shown
 from ..model._util import parse_datetime
 from ..model.directory import Account, Zone
@@ -184,8 +184,8 @@ def read_json(
 def _report_data(source: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
     """The report's top-level object (from a mapping, JSON text or a file), of this version's
     schema."""
-    if isinstance(source, Mapping):
-        data: object = source
+    if isinstance(source, Mapping):  # Python objects: no raw text to scan, so one check
+        data: object = source if utf8_encodable(source) else unicode_tree(dict(source))
     else:
         text = str(source)
         if isinstance(source, Path) or not text.lstrip().startswith("{"):
