@@ -162,3 +162,14 @@ def test_may_hold_surrogates_is_false_only_for_clean_json(raw: str | bytes, mayb
         import json
 
         assert lone_surrogate(json.loads(raw)) is None
+
+
+def test_utf8_encodable_finds_a_surrogate_anywhere_and_proves_clean_objects() -> None:
+    """Keys, nested values and tuples; clean non-BMP text passes; what pickle cannot write is
+    not proven clean (the caller walks it)."""
+    from cftokens._text import utf8_encodable
+
+    assert utf8_encodable({"a": ["x🙂é", ("ok", 1, None)], "b": b"\xed\xbf"[:0]})
+    assert not utf8_encodable({"a": [{"b": ("x\ud800",)}]})
+    assert not utf8_encodable({"k\udc80": 1})
+    assert not utf8_encodable([lambda: 1])
