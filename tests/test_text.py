@@ -173,3 +173,15 @@ def test_utf8_encodable_finds_a_surrogate_anywhere_and_proves_clean_objects() ->
     assert not utf8_encodable({"a": [{"b": ("x\ud800",)}]})
     assert not utf8_encodable({"k\udc80": 1})
     assert not utf8_encodable([lambda: 1])
+    # what marshal cannot write goes through pickle (without its memo): still checked
+    from collections import OrderedDict, UserDict
+
+    assert utf8_encodable([OrderedDict(a="é"), UserDict(b=["x"])])
+    assert not utf8_encodable(OrderedDict(a=[{"b": "\udfff"}]))
+    assert not utf8_encodable(UserDict(a="\ud800"))
+    cycle: list[object] = []
+    cycle.append(cycle)
+    assert not utf8_encodable([UserDict(), cycle])  # not proven: walked instead
+    # one string object repeated: its text is written once, then referenced
+    shared = "x\ud800"
+    assert not utf8_encodable([{"a": shared}, {"b": shared}] * 3)
