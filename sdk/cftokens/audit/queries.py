@@ -75,18 +75,20 @@ def who_can(
     rows, toks = index.rows[found[first]], toks[first]
     via = index.labels(found[first])
     t = audit.tokens.iloc[toks]
+    # each column's own array (no index, no copy to Python objects: a tz-aware date column
+    # through to_numpy() built one Timestamp per row, most of a query's time)
     out = pd.DataFrame(
         {
-            "token_id": t["token_id"].to_numpy(),
-            "name": t["name"].to_numpy(),
+            "token_id": t["token_id"].array,
+            "name": t["name"].array,
             "kind": t["kind"].to_numpy(),
-            "owner_name": t["owner_name"].to_numpy(),
+            "owner_name": t["owner_name"].array,
             "status": t["status"].to_numpy(),
-            "live": t["live"].to_numpy(),
+            "live": t["live"].array,
             "policy": pd.array(audit._ctx.pol[rows], dtype="Int64"),
             "via": pd.array(via, dtype=STR),
-            "ip_allow": t["ip_allow"].to_numpy(),
-            "expires_on": t["expires_on"].to_numpy(),
+            "ip_allow": t["ip_allow"].array,
+            "expires_on": t["expires_on"].array,
         }
     )
     for column in ("token_id", "name", "owner_name", "ip_allow"):
