@@ -322,3 +322,22 @@ def test_other_account_zone_not_covered_by_nested_grant() -> None:
     t = token("t", allow(["DNS Read"], zones_of(ACCT2)))
     access = run(t).access.expand()
     assert set(access["resource_name"]) == {"staging.example.com"}
+
+
+@pytest.mark.parametrize("issued", ["0001-01-01T00:00:00Z", "1700-01-01T00:00:00Z"])
+def test_lc_03_fires_on_a_secret_older_than_nanoseconds_reach(issued: str) -> None:
+    """Dates before 1677 are held as 1677-09-22 (the nanosecond floor), 349 years before
+    now: more than int64 nanoseconds span, so the age must not be taken in nanoseconds (it
+    wrapped to a negative age and the rule stayed silent)."""
+    import cftokens as cft
+    from cftokens.audit.synth import synthetic_inventory
+
+    inv = synthetic_inventory(30)
+    token = inv["tokens"][0]
+    token.update(issued_on=issued, modified_on=issued, status="active")
+    token.pop("expires_on", None)
+    found = cft.Audit.from_records(**inv).findings
+    mine = found[(found["token_id"] == token["id"]) & (found["rule_id"] == "CFT-LC-03")]
+    assert len(mine) == 1
+    days = int(str(mine["evidence"].iloc[0]).split()[3])
+    assert days > 300 * 365

@@ -144,7 +144,10 @@ def lc_03(ctx: Ctx, r: Rule) -> Hits:
     since_all = np.where(basis == 0, rolled, np.where(basis == 1, issued, modified))
     toks = live[basis[live] < 3]
     since = since_all[toks]
-    age = (ctx.now - since).astype("timedelta64[s]").astype(np.int64) / 86_400
+    # in microseconds (every date here is whole microseconds): nanoseconds wrap 292 years
+    # apart, and a date clamped to 1677 (0001-01-01 in the token) is further than that
+    elapsed = ctx.now.astype("datetime64[us]") - since.astype("datetime64[us]")
+    age = elapsed.astype("timedelta64[s]").astype(np.int64) / 86_400
     fire = age > limit
     toks, since, age = toks[fire], since[fire], age[fire]
     bases = (
