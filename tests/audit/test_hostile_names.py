@@ -420,3 +420,24 @@ def test_an_exported_audit_given_as_a_dict_reads_lone_surrogates_as_u_fffd() -> 
     again = cft.Audit.from_json(data)
     assert list(again.tokens["name"]) == ["evil\ufffd"]
     assert again.to_html().encode("utf-8")
+
+
+@pytest.mark.parametrize("where", ["accounts", "zones"])
+def test_a_surrogate_only_in_the_directory_is_replaced(where: str, tmp_path: Path) -> None:
+    """Clean tokens, one account or zone name holding a lone surrogate: the directory's
+    check finds it by itself (its dicts are walked only then) and every report writes."""
+    from cftokens.audit.synth import synthetic_inventory
+
+    inv = synthetic_inventory(20)
+    inv[where][0]["name"] = "dir \ud800 name"
+    audit = cft.Audit.from_records(**inv)
+    names = (
+        [a.name for a in audit.directory.accounts]
+        if where == "accounts"
+        else [z.name for z in audit.directory.zones]
+    )
+    assert "dir \ufffd name" in names
+    audit.to_html(tmp_path / "r.html")
+    audit.to_json(tmp_path / "r.json")
+    audit.to_sarif(tmp_path / "r.sarif")
+    audit.to_csv(tmp_path / "csv")

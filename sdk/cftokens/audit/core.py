@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
-from .._text import unicode_tree
+from .._text import unicode_tree, utf8_encodable
 from ..errors import InvalidInput
 from ..model.directory import Account, Directory, Zone
 from ..model.secret import Secret
@@ -186,10 +186,18 @@ class Audit:
     ) -> Audit:
         """:meth:`from_records`; ``decoded=True`` for records the client decoded (its bodies'
         raw bytes were already checked for surrogates), which skips the check on objects."""
+        accounts, zones = list(accounts), list(zones)
+        # the directory's dicts walked for surrogates only when the C-speed check finds one
+        # (or the client did not already check their bytes): clean input is the rule
+        clean = decoded or utf8_encodable(
+            [a for a in accounts if not isinstance(a, Account)]
+            + [z for z in zones if not isinstance(z, Zone)]
+        )
+        plain: Callable[[Any], Any] = (lambda value: value) if clean else unicode_tree
         account_models = [
-            a if isinstance(a, Account) else Account.from_api(unicode_tree(a)) for a in accounts
+            a if isinstance(a, Account) else Account.from_api(plain(a)) for a in accounts
         ]
-        zone_models = [z if isinstance(z, Zone) else Zone.from_api(unicode_tree(z)) for z in zones]
+        zone_models = [z if isinstance(z, Zone) else Zone.from_api(plain(z)) for z in zones]
         if isinstance(tokens, Mapping):
             raise InvalidInput("tokens must be a list of token objects, not one object")
         records = token_records(tokens, account_tokens, user, account_models)
