@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from collections.abc import Callable
 from types import ModuleType
 
-__all__ = ["moved_submodule", "warn_renamed"]
+__all__ = ["moved_submodule", "moved_submodules_getattr", "warn_renamed"]
 
 
 def warn_renamed(old: str, new: str, *, stacklevel: int = 3) -> None:
@@ -29,3 +30,16 @@ def moved_submodule(package: str, name: str) -> ModuleType:
         module = importlib.import_module(f".{name}", package)
     warnings.warn(module.MESSAGE, DeprecationWarning, stacklevel=3)
     return module
+
+
+def moved_submodules_getattr(package: str, *names: str) -> Callable[[str], ModuleType]:
+    """A package's module ``__getattr__`` that serves only its deprecated submodules ``names``
+    (through :func:`moved_submodule`, warning at the line of the access); AttributeError for
+    any other name."""
+
+    def __getattr__(name: str) -> ModuleType:
+        if name not in names:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return moved_submodule(package, name)
+
+    return __getattr__

@@ -14,9 +14,7 @@ The grants are an exact minimum-cost hitting set (:mod:`cftokens.advisor.solver`
 costs of :mod:`cftokens.advisor.costs`, decided with the policy engine's semantics.
 """
 
-from types import ModuleType
-
-from .._deprecated import moved_submodule
+from .._deprecated import moved_submodules_getattr
 from .._exports import export
 from ..model.terraform import to_terraform
 from .core import DEFAULT_TTL, Advice, Grant, least_privilege
@@ -48,12 +46,9 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> ModuleType:
-    """``cftokens.advisor.terraform``, which this package loaded itself in the last release: the
-    deprecated module (importing it warns). AttributeError for other names."""
-    if name != "terraform":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return moved_submodule(__name__, name)
+# cftokens.advisor.terraform, which this package loaded itself in the last release: the
+# deprecated module (importing it warns)
+__getattr__ = moved_submodules_getattr(__name__, "terraform")
 
 
 export(__name__)  # the exported classes report cftokens as their module

@@ -9,9 +9,7 @@ writes the incident report (:mod:`.incident`).
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from .._deprecated import moved_submodule
+from .._deprecated import moved_submodules_getattr
 from .._exports import export
 from ..detect import KINDS, fingerprint_of
 from .responder import Triage, triage
@@ -33,12 +31,9 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> ModuleType:
-    """``cftokens.leak.detect``, which this package loaded itself in the last release: the
-    deprecated module (importing it warns). AttributeError for other names."""
-    if name != "detect":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return moved_submodule(__name__, name)
+# cftokens.leak.detect, which this package loaded itself in the last release: the
+# deprecated module (importing it warns)
+__getattr__ = moved_submodules_getattr(__name__, "detect")
 
 
 export(__name__)  # the exported classes report cftokens as their module
