@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cftokens as cft
-from cftokens.errors import redact
+from cftokens.errors import redact, redact_uri
 
 secrets = st.one_of(
     st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=40,
@@ -131,3 +131,21 @@ def test_redact_scrubs_credential_shapes() -> None:
     assert "q" * 40 not in scrubbed
     assert "0" * 37 not in scrubbed
     assert "hunter2" not in scrubbed
+
+
+def test_redact_scrubs_origin_ca_keys_and_their_header() -> None:
+    """An Origin CA key (``v1.0-`` then hex groups, the X-Auth-User-Service-Key credential)
+    is removed wherever it appears; a short version tag like ``v1.0-beta`` is kept."""
+    key = "v1.0-" + "e24fd090c02efcfecb4de8f4" + "-" + "9a" * 73  # assembled: no literal key
+    for text in (
+        f"X-Auth-User-Service-Key: {key}",
+        f"x-auth-user-service-key={key[:30]}",
+        f"the key {key} was pasted here",
+        f'{{"origin_ca_key": "{key}"}}',
+    ):
+        scrubbed = redact(text)
+        assert "e24fd090c02efcfecb4de8f4" not in scrubbed, scrubbed
+        assert "9a9a9a9a" not in scrubbed, scrubbed
+        assert "[redacted]" in scrubbed
+    assert "e24fd090c02e" not in redact_uri(f"/certificates?key={key}")
+    assert redact("cftokens v1.0-beta, v1.0-rc1") == "cftokens v1.0-beta, v1.0-rc1"

@@ -77,13 +77,16 @@ __all__ = [
 ]
 
 # Shapes that may be a credential: prefixed token secrets, 37-character global API keys,
-# legacy 40-character token secrets, and bearer headers. Used to scrub any text we store.
+# legacy 40-character token secrets, Origin CA keys (``v1.0-`` then hex groups; the
+# X-Auth-User-Service-Key credential), and bearer and key headers. Used to scrub any text we
+# store.
 # A placeholder in angle brackets ("Bearer <token>", in our own advice) is not a credential.
 _PLACEHOLDER = r"(?!(?:bearer\s+)?<[\w .-]*>)"
 _SECRET_PATTERNS = (
     re.compile(rf"(?i)(authorization\s*[:=]\s*){_PLACEHOLDER}(bearer\s+)?\S+"),
     re.compile(rf"(?i)(bearer\s+){_PLACEHOLDER}\S+"),
-    re.compile(r"(?i)(x-auth-key\s*[:=]\s*)\S+"),
+    re.compile(r"(?i)(x-auth-(?:user-service-)?key\s*[:=]\s*)\S+"),
+    re.compile(r"(?<![A-Za-z0-9_.-])v1\.0-[0-9A-Fa-f]{16,}(?:-[0-9A-Fa-f]+)*"),
     re.compile(r"cf(?:ut|at|k)_[A-Za-z0-9]{20,}"),
     re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])"),
     re.compile(r"(?<![0-9a-f])[0-9a-f]{37}(?![0-9a-f])"),
