@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -277,6 +278,43 @@ def test_a_500_is_logged_with_its_request_id(
     [record] = [rec for rec in caplog.records if rec.name == "cftokens.sandbox"]
     assert r.headers["cf-ray"] in record.getMessage()
     assert record.exc_info is not None
+
+
+def test_a_failure_outside_the_engine_is_logged_with_the_request_id_it_answered(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The ASGI layer's own 500 (the engine itself failed) also carries a cf-ray id, and the
+    log line names it: an attendee's "I got a 500" can be matched with the traceback."""
+    import asyncio
+
+    app = sb.asgi_app()
+
+    def broken(request: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app.engine, "handle", broken)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "GET", "path": "/client/v4/user", "raw_path": b"/client/v4/user",
+        "query_string": b"", "headers": [], "client": ("127.0.0.1", 5000),
+    }  # fmt: skip
+    with caplog.at_level(logging.ERROR, logger="cftokens.sandbox"):
+        asyncio.run(app(scope, receive, send))
+        asyncio.run(app(scope, receive, send))
+    starts = [m for m in sent if m["type"] == "http.response.start"]
+    assert [m["status"] for m in starts] == [500, 500]
+    rays = [dict(m["headers"])[b"cf-ray"].decode() for m in starts]
+    assert rays[0] != rays[1] and all(re.fullmatch(r"[0-9a-f]{16}-SBX", ray) for ray in rays)
+    logged = [rec for rec in caplog.records if rec.name == "cftokens.sandbox"]
+    assert [ray in rec.getMessage() for rec, ray in zip(logged, rays, strict=True)] == [True] * 2
+    assert all(rec.exc_info is not None for rec in logged)
 
 
 def test_a_413_states_the_real_size(sb: Sandbox, api: Api) -> None:

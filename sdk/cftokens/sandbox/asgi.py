@@ -15,7 +15,8 @@ the header that is not itself a trusted proxy.
 
 Injected latency is an ``asyncio.sleep``; a dropped connection sends the response start and
 then aborts, which closes the connection without a complete answer. A failure outside the
-engine still answers a JSON 500 and is logged on the ``cftokens.sandbox`` logger.
+engine still answers a JSON 500 with a ``cf-ray`` id, logged with that id on the
+``cftokens.sandbox`` logger.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, TypeAlias
 from urllib.parse import quote
@@ -122,12 +124,15 @@ class SandboxApp:
         except DroppedConnection:
             raise
         except Exception:
+            ray = secrets.token_hex(8) + "-SBX"  # the engine's own 500s carry one too
             log.exception(
-                "sandbox: unexpected error serving %s %s (answered 500)",
+                "sandbox: unexpected error serving %s %s (answered 500, cf-ray %s)",
                 scope.get("method"),
                 redact_uri(str(scope.get("path"))),
+                ray,
             )
-            await _send(send, 500, [(b"content-type", b"application/json")], _FAILURE, True)
+            headers = [(b"content-type", b"application/json"), (b"cf-ray", ray.encode())]
+            await _send(send, 500, headers, _FAILURE, True)
 
     async def _http(self, scope: Any, receive: Any, send: Any) -> None:
         # Keep at most one byte more than the limit (enough for the engine's 413), counting
