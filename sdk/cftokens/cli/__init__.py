@@ -17,6 +17,7 @@ import argparse
 import importlib
 import os
 import sys
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from typing import TextIO, TypeAlias
@@ -47,20 +48,63 @@ def field(value: object) -> str:
     return printable(value)
 
 
+def _stream_text(text: str, target: TextIO) -> str:
+    """``text`` as ``target`` can write it: characters its encoding cannot hold as ``\\u…``."""
+    encoding = getattr(target, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:  # a stream naming no real codec: leave the text to it
+        pass
+    return text
+
+
+def _columns(char: str) -> int:
+    """Terminal columns one character takes: 0 for combining marks and format characters, 2
+    for wide and full-width (East Asian) characters, 1 for the rest."""
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def cell_width(value: object, *, file: TextIO | None = None) -> int:
+    """Terminal columns :func:`cell` needs to show ``value`` whole on ``file`` (stdout)."""
+    return sum(map(_columns, _stream_text(field(value), file or sys.stdout)))
+
+
+def cell(value: object, width: int, *, right: bool = False, file: TextIO | None = None) -> str:
+    """``value`` as a table cell exactly ``width`` terminal columns wide on ``file`` (stdout):
+    shown as :func:`field` shows it, in what the stream can encode (``\\u…`` escapes on an
+    ASCII or Latin-1 console) before it is measured, wide characters counted as two columns
+    and combining marks as none, and cut with ``…`` (``...`` where the stream cannot write
+    it) when too long. Rows of such cells line up on any console."""
+    target = file or sys.stdout
+    text = _stream_text(field(value), target)
+    used = 0
+    for i, char in enumerate(text):
+        used += _columns(char)
+        if used > width:
+            ellipsis = _stream_text("…", target)
+            ellipsis = ellipsis if ellipsis == "…" else "..."
+            kept, used = [], 0
+            for part in text[:i]:
+                if used + _columns(part) > width - len(ellipsis):
+                    break
+                kept.append(part)
+                used += _columns(part)
+            text, used = "".join(kept) + ellipsis, used + len(ellipsis)
+            break
+    pad = " " * (width - used)
+    return pad + text if right else text + pad
+
+
 def emit(text: str = "", *, file: TextIO | None = None, flush: bool = False) -> None:
     """Print a line the command composed: control characters other than newlines escaped, and
     characters the stream's encoding cannot hold (``PYTHONIOENCODING=ascii``, a Latin-1
     console) written as ``\\u…`` escapes instead of failing."""
     target = file or sys.stdout
-    line = printable(text, newlines=True)
-    encoding = getattr(target, "encoding", None) or "utf-8"
-    try:
-        line.encode(encoding)
-    except UnicodeEncodeError:
-        line = line.encode(encoding, "backslashreplace").decode(encoding)
-    except LookupError:  # a stream naming no real codec: leave the text to it
-        pass
-    print(line, file=target, flush=flush)
+    print(_stream_text(printable(text, newlines=True), target), file=target, flush=flush)
 
 
 def build_parser() -> argparse.ArgumentParser:

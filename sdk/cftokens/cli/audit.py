@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CloudflareError, InvalidInput
-from . import Subparsers, UsageError, emit, field
+from . import Subparsers, UsageError, cell, emit, field
 
 FORMATS = ("html", "json", "csv", "sarif", "parquet")
 EXIT_CODES = """\
@@ -268,7 +268,7 @@ def _print_summary(audit: Any, *, demo: bool = False) -> None:
         emit(f"\n{'token':<34} {'kind':<8} {'worst':<9} {'findings':>8} {'risk':>8}")
         for r in worst.itertuples():
             emit(
-                f"{field(r.name)[:34]:<34} {field(r.kind):<8} {field(r.max_severity):<9} "
+                f"{cell(r.name, 34)} {cell(r.kind, 8)} {cell(r.max_severity, 9)} "
                 f"{int(r.n_findings):>8} {float(r.risk_score):>8.1f}"
             )
     counts = audit.findings[~audit.findings["suppressed"].astype(bool)]["rule_id"].value_counts()

@@ -28,7 +28,7 @@ from typing import Any
 
 from .._text import printable as plain
 from ..model.secret import Secret
-from . import Subparsers, UsageError, emit
+from . import Subparsers, UsageError, cell, cell_width, emit
 
 
 def register(subparsers: Subparsers) -> None:
@@ -119,11 +119,14 @@ def _table(frame: Any, columns: list[str], limit: int = 20) -> str:
     if frame.empty:
         return "  (none)"
     shown = frame[[c for c in columns if c in frame.columns]].head(limit)
-    rows = [[plain("" if v is None else v) for v in row] for row in shown.itertuples(index=False)]
     header = list(shown.columns)
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
-    lines = ["  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    rows = [["" if v is None else v for v in row] for row in shown.itertuples(index=False)]
+    # a column as wide as its widest value, up to 60 columns (a user agent is anyone's text)
+    widths = [min(max(map(cell_width, col)), 60) for col in zip(header, *rows, strict=False)]
+    lines = [
+        "  " + "  ".join(cell(c, w) for c, w in zip(r, widths, strict=True))
+        for r in [header, *rows]
+    ]
     if len(frame) > limit:
         lines.append(f"  … {len(frame) - limit} more (see the report)")
     return "\n".join(lines)
