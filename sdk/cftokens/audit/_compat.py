@@ -23,9 +23,10 @@ def gc_paused() -> Iterator[None]:
     An audit allocates millions of small objects that form no reference cycles (rows, strings,
     tuples) while the inventory's dicts are alive: each allocation-triggered collection walks
     that whole heap again, which cost a third of an audit of 100,000 tokens
-    (``bench/bench_audit.py``). The young generations are collected once at the end, so
-    the block pays for its own objects (the first allocation after it would otherwise scan
-    them all).
+    (``bench/bench_audit.py``). The audit pauses it for its whole build, from the first input
+    it reads (the directory and the records) to its last frame. The young generations are
+    collected once at the end, so the block pays for its own objects (the first allocation
+    after it would otherwise scan them all).
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -101,6 +101,24 @@ class Audit:
         gaps: Sequence[Mapping[str, Any]] = (),
         source: str = "records",
     ):
+        with gc_paused():  # the directory, usage and the whole run: see gc_paused
+            self._setup(
+                records, accounts, zones, user, usage, now, profile, suppressions, gaps, source
+            )
+
+    def _setup(
+        self,
+        records: Sequence[TokenRecord],
+        accounts: Sequence[Account],
+        zones: Sequence[Zone],
+        user: Mapping[str, Any] | None,
+        usage: UsageSource | None,
+        now: datetime | None,
+        profile: str | Profile,
+        suppressions: SuppressionSource | None,
+        gaps: Sequence[Mapping[str, Any]],
+        source: str,
+    ) -> None:
         if now is None:
             now = datetime.now(UTC)
         elif now.tzinfo is None:
@@ -186,34 +204,35 @@ class Audit:
     ) -> Audit:
         """:meth:`from_records`; ``decoded=True`` for records the client decoded (its bodies'
         raw bytes were already checked for surrogates), which skips the check on objects."""
-        accounts, zones = list(accounts), list(zones)
-        # the directory's dicts walked for surrogates only when the C-speed check finds one
-        # (or the client did not already check their bytes): clean input is the rule
-        clean = decoded or utf8_encodable(
-            [a for a in accounts if not isinstance(a, Account)]
-            + [z for z in zones if not isinstance(z, Zone)]
-        )
-        plain: Callable[[Any], Any] = (lambda value: value) if clean else unicode_tree
-        account_models = [
-            a if isinstance(a, Account) else Account.from_api(plain(a)) for a in accounts
-        ]
-        zone_models = [z if isinstance(z, Zone) else Zone.from_api(plain(z)) for z in zones]
-        if isinstance(tokens, Mapping):
-            raise InvalidInput("tokens must be a list of token objects, not one object")
-        records = token_records(tokens, account_tokens, user, account_models)
-        if not decoded:
-            records, user, gaps = unicode_input(records, user, gaps)
-        return cls(
-            records,
-            accounts=account_models,
-            zones=zone_models,
-            user=user,
-            usage=usage,
-            now=now,
-            profile=profile,
-            suppressions=suppressions,
-            gaps=gaps,
-        )
+        with gc_paused():  # a full collection here walked the whole inventory: see gc_paused
+            accounts, zones = list(accounts), list(zones)
+            # the directory's dicts walked for surrogates only when the C-speed check finds one
+            # (or the client did not already check their bytes): clean input is the rule
+            clean = decoded or utf8_encodable(
+                [a for a in accounts if not isinstance(a, Account)]
+                + [z for z in zones if not isinstance(z, Zone)]
+            )
+            plain: Callable[[Any], Any] = (lambda value: value) if clean else unicode_tree
+            account_models = [
+                a if isinstance(a, Account) else Account.from_api(plain(a)) for a in accounts
+            ]
+            zone_models = [z if isinstance(z, Zone) else Zone.from_api(plain(z)) for z in zones]
+            if isinstance(tokens, Mapping):
+                raise InvalidInput("tokens must be a list of token objects, not one object")
+            records = token_records(tokens, account_tokens, user, account_models)
+            if not decoded:
+                records, user, gaps = unicode_input(records, user, gaps)
+            return cls(
+                records,
+                accounts=account_models,
+                zones=zone_models,
+                user=user,
+                usage=usage,
+                now=now,
+                profile=profile,
+                suppressions=suppressions,
+                gaps=gaps,
+            )
 
     @classmethod
     def from_json(
@@ -225,7 +244,8 @@ class Audit:
         ``profile`` too unless given in ``overrides`` (``now``, ``profile``, ``suppressions``,
         ``usage``: :class:`JsonOptions`).
         """
-        return read_json(cls, source, dict(overrides))
+        with gc_paused():
+            return read_json(cls, source, dict(overrides))
 
     @classmethod
     def from_terraform(
@@ -239,20 +259,23 @@ class Audit:
         apply are judged at their worst (see :mod:`cftokens.model.terraform`). Other keyword
         arguments go to :meth:`from_records` (e.g. ``profile="ci"``, ``accounts=``,
         ``zones=``, ``now=``)."""
-        options: dict[str, Any] = dict(kwargs)
-        paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
-        declared, read_gaps = read_terraform(
-            paths, now=options.get("now"), var_files=options.pop("var_files", None)
-        )
-        records, _, found = unicode_input(declared_records(declared), None, read_gaps)
-        accounts = [
-            a if isinstance(a, Account) else Account.from_api(a)
-            for a in options.pop("accounts", ())
-        ]
-        zones = [z if isinstance(z, Zone) else Zone.from_api(z) for z in options.pop("zones", ())]
-        gaps = [*options.pop("gaps", ()), *found]
-        source = "terraform:" + ", ".join(str(p) for p in paths)
-        return cls(records, accounts=accounts, zones=zones, gaps=gaps, source=source, **options)
+        with gc_paused():
+            options: dict[str, Any] = dict(kwargs)
+            paths = [Path(p) for p in ([path] if isinstance(path, str | Path) else path)]
+            declared, read_gaps = read_terraform(
+                paths, now=options.get("now"), var_files=options.pop("var_files", None)
+            )
+            records, _, found = unicode_input(declared_records(declared), None, read_gaps)
+            accounts = [
+                a if isinstance(a, Account) else Account.from_api(a)
+                for a in options.pop("accounts", ())
+            ]
+            zones = [
+                z if isinstance(z, Zone) else Zone.from_api(z) for z in options.pop("zones", ())
+            ]
+            gaps = [*options.pop("gaps", ()), *found]
+            source = "terraform:" + ", ".join(str(p) for p in paths)
+            return cls(records, accounts=accounts, zones=zones, gaps=gaps, source=source, **options)
 
     def rerun(
         self,
@@ -278,20 +301,19 @@ class Audit:
 
     # -- the run ------------------------------------------------------------------------------
     def _run(self) -> None:
-        with gc_paused():
-            self._inv = build_inventory(self._records, self._dir.zone_account)
-            usage_index = (
-                UsageIndex(
-                    self.usage, self.now, self.profile.thresholds.usage_window_days, self._dir
-                )
-                if self.usage is not None
-                else None
-            )
-            self._ctx = Ctx(self._inv, self._dir, self.profile, self.now, usage_index)
-            hits, rule_gaps = run_rules(self._ctx)
-            self._rule_gaps = rule_gaps
-            self.findings, self._fixes = findings_frame(self, hits)
-            self.tokens = tokens_frame(self)
+        """Parse, build the rules' context, run the rules, build the findings and tokens frames
+        (the caller, ``__init__``, has paused the garbage collector)."""
+        self._inv = build_inventory(self._records, self._dir.zone_account)
+        usage_index = (
+            UsageIndex(self.usage, self.now, self.profile.thresholds.usage_window_days, self._dir)
+            if self.usage is not None
+            else None
+        )
+        self._ctx = Ctx(self._inv, self._dir, self.profile, self.now, usage_index)
+        hits, rule_gaps = run_rules(self._ctx)
+        self._rule_gaps = rule_gaps
+        self.findings, self._fixes = findings_frame(self, hits)
+        self.tokens = tokens_frame(self)
 
     # -- frames ---------------------------------------------------------------------------------
     @cached_property

@@ -1,0 +1,117 @@
+"""The audit builds with the garbage collector paused, from the first input it reads.
+
+With a 100,000-token inventory alive, each automatic collection walks the whole heap; one full
+collection during the directory and record assembly cost about a second of a 100,000-token
+audit. Every way in (``from_records``, ``from_json``, ``from_terraform``, ``rerun``, the
+constructor) pauses the collector for every step of the build and restores it afterwards.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from audit_helpers import NOW
+
+from cftokens.audit import Audit, core
+from cftokens.audit.synth import synthetic_inventory
+from cftokens.model.directory import Account, Zone
+
+TF = """
+resource "cloudflare_api_token" "ci" {
+  name = "ci"
+  policy {
+    effect            = "allow"
+    permission_groups = ["c8fed203ed3043cba015a93ad1616f1f"]
+    resources         = { "com.cloudflare.api.account.*" = "*" }
+  }
+}
+"""
+
+
+STEPS = (
+    "read_json",
+    "read_terraform",
+    "utf8_encodable",
+    "token_records",
+    "unicode_input",
+    "Directory",
+    "DirectoryIndex",
+    "build_inventory",
+    "Ctx",
+    "run_rules",
+    "findings_frame",
+    "tokens_frame",
+)
+
+
+@pytest.fixture
+def collector_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[bool]]]:
+    """Per step of an audit's build (by the name the audit's facade calls it): whether the
+    garbage collector was on each time the step started."""
+    seen: dict[str, list[bool]] = {}
+
+    def spy(name: str, step: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            seen.setdefault(name, []).append(gc.isenabled())
+            return step(*args, **kwargs)
+
+        return call
+
+    for name in STEPS:
+        monkeypatch.setattr(core, name, spy(name, getattr(core, name)))
+    for model in (Account, Zone):
+        monkeypatch.setattr(model, "from_api", spy(f"{model.__name__}.from_api", model.from_api))
+    assert gc.isenabled()
+    yield seen
+    assert gc.isenabled()
+
+
+INVENTORY = synthetic_inventory(40, n_zones=30, n_accounts=3)
+
+
+def _records() -> Audit:
+    return Audit.from_records(**INVENTORY)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        _records,
+        lambda: Audit.from_json(_records().to_json()),
+        lambda: _records().rerun(profile="strict"),
+    ],
+    ids=["from_records", "from_json", "rerun"],
+)
+def test_every_step_runs_paused(
+    build: Callable[[], Audit], collector_on: dict[str, list[bool]]
+) -> None:
+    audit = build()
+    assert len(audit.tokens) == 40
+    assert {"build_inventory", "run_rules", "Zone.from_api"} <= set(collector_on)
+    assert {name: on for name, on in collector_on.items() if any(on)} == {}
+
+
+def test_from_terraform_paused(tmp_path: Path, collector_on: dict[str, list[bool]]) -> None:
+    (tmp_path / "main.tf").write_text(TF)
+    audit = Audit.from_terraform(
+        tmp_path, now=NOW, zones=[{"id": "a" * 32, "name": "x.com", "account": {"id": "b" * 32}}]
+    )
+    assert len(audit.tokens) == 1
+    assert {"read_terraform", "unicode_input", "Zone.from_api"} <= set(collector_on)
+    assert {name: on for name, on in collector_on.items() if any(on)} == {}
+
+
+def test_collector_state_restored_after_bad_input() -> None:
+    """A build that fails leaves the collector as it found it (on, or off)."""
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            with pytest.raises(Exception, match="timezone-aware"):
+                Audit.from_records(**{**INVENTORY, "now": NOW.replace(tzinfo=None)})
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
