@@ -1,11 +1,15 @@
 """What the top-level ``cftokens`` exports lazily, and where from; the classes among them
 report ``cftokens`` as their module (:func:`export`) and still show their source
-(``inspect.getsource(cft.Token)``, IPython's ``cft.Token??``). A leaf: every layer may import
-it."""
+(``inspect.getsource(cft.Token)``, IPython's ``cft.Token??``) and their type hints
+(``typing.get_type_hints(cft.Token)``). A leaf: every layer may import it."""
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import sys
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
+from typing import Any
 
 __all__ = ["LAZY", "export", "export_class"]
 
@@ -135,10 +139,83 @@ class _DefinedIn:
         return self._stand_in
 
 
+class _Names(Mapping[str, Any]):
+    """The names an exported class's annotations may use, as its own module sees them: that
+    module's globals, then the class's own attributes, then the top-level ``cftokens`` names
+    (a name its module imports only for type checkers)."""
+
+    def __init__(self, module: str, cls: type) -> None:
+        self._globals = vars(sys.modules[module])
+        self._cls = cls
+
+    def __getitem__(self, name: str) -> Any:
+        for names in (self._globals, vars(self._cls)):
+            if name in names:
+                return names[name]
+        if name in LAZY:
+            return getattr(sys.modules["cftokens"], name)
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._globals)
+
+    def __len__(self) -> int:
+        return len(self._globals)
+
+
+class _Annotations(dict[str, Any]):
+    """``__annotations__`` of an exported class: its string annotations (``from __future__
+    import annotations``) evaluated where the class is defined, on first read.
+
+    ``typing.get_type_hints`` evaluates a class's strings in ``sys.modules[cls.__module__]``,
+    which for ``cftokens`` is the package, where ``datetime`` or ``Resource`` are not names:
+    it raised NameError, and so did ``attrs.resolve_types`` and cattrs. Reading the items
+    first (as ``get_type_hints`` and ``inspect.get_annotations`` do) turns each string it can
+    evaluate into its object, so nothing is left for them to evaluate in the wrong module; a
+    string that cannot be evaluated stays a string. Nothing is evaluated at import."""
+
+    __slots__ = ("_cls", "_module")
+
+    def __init__(self, raw: Mapping[str, Any], cls: type, module: str) -> None:
+        super().__init__(raw)
+        self._cls: type | None = cls
+        self._module = module
+
+    def _resolve(self) -> None:
+        cls, self._cls = self._cls, None
+        if cls is None:
+            return
+        names = _Names(self._module, cls)
+        for key, value in list(dict.items(self)):
+            if isinstance(value, str):
+                with contextlib.suppress(Exception):  # else left as the string it was
+                    dict.__setitem__(self, key, eval(value, {"__builtins__": builtins}, names))
+
+    def __getitem__(self, key: str) -> Any:
+        self._resolve()
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._resolve()
+        return super().get(key, default)
+
+    def items(self) -> ItemsView[str, Any]:  # type: ignore[override]
+        self._resolve()
+        return super().items()
+
+    def values(self) -> ValuesView[Any]:  # type: ignore[override]
+        self._resolve()
+        return super().values()
+
+
 def export_class(cls: type) -> None:
     """Make ``cls`` report ``cftokens`` as its module, keeping its source findable (see
-    :class:`_DefinedIn`). Idempotent."""
+    :class:`_DefinedIn`) and its type hints resolvable (:class:`_Annotations`). Idempotent."""
     if cls.__module__ == "cftokens":
         return
+    # the class's own annotations, read without importing inspect (import stays fast)
+    annotations = cls.__dict__.get("__annotations__")  # noqa: RUF063
+    if type(annotations) is dict and any(isinstance(v, str) for v in annotations.values()):
+        cls.__annotations__ = _Annotations(annotations, cls, cls.__module__)
     cls.__wrapped__ = _DefinedIn(cls, cls.__module__)  # type: ignore[attr-defined]
     cls.__module__ = "cftokens"
