@@ -9,8 +9,8 @@ token. Before cftokens shows such text it goes through one of these helpers:
 * :func:`csv_cell` / :func:`csv_rows` for a CSV file: OWASP's CSV-injection rule, a text cell
   starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so
   a spreadsheet shows it as text instead of running it as a formula. Numbers stay numbers.
-* :func:`chart_label` for matplotlib: control characters made visible (tick labels are also
-  drawn with ``parse_math=False``, so ``$`` is never read as mathtext).
+* :func:`chart_label` for a chart's label (the HTML report's SVG charts): control characters
+  made visible, long text cut.
 
 Text that is not Unicode at all: JSON's ``"\\ud800"`` escape decodes to a lone UTF-16
 surrogate, which no UTF-8 file, terminal, notebook or HTTP body can hold. Where such text enters

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 from cftokens.audit import Audit
@@ -142,3 +143,79 @@ def hits(audit: Audit, rule: str, name: str | None = None) -> Any:
     if name is not None:
         mask &= f["token_name"] == name
     return f[mask.fillna(False)]
+
+
+#: The elements the HTML report's SVG charts are made of (html.parser lowercases tag names).
+SVG_ELEMENTS = frozenset(
+    {"svg", "title", "desc", "g", "rect", "text", "line", "path", "defs", "lineargradient", "stop"}
+)
+
+
+class Markup(HTMLParser):
+    """A page parsed with ``html.parser``: every element (tag and attributes, in order), the
+    open elements around each text, and the charts' texts (inside an ``<svg>``)."""
+
+    VOID = frozenset({"meta", "br", "img", "hr", "input", "link", "wbr"})
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None], tuple[str, ...]]] = []
+        self.stack: list[str] = []
+        self.texts: list[tuple[str, tuple[str, ...]]] = []  # each text and the tags around it
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs), tuple(self.stack)))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs), tuple(self.stack)))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.VOID or tag not in self.stack:
+            return
+        while self.stack.pop() != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append((data, tuple(self.stack)))
+
+    @property
+    def svg_texts(self) -> list[str]:
+        """The texts inside the charts (an ``<svg>``)."""
+        return [data for data, around in self.texts if "svg" in around]
+
+    def vocabulary(self) -> set[tuple[str, tuple[str, ...]]]:
+        """Each kind of element: its tag and its attributes' names."""
+        return {(tag, tuple(sorted(attrs))) for tag, attrs, _ in self.elements}
+
+
+def assert_markup_is_the_reports_own(page: str) -> Markup:
+    """``page`` (an HTML report) holds no element, handler, link or style that could come from
+    data: no script, frame, object, image or foreignObject; no ``on…`` attribute; SVG charts
+    made only of :data:`SVG_ELEMENTS` with no style attribute; every reference internal
+    (``#…`` or ``url(#chart-…)``); one stylesheet, in the head. Returns the parsed page."""
+    markup = Markup(page)
+    banned = {"script", "iframe", "frame", "object", "embed", "img", "image", "foreignobject",
+              "use", "link", "base", "form", "input", "button", "animate", "set"}  # fmt: skip
+    styles = 0
+    for tag, attrs, around in markup.elements:
+        assert tag not in banned, (tag, attrs)
+        for name, value in attrs.items():
+            assert not name.startswith("on"), (tag, name, value)
+            text = (value or "").lower()
+            assert "javascript:" not in text and "data:" not in text, (tag, name, value)
+            if name in ("href", "xlink:href", "src", "action", "formaction"):
+                assert text.startswith("#"), (tag, name, value)
+            if "url(" in text:
+                assert text.startswith("url(#chart-"), (tag, name, value)
+        if "svg" in around or tag == "svg":
+            assert tag in SVG_ELEMENTS, (tag, around)
+            assert "style" not in attrs and "href" not in attrs, (tag, attrs)
+        if tag == "style":
+            styles += 1
+            assert around == ("html", "head"), around
+    assert styles == 1
+    return markup

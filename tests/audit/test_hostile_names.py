@@ -3,7 +3,8 @@
 Names drawn from spreadsheet formulas, terminal escapes, matplotlib mathtext, HTML, very long
 and non-BMP text go through the sandbox (created over its API) → the audit → every report
 format and the CLI's table. Invariants: no CSV cell a spreadsheet would run, no control
-character on the terminal, every report written, HTML escaped, names preserved in the JSON.
+character on the terminal, every report written, HTML escaped (the SVG charts included: each
+name drawn as text, no element from data), names preserved in the JSON.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_helpers import assert_markup_is_the_reports_own
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cftokens as cft
+from cftokens._text import chart_label
 from cftokens.cli import main
 from cftokens.sandbox import Sandbox
 
@@ -71,7 +74,8 @@ def hostile_sandbox(names: Sequence[str]) -> tuple[Sandbox, Any]:
 
 
 def check_reports(audit: Any, names: Sequence[str], folder: Path) -> None:
-    """Every format is written; CSV has no formula cell; HTML is escaped; JSON keeps names."""
+    """Every format is written; CSV has no formula cell; HTML is escaped, its charts drawn
+    with each name as text and no element from data; JSON keeps names."""
     audit.to_html(folder / "report.html")
     text = (folder / "report.html").read_text(encoding="utf-8")
     assert "charts not drawn" not in text
@@ -79,6 +83,13 @@ def check_reports(audit: Any, names: Sequence[str], folder: Path) -> None:
         if "<" in name:
             assert name not in text
     assert "<script>alert" not in text
+    markup = assert_markup_is_the_reports_own(text)
+    assert 'id="chart-severity"' in text
+    rows = set(audit.access_matrix().index)  # the heatmap's rows: tokens with zone access
+    assert ('id="chart-heatmap"' in text) == bool(rows)
+    drawn = "\n".join(markup.svg_texts)
+    for name in names:
+        assert name not in rows or len(rows) > 40 or chart_label(name) in drawn, name
 
     audit.to_json(folder / "report.json")
     data = json.loads((folder / "report.json").read_text(encoding="utf-8"))

@@ -7,14 +7,13 @@ age and last use), the token table, the access heatmap, one card per token with 
 (repeated findings of a rule grouped into one row with a count, the fix as numbered steps and
 its request folded away), findings not tied to a token, the gaps and the rule catalogue.
 
-No network asset: charts are embedded PNGs and there is no script.
+No network asset and no script: the charts are inline SVG written by cftokens itself
+(:mod:`cftokens.audit._svg`), crisp at any zoom, their text selectable and searchable.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import re
 import warnings
@@ -24,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from .._text import chart_label, html_text
+from .._text import html_text
 from ..catalog import operations
+from . import _svg
 from ._inventory import TokenRecord
 from .remediation import Remediation
 from .report import jsonable, write_atomic
@@ -166,29 +166,33 @@ def fix_first(audit: Audit, n: int = FIX_FIRST) -> list[FixFirst]:
 # -- charts --------------------------------------------------------------------------------------
 
 
-def _png(fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def charts(audit: Audit) -> dict[str, str]:
-    """The report's charts as data URIs: open findings by rule family and severity, tokens by
-    age and last use, the access heatmap.
-
-    Labels are plain text: names are drawn with ``parse_math=False`` (a ``$`` is never
-    mathtext), LaTeX rendering is off whatever the user's rcParams say, control characters are
-    shown as escapes and long names are cut."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    with matplotlib.rc_context({"text.usetex": False}), warnings.catch_warnings():
-        # A name in a script the font lacks draws boxes; one warning per glyph helps nobody.
-        warnings.filterwarnings("ignore", r"Glyph \d+ .*missing from", UserWarning)
-        return _charts(audit)
+    """The report's charts as inline SVG elements: ``severity`` (open findings by rule family
+    and severity), ``age`` (tokens by age and last use) and ``heatmap`` (the access heatmap),
+    each left out when it has nothing to draw; ``heatmap_note`` says what the heatmap leaves
+    out. Names are drawn as text, escaped, with control characters shown as escapes and long
+    names cut (see :mod:`cftokens.audit._svg`)."""
+    out: dict[str, str] = {}
+    severity = _svg.severity_chart(family_counts(audit), COLOURS)
+    if severity:
+        out["severity"] = severity
+    colours = {label: colour for _, label, colour in USE_BANDS}
+    colours[NEVER_USED[0]] = NEVER_USED[1]
+    age = _svg.age_chart(age_use_table(audit), colours)
+    if age:
+        out["age"] = age
+    matrix = audit.access_matrix(limit=HEATMAP_LIMIT)
+    note = str(matrix.attrs.get("note", ""))
+    if len(matrix) > HEATMAP_LIMIT:
+        note += f"; the {HEATMAP_LIMIT} of {len(matrix):,} tokens with the most groups there drawn"
+    out["heatmap_note"] = note
+    if len(matrix):
+        matrix = matrix.loc[matrix.sum(axis=1).sort_values(ascending=False).index[:HEATMAP_LIMIT]]
+        matrix = matrix[matrix.sum(axis=0).sort_values(ascending=False).index]
+        drawn = _svg.heatmap(matrix, note=note)
+        if drawn:
+            out["heatmap"] = drawn
+    return out
 
 
 def family_label(family: str) -> str:
@@ -219,125 +223,27 @@ def family_counts(audit: Audit) -> pd.DataFrame:
 def age_use_table(audit: Audit) -> pd.DataFrame:
     """Live and other tokens counted by age band (rows) and last-use band (columns); empty
     rows and columns are left out."""
+    import numpy as np
     import pandas as pd
 
     t = audit.tokens
-    age = t["age_days"].astype("Float64")
-    used = t["days_since_used"].astype("Float64")
-
-    def age_band(days: Any) -> str:
-        if pd.isna(days):
-            return "issue date unknown"
-        for limit, label in AGE_BANDS:
-            if days < limit:
-                return label
-        return "over 2 years"
-
-    def use_band(days: Any) -> str:
-        if pd.isna(days):
-            return NEVER_USED[0]
-        for limit, label, _ in USE_BANDS:
-            if limit is None or days <= limit:
-                return label
-        return USE_BANDS[-1][1]
-
+    age = t["age_days"].to_numpy(dtype=float, na_value=np.nan)
+    used = t["days_since_used"].to_numpy(dtype=float, na_value=np.nan)
     rows = [label for _, label in AGE_BANDS] + ["over 2 years", "issue date unknown"]
     columns = [label for _, label, _ in USE_BANDS] + [NEVER_USED[0]]
-    frame = pd.crosstab(
-        pd.Categorical([age_band(d) for d in age], categories=rows),
-        pd.Categorical([use_band(d) for d in used], categories=columns),
-        dropna=False,
-    )
+    # a band's upper limit: under it for age (days < 30), up to it for last use (days <= 7)
+    row = np.searchsorted([limit for limit, _ in AGE_BANDS], age, side="right")
+    use_limits = [limit for limit, _, _ in USE_BANDS if limit is not None]
+    column = np.searchsorted(use_limits, used, side="left")
+    row[np.isnan(age)] = len(rows) - 1
+    column[np.isnan(used)] = len(columns) - 1
+    counts = np.zeros((len(rows), len(columns)), dtype=np.int64)
+    np.add.at(counts, (row, column), 1)
+    frame = pd.DataFrame(counts, index=pd.Index(rows), columns=pd.Index(columns))
     frame = frame.loc[frame.sum(axis=1) > 0, frame.sum(axis=0) > 0]
     frame.index.name = "age"
     frame.columns.name = "last use"
     return frame
-
-
-def _charts(audit: Audit) -> dict[str, str]:
-    import matplotlib.pyplot as plt
-    import numpy as np
-    from matplotlib.ticker import MaxNLocator
-
-    out: dict[str, str] = {}
-    counts = family_counts(audit)
-    if counts.size:
-        labels = list(counts.index)[::-1]
-        fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(counts) + 1.1))
-        left = np.zeros(len(counts))
-        for sev in counts.columns:
-            values = counts[sev].to_numpy()[::-1].astype(float)
-            ax.barh(labels, values, left=left, color=COLOURS[sev], label=sev)
-            left += values
-        for y, total in enumerate(left):
-            ax.text(total, y, f" {int(total)}", va="center", fontsize=8)
-        ax.set_xlim(0, float(left.max()) * 1.12)
-        ax.set_xlabel("open findings")
-        ax.set_title("Open findings by rule family and severity")
-        ax.legend(fontsize=8, title="severity", title_fontsize=8, loc="lower right", frameon=False)
-        ax.spines[["top", "right"]].set_visible(False)
-        out["severity"] = _png(fig)
-
-    table = age_use_table(audit)
-    if table.size:
-        fig, ax = plt.subplots(figsize=(6.4, 0.42 * len(table) + 1.4))
-        labels = list(table.index)[::-1]
-        left = np.zeros(len(table))
-        colours = {label: colour for _, label, colour in USE_BANDS}
-        colours[NEVER_USED[0]] = NEVER_USED[1]
-        light = {USE_BANDS[1][1], USE_BANDS[2][1]}  # labels drawn dark on these
-        for column in table.columns:
-            widths = table[column].to_numpy()[::-1].astype(float)
-            ax.barh(labels, widths, left=left, color=colours[column], label=column)
-            ink = "#222" if column in light else "white"
-            for y, (start, count) in enumerate(zip(left, widths, strict=True)):
-                if count:
-                    ax.text(
-                        start + count / 2, y, str(int(count)), ha="center", va="center",
-                        fontsize=8, color=ink,
-                    )  # fmt: skip
-            left += widths
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("tokens")
-        ax.set_ylabel("age (since issued)")
-        ax.set_title("Tokens by age and last use")
-        ax.legend(
-            fontsize=8, title="last use", title_fontsize=8, loc="upper left",
-            bbox_to_anchor=(1.01, 1.0), frameon=False,
-        )  # fmt: skip
-        ax.spines[["top", "right"]].set_visible(False)
-        out["age"] = _png(fig)
-
-    matrix = audit.access_matrix(limit=HEATMAP_LIMIT)
-    note = str(matrix.attrs.get("note", ""))
-    if len(matrix) > HEATMAP_LIMIT:
-        note += f"; the {HEATMAP_LIMIT} of {len(matrix):,} tokens with the most groups there drawn"
-    out["heatmap_note"] = note
-    if len(matrix):
-        matrix = matrix.loc[matrix.sum(axis=1).sort_values(ascending=False).index[:HEATMAP_LIMIT]]
-        matrix = matrix[matrix.sum(axis=0).sort_values(ascending=False).index]
-        height = max(2.5, 0.28 * len(matrix) + 1.2)
-        width = max(5.0, 0.32 * len(matrix.columns) + 3)
-        fig, ax = plt.subplots(figsize=(min(width, 14), min(height, 14)))
-        image = ax.imshow(matrix.to_numpy(), cmap="Reds", aspect="auto")
-        ax.set_xticks(
-            range(len(matrix.columns)),
-            [chart_label(c) for c in matrix.columns],
-            rotation=60,
-            ha="right",
-            fontsize=7,
-            parse_math=False,
-        )
-        ax.set_yticks(
-            range(len(matrix.index)),
-            [chart_label(i) for i in matrix.index],
-            fontsize=7,
-            parse_math=False,
-        )
-        fig.colorbar(image, ax=ax, label="permission groups")
-        ax.set_title("Access: permission groups per token and zone")
-        out["heatmap"] = _png(fig)
-    return out
 
 
 # -- HTML ----------------------------------------------------------------------------------------
@@ -354,7 +260,8 @@ th{background:#f5f5f5}
 .sev{color:#fff;padding:1px 7px;border-radius:3px;font-size:12px;white-space:nowrap}
 .card{border:1px solid #ddd;border-radius:6px;padding:.5em 1em;margin:.8em 0}
 .card h3{margin:.2em 0}.muted{color:#666;font-size:13px}pre{background:#f7f7f7;padding:.6em;
-overflow-x:auto;font-size:12px;margin:.3em 0}.badges{margin:.3em 0}img{max-width:100%}
+overflow-x:auto;font-size:12px;margin:.3em 0}.badges{margin:.3em 0}
+svg.chart{max-width:100%;height:auto}
 .supp{opacity:.6}code{font-size:12px}
 .banner{background:#fff4e5;border:2px solid #ef6c00;border-radius:6px;padding:.5em 1em;
 margin:.6em 0}.banner strong{color:#b34700}.banner ul{margin:.3em 0 .1em;padding-left:1.3em}
@@ -362,7 +269,7 @@ margin:.6em 0}.banner strong{color:#b34700}.banner ul{margin:.3em 0 .1em;padding
 .fixfirst h2{border:0;margin:.1em 0 .2em;font-size:1.25em}
 .fixfirst ol{margin:.2em 0;padding-left:1.4em}.fixfirst li{margin:.35em 0}
 .fixline{font-size:14px}.charts{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
-.charts img{max-width:590px}details summary{cursor:pointer;color:#444;font-size:13px}
+.charts svg.chart{max-width:590px}details summary{cursor:pointer;color:#444;font-size:13px}
 .count{background:#eee;border-radius:8px;padding:0 6px;font-size:12px;margin-left:4px}
 ol.steps{margin:.2em 0;padding-left:1.5em;font-size:14px}
 """
@@ -582,9 +489,9 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
     esc = html.escape
     s = audit.summary()
     try:
-        images = charts(audit)
+        drawn = charts(audit)
     except Exception as exc:  # a chart is never worth losing the report
-        images = {}
+        drawn = {}
         chart_note = f"charts not drawn ({type(exc).__name__}: {exc})"
         warnings.warn(f"cftokens audit report: {chart_note}", RuntimeWarning, stacklevel=3)
     else:
@@ -610,12 +517,8 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
     if chart_note:
         parts.append(f"<p class='muted'>{esc(chart_note)}</p>")
     parts.append("<div class='charts'>")
-    if images.get("severity"):
-        parts.append(
-            f"<img alt='open findings by rule family and severity' src='{images['severity']}'>"
-        )
-    if images.get("age"):
-        parts.append(f"<img alt='tokens by age and last use' src='{images['age']}'>")
+    parts.append(drawn.get("severity", ""))
+    parts.append(drawn.get("age", ""))
     parts.append("</div>")
     families = " · ".join(f"<strong>{esc(k)}</strong> {esc(v)}" for k, v in RULE_FAMILIES.items())
     parts.append(f"<p class='muted'>Rule families: {families}.</p>")
@@ -639,10 +542,10 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
             f"<p class='muted'>Showing the {HTML_TOKEN_LIMIT} worst of {len(worst)} tokens; "
             "the JSON, CSV and Parquet reports hold all of them.</p>"
         )
-    if images.get("heatmap"):
+    if drawn.get("heatmap"):
         parts.append("<h2>Access matrix</h2>")
-        parts.append(f"<img alt='access heatmap of tokens by zone' src='{images['heatmap']}'>")
-        parts.append(f"<p class='muted'>{esc(images.get('heatmap_note', ''))}.</p>")
+        parts.append(drawn["heatmap"])
+        parts.append(f"<p class='muted'>{esc(drawn.get('heatmap_note', ''))}.</p>")
     parts.append("<h2>Tokens with findings</h2>")
     f = audit.findings
     with_findings = worst[worst["n_findings"].fillna(0) > 0]
