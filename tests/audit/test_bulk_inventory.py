@@ -45,6 +45,7 @@ def state(inv: Inventory) -> dict[str, Any]:
     for key, value in vars(inv).items():
         if key == "arrays":
             out.update({f"array {k}": v.tolist() for k, v in value.items()})
+            out.update({f"dtype {k}": v.dtype for k, v in value.items()})
         elif key == "ln04":
             out[key] = [tuple(getattr(i, s) for s in i.__slots__) for i in value]
         elif key == "records":
@@ -226,6 +227,23 @@ def mutations() -> list[tuple[str, Any]]:
             policy(resources={f"com.cloudflare.edge.r2.bucket.{ACCT}_default_logs": "*"}),
         ),
         ("value kept out", field("value", "secret-value-never-kept")),
+        # the bulk path's column checks (one scan of all ids, C-level look-ups by exact type)
+        ("id with a non-ASCII letter", lambda t: t.update(id=t["id"][:-1] + "\uff41")),
+        ("id upper case", lambda t: t.update(id=t["id"].upper())),
+        ("id a huge int", field("id", 2**130)),
+        ("status null", field("status", None)),
+        ("status a str subclass", field("status", _Text("active"))),
+        ("group id a str subclass", policy(permission_groups=[{"id": _Text(DNS_WRITE)}])),
+        (
+            "group name a str subclass",
+            policy(permission_groups=[{"id": DNS_WRITE, "name": _Text("DNS Write")}]),
+        ),
+        ("group name not text", policy(permission_groups=[{"id": DNS_WRITE, "name": 7}])),
+        ("resource key a str subclass", policy(resources={_Text(zone_key): "*"})),
+        ("resource value a str subclass", policy(resources={zone_key: _Text("*")})),
+        ("resource value equal to anything", policy(resources={zone_key: _EqualToAll()})),
+        ("policy a dict subclass", lambda t: t["policies"].__setitem__(0, _Map(t["policies"][0]))),
+        ("name with a surrogate", field("name", "bad \ud800 name")),
         ("not an object", lambda t: None),
     ]
 
@@ -372,6 +390,20 @@ def test_a_definition_without_id_whose_keys_mix_types_is_read() -> None:
 
 class _Int(int):
     pass
+
+
+class _Map(dict[Any, Any]):
+    pass
+
+
+class _EqualToAll:
+    """A value that says it equals anything (``"*"`` included)."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __hash__(self) -> int:
+        return 0
 
 
 _ZONE_KEY = f"com.cloudflare.api.account.zone.{ZONE}"

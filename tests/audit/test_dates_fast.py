@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cftokens.audit._inventory import _api_dates, _each_date, parse_dates
+from cftokens.audit._inventory import _api_dates, _each_date, _whole_seconds, parse_dates
 
 
 def same(values: list[Any]) -> None:
@@ -165,3 +165,40 @@ def test_non_ascii_digits_read_without_a_warning() -> None:
         _, bad = parse_dates(["0000-01-01T00:00:00.٠Z", "2026-01-02T00:00:00Z"])
         _each_date(["2026-01-01T00:00:00.٠Z"])
     assert bad == [0]
+
+
+whole_second = st.builds(
+    lambda y, mo, d, h, mi, s: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z",
+    st.integers(0, 9999),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+)
+same_length = st.builds(
+    lambda text, at, char: text[:at] + char + text[at + 1 :],
+    whole_second,
+    st.integers(0, 19),
+    st.sampled_from(["٣", "x", " ", "/", "\x00", "-", ":", "T", "Z", "0", "𝟘", "z", "\ud800"]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(whole_second, whole_second, same_length, st.none()), max_size=40))
+def test_whole_second_columns_read_at_once(values: list[Any]) -> None:
+    """Columns of 20-character texts (the API's whole seconds, impossible dates and times,
+    other characters in any place, non-ASCII digits): the one-buffer reading
+    (``_whole_seconds``) gives what the value-by-value reading gives."""
+    same(values)
+
+
+def test_whole_second_column_taken_whole() -> None:
+    """The API's column is read by ``_whole_seconds`` (not value by value); one impossible
+    date among them sends the column the general way, with the same result."""
+    good = ["2026-01-31T23:59:59Z", "2024-02-29T00:00:00Z", "0001-01-01T00:00:00Z", None]
+    assert _whole_seconds([v for v in good if v]) is not None
+    same(good)
+    for odd in ("2026-02-29T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:00:0٣Z"):
+        assert _whole_seconds([*good[:3], odd]) is None
+        same([*good, odd])

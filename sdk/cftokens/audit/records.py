@@ -7,6 +7,7 @@ rows (:func:`audit_log_rows`, :func:`log_row`; the row schema is
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from .._doc import expect
@@ -58,8 +59,8 @@ def unicode_input(
     JSON's ``"\\ud800"`` escape decodes to one, and no report, CSV, DataFrame (pyarrow
     strings), chart or notebook can encode it. Clean input (the rule) is proved clean by one
     C-speed check and returned as it is."""
-    payloads = [(r.payload, r.owner_id, r.owner_name) for r in records]
-    if utf8_encodable([payloads, user, list(gaps)]):
+    columns = [list(map(attrgetter(f), records)) for f in ("payload", "owner_id", "owner_name")]
+    if utf8_encodable([columns, user, list(gaps)]):
         return list(records), user, list(gaps)
     out: list[TokenRecord] = []
     for record in records:
