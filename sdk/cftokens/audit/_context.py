@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from ..model.directory import Directory
 from ..model.resources import parse_r2_key, r2_label
+from ._arrays import unique_ints
 from ._cidr import cidr_facts
 from ._inventory import (
     K_ACCOUNT,
@@ -170,7 +171,7 @@ class Ctx:
         self.widest_row = (k == K_ALL_ZONES) | (k == K_ALL_ACCOUNTS)
         # per-token group sets
         # the distinct (token, group) pairs of E(T), as token * 1,000,000 + group, sorted
-        self.eff_pairs = np.unique(
+        self.eff_pairs = unique_ints(
             self.tok[self.eff].astype(np.int64) * 1_000_000 + self.grp[self.eff]
         )
         self.n_groups = self.count_groups(np.ones(len(self.g_level), dtype=bool))
@@ -190,7 +191,7 @@ class Ctx:
         counts = np.zeros(self.n, dtype=np.int64)
         if not mask.any():
             return counts
-        pairs = np.unique(self.tok[mask].astype(np.int64) * 1_000_000 + self.grp[mask])
+        pairs = unique_ints(self.tok[mask].astype(np.int64) * 1_000_000 + self.grp[mask])
         np.add.at(counts, pairs // 1_000_000, 1)
         return counts
 

@@ -312,8 +312,8 @@ class Audit:
         self._ctx = Ctx(self._inv, self._dir, self.profile, self.now, usage_index)
         hits, rule_gaps = run_rules(self._ctx)
         self._rule_gaps = rule_gaps
-        self.findings, self._fixes = findings_frame(self, hits)
-        self.tokens = tokens_frame(self)
+        self.findings, self._fixes, positions = findings_frame(self, hits)
+        self.tokens = tokens_frame(self, positions)
 
     # -- frames ---------------------------------------------------------------------------------
     @cached_property

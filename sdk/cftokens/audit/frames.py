@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from ._arrays import unique_ints
 from ._compat import STR
 from ._context import Ctx
 from ._inventory import (
@@ -125,9 +126,13 @@ def _with_none(values: list[Any], at: npt.NDArray[np.int64]) -> _Column:
     return _Column([*values, None], np.where(at >= 0, at, len(values)).astype(np.intp))
 
 
-def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, list[Step | None]]:
-    """The findings frame (worst first) and each row's fix, from the rules' hits: severity
-    modifiers applied, lapsed suppressions as info findings, active ones marking rows.
+def findings_frame(
+    audit: Audit, all_hits: list[Hits]
+) -> tuple[pd.DataFrame, list[Step | None], npt.NDArray[np.int64]]:
+    """The findings frame (worst first), each row's fix and each row's token position in the
+    inventory (-1: a token not in it; what :func:`tokens_frame` reads from ``token_id``),
+    from the rules' hits: severity modifiers applied, lapsed suppressions as info findings,
+    active ones marking rows.
 
     Column by column: the rules' batches are concatenated as arrays, and each text is built
     once per distinct value (a resource label once per resource, a token's name once per
@@ -197,6 +202,9 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
     # the token's columns, from the inventory's (a token not in it: the id the rule named)
     n = inv.n
     token_id = _Column([*inv.ids, *named.values], np.where(valid, tok, n + named.codes))
+    # a token the rule named by id counts for the inventory's token of that id, if any
+    named_pos = np.array([ctx.token_index.get(v, -1) for v in named.values], dtype=np.int64)
+    position = np.where(valid, tok, named_pos[named.codes] if len(named_pos) else -1)
     token_name = _with_none(inv.names, tok)
     owner_id = _with_none(inv.owner_ids, tok)
     owner_name = _with_none(inv.owner_names, tok)
@@ -244,6 +252,7 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
         rule_code = np.append(rule_code, rule_pos[SUPPRESSION_RULE.id])
         fam_code = np.append(fam_code, fam_cats.index("SUP"))
         kind = np.append(kind, -1)
+        position = np.append(position, -1)
         pol = np.append(pol, 0)
         fid.append(hashlib.blake2b(f"SUP|{s.to_dict()}".encode(), digest_size=8).hexdigest())
         for column in (token_id, token_name, owner_id, owner_name, group, group_id, resource):
@@ -297,7 +306,7 @@ def findings_frame(audit: Audit, all_hits: list[Hits]) -> tuple[pd.DataFrame, li
         if mask.any():
             frame.loc[mask, "suppressed"] = True
             frame.loc[mask, "suppression"] = f"{s.label()}: {s.reason}"
-    return frame, object_table(fixes)[fix_codes[order]].tolist()
+    return frame, object_table(fixes)[fix_codes[order]].tolist(), position[order]
 
 
 def _is_none(values: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
@@ -344,8 +353,11 @@ def _finding_ids(
     return [h.hexdigest() for h in map(blake2b, map(str.encode, texts))]
 
 
-def tokens_frame(audit: Audit) -> pd.DataFrame:
-    """The tokens frame: one row per token, with its open findings and risk score."""
+def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -> pd.DataFrame:
+    """The tokens frame: one row per token, with its open findings and risk score.
+
+    ``positions``: each finding's token position (-1: none), as :func:`findings_frame`
+    returns them; without it they are looked up by ``token_id``."""
     import pandas as pd
 
     ctx = audit._ctx
@@ -353,13 +365,16 @@ def tokens_frame(audit: Audit) -> pd.DataFrame:
     n = inv.n
     f = audit.findings
     # open findings per token (a finding of a token not in the inventory counts nowhere)
-    found = map(ctx.token_index.get, f["token_id"].to_numpy(dtype=object), repeat(-1))
-    pos = np.fromiter(found, dtype=np.int64, count=len(f))
+    if positions is None:
+        found = map(ctx.token_index.get, f["token_id"].to_numpy(dtype=object), repeat(-1))
+        pos = np.fromiter(found, dtype=np.int64, count=len(f))
+    else:
+        pos = positions
     keep = (pos >= 0) & ~f["suppressed"].to_numpy(dtype=bool, na_value=False)
     at = pos[keep]
     rank = f["severity"].cat.codes.to_numpy(dtype=np.int64)[keep]
     max_rank = np.full(n, -1, dtype=np.int64)
-    for code in np.unique(rank).tolist():  # ascending: the worst is written last
+    for code in unique_ints(rank).tolist():  # ascending: the worst is written last
         max_rank[at[rank == code]] = code
     counts = np.bincount(at, minlength=n).astype(np.int64)
     write_groups = _write_groups(ctx)
@@ -489,7 +504,7 @@ def _categorical(codes: npt.NDArray[Any], labels: list[str]) -> Any:
     categories are what pandas chooses for the distinct labels present."""
     import pandas as pd
 
-    present = np.unique(codes)
+    present = unique_ints(codes)
     texts = [labels[c] for c in present.tolist()]
     categories = pd.Categorical(texts).categories
     remap = np.zeros(len(labels), dtype=np.int64)
