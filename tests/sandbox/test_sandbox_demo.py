@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sandbox_helpers import Api
 
 import cftokens as cft
 from cftokens.audit.secrets import find_legacy_secrets
-from cftokens.sandbox import Sandbox, demo
+from cftokens.sandbox import Clock, Sandbox, demo
+from cftokens.sandbox import core as sandbox_core
 from cftokens.sandbox.demo import API_KEY_USAGE, TOKENS, seed_demo
 
 # The rule ids of the audit rule catalogue (shared/audit-rules.md).
@@ -52,12 +55,79 @@ def test_docstring_table_matches_definitions() -> None:
 
 
 def test_demo_is_deterministic(demo_company: Sandbox) -> None:
-    """Two demo sandboxes with the same seed have the same ids, secrets and journal."""
-    first, second = demo_company, Sandbox.demo()
-    assert [t.id for t in first.tokens()] == [t.id for t in second.tokens()]
-    assert first.bootstrap_token == second.bootstrap_token
-    assert first.journal.equals(second.journal)
-    assert [t.id for t in Sandbox.demo(seed=1).tokens()] != [t.id for t in first.tokens()]
+    """Two seedings with the same seed have the same ids, secrets and journal: a sandbox with
+    a clock of its own is seeded afresh, and ``demo_company`` is a copy of the process's own
+    seeding. Another seed gives other ids."""
+    seeded = Sandbox(content="demo", clock=Clock())
+    assert [t.id for t in seeded.tokens()] == [t.id for t in demo_company.tokens()]
+    assert seeded.bootstrap_token == demo_company.bootstrap_token
+    assert seeded.journal.equals(demo_company.journal)
+    assert [t.id for t in Sandbox.demo(seed=1).tokens()] != [t.id for t in seeded.tokens()]
+
+
+def _same_state(one: Sandbox, other: Sandbox) -> None:
+    assert repr(one) == repr(other)
+    assert [t.to_api() for t in one.tokens()] == [t.to_api() for t in other.tokens()]
+    assert [repr(u) for u in one.users()] == [repr(u) for u in other.users()]
+    assert repr(one.directory()) == repr(other.directory())
+    assert one.journal.equals(other.journal)
+    assert one.clock.now() == other.clock.now()
+    assert one.bootstrap_token == other.bootstrap_token
+    assert one.global_api_key == other.global_api_key
+    assert one.extras == other.extras
+    assert one.issued_secrets() == other.issued_secrets()
+
+
+def test_demo_is_seeded_once_per_process_and_copied(
+    demo_company: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Sandbox.demo() seeds the company once per (seed, now, tick, keep_secrets), holding a
+    few such, and hands out copies: each in the state a seeding gives (the same next ids, Ray
+    ids and secrets), independent of the others, with its own faults and rate limit. A
+    sandbox with a database file, a clock of its own or secrets from the OS is seeded."""
+    seedings: list[Sandbox] = []
+    seed = seed_demo
+
+    def counted(sb: Sandbox, **options: Any) -> dict[str, Any]:
+        seedings.append(sb)
+        return seed(sb, **options)
+
+    monkeypatch.setattr(sandbox_core, "seed_demo", counted)
+    monkeypatch.setattr(sandbox_core, "_SEEDED", {})
+    one, two = Sandbox.demo(), Sandbox.demo(rate_limit=None, faults="rate=1.0")
+    assert len(seedings) == 1
+    assert seedings[0] is not one and seedings[0] is not two
+    seeded = demo_company.copy()  # demo_company: seeded afresh in test_demo_is_deterministic
+    _same_state(one, seeded)
+    assert [t.to_api() for t in two.tokens()] == [t.to_api() for t in seeded.tokens()]
+    with one.client() as mine, seeded.client() as theirs:  # same next ids, Ray ids, secrets
+        assert mine.tokens.roll(str(one.bootstrap_token_id)) == theirs.tokens.roll(
+            str(seeded.bootstrap_token_id)
+        )
+        assert one.journal.equals(seeded.journal)
+    with pytest.raises(cft.CloudflareError), two.client(max_retries=0) as client:  # its faults
+        client.tokens.verify()
+    _same_state(Sandbox.demo(), demo_company)  # neither one nor two changed the seeded state
+    assert len(seedings) == 1
+    # which sandboxes are seeded (an empty seeding will do to count them)
+    seed = lambda sb, **options: {}  # noqa: E731
+    Sandbox.demo(keep_secrets=False)
+    Sandbox.demo(tick=timedelta(seconds=1))
+    Sandbox.demo(seed=1)
+    assert len(seedings) == 4
+    Sandbox.demo(seed=1, faults="rate=0.5", rate_limit=None)
+    assert len(seedings) == 4
+    later = datetime(2027, 1, 5, tzinfo=UTC)
+    assert Sandbox.demo(now=later).clock.now() == later  # a fifth kind: the oldest one out
+    assert len(seedings) == 5
+    Sandbox.demo(keep_secrets=False)  # still held
+    assert len(seedings) == 5
+    Sandbox.demo()  # the oldest, seeded again
+    assert len(seedings) == 6
+    Sandbox.demo(secure_secrets=True)
+    Sandbox.demo(db=tmp_path / "demo.db").close()
+    Sandbox(content="demo", clock=Clock())
+    assert len(seedings) == 9
 
 
 def test_usage_history_is_allowed_by_the_engine() -> None:

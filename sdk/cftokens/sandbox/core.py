@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import threading
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -47,6 +48,16 @@ DEFAULT_BASE_URL = "https://sandbox.cftokens.invalid" + PREFIX
 _LIVE: weakref.WeakSet[Sandbox] = weakref.WeakSet()
 
 _DEFAULT = object()
+
+# The demo company as seeded, per (seed, start time, tick, keep_secrets): Sandbox.demo() copies
+# it (milliseconds) instead of seeding again (about 0.15 s of CPU). Only in-memory sandboxes
+# with deterministic secrets (the default) share it: their secrets follow from the seed anyway,
+# so the copies sharing the store's HMAC key reveals nothing; ``secure_secrets`` and ``db``
+# sandboxes are seeded afresh. The seeded ones are not live sandboxes (``_LIVE``): only the
+# copies handed out are.
+_SEEDED: dict[tuple[str, datetime, timedelta, bool], Sandbox] = {}
+_SEEDED_MAX = 4
+_SEEDED_LOCK = threading.Lock()
 
 
 @frozen(kw_only=True)
@@ -129,6 +140,11 @@ class Sandbox:
         if content not in ("empty", "demo", "none"):
             raise InvalidInput("content must be 'empty', 'demo' or 'none'")
         limit = RateLimit() if rate_limit is _DEFAULT else RateLimit.of(rate_limit)  # type: ignore[arg-type]
+        if content == "demo" and db is None and clock is None and not secure_secrets:
+            start = Clock(now, tick=tick or timedelta(0))  # checks now and tick
+            seeded = _seeded_demo(str(seed), start, tick or timedelta(0), keep_secrets)
+            self._adopt(seeded, faults=Faults.of(faults), rate_limit=limit, base_url=base_url)
+            return
         self._wire(
             Store(db, seed=seed),
             clock or Clock(now, tick=tick or timedelta(0)),
@@ -181,6 +197,10 @@ class Sandbox:
 
         ``leak=True`` adds the leak scenario (:mod:`cftokens.sandbox.leak`): a repository in
         ``sb.extras["repository"]`` with a committed secret, and its abuse in Audit Logs v2.
+
+        The company is seeded once per process for each ``seed``, ``now``, ``tick`` and
+        ``keep_secrets`` and each call gets an independent copy of it (milliseconds instead of
+        a seeding); a sandbox with ``db``, ``clock`` or ``secure_secrets`` is seeded afresh.
         """
         sb = cls(content="demo", **options)
         if leak:
@@ -204,22 +224,39 @@ class Sandbox:
         """
         engine = self.engine
         twin = object.__new__(Sandbox)
-        twin._wire(
-            self.store.copy(),
-            self.clock.copy(),
+        twin._adopt(
+            self,
             faults=engine.faults if faults is _DEFAULT else Faults.of(faults),  # type: ignore[arg-type]
             rate_limit=(
                 engine.rate_limit if rate_limit is _DEFAULT else RateLimit.of(rate_limit)  # type: ignore[arg-type]
             ),
+            base_url=self.base_url,
+        )
+        return twin
+
+    def _adopt(
+        self,
+        source: Sandbox,
+        *,
+        faults: Faults | None,
+        rate_limit: RateLimit | None,
+        base_url: str,
+    ) -> None:
+        """Wire this new sandbox to a copy of ``source``'s state (see :meth:`copy`)."""
+        engine = source.engine
+        self._wire(
+            source.store.copy(),
+            source.clock.copy(),
+            faults=faults,
+            rate_limit=rate_limit,
             secure_secrets=engine.generator.secure,
             keep_secrets=engine.keep_secrets,
-            base_url=self.base_url,
+            base_url=base_url,
             requests=engine.requests_answered,
         )
-        twin._bootstrap, twin._api_key = self._bootstrap, self._api_key
-        twin.extras = copy.deepcopy(self.extras)
-        twin.engine.issued.extend(engine.issued)
-        return twin
+        self._bootstrap, self._api_key = source._bootstrap, source._api_key
+        self.extras = copy.deepcopy(source.extras)
+        self.engine.issued.extend(engine.issued)
 
     def stage_leak(self) -> dict[str, Any]:
         """Add the demo's leak scenario (once); returns its facts, also in ``extras["leak"]``."""
@@ -836,6 +873,32 @@ def issued_secrets_everywhere() -> list[Secret]:
     weakly: one already garbage-collected is not counted). See :meth:`Sandbox.issued_secrets`.
     """
     return [secret for sandbox in list(_LIVE) for secret in sandbox.issued_secrets()]
+
+
+def _seeded_demo(seed: str, start: Clock, tick: timedelta, keep_secrets: bool) -> Sandbox:
+    """The demo company seeded once per process for these options (``_SEEDED``); never
+    handed out, only copied. ``start`` is the clock the seeding starts from (ticking by
+    ``tick``)."""
+    key = (seed, start.now(), tick, keep_secrets)
+    with _SEEDED_LOCK:
+        seeded = _SEEDED.get(key)
+        if seeded is None:
+            seeded = object.__new__(Sandbox)
+            seeded._wire(
+                Store(seed=seed),
+                start,
+                faults=None,
+                rate_limit=None,
+                secure_secrets=False,
+                keep_secrets=keep_secrets,
+                base_url=DEFAULT_BASE_URL,
+            )
+            _LIVE.discard(seeded)
+            seed_demo(seeded)
+            if len(_SEEDED) >= _SEEDED_MAX:
+                del _SEEDED[next(iter(_SEEDED))]
+            _SEEDED[key] = seeded
+        return seeded
 
 
 def _opt_time(value: Any) -> datetime | None:
