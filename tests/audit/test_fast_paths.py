@@ -5,10 +5,12 @@ lapsed suppressions, and a generated inventory."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 from audit_helpers import ACCT as ACCT_ID
@@ -28,7 +30,9 @@ from audit_helpers import (
 
 from cftokens.audit import Audit
 from cftokens.audit._arrays import unique_ints
-from cftokens.audit.frames import tokens_frame
+from cftokens.audit._inventory import DUPLICATE
+from cftokens.audit.frames import gaps_frame, tokens_frame
+from cftokens.audit.rules import RULES, base
 from cftokens.audit.synth import synthetic_inventory
 
 HOSTILE_NAMES = [
@@ -136,3 +140,114 @@ def test_unique_ints_matches_numpy(dtype: Any) -> None:
             assert got.dtype == expected.dtype
             assert np.array_equal(got, expected)
     assert np.array_equal(unique_ints([[3, 1], [3, 2]]), [1, 2, 3])  # any shape, flattened
+
+
+def _reference_gaps(audit: Audit) -> pd.DataFrame:
+    """The gaps frame as it was first built: a frame of dicts, then a conversion per column."""
+    rows = [
+        {
+            "kind": g.get("kind", "collection"),
+            "subject": g.get("subject"),
+            "what": g.get("what"),
+            "reason": g.get("reason"),
+            "hides_tokens": bool(
+                g.get("hides_tokens", g.get("kind", "collection") != "evaluation")
+            ),
+        }
+        for g in audit._collection_gaps
+    ]
+    rows += [
+        {
+            "kind": "evaluation",
+            "subject": rule_id,
+            "what": f"rule {rule_id} {RULES[rule_id].title}",
+            "reason": reason,
+            "hides_tokens": False,
+        }
+        for rule_id, reason in audit._rule_gaps
+    ]
+    rows += [
+        {
+            "kind": "input",
+            "subject": tid,
+            "what": f"token {tid}",
+            "reason": reason,
+            "hides_tokens": reason != DUPLICATE,
+        }
+        for tid, reason in audit._inv.invalid
+    ]
+    rows += [
+        {
+            "kind": "input",
+            "subject": tid,
+            "what": f"token {tid}",
+            "reason": r,
+            "hides_tokens": False,
+        }
+        for tid, r in audit._ctx.date_gaps
+    ]
+    frame = pd.DataFrame(rows, columns=["kind", "subject", "what", "reason", "hides_tokens"])
+    with warnings.catch_warnings():  # pandas 3 warns of a kind outside the categories
+        warnings.simplefilter("ignore")
+        kinds = pd.Categorical(frame["kind"], categories=["collection", "evaluation", "input"])
+    frame["kind"] = kinds
+    for column in ("subject", "what", "reason"):
+        frame[column] = frame[column].astype("string[python]")
+    frame["hides_tokens"] = frame["hides_tokens"].astype(bool)
+    return frame
+
+
+HOSTILE_GAPS: list[dict[str, Any]] = [
+    {"kind": "collection", "subject": "acct", "what": "tokens of acct", "reason": "403"},
+    {"kind": "evaluation", "subject": None, "what": None, "reason": None},
+    {"subject": 5, "what": 2.5, "reason": True},  # an older export: no kind, no flag
+    {"kind": "weird", "subject": "=cmd", "what": "\u202e\x00", "reason": "née", "hides_tokens": 0},
+    {"kind": "input", "subject": float("nan"), "what": "", "reason": "x", "hides_tokens": "yes"},
+    {},
+]
+
+
+@pytest.mark.parametrize("gaps", [[], HOSTILE_GAPS[:1], HOSTILE_GAPS], ids=["none", "one", "all"])
+def test_gaps_frame_matches_the_frame_of_dicts(audit: Audit, gaps: list[dict[str, Any]]) -> None:
+    """The gaps frame, built column by column, equals the frame of dicts converted column by
+    column: dtypes, categories, index, values (collection gaps of any shape an export holds)."""
+    audit = audit.rerun() if not gaps else _with_gaps(audit, gaps)
+    expected = _reference_gaps(audit)
+    got = gaps_frame(audit)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True, check_index_type=True)
+    assert got["kind"].cat.categories.dtype == expected["kind"].cat.categories.dtype
+    assert got.columns.dtype == expected.columns.dtype
+
+
+def _with_gaps(audit: Audit, gaps: list[dict[str, Any]]) -> Audit:
+    return Audit(
+        audit._records,
+        accounts=audit.directory.accounts,
+        zones=audit.directory.zones,
+        user=audit.user,
+        now=audit.now,
+        gaps=gaps,
+    )
+
+
+def test_distinct_small_path_matches_the_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """:func:`distinct` answers a few findings' keys with tuples in Python; the numpy path
+    (combined keys, dense renumbering near overflow, one sort) gives the same positions and
+    numbers, so each rule's texts are numbered the same either way."""
+    rng = np.random.default_rng(11)
+    big = np.iinfo(np.int64)
+    cases: list[list[npt.NDArray[np.int64]]] = []
+    for n in (1, 2, 3, 7, 20, base._SMALL):
+        for n_keys in (1, 2, 3, 5):
+            for high in (2, 50, big.max // 2):
+                cases.append(
+                    [rng.integers(-high, high, size=n, dtype=np.int64) for _ in range(n_keys)]
+                )
+        cases.append([np.full(n, big.min), np.full(n, big.max), np.arange(n)])
+    for keys in cases:
+        small = base.distinct(*keys)
+        with monkeypatch.context() as m:
+            m.setattr(base, "_SMALL", 0)
+            wide = base.distinct(*keys)
+        assert small[0].dtype == wide[0].dtype and small[1].dtype == wide[1].dtype
+        assert np.array_equal(small[0], wide[0]) and np.array_equal(small[1], wide[1]), keys

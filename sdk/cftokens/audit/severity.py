@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidInput
@@ -57,8 +58,9 @@ SEVERITY_ORDER: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 _RANKS = {name: rank for rank, name in enumerate(SEVERITY_ORDER)}
 
 
+@functools.cache
 def severity_dtype() -> pd.CategoricalDtype:
-    """The ordered categorical dtype of ``severity`` columns."""
+    """The ordered categorical dtype of ``severity`` columns (one object, made on first use)."""
     import pandas as pd
 
     return pd.CategoricalDtype(list(SEVERITY_ORDER), ordered=True)

@@ -112,6 +112,8 @@ def distinct(*keys: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np
     n = len(arrays[0]) if arrays else 0
     if n == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    if n <= _SMALL:
+        return _distinct_small(arrays)
     combined = np.zeros(n, dtype=np.int64)
     span = 1  # the range of ``combined`` (a Python int: no overflow in the check)
     for a in arrays:
@@ -132,6 +134,26 @@ def distinct(*keys: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np
 
 
 _COMBINE_LIMIT = 1 << 62
+# up to this many keys, :func:`distinct` sorts tuples in Python: the same answer without
+# the ~15 numpy calls (a small audit calls it ~50 times with a handful of findings each)
+_SMALL = 48
+
+
+def _distinct_small(
+    arrays: list[npt.NDArray[np.int64]],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """:func:`distinct` by tuples: combinations numbered in the order their combined keys
+    sort (lexicographic on the keys), each first position the first occurrence."""
+    combos = list(zip(*(a.tolist() for a in arrays), strict=True))
+    first_of: dict[tuple[int, ...], int] = {}
+    for i, combo in enumerate(combos):
+        first_of.setdefault(combo, i)
+    ordered = sorted(first_of)
+    number = {combo: j for j, combo in enumerate(ordered)}
+    return (
+        np.array([first_of[c] for c in ordered], dtype=np.intp),
+        np.array([number[c] for c in combos], dtype=np.intp),
+    )
 
 
 class Hits:
