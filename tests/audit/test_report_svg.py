@@ -201,6 +201,10 @@ def test_layout_holds_from_one_row_to_five_hundred(n: int) -> None:
     _inside(root)
     ys = sorted({float(str(r.get("y"))) for r in root.iter("rect") if r.find("title") is not None})
     assert len(ys) == n and all(b - a >= 20 for a, b in itertools.pairwise(ys))
+    ages = parse(_svg.age_chart(bars.set_axis(list(USE_COLOURS)[:2], axis=1), USE_COLOURS))
+    _inside(ages)  # the axis title above the labels when one row is too short for it
+    turned = [t for t in ages.iter("text") if t.text == "age (since issued)"]
+    assert len(turned) == 1 and ("rotate(-90)" in turned[0].get("transform", "")) == (n > 1)
     zones = [f"zone-{j:02d}.example" for j in range(40 if n > 1 else 1)]
     matrix = pd.DataFrame(
         np.arange(n * len(zones)).reshape(n, len(zones)) % 7,

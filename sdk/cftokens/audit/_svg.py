@@ -49,6 +49,7 @@ FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 LABEL_LIMIT = 60  # characters of a name drawn as a label (as chart_label cuts them)
 TOOLTIP_LIMIT = 256  # characters of a name in a tooltip or the summary (a zone name's length)
 SIZE = 12  # font size of labels (px); titles are 14, ticks and counts 11
+BAR_CHART_WIDTH = 590.0  # px: a bar chart's width, unless its labels need more
 
 
 # -- text ----------------------------------------------------------------------------------------
@@ -61,20 +62,30 @@ def _text(value: object, limit: int = LABEL_LIMIT) -> str:
     return html.escape(chart_label(value, limit), quote=True)
 
 
+# Advance widths (hundredths of an em) of the printable ASCII characters, space to "~", in
+# DejaVu Sans (what system-ui is on most Linux desktops), measured in Chromium: the widest of
+# the common UI fonts, so a label measured with them never overlaps its neighbour.
+_ASCII_EM = (
+    "32404684649578273939508432363234646464646464646464643434848484539971697077635877"
+    "75292966568675796079696360736899696169393439845050616355636234636328285828976361"
+    "636340523963598259595264346484"
+)
+_WIDTHS = {chr(32 + i): int(_ASCII_EM[2 * i : 2 * i + 2]) / 100 for i in range(95)}
+
+
 def _em(char: str) -> float:
+    width = _WIDTHS.get(char)
+    if width is not None:
+        return width
     if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
         return 0.0
-    if unicodedata.east_asian_width(char) in ("W", "F"):
-        return 1.0
-    return 0.68 if char.isupper() else 0.58
+    return 1.0 if unicodedata.east_asian_width(char) in ("W", "F") else 0.7
 
 
 def _width(text: str, size: float) -> float:
-    """About how wide ``text`` (unescaped) is drawn at ``size`` px in a sans-serif font: a
-    little wide, so labels never overlap what is next to them."""
-    if text.isascii():
-        return size * sum(0.68 if c.isupper() else 0.58 for c in text)
-    return size * sum(_em(c) for c in text)
+    """About how wide ``text`` (unescaped) is drawn at ``size`` px (by :data:`_WIDTHS`; 0.7 em
+    for other characters, 1 em for wide ones), so labels never overlap what is next to them."""
+    return size * sum(map(_em, text))
 
 
 def _n(x: float) -> str:
@@ -132,7 +143,7 @@ def reds(fraction: float) -> str:
 # -- pieces --------------------------------------------------------------------------------------
 
 
-def _ticks(top: float, room: float, spacing: float = 45.0) -> list[int]:
+def _ticks(top: float, room: float, spacing: float = 40.0) -> list[int]:
     """Integer ticks from 0 covering ``top`` at a 1/2/5 × 10ⁿ step, at least ``spacing`` px
     apart on an axis ``room`` px long."""
     top = max(top, 1.0)
@@ -154,6 +165,20 @@ def _svg(chart_id: str, width: float, height: float, title: str, summary: str) -
         f'height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}" font-family="{FONT}" '
         f'font-size="{SIZE}" fill="{DARK_INK}"><title id="{chart_id}-title">{title}</title>'
         f'<desc id="{chart_id}-desc">{summary}</desc>'
+    )
+
+
+def _heading_width(title: str) -> float:
+    return _width(title, 14) * 1.15  # bold
+
+
+def _heading(centre: float, width: float, title: str) -> str:
+    """A chart's title (14 px, bold) centred on ``centre`` but kept inside the chart."""
+    half = _heading_width(title) / 2
+    x = min(max(centre, half + 4), width - half - 4)
+    return (
+        f'<text x="{_n(x)}" y="20" text-anchor="middle" font-size="14" font-weight="600">'
+        f"{_text(title)}</text>"
     )
 
 
@@ -219,22 +244,20 @@ def _stacked_bars(
         200 * len(rows) + 200,
     )
     pitch, bar, top = 30.0, 22.0, 40.0
-    axis_title = 22.0 if ylabel else 0.0
-    left = 14 + axis_title + max(_width(chart_label(r), SIZE) for r in rows)
-    plot = 260.0
+    # the axis title turned along the rows when they are tall enough, else above their labels
+    turned = bool(ylabel) and _width(ylabel, SIZE) + 8 <= pitch * len(rows)
+    left = 14 + (22.0 if turned else 0.0) + max(_width(chart_label(r), SIZE) for r in rows)
     total_room = 12 + _width(_count(float(totals.max())), 11)
     swatches = {c: colours.get(c, "#9e9e9e") for c in columns}
     legend_w, legend_h = _legend_size(legend, swatches)
-    width = left + plot + total_room + 16 + legend_w + 8
+    # two charts side by side on the report's page: 590 px wide when the labels allow it
+    plot = min(400.0, max(200.0, BAR_CHART_WIDTH - left - total_room - 24 - legend_w))
+    width = max(left + plot + total_room + 16 + legend_w + 8, _heading_width(title) + 8)
     bottom = top + pitch * len(rows)
     height = max(bottom + 46, top + legend_h + 20)
     ticks = _ticks(float(totals.max()), plot)
     scale = plot / ticks[-1]
-    out = [_svg(chart_id, width, height, _text(title), summary)]
-    out.append(
-        f'<text x="{_n(width / 2)}" y="20" text-anchor="middle" font-size="14" '
-        f'font-weight="600">{_text(title)}</text>'
-    )
+    out = [_svg(chart_id, width, height, _text(title), summary), _heading(width / 2, width, title)]
     for tick in ticks:
         x = left + tick * scale
         out.append(
@@ -275,11 +298,13 @@ def _stacked_bars(
         f'<text x="{_n(left + plot / 2)}" y="{_n(bottom + 34)}" text-anchor="middle">'
         f"{_text(xlabel)}</text>"
     )
-    if ylabel:
+    if turned:
         out.append(
             f'<text transform="translate(14 {_n((top + bottom) / 2)}) rotate(-90)" '
             f'text-anchor="middle" dominant-baseline="central">{_text(ylabel)}</text>'
         )
+    elif ylabel:
+        out.append(f'<text x="4" y="{_n(top - 4)}" font-size="11">{_text(ylabel)}</text>')
     out.extend(_legend(left + plot + total_room + 16, top + 4, legend, swatches))
     out.append("</svg>")
     return "".join(out)
@@ -363,8 +388,7 @@ def heatmap(matrix: pd.DataFrame, *, note: str = "") -> str:
     bar_h = min(max(grid_h, 100.0), 320.0)
     kind = "account" if str(matrix.columns.name or "") == "account" else "zone"
     title = f"Access: permission groups per token and {kind}"
-    title_w = _width(title, 14) + 8
-    width = max(bar_x + 14 + 8 + 40 + 24, title_w)
+    width = max(bar_x + 14 + 8 + 40 + 24, _heading_width(title) + 8)
     height = max(top + grid_h + below, top + bar_h + 12)
     peak = divmod(int(values.argmax()), len(columns))
     summary = _text(
@@ -376,11 +400,7 @@ def heatmap(matrix: pd.DataFrame, *, note: str = "") -> str:
         4 * TOOLTIP_LIMIT + len(note) + 200,
     )
     out = [_svg("chart-heatmap", width, height, _text(title), summary)]
-    out.append(
-        f'<text x="{_n(min(max(left + grid_w / 2, title_w / 2), width - title_w / 2))}" y="20" '
-        'text-anchor="middle" font-size="14" '
-        f'font-weight="600">{_text(title)}</text><g shape-rendering="crispEdges">'
-    )
+    out.append(_heading(left + grid_w / 2, width, title) + '<g shape-rendering="crispEdges">')
     names = [_text(c, TOOLTIP_LIMIT) for c in columns]
     for i, row in enumerate(rows):
         y = top + i * ch
