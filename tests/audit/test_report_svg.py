@@ -41,6 +41,7 @@ from cftokens.audit.report_html import (
     charts,
     family_label,
 )
+from cftokens.errors import InvalidInput
 
 USE_COLOURS = {label: colour for _, label, colour in USE_BANDS} | {NEVER_USED[0]: NEVER_USED[1]}
 
@@ -357,3 +358,13 @@ def test_importing_and_writing_the_report_loads_no_matplotlib() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
     assert done.stdout.split() == ["[]", "[]", "3"], done.stdout + done.stderr
+
+
+def test_a_colour_that_is_not_hex_is_refused() -> None:
+    """Colours are the only attribute values a caller passes in: anything but ``#rrggbb`` (an
+    attribute break-out, a CSS url(), a name) is refused with a message saying the form."""
+    counts = pd.DataFrame([[1]], index=["PE"], columns=["critical"])
+    for bad in ['#fff" onload="alert(1)', "url(http://evil.example/x)", "red", "#fff"]:
+        with pytest.raises(InvalidInput, match="must be written #rrggbb"):
+            _svg.severity_chart(counts, {"critical": bad})
+    assert 'fill="#7f0000"' in _svg.severity_chart(counts, COLOURS)

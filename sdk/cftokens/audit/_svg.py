@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import html
 import math
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from .._text import chart_label
+from .._text import chart_label, printable
+from ..errors import InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -103,6 +105,17 @@ def _plural(n: int, noun: str) -> str:
 
 # -- colours -------------------------------------------------------------------------------------
 
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _colour(value: str, what: object) -> str:
+    """``value`` if it is a ``#rrggbb`` colour (the only form written into a chart)."""
+    if not isinstance(value, str) or not _HEX_COLOUR.fullmatch(value):
+        raise InvalidInput(
+            f"the colour for {printable(what)!r} must be written #rrggbb, not {printable(value)!r}"
+        )
+    return value
+
 
 def _rgb(colour: str) -> tuple[float, float, float]:
     value = colour.lstrip("#")
@@ -182,19 +195,13 @@ def _heading(centre: float, width: float, title: str) -> str:
     )
 
 
-def _label(x: float, y: float, raw: object, *, anchor: str = "end", extra: str = "") -> str:
-    """A name drawn as a label; its whole text (up to the tooltip limit) as a tooltip when the
-    label is cut."""
-    shown = chart_label(raw, LABEL_LIMIT)
-    tip = (
-        f"<title>{_text(raw, TOOLTIP_LIMIT)}</title>"
-        if shown != chart_label(raw, TOOLTIP_LIMIT)
-        else ""
-    )
-    return (
-        f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" dominant-baseline="central"'
-        f"{extra}>{tip}{html.escape(shown, quote=True)}</text>"
-    )
+def _label(raw: object, place: str) -> str:
+    """A name drawn as a label (``place``: its position and style attributes, written by this
+    module); its whole text (up to the tooltip limit) as a tooltip when the label is cut."""
+    shown = _text(raw, LABEL_LIMIT)
+    whole = _text(raw, TOOLTIP_LIMIT)
+    tip = f"<title>{whole}</title>" if whole != shown else ""
+    return f'<text {place} dominant-baseline="central">{tip}{shown}</text>'
 
 
 def _legend(x: float, y: float, title: str, entries: Mapping[str, str]) -> Iterator[str]:
@@ -210,7 +217,7 @@ def _legend(x: float, y: float, title: str, entries: Mapping[str, str]) -> Itera
 
 
 def _legend_size(title: str, entries: Mapping[str, str]) -> tuple[float, float]:
-    width = max([_width(title, 11), *(17 + _width(chart_label(e), 11) for e in entries)])
+    width = max([_width(title, 11) * 1.15, *(17 + _width(chart_label(e), 11) for e in entries)])
     return width, 8 + 18 * len(entries)
 
 
@@ -248,7 +255,7 @@ def _stacked_bars(
     turned = bool(ylabel) and _width(ylabel, SIZE) + 8 <= pitch * len(rows)
     left = 14 + (22.0 if turned else 0.0) + max(_width(chart_label(r), SIZE) for r in rows)
     total_room = 12 + _width(_count(float(totals.max())), 11)
-    swatches = {c: colours.get(c, "#9e9e9e") for c in columns}
+    swatches = {c: _colour(colours.get(c, "#9e9e9e"), c) for c in columns}
     legend_w, legend_h = _legend_size(legend, swatches)
     # two charts side by side on the report's page: 590 px wide when the labels allow it
     plot = min(400.0, max(200.0, BAR_CHART_WIDTH - left - total_room - 24 - legend_w))
@@ -267,7 +274,7 @@ def _stacked_bars(
         )
     for i, row in enumerate(rows):
         y = top + i * pitch + (pitch - bar) / 2
-        out.append(_label(left - 8, y + bar / 2, row))
+        out.append(_label(row, f'x="{_n(left - 8)}" y="{_n(y + bar / 2)}" text-anchor="end"'))
         start = 0.0
         for j, column in enumerate(columns):
             count = values[i, j]
@@ -414,20 +421,12 @@ def heatmap(matrix: pd.DataFrame, *, note: str = "") -> str:
             )
     out.append("</g>")
     for i, row in enumerate(rows):
-        out.append(_label(left - 6, top + (i + 0.5) * ch, row, extra=' font-size="11"'))
+        y = top + (i + 0.5) * ch
+        out.append(_label(row, f'x="{_n(left - 6)}" y="{_n(y)}" text-anchor="end" font-size="11"'))
     for j, column in enumerate(columns):
         x, y = left + (j + 0.5) * cw, top + grid_h + 6
-        shown = chart_label(column, LABEL_LIMIT)
-        tip = (
-            f"<title>{_text(column, TOOLTIP_LIMIT)}</title>"
-            if shown != chart_label(column, TOOLTIP_LIMIT)
-            else ""
-        )
-        out.append(
-            f'<text transform="translate({_n(x)} {_n(y)}) rotate(-60)" text-anchor="end" '
-            f'dominant-baseline="central" font-size="11">{tip}{html.escape(shown, quote=True)}'
-            "</text>"
-        )
+        turned = f'transform="translate({_n(x)} {_n(y)}) rotate(-60)"'
+        out.append(_label(column, f'{turned} text-anchor="end" font-size="11"'))
     out.extend(_colour_bar(bar_x, top, bar_h, most))
     out.append("</svg>")
     return "".join(out)
