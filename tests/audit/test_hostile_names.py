@@ -42,6 +42,9 @@ EXAMPLES = [
     "\x1b[8mhidden\x1b[0m",
     "ci\nforged-row  user  critical  99  9999.0",
     "<script>alert(1)</script>&amp;",
+    "</svg><script>alert(1)</script>",  # a chart label closing its SVG
+    '"><img src=x onerror=alert(1)>',  # an attribute value breaking out
+    "zero\u200bwidth\u200djoin\ufeff",
     "🙂𝔘𝔫𝔦𝔠𝔬𝔡𝔢 \u202etxt.exe",
     "L" * 119 + "𝔘",  # the longest name a token may have (120 characters), non-BMP last
 ]
