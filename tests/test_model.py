@@ -737,3 +737,61 @@ def test_a_token_spec_refuses_text_that_is_not_unicode() -> None:
         name="ci \U0001f680", policies=[cft.Policy.allow(["DNS Read"], all_zones=True)]
     )
     assert spec.name == "ci \U0001f680"
+
+
+def _zone_by_init(payload: dict[str, Any]) -> cft.Zone:
+    """What Zone.from_api built before it assembled the zone itself: __init__ and its
+    converters."""
+    from cftokens.model._util import split_known
+
+    account = payload["account"]
+    return cft.Zone(
+        id=payload.get("id"),
+        name=str(payload.get("name", "")),
+        status=payload.get("status"),
+        account=AccountRef(id=account["id"], name=account.get("name")),
+        extra=split_known(payload, frozenset({"id", "name", "status", "account"})),
+    )
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"id": "a" * 32, "name": "example.com", "account": {"id": "b" * 32}},
+        {
+            "id": "a" * 32,
+            "name": "x.com",
+            "status": "active",
+            "account": {"id": "b" * 32, "name": "Acme"},
+        },
+        {"id": "a" * 32, "account": {"id": "b" * 32}, "plan": {"name": "Free"}, "paused": False},
+        {"id": "a" * 32, "name": 7, "account": {"id": "b" * 32, "extra": 1}},
+        {"id": "A" * 32, "name": "x.com", "account": {"id": "b" * 32}},
+        {"id": "a" * 32, "name": "x.com", "account": {"id": "not-an-id"}},
+        {"id": None, "name": "x.com", "account": {"id": 5}},
+    ],
+    ids=[
+        "plain",
+        "status and account name",
+        "extra",
+        "name not text",
+        "bad zone id",
+        "bad account id",
+        "both bad",
+    ],
+)
+def test_zone_from_api_builds_what_init_builds(payload: dict[str, Any]) -> None:
+    """Zone.from_api assembles the zone without running the converters again: the same zone as
+    __init__ builds (extra kept), and on bad ids the same error, the account's first."""
+    try:
+        expected: Any = _zone_by_init(copy.deepcopy(payload))
+    except cft.InvalidInput as exc:
+        expected = exc
+    if isinstance(expected, cft.InvalidInput):
+        with pytest.raises(cft.InvalidInput) as raised:
+            cft.Zone.from_api(payload)
+        assert str(raised.value) == str(expected)
+        return
+    zone = cft.Zone.from_api(payload)
+    assert zone == expected and zone.to_api() == expected.to_api()
+    assert zone.account_id == payload["account"]["id"]

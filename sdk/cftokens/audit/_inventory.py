@@ -1200,15 +1200,19 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     extra = set(chain.from_iterable(pols)) - _POLICY_FIELDS
     if extra:
         pbad |= np.array([not extra.isdisjoint(p) for p in pols], dtype=bool)
-    effect = np.array(
-        [_EFFECT_CODE.get(e, 2) if type(e) is str else 2 for e in map(get, pols, repeat("effect"))],
-        dtype=np.int8,
-    )
+    effects: list[Any] = list(map(get, pols, repeat("effect")))
+    if _of_type(effects, str).all():  # text (the rule): looked up by C-level map
+        effect = np.fromiter(map(_EFFECT_CODE.get, effects, repeat(2)), dtype=np.int8, count=n_p)
+    else:
+        effect = np.array(
+            [_EFFECT_CODE.get(e, 2) if type(e) is str else 2 for e in effects], np.int8
+        )
     pbad |= effect == 2
     deny = effect == 1
-    pids = np.array(
-        [x if type(x) is str else None for x in map(get, pols, repeat("id"))], dtype=object
-    )
+    pid_values: list[Any] = list(map(get, pols, repeat("id")))
+    if not set(map(type, pid_values)) <= {str, _NONE}:  # a policy id not exact text is None
+        pid_values = [x if type(x) is str else None for x in pid_values]
+    pids = np.array(pid_values, dtype=object)  # text and None only: a flat array
     # -- permission groups (only catalogue groups given by id)
     raw = list(map(get, pols, repeat("permission_groups")))
     not_list = _not_of_type(raw, list)

@@ -12,6 +12,7 @@ from ..errors import InvalidInput
 from ._util import (
     FrozenDict,
     account_id,
+    assembler,
     format_datetime,
     frozen_extra,
     parse_datetime,
@@ -106,12 +107,18 @@ class Zone:
                 f"zone {payload.get('name', payload.get('id'))!r} has no account id; "
                 "a zone object must carry account.id"
             )
-        return cls(
-            id=payload.get("id"),
-            name=str(payload.get("name", "")),
+        # every value checked and converted here, in the order __init__ would (the account's
+        # id, then the zone's), so the zone is assembled without running the converters a
+        # second time: an MSP's directory reads tens of thousands of zones
+        name = str(payload.get("name", ""))
+        ref = _assemble_ref(id=account_id(account["id"]), name=account.get("name"))
+        extra = split_known(payload, cls._KNOWN)
+        return _assemble_zone(
+            id=zone_id(payload.get("id")),
+            name=name,
             status=payload.get("status"),
-            account=AccountRef(id=account["id"], name=account.get("name")),
-            extra=split_known(payload, cls._KNOWN),
+            account=ref,
+            extra=extra,
         )
 
     def to_api(self) -> dict[str, Any]:
@@ -122,6 +129,10 @@ class Zone:
         result["account"] = self.account.to_api()
         result.update(self.extra.thaw())
         return result
+
+
+_assemble_ref = assembler(AccountRef)
+_assemble_zone = assembler(Zone)
 
 
 @frozen(kw_only=True)
