@@ -1057,8 +1057,9 @@ def _bulk_atoms(key: Any, value: Any) -> tuple[Atom, ...] | None:
     if inner.count("*") != len(inner):
         return None
     signature = (key, *value)
-    if signature in _nested_cache:
-        return _nested_cache[signature]
+    cached = _nested_cache.get(signature, _MISSING)  # one hash of the signature, not two
+    if cached is not _MISSING:
+        return cached  # type: ignore[no-any-return]
     atoms: tuple[Atom, ...] | None = tuple(_nested(key, value))
     if atoms is None or atoms[0][0] == K_UNPARSED or not all(map(_key_clean, signature[1:])):
         atoms = None
