@@ -47,7 +47,31 @@ if TYPE_CHECKING:
 # pandas, typed loosely for the column builders; ``pd`` (pandas-stubs) types the frames
 _pd: Any = pd
 
-__all__ = ["SCOPE_NAMES", "AccessFrame", "AccessIndex"]
+__all__ = ["SCOPE_NAMES", "AccessFrame", "AccessIndex", "distinct_labels"]
+
+
+def distinct_labels(names: Sequence[str], ids: Sequence[str]) -> list[str]:
+    """A label per name that stands for one thing only (``ids`` are distinct): the name; a
+    name that repeats with its id's first 6 characters (``ci (a1b2c3)``); a label that still
+    matches another (a name that copies another's label, ids that share 6 characters) with
+    the whole id; and the ids themselves if even that repeats. The access matrix groups its
+    cells by label, so a repeated label would add one token's (or zone's) groups to
+    another's."""
+    seen: dict[str, int] = {}
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+    labels = [f"{n} ({i[:6]})" if seen[n] > 1 else n for n, i in zip(names, ids, strict=True)]
+    again: dict[str, int] = {}
+    for label in labels:
+        again[label] = again.get(label, 0) + 1
+    if len(again) == len(labels):
+        return labels
+    labels = [
+        f"{n} ({i})" if again[label] > 1 else label
+        for n, i, label in zip(names, ids, labels, strict=True)
+    ]
+    return labels if len(set(labels)) == len(labels) else [str(i) for i in ids]
+
 
 # The ``scope`` column: what one symbolic row reaches.
 SCOPE_NAMES: dict[int, str] = {
@@ -619,18 +643,10 @@ class AccessIndex:
             return pd.DataFrame(dtype="int64")
         toks, grps = self.tok[i], self.grp[i]
         cells = np.unique(np.stack([toks, target, grps]), axis=1)
-        if by == "name":
-            seen: dict[str, int] = {}
-            for n in inv.names:
-                seen[n] = seen.get(n, 0) + 1
-            labels = [
-                f"{n} ({t[:6]})" if seen[n] > 1 else n
-                for n, t in zip(inv.names, inv.ids, strict=True)
-            ]
-        else:
-            labels = list(inv.ids)
+        ids = self.zone_ids if axis == "zone" else self.account_ids
+        labels = distinct_labels(inv.names, inv.ids) if by == "name" else list(inv.ids)
         label = np.array(labels, dtype=object)
-        col_names = np.array(names, dtype=object)
+        col_names = np.array(distinct_labels(names, ids), dtype=object)
         pairs, counts = np.unique(cells[:2], axis=1, return_counts=True)
         frame = _pd.DataFrame(
             {"token": label[pairs[0]], axis: col_names[pairs[1]], "n": counts.astype(np.int64)}

@@ -400,9 +400,11 @@ class Audit:
 
         ``level``: ``"write"``, ``"read"`` or ``"other"`` to count only those groups (None:
         all). Rows are tokens (labelled ``name`` or ``token_id`` via ``by``) with access to a
-        column drawn; 0 = none. ``columns="zone"``: one column per zone, by name;
-        ``columns="account"``: one per account, counting the groups a token holds on the
-        account or on at least one of its zones. ``limit``: at most that many columns, those
+        column drawn; 0 = none. Labels never repeat: a name that does (or that copies another
+        label) is followed by its id (:func:`~cftokens.audit.access.distinct_labels`), so each
+        row and column is one token, zone or account. ``columns="zone"``: one column per zone,
+        by name; ``columns="account"``: one per account, counting the groups a token holds on
+        the account or on at least one of its zones. ``limit``: at most that many columns, those
         the most grants reach (None: all, which can be very wide); ``matrix.attrs["note"]``
         says how many were left out. Wildcards and denies count as the policy engine decides.
         """

@@ -1,0 +1,94 @@
+"""The HTML report's SVG charts against names chosen by someone hostile or careless.
+
+Whoever can create a token, a zone or an account chooses its name, and the report is read by
+someone who trusts what the charts show: no name may merge its numbers into another row or
+column, nor draw over another label.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from audit_helpers import ACCT, ACCT2, NOW, USER, ZONE, ZONE3, allow, run, token, zone
+
+from cftokens.audit import Audit
+from cftokens.audit.access import distinct_labels
+from cftokens.audit.report_html import charts
+
+
+def cells(svg: str) -> dict[str, str]:
+    """The heatmap's cells: tooltip text -> fill."""
+    root = ET.fromstring(svg)
+    return {
+        str(r.findtext("title")): str(r.get("fill"))
+        for r in root.iter("rect")
+        if r.find("title") is not None
+    }
+
+
+def test_a_name_that_copies_another_tokens_label_gets_its_own_row() -> None:
+    """Two tokens named ``ci`` are labelled ``ci (aaaaaa)`` and ``ci (bbbbbb)``; a third
+    token *named* ``ci (aaaaaa)`` (three groups) must not be summed into the first one's row
+    (it was: one row of 4 groups, the third token hidden in another's row)."""
+    a, b, c = "a" * 32, "b" * 32, "c" * 32
+    audit = run(
+        token("ci", allow(["DNS Write"], zone(ZONE)), token_id=a),
+        token("ci", allow(["DNS Read"], zone(ZONE)), token_id=b),
+        token(
+            "ci (aaaaaa)",
+            allow(["DNS Write", "Zone Read", "Zone Settings Write"], zone(ZONE)),
+            token_id=c,
+        ),
+    )
+    matrix = audit.access_matrix()
+    assert matrix.index.is_unique and len(matrix) == 3
+    assert sorted(matrix["example.com"].tolist()) == [1, 1, 3]
+    by_label = matrix["example.com"].to_dict()
+    assert by_label["ci (bbbbbb)"] == 1
+    assert [label for label, n in by_label.items() if n == 3] == [f"ci (aaaaaa) ({c})"]
+    assert by_label[f"ci ({a})"] == 1
+    drawn = cells(charts(audit)["heatmap"])
+    assert len(drawn) == 3
+    assert f"ci (aaaaaa) ({c}) × example.com: 3 permission groups" in drawn
+    assert set(audit.access_matrix(by="token_id").index) == {a, b, c}
+
+
+def test_zones_and_accounts_with_the_same_name_stay_apart() -> None:
+    """Two zones named ``example.com`` (in two accounts) are two columns, each counting its
+    own groups (they were one column counting 2 groups where the token holds 1 on each); the
+    same for two accounts with one name."""
+    zones = [
+        {"id": ZONE, "name": "example.com", "account": {"id": ACCT}},
+        {"id": ZONE3, "name": "example.com", "account": {"id": ACCT2}},
+    ]
+    accounts = [{"id": ACCT, "name": "Acme"}, {"id": ACCT2, "name": "Acme"}]
+    audit = Audit.from_records(
+        tokens=[token("wide", allow(["DNS Write"], zone(ZONE), zone(ZONE3)))],
+        accounts=accounts,
+        zones=zones,
+        user={"id": USER, "email": "owner@example.com"},
+        now=NOW,
+    )
+    matrix = audit.access_matrix()
+    assert list(matrix.columns) == [f"example.com ({ZONE[:6]})", f"example.com ({ZONE3[:6]})"]
+    assert matrix.loc["wide"].tolist() == [1, 1]
+    per_account = audit.access_matrix(columns="account")
+    assert list(per_account.columns) == [f"Acme ({ACCT[:6]})", f"Acme ({ACCT2[:6]})"]
+    assert per_account.loc["wide"].tolist() == [1, 1]
+    drawn = cells(charts(audit)["heatmap"])
+    assert set(drawn) == {
+        f"wide × example.com ({ZONE[:6]}): 1 permission group",
+        f"wide × example.com ({ZONE3[:6]}): 1 permission group",
+    }
+
+
+def test_distinct_labels_never_repeat() -> None:
+    """Plain names stay plain; repeated names get 6 characters of their id; a label that
+    still repeats gets the whole id; ids whose whole form repeats too (ids are anyone's text
+    where a policy names a zone the directory does not list) fall back on the ids."""
+    assert distinct_labels(["a", "b"], ["1", "2"]) == ["a", "b"]
+    assert distinct_labels(["x", "x"], ["1234567", "7654321"]) == ["x (123456)", "x (765432)"]
+    assert distinct_labels(["x", "x"], ["1234567", "1234568"]) == ["x (1234567)", "x (1234568)"]
+    assert distinct_labels(["x", "x", "x (1)"], ["1", "2", "3"]) == ["x (1)", "x (2)", "x (1) (3)"]
+    odd = ["abcdef) (q", "zz", "q"]  # the whole-id labels of the 1st and 3rd are one text
+    assert distinct_labels(["x", "x", "x (abcdef)"], odd) == odd
