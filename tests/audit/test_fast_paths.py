@@ -5,8 +5,10 @@ lapsed suppressions, and a generated inventory."""
 
 from __future__ import annotations
 
+import ipaddress
 import warnings
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -30,9 +32,10 @@ from audit_helpers import (
 
 from cftokens.audit import Audit
 from cftokens.audit._arrays import unique_ints
-from cftokens.audit._inventory import DUPLICATE
+from cftokens.audit._context import _after_apply, _after_apply_by_token
+from cftokens.audit._inventory import DUPLICATE, TokenRecord
 from cftokens.audit.frames import gaps_frame, tokens_frame
-from cftokens.audit.rules import RULES, base
+from cftokens.audit.rules import RULES, base, ln
 from cftokens.audit.synth import synthetic_inventory
 
 HOSTILE_NAMES = [
@@ -251,3 +254,89 @@ def test_distinct_small_path_matches_the_numpy_path(monkeypatch: pytest.MonkeyPa
             wide = base.distinct(*keys)
         assert small[0].dtype == wide[0].dtype and small[1].dtype == wide[1].dtype
         assert np.array_equal(small[0], wide[0]) and np.array_equal(small[1], wide[1]), keys
+
+
+def test_after_apply_reads_every_payload_like_the_record_reader() -> None:
+    """Plain dict payloads are read by C-level ``dict.get``; a payload of any other type
+    (another mapping, or something that is not one) makes the whole list go through
+    ``_after_apply``: either way the same tokens and attributes."""
+    plain = [
+        {"terraform_unknown": ["condition", "expires_on"]},
+        {"terraform_unknown": []},
+        {"terraform_unknown": None},
+        {},
+        {"terraform_unknown": ("not_before",)},
+    ]
+    others: list[Any] = [MappingProxyType({"terraform_unknown": ["policies"]}), None, ["x"], 5]
+    for payloads in (plain, [*plain, *others], others, []):
+        records = [TokenRecord(p, "user", "u", None) for p in payloads]
+        expected = {
+            t: frozenset(u) for t, u in enumerate(map(_after_apply, records)) if u
+        }  # the reading record by record
+        assert _after_apply_by_token(records) == expected
+
+
+def test_grant_rows_read_by_resource_atom_match_row_by_row(audit: Audit) -> None:
+    """The grants frame's resource texts and labels, taken from one row per resource atom,
+    and the directory check of CFT-LN-02 made once per atom, equal the row-by-row reading."""
+    inv, ctx = audit._inv, audit._ctx
+    grants = audit.grants
+    for column, values in (
+        ("resource_id", inv.g_rid),
+        ("resource_account_id", inv.g_racct),
+        ("resource_key", inv.g_rkey),
+    ):
+        expected = pd.array(values, dtype="string[python]")
+        pd.testing.assert_extension_array_equal(grants[column].array, expected)
+    labels = [ctx.resource_label(row) for row in range(inv.m)]
+    assert grants["resource"].astype(object).tolist() == labels
+    assert ln._missing_mask(ctx).tolist() == [
+        ln._missing(ctx, row) is not None for row in range(inv.m)
+    ]
+    number, first = ctx.atoms
+    atoms = list(zip(inv.g_kind, inv.g_rid, inv.g_racct, inv.g_rkey, strict=True))
+    assert [atoms[r] for r in first.tolist()] == list(dict.fromkeys(atoms))
+    assert [atoms[r] for r in first[number].tolist()] == atoms
+
+
+def test_owner_codes_name_each_kind_and_owner(audit: Audit) -> None:
+    inv = audit._inv
+    owners = list(zip(inv.kinds, inv.owner_ids, strict=True))
+    codes = audit._ctx.owner_codes.tolist()
+    assert len(codes) == len(owners)
+    assert dict(zip(owners, codes, strict=True)) == {
+        o: i for i, o in enumerate(dict.fromkeys(owners))
+    }
+
+
+def test_nw02_names_the_ranges_ipaddress_calls_wide() -> None:
+    """CFT-NW-02 reads each range's prefix length from the context's CIDR facts; the ranges
+    it names are those ``ipaddress`` calls /16 or wider (IPv4) or /32 or wider (IPv6), in the
+    token's order, whatever their spelling."""
+    ranges = [" 10.0.0.0/8", "34.0.0.0/16", "34.1.2.0/24", "2001:db8::/32", "2001:db8::/48"]
+    ranges += ["34.120.0.0/255.255.0.0", "0.0.0.0/0", "::/0", "8.8.8.8", "2600::/12"]
+    audit = run(
+        *(
+            token(f"t{i}", allow(["DNS Read"], zone(ZONE)), ip_in=ranges[i:])
+            for i in range(len(ranges))
+        )
+    )
+    f = audit.findings
+    got = dict(
+        zip(
+            f.loc[f["rule_id"] == "CFT-NW-02", "token_name"],
+            f.loc[f["rule_id"] == "CFT-NW-02", "evidence"],
+            strict=True,
+        )
+    )
+    for i in range(len(ranges)):
+        nets = [(v, ipaddress.ip_network(v.strip(), strict=False)) for v in ranges[i:]]
+        wide = [
+            v
+            for v, net in nets
+            if net.prefixlen > 0 and net.prefixlen <= (16 if net.version == 4 else 32)
+        ]
+        zero = any(net.prefixlen == 0 for _, net in nets)
+        if wide and not zero:
+            assert got.pop(f"t{i}") == f"allow range(s) {', '.join(wide)}"
+    assert not got

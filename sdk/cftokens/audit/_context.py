@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from itertools import chain
+from functools import cached_property
+from itertools import chain, repeat
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -125,11 +127,7 @@ class Ctx:
         self.not_created = pending
         # Terraform restrictions known only after apply (read at their worst: absent), by
         # token position (only tokens that have some)
-        self.after_apply: dict[int, frozenset[str]] = {
-            t: frozenset(unknown)
-            for t, unknown in enumerate(map(_after_apply, inv.records))
-            if unknown
-        }
+        self.after_apply: dict[int, frozenset[str]] = _after_apply_by_token(inv.records)
         self.dates = dates
         nb, exp = dates["not_before"], dates["expires_on"]
         status = a["status"]
@@ -185,6 +183,41 @@ class Ctx:
         if inv.m:
             np.bitwise_or.at(all_fam, self.tok[self.eff], self.row_fam[self.eff])
         self.families = all_fam
+
+    @cached_property
+    def owner_codes(self) -> npt.NDArray[np.int64]:
+        """Per token, a number naming its kind and owner (tokens with the same kind and owner
+        id share one). Made on first use."""
+        inv = self.inv
+        owners: dict[tuple[str, str | None], int] = {}
+        return np.fromiter(
+            (
+                owners.setdefault(owner, len(owners))
+                for owner in zip(inv.kinds, inv.owner_ids, strict=True)
+            ),
+            dtype=np.int64,
+            count=inv.n,
+        )
+
+    @cached_property
+    def atoms(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+        """Each grant row's resource atom as a number (rows with the same kind, id, account
+        and key share one: they read the same resource label, zone and account), numbered in
+        order of first appearance, and the first row of each number. Made on first use."""
+        inv = self.inv
+        seen: dict[tuple[Any, ...], int] = {}
+        number = np.fromiter(
+            (
+                seen.setdefault(atom, len(seen))
+                for atom in zip(inv.g_kind, inv.g_rid, inv.g_racct, inv.g_rkey, strict=True)
+            ),
+            dtype=np.int64,
+            count=inv.m,
+        )
+        # numbers first appear in increasing order: a row starts one where it exceeds every
+        # number before it
+        before = np.maximum.accumulate(np.concatenate([[-1], number[:-1]]))
+        return number, np.flatnonzero(number > before).astype(np.intp)
 
     # -- helpers ------------------------------------------------------------------------
     def _count_pairs(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
@@ -254,6 +287,8 @@ class Ctx:
         codes: dict[str, int] = {}
         flat = [codes.setdefault(v, len(codes)) for v in chain.from_iterable(inv.ip_in)]
         version, prefix, special = cidr_facts(list(codes))
+        # each distinct allow range's number, version and prefix length (CFT-NW-02 reads them)
+        self.cidr_codes, self.cidr_version, self.cidr_prefix = codes, version, prefix
         code = np.array(flat, dtype=np.int64)
         owner = np.repeat(np.arange(n), n_in)
         ver, plen, priv = version[code], prefix[code], special[code]
@@ -361,6 +396,22 @@ class Ctx:
             if mask[row]:
                 names[self.group_name(self.inv.g_group[row])] = None
         return list(names)
+
+
+def _after_apply_by_token(records: list[TokenRecord]) -> dict[int, frozenset[str]]:
+    """The attributes known only after apply, by token position (only tokens that have some).
+
+    Payloads that are all plain dicts (the API's and the JSON export's) are read by C-level
+    ``dict.get``; any other mapping goes through :func:`_after_apply`."""
+    payloads = list(map(_PAYLOAD, records))
+    if set(map(type, payloads)) <= {dict}:
+        found: Iterable[Any] = map(dict.get, payloads, repeat("terraform_unknown"))
+    else:
+        found = map(_after_apply, records)
+    return {t: frozenset(unknown) for t, unknown in filter(itemgetter(1), enumerate(found))}
+
+
+_PAYLOAD = attrgetter("payload")
 
 
 def _after_apply(record: TokenRecord) -> Any:

@@ -452,19 +452,14 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
 
     ctx = audit._ctx
     inv = audit._inv
-    m = inv.m
     # one label per distinct resource (the key too: R2 buckets and unrecognised resources
-    # are told apart by it)
-    seen: dict[tuple[int, str | None, str | None, str], int] = {}
-    resource = np.fromiter(
-        (
-            seen.setdefault(k, len(seen))
-            for k in zip(inv.g_kind, inv.g_rid, inv.g_racct, inv.g_rkey, strict=True)
-        ),
-        dtype=np.int64,
-        count=m,
-    )
-    first = np.unique(resource, return_index=True)[1].tolist()
+    # are told apart by it); the resource's texts taken from one row of each
+    resource, first_rows = ctx.atoms
+    first = first_rows.tolist()
+
+    def per_resource(values: list[Any]) -> Any:
+        return pd.array([values[row] for row in first], dtype=STR).take(resource)
+
     fam_names = [",".join(k for k, b in FAMILY_BITS.items() if bits & b) for bits in range(32)]
     n_groups = len(inv.groups.ids)
     group_cat = pd.CategoricalDtype(list(dict.fromkeys(inv.groups.ids)))
@@ -493,9 +488,9 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
             "resource_kind": pd.Categorical.from_codes(
                 ctx.kind.astype(np.int64), dtype=category_dtype(*(k.value for k in KINDS))
             ),
-            "resource_id": pd.array(inv.g_rid, dtype=STR),
-            "resource_account_id": pd.array(inv.g_racct, dtype=STR),
-            "resource_key": pd.array(inv.g_rkey, dtype=STR),
+            "resource_id": per_resource(inv.g_rid),
+            "resource_account_id": per_resource(inv.g_racct),
+            "resource_key": per_resource(inv.g_rkey),
             "resource": _categorical(resource, [ctx.resource_label(row) for row in first]),
             "risk_families": _categorical(ctx.row_fam, fam_names),
             "scope_ok": pd.array(ctx.scope_ok, dtype="boolean"),

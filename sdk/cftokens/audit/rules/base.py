@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import add, itemgetter
+from operator import add
 from typing import Any
 
 import numpy as np
@@ -594,17 +594,8 @@ def run_rules(ctx: Ctx) -> tuple[list[Hits], list[tuple[str, str]]]:
 
 def row_atoms(ctx: Ctx, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """A number per grant row naming its resource atom (kind, id, account, key): rows with
-    the same number read the same resource label, zone and account."""
-    inv = ctx.inv
-    picked = rows.tolist()
-    if len(picked) < 2:
-        return np.zeros(len(picked), dtype=np.int64)
-    get = itemgetter(*picked)  # C-level picks from the inventory's lists
-    atoms = list(
-        zip(get(inv.g_kind), get(inv.g_rid), get(inv.g_racct), get(inv.g_rkey), strict=True)
-    )
-    number = {atom: i for i, atom in enumerate(dict.fromkeys(atoms))}
-    return np.fromiter(map(number.__getitem__, atoms), dtype=np.int64, count=len(atoms))
+    the same number read the same resource label, zone and account (:attr:`Ctx.atoms`)."""
+    return ctx.atoms[0][np.asarray(rows, dtype=np.intp)]
 
 
 def evidence_texts(
@@ -648,14 +639,8 @@ def usage_keys(ctx: Ctx, toks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
 
 def owner_keys(ctx: Ctx, toks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """A number per finding naming its token's kind and owner (a narrower-wildcard fix reads
-    them)."""
-    inv = ctx.inv
-    owners: dict[tuple[str, str | None], int] = {}
-    return np.fromiter(
-        (owners.setdefault((inv.kinds[t], inv.owner_ids[t]), len(owners)) for t in toks.tolist()),
-        dtype=np.int64,
-        count=len(toks),
-    )
+    them): :attr:`Ctx.owner_codes`."""
+    return ctx.owner_codes[np.asarray(toks, dtype=np.intp)]
 
 
 def narrowing_fixes(

@@ -271,21 +271,23 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
 
 
 def _missing_mask(ctx: Ctx) -> npt.NDArray[np.bool_]:
-    """Rows naming a zone or account id the directory does not list (set look-ups, kind by
-    kind, in C loops)."""
+    """Rows naming a zone or account id the directory does not list: decided once per
+    resource atom (:attr:`Ctx.atoms`; set look-ups, kind by kind, in C loops), then read by
+    every row of that atom."""
     inv = ctx.inv
     d = ctx.dir
     zones = d.zone_names if d.has_zones else None
     accounts = d.account_names if d.has_accounts else None
     user = d.user
-    kind = ctx.kind
-    rid = object_table(inv.g_rid)
-    acct = object_table(inv.g_racct)
+    number, first = ctx.atoms
+    kind = ctx.kind[first]
+    rid = object_table(inv.g_rid)[first] if len(first) else np.zeros(0, dtype=object)
+    acct = object_table(inv.g_racct)[first] if len(first) else np.zeros(0, dtype=object)
 
     def listed(known: Any, values: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
         return np.fromiter(map(known.__contains__, values), dtype=bool, count=len(values))
 
-    flags = np.zeros(inv.m, dtype=bool)
+    flags = np.zeros(len(first), dtype=bool)
     for k, known, ident in (
         (K_ZONE, zones, rid),
         (K_ACCOUNT, accounts, rid),
@@ -301,7 +303,7 @@ def _missing_mask(ctx: Ctx) -> npt.NDArray[np.bool_]:
         flags[at] = [v != user for v in rid[at].tolist()]
     if d.pending:
         flags &= ~listed(d.pending, rid) & ~listed(d.pending, acct)
-    return flags
+    return flags[number]
 
 
 def _missing(ctx: Ctx, row: int) -> str | None:

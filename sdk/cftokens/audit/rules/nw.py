@@ -94,20 +94,16 @@ def nw_02(ctx: Ctx, r: Rule) -> Hits:
     allowlist stops few attackers."""
     hits = Hits(r.id)
     th = ctx.th
-    is_wide: dict[str, bool] = {}  # each distinct range parsed once
-
-    def wide_range(v: str) -> bool:
-        found = is_wide.get(v)
-        if found is None:
-            net = ipaddress.ip_network(v.strip(), strict=False)
-            found = is_wide[v] = net.prefixlen > 0 and (
-                (net.version == 4 and net.prefixlen <= th.open_v4_prefix)
-                or (net.version == 6 and net.prefixlen <= th.open_v6_prefix)
-            )
-        return found
+    # each distinct allow range as the context read it (ipaddress' prefix length and version)
+    version, prefix = ctx.cidr_version, ctx.cidr_prefix
+    wide_code = (prefix > 0) & (
+        ((version == 4) & (prefix <= th.open_v4_prefix))
+        | ((version == 6) & (prefix <= th.open_v6_prefix))
+    )
+    is_wide = dict(zip(ctx.cidr_codes, wide_code.tolist(), strict=True))
 
     for t in np.flatnonzero(ctx.ip_open & ctx.has_ip_in).tolist():
-        wide = [v for v in ctx.inv.ip_in[t] if wide_range(v)]
+        wide = [v for v in ctx.inv.ip_in[t] if is_wide[v]]
         ips = ips_for(ctx, t)
         hits.add(
             t,
