@@ -10,6 +10,7 @@ import stat
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,6 +78,32 @@ def test_triage_of_the_leaked_plugin_token(leak_company: Sandbox, triaged: cft.T
     assert "INCOMPLETE" not in text  # the token itself was fully read
     html = t.to_html()
     assert "cannot see may hold this power" in html and "lower bound" not in html
+
+
+def test_reports_work_the_views_out_once_and_hand_out_copies(
+    leak: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The blast radius, similar tokens, activity and dependents are worked out once per
+    triage, however many reports and sentences read them (who_can asked once per resource of
+    the blast radius); a frame handed out is the caller's own: changing it changes no report."""
+    t = cft.triage(leaked_secret(leak), admin=leak, since=leak.extras["leak"]["committed"])
+    asked: list[Any] = []
+    who_can = type(t.audit).who_can
+
+    def counted(audit: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(args)
+        return who_can(audit, *args, **kwargs)
+
+    monkeypatch.setattr(type(t.audit), "who_can", counted)
+    html, text = t.to_html(), t.to_json()
+    once = len(asked)
+    assert once == len(t.blast_radius) > 0
+    for frame in (t.blast_radius, t.similar, t.activity, t.dependents, t.findings):
+        assert not frame.empty
+        frame.loc[:, frame.columns[0]] = None  # the caller's copy
+    str(t)
+    assert (t.to_html(), t.to_json()) == (html, text)
+    assert len(asked) == once
 
 
 def test_roll_writes_the_new_secret_once_to_a_0600_file(leak: Sandbox, tmp_path: Path) -> None:

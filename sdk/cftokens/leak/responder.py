@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import frozen
 
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
     from ..advisor import Advice
     from ..client import Client
     from ..sandbox import Sandbox
+
+_T = TypeVar("_T")
 
 __all__ = ["Action", "Gap", "Step", "Triage", "triage"]
 
@@ -186,6 +189,9 @@ class Triage:
         self._replacement: Advice | None = None
         self._directory: Directory | None = None
         self._replacement_error: str | None = None
+        # the views derived from the investigation (blast radius, activity, ...), each made
+        # once: the reports and the sentences read them many times
+        self._views: dict[str, tuple[tuple[Any, ...], Any]] = {}
         if admin is None:
             self.gaps.append(
                 Gap(
@@ -358,8 +364,23 @@ class Triage:
                     return f"{name} ({account_id})" if name and name != account_id else account_id
         return account_id
 
+    def _view(self, name: str, build: Callable[[], _T]) -> _T:
+        """``build()``, made once for the investigation's results (the audit, the verify
+        answer, the activity records; made again if one of them is replaced). Shared: the
+        public properties hand out copies of frames."""
+        inputs = (self.audit, self.verification, self._records, self._baseline)
+        held = self._views.get(name)
+        if held is not None and all(a is b for a, b in zip(held[0], inputs, strict=True)):
+            return held[1]  # type: ignore[no-any-return]
+        value = build()
+        self._views[name] = (inputs, value)
+        return value
+
     # -- what it can do -----------------------------------------------------------------------
     def _token_row(self) -> Any:
+        return self._view("token_row", self._find_token_row)
+
+    def _find_token_row(self) -> Any:
         if self.audit is None or self.token_id is None:
             return None
         tokens = self.audit.tokens
@@ -379,6 +400,13 @@ class Triage:
     def blast_radius(self) -> pd.DataFrame:
         """One row per permission: group, level, resource, account, from which IPs, until when,
         live; empty (and a gap named) when the token could not be read."""
+        return self._radius.copy()
+
+    @property
+    def _radius(self) -> pd.DataFrame:
+        return self._view("blast_radius", self._blast_radius)
+
+    def _blast_radius(self) -> pd.DataFrame:
         import pandas as pd
 
         columns = ["permission", "level", "resource_kind", "resource", "account_id", "from_ips",
@@ -441,7 +469,7 @@ class Triage:
                 + (f"from {v.not_before} " if v.not_before else "")
                 + (f"until {v.expires_on}." if v.expires_on else "with no expiry.")
             )
-        radius = self.blast_radius
+        radius = self._radius
         if not radius.empty:
             writes = radius[radius["level"] == "write"]
             reads = radius[radius["level"] != "write"]
@@ -460,7 +488,7 @@ class Triage:
             lifetime = "with no expiry" if until == "no expiry" else f"until {until}"
             out.append(f"It works from {ips}, {lifetime}.")
         if self.audit is not None and self.token_id is not None:
-            findings = self.findings
+            findings = self._findings
             if not findings.empty:
                 # each rule once per severity, with a count (a rule fires once per policy)
                 counts: dict[tuple[str, str], int] = {}
@@ -479,8 +507,9 @@ class Triage:
                 + "; ".join(str(g) for g in minor)
                 + "."
             )
-        if self._records and not self._baseline and not self.activity["flagged"].any():
-            ips = ", ".join(sorted(self.activity["ip"].dropna().unique()))
+        activity = self._activity
+        if self._records and not self._baseline and not activity["flagged"].any():
+            ips = ", ".join(sorted(activity["ip"].dropna().unique()))
             out.append(
                 f"Since {self.since:%Y-%m-%d %H:%M} UTC ({self.since_reason}) it made "
                 f"{len(self._records)} request(s), from {ips}; there is no usage before the "
@@ -488,7 +517,7 @@ class Triage:
                 "(--since) the time of the leak."
             )
         elif self._records:
-            flagged = self.activity[self.activity["flagged"]]
+            flagged = activity[activity["flagged"]]
             out.append(
                 f"Since {self.since:%Y-%m-%d %H:%M} UTC ({self.since_reason}) it made "
                 f"{len(self._records)} request(s); {len(flagged)} from unexpected addresses ("
@@ -518,6 +547,13 @@ class Triage:
     @property
     def findings(self) -> pd.DataFrame:
         """The audit's findings on this token."""
+        return self._findings.copy()
+
+    @property
+    def _findings(self) -> pd.DataFrame:
+        return self._view("findings", self._token_findings)
+
+    def _token_findings(self) -> pd.DataFrame:
         if self.audit is None:
             import pandas as pd
 
@@ -529,10 +565,13 @@ class Triage:
     @property
     def similar(self) -> pd.DataFrame:
         """Other live tokens holding the same permissions on the same resources."""
+        return self._view("similar", self._similar).copy()
+
+    def _similar(self) -> pd.DataFrame:
         import pandas as pd
 
         rows = []
-        radius = self.blast_radius
+        radius = self._radius
         access = self.audit.access if self.audit is not None else None
         if access is None or radius.empty:
             return pd.DataFrame(columns=["permission", "resource", "token_id", "name", "via"])
@@ -620,12 +659,16 @@ class Triage:
     def activity(self) -> pd.DataFrame:
         """Audit Logs v2 records of the token since ``since``; ``flagged``/``why`` mark source
         IPs outside its allowlist or never seen before ``since``."""
-        return self._frame(self._records, flag=True)
+        return self._activity.copy()
+
+    @property
+    def _activity(self) -> pd.DataFrame:
+        return self._view("activity", lambda: self._frame(self._records, flag=True))
 
     @property
     def activity_summary(self) -> pd.DataFrame:
         """Requests since ``since`` by action, resource, result and whether flagged."""
-        frame = self.activity
+        frame = self._activity
         if frame.empty:
             return frame.iloc[0:0][["action", "resource", "result", "flagged"]].assign(requests=0)
         return (
@@ -642,9 +685,16 @@ class Triage:
         """Who used the token before ``since`` (without such usage: every caller not flagged
         in the window): requests by source IP and user agent, first and last seen. These break
         when it is rolled, disabled or deleted."""
+        return self._dependents.copy()
+
+    @property
+    def _dependents(self) -> pd.DataFrame:
+        return self._view("dependents", self._callers)
+
+    def _callers(self) -> pd.DataFrame:
         frame = self._frame(self._baseline, flag=False)
         if frame.empty:
-            frame = self.activity
+            frame = self._activity
             frame = frame[~frame["flagged"]]
         if frame.empty:
             import pandas as pd
@@ -703,7 +753,7 @@ class Triage:
         """The containment options, each with what it breaks (the dependents)."""
         users = (
             ", ".join(
-                f"{r.ip} ({r.user_agent})" for r in self.dependents.head(5).itertuples(index=False)
+                f"{r.ip} ({r.user_agent})" for r in self._dependents.head(5).itertuples(index=False)
             )
             or "no caller seen before the window"
         )
@@ -789,7 +839,7 @@ class Triage:
             events.append((_py(row["issued_on"]), "token issued"))
         if self.since is not None:
             events.append((self.since, f"window starts ({self.since_reason or 'given'})"))
-        flagged = self.activity
+        flagged = self._activity
         flagged = flagged[flagged["flagged"]]
         if not flagged.empty:
             first, last = flagged.iloc[0], flagged.iloc[-1]
