@@ -11,6 +11,9 @@ token. Before cftokens shows such text it goes through one of these helpers:
   a spreadsheet shows it as text instead of running it as a formula. Numbers stay numbers.
 * :func:`chart_label` for a chart's label (the HTML report's SVG charts): control characters
   made visible, long text cut.
+* :func:`html_text` for a whole HTML page, and both of these: a flood of combining marks on
+  one letter ("Zalgo"), which a browser stacks through the lines above and below, is shown
+  as escapes past the 4th mark (:func:`marks_shown`).
 
 Text that is not Unicode at all: JSON's ``"\\ud800"`` escape decodes to a lone UTF-16
 surrogate, which no UTF-8 file, terminal, notebook or HTTP body can hold. Where such text enters
@@ -26,6 +29,7 @@ import io
 import marshal
 import pickle
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -38,6 +42,7 @@ __all__ = [
     "csv_rows",
     "html_text",
     "lone_surrogate",
+    "marks_shown",
     "may_hold_surrogates",
     "path_text",
     "printable",
@@ -60,6 +65,9 @@ _SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")  # YAML also has 
 _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE_UTF8 = re.compile(rb"\xed[\xa0-\xbf]")  # a surrogate written with surrogatepass
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Combining marks are all above U+02FF: only runs of such characters can hold a flood of them.
+MARKS_KEPT = 4  # combining marks drawn on one letter (Vietnamese, Hebrew, Tibetan need <= 4)
+_MARK_RUN = re.compile(rf"[^\x00-\u02ff]{{{MARKS_KEPT + 1},}}")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -125,17 +133,45 @@ def _csv_object(value: Any) -> Any:
     return csv_cell(value if isinstance(value, str) else str(value))
 
 
+def _marks_flood(match: re.Match[str]) -> str:
+    out = []
+    marks = 0
+    for char in match.group(0):
+        kind = unicodedata.category(char)
+        if kind in ("Mn", "Me"):
+            marks += 1
+            if marks > MARKS_KEPT:
+                out.append(f"\\u{ord(char):04x}")
+                continue
+        elif kind != "Cf":  # a joiner between marks keeps them on the same letter
+            marks = 0
+        out.append(char)
+    return "".join(out)
+
+
+def marks_shown(text: str) -> str:
+    """``text`` with at most :data:`MARKS_KEPT` combining marks (Unicode categories Mn, Me)
+    drawn on one letter: the marks past them are shown as their ``\\u0301`` escapes. A
+    browser stacks every mark of a letter, so a name carrying hundreds ("Zalgo") is drawn
+    through the names on the lines above and below it; real scripts stack at most 4."""
+    if text.isascii():
+        return text
+    return _MARK_RUN.sub(_marks_flood, text)
+
+
 def chart_label(text: object, limit: int = 60) -> str:
-    """A chart label: control characters made visible, cut to ``limit`` characters."""
-    label = printable(text)
+    """A chart label: control characters and a flood of combining marks made visible
+    (:func:`printable`, :func:`marks_shown`), cut to ``limit`` characters."""
+    label = marks_shown(printable(text))
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def html_text(document: str) -> str:
     """An HTML document whose text from input can neither hide nor reorder what the reader
     sees: control characters (newlines aside), bidi overrides and surrogates shown as their
-    escapes, as :func:`printable` shows them on a terminal (markup must already be escaped)."""
-    return printable(document, newlines=True)
+    escapes, as :func:`printable` shows them on a terminal, and a flood of combining marks
+    too (:func:`marks_shown`); markup must already be escaped."""
+    return marks_shown(printable(document, newlines=True))
 
 
 def unicode_text(text: str) -> str:

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 from audit_helpers import ACCT, ACCT2, NOW, USER, ZONE, ZONE3, allow, run, token, zone
 
+from cftokens._text import chart_label, html_text
 from cftokens.audit import Audit
 from cftokens.audit.access import distinct_labels
 from cftokens.audit.report_html import charts
@@ -92,3 +93,53 @@ def test_distinct_labels_never_repeat() -> None:
     assert distinct_labels(["x", "x", "x (1)"], ["1", "2", "3"]) == ["x (1)", "x (2)", "x (1) (3)"]
     odd = ["abcdef) (q", "zz", "q"]  # the whole-id labels of the 1st and 3rd are one text
     assert distinct_labels(["x", "x", "x (abcdef)"], odd) == odd
+
+
+ZALGO = "Z" + "\u0301\u0316\u0489" * 80 + "algo"
+LEGIBLE = [  # real scripts stack up to 4 marks on a letter: they are left as they are
+    "Tie\u0302\u0301ng Vie\u0323\u0302t",  # Vietnamese, decomposed (2 marks)
+    "\u05d1\u05bc\u05b0\u05e8\u05b5\u05d0\u05e9\u05c1\u05b4\u0596\u05d9\u05ea",  # Hebrew, 3
+    "\u0f56\u0f66\u0f92\u0fb2\u0f74\u0f56\u0f66",  # Tibetan stack (3)
+    "\u0915\u094d\u0937\u0924\u094d\u0930\u093f\u092f",  # Devanagari
+    "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",  # a tag flag
+]
+
+
+def longest_mark_run(text: str) -> int:
+    """The most combining marks (Mn, Me) drawn on one character of ``text``."""
+    import unicodedata
+
+    most = run = 0
+    for char in text:
+        if unicodedata.category(char) in ("Mn", "Me"):
+            run += 1
+            most = max(most, run)
+        elif unicodedata.category(char) != "Cf":
+            run = 0
+    return most
+
+
+def test_a_flood_of_combining_marks_cannot_draw_over_other_names() -> None:
+    """A name of one letter carrying 240 combining marks ("Zalgo") was drawn as a smear
+    through the labels of the rows above and below it (seen in Chromium: 5 heatmap rows and 14
+    rows of the token table): past 4 marks on one letter, each is shown as its escape, as
+    control characters are. Scripts that stack marks (up to 4) read as they are."""
+    shown = chart_label(ZALGO, 10_000)
+    assert shown.startswith("Z\u0301\u0316\u0489\u0301\\u0316\\u0489\\u0301")
+    assert longest_mark_run(shown) == 4 and shown.endswith("algo")
+    assert longest_mark_run(chart_label("a" + "\u0301\u200d" * 50)) == 4  # joiners between
+    for text in LEGIBLE:
+        assert chart_label(text) == text and html_text(text) == text
+    page = run(
+        token(ZALGO, allow(["DNS Write"], zone(ZONE))),
+        token("ordinary", allow(["DNS Write"], zone(ZONE))),
+        token(" ".join(LEGIBLE), allow(["DNS Read"], zone(ZONE))),
+    ).to_html()
+    assert longest_mark_run(page) == 4
+    for text in LEGIBLE:
+        assert text in page
+    drawn = charts(run(token(ZALGO, allow(["DNS Write"], zone(ZONE)))))["heatmap"]
+    labels = [
+        (t.text or "") + "".join(c.tail or "" for c in t) for t in ET.fromstring(drawn).iter("text")
+    ]
+    assert chart_label(ZALGO) in labels and longest_mark_run(drawn) == 4
