@@ -50,6 +50,7 @@ __all__ = [
     "unicode_text",
     "unicode_tree",
     "utf8_encodable",
+    "visible_form",
 ]
 
 # C0 controls, DEL, C1 controls, and the bidirectional overrides and isolates that reorder
@@ -157,6 +158,24 @@ def marks_shown(text: str) -> str:
     if text.isascii():
         return text
     return _MARK_RUN.sub(_marks_flood, text)
+
+
+# Characters drawn as nothing: format characters (category Cf: zero-width spaces and joiners,
+# bidi marks, tags), variation selectors, the combining grapheme joiner, Hangul fillers and the
+# blank braille pattern.
+_INVISIBLE = re.compile("[\u034f\u115f\u1160\u2800\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]")
+
+
+def visible_form(text: str) -> str:
+    """What a reader sees of ``text``, to tell names that look the same: compatibility forms
+    folded (NFKC: fullwidth ``ｃｉ`` and mathematical ``𝐜𝐢`` are ``ci``), characters drawn as
+    nothing removed (zero-width, bidi marks, tags, variation selectors, Hangul fillers), each
+    run of spaces as one space and none at the ends."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+        text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
 def chart_label(text: object, limit: int = 60) -> str:

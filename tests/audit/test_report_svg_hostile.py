@@ -143,3 +143,32 @@ def test_a_flood_of_combining_marks_cannot_draw_over_other_names() -> None:
         (t.text or "") + "".join(c.tail or "" for c in t) for t in ET.fromstring(drawn).iter("text")
     ]
     assert chart_label(ZALGO) in labels and longest_mark_run(drawn) == 4
+
+
+LOOKALIKES = [
+    "terraform-ci\u200b",  # a zero-width space
+    "\uff54erraform-ci",  # a fullwidth t
+    "terraform-ci ",  # a trailing space
+    "terraform\u2060-ci",  # a word joiner
+    "terraform-ci\U000e0041",  # a tag character
+    "terraform-c\U0001d422",  # a mathematical bold i
+]
+
+
+def test_a_name_that_only_looks_like_another_is_told_apart() -> None:
+    """A hostile token named like ``terraform-ci`` plus a zero-width space (or a fullwidth
+    letter, a trailing space, a tag character) was drawn as a second ``terraform-ci`` row on
+    the heatmap, with nothing to tell which is which: every name that looks like another
+    gets its id, as a repeated name does."""
+    legit = token("terraform-ci", allow(["DNS Read"], zone(ZONE)), token_id="1" * 32)
+    others = [
+        token(name, allow(["DNS Write", "Zone Settings Write"], zone(ZONE)), token_id=f"{i:x}" * 32)
+        for i, name in enumerate(LOOKALIKES, start=2)
+    ]
+    audit = run(legit, token("terraform-cd", allow(["DNS Read"], zone(ZONE))), *others)
+    matrix = audit.access_matrix()
+    assert f"terraform-ci ({'1' * 6})" in matrix.index and "terraform-cd" in matrix.index
+    for i, name in enumerate(LOOKALIKES, start=2):
+        assert f"{name} ({f'{i:x}' * 6})" in matrix.index
+    drawn = cells(charts(audit)["heatmap"])
+    assert f"terraform-ci ({'1' * 6}) × example.com: 1 permission group" in drawn

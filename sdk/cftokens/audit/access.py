@@ -17,6 +17,7 @@ This module imports pandas; :mod:`cftokens.audit.core` imports it on first use.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .._text import visible_form
 from ..errors import InvalidInput
 from ..model._util import is_id
 from ..policy import evaluate
@@ -52,25 +54,30 @@ __all__ = ["SCOPE_NAMES", "AccessFrame", "AccessIndex", "distinct_labels"]
 
 def distinct_labels(names: Sequence[str], ids: Sequence[str]) -> list[str]:
     """A label per name that stands for one thing only (``ids`` are distinct): the name; a
-    name that repeats with its id's first 6 characters (``ci (a1b2c3)``); a label that still
-    matches another (a name that copies another's label, ids that share 6 characters) with
-    the whole id; and the ids themselves if even that repeats. The access matrix groups its
-    cells by label, so a repeated label would add one token's (or zone's) groups to
-    another's."""
-    seen: dict[str, int] = {}
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-    labels = [f"{n} ({i[:6]})" if seen[n] > 1 else n for n, i in zip(names, ids, strict=True)]
-    again: dict[str, int] = {}
-    for label in labels:
-        again[label] = again.get(label, 0) + 1
+    name that repeats, or looks like another (:func:`~cftokens._text.visible_form`: ``ci``,
+    ``ci`` with a zero-width space, fullwidth ``ｃｉ``), with its id's first 6 characters
+    (``ci (a1b2c3)``); a label that still looks like another (a name that copies another's
+    label, ids that share 6 characters) with the whole id; and the ids themselves if even
+    that repeats. The access matrix groups its cells by label, so a repeated label would add
+    one token's (or zone's) groups to another's, and a label that only looks like another
+    would let a token pass for another on the heatmap."""
+    forms = list(map(visible_form, names))
+    seen = Counter(forms)
+    if len(seen) == len(forms):
+        return list(names)
+    labels = [
+        f"{n} ({i[:6]})" if seen[form] > 1 else n
+        for n, i, form in zip(names, ids, forms, strict=True)
+    ]
+    forms = list(map(visible_form, labels))
+    again = Counter(forms)
     if len(again) == len(labels):
         return labels
     labels = [
-        f"{n} ({i})" if again[label] > 1 else label
-        for n, i, label in zip(names, ids, labels, strict=True)
+        f"{n} ({i})" if again[form] > 1 else label
+        for n, i, label, form in zip(names, ids, labels, forms, strict=True)
     ]
-    return labels if len(set(labels)) == len(labels) else [str(i) for i in ids]
+    return labels if len(set(map(visible_form, labels))) == len(labels) else list(ids)
 
 
 # The ``scope`` column: what one symbolic row reaches.
