@@ -54,6 +54,36 @@ def test_secrets_are_stored_only_as_keyed_hashes(tmp_path: Path) -> None:
         assert secret.reveal().encode() not in blob
 
 
+def test_the_journal_frame_holds_every_row_as_read_one_by_one(demo: Sandbox) -> None:
+    """``Sandbox.journal`` (built column by column) against the journal read row by row:
+    the same cells in the same order, the owner named (an email or an account name), times
+    UTC, the status an integer, a missing error code NA, an empty journal the same columns."""
+    api = Api(demo, demo.bootstrap_token)
+    api.get("/user/tokens/verify")
+    api.get("/zones/" + "0" * 32)  # refused: an error code
+    Api(demo).get("/user/tokens/verify")  # no credential: no auth, no owner
+    frame = demo.journal
+    rows = demo.store.journal()
+    emails = {u.id: u.email for u in demo.store.users()}
+    names = {a.id: a.name for a in demo.store.accounts()}
+    assert len(frame) == len(rows) > 1500
+    for column in ("token_id", "auth", "method", "path", "ray_id", "fault", "reason", "ip"):
+        assert [None if pd.isna(v) else v for v in frame[column]] == [r[column] for r in rows]
+    owners = [
+        emails.get(r["owner_id"]) if r["owner_type"] == "user" else names.get(r["owner_id"])
+        for r in rows
+    ]
+    assert [None if pd.isna(v) else v for v in frame["owner"]] == owners
+    assert list(frame["status"]) == [r["status"] for r in rows]
+    codes = [r["error_code"] for r in rows]
+    assert [None if pd.isna(v) else v for v in frame["error_code"]] == codes
+    assert any(c is not None for c in codes) and any(c is None for c in codes)
+    assert list(frame["time"]) == [pd.Timestamp(r["time"]) for r in rows]
+    assert str(frame["time"].dt.tz) == "UTC" and frame["status"].dtype == "int64"
+    empty = Sandbox(content="none").journal
+    assert empty.empty and list(empty.columns) == list(frame.columns)
+
+
 def test_no_secret_in_journal_dataframe_or_reprs(sb: Sandbox, api: Api) -> None:
     """The journal DataFrame, the sandbox repr and issued-secret reprs never hold a secret,
     even when a client puts one in the query string or user agent."""

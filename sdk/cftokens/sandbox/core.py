@@ -447,42 +447,34 @@ class Sandbox:
         method, path, query, operation_id, account_id, zone_id, status, error_code, reason (the
         policy engine's sentence), ip, user_agent, ray_id, fault. Never a secret or header.
         """
+        import numpy as np
         import pandas as pd
 
         with self.store.lock:
-            rows = self.store.journal()
+            data = self.store.journal_columns()
             emails = {u.id: u.email for u in self.store.users()}
             names = {a.id: a.name for a in self.store.accounts()}
-        columns = list(JournalRow.COLUMNS)
-        data = {c: [r[c] for r in rows] for c in columns}
-        frame = pd.DataFrame(data, columns=columns)
-        frame["time"] = pd.to_datetime(frame["time"], utc=True, format="ISO8601")
-        frame["status"] = frame["status"].astype("int64")
-        frame["error_code"] = frame["error_code"].astype("Int64")
         owners = [
             emails.get(o) if t == "user" else names.get(o) if t == "account" else None
-            for t, o in zip(frame["owner_type"], frame["owner_id"], strict=True)
+            for t, o in zip(data["owner_type"], data["owner_id"], strict=True)
         ]
-        frame.insert(5, "owner", pd.Series(owners, dtype="string"))
-        for column in ("method", "auth", "owner_type", "fault"):
-            frame[column] = frame[column].astype("category")
-        for column in (
-            "token_id",
-            "token_name",
-            "owner_id",
-            "user_id",
-            "path",
-            "query",
-            "operation_id",
-            "account_id",
-            "zone_id",
-            "reason",
-            "ip",
-            "user_agent",
-            "ray_id",
-        ):
-            frame[column] = frame[column].astype("string")
-        return frame
+        # each column made in its final dtype at once
+        columns: dict[str, Any] = {}
+        for name, values in data.items():
+            if name == "time":
+                columns[name] = pd.to_datetime(list(values), utc=True, format="ISO8601")
+            elif name == "status":
+                columns[name] = np.array(values, dtype="int64")
+            elif name == "error_code":
+                columns[name] = pd.array(values, dtype="Int64")
+            elif name in ("method", "auth", "owner_type", "fault"):
+                # categories of the dtype a frame infers from the values (as before)
+                columns[name] = pd.DataFrame({name: list(values)})[name].astype("category")
+            else:
+                columns[name] = pd.array(values, dtype="string")
+            if name == "owner_id":
+                columns["owner"] = pd.array(owners, dtype="string")
+        return pd.DataFrame(columns)
 
     def issued_secrets(self) -> list[Secret]:
         """Every secret this Sandbox object issued (tokens, rolls, API keys), as Secrets.

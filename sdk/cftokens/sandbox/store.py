@@ -1161,6 +1161,17 @@ class Store:
         row = self.conn.execute("SELECT max(seq) FROM journal").fetchone()
         return int(row[0] or 0)
 
+    def journal_columns(self) -> dict[str, tuple[Any, ...]]:
+        """Every journal entry, in order, column by column: ``{column: values}`` for each of
+        :attr:`JournalRow.COLUMNS` (read as plain tuples: a table's worth of rows at C speed)."""
+        self.flush_journal()
+        names = ", ".join(JournalRow.COLUMNS)
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        rows = cursor.execute(f"SELECT {names} FROM journal ORDER BY time, seq").fetchall()
+        values = list(zip(*rows, strict=True)) if rows else [()] * len(JournalRow.COLUMNS)
+        return dict(zip(JournalRow.COLUMNS, values, strict=True))
+
     def journal(
         self, where: str = "", params: Sequence[str | int | float | None] = ()
     ) -> list[sqlite3.Row]:
