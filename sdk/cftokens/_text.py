@@ -13,7 +13,8 @@ token. Before cftokens shows such text it goes through one of these helpers:
   made visible, long text cut.
 * :func:`html_text` for a whole HTML page, and both of these: a flood of combining marks on
   one letter ("Zalgo"), which a browser stacks through the lines above and below, is shown
-  as escapes past the 4th mark (:func:`marks_shown`).
+  as escapes past the 4th mark, and noncharacters (U+FFFE, U+FFFF: not XML) as escapes
+  (:func:`marks_shown`).
 
 Text that is not Unicode at all: JSON's ``"\\ud800"`` escape decodes to a lone UTF-16
 surrogate, which no UTF-8 file, terminal, notebook or HTTP body can hold. Where such text enters
@@ -66,6 +67,15 @@ _SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")  # YAML also has 
 _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE_UTF8 = re.compile(rb"\xed[\xa0-\xbf]")  # a surrogate written with surrogatepass
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Noncharacters: U+FDD0-U+FDEF and the last two code points of each plane. U+FFFE and U+FFFF
+# are not XML characters (an SVG holding one is not well-formed); each is an HTML parse error.
+_NONCHARACTER = re.compile(
+    "[\ufdd0-\ufdef"
+    + "".join(
+        f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000)
+    )
+    + "]"
+)
 # Combining marks are all above U+02FF: only runs of such characters can hold a flood of them.
 MARKS_KEPT = 4  # combining marks drawn on one letter (Vietnamese, Hebrew, Tibetan need <= 4)
 _MARK_RUN = re.compile(rf"[^\x00-\u02ff]{{{MARKS_KEPT + 1},}}")
@@ -154,10 +164,12 @@ def marks_shown(text: str) -> str:
     """``text`` with at most :data:`MARKS_KEPT` combining marks (Unicode categories Mn, Me)
     drawn on one letter: the marks past them are shown as their ``\\u0301`` escapes. A
     browser stacks every mark of a letter, so a name carrying hundreds ("Zalgo") is drawn
-    through the names on the lines above and below it; real scripts stack at most 4."""
+    through the names on the lines above and below it; real scripts stack at most 4.
+    Noncharacters (U+FFFE, U+FFFF, U+FDD0…) are shown as their escapes too: they are not
+    XML characters or are HTML parse errors."""
     if text.isascii():
         return text
-    return _MARK_RUN.sub(_marks_flood, text)
+    return _NONCHARACTER.sub(_escape, _MARK_RUN.sub(_marks_flood, text))
 
 
 # Characters drawn as nothing: format characters (category Cf: zero-width spaces and joiners,

@@ -172,3 +172,18 @@ def test_a_name_that_only_looks_like_another_is_told_apart() -> None:
         assert f"{name} ({f'{i:x}' * 6})" in matrix.index
     drawn = cells(charts(audit)["heatmap"])
     assert f"terraform-ci ({'1' * 6}) × example.com: 1 permission group" in drawn
+
+
+def test_charts_stay_well_formed_xml_with_noncharacters_in_names() -> None:
+    """U+FFFE and U+FFFF are not XML characters (a chart with one in a label could not be
+    saved as an .svg file: "not well-formed"), and every noncharacter is an HTML parse error:
+    each is shown as its escape, in the charts and in the page."""
+    names = ["bom\ufffe", "max\uffff", "fdd0\ufdd0", "plane1\U0001fffe", "plane16\U0010ffff"]
+    audit = run(*(token(n, allow(["DNS Write"], zone(ZONE))) for n in names))
+    drawn = charts(audit)["heatmap"]
+    root = ET.fromstring(drawn)
+    shown = {(t.text or "") + "".join(c.tail or "" for c in t) for t in root.iter("text")}
+    assert {"bom\\ufffe", "max\\uffff", "fdd0\\ufdd0", "plane1\\u1fffe"} <= shown
+    page = audit.to_html()
+    for char in ("\ufffe", "\uffff", "\ufdd0", "\U0001fffe", "\U0010ffff"):
+        assert char not in page and char not in drawn
