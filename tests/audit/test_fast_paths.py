@@ -37,6 +37,7 @@ from cftokens.audit._inventory import DUPLICATE, TokenRecord
 from cftokens.audit.frames import gaps_frame, tokens_frame
 from cftokens.audit.rules import RULES, base, ln
 from cftokens.audit.synth import synthetic_inventory
+from cftokens.audit.usage import UsageIndex
 
 HOSTILE_NAMES = [
     '=HYPERLINK("http://x")',
@@ -340,3 +341,29 @@ def test_nw02_names_the_ranges_ipaddress_calls_wide() -> None:
         if wide and not zero:
             assert got.pop(f"t{i}") == f"allow range(s) {', '.join(wide)}"
     assert not got
+
+
+def test_usage_answers_are_read_once_and_handed_out_as_copies(demo_audit: Audit) -> None:
+    """The usage index keeps each token's zones, accounts, allowlist proposal and clients
+    after the first question: later answers equal a fresh index's, and changing an answer
+    changes no later one."""
+    ctx = demo_audit._ctx
+    assert ctx.usage is not None
+    fresh = lambda: UsageIndex(  # noqa: E731
+        demo_audit.usage, demo_audit.now, demo_audit.profile.thresholds.usage_window_days, ctx.dir
+    )
+    index = fresh()
+    asked = 0
+    for tid in [*demo_audit._inv.ids, "not a token"]:
+        for name in ("zones", "accounts", "cidrs", "clients", "main_account"):
+            expected = getattr(fresh(), name)(tid)
+            first = getattr(index, name)(tid)
+            assert first == expected
+            if isinstance(first, list):
+                first.append("changed")
+            elif isinstance(first, tuple):
+                first[0].add("changed")
+                first[1].add("changed")
+            assert getattr(index, name)(tid) == expected
+            asked += bool(expected) if not isinstance(expected, tuple) else any(expected)
+    assert asked > 10  # the demo's usage answers for many tokens

@@ -311,6 +311,12 @@ class UsageIndex:
             str(k): g for k, g in ok.groupby("token_id", observed=True, dropna=True)
         }
         self._served: list[tuple[int, int, dict[str, Operation]]] | None = None
+        # each token's zones, accounts, allowlist proposal and clients, read once (the rules
+        # ask for the same token's several times; each answer is a small pandas computation)
+        self._zones: dict[str, list[str]] = {}
+        self._accounts: dict[str, list[str]] = {}
+        self._cidrs: dict[str, list[str]] = {}
+        self._clients: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
     @property
     def empty(self) -> bool:
@@ -328,17 +334,29 @@ class UsageIndex:
 
     def zones(self, token_id: str) -> list[str]:
         """Zones the token acted on successfully in the window (most used first)."""
-        rows = self._ok_by_token.get(token_id)
-        if rows is None:
-            return []
-        return [str(z) for z in rows["zone_id"].dropna().value_counts().index]
+        found = self._zones.get(token_id)
+        if found is None:
+            rows = self._ok_by_token.get(token_id)
+            found = (
+                []
+                if rows is None
+                else [str(z) for z in rows["zone_id"].dropna().value_counts().index]
+            )
+            self._zones[token_id] = found
+        return list(found)
 
     def accounts(self, token_id: str) -> list[str]:
         """Accounts the token acted on (directly or through a zone) in the window."""
-        rows = self._ok_by_token.get(token_id)
-        if rows is None:
-            return []
-        return [str(a) for a in rows["account_id"].dropna().value_counts().index]
+        found = self._accounts.get(token_id)
+        if found is None:
+            rows = self._ok_by_token.get(token_id)
+            found = (
+                []
+                if rows is None
+                else [str(a) for a in rows["account_id"].dropna().value_counts().index]
+            )
+            self._accounts[token_id] = found
+        return list(found)
 
     def main_account(self, token_id: str) -> str | None:
         """The account the token acted on most."""
@@ -348,6 +366,12 @@ class UsageIndex:
     def cidrs(self, token_id: str) -> list[str]:
         """An allowlist proposal: the exact addresses seen (as /32 or /128), or their /24 (/48)
         networks when there are more than 8 of them."""
+        found = self._cidrs.get(token_id)
+        if found is None:
+            found = self._cidrs[token_id] = self._read_cidrs(token_id)
+        return list(found)
+
+    def _read_cidrs(self, token_id: str) -> list[str]:
         rows = self._by_token.get(token_id)
         if rows is None:
             return []
@@ -365,12 +389,17 @@ class UsageIndex:
 
     def clients(self, token_id: str) -> tuple[set[str], set[str]]:
         """(user agents, source networks) seen for the token in the window."""
-        rows = self._by_token.get(token_id)
-        if rows is None:
-            return set(), set()
-        agents = {str(a) for a in rows["user_agent"].dropna()}
-        networks = {n for ip in rows["ip"].dropna() if (n := _network(str(ip)))}
-        return agents, networks
+        found = self._clients.get(token_id)
+        if found is None:
+            rows = self._by_token.get(token_id)
+            if rows is None:
+                found = (frozenset(), frozenset())
+            else:
+                agents = frozenset(str(a) for a in rows["user_agent"].dropna())
+                networks = frozenset(n for ip in rows["ip"].dropna() if (n := _network(str(ip))))
+                found = (agents, networks)
+            self._clients[token_id] = found
+        return set(found[0]), set(found[1])
 
     def last_rolls(self) -> dict[str, np.datetime64]:
         """Token id → time of its last successful roll seen in the usage (whole table)."""
