@@ -30,7 +30,7 @@ from audit_helpers import (
     zones_of,
 )
 
-from cftokens.audit import Audit
+from cftokens.audit import Audit, frames
 from cftokens.audit._arrays import unique_ints
 from cftokens.audit._context import _after_apply, _after_apply_by_token
 from cftokens.audit._inventory import DUPLICATE, TokenRecord
@@ -367,3 +367,21 @@ def test_usage_answers_are_read_once_and_handed_out_as_copies(demo_audit: Audit)
             assert getattr(index, name)(tid) == expected
             asked += bool(expected) if not isinstance(expected, tuple) else any(expected)
     assert asked > 10  # the demo's usage answers for many tokens
+
+
+LABELS = ["b", "a", "B", "", "\x00", "a\x00", "é", "e\u0301", "🚀", "10", "9", "None", "nan", "Z"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 200])
+def test_categorical_from_codes_matches_pandas_own(size: int) -> None:
+    """The grants frame's label columns: the categorical of ``labels[c]`` for each code,
+    built from the distinct codes, equals the one pandas makes from the list of rows (the
+    same categories in the same order and index dtype, the same codes)."""
+    rng = np.random.default_rng(size)
+    for labels in (LABELS, [*LABELS, *LABELS], ["only"]):
+        codes = rng.integers(0, len(labels), size=size)
+        got = frames._categorical(codes, labels)
+        expected = pd.Categorical([labels[c] for c in codes])
+        pd.testing.assert_extension_array_equal(got, expected)
+        assert got.categories.tolist() == expected.categories.tolist()
+        assert got.categories.dtype == expected.categories.dtype

@@ -515,15 +515,17 @@ def category_dtype(*values: str, ordered: bool = False) -> pd.CategoricalDtype:
 
 def _categorical(codes: npt.NDArray[Any], labels: list[str]) -> Any:
     """``pd.Categorical([labels[c] for c in codes])`` without the list of rows: the
-    categories are what pandas chooses for the distinct labels present."""
+    categories are the distinct labels present, sorted (as pandas sorts texts: by code
+    point), in the index pandas makes of them."""
     import pandas as pd
 
-    present = unique_ints(codes)
-    texts = [labels[c] for c in present.tolist()]
-    categories = pd.Categorical(texts).categories
+    present = unique_ints(codes).tolist()
+    texts = sorted({labels[c] for c in present})
+    position = {text: i for i, text in enumerate(texts)}
     remap = np.zeros(len(labels), dtype=np.int64)
-    remap[present] = categories.get_indexer(pd.Index(texts, dtype=categories.dtype))
-    return pd.Categorical.from_codes(remap[codes], categories=categories)
+    remap[present] = [position[labels[c]] for c in present]
+    dtype = pd.CategoricalDtype(pd.Index(texts))
+    return pd.Categorical.from_codes(remap[codes], dtype=dtype)
 
 
 def gaps_frame(audit: Audit) -> pd.DataFrame:
