@@ -7,14 +7,18 @@ column, nor draw over another label.
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 
+import pandas as pd
+import pytest
 from audit_helpers import ACCT, ACCT2, NOW, USER, ZONE, ZONE3, allow, run, token, zone
 
 from cftokens._text import chart_label, html_text
-from cftokens.audit import Audit
+from cftokens.audit import Audit, _svg
 from cftokens.audit.access import distinct_labels
-from cftokens.audit.report_html import charts
+from cftokens.audit.report_html import COLOURS, charts
+from cftokens.errors import InvalidInput
 
 
 def cells(svg: str) -> dict[str, str]:
@@ -187,3 +191,27 @@ def test_charts_stay_well_formed_xml_with_noncharacters_in_names() -> None:
     page = audit.to_html()
     for char in ("\ufffe", "\uffff", "\ufdd0", "\U0001fffe", "\U0010ffff"):
         assert char not in page and char not in drawn
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, -5.0, 0.5, pd.NA, "3"])
+def test_a_count_that_is_not_a_whole_number_is_refused(bad: object) -> None:
+    """A chart draws counts: a missing, infinite, negative or fractional one was drawn as 0
+    (a heatmap cell of unknown access shown as "no permission group"), as a bar of the wrong
+    length or not drawn at all (OverflowError, "charts not drawn"); it is refused, naming
+    the cell, before anything is drawn."""
+    frame = pd.DataFrame(
+        {"critical": pd.array([3, bad], dtype=object), "high": [1, 2]}, index=["PE", "SC"]
+    )
+    matrix = frame.rename_axis(index="token", columns="zone")
+    for draw in (
+        lambda: _svg.severity_chart(frame, COLOURS),
+        lambda: _svg.age_chart(frame, {"critical": "#000000", "high": "#111111"}),
+        lambda: _svg.heatmap(matrix),
+    ):
+        with pytest.raises(InvalidInput, match=r"whole numbers of 0 or more.*'SC'.*'critical'"):
+            draw()
+    assert _svg.heatmap(matrix.assign(critical=[3, 4]))  # whole numbers, even as objects
+    nullable = matrix.assign(critical=pd.array([3, None], dtype="Int64"))
+    with pytest.raises(InvalidInput, match="'SC', column 'critical' holds '<NA>'"):
+        _svg.heatmap(nullable)
+    assert _svg.heatmap(nullable.fillna(0))

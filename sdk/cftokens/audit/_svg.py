@@ -27,6 +27,8 @@ from .._text import chart_label, printable
 from ..errors import InvalidInput
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
 __all__ = ["REDS", "age_chart", "heatmap", "ink", "reds", "severity_chart"]
@@ -221,6 +223,39 @@ def _legend_size(title: str, entries: Mapping[str, str]) -> tuple[float, float]:
     return width, 8 + 18 * len(entries)
 
 
+def _counts(frame: pd.DataFrame) -> npt.NDArray[np.float64]:
+    """The frame's cells as counts, each a whole number of 0 or more (a missing, infinite,
+    negative or fractional count, or one that is not a number, raises
+    :class:`~cftokens.InvalidInput` naming its cell: drawn, it would be a wrong bar, or a
+    heatmap cell of "no permission group")."""
+    import numpy as np
+
+    if all(isinstance(dtype, np.dtype) and dtype.kind in "iu" for dtype in frame.dtypes):
+        values = frame.to_numpy(dtype=float)
+        wrong = values < 0
+    else:
+        cells = frame.to_numpy(dtype=object)
+        number = np.array(
+            [
+                isinstance(v, int | float | np.integer | np.floating)
+                and not isinstance(v, bool | np.bool_)
+                for v in cells.ravel().tolist()
+            ],
+            dtype=bool,
+        ).reshape(cells.shape)
+        values = np.where(number, cells, 0).astype(float)
+        with np.errstate(invalid="ignore"):
+            wrong = ~number | ~np.isfinite(values) | (values < 0) | (values != np.floor(values))
+    if wrong.any():
+        i, j = (int(k) for k in np.argwhere(wrong)[0])
+        raise InvalidInput(
+            "chart counts must be whole numbers of 0 or more: row "
+            f"{chart_label(frame.index[i])!r}, column {chart_label(frame.columns[j])!r} holds "
+            f"{chart_label(frame.iat[i, j])!r}"
+        )
+    return values
+
+
 # -- stacked bars ---------------------------------------------------------------------------------
 
 
@@ -244,10 +279,10 @@ def _stacked_bars(
         return ""
     rows = [str(r) for r in frame.index]
     columns = [str(c) for c in frame.columns]
-    values = frame.to_numpy(dtype=float, na_value=0.0)
+    values = _counts(frame)
     totals = values.sum(axis=1)
     summary = _text(
-        f"{title}: {_plural(int(totals.sum()), noun)} in all. {_breakdown(frame, noun)}",
+        f"{title}: {_plural(int(totals.sum()), noun)} in all. {_breakdown(frame, values, noun)}",
         200 * len(rows) + 200,
     )
     pitch, bar, top = 30.0, 22.0, 40.0
@@ -317,10 +352,10 @@ def _stacked_bars(
     return "".join(out)
 
 
-def _breakdown(frame: pd.DataFrame, noun: str) -> str:
+def _breakdown(frame: pd.DataFrame, values: npt.NDArray[np.float64], noun: str) -> str:
     """Each row's total and its non-zero columns, in words (a chart's ``<desc>``)."""
     parts = []
-    for row, counts in zip(frame.index, frame.to_numpy(dtype=float, na_value=0.0), strict=True):
+    for row, counts in zip(frame.index, values, strict=True):
         nonzero = [f"{_count(n)} {c}" for c, n in zip(frame.columns, counts, strict=True) if n > 0]
         parts.append(f"{row}: {_plural(int(counts.sum()), noun)} ({', '.join(nonzero)})")
     return "; ".join(parts)
@@ -379,7 +414,7 @@ def heatmap(matrix: pd.DataFrame, *, note: str = "") -> str:
         return ""
     rows = list(matrix.index)
     columns = list(matrix.columns)
-    values = matrix.to_numpy(dtype=float, na_value=0.0)
+    values = _counts(matrix)
     most = max(1, int(values.max()))
     cw = max(12.0, min(28.0, 760 / len(columns)))
     ch = max(14.0, min(22.0, 640 / len(rows)))
