@@ -215,3 +215,15 @@ def test_a_count_that_is_not_a_whole_number_is_refused(bad: object) -> None:
     with pytest.raises(InvalidInput, match="'SC', column 'critical' holds '<NA>'"):
         _svg.heatmap(nullable)
     assert _svg.heatmap(nullable.fillna(0))
+
+
+def test_a_name_that_shows_nothing_gets_its_id() -> None:
+    """A token named "" (or only spaces, or only a zero-width space) was a heatmap row with
+    no label: which token holds that access could not be read off the chart."""
+    for name in ["", "   ", "\u200b", "\u3164"]:
+        matrix = run(
+            token(name, allow(["DNS Write"], zone(ZONE)), token_id="e" * 32),
+            token("ordinary", allow(["DNS Read"], zone(ZONE))),
+        ).access_matrix()
+        assert sorted(matrix.index) == sorted([f"{name} (eeeeee)", "ordinary"]), name
+    assert distinct_labels([""], ["abcdef12"]) == [" (abcdef)"]

@@ -54,19 +54,20 @@ __all__ = ["SCOPE_NAMES", "AccessFrame", "AccessIndex", "distinct_labels"]
 
 def distinct_labels(names: Sequence[str], ids: Sequence[str]) -> list[str]:
     """A label per name that stands for one thing only (``ids`` are distinct): the name; a
-    name that repeats, or looks like another (:func:`~cftokens._text.visible_form`: ``ci``,
-    ``ci`` with a zero-width space, fullwidth ``ｃｉ``), with its id's first 6 characters
-    (``ci (a1b2c3)``); a label that still looks like another (a name that copies another's
-    label, ids that share 6 characters) with the whole id; and the ids themselves if even
-    that repeats. The access matrix groups its cells by label, so a repeated label would add
-    one token's (or zone's) groups to another's, and a label that only looks like another
-    would let a token pass for another on the heatmap."""
+    name that shows nothing (``""``, spaces, a zero-width space), repeats or looks like
+    another (:func:`~cftokens._text.visible_form`: ``ci``, ``ci`` with a zero-width space,
+    fullwidth ``ｃｉ``) with its id's first 6 characters (``ci (a1b2c3)``); a label that still
+    looks like another (a name that copies another's label, ids that share 6 characters)
+    with the whole id; and the ids themselves if even that repeats. The access matrix groups
+    its cells by label, so a repeated label would add one token's (or zone's) groups to
+    another's, and a label that only looks like another would let a token pass for another
+    on the heatmap."""
     forms = list(map(visible_form, names))
     seen = Counter(forms)
-    if len(seen) == len(forms):
+    if len(seen) == len(forms) and "" not in seen:
         return list(names)
     labels = [
-        f"{n} ({i[:6]})" if seen[form] > 1 else n
+        f"{n} ({i[:6]})" if seen[form] > 1 or not form else n
         for n, i, form in zip(names, ids, forms, strict=True)
     ]
     forms = list(map(visible_form, labels))
