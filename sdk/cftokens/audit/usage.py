@@ -138,7 +138,7 @@ def normalise_usage(source: UsageSource, directory: DirectoryIndex | None = None
     for column, aliases in _ALIASES.items():
         found = next((lower[a] for a in aliases if a in lower), None)
         data[column] = frame[found].tolist() if found is not None else [None] * len(frame)
-    if isinstance(source, pd.DataFrame) and not utf8_encodable(data):
+    if isinstance(source, pd.DataFrame) and not _texts_encodable(data):
         data = {column: [unicode_tree(v) for v in values] for column, values in data.items()}
     _check_usage(data)
     if len(frame) and all(v is None for v in data["path"]):
@@ -208,12 +208,47 @@ _TEXT_COLUMNS = (
 )  # fmt: skip
 
 
+def _texts_encodable(data: Mapping[str, list[Any]]) -> bool:
+    """Whether every text among the columns' values is UTF-8-encodable (no lone surrogate),
+    at C speed: the texts (str and its subclasses, numpy's among them) joined and encoded
+    once; times, numbers and NA hold no text; anything else goes to ``utf8_encodable``."""
+    texts = [v for values in data.values() for v in values if isinstance(v, str)]
+    try:
+        "".join(texts).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    others = [v for values in data.values() for v in values if not _plain(v)]
+    return utf8_encodable(others)
+
+
+_PLAIN_TYPES = (int, float, bool, np.int64, np.float64, np.bool_, np.datetime64)
+
+
+def _plain(value: Any) -> bool:
+    """A value that holds no text of its own: a str (checked apart, subclasses too), a
+    number, a time, NA."""
+    return (
+        value is None
+        or type(value) in _PLAIN_TYPES
+        or isinstance(value, datetime | str)
+        or _is_na(value)
+    )
+
+
+def _is_na(value: Any) -> bool:
+    import pandas as pd
+
+    return value is pd.NA or value is pd.NaT
+
+
 def _check_usage(data: Mapping[str, list[Any]]) -> None:
     """Usage rows come from files someone else wrote: a value of the wrong type is
     :class:`InvalidInput` naming its row and column (``usage[3].status``), never a TypeError
     from deep inside the rules."""
     for column in _TEXT_COLUMNS:
         for i, value in enumerate(data[column], start=1):
+            if value is None or type(value) is str:
+                continue
             if isinstance(value, Mapping | list | tuple | set | dict):
                 raise InvalidInput(f"usage[{i}].{column} must be text, got {describe(value)}")
     for i, value in enumerate(data["status"], start=1):
@@ -270,6 +305,8 @@ def _still_granted(ctx: Ctx, t: int, zones: set[str]) -> set[str]:
 def _present(value: Any) -> bool:
     if value is None:
         return False
+    if type(value) is str:
+        return value != ""
     try:
         import pandas as pd
 
