@@ -185,3 +185,37 @@ def test_utf8_encodable_finds_a_surrogate_anywhere_and_proves_clean_objects() ->
     # one string object repeated: its text is written once, then referenced
     shared = "x\ud800"
     assert not utf8_encodable([{"a": shared}, {"b": shared}] * 3)
+
+
+def test_utf8_encodable_is_not_fooled_by_marshal_s_own_bytes() -> None:
+    """marshal writes integers and back-references to repeated objects as binary fields that
+    may hold ED A0-ED BF (the bytes of an encoded surrogate): a clean value holding them was
+    reported unproven, and the audit then walked a whole large inventory text by text (2.6 s
+    for 100,000 tokens). Such values are proven clean; a surrogate beside them is still found;
+    what the second check cannot write stays unproven."""
+    import marshal
+
+    from cftokens._text import _SURROGATE_UTF8, utf8_encodable
+
+    flagged = [41197, {"n": 0xBFED}]  # ED A0 00 00, ED BF 00 00
+    assert _SURROGATE_UTF8.search(marshal.dumps(flagged))  # the scan alone is fooled
+    assert utf8_encodable(flagged)
+    assert utf8_encodable({"tokens": [{"id": f"{i:032x}", "kind": "user"} for i in range(50_000)]})
+    assert not utf8_encodable([*flagged, "x\ud800"])
+    assert not utf8_encodable([*flagged, {"k\udfff": 1}])
+    assert not utf8_encodable([*flagged, (("deep", "\udc80"),)])
+    assert not utf8_encodable([*flagged, 1 + 2j])  # not proven: walked instead
+
+
+def test_a_clean_inventory_is_not_copied_for_the_unicode_check() -> None:
+    """The audit's records come back as they are when clean, even when marshal's binary
+    fields look like a surrogate (the false alarm copied every token through unicode_tree)."""
+    from cftokens.audit._inventory import TokenRecord
+    from cftokens.audit.records import unicode_input
+
+    records = [TokenRecord({"id": f"{i:032x}", "n": 41197}, "user", "u", "o") for i in range(3)]
+    out, _, _ = unicode_input(records, {"id": "u"}, [])
+    assert all(a is b for a, b in zip(out, records, strict=True))
+    bad = [*records, TokenRecord({"id": "f" * 32, "name": "x\ud800"}, "user", "u", "o")]
+    out, _, _ = unicode_input(bad, None, [])
+    assert out[-1].payload["name"] == "x\ufffd"

@@ -1,0 +1,126 @@
+"""Parse-side steps benchmark: CPU seconds of each step of reading an inventory into an audit.
+
+``bench/bench_audit_steps.py`` times the parse as one step; this splits it, for the
+synthetic (``synthetic_inventory``) and MSP (``msp_inventory``) inventories, one subprocess
+each: the directory (its Unicode check, ``Account.from_api``/``Zone.from_api``, the directory
+and its index), the records (``token_records``), the Unicode check (``unicode_input``), the
+bulk read of the tokens (``_read_bulk``), the rest of ``build_inventory`` (the token reader
+for tokens the bulk path leaves, E(T) of tokens with deny policies, the arrays) and the date
+columns (``parse_dates``, run by the rules' context). Each step runs three times on the same input
+with the garbage collector paused, as the audit pauses it; the minimum is kept. CPU time
+(``time.process_time``): the machine is shared.
+
+Prints a table (it does not rewrite BENCHMARKS.md). Run:
+``.venv/bin/python bench/bench_parse_steps.py`` (``--sizes 10000`` for a quick run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine, table
+
+STEPS = (
+    "directory",
+    "records",
+    "unicode check",
+    "bulk read",
+    "rest of build_inventory",
+    "dates",
+)
+
+
+def _best(step: Callable[[], Any]) -> float:
+    times = []
+    for _ in range(3):
+        start = time.process_time()
+        step()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def run(kind: str, n: int) -> dict[str, Any]:
+    import pandas  # noqa: F401  (imported before timing)
+
+    from cftokens._text import utf8_encodable
+    from cftokens.audit import synth
+    from cftokens.audit._context import DirectoryIndex
+    from cftokens.audit._inventory import GroupTable, _read_bulk, build_inventory, parse_dates
+    from cftokens.audit.records import token_records, unicode_input
+    from cftokens.model.directory import Account, Directory, Zone
+
+    inventory = synth.msp_inventory(n) if kind == "msp" else synth.synthetic_inventory(n)
+    gc.disable()
+
+    def directory() -> tuple[list[Account], DirectoryIndex]:
+        utf8_encodable(inventory["accounts"] + inventory["zones"])  # as from_records checks
+        accounts = [Account.from_api(a) for a in inventory["accounts"]]
+        zones = [Zone.from_api(z) for z in inventory["zones"]]
+        return accounts, DirectoryIndex(Directory(accounts=accounts, zones=zones), user=None)
+
+    accounts, index = directory()
+    tokens, account_tokens, user = (
+        inventory["tokens"],
+        inventory["account_tokens"],
+        inventory["user"],
+    )
+    records = token_records(tokens, account_tokens, user, accounts)
+    inv = build_inventory(records, index.zone_account)
+    seconds = {
+        "directory": _best(directory),
+        "records": _best(lambda: token_records(tokens, account_tokens, user, accounts)),
+        "unicode check": _best(lambda: unicode_input(records, user, [])),
+        "bulk read": _best(lambda: _read_bulk(records, GroupTable())),
+        "build_inventory": _best(lambda: build_inventory(records, index.zone_account)),
+        "dates": _best(lambda: [parse_dates(values) for values in inv.dates.values()]),
+    }
+    seconds["rest of build_inventory"] = max(
+        seconds.pop("build_inventory") - seconds["bulk read"], 0
+    )
+    return {"seconds": seconds, "zones": len(inventory["zones"])}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "N"))
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run(args.child[0], int(args.child[1]))))
+        return
+    rows = []
+    for n in args.sizes:
+        for kind in ("synthetic", "msp"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", kind, str(n)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            found = json.loads(out.stdout.strip().splitlines()[-1])
+            total = sum(found["seconds"].values())
+            rows.append(
+                [
+                    kind,
+                    f"{n:,}",
+                    f"{found['zones']:,}",
+                    *(f"{found['seconds'][s]:.3f}" for s in STEPS),
+                    f"{total:.2f}",
+                    f"{total / n * 1e6:.1f}",
+                ]
+            )
+    print(f"Parse-side steps, CPU seconds (min of 3), {machine()}\n")
+    print(table(["inventory", "tokens", "zones", *STEPS, "sum", "µs per token"], rows))
+
+
+if __name__ == "__main__":
+    main()
