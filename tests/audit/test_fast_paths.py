@@ -385,3 +385,30 @@ def test_categorical_from_codes_matches_pandas_own(size: int) -> None:
         pd.testing.assert_extension_array_equal(got, expected)
         assert got.categories.tolist() == expected.categories.tolist()
         assert got.categories.dtype == expected.categories.dtype
+
+
+def _backing(array: Any) -> list[npt.NDArray[Any]]:
+    """The numpy arrays behind a pandas array (values, mask, codes)."""
+    found = []
+    for attr in ("_ndarray", "_data", "_mask", "_codes", "codes"):
+        value = getattr(array, attr, None)
+        if isinstance(value, np.ndarray):
+            found.append(value)
+    if not found:
+        found.append(np.asarray(array))
+    return found
+
+
+def test_frames_share_no_memory_with_the_audits_arrays(audit: Audit) -> None:
+    """The frames are built without pandas' defensive copy where every column is new: no
+    column may share memory with the context's or the inventory's arrays, which the
+    queries read after the user has changed a frame."""
+    ctx, inv = audit._ctx, audit._inv
+    internal = [v for v in (*vars(ctx).values(), *inv.arrays.values()) if isinstance(v, np.ndarray)]
+    internal += list(ctx.dates.values())
+    for name in ("findings", "grants", "tokens", "gaps"):
+        frame = getattr(audit, name)
+        for column in frame.columns:
+            for backing in _backing(frame[column].array):
+                shared = [i for i, a in enumerate(internal) if np.shares_memory(backing, a)]
+                assert not shared, (name, column)

@@ -300,7 +300,10 @@ def findings_frame(
             ),
             "suppression": pd.array(np.full(total, None, dtype=object), dtype=STR),
             "zone_name": zone_name.strings(order),
-        }
+        },
+        # every column above is a new array made for this frame: pandas' copy of a dict's
+        # columns (an INCREF of each of ~14 x findings texts) would only duplicate them
+        copy=False,
     )
     for s in active:
         mask = s.mask(frame) & ~frame["suppressed"].astype(bool)
@@ -420,7 +423,8 @@ def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -
             "n_findings": pd.array(counts, dtype="Int64"),
             "max_severity": pd.Categorical.from_codes(max_rank, dtype=severity_dtype()),
             "risk_score": pd.array(risk_score(ctx), dtype="Float64"),
-        }
+        },
+        copy=False,  # every column is a new array (pd.array copies the context's)
     )
 
 
@@ -470,7 +474,7 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
             )
             if inv.n
             else pd.Categorical([]),
-            "policy": pd.array(ctx.pol, dtype="Int64"),
+            "policy": pd.array(ctx.pol.astype(np.int64), dtype="Int64"),
             "policy_id": pd.array(inv.g_policy_id, dtype=STR),
             "effect": pd.Categorical.from_codes(
                 ctx.deny.astype(np.int64), dtype=category_dtype("allow", "deny")
@@ -493,10 +497,13 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
             "resource_key": per_resource(inv.g_rkey),
             "resource": _categorical(resource, [ctx.resource_label(row) for row in first]),
             "risk_families": _categorical(ctx.row_fam, fam_names),
-            "scope_ok": pd.array(ctx.scope_ok, dtype="boolean"),
-            "effective": pd.array(ctx.eff, dtype="boolean"),
-            "narrowed": pd.array(inv.arrays["g_narrowed"], dtype="boolean"),
-        }
+            "scope_ok": pd.array(ctx.scope_ok.copy(), dtype="boolean"),
+            "effective": pd.array(ctx.eff.copy(), dtype="boolean"),
+            "narrowed": pd.array(inv.arrays["g_narrowed"].copy(), dtype="boolean"),
+        },
+        # every column is a new array (the context's are copied above, as numbers): pandas'
+        # copy of a dict's columns would only duplicate the texts (an INCREF of each)
+        copy=False,
     )
 
 
