@@ -7,12 +7,30 @@ column, nor draw over another label.
 
 from __future__ import annotations
 
+import json
 import math
+import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from audit_helpers import ACCT, ACCT2, NOW, USER, ZONE, ZONE3, allow, run, token, zone
+from audit_helpers import (
+    ACCOUNTS,
+    ACCT,
+    ACCT2,
+    NOW,
+    USER,
+    ZONE,
+    ZONE3,
+    ZONES,
+    allow,
+    run,
+    token,
+    zone,
+)
 
 from cftokens._text import chart_label, html_text
 from cftokens.audit import Audit, _svg
@@ -227,3 +245,97 @@ def test_a_name_that_shows_nothing_gets_its_id() -> None:
         ).access_matrix()
         assert sorted(matrix.index) == sorted([f"{name} (eeeeee)", "ordinary"]), name
     assert distinct_labels([""], ["abcdef12"]) == [" (abcdef)"]
+
+
+BREAKOUTS = [  # names written to leave the SVG, the text or the attribute they are drawn in
+    "</svg><script>alert(1)</script>",
+    "</title><script>alert(2)</script>",
+    "</text></svg><img src=x onerror=alert(3)>",
+    "<font color=red>leaves foreign content</font>",
+    "<b>bold</b><p>para<table><td>cell",
+    "<![CDATA[</text><script>alert(4)</script>]]>",
+    "<!-- --><svg onload=alert(5)>",
+    '<a xlink:href="javascript:alert(6)">x</a>',
+    "<style>svg{display:none}</style>",
+    "<foreignObject><iframe src=http://evil.example></iframe></foreignObject>",
+    "&lt;script&gt; &#60;script&#62; &amp;",
+    "\"' onmouseover=alert(7) x='",
+    "<math><mi><mglyph><style><img src=x onerror=alert(8)>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(9)>">',
+]
+
+PROBE = """<script>
+addEventListener('load', () => {
+  const counts = {};
+  for (const el of document.querySelectorAll('*')) {
+    const key = el.namespaceURI.split('/').pop() + ':' + el.localName
+      + '[' + [...el.attributes].map((a) => a.name).sort().join(',') + ']';
+    counts[key] = (counts[key] || 0) + 1;
+  }
+  const pre = document.createElement('pre'); pre.id = 'probe';
+  pre.textContent = 'PROBE' + JSON.stringify(counts) + 'PROBE';
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _chromium_elements(page: str, folder: Path) -> dict[str, int]:
+    """Each kind of element (namespace, tag and attribute names) and how many, in the DOM
+    Chromium's HTML parser builds from ``page`` (with two scripts of the test's own)."""
+    from test_report_html import CHROMIUM, SCREENSHOTS
+
+    folder.mkdir()
+    copy = folder / "report.html"
+    quiet = "<head><script>alert = () => {};</script>"  # an injected alert() would block
+    page = page.replace("<head>", quiet, 1).replace("</body>", PROBE + "</body>")
+    copy.write_text(page, encoding="utf-8")
+    assert CHROMIUM is not None
+    done = subprocess.run(
+        SCREENSHOTS.headless(CHROMIUM, copy, (1300, 900), folder / "profile", "--dump-dom"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    found = re.search(r"PROBE(\{.*?\})PROBE", done.stdout)
+    assert found, f"chromium gave no answer (exit {done.returncode}): {done.stderr[-800:]}"
+    counts: dict[str, int] = json.loads(found.group(1))
+    return counts
+
+
+@pytest.mark.slow  # two browser starts
+@pytest.mark.skipif(
+    shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+    reason="Debian's chromium is not installed (apt-get install -y chromium); .ci/run installs it",
+)
+def test_chromium_builds_the_same_page_from_hostile_names_as_from_plain_ones(
+    tmp_path: Path,
+) -> None:
+    """Token and zone names written to break out of an inline SVG by the HTML parser's own
+    rules (``<font color>``, ``<b>``, ``<p>`` and ``<table>`` close foreign content; CDATA,
+    comments, ``<math>``/``<noscript>`` parser differentials): Chromium builds exactly the
+    elements, in the same namespaces and with the same attribute names, that it builds for
+    the same audit with plain names; the three charts are in the SVG namespace."""
+
+    def audit(names: list[str], zone_name: str) -> Audit:
+        zones = [{**ZONES[0], "name": zone_name}, *ZONES[1:]]
+        return Audit.from_records(
+            tokens=[
+                token(n, allow(["DNS Write"], zone(ZONE)), ip_in=[], expires=None) for n in names
+            ],
+            accounts=ACCOUNTS,
+            zones=zones,
+            user={"id": USER, "email": "owner@example.com"},
+            now=NOW,
+        )
+
+    hostile = audit(BREAKOUTS, "<b>zone</b></svg><script>alert(0)</script>").to_html()
+    # plain names as long as the hostile ones: a name cut on the chart has its whole as a tooltip
+    plain_names = [f"{i:02d}".ljust(len(name), "x") for i, name in enumerate(BREAKOUTS)]
+    plain = audit(plain_names, "example.com").to_html()
+    seen = _chromium_elements(hostile, tmp_path / "hostile")
+    assert seen == _chromium_elements(plain, tmp_path / "plain")
+    assert sum(n for kind, n in seen.items() if kind.startswith("svg:svg[")) == 3
+    scripts = {kind: n for kind, n in seen.items() if kind.split(":")[1].startswith("script")}
+    assert scripts == {"xhtml:script[]": 2}  # the probe and the alert stub
+    assert not [kind for kind in seen if kind.split(":")[1].startswith(("img", "iframe"))]
