@@ -21,12 +21,14 @@ from audit_helpers import (
     ACCOUNTS,
     ACCT,
     ACCT2,
+    ALL_ZONES,
     NOW,
     USER,
     ZONE,
     ZONE3,
     ZONES,
     allow,
+    good,
     run,
     token,
     zone,
@@ -339,3 +341,14 @@ def test_chromium_builds_the_same_page_from_hostile_names_as_from_plain_ones(
     scripts = {kind: n for kind, n in seen.items() if kind.split(":")[1].startswith("script")}
     assert scripts == {"xhtml:script[]": 2}  # the probe and the alert stub
     assert not [kind for kind in seen if kind.split(":")[1].startswith(("img", "iframe"))]
+
+
+def test_an_audit_without_open_findings_says_so_where_the_chart_would_be() -> None:
+    """No open finding, no severity chart: the overview said nothing in its place, which
+    reads as a chart that failed or was removed; it says there is none, and the other charts
+    are drawn."""
+    page = run(good("narrow")).to_html()
+    overview = page[page.index("<h2>Overview</h2>") : page.index("<h2>Tokens</h2>")]
+    assert 'id="chart-severity"' not in page and 'id="chart-age"' in overview
+    assert "No open findings: nothing to chart by rule family and severity." in overview
+    assert "No open findings" not in run(token("wide", allow(["DNS Write"], ALL_ZONES))).to_html()

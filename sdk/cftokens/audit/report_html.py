@@ -518,6 +518,10 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
         parts.append(f"<p class='muted'>{esc(chart_note)}</p>")
     parts.append("<div class='charts'>")
     parts.append(drawn.get("severity", ""))
+    if not chart_note and not drawn.get("severity"):
+        parts.append(
+            "<p class='muted'>No open findings: nothing to chart by rule family and severity.</p>"
+        )
     parts.append(drawn.get("age", ""))
     parts.append("</div>")
     families = " · ".join(f"<strong>{esc(k)}</strong> {esc(v)}" for k, v in RULE_FAMILIES.items())
