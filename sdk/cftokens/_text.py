@@ -52,6 +52,7 @@ __all__ = [
     "unicode_tree",
     "utf8_encodable",
     "visible_form",
+    "visible_forms",
 ]
 
 # C0 controls, DEL, C1 controls, and the bidirectional overrides and isolates that reorder
@@ -188,6 +189,23 @@ def visible_form(text: str) -> str:
         text = "".join(c for c in text if unicodedata.category(c) != "Cf")
         text = _INVISIBLE.sub("", text)
     return " ".join(text.split())
+
+
+def visible_forms(texts: Sequence[str]) -> list[str]:
+    """:func:`visible_form` of each text; a few C-speed scans of them all when they are
+    printable ASCII with single spaces between words (nearly always): their own form."""
+    joined = "\x00".join(texts)
+    if (
+        joined.isascii()
+        and "".join(texts).isprintable()  # no tab, newline or other control
+        and "  " not in joined
+        and "\x00 " not in joined
+        and " \x00" not in joined
+        and not joined.startswith(" ")
+        and not joined.endswith(" ")
+    ):
+        return list(texts)
+    return list(map(visible_form, texts))
 
 
 def chart_label(text: object, limit: int = 60) -> str:

@@ -34,7 +34,7 @@ from audit_helpers import (
     zone,
 )
 
-from cftokens._text import chart_label, html_text
+from cftokens._text import chart_label, html_text, visible_form, visible_forms
 from cftokens.audit import Audit, _svg
 from cftokens.audit.access import distinct_labels
 from cftokens.audit.report_html import COLOURS, charts
@@ -352,3 +352,24 @@ def test_an_audit_without_open_findings_says_so_where_the_chart_would_be() -> No
     assert 'id="chart-severity"' not in page and 'id="chart-age"' in overview
     assert "No open findings: nothing to chart by rule family and severity." in overview
     assert "No open findings" not in run(token("wide", allow(["DNS Write"], ALL_ZONES))).to_html()
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["plain", "two words", "ci (a1b2c3)"],
+        ["ci", "ci "],
+        [" ci", "cd"],
+        ["a  b"],
+        ["a\tb"],
+        ["", "x"],
+        ["x", ""],
+        ["nul\x00 x"],
+        ["unit\x1fsep"],
+        ["caf\u00e9", "cafe\u0301"],
+        [],
+    ],
+)
+def test_visible_forms_of_many_texts_are_each_ones_visible_form(texts: list[str]) -> None:
+    """The one-scan path for plain ASCII texts gives what visible_form gives text by text."""
+    assert visible_forms(texts) == [visible_form(t) for t in texts]

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .._text import visible_form
+from .._text import visible_form, visible_forms
 from ..errors import InvalidInput
 from ..model._util import is_id
 from ..policy import evaluate
@@ -62,23 +62,26 @@ def distinct_labels(names: Sequence[str], ids: Sequence[str]) -> list[str]:
     its cells by label, so a repeated label would add one token's (or zone's) groups to
     another's, and a label that only looks like another would let a token pass for another
     on the heatmap."""
-    forms = list(map(visible_form, names))
-    seen = Counter(forms)
-    if len(seen) == len(forms) and "" not in seen:
-        return list(names)
-    labels = [
-        f"{n} ({i[:6]})" if seen[form] > 1 or not form else n
-        for n, i, form in zip(names, ids, forms, strict=True)
-    ]
-    forms = list(map(visible_form, labels))
-    again = Counter(forms)
-    if len(again) == len(labels):
+    names = list(names)
+    forms = visible_forms(names)
+    distinct = set(forms)
+    if len(distinct) == len(forms) and "" not in distinct:
+        return names
+    labels = names.copy()
+    repeated = _repeated(forms)
+    for k in [k for k, form in enumerate(forms) if form in repeated or not form]:
+        labels[k] = f"{names[k]} ({ids[k][:6]})"
+        forms[k] = visible_form(labels[k])
+    if len(set(forms)) == len(labels):
         return labels
-    labels = [
-        f"{n} ({i})" if again[form] > 1 else label
-        for n, i, label, form in zip(names, ids, labels, forms, strict=True)
-    ]
+    repeated = _repeated(forms)
+    for k in [k for k, form in enumerate(forms) if form in repeated]:
+        labels[k] = f"{names[k]} ({ids[k]})"
     return labels if len(set(map(visible_form, labels))) == len(labels) else list(ids)
+
+
+def _repeated(forms: list[str]) -> set[str]:
+    return {form for form, n in Counter(forms).items() if n > 1}
 
 
 # The ``scope`` column: what one symbolic row reaches.
