@@ -70,11 +70,19 @@ class Coded:
             raise ValueError("Coded: every code must index one of the values")
 
     @classmethod
+    def _valid(cls, values: list[Any], codes: npt.NDArray[np.intp]) -> Coded:
+        """A column whose codes index ``values`` by construction (not checked again)."""
+        column = cls.__new__(cls)
+        column.values = values
+        column.codes = codes
+        return column
+
+    @classmethod
     def per_key(cls, make: Callable[[int], Any], *keys: npt.ArrayLike) -> Coded:
         """One value per distinct combination of ``keys`` (parallel integer arrays, one entry
         per finding), built by ``make(i)`` from ``i``, a finding with that combination."""
         first, codes = distinct(*keys)
-        return cls([make(i) for i in first.tolist()], codes)
+        return cls._valid([make(i) for i in first.tolist()], codes)
 
     @classmethod
     def of(cls, value: Any, k: int) -> Coded:
@@ -87,8 +95,8 @@ class Coded:
         if isinstance(value, list | tuple):
             if len(value) != k:
                 raise ValueError(f"a column of {len(value)} values for {k} findings")
-            return cls(value, np.arange(k))
-        return cls([value], np.zeros(k, dtype=np.intp))
+            return cls._valid(list(value), np.arange(k, dtype=np.intp))
+        return cls._valid([value], np.zeros(k, dtype=np.intp))
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -187,7 +195,7 @@ class Hits:
         self._batches.append(
             (
                 *(np.array(c, dtype=np.int64) for c in columns[:5]),
-                *(Coded(c, np.arange(k)) for c in columns[5:]),
+                *(Coded._valid(list(c), np.arange(k, dtype=np.intp)) for c in columns[5:]),
             )
         )
 
