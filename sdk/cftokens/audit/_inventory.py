@@ -104,7 +104,7 @@ class TokenRecord:
     def __init__(
         self, payload: Mapping[str, Any], kind: str, owner_id: str | None, owner_name: str | None
     ):
-        if isinstance(payload, Mapping) and "value" in payload:
+        if (type(payload) is dict or isinstance(payload, Mapping)) and "value" in payload:
             payload = {k: v for k, v in payload.items() if k != "value"}  # never keep a secret
         self.payload = payload
         self.kind = kind

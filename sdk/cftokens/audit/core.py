@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
+from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -68,6 +70,17 @@ __all__ = [
 EXIT_PASS, EXIT_FINDINGS, EXIT_INCOMPLETE = 0, 1, 3
 
 SCHEMA = "cftokens.audit/1"
+
+
+def _pending_maps(records: Sequence[TokenRecord]) -> list[Mapping[str, Any]]:
+    """The records' Terraform placeholders (``PENDING_KEY`` maps), in order; read with one
+    C-level look-up per record when every payload is a plain dict (the rule)."""
+    payloads = list(map(attrgetter("payload"), records))
+    if set(map(type, payloads)) <= {dict}:
+        found = [p for p in map(dict.get, payloads, repeat(PENDING_KEY)) if p is not None]
+    else:
+        found = [p.get(PENDING_KEY) for p in payloads if isinstance(p, Mapping)]
+    return [p for p in found if isinstance(p, Mapping)]
 
 
 class Audit:
@@ -129,12 +142,8 @@ class Audit:
         self.user = dict(user) if user else None
         self.directory = Directory(accounts=accounts, zones=zones)
         self._dir = DirectoryIndex(self.directory, user=self.user.get("id") if self.user else None)
-        for record in records:
-            pending = (
-                record.payload.get(PENDING_KEY) if isinstance(record.payload, Mapping) else None
-            )
-            if isinstance(pending, Mapping):
-                self._dir.pending.update({str(k): str(v) for k, v in pending.items()})
+        for pending in _pending_maps(records):
+            self._dir.pending.update({str(k): str(v) for k, v in pending.items()})
         self._records = list(records)
         self._collection_gaps = [dict(g) for g in gaps]
         if isinstance(suppressions, str | Path):
