@@ -1265,9 +1265,11 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     atoms: list[Atom] = list(chain.from_iterable(entry_atoms))
     atom_pol = np.repeat(res_pol, np.fromiter(map(len, entry_atoms), np.int64, len(entry_atoms)))
     # an account-owned token's resources outside its account: read as the token reader does
-    kinds = [r.kind for r in records]
-    owned_tok = np.array([kinds[i] == "account" for i in positions], dtype=bool)
-    owners = [o if isinstance(o, str) else None for o in (records[i].owner_id for i in positions)]
+    mine = list(records) if nc == len(records) else [records[i] for i in positions]  # in order
+    owned_tok = np.array([k == "account" for k in map(attrgetter("kind"), mine)], dtype=bool)
+    owners: list[str | None] = list(map(attrgetter("owner_id"), mine))
+    if not set(map(type, owners)) <= {str, _NONE}:
+        owners = [o if isinstance(o, str) else None for o in owners]
     faults: list[tuple[int, Atom, Atom, str]] = []  # (atom, as written, as read, problem)
     readings: dict[tuple[Atom, str | None], tuple[str | None, Atom]] = {}
     atom_tok = pol_tok[atom_pol]
@@ -1309,19 +1311,27 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     inv = Inventory()
     inv.groups = groups
     keep = np.flatnonzero(good).tolist()
-    inv.records = [records[positions[i]] for i in keep]
-    inv.ids = [str(ids[i]) for i in keep]
-    inv.names = [x if type(x) is str else "" for x in (payloads[i].get("name") for i in keep)]
-    inv.kinds = [r.kind for r in inv.records]
-    inv.owner_ids = [r.owner_id for r in inv.records]
-    inv.owner_names = [r.owner_name for r in inv.records]
+    every = len(keep) == nc  # every token is well formed (the rule): no picking
+
+    def kept_of(values: list[Any]) -> list[Any]:
+        return list(values) if every else [values[i] for i in keep]
+
+    inv.records = kept_of(mine)
+    inv.ids = kept_of(ids)  # exact text: a token whose id is not is left to the token reader
+    names: list[Any] = list(map(get, kept_of(payloads), repeat("name")))
+    inv.names = (
+        names if set(map(type, names)) <= {str} else [x if type(x) is str else "" for x in names]
+    )
+    inv.kinds = list(map(attrgetter("kind"), inv.records))
+    inv.owner_ids = list(map(attrgetter("owner_id"), inv.records))
+    inv.owner_names = list(map(attrgetter("owner_name"), inv.records))
     done = inv.arrays  # the columns as _finish makes them, so it need not convert them back
     done["status"] = status[keep]
     inv.status = done["status"].tolist()
-    kept = [payloads[i] for i in keep]
+    kept = payloads if every else [payloads[i] for i in keep]
     inv.dates = {k: list(map(get, kept, repeat(k))) for k in inv.dates}
-    inv.ip_in = [ip_in[i] for i in keep]
-    inv.ip_out = [ip_out[i] for i in keep]
+    inv.ip_in = ip_in if every else [ip_in[i] for i in keep]
+    inv.ip_out = ip_out if every else [ip_out[i] for i in keep]
     done["n_policies"] = n_pol[keep].astype(np.int32)
     done["has_deny"] = (np.bincount(pol_tok[deny], minlength=nc) > 0)[keep]
     per_tok = np.bincount(pol_tok[row_pol], minlength=nc)[keep]
@@ -1366,12 +1376,12 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
             faults, fault_tok, fault_pol, strict=True
         ):
             if good_tok[t]:
-                case = (written, read_as, problem, owners[t], records[positions[t]].owner_name)
+                case = (written, read_as, problem, owners[t], mine[t].owner_name)
                 said = texts.get(case)
                 if said is None:
                     said = texts[case] = _owned_texts(*case)
                 inv.ln04.append(_owned_issue_at(local_tok[t], index, said))
-    return inv, [positions[i] for i in keep]
+    return inv, positions if every else [positions[i] for i in keep]
 
 
 _TOKEN_COLUMNS = (
