@@ -26,6 +26,7 @@ replace each lone surrogate by U+FFFD (a surrogate pair becomes the character it
 
 from __future__ import annotations
 
+import functools
 import io
 import marshal
 import pickle
@@ -70,16 +71,15 @@ _SURROGATE_UTF8 = re.compile(rb"\xed[\xa0-\xbf]")  # a surrogate written with su
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Noncharacters: U+FDD0-U+FDEF and the last two code points of each plane. U+FFFE and U+FFFF
 # are not XML characters (an SVG holding one is not well-formed); each is an HTML parse error.
-_NONCHARACTER = re.compile(
-    "[\ufdd0-\ufdef"
-    + "".join(
-        f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000)
-    )
-    + "]"
+_NONCHARACTERS = "".join(map(chr, range(0xFDD0, 0xFDF0))) + "".join(
+    f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000)
 )
-# Combining marks are all above U+02FF: only runs of such characters can hold a flood of them.
+_NONCHARACTER = re.compile(f"[{_NONCHARACTERS}]")
 MARKS_KEPT = 4  # combining marks drawn on one letter (Vietnamese, Hebrew, Tibetan need <= 4)
-_MARK_RUN = re.compile(rf"[^\x00-\u02ff]{{{MARKS_KEPT + 1},}}")
+# Five characters in a row above U+02FF (where every combining mark is): where a flood of marks
+# can be. One C-speed scan of a page, which rarely holds such a run outside names in scripts.
+_HIGH_RUN = re.compile("[\u0300-\U0010ffff]" * (MARKS_KEPT + 1))
+_MARK_RUN = re.compile(f"[\u0300-\U0010ffff]{{{MARKS_KEPT + 1},}}")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -145,18 +145,28 @@ def _csv_object(value: Any) -> Any:
     return csv_cell(value if isinstance(value, str) else str(value))
 
 
+@functools.cache
+def _marks() -> frozenset[str]:
+    """Every combining mark (Unicode categories Mn, Me; made on first use, ~0.06 s)."""
+    codes = [*range(0x300, 0x20000), *range(0xE0100, 0xE01F0)]
+    return frozenset(c for c in map(chr, codes) if unicodedata.category(c) in ("Mn", "Me"))
+
+
 def _marks_flood(match: re.Match[str]) -> str:
+    run = match.group(0)
+    marks = _marks()
+    if marks.isdisjoint(run):  # a run of letters (CJK, Cyrillic…): one C-speed check
+        return run
     out = []
-    marks = 0
-    for char in match.group(0):
-        kind = unicodedata.category(char)
-        if kind in ("Mn", "Me"):
-            marks += 1
-            if marks > MARKS_KEPT:
+    count = 0
+    for char in run:
+        if char in marks:
+            count += 1
+            if count > MARKS_KEPT:
                 out.append(f"\\u{ord(char):04x}")
                 continue
-        elif kind != "Cf":  # a joiner between marks keeps them on the same letter
-            marks = 0
+        elif unicodedata.category(char) != "Cf":  # a joiner keeps marks on the same letter
+            count = 0
         out.append(char)
     return "".join(out)
 
@@ -170,7 +180,11 @@ def marks_shown(text: str) -> str:
     XML characters or are HTML parse errors."""
     if text.isascii():
         return text
-    return _NONCHARACTER.sub(_escape, _MARK_RUN.sub(_marks_flood, text))
+    if _HIGH_RUN.search(text) is not None:
+        text = _MARK_RUN.sub(_marks_flood, text)
+    if any(char in text for char in _NONCHARACTERS):
+        text = _NONCHARACTER.sub(_escape, text)
+    return text
 
 
 # Characters drawn as nothing: format characters (category Cf: zero-width spaces and joiners,

@@ -34,7 +34,7 @@ from audit_helpers import (
     zone,
 )
 
-from cftokens._text import chart_label, html_text, visible_form, visible_forms
+from cftokens._text import chart_label, html_text, marks_shown, visible_form, visible_forms
 from cftokens.audit import Audit, _svg
 from cftokens.audit.access import distinct_labels
 from cftokens.audit.report_html import COLOURS, charts
@@ -373,3 +373,15 @@ def test_an_audit_without_open_findings_says_so_where_the_chart_would_be() -> No
 def test_visible_forms_of_many_texts_are_each_ones_visible_form(texts: list[str]) -> None:
     """The one-scan path for plain ASCII texts gives what visible_form gives text by text."""
     assert visible_forms(texts) == [visible_form(t) for t in texts]
+
+
+def test_marks_are_counted_on_any_letter_and_only_marks() -> None:
+    """A run of letters above U+02FF (Japanese, Cyrillic) is left alone; a flood on one of
+    them, or on a letter after a zero-width joiner, is cut as on a Latin one; marks of every
+    kind count (Thai and Devanagari signs of combining class 0, enclosing marks)."""
+    japanese = "東京本社のトークン"
+    assert marks_shown(japanese * 3) == japanese * 3
+    assert marks_shown("東" + "\u0301" * 6) == "東" + "\u0301" * 4 + "\\u0301\\u0301"
+    assert marks_shown("\u0e01" + "\u0e31" * 6) == "\u0e01" + "\u0e31" * 4 + "\\u0e31" * 2
+    assert marks_shown("a\u200d" + "\u20dd" * 5) == "a\u200d" + "\u20dd" * 4 + "\\u20dd"
+    assert marks_shown("\u0915" + "\u093f\u0902" * 2) == "\u0915" + "\u093f\u0902" * 2
