@@ -78,6 +78,15 @@ def test_pytest_keeps_each_notebook_on_one_worker() -> None:
     assert addopts[addopts.index("--dist") + 1] == "loadfile"
 
 
+def test_the_inner_loop_spreads_tests_one_by_one_only_without_notebooks() -> None:
+    """The README's inner loop sends tests to whichever worker is free (``--dist worksteal``),
+    which would split a notebook's cells (one kernel) over workers: it leaves them out."""
+    readme = (ROOT / "README.md").read_text()
+    loops = [line for line in readme.splitlines() if line.startswith("python -m pytest")]
+    spread = [line for line in loops if "--dist" in line]
+    assert spread == ['python -m pytest -n auto --dist worksteal -m "not slow and not notebooks"']
+
+
 # -- a fresh environment with the base dependencies only -----------------------------------------
 # Fresh interpreters (slow); the in-process tests below check the same errors with the extras'
 # modules hidden from this process.
