@@ -412,3 +412,17 @@ def test_frames_share_no_memory_with_the_audits_arrays(audit: Audit) -> None:
             for backing in _backing(frame[column].array):
                 shared = [i for i, a in enumerate(internal) if np.shares_memory(backing, a)]
                 assert not shared, (name, column)
+
+
+def test_group_names_of_reads_the_rows_in_order(audit: Audit) -> None:
+    """A token's distinct group names among some rows, from its slice of the arrays, equal
+    the names read row by row (in row order, each once)."""
+    ctx, inv = audit._ctx, audit._inv
+    rng = np.random.default_rng(1)
+    for mask in (ctx.eff, ctx.write_row, rng.random(inv.m) < 0.5):
+        for t in range(inv.n):
+            names: dict[str, None] = {}
+            for row in range(inv.row_start[t], inv.row_end[t]):
+                if mask[row]:
+                    names[inv.groups.names[inv.g_group[row]]] = None
+            assert ctx.group_names_of(t, mask) == list(names)

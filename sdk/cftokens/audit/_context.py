@@ -391,11 +391,10 @@ class Ctx:
 
     def group_names_of(self, t: int, mask: npt.NDArray[np.bool_]) -> list[str]:
         """Distinct group names of token ``t`` among rows in ``mask`` (in order)."""
-        names: dict[str, None] = {}
-        for row in self.token_rows(t):
-            if mask[row]:
-                names[self.group_name(self.inv.g_group[row])] = None
-        return list(names)
+        start, end = self.inv.row_start[t], self.inv.row_end[t]
+        codes = self.grp[start:end][mask[start:end]].tolist()
+        names = self.inv.groups.names
+        return list(dict.fromkeys([names[code] for code in codes]))
 
 
 def _after_apply_by_token(records: list[TokenRecord]) -> dict[int, frozenset[str]]:
