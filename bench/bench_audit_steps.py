@@ -39,6 +39,14 @@ def _best(step: Callable[[], Any]) -> float:
     return min(times)
 
 
+def _fresh(ctx: Any) -> Any:
+    """The context without what the rules make on first use and keep (each timed run of the
+    rules pays for it, as the audit's one run does)."""
+    for cached in ("atoms", "owner_codes", "_non_token_api"):
+        vars(ctx).pop(cached, None)
+    return ctx
+
+
 def run(kind: str, n: int) -> dict[str, Any]:
     import pandas  # noqa: F401  (imported before timing)
 
@@ -58,7 +66,7 @@ def run(kind: str, n: int) -> dict[str, Any]:
         "context": _best(
             lambda: Ctx(audit._inv, audit._dir, audit.profile, audit.now, audit._ctx.usage)
         ),
-        "rules": _best(lambda: run_rules(audit._ctx)),
+        "rules": _best(lambda: run_rules(_fresh(audit._ctx))),
         "findings frame": _best(lambda: findings_frame(audit, hits)),
         "tokens frame": _best(lambda: tokens_frame(audit, positions)),
     }
