@@ -426,3 +426,30 @@ def test_group_names_of_reads_the_rows_in_order(audit: Audit) -> None:
                 if mask[row]:
                     names[inv.groups.names[inv.g_group[row]]] = None
             assert ctx.group_names_of(t, mask) == list(names)
+
+
+@pytest.mark.parametrize("key", ["group", "policy", "token"])
+def test_best_rows_by_one_sort_matches_the_lexsort(audit: Audit, key: str) -> None:
+    """best_rows orders by key, worst severity, row with one stable sort of a combined key;
+    the three-key lexsort it replaces picks the same rows, severities and counts."""
+    ctx = audit._ctx
+    rng = np.random.default_rng(4)
+    for density in (0.0, 0.3, 1.0):
+        mask = rng.random(audit._inv.m) < density
+        for sev in (rng.integers(0, 5, audit._inv.m), 3):
+            rows = np.flatnonzero(mask)
+            sev_rows = np.broadcast_to(np.asarray(sev), mask.shape)[rows].astype(np.int64)
+            tok = ctx.tok[rows].astype(np.int64)
+            k = {
+                "group": tok * 1_000_000 + ctx.grp[rows],
+                "policy": tok * 100_000 + ctx.pol[rows],
+                "token": tok,
+            }[key]
+            order = np.lexsort((rows, -sev_rows, k))
+            r, s, k = rows[order], sev_rows[order], k[order]
+            first = np.ones(len(r), dtype=bool)
+            first[1:] = k[1:] != k[:-1]
+            counts = np.diff(np.append(np.flatnonzero(first), len(r)))
+            got = base.best_rows(ctx, mask, sev, key)
+            assert np.array_equal(got[0], r[first]) and np.array_equal(got[1], s[first])
+            assert np.array_equal(got[2], counts)

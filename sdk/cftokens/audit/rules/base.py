@@ -463,13 +463,22 @@ def best_rows(
         k = tok * 100_000 + ctx.pol[rows]
     else:
         k = tok
-    order = np.lexsort((rows, -sev_rows, k))
+    top = len(SEVERITY_ORDER) - 1
+    if sev_rows.min() >= 0 and sev_rows.max() <= top and k.min() >= 0 and k.max() < _KEY_LIMIT:
+        # by key, then worst first, then row (rows ascend already): one stable sort of the
+        # key and severity combined does what the three-key lexsort does, at a third the cost
+        order = np.argsort(k * (top + 1) + (top - sev_rows), kind="stable")
+    else:
+        order = np.lexsort((rows, -sev_rows, k))
     rows, sev_rows, k = rows[order], sev_rows[order], k[order]
     first = np.ones(len(rows), dtype=bool)
     first[1:] = k[1:] != k[:-1]
     starts = np.flatnonzero(first)
     counts = np.diff(np.append(starts, len(rows)))
     return rows[first], sev_rows[first], counts
+
+
+_KEY_LIMIT = 1 << 59  # keys below it times 5 (plus 4) stay within int64
 
 
 def family_bit(name: str) -> int:
