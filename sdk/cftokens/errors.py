@@ -72,6 +72,7 @@ __all__ = [
     "describe",
     "redact",
     "redact_uri",
+    "redacted_texts",
     "require_extra",
     "shown",
 ]
@@ -107,6 +108,40 @@ def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
         else:
             text = pattern.sub("[redacted]", text)
     return text
+
+
+# Words at least one of which each pattern above needs, lower-cased; the patterns that need
+# none (a global API key, a legacy secret) need a run of 37 or more characters.
+_MARKERS = ("authorization", "bearer", "x-auth-", "v1.0-", "cfut_", "cfat_", "cfk_")
+_SHORTEST_BARE = 37
+
+
+def redacted_texts(texts: Sequence[str]) -> dict[int, str]:
+    """The texts of ``texts`` that hold something shaped like a credential, by position, as
+    :func:`redact` shows them. Found without running every pattern over every text: only a
+    text of 37 characters or more, or one holding a word a pattern needs (``bearer``,
+    ``cfut_``...), can match, and one C-level search of them all finds whether any does
+    (100,000 clean token names in a few milliseconds)."""
+    joined = "\n".join(texts).lower()  # TypeError, as str.join, if one is not a str
+    longest = max(map(len, texts), default=0)
+    candidates = (
+        [i for i, n in enumerate(map(len, texts)) if n >= _SHORTEST_BARE]
+        if longest >= _SHORTEST_BARE
+        else []
+    )
+    if any(marker in joined for marker in _MARKERS):
+        long = set(candidates)
+        candidates += [
+            i
+            for i, text in enumerate(texts)
+            if i not in long and any(marker in text.lower() for marker in _MARKERS)
+        ]
+    out = {}
+    for i in candidates:
+        clean = redact(texts[i])
+        if clean != texts[i]:
+            out[i] = clean
+    return out
 
 
 def _hides_secret(part: str, secrets: Sequence[str], plus: bool) -> bool:

@@ -186,6 +186,13 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
         token("t", allow(["DNS Read"], {"com.cloudflare.api.account.zone.<ZONE_ID>": "*"})),
         token("t", allow(["DNS Read"], zone(ZONE))),
     ),
+    (
+        "CFT-ID-04",
+        "high",
+        # a secret pasted into the name (assembled here: no committed token-shaped string)
+        token("ci " + "cf" + "ut_" + "Q7x" * 14, allow(["DNS Read"], zone(ZONE))),
+        token("ci token", allow(["DNS Read"], zone(ZONE))),
+    ),
 ]
 
 

@@ -35,7 +35,7 @@ from .frames import findings_frame, gaps_frame, grants_frame, risk_score, tokens
 from .options import AuditSummary, JsonOptions, TerraformOptions
 from .profiles import Profile
 from .queries import Finding
-from .records import declared_records, token_records, unicode_input
+from .records import declared_records, token_records, unicode_input, without_credentials
 from .remediation import Remediation
 from .report import read_json, to_folder, to_json, to_sarif
 from .report_html import summary_html, to_html
@@ -140,6 +140,7 @@ class Audit:
         self.profile = Profile.named(profile)
         self.source = source
         self.user = dict(user) if user else None
+        records, accounts = without_credentials(list(records), accounts)
         self.directory = Directory(accounts=accounts, zones=zones)
         self._dir = DirectoryIndex(self.directory, user=self.user.get("id") if self.user else None)
         for pending in _pending_maps(records):

@@ -2,17 +2,22 @@
 (:func:`token_records`) or as Terraform declares them (:func:`declared_records`), a token as
 the policy engine reads its grants (:func:`timeless_token`), and Audit Logs v2 records as usage
 rows (:func:`audit_log_rows`, :func:`log_row`; the row schema is
-:class:`cftokens._usage.UsageRow`). :func:`unicode_input` makes an audit's input Unicode."""
+:class:`cftokens._usage.UsageRow`). :func:`unicode_input` makes an audit's input Unicode;
+:func:`without_credentials` takes credentials out of its names."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from .._doc import expect
 from .._text import unicode_text, unicode_tree, utf8_encodable
 from .._usage import UsageRow
+from ..errors import redacted_texts
 from ..model.directory import Account
 from ..model.terraform import DeclaredToken
 from ..model.token import Token
@@ -22,12 +27,14 @@ if TYPE_CHECKING:
     from ..client.models import AuditLogRecord
 
 __all__ = [
+    "NAME_REDACTED_KEY",
     "audit_log_rows",
     "declared_records",
     "log_row",
     "timeless_token",
     "token_records",
     "unicode_input",
+    "without_credentials",
 ]
 
 
@@ -74,6 +81,56 @@ def unicode_input(
         )
         out.append(TokenRecord(payload, record.kind, owner_id, owner_name))
     return out, unicode_tree(dict(user)) if user else user, unicode_tree(list(gaps))
+
+
+#: Token dict key: True when the token's name held a credential, shown as ``[redacted]``
+#: (CFT-ID-04 reports it; kept in exports, so a re-read audit reports it too).
+NAME_REDACTED_KEY = "cftokens_name_redacted"
+
+
+def without_credentials(
+    records: list[TokenRecord], accounts: Sequence[Account]
+) -> tuple[list[TokenRecord], list[Account]]:
+    """The records and accounts with every credential-shaped text in a token's or an
+    account's name shown as ``[redacted]`` (:func:`cftokens.errors.redact`); a token whose
+    name held one is marked with :data:`NAME_REDACTED_KEY` (CFT-ID-04 reports it).
+
+    Anyone who can list tokens reads their names, so a secret pasted into one is exposed; it
+    must not be exposed again by every report, export and fix of the audit. A redacted record
+    is a copy (the caller's dicts are left as they were); clean input (the rule) is returned
+    as it is, found clean by a few C-level scans."""
+    payloads = list(map(attrgetter("payload"), records))
+    try:  # C-level when every payload is a dict (the rule)
+        names: list[Any] = list(map(dict.get, payloads, repeat("name")))
+    except TypeError:
+        names = [p.get("name") if isinstance(p, Mapping) else None for p in payloads]
+    at: Sequence[int] = range(len(names))
+    try:  # every name a str (the rule): no pass to check it first
+        found = redacted_texts(names)
+    except TypeError:
+        at = [i for i, name in enumerate(names) if isinstance(name, str)]
+        found = redacted_texts([names[i] for i in at])
+    owners = sorted(o for o in set(map(attrgetter("owner_name"), records)) if type(o) is str)
+    owner_found = {owners[i]: text for i, text in redacted_texts(owners).items()}
+    account_found = redacted_texts([a.name for a in accounts])
+    if not found and not owner_found and not account_found:
+        return records, list(accounts)
+    out = list(records)
+    for j, name in found.items():
+        record = out[at[j]]
+        payload = {**record.payload, "name": name, NAME_REDACTED_KEY: True}
+        out[at[j]] = TokenRecord(payload, record.kind, record.owner_id, record.owner_name)
+    if owner_found:
+        for i, record in enumerate(out):
+            if record.owner_name in owner_found:
+                out[i] = TokenRecord(
+                    record.payload, record.kind, record.owner_id, owner_found[record.owner_name]
+                )
+    renamed = [
+        attrs.evolve(a, name=account_found[i]) if i in account_found else a
+        for i, a in enumerate(accounts)
+    ]
+    return out, renamed
 
 
 def declared_records(declared: Iterable[DeclaredToken]) -> list[TokenRecord]:

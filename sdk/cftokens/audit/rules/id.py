@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from itertools import repeat
+from operator import attrgetter
+
 from .._context import Ctx, join_names
+from ..records import NAME_REDACTED_KEY
 from ..severity import Severity
 from ..steps import (
     CreateScopedToken,
@@ -135,3 +140,40 @@ def id_03(ctx: Ctx, r: Rule) -> Hits:
     :meth:`Audit.scan_secrets` over files, never over the API inventory (which holds no
     secrets)."""
     return Hits(r.id)
+
+
+@rule(
+    "CFT-ID-04",
+    "Credential in a token's name",
+    "high",
+    Severity.HIGH,
+    "a token name holding something shaped like a credential (a cfut_/cfat_ secret, a Global "
+    "API Key, a legacy 40-character secret, an Authorization header); shown as [redacted]",
+    "Anyone who can list tokens reads their names: a secret written in one is exposed to all "
+    "of them.",
+)
+def id_04(ctx: Ctx, r: Rule) -> Hits:
+    """A secret pasted into a token's name (a note, a backup, a copy-paste slip) is read by
+    everyone who can list tokens. The audit shows such a name with the credential as
+    ``[redacted]`` everywhere (:func:`cftokens.audit.records.without_credentials`); whose
+    secret it was is not known from the name, so the fix is to roll it and rename."""
+    hits = Hits(r.id)
+    if "[redacted]" not in "\n".join(ctx.inv.names):  # one scan: no name was redacted
+        return hits
+    payloads = list(map(attrgetter("payload"), ctx.inv.records))
+    try:  # one C-level look-up per token when every payload is a dict (the rule)
+        marks = list(map(dict.get, payloads, repeat(NAME_REDACTED_KEY)))
+    except TypeError:
+        marks = [p.get(NAME_REDACTED_KEY) if isinstance(p, Mapping) else None for p in payloads]
+    for t in [t for t, mark in enumerate(marks) if mark is True]:
+        hits.add(
+            t,
+            Severity.HIGH,
+            f"its name holds a credential (shown as {ctx.inv.names[t]!r})",
+            "A credential is written in the token's name, which everyone who can list tokens "
+            "reads.",
+            "Roll the secret written in the name (`cftokens triage` finds whose it is and "
+            "rolls it), then rename this token.",
+            None,
+        )
+    return hits
