@@ -117,11 +117,12 @@ _SHORTEST_BARE = 37
 
 
 def redacted_texts(texts: Sequence[str]) -> dict[int, str]:
-    """The texts of ``texts`` that hold something shaped like a credential, by position, as
-    :func:`redact` shows them. Found without running every pattern over every text: only a
-    text of 37 characters or more, or one holding a word a pattern needs (``bearer``,
-    ``cfut_``...), can match, and one C-level search of them all finds whether any does
-    (100,000 clean token names in a few milliseconds)."""
+    """The texts of ``texts`` that hold a credential, by position, as :func:`redact` shows
+    them (a look-alike that is only a long name is left alone: see :func:`_credential_in`).
+
+    Found without running every pattern over every text: only a text of 37 characters or
+    more, or one holding a word a pattern needs (``bearer``, ``cfut_``...), can match, and one
+    C-level search of them all finds whether any does (100,000 clean names in milliseconds)."""
     joined = "\n".join(texts).lower()  # TypeError, as str.join, if one is not a str
     longest = max(map(len, texts), default=0)
     candidates = (
@@ -139,9 +140,26 @@ def redacted_texts(texts: Sequence[str]) -> dict[int, str]:
     out = {}
     for i in candidates:
         clean = redact(texts[i])
-        if clean != texts[i]:
+        if clean != texts[i] and _credential_in(texts[i]):
             out[i] = clean
     return out
+
+
+def _credential_in(text: str) -> bool:
+    """Whether ``text`` holds a credential, not only a shape :func:`redact` scrubs to be safe:
+    a bare 40-character run counts when it mixes upper case, lower case and digits as a random
+    legacy secret does, and 37 hexadecimal characters when they mix digits and letters (a
+    token named ``terraform-production-dns-edit-token-0001`` is a name, not a secret)."""
+    if any(pattern.search(text) for pattern in _SECRET_PATTERNS[:5]):
+        return True
+    for match in _SECRET_PATTERNS[5].finditer(text):
+        run = match.group()
+        if run != run.lower() and run != run.upper() and any(c.isdigit() for c in run):
+            return True
+    return any(
+        not run.isdigit() and not run.isalpha()
+        for run in (m.group() for m in _SECRET_PATTERNS[6].finditer(text))
+    )
 
 
 def _hides_secret(part: str, secrets: Sequence[str], plus: bool) -> bool:

@@ -119,6 +119,12 @@ def test_the_input_is_not_changed_and_clean_names_are_kept() -> None:
     assert json.dumps(given, sort_keys=True) == before
     names = [f"token {i} for zone-{i}.example.com (ci)" for i in range(300)]
     names += ["x" * 36, "Bearer-of-good-news", "cf_ut not a secret", "v1.0-beta"]
+    # names a careless author writes that only look like a legacy secret or a global key
+    names += [
+        "terraform-production-dns-edit-token-0001",
+        "TerraformProductionDnsEditTokenForCiJobX",
+    ]
+    names += ["deadbeefdeadbeefdeadbeefdeadbeefdeadb", "1234567890123456789012345678901234567"]
     clean = cft.Audit.from_records(tokens=[token(i + 10, n) for i, n in enumerate(names)])
     assert list(clean.tokens["name"]) == names
     assert not (clean.findings["rule_id"] == "CFT-ID-04").any()
