@@ -452,24 +452,25 @@ class Sandbox:
 
         with self.store.lock:
             data = self.store.journal_columns()
-            emails = {u.id: u.email for u in self.store.users()}
-            names = {a.id: a.name for a in self.store.accounts()}
+            emails: dict[Any, str] = {u.id: u.email for u in self.store.users()}
+            names: dict[Any, str] = {a.id: a.name for a in self.store.accounts()}
         owners = [
             emails.get(o) if t == "user" else names.get(o) if t == "account" else None
             for t, o in zip(data["owner_type"], data["owner_id"], strict=True)
         ]
         # each column made in its final dtype at once
         columns: dict[str, Any] = {}
-        for name, values in data.items():
+        for name, raw in data.items():
+            values: list[Any] = list(raw)
             if name == "time":
-                columns[name] = pd.to_datetime(list(values), utc=True, format="ISO8601")
+                columns[name] = pd.to_datetime(values, utc=True, format="ISO8601")
             elif name == "status":
                 columns[name] = np.array(values, dtype="int64")
             elif name == "error_code":
                 columns[name] = pd.array(values, dtype="Int64")
             elif name in ("method", "auth", "owner_type", "fault"):
                 # categories of the dtype a frame infers from the values (as before)
-                columns[name] = pd.DataFrame({name: list(values)})[name].astype("category")
+                columns[name] = pd.DataFrame({name: values})[name].astype("category")
             else:
                 columns[name] = pd.array(values, dtype="string")
             if name == "owner_id":

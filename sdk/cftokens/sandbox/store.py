@@ -1161,7 +1161,7 @@ class Store:
         row = self.conn.execute("SELECT max(seq) FROM journal").fetchone()
         return int(row[0] or 0)
 
-    def journal_columns(self) -> dict[str, tuple[Any, ...]]:
+    def journal_columns(self) -> dict[str, tuple[str | int | None, ...]]:
         """Every journal entry, in order, column by column: ``{column: values}`` for each of
         :attr:`JournalRow.COLUMNS` (read as plain tuples: a table's worth of rows at C speed)."""
         self.flush_journal()
