@@ -22,6 +22,10 @@ surrogate, which no UTF-8 file, terminal, notebook or HTTP body can hold. Where 
 replace each lone surrogate by U+FFFD (a surrogate pair becomes the character it encodes);
 :func:`require_unicode` refuses one in a value the user wrote (a token spec, a sandbox seed);
 :func:`printable` shows one as its ``\\ud800`` escape.
+
+Names that must each stand for one thing (a chart's rows and columns): :func:`distinct_labels`
+(a repeated, blank or look-alike name followed by its id; :func:`visible_form` decides what
+looks alike).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import marshal
 import pickle
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -42,6 +47,7 @@ __all__ = [
     "csv_cell",
     "csv_frame",
     "csv_rows",
+    "distinct_labels",
     "html_text",
     "lone_surrogate",
     "marks_shown",
@@ -361,3 +367,35 @@ def require_unicode(value: Any, what: str) -> None:
             '(\\ud800-\\udfff, e.g. from a JSON "\\ud800" escape) cannot be sent as UTF-8; '
             "remove it or replace it with U+FFFD"
         )
+
+
+def distinct_labels(names: Sequence[str], ids: Sequence[str]) -> list[str]:
+    """A label per name that stands for one thing only (``ids`` are distinct): the name; a
+    name that shows nothing (``""``, spaces, a zero-width space), repeats or looks like
+    another (:func:`~cftokens._text.visible_form`: ``ci``, ``ci`` with a zero-width space,
+    fullwidth ``ｃｉ``) with its id's first 6 characters (``ci (a1b2c3)``); a label that still
+    looks like another (a name that copies another's label, ids that share 6 characters)
+    with the whole id; and the ids themselves if even that repeats. The access matrix groups
+    its cells by label, so a repeated label would add one token's (or zone's) groups to
+    another's, and a label that only looks like another would let a token pass for another
+    on the heatmap."""
+    names = list(names)
+    forms = visible_forms(names)
+    distinct = set(forms)
+    if len(distinct) == len(forms) and "" not in distinct:
+        return names
+    labels = names.copy()
+    repeated = _repeated(forms)
+    for k in [k for k, form in enumerate(forms) if form in repeated or not form]:
+        labels[k] = f"{names[k]} ({ids[k][:6]})"
+        forms[k] = visible_form(labels[k])
+    if len(set(forms)) == len(labels):
+        return labels
+    repeated = _repeated(forms)
+    for k in [k for k, form in enumerate(forms) if form in repeated]:
+        labels[k] = f"{names[k]} ({ids[k]})"
+    return labels if len(set(map(visible_form, labels))) == len(labels) else list(ids)
+
+
+def _repeated(forms: list[str]) -> set[str]:
+    return {form for form, n in Counter(forms).items() if n > 1}

@@ -17,7 +17,6 @@ This module imports pandas; :mod:`cftokens.audit.core` imports it on first use.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -25,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .._text import visible_form, visible_forms
+from .._text import distinct_labels
 from ..errors import InvalidInput
 from ..model._util import is_id
 from ..policy import evaluate
@@ -50,38 +49,6 @@ if TYPE_CHECKING:
 _pd: Any = pd
 
 __all__ = ["SCOPE_NAMES", "AccessFrame", "AccessIndex", "distinct_labels"]
-
-
-def distinct_labels(names: Sequence[str], ids: Sequence[str]) -> list[str]:
-    """A label per name that stands for one thing only (``ids`` are distinct): the name; a
-    name that shows nothing (``""``, spaces, a zero-width space), repeats or looks like
-    another (:func:`~cftokens._text.visible_form`: ``ci``, ``ci`` with a zero-width space,
-    fullwidth ``ｃｉ``) with its id's first 6 characters (``ci (a1b2c3)``); a label that still
-    looks like another (a name that copies another's label, ids that share 6 characters)
-    with the whole id; and the ids themselves if even that repeats. The access matrix groups
-    its cells by label, so a repeated label would add one token's (or zone's) groups to
-    another's, and a label that only looks like another would let a token pass for another
-    on the heatmap."""
-    names = list(names)
-    forms = visible_forms(names)
-    distinct = set(forms)
-    if len(distinct) == len(forms) and "" not in distinct:
-        return names
-    labels = names.copy()
-    repeated = _repeated(forms)
-    for k in [k for k, form in enumerate(forms) if form in repeated or not form]:
-        labels[k] = f"{names[k]} ({ids[k][:6]})"
-        forms[k] = visible_form(labels[k])
-    if len(set(forms)) == len(labels):
-        return labels
-    repeated = _repeated(forms)
-    for k in [k for k, form in enumerate(forms) if form in repeated]:
-        labels[k] = f"{names[k]} ({ids[k]})"
-    return labels if len(set(map(visible_form, labels))) == len(labels) else list(ids)
-
-
-def _repeated(forms: list[str]) -> set[str]:
-    return {form for form, n in Counter(forms).items() if n > 1}
 
 
 # The ``scope`` column: what one symbolic row reaches.
