@@ -1,0 +1,102 @@
+"""Inner test loop benchmark: ``pytest -n auto -m "not slow and not notebooks"`` by xdist mode.
+
+Each variant is the README's inner loop as a fresh ``python -m pytest`` process (this checkout's
+``sdk`` first on ``PYTHONPATH``), timed from outside: wall seconds and CPU seconds (user + system
+of the process and its children, from ``getrusage``), the variants alternating run by run,
+median of ``--runs`` (default 1: a run takes a minute or more):
+
+- ``--dist loadfile``: the default of ``addopts`` (each file on one worker, for the notebooks);
+- ``--dist worksteal``: the README's inner loop (each test to whichever worker is free);
+- ``--dist load``: for reference.
+
+The machine may be shared: the load average before each run is shown, and CPU seconds matter
+more than wall seconds. Target (issue 14): the inner loop ≤ 30 s of wall time on 2 cores.
+Run: ``.venv/bin/python bench/bench_test_loop.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import ROOT, machine, table, update_section
+
+LOOP = ["-m", "pytest", "-n", "auto", "-q", "-p", "no:cacheprovider"]
+SELECT = ["-m", "not slow and not notebooks"]
+VARIANTS = {
+    "--dist loadfile (addopts)": ["--dist", "loadfile"],
+    "--dist worksteal (README)": ["--dist", "worksteal"],
+    "--dist load": ["--dist", "load"],
+}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(runs: int) -> dict[str, list[tuple[float, float, float]]]:
+    """(wall s, CPU s, load average before) per run of each variant, alternating."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "sdk")}
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in VARIANTS}
+    for _ in range(runs):
+        for name, dist in VARIANTS.items():
+            load = os.getloadavg()[0]
+            cpu, start = _children_cpu(), time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, *LOOP, *dist, *SELECT],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            wall = time.perf_counter() - start
+            if done.returncode != 0:
+                raise SystemExit(f"{name}: the loop failed\n{done.stdout[-3000:]}")
+            results[name].append((wall, _children_cpu() - cpu, load))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
+    args = parser.parse_args()
+    results = measure(args.runs)
+    base = statistics.median(cpu for _, cpu, _ in results["--dist loadfile (addopts)"])
+    rows = []
+    for name, runs in results.items():
+        wall = statistics.median(w for w, _, _ in runs)
+        cpu = statistics.median(c for _, c, _ in runs)
+        loads = ", ".join(f"{load:.1f}" for _, _, load in runs)
+        rows.append([name, wall, cpu, f"{cpu / base:.2f}×", loads])
+    body = "\n".join(
+        [
+            "## Inner test loop (bench/bench_test_loop.py)",
+            "",
+            f"`python bench/bench_test_loop.py --runs {args.runs}` on {machine()}: "
+            '`python -m pytest -n auto -m "not slow and not notebooks"` by xdist mode, fresh '
+            "processes timed from outside, the modes alternating, median of "
+            f"{args.runs}. CPU: user + system of pytest and its workers.",
+            "",
+            table(["mode", "wall s", "CPU s", "CPU vs loadfile", "load average before"], rows),
+            "",
+            "Target ≤ 30 s of wall time on 2 cores (wall time needs a quiet machine; the CPU "
+            "seconds over 2 cores bound it from below).",
+        ]
+    )
+    print(body)
+    if not args.no_write:
+        update_section("test-loop", body)
+
+
+if __name__ == "__main__":
+    main()
