@@ -184,13 +184,18 @@ same_length = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(whole_second, whole_second, same_length, st.none()), max_size=40))
-def test_whole_second_columns_read_at_once(values: list[Any]) -> None:
+@pytest.mark.parametrize("examples", [60, pytest.param(300, marks=pytest.mark.slow)])
+def test_whole_second_columns_read_at_once(examples: int) -> None:
     """Columns of 20-character texts (the API's whole seconds, impossible dates and times,
     other characters in any place, non-ASCII digits): the one-buffer reading
     (``_whole_seconds``) gives what the value-by-value reading gives."""
-    same(values)
+
+    @given(st.lists(st.one_of(whole_second, whole_second, same_length, st.none()), max_size=40))
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def check(values: list[Any]) -> None:
+        same(values)
+
+    check()
 
 
 def test_whole_second_column_taken_whole() -> None:

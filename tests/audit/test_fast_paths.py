@@ -354,9 +354,12 @@ def test_usage_answers_are_read_once_and_handed_out_as_copies(demo_audit: Audit)
     )
     index = fresh()
     asked = 0
+    # one fresh index per question kind, asked each token once: each answer is its first
+    names = ("zones", "accounts", "cidrs", "clients", "main_account")
+    references = {name: fresh() for name in names}
     for tid in [*demo_audit._inv.ids, "not a token"]:
-        for name in ("zones", "accounts", "cidrs", "clients", "main_account"):
-            expected = getattr(fresh(), name)(tid)
+        for name in names:
+            expected = getattr(references[name], name)(tid)
             first = getattr(index, name)(tid)
             assert first == expected
             if isinstance(first, list):
