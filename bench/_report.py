@@ -6,13 +6,18 @@ Each benchmark script owns one section of BENCHMARKS.md, delimited by
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import re
+import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "BENCHMARKS.md"
@@ -67,3 +72,57 @@ def update_section(name: str, body: str) -> None:
     tmp = BENCHMARKS.with_suffix(".tmp")
     tmp.write_text(text)
     tmp.replace(BENCHMARKS)
+
+
+def best_cpu(step: Callable[[], Any], rounds: int = 3) -> float:
+    """The least CPU time (``time.process_time``) of ``rounds`` runs of ``step``."""
+    times = []
+    for _ in range(rounds):
+        start = time.process_time()
+        step()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def steps_main(
+    doc: str,
+    script: str,
+    run: Callable[[str, int], dict[str, Any]],
+    steps: Sequence[str],
+    count: str,
+    title: str,
+    digits: int,
+) -> None:
+    """The command line of a steps benchmark: ``--sizes`` (default 100,000), each inventory
+    kind (synthetic, MSP) in a subprocess of ``script`` (``--child KIND N`` prints ``run``'s
+    JSON: ``{"seconds": {step: s}, count: n}``), then one table of CPU seconds per step."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "N"))
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run(args.child[0], int(args.child[1]))))
+        return
+    rows = []
+    for n in args.sizes:
+        for kind in ("synthetic", "msp"):
+            out = subprocess.run(
+                [sys.executable, script, "--child", kind, str(n)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            found = json.loads(out.stdout.strip().splitlines()[-1])
+            total = sum(found["seconds"].values())
+            rows.append(
+                [
+                    kind,
+                    f"{n:,}",
+                    f"{found[count]:,}",
+                    *(f"{found['seconds'][s]:.{digits}f}" for s in steps),
+                    f"{total:.2f}",
+                    f"{total / n * 1e6:.1f}",
+                ]
+            )
+    print(f"{title}, CPU seconds (min of 3), {machine()}\n")
+    print(table(["inventory", "tokens", count, *steps, "sum", "µs per token"], rows))

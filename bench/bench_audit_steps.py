@@ -14,29 +14,15 @@ for a quick run).
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
-import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, table
+from _report import best_cpu, steps_main
 
 STEPS = ("parse", "context", "rules", "findings frame", "tokens frame")
-
-
-def _best(step: Callable[[], Any]) -> float:
-    times = []
-    for _ in range(3):
-        start = time.process_time()
-        step()
-        times.append(time.process_time() - start)
-    return min(times)
 
 
 def _fresh(ctx: Any) -> Any:
@@ -62,48 +48,19 @@ def run(kind: str, n: int) -> dict[str, Any]:
     hits, _ = run_rules(audit._ctx)
     _, _, positions = findings_frame(audit, hits)
     seconds = {
-        "parse": _best(lambda: build_inventory(audit._records, audit._dir.zone_account)),
-        "context": _best(
+        "parse": best_cpu(lambda: build_inventory(audit._records, audit._dir.zone_account)),
+        "context": best_cpu(
             lambda: Ctx(audit._inv, audit._dir, audit.profile, audit.now, audit._ctx.usage)
         ),
-        "rules": _best(lambda: run_rules(_fresh(audit._ctx))),
-        "findings frame": _best(lambda: findings_frame(audit, hits)),
-        "tokens frame": _best(lambda: tokens_frame(audit, positions)),
+        "rules": best_cpu(lambda: run_rules(_fresh(audit._ctx))),
+        "findings frame": best_cpu(lambda: findings_frame(audit, hits)),
+        "tokens frame": best_cpu(lambda: tokens_frame(audit, positions)),
     }
     return {"seconds": seconds, "findings": len(audit.findings)}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
-    parser.add_argument("--child", nargs=2, metavar=("KIND", "N"))
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(run(args.child[0], int(args.child[1]))))
-        return
-    rows = []
-    for n in args.sizes:
-        for kind in ("synthetic", "msp"):
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", kind, str(n)],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            found = json.loads(out.stdout.strip().splitlines()[-1])
-            total = sum(found["seconds"].values())
-            rows.append(
-                [
-                    kind,
-                    f"{n:,}",
-                    f"{found['findings']:,}",
-                    *(f"{found['seconds'][s]:.2f}" for s in STEPS),
-                    f"{total:.2f}",
-                    f"{total / n * 1e6:.1f}",
-                ]
-            )
-    print(f"Audit steps, CPU seconds (min of 3), {machine()}\n")
-    print(table(["inventory", "tokens", "findings", *STEPS, "sum", "µs per token"], rows))
+    steps_main(__doc__ or "", __file__, run, STEPS, "findings", "Audit steps", 2)
 
 
 if __name__ == "__main__":

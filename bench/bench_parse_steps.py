@@ -16,18 +16,13 @@ Prints a table (it does not rewrite BENCHMARKS.md). Run:
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
-import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, table
+from _report import best_cpu, steps_main
 
 STEPS = (
     "directory",
@@ -37,15 +32,6 @@ STEPS = (
     "rest of build_inventory",
     "dates",
 )
-
-
-def _best(step: Callable[[], Any]) -> float:
-    times = []
-    for _ in range(3):
-        start = time.process_time()
-        step()
-        times.append(time.process_time() - start)
-    return min(times)
 
 
 def run(kind: str, n: int) -> dict[str, Any]:
@@ -76,12 +62,12 @@ def run(kind: str, n: int) -> dict[str, Any]:
     records = token_records(tokens, account_tokens, user, accounts)
     inv = build_inventory(records, index.zone_account)
     seconds = {
-        "directory": _best(directory),
-        "records": _best(lambda: token_records(tokens, account_tokens, user, accounts)),
-        "unicode check": _best(lambda: unicode_input(records, user, [])),
-        "bulk read": _best(lambda: _read_bulk(records, GroupTable())),
-        "build_inventory": _best(lambda: build_inventory(records, index.zone_account)),
-        "dates": _best(lambda: [parse_dates(values) for values in inv.dates.values()]),
+        "directory": best_cpu(directory),
+        "records": best_cpu(lambda: token_records(tokens, account_tokens, user, accounts)),
+        "unicode check": best_cpu(lambda: unicode_input(records, user, [])),
+        "bulk read": best_cpu(lambda: _read_bulk(records, GroupTable())),
+        "build_inventory": best_cpu(lambda: build_inventory(records, index.zone_account)),
+        "dates": best_cpu(lambda: [parse_dates(values) for values in inv.dates.values()]),
     }
     seconds["rest of build_inventory"] = max(
         seconds.pop("build_inventory") - seconds["bulk read"], 0
@@ -90,36 +76,7 @@ def run(kind: str, n: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
-    parser.add_argument("--child", nargs=2, metavar=("KIND", "N"))
-    args = parser.parse_args()
-    if args.child:
-        print(json.dumps(run(args.child[0], int(args.child[1]))))
-        return
-    rows = []
-    for n in args.sizes:
-        for kind in ("synthetic", "msp"):
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", kind, str(n)],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            found = json.loads(out.stdout.strip().splitlines()[-1])
-            total = sum(found["seconds"].values())
-            rows.append(
-                [
-                    kind,
-                    f"{n:,}",
-                    f"{found['zones']:,}",
-                    *(f"{found['seconds'][s]:.3f}" for s in STEPS),
-                    f"{total:.2f}",
-                    f"{total / n * 1e6:.1f}",
-                ]
-            )
-    print(f"Parse-side steps, CPU seconds (min of 3), {machine()}\n")
-    print(table(["inventory", "tokens", "zones", *STEPS, "sum", "µs per token"], rows))
+    steps_main(__doc__ or "", __file__, run, STEPS, "zones", "Parse-side steps", 3)
 
 
 if __name__ == "__main__":
