@@ -145,13 +145,28 @@ def redacted_texts(texts: Sequence[str]) -> dict[int, str]:
     return out
 
 
+_JWT = re.compile(r"[\w-]+\.[\w-]+\.[\w-]+")
+
+
 def _credential_in(text: str) -> bool:
     """Whether ``text`` holds a credential, not only a shape :func:`redact` scrubs to be safe:
+    a value behind ``Authorization:``, ``Bearer`` or ``X-Auth-Key:`` counts when it is shaped
+    like a JWT or has 16 characters or more with a digit or mixed cases (a token named
+    ``Bearer token for Grafana`` is a name);
     a bare 40-character run counts when it mixes upper case, lower case and digits as a random
     legacy secret does, and 37 hexadecimal characters when they mix digits and letters (a
     token named ``terraform-production-dns-edit-token-0001`` is a name, not a secret)."""
-    if any(pattern.search(text) for pattern in _SECRET_PATTERNS[:5]):
+    if any(pattern.search(text) for pattern in _SECRET_PATTERNS[3:5]):
         return True
+    for pattern in _SECRET_PATTERNS[:3]:  # a header word: what follows it must look secret
+        for match in pattern.finditer(text):
+            start = max(match.end(g) for g in range(1, pattern.groups + 1) if match.group(g))
+            value = text[start : match.end()]
+            mixed = value not in (value.lower(), value.upper())
+            if _JWT.fullmatch(value) or (
+                len(value) >= 16 and (mixed or any(c.isdigit() for c in value))
+            ):
+                return True
     for match in _SECRET_PATTERNS[5].finditer(text):
         run = match.group()
         if run != run.lower() and run != run.upper() and any(c.isdigit() for c in run):

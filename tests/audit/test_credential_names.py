@@ -163,3 +163,32 @@ def test_a_name_is_redacted_in_terraform_input(tmp_path: Path) -> None:
     lint = cft.Audit.from_terraform(path)
     assert "CFT-ID-04" in set(lint.findings["rule_id"])
     assert PREFIXED not in lint.to_json() and PREFIXED not in lint.to_html()
+
+
+def test_a_fix_body_holds_only_fields_the_api_takes(audit: cft.Audit) -> None:
+    """The audit's mark of a redacted name is its own bookkeeping: a PUT body sent to
+    Cloudflare must not carry it."""
+    for i in (1, 2, 4, 5):
+        fix = audit.fix(f"{i:032x}")
+        assert fix.body is not None
+        assert "cftokens_name_redacted" not in fix.body
+        assert "cftokens_name_redacted" not in json.dumps(fix.to_dict(), default=str)
+
+
+def test_a_header_word_in_a_name_is_not_a_credential_without_a_value() -> None:
+    """'Bearer token for Grafana' names a token; 'Bearer <a random value>' holds one."""
+    names = [
+        "Bearer token for Grafana",
+        "Terraform Cloud bearer token (prod)",
+        "Authorization: read-only",
+        "x-auth-key: rotate monthly",
+        "bearer auth - ci",
+    ]
+    clean = cft.Audit.from_records(tokens=[token(i + 10, n) for i, n in enumerate(names)])
+    assert list(clean.tokens["name"]) == names
+    assert not (clean.findings["rule_id"] == "CFT-ID-04").any()
+    value = "".join(_RNG.choices(string.ascii_letters + string.digits, k=24))
+    leaked = [f"Bearer {value}", f"Authorization: {value}", f"X-Auth-Key: {value}", "Bearer a.b.c"]
+    dirty = cft.Audit.from_records(tokens=[token(i + 20, n) for i, n in enumerate(leaked)])
+    assert (dirty.findings["rule_id"] == "CFT-ID-04").sum() == len(leaked)
+    assert value not in dirty.to_json()
