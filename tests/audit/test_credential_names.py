@@ -192,3 +192,33 @@ def test_a_header_word_in_a_name_is_not_a_credential_without_a_value() -> None:
     dirty = cft.Audit.from_records(tokens=[token(i + 20, n) for i, n in enumerate(leaked)])
     assert (dirty.findings["rule_id"] == "CFT-ID-04").sum() == len(leaked)
     assert value not in dirty.to_json()
+
+
+def test_a_collection_gap_names_the_account_without_its_credential() -> None:
+    """An account whose tokens could not be listed is named in the gap, its warning and every
+    output: with the credential in its name as [redacted]."""
+    import warnings
+
+    sb = cft.Sandbox(rate_limit=None)
+    acct = sb.add_account(f"Acme {PREFIXED}", owner=sb.user_id)
+
+    def policy(groups: list[str], resources: dict[str, object]) -> dict[str, object]:
+        ids = [{"id": cft.permission_groups.get(g).id} for g in groups]
+        return {"effect": "allow", "permission_groups": ids, "resources": resources}
+
+    body = {
+        "name": "auditor",
+        "policies": [
+            policy(["API Tokens Read"], {f"com.cloudflare.api.user.{sb.user_id}": "*"}),
+            policy(["Account Settings Read"], {f"com.cloudflare.api.account.{acct.id}": "*"}),
+        ],
+    }
+    auditor = sb.create_token(body, check=False).secret.reveal()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        audit = cft.run_audit(sb.client(token=auditor), progress=False)
+    assert any("Acme [redacted]" in what for what in audit.gaps["what"])
+    texts = [str(w.message) for w in caught]
+    texts += [audit.gaps.to_string(), audit.to_json(), audit.to_html(), str(audit.not_seen())]
+    for text in texts:
+        assert PREFIXED not in text

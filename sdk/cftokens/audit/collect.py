@@ -29,7 +29,7 @@ from .._deprecated import warn_renamed
 from .._text import printable
 from .._usage import UsageRow
 from ..client import AsyncClient, Client, Pager
-from ..errors import CloudflareError, InvalidInput
+from ..errors import CloudflareError, InvalidInput, redacted_texts
 from ..model.directory import Account, Zone
 from .core import Audit
 from .profiles import Profile
@@ -365,6 +365,7 @@ class _Collection:
                 )
             )
             name = self.accounts[account_id].name if account_id in self.accounts else account_id
+            name = redacted_texts([name]).get(0, name)  # a credential in it is never shown
             self.bar.step(f"tokens of {name}")
             if exc is not None:
                 what = f"account-owned tokens of {name}"
