@@ -222,3 +222,22 @@ def test_a_collection_gap_names_the_account_without_its_credential() -> None:
     texts += [audit.gaps.to_string(), audit.to_json(), audit.to_html(), str(audit.not_seen())]
     for text in texts:
         assert PREFIXED not in text
+
+
+class _NameOverDict(dict):  # type: ignore[type-arg]
+    """A dict whose get answers another name than its storage holds (anyone's input)."""
+
+    def get(self, key: object, default: object = None) -> object:
+        return f"backup {PREFIXED}" if key == "name" else super().get(key, default)
+
+    def __getitem__(self, key: object) -> object:
+        return self.get(key)
+
+
+def test_a_dict_subclass_name_is_read_as_the_audit_reads_it() -> None:
+    """The name checked is the name the audit shows, not a dict's storage under it."""
+    audit = cft.Audit.from_records(tokens=[_NameOverDict(token(1, "clean name"))])
+    assert PREFIXED not in audit.to_json() + audit.tokens.to_string()
+    assert list(audit.findings[audit.findings["rule_id"] == "CFT-ID-04"]["token_id"]) == [
+        f"{1:032x}"
+    ]

@@ -100,9 +100,10 @@ def without_credentials(
     is a copy (the caller's dicts are left as they were); clean input (the rule) is returned
     as it is, found clean by a few C-level scans."""
     payloads = list(map(attrgetter("payload"), records))
-    try:  # C-level when every payload is a dict (the rule)
-        names: list[Any] = list(map(dict.get, payloads, repeat("name")))
-    except TypeError:
+    names: list[Any]
+    if set(map(type, payloads)) <= {dict}:  # C-level when every payload is a dict (the rule)
+        names = list(map(dict.get, payloads, repeat("name")))
+    else:  # a Mapping's own get, as the audit reads the name it shows
         names = [p.get("name") if isinstance(p, Mapping) else None for p in payloads]
     at: Sequence[int] = range(len(names))
     try:  # every name a str (the rule): no pass to check it first
