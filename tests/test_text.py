@@ -187,6 +187,33 @@ def test_utf8_encodable_finds_a_surrogate_anywhere_and_proves_clean_objects() ->
     assert not utf8_encodable([{"a": shared}, {"b": shared}] * 3)
 
 
+def test_utf8_encodable_finds_a_surrogate_in_a_str_pickle_writes_as_ucs4() -> None:
+    """numpy's str is a str that pickle writes as UCS-4 bytes, where no UTF-8 scan sees a
+    surrogate: it was proven clean, and usage rows holding one crashed in pyarrow instead of
+    being repaired to U+FFFD."""
+    import numpy as np
+
+    from cftokens._text import utf8_encodable
+
+    assert not utf8_encodable([np.str_("curl \ud800")])
+    assert not utf8_encodable({"a": {np.str_("k\udfff"): 1}})
+    assert utf8_encodable([np.str_("curl/8 é🙂"), np.str_("")])
+    from collections import OrderedDict  # through pickle, where numpy's str is UCS-4 too
+
+    assert not utf8_encodable(OrderedDict(a=[np.str_("x\ud800")]))
+    assert utf8_encodable(OrderedDict(a=[np.str_("x é")]))
+
+
+def test_usage_rows_with_a_numpy_str_surrogate_are_repaired() -> None:
+    import numpy as np
+
+    from cftokens.audit.usage import normalise_usage
+
+    row = {"time": "2026-11-01T00:00:00Z", "token_id": "a" * 32, "method": "GET"}
+    frame = normalise_usage([{**row, "path": "/zones", "user_agent": np.str_("curl \ud800")}])
+    assert frame["user_agent"].tolist() == ["curl \ufffd"]
+
+
 def test_utf8_encodable_is_not_fooled_by_marshal_s_own_bytes() -> None:
     """marshal writes integers and back-references to repeated objects as binary fields that
     may hold ED A0-ED BF (the bytes of an encoded surrogate): a clean value holding them was

@@ -35,6 +35,7 @@ import io
 import marshal
 import pickle
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -74,6 +75,12 @@ _SURROGATE = re.compile(f"[{_SURROGATES}]")
 _SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")  # YAML also has \\U0000d800
 _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE_UTF8 = re.compile(rb"\xed[\xa0-\xbf]")  # a surrogate written with surrogatepass
+# ... or in UCS-4 as the machine orders it: marshal writes any object with the buffer
+# protocol (numpy's str among them) as its raw bytes
+_SURROGATE_MARSHAL = re.compile(
+    rb"\xed[\xa0-\xbf]|"
+    + (rb"[\xd8-\xdf]\x00\x00" if sys.byteorder == "little" else rb"\x00\x00[\xd8-\xdf]")
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Noncharacters: U+FDD0-U+FDEF and the last two code points of each plane. U+FFFE and U+FFFF
 # are not XML characters (an SVG holding one is not well-formed); each is an HTML parse error.
@@ -302,19 +309,23 @@ def utf8_encodable(value: Any) -> bool:
     MSP benchmark). So a plain value (marshal took it: exact built-in types only) the scan
     flags is checked again by msgspec's MessagePack encoder, which encodes only the texts as
     UTF-8 and refuses a surrogate (C speed as well); anything it cannot write is not proven.
+
+    marshal also writes any object with the buffer protocol as its raw bytes: numpy's str as
+    UCS-4, so a surrogate in that form is looked for too (msgspec cannot write numpy's str:
+    flagged, it is not proven); pickle writes a str subclass as its text.
     """
     try:
         raw: bytes | memoryview = marshal.dumps(value)
     except ValueError:  # not a plain value (a subclass, a Mapping that is not a dict)
         buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler = _TextPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.fast = True  # no memo: JSON-like input shares nothing worth remembering
         try:
             pickler.dump(value)
         except Exception:  # an object pickle cannot write (a lambda, a lock), or a cycle
             return False
         return _SURROGATE_UTF8.search(buffer.getbuffer()) is None
-    if _SURROGATE_UTF8.search(raw) is None:
+    if _SURROGATE_MARSHAL.search(raw) is None:
         return True
     import msgspec  # only when the scan flags something: import cftokens stays light
 
@@ -323,6 +334,17 @@ def utf8_encodable(value: Any) -> bool:
     except Exception:  # UnicodeEncodeError: a surrogate; or a value it cannot write
         return False
     return True
+
+
+class _TextPickler(pickle.Pickler):
+    """A pickler writing a str subclass as its text (UTF-8, surrogates passed through, so the
+    scan sees them): numpy's str writes itself as UCS-4 bytes, where a surrogate is not seen.
+    ``reducer_override`` is called only for objects that are not exact built-in types."""
+
+    def reducer_override(self, obj: object) -> Any:
+        if isinstance(obj, str):
+            return str, (str.__str__(obj),)
+        return NotImplemented
 
 
 def may_hold_surrogates(raw: str | bytes) -> bool:
