@@ -336,3 +336,56 @@ def test_import_cftokens_leaves_inspect_unloaded() -> None:
         """
     )
     assert out == {"before": False, "after": True}
+
+
+def test_exported_class_hints_read_by_two_threads_at_once() -> None:
+    """The first read evaluates the annotations; a second thread reading them meanwhile
+    waits for it instead of getting strings left to evaluate in ``cftokens`` (NameError)."""
+    import sys
+    import threading
+    import types
+    import typing
+
+    from cftokens._exports import export_class
+
+    module = types.ModuleType("cftokens_race_probe")
+    started, release = threading.Event(), threading.Event()
+
+    def gate() -> type:
+        started.set()
+        release.wait(10)
+        return int
+
+    module.gate = gate  # type: ignore[attr-defined]
+    sys.modules[module.__name__] = module
+    try:
+        exec(
+            "from __future__ import annotations\n"
+            "class Later: ...\n"
+            "class Probe:\n    a: gate()\n    b: Later\n",
+            vars(module),
+        )
+        probe = module.Probe
+        export_class(probe)
+        results: dict[str, object] = {}
+
+        def read(who: str) -> None:
+            try:
+                results[who] = typing.get_type_hints(probe)
+            except Exception as exc:  # the failure looked for
+                results[who] = exc
+
+        first = threading.Thread(target=read, args=("first",))
+        first.start()
+        assert started.wait(10)
+        second = threading.Thread(target=read, args=("second",))
+        second.start()
+        second.join(0.3)
+        release.set()
+        first.join(10)
+        second.join(10)
+        for who in ("first", "second"):
+            assert results[who] == {"a": int, "b": module.Later}, (who, results[who])
+    finally:
+        release.set()
+        del sys.modules[module.__name__]

@@ -5,6 +5,7 @@ report ``cftokens`` as their module (:func:`export`) and still show their source
 
 from __future__ import annotations
 
+import _thread
 import builtins
 import contextlib
 import sys
@@ -163,6 +164,9 @@ class _Names(Mapping[str, Any]):
         return len(self._globals)
 
 
+_RESOLVING = _thread.RLock()  # _thread, not threading: a built-in, import stays fast
+
+
 class _Annotations(dict[str, Any]):
     """``__annotations__`` of an exported class: its string annotations (``from __future__
     import annotations``) evaluated where the class is defined, on first read.
@@ -174,22 +178,31 @@ class _Annotations(dict[str, Any]):
     evaluate into its object, so nothing is left for them to evaluate in the wrong module; a
     string that cannot be evaluated stays a string. Nothing is evaluated at import."""
 
-    __slots__ = ("_cls", "_module")
+    __slots__ = ("_cls", "_done", "_module")
 
     def __init__(self, raw: Mapping[str, Any], cls: type, module: str) -> None:
         super().__init__(raw)
         self._cls: type | None = cls
+        self._done = False
         self._module = module
 
     def _resolve(self) -> None:
-        cls, self._cls = self._cls, None
-        if cls is None:
+        if self._done:  # resolved (the rule): no lock taken
             return
-        names = _Names(self._module, cls)
-        for key, value in list(dict.items(self)):
-            if isinstance(value, str):
-                with contextlib.suppress(Exception):  # else left as the string it was
-                    dict.__setitem__(self, key, eval(value, {"__builtins__": builtins}, names))
+        # one lock for every class: another thread reading meanwhile waits for the strings'
+        # objects (it got the strings, left for get_type_hints to evaluate in cftokens); the
+        # same thread reading again while evaluating gets them as they are
+        with _RESOLVING:
+            cls, self._cls = self._cls, None
+            if cls is None:
+                return
+            names = _Names(self._module, cls)
+            for key, value in list(dict.items(self)):
+                if isinstance(value, str):
+                    with contextlib.suppress(Exception):  # else left as the string it was
+                        evaluated = eval(value, {"__builtins__": builtins}, names)
+                        dict.__setitem__(self, key, evaluated)
+            self._done = True
 
     def __getitem__(self, key: str) -> Any:
         self._resolve()
