@@ -65,6 +65,9 @@ def test_each_credential_named_token_gets_cft_id_04(audit: cft.Audit) -> None:
     f = audit.findings[audit.findings["rule_id"] == "CFT-ID-04"]
     assert sorted(f["token_id"]) == [f"{i:032x}" for i in (1, 2, 4, 5)]
     assert set(f["severity"]) == {"high"}
+    assert all("renames it to the name shown here" in text for text in f["remediation"])
+    # and it does: the PUT body of any fix carries the redacted name
+    assert audit.fix(f"{1:032x}").body["name"] == "backup of [redacted]"
     assert "plain ci token" in set(audit.tokens["name"])
     assert set(audit.tokens["name"]) >= {"backup of [redacted]", "key [redacted]", "[redacted]"}
 

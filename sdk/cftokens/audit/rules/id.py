@@ -173,7 +173,8 @@ def id_04(ctx: Ctx, r: Rule) -> Hits:
             "A credential is written in the token's name, which everyone who can list tokens "
             "reads.",
             "Roll the secret written in the name (`cftokens triage` finds whose it is and "
-            "rolls it), then rename this token.",
+            "rolls it), then rename this token (a fix cftokens applies to it renames it to "
+            "the name shown here).",
             None,
         )
     return hits
