@@ -83,15 +83,21 @@ __all__ = [
 # store.
 # A placeholder in angle brackets ("Bearer <token>", in our own advice) is not a credential.
 _PLACEHOLDER = r"(?!(?:bearer\s+)?<[\w .-]*>)"
-_SECRET_PATTERNS = (
+# a header word, then its value
+_HEADERS = (
     re.compile(rf"(?i)(authorization\s*[:=]\s*){_PLACEHOLDER}(bearer\s+)?\S+"),
     re.compile(rf"(?i)(bearer\s+){_PLACEHOLDER}\S+"),
     re.compile(r"(?i)(x-auth-(?:user-service-)?key\s*[:=]\s*)\S+"),
+)
+# shapes only a credential has: an Origin CA key, a prefixed token secret
+_PREFIXED = (
     re.compile(r"(?<![A-Za-z0-9_.-])v1\.0-[0-9A-Fa-f]{16,}(?:-[0-9A-Fa-f]+)*"),
     re.compile(r"cf(?:ut|at|k)_[A-Za-z0-9]{20,}"),
-    re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])"),
-    re.compile(r"(?<![0-9a-f])[0-9a-f]{37}(?![0-9a-f])"),
 )
+# bare runs: a legacy 40-character token secret, a 37-character global API key
+_LEGACY = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])")
+_GLOBAL_KEY = re.compile(r"(?<![0-9a-f])[0-9a-f]{37}(?![0-9a-f])")
+_SECRET_PATTERNS = (*_HEADERS, *_PREFIXED, _LEGACY, _GLOBAL_KEY)
 
 
 def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
@@ -156,9 +162,9 @@ def _credential_in(text: str) -> bool:
     a bare 40-character run counts when it mixes upper case, lower case and digits as a random
     legacy secret does, and 37 hexadecimal characters when they mix digits and letters (a
     token named ``terraform-production-dns-edit-token-0001`` is a name, not a secret)."""
-    if any(pattern.search(text) for pattern in _SECRET_PATTERNS[3:5]):
+    if any(pattern.search(text) for pattern in _PREFIXED):
         return True
-    for pattern in _SECRET_PATTERNS[:3]:  # a header word: what follows it must look secret
+    for pattern in _HEADERS:  # a header word: what follows it must look secret
         for match in pattern.finditer(text):
             start = max(match.end(g) for g in range(1, pattern.groups + 1) if match.group(g))
             value = text[start : match.end()]
@@ -167,13 +173,13 @@ def _credential_in(text: str) -> bool:
                 len(value) >= 16 and (mixed or any(c.isdigit() for c in value))
             ):
                 return True
-    for match in _SECRET_PATTERNS[5].finditer(text):
+    for match in _LEGACY.finditer(text):
         run = match.group()
         if run != run.lower() and run != run.upper() and any(c.isdigit() for c in run):
             return True
     return any(
         not run.isdigit() and not run.isalpha()
-        for run in (m.group() for m in _SECRET_PATTERNS[6].finditer(text))
+        for run in (m.group() for m in _GLOBAL_KEY.finditer(text))
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import cftokens as cft
-from cftokens.leak import Hit, scan
+from cftokens.leak import Hit, ScanResult, scan
 
 BODY = "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kM5oQ7s"
 TOKEN = f"cfut_{BODY}Xy12Ab"
@@ -30,6 +30,18 @@ def write(path: Path, text: str | bytes) -> Path:
     return path
 
 
+def renderings(result: ScanResult) -> list[str]:
+    """Every way a scan result is shown: repr, table, JSON, SARIF, HTML, the frame as CSV."""
+    return [
+        repr(result),
+        result.table(),
+        result.to_json(),
+        result.to_sarif(),
+        result._repr_html_(),
+        result.frame.to_csv(),
+    ]
+
+
 def test_a_folder_gives_file_line_kind_and_fingerprint_never_the_secret(tmp_path: Path) -> None:
     """Each hit names its file and line; nothing the result renders holds the value."""
     write(tmp_path / "app" / "settings.py", f"# settings\nTOKEN = '{TOKEN}'\n")
@@ -40,15 +52,7 @@ def test_a_folder_gives_file_line_kind_and_fingerprint_never_the_secret(tmp_path
     assert (by_file["settings.py"].line, by_file["settings.py"].column) == (2, 10)
     assert by_file["settings.py"].fingerprint == "cfut_…12Ab"
     assert by_file[".env"].account_id == "a" * 32
-    rendered = [
-        repr(result),
-        result.table(),
-        result.to_json(),
-        result.to_sarif(),
-        result._repr_html_(),
-        result.frame.to_csv(),
-        repr(result.hits),
-    ]
+    rendered = [*renderings(result), repr(result.hits)]
     for text in rendered:
         assert TOKEN not in text and LEGACY not in text and BODY not in text
     assert result.secret("cfut_…12Ab").reveal() == TOKEN
@@ -307,14 +311,7 @@ def test_a_file_name_that_is_not_utf8_is_reported_with_escapes(tmp_path: Path) -
     (hit,) = result.hits
     assert hit.path.endswith(name)  # the path as the OS gives it: it opens the file
     assert hit.to_dict()["path"].endswith("bad\\xff\\xfename.py")
-    rendered = [
-        repr(result),
-        result.table(),
-        result.to_json(),
-        result.to_sarif(),
-        result._repr_html_(),
-        result.frame.to_csv(),
-    ]
+    rendered = renderings(result)
     for text in rendered:
         assert text.encode("utf-8") and TOKEN not in text
     for text in rendered[1:]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from itertools import chain, repeat
-from operator import attrgetter, itemgetter
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +31,7 @@ from ._inventory import (
     _any_by,
     parse_cidr,
     parse_dates,
+    payload_values,
 )
 from .profiles import Profile
 
@@ -398,27 +399,9 @@ class Ctx:
 
 
 def _after_apply_by_token(records: list[TokenRecord]) -> dict[int, frozenset[str]]:
-    """The attributes known only after apply, by token position (only tokens that have some).
-
-    Payloads that are all plain dicts (the API's and the JSON export's) are read by C-level
-    ``dict.get``; any other mapping goes through :func:`_after_apply`."""
-    payloads = list(map(_PAYLOAD, records))
-    if set(map(type, payloads)) <= {dict}:
-        found: Iterable[Any] = map(dict.get, payloads, repeat("terraform_unknown"))
-    else:
-        found = map(_after_apply, records)
+    """The attributes known only after apply, by token position (only tokens that have some)."""
+    found = payload_values(records, "terraform_unknown")
     return {t: frozenset(unknown) for t, unknown in filter(itemgetter(1), enumerate(found))}
-
-
-_PAYLOAD = attrgetter("payload")
-
-
-def _after_apply(record: TokenRecord) -> Any:
-    """The attributes of a Terraform token known only after apply (None for other tokens)."""
-    payload = record.payload
-    if type(payload) is dict or isinstance(payload, Mapping):
-        return payload.get("terraform_unknown")
-    return None
 
 
 def join_names(names: Iterable[str], limit: int = 6) -> str:

@@ -61,6 +61,7 @@ __all__ = [
     "Inventory",
     "TokenRecord",
     "build_inventory",
+    "payload_values",
 ]
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -110,6 +111,16 @@ class TokenRecord:
         self.kind = kind
         self.owner_id = owner_id
         self.owner_name = owner_name
+
+
+def payload_values(records: Sequence[TokenRecord], key: str) -> list[Any]:
+    """``payload.get(key)`` of each record, in order (None where the payload is not a
+    mapping): one C-level look-up per record when every payload is a plain dict (the API's
+    and the JSON export's), else each mapping's own ``get``, as the audit reads it."""
+    payloads = list(map(attrgetter("payload"), records))
+    if set(map(type, payloads)) <= {dict}:
+        return list(map(dict.get, payloads, repeat(key)))
+    return [p.get(key) if isinstance(p, Mapping) else None for p in payloads]
 
 
 class GroupTable:

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
-from itertools import repeat
-from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -29,7 +27,7 @@ from ..model.terraform import read as read_terraform
 from . import queries
 from ._compat import gc_paused
 from ._context import Ctx, DirectoryIndex
-from ._inventory import TokenRecord, build_inventory
+from ._inventory import TokenRecord, build_inventory, payload_values
 from .explain import Explanation, explain, product_of
 from .frames import findings_frame, gaps_frame, grants_frame, risk_score, tokens_frame
 from .options import AuditSummary, JsonOptions, TerraformOptions
@@ -75,12 +73,7 @@ SCHEMA = "cftokens.audit/1"
 def _pending_maps(records: Sequence[TokenRecord]) -> list[Mapping[str, Any]]:
     """The records' Terraform placeholders (``PENDING_KEY`` maps), in order; read with one
     C-level look-up per record when every payload is a plain dict (the rule)."""
-    payloads = list(map(attrgetter("payload"), records))
-    if set(map(type, payloads)) <= {dict}:
-        found = [p for p in map(dict.get, payloads, repeat(PENDING_KEY)) if p is not None]
-    else:
-        found = [p.get(PENDING_KEY) for p in payloads if isinstance(p, Mapping)]
-    return [p for p in found if isinstance(p, Mapping)]
+    return [p for p in payload_values(records, PENDING_KEY) if isinstance(p, Mapping)]
 
 
 class Audit:

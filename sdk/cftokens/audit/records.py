@@ -8,7 +8,6 @@ rows (:func:`audit_log_rows`, :func:`log_row`; the row schema is
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from ..errors import redacted_texts
 from ..model.directory import Account
 from ..model.terraform import DeclaredToken
 from ..model.token import Token
-from ._inventory import TokenRecord
+from ._inventory import TokenRecord, payload_values
 
 if TYPE_CHECKING:
     from ..client.models import AuditLogRecord
@@ -99,12 +98,7 @@ def without_credentials(
     must not be exposed again by every report, export and fix of the audit. A redacted record
     is a copy (the caller's dicts are left as they were); clean input (the rule) is returned
     as it is, found clean by a few C-level scans."""
-    payloads = list(map(attrgetter("payload"), records))
-    names: list[Any]
-    if set(map(type, payloads)) <= {dict}:  # C-level when every payload is a dict (the rule)
-        names = list(map(dict.get, payloads, repeat("name")))
-    else:  # a Mapping's own get, as the audit reads the name it shows
-        names = [p.get("name") if isinstance(p, Mapping) else None for p in payloads]
+    names = payload_values(records, "name")  # as the audit reads the name it shows
     at: Sequence[int] = range(len(names))
     try:  # every name a str (the rule): no pass to check it first
         found = redacted_texts(names)

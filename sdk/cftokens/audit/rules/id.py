@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from itertools import repeat
-from operator import attrgetter
-
 from .._context import Ctx, join_names
+from .._inventory import payload_values
 from ..records import NAME_REDACTED_KEY
 from ..severity import Severity
 from ..steps import (
@@ -160,11 +157,7 @@ def id_04(ctx: Ctx, r: Rule) -> Hits:
     hits = Hits(r.id)
     if "[redacted]" not in "\n".join(ctx.inv.names):  # one scan: no name was redacted
         return hits
-    payloads = list(map(attrgetter("payload"), ctx.inv.records))
-    try:  # one C-level look-up per token when every payload is a dict (the rule)
-        marks = list(map(dict.get, payloads, repeat(NAME_REDACTED_KEY)))
-    except TypeError:
-        marks = [p.get(NAME_REDACTED_KEY) if isinstance(p, Mapping) else None for p in payloads]
+    marks = payload_values(ctx.inv.records, NAME_REDACTED_KEY)
     for t in [t for t, mark in enumerate(marks) if mark is True]:
         hits.add(
             t,
