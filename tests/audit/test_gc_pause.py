@@ -9,6 +9,7 @@ constructor) pauses the collector for every step of the build and restores it af
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from typing import Any
 import pytest
 from audit_helpers import NOW
 
-from cftokens.audit import Audit, core
+from cftokens.audit import Audit, _compat, core
+from cftokens.audit._compat import gc_paused
 from cftokens.audit.synth import synthetic_inventory
 from cftokens.model.directory import Account, Zone
 
@@ -115,3 +117,89 @@ def test_collector_state_restored_after_bad_input() -> None:
             assert gc.isenabled() is enabled
         finally:
             gc.enable()
+
+
+class _Node:
+    """A tracked object that can be part of a reference cycle, found by ``weakref``."""
+
+    other: Any = None
+
+
+@pytest.fixture
+def collections() -> Iterator[list[int]]:
+    """The generation of each collection the collector runs while the test runs."""
+    seen: list[int] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(callback)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(callback)
+
+
+def test_pause_ends_without_a_collection(collections: list[int]) -> None:
+    """The block's objects are aged to the oldest generation unscanned (no young collection
+    walks the millions of objects an audit made), and the collector is on again."""
+    made = []
+    with gc_paused():
+        made = [_Node() for _ in range(1000)]
+    assert collections == []
+    assert gc.isenabled()
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert all(id(node) in oldest for node in made)
+    assert gc.get_count()[0] < 1000  # the next allocations do not pay for the block's
+
+
+def test_nested_pause_ages_once(collections: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    aged: list[bool] = []
+    real = _compat._age_young
+    monkeypatch.setattr(_compat, "_age_young", lambda: (aged.append(gc.isenabled()), real()))
+    with gc_paused():
+        with gc_paused():
+            pass
+        assert not gc.isenabled() and aged == []
+    assert aged == [False] and gc.isenabled() and collections == []
+
+
+def test_cycles_made_in_the_pause_are_collected_by_a_full_collection() -> None:
+    with gc_paused():
+        a, b = _Node(), _Node()
+        a.other, b.other = b, a
+        ref = weakref.ref(a)
+        del a, b
+    assert ref() is not None  # no young collection ran; the cycle is in the oldest generation
+    gc.collect()
+    assert ref() is None
+
+
+def test_program_frozen_objects_stay_frozen(collections: list[int]) -> None:
+    """A program that froze its own objects (gc.freeze, e.g. before forking workers) keeps
+    them frozen: the pause then ages its objects with a young collection."""
+    gc.collect()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        collections.clear()
+        with gc_paused():
+            made = [_Node() for _ in range(100)]
+        assert gc.get_freeze_count() == frozen
+        assert collections == [1]
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+        assert all(id(node) in oldest for node in made)
+    finally:
+        gc.unfreeze()
+
+
+def test_collector_left_off_stays_off(collections: list[int]) -> None:
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled() and collections == []
+    finally:
+        gc.enable()
