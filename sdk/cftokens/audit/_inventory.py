@@ -735,10 +735,14 @@ def _owned_texts(
 
 
 def _owned_issue_at(t: int, index: int, texts: tuple[str, str, str]) -> DefinitionIssue:
+    evidence, remediation, key = _at_policy(index, texts)
+    return DefinitionIssue(t, index, MEDIUM, evidence, _OWNED_DETAIL, remediation, key=key)
+
+
+def _at_policy(index: int, texts: tuple[str, str, str]) -> tuple[str, str, str]:
+    """:func:`_owned_texts` with the evidence's ``policy N`` (the issue's texts in order)."""
     evidence, remediation, key = texts
-    return DefinitionIssue(
-        t, index, MEDIUM, f"policy {index} {evidence}", _OWNED_DETAIL, remediation, key=key
-    )
+    return f"policy {index} {evidence}", remediation, key
 
 
 def _group_codes(
@@ -1281,19 +1285,23 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     owners: list[str | None] = list(map(attrgetter("owner_id"), mine))
     if not set(map(type, owners)) <= {str, _NONE}:
         owners = [o if isinstance(o, str) else None for o in owners]
-    faults: list[tuple[int, Atom, Atom, str]] = []  # (atom, as written, as read, problem)
-    readings: dict[tuple[Atom, str | None], tuple[str | None, Atom]] = {}
+    faults: list[tuple[int, int]] = []  # (atom, its reading's number in ``cases``)
+    cases: list[tuple[Atom, Atom, str, str | None]] = []  # (as written, as read, problem, owner)
+    readings: dict[tuple[Atom, str | None], tuple[str | None, Atom, int]] = {}
     atom_tok = pol_tok[atom_pol]
-    for j in np.flatnonzero(owned_tok[atom_tok]).tolist():
-        owner = owners[atom_tok[j]]
+    owned_at = np.flatnonzero(owned_tok[atom_tok])
+    for j, t in zip(owned_at.tolist(), atom_tok[owned_at].tolist(), strict=True):
+        owner = owners[t]
         written = atoms[j]
         found = readings.get((written, owner))
         if found is None:
-            found = readings[(written, owner)] = _owned_reading(written, owner)
-        problem, read_as = found
-        if problem is not None:
-            faults.append((j, written, read_as, problem))
-            atoms[j] = read_as
+            problem, read_as = _owned_reading(written, owner)
+            found = readings[(written, owner)] = (problem, read_as, len(cases))
+            if problem is not None:
+                cases.append((written, read_as, problem, owner))
+        if found[0] is not None:
+            faults.append((j, found[2]))
+            atoms[j] = found[1]
     n_a = len(atoms)
     akind = np.fromiter(map(itemgetter(0), atoms), dtype=np.int8, count=n_a)
     # a policy none of whose groups fits any resource: the token reader reports it
@@ -1382,16 +1390,23 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
         fault_tok = atom_tok[fault_at].tolist()
         fault_pol = pol_index[atom_pol[fault_at]].tolist()
         good_tok, local_tok = good.tolist(), local.tolist()
-        texts: dict[tuple[Atom, Atom, str, str | None, str | None], tuple[str, str, str]] = {}
-        for (_, written, read_as, problem), t, index in zip(
-            faults, fault_tok, fault_pol, strict=True
-        ):
+        # the texts once per (reading, owner's name, policy): tens of thousands of tokens of
+        # one account write the same keys
+        texts: dict[tuple[int, str | None, int], tuple[str, str, str]] = {}
+        for (_, number), t, index in zip(faults, fault_tok, fault_pol, strict=True):
             if good_tok[t]:
-                case = (written, read_as, problem, owners[t], mine[t].owner_name)
-                said = texts.get(case)
+                owner_name = mine[t].owner_name
+                said = texts.get((number, owner_name, index))
                 if said is None:
-                    said = texts[case] = _owned_texts(*case)
-                inv.ln04.append(_owned_issue_at(local_tok[t], index, said))
+                    said = texts[(number, owner_name, index)] = _at_policy(
+                        index, _owned_texts(*cases[number], owner_name)
+                    )
+                evidence, remediation, key = said
+                inv.ln04.append(
+                    DefinitionIssue(
+                        local_tok[t], index, MEDIUM, evidence, _OWNED_DETAIL, remediation, None, key
+                    )
+                )
     return inv, positions if every else [positions[i] for i in keep]
 
 

@@ -72,8 +72,12 @@ SCHEMA = "cftokens.audit/1"
 
 def _pending_maps(records: Sequence[TokenRecord]) -> list[Mapping[str, Any]]:
     """The records' Terraform placeholders (``PENDING_KEY`` maps), in order; read with one
-    C-level look-up per record when every payload is a plain dict (the rule)."""
-    return [p for p in payload_values(records, PENDING_KEY) if isinstance(p, Mapping)]
+    C-level look-up per record when every payload is a plain dict (the rule). A record without
+    one (None: all but Terraform's) is passed over before the ``Mapping`` check, which costs
+    an ABC look-up per value."""
+    return [
+        p for p in payload_values(records, PENDING_KEY) if p is not None and isinstance(p, Mapping)
+    ]
 
 
 class Audit:
