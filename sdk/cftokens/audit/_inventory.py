@@ -1018,7 +1018,7 @@ def _bad_ids(
     for payload in unnamed:
         with contextlib.suppress(InvalidToken):  # the token reader reports it
             counts[_token_id(payload)] += 1
-    if _of_type(ids, str).all():
+    if _only(ids, str):
         distinct = set(ids)
         if len(distinct) == n and distinct.isdisjoint(counts):  # no copies: only the form
             if set(map(len, ids)) == {32} and _HEX.fullmatch("".join(ids)):
@@ -1033,6 +1033,8 @@ def _bad_ids(
 
 def _is_none(values: list[Any]) -> npt.NDArray[np.bool_]:
     """Per value: whether it is None."""
+    if _NONE not in set(map(type, values)):
+        return np.zeros(len(values), dtype=bool)
     return np.fromiter(map(is_, values, repeat(None)), dtype=bool, count=len(values))
 
 
@@ -1107,11 +1109,12 @@ def _entry_atoms(keys: list[Any], values: list[Any]) -> list[tuple[Atom, ...] | 
     # "*".__eq__ compares only with text (NotImplemented otherwise: a value's own __eq__ is
     # never called), and the key's and value's exact types are checked, so a str subclass or
     # an object comparing equal to anything takes the entry-by-entry path
-    usual = (
-        _of_type(keys, str) & _of_type(values, str) & _is_true(list(map("*".__eq__, values)))
-        if n
-        else np.zeros(0, dtype=bool)
-    )
+    if _only(keys, str) and _only(values, str) and values.count("*") == n:
+        usual = np.ones(n, dtype=bool)  # the rule: exact text, so count's == is str's own
+    else:
+        usual = (
+            _of_type(keys, str) & _of_type(values, str) & _is_true(list(map("*".__eq__, values)))
+        )
     if usual.all():
         per_entry = list(map(_star_atoms.get, keys, repeat(_MISSING)))
     else:
@@ -1138,6 +1141,8 @@ def _renamed(given: list[str | None], codes: list[int], names: list[str]) -> npt
     """Per permission group entry: whether the name written (exact text or None) is other than
     the catalogue's name of its group, beyond whitespace (CFT-LN-01's old names)."""
     canonical = list(map(names.__getitem__, codes))
+    if given == canonical:  # every name as the catalogue writes it (the rule); see below
+        return np.zeros(len(given), dtype=bool)
     # exact text and None only: ``!=`` runs no code of the input's own
     differs = _is_true(list(map(ne, given, canonical))) & ~_is_none(given)
     for i in np.flatnonzero(differs).tolist():
@@ -1145,8 +1150,16 @@ def _renamed(given: list[str | None], codes: list[int], names: list[str]) -> npt
     return differs
 
 
+def _only(values: list[Any], kind: type) -> bool:
+    """Whether every value's type is ``kind`` exactly (one C-level pass that makes no array:
+    the rule, so the per-value arrays below are made only when it fails)."""
+    return set(map(type, values)) <= {kind}
+
+
 def _of_type(values: list[Any], kind: type) -> npt.NDArray[np.bool_]:
     """Per value: whether its type is ``kind`` exactly (a subclass does not count)."""
+    if _only(values, kind):
+        return np.ones(len(values), dtype=bool)
     return np.fromiter(map(is_, map(type, values), repeat(kind)), dtype=bool, count=len(values))
 
 
@@ -1157,6 +1170,8 @@ def _is_true(values: list[Any]) -> npt.NDArray[np.bool_]:
 
 def _not_of_type(values: list[Any], kind: type) -> npt.NDArray[np.bool_]:
     """Per value: whether its type is other than ``kind`` exactly (a subclass counts as other)."""
+    if _only(values, kind):
+        return np.zeros(len(values), dtype=bool)
     return np.fromiter(map(is_not, map(type, values), repeat(kind)), dtype=bool, count=len(values))
 
 
@@ -1217,7 +1232,7 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     if extra:
         pbad |= np.array([not extra.isdisjoint(p) for p in pols], dtype=bool)
     effects: list[Any] = list(map(get, pols, repeat("effect")))
-    if _of_type(effects, str).all():  # text (the rule): looked up by C-level map
+    if _only(effects, str):  # text (the rule): looked up by C-level map
         effect = np.fromiter(map(_EFFECT_CODE.get, effects, repeat(2)), dtype=np.int8, count=n_p)
     else:
         effect = np.array(
@@ -1243,7 +1258,7 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
         entries = [e if type(e) is dict else {} for e in entries]
     code_of = groups.code.get
     gids: list[Any] = list(map(get, entries, repeat("id")))
-    if _of_type(gids, str).all():  # text ids (the rule): looked up by C-level map
+    if _only(gids, str):  # text ids (the rule): looked up by C-level map
         codes = np.fromiter(map(code_of, gids, repeat(-1)), dtype=np.int64, count=n_e)
     else:
         codes = np.array([code_of(g, -1) if type(g) is str else -1 for g in gids], np.int64)
