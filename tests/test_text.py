@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
+import random
 
 import pytest
 from hypothesis import given, settings
@@ -246,3 +248,109 @@ def test_a_clean_inventory_is_not_copied_for_the_unicode_check() -> None:
     bad = [*records, TokenRecord({"id": "f" * 32, "name": "x\ud800"}, "user", "u", "o")]
     out, _, _ = unicode_input(bad, None, [])
     assert out[-1].payload["name"] == "x\ufffd"
+
+
+class _Text(str):
+    """A str subclass (its text is what it holds)."""
+
+
+class _Dict(dict):  # type: ignore[type-arg]
+    """A dict subclass that holds what it shows."""
+
+
+class _List(list):  # type: ignore[type-arg]
+    """A list subclass that holds what it shows."""
+
+
+def _texts_clean(value: object) -> bool | None:
+    """The reference: whether every text in ``value`` (keys included, str subclasses and
+    numpy's str too) is free of surrogates, walked in Python; None for a value of another kind
+    than JSON-like data (not provable)."""
+    import numpy as np
+
+    if isinstance(value, str):
+        return not any(0xD800 <= ord(c) <= 0xDFFF for c in str.__str__(value))
+    if isinstance(value, dict):
+        parts: list[object] = [x for pair in value.items() for x in pair]
+    elif isinstance(value, list | tuple):
+        parts = list(value)
+    elif value is None or isinstance(value, bool | int | float | bytes | np.integer):
+        return True
+    else:
+        return None
+    found = [_texts_clean(p) for p in parts]
+    if False in found:
+        return False
+    return None if None in found else True
+
+
+def _hostile_value(rng: random.Random, depth: int = 0) -> object:
+    import numpy as np
+
+    texts = ["", "ok", "é🙂", "\ud800", "x\udfff", "\ud83d\ude00", "\U0010ffff", "Ø", "ÿ"]
+    roll = rng.random()
+    if depth > 3 or roll < 0.35:
+        kind = rng.randrange(9)
+        text = rng.choice(texts)
+        if kind == 0:
+            return _Text(text)
+        if kind == 1:
+            return np.str_(text)
+        if kind == 2:
+            return rng.choice([0, -1, 41197, 0xBFED, 2**63, 2**64 - 1, 2**70, -(2**64)])
+        if kind == 3:
+            return rng.choice([None, True, False, 1.5, float("inf"), b"\xed\xa0\x80"])
+        return text
+    size = rng.randrange(4)
+    items = [_hostile_value(rng, depth + 1) for _ in range(size)]
+    if roll < 0.7:
+        keys = [
+            rng.choice([rng.choice(texts), _Text(rng.choice(texts)), 7, None, True, ("t", "u")])
+            for _ in items
+        ]
+        shape = rng.choice([dict, _Dict, collections.OrderedDict])
+        return shape(zip(keys, items, strict=True))
+    return rng.choice([list, tuple, _List])(items)
+
+
+def test_utf8_encodable_agrees_with_a_walk_on_hostile_values() -> None:
+    """msgspec first, marshal or pickle after: on generated values mixing str, dict and list
+    subclasses, numpy's str, non-text keys, huge integers, bytes that look like an encoded
+    surrogate and shared objects, a value proven clean is clean (as walked text by text), one
+    holding a surrogate is never proven clean, and JSON-like data of built-in types (and their
+    subclasses) is proven clean whenever it is."""
+    import numpy as np
+
+    from cftokens._text import utf8_encodable
+
+    rng = random.Random(13)
+    seen = {True: 0, False: 0}
+    for _ in range(3000):
+        value = _hostile_value(rng)
+        if rng.random() < 0.2:
+            value = [value, value, {"again": value}]  # one object referenced several times
+        clean = _texts_clean(value)
+        proven = utf8_encodable(value)
+        if proven:
+            assert clean is True, value
+        if clean is False:
+            assert not proven, value
+
+        def plain(v: object, key: bool = False) -> bool:
+            """What msgspec writes: no numpy str, no str subclass but as a key, no integer
+            beyond 64 bits (those go through marshal or pickle, whose own binary fields may
+            look like a surrogate: then not proven)."""
+            if isinstance(v, np.str_) or (isinstance(v, int) and not -(2**63) <= v < 2**64):
+                return False
+            if isinstance(v, str) and type(v) is not str and not key:
+                return False
+            if isinstance(v, dict):
+                return all(plain(k, True) and plain(x) for k, x in v.items())
+            if isinstance(v, list | tuple):
+                return all(map(plain, v))
+            return True
+
+        if clean and plain(value):
+            assert proven, value
+        seen[bool(proven)] += 1
+    assert min(seen.values()) > 300  # both answers exercised
