@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cftokens.audit import Audit
-from cftokens.audit._cidr import _SPECIAL_V4, _SPECIAL_V6, cidr_facts
+from cftokens.audit._cidr import _IPV4_PARTS, _SPECIAL_V4, _SPECIAL_V6, _dotted_quads, cidr_facts
 from cftokens.audit._context import Ctx
 from cftokens.audit._inventory import parse_cidr
 
@@ -231,3 +231,104 @@ def test_ip_arrays_agree_with_the_per_token_loop(examples: int) -> None:
             assert np.asarray(got[key], dtype=bool).tolist() == values, key
 
     agree()
+
+
+def quad_reference(text: Any) -> tuple[int, int] | None:
+    """(prefix length, first address) of a dotted-quad text in the pattern's spelling."""
+    if type(text) is not str or _IPV4_PARTS.fullmatch(text) is None:
+        return None
+    net = ipaddress.IPv4Network(text, strict=False)
+    return net.prefixlen, int(net.network_address)
+
+
+quad_like = st.one_of(
+    v4_text,
+    st.text(alphabet="0123456789./", max_size=18),
+    st.text(alphabet="0123456789./ a\u00e9\ud800", max_size=18),
+    # a dotted quad and a prefix with the slash anywhere
+    st.tuples(
+        st.lists(
+            st.sampled_from(["1", "25", "255", "0", "32", "9", "33", "256"]), min_size=5, max_size=5
+        ),
+        st.permutations([".", ".", ".", "/"]),
+    ).map(lambda p: "".join(n + s for n, s in zip(p[0], [*p[1], ""], strict=True))),
+    # numbers between dots and slashes in any order and count
+    st.lists(
+        st.tuples(
+            st.sampled_from(["1", "25", "255", "256", "0", "00", "01", "32", "33", "", "1000"]),
+            st.sampled_from([".", ".", ".", "/"]),
+        ),
+        min_size=1,
+        max_size=6,
+    ).map(lambda pairs: "".join(number + sep for number, sep in pairs)[:-1]),
+)
+
+
+@pytest.mark.parametrize("examples", [300, pytest.param(3000, marks=pytest.mark.slow)])
+def test_dotted_quads_in_bulk_agree_with_the_pattern(examples: int) -> None:
+    """The array reading of many texts at once says what the pattern and ``ipaddress`` say of
+    each text alone (hostile texts: leading zeros, missing or extra fields, big numbers,
+    newlines, non-ASCII, lone surrogates, empty texts)."""
+
+    @given(st.lists(quad_like, min_size=1, max_size=8))
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def agree(texts: list[str]) -> None:
+        got = _dotted_quads(texts)
+        expected = [quad_reference(t) for t in texts]
+        if got is None:
+            # only when the joined text cannot be split back into the texts
+            assert any("\n" in t for t in texts) or texts == [""]
+            return
+        ok, prefix, first = got
+        assert [
+            (int(p), int(f)) if o else None
+            for o, p, f in zip(ok.tolist(), prefix.tolist(), first.tolist(), strict=True)
+        ] == expected
+
+    agree()
+
+
+_QUADS = ["1.2.3.4/33", "1.2.3.4/32", "1/2.3.4.5", "1.2.3/4.5", "1.2.3.4/5/6", "1.2.3.4.5"]
+_QUADS += ["256.1.1.1", "255.255.255.255/0", "01.2.3.4", "1.2.3.4/01", "1..2.3", ".1.2.3.4"]
+_QUADS += ["1.2.3.4/", "1.2.3.4/100", "1000.1.1.1", "1.2.3.4 ", "1.2.3.\u0664", "", "0.0.0.0"]
+
+
+@pytest.mark.parametrize("texts", [_QUADS, _QUADS[::-1], ["1.2.3.4\n5.6.7.8"], [""], ["", ""]])
+def test_dotted_quads_in_bulk_known_cases(texts: list[str]) -> None:
+    got = _dotted_quads(texts)
+    if got is None:
+        assert any("\n" in t for t in texts) or texts == [""]
+        return
+    ok, prefix, first = got
+    assert [
+        (int(p), int(f)) if o else None
+        for o, p, f in zip(ok.tolist(), prefix.tolist(), first.tolist(), strict=True)
+    ] == [quad_reference(t) for t in texts]
+
+
+@pytest.mark.parametrize("examples", [100, pytest.param(1000, marks=pytest.mark.slow)])
+def test_cidr_facts_of_many_texts_agree_with_ipaddress(examples: int) -> None:
+    """Many texts read at once (the bulk path, mixed with the one-by-one rest) give each
+    text's own answer; one text that is not a CIDR raises, as read alone."""
+
+    @given(st.lists(any_text, min_size=1, max_size=10))
+    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def agree(texts: list[str]) -> None:
+        expected = [reference(t) for t in texts]
+        if None in expected:
+            with pytest.raises(ValueError):
+                cidr_facts(texts)
+            return
+        v, p, s = cidr_facts(texts)
+        got = list(zip(v.tolist(), p.tolist(), s.tolist(), strict=True))
+        assert got == expected
+
+    agree()
+
+
+def test_cidr_facts_of_non_text_values() -> None:
+    """A value that is not text (a number, an address object) is read as its text, one by one."""
+    v, p, s = cidr_facts(["10.0.0.0/8", ipaddress.ip_network("8.8.8.0/24"), "::1"])  # type: ignore[list-item]
+    assert (
+        v.tolist() == [4, 4, 6] and p.tolist() == [8, 24, 128] and s.tolist() == [True, False, True]
+    )

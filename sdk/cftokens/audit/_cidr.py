@@ -2,8 +2,8 @@
 
 An audit reads tens of thousands of allowlist CIDRs. Building an ``ipaddress`` network costs
 ~15 µs and ``is_private`` as much again (a scan of the special-purpose registries), so
-:func:`cidr_facts` reads the common form (a dotted-quad IPv4 CIDR, host bits allowed) with
-integer arithmetic and asks ``ipaddress`` only about the rest: IPv6, other spellings
+:func:`cidr_facts` reads the common form (a dotted-quad IPv4 CIDR, host bits allowed) of
+every text at once with array arithmetic over their bytes and asks ``ipaddress`` only about the rest: IPv6, other spellings
 (``/255.255.0.0``, ``/024``, surrounding spaces), and every range that touches a
 special-purpose block (where ``ipaddress``' own rules, which change between Python
 versions, decide). The answers are exactly ``ipaddress``' (``tests/audit/test_cidr.py``
@@ -94,11 +94,15 @@ def _special(version: int) -> tuple[list[int], list[int]]:
 _SPECIAL: dict[int, tuple[list[int], list[int]]] = {}
 
 
-def _touches_special(version: int, first: int, last: int) -> bool:
+def _special_table(version: int) -> tuple[list[int], list[int]]:
     table = _SPECIAL.get(version)
     if table is None:
         table = _SPECIAL[version] = _special(version)
-    starts, ends = table
+    return table
+
+
+def _touches_special(version: int, first: int, last: int) -> bool:
+    starts, ends = _special_table(version)
     i = bisect_right(starts, last)
     return i > 0 and ends[i - 1] >= first
 
@@ -124,19 +128,96 @@ def _facts(text: str) -> tuple[int, int, bool]:
     return net.version, net.prefixlen, special
 
 
+def _dotted_quads(
+    texts: Sequence[Any],
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    """Which texts are a dotted-quad IPv4 CIDR in the spelling :data:`IPV4_CIDR` matches,
+    with the prefix length and the first address (an int) of those: read from the texts'
+    bytes joined by newlines with array operations (no per-text Python). None when the
+    texts cannot be read that way (one is not text, or holds a newline, or all are empty)."""
+    k = len(texts)
+    try:
+        joined = "\n".join(texts)
+    except TypeError:
+        return None
+    raw = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    newline = raw == 10
+    if not len(raw) or int(np.count_nonzero(newline)) != k - 1:
+        return None
+    dot, slash = raw == 46, raw == 47
+    sep = newline | dot | slash
+    digit = (raw >= 48) & (raw <= 57)
+    byte_line = np.cumsum(newline) - newline  # a newline ends its own line
+    bad = np.zeros(k, dtype=bool)
+    bad[byte_line[~(digit | sep)]] = True
+    bad |= np.bincount(byte_line[dot], minlength=k) != 3
+    # fields: the runs between separators, each after a separator (the first of a line after
+    # a newline), numbered in their line (slot); a prefix must be the fifth
+    where = np.flatnonzero(sep)
+    starts = np.concatenate([[0], where + 1])
+    ends = np.concatenate([where, [len(raw)]])
+    after = np.concatenate([[10], raw[where]])
+    line = np.cumsum(after == 10) - 1
+    slot = np.arange(len(after)) - np.flatnonzero(after == 10)[line]
+    length = ends - starts
+    is_prefix = after == 47
+    # a field's value from its digits (lines with other bytes are bad already); powers are
+    # capped, as fields of more than 3 digits are bad anyway
+    field_of = (np.cumsum(sep) - sep)[digit]
+    power = np.minimum(ends[field_of] - np.flatnonzero(digit) - 1, 3)
+    value = np.bincount(
+        field_of, weights=(raw[digit] - 48) * 10.0**power, minlength=len(after)
+    ).astype(np.int64)
+    leading_zero = (length > 1) & (raw[np.minimum(starts, len(raw) - 1)] == 48)
+    wrong = (
+        (length == 0)
+        | leading_zero
+        | np.where(
+            is_prefix, (length > 2) | (value > 32) | (slot != 4), (length > 3) | (value > 255)
+        )
+    )
+    bad[line[wrong]] = True
+    ok = ~bad
+    octet = ~is_prefix & (slot < 4)
+    address = np.bincount(
+        line[octet], weights=value[octet] * 256.0 ** (3 - slot[octet]), minlength=k
+    ).astype(np.int64)
+    prefix = np.full(k, 32, dtype=np.int64)
+    prefix[line[is_prefix]] = value[is_prefix]
+    prefix[bad] = 32
+    mask = (1 << 32) - (np.int64(1) << (32 - prefix))
+    return ok, prefix, address & mask
+
+
 def cidr_facts(
     texts: Sequence[str],
 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int16], npt.NDArray[np.bool_]]:
     """Per CIDR text: its IP version, prefix length, and whether the range is private,
     loopback or link-local (``ipaddress``' ``is_private or is_loopback or is_link_local``).
+    Dotted-quad IPv4 CIDRs are read in bulk (:func:`_dotted_quads`), the rest one by one.
 
     Raises :class:`ValueError` for a text that is not a CIDR.
     """
-    if not texts:
-        return np.zeros(0, np.int8), np.zeros(0, np.int16), np.zeros(0, bool)
-    version, prefix, special = zip(*map(_facts, texts), strict=True)
-    return (
-        np.array(version, dtype=np.int8),
-        np.array(prefix, dtype=np.int16),
-        np.array(special, dtype=bool),
-    )
+    k = len(texts)
+    version = np.zeros(k, dtype=np.int8)
+    prefix = np.zeros(k, dtype=np.int16)
+    special = np.zeros(k, dtype=bool)
+    if not k:
+        return version, prefix, special
+    quads = _dotted_quads(texts)
+    if quads is None:
+        rest = np.arange(k)
+    else:
+        ok, plen, first = quads
+        version[ok] = 4
+        prefix[ok] = plen[ok]
+        last = first + (np.int64(1) << (32 - plen)) - 1
+        starts, ends = (np.array(x, dtype=np.int64) for x in _special_table(4))
+        i = np.searchsorted(starts, last, side="right")
+        touches = ok & (i > 0) & (ends[np.maximum(i - 1, 0)] >= first)
+        for j in np.flatnonzero(touches).tolist():
+            special[j] = _is_special(parse_network(texts[j]))
+        rest = np.flatnonzero(~ok)
+    for j in rest.tolist():
+        version[j], prefix[j], special[j] = _facts(texts[j])
+    return version, prefix, special

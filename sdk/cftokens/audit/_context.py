@@ -285,12 +285,12 @@ class Ctx:
         th = self.th
         n_in = np.fromiter(map(len, inv.ip_in), dtype=np.int64, count=n)
         n_out = np.fromiter(map(len, inv.ip_out), dtype=np.int64, count=n)
-        codes: dict[str, int] = {}
-        flat = [codes.setdefault(v, len(codes)) for v in chain.from_iterable(inv.ip_in)]
+        flat = list(chain.from_iterable(inv.ip_in))
+        codes: dict[str, int] = {v: i for i, v in enumerate(dict.fromkeys(flat))}
         version, prefix, special = cidr_facts(list(codes))
         # each distinct allow range's number, version and prefix length (CFT-NW-02 reads them)
         self.cidr_codes, self.cidr_version, self.cidr_prefix = codes, version, prefix
-        code = np.array(flat, dtype=np.int64)
+        code = np.fromiter(map(codes.__getitem__, flat), dtype=np.int64, count=len(flat))
         owner = np.repeat(np.arange(n), n_in)
         ver, plen, priv = version[code], prefix[code], special[code]
         zero = _any_by(plen == 0, owner, n)
