@@ -6,7 +6,10 @@ group ids and CIDRs are cached, since they repeat across tokens) and then into n
 
 Semantics stay the engine's: for a token without deny policies, E(T) is exactly its allow
 (group, atom) pairs whose atom has the group's scope (what :func:`cftokens.effective_grants`
-computes); a token with any deny policy is handed to :func:`cftokens.effective_grants` itself.
+computes); for a token with any deny policy, the engine's comparisons of each allow with the
+denies of its group are computed on the grant rows of all such tokens at once (the engine
+itself, :func:`cftokens.effective_grants`, for those the lenient reader read or that name an R2
+bucket or an unreadable resource; ``tests/audit/test_effective_fast.py`` compares the two).
 Zones are placed in their accounts from the directory (``effective_grants(directory=…)``): a
 flat zone allow (``account.zone.<id>``) that a deny on all zones of the zone's account, or on
 the zone in its nested form, removes is not in E(T), as :func:`cftokens.evaluate` refuses every
@@ -957,7 +960,9 @@ def build_inventory(
             seen.add(key)
     if fast is not None:
         inv = _merge(inv, slow_at, fast, fast_at)
-    _finish(inv, zone_account or {})
+    # which tokens the bulk path read (tokens are in record order: see _merge)
+    bulk_read = np.isin(np.array(sorted(slow_at + fast_at), dtype=np.int64), fast_at)
+    _finish(inv, zone_account or {}, bulk_read)
     return inv
 
 
@@ -1502,8 +1507,11 @@ _ARRAY_DTYPES: dict[str, type] = {
 }
 
 
-def _finish(inv: Inventory, zone_account: Mapping[str, str]) -> None:
-    """Turn the lists into arrays and compute E(T)."""
+def _finish(
+    inv: Inventory, zone_account: Mapping[str, str], bulk_read: npt.NDArray[np.bool_]
+) -> None:
+    """Turn the lists into arrays and compute E(T) (``bulk_read``: per token, whether the
+    bulk path read it, so its rows are its wire atoms: see :func:`_denies_applied`)."""
     a = inv.arrays
     for column, dtype in _ARRAY_DTYPES.items():
         if column not in a:  # the bulk path made its own from its arrays (the same values)
@@ -1517,8 +1525,10 @@ def _finish(inv: Inventory, zone_account: Mapping[str, str]) -> None:
     a["g_scope_ok"] = scope_ok
     effective = scope_ok & ~a["g_deny"]
     narrowed = np.zeros(inv.m, dtype=bool)
-    for t in np.flatnonzero(a["has_deny"]):
-        _engine_effective(inv, int(t), effective, narrowed, zone_account)
+    with_deny = np.flatnonzero(a["has_deny"])
+    left = _denies_applied(inv, with_deny[bulk_read[with_deny]], effective, narrowed, zone_account)
+    for t in [*with_deny[~bulk_read[with_deny]].tolist(), *left]:
+        _engine_effective(inv, t, effective, narrowed, zone_account)
     a["g_effective"] = effective
     a["g_narrowed"] = narrowed
 
@@ -1533,14 +1543,8 @@ def _engine_effective(
     """E(T) of a token with deny policies, from :func:`cftokens.effective_grants` itself, with
     zones placed in their accounts (a flat zone grant that a deny on all zones of its account
     removes is not effective, as :func:`cftokens.evaluate` decides)."""
-    payload = inv.records[t].payload
-    if payload.get("id") != inv.ids[t]:  # a definition not created yet: its stable id
-        payload = {**payload, "id": inv.ids[t]}
-    try:
-        token = Token.from_api(payload)
-    except InvalidInput:
-        # a slip the lenient reader accepted (and reports) but the engine refuses: its denies
-        # are not applied, so its allows stay effective (the widest reading, never narrower)
+    token = _engine_token(inv, t)
+    if token is None:
         return
     granted: dict[tuple[int, str, Resource], bool] = {}
     for grant in effective_grants(token, directory=_ZoneAccounts(zone_account)):
@@ -1555,6 +1559,102 @@ def _engine_effective(
         hit = granted.get(key)
         effective[row] = hit is not None
         narrowed[row] = bool(hit)
+
+
+def _engine_token(inv: Inventory, t: int) -> Token | None:
+    """Token ``t`` as the policy engine reads it; None when the engine refuses it (a slip the
+    lenient reader accepted and reports): its denies are not applied, so its allows stay
+    effective (the widest reading, never narrower)."""
+    payload = inv.records[t].payload
+    if payload.get("id") != inv.ids[t]:  # a definition not created yet: its stable id
+        payload = {**payload, "id": inv.ids[t]}
+    try:
+        return Token.from_api(payload)
+    except InvalidInput:
+        return None
+
+
+def _denies_applied(
+    inv: Inventory,
+    tokens: npt.NDArray[np.int64],
+    effective: npt.NDArray[np.bool_],
+    narrowed: npt.NDArray[np.bool_],
+    zone_account: Mapping[str, str],
+) -> list[int]:
+    """:func:`_engine_effective` of tokens the bulk path read (each row is one of the token's
+    wire atoms; an account-owned token's "all zones" wildcard read as its account's zones is
+    compared as written, as the engine reads it), for all of them at once: each allow row is
+    paired with the deny rows of its token and group, and the engine's ``_superset`` and
+    ``_overlaps`` are computed on the pairs' kinds, ids and accounts (a zone named by id placed
+    in its account from the directory, as ``effective_grants(directory=…)`` places it). A token
+    the engine refuses keeps its allows (see :func:`_engine_token`). Returns the tokens left to
+    the engine: those with an R2 bucket or an unreadable resource (compared through the model).
+    ``tests/audit/test_bulk_inventory.py`` compares the two on every deny shape."""
+    if not len(tokens):
+        return []
+    a = inv.arrays
+    starts, ends = a["row_start"][tokens], a["row_end"][tokens]
+    sizes = ends - starts
+    rows = np.repeat(starts - _starts(sizes), sizes) + np.arange(int(sizes.sum()))
+    kind = a["g_kind"][rows].astype(np.int64)
+    odd = np.isin(kind, (K_R2, K_UNPARSED))
+    left: list[int] = np.unique(np.repeat(tokens, sizes)[odd]).tolist()
+    accepted = np.array(
+        [t not in left and _engine_token(inv, t) is not None for t in tokens.tolist()], bool
+    )
+    pick = np.repeat(accepted, sizes)
+    rows, kind = rows[pick], kind[pick]
+    if not len(rows):
+        return left
+    row_list = rows.tolist()
+    keys = list(map(inv.g_rkey.__getitem__, row_list))
+    ids = list(map(inv.g_rid.__getitem__, row_list))
+    accounts = list(map(inv.g_racct.__getitem__, row_list))
+    all_zones = np.array([k == ALL_ZONES_KEY for k in keys], dtype=bool)
+    kind[all_zones] = K_ALL_ZONES  # as written (an account-owned token's is read as its own)
+    for i in np.flatnonzero(all_zones).tolist():
+        accounts[i] = None
+    for i in np.flatnonzero((kind == K_ZONE) & _is_none(accounts)).tolist():
+        accounts[i] = zone_account.get(str(ids[i]))  # placed (None: its account unknown)
+    code: dict[str | None, int] = {None: -1}
+    rid = np.array([code.setdefault(x, len(code)) for x in ids], dtype=np.int64)
+    acct = np.array([code.setdefault(x, len(code)) for x in accounts], dtype=np.int64)
+    tok = a["g_tok"][rows].astype(np.int64)
+    key = tok * len(inv.groups.ids) + a["g_group"][rows]
+    is_deny = a["g_deny"][rows]
+    allow = np.flatnonzero(~is_deny & a["g_scope_ok"][rows])
+    deny = np.flatnonzero(is_deny & a["g_scope_ok"][rows])
+    deny = deny[np.argsort(key[deny], kind="stable")]
+    lo = np.searchsorted(key[deny], key[allow], side="left")
+    hi = np.searchsorted(key[deny], key[allow], side="right")
+    n_pairs = hi - lo
+    pa = np.repeat(allow, n_pairs)
+    pd_ = deny[np.repeat(lo - _starts(n_pairs), n_pairs) + np.arange(int(n_pairs.sum()))]
+    ak, dk = kind[pa], kind[pd_]
+    same_id, same_acct = rid[pa] == rid[pd_], acct[pa] == acct[pd_]
+    zone_like = (ak == K_ZONE) | (ak == K_ALL_ZONES_IN) | (ak == K_ALL_ZONES)
+    superset = (
+        ((dk == K_ALL_ZONES) & zone_like)
+        | ((dk == K_ALL_ZONES_IN) & ((ak == K_ALL_ZONES_IN) | (ak == K_ZONE)) & same_acct)
+        | ((dk == K_ZONE) & (ak == K_ZONE) & same_id & ((acct[pd_] < 0) | same_acct))
+        | ((dk == K_ALL_ACCOUNTS) & ((ak == K_ACCOUNT) | (ak == K_ALL_ACCOUNTS)))
+        | ((dk == K_ACCOUNT) & (ak == K_ACCOUNT) & same_id)
+        | ((dk == K_USER) & (ak == K_USER) & same_id)
+    )
+    overlaps = (
+        superset
+        | ((ak == K_ALL_ZONES) & ((dk == K_ZONE) | (dk == K_ALL_ZONES_IN)))
+        | ((ak == K_ALL_ZONES_IN) & (dk == K_ZONE) & ((acct[pd_] < 0) | same_acct))
+        | ((ak == K_ALL_ZONES_IN) & (dk == K_ALL_ZONES_IN) & same_acct)
+        | ((ak == K_ALL_ACCOUNTS) & (dk == K_ACCOUNT))
+        | ((ak == K_ZONE) & (dk == K_ZONE) & same_id)
+        | ((ak == K_ZONE) & (acct[pa] < 0) & (dk == K_ALL_ZONES_IN))
+    )
+    removed = np.bincount(pa[superset], minlength=len(rows)) > 0
+    partly = np.bincount(pa[overlaps], minlength=len(rows)) > 0
+    effective[rows[allow]] = ~removed[allow]
+    narrowed[rows[allow]] = ~removed[allow] & partly[allow]
+    return left
 
 
 def _wire_resource(inv: Inventory, row: int) -> Resource:
