@@ -3,11 +3,11 @@
 An audit reads tens of thousands of allowlist CIDRs. Building an ``ipaddress`` network costs
 ~15 µs and ``is_private`` as much again (a scan of the special-purpose registries), so
 :func:`cidr_facts` reads the common form (a dotted-quad IPv4 CIDR, host bits allowed) of
-every text at once with array arithmetic over their bytes and asks ``ipaddress`` only about the rest: IPv6, other spellings
-(``/255.255.0.0``, ``/024``, surrounding spaces), and every range that touches a
-special-purpose block (where ``ipaddress``' own rules, which change between Python
-versions, decide). The answers are exactly ``ipaddress``' (``tests/audit/test_cidr.py``
-compares them on generated and hostile texts).
+every text at once with array arithmetic over their bytes and asks ``ipaddress`` only about
+the rest: IPv6, other spellings (``/255.255.0.0``, ``/024``, surrounding spaces), and every
+range that touches a special-purpose block (where ``ipaddress``' own rules, which change
+between Python versions, decide). The answers are exactly ``ipaddress``'
+(``tests/audit/test_cidr.py`` compares them on generated and hostile texts).
 """
 
 from __future__ import annotations
