@@ -190,9 +190,9 @@ def test_group_counts_from_the_effective_pairs_agree_with_the_row_masks() -> Non
     """``Ctx.count_groups`` (from E(T)'s distinct pairs, sorted once) against counting the
     distinct pairs of the grant rows themselves, for every group property the rules use."""
     ctx = _audit()._ctx
-    assert ctx.n_groups.tolist() == ctx._count_pairs(ctx.eff).tolist()
-    assert ctx.n_write.tolist() == ctx._count_pairs(ctx.write_row).tolist()
+    assert ctx.n_groups.tolist() == ctx.count_groups_in(ctx.eff).tolist()
+    assert ctx.n_write.tolist() == ctx.count_groups_in(ctx.write_row).tolist()
     assert ctx.n_write.max() > 1
     for scope in range(5):
         rows = ctx.eff & (ctx.row_scope == scope)
-        assert ctx.count_groups(ctx.g_scope == scope).tolist() == ctx._count_pairs(rows).tolist()
+        assert ctx.count_groups(ctx.g_scope == scope).tolist() == ctx.count_groups_in(rows).tolist()

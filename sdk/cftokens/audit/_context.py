@@ -105,6 +105,8 @@ class Ctx:
         self.now = np.datetime64(self.now_dt.replace(tzinfo=None), "ns")
         self.usage = usage
         self.date_gaps: list[tuple[str, str]] = []
+        # what the rules derive from these arrays once per audit and share (made on first use)
+        self.memo: dict[str, Any] = {}
         a = inv.arrays
         n = inv.n
         self.n = n
@@ -221,7 +223,8 @@ class Ctx:
         return number, np.flatnonzero(number > before).astype(np.intp)
 
     # -- helpers ------------------------------------------------------------------------
-    def _count_pairs(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    def count_groups_in(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        """Per token: how many distinct groups its grant rows in ``mask`` hold."""
         counts = np.zeros(self.n, dtype=np.int64)
         if not mask.any():
             return counts
@@ -231,7 +234,7 @@ class Ctx:
 
     def count_groups(self, groups: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
         """Per token: how many distinct groups among ``groups`` (a flag per group code) it
-        holds in E(T) (what :meth:`_count_pairs` counts for rows of those groups)."""
+        holds in E(T) (what :meth:`count_groups_in` counts for rows of those groups)."""
         pairs = self.eff_pairs[groups[self.eff_pairs % 1_000_000]]
         return np.bincount(pairs // 1_000_000, minlength=self.n).astype(np.int64)
 

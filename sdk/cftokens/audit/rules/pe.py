@@ -45,7 +45,7 @@ def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[Step | None, str
     work; else keep it as a dedicated minting token and add only the restriction it lacks (its
     own allowlist and an expiry already within the limit are kept, never loosened)."""
     pol = int(ctx.pol[row])
-    others = ctx.group_names_of(t, _non_token_api_rows(ctx))
+    others = _other_groups(ctx, t)
     if others:
         return remove_group(ctx, pol, gid), (
             f"remove {ctx.group_name(int(ctx.grp[row]))} from policy {pol}; if the job must "
@@ -53,7 +53,7 @@ def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[Step | None, str
             f"within {ctx.th.mint_max_days} days"
         )
     days = ctx.th.mint_max_days
-    expiry = ctx.iso_in(days) if _mint_expiry_too_late(ctx, t) else None
+    expiry = ctx.iso_in(days) if _mint_expiry_too_late(ctx)[t] else None
     ips = None if ctx.has_ip_in[t] else allowlist_fix(ctx, t)[0].allow
     if expiry is None and ips is None:
         return None, (
@@ -68,18 +68,43 @@ def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[Step | None, str
     )
 
 
-def _mint_expiry_too_late(ctx: Ctx, t: int) -> bool:
-    """True when the token never expires or expires more than ``mint_max_days`` from now."""
-    exp = ctx.dates["expires_on"][t]
-    return bool(np.isnat(exp) or exp > ctx.now + np.timedelta64(ctx.th.mint_max_days, "D"))
+def _mint_expiry_too_late(ctx: Ctx) -> list[bool]:
+    """Per token: True when it never expires or expires more than ``mint_max_days`` from now
+    (made once per audit)."""
+    late: list[bool] | None = ctx.memo.get("pe_too_late")
+    if late is None:
+        exp = ctx.dates["expires_on"]
+        limit = ctx.now + np.timedelta64(ctx.th.mint_max_days, "D")
+        late = ctx.memo["pe_too_late"] = (np.isnat(exp) | (exp > limit)).tolist()
+    return late
 
 
 def _non_token_api_rows(ctx: Ctx) -> npt.NDArray[np.bool_]:
-    cached: npt.NDArray[np.bool_] | None = getattr(ctx, "_non_token_api", None)
+    cached: npt.NDArray[np.bool_] | None = ctx.memo.get("pe_non_token_api")
     if cached is None:
-        cached = ctx.eff & ~np.isin(ctx.grp, _token_api_codes(ctx))
-        ctx._non_token_api = cached  # type: ignore[attr-defined]
+        cached = ctx.memo["pe_non_token_api"] = ctx.eff & ~np.isin(ctx.grp, _token_api_codes(ctx))
     return cached
+
+
+def _other_groups(ctx: Ctx, t: int) -> list[str]:
+    """The distinct names of the groups token ``t`` holds in E(T) besides the token-API
+    groups, in row order (:meth:`Ctx.group_names_of`): read in one pass over the rows of
+    every token that can mint, made once per audit and shared by the PE rules."""
+    found: dict[int, list[str]] | None = ctx.memo.get("pe_other_groups")
+    if found is None:
+        user = ctx.grp == group_code(ctx, API_TOKENS_WRITE)
+        acct = (ctx.grp == group_code(ctx, ACCOUNT_TOKENS_WRITE)) & (
+            (ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS)
+        )
+        minting = ctx.tokens_with(ctx.eff & (user | acct))
+        rows = np.flatnonzero(_non_token_api_rows(ctx) & minting[ctx.tok])
+        names = ctx.inv.groups.names
+        by_token: dict[int, dict[str, None]] = {t: {} for t in np.flatnonzero(minting).tolist()}
+        for tok, code in zip(ctx.tok[rows].tolist(), ctx.grp[rows].tolist(), strict=True):
+            by_token[tok][names[code]] = None
+        found = ctx.memo["pe_other_groups"] = {tok: list(n) for tok, n in by_token.items()}
+    others = found.get(t)
+    return others if others is not None else ctx.group_names_of(t, _non_token_api_rows(ctx))
 
 
 def _token_api_codes(ctx: Ctx) -> npt.NDArray[np.int64]:
@@ -174,27 +199,27 @@ def pe_03(ctx: Ctx, r: Rule) -> Hits:
         | ((ctx.grp == acct_code) & ((ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS)))
     )
     rows, _, _ = best_rows(ctx, mint_rows, Severity.CRITICAL.rank, key="token")
-    other_rows = _non_token_api_rows(ctx)
-    limit = ctx.now + np.timedelta64(ctx.th.mint_max_days, "D")
     exp = ctx.dates["expires_on"]
-    for row in rows:
-        t = int(ctx.tok[row])
+    too_late = _mint_expiry_too_late(ctx)
+    has_ip_in = ctx.has_ip_in.tolist()
+    keep = tuple(sorted(TOKEN_API_GROUPS))
+    for row, t in zip(rows.tolist(), ctx.tok[rows].tolist(), strict=True):
         problems: list[str] = []
-        others = ctx.group_names_of(t, other_rows)
+        others = _other_groups(ctx, t)
         if others:
             problems.append(f"it also holds {join_names(others)}")
-        if not ctx.has_ip_in[t]:
+        if not has_ip_in[t]:
             problems.append("it has no IP allowlist")
-        if np.isnat(exp[t]):
-            problems.append("it never expires")
-        elif exp[t] > limit:
+        if too_late[t]:
             problems.append(
-                f"it expires on {str(exp[t])[:10]}, more than {ctx.th.mint_max_days} days ahead"
+                "it never expires"
+                if np.isnat(exp[t])
+                else f"it expires on {str(exp[t])[:10]}, more than {ctx.th.mint_max_days} "
+                "days ahead"
             )
         if not problems:
             continue
         ip_fix, _ = allowlist_fix(ctx, t)
-        keep = tuple(sorted(TOKEN_API_GROUPS))
         hits.add(
             t,
             Severity.CRITICAL,
@@ -205,12 +230,10 @@ def pe_03(ctx: Ctx, r: Rule) -> Hits:
             f"expires_on within {ctx.th.mint_max_days} days on this one.",
             LimitMinting(
                 keep=keep,
-                expires_on=ctx.iso_in(ctx.th.mint_max_days)
-                if _mint_expiry_too_late(ctx, t)
-                else None,
-                allow=ip_fix.allow if not ctx.has_ip_in[t] else None,
+                expires_on=ctx.iso_in(ctx.th.mint_max_days) if too_late[t] else None,
+                allow=ip_fix.allow if not has_ip_in[t] else None,
             ),
-            row=int(row),
+            row=row,
             ctx=ctx,
         )
     return hits
@@ -355,82 +378,93 @@ def pe_06(ctx: Ctx, r: Rule) -> Hits:
         )
         & on_account
     )
-    candidates = np.flatnonzero(ctx.tokens_with(user_mint | acct_mint | members))
+    path = user_mint | acct_mint | members
     # admin-equivalent on an account = every account-scoped write group on it
     n_account_writes = int(
         np.sum((ctx.g_scope == S_ACCOUNT) & (ctx.g_level == L_WRITE) & ctx.g_known)
     )
+    # a token holds admin-equivalent access somewhere only if it holds that many distinct
+    # account write groups on accounts: only those tokens' paths are checked one by one
+    account_writes = ctx.write_row & (ctx.row_scope == S_ACCOUNT) & on_account
+    may_hold = ctx.count_groups_in(account_writes) >= n_account_writes
     directory_accounts = list(ctx.dir.account_names)
-    for t in candidates:
-        paths: list[tuple[int, str, int]] = []  # (length, sentence, row)
-        rows = ctx.token_rows(int(t))
-        on_all: set[int] = set()
-        by_account: dict[str, set[int]] = {}
-        for i in rows:
-            if ctx.write_row[i] and ctx.row_scope[i] == S_ACCOUNT:
-                if ctx.kind[i] == K_ALL_ACCOUNTS:
-                    on_all.add(int(ctx.grp[i]))
-                elif ctx.kind[i] == K_ACCOUNT:
-                    by_account.setdefault(str(ctx.inv.g_rid[i]), set()).add(int(ctx.grp[i]))
-        held = _AdminHeld(on_all, by_account, n_account_writes, directory_accounts)
-        for i in rows:
-            target = str(ctx.inv.g_rid[i]) if ctx.kind[i] == K_ACCOUNT else None
-            if user_mint[i]:
-                if held.on(None):
-                    continue  # already administrator-equivalent everywhere it could reach
-                paths.append(
-                    (
-                        1,
-                        f"{ctx.evidence(i)} → create a user token with any permission of the "
-                        "user → administrator-equivalent on every account the user belongs to",
-                        i,
-                    )
-                )
-            elif acct_mint[i]:
-                if held.on(target):
-                    continue
-                paths.append(
-                    (
-                        1,
-                        f"{ctx.evidence(i)} → create (or roll) an account token with every "
-                        f"permission → administrator-equivalent on {ctx.resource_label(i)}",
-                        i,
-                    )
-                )
-            elif members[i]:
-                if held.on(target):
-                    continue
-                paths.append(
-                    (
-                        2,
-                        f"{ctx.evidence(i)} → give a member it controls the Administrator role "
-                        f"→ that member creates any token → administrator-equivalent on "
-                        f"{ctx.resource_label(i)}",
-                        i,
-                    )
-                )
-        if not paths:
-            continue
-        paths.sort(key=lambda p: p[0])
-        length, sentence, row = paths[0]
+    for t in np.flatnonzero(may_hold & ctx.tokens_with(path)).tolist():
+        held = _admin_held(ctx, t, n_account_writes, directory_accounts)
+        for i in ctx.token_rows(t):
+            if path[i]:
+                target = str(ctx.inv.g_rid[i]) if ctx.kind[i] == K_ACCOUNT else None
+                path[i] = not held.on(None if user_mint[i] else target)
+    # each token's shortest path (the first in row order among equals) and how many it has
+    rows = np.flatnonzero(path)
+    length = np.where(members[rows], 2, 1)
+    toks = ctx.tok[rows].astype(np.int64)
+    order = np.lexsort((rows, length, toks))
+    rows, length, toks = rows[order], length[order], toks[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = toks[1:] != toks[:-1]
+    counts = np.diff(np.append(np.flatnonzero(first), len(rows))).tolist()
+    rows, length, toks = rows[first], length[first], toks[first]
+    minting = user_mint[rows].tolist()
+    evidence: list[str] = []
+    details: list[str] = []
+    texts: list[str] = []
+    fixes: list[Step | None] = []
+    for t, row, n, count, user in zip(
+        toks.tolist(), rows.tolist(), length.tolist(), counts, minting, strict=True
+    ):
+        if user:
+            sentence = (
+                f"{ctx.evidence(row)} → create a user token with any permission of the "
+                "user → administrator-equivalent on every account the user belongs to"
+            )
+        elif n == 1:
+            sentence = (
+                f"{ctx.evidence(row)} → create (or roll) an account token with every "
+                f"permission → administrator-equivalent on {ctx.resource_label(row)}"
+            )
+        else:
+            sentence = (
+                f"{ctx.evidence(row)} → give a member it controls the Administrator role "
+                f"→ that member creates any token → administrator-equivalent on "
+                f"{ctx.resource_label(row)}"
+            )
         gid = ctx.group_id(int(ctx.grp[row]))
         fix, text = (
-            _minting_fix(ctx, int(t), row, gid)
-            if length == 1
+            _minting_fix(ctx, t, row, gid)
+            if n == 1
             else (
                 remove_group(ctx, int(ctx.pol[row]), gid),
                 f"remove {ctx.group_name(int(ctx.grp[row]))} from policy {ctx.pol[row]}",
             )
         )
-        hits.add(
-            int(t),
-            Severity.CRITICAL if length == 1 else Severity.HIGH,
-            f"path of length {length}: {sentence}"
-            + (f" (and {len(paths) - 1} more path(s))" if len(paths) > 1 else ""),
-            f"The token reaches administrator-equivalent access in {length} step(s).",
-            text[0].upper() + text[1:] + ".",
-            fix,
-            row=row,
-            ctx=ctx,
+        evidence.append(
+            f"path of length {n}: {sentence}"
+            + (f" (and {count - 1} more path(s))" if count > 1 else "")
         )
+        details.append(f"The token reaches administrator-equivalent access in {n} step(s).")
+        texts.append(text[0].upper() + text[1:] + ".")
+        fixes.append(fix)
+    hits.extend(
+        toks,
+        np.where(length == 1, Severity.CRITICAL.rank, Severity.HIGH.rank),
+        evidence,
+        details,
+        texts,
+        fixes,
+        rows=rows,
+        ctx=ctx,
+    )
     return hits
+
+
+def _admin_held(ctx: Ctx, t: int, needed: int, directory_accounts: list[str]) -> _AdminHeld:
+    """Where token ``t`` holds every account write group (``needed`` of them)."""
+    on_all: set[int] = set()
+    by_account: dict[str, set[int]] = {}
+    for i in ctx.token_rows(t):
+        if ctx.write_row[i] and ctx.row_scope[i] == S_ACCOUNT:
+            if ctx.kind[i] == K_ALL_ACCOUNTS:
+                on_all.add(int(ctx.grp[i]))
+            elif ctx.kind[i] == K_ACCOUNT:
+                by_account.setdefault(str(ctx.inv.g_rid[i]), set()).add(int(ctx.grp[i]))
+    return _AdminHeld(on_all, by_account, needed, directory_accounts)
