@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
@@ -208,42 +209,30 @@ def findings_frame(
     token_name = _with_none(inv.names, tok)
     owner_id = _with_none(inv.owner_ids, tok)
     owner_name = _with_none(inv.owner_names, tok)
-    kind_cats = ["user", "account"]
-    kind_of = {k: i for i, k in enumerate(kind_cats)}
-    kind_code = np.array([*(kind_of.get(k, -1) for k in inv.kinds), -1], dtype=np.int64)
-    kind = kind_code[np.where(valid, tok, n)]
+    kind = np.append(_kind_codes(inv), -1)[np.where(valid, tok, n)]
     group = _with_none(inv.groups.names, grp)
     group_id = _with_none(inv.groups.ids, grp)
-    # the resource: one label per distinct resource atom among the evidence rows
-    distinct_rows, where = np.unique(rows, return_inverse=True)
-    labels: list[str | None] = []
-    by_atom: dict[tuple[Any, ...], str] = {}
-    for r in distinct_rows.tolist():
-        if r < 0:
-            labels.append(None)
-            continue
-        atom = (inv.g_kind[r], inv.g_rid[r], inv.g_racct[r], inv.g_rkey[r])
-        label = by_atom.get(atom)
-        if label is None:
-            label = by_atom[atom] = ctx.resource_label(r)
-        labels.append(label)
-    resource = _Column(labels, where.reshape(-1).astype(np.intp))
-    fid = _finding_ids(
-        inv,
-        hit_rules,
-        lens,
-        token_id,
-        pol,
-        group_id,
-        rows,
-        evidence,
-    )
+    # the resource: one label per resource atom among the evidence rows (the last code: none)
+    number, first_rows = ctx.atoms
+    n_atoms = len(first_rows)
+    atom = np.full(len(rows), n_atoms, dtype=np.intp)
+    keyed = rows >= 0
+    atom[keyed] = number[rows[keyed]]
+    present = np.bincount(atom, minlength=n_atoms + 1) > 0
+    present[n_atoms] = True
+    shown_rows = first_rows[np.flatnonzero(present[:n_atoms])].tolist()
+    atom = (np.cumsum(present) - 1)[atom]
+    resource = _Column([*map(ctx.resource_label, shown_rows), None], atom)
+    keys = inv.g_rkey
+    key = _Column(["" if keys[r] is None else keys[r] for r in shown_rows] + [""], atom)
+    fid = _finding_ids(hit_rules, lens, token_id, pol, group_id, key, evidence)
     titles = {rid: meta.title for rid, meta in RULES.items()}
     title = _Column([titles[rid] for rid in hit_rules], np.repeat(np.arange(len(hit_rules)), lens))
     fixes = fix_.values
     fix_codes = fix_.codes
     # lapsed suppressions become info findings
     active: list[Suppression] = []
+    lapsed_ids: list[str] = []
     for s in audit.suppressions:
         if not s.lapsed(audit.now):
             active.append(s)
@@ -254,7 +243,8 @@ def findings_frame(
         kind = np.append(kind, -1)
         position = np.append(position, -1)
         pol = np.append(pol, 0)
-        fid.append(hashlib.blake2b(f"SUP|{s.to_dict()}".encode(), digest_size=8).hexdigest())
+        text = f"SUP|{s.to_dict()}"
+        lapsed_ids.append(hashlib.blake2b(text.encode(), digest_size=8).hexdigest())
         for column in (token_id, token_name, owner_id, owner_name, group, group_id, resource):
             column.append(None)
         for column in (zone, account):
@@ -274,7 +264,9 @@ def findings_frame(
     )
     frame = pd.DataFrame(
         {
-            "finding_id": pd.array(object_table(fid)[order], dtype=STR),
+            "finding_id": pd.array(
+                np.concatenate([fid, object_table(lapsed_ids)])[order], dtype=STR
+            ),
             "rule_id": pd.Categorical.from_codes(
                 rule_code[order], dtype=category_dtype(*rule_cats)
             ),
@@ -283,7 +275,7 @@ def findings_frame(
             "title": title.strings(order),
             "token_id": token_id.strings(order),
             "token_name": token_name.strings(order),
-            "kind": pd.Categorical.from_codes(kind[order], dtype=category_dtype(*kind_cats)),
+            "kind": pd.Categorical.from_codes(kind[order], dtype=category_dtype(*_TOKEN_KINDS)),
             "owner_id": owner_id.strings(order),
             "owner_name": owner_name.strings(order),
             "policy": pd.arrays.IntegerArray(pol[order], pol[order] == 0),
@@ -298,7 +290,7 @@ def findings_frame(
             "suppressed": pd.arrays.BooleanArray(
                 np.zeros(total, dtype=bool), np.zeros(total, dtype=bool)
             ),
-            "suppression": pd.array(np.full(total, None, dtype=object), dtype=STR),
+            "suppression": pd.array([None], dtype=STR).take(np.zeros(total, dtype=np.intp)),
             "zone_name": zone_name.strings(order),
         },
         # every column above is a new array made for this frame: pandas' copy of a dict's
@@ -314,48 +306,100 @@ def findings_frame(
     return frame, object_table(fixes)[fix_codes[order]].tolist(), position[order]
 
 
-def _is_none(values: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
-    """Where an object array holds None (compared in C)."""
-    return np.asarray(values == None, dtype=bool)  # noqa: E711  (elementwise, not identity)
+# finding ids: texts whose parts are at most this many UTF-8 bytes, none holding a NUL, are
+# joined as numpy byte strings (which end at their first trailing NUL); the rest are joined
+# one by one
+_ID_FAST_BYTES = 256
+_ID_BATCH = 1 << 16  # findings joined and hashed per batch (bounds the byte strings' memory)
+_blake2b_8 = functools.partial(hashlib.blake2b, digest_size=8)
 
 
 def _finding_ids(
-    inv: Any,
     hit_rules: list[str],
     lens: npt.NDArray[np.int64],
     token_id: _Column,
     pol: npt.NDArray[np.int64],
     group_id: _Column,
-    rows: npt.NDArray[np.int64],
+    key: _Column,
     evidence: _Column,
-) -> list[str]:
+) -> npt.NDArray[np.object_]:
     """Each finding's stable id: the first 8 bytes of BLAKE2b over ``rule|token|policy|group
-    id|resource key|`` (plus the evidence when the finding names no token), as hex. The
-    parts are texts taken per finding from tables of distinct values; the hashing runs in C
-    (``map``) over the joined texts."""
-    k = len(pol)
-    if not k:
-        return []
-    parts_rule = object_table(hit_rules)[np.repeat(np.arange(len(hit_rules)), lens)]
-    tids = token_id.values
-    parts_tid = object_table(list(map(str, tids)))[token_id.codes]
+    id|resource key|`` (plus the evidence when the finding names no token), as hex. Each
+    part is a table of texts and a code per finding (:func:`_hashed_ids`)."""
+    rule = _Column(hit_rules, np.repeat(np.arange(len(hit_rules)), lens).astype(np.intp))
     pol_values, pol_codes = np.unique(pol, return_inverse=True)
-    parts_pol = object_table([str(p) for p in pol_values.tolist()])[pol_codes.reshape(-1)]
-    parts_gid = object_table(list(map(str, group_id.values)))[group_id.codes]
-    parts_key = np.full(k, "", dtype=object)
-    keyed = np.flatnonzero(rows >= 0)
-    if len(keyed):
-        parts_key[keyed] = object_table(inv.g_rkey)[rows[keyed]]
-        parts_key[_is_none(parts_key)] = ""
-    parts_e = np.full(k, "", dtype=object)
-    no_token = np.flatnonzero(_is_none(object_table(tids))[token_id.codes])
-    if len(no_token):
-        parts_e[no_token] = object_table(evidence.values)[evidence.codes[no_token]]
-    blake2b = functools.partial(hashlib.blake2b, digest_size=8)
-    texts = map(
-        "|".join, zip(parts_rule, parts_tid, parts_pol, parts_gid, parts_key, parts_e, strict=True)
-    )
-    return [h.hexdigest() for h in map(blake2b, map(str.encode, texts))]
+    policy = _Column(pol_values.tolist(), pol_codes.reshape(-1).astype(np.intp))
+    # the evidence of findings that name no token ("" on the others)
+    no_token = _is_none(object_table(token_id.values))[token_id.codes]
+    shown = np.where(no_token, evidence.codes + 1, 0).astype(np.intp)
+    parts = [
+        _texts_in_use(rule),
+        _texts_in_use(token_id, str),
+        _texts_in_use(policy, str),
+        _texts_in_use(group_id, str),
+        _texts_in_use(key),
+        _texts_in_use(_Column(["", *evidence.values], shown)),
+    ]
+    return _hashed_ids(parts)
+
+
+def _texts_in_use(column: _Column, text: Any = None) -> _Column:
+    """The values ``column``'s codes use (as ``text(value)`` if given), with each code
+    renumbered to them: a table without the values no finding shows."""
+    used = np.bincount(column.codes, minlength=len(column.values)) > 0
+    values = list(itertools.compress(column.values, used.tolist()))
+    renumber = np.cumsum(used) - 1
+    return _Column(list(map(text, values)) if text else values, renumber[column.codes])
+
+
+def _hashed_ids(parts: list[_Column], fast_bytes: int = _ID_FAST_BYTES) -> npt.NDArray[Any]:
+    """Per finding, the hex of BLAKE2b (8-byte digest) over its parts' texts joined by ``|``
+    (UTF-8), as :func:`_plain_ids` computes it one finding at a time.
+
+    Each text is encoded once and the texts are joined as numpy byte strings (one vectorised
+    concatenation per part, in batches); only the hashing runs per finding, in C (``map``).
+    Findings with a part longer than ``fast_bytes`` or holding a NUL (numpy's byte strings
+    drop trailing NULs) take :func:`_plain_ids`."""
+    k = len(parts[0].codes)
+    out = np.empty(k, dtype=object)
+    if not k:
+        return out
+    last = len(parts) - 1
+    fast = np.ones(k, dtype=bool)
+    tables: list[tuple[npt.NDArray[np.bytes_], npt.NDArray[np.intp]]] = []
+    for i, part in enumerate(parts):
+        encoded = [v.encode() for v in part.values]
+        usable = [len(b) <= fast_bytes and b"\0" not in b for b in encoded]
+        if not all(usable):
+            fast &= np.array(usable, dtype=bool)[part.codes]
+        if i == last and not any(encoded):
+            continue  # an empty last part adds nothing to any text
+        sep = b"|" if i < last else b""
+        texts = [b + sep if ok else b"" for b, ok in zip(encoded, usable, strict=True)]
+        tables.append((np.array(texts, dtype=bytes), part.codes))
+    at = np.flatnonzero(fast)
+    for start in range(0, len(at), _ID_BATCH):
+        batch = at[start : start + _ID_BATCH]
+        joined = functools.reduce(np.char.add, [table[codes[batch]] for table, codes in tables])
+        out[batch] = [h.hexdigest() for h in map(_blake2b_8, joined.tolist())]
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        out[slow] = _plain_ids([object_table(p.values)[p.codes[slow]] for p in parts])
+    return out
+
+
+def _is_none(values: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+    """Where an object array holds None (compared in C)."""
+    return np.asarray(values == None, dtype=bool)  # noqa: E711  (elementwise, not identity)
+
+
+def _plain_ids(parts: list[npt.NDArray[np.object_]]) -> list[str]:
+    """Per finding, the hex of BLAKE2b (8-byte digest) over its parts joined by ``|``: the
+    definition of a finding id, one finding at a time."""
+    return [
+        hashlib.blake2b("|".join(texts).encode(), digest_size=8).hexdigest()
+        for texts in zip(*parts, strict=True)
+    ]
 
 
 def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -> pd.DataFrame:
@@ -386,8 +430,7 @@ def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -
     fam_names = {
         bits: ",".join(k for k, b in FAMILY_BITS.items() if bits & b) for bits in range(32)
     }
-    kind_of = {k: i for i, k in enumerate(_TOKEN_KINDS)}
-    kind_codes = np.fromiter(map(kind_of.get, inv.kinds, repeat(-1)), dtype=np.int64, count=n)
+    kind_codes = _kind_codes(inv)
     # naive UTC datetime64 columns read as UTC (a tz_localize of each column, without the
     # to_datetime and Series steps it took before: ~4x faster)
     dates = {k: pd.Series(pd.DatetimeIndex(v, tz="UTC")) for k, v in ctx.dates.items()}
@@ -508,6 +551,12 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
 
 
 _TOKEN_KINDS = ("user", "account")
+_KIND_CODE = {k: i for i, k in enumerate(_TOKEN_KINDS)}
+
+
+def _kind_codes(inv: Any) -> npt.NDArray[np.int64]:
+    """Each token's kind as its code in ``_TOKEN_KINDS`` (-1: neither)."""
+    return np.fromiter(map(_KIND_CODE.get, inv.kinds, repeat(-1)), dtype=np.int64, count=inv.n)
 
 
 @functools.cache
