@@ -1109,18 +1109,16 @@ def _bulk_condition(cond: Any, payload: Mapping[str, Any]) -> tuple[list[str], l
 def _entry_atoms(keys: list[Any], values: list[Any]) -> list[tuple[Atom, ...] | None]:
     """:func:`_bulk_atoms` of each (key, value) entry. The usual entry (a plain ``str`` key
     mapped to ``"*"``) is read once per distinct key, through a cache looked up by C-level
-    ``map``; the others (nested zone maps, anything odd) entry by entry."""
+    ``map`` (for every entry when every key is text: a nested entry's reading is then
+    replaced); the others (nested zone maps, anything odd) entry by entry."""
     n = len(keys)
-    # "*".__eq__ compares only with text (NotImplemented otherwise: a value's own __eq__ is
-    # never called), and the key's and value's exact types are checked, so a str subclass or
-    # an object comparing equal to anything takes the entry-by-entry path
-    if _only(keys, str) and _only(values, str) and values.count("*") == n:
-        usual = np.ones(n, dtype=bool)  # the rule: exact text, so count's == is str's own
-    else:
-        usual = (
-            _of_type(keys, str) & _of_type(values, str) & _is_true(list(map("*".__eq__, values)))
-        )
-    if usual.all():
+    # the value "*" found by identity, which proves it that exact str: CPython's decoders
+    # (json, msgspec) give the one shared object for a one-character text. An equal text that
+    # is another object, a str subclass or anything comparing equal takes the other path,
+    # which reads it as the token reader does (the same atoms, only slower).
+    key_text = _of_type(keys, str)
+    usual = key_text & np.fromiter(map(is_, values, repeat("*")), dtype=bool, count=n)
+    if key_text.all():  # exact text keys (the rule): looked up without running their code
         per_entry = list(map(_star_atoms.get, keys, repeat(_MISSING)))
     else:
         per_entry = [_MISSING] * n
@@ -1129,8 +1127,8 @@ def _entry_atoms(keys: list[Any], values: list[Any]) -> list[tuple[Atom, ...] | 
             at, map(_star_atoms.get, [keys[i] for i in at], repeat(_MISSING)), strict=True
         ):
             per_entry[i] = atoms
-        for i in np.flatnonzero(~usual).tolist():
-            per_entry[i] = _bulk_atoms(keys[i], values[i])
+    for i in np.flatnonzero(~usual).tolist():  # nested zone maps, anything odd
+        per_entry[i] = _bulk_atoms(keys[i], values[i])
     if _MISSING in per_entry:  # keys not read before
         for i in [i for i, a in enumerate(per_entry) if a is _MISSING]:
             found = _star_atoms.get(keys[i], _MISSING)

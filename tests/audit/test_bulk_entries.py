@@ -1,0 +1,66 @@
+"""The bulk path's reading of resource entries, against the entry-by-entry reading.
+
+``_entry_atoms`` reads the usual entry (a text key mapped to the text ``"*"``, found by
+identity) once per distinct key and every other entry through ``_bulk_atoms``; each entry's
+atoms must be what ``_bulk_atoms`` gives it alone, whatever the mix.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from cftokens.audit._inventory import _bulk_atoms, _entry_atoms
+
+ZONE_KEY = "com.cloudflare.api.account.zone."
+ACCOUNT_KEY = "com.cloudflare.api.account."
+
+
+class _Text(str):
+    """A str subclass (a caller's own string type)."""
+
+
+class _Anything:
+    """A value that says it equals anything (``"*"`` included)."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = object.__hash__
+
+
+def _entry(rng: random.Random) -> tuple[Any, Any]:
+    zone = f"{rng.getrandbits(128):032x}"
+    account = f"{rng.getrandbits(128):032x}"
+    return rng.choice(
+        [
+            (f"{ZONE_KEY}{zone}", "*"),
+            (f"{ACCOUNT_KEY}{account}", "*"),
+            (f"{ZONE_KEY}*", "*"),
+            (f"{ACCOUNT_KEY}{account}", {f"{ZONE_KEY}{zone}": "*"}),
+            (f"{ACCOUNT_KEY}{account}", {f"{ZONE_KEY}*": "*"}),
+            (f"{ZONE_KEY}{zone}", _Text("*")),
+            (_Text(f"{ZONE_KEY}{zone}"), "*"),
+            (f"{ZONE_KEY}{zone}", _Anything()),
+            (f"{ZONE_KEY}{zone}", "**"),
+            (f"{ZONE_KEY}{zone}", ["*"]),
+            (7, "*"),
+            (f"{ZONE_KEY}<ZONE_ID>", "*"),
+            (f"{ZONE_KEY}example.com", "*"),
+            ("com.example.thing", "*"),
+        ]
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_entries_read_as_each_alone(seed: int) -> None:
+    rng = random.Random(seed)
+    entries = [_entry(rng) for _ in range(3000)]
+    if seed == 0:  # only usual entries (the rule), and no entry at all
+        entries = [e for e in entries if type(e[0]) is str and e[1] == "*" and type(e[1]) is str]
+        assert _entry_atoms([], []) == []
+    keys, values = [k for k, _ in entries], [v for _, v in entries]
+    assert _entry_atoms(keys, values) == [_bulk_atoms(k, v) for k, v in entries]
+    assert _entry_atoms(keys, values) == [_bulk_atoms(k, v) for k, v in entries]  # cached
