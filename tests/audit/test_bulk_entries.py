@@ -1,6 +1,6 @@
-"""The bulk path's reading of resource entries, against the entry-by-entry reading.
+"""The bulk path's column readers, against reading item by item.
 
-``_entry_atoms`` reads the usual entry (a text key mapped to the text ``"*"``, found by
+``_fields`` reads several keys of every dict in one pass when all have them; ``_entry_atoms`` reads the usual entry (a text key mapped to the text ``"*"``, found by
 identity) once per distinct key and every other entry through ``_bulk_atoms``; each entry's
 atoms must be what ``_bulk_atoms`` gives it alone, whatever the mix.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cftokens.audit._inventory import _bulk_atoms, _entry_atoms
+from cftokens.audit._inventory import _bulk_atoms, _entry_atoms, _fields
 
 ZONE_KEY = "com.cloudflare.api.account.zone."
 ACCOUNT_KEY = "com.cloudflare.api.account."
@@ -64,3 +64,18 @@ def test_entries_read_as_each_alone(seed: int) -> None:
     keys, values = [k for k, _ in entries], [v for _, v in entries]
     assert _entry_atoms(keys, values) == [_bulk_atoms(k, v) for k, v in entries]
     assert _entry_atoms(keys, values) == [_bulk_atoms(k, v) for k, v in entries]  # cached
+
+
+def test_fields_read_as_get_item_by_item() -> None:
+    """Every key present (one pass), one missing somewhere (a pass per key), None values,
+    non-text keys, no items."""
+    rng = random.Random(3)
+    keys = ("id", "effect", 7)
+    for _ in range(200):
+        items: list[dict[Any, Any]] = [
+            {k: rng.choice([None, "x", 1, [k]]) for k in keys if rng.random() < 0.97}
+            for _ in range(rng.randint(0, 30))
+        ]
+        for chosen in (keys, keys[:2], ("absent", "id")):
+            assert _fields(items, chosen) == [[i.get(k) for i in items] for k in chosen]
+    assert _fields([{"a": 1}], ("a",)) == [[1]]

@@ -1106,6 +1106,21 @@ def _bulk_condition(cond: Any, payload: Mapping[str, Any]) -> tuple[list[str], l
     return _condition(payload)
 
 
+_API_DATES = ("issued_on", "modified_on")  # the dates every token the API lists has
+
+
+def _fields(items: list[dict[Any, Any]], keys: tuple[str, ...]) -> list[list[Any]]:
+    """``item.get(key)`` of every item (plain dicts), one list per key: in one C-level pass
+    through ``itemgetter`` when every item has every key (the API's objects), else one pass of
+    ``dict.get`` per key."""
+    if items and len(keys) > 1:  # (itemgetter of one key gives the value, not a tuple)
+        try:
+            return [list(column) for column in zip(*map(itemgetter(*keys), items), strict=True)]
+        except KeyError:  # a key missing somewhere: the look-ups below read it as None
+            pass
+    return [list(map(dict.get, items, repeat(key))) for key in keys]
+
+
 def _entry_atoms(keys: list[Any], values: list[Any]) -> list[tuple[Atom, ...] | None]:
     """:func:`_bulk_atoms` of each (key, value) entry. The usual entry (a plain ``str`` key
     mapped to ``"*"``) is read once per distinct key, through a cache looked up by C-level
@@ -1200,15 +1215,13 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     )
     nc = len(payloads)
     # -- token fields
-    ids = list(map(get, payloads, repeat("id")))
+    ids, statuses, raw = _fields(payloads, ("id", "status", "policies"))
     bad = _bad_ids(ids, payloads, [all_payloads[i] for i in np.flatnonzero(~is_dict).tolist()])
-    statuses = list(map(get, payloads, repeat("status")))
     if set(map(type, statuses)) <= {str, _NONE}:
         status = np.fromiter(map(_TEXT_STATUS.get, statuses, repeat(-1)), np.int8, count=nc)
     else:
         status = np.fromiter(map(_status_code, statuses), dtype=np.int8, count=nc)
     bad |= status < 0
-    raw: list[Any] = list(map(get, payloads, repeat("policies")))
     not_list = _not_of_type(raw, list)
     if not_list.any():
         bad |= not_list & np.array([bool(x) for x in raw], dtype=bool)
@@ -1234,7 +1247,9 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     extra = set(chain.from_iterable(pols)) - _POLICY_FIELDS
     if extra:
         pbad |= np.array([not extra.isdisjoint(p) for p in pols], dtype=bool)
-    effects: list[Any] = list(map(get, pols, repeat("effect")))
+    pid_values, effects, raw, raw_resources = _fields(
+        pols, ("id", "effect", "permission_groups", "resources")
+    )
     if _only(effects, str):  # text (the rule): looked up by C-level map
         effect = np.fromiter(map(_EFFECT_CODE.get, effects, repeat(2)), dtype=np.int8, count=n_p)
     else:
@@ -1243,12 +1258,10 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
         )
     pbad |= effect == 2
     deny = effect == 1
-    pid_values: list[Any] = list(map(get, pols, repeat("id")))
     if not set(map(type, pid_values)) <= {str, _NONE}:  # a policy id not exact text is None
         pid_values = [x if type(x) is str else None for x in pid_values]
     pids = np.array(pid_values, dtype=object)  # text and None only: a flat array
     # -- permission groups (only catalogue groups given by id)
-    raw = list(map(get, pols, repeat("permission_groups")))
     not_list = _not_of_type(raw, list)
     pbad |= not_list
     pgs: list[list[Any]] = [x if type(x) is list else [] for x in raw] if not_list.any() else raw
@@ -1260,14 +1273,13 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     if ebad.any():
         entries = [e if type(e) is dict else {} for e in entries]
     code_of = groups.code.get
-    gids: list[Any] = list(map(get, entries, repeat("id")))
+    gids, given = _fields(entries, ("id", "name"))
     if _only(gids, str):  # text ids (the rule): looked up by C-level map
         codes = np.fromiter(map(code_of, gids, repeat(-1)), dtype=np.int64, count=n_e)
     else:
         codes = np.array([code_of(g, -1) if type(g) is str else -1 for g in gids], np.int64)
     ebad |= (codes < 0) | (codes >= groups.n_catalogue)
     codes[ebad] = 0
-    given: list[Any] = list(map(get, entries, repeat("name")))
     if not set(map(type, given)) <= {str, _NONE}:
         given = [x if type(x) is str else None for x in given]
     mismatch = _renamed(given, codes.tolist(), groups.names)
@@ -1279,7 +1291,7 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
         ebad |= twice  # a group listed twice in one policy: the token reader drops the copy
     pbad |= _any_by(ebad, ent_pol, n_p)
     # -- resources
-    raw = list(map(get, pols, repeat("resources")))
+    raw = raw_resources
     not_dict = _not_of_type(raw, dict)
     pbad |= not_dict
     res: list[dict[Any, Any]] = (
@@ -1355,7 +1367,9 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
 
     inv.records = kept_of(mine)
     inv.ids = kept_of(ids)  # exact text: a token whose id is not is left to the token reader
-    names: list[Any] = list(map(get, kept_of(payloads), repeat("name")))
+    kept = payloads if every else [payloads[i] for i in keep]
+    names, *dated = _fields(kept, ("name", *_API_DATES))
+    read = dict(zip(_API_DATES, dated, strict=True))
     inv.names = (
         names if set(map(type, names)) <= {str} else [x if type(x) is str else "" for x in names]
     )
@@ -1365,8 +1379,7 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     done = inv.arrays  # the columns as _finish makes them, so it need not convert them back
     done["status"] = status[keep]
     inv.status = done["status"].tolist()
-    kept = payloads if every else [payloads[i] for i in keep]
-    inv.dates = {k: list(map(get, kept, repeat(k))) for k in inv.dates}
+    inv.dates = {k: read[k] if k in read else list(map(get, kept, repeat(k))) for k in inv.dates}
     inv.ip_in = ip_in if every else [ip_in[i] for i in keep]
     inv.ip_out = ip_out if every else [ip_out[i] for i in keep]
     done["n_policies"] = n_pol[keep].astype(np.int32)
