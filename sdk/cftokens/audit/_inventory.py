@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from itertools import chain, repeat
-from operator import attrgetter, is_, is_not, itemgetter, ne
+from operator import attrgetter, eq, is_, is_not, itemgetter, ne
 from typing import Any
 
 import numpy as np
@@ -927,12 +927,12 @@ def build_inventory(
     """
     inv = Inventory()
     fast, fast_at = _read_bulk(records, inv.groups) if bulk else (None, [])
-    taken = set(fast_at)
+    left = np.ones(len(records), dtype=bool)
+    left[fast_at] = False
     slow_at: list[int] = []
     seen: set[str] = set()
-    for position, record in enumerate(records):
-        if position in taken:
-            continue
+    for position in np.flatnonzero(left).tolist():  # the tokens the bulk path left
+        record = records[position]
         payload = record.payload
         tid = payload.get("id") if isinstance(payload, Mapping) else None
         label = tid if isinstance(tid, str) else f"#{position + 1}"
@@ -1311,8 +1311,10 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     atom_pol = np.repeat(res_pol, np.fromiter(map(len, entry_atoms), np.int64, len(entry_atoms)))
     # an account-owned token's resources outside its account: read as the token reader does
     mine = list(records) if nc == len(records) else [records[i] for i in positions]  # in order
-    owned_tok = np.array([k == "account" for k in map(attrgetter("kind"), mine)], dtype=bool)
-    owners: list[str | None] = list(map(attrgetter("owner_id"), mine))
+    kinds = list(map(attrgetter("kind"), mine))
+    owned_tok = np.fromiter(map(eq, kinds, repeat("account")), dtype=bool, count=nc)
+    owner_ids = list(map(attrgetter("owner_id"), mine))
+    owners: list[str | None] = owner_ids
     if not set(map(type, owners)) <= {str, _NONE}:
         owners = [o if isinstance(o, str) else None for o in owners]
     faults: list[tuple[int, int]] = []  # (atom, its reading's number in ``cases``)
@@ -1373,8 +1375,8 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     inv.names = (
         names if set(map(type, names)) <= {str} else [x if type(x) is str else "" for x in names]
     )
-    inv.kinds = list(map(attrgetter("kind"), inv.records))
-    inv.owner_ids = list(map(attrgetter("owner_id"), inv.records))
+    inv.kinds = kept_of(kinds)
+    inv.owner_ids = kept_of(owner_ids)
     inv.owner_names = list(map(attrgetter("owner_name"), inv.records))
     done = inv.arrays  # the columns as _finish makes them, so it need not convert them back
     done["status"] = status[keep]

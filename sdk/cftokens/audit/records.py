@@ -8,6 +8,7 @@ rows (:func:`audit_log_rows`, :func:`log_row`; the row schema is
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -47,11 +48,11 @@ def token_records(
     user_id = str(user.get("id")) if user and user.get("id") else None
     user_name = (str(user.get("email") or user_id) if user else None) or None
     names = {a.id: a.name for a in accounts}
-    records = [TokenRecord(t, "user", user_id, user_name) for t in tokens]
+    # map: no Python frame per token around the constructor's own
+    records = list(map(TokenRecord, tokens, repeat("user"), repeat(user_id), repeat(user_name)))
     for account_id, items in (account_tokens or {}).items():
-        records.extend(
-            TokenRecord(t, "account", account_id, names.get(account_id, account_id)) for t in items
-        )
+        name = names.get(account_id, account_id)
+        records.extend(map(TokenRecord, items, repeat("account"), repeat(account_id), repeat(name)))
     return records
 
 
