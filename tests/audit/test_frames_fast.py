@@ -97,3 +97,56 @@ def test_texts_in_use_keep_every_code_s_text(convert: object) -> None:
     ]
     # only the values in use
     assert len(used.values) == len(set(codes.tolist()))
+
+
+def _runs(
+    rng: random.Random, n: int, longest: int, items: int, shortest: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (token, item) pairs: each token a run of shortest..longest distinct items."""
+    pairs = sorted(
+        (t, g) for t in range(n) for g in rng.sample(range(items), rng.randint(shortest, longest))
+    )
+    tok = np.array([t for t, _ in pairs], dtype=np.int64)
+    item = np.array([g for _, g in pairs], dtype=np.int64)
+    return tok, item
+
+
+def _decoded(runs: list[tuple[int, ...]], codes: np.ndarray) -> list[tuple[int, ...]]:
+    return [runs[c] for c in codes.tolist()]
+
+
+@pytest.mark.parametrize(
+    ("n", "longest", "items"), [(0, 0, 1), (1, 0, 1), (50, 1, 3), (400, 4, 6), (300, 40, 900)]
+)
+def test_token_runs_match_the_plain_reading(n: int, longest: int, items: int) -> None:
+    tok, item = _runs(random.Random(n + longest), n, longest, items)
+    runs, codes = frames._token_runs(tok, item, n)
+    plain_runs, plain_codes = frames._token_runs_plain(tok, item, n)
+    assert _decoded(runs, codes) == _decoded(plain_runs, plain_codes)
+    # each run a token holds, once
+    assert sorted(runs) == sorted(set(_decoded(runs, codes)))
+
+
+def test_token_runs_that_share_a_number_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a base that names runs by their first item only, runs of one length collide: the
+    comparison item by item catches it and the answer is still exact."""
+    monkeypatch.setattr(frames, "_RUN_BASE", 0)
+    tok, item = _runs(random.Random(9), 200, 3, 8, shortest=3)
+    runs, codes = frames._token_runs(tok, item, 200)
+    assert _decoded(runs, codes) == _decoded(*frames._token_runs_plain(tok, item, 200))
+
+
+def test_write_groups_name_each_token_s_effective_write_groups() -> None:
+    from cftokens.audit import Audit
+    from cftokens.audit._inventory import L_WRITE
+    from cftokens.audit.synth import synthetic_inventory
+
+    audit = Audit.from_records(**synthetic_inventory(400, n_zones=50, seed=3))
+    ctx = audit._ctx
+    names = audit._inv.groups.names
+    expected = []
+    for t in range(ctx.n):
+        rows = (ctx.tok == t) & ctx.eff & (ctx.g_level[ctx.grp] == L_WRITE)
+        expected.append(", ".join(names[g] for g in sorted(set(ctx.grp[rows].tolist()))))
+    assert frames._write_groups(ctx).tolist() == expected
+    assert any(", " in text for text in expected)

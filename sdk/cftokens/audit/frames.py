@@ -477,15 +477,58 @@ def _write_groups(ctx: Ctx) -> Any:
     import pandas as pd
 
     pairs = ctx.eff_pairs[ctx.g_level[ctx.eff_pairs % 1_000_000] == L_WRITE]
-    tok, grp = (pairs // 1_000_000).tolist(), (pairs % 1_000_000).tolist()
-    bounds = (np.flatnonzero(np.diff(pairs // 1_000_000)) + 1).tolist()
-    texts: dict[tuple[int, ...], int] = {(): 0}
-    codes = [0] * ctx.n
-    for a, b in zip([0, *bounds], [*bounds, len(tok)], strict=True) if tok else ():
-        codes[tok[a]] = texts.setdefault(tuple(grp[a:b]), len(texts))
+    runs, codes = _token_runs(pairs // 1_000_000, pairs % 1_000_000, ctx.n)
     names = ctx.inv.groups.names
-    values = [", ".join(names[g] for g in key) for key in texts]
-    return pd.array(values, dtype=STR).take(np.array(codes, dtype=np.intp))
+    values = [", ".join(names[g] for g in run) for run in runs]
+    return pd.array(values, dtype=STR).take(codes)
+
+
+_RUN_BASE = 0x9E3779B97F4A7C15  # odd: the base of the numbers that name runs (mod 2**64)
+
+
+def _token_runs(
+    tok: npt.NDArray[np.int64], item: npt.NDArray[np.int64], n: int
+) -> tuple[list[tuple[int, ...]], npt.NDArray[np.intp]]:
+    """The distinct sequences of ``item`` that the tokens ``0..n-1`` hold (``tok`` sorted:
+    each token's items are one run) and each token's number among them (a token without
+    items holds the empty one).
+
+    Each run is read as one number (its items the digits, mod 2**64) and the runs are told
+    apart by one sort of those numbers; then every token's run is compared, item by item,
+    with the run of the first token of its number (two runs that share a number would fail
+    it: then :func:`_token_runs_plain` answers)."""
+    counts = np.bincount(tok, minlength=n)
+    start = np.cumsum(counts) - counts
+    rank = np.arange(len(tok)) - start[tok]
+    digits = (item.astype(np.uint64) + 1) * np.power(np.uint64(_RUN_BASE), rank.astype(np.uint64))
+    key = np.zeros(n, dtype=np.uint64)
+    held = np.flatnonzero(counts)
+    if len(held):
+        key[held] = np.add.reduceat(digits, start[held])
+    _, first, code = np.unique(key, return_index=True, return_inverse=True)
+    code = code.reshape(-1)
+    same = first[code]  # the first token of each token's number
+    if not (
+        np.array_equal(counts[same], counts) and np.array_equal(item[start[same[tok]] + rank], item)
+    ):
+        return _token_runs_plain(tok, item, n)
+    items = item.tolist()
+    begin, length = start.tolist(), counts.tolist()
+    runs = [tuple(items[begin[t] : begin[t] + length[t]]) for t in first.tolist()]
+    return runs, code.astype(np.intp)
+
+
+def _token_runs_plain(
+    tok: npt.NDArray[np.int64], item: npt.NDArray[np.int64], n: int
+) -> tuple[list[tuple[int, ...]], npt.NDArray[np.intp]]:
+    """:func:`_token_runs`, token by token."""
+    tokens, items = tok.tolist(), item.tolist()
+    bounds = (np.flatnonzero(np.diff(tok)) + 1).tolist()
+    runs: dict[tuple[int, ...], int] = {(): 0}
+    codes = [0] * n
+    for a, b in zip([0, *bounds], [*bounds, len(tokens)], strict=True) if tokens else ():
+        codes[tokens[a]] = runs.setdefault(tuple(items[a:b]), len(runs))
+    return list(runs), np.array(codes, dtype=np.intp)
 
 
 def grants_frame(audit: Audit) -> pd.DataFrame:
