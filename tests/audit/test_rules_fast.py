@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from audit_helpers import (
     ACCT,
     ACCT2,
     ALL_ACCOUNTS,
+    ALL_ZONES,
     USER_RES,
     ZONE,
     account,
@@ -28,22 +30,32 @@ from test_fast_paths import CASES
 import cftokens as cft
 from cftokens.audit import Audit
 from cftokens.audit._context import Ctx, join_names
-from cftokens.audit._inventory import K_ACCOUNT, K_ALL_ACCOUNTS, L_WRITE, S_ACCOUNT
-from cftokens.audit.rules import RULES, pe
+from cftokens.audit._inventory import (
+    FAMILY_BITS,
+    K_ACCOUNT,
+    K_ALL_ACCOUNTS,
+    L_WRITE,
+    S_ACCOUNT,
+    S_ZONE,
+)
+from cftokens.audit.rules import RULES, pe, sc
 from cftokens.audit.rules.base import (
     ACCOUNT_SETTINGS_WRITE,
     ACCOUNT_TOKENS_WRITE,
     API_TOKENS_WRITE,
+    PLACEHOLDER_CIDR,
     SCIM_PROVISIONING,
     TOKEN_API_GROUPS,
     Hits,
     allowlist_fix,
     best_rows,
+    family_names,
     group_code,
+    ips_for,
     remove_group,
 )
 from cftokens.audit.severity import Severity
-from cftokens.audit.steps import LimitMinting, Step
+from cftokens.audit.steps import LimitMinting, SetAllowlist, SplitToken, Step
 
 COLUMNS = (
     "tok", "sev", "row", "pol", "grp", "zone", "account",
@@ -234,7 +246,124 @@ def ref_pe_03(ctx: Ctx) -> Hits:
     return hits
 
 
-REFERENCES = {"CFT-PE-03": ref_pe_03, "CFT-PE-06": ref_pe_06}
+def ref_nw_02(ctx: Ctx) -> Hits:
+    hits = Hits("CFT-NW-02")
+    th = ctx.th
+    # each distinct allow range as the context read it (ipaddress' prefix length and version)
+    version, prefix = ctx.cidr_version, ctx.cidr_prefix
+    wide_code = (prefix > 0) & (
+        ((version == 4) & (prefix <= th.open_v4_prefix))
+        | ((version == 6) & (prefix <= th.open_v6_prefix))
+    )
+    is_wide = dict(zip(ctx.cidr_codes, wide_code.tolist(), strict=True))
+
+    for t in np.flatnonzero(ctx.ip_open & ctx.has_ip_in).tolist():
+        wide = [v for v in ctx.inv.ip_in[t] if is_wide[v]]
+        ips = ips_for(ctx, t)
+        hits.add(
+            t,
+            Severity.MEDIUM,
+            f"allow range(s) {', '.join(wide)}",
+            "The IP allowlist is so wide it barely restricts.",
+            (
+                f"Replace the wide range(s) with the networks it is used from ({', '.join(ips)})."
+                if ips
+                else "Replace the wide range(s) with your callers' exact ranges."
+            ),
+            SetAllowlist(
+                allow=tuple(ips) if ips else (PLACEHOLDER_CIDR,), deny=tuple(ctx.inv.ip_out[t])
+            ),
+        )
+    return hits
+
+
+def ref_sc_04(ctx: Ctx) -> Hits:
+    hits = Hits("CFT-SC-04")
+    th = ctx.th
+    n_fams, cover = ref_family_cover(ctx)
+    catalogue_scope = ctx.g_scope[: ctx.inv.groups.n_catalogue]
+    share_hit = np.zeros(ctx.n, dtype=bool)
+    shares: dict[int, npt.NDArray[np.float64]] = {}
+    for scope in (S_ACCOUNT, S_ZONE):
+        total = int(np.sum(catalogue_scope == scope))
+        counts = ctx.count_groups(ctx.g_scope == scope)  # distinct E(T) groups of the scope
+        shares[scope] = counts / max(total, 1)
+        share_hit |= shares[scope] >= th.kitchen_scope_share
+    fire = (ctx.n_write >= th.kitchen_write_groups) | (n_fams >= th.kitchen_families) | share_hit
+    labels: dict[tuple[int, int], str] = {}
+    for t in np.flatnonzero(fire).tolist():
+        reasons = []
+        if ctx.n_write[t] >= th.kitchen_write_groups:
+            reasons.append(f"{ctx.n_write[t]} write groups")
+        if n_fams[t] >= th.kitchen_families:
+            reasons.append(
+                "write groups in the risk families "
+                + ", ".join(family_names(int(cover[t])))
+                + " (each group counted in one family)"
+            )
+        for scope, label in ((S_ACCOUNT, "account"), (S_ZONE, "zone")):
+            if shares[scope][t] >= th.kitchen_scope_share:
+                reasons.append(f"{shares[scope][t]:.0%} of all {label} permission groups")
+        parts = ref_split_plan(ctx, t, int(cover[t]), labels)
+        hits.add(
+            t,
+            Severity.HIGH,
+            "; ".join(reasons),
+            "The token bundles many unrelated powers.",
+            "Split it into one token per job ("
+            + "; ".join(f"{label}: {join_names(names, 4)}" for label, names, _ in parts)
+            + "), then delete this one.",
+            SplitToken(parts=tuple((label, gids) for label, _, gids in parts)),
+        )
+    return hits
+
+
+def ref_family_cover(ctx: Ctx) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    bits = sorted(FAMILY_BITS.values())
+    best = np.zeros(ctx.n, dtype=np.int64)
+    cover = np.zeros(ctx.n, dtype=np.int64)
+    rows = ctx.write_row & (ctx.row_fam != 0)
+    if not rows.any():
+        return best, cover
+    fam = ctx.row_fam[rows].astype(np.int64)
+    tok = ctx.tok[rows]
+    has = ctx.tokens_with(rows)
+    best[:] = len(bits) + 1
+    subsets = sorted(range(1, 1 << len(bits)), key=lambda k: bin(k).count("1"))
+    for k in subsets:
+        mask = sum(b for i, b in enumerate(bits) if k >> i & 1)
+        missed = np.zeros(ctx.n, dtype=bool)
+        missed[tok[(fam & mask) == 0]] = True
+        fits = has & ~missed & (best > len(bits))
+        best[fits] = bin(k).count("1")
+        cover[fits] = mask
+    best[~has] = 0
+    return best, cover
+
+
+def ref_split_plan(
+    ctx: Ctx, t: int, cover: int = 0, labels: dict[tuple[int, int], str] | None = None
+) -> list[tuple[str, list[str], tuple[str, ...]]]:
+    plan: dict[str, dict[str, str]] = {}
+    known = labels if labels is not None else {}
+    start, end = ctx.inv.row_start[t], ctx.inv.row_end[t]
+    eff = ctx.eff[start:end]
+    for code in ctx.grp[start:end][eff].tolist():
+        label = known.get((code, cover))
+        if label is None:
+            fams = family_names(int(ctx.g_fam[code]))
+            counted = [f for f in fams if FAMILY_BITS[f] & cover]
+            label = known[(code, cover)] = (counted or fams or ["other"])[0]
+        plan.setdefault(label, {})[ctx.group_id(code)] = ctx.group_name(code)
+    return [(label, list(groups.values()), tuple(groups)) for label, groups in plan.items()]
+
+
+REFERENCES = {
+    "CFT-SC-04": ref_sc_04,
+    "CFT-NW-02": ref_nw_02,
+    "CFT-PE-03": ref_pe_03,
+    "CFT-PE-06": ref_pe_06,
+}
 
 
 # -- audits -----------------------------------------------------------------------------------
@@ -277,7 +406,40 @@ SHAPES: dict[str, list[dict[str, Any]]] = {
     "two mints": [allow(ACCT_MINT, account(ACCT)), allow(MINT, USER_RES)],
     "mint and work": [allow(MINT, USER_RES), allow(["DNS Write"], zone(ZONE))],
     "mint only": [allow(MINT, USER_RES)],
+    "kitchen sink": [
+        allow(
+            ["DNS Write", "Zone Settings Write", "Logs Write", "Firewall Services Write"], ALL_ZONES
+        ),
+        allow(["Workers Scripts Write", "Account Settings Write"], account(ACCT)),
+    ],
+    "two families": [allow(["Logs Write", "DNS Write"], zone(ZONE))],
+    # Logs Write counts as EVASION (next to Bot Management Write), not EXFIL
+    "logs as evasion": [
+        allow(["Bot Management Write", "DNS Write"], zone(ZONE)),
+        allow(["Logs Write", "Account Settings Write"], account(ACCT)),
+    ],
+    # one family (CRED) covers both groups; PE and HIJACK would take two
+    "cred only": [
+        allow(["API Tokens Write"], USER_RES),
+        allow(["Cloudflare Tunnel Write"], account(ACCT)),
+    ],
+    # API Tokens Write counts as PE or CRED as the other groups decide
+    "minting as cred": [
+        allow(["API Tokens Write"], USER_RES),
+        allow(["Cloudflare Tunnel Write", "Logs Write"], account(ACCT)),
+        allow(["DNS Write"], zone(ZONE)),
+    ],
 }
+
+
+IP_INS = [
+    [],
+    ["34.120.1.0/24"],
+    ["34.0.0.0/8", "34.120.1.0/24"],
+    ["2001:db8::/16", "10.0.0.0/8", "35.0.0.0/12"],
+    ["0.0.0.0/0"],
+]
+IP_OUTS = [None, ["34.1.0.0/16"], ["34.120.1.7"]]
 
 
 def _shaped(seed: int) -> Audit:
@@ -291,7 +453,8 @@ def _shaped(seed: int) -> Audit:
                 f"{shape} {i}",
                 *SHAPES[shape],
                 expires=[None, 10, 30, 400][int(rng.integers(4))],
-                ip_in=[[], ["34.120.1.0/24"]][int(rng.integers(2))],
+                ip_in=IP_INS[int(rng.integers(len(IP_INS)))],
+                ip_out=IP_OUTS[int(rng.integers(len(IP_OUTS)))],
             )
         )
     return run(*tokens)
@@ -323,6 +486,15 @@ def test_minting_fix_matches_its_loop(audit: Audit) -> None:
         for row in np.flatnonzero(ctx.eff & (ctx.grp == group_code(ctx, gid))).tolist():
             t = int(ctx.tok[row])
             assert pe._minting_fix(ctx, t, row, gid) == ref_minting_fix(ctx, t, row, gid)
+
+
+def test_family_cover_matches_the_subset_loop(audit: Audit) -> None:
+    """The fewest families per token, found once per distinct combination of family sets,
+    equal the subsets tried on every token."""
+    best, cover = sc._family_cover(audit._ctx)
+    ref_best, ref_cover = ref_family_cover(audit._ctx)
+    assert best.tolist() == ref_best.tolist()
+    assert cover.tolist() == ref_cover.tolist()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

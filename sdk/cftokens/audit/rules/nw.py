@@ -100,25 +100,41 @@ def nw_02(ctx: Ctx, r: Rule) -> Hits:
         ((version == 4) & (prefix <= th.open_v4_prefix))
         | ((version == 6) & (prefix <= th.open_v6_prefix))
     )
-    is_wide = dict(zip(ctx.cidr_codes, wide_code.tolist(), strict=True))
-
-    for t in np.flatnonzero(ctx.ip_open & ctx.has_ip_in).tolist():
-        wide = [v for v in ctx.inv.ip_in[t] if is_wide[v]]
-        ips = ips_for(ctx, t)
-        hits.add(
-            t,
-            Severity.MEDIUM,
-            f"allow range(s) {', '.join(wide)}",
-            "The IP allowlist is so wide it barely restricts.",
-            (
-                f"Replace the wide range(s) with the networks it is used from ({', '.join(ips)})."
-                if ips
-                else "Replace the wide range(s) with your callers' exact ranges."
-            ),
-            SetAllowlist(
-                allow=tuple(ips) if ips else (PLACEHOLDER_CIDR,), deny=tuple(ctx.inv.ip_out[t])
-            ),
+    is_wide = wide_code.tolist()
+    codes = ctx.cidr_codes
+    toks = np.flatnonzero(ctx.ip_open & ctx.has_ip_in).tolist()
+    evidence: list[str] = []
+    # the remediation and fix depend only on the usage and the deny ranges: made once each
+    fixes: dict[tuple[tuple[str, ...] | None, tuple[str, ...]], tuple[str, SetAllowlist]] = {}
+    texts: list[str] = []
+    steps: list[SetAllowlist] = []
+    for t in toks:
+        evidence.append(
+            f"allow range(s) {', '.join([v for v in ctx.inv.ip_in[t] if is_wide[codes[v]]])}"
         )
+        ips = ips_for(ctx, t)
+        key = (tuple(ips) if ips else None, tuple(ctx.inv.ip_out[t]))
+        made = fixes.get(key)
+        if made is None:
+            made = fixes[key] = (
+                (
+                    f"Replace the wide range(s) with the networks it is used from "
+                    f"({', '.join(ips)})."
+                    if ips
+                    else "Replace the wide range(s) with your callers' exact ranges."
+                ),
+                SetAllowlist(allow=tuple(ips) if ips else (PLACEHOLDER_CIDR,), deny=key[1]),
+            )
+        texts.append(made[0])
+        steps.append(made[1])
+    hits.extend(
+        toks,
+        Severity.MEDIUM,
+        evidence,
+        "The IP allowlist is so wide it barely restricts.",
+        texts,
+        steps,
+    )
     return hits
 
 

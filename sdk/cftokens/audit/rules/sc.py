@@ -206,7 +206,7 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
         shares[scope] = counts / max(total, 1)
         share_hit |= shares[scope] >= th.kitchen_scope_share
     fire = (ctx.n_write >= th.kitchen_write_groups) | (n_fams >= th.kitchen_families) | share_hit
-    labels: dict[tuple[int, int], str] = {}
+    labels: dict[tuple[int, int], tuple[str, str, str]] = {}
     for t in np.flatnonzero(fire).tolist():
         reasons = []
         if ctx.n_write[t] >= th.kitchen_write_groups:
@@ -236,46 +236,69 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
 
 def _family_cover(ctx: Ctx) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Per token: the fewest risk families that hold each of its write groups (every group
-    counted in exactly one family), and one such set of families as bits."""
+    counted in exactly one family), and one such set of families as bits. The answer depends
+    only on which family sets a token's write groups have, so it is found once per distinct
+    combination of them (the smallest subsets of families tried first, as bits ascend)."""
     bits = sorted(FAMILY_BITS.values())
     best = np.zeros(ctx.n, dtype=np.int64)
     cover = np.zeros(ctx.n, dtype=np.int64)
     rows = ctx.write_row & (ctx.row_fam != 0)
     if not rows.any():
         return best, cover
-    fam = ctx.row_fam[rows].astype(np.int64)
-    tok = ctx.tok[rows]
-    has = ctx.tokens_with(rows)
-    best[:] = len(bits) + 1
+    # each token's family sets as one number: bit j for the j-th distinct family set
+    sets, which = np.unique(ctx.row_fam[rows].astype(np.int64), return_inverse=True)
+    if len(sets) > 63:  # only with more than 6 families (FAMILY_BITS has 5)
+        raise RuntimeError("CFT-SC-04 numbers at most 63 distinct family sets")
+    pattern = np.zeros(ctx.n, dtype=np.int64)
+    np.bitwise_or.at(pattern, ctx.tok[rows], np.left_shift(1, which.reshape(-1).astype(np.int64)))
+    patterns, inverse = np.unique(pattern, return_inverse=True)
     subsets = sorted(range(1, 1 << len(bits)), key=lambda k: bin(k).count("1"))
-    for k in subsets:
-        mask = sum(b for i, b in enumerate(bits) if k >> i & 1)
-        missed = np.zeros(ctx.n, dtype=bool)
-        missed[tok[(fam & mask) == 0]] = True
-        fits = has & ~missed & (best > len(bits))
-        best[fits] = bin(k).count("1")
-        cover[fits] = mask
-    best[~has] = 0
+    masks = [(bin(k).count("1"), sum(b for i, b in enumerate(bits) if k >> i & 1)) for k in subsets]
+    family_sets = sets.tolist()
+    found_best: list[int] = []
+    found_cover: list[int] = []
+    for p in patterns.tolist():
+        held = [f for j, f in enumerate(family_sets) if p >> j & 1]
+        size, mask = (
+            next(
+                ((size, mask) for size, mask in masks if all(f & mask for f in held)),
+                (len(bits) + 1, 0),
+            )
+            if held
+            else (0, 0)
+        )
+        found_best.append(size)
+        found_cover.append(mask)
+    best[:] = np.array(found_best, dtype=np.int64)[inverse.reshape(-1)]
+    cover[:] = np.array(found_cover, dtype=np.int64)[inverse.reshape(-1)]
     return best, cover
 
 
 def _split_plan(
-    ctx: Ctx, t: int, cover: int = 0, labels: dict[tuple[int, int], str] | None = None
+    ctx: Ctx,
+    t: int,
+    cover: int = 0,
+    labels: dict[tuple[int, int], tuple[str, str, str]] | None = None,
 ) -> list[tuple[str, list[str], tuple[str, ...]]]:
     """Group a token's allowed groups by risk family for a split proposal: a group in several
     families goes with the first of them in ``cover`` (the families SC-04 counted).
-    ``labels`` caches each (group, cover)'s family across calls."""
+    ``labels`` caches each (group, cover)'s family, id and name across calls."""
     plan: dict[str, dict[str, str]] = {}
     known = labels if labels is not None else {}
     start, end = ctx.inv.row_start[t], ctx.inv.row_end[t]
     eff = ctx.eff[start:end]
     for code in ctx.grp[start:end][eff].tolist():
-        label = known.get((code, cover))
-        if label is None:
+        entry = known.get((code, cover))
+        if entry is None:
             fams = family_names(int(ctx.g_fam[code]))
             counted = [f for f in fams if FAMILY_BITS[f] & cover]
-            label = known[(code, cover)] = (counted or fams or ["other"])[0]
-        plan.setdefault(label, {})[ctx.group_id(code)] = ctx.group_name(code)
+            entry = known[(code, cover)] = (
+                (counted or fams or ["other"])[0],
+                ctx.group_id(code),
+                ctx.group_name(code),
+            )
+        label, gid, name = entry
+        plan.setdefault(label, {})[gid] = name
     return [(label, list(groups.values()), tuple(groups)) for label, groups in plan.items()]
 
 
