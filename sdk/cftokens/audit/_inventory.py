@@ -64,6 +64,7 @@ __all__ = [
     "Inventory",
     "TokenRecord",
     "build_inventory",
+    "payload_columns",
     "payload_values",
 ]
 
@@ -120,10 +121,15 @@ def payload_values(records: Sequence[TokenRecord], key: str) -> list[Any]:
     """``payload.get(key)`` of each record, in order (None where the payload is not a
     mapping): one C-level look-up per record when every payload is a plain dict (the API's
     and the JSON export's), else each mapping's own ``get``, as the audit reads it."""
+    return payload_columns(records, (key,))[0]
+
+
+def payload_columns(records: Sequence[TokenRecord], keys: Sequence[str]) -> list[list[Any]]:
+    """:func:`payload_values` of several keys, the payloads and their types read once."""
     payloads = list(map(attrgetter("payload"), records))
     if set(map(type, payloads)) <= {dict}:
-        return list(map(dict.get, payloads, repeat(key)))
-    return [p.get(key) if isinstance(p, Mapping) else None for p in payloads]
+        return [list(map(dict.get, payloads, repeat(key))) for key in keys]
+    return [[p.get(key) if isinstance(p, Mapping) else None for p in payloads] for key in keys]
 
 
 class GroupTable:

@@ -27,7 +27,7 @@ from ..model.terraform import read as read_terraform
 from . import queries
 from ._compat import gc_paused
 from ._context import Ctx, DirectoryIndex
-from ._inventory import TokenRecord, build_inventory, payload_values
+from ._inventory import TokenRecord, build_inventory, payload_columns
 from .explain import Explanation, explain, product_of
 from .frames import findings_frame, gaps_frame, grants_frame, risk_score, tokens_frame
 from .options import AuditSummary, JsonOptions, TerraformOptions
@@ -70,14 +70,12 @@ EXIT_PASS, EXIT_FINDINGS, EXIT_INCOMPLETE = 0, 1, 3
 SCHEMA = "cftokens.audit/1"
 
 
-def _pending_maps(records: Sequence[TokenRecord]) -> list[Mapping[str, Any]]:
-    """The records' Terraform placeholders (``PENDING_KEY`` maps), in order; read with one
-    C-level look-up per record when every payload is a plain dict (the rule). A record without
-    one (None: all but Terraform's) is passed over before the ``Mapping`` check, which costs
-    an ABC look-up per value."""
-    return [
-        p for p in payload_values(records, PENDING_KEY) if p is not None and isinstance(p, Mapping)
-    ]
+def _pending_maps(values: Sequence[Any]) -> list[Mapping[str, Any]]:
+    """The records' Terraform placeholders (``PENDING_KEY`` maps, from each payload's
+    ``PENDING_KEY`` value: :func:`~cftokens.audit._inventory.payload_columns`), in order. A
+    record without one (None: all but Terraform's) is passed over before the ``Mapping``
+    check, which costs an ABC look-up per value."""
+    return [p for p in values if p is not None and isinstance(p, Mapping)]
 
 
 class Audit:
@@ -137,10 +135,12 @@ class Audit:
         self.profile = Profile.named(profile)
         self.source = source
         self.user = dict(user) if user else None
-        records, accounts = without_credentials(list(records), accounts)
+        records = list(records)
+        names, pending_values = payload_columns(records, ("name", PENDING_KEY))
+        records, accounts = without_credentials(records, accounts, names)
         self.directory = Directory(accounts=accounts, zones=zones)
         self._dir = DirectoryIndex(self.directory, user=self.user.get("id") if self.user else None)
-        for pending in _pending_maps(records):
+        for pending in _pending_maps(pending_values):  # a redacted name leaves them as they were
             self._dir.pending.update({str(k): str(v) for k, v in pending.items()})
         self._records = list(records)
         self._collection_gaps = [dict(g) for g in gaps]

@@ -89,7 +89,7 @@ NAME_REDACTED_KEY = "cftokens_name_redacted"
 
 
 def without_credentials(
-    records: list[TokenRecord], accounts: Sequence[Account]
+    records: list[TokenRecord], accounts: Sequence[Account], names: Sequence[Any] | None = None
 ) -> tuple[list[TokenRecord], list[Account]]:
     """The records and accounts with every credential-shaped text in a token's or an
     account's name shown as ``[redacted]`` (:func:`cftokens.errors.redact`); a token whose
@@ -98,8 +98,10 @@ def without_credentials(
     Anyone who can list tokens reads their names, so a secret pasted into one is exposed; it
     must not be exposed again by every report, export and fix of the audit. A redacted record
     is a copy (the caller's dicts are left as they were); clean input (the rule) is returned
-    as it is, found clean by a few C-level scans."""
-    names = payload_values(records, "name")  # as the audit reads the name it shows
+    as it is, found clean by a few C-level scans. ``names``: the records' ``name`` values,
+    when the caller has read them (:func:`~cftokens.audit._inventory.payload_columns`)."""
+    if names is None:
+        names = payload_values(records, "name")  # as the audit reads the name it shows
     at: Sequence[int] = range(len(names))
     try:  # every name a str (the rule): no pass to check it first
         found = redacted_texts(names)
