@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -150,3 +151,79 @@ def test_write_groups_name_each_token_s_effective_write_groups() -> None:
         expected.append(", ".join(names[g] for g in sorted(set(ctx.grp[rows].tolist()))))
     assert frames._write_groups(ctx).tolist() == expected
     assert any(", " in text for text in expected)
+
+
+def _plain_breadth(audit: Any) -> np.ndarray:
+    """Each effective all-zones-of-an-account row's breadth, row by row (as risk_score read
+    it before the count was read once per resource atom); other rows 0."""
+    from cftokens.audit._inventory import K_ALL_ZONES_IN
+
+    ctx = audit._ctx
+    inv, d = ctx.inv, ctx.dir
+    breadth = np.zeros(inv.m)
+    for row in np.flatnonzero((ctx.kind == K_ALL_ZONES_IN) & ctx.eff):
+        count = len(d.zones_of.get(str(inv.g_racct[row]), ()))
+        breadth[row] = count if count else (1 if d.has_zones else frames._UNKNOWN_BREADTH)
+    return breadth
+
+
+@pytest.mark.parametrize("zones", ["all", "some", "none"])
+def test_risk_score_reads_each_account_s_zone_count(zones: str) -> None:
+    """risk_score equals its formula with the breadth of all-zones-of-an-account grants read
+    row by row: accounts with zones, accounts the directory lists without zones, and an
+    empty directory."""
+    from cftokens.audit import Audit
+    from cftokens.audit._inventory import K_ALL_ZONES_IN
+    from cftokens.audit.synth import synthetic_inventory
+
+    inventory = synthetic_inventory(600, n_zones=40, seed=4)
+    if zones == "some":
+        inventory["zones"] = inventory["zones"][: len(inventory["zones"]) // 3]
+    elif zones == "none":
+        inventory["zones"] = []
+    audit = Audit.from_records(**inventory)
+    ctx = audit._ctx
+    plain = _plain_breadth(audit)
+    rows = (ctx.kind == K_ALL_ZONES_IN) & ctx.eff
+    assert rows.sum() > 20
+    assert len(set(plain[rows].tolist())) > (1 if zones == "all" else 0)
+    # the score of every token, its all-zones-of-an-account breadths set to the plain ones
+    score = frames.risk_score(ctx)
+    expected = _score_with_breadth(ctx, plain, rows)
+    np.testing.assert_array_equal(score, expected)
+
+
+def _score_with_breadth(ctx: Any, plain: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """risk_score's formula (its docstring), per row in Python."""
+    import math
+
+    from cftokens.audit._inventory import FAMILY_BITS, K_ALL_ACCOUNTS, K_ALL_ZONES
+
+    c: Any = ctx
+    d = c.dir
+    n_zones = max(len(d.zone_names), 1) if d.has_zones else frames._UNKNOWN_BREADTH
+    n_accounts = max(len(d.account_names), 1) if d.has_accounts else frames._UNKNOWN_BREADTH
+    weights = {"PE": 4.0, "CRED": 3.0, "HIJACK": 2.0, "EXFIL": 2.0, "EVASION": 1.0}
+    level_weight = [1.0, 3.0, 2.0, 1.0]
+    score = [0.0] * c.n
+    for row in range(c.inv.m):
+        if not c.eff[row]:
+            continue
+        kind = c.kind[row]
+        breadth = 1.0
+        if kind == K_ALL_ZONES:
+            breadth = n_zones
+        elif kind == K_ALL_ACCOUNTS:
+            breadth = n_accounts
+        elif rows[row]:
+            breadth = plain[row]
+        fam = sum(w for name, w in weights.items() if c.g_fam[c.grp[row]] & FAMILY_BITS[name])
+        score[c.tok[row]] += (
+            level_weight[c.row_level[row]] * (1.0 + fam) * (1.0 + math.log2(max(breadth, 1.0)))
+        )
+    out = []
+    for t in range(c.n):
+        exposure = (1.5 if c.ip_open[t] else 1.0) if c.has_ip_in[t] else 2.0
+        exposure *= 1.0 if c.has_expiry[t] else 1.5
+        out.append(round(score[t] * exposure, 1) if c.live[t] else 0.0)
+    return np.array(out)

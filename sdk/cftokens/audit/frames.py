@@ -73,9 +73,13 @@ def risk_score(ctx: Ctx) -> np.ndarray[Any, np.dtype[np.float64]]:
     kind = ctx.kind
     breadth[kind == K_ALL_ZONES] = n_zones
     breadth[kind == K_ALL_ACCOUNTS] = n_accounts
-    for row in np.flatnonzero((kind == K_ALL_ZONES_IN) & ctx.eff):
-        count = len(d.zones_of.get(str(inv.g_racct[row]), ()))
-        breadth[row] = count if count else (1 if d.has_zones else _UNKNOWN_BREADTH)
+    # all zones of an account: its zone count, read once per resource atom
+    rows = np.flatnonzero((kind == K_ALL_ZONES_IN) & ctx.eff)
+    number, first_rows = ctx.atoms
+    atoms, where = np.unique(number[rows], return_inverse=True)
+    counts = [len(d.zones_of.get(str(inv.g_racct[r]), ())) for r in first_rows[atoms].tolist()]
+    empty = 1 if d.has_zones else _UNKNOWN_BREADTH
+    breadth[rows] = np.array([c or empty for c in counts], dtype=np.float64)[where.reshape(-1)]
     fam_weight = np.zeros(len(ctx.g_fam))
     for name, bit in FAMILY_BITS.items():
         fam_weight += np.where((ctx.g_fam & bit) != 0, _FAMILY_WEIGHT[name], 0.0)
