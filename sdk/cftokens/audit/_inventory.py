@@ -967,7 +967,8 @@ def build_inventory(
     if fast is not None:
         inv = _merge(inv, slow_at, fast, fast_at)
     # which tokens the bulk path read (tokens are in record order: see _merge)
-    bulk_read = np.isin(np.array(sorted(slow_at + fast_at), dtype=np.int64), fast_at)
+    read_by = np.repeat(np.array([False, True]), [len(slow_at), len(fast_at)])
+    bulk_read = read_by[np.argsort(np.array(slow_at + fast_at, dtype=np.int64), kind="stable")]
     _finish(inv, zone_account or {}, bulk_read)
     return inv
 
@@ -1103,12 +1104,13 @@ def _bulk_condition(cond: Any, payload: Mapping[str, Any]) -> tuple[list[str], l
         ip = cond.get("request.ip")
         if type(ip) is dict and len(ip) == 1:
             allow = ip.get("in")
-            if (
-                type(allow) is list
-                and allow
-                and all(type(v) is str and IPV4_CIDR.fullmatch(v) for v in allow)
-            ):
-                return list(allow), []
+            if type(allow) is list and allow:
+                if len(allow) == 1:  # one range (the rule): no generator
+                    only = allow[0]
+                    if type(only) is str and IPV4_CIDR.fullmatch(only):
+                        return [only], []
+                elif all(type(v) is str and IPV4_CIDR.fullmatch(v) for v in allow):
+                    return list(allow), []
     return _condition(payload)
 
 
