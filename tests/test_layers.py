@@ -3,12 +3,11 @@ downward (the full contract is import-linter's, in pyproject.toml; `lint-imports
 
 from __future__ import annotations
 
-import gc
 import importlib
 import subprocess
 import sys
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,7 +69,9 @@ def test_the_catalogue_data_does_not_import_the_model(graph: grimp.ImportGraph) 
         assert found == [], package
 
 
-def test_the_model_does_not_carry_the_policy_engines_cache() -> None:
+def test_the_model_does_not_carry_the_policy_engines_cache(
+    collect_garbage: Callable[[], object],
+) -> None:
     """Before: Token and TokenSpec had a `_compiled` attribute the policy engine filled."""
     token = Token.from_api(
         {
@@ -92,7 +93,7 @@ def test_the_model_does_not_carry_the_policy_engines_cache() -> None:
     # evaluating a token does not keep it alive
     ref = weakref.ref(token)
     del token
-    gc.collect()
+    collect_garbage()
     assert ref() is None
 
 

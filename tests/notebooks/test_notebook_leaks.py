@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -201,7 +202,7 @@ def test_scan_finds_a_planted_secret_and_header() -> None:
 
 
 def test_issued_secrets_everywhere_covers_every_live_sandbox(
-    demo: cft.Sandbox,
+    demo: cft.Sandbox, collect_garbage: Callable[[], object]
 ) -> None:
     """The process-wide list holds the secrets of every sandbox alive, and forgets dropped ones."""
     first, second = cft.Sandbox(seed=424242), demo  # seed: secrets of its own
@@ -213,7 +214,5 @@ def test_issued_secrets_everywhere_covers_every_live_sandbox(
     assert rolled.reveal() in values
     gone = first.bootstrap_token.reveal()
     del first
-    import gc
-
-    gc.collect()
+    collect_garbage()
     assert gone not in {s.reveal() for s in issued_secrets_everywhere()}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import httpx
@@ -39,6 +41,39 @@ class Api:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.http, name)
+
+
+@cache
+def loopback_tls() -> ssl.SSLContext:
+    """One TLS context for every httpx client the tests open on a loopback ``http://`` server.
+    httpx builds a new one for each client and each top-level ``httpx.get`` (loading the CA
+    bundle: about 40 ms of CPU each); plain http never uses it, so one shared copy serves."""
+    return httpx.create_ssl_context()
+
+
+def loopback_get(url: str, **options: Any) -> httpx.Response:
+    """``httpx.get`` on a loopback ``http://`` URL (the shared TLS context)."""
+    return httpx.get(url, verify=loopback_tls(), **options)
+
+
+def loopback_put(url: str, **options: Any) -> httpx.Response:
+    """``httpx.put`` on a loopback ``http://`` URL (the shared TLS context)."""
+    return httpx.put(url, verify=loopback_tls(), **options)
+
+
+def loopback_client(**options: Any) -> httpx.Client:
+    """An ``httpx.Client`` for a loopback ``http://`` server (the shared TLS context)."""
+    return httpx.Client(verify=loopback_tls(), **options)
+
+
+def official_sdk(base_url: str, **credentials: Any) -> Any:
+    """The official ``cloudflare`` SDK's client on a served sandbox, as the docs configure it
+    (its own ``DefaultHttpxClient``), without retries; imported here, not at collection (it
+    takes about 0.2 s of CPU and only the few official-SDK tests need it)."""
+    import cloudflare
+
+    http = cloudflare.DefaultHttpxClient(verify=loopback_tls())
+    return cloudflare.Cloudflare(base_url=base_url, max_retries=0, http_client=http, **credentials)
 
 
 def zone_policy(zone_id: str, *groups: str, effect: str = "allow") -> dict[str, Any]:
@@ -112,7 +147,7 @@ def serve_process(
         url = f"http://127.0.0.1:{port}/client/v4"
         for _ in range(200):
             try:
-                httpx.get(url + "/user/tokens/verify", timeout=1)
+                loopback_get(url + "/user/tokens/verify", timeout=1)
                 break
             except httpx.TransportError:
                 time.sleep(0.05)

@@ -15,9 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from sandbox_helpers import free_port, serve_process
+from sandbox_helpers import free_port, loopback_get, serve_process
 
 import cftokens.sandbox.server
 from cftokens.cli import main
@@ -66,7 +65,7 @@ def test_a_real_serve_process_prints_its_url_and_token_and_stops_on_terminate() 
         printed = [line for line in lines if "bootstrap token" in line]
         assert len(printed) == 1 and any(url in line for line in lines)
         token = printed[0].rsplit(" ", 1)[1].strip()
-        r = httpx.get(url + "/user/tokens/verify", headers={"Authorization": f"Bearer {token}"})
+        r = loopback_get(url + "/user/tokens/verify", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and r.json()["result"]["status"] == "active"
     assert process.returncode is not None
 
@@ -81,7 +80,7 @@ def test_serve_prints_url_and_token_once(
         token = printed[0].rsplit(" ", 1)[1].strip()
         assert token.startswith("cfut_")
         assert any(url in line for line in lines)
-        r = httpx.get(url + "/user/tokens/verify", headers={"Authorization": f"Bearer {token}"})
+        r = loopback_get(url + "/user/tokens/verify", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and r.json()["result"]["status"] == "active"
 
 
@@ -102,7 +101,7 @@ def test_serve_writes_private_files_and_keeps_secrets_off_stdout(
             assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         token = token_file.read_text().strip()
         assert (
-            httpx.get(
+            loopback_get(
                 url + "/user/tokens/verify", headers={"Authorization": f"Bearer {token}"}
             ).status_code
             == 200
@@ -111,7 +110,7 @@ def test_serve_writes_private_files_and_keeps_secrets_off_stdout(
         assert [r["attendee"] for r in rows] == ["1"]  # numbering: the reopened-db test
         for row in rows:
             assert row["base_url"] == url
-            r = httpx.get(url + "/accounts", headers={"Authorization": f"Bearer {row['token']}"})
+            r = loopback_get(url + "/accounts", headers={"Authorization": f"Bearer {row['token']}"})
             assert r.status_code == 200 and r.json()["result_info"]["total_count"] == 3
 
 
@@ -189,7 +188,7 @@ def test_more_attendees_on_a_reopened_db_keep_the_earlier_rows(
         assert any("after its 2 earlier rows" in line for line in lines)
         for row in rows:
             auth = {"Authorization": f"Bearer {row['token']}"}
-            assert httpx.get(url + "/user/tokens/verify", headers=auth).status_code == 200
+            assert loopback_get(url + "/user/tokens/verify", headers=auth).status_code == 200
 
 
 def test_a_wildcard_host_gives_attendees_a_reachable_url(

@@ -10,10 +10,16 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
-import cloudflare
 import httpx
 import pytest
-from sandbox_helpers import ACCOUNT_TOKENS_WRITE, DNS_READ, DNS_WRITE
+from sandbox_helpers import (
+    ACCOUNT_TOKENS_WRITE,
+    DNS_READ,
+    DNS_WRITE,
+    loopback_client,
+    loopback_get,
+    official_sdk,
+)
 
 from cftokens.sandbox import Sandbox
 from cftokens.sandbox.server import BackgroundServer
@@ -35,12 +41,12 @@ def policy(group: str, key: str) -> dict[str, Any]:
 def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -> None:
     """cloudflare.Cloudflare pointed at the server verifies, lists permission groups, creates,
     auto-paginates, gets, updates, rolls and deletes user- and account-owned tokens."""
+    import cloudflare
+
     sb, server = served
     zone = sb.directory().zones[0].id
     account = sb.directory().accounts[0].id
-    cf = cloudflare.Cloudflare(
-        api_token=sb.bootstrap_token.reveal(), base_url=server.base_url, max_retries=0
-    )
+    cf = official_sdk(server.base_url, api_token=sb.bootstrap_token.reveal())
     assert cf.user.tokens.verify().status == "active"
     groups = list(cf.user.tokens.permission_groups.list(name="DNS Write"))
     assert [g.id for g in groups] == [DNS_WRITE]
@@ -63,12 +69,10 @@ def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -
     assert updated is not None and updated.name == "sdk-dns-renamed"
     new_value = cf.user.tokens.value.update(created.id)  # type: ignore[arg-type]
     assert new_value.startswith("cfut_") and new_value != created.value
-    rolled = cloudflare.Cloudflare(api_token=new_value, base_url=server.base_url, max_retries=0)
+    rolled = official_sdk(server.base_url, api_token=new_value)
     assert rolled.user.tokens.verify().id == created.id
     with pytest.raises(cloudflare.AuthenticationError):
-        cloudflare.Cloudflare(
-            api_token=created.value, base_url=server.base_url, max_retries=0
-        ).user.tokens.verify()
+        official_sdk(server.base_url, api_token=created.value).user.tokens.verify()
     deleted = cf.user.tokens.delete(created.id)  # type: ignore[arg-type]
     assert deleted is not None and deleted.id == created.id
     with pytest.raises(cloudflare.NotFoundError):
@@ -78,7 +82,7 @@ def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -
         name="sdk-account-admin",
         policies=[policy(ACCOUNT_TOKENS_WRITE, f"com.cloudflare.api.account.{account}")],
     )
-    acf = cloudflare.Cloudflare(api_token=admin.value, base_url=server.base_url, max_retries=0)  # type: ignore[union-attr]
+    acf = official_sdk(server.base_url, api_token=admin.value)  # type: ignore[union-attr]
     nested = {
         "effect": "allow",
         "permission_groups": [{"id": DNS_READ}],
@@ -95,7 +99,7 @@ def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -
         policies=[nested],  # type: ignore[list-item]
     )
     value = acf.accounts.tokens.value.update(owned.id, account_id=account)  # type: ignore[arg-type]
-    own = cloudflare.Cloudflare(api_token=value, base_url=server.base_url, max_retries=0)
+    own = official_sdk(server.base_url, api_token=value)
     assert own.accounts.tokens.verify(account_id=account).id == owned.id  # type: ignore[union-attr]
     groups = list(acf.accounts.tokens.permission_groups.list(account_id=account, name="DNS Read"))
     assert [g.id for g in groups] == [DNS_READ]
@@ -108,11 +112,8 @@ def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -
 def test_official_sdk_zones_and_dns(served: tuple[Sandbox, BackgroundServer]) -> None:
     """The SDK lists zones and manages DNS records with the Global API Key."""
     sb, server = served
-    cf = cloudflare.Cloudflare(
-        api_email="analyst@example.com",
-        api_key=sb.global_api_key.reveal(),
-        base_url=server.base_url,
-        max_retries=0,
+    cf = official_sdk(
+        server.base_url, api_email="analyst@example.com", api_key=sb.global_api_key.reveal()
     )
     zone = next(iter(cf.zones.list()))
     assert zone.name == "example.com"
@@ -154,7 +155,7 @@ def test_curl_verify_returns_documented_body(served: tuple[Sandbox, BackgroundSe
 def test_peer_address_is_the_client_ip(served: tuple[Sandbox, BackgroundServer]) -> None:
     """Over HTTP the journal records the peer address as the client IP."""
     sb, server = served
-    httpx.get(f"{server.base_url}/user/tokens/verify")
+    loopback_get(f"{server.base_url}/user/tokens/verify")
     assert sb.journal.iloc[-1]["ip"] == "127.0.0.1"
 
 
@@ -164,7 +165,7 @@ def test_dropped_connection_over_http() -> None:
     headers = {"Authorization": f"Bearer {sb.bootstrap_token.reveal()}"}
     with (
         BackgroundServer(sb) as server,
-        httpx.Client(base_url=server.base_url, headers=headers) as http,
+        loopback_client(base_url=server.base_url, headers=headers) as http,
     ):
         with pytest.raises(httpx.RemoteProtocolError):
             http.get("/user/tokens/verify")

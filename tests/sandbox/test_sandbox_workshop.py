@@ -14,9 +14,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from sandbox_helpers import API_TOKENS_READ, Api, error_codes, token_body
+from sandbox_helpers import (
+    API_TOKENS_READ,
+    Api,
+    error_codes,
+    loopback_client,
+    loopback_get,
+    loopback_put,
+    token_body,
+)
 
 from cftokens.cli import main
 from cftokens.model._util import format_datetime
@@ -72,7 +79,7 @@ def test_x_forwarded_for_from_a_local_client_does_not_pass_an_ip_condition(
     by the IP condition (9109), and the journal records the real peer."""
     sb, server = served
     secret = ip_bound_token(sb)
-    r = httpx.get(
+    r = loopback_get(
         server.base_url + "/user/tokens/verify",
         headers={"Authorization": f"Bearer {secret}", "X-Forwarded-For": "203.0.113.9"},
     )
@@ -87,7 +94,7 @@ def test_x_forwarded_for_counts_behind_a_trusted_proxy() -> None:
     sb = Sandbox(rate_limit=None)
     secret = ip_bound_token(sb)
     with BackgroundServer(sb, trusted_proxies=["127.0.0.0/8"]) as server:
-        r = httpx.get(
+        r = loopback_get(
             server.base_url + "/user/tokens/verify",
             headers={
                 "Authorization": f"Bearer {secret}",
@@ -156,9 +163,11 @@ def test_an_encoded_slash_is_not_a_roll(served: tuple[Sandbox, BackgroundServer]
     sb, server = served
     created = sb.create_token(token_body(sb.directory().zones[0].id, "victim"))
     headers = {"Authorization": f"Bearer {sb.bootstrap_token.reveal()}"}
-    r = httpx.put(f"{server.base_url}/user/tokens/{created.id}%2Fvalue", headers=headers, json={})
+    r = loopback_put(
+        f"{server.base_url}/user/tokens/{created.id}%2Fvalue", headers=headers, json={}
+    )
     assert r.status_code == 404 and error_codes(r) == [7003]
-    verify = httpx.get(
+    verify = loopback_get(
         server.base_url + "/user/tokens/verify",
         headers={"Authorization": f"Bearer {created.secret.reveal()}"},
     )
@@ -222,7 +231,7 @@ def test_odd_paths_and_methods_answer_json_envelopes(
     envelope; HEAD answers like GET without a body."""
     sb, server = served
     headers = {"Authorization": f"Bearer {sb.bootstrap_token.reveal()}"}
-    with httpx.Client(base_url=server.base_url, headers=headers) as http:
+    with loopback_client(base_url=server.base_url, headers=headers) as http:
         for method, path in (
             ("GET", "/zones/a%0Ab"),
             ("GET", "/zones/a%0Ab/dns_records"),
@@ -257,7 +266,7 @@ def test_two_authorization_headers_are_refused(
     assert r.status_code == 400 and error_codes(r) == [6003, 6111]
     other, server = served
     twice = [("Authorization", f"Bearer {other.bootstrap_token.reveal()}")] * 2
-    r = httpx.get(server.base_url + "/user/tokens/verify", headers=twice)
+    r = loopback_get(server.base_url + "/user/tokens/verify", headers=twice)
     assert r.status_code == 400 and error_codes(r) == [6003, 6111]
 
 
