@@ -15,6 +15,8 @@ run before the package and the test modules are imported, hence at the top of th
 conftest pytest loads.
 """
 
+from __future__ import annotations  # a compiler directive: imports nothing
+
 import sys
 from pathlib import Path
 
@@ -27,28 +29,30 @@ from typing import Any  # after the bytecode switch, on purpose
 
 import pytest
 
-from cftokens.sandbox import Sandbox
+# The package only: cft.Sandbox loads on first use (the xdist controller loads this file too and
+# never needs the sandbox).
+import cftokens as cft
 
 pytest_plugins = ["nbval_course", "pytester"]
 
 
 @pytest.fixture
 def cli_demo(
-    demo_company: Sandbox, leak_company: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> list[Sandbox]:
+    demo_company: cft.Sandbox, leak_company: cft.Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> list[cft.Sandbox]:
     """``Sandbox.demo()`` (and ``demo(leak=True)``), as the CLI's ``--sandbox`` calls it,
     answered by a copy of the session's ``demo_company`` (``leak_company``) from
     tests/conftest.py: the same state, without seeding the company again. Returns the sandboxes
     handed out, in order. A call with other options seeds as usual."""
-    made: list[Sandbox] = []
-    seed = Sandbox.demo.__func__  # type: ignore[attr-defined]
+    made: list[cft.Sandbox] = []
+    seed = cft.Sandbox.demo.__func__  # type: ignore[attr-defined]
 
-    def demo(cls: type[Sandbox], *, leak: bool = False, **options: Any) -> Sandbox:
+    def demo(cls: type[cft.Sandbox], *, leak: bool = False, **options: Any) -> cft.Sandbox:
         if options:
             made.append(seed(cls, leak=leak, **options))
         else:
             made.append((leak_company if leak else demo_company).copy())
         return made[-1]
 
-    monkeypatch.setattr(Sandbox, "demo", classmethod(demo))
+    monkeypatch.setattr(cft.Sandbox, "demo", classmethod(demo))
     return made
