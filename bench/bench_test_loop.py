@@ -3,7 +3,9 @@
 Each variant is the README's inner loop as a fresh ``python -m pytest`` process (this checkout's
 ``sdk`` first on ``PYTHONPATH``), timed from outside: wall seconds and CPU seconds (user + system
 of the process and its children, from ``getrusage``), the variants alternating run by run,
-median of ``--runs`` (default 1: a run takes a minute or more):
+median of ``--runs`` (default 1: a run takes a minute or more). Also the sum of the tests' own
+times (setup + call + teardown of each, from the run's JUnit XML): what the tests cost apart
+from starting the processes and collecting (on a busy machine it grows with the load too).
 
 - ``--dist loadfile``: the default of ``addopts`` (each file on one worker, for the notebooks);
 - ``--dist worksteal``: the README's inner loop (each test to whichever worker is free);
@@ -22,7 +24,9 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -42,26 +46,38 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(runs: int) -> dict[str, list[tuple[float, float, float]]]:
-    """(wall s, CPU s, load average before) per run of each variant, alternating."""
+def tests_seconds(junit: Path) -> float:
+    """The sum of the tests' own times in a JUnit XML report (setup + call + teardown)."""
+    return sum(float(case.get("time", 0)) for case in ET.parse(junit).iter("testcase"))
+
+
+HEADERS = ["mode", "wall s", "CPU s", "CPU vs loadfile", "tests' own s", "load average before"]
+Run = tuple[float, float, float, float]  # wall s, CPU s, tests' own s, load average before
+
+
+def measure(runs: int) -> dict[str, list[Run]]:
+    """(wall s, CPU s, tests' own s, load average before) per run of each variant, alternating."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "sdk")}
-    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in VARIANTS}
-    for _ in range(runs):
-        for name, dist in VARIANTS.items():
-            load = os.getloadavg()[0]
-            cpu, start = _children_cpu(), time.perf_counter()
-            done = subprocess.run(
-                [sys.executable, *LOOP, *dist, *SELECT],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            wall = time.perf_counter() - start
-            if done.returncode != 0:
-                raise SystemExit(f"{name}: the loop failed\n{done.stdout[-3000:]}")
-            results[name].append((wall, _children_cpu() - cpu, load))
+    results: dict[str, list[Run]] = {name: [] for name in VARIANTS}
+    with tempfile.TemporaryDirectory() as scratch:
+        junit = Path(scratch) / "junit.xml"
+        for _ in range(runs):
+            for name, dist in VARIANTS.items():
+                load = os.getloadavg()[0]
+                cpu, start = _children_cpu(), time.perf_counter()
+                done = subprocess.run(
+                    [sys.executable, *LOOP, *dist, *SELECT, f"--junitxml={junit}"],
+                    cwd=ROOT,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                wall = time.perf_counter() - start
+                if done.returncode != 0:
+                    raise SystemExit(f"{name}: the loop failed\n{done.stdout[-3000:]}")
+                own = tests_seconds(junit)
+                results[name].append((wall, _children_cpu() - cpu, own, load))
     return results
 
 
@@ -71,13 +87,14 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
     args = parser.parse_args()
     results = measure(args.runs)
-    base = statistics.median(cpu for _, cpu, _ in results["--dist loadfile (addopts)"])
+    base = statistics.median(run[1] for run in results["--dist loadfile (addopts)"])
     rows = []
     for name, runs in results.items():
-        wall = statistics.median(w for w, _, _ in runs)
-        cpu = statistics.median(c for _, c, _ in runs)
-        loads = ", ".join(f"{load:.1f}" for _, _, load in runs)
-        rows.append([name, wall, cpu, f"{cpu / base:.2f}×", loads])
+        wall = statistics.median(run[0] for run in runs)
+        cpu = statistics.median(run[1] for run in runs)
+        own = statistics.median(run[2] for run in runs)
+        loads = ", ".join(f"{run[3]:.1f}" for run in runs)
+        rows.append([name, wall, cpu, f"{cpu / base:.2f}×", own, loads])
     body = "\n".join(
         [
             "## Inner test loop (bench/bench_test_loop.py)",
@@ -85,9 +102,10 @@ def main() -> None:
             f"`python bench/bench_test_loop.py --runs {args.runs}` on {machine()}: "
             '`python -m pytest -n auto -m "not slow and not notebooks"` by xdist mode, fresh '
             "processes timed from outside, the modes alternating, median of "
-            f"{args.runs}. CPU: user + system of pytest and its workers.",
+            f"{args.runs}. CPU: user + system of pytest and its workers; tests' own: the sum of "
+            "each test's setup + call + teardown (JUnit XML).",
             "",
-            table(["mode", "wall s", "CPU s", "CPU vs loadfile", "load average before"], rows),
+            table(HEADERS, rows),
             "",
             "Target ≤ 30 s of wall time on 2 cores (wall time needs a quiet machine; the CPU "
             "seconds over 2 cores bound it from below).",
