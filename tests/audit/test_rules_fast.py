@@ -5,6 +5,7 @@ and without other groups, allowlists and expiries, and the hostile audits of tes
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from audit_helpers import (
     ZONE,
     account,
     allow,
+    deny,
     run,
     token,
     zone,
@@ -34,11 +36,12 @@ from cftokens.audit._inventory import (
     FAMILY_BITS,
     K_ACCOUNT,
     K_ALL_ACCOUNTS,
+    K_UNPARSED,
     L_WRITE,
     S_ACCOUNT,
     S_ZONE,
 )
-from cftokens.audit.rules import RULES, pe, sc
+from cftokens.audit.rules import RULES, ln, pe, sc
 from cftokens.audit.rules.base import (
     ACCOUNT_SETTINGS_WRITE,
     ACCOUNT_TOKENS_WRITE,
@@ -55,7 +58,14 @@ from cftokens.audit.rules.base import (
     remove_group,
 )
 from cftokens.audit.severity import Severity
-from cftokens.audit.steps import LimitMinting, SetAllowlist, SplitToken, Step
+from cftokens.audit.steps import (
+    LimitMinting,
+    ReplacePair,
+    SetAllowlist,
+    SplitToken,
+    Step,
+    ZonesOfAccounts,
+)
 
 COLUMNS = (
     "tok", "sev", "row", "pol", "grp", "zone", "account",
@@ -358,7 +368,119 @@ def ref_split_plan(
     return [(label, list(groups.values()), tuple(groups)) for label, groups in plan.items()]
 
 
+def ref_ln_02(ctx: Ctx) -> Hits:
+    hits = Hits("CFT-LN-02")
+    inv = ctx.inv
+    d = ctx.dir
+    flagged_zone_on_account: set[tuple[int, int, int]] = set()
+    keyed = [i for i in inv.ln04 if i.key is not None]  # CFT-LN-04's, by resource key
+    ln04_keys = set(map(attrgetter("tok", "key"), keyed))
+    ln04_policies = set(map(attrgetter("tok", "pol"), keyed))
+    has_deny = inv.arrays["has_deny"][ctx.tok] if inv.m else np.zeros(0, dtype=bool)
+    kind = ctx.kind
+    # the rows that can raise a problem below: an unreadable key, a zone group on a bare
+    # account, and (where the group fits) a missing resource, or on a token with a deny, a
+    # deny or an allow the deny removes (an effective allow there raises nothing)
+    candidates = (
+        (kind == K_UNPARSED)
+        | ((ctx.row_scope == S_ZONE) & (kind == K_ACCOUNT))
+        | (ctx.scope_ok & (ln._missing_mask(ctx) | (has_deny & (ctx.deny | ~ctx.eff))))
+    )
+    for row in np.flatnonzero(candidates).tolist():
+        row_kind = inv.g_kind[row]
+        t = int(ctx.tok[row])
+        code = int(ctx.grp[row])
+        pol = int(ctx.pol[row])
+        gid = ctx.group_id(code)
+        key = inv.g_rkey[row]
+        problem = None
+        fix: Step | None = None
+        text = ""
+        sev = Severity.LOW
+        detail = "This part of the token grants nothing."
+        if row_kind == K_UNPARSED:
+            if (t, key) in ln04_keys:
+                continue
+            problem = (
+                f"policy {pol} names {key!r}, a resource key cftokens cannot read; "
+                "it covers nothing"
+            )
+            fix, text = ln._remove_resource(pol, key)
+        elif ctx.row_scope[row] == S_ZONE and row_kind == K_ACCOUNT:
+            flagged_zone_on_account.add((t, pol, code))
+            acct = str(inv.g_rid[row])
+            problem = (
+                f"policy {pol} grants the zone permission {ctx.group_name(code)} on the bare key "
+                f"of account {d.account(acct)}; Cloudflare's documentation does not confirm "
+                "that this covers the account's zones (cftokens reads it as covering none)"
+            )
+            fix = ReplacePair(policy=pol, group_id=gid, key=key, target=ZonesOfAccounts((acct,)))
+            text = (
+                f"Grant it on all zones of the account instead (the nested form "
+                f"{{'{key}': {{'com.cloudflare.api.account.zone.*': '*'}}}})."
+            )
+            detail = (
+                "Unconfirmed reading: cftokens (and its sandbox) treat this grant as covering "
+                "no zone; Cloudflare may read it otherwise. The nested form says it for sure."
+            )
+        elif not ctx.scope_ok[row]:
+            continue  # reported per (policy, group) below
+        elif not inv.g_deny[row] and not ctx.eff[row]:
+            problem = f"{ctx.evidence(row)}, but a deny policy removes all of it"
+            fix, text = ln._remove_pair(pol, gid, key)
+        elif inv.g_deny[row]:
+            allows = [
+                i
+                for i in ctx.token_rows(t)
+                if not inv.g_deny[i] and ctx.scope_ok[i] and ctx.grp[i] == code
+            ]
+            if not any(ln._intersects(ctx, row, i) for i in allows):
+                problem = (
+                    f"{ctx.evidence(row)}, but no allow policy grants it there: "
+                    "the deny does nothing"
+                )
+                fix, text = ln._remove_pair(pol, gid, key)
+                sev = Severity.INFO
+        if problem is None and ctx.scope_ok[row]:
+            missing = ln._missing(ctx, row)
+            if missing:
+                problem = f"{ctx.evidence(row)}, but {missing} is not in the inventory"
+                fix, text = ln._remove_resource(pol, key)
+        if problem is None:
+            continue
+        hits.add(
+            t,
+            sev,
+            problem,
+            detail,
+            text,
+            fix,
+            row=row,
+            ctx=ctx,
+        )
+    for t, pol, code in inv.nofit:
+        if (t, pol, code) in flagged_zone_on_account or not ctx.g_known[code]:
+            continue  # an unknown group has no known scope: it is CFT-LN-01's
+        if (t, pol) in inv.mismatched_policies or (t, pol) in ln04_policies:
+            continue  # the whole policy grants nothing: CFT-LN-04's
+        gid = ctx.group_id(code)
+        scope = ("user", "account", "zone", "r2 bucket")[int(ctx.g_scope[code])]
+        hits.add(
+            t,
+            Severity.LOW,
+            f"policy {pol} lists {ctx.group_name(code)}, but names no {scope} resource for it",
+            "A permission group applies only to resources of its own scope.",
+            f"Move {ctx.group_name(code)} to a policy that names the {scope} resources it "
+            f"needs, or remove it from policy {pol}.",
+            remove_group(ctx, pol, gid),
+            pol=pol,
+            grp=code,
+        )
+    return hits
+
+
 REFERENCES = {
+    "CFT-LN-02": ref_ln_02,
     "CFT-SC-04": ref_sc_04,
     "CFT-NW-02": ref_nw_02,
     "CFT-PE-03": ref_pe_03,
@@ -417,6 +539,14 @@ SHAPES: dict[str, list[dict[str, Any]]] = {
     "logs as evasion": [
         allow(["Bot Management Write", "DNS Write"], zone(ZONE)),
         allow(["Logs Write", "Account Settings Write"], account(ACCT)),
+    ],
+    # CFT-LN-02: a deny over an allow, a deny over nothing, a zone group on a bare account,
+    # an unreadable key, a zone the directory does not list
+    "ineffective": [
+        allow(["DNS Write"], zone(ZONE), {"com.cloudflare.api.account.zone.ffff": "*"}),
+        deny(["DNS Write"], zone(ZONE)),
+        deny(["Zone Settings Write"], zone(ZONE)),
+        allow(["DNS Read"], account(ACCT), {"com.cloudflare.nonsense": "*"}),
     ],
     # one family (CRED) covers both groups; PE and HIJACK would take two
     "cred only": [

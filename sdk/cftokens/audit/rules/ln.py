@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._context import Ctx
+from .._definition import DefinitionIssue
 from .._inventory import (
     DUPLICATE,
     K_ACCOUNT,
@@ -164,9 +166,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
     inv = ctx.inv
     d = ctx.dir
     flagged_zone_on_account: set[tuple[int, int, int]] = set()
-    keyed = [i for i in inv.ln04 if i.key is not None]  # CFT-LN-04's, by resource key
-    ln04_keys = set(map(attrgetter("tok", "key"), keyed))
-    ln04_policies = set(map(attrgetter("tok", "pol"), keyed))
+    ln04 = _Ln04Keys(inv.ln04)
     has_deny = inv.arrays["has_deny"][ctx.tok] if inv.m else np.zeros(0, dtype=bool)
     kind = ctx.kind
     # the rows that can raise a problem below: an unreadable key, a zone group on a bare
@@ -190,7 +190,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
         sev = Severity.LOW
         detail = "This part of the token grants nothing."
         if row_kind == K_UNPARSED:
-            if (t, key) in ln04_keys:
+            if (t, key) in ln04.keys:
                 continue
             problem = (
                 f"policy {pol} names {key!r}, a resource key cftokens cannot read; "
@@ -252,7 +252,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
     for t, pol, code in inv.nofit:
         if (t, pol, code) in flagged_zone_on_account or not ctx.g_known[code]:
             continue  # an unknown group has no known scope: it is CFT-LN-01's
-        if (t, pol) in inv.mismatched_policies or (t, pol) in ln04_policies:
+        if (t, pol) in inv.mismatched_policies or (t, pol) in ln04.policies:
             continue  # the whole policy grants nothing: CFT-LN-04's
         gid = ctx.group_id(code)
         scope = ("user", "account", "zone", "r2 bucket")[int(ctx.g_scope[code])]
@@ -268,6 +268,27 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
             grp=code,
         )
     return hits
+
+
+class _Ln04Keys:
+    """The (token, resource key) and (token, policy) pairs of CFT-LN-04's issues that name a
+    key (LN-02 leaves those to LN-04), each set made on first use: an inventory has tens of
+    thousands of LN-04 issues and few rows that need them."""
+
+    def __init__(self, issues: list[DefinitionIssue]):
+        self.issues = issues
+
+    @cached_property
+    def _keyed(self) -> list[DefinitionIssue]:
+        return [i for i in self.issues if i.key is not None]
+
+    @cached_property
+    def keys(self) -> set[tuple[int, str]]:
+        return set(map(attrgetter("tok", "key"), self._keyed))
+
+    @cached_property
+    def policies(self) -> set[tuple[int, int]]:
+        return set(map(attrgetter("tok", "pol"), self._keyed))
 
 
 def _missing_mask(ctx: Ctx) -> npt.NDArray[np.bool_]:
