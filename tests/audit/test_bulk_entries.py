@@ -1,8 +1,10 @@
 """The bulk path's column readers, against reading item by item.
 
-``_fields`` reads several keys of every dict in one pass (over the dicts merged into defaults when a key is missing); ``_entry_atoms`` reads the usual entry (a text key mapped to the text ``"*"``, found by
-identity) once per distinct key and every other entry through ``_bulk_atoms``; each entry's
-atoms must be what ``_bulk_atoms`` gives it alone, whatever the mix.
+``_fields`` reads several keys of every dict in one pass (over the dicts merged into defaults
+when a key is missing); ``_entry_atoms`` reads the usual entry (a text key mapped to the text
+``"*"``, found by identity) once per distinct key and every other entry through
+``_bulk_atoms``; each entry's atoms must be what ``_bulk_atoms`` gives it alone, whatever the
+mix.
 """
 
 from __future__ import annotations
