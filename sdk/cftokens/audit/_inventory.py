@@ -29,7 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from operator import attrgetter, eq, is_, is_not, itemgetter, ne, or_
 from typing import Any
 
@@ -1782,11 +1782,13 @@ def _api_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]
     with non-ASCII digits, one numpy refuses)."""
     n = len(values)
     wide = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
-    if not set(map(type, values)) <= {str, _NONE}:
+    types = set(map(type, values))  # each pass touches every text: as few as can be
+    if not types <= {str, _NONE}:
         return None
-    if None in values:
-        pos = np.flatnonzero(~_is_none(values))
-        texts: list[str] = [values[i] for i in pos.tolist()]
+    if _NONE in types:
+        present = np.fromiter(map(is_not, values, repeat(None)), dtype=bool, count=n)
+        pos = np.flatnonzero(present)
+        texts: list[str] = list(compress(values, present.tolist()))
     else:
         pos, texts = np.arange(n), values
     if not texts:
