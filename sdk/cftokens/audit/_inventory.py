@@ -1021,7 +1021,10 @@ def _bad_ids(
     without one."""
     n = len(ids)
     counts: Counter[str] = Counter()
-    unnamed: list[Mapping[str, Any]] = [payloads[i] for i in np.flatnonzero(_is_none(ids)).tolist()]
+    types = set(map(type, ids))  # once: each pass touches every id
+    unnamed: list[Mapping[str, Any]] = (
+        [payloads[i] for i in np.flatnonzero(_is_none(ids)).tolist()] if _NONE in types else []
+    )
     for payload in others:
         if isinstance(payload, Mapping):
             other = payload.get("id")
@@ -1032,7 +1035,7 @@ def _bad_ids(
     for payload in unnamed:
         with contextlib.suppress(InvalidToken):  # the token reader reports it
             counts[_token_id(payload)] += 1
-    if _only(ids, str):
+    if types <= {str}:
         distinct = set(ids)
         if len(distinct) == n and distinct.isdisjoint(counts):  # no copies: only the form
             if set(map(len, ids)) == {32} and _HEX.fullmatch("".join(ids)):
