@@ -314,7 +314,7 @@ def findings_frame(
 # joined as numpy byte strings (which end at their first trailing NUL); the rest are joined
 # one by one
 _ID_FAST_BYTES = 256
-_ID_BATCH = 1 << 16  # findings joined and hashed per batch (bounds the byte strings' memory)
+_ID_BATCH = 1 << 13  # findings joined and hashed per batch (bounds the byte strings' memory)
 _blake2b_8 = functools.partial(hashlib.blake2b, digest_size=8)
 
 
@@ -372,15 +372,18 @@ def _hashed_ids(parts: list[_Column], fast_bytes: int = _ID_FAST_BYTES) -> npt.N
     fast = np.ones(k, dtype=bool)
     tables: list[tuple[npt.NDArray[np.bytes_], npt.NDArray[np.intp]]] = []
     for i, part in enumerate(parts):
-        encoded = [v.encode() for v in part.values]
-        usable = [len(b) <= fast_bytes and b"\0" not in b for b in encoded]
-        if not all(usable):
-            fast &= np.array(usable, dtype=bool)[part.codes]
-        if i == last and not any(encoded):
+        encoded = list(map(str.encode, part.values))
+        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        usable = sizes <= fast_bytes
+        if b"\0" in b"".join(encoded):
+            usable &= np.fromiter((b"\0" not in b for b in encoded), dtype=bool, count=len(encoded))
+        if not usable.all():
+            fast &= usable[part.codes]
+            encoded = [b if ok else b"" for b, ok in zip(encoded, usable.tolist(), strict=True)]
+        if i == last and not sizes.any():
             continue  # an empty last part adds nothing to any text
-        sep = b"|" if i < last else b""
-        texts = [b + sep if ok else b"" for b, ok in zip(encoded, usable, strict=True)]
-        tables.append((np.array(texts, dtype=bytes), part.codes))
+        table = np.array(encoded, dtype=bytes)
+        tables.append((np.char.add(table, b"|") if i < last else table, part.codes))
     at = np.flatnonzero(fast)
     for start in range(0, len(at), _ID_BATCH):
         batch = at[start : start + _ID_BATCH]
