@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import operator
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
@@ -334,7 +335,9 @@ def _finding_ids(
     pol_values, pol_codes = np.unique(pol, return_inverse=True)
     policy = _Column(pol_values.tolist(), pol_codes.reshape(-1).astype(np.intp))
     # the evidence of findings that name no token ("" on the others)
-    no_token = _is_none(object_table(token_id.values))[token_id.codes]
+    tids = token_id.values
+    no_token = np.fromiter(map(operator.is_, tids, repeat(None)), dtype=bool, count=len(tids))
+    no_token = no_token[token_id.codes]
     shown = np.where(no_token, evidence.codes + 1, 0).astype(np.intp)
     parts = [
         _texts_in_use(rule),
@@ -393,11 +396,6 @@ def _hashed_ids(parts: list[_Column], fast_bytes: int = _ID_FAST_BYTES) -> npt.N
     if len(slow):
         out[slow] = _plain_ids([object_table(p.values)[p.codes[slow]] for p in parts])
     return out
-
-
-def _is_none(values: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
-    """Where an object array holds None (compared in C)."""
-    return np.asarray(values == None, dtype=bool)  # noqa: E711  (elementwise, not identity)
 
 
 def _plain_ids(parts: list[npt.NDArray[np.object_]]) -> list[str]:
