@@ -55,6 +55,7 @@ from cftokens.audit.rules.base import (
     family_names,
     group_code,
     ips_for,
+    more_grants,
     remove_group,
 )
 from cftokens.audit.severity import Severity
@@ -479,7 +480,51 @@ def ref_ln_02(ctx: Ctx) -> Hits:
     return hits
 
 
+def ref_pe_01(ctx: Ctx) -> Hits:
+    hits = Hits("CFT-PE-01")
+    code = group_code(ctx, API_TOKENS_WRITE)
+    rows, _, _ = best_rows(ctx, ctx.eff & (ctx.grp == code), Severity.CRITICAL.rank)
+    for row in rows:
+        t = int(ctx.tok[row])
+        fix, text = ref_minting_fix(ctx, t, int(row), API_TOKENS_WRITE)
+        hits.add(
+            t,
+            Severity.CRITICAL,
+            ctx.evidence(row),
+            "The token holds API Tokens Write: it can create user tokens with any of the "
+            "user's permissions.",
+            text[0].upper() + text[1:] + ".",
+            fix,
+            row=int(row),
+            ctx=ctx,
+        )
+    return hits
+
+
+def ref_pe_02(ctx: Ctx) -> Hits:
+    hits = Hits("CFT-PE-02")
+    code = group_code(ctx, ACCOUNT_TOKENS_WRITE)
+    mask = ctx.eff & (ctx.grp == code) & ((ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS))
+    rows, _, counts = best_rows(ctx, mask, Severity.CRITICAL.rank)
+    for row, count in zip(rows, counts, strict=True):
+        t = int(ctx.tok[row])
+        fix, text = ref_minting_fix(ctx, t, int(row), ACCOUNT_TOKENS_WRITE)
+        hits.add(
+            t,
+            Severity.CRITICAL,
+            ctx.evidence(row) + more_grants(int(count)),
+            f"The token can create account-owned tokens on {ctx.resource_label(int(row))}.",
+            text[0].upper() + text[1:] + ".",
+            fix,
+            row=int(row),
+            ctx=ctx,
+        )
+    return hits
+
+
 REFERENCES = {
+    "CFT-PE-01": ref_pe_01,
+    "CFT-PE-02": ref_pe_02,
     "CFT-LN-02": ref_ln_02,
     "CFT-SC-04": ref_sc_04,
     "CFT-NW-02": ref_nw_02,

@@ -24,15 +24,19 @@ from .base import (
     MEMBERSHIPS_WRITE,
     SCIM_PROVISIONING,
     TOKEN_API_GROUPS,
+    Coded,
     Hits,
     Rule,
     allowlist_fix,
     best_rows,
+    evidence_texts,
     family_bit,
     group_code,
     more_grants,
     remove_group,
+    row_atoms,
     rule,
+    usage_keys,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -65,6 +69,35 @@ def _minting_fix(ctx: Ctx, t: int, row: int, gid: str) -> tuple[Step | None, str
         wanted.append("restrict it to the callers' IP ranges")
     return LimitMinting(expires_on=expiry, allow=ips), (
         f"keep it as a dedicated minting token but {' and '.join(wanted)}"
+    )
+
+
+def _minting_fixes(
+    ctx: Ctx, toks: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], gid: str
+) -> tuple[Coded, Coded]:
+    """The (remediation, fix) columns of findings on minting rows: :func:`_minting_fix`,
+    called once per distinct policy, group, other groups held, allowlist, expiry and usage
+    (what it reads); the text capitalised and ending with a full stop."""
+    others: dict[tuple[str, ...], int] = {}
+    held = [others.setdefault(tuple(_other_groups(ctx, t)), len(others)) for t in toks.tolist()]
+    late = np.array(_mint_expiry_too_late(ctx), dtype=bool)[toks] if len(toks) else toks
+
+    def build(i: int) -> tuple[Step | None, str]:
+        fix, text = _minting_fix(ctx, int(toks[i]), int(rows[i]), gid)
+        return fix, text[0].upper() + text[1:] + "."
+
+    made = Coded.per_key(
+        build,
+        ctx.pol[rows],
+        ctx.grp[rows],
+        held,
+        ctx.has_ip_in[toks],
+        late,
+        usage_keys(ctx, toks),
+    )
+    return (
+        Coded([text for _, text in made.values], made.codes),
+        Coded([fix for fix, _ in made.values], made.codes),
     )
 
 
@@ -127,20 +160,19 @@ def pe_01(ctx: Ctx, r: Rule) -> Hits:
     hits = Hits(r.id)
     code = group_code(ctx, API_TOKENS_WRITE)
     rows, _, _ = best_rows(ctx, ctx.eff & (ctx.grp == code), Severity.CRITICAL.rank)
-    for row in rows:
-        t = int(ctx.tok[row])
-        fix, text = _minting_fix(ctx, t, int(row), API_TOKENS_WRITE)
-        hits.add(
-            t,
-            Severity.CRITICAL,
-            ctx.evidence(row),
-            "The token holds API Tokens Write: it can create user tokens with any of the "
-            "user's permissions.",
-            text[0].upper() + text[1:] + ".",
-            fix,
-            row=int(row),
-            ctx=ctx,
-        )
+    toks = ctx.tok[rows].astype(np.int64)
+    texts, fixes = _minting_fixes(ctx, toks, rows, API_TOKENS_WRITE)
+    hits.extend(
+        toks,
+        Severity.CRITICAL,
+        evidence_texts(ctx, rows),
+        "The token holds API Tokens Write: it can create user tokens with any of the "
+        "user's permissions.",
+        texts,
+        fixes,
+        rows=rows,
+        ctx=ctx,
+    )
     return hits
 
 
@@ -160,19 +192,25 @@ def pe_02(ctx: Ctx, r: Rule) -> Hits:
     code = group_code(ctx, ACCOUNT_TOKENS_WRITE)
     mask = ctx.eff & (ctx.grp == code) & ((ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS))
     rows, _, counts = best_rows(ctx, mask, Severity.CRITICAL.rank)
-    for row, count in zip(rows, counts, strict=True):
-        t = int(ctx.tok[row])
-        fix, text = _minting_fix(ctx, t, int(row), ACCOUNT_TOKENS_WRITE)
-        hits.add(
-            t,
-            Severity.CRITICAL,
-            ctx.evidence(row) + more_grants(int(count)),
-            f"The token can create account-owned tokens on {ctx.resource_label(int(row))}.",
-            text[0].upper() + text[1:] + ".",
-            fix,
-            row=int(row),
-            ctx=ctx,
-        )
+    toks = ctx.tok[rows].astype(np.int64)
+    atoms = row_atoms(ctx, rows)
+    texts, fixes = _minting_fixes(ctx, toks, rows, ACCOUNT_TOKENS_WRITE)
+    hits.extend(
+        toks,
+        Severity.CRITICAL,
+        evidence_texts(ctx, rows, counts, atoms),
+        Coded.per_key(
+            lambda i: (
+                f"The token can create account-owned tokens on {ctx.resource_label(int(rows[i]))}."
+            ),
+            atoms,
+        ),
+        texts,
+        fixes,
+        rows=rows,
+        ctx=ctx,
+        atoms=atoms,
+    )
     return hits
 
 
