@@ -41,6 +41,7 @@ from ._inventory import (
     LEVELS,
 )
 from .records import timeless_token
+from .rules.base import distinct
 
 if TYPE_CHECKING:
     from .core import Audit
@@ -619,13 +620,11 @@ class AccessIndex:
         inv = self.audit._inv
         if not len(i):
             return pd.DataFrame(dtype="int64")
-        toks, grps = self.tok[i], self.grp[i]
-        cells = np.unique(np.stack([toks, target, grps]), axis=1)
+        pairs, counts = group_counts(self.tok[i], target, self.grp[i])
         ids = self.zone_ids if axis == "zone" else self.account_ids
         labels = distinct_labels(inv.names, inv.ids) if by == "name" else list(inv.ids)
         label = np.array(labels, dtype=object)
         col_names = np.array(distinct_labels(names, ids), dtype=object)
-        pairs, counts = np.unique(cells[:2], axis=1, return_counts=True)
         frame = _pd.DataFrame(
             {"token": label[pairs[0]], axis: col_names[pairs[1]], "n": counts.astype(np.int64)}
         )
@@ -772,3 +771,18 @@ class AccessFrame(pd.DataFrame):
         which can be very large (filter with ``zone``/``account``/``token`` first).
         """
         return self._access_index.expand(zone=zone, account=account, token=token)
+
+
+def group_counts(
+    tok: IntArray, target: IntArray, grp: IntArray
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct (token, target) pairs (a 2 x k array, sorted by token then target) and
+    how many distinct groups each pair holds: ``np.unique`` of the stacked rows (``axis=1``)
+    and of their first two, by one sort of combined integer keys each instead of a sort of
+    the rows as records (~10x slower)."""
+    first, _ = distinct(tok, target, grp)
+    cells = np.stack([np.asarray(tok)[first], np.asarray(target)[first]]).astype(np.int64)
+    if not len(first):
+        return cells, np.zeros(0, dtype=np.int64)
+    at, code = distinct(cells[0], cells[1])
+    return cells[:, at], np.bincount(code, minlength=len(at)).astype(np.int64)
