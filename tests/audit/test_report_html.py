@@ -263,3 +263,24 @@ def test_single_zone_audit_still_renders(tmp_path: Path) -> None:
         warnings.simplefilter("error", RuntimeWarning)
         text = audit.to_html(tmp_path / "r.html")
     assert "charts not drawn" not in text and "id='fix-first'" in text
+
+
+def test_each_tokens_fix_is_worked_out_once_per_report(
+    demo: Audit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The "fix first" list and the token cards show the same fixes: the report asks the audit
+    for each token's fix once (a fix right-sizes the token to its usage: most of the report's
+    time), and both places show it."""
+    asked: list[str] = []
+    fix = Audit.fix
+
+    def counted(self: Audit, token_id: str, rule: str | None = None) -> Any:
+        asked.append(token_id)
+        return fix(self, token_id, rule)
+
+    monkeypatch.setattr(Audit, "fix", counted)
+    page = demo.to_html()
+    assert asked and len(asked) == len(set(asked))
+    first = page[page.index("id='fix-first'") :]
+    cards = [tid for tid in set(asked) if f"id='t-{tid}'" in page]
+    assert cards and any(tid in first[: first.index("</div>")] for tid in cards)

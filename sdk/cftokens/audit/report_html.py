@@ -97,14 +97,17 @@ def _weighed_payload(record: TokenRecord, fix: Remediation) -> dict[str, Any] | 
     return payload
 
 
-def fix_first(audit: Audit, n: int = FIX_FIRST) -> list[FixFirst]:
+def fix_first(
+    audit: Audit, n: int = FIX_FIRST, *, fixes: dict[str, Remediation] | None = None
+) -> list[FixFirst]:
     """The ``n`` tokens whose fixes remove the most risk score (ties: worst severity).
 
     The candidates are the tokens with open findings that are worst by severity or by risk
     score; each one's fix is applied to a copy of the token and the copies are audited again
     (with the same directory, clock and profile) to score them after it. A delete leaves 0; a
     fix that replaces the token by new ones (split, move) is counted as leaving the risk as it
-    is.
+    is. ``fixes`` (token id → :meth:`Audit.fix`), when given, receives every candidate's fix,
+    so a caller that shows fixes too works each one out once.
     """
     worst = audit.worst_tokens(len(audit.tokens))
     open_ = worst[worst["n_findings"].fillna(0) > 0]
@@ -118,7 +121,7 @@ def fix_first(audit: Audit, n: int = FIX_FIRST) -> list[FixFirst]:
         ["token_id", "name", "max_severity", "n_findings", "risk_score"]
     ]
     rows = {str(r["token_id"]): r for r in picked.astype(object).to_dict("records")}
-    fixes: dict[str, Remediation] = {}
+    fixes = {} if fixes is None else fixes
     after: dict[str, float] = {}
     copies: list[TokenRecord] = []
     for tid in ids:
@@ -497,7 +500,8 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
     else:
         chart_note = ""
     worst = audit.worst_tokens(len(audit.tokens))
-    first = fix_first(audit)
+    fixes: dict[str, Remediation] = {}  # each token's fix worked out once (fix first, cards)
+    first = fix_first(audit, fixes=fixes)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
@@ -567,7 +571,7 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
         )
         parts.extend(_grouped_rows(mine))
         parts.append("</tbody></table>")
-        parts.append(_fix_html(audit.fix(tid)))
+        parts.append(_fix_html(fixes[tid] if tid in fixes else audit.fix(tid)))
         parts.append("</div>")
     if len(with_findings) > HTML_CARD_LIMIT:
         parts.append(
