@@ -353,8 +353,11 @@ class Hits:
             pols = np.where(pols != 0, pols, ctx.pol[at])
             grp = ctx.grp[at].astype(np.int64)
             atoms = row_atoms(ctx, at) if atoms is None else atoms
-            zone = Coded.per_key(lambda i: ctx.row_zone(int(at[i])), atoms)
-            account = Coded.per_key(lambda i: ctx.row_account(int(at[i])), atoms)
+            # the zone and account of each distinct atom (one sort for both columns)
+            first, codes = distinct(atoms)
+            heads = at[first].tolist()
+            zone = Coded._valid([ctx.row_zone(row) for row in heads], codes)
+            account = Coded._valid([ctx.row_account(row) for row in heads], codes)
         self._flush()
         self._batches.append(
             (
