@@ -41,7 +41,7 @@ from cftokens.audit._inventory import (
     S_ACCOUNT,
     S_ZONE,
 )
-from cftokens.audit.rules import RULES, ln, pe, sc
+from cftokens.audit.rules import RULES, base, ln, pe, sc
 from cftokens.audit.rules.base import (
     ACCOUNT_SETTINGS_WRITE,
     ACCOUNT_TOKENS_WRITE,
@@ -670,6 +670,24 @@ def test_family_cover_matches_the_subset_loop(audit: Audit) -> None:
     ref_best, ref_cover = ref_family_cover(audit._ctx)
     assert best.tolist() == ref_best.tolist()
     assert cover.tolist() == ref_cover.tolist()
+
+
+def test_per_atom_values_match_each_row(audit: Audit) -> None:
+    """A resource label, zone and account read once per atom (and kept for the audit) equal
+    each grant row's own, asked in any order and twice; the evidence texts built from them
+    equal each row's evidence."""
+    ctx = audit._ctx
+    ctx.memo.clear()
+    rows = np.arange(ctx.inv.m)[::-1]
+    atoms = base.row_atoms(ctx, rows).tolist()
+    for what, read in (
+        ("label", ctx.resource_label),
+        ("zone", ctx.row_zone),
+        ("account", ctx.row_account),
+    ):
+        for _ in range(2):
+            assert base.per_atom(ctx, what, read, atoms) == [read(int(r)) for r in rows]
+    assert base.evidence_texts(ctx, rows).decoded() == [ctx.evidence(int(r)) for r in rows]
 
 
 # a short run in the inner loop (`-m "not slow"`), the long one marked slow

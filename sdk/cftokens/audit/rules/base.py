@@ -355,9 +355,9 @@ class Hits:
             atoms = row_atoms(ctx, at) if atoms is None else atoms
             # the zone and account of each distinct atom (one sort for both columns)
             first, codes = distinct(atoms)
-            heads = at[first].tolist()
-            zone = Coded._valid([ctx.row_zone(row) for row in heads], codes)
-            account = Coded._valid([ctx.row_account(row) for row in heads], codes)
+            numbers = atoms[first].tolist()
+            zone = Coded._valid(per_atom(ctx, "zone", ctx.row_zone, numbers), codes)
+            account = Coded._valid(per_atom(ctx, "account", ctx.row_account, numbers), codes)
         self._flush()
         self._batches.append(
             (
@@ -618,6 +618,18 @@ def row_atoms(ctx: Ctx, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return ctx.atoms[0][np.asarray(rows, dtype=np.intp)]
 
 
+def per_atom(ctx: Ctx, what: str, read: Callable[[int], Any], numbers: list[int]) -> list[Any]:
+    """``read(row)`` (a row's resource label, zone or account) for each resource atom number,
+    from the atom's first row: computed once per atom and audit (``ctx.memo``), shared by
+    every rule and batch that names the atom (rows of one atom read the same values)."""
+    known: dict[int, Any] = ctx.memo.setdefault(f"atom_{what}", {})
+    missing = [a for a in dict.fromkeys(numbers) if a not in known]
+    if missing:
+        heads = ctx.atoms[1][missing].tolist()
+        known.update(zip(missing, map(read, heads), strict=True))
+    return [known[a] for a in numbers]
+
+
 def evidence_texts(
     ctx: Ctx,
     rows: npt.NDArray[np.int64],
@@ -633,10 +645,9 @@ def evidence_texts(
     prefix = Coded.per_key(
         lambda i: ctx.evidence_prefix(int(rows[i])), ctx.pol[rows], ctx.deny[rows], ctx.grp[rows]
     )
-    label = Coded.per_key(
-        lambda i: ctx.resource_label(int(rows[i])),
-        row_atoms(ctx, rows) if atoms is None else atoms,
-    )
+    atoms = row_atoms(ctx, rows) if atoms is None else atoms
+    first, codes = distinct(atoms)
+    label = Coded._valid(per_atom(ctx, "label", ctx.resource_label, atoms[first].tolist()), codes)
     more = Coded.per_key(lambda i: more_grants(int(count[i])), count)
     texts = map(add, map(add, prefix.decoded(), label.decoded()), more.decoded())
     return Coded(list(texts), np.arange(len(rows)))
