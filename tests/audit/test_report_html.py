@@ -5,12 +5,14 @@ in-process twins check the same structure with ``html.parser`` in the inner loop
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import re
 import shutil
 import subprocess
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,14 @@ import pytest
 from audit_helpers import NOW, ZONE, Markup, allow, good, run, token, zone
 
 from cftokens.audit import Audit
-from cftokens.audit.report_html import age_use_table, family_counts, fix_first
+from cftokens.audit.report_html import (
+    _cell,
+    _grouped_rows,
+    _sev,
+    age_use_table,
+    family_counts,
+    fix_first,
+)
 from cftokens.audit.rules import RULE_FAMILIES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -284,3 +293,53 @@ def test_each_tokens_fix_is_worked_out_once_per_report(
     first = page[page.index("id='fix-first'") :]
     cards = [tid for tid in set(asked) if f"id='t-{tid}'" in page]
     assert cards and any(tid in first[: first.index("</div>")] for tid in cards)
+
+
+def _reference_rows(mine: Any) -> list[str]:
+    """The token cards' rows as the report first built them (pandas groupby, a row lookup per
+    field): the reference the list-based rows are checked against."""
+    rows_out = []
+    for (rule, suppressed), rows in mine.groupby(
+        ["rule_id", "suppressed"], sort=False, observed=True
+    ):
+        first = rows.iloc[0]
+        count = len(rows)
+        cls = " class='supp'" if bool(suppressed) else ""
+        note = f"<br><em>suppressed: {_cell(first['suppression'])}</em>" if bool(suppressed) else ""
+        evidence = _cell(first["evidence"])
+        if count > 1:
+            more = "".join(f"<li>{_cell(e)}</li>" for e in rows["evidence"].iloc[1:])
+            evidence += f"<details><summary>and {count - 1} more</summary><ul>{more}</ul></details>"
+        badge = f"<span class='count'>×{count}</span>" if count > 1 else ""
+        rows_out.append(
+            f"<tr{cls}><td>{_sev(first['severity'])}</td><td><code>{html.escape(str(rule))}</code>"
+            f"{badge}<br>{_cell(first['title'])}</td><td>{evidence}{note}</td>"
+            f"<td>{_cell(first['remediation'])}</td></tr>"
+        )
+    return rows_out
+
+
+def test_card_rows_agree_with_the_groupby_reference(demo: Audit) -> None:
+    """Each token card's rows (one per rule and suppression state, counted, hostile
+    suppression texts escaped), the rows of findings tied to no token, and rows whose
+    suppression state is missing (left out, as groupby leaves them) read as the reference."""
+    rules = list(dict.fromkeys(demo.findings["rule_id"].astype(str)))[:4]
+    until = (demo.now + timedelta(days=30)).isoformat()
+    reason = "accepted <b>risk</b> & \x1b[2K"
+    suppressions = [
+        {"rule": rule, "owner": "sec <team>", "reason": reason, "expires": until} for rule in rules
+    ]
+    audit = demo.rerun(suppressions=suppressions)
+    findings = audit.findings
+    assert findings["suppressed"].astype(bool).any()
+    cards = 0
+    for token_id in audit.tokens["token_id"].astype(str):
+        mine = findings.iloc[audit._finding_positions(token_id)]
+        if len(mine):
+            assert list(_grouped_rows(mine)) == _reference_rows(mine), token_id
+            cards += 1
+    assert cards > 30
+    assert list(_grouped_rows(findings)) == _reference_rows(findings)
+    holes = findings.copy()
+    holes.loc[holes.index[:3], "suppressed"] = None
+    assert list(_grouped_rows(holes)) == _reference_rows(holes)

@@ -401,23 +401,44 @@ def _grouped_rows(mine: Any) -> Iterable[str]:
     """One row per rule (and suppression state), worst first, with a count and the other
     findings' evidence folded away."""
     esc = html.escape
-    for (rule, suppressed), rows in mine.groupby(
-        ["rule_id", "suppressed"], sort=False, observed=True
-    ):
-        first = rows.iloc[0]
+    # the columns as lists, grouped in order of first appearance (groupby(sort=False) without
+    # its per-group frames and row lookups: most of the cards' time); missing keys are left
+    # out, as groupby leaves them out
+    column = {name: mine[name].tolist() for name in _CARD_COLUMNS}
+    groups: dict[tuple[Any, Any], list[int]] = {}
+    for i, key in enumerate(zip(column["rule_id"], column["suppressed"], strict=True)):
+        if jsonable(key[0]) is not None and jsonable(key[1]) is not None:
+            groups.setdefault(key, []).append(i)
+    for (rule, suppressed), rows in groups.items():
+        first = rows[0]
         count = len(rows)
         cls = " class='supp'" if bool(suppressed) else ""
-        note = f"<br><em>suppressed: {_cell(first['suppression'])}</em>" if bool(suppressed) else ""
-        evidence = _cell(first["evidence"])
+        note = (
+            f"<br><em>suppressed: {_cell(column['suppression'][first])}</em>"
+            if bool(suppressed)
+            else ""
+        )
+        evidence = _cell(column["evidence"][first])
         if count > 1:
-            more = "".join(f"<li>{_cell(e)}</li>" for e in rows["evidence"].iloc[1:])
+            more = "".join(f"<li>{_cell(column['evidence'][i])}</li>" for i in rows[1:])
             evidence += f"<details><summary>and {count - 1} more</summary><ul>{more}</ul></details>"
         badge = f"<span class='count'>×{count}</span>" if count > 1 else ""
         yield (
-            f"<tr{cls}><td>{_sev(first['severity'])}</td><td><code>{esc(str(rule))}</code>"
-            f"{badge}<br>{_cell(first['title'])}</td><td>{evidence}{note}</td>"
-            f"<td>{_cell(first['remediation'])}</td></tr>"
+            f"<tr{cls}><td>{_sev(column['severity'][first])}</td><td><code>{esc(str(rule))}</code>"
+            f"{badge}<br>{_cell(column['title'][first])}</td><td>{evidence}{note}</td>"
+            f"<td>{_cell(column['remediation'][first])}</td></tr>"
         )
+
+
+_CARD_COLUMNS = (
+    "rule_id",
+    "suppressed",
+    "severity",
+    "title",
+    "evidence",
+    "remediation",
+    "suppression",
+)
 
 
 def _fix_html(fix: Remediation) -> str:
