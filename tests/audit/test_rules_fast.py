@@ -5,6 +5,7 @@ and without other groups, allowlists and expiries, and the hostile audits of tes
 
 from __future__ import annotations
 
+import ipaddress
 from operator import attrgetter
 from typing import Any
 
@@ -260,16 +261,14 @@ def ref_pe_03(ctx: Ctx) -> Hits:
 def ref_nw_02(ctx: Ctx) -> Hits:
     hits = Hits("CFT-NW-02")
     th = ctx.th
-    # each distinct allow range as the context read it (ipaddress' prefix length and version)
-    version, prefix = ctx.cidr_version, ctx.cidr_prefix
-    wide_code = (prefix > 0) & (
-        ((version == 4) & (prefix <= th.open_v4_prefix))
-        | ((version == 6) & (prefix <= th.open_v6_prefix))
-    )
-    is_wide = dict(zip(ctx.cidr_codes, wide_code.tolist(), strict=True))
+
+    def is_wide(text: str) -> bool:  # what ipaddress says of the range
+        net = ipaddress.ip_network(text.strip(), strict=False)
+        limit = th.open_v4_prefix if net.version == 4 else th.open_v6_prefix
+        return 0 < net.prefixlen <= limit
 
     for t in np.flatnonzero(ctx.ip_open & ctx.has_ip_in).tolist():
-        wide = [v for v in ctx.inv.ip_in[t] if is_wide[v]]
+        wide = [v for v in ctx.inv.ip_in[t] if is_wide(v)]
         ips = ips_for(ctx, t)
         hits.add(
             t,

@@ -94,14 +94,16 @@ def nw_02(ctx: Ctx, r: Rule) -> Hits:
     allowlist stops few attackers."""
     hits = Hits(r.id)
     th = ctx.th
-    # each distinct allow range as the context read it (ipaddress' prefix length and version)
-    version, prefix = ctx.cidr_version, ctx.cidr_prefix
-    wide_code = (prefix > 0) & (
-        ((version == 4) & (prefix <= th.open_v4_prefix))
-        | ((version == 6) & (prefix <= th.open_v6_prefix))
-    )
-    is_wide = wide_code.tolist()
-    codes = ctx.cidr_codes
+    # every allow range as the context read it (ipaddress' prefix length and version)
+    version, prefix = ctx.ip_in_version, ctx.ip_in_prefix
+    is_wide = (
+        (prefix > 0)
+        & (
+            ((version == 4) & (prefix <= th.open_v4_prefix))
+            | ((version == 6) & (prefix <= th.open_v6_prefix))
+        )
+    ).tolist()
+    start = ctx.ip_in_start.tolist()
     toks = np.flatnonzero(ctx.ip_open & ctx.has_ip_in).tolist()
     evidence: list[str] = []
     # the remediation and fix depend only on the usage and the deny ranges: made once each
@@ -110,7 +112,14 @@ def nw_02(ctx: Ctx, r: Rule) -> Hits:
     steps: list[SetAllowlist] = []
     for t in toks:
         evidence.append(
-            f"allow range(s) {', '.join([v for v in ctx.inv.ip_in[t] if is_wide[codes[v]]])}"
+            "allow range(s) "
+            + ", ".join(
+                [
+                    v
+                    for v, w in zip(ctx.inv.ip_in[t], is_wide[start[t] : start[t + 1]], strict=True)
+                    if w
+                ]
+            )
         )
         ips = ips_for(ctx, t)
         key = (tuple(ips) if ips else None, tuple(ctx.inv.ip_out[t]))
