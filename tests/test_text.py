@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import collections
 import csv
+import dataclasses
 import io
 import random
+from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -314,11 +317,11 @@ def _hostile_value(rng: random.Random, depth: int = 0) -> object:
 
 
 def test_utf8_encodable_agrees_with_a_walk_on_hostile_values() -> None:
-    """msgspec first, marshal or pickle after: on generated values mixing str, dict and list
-    subclasses, numpy's str, non-text keys, huge integers, bytes that look like an encoded
-    surrogate and shared objects, a value proven clean is clean (as walked text by text), one
-    holding a surrogate is never proven clean, and JSON-like data of built-in types (and their
-    subclasses) is proven clean whenever it is."""
+    """marshal's proof of kind, then msgspec or pickle: on generated values mixing str, dict
+    and list subclasses, numpy's str, non-text keys, huge integers, bytes that look like an
+    encoded surrogate and shared objects, a value proven clean is clean (as walked text by
+    text), one holding a surrogate is never proven clean, and JSON-like data of exact built-in
+    types is proven clean whenever it is."""
     import numpy as np
 
     from cftokens._text import utf8_encodable
@@ -336,16 +339,17 @@ def test_utf8_encodable_agrees_with_a_walk_on_hostile_values() -> None:
         if clean is False:
             assert not proven, value
 
-        def plain(v: object, key: bool = False) -> bool:
-            """What msgspec writes: no numpy str, no str subclass but as a key, no integer
-            beyond 64 bits (those go through marshal or pickle, whose own binary fields may
-            look like a surrogate: then not proven)."""
+        def plain(v: object) -> bool:
+            """What msgspec is asked about: exact built-in types (marshal's proof of kind), no
+            numpy str, no integer beyond 64 bits (the rest goes through pickle or a scan of
+            marshal's output, whose own binary fields may look like a surrogate: then not
+            proven)."""
             if isinstance(v, np.str_) or (isinstance(v, int) and not -(2**63) <= v < 2**64):
                 return False
-            if isinstance(v, str) and type(v) is not str and not key:
+            if isinstance(v, str | dict | list | tuple) and type(v) not in (str, dict, list, tuple):
                 return False
             if isinstance(v, dict):
-                return all(plain(k, True) and plain(x) for k, x in v.items())
+                return all(plain(k) and plain(x) for k, x in v.items())
             if isinstance(v, list | tuple):
                 return all(map(plain, v))
             return True
@@ -354,3 +358,56 @@ def test_utf8_encodable_agrees_with_a_walk_on_hostile_values() -> None:
             assert proven, value
         seen[bool(proven)] += 1
     assert min(seen.values()) > 300  # both answers exercised
+
+
+class _Masked(dict):  # type: ignore[type-arg]
+    """A dict subclass whose readers (items, iteration, look-ups) see another text than its
+    storage holds."""
+
+    def items(self) -> Any:
+        return [("name", "x\ud800")]
+
+    def __iter__(self) -> Any:
+        return iter(["name"])
+
+    def __getitem__(self, key: object) -> str:
+        return "x\ud800"
+
+    def get(self, key: object, default: object = None) -> object:
+        return "x\ud800"
+
+
+@attrs.frozen
+class _Private:
+    """An attrs object with a private field (msgspec leaves those out)."""
+
+    name: str
+    _note: str
+
+
+@dataclasses.dataclass
+class _Extra:
+    """A dataclass that will be given an attribute that is not a field."""
+
+    name: str
+
+
+def test_utf8_encodable_does_not_trust_what_msgspec_leaves_unread() -> None:
+    """msgspec reads a dict subclass by its storage (its readers call ``items``), leaves out an
+    attrs object's private fields and a dataclass's attributes that are not fields: a
+    surrogate there must not be proven clean (marshal refuses them all, pickle reads them as
+    their readers do)."""
+    from cftokens._text import utf8_encodable
+
+    extra = _Extra("ok")
+    extra.note = "x\ud800"  # type: ignore[attr-defined]
+    for hidden in (
+        _Masked(name="clean"),
+        [_Masked(name="clean")],
+        {"records": [_Private("ok", "x\udc00")]},
+        _Private("ok", "x\udc00"),
+        extra,
+    ):
+        assert not utf8_encodable(hidden), hidden
+    assert utf8_encodable([{"name": "ok"}, ("é🙂", 7, None, 2.5)])
+    assert utf8_encodable(_Private("ok", "fine"))

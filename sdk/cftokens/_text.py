@@ -293,52 +293,48 @@ def utf8_encodable(value: Any) -> bool:
     """Whether every text in ``value`` (nested dicts, lists, tuples) is UTF-8-encodable, for
     input that arrives as Python objects rather than text. Checked at C speed.
 
-    First msgspec's MessagePack encoder, which encodes every text (keys included) as UTF-8 and
-    refuses a surrogate: one pass, no scan (0.12 s for the 100,000-token inventory, where the
-    way below took 0.3-0.45 s). It reads a dict, list or tuple subclass by what it holds (as
-    the built-in type's own methods read it) and refuses a str subclass and what it cannot
-    write (numpy's str, a ``Mapping`` that is not a dict, an integer beyond 64 bits): those go
-    the way below.
+    marshal first, as the proof of kind: it writes only exact built-in types (dict, list,
+    tuple, set, str, bytes, numbers, None) and refuses any subclass or other object. Only such
+    a plain value is then handed to msgspec's MessagePack encoder, which encodes every text
+    (keys included) as UTF-8 and refuses a surrogate: exact, where a byte scan of marshal's
+    output also sees its binary fields. msgspec alone is not a proof: it reads a dict
+    subclass by its storage, not by the ``items`` its readers call, and writes dataclasses and
+    attrs objects without their private fields and other attributes, so a surrogate there
+    would pass unseen.
 
-    marshal (for plain JSON-like values; pickle without its memo otherwise) writes each text
-    as UTF-8 with surrogates passed through (``ED A0``-``ED BF``, bytes that valid UTF-8 never
-    holds), then one byte scan; a value neither can write counts as not proven. marshal takes
-    half of pickle's time on an inventory (no memo of every dict and list).
-
-    The scan also sees marshal's own binary fields (a 4-byte back-reference to a repeated
-    object, an integer such as 41197): those may hold ``ED A0``-``ED BF`` too, so a value the
-    scan flags is not proven (msgspec, which would have told, could not write it).
-
-    marshal also writes any object with the buffer protocol as its raw bytes: numpy's str as
-    UCS-4, so a surrogate in that form is looked for too (msgspec cannot write numpy's str:
-    flagged, it is not proven); pickle writes a str subclass as its text.
+    What marshal refuses goes through pickle without its memo (which reads a dict subclass
+    by its ``items`` and an object by its whole state) and one byte scan for a surrogate as
+    UTF-8 (``ED A0``-``ED BF``, bytes that valid UTF-8 never holds); a value pickle cannot
+    write counts as not proven. A plain value msgspec cannot write (numpy's str, which
+    marshal writes as its raw UCS-4 bytes; an integer beyond 64 bits) is proven by a scan of
+    marshal's output, in UTF-8 and in UCS-4: a flag there may be one of marshal's own binary
+    fields (a back-reference, an integer such as 41197), so a flagged value is not proven.
     """
     import msgspec  # here: import cftokens stays light
 
     try:
+        raw = marshal.dumps(value)
+    except ValueError:  # not a plain value (a subclass, a Mapping that is not a dict)
+        return _pickled_utf8(value)
+    try:
         msgspec.msgpack.encode(value)
     except UnicodeEncodeError:  # a text holding a surrogate
         return False
-    except Exception:  # a value msgspec cannot write (or one nested beyond its depth)
-        return _written_utf8(value)
+    except Exception:  # a plain value msgspec cannot write (or one nested beyond its depth)
+        return _SURROGATE_UTF8.search(raw) is None and not _ucs4_surrogate(raw)
     return True
 
 
-def _written_utf8(value: Any) -> bool:
-    """:func:`utf8_encodable` for a value msgspec cannot write: marshal or pickle, a scan."""
+def _pickled_utf8(value: Any) -> bool:
+    """:func:`utf8_encodable` for a value marshal refuses: pickle without its memo, a scan."""
+    buffer = io.BytesIO()
+    pickler = _TextPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: JSON-like input shares nothing worth remembering
     try:
-        raw = marshal.dumps(value)
-    except ValueError:  # not a plain value (a subclass, a Mapping that is not a dict)
-        buffer = io.BytesIO()
-        pickler = _TextPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.fast = True  # no memo: JSON-like input shares nothing worth remembering
-        try:
-            pickler.dump(value)
-        except Exception:  # an object pickle cannot write (a lambda, a lock), or a cycle
-            return False
-        return _SURROGATE_UTF8.search(buffer.getbuffer()) is None
-    # a flag may be marshal's own bytes, but msgspec could not write this value: not proven
-    return _SURROGATE_UTF8.search(raw) is None and not _ucs4_surrogate(raw)
+        pickler.dump(value)
+    except Exception:  # an object pickle cannot write (a lambda, a lock), or a cycle
+        return False
+    return _SURROGATE_UTF8.search(buffer.getbuffer()) is None
 
 
 _SURROGATE_HIGH_BYTES = [bytes([b]) for b in range(0xD8, 0xE0)]
