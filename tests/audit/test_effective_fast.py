@@ -126,3 +126,70 @@ def test_no_deny_token_leaves_the_engine_unasked(monkeypatch: pytest.MonkeyPatch
         ],
     }
     assert_same([TokenRecord(plain, "user", USER, "me")], ZONE_ACCOUNT)
+
+
+UNKNOWN_GROUP = "f0" * 16  # in no catalogue: the engine grants nothing through it
+
+
+def _hostile_token(rng: random.Random, i: int) -> dict[str, Any]:
+    """A token whose policies repeat groups across allow and deny (a few in one policy, or
+    name an unknown group), name zones of other accounts and of no known account, deny all
+    users, all zones or all accounts where allows name one, and put denies before allows."""
+    by_scope: dict[int, list[str]] = {
+        0: [f"{ZONE_KEY}{z}" for z in (Z1, Z2, Z3, Z4)] + [f"{ZONE_KEY}*"],  # zone groups
+        1: [f"{ACCOUNT_KEY}{a}" for a in (A1, A2, A3)] + [f"{ACCOUNT_KEY}*"],  # account
+        2: [f"com.cloudflare.api.user.{USER}", "com.cloudflare.api.user.*"],  # user
+    }
+    scope_of = {GROUPS[0]: 0, GROUPS[1]: 0, GROUPS[2]: 1, GROUPS[3]: 1, GROUPS[4]: 2}
+    nested: list[tuple[str, Any]] = [
+        (f"{ACCOUNT_KEY}{A2}", {f"{ZONE_KEY}{Z1}": "*"}),  # Z1 named under another account
+        (f"{ACCOUNT_KEY}{A3}", {f"{ZONE_KEY}*": "*"}),
+        (f"{ACCOUNT_KEY}{A1}", {f"{ZONE_KEY}*": "*", f"{ZONE_KEY}{Z3}": "*"}),
+    ]
+    policies = []
+    for _ in range(rng.randint(2, 6)):
+        groups = rng.sample(GROUPS[:5], rng.randint(1, 3))  # repeated across policies
+        keys = list(by_scope[scope_of[groups[0]]])
+        picked = rng.sample(keys, rng.randint(1, min(3, len(keys))))
+        if rng.random() < 0.2:  # a key of another scope beside them
+            picked.append(rng.choice(by_scope[rng.randrange(3)]))
+        resources: dict[str, Any] = dict.fromkeys(picked, "*")
+        if rng.random() < 0.03:  # left to the token reader (and the engine)
+            groups.append(rng.choice([UNKNOWN_GROUP, groups[0]]))
+        if rng.random() < 0.03:
+            resources.update([rng.choice(nested)])
+        policies.append(
+            {
+                "id": f"{rng.getrandbits(128):032x}",
+                "effect": rng.choice(["allow", "deny"]),
+                "permission_groups": [{"id": g} for g in groups],
+                "resources": resources,
+            }
+        )
+    policies[rng.randrange(len(policies))]["effect"] = "deny"
+    return {"id": f"{i:032x}", "name": f"h{i}", "policies": policies}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_denies_applied_in_bulk_agree_with_the_engine_on_hostile_shapes(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(100 + seed)
+    records = [
+        TokenRecord(
+            _hostile_token(rng, i),
+            *rng.choice([("user", USER, "me"), ("account", A1, "one"), ("account", A3, "x")]),
+        )
+        for i in range(300)
+    ]
+    handled: list[int] = []
+    real = _inventory._denies_applied
+
+    def spy(inv: Any, tokens: Any, *rest: Any) -> list[int]:
+        left = real(inv, tokens, *rest)
+        handled.append(len(tokens) - len(left))
+        return left
+
+    monkeypatch.setattr(_inventory, "_denies_applied", spy)
+    assert_same(records, ZONE_ACCOUNT)
+    assert handled and handled[0] >= 100  # the arithmetic answered these, not the engine
