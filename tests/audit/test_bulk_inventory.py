@@ -579,3 +579,109 @@ def test_hostile_tokens_audit_the_same(tokens: list[dict[str, Any]]) -> None:
         reference = run()
     for name, frame in reference.items():
         pd.testing.assert_frame_equal(ours[name], frame, obj=name, check_exact=True)
+
+
+class _Str(str):
+    """A str subclass (equal to its text, not of type str)."""
+
+
+class _Map(dict):  # type: ignore[type-arg]
+    """A dict subclass."""
+
+
+_DNS_WRITE = cft.permission_groups.get("DNS Write").id
+_ZONE_KEY = f"com.cloudflare.api.account.zone.{ZONE}"
+
+
+def _shape(path: str, value: Any) -> dict[str, Any]:
+    """A well-formed token with one field set to ``value`` (``...`` deletes it); ``path``
+    is dotted (``policy.`` is the first policy, ``group.`` its first group)."""
+    token: dict[str, Any] = {
+        "id": "0" * 32,
+        "name": "t",
+        "status": "active",
+        "policies": [
+            {
+                "id": "1" * 32,
+                "effect": "allow",
+                "permission_groups": [{"id": _DNS_WRITE, "name": "DNS Write"}],
+                "resources": {_ZONE_KEY: "*"},
+            }
+        ],
+    }
+    where, _, field = path.rpartition(".")
+    target = {
+        "": token,
+        "policy": token["policies"][0],
+        "group": token["policies"][0]["permission_groups"][0],
+    }[where]
+    if value is ...:
+        del target[field]
+    else:
+        target[field] = value
+    return token
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        *(("policies", v) for v in (None, "", {}, 0, False)),
+        *(
+            ("condition", v)
+            for v in (
+                "",
+                [],
+                0,
+                False,
+                None,
+                {},
+                {"request_ip": None},
+                {"request_ip": {}},
+                {"request_ip": {"in": []}},
+                {"request_ip": {"in": None}},
+                {"request_ip": {"in": ""}},
+                {"request_ip": {"in": "1.2.3.4/32"}},
+                {"request_ip": {"in": [_Str("1.2.3.4/32")]}},
+                {"request_ip": {"in": ["1.2.3.4/32"], "other": 1}},
+                {"request_ip": {"in": ["1.2.3.4/32"]}, "other": 1},
+                {"request_ip": {"in": ["1.2.3.4/32"], "not_in": ["1.2.3.4/32"]}},
+            )
+        ),
+        ("policy.resources", {_ZONE_KEY: _Str("*")}),
+        ("policy.resources", {_Str(_ZONE_KEY): "*"}),
+        ("policy.resources", {_ZONE_KEY: "read"}),
+        ("policy.resources", {_ZONE_KEY: None}),
+        ("policy.resources", {_ZONE_KEY: {}}),
+        ("policy.resources", {_ZONE_KEY: "*", 1: "*"}),
+        ("policy.resources", {}),
+        ("policy.resources", None),
+        ("policy.resources", _Map({_ZONE_KEY: "*"})),
+        ("policy.permission_groups", []),
+        ("policy.permission_groups", None),
+        ("policy.permission_groups", [_Map(id=_DNS_WRITE)]),
+        ("group.id", _Str(_DNS_WRITE)),
+        ("group.meta", {"x": 1}),
+        *(("group.name", v) for v in (None, ..., _Str("DNS Write"), 5, " dns  write ")),
+        *(("policy.id", v) for v in (None, 5, _Str("1" * 32), ...)),
+        *(("policy.effect", v) for v in (_Str("allow"), "Allow", None, ...)),
+        ("policy.other", 1),
+        *(("status", v) for v in (_Str("active"), None, ..., "Active", 1)),
+        *(("id", v) for v in (_Str("0" * 32), None, ..., 7)),
+        *(("name", v) for v in (None, 3, _Str("x"), ...)),
+        *(("expires_on", v) for v in (None, 5, _Str("2030-01-01T00:00:00Z"), "")),
+        ("not_before", ""),
+        ("other", 1),
+    ],
+)
+def test_each_field_shape_reads_the_same(path: str, value: Any) -> None:
+    """The bulk reader's type checks by sets of types, its itemgetter passes merged into
+    defaults and "*" found by identity, against the token reader: a field missing, None,
+    falsy of another type, a str or dict subclass, an extra key, a key that is not text;
+    beside a well-formed token, for a user-owned and an account-owned copy."""
+    token = _shape(path, value)
+    records = [
+        TokenRecord(_shape("name", "ok"), "user", USER, "me"),
+        TokenRecord(token, "user", USER, "me"),
+        TokenRecord(copy.deepcopy(token), "account", ACCT, "acct"),
+    ]
+    assert_same(records, {ZONE: ACCT})

@@ -332,3 +332,39 @@ def test_cidr_facts_of_non_text_values() -> None:
     assert (
         v.tolist() == [4, 4, 6] and p.tolist() == [8, 24, 128] and s.tolist() == [True, False, True]
     )
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["1.2.3.4/033", "1.2.3.4/0", "01.2.3.4", "1.2.3.4/00", "0.0.0.0/0"],
+        ["1.2.3.4 ", " 1.2.3.4/8", "1.2.3.4\t", "1.2.3.4/8 ", "\u00a01.2.3.4"],
+        ["١.٢.٣.٤", "1.2.3.٤/8", "１.2.3.4", "1.2.3.4/３２"],  # digits of other scripts
+        ["1.2.3.4//8", "1.2.3.4/8/8", "1.2.3/8.4", "1.2.3.4.5", ".1.2.3", "1..2.3"],
+        ["1.2.3.4/" + "0" * 40 + "8", "0" * 50 + "1.2.3.4", "1.2.3." + "9" * 400],
+        ["255.255.255.255/32", "256.1.1.1", "1.2.3.4/33", "1.2.3.4/", "/8", ""],
+        ["10.0.0.0/8", "100.64.0.1/9", "9.255.255.255/7", "172.15.0.0/12", "::1", "fe80::/9"],
+    ],
+)
+def test_cidr_facts_of_hostile_spellings_agree_with_ipaddress(texts: list[str]) -> None:
+    """Leading zeros, surrounding and non-breaking spaces, digits of other scripts, doubled
+    separators, hostile lengths and special-purpose neighbours: each text read in bulk among
+    the others gives ipaddress' answer, and a text ipaddress refuses raises ValueError."""
+
+    def reference(text: str) -> tuple[int, int, bool] | None:
+        try:
+            net = ipaddress.ip_network(text.strip(), strict=False)
+        except ValueError:
+            return None
+        special = net.is_private or net.is_loopback or net.is_link_local
+        return net.version, net.prefixlen, bool(special)
+
+    good = [t for t in texts if reference(t) is not None]
+    for text in texts:
+        if reference(text) is None:
+            with pytest.raises(ValueError):
+                cidr_facts([*good, text])
+    if good:
+        version, prefix, special = cidr_facts(good)
+        got = list(zip(version.tolist(), prefix.tolist(), special.tolist(), strict=True))
+        assert got == [reference(t) for t in good]

@@ -229,3 +229,27 @@ def _score_with_breadth(ctx: Any, plain: np.ndarray, rows: np.ndarray) -> np.nda
         exposure *= 1.0 if c.has_expiry[t] else 1.5
         out.append(round(score[t] * exposure, 1) if c.live[t] else 0.0)
     return np.array(out)
+
+
+@pytest.mark.parametrize("fast_bytes", [0, 1, 3, 256])
+def test_hashed_ids_equal_the_definition_on_hostile_parts(fast_bytes: int) -> None:
+    """The ids joined as numpy byte strings against the definition (``_plain_ids``) on parts
+    holding NULs (leading, inner, trailing), trailing spaces and tabs, newlines, ideographic
+    spaces, the separator itself, non-ASCII text ending in a NUL or space, empty parts
+    (the last one too) and parts just under, at and over the fast path's byte limit."""
+    from cftokens.audit.rules.base import object_table
+
+    rng = random.Random(17)
+    pool = [
+        *("", " ", "a ", "x\x00", "\x00", "\x00y", "é", "🙂 ", "|", "||", "\t", "a\n"),
+        *("\u3000", "ÿ\x00 ", "a" * 255, "a" * 256, "é" * 128, "a" * 257, "x" * 300 + "\x00"),
+    ]
+    for _ in range(300):
+        k = rng.randint(1, 20)
+        parts = []
+        for _ in range(6):
+            values = list(dict.fromkeys(rng.sample(pool, rng.randint(1, 5))))
+            codes = np.array([rng.randrange(len(values)) for _ in range(k)], dtype=np.intp)
+            parts.append(_Column(values, codes))
+        got = frames._hashed_ids(parts, fast_bytes).tolist()
+        assert got == frames._plain_ids([object_table(p.values)[p.codes] for p in parts])
