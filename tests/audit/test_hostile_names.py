@@ -455,3 +455,29 @@ def test_a_surrogate_only_in_the_directory_is_replaced(where: str, tmp_path: Pat
     audit.to_json(tmp_path / "r.json")
     audit.to_sarif(tmp_path / "r.sarif")
     audit.to_csv(tmp_path / "csv")
+
+
+class _ShownDict(dict):  # type: ignore[type-arg]
+    """A token object (a dict subclass) whose readers see a name its storage does not hold:
+    a check reading the storage (msgspec) would prove it clean."""
+
+    def _shown(self) -> dict[str, Any]:
+        return {**dict(self), "name": "evil\ud800shown"}
+
+    def items(self) -> Any:
+        return self._shown().items()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._shown()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._shown().get(key, default)
+
+
+def test_a_surrogate_only_a_dict_subclass_readers_see_is_replaced() -> None:
+    """The Unicode check reads a token object as the audit reads it (its ``items``), not by
+    its storage: the name its readers see becomes U+FFFD and every output encodes."""
+    token = _ShownDict({"id": "a" * 32, "name": "clean", "status": "active", "policies": []})
+    audit = cft.Audit.from_records(tokens=[token], now=surrogate_audit().now)
+    assert list(audit.tokens["name"]) == ["evil\ufffdshown"]
+    assert audit.to_json().encode("utf-8") and audit.to_html().encode("utf-8")
