@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -89,7 +89,7 @@ NAME_REDACTED_KEY = "cftokens_name_redacted"
 
 
 def without_credentials(
-    records: list[TokenRecord], accounts: Sequence[Account], names: Sequence[Any] | None = None
+    records: list[TokenRecord], accounts: Sequence[Account], names: Sequence[object] | None = None
 ) -> tuple[list[TokenRecord], list[Account]]:
     """The records and accounts with every credential-shaped text in a token's or an
     account's name shown as ``[redacted]`` (:func:`cftokens.errors.redact`); a token whose
@@ -103,11 +103,12 @@ def without_credentials(
     if names is None:
         names = payload_values(records, "name")  # as the audit reads the name it shows
     at: Sequence[int] = range(len(names))
-    try:  # every name a str (the rule): no pass to check it first
-        found = redacted_texts(names)
+    try:  # every name a str (the rule): no pass to check it first; another type raises
+        found = redacted_texts(cast("Sequence[str]", names))
     except TypeError:
-        at = [i for i, name in enumerate(names) if isinstance(name, str)]
-        found = redacted_texts([names[i] for i in at])
+        texts = [(i, name) for i, name in enumerate(names) if isinstance(name, str)]
+        at = [i for i, _ in texts]
+        found = redacted_texts([name for _, name in texts])
     owners = sorted(o for o in set(map(attrgetter("owner_name"), records)) if type(o) is str)
     owner_found = {owners[i]: text for i, text in redacted_texts(owners).items()}
     account_found = redacted_texts([a.name for a in accounts])
