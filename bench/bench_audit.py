@@ -39,6 +39,75 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine, table, update_section
 
+#: BENCHMARKS.md's prose under the tables: how the audit reads tokens, and what comes after
+PARSE_NOTE = (
+    "How the parse reads tokens: both entry points hold the API's token objects as Python dicts "
+    "(the client decodes each page; `from_records` receives them), so the bulk path reads those "
+    "dicts column by column instead of decoding bytes again: the fields the inventory keeps (a "
+    "token's id, status, policies, condition, name and dates; a policy's id, effect, groups and "
+    "resources; a group's id and name) come out of every object in one C-level `itemgetter` pass "
+    "per kind of object (when a field is missing somewhere, over each object merged into `{field: "
+    "None, …}`: a small new dict read in order costs less than a `dict.get` pass per field over "
+    "objects scattered in memory), the rest with `map`/`chain`; each column's types are proved by "
+    "one set of its types (the per-value arrays are made only when that fails), the usual "
+    'resource entry (a key mapped to the text `"*"`, found by identity) is read once per distinct '
+    "key, and the grant rows (each group × each resource atom of a policy) come from numpy index "
+    "arithmetic. A token with anything the lenient reader would report, repair or reject (other "
+    "than an account-owned token's resource outside its account, which the bulk path reports "
+    "itself, with each distinct text made once) is left to that reader, so the inventory, "
+    "findings and gaps are the same (`tests/audit/test_bulk_inventory.py` compares the two on "
+    "generated inventories, the demo company, the definition corpus and ~50 kinds of malformed "
+    "token mixed among well-formed ones). E(T) of the tokens with a deny policy (~1.5% of the "
+    "synthetic inventory) is computed for all of them at once: each allow row is paired with its "
+    "token's deny rows of the same group and the engine's superset and overlap rules are "
+    "evaluated on the pairs' kinds, ids and accounts as arrays (zones placed in their accounts "
+    "from the directory); `Token.from_api` still decides whether the engine refuses a token (its "
+    "allows then stay), and the engine itself reads the few tokens the lenient reader read or "
+    "that name an R2 bucket (`tests/audit/test_effective_fast.py` compares the two on generated "
+    "deny shapes). The audit pauses the garbage collector while it builds (each collection walked "
+    "the inventory's whole heap) and, when the pause ends, moves what it made to the oldest "
+    "generation unscanned (`gc.freeze` then `gc.unfreeze`) instead of a young collection over it "
+    "(0.2 s per audit at 100,000 tokens). The Unicode check of the input (no lone surrogate in "
+    "any text) is marshal (which accepts only exact built-in types, so it proves what kind of "
+    "values they are) then msgspec's MessagePack encoder, one C pass that refuses a surrogate; "
+    "anything else (subclasses, objects) goes through pickle and a byte scan, because msgspec "
+    "reads a dict subclass's storage, not the items its readers see. On this benchmark's "
+    "inventory every pass over the token objects costs several times what it costs on a compact "
+    "copy of them, because `synthetic_inventory` builds them object by object between other "
+    "allocations, scattered in memory: the Unicode check's single msgspec pass takes 0.4 s of CPU "
+    "on it and 0.11 s on a copy of it loaded from a pickle (objects in order); a copy decoded "
+    "from JSON, as the client hands it over, was measured no faster end to end (its texts are not "
+    "shared). Decoding page bytes straight into columns (msgspec, orjson) is not possible for "
+    "`from_records`, which receives dicts (the bytes are gone); converting the dicts into msgspec "
+    "Structs (`msgspec.convert`) costs 0.9 µs per token with untyped fields and 2.6-3.1 µs typed "
+    "(on the pickled copy) before any column is read, more than the bulk path's passes it would "
+    "replace. The context reads every dotted-quad IPv4 CIDR of the tokens' IP conditions at once "
+    "from the texts' bytes with numpy (`ipaddress` only for IPv6, other spellings and ranges "
+    "touching a special-purpose block; `tests/audit/test_cidr.py` compares the two on generated "
+    "and hostile texts), and date columns in the API's form by arithmetic on their code points "
+    "(numpy's parser for fractions, the value-by-value reading for anything else; "
+    "`tests/audit/test_dates_fast.py`)."
+)
+AFTER_PARSE_NOTE = (
+    "After the parse (the context, the rules and the frames): each finding id is BLAKE2b over the "
+    "finding's text (ids are public and pinned). The texts are joined as numpy byte strings, each "
+    "part's distinct values encoded once and concatenated per part in batches of 8,192 findings "
+    "(a part with a NUL or over 256 bytes takes the plain join: numpy drops trailing NULs), and "
+    "hashed by one `hashlib` call per finding through a C-level `map`, ~1 µs each: the findings "
+    "frame's floor (~4 µs per token at 100,000 tokens; there is no batch BLAKE2b, and hashlib "
+    "keeps the GIL for short inputs). The other text columns are taken from tables of distinct "
+    "values, and the frames keep their new columns without pandas' copy of a dict's columns "
+    "(which INCREFs every text again). numpy 2.4 answers a plain `np.unique` with a hash table "
+    "(~25× a sort on the ~300,000 distinct (token, group) pairs), so integer uniques sort "
+    "(`unique_ints`). Each grant row's resource atom (its label, zone and account) and each "
+    "token's owner are read once per audit and shared by every rule; the rules with per-finding "
+    "texts and fixes (CFT-PE-01/02/03/06, NW-02, SC-04, LN-02) build each text and fix once per "
+    "distinct case (`tests/audit/test_rules_fast.py` compares each with its per-token loop), and "
+    "categorical dtypes that do not depend on the audit are made once. "
+    "`tests/audit/test_fast_paths.py`, `test_frames_fast.py` and `test_rules_fast.py` compare "
+    "each fast path with the plain computation on empty, one-token, hostile and generated audits."
+)
+
 
 def _inventory(n: int) -> dict[str, Any]:
     from cftokens.audit.synth import synthetic_inventory
@@ -455,47 +524,9 @@ def main() -> None:
             "",
             parse_table,
             "",
-            "How the parse reads tokens: both entry points hold the API's token objects as "
-            "Python dicts (the client decodes each page; `from_records` receives them), so the "
-            "bulk path reads those dicts column by column instead of decoding bytes again: "
-            "each field is pulled out of every token with C-level `map`/`chain` calls, checked "
-            "in bulk (types, ids, effects, catalogue groups, resource keys; repeated keys and "
-            "atoms cached), and the grant rows (each group × each resource atom of a policy) "
-            "come from numpy index arithmetic. A token with anything the lenient reader would "
-            "report, repair or reject (other than an account-owned token's resource outside "
-            "its account, which the bulk path reports itself) is left to that reader, so the "
-            "inventory, findings and gaps are the same "
-            "(`tests/audit/test_bulk_inventory.py` compares the two on generated inventories, "
-            "the demo company, the definition corpus and ~50 kinds of malformed token mixed "
-            "among well-formed ones). The audit also pauses the garbage collector while it "
-            "builds (each collection walked the inventory's whole heap). msgspec and orjson "
-            "(decoding page bytes straight into columns) were not measured: neither is "
-            "installed, and the bytes are gone by the time `from_records` runs, so they would "
-            "need the client to keep its pages. The context reads each distinct CIDR of the "
-            "tokens' IP conditions once, with integer arithmetic (`ipaddress` only for IPv6, "
-            "other spellings and ranges touching a special-purpose block; "
-            "`tests/audit/test_cidr.py` compares the two on generated and hostile texts), and "
-            "date columns in the API's form by arithmetic on their code points (numpy's parser "
-            "for fractions, the value-by-value reading for anything else; "
-            "`tests/audit/test_dates_fast.py`).",
+            PARSE_NOTE,
             "",
-            "After the parse (the context, the rules and the frames): each finding id is "
-            "BLAKE2b over the finding's text (ids are public and pinned), one `hashlib` call "
-            "per finding at ~1 µs, which is the findings frame's floor (~4 µs per token at "
-            "100,000 tokens; a numpy BLAKE2b was not attempted: 12 rounds over two blocks per "
-            "finding is thousands of passes over the arrays). The other text columns are taken "
-            "from tables of distinct values, and the frames keep their new columns without "
-            "pandas' copy of a dict's columns (which INCREFs every text again). numpy 2.4 "
-            "answers a plain `np.unique` with a hash table (~25× a sort on the ~300,000 "
-            "distinct (token, group) pairs), so integer uniques sort (`unique_ints`). Each "
-            "grant row's resource atom and each token's owner are numbered once per audit, for "
-            "the rules' keys, the grants frame's resource texts and CFT-LN-02's directory "
-            "check; categorical dtypes that do not depend on the audit are made once, and a few "
-            "findings' keys are numbered in Python (a small audit's fixed cost). Reading the "
-            "distinct CIDRs together (one regex each through `map`, then numpy) was measured no "
-            "faster than one by one and was dropped. `tests/audit/test_fast_paths.py` compares "
-            "each fast path with the plain computation on empty, one-token, hostile and "
-            "generated audits.",
+            AFTER_PARSE_NOTE,
         ]
     )
     print(body)
