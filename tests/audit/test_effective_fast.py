@@ -81,6 +81,22 @@ def _token(rng: random.Random, i: int) -> dict[str, Any]:
     return token
 
 
+def assert_same_in_bulk(records: list[TokenRecord], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bulk path reads ``records`` as the token reader does, and its arithmetic (not the
+    engine) answered at least 100 of their deny tokens."""
+    handled: list[int] = []
+    real = _inventory._denies_applied
+
+    def spy(inv: Any, tokens: Any, *rest: Any) -> list[int]:
+        left = real(inv, tokens, *rest)
+        handled.append(len(tokens) - len(left))
+        return left
+
+    monkeypatch.setattr(_inventory, "_denies_applied", spy)
+    assert_same(records, ZONE_ACCOUNT)
+    assert handled and handled[0] >= 100
+
+
 # two seeds in the inner loop, four more in the full run (each a bounded random search)
 @pytest.mark.parametrize(
     "seed", [0, 1, *(pytest.param(s, marks=pytest.mark.slow) for s in range(2, 6))]
@@ -96,17 +112,7 @@ def test_denies_applied_in_bulk_agree_with_the_engine(
         )
         for i in range(400)
     ]
-    handled: list[int] = []
-    real = _inventory._denies_applied
-
-    def spy(inv: Any, tokens: Any, *rest: Any) -> list[int]:
-        left = real(inv, tokens, *rest)
-        handled.append(len(tokens) - len(left))
-        return left
-
-    monkeypatch.setattr(_inventory, "_denies_applied", spy)
-    assert_same(records, ZONE_ACCOUNT)
-    assert handled and handled[0] >= 100  # the arithmetic answered these, not the engine
+    assert_same_in_bulk(records, monkeypatch)
     inv = build_inventory(records, ZONE_ACCOUNT)
     effective, narrowed = inv.arrays["g_effective"], inv.arrays["g_narrowed"]
     deny = inv.arrays["g_deny"]
@@ -185,14 +191,4 @@ def test_denies_applied_in_bulk_agree_with_the_engine_on_hostile_shapes(
         )
         for i in range(300)
     ]
-    handled: list[int] = []
-    real = _inventory._denies_applied
-
-    def spy(inv: Any, tokens: Any, *rest: Any) -> list[int]:
-        left = real(inv, tokens, *rest)
-        handled.append(len(tokens) - len(left))
-        return left
-
-    monkeypatch.setattr(_inventory, "_denies_applied", spy)
-    assert_same(records, ZONE_ACCOUNT)
-    assert handled and handled[0] >= 100  # the arithmetic answered these, not the engine
+    assert_same_in_bulk(records, monkeypatch)
