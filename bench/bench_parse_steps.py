@@ -40,7 +40,8 @@ def run(kind: str, n: int) -> dict[str, Any]:
     from cftokens._text import utf8_encodable
     from cftokens.audit import synth
     from cftokens.audit._context import DirectoryIndex
-    from cftokens.audit._inventory import GroupTable, _read_bulk, build_inventory, parse_dates
+    from cftokens.audit._dates import parse_dates
+    from cftokens.audit._inventory import GroupTable, _read_bulk, build_inventory
     from cftokens.audit.records import token_records, unicode_input
     from cftokens.model.directory import Account, Directory, Zone
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cftokens.audit._inventory import _api_dates, _each_date, _whole_seconds, parse_dates
+from cftokens.audit._dates import _api_dates, _each_date, _whole_seconds, parse_dates
 
 
 def same(values: list[Any]) -> None:

@@ -16,6 +16,7 @@ from ..model.directory import Directory
 from ..model.resources import parse_r2_key, r2_label
 from ._arrays import unique_ints
 from ._cidr import cidr_facts
+from ._dates import parse_dates
 from ._inventory import (
     K_ACCOUNT,
     K_ALL_ACCOUNTS,
@@ -30,7 +31,6 @@ from ._inventory import (
     TokenRecord,
     _any_by,
     parse_cidr,
-    parse_dates,
     payload_values,
 )
 from .profiles import Profile
