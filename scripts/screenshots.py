@@ -16,6 +16,8 @@ except the PNGs; no secret is in any page (the builder is shown before Create).
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -141,6 +143,26 @@ def headless(
         action,
         page.as_uri(),
     ]
+
+
+def probe(chromium: str, page: Path, size: tuple[int, int], profile: Path) -> Any:
+    """Render ``page`` headless and return the JSON value its own script wrote into the DOM
+    between ``PROBE`` markers (``'PROBE' + JSON.stringify(…) + 'PROBE'``): what a test
+    measures in the browser. RuntimeError, with Chromium's exit code and the end of its
+    stderr, when the page wrote none."""
+    done = subprocess.run(
+        headless(chromium, page, size, profile, "--dump-dom"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    found = re.search(r"PROBE(\{.*?\})PROBE", done.stdout)
+    if not found:
+        raise RuntimeError(
+            f"chromium gave no measurement (exit {done.returncode}): {done.stderr[-800:]}"
+        )
+    return json.loads(found.group(1))
 
 
 def screenshot(chromium: str, page: Path, out: Path, size: tuple[int, int], profile: Path) -> None:

@@ -77,6 +77,22 @@ def deny(groups: list[Any], *resources: dict[str, Any]) -> dict[str, Any]:
     return policy("deny", groups, *resources)
 
 
+def every_account_write(*resources: dict[str, Any]) -> dict[str, Any]:
+    """An allow of every account-scoped write group of the catalogue on ``resources`` (merged):
+    admin-equivalence as CFT-PE-06 reads it."""
+    import cftokens as cft
+
+    groups = [
+        {"id": g.id, "name": g.name}
+        for g in cft.permission_groups
+        if g.scope is cft.Scope.ACCOUNT and g.level is cft.Level.WRITE
+    ]
+    merged: dict[str, Any] = {}
+    for r in resources:
+        merged.update(r)
+    return {"effect": "allow", "permission_groups": groups, "resources": merged}
+
+
 def token(
     name: str,
     *policies: dict[str, Any],

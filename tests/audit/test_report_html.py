@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import html
 import importlib.util
-import json
 import re
 import shutil
-import subprocess
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -216,16 +214,7 @@ addEventListener('load', () => {
         encoding="utf-8",
     )
     assert CHROMIUM is not None
-    done = subprocess.run(
-        SCREENSHOTS.headless(CHROMIUM, copy, VIEWPORT, tmp_path / "profile", "--dump-dom"),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    found = re.search(r"PROBE(\{.*?\})PROBE", done.stdout)
-    assert found, f"chromium gave no measurement (exit {done.returncode}): {done.stderr[-800:]}"
-    result: dict[str, Any] = json.loads(found.group(1))
+    result: dict[str, Any] = SCREENSHOTS.probe(CHROMIUM, copy, VIEWPORT, tmp_path / "profile")
     return result
 
 

@@ -7,11 +7,8 @@ column, nor draw over another label.
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -292,16 +289,7 @@ def _chromium_elements(page: str, folder: Path) -> dict[str, int]:
     page = page.replace("<head>", quiet, 1).replace("</body>", PROBE + "</body>")
     copy.write_text(page, encoding="utf-8")
     assert CHROMIUM is not None
-    done = subprocess.run(
-        SCREENSHOTS.headless(CHROMIUM, copy, (1300, 900), folder / "profile", "--dump-dom"),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    found = re.search(r"PROBE(\{.*?\})PROBE", done.stdout)
-    assert found, f"chromium gave no answer (exit {done.returncode}): {done.stderr[-800:]}"
-    counts: dict[str, int] = json.loads(found.group(1))
+    counts: dict[str, int] = SCREENSHOTS.probe(CHROMIUM, copy, (1300, 900), folder / "profile")
     return counts
 
 

@@ -22,6 +22,7 @@ from audit_helpers import (
     account,
     allow,
     deny,
+    every_account_write,
     good,
     hits,
     iso,
@@ -143,25 +144,12 @@ def test_e_t_agrees_with_evaluate_on_random_allow_deny_mixes() -> None:
         assert allowed <= reach, (payload["policies"], allowed, reach)
 
 
-def _every_account_write(*resources: dict[str, Any]) -> dict[str, Any]:
-
-    groups = [
-        {"id": g.id, "name": g.name}
-        for g in cft.permission_groups
-        if g.scope is cft.Scope.ACCOUNT and g.level is cft.Level.WRITE
-    ]
-    merged: dict[str, Any] = {}
-    for r in resources:
-        merged.update(r)
-    return {"effect": "allow", "permission_groups": groups, "resources": merged}
-
-
 def test_pe_06_admin_on_one_account_still_escalates_to_another() -> None:
     """Holding every account write group on one account does not hide a minting path to
     another account: PE-06 fires for the account it does not already hold."""
     t = token(
         "t",
-        _every_account_write(account(ACCT)),
+        every_account_write(account(ACCT)),
         allow(["Account API Tokens Write"], account(ACCT2)),
     )
     found = hits(run(t), "CFT-PE-06")
@@ -171,8 +159,8 @@ def test_pe_06_admin_on_one_account_still_escalates_to_another() -> None:
 
 def test_pe_06_not_raised_when_the_target_is_already_held() -> None:
     """A token already administrator-equivalent where its paths lead has nothing to reach."""
-    assert hits(run(token("t", _every_account_write(account(ACCT)))), "CFT-PE-06").empty
-    assert hits(run(token("t", _every_account_write(ALL_ACCOUNTS))), "CFT-PE-06").empty
+    assert hits(run(token("t", every_account_write(account(ACCT)))), "CFT-PE-06").empty
+    assert hits(run(token("t", every_account_write(ALL_ACCOUNTS))), "CFT-PE-06").empty
 
 
 def test_minting_fixes_never_loosen_an_existing_allowlist_or_expiry() -> None:

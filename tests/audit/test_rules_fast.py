@@ -22,6 +22,7 @@ from audit_helpers import (
     account,
     allow,
     deny,
+    every_account_write,
     run,
     token,
     zone,
@@ -30,7 +31,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fast_paths import CASES
 
-import cftokens as cft
 from cftokens.audit import Audit
 from cftokens.audit._context import Ctx, join_names
 from cftokens.audit._inventory import (
@@ -535,35 +535,23 @@ REFERENCES = {
 # -- audits -----------------------------------------------------------------------------------
 
 
-def _every_account_write(*resources: dict[str, Any]) -> dict[str, Any]:
-    groups = [
-        {"id": g.id, "name": g.name}
-        for g in cft.permission_groups
-        if g.scope is cft.Scope.ACCOUNT and g.level is cft.Level.WRITE
-    ]
-    merged: dict[str, Any] = {}
-    for r in resources:
-        merged.update(r)
-    return {"effect": "allow", "permission_groups": groups, "resources": merged}
-
-
 MINT = ["API Tokens Write"]
 ACCT_MINT = ["Account API Tokens Write"]
 MEMBERS = ["Account Settings Write"]
 SHAPES: dict[str, list[dict[str, Any]]] = {
-    "admin here, mint here": [_every_account_write(account(ACCT)), allow(ACCT_MINT, account(ACCT))],
+    "admin here, mint here": [every_account_write(account(ACCT)), allow(ACCT_MINT, account(ACCT))],
     "admin here, mint there": [
-        _every_account_write(account(ACCT)),
+        every_account_write(account(ACCT)),
         allow(ACCT_MINT, account(ACCT2)),
         allow(MEMBERS, account(ACCT)),
     ],
     "admin everywhere": [
-        _every_account_write(ALL_ACCOUNTS),
+        every_account_write(ALL_ACCOUNTS),
         allow(MINT, USER_RES),
         allow(MEMBERS, account(ACCT2)),
     ],
     "admin on both": [
-        _every_account_write(account(ACCT), account(ACCT2)),
+        every_account_write(account(ACCT), account(ACCT2)),
         allow(MINT, USER_RES),
         allow(ACCT_MINT, ALL_ACCOUNTS),
     ],

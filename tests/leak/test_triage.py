@@ -7,7 +7,6 @@ import json
 import re
 import shutil
 import stat
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -324,16 +323,7 @@ def test_the_incident_report_does_not_scroll_sideways_in_chromium(
     )
     page = tmp_path / "incident.html"
     page.write_text(t.to_html().replace("</body>", probe + "</body>"), encoding="utf-8")
-    done = subprocess.run(
-        screenshots.headless(CHROMIUM, page, (1280, 800), tmp_path / "profile", "--dump-dom"),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    found = re.search(r"PROBE(\{.*?\})PROBE", done.stdout)
-    assert found, f"chromium gave no measurement (exit {done.returncode}): {done.stderr[-800:]}"
-    seen = json.loads(found.group(1))
+    seen = screenshots.probe(CHROMIUM, page, (1280, 800), tmp_path / "profile")
     assert seen["scroll"] <= seen["width"], seen
 
 
