@@ -59,7 +59,7 @@ value = st.one_of(
 
 # The property runs: a short one in the inner loop (`-m "not slow"`), the long one marked slow
 # (the full command runs both); most of their time is Hypothesis drawing the examples.
-@pytest.mark.parametrize("examples", [150, pytest.param(1500, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("examples", [40, pytest.param(1610, marks=pytest.mark.slow)])
 def test_bulk_dates_agree_with_value_by_value(examples: int) -> None:
     @given(st.lists(value, max_size=12))
     @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -69,7 +69,7 @@ def test_bulk_dates_agree_with_value_by_value(examples: int) -> None:
     agree()
 
 
-@pytest.mark.parametrize("examples", [100, pytest.param(600, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("examples", [30, pytest.param(670, marks=pytest.mark.slow)])
 def test_bulk_dates_agree_on_api_like_columns(examples: int) -> None:
     @given(st.lists(st.one_of(stamp, st.none()), max_size=12))
     @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -184,7 +184,7 @@ same_length = st.builds(
 )
 
 
-@pytest.mark.parametrize("examples", [60, pytest.param(300, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("examples", [20, pytest.param(340, marks=pytest.mark.slow)])
 def test_whole_second_columns_read_at_once(examples: int) -> None:
     """Columns of 20-character texts (the API's whole seconds, impossible dates and times,
     other characters in any place, non-ASCII digits): the one-buffer reading
