@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import cftokens as cft
-from cftokens.advisor.usage import least_privilege_from_usage, usage_requests
+from cftokens.advisor.usage import _rows, least_privilege_from_usage, usage_requests
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +128,58 @@ def test_time_window_and_plain_rows() -> None:
         least_privilege_from_usage([{"status": 200}])
     with pytest.raises(cft.InvalidInput, match="not one mapping"):
         least_privilege_from_usage({"method": "GET"})
+
+
+def _frames(journal: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Usage frames of every shape the rows come in, to read column by column."""
+    yield "journal", journal
+    yield "empty journal", journal.iloc[:0]
+    flat = pd.DataFrame(
+        {
+            "actor_token_id": ["a" * 32, None, "b" * 32],
+            "raw_method": ["get", "POST", None],
+            "raw_uri": ["/client/v4/zones", "/user/tokens", "/zones/x"],
+            "raw_status_code": [np.int64(200), np.int64(403), np.int64(200)],
+            "time": [np.datetime64("2026-01-02T03:04:05"), None, "2026-01-03T00:00:00Z"],
+            "extra": [{"raw": 1}, [1, 2], object()],
+        },
+        dtype=object,
+    )
+    yield "flattened audit logs (object columns)", flat
+    yield "flattened, typed", flat.drop(columns="extra").infer_objects()
+    nested = pd.DataFrame(
+        {
+            "actor": [{"token_id": "a" * 32}, {}, None],
+            "raw": [{"method": "GET", "uri": "/zones"}, {"method": "PUT"}, "not a mapping"],
+            "uri": ["/user", "/accounts", "/zones"],
+            "action": [{"time": "2026-01-02T00:00:00Z"}, None, {"time": None}],
+        }
+    )
+    yield "nested audit logs (read row by row)", nested
+    yield "no usable column", pd.DataFrame({"x": [1, 2], 3: ["a", "b"]})
+    yield (
+        "duplicate columns",
+        pd.DataFrame([[1, "GET", "/a"]], columns=["method", "method", "path"]),
+    )
+
+
+def test_a_frame_reads_as_its_rows_do(demo_company: cft.Sandbox) -> None:
+    """A frame's usage rows, read column by column, are what its ``to_dict("records")`` rows
+    give, value for value and type for type (numpy scalars of object columns boxed as pandas
+    boxes them, missing values as they are), whatever columns the frame has."""
+    for label, frame in _frames(demo_company.journal):
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            got = list(_rows(frame))
+            expected = list(_rows(frame.to_dict("records")))
+        # pandas's warning that to_dict drops a repeated column, given as before
+        assert [str(w.message) for w in warned] == (
+            ["DataFrame columns are not unique, some columns will be omitted."] * 2
+            if frame.columns.has_duplicates
+            else []
+        ), label
+        assert len(got) == len(frame), label
+        assert repr(got) == repr(expected), label
+        assert [{k: type(v) for k, v in r.items()} for r in got] == [
+            {k: type(v) for k, v in r.items()} for r in expected
+        ], label
