@@ -12,7 +12,7 @@ import pytest
 import cftokens as cft
 from cftokens.advisor.intents import Overrides
 from cftokens.catalog import Level, OperationCatalog, Target
-from cftokens.catalog.operations import _make_operation
+from cftokens.catalog.operations import Operation, _make_operation
 from cftokens.policy import evaluate_request
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,6 +211,36 @@ def test_every_annotated_operation_resolves_to_groups() -> None:
     assert len(cft.operations) == 2959 + 5  # the reference schema + the deploy tools' extras
     for op in mapped:
         assert op.accepted_groups, op
+
+
+def test_an_operations_groups_are_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The policy engine asks an operation for its groups on every request: the names are
+    looked up the first time only (the same groups after, for any operation naming them); a
+    name the catalogue lacks raises each time, nothing remembered of it."""
+    asked: list[str] = []
+    lookup = cft.permission_groups.lookup
+
+    def counted(query: str) -> list[cft.PermissionGroup]:
+        asked.append(query)
+        return lookup(query)
+
+    monkeypatch.setattr(cft.permission_groups, "lookup", counted)
+    names = ("DNS Write", "Zone Read", "DNS Read")
+    assert names not in {o.group_names for o in cft.operations}  # not looked up before
+    op = Operation(method="GET", path="/zones/{zone_id}/x", operation_id="x", group_names=names)
+    first = op.accepted_groups
+    assert [g.name for g in first] == ["DNS Write", "Zone Read", "DNS Read"]
+    assert asked == list(names)
+    assert op.accepted_groups == first and asked == list(names)
+    twin = Operation(method="PUT", path="/zones/{zone_id}/y", operation_id="y", group_names=names)
+    assert twin.accepted_groups == first and asked == list(names)
+    unknown = Operation(
+        method="GET", path="/z", operation_id="z", group_names=("No Such Group Write",)
+    )
+    for _ in range(2):
+        with pytest.raises(cft.UnknownPermissionGroup, match="No Such Group Write"):
+            unknown.accepted_groups  # noqa: B018 - the property raises
+    assert asked == [*names, "No Such Group Write", "No Such Group Write"]
 
 
 def test_spec_quirks_are_normalised() -> None:

@@ -43,6 +43,11 @@ class Target(enum.StrEnum):
     NONE = "none"
 
 
+# The groups of each tuple of group names, worked out once: the policy engine asks for every
+# request it decides (the catalogue never changes once loaded; a name it lacks raises, uncached).
+_ACCEPTED: dict[tuple[str, ...], tuple[PermissionGroup, ...]] = {}
+
+
 @frozen(kw_only=True)
 class Operation:
     """One API operation: method, path template, operationId, summary, tag, accepted groups."""
@@ -77,10 +82,15 @@ class Operation:
         """The catalogue groups any one of which allows the call (all scopes of each name)."""
         if not self.group_names:
             return ()
-        groups: list[PermissionGroup] = []
-        for name in self.group_names:
-            groups.extend(permission_groups.lookup(name))
-        return tuple(groups)
+        found = _ACCEPTED.get(self.group_names)
+        if found is None:
+            groups: list[PermissionGroup] = []
+            for name in self.group_names:
+                groups.extend(permission_groups.lookup(name))
+            found = tuple(groups)
+            if len(_ACCEPTED) < 10_000:
+                _ACCEPTED[self.group_names] = found
+        return found
 
     @property
     def target(self) -> Target:
