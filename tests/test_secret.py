@@ -30,44 +30,54 @@ class _Printer:
         self.out.append(value)
 
 
-@settings(max_examples=200, deadline=None)
-@given(secrets)
-def test_no_rendering_shows_the_value(value: str) -> None:
+@pytest.mark.parametrize("examples", [50, pytest.param(150, marks=pytest.mark.slow)])
+def test_no_rendering_shows_the_value(examples: int) -> None:
     """repr, str, format, f-strings, HTML and the IPython printer never contain the secret."""
-    secret = cft.Secret(value)
-    printer = _Printer()
-    secret._repr_pretty_(printer, False)
-    renderings = [
-        repr(secret),
-        str(secret),
-        f"{secret}",
-        f"{secret!r}",
-        format(secret, ">80"),
-        secret._repr_html_(),
-        "".join(printer.out),
-        repr([secret]),
-        repr({"token": secret}),
-    ]
-    for rendering in renderings:
-        assert value not in rendering
-    assert secret.reveal() == value
+
+    @settings(max_examples=examples, deadline=None)
+    @given(secrets)
+    def check(value: str) -> None:
+        secret = cft.Secret(value)
+        printer = _Printer()
+        secret._repr_pretty_(printer, False)
+        renderings = [
+            repr(secret),
+            str(secret),
+            f"{secret}",
+            f"{secret!r}",
+            format(secret, ">80"),
+            secret._repr_html_(),
+            "".join(printer.out),
+            repr([secret]),
+            repr({"token": secret}),
+        ]
+        for rendering in renderings:
+            assert value not in rendering
+        assert secret.reveal() == value
+
+    check()
 
 
-@settings(max_examples=100, deadline=None)
-@given(secrets)
-def test_logging_a_secret_logs_the_mask(value: str) -> None:
+@pytest.mark.parametrize("examples", [25, pytest.param(75, marks=pytest.mark.slow)])
+def test_logging_a_secret_logs_the_mask(examples: int) -> None:
     """A secret passed to a logger at DEBUG is written masked."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    logger = logging.getLogger("cftokens.test.secret")
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        logger.debug("token %s %r", cft.Secret(value), cft.Secret(value))
-    finally:
-        logger.removeHandler(handler)
-    assert value not in stream.getvalue()
-    assert "Secret(" in stream.getvalue()
+
+    @settings(max_examples=examples, deadline=None)
+    @given(secrets)
+    def check(value: str) -> None:
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        logger = logging.getLogger("cftokens.test.secret")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        try:
+            logger.debug("token %s %r", cft.Secret(value), cft.Secret(value))
+        finally:
+            logger.removeHandler(handler)
+        assert value not in stream.getvalue()
+        assert "Secret(" in stream.getvalue()
+
+    check()
 
 
 def test_pickling_is_refused_with_advice() -> None:

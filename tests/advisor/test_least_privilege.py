@@ -462,43 +462,53 @@ intent_lists = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
-@given(intent_lists)
-def test_advice_is_minimal_and_allowed(pairs: list[tuple[cft.Operation, str]]) -> None:
+@pytest.mark.parametrize("examples", [15, pytest.param(45, marks=pytest.mark.slow)])
+def test_advice_is_minimal_and_allowed(examples: int) -> None:
     """For random intents over real catalogue operations the advised grants cost exactly the
     brute-force minimum over the same options on every tier above *reach* (the last tier,
     where the advisor prefers the group naming the operation's subject), and the engine
     allows every intent."""
-    directory = cft.Directory(
-        accounts=[cft.Account(id=PROD, name="P"), cft.Account(id=STAGING, name="S")],
-        zones=[
-            cft.Zone(id=EXAMPLE_COM, name="a.example", account=cft.model.AccountRef(id=PROD)),
-            cft.Zone(id=EXAMPLE_NET, name="b.example", account=cft.model.AccountRef(id=PROD)),
-            cft.Zone(id=STAGING_ZONE, name="c.example", account=cft.model.AccountRef(id=STAGING)),
-        ],
-    )
-    intents = [_concrete(op, ident) for op, ident in pairs]
-    try:
-        advice = least_privilege(intents, directory=directory)
-    except cft.InvalidInput:
-        assume(False)
-        raise
-    requirements = [opts for _, opts in advice.requirements]
-    universe = {e for opts in requirements for e in opts}
-    assume(len(universe) <= 16)
 
-    def cost(element: tuple[cft.PermissionGroup, cft.Resource]) -> int:
-        return costs.cost_of(element[0].id)
-
-    chosen = {(g.group, g.resource) for g in advice.grants}
-    assert all(chosen & opts for opts in requirements)
-    reach_bits = 24
-    assert (
-        sum(cost(e) for e in chosen) >> reach_bits == brute_force(requirements, cost) >> reach_bits
+    @settings(
+        max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
     )
-    assert len(chosen) == len(advice.grants)
-    assert advice.optimal
-    allowed_everywhere(advice, directory)
+    @given(intent_lists)
+    def check(pairs: list[tuple[cft.Operation, str]]) -> None:
+        directory = cft.Directory(
+            accounts=[cft.Account(id=PROD, name="P"), cft.Account(id=STAGING, name="S")],
+            zones=[
+                cft.Zone(id=EXAMPLE_COM, name="a.example", account=cft.model.AccountRef(id=PROD)),
+                cft.Zone(id=EXAMPLE_NET, name="b.example", account=cft.model.AccountRef(id=PROD)),
+                cft.Zone(
+                    id=STAGING_ZONE, name="c.example", account=cft.model.AccountRef(id=STAGING)
+                ),
+            ],
+        )
+        intents = [_concrete(op, ident) for op, ident in pairs]
+        try:
+            advice = least_privilege(intents, directory=directory)
+        except cft.InvalidInput:
+            assume(False)
+            raise
+        requirements = [opts for _, opts in advice.requirements]
+        universe = {e for opts in requirements for e in opts}
+        assume(len(universe) <= 16)
+
+        def cost(element: tuple[cft.PermissionGroup, cft.Resource]) -> int:
+            return costs.cost_of(element[0].id)
+
+        chosen = {(g.group, g.resource) for g in advice.grants}
+        assert all(chosen & opts for opts in requirements)
+        reach_bits = 24
+        assert (
+            sum(cost(e) for e in chosen) >> reach_bits
+            == brute_force(requirements, cost) >> reach_bits
+        )
+        assert len(chosen) == len(advice.grants)
+        assert advice.optimal
+        allowed_everywhere(advice, directory)
+
+    check()
 
 
 @pytest.mark.parametrize(

@@ -201,47 +201,56 @@ NEEDS = [
 ]
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    held=st.lists(st.tuples(st.sampled_from(GROUPS), st.sampled_from([*ZONES, "all"])), min_size=1),
-    needs=st.lists(st.tuples(st.sampled_from(NEEDS), st.sampled_from(ZONES)), min_size=1),
-)
-def test_rightsizing_never_adds_power(
-    held: list[tuple[str, str]], needs: list[tuple[str, str]]
-) -> None:
+@pytest.mark.parametrize("examples", [10, pytest.param(30, marks=pytest.mark.slow)])
+def test_rightsizing_never_adds_power(examples: int) -> None:
     """For random tokens and needs, every kept grant is allowed by the old token (or is the
     read twin of a write it holds there), and every need the old token met is still met."""
-    policies = [
-        cft.Policy.allow([g], all_zones_of=PROD) if z == "all" else cft.Policy.allow([g], zones=[z])
-        for g, z in held
-    ]
-    token = cft.Token(id=TOKEN_ID, name="t", policies=policies)
-    directory = cft.Directory(
-        accounts=[cft.Account(id=PROD, name="P")],
-        zones=[
-            cft.Zone(id=z, name=f"{i}.example", account=cft.model.AccountRef(id=PROD))
-            for i, z in enumerate(ZONES)
-        ],
+
+    @settings(max_examples=examples, deadline=None)
+    @given(
+        held=st.lists(
+            st.tuples(st.sampled_from(GROUPS), st.sampled_from([*ZONES, "all"])), min_size=1
+        ),
+        needs=st.lists(st.tuples(st.sampled_from(NEEDS), st.sampled_from(ZONES)), min_size=1),
     )
-    intents = [n.replace("{zone_id}", z) for n, z in needs]
-    met = [
-        i
-        for i in intents
-        if cft.evaluate_request(token, *i.split(" ", 1), directory=directory).allowed
-    ]
-    try:
-        result = rightsize(token, intents, directory=directory)
-    except cft.InvalidInput:
-        assert not met
-        return
-    for grant in result.grants:
-        old = cft.evaluate(token, grant.group, zone=grant.resource.id, directory=directory)
-        if not old.allowed:
-            write = cft.permission_groups.twin(grant.group, "write")
-            assert write is not None
-            assert cft.evaluate(token, write, zone=grant.resource.id, directory=directory).allowed
-    for intent in met:
-        assert cft.evaluate_request(result.spec, *intent.split(" ", 1), directory=directory)
+    def check(held: list[tuple[str, str]], needs: list[tuple[str, str]]) -> None:
+        policies = [
+            cft.Policy.allow([g], all_zones_of=PROD)
+            if z == "all"
+            else cft.Policy.allow([g], zones=[z])
+            for g, z in held
+        ]
+        token = cft.Token(id=TOKEN_ID, name="t", policies=policies)
+        directory = cft.Directory(
+            accounts=[cft.Account(id=PROD, name="P")],
+            zones=[
+                cft.Zone(id=z, name=f"{i}.example", account=cft.model.AccountRef(id=PROD))
+                for i, z in enumerate(ZONES)
+            ],
+        )
+        intents = [n.replace("{zone_id}", z) for n, z in needs]
+        met = [
+            i
+            for i in intents
+            if cft.evaluate_request(token, *i.split(" ", 1), directory=directory).allowed
+        ]
+        try:
+            result = rightsize(token, intents, directory=directory)
+        except cft.InvalidInput:
+            assert not met
+            return
+        for grant in result.grants:
+            old = cft.evaluate(token, grant.group, zone=grant.resource.id, directory=directory)
+            if not old.allowed:
+                write = cft.permission_groups.twin(grant.group, "write")
+                assert write is not None
+                assert cft.evaluate(
+                    token, write, zone=grant.resource.id, directory=directory
+                ).allowed
+        for intent in met:
+            assert cft.evaluate_request(result.spec, *intent.split(" ", 1), directory=directory)
+
+    check()
 
 
 def test_usage_may_be_any_iterable_of_audit_log_records(directory: cft.Directory) -> None:
