@@ -97,9 +97,9 @@ def assert_same_in_bulk(records: list[TokenRecord], monkeypatch: pytest.MonkeyPa
     assert handled and handled[0] >= 100
 
 
-# two seeds in the inner loop, four more in the full run (each a bounded random search)
+# one seed in the inner loop, five more in the full run (each a bounded random search)
 @pytest.mark.parametrize(
-    "seed", [0, 1, *(pytest.param(s, marks=pytest.mark.slow) for s in range(2, 6))]
+    "seed", [0, *(pytest.param(s, marks=pytest.mark.slow) for s in range(1, 6))]
 )
 def test_denies_applied_in_bulk_agree_with_the_engine(
     seed: int, monkeypatch: pytest.MonkeyPatch
@@ -179,7 +179,8 @@ def _hostile_token(rng: random.Random, i: int) -> dict[str, Any]:
     return {"id": f"{i:032x}", "name": f"h{i}", "policies": policies}
 
 
-@pytest.mark.parametrize("seed", [0, 1, *(pytest.param(s, marks=pytest.mark.slow) for s in (2, 3))])
+# one seed in the inner loop, three more in the full run
+@pytest.mark.parametrize("seed", [0, *(pytest.param(s, marks=pytest.mark.slow) for s in (1, 2, 3))])
 def test_denies_applied_in_bulk_agree_with_the_engine_on_hostile_shapes(
     seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -103,14 +103,20 @@ def _frame(frame: pd.DataFrame) -> dict[str, Any]:
     return {"dtypes": {c: str(t) for c, t in frame.dtypes.items()}, "columns": columns}
 
 
-def _current() -> dict[str, Any]:
-    audit = _audit()
+def _current(audit: Audit | None = None) -> dict[str, Any]:
+    audit = _audit() if audit is None else audit
     return {"tokens": _frame(audit.tokens), "grants": _frame(audit.grants)}
 
 
 @pytest.fixture(scope="module")
-def current() -> dict[str, Any]:
-    return _current()
+def audit() -> Audit:
+    """The synthetic inventory's audit, made once for the module's tests (they only read it)."""
+    return _audit()
+
+
+@pytest.fixture(scope="module")
+def current(audit: Audit) -> dict[str, Any]:
+    return _current(audit)
 
 
 @pytest.mark.parametrize("name", ["tokens", "grants"])
@@ -186,10 +192,10 @@ def test_grants_label_each_unrecognised_resource_by_its_own_key() -> None:
         assert repr(key) in labels[key]
 
 
-def test_group_counts_from_the_effective_pairs_agree_with_the_row_masks() -> None:
+def test_group_counts_from_the_effective_pairs_agree_with_the_row_masks(audit: Audit) -> None:
     """``Ctx.count_groups`` (from E(T)'s distinct pairs, sorted once) against counting the
     distinct pairs of the grant rows themselves, for every group property the rules use."""
-    ctx = _audit()._ctx
+    ctx = audit._ctx
     assert ctx.n_groups.tolist() == ctx.count_groups_in(ctx.eff).tolist()
     assert ctx.n_write.tolist() == ctx.count_groups_in(ctx.write_row).tolist()
     assert ctx.n_write.max() > 1

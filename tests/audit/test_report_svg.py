@@ -190,7 +190,8 @@ def _inside(root: ET.Element) -> None:
         assert start >= -0.5 and start + drawn <= width + 0.5 and 0 <= y <= height, text.text
 
 
-@pytest.mark.parametrize("n", [1, 7, 500])
+# 500 rows in the full run only (the layout of many rows: 7 in the inner loop)
+@pytest.mark.parametrize("n", [1, 7, pytest.param(500, marks=pytest.mark.slow)])
 def test_layout_holds_from_one_row_to_five_hundred(n: int) -> None:
     """1, 7 or 500 rows: rows never overlap, everything is inside the chart, the chart grows
     with its rows; a 40-zone heatmap of 500 tokens keeps readable rows."""

@@ -218,7 +218,8 @@ def test_remaining_header_stops_the_client_before_a_429() -> None:
 FAULTS = "rate=0.3,kinds=500+502+503+429+drop,seed={seed}"
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+# one seed in the inner loop (and the async listing below, seed 3), one more in the full run
+@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_listing_2000_tokens_under_faults_returns_each_once(seed: int) -> None:
     """With 30% 5xx/429/dropped connections, listing 2,000 tokens yields each exactly once."""
     with Sandbox(faults=FAULTS.format(seed=seed)) as sb:
