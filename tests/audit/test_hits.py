@@ -84,6 +84,42 @@ def test_coded_per_key_builds_each_value_once() -> None:
     assert distinct(np.zeros(0))[1].tolist() == []
 
 
+def test_coded_shared_keeps_each_object_once() -> None:
+    """Coded.shared reads back every finding's own object, holds each object once, and never
+    merges objects by equality (equal texts made apart, 1 and True, NaN, None and unhashable
+    values stay as they were given)."""
+    text = "policy 1 names zone é\0"
+    other = "".join(["policy 1 names zone ", "é\0"])  # equal, another object
+    fix = Disable()
+    nan = float("nan")
+    unhashable: list[str] = ["x"]
+    values = [text, fix, other, text, None, 1, True, nan, unhashable, nan, fix, None, text]
+    coded = Coded.shared(values)
+    back = coded.decoded()
+    assert len(back) == len(values)
+    assert all(a is b for a, b in zip(back, values, strict=True))
+    assert len(coded.values) == len({id(v) for v in values}) == 8
+    assert [id(v) for v in coded.values] == list(dict.fromkeys(map(id, values)))
+    assert Coded.shared([]).decoded() == []
+
+
+def test_ln04_columns_hold_each_shared_object_once() -> None:
+    """CFT-LN-04's texts and fixes (made once per case by the inventory) are kept once per
+    object, and read back as each issue's own."""
+    from cftokens.audit.rules import RULES
+
+    inventory = synthetic_inventory(400, n_zones=60)
+    ctx = Audit.from_records(**inventory)._ctx
+    issues = ctx.inv.ln04
+    assert len(issues) > 20
+    hits = RULES["CFT-LN-04"].fn(ctx, RULES["CFT-LN-04"])  # type: ignore[misc]
+    batch = hits.batches()[0]
+    for i, attr in enumerate(("evidence", "detail", "remediation", "fix"), start=7):
+        column = batch[i]
+        assert all(a is getattr(b, attr) for a, b in zip(column.decoded(), issues, strict=False))
+        assert len(column.values) == len({id(getattr(b, attr)) for b in issues}) < len(issues)
+
+
 def test_distinct_keys_of_any_range() -> None:
     """Keys spanning the whole int64 range (a NaN day count is the smallest int64) combine
     without overflow: equal combinations share a number, different ones never do."""

@@ -677,6 +677,25 @@ def test_per_atom_values_match_each_row(audit: Audit) -> None:
     assert base.evidence_texts(ctx, rows).decoded() == [ctx.evidence(int(r)) for r in rows]
 
 
+def test_evidence_texts_once_per_case_match_each_row(audit: Audit) -> None:
+    """Evidence joined once per distinct (policy and group, resource, count) equals each
+    row's evidence plus its count's note, on rows repeated in any order with counts of one
+    to four; rows of one case share one value (a text per row at most, not per finding)."""
+    ctx = audit._ctx
+    ctx.memo.clear()
+    rng = np.random.default_rng(7)
+    rows = rng.permutation(np.tile(np.arange(ctx.inv.m), 3))
+    counts = rng.integers(1, 5, len(rows))
+    texts = base.evidence_texts(ctx, rows, counts)
+    assert texts.decoded() == [
+        ctx.evidence(int(r)) + base.more_grants(int(c)) for r, c in zip(rows, counts, strict=True)
+    ]
+    once = base.evidence_texts(ctx, rows)
+    assert once.decoded() == [ctx.evidence(int(r)) for r in rows]
+    assert len(once.values) <= ctx.inv.m
+    assert len(once.values) < len(rows) or not len(rows)
+
+
 # a short run in the inner loop (`-m "not slow"`), the long one marked slow
 @pytest.mark.parametrize("examples", [3, pytest.param(105, marks=pytest.mark.slow)])
 def test_rules_match_their_loops_on_shaped_tokens(examples: int) -> None:

@@ -85,6 +85,19 @@ class Coded:
         return cls._valid([make(i) for i in first.tolist()], codes)
 
     @classmethod
+    def shared(cls, values: Sequence[Any]) -> Coded:
+        """``values`` (one per finding) with one value per distinct object: findings that
+        hold the same object share it (objects are told apart by identity, never compared:
+        equal objects made apart stay two values). For columns whose producer shares its
+        texts and fixes between findings (the inventory's CFT-LN-04 issues), so the frames
+        handle each once; three C-level passes."""
+        ids = list(map(id, values))
+        objects = dict(zip(ids, values, strict=True))  # each object, by its id, in first order
+        number = dict(zip(objects, range(len(objects)), strict=True))
+        codes = np.fromiter(map(number.__getitem__, ids), dtype=np.intp, count=len(ids))
+        return cls._valid(list(objects.values()), codes)
+
+    @classmethod
     def of(cls, value: Any, k: int) -> Coded:
         """``value`` as a column of ``k`` findings: a list or tuple gives each finding its
         own value, any other value (a text, a fix, None) is every finding's."""
@@ -638,7 +651,8 @@ def evidence_texts(
 ) -> Coded:
     """``ctx.evidence(row)`` for each row (plus :func:`more_grants` of ``counts``): its three
     parts built once per distinct policy, effect and group, resource, and count, and joined
-    per finding in C loops (``atoms``: the rows' :func:`row_atoms`, when known)."""
+    once per distinct combination of them (``atoms``: the rows' :func:`row_atoms`, when
+    known)."""
     if not len(rows):
         return Coded([], [])
     count = np.ones(len(rows), dtype=np.int64) if counts is None else counts
@@ -649,8 +663,9 @@ def evidence_texts(
     first, codes = distinct(atoms)
     label = Coded._valid(per_atom(ctx, "label", ctx.resource_label, atoms[first].tolist()), codes)
     more = Coded.per_key(lambda i: more_grants(int(count[i])), count)
-    texts = map(add, map(add, prefix.decoded(), label.decoded()), more.decoded())
-    return Coded(list(texts), np.arange(len(rows)))
+    first, codes = distinct(prefix.codes, label.codes, more.codes)
+    head, resource, tail = (object_table(c.values)[c.codes[first]] for c in (prefix, label, more))
+    return Coded._valid(list(map(add, map(add, head, resource), tail)), codes)
 
 
 def known_after_apply(ctx: Ctx, attr: str) -> npt.NDArray[np.bool_]:

@@ -436,14 +436,20 @@ def ln_04(ctx: Ctx, r: Rule) -> Hits:
     the audit cannot read at all is reported here too, with its row in ``audit.gaps``."""
     hits = Hits(r.id)
     issues = ctx.inv.ln04
+
+    def column(attr: str) -> list[Any]:
+        return list(map(attrgetter(attr), issues))
+
+    # the inventory makes each text and fix once per distinct case (tens of thousands of
+    # issues share a few thousand): the columns keep each object once
     hits.extend(
-        [i.tok for i in issues],
-        [i.severity.rank for i in issues],
-        [i.evidence for i in issues],
-        [i.detail for i in issues],
-        [i.remediation for i in issues],
-        [i.fix for i in issues],
-        pol=[i.pol for i in issues],
+        column("tok"),
+        column("severity.rank"),
+        Coded.shared(column("evidence")),
+        Coded.shared(column("detail")),
+        Coded.shared(column("remediation")),
+        Coded.shared(column("fix")),
+        pol=column("pol"),
     )
     for label, reason in ctx.inv.invalid:
         if reason.startswith(DUPLICATE):
