@@ -14,6 +14,7 @@ import json
 import warnings
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cftokens as cft
-from cftokens.audit import Audit, core
+from cftokens.audit import Audit, _inventory, core
 from cftokens.audit._inventory import (
     DUPLICATE,
     Inventory,
@@ -58,11 +59,17 @@ def state(inv: Inventory) -> dict[str, Any]:
 
 
 def assert_same(records: list[TokenRecord], zone_account: dict[str, str] | None = None) -> None:
+    """The bulk path as one chunk and in chunks of a few tokens (so the chunks' join and the
+    ids listed in two chunks are tested on every input here) against the token reader."""
     bulk = state(build_inventory(records, zone_account))
     reference = state(build_inventory(records, zone_account, bulk=False))
-    assert bulk.keys() == reference.keys()
-    for key in reference:
-        assert bulk[key] == reference[key], key
+    for chunk in (None, *((1, 3) if len(records) <= 200 else (97, 500))):
+        if chunk is not None:
+            with mock.patch.object(_inventory, "_CHUNK", chunk):
+                bulk = state(build_inventory(records, zone_account))
+        assert bulk.keys() == reference.keys()
+        for key in reference:
+            assert bulk[key] == reference[key], (chunk, key)
 
 
 def records_of(inv: dict[str, Any]) -> list[TokenRecord]:
@@ -685,3 +692,40 @@ def test_each_field_shape_reads_the_same(path: str, value: Any) -> None:
         TokenRecord(copy.deepcopy(token), "account", ACCT, "acct"),
     ]
     assert_same(records, {ZONE: ACCT})
+
+
+def _posing_as_definition() -> list[dict[str, Any]]:
+    """A definition without id, then a token whose id is the definition's stable id."""
+    body = base_token(1)
+    del body["id"]
+    stable = build_inventory([TokenRecord(copy.deepcopy(body), "user", USER, "O")]).ids[0]
+    return [body, base_token(2), dict(base_token(3), id=stable)]
+
+
+@pytest.mark.parametrize(
+    "payloads",
+    [
+        _posing_as_definition(),
+        # the same id given by a mapping that is not a plain dict, then by a plain dict
+        [_Map(base_token(1)), base_token(2), base_token(1)],
+        # the same id as a str subclass, then as plain text
+        [dict(base_token(1), id=_Text(base_token(1)["id"])), base_token(2), base_token(1)],
+        # an id that cannot be a dict key
+        [dict(base_token(1), id=[1, 2]), base_token(2), base_token(3)],
+        # the same id in two chunks, the first copy malformed
+        [dict(base_token(1), status="Active"), base_token(2), base_token(1)],
+    ],
+    ids=["stable id", "not a plain dict", "str subclass", "unhashable", "malformed first"],
+)
+def test_an_id_in_two_chunks_is_a_duplicate(payloads: list[Any]) -> None:
+    """The bulk path reads tokens in chunks, each finding the ids listed twice among its own
+    tokens: an id given again in a later chunk (as a definition's stable id, by a token the
+    bulk path leaves to the token reader, as a str subclass) was kept twice, and an id that
+    is not hashable crashed the check across chunks. ``assert_same`` reads them in chunks
+    of one and of three tokens."""
+    records = [TokenRecord(p, "user", USER, "O") for p in payloads]
+    assert_same(records)
+    with mock.patch.object(_inventory, "_CHUNK", 1):
+        inv = build_inventory(records)
+    assert inv.n + len(inv.invalid) == 3
+    assert len(set(inv.ids)) == inv.n
