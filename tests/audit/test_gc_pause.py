@@ -38,6 +38,7 @@ STEPS = (
     "read_json",
     "read_terraform",
     "utf8_encodable",
+    "plain_copy",
     "token_records",
     "unicode_input",
     "Directory",

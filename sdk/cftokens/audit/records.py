@@ -40,17 +40,22 @@ __all__ = [
 
 def token_records(
     tokens: Iterable[Mapping[str, Any]],
-    account_tokens: Mapping[str, Iterable[Mapping[str, Any]]] | None,
+    account_tokens: Mapping[str, Iterable[Mapping[str, Any]]]
+    | Iterable[tuple[str, Iterable[Mapping[str, Any]]]]
+    | None,
     user: Mapping[str, Any] | None,
     accounts: Sequence[Account],
 ) -> list[TokenRecord]:
-    """One record per token: the user's own (owned by ``user``) and each account's."""
+    """One record per token: the user's own (owned by ``user``) and each account's
+    (``account_tokens``: the tokens by owning account id, as a mapping or its items)."""
+    if isinstance(account_tokens, Mapping):
+        account_tokens = account_tokens.items()
     user_id = str(user.get("id")) if user and user.get("id") else None
     user_name = (str(user.get("email") or user_id) if user else None) or None
     names = {a.id: a.name for a in accounts}
     # map: no Python frame per token around the constructor's own
     records = list(map(TokenRecord, tokens, repeat("user"), repeat(user_id), repeat(user_name)))
-    for account_id, items in (account_tokens or {}).items():
+    for account_id, items in account_tokens or ():
         name = names.get(account_id, account_id)
         records.extend(map(TokenRecord, items, repeat("account"), repeat(account_id), repeat(name)))
     return records
@@ -60,14 +65,18 @@ def unicode_input(
     records: Sequence[TokenRecord],
     user: Mapping[str, Any] | None,
     gaps: Sequence[Mapping[str, Any]],
+    clean: bool | None = None,
 ) -> tuple[list[TokenRecord], Mapping[str, Any] | None, list[Mapping[str, Any]]]:
     """An audit's records, user and gaps with every lone UTF-16 surrogate replaced by U+FFFD.
 
     JSON's ``"\\ud800"`` escape decodes to one, and no report, CSV, DataFrame (pyarrow
     strings), chart or notebook can encode it. Clean input (the rule) is proved clean by one
-    C-speed check and returned as it is."""
-    columns = [list(map(attrgetter(f), records)) for f in ("payload", "owner_id", "owner_name")]
-    if utf8_encodable([columns, user, list(gaps)]):
+    C-speed check and returned as it is. ``clean``: the check's answer when the caller already
+    has it (:func:`~cftokens._text.plain_copy`: True proven clean, False holds a surrogate)."""
+    if clean is None:
+        columns = [list(map(attrgetter(f), records)) for f in ("payload", "owner_id", "owner_name")]
+        clean = utf8_encodable([columns, user, list(gaps)])
+    if clean:
         return list(records), user, list(gaps)
     out: list[TokenRecord] = []
     for record in records:

@@ -1,0 +1,404 @@
+"""The audit reads its own compact copy of ``from_records``' input (``plain_copy``).
+
+marshal copies the caller's token dicts into objects laid out in order (every later pass over
+them is faster), but writes any object with the buffer protocol (numpy's str and numbers,
+bytearray, memoryview, array.array) as ``bytes``: the copy is used only when it is proven the
+same data, all of it Unicode; anything else is audited as given. Each audit here is compared,
+frame by frame, with the same input audited as given (``plain_copy`` switched off), which is
+what the audit did before the copy.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import copy
+import json
+import math
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from audit_helpers import NOW
+
+from cftokens._text import plain_copy
+from cftokens.audit import Audit, core
+from cftokens.audit.synth import synthetic_inventory
+
+ZONE = "b" * 32
+ACCOUNT = "a" * 32
+DNS_WRITE = "4755a26eedb94da69e1066d98aa820be"
+ZONE_READ = "c8fed203ed3043cba015a93ad1616f1f"
+
+
+def token(i: int, name: object = "ci", **extra: Any) -> dict[str, Any]:
+    return {
+        "id": f"{i:032x}",
+        "name": name,
+        "status": "active",
+        "issued_on": "2026-11-01T00:00:00Z",
+        "policies": [
+            {
+                "id": f"p{i}",
+                "effect": "allow",
+                "permission_groups": [{"id": DNS_WRITE, "name": "DNS Write"}],
+                "resources": {f"com.cloudflare.api.account.zone.{ZONE}": "*"},
+            }
+        ],
+        "condition": {"request.ip": {"in": ["192.0.2.0/24"]}},
+        **extra,
+    }
+
+
+def inventory(*tokens: dict[str, Any], **account_tokens: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "tokens": list(tokens),
+        "account_tokens": {ACCOUNT: list(account_tokens.get("owned", []))},
+        "accounts": [{"id": ACCOUNT, "name": "Acme"}],
+        "zones": [{"id": ZONE, "name": "example.com", "account": {"id": ACCOUNT}}],
+        "user": {"id": "c" * 32, "email": "ops@example.com"},
+        "now": NOW,
+    }
+
+
+FRAMES = ("tokens", "grants", "findings", "gaps")
+
+
+def frames(audit: Audit) -> dict[str, pd.DataFrame]:
+    out = {name: getattr(audit, name) for name in FRAMES}
+    out["access"] = pd.DataFrame(audit.access)
+    return out
+
+
+def as_given(monkeypatch: pytest.MonkeyPatch, build: Callable[[], Audit]) -> Audit:
+    """The audit of the input as given (no copy): the reference."""
+    with monkeypatch.context() as patch:
+        patch.setattr(core, "plain_copy", lambda value: (None, None))
+        return build()
+
+
+def held(audit: Audit) -> list[object]:
+    """What the audit holds of its input: each record, the user and the collection gaps."""
+    records = [(r.payload, r.kind, r.owner_id, r.owner_name) for r in audit._records]
+    return [records, audit.user, audit._collection_gaps]
+
+
+def exported(audit: Audit) -> object:
+    try:
+        export = json.loads(audit.to_json())
+    except Exception as error:  # a value JSON cannot hold (numpy's int64): the same error
+        return repr(error)
+    del export["generated_at"]
+    return export
+
+
+def assert_same_audit(ours: Audit, reference: Audit) -> None:
+    mine, theirs = frames(ours), frames(reference)
+    for name, frame in theirs.items():
+        pd.testing.assert_frame_equal(mine[name], frame, obj=name, check_exact=True)
+    assert ours.summary() == reference.summary()
+    assert same_kinds(held(ours), held(reference))
+    assert exported(ours) == exported(reference)
+
+
+def both(
+    monkeypatch: pytest.MonkeyPatch, inv: dict[str, Any], **kwargs: Any
+) -> tuple[Audit, Audit]:
+    """The audit through ``from_records`` (copy when proven) and of the input as given."""
+    ours = Audit.from_records(**inv, **kwargs)
+    reference = as_given(monkeypatch, lambda: Audit.from_records(**inv, **kwargs))
+    assert_same_audit(ours, reference)
+    return ours, reference
+
+
+# -- plain_copy itself -------------------------------------------------------------------------
+
+
+def same_kinds(a: object, b: object) -> bool:
+    """Equal values of exactly the same types all the way down (keys included); the same
+    object is itself (a cycle, or the caller's own value when neither was copied)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        assert isinstance(b, dict)
+        return list(a) == list(b) and all(
+            same_kinds(ka, kb) and same_kinds(a[ka], b[kb]) for ka, kb in zip(a, b, strict=True)
+        )
+    if isinstance(a, list | tuple):
+        assert isinstance(b, list | tuple)
+        return len(a) == len(b) and all(map(same_kinds, a, b))
+    if isinstance(a, memoryview | array.array):
+        return bytes(a) == bytes(b)  # type: ignore[arg-type]
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)  # type: ignore[arg-type]
+    if isinstance(a, float):
+        return a == b and math.copysign(1, a) == math.copysign(1, b)  # type: ignore[arg-type]
+    return a == b
+
+
+def test_plain_data_is_copied_whole_with_its_kinds() -> None:
+    """Dicts (in order), lists, tuples, texts (non-BMP too), 64-bit integers at both ends,
+    floats (NaN, -0.0, infinities), booleans and None come back equal and of the same types;
+    no container is the caller's."""
+    value = {
+        "tokens": [token(1, "é🙂 ci"), token(2)],
+        "t": ("a", 1, None, True, False, 2.5, -0.0, float("nan"), float("inf")),
+        "ints": [2**64 - 1, -(2**63), 0],
+        "nested": [[{"k": ["v"]}]],
+    }
+    got, clean = plain_copy(value)
+    assert clean is True
+    assert same_kinds(got, value)
+    assert got is not value and got["tokens"][0] is not value["tokens"][0]
+    assert got["tokens"][0]["policies"][0] is not value["tokens"][0]["policies"][0]
+    assert type(got["t"]) is tuple
+
+
+def test_shared_objects_stay_shared_inside_the_copy() -> None:
+    policies = [{"effect": "allow", "permission_groups": [{"id": DNS_WRITE}], "resources": {}}]
+    name = "shared name " + "x" * 40  # a text object, not an interned constant
+    tokens = [{"id": "1", "name": name, "policies": policies}, {"id": "2", "name": name}]
+    tokens[1]["policies"] = policies
+    got, clean = plain_copy(tokens)
+    assert clean is True
+    assert got[0]["policies"] is got[1]["policies"] is not policies
+    assert got[0]["name"] is got[1]["name"]
+
+
+BUFFERS: list[object] = [
+    np.str_("np name"),
+    np.bytes_(b"raw"),
+    bytearray(b"ab"),
+    memoryview(b"ab"),
+    array.array("i", [1]),
+    np.int64(3),
+    np.float64(1.5),
+    np.bool_(True),
+    np.array([1, 2]),
+    b"bytes",  # real bytes: not told apart from a converted buffer, so not proven either
+]
+
+
+@pytest.mark.parametrize("odd", BUFFERS, ids=lambda v: type(v).__name__)
+def test_buffer_objects_anywhere_are_not_proven(odd: object) -> None:
+    """marshal writes each of these as bytes: a copy holding them is never used."""
+    places: list[object] = [
+        [odd],
+        {"name": odd},
+        {"deep": [{"x": ("t", odd)}]},
+        [token(1, extra=odd)],
+    ]
+    with contextlib.suppress(TypeError):  # unhashable (bytearray, memoryview, array, ndarray)
+        places.append({odd: 1})
+    for value in places:
+        assert plain_copy(value) == (None, None), value
+
+
+class _Text(str):
+    pass
+
+
+class _Dict(dict):  # type: ignore[type-arg]
+    pass
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [_Text("x")],
+        {"a": _Dict(b=1)},
+        [OrderedDict(a=1)],
+        {_Text("k"): 1},
+        [{1, 2}],
+        [2**64],
+        [-(2**63) - 1],
+        {1: "non-text key"},
+        {("t", "u"): 1},
+        [1 + 2j],
+        [lambda: 1],
+    ],
+    ids=[
+        "str-subclass",
+        "dict-subclass",
+        "OrderedDict",
+        "str-subclass-key",
+        "set",
+        "int-over-64-bits",
+        "int-under-64-bits",
+        "int-key",
+        "tuple-key",
+        "complex",
+        "function",
+    ],
+)
+def test_other_values_are_not_proven(value: object) -> None:
+    assert plain_copy(value) == (None, None)
+
+
+def test_a_surrogate_is_reported_as_unicode_check_would() -> None:
+    assert plain_copy([{"name": "x\ud800"}]) == (None, False)
+    assert plain_copy({"k\udc00": 1}) == (None, False)
+    # beside a value that is not plain: still a surrogate in the caller's own text
+    assert plain_copy([np.str_("ok"), ("x\udfff",)]) == (None, False)
+    # only numpy's str holds it (bytes in the copy, no text): not proven, the check decides
+    assert plain_copy([np.str_("x\ud800")]) == (None, None)
+
+
+def deep(levels: int) -> list[Any]:
+    top: list[Any] = []
+    cur = top
+    for _ in range(levels):
+        nxt: list[Any] = []
+        cur.append(nxt)
+        cur = nxt
+    return top
+
+
+def test_deep_and_cyclic_values_are_not_proven_and_do_not_crash() -> None:
+    assert plain_copy(deep(300)) == (None, None)  # marshal writes it; orjson stops at 254
+    assert plain_copy(deep(5000)) == (None, None)  # marshal refuses past 2,000
+    cycle: list[Any] = ["x"]
+    cycle.append(cycle)
+    assert plain_copy({"a": cycle}) == (None, None)
+
+
+# -- the audit on the copy ---------------------------------------------------------------------
+
+
+def test_the_audit_reads_a_copy_and_finds_the_same() -> None:
+    """A synthetic inventory's audit reads its copy (no payload is the caller's) and its
+    frames are those of the input audited as given."""
+    inv = synthetic_inventory(300, n_zones=60, n_accounts=4)
+    audit = Audit.from_records(**inv)
+    callers = {id(t) for t in inv["tokens"]} | {
+        id(t) for items in inv["account_tokens"].values() for t in items
+    }
+    assert not callers & {id(r.payload) for r in audit._records}
+    assert audit.user is not inv["user"]
+
+
+def test_every_frame_is_the_same_on_generated_inventories(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for n, seed in ((0, 1), (1, 2), (200, 3), (600, 4)):
+        inv = synthetic_inventory(n, n_zones=40, n_accounts=3, seed=seed)
+        both(monkeypatch, inv)
+
+
+def test_changing_the_callers_dicts_afterwards_changes_nothing() -> None:
+    """The audit, its export and a re-run keep what was audited when the caller then edits
+    (or empties) its own dicts."""
+    inv = inventory(token(1, "ci"), token(2, "deploy"), owned=[token(3, "owned")])
+    audit = Audit.from_records(**inv)
+    before = frames(audit)
+    export = json.loads(audit.to_json())
+    rerun_before = frames(audit.rerun())
+    for t in [*inv["tokens"], *inv["account_tokens"][ACCOUNT]]:
+        t["name"] = "renamed"
+        t["policies"][0]["permission_groups"][0]["id"] = ZONE_READ
+        t["policies"][0]["resources"].clear()
+        t["condition"]["request.ip"]["in"].append("0.0.0.0/0")
+    inv["tokens"].append(token(9, "late"))
+    inv["user"]["email"] = "someone@else.example"
+    assert json.loads(audit.to_json()) == export
+    for name, frame in frames(audit.rerun()).items():
+        pd.testing.assert_frame_equal(frame, rerun_before[name], obj=name)
+    for name, frame in frames(audit).items():
+        pd.testing.assert_frame_equal(frame, before[name], obj=name)
+
+
+def numpy_inventory(where: str) -> dict[str, Any]:
+    """One token with a numpy value (or bytearray/memoryview/array) in one place."""
+    t = token(1, "plain")
+    policy = t["policies"][0]
+    if where == "name":
+        t["name"] = np.str_("numpy name")
+    elif where == "key":
+        policy["resources"] = {np.str_(f"com.cloudflare.api.account.zone.{ZONE}"): "*"}
+    elif where == "group":
+        policy["permission_groups"] = [{"id": np.str_(DNS_WRITE)}]
+    elif where == "condition":
+        t["condition"] = {"request.ip": {"in": [np.str_("10.0.0.0/8")]}}
+    elif where == "unread":
+        t["meta"] = {"n": np.int64(7), "b": bytearray(b"x"), "m": memoryview(b"y"), "f": 1.5}
+        t["arr"] = array.array("i", [1, 2])
+    elif where == "owner":
+        return {**inventory(), "account_tokens": {np.str_(ACCOUNT): [t]}}
+    elif where == "gap":
+        return {**inventory(t), "gaps": [{"kind": "collection", "what": np.str_("listing")}]}
+    elif where == "directory":
+        inv = inventory(t)
+        inv["zones"] = [{"id": ZONE, "name": np.str_("example.com"), "account": {"id": ACCOUNT}}]
+        return inv
+    return inventory(t, token(2, "clean neighbour"))
+
+
+@pytest.mark.parametrize(
+    "where", ["name", "key", "group", "condition", "unread", "owner", "gap", "directory"]
+)
+def test_numpy_values_anywhere_are_audited_as_given(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read as the audit reads the value itself, never as the bytes marshal would copy."""
+    ours, _ = both(monkeypatch, numpy_inventory(where))
+    if where in ("key", "group"):
+        assert "DNS Write" in set(ours.grants["group"])
+    if where == "directory":
+        assert "example.com" in set(ours.access["resource_name"])
+
+
+def test_subclasses_are_audited_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    masked = _Dict(token(1, "subclass"))
+    inv = inventory(masked, token(2, _Text("str subclass")))
+    ours, _ = both(monkeypatch, inv)
+    assert "subclass" in set(ours.tokens["name"])
+
+
+def test_shared_objects_are_audited_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = token(1, "one"), token(2, "two")
+    second["policies"] = first["policies"]  # one policy list for both tokens
+    second["condition"] = first["condition"]
+    inv = inventory(first, second, first, owned=[second])  # a token listed twice, too
+    both(monkeypatch, inv)
+
+
+def test_lone_surrogates_read_as_u_fffd_through_the_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A surrogate in a name, a key, the owner's account id, the user and a gap: U+FFFD
+    everywhere, as the input audited as given; numpy's str hiding one too."""
+    hidden = token(3, np.str_("numpy \ud800"))
+    inv = inventory(token(1, "x\ud800"), token(2, "ok", **{"k\udc00": 1}), hidden)
+    inv["user"] = {"id": "c" * 32, "email": "ops\udfff@example.com"}
+    inv["gaps"] = [{"kind": "collection", "what": "list\ud800", "reason": "r"}]
+    ours, _ = both(monkeypatch, inv)
+    names = set(ours.tokens["name"])
+    assert {"x\ufffd", "numpy \ufffd"} <= names
+    assert "list\ufffd" in set(ours.gaps["what"])
+    json.dumps(json.loads(ours.to_json())).encode()  # every text encodable
+
+
+def test_deep_and_cyclic_unread_fields_are_audited_as_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cycle: list[Any] = ["x"]
+    cycle.append(cycle)
+    for extra in (deep(300), deep(5000), cycle):
+        t = token(1, "deep", extra=extra)
+        ours, _ = both(monkeypatch, inventory(t, token(2, "other")))
+        assert len(ours.tokens) == 2
+
+
+def test_a_json_copy_of_the_inventory_is_audited_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The caller's objects decoded from JSON (fresh objects, no text shared) go through the
+    copy too, with the same frames."""
+    inv = synthetic_inventory(150, n_zones=30, n_accounts=3, seed=5)
+    now = inv.pop("now")
+    decoded = json.loads(json.dumps(inv))
+    both(monkeypatch, {**decoded, "now": now})
+    assert copy.deepcopy(decoded) == decoded  # the audit left the caller's data as it was
