@@ -14,6 +14,11 @@ from starting the processes and collecting (on a busy machine it grows with the 
 The machine may be shared: the load average before each run is shown, and CPU seconds matter
 more than wall seconds. Target (issue 14): the inner loop ≤ 30 s of wall time on 2 cores.
 Run: ``.venv/bin/python bench/bench_test_loop.py``.
+
+``--against DIR`` compares instead this checkout's README loop (``--dist worksteal``) with
+the same loop in another checkout of the repository (``DIR``: a ``git worktree add`` of the
+commit to compare with, its own ``sdk`` on ``PYTHONPATH``), alternating run by run; it prints
+the table and leaves BENCHMARKS.md alone.
 """
 
 from __future__ import annotations
@@ -55,19 +60,22 @@ HEADERS = ["mode", "wall s", "CPU s", "CPU vs loadfile", "tests' own s", "load a
 Run = tuple[float, float, float, float]  # wall s, CPU s, tests' own s, load average before
 
 
-def measure(runs: int) -> dict[str, list[Run]]:
+Variant = tuple[Path, list[str]]  # the checkout it runs in, its --dist arguments
+
+
+def measure(runs: int, variants: dict[str, Variant]) -> dict[str, list[Run]]:
     """(wall s, CPU s, tests' own s, load average before) per run of each variant, alternating."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "sdk")}
-    results: dict[str, list[Run]] = {name: [] for name in VARIANTS}
+    results: dict[str, list[Run]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory() as scratch:
         junit = Path(scratch) / "junit.xml"
         for _ in range(runs):
-            for name, dist in VARIANTS.items():
+            for name, (checkout, dist) in variants.items():
+                env = {**os.environ, "PYTHONPATH": str(checkout / "sdk")}
                 load = os.getloadavg()[0]
                 cpu, start = _children_cpu(), time.perf_counter()
                 done = subprocess.run(
                     [sys.executable, *LOOP, *dist, *SELECT, f"--junitxml={junit}"],
-                    cwd=ROOT,
+                    cwd=checkout,
                     env=env,
                     capture_output=True,
                     text=True,
@@ -81,20 +89,46 @@ def measure(runs: int) -> dict[str, list[Run]]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
-    args = parser.parse_args()
-    results = measure(args.runs)
-    base = statistics.median(run[1] for run in results["--dist loadfile (addopts)"])
-    rows = []
+def rows_of(results: dict[str, list[Run]], base: str) -> list[list[object]]:
+    """One table row per variant: medians, CPU relative to ``base``'s, the loads seen."""
+    reference = statistics.median(run[1] for run in results[base])
+    rows: list[list[object]] = []
     for name, runs in results.items():
         wall = statistics.median(run[0] for run in runs)
         cpu = statistics.median(run[1] for run in runs)
         own = statistics.median(run[2] for run in runs)
         loads = ", ".join(f"{run[3]:.1f}" for run in runs)
-        rows.append([name, wall, cpu, f"{cpu / base:.2f}×", own, loads])
+        rows.append([name, wall, cpu, f"{cpu / reference:.2f}×", own, loads])
+    return rows
+
+
+def compare(against: Path, runs: int) -> None:
+    """This checkout's README loop against another checkout's, alternating (printed only)."""
+    if not (against / "pyproject.toml").is_file() or not (against / "sdk").is_dir():
+        raise SystemExit(f"--against {against}: not a checkout of this repository (no sdk/)")
+    worksteal = VARIANTS["--dist worksteal (README)"]
+    base = f"against: {against}"
+    variants = {base: (against, worksteal), f"this: {ROOT}": (ROOT, worksteal)}
+    headers = ["checkout", *HEADERS[1:3], "CPU vs against", *HEADERS[4:]]
+    print(f"README inner loop (--dist worksteal), median of {runs}, alternating, on {machine()}\n")
+    print(table(headers, rows_of(measure(runs, variants), base)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="another checkout: compare its README loop with this one's (prints only)",
+    )
+    args = parser.parse_args()
+    if args.against is not None:
+        compare(args.against.resolve(), args.runs)
+        return
+    results = measure(args.runs, {name: (ROOT, dist) for name, dist in VARIANTS.items()})
+    rows = rows_of(results, "--dist loadfile (addopts)")
     body = "\n".join(
         [
             "## Inner test loop (bench/bench_test_loop.py)",
