@@ -3,6 +3,7 @@ function is ``run_audit``, and the old spellings still work for one release with
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -137,12 +138,16 @@ def test_dir_is_the_public_names() -> None:
     assert set(cft.__all__) <= set(namespace)
 
 
-_EXPORTED_CLASSES = [name for name in cft.__all__ if isinstance(getattr(cft, name), type)]
+@functools.cache
+def exported_classes() -> list[str]:
+    """The names of the exported classes (read here, not at collection: reading every export
+    loads the widgets, IPython and ipywidgets, in each worker that collects this file)."""
+    return [name for name in cft.__all__ if isinstance(getattr(cft, name), type)]
 
 
 def test_exported_classes_report_cftokens_as_their_module() -> None:
-    assert len(_EXPORTED_CLASSES) > 60  # models, catalogue, clients, audit, errors...
-    wrong = {n: getattr(cft, n).__module__ for n in _EXPORTED_CLASSES}
+    assert len(exported_classes()) > 60  # models, catalogue, clients, audit, errors...
+    wrong = {n: getattr(cft, n).__module__ for n in exported_classes()}
     assert {n: m for n, m in wrong.items() if m != "cftokens"} == {}
 
 
@@ -242,7 +247,7 @@ def test_exported_classes_show_their_source() -> None:
     import inspect
     import re
 
-    for name in _EXPORTED_CLASSES:
+    for name in exported_classes():
         cls = getattr(cft, name)
         assert cls.__module__ == "cftokens"
         assert inspect.signature(cls) == inspect.signature(cls, follow_wrapped=False), name
@@ -277,7 +282,7 @@ def test_exported_classes_give_their_type_hints() -> None:
 
     import attrs
 
-    for name in _EXPORTED_CLASSES:
+    for name in exported_classes():
         cls = getattr(cft, name)
         hints = typing.get_type_hints(cls)
         assert all(not isinstance(v, str | typing.ForwardRef) for v in hints.values()), name
