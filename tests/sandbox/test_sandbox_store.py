@@ -84,6 +84,46 @@ def test_the_journal_frame_holds_every_row_as_read_one_by_one(demo: Sandbox) -> 
     assert empty.empty and list(empty.columns) == list(frame.columns)
 
 
+def test_the_journal_frame_is_built_once_while_the_journal_is_unchanged(
+    demo: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``Sandbox.journal`` reads the journal again only when it changed (a request answered,
+    an owner's name changed), also for copies of a sandbox that read it; each frame handed
+    out is the caller's own; a second sandbox on the same file sees the first one's rows."""
+    reads: list[int] = []
+    columns = type(demo.store).journal_columns
+
+    def counted(store: object) -> dict[str, tuple[object, ...]]:
+        reads.append(1)
+        return columns(store)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(demo.store), "journal_columns", counted)
+    first = demo.journal
+    expected = first.copy()
+    first.loc[first.index[0], "path"] = "/changed"
+    first["status"] = 0
+    del first["ip"]
+    twin = demo.copy()
+    assert demo.journal.equals(expected) and twin.journal.equals(expected)
+    assert len(reads) <= 1  # read at most once (not at all when the demo's seeding had)
+    reads.clear()
+    with demo.client() as client:
+        client.tokens.verify()
+    grown = demo.journal
+    assert len(grown) == len(expected) + 1 and grown.iloc[:-1].equals(expected)
+    assert twin.journal.equals(expected) and len(reads) == 1  # the copy's own: unchanged
+    account = str(grown["account_id"].dropna().iloc[0])
+    demo.store.conn.execute("UPDATE accounts SET name = 'Renamed' WHERE id = ?", (account,))
+    owners = demo.journal.loc[lambda j: j["owner_id"] == account, "owner"]
+    assert len(owners) and set(owners) == {"Renamed"} and len(reads) == 2
+    path = tmp_path / "shared.db"
+    with Sandbox(db=path, rate_limit=None) as one:
+        before = len(one.journal)
+        with Sandbox(db=path, rate_limit=None) as other:
+            Api(other, other.roll_bootstrap()).get("/user/tokens/verify")
+        assert len(one.journal) == before + 1  # written to the file when `other` closed
+
+
 def test_no_secret_in_journal_dataframe_or_reprs(sb: Sandbox, api: Api) -> None:
     """The journal DataFrame, the sandbox repr and issued-secret reprs never hold a secret,
     even when a client puts one in the query string or user agent."""

@@ -447,13 +447,31 @@ class Sandbox:
         method, path, query, operation_id, account_id, zone_id, status, error_code, reason (the
         policy engine's sentence), ip, user_agent, ray_id, fault. Never a secret or header.
         """
+        store = self.store
+        with store.lock:
+            emails: dict[Any, str] = {u.id: u.email for u in store.users()}
+            names: dict[Any, str] = {a.id: a.name for a in store.accounts()}
+            # the journal only grows: the same last entry and owners' names, the same frame
+            key = (store.journal_length(), tuple(emails.items()), tuple(names.items()))
+            cached = store.journal_frame
+            if cached is not None and cached[0] == key:
+                frame: pd.DataFrame = cached[1].copy()
+                return frame
+            data = store.journal_columns()
+        frame = self._journal_frame(data, emails, names)
+        store.journal_frame = (key, frame)
+        return frame.copy()
+
+    @staticmethod
+    def _journal_frame(
+        data: dict[str, tuple[str | int | None, ...]],
+        emails: dict[Any, str],
+        names: dict[Any, str],
+    ) -> pd.DataFrame:
+        """The journal's columns as :attr:`journal`'s frame."""
         import numpy as np
         import pandas as pd
 
-        with self.store.lock:
-            data = self.store.journal_columns()
-            emails: dict[Any, str] = {u.id: u.email for u in self.store.users()}
-            names: dict[Any, str] = {a.id: a.name for a in self.store.accounts()}
         owners = [
             emails.get(o) if t == "user" else names.get(o) if t == "account" else None
             for t, o in zip(data["owner_type"], data["owner_id"], strict=True)

@@ -583,6 +583,10 @@ class Store:
         self._zone_rows: dict[str, ZoneRow | None] = {}
         self.responses: PageCache[tuple[str, dict[str, Any]]] = PageCache()  # text, info
         self._pending: list[tuple[Any, ...]] = []
+        # The journal as a DataFrame, with what it was read from (Sandbox.journal): the journal
+        # only grows, so while the key is the same the frame is too; copies of the store share
+        # it (a frame handed out is always a copy of it).
+        self.journal_frame: tuple[Any, Any] | None = None
         self._closed = False
         self._flusher: threading.Thread | None = None
         self._pending_since = 0.0
@@ -678,6 +682,7 @@ class Store:
         twin.seed = meta["seed"]
         twin._saved_counter = int(meta["counter"])
         twin._counter = counter
+        twin.journal_frame = self.journal_frame
         return twin
 
     def get_meta(self, key: str) -> str | None:
