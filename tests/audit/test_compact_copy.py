@@ -15,6 +15,8 @@ import contextlib
 import copy
 import json
 import math
+import subprocess
+import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -267,6 +269,30 @@ def test_deep_and_cyclic_values_are_not_proven_and_do_not_crash() -> None:
     assert plain_copy({"a": cycle}) == (None, None)
 
 
+def tuple_cycle() -> list[Any]:
+    """A list holding a tuple that holds the list: marshal writes and reads it back whole."""
+    loop: list[Any] = ["x"]
+    loop.append((loop,))
+    return loop
+
+
+def test_a_cycle_through_a_tuple_is_not_proven_and_does_not_crash() -> None:
+    """orjson limits its depth in dicts and lists but not through a tuple: a cycle there ran
+    its encoder until the process died (a segmentation fault, where the audit as given
+    finishes). Run in a child process, so a crash fails this test alone."""
+    code = (
+        "from cftokens._text import plain_copy\n"
+        "loop = ['x']\n"
+        "loop.append((loop,))\n"
+        "print(plain_copy({'a': loop}), plain_copy([(loop, 'y')]), plain_copy([loop, 'x\\ud800']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.split() == ["(None,", "None)", "(None,", "None)", "(None,", "None)"]
+
+
 # -- the audit on the copy ---------------------------------------------------------------------
 
 
@@ -388,7 +414,7 @@ def test_deep_and_cyclic_unread_fields_are_audited_as_given(
 ) -> None:
     cycle: list[Any] = ["x"]
     cycle.append(cycle)
-    for extra in (deep(300), deep(5000), cycle):
+    for extra in (deep(300), deep(5000), cycle, tuple_cycle()):
         t = token(1, "deep", extra=extra)
         ours, _ = both(monkeypatch, inventory(t, token(2, "other")))
         assert len(ours.tokens) == 2
