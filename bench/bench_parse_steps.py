@@ -2,7 +2,7 @@
 
 ``bench/bench_audit_steps.py`` times the parse as one step; this splits it, for the
 synthetic (``synthetic_inventory``) and MSP (``msp_inventory``) inventories, one subprocess
-each: the directory (its compact copy, ``Account.from_api``/``Zone.from_api``, the directory
+each: the directory (its Unicode check, ``Account.from_api``/``Zone.from_api``, the directory
 and its index), the compact copy of the tokens, proven the same data and Unicode
 (``plain_copy``: marshal both ways, orjson), the records (``token_records``), the
 bulk read of the tokens (``_read_bulk``), the rest of ``build_inventory`` (the token reader
@@ -42,7 +42,7 @@ STEPS = (
 def run(kind: str, n: int) -> dict[str, Any]:
     import pandas  # noqa: F401  (imported before timing)
 
-    from cftokens._text import plain_copy
+    from cftokens._text import plain_copy, utf8_encodable
     from cftokens.audit import synth
     from cftokens.audit._context import DirectoryIndex
     from cftokens.audit._dates import parse_dates
@@ -58,10 +58,9 @@ def run(kind: str, n: int) -> dict[str, Any]:
     gc.disable()
 
     def directory() -> tuple[list[Account], DirectoryIndex]:
-        copied, _ = plain_copy(inventory["accounts"] + inventory["zones"])  # as from_records
-        n = len(inventory["accounts"])
-        accounts = [Account.from_api(a) for a in copied[:n]]
-        zones = [Zone.from_api(z) for z in copied[n:]]
+        utf8_encodable(inventory["accounts"] + inventory["zones"])  # as from_records checks
+        accounts = [Account.from_api(a) for a in inventory["accounts"]]
+        zones = [Zone.from_api(z) for z in inventory["zones"]]
         return accounts, DirectoryIndex(Directory(accounts=accounts, zones=zones), user=None)
 
     accounts, index = directory()
