@@ -84,28 +84,29 @@ def test_coded_per_key_builds_each_value_once() -> None:
     assert distinct(np.zeros(0))[1].tolist() == []
 
 
-def test_coded_shared_keeps_each_object_once() -> None:
-    """Coded.shared reads back every finding's own object, holds each object once, and never
-    merges objects by equality (equal texts made apart, 1 and True, NaN, None and unhashable
-    values stay as they were given)."""
+def test_coded_of_keeps_one_shared_object_once() -> None:
+    """A list whose findings all hold the very same object is kept as that one value; a list
+    of equal objects made apart (or of 1 and True, NaN, None) keeps each finding's own."""
     text = "policy 1 names zone é\0"
     other = "".join(["policy 1 names zone ", "é\0"])  # equal, another object
     fix = Disable()
     nan = float("nan")
-    unhashable: list[str] = ["x"]
-    values = [text, fix, other, text, None, 1, True, nan, unhashable, nan, fix, None, text]
-    coded = Coded.shared(values)
-    back = coded.decoded()
-    assert len(back) == len(values)
-    assert all(a is b for a, b in zip(back, values, strict=True))
-    assert len(coded.values) == len({id(v) for v in values}) == 8
-    assert [id(v) for v in coded.values] == list(dict.fromkeys(map(id, values)))
-    assert Coded.shared([]).decoded() == []
+    one = Coded.of([fix] * 5, 5)
+    assert one.values == [fix] and one.decoded() == [fix] * 5
+    assert all(v is fix for v in one.decoded())
+    for values in ([text, other, text], [1, True], [nan, float("nan")], [None, None, "x"]):
+        coded = Coded.of(values, len(values))
+        assert len(coded.values) == len(values)
+        assert all(a is b for a, b in zip(coded.decoded(), values, strict=True))
+    assert Coded.of([None, None], 2).values == [None]
+    assert Coded.of(["a"], 1).values == ["a"]
+    assert Coded.of([], 0).decoded() == []
 
 
-def test_ln04_columns_hold_each_shared_object_once() -> None:
-    """CFT-LN-04's texts and fixes (made once per case by the inventory) are kept once per
-    object, and read back as each issue's own."""
+def test_ln04_columns_keep_a_shared_text_once() -> None:
+    """CFT-LN-04's columns read back as each issue's own texts and fix; the detail and fix
+    every issue of the generated inventory shares (one object, made once by the inventory)
+    are kept once."""
     from cftokens.audit.rules import RULES
 
     inventory = synthetic_inventory(400, n_zones=60)
@@ -114,10 +115,11 @@ def test_ln04_columns_hold_each_shared_object_once() -> None:
     assert len(issues) > 20
     hits = RULES["CFT-LN-04"].fn(ctx, RULES["CFT-LN-04"])  # type: ignore[misc]
     batch = hits.batches()[0]
+    assert batch[1].tolist() == [i.severity.rank for i in issues]
     for i, attr in enumerate(("evidence", "detail", "remediation", "fix"), start=7):
         column = batch[i]
         assert all(a is getattr(b, attr) for a, b in zip(column.decoded(), issues, strict=False))
-        assert len(column.values) == len({id(getattr(b, attr)) for b in issues}) < len(issues)
+    assert len(batch[8].values) == len(batch[10].values) == 1
 
 
 def test_distinct_keys_of_any_range() -> None:
@@ -134,3 +136,44 @@ def test_distinct_keys_of_any_range() -> None:
         for j in range(len(triples)):
             assert (codes[i] == codes[j]) == (triples[i] == triples[j])
     assert [triples[int(f)] for f in first] == [triples[i] for i in first.tolist()]
+
+
+def _distinct_reference(keys: list[np.ndarray]) -> tuple[list[int], list[int]]:
+    """distinct()'s definition, position by position: combinations numbered in their sorted
+    (lexicographic) order, each with its first position."""
+    combos = list(zip(*(k.tolist() for k in keys), strict=True))
+    first: dict[tuple[int, ...], int] = {}
+    for i, combo in enumerate(combos):
+        first.setdefault(combo, i)
+    number = {combo: j for j, combo in enumerate(sorted(first))}
+    return [first[c] for c in sorted(first)], [number[c] for c in combos]
+
+
+@pytest.mark.parametrize("n", [49, 300, 5000])
+@pytest.mark.parametrize("spread", [1, 3, 40, 10**6, 10**15])
+def test_distinct_by_table_or_sort_matches_its_definition(
+    n: int, spread: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways distinct() numbers combined keys (a table of flags when they span little, a
+    sort otherwise) give the definition's numbers and first positions, on one to three keys
+    with negative values, repeats and every spread from one value to 10**15."""
+    from cftokens.audit.rules import base
+
+    calls: list[int] = []
+    dense = base._distinct_dense
+
+    def spy(combined: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(span)
+        return dense(combined, span)
+
+    monkeypatch.setattr(base, "_distinct_dense", spy)
+    rng = np.random.default_rng(n + spread)
+    for n_keys in (1, 2, 3):
+        keys = [rng.integers(-spread, spread + 1, n) for _ in range(n_keys)]
+        first, codes = distinct(*keys)
+        ref_first, ref_codes = _distinct_reference(keys)
+        assert first.dtype == codes.dtype == np.intp
+        assert first.tolist() == ref_first
+        assert codes.tolist() == ref_codes
+    # small spreads take the table, wide ones the sort
+    assert bool(calls) == (spread <= 40)

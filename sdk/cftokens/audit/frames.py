@@ -78,10 +78,11 @@ def risk_score(ctx: Ctx) -> np.ndarray[Any, np.dtype[np.float64]]:
     # all zones of an account: its zone count, read once per resource atom
     rows = np.flatnonzero((kind == K_ALL_ZONES_IN) & ctx.eff)
     number, first_rows = ctx.atoms
-    atoms, where = np.unique(number[rows], return_inverse=True)
-    counts = [len(d.zones_of.get(str(inv.g_racct[r]), ())) for r in first_rows[atoms].tolist()]
+    first, where = distinct(number[rows])
+    heads = first_rows[number[rows[first]]].tolist()
+    counts = [len(d.zones_of.get(str(inv.g_racct[r]), ())) for r in heads]
     empty = 1 if d.has_zones else _UNKNOWN_BREADTH
-    breadth[rows] = np.array([c or empty for c in counts], dtype=np.float64)[where.reshape(-1)]
+    breadth[rows] = np.array([c or empty for c in counts], dtype=np.float64)[where]
     fam_weight = np.zeros(len(ctx.g_fam))
     for name, bit in FAMILY_BITS.items():
         fam_weight += np.where((ctx.g_fam & bit) != 0, _FAMILY_WEIGHT[name], 0.0)
@@ -261,8 +262,10 @@ def findings_frame(
         remediation.append("Fix the findings it covered, or renew it with a new expiry and reason.")
         fix_codes = np.append(fix_codes, len(fixes))
         fixes = [*fixes, None]
-    # worst first, in rule order within a severity
-    order = np.argsort(-sev, kind="stable").astype(np.intp)
+    # worst first, in rule order within a severity (ranks 0-4 as int8: numpy's stable sort
+    # of one-byte integers is a radix sort, ~5 times faster than of int64)
+    worst_first = (-sev).astype(np.int8) if len(sev) and sev.min() >= 0 and sev.max() < 5 else -sev
+    order = np.argsort(worst_first, kind="stable").astype(np.intp)
     total = len(order)
     zone_names = audit._dir.zone_names
     zone_name = _Column(
@@ -337,8 +340,8 @@ def _finding_ids(
     id|resource key|`` (plus the evidence when the finding names no token), as hex. Each
     part is a table of texts and a code per finding (:func:`_hashed_ids`)."""
     rule = _Column(hit_rules, np.repeat(np.arange(len(hit_rules)), lens).astype(np.intp))
-    pol_values, pol_codes = np.unique(pol, return_inverse=True)
-    policy = _Column(pol_values.tolist(), pol_codes.reshape(-1).astype(np.intp))
+    pol_first, pol_codes = distinct(pol)
+    policy = _Column(pol[pol_first].tolist(), pol_codes)
     # the evidence of findings that name no token ("" on the others)
     tids = token_id.values
     no_token = np.fromiter(map(operator.is_, tids, repeat(None)), dtype=bool, count=len(tids))

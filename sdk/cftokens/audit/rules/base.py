@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import add
+from itertools import repeat
+from operator import add, is_
 from typing import Any
 
 import numpy as np
@@ -85,19 +86,6 @@ class Coded:
         return cls._valid([make(i) for i in first.tolist()], codes)
 
     @classmethod
-    def shared(cls, values: Sequence[Any]) -> Coded:
-        """``values`` (one per finding) with one value per distinct object: findings that
-        hold the same object share it (objects are told apart by identity, never compared:
-        equal objects made apart stay two values). For columns whose producer shares its
-        texts and fixes between findings (the inventory's CFT-LN-04 issues), so the frames
-        handle each once; three C-level passes."""
-        ids = list(map(id, values))
-        objects = dict(zip(ids, values, strict=True))  # each object, by its id, in first order
-        number = dict(zip(objects, range(len(objects)), strict=True))
-        codes = np.fromiter(map(number.__getitem__, ids), dtype=np.intp, count=len(ids))
-        return cls._valid(list(objects.values()), codes)
-
-    @classmethod
     def of(cls, value: Any, k: int) -> Coded:
         """``value`` as a column of ``k`` findings: a list or tuple gives each finding its
         own value, any other value (a text, a fix, None) is every finding's."""
@@ -108,6 +96,10 @@ class Coded:
         if isinstance(value, list | tuple):
             if len(value) != k:
                 raise ValueError(f"a column of {len(value)} values for {k} findings")
+            if k and all(map(is_, value, repeat(value[0]))):
+                # every finding holds the very same object (a text or fix its producer made
+                # once): kept once, so the frames handle it once
+                return cls._valid([value[0]], np.zeros(k, dtype=np.intp))
             return cls._valid(list(value), np.arange(k, dtype=np.intp))
         return cls._valid([value], np.zeros(k, dtype=np.intp))
 
@@ -125,10 +117,13 @@ def object_table(values: Sequence[Any]) -> npt.NDArray[np.object_]:
 
 
 def distinct(*keys: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """The distinct combinations of parallel integer arrays: (a position holding each
-    combination, each position's combination number). Keys are combined arithmetically
-    (renumbered densely only when the product of their ranges would overflow), then sorted
-    once."""
+    """The distinct combinations of parallel integer arrays: (the first position holding
+    each combination, each position's combination number; combinations numbered in the order
+    their combined keys sort). Keys are combined arithmetically (renumbered densely only when
+    the product of their ranges would overflow), then sorted once, or, when the combined keys
+    span at most a few times as many values as there are positions (the usual case: policies,
+    groups, resource atoms, counts), numbered from a table of the values present
+    (:func:`_distinct_dense`, ~10 times faster than the sort)."""
     arrays = [np.asarray(k, dtype=np.int64).reshape(-1) for k in keys]
     n = len(arrays[0]) if arrays else 0
     if n == 0:
@@ -150,11 +145,33 @@ def distinct(*keys: npt.ArrayLike) -> tuple[npt.NDArray[np.intp], npt.NDArray[np
                 low, width = 0, int(a.max()) + 1
         combined = combined * width + (a - low)
         span *= width
+    if span <= max(_DENSE_SPAN * n, _DENSE_MIN):
+        return _distinct_dense(combined, span)
     _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
     return first.astype(np.intp), inverse.reshape(-1).astype(np.intp)
 
 
+def _distinct_dense(
+    combined: npt.NDArray[np.int64], span: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """``np.unique(combined, return_index=True, return_inverse=True)``'s first positions and
+    inverse for values in ``[0, span)``, without sorting: the values present marked in a
+    table of ``span`` flags, numbered in order by a running count, and each number's first
+    position the least position holding it (``np.minimum.at``)."""
+    present = np.zeros(span, dtype=bool)
+    present[combined] = True
+    number = np.cumsum(present, dtype=np.intp) - 1
+    inverse = number[combined]
+    first = np.full(int(number[-1]) + 1, len(combined), dtype=np.intp)
+    np.minimum.at(first, inverse, np.arange(len(combined), dtype=np.intp))
+    return first, inverse
+
+
 _COMBINE_LIMIT = 1 << 62
+# distinct() numbers combined keys from a table of flags when they span at most this many
+# values per position (or this many values in all): the table costs less than a sort then
+_DENSE_SPAN = 8
+_DENSE_MIN = 1 << 16
 # up to this many keys, :func:`distinct` sorts tuples in Python: the same answer without
 # the ~15 numpy calls (a small audit calls it ~50 times with a handful of findings each)
 _SMALL = 48
@@ -309,7 +326,7 @@ class Hits:
         self._found.append(
             (
                 tok,
-                _RANK[sev],
+                RANK[sev],
                 row,
                 pol,
                 grp,
@@ -346,7 +363,7 @@ class Hits:
         toks = np.asarray(tok, dtype=np.int64).reshape(-1)
         k = len(toks)
         if isinstance(sev, Severity):
-            sevs = np.full(k, _RANK[sev], dtype=np.int64)
+            sevs = np.full(k, RANK[sev], dtype=np.int64)
         elif isinstance(sev, str):
             raise TypeError(f"Hits.extend takes a Severity or an array of ranks, not {sev!r}")
         else:
@@ -390,7 +407,9 @@ class Hits:
         )
 
 
-_RANK = {s: s.rank for s in Severity}
+# each severity's rank by a dict look-up (a StrEnum member hashes as its text, in C; the
+# rank property is Python code)
+RANK = {s: s.rank for s in Severity}
 
 
 def _ints(values: npt.ArrayLike, k: int) -> npt.NDArray[np.int64]:

@@ -34,6 +34,7 @@ from ..steps import (
     ZonesOfAccounts,
 )
 from .base import (
+    RANK,
     Coded,
     Hits,
     Rule,
@@ -440,15 +441,15 @@ def ln_04(ctx: Ctx, r: Rule) -> Hits:
     def column(attr: str) -> list[Any]:
         return list(map(attrgetter(attr), issues))
 
-    # the inventory makes each text and fix once per distinct case (tens of thousands of
-    # issues share a few thousand): the columns keep each object once
+    # each column read in one C-level pass (a severity's rank by a dict look-up: the rank
+    # property is Python code); a text or fix every issue shares is kept once (Coded.of)
     hits.extend(
         column("tok"),
-        column("severity.rank"),
-        Coded.shared(column("evidence")),
-        Coded.shared(column("detail")),
-        Coded.shared(column("remediation")),
-        Coded.shared(column("fix")),
+        list(map(RANK.__getitem__, column("severity"))),
+        column("evidence"),
+        column("detail"),
+        column("remediation"),
+        column("fix"),
         pol=column("pol"),
     )
     for label, reason in ctx.inv.invalid:
