@@ -9,9 +9,11 @@ per-finding code; regenerate it only for an intended change of the audit's outpu
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -77,11 +79,20 @@ def _current() -> dict[str, Any]:
     return {profile: _snapshot(_audit(profile)) for profile in ("baseline", "strict")}
 
 
+@pytest.fixture(scope="module")
+def audit_of() -> Callable[[str], Audit]:
+    """The synthetic inventory's audit under a profile, made once for the module's tests
+    (they only read it)."""
+    return functools.cache(_audit)
+
+
 @pytest.mark.parametrize("profile", ["baseline", "strict"])
-def test_findings_frame_matches_the_per_finding_reference(profile: str) -> None:
+def test_findings_frame_matches_the_per_finding_reference(
+    audit_of: Callable[[str], Audit], profile: str
+) -> None:
     with gzip.open(FIXTURE, "rt", encoding="utf-8") as fh:
         expected = json.load(fh)[profile]
-    got = _snapshot(_audit(profile))
+    got = _snapshot(audit_of(profile))
     assert got["dtypes"] == expected["dtypes"]
     assert list(got["columns"]) == list(expected["columns"])
     n = len(expected["fixes"])
@@ -97,10 +108,10 @@ def test_findings_frame_matches_the_per_finding_reference(profile: str) -> None:
 
 
 @pytest.mark.parametrize("profile", ["baseline", "strict"])
-def test_tokens_count_their_open_findings(profile: str) -> None:
+def test_tokens_count_their_open_findings(audit_of: Callable[[str], Audit], profile: str) -> None:
     """``n_findings`` and ``max_severity`` of each token: its unsuppressed findings, counted
     here the plain way (a loop over the findings)."""
-    audit = _audit(profile)
+    audit = audit_of(profile)
     counts: dict[str, int] = {}
     worst: dict[str, int] = {}
     order = list(SEVERITY_ORDER)
