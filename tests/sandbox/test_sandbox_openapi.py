@@ -149,6 +149,7 @@ def exercise(sb: Sandbox) -> Iterator[tuple[httpx.Request, httpx.Response]]:
     yield from recorder.seen
 
 
+@pytest.mark.slow  # about a second; the inner loop validates every response against it
 def test_the_spec_itself_is_valid() -> None:
     """The copied spec is a valid OpenAPI 3.0 document."""
     from openapi_spec_validator import validate as validate_spec
