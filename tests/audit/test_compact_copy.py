@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from audit_helpers import NOW
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cftokens._text import plain_copy
 from cftokens.audit import Audit, core
@@ -428,3 +430,124 @@ def test_a_json_copy_of_the_inventory_is_audited_alike(monkeypatch: pytest.Monke
     decoded = json.loads(json.dumps(inv))
     both(monkeypatch, {**decoded, "now": now})
     assert copy.deepcopy(decoded) == decoded  # the audit left the caller's data as it was
+
+
+# -- odd but plain values anywhere: the copy is used, and finds what the input as given does --
+
+# values marshal copies as themselves (so the copy is proven and audited), in every place a
+# token's reader looks: the wrong kinds, floats that compare oddly, integers at the ends of
+# 64 bits, texts with NUL, line separators, combining marks, and the API's own values
+PLAIN_ODD: list[object] = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    2**63,
+    -(2**63),
+    2**64 - 1,
+    1.5,
+    -0.0,
+    math.nan,
+    math.inf,
+    "",
+    "*",
+    "\x00",
+    "a\x00b",
+    "\u2028",
+    "e\u0301",
+    "ﬁ",
+    "x" * 3000,
+    "🙂",
+    "active",
+    "disabled",
+    "expired",
+    "allow",
+    "deny",
+    DNS_WRITE,
+    ZONE_READ,
+    ZONE,
+    ACCOUNT,
+    "2026-11-01T00:00:00Z",
+    "2026-11-01T00:00:00.5Z",
+    "2026-02-30T00:00:00Z",
+    "192.0.2.0/24",
+    "0.0.0.0/0",
+    "2001:db8::/32",
+    f"com.cloudflare.api.account.zone.{ZONE}",
+    "com.cloudflare.api.account.zone.*",
+    f"com.cloudflare.api.account.{ACCOUNT}",
+    (),
+    [],
+    {},
+    ("192.0.2.0/24",),
+    {"id": DNS_WRITE},
+    ({"id": ZONE_READ, "name": "Zone Read"},),
+    {f"com.cloudflare.api.account.{ACCOUNT}": {f"com.cloudflare.api.account.zone.{ZONE}": "*"}},
+]
+# places a token's reader reads (a missing step on the way leaves the token as it is)
+PLACES: list[tuple[object, ...]] = [
+    ("id",),
+    ("name",),
+    ("status",),
+    ("issued_on",),
+    ("expires_on",),
+    ("not_before",),
+    ("last_used_on",),
+    ("condition",),
+    ("condition", "request.ip"),
+    ("condition", "request.ip", "in"),
+    ("condition", "request.ip", "not_in"),
+    ("policies",),
+    ("policies", 0),
+    ("policies", 0, "id"),
+    ("policies", 0, "effect"),
+    ("policies", 0, "permission_groups"),
+    ("policies", 0, "permission_groups", 0),
+    ("policies", 0, "permission_groups", 0, "id"),
+    ("policies", 0, "permission_groups", 0, "name"),
+    ("policies", 0, "resources"),
+    ("policies", 0, "resources", f"com.cloudflare.api.account.zone.{ZONE}"),
+    ("extra",),
+]
+
+
+def _put(target: dict[str, Any], place: tuple[object, ...], value: object) -> None:
+    at: Any = target
+    for step in place[:-1]:
+        try:
+            at = at[step]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(at, dict) or (isinstance(at, list) and isinstance(place[-1], int) and at):
+        at[place[-1]] = value
+
+
+@pytest.mark.parametrize("examples", [6, pytest.param(150, marks=pytest.mark.slow)])
+def test_odd_plain_values_anywhere_are_audited_through_the_copy_alike(
+    examples: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile but plain values (wrong kinds, NaN, -0.0, 64-bit ends, NUL, U+2028, tuples for
+    lists, a policy list shared by two tokens, a token listed twice) in any place a token is
+    read: the copy is proven the same data, then audited with the same frames, summary, held
+    values and export as the input audited as given."""
+    edit = st.tuples(st.integers(0, 2), st.sampled_from(PLACES), st.sampled_from(PLAIN_ODD))
+
+    @given(st.lists(edit, max_size=5), st.booleans(), st.booleans())
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(
+        edits: list[tuple[int, tuple[object, ...], object]], share: bool, twice: bool
+    ) -> None:
+        tokens = [token(1, "one"), token(2, "two"), token(3, "owned")]
+        for at, place, value in edits:
+            _put(tokens[at], place, copy.deepcopy(value))
+        if share:
+            tokens[1]["policies"] = tokens[0].get("policies")
+        inv = inventory(tokens[0], tokens[1], *tokens[:1] * twice, owned=[tokens[2]])
+        copied, clean = plain_copy((inv["tokens"], inv["account_tokens"], inv["user"]))
+        assert clean is True and same_kinds(
+            copied, (inv["tokens"], inv["account_tokens"], inv["user"])
+        )
+        both(monkeypatch, inv)
+
+    check()
