@@ -232,7 +232,6 @@ def findings_frame(
     resource = _Column([*map(ctx.resource_label, shown_rows), None], atom)
     keys = inv.g_rkey
     key = _Column(["" if keys[r] is None else keys[r] for r in shown_rows] + [""], atom)
-    fid = _finding_ids(hit_rules, lens, token_id, pol, group_id, key, evidence)
     titles = {rid: meta.title for rid, meta in RULES.items()}
     title = _Column([titles[rid] for rid in hit_rules], np.repeat(np.arange(len(hit_rules)), lens))
     fixes = fix_.values
@@ -267,15 +266,22 @@ def findings_frame(
     worst_first = (-sev).astype(np.int8) if len(sev) and sev.min() >= 0 and sev.max() < 5 else -sev
     order = np.argsort(worst_first, kind="stable").astype(np.intp)
     total = len(order)
+    # the ids in the frame's order (each made where it is shown: no permutation of hundreds
+    # of thousands of new texts afterwards); the rules' findings come before the lapsed ones
+    k = int(lens.sum())
+    from_rules = order < k
+    fid = np.empty(total, dtype=object)
+    fid[from_rules] = _finding_ids(
+        hit_rules, lens, token_id, pol, group_id, key, evidence, order[from_rules]
+    )
+    fid[~from_rules] = object_table(lapsed_ids)[order[~from_rules] - k]
     zone_names = audit._dir.zone_names
     zone_name = _Column(
         [zone_names.get(z) if isinstance(z, str) else None for z in zone.values], zone.codes
     )
     frame = pd.DataFrame(
         {
-            "finding_id": pd.array(
-                np.concatenate([fid, object_table(lapsed_ids)])[order], dtype=STR
-            ),
+            "finding_id": pd.array(fid, dtype=STR),
             "rule_id": pd.Categorical.from_codes(
                 rule_code[order], dtype=category_dtype(*rule_cats)
             ),
@@ -335,24 +341,26 @@ def _finding_ids(
     group_id: _Column,
     key: _Column,
     evidence: _Column,
+    at: npt.NDArray[np.intp],
 ) -> npt.NDArray[np.object_]:
-    """Each finding's stable id: the first 8 bytes of BLAKE2b over ``rule|token|policy|group
-    id|resource key|`` (plus the evidence when the finding names no token), as hex. Each
-    part is a table of texts and a code per finding (:func:`_hashed_ids`)."""
-    rule = _Column(hit_rules, np.repeat(np.arange(len(hit_rules)), lens).astype(np.intp))
-    pol_first, pol_codes = distinct(pol)
-    policy = _Column(pol[pol_first].tolist(), pol_codes)
+    """The stable ids of the rules' findings ``at`` (positions, in the order wanted): the
+    first 8 bytes of BLAKE2b over ``rule|token|policy|group id|resource key|`` (plus the
+    evidence when the finding names no token), as hex. Each part is a table of texts and a
+    code per finding (:func:`_hashed_ids`)."""
+    rule = _Column(hit_rules, np.repeat(np.arange(len(hit_rules)), lens).astype(np.intp)[at])
+    pol_first, pol_codes = distinct(pol[at])
+    policy = _Column(pol[at][pol_first].tolist(), pol_codes)
     # the evidence of findings that name no token ("" on the others)
     tids = token_id.values
     no_token = np.fromiter(map(operator.is_, tids, repeat(None)), dtype=bool, count=len(tids))
-    no_token = no_token[token_id.codes]
-    shown = np.where(no_token, evidence.codes + 1, 0).astype(np.intp)
+    no_token = no_token[token_id.codes[at]]
+    shown = np.where(no_token, evidence.codes[at] + 1, 0).astype(np.intp)
     parts = [
         _texts_in_use(rule),
-        _texts_in_use(token_id, str),
+        _texts_in_use(_Column(tids, token_id.codes[at]), str),
         _texts_in_use(policy, str),
-        _texts_in_use(group_id, str),
-        _texts_in_use(key),
+        _texts_in_use(_Column(group_id.values, group_id.codes[at]), str),
+        _texts_in_use(_Column(key.values, key.codes[at])),
         _texts_in_use(_Column(["", *evidence.values], shown)),
     ]
     return _hashed_ids(parts)
