@@ -262,3 +262,41 @@ def test_hashed_ids_equal_the_definition_on_hostile_parts(fast_bytes: int) -> No
             parts.append(_Column(values, codes))
         got = frames._hashed_ids(parts, fast_bytes).tolist()
         assert got == frames._plain_ids([object_table(p.values)[p.codes] for p in parts])
+
+
+@pytest.mark.parametrize("tail", [[None], [None, None], [None, "0123456789abcdef" * 2, None]])
+def test_strings_taken_from_the_token_texts(tail: list[Any]) -> None:
+    """A token column taken from the audit's token texts (``head``) equals the column built
+    from its own values, on hostile texts, None after them (NA) and, when a value after them
+    is a text (a token the rule named by id), the column's own values."""
+    import pandas as pd
+
+    rng = random.Random(len(tail))
+    values = [*HOSTILE, "a\ufffdb", "x" * 1000, ""]
+    head = pd.array(values, dtype="string[python]")
+    column = _Column([*values, *tail], np.array([], dtype=np.intp))
+    column.codes = np.array([rng.randrange(len(column.values)) for _ in range(500)], dtype=np.intp)
+    order = np.array(rng.sample(range(500), 500), dtype=np.intp)
+    plain = column.strings(order)
+    taken = column.strings(order, head)
+    assert taken.dtype == plain.dtype
+    assert taken.equals(plain)
+    assert [x is pd.NA for x in taken] == [x is pd.NA for x in plain]
+
+
+def test_token_texts_are_handed_to_the_tokens_frame_alone() -> None:
+    """The token texts the findings frame takes its token columns from become the tokens
+    frame's columns and leave the audit's memo: writing into one frame changes no other."""
+    from cftokens.audit import Audit
+    from cftokens.audit.synth import synthetic_inventory
+
+    audit = Audit.from_records(**synthetic_inventory(60, n_zones=20))
+    findings, tokens = audit.findings, audit.tokens
+    assert frames._TOKEN_TEXTS not in audit._ctx.memo
+    names = findings["token_name"].tolist()
+    tokens.loc[:, "name"] = "changed"
+    tokens.loc[:, "token_id"] = "changed"
+    assert findings["token_name"].tolist() == names
+    assert "changed" not in findings["token_id"].tolist()
+    again = frames.tokens_frame(audit)
+    assert "changed" not in again["name"].tolist()

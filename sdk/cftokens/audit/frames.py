@@ -112,11 +112,18 @@ class _Column:
         self.codes = np.append(self.codes, len(self.values))
         self.values.append(value)
 
-    def strings(self, order: npt.NDArray[np.intp]) -> Any:
-        """The column in ``order`` as a ``string[python]`` array (texts built once each)."""
+    def strings(self, order: npt.NDArray[np.intp], head: Any = None) -> Any:
+        """The column in ``order`` as a ``string[python]`` array (texts built once each).
+
+        ``head``: a ``string[python]`` array of the column's first values (the inventory's
+        texts of each token, made once per audit: :func:`_token_texts`), when every value
+        after them is None: the column is taken from it (NA for None)."""
         import pandas as pd
 
-        return pd.array(self.values, dtype=STR).take(self.codes[order])
+        codes = self.codes[order]
+        if head is not None and not any(v is not None for v in self.values[len(head) :]):
+            return head.take(np.where(codes < len(head), codes, -1), allow_fill=True)
+        return pd.array(self.values, dtype=STR).take(codes)
 
 
 def _joined(parts: list[Coded]) -> _Column:
@@ -279,6 +286,7 @@ def findings_frame(
     zone_name = _Column(
         [zone_names.get(z) if isinstance(z, str) else None for z in zone.values], zone.codes
     )
+    texts = _token_texts(audit)
     frame = pd.DataFrame(
         {
             "finding_id": pd.array(fid, dtype=STR),
@@ -288,11 +296,11 @@ def findings_frame(
             "severity": pd.Categorical.from_codes(sev[order], dtype=severity_dtype()),
             "family": pd.Categorical.from_codes(fam_code[order], dtype=category_dtype(*fam_cats)),
             "title": title.strings(order),
-            "token_id": token_id.strings(order),
-            "token_name": token_name.strings(order),
+            "token_id": token_id.strings(order, texts["ids"]),
+            "token_name": token_name.strings(order, texts["names"]),
             "kind": pd.Categorical.from_codes(kind[order], dtype=category_dtype(*_TOKEN_KINDS)),
-            "owner_id": owner_id.strings(order),
-            "owner_name": owner_name.strings(order),
+            "owner_id": owner_id.strings(order, texts["owner_ids"]),
+            "owner_name": owner_name.strings(order, texts["owner_names"]),
             "policy": pd.arrays.IntegerArray(pol[order], pol[order] == 0),
             "group": group.strings(order),
             "group_id": group_id.strings(order),
@@ -455,6 +463,8 @@ def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -
         bits: ",".join(k for k, b in FAMILY_BITS.items() if bits & b) for bits in range(32)
     }
     kind_codes = _kind_codes(inv)
+    # the token texts the findings frame made (handed over: no other frame holds them), or new
+    texts = ctx.memo.pop(_TOKEN_TEXTS, None) or _token_texts(audit, keep=False)
     # naive UTC datetime64 columns read as UTC (a tz_localize of each column, without the
     # to_datetime and Series steps it took before: ~4x faster)
     dates = {k: pd.Series(pd.DatetimeIndex(v, tz="UTC")) for k, v in ctx.dates.items()}
@@ -462,11 +472,11 @@ def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -
     used = pd.arrays.IntegerArray(*ctx.whole_days_since("last_used_on"))
     return pd.DataFrame(
         {
-            "token_id": pd.array(inv.ids, dtype=STR),
-            "name": pd.array(inv.names, dtype=STR),
+            "token_id": texts["ids"],
+            "name": texts["names"],
             "kind": pd.Categorical.from_codes(kind_codes, dtype=category_dtype(*_TOKEN_KINDS)),
-            "owner_id": pd.array(inv.owner_ids, dtype=STR),
-            "owner_name": pd.array(inv.owner_names, dtype=STR),
+            "owner_id": texts["owner_ids"],
+            "owner_name": texts["owner_names"],
             "status": pd.Categorical.from_codes(
                 inv.arrays["status"].astype(np.int64), dtype=category_dtype(*STATUSES)
             ),
@@ -493,6 +503,34 @@ def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -
         },
         copy=False,  # every column is a new array (pd.array copies the context's)
     )
+
+
+_TOKEN_TEXTS = "token_texts"  # Ctx.memo's key of _token_texts
+
+
+def _token_texts(audit: Audit, keep: bool = True) -> dict[str, Any]:
+    """Each token's id, name, owner id and owner name as ``string[python]`` arrays, made once
+    per audit: the findings frame takes its token columns from them, and the tokens frame
+    then uses them as its own columns (``keep``: left in ``Ctx.memo`` for it; it removes
+    them, so no two frames share an array)."""
+    import pandas as pd
+
+    memo = audit._ctx.memo
+    found = memo.get(_TOKEN_TEXTS)
+    if found is None:
+        inv = audit._inv
+        found = {
+            key: pd.array(values, dtype=STR)
+            for key, values in (
+                ("ids", inv.ids),
+                ("names", inv.names),
+                ("owner_ids", inv.owner_ids),
+                ("owner_names", inv.owner_names),
+            )
+        }
+        if keep:
+            memo[_TOKEN_TEXTS] = found
+    return found
 
 
 def _write_groups(ctx: Ctx) -> Any:
