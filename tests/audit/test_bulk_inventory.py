@@ -564,28 +564,46 @@ def test_a_definition_that_refers_to_itself_is_reported_not_raised() -> None:
     assert inv.n == 1 and inv.invalid[0][0] == "#1" and "refers to itself" in inv.invalid[0][1]
 
 
-@pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(st.sampled_from([1, 2, 7]).flatmap(_hostile_token), min_size=1, max_size=4))
-def test_hostile_tokens_audit_the_same(tokens: list[dict[str, Any]]) -> None:
-    """The whole audit (tokens, findings, grants, gaps, access, who_can) on hostile tokens,
-    bulk path against token reader: it must finish and agree (the inventory test above
+@pytest.mark.parametrize("examples", [4, pytest.param(60, marks=pytest.mark.slow)])
+def test_hostile_tokens_audit_the_same(examples: int) -> None:
+    """The whole audit (tokens, findings, grants, gaps, access, who_can, summary) on hostile
+    tokens, user- and account-owned, through every fast path at once (the compact copy of
+    ``from_records``, the bulk read in chunks of 1, 2 or all tokens) against the input audited
+    as given and read token by token: it must finish and agree (the inventory test above
     cannot see a failure in the frames built from an inventory)."""
 
-    def run() -> dict[str, pd.DataFrame]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            audit = Audit.from_records(tokens=tokens, user={"id": USER}, now=NOW)
-            out = frames(audit)
-            out["who_can"] = pd.DataFrame(audit.who_can("DNS Write", zone=ZONE))
-        return out
+    @given(
+        st.lists(st.sampled_from([1, 2, 7]).flatmap(_hostile_token), min_size=1, max_size=5),
+        st.integers(0, 5),
+        st.sampled_from([1, 2, _inventory._CHUNK]),
+    )
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(tokens: list[dict[str, Any]], owned: int, chunk: int) -> None:
+        def run() -> dict[str, pd.DataFrame]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                audit = Audit.from_records(
+                    tokens=tokens[owned:],
+                    account_tokens={ACCT: tokens[:owned]},
+                    user={"id": USER},
+                    now=NOW,
+                )
+                out = frames(audit)
+                out["who_can"] = pd.DataFrame(audit.who_can("DNS Write", zone=ZONE))
+                out["summary"] = pd.DataFrame([audit.summary()])
+            return out
 
-    ours = run()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(core, "build_inventory", functools.partial(build_inventory, bulk=False))
-        reference = run()
-    for name, frame in reference.items():
-        pd.testing.assert_frame_equal(ours[name], frame, obj=name, check_exact=True)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_inventory, "_CHUNK", chunk)
+            ours = run()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(core, "build_inventory", functools.partial(build_inventory, bulk=False))
+            patch.setattr(core, "plain_copy", lambda value: (None, None))
+            reference = run()
+        for name, frame in reference.items():
+            pd.testing.assert_frame_equal(ours[name], frame, obj=name, check_exact=True)
+
+    check()
 
 
 class _Str(str):
