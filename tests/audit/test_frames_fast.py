@@ -300,3 +300,40 @@ def test_token_texts_are_handed_to_the_tokens_frame_alone() -> None:
     assert "changed" not in findings["token_id"].tolist()
     again = frames.tokens_frame(audit)
     assert "changed" not in again["name"].tolist()
+
+
+def test_finding_ids_of_hostile_parts_in_any_order() -> None:
+    """_finding_ids (the policy, group id and key hashed as one part, the ids made in the
+    order asked) against the definition finding by finding, on group ids and keys holding
+    the separator, NULs, non-ASCII and texts past the fast path's byte limit, findings that
+    name no token (their evidence hashed last) and every position asked in a shuffled order."""
+    rng = random.Random(11)
+    k = 700
+    rules = ["CFT-PE-01", "CFT-LN-02", "CFT-LN-04"]
+    lens = np.array([200, 300, 200], dtype=np.int64)
+    tokens = [*HOSTILE[1:6], None, "f" * 32]
+    groups = [*HOSTILE, None]
+    keys = [*HOSTILE, "com.cloudflare.api.account.zone.|x"]
+    evidence = [*HOSTILE, "policy 1 allows X on zone é|\0"]
+
+    def column(values: list[Any]) -> _Column:
+        return _Column(values, np.array([rng.randrange(len(values)) for _ in range(k)]))
+
+    token_id, group_id, key, ev = column(tokens), column(groups), column(keys), column(evidence)
+    pol = np.array([rng.randrange(0, 4) for _ in range(k)], dtype=np.int64)
+    at = np.array(rng.sample(range(k), k), dtype=np.intp)
+    got = frames._finding_ids(rules, lens, token_id, pol, group_id, key, ev, at).tolist()
+    rule_of = np.repeat(np.arange(3), lens)
+    expected = []
+    for i in at.tolist():
+        tid = tokens[token_id.codes[i]]
+        parts = [
+            rules[rule_of[i]],
+            str(tid),
+            str(pol[i]),
+            str(groups[group_id.codes[i]]),
+            keys[key.codes[i]],
+            evidence[ev.codes[i]] if tid is None else "",
+        ]
+        expected.append(hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest())
+    assert got == expected
