@@ -39,6 +39,7 @@ from .base import (
     Hits,
     Rule,
     best_rows,
+    evidence_texts,
     object_table,
     remove_group,
     rule,
@@ -178,11 +179,24 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
         | ((ctx.row_scope == S_ZONE) & (kind == K_ACCOUNT))
         | (ctx.scope_ok & (_missing_mask(ctx) | (has_deny & (ctx.deny | ~ctx.eff))))
     )
-    for row in np.flatnonzero(candidates).tolist():
+    rows = np.flatnonzero(candidates)
+    # the candidates' columns as lists, their evidence built once per distinct case, and
+    # whether a deny row's token holds any allow of its group that fits its resource (only
+    # those rows need the allows compared; read among the tokens with a deny)
+    toks, codes, pols = (ctx.tok[rows].tolist(), ctx.grp[rows].tolist(), ctx.pol[rows].tolist())
+    zone_group = (ctx.row_scope[rows] == S_ZONE).tolist()
+    fits, effective = ctx.scope_ok[rows].tolist(), ctx.eff[rows].tolist()
+    evidence = evidence_texts(ctx, rows).decoded()
+    allowing = ~ctx.deny & ctx.scope_ok & has_deny
+    allow_pairs = ctx.tok[allowing].astype(np.int64) * 1_000_000 + ctx.grp[allowing]
+    pairs = ctx.tok[rows].astype(np.int64) * 1_000_000 + ctx.grp[rows]
+    has_allows = np.isin(pairs, allow_pairs).tolist()
+    pair_fixes: dict[tuple[int, str, str], tuple[RemovePair, str]] = {}
+    for j, row in enumerate(rows.tolist()):
         row_kind = inv.g_kind[row]
-        t = int(ctx.tok[row])
-        code = int(ctx.grp[row])
-        pol = int(ctx.pol[row])
+        t = toks[j]
+        code = codes[j]
+        pol = pols[j]
         gid = ctx.group_id(code)
         key = inv.g_rkey[row]
         problem = None
@@ -198,7 +212,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
                 "it covers nothing"
             )
             fix, text = _remove_resource(pol, key)
-        elif ctx.row_scope[row] == S_ZONE and row_kind == K_ACCOUNT:
+        elif zone_group[j] and row_kind == K_ACCOUNT:
             flagged_zone_on_account.add((t, pol, code))
             acct = str(inv.g_rid[row])
             problem = (
@@ -215,28 +229,31 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
                 "Unconfirmed reading: cftokens (and its sandbox) treat this grant as covering "
                 "no zone; Cloudflare may read it otherwise. The nested form says it for sure."
             )
-        elif not ctx.scope_ok[row]:
+        elif not fits[j]:
             continue  # reported per (policy, group) below
-        elif not inv.g_deny[row] and not ctx.eff[row]:
-            problem = f"{ctx.evidence(row)}, but a deny policy removes all of it"
-            fix, text = _remove_pair(pol, gid, key)
+        elif not inv.g_deny[row] and not effective[j]:
+            problem = f"{evidence[j]}, but a deny policy removes all of it"
+            fix, text = _pair_fix(pair_fixes, pol, gid, key)
         elif inv.g_deny[row]:
-            allows = [
-                i
-                for i in ctx.token_rows(t)
-                if not inv.g_deny[i] and ctx.scope_ok[i] and ctx.grp[i] == code
-            ]
+            allows = (
+                [
+                    i
+                    for i in ctx.token_rows(t)
+                    if not inv.g_deny[i] and ctx.scope_ok[i] and ctx.grp[i] == code
+                ]
+                if has_allows[j]
+                else []
+            )
             if not any(_intersects(ctx, row, i) for i in allows):
                 problem = (
-                    f"{ctx.evidence(row)}, but no allow policy grants it there: "
-                    "the deny does nothing"
+                    f"{evidence[j]}, but no allow policy grants it there: the deny does nothing"
                 )
-                fix, text = _remove_pair(pol, gid, key)
+                fix, text = _pair_fix(pair_fixes, pol, gid, key)
                 sev = Severity.INFO
-        if problem is None and ctx.scope_ok[row]:
+        if problem is None and fits[j]:
             missing = _missing(ctx, row)
             if missing:
-                problem = f"{ctx.evidence(row)}, but {missing} is not in the inventory"
+                problem = f"{evidence[j]}, but {missing} is not in the inventory"
                 fix, text = _remove_resource(pol, key)
         if problem is None:
             continue
@@ -347,6 +364,16 @@ def _missing(ctx: Ctx, row: int) -> str | None:
 
 def _remove_resource(pol: int, key: str) -> tuple[RemoveResource, str]:
     return RemoveResource(policy=pol, key=key), f"Remove the resource {key!r} from policy {pol}."
+
+
+def _pair_fix(
+    made: dict[tuple[int, str, str], tuple[RemovePair, str]], pol: int, gid: str, key: str
+) -> tuple[RemovePair, str]:
+    """:func:`_remove_pair`, made once per (policy, group, key) in ``made``."""
+    found = made.get((pol, gid, key))
+    if found is None:
+        found = made[(pol, gid, key)] = _remove_pair(pol, gid, key)
+    return found
 
 
 def _remove_pair(pol: int, gid: str, key: str) -> tuple[RemovePair, str]:
