@@ -326,7 +326,7 @@ class Hits:
         self._found.append(
             (
                 tok,
-                RANK[sev],
+                _RANK[sev],
                 row,
                 pol,
                 grp,
@@ -363,7 +363,7 @@ class Hits:
         toks = np.asarray(tok, dtype=np.int64).reshape(-1)
         k = len(toks)
         if isinstance(sev, Severity):
-            sevs = np.full(k, RANK[sev], dtype=np.int64)
+            sevs = np.full(k, _RANK[sev], dtype=np.int64)
         elif isinstance(sev, str):
             raise TypeError(f"Hits.extend takes a Severity or an array of ranks, not {sev!r}")
         else:
@@ -407,9 +407,7 @@ class Hits:
         )
 
 
-# each severity's rank by a dict look-up (a StrEnum member hashes as its text, in C; the
-# rank property is Python code)
-RANK = {s: s.rank for s in Severity}
+_RANK = {s: s.rank for s in Severity}
 
 
 def _ints(values: npt.ArrayLike, k: int) -> npt.NDArray[np.int64]:

@@ -34,7 +34,6 @@ from ..steps import (
     ZonesOfAccounts,
 )
 from .base import (
-    RANK,
     Coded,
     Hits,
     Rule,
@@ -465,19 +464,16 @@ def ln_04(ctx: Ctx, r: Rule) -> Hits:
     hits = Hits(r.id)
     issues = ctx.inv.ln04
 
-    def column(attr: str) -> list[Any]:
-        return list(map(attrgetter(attr), issues))
-
-    # each column read in one C-level pass (a severity's rank by a dict look-up: the rank
-    # property is Python code); a text or fix every issue shares is kept once (Coded.of)
+    # a detail or fix every issue shares (one object, made once by the inventory) is kept
+    # once: Coded.of
     hits.extend(
-        column("tok"),
-        list(map(RANK.__getitem__, column("severity"))),
-        column("evidence"),
-        column("detail"),
-        column("remediation"),
-        column("fix"),
-        pol=column("pol"),
+        [i.tok for i in issues],
+        [i.severity.rank for i in issues],
+        [i.evidence for i in issues],
+        [i.detail for i in issues],
+        [i.remediation for i in issues],
+        [i.fix for i in issues],
+        pol=[i.pol for i in issues],
     )
     for label, reason in ctx.inv.invalid:
         if reason.startswith(DUPLICATE):
