@@ -108,9 +108,15 @@ PARSE_NOTE = (
     "replace. The context reads every dotted-quad IPv4 CIDR of the tokens' IP conditions at once "
     "from the texts' bytes with numpy (`ipaddress` only for IPv6, other spellings and ranges "
     "touching a special-purpose block; `tests/audit/test_cidr.py` compares the two on generated "
-    "and hostile texts), and date columns in the API's form by arithmetic on their code points "
-    "(numpy's parser for fractions, the value-by-value reading for anything else; "
-    "`tests/audit/test_dates_fast.py`)."
+    "and hostile texts), and date columns in chunks of 4,096 dates: whole seconds in the API's "
+    "form (`YYYY-MM-DDTHH:MM:SSZ`) are checked byte by byte against the form in one buffer of "
+    "the texts joined by newlines (21 bytes each, which proves every text 20 characters without "
+    "a pass for their lengths) and read by arithmetic on its digits (0.19 -> 0.12 s for the five "
+    "columns of 100,000 tokens, side by side; numpy's parser of the bytes took 0.08 s but numpy "
+    "2.4 crashes on an impossible date in a long array of bytes); other forms by arithmetic on "
+    "their code points, numpy's parser for fractions, the value-by-value reading for anything "
+    "else "
+    "(`tests/audit/test_dates_fast.py`)."
 )
 AFTER_PARSE_NOTE = (
     "After the parse (the context, the rules and the frames): each finding id is BLAKE2b over the "

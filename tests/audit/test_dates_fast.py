@@ -7,20 +7,29 @@ import tracemalloc
 import warnings
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cftokens.audit import _dates
 from cftokens.audit._dates import _api_dates, _each_date, _whole_seconds, parse_dates
 
 
 def same(values: list[Any]) -> None:
+    """The bulk reading as one chunk and in chunks of 3 values agree with each other and, when
+    they read the column, with the value-by-value reading."""
     fast = _api_dates(values)
+    with mock.patch.object(_dates, "_CHUNK", 3):
+        chunked = _api_dates(values)
+    assert (chunked is None) == (fast is None)
     ref = _each_date(values)
-    if fast is None:  # the column is read value by value: nothing to compare
+    if fast is None or chunked is None:  # the column is read value by value: nothing to compare
         return
+    assert chunked[1] == fast[1]
+    assert chunked[0].view("i8").tolist() == fast[0].view("i8").tolist()
     assert fast[1] == ref[1]
     assert fast[0].view("i8").tolist() == ref[0].view("i8").tolist()
 
@@ -180,7 +189,9 @@ same_length = st.builds(
     lambda text, at, char: text[:at] + char + text[at + 1 :],
     whole_second,
     st.integers(0, 19),
-    st.sampled_from(["٣", "x", " ", "/", "\x00", "-", ":", "T", "Z", "0", "𝟘", "z", "\ud800"]),
+    st.sampled_from(
+        ["٣", "x", " ", "/", "\x00", "-", ":", "T", "Z", "0", "𝟘", "z", "\ud800", "\n"]
+    ),
 )
 
 
@@ -207,3 +218,37 @@ def test_whole_second_column_taken_whole() -> None:
     for odd in ("2026-02-29T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:00:0٣Z"):
         assert _whole_seconds([*good[:3], odd]) is None
         same([*good, odd])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        # 19 and 21 characters: as long together as two dates, the separator out of place
+        ["2026-01-31T23:59:59", "Z2026-01-31T23:59:59Z"],
+        ["2026-01-31T23:59:59Z\n2026-01-31T23:59:5", "9Z", "2026-01-31T23:59:59Z"],
+        # a newline inside a text, where a separator would be
+        ["2026-01-31T23:59:59Z\n2026-01-31T23:59:59Z", "", "2026-01-31T23:59:59Z"],
+        # as long as three dates and their newlines, for two texts
+        ["2026-01-31T23:59:59Z\n2026-01-31T23:59:59Z", "2026-01-31T23:59:59Z"],
+        ["2026-01-31T23:59:59Z", "2026-01-31T23:59:59\n"],
+    ],
+)
+def test_whole_seconds_are_not_fooled_by_lengths_or_newlines(values: list[str]) -> None:
+    """``_whole_seconds`` reads the texts joined by newlines, 21 bytes per text: texts of other
+    lengths (or holding a newline) that fill the buffer as the API's would are not read as
+    dates there, and the column reads as value by value."""
+    assert _whole_seconds(values) is None
+    same(values)
+
+
+def test_an_impossible_date_in_a_long_column_of_whole_seconds() -> None:
+    """A column of thousands of dates in the API's form with one impossible date (February 30):
+    reading the buffer's bytes with numpy's parser (``astype("datetime64[s]")`` of "S19")
+    crashed the interpreter under numpy 2.4 (a segmentation fault, where it raises ValueError
+    for text). The column is read the general way, as value by value."""
+    values: list[Any] = [f"2026-01-{d % 28 + 1:02d}T10:{d % 60:02d}:00Z" for d in range(1000)]
+    values[777] = "2026-02-30T00:00:00Z"
+    assert _whole_seconds(values) is None
+    same(values)
+    dates, bad = parse_dates(values)
+    assert bad == [777] and str(dates[776]) == "2026-01-21T10:56:00.000000000"
