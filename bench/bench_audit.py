@@ -122,7 +122,7 @@ AFTER_PARSE_NOTE = (
     "After the parse (the context, the rules and the frames): each finding id is BLAKE2b over the "
     "finding's text (ids are public and pinned). The texts are joined as numpy byte strings, each "
     "part's distinct values encoded once (the policy, group id and resource key as one part, made "
-    "once per distinct combination) and concatenated per part in batches of 8,192 findings (a "
+    "once per distinct combination) and concatenated per part in batches of 2,048 findings (a "
     "part with a NUL or over 256 bytes takes the plain join: numpy drops trailing NULs), in the "
     "frame's order (no permutation of the new texts afterwards), and each is hashed by a copy of "
     "the empty 8-byte BLAKE2b state, updated and read in three C-level `map`s (a third cheaper "

@@ -333,7 +333,10 @@ def findings_frame(
 # joined as numpy byte strings (which end at their first trailing NUL); the rest are joined
 # one by one
 _ID_FAST_BYTES = 256
-_ID_BATCH = 1 << 13  # findings joined and hashed per batch (bounds the byte strings' memory)
+# findings joined and hashed per batch: it bounds the byte strings' memory, and a batch's
+# hash states (a few hundred bytes each) stay in the CPU's cache (2,048 measured ~10% faster
+# than 8,192 at 437,065 findings)
+_ID_BATCH = 1 << 11
 # the state of an 8-byte BLAKE2b before any input: each finding hashes a copy of it (a copy
 # costs a third less than a new object made with its parameters; BLAKE2b reads its input as
 # a stream, so the digest is the one ``blake2b(text, digest_size=8)`` gives). Never updated.
