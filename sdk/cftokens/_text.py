@@ -38,7 +38,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .errors import InvalidInput
@@ -326,10 +326,15 @@ def utf8_encodable(value: Any) -> bool:
     return True
 
 
-def plain_copy(value: Any) -> tuple[Any, bool | None]:
+def plain_copy(value: Any, repair: Callable[[Any], Any] | None = None) -> tuple[Any, bool | None]:
     """A compact copy of JSON-like ``value`` proven to be the same data, all of it Unicode:
     ``(copy, True)``; else ``(None, False)`` when ``value`` holds a lone surrogate (as
     :func:`utf8_encodable` would answer), ``(None, None)`` when it is not proven either way.
+
+    ``repair``: for a value holding a surrogate, a function given the copy that returns it
+    with each surrogate replaced (its texts through :func:`unicode_text`, as
+    :func:`unicode_tree` would), or None; what it returns is proven as the copy would be
+    (nothing but plain data, no surrogate left) and returned as ``(repaired, True)``.
 
     The copy is ``marshal.loads(marshal.dumps(value))``, with the garbage collector paused
     by the caller: marshal writes the objects one after another, so the copy's dicts, lists
@@ -342,10 +347,11 @@ def plain_copy(value: Any) -> tuple[Any, bool | None]:
     marshal refuses subclasses and objects, but writes any other object with the buffer
     protocol (numpy's str and numbers, bytearray, memoryview, array.array) as ``bytes``: such
     a copy would hold other values than ``value``. orjson proves the copy plain in one C pass:
-    it writes only dict (with text keys), list, tuple, str, int within 64 bits, float, bool
-    and None, and refuses ``bytes`` and a text holding a surrogate. A copy holding only those
+    it writes only dict (with keys of text, numbers, booleans or None), list, tuple, str, int
+    within 64 bits, float, bool and None, and refuses ``bytes`` and a text holding a
+    surrogate. A copy holding only those
     came from exact built-in objects only, which marshal writes as themselves: the same data.
-    Anything else (bytes, sets, huge integers, non-text keys, nesting past orjson's 254
+    Anything else (bytes, sets, huge integers, tuple keys, nesting past orjson's 254
     levels or marshal's 2,000, a cycle) is not proven, and the caller reads ``value`` itself.
     The marshal bytes are dropped as soon as the copy exists (peak memory).
 
@@ -357,7 +363,6 @@ def plain_copy(value: Any) -> tuple[Any, bool | None]:
     tokens.
     """
     import msgspec  # here: import cftokens stays light
-    import orjson
 
     try:
         raw = marshal.dumps(value)
@@ -368,14 +373,43 @@ def plain_copy(value: Any) -> tuple[Any, bool | None]:
     try:  # before orjson: a cycle or deep nesting stops here (see above)
         msgspec.msgpack.encode(copy)
     except UnicodeEncodeError:  # a surrogate in one of the value's own texts
-        return None, False
+        repaired = _repaired(copy, repair)
+        return (repaired, True) if repaired is not None else (None, False)
     except Exception:  # huge integers, nesting, cycles, objects msgspec cannot write: unknown
         return None, None
-    try:
-        orjson.dumps(copy)
-    except Exception:  # orjson.JSONEncodeError (a TypeError): not plain (bytes, sets, keys…)
+    if not _orjson_plain(copy):
         return None, None
     return copy, True
+
+
+def _orjson_plain(copy: Any) -> bool:
+    """Whether orjson writes ``copy`` (see :func:`plain_copy`); keys that are numbers, booleans
+    or None (which marshal copies as they are) on a second try, which costs more."""
+    import orjson
+
+    for option in (0, orjson.OPT_NON_STR_KEYS):
+        try:
+            orjson.dumps(copy, option=option)
+        except Exception:  # orjson.JSONEncodeError (a TypeError): bytes, sets, other keys…
+            continue
+        return True
+    return False
+
+
+def _repaired(copy: Any, repair: Callable[[Any], Any] | None) -> Any:
+    """:func:`plain_copy`'s copy repaired by ``repair`` and proven plain and Unicode, or None
+    (no repair, or one that failed: a cycle or nesting beyond the recursion limit)."""
+    import msgspec
+
+    if repair is None:
+        return None
+    try:
+        repaired = repair(copy)
+        if repaired is not None:
+            msgspec.msgpack.encode(repaired)  # first, as in plain_copy: cycles, nesting
+    except Exception:  # RecursionError in the repair, a surrogate left, not plain data
+        return None
+    return repaired if repaired is not None and _orjson_plain(repaired) else None
 
 
 def _pickled_utf8(value: Any) -> bool:

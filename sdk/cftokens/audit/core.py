@@ -33,7 +33,13 @@ from .frames import findings_frame, gaps_frame, grants_frame, risk_score, tokens
 from .options import AuditSummary, JsonOptions, TerraformOptions
 from .profiles import Profile
 from .queries import Finding
-from .records import declared_records, token_records, unicode_input, without_credentials
+from .records import (
+    declared_records,
+    repaired_input,
+    token_records,
+    unicode_input,
+    without_credentials,
+)
 from .remediation import Remediation
 from .report import read_json, to_folder, to_json, to_sarif
 from .report_html import summary_html, to_html
@@ -217,8 +223,10 @@ class Audit:
         it Unicode by one C pass): every pass over the tokens is then faster than over the
         caller's dicts, scattered in memory between other allocations (~25% of an audit of
         100,000 synthetic tokens), and the audit shares no dict with the caller, who may
-        change theirs afterwards. Input not proven so (subclasses, numpy values, bytes, a
-        lone surrogate…) is audited as given, after the Unicode check of :func:`unicode_input`.
+        change theirs afterwards. A lone surrogate is replaced in the copy
+        (:func:`~cftokens.audit.records.repaired_input`); input not proven so (subclasses,
+        numpy values, bytes…) is audited as given, after the Unicode check of
+        :func:`unicode_input`.
         The client's pages (``decoded``) are already fresh objects laid out in order."""
         with gc_paused():  # a full collection here walked the whole inventory: see gc_paused
             if isinstance(tokens, Mapping):
@@ -241,7 +249,7 @@ class Audit:
             zone_models = [z if isinstance(z, Zone) else Zone.from_api(plain(z)) for z in zones]
             clean = True
             if not decoded:
-                copied, clean = plain_copy((tokens, owned, user, gaps))
+                copied, clean = plain_copy((tokens, owned, user, gaps), repaired_input)
                 if copied is not None:
                     tokens, owned, user, gaps = copied
             records = token_records(tokens, owned, user, account_models)

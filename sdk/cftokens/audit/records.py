@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
 from operator import attrgetter
+from types import NoneType
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
@@ -31,6 +32,7 @@ __all__ = [
     "audit_log_rows",
     "declared_records",
     "log_row",
+    "repaired_input",
     "timeless_token",
     "token_records",
     "unicode_input",
@@ -90,6 +92,51 @@ def unicode_input(
         )
         out.append(TokenRecord(payload, record.kind, owner_id, owner_name))
     return out, unicode_tree(dict(user)) if user else user, unicode_tree(list(gaps))
+
+
+def repaired_input(value: Any) -> Any:
+    """:func:`~cftokens._text.plain_copy`'s repair of ``from_records``' copied input
+    ``(tokens, owned, user, gaps)`` (``owned``: ``(account id, tokens)`` pairs) holding a lone
+    surrogate: each token msgspec cannot write (read in chunks: one holding a surrogate)
+    through :func:`unicode_tree`, the account ids through :func:`unicode_text`, the user and
+    the gaps through :func:`unicode_tree`, which is what :func:`unicode_input` makes of the
+    records, user and gaps (tokens it leaves are equal to what it would make of them). None
+    for a user whose id or email is not text (its owner name would be made from the repaired
+    value, not from the value given); the caller then audits the input as given."""
+    import msgspec  # here: import cftokens stays light
+
+    tokens, owned, user, gaps = value
+    if user is not None and (
+        type(user) is not dict or not all(type(user.get(k)) in (str, NoneType) for k in _WHO)
+    ):
+        return None
+    encode = msgspec.msgpack.Encoder().encode
+
+    def fixed(items: list[Any]) -> list[Any]:
+        out = list(items)
+        for start in range(0, len(out), _CHUNK):
+            try:
+                encode(out[start : start + _CHUNK])
+                continue
+            except Exception:  # a surrogate (or huge integers…) in the chunk: token by token
+                pass
+            for i in range(start, min(start + _CHUNK, len(out))):
+                try:
+                    encode(out[i])
+                except Exception:
+                    out[i] = unicode_tree(out[i])
+        return out
+
+    return (
+        fixed(tokens),
+        [(unicode_text(k) if type(k) is str else k, fixed(items)) for k, items in owned],
+        unicode_tree(user),
+        unicode_tree(gaps),
+    )
+
+
+_WHO = ("id", "email")  # the user's fields token_records makes owner texts of
+_CHUNK = 256  # tokens encoded at once by repaired_input (a chunk that fails: one by one)
 
 
 #: Token dict key: True when the token's name held a credential, shown as ``[redacted]``
