@@ -94,7 +94,12 @@ def unicode_input(
     return out, unicode_tree(dict(user)) if user else user, unicode_tree(list(gaps))
 
 
-def repaired_input(value: Any) -> Any:
+#: ``from_records``' input as the audit copies it: tokens, (account id, tokens) pairs, the
+#: user and the collection gaps.
+CopiedInput = tuple[list[object], list[tuple[object, list[object]]], object, list[object]]
+
+
+def repaired_input(value: CopiedInput) -> CopiedInput | None:
     """:func:`~cftokens._text.plain_copy`'s repair of ``from_records``' copied input
     ``(tokens, owned, user, gaps)`` (``owned``: ``(account id, tokens)`` pairs) holding a lone
     surrogate: each token msgspec cannot write (read in chunks: one holding a surrogate)
@@ -112,7 +117,7 @@ def repaired_input(value: Any) -> Any:
         return None
     encode = msgspec.msgpack.Encoder().encode
 
-    def fixed(items: list[Any]) -> list[Any]:
+    def fixed(items: list[object]) -> list[object]:
         out = list(items)
         for start in range(0, len(out), _CHUNK):
             try:
