@@ -207,20 +207,29 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
         share_hit |= shares[scope] >= th.kitchen_scope_share
     fire = (ctx.n_write >= th.kitchen_write_groups) | (n_fams >= th.kitchen_families) | share_hit
     labels: dict[tuple[int, int], tuple[str, str, str]] = {}
-    for t in np.flatnonzero(fire).tolist():
+    families: dict[int, str] = {}  # each cover's family names, joined once
+    fired = np.flatnonzero(fire)
+    # the fired tokens' effective groups, in row order, read once as one list
+    rows = np.flatnonzero(fire[ctx.tok] & ctx.eff) if ctx.inv.m else np.zeros(0, np.intp)
+    held = ctx.grp[rows].tolist()
+    ends = np.searchsorted(rows, ctx.inv.arrays["row_end"][fired]).tolist()
+    starts = np.searchsorted(rows, ctx.inv.arrays["row_start"][fired]).tolist()
+    for j, t in enumerate(fired.tolist()):
         reasons = []
         if ctx.n_write[t] >= th.kitchen_write_groups:
             reasons.append(f"{ctx.n_write[t]} write groups")
+        token_cover = int(cover[t])
         if n_fams[t] >= th.kitchen_families:
+            names = families.get(token_cover)
+            if names is None:
+                names = families[token_cover] = ", ".join(family_names(token_cover))
             reasons.append(
-                "write groups in the risk families "
-                + ", ".join(family_names(int(cover[t])))
-                + " (each group counted in one family)"
+                "write groups in the risk families " + names + " (each group counted in one family)"
             )
         for scope, label in ((S_ACCOUNT, "account"), (S_ZONE, "zone")):
             if shares[scope][t] >= th.kitchen_scope_share:
                 reasons.append(f"{shares[scope][t]:.0%} of all {label} permission groups")
-        parts = _split_plan(ctx, t, int(cover[t]), labels)
+        parts = _split_plan(ctx, t, token_cover, labels, held[starts[j] : ends[j]])
         hits.add(
             t,
             Severity.HIGH,
@@ -279,15 +288,18 @@ def _split_plan(
     t: int,
     cover: int = 0,
     labels: dict[tuple[int, int], tuple[str, str, str]] | None = None,
+    held: list[int] | None = None,
 ) -> list[tuple[str, list[str], tuple[str, ...]]]:
     """Group a token's allowed groups by risk family for a split proposal: a group in several
     families goes with the first of them in ``cover`` (the families SC-04 counted).
-    ``labels`` caches each (group, cover)'s family, id and name across calls."""
+    ``labels`` caches each (group, cover)'s family, id and name across calls; ``held``: the
+    group codes of the token's effective rows in row order, when the caller read them."""
     plan: dict[str, dict[str, str]] = {}
     known = labels if labels is not None else {}
-    start, end = ctx.inv.row_start[t], ctx.inv.row_end[t]
-    eff = ctx.eff[start:end]
-    for code in ctx.grp[start:end][eff].tolist():
+    if held is None:
+        start, end = ctx.inv.row_start[t], ctx.inv.row_end[t]
+        held = ctx.grp[start:end][ctx.eff[start:end]].tolist()
+    for code in held:
         entry = known.get((code, cover))
         if entry is None:
             fams = family_names(int(ctx.g_fam[code]))
