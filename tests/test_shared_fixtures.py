@@ -7,13 +7,30 @@ from pathlib import Path
 
 import pytest
 
+import cftokens as cft
+
 CONFTEST = Path(__file__).with_name("conftest.py")
+
+
+def _inner_session(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner session reads tests/conftest.py and nothing else: none of the installed
+    plugins (looking their entry points up again cost about 0.3 s of CPU per inner run).
+
+    Each test asks for the outer session's fixtures its inner session builds again: their
+    modules are then loaded before the inner run, which unloads what it loaded first
+    (pytester restores ``sys.modules``); a class loaded twice failed the ``isinstance``
+    checks of a later run, so this file failed when run alone."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makeconftest(CONFTEST.read_text())
 
 
 def test_a_test_changing_the_session_company_fails_the_session(
     pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    demo_company: cft.Sandbox,
+    leak_company: cft.Sandbox,
 ) -> None:
-    pytester.makeconftest(CONFTEST.read_text())
+    _inner_session(pytester, monkeypatch)
     pytester.makepyfile(
         test_probe="""
         from datetime import timedelta
@@ -36,10 +53,12 @@ def test_a_test_changing_the_session_company_fails_the_session(
     assert out.count("AssertionError: a test changed the session's demo company") == 2
 
 
-def test_a_test_changing_a_shared_audit_fails_the_session(pytester: pytest.Pytester) -> None:
+def test_a_test_changing_a_shared_audit_fails_the_session(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, demo_audit: cft.Audit
+) -> None:
     """Not only its frames: an audit's clock (what its reports print and its reruns and
     diffs read) set by a test is noticed too."""
-    pytester.makeconftest(CONFTEST.read_text())
+    _inner_session(pytester, monkeypatch)
     pytester.makepyfile(
         test_probe="""
         from datetime import timedelta
