@@ -148,6 +148,32 @@ def test_unicode_tree_reaches_keys_and_nested_values() -> None:
     assert lone_surrogate({"k": ["fine", 3]}) is None
 
 
+def test_unicode_tree_converts_any_depth_and_any_cycle() -> None:
+    """Cycles (through a list, a dict, a tuple) come back as the same cycles, converted; a
+    value 100,000 levels deep is converted whole (it raised RecursionError, and the audit then
+    kept a token's lone surrogate); shared containers stay shared."""
+    loop: list[Any] = ["x\ud800"]
+    loop.append(loop)
+    out = unicode_tree(loop)
+    assert out[0] == "x\ufffd" and out[1] is out and out is not loop
+    node: dict[str, Any] = {"k\udc00": "v"}
+    node["self"] = (node, [node])
+    got = unicode_tree(node)
+    assert list(got) == ["k\ufffd", "self"]
+    assert got["self"][0] is got and got["self"][1][0] is got
+    shared = ["s\ud800"]
+    pair = unicode_tree([shared, (shared,), {"a": shared}])
+    assert pair[0] == ["s\ufffd"] and pair[1][0] is pair[0] and pair[2]["a"] is pair[0]
+    deep: list[Any] = ["end\ud800"]
+    for _ in range(20_000):
+        deep = [deep, ("t",)]
+    converted = unicode_tree(deep)
+    for _ in range(20_000):
+        assert converted[1] == ("t",)
+        converted = converted[0]
+    assert converted == ["end\ufffd"]
+
+
 @pytest.mark.parametrize(
     ("raw", "maybe"),
     [

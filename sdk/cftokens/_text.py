@@ -38,7 +38,8 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
 from typing import Any
 
 from .errors import InvalidInput
@@ -266,28 +267,76 @@ def path_text(path: str) -> str:
         return unicode_text(path)
 
 
-def unicode_tree(value: Any, _seen: dict[int, Any] | None = None) -> Any:
+def unicode_tree(value: Any) -> Any:
     """A JSON-like value (dicts, lists, tuples, text) with every text, keys included, passed
     through :func:`unicode_text`; other values are returned unchanged. A container shared
     several times (a YAML alias) is converted once and stays shared, so an alias chain that
-    expands to billions of items costs as much as its few distinct containers."""
+    expands to billions of items costs as much as its few distinct containers.
+
+    Any depth and any cycle are converted: the walk keeps its own stack (no recursion, so no
+    recursion limit to stop it halfway and leave a lone surrogate in place), and a dict or
+    list is known by its new container from the moment it is entered (a cycle through it, or
+    through a tuple inside it, comes back to that container)."""
     if isinstance(value, str):
         return unicode_text(value)
     if not isinstance(value, dict | list | tuple):
         return value
-    seen = {} if _seen is None else _seen
-    done = seen.get(id(value))
-    if done is not None:
-        return done[1]
-    out: Any
-    if isinstance(value, dict):
-        out = {unicode_tree(k, seen): unicode_tree(v, seen) for k, v in value.items()}
-    elif isinstance(value, list):
-        out = [unicode_tree(item, seen) for item in value]
-    else:
-        out = tuple(unicode_tree(item, seen) for item in value)
-    seen[id(value)] = (value, out)  # the original kept alive: its id stays its own
-    return out
+    seen: dict[int, tuple[Any, Any]] = {}  # id -> (original, kept alive: its id stays its own;
+    #                                        its converted container)
+    stack: list[tuple[Any, Any, Iterator[Any], list[Any]]] = []
+
+    def enter(item: Any) -> Any:
+        """``item`` converted, or ``_PENDING`` when its frame was pushed on the stack."""
+        if isinstance(item, str):
+            return unicode_text(item)
+        if not isinstance(item, dict | list | tuple):
+            return item
+        done = seen.get(id(item))
+        if done is not None:
+            return done[1]
+        out: Any = None
+        if isinstance(item, dict):
+            out = {}
+            children: Iterator[Any] = chain.from_iterable(list(item.items()))
+        else:
+            out = [] if isinstance(item, list) else None  # a tuple is made at its end
+            children = iter(list(item))
+        if out is not None:
+            seen[id(item)] = (item, out)
+        stack.append((item, out, children, []))
+        return _PENDING
+
+    result = enter(value)
+    while stack:
+        original, out, children, parts = stack[-1]
+        add = parts.append
+        for child in children:
+            if isinstance(child, str):  # texts and other leaves here: most children are
+                add(unicode_text(child))
+            elif not isinstance(child, dict | list | tuple):
+                add(child)
+            else:
+                converted = enter(child)
+                if converted is _PENDING:
+                    break  # the child's frame first; this one resumes after it
+                add(converted)
+        else:
+            stack.pop()
+            if isinstance(original, dict):
+                out.update(zip(parts[::2], parts[1::2], strict=True))
+            elif isinstance(original, list):
+                out.extend(parts)
+            else:
+                out = tuple(parts)
+                seen[id(original)] = (original, out)
+            if stack:
+                stack[-1][3].append(out)
+            else:
+                result = out
+    return result
+
+
+_PENDING: Any = object()  # unicode_tree: a container whose conversion is under way
 
 
 def utf8_encodable(value: Any) -> bool:
