@@ -92,12 +92,10 @@ def steps_main(
     count: str,
     title: str,
     digits: int,
-    kinds: Sequence[str] = ("synthetic", "msp"),
 ) -> None:
     """The command line of a steps benchmark: ``--sizes`` (default 100,000), each inventory
-    kind (``kinds``: synthetic, MSP) in a subprocess of ``script`` (``--child KIND N`` prints
-    ``run``'s JSON: ``{"seconds": {step: s}, count: n}``), then one table of CPU seconds per
-    step."""
+    kind (synthetic, MSP) in a subprocess of ``script`` (``--child KIND N`` prints ``run``'s
+    JSON: ``{"seconds": {step: s}, count: n}``), then one table of CPU seconds per step."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--child", nargs=2, metavar=("KIND", "N"))
@@ -107,7 +105,7 @@ def steps_main(
         return
     rows = []
     for n in args.sizes:
-        for kind in kinds:
+        for kind in ("synthetic", "msp"):
             out = subprocess.run(
                 [sys.executable, script, "--child", kind, str(n)],
                 check=True,

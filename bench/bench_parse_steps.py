@@ -9,10 +9,7 @@ bulk read of the tokens (``_read_bulk``), the rest of ``build_inventory`` (the t
 for tokens the bulk path leaves, E(T) of tokens with deny policies, the arrays) and the date
 columns (``parse_dates``, run by the rules' context). Each step runs three times on the same input
 with the garbage collector paused, as the audit pauses it; the minimum is kept. CPU time
-(``time.process_time``): the machine is shared. Each inventory is measured as generated (its
-objects scattered in memory between other allocations) and as a compact copy of it
-(``marshal.loads(marshal.dumps(inventory))``, objects in order: the rows marked ``copy``), as
-the audit reads its input.
+(``time.process_time``): the machine is shared.
 
 Prints a table (it does not rewrite BENCHMARKS.md). Run:
 ``.venv/bin/python bench/bench_parse_steps.py`` (``--sizes 10000`` for a quick run).
@@ -21,7 +18,6 @@ Prints a table (it does not rewrite BENCHMARKS.md). Run:
 from __future__ import annotations
 
 import gc
-import marshal
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,11 +46,7 @@ def run(kind: str, n: int) -> dict[str, Any]:
     from cftokens.audit.records import token_records
     from cftokens.model.directory import Account, Directory, Zone
 
-    base, _, copy = kind.partition(" ")
-    inventory = synth.msp_inventory(n) if base == "msp" else synth.synthetic_inventory(n)
-    if copy:
-        inventory.pop("now", None)
-        inventory = marshal.loads(marshal.dumps(inventory))
+    inventory = synth.msp_inventory(n) if kind == "msp" else synth.synthetic_inventory(n)
     gc.disable()
 
     def directory() -> tuple[list[Account], DirectoryIndex]:
@@ -84,16 +76,7 @@ def run(kind: str, n: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    steps_main(
-        __doc__ or "",
-        __file__,
-        run,
-        STEPS,
-        "zones",
-        "Parse-side steps",
-        3,
-        ("synthetic", "synthetic copy", "msp", "msp copy"),
-    )
+    steps_main(__doc__ or "", __file__, run, STEPS, "zones", "Parse-side steps", 3)
 
 
 if __name__ == "__main__":
