@@ -747,3 +747,23 @@ def test_an_id_in_two_chunks_is_a_duplicate(payloads: list[Any]) -> None:
         inv = build_inventory(records)
     assert inv.n + len(inv.invalid) == 3
     assert len(set(inv.ids)) == inv.n
+
+
+def test_one_group_table_per_inventory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each chunk's inventory made its own permission group table from the catalogue (0.4 ms,
+    then replaced by the shared one): 19 ms of the read at 100,000 tokens. One table is made
+    per read, whatever the chunks."""
+    made: list[int] = []
+    real = _inventory.GroupTable.__init__
+
+    def counted(self: Any) -> None:
+        made.append(1)
+        real(self)
+
+    monkeypatch.setattr(_inventory.GroupTable, "__init__", counted)
+    monkeypatch.setattr(_inventory, "_CHUNK", 3)
+    records = [TokenRecord(base_token(i), "user", USER, "O") for i in range(1, 20)]
+    records.append(TokenRecord({"id": 5}, "user", USER, "O"))  # for the token reader (merged)
+    inv = build_inventory(records)
+    assert inv.n == 19 and len(inv.invalid) == 1
+    assert len(made) == 1

@@ -317,10 +317,11 @@ class Inventory:
     """Every token as columns, plus one row per (token, policy, group, resource atom).
 
     Token arrays have length ``n``; grant arrays (``g_*``) length ``m``; rows of one token are
-    contiguous (``row_start[t]:row_end[t]``). ``g_effective`` marks rows in E(T).
+    contiguous (``row_start[t]:row_end[t]``). ``g_effective`` marks rows in E(T). ``groups``:
+    the permission groups' table (a new one, from the catalogue, when not given).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, groups: GroupTable | None = None) -> None:
         self.records: list[TokenRecord] = []
         self.ids: list[str] = []
         self.names: list[str] = []
@@ -352,7 +353,7 @@ class Inventory:
         self.g_name_mismatch: list[bool] = []
         # (token, policy, group) naming no resource of the group's scope
         self.nofit: list[tuple[int, int, int]] = []
-        self.groups = GroupTable()
+        self.groups = groups if groups is not None else GroupTable()
         self.arrays: dict[str, npt.NDArray[Any]] = {}
 
     @property
@@ -1257,8 +1258,7 @@ _GRANT_LISTS = ("g_rid", "g_racct", "g_rkey", "g_policy_id")
 def _joined(parts: list[Inventory]) -> Inventory:
     """The chunks :func:`_read_chunk` read (without the lists of its arrays) as one inventory,
     tokens in order."""
-    inv = Inventory()
-    inv.groups = parts[0].groups
+    inv = Inventory(parts[0].groups)
     for column in _TOKEN_LISTS + _GRANT_LISTS:
         setattr(inv, column, list(chain.from_iterable(getattr(part, column) for part in parts)))
     for key in DATE_KEYS:
@@ -1445,8 +1445,7 @@ def _read_chunk(
     per = n_atoms[row_pol]
     row_ent = _starts(n_grp)[row_pol] + offset // np.maximum(per, 1)
     row_atom = _starts(n_atoms)[row_pol] + offset % np.maximum(per, 1)
-    inv = Inventory()
-    inv.groups = groups
+    inv = Inventory(groups)  # (a new table per chunk cost 0.4 ms)
     keep = np.flatnonzero(good).tolist()
     every = len(keep) == nc  # every token is well formed (the rule): no picking
 
@@ -1553,8 +1552,7 @@ def _merge(slow: Inventory, slow_at: list[int], fast: Inventory, fast_at: list[i
     new = np.empty(len(order), dtype=np.int64)
     new[order] = np.arange(len(order))
     pick = order.tolist()
-    out = Inventory()
-    out.groups = slow.groups
+    out = Inventory(slow.groups)
     out.invalid = slow.invalid
     for column in _TOKEN_COLUMNS:
         both = getattr(slow, column) + getattr(fast, column)
