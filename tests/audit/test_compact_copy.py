@@ -556,7 +556,7 @@ def _put(target: dict[str, Any], place: tuple[object, ...], value: object) -> No
         at[place[-1]] = value
 
 
-@pytest.mark.parametrize("examples", [6, pytest.param(150, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("examples", [6, pytest.param(50, marks=pytest.mark.slow)])
 def test_odd_plain_values_anywhere_are_audited_through_the_copy_alike(
     examples: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
