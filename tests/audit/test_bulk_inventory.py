@@ -767,3 +767,38 @@ def test_one_group_table_per_inventory(monkeypatch: pytest.MonkeyPatch) -> None:
     inv = build_inventory(records)
     assert inv.n == 19 and len(inv.invalid) == 1
     assert len(made) == 1
+
+
+def test_group_tables_read_the_catalogue_once_and_own_their_lists(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every audit made its group table by reading each catalogue group's risk families
+    again (~2 ms for a one-token audit); the catalogue's columns are worked out once per
+    process. Each table still owns its lists: an unknown group one audit meets is in no other
+    table, and the catalogue's part is the same as read afresh."""
+    _inventory.GroupTable()  # the process's first table, whichever test ran before
+    read: list[str] = []
+
+    class Counting:
+        def of(self, gid: str) -> frozenset[str]:
+            read.append(gid)
+            return frozenset()
+
+    monkeypatch.setattr(_inventory, "risk_families", Counting())
+    first, second = _inventory.GroupTable(), _inventory.GroupTable()
+    assert read == []
+    code = first.intern("f" * 32, "Unknown Group")
+    assert code == first.n_catalogue and first.known[code] is False
+    assert "f" * 32 not in second.code and len(second.ids) == second.n_catalogue
+    monkeypatch.undo()
+    ids = [g.id for g in _inventory.permission_groups]
+    assert second.ids == ids and second.code == {gid: i for i, gid in enumerate(ids)}
+    assert second.families == [
+        sum(
+            _inventory.FAMILY_BITS[f]
+            for f in _inventory.risk_families.of(g)
+            if f in _inventory.FAMILY_BITS
+        )
+        for g in ids
+    ]
+    assert second.names == [g.name for g in _inventory.permission_groups]
