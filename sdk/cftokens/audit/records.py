@@ -119,14 +119,12 @@ def repaired_input(value: CopiedInput) -> CopiedInput | None:
         for start in range(0, len(out), _CHUNK):
             try:
                 encode(out[start : start + _CHUNK])
-                continue
             except Exception:  # a surrogate (or huge integers…) in the chunk: token by token
-                pass
-            for i in range(start, min(start + _CHUNK, len(out))):
-                try:
-                    encode(out[i])
-                except Exception:
-                    out[i] = unicode_tree(out[i])
+                for i in range(start, min(start + _CHUNK, len(out))):
+                    try:
+                        encode(out[i])
+                    except Exception:
+                        out[i] = unicode_tree(out[i])
         return out
 
     return (
