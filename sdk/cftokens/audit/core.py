@@ -546,7 +546,10 @@ class Audit:
     # -- reports --------------------------------------------------------------------------------
     def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
         """The versioned JSON report (``schema: cftokens.audit/1``); written atomically to
-        ``path`` when given. :meth:`from_json` re-runs it."""
+        ``path`` when given. :meth:`from_json` re-runs it. Raises
+        :class:`~cftokens.errors.InvalidInput` (naming the token and field, nothing written)
+        when a token object given to :meth:`from_records` holds what JSON cannot write: a
+        cycle, nesting past the recursion limit, a set, bytes or a non-text key."""
         return to_json(self, path, indent=indent)
 
     def to_html(self, path: str | Path | None = None) -> str:

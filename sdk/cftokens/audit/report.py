@@ -23,7 +23,7 @@ from .._doc import expect, optional_text, parse_text
 from .._files import write_atomic
 from .._sarif import sarif_log
 from .._text import csv_frame, unicode_text, unicode_tree, utf8_encodable
-from ..errors import InvalidInput, shown
+from ..errors import InvalidInput, redact, shown
 from ..model._util import parse_datetime
 from ..model.directory import Account, Zone
 from ._inventory import TokenRecord
@@ -131,10 +131,51 @@ def to_json(audit: Audit, path: str | Path | None, *, indent: int | None = 2) ->
     ``suppressions``, ``profile``, ``now``, plus the results (``summary``, ``findings``,
     ``gaps``, ``tokens``) for readers that do not re-run it.
     """
-    text = unicode_text(json.dumps(to_dict(audit), indent=indent, ensure_ascii=False))
+    data = to_dict(audit)
+    try:
+        text = json.dumps(data, indent=indent, ensure_ascii=False)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise InvalidInput(_unwritable(data, exc)) from None
+    text = unicode_text(text)
     if path is not None:
         write_atomic(path, text)
     return text
+
+
+def _why_unwritable(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "lists or objects nested deeper than Python's recursion limit"
+    if isinstance(exc, TypeError):  # json's message names the value's type or the key's
+        return f"a value JSON has no form for ({redact(str(exc))[:120]})"
+    return "a list or object that contains itself (a cycle)"
+
+
+def _unwritable(data: Mapping[str, Any], exc: BaseException) -> str:
+    """Why the JSON report cannot be written, naming the token and field that hold the value
+    (the report re-exports each token's API object, which ``from_records`` took as given)."""
+    why = _why_unwritable(exc)
+    advice = (
+        "The JSON report re-exports every token's API object so the audit can be re-run: "
+        "remove that field, or make it plain JSON (text, numbers, true/false, null, lists and "
+        "objects), in the records given to Audit.from_records; the HTML, CSV and SARIF "
+        "reports do not carry it."
+    )
+    for entry in data["inventory"]["tokens"]:
+        payload = entry["token"]
+        for key, value in payload.items():
+            try:
+                json.dumps({key: value})
+            except (ValueError, TypeError, RecursionError) as field_exc:
+                return (
+                    f"cannot write the JSON report: the field {shown(key)} of token "
+                    f"{shown(payload.get('id'))} holds {_why_unwritable(field_exc)}. {advice}"
+                )
+    for section, value in data.items():
+        try:
+            json.dumps(value)
+        except (ValueError, TypeError, RecursionError):
+            return f"cannot write the JSON report: its {shown(section)} holds {why}. {advice}"
+    return f"cannot write the JSON report: it holds {why}. {advice}"
 
 
 def read_json(
