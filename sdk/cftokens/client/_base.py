@@ -14,6 +14,7 @@ from .. import __version__
 from ..errors import ClientClosed, InvalidInput, redact, shown
 from ..model import Secret
 from ..model._util import check_id
+from ._deadline import AUTO, DeadlineOption, resolve
 from ._limits import RateLimit, RateLimiter, Retry
 from ._paging import Unreadable
 from ._protocol import (
@@ -126,6 +127,7 @@ class ClientSettings(TypedDict, total=False):
     base_url: str
     account_id: str | None
     timeout: float | httpx.Timeout | None
+    deadline: DeadlineOption
     max_retries: int | Retry
     rate_limit: RateLimit | tuple[int, float] | None
     api_key: Secret | str | None
@@ -162,6 +164,7 @@ class ClientBase:
         base_url: str = DEFAULT_BASE_URL,
         account_id: str | None = None,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        deadline: DeadlineOption = AUTO,
         max_retries: int | Retry = DEFAULT_RETRIES,
         rate_limit: RateLimit | tuple[int, float] | None = RateLimit(),  # noqa: B008 - frozen
         api_key: Secret | str | None = None,
@@ -214,6 +217,7 @@ class ClientBase:
             )
         self._core.recorder = recorder
         self._timeout = _timeout(timeout)
+        self._deadline = resolve(deadline, self._timeout)
         self._limiter = RateLimiter(RateLimit.of(rate_limit))
         self._time = SystemTime()
         self._closed = False
@@ -280,6 +284,13 @@ class ClientBase:
     def account_id(self) -> str | None:
         """The default account id (used by ``verify()`` of account-owned tokens)."""
         return self._core.account_id
+
+    @property
+    def deadline(self) -> float | None:
+        """The most seconds one request attempt may take as a whole (``deadline=``; with the
+        default ``"auto"``, the sum of the timeout's connect, write, read and pool timeouts),
+        or None when attempts have no overall deadline."""
+        return self._deadline
 
     @property
     def rate_limit(self) -> RateLimit | None:

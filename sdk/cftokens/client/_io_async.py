@@ -8,7 +8,9 @@ two clients must differ, ``_async.py`` calls this module and ``_sync.py`` calls 
   :class:`~._adaptive.Bound` (adaptive by default, ``concurrency=N`` fixes it), items in
   page order; :func:`gather` runs several listings at once under that bound;
 - :func:`both` awaits two calls concurrently;
-- :func:`new_http` makes the ``httpx.AsyncClient`` (a pool as large as the bound's ceiling).
+- :func:`new_http` makes the ``httpx.AsyncClient`` (a pool as large as the bound's ceiling);
+- :class:`Attempt` is one request attempt's overall deadline: the event loop cancels the
+  attempt when it passes, whatever the transport.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Coroutine
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import InvalidInput
 from ._adaptive import CEILING, AdaptiveBound, Bound, FixedBound
 from ._base import AsyncPager, http_timeout, tls_context
+from ._deadline import Deadline
 from ._paging import CursorWalker, PageWalker
 from ._protocol import Call, Envelope
 
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "Attempt",
     "Lister",
     "both",
     "call_pager",
@@ -87,6 +92,41 @@ def new_http(
         timeout=http_timeout(timeout),
         limits=httpx.Limits(max_connections=CEILING, max_keepalive_connections=CEILING),
     )
+
+
+class Attempt(Deadline):
+    """One request attempt's overall deadline (``async with attempt:`` around sending it
+    and reading its answer): when it passes, the event loop cancels the attempt wherever it
+    waits (connecting, writing, reading headers or body, with any transport) and
+    :class:`TimeoutError` is raised, with :attr:`hit` set."""
+
+    __slots__ = ("_scope",)
+
+    def __init__(self, seconds: float | None) -> None:
+        super().__init__(seconds)
+        self._scope: asyncio.Timeout | None = None
+
+    async def __aenter__(self) -> Attempt:
+        self.start()
+        if self.seconds is not None:
+            self._scope = asyncio.timeout(self.seconds)
+            await self._scope.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        scope, self._scope = self._scope, None
+        if scope is None:
+            return
+        try:
+            await scope.__aexit__(exc_type, exc, traceback)
+        finally:
+            if scope.expired():
+                self.hit = True
 
 
 async def both(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:

@@ -7,7 +7,10 @@ signatures, minus ``concurrency``: a sync client sends one request at a time, so
 - :class:`Lister` fetches a listing's pages one after the other, as the reader asks for
   them, and :func:`gather` is each listing in turn (the first error stops the rest);
 - :func:`both` is the two results, made in order;
-- :func:`new_http` makes the ``httpx.Client`` (httpx's default pool).
+- :func:`new_http` makes the ``httpx.Client`` (httpx's default pool, its connections
+  bounded by the attempt's deadline: ``_deadline_backend``);
+- :class:`Attempt` is one request attempt's overall deadline: a blocking read cannot be
+  cancelled, so every socket operation of httpx's transport waits at most what is left.
 
 Nothing here imports httpx or asyncio at import time: ``import cftokens`` stays fast.
 """
@@ -15,9 +18,12 @@ Nothing here imports httpx or asyncio at import time: ``import cftokens`` stays 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextvars import Token
+from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
 from ._base import Pager, http_timeout, tls_context
+from ._deadline import CURRENT, Deadline
 from ._paging import CursorWalker, PageWalker
 from ._protocol import Call
 
@@ -26,7 +32,7 @@ if TYPE_CHECKING:
 
     from ._sync import Client
 
-__all__ = ["Lister", "both", "call_pager", "cursor_pager", "gather", "new_http"]
+__all__ = ["Attempt", "Lister", "both", "call_pager", "cursor_pager", "gather", "new_http"]
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -40,12 +46,47 @@ def new_http(
     first request)."""
     import httpx
 
-    return httpx.Client(
+    http = httpx.Client(
         transport=transport,
         # one TLS context per process, not one per client (a transport brings its own)
         verify=tls_context() if transport is None else True,
         timeout=http_timeout(timeout),
     )
+    if transport is None:
+        # lazy on purpose: it imports httpcore, which `import cftokens` must not load
+        from ._deadline_backend import guard
+
+        guard(http)
+    return http
+
+
+class Attempt(Deadline):
+    """One request attempt's overall deadline (``with attempt:`` around sending it and
+    reading its answer). httpx's own transport bounds each socket operation by what is left
+    (``_deadline_backend``); a transport of the caller's is checked between body chunks."""
+
+    __slots__ = ("_token",)
+
+    def __init__(self, seconds: float | None) -> None:
+        super().__init__(seconds)
+        self._token: Token[Deadline | None] | None = None
+
+    def __enter__(self) -> Attempt:
+        self.start()
+        self._token = CURRENT.set(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._token is not None:
+            CURRENT.reset(self._token)
+            self._token = None
+        if exc_type is not None:
+            self.settle()
 
 
 def both(first: A, second: B) -> tuple[A, B]:

@@ -503,8 +503,16 @@ class Core:
             url=self.url(call.path),
         )
 
-    def transport_failure(self, call: Call[Any], exc: BaseException, elapsed: float) -> Failure:
-        """Map an exception from the transport (no HTTP answer) to a :class:`Failure`."""
+    def transport_failure(
+        self,
+        call: Call[Any],
+        exc: BaseException,
+        elapsed: float,
+        *,
+        deadline: float | None = None,
+    ) -> Failure:
+        """Map an exception from the transport (no HTTP answer) to a :class:`Failure`;
+        ``deadline`` is the attempt's overall deadline when it is what stopped it."""
         name = type(exc).__name__
         detail = self.scrub(str(exc))[:200] or name
         logger.debug("%s -> %s after %.1f ms", call.target(), name, elapsed * 1000)
@@ -512,8 +520,20 @@ class Core:
 
         unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
         url = self.url(call.path)
-        if isinstance(exc, httpx.TimeoutException):
+        if deadline is not None:
             error: TransportError = RequestTimedOut(
+                f"{call.target()} timed out: the attempt took longer than the client's "
+                f"overall deadline of {deadline:g} s (the server did not finish its answer in "
+                "time, though each read may have been within timeout=). Raise deadline= "
+                "(seconds per attempt; by default the sum of timeout='s connect, write, read "
+                "and pool timeouts) or try again later.",
+                method=call.method,
+                url=url,
+            )
+            # unsent only when it is known (the sync client's connect timing out)
+            return Failure(error=error, transient=True, unsent=unsent)
+        if isinstance(exc, httpx.TimeoutException):
+            error = RequestTimedOut(
                 f"{call.target()} timed out ({name}: {detail}). The API did not answer in time: "
                 "raise timeout= or try again later.",
                 method=call.method,

@@ -27,6 +27,7 @@ from ..model import (
 from . import _calls
 from . import _io_sync as _io
 from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ClientBase, ClientOptions, Pager
+from ._deadline import AUTO, DeadlineOption
 from ._limits import RateLimit, Retry
 from ._paging import PageWalker
 from ._protocol import (
@@ -73,7 +74,11 @@ class Client(ClientBase):
 
     Keyword-only arguments: ``token`` (a :class:`~cftokens.Secret` or str), ``base_url``,
     ``account_id`` (default account, e.g. for verifying an account-owned token), ``timeout``
-    (seconds or an ``httpx.Timeout``), ``max_retries`` (an int or a
+    (seconds or an ``httpx.Timeout``: each connect, read, write and pool wait), ``deadline``
+    (the most seconds one request attempt may take as a whole, so a server dripping its
+    answer just under the read timeout cannot hold it: ``"auto"``, the default, is the sum
+    of the four timeouts, 120 s at ``timeout=30``; None for none; an attempt past it raises
+    :class:`~cftokens.RequestTimedOut` and is retried like a timeout), ``max_retries`` (an int or a
     :class:`~cftokens.client.Retry`), ``rate_limit`` (a :class:`~cftokens.client.RateLimit`,
     ``(requests, seconds)`` or None), ``transport`` (any httpx transport: the sandbox's, a
     ``MockTransport``…), ``api_key`` + ``email`` (a legacy Global API Key),
@@ -100,6 +105,7 @@ class Client(ClientBase):
         base_url: str = DEFAULT_BASE_URL,
         account_id: str | None = None,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        deadline: DeadlineOption = AUTO,
         max_retries: int | Retry = DEFAULT_RETRIES,
         rate_limit: RateLimit | tuple[int, float] | None = RateLimit(),  # noqa: B008 - frozen
         transport: httpx.BaseTransport | None = None,
@@ -114,6 +120,7 @@ class Client(ClientBase):
             base_url=base_url,
             account_id=account_id,
             timeout=timeout,
+            deadline=deadline,
             max_retries=max_retries,
             rate_limit=rate_limit,
             api_key=api_key,
@@ -263,25 +270,30 @@ class Client(ClientBase):
             request = core.build_request(call)
             start = clock.monotonic()
             outcome: Envelope | Failure
+            attempt = _io.Attempt(self._deadline)  # the whole attempt's deadline
             try:
-                response = self._http.send(request, stream=True)
-                try:
-                    body = core.body_reader(response)  # inflates it itself, up to the cap
-                    fits = not core.announced_too_large(response)
-                    if fits and response.is_stream_consumed:
-                        # an in-process transport's answer, read (and inflated) when made
-                        fits = body.take_inflated(response.content)
-                    elif fits:
-                        for chunk in response.iter_raw():
-                            if not body.take(chunk):
-                                fits = False
-                                break
-                        else:
-                            fits = body.finish()
-                finally:
-                    response.close()
+                with attempt:
+                    response = self._http.send(request, stream=True)
+                    try:
+                        body = core.body_reader(response)  # inflates it itself, up to the cap
+                        fits = not core.announced_too_large(response)
+                        if fits and response.is_stream_consumed:
+                            # an in-process transport's answer, read (and inflated) when made
+                            fits = body.take_inflated(response.content)
+                        elif fits:
+                            for chunk in response.iter_raw():
+                                attempt.check()
+                                if not body.take(chunk):
+                                    fits = False
+                                    break
+                            else:
+                                fits = body.finish()
+                    finally:
+                        response.close()
             except (httpx.HTTPError, OSError) as exc:
-                outcome = core.transport_failure(call, exc, clock.monotonic() - start)
+                outcome = core.transport_failure(
+                    call, exc, clock.monotonic() - start, deadline=attempt.missed
+                )
             else:
                 now = clock.monotonic()
                 self._limiter.observe(response.status_code, response.headers, now)
