@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, runtime_checkable
 
 from .._deprecated import warn_renamed
-from .._text import printable
+from .._shown import terminal
 from .._usage import UsageRow
 from ..client import AsyncClient, Client, Pager
 from ..errors import CloudflareError, InvalidInput, redacted_texts
@@ -105,7 +105,7 @@ class _Progress:
     def step(self, label: str, n: int = 1) -> None:
         if self.bar is not None:
             # Names come from the server: never let one write escapes to the terminal.
-            self.bar.set_postfix_str(printable(label), refresh=False)
+            self.bar.set_postfix_str(terminal(label), refresh=False)
             self.bar.update(n)
 
     def grow(self, n: int) -> None:

@@ -7,8 +7,11 @@ command reports (e.g. ``audit --fail-on``), 2 bad input (unknown names, bad flag
 
 Everything the commands print goes through :func:`emit`, and every value that came from input
 (a token or account name, a gap's reason, an error message) through :func:`field`: control
-characters (ANSI escapes, a carriage return, a newline) are shown as ``\\xNN`` escapes, so no
-name can erase, hide or forge a row of the output.
+characters (ANSI escapes, a carriage return, a newline) are shown as ``\\xNN`` escapes, bidi
+overrides, line and paragraph separators and other invisible characters as ``\\uNNNN``, and
+combining marks past four on one letter ("Zalgo", drawn over the lines around it) as their
+escapes too (``cftokens._shown.terminal``, the rule the HTML report and its charts apply), so
+no name can erase, hide, overdraw or forge a row of the output.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Sequence
 from typing import TextIO, TypeAlias
 
 from .. import __version__
-from .._text import printable
+from .._shown import terminal
 from ..errors import CloudflareError, InvalidInput, MissingExtra
 
 # sub-command -> module in this package defining ``register(subparsers)`` and ``run(args)``.
@@ -44,8 +47,9 @@ class UsageError(Exception):
 
 
 def field(value: object) -> str:
-    """A value from input, safe inside a line of output (no control character, no newline)."""
-    return printable(value)
+    """A value from input, safe inside a line of output: no control character, newline, bidi
+    override or invisible character, and at most four combining marks on a letter."""
+    return terminal(value)
 
 
 def _stream_text(text: str, target: TextIO) -> str:
@@ -100,11 +104,12 @@ def cell(value: object, width: int, *, right: bool = False, file: TextIO | None 
 
 
 def emit(text: str = "", *, file: TextIO | None = None, flush: bool = False) -> None:
-    """Print a line the command composed: control characters other than newlines escaped, and
+    """Print a line the command composed: control characters other than newlines, invisible
+    characters and a flood of combining marks escaped (as :func:`field` shows them), and
     characters the stream's encoding cannot hold (``PYTHONIOENCODING=ascii``, a Latin-1
     console) written as ``\\u…`` escapes instead of failing."""
     target = file or sys.stdout
-    print(_stream_text(printable(text, newlines=True), target), file=target, flush=flush)
+    print(_stream_text(terminal(text, newlines=True), target), file=target, flush=flush)
 
 
 def build_parser() -> argparse.ArgumentParser:

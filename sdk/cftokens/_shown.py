@@ -1,0 +1,83 @@
+"""Text from input as each output shows it: a terminal line, a chart label, an HTML page.
+
+Names are written by whoever holds a token (or a server, a file, an attendee). Every place
+that shows one applies the same rule, built from :mod:`cftokens._text`'s helpers:
+
+- control characters, bidi overrides and isolates, surrogates as visible escapes
+  (:func:`~cftokens._text.printable`);
+- more than :data:`~cftokens._text.MARKS_KEPT` combining marks on one letter ("Zalgo"), which
+  a terminal or a browser draws through the lines above and below, as escapes
+  (:func:`~cftokens._text.marks_shown`);
+- characters drawn as nothing that break or hide text (:func:`invisibles_shown`): the line and
+  paragraph separators U+2028/U+2029 (a chart draws nothing, a terminal may break the line),
+  zero-width spaces, joiners of words and invisible operators, the byte-order mark, the soft
+  hyphen, bidi marks, Hangul fillers and tag characters (invisible text, "ASCII smuggling").
+  ``ci\\u2028deploy`` otherwise looks like ``cideploy`` (or like another token's name).
+
+The zero-width joiner and non-joiner and the variation selectors are kept: scripts and emoji
+need them. Escapes are JSON's (``\\u2028``; ``\\udb40\\udc41`` above U+FFFF), so JSON printed
+through these stays valid JSON with the same value.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._text import chart_label, html_text, marks_shown, printable
+
+__all__ = ["INVISIBLES", "html_shown", "invisibles_shown", "label", "terminal"]
+
+#: Characters drawn as nothing (or as a line break) that are shown as their escapes.
+INVISIBLES = (
+    "\u00ad"  # soft hyphen
+    "\u061c"  # Arabic letter mark (bidi)
+    "\u115f\u1160\u3164\uffa0"  # Hangul fillers
+    "\u180e"  # Mongolian vowel separator
+    "\u200b"  # zero-width space
+    "\u200e\u200f"  # left-to-right and right-to-left marks (bidi)
+    "\u2028\u2029"  # line and paragraph separators
+    "\u2060-\u2064"  # word joiner, invisible function application, times, separator, plus
+    "\ufeff"  # zero-width no-break space (byte-order mark)
+    "\U000e0000-\U000e007f"  # tags: invisible copies of ASCII
+)
+_INVISIBLE = re.compile(f"[{INVISIBLES}]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # as JSON writes it: a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def invisibles_shown(text: str) -> str:
+    """``text`` with every character of :data:`INVISIBLES` as its escape (``\\u2028``)."""
+    if text.isascii():
+        return text
+    return _INVISIBLE.sub(_escape, text)
+
+
+def terminal(value: object, *, newlines: bool = False) -> str:
+    """``value`` safe on a terminal line: :func:`~cftokens._text.printable`, a flood of
+    combining marks and the invisible characters as escapes. ``newlines=True`` keeps ``\\n``
+    (for a message cftokens wrote itself, never for a value that came from input)."""
+    text = printable(value, newlines=newlines)
+    if text.isascii():
+        return text
+    return marks_shown(invisibles_shown(text))
+
+
+def label(value: object, limit: int = 60) -> str:
+    """A chart label: :func:`~cftokens._text.chart_label` (control characters and a flood of
+    marks as escapes, cut to ``limit`` characters) with the invisible characters as escapes
+    too, before it is cut."""
+    text = value if isinstance(value, str) else str(value)
+    return chart_label(invisibles_shown(text), limit)
+
+
+def html_shown(document: str) -> str:
+    """An HTML document whose text from input can neither hide nor reorder what the reader
+    sees: :func:`~cftokens._text.html_text` (markup must already be escaped) with the
+    invisible characters as escapes too."""
+    return invisibles_shown(html_text(document))
