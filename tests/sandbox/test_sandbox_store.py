@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 from sandbox_helpers import Api, token_body
 
+import cftokens as cft
 from cftokens.errors import InvalidInput
-from cftokens.sandbox import Sandbox
+from cftokens.sandbox import Clock, Sandbox
+from cftokens.sandbox import core as sandbox_core
 
 
 def test_db_file_survives_restart(tmp_path: Path) -> None:
@@ -219,6 +221,62 @@ def test_a_copy_is_independent(demo_company: Sandbox, tmp_path: Path) -> None:
         assert twin.store.path is None and repr(twin) == repr(filed)
     with pytest.raises(InvalidInput, match="closed"):
         filed.copy()
+
+
+def test_an_empty_sandbox_is_seeded_once_per_process_and_copied(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Sandbox() seeds its user, account, zone, bootstrap token and API key once per (seed,
+    now, tick, keep_secrets) and hands out copies, as Sandbox.demo() does: each in the state a
+    seeding gives (the same ids, secrets and next ids), independent of the others, with its own
+    faults and rate limit. A sandbox with a database file, a clock of its own or secrets from
+    the OS is seeded."""
+    seedings: list[Sandbox] = []
+    seed = Sandbox._seed_empty
+
+    def counted(self: Sandbox) -> None:
+        seedings.append(self)
+        seed(self)
+
+    monkeypatch.setattr(Sandbox, "_seed_empty", counted)
+    monkeypatch.setattr(sandbox_core, "_SEEDED", {})
+    one, two = Sandbox(), Sandbox(rate_limit=None, faults="rate=1.0")
+    assert len(seedings) == 1 and seedings[0] is not one and seedings[0] is not two
+    fresh = Sandbox(clock=Clock())  # a clock of its own: seeded
+    assert len(seedings) == 2
+    for copied in (one, two):
+        assert repr(copied) == repr(fresh)
+        assert [t.to_api() for t in copied.tokens()] == [t.to_api() for t in fresh.tokens()]
+        assert copied.bootstrap_token == fresh.bootstrap_token
+        assert copied.global_api_key == fresh.global_api_key
+        assert copied.issued_secrets() == fresh.issued_secrets()
+    assert two.engine.faults is not None and one.engine.faults is None
+    with one.client() as mine, fresh.client() as theirs:  # same next ids, Ray ids, secrets
+        assert mine.tokens.roll(str(one.bootstrap_token_id)) == theirs.tokens.roll(
+            str(fresh.bootstrap_token_id)
+        )
+        assert one.journal.equals(fresh.journal)
+    with Sandbox().client() as client:  # the roll stayed in `one`
+        assert client.tokens.verify().status == "active"
+    with pytest.raises(cft.CloudflareError), one.client(max_retries=0) as client:
+        client.tokens.verify()
+    assert len(seedings) == 2
+    Sandbox(seed=1), Sandbox(keep_secrets=False), Sandbox(tick=timedelta(seconds=1))
+    assert len(seedings) == 5
+    Sandbox(secure_secrets=True), Sandbox(db=tmp_path / "s.db").close()
+    assert len(seedings) == 7
+    Sandbox(content="none")
+    assert len(seedings) == 7
+
+
+def test_a_copy_keeps_enforcing_foreign_keys(demo_company: Sandbox) -> None:
+    """A copy's database refuses a row naming a user that does not exist, as the original's
+    does (a setting of the connection, which SQLite's backup does not carry over)."""
+    for store in (demo_company.copy().store, Sandbox().store):
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            store.conn.execute(
+                "INSERT INTO memberships(user_id, account_id, role) VALUES ('nobody', 'x', 'r')"
+            )
 
 
 def test_read_caches_follow_writes(sb: Sandbox) -> None:

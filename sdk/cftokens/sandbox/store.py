@@ -568,6 +568,11 @@ class Store:
             )
             self.conn.execute("COMMIT")
             meta = {"hmac_key": key, "seed": str(seed), "counter": "0"}
+        self._start(meta)
+
+    def _start(self, meta: dict[str, str]) -> None:
+        """The state beside the database: its key, seed and counter (from ``meta``) and empty
+        read caches."""
         self.key = bytes.fromhex(meta["hmac_key"])
         self.seed = meta["seed"]
         self._counter = int(meta["counter"])
@@ -673,14 +678,18 @@ class Store:
             if self._depth:
                 raise InvalidInput("a store cannot be copied inside a transaction")
             self.flush_journal()
-            twin = Store(seed=self.seed)
+            # a bare connection: the backup brings the schema and every row (creating the
+            # schema first, as a new store does, would cost as much as the backup)
+            twin = object.__new__(Store)
+            twin.path = None
+            twin.lock = threading.RLock()
+            twin.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            twin.conn.row_factory = sqlite3.Row
             self.conn.backup(twin.conn)
             counter = self._counter
-        meta = dict(twin.conn.execute("SELECT key, value FROM meta").fetchall())
+        twin.conn.execute("PRAGMA foreign_keys=ON")  # a setting of the connection, not copied
+        twin._start(dict(twin.conn.execute("SELECT key, value FROM meta").fetchall()))
         twin.fresh = False
-        twin.key = bytes.fromhex(meta["hmac_key"])
-        twin.seed = meta["seed"]
-        twin._saved_counter = int(meta["counter"])
         twin._counter = counter
         twin.journal_frame = self.journal_frame
         return twin
