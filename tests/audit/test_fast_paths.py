@@ -31,12 +31,13 @@ from audit_helpers import (
     zones_of,
 )
 
-from cftokens.audit import Audit, frames
+from cftokens.audit import Audit, core, frames
 from cftokens.audit._arrays import unique_ints
 from cftokens.audit._context import _after_apply_by_token
 from cftokens.audit._inventory import DUPLICATE, TokenRecord
 from cftokens.audit.frames import gaps_frame, tokens_frame
 from cftokens.audit.rules import RULES, base, ln
+from cftokens.audit.severity import SEVERITY_ORDER
 from cftokens.audit.synth import synthetic_inventory
 from cftokens.audit.usage import UsageIndex
 
@@ -233,6 +234,46 @@ def _with_gaps(audit: Audit, gaps: list[dict[str, Any]]) -> Audit:
         now=audit.now,
         gaps=gaps,
     )
+
+
+def _reference_summary(audit: Audit) -> dict[str, Any]:
+    """The summary as it was first computed: comparisons on the frames, the open findings
+    filtered into a frame of their own."""
+    f = audit.findings
+    open_f = f[~f["suppressed"].astype(bool)]
+    return {
+        "tokens": len(audit.tokens),
+        "live_tokens": int(audit.tokens["live"].fillna(False).sum()),
+        "user_tokens": int((audit.tokens["kind"] == "user").sum()),
+        "account_tokens": int((audit.tokens["kind"] == "account").sum()),
+        "findings": {s: int((open_f["severity"] == s).sum()) for s in reversed(SEVERITY_ORDER)},
+        "suppressed": int(f["suppressed"].astype(bool).sum()),
+        "gaps": len(audit.gaps),
+        "incomplete": bool(audit.gaps["hides_tokens"].any()),
+    }
+
+
+@pytest.mark.parametrize("gaps", [[], HOSTILE_GAPS], ids=["none", "all"])
+def test_summary_counts_what_the_frames_hold(
+    audit: Audit, gaps: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary (read by every report and the CLI) counts on the columns' codes and the
+    gaps' rows without building a frame: the same counts, of the same types, as the
+    comparisons on the frames (suppressed findings, tokens whose liveness is unknown, gaps
+    that hide tokens and gaps that do not)."""
+    audit = audit.rerun() if not gaps else _with_gaps(audit, gaps)
+    expected = _reference_summary(audit)
+    with monkeypatch.context() as patch:  # the frames are read as they are, none rebuilt
+        patch.setattr(core, "gaps_frame", _no_frame)
+        got = audit.summary()
+        incomplete = audit.incomplete
+    assert got == expected
+    assert [type(v) for v in got.values()] == [type(v) for v in expected.values()]
+    assert incomplete is expected["incomplete"]
+
+
+def _no_frame(audit: Audit) -> pd.DataFrame:
+    raise AssertionError("the gaps frame was built for a count")
 
 
 def test_distinct_small_path_matches_the_numpy_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,7 +29,7 @@ from ._compat import gc_paused
 from ._context import Ctx, DirectoryIndex
 from ._inventory import TokenRecord, build_inventory, payload_columns
 from .explain import Explanation, explain, product_of
-from .frames import findings_frame, gaps_frame, grants_frame, risk_score, tokens_frame
+from .frames import findings_frame, gap_rows, gaps_frame, grants_frame, risk_score, tokens_frame
 from .options import AuditSummary, JsonOptions, TerraformOptions
 from .profiles import Profile
 from .queries import Finding
@@ -82,6 +82,23 @@ def _pending_maps(values: Sequence[Any]) -> list[Mapping[str, Any]]:
     record without one (None: all but Terraform's) is passed over before the ``Mapping``
     check, which costs an ABC look-up per value."""
     return [p for p in values if p is not None and isinstance(p, Mapping)]
+
+
+def _counts(
+    column: pd.Series, rows: np.ndarray[Any, np.dtype[np.bool_]] | None = None
+) -> dict[str, int]:
+    """The rows (of ``rows``, a mask, when given) of each value of a column: read on a
+    categorical's codes; any other column by its values (NA left out either way)."""
+    import pandas as pd
+
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        values = column.array  # a Categorical: its codes and categories, without a Series
+        codes = values.codes if rows is None else values.codes[rows]
+        categories = [str(c) for c in values.categories]
+        counts = np.bincount(codes[codes >= 0], minlength=len(categories)).tolist()
+        return dict(zip(categories, counts, strict=True))
+    values = column if rows is None else column[rows]
+    return {str(k): int(v) for k, v in values.value_counts(dropna=True).items()}
 
 
 class Audit:
@@ -372,7 +389,7 @@ class Audit:
     def incomplete(self) -> bool:
         """True when tokens may be missing from this audit (a row of :attr:`gaps` with
         ``hides_tokens``): a gate must not pass it (see :meth:`gate`)."""
-        return bool(self.gaps["hides_tokens"].any())
+        return any(g["hides_tokens"] for g in gap_rows(self))
 
     def not_seen(self) -> list[str]:
         """What this audit did not see, one sentence each (empty when it is complete)."""
@@ -488,17 +505,22 @@ class Audit:
     # -- summaries ------------------------------------------------------------------------------
     def summary(self) -> AuditSummary:
         """Counts for reports: tokens, live tokens, findings by severity, suppressed, gaps."""
-        f = self.findings
-        open_f = f[~f["suppressed"].astype(bool)]
+        # counted on the columns' codes (no filtered copy of the findings frame, the gaps
+        # frame built once): a summary is read by every report and the CLI
+        f, t = self.findings, self.tokens
+        suppressed = f["suppressed"].to_numpy(dtype=bool)
+        open_by_severity = _counts(f["severity"], ~suppressed)
+        by_kind = _counts(t["kind"])
+        gaps = gap_rows(self)
         return {
-            "tokens": len(self.tokens),
-            "live_tokens": int(self.tokens["live"].fillna(False).sum()),
-            "user_tokens": int((self.tokens["kind"] == "user").sum()),
-            "account_tokens": int((self.tokens["kind"] == "account").sum()),
-            "findings": {s: int((open_f["severity"] == s).sum()) for s in reversed(SEVERITY_ORDER)},
-            "suppressed": int(f["suppressed"].astype(bool).sum()),
-            "gaps": len(self.gaps),
-            "incomplete": self.incomplete,
+            "tokens": len(t),
+            "live_tokens": int(t["live"].to_numpy(dtype=bool, na_value=False).sum()),
+            "user_tokens": by_kind.get("user", 0),
+            "account_tokens": by_kind.get("account", 0),
+            "findings": {s: open_by_severity.get(s, 0) for s in reversed(SEVERITY_ORDER)},
+            "suppressed": int(suppressed.sum()),
+            "gaps": len(gaps),
+            "incomplete": any(g["hides_tokens"] for g in gaps),  # as :attr:`incomplete`
         }
 
     def max_severity(self) -> Severity | None:

@@ -713,6 +713,27 @@ def gaps_frame(audit: Audit) -> pd.DataFrame:
     failed, a token that could not be read; such a gap makes the audit incomplete)."""
     import pandas as pd
 
+    rows = gap_rows(audit)
+    # column by column (a frame of dicts, then a conversion per column, cost ~4 ms a call)
+    kind_of = {k: i for i, k in enumerate(_GAP_KINDS)}
+    kinds = [kind_of.get(r["kind"], -1) if isinstance(r["kind"], str) else -1 for r in rows]
+    return pd.DataFrame(
+        {
+            "kind": pd.Categorical.from_codes(
+                np.array(kinds, dtype=np.int64), dtype=category_dtype(*_GAP_KINDS)
+            ),
+            **{
+                column: pd.array([r[column] for r in rows], dtype=STR)
+                for column in ("subject", "what", "reason")
+            },
+            "hides_tokens": np.array([r["hides_tokens"] for r in rows], dtype=bool),
+        }
+    )
+
+
+def gap_rows(audit: Audit) -> list[dict[str, Any]]:
+    """The rows of :func:`gaps_frame` as dicts, in its order (what a count of the gaps, or
+    whether one hides tokens, reads without building the frame)."""
     rows = [
         {
             "kind": g.get("kind", "collection"),
@@ -756,21 +777,7 @@ def gaps_frame(audit: Audit) -> pd.DataFrame:
                 "hides_tokens": False,
             }
         )
-    # column by column (a frame of dicts, then a conversion per column, cost ~4 ms a call)
-    kind_of = {k: i for i, k in enumerate(_GAP_KINDS)}
-    kinds = [kind_of.get(r["kind"], -1) if isinstance(r["kind"], str) else -1 for r in rows]
-    return pd.DataFrame(
-        {
-            "kind": pd.Categorical.from_codes(
-                np.array(kinds, dtype=np.int64), dtype=category_dtype(*_GAP_KINDS)
-            ),
-            **{
-                column: pd.array([r[column] for r in rows], dtype=STR)
-                for column in ("subject", "what", "reason")
-            },
-            "hides_tokens": np.array([r["hides_tokens"] for r in rows], dtype=bool),
-        }
-    )
+    return rows
 
 
 _GAP_KINDS = ("collection", "evaluation", "input")
