@@ -14,9 +14,10 @@ that shows one applies the same rule, built from :mod:`cftokens._text`'s helpers
   hyphen, bidi marks, Hangul fillers and tag characters (invisible text, "ASCII smuggling").
   ``ci\\u2028deploy`` otherwise looks like ``cideploy`` (or like another token's name).
 
-The zero-width joiner and non-joiner and the variation selectors are kept: scripts and emoji
-need them. Escapes are JSON's (``\\u2028``; ``\\udb40\\udc41`` above U+FFFF), so JSON printed
-through these stays valid JSON with the same value.
+The zero-width joiner and non-joiner, the variation selectors and the tags of a subdivision
+flag (England's 🏴 and its tags) are kept: scripts and emoji need them. Escapes are JSON's
+(``\\u2028``; ``\\udb40\\udc41`` above U+FFFF), so JSON printed through these stays valid
+JSON with the same value.
 """
 
 from __future__ import annotations
@@ -40,10 +41,15 @@ INVISIBLES = (
     "\ufeff"  # zero-width no-break space (byte-order mark)
     "\U000e0000-\U000e007f"  # tags: invisible copies of ASCII
 )
-_INVISIBLE = re.compile(f"[{INVISIBLES}]")
+# A subdivision flag (England's: the black flag, the tags "gbeng" and the cancel tag) is the one
+# use of tag characters to keep: a region's code (2 letters) and a subdivision's (1-4 more).
+_FLAG = "\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{3,6}\U000e007f"
+_INVISIBLE = re.compile(f"({_FLAG})|[{INVISIBLES}]")
 
 
 def _escape(match: re.Match[str]) -> str:
+    if match.group(1) is not None:
+        return match.group(1)
     code = ord(match.group(0))
     if code <= 0xFFFF:
         return f"\\u{code:04x}"

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cftokens as cft
-from cftokens._text import chart_label
+from cftokens._shown import label as chart_label  # the rule the charts apply
 from cftokens.cli import main
 from cftokens.sandbox import Sandbox
 

@@ -31,7 +31,7 @@ from audit_helpers import (
     zone,
 )
 
-from cftokens._text import chart_label
+from cftokens._shown import label as chart_label  # the rule the charts apply
 from cftokens.audit import Audit, _svg
 from cftokens.audit.report_html import (
     COLOURS,

@@ -8,9 +8,10 @@ heatmap cell has a ``<title>`` tooltip, and each chart is an accessible image (`
 its title and a ``<desc>`` that states the data in words).
 
 Names are written by whoever holds a token, so every text taken from a frame (labels, tooltips,
-the summary) goes through :func:`_text`: control characters, bidirectional overrides and lone
-surrogates shown as visible escapes (:func:`~cftokens._text.chart_label`), cut to a length,
-then ``html.escape`` with quotes. Elements, attributes, colours and numbers are written by
+the summary) goes through :func:`_text`: control characters, bidirectional overrides, lone
+surrogates, line and paragraph separators and other invisible characters, and combining marks
+past four on a letter shown as visible escapes (:func:`~cftokens._shown.label`), cut to a
+length, then ``html.escape`` with quotes. Elements, attributes, colours and numbers are written by
 this module alone: there is no link, no ``<foreignObject>``, no script and no style from data.
 """
 
@@ -23,7 +24,8 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from .._text import chart_label, printable
+from .._shown import label
+from .._text import printable
 from ..errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -50,7 +52,7 @@ LIGHT_INK = "#ffffff"
 AXIS = "#444444"
 GRID = "#e6e6e6"
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
-LABEL_LIMIT = 60  # characters of a name drawn as a label (as chart_label cuts them)
+LABEL_LIMIT = 60  # characters of a name drawn as a label (as _shown.label cuts them)
 TOOLTIP_LIMIT = 256  # characters of a name in a tooltip or the summary (a zone name's length)
 SIZE = 12  # font size of labels (px); titles are 14, ticks and counts 11
 BAR_CHART_WIDTH = 590.0  # px: a bar chart's width, unless its labels need more
@@ -61,9 +63,10 @@ BAR_CHART_WIDTH = 590.0  # px: a bar chart's width, unless its labels need more
 
 def _text(value: object, limit: int = LABEL_LIMIT) -> str:
     """Text from input, safe as the content or the (double-quoted) attribute of an SVG element
-    inside HTML: control characters, bidi overrides and surrogates as visible escapes, cut to
-    ``limit`` characters, ``& < > " '`` escaped."""
-    return html.escape(chart_label(value, limit), quote=True)
+    inside HTML: control characters, bidi overrides, surrogates, invisible characters and a
+    flood of combining marks as visible escapes, cut to ``limit`` characters, ``& < > " '``
+    escaped."""
+    return html.escape(label(value, limit), quote=True)
 
 
 # Advance widths (hundredths of an em) of the printable ASCII characters, space to "~", in
@@ -219,7 +222,7 @@ def _legend(x: float, y: float, title: str, entries: Mapping[str, str]) -> Itera
 
 
 def _legend_size(title: str, entries: Mapping[str, str]) -> tuple[float, float]:
-    width = max([_width(title, 11) * 1.15, *(17 + _width(chart_label(e), 11) for e in entries)])
+    width = max([_width(title, 11) * 1.15, *(17 + _width(label(e), 11) for e in entries)])
     return width, 8 + 18 * len(entries)
 
 
@@ -250,8 +253,8 @@ def _counts(frame: pd.DataFrame) -> npt.NDArray[np.float64]:
         i, j = (int(k) for k in np.argwhere(wrong)[0])
         raise InvalidInput(
             "chart counts must be whole numbers of 0 or more: row "
-            f"{chart_label(frame.index[i])!r}, column {chart_label(frame.columns[j])!r} holds "
-            f"{chart_label(frame.iat[i, j])!r}"
+            f"{label(frame.index[i])!r}, column {label(frame.columns[j])!r} holds "
+            f"{label(frame.iat[i, j])!r}"
         )
     return values
 
@@ -288,7 +291,7 @@ def _stacked_bars(
     pitch, bar, top = 30.0, 22.0, 40.0
     # the axis title turned along the rows when they are tall enough, else above their labels
     turned = bool(ylabel) and _width(ylabel, SIZE) + 8 <= pitch * len(rows)
-    left = 14 + (22.0 if turned else 0.0) + max(_width(chart_label(r), SIZE) for r in rows)
+    left = 14 + (22.0 if turned else 0.0) + max(_width(label(r), SIZE) for r in rows)
     total_room = 12 + _width(_count(float(totals.max())), 11)
     swatches = {c: _colour(colours.get(c, "#9e9e9e"), c) for c in columns}
     legend_w, legend_h = _legend_size(legend, swatches)
@@ -419,8 +422,8 @@ def heatmap(matrix: pd.DataFrame, *, note: str = "") -> str:
     cw = max(12.0, min(28.0, 760 / len(columns)))
     ch = max(14.0, min(22.0, 640 / len(rows)))
     tick = 11.0
-    row_w = max(_width(chart_label(r), tick) for r in rows)
-    col_w = [_width(chart_label(c), tick) for c in columns]
+    row_w = max(_width(label(r), tick) for r in rows)
+    col_w = [_width(label(c), tick) for c in columns]
     cos, sin = 0.5, math.sqrt(3) / 2  # column labels turned 60° (as the PNG drew them)
     left = max(row_w + 14, max(w * cos - (i + 0.5) * cw for i, w in enumerate(col_w)) + 8)
     top = 40.0
@@ -436,8 +439,8 @@ def heatmap(matrix: pd.DataFrame, *, note: str = "") -> str:
     summary = _text(
         f"{_plural(len(rows), 'token')} × {_plural(len(columns), kind)}, coloured by the "
         f"number of permission groups (0 to {most}); the most: "
-        f"{chart_label(rows[peak[0]], TOOLTIP_LIMIT)} × "
-        f"{chart_label(columns[peak[1]], TOOLTIP_LIMIT)} with {_groups(most)}"
+        f"{label(rows[peak[0]], TOOLTIP_LIMIT)} × "
+        f"{label(columns[peak[1]], TOOLTIP_LIMIT)} with {_groups(most)}"
         + (f". {note}" if note else ""),
         4 * TOOLTIP_LIMIT + len(note) + 200,
     )

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from .._files import write_atomic
-from .._text import html_text, unicode_text
+from .._shown import html_shown
+from .._text import unicode_text
 
 if TYPE_CHECKING:  # the responder imports this module when it writes a report
     from .responder import Triage
@@ -217,7 +218,7 @@ def report_html(t: Triage, path: str | os.PathLike[str] | None = None) -> str:
         ),
         "</body></html>",
     ]
-    text = html_text("\n".join(parts))
+    text = html_shown("\n".join(parts))
     if path is not None:
         write_atomic(os.fspath(path), text)
     return text

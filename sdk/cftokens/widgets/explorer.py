@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w  # type: ignore[import-untyped]
 
-from .._text import html_text, printable
+from .._shown import html_shown, terminal
 from ..errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ class AuditExplorer:
             f" (first {self.max_rows} shown)" if len(frame) > self.max_rows else ""
         )
         self.table.value = (  # names' control and bidi characters shown as escapes
-            html_text(
+            html_shown(
                 shown.to_html(index=False, escape=True, na_rep="", classes="cftokens-findings")
             )
             if len(shown)
@@ -189,7 +189,7 @@ class AuditExplorer:
         for tid, name in zip(frame["token_id"], frame["token_name"], strict=True):
             if tid is None or (isinstance(tid, float)) or str(tid) in ("<NA>", "nan"):
                 continue
-            label, count = tokens.get(str(tid), (printable(name), 0))
+            label, count = tokens.get(str(tid), (terminal(name), 0))
             tokens[str(tid)] = (label, count + 1)
         options: list[tuple[str, str | None]] = [("(choose a token)", None)]
         options += [
@@ -220,4 +220,4 @@ class AuditExplorer:
             for r in mine.itertuples()
         )
         fixes = f"<p><b>Remediation</b></p><ol>{items}</ol>" if items else ""
-        self.detail.value = html_text(f"<div class='cftokens-explain'>{body}{fixes}</div>")
+        self.detail.value = html_shown(f"<div class='cftokens-explain'>{body}{fixes}</div>")
