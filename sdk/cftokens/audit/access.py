@@ -544,6 +544,84 @@ class AccessIndex:
         )
         return frame
 
+    def zone_tokens(self) -> IntArray:
+        """Inventory positions of the tokens with a grant that reaches a zone (before denies),
+        in order."""
+        kind = self.kind
+        reaching = np.isin(kind, (K_ZONE, K_ALL_ZONES_IN, K_ALL_ZONES))
+        if self.n_directory_zones == 0:  # only the zones grants name: all zones reaches none
+            reaching &= kind != K_ALL_ZONES
+        return np.unique(self.tok[reaching]).astype(np.int64)
+
+    def token_matrix(self, tokens: IntArray, limit: int) -> pd.DataFrame:
+        """Tokens (inventory positions, most important first) × zones: distinct permission
+        groups per token and zone, rows labelled by name in the order of ``tokens`` (a token
+        whose grants a deny removes from every column drawn is left out), as :meth:`matrix`
+        counts them.
+
+        At most ``limit`` zones are columns, chosen so that no token given goes without one:
+        first, in the order of ``tokens``, the zone its grants share with the most other
+        grants of these tokens, for each token none of the columns so far shows; then the
+        zones these tokens' grants reach the most. A flood of other tokens on other zones
+        cannot push a token given off the chart. ``attrs["note"]`` says how many zones these
+        tokens reach were left out.
+        """
+        sel = np.flatnonzero(np.isin(self.tok, tokens)).astype(np.int64)
+        names = [self.audit._dir.zone_names.get(z, z) for z in self.zone_ids]
+        reach = self._zone_reach(sel)
+        reached = np.flatnonzero(reach > 0)
+        ranked = sorted(reached.tolist(), key=lambda c: (-int(reach[c]), names[c]))
+        # each grant row's most reached zone: its own, its account's best, or the best of all
+        best_of_account = np.full(len(self.account_ids) + 1, -1, dtype=np.int64)
+        for code in reversed(ranked):  # the best ranked last, so it stays
+            account = int(self.zone_acct[code])
+            if account >= 0:
+                best_of_account[account] = code
+        kind = self.kind[sel]
+        top = np.full(len(sel), -1, dtype=np.int64)
+        direct = kind == K_ZONE
+        top[direct] = self.rid[sel][direct]
+        inacct = (kind == K_ALL_ZONES_IN) & (self.racct[sel] >= 0)
+        top[inacct] = best_of_account[self.racct[sel][inacct]]
+        if ranked:
+            top[kind == K_ALL_ZONES] = ranked[0]
+        score = np.where(top >= 0, reach[np.maximum(top, 0)], -1)
+        first: dict[int, int] = {}
+        for t, zone, s in zip(self.tok[sel].tolist(), top.tolist(), score.tolist(), strict=True):
+            if zone >= 0 and (t not in first or s > int(reach[first[t]])):
+                first[t] = zone
+        shown: list[int] = []
+        chosen: set[int] = set()
+        for t in tokens.tolist():
+            own = first.get(int(t))
+            if own is not None and own not in chosen and len(shown) < limit:
+                shown.append(own)
+                chosen.add(own)
+        for zone in ranked:
+            if len(shown) >= limit:
+                break
+            if zone not in chosen:
+                shown.append(zone)
+                chosen.add(zone)
+        i, target = self.after_denies(
+            *self.zone_pairs(sel, np.array(shown, dtype=np.int64)), "zone"
+        )
+        labels = distinct_labels(self.audit._inv.names, self.audit._inv.ids)
+        frame = self._crosstab(i, target, names, "name", "zone", labels)
+        if len(frame):  # rows in the order of ``tokens``
+            drawn = set(frame.index)
+            frame = frame.loc[[labels[t] for t in tokens.tolist() if labels[t] in drawn]]
+        left = len(ranked) - len(shown)
+        frame.attrs["columns_total"] = len(ranked)
+        frame.attrs["columns_shown"] = len(shown)
+        frame.attrs["note"] = (
+            f"{len(shown)} of the {len(ranked)} zones these tokens reach drawn (one of each "
+            f"token's, then those the most of their grants reach); {left:,} more not drawn"
+            if left
+            else f"all {len(ranked)} zones with access drawn"
+        )
+        return frame
+
     def _zone_reach(self, sel: IntArray) -> IntArray:
         """Grants (before denies) reaching each zone code: a ranking, not an answer."""
         n = len(self.zone_ids)
@@ -614,15 +692,23 @@ class AccessIndex:
         return np.concatenate(out_i).astype(np.int64), np.concatenate(out_a).astype(np.int64)
 
     def _crosstab(
-        self, i: IntArray, target: IntArray, names: list[str], by: str, axis: str
+        self,
+        i: IntArray,
+        target: IntArray,
+        names: list[str],
+        by: str,
+        axis: str,
+        labels: list[str] | None = None,
     ) -> pd.DataFrame:
-        """Distinct permission groups per (token, column), labelled; rows and columns sorted."""
+        """Distinct permission groups per (token, column), labelled (``labels``: the tokens'
+        labels when already worked out); rows and columns sorted."""
         inv = self.audit._inv
         if not len(i):
             return pd.DataFrame(dtype="int64")
         pairs, counts = group_counts(self.tok[i], target, self.grp[i])
         ids = self.zone_ids if axis == "zone" else self.account_ids
-        labels = distinct_labels(inv.names, inv.ids) if by == "name" else list(inv.ids)
+        if labels is None:
+            labels = distinct_labels(inv.names, inv.ids) if by == "name" else list(inv.ids)
         label = np.array(labels, dtype=object)
         col_names = np.array(distinct_labels(names, ids), dtype=object)
         frame = _pd.DataFrame(

@@ -34,11 +34,21 @@ from .severity import SEVERITY_ORDER
 from .steps import PLACEHOLDER_PREFIX
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
     from .core import Audit
 
-__all__ = ["FIX_FIRST", "FixFirst", "charts", "fix_first", "summary_html", "to_html"]
+__all__ = [
+    "FIX_FIRST",
+    "FixFirst",
+    "charts",
+    "fix_first",
+    "heatmap_tokens",
+    "summary_html",
+    "to_html",
+]
 
 COLOURS = {
     "critical": "#7f0000",
@@ -49,7 +59,9 @@ COLOURS = {
 }
 HTML_TOKEN_LIMIT = 500
 HTML_CARD_LIMIT = 200
-HEATMAP_LIMIT = 40  # zones (the most reached) and tokens drawn in the access heatmap
+HEATMAP_LIMIT = 40  # tokens (the most important) and zones drawn in the access heatmap
+#: Tokens with a critical finding are all drawn in the heatmap, past HEATMAP_LIMIT, up to this.
+HEATMAP_CRITICAL_LIMIT = 100
 FIX_FIRST = 5  # tokens in "fix first"
 _CANDIDATES = 15  # tokens whose fixes are weighed for "fix first" (by severity, by risk)
 _FILLED_CIDR = "198.51.100.0/24"  # stands for your callers' ranges when weighing a fix
@@ -184,18 +196,60 @@ def charts(audit: Audit) -> dict[str, str]:
     age = _svg.age_chart(age_use_table(audit), colours)
     if age:
         out["age"] = age
-    matrix = audit.access_matrix(limit=HEATMAP_LIMIT)
-    note = str(matrix.attrs.get("note", ""))
-    if len(matrix) > HEATMAP_LIMIT:
-        note += f"; the {HEATMAP_LIMIT} of {len(matrix):,} tokens with the most groups there drawn"
+    rows, left_out = heatmap_tokens(audit)
+    matrix = audit._access_index.token_matrix(rows, max(HEATMAP_LIMIT, len(rows)))
+    note = "; ".join(n for n in (str(matrix.attrs.get("note", "")), left_out) if n)
     out["heatmap_note"] = note
     if len(matrix):
-        matrix = matrix.loc[matrix.sum(axis=1).sort_values(ascending=False).index[:HEATMAP_LIMIT]]
+        if not left_out:  # every token drawn: the most groups first (ties by name)
+            matrix = matrix.sort_index()
+            matrix = matrix.loc[matrix.sum(axis=1).sort_values(ascending=False).index]
         matrix = matrix[matrix.sum(axis=0).sort_values(ascending=False).index]
         drawn = _svg.heatmap(matrix, note=note)
         if drawn:
             out["heatmap"] = drawn
     return out
+
+
+def heatmap_tokens(audit: Audit) -> tuple[npt.NDArray[np.int64], str]:
+    """The tokens the access heatmap draws (inventory positions, most important first) and a
+    note of those left out ("" when none is).
+
+    Tokens that reach a zone are ranked by their worst open finding, then their risk score
+    (what a leak of the token exposes), then their permission groups: every token
+    with a critical finding is drawn (up to ``HEATMAP_CRITICAL_LIMIT``), and the others fill
+    the chart up to ``HEATMAP_LIMIT`` rows, drawn in that order (when every token fits, the
+    chart keeps its order: the most groups first). Ranking by groups alone let any 40 tokens
+    holding many groups (decoys) push a token with a critical finding off the chart.
+    """
+    import numpy as np
+
+    candidates = audit._access_index.zone_tokens()
+    tokens = audit.tokens
+    worst = tokens["max_severity"].cat.codes.to_numpy()[candidates]  # -1: no open finding
+    risk = tokens["risk_score"].to_numpy(dtype=float, na_value=0.0)[candidates]
+    groups = tokens["n_groups"].to_numpy(dtype=float, na_value=0.0)[candidates]
+    # worst finding first, then risk, then groups, then the inventory's order (np.lexsort
+    # sorts by its last key first)
+    order = np.lexsort((np.arange(len(candidates)), -groups, -risk, -worst.astype(np.int64)))
+    critical = SEVERITY_ORDER.index("critical")
+    n_critical = int((worst == critical).sum())
+    bound = max(HEATMAP_LIMIT, min(n_critical, HEATMAP_CRITICAL_LIMIT))
+    drawn = candidates[order[:bound]].astype(np.int64)
+    left = len(candidates) - len(drawn)
+    if not left:
+        return drawn, ""
+    critical_left = max(0, n_critical - HEATMAP_CRITICAL_LIMIT)
+    of_them = (
+        f", {critical_left:,} of them with a critical finding (see the token table)"
+        if critical_left
+        else ""
+    )
+    return drawn, (
+        f"{len(drawn)} of the {len(candidates):,} tokens with zone access drawn: every token "
+        f"with a critical finding (up to {HEATMAP_CRITICAL_LIMIT}), then by worst open finding, "
+        f"risk score and permission groups; {left:,} left out{of_them}"
+    )
 
 
 def family_label(family: str) -> str:
