@@ -31,7 +31,7 @@ from audit_helpers import (
     zones_of,
 )
 
-from cftokens.audit import Audit, core, frames
+from cftokens.audit import Audit, core, frames, queries
 from cftokens.audit._arrays import unique_ints
 from cftokens.audit._context import _after_apply_by_token
 from cftokens.audit._inventory import DUPLICATE, TokenRecord
@@ -506,3 +506,31 @@ def test_best_rows_by_one_sort_matches_the_lexsort(audit: Audit, key: str) -> No
             got = base.best_rows(ctx, mask, sev, key)
             assert np.array_equal(got[0], r[first]) and np.array_equal(got[1], s[first])
             assert np.array_equal(got[2], counts)
+
+
+def test_a_tokens_right_sizing_is_worked_out_once_per_audit(
+    demo_audit: Audit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fix right-sizes its token to the usage (most of a fix's time): the HTML report, the
+    CLI and a notebook asking for the same token's fix again read the first right-sizing,
+    and get equal fixes; a rerun (another audit) works its own out."""
+    sized: list[str] = []
+    real = queries.rightsize
+
+    def counted(token: Any, *args: Any, **kwargs: Any) -> Any:
+        sized.append(token.id)
+        return real(token, *args, **kwargs)
+
+    monkeypatch.setattr(queries, "rightsize", counted)
+    audit = demo_audit.rerun()
+    ids = [str(t) for t in audit.tokens["token_id"]]
+    first = [audit.fix(t) for t in ids]
+    assert sized and len(sized) == len(set(sized))
+    again = [audit.fix(t) for t in ids]
+    assert again == first and len(sized) == len(set(sized))
+    assert all(a is not b for a, b in zip(again, first, strict=True) if a.body is not None)
+    audit.to_html()
+    assert len(sized) == len(set(sized))
+    before = len(sized)
+    demo_audit.rerun().fix(sized[0])
+    assert len(sized) == before + 1

@@ -52,6 +52,7 @@ from .usage import UsageIndex, normalise_usage
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..advisor import RightSize
     from .access import AccessFrame, AccessIndex
     from .suppressions import SuppressionSource
     from .usage import UsageSource
@@ -472,6 +473,13 @@ class Audit:
     @cached_property
     def _findings_by_token(self) -> dict[str, np.ndarray[Any, np.dtype[np.int64]]]:
         return queries.findings_by_token(self)
+
+    @cached_property
+    def _rightsized(self) -> dict[int, RightSize | None]:
+        """Each token's right-sizing to its usage (by position), worked out by the first fix
+        that needs it: a :class:`~cftokens.RightSize` is immutable, and the report, the CLI
+        and a notebook ask for a token's fix more than once."""
+        return {}
 
     def _finding_positions(self, token_id: str) -> np.ndarray[Any, np.dtype[np.int64]]:
         """Row positions in :attr:`findings` of one token's findings (in the frame's order)."""

@@ -255,7 +255,7 @@ def token_fix(audit: Audit, token_id: str, rule: str | None = None) -> Remediati
     record = audit._inv.records[t]
     usage = audit._ctx.usage
     rows = usage.ok_rows(tid) if usage is not None and rule is None else None
-    rightsized = _rightsize(audit, record, rows) if rows is not None and fixes else None
+    rightsized = _rightsized(audit, t, record, rows) if rows is not None and fixes else None
     return plan_fix(
         record.payload,
         fixes,
@@ -268,6 +268,14 @@ def token_fix(audit: Audit, token_id: str, rule: str | None = None) -> Remediati
         used_cidrs=usage.cidrs(tid) if usage is not None else (),
         now=audit.now,
     )
+
+
+def _rightsized(audit: Audit, t: int, record: TokenRecord, rows: pd.DataFrame) -> RightSize | None:
+    """:func:`_rightsize` of token ``t`` (its usage rows ``rows``), once per audit."""
+    done = audit._rightsized
+    if t not in done:
+        done[t] = _rightsize(audit, record, rows)
+    return done[t]
 
 
 def _rightsize(audit: Audit, record: TokenRecord, rows: pd.DataFrame) -> RightSize | None:
