@@ -332,3 +332,55 @@ def test_card_rows_agree_with_the_groupby_reference(demo: Audit) -> None:
     holes = findings.copy()
     holes.loc[holes.index[:3], "suppressed"] = None
     assert list(_grouped_rows(holes)) == _reference_rows(holes)
+
+
+def _reference_family_counts(audit: Audit) -> Any:
+    """The open findings by family and severity as first counted: a mask per family and
+    severity over the open findings' frame."""
+    import pandas as pd
+
+    from cftokens.audit.report_html import family_label
+    from cftokens.audit.severity import SEVERITY_ORDER
+
+    f = audit.findings[~audit.findings["suppressed"].astype(bool)]
+    families = [fam for fam in RULE_FAMILIES if int((f["family"] == fam).sum())]
+    severities = [sev for sev in reversed(SEVERITY_ORDER) if int((f["severity"] == sev).sum())]
+    return pd.DataFrame(
+        [
+            [int(((f["family"] == fam) & (f["severity"] == sev)).sum()) for sev in severities]
+            for fam in families
+        ],
+        index=pd.Index([family_label(fam) for fam in families], name="rule family"),
+        columns=pd.Index(severities, name="severity"),
+    )
+
+
+def test_family_counts_agree_with_the_mask_reference(demo: Audit) -> None:
+    """The chart's counts, read in one pass over the open findings, are the masks' counts:
+    with suppressed findings, without any open one, and on a report without findings."""
+    import pandas as pd
+
+    rules = list(dict.fromkeys(demo.findings["rule_id"].astype(str)))
+    until = (demo.now + timedelta(days=30)).isoformat()
+    some = [{"rule": r, "owner": "o", "reason": "r", "expires": until} for r in rules[:5]]
+    every = [{"rule": r, "owner": "o", "reason": "r", "expires": until} for r in rules]
+    for audit in (demo, demo.rerun(suppressions=some), demo.rerun(suppressions=every), run()):
+        got, expected = family_counts(audit), _reference_family_counts(audit)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert family_counts(demo).to_numpy().sum() > 0
+
+
+def test_the_report_ranks_the_tokens_once(demo: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token table, "fix first" and the cards read one ranking of the tokens
+    (worst_tokens sorts every token: it was worked out twice a report)."""
+    ranked: list[int] = []
+    worst_tokens = Audit.worst_tokens
+
+    def counted(self: Audit, n: int = 5) -> Any:
+        ranked.append(n)
+        return worst_tokens(self, n)
+
+    monkeypatch.setattr(Audit, "worst_tokens", counted)
+    page = demo.to_html()
+    assert ranked == [len(demo.tokens)]
+    assert "id='fix-first'" in page

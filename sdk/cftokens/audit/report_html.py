@@ -17,6 +17,7 @@ import html
 import json
 import re
 import warnings
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -121,7 +122,13 @@ def fix_first(
     is. ``fixes`` (token id → :meth:`Audit.fix`), when given, receives every candidate's fix,
     so a caller that shows fixes too works each one out once.
     """
-    worst = audit.worst_tokens(len(audit.tokens))
+    return _fix_first(audit, audit.worst_tokens(len(audit.tokens)), n, fixes)
+
+
+def _fix_first(
+    audit: Audit, worst: pd.DataFrame, n: int, fixes: dict[str, Remediation] | None
+) -> list[FixFirst]:
+    """:func:`fix_first` of the audit's tokens ranked by :meth:`~Audit.worst_tokens`."""
     open_ = worst[worst["n_findings"].fillna(0) > 0]
     if not len(open_):
         return []
@@ -263,14 +270,20 @@ def family_counts(audit: Audit) -> pd.DataFrame:
     families and severities without any are left out."""
     import pandas as pd
 
-    f = audit.findings[~audit.findings["suppressed"].astype(bool)]
-    families = [fam for fam in RULE_FAMILIES if int((f["family"] == fam).sum())]
-    severities = [sev for sev in reversed(SEVERITY_ORDER) if int((f["severity"] == sev).sum())]
+    f = audit.findings
+    # counted in one pass over the open findings' values (not a mask per family and severity)
+    open_ = ~f["suppressed"].to_numpy(dtype=bool)
+    counts = Counter(
+        (family, severity)
+        for family, severity, keep in zip(
+            f["family"].tolist(), f["severity"].tolist(), open_.tolist(), strict=True
+        )
+        if keep
+    )
+    families = [fam for fam in RULE_FAMILIES if any(k[0] == fam for k in counts)]
+    severities = [sev for sev in reversed(SEVERITY_ORDER) if any(k[1] == sev for k in counts)]
     frame = pd.DataFrame(
-        [
-            [int(((f["family"] == fam) & (f["severity"] == sev)).sum()) for sev in severities]
-            for fam in families
-        ],
+        [[counts[(fam, sev)] for sev in severities] for fam in families],
         index=pd.Index([family_label(fam) for fam in families], name="rule family"),
         columns=pd.Index(severities, name="severity"),
     )
@@ -454,13 +467,24 @@ def _first_remediation(audit: Audit, token_id: str) -> str:
 def _grouped_rows(mine: Any) -> Iterable[str]:
     """One row per rule (and suppression state), worst first, with a count and the other
     findings' evidence folded away."""
+    return _card_rows(_card_columns(mine), range(len(mine)))
+
+
+def _card_columns(findings: Any) -> dict[str, list[Any]]:
+    """The findings' columns a card reads, as lists (read once for every card)."""
+    return {name: findings[name].tolist() for name in _CARD_COLUMNS}
+
+
+def _card_rows(column: dict[str, list[Any]], positions: Iterable[int]) -> Iterable[str]:
+    """:func:`_grouped_rows` of the findings at ``positions`` (in that order) of the columns
+    read by :func:`_card_columns`."""
     esc = html.escape
-    # the columns as lists, grouped in order of first appearance (groupby(sort=False) without
-    # its per-group frames and row lookups: most of the cards' time); missing keys are left
-    # out, as groupby leaves them out
-    column = {name: mine[name].tolist() for name in _CARD_COLUMNS}
+    # grouped in order of first appearance (groupby(sort=False) without its per-group frames
+    # and row lookups: most of the cards' time); missing keys are left out, as groupby
+    # leaves them out
     groups: dict[tuple[Any, Any], list[int]] = {}
-    for i, key in enumerate(zip(column["rule_id"], column["suppressed"], strict=True)):
+    for i in positions:
+        key = (column["rule_id"][i], column["suppressed"][i])
         if jsonable(key[0]) is not None and jsonable(key[1]) is not None:
             groups.setdefault(key, []).append(i)
     for (rule, suppressed), rows in groups.items():
@@ -576,7 +600,7 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
         chart_note = ""
     worst = audit.worst_tokens(len(audit.tokens))
     fixes: dict[str, Remediation] = {}  # each token's fix worked out once (fix first, cards)
-    first = fix_first(audit, fixes=fixes)
+    first = _fix_first(audit, worst, FIX_FIRST, fixes)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
@@ -631,10 +655,11 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
         parts.append(f"<p class='muted'>{esc(drawn.get('heatmap_note', ''))}.</p>")
     parts.append("<h2>Tokens with findings</h2>")
     f = audit.findings
+    card_columns = _card_columns(f)
     with_findings = worst[worst["n_findings"].fillna(0) > 0]
     for r in with_findings.head(HTML_CARD_LIMIT).itertuples():
         tid = str(r.token_id)
-        mine = f.iloc[audit._finding_positions(tid)]
+        mine = audit._finding_positions(tid)
         parts.append(
             f"<div class='card' id='t-{esc(tid)}'><h3>{_cell(r.name)} {_sev(r.max_severity)}</h3>"
             f"<p class='muted'><code>{esc(tid)}</code> · {_cell(r.kind)}-owned by "
@@ -644,7 +669,7 @@ def to_html(audit: Audit, path: str | Path | None) -> str:
             "<table><thead><tr><th>severity</th><th>rule</th><th>evidence</th>"
             "<th>remediation</th></tr></thead><tbody>"
         )
-        parts.extend(_grouped_rows(mine))
+        parts.extend(_card_rows(card_columns, mine.tolist()))
         parts.append("</tbody></table>")
         parts.append(_fix_html(fixes[tid] if tid in fixes else audit.fix(tid)))
         parts.append("</div>")
