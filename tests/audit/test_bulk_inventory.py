@@ -161,6 +161,8 @@ def mutations() -> list[tuple[str, Any]]:
         ("policies null", field("policies", None)),
         ("policy not an object", field("policies", ["allow"])),
         ("name not a string", field("name", 5)),
+        ("known after apply", field("terraform_unknown", ["condition", "expires_on"])),
+        ("known after apply: odd value", field("terraform_unknown", {"x": 1})),
         ("condition v6", field("condition", {"request.ip": {"in": ["2001:db8::/32"]}})),
         ("condition bad cidr", field("condition", {"request.ip": {"in": ["1.2.3.999/24"]}})),
         ("condition not_in", field("condition", {"request.ip": {"not_in": ["10.0.0.0/8"]}})),

@@ -34,7 +34,7 @@ from audit_helpers import (
 from cftokens.audit import Audit, core, frames, queries
 from cftokens.audit._arrays import unique_ints
 from cftokens.audit._context import _after_apply_by_token
-from cftokens.audit._inventory import DUPLICATE, TokenRecord
+from cftokens.audit._inventory import DUPLICATE, TokenRecord, build_inventory
 from cftokens.audit.frames import gaps_frame, tokens_frame
 from cftokens.audit.rules import RULES, base, ln
 from cftokens.audit.severity import SEVERITY_ORDER
@@ -307,24 +307,51 @@ def _after_apply(record: TokenRecord) -> Any:
     return None
 
 
+class _OddMapping(dict):  # type: ignore[type-arg]
+    """A dict subclass whose ``get`` is not its storage: the audit reads it by its ``get``."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key == "terraform_unknown":
+            return ["not_before"]
+        return super().get(key, default)
+
+
 def test_after_apply_reads_every_payload_like_the_record_reader() -> None:
-    """Plain dict payloads are read by C-level ``dict.get``; a payload of any other type
-    (another mapping, or something that is not one) makes the whole list go through
-    each mapping's own ``get``: either way the same tokens and attributes."""
-    plain = [
-        {"terraform_unknown": ["condition", "expires_on"]},
+    """The attributes known only after apply are read by the parse (bulk path: one C-level
+    pass with the token's other fields; token reader: the mapping's own ``get``), and the
+    context takes them from the inventory: the same tokens and attributes as reading each
+    token's payload by hand, on plain dicts, other mappings, a subclass whose ``get`` differs
+    from its storage, odd values, payloads that are no token, and a duplicate id."""
+    tid = "a" * 32
+    plain: list[Any] = [
+        {"id": tid, "terraform_unknown": ["condition", "expires_on"]},
         {"terraform_unknown": []},
         {"terraform_unknown": None},
         {},
-        {"terraform_unknown": ("not_before",)},
+        {"id": "b" * 32, "terraform_unknown": ("not_before",)},
+        {
+            "id": "c" * 32,
+            "terraform_unknown": "condition",
+            "policies": [allow(["DNS Write"], zone(ZONE))],
+        },
     ]
-    others: list[Any] = [MappingProxyType({"terraform_unknown": ["policies"]}), None, ["x"], 5]
-    for payloads in (plain, [*plain, *others], others, []):
+    others: list[Any] = [
+        MappingProxyType({"terraform_unknown": ["policies"]}),
+        _OddMapping({"id": "d" * 32, "terraform_unknown": ["condition"]}),
+        None,
+        ["x"],
+        5,
+        {"id": tid, "terraform_unknown": ["name"]},  # listed twice: left out
+    ]
+    for payloads in (plain, [*plain, *others], others, [], [*others, *plain] * 3):
         records = [TokenRecord(p, "user", "u", None) for p in payloads]
-        expected = {
-            t: frozenset(u) for t, u in enumerate(map(_after_apply, records)) if u
-        }  # the reading record by record
-        assert _after_apply_by_token(records) == expected
+        for bulk in (True, False):
+            inv = build_inventory(records, bulk=bulk)
+            expected = {
+                t: frozenset(u) for t, u in enumerate(map(_after_apply, inv.records)) if u
+            }  # the reading record by record
+            assert _after_apply_by_token(inv.unknown) == expected
+            assert len(inv.unknown) == inv.n
 
 
 def test_grant_rows_read_by_resource_atom_match_row_by_row(audit: Audit) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, compress
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,10 +27,8 @@ from ._inventory import (
     L_WRITE,
     S_ACCOUNT,
     Inventory,
-    TokenRecord,
     _any_by,
     parse_cidr,
-    payload_values,
 )
 from .profiles import Profile
 
@@ -130,7 +127,7 @@ class Ctx:
         self.not_created = pending
         # Terraform restrictions known only after apply (read at their worst: absent), by
         # token position (only tokens that have some)
-        self.after_apply: dict[int, frozenset[str]] = _after_apply_by_token(inv.records)
+        self.after_apply: dict[int, frozenset[str]] = _after_apply_by_token(inv.unknown)
         self.dates = dates
         nb, exp = dates["not_before"], dates["expires_on"]
         status = a["status"]
@@ -400,10 +397,10 @@ class Ctx:
         return list(dict.fromkeys([names[code] for code in codes]))
 
 
-def _after_apply_by_token(records: list[TokenRecord]) -> dict[int, frozenset[str]]:
-    """The attributes known only after apply, by token position (only tokens that have some)."""
-    found = payload_values(records, "terraform_unknown")
-    return {t: frozenset(unknown) for t, unknown in filter(itemgetter(1), enumerate(found))}
+def _after_apply_by_token(unknown: list[Any]) -> dict[int, frozenset[str]]:
+    """The attributes known only after apply, by token position (only tokens that have some),
+    from each token's ``UNKNOWN_KEY`` value as the parse read it (``Inventory.unknown``)."""
+    return {t: frozenset(unknown[t]) for t in compress(range(len(unknown)), unknown)}
 
 
 def join_names(names: Iterable[str], limit: int = 6) -> str:

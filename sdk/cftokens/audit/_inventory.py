@@ -51,6 +51,7 @@ from ..model.resources import (
     Scope,
     parse_r2_key,
 )
+from ..model.terraform import UNKNOWN_KEY
 from ..model.token import Token
 from ..policy import effective_grants
 from ._cidr import IPV4_CIDR, parse_network
@@ -351,6 +352,8 @@ class Inventory:
         self.owner_names: list[str | None] = []
         self.status: list[int] = []
         self.dates: dict[str, list[Any]] = {k: [] for k in DATE_KEYS}
+        # the Terraform attributes known only after apply, as written (``UNKNOWN_KEY``)
+        self.unknown: list[Any] = []
         self.ip_in: list[list[str]] = []
         self.ip_out: list[list[str]] = []
         self.n_policies: list[int] = []
@@ -513,6 +516,7 @@ def _add_token(inv: Inventory, record: TokenRecord) -> None:
     inv.status.append(STATUSES.index(status))
     for key, values in inv.dates.items():
         values.append(payload.get(key))
+    inv.unknown.append(payload.get(UNKNOWN_KEY))
     inv.ip_in.append(ip_in)
     inv.ip_out.append(ip_out)
     inv.n_policies.append(len(policies))
@@ -1272,7 +1276,17 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     )
 
 
-_TOKEN_LISTS = ("records", "ids", "names", "kinds", "owner_ids", "owner_names", "ip_in", "ip_out")
+_TOKEN_LISTS = (
+    "records",
+    "ids",
+    "names",
+    "kinds",
+    "owner_ids",
+    "owner_names",
+    "ip_in",
+    "ip_out",
+    "unknown",
+)
 _GRANT_LISTS = ("g_rid", "g_racct", "g_rkey", "g_policy_id")
 
 
@@ -1320,8 +1334,8 @@ def _read_chunk(
     )
     nc = len(payloads)
     # -- token fields
-    ids, statuses, raw, conditions, all_names, *all_dates = _fields(
-        payloads, ("id", "status", "policies", "condition", "name", *DATE_KEYS)
+    ids, statuses, raw, conditions, all_names, unknown, *all_dates = _fields(
+        payloads, ("id", "status", "policies", "condition", "name", UNKNOWN_KEY, *DATE_KEYS)
     )
     bad = _bad_ids(ids, payloads, [all_payloads[i] for i in np.flatnonzero(~is_dict).tolist()])
     if set(map(type, statuses)) <= {str, _NONE}:
@@ -1486,6 +1500,7 @@ def _read_chunk(
     done["status"] = status[keep]
     inv.status = done["status"].tolist()
     inv.dates = {k: kept_of(values) for k, values in zip(DATE_KEYS, all_dates, strict=True)}
+    inv.unknown = kept_of(unknown)
     inv.ip_in = ip_in if every else [ip_in[i] for i in keep]
     inv.ip_out = ip_out if every else [ip_out[i] for i in keep]
     done["n_policies"] = n_pol[keep].astype(np.int32)
@@ -1558,6 +1573,7 @@ _TOKEN_COLUMNS = (
     "status",
     "ip_in",
     "ip_out",
+    "unknown",
     "n_policies",
     "has_deny",
 )
