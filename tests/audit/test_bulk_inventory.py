@@ -58,15 +58,42 @@ def state(inv: Inventory) -> dict[str, Any]:
     return out
 
 
+def atom_numbers(inv: Inventory) -> tuple[list[int], list[int]]:
+    """The reference numbering of the rows' resource atoms: row by row, equal (kind, id,
+    account, key) one number, in order of first appearance, and each number's first row."""
+    seen: dict[tuple[Any, ...], int] = {}
+    number = [
+        seen.setdefault(atom, len(seen))
+        for atom in zip(inv.g_kind, inv.g_rid, inv.g_racct, inv.g_rkey, strict=True)
+    ]
+    first: dict[int, int] = {}
+    for row, k in enumerate(number):
+        first.setdefault(k, row)
+    return number, list(first.values())
+
+
+def built(
+    records: list[TokenRecord], zone_account: dict[str, str] | None, bulk: bool = True
+) -> dict[str, Any]:
+    """:func:`state` of the inventory, whose atom numbers (made by the parse from the
+    bulk path's codes per distinct atom object) are first checked against the reference."""
+    inv = build_inventory(records, zone_account, bulk=bulk)
+    number, first = atom_numbers(inv)
+    assert inv.arrays["g_atom"].dtype == np.int64 and inv.arrays["g_atom_first"].dtype == np.intp
+    assert inv.arrays["g_atom"].tolist() == number
+    assert inv.arrays["g_atom_first"].tolist() == first
+    return state(inv)
+
+
 def assert_same(records: list[TokenRecord], zone_account: dict[str, str] | None = None) -> None:
     """The bulk path as one chunk and in chunks of a few tokens (so the chunks' join and the
     ids listed in two chunks are tested on every input here) against the token reader."""
-    bulk = state(build_inventory(records, zone_account))
-    reference = state(build_inventory(records, zone_account, bulk=False))
+    bulk = built(records, zone_account)
+    reference = built(records, zone_account, bulk=False)
     for chunk in (None, *((1, 3) if len(records) <= 200 else (97, 500))):
         if chunk is not None:
             with mock.patch.object(_inventory, "_CHUNK", chunk):
-                bulk = state(build_inventory(records, zone_account))
+                bulk = built(records, zone_account)
         assert bulk.keys() == reference.keys()
         for key in reference:
             assert bulk[key] == reference[key], (chunk, key)
@@ -804,3 +831,39 @@ def test_group_tables_read_the_catalogue_once_and_own_their_lists(
         for g in ids
     ]
     assert second.names == [g.name for g in _inventory.permission_groups]
+
+
+def test_atom_numbers_across_owners_objects_and_chunks() -> None:
+    """The rows' atom numbers (the bulk path codes each distinct atom object of a chunk and
+    reads an account-owned token's atom once per distinct (atom, owner) pair, by identity)
+    equal the row-by-row numbering: equal owners as distinct objects and as a str subclass,
+    owners that are not text, the same keys for user tokens, tokens the token reader reads
+    between them, in chunks of every size (:func:`built` checks the numbers)."""
+    keys: list[dict[str, Any]] = [
+        {"com.cloudflare.api.account.zone.*": "*"},
+        {f"com.cloudflare.api.account.zone.{ZONE}": "*"},
+        {f"com.cloudflare.api.account.{ACCT}": {"com.cloudflare.api.account.zone.*": "*"}},
+        {f"com.cloudflare.api.account.{ACCT2}": {f"com.cloudflare.api.account.zone.{ZONE3}": "*"}},
+        {f"com.cloudflare.api.account.{ACCT}": "*"},
+        {f"com.cloudflare.api.account.{ACCT2}": "*"},
+        {"com.cloudflare.api.account.*": "*"},
+        {f"com.cloudflare.api.user.{USER}": "*"},
+    ]
+    owners: list[Any] = [ACCT, _Text(ACCT), "".join(list(ACCT)), ACCT2, None, 7]
+    records: list[TokenRecord] = []
+    i = 0
+    for owner in owners:
+        for kind in ("account", "user"):
+            for resources in keys:
+                i += 1
+                token = base_token(i)
+                token["policies"][0]["resources"] = copy.deepcopy(resources)
+                token["policies"][1]["resources"] = copy.deepcopy(keys[i % len(keys)])
+                if i % 7 == 0:
+                    token["status"] = "paused"  # the token reader reports it
+                elif i % 5 == 0:
+                    token["policies"][0]["permission_groups"] = ["DNS Write"]  # read by it
+                records.append(TokenRecord(token, kind, owner, f"Owner {owner}"))
+    zone_account = {ZONE: ACCT, ZONE3: ACCT2}
+    assert_same(records, zone_account)
+    assert_same(records[::-1], zone_account)

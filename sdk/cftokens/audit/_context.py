@@ -199,25 +199,14 @@ class Ctx:
             count=inv.n,
         )
 
-    @cached_property
+    @property
     def atoms(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
         """Each grant row's resource atom as a number (rows with the same kind, id, account
         and key share one: they read the same resource label, zone and account), numbered in
-        order of first appearance, and the first row of each number. Made on first use."""
-        inv = self.inv
-        seen: dict[tuple[Any, ...], int] = {}
-        number = np.fromiter(
-            (
-                seen.setdefault(atom, len(seen))
-                for atom in zip(inv.g_kind, inv.g_rid, inv.g_racct, inv.g_rkey, strict=True)
-            ),
-            dtype=np.int64,
-            count=inv.m,
-        )
-        # numbers first appear in increasing order: a row starts one where it exceeds every
-        # number before it
-        before = np.maximum.accumulate(np.concatenate([[-1], number[:-1]]))
-        return number, np.flatnonzero(number > before).astype(np.intp)
+        order of first appearance, and the first row of each number: the parse numbers them
+        (``Inventory.arrays["g_atom"]``, ``["g_atom_first"]``)."""
+        a = self.inv.arrays
+        return a["g_atom"], a["g_atom_first"]
 
     # -- helpers ------------------------------------------------------------------------
     def count_groups_in(self, mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:

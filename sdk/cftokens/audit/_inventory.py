@@ -30,7 +30,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from itertools import chain, repeat
+from itertools import chain, count, repeat
 from operator import add, attrgetter, eq, is_, is_not, itemgetter, ne, or_
 from typing import Any
 
@@ -960,7 +960,9 @@ def build_inventory(
     reference the bulk path is tested against); the result is the same.
     """
     inv = Inventory()
-    fast, fast_at = _read_bulk(records, inv.groups) if bulk else (None, [])
+    numbering = AtomCodes()
+    fast, fast_at = _read_bulk(records, inv.groups, numbering) if bulk else (None, [])
+    fast_atoms = fast.arrays["g_atom"] if fast is not None else np.zeros(0, dtype=np.int64)
     left = np.ones(len(records), dtype=bool)
     left[fast_at] = False
     slow_at: list[int] = []
@@ -998,7 +1000,42 @@ def build_inventory(
     read_by = np.repeat(np.array([False, True]), [len(slow_at), len(fast_at)])
     bulk_read = read_by[np.argsort(np.array(slow_at + fast_at, dtype=np.int64), kind="stable")]
     _finish(inv, zone_account or {}, bulk_read)
+    inv.arrays["g_atom"], inv.arrays["g_atom_first"] = _atom_numbers(
+        inv, bulk_read, fast_atoms, numbering
+    )
     return inv
+
+
+def _atom_numbers(
+    inv: Inventory,
+    bulk_read: npt.NDArray[np.bool_],
+    fast_atoms: npt.NDArray[np.int64],
+    numbering: AtomCodes,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+    """Each grant row's resource atom as a number (rows with equal (kind, id, account, key)
+    share one), numbered in order of first appearance, and the first row of each number:
+    from the codes the bulk path gave its rows (``fast_atoms``, in order: the rows of the
+    tokens it read, ``bulk_read``) and, for the token reader's rows, their columns coded by
+    the same table."""
+    m = inv.m
+    a = inv.arrays
+    per_tok = a["row_end"] - a["row_start"]
+    from_bulk = np.repeat(bulk_read, per_tok) if m else np.zeros(0, dtype=bool)
+    raw = np.empty(m, dtype=np.int64)
+    raw[from_bulk] = fast_atoms
+    slow = np.flatnonzero(~from_bulk).tolist()
+    if slow:
+        columns = (inv.g_kind, inv.g_rid, inv.g_racct, inv.g_rkey)
+        raw[slow] = numbering.of(
+            list(zip(*([column[r] for r in slow] for column in columns), strict=True))
+        )
+    first = np.full(numbering.next, m, dtype=np.int64)
+    np.minimum.at(first, raw, np.arange(m, dtype=np.int64))
+    used = np.flatnonzero(first < m)
+    order = used[np.argsort(first[used], kind="stable")]
+    rank = np.zeros(numbering.next, dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return rank[raw], first[order].astype(np.intp)
 
 
 _GRANT_COLUMNS = (
@@ -1248,7 +1285,9 @@ def _any_by(flags: npt.NDArray[np.bool_], segment: npt.NDArray[np.int64], n: int
 _CHUNK = 2048
 
 
-def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inventory, list[int]]:
+def _read_bulk(
+    records: Sequence[TokenRecord], groups: GroupTable, numbering: AtomCodes | None = None
+) -> tuple[Inventory, list[int]]:
     """The well-formed tokens of ``records`` as an :class:`Inventory`, and their positions
     (the others are for the token reader, :func:`_add_token`).
 
@@ -1258,16 +1297,19 @@ def _read_bulk(records: Sequence[TokenRecord], groups: GroupTable) -> tuple[Inve
     pass over all of an inventory's objects misses the caches at every object (the reader's
     passes cost a third less). Whether a token's id is listed twice is decided over all tokens:
     when any id is in two chunks (or is not exact text, or a token is not a plain dict), all
-    tokens are read as one chunk."""
+    tokens are read as one chunk. ``numbering``: the codes of the rows' resource atoms
+    (``arrays["g_atom"]``; a new table when not given)."""
     n = len(records)
+    if numbering is None:
+        numbering = AtomCodes()
     if n <= _CHUNK:
-        inv, positions, _ = _read_chunk(records, groups)
+        inv, positions, _ = _read_chunk(records, groups, numbering)
         return inv, positions
     starts = range(0, n, _CHUNK)
-    parts = [_read_chunk(records[s : s + _CHUNK], groups, lists=False) for s in starts]
+    parts = [_read_chunk(records[s : s + _CHUNK], groups, numbering, lists=False) for s in starts]
     ids = list(chain.from_iterable(part[2] for part in parts))
     if not _only(ids, str) or len(set(ids)) != n:  # (ids only of plain dicts)
-        inv, positions, _ = _read_chunk(records, groups)
+        inv, positions, _ = _read_chunk(records, groups, numbering)
         return inv, positions
     return _joined([part[0] for part in parts]), list(
         chain.from_iterable(
@@ -1302,7 +1344,7 @@ def _joined(parts: list[Inventory]) -> Inventory:
     m_of = np.array([len(part.arrays["g_tok"]) for part in parts], dtype=np.int64)
     n_before, m_before = _starts(n_of), _starts(m_of)
     done = inv.arrays
-    for column in _ARRAY_DTYPES:
+    for column in (*_ARRAY_DTYPES, "g_atom"):
         done[column] = np.concatenate([part.arrays[column] for part in parts])
     done["g_tok"] += np.repeat(n_before, m_of).astype(np.int32)
     done["row_start"] += np.repeat(m_before, n_of)
@@ -1320,12 +1362,101 @@ def _joined(parts: list[Inventory]) -> Inventory:
     return inv
 
 
+class AtomCodes:
+    """Codes of resource atoms, equal atoms (as tuples) one code, across the chunks of one
+    parse: the grant rows' atoms are numbered once per distinct atom object of a chunk, not
+    row by row (:func:`_atom_numbers` makes them the audit's numbering). Codes are unique,
+    not dense (each call reserves one per atom it is given)."""
+
+    __slots__ = ("codes", "next")
+
+    def __init__(self) -> None:
+        self.codes: dict[Atom, int] = {}
+        self.next = 0
+
+    def of(self, atoms: Sequence[Atom]) -> npt.NDArray[np.int64]:
+        """The code of each atom (a new one for an atom not seen before)."""
+        n = len(atoms)
+        out = np.fromiter(map(self.codes.setdefault, atoms, count(self.next)), np.int64, n)
+        self.next += n
+        return out
+
+
+def _atom_readings(
+    atoms: list[Atom],
+    atom_tok: npt.NDArray[np.int64],
+    owned_tok: npt.NDArray[np.bool_],
+    owners: list[str | None],
+) -> tuple[
+    list[Atom],
+    npt.NDArray[np.int64],
+    list[tuple[int, int]],
+    list[tuple[Atom, Atom, str, str | None]],
+]:
+    """A chunk's resource atoms as the audit reads them: the distinct atom objects, each
+    atom's index among them, and the faults of account-owned tokens (atom position, number of
+    its case) with the cases (as written, as read, problem, owner: :func:`_owned_reading`).
+
+    The atoms come from caches (the same key, the same object), so they are told apart by
+    identity (one array pass), and an account-owned token's atom is read once per distinct
+    (atom, owner) pair; readings are shared by equal pairs, as the token reader's are."""
+    n_a = len(atoms)
+    _, first, inverse = np.unique(
+        np.fromiter(map(id, atoms), np.uint64, n_a), return_index=True, return_inverse=True
+    )
+    distinct = list(map(atoms.__getitem__, first.tolist()))
+    at = inverse.reshape(-1).astype(np.int64)
+    faults: list[tuple[int, int]] = []
+    cases: list[tuple[Atom, Atom, str, str | None]] = []
+    owned_at = np.flatnonzero(owned_tok[atom_tok])
+    if not len(owned_at):
+        return distinct, at, faults, cases
+    _, owner_first, owner_of = np.unique(
+        np.fromiter(map(id, owners), np.uint64, len(owners)),
+        return_index=True,
+        return_inverse=True,
+    )
+    owner_objects = list(map(owners.__getitem__, owner_first.tolist()))
+    n_o = len(owner_objects)
+    pairs, pair_of = np.unique(
+        at[owned_at] * n_o + owner_of.reshape(-1)[atom_tok[owned_at]], return_inverse=True
+    )
+    readings: dict[tuple[Atom, str | None], tuple[int, int]] = {}  # (index read as, case)
+    read_at: list[int] = []
+    case_of: list[int] = []
+    for pair in pairs.tolist():
+        written, owner = distinct[pair // n_o], owner_objects[pair % n_o]
+        found = readings.get((written, owner))
+        if found is None:
+            problem, read_as = _owned_reading(written, owner)
+            if problem is None:
+                found = (pair // n_o, -1)
+            else:
+                found = (len(distinct), len(cases))
+                distinct.append(read_as)
+                cases.append((written, read_as, problem, owner))
+            readings[(written, owner)] = found
+        read_at.append(found[0])
+        case_of.append(found[1])
+    pair_of = pair_of.reshape(-1)
+    at[owned_at] = np.array(read_at, dtype=np.int64)[pair_of]
+    case = np.array(case_of, dtype=np.int64)[pair_of]
+    hit = case >= 0
+    faults = list(zip(owned_at[hit].tolist(), case[hit].tolist(), strict=True))
+    return distinct, at, faults, cases
+
+
 def _read_chunk(
-    records: Sequence[TokenRecord], groups: GroupTable, *, lists: bool = True
+    records: Sequence[TokenRecord],
+    groups: GroupTable,
+    numbering: AtomCodes,
+    *,
+    lists: bool = True,
 ) -> tuple[Inventory, list[int], list[Any]]:
     """:func:`_read_bulk` of one chunk of tokens (the ids of any duplicates found among them
     only), and the ids of its plain dict tokens; ``lists=False`` leaves the inventory's lists
-    of the columns it holds as arrays (``Inventory.arrays``) empty, for :func:`_joined`."""
+    of the columns it holds as arrays (``Inventory.arrays``) empty, for :func:`_joined`.
+    ``numbering``: the parse's codes of resource atoms (each row's in ``arrays["g_atom"]``)."""
     all_payloads = list(map(attrgetter("payload"), records))
     is_dict = _of_type(all_payloads, dict)
     positions: list[int] = np.flatnonzero(is_dict).tolist()
@@ -1438,25 +1569,9 @@ def _read_chunk(
     owners: list[str | None] = owner_ids
     if not set(map(type, owners)) <= {str, _NONE}:
         owners = [o if isinstance(o, str) else None for o in owners]
-    faults: list[tuple[int, int]] = []  # (atom, its reading's number in ``cases``)
-    cases: list[tuple[Atom, Atom, str, str | None]] = []  # (as written, as read, problem, owner)
-    readings: dict[tuple[Atom, str | None], tuple[str | None, Atom, int]] = {}
     atom_tok = pol_tok[atom_pol]
-    owned_at = np.flatnonzero(owned_tok[atom_tok])
-    for j, t in zip(owned_at.tolist(), atom_tok[owned_at].tolist(), strict=True):
-        owner = owners[t]
-        written = atoms[j]
-        found = readings.get((written, owner))
-        if found is None:
-            problem, read_as = _owned_reading(written, owner)
-            found = readings[(written, owner)] = (problem, read_as, len(cases))
-            if problem is not None:
-                cases.append((written, read_as, problem, owner))
-        if found[0] is not None:
-            faults.append((j, found[2]))
-            atoms[j] = found[1]
-    n_a = len(atoms)
-    akind = np.fromiter(map(itemgetter(0), atoms), dtype=np.int8, count=n_a)
+    distinct, at, faults, cases = _atom_readings(atoms, atom_tok, owned_tok, owners)
+    akind = np.fromiter(map(itemgetter(0), distinct), dtype=np.int8, count=len(distinct))[at]
     # a policy none of whose groups fits any resource: the token reader reports it
     scope_bit = np.left_shift(1, KIND_SCOPE[akind].astype(np.int64) + 1)
     amask = np.zeros(n_p, dtype=np.int64)
@@ -1519,14 +1634,18 @@ def _read_chunk(
     if lists:
         for column in _ARRAY_DTYPES:
             setattr(inv, column, done[column].tolist())
-    table = np.empty((n_a, 3), dtype=object)
-    if n_a:
-        table[:, 0] = [a[1] for a in atoms]
-        table[:, 1] = [a[2] for a in atoms]
-        table[:, 2] = [a[3] for a in atoms]
-    inv.g_rid = table[row_atom, 0].tolist()
-    inv.g_racct = table[row_atom, 1].tolist()
-    inv.g_rkey = table[row_atom, 2].tolist()
+    # the rows' resource columns and atom codes, from a table of the chunk's distinct atoms
+    n_d = len(distinct)
+    table = np.empty((n_d, 3), dtype=object)
+    if n_d:
+        table[:, 0] = list(map(itemgetter(1), distinct))
+        table[:, 1] = list(map(itemgetter(2), distinct))
+        table[:, 2] = list(map(itemgetter(3), distinct))
+    row_distinct = at[row_atom]
+    inv.g_rid = table[row_distinct, 0].tolist()
+    inv.g_racct = table[row_distinct, 1].tolist()
+    inv.g_rkey = table[row_distinct, 2].tolist()
+    done["g_atom"] = numbering.of(distinct)[row_distinct]
     inv.g_policy_id = pids[row_pol].tolist()
     fits = (amask[ent_pol] & gbit) != 0
     nofit = np.flatnonzero(~fits & good[pol_tok[ent_pol]])
