@@ -268,6 +268,18 @@ def test_the_default_deadline_is_derived_from_the_timeouts() -> None:
     assert cft.AsyncClient(token=USER_TOKEN, deadline=None).deadline is None
 
 
+def test_an_httpx_timeout_renamed_by_the_official_sdk_is_still_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Importing the official ``cloudflare`` SDK sets ``httpx.Timeout.__module__`` to
+    "cloudflare" (it re-exports the class): an httpx.Timeout is accepted all the same, in a
+    process that uses both SDKs (it was refused as "not an httpx.Timeout")."""
+    monkeypatch.setattr(httpx.Timeout, "__module__", "cloudflare")
+    split = httpx.Timeout(connect=2, read=10, write=3, pool=1)
+    assert cft.Client(token=USER_TOKEN, timeout=split).deadline == 16.0
+    assert cft.AsyncClient(token=USER_TOKEN, timeout=split).deadline == 16.0
+
+
 @pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, True, "soon", [1], USER_TOKEN])
 def test_a_bad_deadline_is_refused_without_echoing_a_secret(bad: object) -> None:
     with pytest.raises(cft.InvalidInput, match="deadline must be a number of seconds") as caught:

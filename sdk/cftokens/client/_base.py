@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import time
 import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -80,15 +81,15 @@ def _secret(value: Secret | str | None, what: str) -> Secret | None:
 
 def _timeout(value: float | httpx.Timeout | None) -> float | httpx.Timeout | None:
     """``value`` checked: seconds > 0, None (no timeout) or an ``httpx.Timeout`` (httpx itself
-    is imported with the first request, or here when one is passed)."""
+    is imported with the first request: an ``httpx.Timeout`` passed here means it is loaded
+    already, whatever module its class claims: the official ``cloudflare`` SDK renames it)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        if type(value).__module__.split(".")[0] == "httpx":
-            import httpx
-
-            if isinstance(value, httpx.Timeout):
-                return value
+        loaded = sys.modules.get("httpx")
+        accepted = loaded is not None and isinstance(value, loaded.Timeout)
+        if accepted:
+            return value
     elif value > 0:
         return float(value)
     raise InvalidInput(
