@@ -93,6 +93,8 @@ def _lookup(row: Mapping[str, Any], names: tuple[str, ...]) -> Any:
 def _missing(value: Any) -> bool:
     if value is None:
         return True
+    if type(value) in (str, int):  # the usual values, never missing (pandas would say so too)
+        return False
     try:
         import pandas as pd
 
@@ -127,10 +129,40 @@ def _frame_rows(data: Any) -> Iterator[dict[str, Any]]:
     if picked is None or getattr(data.columns, "has_duplicates", True):  # not pandas's: as was
         yield from _rows(data.to_dict("records"))
         return
-    read = [column for column in picked.values() if column is not None]
-    records = data[read].to_dict("records") if read else [{}] * len(data)
-    for record in records:
-        yield {key: None if column is None else record[column] for key, column in picked.items()}
+    # each column read once (not row by row), its values boxed as to_dict("records") does
+    values = {
+        key: [None] * len(data) if column is None else _column(data[column])
+        for key, column in picked.items()
+    }
+    keys = list(values)
+    for row in zip(*values.values(), strict=True):
+        yield dict(zip(keys, row, strict=True))
+
+
+def _column(series: Any) -> list[Any]:
+    """A frame column's values as ``to_dict("records")`` gives them: Python scalars, and for
+    object and extension columns pandas's boxing (NA as None, numpy scalars as Python's)."""
+    import numpy as np
+    import pandas as pd
+
+    values: list[Any] = series.tolist()
+    if series.dtype != np.dtype(object) and not isinstance(
+        series.dtype, pd.api.extensions.ExtensionDtype
+    ):
+        return values
+
+    def boxed(value: Any) -> Any:  # pandas's maybe_box_native
+        if value is pd.NA:
+            return None
+        if isinstance(value, np.datetime64):
+            return pd.Timestamp(value)
+        if isinstance(value, np.timedelta64):
+            return pd.Timedelta(value)
+        if isinstance(value, np.bool_ | np.integer | np.floating):
+            return value.item()
+        return value
+
+    return [v if type(v) is str else boxed(v) for v in values]
 
 
 def _rows(data: Any) -> Iterator[dict[str, Any]]:
@@ -184,6 +216,8 @@ def usage_requests(
     matched = denied = 0
     first: datetime | None = None
     last: datetime | None = None
+    # rows repeat a few requests: each distinct method and path looked up once
+    keys: dict[tuple[str, str], tuple[tuple[Any, ...], str]] = {}
     for number, row in enumerate(_rows(rows), start=1):
         row_token = None if _missing(row["token_id"]) else str(row["token_id"])
         if token_id is not None and row_token != token_id:
@@ -218,19 +252,19 @@ def usage_requests(
         if moment is not None:
             first = moment if first is None or moment < first else first
             last = moment if last is None or moment > last else last
-        method = str(method).upper()
-        clean = normalise_path(str(path))
-        found = operations.find(method, clean)
-        if found is not None:
+        request = (str(method), str(path))
+        known = keys.get(request)
+        if known is None:
+            method = request[0].upper()
+            clean = normalise_path(request[1])
+            found = operations.find(method, clean)
             key: tuple[Any, ...] = (
-                method,
-                found.operation.path,
-                found.zone_id,
-                found.account_id,
+                (method, found.operation.path, found.zone_id, found.account_id)
+                if found is not None
+                else (method, clean)
             )
-        else:
-            key = (method, clean)
-        seen.setdefault(key, f"{method} {clean}")
+            known = keys[request] = (key, f"{method} {clean}")
+        seen.setdefault(*known)
     if token_id is None and len(tokens) > 1:
         listed = ", ".join(sorted(tokens)[:5])
         raise InvalidInput(
