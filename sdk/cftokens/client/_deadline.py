@@ -14,17 +14,19 @@ neither httpx nor asyncio.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Literal
 
 from ..errors import InvalidInput, shown
 
 if TYPE_CHECKING:
+    from contextvars import ContextVar
+
     import httpx
 
-__all__ = ["AUTO", "CURRENT", "Deadline", "DeadlineOption", "derived", "resolve"]
+__all__ = ["AUTO", "Deadline", "DeadlineOption", "current", "derived", "resolve"]
 
 #: ``deadline="auto"`` (the default): derived from ``timeout=`` (see :func:`derived`).
 AUTO: Literal["auto"] = "auto"
@@ -118,5 +120,10 @@ class Deadline:
         return self.seconds if self.hit else None
 
 
-#: The attempt the current thread (or task) is sending: what ``_deadline_backend`` clamps.
-CURRENT: ContextVar[Deadline | None] = ContextVar("cftokens_attempt", default=None)
+@functools.cache
+def current() -> ContextVar[Deadline | None]:
+    """The attempt the current thread (or task) is sending: what ``_deadline_backend``
+    clamps (made with the first attempt: ``import cftokens`` does not load contextvars)."""
+    from contextvars import ContextVar
+
+    return ContextVar("cftokens_attempt", default=None)

@@ -3,7 +3,7 @@
 A blocking socket read cannot be cancelled from outside, so the sync
 :class:`~cftokens.Client` bounds its attempts from inside httpx's own transport: its
 connection pool gets a network backend whose every operation (connect, TLS handshake, read,
-write) waits at most what is left of the attempt being sent (``_deadline.CURRENT``), and
+write) waits at most what is left of the attempt being sent (``_deadline.current()``), and
 fails as that operation's httpcore timeout once nothing is left (httpx raises it as
 ``ConnectTimeout``/``ReadTimeout``/``WriteTimeout``). Outside an attempt (or without a
 deadline) it behaves exactly as the backend it wraps.
@@ -18,7 +18,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from ._deadline import CURRENT
+from ._deadline import current
 
 __all__ = ["DeadlineBackend", "guard"]
 
@@ -26,7 +26,7 @@ __all__ = ["DeadlineBackend", "guard"]
 def _timeout(timeout: float | None, error: type[Exception]) -> float | None:
     """``timeout`` shortened to what is left of the current attempt; ``error`` once nothing
     is left."""
-    attempt = CURRENT.get()
+    attempt = current().get()
     if attempt is None:
         return timeout
     try:

@@ -18,16 +18,17 @@ Nothing here imports httpx or asyncio at import time: ``import cftokens`` stays 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextvars import Token
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
 from ._base import Pager, http_timeout, tls_context
-from ._deadline import CURRENT, Deadline
+from ._deadline import Deadline, current
 from ._paging import CursorWalker, PageWalker
 from ._protocol import Call
 
 if TYPE_CHECKING:
+    from contextvars import Token
+
     import httpx
 
     from ._sync import Client
@@ -73,7 +74,7 @@ class Attempt(Deadline):
 
     def __enter__(self) -> Attempt:
         self.start()
-        self._token = CURRENT.set(self)
+        self._token = current().set(self)
         return self
 
     def __exit__(
@@ -83,7 +84,7 @@ class Attempt(Deadline):
         traceback: TracebackType | None,
     ) -> None:
         if self._token is not None:
-            CURRENT.reset(self._token)
+            current().reset(self._token)
             self._token = None
         if exc_type is not None:
             self.settle()
