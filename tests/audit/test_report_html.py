@@ -360,14 +360,20 @@ def test_family_counts_agree_with_the_mask_reference(demo: Audit) -> None:
     with suppressed findings, without any open one, and on a report without findings."""
     import pandas as pd
 
-    rules = list(dict.fromkeys(demo.findings["rule_id"].astype(str)))
-    until = (demo.now + timedelta(days=30)).isoformat()
-    some = [{"rule": r, "owner": "o", "reason": "r", "expires": until} for r in rules[:5]]
+    risky = [
+        token("wide", allow(["DNS Write", "Zone Read"], {"com.cloudflare.api.account.zone.*": "*"}),
+              ip_in=[], expires=None),
+        token("old", allow(["Zone Read"], zone(ZONE)), issued=-900, last_used=-400),
+    ]  # fmt: skip
+    rules = list(dict.fromkeys(run(*risky).findings["rule_id"].astype(str)))
+    until = (NOW + timedelta(days=30)).isoformat()
+    some = [{"rule": r, "owner": "o", "reason": "r", "expires": until} for r in rules[:2]]
     every = [{"rule": r, "owner": "o", "reason": "r", "expires": until} for r in rules]
-    for audit in (demo, demo.rerun(suppressions=some), demo.rerun(suppressions=every), run()):
+    audits = [demo, run(*risky, suppressions=some), run(*risky, suppressions=every), run()]
+    for audit in audits:
         got, expected = family_counts(audit), _reference_family_counts(audit)
         pd.testing.assert_frame_equal(got, expected, check_exact=True)
-    assert family_counts(demo).to_numpy().sum() > 0
+    assert [int(family_counts(a).to_numpy().sum()) > 0 for a in audits] == [1, 1, 0, 0]
 
 
 def test_the_report_ranks_the_tokens_once(demo: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
