@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-
 import pytest
 from widget_helpers import all_widget_state
 
@@ -14,14 +11,13 @@ from cftokens.widgets import AuditExplorer
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 
 
-@pytest.fixture(scope="module")
-def audited(demo_company: cft.Sandbox) -> Iterator[tuple[cft.Sandbox, cft.Audit]]:
-    """The demo company's audit (collection gaps are expected and silenced)."""
-    with demo_company.copy() as sb, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with sb.client() as client:
-            audit = cft.run_audit(client, progress=False)
-        yield sb, audit
+@pytest.fixture
+def audited(
+    demo_company: cft.Sandbox, demo_audit_without_usage: cft.Audit
+) -> tuple[cft.Sandbox, cft.Audit]:
+    """The demo company and the session's audit of it (tests/conftest.py: read-only, so the
+    session fails if the explorer changed it)."""
+    return demo_company, demo_audit_without_usage
 
 
 def test_all_findings_show_by_default(audited: tuple[cft.Sandbox, cft.Audit]) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import cftokens as cft
 from cftokens.widgets import AuditExplorer, TokenBuilder
 
@@ -18,15 +16,9 @@ def test_token_builder_plain_text_is_its_repr(
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
-def test_audit_explorer_plain_text_is_its_repr(
-    demo: cft.Sandbox,
-) -> None:
+def test_audit_explorer_plain_text_is_its_repr(demo_audit_without_usage: cft.Audit) -> None:
     """AuditExplorer shows '<AuditExplorer: n of m findings>' as text/plain."""
-    sb = demo
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        audit = cft.run_audit(sb.client(), now=sb.clock.now(), progress=False)
-    explorer = AuditExplorer(audit)
+    explorer = AuditExplorer(demo_audit_without_usage)
     bundle = explorer._repr_mimebundle_()
     assert bundle["text/plain"] == repr(explorer)
     assert len(bundle["text/plain"]) < 100
