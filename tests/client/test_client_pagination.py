@@ -154,3 +154,27 @@ def test_a_server_capping_per_page_is_followed(make_client):
     client = make_client(handler)
     assert len(client.tokens.list().collect()) == 45
     assert len(seen) == 3
+
+
+def test_a_listing_parses_each_ip_range_once(make_client, monkeypatch):
+    """The same IP ranges on every token of a listing are parsed at most once each (not once
+    per token, twice over), and every token still holds them, equal to a parse of its own."""
+    import ipaddress
+
+    calls: list[str] = []
+    parse = ipaddress.ip_network
+
+    def counted(text: str, strict: bool = True) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        calls.append(text)
+        return parse(text, strict=strict)
+
+    ranges = ["198.51.100.128/25", "2001:db8:5e::/48"]
+    cloudflare = FakeCloudflare(tokens=120)
+    for payload in cloudflare.tokens.values():
+        payload["condition"] = {"request.ip": {"in": ranges, "not_in": ["198.51.100.199"]}}
+    monkeypatch.setattr(ipaddress, "ip_network", counted)
+    tokens = make_client(cloudflare).tokens.list().collect()
+    assert len(set(calls)) == len(calls) <= 3  # each at most once (this process may know it)
+    expected = cft.Condition.of(allow=[parse(r) for r in ranges], deny=[parse("198.51.100.199")])
+    assert len(tokens) == 120 and all(t.condition == expected for t in tokens)
+    assert all(t.condition.to_api()["request.ip"]["in"] == ranges for t in tokens)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -26,13 +27,23 @@ def parse_network(value: object, what: str = "an IP range") -> IPNetwork:
         return value
     if not isinstance(value, str):
         raise InvalidInput(f"{what} must be a CIDR string such as '203.0.113.0/24', got {value!r}")
-    try:
-        return ipaddress.ip_network(value.strip(), strict=False)
+    try:  # a str subclass (its own strip or hash) is parsed as it is, never cached
+        return _parsed(value) if type(value) is str else _parse(value)
     except ValueError:
         raise InvalidInput(
             f"{what} {value!r} is not a valid IPv4 or IPv6 CIDR; "
             "write it like '203.0.113.0/24' or '2001:db8::/32'"
         ) from None
+
+
+def _parse(text: str) -> IPNetwork:
+    return ipaddress.ip_network(text.strip(), strict=False)
+
+
+# The same few ranges recur on every token of an inventory and in every answer of a listing:
+# each text is parsed once (networks are immutable, so one object serves them all); a text
+# that is not a CIDR raises each time (lru_cache keeps no exception).
+_parsed = functools.lru_cache(maxsize=4096)(_parse)
 
 
 def parse_address(value: object) -> IPAddress:
