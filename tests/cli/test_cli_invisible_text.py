@@ -22,7 +22,8 @@ ZALGO = "zalgo" + "\u0301\u0316\u0354\u0489" * 15  # 60 marks on one letter
 SEPARATED = "ci\u2028deploy\u2029prod"
 HIDDEN = "ci" + "\u200b\u2060\ufeff\u00ad" + "deploy"
 SMUGGLED = "ci" + "".join(chr(0xE0000 + ord(c)) for c in "rm -rf")  # tag characters
-TOKEN = "cfut_aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kM5oQ7sXy12Ab"  # as tests/leak/test_scan_cli.py
+# in two parts, so no committed file holds a token-shaped string
+TOKEN = "cfut_" + "aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kM5oQ7sXy12Ab"
 
 INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b\u200e\u200f\u2028\u2029\u2060-\u2064\ufeff\U000e0000-\U000e007f]")  # fmt: skip
 
