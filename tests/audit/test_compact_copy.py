@@ -28,6 +28,7 @@ from audit_helpers import NOW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cftokens import _text
 from cftokens._text import plain_copy
 from cftokens.audit import Audit, core
 from cftokens.audit.synth import synthetic_inventory
@@ -718,3 +719,145 @@ def cycle_of_list() -> list[Any]:
     loop: list[Any] = ["x"]
     loop.append(loop)
     return loop
+
+
+# -- the copy in pieces (_text._PIECE objects at a time) ----------------------------------------
+
+PIECE = _text._PIECE
+
+
+def pieces_input(n: int = 2 * PIECE + 10) -> tuple[Any, ...]:
+    """``from_records``' copied input, its tokens over three pieces and more."""
+    tokens = [token(i, f"t{i}") for i in range(n)]
+    owned = [(ACCOUNT, [token(n + i, f"o{i}") for i in range(5)]), ("e" * 32, [])]
+    return (tokens, owned, {"id": "c" * 32, "email": "ops@example.com"}, [{"kind": "k"}])
+
+
+def test_a_value_in_many_pieces_is_copied_whole_with_its_kinds() -> None:
+    """Every level's lists and tuples rebuilt as they were around copies of what they hold,
+    in order; no container is the caller's."""
+    value: Any = pieces_input()
+    value = (*value, ((("a", [1, (2.5, None)]), [[[("deep", [True])]]]),), [], ())
+    got, clean = plain_copy(value)
+    assert clean is True and same_kinds(got, value)
+    assert [t["name"] for t in got[0]] == [t["name"] for t in value[0]]
+    assert got[0] is not value[0] and got[1][0][1] is not value[1][0][1]
+    assert not {id(t) for t in value[0]} & {id(t) for t in got[0]}
+
+
+def test_objects_shared_across_pieces_are_copied_equal() -> None:
+    tokens, *rest = pieces_input()
+    shared = tokens[0]["policies"]
+    for at in (1, PIECE + 1, 2 * PIECE + 1):
+        tokens[at]["policies"] = shared
+    got, clean = plain_copy((tokens, *rest))
+    assert clean is True and same_kinds(got, (tokens, *rest))
+    assert got[0][0]["policies"] is got[0][1]["policies"]  # one piece: still shared
+    assert got[0][PIECE + 1]["policies"] == shared and got[0][PIECE + 1]["policies"] is not shared
+
+
+ODD_IN_A_PIECE: list[object] = [
+    np.str_("numpy"),
+    b"raw",
+    {1, 2},
+    2**64,
+    _Text("t"),
+    _Dict(a=1),
+    deep(300),
+    {("t",): 1},
+]
+
+
+@pytest.mark.parametrize("at", [0, PIECE - 1, PIECE, 2 * PIECE + 5, "owned", "user", "gap"])
+@pytest.mark.parametrize("odd", ODD_IN_A_PIECE, ids=lambda v: type(v).__name__)
+def test_a_value_not_proven_in_any_piece_is_found(at: object, odd: object) -> None:
+    tokens, owned, user, gaps = pieces_input()
+    if at == "owned":
+        owned[0][1][2]["extra"] = odd
+    elif at == "user":
+        user["extra"] = odd
+    elif at == "gap":
+        gaps[0]["extra"] = odd
+    else:
+        assert isinstance(at, int)
+        tokens[at]["extra"] = odd
+    assert plain_copy((tokens, owned, user, gaps)) == (None, None)
+
+
+class _List(list):  # type: ignore[type-arg]
+    pass
+
+
+class _Pair(tuple):  # type: ignore[type-arg]
+    pass
+
+
+def test_list_and_tuple_subclasses_around_the_objects_are_not_proven() -> None:
+    """A subclass where the copy rebuilds lists and tuples is not rebuilt as one: marshal
+    reads it, and refuses it."""
+    tokens, owned, user, gaps = pieces_input(3)
+    for value in (
+        (_List(tokens), owned, user, gaps),
+        (tokens, [_Pair(owned[0])], user, gaps),
+        (tokens, [(ACCOUNT, _List(owned[0][1]))], user, gaps),
+        _List([tokens]),
+    ):
+        assert plain_copy(value) == (None, None)
+
+
+@pytest.mark.parametrize("at", [0, PIECE, 2 * PIECE + 5, "owned"])
+def test_a_surrogate_in_any_piece_is_reported_or_repaired(at: object) -> None:
+    from cftokens._text import unicode_tree
+
+    tokens, owned, user, gaps = pieces_input()
+    target = owned[0][1][1] if at == "owned" else tokens[at]
+    target["name"] = "x\ud800"
+    value = (tokens, owned, user, gaps)
+    assert plain_copy(value) == (None, False)
+    got, clean = plain_copy(value, unicode_tree)
+    assert clean is True and same_kinds(got, unicode_tree(value))
+    assert target["name"] == "x\ud800"  # the caller's value as it was
+
+
+def test_a_surrogate_and_a_value_not_proven_in_other_pieces() -> None:
+    """A surrogate in one piece and a value not proven in a later one: the surrogate is
+    reported; the other way round, not proven (each answer is the contract's)."""
+    tokens, *rest = pieces_input()
+    tokens[1]["name"] = "x\ud800"
+    tokens[2 * PIECE + 1]["extra"] = np.str_("numpy")
+    assert plain_copy((tokens, *rest)) == (None, False)
+    tokens[1]["name"], tokens[2 * PIECE + 1]["name"] = "ok", "x\ud800"
+    tokens[1]["extra"], tokens[2 * PIECE + 1]["extra"] = np.str_("numpy"), 1
+    assert plain_copy((tokens, *rest)) == (None, None)
+
+
+def test_cycles_in_later_pieces_and_around_them_are_not_proven_and_do_not_crash() -> None:
+    """A cycle through a tuple in a token of the third piece, and lists holding themselves
+    where the copy rebuilds lists (run in a child process: a crash fails this test alone)."""
+    code = (
+        "from cftokens._text import plain_copy, _PIECE\n"
+        "tokens = [{'id': str(i)} for i in range(2 * _PIECE + 10)]\n"
+        "loop = ['x']\n"
+        "loop.append((loop,))\n"
+        "tokens[2 * _PIECE + 3]['extra'] = {'a': loop}\n"
+        "print(plain_copy((tokens, [], None, [])))\n"
+        "shell = []\n"
+        "shell.append(shell)\n"
+        "print(plain_copy((shell, [('a', shell)], None, [])), plain_copy(shell))\n"
+        "pair = ['a']\n"
+        "pair.append((pair, [pair]))\n"
+        "print(plain_copy((pair,)))"
+    )
+    assert _child(code) == ["(None,", "None)"] * 4
+
+
+def test_every_frame_is_the_same_with_tokens_in_several_pieces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inv = synthetic_inventory(2 * PIECE + 300, n_zones=40, n_accounts=3, seed=6)
+    every = [*inv["tokens"], *(t for items in inv["account_tokens"].values() for t in items)]
+    every[PIECE + 7]["name"] = "late \ud800 name"  # in the second piece
+    every[2 * PIECE + 8]["policies"] = every[3].get("policies")  # shared by two pieces
+    ours, copied = audited_from_copy(monkeypatch, inv)
+    assert copied
+    assert_same_audit(ours, as_given(monkeypatch, lambda: Audit.from_records(**inv)))
