@@ -363,3 +363,12 @@ def test_add_journal_refuses_entries_that_would_break_the_journal(sb: Sandbox) -
         assert len(sb.journal) == before
     assert sb.add_journal([{**good, "status": 200}]) == 1
     assert sb.journal["time"].iloc[-1] == pd.Timestamp("2026-11-01", tz="UTC")
+
+
+def test_a_journal_row_refuses_a_column_it_does_not_have() -> None:
+    """A misspelt column is a TypeError naming it, not a value silently dropped."""
+    from cftokens.sandbox.store import JournalRow
+
+    with pytest.raises(TypeError, match="unknown journal columns: statuz, tokenid"):
+        JournalRow(method="GET", path="/user", statuz=200, tokenid="x")  # type: ignore[call-arg]
+    assert JournalRow(method="GET", path="/user", status=200).values()[13] == 200

@@ -386,7 +386,7 @@ class JournalRow:
     )
 
     def __init__(self, **values: Unpack[JournalValues]):
-        unknown = set(values) - set(self.COLUMNS)
+        unknown = values.keys() - _JOURNAL_COLUMNS
         if unknown:
             raise TypeError(f"unknown journal columns: {', '.join(sorted(unknown))}")
         self.time: str = values.get("time") or ""
@@ -434,6 +434,9 @@ class JournalRow:
             self.ray_id,
             self.fault,
         )
+
+
+_JOURNAL_COLUMNS = frozenset(JournalRow.COLUMNS)
 
 
 class PageCache(Generic[V]):

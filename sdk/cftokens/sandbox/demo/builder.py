@@ -11,6 +11,7 @@ from typing import Any
 
 from ...catalog import operations, permission_groups
 from ...catalog.groups import PermissionGroup
+from ...catalog.operations import OperationMatch
 from ...model.resources import Resource
 from ...model.secret import Secret
 from ...model.token import Token
@@ -21,6 +22,8 @@ from .company import ACCOUNTS, ACME, API_KEY_USAGE, MISSING_ZONE_ID, TOKENS, USE
 from .defs import TokenDef, Usage
 
 __all__ = ["seed_demo"]
+
+_UNSEEN: Any = object()
 
 
 def _group(spec: str) -> tuple[str, str]:
@@ -49,6 +52,7 @@ class _Builder:
         self.users: dict[str, str] = {}
         self.tokens: dict[str, str] = {}
         self.secrets: dict[str, Secret] = {}
+        self.found: dict[tuple[str, str], OperationMatch | None] = {}
 
     def ago(self, days: float) -> datetime:
         return self.now - timedelta(days=days)
@@ -262,7 +266,9 @@ class _Builder:
             zone_name = rng.choice(usage.zones) if usage.zones else None
             account_key = rng.choice(usage.accounts) if usage.accounts else None
             path = self.fill(template, zone_name, account_key, rng)
-            match = operations.find(method, path)
+            match = self.found.get((method, path), _UNSEEN)
+            if match is _UNSEEN:  # the history repeats its requests: each looked up once
+                match = self.found[method, path] = operations.find(method, path)
             if match is None:
                 raise ValueError(f"demo: no operation for {method} {path}")
             zone_id = match.zone_id
