@@ -53,12 +53,15 @@ def test_the_model_imports_only_the_catalogue_data_and_leaf_helpers(
         "cftokens._ids",
         "cftokens._exports",  # a leaf: the top level's export table (no import of its own)
         "cftokens._text",  # a leaf: untrusted text made Unicode (imports only the errors)
+        "cftokens._shown",  # a leaf: untrusted text as shown (imports _text and the errors)
         "cftokens.errors",
     )
     upward = [(m, i) for m, i in _imports_of(graph, "cftokens.model") if not _inside(i, *allowed)]
     assert upward == []
     text = {i for _, i in _imports_of(graph, "cftokens._text") if i.startswith("cftokens")}
     assert text <= {"cftokens.errors"}
+    shown = {i for _, i in _imports_of(graph, "cftokens._shown") if i.startswith("cftokens")}
+    assert shown <= {"cftokens._text", "cftokens.errors"}
 
 
 def test_the_catalogue_data_does_not_import_the_model(graph: grimp.ImportGraph) -> None:

@@ -18,15 +18,38 @@ The zero-width joiner and non-joiner, the variation selectors and the tags of a 
 flag (England's 🏴 and its tags) are kept: scripts and emoji need them. Escapes are JSON's
 (``\\u2028``; ``\\udb40\\udc41`` above U+FFFF), so JSON printed through these stays valid
 JSON with the same value.
+
+The rich and plain forms a notebook or a terminal shows of cftokens' objects apply the same
+rule where they render: :func:`html_repr` decorates a ``_repr_html_`` (and any builder of
+HTML), :func:`text_repr` a ``__str__``/``__repr__``, :func:`field_repr` an attrs field's repr.
+Those also show anything shaped like a credential as ``[redacted]``
+(:func:`cftokens.errors.redact`): a token named with a secret must not print it.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from ._text import chart_label, html_text, marks_shown, printable
+from .errors import redact
 
-__all__ = ["INVISIBLES", "html_shown", "invisibles_shown", "label", "terminal"]
+__all__ = [
+    "INVISIBLES",
+    "field_repr",
+    "html_rendered",
+    "html_repr",
+    "html_shown",
+    "invisibles_shown",
+    "label",
+    "shown_text",
+    "terminal",
+    "text_repr",
+]
+
+_Shown = TypeVar("_Shown")
 
 #: Characters drawn as nothing (or as a line break) that are shown as their escapes.
 INVISIBLES = (
@@ -87,3 +110,43 @@ def html_shown(document: str) -> str:
     sees: :func:`~cftokens._text.html_text` (markup must already be escaped) with the
     invisible characters as escapes too."""
     return invisibles_shown(html_text(document))
+
+
+def html_rendered(document: str) -> str:
+    """HTML cftokens built for a notebook (text from input escaped with :func:`html.escape`):
+    :func:`html_shown`, credential-shaped text redacted."""
+    return html_shown(redact(document))
+
+
+def html_repr(render: Callable[[_Shown], str]) -> Callable[[_Shown], str]:
+    """Decorate a method returning HTML whose text is escaped (:func:`html.escape`): its
+    document through :func:`html_shown`, credential-shaped text redacted."""
+
+    @functools.wraps(render)
+    def shown(self: _Shown) -> str:
+        return html_rendered(render(self))
+
+    return shown
+
+
+def text_repr(render: Callable[[_Shown], str]) -> Callable[[_Shown], str]:
+    """Decorate a ``__str__``/``__repr__``: its text through :func:`terminal` (the lines
+    cftokens writes kept), credential-shaped text redacted."""
+
+    @functools.wraps(render)
+    def shown(self: _Shown) -> str:
+        return terminal(redact(render(self)), newlines=True)
+
+    return shown
+
+
+def shown_text(value: object) -> str:
+    """``value`` as one line of plain text (a widget's option, a label): :func:`terminal`,
+    credential-shaped text redacted."""
+    return terminal(redact(value if isinstance(value, str) else str(value)))
+
+
+def field_repr(value: object) -> str:
+    """An attrs field's repr (``field(repr=field_repr)``): :func:`repr` through
+    :func:`shown_text`."""
+    return shown_text(repr(value))

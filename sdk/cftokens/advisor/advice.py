@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from attrs import evolve, field, frozen
 
+from .._shown import html_repr, text_repr
 from ..catalog.groups import PermissionGroup, permission_groups
 from ..model.directory import Directory
 from ..model.resources import Resource
@@ -215,6 +216,7 @@ class Advice:
             }
         )
 
+    @text_repr
     def summary(self) -> str:
         """The token's review text, then the notes and unmapped intents."""
         lines = [str(self.spec.summary(self.directory))]
@@ -232,6 +234,7 @@ class Advice:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.summary())
 
+    @html_repr
     def _repr_html_(self) -> str:
         esc = html.escape
         rows = "".join(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
+from .._shown import html_repr, text_repr
 from ..catalog import permission_groups
 from ..catalog.groups import Level, PermissionGroup
 from ..errors import InvalidInput
@@ -188,6 +189,7 @@ class RightSize:
         updated: Token = tokens.update(self.token_id, self.spec)
         return updated
 
+    @text_repr
     def summary(self) -> str:
         """What changes, the new token's review, and the PUT warning."""
         lines = [f"Right-sizing {self.before.name!r}:"]
@@ -212,6 +214,7 @@ class RightSize:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.summary())
 
+    @html_repr
     def _repr_html_(self) -> str:
         esc = html.escape
         items = "".join(

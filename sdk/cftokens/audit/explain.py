@@ -7,6 +7,7 @@ import html
 import re
 from typing import TYPE_CHECKING, Any
 
+from .._shown import html_repr, text_repr
 from ..catalog import permission_groups
 from ._context import Ctx, join_names
 from ._inventory import L_WRITE
@@ -116,6 +117,7 @@ class Explanation:
         self.sections = sections
         self.findings = findings
 
+    @text_repr
     def __str__(self) -> str:
         lines = [self.title]
         lines += [f"  {f}" for f in self.facts]
@@ -133,6 +135,7 @@ class Explanation:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
 
+    @html_repr
     def _repr_html_(self) -> str:
         esc = html.escape
         parts = [f"<div class='cftokens-explain'><strong>{esc(self.title)}</strong><ul>"]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from .._shown import html_shown
+from .._shown import html_repr, html_shown
 from ..catalog import operations
 from . import _svg
 from ._inventory import TokenRecord
@@ -542,6 +542,7 @@ def _fix_html(fix: Remediation) -> str:
     )
 
 
+@html_repr
 def summary_html(audit: Audit) -> str:
     """The audit's summary in a notebook: finding counts, the worst tokens, where to look next."""
     esc = html.escape

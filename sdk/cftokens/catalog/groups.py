@@ -8,9 +8,10 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from attrs import frozen
+from attrs import field, frozen
 
 from .._ids import Scope, is_id
+from .._shown import field_repr
 from ..errors import AmbiguousPermissionGroup, UnknownPermissionGroup
 from ._data import load_json, records
 from .risk import risk_families
@@ -37,8 +38,8 @@ class PermissionGroup:
     pair (name, scope) and the id are.
     """
 
-    id: str
-    name: str
+    id: str = field(repr=field_repr)
+    name: str = field(repr=field_repr)
     scope: Scope
     description: str = ""
     level: Level = Level.OTHER

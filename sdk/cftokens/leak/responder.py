@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import frozen
 
+from .._shown import html_repr, text_repr
 from ..detect import fingerprint_of
 from ..errors import CloudflareError, InvalidInput, PermissionDenied
 from ..model._util import parse_datetime
@@ -73,6 +74,7 @@ class Gap:
     needs: str = ""
     part: str = "blast radius"  # what it leaves incomplete: blast radius, activity, similar
 
+    @text_repr
     def __str__(self) -> str:
         return f"{self.what}: {self.reason}" + (f" (needs {self.needs})" if self.needs else "")
 
@@ -529,15 +531,18 @@ class Triage:
             )
         return out
 
+    @text_repr
     def __str__(self) -> str:
         return "\n".join(self.sentences)
 
+    @text_repr
     def __repr__(self) -> str:
         return (
             f"<Triage {self.fingerprint}: {self.verification.status}, token {self.token_id}, "
             f"{len(self.gaps)} gap(s)>"
         )
 
+    @html_repr
     def _repr_html_(self) -> str:
         import html
 

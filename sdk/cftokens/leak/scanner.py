@@ -42,6 +42,7 @@ from attrs import evolve, field, frozen
 
 from .. import __version__
 from .._files import write_atomic
+from .._shown import field_repr, html_repr
 from .._text import path_text, unicode_text
 from .._text import printable as plain
 from ..detect import KINDS, RawHit, detect, fingerprint_of
@@ -79,7 +80,7 @@ class Hit:
     hits of the same secret apart without showing it.
     """
 
-    path: str
+    path: str = field(repr=field_repr)
     line: int
     column: int
     kind: str
@@ -87,16 +88,16 @@ class Hit:
     fingerprint: str
     secret_id: str
     source: str = "file"
-    where: str = ""
-    context: str = ""
+    where: str = field(default="", repr=field_repr)
+    context: str = field(default="", repr=field_repr)
     commit: str | None = None
     account_id: str | None = None
     email: str | None = field(default=None, repr=False)
     secret: Secret = field(repr=False, eq=False)
     status: str | None = None
     token_id: str | None = None
-    owner: str | None = None
-    note: str = ""
+    owner: str | None = field(default=None, repr=field_repr)
+    note: str = field(default="", repr=field_repr)
 
     @property
     def description(self) -> str:
@@ -745,6 +746,7 @@ class ScanResult:
         """Same as :attr:`frame`."""
         return self.frame
 
+    @html_repr
     def _repr_html_(self) -> str:
         import html
 

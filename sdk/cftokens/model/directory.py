@@ -8,6 +8,7 @@ from typing import Any, Protocol, TypeAlias
 
 from attrs import field, frozen
 
+from .._shown import field_repr
 from ..errors import InvalidInput
 from ._util import (
     FrozenDict,
@@ -38,7 +39,7 @@ class Account:
     """A Cloudflare account (``GET /accounts``)."""
 
     id: str = field(converter=account_id)
-    name: str
+    name: str = field(repr=field_repr)
     type: str | None = None
     created_on: datetime | None = None
     extra: FrozenDict = field(factory=FrozenDict, converter=frozen_extra, repr=False)
@@ -73,7 +74,7 @@ class AccountRef:
     """The ``account`` object embedded in a zone: ``id`` and ``name``."""
 
     id: str = field(converter=account_id)
-    name: str | None = None
+    name: str | None = field(default=None, repr=field_repr)
 
     def to_api(self) -> dict[str, Any]:
         """The wire form."""
@@ -85,7 +86,7 @@ class Zone:
     """A zone (``GET /zones``): id, name (the domain), status and its owning account."""
 
     id: str = field(converter=zone_id)
-    name: str
+    name: str = field(repr=field_repr)
     status: str | None = None
     account: AccountRef
     extra: FrozenDict = field(factory=FrozenDict, converter=frozen_extra, repr=False)
@@ -140,9 +141,9 @@ class User:
     """The user behind a token (``GET /user``). ``id`` is the user tag used in resource keys."""
 
     id: str = field(converter=user_id)
-    email: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
+    email: str | None = field(default=None, repr=field_repr)
+    first_name: str | None = field(default=None, repr=field_repr)
+    last_name: str | None = field(default=None, repr=field_repr)
     extra: FrozenDict = field(factory=FrozenDict, converter=frozen_extra, repr=False)
 
     _KNOWN = frozenset({"id", "email", "first_name", "last_name"})

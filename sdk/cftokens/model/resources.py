@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from attrs import field, frozen
 
 from .._ids import Scope, is_id
+from .._shown import field_repr
 from ..errors import InvalidInput
 from ._util import FrozenDict, assembler
 
@@ -105,10 +106,10 @@ class Resource:
     """
 
     kind: ResourceKind
-    id: str | None = None
-    account_id: str | None = None
-    key: str | None = None
-    value: Any = field(default="*", converter=_freeze_value)
+    id: str | None = field(default=None, repr=field_repr)
+    account_id: str | None = field(default=None, repr=field_repr)
+    key: str | None = field(default=None, repr=field_repr)
+    value: Any = field(default="*", converter=_freeze_value, repr=field_repr)
     jurisdiction: str | None = field(default=None, repr=False)
 
     # -- constructors -------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any, TypedDict, Unpack
 
 from attrs import evolve, field, frozen
 
+from .._shown import field_repr, html_repr, text_repr
 from .._text import require_unicode
 from ..errors import InvalidInput, shown
 from ._terraform import write as write_terraform
@@ -84,8 +85,8 @@ class Token:
     Keys the API adds that cftokens does not know are kept in ``extra`` and written back.
     """
 
-    id: str = field(converter=token_id)
-    name: str
+    id: str = field(converter=token_id, repr=field_repr)
+    name: str = field(repr=field_repr)
     status: TokenStatus = field(default=TokenStatus.ACTIVE, converter=TokenStatus)
     policies: tuple[Policy, ...] = field(default=(), converter=_policies)
     condition: Condition = field(factory=Condition)
@@ -290,7 +291,7 @@ class TokenSpec:
     it in plain English before creating it (notebooks show the same as a table).
     """
 
-    name: str = field(converter=_name)
+    name: str = field(converter=_name, repr=field_repr)
     policies: tuple[Policy, ...] = field(converter=_policies)
     allow_ips: tuple[str, ...] = field(default=(), converter=_ips)
     deny_ips: tuple[str, ...] = field(default=(), converter=_ips)
@@ -405,11 +406,11 @@ class SpecSummary:
     ``str()`` gives the text; notebooks render ``_repr_html_`` as a table.
     """
 
-    name: str
-    rows: tuple[tuple[str, str, str], ...]  # (effect, permission groups, resources)
+    name: str = field(repr=field_repr)
+    rows: tuple[tuple[str, str, str], ...] = field(repr=field_repr)  # (effect, groups, resources)
     ips: str
     validity: str
-    warnings: tuple[str, ...]
+    warnings: tuple[str, ...] = field(repr=field_repr)
 
     @classmethod
     def of(cls, spec: TokenSpec, directory: Directory | None) -> SpecSummary:
@@ -448,6 +449,7 @@ class SpecSummary:
             warnings=tuple(dict.fromkeys(warnings)),
         )
 
+    @text_repr
     def __str__(self) -> str:
         lines = [f"Token {self.name!r}"]
         for index, (effect, groups, where) in enumerate(self.rows, start=1):
@@ -464,6 +466,7 @@ class SpecSummary:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
 
+    @html_repr
     def _repr_html_(self) -> str:
         esc = html.escape
         body = "".join(

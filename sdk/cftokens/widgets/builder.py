@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w  # type: ignore[import-untyped]
 
+from .._shown import shown_text, text_repr
 from ..advisor.advice import audit_spec
 from ..catalog import permission_groups, templates
 from ..catalog.groups import PermissionGroup
@@ -35,6 +36,7 @@ from ..model.policy import Policy
 from ..model.resources import Scope
 from ..model.secret import Secret
 from ..model.token import CreatedToken, Token, TokenSpec
+from ._html import ShownHTML
 from .secret import SecretField, save_env
 
 if TYPE_CHECKING:
@@ -72,13 +74,13 @@ class PolicyEditor:
             continuous_update=True,
         )
         self.results = w.SelectMultiple(options=[], rows=6, description="Matches")
-        self.hint = w.HTML("")
+        self.hint = ShownHTML("")
         self.add = w.Button(description="Add selected", icon="plus")
         self.groups = w.TagsInput(
             value=[], allowed_tags=list(builder._labels), allow_duplicates=False
         )
-        zones = [(f"{z.name}", z.id) for z in directory.zones]
-        accounts = [(a.name, a.id) for a in directory.accounts]
+        zones = [(shown_text(z.name), z.id) for z in directory.zones]
+        accounts = [(shown_text(a.name), a.id) for a in directory.accounts]
         self.zones = w.SelectMultiple(
             options=zones, rows=min(6, max(2, len(zones))), description="Zones"
         )
@@ -96,7 +98,7 @@ class PolicyEditor:
             tooltip="needs the user tag (a client or sandbox gives it)",
         )
         self.remove = w.Button(description="Remove policy", icon="trash")
-        self.title = w.HTML()
+        self.title = ShownHTML()
         self.box = w.VBox(
             [
                 self.title,
@@ -252,7 +254,7 @@ class TokenBuilder:
         self.name = w.Text(value=name, description="Name")
         self.owner = w.ToggleButtons(options=["user", "account"], value="user", description="Owner")
         self.owner_account = w.Dropdown(
-            options=[(a.name, a.id) for a in self.directory.accounts],
+            options=[(shown_text(a.name), a.id) for a in self.directory.accounts],
             description="Account",
             layout=w.Layout(display="none"),
         )
@@ -268,12 +270,12 @@ class TokenBuilder:
             value=self.now + DEFAULT_LIFETIME, description="Expires on"
         )
         self.no_expiry = w.Checkbox(description="No expiry (not recommended)")
-        self.summary = w.HTML()
-        self.warnings_html = w.HTML()
+        self.summary = ShownHTML()
+        self.warnings_html = ShownHTML()
         self.create_button = w.Button(
             description="Create token", button_style="primary", icon="key", disabled=True
         )
-        self.status = w.HTML()
+        self.status = ShownHTML()
         self.secret = SecretField()
         self.env_path = w.Text(value=".env", description=".env file")
         self.env_var = w.Text(value="CLOUDFLARE_API_TOKEN", description="Variable")
@@ -346,6 +348,7 @@ class TokenBuilder:
                 stack.extend(value if isinstance(value, list | tuple) else [value])
             widget.close()
 
+    @text_repr
     def __repr__(self) -> str:
         state = "ready" if self._spec is not None else "incomplete"
         return f"<TokenBuilder {self.name.value!r} ({state}, {len(self.policies)} policies)>"

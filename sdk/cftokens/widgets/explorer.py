@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w  # type: ignore[import-untyped]
 
-from .._shown import html_shown, terminal
+from .._shown import shown_text, terminal
 from ..errors import InvalidInput
+from ._html import ShownHTML
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,19 +75,21 @@ class AuditExplorer:
             description="Rule",
         )
         self.owner = w.Dropdown(
-            options=[(ALL, ALL), *[(o, o) for o in owners]], value=ALL, description="Owner"
+            options=[(ALL, ALL), *[(shown_text(o), o) for o in owners]],
+            value=ALL,
+            description="Owner",
         )
         self.zone = w.Dropdown(
             options=[(ALL, ALL), *self._zone_options()], value=ALL, description="Zone"
         )
         self.search = w.Text(placeholder="token name contains…", description="Token")
         self.show_suppressed = w.Checkbox(value=False, description="Show suppressed")
-        self.count = w.HTML()
-        self.table = w.HTML()
+        self.count = ShownHTML()
+        self.table = ShownHTML()
         self.token = w.Dropdown(
             options=[("(choose a token)", None)], value=None, description="Explain"
         )
-        self.detail = w.HTML()
+        self.detail = ShownHTML()
         self.widget = w.VBox(
             [
                 w.HBox([self.severity, self.rule]),
@@ -127,7 +130,7 @@ class AuditExplorer:
         zones = getattr(directory, "zones", ()) if directory is not None else ()
         seen = {str(z) for z in self._findings["zone_id"].dropna()}
         known = {z.id for z in zones}
-        options = sorted((z.name, z.id) for z in zones)
+        options = sorted((shown_text(z.name), z.id) for z in zones)
         options += [(f"{z} (not in the directory)", z) for z in sorted(seen - known)]
         return options
 
@@ -178,10 +181,8 @@ class AuditExplorer:
         self.count.value = f"<b>{len(frame)}</b> of {len(self._findings)} findings" + (
             f" (first {self.max_rows} shown)" if len(frame) > self.max_rows else ""
         )
-        self.table.value = (  # names' control and bidi characters shown as escapes
-            html_shown(
-                shown.to_html(index=False, escape=True, na_rep="", classes="cftokens-findings")
-            )
+        self.table.value = (  # names' control and bidi characters shown as escapes (ShownHTML)
+            shown.to_html(index=False, escape=True, na_rep="", classes="cftokens-findings")
             if len(shown)
             else "<i>No finding matches these filters.</i>"
         )
@@ -220,4 +221,4 @@ class AuditExplorer:
             for r in mine.itertuples()
         )
         fixes = f"<p><b>Remediation</b></p><ol>{items}</ol>" if items else ""
-        self.detail.value = html_shown(f"<div class='cftokens-explain'>{body}{fixes}</div>")
+        self.detail.value = f"<div class='cftokens-explain'>{body}{fixes}</div>"
