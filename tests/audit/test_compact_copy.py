@@ -92,8 +92,10 @@ def held(audit: Audit) -> list[object]:
 
 
 def exported(audit: Audit) -> object:
+    """The JSON export, read back (without indentation: json's C encoder, the same values and
+    the same errors as the indented report, which json writes in Python)."""
     try:
-        export = json.loads(audit.to_json())
+        export = json.loads(audit.to_json(indent=None))
     except Exception as error:  # a value JSON cannot hold (numpy's int64): the same error
         return repr(error)
     del export["generated_at"]
