@@ -100,11 +100,26 @@ _GLOBAL_KEY = re.compile(r"(?<![0-9a-f])[0-9a-f]{37}(?![0-9a-f])")
 _SECRET_PATTERNS = (*_HEADERS, *_PREFIXED, _LEGACY, _GLOBAL_KEY)
 
 
+# Characters drawn as nothing, or as a box at most: format characters (zero-width space and
+# joiners, bidi marks and controls, invisible operators, the byte-order mark), the soft hyphen,
+# line and paragraph separators, Hangul fillers, variation selectors, tag characters, control
+# characters. A credential with one of them inside (``cfut_`` + U+200B + the rest) is still the
+# credential to whoever deletes it, so the shapes are also looked for in the text without them.
+_UNSEEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5"
+    "\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff"
+    "\uffa0\U000e0000-\U000e0fff]"
+)
+
+
 def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
     """Return ``text`` with anything shaped like a credential replaced by ``[redacted]``.
 
-    ``secrets`` are exact values to remove as well (for example the client's own token).
-    """
+    ``secrets`` are exact values to remove as well (for example the client's own token). A
+    credential split by characters drawn as nothing (a zero-width space, a soft hyphen, a
+    bidi mark) is found as if they were not there, and replaced with them."""
+    if _UNSEEN.search(text) is not None:
+        text = _redact_split(text, secrets)
     for secret in secrets:
         if secret:
             text = text.replace(secret, "[redacted]")
@@ -114,6 +129,44 @@ def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
         else:
             text = pattern.sub("[redacted]", text)
     return text
+
+
+def _redact_split(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with each credential that characters of ``_UNSEEN`` split replaced by
+    ``[redacted]``: the shapes of :func:`redact` are found in the text without those
+    characters and each span is mapped back. A credential not split is left to
+    :func:`redact`'s own pass, so the output only differs where one was split."""
+    kept: list[int] = []  # position in text of each character of visible
+    last = 0
+    for hidden in _UNSEEN.finditer(text):
+        kept.extend(range(last, hidden.start()))
+        last = hidden.end()
+    kept.extend(range(last, len(text)))
+    visible = "".join(text[i] for i in kept)
+    spans: list[tuple[int, int]] = []
+    for secret in secrets:
+        if secret:
+            spans += [(m.start(), m.end()) for m in re.finditer(re.escape(secret), visible)]
+    for pattern in _SECRET_PATTERNS:
+        for match in pattern.finditer(visible):
+            start = match.end(1) if pattern.groups else match.start()
+            if match.end() > start:
+                spans.append((start, match.end()))
+    split = sorted(
+        (kept[start], kept[end - 1] + 1)
+        for start, end in spans
+        if kept[end - 1] + 1 - kept[start] != end - start  # a character of _UNSEEN inside
+    )
+    if not split:
+        return text
+    out, at = [], 0
+    for start, end in split:
+        if end <= at:
+            continue
+        out.append(text[at:start] + "[redacted]" if start >= at else "")
+        at = max(at, end)
+    out.append(text[at:])
+    return "".join(out)
 
 
 # Words at least one of which each pattern above needs, lower-cased; the patterns that need
@@ -130,6 +183,7 @@ def redacted_texts(texts: Sequence[str]) -> dict[int, str]:
     more, or one holding a word a pattern needs (``bearer``, ``cfut_``...), can match, and one
     C-level search of them all finds whether any does (100,000 clean names in milliseconds)."""
     joined = "\n".join(texts).lower()  # TypeError, as str.join, if one is not a str
+    joined = _seen(joined)  # a marker split by a character drawn as nothing ("\n" is kept)
     longest = max(map(len, texts), default=0)
     candidates = (
         [i for i, n in enumerate(map(len, texts)) if n >= _SHORTEST_BARE]
@@ -141,7 +195,7 @@ def redacted_texts(texts: Sequence[str]) -> dict[int, str]:
         candidates += [
             i
             for i, text in enumerate(texts)
-            if i not in long and any(marker in text.lower() for marker in _MARKERS)
+            if i not in long and any(marker in _seen(text).lower() for marker in _MARKERS)
         ]
     out = {}
     for i in candidates:
@@ -154,6 +208,11 @@ def redacted_texts(texts: Sequence[str]) -> dict[int, str]:
 _JWT = re.compile(r"[\w-]+\.[\w-]+\.[\w-]+")
 
 
+def _seen(text: str) -> str:
+    """``text`` without the characters of ``_UNSEEN`` (as a reader copies it)."""
+    return _UNSEEN.sub("", text) if _UNSEEN.search(text) is not None else text
+
+
 def _credential_in(text: str) -> bool:
     """Whether ``text`` holds a credential, not only a shape :func:`redact` scrubs to be safe:
     a value behind ``Authorization:``, ``Bearer`` or ``X-Auth-Key:`` counts when it is shaped
@@ -162,6 +221,7 @@ def _credential_in(text: str) -> bool:
     a bare 40-character run counts when it mixes upper case, lower case and digits as a random
     legacy secret does, and 37 hexadecimal characters when they mix digits and letters (a
     token named ``terraform-production-dns-edit-token-0001`` is a name, not a secret)."""
+    text = _seen(text)
     if any(pattern.search(text) for pattern in _PREFIXED):
         return True
     for pattern in _HEADERS:  # a header word: what follows it must look secret

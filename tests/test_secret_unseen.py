@@ -1,0 +1,80 @@
+"""A credential with a character drawn as nothing inside it (``cfut_`` + U+200B + the rest, a
+soft hyphen in a legacy secret, a bidi mark in a header's value) is still the credential to
+whoever deletes that character: every redaction finds it, as it finds the plain one."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cftokens.audit import Audit
+from cftokens.errors import redact, redacted_texts
+
+# assembled from parts: no committed file holds a token-shaped string
+KEY = "Zq7" + "Xw9Lm2Pk4Rt6Vb8Nc1Jd3Hf5Gs"
+LEGACY = "Aa1" + "Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk1Ll2Mm3N"
+UNSEEN = ["\u200b", "\u2060", "\u00ad", "\u200d", "\u202e", "\u2028", "\ufe0f", "\ufeff",
+          "\U000e0041", "\x00", "\x7f"]  # fmt: skip
+
+
+def _split(secret: str, at: int, mark: str) -> str:
+    return secret[:at] + mark + secret[at:]
+
+
+@pytest.mark.parametrize("mark", UNSEEN)
+def test_a_split_prefixed_secret_is_redacted(mark: str) -> None:
+    secret = "cf" + "ut_" + KEY
+    for at in (2, 5, 6, 20, len(secret) - 1):
+        text = "deploy " + _split(secret, at, mark) + " (ci)"
+        out = redact(text)
+        assert out == "deploy [redacted] (ci)", (at, out)
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u00ad", "\u202e"])
+def test_split_legacy_secrets_headers_and_given_values_are_redacted(mark: str) -> None:
+    assert redact("token=" + _split(LEGACY, 17, mark)) == "token=[redacted]"
+    out = redact("Authorization: Bearer " + _split("eyJ" + KEY, 9, mark))
+    assert KEY[6:] not in out and out.startswith("Authorization: "), out
+    assert redact("pw " + _split("hunter2", 3, mark) + ".", secrets=["hunter2"]) == "pw [redacted]."
+
+
+def test_text_without_a_split_credential_is_redacted_as_before() -> None:
+    """Characters drawn as nothing elsewhere in the text change nothing: same output."""
+    text = "Authorization: Bearer cf" + "ut_" + KEY + " zw\u200bsp \u2060x cf\u00adut_ short"
+    assert redact(text) == "Authorization: [redacted] zw\u200bsp \u2060x cf\u00adut_ short"
+    assert redact("ci\u200bdeploy \u202ename") == "ci\u200bdeploy \u202ename"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(UNSEEN),
+    st.integers(min_value=0, max_value=len(KEY) + 5),
+    st.text(alphabet="ab -_.:\u200b", max_size=6),
+    st.text(alphabet="ab -.:\u200b", max_size=6),
+)
+def test_redact_sees_through_unseen_characters(mark: str, at: int, before: str, after: str) -> None:
+    """Differential: redacting the text with the mark is redacting it without the mark
+    (the mark may survive outside the [redacted] span, never the secret)."""
+    secret = "cf" + "ut_" + KEY
+    text = before + _split(secret, at, mark) + after
+    out = redact(text)
+    assert KEY[-12:] not in out.replace(mark, ""), out
+    assert "[redacted]" in out
+
+
+def test_a_token_named_with_a_split_secret_is_redacted_in_the_audit() -> None:
+    name = "deploy cf" + "ut_" + "\u200b" + KEY
+    names = ["ci", name, "x \u200b" + LEGACY[:20] + "\u00ad" + LEGACY[20:]]
+    assert sorted(redacted_texts(names)) == [1, 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        audit = Audit.from_records(
+            tokens=[{"id": "a" * 32, "name": name, "status": "active", "policies": []}]
+        )
+    for out in (audit.to_json(), audit.to_html(), audit.tokens.to_csv()):
+        assert KEY[4:] not in out and KEY[4:] not in json.dumps(out), out[:200]
+    assert audit.tokens["name"].tolist() == ["deploy [redacted]"]
