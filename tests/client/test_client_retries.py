@@ -267,6 +267,28 @@ def test_rate_limiter_ignores_remaining_without_a_reset_time():
     assert limiter.server_pause(0.0) == 0.0
 
 
+def test_a_clients_rate_limit_is_shared_by_all_calls(make_client, fake_time):
+    """One limiter per client: with 4 requests per 300 s (the default is Cloudflare's 1,200,
+    below), 4 requests across resources pass and the next waits for the window."""
+    import inspect
+
+    for cls in (cft.Client, cft.AsyncClient):
+        assert inspect.signature(cls).parameters["rate_limit"].default == RateLimit(
+            requests=1200, per=300
+        )
+    client = make_client(FakeCloudflare(tokens=1), rate_limit=(4, 300))
+    for _ in range(2):
+        client.tokens.get(TOKEN_ID)
+        client.account("0" * 32).tokens.get(TOKEN_ID)
+    assert fake_time.sleeps == []
+    client.account("0" * 32).tokens.get(TOKEN_ID)
+    assert fake_time.sleeps == [pytest.approx(300.0)]
+
+
+# the full-size check runs in the full suite (1,201 requests: ~0.6 s of CPU); the inner loop
+# keeps test_a_clients_rate_limit_is_shared_by_all_calls (the default's value and the shared
+# limiter on 5 requests) and test_rate_limit_none_turns_the_limiter_off (1,201 requests)
+@pytest.mark.slow
 def test_default_rate_limit_is_cloudflares_and_shared_by_all_calls(make_client, fake_time):
     """One limiter per client: 1,200 requests in 300 s across resources, then the next waits."""
     cloudflare = FakeCloudflare(tokens=1)
@@ -280,9 +302,10 @@ def test_default_rate_limit_is_cloudflares_and_shared_by_all_calls(make_client, 
 
 
 def test_rate_limit_none_turns_the_limiter_off(make_client, fake_time):
-    """rate_limit=None sends without client-side waiting."""
+    """rate_limit=None sends without client-side waiting: one request more than the default
+    limit lets through in its window."""
     client = make_client(FakeCloudflare(tokens=1), rate_limit=None)
-    for _ in range(1300):
+    for _ in range(1201):
         client.tokens.get(TOKEN_ID)
     assert fake_time.sleeps == []
 
