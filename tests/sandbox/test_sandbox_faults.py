@@ -37,11 +37,11 @@ def test_a_bad_faults_mapping_is_invalid_input() -> None:
 def test_rate_faults_are_seeded_and_mixed() -> None:
     """With rate=0.3 about 30% of requests fail, with every kind, identically per seed."""
 
-    def outcomes(seed: int) -> list[str]:
+    def outcomes(seed: int, requests: int = 300) -> list[str]:
         sb = Sandbox(faults=f"rate=0.3,seed={seed}", rate_limit=None)
         client = Api(sb, sb.bootstrap_token)
         result = []
-        for _ in range(300):
+        for _ in range(requests):
             try:
                 result.append(str(client.get("/user/tokens/verify").status_code))
             except httpx.RemoteProtocolError:
@@ -49,7 +49,8 @@ def test_rate_faults_are_seeded_and_mixed() -> None:
         return result
 
     first = outcomes(1)
-    assert first == outcomes(1) and first != outcomes(2)
+    # the same seed, the same faults in the same order; another seed, others (in 100 requests)
+    assert first == outcomes(1) and first[:100] != outcomes(2, 100)
     failures = [o for o in first if o != "200"]
     assert 60 <= len(failures) <= 120
     assert set(failures) == {"500", "502", "503", "429", "drop"}
