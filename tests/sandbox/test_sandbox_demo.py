@@ -14,7 +14,7 @@ from sandbox_helpers import Api
 
 import cftokens as cft
 from cftokens.audit.secrets import find_legacy_secrets
-from cftokens.sandbox import Clock, Sandbox, demo
+from cftokens.sandbox import Attendee, Clock, Sandbox, demo
 from cftokens.sandbox import core as sandbox_core
 from cftokens.sandbox.demo import API_KEY_USAGE, TOKENS, seed_demo
 
@@ -220,10 +220,9 @@ def test_colleague_tokens_are_invisible_to_dana(demo: Sandbox) -> None:
     assert not dana & sam
 
 
-def test_workshop_attendees_are_isolated() -> None:
+def test_workshop_attendees_are_isolated(two_attendees: tuple[Sandbox, list[Attendee]]) -> None:
     """Each attendee has their own company and token, and cannot see another's."""
-    sb = Sandbox(content="none", rate_limit=None)
-    first, second = sb.add_attendees(2)
+    sb, (first, second) = two_attendees
     assert first.email != second.email and first.token != second.token
     one = Api(sb, first.token)
     accounts = [a["id"] for a in one.get("/accounts").json()["result"]]

@@ -27,7 +27,7 @@ from sandbox_helpers import (
 
 from cftokens.cli import main
 from cftokens.model._util import format_datetime
-from cftokens.sandbox import Sandbox
+from cftokens.sandbox import Attendee, Sandbox
 from cftokens.sandbox.server import BackgroundServer
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -114,11 +114,12 @@ def test_a_bad_trusted_proxy_is_refused(capsys: pytest.CaptureFixture[str]) -> N
 # -- audit logs belong to the actor's account ----------------------------------------------
 
 
-def test_refused_requests_of_another_attendee_stay_out_of_my_audit_log() -> None:
+def test_refused_requests_of_another_attendee_stay_out_of_my_audit_log(
+    two_attendees: tuple[Sandbox, list[Attendee]],
+) -> None:
     """Attendee A probing attendee B's zone leaves nothing in B's Audit Logs (not A's email,
     user id, token, address or User-Agent); B's own requests are there."""
-    sb = Sandbox(content="none", rate_limit=None)
-    a, b = sb.add_attendees(2)
+    sb, (a, b) = two_attendees
     b_zone = sb.directory(user=b.user_id).zones[0]
     b_account = b_zone.account.id if b_zone.account else ""
     b_key = sb.issue_api_key(b.user_id)
