@@ -135,10 +135,26 @@ def test_ordinary_text_is_kept_byte_for_byte() -> None:
     summary = spec(ORDINARY).summary(directory(ORDINARY))
     assert f"Token {ORDINARY}" in summary._repr_html_()
     assert f"zone {ORDINARY}" in summary._repr_html_()
-    for method in (type(summary).__str__, type(summary)._repr_html_):
-        assert method(summary) == unshown(method, summary)
+    assert type(summary)._repr_html_(summary) == unshown(type(summary)._repr_html_, summary)
+    assert f"Token {ORDINARY!r}" in str(summary) and f"zone {ORDINARY}" in str(summary)
     assert f"name={ORDINARY!r}" in repr(cft.Token(id=TOKEN, name=ORDINARY))
     assert f"name={ORDINARY!r}" in repr(cft.Account(id=ACCOUNT, name=ORDINARY))
+
+
+def test_a_newline_from_input_cannot_start_a_line_of_its_own() -> None:
+    """A zone named 'a\nWarnings:\n  ! none' does not forge lines of the review: the text
+    shows it as ``\\n`` (each of the review's lines is a line cftokens wrote)."""
+    forged = "x.example\nWarnings:\n  ! none"
+    plain = spec("ci").summary(directory("x.example"))
+    summary = spec("ci").summary(directory(forged))
+    assert str(summary).count("\n") == str(plain).count("\n")
+    assert "x.example\\nWarnings:\\n  ! none" in str(summary)
+    advice = least_privilege(
+        ["POST /zones/{zone_id}/dns_records"], zone=ZONE, directory=directory(forged), name="ci"
+    )
+    assert "\n  ! none" not in advice.summary() and "\\n  ! none" in advice.summary()
+    gap = Gap(what="a\nb", reason="c")
+    assert str(gap) == "a\\nb: c"
 
 
 # -- the audit -----------------------------------------------------------------------------------
@@ -162,9 +178,9 @@ def test_the_audits_summary_and_explanations(audit: cft.Audit) -> None:
     for text in (str(explanation), repr(explanation), explanation._repr_html_()):
         assert_shown(text)
     ordinary = audit.explain(str(audit.tokens["token_id"].iloc[1]))
-    for method in (type(ordinary).__str__, type(ordinary)._repr_html_):
-        assert method(ordinary) == unshown(method, ordinary)
-    assert "Café 東京" in ordinary._repr_html_()
+    html = type(ordinary)._repr_html_
+    assert html(ordinary) == unshown(html, ordinary)
+    assert "Café 東京" in ordinary._repr_html_() and "Café 東京" in str(ordinary)
 
 
 def test_the_audits_summary_shows_a_hostile_name_as_escapes() -> None:

@@ -21,7 +21,8 @@ JSON with the same value.
 
 The rich and plain forms a notebook or a terminal shows of cftokens' objects apply the same
 rule where they render: :func:`html_repr` decorates a ``_repr_html_`` (and any builder of
-HTML), :func:`text_repr` a ``__str__``/``__repr__``, :func:`field_repr` an attrs field's repr.
+HTML), :func:`text_repr` a one-line ``__str__``/``__repr__``, :func:`shown_lines` joins the
+lines of a longer one, :func:`field_repr` is an attrs field's repr.
 Those also show anything shaped like a credential as ``[redacted]``
 (:func:`cftokens.errors.redact`): a token named with a secret must not print it.
 """
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from ._text import chart_label, html_text, marks_shown, printable
@@ -44,6 +45,7 @@ __all__ = [
     "html_shown",
     "invisibles_shown",
     "label",
+    "shown_lines",
     "shown_text",
     "terminal",
     "text_repr",
@@ -130,14 +132,21 @@ def html_repr(render: Callable[[_Shown], str]) -> Callable[[_Shown], str]:
 
 
 def text_repr(render: Callable[[_Shown], str]) -> Callable[[_Shown], str]:
-    """Decorate a ``__str__``/``__repr__``: its text through :func:`terminal` (the lines
-    cftokens writes kept), credential-shaped text redacted."""
+    """Decorate a one-line ``__str__``/``__repr__``: its text through :func:`shown_text` (a
+    newline in it came from input, and is shown as ``\\n``)."""
 
     @functools.wraps(render)
     def shown(self: _Shown) -> str:
-        return terminal(redact(render(self)), newlines=True)
+        return shown_text(render(self))
 
     return shown
+
+
+def shown_lines(lines: Iterable[str]) -> str:
+    """The lines cftokens wrote (a ``__str__`` of several), each holding text from input, as
+    one text: each line through :func:`shown_text`, so a newline inside one (from input) is
+    shown as ``\\n`` and cannot start a line of its own; then joined by newlines."""
+    return "\n".join(map(shown_text, lines))
 
 
 def shown_text(value: object) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from attrs import evolve, field, frozen
 
-from .._shown import html_repr, text_repr
+from .._shown import html_repr, shown_lines
 from ..catalog.groups import PermissionGroup, permission_groups
 from ..model.directory import Directory
 from ..model.resources import Resource
@@ -216,17 +216,16 @@ class Advice:
             }
         )
 
-    @text_repr
     def summary(self) -> str:
         """The token's review text, then the notes and unmapped intents."""
-        lines = [str(self.spec.summary(self.directory))]
+        lines = str(self.spec.summary(self.directory)).split("\n")  # shown already
         if self.notes:
             lines.append("Advice notes:")
             lines.extend(f"  - {n}" for n in self.notes)
         if self.unmapped:
             lines.append("Not covered:")
             lines.extend(f"  - {u}" for u in self.unmapped)
-        return "\n".join(lines)
+        return shown_lines(lines)
 
     def __str__(self) -> str:
         return self.summary()

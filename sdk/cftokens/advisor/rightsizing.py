@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
-from .._shown import html_repr, text_repr
+from .._shown import html_repr, shown_lines
 from ..catalog import permission_groups
 from ..catalog.groups import Level, PermissionGroup
 from ..errors import InvalidInput
@@ -189,7 +189,6 @@ class RightSize:
         updated: Token = tokens.update(self.token_id, self.spec)
         return updated
 
-    @text_repr
     def summary(self) -> str:
         """What changes, the new token's review, and the PUT warning."""
         lines = [f"Right-sizing {self.before.name!r}:"]
@@ -204,9 +203,9 @@ class RightSize:
         if self.missing:
             lines.append("Needed but not allowed today (not added):")
             lines.extend(f"  - {m}" for m in self.missing)
-        lines.append(str(self.spec.summary(self.directory)))
+        lines.extend(str(self.spec.summary(self.directory)).split("\n"))  # shown already
         lines.append("Warning: " + self.warning)
-        return "\n".join(lines)
+        return shown_lines(lines)
 
     def __str__(self) -> str:
         return self.summary()

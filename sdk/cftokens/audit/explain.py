@@ -7,7 +7,7 @@ import html
 import re
 from typing import TYPE_CHECKING, Any
 
-from .._shown import html_repr, text_repr
+from .._shown import html_repr, shown_lines
 from ..catalog import permission_groups
 from ._context import Ctx, join_names
 from ._inventory import L_WRITE
@@ -117,7 +117,6 @@ class Explanation:
         self.sections = sections
         self.findings = findings
 
-    @text_repr
     def __str__(self) -> str:
         lines = [self.title]
         lines += [f"  {f}" for f in self.facts]
@@ -127,7 +126,7 @@ class Explanation:
         if self.findings:
             lines.append("Findings:")
             lines += [f"  ! {f}" for f in self.findings]
-        return "\n".join(lines)
+        return shown_lines(lines)
 
     def __repr__(self) -> str:
         return str(self)

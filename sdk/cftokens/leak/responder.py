@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import frozen
 
-from .._shown import html_repr, text_repr
+from .._shown import html_repr, shown_lines, text_repr
 from ..detect import fingerprint_of
 from ..errors import CloudflareError, InvalidInput, PermissionDenied
 from ..model._util import parse_datetime
@@ -531,9 +531,8 @@ class Triage:
             )
         return out
 
-    @text_repr
     def __str__(self) -> str:
-        return "\n".join(self.sentences)
+        return shown_lines(self.sentences)
 
     @text_repr
     def __repr__(self) -> str:

@@ -12,7 +12,7 @@ from typing import Any, TypedDict, Unpack
 
 from attrs import evolve, field, frozen
 
-from .._shown import field_repr, html_repr, text_repr
+from .._shown import field_repr, html_repr, shown_lines
 from .._text import require_unicode
 from ..errors import InvalidInput, shown
 from ._terraform import write as write_terraform
@@ -449,7 +449,6 @@ class SpecSummary:
             warnings=tuple(dict.fromkeys(warnings)),
         )
 
-    @text_repr
     def __str__(self) -> str:
         lines = [f"Token {self.name!r}"]
         for index, (effect, groups, where) in enumerate(self.rows, start=1):
@@ -461,7 +460,7 @@ class SpecSummary:
         if self.warnings:
             lines.append("Warnings:")
             lines.extend(f"  ! {w}" for w in self.warnings)
-        return "\n".join(lines)
+        return shown_lines(lines)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
