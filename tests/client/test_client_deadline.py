@@ -157,6 +157,23 @@ def test_the_sync_client_stops_a_dripping_answer_at_its_deadline(
     check_deadline_error(caught.value, started)
 
 
+def test_the_sync_client_stops_a_dripping_answer_through_an_httpx_transport_of_yours(
+    no_proxy: None,
+) -> None:
+    """An ``httpx.HTTPTransport`` of the caller's (for its retries, local address or TLS
+    settings) is httpx's own pool too: its sockets are bounded as the client's own are, not
+    only between body chunks (dripped headers held the attempt for the whole drip)."""
+    transport = httpx.HTTPTransport(retries=1)
+    with (
+        dripping(SLOW_HEAD) as server,
+        cft.Client(**options(base_url=server.url, transport=transport)) as c,
+    ):
+        started = time.monotonic()
+        with pytest.raises(cft.RequestTimedOut) as caught:
+            c.tokens.verify()
+    check_deadline_error(caught.value, started)
+
+
 def test_the_sync_client_stops_a_dripping_proxy_at_its_deadline(
     via_proxy: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

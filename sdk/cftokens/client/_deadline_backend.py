@@ -107,9 +107,11 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
 
 def guard(http: httpx.Client) -> int:
-    """Bound the connections of ``http``'s own transports (its default one and those of the
-    proxies it mounts from the environment) by the current attempt's deadline; return how
-    many pools were guarded (0 for a transport of the caller's, which is left as it is)."""
+    """Bound the connections of ``http``'s httpx transports (its default one or the caller's
+    ``httpx.HTTPTransport``, and those of the proxies it mounts from the environment) by the
+    current attempt's deadline; return how many pools were guarded (0 for another kind of
+    transport, which is left as it is). Outside an attempt a guarded pool behaves as before,
+    so a transport the caller shares with other clients is unchanged for them."""
     guarded = 0
     transports = [http._transport, *http._mounts.values()]
     for transport in transports:

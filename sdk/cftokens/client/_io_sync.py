@@ -53,8 +53,10 @@ def new_http(
         verify=tls_context() if transport is None else True,
         timeout=http_timeout(timeout),
     )
-    if transport is None:
-        # lazy on purpose: it imports httpcore, which `import cftokens` must not load
+    if transport is None or isinstance(transport, httpx.HTTPTransport):
+        # an httpx.HTTPTransport of the caller's is httpx's own pool too, guarded as well;
+        # lazy on purpose: it imports httpcore, which neither `import cftokens` nor a client
+        # with an in-process transport (the sandbox's) loads
         from ._deadline_backend import guard
 
         guard(http)
@@ -64,7 +66,8 @@ def new_http(
 class Attempt(Deadline):
     """One request attempt's overall deadline (``with attempt:`` around sending it and
     reading its answer). httpx's own transport bounds each socket operation by what is left
-    (``_deadline_backend``); a transport of the caller's is checked between body chunks."""
+    (``_deadline_backend``), an ``httpx.HTTPTransport`` of the caller's too; any other
+    transport of the caller's is checked between body chunks."""
 
     __slots__ = ("_token",)
 
