@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from audit_helpers import NOW
+from audit_helpers import NOW, cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,11 +93,11 @@ any_text = st.one_of(v4_text, v6_text, mapped_text, hostile)
 
 
 # The property runs: a short one in the inner loop (`-m "not slow"`), the long one marked slow
-# (the full command runs both); most of their time is Hypothesis drawing the examples.
+# (the full command runs both); most of their time is Hypothesis drawing the examples, which
+# the long runs draw several to a Hypothesis example (audit_helpers.cases).
 @pytest.mark.parametrize("examples", [50, pytest.param(2150, marks=pytest.mark.slow)])
 def test_cidr_facts_agree_with_ipaddress(examples: int) -> None:
-    @given(any_text)
-    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @cases(any_text, examples)
     def agree(text: str) -> None:
         assert facts(text) == reference(text)
 
@@ -270,12 +270,7 @@ def test_dotted_quads_in_bulk_agree_with_the_pattern(examples: int) -> None:
     each text alone (hostile texts: leading zeros, missing or extra fields, big numbers,
     newlines, non-ASCII, lone surrogates, empty texts)."""
 
-    @given(st.lists(quad_like, min_size=1, max_size=8))
-    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    def agree(texts: list[str]) -> None:
-        assert_quads_agree(texts)
-
-    agree()
+    cases(st.lists(quad_like, min_size=1, max_size=8), examples)(assert_quads_agree)()
 
 
 def assert_quads_agree(texts: list[str]) -> None:
@@ -307,8 +302,7 @@ def test_cidr_facts_of_many_texts_agree_with_ipaddress(examples: int) -> None:
     """Many texts read at once (the bulk path, mixed with the one-by-one rest) give each
     text's own answer; one text that is not a CIDR raises, as read alone."""
 
-    @given(st.lists(any_text, min_size=1, max_size=10))
-    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @cases(st.lists(any_text, min_size=1, max_size=10), examples)
     def agree(texts: list[str]) -> None:
         expected = [reference(t) for t in texts]
         if None in expected:

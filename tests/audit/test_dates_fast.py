@@ -11,7 +11,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from audit_helpers import cases
 from hypothesis import strategies as st
 
 from cftokens.audit import _dates
@@ -67,25 +67,16 @@ value = st.one_of(
 
 
 # The property runs: a short one in the inner loop (`-m "not slow"`), the long one marked slow
-# (the full command runs both); most of their time is Hypothesis drawing the examples.
+# (the full command runs both); most of their time is Hypothesis drawing the examples, which
+# the long runs draw several to a Hypothesis example (audit_helpers.cases).
 @pytest.mark.parametrize("examples", [40, pytest.param(1610, marks=pytest.mark.slow)])
 def test_bulk_dates_agree_with_value_by_value(examples: int) -> None:
-    @given(st.lists(value, max_size=12))
-    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    def agree(values: list[Any]) -> None:
-        same(values)
-
-    agree()
+    cases(st.lists(value, max_size=12), examples)(same)()
 
 
 @pytest.mark.parametrize("examples", [30, pytest.param(670, marks=pytest.mark.slow)])
 def test_bulk_dates_agree_on_api_like_columns(examples: int) -> None:
-    @given(st.lists(st.one_of(stamp, st.none()), max_size=12))
-    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    def agree(values: list[Any]) -> None:
-        same(values)
-
-    agree()
+    cases(st.lists(st.one_of(stamp, st.none()), max_size=12), examples)(same)()
 
 
 def test_bulk_dates_read_the_api_form_by_arithmetic() -> None:
@@ -201,12 +192,10 @@ def test_whole_second_columns_read_at_once(examples: int) -> None:
     other characters in any place, non-ASCII digits): the one-buffer reading
     (``_whole_seconds``) gives what the value-by-value reading gives."""
 
-    @given(st.lists(st.one_of(whole_second, whole_second, same_length, st.none()), max_size=40))
-    @settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    def check(values: list[Any]) -> None:
-        same(values)
-
-    check()
+    cases(
+        st.lists(st.one_of(whole_second, whole_second, same_length, st.none()), max_size=40),
+        examples,
+    )(same)()
 
 
 def test_whole_second_column_taken_whole() -> None:
