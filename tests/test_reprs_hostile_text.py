@@ -21,6 +21,7 @@ import pytest
 import cftokens as cft
 from cftokens._shown import INVISIBLES
 from cftokens.advisor import least_privilege
+from cftokens.advisor.intents import Unmapped
 from cftokens.advisor.rightsizing import rightsize
 from cftokens.catalog.groups import PermissionGroup
 from cftokens.leak.responder import Gap
@@ -183,6 +184,14 @@ def test_the_audits_summary_and_explanations(audit: cft.Audit) -> None:
     assert "Café 東京" in ordinary._repr_html_() and "Café 東京" in str(ordinary)
 
 
+def test_a_finding_and_a_fix_on_a_hostile_name(audit: cft.Audit) -> None:
+    tid = str(audit.tokens["token_id"].iloc[0])
+    findings = audit.findings[audit.findings["token_id"] == tid]
+    finding = audit.finding(str(findings["finding_id"].iloc[0]))
+    for text in (str(finding), repr(finding), str(audit.fix(tid))):
+        assert_shown(text)
+
+
 def test_the_audits_summary_shows_a_hostile_name_as_escapes() -> None:
     from cftokens.audit.synth import synthetic_inventory
 
@@ -204,6 +213,9 @@ def test_advice_and_right_sizing() -> None:
     )
     for text in (str(advice), advice.summary(), advice._repr_html_()):
         assert_shown(text)
+    unmapped = Unmapped(intent=HOSTILE, reason="a\nb")
+    assert_shown(str(unmapped))
+    assert str(unmapped).endswith(": a\\nb")
     wide = cft.Token(
         id=TOKEN,
         name=HOSTILE,

@@ -33,6 +33,7 @@ from typing import Any, TypeAlias
 from attrs import field, frozen
 
 from .._doc import load_document
+from .._shown import text_repr
 from ..catalog import operations, permission_groups
 from ..catalog.groups import PermissionGroup
 from ..catalog.operations import Operation, OperationMatch, Target, normalise_path
@@ -130,6 +131,7 @@ class Unmapped:
     intent: str
     reason: str
 
+    @text_repr
     def __str__(self) -> str:
         return f"{self.intent}: {self.reason}"
 

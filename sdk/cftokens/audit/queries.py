@@ -11,8 +11,9 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from attrs import frozen
+from attrs import field, frozen
 
+from .._shown import field_repr, text_repr
 from ..advisor import RightSize, rightsize
 from ..catalog import permission_groups
 from ..errors import InvalidInput, ScopeMismatch
@@ -363,18 +364,19 @@ class Finding:
     severity: Severity
     title: str
     token_id: str | None
-    token_name: str | None
+    token_name: str | None = field(repr=field_repr)
     policy: int | None
-    group: str | None
-    resource: str | None
+    group: str | None = field(repr=field_repr)
+    resource: str | None = field(repr=field_repr)
     zone_id: str | None
     account_id: str | None
-    evidence: str
-    detail: str
-    remediation: str
+    evidence: str = field(repr=field_repr)
+    detail: str = field(repr=field_repr)
+    remediation: str = field(repr=field_repr)
     suppressed: bool
     suppression: str | None
 
+    @text_repr
     def __str__(self) -> str:
         where = f" on token {self.token_name!r} ({self.token_id})" if self.token_id else ""
         return f"[{self.severity}] {self.rule_id} {self.title}{where}: {self.evidence}"

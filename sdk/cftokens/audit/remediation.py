@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import Factory, define, frozen
 
+from .._shown import shown_lines
 from ..catalog import permission_groups
 from ..catalog.groups import Level
 from ..model._util import is_id
@@ -129,14 +130,14 @@ class Remediation:
 
     def __str__(self) -> str:
         if not self.steps:
-            return self.summary
+            return shown_lines([self.summary])
         who = f"Fix for {self.token_name!r}" if self.token_name else "Fix"
         request = f"{self.method} {self.path}" if self.path else self.method
         head = f"{who} ({request}" + (f"; {self.evidence}" if self.evidence else "") + "):"
         out = [head, *self.lines()]
         if self.placeholders:
             out.append("Fill in first: " + ", ".join(self.placeholders))
-        return "\n".join(out)
+        return shown_lines(out)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
