@@ -183,3 +183,46 @@ def test_an_inventory_of_only_unreadable_tokens_is_audited() -> None:
     audit = run({"id": "1" * 32, "name": "x", "policies": {"not": "a list"}})
     assert audit.tokens.empty and audit.gaps["subject"].tolist()[-1] == "1" * 32
     assert hits(audit, "CFT-LN-04")["token_id"].tolist() == ["1" * 32]
+
+
+def test_definition_issues_hold_columns_and_give_issues_anew() -> None:
+    """The inventory keeps CFT-LN-04's issues as columns: appended issues, extended ones and
+    columns added read back as the same issues, in order; each issue read is a new object
+    (changing it changes nothing kept); columns of unequal lengths are refused; a selection
+    re-tokens its issues; joined parts move their tokens."""
+    from cftokens.audit._definition import HIGH, MEDIUM, DefinitionIssue, DefinitionIssues
+    from cftokens.audit.steps import RemovePolicy
+
+    def fields(issue: DefinitionIssue) -> tuple[Any, ...]:
+        return tuple(getattr(issue, name) for name in DefinitionIssues.FIELDS)
+
+    fix = RemovePolicy(policy=2)
+    made = [
+        DefinitionIssue(0, 1, MEDIUM, "e0", "d0", "r0"),
+        DefinitionIssue(3, 2, HIGH, "e1", "d1", "r1", fix, "k1"),
+    ]
+    issues = DefinitionIssues(made[:1])
+    issues.append(made[1])
+    issues.add_columns([5], [1], [MEDIUM], ["e2"], ["d2"], ["r2"], [None], ["k2"])
+    expected = [fields(i) for i in made] + [(5, 1, MEDIUM, "e2", "d2", "r2", None, "k2")]
+    assert [fields(i) for i in issues] == expected
+    assert [fields(issues[i]) for i in range(len(issues))] == expected
+    assert issues and len(issues) == 3 and not DefinitionIssues()
+    first = issues[0]
+    first.tok = 99
+    assert issues.tok[0] == 0 and issues[0] is not issues[0]
+    with pytest.raises(ValueError, match="one column per field"):
+        issues.add_columns([1], [1], [MEDIUM], ["e"], ["d"], ["r"], [None], [])
+    with pytest.raises(ValueError, match="one column per field"):
+        issues.add_columns([1], [1])
+    assert len(issues) == 3
+    picked = issues.taken([2, 0], [7, 8])
+    assert [fields(i) for i in picked] == [(7, *expected[2][1:]), (8, *expected[0][1:])]
+    joined = DefinitionIssues.joined([issues, picked], [0, 10])
+    assert [fields(i) for i in joined] == [
+        *expected,
+        (17, *expected[2][1:]),
+        (18, *expected[0][1:]),
+    ]
+    assert joined.tok is not issues.tok  # parts keep their own columns
+    assert repr(joined) == "<DefinitionIssues: 5>"

@@ -21,7 +21,7 @@ leniently, so one slip does not hide a whole token from the audit, and records e
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .severity import Severity
@@ -34,6 +34,7 @@ __all__ = [
     "HIGH",
     "MEDIUM",
     "DefinitionIssue",
+    "DefinitionIssues",
     "aws_fields",
     "bad_id_key",
     "placeholder",
@@ -86,6 +87,87 @@ class DefinitionIssue:
         self.remediation = remediation
         self.fix = fix
         self.key = key
+
+
+class DefinitionIssues:
+    """An inventory's :class:`DefinitionIssue` s as columns, one list per field (``tok``,
+    ``pol``, ``severity``, ``evidence``, ``detail``, ``remediation``, ``fix``, ``key``), in
+    order: tens of thousands of account-owned tokens of one account give an issue each, made
+    from a few distinct texts, and CFT-LN-04 reads them column by column. Iterating (or
+    indexing) gives each issue as a new :class:`DefinitionIssue` (changing it changes
+    nothing here)."""
+
+    __slots__ = ("detail", "evidence", "fix", "key", "pol", "remediation", "severity", "tok")
+
+    #: The columns in the order of :class:`DefinitionIssue`'s arguments.
+    FIELDS = ("tok", "pol", "severity", "evidence", "detail", "remediation", "fix", "key")
+
+    def __init__(self, issues: Iterable[DefinitionIssue] = ()) -> None:
+        self.tok: list[int] = []
+        self.pol: list[int] = []
+        self.severity: list[Severity] = []
+        self.evidence: list[str] = []
+        self.detail: list[str] = []
+        self.remediation: list[str] = []
+        self.fix: list[Step | None] = []
+        self.key: list[str | None] = []
+        self.extend(issues)
+
+    def columns(self) -> tuple[list[Any], ...]:
+        """The columns, in :attr:`FIELDS` order."""
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __len__(self) -> int:
+        return len(self.tok)
+
+    def __bool__(self) -> bool:
+        return bool(self.tok)
+
+    def __iter__(self) -> Iterator[DefinitionIssue]:
+        return map(DefinitionIssue, *self.columns())
+
+    def __getitem__(self, i: int) -> DefinitionIssue:
+        return DefinitionIssue(*(column[i] for column in self.columns()))
+
+    def __repr__(self) -> str:
+        return f"<DefinitionIssues: {len(self)}>"
+
+    def append(self, issue: DefinitionIssue) -> None:
+        """Add one issue at the end."""
+        for name in self.FIELDS:
+            getattr(self, name).append(getattr(issue, name))
+
+    def extend(self, issues: Iterable[DefinitionIssue]) -> None:
+        """Add issues at the end, in order."""
+        for issue in issues:
+            self.append(issue)
+
+    def add_columns(self, *columns: Sequence[Any]) -> None:
+        """Add issues given as columns (in :attr:`FIELDS` order, of one length) at the end."""
+        if len(columns) != len(self.FIELDS) or len({len(c) for c in columns}) > 1:
+            raise ValueError("DefinitionIssues.add_columns: one column per field, one length")
+        for mine, column in zip(self.columns(), columns, strict=True):
+            mine.extend(column)
+
+    def taken(self, order: Sequence[int], tok: Sequence[int]) -> DefinitionIssues:
+        """The issues at positions ``order``, in that order, their tokens given anew
+        (``tok``: one per position of ``order``)."""
+        out = DefinitionIssues()
+        out.tok = list(tok)
+        for name in self.FIELDS[1:]:
+            column = getattr(self, name)
+            setattr(out, name, list(map(column.__getitem__, order)))
+        return out
+
+    @classmethod
+    def joined(cls, parts: Sequence[DefinitionIssues], shifts: Sequence[int]) -> DefinitionIssues:
+        """The parts one after another, each part's tokens moved by its shift."""
+        out = cls()
+        for part, shift in zip(parts, shifts, strict=True):
+            out.tok += [t + shift for t in part.tok] if shift else part.tok
+            for name in cls.FIELDS[1:]:
+                getattr(out, name).extend(getattr(part, name))
+        return out
 
 
 def placeholder(key: str) -> str | None:

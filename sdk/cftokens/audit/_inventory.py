@@ -55,7 +55,15 @@ from ..model.terraform import UNKNOWN_KEY
 from ..model.token import Token
 from ..policy import effective_grants
 from ._cidr import IPV4_CIDR, parse_network
-from ._definition import AWS_FIELDS, HIGH, MEDIUM, DefinitionIssue, bad_id_key, placeholder
+from ._definition import (
+    AWS_FIELDS,
+    HIGH,
+    MEDIUM,
+    DefinitionIssue,
+    DefinitionIssues,
+    bad_id_key,
+    placeholder,
+)
 from .steps import MoveCondition, RemovePolicy, RemoveResource
 
 __all__ = [
@@ -362,7 +370,7 @@ class Inventory:
         self.row_end: list[int] = []
         self.invalid: list[tuple[str, str]] = []  # (token id or position, why)
         # CFT-LN-04: parts of a definition Cloudflare rejects or ignores, read leniently
-        self.ln04: list[DefinitionIssue] = []
+        self.ln04 = DefinitionIssues()
         self.mismatched_policies: set[tuple[int, int]] = set()  # (token, policy): LN-04's
         # grant rows
         self.g_tok: list[int] = []
@@ -1351,14 +1359,13 @@ def _joined(parts: list[Inventory]) -> Inventory:
     done["row_end"] += np.repeat(m_before, n_of)
     for column in _ARRAY_DTYPES:
         setattr(inv, column, done[column].tolist())
-    for part, before in zip(parts, n_before.tolist(), strict=True):
+    shifts = n_before.tolist()
+    for part, before in zip(parts, shifts, strict=True):
         if before:
             inv.nofit += [(t + before, p, g) for t, p, g in part.nofit]
-            for issue in part.ln04:
-                issue.tok += before
         else:
             inv.nofit += part.nofit
-        inv.ln04 += part.ln04
+    inv.ln04 = DefinitionIssues.joined([part.ln04 for part in parts], shifts)
     return inv
 
 
@@ -1390,12 +1397,14 @@ def _atom_readings(
 ) -> tuple[
     list[Atom],
     npt.NDArray[np.int64],
-    list[tuple[int, int]],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
     list[tuple[Atom, Atom, str, str | None]],
 ]:
     """A chunk's resource atoms as the audit reads them: the distinct atom objects, each
-    atom's index among them, and the faults of account-owned tokens (atom position, number of
-    its case) with the cases (as written, as read, problem, owner: :func:`_owned_reading`).
+    atom's index among them, and the faults of account-owned tokens (the atoms' positions, in
+    order, and the number of each one's case) with the cases (as written, as read, problem,
+    owner: :func:`_owned_reading`).
 
     The atoms come from caches (the same key, the same object), so they are told apart by
     identity (one array pass), and an account-owned token's atom is read once per distinct
@@ -1406,11 +1415,10 @@ def _atom_readings(
     )
     distinct = list(map(atoms.__getitem__, first.tolist()))
     at = inverse.reshape(-1).astype(np.int64)
-    faults: list[tuple[int, int]] = []
     cases: list[tuple[Atom, Atom, str, str | None]] = []
     owned_at = np.flatnonzero(owned_tok[atom_tok])
     if not len(owned_at):
-        return distinct, at, faults, cases
+        return distinct, at, owned_at, owned_at, cases
     _, owner_first, owner_of = np.unique(
         np.fromiter(map(id, owners), np.uint64, len(owners)),
         return_index=True,
@@ -1442,8 +1450,54 @@ def _atom_readings(
     at[owned_at] = np.array(read_at, dtype=np.int64)[pair_of]
     case = np.array(case_of, dtype=np.int64)[pair_of]
     hit = case >= 0
-    faults = list(zip(owned_at[hit].tolist(), case[hit].tolist(), strict=True))
-    return distinct, at, faults, cases
+    return distinct, at, owned_at[hit], case[hit], cases
+
+
+def _owned_issues(
+    issues: DefinitionIssues,
+    tok: npt.NDArray[np.int64],
+    pol: npt.NDArray[np.int64],
+    case: npt.NDArray[np.int64],
+    cases: list[tuple[Atom, Atom, str, str | None]],
+    owner_names: list[str | None],
+    local: npt.NDArray[np.int64],
+) -> None:
+    """The CFT-LN-04 issues of a chunk's account-owned tokens' faulted atoms (each in the
+    chunk's token ``tok``, policy ``pol``, of case ``case``), added to ``issues`` as columns;
+    ``local``: each chunk token's position in the inventory. Their texts are made once per
+    distinct (case, owner's name, policy): tens of thousands of tokens of one account write
+    the same keys (the owners' names told apart by identity, equal ones giving equal texts)."""
+    k = len(tok)
+    _, name_first, name_of = np.unique(
+        np.fromiter(map(id, owner_names), np.uint64, len(owner_names)),
+        return_index=True,
+        return_inverse=True,
+    )
+    n_names, n_pol = len(name_first), int(pol.max()) + 1
+    which, said_of = np.unique(
+        (case * n_names + name_of.reshape(-1)[tok]) * n_pol + pol, return_inverse=True
+    )
+    said: list[tuple[str, str, str]] = []
+    for c, o, p in zip(
+        (which // (n_names * n_pol)).tolist(),
+        (which // n_pol % n_names).tolist(),
+        (which % n_pol).tolist(),
+        strict=True,
+    ):
+        written, read_as, problem, owner = cases[c]
+        name = owner_names[int(name_first[o])]
+        said.append(_at_policy(p, _owned_texts(written, read_as, problem, owner, name)))
+    at = said_of.reshape(-1).tolist()
+    issues.add_columns(
+        local[tok].tolist(),
+        pol.tolist(),
+        [MEDIUM] * k,
+        list(map(list(map(itemgetter(0), said)).__getitem__, at)),
+        [_OWNED_DETAIL] * k,
+        list(map(list(map(itemgetter(1), said)).__getitem__, at)),
+        [None] * k,
+        list(map(list(map(itemgetter(2), said)).__getitem__, at)),
+    )
 
 
 def _read_chunk(
@@ -1566,11 +1620,12 @@ def _read_chunk(
     kinds = list(map(attrgetter("kind"), mine))
     owned_tok = np.fromiter(map(eq, kinds, repeat("account")), dtype=bool, count=nc)
     owner_ids = list(map(attrgetter("owner_id"), mine))
+    owner_names = list(map(attrgetter("owner_name"), mine))
     owners: list[str | None] = owner_ids
     if not set(map(type, owners)) <= {str, _NONE}:
         owners = [o if isinstance(o, str) else None for o in owners]
     atom_tok = pol_tok[atom_pol]
-    distinct, at, faults, cases = _atom_readings(atoms, atom_tok, owned_tok, owners)
+    distinct, at, fault_at, fault_case, cases = _atom_readings(atoms, atom_tok, owned_tok, owners)
     akind = np.fromiter(map(itemgetter(0), distinct), dtype=np.int8, count=len(distinct))[at]
     # a policy none of whose groups fits any resource: the token reader reports it
     scope_bit = np.left_shift(1, KIND_SCOPE[akind].astype(np.int64) + 1)
@@ -1610,7 +1665,7 @@ def _read_chunk(
     )
     inv.kinds = kept_of(kinds)
     inv.owner_ids = kept_of(owner_ids)
-    inv.owner_names = list(map(attrgetter("owner_name"), inv.records))
+    inv.owner_names = kept_of(owner_names)
     done = inv.arrays  # the columns as _finish makes them, so it need not convert them back
     done["status"] = status[keep]
     inv.status = done["status"].tolist()
@@ -1657,28 +1712,18 @@ def _read_chunk(
             strict=True,
         )
     )
-    if faults:
-        fault_at = [f[0] for f in faults]
-        fault_tok = atom_tok[fault_at].tolist()
-        fault_pol = pol_index[atom_pol[fault_at]].tolist()
-        good_tok, local_tok = good.tolist(), local.tolist()
-        # the texts once per (reading, owner's name, policy): tens of thousands of tokens of
-        # one account write the same keys
-        texts: dict[tuple[int, str | None, int], tuple[str, str, str]] = {}
-        for (_, number), t, index in zip(faults, fault_tok, fault_pol, strict=True):
-            if good_tok[t]:
-                owner_name = mine[t].owner_name
-                said = texts.get((number, owner_name, index))
-                if said is None:
-                    said = texts[(number, owner_name, index)] = _at_policy(
-                        index, _owned_texts(*cases[number], owner_name)
-                    )
-                evidence, remediation, key = said
-                inv.ln04.append(
-                    DefinitionIssue(
-                        local_tok[t], index, MEDIUM, evidence, _OWNED_DETAIL, remediation, None, key
-                    )
-                )
+    keep_fault = good[atom_tok[fault_at]]
+    fault_at, fault_case = fault_at[keep_fault], fault_case[keep_fault]
+    if len(fault_at):
+        _owned_issues(
+            inv.ln04,
+            atom_tok[fault_at],
+            pol_index[atom_pol[fault_at]],
+            fault_case,
+            cases,
+            owner_names,
+            local,
+        )
     return inv, positions if every else [positions[i] for i in keep], ids
 
 
@@ -1735,10 +1780,14 @@ def _merge(slow: Inventory, slow_at: list[int], fast: Inventory, fast_at: list[i
     nofit = [(shift[0][t], p, g) for t, p, g in slow.nofit]
     nofit += [(shift[1][t], p, g) for t, p, g in fast.nofit]
     out.nofit = sorted(nofit, key=itemgetter(0))
-    for part, issues in ((0, slow.ln04), (1, fast.ln04)):
-        for issue in issues:
-            issue.tok = shift[part][issue.tok] if issue.tok >= 0 else issue.tok
-    out.ln04 = sorted(slow.ln04 + fast.ln04, key=lambda issue: issue.tok)
+    toks = [
+        shift[part][t] if t >= 0 else t
+        for part, issues in ((0, slow.ln04), (1, fast.ln04))
+        for t in issues.tok
+    ]
+    by_tok = sorted(range(len(toks)), key=toks.__getitem__)  # stable: each token's in order
+    both = DefinitionIssues.joined([slow.ln04, fast.ln04], [0, 0])
+    out.ln04 = both.taken(by_tok, list(map(toks.__getitem__, by_tok)))
     out.mismatched_policies = {(shift[0][t], p) for t, p in slow.mismatched_policies}
     return out
 

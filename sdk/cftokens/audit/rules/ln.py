@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._context import Ctx
-from .._definition import DefinitionIssue
+from .._definition import DefinitionIssues
 from .._inventory import (
     DUPLICATE,
     K_ACCOUNT,
@@ -292,20 +292,22 @@ class _Ln04Keys:
     key (LN-02 leaves those to LN-04), each set made on first use: an inventory has tens of
     thousands of LN-04 issues and few rows that need them."""
 
-    def __init__(self, issues: list[DefinitionIssue]):
+    def __init__(self, issues: DefinitionIssues):
         self.issues = issues
 
     @cached_property
-    def _keyed(self) -> list[DefinitionIssue]:
-        return [i for i in self.issues if i.key is not None]
-
-    @cached_property
     def keys(self) -> set[tuple[int, str]]:
-        return set(map(attrgetter("tok", "key"), self._keyed))
+        issues = self.issues
+        return {(t, k) for t, k in zip(issues.tok, issues.key, strict=True) if k is not None}
 
     @cached_property
     def policies(self) -> set[tuple[int, int]]:
-        return set(map(attrgetter("tok", "pol"), self._keyed))
+        issues = self.issues
+        return {
+            (t, p)
+            for t, p, k in zip(issues.tok, issues.pol, issues.key, strict=True)
+            if k is not None
+        }
 
 
 def _missing_mask(ctx: Ctx) -> npt.NDArray[np.bool_]:
@@ -467,13 +469,13 @@ def ln_04(ctx: Ctx, r: Rule) -> Hits:
     # a detail or fix every issue shares (one object, made once by the inventory) is kept
     # once: Coded.of
     hits.extend(
-        [i.tok for i in issues],
-        [i.severity.rank for i in issues],
-        [i.evidence for i in issues],
-        [i.detail for i in issues],
-        [i.remediation for i in issues],
-        [i.fix for i in issues],
-        pol=[i.pol for i in issues],
+        issues.tok,
+        list(map(attrgetter("rank"), issues.severity)),
+        issues.evidence,
+        issues.detail,
+        issues.remediation,
+        issues.fix,
+        pol=issues.pol,
     )
     for label, reason in ctx.inv.invalid:
         if reason.startswith(DUPLICATE):
