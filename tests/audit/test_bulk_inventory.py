@@ -867,3 +867,112 @@ def test_atom_numbers_across_owners_objects_and_chunks() -> None:
     zone_account = {ZONE: ACCT, ZONE3: ACCT2}
     assert_same(records, zone_account)
     assert_same(records[::-1], zone_account)
+
+
+class _Str(str):
+    """A caller's own string type."""
+
+
+def _conditions() -> list[Any]:
+    """Token conditions of every shape: the common one, empty ones, odd ones."""
+    import numpy as _np
+
+    ok = {"request.ip": {"in": ["34.120.1.0/24"]}}
+    return [
+        ok,
+        {"request.ip": {"in": ["34.120.1.0/24", "10.0.0.0/8", "1.2.3.4"]}},
+        None,
+        {},
+        [],
+        "",
+        0,
+        {"request.ip": {"in": ["2001:db8::/32"]}},
+        {"request.ip": {"in": ["1.2.3.999/24"]}},
+        {"request.ip": {"in": ["1.2.3.4\n5.6.7.8"]}},
+        {"request.ip": {"in": ["1.2.3.4/24\n"]}},
+        {"request.ip": {"in": [""]}},
+        {"request.ip": {"in": []}},
+        {"request.ip": {"in": [_Str("10.0.0.0/8")]}},
+        {"request.ip": {"in": [_np.str_("10.0.0.0/8")]}},
+        {"request.ip": {"in": [b"10.0.0.0/8"]}},
+        {"request.ip": {"in": [167772160]}},
+        {"request.ip": {"in": [2**70]}},
+        {"request.ip": {"in": ["10.0.0.0/8"], "not_in": ["10.1.0.0/16"]}},
+        {"request.ip": {"not_in": ["10.1.0.0/16"]}},
+        {"request_ip": {"in": ["10.0.0.0/8"]}},
+        {"request.ip": {"in": ["10.0.0.0/8"]}, "note": 1},
+        {"request.ip": {"in": [" 10.0.0.0/8 "]}},
+        {"request.ip": {"in": ["010.0.0.0/8"]}},
+        {"request.ip": {"in": ["10.0.0.0/33"]}},
+        {"request.ip": {"in": ["\ud800"]}},
+        {"request.ip": {"in": ("10.0.0.0/8",)}},
+        {"request.ip": _Mapping({"in": ["10.0.0.0/8"]})},
+        _Mapping({"request.ip": {"in": ["10.0.0.0/8"]}}),
+        {"request.ip": {"in": "10.0.0.0/8"}},
+        "10.0.0.0/8",
+        ok,
+    ]
+
+
+class _Mapping(dict):  # type: ignore[type-arg]
+    """A dict subclass (another mapping type)."""
+
+
+def test_chunk_conditions_read_as_token_by_token() -> None:
+    """The chunk's conditions proven all at once (C-level passes and one match of their
+    ranges joined by newlines) read as each condition read by itself: the same ranges (each
+    a new list) and the same tokens left to the token reader, for every shape alone, every
+    shape among common ones, and the common shape only."""
+    shapes = _conditions()
+    common = [shapes[0], shapes[1], None] * 3
+    for conditions in ([[c] for c in shapes] + [common + [c] + common for c in shapes]) + [common]:
+        payloads = [{"condition": c} for c in conditions]
+        bad = np.zeros(len(conditions), dtype=bool)
+        got = _inventory._bulk_conditions(conditions, payloads, bad)
+        want_in: list[Any] = []
+        want_out: list[Any] = []
+        want_bad = []
+        for c, payload in zip(conditions, payloads, strict=True):
+            try:
+                ip_in, ip_out = _inventory._bulk_condition(c, payload) if c else ([], [])
+            except _inventory.InvalidToken:
+                ip_in, ip_out = [], []
+                want_bad.append(True)
+            else:
+                want_bad.append(False)
+            want_in.append(ip_in)
+            want_out.append(ip_out)
+        assert got == (want_in, want_out), conditions
+        kinds = [[type(x) for x in r] for r in got[0] + got[1]]
+        assert kinds == [[type(x) for x in r] for r in want_in + want_out], conditions
+        assert bad.tolist() == want_bad, conditions
+        for ranges, c in zip(got[0], conditions, strict=True):  # copies, never the token's
+            ip = c.get("request.ip") if isinstance(c, dict) else None
+            assert not isinstance(ip, dict) or ranges is not ip.get("in")
+
+
+def test_the_engines_refusal_is_decided_as_by_the_engine() -> None:
+    """Whether the engine refuses a token the bulk path read (its condition left out when of
+    the common shape) is what ``Token.from_api`` of the whole token says, on every condition
+    shape alone and with the token's other slips the bulk path lets through (a null or empty
+    status, a date that is no timestamp, a number for a status)."""
+    slips: list[Any] = [
+        {},
+        {"status": None},
+        {"status": ""},
+        {"status": 0},
+        {"issued_on": "yesterday"},
+        {"expires_on": 5},
+        {"not_before": "2026-02-30T00:00:00Z"},
+        {"terraform_unknown": ["condition"]},
+    ]
+    for condition in _conditions():
+        for slip in slips:
+            payload = {**base_token(1), **slip, "condition": condition}
+            try:
+                cft.Token.from_api(payload)
+            except cft.InvalidInput:
+                refused = True
+            else:
+                refused = False
+            assert _inventory._engine_refuses(payload) is refused, (condition, slip)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import repeat
+from operator import add
 from typing import TYPE_CHECKING, Any
 
 from .severity import Severity
@@ -164,7 +166,7 @@ class DefinitionIssues:
         """The parts one after another, each part's tokens moved by its shift."""
         out = cls()
         for part, shift in zip(parts, shifts, strict=True):
-            out.tok += [t + shift for t in part.tok] if shift else part.tok
+            out.tok += map(add, part.tok, repeat(shift)) if shift else part.tok
             for name in cls.FIELDS[1:]:
                 getattr(out, name).extend(getattr(part, name))
         return out

@@ -30,7 +30,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from itertools import chain, count, repeat
+from itertools import chain, compress, count, repeat
 from operator import add, attrgetter, eq, is_, is_not, itemgetter, ne, or_
 from typing import Any
 
@@ -1174,21 +1174,71 @@ def _bulk_atoms(key: Any, value: Any) -> tuple[Atom, ...] | None:
     return atoms
 
 
-def _bulk_condition(cond: Any, payload: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    """:func:`_condition` for the common shape (``{"request.ip": {"in": [...]}}`` with
-    IPv4 CIDRs, checked by one regular expression); anything else goes through it."""
+def _ipv4_allowlist(cond: Any) -> list[str] | None:
+    """The ranges of a condition of the common shape, ``{"request.ip": {"in": [...]}}``
+    (exact dicts of one key, an exact non-empty list, every range exact text that
+    :data:`IPV4_CIDR` matches: a range both readers and the policy engine accept); None for
+    any other condition."""
     if type(cond) is dict and len(cond) == 1:
         ip = cond.get("request.ip")
         if type(ip) is dict and len(ip) == 1:
             allow = ip.get("in")
-            if type(allow) is list and allow:
-                if len(allow) == 1:  # one range (the rule): no generator
-                    only = allow[0]
-                    if type(only) is str and IPV4_CIDR.fullmatch(only):
-                        return [only], []
-                elif all(type(v) is str and IPV4_CIDR.fullmatch(v) for v in allow):
-                    return list(allow), []
+            if (
+                type(allow) is list
+                and allow
+                and all(type(v) is str and IPV4_CIDR.fullmatch(v) for v in allow)
+            ):
+                return allow
+    return None
+
+
+def _bulk_condition(cond: Any, payload: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """:func:`_condition` for the common shape (:func:`_ipv4_allowlist`); anything else goes
+    through it."""
+    allow = _ipv4_allowlist(cond)
+    if allow is not None:
+        return list(allow), []
     return _condition(payload)
+
+
+# Texts of IPv4 ranges joined by newlines, each one matching IPV4_CIDR (which matches no
+# newline): proves every range of a chunk's conditions at once
+_IPV4_LINES = re.compile(rf"(?:(?:{IPV4_CIDR.pattern})\n)*(?:{IPV4_CIDR.pattern})")
+_ONE = {1}
+
+
+def _bulk_conditions(
+    conditions: list[Any], payloads: list[dict[str, Any]], bad: npt.NDArray[np.bool_]
+) -> tuple[list[list[str]], list[list[str]]]:
+    """:func:`_bulk_condition` of each token's condition (allowed and denied ranges; ``bad``
+    set where the token reader must read the token). When every condition given is empty or
+    of the common shape (the rule), they are proven so by a few C-level passes over them
+    all and one match of their ranges joined by newlines; otherwise token by token."""
+    nc = len(conditions)
+    ip_in: list[list[str]] = [[] for _ in range(nc)]
+    ip_out: list[list[str]] = [[] for _ in range(nc)]
+    at = list(compress(range(nc), conditions))  # (a condition's truth, as `if cond` reads it)
+    left = at
+    conds = list(map(conditions.__getitem__, at))
+    if conds and set(map(type, conds)) == {dict} and set(map(len, conds)) == _ONE:
+        ips: list[Any] = list(map(dict.get, conds, repeat("request.ip")))
+        if set(map(type, ips)) == {dict} and set(map(len, ips)) == _ONE:
+            allows: list[Any] = list(map(dict.get, ips, repeat("in")))
+            if set(map(type, allows)) == {list} and 0 not in set(map(len, allows)):
+                texts = list(chain.from_iterable(allows))
+                if set(map(type, texts)) == {str}:
+                    joined = "\n".join(texts)
+                    if joined.count("\n") == len(texts) - 1 and _IPV4_LINES.fullmatch(joined):
+                        copies: list[list[str]] = list(map(list, allows))
+                        for i, allow in zip(at, copies, strict=True):
+                            ip_in[i] = allow
+                        left = []
+    for i in left:
+        try:
+            ip_in[i], ip_out[i] = _bulk_condition(conditions[i], payloads[i])
+        except InvalidToken:
+            bad[i] = True
+    return ip_in, ip_out
 
 
 def _fields(items: list[dict[Any, Any]], keys: tuple[str, ...]) -> list[list[Any]]:
@@ -1533,14 +1583,7 @@ def _read_chunk(
         bad |= not_list & np.array([bool(x) for x in raw], dtype=bool)
         raw = [x if type(x) is list else [] for x in raw]
     pol_lists: list[list[Any]] = raw
-    ip_in: list[list[str]] = [[] for _ in range(nc)]
-    ip_out: list[list[str]] = [[] for _ in range(nc)]
-    for i, cond in enumerate(conditions):
-        if cond:
-            try:
-                ip_in[i], ip_out[i] = _bulk_condition(cond, payloads[i])
-            except InvalidToken:
-                bad[i] = True
+    ip_in, ip_out = _bulk_conditions(conditions, payloads, bad)
     # -- policies
     n_pol = np.fromiter(map(len, pol_lists), dtype=np.int64, count=nc)
     pols: list[Any] = list(chain.from_iterable(pol_lists))
@@ -1875,6 +1918,20 @@ def _engine_token(inv: Inventory, t: int) -> Token | None:
         return None
 
 
+def _engine_refuses(payload: Mapping[str, Any]) -> bool:
+    """Whether the policy engine refuses a token the bulk path read (:func:`_engine_token` is
+    None): ``Token.from_api`` of it, without its condition when that is of the common shape
+    (:func:`_ipv4_allowlist`), which the engine accepts (every range parses, no other key),
+    so reading it again decides nothing (a third of the reading's cost)."""
+    if _ipv4_allowlist(payload.get("condition")) is not None:
+        payload = {**payload, "condition": None}
+    try:
+        Token.from_api(payload)
+    except InvalidInput:
+        return True
+    return False
+
+
 def _denies_applied(
     inv: Inventory,
     tokens: npt.NDArray[np.int64],
@@ -1901,7 +1958,8 @@ def _denies_applied(
     odd = np.isin(kind, (K_R2, K_UNPARSED))
     left: list[int] = np.unique(np.repeat(tokens, sizes)[odd]).tolist()
     accepted = np.array(
-        [t not in left and _engine_token(inv, t) is not None for t in tokens.tolist()], bool
+        [t not in left and not _engine_refuses(inv.records[t].payload) for t in tokens.tolist()],
+        bool,
     )
     pick = np.repeat(accepted, sizes)
     rows, kind = rows[pick], kind[pick]
