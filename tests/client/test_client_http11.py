@@ -268,7 +268,9 @@ async def test_the_pool_bounds_requests_in_flight_and_times_out_waiting() -> Non
             await asyncio.gather(
                 *(http.get(server.url, timeout=httpx.Timeout(5, pool=0.01)) for _ in range(3))
             )
-        await asyncio.sleep(0.2)
+        deadline = asyncio.get_running_loop().time() + 5  # the two sent finish in ~0.05 s
+        while transport._active and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
         assert transport._active == 0
         assert (await http.get(server.url)).status_code == 200
 
