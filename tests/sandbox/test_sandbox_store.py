@@ -223,6 +223,37 @@ def test_a_copy_is_independent(demo_company: Sandbox, tmp_path: Path) -> None:
         filed.copy()
 
 
+def test_copies_of_an_unchanged_sandbox_build_its_journal_frame_once(
+    demo_company: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal frame a copy builds serves the sandbox it was copied from, and that one's
+    later copies, while neither journal grew (both hold the journal copied then); a copy
+    whose journal grew builds its own, and hands it to nobody; each frame is right for its
+    own journal."""
+    builds: list[int] = []
+    build = Sandbox._journal_frame
+
+    def counted(*args: object) -> object:
+        builds.append(len(args[0]["time"]))  # type: ignore[index]
+        return build(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Sandbox, "_journal_frame", staticmethod(counted))
+    source = demo_company.copy()  # demo_company may hold a frame already: then none is built
+    expected = source.copy().journal  # built at most once, handed to `source`
+    assert [source.copy().journal.equals(expected) for _ in range(3)] == [True] * 3
+    assert source.journal.equals(expected) and len(builds) <= 1
+    builds.clear()
+    grown = source.copy()
+    with grown.client() as client:
+        client.tokens.verify()
+    assert len(grown.journal) == len(expected) + 1 and len(builds) == 1
+    assert source.copy().journal.equals(expected) and len(builds) == 1  # not the grown one's
+    with source.client() as client:  # the source grows: the frame it held is not its own
+        client.tokens.verify()
+    assert len(source.journal) == len(expected) + 1 and len(builds) == 2
+    assert source.copy().journal.equals(source.journal) and len(builds) == 2
+
+
 def test_an_empty_sandbox_is_seeded_once_per_process_and_copied(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -463,6 +463,7 @@ class Sandbox:
             data = store.journal_columns()
         frame = self._journal_frame(data, emails, names)
         store.journal_frame = (key, frame)
+        store.share_journal_frame(key, frame)
         return frame.copy()
 
     @staticmethod

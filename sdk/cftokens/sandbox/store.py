@@ -595,6 +595,8 @@ class Store:
         # only grows, so while the key is the same the frame is too; copies of the store share
         # it (a frame handed out is always a copy of it).
         self.journal_frame: tuple[Any, Any] | None = None
+        # The store this one is a copy of, and the journal's length then (see copy()).
+        self._copied_from: tuple[weakref.ref[Store], int] | None = None
         self._closed = False
         self._flusher: threading.Thread | None = None
         self._pending_since = 0.0
@@ -690,12 +692,29 @@ class Store:
             twin.conn.row_factory = sqlite3.Row
             self.conn.backup(twin.conn)
             counter = self._counter
+            copied = (weakref.ref(self), self.journal_length())
         twin.conn.execute("PRAGMA foreign_keys=ON")  # a setting of the connection, not copied
         twin._start(dict(twin.conn.execute("SELECT key, value FROM meta").fetchall()))
         twin.fresh = False
         twin._counter = counter
         twin.journal_frame = self.journal_frame
+        twin._copied_from = copied
         return twin
+
+    def share_journal_frame(self, key: tuple[Any, ...], frame: Any) -> None:
+        """Hand the journal frame this store built for ``key`` (``Sandbox.journal``'s) to the
+        store it is a copy of, while neither journal grew since the copy: both hold the
+        journal copied then, and that store's later copies share the frame too (the demo
+        company's copies build it once). That store uses it only for its own equal key."""
+        if self._copied_from is None:
+            return
+        ref, length = self._copied_from
+        source = ref()
+        if source is None or key[0] != length:  # this journal grew: not the copied one
+            return
+        with source.lock:
+            if not source._closed and source.journal_length() == length:
+                source.journal_frame = (key, frame)
 
     def get_meta(self, key: str) -> str | None:
         """A value of the ``meta`` table."""
