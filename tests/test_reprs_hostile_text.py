@@ -118,6 +118,37 @@ def test_the_directorys_groups_and_resources_reprs() -> None:
     assert_shown(repr(resource))
 
 
+def test_the_reprs_of_server_answers_and_files() -> None:
+    """Records a server sends (DNS records, Audit Logs), a verify answer, a suppression read
+    from a file and a triage's gaps and steps: every text field shown by the rule."""
+    from datetime import UTC, datetime
+
+    from cftokens.audit.suppressions import Suppression
+    from cftokens.client.models import AuditLogRecord, DnsRecord
+    from cftokens.leak.responder import Action, Step
+    from cftokens.leak.verify import Verification
+
+    values = [
+        DnsRecord(id=TOKEN, type="TXT", name=HOSTILE, content=HOSTILE, comment=HOSTILE),
+        AuditLogRecord(id=TOKEN, actor_email=HOSTILE, zone_name=HOSTILE, raw_uri=HOSTILE),
+        Verification(status="live", note=HOSTILE),
+        Suppression(
+            rule="CFT-LC-01",
+            match={"token_name": [HOSTILE]},
+            reason=HOSTILE,
+            owner=HOSTILE,
+            expires=datetime(2027, 1, 1, tzinfo=UTC),
+        ),
+        Gap(what=HOSTILE, reason=HOSTILE),
+        Step(action=HOSTILE, does=HOSTILE, breaks=HOSTILE),
+        Action(time=datetime(2027, 1, 1, tzinfo=UTC), action=HOSTILE, outcome=HOSTILE),
+    ]
+    for value in values:
+        assert_shown(repr(value))
+    # the values themselves are kept as they were read
+    assert values[0].name == HOSTILE  # type: ignore[attr-defined]
+
+
 def test_a_secret_shows_its_prefix_only() -> None:
     secret = cft.Secret(SECRET + "\u202e" + ZALGO)
     for text in (repr(secret), str(secret), secret._repr_html_(), f"{secret}"):

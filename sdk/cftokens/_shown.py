@@ -22,7 +22,8 @@ JSON with the same value.
 The rich and plain forms a notebook or a terminal shows of cftokens' objects apply the same
 rule where they render: :func:`html_repr` decorates a ``_repr_html_`` (and any builder of
 HTML), :func:`text_repr` a one-line ``__str__``/``__repr__``, :func:`shown_lines` joins the
-lines of a longer one, :func:`field_repr` is an attrs field's repr.
+lines of a longer one, :func:`field_repr` is an attrs field's repr and
+:func:`fields_shown` makes it every field's (``@frozen(field_transformer=fields_shown)``).
 Those also show anything shaped like a credential as ``[redacted]``
 (:func:`cftokens.errors.redact`): a token named with a secret must not print it.
 """
@@ -32,7 +33,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import attrs
 
 from ._text import chart_label, html_text, marks_shown, printable
 from .errors import redact
@@ -40,6 +43,7 @@ from .errors import redact
 __all__ = [
     "INVISIBLES",
     "field_repr",
+    "fields_shown",
     "html_rendered",
     "html_repr",
     "html_shown",
@@ -159,3 +163,9 @@ def field_repr(value: object) -> str:
     """An attrs field's repr (``field(repr=field_repr)``): :func:`repr` through
     :func:`shown_text`."""
     return shown_text(repr(value))
+
+
+def fields_shown(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
+    """An attrs ``field_transformer``: every field a repr shows is shown through
+    :func:`field_repr` (a class whose fields hold text from a server, a file or a user)."""
+    return [f.evolve(repr=field_repr) if f.repr is True else f for f in fields]

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import field, frozen
 
 from .._doc import load_document
+from .._shown import fields_shown
 from ..errors import InvalidInput, describe, shown
 from .rules import RULES
 
@@ -64,7 +65,7 @@ def _tuple_map(value: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], .
     )
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, field_transformer=fields_shown)
 class Suppression:
     """One accepted finding pattern (see the module docstring)."""
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from .._shown import fields_shown
 from ..errors import InvalidInput, redact
 from ..model._util import (
     FrozenDict,
@@ -57,7 +58,7 @@ def _opt_int(value: object, what: str) -> int | None:
     return int(value)
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, field_transformer=fields_shown)
 class DnsRecord:
     """A DNS record of a zone (``GET /zones/{zone_id}/dns_records``).
 
@@ -189,7 +190,7 @@ def _section(payload: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, field_transformer=fields_shown)
 class AuditLogRecord:
     """One row of Cloudflare Audit Logs v2 (``GET /accounts/{account_id}/logs/audit``), flattened.
 

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import frozen
 
-from .._shown import html_repr, shown_lines, text_repr
+from .._shown import fields_shown, html_repr, shown_lines, text_repr
 from ..detect import fingerprint_of
 from ..errors import CloudflareError, InvalidInput, PermissionDenied
 from ..model._util import parse_datetime
@@ -65,7 +65,7 @@ def _oldest_kept(now: datetime) -> datetime:
     return (now - AUDIT_LOGS_KEPT).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, field_transformer=fields_shown)
 class Gap:
     """Something the triage could not see, and the permission that would show it."""
 
@@ -79,7 +79,7 @@ class Gap:
         return f"{self.what}: {self.reason}" + (f" (needs {self.needs})" if self.needs else "")
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, field_transformer=fields_shown)
 class Step:
     """One containment option: what it does and what it breaks."""
 
@@ -88,7 +88,7 @@ class Step:
     breaks: str
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, field_transformer=fields_shown)
 class Action:
     """A containment step taken (for the report): when, what, the outcome."""
 

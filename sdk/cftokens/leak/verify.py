@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
+from .._shown import fields_shown
 from ..errors import (
     APIError,
     AuthenticationError,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["Verification", "Verifier", "verifier_of"]
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, field_transformer=fields_shown)
 class Verification:
     """The answer for one secret: ``status``, the token id and owner kind when known, a note."""
 
