@@ -78,3 +78,32 @@ def test_a_token_named_with_a_split_secret_is_redacted_in_the_audit() -> None:
     for out in (audit.to_json(), audit.to_html(), audit.tokens.to_csv()):
         assert KEY[4:] not in out and KEY[4:] not in json.dumps(out), out[:200]
     assert audit.tokens["name"].tolist() == ["deploy [redacted]"]
+
+
+@pytest.mark.parametrize("mark", UNSEEN)
+def test_a_split_secret_escaped_before_it_is_redacted_is_redacted(mark: str) -> None:
+    """repr, JSON and the terminal write the character as an escape (``\\u200b``,
+    ``\\x00``, ``\\udb40\\udc41``) before a redaction may see the text: the escape hides
+    nothing either."""
+    name = "deploy cf" + "ut_" + mark + KEY
+    for escaped in (repr(name), json.dumps(name), json.dumps(name, ensure_ascii=False)):
+        out = redact(escaped)
+        assert KEY[4:] not in out and "[redacted]" in out, (escaped, out)
+    assert redacted_texts([repr(name)]) == {0: redact(repr(name))}
+
+
+def test_an_escape_of_a_visible_character_is_not_seen_through() -> None:
+    """Only escapes of characters drawn as nothing: ``\\u00e9`` is an é, which a reader sees."""
+    text = json.dumps("deploy cf" + "ut_" + "\u00e9" + KEY)
+    assert redact(text) == text
+    assert redact(r"C:\x41\u0042 plain") == r"C:\x41\u0042 plain"
+
+
+def test_reprs_of_objects_named_with_a_split_secret_do_not_show_it() -> None:
+    import cftokens as cft
+    from cftokens._shown import field_repr
+
+    name = "deploy cf" + "ut_" + "\u200b" + KEY
+    assert KEY[4:] not in field_repr(name)
+    spec = cft.TokenSpec(name=name, policies=[cft.Policy.allow(["DNS Read"], zones=["f" * 32])])
+    assert KEY[4:] not in repr(spec) and KEY[4:] not in str(spec)

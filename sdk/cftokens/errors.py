@@ -103,13 +103,40 @@ _SECRET_PATTERNS = (*_HEADERS, *_PREFIXED, _LEGACY, _GLOBAL_KEY)
 # Characters drawn as nothing, or as a box at most: format characters (zero-width space and
 # joiners, bidi marks and controls, invisible operators, the byte-order mark), the soft hyphen,
 # line and paragraph separators, Hangul fillers, variation selectors, tag characters, control
-# characters. A credential with one of them inside (``cfut_`` + U+200B + the rest) is still the
-# credential to whoever deletes it, so the shapes are also looked for in the text without them.
-_UNSEEN = re.compile(
+# characters, lone surrogates. A credential with one of them inside (``cfut_`` + U+200B + the
+# rest) is still the credential to whoever deletes it, so the shapes are also looked for in
+# the text without them; and without their escapes (``\u200b``, ``\x00``, ``\udb40\udc41``),
+# which repr, JSON and the terminal write before a redaction may see the text.
+_UNSEEN_CHAR = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5"
-    "\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff"
-    "\uffa0\U000e0000-\U000e0fff]"
+    "\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ud800-\udfff"
+    "\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]"
 )
+_ESCAPE = r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})"
+# one of them, or an escape (only the escape of one of them is: see _unseen_spans)
+_UNSEEN = re.compile(_UNSEEN_CHAR.pattern + "|" + _ESCAPE)
+_ESCAPED = re.compile(_ESCAPE)
+
+
+def _may_hide(text: str) -> bool:
+    """Whether ``text`` may hold a character drawn as nothing or its escape (two C-level
+    searches: the alternation of both is several times slower on a long text)."""
+    return _UNSEEN_CHAR.search(text) is not None or (
+        "\\" in text and _ESCAPED.search(text) is not None
+    )
+
+
+def _unseen_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds a character drawn as nothing, or the escape of one."""
+    spans = []
+    for match in _UNSEEN.finditer(text):
+        found = match.group()
+        if len(found) > 1:  # an escape: of a character drawn as nothing?
+            code = int(found[2:], 16)
+            if code > 0x10FFFF or _UNSEEN_CHAR.match(chr(code)) is None:
+                continue
+        spans.append(match.span())
+    return spans
 
 
 def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
@@ -118,8 +145,8 @@ def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
     ``secrets`` are exact values to remove as well (for example the client's own token). A
     credential split by characters drawn as nothing (a zero-width space, a soft hyphen, a
     bidi mark) is found as if they were not there, and replaced with them."""
-    if _UNSEEN.search(text) is not None:
-        text = _redact_split(text, secrets)
+    if _may_hide(text):
+        text = _redact_split(text, secrets, _unseen_spans(text))
     for secret in secrets:
         if secret:
             text = text.replace(secret, "[redacted]")
@@ -131,16 +158,18 @@ def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
     return text
 
 
-def _redact_split(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with each credential that characters of ``_UNSEEN`` split replaced by
-    ``[redacted]``: the shapes of :func:`redact` are found in the text without those
-    characters and each span is mapped back. A credential not split is left to
+def _redact_split(text: str, secrets: Sequence[str], unseen: list[tuple[int, int]]) -> str:
+    """``text`` with each credential that characters drawn as nothing (or their escapes), at
+    ``unseen``, split replaced by ``[redacted]``: the shapes of :func:`redact` are found in
+    the text without them and each span is mapped back. A credential not split is left to
     :func:`redact`'s own pass, so the output only differs where one was split."""
+    if not unseen:
+        return text
     kept: list[int] = []  # position in text of each character of visible
     last = 0
-    for hidden in _UNSEEN.finditer(text):
-        kept.extend(range(last, hidden.start()))
-        last = hidden.end()
+    for start, end in unseen:
+        kept.extend(range(last, start))
+        last = end
     kept.extend(range(last, len(text)))
     visible = "".join(text[i] for i in kept)
     spans: list[tuple[int, int]] = []
@@ -155,7 +184,7 @@ def _redact_split(text: str, secrets: Sequence[str]) -> str:
     split = sorted(
         (kept[start], kept[end - 1] + 1)
         for start, end in spans
-        if kept[end - 1] + 1 - kept[start] != end - start  # a character of _UNSEEN inside
+        if kept[end - 1] + 1 - kept[start] != end - start  # something unseen inside
     )
     if not split:
         return text
@@ -209,8 +238,16 @@ _JWT = re.compile(r"[\w-]+\.[\w-]+\.[\w-]+")
 
 
 def _seen(text: str) -> str:
-    """``text`` without the characters of ``_UNSEEN`` (as a reader copies it)."""
-    return _UNSEEN.sub("", text) if _UNSEEN.search(text) is not None else text
+    """``text`` without the characters drawn as nothing and their escapes (as a reader
+    copies it)."""
+    if not _may_hide(text):
+        return text
+    parts, last = [], 0
+    for start, end in _unseen_spans(text):
+        parts.append(text[last:start])
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def _credential_in(text: str) -> bool:
