@@ -116,6 +116,16 @@ def test_the_directorys_groups_and_resources_reprs() -> None:
     assert_shown(repr(group))
     resource = cft.Resource.unparsed(f"com.cloudflare.api.{HOSTILE}", HOSTILE)
     assert_shown(repr(resource))
+    policy = cft.Policy.from_api(
+        {
+            "id": HOSTILE,
+            "effect": "allow",
+            "permission_groups": [{"id": "4755a26eedb94da69e1066d98aa820be", "name": HOSTILE}],
+            "resources": {f"com.cloudflare.api.account.zone.{ZONE}": "*"},
+        }
+    )
+    assert_shown(repr(policy))
+    assert policy.permission_groups[0].name == HOSTILE  # kept as read
 
 
 def test_the_reprs_of_server_answers_and_files() -> None:

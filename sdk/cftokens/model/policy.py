@@ -8,6 +8,7 @@ from typing import Any
 
 from attrs import evolve, field, frozen
 
+from .._shown import fields_shown
 from ..catalog.groups import PermissionGroup, permission_groups
 from ..errors import InvalidInput, ScopeMismatch
 from ._util import (
@@ -32,7 +33,7 @@ class Effect(enum.StrEnum):
     DENY = "deny"
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, field_transformer=fields_shown)
 class PermissionGroupRef:
     """A permission group as a token's policy names it: ``id`` and the ``name`` the API showed.
 
@@ -104,7 +105,7 @@ def _resources(values: Iterable[Resource]) -> tuple[Resource, ...]:
     return tuple(values)
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, field_transformer=fields_shown)
 class Policy:
     """One policy: an ``effect``, the permission groups it names, the resources it names.
 
