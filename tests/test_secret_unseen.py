@@ -107,3 +107,33 @@ def test_reprs_of_objects_named_with_a_split_secret_do_not_show_it() -> None:
     assert KEY[4:] not in field_repr(name)
     spec = cft.TokenSpec(name=name, policies=[cft.Policy.allow(["DNS Read"], zones=["f" * 32])])
     assert KEY[4:] not in repr(spec) and KEY[4:] not in str(spec)
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"condition": {"request.ip": {"in": ["cf" + "ut_" + KEY]}}},
+        {"condition": {"request.ip": {"in": ["10.0.0.0/8", "cf" + "ut_" + "\u200b" + KEY]}}},
+        {"status": "cf" + "ut_" + KEY},
+    ],
+    ids=["ip-range", "split-ip-range", "status"],
+)
+def test_a_secret_in_a_field_the_audit_cannot_read_is_not_in_its_reason(
+    field: dict[str, object],
+) -> None:
+    """A token the audit cannot read becomes a gap (and a CFT-LN-04 finding) whose reason
+    quotes the bad value: a credential there is redacted, as in any message cftokens writes
+    (the gaps, the findings' evidence and SARIF are shared more widely than the input)."""
+    token = {"id": "a" * 32, "name": "n", "status": "active", "policies": [], **field}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        audit = Audit.from_records(tokens=[token])
+    texts = [
+        *audit.gaps["reason"].astype(str),
+        *audit.findings["evidence"].astype(str),
+        *audit.findings["detail"].astype(str),
+        audit.to_sarif(),
+    ]
+    assert any("[redacted]" in t for t in texts)
+    for text in texts:
+        assert KEY[4:] not in text, text[:300]

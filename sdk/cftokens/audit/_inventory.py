@@ -39,7 +39,7 @@ import numpy.typing as npt
 
 from ..catalog import permission_groups, risk_families
 from ..catalog.groups import Level
-from ..errors import CloudflareError, InvalidInput
+from ..errors import CloudflareError, InvalidInput, redact
 from ..model.resources import (
     ACCOUNT_PREFIX,
     ALL_ACCOUNTS_KEY,
@@ -204,7 +204,15 @@ class GroupTable:
 
 
 class InvalidToken(Exception):
-    """A token dict the audit cannot read; it becomes a gap row, never a crash."""
+    """A token dict the audit cannot read; it becomes a gap row, never a crash. Its message
+    quotes the value it could not read, and is redacted when it is built (as
+    :class:`~cftokens.CloudflareError`'s): a gap's reason, a CFT-LN-04 finding's evidence and
+    SARIF never show a credential someone put in that field."""
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):
+            args = (redact(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 _flat_cache: dict[tuple[str, Any], Atom] = {}
