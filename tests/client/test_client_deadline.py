@@ -245,6 +245,25 @@ async def test_an_async_create_past_its_deadline_is_not_repeated(no_proxy: None)
     assert USER_TOKEN not in str(caught.value)
 
 
+@pytest.mark.parametrize("transport", ["own", "httpx"])
+def test_a_sync_create_past_its_deadline_is_not_repeated(transport: str, no_proxy: None) -> None:
+    """The sync client's deadline fires inside httpx's pool as a read timeout once the request
+    is written: the create may have reached the server, so it is not retried (MaybeCreated),
+    with the client's own transport and with an httpx.HTTPTransport of the caller's."""
+    spec = cft.TokenSpec(name="ci", policies=[cft.Policy.allow(["DNS Read"], zones=["f" * 32])])
+    extra: dict[str, Any] = {"transport": httpx.HTTPTransport()} if transport == "httpx" else {}
+    with (
+        dripping(SLOW_HEAD) as server,
+        cft.Client(**options(base_url=server.url, max_retries=3, **extra)) as c,
+    ):
+        started = time.monotonic()
+        with pytest.raises(cft.MaybeCreated) as caught:
+            c.tokens.create(spec)
+        assert time.monotonic() - started < 2.5
+    assert server.connections == 1
+    assert USER_TOKEN not in str(caught.value)
+
+
 def test_the_cli_audit_gate_fails_closed_on_a_dripping_api(
     no_proxy: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
