@@ -301,6 +301,21 @@ def test_a_triage_of_a_token_on_hostile_names(sandbox: cft.Sandbox) -> None:
     assert_shown(str(gap))
 
 
+# -- the course -------------------------------------------------------------------------------
+def test_an_exercises_check_quotes_the_answer_by_the_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from cftokens.course.exercises import Exercise
+
+    exercise = Exercise(1, lambda answer: [f"the token {answer} is not named"], "hint", "pass")
+    exercise.check(HOSTILE + "\nnot yet: nothing")
+    out = capsys.readouterr().out
+    assert_shown(out)
+    assert "\\nnot yet: nothing" in out
+    assert [line for line in out.split("\n") if line.startswith("not yet")] == ["not yet:"]
+    assert re.search(r"\\(u[0-9a-f]{0,3}|x[0-9a-f]?)\n", out) is None, "an escape was cut"
+
+
 # -- widgets -------------------------------------------------------------------------------------
 def test_the_token_builder(sandbox: cft.Sandbox) -> None:
     from cftokens.widgets import TokenBuilder

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .._shown import shown_text
 from ..advisor import least_privilege_from_usage
 from ..audit import Audit, run_audit
 from ..client import Client
@@ -53,7 +54,16 @@ class Exercise:
         if problems:
             print("not yet:")
             for problem in problems:
-                print(textwrap.fill(problem, 96, initial_indent="  - ", subsequent_indent="    "))
+                shown = shown_text(problem)  # it may quote the attendee's answer
+                print(
+                    textwrap.fill(
+                        shown,
+                        96,
+                        initial_indent="  - ",
+                        subsequent_indent="    ",
+                        break_long_words=False,  # an escape (\\u0301) is never cut in two
+                    )
+                )
         else:
             print("correct")
 
