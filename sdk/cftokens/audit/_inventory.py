@@ -16,8 +16,9 @@ the zone in its nested form, removes is not in E(T), as :func:`cftokens.evaluate
 request it could serve (when the zone's account is unknown the grant stays in E(T), marked
 narrowed: the audit does not assume away a risk). ``tests/audit/test_outputs.py`` checks
 row for row that the columnar path agrees with the engine on generated inventories. Resource
-keys are parsed with the same rules as :meth:`cftokens.Resource.from_api`. The date columns
-are kept as the API wrote them and read by the rules' context (:mod:`._dates`).
+keys are read into atoms (:mod:`._atoms`) with the same rules as
+:meth:`cftokens.Resource.from_api`. The date columns are kept as the API wrote them and read
+by the rules' context (:mod:`._dates`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from itertools import chain, compress, count, repeat
+from itertools import chain, compress, repeat
 from operator import add, attrgetter, eq, is_, is_not, itemgetter, ne, or_
 from typing import Any
 
@@ -39,21 +40,43 @@ import numpy.typing as npt
 
 from ..catalog import permission_groups, risk_families
 from ..catalog.groups import Level
-from ..errors import CloudflareError, InvalidInput, redact
+from ..errors import CloudflareError, InvalidInput
 from ..model.resources import (
-    ACCOUNT_PREFIX,
-    ALL_ACCOUNTS_KEY,
     ALL_ZONES_KEY,
-    USER_PREFIX,
-    ZONE_PREFIX,
     Resource,
-    ResourceKind,
     Scope,
-    parse_r2_key,
 )
 from ..model.terraform import UNKNOWN_KEY
 from ..model.token import Token
 from ..policy import effective_grants
+from ._atoms import (
+    _HEX32,
+    _KIND_SCOPE_LIST,
+    _MISSING,
+    _OWNED_DETAIL,
+    K_ACCOUNT,
+    K_ALL_ACCOUNTS,
+    K_ALL_ZONES,
+    K_ALL_ZONES_IN,
+    K_R2,
+    K_UNPARSED,
+    K_USER,
+    K_ZONE,
+    KIND_SCOPE,
+    KINDS,
+    Atom,
+    AtomCodes,
+    InvalidToken,
+    _at_policy,
+    _atom_numbers,
+    _atom_readings,
+    _bulk_atoms,
+    _owned_reading,
+    _owned_texts,
+    _resource,
+    _star_atoms,
+    parse_resources,
+)
 from ._cidr import IPV4_CIDR, parse_network
 from ._definition import (
     AWS_FIELDS,
@@ -66,11 +89,18 @@ from ._definition import (
 )
 from .steps import MoveCondition, RemovePolicy, RemoveResource
 
-__all__ = [
+__all__ = [  # (the resource kinds' codes are _atoms', kept here for the rules)
     "DUPLICATE",
     "FAMILY_BITS",
     "KINDS",
+    "K_ACCOUNT",
+    "K_ALL_ACCOUNTS",
+    "K_ALL_ZONES",
+    "K_ALL_ZONES_IN",
     "K_R2",
+    "K_UNPARSED",
+    "K_USER",
+    "K_ZONE",
     "Inventory",
     "TokenRecord",
     "build_inventory",
@@ -78,27 +108,13 @@ __all__ = [
     "payload_values",
 ]
 
-_HEX32 = re.compile(r"[0-9a-f]{32}")
 _HEX = re.compile(r"[0-9a-f]*")
 _NONE = type(None)
 
-# Resource kinds by code (the order is part of the arrays' meaning).
-KINDS: tuple[ResourceKind, ...] = (
-    ResourceKind.USER,
-    ResourceKind.ACCOUNT,
-    ResourceKind.ALL_ACCOUNTS,
-    ResourceKind.ZONE,
-    ResourceKind.ALL_ZONES_IN,
-    ResourceKind.ALL_ZONES,
-    ResourceKind.UNPARSED,
-    ResourceKind.R2_BUCKET,
-)
-K_USER, K_ACCOUNT, K_ALL_ACCOUNTS, K_ZONE, K_ALL_ZONES_IN, K_ALL_ZONES, K_UNPARSED, K_R2 = range(8)
 # Scope codes: 0 user, 1 account, 2 zone, 3 r2 bucket, 4 unknown (group not in the catalogue).
 SCOPES: tuple[str, ...] = ("user", "account", "zone", "r2 bucket", "unknown")
 S_USER, S_ACCOUNT, S_ZONE, S_R2, S_UNKNOWN = range(5)
 _SCOPE_CODE = {Scope.USER: 0, Scope.ACCOUNT: 1, Scope.ZONE: 2, Scope.R2_BUCKET: 3}
-KIND_SCOPE = np.array([0, 1, 1, 2, 2, 2, -1, 3], dtype=np.int8)
 # Level codes: 0 read, 1 write, 2 other, 3 unknown.
 LEVELS: tuple[str, ...] = ("read", "write", "other", "unknown")
 L_READ, L_WRITE, L_OTHER, L_UNKNOWN = range(4)
@@ -107,8 +123,6 @@ FAMILY_BITS: dict[str, int] = {"PE": 1, "HIJACK": 2, "EXFIL": 4, "CRED": 8, "EVA
 STATUSES: tuple[str, ...] = ("active", "disabled", "expired")
 R2_PREFIX = "com.cloudflare.edge.r2.bucket."
 DUPLICATE = "listed twice; the second copy was left out"
-
-Atom = tuple[int, str | None, str | None, str]  # (kind code, id, account id, wire key)
 
 
 class TokenRecord:
@@ -201,116 +215,6 @@ class GroupTable:
             "families": np.array(self.families, dtype=np.int16),
             "known": np.array(self.known, dtype=bool),
         }
-
-
-class InvalidToken(Exception):
-    """A token dict the audit cannot read; it becomes a gap row, never a crash. Its message
-    quotes the value it could not read, and is redacted when it is built (as
-    :class:`~cftokens.CloudflareError`'s): a gap's reason, a CFT-LN-04 finding's evidence and
-    SARIF never show a credential someone put in that field."""
-
-    def __init__(self, *args: object) -> None:
-        if args and isinstance(args[0], str):
-            args = (redact(args[0]), *args[1:])
-        super().__init__(*args)
-
-
-_flat_cache: dict[tuple[str, Any], Atom] = {}
-
-
-def _flat(key: str, value: Any) -> Atom:
-    if value != "*":
-        return (K_UNPARSED, None, None, key)
-    cached = _flat_cache.get((key, "*"))
-    if cached is not None:
-        return cached
-    atom: Atom
-    if key == ALL_ACCOUNTS_KEY:
-        atom = (K_ALL_ACCOUNTS, None, None, key)
-    elif key == ALL_ZONES_KEY:
-        atom = (K_ALL_ZONES, None, None, key)
-    elif key.startswith(ZONE_PREFIX):
-        tail = key[len(ZONE_PREFIX) :]
-        atom = (
-            (K_ZONE, tail, None, key) if _HEX32.fullmatch(tail) else (K_UNPARSED, None, None, key)
-        )
-    elif key.startswith(ACCOUNT_PREFIX):
-        tail = key[len(ACCOUNT_PREFIX) :]
-        atom = (
-            (K_ACCOUNT, tail, None, key)
-            if _HEX32.fullmatch(tail)
-            else (K_UNPARSED, None, None, key)
-        )
-    elif key.startswith(USER_PREFIX):
-        tail = key[len(USER_PREFIX) :]
-        atom = (
-            (K_USER, tail, None, key) if _HEX32.fullmatch(tail) else (K_UNPARSED, None, None, key)
-        )
-    elif (r2 := parse_r2_key(key)) is not None:
-        atom = (K_R2, r2[2], r2[0], key)  # the bucket's name, its account
-    else:
-        atom = (K_UNPARSED, None, None, key)
-    if len(_flat_cache) < 500_000:
-        _flat_cache[(key, "*")] = atom
-    return atom
-
-
-def _nested(key: str, inner: Mapping[str, Any]) -> list[Atom]:
-    tail = key[len(ACCOUNT_PREFIX) :] if key.startswith(ACCOUNT_PREFIX) else ""
-    understood = (
-        bool(_HEX32.fullmatch(tail))
-        and bool(inner)
-        and all(
-            v == "*" and isinstance(k, str) and k.startswith(ZONE_PREFIX) for k, v in inner.items()
-        )
-    )
-    if not understood:
-        return [(K_UNPARSED, None, None, key)]
-    atoms: list[Atom] = []
-    for inner_key in inner:
-        if inner_key == ALL_ZONES_KEY:
-            atoms.append((K_ALL_ZONES_IN, None, tail, key))
-        else:
-            zid = inner_key[len(ZONE_PREFIX) :]
-            if not _HEX32.fullmatch(zid):
-                return [(K_UNPARSED, None, None, key)]
-            atoms.append((K_ZONE, zid, tail, key))
-    return atoms
-
-
-def parse_resources(resources: Any) -> list[Atom]:
-    """A policy's ``resources`` map as atoms (the rules of ``Resource.from_api``)."""
-    if resources is None:
-        return []
-    if not isinstance(resources, Mapping):
-        raise InvalidToken(
-            "a policy's resources must be a JSON object mapping resource keys to '*', "
-            f"got {type(resources).__name__}"
-        )
-    atoms: list[Atom] = []
-    for key, value in resources.items():
-        if not isinstance(key, str):
-            atoms.append((K_UNPARSED, None, None, str(key)))
-        elif isinstance(value, Mapping):
-            atoms.extend(_nested(key, value))
-        else:
-            atoms.append(_flat(key, value))
-    return atoms
-
-
-def atom_to_resource(atom: Atom) -> Resource:
-    """The model's :class:`~cftokens.Resource` for an atom tuple."""
-    kind, ident, account, key = atom
-    return _resource(kind, ident, account, key)
-
-
-def _resource(kind: int, ident: str | None, account: str | None, key: str) -> Resource:
-    rk = KINDS[kind]
-    if rk is ResourceKind.UNPARSED:
-        return Resource.unparsed(key)
-    if rk is ResourceKind.R2_BUCKET:
-        return Resource.from_api({key: "*"})[0]
-    return Resource(kind=rk, id=ident, account_id=account)
 
 
 def parse_cidr(text: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -722,28 +626,6 @@ def _owned_atoms(
     return out
 
 
-def _owned_reading(atom: Atom, owner: str | None) -> tuple[str | None, Atom]:
-    """What is wrong with an atom of a token owned by account ``owner`` (None: nothing), and
-    the atom as the audit reads it (all zones of every account: all zones of ``owner``)."""
-    kind, ident, acct, key = atom
-    problem = None
-    if kind == K_ALL_ZONES:
-        problem = "all zones of every account"
-        if owner:
-            atom = (K_ALL_ZONES_IN, None, owner, key)
-    elif kind == K_ALL_ACCOUNTS:
-        problem = "every account"  # CFT-SC-01 proposes its own account
-    elif kind == K_ZONE and acct is None:
-        problem = "a zone not nested under its own account"
-    elif kind == K_USER:
-        problem = "a user"
-    elif owner and kind in (K_ZONE, K_ALL_ZONES_IN) and acct != owner:
-        problem = f"zones of another account ({acct})"
-    elif owner and kind == K_ACCOUNT and ident != owner:
-        problem = f"another account ({ident})"
-    return problem, atom
-
-
 def _owned_issue(
     t: int,
     index: int,
@@ -757,45 +639,9 @@ def _owned_issue(
     return _owned_issue_at(t, index, _owned_texts(atom, read_as, problem, owner, owner_name))
 
 
-_OWNED_DETAIL = (
-    "Cloudflare refuses resources outside the owning account for account-owned "
-    "tokens, and wants its zones nested under the account's key."
-)
-
-
-def _owned_texts(
-    atom: Atom, read_as: Atom, problem: str, owner: str | None, owner_name: str | None
-) -> tuple[str, str, str]:
-    """:func:`_owned_issue`'s evidence after ``policy N``, remediation and key (the same for
-    every token of one account writing the same key)."""
-    key = atom[3]
-    nest = (
-        f"{{'{ACCOUNT_PREFIX}{owner}': {{'{ZONE_PREFIX}<zone id>': '*'}}}}"
-        if owner
-        else "under the owning account's key"
-    )
-    read = (
-        f"; read as {'all zones of' if read_as[0] == K_ALL_ZONES_IN else 'its own'} "
-        f"account {owner_name or owner}, the most it could reach"
-        if read_as[3] == key and read_as[0] != atom[0]
-        else ""
-    )
-    return (
-        f"of an account-owned token names {key!r} ({problem})" + read,
-        f"Name zones nested under the account: {nest}.",
-        key,
-    )
-
-
 def _owned_issue_at(t: int, index: int, texts: tuple[str, str, str]) -> DefinitionIssue:
     evidence, remediation, key = _at_policy(index, texts)
     return DefinitionIssue(t, index, MEDIUM, evidence, _OWNED_DETAIL, remediation, key=key)
-
-
-def _at_policy(index: int, texts: tuple[str, str, str]) -> tuple[str, str, str]:
-    """:func:`_owned_texts` with the evidence's ``policy N`` (the issue's texts in order)."""
-    evidence, remediation, key = texts
-    return f"policy {index} {evidence}", remediation, key
 
 
 def _group_codes(
@@ -953,9 +799,6 @@ def _policy_fits(
     inv.mismatched_policies.add((t, index))
 
 
-_KIND_SCOPE_LIST = [0, 1, 1, 2, 2, 2, -1, 3]
-
-
 def _norm_name(name: str) -> str:
     """Names compare exactly but for surrounding/repeated whitespace: "DNS Edit" stored for
     "DNS Write" is the old name and is reported (CFT-LN-01)."""
@@ -1022,38 +865,6 @@ def build_inventory(
     return inv
 
 
-def _atom_numbers(
-    inv: Inventory,
-    bulk_read: npt.NDArray[np.bool_],
-    fast_atoms: npt.NDArray[np.int64],
-    numbering: AtomCodes,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
-    """Each grant row's resource atom as a number (rows with equal (kind, id, account, key)
-    share one), numbered in order of first appearance, and the first row of each number:
-    from the codes the bulk path gave its rows (``fast_atoms``, in order: the rows of the
-    tokens it read, ``bulk_read``) and, for the token reader's rows, their columns coded by
-    the same table."""
-    m = inv.m
-    a = inv.arrays
-    per_tok = a["row_end"] - a["row_start"]
-    from_bulk = np.repeat(bulk_read, per_tok) if m else np.zeros(0, dtype=bool)
-    raw = np.empty(m, dtype=np.int64)
-    raw[from_bulk] = fast_atoms
-    slow = np.flatnonzero(~from_bulk).tolist()
-    if slow:
-        columns = (inv.g_kind, inv.g_rid, inv.g_racct, inv.g_rkey)
-        raw[slow] = numbering.of(
-            list(zip(*([column[r] for r in slow] for column in columns), strict=True))
-        )
-    first = np.full(numbering.next, m, dtype=np.int64)
-    np.minimum.at(first, raw, np.arange(m, dtype=np.int64))
-    used = np.flatnonzero(first < m)
-    order = used[np.argsort(first[used], kind="stable")]
-    rank = np.zeros(numbering.next, dtype=np.int64)
-    rank[order] = np.arange(len(order), dtype=np.int64)
-    return rank[raw], first[order].astype(np.intp)
-
-
 _GRANT_COLUMNS = (
     "g_tok",
     "g_pol",
@@ -1083,8 +894,6 @@ _POLICY_FIELDS = frozenset({"id", "effect", "permission_groups", "resources"})
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
 _EFFECT_CODE = {"allow": 0, "deny": 1}
 _EMPTY_POLICY: dict[str, Any] = {"effect": "allow", "permission_groups": [], "resources": {}}
-_clean_keys: dict[str, bool] = {}
-_nested_cache: dict[tuple[str, ...], tuple[Atom, ...] | None] = {}
 
 
 # _status_code of text and None, looked up by C-level map: missing or empty reads as active
@@ -1139,47 +948,6 @@ def _status_code(value: Any) -> int:
     if not value:
         return 0  # missing or empty: active, as the token reader reads it
     return _STATUS_CODE.get(value, -1) if type(value) is str else -1
-
-
-def _key_clean(key: str) -> bool:
-    """True when a resource key has no placeholder and no malformed id (no LN-04 issue)."""
-    clean = _clean_keys.get(key)
-    if clean is None:
-        clean = placeholder(key) is None and bad_id_key(key) is None
-        if len(_clean_keys) < 500_000:
-            _clean_keys[key] = clean
-    return clean
-
-
-_star_atoms: dict[str, tuple[Atom, ...] | None] = {}  # _bulk_atoms(key, "*") by key
-_MISSING: Any = object()
-
-
-def _bulk_atoms(key: Any, value: Any) -> tuple[Atom, ...] | None:
-    """The atoms of one ``resources`` entry; None when the token reader must read it (a key
-    it would report, a value other than ``"*"`` or nested zone keys)."""
-    if type(key) is not str or not _key_clean(key):
-        return None
-    if type(value) is str:
-        if value != "*":
-            return None
-        atom = _flat(key, value)
-        return None if atom[0] == K_UNPARSED else (atom,)
-    if type(value) is not dict or not value:
-        return None
-    inner = list(value.values())
-    if inner.count("*") != len(inner):
-        return None
-    signature = (key, *value)
-    cached = _nested_cache.get(signature, _MISSING)  # one hash of the signature, not two
-    if cached is not _MISSING:
-        return cached  # type: ignore[no-any-return]
-    atoms: tuple[Atom, ...] | None = tuple(_nested(key, value))
-    if atoms is None or atoms[0][0] == K_UNPARSED or not all(map(_key_clean, signature[1:])):
-        atoms = None
-    if len(_nested_cache) < 200_000:
-        _nested_cache[signature] = atoms
-    return atoms
 
 
 def _ipv4_allowlist(cond: Any) -> list[str] | None:
@@ -1425,90 +1193,6 @@ def _joined(parts: list[Inventory]) -> Inventory:
             inv.nofit += part.nofit
     inv.ln04 = DefinitionIssues.joined([part.ln04 for part in parts], shifts)
     return inv
-
-
-class AtomCodes:
-    """Codes of resource atoms, equal atoms (as tuples) one code, across the chunks of one
-    parse: the grant rows' atoms are numbered once per distinct atom object of a chunk, not
-    row by row (:func:`_atom_numbers` makes them the audit's numbering). Codes are unique,
-    not dense (each call reserves one per atom it is given)."""
-
-    __slots__ = ("codes", "next")
-
-    def __init__(self) -> None:
-        self.codes: dict[Atom, int] = {}
-        self.next = 0
-
-    def of(self, atoms: Sequence[Atom]) -> npt.NDArray[np.int64]:
-        """The code of each atom (a new one for an atom not seen before)."""
-        n = len(atoms)
-        out = np.fromiter(map(self.codes.setdefault, atoms, count(self.next)), np.int64, n)
-        self.next += n
-        return out
-
-
-def _atom_readings(
-    atoms: list[Atom],
-    atom_tok: npt.NDArray[np.int64],
-    owned_tok: npt.NDArray[np.bool_],
-    owners: list[str | None],
-) -> tuple[
-    list[Atom],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.int64],
-    npt.NDArray[np.int64],
-    list[tuple[Atom, Atom, str, str | None]],
-]:
-    """A chunk's resource atoms as the audit reads them: the distinct atom objects, each
-    atom's index among them, and the faults of account-owned tokens (the atoms' positions, in
-    order, and the number of each one's case) with the cases (as written, as read, problem,
-    owner: :func:`_owned_reading`).
-
-    The atoms come from caches (the same key, the same object), so they are told apart by
-    identity (one array pass), and an account-owned token's atom is read once per distinct
-    (atom, owner) pair; readings are shared by equal pairs, as the token reader's are."""
-    n_a = len(atoms)
-    _, first, inverse = np.unique(
-        np.fromiter(map(id, atoms), np.uint64, n_a), return_index=True, return_inverse=True
-    )
-    distinct = list(map(atoms.__getitem__, first.tolist()))
-    at = inverse.reshape(-1).astype(np.int64)
-    cases: list[tuple[Atom, Atom, str, str | None]] = []
-    owned_at = np.flatnonzero(owned_tok[atom_tok])
-    if not len(owned_at):
-        return distinct, at, owned_at, owned_at, cases
-    _, owner_first, owner_of = np.unique(
-        np.fromiter(map(id, owners), np.uint64, len(owners)),
-        return_index=True,
-        return_inverse=True,
-    )
-    owner_objects = list(map(owners.__getitem__, owner_first.tolist()))
-    n_o = len(owner_objects)
-    pairs, pair_of = np.unique(
-        at[owned_at] * n_o + owner_of.reshape(-1)[atom_tok[owned_at]], return_inverse=True
-    )
-    readings: dict[tuple[Atom, str | None], tuple[int, int]] = {}  # (index read as, case)
-    read_at: list[int] = []
-    case_of: list[int] = []
-    for pair in pairs.tolist():
-        written, owner = distinct[pair // n_o], owner_objects[pair % n_o]
-        found = readings.get((written, owner))
-        if found is None:
-            problem, read_as = _owned_reading(written, owner)
-            if problem is None:
-                found = (pair // n_o, -1)
-            else:
-                found = (len(distinct), len(cases))
-                distinct.append(read_as)
-                cases.append((written, read_as, problem, owner))
-            readings[(written, owner)] = found
-        read_at.append(found[0])
-        case_of.append(found[1])
-    pair_of = pair_of.reshape(-1)
-    at[owned_at] = np.array(read_at, dtype=np.int64)[pair_of]
-    case = np.array(case_of, dtype=np.int64)[pair_of]
-    hit = case >= 0
-    return distinct, at, owned_at[hit], case[hit], cases
 
 
 def _owned_issues(
