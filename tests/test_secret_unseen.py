@@ -115,8 +115,10 @@ def test_reprs_of_objects_named_with_a_split_secret_do_not_show_it() -> None:
         {"condition": {"request.ip": {"in": ["cf" + "ut_" + KEY]}}},
         {"condition": {"request.ip": {"in": ["10.0.0.0/8", "cf" + "ut_" + "\u200b" + KEY]}}},
         {"status": "cf" + "ut_" + KEY},
+        {"expires_on": "cf" + "ut_" + KEY},
+        {"policies": [{"effect": "cf" + "ut_" + KEY, "permission_groups": [], "resources": {}}]},
     ],
-    ids=["ip-range", "split-ip-range", "status"],
+    ids=["ip-range", "split-ip-range", "status", "expires_on", "effect"],
 )
 def test_a_secret_in_a_field_the_audit_cannot_read_is_not_in_its_reason(
     field: dict[str, object],

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import redact
 from ..model.directory import Directory
 from ..model.resources import parse_r2_key, r2_label
 from ._arrays import unique_ints
@@ -115,7 +116,8 @@ class Ctx:
             dates[key] = parsed
             for i in bad:
                 self.date_gaps.append(
-                    (inv.ids[i], f"{key} {values[i]!r} is not a timestamp; read as unknown")
+                    # the value quoted redacted: a reason is shown in the gaps and findings
+                    (inv.ids[i], redact(f"{key} {values[i]!r} is not a timestamp; read as unknown"))
                 )
             if key == "issued_on":
                 unreadable[bad] = True

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ...errors import redact
 from .._context import Ctx
 from .._definition import DefinitionIssues
 from .._inventory import (
@@ -445,6 +446,14 @@ def ln_03(ctx: Ctx, r: Rule) -> Hits:
     return hits
 
 
+def _redacted(texts: list[str]) -> list[str]:
+    """``texts`` (an issue column: a few distinct texts, quoting what a definition holds) with
+    credential-shaped text redacted, each distinct text once; the list itself when none holds
+    one."""
+    found = {t: clean for t in set(texts) if type(t) is str and (clean := redact(t)) != t}
+    return [found.get(text, text) for text in texts] if found else texts
+
+
 @rule(
     "CFT-LN-04",
     "Definition Cloudflare rejects or ignores",
@@ -471,8 +480,8 @@ def ln_04(ctx: Ctx, r: Rule) -> Hits:
     hits.extend(
         issues.tok,
         list(map(attrgetter("rank"), issues.severity)),
-        issues.evidence,
-        issues.detail,
+        _redacted(issues.evidence),
+        _redacted(issues.detail),
         issues.remediation,
         issues.fix,
         pol=issues.pol,
