@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cftokens as cft
+from batched_cases import cases
 from cftokens.model import AccountRef
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -441,7 +442,19 @@ ip_networks = st.one_of(
         lambda p: ipaddress.ip_network(f"{p[0]}/{p[1]}", strict=False)
     ),
 )
-PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def properties(*strategies: st.SearchStrategy[Any]) -> Callable[[Callable[..., None]], Any]:
+    """The long properties below: 300 cases of ``strategies`` (drawn together, as
+    ``@given(*strategies)`` draws one example), several to a Hypothesis example
+    (tests/batched_cases.py); the decorated check runs on each case."""
+
+    def decorate(check: Callable[..., None]) -> Any:
+        test = cases(st.tuples(*strategies), 300)(lambda case: check(*case))
+        test.__doc__ = check.__doc__
+        return test
+
+    return decorate
 
 
 def _decide(policies_: list[cft.Policy], query: tuple[str, dict[str, Any]], **kw: Any) -> bool:
@@ -450,8 +463,7 @@ def _decide(policies_: list[cft.Policy], query: tuple[str, dict[str, Any]], **kw
 
 
 @pytest.mark.slow
-@PROPS
-@given(token_policies, policies(effect="deny"), queries(), st.integers(0, 5))
+@properties(token_policies, policies(effect="deny"), queries(), st.integers(0, 5))
 def test_adding_a_deny_never_grants_more(
     base: list[cft.Policy], extra: cft.Policy, query: Any, position: int
 ) -> None:
@@ -462,8 +474,7 @@ def test_adding_a_deny_never_grants_more(
 
 
 @pytest.mark.slow
-@PROPS
-@given(token_policies, policies(effect="allow"), queries(), st.integers(0, 5))
+@properties(token_policies, policies(effect="allow"), queries(), st.integers(0, 5))
 def test_adding_an_allow_never_removes_access(
     base: list[cft.Policy], extra: cft.Policy, query: Any, position: int
 ) -> None:
@@ -474,8 +485,7 @@ def test_adding_an_allow_never_removes_access(
 
 
 @pytest.mark.slow
-@PROPS
-@given(
+@properties(
     token_policies,
     queries(),
     st.sampled_from(["disabled", "expired", "not_yet", "past"]),
@@ -495,8 +505,7 @@ def test_unusable_tokens_are_never_allowed(
 
 
 @pytest.mark.slow
-@PROPS
-@given(
+@properties(
     token_policies,
     queries(),
     st.lists(ip_networks, min_size=1, max_size=3),
@@ -514,8 +523,7 @@ def test_an_ip_outside_the_allowlist_is_never_allowed(
 
 
 @pytest.mark.slow
-@PROPS
-@given(token_policies, queries())
+@properties(token_policies, queries())
 def test_allowed_decisions_rest_on_an_effective_grant(
     policies_: list[cft.Policy], query: Any
 ) -> None:
@@ -542,8 +550,7 @@ REQUEST_PATHS: list[tuple[str, str, str | None]] = [
 
 
 @pytest.mark.slow
-@PROPS
-@given(token_policies, policies(), st.sampled_from(REQUEST_PATHS), st.booleans())
+@properties(token_policies, policies(), st.sampled_from(REQUEST_PATHS), st.booleans())
 def test_requests_are_monotonic_in_allows_and_denies(
     base: list[cft.Policy], extra: cft.Policy, request: Any, use_user: bool
 ) -> None:
@@ -559,8 +566,7 @@ def test_requests_are_monotonic_in_allows_and_denies(
 
 
 @pytest.mark.slow
-@PROPS
-@given(token_policies, st.sampled_from(ZONE_GROUPS))
+@properties(token_policies, st.sampled_from(ZONE_GROUPS))
 def test_effective_grants_agree_with_evaluate_on_every_zone(
     policies_: list[cft.Policy], group_name: str
 ) -> None:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
-
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from cftokens.audit import Audit
 
@@ -239,32 +235,3 @@ def assert_markup_is_the_reports_own(page: str) -> Markup:
             assert around == ("html", "head"), around
     assert styles == 1
     return markup
-
-
-# Hypothesis properties' long runs (the full command's `slow` parameters)
-LONG_RUN = 200  # cases from which a run draws them BATCH at a time
-BATCH = 8
-
-
-def cases(strategy: st.SearchStrategy[Any], count: int) -> Callable[[Callable[[Any], None]], Any]:
-    """``@given`` drawing ``count`` cases of ``strategy`` (at least) and checking each with the
-    decorated function. A short run draws one case per Hypothesis example; a long one (from
-    ``LONG_RUN`` cases) ``BATCH`` per example, each drawn by ``strategy`` alone: as many cases,
-    about 2.5x cheaper to draw (most of a small example's cost is Hypothesis's own, per example).
-    A failing batch shrinks to its simplest cases, the failing one among them."""
-    batch = BATCH if count >= LONG_RUN else 1
-
-    def decorate(check: Callable[[Any], None]) -> Any:
-        @given(st.lists(strategy, min_size=batch, max_size=batch))
-        @settings(
-            max_examples=-(-count // batch),
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        )
-        def run(drawn: list[Any]) -> None:
-            for case in drawn:
-                check(case)
-
-        return run
-
-    return decorate

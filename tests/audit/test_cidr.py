@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from audit_helpers import NOW, cases
+from audit_helpers import NOW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from batched_cases import cases
 from cftokens.audit import Audit
 from cftokens.audit._cidr import _IPV4_PARTS, _SPECIAL_V4, _SPECIAL_V6, _dotted_quads, cidr_facts
 from cftokens.audit._context import Ctx
@@ -94,7 +95,7 @@ any_text = st.one_of(v4_text, v6_text, mapped_text, hostile)
 
 # The property runs: a short one in the inner loop (`-m "not slow"`), the long one marked slow
 # (the full command runs both); most of their time is Hypothesis drawing the examples, which
-# the long runs draw several to a Hypothesis example (audit_helpers.cases).
+# the long runs draw several to a Hypothesis example (tests/batched_cases.py).
 @pytest.mark.parametrize("examples", [50, pytest.param(2150, marks=pytest.mark.slow)])
 def test_cidr_facts_agree_with_ipaddress(examples: int) -> None:
     @cases(any_text, examples)

@@ -11,9 +11,9 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from audit_helpers import cases
 from hypothesis import strategies as st
 
+from batched_cases import cases
 from cftokens.audit import _dates
 from cftokens.audit._dates import _api_dates, _each_date, _whole_seconds, parse_dates
 
@@ -68,7 +68,7 @@ value = st.one_of(
 
 # The property runs: a short one in the inner loop (`-m "not slow"`), the long one marked slow
 # (the full command runs both); most of their time is Hypothesis drawing the examples, which
-# the long runs draw several to a Hypothesis example (audit_helpers.cases).
+# the long runs draw several to a Hypothesis example (tests/batched_cases.py).
 @pytest.mark.parametrize("examples", [40, pytest.param(1610, marks=pytest.mark.slow)])
 def test_bulk_dates_agree_with_value_by_value(examples: int) -> None:
     cases(st.lists(value, max_size=12), examples)(same)()
