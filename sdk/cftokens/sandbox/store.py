@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Generic, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack
 
 from ..errors import InvalidInput
 from ..model._util import utc_text
@@ -32,6 +32,9 @@ from ..model.condition import Condition
 from ..model.policy import Policy
 from ..model.token import Token
 from .credentials import keyed_hash
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "AccountRow",
@@ -515,6 +518,11 @@ def _create_private(path: str) -> None:
     os.close(fd)
 
 
+#: What :attr:`Store.journal_frame` was read from (``Sandbox.journal``'s key): the journal's
+#: length, then the users' e-mails and the accounts' names by id.
+JournalKey = tuple[int, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+
+
 class Store:
     """The SQLite backend. ``path=None`` keeps everything in memory; a new database file is
     created 0600 (so are its ``-wal`` and ``-shm`` files)."""
@@ -594,7 +602,7 @@ class Store:
         # The journal as a DataFrame, with what it was read from (Sandbox.journal): the journal
         # only grows, so while the key is the same the frame is too; copies of the store share
         # it (a frame handed out is always a copy of it).
-        self.journal_frame: tuple[Any, Any] | None = None
+        self.journal_frame: tuple[JournalKey, pd.DataFrame] | None = None
         # The store this one is a copy of, and the journal's length then (see copy()).
         self._copied_from: tuple[weakref.ref[Store], int] | None = None
         self._closed = False
@@ -701,7 +709,7 @@ class Store:
         twin._copied_from = copied
         return twin
 
-    def share_journal_frame(self, key: tuple[Any, ...], frame: Any) -> None:
+    def share_journal_frame(self, key: JournalKey, frame: pd.DataFrame) -> None:
         """Hand the journal frame this store built for ``key`` (``Sandbox.journal``'s) to the
         store it is a copy of, while neither journal grew since the copy: both hold the
         journal copied then, and that store's later copies share the frame too (the demo
