@@ -235,3 +235,31 @@ def assert_markup_is_the_reports_own(page: str) -> Markup:
             assert around == ("html", "head"), around
     assert styles == 1
     return markup
+
+
+# -- values no JSON or marshal writes: nesting and cycles -------------------------------------
+
+
+def deep(levels: int) -> list[Any]:
+    """``levels`` lists, each the only item of the one before."""
+    top: list[Any] = []
+    cur = top
+    for _ in range(levels):
+        nxt: list[Any] = []
+        cur.append(nxt)
+        cur = nxt
+    return top
+
+
+def cycle_of_list() -> list[Any]:
+    """A list that holds itself."""
+    loop: list[Any] = ["x"]
+    loop.append(loop)
+    return loop
+
+
+def tuple_cycle() -> list[Any]:
+    """A list holding a tuple that holds the list: marshal writes and reads it back whole."""
+    loop: list[Any] = ["x"]
+    loop.append((loop,))
+    return loop

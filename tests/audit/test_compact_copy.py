@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from audit_helpers import NOW
+from audit_helpers import NOW, cycle_of_list, deep, tuple_cycle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -257,29 +257,12 @@ def test_a_surrogate_is_reported_as_unicode_check_would() -> None:
     assert plain_copy([np.str_("x\ud800")]) == (None, None)
 
 
-def deep(levels: int) -> list[Any]:
-    top: list[Any] = []
-    cur = top
-    for _ in range(levels):
-        nxt: list[Any] = []
-        cur.append(nxt)
-        cur = nxt
-    return top
-
-
 def test_deep_and_cyclic_values_are_not_proven_and_do_not_crash() -> None:
     assert plain_copy(deep(300)) == (None, None)  # marshal writes it; orjson stops at 254
     assert plain_copy(deep(5000)) == (None, None)  # marshal refuses past 2,000
     cycle: list[Any] = ["x"]
     cycle.append(cycle)
     assert plain_copy({"a": cycle}) == (None, None)
-
-
-def tuple_cycle() -> list[Any]:
-    """A list holding a tuple that holds the list: marshal writes and reads it back whole."""
-    loop: list[Any] = ["x"]
-    loop.append((loop,))
-    return loop
 
 
 def _child(code: str) -> list[str]:
@@ -715,12 +698,6 @@ def test_a_surrogate_beside_a_cyclic_or_deep_field_reads_as_u_fffd(
         assert audit.user is not None and audit.user["email"] == "ops\ufffd@example.com"
         for name in FRAMES:
             getattr(audit, name).to_csv().encode()  # no lone surrogate in any frame
-
-
-def cycle_of_list() -> list[Any]:
-    loop: list[Any] = ["x"]
-    loop.append(loop)
-    return loop
 
 
 # -- the copy in pieces (_text._PIECE objects at a time) ----------------------------------------

@@ -8,31 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_helpers import cycle_of_list, deep, tuple_cycle
 
 from cftokens.audit import Audit
 from cftokens.errors import InvalidInput
-
-
-def deep(levels: int) -> list[Any]:
-    top: list[Any] = []
-    cur = top
-    for _ in range(levels):
-        nxt: list[Any] = []
-        cur.append(nxt)
-        cur = nxt
-    return top
-
-
-def cycle() -> list[Any]:
-    loop: list[Any] = ["x"]
-    loop.append(loop)
-    return loop
-
-
-def tuple_cycle() -> list[Any]:
-    loop: list[Any] = ["x"]
-    loop.append((loop,))
-    return loop
 
 
 def token(tid: str, **extra: Any) -> dict[str, Any]:
@@ -42,7 +21,7 @@ def token(tid: str, **extra: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("value", "why"),
     [
-        (cycle(), "contains itself (a cycle)"),
+        (cycle_of_list(), "contains itself (a cycle)"),
         (tuple_cycle(), "contains itself (a cycle)"),
         (deep(5000), "nested deeper than Python's recursion limit"),
         ({"a", "b"}, "no form for (Object of type set is not JSON serializable)"),
