@@ -702,7 +702,14 @@ def test_a_surrogate_beside_a_cyclic_or_deep_field_reads_as_u_fffd(
 
 # -- the copy in pieces (_text._PIECE objects at a time) ----------------------------------------
 
-PIECE = _text._PIECE
+#: The pieces' size in these tests: the same boundaries as _text._PIECE's 2,048, crossed by
+#: inventories of tens of tokens instead of thousands (the real size: the slow frame test).
+PIECE = 16
+
+
+@pytest.fixture
+def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_text, "_PIECE", PIECE)
 
 
 def pieces_input(n: int = 2 * PIECE + 10) -> tuple[Any, ...]:
@@ -712,6 +719,7 @@ def pieces_input(n: int = 2 * PIECE + 10) -> tuple[Any, ...]:
     return (tokens, owned, {"id": "c" * 32, "email": "ops@example.com"}, [{"kind": "k"}])
 
 
+@pytest.mark.usefixtures("small_pieces")
 def test_a_value_in_many_pieces_is_copied_whole_with_its_kinds() -> None:
     """Every level's lists and tuples rebuilt as they were around copies of what they hold,
     in order; no container is the caller's."""
@@ -724,6 +732,7 @@ def test_a_value_in_many_pieces_is_copied_whole_with_its_kinds() -> None:
     assert not {id(t) for t in value[0]} & {id(t) for t in got[0]}
 
 
+@pytest.mark.usefixtures("small_pieces")
 def test_objects_shared_across_pieces_are_copied_equal() -> None:
     tokens, *rest = pieces_input()
     shared = tokens[0]["policies"]
@@ -747,6 +756,7 @@ ODD_IN_A_PIECE: list[object] = [
 ]
 
 
+@pytest.mark.usefixtures("small_pieces")
 @pytest.mark.parametrize("at", [0, PIECE - 1, PIECE, 2 * PIECE + 5, "owned", "user", "gap"])
 @pytest.mark.parametrize("odd", ODD_IN_A_PIECE, ids=lambda v: type(v).__name__)
 def test_a_value_not_proven_in_any_piece_is_found(at: object, odd: object) -> None:
@@ -771,6 +781,7 @@ class _Pair(tuple):  # type: ignore[type-arg]
     pass
 
 
+@pytest.mark.usefixtures("small_pieces")
 def test_list_and_tuple_subclasses_around_the_objects_are_not_proven() -> None:
     """A subclass where the copy rebuilds lists and tuples is not rebuilt as one: marshal
     reads it, and refuses it."""
@@ -784,6 +795,7 @@ def test_list_and_tuple_subclasses_around_the_objects_are_not_proven() -> None:
         assert plain_copy(value) == (None, None)
 
 
+@pytest.mark.usefixtures("small_pieces")
 @pytest.mark.parametrize("at", [0, PIECE, 2 * PIECE + 5, "owned"])
 def test_a_surrogate_in_any_piece_is_reported_or_repaired(at: object) -> None:
     from cftokens._text import unicode_tree
@@ -798,6 +810,7 @@ def test_a_surrogate_in_any_piece_is_reported_or_repaired(at: object) -> None:
     assert target["name"] == "x\ud800"  # the caller's value as it was
 
 
+@pytest.mark.usefixtures("small_pieces")
 def test_a_surrogate_and_a_value_not_proven_in_other_pieces() -> None:
     """A surrogate in one piece and a value not proven in a later one: the surrogate is
     reported; the other way round, not proven (each answer is the contract's)."""
@@ -830,13 +843,17 @@ def test_cycles_in_later_pieces_and_around_them_are_not_proven_and_do_not_crash(
     assert _child(code) == ["(None,", "None)"] * 4
 
 
+@pytest.mark.parametrize(
+    "piece", [PIECE, pytest.param(_text._PIECE, marks=pytest.mark.slow)], ids=["small", "real"]
+)
 def test_every_frame_is_the_same_with_tokens_in_several_pieces(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, piece: int
 ) -> None:
-    inv = synthetic_inventory(2 * PIECE + 300, n_zones=40, n_accounts=3, seed=6)
+    monkeypatch.setattr(_text, "_PIECE", piece)
+    inv = synthetic_inventory(2 * piece + 300, n_zones=40, n_accounts=3, seed=6)
     every = [*inv["tokens"], *(t for items in inv["account_tokens"].values() for t in items)]
-    every[PIECE + 7]["name"] = "late \ud800 name"  # in the second piece
-    every[2 * PIECE + 8]["policies"] = every[3].get("policies")  # shared by two pieces
+    every[piece + 7]["name"] = "late \ud800 name"  # in the second piece
+    every[2 * piece + 8]["policies"] = every[3].get("policies")  # shared by two pieces
     ours, copied = audited_from_copy(monkeypatch, inv)
     assert copied
     assert_same_audit(ours, as_given(monkeypatch, lambda: Audit.from_records(**inv)))
