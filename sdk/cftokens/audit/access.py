@@ -534,15 +534,15 @@ class AccessIndex:
         frame = self._crosstab(i, target, names, by, columns)
         what = "zones" if columns == "zone" else "accounts"
         left = len(ranked) - len(shown)
-        frame.attrs["columns_total"] = len(ranked)
-        frame.attrs["columns_shown"] = len(shown)
-        frame.attrs["note"] = (
+        return _noted(
+            frame,
+            len(shown),
+            len(ranked),
             f"{len(shown)} of {len(ranked)} {what} drawn (those the most grants reach); "
             f"{left:,} more not drawn: raise limit= or use access.expand({columns}=...)"
             if left
-            else f"all {len(ranked)} {what} with access drawn"
+            else f"all {len(ranked)} {what} with access drawn",
         )
-        return frame
 
     def zone_tokens(self) -> IntArray:
         """Inventory positions of the tokens with a grant that reaches a zone (before denies),
@@ -612,15 +612,15 @@ class AccessIndex:
             drawn = set(frame.index)
             frame = frame.loc[[labels[t] for t in tokens.tolist() if labels[t] in drawn]]
         left = len(ranked) - len(shown)
-        frame.attrs["columns_total"] = len(ranked)
-        frame.attrs["columns_shown"] = len(shown)
-        frame.attrs["note"] = (
+        return _noted(
+            frame,
+            len(shown),
+            len(ranked),
             f"{len(shown)} of the {len(ranked)} zones these tokens reach drawn (one of each "
             f"token's, then those the most of their grants reach); {left:,} more not drawn"
             if left
-            else f"all {len(ranked)} zones with access drawn"
+            else f"all {len(ranked)} zones with access drawn",
         )
-        return frame
 
     def _zone_reach(self, sel: IntArray) -> IntArray:
         """Grants (before denies) reaching each zone code: a ranking, not an answer."""
@@ -872,3 +872,12 @@ def group_counts(
         return cells, np.zeros(0, dtype=np.int64)
     at, code = distinct(cells[0], cells[1])
     return cells[:, at], np.bincount(code, minlength=len(at)).astype(np.int64)
+
+
+def _noted(frame: pd.DataFrame, shown: int, total: int, note: str) -> pd.DataFrame:
+    """``frame`` with how many of its columns' candidates it draws, and the sentence saying
+    so, in its ``attrs`` (``columns_shown``, ``columns_total``, ``note``)."""
+    frame.attrs["columns_total"] = total
+    frame.attrs["columns_shown"] = shown
+    frame.attrs["note"] = note
+    return frame
