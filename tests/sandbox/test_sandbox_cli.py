@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import socket
 import stat
 import threading
@@ -52,7 +53,7 @@ def serve(
         yield f"http://127.0.0.1:{port}/client/v4", capsys.readouterr().out.splitlines(True)
     finally:
         if servers:
-            servers[0].should_exit = True
+            servers[0].handle_exit(signal.SIGINT, None)  # what Ctrl-C calls
         thread.join(timeout=30)
     assert codes == [0]
 

@@ -4,9 +4,12 @@ connection."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +24,7 @@ from sandbox_helpers import (
     official_sdk,
 )
 
-from cftokens.sandbox import Sandbox
+from cftokens.sandbox import Sandbox, _prompt_server
 from cftokens.sandbox.server import BackgroundServer
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -225,3 +228,43 @@ def test_an_oversized_body_is_refused_without_being_held_in_memory() -> None:
     assert sent[0]["status"] == 413
     assert b"1005" in sent[1]["body"]
     assert f"request body is {20 << 20} bytes".encode() in sent[1]["body"]
+
+
+def test_a_background_server_stops_at_once_after_answering_what_is_in_flight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """stop() wakes the server instead of waiting for uvicorn's ticks (its main loop looked at
+    ``should_exit`` every 0.1 s; its shutdown slept 0.1 s, then polled the connections every
+    0.1 s: 0.15-0.3 s per stop): with the main loop's tick at an hour, stop() returns at once
+    and no sleep of 0.1 s is taken meanwhile. A request in flight still gets its answer (the
+    server waits for it, as uvicorn's shutdown does); then the port is closed."""
+    monkeypatch.setattr(_prompt_server, "TICK", 3600.0)
+    sleeps: list[float] = []
+    sleep = asyncio.sleep
+
+    async def recorded(delay: float, *args: Any) -> Any:
+        sleeps.append(delay)
+        return await sleep(delay, *args)
+
+    monkeypatch.setattr(asyncio, "sleep", recorded)
+    sb = Sandbox(faults="latency=0.3s", rate_limit=None)
+    headers = {"Authorization": f"Bearer {sb.bootstrap_token.reveal()}"}
+    server = BackgroundServer(sb).start()
+    answers: list[int] = []
+    with loopback_client(base_url=server.base_url, headers=headers) as http:
+        in_flight = threading.Thread(
+            target=lambda: answers.append(http.get("/user/tokens/verify").status_code)
+        )
+        in_flight.start()
+        while sb.store.journal_length() == 0 and in_flight.is_alive():  # the request came in
+            time.sleep(0.005)
+        started = time.monotonic()
+        server.stop()
+        stopped = time.monotonic() - started
+        in_flight.join(10)
+    assert answers == [200]  # answered, not cut by the stop
+    assert stopped < 5, stopped  # not the thread's 10 s join timeout: woken, not ticked
+    # the request's latency aside, only short polls (while the answer was on its way)
+    assert sleeps.count(0.3) == 1 and max(d for d in sleeps if d != 0.3) < 0.1, sleeps
+    with pytest.raises(httpx.ConnectError), loopback_client() as http:
+        http.get(f"{server.base_url}/user/tokens/verify")

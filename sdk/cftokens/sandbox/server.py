@@ -21,7 +21,7 @@ from .asgi import DroppedConnection
 from .core import Sandbox
 
 if TYPE_CHECKING:
-    import uvicorn
+    from ._prompt_server import PromptServer
 
 __all__ = ["BackgroundServer", "console_errors", "make_server", "quiet_dropped_connections"]
 
@@ -59,14 +59,18 @@ def make_server(
     port: int = 8787,
     log_level: str = "warning",
     trusted_proxies: Sequence[str] = (),
-) -> uvicorn.Server:
-    """A uvicorn server (one worker, no access log) for ``sb``'s ASGI app.
+) -> PromptServer:
+    """A uvicorn server (one worker, no access log) for ``sb``'s ASGI app, which another
+    thread stops at once (:meth:`~._prompt_server.PromptServer.wake`, without waiting for
+    uvicorn's 0.1 s ticks).
 
     The client address is the TCP peer's: uvicorn's proxy headers are off (by default it
     believes ``X-Forwarded-For`` from loopback). ``trusted_proxies`` names the reverse
     proxies whose ``X-Forwarded-For`` the sandbox believes (see :mod:`.asgi`)."""
     require_extra("server", "serving the sandbox over HTTP", "uvicorn")
     import uvicorn
+
+    from ._prompt_server import PromptServer  # imports uvicorn: here, on first use
 
     app = sb.asgi_app(trusted_proxies=trusted_proxies)
     quiet_dropped_connections()
@@ -82,7 +86,7 @@ def make_server(
         date_header=False,
         proxy_headers=False,
     )
-    return uvicorn.Server(config)
+    return PromptServer(config)
 
 
 class BackgroundServer:
@@ -132,8 +136,8 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving and wait for the thread."""
-        self.server.should_exit = True
+        """Stop serving and wait for the thread (at once: no tick of uvicorn's to wait for)."""
+        self.server.wake()
         self._thread.join(timeout=10)
         self._socket.close()
 
