@@ -107,13 +107,29 @@ def records_of(inv: dict[str, Any]) -> list[TokenRecord]:
     return out
 
 
+# the small inventories in the inner loop, the larger ones (many chunks of 97) in the full run
 @pytest.mark.parametrize(
     "inventory",
     [
-        functools.partial(synthetic_inventory, 1500, n_accounts=8, n_zones=120, seed=11),
-        functools.partial(msp_inventory, 1500, n_accounts=30, n_zones=400, seed=5),
+        pytest.param(
+            functools.partial(synthetic_inventory, 1500, n_accounts=8, n_zones=120, seed=11),
+            id="synthetic",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            functools.partial(msp_inventory, 1500, n_accounts=30, n_zones=400, seed=5),
+            id="msp",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(
+            functools.partial(synthetic_inventory, 250, n_accounts=8, n_zones=40, seed=11),
+            id="synthetic-small",
+        ),
+        pytest.param(
+            functools.partial(msp_inventory, 250, n_accounts=10, n_zones=80, seed=5),
+            id="msp-small",
+        ),
     ],
-    ids=["synthetic", "msp"],
 )
 def test_generated_inventories_read_the_same(inventory: Any) -> None:
     inv = inventory()
@@ -343,10 +359,18 @@ def assert_frames_equal(audit: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
     assert np.array_equal(audit.findings["finding_id"], reference["findings"]["finding_id"])
 
 
+@pytest.mark.slow  # the inner loop audits a smaller one (below)
 def test_audit_frames_are_the_same_on_a_generated_inventory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     inv = synthetic_inventory(800, n_accounts=6, n_zones=80, seed=4)
+    assert_frames_equal(Audit.from_records(**inv), monkeypatch)
+
+
+def test_audit_frames_are_the_same_on_a_small_generated_inventory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inv = synthetic_inventory(150, n_accounts=6, n_zones=80, seed=4)
     assert_frames_equal(Audit.from_records(**inv), monkeypatch)
 
 

@@ -549,7 +549,9 @@ def _put(target: dict[str, Any], place: tuple[object, ...], value: object) -> No
         at[place[-1]] = value
 
 
-@pytest.mark.parametrize("examples", [6, pytest.param(50, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "examples", [3, *(pytest.param(n, marks=pytest.mark.slow) for n in (6, 50))]
+)
 def test_odd_plain_values_anywhere_are_audited_through_the_copy_alike(
     examples: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -844,13 +846,18 @@ def test_cycles_in_later_pieces_and_around_them_are_not_proven_and_do_not_crash(
 
 
 @pytest.mark.parametrize(
-    "piece", [PIECE, pytest.param(_text._PIECE, marks=pytest.mark.slow)], ids=["small", "real"]
+    ("piece", "more"),
+    [
+        pytest.param(PIECE, 40, id="tiny"),  # the inner loop's: five pieces and a part
+        pytest.param(PIECE, 300, id="small", marks=pytest.mark.slow),
+        pytest.param(_text._PIECE, 300, id="real", marks=pytest.mark.slow),
+    ],
 )
 def test_every_frame_is_the_same_with_tokens_in_several_pieces(
-    monkeypatch: pytest.MonkeyPatch, piece: int
+    monkeypatch: pytest.MonkeyPatch, piece: int, more: int
 ) -> None:
     monkeypatch.setattr(_text, "_PIECE", piece)
-    inv = synthetic_inventory(2 * piece + 300, n_zones=40, n_accounts=3, seed=6)
+    inv = synthetic_inventory(2 * piece + more, n_zones=40, n_accounts=3, seed=6)
     every = [*inv["tokens"], *(t for items in inv["account_tokens"].values() for t in items)]
     every[piece + 7]["name"] = "late \ud800 name"  # in the second piece
     every[2 * piece + 8]["policies"] = every[3].get("policies")  # shared by two pieces

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import cftokens as cft
 from cftokens._shown import label as chart_label  # the rule the charts apply
+from cftokens.audit.synth import NOW, synthetic_inventory
 from cftokens.cli import main
 from cftokens.sandbox import Sandbox
 
@@ -235,10 +236,14 @@ SURROGATE_NAMES = {
 }
 
 
-def surrogate_audit() -> Any:
-    from cftokens.audit.synth import synthetic_inventory
+def small_inventory(n_tokens: int) -> dict[str, Any]:
+    """A synthetic inventory of ``n_tokens`` tokens on a small directory (5 accounts, 40
+    zones: the directory's size is not what these tests read; every report lists it)."""
+    return synthetic_inventory(n_tokens, n_accounts=5, n_zones=40)
 
-    inv = synthetic_inventory(20)
+
+def surrogate_audit() -> Any:
+    inv = small_inventory(20)
     for token, name in zip(inv["tokens"], SURROGATE_NAMES, strict=False):
         token["name"] = name
     inv["tokens"][-1]["policies"][0]["id"] = "policy\ud800id"
@@ -273,7 +278,7 @@ def test_lone_surrogates_in_an_exported_audit_reach_the_cli_escaped(
     prints (the escape shown) and each format is written."""
     audit = cft.Audit.from_records(
         tokens=[{"id": "a" * 32, "name": "SURR", "status": "active", "policies": []}],
-        now=surrogate_audit().now,
+        now=NOW,
     )
     export = tmp_path / "in.json"
     export.write_text(audit.to_json().replace("SURR", "evil\\ud800 \\udfff"), encoding="utf-8")
@@ -375,9 +380,7 @@ def test_lone_surrogates_in_usage_rows_read_as_u_fffd(tmp_path: Path) -> None:
 
     import pandas as pd
 
-    from cftokens.audit.synth import synthetic_inventory
-
-    inv = synthetic_inventory(5)
+    inv = small_inventory(5)
     row = {
         "time": datetime(2026, 1, 1, tzinfo=UTC),
         "method": "GET",
@@ -404,7 +407,7 @@ def test_the_cli_process_prints_hostile_names_on_an_ascii_console(tmp_path: Path
 
     audit = cft.Audit.from_records(
         tokens=[{"id": "a" * 32, "name": "SURR", "status": "active", "policies": []}],
-        now=surrogate_audit().now,
+        now=NOW,
     )
     export = tmp_path / "in.json"
     export.write_text(
@@ -428,7 +431,7 @@ def test_an_exported_audit_given_as_a_dict_reads_lone_surrogates_as_u_fffd() -> 
     """``Audit.from_json(dict)``: Python objects, no raw text to scan; still U+FFFD."""
     audit = cft.Audit.from_records(
         tokens=[{"id": "a" * 32, "name": "SURR", "status": "active", "policies": []}],
-        now=surrogate_audit().now,
+        now=NOW,
     )
     data = json.loads(audit.to_json().replace("SURR", "evil\\ud800"))
     again = cft.Audit.from_json(data)
@@ -440,9 +443,7 @@ def test_an_exported_audit_given_as_a_dict_reads_lone_surrogates_as_u_fffd() -> 
 def test_a_surrogate_only_in_the_directory_is_replaced(where: str, tmp_path: Path) -> None:
     """Clean tokens, one account or zone name holding a lone surrogate: the directory's
     check finds it by itself (its dicts are walked only then) and every report writes."""
-    from cftokens.audit.synth import synthetic_inventory
-
-    inv = synthetic_inventory(20)
+    inv = small_inventory(20)
     inv[where][0]["name"] = "dir \ud800 name"
     audit = cft.Audit.from_records(**inv)
     names = (
@@ -478,6 +479,6 @@ def test_a_surrogate_only_a_dict_subclass_readers_see_is_replaced() -> None:
     """The Unicode check reads a token object as the audit reads it (its ``items``), not by
     its storage: the name its readers see becomes U+FFFD and every output encodes."""
     token = _ShownDict({"id": "a" * 32, "name": "clean", "status": "active", "policies": []})
-    audit = cft.Audit.from_records(tokens=[token], now=surrogate_audit().now)
+    audit = cft.Audit.from_records(tokens=[token], now=NOW)
     assert list(audit.tokens["name"]) == ["evil\ufffdshown"]
     assert audit.to_json().encode("utf-8") and audit.to_html().encode("utf-8")
