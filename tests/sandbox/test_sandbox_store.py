@@ -15,6 +15,7 @@ import cftokens as cft
 from cftokens.errors import InvalidInput
 from cftokens.sandbox import Clock, Sandbox
 from cftokens.sandbox import core as sandbox_core
+from cftokens.sandbox import store as store_module
 
 
 def test_db_file_survives_restart(tmp_path: Path) -> None:
@@ -330,11 +331,15 @@ def test_read_caches_follow_writes(sb: Sandbox) -> None:
     assert Api(sb, rolled.json()["result"]).get("/user/tokens/verify").status_code == 200
 
 
-def test_journal_of_reads_reaches_the_file_without_a_read(tmp_path: Path) -> None:
-    """Journal entries of GET requests are written in batches, at the latest about half a
-    second later, even when nothing reads them."""
+def test_journal_of_reads_reaches_the_file_without_a_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Journal entries of GET requests are written in batches, at the latest FLUSH_AFTER (half
+    a second) later, even when nothing reads them (here 50 ms, looked at every 10 ms)."""
     import time
 
+    monkeypatch.setattr(store_module, "FLUSH_AFTER", 0.05)
+    monkeypatch.setattr(store_module, "FLUSH_EVERY", 0.01)
     path = tmp_path / "j.db"
     sb = Sandbox(db=path)
     client = Api(sb, sb.bootstrap_token)
@@ -343,7 +348,7 @@ def test_journal_of_reads_reaches_the_file_without_a_read(tmp_path: Path) -> Non
     deadline = time.monotonic() + 5
     count = 0
     while time.monotonic() < deadline and count < 3:
-        time.sleep(0.1)
+        time.sleep(0.01)
         with sqlite3.connect(path) as other:
             count = other.execute("SELECT count(*) FROM journal").fetchone()[0]
     assert count == 3

@@ -55,6 +55,11 @@ V = TypeVar("V")
 
 SCHEMA_VERSION = "1"
 
+#: Seconds a deferred journal entry (of a read-only request) waits at most before it is written.
+FLUSH_AFTER = 0.5
+#: Seconds between two looks of a database file's flusher thread at the deferred entries.
+FLUSH_EVERY = 0.25
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
@@ -489,7 +494,7 @@ def _flush_periodically(ref: weakref.ref[Store]) -> None:
     """A file-backed store's flusher thread: writes deferred journal entries that are due, so
     other readers of the file see them; ends when the store is closed or collected."""
     while True:
-        time.sleep(0.25)
+        time.sleep(FLUSH_EVERY)
         store = ref()
         if store is None or not store.flush_if_due():
             return
@@ -1158,8 +1163,9 @@ class Store:
 
     def defer_journal(self, row: JournalRow) -> None:
         """Append a journal entry of a read-only request, written in a batch: when 64 are
-        pending, half a second after the first (a background thread sees to it for database
-        files), before any write transaction and before anything reads the journal."""
+        pending, :data:`FLUSH_AFTER` (half a second) after the first (a background thread sees
+        to it for database files), before any write transaction and before anything reads the
+        journal."""
         pending = self._pending
         if not pending:
             self._pending_since = time.monotonic()
@@ -1169,15 +1175,16 @@ class Store:
                 )
                 self._flusher.start()
         pending.append(row.values())
-        if len(pending) >= 64 or time.monotonic() - self._pending_since > 0.5:
+        if len(pending) >= 64 or time.monotonic() - self._pending_since > FLUSH_AFTER:
             self.flush_journal()
 
     def flush_if_due(self) -> bool:
-        """Flush deferred entries older than half a second; False once the store is closed."""
+        """Flush deferred entries older than :data:`FLUSH_AFTER`; False once the store is
+        closed."""
         with self.lock:
             if self._closed:
                 return False
-            if self._pending and time.monotonic() - self._pending_since > 0.5:
+            if self._pending and time.monotonic() - self._pending_since > FLUSH_AFTER:
                 self.flush_journal()
             return True
 
