@@ -199,12 +199,13 @@ async def test_default_concurrency_stops_growing_at_the_grow_ceiling(make_async_
     """On a server that never slows down, the adaptive bound grows to GROW_CEILING and no
     further: past it each request costs the client more CPU (httpx scans its pool) and the
     listing is no faster (bench/bench_client.py: 64 in flight listed slower than 16-24)."""
-    cloudflare = FakeCloudflare(tokens=1000)
+    cloudflare = FakeCloudflare(tokens=300)
     handler = Concurrent(cloudflare, delay=0.05)
     async with make_async_client(httpx.MockTransport(handler)) as client:
         client._time = LoopTime()
-        tokens = await client.tokens.list(per_page=5).collect()  # 200 pages
-    assert len(tokens) == 1000 and len(cloudflare.requests) == 200
+        # 60 pages: the ceiling is reached in the third round trip, then held for three more
+        tokens = await client.tokens.list(per_page=5).collect()
+    assert len(tokens) == 300 and len(cloudflare.requests) == 60
     assert handler.peak == GROW_CEILING  # reached, never passed
 
 
