@@ -2,7 +2,9 @@
 its answer one byte at a time, each well within the read timeout, cannot hold a request (or
 ``cftokens audit``, a CI gate) longer than the deadline, with the sync and the async client
 and every transport the clients send through (the async client's own HTTP/1.1 one and
-httpx's, directly or through a proxy from the environment)."""
+httpx's, directly or through a proxy from the environment). The httpx transports the tests
+make share the clients' TLS context (``tls_context``): loading the CA bundle for each cost
+tens of milliseconds, and no test here speaks TLS."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from client_fakes import USER_TOKEN
 
 import cftokens as cft
 from cftokens.client import Retry
+from cftokens.client._base import tls_context
 from cftokens.client._deadline_backend import DeadlineBackend
 
 #: The deadline the tests give (the read timeout is 1 s, each dripped byte comes in 20 ms: the
@@ -184,7 +187,7 @@ def test_the_sync_client_stops_a_dripping_answer_through_an_httpx_transport_of_y
     """An ``httpx.HTTPTransport`` of the caller's (for its retries, local address or TLS
     settings) is httpx's own pool too: its sockets are bounded as the client's own are, not
     only between body chunks (dripped headers held the attempt for the whole drip)."""
-    transport = httpx.HTTPTransport(retries=1)
+    transport = httpx.HTTPTransport(retries=1, verify=tls_context())
     with (
         dripping(SLOW_HEAD) as server,
         cft.Client(**options(base_url=server.url, transport=transport)) as c,
@@ -217,7 +220,7 @@ async def test_the_async_client_stops_a_dripping_answer_at_its_deadline(
 ) -> None:
     extra: dict[str, Any] = {}
     if transport == "httpx":
-        extra["transport"] = httpx.AsyncHTTPTransport()
+        extra["transport"] = httpx.AsyncHTTPTransport(verify=tls_context())
     with dripping(answer, at_once) as server:
         async with cft.AsyncClient(**options(base_url=server.url, **extra)) as c:
             started = time.monotonic()
@@ -272,7 +275,9 @@ def test_a_sync_create_past_its_deadline_is_not_repeated(transport: str, no_prox
     is written: the create may have reached the server, so it is not retried (MaybeCreated),
     with the client's own transport and with an httpx.HTTPTransport of the caller's."""
     spec = cft.TokenSpec(name="ci", policies=[cft.Policy.allow(["DNS Read"], zones=["f" * 32])])
-    extra: dict[str, Any] = {"transport": httpx.HTTPTransport()} if transport == "httpx" else {}
+    extra: dict[str, Any] = {}
+    if transport == "httpx":
+        extra["transport"] = httpx.HTTPTransport(verify=tls_context())
     with (
         dripping(SLOW_HEAD) as server,
         cft.Client(**options(base_url=server.url, max_retries=3, **extra)) as c,
