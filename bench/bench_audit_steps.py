@@ -28,7 +28,7 @@ STEPS = ("parse", "context", "rules", "findings frame", "tokens frame")
 def _fresh(ctx: Any) -> Any:
     """The context without what the rules make on first use and keep (each timed run of the
     rules pays for it, as the audit's one run does)."""
-    for cached in ("owner_codes",):  # (the atoms' numbers are the parse's)
+    for cached in ("owner_codes", "token_index"):  # (the atoms' numbers are the parse's)
         vars(ctx).pop(cached, None)
     ctx.memo.clear()
     return ctx

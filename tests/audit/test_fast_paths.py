@@ -387,6 +387,18 @@ def test_owner_codes_name_each_kind_and_owner(audit: Audit) -> None:
     }
 
 
+def test_the_index_of_token_ids_is_made_only_when_a_finding_names_a_token_by_id() -> None:
+    """The context's id -> position index is made on first use: an audit whose findings all
+    name their token by position never makes it; one with findings on tokens named only by
+    id (unreadable ones) makes it, with the positions of the inventory's ids."""
+    plain = _generated()
+    assert "token_index" not in vars(plain._ctx)
+    assert plain._ctx.token_index == {tid: t for t, tid in enumerate(plain._inv.ids)}
+    hostile = _hostile()
+    assert "token_index" in vars(hostile._ctx)
+    assert hostile._ctx.token_index == {tid: t for t, tid in enumerate(hostile._inv.ids)}
+
+
 def test_nw02_names_the_ranges_ipaddress_calls_wide() -> None:
     """CFT-NW-02 reads each range's prefix length from the context's CIDR facts; the ranges
     it names are those ``ipaddress`` calls /16 or wider (IPv4) or /32 or wider (IPv6), in the

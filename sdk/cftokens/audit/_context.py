@@ -108,7 +108,6 @@ class Ctx:
         a = inv.arrays
         n = inv.n
         self.n = n
-        self.token_index: dict[str, int] = dict(zip(inv.ids, range(n), strict=True))
         dates: dict[str, npt.NDArray[np.datetime64]] = {}
         unreadable = np.zeros(n, dtype=bool)
         for key, values in inv.dates.items():
@@ -187,19 +186,20 @@ class Ctx:
         self.families = all_fam
 
     @cached_property
+    def token_index(self) -> dict[str, int]:
+        """Each token id's position. Made on first use: an audit whose findings all name
+        their token by position (the rule) never reads it (~10 ms at 100,000 tokens)."""
+        return dict(zip(self.inv.ids, range(self.n), strict=True))
+
+    @cached_property
     def owner_codes(self) -> npt.NDArray[np.int64]:
         """Per token, a number naming its kind and owner (tokens with the same kind and owner
-        id share one). Made on first use."""
+        id share one), in order of first appearance. Made on first use, by C-level passes:
+        the distinct (kind, owner) pairs, numbered, then looked up."""
         inv = self.inv
-        owners: dict[tuple[str, str | None], int] = {}
-        return np.fromiter(
-            (
-                owners.setdefault(owner, len(owners))
-                for owner in zip(inv.kinds, inv.owner_ids, strict=True)
-            ),
-            dtype=np.int64,
-            count=inv.n,
-        )
+        owners = list(zip(inv.kinds, inv.owner_ids, strict=True))
+        number = {owner: i for i, owner in enumerate(dict.fromkeys(owners))}
+        return np.fromiter(map(number.__getitem__, owners), dtype=np.int64, count=inv.n)
 
     @property
     def atoms(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:

@@ -218,7 +218,9 @@ def findings_frame(
     n = inv.n
     token_id = _Column([*inv.ids, *named.values], np.where(valid, tok, n + named.codes))
     # a token the rule named by id counts for the inventory's token of that id, if any
-    named_pos = np.array([ctx.token_index.get(v, -1) for v in named.values], dtype=np.int64)
+    # (the index of ids is made only when a rule named a token: a position is never None)
+    index = ctx.token_index if any(v is not None for v in named.values) else {}
+    named_pos = np.array([index.get(v, -1) for v in named.values], dtype=np.int64)
     position = np.where(valid, tok, named_pos[named.codes] if len(named_pos) else -1)
     token_name = _with_none(inv.names, tok)
     owner_id = _with_none(inv.owner_ids, tok)

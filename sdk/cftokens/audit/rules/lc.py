@@ -135,9 +135,8 @@ def lc_03(ctx: Ctx, r: Rule) -> Hits:
     live = np.flatnonzero(ctx.live)
     # the last secret change: a roll seen in usage, else issued_on, else modified_on
     rolled = np.full(ctx.n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    index = ctx.token_index
-    for tid, when in rolls.items():
-        t = index.get(tid)
+    for tid, when in rolls.items():  # (the index of ids is made only when there are rolls)
+        t = ctx.token_index.get(tid)
         if t is not None:
             rolled[t] = when
     basis = np.select([~np.isnat(rolled), ~np.isnat(issued), ~np.isnat(modified)], [0, 1, 2], 3)
