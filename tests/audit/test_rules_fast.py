@@ -6,6 +6,7 @@ and without other groups, allowlists and expiries, and the hostile audits of tes
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from operator import attrgetter
 from typing import Any
 
@@ -17,6 +18,7 @@ from audit_helpers import (
     ACCT2,
     ALL_ACCOUNTS,
     ALL_ZONES,
+    NOW,
     USER_RES,
     ZONE,
     account,
@@ -622,7 +624,28 @@ def _shaped(seed: int) -> Audit:
     return run(*tokens)
 
 
-AUDITS = {**CASES, "shaped": lambda: _shaped(1), "shaped 2": lambda: _shaped(2)}
+def _used() -> Audit:
+    """Tokens of several shapes (minting ones among them) without allowlists, each used
+    from its own network: the fixes' allowlists come from each token's usage."""
+    shapes = ["mint only", "mint only", "mint and work", "two mints", "kitchen sink"] * 2
+    tokens = [
+        token(f"{shape} {i}", *SHAPES[shape], ip_in=[], expires=None)
+        for i, shape in enumerate(shapes)
+    ]
+    used = [
+        {"time": NOW - timedelta(days=1), "token_id": t["id"], "method": "GET", "status": 200,
+         "path": f"/client/v4/zones/{ZONE}/dns_records", "ip": f"198.51.{i % 7}.7"}
+        for i, t in enumerate(tokens)
+    ]  # fmt: skip
+    return run(*tokens, usage=used)
+
+
+AUDITS = {
+    **CASES,
+    "shaped": lambda: _shaped(1),
+    "shaped 2": lambda: _shaped(2),
+    "used": _used,
+}
 
 
 @pytest.fixture(scope="module", params=list(AUDITS))

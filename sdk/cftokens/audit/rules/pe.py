@@ -29,6 +29,8 @@ from .base import (
     Rule,
     allowlist_fix,
     best_rows,
+    day_numbers,
+    distinct,
     evidence_texts,
     family_bit,
     group_code,
@@ -237,43 +239,78 @@ def pe_03(ctx: Ctx, r: Rule) -> Hits:
         | ((ctx.grp == acct_code) & ((ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS)))
     )
     rows, _, _ = best_rows(ctx, mint_rows, Severity.CRITICAL.rank, key="token")
-    exp = ctx.dates["expires_on"]
-    too_late = _mint_expiry_too_late(ctx)
-    has_ip_in = ctx.has_ip_in.tolist()
-    keep = tuple(sorted(TOKEN_API_GROUPS))
-    for row, t in zip(rows.tolist(), ctx.tok[rows].tolist(), strict=True):
-        problems: list[str] = []
-        others = _other_groups(ctx, t)
-        if others:
-            problems.append(f"it also holds {join_names(others)}")
-        if not has_ip_in[t]:
-            problems.append("it has no IP allowlist")
-        if too_late[t]:
-            problems.append(
+    toks = ctx.tok[rows].astype(np.int64)
+    # what each finding's texts and fix depend on: the other groups its token holds (one
+    # number per distinct list), no allowlist, an expiry too late (and its day)
+    lists: dict[tuple[str, ...], int] = {}
+    held = np.array(
+        [lists.setdefault(tuple(_other_groups(ctx, t)), len(lists)) for t in toks.tolist()],
+        dtype=np.int64,
+    )
+    others = list(lists)
+    no_ip = ~ctx.has_ip_in[toks]
+    late = np.array(_mint_expiry_too_late(ctx), dtype=bool)[toks]
+    holds = np.array([bool(o) for o in others], dtype=bool)[held] if others else no_ip
+    fire = np.flatnonzero(holds | no_ip | late)
+    rows, toks, held, no_ip, late = rows[fire], toks[fire], held[fire], no_ip[fire], late[fire]
+    exp = ctx.dates["expires_on"][toks]
+    days = ctx.th.mint_max_days
+
+    def problems(i: int) -> str:
+        said: list[str] = []
+        if others[held[i]]:
+            said.append(f"it also holds {join_names(others[held[i]])}")
+        if no_ip[i]:
+            said.append("it has no IP allowlist")
+        if late[i]:
+            said.append(
                 "it never expires"
-                if np.isnat(exp[t])
-                else f"it expires on {str(exp[t])[:10]}, more than {ctx.th.mint_max_days} "
-                "days ahead"
+                if np.isnat(exp[i])
+                else f"it expires on {str(exp[i])[:10]}, more than {days} days ahead"
             )
-        if not problems:
-            continue
-        ip_fix, _ = allowlist_fix(ctx, t)
-        hits.add(
-            t,
-            Severity.CRITICAL,
-            ctx.evidence(row) + "; " + "; ".join(problems),
-            "A minting token should hold only the token-API groups, an IP allowlist and an "
-            f"expiry within {ctx.th.mint_max_days} days: " + "; ".join(problems) + ".",
-            "Move every other permission to separate tokens, then set an IP allowlist and "
-            f"expires_on within {ctx.th.mint_max_days} days on this one.",
-            LimitMinting(
-                keep=keep,
-                expires_on=ctx.iso_in(ctx.th.mint_max_days) if too_late[t] else None,
-                allow=ip_fix.allow if not has_ip_in[t] else None,
-            ),
-            row=row,
-            ctx=ctx,
+        return "; ".join(said)
+
+    # each text once per distinct case (the day only where it is said)
+    said = Coded.per_key(problems, held, no_ip, late, np.where(late, day_numbers(exp), 0))
+    atoms = row_atoms(ctx, rows)
+    evidence = evidence_texts(ctx, rows, atoms=atoms)
+    first, codes = distinct(evidence.codes, said.codes)
+    evidence = Coded(
+        [
+            evidence.values[e] + "; " + said.values[p]
+            for e, p in zip(evidence.codes[first].tolist(), said.codes[first].tolist(), strict=True)
+        ],
+        codes,
+    )
+    keep = tuple(sorted(TOKEN_API_GROUPS))
+
+    def fix(i: int) -> LimitMinting:
+        t = int(toks[i])
+        return LimitMinting(
+            keep=keep,
+            expires_on=ctx.iso_in(days) if late[i] else None,
+            allow=allowlist_fix(ctx, t)[0].allow if no_ip[i] else None,
         )
+
+    hits.extend(
+        toks,
+        Severity.CRITICAL,
+        evidence,
+        Coded(
+            [
+                "A minting token should hold only the token-API groups, an IP allowlist and an "
+                f"expiry within {days} days: " + text + "."
+                for text in said.values
+            ],
+            said.codes,
+        ),
+        "Move every other permission to separate tokens, then set an IP allowlist and "
+        f"expires_on within {days} days on this one.",
+        Coded.per_key(fix, late, no_ip, usage_keys(ctx, toks)),
+        rows=rows,
+        ctx=ctx,
+        atoms=atoms,
+    )
     return hits
 
 
