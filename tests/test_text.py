@@ -11,9 +11,9 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from batched_cases import cases
 from cftokens._text import (
     chart_label,
     csv_cell,
@@ -51,25 +51,31 @@ def test_printable_keeps_newlines_only_when_asked() -> None:
     assert printable("one\ntwo\x1b", newlines=True) == "one\ntwo\\x1b"
 
 
-@given(st.text())
+# The two long properties draw their 200 texts 8 to a Hypothesis example (tests/batched_cases.py).
 @pytest.mark.slow
-@settings(max_examples=200)
-def test_printable_output_never_holds_a_control_character(text: str) -> None:
+def test_printable_output_never_holds_a_control_character() -> None:
     """Whatever the input, nothing a terminal interprets survives."""
-    out = printable(text)
-    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u202e\u2066" for c in out)
+
+    @cases(st.text(), 200)
+    def clean(text: str) -> None:
+        out = printable(text)
+        assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u202e\u2066" for c in out)
+
+    clean()
 
 
-@given(st.text())
 @pytest.mark.slow
-@settings(max_examples=200)
-def test_printed_json_stays_the_same_json(text: str) -> None:
+def test_printed_json_stays_the_same_json() -> None:
     """JSON printed through the helper (as ``cftokens scan --format json`` is) still parses
     to the same value."""
     import json
 
-    dumped = json.dumps({"name": text}, ensure_ascii=False)
-    assert json.loads(printable(dumped, newlines=True)) == {"name": text}
+    @cases(st.text(), 200)
+    def same(text: str) -> None:
+        dumped = json.dumps({"name": text}, ensure_ascii=False)
+        assert json.loads(printable(dumped, newlines=True)) == {"name": text}
+
+    same()
 
 
 @pytest.mark.parametrize(
