@@ -156,8 +156,9 @@ def test_unicode_tree_reaches_keys_and_nested_values() -> None:
 
 def test_unicode_tree_converts_any_depth_and_any_cycle() -> None:
     """Cycles (through a list, a dict, a tuple) come back as the same cycles, converted; a
-    value 100,000 levels deep is converted whole (it raised RecursionError, and the audit then
-    kept a token's lone surrogate); shared containers stay shared."""
+    value 3,000 levels deep (three times Python's default recursion limit) is converted whole
+    (it raised RecursionError, and the audit then kept a token's lone surrogate); shared
+    containers stay shared."""
     loop: list[Any] = ["x\ud800"]
     loop.append(loop)
     out = unicode_tree(loop)
@@ -170,11 +171,20 @@ def test_unicode_tree_converts_any_depth_and_any_cycle() -> None:
     shared = ["s\ud800"]
     pair = unicode_tree([shared, (shared,), {"a": shared}])
     assert pair[0] == ["s\ufffd"] and pair[1][0] is pair[0] and pair[2]["a"] is pair[0]
+    _assert_deep_value_converted(3_000)
+
+
+@pytest.mark.slow  # 80,000 containers; the inner loop converts 3,000 levels (above)
+def test_unicode_tree_converts_a_value_20000_levels_deep() -> None:
+    _assert_deep_value_converted(20_000)
+
+
+def _assert_deep_value_converted(levels: int) -> None:
     deep: list[Any] = ["end\ud800"]
-    for _ in range(20_000):
+    for _ in range(levels):
         deep = [deep, ("t",)]
     converted = unicode_tree(deep)
-    for _ in range(20_000):
+    for _ in range(levels):
         assert converted[1] == ("t",)
         converted = converted[0]
     assert converted == ["end\ufffd"]

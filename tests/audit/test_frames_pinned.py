@@ -119,10 +119,19 @@ def current(audit: Audit) -> dict[str, Any]:
     return _current(audit)
 
 
-@pytest.mark.parametrize("name", ["tokens", "grants"])
-def test_frame_matches_the_pinned_one(current: dict[str, Any], name: str) -> None:
+@pytest.fixture(scope="module")
+def pinned() -> dict[str, Any]:
+    """The pinned frames, read once for the module's tests."""
     with gzip.open(FIXTURE, "rt", encoding="utf-8") as fh:
-        expected = json.load(fh)[name]
+        loaded: dict[str, Any] = json.load(fh)
+    return loaded
+
+
+@pytest.mark.parametrize("name", ["tokens", "grants"])
+def test_frame_matches_the_pinned_one(
+    current: dict[str, Any], pinned: dict[str, Any], name: str
+) -> None:
+    expected = pinned[name]
     got = current[name]
     assert got["dtypes"] == expected["dtypes"]
     assert list(got["columns"]) == list(expected["columns"])

@@ -52,8 +52,31 @@ def demo(demo_audit: Audit) -> Audit:
 
 
 @pytest.fixture(scope="module")
-def page(demo: Audit) -> str:
-    return demo.to_html()
+def spied(demo: Audit) -> tuple[str, list[str], list[int]]:
+    """The demo's report, rendered once for the module while counting what it asks the audit
+    for: each ``Audit.fix`` (token ids) and each ``Audit.worst_tokens`` (its ``n``)."""
+    asked: list[str] = []
+    ranked: list[int] = []
+    fix, worst_tokens = Audit.fix, Audit.worst_tokens
+
+    def counted_fix(self: Audit, token_id: str, rule: str | None = None) -> Any:
+        asked.append(token_id)
+        return fix(self, token_id, rule)
+
+    def counted_ranking(self: Audit, n: int = 5) -> Any:
+        ranked.append(n)
+        return worst_tokens(self, n)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Audit, "fix", counted_fix)
+        patch.setattr(Audit, "worst_tokens", counted_ranking)
+        page = demo.to_html()
+    return page, asked, ranked
+
+
+@pytest.fixture(scope="module")
+def page(spied: tuple[str, list[str], list[int]]) -> str:
+    return spied[0]
 
 
 def test_banner_and_fix_first_lead_the_report(demo: Audit, page: str) -> None:
@@ -264,20 +287,12 @@ def test_single_zone_audit_still_renders(tmp_path: Path) -> None:
 
 
 def test_each_tokens_fix_is_worked_out_once_per_report(
-    demo: Audit, monkeypatch: pytest.MonkeyPatch
+    spied: tuple[str, list[str], list[int]],
 ) -> None:
     """The "fix first" list and the token cards show the same fixes: the report asks the audit
     for each token's fix once (a fix right-sizes the token to its usage: most of the report's
     time), and both places show it."""
-    asked: list[str] = []
-    fix = Audit.fix
-
-    def counted(self: Audit, token_id: str, rule: str | None = None) -> Any:
-        asked.append(token_id)
-        return fix(self, token_id, rule)
-
-    monkeypatch.setattr(Audit, "fix", counted)
-    page = demo.to_html()
+    page, asked, _ = spied
     assert asked and len(asked) == len(set(asked))
     first = page[page.index("id='fix-first'") :]
     cards = [tid for tid in set(asked) if f"id='t-{tid}'" in page]
@@ -376,17 +391,11 @@ def test_family_counts_agree_with_the_mask_reference(demo: Audit) -> None:
     assert [int(family_counts(a).to_numpy().sum()) > 0 for a in audits] == [1, 1, 0, 0]
 
 
-def test_the_report_ranks_the_tokens_once(demo: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_report_ranks_the_tokens_once(
+    demo: Audit, spied: tuple[str, list[str], list[int]]
+) -> None:
     """The token table, "fix first" and the cards read one ranking of the tokens
     (worst_tokens sorts every token: it was worked out twice a report)."""
-    ranked: list[int] = []
-    worst_tokens = Audit.worst_tokens
-
-    def counted(self: Audit, n: int = 5) -> Any:
-        ranked.append(n)
-        return worst_tokens(self, n)
-
-    monkeypatch.setattr(Audit, "worst_tokens", counted)
-    page = demo.to_html()
+    page, _, ranked = spied
     assert ranked == [len(demo.tokens)]
     assert "id='fix-first'" in page
