@@ -218,29 +218,42 @@ def test_remaining_header_stops_the_client_before_a_429() -> None:
 FAULTS = "rate=0.3,kinds=500+502+503+429+drop,seed={seed}"
 
 
-# one seed in the inner loop (and the async listing below, seed 3), one more in the full run
-@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow)])
-def test_listing_2000_tokens_under_faults_returns_each_once(seed: int) -> None:
-    """With 30% 5xx/429/dropped connections, listing 2,000 tokens yields each exactly once."""
+def list_under_faults(seed: int, count: int, per_page: int) -> None:
+    """Listing ``count`` tokens (the bootstrap one and ``count - 1`` seeded) under 30%
+    5xx/429/dropped connections yields each exactly once."""
     with Sandbox(faults=FAULTS.format(seed=seed)) as sb:
         account = sb.directory().accounts[0].id
-        expected = sb.seed_tokens(account, 1999, owner="user") + [sb.bootstrap_token_id]
+        expected = sb.seed_tokens(account, count - 1, owner="user") + [sb.bootstrap_token_id]
         client = sb.client(max_retries=12)
         fake_time(client)
-        ids = [t.id for t in client.tokens.list()]
+        ids = [t.id for t in client.tokens.list(per_page=per_page)]
         faults = sb.journal["fault"].value_counts().to_dict()
         client.close()
-    assert len(ids) == 2000
+    assert len(ids) == count
     assert collections.Counter(ids) == collections.Counter(expected)
     assert sum(faults.values()) > 5  # the faults really happened
 
 
-@pytest.mark.anyio
-async def test_async_listing_2000_tokens_under_faults_returns_each_once() -> None:
-    """The concurrent async listing under the same faults also yields each token once."""
+# The inner loop lists 300 tokens in 15 pages; the full run lists 2,000 (40 pages) with two
+# seeds, and the async listing below 2,000 too.
+def test_listing_under_faults_returns_each_once() -> None:
+    """With 30% 5xx/429/dropped connections, a listing of 15 pages yields each token once."""
+    list_under_faults(seed=1, count=300, per_page=20)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_listing_2000_tokens_under_faults_returns_each_once(seed: int) -> None:
+    """With 30% 5xx/429/dropped connections, listing 2,000 tokens yields each exactly once."""
+    list_under_faults(seed=seed, count=2000, per_page=50)
+
+
+async def list_under_faults_async(count: int, per_page: int) -> None:
+    """The concurrent async listing of ``count`` tokens under the same faults (seed 3) yields
+    each token once."""
     with Sandbox(faults=FAULTS.format(seed=3)) as sb:
         account = sb.directory().accounts[0].id
-        expected = set(sb.seed_tokens(account, 2000))
+        expected = set(sb.seed_tokens(account, count))
         spec = cft.TokenSpec(
             name="reader",
             policies=[cft.Policy.allow(["Account API Tokens Read"], accounts=[account])],
@@ -248,8 +261,22 @@ async def test_async_listing_2000_tokens_under_faults_returns_each_once() -> Non
         token = sb.create_token(spec).secret
         async with sb.async_client(token=token, max_retries=12) as client:
             fake_time(client)
-            ids = [t.id async for t in client.account(account).tokens.list(concurrency=8)]
-    assert len(ids) == 2000 and set(ids) == expected
+            pages = client.account(account).tokens.list(concurrency=8, per_page=per_page)
+            ids = [t.id async for t in pages]
+    assert len(ids) == count and set(ids) == expected
+
+
+@pytest.mark.anyio
+async def test_async_listing_under_faults_returns_each_once() -> None:
+    """The concurrent async listing (8 pages in flight) of 15 pages under the same faults."""
+    await list_under_faults_async(count=300, per_page=20)
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+async def test_async_listing_2000_tokens_under_faults_returns_each_once() -> None:
+    """The concurrent async listing under the same faults also yields each token once."""
+    await list_under_faults_async(count=2000, per_page=50)
 
 
 def run_creates(
@@ -269,15 +296,16 @@ def run_creates(
     return created, unclear, other
 
 
-def test_200_creates_under_faults_make_no_duplicates() -> None:
-    """200 creates under 30% faults (including lost answers) never produce a duplicate token."""
+def creates_under_faults(count: int) -> None:
+    """``count`` creates under 30% faults (including lost answers) never produce a duplicate
+    token."""
     faults = "rate=0.3,kinds=500+502+503+429+drop+lost,seed=5"
     with Sandbox(faults=faults) as sb:
         account = sb.directory().accounts[0].id
         zone = sb.directory().zones[0].id
         client = sb.client(token=sb.create_token(admin_spec(sb)).secret, max_retries=6)
         fake_time(client)
-        created, unclear, other = run_creates(client, account, zone, 200)
+        created, unclear, other = run_creates(client, account, zone, count)
         client.close()
         names = collections.Counter(t.name for t in sb.tokens(owner=account))
         journal = sb.journal
@@ -285,12 +313,24 @@ def test_200_creates_under_faults_make_no_duplicates() -> None:
     assert other == [] or all(isinstance(e, cft.CloudflareError) for e in other)
     assert max(names.values()) == 1, "a create was repeated"
     assert all(names[name] == 1 for name in created)
-    assert len(created) + len(unclear) + len(other) == 200
+    assert len(created) + len(unclear) + len(other) == count
     # The ambiguous cases really were ambiguous both ways: some exist, some do not.
     assert any(names[name] for name in unclear) and any(not names[name] for name in unclear)
     # 429s were retried (a POST surely not processed), so there were more POSTs than creates.
-    assert len(posts) > 200
+    assert len(posts) > count
     assert set(posts[posts["fault"] == "429"].index) != set()
+
+
+def test_creates_under_faults_make_no_duplicates() -> None:
+    """60 creates under 30% faults (including lost answers) never produce a duplicate
+    token (the full run makes 200)."""
+    creates_under_faults(60)
+
+
+@pytest.mark.slow
+def test_200_creates_under_faults_make_no_duplicates() -> None:
+    """200 creates under 30% faults (including lost answers) never produce a duplicate token."""
+    creates_under_faults(200)
 
 
 def test_every_failure_under_faults_is_typed(sandbox: Sandbox) -> None:
