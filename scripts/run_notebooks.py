@@ -72,11 +72,15 @@ def normalise(nb: Any) -> Any:
     return nb
 
 
-def execute(path: Path, *, extra_cells: list[str] | None = None) -> tuple[Any, float]:
+def execute(
+    path: Path, *, extra_cells: list[str] | None = None, kernel: Any = None
+) -> tuple[Any, float]:
     """Run one notebook in a fresh kernel; return it (with outputs) and the seconds it took.
 
     ``extra_cells`` are appended (and run) after the notebook's own cells, e.g. to ask the
     kernel for what the notebook left behind; they are not part of the returned timing.
+    ``kernel``: a started ``jupyter_client`` kernel manager to run it in instead (left running,
+    with whatever the notebook left in it; its working directory is the kernel's).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -96,19 +100,24 @@ def execute(path: Path, *, extra_cells: list[str] | None = None) -> tuple[Any, f
         nb.cells.append(nbformat.v4.new_code_cell(source))
     client = Client(
         nb,
+        km=kernel,
         timeout=TIMEOUT,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
     )
-    with client.setup_kernel():
-        start = time.perf_counter()
-        for index, cell in enumerate(nb.cells[:own]):
-            client.execute_cell(cell, index)
-        seconds = time.perf_counter() - start
-        for index, cell in enumerate(nb.cells[own:], start=own):
-            client.execute_cell(cell, index)
-        client.set_widgets_metadata()
+    try:
+        with client.setup_kernel():
+            start = time.perf_counter()
+            for index, cell in enumerate(nb.cells[:own]):
+                client.execute_cell(cell, index)
+            seconds = time.perf_counter() - start
+            for index, cell in enumerate(nb.cells[own:], start=own):
+                client.execute_cell(cell, index)
+            client.set_widgets_metadata()
+    finally:
+        if kernel is not None and client.kc is not None:  # a kernel it does not own
+            client.kc.stop_channels()
     return nb, seconds
 
 

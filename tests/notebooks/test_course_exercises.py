@@ -8,6 +8,7 @@ import base64
 import configparser
 import re
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ def test_every_lesson_ends_with_one_checked_exercise(n: int) -> None:
     """One "Exercise" section just before "On your own": check_N, hint_N and solution_N bound
     from cft.course.lesson(N, ...), the answer starting empty, hints and solutions not run."""
     cells = _load(LESSONS[n]).cells
-    heads = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and "## Exercise" in c.source]
+    heads = [
+        i for i, c in enumerate(cells) if c.cell_type == "markdown" and "## Exercise" in c.source
+    ]
     assert len(heads) == 1
     i = heads[0]
     bind, check, after = cells[i + 1], cells[i + 2], cells[i + 3]
@@ -54,7 +57,11 @@ def test_no_cell_prints_more_than_a_screen(path: Path) -> None:
             if "image/png" in data:
                 png = base64.b64decode(data["image/png"])
                 width, height = struct.unpack(">II", png[16:24])
-                assert width <= SCREEN_PIXELS[0] and height <= SCREEN_PIXELS[1], (index, width, height)
+                assert width <= SCREEN_PIXELS[0] and height <= SCREEN_PIXELS[1], (
+                    index,
+                    width,
+                    height,
+                )
 
 
 def _descendants(state: dict[str, Any], model_id: str) -> set[str]:
@@ -92,14 +99,51 @@ def test_the_token_builder_is_saved_as_the_learner_first_sees_it() -> None:
 
 # Every thread the notebook's code asks for is refused, as in Pyodide; the kernel's own
 # machinery (zmq's garbage collector, ipykernel's threads) keeps working, or nothing would run.
+# Installed once per kernel (the refusal keeps what it needs in its defaults: %reset clears the
+# namespace), with the kernel's starting environment kept for the notebooks after the first.
 NO_THREADS = """\
-import threading as _threading
-_start = _threading.Thread.start
-def _refuse(self):
-    if type(self).__module__.startswith(("zmq", "ipykernel", "jupyter_client", "IPython")):
-        return _start(self)
-    raise RuntimeError("can't start new thread (as in Pyodide)")
-_threading.Thread.start = _refuse"""
+import os as _os, sys as _sys, threading as _threading
+if not hasattr(_sys, "_cft_environ"):
+    _sys._cft_environ = dict(_os.environ)
+    def _refuse(self, _start=_threading.Thread.start):
+        if type(self).__module__.startswith(("zmq", "ipykernel", "jupyter_client", "IPython")):
+            return _start(self)
+        raise RuntimeError("can't start new thread (as in Pyodide)")
+    _threading.Thread.start = _refuse"""
+
+# Before each notebook after the first in the same kernel: what a fresh kernel would have
+# (an empty namespace, its own working directory, the starting environment, no figure open,
+# pandas' default options, warnings shown again once per place).
+FRESH = """\
+%reset -f
+import os as _os, sys as _sys, warnings as _warnings
+_os.chdir({cwd!r})
+_os.environ.clear()
+_os.environ.update(_sys._cft_environ)
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+if "pandas" in _sys.modules:
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")  # deprecated options warn when reset
+        _sys.modules["pandas"].reset_option("all")
+_warnings.onceregistry.clear()
+_warnings._filters_mutated()  # every module's record of warnings already shown is stale
+del _os, _sys, _warnings"""
+
+
+@pytest.fixture(scope="module")
+def kernel_without_threads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One kernel for the notebooks run where threads cannot start (a fresh kernel, with pandas,
+    matplotlib and the package imported and the demo company seeded, costs each about as much
+    CPU as its notebook): each one starts from what a fresh kernel has (``FRESH``)."""
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(tmp_path_factory.mktemp("kernel")))
+    try:
+        yield manager
+    finally:
+        manager.shutdown_kernel(now=True)
 
 
 def _sanitised(text: str) -> str:
@@ -132,17 +176,23 @@ def _texts(cell: Any) -> list[str]:
         "06-from-global-api-key-to-tokens",
         "07-workshop-exercises",
         "07-workshop-exercises-solutions",
+        "08-leaked-token-response",  # its audit starts a thread too
     ],
 )
-def test_the_course_runs_where_threads_cannot_start(tmp_path: Path, name: str) -> None:
-    """With threading.Thread.start raising (JupyterLite), notebooks 04-07 run without an error
-    and print what their committed outputs hold."""
+def test_the_course_runs_where_threads_cannot_start(
+    tmp_path: Path, name: str, kernel_without_threads: Any
+) -> None:
+    """With threading.Thread.start raising (JupyterLite), notebooks 04-08 run without an error
+    and print what their committed outputs hold (in one kernel: each notebook from what a
+    fresh kernel has)."""
     committed = _load(NOTEBOOKS / f"{name}.ipynb")
     nb = _load(NOTEBOOKS / f"{name}.ipynb")
-    nb.cells.insert(0, nbformat.v4.new_code_cell(NO_THREADS))
+    nb.cells.insert(
+        0, nbformat.v4.new_code_cell(NO_THREADS + "\n" + FRESH.format(cwd=str(tmp_path)))
+    )
     path = tmp_path / f"{name}.ipynb"
     nbformat.write(nb, path)
-    ran, _ = runner().execute(path)
+    ran, _ = runner().execute(path, kernel=kernel_without_threads)
     for mine, theirs in zip(ran.cells[1:], committed.cells, strict=True):
         assert not [o for o in mine.get("outputs", []) if o.get("output_type") == "error"]
         if mine.cell_type == "code":
