@@ -30,7 +30,9 @@ Every message says what happened and what to do. No message, repr or attribute e
 token secret or an ``Authorization`` header: error bodies are redacted before they are stored,
 a value echoed from input is shown through :func:`shown` (redacted, then cut), and every
 message and ``url`` passes through :func:`redact` when the error is built, so a secret given in
-the wrong place (an id, an e-mail, a base URL) is never printed back.
+the wrong place (an id, an e-mail, a base URL) is never printed back. Where credentials must
+still be told apart (a grant key the audit groups by), :func:`labelled` shows each as its own
+:func:`credential_label` instead.
 
 Renamed errors keep their old name for one release, as a deprecated alias that warns
 (:class:`DeprecationWarning`) when used: ``Timeout`` is now :class:`RequestTimedOut`.
@@ -38,9 +40,10 @@ Renamed errors keep their old name for one release, as a deprecated alias that w
 
 from __future__ import annotations
 
+import hashlib
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypedDict, Unpack
 
 __all__ = [
@@ -69,7 +72,10 @@ __all__ = [
     "UnknownOperation",
     "UnknownPermissionGroup",
     "UnknownTemplate",
+    "credential_label",
     "describe",
+    "labelled",
+    "labelled_texts",
     "redact",
     "redact_uri",
     "redacted_texts",
@@ -145,24 +151,45 @@ def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
     ``secrets`` are exact values to remove as well (for example the client's own token). A
     credential split by characters drawn as nothing (a zero-width space, a soft hyphen, a
     bidi mark) is found as if they were not there, and replaced with them."""
+    return _scrubbed(text, secrets, None)
+
+
+def _scrubbed(text: str, secrets: Sequence[str], mark: Callable[[str], str] | None) -> str:
+    """:func:`redact` with each credential replaced by ``mark(credential)`` (the value after
+    a header word, as written), or by ``[redacted]`` when ``mark`` is None."""
     if _may_hide(text):
-        text = _redact_split(text, secrets, _unseen_spans(text))
+        text = _redact_split(text, secrets, _unseen_spans(text), mark)
     for secret in secrets:
         if secret:
-            text = text.replace(secret, "[redacted]")
+            text = text.replace(secret, mark(secret) if mark else "[redacted]")
     for pattern in _SECRET_PATTERNS:
-        if pattern.groups:
+        if mark is not None:
+            text = pattern.sub(lambda m: _marked(m, mark), text)
+        elif pattern.groups:
             text = pattern.sub(lambda m: (m.group(1) or "") + "[redacted]", text)
         else:
             text = pattern.sub("[redacted]", text)
     return text
 
 
-def _redact_split(text: str, secrets: Sequence[str], unseen: list[tuple[int, int]]) -> str:
+def _marked(match: re.Match[str], mark: Callable[[str], str]) -> str:
+    """A match of a credential's shape with its value (after any header words) marked."""
+    groups = [g for g in range(1, (match.re.groups or 0) + 1) if match.group(g)]
+    start = max((match.end(g) for g in groups), default=match.start())
+    return match.string[match.start() : start] + mark(match.string[start : match.end()])
+
+
+def _redact_split(
+    text: str,
+    secrets: Sequence[str],
+    unseen: list[tuple[int, int]],
+    mark: Callable[[str], str] | None = None,
+) -> str:
     """``text`` with each credential that characters drawn as nothing (or their escapes), at
-    ``unseen``, split replaced by ``[redacted]``: the shapes of :func:`redact` are found in
-    the text without them and each span is mapped back. A credential not split is left to
-    :func:`redact`'s own pass, so the output only differs where one was split."""
+    ``unseen``, split replaced by ``[redacted]`` (or ``mark`` of it): the shapes of
+    :func:`redact` are found in the text without them and each span is mapped back. A
+    credential not split is left to :func:`redact`'s own pass, so the output only differs
+    where one was split."""
     if not unseen:
         return text
     kept: list[int] = []  # position in text of each character of visible
@@ -178,7 +205,13 @@ def _redact_split(text: str, secrets: Sequence[str], unseen: list[tuple[int, int
             spans += [(m.start(), m.end()) for m in re.finditer(re.escape(secret), visible)]
     for pattern in _SECRET_PATTERNS:
         for match in pattern.finditer(visible):
-            start = match.end(1) if pattern.groups else match.start()
+            if mark is None:  # [redacted] stands for the header's words after the first too
+                start = match.end(1) if pattern.groups else match.start()
+            else:
+                start = max(
+                    (match.end(g) for g in range(1, pattern.groups + 1) if match.group(g)),
+                    default=match.start(),
+                )
             if match.end() > start:
                 spans.append((start, match.end()))
     split = sorted(
@@ -192,10 +225,38 @@ def _redact_split(text: str, secrets: Sequence[str], unseen: list[tuple[int, int
     for start, end in split:
         if end <= at:
             continue
-        out.append(text[at:start] + "[redacted]" if start >= at else "")
+        shown = mark(text[start:end]) if mark else "[redacted]"
+        out.append(text[at:start] + shown if start >= at else "")
         at = max(at, end)
     out.append(text[at:])
     return "".join(out)
+
+
+def credential_label(credential: str) -> str:
+    """The label shown in place of a credential where the audit must still tell credentials
+    apart (a grant key): ``[redacted:`` and 10 hexadecimal digits of a BLAKE2b digest of the
+    credential as a reader copies it (characters drawn as nothing left out) ``]``. The same
+    credential always has the same label, in every run; two credentials have two labels
+    (a collision is one chance in a million million). Forty bits of a digest cannot be turned
+    back into a credential of a hundred bits or more."""
+    digest = hashlib.blake2b(
+        _seen(credential).encode("utf-8", "surrogatepass"), digest_size=5, person=b"cftokens label"
+    )
+    return f"[redacted:{digest.hexdigest()}]"
+
+
+def labelled(text: str) -> str:
+    """``text`` with each credential in it replaced by its :func:`credential_label`; ``text``
+    itself when it holds none (a look-alike that is only a long name is left alone, as
+    :func:`redacted_texts` leaves it)."""
+    if not _may_hold(text) or not _credential_in(text):
+        return text
+    return _scrubbed(text, (), credential_label)
+
+
+def labelled_texts(texts: Sequence[str]) -> dict[int, str]:
+    """:func:`redacted_texts` with each credential shown as its :func:`credential_label`."""
+    return _credential_texts(texts, labelled)
 
 
 # Words at least one of which each pattern above needs, lower-cased; the patterns that need
@@ -211,6 +272,11 @@ def redacted_texts(texts: Sequence[str]) -> dict[int, str]:
     Found without running every pattern over every text: only a text of 37 characters or
     more, or one holding a word a pattern needs (``bearer``, ``cfut_``...), can match, and one
     C-level search of them all finds whether any does (100,000 clean names in milliseconds)."""
+    return _credential_texts(texts, redact)
+
+
+def _credential_texts(texts: Sequence[str], show: Callable[[str], str]) -> dict[int, str]:
+    """:func:`redacted_texts`, each text holding a credential shown by ``show``."""
     joined = "\n".join(texts).lower()  # TypeError, as str.join, if one is not a str
     joined = _seen(joined)  # a marker split by a character drawn as nothing ("\n" is kept)
     longest = max(map(len, texts), default=0)
@@ -230,8 +296,14 @@ def redacted_texts(texts: Sequence[str]) -> dict[int, str]:
     for i in candidates:
         clean = redact(texts[i])
         if clean != texts[i] and _credential_in(texts[i]):
-            out[i] = clean
+            out[i] = clean if show is redact else show(texts[i])
     return out
+
+
+def _may_hold(text: str) -> bool:
+    """Whether ``text`` is long enough for a bare credential or holds a word a credential's
+    shape needs (:func:`_credential_texts`' test of one text)."""
+    return len(text) >= _SHORTEST_BARE or any(marker in _seen(text).lower() for marker in _MARKERS)
 
 
 _JWT = re.compile(r"[\w-]+\.[\w-]+\.[\w-]+")

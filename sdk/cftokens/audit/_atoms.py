@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import redact
+from ..errors import labelled, redact
 from ..model.resources import (
     ACCOUNT_PREFIX,
     ALL_ACCOUNTS_KEY,
@@ -288,10 +288,11 @@ _nested_cache: dict[tuple[str, ...], tuple[Atom, ...] | None] = {}
 
 
 def _key_clean(key: str) -> bool:
-    """True when a resource key has no placeholder and no malformed id (no LN-04 issue)."""
+    """True when a resource key has no placeholder and no malformed id (no LN-04 issue) and
+    holds no credential (the token reader reads it as its label: ``_labelled_record``)."""
     clean = _clean_keys.get(key)
     if clean is None:
-        clean = placeholder(key) is None and bad_id_key(key) is None
+        clean = placeholder(key) is None and bad_id_key(key) is None and labelled(key) == key
         if len(_clean_keys) < 500_000:
             _clean_keys[key] = clean
     return clean

@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from ..catalog import permission_groups, risk_families
 from ..catalog.groups import Level
-from ..errors import CloudflareError, InvalidInput
+from ..errors import CloudflareError, InvalidInput, labelled
 from ..model.resources import (
     ALL_ZONES_KEY,
     Resource,
@@ -281,6 +281,9 @@ class Inventory:
         self.row_start: list[int] = []
         self.row_end: list[int] = []
         self.invalid: list[tuple[str, str]] = []  # (token id or position, why)
+        # the records (by position in the input) read with a credential in a grant key as its
+        # label (:func:`_labelled_record`): the audit keeps these, never the input's
+        self.labelled: dict[int, TokenRecord] = {}
         # CFT-LN-04: parts of a definition Cloudflare rejects or ignores, read leniently
         self.ln04 = DefinitionIssues()
         self.mismatched_policies: set[tuple[int, int]] = set()  # (token, policy): LN-04's
@@ -443,6 +446,98 @@ def _add_token(inv: Inventory, record: TokenRecord) -> None:
     inv.has_deny.append(has_deny)
     inv.row_start.append(start)
     inv.row_end.append(start + n_rows)
+
+
+# -- credentials in grant keys --------------------------------------------------------------
+
+
+_labels: dict[str, str | None] = {}  # text -> it with each credential labelled (None: clean)
+
+
+def _label(text: str) -> str:
+    """``text`` with each credential as its :func:`~cftokens.errors.credential_label`, worked
+    out once per distinct text (``text`` itself, the same object, when it holds none: the
+    rule)."""
+    out = _labels.get(text, _MISSING)
+    if out is _MISSING:
+        found = labelled(text)
+        out = found if found != text else None
+        if len(_labels) < 500_000:
+            _labels[text] = out
+    return text if out is None else out
+
+
+def _labelled_text(value: Any) -> Any:
+    """A text (exact ``str``) through :func:`_label`; anything else as it is."""
+    return _label(value) if type(value) is str else value
+
+
+def _labelled_record(record: TokenRecord) -> TokenRecord:
+    """The record with each credential in a grant key (a permission group's id or name, or a
+    group given as text; a resource key, nested ones too) as its label; the record itself
+    when there is none (the rule).
+
+    Anyone who can list tokens reads their policies, so a secret written in one is exposed:
+    every output of the audit (frames, findings, fixes, reports, the export, queries) reads
+    the labelled copy, and a label is kept for each distinct credential, so findings and
+    grouping still work. The bulk path leaves every token holding one to the token reader
+    (:func:`~cftokens.audit._atoms._key_clean`, the group names it compares), which reads
+    this copy. The input is left as it was; odd shapes are left to the reader to report."""
+    payload = record.payload
+    if not _is_map(payload):
+        return record
+    policies = payload.get("policies")
+    if type(policies) is not list:
+        return record
+    new = [_labelled_policy(p) for p in policies]
+    if all(map(is_, new, policies)):
+        return record
+    return TokenRecord(
+        {**payload, "policies": new}, record.kind, record.owner_id, record.owner_name
+    )
+
+
+def _labelled_policy(policy: Any) -> Any:
+    if not _is_map(policy):
+        return policy
+    changed: dict[str, Any] = {}
+    groups = policy.get("permission_groups")
+    entries = [groups] if isinstance(groups, str | Mapping) else groups
+    if type(entries) is list:
+        new = [_labelled_group(e) for e in entries]
+        if not all(map(is_, new, entries)):
+            changed["permission_groups"] = new if type(groups) is list else new[0]
+    resources = policy.get("resources")
+    if isinstance(resources, str):  # JSON-encoded: a label is JSON text too
+        if _label(resources) != resources:
+            changed["resources"] = _label(resources)
+    elif _is_map(resources):
+        given = list(resources.items())
+        items = [(_labelled_text(k), _labelled_keys(v) if _is_map(v) else v) for k, v in given]
+        if any(a[0] is not b[0] or a[1] is not b[1] for a, b in zip(items, given, strict=True)):
+            changed["resources"] = dict(items)
+    return {**policy, **changed} if changed else policy
+
+
+def _labelled_group(entry: Any) -> Any:
+    if type(entry) is str:
+        return _label(entry)
+    if not _is_map(entry):
+        return entry
+    gid, name = entry.get("id"), entry.get("name")
+    new_id, new_name = _labelled_text(gid), _labelled_text(name)
+    if new_id is gid and new_name is name:
+        return entry
+    return {**entry, "id": new_id, "name": new_name} if "name" in entry else {**entry, "id": new_id}
+
+
+def _labelled_keys(inner: Mapping[Any, Any]) -> Any:
+    """A nested resources map (an account's zones) with its keys labelled."""
+    given = list(inner.items())
+    keys = [_labelled_text(k) for k, _ in given]
+    if all(k is g[0] for k, g in zip(keys, given, strict=True)):
+        return inner
+    return {k: g[1] for k, g in zip(keys, given, strict=True)}
 
 
 # -- lenient reading of definitions (each slip is a CFT-LN-04 issue) ------------------------
@@ -827,7 +922,9 @@ def build_inventory(
     slow_at: list[int] = []
     seen: set[str] = set()
     for position in np.flatnonzero(left).tolist():  # the tokens the bulk path left
-        record = records[position]
+        record = _labelled_record(records[position])
+        if record is not records[position]:
+            inv.labelled[position] = record
         payload = record.payload
         tid = payload.get("id") if isinstance(payload, Mapping) else None
         label = tid if isinstance(tid, str) else f"#{position + 1}"
@@ -854,7 +951,9 @@ def build_inventory(
         if isinstance(key, str):
             seen.add(key)
     if fast is not None:
+        labelled = inv.labelled
         inv = _merge(inv, slow_at, fast, fast_at)
+        inv.labelled = labelled
     # which tokens the bulk path read (tokens are in record order: see _merge)
     read_by = np.repeat(np.array([False, True]), [len(slow_at), len(fast_at)])
     bulk_read = read_by[np.argsort(np.array(slow_at + fast_at, dtype=np.int64), kind="stable")]
@@ -1324,6 +1423,8 @@ def _read_chunk(
     if not set(map(type, given)) <= {str, _NONE}:
         given = [x if type(x) is str else None for x in given]
     mismatch = _renamed(given, codes.tolist(), groups.names)
+    for i in np.flatnonzero(mismatch).tolist():  # a credential: the token reader labels it
+        ebad[i] |= _label(given[i]) != given[i]
     if n_e:
         pair = ent_pol * len(groups.ids) + codes
         order = np.argsort(pair, kind="stable")

@@ -355,6 +355,8 @@ class Audit:
         """Parse, build the rules' context, run the rules, build the findings and tokens frames
         (the caller, ``__init__``, has paused the garbage collector)."""
         self._inv = build_inventory(self._records, self._dir.zone_account)
+        for position, record in self._inv.labelled.items():  # a credential in a grant key
+            self._records[position] = record  # the export and a rerun hold only its label
         usage_index = (
             UsageIndex(self.usage, self.now, self.profile.thresholds.usage_window_days, self._dir)
             if self.usage is not None
