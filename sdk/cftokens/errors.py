@@ -300,10 +300,15 @@ def _credential_texts(texts: Sequence[str], show: Callable[[str], str]) -> dict[
     return out
 
 
+_BARE_RUN = re.compile(rf"[A-Za-z0-9_-]{{{_SHORTEST_BARE}}}")
+
+
 def _may_hold(text: str) -> bool:
-    """Whether ``text`` is long enough for a bare credential or holds a word a credential's
-    shape needs (:func:`_credential_texts`' test of one text)."""
-    return len(text) >= _SHORTEST_BARE or any(marker in _seen(text).lower() for marker in _MARKERS)
+    """Whether ``text``, as a reader copies it, holds a run long enough for a bare credential
+    or a word a credential's shape needs (one C-level search each: a resource key's longest
+    run is its 32-character id)."""
+    seen = _seen(text)
+    return _BARE_RUN.search(seen) is not None or any(m in seen.lower() for m in _MARKERS)
 
 
 _JWT = re.compile(r"[\w-]+\.[\w-]+\.[\w-]+")
