@@ -2,7 +2,11 @@
 
 Pure functions of a :class:`~._protocol.Call` and what the server answered (Cloudflare's error
 codes, ``cf-ray``, an excerpt of the body): the protocol decides which error to raise, these
-say it. Every text that can hold server-sent words is redacted of the client's credentials.
+say it. Every text that can hold server-sent words is redacted of the client's credentials,
+and quoted through :func:`server_text`: shown by the command line's rule (a hostile server's
+escape sequences, bidi overrides, line separators, backspaces or floods of combining marks
+as visible escapes, so a terminal or a notebook's traceback draws them as text) and cut to a
+bound. The errors' fields keep what the server sent as data (codes, status, ``errors``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._shown import shown_text
 from ..catalog import operations
 from ..errors import APIError, CloudflareError, ErrorDetail, redact
 from ..model import Secret
@@ -29,12 +34,31 @@ __all__ = [
     "rate_limited_message",
     "ray_suffix",
     "scrub_detail",
+    "server_text",
     "short_name",
     "suggest_group",
     "undecodable",
 ]
 
 _LOCATION = re.compile(r"location:?\s*\[?([0-9A-Fa-f:.]+)\]?")
+
+
+#: Characters of one server text (an error's message, a header) a message quotes at most.
+SERVER_TEXT_LIMIT = 200
+#: Entries of an error's ``error_chain`` a message quotes (the rest are counted).
+CHAIN_SHOWN = 3
+
+
+def server_text(text: object, limit: int = SERVER_TEXT_LIMIT) -> str:
+    """Text a server sent, as an error message quotes it: redacted and shown by the command
+    line's rule (:func:`~cftokens._shown.shown_text`: control characters, bidi overrides, line
+    separators, invisible characters and floods of combining marks as escapes), cut to
+    ``limit`` characters (``…``). Reads only the start of a huge text."""
+    value = text if isinstance(text, str) else str(text)
+    clean = shown_text(value[: limit * 8])
+    if len(clean) <= limit and len(value) <= limit * 8:
+        return clean
+    return clean[: limit - 1] + "…"
 
 
 def body_excerpt(text: str, secrets: Sequence[str], limit: int = 160) -> str:
@@ -231,7 +255,7 @@ def short_name(error: CloudflareError) -> str:
 
 def ray_suffix(context: Mapping[str, Any]) -> str:
     ray = context.get("request_id")
-    return f" [cf-ray {ray}]" if ray else ""
+    return f" [cf-ray {server_text(ray, 80)}]" if ray else ""
 
 
 def cloudflare_said(details: Sequence[ErrorDetail]) -> str:
@@ -241,10 +265,14 @@ def cloudflare_said(details: Sequence[ErrorDetail]) -> str:
     for detail in details[:3]:
         code = f"{detail.code}: " if detail.code is not None else ""
         chain = "".join(
-            f" ({c.code}: {c.message})" if c.code is not None else f" ({c.message})"
-            for c in detail.error_chain
+            f" ({c.code}: {server_text(c.message)})"
+            if c.code is not None
+            else f" ({server_text(c.message)})"
+            for c in detail.error_chain[:CHAIN_SHOWN]
         )
-        parts.append(f"{code}{detail.message}{chain}")
+        if len(detail.error_chain) > CHAIN_SHOWN:
+            chain += f" (and {len(detail.error_chain) - CHAIN_SHOWN:,} more)"
+        parts.append(f"{code}{server_text(detail.message)}{chain}")
     said = "; ".join(parts)
     return " Cloudflare said: " + said + ("" if said.endswith((".", "?", "!")) else ".")
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from attrs import field, frozen
 
 from ..errors import InvalidInput, UnexpectedResponse, shown
+from ._messages import server_text
 from ._protocol import Call, Core, Envelope
 
 if TYPE_CHECKING:
@@ -282,7 +283,8 @@ class CursorWalker(Generic[T]):
             self._done = True
         elif cursor in self._cursors:
             raise UnexpectedResponse(
-                f"{call.target()}: the server returned cursor {cursor[:40]!r} twice, so listing "
+                f"{call.target()}: the server returned cursor {server_text(repr(cursor[:40]))} "
+                "twice, so listing "
                 f"{self.what} would never end. Stopped.",
                 status=envelope.status,
                 method="GET",

@@ -51,6 +51,7 @@ from ._messages import (
     rate_limited_message,
     ray_suffix,
     scrub_detail,
+    server_text,
     short_name,
     undecodable,
 )
@@ -138,14 +139,15 @@ class Call(Generic[T]):
     what: str = "the result"
 
     def target(self) -> str:
-        """``GET /user/tokens?page=2``: the method and relative URL, for logs and messages."""
+        """``GET /user/tokens?page=2``: the method and relative URL, for logs and messages
+        (the query, which may carry a server's cursor, through :func:`server_text`)."""
         if self.params:
             query = "&".join(
                 f"{k}={item}"
                 for k, v in self.params.items()
                 for item in (v if isinstance(v, tuple) else (v,))
             )
-            return f"{self.method} {self.path}?{query}"
+            return f"{self.method} {self.path}?{server_text(query)}"
         return f"{self.method} {self.path}"
 
 
@@ -398,7 +400,7 @@ class Core:
         if status >= 500:
             message += " This is usually temporary; safe calls were retried."
         if excerpt:
-            message += f" Body starts: {excerpt!r}"
+            message += f" Body starts: {server_text(repr(excerpt), 400)}"
         message += ray_suffix(context)
         error = UnexpectedResponse(message, excerpt=excerpt, **context)
         transient = status >= 500 and status != 501
@@ -569,7 +571,7 @@ class Core:
             problem = (
                 "it is nested too deeply"
                 if isinstance(exc, RecursionError)
-                else self.scrub(str(exc))[:300]
+                else server_text(self.scrub(str(exc)), 300)
             )
             message = (
                 f"{call.target()} returned {call.what} in an unexpected shape: "
