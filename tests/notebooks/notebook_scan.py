@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -55,6 +56,56 @@ def runner() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# First in each notebook run in a shared kernel: what a fresh kernel has (an empty namespace,
+# the notebook's working directory, the kernel's starting environment, no figure open, pandas'
+# default options, warnings shown again once per place).
+FRESH = """\
+%reset -f
+import os as _os, sys as _sys, warnings as _warnings
+if not hasattr(_sys, "_cft_environ"):  # the kernel's first notebook
+    _sys._cft_environ = dict(_os.environ)
+_os.chdir({cwd!r})
+_os.environ.clear()
+_os.environ.update(_sys._cft_environ)
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+if "pandas" in _sys.modules:
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")  # deprecated options warn when reset
+        _sys.modules["pandas"].reset_option("all")
+_warnings.onceregistry.clear()
+_warnings._filters_mutated()  # every module's record of warnings already shown is stale
+del _os, _sys, _warnings"""
+
+
+@contextlib.contextmanager
+def shared_kernel(cwd: Path) -> Iterator[Any]:
+    """A kernel for several notebooks in turn (:func:`run_fresh`): a fresh kernel with pandas,
+    matplotlib and the package imported and the demo company seeded costs about as much CPU as
+    a notebook of the course."""
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(cwd))
+    try:
+        yield manager
+    finally:
+        manager.shutdown_kernel(now=True)
+
+
+def run_fresh(nb: Any, path: Path, kernel: Any, setup: str = "") -> Any:
+    """Run notebook ``nb`` (written to ``path``) in ``kernel`` from what a fresh kernel has
+    (``FRESH``, in ``path``'s folder), after ``setup``; return it run, without that first cell."""
+    import nbformat
+
+    first = FRESH.format(cwd=str(path.parent)) + ("\n" + setup if setup else "")
+    nb.cells.insert(0, nbformat.v4.new_code_cell(first))
+    nbformat.write(nb, path)
+    ran, _ = runner().execute(path, kernel=kernel)
+    ran.cells.pop(0)
+    return ran
 
 
 def cell_texts(index: int, outputs: Iterable[Any]) -> Iterator[tuple[int, str]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from notebook_scan import COURSE, NOTEBOOKS, runner
+from notebook_scan import COURSE, NOTEBOOKS, run_fresh, shared_kernel
 
 LESSONS = {n: NOTEBOOKS / p for n, p in enumerate(sorted(p.name for p in COURSE)[:6], start=1)}
 VARIABLES = {1: "spec1", 2: "spec2", 3: "spec3", 4: "names4", 5: "spec5", 6: "spec6"}
@@ -100,50 +100,24 @@ def test_the_token_builder_is_saved_as_the_learner_first_sees_it() -> None:
 # Every thread the notebook's code asks for is refused, as in Pyodide; the kernel's own
 # machinery (zmq's garbage collector, ipykernel's threads) keeps working, or nothing would run.
 # Installed once per kernel (the refusal keeps what it needs in its defaults: %reset clears the
-# namespace), with the kernel's starting environment kept for the notebooks after the first.
+# namespace, not the threading module).
 NO_THREADS = """\
-import os as _os, sys as _sys, threading as _threading
-if not hasattr(_sys, "_cft_environ"):
-    _sys._cft_environ = dict(_os.environ)
+import threading as _threading
+if not hasattr(_threading.Thread.start, "_cft_refuses"):
     def _refuse(self, _start=_threading.Thread.start):
         if type(self).__module__.startswith(("zmq", "ipykernel", "jupyter_client", "IPython")):
             return _start(self)
         raise RuntimeError("can't start new thread (as in Pyodide)")
-    _threading.Thread.start = _refuse"""
-
-# Before each notebook after the first in the same kernel: what a fresh kernel would have
-# (an empty namespace, its own working directory, the starting environment, no figure open,
-# pandas' default options, warnings shown again once per place).
-FRESH = """\
-%reset -f
-import os as _os, sys as _sys, warnings as _warnings
-_os.chdir({cwd!r})
-_os.environ.clear()
-_os.environ.update(_sys._cft_environ)
-if "matplotlib.pyplot" in _sys.modules:
-    _sys.modules["matplotlib.pyplot"].close("all")
-if "pandas" in _sys.modules:
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore")  # deprecated options warn when reset
-        _sys.modules["pandas"].reset_option("all")
-_warnings.onceregistry.clear()
-_warnings._filters_mutated()  # every module's record of warnings already shown is stale
-del _os, _sys, _warnings"""
+    _refuse._cft_refuses = True
+    _threading.Thread.start = _refuse
+del _threading"""
 
 
 @pytest.fixture(scope="module")
 def kernel_without_threads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One kernel for the notebooks run where threads cannot start (a fresh kernel, with pandas,
-    matplotlib and the package imported and the demo company seeded, costs each about as much
-    CPU as its notebook): each one starts from what a fresh kernel has (``FRESH``)."""
-    from jupyter_client.manager import KernelManager
-
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(cwd=str(tmp_path_factory.mktemp("kernel")))
-    try:
-        yield manager
-    finally:
-        manager.shutdown_kernel(now=True)
+    """One kernel for the notebooks run where threads cannot start (see ``shared_kernel``)."""
+    with shared_kernel(tmp_path_factory.mktemp("kernel")) as kernel:
+        yield kernel
 
 
 def _sanitised(text: str) -> str:
@@ -186,14 +160,9 @@ def test_the_course_runs_where_threads_cannot_start(
     and print what their committed outputs hold (in one kernel: each notebook from what a
     fresh kernel has)."""
     committed = _load(NOTEBOOKS / f"{name}.ipynb")
-    nb = _load(NOTEBOOKS / f"{name}.ipynb")
-    nb.cells.insert(
-        0, nbformat.v4.new_code_cell(NO_THREADS + "\n" + FRESH.format(cwd=str(tmp_path)))
-    )
     path = tmp_path / f"{name}.ipynb"
-    nbformat.write(nb, path)
-    ran, _ = runner().execute(path, kernel=kernel_without_threads)
-    for mine, theirs in zip(ran.cells[1:], committed.cells, strict=True):
+    ran = run_fresh(_load(NOTEBOOKS / f"{name}.ipynb"), path, kernel_without_threads, NO_THREADS)
+    for mine, theirs in zip(ran.cells, committed.cells, strict=True):
         assert not [o for o in mine.get("outputs", []) if o.get("output_type") == "error"]
         if mine.cell_type == "code":
             assert _texts(mine) == _texts(theirs), mine.source[:80]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
-from notebook_scan import NOTEBOOKS, runner
+from notebook_scan import NOTEBOOKS, run_fresh, shared_kernel
 
 SOLUTIONS = NOTEBOOKS / "07-workshop-exercises-solutions.ipynb"
 
@@ -55,11 +57,18 @@ OVER = {
 }
 
 
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One kernel for both runs, each from what a fresh kernel has (``shared_kernel``)."""
+    with shared_kernel(tmp_path_factory.mktemp("kernel")) as started:
+        yield started
+
+
 @pytest.mark.slow
 @pytest.mark.notebooks
 @pytest.mark.parametrize("wrong", [WRONG, OVER], ids=["wrong", "over-privileged-or-mistyped"])
 def test_each_check_reports_a_wrong_answer(
-    tmp_path: Path, wrong: dict[str, tuple[str, str]]
+    tmp_path: Path, wrong: dict[str, tuple[str, str]], kernel: Any
 ) -> None:
     """With a wrong answer in every exercise, every check prints "not yet" and the reason."""
     nb = nbformat.read(SOLUTIONS, as_version=4)
@@ -70,9 +79,7 @@ def test_each_check_reports_a_wrong_answer(
                 answered[variable] = index
                 cell.source += "\n" + wrong[variable][0]
     assert set(answered) == set(wrong)
-    path = tmp_path / "mutated-solutions.ipynb"
-    nbformat.write(nb, path)
-    ran, _ = runner().execute(path)
+    ran = run_fresh(nb, tmp_path / "mutated-solutions.ipynb", kernel)
     for variable, index in answered.items():
         check = ran.cells[index + 1]
         text = "".join(o.get("text", "") for o in check.outputs)
