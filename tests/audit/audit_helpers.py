@@ -263,3 +263,45 @@ def tuple_cycle() -> list[Any]:
     loop: list[Any] = ["x"]
     loop.append((loop,))
     return loop
+
+
+# -- frames compared exactly, fast ---------------------------------------------------------------
+
+
+def assert_frames_identical(got: Any, expected: Any, obj: str = "DataFrame") -> None:
+    """``pd.testing.assert_frame_equal(got, expected, obj=obj, check_exact=True)``, decided
+    first by a cheaper comparison that passes only frames it passes (~6x faster on an audit's
+    frames, which the differential tests compare by the hundred): the same frame type and
+    flags, range indexes equal, the same column labels (names and dtype), the same dtypes
+    (categories in the same order), no object columns, and ``DataFrame.equals`` (every value
+    exactly equal, NA in the same places). Anything else goes to ``assert_frame_equal``,
+    which then names the difference."""
+    import pandas as pd
+
+    if not _identical_frames(got, expected):
+        pd.testing.assert_frame_equal(got, expected, obj=obj, check_exact=True)
+
+
+def _identical_frames(a: Any, b: Any) -> bool:
+    import pandas as pd
+
+    if type(a) is not pd.DataFrame or type(b) is not pd.DataFrame:
+        return False
+    if a.flags.allows_duplicate_labels != b.flags.allows_duplicate_labels:
+        return False
+    for x, y in ((a.index, b.index), (a.columns, b.columns)):
+        if type(x) is not type(y) or type(x) not in (pd.RangeIndex, pd.Index):
+            return False
+        if x.dtype != y.dtype or x.names != y.names or not x.equals(y):
+            return False
+    dtypes, others = a.dtypes.tolist(), b.dtypes.tolist()
+    if dtypes != others or any(str(t) == "object" for t in dtypes):
+        return False
+    for t, u in zip(dtypes, others, strict=True):
+        if isinstance(t, pd.CategoricalDtype) and not (
+            t.ordered == u.ordered
+            and t.categories.dtype == u.categories.dtype
+            and t.categories.equals(u.categories)
+        ):
+            return False
+    return bool(a.equals(b))

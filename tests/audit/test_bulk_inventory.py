@@ -19,7 +19,7 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import pytest
-from audit_helpers import ACCT, ACCT2, NOW, USER, ZONE, ZONE3
+from audit_helpers import ACCT, ACCT2, NOW, USER, ZONE, ZONE3, assert_frames_identical
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -355,7 +355,7 @@ def assert_frames_equal(audit: Audit, monkeypatch: pytest.MonkeyPatch) -> None:
         patch.setattr(core, "build_inventory", functools.partial(build_inventory, bulk=False))
         reference = frames(audit.rerun())
     for name, frame in reference.items():
-        pd.testing.assert_frame_equal(ours[name], frame, obj=name, check_exact=True)
+        assert_frames_identical(ours[name], frame, obj=name)
     assert np.array_equal(audit.findings["finding_id"], reference["findings"]["finding_id"])
 
 
@@ -656,7 +656,7 @@ def test_hostile_tokens_audit_the_same(examples: int) -> None:
             patch.setattr(core, "plain_copy", lambda value, repair=None: (None, None))
             reference = run()
         for name, frame in reference.items():
-            pd.testing.assert_frame_equal(ours[name], frame, obj=name, check_exact=True)
+            assert_frames_identical(ours[name], frame, obj=name)
 
     check()
 

@@ -24,7 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from audit_helpers import NOW, cycle_of_list, deep, tuple_cycle
+from audit_helpers import (
+    NOW,
+    _identical_frames,
+    assert_frames_identical,
+    cycle_of_list,
+    deep,
+    tuple_cycle,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -105,7 +112,7 @@ def exported(audit: Audit) -> object:
 def assert_same_audit(ours: Audit, reference: Audit) -> None:
     mine, theirs = frames(ours), frames(reference)
     for name, frame in theirs.items():
-        pd.testing.assert_frame_equal(mine[name], frame, obj=name, check_exact=True)
+        assert_frames_identical(mine[name], frame, obj=name)
     assert ours.summary() == reference.summary()
     assert same_kinds(held(ours), held(reference))
     assert exported(ours) == exported(reference)
@@ -442,7 +449,7 @@ def same_frames(monkeypatch: pytest.MonkeyPatch, inv: dict[str, Any]) -> tuple[A
     reference = as_given(monkeypatch, lambda: Audit.from_records(**inv))
     mine, theirs = frames(ours), frames(reference)
     for name, frame in theirs.items():
-        pd.testing.assert_frame_equal(mine[name], frame, obj=name, check_exact=True)
+        assert_frames_identical(mine[name], frame, obj=name)
     assert ours.summary() == reference.summary()
     assert exported(ours) == exported(reference)
     return ours, reference
@@ -864,3 +871,40 @@ def test_every_frame_is_the_same_with_tokens_in_several_pieces(
     ours, copied = audited_from_copy(monkeypatch, inv)
     assert copied
     assert_same_audit(ours, as_given(monkeypatch, lambda: Audit.from_records(**inv)))
+
+
+def test_the_fast_frame_comparison_fails_wherever_assert_frame_equal_does() -> None:
+    """``assert_frames_identical`` (the comparison of the differential tests above) passes
+    equal frames and fails on each change ``assert_frame_equal(check_exact=True)`` fails on:
+    a value, an NA moved, a float, a dtype, categories reordered, an index, a
+    column label, an object column."""
+    audit = Audit.from_records(**inventory(token(1, "one"), token(2, "two")))
+    frame = audit.tokens
+    assert _identical_frames(frame, frame.copy())  # decided without assert_frame_equal
+    assert_frames_identical(frame, frame.copy())
+
+    def changed(edit: Callable[[pd.DataFrame], pd.DataFrame | None]) -> pd.DataFrame:
+        copy_ = frame.copy()
+        out = edit(copy_)
+        return copy_ if out is None else out
+
+    def cats(f: pd.DataFrame) -> None:
+        f["status"] = f["status"].cat.reorder_categories(f["status"].cat.categories[::-1])
+
+    edits: list[Callable[[pd.DataFrame], pd.DataFrame | None]] = [
+        lambda f: f.__setitem__("name", pd.array(["one", "other"], dtype=f["name"].dtype)),
+        lambda f: f.__setitem__("age_days", pd.array([None, f["age_days"][1]], dtype="Int64")),
+        lambda f: f.__setitem__("risk_score", f["risk_score"] + 0.5),
+        lambda f: f.__setitem__("n_policies", f["n_policies"].astype("int64")),
+        cats,
+        lambda f: f.set_axis([5, 6], axis=0),
+        lambda f: f.rename(columns={"name": "Name"}),
+        lambda f: f.__setitem__("name", f["name"].astype(object)),
+    ]
+    for edit in edits:
+        other = changed(edit)
+        with pytest.raises(AssertionError):
+            pd.testing.assert_frame_equal(other, frame, check_exact=True)
+        assert not _identical_frames(other, frame)
+        with pytest.raises(AssertionError):
+            assert_frames_identical(other, frame)
