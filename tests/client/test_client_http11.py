@@ -251,7 +251,7 @@ async def test_the_pool_bounds_requests_in_flight_and_times_out_waiting() -> Non
             await read_request(reader)
             in_flight += 1
             peak = max(peak, in_flight)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)  # longer than the pool timeout below
             in_flight -= 1
             writer.write(answer({"id": "u"}))
             await writer.drain()
@@ -268,7 +268,7 @@ async def test_the_pool_bounds_requests_in_flight_and_times_out_waiting() -> Non
             await asyncio.gather(
                 *(http.get(server.url, timeout=httpx.Timeout(5, pool=0.01)) for _ in range(3))
             )
-        deadline = asyncio.get_running_loop().time() + 5  # the two sent finish in ~0.05 s
+        deadline = asyncio.get_running_loop().time() + 5  # the two sent finish in ~0.02 s
         while transport._active and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.01)
         assert transport._active == 0

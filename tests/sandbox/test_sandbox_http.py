@@ -239,6 +239,7 @@ def test_a_background_server_stops_at_once_after_answering_what_is_in_flight(
     and no sleep of 0.1 s is taken meanwhile. A request in flight still gets its answer (the
     server waits for it, as uvicorn's shutdown does); then the port is closed."""
     monkeypatch.setattr(_prompt_server, "TICK", 3600.0)
+    latency = 0.15  # the request's injected latency (apart from uvicorn's 0.1 s)
     sleeps: list[float] = []
     sleep = asyncio.sleep
 
@@ -247,7 +248,7 @@ def test_a_background_server_stops_at_once_after_answering_what_is_in_flight(
         return await sleep(delay, *args)
 
     monkeypatch.setattr(asyncio, "sleep", recorded)
-    sb = Sandbox(faults="latency=0.3s", rate_limit=None)
+    sb = Sandbox(faults=f"latency={latency}s", rate_limit=None)
     headers = {"Authorization": f"Bearer {sb.bootstrap_token.reveal()}"}
     server = BackgroundServer(sb).start()
     answers: list[int] = []
@@ -265,6 +266,6 @@ def test_a_background_server_stops_at_once_after_answering_what_is_in_flight(
     assert answers == [200]  # answered, not cut by the stop
     assert stopped < 5, stopped  # not the thread's 10 s join timeout: woken, not ticked
     # the request's latency aside, only short polls (while the answer was on its way)
-    assert sleeps.count(0.3) == 1 and max(d for d in sleeps if d != 0.3) < 0.1, sleeps
+    assert sleeps.count(latency) == 1 and max(d for d in sleeps if d != latency) < 0.1, sleeps
     with pytest.raises(httpx.ConnectError), loopback_client() as http:
         http.get(f"{server.base_url}/user/tokens/verify")
