@@ -33,13 +33,14 @@ from __future__ import annotations
 import functools
 import io
 import marshal
+import operator
 import pickle
 import re
 import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from typing import Any
 
 from .errors import InvalidInput
@@ -410,43 +411,113 @@ def plain_copy(value: Any, repair: Callable[[Any], Any] | None = None) -> tuple[
     str, int within 64 bits, float, bool and None, and refuses ``bytes`` and a text holding
     a surrogate. A copy holding only those came from exact built-in objects only, which
     marshal writes as themselves: the same data. Anything else (bytes, sets, huge integers,
-    tuple keys, nesting past orjson's 254 levels or marshal's 2,000, a cycle) is not proven,
+    tuple keys, nesting past orjson's 254 levels, a cycle) is not proven,
     and the caller reads ``value`` itself. Each piece's marshal bytes are dropped as soon as
     its copy exists.
 
     msgspec's MessagePack encoder reads each piece first: it stops at Python's recursion
-    limit in every container, where orjson counts the depth of dicts and lists but not
-    through a tuple, so a cycle through one (which marshal copies whole) ran orjson's encoder
+    limit in every container, where orjson counts the depth of dicts and lists but not of
+    tuples, so a cycle through one (which marshal copies whole) could run orjson's encoder
     until the process died. It also answers the surrogate question: its error is a text of
     ``value``'s own (the copy's texts are the value's; numpy's str is bytes there).
+
+    Nesting is bounded before either reads a piece: orjson overran its buffer on ~500 nested
+    tuples (an aborted process, or corrupted memory), which msgspec's check does not stop
+    (the recursion limit is ~1,000 and a program may raise it). Each piece is written by
+    marshal at the bottom of a chain of lists (:func:`_depth_guard`) so long that marshal's
+    own depth limit refuses any piece nesting deeper than orjson's 254 levels of dicts and
+    lists (:data:`_NESTING`): such a value was not proven anyway, and tuples are now held to
+    the same depth.
     """
     import msgspec  # here: import cftokens stays light
 
-    encode = msgspec.msgpack.Encoder().encode
+    encoder = msgspec.msgpack.Encoder()
+    buffer = bytearray()  # msgspec's output, written into one buffer (no new bytes each piece)
     leaves: list[Any] = []
     plan = _plan(value, leaves, 0)
     copied: list[Any] = []
     surrogate = False
+    guard = _depth_guard()
     for start in range(0, len(leaves), _PIECE):
-        try:
-            piece = marshal.loads(marshal.dumps(leaves[start : start + _PIECE]))
-        except ValueError:  # a subclass or other object, or nested too deep
+        piece = guard.copied(leaves[start : start + _PIECE])
+        if piece is None:  # a subclass or other object, or nested too deep
             return None, False if surrogate else None
         copied += piece
-        try:  # before orjson: a cycle or deep nesting stops here (see above)
-            encode(piece)
+        try:  # before orjson: a cycle stops here (see above)
+            encoder.encode_into(piece, buffer)
         except UnicodeEncodeError:  # a surrogate in one of the value's own texts
             surrogate = True
             continue
-        except Exception:  # huge integers, nesting, cycles, objects msgspec cannot write
+        except Exception:  # huge integers, cycles, objects msgspec cannot write
             return None, False if surrogate else None
         if not _orjson_plain(piece):
             return None, False if surrogate else None
     copy = _rebuilt(plan, iter(copied))
     if surrogate:
-        repaired = _repaired(copy, repair)
+        repaired = _repaired(copy, repair, guard)
         return (repaired, True) if repaired is not None else (None, False)
     return copy, True
+
+
+#: Objects nested in what orjson reads, the outermost and a text at the bottom counted: its
+#: 254 levels of dicts and lists and their items (it refuses a 255th container).
+_NESTING = 255
+
+
+@functools.cache
+def _marshal_depth() -> int:
+    """The most objects marshal writes nested in one another (2,000 in CPython 3.11-3.13),
+    found once by writing chains of lists."""
+    accepted, refused = 1, 1 << 14
+    while refused - accepted > 1:
+        levels = (accepted + refused) // 2
+        chain_: Any = "x"
+        for _ in range(levels - 1):
+            chain_ = [chain_]
+        try:
+            marshal.dumps(chain_)
+        except ValueError:
+            refused = levels
+        else:
+            accepted = levels
+    return accepted
+
+
+class _DepthGuard:
+    """marshal's round trip of a value that nests at most :data:`_NESTING` objects deep: the
+    value is written at the bottom of a chain of ``levels`` lists, so marshal's own depth limit
+    refuses it past that (one C-level check while it writes; the chain costs ~0.1 ms)."""
+
+    def __init__(self, levels: int) -> None:
+        self.levels = levels
+        self.top: list[Any] = []
+        self.bottom = self.top
+        for _ in range(levels - 1):
+            inner: list[Any] = []
+            self.bottom.append(inner)
+            self.bottom = inner
+
+    def written(self, value: Any) -> bytes | None:
+        """marshal's bytes of ``value`` at the bottom of the chain, or None when marshal refuses
+        it (an object that is not plain data, or nesting past :data:`_NESTING`)."""
+        self.bottom.append(value)
+        try:
+            return marshal.dumps(self.top)
+        except ValueError:
+            return None
+        finally:
+            self.bottom.clear()
+
+    def copied(self, value: Any) -> Any:
+        """marshal's copy of ``value``, or None (see :meth:`written`)."""
+        raw = self.written(value)
+        if raw is None:
+            return None
+        return functools.reduce(operator.getitem, repeat(0, self.levels), marshal.loads(raw))
+
+
+def _depth_guard() -> _DepthGuard:
+    return _DepthGuard(_marshal_depth() - _NESTING)
 
 
 # plain_copy: the levels of lists and tuples it rebuilds around the objects it copies in
@@ -493,9 +564,10 @@ def _orjson_plain(copy: Any) -> bool:
     return False
 
 
-def _repaired(copy: Any, repair: Callable[[Any], Any] | None) -> Any:
+def _repaired(copy: Any, repair: Callable[[Any], Any] | None, guard: _DepthGuard) -> Any:
     """:func:`plain_copy`'s copy repaired by ``repair`` and proven plain and Unicode, or None
-    (no repair, or one that failed: a cycle or nesting beyond the recursion limit)."""
+    (no repair, or one that failed: a cycle, nesting past orjson's depth (``guard``) or beyond
+    the recursion limit)."""
     import msgspec
 
     if repair is None:
@@ -503,7 +575,9 @@ def _repaired(copy: Any, repair: Callable[[Any], Any] | None) -> Any:
     try:
         repaired = repair(copy)
         if repaired is not None:
-            msgspec.msgpack.encode(repaired)  # first, as in plain_copy: cycles, nesting
+            if guard.written(repaired) is None:  # before msgspec and orjson, as in plain_copy
+                return None
+            msgspec.msgpack.encode(repaired)  # first, as in plain_copy: cycles
     except Exception:  # RecursionError in the repair, a surrogate left, not plain data
         return None
     return repaired if repaired is not None and _orjson_plain(repaired) else None

@@ -295,6 +295,38 @@ def test_a_cycle_through_a_tuple_is_not_proven_and_does_not_crash() -> None:
     assert _child(code) == ["(None,", "None)", "(None,", "None)", "(None,", "None)"]
 
 
+def _nested(levels: int, pattern: str = "t") -> str:
+    """Code for a value nested ``levels`` deep: containers cycled through ``pattern`` (``t``
+    a tuple, ``l`` a list, ``d`` a dict), a text at the bottom."""
+    wrap = {"t": "v = (v,)", "l": "v = [v]", "d": "v = {'k': v}"}
+    steps = "; ".join(wrap[kind] for kind in pattern)
+    return f"v = 'x'\nfor _ in range({levels} // {len(pattern)}):\n    {steps}\n"
+
+
+@pytest.mark.parametrize("limit", [None, 20_000], ids=["default-limit", "raised-limit"])
+def test_deep_tuples_are_not_proven_and_do_not_corrupt_memory(limit: int | None) -> None:
+    """orjson counts the depth of dicts and lists but not of tuples, and nesting of ~500
+    tuples or more (marshal writes up to 2,000) overran its buffer: the process aborted
+    (``realloc(): invalid next size``) or went on with corrupted memory. msgspec's check before
+    it stops at Python's recursion limit, ~1,000 by default, more when a program raises it (and
+    on Python 3.12+, a C limit of its own): no bound. Nesting past orjson's 254 levels is not
+    proven whatever its containers; up to them, tuples are (a child process: a crash, or a
+    corrupted heap found when it exits, fails this test alone)."""
+    raised = f"import sys\nsys.setrecursionlimit({limit})\n" if limit else ""
+    code = raised + (
+        "from cftokens._text import plain_copy\n"
+        "def tokens(v):\n"
+        "    return [{'id': str(i), 'name': 'n', 'extra': v} for i in range(40)]\n"
+        "answers = []\n"
+    )
+    for levels, pattern in ((500, "t"), (900, "t"), (1_990, "t"), (1_200, "ttl"), (800, "tld")):
+        code += _nested(levels, pattern) + "answers.append(plain_copy(tokens(v))[1])\n"
+    for levels in (250, 252):  # within orjson's depth: proven, tuples or not
+        code += _nested(levels, "t") + "answers.append(plain_copy(tokens(v))[1])\n"
+    code += "print(*answers)"
+    assert _child(code) == ["None"] * 5 + ["True"] * 2
+
+
 # -- the audit on the copy ---------------------------------------------------------------------
 
 
