@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cftokens as cft
+from batched_cases import cases
 from cftokens.audit import Audit, _inventory, core
 from cftokens.audit._inventory import (
     DUPLICATE,
@@ -577,10 +578,14 @@ def _hostile_records(draw: st.DrawFn) -> list[TokenRecord]:
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(_hostile_records())
-def test_hostile_tokens_read_the_same(records: list[TokenRecord]) -> None:
-    assert_same(records, {ZONE: ACCT, ZONE3: ACCT2})
+def test_hostile_tokens_read_the_same() -> None:
+    """300 hostile inventories, drawn 8 to a Hypothesis example (tests/batched_cases.py)."""
+
+    @cases(_hostile_records(), 300, suppress=list(HealthCheck))
+    def same(records: list[TokenRecord]) -> None:
+        assert_same(records, {ZONE: ACCT, ZONE3: ACCT2})
+
+    same()
 
 
 def test_a_definition_listed_twice_without_id_is_a_duplicate() -> None:
