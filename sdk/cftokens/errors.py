@@ -78,6 +78,7 @@ __all__ = [
     "labelled_texts",
     "redact",
     "redact_uri",
+    "redacted_once",
     "redacted_texts",
     "require_extra",
     "shown",
@@ -152,6 +153,15 @@ def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
     credential split by characters drawn as nothing (a zero-width space, a soft hyphen, a
     bidi mark) is found as if they were not there, and replaced with them."""
     return _scrubbed(text, secrets, None)
+
+
+def redacted_once(text: str, done: dict[str, str], secrets: Sequence[str] = ()) -> str:
+    """:func:`redact` of ``text`` (with ``secrets``), remembered in ``done`` (text -> redacted
+    text, for one set of ``secrets``): many copies of one text are redacted once."""
+    shown = done.get(text)
+    if shown is None:
+        shown = done[text] = redact(text, secrets=secrets)
+    return shown
 
 
 def _scrubbed(text: str, secrets: Sequence[str], mark: Callable[[str], str] | None) -> str:
@@ -582,16 +592,23 @@ class ErrorDetail:
         self.error_chain = tuple(error_chain)
 
     @classmethod
-    def from_api(cls, payload: object) -> ErrorDetail:
-        """Read one error entry, tolerating missing or odd fields."""
+    def from_api(cls, payload: object, redacted: dict[str, str] | None = None) -> ErrorDetail:
+        """Read one error entry, tolerating missing or odd fields. Each distinct text is
+        redacted once (``redacted``: the redactions made so far, shared by the entries of one
+        answer): a chain repeating one message (a hostile server's, by the ten thousand)
+        costs one redaction, not one per entry."""
+        return cls._read(payload, {} if redacted is None else redacted)
+
+    @classmethod
+    def _read(cls, payload: object, redacted: dict[str, str]) -> ErrorDetail:
         if not isinstance(payload, Mapping):
-            return cls(None, redact(str(payload))[:200])
+            return cls(None, redacted_once(str(payload), redacted)[:200])
         code = payload.get("code")
         chain = payload.get("error_chain") or ()
         return cls(
             code if isinstance(code, int) else None,
-            redact(str(payload.get("message", ""))),
-            [cls.from_api(c) for c in chain] if isinstance(chain, list) else (),
+            redacted_once(str(payload.get("message", "")), redacted),
+            [cls._read(c, redacted) for c in chain] if isinstance(chain, list) else (),
         )
 
     def codes(self) -> tuple[int, ...]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from client_fakes import ACCOUNT, ZONE, FakeCloudflare, envelope, error, token_payload
+from client_fakes import ACCOUNT, USER_TOKEN, ZONE, FakeCloudflare, envelope, error, token_payload
 
 import cftokens as cft
 
@@ -311,3 +311,39 @@ def test_timeout_is_renamed_request_timed_out_with_deprecated_aliases() -> None:
 def test_the_new_name_warns_nothing(recwarn: pytest.WarningsRecorder) -> None:
     assert cft.RequestTimedOut.__name__ == "RequestTimedOut"
     assert not [w for w in recwarn if issubclass(w.category, DeprecationWarning)]
+
+
+def test_repeated_error_texts_are_redacted_once_each(make_client, monkeypatch):
+    """A hostile answer repeating texts by the thousand (2 errors, each with a chain of 2,000
+    entries of two messages, one holding the client's own token and a leaked one) costs one
+    redaction per distinct text and pass (reading, then the client's secrets), not one per
+    entry (4,002 per pass: ~0.3 s of CPU for a chain of 10,000); every entry is still
+    redacted."""
+    import cftokens.errors as errors_module
+
+    leaked = "cfat_" + "Q" * 40
+    said = [f"token {USER_TOKEN} refused", f"see {leaked}"]
+    chain = [{"code": 2000 + n % 2, "message": said[n % 2]} for n in range(2000)]
+    body = envelope(
+        success=False,
+        errors=[{"code": 1004, "message": said[0], "error_chain": chain}] * 2,
+    )
+    redacted: list[str] = []
+    redact = errors_module.redact
+
+    def counted(text: str, **options: Any) -> str:
+        redacted.append(text)
+        return redact(text, **options)
+
+    monkeypatch.setattr(errors_module, "redact", counted)
+    client = make_client(answer(httpx.Response(400, json=body)))
+    with pytest.raises(cft.BadRequest) as info:
+        client.user.get()
+    # the two texts read, then scrubbed, the few quoted in the message and the message: a
+    # bound, not a count of entries (8,000 and more when each entry was redacted)
+    assert len(redacted) < 50, len(redacted)
+    details = info.value.errors
+    assert len(details) == 2 and all(len(d.error_chain) == 2000 for d in details)
+    texts = [d.message for d in details] + [c.message for d in details for c in d.error_chain]
+    assert set(texts) == {"token [redacted] refused", "see [redacted]"}
+    assert info.value.codes[:3] == (1004, 2000, 2001) and len(info.value.codes) == 4002

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._shown import shown_text
 from ..catalog import operations
-from ..errors import APIError, CloudflareError, ErrorDetail, redact
+from ..errors import APIError, CloudflareError, ErrorDetail, redact, redacted_once
 from ..model import Secret
 
 if TYPE_CHECKING:
@@ -277,9 +277,14 @@ def cloudflare_said(details: Sequence[ErrorDetail]) -> str:
     return " Cloudflare said: " + said + ("" if said.endswith((".", "?", "!")) else ".")
 
 
-def scrub_detail(detail: ErrorDetail, secrets: Sequence[str]) -> ErrorDetail:
+def scrub_detail(
+    detail: ErrorDetail, secrets: Sequence[str], done: dict[str, str] | None = None
+) -> ErrorDetail:
+    """``detail`` with ``secrets`` redacted from its message and its chain's, each distinct
+    message once (``done``: the redactions made so far, for these ``secrets``)."""
+    done = {} if done is None else done
     return ErrorDetail(
         detail.code,
-        redact(detail.message, secrets=secrets),
-        [scrub_detail(c, secrets) for c in detail.error_chain],
+        redacted_once(detail.message, done, secrets),
+        [scrub_detail(c, secrets, done) for c in detail.error_chain],
     )

@@ -413,9 +413,11 @@ class Core:
         if not isinstance(errors, list):
             return ()
         details = []
+        read: dict[str, str] = {}  # each distinct text redacted once, however often repeated
+        scrubbed: dict[str, str] = {}
         for entry in errors:
-            detail = ErrorDetail.from_api(entry)
-            details.append(scrub_detail(detail, self._secrets))
+            detail = ErrorDetail.from_api(entry, read)
+            details.append(scrub_detail(detail, self._secrets, scrubbed))
         return tuple(details)
 
     def _api_failure(
