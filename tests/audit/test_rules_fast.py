@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fast_paths import CASES
 
+from cftokens import Level, Scope
 from cftokens.audit import Audit
 from cftokens.audit._context import Ctx, join_names
 from cftokens.audit._inventory import (
@@ -70,6 +71,7 @@ from cftokens.audit.steps import (
     Step,
     ZonesOfAccounts,
 )
+from cftokens.catalog import permission_groups, risk_families
 
 COLUMNS = (
     "tok", "sev", "row", "pol", "grp", "zone", "account",
@@ -640,8 +642,24 @@ def _used() -> Audit:
     return run(*tokens, usage=used)
 
 
+def _half_the_zone_groups() -> Audit:
+    """Tokens holding about half of the catalogue's zone groups (every read group and a few
+    write groups in no risk family): CFT-SC-04 says each one's share."""
+    zone_groups = [g for g in permission_groups if g.scope is Scope.ZONE]
+    reads = [g.id for g in zone_groups if g.level is Level.READ]
+    writes = [g.id for g in zone_groups if g.level is Level.WRITE and not risk_families.of(g.id)]
+    half = len(zone_groups) // 2 - len(reads)
+    return run(
+        *(
+            token(f"share {extra}", allow(reads + writes[: half + extra], zone(ZONE)))
+            for extra in range(3)
+        )
+    )
+
+
 AUDITS = {
     **CASES,
+    "half the zone groups": _half_the_zone_groups,
     "shaped": lambda: _shaped(1),
     "shaped 2": lambda: _shaped(2),
     "used": _used,

@@ -200,46 +200,71 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
     catalogue_scope = ctx.g_scope[: ctx.inv.groups.n_catalogue]
     share_hit = np.zeros(ctx.n, dtype=bool)
     shares: dict[int, npt.NDArray[np.float64]] = {}
+    held_of: dict[int, npt.NDArray[np.int64]] = {}
     for scope in (S_ACCOUNT, S_ZONE):
         total = int(np.sum(catalogue_scope == scope))
-        counts = ctx.count_groups(ctx.g_scope == scope)  # distinct E(T) groups of the scope
-        shares[scope] = counts / max(total, 1)
+        held_of[scope] = ctx.count_groups(ctx.g_scope == scope)  # distinct E(T) groups of it
+        shares[scope] = held_of[scope] / max(total, 1)
         share_hit |= shares[scope] >= th.kitchen_scope_share
     fire = (ctx.n_write >= th.kitchen_write_groups) | (n_fams >= th.kitchen_families) | share_hit
-    labels: dict[tuple[int, int], tuple[str, str, str]] = {}
-    families: dict[int, str] = {}  # each cover's family names, joined once
     fired = np.flatnonzero(fire)
-    # the fired tokens' effective groups, in row order, read once as one list
+    # what the reasons say: each count where it is said (-1 where not), made once per case
+    said = [
+        np.where(ctx.n_write[fired] >= th.kitchen_write_groups, ctx.n_write[fired], -1),
+        np.where(n_fams[fired] >= th.kitchen_families, cover[fired], -1),
+        *(
+            np.where(shares[scope][fired] >= th.kitchen_scope_share, held_of[scope][fired], -1)
+            for scope in (S_ACCOUNT, S_ZONE)
+        ),
+    ]
+
+    def reasons(i: int) -> str:
+        t = int(fired[i])
+        out = []
+        if said[0][i] >= 0:
+            out.append(f"{ctx.n_write[t]} write groups")
+        if said[1][i] >= 0:
+            out.append(
+                "write groups in the risk families "
+                + ", ".join(family_names(int(cover[t])))
+                + " (each group counted in one family)"
+            )
+        for scope, label in ((S_ACCOUNT, "account"), (S_ZONE, "zone")):
+            if shares[scope][t] >= th.kitchen_scope_share:
+                out.append(f"{shares[scope][t]:.0%} of all {label} permission groups")
+        return "; ".join(out)
+
+    # the split plan (its text and fix) once per distinct (effective groups in row order,
+    # cover): the fired tokens' effective groups read once as one list
     rows = np.flatnonzero(fire[ctx.tok] & ctx.eff) if ctx.inv.m else np.zeros(0, np.intp)
     held = ctx.grp[rows].tolist()
     ends = np.searchsorted(rows, ctx.inv.arrays["row_end"][fired]).tolist()
     starts = np.searchsorted(rows, ctx.inv.arrays["row_start"][fired]).tolist()
-    for j, t in enumerate(fired.tolist()):
-        reasons = []
-        if ctx.n_write[t] >= th.kitchen_write_groups:
-            reasons.append(f"{ctx.n_write[t]} write groups")
-        token_cover = int(cover[t])
-        if n_fams[t] >= th.kitchen_families:
-            names = families.get(token_cover)
-            if names is None:
-                names = families[token_cover] = ", ".join(family_names(token_cover))
-            reasons.append(
-                "write groups in the risk families " + names + " (each group counted in one family)"
-            )
-        for scope, label in ((S_ACCOUNT, "account"), (S_ZONE, "zone")):
-            if shares[scope][t] >= th.kitchen_scope_share:
-                reasons.append(f"{shares[scope][t]:.0%} of all {label} permission groups")
-        parts = _split_plan(ctx, t, token_cover, labels, held[starts[j] : ends[j]])
-        hits.add(
-            t,
-            Severity.HIGH,
-            "; ".join(reasons),
-            "The token bundles many unrelated powers.",
+    plans: dict[tuple[tuple[int, ...], int], int] = {}
+    plan_of = [
+        plans.setdefault((tuple(held[a:b]), c), len(plans))
+        for a, b, c in zip(starts, ends, cover[fired].tolist(), strict=True)
+    ]
+    labels: dict[tuple[int, int], tuple[str, str, str]] = {}
+    texts: list[str] = []
+    fixes: list[SplitToken] = []
+    for codes, token_cover in plans:
+        parts = _split_plan(ctx, -1, token_cover, labels, list(codes))
+        texts.append(
             "Split it into one token per job ("
             + "; ".join(f"{label}: {join_names(names, 4)}" for label, names, _ in parts)
-            + "), then delete this one.",
-            SplitToken(parts=tuple((label, gids) for label, _, gids in parts)),
+            + "), then delete this one."
         )
+        fixes.append(SplitToken(parts=tuple((label, gids) for label, _, gids in parts)))
+    plan = np.array(plan_of, dtype=np.intp)
+    hits.extend(
+        fired,
+        Severity.HIGH,
+        Coded.per_key(reasons, *said),
+        "The token bundles many unrelated powers.",
+        Coded(texts, plan),
+        Coded(fixes, plan),
+    )
     return hits
 
 
