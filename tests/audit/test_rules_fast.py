@@ -21,6 +21,7 @@ from audit_helpers import (
     NOW,
     USER_RES,
     ZONE,
+    ZONE2,
     account,
     allow,
     deny,
@@ -583,6 +584,12 @@ SHAPES: dict[str, list[dict[str, Any]]] = {
         deny(["DNS Write"], zone(ZONE)),
         deny(["Zone Settings Write"], zone(ZONE)),
         allow(["DNS Read"], account(ACCT), {"com.cloudflare.nonsense": "*"}),
+    ],
+    # a deny that removes the second of two allows of its group (the first is elsewhere)
+    "deny on the second allow": [
+        allow(["DNS Write"], zone(ZONE2)),
+        allow(["DNS Write"], zone(ZONE)),
+        deny(["DNS Write"], zone(ZONE)),
     ],
     # one family (CRED) covers both groups; PE and HIJACK would take two
     "cred only": [

@@ -46,6 +46,8 @@ from .base import (
     whole_days,
 )
 
+_RANK = {s: s.rank for s in Severity}
+
 # ---------------------------------------------------------------------------------------------
 # LN: lint
 # ---------------------------------------------------------------------------------------------
@@ -191,7 +193,14 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
     allow_pairs = ctx.tok[allowing].astype(np.int64) * 1_000_000 + ctx.grp[allowing]
     pairs = ctx.tok[rows].astype(np.int64) * 1_000_000 + ctx.grp[rows]
     has_allows = np.isin(pairs, allow_pairs).tolist()
+    # those allows by (token, group), in row order (what a deny row compares itself with)
+    allows_of: dict[int, list[int]] = {}
+    for pair, i in zip(allow_pairs.tolist(), np.flatnonzero(allowing).tolist(), strict=True):
+        allows_of.setdefault(pair, []).append(i)
+    pair_list = pairs.tolist()
     pair_fixes: dict[tuple[int, str, str], tuple[RemovePair, str]] = {}
+    # the findings on rows, as columns (added as one batch: zone and account once per atom)
+    found: list[list[Any]] = [[], [], [], [], [], [], []]
     for j, row in enumerate(rows.tolist()):
         row_kind = inv.g_kind[row]
         t = toks[j]
@@ -235,15 +244,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
             problem = f"{evidence[j]}, but a deny policy removes all of it"
             fix, text = _pair_fix(pair_fixes, pol, gid, key)
         elif inv.g_deny[row]:
-            allows = (
-                [
-                    i
-                    for i in ctx.token_rows(t)
-                    if not inv.g_deny[i] and ctx.scope_ok[i] and ctx.grp[i] == code
-                ]
-                if has_allows[j]
-                else []
-            )
+            allows = allows_of[pair_list[j]] if has_allows[j] else []
             if not any(_intersects(ctx, row, i) for i in allows):
                 problem = (
                     f"{evidence[j]}, but no allow policy grants it there: the deny does nothing"
@@ -257,16 +258,17 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
                 fix, text = _remove_resource(pol, key)
         if problem is None:
             continue
-        hits.add(
-            t,
-            sev,
-            problem,
-            detail,
-            text,
-            fix,
-            row=row,
-            ctx=ctx,
-        )
+        for column, value in zip(
+            found, (t, _RANK[sev], row, problem, detail, text, fix), strict=True
+        ):
+            column.append(value)
+    hits.extend(
+        found[0],
+        np.array(found[1], dtype=np.int64),
+        *found[3:],
+        rows=np.array(found[2], dtype=np.int64),
+        ctx=ctx,
+    )
     for t, pol, code in inv.nofit:
         if (t, pol, code) in flagged_zone_on_account or not ctx.g_known[code]:
             continue  # an unknown group has no known scope: it is CFT-LN-01's
