@@ -42,7 +42,10 @@ WORKERS = cft.permission_groups.get("Workers Scripts Write").id
 
 
 def state(inv: Inventory) -> dict[str, Any]:
-    """Everything an inventory holds, comparable with ==."""
+    """Everything an inventory holds, comparable with == (the lists made from its arrays on
+    first read included)."""
+    for column in _inventory._ARRAY_DTYPES:
+        getattr(inv, column)
     out: dict[str, Any] = {}
     for key, value in vars(inv).items():
         if key == "arrays":
@@ -1007,3 +1010,22 @@ def test_the_engines_refusal_is_decided_as_by_the_engine() -> None:
             else:
                 refused = False
             assert _inventory._engine_refuses(payload) is refused, (condition, slip)
+
+
+def test_the_list_columns_are_made_from_the_arrays_when_read() -> None:
+    """The bulk path builds the columns of ``_ARRAY_DTYPES`` as arrays; their lists are made
+    from them on first read (and kept): an audit and its frames read none of them."""
+    records = records_of(synthetic_inventory(300, n_accounts=4, n_zones=30, seed=2))
+    inv = build_inventory(records)
+    assert not set(_inventory._ARRAY_DTYPES) & set(vars(inv))
+    assert inv.m == len(inv.arrays["g_tok"]) > 0
+    for column in _inventory._ARRAY_DTYPES:
+        values = getattr(inv, column)
+        assert values == inv.arrays[column].tolist() and getattr(inv, column) is values
+    assert inv.m == len(inv.g_tok)
+    reference = build_inventory(records, bulk=False)
+    for column in _inventory._ARRAY_DTYPES:
+        assert getattr(inv, column) == getattr(reference, column), column
+    audit = Audit.from_records(**synthetic_inventory(300, n_accounts=4, n_zones=30, seed=2))
+    audit.grants, audit.tokens, audit.gaps  # noqa: B018
+    assert not set(_inventory._ARRAY_DTYPES) & set(vars(audit._inv))

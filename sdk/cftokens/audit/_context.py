@@ -326,7 +326,7 @@ class Ctx:
     def resource_label(self, row: int) -> str:
         """The resource of a grant row in words, with names."""
         inv = self.inv
-        kind = inv.g_kind[row]
+        kind = int(self.kind[row])
         ident = inv.g_rid[row]
         acct = inv.g_racct[row]
         if kind == K_USER:
@@ -348,12 +348,12 @@ class Ctx:
 
     def row_zone(self, row: int) -> str | None:
         """The zone id a grant row names (None for non-zone rows)."""
-        return self.inv.g_rid[row] if self.inv.g_kind[row] == K_ZONE else None
+        return self.inv.g_rid[row] if self.kind[row] == K_ZONE else None
 
     def row_account(self, row: int) -> str | None:
         """The account id a grant row names or nests under (or the zone's account)."""
         inv = self.inv
-        kind = inv.g_kind[row]
+        kind = int(self.kind[row])
         if kind == K_ACCOUNT:
             return inv.g_rid[row]
         if kind == K_R2:
@@ -372,9 +372,8 @@ class Ctx:
     def evidence_prefix(self, row: int) -> str:
         """The evidence of a grant row up to its resource: ``policy 2 allows DNS Write on ``
         (it depends on the policy, the effect and the group only)."""
-        inv = self.inv
-        verb = "denies" if inv.g_deny[row] else "allows"
-        return f"policy {inv.g_pol[row]} {verb} {self.group_name(inv.g_group[row])} on "
+        verb = "denies" if self.deny[row] else "allows"
+        return f"policy {int(self.pol[row])} {verb} {self.group_name(int(self.grp[row]))} on "
 
     def token_rows(self, t: int) -> range:
         """The grant rows of token ``t``."""

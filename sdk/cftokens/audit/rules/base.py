@@ -558,7 +558,7 @@ def narrow_zones(ctx: Ctx, t: int, row: int) -> tuple[NarrowResources, str, bool
     inv = ctx.inv
     key = inv.g_rkey[row]
     pol = int(ctx.pol[row])
-    kind = inv.g_kind[row]
+    kind = int(ctx.kind[row])
     used = ctx.usage.zones(inv.ids[t]) if ctx.usage is not None else []
     if kind == K_ALL_ZONES_IN:
         acct = inv.g_racct[row]

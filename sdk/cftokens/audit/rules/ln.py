@@ -131,14 +131,14 @@ def _given_name(ctx: Ctx, t: int, pol: int, gid: str) -> str:
 def _intersects(ctx: Ctx, deny: int, allow: int) -> bool:
     """True when the deny row's atom may remove part of what the allow row's atom grants."""
     inv = ctx.inv
-    dk, ak = inv.g_kind[deny], inv.g_kind[allow]
+    dk, ak = int(ctx.kind[deny]), int(ctx.kind[allow])
     if dk in (K_ALL_ZONES, K_ALL_ACCOUNTS) or ak in (K_ALL_ZONES, K_ALL_ACCOUNTS):
         return True
     if dk in (K_USER, K_ACCOUNT):
         return inv.g_rid[deny] == inv.g_rid[allow]
 
     def account_of(row: int) -> str | None:
-        if inv.g_kind[row] == K_ALL_ZONES_IN:
+        if ctx.kind[row] == K_ALL_ZONES_IN:
             return inv.g_racct[row]
         return inv.g_racct[row] or ctx.dir.zone_account.get(str(inv.g_rid[row]))
 
@@ -188,6 +188,7 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
     toks, codes, pols = (ctx.tok[rows].tolist(), ctx.grp[rows].tolist(), ctx.pol[rows].tolist())
     zone_group = (ctx.row_scope[rows] == S_ZONE).tolist()
     fits, effective = ctx.scope_ok[rows].tolist(), ctx.eff[rows].tolist()
+    kinds, denies = ctx.kind[rows].tolist(), ctx.deny[rows].tolist()
     evidence = evidence_texts(ctx, rows).decoded()
     allowing = ~ctx.deny & ctx.scope_ok & has_deny
     allow_pairs = ctx.tok[allowing].astype(np.int64) * 1_000_000 + ctx.grp[allowing]
@@ -200,9 +201,9 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
     pair_list = pairs.tolist()
     pair_fixes: dict[tuple[int, str, str], tuple[RemovePair, str]] = {}
     # the findings on rows, as columns (added as one batch: zone and account once per atom)
-    found: list[list[Any]] = [[], [], [], [], [], [], []]
+    found: list[tuple[Any, ...]] = []
     for j, row in enumerate(rows.tolist()):
-        row_kind = inv.g_kind[row]
+        row_kind = kinds[j]
         t = toks[j]
         code = codes[j]
         pol = pols[j]
@@ -240,10 +241,10 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
             )
         elif not fits[j]:
             continue  # reported per (policy, group) below
-        elif not inv.g_deny[row] and not effective[j]:
+        elif not denies[j] and not effective[j]:
             problem = f"{evidence[j]}, but a deny policy removes all of it"
             fix, text = _pair_fix(pair_fixes, pol, gid, key)
-        elif inv.g_deny[row]:
+        elif denies[j]:
             allows = allows_of[pair_list[j]] if has_allows[j] else []
             if not any(_intersects(ctx, row, i) for i in allows):
                 problem = (
@@ -258,17 +259,10 @@ def ln_02(ctx: Ctx, r: Rule) -> Hits:
                 fix, text = _remove_resource(pol, key)
         if problem is None:
             continue
-        for column, value in zip(
-            found, (t, _RANK[sev], row, problem, detail, text, fix), strict=True
-        ):
-            column.append(value)
-    hits.extend(
-        found[0],
-        np.array(found[1], dtype=np.int64),
-        *found[3:],
-        rows=np.array(found[2], dtype=np.int64),
-        ctx=ctx,
-    )
+        found.append((t, _RANK[sev], row, problem, detail, text, fix))
+    if found:
+        toks, ranks, at, *texts = map(list, zip(*found, strict=True))
+        hits.extend(toks, ranks, *texts, rows=at, ctx=ctx)
     for t, pol, code in inv.nofit:
         if (t, pol, code) in flagged_zone_on_account or not ctx.g_known[code]:
             continue  # an unknown group has no known scope: it is CFT-LN-01's
@@ -351,7 +345,7 @@ def _missing_mask(ctx: Ctx) -> npt.NDArray[np.bool_]:
 
 def _missing(ctx: Ctx, row: int) -> str | None:
     inv = ctx.inv
-    kind = inv.g_kind[row]
+    kind = int(ctx.kind[row])
     d = ctx.dir
     if kind == K_ZONE and d.has_zones and inv.g_rid[row] not in d.zone_names:
         return f"zone {inv.g_rid[row]}"
