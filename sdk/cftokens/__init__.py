@@ -22,6 +22,7 @@ from .errors import RENAMED as _RENAMED
 from .errors import (
     AmbiguousPermissionGroup,
     APIError,
+    AuditTimedOut,
     AuthenticationError,
     BadRequest,
     ClientClosed,
@@ -138,6 +139,7 @@ __all__ = [
     "Audit",
     "AuditExplorer",
     "AuditLogRecord",
+    "AuditTimedOut",
     "AuthenticationError",
     "BadRequest",
     "Client",

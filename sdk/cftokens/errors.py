@@ -14,6 +14,7 @@
     ├── TransportError                     the request never got an HTTP answer
     │   ├── RequestTimedOut                no answer in time (formerly ``Timeout``)
     │   └── ConnectError
+    ├── AuditTimedOut                      an audit's collection ran past its time limit
     ├── MaybeCreated                       POST /tokens failed ambiguously: a token may exist
     ├── MaybeRolled                        PUT …/value failed ambiguously: a new secret may exist
     └── APIError                           an HTTP answer that is not a success
@@ -50,6 +51,7 @@ __all__ = [
     "APIError",
     "APIErrorFields",
     "AmbiguousPermissionGroup",
+    "AuditTimedOut",
     "AuthenticationError",
     "BadRequest",
     "ClientClosed",
@@ -568,6 +570,16 @@ class MaybeCreated(CloudflareError):
     def __init__(self, message: str, *, name: str):
         super().__init__(message)
         self.name = name
+
+
+class AuditTimedOut(CloudflareError):
+    """An audit's collection did not finish within its overall time limit (``time_limit=``
+    of :func:`cftokens.run_audit`, ``cftokens audit --time-limit``): it was stopped, and
+    nothing was audited. ``limit``: the limit, in seconds."""
+
+    def __init__(self, message: str, *, limit: float):
+        super().__init__(message)
+        self.limit = limit
 
 
 class MaybeRolled(CloudflareError):

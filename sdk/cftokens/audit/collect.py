@@ -15,9 +15,11 @@ alike; an :class:`~cftokens.AsyncClient` then needs ``await run_audit_async(...)
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import sys
 import threading
+import time
 import types
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -29,7 +31,7 @@ from .._deprecated import warn_renamed
 from .._shown import terminal
 from .._usage import UsageRow
 from ..client import AsyncClient, Client, Pager
-from ..errors import CloudflareError, InvalidInput, redacted_texts
+from ..errors import AuditTimedOut, CloudflareError, InvalidInput, redacted_texts, shown
 from ..model.directory import Account, Zone
 from .core import Audit
 from .profiles import Profile
@@ -190,19 +192,87 @@ def _now_or_later(awaitable: Awaitable[T]) -> Awaitable[T]:
     return awaitable
 
 
+class _TimeLimit:
+    """The overall time limit of one audit's collection (``time_limit=``; None: none), from
+    when the collection starts. Each request is bounded by the client's own ``deadline=``, but
+    that is per attempt, retries multiply it and an audit makes many requests: a server
+    dripping every answer could otherwise hold an audit (a CI gate) for hours."""
+
+    def __init__(self, seconds: float | None) -> None:
+        if seconds is not None and (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not math.isfinite(seconds)
+            or seconds <= 0
+        ):
+            raise InvalidInput(
+                f"time_limit must be a number of seconds > 0, or None for no limit; got "
+                f"{shown(seconds)}"
+            )
+        self.seconds = seconds
+        self.ends = None if seconds is None else time.monotonic() + seconds
+
+    def left(self) -> float | None:
+        """Seconds left (None: no limit)."""
+        return None if self.ends is None else max(self.ends - time.monotonic(), 0.0)
+
+    def check(self) -> None:
+        """Raise :meth:`error` once the limit has passed."""
+        if self.ends is not None and time.monotonic() >= self.ends:
+            raise self.error()
+
+    def error(self) -> AuditTimedOut:
+        seconds = self.seconds or 0.0
+        return AuditTimedOut(
+            f"the audit's collection did not finish within its time limit of {seconds:g} s, "
+            "so it was stopped and nothing was audited: the API answered too slowly (each "
+            "request is bounded by the client's deadline=, but an audit makes many). Try "
+            "again later, or raise the limit: time_limit= of cftokens.run_audit, or "
+            "`cftokens audit --time-limit SECONDS` (0 for no limit).",
+            limit=seconds,
+        )
+
+
+def _drained(items: Iterable[T], limit: _TimeLimit) -> list[T]:
+    """A sync listing read whole, the time limit checked before each item (so before each
+    page is fetched)."""
+    if limit.ends is None:
+        return list(items)
+    out: list[T] = []
+    each = iter(items)
+    while True:
+        limit.check()
+        try:
+            out.append(next(each))
+        except StopIteration:
+            return out
+
+
 class _Calls:
     """How the collection calls the client: awaiting an :class:`~cftokens.AsyncClient`; a sync
     :class:`~cftokens.Client` in a pool of worker threads, or in turn in this thread where
-    threads cannot start (then nothing suspends, so no event loop is needed either)."""
+    threads cannot start (then nothing suspends, so no event loop is needed either). Each
+    call, and each item of a sync listing, checks the collection's time ``limit``."""
 
-    def __init__(self, client: Client | AsyncClient) -> None:
+    def __init__(self, client: Client | AsyncClient, limit: _TimeLimit) -> None:
         self.is_async = _is_async(client)
-        inline = not self.is_async and not threads_available()
-        self.pool = ThreadPoolExecutor(max_workers=8) if not self.is_async and not inline else None
-        self.spawn: Callable[[Awaitable[Any]], Awaitable[Any]] = (
-            _now_or_later if inline else asyncio.ensure_future
+        self.limit = limit
+        self.inline = not self.is_async and not threads_available()
+        self.pool = (
+            ThreadPoolExecutor(max_workers=8) if not self.is_async and not self.inline else None
         )
-        self.gather: Callable[..., Awaitable[list[Any]]] = _in_turn if inline else asyncio.gather
+        self.tasks: list[asyncio.Future[Any]] = []  # spawned: cancelled when stopped early
+        self.spawn: Callable[[Awaitable[Any]], Awaitable[Any]] = (
+            _now_or_later if self.inline else self._task
+        )
+        self.gather: Callable[..., Awaitable[list[Any]]] = (
+            _in_turn if self.inline else asyncio.gather
+        )
+
+    def _task(self, awaitable: Awaitable[T]) -> Awaitable[T]:
+        task = asyncio.ensure_future(awaitable)
+        self.tasks.append(task)
+        return task
 
     async def call(self, fn: Callable[[], Any]) -> Any:
         """One call (a listing is collected whole)."""
@@ -213,8 +283,9 @@ class _Calls:
             return await result
 
         def run() -> Any:
+            self.limit.check()  # (in turn: the calls before took it all; queued for a thread)
             value = fn()
-            return list(value) if isinstance(value, Pager) else value
+            return _drained(value, self.limit) if isinstance(value, Pager) else value
 
         if self.pool is None:
             return run()
@@ -227,14 +298,18 @@ class _Calls:
         if self.is_async:
             items = await pager.collect()
         elif self.pool is None:
-            items = list(pager)
+            items = _drained(pager, self.limit)
         else:
-            items = await asyncio.get_running_loop().run_in_executor(self.pool, lambda: list(pager))
+            items = await asyncio.get_running_loop().run_in_executor(
+                self.pool, lambda: _drained(pager, self.limit)
+            )
         return [*items, *(u.payload for u in pager.unreadable)]
 
     def close(self) -> None:
+        for task in self.tasks:  # none is left running after a collection stopped early
+            task.cancel()
         if self.pool is not None:
-            self.pool.shutdown(wait=False)
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _Collection:
@@ -243,10 +318,14 @@ class _Collection:
     Each call the credential may not make becomes a gap (:func:`_gap`)."""
 
     def __init__(
-        self, client: Client | AsyncClient, accounts: Iterable[str] | None, progress: bool
+        self,
+        client: Client | AsyncClient,
+        accounts: Iterable[str] | None,
+        progress: bool,
+        limit: _TimeLimit,
     ) -> None:
         self.client: Any = client  # either client: the same calls, awaited or not (_Calls)
-        self.calls = _Calls(client)
+        self.calls = _Calls(client, limit)
         self.gaps: list[dict[str, Any]] = []
         self.wanted = list(dict.fromkeys(accounts)) if accounts is not None else None
         self.bar = _Progress(progress, 4)
@@ -423,16 +502,25 @@ async def collect_records(
     now: datetime | None = None,
     usage_days: int = 30,
     progress: bool = True,
+    time_limit: float | None = None,
 ) -> CollectedRecords:
     """Everything :meth:`Audit.from_records` needs, fetched concurrently through ``client``
     (an :class:`~cftokens.AsyncClient`; a sync :class:`~cftokens.Client` is driven from worker
     threads). ``usage=True`` fetches Audit Logs v2 of each account for the last ``usage_days``.
+    ``time_limit``: seconds the whole collection may take (None: no limit); past it the
+    collection stops and :class:`~cftokens.AuditTimedOut` is raised.
     """
-    collection = _Collection(client, accounts, progress)
+    limit = _TimeLimit(time_limit)
+    collection = _Collection(client, accounts, progress, limit)
     try:
-        records = await collection.run(
-            include_user=include_user, usage=usage, now=now, usage_days=usage_days
-        )
+        run = collection.run(include_user=include_user, usage=usage, now=now, usage_days=usage_days)
+        if limit.ends is None or collection.calls.inline:  # (inline: each call checks it)
+            records = await run
+        else:
+            try:
+                records = await asyncio.wait_for(run, limit.left())
+            except TimeoutError:
+                raise limit.error() from None
     finally:
         collection.close()
     collection.check_tokens_seen(records, include_user=include_user)
@@ -449,8 +537,11 @@ def _getter(client: Any, account_id: str) -> Callable[[], Any]:
 
 
 async def _try(awaitable: Awaitable[T]) -> tuple[T | None, Exception | None]:
+    """The result, or the error that makes a gap (the time limit stops the collection)."""
     try:
         return await awaitable, None
+    except AuditTimedOut:
+        raise
     except CloudflareError as exc:
         return None, exc
 
@@ -465,6 +556,7 @@ async def run_audit_async(
     progress: bool = True,
     profile: str | Profile = "baseline",
     suppressions: SuppressionSource | None = None,
+    time_limit: float | None = None,
 ) -> Audit:
     """``await``-able :func:`run_audit`, for code already inside an event loop (Jupyter,
     JupyterLite): ``audit = await cft.run_audit_async(client, usage=..., now=...)``.
@@ -485,6 +577,7 @@ async def run_audit_async(
             usage=usage,
             now=now,
             progress=progress,
+            time_limit=time_limit,
         )
     for warning in caught:
         warnings.warn(warning.message, warning.category, stacklevel=stacklevel)
@@ -530,6 +623,7 @@ def run_audit(
     progress: bool = True,
     profile: str | Profile = "baseline",
     suppressions: SuppressionSource | None = None,
+    time_limit: float | None = None,
 ) -> Audit:
     """Audit every token ``client`` can see.
 
@@ -542,6 +636,10 @@ def run_audit(
     v2 for the last 30 days), or a usage source (the sandbox journal, Audit Logs v2 records,
     a usage table).
     ``now``: the audit's clock. ``progress``: a tqdm progress bar (a widget in Jupyter).
+    ``time_limit``: seconds the collection may take in all (None, the default: no limit; the
+    client's ``deadline=`` bounds each request attempt, not the audit's many requests); past
+    it the collection stops and :class:`~cftokens.AuditTimedOut` is raised (nothing is
+    audited: an audit that could not see every token must not pass a gate).
     Works inside a running event loop too (Jupyter): the collection then runs in a worker
     thread with its own loop, or, where threads cannot start (JupyterLite, Pyodide), one call
     after the other in this thread with a sync Client or a Sandbox (an AsyncClient there needs
@@ -571,6 +669,7 @@ def run_audit(
         progress=progress,
         profile=profile,
         suppressions=suppressions,
+        time_limit=time_limit,
     )
     # Gap warnings are recorded while collecting (in an event loop, perhaps a worker thread)
     # and issued again here, so they point at the caller's line rather than asyncio's.

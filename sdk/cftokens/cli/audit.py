@@ -26,6 +26,9 @@ from ..errors import CloudflareError, InvalidInput
 from . import Subparsers, UsageError, cell, emit, field
 
 FORMATS = ("html", "json", "csv", "sarif", "parquet")
+#: ``--time-limit``'s default, in seconds: 30 minutes for the collection of one audit.
+DEFAULT_TIME_LIMIT = 1800.0
+
 EXIT_CODES = """\
 exit codes:
   0  pass: the audit is complete and no open finding is at or above --fail-on
@@ -33,8 +36,9 @@ exit codes:
   2  usage or input error (bad flags, unreadable files, no CLOUDFLARE_API_TOKEN)
   3  the audit is incomplete: tokens were not seen (a listing refused or failed, the API
      unreachable, the auditing token refused or expired, no token visible at all, a token
-     that could not be read); --allow-gaps passes such an audit and the summary lists what
-     was not seen
+     that could not be read), or the collection ran past --time-limit (no report then);
+     --allow-gaps passes such an audit (not one stopped by its limit) and the summary
+     lists what was not seen
 """
 
 
@@ -95,6 +99,15 @@ def register(subparsers: Subparsers) -> None:
         action="store_true",
         help="pass an incomplete audit (exit 0/1 instead of 3); the summary says what was not seen",
     )
+    parser.add_argument(
+        "--time-limit",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_TIME_LIMIT,
+        help="stop collecting from the API after SECONDS in all and exit 3 (default "
+        f"{DEFAULT_TIME_LIMIT:g}: 30 minutes; 0 for no limit): an API answering slowly "
+        "cannot hold the gate",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -141,6 +154,12 @@ def _collect(args: argparse.Namespace) -> Any:
         )
     from ..audit import run_audit
 
+    if not args.time_limit >= 0 or args.time_limit == float("inf"):
+        raise UsageError(
+            f"--time-limit {args.time_limit:g}: give the seconds the audit may take (0 for no "
+            "limit)"
+        )
+    time_limit = args.time_limit or None
     if args.sandbox:
         from ..sandbox import Sandbox
 
@@ -154,6 +173,7 @@ def _collect(args: argparse.Namespace) -> Any:
             progress=_progress(args),
             profile=args.profile,
             suppressions=args.suppressions,
+            time_limit=time_limit,
         )
         files = sb.extras.get("files") if hasattr(sb, "extras") else None
         if files:
@@ -183,6 +203,7 @@ def _collect(args: argparse.Namespace) -> Any:
         progress=_progress(args),
         profile=args.profile,
         suppressions=args.suppressions,
+        time_limit=time_limit,
     )
 
 
