@@ -517,7 +517,9 @@ class _DepthGuard:
 
 
 def _depth_guard() -> _DepthGuard:
-    return _DepthGuard(_marshal_depth() - _NESTING)
+    """A :class:`_DepthGuard` for marshal's depth limit (one list at least: a limit below
+    :data:`_NESTING` bounds the nesting itself)."""
+    return _DepthGuard(max(1, _marshal_depth() - _NESTING))
 
 
 # plain_copy: the levels of lists and tuples it rebuilds around the objects it copies in

@@ -327,6 +327,38 @@ def test_deep_tuples_are_not_proven_and_do_not_corrupt_memory(limit: int | None)
     assert _child(code) == ["None"] * 5 + ["True"] * 2
 
 
+def test_nesting_is_proven_up_to_orjsons_depth_whatever_the_containers() -> None:
+    """A token's field nested in lists, dicts, tuples or a mix: proven while the piece (a list
+    of tokens, each a dict) nests at most 254 containers, as orjson decides for lists and
+    dicts; deeper not, up to marshal's 2,000 levels and past them (a child process)."""
+    code = (
+        "from cftokens._text import plain_copy\n"
+        "def tokens(v):\n"
+        "    return [{'id': str(i), 'extra': v} for i in range(3)]\n"
+        "answers = []\n"
+    )
+    cases = [(n, p) for p in ("l", "d", "t", "tl", "dt") for n in (250, 252, 254, 256, 1_996)]
+    for levels, pattern in cases:
+        code += _nested(levels, pattern) + "answers.append(plain_copy(tokens(v))[1])\n"
+    code += "print(*answers)"
+    # the piece's list and the token's dict, then the field's containers
+    expected = ["True" if 2 + levels <= 254 else "None" for levels, _ in cases]
+    assert _child(code) == expected
+
+
+def test_the_depth_guard_copies_whole_whatever_marshals_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The chain of lists above each piece is as long as marshal's limit allows (CPython's
+    2,000: far above orjson's 254), and one list where that limit were below orjson's (its own
+    limit then bounds the copy): the value comes back whole either way."""
+    assert _text._marshal_depth() > _text._NESTING + 1_000
+    assert plain_copy([deep(200), {"a": (1,)}]) == ([deep(200), {"a": (1,)}], True)
+    monkeypatch.setattr(_text, "_marshal_depth", lambda: 60)
+    assert _text._depth_guard().levels == 1
+    assert plain_copy([deep(50), {"a": (1,)}]) == ([deep(50), {"a": (1,)}], True)
+
+
 # -- the audit on the copy ---------------------------------------------------------------------
 
 
