@@ -84,6 +84,7 @@ __all__ = [
     "redacted_texts",
     "require_extra",
     "shown",
+    "unredacted",
 ]
 
 # Shapes that may be a credential: prefixed token secrets, 37-character global API keys,
@@ -155,6 +156,38 @@ def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
     credential split by characters drawn as nothing (a zero-width space, a soft hyphen, a
     bidi mark) is found as if they were not there, and replaced with them."""
     return _scrubbed(text, secrets, None)
+
+
+# What each of redact's shapes needs (see unredacted): a header word (matched as the patterns
+# match it: case-insensitively, by re's rules), a prefix, a run of 37 characters a bare
+# credential is made of (as bytes: those characters become "a", every other byte ".")
+_HEADER_WORD = re.compile(r"(?i)authorization|bearer|x-auth-")
+_HEADER_WORDS = (b"authorization", b"bearer", b"x-auth-")
+_PREFIXES = (b"v1.0-", b"cfut_", b"cfat_", b"cfk_")
+_RUN_BYTES = bytes(
+    ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_-") else ord(".")
+    for b in range(256)
+)
+_BARE_RUN_BYTES = b"a" * 37
+
+
+def unredacted(texts: Sequence[str]) -> bool:
+    """Whether :func:`redact` (without ``secrets``) leaves every text of ``texts`` as it is,
+    proven by a few C-level passes over them joined by newlines: no character drawn as
+    nothing (nor its escape), no header word or prefix a credential's shape starts with, no
+    run of 37 characters a bare credential is made of. False means a text may change: redact
+    them one by one. (~5 ms for 500 kB of text, where :func:`redact` of each costs ~15 times
+    that.)"""
+    joined = "\n".join(texts)  # TypeError, as str.join, if one is not a str
+    if _may_hide(joined):
+        return False
+    raw = joined.encode("utf-8", "surrogatepass")
+    if _BARE_RUN_BYTES in raw.translate(_RUN_BYTES) or any(p in raw for p in _PREFIXES):
+        return False
+    if raw.isascii():  # (re's case-insensitive matching is ASCII's on ASCII text)
+        lowered = raw.lower()
+        return not any(word in lowered for word in _HEADER_WORDS)
+    return _HEADER_WORD.search(joined) is None
 
 
 def redacted_once(text: str, done: dict[str, str], secrets: Sequence[str] = ()) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ...errors import redact
+from ...errors import redact, unredacted
 from .._context import Ctx
 from .._definition import DefinitionIssues
 from .._inventory import (
@@ -446,7 +446,10 @@ def _redacted(texts: list[str]) -> list[str]:
     """``texts`` (an issue column: a few distinct texts, quoting what a definition holds) with
     credential-shaped text redacted, each distinct text once; the list itself when none holds
     one."""
-    found = {t: clean for t in set(texts) if type(t) is str and (clean := redact(t)) != t}
+    distinct = [t for t in set(texts) if type(t) is str]
+    if unredacted(distinct):  # (the rule: proven at once, not text by text)
+        return texts
+    found = {t: clean for t in distinct if (clean := redact(t)) != t}
     return [found.get(text, text) for text in texts] if found else texts
 
 
