@@ -178,8 +178,15 @@ def _plain_breadth(audit: Any) -> np.ndarray:
     return breadth
 
 
-@pytest.mark.parametrize("zones", ["all", "some", "none"])
-def test_risk_score_reads_each_account_s_zone_count(zones: str) -> None:
+# the inner loop scores 200 tokens; the full run 600 (ids "all", "some", "none")
+@pytest.mark.parametrize(
+    ("zones", "n_tokens"),
+    [
+        *(pytest.param(z, 600, id=z, marks=pytest.mark.slow) for z in ("all", "some", "none")),
+        *(pytest.param(z, 200, id=f"{z}-small") for z in ("all", "some", "none")),
+    ],
+)
+def test_risk_score_reads_each_account_s_zone_count(zones: str, n_tokens: int) -> None:
     """risk_score equals its formula with the breadth of all-zones-of-an-account grants read
     row by row: accounts with zones, accounts the directory lists without zones, and an
     empty directory."""
@@ -187,7 +194,7 @@ def test_risk_score_reads_each_account_s_zone_count(zones: str) -> None:
     from cftokens.audit._inventory import K_ALL_ZONES_IN
     from cftokens.audit.synth import synthetic_inventory
 
-    inventory = synthetic_inventory(600, n_zones=40, seed=4)
+    inventory = synthetic_inventory(n_tokens, n_zones=40, seed=4)
     if zones == "some":
         inventory["zones"] = inventory["zones"][: len(inventory["zones"]) // 3]
     elif zones == "none":
@@ -240,8 +247,15 @@ def _score_with_breadth(ctx: Any, plain: np.ndarray, rows: np.ndarray) -> np.nda
     return np.array(out)
 
 
-@pytest.mark.parametrize("fast_bytes", [0, 1, 3, 256])
-def test_hashed_ids_equal_the_definition_on_hostile_parts(fast_bytes: int) -> None:
+# the inner loop draws 100 batches of parts; the full run 300 (ids "0", "1", "3", "256")
+@pytest.mark.parametrize(
+    ("fast_bytes", "draws"),
+    [
+        *(pytest.param(b, 300, id=str(b), marks=pytest.mark.slow) for b in (0, 1, 3, 256)),
+        *(pytest.param(b, 100, id=f"{b}-small") for b in (0, 1, 3, 256)),
+    ],
+)
+def test_hashed_ids_equal_the_definition_on_hostile_parts(fast_bytes: int, draws: int) -> None:
     """The ids joined as numpy byte strings against the definition (``_plain_ids``) on parts
     holding NULs (leading, inner, trailing), trailing spaces and tabs, newlines, ideographic
     spaces, the separator itself, non-ASCII text ending in a NUL or space, empty parts
@@ -253,7 +267,7 @@ def test_hashed_ids_equal_the_definition_on_hostile_parts(fast_bytes: int) -> No
         *("", " ", "a ", "x\x00", "\x00", "\x00y", "é", "🙂 ", "|", "||", "\t", "a\n"),
         *("\u3000", "ÿ\x00 ", "a" * 255, "a" * 256, "é" * 128, "a" * 257, "x" * 300 + "\x00"),
     ]
-    for _ in range(300):
+    for _ in range(draws):
         k = rng.randint(1, 20)
         parts = []
         for _ in range(6):
