@@ -486,7 +486,9 @@ def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -
     texts = ctx.memo.pop(_TOKEN_TEXTS, None) or _token_texts(audit, keep=False)
     # naive UTC datetime64 columns read as UTC (a tz_localize of each column, without the
     # to_datetime and Series steps it took before: ~4x faster)
-    dates = {k: pd.Series(pd.DatetimeIndex(v, tz="UTC")) for k, v in ctx.dates.items()}
+    # (the dates' arrays, not Series: a Series among a frame's columns makes pandas align
+    # the columns' indexes, ~0.3 ms of a tiny audit's 10)
+    dates = {k: pd.DatetimeIndex(v, tz="UTC").array for k, v in ctx.dates.items()}
     age = pd.arrays.IntegerArray(*ctx.whole_days_since("issued_on"))
     used = pd.arrays.IntegerArray(*ctx.whole_days_since("last_used_on"))
     return pd.DataFrame(
