@@ -657,9 +657,20 @@ class ErrorDetail:
         )
 
     def codes(self) -> tuple[int, ...]:
-        """This error's code followed by the codes of its chain."""
-        own = (self.code,) if self.code is not None else ()
-        return own + tuple(c for e in self.error_chain for c in e.codes())
+        """This error's code followed by the codes of its chain (depth first)."""
+        found: list[int] = []
+        self._add_codes(found)
+        return tuple(found)
+
+    def _add_codes(self, found: list[int]) -> None:
+        # into one list: a tuple per entry made a chain of thousands quadratic-ish in copies
+        if self.code is not None:
+            found.append(self.code)
+        for entry in self.error_chain:
+            if entry.error_chain:
+                entry._add_codes(found)
+            elif entry.code is not None:
+                found.append(entry.code)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ErrorDetail):
@@ -715,7 +726,10 @@ class APIError(CloudflareError):
     @property
     def codes(self) -> tuple[int, ...]:
         """Every Cloudflare error code in the response, chains included."""
-        return tuple(c for e in self.errors for c in e.codes())
+        found: list[int] = []
+        for error in self.errors:
+            error._add_codes(found)
+        return tuple(found)
 
 
 class BadRequest(APIError):

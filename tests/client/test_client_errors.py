@@ -9,6 +9,7 @@ import pytest
 from client_fakes import ACCOUNT, USER_TOKEN, ZONE, FakeCloudflare, envelope, error, token_payload
 
 import cftokens as cft
+from cftokens.errors import ErrorDetail
 
 TOKEN_ID = f"{1:032x}"
 
@@ -347,3 +348,19 @@ def test_repeated_error_texts_are_redacted_once_each(make_client, monkeypatch):
     texts = [d.message for d in details] + [c.message for d in details for c in d.error_chain]
     assert set(texts) == {"token [redacted] refused", "see [redacted]"}
     assert info.value.codes[:3] == (1004, 2000, 2001) and len(info.value.codes) == 4002
+
+
+def test_codes_are_listed_depth_first_through_nested_chains():
+    """An error's codes: its own, then each chain entry's with that entry's own chain."""
+    nested = {
+        "code": 1,
+        "error_chain": [
+            {"code": 2, "error_chain": [{"code": 3}, {"message": "no code"}, {"code": 4}]},
+            {"code": 5},
+            {"message": "no code", "error_chain": [{"code": 6}]},
+        ],
+    }
+    detail = ErrorDetail.from_api(nested)
+    assert detail.codes() == (1, 2, 3, 4, 5, 6)
+    error = cft.BadRequest("refused", errors=[detail, ErrorDetail.from_api({"code": 7})])
+    assert error.codes == (1, 2, 3, 4, 5, 6, 7)
