@@ -83,7 +83,11 @@ def inventory() -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module", params=["bulk", "token by token"])
+# every output on the token reader too in the full run (the inner loop compares the two
+# readers' frames and export: test_both_readers_give_the_same_audit)
+@pytest.fixture(
+    scope="module", params=["bulk", pytest.param("token by token", marks=pytest.mark.slow)]
+)
 def audit(request: pytest.FixtureRequest) -> Iterator[cft.Audit]:
     with pytest.MonkeyPatch.context() as patch:
         if request.param != "bulk":
@@ -118,9 +122,12 @@ def _outputs(audit: cft.Audit, folder: Path) -> list[str]:
         texts += [str(explanation), repr(explanation), explanation._repr_html_()]
         fix = audit.fix(tid)
         texts += [str(fix), repr(fix), json.dumps(fix.to_dict(), default=str)]
+    fixed: set[tuple[str | None, str]] = set()
     for finding in audit.iter_findings(include_suppressed=True):
         texts += [repr(finding), str(finding)]
-        if finding.token_id != ids[5]:  # (finding_fix of a group given as text: another bug)
+        # one fix per token and rule (finding_fix of a group given as text: another bug)
+        if finding.token_id != ids[5] and (finding.token_id, finding.rule_id) not in fixed:
+            fixed.add((finding.token_id, finding.rule_id))
             texts.append(json.dumps(audit.finding_fix(finding.finding_id).to_dict(), default=str))
     audit.to_csv(folder)
     texts += [p.read_text() for p in sorted(folder.iterdir())]
@@ -194,7 +201,7 @@ def test_the_command_line_shows_no_credential(
     raw["inventory"]["accounts"] = given["accounts"]
     source = tmp_path / "raw.json"
     source.write_text(json.dumps(raw))
-    for fmt in ("json", "html", "sarif", "csv"):
+    for fmt in ("json", "html"):  # (every format's writer: test_no_output_shows_…)
         out, err = io.StringIO(), io.StringIO()
         monkeypatch.setattr("sys.stdout", out)
         monkeypatch.setattr("sys.stderr", err)
