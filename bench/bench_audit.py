@@ -114,7 +114,7 @@ PARSE_NOTE = (
     "what marshal writes numpy's str and numbers, bytearray and memoryview as. orjson counts "
     "the depth of dicts and lists, not of tuples, and overran its buffer on ~500 nested tuples "
     "(an aborted process, or corrupted memory), which msgspec's recursion-limit check did not "
-    "stop: each piece is written by marshal below a chain of ~1,745 lists, so that marshal's "
+    "stop: each piece is written by marshal below a chain of ~1,745 tuples, so that marshal's "
     "own limit (2,000 levels) refuses nesting past orjson's 254 in one C-level check "
     "(`tests/audit/test_compact_copy.py` runs the shapes in a child process). Measured and "
     "dropped: orjson alone (0.12 s less than with msgspec) is not safe, since a cycle through a "

@@ -303,47 +303,34 @@ def _nested(levels: int, pattern: str = "t") -> str:
     return f"v = 'x'\nfor _ in range({levels} // {len(pattern)}):\n    {steps}\n"
 
 
-@pytest.mark.parametrize("limit", [None, 20_000], ids=["default-limit", "raised-limit"])
-def test_deep_tuples_are_not_proven_and_do_not_corrupt_memory(limit: int | None) -> None:
+def test_nesting_is_bounded_whatever_the_containers() -> None:
     """orjson counts the depth of dicts and lists but not of tuples, and nesting of ~500
     tuples or more (marshal writes up to 2,000) overran its buffer: the process aborted
     (``realloc(): invalid next size``) or went on with corrupted memory. msgspec's check before
     it stops at Python's recursion limit, ~1,000 by default, more when a program raises it (and
-    on Python 3.12+, a C limit of its own): no bound. Nesting past orjson's 254 levels is not
-    proven whatever its containers; up to them, tuples are (a child process: a crash, or a
-    corrupted heap found when it exits, fails this test alone)."""
-    raised = f"import sys\nsys.setrecursionlimit({limit})\n" if limit else ""
-    code = raised + (
+    on Python 3.12+, a C limit of its own): no bound. A token's field nested in lists, dicts,
+    tuples or a mix is proven while the piece (a list of tokens, each a dict) nests at most 254
+    containers, as orjson decides for lists and dicts; deeper not, up to marshal's 2,000 levels,
+    with the recursion limit as it is and raised (a child process: a crash, or a corrupted heap
+    found when it exits, fails this test alone)."""
+    code = (
+        "import sys\n"
         "from cftokens._text import plain_copy\n"
         "def tokens(v):\n"
         "    return [{'id': str(i), 'name': 'n', 'extra': v} for i in range(40)]\n"
         "answers = []\n"
     )
-    for levels, pattern in ((500, "t"), (900, "t"), (1_990, "t"), (1_200, "ttl"), (800, "tld")):
-        code += _nested(levels, pattern) + "answers.append(plain_copy(tokens(v))[1])\n"
-    for levels in (250, 252):  # within orjson's depth: proven, tuples or not
-        code += _nested(levels, "t") + "answers.append(plain_copy(tokens(v))[1])\n"
-    code += "print(*answers)"
-    assert _child(code) == ["None"] * 5 + ["True"] * 2
-
-
-def test_nesting_is_proven_up_to_orjsons_depth_whatever_the_containers() -> None:
-    """A token's field nested in lists, dicts, tuples or a mix: proven while the piece (a list
-    of tokens, each a dict) nests at most 254 containers, as orjson decides for lists and
-    dicts; deeper not, up to marshal's 2,000 levels and past them (a child process)."""
-    code = (
-        "from cftokens._text import plain_copy\n"
-        "def tokens(v):\n"
-        "    return [{'id': str(i), 'extra': v} for i in range(3)]\n"
-        "answers = []\n"
-    )
     cases = [(n, p) for p in ("l", "d", "t", "tl", "dt") for n in (250, 252, 254, 256, 1_996)]
+    cases += [(500, "t"), (900, "t"), (1_200, "ttl"), (800, "tld")]
     for levels, pattern in cases:
+        code += _nested(levels, pattern) + "answers.append(plain_copy(tokens(v))[1])\n"
+    code += "sys.setrecursionlimit(20_000)\n"
+    for levels, pattern in cases[-4:]:
         code += _nested(levels, pattern) + "answers.append(plain_copy(tokens(v))[1])\n"
     code += "print(*answers)"
     # the piece's list and the token's dict, then the field's containers
     expected = ["True" if 2 + levels <= 254 else "None" for levels, _ in cases]
-    assert _child(code) == expected
+    assert _child(code) == expected + ["None"] * 4
 
 
 def test_the_depth_guard_copies_whole_whatever_marshals_limit(
@@ -355,8 +342,12 @@ def test_the_depth_guard_copies_whole_whatever_marshals_limit(
     assert _text._marshal_depth() > _text._NESTING + 1_000
     assert plain_copy([deep(200), {"a": (1,)}]) == ([deep(200), {"a": (1,)}], True)
     monkeypatch.setattr(_text, "_marshal_depth", lambda: 60)
-    assert _text._depth_guard().levels == 1
-    assert plain_copy([deep(50), {"a": (1,)}]) == ([deep(50), {"a": (1,)}], True)
+    _text._depth_guard.cache_clear()  # one guard per process, made for this limit
+    try:
+        assert _text._depth_guard().levels == 1
+        assert plain_copy([deep(50), {"a": (1,)}]) == ([deep(50), {"a": (1,)}], True)
+    finally:
+        _text._depth_guard.cache_clear()
 
 
 # -- the audit on the copy ---------------------------------------------------------------------
