@@ -284,3 +284,38 @@ def test_cli_gate_and_bad_input(tmp_path: Path, capsys: Any, monkeypatch: Any) -
     assert main(["audit", "--no-progress"]) == 2
     assert "CLOUDFLARE_API_TOKEN" in capsys.readouterr().err
     assert main(["audit", "--terraform", str(tmp_path / "missing.json")]) == 2
+
+
+def _records_by_rows(frame: Any) -> list[dict[str, Any]]:
+    """The JSON report's rows as first written: row by row through ``itertuples``."""
+    from cftokens.audit.report import jsonable
+
+    columns = list(frame.columns)
+    return [
+        {c: jsonable(v) for c, v in zip(columns, row, strict=True)}
+        for row in frame.itertuples(index=False, name=None)
+    ]
+
+
+def test_report_rows_read_by_columns_equal_the_rows_read_one_by_one(demo_audit: Audit) -> None:
+    """The JSON report's findings, tokens, gaps and usage rows (read column by column) equal
+    the rows ``itertuples`` gives, value for value and type for type: on the demo audit, on
+    tokens with missing dates and counts, and on frames with repeated, no or no rows."""
+    import pandas as pd
+
+    from cftokens.audit.report import _records_of
+
+    sparse = run(good("plain"), token("bare", allow(["DNS Write"], zone(ZONE)), issued=None,
+                                       last_used=None, expires=None, ip_in=[]))  # fmt: skip
+    frames = [demo_audit.findings, demo_audit.tokens, demo_audit.gaps, demo_audit.usage]
+    frames += [sparse.findings, sparse.tokens, sparse.gaps, sparse.tokens.iloc[:0]]
+    twice = pd.DataFrame([[1, "a", None], [2, None, 3.5]], columns=["x", "y", "x"])
+    frames += [twice, pd.DataFrame(index=range(3)), pd.DataFrame()]
+    for frame in frames:
+        assert frame is not None
+        got, expected = _records_of(frame), _records_by_rows(frame)
+        assert got == expected
+        assert [list(map(type, r.values())) for r in got] == [
+            list(map(type, r.values())) for r in expected
+        ]
+    assert len(_records_of(demo_audit.usage)) > 100

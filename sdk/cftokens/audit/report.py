@@ -79,11 +79,15 @@ def jsonable(value: object) -> object:
 
 
 def _records_of(frame: Any) -> list[dict[str, Any]]:
+    """Each row of ``frame`` as a dict of JSON values (:func:`jsonable`): the rows
+    ``itertuples`` gives, read column by column (each column's values once, then zipped into
+    rows: ``itertuples`` reads every column through ``iloc`` first, most of the time of a
+    small frame's records)."""
     columns = list(frame.columns)
-    return [
-        {c: jsonable(v) for c, v in zip(columns, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
+    if not columns:
+        return [{} for _ in range(len(frame))]
+    values = [list(map(jsonable, column)) for _, column in frame.items()]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def to_dict(audit: Audit) -> dict[str, Any]:
