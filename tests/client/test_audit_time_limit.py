@@ -119,9 +119,9 @@ def test_a_listing_stops_between_its_pages(threads: bool, monkeypatch: pytest.Mo
         with pytest.raises(cft.AuditTimedOut) as caught:
             cft.run_audit(client, progress=False, time_limit=LIMIT)
         check(caught.value, started)
-        time.sleep(0.3)  # a worker thread left running would fetch ~6 pages more
+        time.sleep(0.15)  # a worker thread left running would fetch ~3 pages more
         made = api.requests
-        time.sleep(0.3)
+        time.sleep(0.15)
     assert made <= 3 + LIMIT / 0.05 + 2 and api.requests == made
 
 
