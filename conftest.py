@@ -35,6 +35,54 @@ import cftokens as cft
 
 pytest_plugins = ["nbval_course", "pytester"]
 
+# What a test costs, roughly, by its markers (CPU seconds on the 2-core machine, the full run's
+# averages): ``-n auto`` hands the files out heaviest first, so the run does not end on one
+# worker alone with a long file while the other idles (xdist's own order, by each file's
+# number of tests, left files of one or two long tests to the end).
+COST = {"slow": 1.3, "notebooks": 0.2}
+COST_OTHERWISE = 0.035
+
+
+def _cost(item: pytest.Item) -> float:
+    for marker, seconds in COST.items():
+        if item.get_closest_marker(marker) is not None:
+            return seconds
+    return COST_OTHERWISE
+
+
+BY_COST = "cftokens_files_by_cost"  # the controller tells its workers through workerinput
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist handing out whole files (``--dist loadfile``, the default of addopts, or
+    ``loadscope``), the controller keeps the order its workers collect, heaviest file first."""
+    if getattr(config.option, "dist", "no") in ("loadfile", "loadscope"):
+        config.option.loadscopereorder = False
+        config.pluginmanager.register(_OrderWorkers(), "cftokens-order-workers")
+
+
+class _OrderWorkers:
+    """Asks each xdist worker to collect the files heaviest first."""
+
+    @staticmethod
+    def pytest_configure_node(node: Any) -> None:
+        node.workerinput[BY_COST] = True
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """An xdist worker of such a run orders the files by their cost (``COST``), heaviest first,
+    each file's tests in their own order; every worker collects the same order. Other runs keep
+    pytest's order."""
+    if not getattr(config, "workerinput", {}).get(BY_COST):
+        return
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    weight = {name: sum(map(_cost, tests)) for name, tests in files.items()}
+    items[:] = [
+        item for name in sorted(files, key=lambda name: -weight[name]) for item in files[name]
+    ]
+
 
 @pytest.fixture
 def cli_demo(
