@@ -194,12 +194,18 @@ class Ctx:
     @cached_property
     def owner_codes(self) -> npt.NDArray[np.int64]:
         """Per token, a number naming its kind and owner (tokens with the same kind and owner
-        id share one), in order of first appearance. Made on first use, by C-level passes:
-        the distinct (kind, owner) pairs, numbered, then looked up."""
+        id share one), in order of first appearance. Made on first use (one pass: numbering
+        the distinct pairs first, then looking each up, made 100,000 tuples and cost more)."""
         inv = self.inv
-        owners = list(zip(inv.kinds, inv.owner_ids, strict=True))
-        number = {owner: i for i, owner in enumerate(dict.fromkeys(owners))}
-        return np.fromiter(map(number.__getitem__, owners), dtype=np.int64, count=inv.n)
+        owners: dict[tuple[str, str | None], int] = {}
+        return np.fromiter(
+            (
+                owners.setdefault(owner, len(owners))
+                for owner in zip(inv.kinds, inv.owner_ids, strict=True)
+            ),
+            dtype=np.int64,
+            count=inv.n,
+        )
 
     @property
     def atoms(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
