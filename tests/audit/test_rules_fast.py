@@ -565,6 +565,9 @@ SHAPES: dict[str, list[dict[str, Any]]] = {
     "two mints": [allow(ACCT_MINT, account(ACCT)), allow(MINT, USER_RES)],
     "mint and work": [allow(MINT, USER_RES), allow(["DNS Write"], zone(ZONE))],
     "mint only": [allow(MINT, USER_RES)],
+    # escalation through membership, by either group (one policy each)
+    "members by settings": [allow(["Account Settings Write"], account(ACCT))],
+    "members by scim": [allow([SCIM_PROVISIONING], account(ACCT))],
     "kitchen sink": [
         allow(
             ["DNS Write", "Zone Settings Write", "Logs Write", "Firewall Services Write"], ALL_ZONES

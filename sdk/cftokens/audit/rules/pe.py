@@ -35,6 +35,7 @@ from .base import (
     family_bit,
     group_code,
     more_grants,
+    per_atom,
     remove_group,
     row_atoms,
     rule,
@@ -480,45 +481,53 @@ def pe_06(ctx: Ctx, r: Rule) -> Hits:
     counts = np.diff(np.append(np.flatnonzero(first), len(rows))).tolist()
     rows, length, toks = rows[first], length[first], toks[first]
     minting = user_mint[rows].tolist()
+    # each row's evidence and resource label (once per atom), and the fixes: a minting row's
+    # by _minting_fixes (once per distinct case), a membership row's once per (policy, group)
+    atoms = row_atoms(ctx, rows)
+    said = evidence_texts(ctx, rows, atoms=atoms).decoded()
+    labels = per_atom(ctx, "label", ctx.resource_label, atoms.tolist())
+    texts: list[str] = [""] * len(rows)
+    fixes: list[Step | None] = [None] * len(rows)
+    grp = ctx.grp[rows]
+    for gid in (API_TOKENS_WRITE, ACCOUNT_TOKENS_WRITE):
+        at = np.flatnonzero((length == 1) & (grp == group_code(ctx, gid)))
+        made = _minting_fixes(ctx, toks[at], rows[at], gid)
+        for i, text, fix in zip(at.tolist(), made[0].decoded(), made[1].decoded(), strict=True):
+            texts[i], fixes[i] = text, fix
+    at = np.flatnonzero(length != 1)
+    pol = ctx.pol[rows[at]]
+
+    def removal(j: int) -> tuple[Step, str]:
+        code = int(grp[at[j]])
+        text = f"remove {ctx.group_name(code)} from policy {pol[j]}"
+        return remove_group(ctx, int(pol[j]), ctx.group_id(code)), text[0].upper() + text[1:] + "."
+
+    made_removals = Coded.per_key(removal, pol, grp[at]).decoded()
+    for i, (fix, text) in zip(at.tolist(), made_removals, strict=True):
+        texts[i], fixes[i] = text, fix
     evidence: list[str] = []
     details: list[str] = []
-    texts: list[str] = []
-    fixes: list[Step | None] = []
-    for t, row, n, count, user in zip(
-        toks.tolist(), rows.tolist(), length.tolist(), counts, minting, strict=True
-    ):
+    for j, (n, count, user) in enumerate(zip(length.tolist(), counts, minting, strict=True)):
         if user:
             sentence = (
-                f"{ctx.evidence(row)} → create a user token with any permission of the "
+                f"{said[j]} → create a user token with any permission of the "
                 "user → administrator-equivalent on every account the user belongs to"
             )
         elif n == 1:
             sentence = (
-                f"{ctx.evidence(row)} → create (or roll) an account token with every "
-                f"permission → administrator-equivalent on {ctx.resource_label(row)}"
+                f"{said[j]} → create (or roll) an account token with every "
+                f"permission → administrator-equivalent on {labels[j]}"
             )
         else:
             sentence = (
-                f"{ctx.evidence(row)} → give a member it controls the Administrator role "
-                f"→ that member creates any token → administrator-equivalent on "
-                f"{ctx.resource_label(row)}"
+                f"{said[j]} → give a member it controls the Administrator role "
+                f"→ that member creates any token → administrator-equivalent on {labels[j]}"
             )
-        gid = ctx.group_id(int(ctx.grp[row]))
-        fix, text = (
-            _minting_fix(ctx, t, row, gid)
-            if n == 1
-            else (
-                remove_group(ctx, int(ctx.pol[row]), gid),
-                f"remove {ctx.group_name(int(ctx.grp[row]))} from policy {ctx.pol[row]}",
-            )
-        )
         evidence.append(
             f"path of length {n}: {sentence}"
             + (f" (and {count - 1} more path(s))" if count > 1 else "")
         )
         details.append(f"The token reaches administrator-equivalent access in {n} step(s).")
-        texts.append(text[0].upper() + text[1:] + ".")
-        fixes.append(fix)
     hits.extend(
         toks,
         np.where(length == 1, Severity.CRITICAL.rank, Severity.HIGH.rank),
