@@ -128,6 +128,12 @@ def _facts(text: str) -> tuple[int, int, bool]:
     return net.version, net.prefixlen, special
 
 
+# 10.0 ** p and 256.0 ** (3 - slot) looked up (exact: small powers of 10 and 2), not computed
+# per digit by pow (a tenth of the cost)
+_POWERS_OF_10 = np.array([1.0, 10.0, 100.0, 1000.0])
+_OCTET_WEIGHTS = np.array([256.0**3, 256.0**2, 256.0, 1.0])
+
+
 def _dotted_quads(
     texts: Sequence[Any],
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
@@ -166,7 +172,7 @@ def _dotted_quads(
     field_of = (np.cumsum(sep) - sep)[digit]
     power = np.minimum(ends[field_of] - np.flatnonzero(digit) - 1, 3)
     value = np.bincount(
-        field_of, weights=(raw[digit] - 48) * 10.0**power, minlength=len(after)
+        field_of, weights=(raw[digit] - 48) * _POWERS_OF_10[power], minlength=len(after)
     ).astype(np.int64)
     leading_zero = (length > 1) & (raw[np.minimum(starts, len(raw) - 1)] == 48)
     wrong = (
@@ -180,7 +186,7 @@ def _dotted_quads(
     ok = ~bad
     octet = ~is_prefix & (slot < 4)
     address = np.bincount(
-        line[octet], weights=value[octet] * 256.0 ** (3 - slot[octet]), minlength=k
+        line[octet], weights=value[octet] * _OCTET_WEIGHTS[slot[octet]], minlength=k
     ).astype(np.int64)
     prefix = np.full(k, 32, dtype=np.int64)
     prefix[line[is_prefix]] = value[is_prefix]
