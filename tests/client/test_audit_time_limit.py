@@ -23,19 +23,33 @@ from test_client_deadline import SLOW_HEAD, dripping
 import cftokens as cft
 from cftokens.audit import collect
 
-LIMIT = 0.3
+#: The limit the tests give: the dripping server never answers, so the audit is stopped at
+#: the limit however short it is (or however late a loaded machine gets to it); only a test
+#: that needs a first request made before the limit passes gives more (``IN_TURN_LIMIT``).
+LIMIT = 0.05
 #: What the dripping server would hold an audit for without the limit (each request's own
 #: deadline is off, and each dripped byte comes well within the read timeout).
 DRIP_FOR = 5.0
 
 
+@pytest.fixture(scope="module")
+def dripper() -> Iterator[Any]:
+    """One dripping server for the module's tests (each connection drips on its own thread,
+    let go when its client hangs up)."""
+    with dripping(SLOW_HEAD, drip_for=DRIP_FOR) as server:
+        yield server
+
+
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
-    with dripping(SLOW_HEAD, drip_for=DRIP_FOR) as dripper:
-        yield dripper
+
+
+@pytest.fixture
+def server(dripper: Any, no_proxy: None) -> Any:
+    return dripper
 
 
 def options(**kwargs: Any) -> dict[str, Any]:
@@ -43,13 +57,13 @@ def options(**kwargs: Any) -> dict[str, Any]:
     return base | {"rate_limit": None} | kwargs
 
 
-def check(exc: cft.AuditTimedOut, started: float) -> None:
+def check(exc: cft.AuditTimedOut, started: float, limit: float = LIMIT) -> None:
     elapsed = time.monotonic() - started
-    assert elapsed < DRIP_FOR / 2, f"the audit ran {elapsed:.2f} s past its {LIMIT} s limit"
+    assert elapsed < DRIP_FOR / 2, f"the audit ran {elapsed:.2f} s past its {limit} s limit"
     message = str(exc)
-    assert f"time limit of {LIMIT:g} s" in message and "nothing was audited" in message
+    assert f"time limit of {limit:g} s" in message and "nothing was audited" in message
     assert "time_limit=" in message and "--time-limit SECONDS" in message
-    assert exc.limit == LIMIT and isinstance(exc, cft.CloudflareError)
+    assert exc.limit == limit and isinstance(exc, cft.CloudflareError)
     assert USER_TOKEN not in message
 
 
@@ -71,31 +85,44 @@ def test_the_sync_client_stops_at_the_limit(server: Any) -> None:
         check(caught.value, started)
 
 
+#: A limit the first request is made within, even on a loaded machine (the calls in turn
+#: check it before each call), and a deadline past it, so a call in flight outlives it.
+IN_TURN_LIMIT = 0.1
+
+
 def test_without_threads_each_call_checks_the_limit(
-    server: Any, monkeypatch: pytest.MonkeyPatch
+    no_proxy: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Where threads cannot start (JupyterLite) the calls run in turn: a call in flight ends
-    at its own deadline, and the next one is not made."""
+    at its own deadline, and the next one is not made. (A server of its own: it counts the
+    connections.)"""
     monkeypatch.setattr(collect, "threads_available", lambda: False)
-    with cft.Client(**options(base_url=server.url, deadline=0.5)) as client:
+    with (
+        dripping(SLOW_HEAD, drip_for=DRIP_FOR) as server,
+        cft.Client(**options(base_url=server.url, deadline=2 * IN_TURN_LIMIT)) as client,
+    ):
         started = time.monotonic()
         with pytest.raises(cft.AuditTimedOut) as caught:
-            cft.run_audit(client, progress=False, time_limit=LIMIT)
-        check(caught.value, started)
-    assert server.connections == 1
+            cft.run_audit(client, progress=False, time_limit=IN_TURN_LIMIT)
+        check(caught.value, started, IN_TURN_LIMIT)
+        assert server.connections == 1
+
+
+#: How long the listing's API takes to answer each request.
+PAGE = 0.025
 
 
 class SlowPages:
-    """An API answering each request in 50 ms, whose user token listing has 40 pages of 50:
-    each page well within any deadline, the listing (2 s) far past the limit. Counts the
-    requests."""
+    """An API answering each request in ``PAGE`` seconds, whose user token listing has 40
+    pages of 50: each page well within any deadline, the listing (1 s) far past the limit.
+    Counts the requests."""
 
     def __init__(self) -> None:
         self.requests = 0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
-        time.sleep(0.05)
+        time.sleep(PAGE)
         path = request.url.path.removeprefix("/client/v4")
         if path == "/user":
             return httpx.Response(200, json=envelope({"id": "c" * 32, "email": "a@b.example"}))
@@ -117,12 +144,12 @@ def test_a_listing_stops_between_its_pages(threads: bool, monkeypatch: pytest.Mo
     with cft.Client(**options(transport=httpx.MockTransport(api))) as client:
         started = time.monotonic()
         with pytest.raises(cft.AuditTimedOut) as caught:
-            cft.run_audit(client, progress=False, time_limit=LIMIT)
-        check(caught.value, started)
-        time.sleep(0.15)  # a worker thread left running would fetch ~3 pages more
+            cft.run_audit(client, progress=False, time_limit=IN_TURN_LIMIT)
+        check(caught.value, started, IN_TURN_LIMIT)
+        time.sleep(4 * PAGE)  # a page in flight ends; a thread left running fetches ~4 more
         made = api.requests
-        time.sleep(0.15)
-    assert made <= 3 + LIMIT / 0.05 + 2 and api.requests == made
+        time.sleep(4 * PAGE)
+    assert made <= 3 + IN_TURN_LIMIT / PAGE + 2 and api.requests == made
 
 
 @pytest.mark.anyio
@@ -160,7 +187,7 @@ def test_the_cli_gate_fails_closed_at_its_time_limit(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    """`cftokens audit --time-limit 0.3` against an API that drips (the client's own deadline
+    """`cftokens audit --time-limit 0.05` against an API that drips (the client's own deadline
     off): exit 3 in well under a second, the limit named, no report written."""
     import pandas  # noqa: F401  (imported now, not while the audit's requests are in flight)
 
