@@ -350,6 +350,28 @@ def test_the_depth_guard_copies_whole_whatever_marshals_limit(
         _text._depth_guard.cache_clear()
 
 
+def test_copies_made_at_once_in_threads_are_each_whole() -> None:
+    """The depth guard's chain is shared by the process: copies made in several threads at
+    once each come back whole, their own value (one waits for none: a chain of its own)."""
+    import threading
+
+    values = [[{"id": str(k), "n": [k] * k, "t": (k, str(k))} for _ in range(50)] for k in range(6)]
+    got: dict[int, object] = {}
+
+    def copy_many(k: int) -> None:
+        for _ in range(30):
+            copied, clean = plain_copy(values[k])
+            assert clean is True and same_kinds(copied, values[k]), k
+        got[k] = copied
+
+    threads = [threading.Thread(target=copy_many, args=(k,)) for k in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(got) == list(range(6))
+
+
 # -- the audit on the copy ---------------------------------------------------------------------
 
 
