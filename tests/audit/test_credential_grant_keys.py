@@ -125,8 +125,8 @@ def _outputs(audit: cft.Audit, folder: Path) -> list[str]:
     fixed: set[tuple[str | None, str]] = set()
     for finding in audit.iter_findings(include_suppressed=True):
         texts += [repr(finding), str(finding)]
-        # one fix per token and rule (finding_fix of a group given as text: another bug)
-        if finding.token_id != ids[5] and (finding.token_id, finding.rule_id) not in fixed:
+        # one fix per token and rule
+        if (finding.token_id, finding.rule_id) not in fixed:
             fixed.add((finding.token_id, finding.rule_id))
             texts.append(json.dumps(audit.finding_fix(finding.finding_id).to_dict(), default=str))
     audit.to_csv(folder)

@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from ..catalog import permission_groups, risk_families
 from ..catalog.groups import Level
-from ..errors import CloudflareError, InvalidInput, labelled
+from ..errors import InvalidInput, labelled
 from ..model.resources import (
     ALL_ZONES_KEY,
     Resource,
@@ -871,13 +871,7 @@ def _resolve(inv: Inventory, text: str, atom_scopes: list[int]) -> list[int]:
     if _HEX32.fullmatch(lowered):
         code = groups.code.get(lowered)
         return [code if code is not None else groups.intern(lowered, None)]
-    found = []
-    for spelling in dict.fromkeys((text, " ".join(text.replace("_", " ").split()))):
-        try:
-            found = permission_groups.lookup(spelling)
-            break
-        except (CloudflareError, ValueError):
-            continue
+    found = permission_groups.written(text)
     if not found:
         return [groups.intern(text, text)]
     codes = [groups.code[g.id] for g in found if g.id in groups.code]

@@ -16,10 +16,10 @@ from attrs import field, frozen
 from .._shown import field_repr, text_repr
 from ..advisor import RightSize, rightsize
 from ..catalog import permission_groups
-from ..errors import InvalidInput, ScopeMismatch
+from ..errors import InvalidInput, ScopeMismatch, redact
 from ..model.token import Token
 from ._compat import STR
-from ._inventory import K_USER, TokenRecord
+from ._inventory import DUPLICATE, K_USER, TokenRecord
 from .remediation import Remediation, apply_fixes, plan_fix
 from .severity import Severity
 
@@ -108,11 +108,27 @@ def token_position(audit: Audit, token_id: str) -> int:
         matches = [i for i, n in enumerate(audit._inv.names) if n == token_id]
         if len(matches) == 1:
             return matches[0]
+        why = _unreadable(audit, token_id)
+        if why is not None:
+            raise InvalidInput(why)
         raise InvalidInput(
             f"no token {token_id!r} in this audit; use an id from audit.tokens.token_id"
             + (" (several tokens share that name: use the id)" if matches else "")
         )
     return t
+
+
+def _unreadable(audit: Audit, token_id: object) -> str | None:
+    """Why a token the audit could not read (its CFT-LN-04 finding) has nothing to explain or
+    fix, or None when ``token_id`` is no such token."""
+    for ident, why in audit._inv.invalid:
+        if ident == token_id and not why.startswith(DUPLICATE):
+            return (
+                f"token {redact(str(token_id))!r} could not be read ({redact(why)}), so the "
+                "audit holds no grants of it to explain or fix: correct its definition as its "
+                "CFT-LN-04 finding says, then audit again"
+            )
+    return None
 
 
 def diff(audit: Audit, before: Audit) -> pd.DataFrame:
@@ -341,6 +357,10 @@ def finding_fix(audit: Audit, finding_id: str) -> Remediation:
     i = finding_position(audit, finding_id)
     fix = audit._fixes[i]
     tid = f["token_id"].iloc[i]
+    unread = isinstance(tid, str) and tid not in audit._ctx.token_index
+    why = _unreadable(audit, tid) if unread else None
+    if why is not None:
+        return Remediation(method="GET", path="", body=None, summary=f"no automatic fix: {why}")
     if isinstance(tid, str):
         record = audit._inv.records[audit._ctx.token_index[tid]]
         return apply_fixes(

@@ -53,6 +53,7 @@ from .steps import (
     placeholders_in,
     token_body,
 )
+from .steps.base import entry_ids, groups_of
 
 if TYPE_CHECKING:
     from ..advisor.rightsizing import RightSize
@@ -193,11 +194,12 @@ class Names:
 
 
 def _is_minting(body: Mapping[str, Any]) -> bool:
+    """Whether an allow policy holds a group that creates tokens (however it is written)."""
     return any(
-        g.get("id") in MINTING_GROUPS
+        not entry_ids(g).isdisjoint(MINTING_GROUPS)
         for p in body.get("policies") or []
-        if p.get("effect", "allow") == "allow"
-        for g in p.get("permission_groups") or []
+        if isinstance(p, Mapping) and p.get("effect", "allow") == "allow"
+        for g in groups_of(p)
     )
 
 

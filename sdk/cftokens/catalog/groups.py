@@ -12,7 +12,7 @@ from attrs import field, frozen
 
 from .._ids import Scope, is_id
 from .._shown import field_repr
-from ..errors import AmbiguousPermissionGroup, UnknownPermissionGroup
+from ..errors import AmbiguousPermissionGroup, CloudflareError, UnknownPermissionGroup
 from ._data import load_json, records
 from .risk import risk_families
 
@@ -241,6 +241,18 @@ class PermissionGroupCatalog:
             query=query,
             suggestions=suggestions,
         )
+
+    def written(self, text: str) -> list[PermissionGroup]:
+        """Every group a name or id written in a definition may mean (one per scope; [] when
+        none): :meth:`lookup` of the text, then of it with underscores and runs of spaces as
+        one space. How the audit reads a group given as text or by name only, and how its
+        fixes find that group again."""
+        for spelling in dict.fromkeys((text, " ".join(text.replace("_", " ").split()))):
+            try:
+                return self.lookup(spelling)
+            except (CloudflareError, ValueError):
+                continue
+        return []
 
     def _find_by_name(self, query: str, scope: Scope | None = None) -> list[PermissionGroup]:
         """The groups a written name means (see :func:`spellings`), optionally in one scope.

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from attrs import frozen
 
+from ..._ids import is_id
+from ...catalog import permission_groups
 from ...model.resources import (
     ACCOUNT_PREFIX,
     ALL_ZONES_KEY,
@@ -90,21 +92,66 @@ class BodyStep(Step):
 # -- body editing --------------------------------------------------------------------------------
 
 
+def groups_of(policy: Mapping[str, Any]) -> list[Any]:
+    """A policy's permission group entries as a list (one object or text given alone is a
+    list of one, as the audit reads it)."""
+    groups = policy.get("permission_groups")
+    if isinstance(groups, str | Mapping):
+        return [groups]
+    return list(groups) if isinstance(groups, list) else []
+
+
+def entry_ids(entry: object) -> frozenset[str]:
+    """The ids of the groups a policy's group entry means, as the audit reads it: an object's
+    id; a name or id written as text, or an object with a malformed id or only a name,
+    through the catalogue (every scope's group of that name); the text itself when the
+    catalogue has no such group. Steps compare entries by these, so a fix finds a group
+    however the definition wrote it (CFT-LN-04 reports the spelling)."""
+    if isinstance(entry, Mapping):
+        gid, name = entry.get("id"), entry.get("name")
+        if type(gid) is str and is_id(gid) and gid == gid.lower():
+            return frozenset((gid,))
+        text = gid if isinstance(gid, str) and gid.strip() else name
+    else:
+        text = entry
+    if not isinstance(text, str) or not text.strip():
+        return frozenset()
+    if is_id(text.strip().lower()):
+        return frozenset((text.strip().lower(),))
+    return frozenset(g.id for g in permission_groups.written(text)) or frozenset((text,))
+
+
+def names_group(entry: object, gid: str) -> bool:
+    """Whether a policy's group entry means group ``gid`` (:func:`entry_ids`)."""
+    return gid in entry_ids(entry)
+
+
+def kept_groups(groups: list[Any], keep: set[str] | frozenset[str]) -> list[Any]:
+    """The group entries that mean only groups of ``keep``; an entry meaning some of them and
+    others (a name written as text, in several scopes) is replaced by those it keeps."""
+    out: list[Any] = []
+    for entry in groups:
+        ids = entry_ids(entry)
+        if ids and ids <= keep:
+            out.append(entry)
+        else:
+            out.extend({"id": gid} for gid in sorted(ids & keep))
+    return out
+
+
 def allow_policies(body: dict[str, Any], policies: tuple[int, ...] | None) -> list[dict[str, Any]]:
     out = []
     for index, policy in enumerate(body.get("policies") or [], start=1):
         if policies is not None and index not in policies:
             continue
-        if policy.get("effect", "allow") == "allow":
+        if isinstance(policy, dict) and policy.get("effect", "allow") == "allow":
             out.append(policy)
     return out
 
 
 def strip_group(body: dict[str, Any], gid: str, policies: tuple[int, ...] | None = None) -> None:
     for policy in allow_policies(body, policies):
-        policy["permission_groups"] = [
-            g for g in policy.get("permission_groups") or [] if g.get("id") != gid
-        ]
+        policy["permission_groups"] = [g for g in groups_of(policy) if not names_group(g, gid)]
 
 
 def grant_group(body: dict[str, Any], group: GroupRef, resources: dict[str, Any]) -> None:
@@ -112,8 +159,8 @@ def grant_group(body: dict[str, Any], group: GroupRef, resources: dict[str, Any]
     (appended when there is none)."""
     for policy in body.setdefault("policies", []):
         if policy.get("effect", "allow") == "allow" and policy.get("resources") == resources:
-            groups = policy.setdefault("permission_groups", [])
-            if all(g.get("id") != group.id for g in groups):
+            groups = policy["permission_groups"] = groups_of(policy)
+            if not any(names_group(g, group.id) for g in groups):
                 groups.append(group.wire())
             return
     body["policies"].append(

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 from .base import (
     BodyStep,
     Target,
+    groups_of,
     join,
+    names_group,
     policy_at,
 )
 
@@ -109,15 +111,15 @@ def _remove_pair(body: dict[str, Any], index: int, gid: str, key: str) -> None:
     policy = policy_at(body, index)
     if policy is None:
         return
-    groups = policy.get("permission_groups") or []
+    groups = groups_of(policy)
     resources = dict(policy.get("resources") or {})
     if len(groups) <= 1:
         resources.pop(key, None)
         policy["resources"] = resources
         return
-    policy["permission_groups"] = [g for g in groups if g.get("id") != gid]
+    policy["permission_groups"] = [g for g in groups if not names_group(g, gid)]
     rest = {k: v for k, v in resources.items() if k != key}
-    moved = [g for g in groups if g.get("id") == gid]
+    moved = [g for g in groups if names_group(g, gid)]
     if rest and moved:
         body["policies"].append(
             {"effect": policy.get("effect", "allow"), "permission_groups": moved, "resources": rest}
@@ -178,9 +180,7 @@ class ReplacePair(BodyStep):
     def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         policy = policy_at(body, self.policy)
         effect = policy.get("effect", "allow") if policy is not None else "allow"
-        groups = [
-            g for g in (policy or {}).get("permission_groups") or [] if g.get("id") == self.group_id
-        ]
+        groups = [g for g in groups_of(policy or {}) if names_group(g, self.group_id)]
         _remove_pair(body, self.policy, self.group_id, self.key)
         body["policies"].append(
             {
@@ -209,8 +209,8 @@ class RenameGroup(BodyStep):
     def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         policy = policy_at(body, self.policy)
         if policy is not None:
-            for g in policy.get("permission_groups") or []:
-                if g.get("id") == self.group_id:
+            for g in groups_of(policy):
+                if isinstance(g, dict) and names_group(g, self.group_id):
                     g["name"] = self.name
         return body
 

@@ -21,7 +21,10 @@ from .base import (
     Target,
     allow_policies,
     grant_group,
+    groups_of,
     join,
+    kept_groups,
+    names_group,
     strip_group,
 )
 from .token import SetAllowlist, SetExpiry
@@ -64,9 +67,8 @@ class DowngradeGroups(BodyStep):
         for d in self.items:
             if d.policy is not None:
                 for policy in allow_policies(body, (d.policy,)):
-                    groups = policy.get("permission_groups") or []
                     policy["permission_groups"] = [
-                        d.to.wire() if g.get("id") == d.frm.id else g for g in groups
+                        d.to.wire() if names_group(g, d.frm.id) else g for g in groups_of(policy)
                     ]
                 continue
             strip_group(body, d.frm.id)
@@ -232,9 +234,7 @@ class KeepOnlyGroups(BodyStep):
     def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         keep = {g.id for g in self.groups}
         for policy in body.get("policies") or []:
-            policy["permission_groups"] = [
-                g for g in policy.get("permission_groups") or [] if g.get("id") in keep
-            ]
+            policy["permission_groups"] = kept_groups(groups_of(policy), keep)
         return body
 
     def merge(self, plan: FixPlan) -> None:

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 from .base import (
     Step,
     drop_empty,
+    groups_of,
     join,
+    kept_groups,
     token_body,
 )
 
@@ -102,9 +104,7 @@ class SplitToken(Replacing):
             part = copy.deepcopy(base)
             part["name"] = f"{payload.get('name', 'token')} ({label})"[:120]
             for policy in part["policies"]:
-                policy["permission_groups"] = [
-                    g for g in policy.get("permission_groups") or [] if g.get("id") in gids
-                ]
+                policy["permission_groups"] = kept_groups(groups_of(policy), set(gids))
             drop_empty(part)
             bodies.append(part)
         create = (
