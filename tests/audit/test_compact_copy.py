@@ -303,16 +303,10 @@ def _nested(levels: int, pattern: str = "t") -> str:
     return f"v = 'x'\nfor _ in range({levels} // {len(pattern)}):\n    {steps}\n"
 
 
-def test_nesting_is_bounded_whatever_the_containers() -> None:
-    """orjson counts the depth of dicts and lists but not of tuples, and nesting of ~500
-    tuples or more (marshal writes up to 2,000) overran its buffer: the process aborted
-    (``realloc(): invalid next size``) or went on with corrupted memory. msgspec's check before
-    it stops at Python's recursion limit, ~1,000 by default, more when a program raises it (and
-    on Python 3.12+, a C limit of its own): no bound. A token's field nested in lists, dicts,
-    tuples or a mix is proven while the piece (a list of tokens, each a dict) nests at most 254
-    containers, as orjson decides for lists and dicts; deeper not, up to marshal's 2,000 levels,
-    with the recursion limit as it is and raised (a child process: a crash, or a corrupted heap
-    found when it exits, fails this test alone)."""
+def _nesting_cases() -> tuple[str, list[str]]:
+    """Code appending to ``answers`` whether each nested shape's copy is proven, and the
+    answers expected: the shapes at 250-256 and 1,996 levels, and deep tuples and mixes with
+    the recursion limit as it is and raised (the code raises it)."""
     code = (
         "import sys\n"
         "from cftokens._text import plain_copy\n"
@@ -323,14 +317,42 @@ def test_nesting_is_bounded_whatever_the_containers() -> None:
     cases = [(n, p) for p in ("l", "d", "t", "tl", "dt") for n in (250, 252, 254, 256, 1_996)]
     cases += [(500, "t"), (900, "t"), (1_200, "ttl"), (800, "tld")]
     for levels, pattern in cases:
-        code += _nested(levels, pattern) + "answers.append(plain_copy(tokens(v))[1])\n"
+        code += _nested(levels, pattern) + "answers.append(str(plain_copy(tokens(v))[1]))\n"
     code += "sys.setrecursionlimit(20_000)\n"
     for levels, pattern in cases[-4:]:
-        code += _nested(levels, pattern) + "answers.append(plain_copy(tokens(v))[1])\n"
-    code += "print(*answers)"
+        code += _nested(levels, pattern) + "answers.append(str(plain_copy(tokens(v))[1]))\n"
     # the piece's list and the token's dict, then the field's containers
     expected = ["True" if 2 + levels <= 254 else "None" for levels, _ in cases]
-    assert _child(code) == expected + ["None"] * 4
+    return code, expected + ["None"] * 4
+
+
+@pytest.mark.slow  # a child interpreter; the inner loop runs the same cases in its own process
+def test_nesting_is_bounded_whatever_the_containers() -> None:
+    """orjson counts the depth of dicts and lists but not of tuples, and nesting of ~500
+    tuples or more (marshal writes up to 2,000) overran its buffer: the process aborted
+    (``realloc(): invalid next size``) or went on with corrupted memory. msgspec's check before
+    it stops at Python's recursion limit, ~1,000 by default, more when a program raises it (and
+    on Python 3.12+, a C limit of its own): no bound. A token's field nested in lists, dicts,
+    tuples or a mix is proven while the piece (a list of tokens, each a dict) nests at most 254
+    containers, as orjson decides for lists and dicts; deeper not, up to marshal's 2,000 levels,
+    with the recursion limit as it is and raised (a child process: a crash, or a corrupted heap
+    found when it exits, fails this test alone)."""
+    code, expected = _nesting_cases()
+    assert _child(code + "print(*answers)") == expected
+
+
+def test_nesting_is_bounded_in_this_process() -> None:
+    """The cases of test_nesting_is_bounded_whatever_the_containers run here, without a child
+    interpreter's start (a crash here stops the test process, which fails the run as loudly;
+    the child's check of the heap at its exit is the full run's)."""
+    code, expected = _nesting_cases()
+    namespace: dict[str, Any] = {}
+    limit = sys.getrecursionlimit()
+    try:
+        exec(code, namespace)  # the test's own code
+    finally:
+        sys.setrecursionlimit(limit)
+    assert namespace["answers"] == expected
 
 
 def test_the_depth_guard_copies_whole_whatever_marshals_limit(
