@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from batched_cases import cases
 from cftokens.errors import redact, unredacted
 
 SECRET = "cfut_" + "A1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv"
@@ -82,8 +83,23 @@ PIECES = [
 ]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(PIECES), max_size=4).map("".join), max_size=6))
-def test_generated_texts(texts: list[str]) -> None:
+#: Lists of up to 6 texts, each up to 4 pieces joined.
+TEXTS = st.lists(st.lists(st.sampled_from(PIECES), max_size=4).map("".join), max_size=6)
+
+
+def _never_proven_wrongly(texts: list[str]) -> None:
     if unredacted(texts):
         assert all(redact(t) == t for t in texts)
+
+
+# the inner loop's short run; the long one: test_generated_texts_long_run
+@settings(max_examples=25, deadline=None)
+@given(TEXTS)
+def test_generated_texts(texts: list[str]) -> None:
+    _never_proven_wrongly(texts)
+
+
+@pytest.mark.slow
+@cases(TEXTS, 400)
+def test_generated_texts_long_run(texts: list[str]) -> None:
+    _never_proven_wrongly(texts)
