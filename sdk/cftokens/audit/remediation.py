@@ -496,10 +496,11 @@ def _replace_first(
 ) -> ReplaceFirst:
     """Keep an in-use token's grants until a replacement exists (every group it holds, named)."""
     held = [
-        names.group(str(g.get("id"))).name
+        names.group(gid).name
         for policy in body["policies"]
-        for g in policy.get("permission_groups") or []
-        if isinstance(g, Mapping)
+        if isinstance(policy, Mapping)
+        for g in groups_of(policy)
+        for gid in sorted(entry_ids(g))
     ]
     return ReplaceFirst(
         last_used=last or "", groups=tuple(dict.fromkeys(held)), usage_days=usage_days
