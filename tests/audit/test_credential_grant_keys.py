@@ -17,7 +17,6 @@ import json
 import random
 import re
 import string
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -83,18 +82,29 @@ def inventory() -> dict[str, Any]:
     }
 
 
+def _token_by_token() -> cft.Audit:
+    """The inventory audited by the token-by-token reader (the bulk one switched off)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(core, "build_inventory", functools.partial(core.build_inventory, bulk=False))
+        return cft.Audit.from_records(**inventory())
+
+
+@pytest.fixture(scope="module")
+def bulk_audit() -> cft.Audit:
+    """The inventory's audit (the bulk reader), shared by the module's tests: read-only."""
+    return cft.Audit.from_records(**inventory())
+
+
 # every output on the token reader too in the full run (the inner loop compares the two
 # readers' frames and export: test_both_readers_give_the_same_audit)
 @pytest.fixture(
     scope="module", params=["bulk", pytest.param("token by token", marks=pytest.mark.slow)]
 )
-def audit(request: pytest.FixtureRequest) -> Iterator[cft.Audit]:
-    with pytest.MonkeyPatch.context() as patch:
-        if request.param != "bulk":
-            patch.setattr(
-                core, "build_inventory", functools.partial(core.build_inventory, bulk=False)
-            )
-        yield cft.Audit.from_records(**inventory())
+def audit(request: pytest.FixtureRequest) -> cft.Audit:
+    if request.param == "bulk":
+        shared: cft.Audit = request.getfixturevalue("bulk_audit")
+        return shared
+    return _token_by_token()
 
 
 def _outputs(audit: cft.Audit, folder: Path) -> list[str]:
@@ -160,11 +170,8 @@ def test_each_credential_is_read_as_its_own_stable_label(audit: cft.Audit) -> No
     assert list(eight["resource_key"]) == [f"com.cloudflare.api.account.zone.{ZONE}"]
 
 
-def test_both_readers_give_the_same_audit() -> None:
-    bulk = cft.Audit.from_records(**inventory())
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(core, "build_inventory", functools.partial(core.build_inventory, bulk=False))
-        one_by_one = cft.Audit.from_records(**inventory())
+def test_both_readers_give_the_same_audit(bulk_audit: cft.Audit) -> None:
+    bulk, one_by_one = bulk_audit, _token_by_token()
     for frame in ("grants", "findings", "tokens"):
         assert getattr(bulk, frame).equals(getattr(one_by_one, frame)), frame
     assert (
@@ -176,8 +183,9 @@ def test_the_export_read_again_is_the_same_labelled_audit(audit: cft.Audit) -> N
     again = cft.Audit.from_json(audit.to_json())
     assert again.grants.equals(audit.grants)
     assert list(again.findings["finding_id"]) == list(audit.findings["finding_id"])
+    exported = again.to_json()
     for secret in SECRETS:
-        assert secret not in again.to_json()
+        assert secret not in exported
 
 
 def test_the_input_is_not_changed() -> None:
@@ -190,6 +198,20 @@ def test_the_input_is_not_changed() -> None:
 def test_the_command_line_shows_no_credential(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _the_command_line_shows_no_credential("json", tmp_path, monkeypatch)
+
+
+# the command's path is json's; test_no_output_shows_… reads every format's writer, to_html too
+@pytest.mark.slow
+def test_the_command_line_shows_no_credential_in_html(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _the_command_line_shows_no_credential("html", tmp_path, monkeypatch)
+
+
+def _the_command_line_shows_no_credential(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # an export holding the raw keys, as a script (or an older cftokens) may have written it
     raw = json.loads(cft.Audit.from_records(tokens=[token(8, [{"id": DNS_WRITE}], {})]).to_json())
     given = inventory()
@@ -201,22 +223,19 @@ def test_the_command_line_shows_no_credential(
     raw["inventory"]["accounts"] = given["accounts"]
     source = tmp_path / "raw.json"
     source.write_text(json.dumps(raw))
-    for fmt in ("json", "html"):  # (every format's writer: test_no_output_shows_…)
-        out, err = io.StringIO(), io.StringIO()
-        monkeypatch.setattr("sys.stdout", out)
-        monkeypatch.setattr("sys.stderr", err)
-        target = tmp_path / f"out-{fmt}"
-        code = main(["audit", "--input", str(source), "--format", fmt,
-                     "--output", str(target), "--no-progress"])  # fmt: skip
-        assert code in (0, 1), err.getvalue()
-        written = (
-            "".join(p.read_text() for p in target.iterdir())
-            if target.is_dir()
-            else target.read_text()
-        )
-        for secret in SECRETS:
-            assert secret not in out.getvalue() + err.getvalue() + written
-        assert LABEL.search(written)
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    monkeypatch.setattr("sys.stderr", err)
+    target = tmp_path / f"out-{fmt}"
+    code = main(["audit", "--input", str(source), "--format", fmt,
+                 "--output", str(target), "--no-progress"])  # fmt: skip
+    assert code in (0, 1), err.getvalue()
+    written = (
+        "".join(p.read_text() for p in target.iterdir()) if target.is_dir() else target.read_text()
+    )
+    for secret in SECRETS:
+        assert secret not in out.getvalue() + err.getvalue() + written
+    assert LABEL.search(written)
 
 
 def test_a_terraform_definition_is_read_with_labels(tmp_path: Path) -> None:
