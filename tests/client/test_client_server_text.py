@@ -138,7 +138,9 @@ async def test_the_async_client_in_process() -> None:
     assert_api_error(caught.value)
 
 
-@pytest.mark.parametrize("transport", ["own", "httpx"])
+# the inner loop reads each client over loopback through one transport (the sync client through
+# its own, the async one through httpx's) and each in-process; the full run, every pair
+@pytest.mark.parametrize("transport", ["own", pytest.param("httpx", marks=pytest.mark.slow)])
 def test_the_sync_client_over_http(server: Any, transport: str) -> None:
     extra = {"transport": httpx.HTTPTransport()} if transport == "httpx" else {}
     with (
@@ -150,7 +152,7 @@ def test_the_sync_client_over_http(server: Any, transport: str) -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("transport", ["own", "httpx"])
+@pytest.mark.parametrize("transport", [pytest.param("own", marks=pytest.mark.slow), "httpx"])
 async def test_the_async_client_over_http(server: Any, transport: str) -> None:
     extra = {"transport": httpx.AsyncHTTPTransport()} if transport == "httpx" else {}
     async with cft.AsyncClient(**options(base_url=server.url, **extra)) as client:
