@@ -45,7 +45,7 @@ import hashlib
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 __all__ = [
     "APIError",
@@ -78,6 +78,7 @@ __all__ = [
     "describe",
     "labelled",
     "labelled_texts",
+    "labelled_tree",
     "redact",
     "redact_uri",
     "redacted_once",
@@ -297,6 +298,46 @@ def labelled(text: str) -> str:
     if not _may_hold(text) or not _credential_in(text):
         return text
     return _scrubbed(text, (), credential_label)
+
+
+_DEEPEST = 200  # levels labelled_tree walks (a deeper part: _deep_labelled)
+_TOO_DEEP = "[not read: nested too deeply to be checked for credentials]"
+
+
+def labelled_tree(value: Any, depth: int = 0) -> Any:
+    """``value`` (a JSON-like tree) with each text holding a credential, keys included, as
+    :func:`labelled` shows it (a str subclass as plain text); ``value``
+    itself, the same object, when none does. A part nested past :data:`_DEEPEST` levels is
+    checked as its JSON text: one holding a credential is replaced by :data:`_TOO_DEEP`; one
+    JSON cannot write (a cycle, nesting past the recursion limit) is left as it is, for the
+    writer that meets it to refuse."""
+    if isinstance(value, str):
+        shown = labelled(str.__str__(value))  # (a subclass's own __str__ not asked)
+        return value if shown == value else shown
+    if depth > _DEEPEST and isinstance(value, Mapping | list | tuple):
+        return _deep_labelled(value)
+    if isinstance(value, Mapping):
+        given = list(value.items())
+        items = [(labelled_tree(k, depth + 1), labelled_tree(v, depth + 1)) for k, v in given]
+        if all(a[0] is b[0] and a[1] is b[1] for a, b in zip(items, given, strict=True)):
+            return value
+        return dict(items)
+    if isinstance(value, list | tuple):
+        new = [labelled_tree(v, depth + 1) for v in value]
+        return value if all(a is b for a, b in zip(new, value, strict=True)) else new
+    return value
+
+
+def _deep_labelled(value: Any) -> Any:
+    """A part :func:`labelled_tree` does not walk: itself when its JSON text holds no
+    credential or JSON cannot write it, else :data:`_TOO_DEEP`."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (ValueError, TypeError, RecursionError):
+        return value
+    return value if labelled(text) == text else _TOO_DEEP
 
 
 def labelled_texts(texts: Sequence[str]) -> dict[int, str]:

@@ -281,3 +281,96 @@ def test_labels() -> None:
         "terraform-production-dns-edit-token-0001"
     )
     assert _inventory is not None
+
+
+class _Text(str):
+    """A str subclass, as a caller's own text type may be."""
+
+
+def test_a_credential_anywhere_in_a_token_object_reaches_no_output(tmp_path: Path) -> None:
+    # not only grant keys: a policy's id, its effect, a condition, a date, a resource's
+    # value, an unknown field (top-level or nested), a group's other fields, a str subclass
+    zone = f"com.cloudflare.api.account.zone.{ZONE}"
+
+    def policy(**kw: Any) -> dict[str, Any]:
+        return {
+            "effect": "allow",
+            "permission_groups": [{"id": DNS_WRITE}],
+            "resources": {zone: "*"},
+            **kw,
+        }
+
+    base = token(1, [], {})
+    tokens = [
+        {**base, "id": f"{1:032x}", "policies": [policy(id=PREFIXED)]},
+        {**base, "id": f"{2:032x}", "policies": [policy(effect=LEGACY)]},
+        {
+            **base,
+            "id": f"{3:032x}",
+            "policies": [policy()],
+            "condition": {"request_ip": {"in": [PREFIXED2]}},
+        },
+        {**base, "id": f"{4:032x}", "policies": [policy()], "expires_on": GLOBAL_KEY},
+        {**base, "id": f"{5:032x}", "policies": [policy(resources={zone: LEGACY2})]},
+        {**base, "id": f"{6:032x}", "policies": [policy()], "note": {"x": [PREFIXED]}},
+        {**base, "id": f"{7:032x}", "policies": [policy(note=LEGACY)]},
+        {
+            **base,
+            "id": f"{8:032x}",
+            "policies": [policy(permission_groups=[{"id": DNS_WRITE, "meta": {"k": GLOBAL_KEY}}])],
+        },
+        {
+            **base,
+            "id": f"{9:032x}",
+            "policies": [
+                policy(resources={_Text(f"com.cloudflare.api.account.zone.{LEGACY}"): "*"})
+            ],
+        },
+        {
+            **base,
+            "id": f"{10:032x}",
+            "policies": [policy(permission_groups=[{"id": _Text(GLOBAL_KEY)}])],
+        },
+        {**base, "id": f"{11:032x}", "policies": [policy()], PREFIXED2: "key"},
+        {**base, "id": LEGACY2, "policies": [policy()]},  # reported as unreadable
+    ]
+    audit = cft.Audit.from_records(
+        tokens=tokens, zones=inventory()["zones"], accounts=inventory()["accounts"]
+    )
+    texts = [audit.to_json(), audit.to_html(), audit.to_sarif(), audit.grants.to_string()]
+    texts += [audit.findings.to_string(), audit.tokens.to_string(), audit.gaps.to_string()]
+    texts.append(cft.Audit.from_json(audit.to_json()).to_json())
+    for finding in audit.iter_findings(include_suppressed=True):
+        texts.append(json.dumps(audit.finding_fix(finding.finding_id).to_dict(), default=str))
+    for i in range(1, 12):
+        try:  # a token the audit could not read says so
+            texts.append(str(audit.explain(f"{i:032x}")))
+        except cft.InvalidInput as exc:
+            texts.append(str(exc))
+    for text in texts:
+        for secret in SECRETS:
+            assert secret not in text
+    # each shown as its own label: the policy's id still tells policies apart
+    policy_ids = set(audit.grants["policy_id"])
+    assert credential_label(PREFIXED) in policy_ids
+    assert credential_label(LEGACY) in audit.grants.to_string()
+
+
+def test_labelled_tree() -> None:
+    from cftokens.errors import labelled_tree
+
+    clean = {"a": ["b", {"c": 1}], "d": None}
+    assert labelled_tree(clean) is clean  # the same object when nothing holds a credential
+    given = {_Text(LEGACY): [1, {"k": _Text(PREFIXED)}], "x": (GLOBAL_KEY,)}
+    assert labelled_tree(given) == {
+        credential_label(LEGACY): [1, {"k": credential_label(PREFIXED)}],
+        "x": [credential_label(GLOBAL_KEY)],
+    }
+    deep: Any = [PREFIXED]
+    for _ in range(400):  # too deep to be checked: never shown, no RecursionError
+        deep = [deep]
+    assert PREFIXED not in json.dumps(labelled_tree(deep))
+    cycle: list[Any] = [PREFIXED]
+    cycle.append(cycle)  # left a cycle: every JSON writer refuses it (the export by name)
+    with pytest.raises(ValueError, match="Circular"):
+        json.dumps(labelled_tree(cycle))

@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from ..catalog import permission_groups, risk_families
 from ..catalog.groups import Level
-from ..errors import InvalidInput, labelled
+from ..errors import InvalidInput, labelled, labelled_texts
 from ..model.resources import (
     ALL_ZONES_KEY,
     Resource,
@@ -424,7 +424,7 @@ def _add_token(inv: Inventory, record: TokenRecord) -> None:
         atoms = _owned_atoms(parse_resources(resources), record, index, t, issues)
         atom_scopes = [kind_scope[a[0]] for a in atoms]
         pid = policy.get("id")
-        policy_id = pid if type(pid) is str else None
+        policy_id = _label(pid) if type(pid) is str else None  # (a credential: its label)
         seen: set[int] = set()
         for code, given in _group_codes(inv, policy, index, t, atom_scopes, issues):
             if code in seen:
@@ -500,8 +500,14 @@ def _label(text: str) -> str:
 
 
 def _labelled_text(value: Any) -> Any:
-    """A text (exact ``str``) through :func:`_label`; anything else as it is."""
-    return _label(value) if type(value) is str else value
+    """A text through :func:`_label` (a str subclass holding a credential as plain text);
+    anything else as it is."""
+    if type(value) is str:
+        return _label(value)
+    if isinstance(value, str):
+        shown = _label(str.__str__(value))
+        return value if shown == value else shown
+    return value
 
 
 def _labelled_record(record: TokenRecord) -> TokenRecord:
@@ -552,8 +558,8 @@ def _labelled_policy(policy: Any) -> Any:
 
 
 def _labelled_group(entry: Any) -> Any:
-    if type(entry) is str:
-        return _label(entry)
+    if isinstance(entry, str):
+        return _labelled_text(entry)
     if not _is_map(entry):
         return entry
     gid, name = entry.get("id"), entry.get("name")
@@ -953,7 +959,7 @@ def build_inventory(
             inv.labelled[position] = record
         payload = record.payload
         tid = payload.get("id") if isinstance(payload, Mapping) else None
-        label = tid if isinstance(tid, str) else f"#{position + 1}"
+        label = _labelled_text(tid) if isinstance(tid, str) else f"#{position + 1}"
         try:  # a definition not created yet (no id) is known by its stable id
             key = _token_id(payload) if tid is None and isinstance(payload, Mapping) else tid
         except InvalidToken as exc:
@@ -1423,6 +1429,9 @@ def _read_chunk(
     deny = effect == 1
     if not set(map(type, pid_values)) <= {str, _NONE}:  # a policy id not exact text is None
         pid_values = [x if type(x) is str else None for x in pid_values]
+    # a credential written as a policy's id is read as its label (as the token reader reads it)
+    for i, shown in labelled_texts([x or "" for x in pid_values]).items():
+        pid_values[i] = shown
     pids = np.array(pid_values, dtype=object)  # text and None only: a flat array
     # -- permission groups (only catalogue groups given by id)
     not_list = _not_of_type(raw, list)

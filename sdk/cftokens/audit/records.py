@@ -3,7 +3,8 @@
 the policy engine reads its grants (:func:`timeless_token`), and Audit Logs v2 records as usage
 rows (:func:`audit_log_rows`, :func:`log_row`; the row schema is
 :class:`cftokens._usage.UsageRow`). :func:`unicode_input` makes an audit's input Unicode;
-:func:`without_credentials` takes credentials out of its names."""
+:func:`without_credentials` takes credentials out of its names, :func:`labelled_objects` out
+of its token objects as the export and fixes show them."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import attrs
 from .._doc import expect
 from .._text import unicode_text, unicode_tree, utf8_encodable
 from .._usage import UsageRow
-from ..errors import redacted_texts
+from ..errors import labelled_tree, redacted_texts, unredacted
 from ..model.directory import Account
 from ..model.terraform import DeclaredToken
 from ..model.token import Token
@@ -31,6 +32,7 @@ __all__ = [
     "NAME_REDACTED_KEY",
     "audit_log_rows",
     "declared_records",
+    "labelled_objects",
     "log_row",
     "repaired_input",
     "timeless_token",
@@ -186,6 +188,51 @@ def without_credentials(
         for i, a in enumerate(accounts)
     ]
     return out, renamed
+
+
+_PROOF_CHUNK = 512  # token objects proven free of credentials at once (labelled_objects)
+
+
+def labelled_objects(records: Sequence[TokenRecord]) -> dict[int, TokenRecord]:
+    """The records (by position) whose token object holds a credential in a text other than
+    its name (which :func:`without_credentials` redacts), as the export shows them: a
+    policy's id or effect, a condition, a date, a resource's key or value, a group's fields,
+    an unknown field, a key of any object, nested ones too, str subclasses included. Each is
+    a copy with every such text as its label (:func:`cftokens.errors.labelled_tree`: distinct
+    credentials stay distinct, so a policy id still tells policies apart).
+
+    Clean objects (the rule) are proven so by :func:`~cftokens.errors.unredacted` over their
+    JSON text, :data:`_PROOF_CHUNK` at a time, then one by one in a chunk it does not prove;
+    only an object not proven is walked."""
+    out = {}
+    for start in range(0, len(records), _PROOF_CHUNK):
+        chunk = records[start : start + _PROOF_CHUNK]
+        if _proven_clean([r.payload for r in chunk]):
+            continue
+        for i, record in enumerate(chunk, start):
+            if len(chunk) > 1 and _proven_clean([record.payload]):
+                continue
+            payload = record.payload
+            if not isinstance(payload, Mapping):
+                continue
+            given = list(payload.items())
+            items = [
+                (labelled_tree(k, 0), v if k == "name" else labelled_tree(v, 0)) for k, v in given
+            ]
+            if any(a[0] is not b[0] or a[1] is not b[1] for a, b in zip(items, given, strict=True)):
+                out[i] = TokenRecord(dict(items), record.kind, record.owner_id, record.owner_name)
+    return out
+
+
+def _proven_clean(payloads: list[Any]) -> bool:
+    """Whether no text of ``payloads`` can hold a credential (False when not proven)."""
+    import orjson
+
+    try:
+        text = orjson.dumps(payloads).decode()
+    except TypeError:  # (orjson.JSONEncodeError: a value or key JSON cannot write, too deep)
+        return False
+    return unredacted([text])
 
 
 def declared_records(declared: Iterable[DeclaredToken]) -> list[TokenRecord]:

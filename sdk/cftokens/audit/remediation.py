@@ -23,6 +23,7 @@ from attrs import Factory, define, frozen
 from .._shown import shown_lines
 from ..catalog import permission_groups
 from ..catalog.groups import Level
+from ..errors import labelled_tree
 from ..model._util import is_id
 from ..model.directory import Directory
 from ..model.resources import Resource
@@ -410,8 +411,10 @@ def plan_fix(
     token holds would remain, the fix is to delete the token (with its last use), never a PUT
     with no policy (Cloudflare refuses it, and it would break what uses the token). A disable
     first drops what Cloudflare refuses (a deleted or unreadable key, a misfit policy), so the
-    PUT is accepted; a token left with no policy by that is deleted instead.
+    PUT is accepted; a token left with no policy by that is deleted instead. A credential
+    anywhere in ``payload`` is shown as its label (:func:`~cftokens.errors.labelled_tree`).
     """
+    payload = labelled_tree(payload)
     names = Names(payload, directory)
     token_id = str(payload.get("id"))
     path = token_path(token_id, kind, owner_id)

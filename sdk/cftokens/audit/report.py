@@ -28,6 +28,7 @@ from ..model._util import parse_datetime
 from ..model.directory import Account, Zone
 from ._inventory import TokenRecord
 from .profiles import Profile
+from .records import labelled_objects
 from .remediation import token_path
 from .rules import RULES, SUPPRESSION_RULE
 from .suppressions import parse_suppressions
@@ -93,6 +94,10 @@ def _records_of(frame: Any) -> list[dict[str, Any]]:
 def to_dict(audit: Audit) -> dict[str, Any]:
     """The JSON report as a dict (see :func:`to_json`)."""
     inv = audit._inv
+    # a credential anywhere in a token object (not only a grant key) is exported as its label
+    records = list(audit._records)
+    for position, record in labelled_objects(records).items():
+        records[position] = record
     tokens = [
         {
             "kind": r.kind,
@@ -100,7 +105,7 @@ def to_dict(audit: Audit) -> dict[str, Any]:
             "owner_name": r.owner_name,
             "token": dict(r.payload),
         }
-        for r in audit._records
+        for r in records
     ]
     usage = audit.usage
     return {
