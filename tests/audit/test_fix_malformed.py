@@ -10,6 +10,7 @@ token says why it cannot be done.
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -134,3 +135,31 @@ def test_an_unknown_group_written_loosely_is_removed_by_its_fix(unknown: Any) ->
     fix = audit.finding_fix(finding)
     assert fix.body is not None
     assert fix.body["policies"][0]["permission_groups"] == [{"id": DNS_WRITE}]
+
+
+@pytest.mark.parametrize("key", ["com.cloudflare.api.account.zone." + "d9" * 16, "not-a-key"])
+def test_resources_written_as_json_text_are_fixed_as_an_object(key: str) -> None:
+    """Resources given as JSON text are read decoded (a CFT-LN-04 slip); a fix that removes a
+    key Cloudflare refuses (a deleted zone, an unreadable key) edits that object (it raised
+    AttributeError: 'str' object has no attribute 'items') and sends it as an object."""
+    token = base_token(1)
+    good = f"com.cloudflare.api.account.zone.{ZONE}"
+    token["policies"] = [
+        {
+            "effect": "allow",
+            "permission_groups": [{"id": DNS_WRITE}],
+            "resources": json.dumps({good: "*", key: "*"}),
+        }
+    ]
+    audit = cft.Audit.from_records(
+        tokens=[token],
+        zones=[{"id": ZONE, "name": "example.com", "account": {"id": ACCT}}],
+        now=NOW,
+    )
+    audit.to_html()
+    fix = audit.fix(token["id"])
+    assert fix.body is not None
+    resources = fix.body["policies"][0]["resources"]
+    assert resources == {good: "*"}
+    for finding in audit.iter_findings(include_suppressed=True):
+        str(audit.finding_fix(finding.finding_id))
