@@ -5,12 +5,13 @@ case-insensitive matching too), on generated mixes of those pieces and clean tex
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batched_cases import cases
-from cftokens.errors import redact, unredacted
+from cftokens.errors import redact, unredacted, unredacted_json
 
 SECRET = "cfut_" + "A1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv"
 SHAPES = [
@@ -56,6 +57,18 @@ def test_a_text_redact_changes_is_never_proven_unchanged(shape: str) -> None:
         changed = redact(text) != text
         assert not (changed and unredacted([text])), text
         assert not (changed and unredacted([*CLEAN, text, *CLEAN])), text
+        assert not (changed and _json_proven([*CLEAN, {text: 1}, *CLEAN])), text
+        assert not (changed and _json_proven([{"k": [text]}])), text
+
+
+def _json_proven(value: object) -> bool:
+    """unredacted_json of ``value``'s JSON text; False where JSON cannot write it (a lone
+    surrogate)."""
+    try:
+        raw = orjson.dumps(value)
+    except TypeError:
+        return False
+    return unredacted_json(raw)
 
 
 def test_clean_texts_are_proven_unchanged() -> None:
@@ -63,6 +76,7 @@ def test_clean_texts_are_proven_unchanged() -> None:
     assert unredacted(CLEAN)
     assert unredacted([])
     assert not unredacted([*CLEAN, SECRET])
+    assert _json_proven(dict.fromkeys(CLEAN, CLEAN)) and not _json_proven({"k": [SECRET]})
     # a header word with a placeholder is left alone by redact, but not proven so (the proof
     # only needs to hold where it says True)
     assert redact("Bearer <token>") == "Bearer <token>" and not unredacted(["Bearer <token>"])
@@ -88,7 +102,7 @@ TEXTS = st.lists(st.lists(st.sampled_from(PIECES), max_size=4).map("".join), max
 
 
 def _never_proven_wrongly(texts: list[str]) -> None:
-    if unredacted(texts):
+    if unredacted(texts) or _json_proven(texts):
         assert all(redact(t) == t for t in texts)
 
 

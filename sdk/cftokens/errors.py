@@ -86,6 +86,7 @@ __all__ = [
     "require_extra",
     "shown",
     "unredacted",
+    "unredacted_json",
 ]
 
 # Shapes that may be a credential: prefixed token secrets, 37-character global API keys,
@@ -182,13 +183,28 @@ def unredacted(texts: Sequence[str]) -> bool:
     joined = "\n".join(texts)  # TypeError, as str.join, if one is not a str
     if _may_hide(joined):
         return False
-    raw = joined.encode("utf-8", "surrogatepass")
+    return _unredacted_raw(joined.encode("utf-8", "surrogatepass"), joined)
+
+
+def unredacted_json(raw: bytes) -> bool:
+    """:func:`unredacted` of JSON text given as its UTF-8 bytes (``orjson.dumps``'s): ASCII
+    JSON with no backslash (a JSON writer escapes every control character) and no DEL holds
+    no character drawn as nothing nor an escape, so only the bytes are searched (~half the
+    cost); other text is decoded and proven by :func:`unredacted`."""
+    if raw.isascii() and b"\\" not in raw and b"\x7f" not in raw:
+        return _unredacted_raw(raw, None)
+    return unredacted([raw.decode("utf-8", "surrogatepass")])
+
+
+def _unredacted_raw(raw: bytes, text: str | None) -> bool:
+    """:func:`unredacted`'s searches of the bytes ``raw`` (of ``text``, or ASCII when None)
+    once no character drawn as nothing can be there."""
     if _BARE_RUN_BYTES in raw.translate(_RUN_BYTES) or any(p in raw for p in _PREFIXES):
         return False
     if raw.isascii():  # (re's case-insensitive matching is ASCII's on ASCII text)
         lowered = raw.lower()
         return not any(word in lowered for word in _HEADER_WORDS)
-    return _HEADER_WORD.search(joined) is None
+    return _HEADER_WORD.search(text if text is not None else raw.decode()) is None
 
 
 def redacted_once(text: str, done: dict[str, str], secrets: Sequence[str] = ()) -> str:

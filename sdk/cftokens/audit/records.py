@@ -19,7 +19,7 @@ import attrs
 from .._doc import expect
 from .._text import unicode_text, unicode_tree, utf8_encodable
 from .._usage import UsageRow
-from ..errors import labelled_tree, redacted_texts, unredacted
+from ..errors import labelled_tree, redacted_texts, unredacted_json
 from ..model.directory import Account
 from ..model.terraform import DeclaredToken
 from ..model.token import Token
@@ -201,7 +201,7 @@ def labelled_objects(records: Sequence[TokenRecord]) -> dict[int, TokenRecord]:
     a copy with every such text as its label (:func:`cftokens.errors.labelled_tree`: distinct
     credentials stay distinct, so a policy id still tells policies apart).
 
-    Clean objects (the rule) are proven so by :func:`~cftokens.errors.unredacted` over their
+    Clean objects (the rule) are proven so by :func:`~cftokens.errors.unredacted_json` of their
     JSON text, :data:`_PROOF_CHUNK` at a time, then one by one in a chunk it does not prove;
     only an object not proven is walked."""
     out = {}
@@ -229,10 +229,10 @@ def _proven_clean(payloads: list[Any]) -> bool:
     import orjson
 
     try:
-        text = orjson.dumps(payloads).decode()
+        raw = orjson.dumps(payloads)
     except TypeError:  # (orjson.JSONEncodeError: a value or key JSON cannot write, too deep)
         return False
-    return unredacted([text])
+    return unredacted_json(raw)
 
 
 def declared_records(declared: Iterable[DeclaredToken]) -> list[TokenRecord]:
