@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cftokens as cft
-from cftokens.errors import redact, redact_uri
+from cftokens.errors import labelled, redact, redact_uri, unredacted
 
 secrets = st.one_of(
     st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=40,
@@ -159,3 +159,17 @@ def test_redact_scrubs_origin_ca_keys_and_their_header() -> None:
         assert "[redacted]" in scrubbed
     assert "e24fd090c02e" not in redact_uri(f"/certificates?key={key}")
     assert redact("cftokens v1.0-beta, v1.0-rc1") == "cftokens v1.0-beta, v1.0-rc1"
+
+
+def test_a_prefix_in_another_case_is_still_a_credential() -> None:
+    """``CFUT_…``/``Cfat_…``/``CFK_…``/``V1.0-…``: the secret with its prefix's case changed
+    (a paste through an upper-casing field, a shouted log) is still the credential to whoever
+    lowers the prefix again."""
+    body = "Ab1" * 14
+    for prefix in ("CFUT_", "Cfat_", "CFK_", "cFuT_"):
+        text = f"name {prefix}{body} end"
+        assert body[:20] not in redact(text), prefix
+        assert not unredacted([text]), prefix
+        assert labelled(f"{prefix}{body}") != f"{prefix}{body}", prefix
+    origin = "V1.0-" + "e24fd090c02efcfe" + "-" + "9a" * 30
+    assert "e24fd090c02efcfe" not in redact(origin)

@@ -101,10 +101,12 @@ _HEADERS = (
     re.compile(rf"(?i)(bearer\s+){_PLACEHOLDER}\S+"),
     re.compile(r"(?i)(x-auth-(?:user-service-)?key\s*[:=]\s*)\S+"),
 )
-# shapes only a credential has: an Origin CA key, a prefixed token secret
+# shapes only a credential has: an Origin CA key, a prefixed token secret; the prefix in any
+# case (``CFUT_…`` is the secret to whoever lowers it again), ASCII's case only (so the
+# bytes searches of unredacted find each spelling in the text lowered)
 _PREFIXED = (
-    re.compile(r"(?<![A-Za-z0-9_.-])v1\.0-[0-9A-Fa-f]{16,}(?:-[0-9A-Fa-f]+)*"),
-    re.compile(r"cf(?:ut|at|k)_[A-Za-z0-9]{20,}"),
+    re.compile(r"(?<![A-Za-z0-9_.-])(?i:v)1\.0-[0-9A-Fa-f]{16,}(?:-[0-9A-Fa-f]+)*", re.ASCII),
+    re.compile(r"(?i:cf(?:ut|at|k)_)[A-Za-z0-9]{20,}", re.ASCII),
 )
 # bare runs: a legacy 40-character token secret, a 37-character global API key
 _LEGACY = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])")
@@ -199,10 +201,12 @@ def unredacted_json(raw: bytes) -> bool:
 def _unredacted_raw(raw: bytes, text: str | None) -> bool:
     """:func:`unredacted`'s searches of the bytes ``raw`` (of ``text``, or ASCII when None)
     once no character drawn as nothing can be there."""
-    if _BARE_RUN_BYTES in raw.translate(_RUN_BYTES) or any(p in raw for p in _PREFIXES):
+    if _BARE_RUN_BYTES in raw.translate(_RUN_BYTES):
+        return False
+    lowered = raw.lower()  # (ASCII letters only: the prefixes' case, as _PREFIXED reads it)
+    if any(p in lowered for p in _PREFIXES):
         return False
     if raw.isascii():  # (re's case-insensitive matching is ASCII's on ASCII text)
-        lowered = raw.lower()
         return not any(word in lowered for word in _HEADER_WORDS)
     return _HEADER_WORD.search(text if text is not None else raw.decode()) is None
 
