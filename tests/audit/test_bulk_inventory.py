@@ -304,6 +304,15 @@ def mutations() -> list[tuple[str, Any]]:
     ]
 
 
+def slipped(i: int, what: str, change: Any) -> Any:
+    """Token ``i`` with one slip of :func:`mutations` (``what``, ``change``)."""
+    if what == "not an object":
+        return ["not", "a", "token"]
+    broken = copy.deepcopy(base_token(i))
+    change(broken)
+    return broken
+
+
 def test_malformed_tokens_among_well_formed_ones_read_the_same() -> None:
     """Every slip, on a user- and an account-owned token, between well-formed tokens."""
     records: list[TokenRecord] = []
@@ -313,13 +322,7 @@ def test_malformed_tokens_among_well_formed_ones_read_the_same() -> None:
             i += 1
             records.append(TokenRecord(base_token(i), kind, owner, "Owner"))
             i += 1
-            broken = copy.deepcopy(base_token(i))
-            payload: Any = broken
-            if what == "not an object":
-                payload = ["not", "a", "token"]
-            else:
-                change(broken)
-            records.append(TokenRecord(payload, kind, owner, "Owner"))
+            records.append(TokenRecord(slipped(i, what, change), kind, owner, "Owner"))
     # the same id twice, once well-formed: the second copy is the duplicate
     records.append(TokenRecord(base_token(1), "user", USER, "Owner"))
     assert_same(records, {ZONE: ACCT, ZONE3: ACCT2})

@@ -9,13 +9,12 @@ token says why it cannot be done.
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
 import pytest
 from audit_helpers import ACCT, ACCT2, NOW, USER, ZONE, ZONE3
-from test_bulk_inventory import base_token, mutations
+from test_bulk_inventory import base_token, mutations, slipped
 
 import cftokens as cft
 from cftokens.audit.steps.base import entry_ids
@@ -30,13 +29,7 @@ def slips() -> tuple[cft.Audit, dict[str, str]]:
     tokens: list[Any] = []
     what_of: dict[str, str] = {}
     for i, (what, change) in enumerate(mutations(), start=1):
-        broken = copy.deepcopy(base_token(i))
-        payload: Any = broken
-        if what == "not an object":
-            payload = ["not", "a", "token"]
-        else:
-            change(broken)
-        tokens.append(payload)
+        tokens.append(slipped(i, what, change))
         what_of[f"{i:032x}"] = what
     audit = cft.Audit.from_records(
         tokens=tokens,
