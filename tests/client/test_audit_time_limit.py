@@ -232,3 +232,40 @@ def test_the_cli_default_limit_is_documented() -> None:
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert "--time-limit SECONDS" in readme and f"{DEFAULT_TIME_LIMIT:g} s" in readme
+
+
+class Busy:
+    """An API answering every request at once with 429 and ``retry-after: 0.3``: the sync
+    client retries each call, waiting 0.3 s before each retry. Counts the requests."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        body = {"success": False, "errors": [{"code": 971, "message": "busy"}], "result": None}
+        return httpx.Response(429, headers={"retry-after": "0.3"}, json=body)
+
+
+@pytest.mark.parametrize(
+    "threads",
+    [pytest.param(True, marks=pytest.mark.slow), False],  # (threads: 0.4 s of watching)
+    ids=["worker threads", "in turn"],
+)
+def test_a_call_retrying_stops_at_the_limit(threads: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sync call's retries and the waits before them stop at the limit too: in turn, the
+    audit ran 1.2 s (four 0.3 s retry-after waits) past a 0.1 s limit; in worker threads,
+    the audit stopped but its threads went on calling the API after it returned."""
+    monkeypatch.setattr(collect, "threads_available", lambda: threads)
+    api = Busy()
+    client = cft.Client(**options(transport=httpx.MockTransport(api), max_retries=4))
+    with client:
+        started = time.monotonic()
+        with pytest.raises(cft.AuditTimedOut) as caught:
+            cft.run_audit(client, progress=False, time_limit=IN_TURN_LIMIT)
+        check(caught.value, started, IN_TURN_LIMIT)
+        assert time.monotonic() - started < 0.3
+        made = api.requests
+        if threads:
+            time.sleep(0.4)  # a thread left waiting would retry within 0.3 s: none is left
+        assert api.requests == made

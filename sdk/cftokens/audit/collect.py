@@ -31,6 +31,7 @@ from .._deprecated import warn_renamed
 from .._shown import terminal
 from .._usage import UsageRow
 from ..client import AsyncClient, Client, Pager
+from ..client._deadline import overall
 from ..errors import AuditTimedOut, CloudflareError, InvalidInput, redacted_texts, shown
 from ..model.directory import Account, Zone
 from .core import Audit
@@ -288,8 +289,21 @@ class _Calls:
             return _drained(value, self.limit) if isinstance(value, Pager) else value
 
         if self.pool is None:
-            return run()
-        return await asyncio.get_running_loop().run_in_executor(self.pool, run)
+            return self._limited(run)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self._limited, run)
+
+    def _limited(self, fn: Callable[[], T]) -> T:
+        """``fn()`` with the sync client keeping to the limit in this thread: its retries,
+        rate-limit waits and each attempt's deadline too (a thread the collection let go
+        stops at the limit, not after its retries)."""
+        if self.limit.ends is None:
+            return fn()
+        var = overall()
+        token = var.set(self.limit)
+        try:
+            return fn()
+        finally:
+            var.reset(token)
 
     async def token_listing(self, fn: Callable[[], Any]) -> list[Any]:
         """A token listing: the tokens the client read, plus the payload of each it could
@@ -298,10 +312,10 @@ class _Calls:
         if self.is_async:
             items = await pager.collect()
         elif self.pool is None:
-            items = _drained(pager, self.limit)
+            items = self._limited(lambda: _drained(pager, self.limit))
         else:
             items = await asyncio.get_running_loop().run_in_executor(
-                self.pool, lambda: _drained(pager, self.limit)
+                self.pool, self._limited, lambda: _drained(pager, self.limit)
             )
         return [*items, *(u.payload for u in pager.unreadable)]
 

@@ -28,7 +28,7 @@ from ..model import (
 from . import _calls
 from . import _io_async as _io
 from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AsyncClientOptions, AsyncPager, ClientBase
-from ._deadline import AUTO, DeadlineOption
+from ._deadline import AUTO, DeadlineOption, OverallLimit, overall
 from ._limits import RateLimit, Retry
 from ._paging import PageWalker
 from ._protocol import (
@@ -268,6 +268,7 @@ class AsyncClient(ClientBase):
         clock = self._time
         retries = 0
         ambiguous = False
+        limit = overall().get()  # (an audit's time limit, set in this thread or task)
         while True:
             refused = core.paused(call, self._limiter.server_pause(clock.monotonic()))
             if refused is not None:
@@ -276,12 +277,18 @@ class AsyncClient(ClientBase):
             if wait > 0:
                 level = logging.INFO if wait >= 1 else logging.DEBUG
                 logger.log(level, "rate limit: %s waits %.2f s", call.target(), wait)
-                await clock.asleep(wait)
+                await self._wait(wait, limit)
             self._check_open()
+            deadline = self._deadline
+            if limit is not None:
+                limit.check()
+                left = limit.left()
+                if left is not None:
+                    deadline = left if deadline is None else min(deadline, left)
             request = core.build_request(call)
             start = clock.monotonic()
             outcome: Envelope | Failure
-            attempt = _io.Attempt(self._deadline)  # the whole attempt's deadline
+            attempt = _io.Attempt(deadline)  # the whole attempt's deadline
             try:
                 async with attempt:
                     response = await self._http.send(request, stream=True)
@@ -324,7 +331,18 @@ class AsyncClient(ClientBase):
                 raise decision.error from None
             ambiguous = ambiguous or not outcome.unsent
             retries += 1
-            await clock.asleep(decision.delay)
+            await self._wait(decision.delay, limit)
+
+    async def _wait(self, seconds: float, limit: OverallLimit | None) -> None:
+        """Sleep ``seconds``, or until ``limit`` passes (then raise its error)."""
+        if limit is not None:
+            limit.check()
+            left = limit.left()
+            if left is not None and left < seconds:
+                await self._time.asleep(left)
+                limit.check()
+                return  # (the next attempt's check stops it)
+        await self._time.asleep(seconds)
 
     async def _execute(self, call: Call[T]) -> T:
         return self._core.parse(call, await self._send(call))

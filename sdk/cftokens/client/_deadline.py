@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import time
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from ..errors import InvalidInput, shown
 
@@ -26,7 +26,16 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["AUTO", "Deadline", "DeadlineOption", "current", "derived", "resolve"]
+__all__ = [
+    "AUTO",
+    "Deadline",
+    "DeadlineOption",
+    "OverallLimit",
+    "current",
+    "derived",
+    "overall",
+    "resolve",
+]
 
 #: ``deadline="auto"`` (the default): derived from ``timeout=`` (see :func:`derived`).
 AUTO: Literal["auto"] = "auto"
@@ -127,3 +136,25 @@ def current() -> ContextVar[Deadline | None]:
     from contextvars import ContextVar
 
     return ContextVar("cftokens_attempt", default=None)
+
+
+class OverallLimit(Protocol):
+    """A limit over many requests (an audit's ``time_limit=``) a client keeps to in the
+    thread or task that set it (:func:`overall`): checked before each attempt and each wait
+    (a retry's, the rate limiter's), each attempt's deadline cut to what is left."""
+
+    def left(self) -> float | None:
+        """Seconds left (None: no limit)."""
+        ...
+
+    def check(self) -> None:
+        """Raise once the limit has passed."""
+        ...
+
+
+@functools.cache
+def overall() -> ContextVar[OverallLimit | None]:
+    """The overall limit the current thread's (or task's) calls keep to (None: none)."""
+    from contextvars import ContextVar
+
+    return ContextVar("cftokens_overall_limit", default=None)

@@ -27,7 +27,7 @@ from ..model import (
 from . import _calls
 from . import _io_sync as _io
 from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ClientBase, ClientOptions, Pager
-from ._deadline import AUTO, DeadlineOption
+from ._deadline import AUTO, DeadlineOption, OverallLimit, overall
 from ._limits import RateLimit, Retry
 from ._paging import PageWalker
 from ._protocol import (
@@ -257,6 +257,7 @@ class Client(ClientBase):
         clock = self._time
         retries = 0
         ambiguous = False
+        limit = overall().get()  # (an audit's time limit, set in this thread or task)
         while True:
             refused = core.paused(call, self._limiter.server_pause(clock.monotonic()))
             if refused is not None:
@@ -265,12 +266,18 @@ class Client(ClientBase):
             if wait > 0:
                 level = logging.INFO if wait >= 1 else logging.DEBUG
                 logger.log(level, "rate limit: %s waits %.2f s", call.target(), wait)
-                clock.sleep(wait)
+                self._wait(wait, limit)
             self._check_open()
+            deadline = self._deadline
+            if limit is not None:
+                limit.check()
+                left = limit.left()
+                if left is not None:
+                    deadline = left if deadline is None else min(deadline, left)
             request = core.build_request(call)
             start = clock.monotonic()
             outcome: Envelope | Failure
-            attempt = _io.Attempt(self._deadline)  # the whole attempt's deadline
+            attempt = _io.Attempt(deadline)  # the whole attempt's deadline
             try:
                 with attempt:
                     response = self._http.send(request, stream=True)
@@ -313,7 +320,18 @@ class Client(ClientBase):
                 raise decision.error from None
             ambiguous = ambiguous or not outcome.unsent
             retries += 1
-            clock.sleep(decision.delay)
+            self._wait(decision.delay, limit)
+
+    def _wait(self, seconds: float, limit: OverallLimit | None) -> None:
+        """Sleep ``seconds``, or until ``limit`` passes (then raise its error)."""
+        if limit is not None:
+            limit.check()
+            left = limit.left()
+            if left is not None and left < seconds:
+                self._time.sleep(left)
+                limit.check()
+                return  # (the next attempt's check stops it)
+        self._time.sleep(seconds)
 
     def _execute(self, call: Call[T]) -> T:
         return self._core.parse(call, self._send(call))
