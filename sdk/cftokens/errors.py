@@ -45,7 +45,7 @@ import hashlib
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypedDict, Unpack
+from typing import TypedDict, Unpack
 
 __all__ = [
     "APIError",
@@ -324,7 +324,7 @@ _DEEPEST = 200  # levels labelled_tree walks (a deeper part: _deep_labelled)
 _TOO_DEEP = "[not read: nested too deeply to be checked for credentials]"
 
 
-def labelled_tree(value: Any, depth: int = 0) -> Any:
+def labelled_tree(value: object, depth: int = 0) -> object:
     """``value`` (a JSON-like tree) with each text holding a credential, keys included, as
     :func:`labelled` shows it (a str subclass as plain text); ``value``
     itself, the same object, when none does. A part nested past :data:`_DEEPEST` levels is
@@ -348,7 +348,7 @@ def labelled_tree(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _deep_labelled(value: Any) -> Any:
+def _deep_labelled(value: object) -> object:
     """A part :func:`labelled_tree` does not walk: itself when its JSON text holds no
     credential or JSON cannot write it, else :data:`_TOO_DEEP`."""
     import json

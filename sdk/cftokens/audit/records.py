@@ -216,7 +216,7 @@ def labelled_objects(records: Sequence[TokenRecord]) -> dict[int, TokenRecord]:
             if not isinstance(payload, Mapping):
                 continue
             given = list(payload.items())
-            items = [
+            items: list[tuple[Any, Any]] = [
                 (labelled_tree(k, 0), v if k == "name" else labelled_tree(v, 0)) for k, v in given
             ]
             if any(a[0] is not b[0] or a[1] is not b[1] for a, b in zip(items, given, strict=True)):

@@ -414,7 +414,8 @@ def plan_fix(
     PUT is accepted; a token left with no policy by that is deleted instead. A credential
     anywhere in ``payload`` is shown as its label (:func:`~cftokens.errors.labelled_tree`).
     """
-    payload = labelled_tree(payload)
+    shown = labelled_tree(payload)  # a mapping's copy is a mapping
+    payload = shown if isinstance(shown, Mapping) else payload
     names = Names(payload, directory)
     token_id = str(payload.get("id"))
     path = token_path(token_id, kind, owner_id)
