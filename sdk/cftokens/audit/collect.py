@@ -15,6 +15,7 @@ alike; an :class:`~cftokens.AsyncClient` then needs ``await run_audit_async(...)
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import os
 import sys
@@ -183,14 +184,15 @@ def threads_available() -> bool:
     return True
 
 
-async def _in_turn(*awaitables: Awaitable[T]) -> list[T]:
-    """``asyncio.gather`` without a loop: each awaited in turn."""
-    return [await a for a in awaitables]
-
-
-def _now_or_later(awaitable: Awaitable[T]) -> Awaitable[T]:
-    """``asyncio.ensure_future`` without a loop: awaited when its result is needed."""
-    return awaitable
+def _discard(awaitable: object) -> None:
+    """Close a coroutine made but never started (a collection in turn stopped early), and the
+    coroutines it was given to await: Python warns of each one left unawaited."""
+    if inspect.iscoroutine(awaitable) and (
+        inspect.getcoroutinestate(awaitable) == inspect.CORO_CREATED
+    ):
+        for value in inspect.getcoroutinelocals(awaitable).values():
+            _discard(value)
+        awaitable.close()
 
 
 class _TimeLimit:
@@ -263,12 +265,23 @@ class _Calls:
             ThreadPoolExecutor(max_workers=8) if not self.is_async and not self.inline else None
         )
         self.tasks: list[asyncio.Future[Any]] = []  # spawned: cancelled when stopped early
+        self.later: list[Awaitable[Any]] = []  # in turn: closed if never awaited
         self.spawn: Callable[[Awaitable[Any]], Awaitable[Any]] = (
-            _now_or_later if self.inline else self._task
+            self._later if self.inline else self._task
         )
         self.gather: Callable[..., Awaitable[list[Any]]] = (
-            _in_turn if self.inline else asyncio.gather
+            self._in_turn if self.inline else asyncio.gather
         )
+
+    def _later(self, awaitable: Awaitable[T]) -> Awaitable[T]:
+        """``asyncio.ensure_future`` without a loop: awaited when its result is needed."""
+        self.later.append(awaitable)
+        return awaitable
+
+    async def _in_turn(self, *awaitables: Awaitable[T]) -> list[T]:
+        """``asyncio.gather`` without a loop: each awaited in turn."""
+        self.later.extend(awaitables)
+        return [await a for a in awaitables]
 
     def _task(self, awaitable: Awaitable[T]) -> Awaitable[T]:
         task = asyncio.ensure_future(awaitable)
@@ -322,6 +335,8 @@ class _Calls:
     def close(self) -> None:
         for task in self.tasks:  # none is left running after a collection stopped early
             task.cancel()
+        for awaitable in self.later:
+            _discard(awaitable)
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
 
