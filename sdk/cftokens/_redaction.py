@@ -11,7 +11,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 
 __all__ = [
+    "CREDENTIAL_BODY",
+    "CREDENTIAL_PREFIX",
+    "CREDENTIAL_PREFIXES",
     "credential_label",
+    "credential_prefix",
     "describe",
     "labelled",
     "labelled_texts",
@@ -37,12 +41,33 @@ _HEADERS = (
     re.compile(rf"(?i)(bearer\s+){_PLACEHOLDER}\S+"),
     re.compile(r"(?i)(x-auth-(?:user-service-)?key\s*[:=]\s*)\S+"),
 )
-# shapes only a credential has: an Origin CA key, a prefixed token secret; the prefix in any
-# case (``CFUT_…`` is the secret to whoever lowers it again), ASCII's case only (so the
-# bytes searches of unredacted find each spelling in the text lowered)
+#: The prefixes of Cloudflare's scannable credentials, as Cloudflare writes them, and the kind
+#: each starts: the one definition the redaction and the leak scanner (:mod:`cftokens.detect`)
+#: share. Either finds a prefix in any ASCII case (``CFUT_…``, ``Cfat_…`` are the secret to
+#: whoever lowers the prefix again); what follows is :data:`CREDENTIAL_BODY`'s alphabet.
+CREDENTIAL_PREFIXES: Mapping[str, str] = {
+    "cfut_": "user_token",
+    "cfat_": "account_token",
+    "cfk_": "global_api_key",
+}
+#: A regular expression of the prefixes in any ASCII case (compile it with ``re.ASCII``; as
+#: bytes, encode it).
+CREDENTIAL_PREFIX = "(?i:" + "|".join(map(re.escape, CREDENTIAL_PREFIXES)) + ")"
+#: The alphabet of a prefixed credential's 40 characters and checksum.
+CREDENTIAL_BODY = "[A-Za-z0-9]"
+
+
+def credential_prefix(text: str) -> str | None:
+    """The prefix (as Cloudflare writes it) ``text`` starts with, in any ASCII case, or None."""
+    head = text[:5].lower() if text[:5].isascii() else ""
+    return next((p for p in CREDENTIAL_PREFIXES if head.startswith(p)), None)
+
+
+# shapes only a credential has: an Origin CA key, a prefixed token secret (ASCII's case only,
+# so the bytes searches of unredacted find each spelling in the text lowered)
 _PREFIXED = (
     re.compile(r"(?<![A-Za-z0-9_.-])(?i:v)1\.0-[0-9A-Fa-f]{16,}(?:-[0-9A-Fa-f]+)*", re.ASCII),
-    re.compile(r"(?i:cf(?:ut|at|k)_)[A-Za-z0-9]{20,}", re.ASCII),
+    re.compile(rf"{CREDENTIAL_PREFIX}{CREDENTIAL_BODY}{{20,}}", re.ASCII),
 )
 # bare runs: a legacy 40-character token secret, a 37-character global API key
 _LEGACY = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40}(?![A-Za-z0-9_-])")
@@ -103,7 +128,7 @@ def redact(text: str, *, secrets: Sequence[str] = ()) -> str:
 # credential is made of (as bytes: those characters become "a", every other byte ".")
 _HEADER_WORD = re.compile(r"(?i)authorization|bearer|x-auth-")
 _HEADER_WORDS = (b"authorization", b"bearer", b"x-auth-")
-_PREFIXES = (b"v1.0-", b"cfut_", b"cfat_", b"cfk_")
+_PREFIXES = (b"v1.0-", *(p.encode() for p in CREDENTIAL_PREFIXES))
 _RUN_BYTES = bytes(
     ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "_-") else ord(".")
     for b in range(256)
@@ -303,7 +328,7 @@ def labelled_texts(texts: Sequence[str]) -> dict[int, str]:
 
 # Words at least one of which each pattern above needs, lower-cased; the patterns that need
 # none (a global API key, a legacy secret) need a run of 37 or more characters.
-_MARKERS = ("authorization", "bearer", "x-auth-", "v1.0-", "cfut_", "cfat_", "cfk_")
+_MARKERS = ("authorization", "bearer", "x-auth-", "v1.0-", *CREDENTIAL_PREFIXES)
 _SHORTEST_BARE = 37
 
 

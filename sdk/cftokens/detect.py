@@ -1,7 +1,9 @@
 """Detectors: where a block of text holds a Cloudflare credential.
 
-A leaf module (it imports nothing from cftokens): the leak scanner (:mod:`cftokens.leak`) and
-the audit's check of token names (:mod:`cftokens.audit.secrets`) both use it.
+A leaf module (it imports from cftokens only the credentials' prefixes and alphabet, the
+one definition it shares with the redaction of every output, :mod:`cftokens._redaction`): the
+leak scanner (:mod:`cftokens.leak`) and the audit's check of token names
+(:mod:`cftokens.audit.secrets`) both use it.
 
 Formats (Cloudflare's "Token formats" page, 2026):
 
@@ -18,8 +20,12 @@ kind                   format                                  found
 **The checksum algorithm is not documented by Cloudflare**, nor is its length, so a prefixed
 hit is recognised by its prefix, its alphabet (``[A-Za-z0-9]``) and its length (40 characters
 plus at least one checksum character: ``high`` confidence; exactly 40: ``medium``, perhaps cut
-short). Nothing here claims a checksum was checked. The legacy formats are too plain to find
-alone: a 40-character string is reported only after a name that says what it is
+short). Nothing here claims a checksum was checked. The prefix is found in any case
+(``CFUT_…``, ``Cfat_…``: a log line in capitals, a sentence's first word): the rest is the
+secret to whoever lowers the prefix again, so it is reported as Cloudflare writes it (the
+prefix lower-cased, the rest as found), the same secret as its lower-case spelling.
+The legacy formats are too plain to find alone: a 40-character string is reported only
+after a name that says what it is
 (``CLOUDFLARE_API_TOKEN=``, ``CF_API_TOKEN:``, ``api_token = "…"`` in HCL, a JSON key
 ``"api_token"``, ``Authorization: Bearer …``) and a hex key only after ``X-Auth-Key``,
 ``CF_API_KEY``, ``CLOUDFLARE_API_KEY``, ``api_key``/``global_api_key``. Names that say
@@ -49,6 +55,8 @@ from collections.abc import Iterator
 
 from attrs import evolve, frozen
 
+from ._redaction import CREDENTIAL_BODY, CREDENTIAL_PREFIX, CREDENTIAL_PREFIXES, credential_prefix
+
 __all__ = ["KINDS", "RawHit", "detect", "fingerprint_of"]
 
 #: kind -> what it is, in words.
@@ -59,9 +67,10 @@ KINDS: dict[str, str] = {
     "legacy_token": "an API token in the pre-2026 format (40 characters)",
     "legacy_api_key": "a Global API Key in the pre-2026 format (hex)",
 }
-_PREFIX_KIND = {b"cfut_": "user_token", b"cfat_": "account_token", b"cfk_": "global_api_key"}
-# starts with a literal, so the regex engine skips ahead fast; the left boundary is checked after
-_PREFIXED = re.compile(rb"cf(?:ut|at|k)_([A-Za-z0-9]{40,60})(?![A-Za-z0-9_])")
+# the left boundary is checked after
+_PREFIXED = re.compile(
+    rf"{CREDENTIAL_PREFIX}({CREDENTIAL_BODY}{{40,60}})(?![A-Za-z0-9_])".encode(), re.ASCII
+)
 _WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 # Every credential is a run of at least 37 characters of [A-Za-z0-9_-] (a prefixed secret
@@ -122,10 +131,8 @@ class RawHit:
 
 def fingerprint_of(value: str) -> str:
     """What may be shown of a secret: its public prefix and its last four characters."""
-    for prefix in ("cfut_", "cfat_", "cfk_"):
-        if value.startswith(prefix):
-            return f"{prefix}…{value[-4:]}"
-    return f"…{value[-4:]}"
+    prefix = credential_prefix(value)
+    return f"{prefix}…{value[-4:]}" if prefix else f"…{value[-4:]}"
 
 
 def _placeholder(value: str, minimum: int) -> bool:
@@ -154,7 +161,7 @@ def detect(data: bytes) -> list[RawHit]:
     while pos >= 0:
         end = find(b" ", pos + _MIN_RUN)
         end = len(runs) if end < 0 else end
-        if b"cf" in data[pos:end]:
+        if b"cf" in data[pos:end].lower():
             hits.extend(_prefixed(data, pos, end))
         line = data.rfind(b"\n", 0, pos) + 1
         if line and b"value" in data[line:pos].lower():  # the name may be on the line above
@@ -196,8 +203,10 @@ def _prefixed(data: bytes, start: int, end: int) -> Iterator[RawHit]:
         body = m.group(1).decode("ascii")
         if _placeholder(body, 10):
             continue
-        value = m.group(0).decode("ascii")
-        kind = _PREFIX_KIND[m.group(0)[: m.group(0).index(b"_") + 1]]
+        found = m.group(0).decode("ascii")
+        prefix = found[: found.index("_") + 1].lower()
+        value = prefix + body  # as Cloudflare writes it: CFUT_… is cfut_… to whoever lowers it
+        kind = CREDENTIAL_PREFIXES[prefix]
         confidence = "high" if len(body) > 40 else "medium"
         yield RawHit(start=m.start(), kind=kind, value=value, confidence=confidence)
 
@@ -206,7 +215,7 @@ def _legacy(m: re.Match[str], start: int) -> RawHit | None:
     """A legacy hit (``low`` confidence for a generic name: the caller raises it to ``medium``
     when the text mentions Cloudflare), or None for a value that does not fit its name."""
     value = m.group("value")
-    if value.startswith(("cfut_", "cfat_", "cfk_")):
+    if credential_prefix(value):
         return None  # found as a prefixed secret, whatever its context
     name = next(g for g in ("cftoken", "cfkey", "token", "key", "bearer") if m.group(g))
     if name in ("cftoken", "token", "bearer"):
