@@ -27,27 +27,95 @@ def test_deep_and_cyclic_values_are_not_proven_and_do_not_crash() -> None:
     assert plain_copy({"a": cycle}) == (None, None)
 
 
-def _child(code: str) -> list[str]:
-    """What ``code`` prints in a child interpreter, split into words; the child must exit
-    normally (a crash there, such as a segmentation fault, fails the test alone)."""
+def _child_output(code: str) -> str:
+    """What ``code`` prints in a child interpreter; the child must exit normally (a crash
+    there, such as a segmentation fault, fails the test alone)."""
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
-    return done.stdout.split()
+    return done.stdout
 
 
-def test_a_cycle_through_a_tuple_is_not_proven_and_does_not_crash() -> None:
-    """orjson limits its depth in dicts and lists but not through a tuple: a cycle there ran
-    its encoder until the process died (a segmentation fault, where the audit as given
-    finishes). Run in a child process, so a crash fails this test alone."""
-    code = (
+def _child(code: str) -> list[str]:
+    """What ``code`` prints in a child interpreter, split into words (see _child_output)."""
+    return _child_output(code).split()
+
+
+# The shapes that crashed a process, each its own code. The inner loop's tests read what one
+# child interpreter printed for all of them (one interpreter's start instead of one each); a
+# crash there fails each of these tests, never the test process.
+CRASH_CASES = {
+    # orjson limits its depth in dicts and lists but not through a tuple
+    "tuple cycle": (
         "from cftokens._text import plain_copy\n"
         "loop = ['x']\n"
         "loop.append((loop,))\n"
         "print(plain_copy({'a': loop}), plain_copy([(loop, 'y')]), plain_copy([loop, 'x\\ud800']))"
+    ),
+    # the repaired copy is read by msgspec before orjson, as the copy is
+    "repair": (
+        "from cftokens._text import plain_copy\n"
+        "loop = ['x']\n"
+        "loop.append((loop,))\n"
+        "print(plain_copy(['x\\ud800', loop], lambda copy: [copy[1]]))"
+    ),
+    # a tuple cycle in the third piece; lists holding themselves where the copy rebuilds lists
+    "later pieces": (
+        "from cftokens._text import plain_copy, _PIECE\n"
+        "tokens = [{'id': str(i)} for i in range(2 * _PIECE + 10)]\n"
+        "loop = ['x']\n"
+        "loop.append((loop,))\n"
+        "tokens[2 * _PIECE + 3]['extra'] = {'a': loop}\n"
+        "print(plain_copy((tokens, [], None, [])))\n"
+        "shell = []\n"
+        "shell.append(shell)\n"
+        "print(plain_copy((shell, [('a', shell)], None, [])), plain_copy(shell))\n"
+        "pair = ['a']\n"
+        "pair.append((pair, [pair]))\n"
+        "print(plain_copy((pair,)))"
+    ),
+}
+_MARK = "=== case"
+
+
+def _cases_code(cases: dict[str, str]) -> str:
+    """Code running each case in turn, in a namespace of its own, after a line naming it."""
+    return (
+        f"cases = {cases!r}\n"
+        "for name, case in cases.items():\n"
+        f"    print({_MARK!r}, name, flush=True)\n"
+        "    exec(case, {})\n"
     )
-    assert _child(code) == ["(None,", "None)", "(None,", "None)", "(None,", "None)"]
+
+
+def _split_cases(output: str, names: list[str]) -> dict[str, list[str]]:
+    """The words each case printed, from the child's output: the lines after its mark."""
+    out: dict[str, list[str]] = {}
+    lines: list[str] = []
+    for line in output.splitlines():
+        if line.startswith(_MARK + " "):
+            lines = out.setdefault(line[len(_MARK) + 1 :], [])
+        else:
+            lines.extend(line.split())
+    assert list(out) == names, (list(out), names)
+    return out
+
+
+@pytest.fixture(scope="module")
+def crash_cases() -> dict[str, list[str]]:
+    """What each of :data:`CRASH_CASES` printed (split into words), all run by one child
+    interpreter, in turn."""
+    return _split_cases(_child_output(_cases_code(CRASH_CASES)), list(CRASH_CASES))
+
+
+def test_a_cycle_through_a_tuple_is_not_proven_and_does_not_crash(
+    crash_cases: dict[str, list[str]],
+) -> None:
+    """orjson limits its depth in dicts and lists but not through a tuple: a cycle there ran
+    its encoder until the process died (a segmentation fault, where the audit as given
+    finishes). Run in a child process, so a crash fails the tests of that child alone."""
+    assert crash_cases["tuple cycle"] == ["(None,", "None)", "(None,", "None)", "(None,", "None)"]
 
 
 def _nested(levels: int, pattern: str = "t") -> str:
@@ -149,33 +217,31 @@ def test_copies_made_at_once_in_threads_are_each_whole() -> None:
     assert sorted(got) == list(range(6))
 
 
-def test_a_repair_that_leaves_a_cycle_through_a_tuple_does_not_crash() -> None:
+def test_a_repair_that_leaves_a_cycle_through_a_tuple_does_not_crash(
+    crash_cases: dict[str, list[str]],
+) -> None:
     """The repaired copy is read by msgspec before orjson, as the copy is (run in a child
-    process, so a crash fails this test alone)."""
-    code = (
-        "from cftokens._text import plain_copy\n"
-        "loop = ['x']\n"
-        "loop.append((loop,))\n"
-        "print(plain_copy(['x\\ud800', loop], lambda copy: [copy[1]]))"
-    )
-    assert _child(code) == ["(None,", "False)"]
+    process, so a crash fails the tests of that child alone)."""
+    assert crash_cases["repair"] == ["(None,", "False)"]
 
 
-def test_cycles_in_later_pieces_and_around_them_are_not_proven_and_do_not_crash() -> None:
+def test_cycles_in_later_pieces_and_around_them_are_not_proven_and_do_not_crash(
+    crash_cases: dict[str, list[str]],
+) -> None:
     """A cycle through a tuple in a token of the third piece, and lists holding themselves
-    where the copy rebuilds lists (run in a child process: a crash fails this test alone)."""
-    code = (
-        "from cftokens._text import plain_copy, _PIECE\n"
-        "tokens = [{'id': str(i)} for i in range(2 * _PIECE + 10)]\n"
-        "loop = ['x']\n"
-        "loop.append((loop,))\n"
-        "tokens[2 * _PIECE + 3]['extra'] = {'a': loop}\n"
-        "print(plain_copy((tokens, [], None, [])))\n"
-        "shell = []\n"
-        "shell.append(shell)\n"
-        "print(plain_copy((shell, [('a', shell)], None, [])), plain_copy(shell))\n"
-        "pair = ['a']\n"
-        "pair.append((pair, [pair]))\n"
-        "print(plain_copy((pair,)))"
-    )
-    assert _child(code) == ["(None,", "None)"] * 4
+    where the copy rebuilds lists (run in a child process: a crash fails the tests of that
+    child alone)."""
+    assert crash_cases["later pieces"] == ["(None,", "None)"] * 4
+
+
+def test_each_case_gets_the_words_it_printed() -> None:
+    """The shared child's output split by case: each case's words are its own (none
+    included); a case missing from the output (the child stopped before it) fails."""
+    output = "=== case one\na b\n=== case two words\nc\n=== case three\n"
+    assert _split_cases(output, ["one", "two words", "three"]) == {
+        "one": ["a", "b"],
+        "two words": ["c"],
+        "three": [],
+    }
+    with pytest.raises(AssertionError):
+        _split_cases("=== case one\na\n=== case two words\n", ["one", "two words", "three"])

@@ -23,18 +23,17 @@ def sandbox(demo_company: cft.Sandbox) -> Any:
 
 
 @pytest.fixture(scope="module")
-def live(sandbox: Any) -> Audit:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AuditGapWarning)
-        audit = cft.run_audit(
-            sandbox.async_client(), usage=sandbox.journal, now=sandbox.clock.now(), progress=False
-        )
+def live(sandbox: Any, demo_audit: Audit) -> Audit:
+    """The session's audit of the demo company with usage (tests/conftest.py: collected over
+    the API with the bootstrap token, as the README's job does) and the secrets in the
+    company's files (``scan_secrets`` returns a new audit: the shared one stays as it was).
+    An audit collected through an AsyncClient is the same (test_audit_no_threads.py)."""
 
     def verify(secret: Any) -> str | None:
         found: str = sandbox.client(token=secret).tokens.verify().id
         return found
 
-    return audit.scan_secrets(sandbox.extras["files"], verify=verify)
+    return demo_audit.scan_secrets(sandbox.extras["files"], verify=verify)
 
 
 @pytest.fixture(scope="module")
