@@ -127,6 +127,24 @@ def names_group(entry: object, gid: str) -> bool:
     return gid in entry_ids(entry)
 
 
+def without_group(entry: object, gid: str) -> list[Any]:
+    """A policy's group entry without group ``gid``, as entries: the entry itself when it does
+    not mean ``gid``; none when it means only ``gid``; else each other group it means, in the
+    API's object form (``{"id": …}``): a name written as text names a group in each of its
+    scopes ("Logs Write": the account's and the zone's), and a fix that removes one of them
+    must keep the others."""
+    ids = entry_ids(entry)
+    if gid not in ids:
+        return [entry]
+    return [{"id": other} for other in sorted(ids - {gid})]
+
+
+def only_group(entry: object, gid: str) -> Any:
+    """The part of a group entry meaning ``gid`` (it must): the entry itself when that is all
+    it means, else ``{"id": gid}``."""
+    return entry if entry_ids(entry) == {gid} else {"id": gid}
+
+
 def kept_groups(groups: list[Any], keep: set[str] | frozenset[str]) -> list[Any]:
     """The group entries that mean only groups of ``keep``; an entry meaning some of them and
     others (a name written as text, in several scopes) is replaced by those it keeps."""
@@ -151,8 +169,12 @@ def allow_policies(body: dict[str, Any], policies: tuple[int, ...] | None) -> li
 
 
 def strip_group(body: dict[str, Any], gid: str, policies: tuple[int, ...] | None = None) -> None:
+    """Remove group ``gid`` from the allow policies (``policies``, or all), keeping every other
+    group an entry means (:func:`without_group`)."""
     for policy in allow_policies(body, policies):
-        policy["permission_groups"] = [g for g in groups_of(policy) if not names_group(g, gid)]
+        policy["permission_groups"] = [
+            kept for g in groups_of(policy) for kept in without_group(g, gid)
+        ]
 
 
 def grant_group(body: dict[str, Any], group: GroupRef, resources: dict[str, Any]) -> None:

@@ -18,10 +18,13 @@ if TYPE_CHECKING:
 from .base import (
     BodyStep,
     Target,
+    entry_ids,
     groups_of,
     join,
     names_group,
+    only_group,
     policy_at,
+    without_group,
 )
 
 # -- policy edits (a rule's fix of one policy; ``named`` fills in the labels people read) ---------
@@ -113,13 +116,14 @@ def _remove_pair(body: dict[str, Any], index: int, gid: str, key: str) -> None:
         return
     groups = groups_of(policy)
     resources = dict(policy.get("resources") or {})
-    if len(groups) <= 1:
+    others = [kept for g in groups for kept in without_group(g, gid)]
+    if not others:  # the policy holds only that group: the key goes
         resources.pop(key, None)
         policy["resources"] = resources
         return
-    policy["permission_groups"] = [g for g in groups if not names_group(g, gid)]
+    policy["permission_groups"] = others  # (an entry naming others too keeps them)
     rest = {k: v for k, v in resources.items() if k != key}
-    moved = [g for g in groups if names_group(g, gid)]
+    moved = [only_group(g, gid) for g in groups if names_group(g, gid)]
     if rest and moved:
         body["policies"].append(
             {"effect": policy.get("effect", "allow"), "permission_groups": moved, "resources": rest}
@@ -180,7 +184,11 @@ class ReplacePair(BodyStep):
     def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         policy = policy_at(body, self.policy)
         effect = policy.get("effect", "allow") if policy is not None else "allow"
-        groups = [g for g in groups_of(policy or {}) if names_group(g, self.group_id)]
+        groups = [
+            only_group(g, self.group_id)
+            for g in groups_of(policy or {})
+            if names_group(g, self.group_id)
+        ]
         _remove_pair(body, self.policy, self.group_id, self.key)
         body["policies"].append(
             {
@@ -208,10 +216,20 @@ class RenameGroup(BodyStep):
 
     def apply(self, body: dict[str, Any]) -> dict[str, Any]:
         policy = policy_at(body, self.policy)
-        if policy is not None:
-            for g in groups_of(policy):
-                if isinstance(g, dict) and names_group(g, self.group_id):
+        if policy is None:
+            return body
+        out: list[Any] = []
+        split = False
+        for g in groups_of(policy):
+            if isinstance(g, dict) and names_group(g, self.group_id):
+                if entry_ids(g) == {self.group_id}:
                     g["name"] = self.name
+                else:  # a name meaning other groups too: they stay, this one is split out
+                    out += without_group(g, self.group_id)
+                    g, split = {"id": self.group_id, "name": self.name}, True
+            out.append(g)
+        if split:
+            policy["permission_groups"] = out
         return body
 
 

@@ -26,6 +26,7 @@ from .base import (
     kept_groups,
     names_group,
     strip_group,
+    without_group,
 )
 from .token import SetAllowlist, SetExpiry
 
@@ -67,9 +68,11 @@ class DowngradeGroups(BodyStep):
         for d in self.items:
             if d.policy is not None:
                 for policy in allow_policies(body, (d.policy,)):
-                    policy["permission_groups"] = [
-                        d.to.wire() if names_group(g, d.frm.id) else g for g in groups_of(policy)
-                    ]
+                    groups: list[Any] = []
+                    for g in groups_of(policy):  # (an entry naming others too keeps them)
+                        named = names_group(g, d.frm.id)
+                        groups += [*without_group(g, d.frm.id), d.to.wire()] if named else [g]
+                    policy["permission_groups"] = groups
                 continue
             strip_group(body, d.frm.id)
             grant_group(body, d.to, Resource.to_api(d.resources))
