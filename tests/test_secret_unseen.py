@@ -139,3 +139,23 @@ def test_a_secret_in_a_field_the_audit_cannot_read_is_not_in_its_reason(
     assert any("[redacted]" in t for t in texts)
     for text in texts:
         assert KEY[4:] not in text, text[:300]
+
+
+def test_may_hide_reads_ascii_text_as_the_pattern_does() -> None:
+    """Differential: the ASCII fast path of ``_may_hide`` (a byte table, not the character
+    class) answers as ``_UNSEEN_CHAR``'s search does, for each ASCII character alone, inside
+    a long text, at its start and end, and next to an escape or a non-ASCII character."""
+    from cftokens._redaction import _ESCAPED, _UNSEEN_CHAR, _may_hide
+
+    def plain(text: str) -> bool:
+        return _UNSEEN_CHAR.search(text) is not None or _ESCAPED.search(text) is not None
+
+    long = "\n".join(["0123456789abcdef" * 2] * 500)
+    texts = [""]
+    for code in range(128):
+        char = chr(code)
+        texts += [char, "a" + char, char + "a", long + char, char + long, long[:999] + char + long]
+        texts += [char + "\\u200b", char + "\u00e9", char + "\u200b"]
+    texts += ["\\x00", "\\u200b " + long, "\\", "\\x4", "tab\there\rand\nthere"]
+    for text in texts:
+        assert _may_hide(text) == plain(text), repr(text[:40])

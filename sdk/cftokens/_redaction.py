@@ -93,12 +93,21 @@ _UNSEEN = re.compile(_UNSEEN_CHAR.pattern + "|" + _ESCAPE)
 _ESCAPED = re.compile(_ESCAPE)
 
 
+# Per byte: NUL for the ASCII characters _UNSEEN_CHAR matches (control characters other than
+# tab, newline and carriage return; DEL), 1 for every other: ASCII text is searched through it
+_ASCII_UNSEEN = bytes(0 if _UNSEEN_CHAR.match(chr(b)) else 1 for b in range(128)) + bytes(128)
+
+
 def _may_hide(text: str) -> bool:
     """Whether ``text`` may hold a character drawn as nothing or its escape (two C-level
-    searches: the alternation of both is several times slower on a long text)."""
-    return _UNSEEN_CHAR.search(text) is not None or (
-        "\\" in text and _ESCAPED.search(text) is not None
-    )
+    searches: the alternation of both is several times slower on a long text). ASCII text
+    (nearly all) is translated through :data:`_ASCII_UNSEEN` and searched for a NUL: ~10
+    times faster than the character class, whose ranges ``re`` tests at every character."""
+    if text.isascii():
+        hidden = b"\x00" in text.encode("ascii").translate(_ASCII_UNSEEN)
+    else:
+        hidden = _UNSEEN_CHAR.search(text) is not None
+    return hidden or ("\\" in text and _ESCAPED.search(text) is not None)
 
 
 def _unseen_spans(text: str) -> list[tuple[int, int]]:
