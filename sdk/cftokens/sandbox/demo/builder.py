@@ -18,8 +18,9 @@ from ...model.token import Token
 from ..admin import SandboxAdmin
 from ..context import Principal, PrincipalKind
 from ..store import JournalRow, ts
-from .company import ACCOUNTS, ACME, API_KEY_USAGE, MISSING_ZONE_ID, TOKENS, USERS, ZONES, S, W
+from .company import ACCOUNTS, API_KEY_USAGE, MISSING_ZONE_ID, TOKENS, USERS, ZONES
 from .defs import TokenDef, Usage
+from .org import ACME, S, W
 
 __all__ = ["seed_demo"]
 
