@@ -13,9 +13,8 @@ from sandbox_helpers import Api, token_body
 
 import cftokens as cft
 from cftokens.errors import InvalidInput
-from cftokens.sandbox import Clock, Sandbox
+from cftokens.sandbox import Clock, Sandbox, journal_table
 from cftokens.sandbox import core as sandbox_core
-from cftokens.sandbox import store as store_module
 
 
 def test_db_file_survives_restart(tmp_path: Path) -> None:
@@ -338,8 +337,8 @@ def test_journal_of_reads_reaches_the_file_without_a_read(
     a second) later, even when nothing reads them (here 50 ms, looked at every 10 ms)."""
     import time
 
-    monkeypatch.setattr(store_module, "FLUSH_AFTER", 0.05)
-    monkeypatch.setattr(store_module, "FLUSH_EVERY", 0.01)
+    monkeypatch.setattr(journal_table, "FLUSH_AFTER", 0.05)
+    monkeypatch.setattr(journal_table, "FLUSH_EVERY", 0.01)
     path = tmp_path / "j.db"
     sb = Sandbox(db=path)
     client = Api(sb, sb.bootstrap_token)

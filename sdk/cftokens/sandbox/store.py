@@ -6,32 +6,46 @@ the id counter and the seed live in the ``meta`` table). Every API call runs in 
 (:meth:`Store.transaction`), so a failed call leaves nothing behind. All access is serialised
 by one re-entrant lock, so one store may serve threads and an event loop at once.
 
-Rows come back as small typed objects (:class:`TokenRow`, :class:`ZoneRow` …); the token model
-the policy engine evaluates is built once per token version and cached (:meth:`Store.model`).
+Rows come back as small typed objects (:class:`TokenRow`, :class:`ZoneRow` …, declared in
+:mod:`.rows`); the token model the policy engine evaluates is built once per token version and
+cached (:meth:`Store.model`). The journal's writes and reads are
+:class:`.journal_table.JournalTable`'s (a base of :class:`Store`); the cache of list pages is
+:mod:`.page_cache`'s.
 """
 
 from __future__ import annotations
 
-import enum
 import hmac
 import json
 import os
 import sqlite3
 import threading
-import time
 import weakref
-from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar, Unpack
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidInput
-from ..model._util import utc_text
 from ..model.condition import Condition
 from ..model.policy import Policy
 from ..model.token import Token
 from .credentials import keyed_hash
+from .journal_table import JournalTable
+from .page_cache import PageCache
+from .rows import (
+    AccountRow,
+    DnsRow,
+    JournalRow,
+    JournalValues,
+    Role,
+    TokenRow,
+    UserRow,
+    ZoneRow,
+    api_time,
+    parse_ts,
+    ts,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,18 +61,13 @@ __all__ = [
     "TokenRow",
     "UserRow",
     "ZoneRow",
+    "api_time",
     "parse_ts",
     "ts",
 ]
 
-V = TypeVar("V")
-
 SCHEMA_VERSION = "1"
 
-#: Seconds a deferred journal entry (of a read-only request) waits at most before it is written.
-FLUSH_AFTER = 0.5
-#: Seconds between two looks of a database file's flusher thread at the deferred entries.
-FLUSH_EVERY = 0.25
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -101,406 +110,6 @@ CREATE INDEX IF NOT EXISTS journal_token ON journal(token_id);
 """
 
 
-def ts(value: datetime) -> str:
-    """Stored form of a time: fixed-width UTC text (four-digit year, microseconds), so text
-    order is time order."""
-    return utc_text(value, fraction=True)
-
-
-def parse_ts(value: str) -> datetime:
-    """Read a stored time."""
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-#: A JSON string literal of a str, as ``json.dumps`` (ensure_ascii) writes it (its C escaper).
-_quote = json.encoder.encode_basestring_ascii
-
-
-def api_time(value: str | None) -> str | None:
-    """A stored time as the API writes it (``2026-11-02T09:00:00Z``; fractions when present)."""
-    return None if value is None else _api_text(value)
-
-
-def _api_text(value: str) -> str:
-    return value[:-8] + "Z" if value.endswith(".000000Z") else value
-
-
-class Role(enum.StrEnum):
-    """A member's role in an account (the three roles the sandbox models)."""
-
-    SUPER_ADMIN = "Super Administrator - All Privileges"
-    ADMIN = "Administrator"
-    READ_ONLY = "Administrator Read Only"
-
-
-class UserRow:
-    """A user: ``id`` (the user tag), ``email``, names, ``created_on``."""
-
-    __slots__ = ("created_on", "email", "first_name", "id", "last_name")
-
-    def __init__(self, row: sqlite3.Row):
-        self.id: str = row["id"]
-        self.email: str = row["email"]
-        self.first_name: str | None = row["first_name"]
-        self.last_name: str | None = row["last_name"]
-        self.created_on: str = row["created_on"]
-
-
-class AccountRow:
-    """An account: ``id``, ``name``, ``type``, ``created_on``."""
-
-    __slots__ = ("created_on", "id", "name", "type")
-
-    def __init__(self, row: sqlite3.Row):
-        self.id: str = row["id"]
-        self.name: str = row["name"]
-        self.type: str = row["type"]
-        self.created_on: str = row["created_on"]
-
-
-class ZoneRow:
-    """A zone and its owning account."""
-
-    __slots__ = (
-        "account_id",
-        "account_name",
-        "activated_on",
-        "created_on",
-        "id",
-        "modified_on",
-        "name",
-        "plan",
-        "status",
-    )
-
-    def __init__(self, row: sqlite3.Row):
-        self.id: str = row["id"]
-        self.name: str = row["name"]
-        self.account_id: str = row["account_id"]
-        self.account_name: str = row["account_name"]
-        self.status: str = row["status"]
-        self.plan: str = row["plan"]
-        self.created_on: str = row["created_on"]
-        self.modified_on: str = row["modified_on"]
-        self.activated_on: str | None = row["activated_on"]
-
-
-class DnsRow:
-    """A DNS record."""
-
-    __slots__ = (
-        "comment",
-        "content",
-        "created_on",
-        "id",
-        "modified_on",
-        "name",
-        "priority",
-        "proxied",
-        "settings",
-        "tags",
-        "ttl",
-        "type",
-        "zone_id",
-    )
-
-    def __init__(self, row: sqlite3.Row):
-        self.id: str = row["id"]
-        self.zone_id: str = row["zone_id"]
-        settings = row["settings"]
-        self.settings: dict[str, Any] = {} if settings == "{}" else json.loads(settings)
-        self.type: str = row["type"]
-        self.name: str = row["name"]
-        self.content: str = row["content"]
-        self.ttl: int = row["ttl"]
-        self.proxied: bool = bool(row["proxied"])
-        self.priority: int | None = row["priority"]
-        self.comment: str | None = row["comment"]
-        tags = row["tags"]
-        self.tags: list[str] = [] if tags == "[]" else json.loads(tags)
-        self.created_on: str = row["created_on"]
-        self.modified_on: str = row["modified_on"]
-
-
-class TokenRow:
-    """A stored token (never its secret; only the keyed hash stays in the database)."""
-
-    __slots__ = (
-        "condition",
-        "created_by",
-        "expires_on",
-        "id",
-        "issued_on",
-        "last_used_on",
-        "modified_on",
-        "name",
-        "not_before",
-        "owner_id",
-        "owner_kind",
-        "policies",
-        "secret_changed_on",
-        "status",
-        "version",
-    )
-
-    def __init__(self, row: sqlite3.Row):
-        self.id: str = row["id"]
-        self.owner_kind: str = row["owner_kind"]
-        self.owner_id: str = row["owner_id"]
-        self.name: str = row["name"]
-        self.status: str = row["status"]
-        self.policies: str = row["policies"]
-        self.condition: str | None = row["condition"]
-        self.not_before: str | None = row["not_before"]
-        self.expires_on: str | None = row["expires_on"]
-        self.issued_on: str = row["issued_on"]
-        self.modified_on: str = row["modified_on"]
-        self.last_used_on: str | None = row["last_used_on"]
-        self.secret_changed_on: str = row["secret_changed_on"]
-        self.created_by: str | None = row["created_by"]
-        self.version: int = row["version"]
-
-    def effective_status(self, now: str) -> str:
-        """``expired`` once ``expires_on`` has passed, else the stored status."""
-        if self.status == "active" and self.expires_on is not None and self.expires_on <= now:
-            return "expired"
-        return self.status
-
-    def to_api(self, now: str) -> dict[str, Any]:
-        """The token object as the API returns it (no secret)."""
-        result = self._scalars(now)
-        result["policies"] = json.loads(self.policies)
-        if self.condition is not None:
-            result["condition"] = json.loads(self.condition)
-        return result
-
-    def to_json(self, now: str) -> str:
-        """:meth:`to_api` serialised as ``json.dumps(…, separators=(",", ":"))`` would, for list
-        pages: the stored policies and condition (JSON the sandbox wrote) are spliced in as they
-        are, not decoded and encoded again, and the scalars (all strings) are written by the
-        JSON encoder's own string escaper, without a dict and an encoder per token."""
-        parts = [
-            '{"id":',
-            _quote(self.id),
-            ',"name":',
-            _quote(self.name),
-            ',"status":',
-            _quote(self.effective_status(now)),
-        ]
-        for key, value in (
-            ("issued_on", self.issued_on),
-            ("modified_on", self.modified_on),
-            ("last_used_on", self.last_used_on),
-            ("not_before", self.not_before),
-            ("expires_on", self.expires_on),
-        ):
-            if value is not None:
-                parts += (',"', key, '":', _quote(_api_text(value)))
-        parts += (',"policies":', self.policies)
-        if self.condition is not None:
-            parts += (',"condition":', self.condition)
-        parts.append("}")
-        return "".join(parts)
-
-    def _scalars(self, now: str) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "id": self.id,
-            "name": self.name,
-            "status": self.effective_status(now),
-            "issued_on": api_time(self.issued_on),
-            "modified_on": api_time(self.modified_on),
-        }
-        if self.last_used_on is not None:
-            result["last_used_on"] = api_time(self.last_used_on)
-        if self.not_before is not None:
-            result["not_before"] = api_time(self.not_before)
-        if self.expires_on is not None:
-            result["expires_on"] = api_time(self.expires_on)
-        return result
-
-
-class JournalValues(TypedDict, total=False):
-    """The columns of a :class:`JournalRow` (``JournalRow(**values)``), each optional."""
-
-    time: str
-    token_id: str | None
-    token_name: str | None
-    owner_type: str | None
-    owner_id: str | None
-    user_id: str | None
-    auth: str | None
-    method: str
-    path: str
-    query: str | None
-    operation_id: str | None
-    account_id: str | None
-    zone_id: str | None
-    status: int
-    error_code: int | None
-    reason: str | None
-    ip: str | None
-    user_agent: str | None
-    ray_id: str | None
-    fault: str | None
-
-
-class JournalRow:
-    """Fields of one journal entry (a request the sandbox answered)."""
-
-    __slots__ = (
-        "account_id",
-        "auth",
-        "error_code",
-        "fault",
-        "ip",
-        "method",
-        "operation_id",
-        "owner_id",
-        "owner_type",
-        "path",
-        "query",
-        "ray_id",
-        "reason",
-        "status",
-        "time",
-        "token_id",
-        "token_name",
-        "user_agent",
-        "user_id",
-        "zone_id",
-    )
-
-    COLUMNS = (
-        "time",
-        "token_id",
-        "token_name",
-        "owner_type",
-        "owner_id",
-        "user_id",
-        "auth",
-        "method",
-        "path",
-        "query",
-        "operation_id",
-        "account_id",
-        "zone_id",
-        "status",
-        "error_code",
-        "reason",
-        "ip",
-        "user_agent",
-        "ray_id",
-        "fault",
-    )
-
-    def __init__(self, **values: Unpack[JournalValues]):
-        unknown = values.keys() - _JOURNAL_COLUMNS
-        if unknown:
-            raise TypeError(f"unknown journal columns: {', '.join(sorted(unknown))}")
-        self.time: str = values.get("time") or ""
-        self.token_id: str | None = values.get("token_id")
-        self.token_name: str | None = values.get("token_name")
-        self.owner_type: str | None = values.get("owner_type")
-        self.owner_id: str | None = values.get("owner_id")
-        self.user_id: str | None = values.get("user_id")
-        self.auth: str | None = values.get("auth")
-        self.method: str = values.get("method") or ""
-        self.path: str = values.get("path") or ""
-        self.query: str | None = values.get("query")
-        self.operation_id: str | None = values.get("operation_id")
-        self.account_id: str | None = values.get("account_id")
-        self.zone_id: str | None = values.get("zone_id")
-        self.status: int = values.get("status", 0)
-        self.error_code: int | None = values.get("error_code")
-        self.reason: str | None = values.get("reason")
-        self.ip: str | None = values.get("ip")
-        self.user_agent: str | None = values.get("user_agent")
-        self.ray_id: str | None = values.get("ray_id")
-        self.fault: str | None = values.get("fault")
-
-    def values(self) -> tuple[str | int | None, ...]:
-        """The values in :attr:`COLUMNS` order."""
-        return (
-            self.time,
-            self.token_id,
-            self.token_name,
-            self.owner_type,
-            self.owner_id,
-            self.user_id,
-            self.auth,
-            self.method,
-            self.path,
-            self.query,
-            self.operation_id,
-            self.account_id,
-            self.zone_id,
-            self.status,
-            self.error_code,
-            self.reason,
-            self.ip,
-            self.user_agent,
-            self.ray_id,
-            self.fault,
-        )
-
-
-_JOURNAL_COLUMNS = frozenset(JournalRow.COLUMNS)
-
-
-class PageCache(Generic[V]):
-    """Serialised list pages, kept between writes (the store clears it on every write).
-
-    Keyed by the parameters the handler reads (never the raw query, so junk parameters
-    cannot mint entries) and bounded by bytes: at most ``max_bytes`` in all, least recently
-    used first out; a page over ``max_entry`` bytes is served but never kept."""
-
-    def __init__(self, max_bytes: int = 8 << 20, max_entry: int = 1 << 20):
-        self.max_bytes = max_bytes
-        self.max_entry = max_entry
-        self.bytes = 0
-        self._entries: OrderedDict[Hashable, tuple[int, V]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: Hashable) -> V | None:
-        """The cached value, or None."""
-        found = self._entries.get(key)
-        if found is None:
-            return None
-        self._entries.move_to_end(key)
-        return found[1]
-
-    def put(self, key: Hashable, value: V, size: int) -> None:
-        """Keep ``value`` (``size`` bytes) unless it is too large; evict to stay in bounds."""
-        if size > self.max_entry:
-            return
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.bytes -= old[0]
-        self._entries[key] = (size, value)
-        self.bytes += size
-        while self.bytes > self.max_bytes:
-            _, (dropped, _) = self._entries.popitem(last=False)
-            self.bytes -= dropped
-
-    def clear(self) -> None:
-        """Forget everything."""
-        self._entries.clear()
-        self.bytes = 0
-
-
-def _flush_periodically(ref: weakref.ref[Store]) -> None:
-    """A file-backed store's flusher thread: writes deferred journal entries that are due, so
-    other readers of the file see them; ends when the store is closed or collected."""
-    while True:
-        time.sleep(FLUSH_EVERY)
-        store = ref()
-        if store is None or not store.flush_if_due():
-            return
-        del store
-
-
 def _create_private(path: str) -> None:
     """Create a new database file readable by its owner only (0600) before SQLite opens it:
     SQLite gives the ``-wal`` and ``-shm`` files the database file's permissions, and all
@@ -528,7 +137,7 @@ def _create_private(path: str) -> None:
 JournalKey = tuple[int, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 
 
-class Store:
+class Store(JournalTable):
     """The SQLite backend. ``path=None`` keeps everything in memory; a new database file is
     created 0600 (so are its ``-wal`` and ``-shm`` files)."""
 
@@ -1146,89 +755,3 @@ class Store:
         )
         self._models[row.id] = (row.version, model)
         return model
-
-    # -- journal ------------------------------------------------------------------------
-    _JOURNAL_INSERT = (
-        f"INSERT INTO journal({', '.join(JournalRow.COLUMNS)}) "
-        f"VALUES ({', '.join('?' * len(JournalRow.COLUMNS))})"
-    )
-
-    def insert_journal(self, rows: Sequence[JournalRow]) -> None:
-        """Append journal entries (after any deferred ones, keeping their order)."""
-        self.flush_journal()
-        if len(rows) == 1:
-            self.conn.execute(self._JOURNAL_INSERT, rows[0].values())
-        else:
-            self.conn.executemany(self._JOURNAL_INSERT, [r.values() for r in rows])
-
-    def defer_journal(self, row: JournalRow) -> None:
-        """Append a journal entry of a read-only request, written in a batch: when 64 are
-        pending, :data:`FLUSH_AFTER` (half a second) after the first (a background thread sees
-        to it for database files), before any write transaction and before anything reads the
-        journal."""
-        pending = self._pending
-        if not pending:
-            self._pending_since = time.monotonic()
-            if self.path is not None and self._flusher is None:
-                self._flusher = threading.Thread(
-                    target=_flush_periodically, args=(weakref.ref(self),), daemon=True
-                )
-                self._flusher.start()
-        pending.append(row.values())
-        if len(pending) >= 64 or time.monotonic() - self._pending_since > FLUSH_AFTER:
-            self.flush_journal()
-
-    def flush_if_due(self) -> bool:
-        """Flush deferred entries older than :data:`FLUSH_AFTER`; False once the store is
-        closed."""
-        with self.lock:
-            if self._closed:
-                return False
-            if self._pending and time.monotonic() - self._pending_since > FLUSH_AFTER:
-                self.flush_journal()
-            return True
-
-    def flush_journal(self) -> None:
-        """Write deferred journal entries now (one transaction)."""
-        pending = self._pending
-        if not pending:
-            return
-        with self.lock:
-            self._pending = []
-            if self._depth:
-                self.conn.executemany(self._JOURNAL_INSERT, pending)
-            else:
-                self.conn.execute("BEGIN")
-                try:
-                    self.conn.executemany(self._JOURNAL_INSERT, pending)
-                    self.conn.execute("COMMIT")
-                except BaseException:  # pragma: no cover - disk full and the like
-                    self.conn.execute("ROLLBACK")
-                    raise
-
-    def journal_length(self) -> int:
-        """The number of journal entries ever written (the last sequence number)."""
-        self.flush_journal()
-        row = self.conn.execute("SELECT max(seq) FROM journal").fetchone()
-        return int(row[0] or 0)
-
-    def journal_columns(self) -> dict[str, tuple[str | int | None, ...]]:
-        """Every journal entry, in order, column by column: ``{column: values}`` for each of
-        :attr:`JournalRow.COLUMNS` (read as plain tuples: a table's worth of rows at C speed)."""
-        self.flush_journal()
-        names = ", ".join(JournalRow.COLUMNS)
-        cursor = self.conn.cursor()
-        cursor.row_factory = None
-        rows = cursor.execute(f"SELECT {names} FROM journal ORDER BY time, seq").fetchall()
-        values = list(zip(*rows, strict=True)) if rows else [()] * len(JournalRow.COLUMNS)
-        return dict(zip(JournalRow.COLUMNS, values, strict=True))
-
-    def journal(
-        self, where: str = "", params: Sequence[str | int | float | None] = ()
-    ) -> list[sqlite3.Row]:
-        """Journal rows (``where`` is an SQL condition over the journal's columns)."""
-        self.flush_journal()
-        sql = "SELECT * FROM journal"
-        if where:
-            sql += " WHERE " + where
-        return self.conn.execute(sql + " ORDER BY time, seq", params).fetchall()
