@@ -392,9 +392,11 @@ def test_the_index_of_token_ids_is_made_only_when_a_finding_names_a_token_by_id(
     name their token by position never makes it; one with findings on tokens named only by
     id (unreadable ones) makes it, with the positions of the inventory's ids."""
     plain = _generated()
+    _ = plain.findings, plain.tokens  # the frames are built when first read
     assert "token_index" not in vars(plain._ctx)
     assert plain._ctx.token_index == {tid: t for t, tid in enumerate(plain._inv.ids)}
     hostile = _hostile()
+    _ = hostile.findings, hostile.tokens
     assert "token_index" in vars(hostile._ctx)
     assert hostile._ctx.token_index == {tid: t for t, tid in enumerate(hostile._inv.ids)}
 

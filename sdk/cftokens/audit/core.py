@@ -43,7 +43,7 @@ from .records import (
 from .remediation import Remediation
 from .report import read_json, to_folder, to_json, to_sarif
 from .report_html import summary_html, to_html
-from .rules import run_rules
+from .rules import Hits, run_rules
 from .secrets import scan
 from .severity import SEVERITY_ORDER, Severity
 from .suppressions import Suppression, load_suppressions, suppression_list
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from ..advisor import RightSize
     from .access import AccessFrame, AccessIndex
+    from .steps import Step
     from .suppressions import SuppressionSource
     from .usage import UsageSource
 
@@ -352,8 +353,10 @@ class Audit:
 
     # -- the run ------------------------------------------------------------------------------
     def _run(self) -> None:
-        """Parse, build the rules' context, run the rules, build the findings and tokens frames
-        (the caller, ``__init__``, has paused the garbage collector)."""
+        """Parse and build the rules' context (the caller, ``__init__``, has paused the garbage
+        collector). The rules run, and the findings, tokens and grants frames are built, when
+        first read (:attr:`findings`, :attr:`tokens`, :attr:`grants`, :attr:`gaps`): a
+        notebook or test that reads one frame pays for that one."""
         self._inv = build_inventory(self._records, self._dir.zone_account)
         for position, record in self._inv.labelled.items():  # a credential in a grant key
             self._records[position] = record  # the export and a rerun hold only its label
@@ -363,12 +366,47 @@ class Audit:
             else None
         )
         self._ctx = Ctx(self._inv, self._dir, self.profile, self.now, usage_index)
-        hits, rule_gaps = run_rules(self._ctx)
-        self._rule_gaps = rule_gaps
-        self.findings, self._fixes, positions = findings_frame(self, hits)
-        self.tokens = tokens_frame(self, positions)
+        self._hits: list[Hits] = []
+
+    @cached_property
+    def _rule_gaps(self) -> list[tuple[str, str]]:
+        """The rules' (rule id, reason) gaps; running the rules (once) keeps their hits for
+        :attr:`findings`."""
+        with gc_paused():
+            self._hits, gaps = run_rules(self._ctx)
+        return gaps
+
+    @cached_property
+    def _built(self) -> tuple[pd.DataFrame, list[Step | None], np.ndarray[Any, Any]]:
+        """The findings frame, each finding's fix and token position (:func:`findings_frame`),
+        from the rules' hits (then let go)."""
+        _ = self._rule_gaps  # the rules, run once
+        with gc_paused():
+            built = findings_frame(self, self._hits)
+        self._hits = []
+        return built
 
     # -- frames ---------------------------------------------------------------------------------
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        """One row per rule hit, worst first: the rule, severity, family and title, the token,
+        the policy, group and resource, evidence, detail and remediation, and whether a
+        suppression covers it (built on first read)."""
+        return self._built[0]
+
+    @cached_property
+    def _fixes(self) -> list[Step | None]:
+        """Each finding's fix step (None: no automatic fix), in :attr:`findings`' order."""
+        return self._built[1]
+
+    @cached_property
+    def tokens(self) -> pd.DataFrame:
+        """One row per token, with its open findings and risk score (built on first read)."""
+        findings, _, positions = self._built
+        with gc_paused():
+            # the findings' token positions, unless the findings were replaced since
+            return tokens_frame(self, positions if self.findings is findings else None)
+
     @cached_property
     def grants(self) -> pd.DataFrame:
         """One row per (token, policy, effect, permission group, resource atom).

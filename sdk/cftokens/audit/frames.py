@@ -16,8 +16,18 @@ import numpy as np
 import numpy.typing as npt
 
 from ._arrays import unique_ints
-from ._compat import STR
 from ._context import Ctx
+from ._frame_columns import (
+    booleans,
+    categorical,
+    category_dtype,
+    floats,
+    frame,
+    integers,
+    labels_dtype,
+    texts,
+    utc_dates,
+)
 from ._inventory import (
     DUPLICATE,
     FAMILY_BITS,
@@ -118,12 +128,10 @@ class _Column:
         ``head``: a ``string[python]`` array of the column's first values (the inventory's
         texts of each token, made once per audit: :func:`_token_texts`), when every value
         after them is None: the column is taken from it (NA for None)."""
-        import pandas as pd
-
         codes = self.codes[order]
         if head is not None and not any(v is not None for v in self.values[len(head) :]):
             return head.take(np.where(codes < len(head), codes, -1), allow_fill=True)
-        return pd.array(self.values, dtype=STR).take(codes)
+        return texts(self.values).take(codes)
 
 
 def _joined(parts: list[Coded]) -> _Column:
@@ -288,21 +296,19 @@ def findings_frame(
     zone_name = _Column(
         [zone_names.get(z) if isinstance(z, str) else None for z in zone.values], zone.codes
     )
-    texts = _token_texts(audit)
-    frame = pd.DataFrame(
+    heads = _token_texts(audit)
+    findings = frame(
         {
-            "finding_id": pd.array(fid, dtype=STR),
-            "rule_id": pd.Categorical.from_codes(
-                rule_code[order], dtype=category_dtype(*rule_cats)
-            ),
-            "severity": pd.Categorical.from_codes(sev[order], dtype=severity_dtype()),
-            "family": pd.Categorical.from_codes(fam_code[order], dtype=category_dtype(*fam_cats)),
+            "finding_id": texts(fid),
+            "rule_id": categorical(rule_code[order], category_dtype(*rule_cats)),
+            "severity": categorical(sev[order], severity_dtype()),
+            "family": categorical(fam_code[order], category_dtype(*fam_cats)),
             "title": title.strings(order),
-            "token_id": token_id.strings(order, texts["ids"]),
-            "token_name": token_name.strings(order, texts["names"]),
-            "kind": pd.Categorical.from_codes(kind[order], dtype=category_dtype(*_TOKEN_KINDS)),
-            "owner_id": owner_id.strings(order, texts["owner_ids"]),
-            "owner_name": owner_name.strings(order, texts["owner_names"]),
+            "token_id": token_id.strings(order, heads["ids"]),
+            "token_name": token_name.strings(order, heads["names"]),
+            "kind": categorical(kind[order], category_dtype(*_TOKEN_KINDS)),
+            "owner_id": owner_id.strings(order, heads["owner_ids"]),
+            "owner_name": owner_name.strings(order, heads["owner_names"]),
             "policy": pd.arrays.IntegerArray(pol[order], pol[order] == 0),
             "group": group.strings(order),
             "group_id": group_id.strings(order),
@@ -315,20 +321,20 @@ def findings_frame(
             "suppressed": pd.arrays.BooleanArray(
                 np.zeros(total, dtype=bool), np.zeros(total, dtype=bool)
             ),
-            "suppression": pd.array([None], dtype=STR).take(np.zeros(total, dtype=np.intp)),
+            "suppression": texts([None]).take(np.zeros(total, dtype=np.intp)),
             "zone_name": zone_name.strings(order),
         },
         # every column above is a new array made for this frame: pandas' copy of a dict's
         # columns (an INCREF of each of ~14 x findings texts) would only duplicate them
-        copy=False,
+        total,
     )
     for s in active:
-        mask = s.mask(frame) & ~frame["suppressed"].astype(bool)
-        mask &= frame["rule_id"] != SUPPRESSION_RULE.id
+        mask = s.mask(findings) & ~findings["suppressed"].astype(bool)
+        mask &= findings["rule_id"] != SUPPRESSION_RULE.id
         if mask.any():
-            frame.loc[mask, "suppressed"] = True
-            frame.loc[mask, "suppression"] = f"{s.label()}: {s.reason}"
-    return frame, object_table(fixes)[fix_codes[order]].tolist(), position[order]
+            findings.loc[mask, "suppressed"] = True
+            findings.loc[mask, "suppression"] = f"{s.label()}: {s.reason}"
+    return findings, object_table(fixes)[fix_codes[order]].tolist(), position[order]
 
 
 # finding ids: texts whose parts are at most this many UTF-8 bytes, none holding a NUL, are
@@ -483,25 +489,23 @@ def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -
     }
     kind_codes = _kind_codes(inv)
     # the token texts the findings frame made (handed over: no other frame holds them), or new
-    texts = ctx.memo.pop(_TOKEN_TEXTS, None) or _token_texts(audit, keep=False)
+    heads = ctx.memo.pop(_TOKEN_TEXTS, None) or _token_texts(audit, keep=False)
     # naive UTC datetime64 columns read as UTC (a tz_localize of each column, without the
     # to_datetime and Series steps it took before: ~4x faster)
     # (the dates' arrays, not Series: a Series among a frame's columns makes pandas align
     # the columns' indexes, ~0.3 ms of a tiny audit's 10)
-    dates = {k: pd.DatetimeIndex(v, tz="UTC").array for k, v in ctx.dates.items()}
+    dates = {k: utc_dates(v) for k, v in ctx.dates.items()}
     age = pd.arrays.IntegerArray(*ctx.whole_days_since("issued_on"))
     used = pd.arrays.IntegerArray(*ctx.whole_days_since("last_used_on"))
-    return pd.DataFrame(
+    return frame(
         {
-            "token_id": texts["ids"],
-            "name": texts["names"],
-            "kind": pd.Categorical.from_codes(kind_codes, dtype=category_dtype(*_TOKEN_KINDS)),
-            "owner_id": texts["owner_ids"],
-            "owner_name": texts["owner_names"],
-            "status": pd.Categorical.from_codes(
-                inv.arrays["status"].astype(np.int64), dtype=category_dtype(*STATUSES)
-            ),
-            "live": pd.array(ctx.live, dtype="boolean"),
+            "token_id": heads["ids"],
+            "name": heads["names"],
+            "kind": categorical(kind_codes, category_dtype(*_TOKEN_KINDS)),
+            "owner_id": heads["owner_ids"],
+            "owner_name": heads["owner_names"],
+            "status": categorical(inv.arrays["status"], category_dtype(*STATUSES)),
+            "live": booleans(ctx.live),
             "issued_on": dates["issued_on"],
             "modified_on": dates["modified_on"],
             "last_used_on": dates["last_used_on"],
@@ -509,20 +513,18 @@ def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -
             "expires_on": dates["expires_on"],
             "age_days": age,
             "days_since_used": used,
-            "ip_allow": pd.array(list(map(", ".join, inv.ip_in)), dtype=STR),
-            "ip_deny": pd.array(list(map(", ".join, inv.ip_out)), dtype=STR),
-            "n_policies": pd.array(inv.arrays["n_policies"], dtype="Int64"),
-            "n_groups": pd.array(ctx.n_groups, dtype="Int64"),
-            "n_write_groups": pd.array(ctx.n_write, dtype="Int64"),
+            "ip_allow": texts(list(map(", ".join, inv.ip_in))),
+            "ip_deny": texts(list(map(", ".join, inv.ip_out))),
+            "n_policies": integers(inv.arrays["n_policies"]),
+            "n_groups": integers(ctx.n_groups),
+            "n_write_groups": integers(ctx.n_write),
             "write_groups": write_groups,
-            "risk_families": pd.array(list(fam_names.values()), dtype=STR).take(
-                ctx.families.astype(np.intp)
-            ),
-            "n_findings": pd.array(counts, dtype="Int64"),
-            "max_severity": pd.Categorical.from_codes(max_rank, dtype=severity_dtype()),
-            "risk_score": pd.array(risk_score(ctx), dtype="Float64"),
+            "risk_families": texts(list(fam_names.values())).take(ctx.families.astype(np.intp)),
+            "n_findings": integers(counts),
+            "max_severity": categorical(max_rank, severity_dtype()),
+            "risk_score": floats(risk_score(ctx)),
         },
-        copy=False,  # every column is a new array (pd.array copies the context's)
+        n,  # every column is a new array (the helpers copy the context's)
     )
 
 
@@ -534,14 +536,13 @@ def _token_texts(audit: Audit, keep: bool = True) -> dict[str, Any]:
     per audit: the findings frame takes its token columns from them, and the tokens frame
     then uses them as its own columns (``keep``: left in ``Ctx.memo`` for it; it removes
     them, so no two frames share an array)."""
-    import pandas as pd
 
     memo = audit._ctx.memo
     found = memo.get(_TOKEN_TEXTS)
     if found is None:
         inv = audit._inv
         found = {
-            key: pd.array(values, dtype=STR)
+            key: texts(values)
             for key, values in (
                 ("ids", inv.ids),
                 ("names", inv.names),
@@ -557,13 +558,12 @@ def _token_texts(audit: Audit, keep: bool = True) -> dict[str, Any]:
 def _write_groups(ctx: Ctx) -> Any:
     """Per token, the names of its effective write groups (``a, b``), in catalogue order,
     as a ``string[python]`` array: each distinct set of groups joined once."""
-    import pandas as pd
 
     pairs = ctx.eff_pairs[ctx.g_level[ctx.eff_pairs % 1_000_000] == L_WRITE]
     runs, codes = _token_runs(pairs // 1_000_000, pairs % 1_000_000, ctx.n)
     names = ctx.inv.groups.names
     values = [", ".join(names[g] for g in run) for run in runs]
-    return pd.array(values, dtype=STR).take(codes)
+    return texts(values).take(codes)
 
 
 _RUN_BASE = 0x9E3779B97F4A7C15  # odd: the base of the numbers that name runs (mod 2**64)
@@ -631,48 +631,40 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
     first = first_rows.tolist()
 
     def per_resource(values: list[Any]) -> Any:
-        return pd.array([values[row] for row in first], dtype=STR).take(resource)
+        return texts([values[row] for row in first]).take(resource)
 
     fam_names = [",".join(k for k, b in FAMILY_BITS.items() if bits & b) for bits in range(32)]
     n_groups = len(inv.groups.ids)
     group_cat = pd.CategoricalDtype(list(dict.fromkeys(inv.groups.ids)))
-    return pd.DataFrame(
+    return frame(
         {
             "token_id": pd.Categorical.from_codes(
                 ctx.tok.astype(np.int64), categories=pd.Index(list(inv.ids))
             )
             if inv.n
             else pd.Categorical([]),
-            "policy": pd.array(ctx.pol.astype(np.int64), dtype="Int64"),
-            "policy_id": pd.array(inv.g_policy_id, dtype=STR),
-            "effect": pd.Categorical.from_codes(
-                ctx.deny.astype(np.int64), dtype=category_dtype("allow", "deny")
-            ),
+            "policy": integers(ctx.pol),
+            "policy_id": texts(inv.g_policy_id),
+            "effect": categorical(ctx.deny, category_dtype("allow", "deny")),
             "group_id": pd.Categorical.from_codes(ctx.grp.astype(np.int64), dtype=group_cat)
             if n_groups
             else pd.Categorical([]),
             "group": _categorical(ctx.grp, inv.groups.names),
-            "scope": pd.Categorical.from_codes(
-                ctx.row_scope.astype(np.int64), dtype=category_dtype(*SCOPES)
-            ),
-            "level": pd.Categorical.from_codes(
-                ctx.row_level.astype(np.int64), dtype=category_dtype(*LEVELS)
-            ),
-            "resource_kind": pd.Categorical.from_codes(
-                ctx.kind.astype(np.int64), dtype=category_dtype(*(k.value for k in KINDS))
-            ),
+            "scope": categorical(ctx.row_scope, category_dtype(*SCOPES)),
+            "level": categorical(ctx.row_level, category_dtype(*LEVELS)),
+            "resource_kind": categorical(ctx.kind, category_dtype(*(k.value for k in KINDS))),
             "resource_id": per_resource(inv.g_rid),
             "resource_account_id": per_resource(inv.g_racct),
             "resource_key": per_resource(inv.g_rkey),
             "resource": _categorical(resource, [ctx.resource_label(row) for row in first]),
             "risk_families": _categorical(ctx.row_fam, fam_names),
-            "scope_ok": pd.array(ctx.scope_ok.copy(), dtype="boolean"),
-            "effective": pd.array(ctx.eff.copy(), dtype="boolean"),
-            "narrowed": pd.array(inv.arrays["g_narrowed"].copy(), dtype="boolean"),
+            "scope_ok": booleans(ctx.scope_ok),
+            "effective": booleans(ctx.eff),
+            "narrowed": booleans(inv.arrays["g_narrowed"]),
         },
-        # every column is a new array (the context's are copied above, as numbers): pandas'
+        # every column is a new array (the helpers copy the context's, as numbers): pandas'
         # copy of a dict's columns would only duplicate the texts (an INCREF of each)
-        copy=False,
+        inv.m,
     )
 
 
@@ -685,29 +677,16 @@ def _kind_codes(inv: Any) -> npt.NDArray[np.int64]:
     return np.fromiter(map(_KIND_CODE.get, inv.kinds, repeat(-1)), dtype=np.int64, count=inv.n)
 
 
-@functools.cache
-def category_dtype(*values: str, ordered: bool = False) -> pd.CategoricalDtype:
-    """The categorical dtype of ``values`` (as ``pd.Categorical(..., categories=[...])``
-    makes it), built once: a dtype checks and indexes its categories when it is made, which
-    cost ~0.2 ms a column for every frame of every audit."""
-    import pandas as pd
-
-    return pd.CategoricalDtype(pd.Index(list(values)), ordered=ordered)
-
-
 def _categorical(codes: npt.NDArray[Any], labels: list[str]) -> Any:
     """``pd.Categorical([labels[c] for c in codes])`` without the list of rows: the
     categories are the distinct labels present, sorted (as pandas sorts texts: by code
     point), in the index pandas makes of them."""
-    import pandas as pd
-
     present = unique_ints(codes).tolist()
-    texts = sorted({labels[c] for c in present})
-    position = {text: i for i, text in enumerate(texts)}
+    shown = sorted({labels[c] for c in present})
+    position = {text: i for i, text in enumerate(shown)}
     remap = np.zeros(len(labels), dtype=np.int64)
     remap[present] = [position[labels[c]] for c in present]
-    dtype = pd.CategoricalDtype(pd.Index(texts))
-    return pd.Categorical.from_codes(remap[codes], dtype=dtype)
+    return categorical(remap[codes], labels_dtype(shown))
 
 
 def gaps_frame(audit: Audit) -> pd.DataFrame:
@@ -715,23 +694,20 @@ def gaps_frame(audit: Audit) -> pd.DataFrame:
     ``subject`` (an account, rule or token id), ``what``, ``reason`` and ``hides_tokens``
     (True when tokens may be missing from the audit because of it: a token listing that
     failed, a token that could not be read; such a gap makes the audit incomplete)."""
-    import pandas as pd
 
     rows = gap_rows(audit)
     # column by column (a frame of dicts, then a conversion per column, cost ~4 ms a call)
     kind_of = {k: i for i, k in enumerate(_GAP_KINDS)}
     kinds = [kind_of.get(r["kind"], -1) if isinstance(r["kind"], str) else -1 for r in rows]
-    return pd.DataFrame(
+    return frame(
         {
-            "kind": pd.Categorical.from_codes(
-                np.array(kinds, dtype=np.int64), dtype=category_dtype(*_GAP_KINDS)
-            ),
+            "kind": categorical(np.array(kinds, dtype=np.int64), category_dtype(*_GAP_KINDS)),
             **{
-                column: pd.array([r[column] for r in rows], dtype=STR)
-                for column in ("subject", "what", "reason")
+                column: texts([r[column] for r in rows]) for column in ("subject", "what", "reason")
             },
             "hides_tokens": np.array([r["hides_tokens"] for r in rows], dtype=bool),
-        }
+        },
+        len(rows),
     )
 
 
