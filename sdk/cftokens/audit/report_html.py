@@ -28,6 +28,7 @@ from .._shown import html_repr, html_shown
 from ..catalog import operations
 from . import _svg
 from ._inventory import TokenRecord
+from .frames import risk_score
 from .remediation import Remediation
 from .report import jsonable, write_atomic
 from .rules import RULE_FAMILIES, RULES
@@ -164,10 +165,9 @@ def _fix_first(
             now=audit.now,
             profile=audit.profile,
         )
-        scored = again.tokens
-        after.update(
-            zip(scored["token_id"].astype(str), scored["risk_score"].astype(float), strict=True)
-        )
+        # the risk score alone (the tokens frame's column, from the context): the copies'
+        # rules and frames are never needed, so they are not made
+        after.update(zip(map(str, again._inv.ids), risk_score(again._ctx).tolist(), strict=True))
     entries = [
         FixFirst(
             token_id=tid,
