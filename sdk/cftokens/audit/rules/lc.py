@@ -39,6 +39,8 @@ def lc_01(ctx: Ctx, r: Rule) -> Hits:
     its own."""
     hits = Hits(r.id)
     toks = np.flatnonzero(ctx.live & ~ctx.has_expiry)
+    if not len(toks):  # no finding possible: nothing more to work out
+        return hits
     write = ctx.has_write[toks]
     noted = known_after_apply(ctx, "expires_on")[toks]
     days = ctx.th.fix_expiry_days
@@ -82,6 +84,8 @@ def lc_02(ctx: Ctx, r: Rule) -> Hits:
     days[valid] = (exp[valid] - start[valid]).astype("timedelta64[s]").astype(np.int64) / 86_400
     limit = np.where(ctx.has_write, ctx.th.lifetime_write_days, ctx.th.lifetime_days)
     toks = np.flatnonzero(valid & (days > limit))
+    if not len(toks):  # no finding possible: nothing more to work out
+        return hits
     write = ctx.has_write[toks]
     lim = limit[toks].astype(np.int64)
     new = ctx.not_created[toks] & np.isnat(ctx.dates["not_before"][toks])
@@ -149,6 +153,8 @@ def lc_03(ctx: Ctx, r: Rule) -> Hits:
     age = elapsed.astype("timedelta64[s]").astype(np.int64) / 86_400
     fire = age > limit
     toks, since, age = toks[fire], since[fire], age[fire]
+    if not len(toks):  # no finding possible: nothing more to work out
+        return hits
     bases = (
         "last roll seen in usage",
         "issued_on",
@@ -188,6 +194,8 @@ def lc_04(ctx: Ctx, r: Rule) -> Hits:
     since = ctx.days_since("last_used_on")
     fire = ctx.live & ~np.isnan(since) & (since >= ctx.th.stale_days)
     toks = np.flatnonzero(fire)
+    if not len(toks):  # no finding possible: nothing more to work out
+        return hits
     days = since[toks]
     used = ctx.dates["last_used_on"][toks]
     hits.extend(
@@ -224,6 +232,8 @@ def lc_05(ctx: Ctx, r: Rule) -> Hits:
         & (issued_days >= ctx.th.never_used_grace_days)
     )
     toks = np.flatnonzero(fire)
+    if not len(toks):  # no finding possible: nothing more to work out
+        return hits
     days = issued_days[toks]
     hits.extend(
         toks,

@@ -410,6 +410,8 @@ def ln_03(ctx: Ctx, r: Rule) -> Hits:
     )
     lapsed = ~never & (expired | disabled) & ~np.isnan(since) & (since >= lapse)
     toks = np.flatnonzero(never | lapsed)
+    if not len(toks):  # no finding possible: nothing more to work out
+        return hits
     never_t = never[toks]
     what = np.where(expired[toks], 0, 1)
     days = since[toks]

@@ -54,6 +54,8 @@ def nw_01(ctx: Ctx, r: Rule) -> Hits:
     if not ctx.profile.enabled("CFT-PE-03"):
         minting[:] = False  # nobody else reports their missing allowlist
     toks = np.flatnonzero(ctx.live & ~ctx.has_ip_in & ~minting)
+    if not len(toks):  # no finding possible: nothing more to work out
+        return hits
     zero = ctx.ip_zero[toks]
     noted = known_after_apply(ctx, "condition")[toks]
 

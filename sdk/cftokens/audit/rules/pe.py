@@ -163,6 +163,8 @@ def pe_01(ctx: Ctx, r: Rule) -> Hits:
     hits = Hits(r.id)
     code = group_code(ctx, API_TOKENS_WRITE)
     rows, _, _ = best_rows(ctx, ctx.eff & (ctx.grp == code), Severity.CRITICAL.rank)
+    if not len(rows):  # no finding possible: nothing more to work out
+        return hits
     toks = ctx.tok[rows].astype(np.int64)
     texts, fixes = _minting_fixes(ctx, toks, rows, API_TOKENS_WRITE)
     hits.extend(
@@ -195,6 +197,8 @@ def pe_02(ctx: Ctx, r: Rule) -> Hits:
     code = group_code(ctx, ACCOUNT_TOKENS_WRITE)
     mask = ctx.eff & (ctx.grp == code) & ((ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS))
     rows, _, counts = best_rows(ctx, mask, Severity.CRITICAL.rank)
+    if not len(rows):  # no finding possible: nothing more to work out
+        return hits
     toks = ctx.tok[rows].astype(np.int64)
     atoms = row_atoms(ctx, rows)
     texts, fixes = _minting_fixes(ctx, toks, rows, ACCOUNT_TOKENS_WRITE)
@@ -240,6 +244,8 @@ def pe_03(ctx: Ctx, r: Rule) -> Hits:
         | ((ctx.grp == acct_code) & ((ctx.kind == K_ACCOUNT) | (ctx.kind == K_ALL_ACCOUNTS)))
     )
     rows, _, _ = best_rows(ctx, mint_rows, Severity.CRITICAL.rank, key="token")
+    if not len(rows):  # no finding possible: nothing more to work out
+        return hits
     toks = ctx.tok[rows].astype(np.int64)
     # what each finding's texts and fix depend on: the other groups its token holds (one
     # number per distinct list), no allowlist, an expiry too late (and its day)
@@ -253,6 +259,8 @@ def pe_03(ctx: Ctx, r: Rule) -> Hits:
     late = np.array(_mint_expiry_too_late(ctx), dtype=bool)[toks]
     holds = np.array([bool(o) for o in others], dtype=bool)[held] if others else no_ip
     fire = np.flatnonzero(holds | no_ip | late)
+    if not len(fire):  # no finding possible: nothing more to work out
+        return hits
     rows, toks, held, no_ip, late = rows[fire], toks[fire], held[fire], no_ip[fire], late[fire]
     exp = ctx.dates["expires_on"][toks]
     days = ctx.th.mint_max_days
@@ -335,6 +343,8 @@ def pe_04(ctx: Ctx, r: Rule) -> Hits:
     low = ctx.eff & (ctx.grp == group_code(ctx, MEMBERSHIPS_WRITE))
     sev = np.where(high, Severity.HIGH.rank, Severity.LOW.rank)
     rows, sevs, counts = best_rows(ctx, high | low, sev)
+    if not len(rows):  # no finding possible: nothing more to work out
+        return hits
     for row, s, count in zip(rows, sevs, counts, strict=True):
         t = int(ctx.tok[row])
         gid = ctx.group_id(int(ctx.grp[row]))
@@ -378,6 +388,8 @@ def pe_05(ctx: Ctx, r: Rule) -> Hits:
     )
     mask = ctx.write_row & ((ctx.row_fam & family_bit("PE")) != 0) & zt[ctx.grp]
     rows, _, counts = best_rows(ctx, mask, Severity.HIGH.rank)
+    if not len(rows):  # no finding possible: nothing more to work out
+        return hits
     for row, count in zip(rows, counts, strict=True):
         t = int(ctx.tok[row])
         gname = ctx.group_name(int(ctx.grp[row]))
@@ -472,6 +484,8 @@ def pe_06(ctx: Ctx, r: Rule) -> Hits:
                 path[i] = not held.on(None if user_mint[i] else target)
     # each token's shortest path (the first in row order among equals) and how many it has
     rows = np.flatnonzero(path)
+    if not len(rows):  # no finding possible: nothing more to work out
+        return hits
     length = np.where(members[rows], 2, 1)
     toks = ctx.tok[rows].astype(np.int64)
     order = np.lexsort((rows, length, toks))

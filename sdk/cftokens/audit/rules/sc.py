@@ -59,6 +59,8 @@ def sc_01(ctx: Ctx, r: Rule) -> Hits:
     mask = ctx.eff & (ctx.kind == K_ALL_ACCOUNTS) & (ctx.row_scope == S_ACCOUNT)
     sev = np.where(ctx.row_level == L_WRITE, Severity.HIGH.rank, Severity.MEDIUM.rank)
     rows, sevs, counts = best_rows(ctx, mask, sev, key="policy")
+    if not len(rows):  # no finding possible: nothing more to work out
+        return hits
     toks = ctx.tok[rows].astype(np.int64)
     atoms = row_atoms(ctx, rows)
     pols = ctx.pol[rows]
@@ -97,6 +99,8 @@ def sc_02(ctx: Ctx, r: Rule) -> Hits:
     mask = ctx.eff & (ctx.kind == K_ALL_ZONES) & (ctx.row_scope == S_ZONE)
     sev = np.where(ctx.row_level == L_WRITE, Severity.HIGH.rank, Severity.MEDIUM.rank)
     rows, sevs, counts = best_rows(ctx, mask, sev, key="policy")
+    if not len(rows):  # no finding possible: nothing more to work out
+        return hits
     toks = ctx.tok[rows].astype(np.int64)
     atoms = row_atoms(ctx, rows)
     pols = ctx.pol[rows]
@@ -208,6 +212,8 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
         share_hit |= shares[scope] >= th.kitchen_scope_share
     fire = (ctx.n_write >= th.kitchen_write_groups) | (n_fams >= th.kitchen_families) | share_hit
     fired = np.flatnonzero(fire)
+    if not len(fired):  # no finding possible: nothing more to work out
+        return hits
     # what the reasons say: each count where it is said (-1 where not), made once per case
     said = [
         np.where(ctx.n_write[fired] >= th.kitchen_write_groups, ctx.n_write[fired], -1),
