@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import types
 import warnings
 from pathlib import Path
@@ -343,6 +345,28 @@ def test_import_cftokens_leaves_inspect_unloaded() -> None:
     assert out == {"before": False, "after": True}
 
 
+def _wait_until_blocked_in(thread: threading.Thread, where: str, timeout: float = 10.0) -> None:
+    """Returns once ``thread`` has finished, or has been inside the file ``where`` (its
+    stack holds a frame of it) at each of 3 looks 10 ms apart: waiting there. A fixed pause
+    before going on either wasted its length or, on a slow machine, left the thread short of
+    the point the test is about."""
+
+    def inside() -> bool:
+        frame = sys._current_frames().get(thread.ident)
+        while frame is not None:
+            if frame.f_code.co_filename.replace("\\", "/").endswith(where):
+                return True
+            frame = frame.f_back
+        return False
+
+    deadline = time.monotonic() + timeout
+    seen = 0
+    while thread.is_alive() and seen < 3:
+        assert time.monotonic() < deadline, f"{thread.name} never reached {where}"
+        seen = seen + 1 if inside() else 0
+        time.sleep(0.01)
+
+
 def test_exported_class_hints_read_by_two_threads_at_once() -> None:
     """The first read evaluates the annotations; a second thread reading them meanwhile
     waits for it instead of getting strings left to evaluate in ``cftokens`` (NameError)."""
@@ -385,7 +409,7 @@ def test_exported_class_hints_read_by_two_threads_at_once() -> None:
         assert started.wait(10)
         second = threading.Thread(target=read, args=("second",))
         second.start()
-        second.join(0.3)
+        _wait_until_blocked_in(second, "cftokens/_exports.py")
         release.set()
         first.join(10)
         second.join(10)
