@@ -132,3 +132,58 @@ def test_the_whole_30_days_are_served(demo: Sandbox) -> None:
     """since = now - 30 days (the audit's usage window) and midnight that day both answer 200."""
     for since in ("2026-10-03T09:00:00Z", "2026-10-03"):
         assert logs(demo, since=since, limit=1).status_code == 200
+
+
+def test_a_token_filter_makes_records_of_that_tokens_entries_only(
+    demo: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ``actor_token_id`` filter (however spelled or cased, several values, beside other
+    filters, negated, paged) answers what filtering every record answers, and makes records
+    only of the entries it keeps, not of the account's whole log (a triage's question)."""
+    from cftokens.sandbox import audit_logs
+
+    made: list[int] = []
+    record_of = audit_logs.record_of
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return record_of(*args, **kwargs)
+
+    monkeypatch.setattr(audit_logs, "record_of", counted)
+    window = {"since": "2026-10-20", "limit": 1000}  # fewer than 1000 entries: one page
+    body = logs(demo, **window).json()
+    every = body["result"]
+    assert "cursor" not in body["result_info"]
+    tokens = sorted({r["actor"]["token_id"] for r in every if "token_id" in r["actor"]})
+    assert len(tokens) > 3
+    one, two = tokens[0], tokens[-1]
+    queries: list[Any] = [
+        {"actor_token_id": one},
+        {"actor.token_id": one.upper()},
+        {"actor_token_id": [one, two], "raw_method": "GET"},
+        {"actor_token_id": two, "actor_token_id.not": two},
+        {"actor_token_id.not": one},
+        {"actor_token_id": "0" * 32},
+    ]
+    for params in queries:
+        made.clear()
+        filtered = logs(demo, **window, **params).json()["result"]
+        kept = len(made)
+        with monkeypatch.context() as patch:  # every entry made into a record, then filtered
+            patch.setattr(audit_logs, "_actor_tokens", lambda call: None)
+            assert filtered == logs(demo, **window, **params).json()["result"], params
+        if "actor_token_id" in params or "actor.token_id" in params:
+            asked = params.get("actor_token_id", params.get("actor.token_id"))
+            asked = {a.lower() for a in ([asked] if isinstance(asked, str) else asked)}
+            assert kept == sum(r["actor"].get("token_id") in asked for r in every), params
+    # paged: the same records, a page at a time
+    pages: list[Any] = []
+    cursor = None
+    while True:
+        extra = {"cursor": cursor} if cursor else {}
+        body = logs(demo, since="2026-10-20", limit=3, actor_token_id=one, **extra).json()
+        pages += body["result"]
+        cursor = body["result_info"].get("cursor")
+        if not cursor:
+            break
+    assert pages == [r for r in every if r["actor"].get("token_id") == one]
