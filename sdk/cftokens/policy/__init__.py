@@ -28,29 +28,37 @@ User groups always apply to the token's own user.
 Reasons are sentences a person can act on: ``"denied: policy 2 denies DNS Write on all zones
 of account Acme Production"``, ``"denied: 198.51.100.4 is not in the token's allowed ranges
 (203.0.113.0/24)"``.
+
+The engine's inputs and answers (:class:`RequestTarget`, :class:`Decision`,
+:class:`EffectiveGrant`) are :mod:`.types`'; a token's policies compiled for it,
+:mod:`._compiled`'s.
 """
 
 from __future__ import annotations
 
 import functools
-import weakref
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
-from attrs import frozen
-
-from ._exports import export
-from .catalog import operations, permission_groups
-from .catalog.groups import PermissionGroup
-from .catalog.operations import Operation, OperationMatch, Target
-from .errors import InvalidInput, ScopeMismatch
-from .model._util import aware, format_datetime
-from .model.condition import Condition, IPAddress
-from .model.directory import Directory
-from .model.policy import Effect, Policy
-from .model.resources import Resource, ResourceKind, Scope, r2_label
-from .model.token import Token, TokenSpec, TokenStatus
+from .._exports import export
+from ..catalog import operations, permission_groups
+from ..catalog.groups import PermissionGroup
+from ..catalog.operations import Operation, OperationMatch, Target
+from ..errors import ScopeMismatch
+from ..model._util import aware, format_datetime
+from ..model.condition import IPAddress
+from ..model.directory import Directory
+from ..model.resources import Resource, ResourceKind, Scope
+from ..model.token import TokenStatus
+from ._compiled import _atom_covers as _atom_covers
+from ._compiled import _Compiled, _compiled
+from .types import (
+    Decision,
+    EffectiveGrant,
+    RequestTarget,
+    ZoneAccounts,
+)
+from .types import Subject as Subject
+from .types import check_subject as check_subject
 
 __all__ = [
     "Decision",
@@ -62,268 +70,6 @@ __all__ = [
     "evaluate",
     "evaluate_request",
 ]
-
-Subject = Token | TokenSpec
-
-
-class ZoneAccounts(Protocol):
-    """Anything that tells a zone's account: a :class:`~cftokens.Directory`, or a light
-    lookup built from one (the audit's columnar inventory)."""
-
-    def zone_account(self, zone_id: str) -> str | None:
-        """The account id owning ``zone_id``, or None when unknown."""
-
-
-@frozen(kw_only=True)
-class Decision:
-    """The answer: ``allowed``, a ``reason`` sentence, and what decided it.
-
-    ``policy``/``policy_index`` (1-based) name the policy that allowed or denied (None for an
-    implicit deny or a token-level refusal), ``group`` the permission group, ``resource`` the
-    matching atom, ``operation`` the API operation for :func:`evaluate_request`.
-    ``bool(decision)`` is ``decision.allowed``.
-    """
-
-    allowed: bool
-    reason: str
-    policy: Policy | None = None
-    policy_index: int | None = None
-    group: PermissionGroup | None = None
-    resource: Resource | None = None
-    operation: Operation | None = None
-
-    def __bool__(self) -> bool:
-        return self.allowed
-
-
-@frozen(kw_only=True)
-class RequestTarget:
-    """What a request acts on: a zone (and its account), an account, and/or the user.
-
-    ``zone`` without ``account`` means the zone's account is unknown.
-    """
-
-    zone: str | None = None
-    account: str | None = None
-    user: str | None = None
-    bucket: str | None = None
-    jurisdiction: str = "default"
-
-    def describe(self, scope: Scope, directory: Directory | None) -> str:
-        """The resource a group of ``scope`` would need, in words."""
-        if scope is Scope.R2_BUCKET and self.bucket is not None:
-            return r2_label(
-                self.bucket, self.jurisdiction, _label(directory, "account", str(self.account))
-            )
-        if scope is Scope.ZONE and self.zone is not None:
-            return f"zone {_label(directory, 'zone', self.zone)}"
-        if scope is Scope.ACCOUNT and self.account is not None:
-            return f"account {_label(directory, 'account', self.account)}"
-        if scope is Scope.USER:
-            return "the user"
-        return f"any {scope.label}"
-
-
-@frozen(kw_only=True)
-class EffectiveGrant:
-    """One (group, resource) pair a token really grants: an allow not wholly removed by a deny.
-
-    ``policy_index`` is the allowing policy (1-based); ``narrowed_by`` lists deny atoms that
-    remove part of a wildcard (e.g. one zone of "all zones of account A").
-    """
-
-    group_id: str
-    resource: Resource
-    policy_index: int
-    narrowed_by: tuple[tuple[int, Resource], ...] = ()
-
-
-# --------------------------------------------------------------------------------------------
-# Compilation: a token's policies indexed by group id, computed once per token object.
-# --------------------------------------------------------------------------------------------
-
-
-class _Entry:
-    """One policy's resources, pre-split into sets for O(1) coverage checks."""
-
-    __slots__ = (
-        "account_ids",
-        "all_accounts",
-        "all_zones",
-        "atoms",
-        "buckets",
-        "index",
-        "nested_zone",
-        "policy",
-        "users",
-        "zone_accounts",
-        "zone_ids",
-    )
-
-    def __init__(self, index: int, policy: Policy):
-        self.index = index
-        self.policy = policy
-        self.atoms = policy.resources
-        zone_ids: set[str] = set()
-        nested_zone: dict[str, set[str]] = {}
-        zone_accounts: set[str] = set()
-        account_ids: set[str] = set()
-        users: set[str] = set()
-        buckets: set[tuple[str | None, str | None, str | None]] = set()
-        self.all_zones = False
-        self.all_accounts = False
-        for atom in policy.resources:
-            kind = atom.kind
-            if kind is ResourceKind.ZONE:
-                if atom.account_id is None:
-                    zone_ids.add(str(atom.id))
-                else:
-                    nested_zone.setdefault(str(atom.id), set()).add(atom.account_id)
-            elif kind is ResourceKind.ALL_ZONES_IN:
-                zone_accounts.add(str(atom.account_id))
-            elif kind is ResourceKind.ALL_ZONES:
-                self.all_zones = True
-            elif kind is ResourceKind.ACCOUNT:
-                account_ids.add(str(atom.id))
-            elif kind is ResourceKind.ALL_ACCOUNTS:
-                self.all_accounts = True
-            elif kind is ResourceKind.USER:
-                users.add(str(atom.id))
-            elif kind is ResourceKind.R2_BUCKET:
-                buckets.add((atom.account_id, atom.jurisdiction, atom.id))
-        self.buckets = frozenset(buckets)
-        self.zone_ids = frozenset(zone_ids)
-        self.nested_zone = {k: frozenset(v) for k, v in nested_zone.items()}
-        self.zone_accounts = frozenset(zone_accounts)
-        self.account_ids = frozenset(account_ids)
-        self.users = frozenset(users)
-
-    def covers(self, scope: Scope, target: RequestTarget) -> bool | None:
-        """True if this policy's resources cover the target for a group of ``scope``, False if
-        not, None if it depends on the zone's account, which is unknown."""
-        if scope is Scope.ZONE:
-            zone = target.zone
-            if zone is None:
-                return False
-            if self.all_zones or zone in self.zone_ids:
-                return True
-            account = target.account
-            unknown = False
-            nested = self.nested_zone.get(zone)
-            if nested is not None:
-                if account is None:
-                    unknown = True
-                elif account in nested:
-                    return True
-            if self.zone_accounts:
-                if account is None:
-                    unknown = True
-                elif account in self.zone_accounts:
-                    return True
-            return None if unknown else False
-        if scope is Scope.ACCOUNT:
-            account = target.account
-            if account is None:
-                return False
-            return self.all_accounts or account in self.account_ids
-        if scope is Scope.USER:
-            if not self.users:
-                return False
-            return target.user is None or target.user in self.users
-        if scope is Scope.R2_BUCKET:
-            return (target.account, target.jurisdiction, target.bucket) in self.buckets
-        return False
-
-    def matching_atom(self, scope: Scope, target: RequestTarget) -> Resource | None:
-        """The atom that covers (or may cover) the target, for the reason sentence."""
-        for atom in self.atoms:
-            if atom.scope is not scope:
-                continue
-            if _atom_covers(atom, target) is not False:
-                return atom
-        return None
-
-    def has_scope(self, scope: Scope) -> bool:
-        """True if the policy names any resource of ``scope``."""
-        if scope is Scope.ZONE:
-            return bool(self.all_zones or self.zone_ids or self.nested_zone or self.zone_accounts)
-        if scope is Scope.ACCOUNT:
-            return self.all_accounts or bool(self.account_ids)
-        if scope is Scope.USER:
-            return bool(self.users)
-        if scope is Scope.R2_BUCKET:
-            return bool(self.buckets)
-        return False
-
-
-def _atom_covers(atom: Resource, target: RequestTarget) -> bool | None:
-    kind = atom.kind
-    if kind is ResourceKind.ALL_ZONES:
-        return target.zone is not None
-    if kind is ResourceKind.ZONE:
-        if target.zone != atom.id:
-            return False
-        if atom.account_id is None:
-            return True
-        return None if target.account is None else target.account == atom.account_id
-    if kind is ResourceKind.ALL_ZONES_IN:
-        if target.zone is None:
-            return False
-        return None if target.account is None else target.account == atom.account_id
-    if kind is ResourceKind.ALL_ACCOUNTS:
-        return target.account is not None
-    if kind is ResourceKind.ACCOUNT:
-        return target.account == atom.id
-    if kind is ResourceKind.USER:
-        return target.user is None or target.user == atom.id
-    if kind is ResourceKind.R2_BUCKET:
-        return (target.account, target.jurisdiction, target.bucket) == (
-            atom.account_id,
-            atom.jurisdiction,
-            atom.id,
-        )
-    return False
-
-
-class _Compiled:
-    __slots__ = ("allow", "condition", "deny", "groups")
-
-    def __init__(self, policies: Sequence[Policy], condition: Condition):
-        self.condition = condition
-        allow: dict[str, list[_Entry]] = {}
-        deny: dict[str, list[_Entry]] = {}
-        for index, policy in enumerate(policies, start=1):
-            entry = _Entry(index, policy)
-            table = allow if policy.effect is Effect.ALLOW else deny
-            for group_id in dict.fromkeys(policy.group_ids()):
-                table.setdefault(group_id, []).append(entry)
-        self.allow = allow
-        self.deny = deny
-        self.groups = frozenset(allow) | frozenset(deny)
-
-
-# The compiled form of each token or spec lives here, beside it and not on it (the model does
-# not know the policy engine): keyed by the subject's identity, checked through a weak
-# reference (an id can be reused once its object is gone), dropped when the subject is collected.
-_COMPILED: dict[int, tuple[weakref.ref[Any], _Compiled]] = {}
-
-
-def _forget(key: int, ref: weakref.ref[Any]) -> None:
-    entry = _COMPILED.get(key)
-    if entry is not None and entry[0] is ref:
-        _COMPILED.pop(key, None)
-
-
-def _compiled(subject: Subject) -> _Compiled:
-    key = id(subject)
-    entry = _COMPILED.get(key)
-    if entry is not None and entry[0]() is subject:
-        return entry[1]
-    check_subject(subject)
-    compiled = _Compiled(subject.policies, subject.condition)
-    _COMPILED[key] = (weakref.ref(subject, functools.partial(_forget, key)), compiled)
-    return compiled
-
 
 # --------------------------------------------------------------------------------------------
 # Token-level checks: status, validity window, client IP.
@@ -829,24 +575,6 @@ def _placed(atom: Resource, directory: ZoneAccounts | None) -> Resource:
         if account is not None:
             return Resource(kind=ResourceKind.ZONE, id=atom.id, account_id=account)
     return atom
-
-
-def _label(directory: Directory | None, kind: str, ident: str) -> str:
-    if directory is not None:
-        name = directory.label(kind, ident)
-        if name:
-            return name
-    return ident
-
-
-def check_subject(value: object) -> Subject:
-    """Raise a clear error when something other than a Token or TokenSpec is evaluated."""
-    if not isinstance(value, Token | TokenSpec):
-        raise InvalidInput(
-            f"evaluate() takes a Token or TokenSpec, got {type(value).__name__}; "
-            "use Token.from_api(payload) for API dicts"
-        )
-    return value
 
 
 export(__name__)  # the exported classes report cftokens as their module
