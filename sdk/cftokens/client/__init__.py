@@ -52,7 +52,8 @@ from typing import TYPE_CHECKING, Any
 
 from .._exports import export
 from ._base import AsyncClientOptions, AsyncPager, ClientOptions, ClientSettings, Pager
-from ._calls import DnsChanges, JSONBody, JSONValue, QueryValue, TokenChanges
+from ._calls import JSONBody, JSONValue, QueryValue, TokenChanges
+from ._directory_calls import DnsChanges
 from ._limits import RateLimit, Retry
 from ._paging import Unreadable, UnreadableItemWarning
 from ._sync import AccountScope, Client, Tokens

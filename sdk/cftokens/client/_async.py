@@ -25,7 +25,7 @@ from ..model import (
     VerifyResult,
     Zone,
 )
-from . import _calls
+from . import _calls, _directory_calls
 from . import _io_async as _io
 from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, AsyncClientOptions, AsyncPager, ClientBase
 from ._deadline import AUTO, DeadlineOption, OverallLimit, overall
@@ -482,13 +482,13 @@ class AsyncAccounts(_Resource):
     ) -> AsyncPager[Account]:
         """Every account, lazily."""
         return self._client._walk(
-            _calls.accounts_walker(self._client._core, name=name, per_page=per_page),
+            _directory_calls.accounts_walker(self._client._core, name=name, per_page=per_page),
             concurrency,  # unasync: async-only
         )
 
     async def get(self, account_id: str) -> Account:
         """One account by id."""
-        return await self._client._execute(_calls.account_get(account_id))
+        return await self._client._execute(_directory_calls.account_get(account_id))
 
 
 class AsyncAuditLogs(_Resource):
@@ -513,7 +513,7 @@ class AsyncAuditLogs(_Resource):
         ``action_type="create"``, ``actor_context="api_key"``, ``zone_id=...``; a list means
         any of its values, and ``**{"actor_context.not": "dash"}`` excludes.
         """
-        walker = _calls.audit_log_walker(
+        walker = _directory_calls.audit_log_walker(
             self._client._core,
             self._account_id,
             since=since,
@@ -536,7 +536,7 @@ class AsyncAccountScope(_Resource):
 
     async def get(self) -> Account:
         """The account itself."""
-        return await self._client._execute(_calls.account_get(self.id))
+        return await self._client._execute(_directory_calls.account_get(self.id))
 
 
 class AsyncZones(_Resource):
@@ -553,7 +553,7 @@ class AsyncZones(_Resource):
     ) -> AsyncPager[Zone]:
         """Every zone, lazily; filter by domain ``name``, owning ``account_id`` or ``status``."""
         return self._client._walk(
-            _calls.zones_walker(
+            _directory_calls.zones_walker(
                 self._client._core,
                 name=name,
                 account_id=account_id,
@@ -565,7 +565,7 @@ class AsyncZones(_Resource):
 
     async def get(self, zone_id: str) -> Zone:
         """One zone by id."""
-        return await self._client._execute(_calls.zone_get(zone_id))
+        return await self._client._execute(_directory_calls.zone_get(zone_id))
 
 
 class AsyncDnsRecords(_Resource):
@@ -583,7 +583,7 @@ class AsyncDnsRecords(_Resource):
     ) -> AsyncPager[DnsRecord]:
         """The zone's records, lazily; filter by ``type``, ``name`` or ``content``."""
         return self._client._walk(
-            _calls.dns_walker(
+            _directory_calls.dns_walker(
                 self._client._core,
                 zone_id,
                 type=type,
@@ -596,7 +596,7 @@ class AsyncDnsRecords(_Resource):
 
     async def get(self, zone_id: str, record_id: str) -> DnsRecord:
         """One record."""
-        return await self._client._execute(_calls.dns_get(zone_id, record_id))
+        return await self._client._execute(_directory_calls.dns_get(zone_id, record_id))
 
     async def create(
         self,
@@ -612,7 +612,7 @@ class AsyncDnsRecords(_Resource):
         priority: int | None = None,
     ) -> DnsRecord:
         """Create a record (``ttl=1`` is automatic). Never retried after an unclear failure."""
-        body = _calls.dns_body(
+        body = _directory_calls.dns_body(
             type=type,
             name=name,
             content=content,
@@ -622,19 +622,23 @@ class AsyncDnsRecords(_Resource):
             tags=tags,
             priority=priority,
         )
-        return await self._client._execute(_calls.dns_create(zone_id, body, "client.dns_records"))
+        return await self._client._execute(
+            _directory_calls.dns_create(zone_id, body, "client.dns_records")
+        )
 
     async def update(
-        self, zone_id: str, record_id: str, **changes: Unpack[_calls.DnsChanges]
+        self, zone_id: str, record_id: str, **changes: Unpack[_directory_calls.DnsChanges]
     ) -> DnsRecord:
         """Change fields of a record (``content=``, ``ttl=``, ``proxied=``…); the rest is kept."""
-        _calls.dns_changes(zone_id, record_id, changes)
+        _directory_calls.dns_changes(zone_id, record_id, changes)
         current = await self.get(zone_id, record_id)
-        return await self._client._execute(_calls.dns_update(zone_id, record_id, current, changes))
+        return await self._client._execute(
+            _directory_calls.dns_update(zone_id, record_id, current, changes)
+        )
 
     async def delete(self, zone_id: str, record_id: str) -> None:
         """Delete a record."""
-        await self._client._execute(_calls.dns_delete(zone_id, record_id))
+        await self._client._execute(_directory_calls.dns_delete(zone_id, record_id))
 
 
 class AsyncUserResource(_Resource):
@@ -642,7 +646,7 @@ class AsyncUserResource(_Resource):
 
     async def get(self) -> User:
         """The user (``GET /user``); its ``id`` is the tag used in user resource keys."""
-        return await self._client._execute(_calls.user_get())
+        return await self._client._execute(_directory_calls.user_get())
 
 
 export(__name__)  # the exported classes report cftokens as their module  # unasync: async-only

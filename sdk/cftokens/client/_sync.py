@@ -24,7 +24,7 @@ from ..model import (
     VerifyResult,
     Zone,
 )
-from . import _calls
+from . import _calls, _directory_calls
 from . import _io_sync as _io
 from ._base import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ClientBase, ClientOptions, Pager
 from ._deadline import AUTO, DeadlineOption, OverallLimit, overall
@@ -452,12 +452,12 @@ class Accounts(_Resource):
     def list(self, *, name: str | None = None, per_page: int = 50) -> Pager[Account]:
         """Every account, lazily."""
         return self._client._walk(
-            _calls.accounts_walker(self._client._core, name=name, per_page=per_page)
+            _directory_calls.accounts_walker(self._client._core, name=name, per_page=per_page)
         )
 
     def get(self, account_id: str) -> Account:
         """One account by id."""
-        return self._client._execute(_calls.account_get(account_id))
+        return self._client._execute(_directory_calls.account_get(account_id))
 
 
 class AuditLogs(_Resource):
@@ -482,7 +482,7 @@ class AuditLogs(_Resource):
         ``action_type="create"``, ``actor_context="api_key"``, ``zone_id=...``; a list means
         any of its values, and ``**{"actor_context.not": "dash"}`` excludes.
         """
-        walker = _calls.audit_log_walker(
+        walker = _directory_calls.audit_log_walker(
             self._client._core,
             self._account_id,
             since=since,
@@ -505,7 +505,7 @@ class AccountScope(_Resource):
 
     def get(self) -> Account:
         """The account itself."""
-        return self._client._execute(_calls.account_get(self.id))
+        return self._client._execute(_directory_calls.account_get(self.id))
 
 
 class Zones(_Resource):
@@ -521,7 +521,7 @@ class Zones(_Resource):
     ) -> Pager[Zone]:
         """Every zone, lazily; filter by domain ``name``, owning ``account_id`` or ``status``."""
         return self._client._walk(
-            _calls.zones_walker(
+            _directory_calls.zones_walker(
                 self._client._core,
                 name=name,
                 account_id=account_id,
@@ -532,7 +532,7 @@ class Zones(_Resource):
 
     def get(self, zone_id: str) -> Zone:
         """One zone by id."""
-        return self._client._execute(_calls.zone_get(zone_id))
+        return self._client._execute(_directory_calls.zone_get(zone_id))
 
 
 class DnsRecords(_Resource):
@@ -549,7 +549,7 @@ class DnsRecords(_Resource):
     ) -> Pager[DnsRecord]:
         """The zone's records, lazily; filter by ``type``, ``name`` or ``content``."""
         return self._client._walk(
-            _calls.dns_walker(
+            _directory_calls.dns_walker(
                 self._client._core,
                 zone_id,
                 type=type,
@@ -561,7 +561,7 @@ class DnsRecords(_Resource):
 
     def get(self, zone_id: str, record_id: str) -> DnsRecord:
         """One record."""
-        return self._client._execute(_calls.dns_get(zone_id, record_id))
+        return self._client._execute(_directory_calls.dns_get(zone_id, record_id))
 
     def create(
         self,
@@ -577,7 +577,7 @@ class DnsRecords(_Resource):
         priority: int | None = None,
     ) -> DnsRecord:
         """Create a record (``ttl=1`` is automatic). Never retried after an unclear failure."""
-        body = _calls.dns_body(
+        body = _directory_calls.dns_body(
             type=type,
             name=name,
             content=content,
@@ -587,19 +587,23 @@ class DnsRecords(_Resource):
             tags=tags,
             priority=priority,
         )
-        return self._client._execute(_calls.dns_create(zone_id, body, "client.dns_records"))
+        return self._client._execute(
+            _directory_calls.dns_create(zone_id, body, "client.dns_records")
+        )
 
     def update(
-        self, zone_id: str, record_id: str, **changes: Unpack[_calls.DnsChanges]
+        self, zone_id: str, record_id: str, **changes: Unpack[_directory_calls.DnsChanges]
     ) -> DnsRecord:
         """Change fields of a record (``content=``, ``ttl=``, ``proxied=``…); the rest is kept."""
-        _calls.dns_changes(zone_id, record_id, changes)
+        _directory_calls.dns_changes(zone_id, record_id, changes)
         current = self.get(zone_id, record_id)
-        return self._client._execute(_calls.dns_update(zone_id, record_id, current, changes))
+        return self._client._execute(
+            _directory_calls.dns_update(zone_id, record_id, current, changes)
+        )
 
     def delete(self, zone_id: str, record_id: str) -> None:
         """Delete a record."""
-        self._client._execute(_calls.dns_delete(zone_id, record_id))
+        self._client._execute(_directory_calls.dns_delete(zone_id, record_id))
 
 
 class UserResource(_Resource):
@@ -607,4 +611,4 @@ class UserResource(_Resource):
 
     def get(self) -> User:
         """The user (``GET /user``); its ``id`` is the tag used in user resource keys."""
-        return self._client._execute(_calls.user_get())
+        return self._client._execute(_directory_calls.user_get())
