@@ -4,6 +4,7 @@ value that is not a scalar (a YAML alias bomb of a few hundred bytes holds billi
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -141,7 +142,11 @@ def test_thresholds_are_checked() -> None:
 REPLACEMENTS = [None, 1, -1, 1.5, 10**30, True, "x", "", [], [1], {}, {"a": 1}, [[[[]]]]]
 
 
+@functools.cache
 def _report() -> dict[str, Any]:
+    """An exported report to mutate (made on first use, not when the module is collected:
+    each test process collects every module, few run these tests). Read-only: mutate copies
+    (``_mutated``)."""
     usage = [
         {
             "time": "2026-11-20T00:00:00Z",
@@ -174,9 +179,6 @@ def _report() -> dict[str, Any]:
     return data
 
 
-REPORT = _report()
-
-
 READ_BACK = (
     "inventory",
     "now",
@@ -204,7 +206,10 @@ def _paths(
             yield from _paths(item, (*at, i))
 
 
-PATHS = list(_paths(REPORT, top=READ_BACK))
+@functools.cache
+def _report_paths() -> list[tuple[Any, ...]]:
+    """Every field of the report that is read back (made on first use)."""
+    return list(_paths(_report(), top=READ_BACK))
 
 
 def _mutated(document: Any, path: tuple[Any, ...], value: Any) -> Any:
@@ -227,18 +232,21 @@ def _only_invalid_input(read: Callable[[Any], Any], document: Any) -> None:
 
 @pytest.mark.slow
 @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
-@given(path=st.sampled_from(PATHS), value=st.sampled_from(REPLACEMENTS))
+@given(
+    path=st.deferred(lambda: st.sampled_from(_report_paths())),
+    value=st.sampled_from(REPLACEMENTS),
+)
 def test_a_fuzzed_audit_report_raises_only_invalid_input(path: tuple[Any, ...], value: Any) -> None:
     """Any single field of an exported report replaced by any JSON value: the report is read
     or refused with InvalidInput; never AttributeError, TypeError, OverflowError…"""
-    _only_invalid_input(Audit.from_json, _mutated(REPORT, path, value))
+    _only_invalid_input(Audit.from_json, _mutated(_report(), path, value))
 
 
 @pytest.mark.slow
 def test_every_field_of_an_audit_report_is_checked() -> None:
     """The exhaustive version over the report's fields that once escaped (deterministic)."""
     risky = [
-        p for p in PATHS
+        p for p in _report_paths()
         if p[0] in ("now", "collection_gaps", "usage")
         or p[:2] in (("inventory", "user"), ("inventory", "tokens"), ("inventory", "zones"))
         or p[:2] == ("profile", "thresholds")
@@ -247,7 +255,7 @@ def test_every_field_of_an_audit_report_is_checked() -> None:
     assert len(risky) > 20
     for path in risky:
         for value in (None, "x", 10**30, [1], {"a": 1}):
-            _only_invalid_input(Audit.from_json, _mutated(REPORT, path, value))
+            _only_invalid_input(Audit.from_json, _mutated(_report(), path, value))
 
 
 def test_report_errors_name_the_place() -> None:
@@ -266,7 +274,7 @@ def test_report_errors_name_the_place() -> None:
     ]
     for path, value, message in cases:
         with pytest.raises(InvalidInput, match=message):
-            Audit.from_json(_mutated(REPORT, path, value))
+            Audit.from_json(_mutated(_report(), path, value))
 
 
 JOURNAL_ROW = {
