@@ -77,11 +77,13 @@ def hostile_sandbox(names: Sequence[str]) -> tuple[Sandbox, Any]:
     return sb, client
 
 
-def check_reports(audit: Any, names: Sequence[str], folder: Path) -> None:
+def check_reports(audit: Any, names: Sequence[str], folder: Path) -> dict[str, str]:
     """Every format is written; CSV has no formula cell; HTML is escaped, its charts drawn
-    with each name as text and no element from data; JSON keeps names."""
-    audit.to_html(folder / "report.html")
+    with each name as text and no element from data; JSON keeps names. Returns the HTML,
+    JSON and SARIF texts written (what ``to_html()`` and the others return without a path)."""
+    written = {"html": audit.to_html(folder / "report.html")}
     text = (folder / "report.html").read_text(encoding="utf-8")
+    assert text == written["html"]
     assert "charts not drawn" not in text
     for name in names:
         if "<" in name:
@@ -95,13 +97,13 @@ def check_reports(audit: Any, names: Sequence[str], folder: Path) -> None:
     for name in names:
         assert name not in rows or len(rows) > 40 or chart_label(name) in drawn, name
 
-    audit.to_json(folder / "report.json")
+    written["json"] = audit.to_json(folder / "report.json")
     data = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     listed = {t["token"]["name"] for t in data["inventory"]["tokens"]}
     assert set(names) <= listed
     assert set(names) <= {t["name"] for t in data["tokens"]}
 
-    audit.to_sarif(folder / "report.sarif")
+    written["sarif"] = audit.to_sarif(folder / "report.sarif")
     sarif = json.loads((folder / "report.sarif").read_text(encoding="utf-8"))
     assert sarif["runs"][0]["results"]
 
@@ -120,12 +122,13 @@ def check_reports(audit: Any, names: Sequence[str], folder: Path) -> None:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        return
+        return written
     import pandas as pd
 
     audit.to_parquet(folder / "parquet")
     back = pd.read_parquet(folder / "parquet" / "tokens.parquet")
     assert set(names) <= set(back["name"])
+    return written
 
 
 def check_cli(
@@ -261,13 +264,13 @@ def test_lone_surrogates_become_replacement_characters_in_every_report(tmp_path:
     assert audit.tokens._repr_html_().encode("utf-8")
     assert audit.findings._repr_html_().encode("utf-8")
     assert not audit.access_matrix().empty
-    check_reports(audit, sorted(fixed), tmp_path)
+    written = check_reports(audit, sorted(fixed), tmp_path)
     for path in [tmp_path / "report.html", tmp_path / "report.sarif", *tmp_path.glob("csv/*")]:
         text = path.read_text(encoding="utf-8")
         assert "\ufffd" in text or path.suffix == ".csv", path
     assert "Acme \ufffd" in (tmp_path / "report.json").read_text(encoding="utf-8")
-    assert audit.to_html().encode("utf-8") and audit.to_sarif().encode("utf-8")
-    assert audit.to_json().encode("utf-8")
+    # the texts returned (without a path, the same): each encodes as UTF-8
+    assert all(text.encode("utf-8") for text in written.values())
 
 
 @pytest.mark.filterwarnings("error::DeprecationWarning")  # none from any code a format runs
