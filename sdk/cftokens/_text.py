@@ -542,6 +542,7 @@ def _depth_guard() -> _DepthGuard:
 # plain_copy: the levels of lists and tuples it rebuilds around the objects it copies in
 # pieces, and the objects in a piece (2,048 tokens: ~1 MB of marshal bytes)
 _SHELL_LEVELS = 4
+_SHELL_TYPES = frozenset({list, tuple})
 _PIECE = 1 << 11
 
 
@@ -552,7 +553,7 @@ def _plan(value: Any, leaves: list[Any], level: int) -> Any:
     if level >= _SHELL_LEVELS or type(value) not in (list, tuple):
         leaves.append(value)
         return None
-    if not any(type(item) in (list, tuple) for item in value) or level + 1 >= _SHELL_LEVELS:
+    if _SHELL_TYPES.isdisjoint(map(type, value)) or level + 1 >= _SHELL_LEVELS:
         leaves.extend(value)
         return type(value), len(value)
     return type(value), [_plan(item, leaves, level + 1) for item in value]

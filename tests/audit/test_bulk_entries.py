@@ -81,3 +81,24 @@ def test_fields_read_as_get_item_by_item() -> None:
         for chosen in (keys, keys[:2], ("absent", "id")):
             assert _fields(items, chosen) == [[i.get(k) for i in items] for k in chosen]
     assert _fields([{"a": 1}], ("a",)) == [[1]]
+
+
+def test_fields_with_keys_every_item_should_have_read_as_get_item_by_item() -> None:
+    """``every``: the keys read at once (the others by a pass each) when every item has them,
+    else every key as without it: the same columns when they are all there, when one is
+    missing in one item, when the others are missing everywhere or are never there."""
+    rng = random.Random(4)
+    keys = ("id", "status", "condition", 7, "expires_on")
+    for _ in range(300):
+        items: list[dict[Any, Any]] = [
+            {k: rng.choice([None, "x", 1, [k]]) for k in keys if rng.random() < 0.9}
+            for _ in range(rng.randint(0, 30))
+        ]
+        if rng.random() < 0.5:
+            for item in items:
+                item.setdefault("id", "i")
+                item.setdefault("status", None)
+        for every in (("id", "status"), ("id",), ("status", "id", 7), keys, ()):
+            for chosen in (keys, ("absent", *keys), keys[::-1]):
+                want = [[i.get(k) for i in items] for k in chosen]
+                assert _fields(items, chosen, every) == want, (chosen, every)

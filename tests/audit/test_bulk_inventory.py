@@ -958,7 +958,7 @@ class _Mapping(dict):  # type: ignore[type-arg]
 def test_chunk_conditions_read_as_token_by_token() -> None:
     """The chunk's conditions proven all at once (C-level passes and one match of their
     ranges joined by newlines) read as each condition read by itself: the same ranges (each
-    a new list) and the same tokens left to the token reader, for every shape alone, every
+    a tuple) and the same tokens left to the token reader, for every shape alone, every
     shape among common ones, and the common shape only."""
     shapes = _conditions()
     common = [shapes[0], shapes[1], None] * 3
@@ -971,9 +971,9 @@ def test_chunk_conditions_read_as_token_by_token() -> None:
         want_bad = []
         for c, payload in zip(conditions, payloads, strict=True):
             try:
-                ip_in, ip_out = _inventory._bulk_condition(c, payload) if c else ([], [])
+                ip_in, ip_out = _inventory._bulk_condition(c, payload) if c else ((), ())
             except _inventory.InvalidToken:
-                ip_in, ip_out = [], []
+                ip_in, ip_out = (), ()
                 want_bad.append(True)
             else:
                 want_bad.append(False)

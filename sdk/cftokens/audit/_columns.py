@@ -175,8 +175,9 @@ class Inventory:
         self.dates: dict[str, list[Any]] = {k: [] for k in DATE_KEYS}
         # the Terraform attributes known only after apply, as written (``UNKNOWN_KEY``)
         self.unknown: list[Any] = []
-        self.ip_in: list[list[str]] = []
-        self.ip_out: list[list[str]] = []
+        # each token's allowed and denied IP ranges
+        self.ip_in: list[tuple[str, ...]] = []
+        self.ip_out: list[tuple[str, ...]] = []
         self.n_policies: list[int] = []
         self.has_deny: list[bool] = []
         self.row_start: list[int] = []

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from itertools import chain, repeat
 from operator import add, itemgetter
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -232,7 +233,7 @@ def _read_bulk(
         return inv, positions
     starts = range(0, n, _CHUNK)
     parts = [_read_chunk(records[s : s + _CHUNK], groups, numbering) for s in starts]
-    ids = list(chain.from_iterable(part[2] for part in parts))
+    ids = _concat([part[2] for part in parts])
     if not _only(ids, str) or len(set(ids)) != n:  # (ids only of plain dicts)
         inv, positions, _ = _read_chunk(records, groups, numbering)
         return inv, positions
@@ -241,6 +242,15 @@ def _read_bulk(
             map(add, part[1], repeat(s)) for part, s in zip(parts, starts, strict=True)
         )
     )
+
+
+def _concat(lists: list[list[Any]]) -> list[Any]:
+    """The lists one after another: each appended whole by ``list.extend`` (a block copy of
+    its items, ~5 times faster than ``chain``'s item-by-item iteration over a few long lists)."""
+    out: list[Any] = []
+    for items in lists:
+        out += items
+    return out
 
 
 _TOKEN_LISTS = (
@@ -262,9 +272,9 @@ def _joined(parts: list[Inventory]) -> Inventory:
     its arrays made when read)."""
     inv = Inventory(parts[0].groups)
     for column in _TOKEN_LISTS + _GRANT_LISTS:
-        setattr(inv, column, list(chain.from_iterable(getattr(part, column) for part in parts)))
+        setattr(inv, column, _concat([getattr(part, column) for part in parts]))
     for key in DATE_KEYS:
-        inv.dates[key] = list(chain.from_iterable(part.dates[key] for part in parts))
+        inv.dates[key] = _concat([part.dates[key] for part in parts])
     n_of = np.array([part.n for part in parts], dtype=np.int64)
     m_of = np.array([len(part.arrays["g_tok"]) for part in parts], dtype=np.int64)
     n_before, m_before = _starts(n_of), _starts(m_of)

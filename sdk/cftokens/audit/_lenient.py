@@ -60,17 +60,19 @@ def parse_cidr(text: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         ) from None
 
 
-def _condition(payload: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+def _condition(payload: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A token's allowed and denied IP ranges (tuples: kept as the inventory's ``ip_in`` and
+    ``ip_out``)."""
     cond = payload.get("condition")
     if not cond:
-        return [], []
+        return (), ()
     if not isinstance(cond, Mapping):
         raise InvalidToken(f"condition must be a JSON object, got {type(cond).__name__}")
     ip = cond.get("request.ip")
     if ip is None:
         ip = cond.get("request_ip")
     if ip is None:
-        return [], []
+        return (), ()
     if not isinstance(ip, Mapping):
         raise InvalidToken('condition["request.ip"] must be an object with "in"/"not_in" lists')
     allow = ip.get("in") or []
@@ -81,7 +83,7 @@ def _condition(payload: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         parse_cidr(value)
     for value in deny:
         parse_cidr(value)
-    return [str(v) for v in allow], [str(v) for v in deny]
+    return tuple([str(v) for v in allow]), tuple([str(v) for v in deny])
 
 
 def _check_id(value: Any, what: str) -> str:
