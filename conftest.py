@@ -1,7 +1,9 @@
 """The repository's pytest plugins: after nbval runs a notebook, its exercise's solution check
 and its leak scan run in the same kernel, all marked ``notebooks``
-(tests/notebooks/nbval_course.py; ``pythonpath`` in pyproject.toml). And ``cli_demo``, which
-lets the CLI's ``--sandbox`` commands copy the session's demo company instead of seeding it.
+(tests/notebooks/nbval_course.py; ``pythonpath`` in pyproject.toml); nbval and those are loaded
+only by a run that may collect a notebook (tests/notebooks/nbval_on_demand.py: the inner loop's
+processes do not import nbval's Jupyter modules). And ``cli_demo``, which lets the CLI's
+``--sandbox`` commands copy the session's demo company instead of seeding it.
 
 Bytecode: a test session caches bytecode even when the environment asks for none
 (``PYTHONDONTWRITEBYTECODE=1`` or ``-B``), in the repository's ``.pycache/`` (gitignored) and
@@ -27,13 +29,20 @@ if sys.dont_write_bytecode:
 
 from typing import Any  # after the bytecode switch, on purpose
 
+import nbval_on_demand
 import pytest
 
 # The package only: cft.Sandbox loads on first use (the xdist controller loads this file too and
 # never needs the sandbox).
 import cftokens as cft
 
-pytest_plugins = ["nbval_course", "pytester"]
+pytest_plugins = ["pytester"]
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """nbval and ``nbval_course``, or only nbval's options when the run collects no notebook."""
+    nbval_on_demand.load(parser, pluginmanager)
+
 
 # What a test costs, roughly, by its markers (CPU seconds on the 2-core machine, the full run's
 # averages): ``-n auto`` hands the files out heaviest first, so the run does not end on one
