@@ -102,3 +102,21 @@ def test_fields_with_keys_every_item_should_have_read_as_get_item_by_item() -> N
             for chosen in (keys, ("absent", *keys), keys[::-1]):
                 want = [[i.get(k) for i in items] for k in chosen]
                 assert _fields(items, chosen, every) == want, (chosen, every)
+
+
+def test_lower_hex_reads_text_as_the_pattern_does() -> None:
+    """Differential: ``_lower_hex`` (a byte deletion) answers as ``[0-9a-f]*``'s fullmatch
+    for every ASCII character, digits and letters of other scripts, fullwidth hex, upper
+    case, lone surrogates and empty text, alone and inside long runs of hex."""
+    import re
+
+    from cftokens.audit._bulk import _lower_hex
+
+    pattern = re.compile(r"[0-9a-f]*")
+    run = "0123456789abcdef" * 64
+    odd = [chr(c) for c in range(128)] + ["٠", "０", "ａ", "Ａ", "é", "\ud800", "\U0001d7ce"]
+    texts = ["", run]
+    for char in odd:
+        texts += [char, run + char, char + run, run[:500] + char + run]
+    for text in texts:
+        assert _lower_hex(text) == (pattern.fullmatch(text) is not None), repr(text[:20])

@@ -56,7 +56,14 @@ from ._definition import MEDIUM, DefinitionIssues
 from ._labels import _label
 from ._lenient import _condition, _norm_name, _token_id
 
-_HEX = re.compile(r"[0-9a-f]*")
+_HEX_DIGITS = b"0123456789abcdef"
+
+
+def _lower_hex(text: str) -> bool:
+    """Whether ``text`` is lower-case hex digits only (``[0-9a-f]*``): its ASCII bytes with
+    the digits deleted are empty (one C-level pass; the pattern's character class took ~20
+    times as long over 100,000 ids joined)."""
+    return text.isascii() and not text.encode("ascii").translate(None, _HEX_DIGITS)
 _NONE = type(None)
 
 
@@ -97,7 +104,7 @@ def _bad_ids(
     if types <= {str}:
         distinct = set(ids)
         if len(distinct) == n and distinct.isdisjoint(counts):  # no copies: only the form
-            if set(map(len, ids)) == {32} and _HEX.fullmatch("".join(ids)):
+            if set(map(len, ids)) == {32} and _lower_hex("".join(ids)):
                 return np.zeros(n, dtype=bool)  # every id checked by one scan
             return np.fromiter(map(is_, map(_HEX32.fullmatch, ids), repeat(None)), bool, n)
     counts.update(x for x in ids if isinstance(x, str))  # a str subclass is a copy too
