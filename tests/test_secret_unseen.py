@@ -159,3 +159,32 @@ def test_may_hide_reads_ascii_text_as_the_pattern_does() -> None:
     texts += ["\\x00", "\\u200b " + long, "\\", "\\x4", "tab\there\rand\nthere"]
     for text in texts:
         assert _may_hide(text) == plain(text), repr(text[:40])
+
+
+PIECES = ["0123456789abcdef", "9f", "-", "_", " ", "r", "Bearer ", "bearer ", "cf", "ut_",
+          "at_", "k_", "x-auth-key: ", "Authorization: ", "v1.0-", "\u200b", KEY[:12], KEY,
+          "AUTHORIZATION=", "\n"]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(PIECES),
+            max_size=8,
+        ).map("".join),
+        max_size=12,
+    )
+)
+def test_credential_texts_are_found_as_text_by_text(texts: list[str]) -> None:
+    """Differential: the texts ``redacted_texts`` and ``labelled_texts`` find (after the
+    C-level scans of them all joined: the markers' letters, then the markers) are those whose
+    redaction changes them and that hold a credential, each redacted or labelled alone; on
+    hex-only texts too (policy ids, where no marker's letter is)."""
+    from cftokens._redaction import _credential_in, labelled, labelled_texts
+
+    want = {i: t for i, t in enumerate(texts) if redact(t) != t and _credential_in(t)}
+    assert redacted_texts(texts) == {i: redact(t) for i, t in want.items()}
+    assert labelled_texts(texts) == {i: labelled(t) for i, t in want.items()}
+    hexes = [t for t in texts if set(t) <= set("0123456789abcdef")]
+    assert redacted_texts(hexes) == {} == labelled_texts(hexes)

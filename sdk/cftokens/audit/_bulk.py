@@ -64,6 +64,8 @@ def _lower_hex(text: str) -> bool:
     the digits deleted are empty (one C-level pass; the pattern's character class took ~20
     times as long over 100,000 ids joined)."""
     return text.isascii() and not text.encode("ascii").translate(None, _HEX_DIGITS)
+
+
 _NONE = type(None)
 
 
@@ -246,7 +248,7 @@ def _entry_atoms(keys: list[Any], values: list[Any]) -> list[tuple[Atom, ...] | 
             per_entry[i] = atoms
     for i in np.flatnonzero(~usual).tolist():  # nested zone maps, anything odd
         per_entry[i] = _bulk_atoms(keys[i], values[i])
-    if _MISSING in per_entry:  # keys not read before
+    if any(map(is_, per_entry, repeat(_MISSING))):  # keys not read before (by identity: no ==)
         for i in [i for i, a in enumerate(per_entry) if a is _MISSING]:
             found = _star_atoms.get(keys[i], _MISSING)
             if found is _MISSING:
