@@ -51,7 +51,9 @@ OPTIONS: list[tuple[str, tuple[str, ...], dict[str, Any]]] = [
     ("terminal reporting", ("--nbdime",), {"action": "store_true"}),
 ]
 GROUP_DESCRIPTIONS = {"nbval": "Jupyter Notebook validation"}
-NOT_LOADED = "(nbval's option: this run's -m expression selects no notebook, so nbval is not loaded)"
+NOT_LOADED = (
+    "(nbval's option: this run's -m expression selects no notebook, so nbval is not loaded)"
+)
 
 
 def may_collect_notebooks(markexpr: str, paths: Sequence[str] = ()) -> bool:

@@ -95,6 +95,15 @@ def shared_kernel(cwd: Path) -> Iterator[Any]:
         manager.shutdown_kernel(now=True)
 
 
+def read_notebook(path: Path) -> Any:
+    """A notebook as nbformat reads it (version 4). nbformat is imported here, not when a test
+    module is collected: with its JSON schema it costs about 0.2 s of CPU, and every pytest
+    process (each xdist worker) collects every test module."""
+    import nbformat
+
+    return nbformat.read(path, as_version=4)
+
+
 def run_fresh(nb: Any, path: Path, kernel: Any, setup: str = "") -> Any:
     """Run notebook ``nb`` (written to ``path``) in ``kernel`` from what a fresh kernel has
     (``FRESH``, in ``path``'s folder), after ``setup``; return it run, without that first cell."""

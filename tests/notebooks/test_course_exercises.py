@@ -12,9 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from notebook_scan import COURSE, NOTEBOOKS, run_fresh, shared_kernel
+from notebook_scan import COURSE, NOTEBOOKS, read_notebook, run_fresh, shared_kernel
 
 LESSONS = {n: NOTEBOOKS / p for n, p in enumerate(sorted(p.name for p in COURSE)[:6], start=1)}
 VARIABLES = {1: "spec1", 2: "spec2", 3: "spec3", 4: "names4", 5: "spec5", 6: "spec6"}
@@ -22,15 +21,11 @@ SCREEN_LINES = 40  # a laptop screen of notebook output
 SCREEN_PIXELS = (900, 600)
 
 
-def _load(path: Path) -> Any:
-    return nbformat.read(path, as_version=4)
-
-
 @pytest.mark.parametrize("n", sorted(LESSONS), ids=[LESSONS[n].stem for n in sorted(LESSONS)])
 def test_every_lesson_ends_with_one_checked_exercise(n: int) -> None:
     """One "Exercise" section just before "On your own": check_N, hint_N and solution_N bound
     from cft.course.lesson(N, ...), the answer starting empty, hints and solutions not run."""
-    cells = _load(LESSONS[n]).cells
+    cells = read_notebook(LESSONS[n]).cells
     heads = [
         i for i, c in enumerate(cells) if c.cell_type == "markdown" and "## Exercise" in c.source
     ]
@@ -49,7 +44,7 @@ def test_every_lesson_ends_with_one_checked_exercise(n: int) -> None:
 @pytest.mark.parametrize("path", COURSE, ids=[p.stem for p in COURSE])
 def test_no_cell_prints_more_than_a_screen(path: Path) -> None:
     """Every output fits a screen: at most 40 lines of text, images at most 900 x 600 px."""
-    for index, cell in enumerate(_load(path).cells):
+    for index, cell in enumerate(read_notebook(path).cells):
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             text = output.get("text") or data.get("text/plain") or ""
@@ -79,7 +74,7 @@ def _descendants(state: dict[str, Any], model_id: str) -> set[str]:
 def test_the_token_builder_is_saved_as_the_learner_first_sees_it() -> None:
     """Notebook 02's saved widget state shows its builder untouched (no search, zone, address or
     created token), and keeps no state of the form it drives in code."""
-    nb = _load(NOTEBOOKS / "02-least-privilege-design.ipynb")
+    nb = read_notebook(NOTEBOOKS / "02-least-privilege-design.ipynb")
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     shown = [
         o["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
@@ -159,9 +154,11 @@ def test_the_course_runs_where_threads_cannot_start(
     """With threading.Thread.start raising (JupyterLite), notebooks 04-08 run without an error
     and print what their committed outputs hold (in one kernel: each notebook from what a
     fresh kernel has)."""
-    committed = _load(NOTEBOOKS / f"{name}.ipynb")
+    committed = read_notebook(NOTEBOOKS / f"{name}.ipynb")
     path = tmp_path / f"{name}.ipynb"
-    ran = run_fresh(_load(NOTEBOOKS / f"{name}.ipynb"), path, kernel_without_threads, NO_THREADS)
+    ran = run_fresh(
+        read_notebook(NOTEBOOKS / f"{name}.ipynb"), path, kernel_without_threads, NO_THREADS
+    )
     for mine, theirs in zip(ran.cells, committed.cells, strict=True):
         assert not [o for o in mine.get("outputs", []) if o.get("output_type") == "error"]
         if mine.cell_type == "code":

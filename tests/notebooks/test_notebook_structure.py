@@ -12,9 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from notebook_scan import COURSE, NOTEBOOKS, ROOT
+from notebook_scan import COURSE, NOTEBOOKS, ROOT, read_notebook
 
 EXPECTED = [
     "01-first-token",
@@ -28,10 +27,6 @@ EXPECTED = [
     "08-leaked-token-response",
 ]
 MAX_CODE_CELLS = 25
-
-
-def _load(path: Path) -> Any:
-    return nbformat.read(path, as_version=4)
 
 
 def _headings(nb: Any) -> list[str]:
@@ -53,7 +48,7 @@ def test_the_course_is_complete() -> None:
 @pytest.mark.parametrize("path", COURSE, ids=ids)
 def test_opens_with_do_learn_need_and_ends_with_own_and_practice(path: Path) -> None:
     """A title, then "What you'll do/learn/need" first and "On your own", "In practice" last."""
-    nb = _load(path)
+    nb = read_notebook(path)
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     headings = _headings(nb)
     assert headings[:3] == ["What you'll do", "What you'll learn", "What you'll need"]
@@ -63,7 +58,7 @@ def test_opens_with_do_learn_need_and_ends_with_own_and_practice(path: Path) -> 
 @pytest.mark.parametrize("path", COURSE, ids=ids)
 def test_has_one_parameters_cell_defaulting_to_the_sandbox(path: Path) -> None:
     """Exactly one code cell is tagged "parameters", and it sets USE_REAL_API = False."""
-    cells = [c for c in _load(path).cells if "parameters" in c.metadata.get("tags", [])]
+    cells = [c for c in read_notebook(path).cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1
     assert cells[0].cell_type == "code"
     assert re.search(r"^USE_REAL_API = False\b", cells[0].source, re.M)
@@ -72,7 +67,7 @@ def test_has_one_parameters_cell_defaulting_to_the_sandbox(path: Path) -> None:
 @pytest.mark.parametrize("path", COURSE, ids=ids)
 def test_at_most_25_code_cells_using_the_public_api(path: Path) -> None:
     """At most ~25 code cells, importing cftokens as cft and no private module."""
-    code = [c for c in _load(path).cells if c.cell_type == "code"]
+    code = [c for c in read_notebook(path).cells if c.cell_type == "code"]
     assert 0 < len(code) <= MAX_CODE_CELLS
     source = "\n".join(c.source for c in code)
     assert "import cftokens as cft" in source
@@ -82,7 +77,7 @@ def test_at_most_25_code_cells_using_the_public_api(path: Path) -> None:
 @pytest.mark.parametrize("path", COURSE, ids=ids)
 def test_committed_with_outputs_in_order_and_without_errors(path: Path) -> None:
     """Every code cell ran once, top to bottom, and none raised (nbval compares outputs)."""
-    code = [c for c in _load(path).cells if c.cell_type == "code"]
+    code = [c for c in read_notebook(path).cells if c.cell_type == "code"]
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
     for cell in code:
         assert all(o.output_type != "error" for o in cell.outputs), cell.source[:60]
@@ -106,6 +101,6 @@ def test_pytest_runs_the_notebooks_strictly() -> None:
 
 def test_notebook_01_says_how_to_install_before_a_release() -> None:
     """Notebook 01 sends learners to the repository or a wheel, with the notebook extra."""
-    first = _load(NOTEBOOKS / "01-first-token.ipynb").cells[0].source
+    first = read_notebook(NOTEBOOKS / "01-first-token.ipynb").cells[0].source
     assert "`pip install cftokens`" not in first
     assert 'pip install -e ".[notebook]"' in first and ".whl[notebook]" in first

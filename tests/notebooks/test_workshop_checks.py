@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from notebook_scan import NOTEBOOKS, run_fresh, shared_kernel
+from notebook_scan import NOTEBOOKS, read_notebook, run_fresh, shared_kernel
 
 SOLUTIONS = NOTEBOOKS / "07-workshop-exercises-solutions.ipynb"
 
@@ -71,7 +70,7 @@ def test_each_check_reports_a_wrong_answer(
     tmp_path: Path, wrong: dict[str, tuple[str, str]], kernel: Any
 ) -> None:
     """With a wrong answer in every exercise, every check prints "not yet" and the reason."""
-    nb = nbformat.read(SOLUTIONS, as_version=4)
+    nb = read_notebook(SOLUTIONS)
     answered: dict[str, int] = {}
     for index, cell in enumerate(nb.cells):
         for variable in wrong:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import nbformat
 import pytest
-from notebook_scan import NOTEBOOKS, leaks, output_texts, runner
+from notebook_scan import NOTEBOOKS, leaks, output_texts, read_notebook, runner
 
 import cftokens as cft
 from cftokens.sandbox import Clock
@@ -37,7 +36,9 @@ def test_solutions_pass_on_the_trainers_server(
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", url)
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", token.reveal())
     path = tmp_path / "solutions.ipynb"
-    nbformat.write(nbformat.read(NOTEBOOKS / "07-workshop-exercises-solutions.ipynb", 4), path)
+    import nbformat  # not at collection (see notebook_scan.read_notebook)
+
+    nbformat.write(read_notebook(NOTEBOOKS / "07-workshop-exercises-solutions.ipynb"), path)
     nb, _ = runner().execute(path)
     checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("check_")]
     texts = ["".join(o.get("text", "") for o in c.outputs).strip() for c in checks]
