@@ -347,6 +347,8 @@ def audit_spec(
     """Run the audit's rules on a token that does not exist yet: ``spec`` as if created at
     ``at`` (default now), user-owned or owned by ``account_id``. Returns an
     :class:`~cftokens.Audit`; the token's id there is :data:`ADVISED_TOKEN_ID`."""
+    # the audit uses the advisor (right-sizing) and the advisor the audit (one layer: a real
+    # cycle), and `import cftokens.advisor` must not load the audit (numpy, pandas)
     from ..audit import Audit
 
     payload = spec.to_api()

@@ -452,6 +452,8 @@ class Audit:
 
     @cached_property
     def _access_index(self) -> AccessIndex:
+        # lazy on purpose: the access view imports pandas, which an audit loads only when a
+        # frame or a query needs it
         from .access import AccessIndex
 
         return AccessIndex(self)

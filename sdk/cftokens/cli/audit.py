@@ -137,6 +137,8 @@ def _progress(args: argparse.Namespace) -> bool:
 
 
 def _collect(args: argparse.Namespace) -> Any:
+    # the command line loads what a sub-command drives when it runs: `cftokens --help` and the
+    # other commands stay fast (cftokens.cli imports no audit, sandbox, client or leak)
     from ..audit import Audit
 
     if args.terraform:
@@ -209,6 +211,7 @@ def _collect(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Collect, print the summary, write the report, apply the gate (``Audit.gate``)."""
+    # loaded when the command runs (see _collect)
     from ..audit import Severity
     from ..audit.collect import AuditGapWarning
     from ..audit.core import EXIT_FINDINGS, EXIT_INCOMPLETE

@@ -171,6 +171,8 @@ def _check_serve_args(args: argparse.Namespace) -> None:
             _check_writable(flag, path)
     if args.db and os.path.islink(args.db):
         raise UsageError(f"--db {args.db} is a symbolic link; give the database file's real path")
+    # the command line loads the sandbox (starlette) only for this command: `cftokens --help`
+    # and the other commands stay fast
     from ..sandbox.asgi import parse_proxies
 
     try:
@@ -223,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("choose an action: cftokens sandbox serve [--port 8787] …")
     _check_serve_args(args)
 
+    # loaded when the command runs (see _check_serve_args)
     from ..sandbox import Clock, Faults, RateLimit, Sandbox
     from ..sandbox.server import make_server
 

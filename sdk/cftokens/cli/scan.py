@@ -85,6 +85,8 @@ def _format(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Scan, print or write, apply the gate."""
+    # the command line loads what a sub-command drives when it runs: `cftokens --help` and the
+    # other commands stay fast (cftokens.cli imports no audit, sandbox, client or leak)
     from ..leak import DEFAULT_MAX_SIZE, scan
 
     if args.fail_on == "live" and not args.verify:
@@ -95,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--max-size must be a positive number of bytes")
     verify: Any = False
     if args.verify:
-        if args.sandbox:
+        if args.sandbox:  # the sandbox loads only when the scan verifies against it
             from ..sandbox import Sandbox
 
             verify = Sandbox.demo()

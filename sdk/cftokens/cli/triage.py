@@ -98,7 +98,7 @@ def _read_secret(name: str) -> Any:
 
 
 def _admin(args: argparse.Namespace) -> Any:
-
+    # the sandbox or the client, whichever the command uses, loads when it runs (see run)
     if args.sandbox:
         from ..sandbox import Sandbox
 
@@ -134,6 +134,8 @@ def _table(frame: Any, columns: list[str], limit: int = 20) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Triage, print, report, contain."""
+    # the command line loads what a sub-command drives when it runs: `cftokens --help` and the
+    # other commands stay fast (cftokens.cli imports no audit, sandbox, client or leak)
     from ..leak import triage
 
     if (args.roll or args.disable or args.delete) and not args.yes:

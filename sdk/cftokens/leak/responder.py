@@ -210,6 +210,8 @@ class Triage(Containment):
     def _investigate(self) -> None:
         import warnings
 
+        # the audit (numpy, pandas) loads when a triage investigates: `import cftokens.leak`
+        # (the scanner, the pre-commit hook) must not load it
         from ..audit import run_audit
         from ..audit.collect import AuditGapWarning
 
@@ -711,6 +713,7 @@ class Triage(Containment):
         return self._replacement_error
 
     def _design(self) -> None:
+        # the advisor loads when a replacement is designed (`import cftokens.leak` stays light)
         from ..advisor import least_privilege_from_usage
 
         usage = self._baseline  # not the window's: it may be the attacker's

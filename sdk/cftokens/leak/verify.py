@@ -100,6 +100,7 @@ class Verifier:
         self._cache: dict[str, Verification] = {}
 
     def _client(self, **auth: Any) -> Any:
+        # the client (httpx) loads when a secret is first verified: see __init__
         from ..client import Client
 
         client = Client(
