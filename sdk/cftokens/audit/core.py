@@ -366,6 +366,9 @@ class Audit:
             else None
         )
         self._ctx = Ctx(self._inv, self._dir, self.profile, self.now, usage_index)
+        # what the frames built on first read apply: the suppressions as given, not as the
+        # public list holds them later (the clock and profile are the context's)
+        self._suppressions_run = tuple(self.suppressions)
         self._hits: list[Hits] = []
 
     @cached_property

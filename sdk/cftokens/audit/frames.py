@@ -207,7 +207,7 @@ def findings_frame(
     if len(noted):
         lowered_note = (
             " Lowered one step: the token has a tight IP allowlist or expires within "
-            f"{audit.profile.thresholds.expiring_soon_days} days."
+            f"{ctx.th.expiring_soon_days} days."
         )
         capped_note = (
             " Capped at medium: the token is expired or disabled, so it grants nothing unless "
@@ -256,8 +256,10 @@ def findings_frame(
     # lapsed suppressions become info findings
     active: list[Suppression] = []
     lapsed_ids: list[str] = []
-    for s in audit.suppressions:
-        if not s.lapsed(audit.now):
+    # the suppressions and clock the audit was made with (its rules' context), whatever its
+    # attributes hold by the time the findings are first read
+    for s in audit._suppressions_run:
+        if not s.lapsed(ctx.now_dt):
             active.append(s)
             continue
         sev = np.append(sev, 0)
