@@ -43,6 +43,18 @@ def _entry(rng: random.Random) -> tuple[Any, Any]:
             (f"{ZONE_KEY}*", "*"),
             (f"{ACCOUNT_KEY}{account}", {f"{ZONE_KEY}{zone}": "*"}),
             (f"{ACCOUNT_KEY}{account}", {f"{ZONE_KEY}*": "*"}),
+            (f"{ACCOUNT_KEY}{account}", {f"{ZONE_KEY}{zone}": "*", f"{ZONE_KEY}*": "*"}),
+            (f"{ACCOUNT_KEY}{account}", {f"{ZONE_KEY}{zone}": "**"}),
+            (f"{ACCOUNT_KEY}{account}", {f"{ZONE_KEY}{zone}": _Text("*")}),
+            (f"{ACCOUNT_KEY}{account}", {f"{ZONE_KEY}{zone}": _Anything()}),
+            (f"{ACCOUNT_KEY}{account}", {f"{ZONE_KEY}{zone}": {"x": "*"}}),
+            (f"{ACCOUNT_KEY}{account}", {_Text(f"{ZONE_KEY}{zone}"): "*"}),
+            (f"{ACCOUNT_KEY}{account}", {7: "*"}),
+            (f"{ACCOUNT_KEY}{account}", {f"{ZONE_KEY}<ZONE_ID>": "*"}),
+            (f"{ACCOUNT_KEY}<ACCOUNT_ID>", {f"{ZONE_KEY}{zone}": "*"}),
+            (f"{ACCOUNT_KEY}{account}", {}),
+            (_Text(f"{ACCOUNT_KEY}{account}"), {f"{ZONE_KEY}*": "*"}),
+            (f"{ZONE_KEY}{zone}", {f"{ZONE_KEY}*": "*"}),
             (f"{ZONE_KEY}{zone}", _Text("*")),
             (_Text(f"{ZONE_KEY}{zone}"), "*"),
             (f"{ZONE_KEY}{zone}", _Anything()),
@@ -56,13 +68,20 @@ def _entry(rng: random.Random) -> tuple[Any, Any]:
     )
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(5))
 def test_entries_read_as_each_alone(seed: int) -> None:
     rng = random.Random(seed)
     entries = [_entry(rng) for _ in range(3000)]
     if seed == 0:  # only usual entries (the rule), and no entry at all
         entries = [e for e in entries if type(e[0]) is str and e[1] == "*" and type(e[1]) is str]
         assert _entry_atoms([], []) == []
+    if seed == 1:  # only nested zone maps of text keys to "*" (an account's zones: read at once)
+        entries = [(k, v) for k, v in entries if type(k) is str and type(v) is dict and v]
+        entries = [(k, v) for k, v in entries if {*map(type, v.values())} == {str}]
+        entries = [(k, v) for k, v in entries if set(v.values()) == {"*"}]
+        assert entries
+    if seed == 4:  # only nested maps under text keys, some of them of other values than "*"
+        entries = [(k, v) for k, v in entries if type(k) is str and type(v) is dict and v]
     keys, values = [k for k, _ in entries], [v for _, v in entries]
     assert _entry_atoms(keys, values) == [_bulk_atoms(k, v) for k, v in entries]
     assert _entry_atoms(keys, values) == [_bulk_atoms(k, v) for k, v in entries]  # cached
@@ -120,3 +139,21 @@ def test_lower_hex_reads_text_as_the_pattern_does() -> None:
         texts += [char, run + char, char + run, run[:500] + char + run]
     for text in texts:
         assert _lower_hex(text) == (pattern.fullmatch(text) is not None), repr(text[:20])
+
+
+def test_nested_maps_read_before_are_read_again_as_each_alone() -> None:
+    """An account's nested zone keys read once (their atoms cached), then the same keys mapped
+    to other values than the text "*", each alone and among entries read before: read as
+    :func:`_bulk_atoms` reads each entry (the caches answer only for the same shape)."""
+    key, nested = f"{ACCOUNT_KEY}{'a' * 32}", f"{ZONE_KEY}{'b' * 32}"
+    usual = [(key, {nested: "*"}), (key, {nested: "*", f"{ZONE_KEY}*": "*"})]
+    others: list[Any] = ["**", _Text("*"), _Anything(), "", None, {"x": "*"}]
+    for value in others:
+        for entries in (
+            usual,
+            [(key, {nested: value})],
+            [(key, {nested: "*", f"{ZONE_KEY}*": value})],
+            [*usual, (key, {nested: value}), *usual],
+        ):
+            keys, values = [k for k, _ in entries], [v for _, v in entries]
+            assert _entry_atoms(keys, values) == [_bulk_atoms(k, v) for k, v in entries]

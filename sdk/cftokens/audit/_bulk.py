@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from itertools import chain, compress, repeat
-from operator import attrgetter, eq, is_, itemgetter, ne, or_
+from operator import attrgetter, eq, is_, is_not, itemgetter, ne, or_
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,8 @@ from ._atoms import (
     _at_policy,
     _atom_readings,
     _bulk_atoms,
+    _clean_keys,
+    _nested_cache,
     _owned_texts,
     _star_atoms,
 )
@@ -246,8 +248,11 @@ def _entry_atoms(keys: list[Any], values: list[Any]) -> list[tuple[Atom, ...] | 
             at, map(_star_atoms.get, [keys[i] for i in at], repeat(_MISSING)), strict=True
         ):
             per_entry[i] = atoms
-    for i in np.flatnonzero(~usual).tolist():  # nested zone maps, anything odd
-        per_entry[i] = _bulk_atoms(keys[i], values[i])
+    odd = np.flatnonzero(~usual).tolist()  # nested zone maps, anything odd
+    if odd:
+        read = _nested_atoms([keys[i] for i in odd], [values[i] for i in odd])
+        for i, atoms in zip(odd, read, strict=True):
+            per_entry[i] = atoms
     if any(map(is_, per_entry, repeat(_MISSING))):  # keys not read before (by identity: no ==)
         for i in [i for i, a in enumerate(per_entry) if a is _MISSING]:
             found = _star_atoms.get(keys[i], _MISSING)
@@ -257,6 +262,31 @@ def _entry_atoms(keys: list[Any], values: list[Any]) -> list[tuple[Atom, ...] | 
                     _star_atoms[keys[i]] = found
             per_entry[i] = found
     return per_entry
+
+
+_STAR = {"*"}
+
+
+def _nested_atoms(keys: list[Any], values: list[Any]) -> list[tuple[Atom, ...] | None]:
+    """:func:`_bulk_atoms` of each entry that is not the usual one. When every key is exact
+    text and every value a non-empty dict whose values are all the exact text ``"*"`` (an
+    account's zones nested under its key: the rule among them), each entry is read from the
+    caches of what was read before (the key's cleanliness, the key and its nested keys'
+    atoms) by C-level passes over them all; an entry they do not hold, and any other entry,
+    by :func:`_bulk_atoms` itself."""
+    n = len(keys)
+    if not (_only(keys, str) and _only(values, dict) and 0 not in set(map(len, values))):
+        return list(map(_bulk_atoms, keys, values))
+    inner = list(chain.from_iterable(map(dict.values, values)))
+    if not (_only(inner, str) and set(inner) == _STAR):
+        return list(map(_bulk_atoms, keys, values))
+    signatures = map(tuple, map(chain, zip(keys), values))  # (key, *nested keys)
+    found = list(map(_nested_cache.get, signatures, repeat(_MISSING)))
+    known = np.fromiter(map(is_, map(_clean_keys.get, keys), repeat(True)), bool, n)
+    known &= np.fromiter(map(is_not, found, repeat(_MISSING)), bool, n)
+    for i in np.flatnonzero(~known).tolist():  # a key unclean or not read before
+        found[i] = _bulk_atoms(keys[i], values[i])
+    return found
 
 
 def _renamed(given: list[str | None], codes: list[int], names: list[str]) -> npt.NDArray[np.bool_]:
