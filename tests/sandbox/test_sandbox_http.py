@@ -5,12 +5,14 @@ connection."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -27,7 +29,6 @@ from sandbox_helpers import (
 from cftokens.sandbox import Sandbox, _prompt_server
 from cftokens.sandbox.server import BackgroundServer
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +38,30 @@ def served() -> Iterator[tuple[Sandbox, BackgroundServer]]:
         yield sb, server
 
 
+@pytest.fixture(autouse=True)
+def _no_socket_left_open() -> Iterator[None]:
+    """A loopback socket a test leaves open fails that test: the garbage collector runs at
+    its end (an SDK client sits in reference cycles), and ResourceWarning is an error."""
+    yield
+    gc.collect()
+
+
+@pytest.fixture
+def sdk() -> Iterator[Callable[..., Any]]:
+    """:func:`official_sdk`, each client closed (its pooled sockets) when the test ends."""
+    with contextlib.ExitStack() as clients:
+        yield lambda base_url, **credentials: clients.enter_context(
+            official_sdk(base_url, **credentials)
+        )
+
+
 def policy(group: str, key: str) -> dict[str, Any]:
     return {"effect": "allow", "permission_groups": [{"id": group}], "resources": {key: "*"}}
 
 
-def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -> None:
+def test_official_sdk_full_lifecycle(
+    served: tuple[Sandbox, BackgroundServer], sdk: Callable[..., Any]
+) -> None:
     """cloudflare.Cloudflare pointed at the server verifies, lists permission groups, creates,
     auto-paginates, gets, updates, rolls and deletes user- and account-owned tokens."""
     import cloudflare
@@ -49,7 +69,7 @@ def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -
     sb, server = served
     zone = sb.directory().zones[0].id
     account = sb.directory().accounts[0].id
-    cf = official_sdk(server.base_url, api_token=sb.bootstrap_token.reveal())
+    cf = sdk(server.base_url, api_token=sb.bootstrap_token.reveal())
     assert cf.user.tokens.verify().status == "active"
     groups = list(cf.user.tokens.permission_groups.list(name="DNS Write"))
     assert [g.id for g in groups] == [DNS_WRITE]
@@ -72,10 +92,10 @@ def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -
     assert updated is not None and updated.name == "sdk-dns-renamed"
     new_value = cf.user.tokens.value.update(created.id)  # type: ignore[arg-type]
     assert new_value.startswith("cfut_") and new_value != created.value
-    rolled = official_sdk(server.base_url, api_token=new_value)
+    rolled = sdk(server.base_url, api_token=new_value)
     assert rolled.user.tokens.verify().id == created.id
     with pytest.raises(cloudflare.AuthenticationError):
-        official_sdk(server.base_url, api_token=created.value).user.tokens.verify()
+        sdk(server.base_url, api_token=created.value).user.tokens.verify()
     deleted = cf.user.tokens.delete(created.id)  # type: ignore[arg-type]
     assert deleted is not None and deleted.id == created.id
     with pytest.raises(cloudflare.NotFoundError):
@@ -85,7 +105,7 @@ def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -
         name="sdk-account-admin",
         policies=[policy(ACCOUNT_TOKENS_WRITE, f"com.cloudflare.api.account.{account}")],
     )
-    acf = official_sdk(server.base_url, api_token=admin.value)  # type: ignore[union-attr]
+    acf = sdk(server.base_url, api_token=admin.value)  # type: ignore[union-attr]
     nested = {
         "effect": "allow",
         "permission_groups": [{"id": DNS_READ}],
@@ -102,7 +122,7 @@ def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -
         policies=[nested],  # type: ignore[list-item]
     )
     value = acf.accounts.tokens.value.update(owned.id, account_id=account)  # type: ignore[arg-type]
-    own = official_sdk(server.base_url, api_token=value)
+    own = sdk(server.base_url, api_token=value)
     assert own.accounts.tokens.verify(account_id=account).id == owned.id  # type: ignore[union-attr]
     groups = list(acf.accounts.tokens.permission_groups.list(account_id=account, name="DNS Read"))
     assert [g.id for g in groups] == [DNS_READ]
@@ -113,12 +133,14 @@ def test_official_sdk_full_lifecycle(served: tuple[Sandbox, BackgroundServer]) -
 
 
 @pytest.mark.slow  # inner twin: test_zones_and_dns_over_http_with_the_global_api_key
-def test_official_sdk_zones_and_dns(served: tuple[Sandbox, BackgroundServer]) -> None:
+def test_official_sdk_zones_and_dns(
+    served: tuple[Sandbox, BackgroundServer], sdk: Callable[..., Any]
+) -> None:
     """The SDK lists zones and manages DNS records with the Global API Key. (Slow: the SDK's
     DNS resources and their models take about 0.4 s of CPU to load; the inner loop sends the
     same requests itself, below, and runs the SDK's token lifecycle above.)"""
     sb, server = served
-    cf = official_sdk(
+    cf = sdk(
         server.base_url, api_email="analyst@example.com", api_key=sb.global_api_key.reveal()
     )
     zone = next(iter(cf.zones.list()))
