@@ -29,6 +29,8 @@ from sandbox_helpers import (
 from cftokens.sandbox import Sandbox, _prompt_server
 from cftokens.sandbox.server import BackgroundServer
 
+# a socket left open is an error here (see _no_socket_left_open)
+pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
 
 
 @pytest.fixture(scope="module")
