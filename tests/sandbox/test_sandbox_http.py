@@ -142,9 +142,7 @@ def test_official_sdk_zones_and_dns(
     DNS resources and their models take about 0.4 s of CPU to load; the inner loop sends the
     same requests itself, below, and runs the SDK's token lifecycle above.)"""
     sb, server = served
-    cf = sdk(
-        server.base_url, api_email="analyst@example.com", api_key=sb.global_api_key.reveal()
-    )
+    cf = sdk(server.base_url, api_email="analyst@example.com", api_key=sb.global_api_key.reveal())
     zone = next(iter(cf.zones.list()))
     assert zone.name == "example.com"
     record = cf.dns.records.create(
