@@ -131,36 +131,48 @@ class _Eval:
         if kind == "list":
             return [self.ev(item, scope) for item in node[3]]
         if kind == "object":
-            out: dict[Any, Any] = {}
-            for key_node, value_node in node[3]:
-                key = self.ev(key_node, scope)
-                if isinstance(key, bool | int | float) and not isinstance(key, bool):
-                    key = _num_text(key)
-                if key is None or isinstance(key, bool | list | dict):
-                    raise InvalidInput(f"an object key must be a string: {self.text(key_node)!r}")
-                out[key] = self.ev(value_node, scope)
-            return out
+            return self.object(node[3], scope)
         if kind in ("var", "attr", "index", "splat"):
             return self.traversal(node, scope)
         if kind == "call":
             return self.call(node, scope)
         if kind == "cond":
-            test = self.ev(node[3], scope)
-            if isinstance(test, bool):
-                return self.ev(node[4] if test else node[5], scope)
-            return Unknown(self.text(node))
+            return self.conditional(node, scope)
         if kind == "unary":
-            value = self.ev(node[4], scope)
-            if node[3] == "!" and isinstance(value, bool):
-                return not value
-            if node[3] == "-" and isinstance(value, int | float) and not isinstance(value, bool):
-                return -value
-            return Unknown(self.text(node))
+            return self.unary(node, scope)
         if kind == "bin":
             return self.binary(node, scope)
         if kind == "for":
             return self.for_expr(node, scope)
         raise InvalidInput(f"cannot evaluate {self.text(node)!r}")
+
+    def object(self, pairs: list[Any], scope: dict[str, Any]) -> dict[Any, Any]:
+        """An object's pairs: each key a string (a number is its text), each value evaluated."""
+        out: dict[Any, Any] = {}
+        for key_node, value_node in pairs:
+            key = self.ev(key_node, scope)
+            if isinstance(key, bool | int | float) and not isinstance(key, bool):
+                key = _num_text(key)
+            if key is None or isinstance(key, bool | list | dict):
+                raise InvalidInput(f"an object key must be a string: {self.text(key_node)!r}")
+            out[key] = self.ev(value_node, scope)
+        return out
+
+    def conditional(self, node: Any, scope: dict[str, Any]) -> Any:
+        """``test ? yes : no``; Unknown when the test is not a known bool."""
+        test = self.ev(node[3], scope)
+        if isinstance(test, bool):
+            return self.ev(node[4] if test else node[5], scope)
+        return Unknown(self.text(node))
+
+    def unary(self, node: Any, scope: dict[str, Any]) -> Any:
+        """``!bool`` and ``-number``; Unknown otherwise."""
+        value = self.ev(node[4], scope)
+        if node[3] == "!" and isinstance(value, bool):
+            return not value
+        if node[3] == "-" and isinstance(value, int | float) and not isinstance(value, bool):
+            return -value
+        return Unknown(self.text(node))
 
     def template(self, parts: list[Any], scope: dict[str, Any]) -> Any:
         out: list[str | Unknown] = []

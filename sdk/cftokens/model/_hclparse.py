@@ -281,68 +281,86 @@ class _Parser:
             return ("lit", start, end, value)
         if kind == "str":
             self.i += 1
-            parts = [
-                p
-                if isinstance(p, str)
-                else (p[0], _Parser(p[1]).parse_all() if p[0] == "expr" else ("raw", p[1]))
-                for p in value
-            ]
-            return ("tmpl", start, end, parts)
+            return self.string(value, start, end)
         if kind == "name":
             self.i += 1
-            if value in ("true", "false", "null"):
-                return ("lit", start, end, {"true": True, "false": False, "null": None}[value])
-            if self.peek("("):
-                self.take("(")
-                args = []
-                while not self.peek(")"):
-                    args.append(self.expression())
-                    if self.peek("..."):
-                        self.take("...")
-                    if not self.peek(")"):
-                        self.take(",")
-                close = self.take(")")[3]
-                return ("call", start, close, value, args)
-            if self.peek("::"):
-                raise InvalidInput("provider functions are not supported")
-            return ("var", start, end, value)
+            return self.name(value, start, end)
         if kind == "op" and value == "(":
             self.take("(")
             inner = self.expression()
             self.take(")")
             return inner
         if kind == "op" and value == "[":
-            self.take("[")
-            if self.peek("for", "name"):
-                return self.for_expr(start, "]")
-            items = []
-            while not self.peek("]"):
-                items.append(self.expression())
-                if not self.peek("]"):
-                    self.take(",")
-            return ("list", start, self.take("]")[3], items)
+            return self.list_or_for(start)
         if kind == "op" and value == "{":
-            self.take("{")
-            if self.peek("for", "name"):
-                return self.for_expr(start, "}")
-            pairs = []
-            while not self.peek("}"):
-                key_tok = self.toks[self.i]
-                if key_tok[0] == "name" and self.toks[self.i + 1][1] in ("=", ":"):
-                    self.i += 1
-                    key: Any = ("lit", key_tok[2], key_tok[3], key_tok[1])
-                else:
-                    key = self.expression()
-                if self.peek("="):
-                    self.take("=")
-                else:
-                    self.take(":")
-                pairs.append((key, self.expression()))
-                if self.peek(","):
-                    self.take(",")
-            return ("object", start, self.take("}")[3], pairs)
+            return self.object_or_for(start)
         got = value if kind != "end" else "the end"
         raise InvalidInput(f"unexpected {got!r} in the expression {self.text[:80]!r}")
+
+    def string(self, value: Any, start: int, end: int) -> Any:
+        """A string's template: its text, its ``${…}`` expressions parsed, its ``%{…}``
+        directives kept raw."""
+        parts = [
+            p
+            if isinstance(p, str)
+            else (p[0], _Parser(p[1]).parse_all() if p[0] == "expr" else ("raw", p[1]))
+            for p in value
+        ]
+        return ("tmpl", start, end, parts)
+
+    def name(self, value: Any, start: int, end: int) -> Any:
+        """A name (taken): a literal (``true``, ``false``, ``null``), a call, or a variable."""
+        if value in ("true", "false", "null"):
+            return ("lit", start, end, {"true": True, "false": False, "null": None}[value])
+        if self.peek("("):
+            self.take("(")
+            args = []
+            while not self.peek(")"):
+                args.append(self.expression())
+                if self.peek("..."):
+                    self.take("...")
+                if not self.peek(")"):
+                    self.take(",")
+            close = self.take(")")[3]
+            return ("call", start, close, value, args)
+        if self.peek("::"):
+            raise InvalidInput("provider functions are not supported")
+        return ("var", start, end, value)
+
+    def list_or_for(self, start: int) -> Any:
+        """``[a, b, …]`` or ``[for … : …]``."""
+        self.take("[")
+        if self.peek("for", "name"):
+            return self.for_expr(start, "]")
+        items = []
+        while not self.peek("]"):
+            items.append(self.expression())
+            if not self.peek("]"):
+                self.take(",")
+        return ("list", start, self.take("]")[3], items)
+
+    def object_or_for(self, start: int) -> Any:
+        """``{key = value, …}`` (a bare name as a key is its text; ``=`` or ``:``) or
+        ``{for … : k => v}``."""
+        self.take("{")
+        if self.peek("for", "name"):
+            return self.for_expr(start, "}")
+        pairs = []
+        while not self.peek("}"):
+            key_tok = self.toks[self.i]
+            if key_tok[0] == "name" and self.toks[self.i + 1][1] in ("=", ":"):
+                self.i += 1
+                key: Any = ("lit", key_tok[2], key_tok[3], key_tok[1])
+            else:
+                key = self.expression()
+            if self.peek("="):
+                self.take("=")
+            else:
+                self.take(":")
+            pairs.append((key, self.expression()))
+            if self.peek(","):
+                self.take(",")
+        return ("object", start, self.take("}")[3], pairs)
 
     def for_expr(self, start: int, close: str) -> Any:
         self.take("for", "name")
