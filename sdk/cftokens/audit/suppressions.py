@@ -178,80 +178,91 @@ def parse_suppressions(
             f"{source}: expected a list of suppression entries (or {{suppressions: [...]}}), "
             f"got {type(data).__name__}"
         )
-    result: list[Suppression] = []
     limit = now + timedelta(days=MAX_DAYS)
-    for i, entry in enumerate(data, start=1):
-        where = f"{source}: entry {i}"
-        if not isinstance(entry, Mapping):
-            raise InvalidInput(f"{where} must be a mapping with rule, reason, owner and expires")
-        unknown = sorted(_shown_keys(set(entry) - {"rule", "match", "reason", "owner", "expires"}))
-        if unknown:
-            raise InvalidInput(
-                f"{where}: unknown key(s) {', '.join(unknown)}; allowed: rule, match, reason, "
-                "owner, expires"
-            )
-        rule = entry.get("rule")
-        if not isinstance(rule, str) or not rule.strip():
-            what = "is required" if rule is None else "must be one rule id as text"
-            got = "" if rule is None else f", got {_got(rule)}"
-            raise InvalidInput(
-                f"{where}: 'rule' {what} (a rule id such as CFT-NW-01 or a glob such as "
-                f"CFT-NW-*; one entry per rule){got}"
-            )
-        rule = rule.strip().upper()
-        if not any(ch in rule for ch in "*?[") and rule not in RULES:
-            close = [r for r in RULES if r.startswith(rule[:6])][:5]
-            hint = f"; rules starting alike: {', '.join(close)}" if close else ""
-            raise InvalidInput(f"{where}: unknown rule {shown(rule, limit=60)}{hint}")
-        if any(ch in rule for ch in "*?[") and not any(fnmatch.fnmatchcase(r, rule) for r in RULES):
-            raise InvalidInput(f"{where}: the glob {shown(rule, limit=60)} matches no rule id")
-        for key in ("reason", "owner"):
-            value = entry.get(key)
-            if not isinstance(value, str) or not value.strip():
-                got = "" if value is None else f", got {_got(value)}"
-                raise InvalidInput(
-                    f"{where} ({rule}): {key!r} is required and must be non-empty text{got}"
-                )
-        if "expires" not in entry:
-            raise InvalidInput(
-                f"{where} ({rule}): 'expires' is required (a date at most {MAX_DAYS} days ahead)"
-            )
-        expires = _parse_date(entry["expires"], f"{where} ({rule})")
-        if expires > limit:
-            raise InvalidInput(
-                f"{where} ({rule}): expires {expires:%Y-%m-%d} is more than {MAX_DAYS} days "
-                f"ahead; choose {limit:%Y-%m-%d} or earlier and review it then"
-            )
-        match = entry.get("match") or {}
-        if not isinstance(match, Mapping):
-            raise InvalidInput(
-                f"{where} ({rule}): 'match' must be a mapping of {', '.join(MATCH_KEYS)}"
-            )
-        bad = sorted(_shown_keys(set(match) - set(MATCH_KEYS)))
-        if bad:
-            raise InvalidInput(
-                f"{where} ({rule}): unknown match key(s) {', '.join(bad)}; use "
-                + ", ".join(MATCH_KEYS)
-            )
-        for key, value in match.items():
-            values = value if isinstance(value, list) else [value]
-            if not values or not all(_match_value(v) for v in values):
-                odd = next((v for v in values if not _match_value(v)), values)
-                raise InvalidInput(
-                    f"{where} ({rule}): match.{key} must be text or a non-empty list of text, "
-                    f"got {_got(odd)}"
-                )
-        result.append(
-            Suppression(
-                rule=rule,
-                match=dict(match),
-                reason=entry["reason"].strip(),
-                owner=entry["owner"].strip(),
-                expires=expires,
-                index=i,
-            )
+    return [
+        _entry(entry, i, f"{source}: entry {i}", limit) for i, entry in enumerate(data, start=1)
+    ]
+
+
+def _entry(entry: object, i: int, where: str, limit: datetime) -> Suppression:
+    """One entry, checked in order: its keys, its rule, reason and owner, expiry, match."""
+    if not isinstance(entry, Mapping):
+        raise InvalidInput(f"{where} must be a mapping with rule, reason, owner and expires")
+    unknown = sorted(_shown_keys(set(entry) - {"rule", "match", "reason", "owner", "expires"}))
+    if unknown:
+        raise InvalidInput(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: rule, match, reason, "
+            "owner, expires"
         )
-    return result
+    rule = _rule(entry.get("rule"), where)
+    for key in ("reason", "owner"):
+        value = entry.get(key)
+        if not isinstance(value, str) or not value.strip():
+            got = "" if value is None else f", got {_got(value)}"
+            raise InvalidInput(
+                f"{where} ({rule}): {key!r} is required and must be non-empty text{got}"
+            )
+    expires = _expires(entry, f"{where} ({rule})", limit)
+    match = _match(entry.get("match") or {}, f"{where} ({rule})")
+    return Suppression(
+        rule=rule,
+        match=dict(match),
+        reason=entry["reason"].strip(),
+        owner=entry["owner"].strip(),
+        expires=expires,
+        index=i,
+    )
+
+
+def _rule(rule: object, where: str) -> str:
+    """An entry's rule: one rule id of the catalogue, or a glob matching at least one."""
+    if not isinstance(rule, str) or not rule.strip():
+        what = "is required" if rule is None else "must be one rule id as text"
+        got = "" if rule is None else f", got {_got(rule)}"
+        raise InvalidInput(
+            f"{where}: 'rule' {what} (a rule id such as CFT-NW-01 or a glob such as "
+            f"CFT-NW-*; one entry per rule){got}"
+        )
+    rule = rule.strip().upper()
+    if not any(ch in rule for ch in "*?[") and rule not in RULES:
+        close = [r for r in RULES if r.startswith(rule[:6])][:5]
+        hint = f"; rules starting alike: {', '.join(close)}" if close else ""
+        raise InvalidInput(f"{where}: unknown rule {shown(rule, limit=60)}{hint}")
+    if any(ch in rule for ch in "*?[") and not any(fnmatch.fnmatchcase(r, rule) for r in RULES):
+        raise InvalidInput(f"{where}: the glob {shown(rule, limit=60)} matches no rule id")
+    return rule
+
+
+def _expires(entry: Mapping[Any, Any], where: str, limit: datetime) -> datetime:
+    """An entry's expiry: required, at most ``limit`` (:data:`MAX_DAYS` ahead)."""
+    if "expires" not in entry:
+        raise InvalidInput(f"{where}: 'expires' is required (a date at most {MAX_DAYS} days ahead)")
+    expires = _parse_date(entry["expires"], where)
+    if expires > limit:
+        raise InvalidInput(
+            f"{where}: expires {expires:%Y-%m-%d} is more than {MAX_DAYS} days "
+            f"ahead; choose {limit:%Y-%m-%d} or earlier and review it then"
+        )
+    return expires
+
+
+def _match(match: object, where: str) -> Mapping[Any, Any]:
+    """An entry's match: a mapping of :data:`MATCH_KEYS`, each text or a list of text."""
+    if not isinstance(match, Mapping):
+        raise InvalidInput(f"{where}: 'match' must be a mapping of {', '.join(MATCH_KEYS)}")
+    bad = sorted(_shown_keys(set(match) - set(MATCH_KEYS)))
+    if bad:
+        raise InvalidInput(
+            f"{where}: unknown match key(s) {', '.join(bad)}; use " + ", ".join(MATCH_KEYS)
+        )
+    for key, value in match.items():
+        values = value if isinstance(value, list) else [value]
+        if not values or not all(_match_value(v) for v in values):
+            odd = next((v for v in values if not _match_value(v)), values)
+            raise InvalidInput(
+                f"{where}: match.{key} must be text or a non-empty list of text, got {_got(odd)}"
+            )
+    return match
 
 
 def _shown_keys(keys: set[Any]) -> list[str]:
