@@ -131,52 +131,58 @@ def _unreadable(audit: Audit, token_id: object) -> str | None:
     return None
 
 
+def _symbolic(a: Audit) -> dict[str, set[tuple[str, ...]]]:
+    """:meth:`Audit.diff`'s symbolic access of each token: its access rows as tuples."""
+    out: dict[str, set[tuple[str, ...]]] = {}
+    acc = a.access
+    for row in zip(
+        acc["token_id"],
+        acc["group"],
+        acc["scope"].astype(str),
+        acc["resource_id"].fillna(""),
+        acc["account_id"].fillna(""),
+        acc["denied"].fillna(""),
+        strict=True,
+    ):
+        out.setdefault(str(row[0]), set()).add(tuple(str(v) for v in row[1:]))
+    return out
+
+
+def _concrete(a: Audit, ids: list[str]) -> dict[str, set[tuple[str, str]]]:
+    """:meth:`Audit.diff`'s concrete access of the tokens ``ids``: (group, resource) pairs."""
+    # concrete access (after wildcards and denies), so "all zones of A" instead of one
+    # zone of A is a widening, not a change; expanded only for tokens whose grants
+    # differ between the two audits
+    out: dict[str, set[tuple[str, str]]] = {tid: set() for tid in ids}
+    known = [tid for tid in ids if tid in a._ctx.token_index]
+    if not known:
+        return out
+    acc = a.access.expand(token=known)
+    for tid, group, kind, name in zip(
+        acc["token_id"],
+        acc["group"],
+        acc["resource_kind"],
+        acc["resource_name"],
+        strict=True,
+    ):
+        out[str(tid)].add((str(group), f"{kind} {name}"))
+    return out
+
+
+def _open_findings(a: Audit) -> dict[str, set[str]]:
+    """The rules of each token's open (not suppressed) findings."""
+    out: dict[str, set[str]] = {}
+    f = a.findings[a.findings["token_id"].notna() & ~a.findings["suppressed"].astype(bool)]
+    for tid, rule in zip(f["token_id"], f["rule_id"], strict=True):
+        out.setdefault(str(tid), set()).add(str(rule))
+    return out
+
+
 def diff(audit: Audit, before: Audit) -> pd.DataFrame:
     """What changed since ``before``, one row per changed token: :meth:`Audit.diff`."""
     import pandas as pd
 
-    def symbolic(a: Audit) -> dict[str, set[tuple[str, ...]]]:
-        out: dict[str, set[tuple[str, ...]]] = {}
-        acc = a.access
-        for row in zip(
-            acc["token_id"],
-            acc["group"],
-            acc["scope"].astype(str),
-            acc["resource_id"].fillna(""),
-            acc["account_id"].fillna(""),
-            acc["denied"].fillna(""),
-            strict=True,
-        ):
-            out.setdefault(str(row[0]), set()).add(tuple(str(v) for v in row[1:]))
-        return out
-
-    def concrete(a: Audit, ids: list[str]) -> dict[str, set[tuple[str, str]]]:
-        # concrete access (after wildcards and denies), so "all zones of A" instead of one
-        # zone of A is a widening, not a change; expanded only for tokens whose grants
-        # differ between the two audits
-        out: dict[str, set[tuple[str, str]]] = {tid: set() for tid in ids}
-        known = [tid for tid in ids if tid in a._ctx.token_index]
-        if not known:
-            return out
-        acc = a.access.expand(token=known)
-        for tid, group, kind, name in zip(
-            acc["token_id"],
-            acc["group"],
-            acc["resource_kind"],
-            acc["resource_name"],
-            strict=True,
-        ):
-            out[str(tid)].add((str(group), f"{kind} {name}"))
-        return out
-
-    def findings(a: Audit) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = {}
-        f = a.findings[a.findings["token_id"].notna() & ~a.findings["suppressed"].astype(bool)]
-        for tid, rule in zip(f["token_id"], f["rule_id"], strict=True):
-            out.setdefault(str(tid), set()).add(str(rule))
-        return out
-
-    now_s, old_s = symbolic(audit), symbolic(before)
+    now_s, old_s = _symbolic(audit), _symbolic(before)
     moved = sorted(
         tid
         for tid in set(now_s) | set(old_s) | set(audit._inv.ids) ^ set(before._inv.ids)
@@ -191,8 +197,8 @@ def diff(audit: Audit, before: Audit) -> pd.DataFrame:
         moved = sorted(
             set(moved) | {tid for tid, rows in now_s.items() if any(r[1] in wide for r in rows)}
         )
-    now_g, old_g = concrete(audit, moved), concrete(before, moved)
-    now_f, old_f = findings(audit), findings(before)
+    now_g, old_g = _concrete(audit, moved), _concrete(before, moved)
+    now_f, old_f = _open_findings(audit), _open_findings(before)
     now_ids = dict(zip(audit._inv.ids, audit._inv.names, strict=True))
     old_ids = dict(zip(before._inv.ids, before._inv.names, strict=True))
     old_payload = {r.payload.get("id"): r.payload for r in before._inv.records}
