@@ -65,6 +65,17 @@ class _Builder:
         return f"{local}+{self.tag}@{domain}"
 
     def build(self) -> None:
+        """Seed the company: its directory, its tokens, the Global API Key, the usage history."""
+        self.directory()
+        for definition in TOKENS:
+            self.token(definition)
+        main = self.users[USERS[0].key]
+        api_key = self.sb.issue_api_key(main)
+        self.secrets["api_key"] = api_key
+        self.history()
+
+    def directory(self) -> None:
+        """The users, accounts, memberships, zones and DNS records, in declaration order."""
         sb = self.sb
         for user in USERS:
             row = sb.add_user(
@@ -103,11 +114,11 @@ class _Builder:
                 )
                 for kind, name, content in zone.records
             ]
-        for definition in TOKENS:
-            self.token(definition)
-        main = self.users[USERS[0].key]
-        api_key = sb.issue_api_key(main)
-        self.secrets["api_key"] = api_key
+
+    def history(self) -> None:
+        """The journal of the tokens' and the API key's usage (a ray id each, in time order),
+        and each token's last use and last roll as that history says."""
+        sb = self.sb
         history: list[JournalRow] = []
         for definition in TOKENS:
             for usage in definition.usage:
