@@ -20,6 +20,11 @@ time is what the wall time would be on an idle one. ``Audit.from_records`` is th
 ``cft.run_audit(client)`` takes too (it collects the API's token dicts, then calls it).
 
 Run: ``.venv/bin/python bench/bench_audit.py`` (``--sizes 10000`` for a quick run).
+
+``--small [--against CHECKOUT]``: the fixed cost of small audits instead (a tiny audit, the
+demo company re-audited, the HTML report of a tiny audit; ms per run), side by side with
+another checkout's ``sdk`` (``bench/_small_audits.py``), in BENCHMARKS.md's ``audit-small``
+section.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import machine, table, update_section
+from _small_audits import CASES as SMALL_CASES
+from _small_audits import compare, run_small
 
 #: BENCHMARKS.md's prose under the tables: how the audit reads tokens, and what comes after
 PARSE_NOTE = (
@@ -483,6 +490,7 @@ CASES = {
     "baseline": run_baseline,
     "access": run_access,
     "parse": run_parse,
+    "small": run_small,
 }
 
 
@@ -524,9 +532,18 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of each side per size, alternating (best kept)"
     )
+    parser.add_argument(
+        "--small", action="store_true", help="the fixed cost of small audits (ms per run)"
+    )
+    parser.add_argument(
+        "--against", type=Path, help="with --small: another checkout to compare (its sdk/)"
+    )
     args = parser.parse_args()
     if args.child:
         _child(args.child[0], int(args.child[1]))
+        return
+    if args.small:
+        small(args.against, args.repeat, args.no_write)
         return
     rows = []
     notes = []
@@ -651,6 +668,39 @@ def main() -> None:
     print(body)
     if not args.no_write:
         update_section("audit", body)
+
+
+def small(against: Path | None, repeat: int, no_write: bool) -> None:
+    """The ``--small`` table: each case's CPU ms per run, this checkout against another."""
+    load = os.getloadavg()[0]
+    found = compare(__file__, against, 100, max(repeat, 5))
+    ours = found["ours"]
+    theirs = found.get("against")
+    headers = ["case", "this checkout ms"]
+    if theirs is not None:
+        headers += [f"{against.name if against else ''} ms", "speed-up"]
+    rows = []
+    for case, label in SMALL_CASES:
+        row: list[object] = [label, ours[case]]
+        if theirs is not None:
+            row += [theirs[case], f"{theirs[case] / ours[case]:.2f}×"]
+        rows.append(row)
+    body = "\n".join(
+        [
+            "### Small audits: the fixed cost (bench/bench_audit.py --small)",
+            "",
+            f"`python bench/bench_audit.py --small --against <another checkout>` on "
+            f"{machine()} (load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at "
+            "the end): CPU milliseconds per run, the median of "
+            f"{max(repeat, 5)} fresh processes per side, alternating (each process: the median "
+            "of 5 rounds). What a notebook re-run or a test pays whatever the inventory's size.",
+            "",
+            table(headers, rows),
+        ]
+    )
+    print(body)
+    if not no_write:
+        update_section("audit-small", body)
 
 
 if __name__ == "__main__":

@@ -72,3 +72,14 @@ def test_tokens_read_the_findings_that_replaced_the_built_ones() -> None:
     assert audit.tokens["n_findings"].sum() == 0
     fresh = Audit.from_records(**INVENTORY)
     assert fresh.tokens["n_findings"].sum() == len(findings) - findings["suppressed"].sum()
+
+
+def test_tokens_count_the_findings_as_built_not_as_changed_in_place() -> None:
+    """A reader's change of the findings frame in place (before the tokens frame is first
+    read) does not change the tokens frame: it counts the findings as the audit built them,
+    as when both were built together."""
+    expected = Audit.from_records(**INVENTORY).tokens
+    audit = Audit.from_records(**INVENTORY)
+    audit.findings.loc[:, "suppressed"] = True
+    audit.findings.loc[:, "severity"] = "info"
+    pd.testing.assert_frame_equal(audit.tokens, expected, check_exact=True)

@@ -29,7 +29,15 @@ from ._compat import gc_paused
 from ._context import Ctx, DirectoryIndex
 from ._inventory import TokenRecord, build_inventory, payload_columns
 from .explain import Explanation, explain, product_of
-from .frames import findings_frame, gap_rows, gaps_frame, grants_frame, risk_score, tokens_frame
+from .frames import (
+    findings_frame,
+    gap_rows,
+    gaps_frame,
+    grants_frame,
+    open_findings,
+    risk_score,
+    tokens_frame,
+)
 from .options import AuditSummary, JsonOptions, TerraformOptions
 from .profiles import Profile
 from .queries import Finding
@@ -380,14 +388,17 @@ class Audit:
         return gaps
 
     @cached_property
-    def _built(self) -> tuple[pd.DataFrame, list[Step | None], np.ndarray[Any, Any]]:
-        """The findings frame, each finding's fix and token position (:func:`findings_frame`),
-        from the rules' hits (then let go)."""
+    def _built(self) -> tuple[pd.DataFrame, list[Step | None], tuple[Any, Any]]:
+        """The findings frame, each finding's fix (:func:`findings_frame`) and the open
+        findings the tokens frame counts (:func:`open_findings`: read as the frame is built,
+        so a later change of the frame by its reader leaves the tokens frame as it was), from
+        the rules' hits (then let go)."""
         _ = self._rule_gaps  # the rules, run once
         with gc_paused():
-            built = findings_frame(self, self._hits)
+            findings, fixes, positions = findings_frame(self, self._hits)
+            opened = open_findings(self, findings, positions)
         self._hits = []
-        return built
+        return findings, fixes, opened
 
     # -- frames ---------------------------------------------------------------------------------
     @cached_property
@@ -405,10 +416,10 @@ class Audit:
     @cached_property
     def tokens(self) -> pd.DataFrame:
         """One row per token, with its open findings and risk score (built on first read)."""
-        findings, _, positions = self._built
+        findings, _, opened = self._built
         with gc_paused():
-            # the findings' token positions, unless the findings were replaced since
-            return tokens_frame(self, positions if self.findings is findings else None)
+            # the findings as built, unless the audit's findings were replaced since
+            return tokens_frame(self, opened=opened if self.findings is findings else None)
 
     @cached_property
     def grants(self) -> pd.DataFrame:
@@ -602,10 +613,16 @@ class Audit:
         return self.gate(fail_on, allow_gaps=allow_gaps) != EXIT_PASS
 
     def worst_tokens(self, n: int = 5) -> pd.DataFrame:
-        """The ``n`` tokens to look at first: worst open severity, then blast radius."""
-        t = self.tokens.assign(_rank=self.tokens["max_severity"].cat.codes)
-        t = t.sort_values(["_rank", "risk_score"], ascending=[False, False])
-        return t.drop(columns="_rank").head(n).reset_index(drop=True)
+        """The ``n`` tokens to look at first: worst open severity, then blast radius (ties in
+        the tokens' order; an unknown risk score last)."""
+        t = self.tokens
+        # one stable sort of the two keys' numbers (what sort_values of both columns does,
+        # without a frame with a rank column, its sort and its copy): severity descending
+        # (-1, none, last), then risk descending (NA last)
+        rank = t["max_severity"].cat.codes.to_numpy(dtype=np.int64)
+        risk = t["risk_score"].to_numpy(dtype=np.float64, na_value=np.nan)
+        order = np.lexsort((np.where(np.isnan(risk), np.inf, -risk), -rank))
+        return t.take(order[:n]).reset_index(drop=True)
 
     def __repr__(self) -> str:
         s = self.summary()

@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import operator
 from collections import deque
+from collections.abc import Sequence
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
@@ -461,34 +462,44 @@ def _plain_ids(parts: list[npt.NDArray[np.object_]]) -> list[str]:
     ]
 
 
-def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -> pd.DataFrame:
+def open_findings(
+    audit: Audit, findings: pd.DataFrame, positions: npt.NDArray[np.int64] | None = None
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The open (unsuppressed) findings of tokens in the inventory: each one's token position
+    and severity rank, what :func:`tokens_frame` counts. ``positions``: each finding's token
+    position (-1: none), as :func:`findings_frame` returns them; without it they are looked
+    up by ``token_id`` (a finding of a token not in the inventory counts nowhere)."""
+    f = findings
+    if positions is None:
+        index = audit._ctx.token_index
+        found = map(index.get, f["token_id"].to_numpy(dtype=object), repeat(-1))
+        pos = np.fromiter(found, dtype=np.int64, count=len(f))
+    else:
+        pos = positions
+    keep = (pos >= 0) & ~f["suppressed"].to_numpy(dtype=bool, na_value=False)
+    return pos[keep], f["severity"].cat.codes.to_numpy(dtype=np.int64)[keep]
+
+
+def tokens_frame(
+    audit: Audit,
+    positions: npt.NDArray[np.int64] | None = None,
+    opened: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None,
+) -> pd.DataFrame:
     """The tokens frame: one row per token, with its open findings and risk score.
 
-    ``positions``: each finding's token position (-1: none), as :func:`findings_frame`
-    returns them; without it they are looked up by ``token_id``."""
+    ``opened``: the open findings' token positions and ranks (:func:`open_findings`), else
+    read from ``audit.findings`` (``positions``: as :func:`open_findings` takes them)."""
     import pandas as pd
 
     ctx = audit._ctx
     inv = audit._inv
     n = inv.n
-    f = audit.findings
-    # open findings per token (a finding of a token not in the inventory counts nowhere)
-    if positions is None:
-        found = map(ctx.token_index.get, f["token_id"].to_numpy(dtype=object), repeat(-1))
-        pos = np.fromiter(found, dtype=np.int64, count=len(f))
-    else:
-        pos = positions
-    keep = (pos >= 0) & ~f["suppressed"].to_numpy(dtype=bool, na_value=False)
-    at = pos[keep]
-    rank = f["severity"].cat.codes.to_numpy(dtype=np.int64)[keep]
+    at, rank = open_findings(audit, audit.findings, positions) if opened is None else opened
     max_rank = np.full(n, -1, dtype=np.int64)
     for code in unique_ints(rank).tolist():  # ascending: the worst is written last
         max_rank[at[rank == code]] = code
     counts = np.bincount(at, minlength=n).astype(np.int64)
     write_groups = _write_groups(ctx)
-    fam_names = {
-        bits: ",".join(k for k, b in FAMILY_BITS.items() if bits & b) for bits in range(32)
-    }
     kind_codes = _kind_codes(inv)
     # the token texts the findings frame made (handed over: no other frame holds them), or new
     heads = ctx.memo.pop(_TOKEN_TEXTS, None) or _token_texts(audit, keep=False)
@@ -521,13 +532,19 @@ def tokens_frame(audit: Audit, positions: npt.NDArray[np.int64] | None = None) -
             "n_groups": integers(ctx.n_groups),
             "n_write_groups": integers(ctx.n_write),
             "write_groups": write_groups,
-            "risk_families": texts(list(fam_names.values())).take(ctx.families.astype(np.intp)),
+            "risk_families": texts(_family_names()).take(ctx.families.astype(np.intp)),
             "n_findings": integers(counts),
             "max_severity": categorical(max_rank, severity_dtype()),
             "risk_score": floats(risk_score(ctx)),
         },
         n,  # every column is a new array (the helpers copy the context's)
     )
+
+
+@functools.cache
+def _family_names() -> tuple[str, ...]:
+    """The risk families of each combination of family bits (``PE,CRED``), by its number."""
+    return tuple(",".join(k for k, b in FAMILY_BITS.items() if bits & b) for bits in range(32))
 
 
 _TOKEN_TEXTS = "token_texts"  # Ctx.memo's key of _token_texts
@@ -635,13 +652,12 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
     def per_resource(values: list[Any]) -> Any:
         return texts([values[row] for row in first]).take(resource)
 
-    fam_names = [",".join(k for k, b in FAMILY_BITS.items() if bits & b) for bits in range(32)]
     n_groups = len(inv.groups.ids)
-    group_cat = pd.CategoricalDtype(list(dict.fromkeys(inv.groups.ids)))
+    group_cat = labels_dtype(list(dict.fromkeys(inv.groups.ids)))
     return frame(
         {
             "token_id": pd.Categorical.from_codes(
-                ctx.tok.astype(np.int64), categories=pd.Index(list(inv.ids))
+                ctx.tok.astype(np.int64), dtype=labels_dtype(inv.ids)
             )
             if inv.n
             else pd.Categorical([]),
@@ -659,7 +675,7 @@ def grants_frame(audit: Audit) -> pd.DataFrame:
             "resource_account_id": per_resource(inv.g_racct),
             "resource_key": per_resource(inv.g_rkey),
             "resource": _categorical(resource, [ctx.resource_label(row) for row in first]),
-            "risk_families": _categorical(ctx.row_fam, fam_names),
+            "risk_families": _categorical(ctx.row_fam, _family_names()),
             "scope_ok": booleans(ctx.scope_ok),
             "effective": booleans(ctx.eff),
             "narrowed": booleans(inv.arrays["g_narrowed"]),
@@ -679,7 +695,7 @@ def _kind_codes(inv: Any) -> npt.NDArray[np.int64]:
     return np.fromiter(map(_KIND_CODE.get, inv.kinds, repeat(-1)), dtype=np.int64, count=inv.n)
 
 
-def _categorical(codes: npt.NDArray[Any], labels: list[str]) -> Any:
+def _categorical(codes: npt.NDArray[Any], labels: Sequence[str]) -> Any:
     """``pd.Categorical([labels[c] for c in codes])`` without the list of rows: the
     categories are the distinct labels present, sorted (as pandas sorts texts: by code
     point), in the index pandas makes of them."""
