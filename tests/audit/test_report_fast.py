@@ -63,3 +63,46 @@ def test_rows_give_what_itertuples_gives(frame_name: str) -> None:
                 for x, y in zip(a, b, strict=True)
             )
     assert list(_rows(frame.iloc[:0], *names)) == []
+
+
+def _candidates_by_pandas(worst: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """The fix-first candidates as the report picked them with pandas (filter, sort, isin)."""
+    from cftokens.audit.report_html import _CANDIDATES
+
+    open_ = worst[worst["n_findings"].fillna(0) > 0]
+    if not len(open_):
+        return {}
+    by_risk = open_.sort_values("risk_score", ascending=False, kind="stable")
+    ids = list(
+        dict.fromkeys([*open_["token_id"][:_CANDIDATES], *by_risk["token_id"][:_CANDIDATES]])
+    )
+    picked = open_[open_["token_id"].isin(ids)][
+        ["token_id", "name", "max_severity", "n_findings", "risk_score"]
+    ]
+    rows = {str(r["token_id"]): r for r in picked.astype(object).to_dict("records")}
+    return {str(tid): rows[str(tid)] for tid in ids}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fix_first_candidates_equal_the_pandas_reading(seed: int) -> None:
+    """The candidates and their rows are those the pandas reading picked, on rankings with
+    ties, unknown scores and tokens without findings (or unknown counts)."""
+    from cftokens.audit.report_html import _candidates
+
+    rng = random.Random(seed)
+    audit = Audit.from_records(**synthetic_inventory(30, n_accounts=3, n_zones=12, seed=seed))
+    worst = audit.worst_tokens(len(audit.tokens)).copy()
+    worst["risk_score"] = pd.array(
+        [rng.choice([None, 0.0, 2.5, 2.5, 9.0]) for _ in range(len(worst))], dtype="Float64"
+    )
+    worst["n_findings"] = pd.array(
+        [rng.choice([None, 0, 1, 3]) for _ in range(len(worst))], dtype="Int64"
+    )
+    for ranking in (worst, worst.iloc[::-1].reset_index(drop=True), worst.iloc[:0]):
+        expected = _candidates_by_pandas(ranking)
+        ids, rows = _candidates(ranking)
+        assert list(map(str, ids)) == list(expected)
+        assert sorted(rows) == sorted(expected)
+        for tid, row in rows.items():
+            assert [type(v) for v in row.values()] == [type(v) for v in expected[tid].values()]
+            assert [str(v) for v in row.values()] == [str(v) for v in expected[tid].values()]

@@ -127,21 +127,48 @@ def fix_first(
     return _fix_first(audit, audit.worst_tokens(len(audit.tokens)), n, fixes)
 
 
+_CANDIDATE_COLUMNS = ("token_id", "name", "max_severity", "n_findings", "risk_score")
+
+
+def _candidates(worst: pd.DataFrame) -> tuple[list[Any], dict[str, dict[str, Any]]]:
+    """The tokens whose fixes "fix first" weighs (ids, in order) and each one's row by id:
+    the first open tokens of the ranking, then the first by risk score (descending, ties in
+    the ranking's order, an unknown score last). Read from the columns as arrays and lists,
+    not through filtered, sorted and converted copies of the frame."""
+    import numpy as np
+    import pandas as pd
+
+    n_findings = worst["n_findings"].to_numpy(dtype=np.float64, na_value=0.0)
+    open_at = np.flatnonzero(n_findings > 0)
+    if not len(open_at):
+        return [], {}
+    risk = worst["risk_score"].to_numpy(dtype=np.float64, na_value=np.nan)[open_at]
+    by_risk = open_at[np.lexsort((np.where(np.isnan(risk), np.inf, -risk),))]
+    # each value as the frame's records give it (NA as None)
+    columns = {
+        name: [None if v is pd.NA else v for v in worst[name].tolist()]
+        for name in _CANDIDATE_COLUMNS
+    }
+    token_ids = columns["token_id"]
+    ids = list(
+        dict.fromkeys([token_ids[i] for i in [*open_at[:_CANDIDATES], *by_risk[:_CANDIDATES]]])
+    )
+    wanted = set(ids)
+    rows = {
+        str(token_ids[i]): {name: columns[name][i] for name in _CANDIDATE_COLUMNS}
+        for i in open_at.tolist()
+        if token_ids[i] in wanted
+    }
+    return ids, rows
+
+
 def _fix_first(
     audit: Audit, worst: pd.DataFrame, n: int, fixes: dict[str, Remediation] | None
 ) -> list[FixFirst]:
     """:func:`fix_first` of the audit's tokens ranked by :meth:`~Audit.worst_tokens`."""
-    open_ = worst[worst["n_findings"].fillna(0) > 0]
-    if not len(open_):
+    ids, rows = _candidates(worst)
+    if not ids:
         return []
-    by_risk = open_.sort_values("risk_score", ascending=False, kind="stable")
-    ids = list(
-        dict.fromkeys([*open_["token_id"][:_CANDIDATES], *by_risk["token_id"][:_CANDIDATES]])
-    )
-    picked = open_[open_["token_id"].isin(ids)][
-        ["token_id", "name", "max_severity", "n_findings", "risk_score"]
-    ]
-    rows = {str(r["token_id"]): r for r in picked.astype(object).to_dict("records")}
     fixes = {} if fixes is None else fixes
     after: dict[str, float] = {}
     copies: list[TokenRecord] = []
