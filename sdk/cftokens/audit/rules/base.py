@@ -486,9 +486,9 @@ def best_rows(
     Returns (rows, severities, number of matching rows per key).
     """
     rows = np.flatnonzero(mask)
-    sev_rows = np.broadcast_to(np.asarray(sev), mask.shape)[rows].astype(np.int64)
     if not len(rows):
-        return rows, sev_rows, rows
+        return rows, np.zeros(0, dtype=np.int64), rows
+    sev_rows = np.broadcast_to(np.asarray(sev), mask.shape)[rows].astype(np.int64)
     tok = ctx.tok[rows].astype(np.int64)
     if key == "group":
         k = tok * 1_000_000 + ctx.grp[rows]

@@ -47,8 +47,9 @@ def nw_01(ctx: Ctx, r: Rule) -> Hits:
     hits = Hits(r.id)
     minting = ctx.tokens_with(
         ctx.eff
-        & np.isin(
-            ctx.grp, [group_code(ctx, API_TOKENS_WRITE), group_code(ctx, ACCOUNT_TOKENS_WRITE)]
+        & (
+            (ctx.grp == group_code(ctx, API_TOKENS_WRITE))
+            | (ctx.grp == group_code(ctx, ACCOUNT_TOKENS_WRITE))
         )
     )
     if not ctx.profile.enabled("CFT-PE-03"):

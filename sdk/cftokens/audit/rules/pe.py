@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import numpy.typing as npt
 
@@ -381,11 +383,9 @@ def pe_05(ctx: Ctx, r: Rule) -> Hits:
     applications; a token that can write them can let itself (or anyone) in."""
     hits = Hits(r.id)
     names = ctx.inv.groups.names
-    zt = np.array(
-        [n.startswith(("Access", "Zero Trust")) for n in names[: ctx.inv.groups.n_catalogue]]
-        + [False] * (len(names) - ctx.inv.groups.n_catalogue),
-        dtype=bool,
-    )
+    n_catalogue = ctx.inv.groups.n_catalogue
+    zt = np.zeros(len(names), dtype=bool)
+    zt[:n_catalogue] = _zero_trust(tuple(names[:n_catalogue]))
     mask = ctx.write_row & ((ctx.row_fam & family_bit("PE")) != 0) & zt[ctx.grp]
     rows, _, counts = best_rows(ctx, mask, Severity.HIGH.rank)
     if not len(rows):  # no finding possible: nothing more to work out
@@ -405,6 +405,15 @@ def pe_05(ctx: Ctx, r: Rule) -> Hits:
             ctx=ctx,
         )
     return hits
+
+
+@functools.lru_cache(maxsize=4)
+def _zero_trust(names: tuple[str, ...]) -> npt.NDArray[np.bool_]:
+    """Per catalogue group (by code): an Access or Zero Trust group (read once per catalogue,
+    not for every audit; a copy is not needed: the callers only read it)."""
+    flags = np.array([n.startswith(("Access", "Zero Trust")) for n in names], dtype=bool)
+    flags.flags.writeable = False
+    return flags
 
 
 class _AdminHeld:
@@ -461,8 +470,9 @@ def pe_06(ctx: Ctx, r: Rule) -> Hits:
     acct_mint = ctx.eff & (ctx.grp == group_code(ctx, ACCOUNT_TOKENS_WRITE)) & on_account
     members = (
         ctx.eff
-        & np.isin(
-            ctx.grp, [group_code(ctx, ACCOUNT_SETTINGS_WRITE), group_code(ctx, SCIM_PROVISIONING)]
+        & (
+            (ctx.grp == group_code(ctx, ACCOUNT_SETTINGS_WRITE))
+            | (ctx.grp == group_code(ctx, SCIM_PROVISIONING))
         )
         & on_account
     )

@@ -74,13 +74,11 @@ def _rk_hits(
     kind = ctx.kind[rows]
     # which fix each finding gets, and what its text depends on: an allowlist (on the
     # token's usage), a narrower wildcard, or removing the group (on the policy and group)
-    case = np.select(
-        [
-            unrestricted,
-            (kind == K_ALL_ZONES_IN) | (kind == K_ALL_ZONES) | (kind == K_ALL_ACCOUNTS),
-        ],
-        [0, 1],
-        2,
+    # (nested np.where: np.select's broadcasting costs more on a few rows)
+    case = np.where(
+        unrestricted,
+        0,
+        np.where((kind == K_ALL_ZONES_IN) | (kind == K_ALL_ZONES) | (kind == K_ALL_ACCOUNTS), 1, 2),
     )
     # a narrower wildcard depends on the policy, the resource, the token's usage and owner
     atoms = row_atoms(ctx, rows)
@@ -88,7 +86,7 @@ def _rk_hits(
     owner = owner_keys(ctx, toks)
     wide = case == 1
     key_a = np.where(case == 0, used, ctx.pol[rows])
-    key_b = np.select([case == 0, wide], [has_in, atoms], ctx.grp[rows])
+    key_b = np.where(case == 0, has_in, np.where(wide, atoms, ctx.grp[rows]))
     key_c = np.where(wide, used, 0)
     key_d = np.where(wide, owner, 0)
 

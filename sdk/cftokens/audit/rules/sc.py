@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import numpy.typing as npt
 
@@ -274,6 +276,14 @@ def sc_04(ctx: Ctx, r: Rule) -> Hits:
     return hits
 
 
+@functools.cache
+def _family_subsets(bits: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Every non-empty subset of the family ``bits`` as (size, mask), smallest first (made
+    once: the same for every audit)."""
+    subsets = sorted(range(1, 1 << len(bits)), key=lambda k: bin(k).count("1"))
+    return [(bin(k).count("1"), sum(b for i, b in enumerate(bits) if k >> i & 1)) for k in subsets]
+
+
 def _family_cover(ctx: Ctx) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Per token: the fewest risk families that hold each of its write groups (every group
     counted in exactly one family), and one such set of families as bits. The answer depends
@@ -292,8 +302,7 @@ def _family_cover(ctx: Ctx) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64
     pattern = np.zeros(ctx.n, dtype=np.int64)
     np.bitwise_or.at(pattern, ctx.tok[rows], np.left_shift(1, which.reshape(-1).astype(np.int64)))
     patterns, inverse = np.unique(pattern, return_inverse=True)
-    subsets = sorted(range(1, 1 << len(bits)), key=lambda k: bin(k).count("1"))
-    masks = [(bin(k).count("1"), sum(b for i, b in enumerate(bits) if k >> i & 1)) for k in subsets]
+    masks = _family_subsets(tuple(bits))
     family_sets = sets.tolist()
     found_best: list[int] = []
     found_cover: list[int] = []
