@@ -42,7 +42,7 @@ from ..model.directory import Directory
 from ..model.secret import Secret
 from .containment import Action, Containment, Step
 from .incident import report_dict, report_html, report_json
-from .verify import Verification, Verifier
+from .verify import Verification, Verifier, as_written
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -111,6 +111,7 @@ def triage(
         if not isinstance(secret, str):
             raise InvalidInput("triage takes the secret as a cftokens.Secret or a str")
         secret = Secret(secret.strip())
+    secret = as_written(secret)  # CFUT_… is the secret cfut_…, as the scanner reads it
     client = None
     given: Any = admin  # a Sandbox is told apart by its members (leak does not load it)
     if given is not None and hasattr(given, "transport") and hasattr(given, "clock"):

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
+from .._redaction import credential_prefix
 from .._shown import fields_shown
 from ..errors import (
     APIError,
@@ -63,6 +64,17 @@ class Verification:
     expires_on: str | None = None
     not_before: str | None = None
     token_status: str | None = None
+
+
+def as_written(secret: Secret) -> Secret:
+    """``secret`` with its prefix as Cloudflare writes it, in lower case: ``CFUT_…`` (a log in
+    capitals, a sentence's first word) is ``cfut_…`` to whoever lowers it again, the secret the
+    leak scanner reports (:mod:`cftokens.detect`); any other secret as it is."""
+    value = secret.reveal()
+    prefix = credential_prefix(value)
+    if prefix is None or value.startswith(prefix):
+        return secret
+    return Secret(prefix + value[len(prefix) :])
 
 
 class Verifier:
@@ -116,7 +128,9 @@ class Verifier:
     def check(
         self, secret: Secret, *, account_id: str | None = None, email: str | None = None
     ) -> Verification:
-        """Verify one secret (cached: the same secret is never asked twice)."""
+        """Verify one secret (cached: the same secret is never asked twice). A prefix in
+        another case (``CFUT_…``) is verified as Cloudflare writes it (:func:`as_written`)."""
+        secret = as_written(secret)
         key = hashlib.sha256(secret.reveal().encode()).hexdigest()
         if key not in self._cache:
             self._cache[key] = self._check(secret, account_id, email)
