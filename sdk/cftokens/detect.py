@@ -57,7 +57,7 @@ from attrs import evolve, frozen
 
 from ._redaction import CREDENTIAL_BODY, CREDENTIAL_PREFIX, CREDENTIAL_PREFIXES, credential_prefix
 
-__all__ = ["KINDS", "RawHit", "detect", "fingerprint_of"]
+__all__ = ["KINDS", "RawHit", "as_written", "detect", "fingerprint_of"]
 
 #: kind -> what it is, in words.
 KINDS: dict[str, str] = {
@@ -67,10 +67,11 @@ KINDS: dict[str, str] = {
     "legacy_token": "an API token in the pre-2026 format (40 characters)",
     "legacy_api_key": "a Global API Key in the pre-2026 format (hex)",
 }
-# the left boundary is checked after
-_PREFIXED = re.compile(
-    rf"{CREDENTIAL_PREFIX}({CREDENTIAL_BODY}{{40,60}})(?![A-Za-z0-9_])".encode(), re.ASCII
-)
+# the left boundary is checked after; as text, what a legacy value must not be (a value
+# that is one was found by this pattern already)
+_PREFIXED_PATTERN = rf"{CREDENTIAL_PREFIX}({CREDENTIAL_BODY}{{40,60}})(?![A-Za-z0-9_])"
+_PREFIXED = re.compile(_PREFIXED_PATTERN.encode(), re.ASCII)
+_PREFIXED_TEXT = re.compile(_PREFIXED_PATTERN, re.ASCII)
 _WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 # Every credential is a run of at least 37 characters of [A-Za-z0-9_-] (a prefixed secret
@@ -127,6 +128,17 @@ class RawHit:
     value: str
     confidence: str
     context: str = ""
+
+
+def as_written(value: str) -> str:
+    """A prefixed secret (a prefix in any ASCII case, then 40 to 60 characters of its
+    alphabet) with its prefix as Cloudflare writes it, in lower case: ``CFUT_…`` is ``cfut_…``
+    to whoever lowers it again, the value :func:`detect` reports. Any other value as it is (a
+    legacy 40-character token may begin like a prefix: ``CFK_…`` is then its own secret)."""
+    if not _PREFIXED_TEXT.fullmatch(value):
+        return value
+    prefix = value[: value.index("_") + 1].lower()
+    return prefix + value[len(prefix) :]
 
 
 def fingerprint_of(value: str) -> str:
@@ -215,8 +227,9 @@ def _legacy(m: re.Match[str], start: int) -> RawHit | None:
     """A legacy hit (``low`` confidence for a generic name: the caller raises it to ``medium``
     when the text mentions Cloudflare), or None for a value that does not fit its name."""
     value = m.group("value")
-    if credential_prefix(value):
+    if _PREFIXED_TEXT.match(value):
         return None  # found as a prefixed secret, whatever its context
+    # (a legacy token may begin like a prefix, cfk_… or CFUT_…: too short for a prefixed one)
     name = next(g for g in ("cftoken", "cfkey", "token", "key", "bearer") if m.group(g))
     if name in ("cftoken", "token", "bearer"):
         if not _LEGACY.fullmatch(value) or _placeholder(value, 12) or not _mixed(value):

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from .._redaction import credential_prefix
 from .._shown import fields_shown
+from ..detect import as_written as written_value
 from ..errors import (
     APIError,
     AuthenticationError,
@@ -69,12 +69,10 @@ class Verification:
 def as_written(secret: Secret) -> Secret:
     """``secret`` with its prefix as Cloudflare writes it, in lower case: ``CFUT_…`` (a log in
     capitals, a sentence's first word) is ``cfut_…`` to whoever lowers it again, the secret the
-    leak scanner reports (:mod:`cftokens.detect`); any other secret as it is."""
+    leak scanner reports (:func:`cftokens.detect.as_written`); any other secret as it is."""
     value = secret.reveal()
-    prefix = credential_prefix(value)
-    if prefix is None or value.startswith(prefix):
-        return secret
-    return Secret(prefix + value[len(prefix) :])
+    written = written_value(value)
+    return secret if written == value else Secret(written)
 
 
 class Verifier:
