@@ -39,7 +39,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from attrs import field, frozen
@@ -100,6 +100,37 @@ class Fault:
     latency: float = 0.0
 
 
+def _schedule_spec(value: str) -> dict[int, str]:
+    """A SPEC's ``schedule=3:503+5:drop``: request number -> fault kind."""
+    schedule = {}
+    for item in value.split("+"):
+        number, colon, kind = item.partition(":")
+        if not colon:
+            raise InvalidInput(f"faults: schedule entry {item!r} is not NUMBER:KIND (e.g. 3:503)")
+        schedule[int(number)] = kind
+    return schedule
+
+
+def _latency_spec(value: str) -> tuple[float, float]:
+    """A SPEC's ``latency=50ms`` or ``latency=10ms-200ms``: (low, high) seconds."""
+    low, dash, high = value.partition("-")
+    first = _duration(low, "latency")
+    return (first, _duration(high, "latency") if dash else first)
+
+
+#: How a SPEC's value of each key is read (a ValueError: a bad value for that key).
+_SPEC_KEYS: dict[str, Callable[[str], Any]] = {
+    "rate": float,
+    "kinds": lambda value: value.split("+"),
+    "every": int,
+    "schedule": _schedule_spec,
+    "latency": _latency_spec,
+    "match": str,
+    "retry_after": int,
+    "seed": int,
+}
+
+
 @frozen(kw_only=True)
 class Faults:
     """A fault plan (see the module docstring). Parse a SPEC with :meth:`parse`."""
@@ -132,38 +163,14 @@ class Faults:
             value = value.strip()
             if not sep:
                 raise InvalidInput(f"faults: {part!r} is not key=value (e.g. rate=0.3)")
+            read = _SPEC_KEYS.get(key)
+            if read is None:
+                raise InvalidInput(
+                    f"faults: unknown key {key!r}; use rate, kinds, every, schedule, latency, "
+                    "match, retry_after or seed"
+                )
             try:
-                if key == "rate":
-                    values["rate"] = float(value)
-                elif key == "kinds":
-                    values["kinds"] = value.split("+")
-                elif key == "every":
-                    values["every"] = int(value)
-                elif key == "schedule":
-                    schedule = {}
-                    for item in value.split("+"):
-                        number, colon, kind = item.partition(":")
-                        if not colon:
-                            raise InvalidInput(
-                                f"faults: schedule entry {item!r} is not NUMBER:KIND (e.g. 3:503)"
-                            )
-                        schedule[int(number)] = kind
-                    values["schedule"] = schedule
-                elif key == "latency":
-                    low, dash, high = value.partition("-")
-                    first = _duration(low, "latency")
-                    values["latency"] = (first, _duration(high, "latency") if dash else first)
-                elif key == "match":
-                    values["match"] = value
-                elif key == "retry_after":
-                    values["retry_after"] = int(value)
-                elif key == "seed":
-                    values["seed"] = int(value)
-                else:
-                    raise InvalidInput(
-                        f"faults: unknown key {key!r}; use rate, kinds, every, schedule, "
-                        "latency, match, retry_after or seed"
-                    )
+                values[key] = read(value)
             except ValueError as exc:
                 if isinstance(exc, InvalidInput):
                     raise
