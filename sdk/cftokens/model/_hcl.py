@@ -160,16 +160,28 @@ class _Module:
                 self.values[name] = Unknown(f"var.{name}")
 
     def _collect(self, data: Mapping[str, Any], file: Path, *, override: bool) -> None:
+        """One file's declarations: variables, locals, data sources and resources, modules."""
+        self._collect_variables(data, override=override)
+        self._collect_locals(data)
+        self._collect_blocks(data, file, override=override)
+        self._collect_modules(data, file, override=override)
+
+    def _collect_variables(self, data: Mapping[str, Any], *, override: bool) -> None:
         for block in data.get("variable") or []:
             for name, body in block.items():
                 body = body if isinstance(body, dict) else {}
                 if override:
                     body = {**self.variables.get(_label(name), {}), **body}
                 self.variables[_label(name)] = body
+
+    def _collect_locals(self, data: Mapping[str, Any]) -> None:
         for block in data.get("locals") or []:
             for name, value in block.items():
                 if name != "__is_block__":
                     self.locals[name] = value
+
+    def _collect_blocks(self, data: Mapping[str, Any], file: Path, *, override: bool) -> None:
+        """The data sources and resources, by (type, name)."""
         for kind, target in (("data", self.data), ("resource", self.resources)):
             for block in data.get(kind) or []:
                 for rtype, named in block.items():
@@ -180,6 +192,8 @@ class _Module:
                             continue
                         key = (_label(rtype), _label(name))
                         _declare(target, key, f"{kind} {key[0]}.{key[1]}", body, file, override)
+
+    def _collect_modules(self, data: Mapping[str, Any], file: Path, *, override: bool) -> None:
         for block in data.get("module") or []:
             for name, body in block.items():
                 if isinstance(body, dict):
