@@ -150,7 +150,7 @@ def test_a_token_filter_makes_records_of_that_tokens_entries_only(
         return record_of(*args, **kwargs)
 
     monkeypatch.setattr(audit_logs, "record_of", counted)
-    window = {"since": "2026-10-20", "limit": 1000}  # fewer than 1000 entries: one page
+    window = {"since": "2026-10-30", "limit": 1000}  # ~200 entries of 26 tokens: one page
     body = logs(demo, **window).json()
     every = body["result"]
     assert "cursor" not in body["result_info"]
@@ -181,7 +181,7 @@ def test_a_token_filter_makes_records_of_that_tokens_entries_only(
     cursor = None
     while True:
         extra = {"cursor": cursor} if cursor else {}
-        body = logs(demo, since="2026-10-20", limit=3, actor_token_id=one, **extra).json()
+        body = logs(demo, since="2026-10-30", limit=3, actor_token_id=one, **extra).json()
         pages += body["result"]
         cursor = body["result_info"].get("cursor")
         if not cursor:
