@@ -27,7 +27,9 @@ if sys.dont_write_bytecode:
         sys.pycache_prefix = str(Path(__file__).resolve().parent / ".pycache")
     sys.dont_write_bytecode = False
 
-from typing import Any  # after the bytecode switch, on purpose
+import atexit  # after the bytecode switch, on purpose
+import gc
+from typing import Any
 
 import nbval_on_demand
 import pytest
@@ -42,6 +44,20 @@ pytest_plugins = ["pytester"]
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     """nbval and ``nbval_course``, or only nbval's options when the run collects no notebook."""
     nbval_on_demand.load(parser, pluginmanager)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """At exit, before the interpreter's last garbage collections, every object is frozen out
+    of them (``gc.freeze``): they walked the whole heap of the session (every module, the
+    shared sandboxes and audits) for cycles nobody needs collected any more. In a 2-worker run
+    of tests/sandbox and tests/client that took 1.9 s of CPU across the three processes (0.7 s
+    frozen), and the controller waited 3.3 s (1.0 s) for its workers to exit, at the run's
+    end. The session's garbage was collected already: pytest collects it at the session's end,
+    before and after this hook, and fails on any exception raised meanwhile (an unclosed
+    socket). Reference counting still frees everything else at exit; output is flushed as
+    usual. (tests/test_session_exit.py.)"""
+    atexit.register(gc.freeze)
 
 
 # What a test costs, roughly, by its markers (CPU seconds on the 2-core machine, the full run's
