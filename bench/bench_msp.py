@@ -3,14 +3,16 @@
 The inventory (``cftokens.audit.synth.msp_inventory``, seeded): 300 accounts, 30,000 zones
 with heavy-tailed zones per account, 100,000 tokens (50 user-owned, the rest account-owned, at
 most 500 per account), ~6% holding all zones and ~15% all zones of their account, ~2% with a
-deny policy. Two child processes, each measured alone (peak RSS is the process's maximum,
+deny policy. Three child processes, each measured alone (peak RSS is the process's maximum,
 including the inventory's Python dicts):
 
 - ``queries``: ``Audit.from_records`` plus the ``grants`` and ``gaps`` frames (the frames and
   every rule), ``audit.access``, ``who_can("DNS Write", zone=…)`` on 20 zones drawn from
   large and small accounts (median), ``access_matrix()`` (default: the 40 most-reached zones)
   and ``access.expand(zone=…)`` on the most-reached zone;
-- ``report``: the HTML report end to end: ``Audit.from_records`` then ``to_html(path)``.
+- ``report``: the HTML report end to end: ``Audit.from_records`` then ``to_html(path)``;
+- ``export``: the JSON, SARIF and CSV reports of the audit (its frames built first), each
+  timed alone (``--child export 100000`` prints them alone).
 
 Targets (issue 13): audit ≤ 10 s, access ≤ 5 s, report ≤ 30 s, peak ≤ 2 GiB, who_can ≤ 50 ms.
 
@@ -137,7 +139,29 @@ def run_report(n: int) -> dict[str, Any]:
     return {"report": [t.wall, t.cpu], "report_bytes": size}
 
 
-CASES = {"queries": run_queries, "report": run_report}
+def run_export(n: int) -> dict[str, Any]:
+    """The JSON, SARIF and CSV reports of an audit whose frames are built (each timed alone)."""
+    import pandas  # noqa: F401  (imported before timing)
+
+    from cftokens.audit import Audit
+
+    audit = Audit.from_records(**_inventory(n))
+    audit.findings, audit.tokens, audit.gaps, audit.grants  # noqa: B018  (built, untimed)
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, write in (
+            ("json", lambda: audit.to_json(Path(folder) / "audit.json")),
+            ("sarif", lambda: audit.to_sarif(Path(folder) / "audit.sarif")),
+            ("csv", lambda: audit.to_csv(Path(folder) / "csv")),
+        ):
+            with _Timer() as t:
+                write()
+            out[name] = [t.wall, t.cpu]
+        out["json_bytes"] = (Path(folder) / "audit.json").stat().st_size
+    return out
+
+
+CASES = {"queries": run_queries, "report": run_report, "export": run_export}
 
 
 def _child(case: str, n: int) -> None:
@@ -173,6 +197,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     q = _measure("queries", args.tokens)
     r = _measure("report", args.tokens)
+    e = _measure("export", args.tokens)
     peak = max(q["peak_mib"], r["peak_mib"])
     rows = [
         ["audit: frames + rules (from_records, grants, gaps) (s)", *q["audit"], "≤ 10 s"],
@@ -182,6 +207,9 @@ def main() -> None:
         ["access_matrix(), the 40 most-reached zones (s)", *q["matrix"], ""],
         ["access.expand(zone=the most-reached zone) (s)", *q["expand"], ""],
         ["HTML report end to end: from_records + to_html (s)", *r["report"], "≤ 30 s"],
+        ["export: to_json(path) of the audit (s)", *e["json"], ""],
+        ["export: to_sarif(path) (s)", *e["sarif"], ""],
+        ["export: to_csv(folder) (s)", *e["csv"], ""],
         ["peak RSS, queries process (MiB)", q["peak_mib"], "", "≤ 2,048 MiB"],
         ["peak RSS, report process (MiB)", r["peak_mib"], "", "≤ 2,048 MiB"],
         ["  of which the inventory's dicts, before the audit (MiB)", q["inventory_mib"], "", ""],
@@ -210,7 +238,7 @@ def main() -> None:
             "start (other work shared the machine). "
             f"{q['tokens']:,} tokens over {q['accounts']} accounts and {q['zones']:,} zones "
             "(heavy-tailed zones per account, ~6% of tokens on all zones, ~15% on all zones "
-            "of their account, ~2% with a deny); two child processes, each measured alone.",
+            "of their account, ~2% with a deny); three child processes, each measured alone.",
             "",
             result_table,
             "",
