@@ -144,3 +144,16 @@ def test_reports_are_byte_identical_to_the_standard_writer(
     if source == "hostile":
         assert "NaN" in before_json and "1e-05" in before_json and "\\u2028" not in before_json
         assert "aB3dE5gH7j" not in before_json and "aB3dE5gH7j" not in before_sarif
+
+
+def test_a_cycle_or_deep_nesting_is_refused_as_before_never_a_crash() -> None:
+    """orjson recurses into a cycle of tuples until the stack overflows: the standard
+    library's writer sees such input first and refuses it as it always did."""
+    inner: list[Any] = []
+    inner.append((inner,))
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    for value in ({"cycle": inner}, {"deep": deep}):
+        with pytest.raises((ValueError, RecursionError)):
+            report._json_text(value, 2)

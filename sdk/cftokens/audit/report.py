@@ -141,24 +141,27 @@ def _json_text(data: Any, indent: int | None, exact: Any = None) -> bytes:
     """``json.dumps(data, indent=indent, ensure_ascii=False)`` through :func:`unicode_text`,
     as UTF-8, byte for byte. With ``indent=2`` written by orjson (C, ~15 times faster than
     the standard library's indenting writer, which is pure Python) when orjson writes it the
-    same: orjson
-    refuses what it would write otherwise (a lone surrogate, an integer past 64 bits, a key
-    that is not text, a subclass of a JSON type), and ``exact`` (the part of ``data`` that
-    may hold a float, or anything not built from the audit's own frames: None for all of
-    it) must read the same through both writers in their compact forms (a float the standard
-    library writes with an exponent, NaN and infinities are written otherwise by orjson)."""
+    same. ``exact`` is the part of ``data`` that may hold a float, a container cycle or deep
+    nesting, or anything else not built from the audit's own frames (None: all of it). It is
+    written first by the standard library's C writer, compactly (a cycle, nesting past the
+    recursion limit, NaN... stop here: orjson recurses into a cycle of tuples until the
+    stack overflows), then by orjson, and the two must be the same (a float the standard
+    library writes with an exponent, NaN and infinities are written otherwise by orjson).
+    orjson refuses the rest it would write otherwise: a lone surrogate, an integer past 64
+    bits, a key that is not text, a subclass of a JSON type."""
     if indent == 2:
         import orjson
 
+        part = data if exact is None else exact
         try:
-            raw = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_SUBCLASS)
-            part = data if exact is None else exact
             compact = json.dumps(part, ensure_ascii=False, separators=(",", ":"))
             same = orjson.dumps(part, option=orjson.OPT_PASSTHROUGH_SUBCLASS) == compact.encode()
+            if same:  # (no surrogate: orjson refuses one)
+                return orjson.dumps(
+                    data, option=orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_SUBCLASS
+                )
         except (TypeError, ValueError, RecursionError):  # (orjson.JSONEncodeError is one)
-            same = False
-        if same:
-            return raw  # (no surrogate: orjson refuses one)
+            pass
     return unicode_text(json.dumps(data, indent=indent, ensure_ascii=False)).encode()
 
 
