@@ -252,7 +252,9 @@ def main() -> None:
             f"{q['matrix_shape'][1]} zones ({q['matrix_note']}); who_can answered "
             f"{q['who_can_rows']} tokens per zone; expand(zone=…) on the most-reached zone "
             f"gave {q['expand_rows']:,} rows. {q['findings']:,} findings, {q['grants']:,} "
-            f"grant rows; the HTML report is {r['report_bytes'] / 1e6:.1f} MB.",
+            f"grant rows; the HTML report is {r['report_bytes'] / 1e6:.1f} MB, the JSON "
+            f"report {e['json_bytes'] / 1e6:.0f} MB (the exports alone: `python "
+            "bench/bench_msp.py --child export 100000`).",
         ]
     )
     print(body)
