@@ -7,6 +7,12 @@ write) waits at most what is left of the attempt being sent (``_deadline.current
 fails as that operation's httpcore timeout once nothing is left (httpx raises it as
 ``ConnectTimeout``/``ReadTimeout``/``WriteTimeout``). Outside an attempt (or without a
 deadline) it behaves exactly as the backend it wraps.
+
+Not bounded by the deadline: the DNS lookup inside ``connect_tcp`` (``socket.create_connection``
+calls a blocking ``getaddrinfo`` before the connect its timeout bounds; only a thread could
+abandon it), and httpcore's wait for a free pooled connection (bounded by the request's own
+pool timeout, ``timeout=``'s ``pool``). The async client bounds both (its deadline is an
+``asyncio`` timeout around the whole attempt).
 """
 
 from __future__ import annotations
