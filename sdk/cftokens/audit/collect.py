@@ -23,7 +23,7 @@ import threading
 import time
 import types
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, runtime_checkable
@@ -708,7 +708,7 @@ def run_audit(
     def runner() -> None:
         with warnings.catch_warnings(record=True) as caught:
             try:
-                result["value"] = asyncio.run(coro)
+                result["value"] = asyncio.run(_closing_idle(coro, client))
             except BaseException as exc:  # re-raised in the caller's thread
                 result["error"] = exc
         result["warnings"] = caught
@@ -732,6 +732,16 @@ def run_audit(
         raise result["error"]
     value: Audit = result["value"]
     return value
+
+
+async def _closing_idle(coro: Coroutine[Any, Any, Audit], client: object) -> Audit:
+    """``await coro``, then close the client's idle connections while their loop (the one
+    ``run_audit`` made) still runs: left open, the garbage collector finds them unclosed."""
+    try:
+        return await coro
+    finally:
+        if isinstance(client, AsyncClient):
+            client._close_idle()
 
 
 def _run_without_loop(coro: Any) -> Any:

@@ -169,6 +169,14 @@ class AsyncClient(ClientBase):
             if self._http_client is not None:
                 await self._http_client.aclose()
 
+    def _close_idle(self) -> None:
+        """Close the pooled connections that belong to an event loop about to end (``run_audit``
+        runs the collection in a loop of its own): under a new loop the pool starts afresh, so
+        they could not be used again. A sync client's belong to no loop and stay. The client
+        stays usable."""
+        if self._http_client is not None:
+            _io.close_idle(self._http_client)
+
     async def __aenter__(self) -> AsyncClient:
         self._check_open()
         return self

@@ -412,10 +412,15 @@ class AsyncHTTP11Transport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": bytes(event.reason)},
         )
 
-    async def aclose(self) -> None:
-        self._closed = True
+    def close_idle(self) -> None:
+        """Close the pooled connections waiting for a request (their event loop is about to
+        end: under the next loop the pool starts afresh, see ``_bind``)."""
         while self._idle:
             self._idle.pop().close()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        self.close_idle()
 
     async def __aexit__(
         self,

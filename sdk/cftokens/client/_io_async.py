@@ -94,6 +94,18 @@ def new_http(
     )
 
 
+def close_idle(http: httpx.AsyncClient) -> None:
+    """Close the idle pooled connections of cftokens' own transport (they belong to the
+    event loop that is ending); another transport keeps its pool as it does."""
+    # lazy on purpose: it imports h11, which `import cftokens` must not load (made already
+    # with the client's first request, as new_http's transport is)
+    from ._http11 import AsyncHTTP11Transport
+
+    transport = http._transport
+    if isinstance(transport, AsyncHTTP11Transport):
+        transport.close_idle()
+
+
 class Attempt(Deadline):
     """One request attempt's overall deadline (``async with attempt:`` around sending it
     and reading its answer): when it passes, the event loop cancels the attempt wherever it

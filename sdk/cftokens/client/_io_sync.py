@@ -40,6 +40,12 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 
+def close_idle(http: httpx.Client) -> None:
+    """Nothing to close: a sync client's pooled connections belong to no event loop, so they
+    stay for its next request (the async client's counterpart closes those of an ending
+    loop)."""
+
+
 def new_http(
     transport: httpx.BaseTransport | None, timeout: float | httpx.Timeout | None
 ) -> httpx.Client:

@@ -168,6 +168,14 @@ class Client(ClientBase):
             if self._http_client is not None:
                 self._http_client.close()
 
+    def _close_idle(self) -> None:
+        """Close the pooled connections that belong to an event loop about to end (``run_audit``
+        runs the collection in a loop of its own): under a new loop the pool starts afresh, so
+        they could not be used again. A sync client's belong to no loop and stay. The client
+        stays usable."""
+        if self._http_client is not None:
+            _io.close_idle(self._http_client)
+
     def __enter__(self) -> Client:
         self._check_open()
         return self
