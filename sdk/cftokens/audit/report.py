@@ -120,13 +120,19 @@ def _column_values(column: Any) -> list[Any]:
     return list(map(jsonable, column))
 
 
-def _may_float(dtype: Any) -> bool:
-    """Whether a column of ``dtype`` may give :func:`_column_values` a float: not text,
-    times, integers or booleans; categories only when one of them is a float."""
+#: The values orjson and the standard library write alike (a float is not: exponents, NaN)
+_PLAIN_JSON = (str, int, bool, type(None))
+
+
+def _may_differ(dtype: Any) -> bool:
+    """Whether a column of ``dtype`` may give :func:`_column_values` a value orjson could
+    write otherwise than the standard library (a float, a list or object that may hold one,
+    a cycle): not text, times, integers or booleans; categories only when one of them is not
+    text, an integer or a boolean."""
     import pandas as pd
 
     if isinstance(dtype, pd.CategoricalDtype):
-        return any(type(jsonable(c)) is float for c in dtype.categories.tolist())
+        return any(type(jsonable(c)) not in _PLAIN_JSON for c in dtype.categories.tolist())
     if isinstance(dtype, pd.StringDtype | pd.DatetimeTZDtype):
         return False
     return dtype.kind not in "biuMm"
@@ -216,18 +222,20 @@ def to_json(audit: Audit, path: str | Path | None, *, indent: int | None = 2) ->
     """
     data = to_dict(audit)
     # what orjson must be shown to write as json does: all but the frames' records, whose
-    # values are text, integers, booleans and None, and their floats
+    # values are text, integers, booleans and None, and every other value of theirs (floats;
+    # lists, objects and anything else a column of Python objects holds, which may hold a
+    # float or a cycle: the standard library refuses a cycle, orjson crashed on one)
     frames = ("usage", "findings", "gaps", "tokens")
     exact = {k: v for k, v in data.items() if k not in frames}
     usage = audit.usage
-    exact["floats"] = [
+    exact["values"] = [
         v
         for frame in (usage, audit.findings, audit.gaps, audit.tokens)
         if frame is not None
         for _, column in frame.items()
-        if _may_float(column.dtype)
+        if _may_differ(column.dtype)
         for v in _column_values(column)
-        if type(v) is float
+        if type(v) not in _PLAIN_JSON
     ]
     try:
         raw = _json_text(data, indent, exact)
