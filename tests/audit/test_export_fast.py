@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import cftokens as cft
+from cftokens import _sarif
 from cftokens._text import unicode_text
 from cftokens.audit import report
 from cftokens.audit.synth import synthetic_inventory
@@ -135,7 +136,10 @@ def test_reports_are_byte_identical_to_the_standard_writer(
 ) -> None:
     """A hostile inventory's and the demo's JSON and SARIF reports, returned and written (the
     demo's in the full run: its two reports, twice, take ~0.2 s)."""
+    # both clocks frozen: the report's generated_at and SARIF's endTimeUtc (a second's tick
+    # between the two writings made them differ)
     monkeypatch.setattr(report, "datetime", _Frozen)
+    monkeypatch.setattr(_sarif, "datetime", _Frozen)
     if source == "demo":
         audit: cft.Audit = request.getfixturevalue("demo_audit")
     else:
