@@ -146,8 +146,38 @@ def csv_frame(frame: Any) -> Any:
         if dtype.startswith("datetime64"):
             out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
         elif dtype in ("object", "string", "str", "category") or dtype.startswith("string"):
-            out[column] = out[column].astype(object).map(_csv_object, na_action="ignore")
+            out[column] = _csv_column(out[column].astype(object))
     return out
+
+
+def _csv_column(column: Any) -> Any:
+    """``column.map(_csv_object, na_action="ignore")`` of an object column, with
+    :func:`_csv_object` called only on the cells it may change (not NA, and not text that
+    neither starts like a formula nor holds a surrogate: it returns those unchanged). The
+    cells are mapped and their types inferred by the same pandas routine ``map`` uses, so the
+    column is the one ``map`` gives; a 100,000-token audit's tables hold millions of cells."""
+    import numpy as np
+    import pandas as pd
+    from pandas._libs import lib
+
+    values = column.to_numpy(dtype=object)
+    if not len(values):
+        return column.map(_csv_object, na_action="ignore")
+    starts = frozenset(_FORMULA_START)
+    search = _SURROGATE.search
+    needs = np.fromiter(
+        (
+            type(v) is not str or v[:1] in starts or (not v.isascii() and search(v) is not None)
+            for v in values
+        ),
+        dtype=bool,
+        count=len(values),
+    )
+    skip = pd.isna(values) | ~needs
+    mapped = lib.map_infer_mask(  # type: ignore[attr-defined]  # (pandas-stubs omit it)
+        values, _csv_object, mask=skip.view(np.uint8)
+    )
+    return column._constructor(mapped, index=column.index, copy=False)
 
 
 def _csv_object(value: Any) -> Any:

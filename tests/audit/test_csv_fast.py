@@ -1,0 +1,99 @@
+"""The CSV folder is written fast (each text cell checked in one pass; csv_cell called only
+on the cells it may change) and byte for byte as the pandas ``map`` of every cell wrote it:
+CSV-injection quoting, numbers as numbers, NaN, None, dates, categories and lists as before,
+on a hostile inventory (injection-shaped names, lone surrogates, U+2028, a credential in a
+name, NaN, huge integers, an empty table) and on the demo company."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from test_export_fast import hostile_frame, hostile_inventory
+
+import cftokens as cft
+from cftokens import _text
+from cftokens.audit import report
+
+SECRET = "cfut_" + "aB3dE5gH7j" * 4 + "Xy12Ab"
+
+
+def slow_csv_frame(frame: Any) -> Any:
+    """csv_frame as it was: every text cell through ``Series.map``."""
+    out = frame.copy()
+    for column in out.columns:
+        dtype = str(out[column].dtype)
+        if dtype.startswith("datetime64"):
+            out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif dtype in ("object", "string", "str", "category") or dtype.startswith("string"):
+            out[column] = out[column].astype(object).map(_text._csv_object, na_action="ignore")
+    return out
+
+
+def injection_inventory() -> dict[str, Any]:
+    inventory = hostile_inventory()
+    tokens = [t for ts in inventory["account_tokens"].values() for t in ts]
+    for token, name in zip(tokens, ["+SUM(A1)", "-3", "@cmd", "\tx\rforged,row"], strict=False):
+        token.update(name=name, big=-(2**70))
+    inventory["tokens"][-1]["name"] = "\tx\rforged,row"
+    return inventory
+
+
+def odd_frame() -> pd.DataFrame:
+    """Object columns holding what a text column may not: lists, numbers, booleans, NA,
+    subclasses, text starting like a formula; categories of numbers and of formulas."""
+    frame = hostile_frame()
+    frame["list"] = pd.Series([["=a", 1], None, (), {"k": "@v"}], dtype=object)
+    frame["mixed"] = pd.Series([True, 2**70, math.nan, "=1+1"], dtype=object)
+    frame["numbers"] = pd.Series([1, 2, None, 3], dtype=object)
+    frame["formula_category"] = pd.Categorical(["=x", "-1", None, "\u2028"])
+    frame["str"] = pd.Series(["-2", "+x", "\r", "plain"], dtype="str")
+    frame["surrogates"] = pd.Series(["é\ud800", None, "\udfff=", "ok"], dtype=object)
+    return frame
+
+
+@pytest.mark.parametrize(
+    "frame", [odd_frame(), odd_frame().iloc[:0], odd_frame().iloc[1:2], pd.DataFrame()]
+)
+def test_csv_frame_is_the_mapped_frame(frame: pd.DataFrame) -> None:
+    fast = _text.csv_frame(frame)
+    slow = slow_csv_frame(frame)
+    assert list(fast.dtypes.astype(str)) == list(slow.dtypes.astype(str))
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast.to_csv(index=False, lineterminator="\r\n") == slow.to_csv(
+        index=False, lineterminator="\r\n"
+    )
+
+
+def _folders(audit: cft.Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    audit.to_csv(tmp_path / "fast")
+    with monkeypatch.context() as m:
+        m.setattr(report, "csv_frame", slow_csv_frame)
+        audit.to_csv(tmp_path / "slow")
+    fast = sorted(p.name for p in (tmp_path / "fast").iterdir())
+    assert fast == sorted(p.name for p in (tmp_path / "slow").iterdir())
+    assert {"tokens.csv", "grants.csv", "access.csv", "findings.csv", "gaps.csv"} <= set(fast)
+    for name in fast:
+        data = (tmp_path / "fast" / name).read_bytes()
+        assert data == (tmp_path / "slow" / name).read_bytes(), name
+        assert SECRET.encode() not in data, name
+
+
+def test_hostile_folder_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    audit = cft.Audit.from_records(**injection_inventory())
+    _folders(audit, tmp_path, monkeypatch)
+    tokens = (tmp_path / "fast" / "tokens.csv").read_bytes()
+    assert b"'=HYPERLINK" in tokens and b"'+SUM(A1)" in tokens and b"'@cmd" in tokens
+    assert b",-3," in tokens and b"\xef\xbf\xbd" in tokens  # a number stays; U+FFFD
+
+
+@pytest.mark.slow
+def test_demo_folder_is_byte_identical(
+    demo_audit: cft.Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert demo_audit.usage is not None
+    _folders(demo_audit, tmp_path, monkeypatch)
+    assert (tmp_path / "fast" / "usage.csv").exists()
