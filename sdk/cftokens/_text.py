@@ -163,17 +163,27 @@ def _csv_column(column: Any) -> Any:
     values = column.to_numpy(dtype=object)
     if not len(values):
         return column.map(_csv_object, na_action="ignore")
-    starts = frozenset(_FORMULA_START)
-    search = _SURROGATE.search
-    needs = np.fromiter(
-        (
-            type(v) is not str or v[:1] in starts or (not v.isascii() and search(v) is not None)
-            for v in values
-        ),
-        dtype=bool,
-        count=len(values),
-    )
-    skip = pd.isna(values) | ~needs
+    missing = pd.isna(values)
+    texts = values[~missing]
+    joined = "".join(texts.tolist()) if pd.api.types.infer_dtype(texts) == "string" else None
+    if joined is not None and (joined.isascii() or _SURROGATE.search(joined) is None):
+        # all text (str or a subclass: csv_cell returns either as it is), no surrogate: a
+        # cell changes only if its first character starts a formula (one C-level pass)
+        needs = np.zeros(len(values), dtype=bool)
+        needs[~missing] = np.isin(texts.astype("U1"), list(_FORMULA_START))
+    else:
+        starts = frozenset(_FORMULA_START)
+        search = _SURROGATE.search
+        needs = np.array(
+            [
+                not isinstance(v, str)
+                or v[:1] in starts
+                or (not v.isascii() and search(v) is not None)
+                for v in values
+            ],
+            dtype=bool,
+        )
+    skip = missing | ~needs
     mapped = lib.map_infer_mask(  # type: ignore[attr-defined]  # (pandas-stubs omit it)
         values, _csv_object, mask=skip.view(np.uint8)
     )
