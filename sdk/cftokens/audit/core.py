@@ -10,6 +10,7 @@ options and summary are in :mod:`cftokens.audit.options`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
@@ -337,6 +338,16 @@ class Audit:
             source = "terraform:" + ", ".join(str(p) for p in paths)
             return cls(records, accounts=accounts, zones=zones, gaps=gaps, source=source, **options)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its lock (a lock cannot be pickled; the copy gets its own)."""
+        state = self.__dict__.copy()
+        state.pop("_lazy", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lazy = threading.RLock()
+
     def rerun(
         self,
         *,
@@ -378,27 +389,38 @@ class Audit:
         # public list holds them later (the clock and profile are the context's)
         self._suppressions_run = tuple(self.suppressions)
         self._hits: list[Hits] = []
+        # the rules and the findings run once per audit, even when threads read the first
+        # frame at once (cached_property has no lock from Python 3.12 on, and a second build
+        # would find the hits let go); a plain lock: neither build reads the other's lock
+        self._lazy = threading.RLock()
+        self._rule_gaps_run: list[tuple[str, str]] | None = None
+        self._built_run: tuple[pd.DataFrame, list[Step | None], tuple[Any, Any]] | None = None
 
-    @cached_property
+    @property
     def _rule_gaps(self) -> list[tuple[str, str]]:
         """The rules' (rule id, reason) gaps; running the rules (once) keeps their hits for
         :attr:`findings`."""
-        with gc_paused():
-            self._hits, gaps = run_rules(self._ctx)
-        return gaps
+        with self._lazy:
+            if self._rule_gaps_run is None:
+                with gc_paused():
+                    self._hits, self._rule_gaps_run = run_rules(self._ctx)
+            return self._rule_gaps_run
 
-    @cached_property
+    @property
     def _built(self) -> tuple[pd.DataFrame, list[Step | None], tuple[Any, Any]]:
         """The findings frame, each finding's fix (:func:`findings_frame`) and the open
         findings the tokens frame counts (:func:`open_findings`: read as the frame is built,
         so a later change of the frame by its reader leaves the tokens frame as it was), from
-        the rules' hits (then let go)."""
-        _ = self._rule_gaps  # the rules, run once
-        with gc_paused():
-            findings, fixes, positions = findings_frame(self, self._hits)
-            opened = open_findings(self, findings, positions)
-        self._hits = []
-        return findings, fixes, opened
+        the rules' hits (then let go); built once."""
+        with self._lazy:
+            if self._built_run is None:
+                _ = self._rule_gaps  # the rules, run once
+                with gc_paused():
+                    findings, fixes, positions = findings_frame(self, self._hits)
+                    opened = open_findings(self, findings, positions)
+                self._hits = []
+                self._built_run = (findings, fixes, opened)
+            return self._built_run
 
     # -- frames ---------------------------------------------------------------------------------
     @cached_property
