@@ -68,10 +68,32 @@ def test_csv_frame_is_the_mapped_frame(frame: pd.DataFrame) -> None:
     )
 
 
+def slow_write(frame: Any, path: Path) -> None:
+    """The CSV writing as it was: pandas' to_csv."""
+    frame.to_csv(path, index=False, lineterminator="\r\n")
+
+
+@pytest.mark.parametrize(
+    "frame", [odd_frame(), odd_frame().iloc[:0], odd_frame().iloc[1:2], pd.DataFrame()]
+)
+def test_written_csv_is_to_csv(frame: pd.DataFrame, tmp_path: Path) -> None:
+    """_write_csv writes what to_csv writes, also of a frame csv_frame did not make safe."""
+    for i, table in enumerate([frame, _text.csv_frame(frame)]):
+        try:
+            slow_write(table, tmp_path / f"slow{i}.csv")
+        except UnicodeEncodeError:  # a surrogate, left in by the unsafe frame
+            with pytest.raises(UnicodeEncodeError):
+                report._write_csv(table, tmp_path / f"again{i}.csv")
+            continue
+        report._write_csv(table, tmp_path / f"fast{i}.csv")
+        assert (tmp_path / f"fast{i}.csv").read_bytes() == (tmp_path / f"slow{i}.csv").read_bytes()
+
+
 def _folders(audit: cft.Audit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     audit.to_csv(tmp_path / "fast")
     with monkeypatch.context() as m:
         m.setattr(report, "csv_frame", slow_csv_frame)
+        m.setattr(report, "_write_csv", slow_write)
         audit.to_csv(tmp_path / "slow")
     fast = sorted(p.name for p in (tmp_path / "fast").iterdir())
     assert fast == sorted(p.name for p in (tmp_path / "slow").iterdir())

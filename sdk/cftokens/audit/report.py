@@ -442,7 +442,7 @@ def to_folder(audit: Audit, folder: str | Path, fmt: str) -> Path:
             if fmt == "csv":
                 # RFC 4180 line ends: a cell holding a bare \r is then quoted (with pandas'
                 # "\n" it is not, and Excel or a csv reader would start a forged row there)
-                csv_frame(frame).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\r\n")
+                _write_csv(csv_frame(frame), tmp / f"{name}.csv")
             else:
                 frame.to_parquet(tmp / f"{name}.parquet", index=False)
         backup = None
@@ -456,6 +456,36 @@ def to_folder(audit: Audit, folder: str | Path, fmt: str) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _write_csv(frame: Any, path: Path) -> None:
+    """``frame.to_csv(path, index=False, lineterminator="\\r\\n")``, byte for byte: the same
+    header, each cell formatted by the same pandas routine and written by the same
+    :mod:`csv` writer, but each column formatted at once and read as a list (``to_csv``
+    reads its formatted columns cell by cell: most of a 100,000-token audit's CSV time).
+    Frames whose formatted cells are not Python objects, or with no column, go to ``to_csv``."""
+    import csv
+
+    options = {"lineterminator": "\r\n", "index": False}
+    cells = frame._get_values_for_csv(
+        float_format=None, date_format=None, decimal=".", na_rep="", quoting=csv.QUOTE_MINIMAL
+    )
+    columns = list(cells._iter_column_arrays())
+    if not columns or any(column.dtype != object for column in columns):
+        frame.to_csv(path, **options)
+        return
+    with open(path, "w", encoding="utf-8", errors="strict", newline="") as handle:
+        frame.iloc[:0].to_csv(handle, **options)  # the header
+        writer = csv.writer(
+            handle,
+            lineterminator="\r\n",
+            delimiter=",",
+            quoting=csv.QUOTE_MINIMAL,
+            doublequote=True,
+            escapechar=None,
+            quotechar='"',
+        )
+        writer.writerows(zip(*(column.tolist() for column in columns), strict=True))
 
 
 # -----------------------------------------------------------------------------------------------
