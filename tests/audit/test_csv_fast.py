@@ -50,7 +50,7 @@ def odd_frame() -> pd.DataFrame:
     frame["mixed"] = pd.Series([True, 2**70, math.nan, "=1+1"], dtype=object)
     frame["numbers"] = pd.Series([1, 2, None, 3], dtype=object)
     frame["formula_category"] = pd.Categorical(["=x", "-1", None, "\u2028"])
-    frame["str"] = pd.Series(["-2", "+x", "\r", "plain"], dtype="str")
+    frame["str"] = pd.Series(["-2", "+x", "\r", 'pl"ain\n,'], dtype="str")
     frame["surrogates"] = pd.Series(["é\ud800", None, "\udfff=", "ok"], dtype=object)
     return frame
 
@@ -73,8 +73,31 @@ def slow_write(frame: Any, path: Path) -> None:
     frame.to_csv(path, index=False, lineterminator="\r\n")
 
 
+def text_frame() -> pd.DataFrame:
+    """Text, integers and booleans only (written by joining): each special character alone."""
+    cells = ["\r", "\n", '"', ",", "", "a", "\r\n", ' "q" ', "\u2028", "é"]
+    return pd.DataFrame(
+        {
+            "special": pd.Series(cells, dtype="string"),
+            "plain": [f"x{i}" for i in range(len(cells))],
+            "Int64": pd.array([*range(len(cells) - 1), None], dtype="Int64"),
+            "bool": [i % 2 == 0 for i in range(len(cells))],
+            "boolean": pd.array([True, None, *[False] * (len(cells) - 2)], dtype="boolean"),
+        }
+    )
+
+
 @pytest.mark.parametrize(
-    "frame", [odd_frame(), odd_frame().iloc[:0], odd_frame().iloc[1:2], pd.DataFrame()]
+    "frame",
+    [
+        odd_frame(),
+        odd_frame().iloc[:0],
+        odd_frame().iloc[1:2],
+        pd.DataFrame(),
+        text_frame(),
+        text_frame()[["special"]],
+        text_frame()[["special", "plain"]].iloc[:0],
+    ],
 )
 def test_written_csv_is_to_csv(frame: pd.DataFrame, tmp_path: Path) -> None:
     """_write_csv writes what to_csv writes, also of a frame csv_frame did not make safe."""

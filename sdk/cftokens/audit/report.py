@@ -474,8 +474,13 @@ def _write_csv(frame: Any, path: Path) -> None:
     if not columns or any(column.dtype != object for column in columns):
         frame.to_csv(path, **options)
         return
+    cells = [column.tolist() for column in columns]
     with open(path, "w", encoding="utf-8", errors="strict", newline="") as handle:
         frame.iloc[:0].to_csv(handle, **options)  # the header
+        lines = _csv_lines(cells)
+        if lines is not None:
+            handle.writelines(lines)
+            return
         writer = csv.writer(
             handle,
             lineterminator="\r\n",
@@ -485,7 +490,38 @@ def _write_csv(frame: Any, path: Path) -> None:
             escapechar=None,
             quotechar='"',
         )
-        writer.writerows(zip(*(column.tolist() for column in columns), strict=True))
+        writer.writerows(zip(*cells, strict=True))
+
+
+_CSV_SPECIAL = (",", '"', "\r", "\n")
+
+
+def _csv_lines(columns: list[list[Any]]) -> Iterator[str] | None:
+    """The lines :mod:`csv`'s writer (``QUOTE_MINIMAL``, ``"\\r\\n"``) writes of these
+    columns of text, integers and booleans, joined in C: a cell holding a comma, a quote, CR
+    or LF quoted (its quotes doubled), only in the columns holding one. None if a cell is of
+    another type (the writer formats those itself) or there are fewer than two columns (it
+    quotes a row of one empty cell)."""
+    if len(columns) < 2:
+        return None
+    quoted = []
+    for cells in columns:
+        types = set(map(type, cells))
+        if not types <= {str, int, bool}:
+            return None
+        if types != {str}:
+            cells = list(map(str, cells))  # as the writer writes an integer or a boolean
+        text = "".join(cells)
+        if any(char in text for char in _CSV_SPECIAL):
+            cells = [_csv_quoted(cell) for cell in cells]
+        quoted.append(cells)
+    return (",".join(row) + "\r\n" for row in zip(*quoted, strict=True))
+
+
+def _csv_quoted(cell: str) -> str:
+    if any(char in cell for char in _CSV_SPECIAL):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
 
 
 # -----------------------------------------------------------------------------------------------
