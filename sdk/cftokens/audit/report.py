@@ -477,9 +477,11 @@ def _write_csv(frame: Any, path: Path) -> None:
     cells = [column.tolist() for column in columns]
     with open(path, "w", encoding="utf-8", errors="strict", newline="") as handle:
         frame.iloc[:0].to_csv(handle, **options)  # the header
-        lines = _csv_lines(cells)
-        if lines is not None:
-            handle.writelines(lines)
+        texts = _csv_texts(cells)
+        if texts is not None:
+            for start in range(0, len(texts[0]), _CSV_ROWS):
+                rows = zip(*(column[start : start + _CSV_ROWS] for column in texts), strict=True)
+                handle.write("\r\n".join(map(",".join, rows)) + "\r\n")
             return
         writer = csv.writer(
             handle,
@@ -494,11 +496,12 @@ def _write_csv(frame: Any, path: Path) -> None:
 
 
 _CSV_SPECIAL = (",", '"', "\r", "\n")
+_CSV_ROWS = 50_000  # rows joined into one write
 
 
-def _csv_lines(columns: list[list[Any]]) -> Iterator[str] | None:
-    """The lines :mod:`csv`'s writer (``QUOTE_MINIMAL``, ``"\\r\\n"``) writes of these
-    columns of text, integers and booleans, joined in C: a cell holding a comma, a quote, CR
+def _csv_texts(columns: list[list[Any]]) -> list[list[str]] | None:
+    """The cells :mod:`csv`'s writer (``QUOTE_MINIMAL``, ``"\\r\\n"``) writes of these
+    columns of text, integers and booleans, to be joined in C: a cell holding a comma, a quote, CR
     or LF quoted (its quotes doubled), only in the columns holding one. None if a cell is of
     another type (the writer formats those itself) or there are fewer than two columns (it
     quotes a row of one empty cell)."""
@@ -515,11 +518,11 @@ def _csv_lines(columns: list[list[Any]]) -> Iterator[str] | None:
         if any(char in text for char in _CSV_SPECIAL):
             cells = [_csv_quoted(cell) for cell in cells]
         quoted.append(cells)
-    return (",".join(row) + "\r\n" for row in zip(*quoted, strict=True))
+    return quoted
 
 
 def _csv_quoted(cell: str) -> str:
-    if any(char in cell for char in _CSV_SPECIAL):
+    if "," in cell or '"' in cell or "\r" in cell or "\n" in cell:
         return '"' + cell.replace('"', '""') + '"'
     return cell
 
