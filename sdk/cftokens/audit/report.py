@@ -483,16 +483,8 @@ def _write_csv(frame: Any, path: Path) -> None:
                 rows = zip(*(column[start : start + _CSV_ROWS] for column in texts), strict=True)
                 handle.write("\r\n".join(map(",".join, rows)) + "\r\n")
             return
-        writer = csv.writer(
-            handle,
-            lineterminator="\r\n",
-            delimiter=",",
-            quoting=csv.QUOTE_MINIMAL,
-            doublequote=True,
-            escapechar=None,
-            quotechar='"',
-        )
-        writer.writerows(zip(*cells, strict=True))
+        # the csv module's defaults are to_csv's (QUOTE_MINIMAL, '"' doubled, ',')
+        csv.writer(handle, lineterminator="\r\n").writerows(zip(*cells, strict=True))
 
 
 _CSV_SPECIAL = (",", '"', "\r", "\n")
