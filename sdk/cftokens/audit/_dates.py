@@ -126,7 +126,7 @@ def _api_dates(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]
 def _api_chunk(values: list[Any]) -> tuple[npt.NDArray[np.datetime64], list[int]] | None:
     """:func:`_api_dates` of one chunk of values."""
     n = len(values)
-    wide = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    wide = np.full(n, np.datetime64("NaT", "us"), dtype="datetime64[us]")
     types = set(map(type, values))  # each pass touches every text: as few as can be
     if not types <= {str, _NONE}:
         return None

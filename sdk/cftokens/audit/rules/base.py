@@ -739,5 +739,12 @@ def whole_days(days: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
 
 def day_numbers(values: npt.NDArray[np.datetime64]) -> npt.NDArray[np.int64]:
     """The calendar day of each timestamp as a number (NaT as a key of its own): timestamps
-    on one day print the same ``str(ts)[:10]``."""
-    return values.astype("datetime64[D]").astype(np.int64)
+    on one day print the same ``str(ts)[:10]``. By integer division of the nanoseconds, not
+    ``astype("datetime64[D]")``: numpy 2.4 wraps the earliest day of the range round to the
+    latest, numpy 2.5 raises OverflowError."""
+    ns = values.astype("datetime64[ns]").view(np.int64)
+    days: npt.NDArray[np.int64] = np.where(np.isnat(values), ns, ns // _NS_PER_DAY)
+    return days
+
+
+_NS_PER_DAY = 86_400 * 10**9

@@ -81,7 +81,10 @@ def lc_02(ctx: Ctx, r: Rule) -> Hits:
     )
     valid = ~np.isnat(exp) & ~np.isnat(start)
     days = np.full(ctx.n, np.nan)
-    days[valid] = (exp[valid] - start[valid]).astype("timedelta64[s]").astype(np.int64) / 86_400
+    # in microseconds, as CFT-LC-03 counts: nanoseconds wrap 292 years apart (dates clamped to
+    # 1677 and 2262 are 584 years apart)
+    lifetime = exp[valid].astype("datetime64[us]") - start[valid].astype("datetime64[us]")
+    days[valid] = lifetime.astype("timedelta64[s]").astype(np.int64) / 86_400
     limit = np.where(ctx.has_write, ctx.th.lifetime_write_days, ctx.th.lifetime_days)
     toks = np.flatnonzero(valid & (days > limit))
     if not len(toks):  # no finding possible: nothing more to work out
@@ -138,7 +141,7 @@ def lc_03(ctx: Ctx, r: Rule) -> Hits:
     limit = ctx.th.rotation_days
     live = np.flatnonzero(ctx.live)
     # the last secret change: a roll seen in usage, else issued_on, else modified_on
-    rolled = np.full(ctx.n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    rolled = np.full(ctx.n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     for tid, when in rolls.items():  # (the index of ids is made only when there are rolls)
         t = ctx.token_index.get(tid)
         if t is not None:
